@@ -1,0 +1,65 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { UsageError } from '../util/errors.js'
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+
+/** What every command receives. `out` and `err` are injectable so tests can capture output. */
+export interface CommandContext {
+  out: (line: string) => void
+  err: (line: string) => void
+  env: NodeJS.ProcessEnv
+  signal: AbortSignal
+}
+
+/** One `bazaar <name>` command. Subcommands (`bazaar escrow ls`) are parsed by the command itself. */
+export interface Command {
+  name: string
+  summary: string
+  /** full help text printed by `--help` */
+  usage: string
+  options: OptionSpec
+  allowPositionals?: boolean
+  run: (args: ParsedArgs, ctx: CommandContext) => Promise<number>
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>
+  positionals: string[]
+  /** arguments after `--`, untouched */
+  rest: string[]
+}
+
+/** Parses argv for a command; unknown flags and bad values become a UsageError (exit 2). */
+export function parseCommandArgs (cmd: Command, argv: string[]): ParsedArgs {
+  const dd = argv.indexOf('--')
+  const head = dd === -1 ? argv : argv.slice(0, dd)
+  const rest = dd === -1 ? [] : argv.slice(dd + 1)
+  try {
+    const { values, positionals } = parseArgs({
+      args: head,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: cmd.allowPositionals ?? false,
+      strict: true
+    })
+    return { values: values as ParsedArgs['values'], positionals, rest }
+  } catch (err) {
+    throw new UsageError(`${cmd.name}: ${(err as Error).message.split('\n')[0]}`)
+  }
+}
+
+/** Reads a string flag, or undefined. */
+export function str (args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+/** Reads a repeatable string flag. */
+export function strs (args: ParsedArgs, name: string): string[] {
+  const v = args.values[name]
+  if (v == null) return []
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string')
+}
+
+export function flag (args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true
+}

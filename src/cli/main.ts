@@ -1,0 +1,57 @@
+import { commands } from './commands/index.js'
+import { parseCommandArgs, type CommandContext } from './command.js'
+import { UserError } from '../util/errors.js'
+
+function topHelp (): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4)
+  return [
+    'bazaar — a peer-to-peer GPU compute marketplace node',
+    '',
+    'usage: bazaar <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `bazaar <command> --help` for the options of one command.'
+  ].join('\n')
+}
+
+/**
+ * Entry point of the CLI. Returns the exit code: 0 success, 1 failure (one-line reason),
+ * 2 usage error. A UserError prints one line; anything else is a bug and prints its stack.
+ */
+export async function main (argv: string[], ctx?: Partial<CommandContext>): Promise<number> {
+  const controller = new AbortController()
+  const c: CommandContext = {
+    out: ctx?.out ?? ((l) => { process.stdout.write(l + '\n') }),
+    err: ctx?.err ?? ((l) => { process.stderr.write(l + '\n') }),
+    env: ctx?.env ?? process.env,
+    signal: ctx?.signal ?? controller.signal
+  }
+  const [name, ...rest] = argv
+  if (name == null || name === '--help' || name === '-h' || name === 'help') {
+    c.out(topHelp())
+    return name == null ? 2 : 0
+  }
+  const cmd = commands.find((x) => x.name === name)
+  if (cmd == null) {
+    c.err(`bazaar: unknown command '${name}' (see bazaar --help)`)
+    return 2
+  }
+  try {
+    const args = parseCommandArgs(cmd, rest)
+    if (args.values.help === true) {
+      c.out(cmd.usage)
+      return 0
+    }
+    return await cmd.run(args, c)
+  } catch (err) {
+    if (err instanceof UserError) {
+      c.err(`bazaar ${cmd.name}: ${err.message}`)
+      return err.exitCode
+    }
+    c.err(`bazaar ${cmd.name}: internal error`)
+    c.err((err as Error)?.stack ?? String(err))
+    return 1
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The chain port: what the escrow needs from a ledger. Two adapters implement it: `embedded` (an
+ * in-process ledger for devnets and fast tests) and `subtensor` (@polkadot/api against a Substrate
+ * node). Both have the same semantics and produce the same records.
+ *
+ * Amounts are integers in base units (rao, 10^-9) of the escrow's asset. Addresses are ss58
+ * (prefix 42). An escrow account is controlled by a 2-of-3 multisig of payer, payee and arbiter;
+ * a close or refund executes once two of the three have approved the same settlement.
+ */
+import type { KeyringPair } from '@polkadot/keyring/types'
+
+/** What the escrow locks: the alpha of `netuid`, or TAO where the runtime cannot move alpha. */
+export type EscrowAsset = { kind: 'alpha', netuid: number } | { kind: 'tao', netuid: number, reason: string }
+
+export interface EscrowTermsOnChain {
+  /** 32-byte escrow id, 0x-hex */
+  escrowId: string
+  /** 32-byte agreement hash, 0x-hex */
+  agreementHash: string
+  payer: string
+  payee: string
+  arbiter: string
+  amount: bigint
+  netuid: number
+  /** ed25519 public key (0x-hex) that signs the payer's vouchers */
+  voucherKey: string
+  /** ms since epoch; after it the payer may refund with the arbiter */
+  expiresAt: number
+}
+
+export type RecordKind = 'open' | 'close' | 'refund'
+
+/** A record the adapter wrote on its ledger, with where to find it. */
+export interface ChainRecord {
+  kind: RecordKind
+  escrowId: string
+  blockNumber: number
+  blockHash: string
+  /** extrinsic hash (subtensor) or ledger entry hash (embedded) */
+  txHash: string
+  /** the JSON document recorded with system.remarkWithEvent */
+  remark: string
+}
+
+export interface Payout { to: string, amount: bigint }
+
+/** A settlement both approvers must agree on byte for byte. */
+export interface Settlement {
+  escrowId: string
+  kind: 'cooperative' | 'voucher' | 'refund'
+  payouts: Payout[]
+  /** the voucher that justifies the payee's amount (kind 'voucher' and 'cooperative') */
+  voucher?: { cumulative: bigint, sequence: bigint, signature: string }
+}
+
+export type EscrowChainStatus = 'open' | 'closed' | 'refunded'
+
+export interface EscrowOnChain {
+  terms: EscrowTermsOnChain
+  asset: EscrowAsset
+  /** address of the account that holds the funds */
+  account: string
+  status: EscrowChainStatus
+  /** what the escrow account still holds */
+  balance: bigint
+  records: ChainRecord[]
+}
+
+export interface ApproveResult {
+  /** true when this approval was the second and the settlement executed */
+  executed: boolean
+  record?: ChainRecord
+}
+
+export interface ChainPortInfo {
+  adapter: 'embedded' | 'subtensor'
+  /** what funding uses on this chain, read from the runtime, never guessed */
+  asset: EscrowAsset
+  /** human-readable notes (for example "runtime 218 has no transferStake: funding in TAO") */
+  notes: string[]
+  chain?: string
+  specVersion?: number
+}
+
+export interface ChainPort {
+  info (): Promise<ChainPortInfo>
+  /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
+  open (terms: EscrowTermsOnChain, payer: KeyringPair, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain>
+  /** one party's approval of a settlement; the second matching approval executes it */
+  approve (settlement: Settlement, approver: KeyringPair, opts?: { signal?: AbortSignal }): Promise<ApproveResult>
+  get (escrowId: string, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain | undefined>
+  /** spendable balance of an account in the escrow asset */
+  balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
+  close (): Promise<void>
+}
