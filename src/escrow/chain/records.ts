@@ -1,0 +1,85 @@
+/**
+ * The escrow records written on chain with `system.remarkWithEvent` (subtensor) or into the
+ * embedded ledger. One JSON object, keys in a fixed order, amounts as decimal strings, so that a
+ * record can be read back and compared by anyone with a chain explorer.
+ */
+import type { EscrowAsset, EscrowTermsOnChain, Settlement } from './port.js'
+
+export const RECORD_PREFIX = 'bazaar-escrow-v1:'
+
+export interface OpenRecord {
+  v: 1
+  kind: 'open'
+  escrowId: string
+  agreementHash: string
+  payer: string
+  payee: string
+  arbiter: string
+  amount: string
+  asset: 'alpha' | 'tao'
+  netuid: number
+  voucherKey: string
+  expiresAt: number
+}
+
+export interface CloseRecord {
+  v: 1
+  kind: 'close' | 'refund'
+  escrowId: string
+  settlement: Settlement['kind']
+  payouts: Array<{ to: string, amount: string }>
+  voucherCumulative?: string
+  voucherSequence?: string
+}
+
+export type EscrowRecordDoc = OpenRecord | CloseRecord
+
+export function openRecord (terms: EscrowTermsOnChain, asset: EscrowAsset): OpenRecord {
+  return {
+    v: 1,
+    kind: 'open',
+    escrowId: terms.escrowId,
+    agreementHash: terms.agreementHash,
+    payer: terms.payer,
+    payee: terms.payee,
+    arbiter: terms.arbiter,
+    amount: terms.amount.toString(),
+    asset: asset.kind,
+    netuid: terms.netuid,
+    voucherKey: terms.voucherKey,
+    expiresAt: terms.expiresAt
+  }
+}
+
+export function closeRecord (s: Settlement): CloseRecord {
+  const rec: CloseRecord = {
+    v: 1,
+    kind: s.kind === 'refund' ? 'refund' : 'close',
+    escrowId: s.escrowId,
+    settlement: s.kind,
+    payouts: s.payouts.map((p) => ({ to: p.to, amount: p.amount.toString() }))
+  }
+  if (s.voucher != null) {
+    rec.voucherCumulative = s.voucher.cumulative.toString()
+    rec.voucherSequence = s.voucher.sequence.toString()
+  }
+  return rec
+}
+
+/** The remark text: a fixed prefix and the JSON document. */
+export function encodeRecord (doc: EscrowRecordDoc): string {
+  return RECORD_PREFIX + JSON.stringify(doc)
+}
+
+/** Parses a remark written by `encodeRecord`; undefined for anything else (remarks are public). */
+export function decodeRecord (remark: string): EscrowRecordDoc | undefined {
+  if (!remark.startsWith(RECORD_PREFIX) || remark.length > 4096) return undefined
+  try {
+    const doc = JSON.parse(remark.slice(RECORD_PREFIX.length)) as EscrowRecordDoc
+    if (doc?.v !== 1 || typeof doc.escrowId !== 'string') return undefined
+    if (doc.kind !== 'open' && doc.kind !== 'close' && doc.kind !== 'refund') return undefined
+    return doc
+  } catch {
+    return undefined
+  }
+}
