@@ -1,0 +1,79 @@
+import { createHash, type KeyObject } from 'node:crypto'
+import { sr25519Verify } from '@polkadot/util-crypto'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { SignerCert } from '../../protocols/schema/market.js'
+import { ed25519PublicKeyObject } from './ed25519.js'
+
+const CERT_DOMAIN = new TextEncoder().encode('bazaar-cert-v1')
+
+/** The bytes a hotkey signs to certify a signing key: domain || hotkey || signingKey || notAfter (u64 BE). */
+export function certPayload (hotkey: Uint8Array, signingKey: Uint8Array, notAfter: bigint): Uint8Array {
+  const out = new Uint8Array(CERT_DOMAIN.length + 32 + 32 + 8)
+  out.set(CERT_DOMAIN, 0)
+  out.set(hotkey, CERT_DOMAIN.length)
+  out.set(signingKey, CERT_DOMAIN.length + 32)
+  new DataView(out.buffer).setBigUint64(CERT_DOMAIN.length + 64, notAfter)
+  return out
+}
+
+/** Certifies `signingKey` (ed25519, 32 bytes) with the sr25519 hotkey until `notAfter` (ms). */
+export function createSignerCert (hotkey: KeyringPair, signingKey: Uint8Array, notAfter: number): SignerCert {
+  if (hotkey.type !== 'sr25519') throw new TypeError('the hotkey must be sr25519')
+  const na = BigInt(notAfter)
+  return {
+    hotkey: new Uint8Array(hotkey.publicKey),
+    signingKey: new Uint8Array(signingKey),
+    notAfter: na,
+    signature: new Uint8Array(hotkey.sign(certPayload(hotkey.publicKey, signingKey, na)))
+  }
+}
+
+export type CertVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired'
+
+interface CacheEntry { notAfter: number, key: KeyObject }
+
+/**
+ * Verified certificates by the hash of their encoding. The sr25519 check (slow) runs once per
+ * certificate; later messages only pay for a map lookup and an ed25519 verification. Bounded: the
+ * oldest entry is evicted first (a Map iterates in insertion order), so a peer that floods fresh
+ * certificates only evicts, it never grows memory.
+ */
+export class CertCache {
+  private readonly entries = new Map<string, CacheEntry>()
+  constructor (private readonly maxEntries = 10_000) {}
+
+  get size (): number { return this.entries.size }
+
+  /**
+   * Checks a certificate at time `now`; on success returns the signing key as a KeyObject.
+   * Never throws on malformed input.
+   */
+  check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject } {
+    if (cert.hotkey.byteLength !== 32 || cert.signingKey.byteLength !== 32 || cert.signature.byteLength !== 64) {
+      return { verdict: 'malformed' }
+    }
+    if (cert.notAfter < BigInt(now)) return { verdict: 'expired' }
+    const id = createHash('sha256').update(SignerCert.encode(cert)).digest('base64')
+    const hit = this.entries.get(id)
+    if (hit != null) return { verdict: 'ok', key: hit.key }
+    let ok = false
+    try {
+      ok = sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)
+    } catch {
+      ok = false
+    }
+    if (!ok) return { verdict: 'bad-signature' }
+    let key: KeyObject
+    try {
+      key = ed25519PublicKeyObject(cert.signingKey)
+    } catch {
+      return { verdict: 'malformed' }
+    }
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value
+      if (oldest != null) this.entries.delete(oldest)
+    }
+    this.entries.set(id, { notAfter: Number(cert.notAfter), key })
+    return { verdict: 'ok', key }
+  }
+}

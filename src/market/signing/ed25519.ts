@@ -1,0 +1,48 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+
+/**
+ * ed25519 through Node's native crypto: about 7,000 verifications/s on one core, against about 200/s
+ * for pure-JS sr25519. Hot paths (gossip validation, vouchers) verify with this; the slow hotkey
+ * signature is checked once per certificate.
+ */
+
+// DER prefixes of the SPKI / PKCS#8 wrappings of a raw 32-byte ed25519 key (RFC 8410).
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+export function ed25519PublicKeyObject (raw: Uint8Array): KeyObject {
+  if (raw.byteLength !== 32) throw new RangeError('ed25519 public key must be 32 bytes')
+  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+}
+
+export function ed25519PrivateKeyObject (seed: Uint8Array): KeyObject {
+  if (seed.byteLength !== 32) throw new RangeError('ed25519 seed must be 32 bytes')
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+}
+
+/** A fresh ed25519 key: the 32-byte seed and the 32-byte public key. */
+export function ed25519Generate (): { seed: Uint8Array, publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length)
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)
+  return { seed: new Uint8Array(seed), publicKey: new Uint8Array(pub) }
+}
+
+export function ed25519PublicFromSeed (seed: Uint8Array): Uint8Array {
+  const pub = createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'der', type: 'spki' })
+  return new Uint8Array(pub.subarray(SPKI_PREFIX.length))
+}
+
+export function ed25519Sign (key: KeyObject, message: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, key))
+}
+
+/** false for a wrong signature or a malformed one; never throws on bad input */
+export function ed25519Verify (key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.byteLength !== 64) return false
+  try {
+    return verify(null, message, key, signature)
+  } catch {
+    return false
+  }
+}
