@@ -1,0 +1,34 @@
+import { X509Certificate } from 'node:crypto'
+import { AttestationErrorCode, fail } from '../errors.js'
+
+/** At most this many certificates from one bundle: a chain is three to five; more is abuse. */
+export const MAX_CERTS_PER_BUNDLE = 16
+/** Largest certificate bundle accepted (bytes). */
+export const MAX_BUNDLE_SIZE = 64 * 1024
+
+const PEM_RE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g
+
+/**
+ * Loads certificates from a PEM bundle (one or more CERTIFICATE blocks, any text around them) or a
+ * single DER certificate. Throws MALFORMED on anything else.
+ */
+export function loadCertificates (bytes: Uint8Array): X509Certificate[] {
+  if (bytes.byteLength > MAX_BUNDLE_SIZE) fail(AttestationErrorCode.MALFORMED, `certificate bundle over ${MAX_BUNDLE_SIZE} bytes`)
+  try {
+    if (bytes[0] === 0x30) return [new X509Certificate(bytes)]
+    const text = Buffer.from(bytes).toString('latin1')
+    const blocks = text.match(PEM_RE) ?? []
+    if (blocks.length === 0) fail(AttestationErrorCode.MALFORMED, 'no certificate in bundle')
+    if (blocks.length > MAX_CERTS_PER_BUNDLE) fail(AttestationErrorCode.MALFORMED, `over ${MAX_CERTS_PER_BUNDLE} certificates in bundle`)
+    return blocks.map((b) => new X509Certificate(b))
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code in AttestationErrorCode) throw err
+    fail(AttestationErrorCode.MALFORMED, 'certificate does not parse', err)
+  }
+}
+
+/** The subject common name, for messages and for classifying AMD certificates. */
+export function commonName (cert: X509Certificate): string {
+  const m = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)
+  return m?.[1] ?? ''
+}
