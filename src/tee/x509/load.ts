@@ -15,7 +15,7 @@ const PEM_RE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICAT
 export function loadCertificates (bytes: Uint8Array): X509Certificate[] {
   if (bytes.byteLength > MAX_BUNDLE_SIZE) fail(AttestationErrorCode.MALFORMED, `certificate bundle over ${MAX_BUNDLE_SIZE} bytes`)
   try {
-    if (bytes[0] === 0x30) return [new X509Certificate(bytes)]
+    if (bytes[0] === 0x30) return splitDer(bytes).map((d) => new X509Certificate(d))
     const text = Buffer.from(bytes).toString('latin1')
     const blocks = text.match(PEM_RE) ?? []
     if (blocks.length === 0) fail(AttestationErrorCode.MALFORMED, 'no certificate in bundle')
@@ -25,6 +25,33 @@ export function loadCertificates (bytes: Uint8Array): X509Certificate[] {
     if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code in AttestationErrorCode) throw err
     fail(AttestationErrorCode.MALFORMED, 'certificate does not parse', err)
   }
+}
+
+/**
+ * Splits concatenated DER certificates by their outer SEQUENCE lengths (X.690 definite form).
+ * Some producers put DER rather than PEM where a chain is expected.
+ */
+function splitDer (bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let o = 0
+  while (o < bytes.byteLength) {
+    if (out.length >= MAX_CERTS_PER_BUNDLE) fail(AttestationErrorCode.MALFORMED, `over ${MAX_CERTS_PER_BUNDLE} certificates in bundle`)
+    if (bytes[o] !== 0x30 || o + 2 > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER certificate expected')
+    const first = bytes[o + 1]
+    let len = first
+    let head = 2
+    if (first >= 0x80) {
+      const n = first & 0x7f
+      if (n < 1 || n > 3 || o + 2 + n > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER length')
+      len = 0
+      for (let i = 0; i < n; i++) len = len * 256 + bytes[o + 2 + i]
+      head = 2 + n
+    }
+    if (o + head + len > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER certificate truncated')
+    out.push(bytes.subarray(o, o + head + len))
+    o += head + len
+  }
+  return out
 }
 
 /** The subject common name, for messages and for classifying AMD certificates. */

@@ -1,0 +1,73 @@
+import { X509Certificate, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { AttestationErrorCode, fail } from '../errors.js'
+import { bytesEqual, isZero } from '../bytes.js'
+import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
+import { verifyChain } from '../x509/chain.js'
+import { commonName, loadCertificates } from '../x509/load.js'
+import { parseTdxQuote, type TdxQuote } from './parse.js'
+
+export interface TdxVerifyOptions {
+  /** verification time; every certificate of the PCK chain must be valid then. Default: now */
+  at?: Date
+}
+
+export interface TdxVerification {
+  quote: TdxQuote
+  /** common names of the PCK chain, leaf first */
+  chain: string[]
+}
+
+let intelRoot: X509Certificate | undefined
+
+/** The raw 64-byte x||y attestation key as a P-256 public key. */
+function p256Key (xy: Uint8Array): KeyObject {
+  const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url')
+  try {
+    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64(xy.subarray(0, 32)), y: b64(xy.subarray(32, 64)) }, format: 'jwk' })
+  } catch (err) {
+    fail(AttestationErrorCode.SIGNATURE_INVALID, 'attestation key is not a P-256 point', err)
+  }
+}
+
+function ecdsaP256Valid (data: Uint8Array, sig: Uint8Array, key: KeyObject): boolean {
+  try {
+    return cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Verifies a TDX quote (v4, v5): the attestation key signs header and TD report body; the PCK leaf
+ * signs the QE report; the QE report data is SHA-256(attestation key || QE authentication data)
+ * followed by 32 zero bytes; and the PCK chain in the certification data leads to the pinned Intel
+ * SGX Root CA, every certificate valid at `at`. TCB status against Intel's TCB info (collateral) is
+ * not evaluated. Throws AttestationError.
+ */
+export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}): TdxVerification {
+  const at = opts.at ?? new Date()
+  const quote = parseTdxQuote(bytes)
+  // [REJECT] the quote is signed by its attestation key (cheap, and catches any flipped body byte)
+  if (!ecdsaP256Valid(quote.signed, quote.signature, p256Key(quote.attestationKey))) {
+    fail(AttestationErrorCode.SIGNATURE_INVALID, 'tdx quote signature does not verify under its attestation key')
+  }
+  // [REJECT] the QE report binds the attestation key and the QE authentication data
+  const binding = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest()
+  if (!bytesEqual(quote.qeReport.reportData.subarray(0, 32), binding) || !isZero(quote.qeReport.reportData.subarray(32))) {
+    fail(AttestationErrorCode.QE_BINDING_INVALID, 'QE report data does not bind the attestation key')
+  }
+  // [REJECT] the PCK chain is present and leads to the pinned Intel root
+  if (quote.pckChain.byteLength === 0) fail(AttestationErrorCode.CERT_MISSING, 'tdx quote carries no PCK certificate chain')
+  // the DCAP spec puts PEM here; loadCertificates also accepts the concatenated DER some samples carry
+  const certs = loadCertificates(quote.pckChain)
+  // the leaf is the one certificate that is not a CA; a chain of CAs alone lacks the PCK certificate
+  const leaf = certs.find((c) => !c.ca)
+  if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'tdx quote carries no PCK leaf certificate')
+  intelRoot ??= new X509Certificate(INTEL_SGX_ROOT_CA)
+  // [REJECT] the PCK leaf signs the QE report
+  if (!ecdsaP256Valid(quote.qeReport.raw, quote.qeReportSignature, leaf.publicKey)) {
+    fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
+  }
+  const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
+  return { quote, chain: path.map(commonName) }
+}
