@@ -33,7 +33,7 @@ export function ed25519PublicFromSeed (seed: Uint8Array): Uint8Array {
   return new Uint8Array(pub.subarray(SPKI_PREFIX.length))
 }
 
-export function ed25519Sign (key: KeyObject, message: Uint8Array): Uint8Array {
+export function ed25519Sign (key: KeyObject, message: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(sign(null, message, key))
 }
 

@@ -55,9 +55,9 @@ export class MessageSigner {
     return new MessageSigner(seed, cert)
   }
 
-  get hotkey (): Uint8Array { return this.cert.hotkey }
+  get hotkey (): Uint8Array<ArrayBuffer> { return this.cert.hotkey }
 
-  sign (domain: Domain, body: Uint8Array): Uint8Array {
+  sign (domain: Domain, body: Uint8Array): Uint8Array<ArrayBuffer> {
     return ed25519Sign(this.key, signedBytes(domain, body))
   }
 }

@@ -1,0 +1,25 @@
+import type { Bid } from '../../protocols/schema/market.js'
+import { MessageErrorCode, reject } from './errors.js'
+import { checkAddrs, checkId, checkKey32, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
+import { MAX_DURATION_S, MAX_GPU_COUNT, MAX_MEMORY_MIB, MAX_REGIONS, MESSAGE_VERSION, MODEL_PATTERN } from './constants.js'
+
+/** Schema checks of a Bid, cheapest first (see validateOfferSchema). */
+export function validateBidSchema (b: Bid): void {
+  // [REJECT] unknown message version
+  if (b.version !== MESSAGE_VERSION) throw reject(MessageErrorCode.BAD_VERSION, 'version')
+  checkId(b.id)
+  checkKey32(b.renter, 'renter')
+  if (b.cancelled) return
+  const r = b.requirements
+  // [REJECT] a bid states its requirements
+  if (r == null) throw reject(MessageErrorCode.BAD_FIELD, 'requirements')
+  if (r.gpu !== '' && !MODEL_PATTERN.test(r.gpu)) throw reject(MessageErrorCode.BAD_FIELD, 'requirements.gpu')
+  if (r.minMemoryMib > MAX_MEMORY_MIB) throw reject(MessageErrorCode.BAD_FIELD, 'requirements.minMemoryMib')
+  if (r.count === 0 || r.count > MAX_GPU_COUNT) throw reject(MessageErrorCode.BAD_FIELD, 'requirements.count')
+  checkTeeKinds(r.teeKinds, 'requirements.teeKinds', true)
+  if (r.regions.length > MAX_REGIONS) throw reject(MessageErrorCode.BAD_FIELD, 'requirements.regions')
+  r.regions.forEach((x, i) => { checkRegion(x, `requirements.regions[${i}]`) })
+  checkU64(b.maxPricePerGpuHour, 'maxPricePerGpuHour', 1n)
+  if (b.durationS === 0 || b.durationS > MAX_DURATION_S) throw reject(MessageErrorCode.BAD_FIELD, 'durationS')
+  checkAddrs(b.addrs, 'addrs')
+}

@@ -1,0 +1,25 @@
+/** Limits of the market messages. Peers control every field; each one is bounded. */
+export const MESSAGE_VERSION = 1
+/** hard cap of an envelope on the wire */
+export const MAX_ENVELOPE_BYTES = 8 * 1024
+export const MAX_ID_LENGTH = 64
+export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+export const MAX_GPU_ENTRIES = 16
+export const MAX_GPU_COUNT = 1024
+export const MAX_MODEL_LENGTH = 48
+export const MODEL_PATTERN = /^[a-z0-9][a-z0-9.-]{0,47}$/
+export const MAX_MEMORY_MIB = 4 * 1024 * 1024
+export const MAX_TEE_KINDS = 4
+export const TEE_KINDS = ['tdx', 'sev-snp', 'simulated'] as const
+export const MAX_REGION_LENGTH = 32
+export const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
+export const MAX_REGIONS = 16
+export const MAX_ADDRS = 8
+export const MAX_ADDR_BYTES = 128
+/** a message may be dated at most this far in the future (clock skew tolerance) */
+export const MAX_CLOCK_SKEW_MS = 30_000
+/** the longest life of one message; suppliers re-publish before expiry */
+export const MAX_TTL_MS = 24 * 3600_000
+export const MAX_DURATION_S = 30 * 24 * 3600
+/** 2^64 - 1: prices are u64 base units */
+export const MAX_U64 = (1n << 64n) - 1n

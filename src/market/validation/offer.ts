@@ -1,0 +1,34 @@
+import type { Offer } from '../../protocols/schema/market.js'
+import { MessageErrorCode, reject } from './errors.js'
+import { checkAddrs, checkId, checkKey32, checkPeerId, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
+import {
+  MAX_DURATION_S, MAX_GPU_COUNT, MAX_GPU_ENTRIES, MAX_MEMORY_MIB, MESSAGE_VERSION, MODEL_PATTERN
+} from './constants.js'
+
+/**
+ * Schema checks of an Offer, cheapest first. Time, sequence and signature are checked by the
+ * envelope pipeline around it. A cancel carries the id and sequence only; its other fields may be
+ * empty.
+ */
+export function validateOfferSchema (o: Offer): void {
+  // [REJECT] unknown message version
+  if (o.version !== MESSAGE_VERSION) throw reject(MessageErrorCode.BAD_VERSION, 'version')
+  checkId(o.id)
+  checkKey32(o.supplier, 'supplier')
+  if (o.cancelled) return
+  checkPeerId(o.enclavePeer, 'enclavePeer')
+  // [REJECT] 1..MAX_GPU_ENTRIES GPU entries, each a known-shape model with memory and a count
+  if (o.gpus.length === 0 || o.gpus.length > MAX_GPU_ENTRIES) throw reject(MessageErrorCode.BAD_FIELD, 'gpus')
+  o.gpus.forEach((g, i) => {
+    if (!MODEL_PATTERN.test(g.model)) throw reject(MessageErrorCode.BAD_FIELD, `gpus[${i}].model`)
+    if (g.memoryMib === 0 || g.memoryMib > MAX_MEMORY_MIB) throw reject(MessageErrorCode.BAD_FIELD, `gpus[${i}].memoryMib`)
+    if (g.count === 0 || g.count > MAX_GPU_COUNT) throw reject(MessageErrorCode.BAD_FIELD, `gpus[${i}].count`)
+  })
+  checkTeeKinds(o.teeKinds, 'teeKinds', false)
+  checkRegion(o.region, 'region')
+  // [REJECT] a price of zero is not an offer
+  checkU64(o.pricePerGpuHour, 'pricePerGpuHour', 1n)
+  if (o.minDurationS === 0 || o.minDurationS > MAX_DURATION_S) throw reject(MessageErrorCode.BAD_FIELD, 'minDurationS')
+  if (o.maxDurationS < o.minDurationS || o.maxDurationS > MAX_DURATION_S) throw reject(MessageErrorCode.BAD_FIELD, 'maxDurationS')
+  checkAddrs(o.addrs, 'addrs')
+}

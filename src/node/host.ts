@@ -1,0 +1,113 @@
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { PrivateKey } from '@libp2p/interface'
+import { KAD_PROTOCOL, TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import { msgIdBytes } from '../protocols/gossip/validate.js'
+import { MAX_ENVELOPE_BYTES } from '../market/validation/constants.js'
+
+export interface HostServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+export type Host = Libp2p<HostServices>
+
+export interface HostInit {
+  privateKey: PrivateKey
+  listen: string[]
+  bootstrap?: string[]
+  mdns?: boolean
+  /** gossipsub mesh degree; defaults to the gossipsub spec's D=6 */
+  meshDegree?: number
+  /** libp2p connection limit */
+  maxConnections?: number
+}
+
+/**
+ * Peer scoring (gossipsub v1.1): an invalid message (REJECT verdict) costs its forwarder heavily and
+ * decays slowly, so a peer that keeps sending junk drops below the graylist threshold and loses its
+ * mesh place; IGNOREd messages cost nothing.
+ */
+function scoreParams (): Record<string, unknown> {
+  const topic = {
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 100,
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 50,
+    // marketplace traffic is sparse: no penalty for a quiet mesh
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.9,
+    meshMessageDeliveriesCap: 10,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 5000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.9,
+    invalidMessageDeliveriesWeight: -100,
+    invalidMessageDeliveriesDecay: 0.99
+  }
+  return {
+    topics: { [TOPIC_OFFERS]: topic, [TOPIC_BIDS]: topic },
+    topicScoreCap: 100,
+    // loopback devnets run many nodes on one IP: do not punish colocation there
+    IPColocationFactorWeight: 0,
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyThreshold: 6,
+    behaviourPenaltyDecay: 0.9
+  }
+}
+
+/**
+ * Builds the libp2p host: TCP, noise, yamux, identify, ping, kad-dht (our own protocol id, LAN
+ * addresses kept so a local devnet works), gossipsub (StrictNoSign: every market message carries its
+ * own signature), bootstrap and mDNS.
+ */
+export async function createHost (init: HostInit): Promise<Host> {
+  const peerDiscovery = []
+  if ((init.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [] }))
+  if (init.mdns === true) peerDiscovery.push(mdns({ interval: 5000 }))
+  const D = init.meshDegree ?? 6
+  return await createLibp2p<HostServices>({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: init.maxConnections ?? 100 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        msgIdFn: (m) => msgIdBytes(m.data),
+        allowedTopics: [TOPIC_OFFERS, TOPIC_BIDS],
+        maxInboundDataLength: MAX_ENVELOPE_BYTES,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        D,
+        Dlo: Math.max(1, D - 2),
+        Dhi: D * 2,
+        scoreParams: scoreParams(),
+        scoreThresholds: { gossipThreshold: -500, publishThreshold: -1000, graylistThreshold: -2500, acceptPXThreshold: 100, opportunisticGraftThreshold: 5 }
+      })
+    }
+  })
+}

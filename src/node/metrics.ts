@@ -1,0 +1,49 @@
+/**
+ * A small typed Prometheus registry (text exposition format 0.0.4). Counters and gauges with
+ * labels; label values come from closed sets in code (never from peers), so series stay bounded.
+ */
+type Labels = Record<string, string>
+
+function labelKey (labels: Labels): string {
+  const keys = Object.keys(labels).sort()
+  return keys.map((k) => `${k}="${labels[k].replace(/["\\\n]/g, '_')}"`).join(',')
+}
+
+abstract class Metric {
+  protected readonly values = new Map<string, number>()
+  constructor (readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge') {}
+  render (): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`]
+    if (this.values.size === 0) lines.push(`${this.name} 0`)
+    for (const [k, v] of this.values) lines.push(k === '' ? `${this.name} ${v}` : `${this.name}{${k}} ${v}`)
+    return lines.join('\n')
+  }
+}
+
+export class Counter extends Metric {
+  constructor (name: string, help: string) { super(name, help, 'counter') }
+  inc (labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels)
+    this.values.set(k, (this.values.get(k) ?? 0) + by)
+  }
+  get (labels: Labels = {}): number { return this.values.get(labelKey(labels)) ?? 0 }
+}
+
+export class Gauge extends Metric {
+  private collectFn?: () => number
+  constructor (name: string, help: string) { super(name, help, 'gauge') }
+  set (v: number, labels: Labels = {}): void { this.values.set(labelKey(labels), v) }
+  /** sample the value at scrape time */
+  collect (fn: () => number): this { this.collectFn = fn; return this }
+  override render (): string {
+    if (this.collectFn != null) this.set(this.collectFn())
+    return super.render()
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = []
+  counter (name: string, help: string): Counter { const m = new Counter(name, help); this.metrics.push(m); return m }
+  gauge (name: string, help: string): Gauge { const m = new Gauge(name, help); this.metrics.push(m); return m }
+  render (): string { return this.metrics.map((m) => m.render()).join('\n') + '\n' }
+}

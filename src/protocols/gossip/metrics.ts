@@ -1,0 +1,14 @@
+import type { Counter, Registry } from '../../node/metrics.js'
+
+/** Gossip validation results by topic, verdict and code. */
+export interface GossipMetrics {
+  validated: Counter
+  published: Counter
+}
+
+export function createGossipMetrics (r: Registry): GossipMetrics {
+  return {
+    validated: r.counter('bazaar_gossip_validation_total', 'market gossip messages by topic, result and code'),
+    published: r.counter('bazaar_gossip_published_total', 'market messages published by this node, by topic')
+  }
+}

@@ -1,0 +1,103 @@
+import type { PeerId } from '@libp2p/interface'
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import type { Clock } from '../../util/clock.js'
+import { GossipAction } from '../../util/errors.js'
+import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
+import { RateLimiter } from './bounded.js'
+import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
+import { MarketMessageValidator, errorCodeOf, gossipActionOf, messageId, type ValidatedMessage } from './validate.js'
+import type { GossipMetrics } from './metrics.js'
+
+export interface MarketGossipComponents {
+  pubsub: GossipSub
+  clock: Clock
+  metrics?: GossipMetrics
+  log?: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
+}
+
+export interface MarketGossipInit {
+  /** messages a single forwarding peer may send per second before they are ignored */
+  perPeerRate?: number
+  perPeerBurst?: number
+  /** called with every accepted message (from peers and from ourselves) */
+  onMessage: (m: ValidatedMessage) => void
+}
+
+/**
+ * Adapts the market validator to gossipsub: a topic validator per topic (runs before a message is
+ * delivered or forwarded), the verdict mapping (REJECT feeds gossipsub's peer score, IGNORE only
+ * drops), a per-peer rate limit, and metrics by code.
+ */
+export class MarketGossip {
+  readonly validator: MarketMessageValidator
+  private readonly rate: RateLimiter
+  private readonly onGossip = (evt: CustomEvent<Message>): void => { this.deliver(evt.detail) }
+  private readonly pending = new Map<string, ValidatedMessage>()
+  private pruneTimer?: NodeJS.Timeout
+
+  constructor (private readonly c: MarketGossipComponents, private readonly init: MarketGossipInit) {
+    this.validator = new MarketMessageValidator({ clock: c.clock })
+    this.rate = new RateLimiter(init.perPeerRate ?? 200, init.perPeerBurst ?? 400)
+  }
+
+  start (): void {
+    for (const t of TOPICS) {
+      this.c.pubsub.topicValidators.set(t, (peer, msg) => this.validateFrom(peer, msg))
+      this.c.pubsub.subscribe(t)
+    }
+    this.c.pubsub.addEventListener('message', this.onGossip)
+    this.pruneTimer = setInterval(() => { this.validator.prune() }, 60_000)
+    this.pruneTimer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.pruneTimer)
+    this.c.pubsub.removeEventListener('message', this.onGossip)
+    for (const t of TOPICS) {
+      this.c.pubsub.topicValidators.delete(t)
+      this.c.pubsub.unsubscribe(t)
+    }
+    this.pending.clear()
+  }
+
+  private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult {
+    const now = this.c.clock.now()
+    try {
+      // [IGNORE] the forwarding peer is over its message rate
+      if (!this.rate.take(peer.toString(), now)) throw ignore(MessageErrorCode.RATE_LIMITED)
+      const v = this.validator.validate(msg.topic, msg.data)
+      // gossipsub delivers the message right after an Accept; keep the decoded form for that
+      this.pending.set(v.msgId, v)
+      if (this.pending.size > 1024) this.pending.delete(this.pending.keys().next().value!)
+      this.c.metrics?.validated.inc({ topic: msg.topic, result: 'accept', code: 'OK' })
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      const action = gossipActionOf(err)
+      const code = errorCodeOf(err)
+      this.c.metrics?.validated.inc({ topic: msg.topic, result: action.toLowerCase(), code })
+      this.c.log?.('debug', 'gossip message refused', { topic: msg.topic, peer: peer.toString(), code, action })
+      return action === GossipAction.REJECT ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    }
+  }
+
+  private deliver (msg: Message): void {
+    if (msg.topic !== TOPIC_OFFERS && msg.topic !== TOPIC_BIDS) return
+    const id = messageId(msg.data)
+    const v = this.pending.get(id)
+    if (v == null) return
+    this.pending.delete(id)
+    this.init.onMessage(v)
+  }
+
+  /**
+   * Publishes our own signed envelope. It runs through the same validator first, so a node never
+   * sends what its peers would reject, and it is delivered locally like a peer's message.
+   */
+  async publish (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array): Promise<{ recipients: number, message: ValidatedMessage }> {
+    const v = this.validator.validate(topic, data)
+    this.init.onMessage(v)
+    const res = await this.c.pubsub.publish(topic, data)
+    this.c.metrics?.published.inc({ topic })
+    return { recipients: res.recipients.length, message: v }
+  }
+}
