@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto'
+import { AttestationErrorCode, fail } from './errors.js'
+import { bytesEqual } from './bytes.js'
+
+/** Domain separation tag of the session binding (DESIGN.md, Flow step 5). */
+export const BINDING_TAG = new TextEncoder().encode('bazaar-attest-v1')
+export const ENCLAVE_KEY_LENGTH = 32
+export const NONCE_LENGTH = 32
+export const MAX_AGREEMENT_HASH_LENGTH = 64
+export const REPORT_DATA_LENGTH = 64
+
+/**
+ * The report data an enclave must attest for a session:
+ * SHA-512("bazaar-attest-v1" || enclave peer public key (32, raw ed25519) || nonce (32) || agreement hash).
+ * The key and nonce have fixed lengths and the agreement hash comes last, so the concatenation is
+ * unambiguous.
+ */
+export function sessionReportData (enclavePublicKey: Uint8Array, nonce: Uint8Array, agreementHash: Uint8Array): Uint8Array {
+  if (enclavePublicKey.byteLength !== ENCLAVE_KEY_LENGTH) fail(AttestationErrorCode.MALFORMED, `enclave key of ${enclavePublicKey.byteLength} bytes`)
+  if (nonce.byteLength !== NONCE_LENGTH) fail(AttestationErrorCode.MALFORMED, `nonce of ${nonce.byteLength} bytes`)
+  if (agreementHash.byteLength === 0 || agreementHash.byteLength > MAX_AGREEMENT_HASH_LENGTH) fail(AttestationErrorCode.MALFORMED, `agreement hash of ${agreementHash.byteLength} bytes`)
+  return new Uint8Array(createHash('sha512').update(BINDING_TAG).update(enclavePublicKey).update(nonce).update(agreementHash).digest())
+}
+
+/** Throws REPORT_DATA_MISMATCH unless the evidence's report data is the session binding. */
+export function checkReportData (reportData: Uint8Array, enclavePublicKey: Uint8Array, nonce: Uint8Array, agreementHash: Uint8Array): void {
+  if (!bytesEqual(reportData, sessionReportData(enclavePublicKey, nonce, agreementHash))) {
+    fail(AttestationErrorCode.REPORT_DATA_MISMATCH, 'report data is not SHA-512(tag || enclave key || nonce || agreement hash)')
+  }
+}

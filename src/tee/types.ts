@@ -1,0 +1,47 @@
+import type { SnpTcb } from './snp/tcb.js'
+
+/** The TEE kinds the node knows. `simulated` is for development and refused unless a policy allows it. */
+export type TeeKind = 'sev-snp' | 'tdx' | 'simulated'
+export const TEE_KINDS: readonly TeeKind[] = ['sev-snp', 'tdx', 'simulated']
+
+/** Attestation evidence as it travels: the raw report or quote, and any certificate blobs beside it. */
+export interface Evidence {
+  kind: TeeKind
+  /** SNP attestation report, TDX quote, or simulated evidence */
+  evidence: Uint8Array
+  /** SNP: VCEK/VLEK (and optionally ASK/ARK) as DER, PEM, or a configfs-tsm auxblob certificate table */
+  certs: Uint8Array[]
+}
+
+/** What a verified piece of evidence says, normalised across kinds for policy checks. */
+export interface VerifiedEvidence {
+  kind: TeeKind
+  /** the 64 bytes of report data the enclave chose */
+  reportData: Uint8Array
+  /** SNP MEASUREMENT, TDX MRTD, simulated measurement */
+  measurement: Uint8Array
+  /** TDX RTMR0..3 */
+  rtmrs?: Uint8Array[]
+  debug: boolean
+  /** SNP reported TCB, decoded */
+  snpTcb?: SnpTcb
+  /** TDX TEE_TCB_SVN */
+  tdxTcbSvn?: Uint8Array
+  /** simulated only: when the evidence was produced (ms since epoch) */
+  producedAt?: number
+  /** every parsed field for display and `--json`: hex strings, numbers and booleans */
+  fields: Record<string, string | number | boolean | null>
+  /** certificate chain common names, leaf first (empty for simulated) */
+  chain: string[]
+}
+
+/** Produces evidence binding the given 64 bytes of report data. */
+export interface AttestationProvider {
+  readonly kind: TeeKind
+  attest (reportData: Uint8Array, opts?: { signal?: AbortSignal }): Promise<Evidence>
+}
+
+/** Checks evidence cryptographically (signatures, chains at a time); policy is separate. */
+export interface EvidenceVerifier {
+  verify (evidence: Evidence, opts?: { at?: Date }): VerifiedEvidence
+}
