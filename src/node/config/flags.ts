@@ -1,0 +1,70 @@
+import type { ParseArgsConfig } from 'node:util'
+import { parseChain, parseHostPort, parseNumber, splitList } from './layers.js'
+import type { PartialConfig } from './types.js'
+
+/**
+ * Command-line flags that override the config, for commands that start a node (`node start`,
+ * `supply`, `rent`, `devnet`). Spread them into a command's `options`, then pass
+ * `configFlagsFromArgs(args.values)` as `flags` to loadConfig.
+ */
+export const CONFIG_FLAG_OPTIONS = {
+  config: { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  bootstrap: { type: 'string', multiple: true },
+  'no-mdns': { type: 'boolean' },
+  api: { type: 'string' },
+  chain: { type: 'string' },
+  netuid: { type: 'string' },
+  role: { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' }
+} as const satisfies NonNullable<ParseArgsConfig['options']>
+
+/** Help lines for CONFIG_FLAG_OPTIONS, to append to a command's usage. */
+export const CONFIG_FLAGS_USAGE = [
+  '  --config <file>        config file instead of <home>/config.json',
+  '  --listen <multiaddr>   listen address (repeatable; replaces the config list)',
+  '  --bootstrap <multiaddr> bootstrap peer with /p2p/<id> (repeatable)',
+  '  --no-mdns              disable mDNS discovery',
+  '  --api <host:port>      control API address (loopback unless api.allowRemote)',
+  '  --chain <adapter|url>  embedded, subtensor, or a ws(s):// subtensor endpoint',
+  '  --netuid <n>           subnet whose alpha denominates escrows',
+  '  --role <role>          supplier, renter, both or arbiter',
+  '  --log-level <level>    trace, debug, info, warn, error, silent',
+  '  --log-format <fmt>     json or pretty'
+].join('\n')
+
+/**
+ * The config layer of the flags parsed with CONFIG_FLAG_OPTIONS. Like the environment layer it
+ * converts and leaves validation to loadConfig (errors then name the field and the source `flags`).
+ */
+export function configFlagsFromArgs (values: Record<string, unknown>): PartialConfig {
+  const out: Record<string, any> = {}
+  const s = (name: string): string | undefined => typeof values[name] === 'string' ? values[name] as string : undefined
+  const many = (name: string): string[] | undefined => {
+    const v = values[name]
+    if (v == null) return undefined
+    return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').flatMap(splitList)
+  }
+  const listen = many('listen')
+  if (listen != null) out.listen = listen
+  const bootstrap = many('bootstrap')
+  if (bootstrap != null) out.bootstrap = bootstrap
+  if (values['no-mdns'] === true) out.mdns = false
+  const api = s('api')
+  if (api != null) {
+    const { host, port } = parseHostPort(api, 'flags')
+    out.api = { ...(host != null ? { host } : {}), port }
+  }
+  const chain = s('chain')
+  if (chain != null) out.chain = parseChain(chain)
+  const netuid = s('netuid')
+  if (netuid != null) (out.chain ??= {}).netuid = parseNumber(netuid)
+  const role = s('role')
+  if (role != null) out.role = role
+  const level = s('log-level')
+  if (level != null) (out.log ??= {}).level = level
+  const format = s('log-format')
+  if (format != null) (out.log ??= {}).format = format
+  return out as PartialConfig
+}

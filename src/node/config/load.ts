@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { homePaths } from '../home.js'
+import { ConfigError, ConfigErrorCode, type ConfigSource } from './errors.js'
+import { envLayer, isPlainObject, layerSets, mergeLayers } from './layers.js'
+import type { BazaarConfig, PartialConfig } from './types.js'
+import { validateConfig } from './validate.js'
+
+/** A config file larger than this is refused unread. */
+export const MAX_CONFIG_BYTES = 256 * 1024
+
+/**
+ * The `config/` folder of the package. This file is `src/node/config/load.ts` under vitest and
+ * `dist/node/config/load.js` when built: both sit three levels below the package root.
+ */
+export const PACKAGE_CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url))
+
+/** Packaged configs usable as templates (`bazaar init --template <name>`), by name. */
+export const CONFIG_TEMPLATES: Readonly<Record<string, string>> = Object.freeze({
+  supplier: 'supplier.example.json',
+  renter: 'renter.example.json',
+  daemon: 'daemon.example.json',
+  devnet: 'devnet.json'
+})
+
+export interface LoadConfigOptions {
+  /** node home; its `config.json` is read when present */
+  home?: string
+  /** an explicit config file instead of `<home>/config.json`; it must exist */
+  configFile?: string
+  /** environment (BAZAAR_* variables, see CONFIG_ENV_VARS); default: none */
+  env?: NodeJS.ProcessEnv
+  /** the top layer, e.g. from configFlagsFromArgs */
+  flags?: PartialConfig
+  signal?: AbortSignal
+}
+
+/**
+ * The node's configuration: config/default.json < the config file < environment < flags, merged
+ * (objects by key, lists replaced whole) and validated once. The result is deeply frozen.
+ * Throws ConfigError naming the bad field and the layer it came from.
+ */
+export async function loadConfig (opts: LoadConfigOptions = {}): Promise<BazaarConfig> {
+  const defaults = await loadDefaultsLayer()
+  opts.signal?.throwIfAborted()
+  let file: Record<string, unknown> = {}
+  if (opts.configFile != null) {
+    file = await readConfigFile(opts.configFile, true) ?? {}
+  } else if (opts.home != null) {
+    file = await readConfigFile(homePaths(opts.home).config, false) ?? {}
+  }
+  opts.signal?.throwIfAborted()
+  const env = opts.env != null ? envLayer(opts.env) : {}
+  const flags = opts.flags ?? {}
+  const layers: Array<[ConfigSource, unknown]> = [['defaults', defaults], ['file', file], ['env', env], ['flags', flags]]
+  try {
+    return deepFreeze(validateConfig(mergeLayers(defaults, file, env, flags)))
+  } catch (err) {
+    if (err instanceof ConfigError && err.source == null) {
+      // the last layer that sets the field (or an ancestor of it) is where the bad value came from
+      const source = findSource(layers, err.field)
+      throw new ConfigError(err.code, err.field, source != null && source !== 'defaults' ? `${err.message} (from ${describeSource(source, opts)})` : err.message, { source, cause: err.cause })
+    }
+    throw err
+  }
+}
+
+/** The packaged defaults alone, validated. */
+export async function defaultConfig (): Promise<BazaarConfig> {
+  return deepFreeze(validateConfig(await loadDefaultsLayer()))
+}
+
+/** Reads a packaged template (`supplier`, `renter`, `daemon`, `devnet`) as a partial config. */
+export async function readConfigTemplate (name: string): Promise<Record<string, unknown>> {
+  const file = CONFIG_TEMPLATES[name]
+  if (file == null || !Object.hasOwn(CONFIG_TEMPLATES, name)) {
+    throw new ConfigError(ConfigErrorCode.INVALID_FIELD, 'template', `unknown config template ${JSON.stringify(name)} (one of ${Object.keys(CONFIG_TEMPLATES).join(', ')})`)
+  }
+  return await readConfigFile(PACKAGE_CONFIG_DIR + file, true) ?? {}
+}
+
+async function loadDefaultsLayer (): Promise<Record<string, unknown>> {
+  return await readConfigFile(PACKAGE_CONFIG_DIR + 'default.json', true) ?? {}
+}
+
+/** Reads a JSON config file; undefined when absent and not `required`. */
+export async function readConfigFile (file: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+  let buf: Buffer
+  try {
+    buf = await readFile(file)
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigError(ConfigErrorCode.UNREADABLE, '', `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { source: 'file', cause: err })
+  }
+  if (buf.length > MAX_CONFIG_BYTES) throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { source: 'file' })
+  let v: unknown
+  try {
+    v = JSON.parse(buf.toString('utf8'))
+  } catch (err) {
+    throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`, { source: 'file', cause: err })
+  }
+  if (!isPlainObject(v)) throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} must hold a JSON object`, { source: 'file' })
+  return v
+}
+
+function findSource (layers: Array<[ConfigSource, unknown]>, field: string): ConfigSource | undefined {
+  // try the field, then its ancestors: `api.host` refused for a cross-field reason may have been set
+  // by a layer that only set `api`
+  const parts = field.split('.')
+  for (let n = parts.length; n > 0; n--) {
+    const f = parts.slice(0, n).join('.')
+    for (let i = layers.length - 1; i >= 0; i--) {
+      if (layerSets(layers[i][1], f)) return layers[i][0]
+    }
+  }
+  return undefined
+}
+
+function describeSource (source: ConfigSource, opts: LoadConfigOptions): string {
+  if (source === 'file') return opts.configFile ?? (opts.home != null ? homePaths(opts.home).config : 'config file')
+  if (source === 'env') return 'environment'
+  return source
+}
+
+function deepFreeze<T> (v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x)
+    Object.freeze(v)
+  }
+  return v
+}

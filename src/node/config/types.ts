@@ -1,0 +1,110 @@
+/**
+ * The configuration of a node, after defaults, the home's config.json, the environment and flags
+ * have been layered and validated (see load.ts). Documented defaults: config/default.json.
+ */
+export interface BazaarConfig {
+  /** multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001` */
+  listen: string[]
+  /** multiaddrs of bootstrap peers; each must end in `/p2p/<peer id>` */
+  bootstrap: string[]
+  /** discover peers on the local network with mDNS */
+  mdns: boolean
+  api: ApiConfig
+  log: LogConfig
+  role: Role
+  chain: ChainConfig
+  market: MarketConfig
+  /** GPU inventory override; when absent the supplier detects its GPUs */
+  gpus?: GpuConfig[]
+  tee: TeeConfig
+  metering: MeteringConfig
+}
+
+export type Role = 'supplier' | 'renter' | 'both' | 'arbiter'
+export const ROLES: readonly Role[] = ['supplier', 'renter', 'both', 'arbiter']
+
+/** The control API (HTTP + JSON, bearer token). */
+export interface ApiConfig {
+  host: string
+  /** 0 picks a free port */
+  port: number
+  /** listen on a non-loopback host; refused unless set, the token is the only guard */
+  allowRemote: boolean
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent']
+export type LogFormat = 'json' | 'pretty'
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
+
+export interface LogConfig {
+  level: LogLevel
+  format: LogFormat
+}
+
+export type ChainAdapter = 'embedded' | 'subtensor'
+export const CHAIN_ADAPTERS: readonly ChainAdapter[] = ['embedded', 'subtensor']
+
+export interface ChainConfig {
+  adapter: ChainAdapter
+  /** ws:// or wss:// endpoint of a Substrate node; required for `subtensor` */
+  endpoint?: string
+  /** the subnet whose alpha denominates escrows */
+  netuid: number
+  /** ss58 address of the arbiter co-signing escrow closes */
+  arbiter?: string
+}
+
+export interface MarketConfig {
+  /** free-form region label advertised in offers and matched by bids, e.g. `eu-west` */
+  region: string
+  /** price per GPU-hour in base units (rao, 10^-9 alpha), a decimal integer string */
+  pricePerGpuHour: string
+  minDurationS: number
+  maxDurationS: number
+  /** lifetime of a published offer */
+  offerTtlS: number
+  /** re-publish period of offers; must be below offerTtlS */
+  republishS: number
+  /** TEE kinds this node offers (supplier) or accepts (renter) */
+  teeKinds: TeeKind[]
+}
+
+export type TeeKind = 'sev-snp' | 'tdx' | 'simulated'
+export const TEE_KINDS: readonly TeeKind[] = ['sev-snp', 'tdx', 'simulated']
+
+export interface GpuConfig {
+  model: string
+  memoryMib: number
+  count: number
+  /** overrides market.pricePerGpuHour for this GPU model */
+  pricePerGpuHour?: string
+}
+
+export interface TeeConfig {
+  /** how this node (as a supplier) produces attestation evidence */
+  provider: TeeKind
+  /** accept `simulated` evidence from suppliers (devnets only) */
+  allowSimulated: boolean
+  /**
+   * Launch measurements accepted per TEE kind, lowercase hex (SEV-SNP MEASUREMENT and TDX MRTD
+   * are 48 bytes). An empty list pins nothing: any measurement of that kind is accepted.
+   */
+  allowedMeasurements: Record<TeeKind, string[]>
+  /** evidence older than this is refused */
+  maxEvidenceAgeS: number
+}
+
+export interface MeteringConfig {
+  /** period of usage reports and vouchers */
+  tickS: number
+  /** how long vouchers may lag before the supplier pauses the job; at least one tick */
+  graceS: number
+}
+
+/** Any subset of the config, as a file, the environment or flags give it. */
+export type PartialConfig = DeepPartial<BazaarConfig>
+
+export type DeepPartial<T> = T extends Array<infer U>
+  ? Array<U>
+  : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T

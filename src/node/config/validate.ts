@@ -1,0 +1,255 @@
+import { isIP } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { decodeAddress } from '@polkadot/util-crypto'
+import { ConfigError, ConfigErrorCode } from './errors.js'
+import {
+  CHAIN_ADAPTERS, LOG_FORMATS, LOG_LEVELS, ROLES, TEE_KINDS,
+  type BazaarConfig, type GpuConfig, type TeeKind
+} from './types.js'
+
+/** Bounds on what a config may hold (it may come from a copied file or an environment). */
+export const CONFIG_LIMITS = Object.freeze({
+  maxAddrs: 64,
+  maxAddrLength: 1024,
+  maxString: 256,
+  maxGpuEntries: 64,
+  maxGpusPerEntry: 1024,
+  maxMeasurements: 256,
+  /** u128 holds 39 decimal digits */
+  maxPriceDigits: 39
+})
+
+/** A key that documents a config file and is otherwise ignored, at any level. */
+export const COMMENT_KEY = '$comment'
+
+/**
+ * Validates a complete (merged) configuration and returns it typed, with exactly the known fields.
+ * Throws ConfigError INVALID_FIELD or UNKNOWN_FIELD with `field` set to the path of the first bad
+ * field, e.g. `listen[1]`, `market.pricePerGpuHour`, `gpus[0].memoryMib`.
+ */
+export function validateConfig (input: unknown): BazaarConfig {
+  const o = obj(input, '')
+  known(o, '', ['listen', 'bootstrap', 'mdns', 'api', 'log', 'role', 'chain', 'market', 'gpus', 'tee', 'metering'])
+
+  const listen = list(o.listen, 'listen', CONFIG_LIMITS.maxAddrs, (v, p) => addr(v, p, 'listen'))
+  const bootstrap = list(o.bootstrap, 'bootstrap', CONFIG_LIMITS.maxAddrs, (v, p) => addr(v, p, 'bootstrap'))
+  const mdns = bool(o.mdns, 'mdns')
+
+  const a = obj(o.api, 'api')
+  known(a, 'api', ['host', 'port', 'allowRemote'])
+  const api = { host: host(a.host, 'api.host'), port: int(a.port, 'api.port', 0, 65535), allowRemote: bool(a.allowRemote, 'api.allowRemote') }
+  // [refuse] the control API moves money: it stays on loopback unless remote access is asked for
+  if (!api.allowRemote && !isLoopback(api.host)) {
+    fail('api.host', `api.host ${api.host} is not a loopback address; set api.allowRemote to true to expose the control API`)
+  }
+
+  const l = obj(o.log, 'log')
+  known(l, 'log', ['level', 'format'])
+  const log = { level: oneOf(l.level, 'log.level', LOG_LEVELS), format: oneOf(l.format, 'log.format', LOG_FORMATS) }
+
+  const role = oneOf(o.role, 'role', ROLES)
+
+  const c = obj(o.chain, 'chain')
+  known(c, 'chain', ['adapter', 'endpoint', 'netuid', 'arbiter'])
+  const chain: BazaarConfig['chain'] = {
+    adapter: oneOf(c.adapter, 'chain.adapter', CHAIN_ADAPTERS),
+    netuid: int(c.netuid, 'chain.netuid', 0, 65535)
+  }
+  if (c.endpoint != null) chain.endpoint = wsUrl(c.endpoint, 'chain.endpoint')
+  if (c.arbiter != null) chain.arbiter = ss58(c.arbiter, 'chain.arbiter')
+  if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
+
+  const m = obj(o.market, 'market')
+  known(m, 'market', ['region', 'pricePerGpuHour', 'minDurationS', 'maxDurationS', 'offerTtlS', 'republishS', 'teeKinds'])
+  const market = {
+    region: text(m.region, 'market.region', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a label of letters, digits, . _ - (at most 64)'),
+    pricePerGpuHour: price(m.pricePerGpuHour, 'market.pricePerGpuHour'),
+    minDurationS: int(m.minDurationS, 'market.minDurationS', 1, 365 * 86400),
+    maxDurationS: int(m.maxDurationS, 'market.maxDurationS', 1, 365 * 86400),
+    offerTtlS: int(m.offerTtlS, 'market.offerTtlS', 10, 86400),
+    republishS: int(m.republishS, 'market.republishS', 1, 86400),
+    teeKinds: uniqueList(m.teeKinds, 'market.teeKinds', TEE_KINDS.length, (v, p) => oneOf(v, p, TEE_KINDS))
+  }
+  if (market.minDurationS > market.maxDurationS) fail('market.minDurationS', 'market.minDurationS must not exceed market.maxDurationS')
+  // an offer must be re-published before it expires, or it vanishes from other books between rounds
+  if (market.republishS >= market.offerTtlS) fail('market.republishS', 'market.republishS must be below market.offerTtlS')
+
+  let gpus: GpuConfig[] | undefined
+  if (o.gpus != null) {
+    gpus = list(o.gpus, 'gpus', CONFIG_LIMITS.maxGpuEntries, (v, p) => {
+      const g = obj(v, p)
+      known(g, p, ['model', 'memoryMib', 'count', 'pricePerGpuHour'])
+      const gpu: GpuConfig = {
+        model: text(g.model, `${p}.model`, /^[\x20-\x7e]{1,128}$/, 'printable ASCII, 1 to 128 characters'),
+        memoryMib: int(g.memoryMib, `${p}.memoryMib`, 1, 16 * 1024 * 1024),
+        count: int(g.count, `${p}.count`, 1, CONFIG_LIMITS.maxGpusPerEntry)
+      }
+      if (g.pricePerGpuHour != null) gpu.pricePerGpuHour = price(g.pricePerGpuHour, `${p}.pricePerGpuHour`)
+      return gpu
+    })
+  }
+
+  const t = obj(o.tee, 'tee')
+  known(t, 'tee', ['provider', 'allowSimulated', 'allowedMeasurements', 'maxEvidenceAgeS'])
+  const am = obj(t.allowedMeasurements, 'tee.allowedMeasurements')
+  known(am, 'tee.allowedMeasurements', TEE_KINDS)
+  const allowedMeasurements = {} as Record<TeeKind, string[]>
+  for (const kind of TEE_KINDS) {
+    const p = `tee.allowedMeasurements.${kind}`
+    // SEV-SNP MEASUREMENT (ABI spec table 22) and TDX MRTD are SHA-384 digests: 48 bytes
+    const bytes = kind === 'simulated' ? undefined : 48
+    allowedMeasurements[kind] = am[kind] == null ? [] : uniqueList(am[kind], p, CONFIG_LIMITS.maxMeasurements, (v, q) => hex(v, q, bytes))
+  }
+  const tee = {
+    provider: oneOf(t.provider, 'tee.provider', TEE_KINDS),
+    allowSimulated: bool(t.allowSimulated, 'tee.allowSimulated'),
+    allowedMeasurements,
+    maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400)
+  }
+
+  const me = obj(o.metering, 'metering')
+  known(me, 'metering', ['tickS', 'graceS'])
+  const metering = { tickS: int(me.tickS, 'metering.tickS', 1, 3600), graceS: int(me.graceS, 'metering.graceS', 1, 86400) }
+  if (metering.graceS < metering.tickS) fail('metering.graceS', 'metering.graceS must be at least one tick (metering.tickS)')
+
+  return { listen, bootstrap, mdns, api, log, role, chain, market, ...(gpus != null ? { gpus } : {}), tee, metering }
+}
+
+/** Whether `host` is a loopback name or address (127.0.0.0/8, ::1, localhost). */
+export function isLoopback (host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true
+  return isIP(host) === 4 && host.startsWith('127.')
+}
+
+function fail (field: string, message: string): never {
+  throw new ConfigError(ConfigErrorCode.INVALID_FIELD, field, message)
+}
+
+function describe (v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)
+  if (typeof v === 'object') return 'an object'
+  return String(v)
+}
+
+function label (path: string): string {
+  return path === '' ? 'the config' : path
+}
+
+function obj (v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `${label(path)} must be an object, got ${describe(v)}`)
+  return v as Record<string, unknown>
+}
+
+function known (o: Record<string, unknown>, path: string, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (k === COMMENT_KEY || keys.includes(k)) continue
+    const field = path === '' ? k : `${path}.${k}`
+    throw new ConfigError(ConfigErrorCode.UNKNOWN_FIELD, field, `unknown field ${field}${path === '' ? '' : ` (known: ${keys.join(', ')})`}`)
+  }
+}
+
+function bool (v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') fail(path, `${path} must be true or false, got ${describe(v)}`)
+  return v
+}
+
+function int (v: unknown, path: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `${path} must be an integer in ${min}..${max}, got ${describe(v)}`)
+  return v
+}
+
+function oneOf<T extends string> (v: unknown, path: string, values: readonly T[]): T {
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(path, `${path} must be one of ${values.join(', ')}, got ${describe(v)}`)
+  return v as T
+}
+
+function text (v: unknown, path: string, re: RegExp, what: string): string {
+  if (typeof v !== 'string' || !re.test(v)) fail(path, `${path} must be ${what}, got ${describe(v)}`)
+  return v
+}
+
+function list<T> (v: unknown, path: string, max: number, each: (v: unknown, path: string) => T): T[] {
+  if (!Array.isArray(v)) fail(path, `${path} must be an array, got ${describe(v)}`)
+  if (v.length > max) fail(path, `${path} has ${v.length} entries, at most ${max} allowed`)
+  return v.map((x, i) => each(x, `${path}[${i}]`))
+}
+
+function uniqueList<T> (v: unknown, path: string, max: number, each: (v: unknown, path: string) => T): T[] {
+  const out = list(v, path, max, each)
+  const seen = new Set<T>()
+  out.forEach((x, i) => {
+    if (seen.has(x)) fail(`${path}[${i}]`, `${path}[${i}] repeats an earlier entry`)
+    seen.add(x)
+  })
+  return out
+}
+
+/** A multiaddr this node can use: TCP for `listen`; TCP and a valid `/p2p/<peer id>` for `bootstrap`. */
+function addr (v: unknown, path: string, kind: 'listen' | 'bootstrap'): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > CONFIG_LIMITS.maxAddrLength || !v.startsWith('/')) {
+    fail(path, `${path} must be a multiaddr string such as /ip4/0.0.0.0/tcp/4001, got ${describe(v)}`)
+  }
+  let names: Array<{ name: string, value?: string }>
+  try {
+    names = multiaddr(v).getComponents()
+  } catch {
+    fail(path, `${path} is not a valid multiaddr: ${describe(v)}`)
+  }
+  if (!names.some((c) => c.name === 'tcp')) fail(path, `${path} must be a TCP address (the node speaks TCP): ${describe(v)}`)
+  if (kind === 'bootstrap') {
+    const last = names[names.length - 1]
+    if (last?.name !== 'p2p' || last.value == null) fail(path, `${path} must end in /p2p/<peer id>: ${describe(v)}`)
+    try {
+      peerIdFromString(last.value)
+    } catch {
+      fail(path, `${path} has an invalid peer id: ${describe(last.value)}`)
+    }
+  }
+  return v
+}
+
+function host (v: unknown, path: string): string {
+  if (typeof v !== 'string' || (isIP(v) === 0 && !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(v))) {
+    fail(path, `${path} must be an IP address or a host name, got ${describe(v)}`)
+  }
+  return v
+}
+
+function wsUrl (v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length > CONFIG_LIMITS.maxString) fail(path, `${path} must be a ws:// or wss:// URL, got ${describe(v)}`)
+  let u: URL
+  try {
+    u = new URL(v)
+  } catch {
+    fail(path, `${path} must be a ws:// or wss:// URL, got ${describe(v)}`)
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') fail(path, `${path} must be a ws:// or wss:// URL, got ${describe(v)}`)
+  return v
+}
+
+function ss58 (v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.startsWith('0x') || v.length > 64) fail(path, `${path} must be an ss58 address, got ${describe(v)}`)
+  try {
+    decodeAddress(v)
+  } catch {
+    fail(path, `${path} is not a valid ss58 address (bad characters or checksum): ${describe(v)}`)
+  }
+  return v
+}
+
+/** Amounts are integers in base units (rao); as strings, because they may exceed 2^53. */
+function price (v: unknown, path: string): string {
+  const re = new RegExp(`^(0|[1-9][0-9]{0,${CONFIG_LIMITS.maxPriceDigits - 1}})$`)
+  if (typeof v !== 'string' || !re.test(v)) fail(path, `${path} must be a decimal integer string of base units (rao), got ${describe(v)}`)
+  return v
+}
+
+function hex (v: unknown, path: string, bytes: number | undefined): string {
+  const ok = typeof v === 'string' && /^[0-9a-f]+$/.test(v) && v.length % 2 === 0 &&
+    (bytes == null ? v.length <= 128 : v.length === bytes * 2)
+  if (!ok) fail(path, `${path} must be lowercase hex${bytes == null ? ' (at most 64 bytes)' : ` of ${bytes} bytes`}, got ${describe(v)}`)
+  return v
+}

@@ -1,0 +1,69 @@
+import { mkdir, chmod, stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import path from 'node:path'
+
+/** The default node home when neither `--home` nor `BAZAAR_HOME` is given. */
+export const DEFAULT_HOME_DIRNAME = '.bazaar'
+
+/** Mode of the home directory and of every directory holding secrets (owner only). */
+export const DIR_MODE = 0o700
+/** Mode of every file holding a secret (keystore, enclave key, API token). */
+export const SECRET_FILE_MODE = 0o600
+
+/** Every path inside a node home, defined once. */
+export interface HomePaths {
+  /** the home directory itself (absolute) */
+  root: string
+  /** encrypted peer key and accounts (see keystore/format.ts) */
+  keystore: string
+  /** the node's config file, layered over config/default.json */
+  config: string
+  /** bearer token of the control API */
+  apiToken: string
+  /** encrypted peer key of the simulated enclave (devnets) */
+  enclaveKey: string
+  /** level database directory */
+  db: string
+  /** log files directory */
+  logs: string
+}
+
+/** Paths inside `home`. `home` is resolved to an absolute path. */
+export function homePaths (home: string): HomePaths {
+  const root = path.resolve(home)
+  return {
+    root,
+    keystore: path.join(root, 'keystore.json'),
+    config: path.join(root, 'config.json'),
+    apiToken: path.join(root, 'api-token'),
+    enclaveKey: path.join(root, 'enclave-key'),
+    db: path.join(root, 'db'),
+    logs: path.join(root, 'logs')
+  }
+}
+
+/**
+ * The node home: the `--home` flag, else `BAZAAR_HOME`, else `~/.bazaar`. A leading `~/` is expanded
+ * because a flag given as `--home=~/x` reaches us unexpanded by the shell.
+ */
+export function resolveHome (opts: { flag?: string, env?: NodeJS.ProcessEnv } = {}): string {
+  const raw = nonEmpty(opts.flag) ?? nonEmpty(opts.env?.BAZAAR_HOME) ?? path.join(homedir(), DEFAULT_HOME_DIRNAME)
+  const expanded = raw === '~' ? homedir() : raw.startsWith('~/') ? path.join(homedir(), raw.slice(2)) : raw
+  return path.resolve(expanded)
+}
+
+/**
+ * Creates the home (and parents) if missing and makes it owner-only (0700). An existing home with
+ * wider permissions is narrowed: it holds keys.
+ */
+export async function ensureHome (home: string): Promise<HomePaths> {
+  const p = homePaths(home)
+  await mkdir(p.root, { recursive: true, mode: DIR_MODE })
+  const st = await stat(p.root)
+  if ((st.mode & 0o777) !== DIR_MODE) await chmod(p.root, DIR_MODE)
+  return p
+}
+
+function nonEmpty (s: string | undefined): string | undefined {
+  return s == null || s === '' ? undefined : s
+}

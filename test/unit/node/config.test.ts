@@ -1,0 +1,227 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ConfigError, ConfigErrorCode, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
+  readConfigTemplate, validateConfig, type BazaarConfig
+} from '../../../src/node/config/index.js'
+
+const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'
+
+let home: string
+let defaults: BazaarConfig
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(tmpdir(), 'bazaar-config-'))
+  defaults = await defaultConfig()
+})
+afterAll(async () => { await rm(home, { recursive: true, force: true }) })
+
+async function writeHomeConfig (content: unknown): Promise<void> {
+  await writeFile(path.join(home, 'config.json'), typeof content === 'string' ? content : JSON.stringify(content))
+}
+
+async function rejection (p: Promise<unknown>): Promise<ConfigError> {
+  const err = await p.then(() => undefined, (e: unknown) => e)
+  expect(err).toBeInstanceOf(ConfigError)
+  return err as ConfigError
+}
+
+describe('defaults', () => {
+  it('are read from the packaged config/default.json and match the documented values', () => {
+    expect(defaults.listen).toEqual(['/ip4/0.0.0.0/tcp/0'])
+    expect(defaults.mdns).toBe(true)
+    expect(defaults.api).toEqual({ host: '127.0.0.1', port: 7545, allowRemote: false })
+    expect(defaults.metering.tickS).toBe(10)
+    expect(defaults.chain.adapter).toBe('embedded')
+    expect(defaults.gpus).toBeUndefined()
+  })
+
+  it('are frozen', async () => {
+    const c = await loadConfig()
+    expect(Object.isFrozen(c)).toBe(true)
+    expect(Object.isFrozen(c.market.teeKinds)).toBe(true)
+  })
+
+  it.each(Object.keys(CONFIG_TEMPLATES))('example config %s is valid over the defaults', async (name) => {
+    const t = await readConfigTemplate(name)
+    expect(() => validateConfig(mergeLayers(defaults, t))).not.toThrow()
+  })
+})
+
+describe('precedence: defaults < file < env < flags', () => {
+  // each row sets api.port (and log.level) in some layers; the highest layer that sets it wins
+  const rows: Array<{ name: string, file?: number, env?: number, flags?: number, want: number, from: string }> = [
+    { name: 'defaults only', want: 7545, from: 'defaults' },
+    { name: 'file over defaults', file: 8001, want: 8001, from: 'file' },
+    { name: 'env over file', file: 8001, env: 8002, want: 8002, from: 'env' },
+    { name: 'flags over env', file: 8001, env: 8002, flags: 8003, want: 8003, from: 'flags' },
+    { name: 'flags over defaults', flags: 8003, want: 8003, from: 'flags' },
+    { name: 'env over defaults', env: 8002, want: 8002, from: 'env' }
+  ]
+  it.each(rows)('$name', async (r) => {
+    await writeHomeConfig(r.file != null ? { api: { port: r.file }, log: { level: 'warn' } } : {})
+    const env = r.env != null ? { BAZAAR_API: `127.0.0.1:${r.env}`, BAZAAR_LOG_LEVEL: 'error' } : {}
+    const flags = r.flags != null ? configFlagsFromArgs({ api: `127.0.0.1:${r.flags}`, 'log-level': 'debug' }) : undefined
+    const c = await loadConfig({ home, env, flags })
+    expect(c.api.port).toBe(r.want)
+    expect(c.log.level).toBe({ defaults: 'info', file: 'warn', env: 'error', flags: 'debug' }[r.from])
+    // objects merge by key: the other fields of api keep their default
+    expect(c.api.allowRemote).toBe(false)
+  })
+
+  it('lists are replaced whole, not concatenated', async () => {
+    await writeHomeConfig({ listen: ['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002'] })
+    const c = await loadConfig({ home, env: { BAZAAR_LISTEN: '/ip4/127.0.0.1/tcp/5001' } })
+    expect(c.listen).toEqual(['/ip4/127.0.0.1/tcp/5001'])
+  })
+
+  it('reads every documented environment variable', async () => {
+    await writeHomeConfig({})
+    const c = await loadConfig({
+      home,
+      env: {
+        BAZAAR_LISTEN: '/ip4/127.0.0.1/tcp/1, /ip4/127.0.0.1/tcp/2',
+        BAZAAR_BOOTSTRAP: `/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`,
+        BAZAAR_MDNS: 'false',
+        BAZAAR_API: ':9000',
+        BAZAAR_LOG_LEVEL: 'debug',
+        BAZAAR_LOG_FORMAT: 'json',
+        BAZAAR_ROLE: 'arbiter',
+        BAZAAR_CHAIN: 'wss://example.org:443',
+        BAZAAR_NETUID: '7',
+        BAZAAR_ARBITER: ALICE,
+        BAZAAR_REGION: 'us-east',
+        BAZAAR_PRICE: '123',
+        BAZAAR_TEE_PROVIDER: 'tdx',
+        BAZAAR_ALLOW_SIMULATED: 'yes'
+      }
+    })
+    expect(c.listen).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+    expect(c.bootstrap).toEqual([`/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`])
+    expect(c.mdns).toBe(false)
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 9000, allowRemote: false })
+    expect(c.log).toEqual({ level: 'debug', format: 'json' })
+    expect(c.role).toBe('arbiter')
+    expect(c.chain).toEqual({ adapter: 'subtensor', endpoint: 'wss://example.org:443', netuid: 7, arbiter: ALICE })
+    expect(c.market.region).toBe('us-east')
+    expect(c.market.pricePerGpuHour).toBe('123')
+    expect(c.tee.provider).toBe('tdx')
+    expect(c.tee.allowSimulated).toBe(true)
+  })
+
+  it('an explicit config file replaces the home one and must exist', async () => {
+    const other = path.join(home, 'other.json')
+    await writeFile(other, JSON.stringify({ role: 'renter' }))
+    expect((await loadConfig({ home, configFile: other })).role).toBe('renter')
+    const err = await rejection(loadConfig({ configFile: path.join(home, 'missing.json') }))
+    expect(err.code).toBe(ConfigErrorCode.UNREADABLE)
+  })
+
+  it('a home without config.json uses the defaults', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'bazaar-config-empty-'))
+    try {
+      expect(await loadConfig({ home: empty })).toEqual(defaults)
+    } finally {
+      await rm(empty, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('invalid configs name their bad field', () => {
+  const rows: Array<{ name: string, cfg: unknown, field: string, code?: ConfigErrorCode }> = [
+    { name: 'listen not a list', cfg: { listen: '/ip4/0.0.0.0/tcp/1' }, field: 'listen' },
+    { name: 'second listen addr malformed', cfg: { listen: ['/ip4/0.0.0.0/tcp/1', '/ip4/300.1.1.1/tcp/1'] }, field: 'listen[1]' },
+    { name: 'listen addr not tcp', cfg: { listen: ['/ip4/0.0.0.0/udp/1'] }, field: 'listen[0]' },
+    { name: 'listen addr not a string', cfg: { listen: [42] }, field: 'listen[0]' },
+    { name: 'bootstrap without peer id', cfg: { bootstrap: ['/ip4/1.2.3.4/tcp/4001'] }, field: 'bootstrap[0]' },
+    { name: 'bootstrap with bad peer id', cfg: { bootstrap: ['/ip4/1.2.3.4/tcp/4001/p2p/xyz'] }, field: 'bootstrap[0]' },
+    { name: 'too many listen addrs', cfg: { listen: Array(65).fill('/ip4/0.0.0.0/tcp/0') }, field: 'listen' },
+    { name: 'mdns not boolean', cfg: { mdns: 'yes' }, field: 'mdns' },
+    { name: 'api port out of range', cfg: { api: { port: 70000 } }, field: 'api.port' },
+    { name: 'api port fractional', cfg: { api: { port: 80.5 } }, field: 'api.port' },
+    { name: 'api on a public host without allowRemote', cfg: { api: { host: '0.0.0.0' } }, field: 'api.host' },
+    { name: 'api host garbage', cfg: { api: { host: 'a b' } }, field: 'api.host' },
+    { name: 'log level unknown', cfg: { log: { level: 'verbose' } }, field: 'log.level' },
+    { name: 'log format unknown', cfg: { log: { format: 'xml' } }, field: 'log.format' },
+    { name: 'role unknown', cfg: { role: 'miner' }, field: 'role' },
+    { name: 'chain adapter unknown', cfg: { chain: { adapter: 'evm' } }, field: 'chain.adapter' },
+    { name: 'subtensor without endpoint', cfg: { chain: { adapter: 'subtensor' } }, field: 'chain.endpoint' },
+    { name: 'chain endpoint http', cfg: { chain: { endpoint: 'http://x' } }, field: 'chain.endpoint' },
+    { name: 'netuid negative', cfg: { chain: { netuid: -1 } }, field: 'chain.netuid' },
+    { name: 'arbiter bad checksum', cfg: { chain: { arbiter: ALICE.slice(0, -1) + 'Z' } }, field: 'chain.arbiter' },
+    { name: 'price as number', cfg: { market: { pricePerGpuHour: 100 } }, field: 'market.pricePerGpuHour' },
+    { name: 'price decimal point', cfg: { market: { pricePerGpuHour: '1.5' } }, field: 'market.pricePerGpuHour' },
+    { name: 'price leading zero', cfg: { market: { pricePerGpuHour: '01' } }, field: 'market.pricePerGpuHour' },
+    { name: 'price beyond u128 digits', cfg: { market: { pricePerGpuHour: '1'.repeat(40) } }, field: 'market.pricePerGpuHour' },
+    { name: 'min duration above max', cfg: { market: { minDurationS: 100, maxDurationS: 10 } }, field: 'market.minDurationS' },
+    { name: 'republish not below ttl', cfg: { market: { offerTtlS: 60, republishS: 60 } }, field: 'market.republishS' },
+    { name: 'tee kind unknown in market', cfg: { market: { teeKinds: ['sev-snp', 'sgx'] } }, field: 'market.teeKinds[1]' },
+    { name: 'tee kind repeated', cfg: { market: { teeKinds: ['tdx', 'tdx'] } }, field: 'market.teeKinds[1]' },
+    { name: 'region with spaces', cfg: { market: { region: 'eu west' } }, field: 'market.region' },
+    { name: 'gpus not a list', cfg: { gpus: {} }, field: 'gpus' },
+    { name: 'gpu memory zero', cfg: { gpus: [{ model: 'H100', memoryMib: 0, count: 1 }] }, field: 'gpus[0].memoryMib' },
+    { name: 'gpu count missing', cfg: { gpus: [{ model: 'H100', memoryMib: 80000, count: 1 }, { model: 'A100', memoryMib: 40000 }] }, field: 'gpus[1].count' },
+    { name: 'gpu price bad', cfg: { gpus: [{ model: 'H100', memoryMib: 1, count: 1, pricePerGpuHour: '-1' }] }, field: 'gpus[0].pricePerGpuHour' },
+    { name: 'tee provider unknown', cfg: { tee: { provider: 'sgx' } }, field: 'tee.provider' },
+    { name: 'snp measurement wrong length', cfg: { tee: { allowedMeasurements: { 'sev-snp': ['ab'] } } }, field: 'tee.allowedMeasurements.sev-snp[0]' },
+    { name: 'tdx measurement uppercase', cfg: { tee: { allowedMeasurements: { tdx: ['AB'.repeat(48)] } } }, field: 'tee.allowedMeasurements.tdx[0]' },
+    { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
+    { name: 'grace below tick', cfg: { metering: { tickS: 10, graceS: 5 } }, field: 'metering.graceS' },
+    { name: 'unknown top-level field', cfg: { listenAddrs: [] }, field: 'listenAddrs', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'typo in a nested field', cfg: { market: { pricePerGpuHr: '1' } }, field: 'market.pricePerGpuHr', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: '__proto__ key', cfg: '{"__proto__": {"mdns": false}}', field: '__proto__', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'api not an object', cfg: { api: 7545 }, field: 'api' }
+  ]
+  it.each(rows)('$name → $field', async (r) => {
+    await writeHomeConfig(r.cfg)
+    const err = await rejection(loadConfig({ home }))
+    expect(err.code).toBe(r.code ?? ConfigErrorCode.INVALID_FIELD)
+    expect(err.field).toBe(r.field)
+    expect(err.source).toBe('file')
+    expect(err.exitCode).toBe(1)
+  })
+
+  it('allows a remote API host only with allowRemote', async () => {
+    await writeHomeConfig({ api: { host: '0.0.0.0', allowRemote: true } })
+    expect((await loadConfig({ home })).api.host).toBe('0.0.0.0')
+  })
+
+  it.each([
+    { name: 'file not JSON', text: '{ listen: [] }' },
+    { name: 'file is an array', text: '[]' },
+    { name: 'file too large', text: JSON.stringify({ $comment: 'x'.repeat(300 * 1024) }) }
+  ])('$name → INVALID_FILE', async ({ text }) => {
+    await writeHomeConfig(text)
+    expect((await rejection(loadConfig({ home }))).code).toBe(ConfigErrorCode.INVALID_FILE)
+  })
+})
+
+describe('bad values from the environment and flags name their field and source', () => {
+  const rows: Array<{ name: string, env?: Record<string, string>, flags?: Record<string, unknown>, field: string, source: string }> = [
+    { name: 'BAZAAR_NETUID not a number', env: { BAZAAR_NETUID: 'one' }, field: 'chain.netuid', source: 'env' },
+    { name: 'BAZAAR_MDNS not a boolean', env: { BAZAAR_MDNS: 'maybe' }, field: 'mdns', source: 'env' },
+    { name: 'BAZAAR_API port garbage', env: { BAZAAR_API: '127.0.0.1:http' }, field: 'api.port', source: 'env' },
+    { name: 'BAZAAR_API public host', env: { BAZAAR_API: '0.0.0.0:7545' }, field: 'api.host', source: 'env' },
+    { name: 'BAZAAR_BOOTSTRAP second entry bad', env: { BAZAAR_BOOTSTRAP: `/ip4/1.1.1.1/tcp/1/p2p/${PEER},/ip4/1.1.1.1/tcp/2` }, field: 'bootstrap[1]', source: 'env' },
+    { name: 'BAZAAR_CHAIN unknown adapter', env: { BAZAAR_CHAIN: 'ethereum' }, field: 'chain.adapter', source: 'env' },
+    { name: '--listen bad multiaddr', flags: { listen: ['/ip4/127.0.0.1/tcp/1', 'not-an-addr'] }, field: 'listen[1]', source: 'flags' },
+    { name: '--role unknown', flags: { role: 'seller' }, field: 'role', source: 'flags' },
+    { name: '--netuid beyond u16', flags: { netuid: '70000' }, field: 'chain.netuid', source: 'flags' }
+  ]
+  it.each(rows)('$name', async (r) => {
+    await writeHomeConfig({})
+    const err = await rejection(loadConfig({ home, env: r.env, flags: r.flags != null ? configFlagsFromArgs(r.flags) : undefined }))
+    expect(err.field).toBe(r.field)
+    expect(err.source).toBe(r.source)
+  })
+
+  it('--no-mdns and repeated --bootstrap map onto the config', async () => {
+    await writeHomeConfig({})
+    const c = await loadConfig({ home, flags: configFlagsFromArgs({ 'no-mdns': true, bootstrap: [`/ip4/1.1.1.1/tcp/1/p2p/${PEER}`, `/ip4/1.1.1.2/tcp/1/p2p/${PEER}`] }) })
+    expect(c.mdns).toBe(false)
+    expect(c.bootstrap).toHaveLength(2)
+  })
+})
