@@ -1,0 +1,2 @@
+export { decide, type ArbiterRequest, type ArbiterView, type ArbiterDecision, type ArbiterRefusal } from './rules.js'
+export { Arbiter, type ArbiterClient, type ArbiterComponents, type ArbiterResponse } from './service.js'

@@ -1,0 +1,85 @@
+/**
+ * The arbiter role (`bazaar arbiter`): checks a request against the rules and the chain's view of
+ * the escrow, and approves through the chain port with its own key only what the rules allow.
+ * Requests for one escrow are handled one at a time, so two racing requests cannot both pass a
+ * check made against the same state.
+ */
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { systemClock, type Clock } from '../../util/clock.js'
+import type { ChainPort, ChainRecord } from '../chain/port.js'
+import { EscrowError, throwIfAborted } from '../errors.js'
+import { sameAccount } from '../rules/terms.js'
+import { checkVoucher } from '../rules/voucher.js'
+import type { VoucherStore } from '../store/vouchers.js'
+import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
+
+export type ArbiterResponse =
+  | { approved: true, executed: boolean, record?: ChainRecord }
+  | { approved: false, reason: ArbiterRefusal }
+
+/** What a party calls to reach an arbiter: in process, or over `/bazaar/arbiter/1.0.0` later. */
+export interface ArbiterClient {
+  request (req: ArbiterRequest, opts?: { signal?: AbortSignal }): Promise<ArbiterResponse>
+}
+
+export interface ArbiterComponents {
+  chain: ChainPort
+  /** the arbiter's account; must be the `arbiter` of the escrows it serves */
+  key: KeyringPair
+  clock?: Clock
+  /** remembers the highest voucher seen per escrow, so a stale voucher is refused */
+  vouchers?: VoucherStore
+}
+
+export class Arbiter implements ArbiterClient {
+  private readonly chain: ChainPort
+  private readonly key: KeyringPair
+  private readonly clock: Clock
+  private readonly vouchers?: VoucherStore
+  private readonly locks = new Map<string, Promise<unknown>>()
+
+  constructor (c: ArbiterComponents) {
+    this.chain = c.chain
+    this.key = c.key
+    this.clock = c.clock ?? systemClock
+    if (c.vouchers != null) this.vouchers = c.vouchers
+  }
+
+  get address (): string { return this.key.address }
+
+  async request (req: ArbiterRequest, opts: { signal?: AbortSignal } = {}): Promise<ArbiterResponse> {
+    const id = req.settlement?.escrowId
+    if (typeof id !== 'string') return { approved: false, reason: 'MALFORMED_SETTLEMENT' }
+    const prior = this.locks.get(id) ?? Promise.resolve()
+    const run = prior.then(async () => await this.handle(req, opts))
+    const tail = run.catch(() => {})
+    this.locks.set(id, tail)
+    try {
+      return await run
+    } finally {
+      if (this.locks.get(id) === tail) this.locks.delete(id)
+    }
+  }
+
+  private async handle (req: ArbiterRequest, opts: { signal?: AbortSignal }): Promise<ArbiterResponse> {
+    throwIfAborted(opts.signal)
+    const escrow = await this.chain.get(req.settlement.escrowId, opts)
+    // [REJECT] an escrow this arbiter does not serve
+    if (escrow != null && !sameAccount(escrow.terms.arbiter, this.key.address)) return { approved: false, reason: 'NOT_SIGNATORY' }
+    const highest = await this.vouchers?.latest(req.settlement.escrowId, opts)
+    const decision = decide(req, { escrow, now: this.clock.now(), highest })
+    if (!decision.approve) return { approved: false, reason: decision.reason }
+    // remember the voucher before co-signing, so no lower voucher is approved after a crash
+    if (req.voucher != null && escrow != null && this.vouchers != null &&
+      checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {
+      await this.vouchers.put(req.voucher, opts)
+    }
+    try {
+      const r = await this.chain.approve(req.settlement, this.key, opts)
+      return r.record != null ? { approved: true, executed: r.executed, record: r.record } : { approved: true, executed: r.executed }
+    } catch (err) {
+      if (err instanceof EscrowError) return { approved: false, reason: err.code }
+      throw err
+    }
+  }
+}

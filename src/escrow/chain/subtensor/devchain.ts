@@ -1,0 +1,236 @@
+/**
+ * A local Bittensor chain for development, tests and benchmarks: chopsticks (Acala's Substrate
+ * simulator) in genesis mode on a subtensor chain spec, as a child process on 127.0.0.1.
+ *
+ * Chopsticks is not a dependency of the project (its `sqlite3` dependency needs an install script,
+ * which the project's npm policy does not run); a developer installs it once in a folder of their
+ * own and names that folder with `BAZAAR_CHOPSTICKS_DIR` (default `/tmp/chop`). See DEVELOPERS.md.
+ *
+ * Chain specs are never part of the repository; everything written here goes under the OS temp dir.
+ *
+ * - A raw spec (`genesis.raw.top`, e.g. subtensor's `scripts/specs/raonet.json`, runtime 218) is
+ *   used as is.
+ * - A plain spec (`genesis.runtimeGenesis.{code, patch|config}`, e.g. `aura-dev.json`, runtime 293)
+ *   is made raw here: the runtime's own `GenesisBuilder_get_preset` gives the default config, the
+ *   patch is merged over it (RFC 7386 JSON merge patch, as `sc-chain-spec` does), and
+ *   `GenesisBuilder_build_state` run through chopsticks' wasm executor yields the genesis storage.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { compactAddLength, stringToU8a, u8aToHex, hexToU8a } from '@polkadot/util'
+import { BazaarError } from '../../../util/errors.js'
+
+export type DevchainErrorCode = 'CHOPSTICKS_MISSING' | 'SPEC_INVALID' | 'GENESIS_BUILD_FAILED' | 'START_FAILED'
+
+export class DevchainError extends BazaarError<DevchainErrorCode> {}
+
+/** Bound on a spec file we read (runtimes are a few MB of hex). */
+const MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+export interface DevchainOptions {
+  /** path to a chain spec (raw or plain) */
+  spec: string
+  port?: number
+  /** folder with `node_modules/@acala-network/chopsticks`; default `$BAZAAR_CHOPSTICKS_DIR` or `/tmp/chop` */
+  chopsticksDir?: string
+  /** where configs and generated raw specs go; default `<tmpdir>/bazaar-chopsticks` */
+  workDir?: string
+  /** genesis timestamp in ms (a multiple of 12000, chopsticks' default slot); default now rounded down */
+  genesisTime?: number
+  /** chopsticks' block production: `Instant` builds a block on each submitted extrinsic */
+  buildBlockMode?: 'Instant' | 'Batch' | 'Manual'
+  /** where the child's output goes; default a log file beside the config */
+  logFile?: string
+  signal?: AbortSignal
+}
+
+export interface Devchain {
+  url: string
+  port: number
+  /** the chopsticks config that was started */
+  configPath: string
+  logFile: string
+  /** the chopsticks process; `stop()` ends it */
+  process: ChildProcess
+  stop (): Promise<void>
+}
+
+export function chopsticksDir (dir?: string): string {
+  return dir ?? process.env.BAZAAR_CHOPSTICKS_DIR ?? '/tmp/chop'
+}
+
+function chopsticksPaths (dir: string): { bin: string, core: string } {
+  const base = join(dir, 'node_modules', '@acala-network')
+  const bin = join(base, 'chopsticks', 'chopsticks.cjs')
+  const core = join(base, 'chopsticks-core', 'dist', 'esm', 'index.js')
+  if (!existsSync(bin) || !existsSync(core)) {
+    throw new DevchainError('CHOPSTICKS_MISSING', `chopsticks is not installed in ${dir} (set BAZAAR_CHOPSTICKS_DIR; see DEVELOPERS.md)`)
+  }
+  return { bin, core }
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+/** RFC 7386 JSON merge patch, the rule `sc-chain-spec` applies to a genesis `patch`. */
+export function mergePatch (target: Json, patch: Json): Json {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch
+  const out: Record<string, Json> = (target !== null && typeof target === 'object' && !Array.isArray(target)) ? { ...target } : {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = mergePatch(out[k] ?? null, v)
+  }
+  return out
+}
+
+interface CoreModule {
+  runTask: (task: { wasm: string, calls: Array<[string, string[]]>, mockSignatureHost: boolean, allowUnresolvedImports: boolean, runtimeLogLevel: number }, cb?: unknown) => Promise<{ Call: { result: string, storageDiff: Array<[string, string | null]> } } | { Error: string }>
+  destroyWorker: () => Promise<void>
+}
+
+/** A storage view that is empty: genesis is built from nothing. */
+const emptyStorage = {
+  getStorage: async () => undefined,
+  getNextKey: async () => undefined,
+  offchainGetStorage: async () => undefined,
+  offchainTimestamp: async () => Date.now(),
+  offchainRandomSeed: async () => u8aToHex(new Uint8Array(32)),
+  offchainSubmitTransaction: async () => false
+}
+
+/**
+ * Returns the path of a raw spec for `specPath`: the file itself when it is raw, otherwise a raw
+ * spec built from its runtime and written under `workDir` (cached by content hash).
+ */
+export async function ensureRawSpec (specPath: string, opts: { chopsticksDir?: string, workDir?: string } = {}): Promise<string> {
+  const text = await readFile(specPath, 'utf8').catch((err: unknown) => {
+    throw new DevchainError('SPEC_INVALID', `cannot read chain spec ${specPath}`, { cause: err })
+  })
+  if (text.length > MAX_SPEC_BYTES) throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} is larger than ${MAX_SPEC_BYTES} bytes`)
+  let spec: any
+  try {
+    spec = JSON.parse(text)
+  } catch (err) {
+    throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} is not JSON`, { cause: err })
+  }
+  if (spec?.genesis?.raw?.top != null) return specPath
+  const rg = spec?.genesis?.runtimeGenesis
+  if (typeof rg?.code !== 'string' || (rg.patch == null && rg.config == null)) {
+    throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} has neither genesis.raw nor genesis.runtimeGenesis{code,patch|config}`)
+  }
+  const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
+  await mkdir(workDir, { recursive: true })
+  const out = join(workDir, `raw-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`)
+  if (existsSync(out)) return out
+
+  const { core } = chopsticksPaths(chopsticksDir(opts.chopsticksDir))
+  const exec = await import(pathToFileURL(core).href) as CoreModule
+  const call = async (method: string, args: string[]): Promise<{ result: string, storageDiff: Array<[string, string | null]> }> => {
+    // allowUnresolvedImports: runtime 293 imports BLS host functions chopsticks does not provide;
+    // genesis building never calls them.
+    const r = await exec.runTask({ wasm: rg.code, calls: [[method, args]], mockSignatureHost: false, allowUnresolvedImports: true, runtimeLogLevel: 0 }, emptyStorage)
+    if ('Error' in r) throw new DevchainError('GENESIS_BUILD_FAILED', `${method}: ${r.Error}`)
+    return r.Call
+  }
+  try {
+    let config: Json
+    if (rg.config != null) {
+      config = rg.config
+    } else {
+      // get_preset(None) -> Option<Vec<u8>>: the runtime's default genesis config as JSON
+      const res = hexToU8a((await call('GenesisBuilder_get_preset', ['0x00'])).result)
+      if (res[0] !== 1) throw new DevchainError('GENESIS_BUILD_FAILED', 'runtime has no default genesis preset')
+      const { value, offset } = decodeCompactLength(res, 1)
+      config = mergePatch(JSON.parse(new TextDecoder().decode(res.subarray(offset, offset + value))), rg.patch)
+    }
+    const arg = u8aToHex(compactAddLength(stringToU8a(JSON.stringify(config))))
+    const built = await call('GenesisBuilder_build_state', [arg])
+    // Result<(), String>: 0x00 is Ok
+    if (!built.result.startsWith('0x00')) throw new DevchainError('GENESIS_BUILD_FAILED', `build_state refused the genesis config (${built.result.slice(0, 200)})`)
+    const top: Record<string, string> = {}
+    for (const [k, v] of built.storageDiff) if (v != null) top[k] = v
+    top[u8aToHex(stringToU8a(':code'))] = rg.code
+    const raw = { ...spec, genesis: { raw: { top, childrenDefault: {} } } }
+    await writeFile(out, JSON.stringify(raw))
+    return out
+  } finally {
+    await exec.destroyWorker()
+  }
+}
+
+function decodeCompactLength (u8a: Uint8Array, at: number): { value: number, offset: number } {
+  const b = u8a[at] ?? 0
+  switch (b & 3) {
+    case 0: return { value: b >> 2, offset: at + 1 }
+    case 1: return { value: ((u8a[at + 1] ?? 0) << 6) | (b >> 2), offset: at + 2 }
+    case 2: return { value: (((u8a[at + 3] ?? 0) << 22) | ((u8a[at + 2] ?? 0) << 14) | ((u8a[at + 1] ?? 0) << 6) | (b >> 2)) >>> 0, offset: at + 4 }
+    default: throw new DevchainError('GENESIS_BUILD_FAILED', 'genesis preset longer than 2^30 bytes')
+  }
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+async function waitForPort (port: number, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    signal?.throwIfAborted()
+    if (child.exitCode != null) throw new DevchainError('START_FAILED', `chopsticks exited with code ${child.exitCode}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true) })
+      s.on('error', () => { s.destroy(); resolve(false) })
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new DevchainError('START_FAILED', `chopsticks did not listen on port ${port} within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/**
+ * Starts chopsticks on `opts.spec` and resolves with its ws URL once it listens. The genesis
+ * timestamp goes in through `import-storage` (raonet's genesis has none, and chopsticks needs one
+ * to compute the next slot).
+ */
+export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
+  const dir = chopsticksDir(opts.chopsticksDir)
+  const { bin } = chopsticksPaths(dir)
+  const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
+  await mkdir(workDir, { recursive: true })
+  const raw = await ensureRawSpec(opts.spec, { chopsticksDir: dir, workDir })
+  const port = opts.port ?? 9944
+  const now = opts.genesisTime ?? Math.floor(Date.now() / 12_000) * 12_000
+  const configPath = join(workDir, `chopsticks-${port}.yml`)
+  // YAML is a superset of JSON: write the config as JSON.
+  await writeFile(configPath, JSON.stringify({
+    genesis: raw,
+    host: '127.0.0.1',
+    port,
+    'build-block-mode': opts.buildBlockMode ?? 'Instant',
+    'allow-unresolved-imports': true,
+    'runtime-log-level': 0,
+    'import-storage': { Timestamp: { Now: now } }
+  }, null, 2))
+  const logFile = opts.logFile ?? join(workDir, `chopsticks-${port}.log`)
+  const { openSync, closeSync } = await import('node:fs')
+  const fd = openSync(logFile, 'w')
+  const child = spawn(process.execPath, [bin, '--config', configPath], { stdio: ['ignore', fd, fd], cwd: workDir })
+  closeSync(fd)
+  const stop = async (): Promise<void> => {
+    if (child.exitCode != null || child.signalCode != null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+    child.kill('SIGTERM')
+    const t = setTimeout(() => child.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(t)
+  }
+  try {
+    await waitForPort(port, child, 180_000, opts.signal)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: `ws://127.0.0.1:${port}`, port, configPath, logFile, process: child, stop }
+}

@@ -1,0 +1,34 @@
+/** Constants of the escrow domain. Changing a domain tag is a breaking change of the signed bytes. */
+
+/** Domain tag of the canonical voucher bytes (see voucher/bytes.ts). */
+export const VOUCHER_DOMAIN = 'bazaar-voucher-v1'
+/** Domain tag of the settlement bytes an approver signs on the embedded ledger. */
+export const SETTLEMENT_DOMAIN = 'bazaar-settlement-v1'
+/** Domain tag of the bytes a payer signs to open an escrow on the embedded ledger. */
+export const OPEN_DOMAIN = 'bazaar-open-v1'
+
+/**
+ * Largest amount the wire formats carry (protobuf uint64). The signed voucher bytes reserve a u128
+ * (Substrate's `Balance`), so raising this later does not change the signature scheme.
+ */
+export const MAX_AMOUNT = (1n << 64n) - 1n
+/** Largest voucher or report sequence (u64). */
+export const MAX_SEQUENCE = (1n << 64n) - 1n
+
+export const MS_PER_HOUR = 3_600_000n
+
+/** Metering defaults (issue 5): report every 10 s, pause after 30 s of unpaid usage, stop 60 s later. */
+export const DEFAULT_TICK_MS = 10_000
+export const DEFAULT_GRACE_MS = 30_000
+export const DEFAULT_STOP_AFTER_MS = 60_000
+/** How far a supplier's reported usage may run ahead of the renter's own clock. */
+export const DEFAULT_USAGE_TOLERANCE_MS = 2_000
+
+/** Reports a supplier keeps waiting for a voucher; older ones are dropped (their time stays unpaid). */
+export const MAX_OUTSTANDING_REPORTS = 64
+/** Pending (not yet executed) settlements per escrow on the embedded ledger. */
+export const MAX_PENDING_SETTLEMENTS = 8
+/** Payouts in one settlement: payee and payer. */
+export const MAX_PAYOUTS = 2
+/** ss58 prefix of the generic Substrate format used by subtensor. */
+export const SS58_PREFIX = 42

@@ -1,0 +1,93 @@
+/**
+ * The renter's side of metering: checks each usage report against its own clock and the agreed
+ * terms, then signs the next cumulative voucher. It never pays for time not reported (the voucher is
+ * the amount of the report it answers), for more time than has passed on its own clock (plus a
+ * tolerance), or beyond the escrow's locked amount.
+ */
+import { systemClock, type Clock } from '../../util/clock.js'
+import { DEFAULT_USAGE_TOLERANCE_MS, MAX_SEQUENCE } from '../constants.js'
+import { EscrowError, throwIfAborted } from '../errors.js'
+import type { VoucherStore } from '../store/vouchers.js'
+import type { EscrowTerms, SignedVoucher } from '../types.js'
+import type { VoucherSigner } from '../voucher/keys.js'
+import { amountFor } from './price.js'
+import type { UsageReport } from './types.js'
+
+export interface MeterRenterInit {
+  terms: EscrowTerms
+  pricePerGpuHour: bigint
+  gpus: number
+  /** the voucher key named in the terms */
+  signer: VoucherSigner
+  clock?: Clock
+  /** how far the reported usage may run ahead of the renter's own elapsed time */
+  toleranceMs?: number
+  /** where the renter keeps what it signed (for a cooperative close); optional */
+  store?: VoucherStore
+}
+
+export class MeterRenter {
+  readonly terms: EscrowTerms
+  private readonly price: bigint
+  private readonly gpus: number
+  private readonly signer: VoucherSigner
+  private readonly clock: Clock
+  private readonly toleranceMs: number
+  private readonly store?: VoucherStore
+  private startedAt?: number
+  private lastSeq = 0n
+  private lastUsedMs = 0
+  private last?: SignedVoucher
+  private serial: Promise<unknown> = Promise.resolve()
+
+  constructor (init: MeterRenterInit) {
+    if (init.signer.publicKeyHex !== init.terms.voucherKey) throw new EscrowError('INVALID_TERMS', 'signer is not the voucher key of the terms')
+    this.terms = init.terms
+    this.price = init.pricePerGpuHour
+    this.gpus = init.gpus
+    this.signer = init.signer
+    this.clock = init.clock ?? systemClock
+    this.toleranceMs = init.toleranceMs ?? DEFAULT_USAGE_TOLERANCE_MS
+    if (init.store != null) this.store = init.store
+  }
+
+  /** Starts the renter's own session clock (when the job starts on the renter's side). */
+  start (): void {
+    this.startedAt ??= this.clock.now()
+  }
+
+  /** the latest voucher signed */
+  latest (): SignedVoucher | undefined { return this.last }
+
+  /** Checks a report and signs the voucher that answers it; throws an EscrowError otherwise. */
+  async onReport (r: UsageReport, opts: { signal?: AbortSignal } = {}): Promise<SignedVoucher> {
+    const run = this.serial.then(async () => await this.answer(r, opts))
+    this.serial = run.catch(() => {})
+    return await run
+  }
+
+  private async answer (r: UsageReport, opts: { signal?: AbortSignal }): Promise<SignedVoucher> {
+    throwIfAborted(opts.signal)
+    if (this.startedAt == null) throw new EscrowError('REPORT_INVALID', 'session not started')
+    // [REJECT] a report for another escrow
+    if (r.escrowId !== this.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'report for another escrow')
+    // [REJECT] the agreed number of GPUs only
+    if (r.gpus !== this.gpus) throw new EscrowError('REPORT_INVALID', 'gpus differ from the agreement')
+    if (typeof r.seq !== 'bigint' || r.seq > MAX_SEQUENCE) throw new EscrowError('REPORT_INVALID', 'bad sequence')
+    // [REJECT] replayed or reordered reports
+    if (r.seq <= this.lastSeq) throw new EscrowError('SEQUENCE_NOT_INCREASING', 'report sequence not increasing')
+    if (!Number.isSafeInteger(r.usedMs) || r.usedMs < this.lastUsedMs) throw new EscrowError('REPORT_INVALID', 'used time must be a non-decreasing integer')
+    // [REJECT] more time than has passed here
+    const elapsed = this.clock.now() - this.startedAt
+    if (r.usedMs > elapsed + this.toleranceMs) throw new EscrowError('REPORT_AHEAD_OF_CLOCK', 'reported usage exceeds elapsed time', { elapsed })
+    // [REJECT] exactly price × gpus × reported time, capped at the locked amount
+    const amount = amountFor(this.price, this.gpus, r.usedMs, this.terms.amount)
+    if (r.amount !== amount) throw new EscrowError('AMOUNT_MISMATCH', 'claimed amount differs from price × time', { expected: amount.toString() })
+    const v = this.signer.sign({ escrowId: this.terms.escrowId, cumulative: amount, sequence: r.seq })
+    if (this.store != null) await this.store.put(v, opts)
+    this.lastSeq = r.seq
+    this.lastUsedMs = r.usedMs
+    this.last = v
+    return v
+  }
+}

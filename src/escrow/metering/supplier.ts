@@ -1,0 +1,185 @@
+/**
+ * The supplier's side of metering. Every tick it reports the GPU time used so far; the renter
+ * answers each report with a cumulative voucher. A voucher is checked (escrow, signature, sequence,
+ * monotone amount, locked amount, exactly the amount of the report it answers) and written to the
+ * voucher store BEFORE the acknowledgement is returned: an acknowledged voucher survives a crash.
+ *
+ * Unpaid usage is bounded: when the oldest unanswered report is older than `graceMs` the meter
+ * pauses (usage stops accruing, so the renter pays nothing for paused time) and emits 'pause'; a
+ * voucher that catches up resumes it; `stopAfterMs` later still unpaid, it emits 'stop'.
+ */
+import { EventEmitter } from 'node:events'
+import { systemClock, type Clock } from '../../util/clock.js'
+import { DEFAULT_GRACE_MS, DEFAULT_STOP_AFTER_MS, DEFAULT_TICK_MS, MAX_OUTSTANDING_REPORTS } from '../constants.js'
+import { EscrowError, throwIfAborted } from '../errors.js'
+import { checkVoucher } from '../rules/voucher.js'
+import type { VoucherStore } from '../store/vouchers.js'
+import type { EscrowTerms, SignedVoucher } from '../types.js'
+import { amountFor } from './price.js'
+import type { MeterState, StopReason, UsageReport, VoucherAck } from './types.js'
+
+export interface MeterSupplierInit {
+  terms: EscrowTerms
+  /** agreed price in base units per GPU-hour */
+  pricePerGpuHour: bigint
+  gpus: number
+  store: VoucherStore
+  clock?: Clock
+  tickMs?: number
+  graceMs?: number
+  stopAfterMs?: number
+}
+
+export interface MeterSupplierEvents {
+  report: [UsageReport]
+  pause: [{ lagMs: number }]
+  resume: []
+  stop: [{ reason: StopReason }]
+}
+
+interface Outstanding { usedMs: number, amount: bigint, at: number }
+
+export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
+  readonly terms: EscrowTerms
+  readonly tickMs: number
+  readonly graceMs: number
+  readonly stopAfterMs: number
+  private readonly price: bigint
+  private readonly gpus: number
+  private readonly store: VoucherStore
+  private readonly clock: Clock
+  private latestVoucher?: SignedVoucher
+  private nextSeq: bigint
+  private used = 0
+  private lastAccrue?: number
+  private status: MeterState = 'running'
+  private readonly outstanding = new Map<bigint, Outstanding>()
+  private unpaidSince?: number
+  private timer?: ReturnType<typeof setInterval>
+  private serial: Promise<unknown> = Promise.resolve()
+
+  private constructor (init: MeterSupplierInit, latest: SignedVoucher | undefined) {
+    super()
+    if (!Number.isSafeInteger(init.gpus) || init.gpus <= 0) throw new EscrowError('REPORT_INVALID', 'gpus must be a positive integer')
+    if (init.pricePerGpuHour < 0n) throw new EscrowError('REPORT_INVALID', 'price must not be negative')
+    this.terms = init.terms
+    this.price = init.pricePerGpuHour
+    this.gpus = init.gpus
+    this.store = init.store
+    this.clock = init.clock ?? systemClock
+    this.tickMs = init.tickMs ?? DEFAULT_TICK_MS
+    this.graceMs = init.graceMs ?? DEFAULT_GRACE_MS
+    this.stopAfterMs = init.stopAfterMs ?? DEFAULT_STOP_AFTER_MS
+    if (latest != null) this.latestVoucher = latest
+    // sequences continue after a stored voucher, so a restarted supplier never reuses one
+    this.nextSeq = (latest?.sequence ?? 0n) + 1n
+  }
+
+  /** Builds a meter, reading the escrow's latest stored voucher first. */
+  static async open (init: MeterSupplierInit, opts: { signal?: AbortSignal } = {}): Promise<MeterSupplier> {
+    const latest = await init.store.latest(init.terms.escrowId, opts)
+    return new MeterSupplier(init, latest)
+  }
+
+  get state (): MeterState { return this.status }
+  /** GPU time reported so far in this session (ms) */
+  get usedMs (): number { return this.used }
+  /** the latest acknowledged voucher */
+  latest (): SignedVoucher | undefined { return this.latestVoucher }
+
+  /**
+   * Starts the session clock. With `autoTick`, a timer calls `tick()` every `tickMs` (reports are
+   * delivered through the 'report' event); tests leave it off and call `tick()` on a ManualClock.
+   */
+  start (opts: { autoTick?: boolean } = {}): void {
+    if (this.lastAccrue != null) return
+    this.lastAccrue = this.clock.now()
+    if (opts.autoTick === true) this.timer = setInterval(() => { this.tick() }, this.tickMs)
+  }
+
+  /** Accrues usage, applies the lag windows and returns the next report (none once stopped). */
+  tick (): UsageReport | undefined {
+    if (this.status === 'stopped' || this.lastAccrue == null) return undefined
+    const now = this.clock.now()
+    if (this.status === 'running') {
+      this.used += Math.max(0, now - this.lastAccrue)
+      this.lastAccrue = now
+    }
+    const lag = this.unpaidSince == null ? 0 : now - this.unpaidSince
+    if (this.status === 'running' && lag > this.graceMs) {
+      this.status = 'paused'
+      this.emit('pause', { lagMs: lag })
+    }
+    if (this.status === 'paused' && lag > this.graceMs + this.stopAfterMs) {
+      this.stop('unpaid')
+      return undefined
+    }
+    const report: UsageReport = {
+      escrowId: this.terms.escrowId,
+      seq: this.nextSeq++,
+      usedMs: this.used,
+      gpus: this.gpus,
+      amount: amountFor(this.price, this.gpus, this.used, this.terms.amount)
+    }
+    if (this.outstanding.size >= MAX_OUTSTANDING_REPORTS) {
+      // the oldest report can no longer be answered; later reports carry its usage anyway
+      this.outstanding.delete(this.outstanding.keys().next().value as bigint)
+    }
+    this.outstanding.set(report.seq, { usedMs: report.usedMs, amount: report.amount, at: now })
+    this.unpaidSince ??= now
+    this.emit('report', report)
+    return report
+  }
+
+  /**
+   * Checks a voucher answering one of our reports, persists it, then acknowledges it. Throws an
+   * EscrowError (nothing stored) for anything but exactly the amount the report claimed. A
+   * retransmission of the latest voucher is acknowledged again without a write.
+   */
+  async acceptVoucher (v: SignedVoucher, opts: { signal?: AbortSignal } = {}): Promise<VoucherAck> {
+    const run = this.serial.then(async () => await this.accept(v, opts))
+    this.serial = run.catch(() => {})
+    return await run
+  }
+
+  private async accept (v: SignedVoucher, opts: { signal?: AbortSignal }): Promise<VoucherAck> {
+    throwIfAborted(opts.signal)
+    const prev = this.latestVoucher
+    if (prev != null && v.escrowId === prev.escrowId && v.sequence === prev.sequence &&
+      v.cumulative === prev.cumulative && v.signature === prev.signature) {
+      return { escrowId: v.escrowId, sequence: v.sequence, cumulative: v.cumulative }
+    }
+    const code = checkVoucher({ terms: this.terms, status: 'open', best: prev }, v)
+    if (code != null) throw new EscrowError(code, 'voucher refused')
+    const report = this.outstanding.get(v.sequence)
+    // [REJECT] a voucher must answer a report we sent
+    if (report == null) throw new EscrowError('UNKNOWN_REPORT', 'no outstanding report with this sequence')
+    // [REJECT] price × gpus × reported time, exactly
+    if (v.cumulative !== report.amount) throw new EscrowError('AMOUNT_MISMATCH', 'voucher amount differs from the report', { expected: report.amount.toString() })
+    // durable before acknowledged
+    await this.store.put(v, opts)
+    this.latestVoucher = v
+    for (const seq of [...this.outstanding.keys()]) if (seq <= v.sequence) this.outstanding.delete(seq)
+    const oldest = this.outstanding.values().next().value as Outstanding | undefined
+    if (oldest == null) delete this.unpaidSince
+    else this.unpaidSince = oldest.at
+    const now = this.clock.now()
+    if (this.status === 'paused' && (this.unpaidSince == null || now - this.unpaidSince <= this.graceMs)) {
+      this.status = 'running'
+      this.lastAccrue = now
+      this.emit('resume')
+    }
+    if (v.cumulative === this.terms.amount && this.status !== 'stopped') this.stop('budget')
+    return { escrowId: v.escrowId, sequence: v.sequence, cumulative: v.cumulative }
+  }
+
+  /** Ends the session: no more usage accrues and no more reports are made (vouchers for sent reports are still accepted). */
+  stop (reason: StopReason = 'ended'): void {
+    if (this.timer != null) clearInterval(this.timer)
+    delete this.timer
+    if (this.status === 'stopped') return
+    // time since the last report is never reported, so it is never paid
+    this.status = 'stopped'
+    this.emit('stop', { reason })
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * What `bazaar escrow ls|show|close|refund` and the control API do, as functions over the chain
+ * port and the node's escrow database. The CLI and the control API are thin wrappers around this.
+ */
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { systemClock, type Clock } from '../util/clock.js'
+import { amountToString } from './amount.js'
+import type { ArbiterClient } from './arbiter/service.js'
+import type { ApproveResult, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
+import { EscrowError, throwIfAborted } from './errors.js'
+import { closeSettlement, refundSettlement } from './rules/settlement.js'
+import { sameAccount } from './rules/terms.js'
+import type { EscrowRole, LevelEscrowStore, LocalEscrow } from './store/escrows.js'
+import type { VoucherStore } from './store/vouchers.js'
+import type { EscrowTerms, Settlement, SignedVoucher } from './types.js'
+
+export interface EscrowServiceComponents {
+  chain: ChainPort
+  escrows: LevelEscrowStore
+  vouchers: VoucherStore
+  /** this node's account: the payer or the payee of the escrows it settles */
+  account: KeyringPair
+  /** reaches an arbiter for closes and refunds without the other party */
+  arbiter?: ArbiterClient
+  clock?: Clock
+}
+
+/** One escrow as `ls` shows it; amounts are decimal strings of base units. */
+export interface EscrowSummary {
+  escrowId: string
+  role: EscrowRole
+  status: EscrowOnChain['status'] | 'unknown'
+  amount: string
+  balance: string
+  netuid: number
+  payer: string
+  payee: string
+  arbiter: string
+  expiresAt: number
+  latestVoucher?: { cumulative: string, sequence: string }
+}
+
+export interface EscrowDetail extends EscrowSummary {
+  agreementHash: string
+  voucherKey: string
+  account?: string
+  asset?: EscrowOnChain['asset']
+  records: ChainRecord[]
+}
+
+export interface SettleResult {
+  settlement: Settlement
+  /** true when this call's approval executed the settlement on chain */
+  executed: boolean
+  record?: ChainRecord
+}
+
+export type CloseMode = 'cooperative' | 'arbiter'
+
+export class EscrowService {
+  private readonly c: EscrowServiceComponents
+  private readonly clock: Clock
+  constructor (components: EscrowServiceComponents) {
+    this.c = components
+    this.clock = components.clock ?? systemClock
+  }
+
+  private roleOf (terms: EscrowTerms): EscrowRole | undefined {
+    const me = this.c.account.address
+    if (sameAccount(terms.payer, me)) return 'payer'
+    if (sameAccount(terms.payee, me)) return 'payee'
+    if (sameAccount(terms.arbiter, me)) return 'arbiter'
+    return undefined
+  }
+
+  /** Remembers an escrow this node takes part in (after an agreement, before or after open). */
+  async track (terms: EscrowTerms): Promise<LocalEscrow> {
+    const role = this.roleOf(terms)
+    if (role == null) throw new EscrowError('NOT_A_PARTY', 'this account is not a party of the escrow')
+    const prior = await this.c.escrows.get(terms.escrowId)
+    if (prior != null) return prior
+    const local: LocalEscrow = { terms, role, createdAt: this.clock.now() }
+    await this.c.escrows.put(local)
+    return local
+  }
+
+  /** Opens the escrow on chain as its payer and tracks it. */
+  async open (terms: EscrowTerms, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
+    if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer opens an escrow')
+    await this.track(terms)
+    return await this.c.chain.open(terms, this.c.account, opts)
+  }
+
+  async list (opts: { signal?: AbortSignal } = {}): Promise<EscrowSummary[]> {
+    const out: EscrowSummary[] = []
+    for (const local of await this.c.escrows.list()) {
+      throwIfAborted(opts.signal)
+      const chain = await this.c.chain.get(local.terms.escrowId, opts)
+      out.push(await this.summary(local, chain, opts))
+    }
+    return out
+  }
+
+  async show (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowDetail> {
+    const local = await this.local(escrowId)
+    const chain = await this.c.chain.get(escrowId, opts)
+    const detail: EscrowDetail = {
+      ...(await this.summary(local, chain, opts)),
+      agreementHash: local.terms.agreementHash,
+      voucherKey: local.terms.voucherKey,
+      records: chain?.records ?? []
+    }
+    if (chain != null) {
+      detail.account = chain.account
+      detail.asset = chain.asset
+    }
+    return detail
+  }
+
+  /**
+   * Closes with the latest stored voucher. 'cooperative' approves the cooperative settlement (it
+   * executes once the other party approves the same one); 'arbiter' (payee only) asks the arbiter
+   * to co-sign a close with the latest voucher, then approves it, which executes it.
+   */
+  async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal } = {}): Promise<SettleResult> {
+    const terms = await this.liveTerms(escrowId, opts)
+    const role = this.roleOf(terms)
+    if (role !== 'payer' && role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only payer or payee close')
+    const latest = await this.c.vouchers.latest(escrowId, opts)
+    if ((opts.mode ?? 'cooperative') === 'cooperative') {
+      const settlement = closeSettlement(terms, latest, 'cooperative')
+      return await this.approve(settlement, opts)
+    }
+    if (role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only the payee closes with the arbiter')
+    if (latest == null) throw new EscrowError('NO_VOUCHER', 'no voucher to close with')
+    const settlement = closeSettlement(terms, latest, 'voucher')
+    await this.askArbiter(terms, settlement, latest, opts)
+    return await this.approve(settlement, opts)
+  }
+
+  /** Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. */
+  async refund (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<SettleResult> {
+    const terms = await this.liveTerms(escrowId, opts)
+    if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer refunds')
+    const settlement = refundSettlement(terms)
+    await this.askArbiter(terms, settlement, undefined, opts)
+    return await this.approve(settlement, opts)
+  }
+
+  private async askArbiter (terms: EscrowTerms, settlement: Settlement, voucher: SignedVoucher | undefined, opts: { signal?: AbortSignal }): Promise<void> {
+    if (this.c.arbiter == null) throw new EscrowError('ARBITER_REFUSED', 'no arbiter configured')
+    const req = voucher != null ? { terms, settlement, voucher } : { terms, settlement }
+    const r = await this.c.arbiter.request(req, opts)
+    // an arbiter that approved before (a retry after a crash) has already done its part
+    if (!r.approved && r.reason !== 'ALREADY_APPROVED') throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason })
+  }
+
+  private async approve (settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
+    const r: ApproveResult = await this.c.chain.approve(settlement, this.c.account, opts)
+    return r.record != null ? { settlement, executed: r.executed, record: r.record } : { settlement, executed: r.executed }
+  }
+
+  private async local (escrowId: string): Promise<LocalEscrow> {
+    const local = await this.c.escrows.get(escrowId)
+    if (local == null) throw new EscrowError('UNKNOWN_ESCROW', 'escrow not tracked by this node')
+    return local
+  }
+
+  /** The terms as recorded on chain (the truth), for an escrow still open. */
+  private async liveTerms (escrowId: string, opts: { signal?: AbortSignal }): Promise<EscrowTerms> {
+    const chain = await this.c.chain.get(escrowId, opts)
+    if (chain == null) throw new EscrowError('UNKNOWN_ESCROW', 'escrow not on chain')
+    if (chain.status !== 'open') throw new EscrowError('ESCROW_NOT_OPEN', `escrow is ${chain.status}`)
+    return chain.terms
+  }
+
+  private async summary (local: LocalEscrow, chain: EscrowOnChain | undefined, opts: { signal?: AbortSignal }): Promise<EscrowSummary> {
+    const t = local.terms
+    const s: EscrowSummary = {
+      escrowId: t.escrowId,
+      role: local.role,
+      status: chain?.status ?? 'unknown',
+      amount: amountToString(t.amount),
+      balance: amountToString(chain?.balance ?? 0n),
+      netuid: t.netuid,
+      payer: t.payer,
+      payee: t.payee,
+      arbiter: t.arbiter,
+      expiresAt: t.expiresAt
+    }
+    const v = await this.c.vouchers.latest(t.escrowId, opts)
+    if (v != null) s.latestVoucher = { cumulative: amountToString(v.cumulative), sequence: v.sequence.toString() }
+    return s
+  }
+}

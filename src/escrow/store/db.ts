@@ -1,0 +1,30 @@
+/**
+ * The node's escrow database: one level directory with a key prefix per entity. Prefixes are
+ * versioned ("escrows-v1", "vouchers-v1"); a format change takes a new prefix, never a reused one.
+ */
+import { Level } from 'level'
+import { LevelEscrowStore } from './escrows.js'
+import { LevelVoucherStore } from './vouchers.js'
+
+export const ESCROWS_PREFIX = 'escrows-v1'
+export const VOUCHERS_PREFIX = 'vouchers-v1'
+
+export class EscrowDb {
+  readonly escrows: LevelEscrowStore
+  readonly vouchers: LevelVoucherStore
+  private constructor (private readonly db: Level<string, string>) {
+    this.escrows = new LevelEscrowStore(db, ESCROWS_PREFIX + '/')
+    this.vouchers = new LevelVoucherStore(db, VOUCHERS_PREFIX + '/')
+  }
+
+  /** Opens (or creates) the database at `path`. One process opens a path at a time. */
+  static async open (path: string): Promise<EscrowDb> {
+    const db = new Level<string, string>(path)
+    await db.open()
+    return new EscrowDb(db)
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+}

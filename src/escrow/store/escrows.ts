@@ -1,0 +1,34 @@
+import type { Level } from 'level'
+import { fromJson, toJson } from '../chain/embedded/codec.js'
+import type { EscrowTerms } from '../types.js'
+
+/** This node's part in an escrow. */
+export type EscrowRole = 'payer' | 'payee' | 'arbiter'
+
+/** What a node remembers of an escrow it takes part in. */
+export interface LocalEscrow {
+  terms: EscrowTerms
+  role: EscrowRole
+  /** ms since epoch when the node first stored it */
+  createdAt: number
+}
+
+/** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */
+export class LevelEscrowStore {
+  constructor (private readonly db: Level<string, string>, private readonly prefix: string) {}
+
+  async put (e: LocalEscrow): Promise<void> {
+    await this.db.put(this.prefix + e.terms.escrowId, toJson(e), { sync: true })
+  }
+
+  async get (escrowId: string): Promise<LocalEscrow | undefined> {
+    const raw = await this.db.get(this.prefix + escrowId)
+    return raw == null ? undefined : fromJson<LocalEscrow>(raw)
+  }
+
+  async list (limit = 1000): Promise<LocalEscrow[]> {
+    const out: LocalEscrow[] = []
+    for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff', limit })) out.push(fromJson<LocalEscrow>(raw))
+    return out
+  }
+}
