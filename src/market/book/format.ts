@@ -1,0 +1,100 @@
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { SS58_PREFIX } from '../signing/signer.js'
+import type { BookFilters, OfferEntry } from '../types.js'
+import { hex } from './keys.js'
+
+/** One offer as `bazaar book --json` prints it (bigints as decimal strings). */
+export interface BookRow {
+  key: string
+  supplier: string
+  offerId: string
+  gpus: Array<{ model: string, memoryMib: number, count: number }>
+  teeKinds: string[]
+  region: string
+  pricePerGpuHour: string
+  netuid: number
+  minDurationS: number
+  maxDurationS: number
+  createdAt: number
+  expiresAt: number
+  sequence: string
+  peer?: string
+}
+
+/** a supplier filter given as ss58 becomes the hex the book uses; hex passes through */
+export function normaliseSupplier (text: string): string {
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(text)) return text.replace(/^0x/, '').toLowerCase()
+  try {
+    return hex(decodeAddress(text))
+  } catch {
+    return text
+  }
+}
+
+/** Rows for `--json`, in the given order. */
+export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
+  return entries.map((e) => ({
+    key: e.key,
+    supplier: encodeAddress(e.offer.supplier, SS58_PREFIX),
+    offerId: e.offer.id,
+    gpus: e.offer.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
+    teeKinds: [...e.offer.teeKinds],
+    region: e.offer.region,
+    pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
+    netuid: e.offer.netuid,
+    minDurationS: e.offer.minDurationS,
+    maxDurationS: e.offer.maxDurationS,
+    createdAt: Number(e.offer.createdAt),
+    expiresAt: Number(e.offer.expiresAt),
+    sequence: e.offer.sequence.toString(),
+    ...(e.meta.peer !== undefined ? { peer: e.meta.peer } : {})
+  }))
+}
+
+/** 1234567890 rao → "1.234567890" (9 decimals: rao is 10^-9 of an alpha) */
+export function formatAlpha (rao: bigint): string {
+  const whole = rao / 1_000_000_000n
+  const frac = (rao % 1_000_000_000n).toString().padStart(9, '0')
+  return `${whole}.${frac}`
+}
+
+/**
+ * The `bazaar book` output: the entries that pass `filters`, in price-time order, as a readable
+ * table (or JSON text with `json: true`). The CLI passes `book.offers()`; filtering here as well
+ * lets it pass entries fetched from the control API.
+ */
+export function formatBook (entries: readonly OfferEntry[], filters: BookFilters & { json?: boolean, now?: number } = {}): string {
+  const supplier = filters.supplier !== undefined ? normaliseSupplier(filters.supplier) : undefined
+  let rows = entries.filter((e) =>
+    (filters.gpu === undefined || e.offer.gpus.some((g) => g.model === filters.gpu || g.model.startsWith(`${filters.gpu}-`))) &&
+    (filters.teeKind === undefined || e.offer.teeKinds.includes(filters.teeKind)) &&
+    (filters.region === undefined || e.offer.region === filters.region) &&
+    (filters.netuid === undefined || e.offer.netuid === filters.netuid) &&
+    (filters.maxPrice === undefined || e.offer.pricePerGpuHour <= filters.maxPrice) &&
+    (supplier === undefined || e.supplier === supplier))
+  if (filters.limit !== undefined) rows = rows.slice(0, filters.limit)
+  if (filters.json === true) return JSON.stringify(bookRows(rows), null, 2)
+  if (rows.length === 0) return 'no offers'
+  const now = filters.now ?? Date.now()
+  const table = [['PRICE/GPU·h', 'GPUS', 'TEE', 'REGION', 'NETUID', 'DURATION (s)', 'EXPIRES IN', 'SUPPLIER', 'OFFER']]
+  for (const e of rows) {
+    const o = e.offer
+    table.push([
+      formatAlpha(o.pricePerGpuHour),
+      o.gpus.map((g) => `${g.count}x ${g.model} (${Math.round(g.memoryMib / 1024)} GiB)`).join(', '),
+      o.teeKinds.join(','),
+      o.region,
+      String(o.netuid),
+      `${o.minDurationS}-${o.maxDurationS === 0 ? '∞' : o.maxDurationS}`,
+      `${Math.max(0, Math.round((Number(o.expiresAt) - now) / 1000))}s`,
+      shortAddress(encodeAddress(o.supplier, SS58_PREFIX)),
+      o.id
+    ])
+  }
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
+  return table.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
+}
+
+function shortAddress (a: string): string {
+  return a.length > 14 ? `${a.slice(0, 6)}…${a.slice(-6)}` : a
+}

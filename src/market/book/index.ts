@@ -1,0 +1,5 @@
+export { OrderBook } from './order-book.js'
+export { SortedList } from './sorted-list.js'
+export { compareOffers, compareBids, compareExpiry } from './compare.js'
+export { offerKey, bidKey, hex, modelMatches } from './keys.js'
+export { formatBook, bookRows, formatAlpha, normaliseSupplier, type BookRow } from './format.js'

@@ -1,0 +1,26 @@
+import type { Bid, Offer } from '../../protocols/schema/market.js'
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** lowercase hex of a hotkey; the canonical text form used in keys and tie-breaks */
+export function hex (bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]]
+  return s
+}
+
+/** `<supplier hex>/<offer id>`: one slot per supplier and offer id */
+export function offerKey (offer: Offer): string {
+  return `${hex(offer.supplier)}/${offer.id}`
+}
+
+/** `<renter hex>/<bid id>` */
+export function bidKey (bid: Bid): string {
+  return `${hex(bid.renter)}/${bid.id}`
+}
+
+/** true when `model` belongs to the requested model or class ("" matches all; "h100" matches "h100-80gb") */
+export function modelMatches (wanted: string, model: string): boolean {
+  if (wanted === '' || wanted === model) return true
+  return model.length > wanted.length && model.startsWith(wanted) && model.charCodeAt(wanted.length) === 45 /* '-' */
+}

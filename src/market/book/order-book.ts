@@ -1,0 +1,291 @@
+import type { Bid, Offer } from '../../protocols/schema/market.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import {
+  DEFAULT_MAX_BIDS, DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS, DEFAULT_MAX_OFFERS_PER_SUPPLIER,
+  DEFAULT_MAX_TOMBSTONES
+} from '../constants.js'
+import { MarketError } from '../errors.js'
+import type { BidEntry, BookFilters, EntryMeta, OfferEntry, OrderBookInit, UpsertStatus } from '../types.js'
+import { compareBids, compareExpiry, compareOffers } from './compare.js'
+import { bidKey, hex, modelMatches, offerKey } from './keys.js'
+import { SortedList } from './sorted-list.js'
+
+const MAX_GPUS_PER_OFFER = 16
+
+/**
+ * A node's local order book: the offers and bids it has heard (gossip, DHT fetches, its own), with
+ * price-time priority per GPU class.
+ *
+ * Rules (the same on every node, so books fed the same messages in any order end equal):
+ * - one slot per (party hotkey, id); a message replaces the slot only with a higher `sequence`;
+ * - a cancel (`cancelled` with a higher sequence) empties the slot and leaves a tombstone, so an
+ *   older copy heard later cannot bring it back;
+ * - an entry whose `expiresAt` is not after now is refused, and `expire()` drops those that pass it;
+ * - bounded: at most `maxOffers` offers and `maxOffersPerSupplier` per supplier (likewise bids).
+ *   Eviction rule when full: expired entries go first; then the resting entry that expires soonest
+ *   is evicted if it expires before the newcomer, otherwise the newcomer is refused (BOOK_FULL).
+ *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
+ *
+ * Indexes: by GPU class (model, sorted by price-time: see `compareOffers`), TEE kind and region
+ * (sets of keys, for `offers(filters)`), and by expiry.
+ */
+export class OrderBook {
+  private readonly clock: Clock
+  private readonly maxOffers: number
+  private readonly maxBids: number
+  private readonly maxPerSupplier: number
+  private readonly maxPerRenter: number
+  private readonly maxTombstones: number
+
+  private readonly offerMap = new Map<string, OfferEntry>()
+  private readonly byClass = new Map<string, SortedList<OfferEntry>>()
+  private readonly byTee = new Map<string, Set<string>>()
+  private readonly byRegion = new Map<string, Set<string>>()
+  private readonly offerExpiry = new SortedList<OfferEntry>(compareExpiry)
+  private readonly perSupplier = new Map<string, number>()
+  private readonly offerTombstones = new Map<string, bigint>()
+
+  private readonly bidMap = new Map<string, BidEntry>()
+  private readonly bidOrder = new SortedList<BidEntry>(compareBids)
+  private readonly bidExpiry = new SortedList<BidEntry>(compareExpiry)
+  private readonly perRenter = new Map<string, number>()
+  private readonly bidTombstones = new Map<string, bigint>()
+
+  constructor (init: OrderBookInit = {}) {
+    this.clock = init.clock ?? systemClock
+    this.maxOffers = init.maxOffers ?? DEFAULT_MAX_OFFERS
+    this.maxBids = init.maxBids ?? DEFAULT_MAX_BIDS
+    this.maxPerSupplier = init.maxOffersPerSupplier ?? DEFAULT_MAX_OFFERS_PER_SUPPLIER
+    this.maxPerRenter = init.maxBidsPerRenter ?? DEFAULT_MAX_BIDS_PER_RENTER
+    this.maxTombstones = init.maxTombstones ?? DEFAULT_MAX_TOMBSTONES
+  }
+
+  /** the book's clock reading (matching uses it for expiry) */
+  now (): number { return this.clock.now() }
+
+  get offerCount (): number { return this.offerMap.size }
+  get bidCount (): number { return this.bidMap.size }
+
+  /** GPU classes with at least one resting offer, sorted */
+  classes (): string[] { return [...this.byClass.keys()].sort() }
+
+  /** the price-time ordered offers of one GPU model (used by matching) */
+  classOffers (model: string): SortedList<OfferEntry> | undefined { return this.byClass.get(model) }
+
+  /** iterates the per-class lists (used by matching) */
+  classEntries (): IterableIterator<[string, SortedList<OfferEntry>]> { return this.byClass.entries() }
+
+  getOffer (key: string): OfferEntry | undefined { return this.offerMap.get(key) }
+  getBid (key: string): BidEntry | undefined { return this.bidMap.get(key) }
+
+  /**
+   * Adds, replaces or cancels an offer. Throws `MarketError` with code STALE (not a higher
+   * sequence than the slot or its tombstone), EXPIRED, MALFORMED, BOOK_FULL or SUPPLIER_LIMIT.
+   */
+  upsertOffer (offer: Offer, meta: EntryMeta = {}): UpsertStatus {
+    // [MALFORMED] the book's own invariants; full validation happens before (market/validation)
+    if (offer.supplier.byteLength !== 32 || offer.id === '' || offer.gpus.length === 0 || offer.gpus.length > MAX_GPUS_PER_OFFER) {
+      throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs')
+    }
+    const key = offerKey(offer)
+    const current = this.offerMap.get(key)
+    const floor = current?.offer.sequence ?? this.offerTombstones.get(key)
+    // [IGNORE] a replacement needs a higher sequence than what the slot has seen
+    if (floor !== undefined && offer.sequence <= floor) throw new MarketError('STALE', 'offer sequence not higher than the slot')
+    if (offer.cancelled) {
+      if (current != null) this.dropOffer(current)
+      this.tombstone(this.offerTombstones, key, offer.sequence)
+      return 'cancelled'
+    }
+    const now = this.clock.now()
+    const expiresN = Number(offer.expiresAt)
+    if (expiresN <= now) throw new MarketError('EXPIRED', 'offer expired')
+    const supplier = key.slice(0, 64)
+    if (current == null) {
+      if ((this.perSupplier.get(supplier) ?? 0) >= this.maxPerSupplier) {
+        throw new MarketError('SUPPLIER_LIMIT', 'supplier holds too many offers')
+      }
+      this.makeRoom(this.offerMap.size, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
+    } else {
+      this.dropOffer(current)
+    }
+    const entry: OfferEntry = {
+      key,
+      offer,
+      supplier,
+      meta: { ...meta, receivedAt: meta.receivedAt ?? now },
+      priceN: Number(offer.pricePerGpuHour),
+      createdN: Number(offer.createdAt),
+      expiresN
+    }
+    this.addOffer(entry)
+    return current == null ? 'added' : 'replaced'
+  }
+
+  /** Adds, replaces or cancels a bid; same rules and codes as `upsertOffer`. */
+  upsertBid (bid: Bid, meta: EntryMeta = {}): UpsertStatus {
+    if (bid.renter.byteLength !== 32 || bid.id === '') throw new MarketError('MALFORMED', 'bid lacks a renter or an id')
+    const key = bidKey(bid)
+    const current = this.bidMap.get(key)
+    const floor = current?.bid.sequence ?? this.bidTombstones.get(key)
+    if (floor !== undefined && bid.sequence <= floor) throw new MarketError('STALE', 'bid sequence not higher than the slot')
+    if (bid.cancelled) {
+      if (current != null) this.dropBid(current)
+      this.tombstone(this.bidTombstones, key, bid.sequence)
+      return 'cancelled'
+    }
+    const now = this.clock.now()
+    const expiresN = Number(bid.expiresAt)
+    if (expiresN <= now) throw new MarketError('EXPIRED', 'bid expired')
+    const renter = key.slice(0, 64)
+    if (current == null) {
+      if ((this.perRenter.get(renter) ?? 0) >= this.maxPerRenter) throw new MarketError('SUPPLIER_LIMIT', 'renter holds too many bids')
+      this.makeRoom(this.bidMap.size, this.maxBids, this.bidExpiry, expiresN, now, (e) => { this.dropBid(e) })
+    } else {
+      this.dropBid(current)
+    }
+    const entry: BidEntry = { key, bid, renter, meta: { ...meta, receivedAt: meta.receivedAt ?? now }, expiresN }
+    this.bidMap.set(key, entry)
+    this.bidOrder.insert(entry)
+    this.bidExpiry.insert(entry)
+    this.perRenter.set(renter, (this.perRenter.get(renter) ?? 0) + 1)
+    return current == null ? 'added' : 'replaced'
+  }
+
+  /** Removes an offer or a bid by key (no tombstone: a later higher sequence may fill the slot). */
+  remove (key: string): boolean {
+    const o = this.offerMap.get(key)
+    if (o != null) { this.dropOffer(o); return true }
+    const b = this.bidMap.get(key)
+    if (b != null) { this.dropBid(b); return true }
+    return false
+  }
+
+  /** Drops every offer and bid whose expiry is not after `now`; returns how many went. */
+  expire (now: number = this.clock.now()): number {
+    let n = 0
+    for (let e = this.offerExpiry.first(); e != null && e.expiresN <= now; e = this.offerExpiry.first()) {
+      this.dropOffer(e)
+      n++
+    }
+    for (let e = this.bidExpiry.first(); e != null && e.expiresN <= now; e = this.bidExpiry.first()) {
+      this.dropBid(e)
+      n++
+    }
+    return n
+  }
+
+  /** Resting offers in price-time order, filtered (the `bazaar book` listing). */
+  offers (filters: BookFilters = {}): OfferEntry[] {
+    let keys: Set<string> | undefined
+    if (filters.teeKind !== undefined) keys = this.byTee.get(filters.teeKind) ?? new Set()
+    if (filters.region !== undefined) {
+      const r = this.byRegion.get(filters.region) ?? new Set<string>()
+      keys = keys == null ? r : new Set([...keys].filter((k) => r.has(k)))
+    }
+    const supplier = filters.supplier?.toLowerCase()
+    const out: OfferEntry[] = []
+    const seen = new Set<string>()
+    for (const [model, list] of this.byClass) {
+      if (filters.gpu !== undefined && !modelMatches(filters.gpu, model)) continue
+      for (const e of list) {
+        if (seen.has(e.key)) continue
+        if (keys != null && !keys.has(e.key)) continue
+        if (filters.netuid !== undefined && e.offer.netuid !== filters.netuid) continue
+        if (filters.maxPrice !== undefined && e.offer.pricePerGpuHour > filters.maxPrice) continue
+        if (supplier !== undefined && e.supplier !== supplier) continue
+        seen.add(e.key)
+        out.push(e)
+      }
+    }
+    out.sort(compareOffers)
+    return filters.limit !== undefined ? out.slice(0, filters.limit) : out
+  }
+
+  /** Resting bids in priority order (earliest first). */
+  bids (): BidEntry[] { return [...this.bidOrder] }
+
+  private addOffer (entry: OfferEntry): void {
+    this.offerMap.set(entry.key, entry)
+    for (const model of modelsOf(entry.offer)) {
+      let list = this.byClass.get(model)
+      if (list == null) {
+        list = new SortedList(compareOffers)
+        this.byClass.set(model, list)
+      }
+      list.insert(entry)
+    }
+    for (const t of entry.offer.teeKinds) addTo(this.byTee, t, entry.key)
+    addTo(this.byRegion, entry.offer.region, entry.key)
+    this.offerExpiry.insert(entry)
+    this.perSupplier.set(entry.supplier, (this.perSupplier.get(entry.supplier) ?? 0) + 1)
+  }
+
+  private dropOffer (entry: OfferEntry): void {
+    if (this.offerMap.get(entry.key) !== entry) return
+    this.offerMap.delete(entry.key)
+    for (const model of modelsOf(entry.offer)) {
+      const list = this.byClass.get(model)
+      if (list == null) continue
+      list.delete(entry)
+      if (list.size === 0) this.byClass.delete(model)
+    }
+    for (const t of entry.offer.teeKinds) removeFrom(this.byTee, t, entry.key)
+    removeFrom(this.byRegion, entry.offer.region, entry.key)
+    this.offerExpiry.delete(entry)
+    decrement(this.perSupplier, entry.supplier)
+  }
+
+  private dropBid (entry: BidEntry): void {
+    if (this.bidMap.get(entry.key) !== entry) return
+    this.bidMap.delete(entry.key)
+    this.bidOrder.delete(entry)
+    this.bidExpiry.delete(entry)
+    decrement(this.perRenter, entry.renter)
+  }
+
+  /** applies the eviction rule before an insert of a new slot */
+  private makeRoom<E extends { expiresN: number }> (size: number, max: number, expiry: SortedList<E>, expiresN: number, now: number, drop: (e: E) => void): void {
+    if (size < max) return
+    this.expire(now)
+    if (expiry.size < max) return
+    const victim = expiry.first()
+    // [IGNORE] full: the newcomer only displaces an entry that would expire before it
+    if (victim == null || victim.expiresN >= expiresN) throw new MarketError('BOOK_FULL', 'book full')
+    drop(victim)
+  }
+
+  private tombstone (map: Map<string, bigint>, key: string, sequence: bigint): void {
+    map.delete(key)
+    if (map.size >= this.maxTombstones) {
+      const oldest = map.keys().next().value
+      if (oldest !== undefined) map.delete(oldest)
+    }
+    map.set(key, sequence)
+  }
+}
+
+/** the distinct GPU models of an offer */
+function modelsOf (offer: Offer): string[] {
+  if (offer.gpus.length === 1) return [offer.gpus[0].model]
+  return [...new Set(offer.gpus.map((g) => g.model))]
+}
+
+function addTo (index: Map<string, Set<string>>, k: string, key: string): void {
+  let s = index.get(k)
+  if (s == null) { s = new Set(); index.set(k, s) }
+  s.add(key)
+}
+
+function removeFrom (index: Map<string, Set<string>>, k: string, key: string): void {
+  const s = index.get(k)
+  if (s == null) return
+  s.delete(key)
+  if (s.size === 0) index.delete(k)
+}
+
+function decrement (m: Map<string, number>, k: string): void {
+  const n = (m.get(k) ?? 0) - 1
+  if (n <= 0) m.delete(k)
+  else m.set(k, n)
+}

@@ -1,0 +1,30 @@
+/** Default bound on resting offers in a book. */
+export const DEFAULT_MAX_OFFERS = 200_000
+/** Default bound on resting bids in a book. */
+export const DEFAULT_MAX_BIDS = 50_000
+/** A single supplier hotkey holds at most this many offer slots in a book; beyond it new slots are refused. */
+export const DEFAULT_MAX_OFFERS_PER_SUPPLIER = 256
+/** Likewise for bids of one renter. */
+export const DEFAULT_MAX_BIDS_PER_RENTER = 64
+/** Tombstones of cancelled entries (so an older copy cannot resurrect them) are bounded too. */
+export const DEFAULT_MAX_TOMBSTONES = 100_000
+
+/** Version of the AgreementTerms written by this code. */
+export const AGREEMENT_VERSION = 1
+/** How long a supplier holds capacity between its Accept and the renter's Confirm. */
+export const DEFAULT_HOLD_MS = 10_000
+/** How long a renter has to open the escrow after the agreement (AgreementTerms.startBy). */
+export const DEFAULT_START_WINDOW_MS = 10 * 60_000
+/** Slack added to the duration for the escrow's expiry (the renter reclaims after it). */
+export const DEFAULT_ESCROW_SLACK_MS = 60 * 60_000
+/** Bytes of AgreementTerms.nonce. */
+export const NONCE_BYTES = 16
+/** Upper bound on an encoded AgreementTerms; anything bigger is malformed. */
+export const MAX_TERMS_BYTES = 4096
+/** Upper bound on measurements a policy may list. */
+export const MAX_MEASUREMENTS = 16
+/** Proposals a supplier accepts from one peer per window, and the window. */
+export const DEFAULT_PROPOSALS_PER_WINDOW = 20
+export const DEFAULT_RATE_WINDOW_MS = 10_000
+/** Bound on the peers the rate limiter tracks. */
+export const MAX_RATE_PEERS = 10_000

@@ -1,0 +1,164 @@
+import type { Accept, AgreementTerms, Committed, Confirm, Propose, SignedAgreement } from '../../protocols/schema/agreement.js'
+import type { Offer } from '../../protocols/schema/market.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import { AgreementStore } from '../agreement/store.js'
+import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'
+import { agreementBudget, agreementHash, bytesEqual, decodeTerms } from '../agreement/terms.js'
+import { hex } from '../book/keys.js'
+import { DEFAULT_HOLD_MS } from '../constants.js'
+import { NegotiationError } from '../errors.js'
+import { CertCache } from '../signing/cert.js'
+import type { MessageSigner } from '../signing/signer.js'
+import type { CapacityGuard, OfferSource } from '../types.js'
+
+/** How far a proposal's createdAt may be from the supplier's clock. */
+const CLOCK_SKEW_MS = 5 * 60_000
+
+export interface SupplierNegotiatorInit {
+  signer: MessageSigner
+  capacity: CapacityGuard
+  offers: OfferSource
+  store: AgreementStore
+  clock?: Clock
+  certs?: CertCache
+  /** how long capacity stays held waiting for the renter's Confirm */
+  holdMs?: number
+  /** arbiters this supplier accepts in escrow terms; default any 32-byte key */
+  acceptArbiter?: (arbiter: Uint8Array) => boolean
+}
+
+/** A proposal the supplier accepted and holds capacity for. */
+export interface Held {
+  hash: string
+  accept: Accept
+  agreement: SignedAgreement
+  terms: AgreementTerms
+}
+
+/**
+ * The supplier side of negotiation, independent of transport: `propose` re-checks the terms
+ * against the supplier's current offer and capacity, holds the GPUs and countersigns; `confirm`
+ * commits once the renter has stored the agreement; `abandon` releases a hold the renter never
+ * confirmed. Every refusal is a NegotiationError with a code the renter can act on.
+ */
+export class SupplierNegotiator {
+  readonly signer: MessageSigner
+  private readonly capacity: CapacityGuard
+  private readonly offers: OfferSource
+  private readonly store: AgreementStore
+  private readonly clock: Clock
+  private readonly certs: CertCache
+  readonly holdMs: number
+  private readonly acceptArbiter: (a: Uint8Array) => boolean
+  private readonly held = new Map<string, Held>()
+
+  constructor (init: SupplierNegotiatorInit) {
+    this.signer = init.signer
+    this.capacity = init.capacity
+    this.offers = init.offers
+    this.store = init.store
+    this.clock = init.clock ?? systemClock
+    this.certs = init.certs ?? new CertCache()
+    this.holdMs = init.holdMs ?? DEFAULT_HOLD_MS
+    this.acceptArbiter = init.acceptArbiter ?? ((a) => a.byteLength === 32)
+  }
+
+  /** Checks a proposal, holds capacity, stores the agreement as pending and countersigns. */
+  async propose (p: Propose, peer: string): Promise<Held> {
+    const now = this.clock.now()
+    const terms = decodeTerms(p.terms)
+    // [REJECT] the proposal is for another supplier
+    if (!bytesEqual(terms.supplier, this.signer.hotkey)) throw new NegotiationError('TERMS_MISMATCH', 'terms name another supplier')
+    const offer = this.offers.get(terms.offerId)
+    // [IGNORE] the offer is gone: cancelled, expired or unknown
+    if (offer == null || offer.cancelled || Number(offer.expiresAt) <= now) {
+      throw new NegotiationError('OFFER_GONE', 'offer no longer stands', { offerSequence: offer?.sequence })
+    }
+    if (offer.sequence !== terms.offerSequence) {
+      const code = offer.pricePerGpuHour !== terms.pricePerGpuHour ? 'PRICE_CHANGED' : 'OFFER_GONE'
+      throw new NegotiationError(code, 'offer was replaced', { offerSequence: offer.sequence })
+    }
+    checkTermsAgainstOffer(terms, offer, now, this.acceptArbiter)
+    const hash = agreementHash(p.terms)
+    const id = hex(hash)
+    // [REJECT] a replayed proposal: these exact terms were already negotiated
+    if (this.held.has(id) || (await this.store.get(id)) != null) throw new NegotiationError('TERMS_MISMATCH', 'agreement already exists')
+    verifyPartySignature(this.certs, p.renterCert, terms.renter, hash, p.renterSignature, now)
+    // the synchronous hold is what serialises racing renters: exactly one gets the last GPU
+    if (!this.capacity.hold(id, terms.gpuModel, terms.gpuCount, this.holdMs)) {
+      throw new NegotiationError('NO_CAPACITY', 'not enough free GPUs')
+    }
+    try {
+      const agreement: SignedAgreement = {
+        terms: p.terms,
+        renterCert: p.renterCert,
+        renterSignature: p.renterSignature,
+        supplierCert: this.signer.cert,
+        supplierSignature: signAgreementHash(this.signer, hash)
+      }
+      await this.store.put(agreement, 'supplier', 'pending', now, peer)
+      const accept: Accept = {
+        supplierCert: this.signer.cert,
+        supplierSignature: agreement.supplierSignature,
+        holdUntil: BigInt(now + this.holdMs)
+      }
+      const h: Held = { hash: id, accept, agreement, terms }
+      this.held.set(id, h)
+      return h
+    } catch (err) {
+      this.capacity.release(id)
+      throw new NegotiationError('STORE_FAILED', 'could not store the agreement', { cause: err })
+    }
+  }
+
+  /** The renter stored the agreement: commit the held capacity and mark it active. */
+  async confirm (hash: string, c: Confirm): Promise<Committed> {
+    const h = this.held.get(hash)
+    if (h == null) throw new NegotiationError('TIMEOUT', 'no hold for this agreement')
+    if (hex(c.hash) !== hash) throw new NegotiationError('TERMS_MISMATCH', 'confirm names another agreement')
+    this.held.delete(hash)
+    // [IGNORE] the hold lapsed before the confirm arrived
+    if (!this.capacity.commit(hash)) {
+      await this.store.setStatus(hash, 'lapsed', this.clock.now())
+      throw new NegotiationError('TIMEOUT', 'hold lapsed')
+    }
+    try {
+      await this.store.setStatus(hash, 'active', this.clock.now())
+    } catch (err) {
+      this.capacity.release(hash)
+      throw new NegotiationError('STORE_FAILED', 'could not store the commitment', { cause: err })
+    }
+    return { hash: c.hash }
+  }
+
+  /** The renter went away or refused: release the hold and mark the agreement lapsed. */
+  async abandon (hash: string): Promise<void> {
+    if (!this.held.delete(hash)) return
+    this.capacity.release(hash)
+    await this.store.setStatus(hash, 'lapsed', this.clock.now()).catch(() => {})
+  }
+}
+
+/**
+ * Every term of the proposal against the supplier's current offer. Throws TERMS_MISMATCH or
+ * PRICE_CHANGED.
+ */
+export function checkTermsAgainstOffer (terms: AgreementTerms, offer: Offer, now: number, acceptArbiter: (a: Uint8Array) => boolean): void {
+  const fail = (what: string): never => { throw new NegotiationError('TERMS_MISMATCH', what) }
+  if (terms.pricePerGpuHour !== offer.pricePerGpuHour) throw new NegotiationError('PRICE_CHANGED', 'price differs from the offer', { offerSequence: offer.sequence })
+  if (!bytesEqual(terms.enclavePeer, offer.enclavePeer)) fail('enclave peer')
+  if (terms.netuid !== offer.netuid) fail('netuid')
+  if (terms.region !== offer.region) fail('region')
+  if (!offer.teeKinds.includes(terms.teeKind)) fail('tee kind')
+  const gpu = offer.gpus.find((g) => g.model === terms.gpuModel && g.memoryMib === terms.memoryMib)
+  if (gpu == null) fail('gpu model')
+  if (terms.gpuCount <= 0 || (gpu != null && terms.gpuCount > gpu.count)) throw new NegotiationError('NO_CAPACITY', 'more GPUs than offered')
+  if (terms.durationS <= 0 || terms.durationS < offer.minDurationS || (offer.maxDurationS !== 0 && terms.durationS > offer.maxDurationS)) fail('duration')
+  if (terms.budget !== agreementBudget(terms.pricePerGpuHour, terms.gpuCount, terms.durationS)) fail('budget')
+  const created = Number(terms.createdAt)
+  if (Math.abs(created - now) > CLOCK_SKEW_MS) fail('createdAt')
+  if (Number(terms.startBy) <= now) fail('startBy')
+  const escrow = terms.escrow
+  if (escrow == null || !acceptArbiter(escrow.arbiter)) fail('arbiter')
+  if (escrow != null && Number(escrow.expiresAt) < created + terms.durationS * 1000) fail('escrow expiry')
+}

@@ -1,0 +1,90 @@
+import type { Bid, Gpu, Offer } from '../protocols/schema/market.js'
+import type { Clock } from '../util/clock.js'
+
+/** Where an offer or bid entered the book, for display and for dialling the party. */
+export interface EntryMeta {
+  /** libp2p peer id (text) of the party's node, when known (gossip source, DHT provider) */
+  peer?: string
+  /** how it arrived */
+  source?: 'gossip' | 'dht' | 'fetch' | 'local'
+  /** when this node received it (ms); set by the book when absent */
+  receivedAt?: number
+  /** the signed envelope it came in, so it can be served to others (offers-fetch) */
+  envelope?: Uint8Array
+}
+
+/** A resting offer. `key` is `<supplier hotkey hex>/<offer id>`. */
+export interface OfferEntry {
+  readonly key: string
+  readonly offer: Offer
+  /** supplier hotkey, lowercase hex: the last tie-breaker of the matching rule */
+  readonly supplier: string
+  readonly meta: EntryMeta
+  /** Number(offer.pricePerGpuHour) and Number(offer.createdAt): fast comparisons; the bigints decide ties */
+  readonly priceN: number
+  readonly createdN: number
+  readonly expiresN: number
+}
+
+/** A resting bid. `key` is `<renter hotkey hex>/<bid id>`. */
+export interface BidEntry {
+  readonly key: string
+  readonly bid: Bid
+  readonly renter: string
+  readonly meta: EntryMeta
+  readonly expiresN: number
+}
+
+export type UpsertStatus = 'added' | 'replaced' | 'cancelled'
+
+export interface OrderBookInit {
+  clock?: Clock
+  maxOffers?: number
+  maxBids?: number
+  maxOffersPerSupplier?: number
+  maxBidsPerRenter?: number
+  maxTombstones?: number
+}
+
+/** Filters of `book.offers()` / `formatBook` (the `bazaar book` flags). */
+export interface BookFilters {
+  /** GPU model or class prefix ("h100" matches "h100-80gb") */
+  gpu?: string
+  teeKind?: string
+  region?: string
+  netuid?: number
+  /** only offers at or below this price per GPU hour */
+  maxPrice?: bigint
+  /** supplier hotkey, hex (formatBook also takes ss58) */
+  supplier?: string
+  /** at most this many rows */
+  limit?: number
+}
+
+/** The result of matching a bid: the offer, the GPU entry chosen and the TEE kind to use. */
+export interface Match {
+  readonly entry: OfferEntry
+  readonly gpu: Gpu
+  readonly teeKind: string
+}
+
+/**
+ * The supplier's capacity, as negotiation needs it. `hold` is synchronous and atomic: of two
+ * proposals racing for the last GPU, exactly one hold succeeds. An implementation over the jobs
+ * ledger replaces `MemoryCapacity`.
+ */
+export interface CapacityGuard {
+  /** reserves `count` GPUs of `model` for `ttlMs`; false when not available */
+  hold (agreementId: string, model: string, count: number, ttlMs: number): boolean
+  /** turns a hold into a commitment (kept until released); false if the hold lapsed or is unknown */
+  commit (agreementId: string): boolean
+  /** drops a hold or a commitment */
+  release (agreementId: string): void
+  /** GPUs of `model` neither held nor committed */
+  available (model: string): number
+}
+
+/** The supplier's own current offers, looked up by offer id (its publisher keeps them). */
+export interface OfferSource {
+  get (offerId: string): Offer | undefined
+}
