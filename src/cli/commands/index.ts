@@ -1,7 +1,9 @@
 import type { Command } from '../command.js'
+import { attestCommand } from './attest.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
  */
 export const commands: Command[] = [
+  attestCommand,
 ]
