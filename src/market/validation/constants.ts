@@ -21,5 +21,5 @@ export const MAX_CLOCK_SKEW_MS = 30_000
 /** the longest life of one message; suppliers re-publish before expiry */
 export const MAX_TTL_MS = 24 * 3600_000
 export const MAX_DURATION_S = 30 * 24 * 3600
-/** 2^64 - 1: prices are u64 base units */
-export const MAX_U64 = (1n << 64n) - 1n
+/** 2^63 - 1: the largest 64-bit value the fixed64 wire fields carry (see market.proto) */
+export const MAX_U64 = (1n << 63n) - 1n

@@ -31,8 +31,8 @@ export namespace SignerCert {
         }
 
         if ((obj.notAfter != null && obj.notAfter !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.notAfter)
+          w.uint32(25)
+          w.fixed64(obj.notAfter)
         }
 
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
@@ -66,7 +66,7 @@ export namespace SignerCert {
               break
             }
             case 3: {
-              obj.notAfter = reader.uint64()
+              obj.notAfter = reader.fixed64()
               break
             }
             case 4: {
@@ -105,7 +105,7 @@ export namespace SignerCert {
             case 3: {
               yield {
                 field: `${prefix}.notAfter`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -365,8 +365,8 @@ export namespace Offer {
         }
 
         if ((obj.pricePerGpuHour != null && obj.pricePerGpuHour !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.pricePerGpuHour)
+          w.uint32(65)
+          w.fixed64(obj.pricePerGpuHour)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -385,18 +385,18 @@ export namespace Offer {
         }
 
         if ((obj.createdAt != null && obj.createdAt !== 0n)) {
-          w.uint32(96)
-          w.uint64(obj.createdAt)
+          w.uint32(97)
+          w.fixed64(obj.createdAt)
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(104)
-          w.uint64(obj.expiresAt)
+          w.uint32(105)
+          w.fixed64(obj.expiresAt)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(112)
-          w.uint64(obj.sequence)
+          w.uint32(113)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.cancelled != null && obj.cancelled !== false)) {
@@ -479,7 +479,7 @@ export namespace Offer {
               break
             }
             case 8: {
-              obj.pricePerGpuHour = reader.uint64()
+              obj.pricePerGpuHour = reader.fixed64()
               break
             }
             case 9: {
@@ -495,15 +495,15 @@ export namespace Offer {
               break
             }
             case 12: {
-              obj.createdAt = reader.uint64()
+              obj.createdAt = reader.fixed64()
               break
             }
             case 13: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             case 14: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 15: {
@@ -610,7 +610,7 @@ export namespace Offer {
             case 8: {
               yield {
                 field: `${prefix}.pricePerGpuHour`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -638,21 +638,21 @@ export namespace Offer {
             case 12: {
               yield {
                 field: `${prefix}.createdAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 13: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 14: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1060,8 +1060,8 @@ export namespace Bid {
         }
 
         if ((obj.maxPricePerGpuHour != null && obj.maxPricePerGpuHour !== 0n)) {
-          w.uint32(40)
-          w.uint64(obj.maxPricePerGpuHour)
+          w.uint32(41)
+          w.fixed64(obj.maxPricePerGpuHour)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -1075,18 +1075,18 @@ export namespace Bid {
         }
 
         if ((obj.createdAt != null && obj.createdAt !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.createdAt)
+          w.uint32(65)
+          w.fixed64(obj.createdAt)
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(72)
-          w.uint64(obj.expiresAt)
+          w.uint32(73)
+          w.fixed64(obj.expiresAt)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(80)
-          w.uint64(obj.sequence)
+          w.uint32(81)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.cancelled != null && obj.cancelled !== false)) {
@@ -1144,7 +1144,7 @@ export namespace Bid {
               break
             }
             case 5: {
-              obj.maxPricePerGpuHour = reader.uint64()
+              obj.maxPricePerGpuHour = reader.fixed64()
               break
             }
             case 6: {
@@ -1156,15 +1156,15 @@ export namespace Bid {
               break
             }
             case 8: {
-              obj.createdAt = reader.uint64()
+              obj.createdAt = reader.fixed64()
               break
             }
             case 9: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             case 10: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 11: {
@@ -1229,7 +1229,7 @@ export namespace Bid {
             case 5: {
               yield {
                 field: `${prefix}.maxPricePerGpuHour`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1250,21 +1250,21 @@ export namespace Bid {
             case 8: {
               yield {
                 field: `${prefix}.createdAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 9: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 10: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
