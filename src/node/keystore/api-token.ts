@@ -1,0 +1,36 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { homePaths } from '../home.js'
+import { API_TOKEN_BYTES } from './constants.js'
+import { KeystoreError, KeystoreErrorCode } from './errors.js'
+import { readSmallFile, writeSecretFile } from './files.js'
+
+const TOKEN_RE = new RegExp(`^[0-9a-f]{${API_TOKEN_BYTES * 2}}$`)
+
+/** Writes a new random bearer token (32 bytes, hex) to `<home>/api-token`, mode 0600. */
+export async function createApiToken (home: string, opts: { overwrite: boolean }): Promise<boolean> {
+  const token = randomBytes(API_TOKEN_BYTES).toString('hex')
+  return await writeSecretFile(homePaths(home).apiToken, token + '\n', { exclusive: !opts.overwrite })
+}
+
+/** The control API's bearer token of a home; INVALID_API_TOKEN when it is missing or malformed. */
+export async function readApiToken (home: string): Promise<string> {
+  const file = homePaths(home).apiToken
+  const text = await readSmallFile(file, 1024, () => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} is too large`))
+  if (text == null) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `no API token at ${file} (run bazaar init)`)
+  const token = text.trim()
+  if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token`)
+  return token
+}
+
+/**
+ * Whether an HTTP `Authorization` header carries `token` as a bearer token (RFC 6750 section 2.1).
+ * Constant time in the token's content.
+ */
+export function bearerMatches (token: string, authorization: string | undefined): boolean {
+  if (authorization == null) return false
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+  if (m == null) return false
+  const a = Buffer.from(m[1])
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto'
+import { link, open, rename, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import { SECRET_FILE_MODE } from '../home.js'
+
+/**
+ * Writes a secret file atomically with mode 0600: the bytes go to a temporary file in the same
+ * directory which is synced, then moved into place. With `exclusive`, the move fails if `file`
+ * already exists (a hard link refuses to replace, unlike rename) and the function returns false:
+ * two processes initialising the same home cannot both win.
+ */
+export async function writeSecretFile (file: string, data: string | Uint8Array, opts: { exclusive: boolean }): Promise<boolean> {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  const fh = await open(tmp, 'wx', SECRET_FILE_MODE)
+  try {
+    await fh.writeFile(data)
+    // the mode given to open() is masked by the umask; set it explicitly
+    await fh.chmod(SECRET_FILE_MODE)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    if (opts.exclusive) {
+      try {
+        await link(tmp, file)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+        throw err
+      }
+    } else {
+      await rename(tmp, file)
+    }
+  } finally {
+    await unlink(tmp).catch(() => {})
+  }
+  await syncDir(dir)
+  return true
+}
+
+/**
+ * Reads a file of at most `maxBytes`; undefined when it does not exist. Larger files are refused
+ * by `tooLarge` before they are read whole.
+ */
+export async function readSmallFile (file: string, maxBytes: number, tooLarge: () => Error): Promise<string | undefined> {
+  let fh
+  try {
+    fh = await open(file, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    const st = await fh.stat()
+    if (st.size > maxBytes) throw tooLarge()
+    return await fh.readFile({ encoding: 'utf8' })
+  } finally {
+    await fh.close()
+  }
+}
+
+/** fsync a directory so that a rename or link in it survives a crash (POSIX leaves it to the caller). */
+async function syncDir (dir: string): Promise<void> {
+  let fh
+  try {
+    fh = await open(dir, 'r')
+    await fh.sync()
+  } catch {
+    // some file systems refuse fsync on a directory; the data file itself is already synced
+  } finally {
+    await fh?.close()
+  }
+}

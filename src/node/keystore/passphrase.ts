@@ -1,0 +1,94 @@
+import { KeystoreError, KeystoreErrorCode } from './errors.js'
+
+/** The terminal a passphrase prompt reads from (no echo) and writes its prompt to. */
+export interface PassphraseTty {
+  input: NodeJS.ReadableStream & { isTTY?: boolean, setRawMode?: (raw: boolean) => unknown }
+  output: NodeJS.WritableStream
+}
+
+export interface ResolvePassphraseOptions {
+  /** `--passphrase` (visible to other local users in the process list: prefer the env or the prompt) */
+  flag?: string
+  /** environment; `BAZAAR_PASSPHRASE` is read from it */
+  env?: NodeJS.ProcessEnv
+  /**
+   * Where to prompt when neither the flag nor the environment gives a passphrase. `true` means the
+   * process's stdin (prompt on stderr) if stdin is a terminal; `false` or absent never prompts.
+   */
+  tty?: boolean | PassphraseTty
+  /** ask twice and require the same answer (when a new keystore is created) */
+  confirm?: boolean
+  /** the prompt text, default `Passphrase: ` */
+  prompt?: string
+  signal?: AbortSignal
+}
+
+/**
+ * The passphrase of a node home, from (in order) the flag, `BAZAAR_PASSPHRASE`, or an interactive
+ * prompt without echo. With none of them available it throws NO_PASSPHRASE, so scripts fail with
+ * one clear line instead of hanging on a prompt nobody sees. An empty passphrase is refused.
+ */
+export async function resolvePassphrase (opts: ResolvePassphraseOptions): Promise<string> {
+  if (opts.flag != null) return nonEmpty(opts.flag, '--passphrase')
+  const fromEnv = opts.env?.BAZAAR_PASSPHRASE
+  if (fromEnv != null) return nonEmpty(fromEnv, 'BAZAAR_PASSPHRASE')
+  const tty = opts.tty === true
+    ? (process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined)
+    : opts.tty === false ? undefined : opts.tty
+  if (tty == null) {
+    throw new KeystoreError(KeystoreErrorCode.NO_PASSPHRASE, 'a passphrase is required: pass --passphrase, set BAZAAR_PASSPHRASE, or run on a terminal')
+  }
+  const first = await promptHidden(tty, opts.prompt ?? 'Passphrase: ', opts.signal)
+  if (first === '') throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_MISMATCH, 'the passphrase must not be empty')
+  if (opts.confirm === true) {
+    const second = await promptHidden(tty, 'Repeat passphrase: ', opts.signal)
+    if (second !== first) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_MISMATCH, 'the two passphrases differ')
+  }
+  return first
+}
+
+function nonEmpty (s: string, source: string): string {
+  if (s === '') throw new KeystoreError(KeystoreErrorCode.NO_PASSPHRASE, `${source} is empty`)
+  return s
+}
+
+/**
+ * Reads one line from `tty` with echo off (raw mode): Enter ends it, Backspace erases, Ctrl-C or
+ * Ctrl-D on an empty line or the abort signal cancel (CANCELLED).
+ */
+export async function promptHidden (tty: PassphraseTty, prompt: string, signal?: AbortSignal): Promise<string> {
+  const { input, output } = tty
+  signal?.throwIfAborted()
+  output.write(prompt)
+  const raw = typeof input.setRawMode === 'function'
+  if (raw) input.setRawMode?.(true)
+  const chars: string[] = []
+  let resolve!: (s: string) => void
+  let reject!: (e: Error) => void
+  const promise = new Promise<string>((res, rej) => { resolve = res; reject = rej })
+  const cancel = (): void => { reject(new KeystoreError(KeystoreErrorCode.CANCELLED, 'passphrase prompt cancelled')) }
+  const onData = (chunk: Buffer | string): void => {
+    for (const ch of chunk.toString()) {
+      if (ch === '\r' || ch === '\n') { resolve(chars.join('')); return }
+      if (ch === '\u0003') { cancel(); return }
+      if (ch === '\u0004') { if (chars.length === 0) cancel(); else resolve(chars.join('')); return }
+      if (ch === '\u007f' || ch === '\b') { chars.pop(); continue }
+      if (ch < ' ') continue
+      chars.push(ch)
+    }
+  }
+  input.on('data', onData)
+  input.once('end', cancel)
+  signal?.addEventListener('abort', cancel, { once: true })
+  input.resume()
+  try {
+    return await promise
+  } finally {
+    input.off('data', onData)
+    input.off('end', cancel)
+    signal?.removeEventListener('abort', cancel)
+    if (raw) input.setRawMode?.(false)
+    input.pause()
+    output.write('\n')
+  }
+}
