@@ -1,0 +1,45 @@
+/**
+ * Bounds of the job layer. Everything a renter controls in a job spec and everything a supplier
+ * sends back is bounded by one of these.
+ */
+
+/** job ids: chosen by the renter, used as a directory name, so a conservative charset */
+export const JOB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export const MAX_COMMAND_BYTES = 4096
+export const MAX_ARGS = 1024
+export const MAX_ARG_BYTES = 64 * 1024
+export const MAX_ARGS_TOTAL_BYTES = 128 * 1024
+export const MAX_ENV = 256
+/** POSIX portable environment names (IEEE 1003.1 §8.1): letters, digits, underscore, no leading digit */
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+export const MAX_ENV_TOTAL_BYTES = 64 * 1024
+/** names the supplier sets itself; a renter may not override them */
+export const RESERVED_ENV = new Set(['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'HOME', 'TMPDIR', 'BAZAAR_JOB_ID', 'BAZAAR_JOB_DIR'])
+export const MAX_INPUTS = 256
+export const MAX_INPUTS_TOTAL_BYTES = 256 * 1024 * 1024
+export const MAX_OUTPUTS = 256
+export const MAX_PATH_BYTES = 1024
+export const MAX_PATH_SEGMENTS = 32
+export const MAX_GPU_COUNT = 64
+/** 30 days */
+export const MAX_DURATION_MS = 30 * 24 * 3600 * 1000
+export const MAX_IMAGE_BYTES = 512
+
+/** the largest JobFrame either side accepts */
+export const MAX_JOB_FRAME_BYTES = 512 * 1024
+/** input/output file chunks and stdout/stderr chunks */
+export const MAX_CHUNK_BYTES = 256 * 1024
+/** default cap on one output file and on all outputs of a job */
+export const DEFAULT_MAX_OUTPUT_FILE_BYTES = 256 * 1024 * 1024
+export const DEFAULT_MAX_OUTPUTS_TOTAL_BYTES = 1024 * 1024 * 1024
+/** default cap on stdout + stderr streamed to the renter; over it the job is stopped */
+export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
+/** SIGTERM → SIGKILL grace */
+export const DEFAULT_KILL_GRACE_MS = 3000
+export const DEFAULT_TICK_INTERVAL_MS = 1000
+/** how long the supplier waits for JobStart and for all inputs */
+export const DEFAULT_START_TIMEOUT_MS = 60_000
+/** bound on nvidia-smi's output and running time */
+export const NVIDIA_SMI_MAX_BYTES = 64 * 1024
+export const NVIDIA_SMI_TIMEOUT_MS = 10_000
+export const MAX_GPUS = 256

@@ -1,0 +1,77 @@
+import { systemProbe } from './detect.js'
+import { spawnGroupLeader } from './process-group.js'
+import type { CommandProbe } from './detect.js'
+import type { Runtime, RunningJob, RuntimeJob } from './types.js'
+
+/** `ulimit`-style limits applied through prlimit(1) when it is installed. */
+export interface ResourceLimits {
+  /** RLIMIT_NOFILE */
+  openFiles?: number
+  /** RLIMIT_NPROC (per user, so it counts the supplier's other processes too) */
+  processes?: number
+  /** RLIMIT_AS in bytes; note that CUDA maps large virtual ranges, so leave it unset on GPU jobs */
+  addressSpaceBytes?: number
+  /** RLIMIT_FSIZE in bytes: the largest file the job may write */
+  fileSizeBytes?: number
+  /** RLIMIT_CORE; 0 by default so a crashing job leaves no core dump in its directory */
+  coreBytes?: number
+}
+
+export interface ProcessRuntimeInit {
+  /** PATH given to jobs (the supplier's own PATH by default) */
+  path?: string
+  limits?: ResourceLimits
+  /** detects prlimit; injectable for tests */
+  probe?: CommandProbe
+}
+
+/**
+ * Runs a job as a child process in its own directory and its own process group.
+ *
+ * The child sees a minimal environment (the supplier's environment may hold secrets): PATH, HOME
+ * and TMPDIR set to the job directory, LANG, the spec's variables, BAZAAR_JOB_ID/BAZAAR_JOB_DIR and
+ * CUDA_VISIBLE_DEVICES with the assigned GPU indices (empty for a CPU-only job, which hides every
+ * GPU). CUDA_VISIBLE_DEVICES only steers well-behaved CUDA programs; isolation between tenants needs
+ * the container runtime or a TEE per job.
+ */
+export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
+  const probe = init.probe ?? systemProbe
+  let prlimit: Promise<boolean> | undefined
+  return {
+    kind: 'process',
+    start: async (job: RuntimeJob): Promise<RunningJob> => {
+      const env = jobEnv(job, init.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+      const limitArgs = prlimitArgs(init.limits ?? {})
+      prlimit ??= probe('prlimit', ['--version'], 5000)
+      if (await prlimit) {
+        // prlimit sets the limits on itself and execs the command: same pid, same process group
+        return await spawnGroupLeader('prlimit', [...limitArgs, '--', job.command, ...job.args], { cwd: job.dir, env })
+      }
+      return await spawnGroupLeader(job.command, job.args, { cwd: job.dir, env })
+    }
+  }
+}
+
+/** the environment of a job process */
+export function jobEnv (job: RuntimeJob, path: string): Record<string, string> {
+  return {
+    PATH: path,
+    LANG: 'C.UTF-8',
+    ...job.env,
+    HOME: job.dir,
+    TMPDIR: job.dir,
+    BAZAAR_JOB_ID: job.jobId,
+    BAZAAR_JOB_DIR: job.dir,
+    CUDA_VISIBLE_DEVICES: job.gpuIndices.join(',')
+  }
+}
+
+/** prlimit(1) options for the limits; soft and hard limits are set equal */
+export function prlimitArgs (limits: ResourceLimits): string[] {
+  const args = [`--core=${limits.coreBytes ?? 0}`]
+  if (limits.openFiles !== undefined) args.push(`--nofile=${limits.openFiles}`)
+  if (limits.processes !== undefined) args.push(`--nproc=${limits.processes}`)
+  if (limits.addressSpaceBytes !== undefined) args.push(`--as=${limits.addressSpaceBytes}`)
+  if (limits.fileSizeBytes !== undefined) args.push(`--fsize=${limits.fileSizeBytes}`)
+  return args
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto'
+import { constants as fsc } from 'node:fs'
+import { mkdir, open, realpath, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { RuntimeError } from './errors.js'
+import { MAX_CHUNK_BYTES } from './constants.js'
+import { isSafeRelativePath } from './spec.js'
+import type { FileHandle } from 'node:fs/promises'
+
+/**
+ * Creates `<workRoot>/<jobId>` (which must not exist yet) and returns its real absolute path.
+ * The job id was validated ([A-Za-z0-9._-], no leading dot) so it is one path segment.
+ * @throws RuntimeError WORKDIR_FAILED
+ */
+export async function createJobDir (workRoot: string, jobId: string): Promise<string> {
+  try {
+    await mkdir(workRoot, { recursive: true })
+    const dir = path.join(await realpath(workRoot), jobId)
+    await mkdir(dir, { recursive: false, mode: 0o700 })
+    return dir
+  } catch (err) {
+    throw new RuntimeError('WORKDIR_FAILED', `cannot create the job directory: ${(err as NodeJS.ErrnoException).code ?? ''}`, { cause: err })
+  }
+}
+
+export async function removeJobDir (dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 2 })
+}
+
+/**
+ * Opens `<dir>/<name>` for writing a new file, creating parent directories. O_EXCL|O_NOFOLLOW: never
+ * overwrite, never write through a symlink.
+ */
+export async function createFileIn (dir: string, name: string): Promise<FileHandle> {
+  if (!isSafeRelativePath(name)) throw new RuntimeError('WORKDIR_FAILED', 'unsafe path')
+  const full = path.join(dir, name)
+  await mkdir(path.dirname(full), { recursive: true })
+  await assertInside(dir, path.dirname(full))
+  return await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+}
+
+async function assertInside (dir: string, p: string): Promise<void> {
+  const realDir = await realpath(dir)
+  const real = await realpath(p)
+  if (real !== realDir && !real.startsWith(realDir + path.sep)) throw new RuntimeError('WORKDIR_FAILED', 'path leaves the job directory')
+}
+
+/** An output file found in the job directory, open for reading. */
+export interface FoundOutput {
+  size: number
+  /** hex SHA-256 */
+  sha256: string
+  /** reads the file in chunks of at most 256 KiB; the handle closes at the end */
+  chunks: () => AsyncGenerator<Uint8Array<ArrayBuffer>>
+  close: () => Promise<void>
+}
+
+/**
+ * Opens an output the job left in its directory. An output counts as missing when it does not
+ * exist, is not a regular file, is a symlink (the job could point it anywhere on the supplier),
+ * sits under a symlinked directory that leaves the job dir, or is larger than `maxBytes`.
+ * Called after the job's process group is gone, so the job cannot swap files underneath.
+ */
+export async function openOutput (dir: string, name: string, maxBytes: number): Promise<FoundOutput | undefined> {
+  if (!isSafeRelativePath(name)) return undefined
+  const full = path.join(dir, name)
+  let fh: FileHandle
+  try {
+    await assertInside(dir, path.dirname(full))
+    fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW)
+  } catch {
+    return undefined
+  }
+  try {
+    const st = await fh.stat()
+    if (!st.isFile() || st.size > maxBytes) { await fh.close(); return undefined }
+    const size = st.size
+    const hash = createHash('sha256')
+    for await (const c of readChunks(fh, size)) hash.update(c)
+    return {
+      size,
+      sha256: hash.digest('hex'),
+      chunks: () => readChunks(fh, size),
+      close: async () => { await fh.close() }
+    }
+  } catch (err) {
+    await fh.close().catch(() => {})
+    throw err
+  }
+}
+
+async function * readChunks (fh: FileHandle, size: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  let pos = 0
+  while (pos < size) {
+    const buf = new Uint8Array(Math.min(MAX_CHUNK_BYTES, size - pos))
+    const { bytesRead } = await fh.read(buf, 0, buf.byteLength, pos)
+    if (bytesRead === 0) throw new RuntimeError('WORKDIR_FAILED', 'output shrank while being read')
+    pos += bytesRead
+    yield buf.subarray(0, bytesRead)
+  }
+}

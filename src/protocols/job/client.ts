@@ -1,0 +1,205 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { constants as fsc } from 'node:fs'
+import { mkdir, open, realpath, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHUNK_BYTES } from '../../jobs/constants.js'
+import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
+import { FrameWriter, JOB_PROTOCOL_VERSION, decodeJobFrame } from './codec.js'
+import { JobProtocolError } from './errors.js'
+import type { FileHandle } from 'node:fs/promises'
+import type { FramedChannel } from '../framed.js'
+import type { JobEndReason, JobOutput, JobResult, JobSpec } from '../../jobs/types.js'
+import type { Exit, Tick } from '../schema/job.js'
+
+const REASONS = new Set<string>(['exited', 'cancelled', 'timeout', 'budget', 'failed'])
+
+export interface JobClientOptions {
+  /** outputs are written here under their relative names (created when missing) */
+  outputDir: string
+  /** renter-chosen id; random when omitted */
+  jobId?: string
+  onStarted?: (info: { gpuIndices: number[] }) => void
+  onStdout?: (chunk: Uint8Array) => void
+  onStderr?: (chunk: Uint8Array) => void
+  onTick?: (tick: Tick) => void
+  /** metering bytes from the supplier (usage reports); `send` answers on the same channel (vouchers) */
+  onMetering?: (bytes: Uint8Array, ctl: { send: (bytes: Uint8Array) => Promise<void> }) => void | Promise<void>
+  /** aborting sends a cancel; the job still ends with a result (reason "cancelled") */
+  signal?: AbortSignal
+  /** how long the supplier has to confirm a cancel before the channel is aborted */
+  cancelTimeoutMs?: number
+  maxOutputFileBytes?: number
+  maxOutputsTotalBytes?: number
+}
+
+interface Receiving {
+  file: number
+  name: string
+  size: number
+  sha256: string
+  got: number
+  hash: ReturnType<typeof createHash>
+  fh: FileHandle
+  partial: string
+  final: string
+}
+
+/**
+ * Runs a job on the supplier at the other end of `channel`: sends JobStart and the inputs, forwards
+ * live stdout/stderr/ticks, and writes each requested output into `outputDir` once its size and
+ * SHA-256 match what the supplier declared (written as `<name>.partial`, renamed when verified).
+ *
+ * @throws JobSpecError for a spec that breaks a rule (nothing is sent)
+ * @throws JobProtocolError REMOTE_REJECTED (with `remoteCode`) when the supplier refuses the job,
+ * OUTPUT_HASH_MISMATCH / OUTPUT_SIZE_MISMATCH / OUTPUT_INVALID for a bad output, CHANNEL_CLOSED when
+ * the channel ends before the job did, CANCEL_TIMEOUT when a cancel is not confirmed in time
+ */
+export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts: JobClientOptions): Promise<JobResult> {
+  validateJobSpec(spec)
+  const jobId = opts.jobId ?? randomBytes(12).toString('hex')
+  validateJobId(jobId)
+  const writer = new FrameWriter(channel)
+  const wanted = spec.outputs ?? []
+  const inputs = spec.inputs ?? []
+  const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
+  let budget = opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
+  await mkdir(opts.outputDir, { recursive: true })
+  const outDir = await realpath(opts.outputDir)
+
+  let cancelTimer: NodeJS.Timeout | undefined
+  const onAbort = (): void => {
+    void writer.send({ cancel: { reason: 'renter cancelled' } }).catch(() => {})
+    cancelTimer = setTimeout(() => {
+      channel.abort(new JobProtocolError('CANCEL_TIMEOUT', 'the supplier did not confirm the cancel'))
+    }, opts.cancelTimeoutMs ?? 30_000)
+  }
+
+  let current: Receiving | undefined
+  try {
+    await writer.send({
+      start: {
+        version: JOB_PROTOCOL_VERSION,
+        jobId,
+        spec: {
+          command: spec.command,
+          args: spec.args ?? [],
+          env: Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+          inputs: inputs.map((f) => ({ name: f.name, size: BigInt(f.data.byteLength), sha256: new Uint8Array(createHash('sha256').update(f.data).digest()) })),
+          outputs: wanted,
+          gpuCount: spec.gpuCount,
+          maxDurationMs: BigInt(spec.limits.maxDurationMs),
+          maxBudget: spec.limits.maxBudget ?? 0n,
+          image: spec.image ?? ''
+        }
+      }
+    })
+    for (const [file, f] of inputs.entries()) {
+      for (let off = 0; off < f.data.byteLength; off += MAX_CHUNK_BYTES) {
+        await writer.send({ input: { file, offset: BigInt(off), data: new Uint8Array(f.data.subarray(off, off + MAX_CHUNK_BYTES)) } })
+      }
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    if (opts.signal?.aborted === true) onAbort()
+
+    let exit: Exit | undefined
+    let nextFile = 0
+    const outputs: JobOutput[] = []
+    const missing: string[] = []
+    const finish = async (): Promise<void> => {
+      if (current == null) return
+      const c = current
+      current = undefined
+      await c.fh.close()
+      if (c.got !== c.size) { await rm(c.partial, { force: true }); throw new JobProtocolError('OUTPUT_SIZE_MISMATCH', `output ${c.name}: ${c.got} of ${c.size} bytes`) }
+      const digest = c.hash.digest('hex')
+      // [REJECT] the bytes are those the supplier declared
+      if (digest !== c.sha256) { await rm(c.partial, { force: true }); throw new JobProtocolError('OUTPUT_HASH_MISMATCH', `output ${c.name} does not match its sha256`) }
+      await rename(c.partial, c.final)
+      outputs.push({ name: c.name, sha256: digest, bytes: c.size, path: c.final })
+    }
+
+    for await (const bytes of channel.frames()) {
+      const f = decodeJobFrame(bytes)
+      switch (f.kind) {
+        case 'started': opts.onStarted?.({ gpuIndices: f.value.gpuIndices }); break
+        case 'stdout': if (exit == null) opts.onStdout?.(f.value); break
+        case 'stderr': if (exit == null) opts.onStderr?.(f.value); break
+        case 'tick': opts.onTick?.(f.value); break
+        case 'metering': await opts.onMetering?.(f.value, { send: async (b) => { await writer.send({ metering: new Uint8Array(b) }) } }); break
+        case 'error': throw new JobProtocolError('REMOTE_REJECTED', `supplier refused the job: ${f.value.code}`, { remoteCode: f.value.code })
+        case 'exit':
+          // [REJECT] one exit with a known reason
+          if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
+          exit = f.value
+          break
+        case 'output': {
+          await finish()
+          const h = f.value
+          // [REJECT] outputs after the exit, in the order asked, under the names asked
+          if (exit == null || h.file !== nextFile || h.file >= wanted.length || h.name !== wanted[h.file]) throw new JobProtocolError('OUTPUT_INVALID', 'output not asked for or out of order')
+          nextFile++
+          if (h.missing) { missing.push(h.name); break }
+          const size = Number(h.size)
+          // [REJECT] within the renter's bounds
+          if (h.size > BigInt(Math.min(maxFile, budget))) throw new JobProtocolError('OUTPUT_INVALID', `output ${h.name} of ${h.size} bytes over the bound`)
+          budget -= size
+          current = await openReceiving(outDir, h.file, h.name, size, Buffer.from(h.sha256).toString('hex'))
+          break
+        }
+        case 'outputChunk': {
+          const c = f.value
+          if (current == null || c.file !== current.file || c.offset !== BigInt(current.got) || current.got + c.data.byteLength > current.size) {
+            throw new JobProtocolError('CHUNK_INVALID', 'output chunk out of order or past the declared size')
+          }
+          await current.fh.write(c.data)
+          current.hash.update(c.data)
+          current.got += c.data.byteLength
+          break
+        }
+        case 'done': {
+          await finish()
+          if (exit == null || nextFile !== wanted.length) throw new JobProtocolError('UNEXPECTED_FRAME', 'done before the exit and every output')
+          await channel.close()
+          const result: JobResult = {
+            jobId,
+            exitCode: exit.exitCode,
+            reason: exit.reason as JobEndReason,
+            outputs,
+            missingOutputs: missing,
+            durationMs: Number(exit.durationMs)
+          }
+          if (exit.signal.length > 0) result.signal = exit.signal
+          if (exit.detail.length > 0) result.detail = exit.detail
+          return result
+        }
+        default:
+          throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the supplier`)
+      }
+    }
+    throw new JobProtocolError('CHANNEL_CLOSED', 'the channel ended before the job did')
+  } catch (err) {
+    if (current != null) {
+      await current.fh.close().catch(() => {})
+      await rm(current.partial, { force: true })
+    }
+    // a peer that broke the protocol gets the channel reset; errors of the channel itself pass through
+    if (err instanceof JobProtocolError && err.code !== 'REMOTE_REJECTED' && err.code !== 'CHANNEL_CLOSED') channel.abort(err)
+    throw err
+  } finally {
+    clearTimeout(cancelTimer)
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+async function openReceiving (outDir: string, file: number, name: string, size: number, sha256: string): Promise<Receiving> {
+  // [REJECT] a name that would leave the output directory (also checked against the asked names)
+  if (!isSafeRelativePath(name)) throw new JobProtocolError('OUTPUT_INVALID', 'unsafe output name')
+  const final = path.join(outDir, name)
+  await mkdir(path.dirname(final), { recursive: true })
+  const realParent = await realpath(path.dirname(final))
+  if (realParent !== outDir && !realParent.startsWith(outDir + path.sep)) throw new JobProtocolError('OUTPUT_INVALID', 'output leaves the output directory')
+  const partial = `${final}.partial`
+  await rm(partial, { force: true })
+  const fh = await open(partial, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+  return { file, name, size, sha256, got: 0, hash: createHash('sha256'), fh, partial, final }
+}

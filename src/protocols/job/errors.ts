@@ -1,0 +1,42 @@
+import { BazaarError } from '../../util/errors.js'
+
+export type JobProtocolErrorCode =
+  /** a frame over MAX_JOB_FRAME_BYTES */
+  | 'FRAME_TOO_LARGE'
+  /** not a JobFrame, or a field over its bound */
+  | 'FRAME_MALFORMED'
+  /** a JobFrame with no field, or with more than one */
+  | 'FRAME_INVALID'
+  /** a valid frame at the wrong point of the exchange */
+  | 'UNEXPECTED_FRAME'
+  | 'VERSION_UNSUPPORTED'
+  /** the first frame or the inputs did not arrive in time */
+  | 'START_TIMEOUT'
+  /** a file chunk at the wrong offset, for the wrong file, or past the declared size */
+  | 'CHUNK_INVALID'
+  | 'INPUT_HASH_MISMATCH'
+  /** an output the renter did not ask for, twice, or over the renter's bounds */
+  | 'OUTPUT_INVALID'
+  | 'OUTPUT_SIZE_MISMATCH'
+  | 'OUTPUT_HASH_MISMATCH'
+  /** the job needs more GPUs than the agreement assigned */
+  | 'GPU_COUNT_EXCEEDS'
+  /** the lease's capacity is not held (lapsed or released) */
+  | 'NO_CAPACITY'
+  /** the job directory could not be prepared */
+  | 'WORKDIR_FAILED'
+  /** the other side closed or aborted the channel before the job ended */
+  | 'CHANNEL_CLOSED'
+  /** the supplier did not confirm a cancel in time */
+  | 'CANCEL_TIMEOUT'
+  /** the supplier refused the job; `remoteCode` says why */
+  | 'REMOTE_REJECTED'
+
+export class JobProtocolError extends BazaarError<JobProtocolErrorCode> {
+  /** the code the supplier sent in its error frame (REMOTE_REJECTED only) */
+  readonly remoteCode?: string
+  constructor (code: JobProtocolErrorCode, message: string, options?: { cause?: unknown, remoteCode?: string }) {
+    super(code, message, options)
+    if (options?.remoteCode !== undefined) this.remoteCode = options.remoteCode
+  }
+}

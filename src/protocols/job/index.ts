@@ -1,0 +1,8 @@
+export { runJobServer } from './server.js'
+export type { JobServerOptions, JobServerResult, JobControl } from './server.js'
+export { runJobClient } from './client.js'
+export type { JobClientOptions } from './client.js'
+export { decodeJobFrame, encodeJobFrame, FrameWriter, JOB_PROTOCOL_VERSION } from './codec.js'
+export type { DecodedJobFrame, JobFrameKind } from './codec.js'
+export { JobProtocolError } from './errors.js'
+export type { JobProtocolErrorCode } from './errors.js'

@@ -1,0 +1,388 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { systemClock } from '../../util/clock.js'
+import { BazaarError } from '../../util/errors.js'
+import {
+  DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES,
+  DEFAULT_MAX_STREAM_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, MAX_CHUNK_BYTES
+} from '../../jobs/constants.js'
+import { validateJobId, validateSpecShape } from '../../jobs/spec.js'
+import { JobSpecError } from '../../jobs/errors.js'
+import { createFileIn, createJobDir, openOutput, removeJobDir } from '../../jobs/workdir.js'
+import { FrameWriter, JOB_PROTOCOL_VERSION, decodeJobFrame } from './codec.js'
+import { JobProtocolError } from './errors.js'
+import type { FramedChannel } from '../framed.js'
+import type { Clock } from '../../util/clock.js'
+import type { CapacityLedger } from '../../jobs/capacity.js'
+import type { Runtime, RunningJob } from '../../jobs/runtime/types.js'
+import type { JobEndReason, JobOutput, UsageTick } from '../../jobs/types.js'
+import type { SpecShape } from '../../jobs/spec.js'
+import type { DecodedJobFrame } from './codec.js'
+import type { InputDecl, JobStart } from '../schema/job.js'
+
+/** Lets the metering layer talk on the job channel and stop the job. */
+export interface JobControl {
+  readonly jobId: string
+  /** sends opaque metering bytes (a usage report) to the renter on the job channel */
+  sendMetering: (bytes: Uint8Array) => Promise<void>
+  /** stops the job: "budget" when vouchers lag or the budget is spent, "failed" with a detail code otherwise */
+  stop: (reason: 'budget' | 'failed', detail?: string) => void
+}
+
+export interface JobServerOptions {
+  runtime: Runtime
+  /** job directories are created under it, one per job id */
+  workRoot: string
+  /** CUDA indices assigned to this session; with `lease`, the lease's GPUs are used instead */
+  gpuIndices?: number[]
+  /**
+   * capacity of the agreement: committed when the job starts, released when the job ends, fails,
+   * is refused or is cancelled
+   */
+  lease?: { ledger: CapacityLedger, agreementId: string }
+  /** timestamps and durations; limits and ticks run on real timers */
+  clock?: Clock
+  signal?: AbortSignal
+  /** called every tick while the job runs (the metering layer sends a UsageReport from here) */
+  onUsageTick?: (tick: UsageTick, ctl: JobControl) => void | Promise<void>
+  /** metering bytes from the renter (vouchers) */
+  onMetering?: (bytes: Uint8Array, ctl: JobControl) => void | Promise<void>
+  /** the job process started (for logs and the job store) */
+  onStarted?: (info: { jobId: string, pgid: number, dir: string, gpuIndices: number[] }) => void
+  tickIntervalMs?: number
+  killGraceMs?: number
+  startTimeoutMs?: number
+  /** stdout + stderr streamed; over it the job is stopped ("failed", OUTPUT_LIMIT) */
+  maxStreamBytes?: number
+  maxOutputFileBytes?: number
+  maxOutputsTotalBytes?: number
+  /** keep the job directory after the job (removed by default) */
+  keepWorkDir?: boolean
+}
+
+/** How a job ended, on the supplier's side. */
+export interface JobServerResult {
+  jobId: string
+  reason: JobEndReason
+  exitCode: number
+  signal?: string
+  detail?: string
+  durationMs: number
+  outputs: JobOutput[]
+}
+
+/**
+ * Serves one job on an attested channel: receives JobStart and the inputs, runs the job, streams
+ * stdout/stderr and ticks, enforces the duration and output limits, honours cancel, sends the exit
+ * status and the requested outputs with their SHA-256, then closes the channel.
+ *
+ * A job that cannot be accepted (malformed frames, an invalid spec, too many GPUs) gets an error
+ * frame and the promise rejects with the typed error. A job that was accepted always resolves with
+ * its result, whatever the exit, including a command that could not be started ("failed",
+ * SPAWN_FAILED) and a renter that went away ("cancelled", CHANNEL_CLOSED).
+ */
+export async function runJobServer (channel: FramedChannel, opts: JobServerOptions): Promise<JobServerResult> {
+  const clock = opts.clock ?? systemClock
+  const writer = new FrameWriter(channel)
+  const frames = channel.frames()[Symbol.asyncIterator]()
+  let dir: string | undefined
+  try {
+    const start = await receiveStart(frames, opts)
+    const jobId = start.jobId
+    const spec = start.spec!
+    let gpuIndices = opts.gpuIndices ?? []
+    if (opts.lease != null) {
+      const hold = opts.lease.ledger.get(opts.lease.agreementId)
+      if (hold == null) throw new JobProtocolError('NO_CAPACITY', 'the agreement holds no capacity')
+      gpuIndices = opts.lease.ledger.commit(opts.lease.agreementId).gpuIndices
+    }
+    // [REJECT] more GPUs than the agreement assigned
+    if (spec.gpuCount > gpuIndices.length) throw new JobProtocolError('GPU_COUNT_EXCEEDS', `job asks ${spec.gpuCount} GPUs, ${gpuIndices.length} assigned`)
+    gpuIndices = gpuIndices.slice(0, spec.gpuCount)
+    try {
+      dir = await createJobDir(opts.workRoot, jobId)
+    } catch (err) {
+      throw new JobProtocolError('WORKDIR_FAILED', 'cannot create the job directory', { cause: err })
+    }
+    await receiveInputs(frames, spec.inputs, dir, opts)
+    const result = await runAccepted({ channel, writer, frames, opts, clock, jobId, dir, gpuIndices, start })
+    return result
+  } catch (err) {
+    if (!writer.broken) {
+      const code = err instanceof BazaarError ? err.code : 'INTERNAL'
+      await writer.send({ error: { code, message: err instanceof BazaarError ? err.message : 'internal error' } }).catch(() => {})
+      await channel.close().catch(() => {})
+    }
+    throw err
+  } finally {
+    if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
+    if (dir != null && opts.keepWorkDir !== true) await removeJobDir(dir).catch(() => {})
+  }
+}
+
+type Frames = AsyncIterator<Uint8Array>
+
+async function nextFrame (frames: Frames, deadline: number, signal?: AbortSignal): Promise<DecodedJobFrame | undefined> {
+  const ms = Math.max(0, deadline - Date.now())
+  const ac = new AbortController()
+  const onAbort = (): void => { ac.abort() }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    const r = await Promise.race([
+      frames.next(),
+      sleep(ms, undefined, { signal: ac.signal }).then(() => { throw new JobProtocolError('START_TIMEOUT', 'no frame in time') })
+    ])
+    if (r.done === true) return undefined
+    return decodeJobFrame(r.value)
+  } finally {
+    ac.abort()
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+async function receiveStart (frames: Frames, opts: JobServerOptions): Promise<JobStart> {
+  const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+  const f = await nextFrame(frames, deadline, opts.signal)
+  if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed before JobStart')
+  // [REJECT] the first frame is JobStart
+  if (f.kind !== 'start') throw new JobProtocolError('UNEXPECTED_FRAME', `expected start, got ${f.kind}`)
+  const start = f.value
+  // [REJECT] a version we speak
+  if (start.version !== JOB_PROTOCOL_VERSION) throw new JobProtocolError('VERSION_UNSUPPORTED', `job protocol version ${start.version}`)
+  validateJobId(start.jobId)
+  const spec = start.spec
+  if (spec == null) throw new JobSpecError('COMMAND_INVALID', 'JobStart without a spec')
+  for (const i of spec.inputs) {
+    if (i.size > BigInt(Number.MAX_SAFE_INTEGER)) throw new JobSpecError('INPUTS_TOO_LARGE', 'input size')
+    if (i.sha256.byteLength !== 32) throw new JobSpecError('INPUT_HASH_INVALID', 'input sha256 must be 32 bytes')
+  }
+  if (spec.maxDurationMs > BigInt(Number.MAX_SAFE_INTEGER)) throw new JobSpecError('DURATION_INVALID', 'duration')
+  const shape: SpecShape = {
+    command: spec.command,
+    args: spec.args,
+    env: spec.env.map((e) => [e.name, e.value]),
+    inputs: spec.inputs.map((i) => ({ name: i.name, size: Number(i.size) })),
+    outputs: spec.outputs,
+    gpuCount: spec.gpuCount,
+    maxDurationMs: Number(spec.maxDurationMs),
+    maxBudget: spec.maxBudget,
+    image: spec.image
+  }
+  validateSpecShape(shape)
+  return start
+}
+
+/** receives every declared input in order and checks its size and SHA-256 */
+async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, opts: JobServerOptions): Promise<void> {
+  const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+  for (const [index, decl] of inputs.entries()) {
+    const size = Number(decl.size)
+    const fh = await createFileIn(dir, decl.name)
+    const hash = createHash('sha256')
+    try {
+      let got = 0
+      while (got < size) {
+        const f = await nextFrame(frames, deadline, opts.signal)
+        if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed during inputs')
+        if (f.kind !== 'input') throw new JobProtocolError('UNEXPECTED_FRAME', `expected input, got ${f.kind}`)
+        const c = f.value
+        // [REJECT] chunks of one file in order, no gap, not past the declared size
+        if (c.file !== index || c.offset !== BigInt(got) || c.data.byteLength === 0 || got + c.data.byteLength > size) {
+          throw new JobProtocolError('CHUNK_INVALID', `bad input chunk for file ${index}`)
+        }
+        await fh.write(c.data)
+        hash.update(c.data)
+        got += c.data.byteLength
+      }
+    } finally {
+      await fh.close()
+    }
+    // [REJECT] the bytes are those the renter declared
+    if (!equalBytes(hash.digest(), decl.sha256)) throw new JobProtocolError('INPUT_HASH_MISMATCH', `input ${index} does not match its sha256`)
+  }
+}
+
+interface Accepted {
+  channel: FramedChannel
+  writer: FrameWriter
+  frames: Frames
+  opts: JobServerOptions
+  clock: Clock
+  jobId: string
+  dir: string
+  gpuIndices: number[]
+  start: JobStart
+}
+
+async function runAccepted (a: Accepted): Promise<JobServerResult> {
+  const { writer, opts, clock, jobId, dir, gpuIndices } = a
+  const spec = a.start.spec!
+  const startedAt = clock.now()
+  const killGraceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+  const env: Record<string, string> = {}
+  for (const e of spec.env) env[e.name] = e.value
+
+  let running: RunningJob
+  try {
+    running = await opts.runtime.start({ jobId, dir, command: spec.command, args: spec.args, env, gpuIndices, image: spec.image.length > 0 ? spec.image : undefined }, { signal: opts.signal })
+  } catch (err) {
+    const detail = err instanceof BazaarError ? err.code : 'SPAWN_FAILED'
+    await writer.send({ exit: { exitCode: -1, signal: '', reason: 'failed', durationMs: 0n, detail } })
+    await writer.send({ done: { outputs: 0 } })
+    await a.channel.close()
+    return { jobId, reason: 'failed', exitCode: -1, detail, durationMs: 0, outputs: [] }
+  }
+  opts.onStarted?.({ jobId, pgid: running.pgid, dir, gpuIndices })
+
+  let stopReason: JobEndReason | undefined
+  let stopDetail: string | undefined
+  let renterGone = false
+  const requestStop = (reason: JobEndReason, detail?: string): void => {
+    if (stopReason != null) return
+    stopReason = reason
+    stopDetail = detail
+    void running.stop(killGraceMs)
+  }
+  const ctl: JobControl = {
+    jobId,
+    sendMetering: async (bytes) => { await writer.send({ metering: new Uint8Array(bytes) }) },
+    stop: (reason, detail) => { requestStop(reason, detail) }
+  }
+  const sendOrGone = async (frame: Parameters<FrameWriter['send']>[0]): Promise<void> => {
+    try {
+      await writer.send(frame)
+    } catch {
+      renterGone = true
+      requestStop('cancelled', 'CHANNEL_CLOSED')
+    }
+  }
+
+  await sendOrGone({ started: { gpuIndices, startedAt: BigInt(startedAt) } })
+
+  // output streams, bounded in total
+  const maxStream = opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES
+  const counts = { stdout: 0, stderr: 0 }
+  const pump = async (which: 'stdout' | 'stderr'): Promise<void> => {
+    for await (const buf of running[which] as AsyncIterable<Buffer>) {
+      if (stopReason === 'failed' && stopDetail === 'OUTPUT_LIMIT') continue
+      if (counts.stdout + counts.stderr + buf.byteLength > maxStream) {
+        requestStop('failed', 'OUTPUT_LIMIT')
+        continue
+      }
+      counts[which] += buf.byteLength
+      for (let off = 0; off < buf.byteLength; off += MAX_CHUNK_BYTES) {
+        if (!renterGone) await sendOrGone({ [which]: new Uint8Array(buf.subarray(off, off + MAX_CHUNK_BYTES)) })
+      }
+    }
+  }
+  const pumps = Promise.all([pump('stdout'), pump('stderr')]).catch(() => {})
+
+  let exitedFlag = false
+  // frames from the renter while the job runs and until the channel closes
+  const reader = (async () => {
+    try {
+      while (true) {
+        const r = await a.frames.next()
+        if (r.done === true) break
+        const f = decodeJobFrame(r.value)
+        if (f.kind === 'cancel') requestStop('cancelled')
+        else if (f.kind === 'metering') await opts.onMetering?.(f.value, ctl)
+        else throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the renter`)
+      }
+      if (!exitedFlag) { renterGone = true; requestStop('cancelled', 'CHANNEL_CLOSED') }
+    } catch (err) {
+      if (err instanceof JobProtocolError) {
+        requestStop('failed', err.code)
+        a.channel.abort(err)
+      } else {
+        renterGone = true
+        requestStop('cancelled', 'CHANNEL_CLOSED')
+      }
+    }
+  })()
+
+  const durationTimer = setTimeout(() => { requestStop('timeout') }, Number(spec.maxDurationMs))
+  const tickTimer = setInterval(() => {
+    const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr }
+    void sendOrGone({ tick: { elapsedMs: BigInt(Math.max(0, tick.elapsedMs)), stdoutBytes: BigInt(tick.stdoutBytes), stderrBytes: BigInt(tick.stderrBytes), gpuCount: tick.gpuCount } })
+    if (opts.onUsageTick != null) {
+      Promise.resolve().then(async () => { await opts.onUsageTick!(tick, ctl) }).catch(() => { requestStop('failed', 'METERING_FAILED') })
+    }
+  }, opts.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS)
+  const onAbort = (): void => { requestStop('failed', 'SUPPLIER_SHUTDOWN') }
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+  if (opts.signal?.aborted === true) onAbort()
+
+  let exit
+  try {
+    exit = await running.exited
+    exitedFlag = true
+    // stragglers the job left in its group (background children) go with it
+    await running.stop(stopReason != null ? killGraceMs : 0)
+    // a process that escaped the group may hold the pipes open: bound the wait
+    await Promise.race([pumps, sleep(2000)])
+    running.stdout.destroy()
+    running.stderr.destroy()
+  } finally {
+    clearTimeout(durationTimer)
+    clearInterval(tickTimer)
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+  const durationMs = Math.max(0, clock.now() - startedAt)
+  const reason: JobEndReason = stopReason ?? 'exited'
+  const exitCode = exit.exitCode ?? -1
+  const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
+  if (exit.signal != null) result.signal = exit.signal
+  if (stopDetail != null) result.detail = stopDetail
+  if (renterGone) return result
+
+  await sendOrGone({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })
+  if (!renterGone) {
+    try {
+      result.outputs = await sendOutputs(a, spec.outputs)
+    } catch {
+      renterGone = true
+    }
+  }
+  if (!renterGone) {
+    await sendOrGone({ done: { outputs: spec.outputs.length } })
+    await a.channel.close().catch(() => {})
+  }
+  // the renter closes after Done; a renter that lingers does not hold the job open
+  await Promise.race([reader, sleep(1000)])
+  return result
+}
+
+async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> {
+  const maxFile = a.opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
+  let budget = a.opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
+  const sent: JobOutput[] = []
+  for (const [file, name] of names.entries()) {
+    const found = await openOutput(a.dir, name, Math.min(maxFile, budget))
+    if (found == null) {
+      await a.writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
+      continue
+    }
+    try {
+      budget -= found.size
+      await a.writer.send({ output: { file, name, size: BigInt(found.size), sha256: hexToBytes(found.sha256), missing: false } })
+      let offset = 0
+      for await (const data of found.chunks()) {
+        await a.writer.send({ outputChunk: { file, offset: BigInt(offset), data } })
+        offset += data.byteLength
+      }
+      sent.push({ name, sha256: found.sha256, bytes: found.size })
+    } finally {
+      await found.close()
+    }
+  }
+  return sent
+}
+
+function hexToBytes (hex: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(hex, 'hex'))
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
+}
