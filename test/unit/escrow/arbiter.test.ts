@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { EscrowOnChain } from '../../../src/escrow/chain/port.js'
+import { EmbeddedLedger } from '../../../src/escrow/chain/embedded/ledger.js'
+import { decide, type ArbiterRequest } from '../../../src/escrow/arbiter/rules.js'
+import { Arbiter } from '../../../src/escrow/arbiter/service.js'
+import { closeSettlement, refundSettlement } from '../../../src/escrow/rules/settlement.js'
+import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
+import type { SignedVoucher } from '../../../src/escrow/types.js'
+import { VoucherSigner } from '../../../src/escrow/voucher/keys.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { escrowId, NETUID, parties, signer, T0, terms as mkTerms } from './fixtures.js'
+
+const p = await parties()
+const t = mkTerms(p)
+const v = (cumulative: bigint, sequence: bigint): SignedVoucher => signer().sign({ escrowId: t.escrowId, cumulative, sequence })
+const chainView = (over: Partial<EscrowOnChain> = {}): EscrowOnChain => ({
+  terms: t, asset: { kind: 'alpha', netuid: NETUID }, account: 'x', status: 'open', balance: t.amount, records: [], ...over
+})
+const voucherReq = (x: SignedVoucher): ArbiterRequest => ({ terms: t, settlement: closeSettlement(t, x, 'voucher'), voucher: x })
+
+describe('arbiter rules', () => {
+  const before = t.expiresAt - 1
+  const after = t.expiresAt
+  it('approves a close paying the payee the voucher and refunding the rest', () => {
+    expect(decide(voucherReq(v(300n, 3n)), { escrow: chainView(), now: before })).toEqual({ approve: true })
+  })
+  it('approves a close with the highest voucher it has seen', () => {
+    expect(decide(voucherReq(v(300n, 3n)), { escrow: chainView(), now: before, highest: v(300n, 3n) })).toEqual({ approve: true })
+  })
+  it('approves a refund to the payer at expiry', () => {
+    expect(decide({ terms: t, settlement: refundSettlement(t) }, { escrow: chainView(), now: after })).toEqual({ approve: true })
+  })
+
+  const x = v(300n, 3n)
+  it.each<[string, ArbiterRequest, Partial<{ escrow: EscrowOnChain | undefined, now: number, highest: SignedVoucher }>, string]>([
+    ['an unknown escrow', voucherReq(x), { escrow: undefined }, 'UNKNOWN_ESCROW'],
+    ['terms that differ from the chain', { ...voucherReq(x), terms: { ...t, amount: t.amount + 1n } }, {}, 'TERMS_MISMATCH'],
+    ['a closed escrow', voucherReq(x), { escrow: chainView({ status: 'closed' }) }, 'ESCROW_NOT_OPEN'],
+    ['a refunded escrow', { terms: t, settlement: refundSettlement(t) }, { escrow: chainView({ status: 'refunded' }), now: after }, 'ESCROW_NOT_OPEN'],
+    ['a refund before expiry', { terms: t, settlement: refundSettlement(t) }, { now: before }, 'NOT_EXPIRED'],
+    ['a cooperative close', { terms: t, settlement: closeSettlement(t, x, 'cooperative'), voucher: x }, {}, 'COOPERATIVE_NOT_ARBITRATED'],
+    ['a voucher close without evidence', { terms: t, settlement: closeSettlement(t, x, 'voucher') }, {}, 'NO_VOUCHER'],
+    ['evidence other than the settlement voucher', { ...voucherReq(x), voucher: v(400n, 4n) }, {}, 'SETTLEMENT_MISMATCH'],
+    ['a stale voucher', voucherReq(v(200n, 2n)), { highest: x }, 'STALE_VOUCHER'],
+    ['a forged voucher', voucherReq(VoucherSigner.generate().sign({ escrowId: t.escrowId, cumulative: 300n, sequence: 3n })), {}, 'BAD_SIGNATURE'],
+    ['a voucher above the locked amount', voucherReq(v(t.amount + 1n, 3n)), {}, 'PAYOUTS_MISMATCH'],
+    ['payouts that swap payer and payee', { ...voucherReq(x), settlement: { ...closeSettlement(t, x, 'voucher'), payouts: [{ to: t.payer, amount: 300n }, { to: t.payee, amount: t.amount - 300n }] } }, {}, 'SETTLEMENT_MISMATCH'],
+    ['a refund paid to the payee', { terms: t, settlement: { ...refundSettlement(t), payouts: [{ to: t.payee, amount: t.amount }] } }, { now: after }, 'SETTLEMENT_MISMATCH'],
+    ['payouts not summing to the amount', { terms: t, settlement: { ...refundSettlement(t), payouts: [{ to: t.payer, amount: 1n }] } }, { now: after }, 'PAYOUTS_MISMATCH'],
+    ['a settlement of another escrow', { ...voucherReq(x), settlement: { ...closeSettlement(t, x, 'voucher'), escrowId: escrowId(5) } }, {}, 'WRONG_ESCROW']
+  ])('refuses %s', (_n, req, view, reason) => {
+    expect(decide(req, { escrow: chainView(), now: before, ...view })).toEqual({ approve: false, reason })
+  })
+})
+
+describe('arbiter service on the embedded ledger', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+  async function setup (): Promise<{ ledger: EmbeddedLedger, clock: ManualClock, arbiter: Arbiter }> {
+    const clock = new ManualClock(T0)
+    const ledger = await EmbeddedLedger.open({ netuid: NETUID, clock, genesis: [{ address: p.payer.address, amount: 5_000_000_000n }] })
+    cleanups.push(async () => { await ledger.close() })
+    await ledger.open(t, p.payer)
+    return { ledger, clock, arbiter: new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() }) }
+  }
+
+  it('co-signs the payee\'s close with the latest voucher: it executes with the payee\'s approval', async () => {
+    const { ledger, arbiter } = await setup()
+    const x = v(400_000_000n, 7n)
+    const res = await arbiter.request(voucherReq(x))
+    expect(res).toEqual({ approved: true, executed: false })
+    const done = await ledger.approve(closeSettlement(t, x, 'voucher'), p.payee)
+    expect(done.executed).toBe(true)
+    expect(await ledger.balance(p.payee.address)).toBe(400_000_000n)
+    expect(await ledger.balance(p.payer.address)).toBe(5_000_000_000n - 400_000_000n)
+  })
+
+  it('remembers the highest voucher and refuses a lower one afterwards', async () => {
+    const { arbiter } = await setup()
+    expect((await arbiter.request(voucherReq(v(400n, 7n)))).approved).toBe(true)
+    expect(await arbiter.request(voucherReq(v(300n, 6n)))).toEqual({ approved: false, reason: 'STALE_VOUCHER' })
+  })
+
+  it('refunds with the payer only after expiry', async () => {
+    const { ledger, clock, arbiter } = await setup()
+    const req = { terms: t, settlement: refundSettlement(t) }
+    expect(await arbiter.request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
+    clock.set(t.expiresAt)
+    expect(await arbiter.request(req)).toEqual({ approved: true, executed: false })
+    expect((await ledger.approve(req.settlement, p.payer)).executed).toBe(true)
+    expect(await ledger.balance(p.payer.address)).toBe(5_000_000_000n)
+    // the escrow is refunded: nothing more is co-signed
+    expect(await arbiter.request(voucherReq(v(1n, 1n)))).toEqual({ approved: false, reason: 'ESCROW_NOT_OPEN' })
+  })
+
+  it('refuses escrows it is not the arbiter of', async () => {
+    const { ledger } = await setup()
+    const other = new Arbiter({ chain: ledger, key: p.other, clock: new ManualClock(T0) })
+    expect(await other.request(voucherReq(v(1n, 1n)))).toEqual({ approved: false, reason: 'NOT_SIGNATORY' })
+  })
+
+  it('answers a repeated request with the ledger\'s typed refusal', async () => {
+    const { arbiter } = await setup()
+    const x = v(5n, 1n)
+    await arbiter.request(voucherReq(x))
+    expect(await arbiter.request(voucherReq(x))).toEqual({ approved: false, reason: 'ALREADY_APPROVED' })
+  })
+})

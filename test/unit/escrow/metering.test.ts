@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { EscrowError } from '../../../src/escrow/errors.js'
+import { MeterRenter } from '../../../src/escrow/metering/renter.js'
+import { MeterSupplier } from '../../../src/escrow/metering/supplier.js'
+import { amountFor } from '../../../src/escrow/metering/price.js'
+import type { UsageReport } from '../../../src/escrow/metering/types.js'
+import { EscrowDb } from '../../../src/escrow/store/db.js'
+import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
+import type { VoucherStore } from '../../../src/escrow/store/vouchers.js'
+import type { SignedVoucher } from '../../../src/escrow/types.js'
+import { VoucherSigner } from '../../../src/escrow/voucher/keys.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { parties, signer, T0, tempDir, terms as mkTerms } from './fixtures.js'
+
+const p = await parties()
+const t = mkTerms(p)
+// 3.6e9 base units per GPU-hour = 1,000,000 per GPU-second
+const PRICE = 3_600_000_000n
+const GPUS = 2
+const TICK = 10_000
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+
+async function setup (opts: { store?: VoucherStore, amount?: bigint } = {}): Promise<{ clock: ManualClock, supplier: MeterSupplier, renter: MeterRenter, store: VoucherStore }> {
+  const clock = new ManualClock(T0)
+  let store = opts.store
+  if (store == null) {
+    const dir = await tempDir()
+    const db = await EscrowDb.open(dir.path)
+    cleanups.push(async () => { await db.close(); await dir.cleanup() })
+    store = db.vouchers
+  }
+  const terms = opts.amount != null ? { ...t, amount: opts.amount } : t
+  const supplier = await MeterSupplier.open({ terms, pricePerGpuHour: PRICE, gpus: GPUS, store, clock, tickMs: TICK, graceMs: 30_000, stopAfterMs: 60_000 })
+  const renter = new MeterRenter({ terms, pricePerGpuHour: PRICE, gpus: GPUS, signer: signer(), clock, toleranceMs: 2_000 })
+  supplier.start()
+  renter.start()
+  return { clock, supplier, renter, store }
+}
+
+async function code (fn: () => Promise<unknown>): Promise<string | undefined> {
+  try { await fn() } catch (e) { if (e instanceof EscrowError) return e.code; throw e }
+  return undefined
+}
+
+describe('price', () => {
+  it.each([
+    [PRICE, 1, 1000, 10n ** 12n, 1_000_000n],
+    [PRICE, 2, 10_000, 10n ** 12n, 20_000_000n],
+    [7n, 1, 1, 10n ** 12n, 0n], // 7 × 1 / 3.6e6 rounds down to 0
+    [3_600_001n, 1, 1000, 10n ** 12n, 1000n], // 1000.0002… rounds down
+    [PRICE, 8, 3_600_000, 5n, 5n] // capped at the locked amount
+  ])('amountFor(%s, %s gpus, %s ms, cap %s) = %s', (price, gpus, ms, locked, want) => {
+    expect(amountFor(price, gpus, ms, locked)).toBe(want)
+  })
+})
+
+describe('metering, supplier and renter together', () => {
+  it('reports each tick, the renter pays exactly price × gpus × reported time, the supplier stores and acks', async () => {
+    const { clock, supplier, renter, store } = await setup()
+    for (let i = 1; i <= 5; i++) {
+      clock.advance(TICK)
+      const r = supplier.tick()!
+      expect(r).toMatchObject({ seq: BigInt(i), usedMs: i * TICK, gpus: GPUS, amount: BigInt(i) * 20_000_000n })
+      const v = await renter.onReport(r)
+      const ack = await supplier.acceptVoucher(v)
+      expect(ack).toEqual({ escrowId: t.escrowId, sequence: BigInt(i), cumulative: BigInt(i) * 20_000_000n })
+      expect(await store.latest(t.escrowId)).toEqual(v)
+    }
+    expect(supplier.state).toBe('running')
+  })
+
+  it('persists the voucher before it acknowledges', async () => {
+    const inner = new MemoryVoucherStore()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const events: string[] = []
+    const slow: VoucherStore = {
+      put: async (v) => { events.push('put-start'); await gate; await inner.put(v); events.push('put-done') },
+      latest: async (id) => await inner.latest(id)
+    }
+    const { clock, supplier, renter } = await setup({ store: slow })
+    clock.advance(TICK)
+    const v = await renter.onReport(supplier.tick()!)
+    const acked = supplier.acceptVoucher(v).then(() => { events.push('ack') })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(events).toEqual(['put-start'])
+    release()
+    await acked
+    expect(events).toEqual(['put-start', 'put-done', 'ack'])
+  })
+
+  it('re-acknowledges a retransmitted voucher without a second write', async () => {
+    const { clock, supplier, renter } = await setup()
+    clock.advance(TICK)
+    const v = await renter.onReport(supplier.tick()!)
+    const a = await supplier.acceptVoucher(v)
+    expect(await supplier.acceptVoucher(v)).toEqual(a)
+  })
+
+  it.each<[string, (v: SignedVoucher, r: UsageReport) => SignedVoucher, string]>([
+    ['an amount other than the report', (v) => signer().sign({ ...v, cumulative: v.cumulative - 1n }), 'AMOUNT_MISMATCH'],
+    ['an amount above the report', (v) => signer().sign({ ...v, cumulative: v.cumulative + 1n }), 'AMOUNT_MISMATCH'],
+    ['no report with that sequence', (v) => signer().sign({ ...v, sequence: 99n }), 'UNKNOWN_REPORT'],
+    ['another key', (v) => VoucherSigner.generate().sign(v), 'BAD_SIGNATURE'],
+    ['above the locked amount', (v) => signer().sign({ ...v, cumulative: t.amount + 1n }), 'ABOVE_LOCKED'],
+    ['another escrow', (v) => signer().sign({ ...v, escrowId: '0x' + '22'.repeat(32) }), 'WRONG_ESCROW']
+  ])('refuses a voucher with %s and stores nothing', async (_n, make, want) => {
+    const { clock, supplier, renter, store } = await setup()
+    clock.advance(TICK)
+    const r = supplier.tick()!
+    const v = await renter.onReport(r)
+    expect(await code(async () => await supplier.acceptVoucher(make(v, r)))).toBe(want)
+    expect(await store.latest(t.escrowId)).toBeUndefined()
+  })
+
+  it('refuses a voucher with a lower sequence or a lower cumulative than the last acknowledged', async () => {
+    const { clock, supplier, renter } = await setup()
+    clock.advance(TICK)
+    const r1 = supplier.tick()!
+    clock.advance(TICK)
+    const r2 = supplier.tick()!
+    const v1 = await renter.onReport(r1)
+    const v2 = await renter.onReport(r2)
+    await supplier.acceptVoucher(v2)
+    expect(await code(async () => await supplier.acceptVoucher(v1))).toBe('SEQUENCE_NOT_INCREASING')
+  })
+
+  it('pauses when vouchers lag past the grace window, stops after the second window, and accrues nothing while paused', async () => {
+    const { clock, supplier } = await setup()
+    const seen: string[] = []
+    supplier.on('pause', () => seen.push('pause'))
+    supplier.on('stop', ({ reason }) => seen.push(`stop:${reason}`))
+    // the renter never answers; the first unanswered report is at 10 s
+    for (let i = 0; i < 4; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('running') // lag 30 s = grace, not past it
+    clock.advance(TICK)
+    const r5 = supplier.tick()!
+    expect(supplier.state).toBe('paused')
+    expect(seen).toEqual(['pause'])
+    expect(r5.usedMs).toBe(50_000)
+    clock.advance(TICK)
+    expect(supplier.tick()!.usedMs).toBe(50_000) // paused: no usage accrues
+    for (let i = 0; i < 5; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('stopped')
+    expect(seen).toEqual(['pause', 'stop:unpaid'])
+    expect(supplier.tick()).toBeUndefined()
+  })
+
+  it('resumes when a voucher catches up during the pause', async () => {
+    const { clock, supplier, renter } = await setup()
+    const reports: UsageReport[] = []
+    for (let i = 0; i < 5; i++) { clock.advance(TICK); reports.push(supplier.tick()!) }
+    expect(supplier.state).toBe('paused')
+    const v = await renter.onReport(reports[4])
+    let resumed = false
+    supplier.on('resume', () => { resumed = true })
+    await supplier.acceptVoucher(v)
+    expect(resumed).toBe(true)
+    expect(supplier.state).toBe('running')
+    clock.advance(TICK)
+    expect(supplier.tick()!.usedMs).toBe(60_000)
+  })
+
+  it('stops at the budget: the renter never pays beyond the locked amount', async () => {
+    const { clock, supplier, renter } = await setup({ amount: 45_000_000n }) // 2.25 ticks of budget
+    let stopped = ''
+    supplier.on('stop', ({ reason }) => { stopped = reason })
+    const paid: bigint[] = []
+    for (let i = 0; i < 3; i++) {
+      clock.advance(TICK)
+      const v = await renter.onReport(supplier.tick()!)
+      paid.push((await supplier.acceptVoucher(v)).cumulative)
+    }
+    expect(paid).toEqual([20_000_000n, 40_000_000n, 45_000_000n])
+    expect(stopped).toBe('budget')
+    expect(supplier.tick()).toBeUndefined()
+  })
+})
+
+describe('renter checks of usage reports', () => {
+  const base = (over: Partial<UsageReport> = {}): UsageReport => ({ escrowId: t.escrowId, seq: 1n, usedMs: 10_000, gpus: GPUS, amount: 20_000_000n, ...over })
+  it.each<[string, Partial<UsageReport>, string]>([
+    ['another escrow', { escrowId: '0x' + '33'.repeat(32) }, 'WRONG_ESCROW'],
+    ['other gpus', { gpus: 3, amount: 30_000_000n }, 'REPORT_INVALID'],
+    ['usage beyond elapsed time + tolerance', { usedMs: 12_001, amount: 24_002_000n }, 'REPORT_AHEAD_OF_CLOCK'],
+    ['a claimed amount above price × time', { amount: 20_000_001n }, 'AMOUNT_MISMATCH'],
+    ['a fractional usedMs', { usedMs: 9_999.5 }, 'REPORT_INVALID'],
+    ['sequence zero', { seq: 0n }, 'SEQUENCE_NOT_INCREASING']
+  ])('refuses %s', async (_n, over, want) => {
+    const { clock, renter } = await setup()
+    clock.advance(TICK)
+    expect(await code(async () => await renter.onReport(base(over)))).toBe(want)
+  })
+
+  it('accepts usage within the tolerance and refuses replays and shrinking usage', async () => {
+    const { clock, renter } = await setup()
+    clock.advance(TICK)
+    await renter.onReport(base({ usedMs: 12_000, amount: 24_000_000n }))
+    expect(await code(async () => await renter.onReport(base({ seq: 1n, usedMs: 12_000, amount: 24_000_000n })))).toBe('SEQUENCE_NOT_INCREASING')
+    expect(await code(async () => await renter.onReport(base({ seq: 2n, usedMs: 11_000, amount: 22_000_000n })))).toBe('REPORT_INVALID')
+    expect(renter.latest()?.cumulative).toBe(24_000_000n)
+  })
+
+  it('refuses a signer that is not the voucher key of the terms', () => {
+    expect(() => new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, signer: VoucherSigner.generate() })).toThrow(EscrowError)
+  })
+})
