@@ -1,9 +1,13 @@
 import type { Command } from '../command.js'
 import { attestCommand } from './attest.js'
+import { initCommand } from './init.js'
+import { keysCommand } from './keys.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
  */
 export const commands: Command[] = [
+  initCommand,
+  keysCommand,
   attestCommand,
 ]

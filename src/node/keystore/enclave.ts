@@ -41,7 +41,7 @@ export async function loadEnclaveKey (home: string, passphrase: string): Promise
     () => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: larger than ${MAX_KEY_FILE_BYTES} bytes`))
   if (text == null) return undefined
   const file = parseSealedFile(text, ENCLAVE_KEY_KIND, where)
-  const bytes = await unseal(file, passphrase)
+  const bytes = await unseal(file, passphrase, where)
   const privateKey = decodePeerKey(bytes, where)
   bytes.fill(0)
   return { privateKey, peerId: peerIdFromPrivateKey(privateKey), created: false }

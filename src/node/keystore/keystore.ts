@@ -110,7 +110,7 @@ export async function openKeystore (home: string, passphrase: string, opts: Open
   const file = await readKeystoreFile(home)
   opts.signal?.throwIfAborted()
   const where = homePaths(home).keystore
-  const plaintext = Buffer.from(await unseal(file, passphrase))
+  const plaintext = Buffer.from(await unseal(file, passphrase, where))
   let payload: KeystorePayload
   try {
     payload = parsePayload(plaintext, where)

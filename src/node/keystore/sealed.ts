@@ -61,9 +61,9 @@ export async function seal (kind: string, plaintext: Uint8Array, passphrase: str
 
 /**
  * Decrypts a sealed file. A wrong passphrase and a tampered file are indistinguishable by design
- * (both fail GCM authentication) and both raise WRONG_PASSPHRASE.
+ * (both fail GCM authentication) and both raise WRONG_PASSPHRASE. `where` names the file in the message.
  */
-export async function unseal (file: SealedFile, passphrase: string): Promise<Uint8Array> {
+export async function unseal (file: SealedFile, passphrase: string, where: string): Promise<Uint8Array> {
   const key = await deriveKey(passphrase, Buffer.from(file.salt, 'base64'), file.kdf)
   try {
     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64'), { authTagLength: TAG_LEN })
@@ -74,7 +74,7 @@ export async function unseal (file: SealedFile, passphrase: string): Promise<Uin
       return new Uint8Array(Buffer.concat([pt, d.final()]))
     } catch (err) {
       pt.fill(0)
-      throw new KeystoreError(KeystoreErrorCode.WRONG_PASSPHRASE, `wrong passphrase for ${file.kind}`, { cause: err })
+      throw new KeystoreError(KeystoreErrorCode.WRONG_PASSPHRASE, `wrong passphrase for ${where} (or the file was altered)`, { cause: err })
     }
   } finally {
     key.fill(0)

@@ -1,0 +1,120 @@
+import type { Command } from '../command.js'
+import { flag, str } from '../command.js'
+import { resolveHome } from '../../node/home.js'
+import { ConfigError, ConfigErrorCode, ROLES, defaultConfig, mergeLayers, readConfigTemplate, validateConfig } from '../../node/config/index.js'
+import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, resolvePassphrase } from '../../node/keystore/index.js'
+
+const usage = `usage: bazaar init [options]
+
+Creates a node home: a libp2p peer key (ed25519), an sr25519 coldkey and hotkey (ss58 prefix 42)
+from a new BIP-39 mnemonic, both sealed in keystore.json with a passphrase (scrypt + AES-256-GCM),
+a control-API token (api-token) and config.json. The mnemonic is printed once: write it down, it
+is the only way to restore the accounts. The coldkey is the mnemonic's own account; the hotkey is
+its hard-derived child <mnemonic>//hot, so one phrase restores both.
+
+Existing keys are never replaced without --force (config.json is always kept).
+
+options:
+  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
+  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt on a
+                         terminal); a flag is visible to other local users, prefer the others
+  --mnemonic <phrase>    restore the accounts from this mnemonic (default: $BAZAAR_MNEMONIC)
+  --dev <name>           use the well-known dev seed //<Name> (alice, bob, ...) and a well-known
+                         peer key instead of a mnemonic. INSECURE: anyone can derive these keys;
+                         devnets only, never real funds
+  --supplier             also create the simulated enclave's key (enclave-key)
+  --template <name>      write config.json from a packaged example: supplier, renter, daemon, devnet
+  --role <role>          role in a newly written config.json: ${ROLES.join(', ')}
+  --force                replace existing keys (and the API token)
+  --json                 print {home, peerId, coldkey, hotkey, mnemonic (only when generated now)}
+  -h, --help             this help`
+
+/** `bazaar init`: create a node home with keys, API token and config. */
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'create a node home: peer key, coldkey and hotkey (encrypted), API token, config',
+  usage,
+  options: {
+    home: { type: 'string' },
+    passphrase: { type: 'string' },
+    mnemonic: { type: 'string' },
+    dev: { type: 'string' },
+    supplier: { type: 'boolean' },
+    template: { type: 'string' },
+    role: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' }
+  },
+  async run (args, ctx) {
+    const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+    const force = flag(args, 'force')
+    const dev = str(args, 'dev')
+    const mnemonic = str(args, 'mnemonic') ?? nonEmpty(ctx.env.BAZAAR_MNEMONIC)
+    if (dev != null && mnemonic != null) {
+      throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, '--dev and a mnemonic (--mnemonic or BAZAAR_MNEMONIC) exclude each other')
+    }
+    // fail before asking for a passphrase
+    if (!force && await isInitialized(home)) {
+      throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED, `${home} already holds keys (use --force to replace them)`)
+    }
+    const config = await newConfig(str(args, 'template'), str(args, 'role'))
+    const passphrase = await resolvePassphrase({
+      flag: str(args, 'passphrase'),
+      env: ctx.env,
+      tty: true,
+      confirm: true,
+      prompt: 'New keystore passphrase: ',
+      signal: ctx.signal
+    })
+    if (dev != null) ctx.err('warning: dev keys are well known and insecure; use them on devnets only')
+
+    const r = await initHome({ home, passphrase, force, mnemonic, dev, supplier: flag(args, 'supplier'), config, signal: ctx.signal })
+
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        home: r.home,
+        peerId: r.peerId,
+        coldkey: r.coldkey,
+        hotkey: r.hotkey,
+        ...(r.mnemonic != null ? { mnemonic: r.mnemonic } : {}),
+        source: r.source,
+        ...(r.enclavePeerId != null ? { enclavePeerId: r.enclavePeerId } : {})
+      }))
+      return 0
+    }
+    ctx.out(`initialized ${r.home}`)
+    ctx.out(`  peer id   ${r.peerId}`)
+    ctx.out(`  coldkey   ${r.coldkey}${r.source === 'dev' ? ` (dev //${normalizeName(dev)})` : ''}`)
+    ctx.out(`  hotkey    ${r.hotkey}`)
+    if (r.enclavePeerId != null) ctx.out(`  enclave   ${r.enclavePeerId}`)
+    ctx.out(`  config    ${r.configWritten ? 'config.json written' : 'existing config.json kept'}`)
+    if (r.mnemonic != null) {
+      ctx.out('')
+      ctx.out('Mnemonic (shown once; write it down, it restores the coldkey and hotkey):')
+      ctx.out(`  ${r.mnemonic}`)
+    }
+    return 0
+  }
+}
+
+/** The content of a new config.json: a packaged template and/or a role, validated over the defaults. */
+async function newConfig (template: string | undefined, role: string | undefined): Promise<Record<string, unknown>> {
+  const cfg: Record<string, unknown> = template != null ? await readConfigTemplate(template) : {}
+  if (role != null) {
+    if (!(ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError(ConfigErrorCode.INVALID_FIELD, 'role', `--role must be one of ${ROLES.join(', ')}`, { source: 'flags' })
+    }
+    cfg.role = role
+  }
+  validateConfig(mergeLayers(await defaultConfig(), cfg))
+  return cfg
+}
+
+function nonEmpty (s: string | undefined): string | undefined {
+  return s == null || s.trim() === '' ? undefined : s
+}
+
+function normalizeName (s: string | undefined): string {
+  const v = (s ?? '').replace(/^\/\//, '')
+  return v.length === 0 ? v : v[0].toUpperCase() + v.slice(1).toLowerCase()
+}
