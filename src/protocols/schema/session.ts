@@ -1,0 +1,520 @@
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface SessionHello {
+  version: number
+  nonce: Uint8Array<ArrayBuffer>
+  agreementHash: Uint8Array<ArrayBuffer>
+}
+
+export namespace SessionHello {
+  let _codec: Codec<SessionHello>
+
+  export const codec = (): Codec<SessionHello> => {
+    if (_codec == null) {
+      _codec = message<SessionHello>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.nonce)
+        }
+
+        if ((obj.agreementHash != null && obj.agreementHash.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.agreementHash)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          nonce: uint8ArrayAlloc(0),
+          agreementHash: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.agreementHash = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.agreementHash`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionHelloVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface SessionHelloNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionHelloAgreementHashFieldEvent {
+    field: '$.agreementHash'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SessionHello>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionHello.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): SessionHello {
+    return decodeMessage(buf, SessionHello.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): Generator<SessionHelloVersionFieldEvent | SessionHelloNonceFieldEvent | SessionHelloAgreementHashFieldEvent> {
+    return streamMessage(buf, SessionHello.codec(), opts)
+  }
+}
+
+export interface SessionEvidence {
+  version: number
+  kind: string
+  evidence: Uint8Array<ArrayBuffer>
+  certs: Uint8Array<ArrayBuffer>[]
+  enclaveKey: Uint8Array<ArrayBuffer>
+  nonce: Uint8Array<ArrayBuffer>
+  agreementHash: Uint8Array<ArrayBuffer>
+  error: string
+}
+
+export namespace SessionEvidence {
+  let _codec: Codec<SessionEvidence>
+
+  export const codec = (): Codec<SessionEvidence> => {
+    if (_codec == null) {
+      _codec = message<SessionEvidence>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.kind != null && obj.kind !== '')) {
+          w.uint32(18)
+          w.string(obj.kind)
+        }
+
+        if ((obj.evidence != null && obj.evidence.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.evidence)
+        }
+
+        if (obj.certs != null && obj.certs.length > 0) {
+          for (const value of obj.certs) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.enclaveKey != null && obj.enclaveKey.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.enclaveKey)
+        }
+
+        if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.nonce)
+        }
+
+        if ((obj.agreementHash != null && obj.agreementHash.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.agreementHash)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(66)
+          w.string(obj.error)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          kind: '',
+          evidence: uint8ArrayAlloc(0),
+          certs: [],
+          enclaveKey: uint8ArrayAlloc(0),
+          nonce: uint8ArrayAlloc(0),
+          agreementHash: uint8ArrayAlloc(0),
+          error: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.kind = reader.string()
+              break
+            }
+            case 3: {
+              obj.evidence = reader.bytes()
+              break
+            }
+            case 4: {
+              if (opts.limits?.certs != null && obj.certs.length === opts.limits.certs) {
+                throw new MaxLengthError('Decode error - repeated field "certs" had too many elements')
+              }
+
+              obj.certs.push(reader.bytes())
+              break
+            }
+            case 5: {
+              obj.enclaveKey = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.agreementHash = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.error = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          certs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kind`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.evidence`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.certs != null && obj.certs === opts.limits.certs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "certs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.certs[]`,
+                index: obj.certs,
+                value: reader.bytes()
+              }
+
+              obj.certs++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.enclaveKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.agreementHash`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionEvidenceVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface SessionEvidenceKindFieldEvent {
+    field: '$.kind'
+    value: string
+  }
+
+  export interface SessionEvidenceEvidenceFieldEvent {
+    field: '$.evidence'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceCertsFieldEvent {
+    field: '$.certs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceEnclaveKeyFieldEvent {
+    field: '$.enclaveKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceAgreementHashFieldEvent {
+    field: '$.agreementHash'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<SessionEvidence>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionEvidence.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): SessionEvidence {
+    return decodeMessage(buf, SessionEvidence.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent> {
+    return streamMessage(buf, SessionEvidence.codec(), opts)
+  }
+}
+
+export interface SessionVerdict {
+  ok: boolean
+  code: string
+}
+
+export namespace SessionVerdict {
+  let _codec: Codec<SessionVerdict>
+
+  export const codec = (): Codec<SessionVerdict> => {
+    if (_codec == null) {
+      _codec = message<SessionVerdict>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.ok != null && obj.ok !== false)) {
+          w.uint32(8)
+          w.bool(obj.ok)
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(18)
+          w.string(obj.code)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          ok: false,
+          code: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.ok = reader.bool()
+              break
+            }
+            case 2: {
+              obj.code = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.ok`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionVerdictOkFieldEvent {
+    field: '$.ok'
+    value: boolean
+  }
+
+  export interface SessionVerdictCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  export function encode (obj: Partial<SessionVerdict>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionVerdict.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionVerdict>): SessionVerdict {
+    return decodeMessage(buf, SessionVerdict.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionVerdict>): Generator<SessionVerdictOkFieldEvent | SessionVerdictCodeFieldEvent> {
+    return streamMessage(buf, SessionVerdict.codec(), opts)
+  }
+}

@@ -1,0 +1,25 @@
+/** Protocol id of the attested session (DESIGN.md, "Protocol identifiers"). */
+export const SESSION_PROTOCOL = '/bazaar/session/1.0.0'
+/** Version field of every handshake message. */
+export const SESSION_VERSION = 1
+
+/** Size caps of the handshake messages (bytes, after the length prefix). */
+export const MAX_HELLO_SIZE = 256
+export const MAX_VERDICT_SIZE = 256
+/** A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB. */
+export const MAX_EVIDENCE_MESSAGE_SIZE = 128 * 1024
+/** Certificate blobs accepted beside one piece of evidence. */
+export const MAX_EVIDENCE_CERTS = 8
+/** Default largest job frame on the attested channel. */
+export const DEFAULT_MAX_FRAME = 1 << 20
+
+/** Default wait for each handshake message; the enclave's attestation (a firmware call) is inside it. */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000
+/** Concurrent inbound session streams per connection. */
+export const DEFAULT_MAX_INBOUND_STREAMS = 8
+/** Nonces remembered by the enclave to refuse replays; the oldest are forgotten first. */
+export const DEFAULT_SEEN_NONCES = 4096
+
+/** Channel frame types after the handshake. */
+export const FRAME_DATA = 0
+export const FRAME_ABORT = 1

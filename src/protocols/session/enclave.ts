@@ -1,0 +1,123 @@
+import type { Connection, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import { SessionEvidence } from '../schema/session.js'
+import { sessionReportData } from '../../tee/binding.js'
+import type { AttestationProvider } from '../../tee/types.js'
+import type { FramedChannel } from '../framed.js'
+import {
+  DEFAULT_MAX_FRAME, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_SEEN_NONCES,
+  MAX_HELLO_SIZE, MAX_VERDICT_SIZE, SESSION_PROTOCOL, SESSION_VERSION
+} from './constants.js'
+import { SessionError, SessionErrorCode, isFailureCode, toSessionError } from './errors.js'
+import { NonceCache } from './nonces.js'
+import { ed25519KeyOf } from './peer-key.js'
+import { validateHello, validateVerdict } from './validate.js'
+import { StreamChannel, Wire } from './wire.js'
+
+/** What the enclave's node offers: its own peer id and protocol registration. */
+export interface SessionEnclaveNode {
+  peerId: PeerId
+  handle: (protocol: string, handler: StreamHandler, options?: { maxInboundStreams?: number }) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  logger?: { forComponent: (name: string) => Logger }
+}
+
+export interface SessionInfo {
+  remotePeer: PeerId
+  agreementHash: Uint8Array
+  nonce: Uint8Array
+}
+
+export interface SessionHandlerInit {
+  /** produces evidence binding the session's report data */
+  provider: AttestationProvider
+  /** called once the renter accepted the evidence; owns the channel from then on */
+  onSession: (channel: FramedChannel, info: SessionInfo) => void | Promise<void>
+  /** refuses hellos for agreements this enclave does not serve (UNKNOWN_AGREEMENT) */
+  acceptAgreement?: (agreementHash: Uint8Array, remotePeer: PeerId) => boolean
+  /** called when a handshake fails, with its typed error (logging and metrics) */
+  onRefused?: (err: SessionError, remotePeer: PeerId) => void
+  maxInboundStreams?: number
+  /** wait for each renter message */
+  messageTimeoutMs?: number
+  /** nonces remembered to refuse replays */
+  seenNonces?: number
+  maxFrame?: number
+}
+
+export interface SessionHandler {
+  /** nonces currently remembered */
+  readonly seenNonces: number
+  unregister: () => Promise<void>
+}
+
+function send (stream: Stream, data: Uint8Array): void {
+  const out = new Uint8Array(4 + data.byteLength)
+  new DataView(out.buffer).setUint32(0, data.byteLength, false)
+  out.set(data, 4)
+  stream.send(out)
+}
+
+/**
+ * Serves `/bazaar/session/1.0.0` inside the enclave: answers a renter's fresh nonce with evidence
+ * whose report data is SHA-512("bazaar-attest-v1" || own peer key || nonce || agreement hash),
+ * refuses replayed nonces, and hands the channel to `onSession` once the renter accepts.
+ */
+export async function registerSessionHandler (node: SessionEnclaveNode, init: SessionHandlerInit): Promise<SessionHandler> {
+  const ownKey = ed25519KeyOf(node.peerId)
+  const nonces = new NonceCache(init.seenNonces ?? DEFAULT_SEEN_NONCES)
+  const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
+  const maxFrame = init.maxFrame ?? DEFAULT_MAX_FRAME
+  const log = node.logger?.forComponent('bazaar:session:enclave')
+  const controller = new AbortController()
+
+  const handler = async (stream: Stream, connection: Connection): Promise<void> => {
+    const remotePeer = connection.remotePeer
+    const wire = new Wire(stream, Math.max(MAX_HELLO_SIZE, maxFrame + 1))
+    const deadline = (): AbortSignal => AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
+    try {
+      const hello = validateHello(await wire.expect(MAX_HELLO_SIZE, deadline(), 'hello'))
+      // [REJECT] a nonce seen before: someone is replaying a renter's hello
+      if (!nonces.add(hello.nonce)) throw new SessionError(SessionErrorCode.NONCE_REPLAYED, 'nonce seen before')
+      if (init.acceptAgreement != null && !init.acceptAgreement(hello.agreementHash, remotePeer)) {
+        throw new SessionError(SessionErrorCode.UNKNOWN_AGREEMENT, 'agreement not served here')
+      }
+      const reportData = sessionReportData(ownKey, hello.nonce, hello.agreementHash)
+      let ev
+      try {
+        ev = await init.provider.attest(reportData, { signal: deadline() })
+      } catch (err) {
+        throw new SessionError(SessionErrorCode.PROVIDER_FAILED, 'attestation provider failed', { cause: err })
+      }
+      await wire.write(SessionEvidence.encode({
+        version: SESSION_VERSION, kind: ev.kind, evidence: new Uint8Array(ev.evidence), certs: ev.certs.map((c) => new Uint8Array(c)),
+        enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: ''
+      }), deadline())
+      const verdict = validateVerdict(await wire.expect(MAX_VERDICT_SIZE, deadline(), 'verdict'))
+      if (!verdict.ok) {
+        const code = verdict.code.slice(0, 64)
+        throw new SessionError(SessionErrorCode.REFUSED_BY_RENTER, `renter refused the evidence: ${code}`, { remoteCode: isFailureCode(code) ? code : undefined })
+      }
+      log?.('session from %p attested (%s)', remotePeer, ev.kind)
+      await init.onSession(new StreamChannel(wire, maxFrame), { remotePeer, agreementHash: hello.agreementHash, nonce: hello.nonce })
+    } catch (err) {
+      const e = toSessionError(err)
+      log?.error('session from %p ended: %s %s', remotePeer, e.code, e.message)
+      init.onRefused?.(e, remotePeer)
+      if (e.code !== SessionErrorCode.REFUSED_BY_RENTER && e.code !== SessionErrorCode.STREAM_CLOSED && e.code !== SessionErrorCode.TIMEOUT) {
+        try { send(stream, SessionEvidence.encode({ version: SESSION_VERSION, error: e.code })) } catch {}
+      }
+      await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => { stream.abort(e) })
+    }
+  }
+
+  await node.handle(SESSION_PROTOCOL, (stream, connection) => { void handler(stream, connection) }, {
+    maxInboundStreams: init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
+  })
+  return {
+    get seenNonces () { return nonces.size },
+    async unregister () {
+      controller.abort()
+      await node.unhandle(SESSION_PROTOCOL)
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
+import { bytesEqual } from '../../tee/bytes.js'
+import { checkReportData, NONCE_LENGTH } from '../../tee/binding.js'
+import { checkPolicy, type AttestationPolicy } from '../../tee/policy.js'
+import { evidenceVerifier } from '../../tee/verify.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import type { EvidenceVerifier, TeeKind, VerifiedEvidence } from '../../tee/types.js'
+import type { FramedChannel } from '../framed.js'
+import {
+  DEFAULT_MAX_FRAME, DEFAULT_MESSAGE_TIMEOUT_MS, MAX_EVIDENCE_MESSAGE_SIZE, SESSION_PROTOCOL, SESSION_VERSION
+} from './constants.js'
+import { SessionError, SessionErrorCode, isFailureCode, toSessionError } from './errors.js'
+import { ed25519KeyOf } from './peer-key.js'
+import { validateEvidence } from './validate.js'
+import { StreamChannel, Wire } from './wire.js'
+
+/** What the renter's node offers the session: dialling and a logger. */
+export interface SessionRenterNode {
+  dial: (peer: PeerId | Multiaddr | Multiaddr[], options?: { signal?: AbortSignal }) => Promise<Connection>
+  logger?: { forComponent: (name: string) => Logger }
+}
+
+export interface OpenSessionOptions {
+  /** hash of the signed agreement this session serves */
+  agreementHash: Uint8Array
+  policy: AttestationPolicy
+  /** checks evidence cryptographically; default: all kinds against the pinned roots */
+  verifier?: EvidenceVerifier
+  clock?: Clock
+  signal?: AbortSignal
+  /** wait for the enclave's evidence (includes its firmware call) */
+  timeoutMs?: number
+  /** largest job frame on the returned channel */
+  maxFrame?: number
+}
+
+/** An attested session: verified evidence and the channel for the job layer. */
+export interface AttestedSession {
+  /** the enclave's peer id, authenticated by noise and bound into the evidence */
+  remotePeer: PeerId
+  kind: TeeKind
+  evidence: VerifiedEvidence
+  channel: FramedChannel
+}
+
+function timeoutSignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const t = AbortSignal.timeout(ms)
+  return signal == null ? t : AbortSignal.any([signal, t])
+}
+
+/**
+ * Runs the renter side of `/bazaar/session/1.0.0` on a given connection: sends a fresh nonce and the
+ * agreement hash, checks that the evidence answers them, is bound to the connection's noise-
+ * authenticated remote key, verifies cryptographically and passes the policy, then accepts. Any
+ * failure tells the enclave the code, ends the stream and throws a SessionError.
+ */
+export async function runRenterHandshake (connection: Connection, stream: Stream, opts: OpenSessionOptions, log?: Logger): Promise<AttestedSession> {
+  const clock = opts.clock ?? systemClock
+  const verifier = opts.verifier ?? evidenceVerifier()
+  const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME
+  const wire = new Wire(stream, Math.max(MAX_EVIDENCE_MESSAGE_SIZE, maxFrame + 1))
+  const remotePeer = connection.remotePeer
+  try {
+    const remoteKey = ed25519KeyOf(remotePeer)
+    const nonce = new Uint8Array(randomBytes(NONCE_LENGTH))
+    const requestedAt = clock.now()
+    await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash) }), opts.signal)
+    const m: SessionEvidence = validateEvidence(await wire.expect(MAX_EVIDENCE_MESSAGE_SIZE, timeoutSignal(opts.signal, opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS), 'evidence'))
+    if (m.error !== '') {
+      const code = isFailureCode(m.error) ? m.error : SessionErrorCode.PROVIDER_FAILED
+      throw new SessionError(code, `enclave refused: ${m.error.slice(0, 64)}`, { remoteCode: m.error.slice(0, 64) })
+    }
+    // cheap checks on the echoed fields first; the report data below is what is trusted
+    // [REJECT] the evidence answers our nonce (a replay of older evidence does not)
+    if (!bytesEqual(m.nonce, nonce)) throw new SessionError(SessionErrorCode.NONCE_MISMATCH, 'evidence answers another nonce')
+    // [REJECT] the evidence is for this agreement
+    if (!bytesEqual(m.agreementHash, opts.agreementHash)) throw new SessionError(SessionErrorCode.AGREEMENT_MISMATCH, 'evidence is for another agreement')
+    // [REJECT] the evidence is bound to the peer noise authenticated (a relay forwards someone else's)
+    if (!bytesEqual(m.enclaveKey, remoteKey)) throw new SessionError(SessionErrorCode.PEER_MISMATCH, 'evidence is bound to another peer than the noise session')
+    // [REJECT] the evidence verifies (signatures, chain to the pinned roots at now)
+    const evidence = verifier.verify({ kind: m.kind as TeeKind, evidence: m.evidence, certs: m.certs }, { at: new Date(clock.now()) })
+    // [REJECT] the signed report data is the binding of this key, nonce and agreement
+    checkReportData(evidence.reportData, remoteKey, nonce, opts.agreementHash)
+    // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age
+    checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
+    await wire.write(SessionVerdict.encode({ ok: true, code: '' }), opts.signal)
+    log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? '')
+    return { remotePeer, kind: evidence.kind, evidence, channel: new StreamChannel(wire, maxFrame) }
+  } catch (err) {
+    const e = toSessionError(err)
+    log?.error('session with %p refused: %s %s', remotePeer, e.code, e.message)
+    try {
+      stream.send(lengthPrefixed(SessionVerdict.encode({ ok: false, code: e.code })))
+      await stream.close({ signal: AbortSignal.timeout(1000) })
+    } catch {
+      stream.abort(e)
+    }
+    throw e
+  }
+}
+
+function lengthPrefixed (data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + data.byteLength)
+  new DataView(out.buffer).setUint32(0, data.byteLength, false)
+  out.set(data, 4)
+  return out
+}
+
+/**
+ * Opens an attested session to an enclave peer: dials it (noise authenticates its peer id), opens
+ * `/bazaar/session/1.0.0` and runs the renter handshake. Resolves only when the evidence verified,
+ * the policy accepted it and it is bound to the dialled peer; job data may then flow on `channel`.
+ */
+export async function openAttestedSession (node: SessionRenterNode, enclave: PeerId | Multiaddr, opts: OpenSessionOptions): Promise<AttestedSession> {
+  const log = node.logger?.forComponent('bazaar:session:renter')
+  const connection = await node.dial(enclave, { signal: opts.signal })
+  let stream: Stream
+  try {
+    stream = await connection.newStream(SESSION_PROTOCOL, { signal: opts.signal })
+  } catch (err) {
+    throw new SessionError(SessionErrorCode.STREAM_CLOSED, 'could not open a session stream', { cause: err })
+  }
+  return await runRenterHandshake(connection, stream, opts, log)
+}

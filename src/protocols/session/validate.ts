@@ -1,0 +1,56 @@
+import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
+import { TEE_KINDS } from '../../tee/types.js'
+import { MAX_AGREEMENT_HASH_LENGTH, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
+import { MAX_EVIDENCE_CERTS, SESSION_VERSION } from './constants.js'
+import { SessionError, SessionErrorCode } from './errors.js'
+
+const malformed = (why: string): never => { throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, why) }
+
+function decode<T> (what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, `${what} does not decode`, { cause: err })
+  }
+}
+
+function agreementHashOk (h: Uint8Array): boolean {
+  return h.byteLength > 0 && h.byteLength <= MAX_AGREEMENT_HASH_LENGTH
+}
+
+/** Validates a SessionHello from a renter (size already capped by the reader). */
+export function validateHello (bytes: Uint8Array): SessionHello {
+  const m = decode('hello', () => SessionHello.decode(bytes))
+  // [REJECT] only version 1 exists
+  if (m.version !== SESSION_VERSION) malformed(`hello version ${m.version}`)
+  // [REJECT] the nonce is exactly 32 bytes
+  if (m.nonce.byteLength !== NONCE_LENGTH) malformed(`nonce of ${m.nonce.byteLength} bytes`)
+  // [REJECT] the agreement hash is 1..64 bytes
+  if (!agreementHashOk(m.agreementHash)) malformed(`agreement hash of ${m.agreementHash.byteLength} bytes`)
+  return m
+}
+
+
+/** Validates a SessionEvidence from an enclave: either an error or complete, well-sized evidence. */
+export function validateEvidence (bytes: Uint8Array): SessionEvidence {
+  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS } }))
+  if (m.version !== SESSION_VERSION) malformed(`evidence version ${m.version}`)
+  if (m.error !== '') {
+    if (m.error.length > 64) malformed('error code too long')
+    return m
+  }
+  // [REJECT] a known TEE kind
+  if (!(TEE_KINDS as readonly string[]).includes(m.kind)) malformed(`unknown TEE kind '${m.kind.slice(0, 32)}'`)
+  if (m.evidence.byteLength === 0) malformed('empty evidence')
+  if (m.enclaveKey.byteLength !== ENCLAVE_KEY_LENGTH) malformed(`enclave key of ${m.enclaveKey.byteLength} bytes`)
+  if (m.nonce.byteLength !== NONCE_LENGTH) malformed(`nonce of ${m.nonce.byteLength} bytes`)
+  if (!agreementHashOk(m.agreementHash)) malformed(`agreement hash of ${m.agreementHash.byteLength} bytes`)
+  return m
+}
+
+/** Validates a SessionVerdict from a renter. */
+export function validateVerdict (bytes: Uint8Array): SessionVerdict {
+  const m = decode('verdict', () => SessionVerdict.decode(bytes))
+  if (m.code.length > 64) malformed('verdict code too long')
+  return m
+}
