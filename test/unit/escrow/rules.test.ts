@@ -104,7 +104,7 @@ describe('state machine: every event in every state', () => {
     refunded: Object.fromEntries(events().map(([n]) => [n, 'ESCROW_NOT_OPEN']))
   }
 
-  for (const [sn, state] of [['open, no voucher'], ['open, best voucher'], ['closed'], ['refunded']] as Array<[string]>) {
+  for (const [sn] of [['open, no voucher'], ['open, best voucher'], ['closed'], ['refunded']] as Array<[string]>) {
     for (const [en] of [['higher voucher'], ['cooperative close with the best voucher'], ['cooperative close without voucher'],
       ['arbiter close with the best voucher'], ['arbiter close with a stale voucher'], ['arbiter close with a higher voucher'],
       ['refund before expiry'], ['refund at expiry']] as Array<[string]>) {

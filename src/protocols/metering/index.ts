@@ -1,0 +1,1 @@
+export { encodeMetering, decodeMetering, MeteringCodecError, MAX_METERING_FRAME, type MeteringMessage, type MeteringCodecErrorCode } from './codec.js'
