@@ -1,4 +1,4 @@
-import type { Bid, Offer } from '../../protocols/schema/market.js'
+import { Bid, Offer } from '../../protocols/schema/market.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import {
   DEFAULT_MAX_BIDS, DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS, DEFAULT_MAX_OFFERS_PER_SUPPLIER,
@@ -20,6 +20,8 @@ const MAX_GPUS_PER_OFFER = 16
  * - one slot per (party hotkey, id); a message replaces the slot only with a higher `sequence`;
  * - a cancel (`cancelled` with a higher sequence) empties the slot and leaves a tombstone, so an
  *   older copy heard later cannot bring it back;
+ * - two different messages with the same sequence (an equivocating signer) resolve the same way
+ *   in any order: a cancel wins, otherwise the bytewise smaller canonical encoding;
  * - an entry whose `expiresAt` is not after now is refused, and `expire()` drops those that pass it;
  * - bounded: at most `maxOffers` offers and `maxOffersPerSupplier` per supplier (likewise bids).
  *   Eviction rule when full: expired entries go first; then the resting entry that expires soonest
@@ -91,7 +93,10 @@ export class OrderBook {
     const current = this.offerMap.get(key)
     const floor = current?.offer.sequence ?? this.offerTombstones.get(key)
     // [IGNORE] a replacement needs a higher sequence than what the slot has seen
-    if (floor !== undefined && offer.sequence <= floor) throw new MarketError('STALE', 'offer sequence not higher than the slot')
+    if (floor !== undefined && offer.sequence <= floor &&
+      !(offer.sequence === floor && current != null && winsTie(offer.cancelled, Offer.encode(offer), Offer.encode(current.offer)))) {
+      throw new MarketError('STALE', 'offer sequence not higher than the slot')
+    }
     if (offer.cancelled) {
       if (current != null) this.dropOffer(current)
       this.tombstone(this.offerTombstones, key, offer.sequence)
@@ -128,7 +133,10 @@ export class OrderBook {
     const key = bidKey(bid)
     const current = this.bidMap.get(key)
     const floor = current?.bid.sequence ?? this.bidTombstones.get(key)
-    if (floor !== undefined && bid.sequence <= floor) throw new MarketError('STALE', 'bid sequence not higher than the slot')
+    if (floor !== undefined && bid.sequence <= floor &&
+      !(bid.sequence === floor && current != null && winsTie(bid.cancelled, Bid.encode(bid), Bid.encode(current.bid)))) {
+      throw new MarketError('STALE', 'bid sequence not higher than the slot')
+    }
     if (bid.cancelled) {
       if (current != null) this.dropBid(current)
       this.tombstone(this.bidTombstones, key, bid.sequence)
@@ -288,4 +296,12 @@ function decrement (m: Map<string, number>, k: string): void {
   const n = (m.get(k) ?? 0) - 1
   if (n <= 0) m.delete(k)
   else m.set(k, n)
+}
+
+/** equal sequences (equivocation): a cancel beats a live entry, else the smaller encoding wins */
+function winsTie (cancel: boolean, incoming: Uint8Array, resting: Uint8Array): boolean {
+  if (cancel) return true
+  const n = Math.min(incoming.length, resting.length)
+  for (let i = 0; i < n; i++) if (incoming[i] !== resting[i]) return incoming[i] < resting[i]
+  return incoming.length < resting.length
 }

@@ -1,0 +1,5 @@
+export * from './constants.js'
+export { registerNegotiationHandler, type NegotiationHandlerInit, type NegotiationService } from './handler.js'
+export { negotiate, type NegotiateOptions, type NegotiatedAgreement } from './dialer.js'
+export { registerOffersFetchHandler, fetchOffers, type OffersFetchInit } from './offers-fetch.js'
+export { toNegotiationError } from './errors.js'

@@ -1,0 +1,230 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AgreementStore } from '../../../src/market/agreement/store.js'
+import { signAgreementHash, verifyAgreement } from '../../../src/market/agreement/sign.js'
+import { agreementBudget, agreementHash, buildTerms, decodeTerms, encodeTerms } from '../../../src/market/agreement/terms.js'
+import { NegotiationError } from '../../../src/market/errors.js'
+import { MemoryCapacity } from '../../../src/market/negotiation/capacity.js'
+import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
+import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
+import { PeerRateLimiter } from '../../../src/market/negotiation/rate-limit.js'
+import { CertCache } from '../../../src/market/signing/cert.js'
+import { MessageSigner } from '../../../src/market/signing/signer.js'
+import type { AgreementTerms, Propose } from '../../../src/protocols/schema/agreement.js'
+import type { Offer } from '../../../src/protocols/schema/market.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { devPair } from '../../helpers/keys.js'
+import { T0, mkBid, mkOffer } from './book-fixtures.js'
+
+const ARBITER = new Uint8Array(32).fill(7)
+
+async function codeOf (p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
+  try {
+    await (typeof p === 'function' ? p() : p)
+    return undefined
+  } catch (err) {
+    return err instanceof NegotiationError ? err.code : `UNTYPED ${String(err)}`
+  }
+}
+
+describe('agreement terms', () => {
+  it('budget is ceil(price × GPUs × seconds / 3600) in integers', () => {
+    expect(agreementBudget(3600n, 1, 1)).toBe(1n)
+    expect(agreementBudget(3601n, 1, 1)).toBe(2n)
+    expect(agreementBudget(1_000_000_000n, 8, 3600)).toBe(8_000_000_000n)
+    expect(agreementBudget(1n, 1, 1)).toBe(1n)
+    expect(agreementBudget(0n, 4, 3600)).toBe(0n)
+  })
+
+  it('the hash commits every term: changing any field changes it', () => {
+    const t = buildTerms(mkBid(), mkOffer(), { now: T0, arbiter: ARBITER, nonce: new Uint8Array(16) })
+    const h = Buffer.from(agreementHash(encodeTerms(t))).toString('hex')
+    expect(Buffer.from(agreementHash(encodeTerms(buildTerms(mkBid(), mkOffer(), { now: T0, arbiter: ARBITER, nonce: new Uint8Array(16) })))).toString('hex')).toBe(h)
+    const changes: Array<Partial<AgreementTerms>> = [
+      { renter: new Uint8Array(32).fill(9) }, { supplier: new Uint8Array(32).fill(9) }, { enclavePeer: new Uint8Array([9]) },
+      { offerId: 'z' }, { offerSequence: 9n }, { bidId: 'z' }, { bidSequence: 9n }, { gpuModel: 'a100-40gb' }, { memoryMib: 1 },
+      { gpuCount: 9 }, { pricePerGpuHour: 9n }, { netuid: 9 }, { durationS: 9 }, { budget: 9n }, { teeKind: 'sev-snp' },
+      { measurement: { measurements: [new Uint8Array(48)], allowDebug: false } }, { measurement: { measurements: [], allowDebug: true } },
+      { escrow: { arbiter: new Uint8Array(32), expiresAt: t.escrow?.expiresAt ?? 0n } }, { escrow: { arbiter: ARBITER, expiresAt: 1n } },
+      { region: 'us' }, { createdAt: 1n }, { startBy: 1n }, { nonce: new Uint8Array(16).fill(1) }
+    ]
+    const hashes = new Set(changes.map((c) => Buffer.from(agreementHash(encodeTerms({ ...t, ...c }))).toString('hex')))
+    expect(hashes.size).toBe(changes.length)
+    expect(hashes.has(h)).toBe(false)
+  })
+
+  it('decodeTerms refuses what is not canonical, bounded and complete', async () => {
+    const good = encodeTerms(buildTerms(mkBid(), mkOffer(), { now: T0, arbiter: ARBITER }))
+    const cases: Array<[string, Uint8Array]> = [
+      ['empty', new Uint8Array()],
+      ['oversized', new Uint8Array(5000)],
+      ['garbage', new Uint8Array([0xff, 0xff, 0xff, 0xff])],
+      ['trailing unknown field', new Uint8Array([...good, 0xf8, 0x07, 0x01])],
+      ['non-minimal varint for version', new Uint8Array([0x08, 0x81, 0x00, ...good.subarray(2)])],
+      ['wrong version', encodeTerms({ ...decodeTerms(good), version: 2 })],
+      ['short nonce', encodeTerms({ ...decodeTerms(good), nonce: new Uint8Array(4) })],
+      ['too many measurements', encodeTerms({ ...decodeTerms(good), measurement: { measurements: Array.from({ length: 17 }, () => new Uint8Array(1)), allowDebug: false } })]
+    ]
+    for (const [name, bytes] of cases) {
+      expect(await codeOf(() => decodeTerms(bytes)), name).toBe('MALFORMED')
+    }
+    expect(decodeTerms(good).offerId).toBe('o1')
+  })
+
+  it('buildTerms refuses an offer that does not satisfy the bid', async () => {
+    expect(await codeOf(() => buildTerms(mkBid(), mkOffer({ netuid: 9 }), { now: T0, arbiter: ARBITER }))).toBe('TERMS_MISMATCH')
+  })
+})
+
+describe('negotiation state machines', () => {
+  let dir: string
+  let db: Level<string, string>
+  let supplierSigner: MessageSigner
+  let renterSigner: MessageSigner
+  let otherSigner: MessageSigner
+  const certs = new CertCache()
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bazaar-agreement-'))
+    db = new Level(join(dir, 'db'))
+    await db.open()
+    supplierSigner = MessageSigner.create(await devPair('Alice'), { now: T0 })
+    renterSigner = MessageSigner.create(await devPair('Bob'), { now: T0 })
+    otherSigner = MessageSigner.create(await devPair('Charlie'), { now: T0 })
+  })
+  afterAll(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function setup (gpus = 2, offerOverrides: Partial<Offer> = {}): { clock: ManualClock, offer: Offer, supplier: SupplierNegotiator, capacity: MemoryCapacity, renter: RenterNegotiator, offers: Map<string, Offer>, store: AgreementStore } {
+    const clock = new ManualClock(T0)
+    const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: gpus }], ...offerOverrides })
+    const offers = new Map([[offer.id, offer]])
+    const capacity = new MemoryCapacity({ 'h100-80gb': gpus }, clock)
+    const store = new AgreementStore(db.sublevel(`s${Math.random()}`))
+    const supplier = new SupplierNegotiator({ signer: supplierSigner, capacity, offers, store, clock, certs, holdMs: 1000 })
+    const renter = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel(`r${Math.random()}`)), clock, certs })
+    return { clock, offer, supplier, capacity, renter, offers, store }
+  }
+
+  const bid = (count = 1): ReturnType<typeof mkBid> => mkBid({ renter: renterSigner.hotkey, requirements: { gpu: 'h100', minMemoryMib: 0, count, teeKinds: [], regions: [] } })
+
+  it('a proposal becomes an agreement both parties signed, stored on both sides', async () => {
+    const { supplier, renter, offer, capacity, store } = setup()
+    const p = renter.prepare(bid(), offer, { arbiter: ARBITER })
+    const held = await supplier.propose(p.propose, 'peer-r')
+    expect(capacity.available('h100-80gb')).toBe(1)
+    const { agreement, confirm } = await renter.accepted(p, held.accept, 'peer-s')
+    const committed = await supplier.confirm(held.hash, confirm)
+    await renter.committed(p, committed)
+    const v = verifyAgreement(agreement, certs, T0)
+    expect(Buffer.from(v.hash).toString('hex')).toBe(p.id)
+    expect(v.terms.budget).toBe(1_000_000_000n)
+    expect((await store.get(p.id))?.status).toBe('active')
+    expect(capacity.committed('h100-80gb')).toBe(1)
+  })
+
+  // hostile or stale proposals, each with the code the renter receives
+  const hostile: Array<{ name: string, code: string, mutate: (p: Propose, t: AgreementTerms, env: ReturnType<typeof setup>) => Propose | Promise<Propose> }> = [
+    { name: 'signature by another key', code: 'BAD_CERT', mutate: (p) => ({ ...p, renterCert: otherSigner.cert }) },
+    { name: 'signature over other bytes', code: 'BAD_SIGNATURE', mutate: (p) => ({ ...p, renterSignature: signAgreementHash(renterSigner, new Uint8Array(32)) }) },
+    { name: 'no certificate', code: 'BAD_CERT', mutate: (p) => ({ ...p, renterCert: undefined }) },
+    { name: 'changed price after signing', code: 'PRICE_CHANGED', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, pricePerGpuHour: 1n }) }) },
+    { name: 'changed budget after signing', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, budget: 1n }) }) },
+    { name: 'changed count after signing (signature no longer matches)', code: 'BAD_SIGNATURE', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, gpuCount: 2, budget: agreementBudget(t.pricePerGpuHour, 2, t.durationS) }) }) },
+    { name: 'terms for another supplier', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, supplier: otherSigner.hotkey }) }) },
+    { name: 'other enclave', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, enclavePeer: new Uint8Array([9]) }) }) },
+    { name: 'TEE kind the offer lacks', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, teeKind: 'simulated' }) }) },
+    { name: 'unknown offer', code: 'OFFER_GONE', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, offerId: 'nope' }) }) },
+    { name: 'more GPUs than the offer has', code: 'NO_CAPACITY', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, gpuCount: 50 }) }) },
+    { name: 'garbage terms', code: 'MALFORMED', mutate: (p) => ({ ...p, terms: new Uint8Array([1, 2, 3]) }) },
+    { name: 'stale createdAt', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, createdAt: BigInt(T0 - 3_600_000) }) }) },
+    { name: 'offer replaced with a new price', code: 'PRICE_CHANGED', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, pricePerGpuHour: 2_000_000_000n }); return p } },
+    { name: 'offer cancelled', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, cancelled: true }); return p } },
+    { name: 'offer expired', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.clock.advance(3_600_000); return p } },
+    { name: 'capacity taken locally', code: 'NO_CAPACITY', mutate: (p, _t, env) => { env.capacity.hold('local-job', 'h100-80gb', 2, 60_000); return p } },
+    { name: 'replay of an accepted proposal', code: 'TERMS_MISMATCH', mutate: async (p, _t, env) => { await env.supplier.propose(p, 'peer-r'); return p } }
+  ]
+  for (const c of hostile) {
+    it(`refuses: ${c.name} (${c.code})`, async () => {
+      const env = setup()
+      const p = env.renter.prepare(bid(), env.offer, { arbiter: ARBITER })
+      const before = env.capacity.available('h100-80gb')
+      const mutated = await c.mutate(p.propose, p.terms, env)
+      const after = env.capacity.available('h100-80gb')
+      expect(await codeOf(env.supplier.propose(mutated, 'peer-r'))).toBe(c.code)
+      // a refusal never holds capacity
+      expect(env.capacity.available('h100-80gb')).toBe(Math.min(before, after))
+    })
+  }
+
+  it('a supplier countersignature from the wrong key is refused by the renter', async () => {
+    const { supplier, renter, offer } = setup()
+    const p = renter.prepare(bid(), offer, { arbiter: ARBITER })
+    const held = await supplier.propose(p.propose, 'peer-r')
+    expect(await codeOf(renter.accepted(p, { ...held.accept, supplierCert: otherSigner.cert }, 'x'))).toBe('BAD_CERT')
+    expect(await codeOf(renter.accepted(p, { ...held.accept, supplierSignature: new Uint8Array(64) }, 'x'))).toBe('BAD_SIGNATURE')
+  })
+
+  it('two renters race for the last GPU: exactly one hold, the other gets NO_CAPACITY', async () => {
+    const { supplier, offer, capacity } = setup(1)
+    const r1 = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel('race1')), clock: new ManualClock(T0), certs })
+    const r2 = new RenterNegotiator({ signer: otherSigner, store: new AgreementStore(db.sublevel('race2')), clock: new ManualClock(T0), certs })
+    const p1 = r1.prepare(bid(), offer, { arbiter: ARBITER })
+    const p2 = r2.prepare(mkBid({ renter: otherSigner.hotkey }), offer, { arbiter: ARBITER })
+    const results = await Promise.allSettled([supplier.propose(p1.propose, 'a'), supplier.propose(p2.propose, 'b')])
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect((lost.reason as NegotiationError).code).toBe('NO_CAPACITY')
+    expect(capacity.available('h100-80gb')).toBe(0)
+  })
+
+  it('a hold the renter never confirms lapses and frees the GPUs; a late confirm is refused', async () => {
+    const { supplier, renter, offer, capacity, clock, store } = setup(1)
+    const p = renter.prepare(bid(), offer, { arbiter: ARBITER })
+    const held = await supplier.propose(p.propose, 'peer-r')
+    expect(capacity.available('h100-80gb')).toBe(0)
+    clock.advance(1001)
+    expect(capacity.available('h100-80gb')).toBe(1)
+    expect(await codeOf(supplier.confirm(held.hash, { hash: p.hash }))).toBe('TIMEOUT')
+    expect((await store.get(held.hash))?.status).toBe('lapsed')
+    expect(capacity.committed('h100-80gb')).toBe(0)
+  })
+
+  it('abandon releases the hold at once', async () => {
+    const { supplier, renter, offer, capacity } = setup(1)
+    const held = await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'peer-r')
+    await supplier.abandon(held.hash)
+    expect(capacity.available('h100-80gb')).toBe(1)
+  })
+
+  it('agreements survive a restart of the database', async () => {
+    const path = join(dir, 'restart')
+    const first = new Level<string, string>(path)
+    const { supplier, renter, offer } = setup()
+    const p = renter.prepare(bid(), offer, { arbiter: ARBITER })
+    const held = await supplier.propose(p.propose, 'peer-r')
+    const { agreement } = await renter.accepted(p, held.accept, 'peer-s')
+    await new AgreementStore(first).put(agreement, 'renter', 'active', T0, 'peer-s')
+    await first.close()
+    const second = new Level<string, string>(path)
+    const records = await new AgreementStore(second).list()
+    expect(records).toHaveLength(1)
+    expect(records[0].hash).toBe(p.id)
+    expect(records[0].status).toBe('active')
+    expect(verifyAgreement(records[0].agreement, certs, T0).terms.offerId).toBe('o1')
+    await second.close()
+  })
+
+  it('the per-peer rate limiter counts per window and bounds its peers', () => {
+    const rl = new PeerRateLimiter(2, 1000, 2)
+    expect([rl.take('a', 0), rl.take('a', 1), rl.take('a', 2)]).toEqual([true, true, false])
+    expect(rl.take('a', 1000)).toBe(true)
+    expect(rl.take('b', 0)).toBe(true)
+    expect(rl.take('c', 0)).toBe(true)
+  })
+})

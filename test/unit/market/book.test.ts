@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { OrderBook } from '../../../src/market/book/order-book.js'
+import { formatBook } from '../../../src/market/book/format.js'
+import { offerKey } from '../../../src/market/book/keys.js'
+import { MarketError } from '../../../src/market/errors.js'
+import type { Offer } from '../../../src/protocols/schema/market.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { T0, mkBid, mkOffer } from './book-fixtures.js'
+
+function codeOf (fn: () => unknown): string | undefined {
+  try { fn(); return undefined } catch (err) { return err instanceof MarketError ? err.code : 'UNTYPED' }
+}
+
+describe('OrderBook upsert rules', () => {
+  const cases: Array<{ name: string, before: Offer[], offer: Offer, expect: string }> = [
+    { name: 'new slot is added', before: [], offer: mkOffer(), expect: 'added' },
+    { name: 'higher sequence replaces', before: [mkOffer()], offer: mkOffer({ sequence: 2n, pricePerGpuHour: 5n }), expect: 'replaced' },
+    { name: 'same sequence is stale', before: [mkOffer()], offer: mkOffer({ pricePerGpuHour: 5n }), expect: 'STALE' },
+    { name: 'lower sequence is stale', before: [mkOffer({ sequence: 5n })], offer: mkOffer({ sequence: 4n }), expect: 'STALE' },
+    { name: 'cancel empties the slot', before: [mkOffer()], offer: mkOffer({ sequence: 2n, cancelled: true }), expect: 'cancelled' },
+    { name: 'older copy after a cancel is stale', before: [mkOffer({ sequence: 3n, cancelled: true })], offer: mkOffer({ sequence: 2n }), expect: 'STALE' },
+    { name: 'expired offer is refused', before: [], offer: mkOffer({ expiresAt: BigInt(T0) }), expect: 'EXPIRED' },
+    { name: 'offer without GPUs is malformed', before: [], offer: mkOffer({ gpus: [] }), expect: 'MALFORMED' },
+    { name: 'offer with a short supplier key is malformed', before: [], offer: mkOffer({ supplier: new Uint8Array(31) }), expect: 'MALFORMED' },
+    { name: 'other supplier with same id is a separate slot', before: [mkOffer()], offer: mkOffer({ supplierN: 2 }), expect: 'added' }
+  ]
+  for (const c of cases) {
+    it(c.name, () => {
+      const book = new OrderBook({ clock: new ManualClock(T0) })
+      for (const o of c.before) book.upsertOffer(o)
+      let got: string
+      try { got = book.upsertOffer(c.offer) } catch (err) { got = err instanceof MarketError ? err.code : 'UNTYPED' }
+      expect(got).toBe(c.expect)
+    })
+  }
+
+  it('a replaced offer moves in the price index', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    book.upsertOffer(mkOffer({ id: 'a', pricePerGpuHour: 10n }))
+    book.upsertOffer(mkOffer({ id: 'b', pricePerGpuHour: 20n }))
+    book.upsertOffer(mkOffer({ id: 'a', pricePerGpuHour: 30n, sequence: 2n }))
+    expect(book.offers().map((e) => e.offer.id)).toEqual(['b', 'a'])
+    expect(book.offerCount).toBe(2)
+  })
+
+  it('expire drops what passed its expiry and only that', () => {
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock })
+    book.upsertOffer(mkOffer({ id: 'a', expiresAt: BigInt(T0 + 1000) }))
+    book.upsertOffer(mkOffer({ id: 'b', expiresAt: BigInt(T0 + 5000) }))
+    book.upsertBid(mkBid({ expiresAt: BigInt(T0 + 1000) }))
+    expect(book.expire(T0 + 1000)).toBe(2)
+    expect(book.offers().map((e) => e.offer.id)).toEqual(['b'])
+    expect(book.bidCount).toBe(0)
+  })
+
+  it('when full, evicts the offer expiring soonest, or refuses a newcomer that expires sooner', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffers: 2 })
+    book.upsertOffer(mkOffer({ id: 'a', expiresAt: BigInt(T0 + 2000) }))
+    book.upsertOffer(mkOffer({ id: 'b', expiresAt: BigInt(T0 + 9000) }))
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', expiresAt: BigInt(T0 + 1000) })))).toBe('BOOK_FULL')
+    expect(book.upsertOffer(mkOffer({ id: 'd', expiresAt: BigInt(T0 + 5000) }))).toBe('added')
+    expect(book.offers().map((e) => e.offer.id).sort()).toEqual(['b', 'd'])
+    // replacing an existing slot needs no room
+    expect(book.upsertOffer(mkOffer({ id: 'd', sequence: 2n }))).toBe('replaced')
+  })
+
+  it('a supplier over its slot limit is refused without touching others', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 2 })
+    book.upsertOffer(mkOffer({ id: 'a' }))
+    book.upsertOffer(mkOffer({ id: 'b' }))
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c' })))).toBe('SUPPLIER_LIMIT')
+    expect(book.upsertOffer(mkOffer({ id: 'c', supplierN: 9 }))).toBe('added')
+    expect(book.offerCount).toBe(3)
+  })
+
+  it('tombstones are bounded', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 2 })
+    for (const id of ['a', 'b', 'c']) book.upsertOffer(mkOffer({ id, sequence: 5n, cancelled: true }))
+    // the oldest tombstone ('a') was forgotten: an old copy is accepted again, the others are not
+    expect(book.upsertOffer(mkOffer({ id: 'a', sequence: 1n }))).toBe('added')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', sequence: 1n })))).toBe('STALE')
+  })
+
+  it('remove drops an offer or a bid by key', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const o = mkOffer()
+    book.upsertOffer(o)
+    expect(book.remove(offerKey(o))).toBe(true)
+    expect(book.remove(offerKey(o))).toBe(false)
+    expect(book.offerCount).toBe(0)
+    expect(book.classes()).toEqual([])
+  })
+
+  it('bids follow the same replace and cancel rules', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    expect(book.upsertBid(mkBid())).toBe('added')
+    expect(book.upsertBid(mkBid({ sequence: 2n }))).toBe('replaced')
+    expect(codeOf(() => book.upsertBid(mkBid({ sequence: 2n })))).toBe('STALE')
+    expect(book.upsertBid(mkBid({ sequence: 3n, cancelled: true }))).toBe('cancelled')
+    expect(book.bidCount).toBe(0)
+  })
+})
+
+describe('OrderBook filters and formatBook', () => {
+  const book = new OrderBook({ clock: new ManualClock(T0) })
+  book.upsertOffer(mkOffer({ id: 'a', pricePerGpuHour: 3n, region: 'eu', teeKinds: ['tdx'] }))
+  book.upsertOffer(mkOffer({ id: 'b', pricePerGpuHour: 1n, region: 'us', teeKinds: ['sev-snp'], gpus: [{ model: 'a100-40gb', memoryMib: 40960, count: 4 }] }))
+  book.upsertOffer(mkOffer({ id: 'c', pricePerGpuHour: 2n, region: 'us', teeKinds: ['tdx', 'sev-snp'], gpus: [{ model: 'h100-94gb', memoryMib: 96256, count: 2 }] }))
+
+  const cases: Array<{ name: string, filters: Parameters<OrderBook['offers']>[0], ids: string[] }> = [
+    { name: 'all, cheapest first', filters: {}, ids: ['b', 'c', 'a'] },
+    { name: 'GPU class prefix', filters: { gpu: 'h100' }, ids: ['c', 'a'] },
+    { name: 'exact model', filters: { gpu: 'h100-80gb' }, ids: ['a'] },
+    { name: 'TEE kind', filters: { teeKind: 'sev-snp' }, ids: ['b', 'c'] },
+    { name: 'region and TEE kind', filters: { region: 'us', teeKind: 'tdx' }, ids: ['c'] },
+    { name: 'max price', filters: { maxPrice: 2n }, ids: ['b', 'c'] },
+    { name: 'limit', filters: { limit: 1 }, ids: ['b'] },
+    { name: 'unknown region', filters: { region: 'ap' }, ids: [] }
+  ]
+  for (const c of cases) {
+    it(`offers(): ${c.name}`, () => {
+      expect(book.offers(c.filters).map((e) => e.offer.id)).toEqual(c.ids)
+      expect(JSON.parse(formatBook(book.offers(), { ...c.filters, json: true })).map((r: { offerId: string }) => r.offerId)).toEqual(c.ids)
+    })
+  }
+
+  it('formats a readable table with one row per offer', () => {
+    const text = formatBook(book.offers(), { now: T0 })
+    const lines = text.split('\n')
+    expect(lines).toHaveLength(4)
+    expect(lines[0]).toMatch(/^PRICE/)
+    expect(lines[1]).toContain('4x a100-40gb')
+    expect(formatBook([], {})).toBe('no offers')
+  })
+})
