@@ -1,4 +1,4 @@
-import { mkdir, chmod, stat } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 
@@ -53,14 +53,15 @@ export function resolveHome (opts: { flag?: string, env?: NodeJS.ProcessEnv } = 
 }
 
 /**
- * Creates the home (and parents) if missing and makes it owner-only (0700). An existing home with
- * wider permissions is narrowed: it holds keys.
+ * Creates the home (and missing parents) owner-only (0700). An existing directory keeps its mode:
+ * `--home` may name a directory the user shares on purpose, and every secret file in it is 0600
+ * on its own.
  */
 export async function ensureHome (home: string): Promise<HomePaths> {
   const p = homePaths(home)
-  await mkdir(p.root, { recursive: true, mode: DIR_MODE })
-  const st = await stat(p.root)
-  if ((st.mode & 0o777) !== DIR_MODE) await chmod(p.root, DIR_MODE)
+  const created = await mkdir(p.root, { recursive: true, mode: DIR_MODE })
+  // the umask may have cleared bits of the mode given to mkdir; a new home is exactly 0700
+  if (created != null) await chmod(p.root, DIR_MODE)
   return p
 }
 

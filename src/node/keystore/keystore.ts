@@ -28,7 +28,8 @@ interface KeystorePayload {
  * a config.json when none exists, and with `supplier` the simulated enclave's key.
  *
  * Refuses with ALREADY_INITIALIZED when keys exist and `force` is not set; nothing is touched then.
- * With `force` the keystore, API token and enclave key are replaced; config.json is always kept.
+ * With `force` the keystore, API token and an existing enclave key are replaced; config.json is
+ * always kept.
  */
 export async function initHome (opts: InitOptions): Promise<InitResult> {
   if (opts.mnemonic != null && opts.dev != null) {
@@ -83,7 +84,8 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   await mkdir(paths.logs, { recursive: true, mode: DIR_MODE })
 
   let enclavePeerId: string | undefined
-  if (opts.supplier === true) {
+  // with force an existing enclave key is replaced too: it is sealed with the old passphrase
+  if (opts.supplier === true || (force && await exists(paths.enclaveKey))) {
     const enclave = force
       ? await createEnclaveKey(paths.root, opts.passphrase, { scrypt: opts.scrypt, overwrite: true })
       : await loadOrCreateEnclaveKey(paths.root, opts.passphrase, { scrypt: opts.scrypt, signal: opts.signal })

@@ -262,6 +262,15 @@ describe('enclave key', () => {
     expect(keys.filter((k) => k.created)).toHaveLength(1)
   })
 
+  it('init --force with a new passphrase replaces an existing enclave key', async () => {
+    const home = await tmpHome()
+    const first = await init(home, { supplier: true })
+    const second = await init(home, { force: true, passphrase: 'new passphrase' })
+    expect(second.enclavePeerId).toBeDefined()
+    expect(second.enclavePeerId).not.toBe(first.enclavePeerId)
+    expect((await loadOrCreateEnclaveKey(home, 'new passphrase')).peerId.toString()).toBe(second.enclavePeerId)
+  })
+
   it('init --supplier creates it, distinct from the node peer key', async () => {
     const home = await tmpHome()
     const r = await init(home, { supplier: true })
