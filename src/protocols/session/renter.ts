@@ -43,6 +43,8 @@ export interface AttestedSession {
   remotePeer: PeerId
   kind: TeeKind
   evidence: VerifiedEvidence
+  /** the fresh nonce the evidence answers */
+  nonce: Uint8Array
   channel: FramedChannel
 }
 
@@ -88,7 +90,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
     await wire.write(SessionVerdict.encode({ ok: true, code: '' }), opts.signal)
     log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? '')
-    return { remotePeer, kind: evidence.kind, evidence, channel: new StreamChannel(wire, maxFrame) }
+    return { remotePeer, kind: evidence.kind, evidence, nonce, channel: new StreamChannel(wire, maxFrame) }
   } catch (err) {
     const e = toSessionError(err)
     log?.error('session with %p refused: %s %s', remotePeer, e.code, e.message)
