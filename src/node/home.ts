@@ -22,6 +22,8 @@ export interface HomePaths {
   apiToken: string
   /** encrypted peer key of the simulated enclave (devnets) */
   enclaveKey: string
+  /** address of the running node's control API (`{ url, pid }`), written by `bazaar node start` */
+  apiAddress: string
   /** level database directory */
   db: string
   /** log files directory */
@@ -37,6 +39,7 @@ export function homePaths (home: string): HomePaths {
     config: path.join(root, 'config.json'),
     apiToken: path.join(root, 'api-token'),
     enclaveKey: path.join(root, 'enclave-key'),
+    apiAddress: path.join(root, 'api.json'),
     db: path.join(root, 'db'),
     logs: path.join(root, 'logs')
   }

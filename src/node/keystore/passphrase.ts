@@ -52,6 +52,9 @@ function nonEmpty (s: string, source: string): string {
   return s
 }
 
+/** Longest passphrase the prompt accepts; further keys are ignored (input is bounded). */
+export const MAX_PASSPHRASE_CHARS = 1024
+
 /**
  * Reads one line from `tty` with echo off (raw mode): Enter ends it, Backspace erases, Ctrl-C or
  * Ctrl-D on an empty line or the abort signal cancel (CANCELLED).
@@ -73,7 +76,7 @@ export async function promptHidden (tty: PassphraseTty, prompt: string, signal?:
       if (ch === '\u0003') { cancel(); return }
       if (ch === '\u0004') { if (chars.length === 0) cancel(); else resolve(chars.join('')); return }
       if (ch === '\u007f' || ch === '\b') { chars.pop(); continue }
-      if (ch < ' ') continue
+      if (ch < ' ' || chars.length >= MAX_PASSPHRASE_CHARS) continue
       chars.push(ch)
     }
   }

@@ -9,7 +9,9 @@ import {
   DEFAULT_SCRYPT, KeystoreError, KeystoreErrorCode, bearerMatches, initHome, loadOrCreateEnclaveKey, openKeystore,
   readApiToken, readKeystorePublic, resolvePassphrase, type InitOptions
 } from '../../../src/node/keystore/index.js'
-import { homePaths } from '../../../src/node/home.js'
+import { ensureHome, homePaths, resolveHome } from '../../../src/node/home.js'
+import { homedir } from 'node:os'
+import { chmod, mkdir } from 'node:fs/promises'
 
 /** Fast scrypt for tests (the bounds admit 2^10); the default cost is checked once below. */
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
@@ -374,5 +376,28 @@ describe('resolvePassphrase', () => {
     await new Promise((resolve) => setImmediate(resolve))
     tty.input.write('pw\n')
     expect(await p).toBe('pw')
+  })
+})
+
+describe('node home', () => {
+  it.each([
+    { name: 'flag wins', flag: '/a', env: { BAZAAR_HOME: '/b' }, want: '/a' },
+    { name: 'env when no flag', flag: undefined, env: { BAZAAR_HOME: '/b' }, want: '/b' },
+    { name: 'empty env ignored', flag: undefined, env: { BAZAAR_HOME: '' }, want: path.join(homedir(), '.bazaar') },
+    { name: 'default ~/.bazaar', flag: undefined, env: {}, want: path.join(homedir(), '.bazaar') },
+    { name: '~/ expanded', flag: '~/x', env: {}, want: path.join(homedir(), 'x') },
+    { name: 'relative made absolute', flag: 'rel', env: {}, want: path.resolve('rel') }
+  ])('resolveHome: $name', ({ flag, env, want }) => {
+    expect(resolveHome({ flag, env })).toBe(want)
+  })
+
+  it('keeps the mode of an existing directory', async () => {
+    const home = await tmpHome()
+    await mkdir(home)
+    await chmod(home, 0o755)
+    await ensureHome(home)
+    expect((await stat(home)).mode & 0o777).toBe(0o755)
+    await init(home)
+    expect((await stat(homePaths(home).keystore)).mode & 0o777).toBe(0o600)
   })
 })
