@@ -84,7 +84,7 @@ const offerArb = fc.record({
   maxDurationS: fc.constantFrom(0, 3600, 7200),
   created: fc.integer({ min: 0, max: 3 }),
   sequence: fc.integer({ min: 1, max: 4 }),
-  cancelled: fc.boolean({ })
+  cancelled: fc.boolean()
 }).map((r): Offer => mkOffer({
   supplierN: r.supplierN,
   id: r.id,
