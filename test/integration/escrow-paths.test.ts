@@ -1,0 +1,119 @@
+/**
+ * Every settlement path on a persisted embedded ledger, driven through the EscrowService the CLI and
+ * control API use: cooperative close, the renter gone (the supplier closes with the arbiter and the
+ * latest voucher), the supplier gone (the renter refunds with the arbiter after expiry), and the
+ * refusals on the way (early refund, second close).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { Arbiter } from '../../src/escrow/arbiter/service.js'
+import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
+import { EscrowError } from '../../src/escrow/errors.js'
+import { MeterRenter } from '../../src/escrow/metering/renter.js'
+import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
+import { EscrowService } from '../../src/escrow/service.js'
+import { EscrowDb } from '../../src/escrow/store/db.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
+
+const p = await parties()
+const t = mkTerms(p)
+const FUNDS = 5_000_000_000n
+const PRICE = 3_600_000_000n
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+async function world (): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, supplierSvc: EscrowService, renterSvc: EscrowService, supplierDb: EscrowDb, renterDb: EscrowDb }> {
+  const clock = new ManualClock(T0)
+  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
+  cleanups.push(...dirs.map((d) => d.cleanup))
+  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: FUNDS }] })
+  const supplierDb = await EscrowDb.open(dirs[1].path)
+  const renterDb = await EscrowDb.open(dirs[2].path)
+  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
+  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock })
+  const supplierSvc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, arbiter, clock })
+  const renterSvc = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter, clock })
+  await renterSvc.open(t)
+  await supplierSvc.track(t)
+  return { clock, ledger, supplierSvc, renterSvc, supplierDb, renterDb }
+}
+
+/** n ticks of metering; the renter keeps what it signed, the supplier what it acknowledged. */
+async function meter (w: Awaited<ReturnType<typeof world>>, n: number): Promise<bigint> {
+  const supplier = await MeterSupplier.open({ terms: t, pricePerGpuHour: PRICE, gpus: 1, store: w.supplierDb.vouchers, clock: w.clock })
+  const renter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: 1, signer: signer(), clock: w.clock, store: w.renterDb.vouchers })
+  supplier.start()
+  renter.start()
+  let paid = 0n
+  for (let i = 0; i < n; i++) {
+    w.clock.advance(10_000)
+    paid = (await supplier.acceptVoucher(await renter.onReport(supplier.tick()!))).cumulative
+  }
+  supplier.stop()
+  return paid
+}
+
+async function code (fn: () => Promise<unknown>): Promise<string | undefined> {
+  try { await fn() } catch (e) { if (e instanceof EscrowError) return e.code; throw e }
+  return undefined
+}
+
+describe('escrow paths on the embedded ledger', () => {
+  it('cooperative close: both parties approve the latest voucher', async () => {
+    const w = await world()
+    const paid = await meter(w, 5)
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    const r = await w.supplierSvc.close(t.escrowId)
+    expect(r.executed).toBe(true)
+    expect(r.record?.kind).toBe('close')
+    expect(await w.ledger.balance(p.payee.address)).toBe(paid)
+    expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS - paid)
+    // a second close of the same escrow is refused
+    expect(await code(async () => await w.supplierSvc.close(t.escrowId, { mode: 'arbiter' }))).toBe('ESCROW_NOT_OPEN')
+  })
+
+  it('renter gone: the supplier closes with the arbiter using the latest voucher', async () => {
+    const w = await world()
+    const paid = await meter(w, 7)
+    const r = await w.supplierSvc.close(t.escrowId, { mode: 'arbiter' })
+    expect(r.executed).toBe(true)
+    expect(r.settlement.voucher?.cumulative).toBe(paid)
+    expect(await w.ledger.balance(p.payee.address)).toBe(70_000_000n)
+    expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS - 70_000_000n)
+    const shown = await w.supplierSvc.show(t.escrowId)
+    expect(shown).toMatchObject({ status: 'closed', role: 'payee', amount: t.amount.toString(), balance: '0', latestVoucher: { cumulative: '70000000', sequence: '7' } })
+    expect(shown.records.map((x) => x.kind)).toEqual(['open', 'close'])
+  })
+
+  it('supplier gone: the renter refunds with the arbiter, only after expiry', async () => {
+    const w = await world()
+    await meter(w, 2)
+    const err = await w.renterSvc.refund(t.escrowId).catch((e: EscrowError) => e)
+    expect(err).toBeInstanceOf(EscrowError)
+    expect((err as EscrowError).code).toBe('ARBITER_REFUSED')
+    expect((err as EscrowError).detail).toEqual({ reason: 'NOT_EXPIRED' })
+    w.clock.set(t.expiresAt)
+    const r = await w.renterSvc.refund(t.escrowId)
+    expect(r.executed).toBe(true)
+    expect(r.record?.kind).toBe('refund')
+    expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS)
+    expect(await w.ledger.balance(p.payee.address)).toBe(0n)
+    expect((await w.renterSvc.list()).map((e) => e.status)).toEqual(['refunded'])
+  })
+
+  it('refuses roles that do not match: the payee cannot refund, the payer cannot close with the arbiter', async () => {
+    const w = await world()
+    await meter(w, 1)
+    expect(await code(async () => await w.supplierSvc.refund(t.escrowId))).toBe('NOT_A_PARTY')
+    expect(await code(async () => await w.renterSvc.close(t.escrowId, { mode: 'arbiter' }))).toBe('NOT_A_PARTY')
+    expect(await code(async () => await w.supplierSvc.show('0x' + '99'.repeat(32)))).toBe('UNKNOWN_ESCROW')
+  })
+
+  it('lists escrows with decimal-string amounts', async () => {
+    const w = await world()
+    await meter(w, 3)
+    const [e] = await w.supplierSvc.list()
+    expect(e).toMatchObject({ escrowId: t.escrowId, role: 'payee', status: 'open', amount: '1000000000', balance: '1000000000', latestVoucher: { cumulative: '30000000', sequence: '3' } })
+    expect(JSON.parse(JSON.stringify(e))).toEqual(e)
+  })
+})
