@@ -2,6 +2,10 @@ import type { Command } from '../command.js'
 import { attestCommand } from './attest.js'
 import { initCommand } from './init.js'
 import { keysCommand } from './keys.js'
+import { nodeCommand } from './node.js'
+import { offerCommand } from './offer.js'
+import { bidCommand } from './bid.js'
+import { peersCommand, statusCommand } from './peers.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -9,5 +13,10 @@ import { keysCommand } from './keys.js'
 export const commands: Command[] = [
   initCommand,
   keysCommand,
+  nodeCommand,
+  statusCommand,
+  peersCommand,
+  offerCommand,
+  bidCommand,
   attestCommand,
 ]

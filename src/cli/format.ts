@@ -1,0 +1,29 @@
+/** Formats rows as a plain aligned table (the CLI's readable output). */
+export function table (headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()
+  return [line(headers), ...rows.map(line)].join('\n')
+}
+
+/** base units (rao, 10^-9) as a decimal alpha amount, exact */
+export function alpha (rao: string | bigint): string {
+  const v = BigInt(rao)
+  const whole = v / 1_000_000_000n
+  const frac = (v % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '')
+  return frac === '' ? whole.toString() : `${whole}.${frac}`
+}
+
+/** a decimal alpha amount ("1.5") as base units; throws RangeError on a malformed amount */
+export function parseAlpha (s: string): bigint {
+  const m = /^([0-9]{1,12})(?:\.([0-9]{1,9}))?$/.exec(s.trim())
+  if (m == null) throw new RangeError(`not an alpha amount: ${s}`)
+  return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
+}
+
+/** "90s", "15m", "2h", "1d" or plain seconds, as seconds */
+export function parseDuration (s: string): number {
+  const m = /^([0-9]{1,7})([smhd]?)$/.exec(s.trim())
+  if (m == null) throw new RangeError(`not a duration: ${s}`)
+  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']
+  return Number(m[1]) * mult
+}

@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { bearerMatches } from '../keystore/index.js'
+import { BazaarError } from '../../util/errors.js'
+import type { Logger } from '../logger.js'
+
+/** Largest request body the control API reads. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+export class ApiError extends BazaarError<string> {
+  constructor (readonly status: number, code: string, message: string, readonly field?: string) {
+    super(code, message)
+  }
+}
+
+export interface ApiRequest {
+  method: string
+  path: string
+  params: Record<string, string>
+  query: URLSearchParams
+  body: unknown
+  signal: AbortSignal
+}
+
+export type Handler = (req: ApiRequest) => Promise<unknown>
+/** a handler may answer raw text (Prometheus) */
+export class RawResponse {
+  constructor (readonly contentType: string, readonly body: string, readonly status = 200) {}
+}
+
+interface Route { method: string, parts: string[], handler: Handler }
+
+/** JSON replacer: bigints as decimal strings, byte arrays as hex. */
+export function toJson (v: unknown): string {
+  return JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return x.toString()
+    if (x instanceof Uint8Array) return Buffer.from(x).toString('hex')
+    return x
+  })
+}
+
+/**
+ * The daemon's control API: HTTP + JSON on a loopback address, every request authenticated with the
+ * bearer token from the node home (compared in constant time). Routes are registered by the
+ * subsystems that own them; errors come back as `{ error: { code, message, field? } }`.
+ */
+export class ControlApi {
+  private readonly routes: Route[] = []
+  private server?: Server
+  private readonly controller = new AbortController()
+
+  constructor (private readonly init: { host: string, port: number, token: string, logger: Logger }) {}
+
+  route (method: string, pattern: string, handler: Handler): void {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler })
+  }
+
+  async start (): Promise<{ host: string, port: number }> {
+    this.server = createServer((req, res) => { void this.handle(req, res) })
+    this.server.requestTimeout = 30_000
+    this.server.headersTimeout = 10_000
+    this.server.maxHeadersCount = 50
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(this.init.port, this.init.host, () => { resolve() })
+    })
+    const a = this.server.address() as AddressInfo
+    return { host: a.address, port: a.port }
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    const s = this.server
+    if (s == null) return
+    this.server = undefined
+    s.closeAllConnections()
+    await new Promise<void>((resolve) => { s.close(() => { resolve() }) })
+  }
+
+  private match (method: string, path: string): { route?: Route, params: Record<string, string>, allowed: boolean } {
+    const parts = path.split('/').filter(Boolean)
+    let allowed = false
+    for (const r of this.routes) {
+      if (r.parts.length !== parts.length) continue
+      const params: Record<string, string> = {}
+      let ok = true
+      for (let i = 0; i < parts.length; i++) {
+        if (r.parts[i].startsWith(':')) params[r.parts[i].slice(1)] = decodeURIComponent(parts[i])
+        else if (r.parts[i] !== parts[i]) { ok = false; break }
+      }
+      if (!ok) continue
+      allowed = true
+      if (r.method === method) return { route: r, params, allowed }
+    }
+    return { params: {}, allowed }
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: string, type = 'application/json'): void => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
+      res.end(body)
+    }
+    const fail = (e: ApiError): void => { send(e.status, toJson({ error: { code: e.code, message: e.message, field: e.field } })) }
+    try {
+      if (!bearerMatches(this.init.token, req.headers.authorization)) throw new ApiError(401, 'UNAUTHORIZED', 'missing or wrong bearer token')
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname)
+      if (route == null) throw allowed ? new ApiError(405, 'METHOD_NOT_ALLOWED', 'method not allowed') : new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
+      const body = await readBody(req)
+      const out = await route.handler({ method: req.method ?? 'GET', path: url.pathname, params, query: url.searchParams, body, signal: this.controller.signal })
+      if (out instanceof RawResponse) send(out.status, out.body, out.contentType)
+      else send(req.method === 'POST' ? 201 : 200, toJson(out ?? { ok: true }))
+    } catch (err) {
+      if (err instanceof ApiError) return fail(err)
+      if (err instanceof BazaarError) {
+        return fail(new ApiError(400, err.code, err.message, (err as { field?: string }).field))
+      }
+      this.init.logger.error('control API handler failed', { err })
+      fail(new ApiError(500, 'INTERNAL', 'internal error'))
+    }
+  }
+}
+
+async function readBody (req: IncomingMessage): Promise<unknown> {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') {
+    req.resume()
+    return undefined
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const c of req) {
+    size += (c as Buffer).byteLength
+    // [REJECT] request bodies are bounded
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`)
+    chunks.push(c as Buffer)
+  }
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new ApiError(400, 'BAD_JSON', 'request body is not JSON')
+  }
+}

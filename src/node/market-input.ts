@@ -1,0 +1,109 @@
+import { BazaarError } from '../util/errors.js'
+import type { MarketConfig } from './config/types.js'
+
+/** What a user asks to publish, before the node fills in keys, times and sequence. */
+export interface OfferInput {
+  id: string
+  gpus: Array<{ model: string, memoryMib: number, count: number }>
+  teeKinds: string[]
+  region: string
+  pricePerGpuHour: bigint
+  netuid: number
+  minDurationS: number
+  maxDurationS: number
+  ttlS: number
+  /** peer id of the enclave; defaults to the node's own enclave */
+  enclavePeer?: string
+}
+
+export interface BidInput {
+  id: string
+  gpu: string
+  minMemoryMib: number
+  count: number
+  teeKinds: string[]
+  regions: string[]
+  maxPricePerGpuHour: bigint
+  netuid: number
+  durationS: number
+  ttlS: number
+}
+
+export class InputError extends BazaarError<'BAD_INPUT'> {
+  constructor (readonly field: string, message: string) { super('BAD_INPUT', `${field}: ${message}`) }
+}
+
+type Obj = Record<string, unknown>
+
+function obj (v: unknown, field: string): Obj {
+  if (v == null || typeof v !== 'object' || Array.isArray(v)) throw new InputError(field, 'expected an object')
+  return v as Obj
+}
+
+function int (o: Obj, k: string, def: number | undefined, min: number, max: number): number {
+  const v = o[k] ?? def
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InputError(k, `expected an integer in [${min}, ${max}]`)
+  return v
+}
+
+function text (o: Obj, k: string, def?: string): string {
+  const v = o[k] ?? def
+  if (typeof v !== 'string') throw new InputError(k, 'expected a string')
+  return v
+}
+
+function texts (o: Obj, k: string, def: string[]): string[] {
+  const v = o[k] ?? def
+  if (!Array.isArray(v) || v.length > 16 || v.some((x) => typeof x !== 'string')) throw new InputError(k, 'expected a list of strings')
+  return v as string[]
+}
+
+/** base units as a decimal integer string (or a safe integer number) */
+export function amount (v: unknown, field: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
+  if (typeof v === 'string' && /^[0-9]{1,19}$/.test(v)) return BigInt(v)
+  throw new InputError(field, 'expected base units as a decimal integer string')
+}
+
+export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: number }): OfferInput {
+  const o = obj(body, 'body')
+  const gpusRaw = o.gpus
+  if (!Array.isArray(gpusRaw) || gpusRaw.length === 0 || gpusRaw.length > 16) throw new InputError('gpus', 'expected 1..16 GPU entries')
+  const gpus = gpusRaw.map((g, i) => {
+    const x = obj(g, `gpus[${i}]`)
+    return { model: text(x, 'model'), memoryMib: int(x, 'memoryMib', undefined, 1, 4 * 1024 * 1024), count: int(x, 'count', undefined, 1, 1024) }
+  })
+  return {
+    id: text(o, 'id', 'default'),
+    gpus,
+    teeKinds: texts(o, 'teeKinds', d.teeKinds),
+    region: text(o, 'region', d.region),
+    pricePerGpuHour: amount(o.pricePerGpuHour ?? d.pricePerGpuHour, 'pricePerGpuHour'),
+    netuid: int(o, 'netuid', d.netuid, 0, 65535),
+    minDurationS: int(o, 'minDurationS', d.minDurationS, 1, 30 * 86400),
+    maxDurationS: int(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
+    ttlS: int(o, 'ttlS', d.offerTtlS, 10, 86400),
+    enclavePeer: o.enclavePeer == null ? undefined : text(o, 'enclavePeer')
+  }
+}
+
+export function parseBidInput (body: unknown, d: { netuid: number, ttlS: number }): BidInput {
+  const o = obj(body, 'body')
+  return {
+    id: text(o, 'id', 'default'),
+    gpu: text(o, 'gpu', ''),
+    minMemoryMib: int(o, 'minMemoryMib', 0, 0, 4 * 1024 * 1024),
+    count: int(o, 'count', 1, 1, 1024),
+    teeKinds: texts(o, 'teeKinds', []),
+    regions: texts(o, 'regions', []),
+    maxPricePerGpuHour: amount(o.maxPricePerGpuHour, 'maxPricePerGpuHour'),
+    netuid: int(o, 'netuid', d.netuid, 0, 65535),
+    durationS: int(o, 'durationS', 3600, 1, 30 * 86400),
+    ttlS: int(o, 'ttlS', d.ttlS, 10, 86400)
+  }
+}
+
+/** JSON form of an input, for persistence (amounts as strings). */
+export function inputToJson (i: OfferInput | BidInput): string {
+  return JSON.stringify(i, (_k, v) => typeof v === 'bigint' ? v.toString() : v)
+}
