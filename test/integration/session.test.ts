@@ -98,6 +98,27 @@ describe('attested session over 127.0.0.1 (simulated provider)', () => {
     expect(hex(info!.agreementHash)).toBe(hex(agreementHash))
   })
 
+  it('a channel aborted with a typed error ends on both sides with that code; oversized frames are refused', async () => {
+    const seen: unknown[] = []
+    await serve(async (ch) => {
+      try { for await (const f of ch.frames()) seen.push(f) } catch (err) { seen.push(err) }
+    })
+    const s = await openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: DEVNET, maxFrame: 1024 })
+    await expect(s.channel.send(new Uint8Array(1025))).rejects.toMatchObject({ code: SessionErrorCode.MESSAGE_TOO_LARGE })
+    await s.channel.send(Uint8Array.of(9))
+    s.channel.abort(new SessionError(SessionErrorCode.TIMEOUT, 'vouchers lag'))
+    await expect.poll(() => seen.length).toBe(2)
+    expect(seen[0]).toEqual(Uint8Array.of(9))
+    expect(seen[1]).toMatchObject({ code: SessionErrorCode.CHANNEL_ABORTED, remoteCode: SessionErrorCode.TIMEOUT })
+  })
+
+  it('a job layer that throws ends the channel for the renter', async () => {
+    await serve(async () => { throw new SessionError(SessionErrorCode.PROVIDER_FAILED, 'no GPU') })
+    const s = await openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: DEVNET })
+    const it = s.channel.frames()[Symbol.asyncIterator]()
+    await expect(it.next()).rejects.toMatchObject({ code: SessionErrorCode.CHANNEL_ABORTED, remoteCode: SessionErrorCode.PROVIDER_FAILED })
+  })
+
   it('simulated evidence is refused by a policy that does not allow it; the enclave learns why', async () => {
     await serve()
     expect(await codeOf(openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: { kinds: ['sev-snp', 'tdx', 'simulated'] } }))).toBe(AttestationErrorCode.SIMULATED_REFUSED)

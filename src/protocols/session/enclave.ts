@@ -1,5 +1,5 @@
 import type { Connection, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
-import { SessionEvidence } from '../schema/session.js'
+import { SessionEvidence, type SessionHello } from '../schema/session.js'
 import { sessionReportData } from '../../tee/binding.js'
 import type { AttestationProvider } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'
@@ -74,8 +74,11 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
     const remotePeer = connection.remotePeer
     const wire = new Wire(stream, Math.max(MAX_HELLO_SIZE, maxFrame + 1))
     const deadline = (): AbortSignal => AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
+    let channel: StreamChannel
+    let hello: SessionHello
+    let answered = false
     try {
-      const hello = validateHello(await wire.expect(MAX_HELLO_SIZE, deadline(), 'hello'))
+      hello = validateHello(await wire.expect(MAX_HELLO_SIZE, deadline(), 'hello'))
       // [REJECT] a nonce seen before: someone is replaying a renter's hello
       if (!nonces.add(hello.nonce)) throw new SessionError(SessionErrorCode.NONCE_REPLAYED, 'nonce seen before')
       if (init.acceptAgreement != null && !init.acceptAgreement(hello.agreementHash, remotePeer)) {
@@ -92,21 +95,31 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
         version: SESSION_VERSION, kind: ev.kind, evidence: new Uint8Array(ev.evidence), certs: ev.certs.map((c) => new Uint8Array(c)),
         enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: ''
       }), deadline())
+      answered = true
       const verdict = validateVerdict(await wire.expect(MAX_VERDICT_SIZE, deadline(), 'verdict'))
       if (!verdict.ok) {
         const code = verdict.code.slice(0, 64)
         throw new SessionError(SessionErrorCode.REFUSED_BY_RENTER, `renter refused the evidence: ${code}`, { remoteCode: isFailureCode(code) ? code : undefined })
       }
       log?.('session from %p attested (%s)', remotePeer, ev.kind)
-      await init.onSession(new StreamChannel(wire, maxFrame), { remotePeer, agreementHash: hello.agreementHash, nonce: hello.nonce })
+      channel = new StreamChannel(wire, maxFrame)
     } catch (err) {
       const e = toSessionError(err)
       log?.error('session from %p ended: %s %s', remotePeer, e.code, e.message)
       init.onRefused?.(e, remotePeer)
-      if (e.code !== SessionErrorCode.REFUSED_BY_RENTER && e.code !== SessionErrorCode.STREAM_CLOSED && e.code !== SessionErrorCode.TIMEOUT) {
+      // before our evidence went out, the renter waits for an answer: tell it why (once answered, it has its own verdict)
+      if (!answered && e.code !== SessionErrorCode.STREAM_CLOSED && e.code !== SessionErrorCode.TIMEOUT) {
         try { send(stream, SessionEvidence.encode({ version: SESSION_VERSION, error: e.code })) } catch {}
       }
       await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => { stream.abort(e) })
+      return
+    }
+    // the job layer owns the channel now; a failure there ends the channel, not the handshake
+    try {
+      await init.onSession(channel, { remotePeer, agreementHash: hello.agreementHash, nonce: hello.nonce })
+    } catch (err) {
+      log?.error('session from %p: job layer failed: %s', remotePeer, (err as Error)?.message)
+      channel.abort(err instanceof Error ? err : new Error(String(err)))
     }
   }
 

@@ -37,7 +37,9 @@ export class Wire {
     const len = new DataView(head.buffer).getUint32(0, false)
     if (len > max) throw new SessionError(SessionErrorCode.MESSAGE_TOO_LARGE, `message of ${len} bytes over the ${max} byte cap`)
     if (len === 0) return new Uint8Array(0)
-    return (await this.bytes.read({ bytes: len, signal })).subarray()
+    const body = (await this.bytes.read({ bytes: len, signal })).subarray()
+    // a plain view, not a Buffer, whatever the transport hands us
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
   }
 
   /** Reads one message that must be there. */

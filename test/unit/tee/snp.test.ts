@@ -60,10 +60,10 @@ describe.skipIf(!haveTeeFixtures)('SEV-SNP fixtures', () => {
       expect(v.chain[2]).toBe('ARK-Milan')
     })
 
-    it('refuses a flipped byte anywhere in the signed part or the signature', () => {
+    it('refuses every single flipped byte of the signed part, and flips in the signature', () => {
       const bytes = fixture(e.file)
-      // every 7th byte of the signed part plus both signature components: 0x2A0 + 144 positions in full is slow
-      const positions = [...Array.from({ length: 0x2a0 / 7 }, (_, i) => i * 7), 0x2a0, 0x2a0 + 47, 0x2a0 + 72, 0x2a0 + 119]
+      // every byte of the signed part, and bytes of both signature components
+      const positions = [...Array.from({ length: 0x2a0 }, (_, i) => i), 0x2a0, 0x2a0 + 47, 0x2a0 + 72, 0x2a0 + 119]
       for (const p of positions) {
         const t = bytes.slice()
         t[p] ^= 0x01
