@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => { resolve(p) }) })
+  })
+}
+
+describe('bazaar node start (the daemon, as a user runs it)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-node-'))
+  const homeA = path.join(dir, 'a')
+  const homeB = path.join(dir, 'b')
+  const env = { BAZAAR_PASSPHRASE: 'correct horse' }
+
+  beforeAll(() => {
+    ensureBuilt()
+    for (const [home, dev] of [[homeA, 'alice'], [homeB, 'bob']]) {
+      const r = bazaar(['init', '--home', home, '--dev', dev, '--json'], { env })
+      expect(r.code, r.stderr).toBe(0)
+    }
+  }, 120_000)
+
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  it('keeps its peer id and address across a restart, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort()
+    const args = ['node', 'start', '--home', homeA, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--api', '127.0.0.1:0', '--no-mdns']
+    const first = new CliProcess(args, { env })
+    const [, id1] = await first.waitFor(/peer id (\S+)/)
+    await first.waitFor(/control API/)
+    expect(await first.stop('SIGTERM')).toBe(0)
+    expect(first.stdout).toContain('stopping')
+
+    const second = new CliProcess(args, { env })
+    const [, id2] = await second.waitFor(/peer id (\S+)/)
+    const [, addr] = await second.waitFor(/listening (\S+)/)
+    expect(id2).toBe(id1)
+    expect(addr).toBe(`/ip4/127.0.0.1/tcp/${port}/p2p/${id1}`)
+    await second.waitFor(/control API/)
+    expect(await second.stop('SIGINT')).toBe(0)
+  })
+
+  it('an offer published on one daemon is listed by another, then cancelled', async () => {
+    const port = await freePort()
+    const a = new CliProcess(['node', 'start', '--home', homeA, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--api', '127.0.0.1:0', '--no-mdns'], { env })
+    const [, idA] = await a.waitFor(/peer id (\S+)/)
+    await a.waitFor(/control API/)
+    const b = new CliProcess(['node', 'start', '--home', homeB, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns',
+      '--bootstrap', `/ip4/127.0.0.1/tcp/${port}/p2p/${idA}`], { env })
+    await b.waitFor(/control API/)
+    try {
+      await waitUntil(() => JSON.parse(bazaar(['peers', '--home', homeB, '--json']).stdout).length > 0)
+      // gossipsub needs a heartbeat to graft the new peer into the mesh
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      const pub = bazaar(['offer', 'publish', '--home', homeA, '--id', 'h100s', '--gpu', 'h100-80gb:81920:2', '--price', '1.5', '--tee', 'simulated', '--json'])
+      expect(pub.code, pub.stderr).toBe(0)
+      expect(JSON.parse(pub.stdout)).toMatchObject({ id: 'h100s', pricePerGpuHour: '1500000000' })
+      await waitUntil(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1)
+      const listed = JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout)
+      expect(listed[0]).toMatchObject({ id: 'h100s', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
+      expect(bazaar(['offer', 'cancel', '--home', homeA, '--id', 'h100s']).code).toBe(0)
+      await waitUntil(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 0)
+      // a bad flag is a usage error (exit 2, one line)
+      const bad = bazaar(['offer', 'publish', '--home', homeA, '--gpu', 'nonsense'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+  })
+
+  it('refuses a wrong passphrase with one line and a non-zero exit', () => {
+    const r = bazaar(['node', 'start', '--home', homeA, '--no-mdns'], { env: { ...env, BAZAAR_PASSPHRASE: 'wrong' } })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/passphrase/i)
+  })
+})
+
+async function waitUntil (cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createHost, type Host } from '../../src/node/host.js'
+import { MarketGossip } from '../../src/protocols/gossip/service.js'
+import { createGossipMetrics } from '../../src/protocols/gossip/metrics.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
+import { sealOffer } from '../../src/protocols/gossip/envelope.js'
+import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
+import { DOMAIN, MessageSigner } from '../../src/market/signing/index.js'
+import { Envelope, Offer } from '../../src/protocols/schema/market.js'
+import { Registry } from '../../src/node/metrics.js'
+import { systemClock } from '../../src/util/clock.js'
+import { devPair } from '../helpers/keys.js'
+import { makeOffer } from '../helpers/market.js'
+import { waitFor } from '../helpers/wait.js'
+
+/**
+ * A line A - B - C. A is a hostile peer running plain gossipsub (no market validation) and pushes
+ * junk; B and C validate. Nothing refused by B may reach C, and B's score of A must fall.
+ */
+describe('junk gossip is refused at the first hop', () => {
+  let a: Host, b: Host, c: Host
+  let gb: MarketGossip, gc: MarketGossip
+  const atC: ValidatedMessage[] = []
+  const metricsB = createGossipMetrics(new Registry())
+
+  beforeAll(async () => {
+    a = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    b = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    c = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    a.services.pubsub.subscribe(TOPIC_OFFERS)
+    a.services.pubsub.subscribe(TOPIC_BIDS)
+    gb = new MarketGossip({ pubsub: b.services.pubsub, clock: systemClock, metrics: metricsB }, { onMessage: () => {} })
+    gc = new MarketGossip({ pubsub: c.services.pubsub, clock: systemClock }, { onMessage: (m) => atC.push(m) })
+    gb.start(); gc.start()
+    await b.dial(a.getMultiaddrs()[0])
+    await c.dial(b.getMultiaddrs()[0])
+    await waitFor(() => a.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0 && c.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0, 15_000)
+    // let the meshes form (one heartbeat)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+  })
+
+  afterAll(async () => {
+    gb.stop(); gc.stop()
+    await Promise.all([a.stop(), b.stop(), c.stop()])
+  })
+
+  it('refuses each kind of junk with its code and forwards only the good message', async () => {
+    const now = Date.now()
+    const alice = MessageSigner.create(await devPair('Alice'), { now })
+    const bob = MessageSigner.create(await devPair('Bob'), { now })
+    const good = await makeOffer(alice, now, { id: 'good' })
+    const body = Offer.encode(await makeOffer(alice, now, { id: 'forged' })).slice()
+    const junk: Array<[string, Uint8Array]> = [
+      ['MALFORMED', sealOffer(good, alice).subarray(0, 40)],
+      ['BAD_SIGNATURE', Envelope.encode({ body, signer: alice.cert, signature: bob.sign(DOMAIN.offer, body) })],
+      ['SIGNER_MISMATCH', sealOffer({ ...good, id: 'claimed', supplier: bob.hotkey }, alice)],
+      ['EXPIRED', sealOffer({ ...good, id: 'old', createdAt: BigInt(now - 100_000), expiresAt: BigInt(now - 50_000) }, alice)],
+      ['FUTURE_DATED', sealOffer({ ...good, id: 'future', createdAt: BigInt(now + 600_000), expiresAt: BigInt(now + 900_000) }, alice)],
+      ['BAD_FIELD', sealOffer({ ...good, id: 'free', pricePerGpuHour: 0n }, alice)]
+    ]
+    for (const [, data] of junk) await a.services.pubsub.publish(TOPIC_OFFERS, data)
+    // a good message last: once C has it, everything A sent before it has been through B
+    await a.services.pubsub.publish(TOPIC_OFFERS, sealOffer(good, alice))
+    await waitFor(() => atC.length > 0, 10_000, 'the good offer at C')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(atC.map((m) => m.kind === 'offer' ? m.offer.id : '')).toEqual(['good'])
+    for (const [code] of junk) {
+      const n = metricsB.validated.get({ topic: TOPIC_OFFERS, result: code === 'EXPIRED' || code === 'FUTURE_DATED' ? 'ignore' : 'reject', code })
+      expect(n, code).toBe(1)
+    }
+    // gossipsub peer scoring: B penalises A for the rejected deliveries
+    const score = (b.services.pubsub as unknown as { score: { score: (id: string) => number } }).score.score(a.peerId.toString())
+    expect(score).toBeLessThan(0)
+  })
+})
