@@ -84,7 +84,7 @@ export const initCommand: Command = {
     }
     ctx.out(`initialized ${r.home}`)
     ctx.out(`  peer id   ${r.peerId}`)
-    ctx.out(`  coldkey   ${r.coldkey}${r.source === 'dev' ? ` (dev //${normalizeName(dev)})` : ''}`)
+    ctx.out(`  coldkey   ${r.coldkey}${r.devName != null ? ` (dev //${r.devName}, insecure)` : ''}`)
     ctx.out(`  hotkey    ${r.hotkey}`)
     if (r.enclavePeerId != null) ctx.out(`  enclave   ${r.enclavePeerId}`)
     ctx.out(`  config    ${r.configWritten ? 'config.json written' : 'existing config.json kept'}`)
@@ -112,9 +112,4 @@ async function newConfig (template: string | undefined, role: string | undefined
 
 function nonEmpty (s: string | undefined): string | undefined {
   return s == null || s.trim() === '' ? undefined : s
-}
-
-function normalizeName (s: string | undefined): string {
-  const v = (s ?? '').replace(/^\/\//, '')
-  return v.length === 0 ? v : v[0].toUpperCase() + v.slice(1).toLowerCase()
 }

@@ -98,6 +98,7 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
     coldkey: coldkey.address,
     hotkey: hotkey.address,
     source: source.kind,
+    ...(source.kind === 'dev' ? { devName: source.name } : {}),
     ...(generated && source.kind === 'mnemonic' ? { mnemonic: source.mnemonic } : {}),
     ...(enclavePeerId != null ? { enclavePeerId } : {}),
     configWritten

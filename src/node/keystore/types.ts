@@ -47,6 +47,8 @@ export interface InitResult {
   coldkey: string
   hotkey: string
   source: 'mnemonic' | 'dev'
+  /** the dev name (`Alice`) when `source` is `dev` */
+  devName?: string
   mnemonic?: string
   /** peer id of the simulated enclave, when `supplier` was set */
   enclavePeerId?: string
