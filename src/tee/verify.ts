@@ -119,7 +119,12 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
           qeMrEnclave: toHex(q.qeReport.mrEnclave),
           qeMrSigner: toHex(q.qeReport.mrSigner),
           qeIsvProdId: q.qeReport.isvProdId,
-          qeIsvSvn: q.qeReport.isvSvn
+          qeIsvSvn: q.qeReport.isvSvn,
+          fmspc: toHex(v.platform.fmspc),
+          pceId: toHex(v.platform.pceId),
+          pckTcbComponents: v.platform.tcbComponents.join('.'),
+          pckPceSvn: v.platform.pceSvn,
+          pckCpuSvn: toHex(v.platform.cpuSvn)
         }
       }
     }

@@ -30,6 +30,8 @@ export interface TdxManifestEntry {
   body_type: number | null
   body: Record<string, string> | null
   qe_report?: Record<string, unknown>
+  pck_fmspc?: string | null
+  pck_tcb?: Record<string, number | string>
 }
 
 export interface TeeManifest {

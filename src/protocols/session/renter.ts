@@ -89,7 +89,12 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age
     checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
     await wire.write(SessionVerdict.encode({ ok: true, code: '' }), opts.signal)
-    log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? '')
+    if (evidence.kind === 'simulated') {
+      // allowed only because the policy says so (devnet): say it where an operator will see it
+      log?.error('WARNING: session with %p accepted a SIMULATED enclave: no hardware protects the job', remotePeer)
+    } else {
+      log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? evidence.fields.mrTd ?? '')
+    }
     return { remotePeer, kind: evidence.kind, evidence, nonce, channel: new StreamChannel(wire, maxFrame) }
   } catch (err) {
     const e = toSessionError(err)

@@ -5,6 +5,7 @@ import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { commonName, loadCertificates } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
+import { readPckPlatform, type PckPlatform } from './pck.js'
 
 export interface TdxVerifyOptions {
   /** verification time; every certificate of the PCK chain must be valid then. Default: now */
@@ -15,6 +16,8 @@ export interface TdxVerification {
   quote: TdxQuote
   /** common names of the PCK chain, leaf first */
   chain: string[]
+  /** FMSPC and TCB of the platform, from the PCK leaf's SGX extensions */
+  platform: PckPlatform
 }
 
 let intelRoot: X509Certificate | undefined
@@ -69,5 +72,7 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
-  return { quote, chain: path.map(commonName) }
+  // [REJECT] the leaf is a PCK certificate (Intel issues others under the same root)
+  const platform = readPckPlatform(leaf)
+  return { quote, chain: path.map(commonName), platform }
 }

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
+import { readTlv } from './der.js'
 
 /** At most this many certificates from one bundle: a chain is three to five; more is abuse. */
 export const MAX_CERTS_PER_BUNDLE = 16
@@ -36,20 +37,10 @@ function splitDer (bytes: Uint8Array): Uint8Array[] {
   let o = 0
   while (o < bytes.byteLength) {
     if (out.length >= MAX_CERTS_PER_BUNDLE) fail(AttestationErrorCode.MALFORMED, `over ${MAX_CERTS_PER_BUNDLE} certificates in bundle`)
-    if (bytes[o] !== 0x30 || o + 2 > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER certificate expected')
-    const first = bytes[o + 1]
-    let len = first
-    let head = 2
-    if (first >= 0x80) {
-      const n = first & 0x7f
-      if (n < 1 || n > 3 || o + 2 + n > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER length')
-      len = 0
-      for (let i = 0; i < n; i++) len = len * 256 + bytes[o + 2 + i]
-      head = 2 + n
-    }
-    if (o + head + len > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER certificate truncated')
-    out.push(bytes.subarray(o, o + head + len))
-    o += head + len
+    const t = readTlv(bytes, o)
+    if (t.tag !== 0x30) fail(AttestationErrorCode.MALFORMED, 'DER certificate expected')
+    out.push(bytes.subarray(o, t.end))
+    o = t.end
   }
   return out
 }

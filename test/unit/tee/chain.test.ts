@@ -49,3 +49,24 @@ describe.skipIf(!haveTeeFixtures)('verifyChain', () => {
     expect(codeOf(() => loadCertificates(new TextEncoder().encode('hello')))).toBe(AttestationErrorCode.MALFORMED)
   })
 })
+
+describe('DER reader (bounded)', async () => {
+  const { readTlv, children, oidString } = await import('../../../src/tee/x509/der.js')
+  it.each([
+    ['empty', []],
+    ['length past the end', [0x30, 0x05, 0x02, 0x01]],
+    ['long-form length past the end', [0x30, 0x82, 0xff, 0xff, 0x00]],
+    ['indefinite length', [0x30, 0x80, 0x00, 0x00]],
+    ['five length bytes', [0x30, 0x85, 0, 0, 0, 0, 1, 0]]
+  ])('%s → MALFORMED', (_n, b) => {
+    expect(codeOf(() => readTlv(Uint8Array.from(b), 0))).toBe(AttestationErrorCode.MALFORMED)
+  })
+  it('refuses a child that runs past its parent', () => {
+    const b = Uint8Array.from([0x30, 0x03, 0x04, 0x05, 0x00, 0x00, 0x00, 0x00])
+    expect(codeOf(() => children(b, readTlv(b, 0)))).toBe(AttestationErrorCode.MALFORMED)
+  })
+  it('decodes the SGX extensions OID', () => {
+    const b = Uint8Array.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01])
+    expect(oidString(b, readTlv(b, 0))).toBe('1.2.840.113741.1.13.1')
+  })
+})

@@ -69,6 +69,12 @@ describe.skipIf(!haveTeeFixtures)('TDX fixtures', () => {
     it('verifies at its pinned time', () => {
       const v = verifyTdxQuote(fixture(e.file), { at: new Date(e.pinAt!) })
       expect(v.chain).toEqual(['Intel SGX PCK Certificate', 'Intel SGX PCK Platform CA', 'Intel SGX Root CA'])
+      // the PCK leaf's SGX extensions: FMSPC and the TCB it was issued for
+      expect(toHex(v.platform.fmspc)).toBe(e.pck_fmspc)
+      const tcb = e.pck_tcb!
+      expect(v.platform.tcbComponents).toEqual(Array.from({ length: 16 }, (_, i) => tcb[`comp${String(i + 1).padStart(2, '0')}`]))
+      expect(v.platform.pceSvn).toBe(tcb.pcesvn)
+      expect(toHex(v.platform.cpuSvn)).toBe(tcb.cpusvn)
     })
 
     it('refuses every single flipped byte of the header and body, and flips in the signature', () => {
