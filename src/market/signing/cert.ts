@@ -1,7 +1,7 @@
-import { createHash, type KeyObject } from 'node:crypto'
-import { sr25519Verify } from '@polkadot/util-crypto'
+import type { KeyObject } from 'node:crypto'
+import { encodeAddress, sr25519Verify } from '@polkadot/util-crypto'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import { SignerCert } from '../../protocols/schema/market.js'
+import type { SignerCert } from '../../protocols/schema/market.js'
 import { ed25519PublicKeyObject } from './ed25519.js'
 
 const CERT_DOMAIN = new TextEncoder().encode('bazaar-cert-v1')
@@ -30,10 +30,14 @@ export function createSignerCert (hotkey: KeyringPair, signingKey: Uint8Array, n
 
 export type CertVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired'
 
-interface CacheEntry { notAfter: number, key: KeyObject }
+interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
+
+function same (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
+}
 
 /**
- * Verified certificates by the hash of their encoding. The sr25519 check (slow) runs once per
+ * Verified certificates, keyed by their signature and compared field by field on a hit. The sr25519 check (slow) runs once per
  * certificate; later messages only pay for a map lookup and an ed25519 verification. Bounded: the
  * oldest entry is evicted first (a Map iterates in insertion order), so a peer that floods fresh
  * certificates only evicts, it never grows memory.
@@ -48,14 +52,16 @@ export class CertCache {
    * Checks a certificate at time `now`; on success returns the signing key as a KeyObject.
    * Never throws on malformed input.
    */
-  check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject } {
+  check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject, address?: string } {
     if (cert.hotkey.byteLength !== 32 || cert.signingKey.byteLength !== 32 || cert.signature.byteLength !== 64) {
       return { verdict: 'malformed' }
     }
     if (cert.notAfter < BigInt(now)) return { verdict: 'expired' }
-    const id = createHash('sha256').update(SignerCert.encode(cert)).digest('base64')
+    const id = Buffer.from(cert.signature).toString('base64')
     const hit = this.entries.get(id)
-    if (hit != null) return { verdict: 'ok', key: hit.key }
+    if (hit != null && hit.cert.notAfter === cert.notAfter && same(hit.cert.hotkey, cert.hotkey) && same(hit.cert.signingKey, cert.signingKey)) {
+      return { verdict: 'ok', key: hit.key, address: hit.address }
+    }
     let ok = false
     try {
       ok = sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)
@@ -73,7 +79,8 @@ export class CertCache {
       const oldest = this.entries.keys().next().value
       if (oldest != null) this.entries.delete(oldest)
     }
-    this.entries.set(id, { notAfter: Number(cert.notAfter), key })
-    return { verdict: 'ok', key }
+    const address = encodeAddress(cert.hotkey, 42)
+    this.entries.set(id, { cert: { ...cert }, key, address })
+    return { verdict: 'ok', key, address }
   }
 }

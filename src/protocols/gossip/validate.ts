@@ -128,8 +128,8 @@ export class MarketMessageValidator {
     // [REJECT] the message claims a longer life than any message may have
     if (expiresAt <= createdAt || expiresAt - createdAt > MAX_TTL_MS) throw reject(MessageErrorCode.TTL_TOO_LONG)
 
-    const signer = ss58(env.signer.hotkey)
-    const key = `${isOffer ? 'o' : 'b'}:${signer}/${body.id}`
+    // slots are keyed by the hotkey bytes; the ss58 form (a blake2 checksum) comes from the cert cache
+    const key = `${isOffer ? 'o' : 'b'}:${Buffer.from(env.signer.hotkey).toString('base64')}/${body.id}`
     const slot = this.slots.get(key)
     // [IGNORE] an equal or lower sequence than the one we hold for this slot (replay or reordering)
     if (slot != null && body.sequence <= slot.sequence) throw ignore(MessageErrorCode.STALE_SEQUENCE)
@@ -145,6 +145,7 @@ export class MarketMessageValidator {
 
     this.seen.set(msgId, expiresAt)
     this.slots.set(key, { sequence: body.sequence, expiresAt })
+    const signer = cert.address ?? ss58(env.signer.hotkey)
     const slotKey = `${signer}/${body.id}`
     return isOffer
       ? { kind: 'offer', offer: body as Offer, data, signer, key: slotKey, msgId }
