@@ -25,6 +25,8 @@ export enum AttestationErrorCode {
   CERT_MISMATCH = 'CERT_MISMATCH',
   /** the QE report data does not bind the attestation key and QE authentication data */
   QE_BINDING_INVALID = 'QE_BINDING_INVALID',
+  /** the QE report is not from Intel's TD Quoting Enclave */
+  QE_IDENTITY_INVALID = 'QE_IDENTITY_INVALID',
   /** the guest runs with debugging enabled, and the policy refuses that */
   DEBUG_REFUSED = 'DEBUG_REFUSED',
   /** the launch measurement is not one the policy allows */

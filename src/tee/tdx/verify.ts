@@ -6,6 +6,7 @@ import { verifyChain } from '../x509/chain.js'
 import { commonName, loadCertificates } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
 import { readPckPlatform, type PckPlatform } from './pck.js'
+import { checkTdQeIdentity } from './qe-identity.js'
 
 export interface TdxVerifyOptions {
   /** verification time; every certificate of the PCK chain must be valid then. Default: now */
@@ -43,7 +44,7 @@ function ecdsaP256Valid (data: Uint8Array, sig: Uint8Array, key: KeyObject): boo
 /**
  * Verifies a TDX quote (v4, v5): the attestation key signs header and TD report body; the PCK leaf
  * signs the QE report; the QE report data is SHA-256(attestation key || QE authentication data)
- * followed by 32 zero bytes; and the PCK chain in the certification data leads to the pinned Intel
+ * followed by 32 zero bytes; the QE is Intel's TD Quoting Enclave; and the PCK chain in the certification data leads to the pinned Intel
  * SGX Root CA, every certificate valid at `at`. TCB status against Intel's TCB info (collateral) is
  * not evaluated. Throws AttestationError.
  */
@@ -72,6 +73,8 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
+  // [REJECT] the QE is Intel's TD Quoting Enclave (judged once its report is known to be genuine)
+  checkTdQeIdentity(quote.qeReport)
   // [REJECT] the leaf is a PCK certificate (Intel issues others under the same root)
   const platform = readPckPlatform(leaf)
   return { quote, chain: path.map(commonName), platform }

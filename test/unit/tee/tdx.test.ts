@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { AttestationErrorCode } from '../../../src/tee/errors.js'
 import { toHex } from '../../../src/tee/bytes.js'
-import { parseTdxQuote, type TdxQuote } from '../../../src/tee/tdx/parse.js'
+import { parseTdxQuote, type QeReport, type TdxQuote } from '../../../src/tee/tdx/parse.js'
+import { checkTdQeIdentity } from '../../../src/tee/tdx/qe-identity.js'
 import { verifyTdxQuote } from '../../../src/tee/tdx/verify.js'
 import { fixture, haveTeeFixtures, manifest, type TdxManifestEntry } from '../../helpers/tee-fixtures.js'
 
@@ -139,6 +140,26 @@ describe.skipIf(!haveTeeFixtures)('TDX fixtures', () => {
     const certs = new TextDecoder().decode(qa.pckChain).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!
     // leaf alone: the platform CA is missing, so no path reaches the pinned root
     expect(codeOf(() => verifyTdxQuote(withChain(fixture(a.file), qa, certs[0]), { at: new Date(a.pinAt!) }))).toBe(AttestationErrorCode.CHAIN_INVALID)
+  })
+
+  it('checks the QE identity: Intel MRSIGNER, TD QE product id, MISCSELECT and ATTRIBUTES under their masks', () => {
+    const q = parseTdxQuote(fixture(dev[0].file))
+    expect(() => checkTdQeIdentity(q.qeReport)).not.toThrow()
+    const cases: Array<[string, (r: QeReport) => void]> = [
+      ['mrsigner', (r) => { r.mrSigner[0] ^= 1 }],
+      ['isvprodid', (r) => { r.isvProdId = 1 }],
+      ['miscselect', (r) => { r.miscSelect = 1 }],
+      ['attributes (debug bit)', (r) => { r.attributes[0] |= 0x02 }]
+    ]
+    for (const [name, mutate] of cases) {
+      const r = { ...q.qeReport, mrSigner: q.qeReport.mrSigner.slice(), attributes: q.qeReport.attributes.slice() }
+      mutate(r)
+      expect(codeOf(() => checkTdQeIdentity(r)), name).toBe(AttestationErrorCode.QE_IDENTITY_INVALID)
+    }
+    // a bit outside the attributes mask (bit 2 of byte 0, MODE64BIT is masked out) does not matter
+    const r = { ...q.qeReport, attributes: q.qeReport.attributes.slice() }
+    r.attributes[0] ^= 0x04
+    expect(() => checkTdQeIdentity(r)).not.toThrow()
   })
 
   it.each(all.filter((e) => e.role === 'EXTRA').map((e) => [e.file]))('refuses the SGX quote %s as the wrong TEE type', (file) => {
