@@ -1,0 +1,69 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { AttestationError } from '../../../src/tee/errors.js'
+import { verifyEvidence } from '../../../src/tee/verify.js'
+import { parseSnpCertTable } from '../../../src/tee/snp/certs.js'
+import { loadCertificates } from '../../../src/tee/x509/load.js'
+import { validateEvidence, validateHello, validateVerdict } from '../../../src/protocols/session/validate.js'
+import { SessionError } from '../../../src/protocols/session/errors.js'
+import type { TeeKind } from '../../../src/tee/types.js'
+import { fixture, haveTeeFixtures, manifest } from '../../helpers/tee-fixtures.js'
+
+/** Runs fn; anything thrown must be of the expected typed class (never a TypeError, RangeError ...). */
+function onlyTyped (fn: () => unknown, cls: new (...a: any[]) => Error): void {
+  try { fn() } catch (err) {
+    if (!(err instanceof cls)) throw new Error(`untyped ${(err as Error)?.name}: ${(err as Error)?.message}`)
+  }
+}
+
+const mutation = (len: number) => fc.record({
+  flips: fc.array(fc.record({ at: fc.nat({ max: len - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 }),
+  cut: fc.option(fc.nat({ max: len }), { nil: undefined })
+})
+
+function mutate (bytes: Uint8Array, m: { flips: Array<{ at: number, xor: number }>, cut?: number }): Uint8Array {
+  const t = bytes.slice(0, m.cut ?? bytes.byteLength)
+  for (const f of m.flips) if (f.at < t.byteLength) t[f.at] ^= f.xor
+  return t
+}
+
+describe('untrusted input gets a typed rejection, never a crash', () => {
+  it.each(['sev-snp', 'tdx', 'simulated'] as const)('random bytes as %s evidence', (kind) => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 6000 }), (b) => onlyTyped(() => verifyEvidence({ kind, evidence: b, certs: [] }), AttestationError)), { numRuns: 300 })
+  })
+
+  it.skipIf(!haveTeeFixtures)('mutated real SNP reports, certificates and TDX quotes', () => {
+    const m = manifest()
+    const snp = m.snp[0]
+    const report = fixture(snp.file)
+    const vek = fixture(snp.vek)
+    const tdx = fixture(m.tdx.find((e) => e.role === 'DEV')!.file)
+    fc.assert(fc.property(mutation(report.byteLength), mutation(vek.byteLength), (mr, mv) => {
+      onlyTyped(() => verifyEvidence({ kind: 'sev-snp', evidence: mutate(report, mr), certs: [mutate(vek, mv)] }, { at: new Date(snp.pinAt) }), AttestationError)
+    }), { numRuns: 200 })
+    fc.assert(fc.property(mutation(tdx.byteLength), (mq) => {
+      onlyTyped(() => verifyEvidence({ kind: 'tdx', evidence: mutate(tdx, mq), certs: [] }), AttestationError)
+    }), { numRuns: 300 })
+  })
+
+  it('random certificate blobs and tables', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), (b) => {
+      onlyTyped(() => loadCertificates(b), AttestationError)
+      onlyTyped(() => parseSnpCertTable(b), AttestationError)
+      onlyTyped(() => loadCertificates(Uint8Array.of(0x30, ...b)), AttestationError)
+    }), { numRuns: 300 })
+  })
+
+  it('random session messages', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
+      onlyTyped(() => validateHello(b), SessionError)
+      onlyTyped(() => validateEvidence(b), SessionError)
+      onlyTyped(() => validateVerdict(b), SessionError)
+    }), { numRuns: 500 })
+  })
+
+  it('kinds outside the known set are refused with a code', () => {
+    onlyTyped(() => verifyEvidence({ kind: 'sgx' as TeeKind, evidence: new Uint8Array(10), certs: [] }), AttestationError)
+    expect(() => verifyEvidence({ kind: 'sgx' as TeeKind, evidence: new Uint8Array(10), certs: [] })).toThrow(AttestationError)
+  })
+})
