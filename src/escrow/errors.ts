@@ -39,6 +39,8 @@ export type EscrowErrorCode =
   | 'TERMS_MISMATCH'
   | 'SETTLEMENT_MISMATCH'
   | 'COOPERATIVE_NOT_ARBITRATED'
+  | 'RATE_LIMITED'
+  | 'MALFORMED_REQUEST'
   // service
   | 'NOT_A_PARTY'
   | 'ARBITER_REFUSED'

@@ -1,0 +1,42 @@
+/**
+ * A party's side of /bazaar/arbiter/1.0.0: an ArbiterClient that reaches a remote arbiter, so the
+ * EscrowService works the same with an arbiter in process or across the network.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { pbStream } from '@libp2p/utils'
+import type { ArbiterRequest } from '../../escrow/arbiter/rules.js'
+import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
+import { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse } from '../schema/arbiter.js'
+import { requestToWire, responseFromWire } from './codec.js'
+import { ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, MAX_ARBITER_MESSAGE_BYTES } from './constants.js'
+import { ArbiterProtocolError, stepSignal, toArbiterProtocolError } from './errors.js'
+
+export class RemoteArbiter implements ArbiterClient {
+  constructor (
+    private readonly libp2p: Pick<Libp2p, 'dialProtocol'>,
+    private readonly arbiter: PeerId | Multiaddr | Multiaddr[],
+    private readonly timeoutMs = DEFAULT_ARBITER_TIMEOUT_MS
+  ) {}
+
+  /** Sends one request; throws ArbiterProtocolError (TIMEOUT, UNREACHABLE, MALFORMED, ABORTED) on transport failure. */
+  async request (req: ArbiterRequest, opts: { signal?: AbortSignal } = {}): Promise<ArbiterResponse> {
+    let stream
+    try {
+      stream = await this.libp2p.dialProtocol(this.arbiter, ARBITER_PROTOCOL, { signal: stepSignal(this.timeoutMs, opts.signal) })
+    } catch (err) {
+      throw new ArbiterProtocolError('UNREACHABLE', 'could not reach the arbiter', { cause: err })
+    }
+    const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
+    try {
+      await pb.write(requestToWire(req), WireRequest, { signal: stepSignal(this.timeoutMs, opts.signal) })
+      const wire = await pb.read(WireResponse, { signal: stepSignal(this.timeoutMs, opts.signal) })
+      await stream.close({ signal: stepSignal(this.timeoutMs, opts.signal) }).catch((err: Error) => { stream.abort(err) })
+      return responseFromWire(wire, req.settlement.escrowId)
+    } catch (err) {
+      const e = toArbiterProtocolError(err)
+      stream.abort(e)
+      throw e
+    }
+  }
+}

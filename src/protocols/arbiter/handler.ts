@@ -1,0 +1,77 @@
+/**
+ * The arbiter's side of /bazaar/arbiter/1.0.0: reads one ArbiterRequest (size-capped, with a
+ * deadline), applies the per-peer budget, hands it to the Arbiter (rules + chain approval) and writes
+ * one ArbiterResponse. A refusal is a response with a reason code; nothing throws out of the handler.
+ */
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { pbStream } from '@libp2p/utils'
+import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
+import { MAX_PAYOUTS } from '../../escrow/constants.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import { ArbiterRequest, ArbiterResponse as WireResponse } from '../schema/arbiter.js'
+import { requestFromWire, responseToWire } from './codec.js'
+import {
+  ARBITER_MAX_INBOUND_STREAMS, ARBITER_MAX_OUTBOUND_STREAMS, ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, DEFAULT_RATE_WINDOW_MS,
+  DEFAULT_REQUESTS_PER_WINDOW, MAX_ARBITER_MESSAGE_BYTES, MAX_TRACKED_PEERS
+} from './constants.js'
+import { stepSignal, toArbiterProtocolError } from './errors.js'
+import { WindowLimiter } from './rate-limit.js'
+
+export interface ArbiterHandlerInit {
+  /** the arbiter service (src/escrow/arbiter/service.ts) */
+  arbiter: ArbiterClient
+  clock?: Clock
+  timeoutMs?: number
+  requestsPerWindow?: number
+  rateWindowMs?: number
+  maxInboundStreams?: number
+  /** every outcome, for metrics and logs */
+  onOutcome?: (o: { peer: string, approved: boolean, reason?: string }) => void
+}
+
+export interface ArbiterHandler {
+  stop: () => Promise<void>
+}
+
+export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: ArbiterHandlerInit): Promise<ArbiterHandler> {
+  const clock = init.clock ?? systemClock
+  const timeoutMs = init.timeoutMs ?? DEFAULT_ARBITER_TIMEOUT_MS
+  const limiter = new WindowLimiter(init.requestsPerWindow ?? DEFAULT_REQUESTS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, MAX_TRACKED_PEERS)
+
+  const handler = async (stream: Stream, connection: Connection): Promise<void> => {
+    const peer = connection.remotePeer.toString()
+    const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
+    let answer: ArbiterResponse
+    try {
+      // [IGNORE] a peer over its budget is answered before any decoding or chain access
+      if (!limiter.take(peer, clock.now())) {
+        answer = { approved: false, reason: 'RATE_LIMITED' }
+      } else {
+        const wire = await pb.read(ArbiterRequest, { signal: stepSignal(timeoutMs), limits: { settlement: { payouts: MAX_PAYOUTS } } })
+        const req = requestFromWire(wire)
+        answer = await init.arbiter.request(req, { signal: stepSignal(timeoutMs) })
+      }
+    } catch (err) {
+      const e = toArbiterProtocolError(err)
+      if (e.code === 'TIMEOUT' || e.code === 'ABORTED') {
+        init.onOutcome?.({ peer, approved: false, reason: e.code })
+        stream.abort(e)
+        return
+      }
+      answer = { approved: false, reason: 'MALFORMED_REQUEST' }
+    }
+    init.onOutcome?.(answer.approved ? { peer, approved: true } : { peer, approved: false, reason: answer.reason })
+    try {
+      await pb.write(responseToWire(answer), WireResponse, { signal: stepSignal(timeoutMs) })
+      await stream.close({ signal: stepSignal(timeoutMs) })
+    } catch (err) {
+      stream.abort(toArbiterProtocolError(err))
+    }
+  }
+
+  await libp2p.handle(ARBITER_PROTOCOL, handler, {
+    maxInboundStreams: init.maxInboundStreams ?? ARBITER_MAX_INBOUND_STREAMS,
+    maxOutboundStreams: ARBITER_MAX_OUTBOUND_STREAMS
+  })
+  return { stop: async () => { await libp2p.unhandle(ARBITER_PROTOCOL) } }
+}
