@@ -87,10 +87,12 @@ export interface TeeConfig {
   /** accept `simulated` evidence from suppliers (devnets only) */
   allowSimulated: boolean
   /**
-   * Launch measurements accepted per TEE kind, lowercase hex (SEV-SNP MEASUREMENT and TDX MRTD
-   * are 48 bytes). An empty list pins nothing: any measurement of that kind is accepted.
+   * Launch measurements accepted per TEE kind, lowercase hex of 48 bytes (SEV-SNP MEASUREMENT,
+   * TDX MRTD, simulated measurement). Same meaning as the attestation policy's `measurements`
+   * (src/tee/policy.ts): a kind absent here accepts any measurement; a kind with an empty list
+   * accepts none.
    */
-  allowedMeasurements: Record<TeeKind, string[]>
+  allowedMeasurements: Partial<Record<TeeKind, string[]>>
   /** evidence older than this is refused */
   maxEvidenceAgeS: number
 }

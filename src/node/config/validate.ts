@@ -20,6 +20,9 @@ export const CONFIG_LIMITS = Object.freeze({
   maxPriceDigits: 39
 })
 
+/** Length of a launch measurement of every TEE kind (a SHA-384 digest). */
+const MEASUREMENT_BYTES = 48
+
 /** A key that documents a config file and is otherwise ignored, at any level. */
 export const COMMENT_KEY = '$comment'
 
@@ -94,12 +97,13 @@ export function validateConfig (input: unknown): BazaarConfig {
   known(t, 'tee', ['provider', 'allowSimulated', 'allowedMeasurements', 'maxEvidenceAgeS'])
   const am = obj(t.allowedMeasurements, 'tee.allowedMeasurements')
   known(am, 'tee.allowedMeasurements', TEE_KINDS)
-  const allowedMeasurements = {} as Record<TeeKind, string[]>
+  const allowedMeasurements: Partial<Record<TeeKind, string[]>> = {}
   for (const kind of TEE_KINDS) {
-    const p = `tee.allowedMeasurements.${kind}`
-    // SEV-SNP MEASUREMENT (ABI spec table 22) and TDX MRTD are SHA-384 digests: 48 bytes
-    const bytes = kind === 'simulated' ? undefined : 48
-    allowedMeasurements[kind] = am[kind] == null ? [] : uniqueList(am[kind], p, CONFIG_LIMITS.maxMeasurements, (v, q) => hex(v, q, bytes))
+    // absent: any measurement; present (even empty): only those listed
+    if (am[kind] === undefined) continue
+    // SEV-SNP MEASUREMENT (SEV-SNP ABI, ATTESTATION_REPORT) and TDX MRTD are SHA-384 digests, 48
+    // bytes; the simulated evidence format carries 48 bytes as well
+    allowedMeasurements[kind] = uniqueList(am[kind], `tee.allowedMeasurements.${kind}`, CONFIG_LIMITS.maxMeasurements, (v, q) => hex(v, q, MEASUREMENT_BYTES))
   }
   const tee = {
     provider: oneOf(t.provider, 'tee.provider', TEE_KINDS),
@@ -247,9 +251,7 @@ function price (v: unknown, path: string): string {
   return v
 }
 
-function hex (v: unknown, path: string, bytes: number | undefined): string {
-  const ok = typeof v === 'string' && /^[0-9a-f]+$/.test(v) && v.length % 2 === 0 &&
-    (bytes == null ? v.length <= 128 : v.length === bytes * 2)
-  if (!ok) fail(path, `${path} must be lowercase hex${bytes == null ? ' (at most 64 bytes)' : ` of ${bytes} bytes`}, got ${describe(v)}`)
+function hex (v: unknown, path: string, bytes: number): string {
+  if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-f]+$/.test(v)) fail(path, `${path} must be lowercase hex of ${bytes} bytes, got ${describe(v)}`)
   return v
 }

@@ -168,6 +168,9 @@ describe('invalid configs name their bad field', () => {
     { name: 'tee provider unknown', cfg: { tee: { provider: 'sgx' } }, field: 'tee.provider' },
     { name: 'snp measurement wrong length', cfg: { tee: { allowedMeasurements: { 'sev-snp': ['ab'] } } }, field: 'tee.allowedMeasurements.sev-snp[0]' },
     { name: 'tdx measurement uppercase', cfg: { tee: { allowedMeasurements: { tdx: ['AB'.repeat(48)] } } }, field: 'tee.allowedMeasurements.tdx[0]' },
+    { name: 'simulated measurement short', cfg: { tee: { allowedMeasurements: { simulated: ['00'.repeat(47)] } } }, field: 'tee.allowedMeasurements.simulated[0]' },
+    { name: 'measurement repeated', cfg: { tee: { allowedMeasurements: { tdx: ['ab'.repeat(48), 'ab'.repeat(48)] } } }, field: 'tee.allowedMeasurements.tdx[1]' },
+    { name: 'measurements of an unknown kind', cfg: { tee: { allowedMeasurements: { sgx: [] } } }, field: 'tee.allowedMeasurements.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
     { name: 'grace below tick', cfg: { metering: { tickS: 10, graceS: 5 } }, field: 'metering.graceS' },
     { name: 'unknown top-level field', cfg: { listenAddrs: [] }, field: 'listenAddrs', code: ConfigErrorCode.UNKNOWN_FIELD },
@@ -182,6 +185,14 @@ describe('invalid configs name their bad field', () => {
     expect(err.field).toBe(r.field)
     expect(err.source).toBe('file')
     expect(err.exitCode).toBe(1)
+  })
+
+  it('allowedMeasurements: a kind left out accepts any, a listed kind only its list (the policy meaning)', async () => {
+    await writeHomeConfig({ tee: { allowedMeasurements: { 'sev-snp': ['ab'.repeat(48)], tdx: [] } } })
+    const c = await loadConfig({ home })
+    expect(c.tee.allowedMeasurements).toEqual({ 'sev-snp': ['ab'.repeat(48)], tdx: [] })
+    expect('simulated' in c.tee.allowedMeasurements).toBe(false)
+    expect(defaults.tee.allowedMeasurements).toEqual({})
   })
 
   it('allows a remote API host only with allowRemote', async () => {
