@@ -6,5 +6,6 @@ export { loadConfig, defaultConfig, readConfigTemplate, readConfigFile, CONFIG_T
 export { validateConfig, isLoopback, CONFIG_LIMITS } from './validate.js'
 export { envLayer, mergeLayers, CONFIG_ENV_VARS } from './layers.js'
 export { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs } from './flags.js'
+export { attestationPolicyFromConfig } from './policy.js'
 export { ConfigError, ConfigErrorCode, type ConfigSource } from './errors.js'
 export * from './types.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ConfigError, ConfigErrorCode, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
+  attestationPolicyFromConfig, ConfigError, ConfigErrorCode, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
   readConfigTemplate, validateConfig, type BazaarConfig
 } from '../../../src/node/config/index.js'
 
@@ -193,6 +193,18 @@ describe('invalid configs name their bad field', () => {
     expect(c.tee.allowedMeasurements).toEqual({ 'sev-snp': ['ab'.repeat(48)], tdx: [] })
     expect('simulated' in c.tee.allowedMeasurements).toBe(false)
     expect(defaults.tee.allowedMeasurements).toEqual({})
+  })
+
+  it('maps onto the attestation policy', async () => {
+    await writeHomeConfig({ market: { teeKinds: ['tdx', 'simulated'] }, tee: { allowSimulated: true, maxEvidenceAgeS: 90, allowedMeasurements: { tdx: ['cd'.repeat(48)] } } })
+    expect(attestationPolicyFromConfig(await loadConfig({ home }))).toEqual({
+      kinds: ['tdx', 'simulated'],
+      measurements: { tdx: ['cd'.repeat(48)] },
+      maxEvidenceAgeMs: 90_000,
+      allowSimulated: true,
+      allowDebug: false
+    })
+    expect(attestationPolicyFromConfig(defaults)).toMatchObject({ kinds: ['sev-snp', 'tdx'], measurements: {}, allowSimulated: false, maxEvidenceAgeMs: 60_000 })
   })
 
   it('allows a remote API host only with allowRemote', async () => {

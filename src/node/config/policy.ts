@@ -1,0 +1,18 @@
+import type { AttestationPolicy } from '../../tee/policy.js'
+import type { BazaarConfig } from './types.js'
+
+/**
+ * The attestation policy a renter applies to suppliers' enclaves, from the config: accepted kinds
+ * are `market.teeKinds`, measurements `tee.allowedMeasurements` (same meaning: an absent kind
+ * accepts any, a listed kind only its list), `tee.maxEvidenceAgeS` and `tee.allowSimulated`.
+ * Debug guests are never accepted from a config.
+ */
+export function attestationPolicyFromConfig (config: Pick<BazaarConfig, 'market' | 'tee'>): AttestationPolicy {
+  return {
+    kinds: [...config.market.teeKinds],
+    measurements: Object.fromEntries(Object.entries(config.tee.allowedMeasurements).map(([k, v]) => [k, [...v]])),
+    maxEvidenceAgeMs: config.tee.maxEvidenceAgeS * 1000,
+    allowSimulated: config.tee.allowSimulated,
+    allowDebug: false
+  }
+}
