@@ -5,7 +5,7 @@ import { DIR_MODE, ensureHome, homePaths } from '../home.js'
 import { deriveAccounts, generateMnemonic, normalizeDevName, normalizeMnemonic, type AccountSource } from './accounts.js'
 import { createApiToken } from './api-token.js'
 import { KEYSTORE_KIND, MAX_KEY_FILE_BYTES } from './constants.js'
-import { createEnclaveKey, loadOrCreateEnclaveKey } from './enclave.js'
+import { createEnclaveKey, loadEnclaveKey, loadOrCreateEnclaveKey } from './enclave.js'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
 import { readSmallFile, writeSecretFile } from './files.js'
 import { decodePeerKey, devPeerKey, encodePeerKey, generatePeerKey } from './peer-key.js'
@@ -54,6 +54,10 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   if (!force && await exists(paths.keystore)) {
     throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED, `${paths.root} already holds keys (use --force to replace them)`)
   }
+
+  // an enclave key left in the home is kept without force: it must open with this passphrase,
+  // checked now so that a mismatch fails before anything is written
+  if (!force && opts.supplier === true) await loadEnclaveKey(paths.root, opts.passphrase)
 
   const peerKey = source.kind === 'dev' ? await devPeerKey(source.name) : await generatePeerKey()
   const peerId = peerIdFromPrivateKey(peerKey).toString()

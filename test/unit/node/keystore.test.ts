@@ -277,6 +277,16 @@ describe('enclave key', () => {
     expect((await loadOrCreateEnclaveKey(home, 'new passphrase')).peerId.toString()).toBe(second.enclavePeerId)
   })
 
+  it('init --supplier keeps an enclave key left in the home, and refuses one sealed with another passphrase before writing', async () => {
+    const home = await tmpHome()
+    const left = await loadOrCreateEnclaveKey(home, PW, { scrypt: FAST })
+    const other = await tmpHome()
+    await loadOrCreateEnclaveKey(other, 'another passphrase', { scrypt: FAST })
+    expect((await init(home, { supplier: true })).enclavePeerId).toBe(left.peerId.toString())
+    expect(await codeOf(init(other, { supplier: true }))).toBe(KeystoreErrorCode.WRONG_PASSPHRASE)
+    expect(await stat(homePaths(other).keystore).catch(() => undefined)).toBeUndefined()
+  })
+
   it('init --supplier creates it, distinct from the node peer key', async () => {
     const home = await tmpHome()
     const r = await init(home, { supplier: true })
