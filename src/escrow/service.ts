@@ -134,8 +134,7 @@ export class EscrowService {
     if (role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only the payee closes with the arbiter')
     if (latest == null) throw new EscrowError('NO_VOUCHER', 'no voucher to close with')
     const settlement = closeSettlement(terms, latest, 'voucher')
-    await this.askArbiter(terms, settlement, latest, opts)
-    return await this.approve(settlement, opts)
+    return await this.withArbiter(terms, settlement, latest, opts)
   }
 
   /** Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. */
@@ -143,16 +142,21 @@ export class EscrowService {
     const terms = await this.liveTerms(escrowId, opts)
     if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer refunds')
     const settlement = refundSettlement(terms)
-    await this.askArbiter(terms, settlement, undefined, opts)
-    return await this.approve(settlement, opts)
+    return await this.withArbiter(terms, settlement, undefined, opts)
   }
 
-  private async askArbiter (terms: EscrowTerms, settlement: Settlement, voucher: SignedVoucher | undefined, opts: { signal?: AbortSignal }): Promise<void> {
-    if (this.c.arbiter == null) throw new EscrowError('ARBITER_REFUSED', 'no arbiter configured')
+  /**
+   * The arbiter approves first, then this party: a refusal leaves nothing pending. Retries after a
+   * crash converge: an arbiter that approved before answers ALREADY_APPROVED and this party's
+   * approval executes; an arbiter whose approval executes (this party approved before) ends it.
+   */
+  private async withArbiter (terms: EscrowTerms, settlement: Settlement, voucher: SignedVoucher | undefined, opts: { signal?: AbortSignal }): Promise<SettleResult> {
+    if (this.c.arbiter == null) throw new EscrowError('ARBITER_REFUSED', 'no arbiter configured', { reason: 'NO_ARBITER' })
     const req = voucher != null ? { terms, settlement, voucher } : { terms, settlement }
     const r = await this.c.arbiter.request(req, opts)
-    // an arbiter that approved before (a retry after a crash) has already done its part
     if (!r.approved && r.reason !== 'ALREADY_APPROVED') throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason })
+    if (r.approved && r.executed) return r.record != null ? { settlement, executed: true, record: r.record } : { settlement, executed: true }
+    return await this.approve(settlement, opts)
   }
 
   private async approve (settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {

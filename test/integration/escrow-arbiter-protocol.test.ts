@@ -86,6 +86,16 @@ describe('arbiter protocol over TCP', () => {
     expect(res).toMatchObject({ approved: false, reason: 'MALFORMED_REQUEST' })
   })
 
+  it('answers ARBITER_UNAVAILABLE when the arbiter itself fails', async () => {
+    const server = await node()
+    const client = await node()
+    const errors: unknown[] = []
+    await registerArbiterHandler(server, { arbiter: { request: async () => { throw new Error('chain down') } }, onError: (e) => errors.push(e) })
+    const r = await new RemoteArbiter(client, server.getMultiaddrs()).request({ terms: t, settlement: refundSettlement(t) })
+    expect(r).toEqual({ approved: false, reason: 'ARBITER_UNAVAILABLE' })
+    expect(errors).toHaveLength(1)
+  })
+
   it('answers a peer over its budget with RATE_LIMITED', async () => {
     const { remote } = await setup(2)
     const req = { terms: t, settlement: refundSettlement(t) }

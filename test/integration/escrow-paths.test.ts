@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
 import { EscrowError } from '../../src/escrow/errors.js'
+import { closeSettlement } from '../../src/escrow/rules/settlement.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
 import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
 import { EscrowService } from '../../src/escrow/service.js'
@@ -99,6 +100,22 @@ describe('escrow paths on the embedded ledger', () => {
     expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS)
     expect(await w.ledger.balance(p.payee.address)).toBe(0n)
     expect((await w.renterSvc.list()).map((e) => e.status)).toEqual(['refunded'])
+  })
+
+  it('a retried arbiter close converges whichever approval survived the crash', async () => {
+    for (const first of ['arbiter', 'payee'] as const) {
+      const w = await world()
+      const paid = await meter(w, 2)
+      const latest = (await w.supplierDb.vouchers.latest(t.escrowId))!
+      const settlement = closeSettlement(t, latest, 'voucher')
+      // the previous attempt got one approval in before the process died
+      if (first === 'arbiter') await new Arbiter({ chain: w.ledger, key: p.arbiter, clock: w.clock }).request({ terms: t, settlement, voucher: latest })
+      else await w.ledger.approve(settlement, p.payee)
+      const r = await w.supplierSvc.close(t.escrowId, { mode: 'arbiter' })
+      expect(r.executed).toBe(true)
+      expect(await w.ledger.balance(p.payee.address)).toBe(paid)
+      for (const c of cleanups.splice(0).reverse()) await c()
+    }
   })
 
   it('refuses roles that do not match: the payee cannot refund, the payer cannot close with the arbiter', async () => {

@@ -27,6 +27,8 @@ export interface ArbiterHandlerInit {
   maxInboundStreams?: number
   /** every outcome, for metrics and logs */
   onOutcome?: (o: { peer: string, approved: boolean, reason?: string }) => void
+  /** failures of the arbiter itself (the chain port threw), for logs */
+  onError?: (err: unknown) => void
 }
 
 export interface ArbiterHandler {
@@ -41,15 +43,15 @@ export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'u
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer.toString()
     const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
-    let answer: ArbiterResponse
+    let answer: ArbiterResponse | undefined
+    let req: ReturnType<typeof requestFromWire> | undefined
     try {
       // [IGNORE] a peer over its budget is answered before any decoding or chain access
       if (!limiter.take(peer, clock.now())) {
         answer = { approved: false, reason: 'RATE_LIMITED' }
       } else {
         const wire = await pb.read(ArbiterRequest, { signal: stepSignal(timeoutMs), limits: { settlement: { payouts: MAX_PAYOUTS } } })
-        const req = requestFromWire(wire)
-        answer = await init.arbiter.request(req, { signal: stepSignal(timeoutMs) })
+        req = requestFromWire(wire)
       }
     } catch (err) {
       const e = toArbiterProtocolError(err)
@@ -60,6 +62,16 @@ export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'u
       }
       answer = { approved: false, reason: 'MALFORMED_REQUEST' }
     }
+    if (answer == null && req != null) {
+      try {
+        answer = await init.arbiter.request(req, { signal: stepSignal(timeoutMs) })
+      } catch (err) {
+        // the arbiter's own fault (chain unreachable, a bug): the peer learns only that it failed
+        init.onError?.(err)
+        answer = { approved: false, reason: 'ARBITER_UNAVAILABLE' }
+      }
+    }
+    answer ??= { approved: false, reason: 'MALFORMED_REQUEST' }
     init.onOutcome?.(answer.approved ? { peer, approved: true } : { peer, approved: false, reason: answer.reason })
     try {
       await pb.write(responseToWire(answer), WireResponse, { signal: stepSignal(timeoutMs) })
