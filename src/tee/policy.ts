@@ -14,6 +14,11 @@ export interface AttestationPolicy {
   measurements?: Partial<Record<TeeKind, readonly string[]>>
   /** minimum TCB: SNP per component; TDX per byte of TEE_TCB_SVN (hex, 16 bytes) */
   minTcb?: { 'sev-snp'?: Partial<SnpTcb>, tdx?: string }
+  /**
+   * TDX: accepted TCB statuses from Intel's TCB info (e.g. ['UpToDate']). When set, evidence without
+   * an evaluated status (no collateral) is refused too.
+   */
+  tdxTcbStatuses?: readonly string[]
   /** accept guests with debugging enabled (never in production). Default false */
   allowDebug?: boolean
   /** evidence older than this (ms) is refused; measured from the nonce for sessions */
@@ -64,6 +69,10 @@ export function checkPolicy (v: VerifiedEvidence, policy: AttestationPolicy, ctx
   const minTdx = policy.minTcb?.tdx
   if (v.kind === 'tdx' && minTdx != null && v.tdxTcbSvn != null && !tdxTcbAtLeast(v.tdxTcbSvn, minTdx)) {
     fail(AttestationErrorCode.TCB_TOO_LOW, `tdx TEE_TCB_SVN ${toHex(v.tdxTcbSvn)} below ${minTdx}`)
+  }
+  const statuses = policy.tdxTcbStatuses
+  if (v.kind === 'tdx' && statuses != null && (v.tdxTcbStatus == null || !statuses.includes(v.tdxTcbStatus))) {
+    fail(AttestationErrorCode.TCB_TOO_LOW, `tdx TCB status ${v.tdxTcbStatus ?? 'not evaluated'} not in ${statuses.join(', ')}`)
   }
   const maxAge = policy.maxEvidenceAgeMs
   if (maxAge != null) {

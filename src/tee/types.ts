@@ -27,6 +27,8 @@ export interface VerifiedEvidence {
   snpTcb?: SnpTcb
   /** TDX TEE_TCB_SVN */
   tdxTcbSvn?: Uint8Array
+  /** TDX TCB status from Intel's TCB info, when collateral was given (UpToDate, OutOfDate, ...) */
+  tdxTcbStatus?: string
   /** simulated only: when the evidence was produced (ms since epoch) */
   producedAt?: number
   /** every parsed field for display and `--json`: hex strings, numbers and booleans */

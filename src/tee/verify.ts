@@ -4,6 +4,7 @@ import { toHex } from './bytes.js'
 import { isCertTable, parseSnpCertTable } from './snp/certs.js'
 import { verifySnpReport } from './snp/verify.js'
 import { verifyTdxQuote } from './tdx/verify.js'
+import type { SignedTcbInfo } from './tdx/collateral.js'
 import { verifySimulatedEvidence } from './simulated/verify.js'
 import { loadCertificates } from './x509/load.js'
 import type { Evidence, EvidenceVerifier, VerifiedEvidence } from './types.js'
@@ -18,6 +19,8 @@ export interface VerifyEvidenceOptions {
   at?: Date
   /** raw ed25519 keys trusted to sign simulated evidence; any key when absent */
   simulatedKeys?: readonly Uint8Array[]
+  /** TDX: TCB info collateral (see loadTcbInfoCollateral); the TCB status is evaluated when given */
+  tdxCollateral?: SignedTcbInfo
 }
 
 const hex = (b: Uint8Array | undefined): string | null => b == null ? null : toHex(b)
@@ -83,7 +86,7 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
       }
     }
     case 'tdx': {
-      const v = verifyTdxQuote(ev.evidence, { at })
+      const v = verifyTdxQuote(ev.evidence, { at, collateral: opts.tdxCollateral })
       const q = v.quote
       const b = q.body
       return {
@@ -93,6 +96,7 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
         rtmrs: [b.rtmr0, b.rtmr1, b.rtmr2, b.rtmr3],
         debug: b.debug,
         tdxTcbSvn: b.teeTcbSvn,
+        tdxTcbStatus: v.tcb?.status,
         chain: v.chain,
         fields: {
           version: q.header.version,
@@ -124,7 +128,12 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
           pceId: toHex(v.platform.pceId),
           pckTcbComponents: v.platform.tcbComponents.join('.'),
           pckPceSvn: v.platform.pceSvn,
-          pckCpuSvn: toHex(v.platform.cpuSvn)
+          pckCpuSvn: toHex(v.platform.cpuSvn),
+          tcbStatus: v.tcb?.status ?? null,
+          tcbAdvisoryIds: v.tcb == null ? null : v.tcb.advisoryIds.join(','),
+          tcbDate: v.tcb?.tcbDate ?? null,
+          tdxModuleStatus: v.tcb?.moduleStatus ?? null,
+          tcbInfoIssueDate: v.tcb?.tcbEvaluationIssueDate ?? null
         }
       }
     }

@@ -50,6 +50,15 @@ describe.skipIf(!haveTeeFixtures)('bazaar attest verify', () => {
     expect(out).toMatchObject({ ok: true, kind: 'tdx', mrTd: e.body!.mrtd, rtmr0: e.body!.rtmr0, rtmr3: e.body!.rtmr3, reportData: e.body!.report_data })
   })
 
+  it('TDX with Intel TCB info collateral: prints the TCB status', () => {
+    const r = bazaar('attest', 'verify', f('dcap-qvl/tdx_quote'), '--kind', 'tdx', '--collateral', f('dcap-qvl/tdx_quote_collateral.json'), '--at', '2025-07-01T00:00:00Z', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).fields).toMatchObject({ tcbStatus: 'UpToDate', tdxModuleStatus: 'UpToDate' })
+    const expired = bazaar('attest', 'verify', f('dcap-qvl/tdx_quote'), '--kind', 'tdx', '--collateral', f('dcap-qvl/tdx_quote_collateral.json'), '--at', '2026-01-01T00:00:00Z', '--json')
+    expect(expired.code).toBe(1)
+    expect(JSON.parse(expired.stdout)).toMatchObject({ ok: false, code: 'STALE' })
+  })
+
   it('invalid evidence: exit 1 with a typed reason', () => {
     const tdx = m.tdx.find((e) => e.role === 'DEV')!
     const expired = bazaar('attest', 'verify', f(tdx.file), '--kind', 'tdx', '--at', '2060-01-01T00:00:00Z', '--json')
@@ -71,7 +80,8 @@ describe.skipIf(!haveTeeFixtures)('bazaar attest verify', () => {
     [['attest', 'verify', 'x.bin']],
     [['attest', 'verify', 'x.bin', '--kind', 'sgx']],
     [['attest', 'verify', 'x.bin', '--kind', 'tdx', '--at', 'yesterday']],
-    [['attest', 'verify', 'x.bin', '--kind', 'tdx', '--bogus']]
+    [['attest', 'verify', 'x.bin', '--kind', 'tdx', '--bogus']],
+    [['attest', 'verify', 'x.bin', '--kind', 'sev-snp', '--collateral', 'c.json']]
   ])('usage error %j: exit 2', (args) => {
     expect(bazaar(...args).code).toBe(2)
   })

@@ -4,9 +4,10 @@ import { UsageError, UserError } from '../../util/errors.js'
 import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
 import { toHex } from '../../tee/bytes.js'
 import { verifyEvidence } from '../../tee/verify.js'
+import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
 import type { TeeKind, VerifiedEvidence } from '../../tee/types.js'
 
-const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx [--certs <file>]... [--at <ISO time>] [--allow-debug] [--json]
+const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx [--certs <file>]... [--collateral <file>]... [--at <ISO time>] [--allow-debug] [--json]
 
 Verifies an SEV-SNP attestation report or a TDX quote against the AMD and Intel roots pinned in
 this program, at a given time (certificates expire; default now), and prints the parsed fields
@@ -16,6 +17,9 @@ and the verdict.
   --certs <file>       SNP: the VCEK or VLEK, and optionally ASK/ARK (PEM bundle, DER, or a
                        configfs-tsm auxblob certificate table); repeatable. A TDX quote carries its
                        own PCK chain.
+  --collateral <file>  TDX: Intel TCB info to evaluate the TCB status with (a QuoteCollateralV3 JSON,
+                       or a PCS tcbInfo response plus its issuer chain PEM); repeatable. It must be
+                       valid at --at.
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
@@ -52,6 +56,7 @@ export const attestCommand: Command = {
   options: {
     kind: { type: 'string' },
     certs: { type: 'string', multiple: true },
+    collateral: { type: 'string', multiple: true },
     at: { type: 'string' },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
@@ -69,12 +74,16 @@ export const attestCommand: Command = {
     const json = flag(args, 'json')
     const allowDebug = flag(args, 'allow-debug')
 
+    if (strs(args, 'collateral').length > 0 && kind !== 'tdx') throw new UsageError('--collateral applies to --kind tdx')
+
     const evidence = await readInput(file, 'evidence')
     const certs = await Promise.all(strs(args, 'certs').map(async (f) => await readInput(f, 'certificates')))
+    const collateralFiles = await Promise.all(strs(args, 'collateral').map(async (f) => await readInput(f, 'collateral')))
     let verified: VerifiedEvidence | undefined
     let error: AttestationError | undefined
     try {
-      verified = verifyEvidence({ kind: kind as TeeKind, evidence, certs }, { at })
+      const tdxCollateral = collateralFiles.length > 0 ? loadTcbInfoCollateral(collateralFiles) : undefined
+      verified = verifyEvidence({ kind: kind as TeeKind, evidence, certs }, { at, tdxCollateral })
       if (verified.debug && !allowDebug) error = new AttestationError(AttestationErrorCode.DEBUG_REFUSED, 'guest has debugging enabled (--allow-debug to accept)')
     } catch (err) {
       if (!(err instanceof AttestationError)) throw err

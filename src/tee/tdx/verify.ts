@@ -7,10 +7,14 @@ import { commonName, loadCertificates } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
 import { readPckPlatform, type PckPlatform } from './pck.js'
 import { checkTdQeIdentity } from './qe-identity.js'
+import { verifyTcbInfo, type SignedTcbInfo } from './collateral.js'
+import { evaluateTdxTcb, type TdxTcbEvaluation } from './tcb-status.js'
 
 export interface TdxVerifyOptions {
   /** verification time; every certificate of the PCK chain must be valid then. Default: now */
   at?: Date
+  /** TCB info collateral: when given, the TCB status is evaluated (collateral valid at `at`) */
+  collateral?: SignedTcbInfo
 }
 
 export interface TdxVerification {
@@ -19,6 +23,8 @@ export interface TdxVerification {
   chain: string[]
   /** FMSPC and TCB of the platform, from the PCK leaf's SGX extensions */
   platform: PckPlatform
+  /** TCB status against Intel's TCB info, when collateral was given */
+  tcb?: TdxTcbEvaluation
 }
 
 let intelRoot: X509Certificate | undefined
@@ -45,8 +51,8 @@ function ecdsaP256Valid (data: Uint8Array, sig: Uint8Array, key: KeyObject): boo
  * Verifies a TDX quote (v4, v5): the attestation key signs header and TD report body; the PCK leaf
  * signs the QE report; the QE report data is SHA-256(attestation key || QE authentication data)
  * followed by 32 zero bytes; the QE is Intel's TD Quoting Enclave; and the PCK chain in the certification data leads to the pinned Intel
- * SGX Root CA, every certificate valid at `at`. TCB status against Intel's TCB info (collateral) is
- * not evaluated. Throws AttestationError.
+ * SGX Root CA, every certificate valid at `at`. With TCB info collateral, the platform's TCB status
+ * is evaluated too (see evaluateTdxTcb); without, it is not. Throws AttestationError.
  */
 export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}): TdxVerification {
   const at = opts.at ?? new Date()
@@ -77,5 +83,6 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
   checkTdQeIdentity(quote.qeReport)
   // [REJECT] the leaf is a PCK certificate (Intel issues others under the same root)
   const platform = readPckPlatform(leaf)
-  return { quote, chain: path.map(commonName), platform }
+  const tcb = opts.collateral != null ? evaluateTdxTcb(quote, platform, verifyTcbInfo(opts.collateral, at)) : undefined
+  return { quote, chain: path.map(commonName), platform, tcb }
 }
