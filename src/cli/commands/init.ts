@@ -18,7 +18,8 @@ options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt on a
                          terminal); a flag is visible to other local users, prefer the others
-  --mnemonic <phrase>    restore the accounts from this mnemonic (default: $BAZAAR_MNEMONIC)
+  --mnemonic <phrase>    restore the accounts from this mnemonic (default: $BAZAAR_MNEMONIC;
+                         prefer the variable, a flag shows in the process list)
   --dev <name>           use the well-known dev seed //<Name> (alice, bob, ...) and a well-known
                          peer key instead of a mnemonic. INSECURE: anyone can derive these keys;
                          devnets only, never real funds
