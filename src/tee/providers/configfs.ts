@@ -72,8 +72,12 @@ export function configfsProvider (init: ConfigfsProviderInit): AttestationProvid
       }
       const driver = Buffer.from(await readBlob(path.join(dir, 'provider')) ?? new Uint8Array()).toString('latin1').trim()
       if (driver !== DRIVER[init.kind]) fail(AttestationErrorCode.UNAVAILABLE, `configfs-tsm provider is '${driver}', not ${DRIVER[init.kind]} (${init.kind})`)
-      if (init.privlevel != null) await writeFile(path.join(dir, 'privlevel'), String(init.privlevel))
-      await writeFile(path.join(dir, 'inblob'), reportData)
+      try {
+        if (init.privlevel != null) await writeFile(path.join(dir, 'privlevel'), String(init.privlevel))
+        await writeFile(path.join(dir, 'inblob'), reportData)
+      } catch (err) {
+        fail(AttestationErrorCode.UNAVAILABLE, `configfs-tsm: cannot write the request to ${dir}`, err)
+      }
       const before = await readGeneration(dir)
       opts?.signal?.throwIfAborted()
       const outblob = await readBlob(path.join(dir, 'outblob'))
