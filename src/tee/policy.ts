@@ -19,6 +19,8 @@ export interface AttestationPolicy {
    * an evaluated status (no collateral) is refused too.
    */
   tdxTcbStatuses?: readonly string[]
+  /** SEV-SNP: highest VMPL accepted (0 is the most privileged level; a paravisor runs the guest at 1+) */
+  snpMaxVmpl?: number
   /** accept guests with debugging enabled (never in production). Default false */
   allowDebug?: boolean
   /** evidence older than this (ms) is refused; measured from the nonce for sessions */
@@ -61,6 +63,10 @@ export function checkPolicy (v: VerifiedEvidence, policy: AttestationPolicy, ctx
   const allowed = policy.measurements?.[v.kind]
   if (allowed != null && !allowed.map((m) => m.toLowerCase()).includes(toHex(v.measurement))) {
     fail(AttestationErrorCode.MEASUREMENT_REFUSED, `measurement ${toHex(v.measurement).slice(0, 16)}… not allowed`)
+  }
+  const vmpl = v.fields.vmpl
+  if (v.kind === 'sev-snp' && policy.snpMaxVmpl != null && typeof vmpl === 'number' && vmpl > policy.snpMaxVmpl) {
+    fail(AttestationErrorCode.MEASUREMENT_REFUSED, `snp report from VMPL ${vmpl}, policy allows up to ${policy.snpMaxVmpl}`)
   }
   const minSnp = policy.minTcb?.['sev-snp']
   if (v.kind === 'sev-snp' && minSnp != null && v.snpTcb != null && !snpTcbAtLeast(v.snpTcb, minSnp)) {

@@ -206,6 +206,12 @@ describe('attested session over 127.0.0.1 (simulated provider)', () => {
     expect(await codeOf(openAttestedSession(renter, relay.getMultiaddrs()[0], { agreementHash, policy: DEVNET }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
   })
 
+  it('a peer other than the one the agreement names is refused before any evidence is asked for', async () => {
+    await serve()
+    expect(await codeOf(openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: DEVNET, expectedPeer: relay.peerId }))).toBe(SessionErrorCode.PEER_MISMATCH)
+    expect(handler?.seenNonces).toBe(0)
+  })
+
   it('an enclave that never answers times out', async () => {
     await enclave.handle(SESSION_PROTOCOL, () => {})
     expect(await codeOf(openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: DEVNET, timeoutMs: 300 }))).toBe(SessionErrorCode.TIMEOUT)

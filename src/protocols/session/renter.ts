@@ -35,6 +35,11 @@ export interface OpenSessionOptions {
   timeoutMs?: number
   /** largest job frame on the returned channel */
   maxFrame?: number
+  /**
+   * the enclave peer the agreement names; refused with PEER_MISMATCH when the noise session
+   * authenticates another (needed when dialling a multiaddr without /p2p/)
+   */
+  expectedPeer?: PeerId
 }
 
 /** An attested session: verified evidence and the channel for the job layer. */
@@ -65,11 +70,17 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
   const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME
   const wire = new Wire(stream, Math.max(MAX_EVIDENCE_MESSAGE_SIZE, maxFrame + 1))
   const remotePeer = connection.remotePeer
+  let helloSent = false
   try {
+    // [REJECT] the noise-authenticated peer is the one the agreement names
+    if (opts.expectedPeer != null && !opts.expectedPeer.equals(remotePeer)) {
+      throw new SessionError(SessionErrorCode.PEER_MISMATCH, `dialled ${remotePeer.toString()}, the agreement names ${opts.expectedPeer.toString()}`)
+    }
     const remoteKey = ed25519KeyOf(remotePeer)
     const nonce = new Uint8Array(randomBytes(NONCE_LENGTH))
     const requestedAt = clock.now()
     await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash) }), opts.signal)
+    helloSent = true
     const m: SessionEvidence = validateEvidence(await wire.expect(MAX_EVIDENCE_MESSAGE_SIZE, timeoutSignal(opts.signal, opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS), 'evidence'))
     if (m.error !== '') {
       const code = isFailureCode(m.error) ? m.error : SessionErrorCode.PROVIDER_FAILED
@@ -100,7 +111,8 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     const e = toSessionError(err)
     log?.error('session with %p refused: %s %s', remotePeer, e.code, e.message)
     try {
-      stream.send(lengthPrefixed(SessionVerdict.encode({ ok: false, code: e.code })))
+      // the enclave waits for a verdict only once it has our hello
+      if (helloSent) stream.send(lengthPrefixed(SessionVerdict.encode({ ok: false, code: e.code })))
       await stream.close({ signal: AbortSignal.timeout(1000) })
     } catch {
       stream.abort(e)

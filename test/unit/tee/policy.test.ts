@@ -34,6 +34,8 @@ describe('checkPolicy', () => {
     ['snp tcb below minimum', base(), { ...P, minTcb: { 'sev-snp': { snp: 25 } } }, AttestationErrorCode.TCB_TOO_LOW],
     ['tdx tcb meets minimum', tdx(), { ...P, minTcb: { tdx: '0300040000000000' } }, undefined],
     ['tdx tcb below minimum', tdx(), { ...P, minTcb: { tdx: '0300050000000000' } }, AttestationErrorCode.TCB_TOO_LOW],
+    ['snp VMPL within the limit', base({ fields: { vmpl: 0 } }), { ...P, snpMaxVmpl: 0 }, undefined],
+    ['snp VMPL above the limit', base({ fields: { vmpl: 1 } }), { ...P, snpMaxVmpl: 0 }, AttestationErrorCode.MEASUREMENT_REFUSED],
     ['fresh by request time', base(), P, undefined, 5_000],
     ['stale by request time', base(), P, AttestationErrorCode.STALE, 20_000],
     ['simulated stale by its own timestamp', sim({ producedAt: 0 }), { ...P, kinds: ['simulated'], allowSimulated: true }, AttestationErrorCode.STALE, 5_000]
