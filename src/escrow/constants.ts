@@ -8,12 +8,14 @@ export const SETTLEMENT_DOMAIN = 'bazaar-settlement-v1'
 export const OPEN_DOMAIN = 'bazaar-open-v1'
 
 /**
- * Largest amount the wire formats carry (protobuf uint64). The signed voucher bytes reserve a u128
- * (Substrate's `Balance`), so raising this later does not change the signature scheme.
+ * Largest amount the wire formats carry: 2^63 - 1 base units (9.2e9 whole alpha, far above any
+ * subnet's supply). The protobuf schemas use fixed64, which protons-runtime 7 reads back as a signed
+ * 64-bit value, so the top bit is never used. The signed voucher bytes reserve a u128 (Substrate's
+ * `Balance`), so raising this later does not change the signature scheme.
  */
-export const MAX_AMOUNT = (1n << 64n) - 1n
-/** Largest voucher or report sequence (u64). */
-export const MAX_SEQUENCE = (1n << 64n) - 1n
+export const MAX_AMOUNT = (1n << 63n) - 1n
+/** Largest voucher or report sequence (same wire limit as amounts). */
+export const MAX_SEQUENCE = (1n << 63n) - 1n
 
 export const MS_PER_HOUR = 3_600_000n
 

@@ -34,13 +34,19 @@ function address (s: string, what: string): string {
   return s
 }
 
+/** fixed64 fields read back signed (protons-runtime 7): the schema carries 0 <= x < 2^63 only */
+function u63 (x: bigint, what: string): bigint {
+  if (x < 0n) malformed(what)
+  return x
+}
+
 function wireVoucher (v: { cumulative: bigint, sequence: bigint, signature: string }): ArbiterVoucher {
   return { cumulative: v.cumulative, sequence: v.sequence, signature: bytes(v.signature) }
 }
 
 function domainVoucher (escrowId: string, v: ArbiterVoucher): SignedVoucher {
   if (v.signature.length !== 64) malformed('voucher signature')
-  return { escrowId, cumulative: v.cumulative, sequence: v.sequence, signature: bytesToHex(v.signature) }
+  return { escrowId, cumulative: u63(v.cumulative, 'voucher amount'), sequence: u63(v.sequence, 'voucher sequence'), signature: bytesToHex(v.signature) }
 }
 
 export function requestToWire (r: ArbiterRequest): WireRequest {
@@ -63,14 +69,14 @@ export function requestFromWire (w: WireRequest): ArbiterRequest {
   const t = w.terms
   const s = w.settlement
   if (t == null || s == null) malformed('request')
-  if (t.expiresAt > BigInt(Number.MAX_SAFE_INTEGER)) malformed('expiry')
+  if (t.expiresAt < 0n || t.expiresAt > BigInt(Number.MAX_SAFE_INTEGER)) malformed('expiry')
   if (!KINDS.has(s.kind)) malformed('settlement kind')
   if (s.payouts.length === 0 || s.payouts.length > MAX_PAYOUTS) malformed('payouts')
   const escrowId = id32(t.escrowId, 'escrow id')
   const settlement: Settlement = {
     escrowId: id32(s.escrowId, 'settlement escrow id'),
     kind: s.kind as Settlement['kind'],
-    payouts: s.payouts.map((p) => ({ to: address(p.to, 'payout address'), amount: p.amount }))
+    payouts: s.payouts.map((p) => ({ to: address(p.to, 'payout address'), amount: u63(p.amount, 'payout amount') }))
   }
   if (s.voucher != null) {
     const v = domainVoucher(settlement.escrowId, s.voucher)
@@ -83,7 +89,7 @@ export function requestFromWire (w: WireRequest): ArbiterRequest {
       payer: address(t.payer, 'payer'),
       payee: address(t.payee, 'payee'),
       arbiter: address(t.arbiter, 'arbiter'),
-      amount: t.amount,
+      amount: u63(t.amount, 'amount'),
       netuid: t.netuid,
       voucherKey: id32(t.voucherKey, 'voucher key'),
       expiresAt: Number(t.expiresAt)
@@ -112,7 +118,7 @@ export function responseFromWire (w: WireResponse, escrowId: string): ArbiterRes
   if (w.record == null) return { approved: true, executed: w.executed }
   const r = w.record
   if (!RECORD_KINDS.has(r.kind) || r.remark.length > MAX_TEXT || r.blockHash.length > 130 || r.txHash.length > 130 ||
-    r.blockNumber > BigInt(Number.MAX_SAFE_INTEGER)) malformed('record')
+    r.blockNumber < 0n || r.blockNumber > BigInt(Number.MAX_SAFE_INTEGER)) malformed('record')
   const record: ChainRecord = { kind: r.kind as RecordKind, escrowId, blockNumber: Number(r.blockNumber), blockHash: r.blockHash, txHash: r.txHash, remark: r.remark }
   return { approved: true, executed: w.executed, record }
 }

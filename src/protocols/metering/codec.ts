@@ -27,8 +27,19 @@ function id (hex: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(hexToBytes(hex))
 }
 
-/** Encodes one metering message as a frame. */
+const MAX_U63 = (1n << 63n) - 1n
+
+/** true when every value is a 64-bit wire value this schema can carry (0 <= x < 2^63). */
+function inRange (...xs: bigint[]): boolean {
+  return xs.every((x) => typeof x === 'bigint' && x >= 0n && x <= MAX_U63)
+}
+
+/** Encodes one metering message as a frame; FIELD_RANGE for values the wire cannot carry. */
 export function encodeMetering (m: MeteringMessage): Uint8Array {
+  const ok = m.kind === 'report'
+    ? inRange(m.report.seq, m.report.amount) && Number.isSafeInteger(m.report.usedMs) && m.report.usedMs >= 0
+    : m.kind === 'voucher' ? inRange(m.voucher.cumulative, m.voucher.sequence) : inRange(m.ack.cumulative, m.ack.sequence)
+  if (!ok) throw new MeteringCodecError('FIELD_RANGE', '64-bit field out of range')
   switch (m.kind) {
     case 'report':
       return MeteringFrame.encode({ report: { escrowId: id(m.report.escrowId), seq: m.report.seq, usedMs: BigInt(m.report.usedMs), gpus: m.report.gpus, amount: m.report.amount } })
@@ -60,19 +71,19 @@ export function decodeMetering (frame: Uint8Array): MeteringMessage {
   if (!same(MeteringFrame.encode(f), frame)) throw new MeteringCodecError('NOT_CANONICAL', 'metering frame not canonical')
   if (f.report != null) {
     const r = f.report
-    if (r.escrowId.length !== 32 || r.seq < 1n || r.usedMs > BigInt(Number.MAX_SAFE_INTEGER) || r.gpus < 1) {
+    if (r.escrowId.length !== 32 || r.seq < 1n || !inRange(r.amount, r.usedMs) || r.usedMs > BigInt(Number.MAX_SAFE_INTEGER) || r.gpus < 1) {
       throw new MeteringCodecError('FIELD_RANGE', 'usage report field out of range')
     }
     return { kind: 'report', report: { escrowId: bytesToHex(r.escrowId), seq: r.seq, usedMs: Number(r.usedMs), gpus: r.gpus, amount: r.amount } }
   }
   if (f.voucher != null) {
     const v = f.voucher
-    if (v.escrowId.length !== 32 || v.signature.length !== 64 || v.sequence < 1n) {
+    if (v.escrowId.length !== 32 || v.signature.length !== 64 || v.sequence < 1n || !inRange(v.cumulative)) {
       throw new MeteringCodecError('FIELD_RANGE', 'voucher field out of range')
     }
     return { kind: 'voucher', voucher: { escrowId: bytesToHex(v.escrowId), cumulative: v.cumulative, sequence: v.sequence, signature: bytesToHex(v.signature) } }
   }
   const a = f.ack!
-  if (a.escrowId.length !== 32 || a.sequence < 1n) throw new MeteringCodecError('FIELD_RANGE', 'ack field out of range')
+  if (a.escrowId.length !== 32 || a.sequence < 1n || !inRange(a.cumulative)) throw new MeteringCodecError('FIELD_RANGE', 'ack field out of range')
   return { kind: 'ack', ack: { escrowId: bytesToHex(a.escrowId), sequence: a.sequence, cumulative: a.cumulative } }
 }

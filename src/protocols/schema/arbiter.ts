@@ -51,8 +51,8 @@ export namespace ArbiterTerms {
         }
 
         if ((obj.amount != null && obj.amount !== 0n)) {
-          w.uint32(48)
-          w.uint64(obj.amount)
+          w.uint32(49)
+          w.fixed64(obj.amount)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -66,8 +66,8 @@ export namespace ArbiterTerms {
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(72)
-          w.uint64(obj.expiresAt)
+          w.uint32(73)
+          w.fixed64(obj.expiresAt)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -113,7 +113,7 @@ export namespace ArbiterTerms {
               break
             }
             case 6: {
-              obj.amount = reader.uint64()
+              obj.amount = reader.fixed64()
               break
             }
             case 7: {
@@ -125,7 +125,7 @@ export namespace ArbiterTerms {
               break
             }
             case 9: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             default: {
@@ -181,7 +181,7 @@ export namespace ArbiterTerms {
             case 6: {
               yield {
                 field: `${prefix}.amount`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -202,7 +202,7 @@ export namespace ArbiterTerms {
             case 9: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -293,13 +293,13 @@ export namespace ArbiterVoucher {
         }
 
         if ((obj.cumulative != null && obj.cumulative !== 0n)) {
-          w.uint32(8)
-          w.uint64(obj.cumulative)
+          w.uint32(9)
+          w.fixed64(obj.cumulative)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.sequence)
+          w.uint32(17)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
@@ -324,11 +324,11 @@ export namespace ArbiterVoucher {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.cumulative = reader.uint64()
+              obj.cumulative = reader.fixed64()
               break
             }
             case 2: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 3: {
@@ -353,14 +353,14 @@ export namespace ArbiterVoucher {
             case 1: {
               yield {
                 field: `${prefix}.cumulative`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 2: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -432,8 +432,8 @@ export namespace ArbiterPayout {
         }
 
         if ((obj.amount != null && obj.amount !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.amount)
+          w.uint32(17)
+          w.fixed64(obj.amount)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -456,7 +456,7 @@ export namespace ArbiterPayout {
               break
             }
             case 2: {
-              obj.amount = reader.uint64()
+              obj.amount = reader.fixed64()
               break
             }
             default: {
@@ -484,7 +484,7 @@ export namespace ArbiterPayout {
             case 2: {
               yield {
                 field: `${prefix}.amount`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -965,8 +965,8 @@ export namespace ArbiterRecord {
         }
 
         if ((obj.blockNumber != null && obj.blockNumber !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.blockNumber)
+          w.uint32(17)
+          w.fixed64(obj.blockNumber)
         }
 
         if ((obj.blockHash != null && obj.blockHash !== '')) {
@@ -1007,7 +1007,7 @@ export namespace ArbiterRecord {
               break
             }
             case 2: {
-              obj.blockNumber = reader.uint64()
+              obj.blockNumber = reader.fixed64()
               break
             }
             case 3: {
@@ -1047,7 +1047,7 @@ export namespace ArbiterRecord {
             case 2: {
               yield {
                 field: `${prefix}.blockNumber`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }

@@ -27,13 +27,13 @@ export namespace UsageReport {
         }
 
         if ((obj.seq != null && obj.seq !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.seq)
+          w.uint32(17)
+          w.fixed64(obj.seq)
         }
 
         if ((obj.usedMs != null && obj.usedMs !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.usedMs)
+          w.uint32(25)
+          w.fixed64(obj.usedMs)
         }
 
         if ((obj.gpus != null && obj.gpus !== 0)) {
@@ -42,8 +42,8 @@ export namespace UsageReport {
         }
 
         if ((obj.amount != null && obj.amount !== 0n)) {
-          w.uint32(40)
-          w.uint64(obj.amount)
+          w.uint32(41)
+          w.fixed64(obj.amount)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -69,11 +69,11 @@ export namespace UsageReport {
               break
             }
             case 2: {
-              obj.seq = reader.uint64()
+              obj.seq = reader.fixed64()
               break
             }
             case 3: {
-              obj.usedMs = reader.uint64()
+              obj.usedMs = reader.fixed64()
               break
             }
             case 4: {
@@ -81,7 +81,7 @@ export namespace UsageReport {
               break
             }
             case 5: {
-              obj.amount = reader.uint64()
+              obj.amount = reader.fixed64()
               break
             }
             default: {
@@ -109,14 +109,14 @@ export namespace UsageReport {
             case 2: {
               yield {
                 field: `${prefix}.seq`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 3: {
               yield {
                 field: `${prefix}.usedMs`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -130,7 +130,7 @@ export namespace UsageReport {
             case 5: {
               yield {
                 field: `${prefix}.amount`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -207,13 +207,13 @@ export namespace Voucher {
         }
 
         if ((obj.cumulative != null && obj.cumulative !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.cumulative)
+          w.uint32(17)
+          w.fixed64(obj.cumulative)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.sequence)
+          w.uint32(25)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
@@ -243,11 +243,11 @@ export namespace Voucher {
               break
             }
             case 2: {
-              obj.cumulative = reader.uint64()
+              obj.cumulative = reader.fixed64()
               break
             }
             case 3: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 4: {
@@ -279,14 +279,14 @@ export namespace Voucher {
             case 2: {
               yield {
                 field: `${prefix}.cumulative`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 3: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -364,13 +364,13 @@ export namespace VoucherAck {
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.sequence)
+          w.uint32(17)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.cumulative != null && obj.cumulative !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.cumulative)
+          w.uint32(25)
+          w.fixed64(obj.cumulative)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -394,11 +394,11 @@ export namespace VoucherAck {
               break
             }
             case 2: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 3: {
-              obj.cumulative = reader.uint64()
+              obj.cumulative = reader.fixed64()
               break
             }
             default: {
@@ -426,14 +426,14 @@ export namespace VoucherAck {
             case 2: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 3: {
               yield {
                 field: `${prefix}.cumulative`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }

@@ -40,7 +40,10 @@ describe('arbiter wire codec', () => {
     ['no payouts', (w) => { w.settlement!.payouts = [] }],
     ['an over-long address', (w) => { w.settlement!.payouts[0].to = 'x'.repeat(65) }],
     ['a short voucher signature', (w) => { w.voucher!.signature = new Uint8Array(10) }],
-    ['an expiry beyond 2^53', (w) => { w.terms!.expiresAt = 1n << 60n }]
+    ['an expiry beyond 2^53', (w) => { w.terms!.expiresAt = 1n << 60n }],
+    ['a negative amount', (w) => { w.terms!.amount = -1n }],
+    ['a negative payout', (w) => { w.settlement!.payouts[0].amount = -1n }],
+    ['a negative voucher sequence', (w) => { w.voucher!.sequence = -1n }]
   ])('refuses a request with %s', (_n, spoil) => {
     const w = good()
     spoil(w)

@@ -26,6 +26,7 @@ describe('terms', () => {
     ['arbiter equals payer', (x) => ({ arbiter: x.payer })],
     ['zero amount', () => ({ amount: 0n })],
     ['amount over u64', () => ({ amount: 1n << 64n })],
+    ['amount at 2^63', () => ({ amount: 1n << 63n })],
     ['negative netuid', () => ({ netuid: -1 })],
     ['expiry in the past', () => ({ expiresAt: T0 - 1 })],
     ['expiry now', () => ({ expiresAt: T0 })]

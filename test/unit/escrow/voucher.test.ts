@@ -8,12 +8,12 @@ import { escrowId, signer } from './fixtures.js'
 
 describe('voucher bytes', () => {
   it('is the documented layout: domain tag, escrow id, u128 BE cumulative, u64 BE sequence', () => {
-    const b = voucherBytes({ escrowId: escrowId(0xabcd), cumulative: (1n << 63n) + 5n, sequence: 0x0102n })
+    const b = voucherBytes({ escrowId: escrowId(0xabcd), cumulative: (1n << 62n) + 5n, sequence: 0x0102n })
     expect(b.length).toBe(VOUCHER_BYTES_LENGTH)
     expect(b.length).toBe(17 + 32 + 16 + 8)
     expect(new TextDecoder().decode(b.subarray(0, 17))).toBe('bazaar-voucher-v1')
     expect(Buffer.from(b.subarray(17, 49)).toString('hex')).toBe('0'.repeat(60) + 'abcd')
-    expect(Buffer.from(b.subarray(49, 65)).toString('hex')).toBe('00000000000000008000000000000005')
+    expect(Buffer.from(b.subarray(49, 65)).toString('hex')).toBe('00000000000000004000000000000005')
     expect(Buffer.from(b.subarray(65, 73)).toString('hex')).toBe('0000000000000102')
   })
 
@@ -22,8 +22,10 @@ describe('voucher bytes', () => {
     ['uppercase hex', { escrowId: '0x' + 'AB'.repeat(32), cumulative: 1n, sequence: 1n }],
     ['negative cumulative', { escrowId: escrowId(1), cumulative: -1n, sequence: 1n }],
     ['cumulative over u64', { escrowId: escrowId(1), cumulative: 1n << 64n, sequence: 1n }],
+    ['cumulative at 2^63 (beyond the wire range)', { escrowId: escrowId(1), cumulative: 1n << 63n, sequence: 1n }],
     ['sequence zero', { escrowId: escrowId(1), cumulative: 1n, sequence: 0n }],
-    ['sequence over u64', { escrowId: escrowId(1), cumulative: 1n, sequence: 1n << 64n }]
+    ['sequence over u64', { escrowId: escrowId(1), cumulative: 1n, sequence: 1n << 64n }],
+    ['sequence at 2^63', { escrowId: escrowId(1), cumulative: 1n, sequence: 1n << 63n }]
   ])('refuses %s with MALFORMED_VOUCHER', (_name, v) => {
     expect(() => voucherBytes(v)).toThrow(EscrowError)
     try { voucherBytes(v) } catch (e) { expect((e as EscrowError).code).toBe('MALFORMED_VOUCHER') }
