@@ -2,6 +2,7 @@ import type { Bid, Gpu, Offer } from '../protocols/schema/market.js'
 import type { OrderBook } from './book/order-book.js'
 import { compareOffers } from './book/compare.js'
 import { modelMatches } from './book/keys.js'
+import { REGION_OVERFLOW, TEE_OVERFLOW, regionId, teeMaskOf } from './book/attributes.js'
 import type { Match, OfferEntry } from './types.js'
 
 /**
@@ -36,21 +37,25 @@ export interface MatchOptions {
   now?: number
   /** offer keys to skip (refused this bid already) */
   exclude?: ReadonlySet<string>
-  /** GPUs of a model still free under an offer (default: the advertised count); used by matchAll */
-  remaining?: (entry: OfferEntry, model: string) => number
+  /** GPUs free per entry of `offer.gpus` (default: `entry.remaining`); used by matchAll */
+  remaining?: (entry: OfferEntry) => readonly number[]
 }
 
-/** The GPU entry of `offer` that serves `bid`, or undefined (rule 6). */
-export function selectGpu (offer: Offer, bid: Bid, remaining?: (model: string) => number): Gpu | undefined {
+/**
+ * The GPU entry of `offer` that serves `bid`, or undefined (rule 6). `free[i]` is how many GPUs
+ * of `offer.gpus[i]` are still free (default: the advertised counts).
+ */
+export function selectGpu (offer: Offer, bid: Bid, free?: readonly number[]): Gpu | undefined {
   const req = bid.requirements
   const wanted = req?.gpu ?? ''
   const minMem = req?.minMemoryMib ?? 0
   const count = Math.max(1, req?.count ?? 0)
   let best: Gpu | undefined
-  for (const g of offer.gpus) {
+  const gpus = offer.gpus
+  for (let i = 0; i < gpus.length; i++) {
+    const g = gpus[i]
     if (!modelMatches(wanted, g.model) || g.memoryMib < minMem) continue
-    const free = remaining != null ? remaining(g.model) : g.count
-    if (free < count) continue
+    if ((free !== undefined ? free[i] : g.count) < count) continue
     if (best == null || g.memoryMib < best.memoryMib || (g.memoryMib === best.memoryMib && g.model < best.model)) best = g
   }
   return best
@@ -76,53 +81,148 @@ export function termsCompatible (offer: Offer, bid: Bid, now: number): boolean {
   return Number(offer.expiresAt) > now
 }
 
-/** The match of `offer` for `bid` under the rule, or undefined. */
-export function compatible (offer: Offer, bid: Bid, now: number, remaining?: (model: string) => number): Match['gpu'] | undefined {
+/** The GPU entry `offer` would serve `bid` with under the rule, or undefined. */
+export function compatible (offer: Offer, bid: Bid, now: number, free?: readonly number[]): Gpu | undefined {
   if (!termsCompatible(offer, bid, now)) return undefined
-  return selectGpu(offer, bid, remaining)
+  return selectGpu(offer, bid, free)
+}
+
+/** What a scan needs of a bid, computed once per matchBid. */
+interface BidView {
+  bid: Bid
+  now: number
+  maxPrice: bigint
+  maxPriceN: number
+  netuid: number
+  durationS: number
+  /** 0 = any kind; else the mask of accepted kinds (TEE_OVERFLOW set: compare the strings) */
+  teeMask: number
+  /** undefined = any region */
+  regionIds: number[] | undefined
+  regionOverflow: boolean
+  exclude: ReadonlySet<string> | undefined
+  remaining: ((e: OfferEntry) => readonly number[]) | undefined
+}
+
+/**
+ * One reusable view: matchBid is synchronous and never re-entered (the `remaining` callback does
+ * not match), so the hot path allocates nothing but its result.
+ */
+const scratch: BidView = {
+  bid: undefined as unknown as Bid,
+  now: 0,
+  maxPrice: 0n,
+  maxPriceN: 0,
+  netuid: 0,
+  durationS: 0,
+  teeMask: 0,
+  regionIds: undefined,
+  regionOverflow: false,
+  exclude: undefined,
+  remaining: undefined
+}
+const scratchBest: Best = { entry: undefined, gpu: undefined }
+const NO_OPTIONS: MatchOptions = {}
+
+function view (book: OrderBook, bid: Bid, opts: MatchOptions): BidView {
+  const req = bid.requirements
+  const tees = req?.teeKinds
+  const regions = req?.regions
+  const v = scratch
+  v.bid = bid
+  v.now = opts.now ?? book.now()
+  v.maxPrice = bid.maxPricePerGpuHour
+  v.maxPriceN = Number(bid.maxPricePerGpuHour)
+  v.netuid = bid.netuid
+  v.durationS = bid.durationS
+  v.teeMask = tees !== undefined && tees.length > 0 ? teeMaskOf(tees) : 0
+  if (regions !== undefined && regions.length > 0) {
+    v.regionIds = regions.map(regionId)
+    v.regionOverflow = v.regionIds.includes(REGION_OVERFLOW)
+  } else {
+    v.regionIds = undefined
+    v.regionOverflow = false
+  }
+  v.exclude = opts.exclude
+  v.remaining = opts.remaining
+  return v
+}
+
+/**
+ * The rule over a book entry, with integer attribute tests where the registry allows; equivalent
+ * to `compatible(e.offer, bid, now, free)` (the property tests hold it to that).
+ */
+function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
+  const o = e.offer
+  if (o.netuid !== v.netuid) return undefined
+  if (o.minDurationS > v.durationS || (o.maxDurationS !== 0 && v.durationS > o.maxDurationS)) return undefined
+  if (e.expiresN <= v.now) return undefined
+  if (v.regionIds !== undefined) {
+    if (v.regionOverflow || e.regionId === REGION_OVERFLOW) {
+      if (!(v.bid.requirements?.regions ?? []).includes(o.region)) return undefined
+    } else if (!v.regionIds.includes(e.regionId)) return undefined
+  }
+  if (v.teeMask !== 0) {
+    if (((v.teeMask | e.teeMask) & TEE_OVERFLOW) !== 0) {
+      if (selectTee(o, v.bid) === undefined) return undefined
+    } else if ((v.teeMask & e.teeMask) === 0) return undefined
+  } else if (o.teeKinds.length === 0) return undefined
+  if (v.exclude?.has(e.key) === true) return undefined
+  return selectGpu(o, v.bid, v.remaining !== undefined ? v.remaining(e) : e.remaining)
 }
 
 /**
  * Matches one bid against the book by the rule above. Scans each candidate class in price-time
- * order and stops at the first compatible offer or at the bid's price limit, then takes the best
- * over the classes.
+ * order and stops at the first compatible offer, at the bid's price limit, or where the best
+ * candidate found in another class already ranks higher; then takes the best over the classes.
  */
-export function matchBid (book: OrderBook, bid: Bid, opts: MatchOptions = {}): Match | undefined {
-  const now = opts.now ?? book.now()
+export function matchBid (book: OrderBook, bid: Bid, opts: MatchOptions = NO_OPTIONS): Match | undefined {
+  const v = view(book, bid, opts)
   const wanted = bid.requirements?.gpu ?? ''
-  const maxPrice = bid.maxPricePerGpuHour
-  const maxPriceN = Number(maxPrice)
-  const exclude = opts.exclude
-  const remaining = opts.remaining
-  let best: OfferEntry | undefined
-  let bestGpu: Gpu | undefined
-
-  const scanClass = (list: { scan: (v: (e: OfferEntry) => boolean) => OfferEntry | undefined }): void => {
-    list.scan((e) => {
-      // sorted by price: nothing further can be within the limit
-      if (e.priceN > maxPriceN || e.offer.pricePerGpuHour > maxPrice) return true
-      // a better candidate from another class already beats everything from here on
-      if (best != null && compareOffers(e, best) >= 0) return true
-      if (exclude?.has(e.key) === true) return false
-      if (!termsCompatible(e.offer, bid, now)) return false
-      const g = selectGpu(e.offer, bid, remaining != null ? (m) => remaining(e, m) : undefined)
-      if (g === undefined) return false
-      best = e
-      bestGpu = g
-      return true
-    })
-  }
-
+  const best = scratchBest
+  best.entry = undefined
+  best.gpu = undefined
   if (wanted !== '') {
     const exact = book.classOffers(wanted)
-    if (exact != null) scanClass(exact)
+    if (exact !== undefined) scanClass(exact.chunkArrays(), v, best)
   }
-  for (const [model, list] of book.classEntries()) {
-    if (model === wanted || !modelMatches(wanted, model)) continue
-    scanClass(list)
+  if (book.hasRelatedClasses(wanted)) {
+    for (const [model, list] of book.classEntries()) {
+      if (model === wanted || !modelMatches(wanted, model)) continue
+      scanClass(list.chunkArrays(), v, best)
+    }
   }
-  if (best == null || bestGpu == null) return undefined
-  return { entry: best, gpu: bestGpu, teeKind: selectTee(best.offer, bid) as string }
+  const entry = best.entry as OfferEntry | undefined
+  const gpu = best.gpu as Gpu | undefined
+  best.entry = undefined
+  best.gpu = undefined
+  v.bid = undefined as unknown as Bid
+  v.exclude = undefined
+  v.remaining = undefined
+  if (entry === undefined || gpu === undefined) return undefined
+  return { entry, gpu, teeKind: selectTee(entry.offer, bid) as string }
+}
+
+interface Best { entry: OfferEntry | undefined, gpu: Gpu | undefined }
+
+/** one class in price-time order, until a match, the price limit, or the best so far ranks higher */
+function scanClass (chunks: readonly OfferEntry[][], v: BidView, best: Best): void {
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]
+    for (let j = 0; j < c.length; j++) {
+      const e = c[j]
+      // sorted by price: nothing further can be within the limit
+      if (e.priceN > v.maxPriceN || e.offer.pricePerGpuHour > v.maxPrice) return
+      // a candidate from another class already beats everything from here on
+      if (best.entry !== undefined && compareOffers(e, best.entry) >= 0) return
+      const g = entryGpu(e, v)
+      if (g !== undefined) {
+        best.entry = e
+        best.gpu = g
+        return
+      }
+    }
+  }
 }
 
 /** One line of `matchAll`'s result. */
@@ -136,23 +236,21 @@ export interface Assignment {
 
 /**
  * Matches every resting bid, earliest first (see `compareBids`), each taking GPUs from its offer
- * so that no offer is assigned more GPUs of a model than it advertises. Deterministic: the result
- * depends only on the book's contents.
+ * so that no offer is assigned more GPUs than it has free. Deterministic: the result depends only
+ * on the book's contents. The book itself is not changed.
  */
 export function matchAll (book: OrderBook, opts: { now?: number } = {}): Assignment[] {
-  const used = new Map<string, number>()
-  const remaining = (e: OfferEntry, model: string): number => {
-    let adv = 0
-    for (const g of e.offer.gpus) if (g.model === model) adv += g.count
-    return adv - (used.get(`${e.key}#${model}`) ?? 0)
-  }
+  const free = new Map<string, number[]>()
+  const remaining = (e: OfferEntry): readonly number[] => free.get(e.key) ?? e.remaining
   const out: Assignment[] = []
   for (const b of book.bids()) {
     const m = matchBid(book, b.bid, { now: opts.now, remaining })
     if (m == null) continue
     const count = Math.max(1, b.bid.requirements?.count ?? 0)
-    const k = `${m.entry.key}#${m.gpu.model}`
-    used.set(k, (used.get(k) ?? 0) + count)
+    const left = [...remaining(m.entry)]
+    const i = m.entry.offer.gpus.indexOf(m.gpu)
+    left[i] -= count
+    free.set(m.entry.key, left)
     out.push({ bidKey: b.key, offerKey: m.entry.key, model: m.gpu.model, count, teeKind: m.teeKind })
   }
   return out

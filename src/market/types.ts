@@ -7,7 +7,7 @@ export interface EntryMeta {
   peer?: string
   /** how it arrived */
   source?: 'gossip' | 'dht' | 'fetch' | 'local'
-  /** when this node received it (ms); set by the book when absent */
+  /** when this node received it (ms); default the book's clock */
   receivedAt?: number
   /** the signed envelope it came in, so it can be served to others (offers-fetch) */
   envelope?: Uint8Array
@@ -24,6 +24,18 @@ export interface OfferEntry {
   readonly priceN: number
   readonly createdN: number
   readonly expiresN: number
+  /** when this node received it (ms) */
+  readonly receivedAt: number
+  /**
+   * GPUs still free per entry of `offer.gpus` (same index), as this node knows: the advertised
+   * counts, lowered by `book.consume` when GPUs are taken (an agreement was made). A replacement
+   * of the offer (higher sequence) resets them: the supplier's republication is authoritative.
+   */
+  readonly remaining: number[]
+  /** bit per TEE kind of the offer (see book/attributes.ts), so a scan tests kinds in one AND */
+  readonly teeMask: number
+  /** small integer id of the offer's region (book/attributes.ts) */
+  readonly regionId: number
 }
 
 /** A resting bid. `key` is `<renter hotkey hex>/<bid id>`. */
@@ -33,6 +45,7 @@ export interface BidEntry {
   readonly renter: string
   readonly meta: EntryMeta
   readonly expiresN: number
+  readonly receivedAt: number
 }
 
 export type UpsertStatus = 'added' | 'replaced' | 'cancelled'

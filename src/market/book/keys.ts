@@ -1,12 +1,8 @@
 import type { Bid, Offer } from '../../protocols/schema/market.js'
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
 /** lowercase hex of a hotkey; the canonical text form used in keys and tie-breaks */
 export function hex (bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]]
-  return s
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
 /** `<supplier hex>/<offer id>`: one slot per supplier and offer id */

@@ -6,8 +6,10 @@ import {
 } from '../constants.js'
 import { MarketError } from '../errors.js'
 import type { BidEntry, BookFilters, EntryMeta, OfferEntry, OrderBookInit, UpsertStatus } from '../types.js'
-import { compareBids, compareExpiry, compareOffers } from './compare.js'
-import { bidKey, hex, modelMatches, offerKey } from './keys.js'
+import { compareBids, compareOffers } from './compare.js'
+import { ExpiryHeap } from './expiry-heap.js'
+import { teeMaskOf, regionId } from './attributes.js'
+import { bidKey, hex, modelMatches } from './keys.js'
 import { SortedList } from './sorted-list.js'
 
 const MAX_GPUS_PER_OFFER = 16
@@ -28,8 +30,9 @@ const MAX_GPUS_PER_OFFER = 16
  *   is evicted if it expires before the newcomer, otherwise the newcomer is refused (BOOK_FULL).
  *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
  *
- * Indexes: by GPU class (model, sorted by price-time: see `compareOffers`), TEE kind and region
- * (sets of keys, for `offers(filters)`), and by expiry.
+ * Indexes: by GPU class (one price-time sorted list per model, see `compareOffers`), TEE kinds and
+ * region as integer attributes of each entry (a bit mask and an id: the matching scan tests them
+ * without touching strings), and a lazy expiry heap (expiry and the eviction rule).
  */
 export class OrderBook {
   private readonly clock: Clock
@@ -41,15 +44,13 @@ export class OrderBook {
 
   private readonly offerMap = new Map<string, OfferEntry>()
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
-  private readonly byTee = new Map<string, Set<string>>()
-  private readonly byRegion = new Map<string, Set<string>>()
-  private readonly offerExpiry = new SortedList<OfferEntry>(compareExpiry)
+  private readonly offerExpiry = new ExpiryHeap<OfferEntry>((e) => this.offerMap.get(e.key) === e)
   private readonly perSupplier = new Map<string, number>()
   private readonly offerTombstones = new Map<string, bigint>()
 
   private readonly bidMap = new Map<string, BidEntry>()
   private readonly bidOrder = new SortedList<BidEntry>(compareBids)
-  private readonly bidExpiry = new SortedList<BidEntry>(compareExpiry)
+  private readonly bidExpiry = new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e)
   private readonly perRenter = new Map<string, number>()
   private readonly bidTombstones = new Map<string, bigint>()
 
@@ -74,6 +75,18 @@ export class OrderBook {
   /** the price-time ordered offers of one GPU model (used by matching) */
   classOffers (model: string): SortedList<OfferEntry> | undefined { return this.byClass.get(model) }
 
+  /**
+   * Whether a bid asking for `wanted` may match classes other than `wanted` itself: any class for
+   * "", or a class named `wanted-…` (used by matching to skip the scan over all classes).
+   */
+  hasRelatedClasses (wanted: string): boolean {
+    if (wanted === '') return true
+    if (this.byClass.size === 0 || (this.byClass.size === 1 && this.byClass.has(wanted))) return false
+    const prefix = `${wanted}-`
+    for (const model of this.byClass.keys()) if (model.startsWith(prefix)) return true
+    return false
+  }
+
   /** iterates the per-class lists (used by matching) */
   classEntries (): IterableIterator<[string, SortedList<OfferEntry>]> { return this.byClass.entries() }
 
@@ -84,14 +97,15 @@ export class OrderBook {
    * Adds, replaces or cancels an offer. Throws `MarketError` with code STALE (not a higher
    * sequence than the slot or its tombstone), EXPIRED, MALFORMED, BOOK_FULL or SUPPLIER_LIMIT.
    */
-  upsertOffer (offer: Offer, meta: EntryMeta = {}): UpsertStatus {
+  upsertOffer (offer: Offer, meta: EntryMeta = NO_META): UpsertStatus {
     // [MALFORMED] the book's own invariants; full validation happens before (market/validation)
     if (offer.supplier.byteLength !== 32 || offer.id === '' || offer.gpus.length === 0 || offer.gpus.length > MAX_GPUS_PER_OFFER) {
       throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs')
     }
-    const key = offerKey(offer)
+    const supplier = hex(offer.supplier)
+    const key = `${supplier}/${offer.id}`
     const current = this.offerMap.get(key)
-    const floor = current?.offer.sequence ?? this.offerTombstones.get(key)
+    const floor = current !== undefined ? current.offer.sequence : this.offerTombstones.size > 0 ? this.offerTombstones.get(key) : undefined
     // [IGNORE] a replacement needs a higher sequence than what the slot has seen
     if (floor !== undefined && offer.sequence <= floor &&
       !(offer.sequence === floor && current != null && winsTie(offer.cancelled, Offer.encode(offer), Offer.encode(current.offer)))) {
@@ -105,12 +119,11 @@ export class OrderBook {
     const now = this.clock.now()
     const expiresN = Number(offer.expiresAt)
     if (expiresN <= now) throw new MarketError('EXPIRED', 'offer expired')
-    const supplier = key.slice(0, 64)
     if (current == null) {
       if ((this.perSupplier.get(supplier) ?? 0) >= this.maxPerSupplier) {
         throw new MarketError('SUPPLIER_LIMIT', 'supplier holds too many offers')
       }
-      this.makeRoom(this.offerMap.size, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
+      if (this.offerMap.size >= this.maxOffers) this.makeRoom(() => this.offerMap.size, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
     } else {
       this.dropOffer(current)
     }
@@ -118,17 +131,21 @@ export class OrderBook {
       key,
       offer,
       supplier,
-      meta: { ...meta, receivedAt: meta.receivedAt ?? now },
+      meta,
       priceN: Number(offer.pricePerGpuHour),
       createdN: Number(offer.createdAt),
-      expiresN
+      expiresN,
+      receivedAt: meta.receivedAt ?? now,
+      remaining: counts(offer),
+      teeMask: teeMaskOf(offer.teeKinds),
+      regionId: regionId(offer.region)
     }
     this.addOffer(entry)
     return current == null ? 'added' : 'replaced'
   }
 
   /** Adds, replaces or cancels a bid; same rules and codes as `upsertOffer`. */
-  upsertBid (bid: Bid, meta: EntryMeta = {}): UpsertStatus {
+  upsertBid (bid: Bid, meta: EntryMeta = NO_META): UpsertStatus {
     if (bid.renter.byteLength !== 32 || bid.id === '') throw new MarketError('MALFORMED', 'bid lacks a renter or an id')
     const key = bidKey(bid)
     const current = this.bidMap.get(key)
@@ -148,14 +165,14 @@ export class OrderBook {
     const renter = key.slice(0, 64)
     if (current == null) {
       if ((this.perRenter.get(renter) ?? 0) >= this.maxPerRenter) throw new MarketError('SUPPLIER_LIMIT', 'renter holds too many bids')
-      this.makeRoom(this.bidMap.size, this.maxBids, this.bidExpiry, expiresN, now, (e) => { this.dropBid(e) })
+      if (this.bidMap.size >= this.maxBids) this.makeRoom(() => this.bidMap.size, this.maxBids, this.bidExpiry, expiresN, now, (e) => { this.dropBid(e) })
     } else {
       this.dropBid(current)
     }
-    const entry: BidEntry = { key, bid, renter, meta: { ...meta, receivedAt: meta.receivedAt ?? now }, expiresN }
+    const entry: BidEntry = { key, bid, renter, meta, expiresN, receivedAt: meta.receivedAt ?? now }
     this.bidMap.set(key, entry)
     this.bidOrder.insert(entry)
-    this.bidExpiry.insert(entry)
+    this.bidExpiry.push(entry)
     this.perRenter.set(renter, (this.perRenter.get(renter) ?? 0) + 1)
     return current == null ? 'added' : 'replaced'
   }
@@ -169,14 +186,35 @@ export class OrderBook {
     return false
   }
 
+  /**
+   * Marks `count` GPUs of `model` under an offer as taken (this node made or learnt of an agreement
+   * on them), so matching stops offering them; an offer with nothing left leaves the book until
+   * the supplier republishes it with a higher sequence. Returns false when the offer or the GPUs
+   * are not there.
+   */
+  consume (key: string, model: string, count: number): boolean {
+    const e = this.offerMap.get(key)
+    if (e == null || count <= 0) return false
+    const gpus = e.offer.gpus
+    for (let i = 0; i < gpus.length; i++) {
+      if (gpus[i].model !== model || e.remaining[i] < count) continue
+      e.remaining[i] -= count
+      let left = 0
+      for (const r of e.remaining) left += r
+      if (left === 0) this.dropOffer(e)
+      return true
+    }
+    return false
+  }
+
   /** Drops every offer and bid whose expiry is not after `now`; returns how many went. */
   expire (now: number = this.clock.now()): number {
     let n = 0
-    for (let e = this.offerExpiry.first(); e != null && e.expiresN <= now; e = this.offerExpiry.first()) {
+    for (let e = this.offerExpiry.peek(); e != null && e.expiresN <= now; e = this.offerExpiry.peek()) {
       this.dropOffer(e)
       n++
     }
-    for (let e = this.bidExpiry.first(); e != null && e.expiresN <= now; e = this.bidExpiry.first()) {
+    for (let e = this.bidExpiry.peek(); e != null && e.expiresN <= now; e = this.bidExpiry.peek()) {
       this.dropBid(e)
       n++
     }
@@ -185,12 +223,8 @@ export class OrderBook {
 
   /** Resting offers in price-time order, filtered (the `bazaar book` listing). */
   offers (filters: BookFilters = {}): OfferEntry[] {
-    let keys: Set<string> | undefined
-    if (filters.teeKind !== undefined) keys = this.byTee.get(filters.teeKind) ?? new Set()
-    if (filters.region !== undefined) {
-      const r = this.byRegion.get(filters.region) ?? new Set<string>()
-      keys = keys == null ? r : new Set([...keys].filter((k) => r.has(k)))
-    }
+    const tee = filters.teeKind
+    const region = filters.region
     const supplier = filters.supplier?.toLowerCase()
     const out: OfferEntry[] = []
     const seen = new Set<string>()
@@ -198,7 +232,8 @@ export class OrderBook {
       if (filters.gpu !== undefined && !modelMatches(filters.gpu, model)) continue
       for (const e of list) {
         if (seen.has(e.key)) continue
-        if (keys != null && !keys.has(e.key)) continue
+        if (tee !== undefined && !e.offer.teeKinds.includes(tee)) continue
+        if (region !== undefined && e.offer.region !== region) continue
         if (filters.netuid !== undefined && e.offer.netuid !== filters.netuid) continue
         if (filters.maxPrice !== undefined && e.offer.pricePerGpuHour > filters.maxPrice) continue
         if (supplier !== undefined && e.supplier !== supplier) continue
@@ -223,9 +258,7 @@ export class OrderBook {
       }
       list.insert(entry)
     }
-    for (const t of entry.offer.teeKinds) addTo(this.byTee, t, entry.key)
-    addTo(this.byRegion, entry.offer.region, entry.key)
-    this.offerExpiry.insert(entry)
+    this.offerExpiry.push(entry)
     this.perSupplier.set(entry.supplier, (this.perSupplier.get(entry.supplier) ?? 0) + 1)
   }
 
@@ -238,26 +271,24 @@ export class OrderBook {
       list.delete(entry)
       if (list.size === 0) this.byClass.delete(model)
     }
-    for (const t of entry.offer.teeKinds) removeFrom(this.byTee, t, entry.key)
-    removeFrom(this.byRegion, entry.offer.region, entry.key)
-    this.offerExpiry.delete(entry)
     decrement(this.perSupplier, entry.supplier)
+    this.offerExpiry.compact(this.offerMap.size)
   }
 
   private dropBid (entry: BidEntry): void {
     if (this.bidMap.get(entry.key) !== entry) return
     this.bidMap.delete(entry.key)
     this.bidOrder.delete(entry)
-    this.bidExpiry.delete(entry)
     decrement(this.perRenter, entry.renter)
+    this.bidExpiry.compact(this.bidMap.size)
   }
 
   /** applies the eviction rule before an insert of a new slot */
-  private makeRoom<E extends { expiresN: number }> (size: number, max: number, expiry: SortedList<E>, expiresN: number, now: number, drop: (e: E) => void): void {
-    if (size < max) return
+  private makeRoom<E extends { expiresN: number, key: string }> (size: () => number, max: number, expiry: ExpiryHeap<E>, expiresN: number, now: number, drop: (e: E) => void): void {
+    if (size() < max) return
     this.expire(now)
-    if (expiry.size < max) return
-    const victim = expiry.first()
+    if (size() < max) return
+    const victim = expiry.peek()
     // [IGNORE] full: the newcomer only displaces an entry that would expire before it
     if (victim == null || victim.expiresN >= expiresN) throw new MarketError('BOOK_FULL', 'book full')
     drop(victim)
@@ -273,23 +304,19 @@ export class OrderBook {
   }
 }
 
+const NO_META: EntryMeta = Object.freeze({})
+
+function counts (offer: Offer): number[] {
+  const gpus = offer.gpus
+  const out = new Array<number>(gpus.length)
+  for (let i = 0; i < gpus.length; i++) out[i] = gpus[i].count
+  return out
+}
+
 /** the distinct GPU models of an offer */
 function modelsOf (offer: Offer): string[] {
   if (offer.gpus.length === 1) return [offer.gpus[0].model]
   return [...new Set(offer.gpus.map((g) => g.model))]
-}
-
-function addTo (index: Map<string, Set<string>>, k: string, key: string): void {
-  let s = index.get(k)
-  if (s == null) { s = new Set(); index.set(k, s) }
-  s.add(key)
-}
-
-function removeFrom (index: Map<string, Set<string>>, k: string, key: string): void {
-  const s = index.get(k)
-  if (s == null) return
-  s.delete(key)
-  if (s.size === 0) index.delete(k)
 }
 
 function decrement (m: Map<string, number>, k: string): void {

@@ -12,7 +12,7 @@ export class SortedList<T> {
   private readonly maxes: T[] = []
   private count = 0
 
-  constructor (private readonly cmp: (a: T, b: T) => number, private readonly load = 256) {}
+  constructor (private readonly cmp: (a: T, b: T) => number, private readonly load = 64) {}
 
   get size (): number { return this.count }
 
@@ -96,6 +96,9 @@ export class SortedList<T> {
     }
     return undefined
   }
+
+  /** the chunks themselves, for allocation-free scans; callers must not modify them */
+  chunkArrays (): readonly T[][] { return this.chunks }
 
   * [Symbol.iterator] (): IterableIterator<T> {
     for (const c of this.chunks) yield * c

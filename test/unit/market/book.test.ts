@@ -82,6 +82,32 @@ describe('OrderBook upsert rules', () => {
     expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', sequence: 1n })))).toBe('STALE')
   })
 
+  it('consume lowers the free GPUs; an offer with none left leaves until republished', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const o = mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 3 }] })
+    book.upsertOffer(o)
+    const key = offerKey(o)
+    expect(book.consume(key, 'h100-80gb', 2)).toBe(true)
+    expect(book.getOffer(key)?.remaining).toEqual([1])
+    expect(book.consume(key, 'h100-80gb', 2)).toBe(false)
+    expect(book.consume(key, 'a100-40gb', 1)).toBe(false)
+    expect(book.consume(key, 'h100-80gb', 1)).toBe(true)
+    expect(book.getOffer(key)).toBeUndefined()
+    expect(book.upsertOffer(mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 3 }], sequence: 2n }))).toBe('added')
+    expect(book.getOffer(key)?.remaining).toEqual([3])
+  })
+
+  it('expiry follows replacements (stale heap entries never expire a live offer)', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 10_000 })
+    for (let i = 0; i < 3000; i++) book.upsertOffer(mkOffer({ id: `o${i}`, expiresAt: BigInt(T0 + 1000) }))
+    for (let i = 0; i < 3000; i += 2) book.upsertOffer(mkOffer({ id: `o${i}`, sequence: 2n, expiresAt: BigInt(T0 + 9000) }))
+    for (let i = 1; i < 3000; i += 4) book.remove(offerKey(mkOffer({ id: `o${i}` })))
+    expect(book.expire(T0 + 1000)).toBe(750)
+    expect(book.offerCount).toBe(1500)
+    expect(book.expire(T0 + 9000)).toBe(1500)
+    expect(book.offerCount).toBe(0)
+  })
+
   it('remove drops an offer or a bid by key', () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const o = mkOffer()

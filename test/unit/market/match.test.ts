@@ -61,6 +61,18 @@ describe('matching rule, one constraint at a time', () => {
     expect(order).toEqual(['3:x', '9:x', '1:late', '1:dear'])
   })
 
+  it('TEE kinds and regions beyond the integer registry still match by name', () => {
+    // 40 invented kinds and the real one last: the last ones overflow the 30-bit registry
+    const kinds = Array.from({ length: 40 }, (_, i) => `kind-${i}`)
+    const offer = mkOffer({ teeKinds: kinds })
+    const book = bookOf([offer])
+    const wants = (tee: string): boolean => matchBid(book, mkBid({ requirements: { gpu: '', minMemoryMib: 0, count: 1, teeKinds: [tee], regions: [] } })) !== undefined
+    expect(wants('kind-39')).toBe(true)
+    expect(wants('kind-0')).toBe(true)
+    expect(wants('kind-99')).toBe(false)
+    expect(wants('tdx')).toBe(false)
+  })
+
   it('picks the renter-preferred TEE kind and the smallest qualifying GPU', () => {
     const offer = mkOffer({ teeKinds: ['tdx', 'sev-snp'], gpus: [{ model: 'h100-94gb', memoryMib: 96256, count: 2 }, { model: 'h100-80gb', memoryMib: 81920, count: 2 }] })
     const m = matchBid(bookOf([offer]), mkBid({ requirements: { gpu: 'h100', minMemoryMib: 0, count: 2, teeKinds: ['sev-snp', 'tdx'], regions: [] } }))

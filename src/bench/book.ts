@@ -1,0 +1,318 @@
+/**
+ * `npm run bench:book`: figures for the order book (a script that prints, never a test).
+ *
+ * 1. Our workload: 100,000 resting offers over 20 GPU classes with TEE kinds, regions, netuids and
+ *    durations; 100,000 bids matched by the full rule. Inserts/s, matches/s, p50/p99 match latency,
+ *    heap held by the book.
+ * 2. Price-only workload, the one hft-limit-order-book (devDependency) is built for: 100,000 resting
+ *    sell orders at random prices (sizes 1..10), then 250,000 market buys of size 1 that each take the best price
+ *    and fill it. Our book runs the same sequence (matchBid, then `book.consume` of one GPU; an
+ *    offer with nothing left leaves the book), and both must fill at the same prices. Same figures
+ *    for both and the ratio.
+ *
+ * Deterministic inputs (seeded PRNG); timings are wall clock on this machine, one process.
+ */
+import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { OrderBook } from '../market/book/order-book.js'
+import { matchBid } from '../market/match.js'
+import type { Bid, Offer } from '../protocols/schema/market.js'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+const N = Number(process.env.BENCH_N ?? 100_000)
+const T0 = Date.UTC(2026, 0, 1)
+const RAO = 1_000_000_000n
+
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const CLASSES: Array<[string, number]> = [
+  ['h100-80gb', 81920], ['h200-141gb', 144384], ['b200-192gb', 196608], ['gh200-96gb', 98304], ['h800-80gb', 81920],
+  ['a100-80gb', 81920], ['a100-40gb', 40960], ['l40s-48gb', 49152], ['l4-24gb', 24576], ['l20-48gb', 49152],
+  ['a10-24gb', 24576], ['a40-48gb', 49152], ['a30-24gb', 24576], ['v100-32gb', 32768], ['t4-16gb', 16384],
+  ['rtx4090-24gb', 24576], ['rtx3090-24gb', 24576], ['a6000-48gb', 49152], ['mi300x-192gb', 196608], ['mi250-128gb', 131072]
+]
+const TEES = ['tdx', 'sev-snp', 'simulated']
+const REGIONS = ['eu', 'us', 'ap', 'sa', 'af']
+
+function heapUsed (): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+function percentile (sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+}
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const mb = (b: number): string => `${fmt(b / 1048576, 1)} MB`
+
+function supplierKey (i: number): Uint8Array<ArrayBuffer> {
+  const k = new Uint8Array(32)
+  new DataView(k.buffer).setUint32(0, i)
+  k[31] = 1
+  return k
+}
+
+function genOffers (rnd: () => number, suppliers: number): Offer[] {
+  const out: Offer[] = []
+  for (let i = 0; i < N; i++) {
+    const [model, mem] = CLASSES[Math.floor(rnd() * CLASSES.length)]
+    const tee = TEES.filter(() => rnd() < 0.6)
+    out.push({
+      version: 1,
+      id: `o${i}`,
+      supplier: supplierKey(i % suppliers),
+      enclavePeer: new Uint8Array(38),
+      gpus: [{ model, memoryMib: mem, count: 1 + Math.floor(rnd() * 8) }],
+      teeKinds: tee.length > 0 ? tee : ['tdx'],
+      region: REGIONS[Math.floor(rnd() * REGIONS.length)],
+      pricePerGpuHour: RAO / 2n + BigInt(Math.floor(rnd() * 4.5e9)),
+      netuid: rnd() < 0.9 ? 1 : 2,
+      minDurationS: rnd() < 0.8 ? 60 : 7200,
+      maxDurationS: rnd() < 0.7 ? 0 : 86_400,
+      createdAt: BigInt(T0 + i),
+      expiresAt: BigInt(T0 + 3_600_000 + i),
+      sequence: 1n,
+      cancelled: false,
+      addrs: []
+    })
+  }
+  return out
+}
+
+function genBids (rnd: () => number): Bid[] {
+  const out: Bid[] = []
+  for (let i = 0; i < N; i++) {
+    const r = rnd()
+    const [model] = CLASSES[Math.floor(rnd() * CLASSES.length)]
+    const gpu = r < 0.1 ? '' : r < 0.4 ? model.split('-')[0] : model
+    out.push({
+      version: 1,
+      id: `b${i}`,
+      renter: supplierKey(1_000_000 + i),
+      requirements: {
+        gpu,
+        minMemoryMib: 0,
+        count: 1 + Math.floor(rnd() * 4),
+        teeKinds: rnd() < 0.5 ? [] : [TEES[Math.floor(rnd() * TEES.length)]],
+        regions: rnd() < 0.5 ? [] : [REGIONS[Math.floor(rnd() * REGIONS.length)]]
+      },
+      maxPricePerGpuHour: RAO + BigInt(Math.floor(rnd() * 5e9)),
+      netuid: rnd() < 0.9 ? 1 : 2,
+      durationS: rnd() < 0.8 ? 3600 : 172_800,
+      createdAt: BigInt(T0),
+      expiresAt: BigInt(T0 + 600_000),
+      sequence: 1n,
+      cancelled: false,
+      addrs: []
+    })
+  }
+  return out
+}
+
+interface Figures { inserts: number, matches: number, p50: number, p99: number, heap: number }
+
+function ours (): Figures & { matched: number } {
+  const clock = { now: () => T0 }
+  const rnd = prng(42)
+  const base = heapUsed()
+  let offers: Offer[] | undefined = genOffers(rnd, 2000)
+  const bids = genBids(rnd)
+  const book = new OrderBook({ clock, maxOffers: N + 1, maxOffersPerSupplier: N })
+  gc()
+  let t = process.hrtime.bigint()
+  for (const o of offers) book.upsertOffer(o)
+  const insertNs = Number(process.hrtime.bigint() - t)
+  offers = undefined
+  const heap = heapUsed() - base
+  // warm-up, then throughput without per-call timers, then latency per call
+  for (let i = 0; i < 10_000; i++) matchBid(book, bids[i], { now: T0 })
+  gc()
+  let matched = 0
+  t = process.hrtime.bigint()
+  for (const b of bids) if (matchBid(book, b, { now: T0 }) !== undefined) matched++
+  const matchNs = Number(process.hrtime.bigint() - t)
+  const lat = new Float64Array(bids.length)
+  for (let i = 0; i < bids.length; i++) {
+    const s = process.hrtime.bigint()
+    matchBid(book, bids[i], { now: T0 })
+    lat[i] = Number(process.hrtime.bigint() - s) / 1000
+  }
+  lat.sort()
+  return { inserts: N / (insertNs / 1e9), matches: N / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, matched }
+}
+
+interface PriceOnly { figures: Figures, fills: number }
+
+/** fills timed for throughput (then N / 2 more timed one by one); the book holds about 5.5 N units */
+const FILLS = 2 * N
+
+function priceInputs (): { prices: number[], sizes: number[] } {
+  const rnd = prng(7)
+  const prices: number[] = []
+  const sizes: number[] = []
+  for (let i = 0; i < N; i++) {
+    prices.push(10_000 + Math.floor(rnd() * 10_000))
+    sizes.push(1 + Math.floor(rnd() * 10))
+  }
+  return { prices, sizes }
+}
+
+function oursPriceOnly (): PriceOnly {
+  const { prices, sizes } = priceInputs()
+  const base = heapUsed()
+  let offers: Offer[] | undefined = prices.map((p, i) => ({
+    version: 1,
+    id: `o${i}`,
+    supplier: supplierKey(i),
+    enclavePeer: new Uint8Array(0),
+    gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: sizes[i] }],
+    teeKinds: ['tdx'],
+    region: 'eu',
+    pricePerGpuHour: BigInt(p),
+    netuid: 1,
+    minDurationS: 0,
+    maxDurationS: 0,
+    createdAt: BigInt(T0 + i),
+    expiresAt: BigInt(T0 + 3_600_000),
+    sequence: 1n,
+    cancelled: false,
+    addrs: []
+  }))
+  const book = new OrderBook({ clock: { now: () => T0 }, maxOffers: N + 1 })
+  gc()
+  let t = process.hrtime.bigint()
+  for (const o of offers) book.upsertOffer(o)
+  const insertNs = Number(process.hrtime.bigint() - t)
+  offers = undefined
+  const heap = heapUsed() - base
+  const bid: Bid = {
+    version: 1, id: 'b', renter: supplierKey(9_999_999),
+    requirements: { gpu: 'h100-80gb', minMemoryMib: 0, count: 1, teeKinds: [], regions: [] },
+    maxPricePerGpuHour: 1n << 62n, netuid: 1, durationS: 3600, createdAt: BigInt(T0), expiresAt: BigInt(T0 + 1), sequence: 1n, cancelled: false, addrs: []
+  }
+  const fill = (): number => {
+    const m = matchBid(book, bid, { now: T0 })
+    if (m === undefined) return 0
+    book.consume(m.entry.key, m.gpu.model, 1)
+    return m.entry.priceN
+  }
+  const lat = new Float64Array(N)
+  let fills = 0
+  gc()
+  t = process.hrtime.bigint()
+  for (let i = 0; i < FILLS; i++) fills += fill()
+  const matchNs = Number(process.hrtime.bigint() - t)
+  for (let i = 0; i < N / 2; i++) {
+    const s = process.hrtime.bigint()
+    fills += fill()
+    lat[i] = Number(process.hrtime.bigint() - s) / 1000
+  }
+  const l = lat.subarray(0, N / 2).sort()
+  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap }, fills }
+}
+
+function hftPriceOnly (): PriceOnly | undefined {
+  let lib: { OrderBook: new () => any }
+  try {
+    lib = createRequire(import.meta.url)('hft-limit-order-book')
+  } catch {
+    return undefined
+  }
+  const { prices, sizes } = priceInputs()
+  const base = heapUsed()
+  const ob = new lib.OrderBook()
+  gc()
+  let t = process.hrtime.bigint()
+  for (let i = 0; i < N; i++) ob.limit({ side: 'sell', id: `o${i}`, size: sizes[i], price: prices[i] })
+  const insertNs = Number(process.hrtime.bigint() - t)
+  const heap = heapUsed() - base
+  const fill = (): number => {
+    const r = ob.market({ side: 'buy', size: 1 })
+    return r.done.length > 0 ? r.done[0].price : (r.partial?.price ?? 0)
+  }
+  const lat = new Float64Array(N)
+  let fills = 0
+  gc()
+  t = process.hrtime.bigint()
+  for (let i = 0; i < FILLS; i++) fills += fill()
+  const matchNs = Number(process.hrtime.bigint() - t)
+  for (let i = 0; i < N / 2; i++) {
+    const s = process.hrtime.bigint()
+    fills += fill()
+    lat[i] = Number(process.hrtime.bigint() - s) / 1000
+  }
+  const l = lat.subarray(0, N / 2).sort()
+  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap }, fills }
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+/** per-figure median over rounds (each round a fresh book); heap from the first round */
+function summarise (rounds: Figures[]): Figures {
+  return {
+    inserts: median(rounds.map((r) => r.inserts)),
+    matches: median(rounds.map((r) => r.matches)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    heap: rounds[0].heap
+  }
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+
+function row (name: string, f: Figures): string {
+  return `${name.padEnd(26)} ${fmt(f.inserts).padStart(12)} ${fmt(f.matches).padStart(12)} ${fmt(f.p50, 2).padStart(9)} ${fmt(f.p99, 2).padStart(9)} ${mb(f.heap).padStart(10)}`
+}
+
+const header = `${'book'.padEnd(26)} ${'inserts/s'.padStart(12)} ${'matches/s'.padStart(12)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'heap'.padStart(10)}`
+
+const cpu0 = process.cpuUsage()
+const wall0 = Date.now()
+console.log(`node ${process.version}, ${N.toLocaleString('en-US')} resting orders, median of ${ROUNDS} rounds (fresh book each round)\n`)
+console.log(`1. bazaar workload: ${CLASSES.length} GPU classes, TEE kinds, regions, netuids, durations; full matching rule`)
+const aRounds = Array.from({ length: ROUNDS }, () => ours())
+const a = summarise(aRounds)
+console.log(header)
+console.log(row('bazaar OrderBook', a))
+console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}\n`)
+
+console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
+const bRounds: PriceOnly[] = []
+const hRounds: PriceOnly[] = []
+for (let r = 0; r < ROUNDS; r++) {
+  // interleaved, so both books see the same machine load
+  bRounds.push(oursPriceOnly())
+  const h = hftPriceOnly()
+  if (h != null) hRounds.push(h)
+}
+const b = summarise(bRounds.map((x) => x.figures))
+console.log(header)
+console.log(row('bazaar OrderBook', b))
+if (hRounds.length === 0) {
+  console.log('hft-limit-order-book is not installed (it is a devDependency: run `npm install`); comparison skipped')
+} else {
+  const h = summarise(hRounds.map((x) => x.figures))
+  console.log(row('hft-limit-order-book 7.0.2', h))
+  const ri = b.inserts / h.inserts
+  const rm = b.matches / h.matches
+  console.log(`ratio bazaar/hft: inserts ${fmt(ri, 2)}x, matches ${fmt(rm, 2)}x (goal >= 2x: inserts ${ri >= 2 ? 'met' : 'NOT met'}, matches ${rm >= 2 ? 'met' : 'NOT met'}); same fill prices: ${bRounds[0].fills === hRounds[0].fills ? 'yes' : `NO (${bRounds[0].fills} vs ${hRounds[0].fills})`}`)
+}
+const cpu = process.cpuUsage(cpu0)
+console.log(`\nprocess RSS at the end: ${mb(process.memoryUsage().rss)}; CPU ${fmt((cpu.user + cpu.system) / 1000)} ms over ${fmt(Date.now() - wall0)} ms wall (well under 1:1 means the machine was busy and figures are low)`)
