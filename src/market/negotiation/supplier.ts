@@ -74,10 +74,10 @@ export class SupplierNegotiator {
     if (offer == null || offer.cancelled || Number(offer.expiresAt) <= now) {
       throw new NegotiationError('OFFER_GONE', 'offer no longer stands', { offerSequence: offer?.sequence })
     }
-    if (offer.sequence !== terms.offerSequence) {
-      const code = offer.pricePerGpuHour !== terms.pricePerGpuHour ? 'PRICE_CHANGED' : 'OFFER_GONE'
-      throw new NegotiationError(code, 'offer was replaced', { offerSequence: offer.sequence })
-    }
+    // [REJECT] terms citing a sequence the supplier never signed
+    if (terms.offerSequence > offer.sequence) throw new NegotiationError('TERMS_MISMATCH', 'offer sequence from the future')
+    // an older sequence is fine when the current offer still carries every term (a plain
+    // re-publication); a changed price or shape is caught term by term below
     checkTermsAgainstOffer(terms, offer, now, this.acceptArbiter)
     const hash = agreementHash(p.terms)
     const id = hex(hash)

@@ -144,6 +144,8 @@ describe('negotiation state machines', () => {
     { name: 'garbage terms', code: 'MALFORMED', mutate: (p) => ({ ...p, terms: new Uint8Array([1, 2, 3]) }) },
     { name: 'stale createdAt', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, createdAt: BigInt(T0 - 3_600_000) }) }) },
     { name: 'offer replaced with a new price', code: 'PRICE_CHANGED', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, pricePerGpuHour: 2_000_000_000n }); return p } },
+    { name: 'offer re-published with fewer GPUs than asked', code: 'NO_CAPACITY', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 0 }] }); return p } },
+    { name: 'terms citing a future offer sequence', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, offerSequence: 7n }) }) },
     { name: 'offer cancelled', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, cancelled: true }); return p } },
     { name: 'offer expired', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.clock.advance(3_600_000); return p } },
     { name: 'capacity taken locally', code: 'NO_CAPACITY', mutate: (p, _t, env) => { env.capacity.hold('local-job', 'h100-80gb', 2, 60_000); return p } },
@@ -161,6 +163,14 @@ describe('negotiation state machines', () => {
       expect(env.capacity.available('h100-80gb')).toBe(Math.min(before, after))
     })
   }
+
+  it('a plain re-publication (higher sequence, same terms) does not void a proposal', async () => {
+    const env = setup()
+    const p = env.renter.prepare(bid(), env.offer, { arbiter: ARBITER })
+    env.offers.set('o1', { ...env.offer, sequence: 5n, expiresAt: env.offer.expiresAt + 3_600_000n })
+    const held = await env.supplier.propose(p.propose, 'peer-r')
+    expect(held.hash).toBe(p.id)
+  })
 
   it('a supplier countersignature from the wrong key is refused by the renter', async () => {
     const { supplier, renter, offer } = setup()
