@@ -57,3 +57,33 @@ export class MemoryCapacity implements CapacityGuard {
     return n
   }
 }
+
+/** The shape of a capacity ledger that throws typed errors (src/jobs CapacityLedger). */
+export interface ThrowingLedger {
+  hold (agreementId: string, model: string, count: number, ttlMs: number): unknown
+  commit (agreementId: string): unknown
+  release (agreementId: string): unknown
+  available (model: string): number
+}
+
+/**
+ * Adapts a ledger whose refusals are typed errors (an Error with a string `code`) to CapacityGuard:
+ * a refusal becomes `false`; an untyped error is a bug and propagates.
+ */
+export function guardFromLedger (ledger: ThrowingLedger): CapacityGuard {
+  const refused = (fn: () => unknown): boolean => {
+    try {
+      fn()
+      return true
+    } catch (err) {
+      if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return false
+      throw err
+    }
+  }
+  return {
+    hold: (id, model, count, ttlMs) => refused(() => ledger.hold(id, model, count, ttlMs)),
+    commit: (id) => refused(() => ledger.commit(id)),
+    release: (id) => { refused(() => ledger.release(id)) },
+    available: (model) => ledger.available(model)
+  }
+}

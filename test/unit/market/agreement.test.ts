@@ -7,7 +7,8 @@ import { AgreementStore } from '../../../src/market/agreement/store.js'
 import { signAgreementHash, verifyAgreement } from '../../../src/market/agreement/sign.js'
 import { agreementBudget, agreementHash, buildTerms, decodeTerms, encodeTerms } from '../../../src/market/agreement/terms.js'
 import { NegotiationError } from '../../../src/market/errors.js'
-import { MemoryCapacity } from '../../../src/market/negotiation/capacity.js'
+import { MemoryCapacity, guardFromLedger } from '../../../src/market/negotiation/capacity.js'
+import { CapacityLedger } from '../../../src/jobs/capacity.js'
 import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
 import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
 import { PeerRateLimiter } from '../../../src/market/negotiation/rate-limit.js'
@@ -228,6 +229,23 @@ describe('negotiation state machines', () => {
     expect(records[0].status).toBe('active')
     expect(verifyAgreement(records[0].agreement, certs, T0).terms.offerId).toBe('o1')
     await second.close()
+  })
+
+  it('the jobs CapacityLedger, adapted, serialises racing proposals the same way', async () => {
+    const clock = new ManualClock(T0)
+    const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] })
+    const ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }], { clock })
+    const capacity = guardFromLedger(ledger)
+    const supplier = new SupplierNegotiator({ signer: supplierSigner, capacity, offers: new Map([[offer.id, offer]]), store: new AgreementStore(db.sublevel('ledger')), clock, certs })
+    const r1 = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel('ledger-r1')), clock, certs })
+    const r2 = new RenterNegotiator({ signer: otherSigner, store: new AgreementStore(db.sublevel('ledger-r2')), clock, certs })
+    const results = await Promise.allSettled([
+      supplier.propose(r1.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'a'),
+      supplier.propose(r2.prepare(mkBid({ renter: otherSigner.hotkey }), offer, { arbiter: ARBITER }).propose, 'b')
+    ])
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as NegotiationError).code).toBe('NO_CAPACITY')
+    expect(capacity.available('h100-80gb')).toBe(0)
   })
 
   it('the per-peer rate limiter counts per window and bounds its peers', () => {
