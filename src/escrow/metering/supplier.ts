@@ -149,13 +149,18 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       v.cumulative === prev.cumulative && v.signature === prev.signature) {
       return { escrowId: v.escrowId, sequence: v.sequence, cumulative: v.cumulative }
     }
-    const code = checkVoucher({ terms: this.terms, status: 'open', best: prev }, v)
-    if (code != null) throw new EscrowError(code, 'voucher refused')
+    // cheap checks first; the signature (in checkVoucher) only for a voucher that could be accepted
+    // [REJECT] a voucher for another escrow
+    if (v.escrowId !== this.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'voucher for another escrow')
+    // [REJECT] replayed or reordered vouchers
+    if (prev != null && v.sequence <= prev.sequence) throw new EscrowError('SEQUENCE_NOT_INCREASING', 'voucher sequence not increasing')
     const report = this.outstanding.get(v.sequence)
     // [REJECT] a voucher must answer a report we sent
     if (report == null) throw new EscrowError('UNKNOWN_REPORT', 'no outstanding report with this sequence')
-    // [REJECT] price × gpus × reported time, exactly
+    // [REJECT] price × gpus × reported time, exactly (reports never claim above the locked amount)
     if (v.cumulative !== report.amount) throw new EscrowError('AMOUNT_MISMATCH', 'voucher amount differs from the report', { expected: report.amount.toString() })
+    const code = checkVoucher({ terms: this.terms, status: 'open', best: prev }, v)
+    if (code != null) throw new EscrowError(code, 'voucher refused')
     // durable before acknowledged
     await this.store.put(v, opts)
     this.latestVoucher = v
