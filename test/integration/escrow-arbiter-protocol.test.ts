@@ -96,6 +96,16 @@ describe('arbiter protocol over TCP', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it('ends a stream whose request does not arrive in time', async () => {
+    const server = await node()
+    const client = await node()
+    const outcomes: Array<string | undefined> = []
+    await registerArbiterHandler(server, { arbiter: { request: async () => ({ approved: false, reason: 'NOT_EXPIRED' }) }, timeoutMs: 200, onOutcome: (o) => outcomes.push(o.reason) })
+    const stream = await client.dialProtocol(server.getMultiaddrs(), ARBITER_PROTOCOL)
+    await expect(lpStream(stream).read()).rejects.toBeInstanceOf(Error)
+    expect(outcomes).toEqual(['TIMEOUT'])
+  })
+
   it('answers a peer over its budget with RATE_LIMITED', async () => {
     const { remote } = await setup(2)
     const req = { terms: t, settlement: refundSettlement(t) }
