@@ -41,7 +41,7 @@ export interface DevchainOptions {
   chopsticksDir?: string
   /** where configs and generated raw specs go; default `<tmpdir>/bazaar-chopsticks` */
   workDir?: string
-  /** genesis timestamp in ms (a multiple of 12000, chopsticks' default slot); default now rounded down */
+  /** genesis timestamp in ms (a multiple of the slot duration); default now rounded down */
   genesisTime?: number
   /** chopsticks' block production: `Instant` builds a block on each submitted extrinsic */
   buildBlockMode?: 'Instant' | 'Batch' | 'Manual'
@@ -53,6 +53,8 @@ export interface DevchainOptions {
 export interface Devchain {
   url: string
   port: number
+  /** the runtime's Aura slot duration (ms) chopsticks was told to use; 0 where none */
+  slotMs: number
   /** the chopsticks config that was started */
   configPath: string
   logFile: string
@@ -65,15 +67,35 @@ export function chopsticksDir (dir?: string): string {
   return dir ?? process.env.BAZAAR_CHOPSTICKS_DIR ?? '/tmp/chop'
 }
 
-function chopsticksPaths (dir: string): { bin: string, core: string } {
+function chopsticksPaths (dir: string): { bin: string, core: string, coreCjsExecutor: string } {
   const base = join(dir, 'node_modules', '@acala-network')
   const bin = join(base, 'chopsticks', 'chopsticks.cjs')
   const core = join(base, 'chopsticks-core', 'dist', 'esm', 'index.js')
-  if (!existsSync(bin) || !existsSync(core)) {
+  const coreCjsExecutor = join(base, 'chopsticks-core', 'dist', 'cjs', 'wasm-executor', 'index.js')
+  if (!existsSync(bin) || !existsSync(core) || !existsSync(coreCjsExecutor)) {
     throw new DevchainError('CHOPSTICKS_MISSING', `chopsticks is not installed in ${dir} (set BAZAAR_CHOPSTICKS_DIR; see DEVELOPERS.md)`)
   }
-  return { bin, core }
+  return { bin, core, coreCjsExecutor }
 }
+
+/**
+ * Runs chopsticks' CLI with its Aura slot-duration lookup answered by `slotMs`. Chopsticks asks the
+ * runtime (`AuraApi_slot_duration`) without `allowUnresolvedImports`; runtime 293 imports BLS host
+ * functions, so that lookup fails and chopsticks falls back to 12000 ms while the runtime uses
+ * 1000 ms, and every block then panics in pallet_aura ("Timestamp slot must match CurrentSlot").
+ * We read the real value from the runtime ourselves (with unresolved imports allowed) and hand it
+ * to chopsticks' memoized lookup before its CLI starts.
+ */
+const LAUNCHER = `'use strict'
+const [executor, bin, slotMs, ...rest] = process.argv.slice(2)
+const slot = Number(slotMs)
+if (slot > 0) {
+  const ex = require(executor)
+  ex.getAuraSlotDuration.cache = { has: () => true, get: () => Promise.resolve(slot), set () { return this }, delete: () => true, clear () {} }
+}
+process.argv = [process.argv[0], bin, ...rest]
+require(bin)
+`
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
@@ -130,13 +152,7 @@ export async function ensureRawSpec (specPath: string, opts: { chopsticksDir?: s
 
   const { core } = chopsticksPaths(chopsticksDir(opts.chopsticksDir))
   const exec = await import(pathToFileURL(core).href) as CoreModule
-  const call = async (method: string, args: string[]): Promise<{ result: string, storageDiff: Array<[string, string | null]> }> => {
-    // allowUnresolvedImports: runtime 293 imports BLS host functions chopsticks does not provide;
-    // genesis building never calls them.
-    const r = await exec.runTask({ wasm: rg.code, calls: [[method, args]], mockSignatureHost: false, allowUnresolvedImports: true, runtimeLogLevel: 0 }, emptyStorage)
-    if ('Error' in r) throw new DevchainError('GENESIS_BUILD_FAILED', `${method}: ${r.Error}`)
-    return r.Call
-  }
+  const call = async (method: string, args: string[]): Promise<{ result: string, storageDiff: Array<[string, string | null]> }> => await runtimeCall(exec, rg.code, method, args)
   try {
     let config: Json
     if (rg.config != null) {
@@ -158,6 +174,32 @@ export async function ensureRawSpec (specPath: string, opts: { chopsticksDir?: s
     const raw = { ...spec, genesis: { raw: { top, childrenDefault: {} } } }
     await writeFile(out, JSON.stringify(raw))
     return out
+  } finally {
+    await exec.destroyWorker()
+  }
+}
+
+async function runtimeCall (exec: CoreModule, wasm: string, method: string, args: string[]): Promise<{ result: string, storageDiff: Array<[string, string | null]> }> {
+  // allowUnresolvedImports: runtime 293 imports BLS host functions chopsticks does not provide;
+  // genesis building and the slot-duration query never call them.
+  const r = await exec.runTask({ wasm, calls: [[method, args]], mockSignatureHost: false, allowUnresolvedImports: true, runtimeLogLevel: 0 }, emptyStorage)
+  if ('Error' in r) throw new DevchainError('GENESIS_BUILD_FAILED', `${method}: ${r.Error}`)
+  return r.Call
+}
+
+/** The runtime's Aura slot duration in ms (`AuraApi_slot_duration`), or 0 where it has no Aura. */
+export async function auraSlotDuration (rawSpecPath: string, opts: { chopsticksDir?: string } = {}): Promise<number> {
+  const spec = JSON.parse(await readFile(rawSpecPath, 'utf8'))
+  const code = spec?.genesis?.raw?.top?.[u8aToHex(stringToU8a(':code'))]
+  if (typeof code !== 'string') throw new DevchainError('SPEC_INVALID', `raw spec ${rawSpecPath} has no :code`)
+  const { core } = chopsticksPaths(chopsticksDir(opts.chopsticksDir))
+  const exec = await import(pathToFileURL(core).href) as CoreModule
+  try {
+    const r = await runtimeCall(exec, code, 'AuraApi_slot_duration', [])
+    // SlotDuration is a u64 (little endian)
+    return Number(new DataView(hexToU8a(r.result).buffer).getBigUint64(0, true))
+  } catch {
+    return 0
   } finally {
     await exec.destroyWorker()
   }
@@ -196,12 +238,16 @@ async function waitForPort (port: number, child: ChildProcess, timeoutMs: number
  */
 export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
   const dir = chopsticksDir(opts.chopsticksDir)
-  const { bin } = chopsticksPaths(dir)
+  const { bin, coreCjsExecutor } = chopsticksPaths(dir)
   const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
   await mkdir(workDir, { recursive: true })
   const raw = await ensureRawSpec(opts.spec, { chopsticksDir: dir, workDir })
+  const slotMs = await auraSlotDuration(raw, { chopsticksDir: dir })
+  const launcher = join(workDir, 'chopsticks-launch.cjs')
+  await writeFile(launcher, LAUNCHER)
   const port = opts.port ?? 9944
-  const now = opts.genesisTime ?? Math.floor(Date.now() / 12_000) * 12_000
+  const slot = slotMs > 0 ? slotMs : 12_000
+  const now = opts.genesisTime ?? Math.floor(Date.now() / slot) * slot
   const configPath = join(workDir, `chopsticks-${port}.yml`)
   // YAML is a superset of JSON: write the config as JSON.
   await writeFile(configPath, JSON.stringify({
@@ -216,7 +262,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
   const logFile = opts.logFile ?? join(workDir, `chopsticks-${port}.log`)
   const { openSync, closeSync } = await import('node:fs')
   const fd = openSync(logFile, 'w')
-  const child = spawn(process.execPath, [bin, '--config', configPath], { stdio: ['ignore', fd, fd], cwd: workDir })
+  const child = spawn(process.execPath, [launcher, coreCjsExecutor, bin, String(slotMs), '--config', configPath], { stdio: ['ignore', fd, fd], cwd: workDir })
   closeSync(fd)
   const stop = async (): Promise<void> => {
     if (child.exitCode != null || child.signalCode != null) return
@@ -232,5 +278,5 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     await stop()
     throw err
   }
-  return { url: `ws://127.0.0.1:${port}`, port, configPath, logFile, process: child, stop }
+  return { url: `ws://127.0.0.1:${port}`, port, slotMs, configPath, logFile, process: child, stop }
 }

@@ -1,0 +1,486 @@
+/**
+ * The `subtensor` chain adapter: the escrow on a Substrate chain running the Bittensor runtime,
+ * through `@polkadot/api`.
+ *
+ * - Escrow account: a 2-of-3 pallet_multisig account of payer, payee and the arbiter's per-escrow
+ *   key (see keys.ts for why each escrow has its own account).
+ * - Open: the payer signs `utility.batchAll([fund, system.remarkWithEvent(open record)])`, one
+ *   atomic extrinsic: either the escrow is funded and recorded, or nothing happened.
+ * - Asset, read from the runtime metadata: where `subtensorModule.transferStake` exists, the fund
+ *   call moves the payer's alpha of `netuid` (staked under `hotkey`) to the escrow account as
+ *   coldkey, and payouts move it on to the payee's and payer's coldkeys under the same hotkey.
+ *   Where it does not (runtime 218), the escrow is in TAO (`balances.transferKeepAlive`), and the
+ *   open record and `info()` say so.
+ * - Close and refund: the settlement's call is `utility.batchAll([payouts..., remarkWithEvent(close
+ *   record)])` dispatched from the escrow account. The first approver submits
+ *   `multisig.approveAsMulti` with the call's hash (pallet_multisig reserves
+ *   `DepositBase + 2 * DepositFactor` from it until execution); the second submits
+ *   `multisig.asMulti` with the full call and the timepoint of the first, which executes it.
+ *   pallet_multisig removes the operation before dispatching, so a batch that fails inside
+ *   (`MultisigExecuted { result: Err }`) leaves the escrow open and the approvals spent.
+ * - Every state change resolves only once its block is included and final (submit.ts), and the
+ *   records are read back from blocks (scan.ts) rather than trusted from the submitter.
+ */
+import { ApiPromise, WsProvider } from '@polkadot/api'
+import type { SubmittableExtrinsic } from '@polkadot/api/types'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Option, Result } from '@polkadot/types'
+import type { Call, DispatchError } from '@polkadot/types/interfaces'
+import type { Codec, INumber } from '@polkadot/types/types'
+import { isHex } from '@polkadot/util'
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import type {
+  ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
+  EscrowTermsOnChain, Settlement
+} from '../port.js'
+import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
+import { SubtensorError } from './errors.js'
+import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
+import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
+import { describeDispatchError, retrying, submitAndWait, type Inclusion } from './submit.js'
+
+export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup'
+
+export interface SubtensorChainInit {
+  /** ws endpoint (`ws://127.0.0.1:9944`, `wss://entrypoint-finney.opentensor.ai`) */
+  url?: string
+  /** an API the caller owns instead of `url`; `close()` leaves it connected */
+  api?: ApiPromise
+  /**
+   * hotkey the escrow's alpha is staked under (the payer must hold alpha of `netuid` under it);
+   * default: the subnet owner's hotkey, `subtensorModule.subnetOwnerHotkey(netuid)`
+   */
+  hotkey?: string
+  /** the subnet whose alpha escrows use; `info()` and `balance()` speak of it (default 0) */
+  netuid?: number
+  /** wait for finality before a state change is reported (default true) */
+  finality?: boolean
+  /** first block to look for records in; default `lookbackBlocks` before the finalized head */
+  fromBlock?: number
+  /** default 1200 (4 hours of 12 s blocks) */
+  lookbackBlocks?: number
+  /** TAO (rao) the arbiter moves to its per-escrow key when that key cannot pay a deposit and fees */
+  arbiterFloat?: bigint
+  /** give up on inclusion after this long (default 120 s) */
+  timeoutMs?: number
+  /** called with every extrinsic the adapter got included, for fees and timings (bench) */
+  onInclusion?: (op: SubtensorOperation, inclusion: Inclusion) => void
+}
+
+/** `pallet_multisig::Multisig` as stored under (account, call hash). */
+interface PendingMultisig extends Codec {
+  when: Codec
+  approvals: Array<{ toU8a: () => Uint8Array }>
+}
+
+/** Most escrows kept in the index; closed ones are dropped first past it. */
+const MAX_INDEXED = 50_000
+
+interface Indexed {
+  terms: EscrowTermsOnChain
+  asset: EscrowAsset
+  hotkey?: string
+  sigs: EscrowSignatories
+  records: ChainRecord[]
+  status: EscrowChainStatus
+}
+
+/** Creates a subtensor chain port connected to `init.url` (or using `init.api`). */
+export async function createSubtensorChain (init: SubtensorChainInit, opts: { signal?: AbortSignal } = {}): Promise<SubtensorChain> {
+  let api = init.api
+  const owned = api == null
+  if (api == null) {
+    if (init.url == null) throw new SubtensorError('CHAIN_UNAVAILABLE', 'no endpoint given')
+    // WsProvider reconnects on its own every 1 s after a drop; callers retry across it (submit.ts)
+    const provider = new WsProvider(init.url, 1_000, {}, 60_000)
+    try {
+      api = await raceAbort(ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }), opts.signal)
+    } catch (err) {
+      await provider.disconnect().catch(() => {})
+      if (err instanceof SubtensorError) throw err
+      throw new SubtensorError('CHAIN_UNAVAILABLE', `cannot connect to ${init.url}`, { cause: err })
+    }
+  }
+  const chain = new SubtensorChain(api, init, owned)
+  await chain.info()
+  return chain
+}
+
+async function raceAbort<T> (p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return await p
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(new SubtensorError('ABORTED', 'aborted')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}
+
+export class SubtensorChain implements ChainPort {
+  readonly api: ApiPromise
+  private readonly init: SubtensorChainInit
+  private readonly ownsApi: boolean
+  private readonly index = new Map<string, Indexed>()
+  private nextBlock: number | undefined
+  private syncing: Promise<void> | undefined
+  private cachedInfo: ChainPortInfo | undefined
+
+  constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean) {
+    this.api = api
+    this.init = init
+    this.ownsApi = ownsApi
+  }
+
+  private get finality (): boolean { return this.init.finality ?? true }
+
+  /** Reads what this runtime can do from its metadata (cached per connection). */
+  async info (): Promise<ChainPortInfo> {
+    if (this.cachedInfo != null) return this.cachedInfo
+    const api = this.api
+    const specVersion = api.runtimeVersion.specVersion.toNumber()
+    const missing: string[] = []
+    if (api.tx.multisig?.asMulti == null || api.tx.multisig?.approveAsMulti == null) missing.push('multisig.asMulti/approveAsMulti')
+    if (api.tx.utility?.batchAll == null) missing.push('utility.batchAll')
+    if (api.tx.system?.remarkWithEvent == null) missing.push('system.remarkWithEvent')
+    if (missing.length > 0) throw new SubtensorError('RUNTIME_UNSUPPORTED', `runtime ${specVersion} lacks ${missing.join(', ')}`)
+    const chain = (await api.rpc.system.chain()).toString()
+    const hasTransferStake = api.tx.subtensorModule?.transferStake != null
+    const notes: string[] = []
+    let asset: EscrowAsset
+    if (hasTransferStake) {
+      asset = { kind: 'alpha', netuid: this.init.netuid ?? 0 }
+      notes.push(`runtime ${specVersion} has subtensorModule.transferStake: escrows hold alpha of their netuid`)
+    } else {
+      const reason = `runtime ${specVersion} has no subtensorModule.transferStake`
+      asset = { kind: 'tao', netuid: this.init.netuid ?? 0, reason }
+      notes.push(`${reason}: escrows are funded in TAO, not alpha`)
+    }
+    notes.push(this.finality ? 'state changes are reported once final' : 'state changes are reported once included (finality not awaited)')
+    this.cachedInfo = { adapter: 'subtensor', asset, notes, chain, specVersion }
+    return this.cachedInfo
+  }
+
+  /** The asset an escrow on `netuid` uses on this runtime. */
+  async assetFor (netuid: number): Promise<EscrowAsset> {
+    const a = (await this.info()).asset
+    return a.kind === 'alpha' ? { kind: 'alpha', netuid } : { kind: 'tao', netuid, reason: a.reason }
+  }
+
+  /** The hotkey alpha escrows on `netuid` are staked under. */
+  async hotkeyFor (netuid: number): Promise<string> {
+    if (this.init.hotkey != null) return this.init.hotkey
+    const hk = await this.api.query.subtensorModule.subnetOwnerHotkey(netuid)
+    const addr = encodeAddress((hk as unknown as { toU8a: () => Uint8Array }).toU8a(), SS58_PREFIX)
+    if (addr === encodeAddress(new Uint8Array(32), SS58_PREFIX)) throw new SubtensorError('TERMS_INVALID', `subnet ${netuid} has no owner hotkey; give the adapter a hotkey`)
+    return addr
+  }
+
+  /** The escrow account and signatories for these terms (pure; no chain access). */
+  accounts (terms: Pick<EscrowTermsOnChain, 'escrowId' | 'payer' | 'payee' | 'arbiter'>): EscrowSignatories {
+    return escrowSignatories(terms)
+  }
+
+  async open (terms: EscrowTermsOnChain, payer: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
+    validateTerms(terms)
+    if (accountHex(payer.address) !== accountHex(terms.payer)) throw new SubtensorError('NOT_A_PARTY', 'the signer is not the payer of these terms')
+    const sigs = escrowSignatories(terms)
+    await this.sync(opts.signal)
+    if (this.index.has(terms.escrowId)) throw new SubtensorError('ESCROW_EXISTS', `escrow ${terms.escrowId} is already open on chain`)
+    const asset = await this.assetFor(terms.netuid)
+    const api = this.api
+    let fund: SubmittableExtrinsic<'promise'>
+    const doc: SubtensorOpenRecord = openRecord(terms, asset)
+    if (asset.kind === 'alpha') {
+      const hotkey = await this.hotkeyFor(terms.netuid)
+      doc.hotkey = hotkey
+      fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, terms.amount)
+    } else {
+      doc.assetReason = asset.reason
+      fund = api.tx.balances.transferKeepAlive(sigs.account, terms.amount)
+    }
+    const tx = api.tx.utility.batchAll([fund, api.tx.system.remarkWithEvent(encodeRecord(doc))])
+    const inc = await this.send('open', tx, payer, opts.signal)
+    await this.indexBlock(inc.blockHash)
+    const got = this.index.get(terms.escrowId)
+    if (got == null) throw new SubtensorError('EXTRINSIC_FAILED', `open of ${terms.escrowId} was included but its record is not in block ${inc.blockNumber}`)
+    return await this.view(got, opts.signal)
+  }
+
+  async approve (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+    const api = this.api
+    await this.sync(opts.signal)
+    const esc = this.index.get(settlement.escrowId)
+    if (esc == null) throw new SubtensorError('ESCROW_UNKNOWN', `no open record for escrow ${settlement.escrowId}`)
+    if (esc.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} is ${esc.status}`)
+    const signer = this.signerFor(esc, approver)
+    const call = this.settlementCall(esc, settlement)
+    const callHash = call.method.hash
+    const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
+    const pending = await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { deadline: Date.now() + 60_000, signal: opts.signal }) as unknown as Option<PendingMultisig>
+    const weight = (await call.paymentInfo(esc.sigs.account)).weight
+    if (signer !== approver) await this.topUpArbiter(signer, approver, opts.signal)
+    if (pending.isNone) {
+      // first approval: only the hash goes on chain; the deposit is reserved from the signer
+      await this.send('approve', api.tx.multisig.approveAsMulti(ESCROW_THRESHOLD, others, null, callHash, weight), signer, opts.signal)
+      return { executed: false }
+    }
+    const ms = pending.unwrap()
+    if (ms.approvals.some((a: { toU8a: () => Uint8Array }) => accountHex(encodeAddress(a.toU8a(), SS58_PREFIX)) === accountHex(signer.address))) {
+      // this signer approved this settlement already: idempotent
+      return { executed: false }
+    }
+    const inc = await this.send('execute', api.tx.multisig.asMulti(ESCROW_THRESHOLD, others, ms.when, call, weight), signer, opts.signal)
+    const executed = inc.events.find((e) => api.events.multisig.MultisigExecuted.is(e.event))
+    if (executed == null || !api.events.multisig.MultisigExecuted.is(executed.event)) {
+      throw new SubtensorError('SETTLEMENT_FAILED', `no MultisigExecuted event in block ${inc.blockNumber}`)
+    }
+    const result = (executed.event.data as unknown as { result: Result<Codec, DispatchError> }).result
+    if (result.isErr) {
+      const reason = describeDispatchError(api, result.asErr)
+      throw new SubtensorError('SETTLEMENT_FAILED', `the settlement batch failed on chain: ${reason}`, { details: { reason, blockHash: inc.blockHash } })
+    }
+    await this.indexBlock(inc.blockHash)
+    const rec = this.index.get(settlement.escrowId)?.records.find((r) => r.txHash === inc.txHash)
+    if (rec == null) throw new SubtensorError('SETTLEMENT_FAILED', `settlement executed but no close record in block ${inc.blockNumber}`)
+    return { executed: true, record: rec }
+  }
+
+  async get (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain | undefined> {
+    await this.sync(opts.signal)
+    const esc = this.index.get(escrowId)
+    return esc == null ? undefined : await this.view(esc, opts.signal)
+  }
+
+  /**
+   * Spendable balance in the escrow asset: TAO on a runtime without transferStake; otherwise the
+   * alpha of `opts.netuid` (default the adapter's `netuid`) that `address` holds as coldkey under
+   * `hotkeyFor(netuid)`.
+   */
+  async balance (address: string, opts: { signal?: AbortSignal, netuid?: number } = {}): Promise<bigint> {
+    const info = await this.info()
+    return await retrying(this.api, async () => {
+      if (info.asset.kind === 'tao') return await this.taoBalance(address)
+      const netuid = opts.netuid ?? info.asset.netuid
+      return await this.alphaBalance(address, await this.hotkeyFor(netuid), netuid)
+    }, { deadline: Date.now() + 60_000, signal: opts.signal })
+  }
+
+  /** Free TAO minus what is frozen. */
+  async taoBalance (address: string): Promise<bigint> {
+    const acc = await this.api.query.system.account(address) as unknown as { data: { free: INumber, frozen?: INumber } }
+    const free = acc.data.free.toBigInt()
+    const frozen = acc.data.frozen?.toBigInt() ?? 0n
+    return free > frozen ? free - frozen : 0n
+  }
+
+  /** Alpha of `netuid` that `coldkey` holds under `hotkey`, as the runtime's stake-info API values it. */
+  async alphaBalance (coldkey: string, hotkey: string, netuid: number): Promise<bigint> {
+    const info = await this.api.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(hotkey, coldkey, netuid)
+    const opt = info as unknown as { isSome: boolean, unwrap: () => { stake: { toBigInt: () => bigint } } }
+    return opt.isSome ? opt.unwrap().stake.toBigInt() : 0n
+  }
+
+  async close (): Promise<void> {
+    if (this.ownsApi) await this.api.disconnect()
+  }
+
+  // --- internals ---
+
+  private signerFor (esc: Indexed, approver: KeyringPair): KeyringPair {
+    const a = accountHex(approver.address)
+    if (a === accountHex(esc.sigs.payer) || a === accountHex(esc.sigs.payee)) return approver
+    if (a === accountHex(esc.terms.arbiter)) {
+      const child = approver.derive(arbiterPath(esc.terms.escrowId))
+      if (accountHex(child.address) !== accountHex(esc.sigs.arbiter)) throw new SubtensorError('NOT_A_PARTY', 'arbiter key does not derive the escrow signatory')
+      return child
+    }
+    throw new SubtensorError('NOT_A_PARTY', `${approver.address} is not a party of escrow ${esc.terms.escrowId}`)
+  }
+
+  /**
+   * The call both approvers must build identically: payouts in the settlement's order (zero ones
+   * left out), then the close record. Payouts go only to payer and payee and never exceed the
+   * escrow amount.
+   */
+  settlementCall (esc: Indexed, s: Settlement): SubmittableExtrinsic<'promise'> {
+    const api = this.api
+    if (s.escrowId !== esc.terms.escrowId) throw new SubtensorError('SETTLEMENT_INVALID', 'settlement is for another escrow')
+    if (s.payouts.length > 2) throw new SubtensorError('SETTLEMENT_INVALID', 'at most two payouts (payee, payer)')
+    const parties = new Set([accountHex(esc.terms.payer), accountHex(esc.terms.payee)])
+    let total = 0n
+    for (const p of s.payouts) {
+      if (typeof p.amount !== 'bigint' || p.amount < 0n) throw new SubtensorError('SETTLEMENT_INVALID', 'payout amounts must be non-negative bigints')
+      let who: string
+      try { who = accountHex(p.to) } catch { throw new SubtensorError('SETTLEMENT_INVALID', `bad payout address ${p.to}`) }
+      if (!parties.has(who)) throw new SubtensorError('SETTLEMENT_INVALID', 'payouts go to payer or payee only')
+      total += p.amount
+    }
+    if (total > esc.terms.amount) throw new SubtensorError('SETTLEMENT_INVALID', `payouts ${total} exceed the escrow amount ${esc.terms.amount}`)
+    const calls: Array<SubmittableExtrinsic<'promise'>> = []
+    for (const p of s.payouts) {
+      if (p.amount === 0n) continue
+      if (esc.asset.kind === 'alpha') {
+        calls.push(api.tx.subtensorModule.transferStake(p.to, esc.hotkey!, esc.asset.netuid, esc.asset.netuid, p.amount))
+      } else {
+        calls.push(api.tx.balances.transferAllowDeath(p.to, p.amount))
+      }
+    }
+    calls.push(api.tx.system.remarkWithEvent(encodeRecord(closeRecord(s))))
+    return api.tx.utility.batchAll(calls)
+  }
+
+  /**
+   * The arbiter's per-escrow key starts empty; before it signs, the arbiter moves enough TAO to it
+   * for the multisig deposit (DepositBase + 2 x DepositFactor, returned on execution) and fees.
+   */
+  private async topUpArbiter (child: KeyringPair, base: KeyringPair, signal?: AbortSignal): Promise<void> {
+    const api = this.api
+    const c = api.consts as unknown as { multisig: { depositBase: INumber, depositFactor: INumber }, balances: { existentialDeposit: INumber } }
+    const deposit = c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt()
+    const ed = c.balances.existentialDeposit.toBigInt()
+    const want = this.init.arbiterFloat ?? (deposit + ed + 100_000_000n) // + 0.1 TAO of fees
+    const have = await this.taoBalance(child.address)
+    if (have >= want) return
+    await this.send('arbiter-topup', api.tx.balances.transferKeepAlive(child.address, want - have), base, signal)
+  }
+
+  private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal): Promise<Inclusion> {
+    const signed = await tx.signAsync(signer, { nonce: -1 })
+    const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal })
+    this.init.onInclusion?.(op, inc)
+    return inc
+  }
+
+  private async view (esc: Indexed, signal?: AbortSignal): Promise<EscrowOnChain> {
+    const api = this.api
+    const balance = await retrying(api, async () => esc.asset.kind === 'alpha'
+      ? await this.alphaBalance(esc.sigs.account, esc.hotkey!, esc.asset.netuid)
+      : await this.taoBalance(esc.sigs.account), { deadline: Date.now() + 60_000, signal })
+    return { terms: esc.terms, asset: esc.asset, account: esc.sigs.account, status: esc.status, balance, records: [...esc.records] }
+  }
+
+  /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
+  private async sync (signal?: AbortSignal): Promise<void> {
+    while (this.syncing != null) await this.syncing
+    this.syncing = this.syncOnce(signal)
+    try { await this.syncing } finally { this.syncing = undefined }
+  }
+
+  private async syncOnce (signal?: AbortSignal): Promise<void> {
+    const api = this.api
+    const deadline = Date.now() + 120_000
+    const head = await retrying(api, async () => {
+      const h = this.finality ? await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead()) : await api.rpc.chain.getHeader()
+      return h.number.toNumber()
+    }, { deadline, signal })
+    if (this.nextBlock == null) this.nextBlock = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
+    for (; this.nextBlock <= head; this.nextBlock++) {
+      signal?.throwIfAborted()
+      const n = this.nextBlock
+      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { deadline, signal })
+      await this.indexBlock(hash.toHex(), signal)
+    }
+  }
+
+  private readonly indexedBlocks = new Set<string>()
+
+  private async indexBlock (blockHash: string, signal?: AbortSignal): Promise<void> {
+    if (this.indexedBlocks.has(blockHash)) return
+    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { deadline: Date.now() + 120_000, signal })
+    for (const f of found) this.apply(f)
+    this.indexedBlocks.add(blockHash)
+    if (this.indexedBlocks.size > 4096) this.indexedBlocks.delete(this.indexedBlocks.values().next().value!)
+  }
+
+  /** Applies one executed record to the index; records that do not prove themselves are ignored. */
+  private apply (f: FoundRecord): void {
+    const rec: ChainRecord = { kind: f.doc.kind, escrowId: f.doc.escrowId, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, remark: f.remark }
+    if (f.doc.kind === 'open') {
+      if (this.index.has(f.doc.escrowId)) return // [IGNORE] only the first open of an id counts
+      const parsed = parseOpen(f.doc)
+      if (parsed == null) return
+      let sigs: EscrowSignatories
+      try { sigs = escrowSignatories(parsed.terms) } catch { return }
+      // [IGNORE] an open record not written by its payer
+      if (accountHex(f.sender) !== accountHex(parsed.terms.payer)) return
+      // [IGNORE] an open record whose batch did not fund the escrow account with its amount
+      if (!this.fundsEscrow(f.siblings, parsed, sigs.account)) return
+      this.evict()
+      this.index.set(f.doc.escrowId, { ...parsed, sigs, records: [rec], status: 'open' })
+      return
+    }
+    const esc = this.index.get(f.doc.escrowId)
+    if (esc == null || esc.status !== 'open') return
+    // [IGNORE] a close record not executed by the escrow account itself
+    if (accountHex(f.sender) !== accountHex(esc.sigs.account)) return
+    esc.records.push(rec)
+    esc.status = (f.doc as CloseRecord).kind === 'refund' ? 'refunded' : 'closed'
+  }
+
+  private fundsEscrow (calls: Call[], p: { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string }, account: string): boolean {
+    const target = accountHex(account)
+    return calls.some((c) => {
+      const args = c.args as unknown as Array<{ toString: () => string, toU8a: () => Uint8Array }>
+      try {
+        if (p.asset.kind === 'alpha') {
+          return c.section === 'subtensorModule' && c.method === 'transferStake' &&
+            accountHex(args[0]!.toString()) === target && p.hotkey != null && accountHex(args[1]!.toString()) === accountHex(p.hotkey) &&
+            Number(args[2]!.toString()) === p.asset.netuid && Number(args[3]!.toString()) === p.asset.netuid &&
+            BigInt(args[4]!.toString()) === p.terms.amount
+        }
+        return c.section === 'balances' && (c.method === 'transferKeepAlive' || c.method === 'transferAllowDeath') &&
+          accountHex(args[0]!.toString()) === target && BigInt(args[1]!.toString()) === p.terms.amount
+      } catch {
+        return false
+      }
+    })
+  }
+
+  private evict (): void {
+    if (this.index.size < MAX_INDEXED) return
+    for (const [id, e] of this.index) {
+      if (e.status !== 'open') { this.index.delete(id); return }
+    }
+    const first = this.index.keys().next().value
+    if (first != null) this.index.delete(first)
+  }
+}
+
+const HEX32 = /^0x[0-9a-f]{64}$/
+
+function validateTerms (t: EscrowTermsOnChain): void {
+  if (!HEX32.test(t.escrowId)) throw new SubtensorError('TERMS_INVALID', 'escrowId must be 32 bytes of lowercase 0x-hex')
+  if (!HEX32.test(t.agreementHash)) throw new SubtensorError('TERMS_INVALID', 'agreementHash must be 32 bytes of lowercase 0x-hex')
+  if (typeof t.amount !== 'bigint' || t.amount <= 0n || t.amount >= 2n ** 64n) throw new SubtensorError('TERMS_INVALID', 'amount must be a positive u64')
+  if (!Number.isInteger(t.netuid) || t.netuid < 0 || t.netuid > 65535) throw new SubtensorError('TERMS_INVALID', 'netuid must be a u16')
+  if (!isHex(t.voucherKey, 256)) throw new SubtensorError('TERMS_INVALID', 'voucherKey must be a 32-byte 0x-hex key')
+  if (!Number.isSafeInteger(t.expiresAt)) throw new SubtensorError('TERMS_INVALID', 'expiresAt must be ms since epoch')
+  for (const a of [t.payer, t.payee, t.arbiter]) {
+    try { decodeAddress(a) } catch { throw new SubtensorError('TERMS_INVALID', `bad address ${a}`) }
+  }
+}
+
+/** Terms and asset from an open record read off chain (untrusted: every field checked). */
+function parseOpen (d: SubtensorOpenRecord): { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string } | undefined {
+  if (typeof d.amount !== 'string' || !/^[1-9][0-9]{0,19}$/.test(d.amount)) return undefined
+  if (d.asset !== 'alpha' && d.asset !== 'tao') return undefined
+  const terms: EscrowTermsOnChain = {
+    escrowId: d.escrowId,
+    agreementHash: d.agreementHash,
+    payer: d.payer,
+    payee: d.payee,
+    arbiter: d.arbiter,
+    amount: BigInt(d.amount),
+    netuid: d.netuid,
+    voucherKey: d.voucherKey,
+    expiresAt: d.expiresAt
+  }
+  try { validateTerms(terms) } catch { return undefined }
+  if (d.asset === 'alpha') {
+    if (typeof d.hotkey !== 'string') return undefined
+    try { decodeAddress(d.hotkey) } catch { return undefined }
+    return { terms, asset: { kind: 'alpha', netuid: d.netuid }, hotkey: d.hotkey }
+  }
+  const reason = typeof d.assetReason === 'string' ? d.assetReason.slice(0, 200) : 'funded in TAO'
+  return { terms, asset: { kind: 'tao', netuid: d.netuid, reason } }
+}

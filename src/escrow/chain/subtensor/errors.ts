@@ -1,0 +1,35 @@
+import { BazaarError } from '../../../util/errors.js'
+
+export type SubtensorErrorCode =
+  /** the endpoint could not be reached or the connection dropped past the retry budget */
+  | 'CHAIN_UNAVAILABLE'
+  /** the runtime lacks a pallet or call the escrow needs (multisig, utility, remarkWithEvent) */
+  | 'RUNTIME_UNSUPPORTED'
+  /** the extrinsic was included but failed (module error in `details`) */
+  | 'EXTRINSIC_FAILED'
+  /** the extrinsic did not appear in a block in time */
+  | 'INCLUSION_TIMEOUT'
+  /** the second multisig approval was included but the settlement batch failed inside it */
+  | 'SETTLEMENT_FAILED'
+  /** no open record for this escrow id is known to the adapter */
+  | 'ESCROW_UNKNOWN'
+  /** an escrow with this id already has an open record */
+  | 'ESCROW_EXISTS'
+  /** the escrow is closed or refunded already */
+  | 'ESCROW_NOT_OPEN'
+  /** the approver is not payer, payee or arbiter of the escrow */
+  | 'NOT_A_PARTY'
+  /** the settlement does not fit the escrow (payouts to strangers, more than the escrow holds) */
+  | 'SETTLEMENT_INVALID'
+  /** the terms are malformed (ids, addresses, amounts) */
+  | 'TERMS_INVALID'
+  | 'ABORTED'
+
+/** A typed failure of the subtensor adapter; `details` carries decoded chain errors. */
+export class SubtensorError extends BazaarError<SubtensorErrorCode> {
+  readonly details?: Record<string, unknown>
+  constructor (code: SubtensorErrorCode, message: string, options: { cause?: unknown, details?: Record<string, unknown> } = {}) {
+    super(code, message, { cause: options.cause })
+    if (options.details != null) this.details = options.details
+  }
+}

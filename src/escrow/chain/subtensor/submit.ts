@@ -1,0 +1,157 @@
+/**
+ * Submitting an extrinsic and waiting for it to land, in a way that survives a dropped websocket.
+ *
+ * `signAndSend`'s status subscription dies with the socket, and polkadot-js re-sends subscriptions
+ * after a reconnect, which for `author_submitAndWatchExtrinsic` would submit the same bytes again.
+ * So the waiting here does not hang on a subscription: the signed bytes are submitted once (again
+ * only if the submission itself never reached the node), then the blocks after the submission
+ * point are scanned for the extrinsic hash, and finality is read from `chain_getFinalizedHead`.
+ * Every RPC call that fails while the provider is down waits for `WsProvider`'s automatic
+ * reconnection and is retried, so a state change is only reported once it is on chain.
+ */
+import type { ApiPromise } from '@polkadot/api'
+import type { SubmittableExtrinsic } from '@polkadot/api/types'
+import type { EventRecord, DispatchError } from '@polkadot/types/interfaces'
+import type { INumber } from '@polkadot/types/types'
+import { SubtensorError } from './errors.js'
+
+export interface Inclusion {
+  txHash: string
+  blockHash: string
+  blockNumber: number
+  /** position of the extrinsic in its block */
+  index: number
+  /** the events of this extrinsic */
+  events: EventRecord[]
+  /** `transactionPayment.TransactionFeePaid.actualFee` (0 where the event is absent) */
+  fee: bigint
+  /** ms (performance.now) when the block was seen, and when it was seen final */
+  includedAt: number
+  finalizedAt?: number
+}
+
+export interface WaitOptions {
+  /** also wait until the block is final (chain_getFinalizedHead has reached it) */
+  finality: boolean
+  /** give up after this long without inclusion (default 120 s) */
+  timeoutMs?: number
+  /** how often to look at the chain (default 250 ms) */
+  pollMs?: number
+  signal?: AbortSignal
+}
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(t); reject(new SubtensorError('ABORTED', 'aborted')) }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    if (signal?.aborted === true) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Runs `fn`, and while the provider is disconnected waits for the reconnection and runs it again.
+ * Errors that happen while connected are the caller's.
+ */
+export async function retrying<T> (api: ApiPromise, fn: () => Promise<T>, opts: { signal?: AbortSignal, deadline: number }): Promise<T> {
+  while (true) {
+    if (opts.signal?.aborted === true) throw new SubtensorError('ABORTED', 'aborted')
+    try {
+      return await fn()
+    } catch (err) {
+      if (api.isConnected) throw err
+      if (Date.now() > opts.deadline) throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost', { cause: err })
+      await sleep(250, opts.signal)
+    }
+  }
+}
+
+/** A decoded dispatch error: `Module.Error` (e.g. `balances.InsufficientBalance`) or its kind. */
+export function describeDispatchError (api: ApiPromise, err: DispatchError): string {
+  if (err.isModule) {
+    const meta = api.registry.findMetaError(err.asModule)
+    return `${meta.section}.${meta.name}`
+  }
+  return err.type
+}
+
+/** Submits a signed extrinsic and resolves once it is in a block (and final where asked). */
+export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, opts: WaitOptions): Promise<Inclusion> {
+  const signal = opts.signal
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+  const pollMs = opts.pollMs ?? 250
+  const txHash = tx.hash.toHex()
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => await retrying(api, fn, { signal, deadline })
+
+  const start = (await call(async () => await api.rpc.chain.getHeader())).number.toNumber()
+  // Submit until the node has the bytes. A failure while connected is the pool's verdict, except
+  // when it says it has the transaction already (a resubmission after a reconnect) or that its
+  // nonce is used (it may have landed while the socket was down): then the scan decides.
+  await call(async () => {
+    try {
+      await api.rpc.author.submitExtrinsic(tx)
+    } catch (err) {
+      if (!api.isConnected) throw err
+      const msg = String((err as Error)?.message ?? err)
+      if (/already imported|stale|outdated|1013/i.test(msg)) return
+      throw new SubtensorError('EXTRINSIC_FAILED', `the transaction pool refused the extrinsic: ${msg}`, { cause: err })
+    }
+  })
+
+  let next = start + 1
+  let found: { blockHash: string, blockNumber: number, index: number } | undefined
+  while (true) {
+    while (found == null) {
+      const head = (await call(async () => await api.rpc.chain.getHeader())).number.toNumber()
+      for (; next <= head && found == null; next++) {
+        const n = next
+        const hash = await call(async () => await api.rpc.chain.getBlockHash(n))
+        const block = await call(async () => await api.rpc.chain.getBlock(hash))
+        const index = block.block.extrinsics.findIndex((x) => x.hash.toHex() === txHash)
+        if (index >= 0) found = { blockHash: hash.toHex(), blockNumber: n, index }
+      }
+      if (found != null) break
+      if (Date.now() > deadline) throw new SubtensorError('INCLUSION_TIMEOUT', `extrinsic ${txHash} not included after block ${start}`)
+      await sleep(pollMs, signal)
+    }
+    const includedAt = performance.now()
+    const { blockHash, blockNumber, index } = found
+    const events = (await call(async () => await (await api.at(blockHash)).query.system.events()) as unknown as EventRecord[])
+      .filter((e) => e.phase.isApplyExtrinsic && e.phase.asApplyExtrinsic.toNumber() === index)
+    let finalizedAt: number | undefined
+    if (opts.finality) {
+      let reorged = false
+      while (true) {
+        const fin = await call(async () => await api.rpc.chain.getFinalizedHead())
+        const finNumber = (await call(async () => await api.rpc.chain.getHeader(fin))).number.toNumber()
+        if (finNumber >= blockNumber) {
+          const canonical = (await call(async () => await api.rpc.chain.getBlockHash(blockNumber))).toHex()
+          reorged = canonical !== blockHash
+          break
+        }
+        if (Date.now() > deadline + 120_000) throw new SubtensorError('INCLUSION_TIMEOUT', `block ${blockNumber} not final in time`)
+        await sleep(pollMs, signal)
+      }
+      if (reorged) {
+        // the block we saw lost the fork choice: look for the extrinsic again from there
+        next = blockNumber
+        found = undefined
+        continue
+      }
+      finalizedAt = performance.now()
+    }
+    const failed = events.find((e) => api.events.system.ExtrinsicFailed.is(e.event))
+    if (failed != null && api.events.system.ExtrinsicFailed.is(failed.event)) {
+      const reason = describeDispatchError(api, failed.event.data[0] as unknown as DispatchError)
+      throw new SubtensorError('EXTRINSIC_FAILED', `extrinsic ${txHash} failed in block ${blockNumber}: ${reason}`, { details: { reason, blockHash, blockNumber } })
+    }
+    let fee = 0n
+    for (const e of events) {
+      // TransactionFeePaid { who, actual_fee, tip }
+      if (api.events.transactionPayment?.TransactionFeePaid?.is(e.event) === true) fee += (e.event.data[1] as unknown as INumber).toBigInt()
+    }
+    const inc: Inclusion = { txHash, blockHash, blockNumber, index, events, fee, includedAt }
+    if (finalizedAt != null) inc.finalizedAt = finalizedAt
+    return inc
+  }
+}
