@@ -64,12 +64,13 @@ export function parseNvidiaSmi (stdout: string): SmiGpu[] {
   const gpus: SmiGpu[] = []
   const seen = new Set<number>()
   for (const [i, line] of lines.entries()) {
-    const cols = line.split(',').map((c) => c.trim())
+    const raw = line.split(',')
+    const cols = raw.map((c) => c.trim())
     if (cols.length < 6) throw invalid(`line ${i + 1}: ${cols.length} columns, expected 6`)
     const index = parseUint(cols[0], `line ${i + 1} index`)
     const uuid = cols[1]
     if (!UUID_RE.test(uuid)) throw invalid(`line ${i + 1}: bad uuid`)
-    const name = cols.slice(2, cols.length - 3).join(',').trim()
+    const name = raw.slice(2, raw.length - 3).join(',').trim()
     if (name.length === 0 || name.length > 128 || /[^\x20-\x7e]/.test(name)) throw invalid(`line ${i + 1}: bad name`)
     const [total, used, util] = cols.slice(-3)
     const memoryTotalMib = parseUint(total, `line ${i + 1} memory.total`)

@@ -43,10 +43,28 @@ export function decodeJobFrame (bytes: Uint8Array): DecodedJobFrame {
   return decoded
 }
 
+/** fixed64 fields decode as signed: every 64-bit value on this protocol is in [0, 2^63 - 1] */
+function nonNegative (...values: bigint[]): void {
+  // [REJECT] a negative 64-bit value
+  if (values.some((v) => v < 0n)) throw new JobProtocolError('FRAME_MALFORMED', 'negative 64-bit value')
+}
+
 function checkBounds (f: DecodedJobFrame): void {
   switch (f.kind) {
+    case 'start':
+      if (f.value.spec != null) {
+        nonNegative(f.value.spec.maxDurationMs, f.value.spec.maxBudget, ...f.value.spec.inputs.map((i) => i.size))
+      }
+      break
+    case 'started':
+      nonNegative(f.value.startedAt)
+      break
+    case 'tick':
+      nonNegative(f.value.elapsedMs, f.value.stdoutBytes, f.value.stderrBytes)
+      break
     case 'input':
     case 'outputChunk':
+      nonNegative(f.value.offset)
       // [REJECT] file chunks at most 256 KiB
       if (f.value.data.byteLength > MAX_CHUNK_BYTES) throw new JobProtocolError('FRAME_MALFORMED', 'file chunk over 256 KiB')
       break
@@ -55,6 +73,7 @@ function checkBounds (f: DecodedJobFrame): void {
       if (f.value.byteLength > MAX_CHUNK_BYTES) throw new JobProtocolError('FRAME_MALFORMED', 'output chunk over 256 KiB')
       break
     case 'exit':
+      nonNegative(f.value.durationMs)
       if (f.value.signal.length > 32 || f.value.reason.length > 32 || f.value.detail.length > 64) throw new JobProtocolError('FRAME_MALFORMED', 'exit fields too long')
       break
     case 'error':
@@ -64,6 +83,7 @@ function checkBounds (f: DecodedJobFrame): void {
       if (f.value.reason.length > MAX_TEXT) throw new JobProtocolError('FRAME_MALFORMED', 'cancel reason too long')
       break
     case 'output':
+      nonNegative(f.value.size)
       if (f.value.name.length > MAX_TEXT || (!f.value.missing && f.value.sha256.byteLength !== 32)) throw new JobProtocolError('FRAME_MALFORMED', 'bad output header')
       break
     default:

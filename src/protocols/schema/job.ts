@@ -137,8 +137,8 @@ export namespace InputDecl {
         }
 
         if ((obj.size != null && obj.size !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.size)
+          w.uint32(17)
+          w.fixed64(obj.size)
         }
 
         if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
@@ -167,7 +167,7 @@ export namespace InputDecl {
               break
             }
             case 2: {
-              obj.size = reader.uint64()
+              obj.size = reader.fixed64()
               break
             }
             case 3: {
@@ -199,7 +199,7 @@ export namespace InputDecl {
             case 2: {
               yield {
                 field: `${prefix}.size`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -311,13 +311,13 @@ export namespace JobSpecMsg {
         }
 
         if ((obj.maxDurationMs != null && obj.maxDurationMs !== 0n)) {
-          w.uint32(56)
-          w.uint64(obj.maxDurationMs)
+          w.uint32(57)
+          w.fixed64(obj.maxDurationMs)
         }
 
         if ((obj.maxBudget != null && obj.maxBudget !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.maxBudget)
+          w.uint32(65)
+          w.fixed64(obj.maxBudget)
         }
 
         if ((obj.image != null && obj.image !== '')) {
@@ -392,11 +392,11 @@ export namespace JobSpecMsg {
               break
             }
             case 7: {
-              obj.maxDurationMs = reader.uint64()
+              obj.maxDurationMs = reader.fixed64()
               break
             }
             case 8: {
-              obj.maxBudget = reader.uint64()
+              obj.maxBudget = reader.fixed64()
               break
             }
             case 9: {
@@ -508,14 +508,14 @@ export namespace JobSpecMsg {
             case 7: {
               yield {
                 field: `${prefix}.maxDurationMs`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 8: {
               yield {
                 field: `${prefix}.maxBudget`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -838,8 +838,8 @@ export namespace FileChunk {
         }
 
         if ((obj.offset != null && obj.offset !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.offset)
+          w.uint32(17)
+          w.fixed64(obj.offset)
         }
 
         if ((obj.data != null && obj.data.byteLength > 0)) {
@@ -868,7 +868,7 @@ export namespace FileChunk {
               break
             }
             case 2: {
-              obj.offset = reader.uint64()
+              obj.offset = reader.fixed64()
               break
             }
             case 3: {
@@ -900,7 +900,7 @@ export namespace FileChunk {
             case 2: {
               yield {
                 field: `${prefix}.offset`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1063,8 +1063,8 @@ export namespace Started {
         }
 
         if ((obj.startedAt != null && obj.startedAt !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.startedAt)
+          w.uint32(17)
+          w.fixed64(obj.startedAt)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1091,7 +1091,7 @@ export namespace Started {
               break
             }
             case 2: {
-              obj.startedAt = reader.uint64()
+              obj.startedAt = reader.fixed64()
               break
             }
             default: {
@@ -1131,7 +1131,7 @@ export namespace Started {
             case 2: {
               yield {
                 field: `${prefix}.startedAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1189,18 +1189,18 @@ export namespace Tick {
         }
 
         if ((obj.elapsedMs != null && obj.elapsedMs !== 0n)) {
-          w.uint32(8)
-          w.uint64(obj.elapsedMs)
+          w.uint32(9)
+          w.fixed64(obj.elapsedMs)
         }
 
         if ((obj.stdoutBytes != null && obj.stdoutBytes !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.stdoutBytes)
+          w.uint32(17)
+          w.fixed64(obj.stdoutBytes)
         }
 
         if ((obj.stderrBytes != null && obj.stderrBytes !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.stderrBytes)
+          w.uint32(25)
+          w.fixed64(obj.stderrBytes)
         }
 
         if ((obj.gpuCount != null && obj.gpuCount !== 0)) {
@@ -1226,15 +1226,15 @@ export namespace Tick {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.elapsedMs = reader.uint64()
+              obj.elapsedMs = reader.fixed64()
               break
             }
             case 2: {
-              obj.stdoutBytes = reader.uint64()
+              obj.stdoutBytes = reader.fixed64()
               break
             }
             case 3: {
-              obj.stderrBytes = reader.uint64()
+              obj.stderrBytes = reader.fixed64()
               break
             }
             case 4: {
@@ -1259,21 +1259,21 @@ export namespace Tick {
             case 1: {
               yield {
                 field: `${prefix}.elapsedMs`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 2: {
               yield {
                 field: `${prefix}.stdoutBytes`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 3: {
               yield {
                 field: `${prefix}.stderrBytes`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1363,8 +1363,8 @@ export namespace Exit {
         }
 
         if ((obj.durationMs != null && obj.durationMs !== 0n)) {
-          w.uint32(32)
-          w.uint64(obj.durationMs)
+          w.uint32(33)
+          w.fixed64(obj.durationMs)
         }
 
         if ((obj.detail != null && obj.detail !== '')) {
@@ -1403,7 +1403,7 @@ export namespace Exit {
               break
             }
             case 4: {
-              obj.durationMs = reader.uint64()
+              obj.durationMs = reader.fixed64()
               break
             }
             case 5: {
@@ -1449,7 +1449,7 @@ export namespace Exit {
             case 4: {
               yield {
                 field: `${prefix}.durationMs`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1539,8 +1539,8 @@ export namespace OutputHeader {
         }
 
         if ((obj.size != null && obj.size !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.size)
+          w.uint32(25)
+          w.fixed64(obj.size)
         }
 
         if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
@@ -1580,7 +1580,7 @@ export namespace OutputHeader {
               break
             }
             case 3: {
-              obj.size = reader.uint64()
+              obj.size = reader.fixed64()
               break
             }
             case 4: {
@@ -1623,7 +1623,7 @@ export namespace OutputHeader {
             case 3: {
               yield {
                 field: `${prefix}.size`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { buildContainerArgv, containerRuntime, detectContainerEngine, RuntimeError } from '../../../src/jobs/index.js'
+import type { CommandProbe, RuntimeJob } from '../../../src/jobs/index.js'
+
+const job: RuntimeJob = {
+  jobId: 'j1',
+  dir: '/var/lib/bazaar/jobs/j1',
+  command: 'python3',
+  args: ['train.py', '--lr', '3e-4'],
+  env: { SEED: '1' },
+  gpuIndices: [0, 2],
+  image: 'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime'
+}
+
+describe('buildContainerArgv', () => {
+  it('builds the docker run argv with quoted GPU devices, the job dir mounted and the command after the image', () => {
+    expect(buildContainerArgv('docker', job, { user: '1000:1000', pidsLimit: 512 })).toEqual([
+      'run', '--rm', '--init', '--name', 'bazaar-job-j1', '--network', 'none', '--user', '1000:1000', '--pids-limit', '512',
+      '--gpus', '"device=0,2"',
+      '-v', '/var/lib/bazaar/jobs/j1:/job', '-w', '/job',
+      '-e', 'SEED=1', '-e', 'HOME=/job', '-e', 'TMPDIR=/job', '-e', 'BAZAAR_JOB_ID=j1', '-e', 'BAZAAR_JOB_DIR=/job',
+      'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime', 'python3', 'train.py', '--lr', '3e-4'
+    ])
+  })
+
+  it('uses CDI devices for podman and no GPU flag for a CPU job', () => {
+    const podman = buildContainerArgv('podman', job, { user: '1:1', network: 'bridge' })
+    expect(podman).toContain('bridge')
+    expect(podman.filter((a) => a.startsWith('nvidia.com/gpu='))).toEqual(['nvidia.com/gpu=0', 'nvidia.com/gpu=2'])
+    expect(podman).not.toContain('--gpus')
+    const cpu = buildContainerArgv('docker', { ...job, gpuIndices: [] }, { user: '1:1' })
+    expect(cpu).not.toContain('--gpus')
+  })
+
+  it('refuses a job without an image', () => {
+    expect(() => buildContainerArgv('docker', { ...job, image: undefined })).toThrow(expect.objectContaining({ code: 'RUNTIME_UNAVAILABLE' }))
+  })
+})
+
+describe('detectContainerEngine', () => {
+  it.each<[string, string[], string | undefined]>([
+    ['docker works', ['docker'], 'docker'],
+    ['only podman works', ['podman'], 'podman'],
+    ['both work: docker first', ['podman', 'docker'], 'docker'],
+    ['neither works', [], undefined]
+  ])('%s', async (_what, working, expected) => {
+    const calls: string[] = []
+    const probe: CommandProbe = async (file, args) => { calls.push(`${file} ${args.join(' ')}`); return working.includes(file) }
+    expect(await detectContainerEngine(probe)).toBe(expected)
+    expect(calls[0]).toBe('docker info')
+  })
+
+  it('finds no engine on a host whose docker client has no daemon, and the runtime says RUNTIME_UNAVAILABLE', async () => {
+    const dockerInfo = spawnSync('docker', ['info'], { timeout: 15_000 })
+    const podmanInfo = spawnSync('podman', ['info'], { timeout: 15_000 })
+    if (dockerInfo.status === 0 || podmanInfo.status === 0) {
+      // a working engine here: detection must find it
+      expect(await detectContainerEngine()).toBeDefined()
+      return
+    }
+    expect(await detectContainerEngine()).toBeUndefined()
+    const err = await containerRuntime().start(job).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RuntimeError)
+    expect((err as RuntimeError).code).toBe('RUNTIME_UNAVAILABLE')
+  })
+})
