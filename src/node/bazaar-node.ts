@@ -8,6 +8,8 @@ import { createHost, type Host } from './host.js'
 import { createLogger, type Logger } from './logger.js'
 import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
+import { MarketService } from './market-service.js'
+import { bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
 import { parseBidInput, parseOfferInput, inputToJson, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock } from '../util/clock.js'
@@ -64,6 +66,7 @@ export class BazaarNode {
   readonly metrics = new Registry()
   readonly logger: Logger
   readonly api?: ControlApi
+  readonly market: MarketService
   apiAddress?: { host: string, port: number }
   private readonly timers: NodeJS.Timeout[] = []
   private readonly controller = new AbortController()
@@ -88,6 +91,7 @@ export class BazaarNode {
       { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
       { onMessage: (m) => { this.onMessage(m) } }
     )
+    this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
     this.metrics.gauge('bazaar_held_offers', 'valid offers held').collect(() => this.offers.size)
     this.metrics.gauge('bazaar_held_bids', 'valid bids held').collect(() => this.bids.size)
@@ -122,6 +126,7 @@ export class BazaarNode {
 
   private async start (): Promise<void> {
     this.gossip.start()
+    await this.market.start()
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
     this.host.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail
@@ -161,6 +166,7 @@ export class BazaarNode {
   private onMessage (m: ValidatedMessage): void {
     if (m.kind === 'offer') this.offers.apply(m)
     else this.bids.apply(m)
+    this.market.apply(m, 'gossip', m.signer === this.signer.address)
     for (const l of this.listeners) {
       try { l(m) } catch (err) { this.logger.error('market listener failed', { err }) }
     }
@@ -170,6 +176,7 @@ export class BazaarNode {
     const now = this.clock.now()
     this.offers.prune(now)
     this.bids.prune(now)
+    this.market.book.expire(now)
   }
 
   /** the next per-signer sequence, durable before use; never below the clock so a lost db still moves forward */
@@ -231,6 +238,7 @@ export class BazaarNode {
     const data = sealOffer(offer, this.signer)
     await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
     const { message } = await this.gossip.publish(TOPIC_OFFERS, data)
+    void this.market.provideClasses(offer.gpus.map((g) => g.model), { signal: this.signal })
     return message as ValidatedOffer
   }
 
@@ -316,6 +324,23 @@ export class BazaarNode {
     api.route('GET', '/v1/bids', async () => this.bids.values().map((m) => bidView(m.bid)))
     api.route('POST', '/v1/bids', async (req) => bidView((await this.publishBid(parseBidInput(req.body, { netuid: this.config.chain.netuid, ttlS: this.config.market.offerTtlS }))).bid))
     api.route('DELETE', '/v1/bids/:id', async (req) => { await this.cancelBid(req.params.id); return { ok: true } })
+    api.route('GET', '/v1/book', async (req) => {
+      const q = req.query
+      const maxPrice = q.get('maxPrice')
+      const entries = this.market.book.offers({
+        gpu: q.get('gpu') ?? undefined,
+        teeKind: q.get('tee') ?? undefined,
+        region: q.get('region') ?? undefined,
+        maxPrice: maxPrice != null && /^[0-9]{1,19}$/.test(maxPrice) ? BigInt(maxPrice) : undefined,
+        limit: Math.min(Number(q.get('limit') ?? 1000) || 1000, 10_000)
+      })
+      return { offers: bookRows(entries), bids: this.market.book.bids().length }
+    })
+    api.route('POST', '/v1/discover', async (req) => {
+      const gpu = (req.body as { gpu?: unknown })?.gpu
+      if (typeof gpu !== 'string' || !/^[a-z0-9][a-z0-9.-]{0,47}$/.test(gpu)) throw new ApiError(400, 'BAD_INPUT', 'gpu: expected a GPU model or class')
+      return { added: await this.market.discover(gpu, { signal: AbortSignal.any([req.signal, AbortSignal.timeout(20_000)]) }) }
+    })
     api.route('GET', '/metrics', async () => new RawResponse('text/plain; version=0.0.4', this.metrics.render()))
   }
 
@@ -330,6 +355,7 @@ export class BazaarNode {
     this.status = NodeStatus.Stopping
     this.controller.abort()
     this.gossip.stop()
+    await this.market.stop()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
     await this.api?.stop()

@@ -5,6 +5,7 @@ import { keysCommand } from './keys.js'
 import { nodeCommand } from './node.js'
 import { offerCommand } from './offer.js'
 import { bidCommand } from './bid.js'
+import { bookCommand } from './book.js'
 import { peersCommand, statusCommand } from './peers.js'
 
 /**
@@ -18,5 +19,6 @@ export const commands: Command[] = [
   peersCommand,
   offerCommand,
   bidCommand,
+  bookCommand,
   attestCommand,
 ]

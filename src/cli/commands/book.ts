@@ -1,0 +1,65 @@
+import type { Command } from '../command.js'
+import { flag, str } from '../command.js'
+import { UsageError } from '../../util/errors.js'
+import { ApiClient } from '../client.js'
+import { alpha, parseAlpha, table } from '../format.js'
+import type { BookRow } from '../../market/index.js'
+
+const usage = `usage: bazaar book [options]
+
+Shows the running node's order book: the offers it holds, best first by the matching rule
+(cheapest, then earliest, then supplier id).
+
+options:
+  --gpu <model|class>    only offers of this GPU model or class prefix (h100 matches h100-80gb)
+  --tee <kind>           only offers with this TEE kind
+  --region <region>      only offers in this region
+  --max-price <alpha/h>  only offers at or below this price per GPU-hour
+  --limit <n>            at most n rows (default 50)
+  --discover <class>     first look up suppliers of this GPU class in the DHT and fetch their offers
+  --home <dir>  --api <host:port>
+  --json                 print {offers: [...], bids: n}
+  -h, --help`
+
+/** `bazaar book`: the order book of a running node. */
+export const bookCommand: Command = {
+  name: 'book',
+  summary: 'show the order book of a running node',
+  usage,
+  options: {
+    home: { type: 'string' },
+    api: { type: 'string' },
+    json: { type: 'boolean' },
+    gpu: { type: 'string' },
+    tee: { type: 'string' },
+    region: { type: 'string' },
+    'max-price': { type: 'string' },
+    limit: { type: 'string' },
+    discover: { type: 'string' }
+  },
+  async run (args, ctx) {
+    const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
+    const discover = str(args, 'discover')
+    if (discover != null) await api.call('POST', '/v1/discover', { gpu: discover })
+    const q = new URLSearchParams()
+    for (const [k, name] of [['gpu', 'gpu'], ['tee', 'tee'], ['region', 'region']] as const) {
+      const v = str(args, k); if (v != null) q.set(name, v)
+    }
+    const mp = str(args, 'max-price')
+    if (mp != null) {
+      try { q.set('maxPrice', parseAlpha(mp).toString()) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${mp}`) }
+    }
+    const limit = str(args, 'limit') ?? '50'
+    if (!/^[0-9]{1,5}$/.test(limit)) throw new UsageError('--limit expects a whole number')
+    q.set('limit', limit)
+    const res = await api.call<{ offers: BookRow[], bids: number }>('GET', `/v1/book?${q.toString()}`)
+    if (flag(args, 'json')) { ctx.out(JSON.stringify(res)); return 0 }
+    if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
+    ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
+      String(i + 1), o.supplier.slice(0, 12) + '…', o.offerId, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
+      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, new Date(o.expiresAt).toISOString()
+    ])))
+    ctx.out(`${res.offers.length} offers, ${res.bids} bids`)
+    return 0
+  }
+}
