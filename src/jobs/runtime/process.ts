@@ -1,3 +1,7 @@
+import { constants as fsc } from 'node:fs'
+import { access, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { RuntimeError } from '../errors.js'
 import { systemProbe } from './detect.js'
 import { spawnGroupLeader } from './process-group.js'
 import type { CommandProbe } from './detect.js'
@@ -41,15 +45,35 @@ export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
     kind: 'process',
     start: async (job: RuntimeJob): Promise<RunningJob> => {
       const env = jobEnv(job, init.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+      // resolved here so that a missing command is SPAWN_FAILED with or without the prlimit wrapper
+      const command = await resolveCommand(job.command, env.PATH, job.dir)
       const limitArgs = prlimitArgs(init.limits ?? {})
       prlimit ??= probe('prlimit', ['--version'], 5000)
       if (await prlimit) {
         // prlimit sets the limits on itself and execs the command: same pid, same process group
-        return await spawnGroupLeader('prlimit', [...limitArgs, '--', job.command, ...job.args], { cwd: job.dir, env })
+        return await spawnGroupLeader('prlimit', [...limitArgs, '--', command, ...job.args], { cwd: job.dir, env })
       }
-      return await spawnGroupLeader(job.command, job.args, { cwd: job.dir, env })
+      return await spawnGroupLeader(command, job.args, { cwd: job.dir, env })
     }
   }
+}
+
+/**
+ * The executable a command names, as execvp(3) finds it: a name with a slash is a path (relative
+ * to the job directory), any other name is looked up in PATH.
+ * @throws RuntimeError SPAWN_FAILED when no executable regular file is found
+ */
+export async function resolveCommand (command: string, pathVar: string, cwd: string): Promise<string> {
+  const candidates = command.includes('/')
+    ? [path.resolve(cwd, command)]
+    : pathVar.split(':').filter((d) => d.length > 0).map((d) => path.join(d, command))
+  for (const c of candidates) {
+    try {
+      await access(c, fsc.X_OK)
+      if ((await stat(c)).isFile()) return c
+    } catch {}
+  }
+  throw new RuntimeError('SPAWN_FAILED', `no executable ${command}`)
 }
 
 /** the environment of a job process */

@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CapacityLedger, JobProtocolError, processRuntime, runJobClient, runJobServer } from '../../src/jobs/index.js'
+import { memoryChannelPair } from '../../src/protocols/framed.js'
+import { JobFrame } from '../../src/protocols/schema/job.js'
+import type { JobClientOptions, JobResult, JobServerOptions, JobServerResult, JobSpec } from '../../src/jobs/index.js'
+import type { FramedChannel } from '../../src/protocols/framed.js'
+
+const NODE = process.execPath
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex')
+
+let root: string
+let workRoot: string
+let outputDir: string
+let ledger: CapacityLedger
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'bazaar-job-'))
+  workRoot = path.join(root, 'work')
+  outputDir = path.join(root, 'out')
+  ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }, { index: 1, model: 'h100-80gb' }, { index: 2, model: 'h100-80gb' }])
+  ledger.hold('agr-1', 'h100-80gb', 2, 60_000)
+})
+
+afterEach(async () => {
+  // no capacity leaks, whatever the way the job ended
+  expect(ledger.active()).toEqual([])
+  expect(ledger.available('h100-80gb')).toBe(3)
+  // the supplier's job directory is gone
+  expect(existsSync(workRoot) ? readdirSync(workRoot) : []).toEqual([])
+  await rm(root, { recursive: true, force: true })
+})
+
+interface Run {
+  server: PromiseSettledResult<JobServerResult>
+  client: PromiseSettledResult<JobResult>
+  stdout: string
+  stderr: string
+  ticks: number
+}
+
+async function run (spec: JobSpec, opts: { server?: Partial<JobServerOptions>, client?: Partial<JobClientOptions>, wrapRenter?: (c: FramedChannel) => FramedChannel } = {}): Promise<Run> {
+  const [renter, supplier] = memoryChannelPair()
+  const out = { stdout: '', stderr: '', ticks: 0 }
+  const server = runJobServer(supplier, {
+    runtime: processRuntime(),
+    workRoot,
+    lease: { ledger, agreementId: 'agr-1' },
+    tickIntervalMs: 100,
+    killGraceMs: 300,
+    ...opts.server
+  })
+  const client = runJobClient(opts.wrapRenter?.(renter) ?? renter, spec, {
+    outputDir,
+    jobId: 'job-1',
+    onStdout: (c) => { out.stdout += Buffer.from(c).toString() },
+    onStderr: (c) => { out.stderr += Buffer.from(c).toString() },
+    onTick: () => { out.ticks++ },
+    ...opts.client
+  })
+  const [s, c] = await Promise.allSettled([server, client])
+  return { server: s, client: c, ...out }
+}
+
+function ok<T> (r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason
+  return r.value
+}
+
+function gone (pid: number, group = false): boolean {
+  try {
+    process.kill(group ? -pid : pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+describe('jobs over a framed channel', () => {
+  it('runs a job: live output, inputs in, outputs back with their sha256, GPUs assigned', async () => {
+    const input = new Uint8Array(700 * 1024).map((_, i) => (i * 7) % 256) // three input chunks
+    const script = `
+      const fs = require('node:fs')
+      const crypto = require('node:crypto')
+      const data = fs.readFileSync('data/input.bin')
+      console.log('started')
+      console.error('to stderr')
+      setTimeout(() => {
+        fs.mkdirSync('results')
+        fs.writeFileSync('results/result.txt', 'gpus=' + process.env.CUDA_VISIBLE_DEVICES + ' input=' + crypto.createHash('sha256').update(data).digest('hex') + ' seed=' + process.env.SEED)
+        fs.writeFileSync('big.bin', Buffer.alloc(600 * 1024).map((_, i) => i % 251))
+        console.log('finished')
+      }, 1200)
+    `
+    const startedAt = Date.now()
+    let firstStdoutAt = 0
+    const r0 = { stdout: '', stderr: '' }
+    const r = await run({
+      command: NODE,
+      args: ['-e', script],
+      env: { SEED: '42' },
+      inputs: [{ name: 'data/input.bin', data: input }],
+      outputs: ['results/result.txt', 'big.bin'],
+      gpuCount: 2,
+      limits: { maxDurationMs: 30_000 }
+    }, { client: { onStdout: (c) => { firstStdoutAt ||= Date.now(); r0.stdout += Buffer.from(c).toString() }, onStderr: (c) => { r0.stderr += Buffer.from(c).toString() } } })
+    const result = ok(r.client)
+    expect(result).toMatchObject({ jobId: 'job-1', exitCode: 0, reason: 'exited', missingOutputs: [] })
+    expect(r0.stdout).toBe('started\nfinished\n')
+    expect(r0.stderr).toBe('to stderr\n')
+    // live: the first line arrived while the job still had its 1.2 s wait ahead
+    expect(Date.now() - firstStdoutAt).toBeGreaterThanOrEqual(1000)
+    expect(firstStdoutAt - startedAt).toBeLessThan(Date.now() - startedAt)
+    expect(r.ticks).toBeGreaterThan(3)
+
+    const expectedText = `gpus=0,1 input=${sha256(input)} seed=42`
+    const expectedBig = Buffer.alloc(600 * 1024).map((_, i) => i % 251)
+    expect(result.outputs).toEqual([
+      { name: 'results/result.txt', sha256: sha256(expectedText), bytes: expectedText.length, path: path.join(outputDir, 'results/result.txt') },
+      { name: 'big.bin', sha256: sha256(expectedBig), bytes: 600 * 1024, path: path.join(outputDir, 'big.bin') }
+    ])
+    expect(await readFile(path.join(outputDir, 'results/result.txt'), 'utf8')).toBe(expectedText)
+    expect(sha256(await readFile(path.join(outputDir, 'big.bin')))).toBe(sha256(expectedBig))
+    expect(ok(r.server)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [{ name: 'results/result.txt' }, { name: 'big.bin' }] })
+  })
+
+  it('reports a failing job with its exit code and stderr', async () => {
+    const r = await run({ command: 'sh', args: ['-c', 'echo broken >&2; exit 3'], gpuCount: 1, limits: { maxDurationMs: 10_000 }, outputs: ['never.txt'] })
+    expect(ok(r.client)).toMatchObject({ exitCode: 3, reason: 'exited', outputs: [], missingOutputs: ['never.txt'] })
+    expect(r.stderr).toBe('broken\n')
+  })
+
+  it('cancels from the renter: the whole process group goes, grandchild included, even one ignoring SIGTERM', async () => {
+    const ac = new AbortController()
+    let pgid = 0
+    let grandchild = 0
+    let seen = ''
+    // the leader prints its pid; a child shell ignoring SIGTERM starts a grandchild `sleep` (which
+    // inherits the ignored SIGTERM) and prints its pid
+    const script = 'echo leader=$$; sh -c \'trap "" TERM; sleep 1000 & echo grandchild=$!; wait\' & wait'
+    const r = await run({ command: 'sh', args: ['-c', script], gpuCount: 2, limits: { maxDurationMs: 60_000 } }, {
+      client: {
+        signal: ac.signal,
+        onStdout: (c) => {
+          seen += Buffer.from(c).toString()
+          pgid = Number(/leader=(\d+)/.exec(seen)?.[1] ?? 0)
+          grandchild = Number(/grandchild=(\d+)/.exec(seen)?.[1] ?? 0)
+          if (pgid > 0 && grandchild > 0 && !ac.signal.aborted) {
+            expect(gone(grandchild)).toBe(false)
+            ac.abort()
+          }
+        }
+      }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'cancelled' })
+    expect(ok(r.server)).toMatchObject({ reason: 'cancelled' })
+    expect(pgid).toBeGreaterThan(0)
+    expect(grandchild).toBeGreaterThan(0)
+    expect(gone(pgid, true)).toBe(true)
+    expect(gone(grandchild)).toBe(true)
+  })
+
+  it('stops a job that outlives its max duration', async () => {
+    let pgid = 0
+    const t0 = Date.now()
+    const r = await run({ command: 'sh', args: ['-c', 'echo $$; exec sleep 30'], gpuCount: 0, limits: { maxDurationMs: 500 } }, {
+      client: { onStdout: (c) => { pgid ||= Number(Buffer.from(c).toString().trim()) } }
+    })
+    const result = ok(r.client)
+    expect(result).toMatchObject({ reason: 'timeout', exitCode: -1, signal: 'SIGTERM' })
+    expect(result.durationMs).toBeGreaterThanOrEqual(500)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(gone(pgid, true)).toBe(true)
+  })
+
+  it('multiplexes metering on the job channel and stops the job when the hook says the budget is spent', async () => {
+    const vouchers: string[] = []
+    const reports: string[] = []
+    const r = await run({ command: 'sleep', args: ['30'], gpuCount: 1, limits: { maxDurationMs: 30_000, maxBudget: 300n } }, {
+      server: {
+        onUsageTick: async (tick, ctl) => { await ctl.sendMetering(new TextEncoder().encode(`usage:${tick.gpuCount}`)) },
+        onMetering: (bytes, ctl) => {
+          vouchers.push(Buffer.from(bytes).toString())
+          if (vouchers.length === 3) ctl.stop('budget')
+        }
+      },
+      client: {
+        onMetering: async (bytes, ctl) => {
+          reports.push(Buffer.from(bytes).toString())
+          await ctl.send(new TextEncoder().encode(`voucher:${reports.length * 100}`))
+        }
+      }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'budget' })
+    expect(reports.slice(0, 3)).toEqual(['usage:1', 'usage:1', 'usage:1'])
+    expect(vouchers.slice(0, 3)).toEqual(['voucher:100', 'voucher:200', 'voucher:300'])
+  })
+
+  it('stops a job that streams more than its output bound', async () => {
+    const r = await run({ command: 'yes', args: [], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { server: { maxStreamBytes: 100_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'OUTPUT_LIMIT' })
+    expect(r.stdout.length).toBeLessThanOrEqual(100_000)
+  })
+
+  it('does not hand out a symlink or a directory as an output', async () => {
+    const r = await run({ command: 'sh', args: ['-c', 'ln -s /etc/passwd leak; mkdir d; ln -s / up'], gpuCount: 0, outputs: ['leak', 'd', 'up/etc/passwd'], limits: { maxDurationMs: 10_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [], missingOutputs: ['leak', 'd', 'up/etc/passwd'] })
+  })
+
+  it('reports a command that cannot start as failed with SPAWN_FAILED', async () => {
+    const r = await run({ command: '/nonexistent/bin/tool', gpuCount: 0, limits: { maxDurationMs: 10_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SPAWN_FAILED', exitCode: -1 })
+  })
+
+  it('applies resource limits through prlimit when it is installed', async (ctx) => {
+    if (!existsSync('/usr/bin/prlimit') && !existsSync('/bin/prlimit')) ctx.skip()
+    const r = await run({ command: 'sh', args: ['-c', 'ulimit -n; ulimit -c'], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, {
+      server: { runtime: processRuntime({ limits: { openFiles: 64 } }) }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(r.stdout).toBe('64\n0\n')
+  })
+
+  it('refuses a job that asks for more GPUs than the agreement holds', async () => {
+    const r = await run({ command: 'true', gpuCount: 3, limits: { maxDurationMs: 10_000 } })
+    expect(r.client.status).toBe('rejected')
+    const err = (r.client as PromiseRejectedResult).reason as JobProtocolError
+    expect(err.code).toBe('REMOTE_REJECTED')
+    expect(err.remoteCode).toBe('GPU_COUNT_EXCEEDS')
+    expect(((r.server as PromiseRejectedResult).reason as JobProtocolError).code).toBe('GPU_COUNT_EXCEEDS')
+  })
+
+  it('rejects an output whose bytes do not match the sha256 the supplier declared', async () => {
+    // flips one byte of the first output chunk on its way to the renter
+    const tamper = (c: FramedChannel): FramedChannel => ({
+      send: async (f, o) => { await c.send(f, o) },
+      close: async () => { await c.close() },
+      abort: (e) => { c.abort(e) },
+      frames: async function * () {
+        for await (const f of c.frames()) {
+          const frame = JobFrame.decode(f)
+          if (frame.outputChunk != null) {
+            frame.outputChunk.data[0] ^= 1
+            yield JobFrame.encode(frame)
+          } else {
+            yield f
+          }
+        }
+      }
+    })
+    const r = await run({ command: 'sh', args: ['-c', 'echo payload > out.txt'], gpuCount: 0, outputs: ['out.txt'], limits: { maxDurationMs: 10_000 } }, { wrapRenter: tamper })
+    expect(r.client.status).toBe('rejected')
+    expect(((r.client as PromiseRejectedResult).reason as JobProtocolError).code).toBe('OUTPUT_HASH_MISMATCH')
+    expect(existsSync(outputDir) ? readdirSync(outputDir) : []).toEqual([])
+  })
+
+  it('stops the job when the renter goes away', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    let pgid = 0
+    const server = runJobServer(supplier, {
+      runtime: processRuntime(),
+      workRoot,
+      lease: { ledger, agreementId: 'agr-1' },
+      killGraceMs: 300,
+      onStarted: (info) => { pgid = info.pgid; setTimeout(() => { renter.abort(new Error('renter crashed')) }, 200) }
+    })
+    const client = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 1, limits: { maxDurationMs: 30_000 } }, { outputDir })
+    await expect(client).rejects.toThrow()
+    expect(await server).toMatchObject({ reason: 'cancelled', detail: 'CHANNEL_CLOSED' })
+    expect(gone(pgid, true)).toBe(true)
+  })
+})
