@@ -204,8 +204,9 @@ function oursPriceOnly (): PriceOnly {
     requirements: { gpu: 'h100-80gb', minMemoryMib: 0, count: 1, teeKinds: [], regions: [] },
     maxPricePerGpuHour: 1n << 62n, netuid: 1, durationS: 3600, createdAt: BigInt(T0), expiresAt: BigInt(T0 + 1), sequence: 1n, cancelled: false, addrs: []
   }
+  const opts = { now: T0 }
   const fill = (): number => {
-    const m = matchBid(book, bid, { now: T0 })
+    const m = matchBid(book, bid, opts)
     if (m === undefined) return 0
     book.consume(m.entry.key, m.gpu.model, 1)
     return m.entry.priceN
@@ -240,8 +241,9 @@ function hftPriceOnly (): PriceOnly | undefined {
   for (let i = 0; i < N; i++) ob.limit({ side: 'sell', id: `o${i}`, size: sizes[i], price: prices[i] })
   const insertNs = Number(process.hrtime.bigint() - t)
   const heap = heapUsed() - base
+  const order = { side: 'buy', size: 1 }
   const fill = (): number => {
-    const r = ob.market({ side: 'buy', size: 1 })
+    const r = ob.market(order)
     return r.done.length > 0 ? r.done[0].price : (r.partial?.price ?? 0)
   }
   const lat = new Float64Array(N)
