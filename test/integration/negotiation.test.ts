@@ -240,3 +240,76 @@ describe('negotiation between three suppliers and two renters over TCP', () => {
     expect(Buffer.from(env.signer?.hotkey ?? []).toString('hex')).toBe(Buffer.from(alice.signer.hotkey).toString('hex'))
   }, 30_000)
 })
+
+describe('a renter facing hostile suppliers', () => {
+  let dir: string
+  let db: Level<string, string>
+  const certs = new CertCache()
+  const nodes: Libp2p[] = []
+  const now = Date.now()
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bazaar-negotiation-hostile-'))
+    db = new Level(join(dir, 'db'))
+    await db.open()
+  })
+  afterAll(async () => {
+    await Promise.all(nodes.map(async (n) => n.stop()))
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function offerOf (signer: MessageSigner, n: Libp2p, id: string, price: bigint): Offer {
+    return {
+      version: 1, id, supplier: signer.hotkey, enclavePeer: n.peerId.toMultihash().bytes,
+      gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 4 }], teeKinds: ['tdx'], region: 'eu',
+      pricePerGpuHour: price, netuid: 3, minDurationS: 60, maxDurationS: 0, createdAt: BigInt(now),
+      expiresAt: BigInt(now + 3_600_000), sequence: 1n, cancelled: false, addrs: n.getMultiaddrs().map((a) => a.bytes)
+    }
+  }
+
+  it('a stalled supplier times out, a forged countersignature is refused, and the bid lands with an honest one', async () => {
+    const mk = async (): Promise<Libp2p> => { const n = await node(); nodes.push(n); return n }
+    // Ferdie stalls after reading the proposal; Mallory countersigns with a key that is not hers
+    const stall = await mk()
+    const stallSigner = MessageSigner.create(await devPair('Ferdie'), { now })
+    await stall.handle(NEGOTIATE_PROTOCOL, async (stream) => { await pbStream(stream).read(Propose) })
+    const forge = await mk()
+    const forgeSigner = MessageSigner.create(await devPair('Mallory'), { now })
+    const impostor = MessageSigner.create(await devPair('Trent'), { now })
+    await forge.handle(NEGOTIATE_PROTOCOL, async (stream) => {
+      const pb = pbStream(stream)
+      const p = await pb.read(Propose)
+      const { agreementHash } = await import('../../src/market/agreement/terms.js')
+      await pb.write({ accept: { supplierCert: impostor.cert, supplierSignature: impostor.sign('bazaar-agreement-v1', agreementHash(p.terms)), holdUntil: 0n } }, SupplierReply)
+    })
+    const honest = await mk()
+    const honestSigner = MessageSigner.create(await devPair('Alice'), { now })
+    const honestOffer = offerOf(honestSigner, honest, 'honest', 3n * 1_000_000_000n)
+    await registerNegotiationHandler(honest, {
+      signer: honestSigner, capacity: new MemoryCapacity({ 'h100-80gb': 4 }), offers: new Map([['honest', honestOffer]]),
+      store: new AgreementStore(db.sublevel('honest')), certs
+    })
+    const renterNode = await mk()
+    const renterSigner = MessageSigner.create(await devPair('Bob'), { now })
+    const book = new OrderBook()
+    book.upsertOffer(offerOf(stallSigner, stall, 'stall', 1_000_000_000n))
+    book.upsertOffer(offerOf(forgeSigner, forge, 'forge', 2_000_000_000n))
+    book.upsertOffer(honestOffer)
+    const bid: Bid = {
+      version: 1, id: 'b', renter: renterSigner.hotkey, requirements: { gpu: 'h100', minMemoryMib: 0, count: 2, teeKinds: [], regions: [] },
+      maxPricePerGpuHour: 5_000_000_000n, netuid: 3, durationS: 600, createdAt: BigInt(now), expiresAt: BigInt(now + 60_000), sequence: 1n, cancelled: false, addrs: []
+    }
+    const store = new AgreementStore(db.sublevel('renter'))
+    const res = await rent(book, bid, {
+      attempt: async (m) => negotiate(renterNode, m.entry.offer.addrs.map((b) => multiaddr(b)), {
+        bid, offer: m.entry.offer, signer: renterSigner, store, certs, arbiter: ARBITER, messageTimeoutMs: 400
+      })
+    })
+    expect(res.refusals.map((r) => (r.error as NegotiationError).code)).toEqual(['TIMEOUT', 'BAD_CERT'])
+    expect(res.match.entry.offer.id).toBe('honest')
+    expect(verifyAgreement(res.result.agreement, certs, Date.now()).terms.gpuCount).toBe(2)
+    // nothing from the hostile suppliers was kept as an agreement
+    expect((await store.list()).map((r) => r.status)).toEqual(['active'])
+  }, 30_000)
+})

@@ -48,6 +48,9 @@ export function decodeTerms (bytes: Uint8Array): AgreementTerms {
     throw new NegotiationError('MALFORMED', 'terms lack parties or nonce')
   }
   if ((terms.measurement?.measurements.length ?? 0) > MAX_MEASUREMENTS) throw new NegotiationError('MALFORMED', 'too many measurements')
+  // fixed64 decodes as signed: anything above 2^63 - 1 comes back negative
+  const wide = [terms.offerSequence, terms.bidSequence, terms.pricePerGpuHour, terms.budget, terms.createdAt, terms.startBy, terms.escrow?.expiresAt ?? 0n]
+  if (wide.some((v) => v < 0n)) throw new NegotiationError('MALFORMED', '64-bit term out of range')
   return terms
 }
 

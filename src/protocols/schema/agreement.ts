@@ -155,8 +155,8 @@ export namespace EscrowTerms {
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(16)
-          w.uint64(obj.expiresAt)
+          w.uint32(17)
+          w.fixed64(obj.expiresAt)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -179,7 +179,7 @@ export namespace EscrowTerms {
               break
             }
             case 2: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             default: {
@@ -207,7 +207,7 @@ export namespace EscrowTerms {
             case 2: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -307,8 +307,8 @@ export namespace AgreementTerms {
         }
 
         if ((obj.offerSequence != null && obj.offerSequence !== 0n)) {
-          w.uint32(48)
-          w.uint64(obj.offerSequence)
+          w.uint32(49)
+          w.fixed64(obj.offerSequence)
         }
 
         if ((obj.bidId != null && obj.bidId !== '')) {
@@ -317,8 +317,8 @@ export namespace AgreementTerms {
         }
 
         if ((obj.bidSequence != null && obj.bidSequence !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.bidSequence)
+          w.uint32(65)
+          w.fixed64(obj.bidSequence)
         }
 
         if ((obj.gpuModel != null && obj.gpuModel !== '')) {
@@ -337,8 +337,8 @@ export namespace AgreementTerms {
         }
 
         if ((obj.pricePerGpuHour != null && obj.pricePerGpuHour !== 0n)) {
-          w.uint32(96)
-          w.uint64(obj.pricePerGpuHour)
+          w.uint32(97)
+          w.fixed64(obj.pricePerGpuHour)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -352,8 +352,8 @@ export namespace AgreementTerms {
         }
 
         if ((obj.budget != null && obj.budget !== 0n)) {
-          w.uint32(120)
-          w.uint64(obj.budget)
+          w.uint32(121)
+          w.fixed64(obj.budget)
         }
 
         if ((obj.teeKind != null && obj.teeKind !== '')) {
@@ -377,13 +377,13 @@ export namespace AgreementTerms {
         }
 
         if ((obj.createdAt != null && obj.createdAt !== 0n)) {
-          w.uint32(160)
-          w.uint64(obj.createdAt)
+          w.uint32(161)
+          w.fixed64(obj.createdAt)
         }
 
         if ((obj.startBy != null && obj.startBy !== 0n)) {
-          w.uint32(168)
-          w.uint64(obj.startBy)
+          w.uint32(169)
+          w.fixed64(obj.startBy)
         }
 
         if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
@@ -445,7 +445,7 @@ export namespace AgreementTerms {
               break
             }
             case 6: {
-              obj.offerSequence = reader.uint64()
+              obj.offerSequence = reader.fixed64()
               break
             }
             case 7: {
@@ -453,7 +453,7 @@ export namespace AgreementTerms {
               break
             }
             case 8: {
-              obj.bidSequence = reader.uint64()
+              obj.bidSequence = reader.fixed64()
               break
             }
             case 9: {
@@ -469,7 +469,7 @@ export namespace AgreementTerms {
               break
             }
             case 12: {
-              obj.pricePerGpuHour = reader.uint64()
+              obj.pricePerGpuHour = reader.fixed64()
               break
             }
             case 13: {
@@ -481,7 +481,7 @@ export namespace AgreementTerms {
               break
             }
             case 15: {
-              obj.budget = reader.uint64()
+              obj.budget = reader.fixed64()
               break
             }
             case 16: {
@@ -505,11 +505,11 @@ export namespace AgreementTerms {
               break
             }
             case 20: {
-              obj.createdAt = reader.uint64()
+              obj.createdAt = reader.fixed64()
               break
             }
             case 21: {
-              obj.startBy = reader.uint64()
+              obj.startBy = reader.fixed64()
               break
             }
             case 22: {
@@ -569,7 +569,7 @@ export namespace AgreementTerms {
             case 6: {
               yield {
                 field: `${prefix}.offerSequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -583,7 +583,7 @@ export namespace AgreementTerms {
             case 8: {
               yield {
                 field: `${prefix}.bidSequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -611,7 +611,7 @@ export namespace AgreementTerms {
             case 12: {
               yield {
                 field: `${prefix}.pricePerGpuHour`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -632,7 +632,7 @@ export namespace AgreementTerms {
             case 15: {
               yield {
                 field: `${prefix}.budget`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -667,14 +667,14 @@ export namespace AgreementTerms {
             case 20: {
               yield {
                 field: `${prefix}.createdAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 21: {
               yield {
                 field: `${prefix}.startBy`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1271,8 +1271,8 @@ export namespace Accept {
         }
 
         if ((obj.holdUntil != null && obj.holdUntil !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.holdUntil)
+          w.uint32(25)
+          w.fixed64(obj.holdUntil)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1301,7 +1301,7 @@ export namespace Accept {
               break
             }
             case 3: {
-              obj.holdUntil = reader.uint64()
+              obj.holdUntil = reader.fixed64()
               break
             }
             default: {
@@ -1336,7 +1336,7 @@ export namespace Accept {
             case 3: {
               yield {
                 field: `${prefix}.holdUntil`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -1600,8 +1600,8 @@ export namespace Refusal {
         }
 
         if ((obj.offerSequence != null && obj.offerSequence !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.offerSequence)
+          w.uint32(25)
+          w.fixed64(obj.offerSequence)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1629,7 +1629,7 @@ export namespace Refusal {
               break
             }
             case 3: {
-              obj.offerSequence = reader.uint64()
+              obj.offerSequence = reader.fixed64()
               break
             }
             default: {
@@ -1664,7 +1664,7 @@ export namespace Refusal {
             case 3: {
               yield {
                 field: `${prefix}.offerSequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -2269,8 +2269,8 @@ export namespace StoredAgreement {
         }
 
         if ((obj.updatedAt != null && obj.updatedAt !== 0n)) {
-          w.uint32(32)
-          w.uint64(obj.updatedAt)
+          w.uint32(33)
+          w.fixed64(obj.updatedAt)
         }
 
         if ((obj.peer != null && obj.peer !== '')) {
@@ -2310,7 +2310,7 @@ export namespace StoredAgreement {
               break
             }
             case 4: {
-              obj.updatedAt = reader.uint64()
+              obj.updatedAt = reader.fixed64()
               break
             }
             case 5: {
@@ -2356,7 +2356,7 @@ export namespace StoredAgreement {
             case 4: {
               yield {
                 field: `${prefix}.updatedAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -2495,8 +2495,8 @@ export namespace SignerCert {
         }
 
         if ((obj.notAfter != null && obj.notAfter !== 0n)) {
-          w.uint32(24)
-          w.uint64(obj.notAfter)
+          w.uint32(25)
+          w.fixed64(obj.notAfter)
         }
 
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
@@ -2530,7 +2530,7 @@ export namespace SignerCert {
               break
             }
             case 3: {
-              obj.notAfter = reader.uint64()
+              obj.notAfter = reader.fixed64()
               break
             }
             case 4: {
@@ -2569,7 +2569,7 @@ export namespace SignerCert {
             case 3: {
               yield {
                 field: `${prefix}.notAfter`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -2829,8 +2829,8 @@ export namespace Offer {
         }
 
         if ((obj.pricePerGpuHour != null && obj.pricePerGpuHour !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.pricePerGpuHour)
+          w.uint32(65)
+          w.fixed64(obj.pricePerGpuHour)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -2849,18 +2849,18 @@ export namespace Offer {
         }
 
         if ((obj.createdAt != null && obj.createdAt !== 0n)) {
-          w.uint32(96)
-          w.uint64(obj.createdAt)
+          w.uint32(97)
+          w.fixed64(obj.createdAt)
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(104)
-          w.uint64(obj.expiresAt)
+          w.uint32(105)
+          w.fixed64(obj.expiresAt)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(112)
-          w.uint64(obj.sequence)
+          w.uint32(113)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.cancelled != null && obj.cancelled !== false)) {
@@ -2943,7 +2943,7 @@ export namespace Offer {
               break
             }
             case 8: {
-              obj.pricePerGpuHour = reader.uint64()
+              obj.pricePerGpuHour = reader.fixed64()
               break
             }
             case 9: {
@@ -2959,15 +2959,15 @@ export namespace Offer {
               break
             }
             case 12: {
-              obj.createdAt = reader.uint64()
+              obj.createdAt = reader.fixed64()
               break
             }
             case 13: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             case 14: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 15: {
@@ -3074,7 +3074,7 @@ export namespace Offer {
             case 8: {
               yield {
                 field: `${prefix}.pricePerGpuHour`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -3102,21 +3102,21 @@ export namespace Offer {
             case 12: {
               yield {
                 field: `${prefix}.createdAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 13: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 14: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -3524,8 +3524,8 @@ export namespace Bid {
         }
 
         if ((obj.maxPricePerGpuHour != null && obj.maxPricePerGpuHour !== 0n)) {
-          w.uint32(40)
-          w.uint64(obj.maxPricePerGpuHour)
+          w.uint32(41)
+          w.fixed64(obj.maxPricePerGpuHour)
         }
 
         if ((obj.netuid != null && obj.netuid !== 0)) {
@@ -3539,18 +3539,18 @@ export namespace Bid {
         }
 
         if ((obj.createdAt != null && obj.createdAt !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.createdAt)
+          w.uint32(65)
+          w.fixed64(obj.createdAt)
         }
 
         if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
-          w.uint32(72)
-          w.uint64(obj.expiresAt)
+          w.uint32(73)
+          w.fixed64(obj.expiresAt)
         }
 
         if ((obj.sequence != null && obj.sequence !== 0n)) {
-          w.uint32(80)
-          w.uint64(obj.sequence)
+          w.uint32(81)
+          w.fixed64(obj.sequence)
         }
 
         if ((obj.cancelled != null && obj.cancelled !== false)) {
@@ -3608,7 +3608,7 @@ export namespace Bid {
               break
             }
             case 5: {
-              obj.maxPricePerGpuHour = reader.uint64()
+              obj.maxPricePerGpuHour = reader.fixed64()
               break
             }
             case 6: {
@@ -3620,15 +3620,15 @@ export namespace Bid {
               break
             }
             case 8: {
-              obj.createdAt = reader.uint64()
+              obj.createdAt = reader.fixed64()
               break
             }
             case 9: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.fixed64()
               break
             }
             case 10: {
-              obj.sequence = reader.uint64()
+              obj.sequence = reader.fixed64()
               break
             }
             case 11: {
@@ -3693,7 +3693,7 @@ export namespace Bid {
             case 5: {
               yield {
                 field: `${prefix}.maxPricePerGpuHour`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
@@ -3714,21 +3714,21 @@ export namespace Bid {
             case 8: {
               yield {
                 field: `${prefix}.createdAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 9: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }
             case 10: {
               yield {
                 field: `${prefix}.sequence`,
-                value: reader.uint64()
+                value: reader.fixed64()
               }
               break
             }

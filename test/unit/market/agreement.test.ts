@@ -66,6 +66,7 @@ describe('agreement terms', () => {
       ['trailing unknown field', new Uint8Array([...good, 0xf8, 0x07, 0x01])],
       ['non-minimal varint for version', new Uint8Array([0x08, 0x81, 0x00, ...good.subarray(2)])],
       ['wrong version', encodeTerms({ ...decodeTerms(good), version: 2 })],
+      ['price above 2^63 - 1 (decodes negative)', encodeTerms({ ...decodeTerms(good), pricePerGpuHour: -1n })],
       ['short nonce', encodeTerms({ ...decodeTerms(good), nonce: new Uint8Array(4) })],
       ['too many measurements', encodeTerms({ ...decodeTerms(good), measurement: { measurements: Array.from({ length: 17 }, () => new Uint8Array(1)), allowDebug: false } })]
     ]
@@ -73,6 +74,13 @@ describe('agreement terms', () => {
       expect(await codeOf(() => decodeTerms(bytes)), name).toBe('MALFORMED')
     }
     expect(decodeTerms(good).offerId).toBe('o1')
+  })
+
+  it('64-bit terms round-trip canonically across the whole range (incl. [2^31, 2^32))', () => {
+    for (const price of [1n, 2n ** 31n - 1n, 2n ** 31n, 3_000_000_000n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n - 1n]) {
+      const t = { ...buildTerms(mkBid(), mkOffer(), { now: T0, arbiter: ARBITER }), pricePerGpuHour: price, budget: price }
+      expect(decodeTerms(encodeTerms(t)).pricePerGpuHour).toBe(price)
+    }
   })
 
   it('buildTerms refuses an offer that does not satisfy the bid', async () => {
