@@ -99,8 +99,10 @@ export class OrderBook {
    */
   upsertOffer (offer: Offer, meta: EntryMeta = NO_META): UpsertStatus {
     // [MALFORMED] the book's own invariants; full validation happens before (market/validation)
-    if (offer.supplier.byteLength !== 32 || offer.id === '' || offer.gpus.length === 0 || offer.gpus.length > MAX_GPUS_PER_OFFER) {
-      throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs')
+    // (fixed64 fields decode as signed: a negative price would otherwise rank first everywhere)
+    if (offer.supplier.byteLength !== 32 || offer.id === '' || offer.gpus.length === 0 || offer.gpus.length > MAX_GPUS_PER_OFFER ||
+      offer.pricePerGpuHour < 0n || offer.createdAt < 0n || offer.sequence < 0n) {
+      throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs, or has a negative field')
     }
     const supplier = hex(offer.supplier)
     const key = `${supplier}/${offer.id}`

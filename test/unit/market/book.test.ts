@@ -21,6 +21,7 @@ describe('OrderBook upsert rules', () => {
     { name: 'older copy after a cancel is stale', before: [mkOffer({ sequence: 3n, cancelled: true })], offer: mkOffer({ sequence: 2n }), expect: 'STALE' },
     { name: 'expired offer is refused', before: [], offer: mkOffer({ expiresAt: BigInt(T0) }), expect: 'EXPIRED' },
     { name: 'offer without GPUs is malformed', before: [], offer: mkOffer({ gpus: [] }), expect: 'MALFORMED' },
+    { name: 'offer with a price above 2^63 - 1 (decoded negative) is malformed', before: [], offer: mkOffer({ pricePerGpuHour: -1n }), expect: 'MALFORMED' },
     { name: 'offer with a short supplier key is malformed', before: [], offer: mkOffer({ supplier: new Uint8Array(31) }), expect: 'MALFORMED' },
     { name: 'other supplier with same id is a separate slot', before: [mkOffer()], offer: mkOffer({ supplierN: 2 }), expect: 'added' }
   ]
