@@ -61,4 +61,6 @@ export interface UsageTick {
   gpuCount: number
   stdoutBytes: number
   stderrBytes: number
+  /** the job is paused (see JobControl.pause); metering should not charge for paused time */
+  paused: boolean
 }

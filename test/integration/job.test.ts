@@ -216,6 +216,39 @@ describe('jobs over a framed channel', () => {
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [], missingOutputs: ['leak', 'd', 'up/etc/passwd'] })
   })
 
+  it('pauses and resumes the job\'s processes for the metering layer, and still stops a paused job', async () => {
+    const state = async (pid: number, want: (s: string) => boolean): Promise<string> => {
+      for (let i = 0; i < 100; i++) {
+        const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1][0]
+        if (want(s)) return s
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return 'timeout'
+    }
+    const seen: string[] = []
+    let pausedTick = false
+    const r = await run({ command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, {
+      server: {
+        onStarted: ({ pgid }, ctl) => {
+          void (async () => {
+            await ctl.pause()
+            seen.push(await state(pgid, (s) => s === 'T'))
+            await ctl.resume()
+            seen.push(await state(pgid, (s) => s !== 'T'))
+            await ctl.pause()
+            seen.push(await state(pgid, (s) => s === 'T'))
+            // wait for a tick that says paused, then stop the frozen job for good
+            while (!pausedTick) await new Promise((resolve) => setTimeout(resolve, 20))
+            ctl.stop('budget')
+          })()
+        }
+      },
+      client: { onTick: (t) => { pausedTick ||= t.paused } }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'budget', signal: 'SIGTERM' })
+    expect(seen.map((s) => s === 'T')).toEqual([true, false, true])
+  })
+
   it('reports a command that cannot start as failed with SPAWN_FAILED', async () => {
     const r = await run({ command: '/nonexistent/bin/tool', gpuCount: 0, limits: { maxDurationMs: 10_000 } })
     expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SPAWN_FAILED', exitCode: -1 })
@@ -228,6 +261,13 @@ describe('jobs over a framed channel', () => {
     })
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
     expect(r.stdout).toBe('64\n0\n')
+  })
+
+  it('reports a runtime that is not available here as failed with its code', async (ctx) => {
+    const { detectContainerEngine, containerRuntime } = await import('../../src/jobs/index.js')
+    if (await detectContainerEngine() != null) ctx.skip()
+    const r = await run({ command: 'true', image: 'alpine:3', gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime: containerRuntime() } })
+    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'RUNTIME_UNAVAILABLE' })
   })
 
   it('refuses a job that asks for more GPUs than the agreement holds', async () => {

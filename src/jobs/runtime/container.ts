@@ -66,6 +66,10 @@ export function buildContainerArgv (engine: ContainerEngine, job: RuntimeJob, op
   return argv
 }
 
+async function engineCommand (engine: ContainerEngine, args: string[]): Promise<void> {
+  await new Promise<void>((resolve) => { execFile(engine, args, { timeout: 10_000 }, () => { resolve() }) })
+}
+
 function defaultUser (): string | undefined {
   return typeof process.getuid === 'function' && typeof process.getgid === 'function' ? `${process.getuid()}:${process.getgid()}` : undefined
 }
@@ -94,7 +98,8 @@ export function containerRuntime (init: ContainerRuntimeInit = {}): Runtime {
       return await spawnGroupLeader(e, argv, {
         cwd: job.dir,
         env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? job.dir },
-        onStop: async () => { await new Promise<void>((resolve) => { execFile(e, ['kill', name], { timeout: 10_000 }, () => { resolve() }) }) }
+        onStop: async () => { await engineCommand(e, ['kill', name]) },
+        onPause: async (paused) => { await engineCommand(e, [paused ? 'pause' : 'unpause', name]) }
       })
     }
   }

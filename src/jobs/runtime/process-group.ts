@@ -40,6 +40,8 @@ export async function waitGroupGone (pgid: number, ms: number): Promise<boolean>
  */
 export async function killGroup (pgid: number, graceMs: number): Promise<void> {
   if (graceMs > 0 && signalGroup(pgid, 'SIGTERM')) {
+    // a paused (SIGSTOPped) process only sees SIGTERM once continued
+    signalGroup(pgid, 'SIGCONT')
     if (await waitGroupGone(pgid, graceMs)) return
   }
   signalGroup(pgid, 'SIGKILL')
@@ -54,7 +56,13 @@ export async function killGroup (pgid: number, graceMs: number): Promise<void> {
 export async function spawnGroupLeader (
   file: string,
   args: string[],
-  opts: { cwd: string, env: Record<string, string>, onStop?: () => Promise<void> }
+  opts: {
+    cwd: string
+    env: Record<string, string>
+    onStop?: () => Promise<void>
+    /** replaces SIGSTOP/SIGCONT to the group (containers are paused through the engine) */
+    onPause?: (paused: boolean) => Promise<void>
+  }
 ): Promise<RunningJob> {
   const child = spawn(file, args, {
     cwd: opts.cwd,
@@ -86,6 +94,14 @@ export async function spawnGroupLeader (
         await killGroup(pgid, graceMs)
       })()
       await stopping
+    },
+    pause: async () => {
+      if (opts.onPause != null) await opts.onPause(true)
+      else signalGroup(pgid, 'SIGSTOP')
+    },
+    resume: async () => {
+      if (opts.onPause != null) await opts.onPause(false)
+      else signalGroup(pgid, 'SIGCONT')
     }
   }
 }

@@ -33,6 +33,12 @@ export interface RunningJob {
    * process of the group is left (or after a bounded wait). Safe to call more than once and after exit.
    */
   stop: (graceMs: number) => Promise<void>
+  /**
+   * Freezes the job (SIGSTOP to the group; `docker pause` for containers), e.g. while vouchers lag
+   * past the metering grace window. A stopped job can still be stopped for good.
+   */
+  pause: () => Promise<void>
+  resume: () => Promise<void>
 }
 
 /** Starts jobs; `process` runs them as child processes, `container` in docker or podman. */

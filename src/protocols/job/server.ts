@@ -27,6 +27,9 @@ export interface JobControl {
   sendMetering: (bytes: Uint8Array) => Promise<void>
   /** stops the job: "budget" when vouchers lag or the budget is spent, "failed" with a detail code otherwise */
   stop: (reason: 'budget' | 'failed', detail?: string) => void
+  /** freezes the job's processes (vouchers lag past the grace window); time keeps counting */
+  pause: () => Promise<void>
+  resume: () => Promise<void>
 }
 
 export interface JobServerOptions {
@@ -47,8 +50,8 @@ export interface JobServerOptions {
   onUsageTick?: (tick: UsageTick, ctl: JobControl) => void | Promise<void>
   /** metering bytes from the renter (vouchers) */
   onMetering?: (bytes: Uint8Array, ctl: JobControl) => void | Promise<void>
-  /** the job process started (for logs and the job store) */
-  onStarted?: (info: { jobId: string, pgid: number, dir: string, gpuIndices: number[] }) => void
+  /** the job process started (for logs and the job store); `ctl` as given to the metering hooks */
+  onStarted?: (info: { jobId: string, pgid: number, dir: string, gpuIndices: number[] }, ctl: JobControl) => void
   tickIntervalMs?: number
   killGraceMs?: number
   startTimeoutMs?: number
@@ -232,7 +235,6 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     await a.channel.close()
     return { jobId, reason: 'failed', exitCode: -1, detail, durationMs: 0, outputs: [] }
   }
-  opts.onStarted?.({ jobId, pgid: running.pgid, dir, gpuIndices })
 
   let stopReason: JobEndReason | undefined
   let stopDetail: string | undefined
@@ -243,10 +245,21 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     stopDetail = detail
     void running.stop(killGraceMs)
   }
+  let paused = false
   const ctl: JobControl = {
     jobId,
     sendMetering: async (bytes) => { await writer.send({ metering: new Uint8Array(bytes) }) },
-    stop: (reason, detail) => { requestStop(reason, detail) }
+    stop: (reason, detail) => { requestStop(reason, detail) },
+    pause: async () => {
+      if (stopReason != null || paused) return
+      paused = true
+      await running.pause()
+    },
+    resume: async () => {
+      if (!paused) return
+      paused = false
+      if (stopReason == null) await running.resume()
+    }
   }
   const sendOrGone = async (frame: Parameters<FrameWriter['send']>[0]): Promise<void> => {
     try {
@@ -257,6 +270,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   }
 
+  opts.onStarted?.({ jobId, pgid: running.pgid, dir, gpuIndices }, ctl)
   await sendOrGone({ started: { gpuIndices, startedAt: BigInt(startedAt) } })
 
   // output streams, bounded in total
@@ -301,10 +315,10 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   })()
 
-  const durationTimer = setTimeout(() => { requestStop('timeout') }, Number(spec.maxDurationMs))
+  const durationTimer = deadlineTimer(Date.now() + Number(spec.maxDurationMs), () => { requestStop('timeout') })
   const tickTimer = setInterval(() => {
-    const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr }
-    void sendOrGone({ tick: { elapsedMs: BigInt(Math.max(0, tick.elapsedMs)), stdoutBytes: BigInt(tick.stdoutBytes), stderrBytes: BigInt(tick.stderrBytes), gpuCount: tick.gpuCount } })
+    const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr, paused }
+    void sendOrGone({ tick: { elapsedMs: BigInt(Math.max(0, tick.elapsedMs)), stdoutBytes: BigInt(tick.stdoutBytes), stderrBytes: BigInt(tick.stderrBytes), gpuCount: tick.gpuCount, paused } })
     if (opts.onUsageTick != null) {
       Promise.resolve().then(async () => { await opts.onUsageTick!(tick, ctl) }).catch(() => { requestStop('failed', 'METERING_FAILED') })
     }
@@ -324,7 +338,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     running.stdout.destroy()
     running.stderr.destroy()
   } finally {
-    clearTimeout(durationTimer)
+    durationTimer.clear()
     clearInterval(tickTimer)
     opts.signal?.removeEventListener('abort', onAbort)
   }
@@ -377,6 +391,19 @@ async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> 
     }
   }
   return sent
+}
+
+/** Node's setTimeout fires at once for delays over 2^31 - 1 ms (about 24.8 days): re-arm in steps */
+function deadlineTimer (at: number, fire: () => void): { clear: () => void } {
+  const MAX = 2 ** 31 - 1
+  let t: NodeJS.Timeout
+  const arm = (): void => {
+    const left = at - Date.now()
+    if (left <= 0) { fire(); return }
+    t = setTimeout(arm, Math.min(left, MAX))
+  }
+  arm()
+  return { clear: () => { clearTimeout(t) } }
 }
 
 function hexToBytes (hex: string): Uint8Array<ArrayBuffer> {

@@ -1176,6 +1176,7 @@ export interface Tick {
   stdoutBytes: bigint
   stderrBytes: bigint
   gpuCount: number
+  paused: boolean
 }
 
 export namespace Tick {
@@ -1208,6 +1209,11 @@ export namespace Tick {
           w.uint32(obj.gpuCount)
         }
 
+        if ((obj.paused != null && obj.paused !== false)) {
+          w.uint32(40)
+          w.bool(obj.paused)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1216,7 +1222,8 @@ export namespace Tick {
           elapsedMs: 0n,
           stdoutBytes: 0n,
           stderrBytes: 0n,
-          gpuCount: 0
+          gpuCount: 0,
+          paused: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1239,6 +1246,10 @@ export namespace Tick {
             }
             case 4: {
               obj.gpuCount = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.paused = reader.bool()
               break
             }
             default: {
@@ -1284,6 +1295,13 @@ export namespace Tick {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.paused`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1316,6 +1334,11 @@ export namespace Tick {
     value: number
   }
 
+  export interface TickPausedFieldEvent {
+    field: '$.paused'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Tick>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Tick.codec())
   }
@@ -1324,7 +1347,7 @@ export namespace Tick {
     return decodeMessage(buf, Tick.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Tick>): Generator<TickElapsedMsFieldEvent | TickStdoutBytesFieldEvent | TickStderrBytesFieldEvent | TickGpuCountFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Tick>): Generator<TickElapsedMsFieldEvent | TickStdoutBytesFieldEvent | TickStderrBytesFieldEvent | TickGpuCountFieldEvent | TickPausedFieldEvent> {
     return streamMessage(buf, Tick.codec(), opts)
   }
 }
@@ -2323,6 +2346,11 @@ export namespace JobFrame {
     value: number
   }
 
+  export interface JobFrameTickPausedFieldEvent {
+    field: '$.tick.paused'
+    value: boolean
+  }
+
   export interface JobFrameExitExitCodeFieldEvent {
     field: '$.exit.exitCode'
     value: number
@@ -2416,7 +2444,7 @@ export namespace JobFrame {
     return decodeMessage(buf, JobFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent> {
     return streamMessage(buf, JobFrame.codec(), opts)
   }
 }

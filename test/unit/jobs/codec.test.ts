@@ -12,7 +12,7 @@ describe('job frames', () => {
       { cancel: { reason: 'x' } },
       { stdout: new Uint8Array([104, 105]) },
       { stdout: new Uint8Array(0) },
-      { tick: { elapsedMs: 2n ** 31n + 5n, stdoutBytes: 3_000_000_000n, stderrBytes: 0n, gpuCount: 1 } },
+      { tick: { elapsedMs: 2n ** 31n + 5n, stdoutBytes: 3_000_000_000n, stderrBytes: 0n, gpuCount: 1, paused: true } },
       { exit: { exitCode: -1, signal: 'SIGKILL', reason: 'timeout', durationMs: 5n, detail: '' } },
       { output: { file: 0, name: 'a', size: 3n, sha256: new Uint8Array(32), missing: false } },
       { done: { outputs: 1 } },
