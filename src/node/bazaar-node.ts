@@ -188,7 +188,7 @@ export class BazaarNode {
   }
 
   private listenAddrs (): Uint8Array[] {
-    return this.host.getMultiaddrs().slice(0, 8).map((a) => a.bytes)
+    return this.host.getMultiaddrs().slice(0, 4).map((a) => a.bytes)
   }
 
   private async buildOffer (i: OfferInput, cancelled = false): Promise<Offer> {
@@ -210,7 +210,7 @@ export class BazaarNode {
       expiresAt: BigInt(now + i.ttlS * 1000),
       sequence: await this.nextSequence(),
       cancelled,
-      addrs: cancelled ? [] : this.listenAddrs().map((a) => new Uint8Array(a))
+      addrs: cancelled ? [] : [...this.listenAddrs(), ...(i.extraAddrs ?? []).map((a) => multiaddr(a).bytes)].slice(0, 8).map((a) => new Uint8Array(a))
     }
   }
 

@@ -14,6 +14,8 @@ export interface OfferInput {
   ttlS: number
   /** peer id of the enclave; defaults to the node's own enclave */
   enclavePeer?: string
+  /** more multiaddrs to sign into the offer (the enclave's), after the node's own */
+  extraAddrs?: string[]
 }
 
 export interface BidInput {

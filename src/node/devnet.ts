@@ -1,0 +1,217 @@
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createHash } from 'node:crypto'
+import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { Keyring } from '@polkadot/keyring'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Ed25519PrivateKey } from '@libp2p/interface'
+import { BazaarNode } from './bazaar-node.js'
+import { defaultConfig } from './config/index.js'
+import type { BazaarConfig } from './config/types.js'
+import { createLogger, type Logger } from './logger.js'
+import { SupplierRole } from './roles/supplier.js'
+import { RenterRole, type RentEvent, type RentSummary } from './roles/renter.js'
+import { AgreementStore } from '../market/index.js'
+import { Arbiter, EmbeddedLedger, EscrowDb, type ChainPort } from '../escrow/index.js'
+import { registerArbiterHandler, RemoteArbiter } from '../protocols/arbiter/index.js'
+import { loadInventory, processRuntime } from '../jobs/index.js'
+import { simulatedProvider } from '../tee/index.js'
+import type { AttestationPolicy } from '../tee/index.js'
+import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+
+/** What `bazaar devnet` runs: three suppliers, one renter, one arbiter, one ledger. */
+export interface DevnetOptions {
+  /** state directory (a fresh temp dir by default) */
+  dir?: string
+  /** a Substrate endpoint to use instead of the embedded ledger (not yet wired: see README) */
+  chain?: ChainPort
+  /** the job's command; default a script that computes primes and writes result.txt */
+  command?: { command: string, args: string[] }
+  jobSeconds?: number
+  tickMs?: number
+  netuid?: number
+  logger?: Logger
+  onEvent?: (e: RentEvent | { type: 'devnet', message: string }) => void
+  signal?: AbortSignal
+}
+
+export interface DevnetResult extends RentSummary {
+  dir: string
+  outputsDir: string
+  suppliers: Array<{ name: string, hotkey: string, gpus: string, pricePerGpuHour: string }>
+}
+
+/** The supplier fleet of the devnet: configured GPUs, no nvidia-smi needed. */
+const SUPPLIERS = [
+  { name: 'Alice', gpus: [{ model: 'h100-80gb', memoryMib: 81_920, count: 2 }], price: 2_000_000_000n, region: 'eu-west' },
+  { name: 'Bob', gpus: [{ model: 'h100-80gb', memoryMib: 81_920, count: 1 }], price: 1_500_000_000n, region: 'us-east' },
+  { name: 'Charlie', gpus: [{ model: 'a100-40gb', memoryMib: 40_960, count: 4 }], price: 900_000_000n, region: 'eu-west' }
+] as const
+
+/** a job that does real work: counts primes below a bound, reports progress, writes its result */
+function defaultJob (seconds: number): { command: string, args: string[] } {
+  const script = `
+const fs = require('node:fs')
+const until = Date.now() + ${seconds * 1000}
+let n = 2, found = 0, last = 0
+while (Date.now() < until) {
+  let p = true
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) { p = false; break }
+  if (p) found++
+  n++
+  if (Date.now() - last > 1000) { last = Date.now(); console.log('progress: ' + found + ' primes below ' + n) }
+}
+fs.writeFileSync('result.txt', 'primes below ' + n + ': ' + found + '\\n')
+console.log('done: ' + found + ' primes below ' + n)
+`
+  return { command: process.execPath, args: ['-e', script] }
+}
+
+async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: KeyringPair, peerKey: Ed25519PrivateKey }> {
+  await cryptoWaitReady()
+  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  // the peer key of a dev identity is derived from its name, as `bazaar init --dev` does
+  const seed = createHash('sha256').update(`bazaar-devnet-peer-v1//${name}`).digest()
+  return {
+    coldkey: kr.addFromUri(`//${name}`),
+    hotkey: kr.addFromUri(`//${name}//hot`),
+    peerKey: await generateKeyPairFromSeed('Ed25519', seed)
+  }
+}
+
+/**
+ * A whole local network in one process on 127.0.0.1: an embedded ledger, an arbiter node, three
+ * supplier nodes with simulated enclaves and configured GPUs, and a renter node that runs a real job
+ * end to end (bid → match → agreement → escrow → attested session → metered job → settlement).
+ */
+export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult> {
+  const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'bazaar-devnet-'))
+  await mkdir(dir, { recursive: true })
+  const netuid = opts.netuid ?? 1
+  const tickMs = opts.tickMs ?? 1000
+  const logger = opts.logger ?? createLogger({ level: 'warn' })
+  const say = (message: string): void => { opts.onEvent?.({ type: 'devnet', message }) }
+  const base = await defaultConfig()
+  const config = (over: Partial<BazaarConfig> = {}): BazaarConfig => ({
+    ...base,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [],
+    mdns: false,
+    chain: { ...base.chain, adapter: 'embedded', netuid },
+    market: { ...base.market, republishS: 30, offerTtlS: 300 },
+    ...over
+  }) as BazaarConfig
+
+  const renterKeys = await devKeys('Dave')
+  const arbiterKeys = await devKeys('Ferdie')
+  // the ledger: in-process, durable under dir; the renter's hotkey is funded at genesis
+  const chain = opts.chain ?? await EmbeddedLedger.open({
+    netuid,
+    path: path.join(dir, 'ledger'),
+    genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }]
+  })
+  const closers: Array<() => Promise<void>> = []
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => {})
+  }
+  try {
+    const arbiterNode = await BazaarNode.init({ config: config({ role: 'arbiter' }), identity: arbiterKeys, dbPath: path.join(dir, 'arbiter', 'db'), logger })
+    closers.push(async () => { await arbiterNode.close() })
+    const arbiterSvc = await registerArbiterHandler(arbiterNode.host, { arbiter: new Arbiter({ chain, key: arbiterKeys.hotkey }) })
+    closers.push(async () => { await arbiterSvc.stop() })
+    const hub = arbiterNode.host.getMultiaddrs()[0]
+    say(`arbiter ${arbiterKeys.hotkey.address} at ${hub.toString()}`)
+
+    const suppliers: DevnetResult['suppliers'] = []
+    for (const s of SUPPLIERS) {
+      const keys = await devKeys(s.name)
+      const node = await BazaarNode.init({ config: config({ role: 'supplier' }), identity: keys, dbPath: path.join(dir, s.name, 'db'), logger })
+      closers.push(async () => { await node.close() })
+      await node.dial(hub.toString())
+      const escrowDb = await EscrowDb.open(path.join(dir, s.name, 'escrow'))
+      closers.push(async () => { await escrowDb.close() })
+      const inventory = await loadInventory({ config: { gpus: s.gpus.map((g) => ({ ...g, pricePerGpuHour: s.price })) }, runNvidiaSmi: async () => ({ absent: true }) })
+      const role = new SupplierRole({
+        node,
+        inventory,
+        enclaveKey: await generateKeyPair('Ed25519'),
+        provider: simulatedProvider({ clock: node.clock }),
+        runtime: processRuntime(),
+        workRoot: path.join(dir, s.name, 'jobs'),
+        chain,
+        escrowDb,
+        agreements: new AgreementStore(node.db),
+        account: keys.hotkey,
+        arbiter: new RemoteArbiter(node.host, hub),
+        acceptArbiters: [arbiterKeys.hotkey.address],
+        defaultPrice: s.price,
+        netuid,
+        region: s.region,
+        teeKinds: ['simulated'],
+        minDurationS: 10,
+        maxDurationS: 3600,
+        offerTtlS: 300,
+        tickMs,
+        graceMs: tickMs * 3,
+        logger
+      })
+      await role.start()
+      closers.push(async () => { await role.stop() })
+      suppliers.push({ name: s.name, hotkey: keys.hotkey.address, gpus: s.gpus.map((g) => `${g.count}x${g.model}`).join(','), pricePerGpuHour: s.price.toString() })
+      say(`supplier ${s.name} ${keys.hotkey.address}: ${suppliers.at(-1)!.gpus} at ${s.price} rao/GPU-hour, simulated enclave ${role.enclave.peerId.toString()}`)
+    }
+
+    const renterNode = await BazaarNode.init({ config: config({ role: 'renter' }), identity: renterKeys, dbPath: path.join(dir, 'Dave', 'db'), logger })
+    closers.push(async () => { await renterNode.close() })
+    await renterNode.dial(hub.toString())
+    const renterEscrow = await EscrowDb.open(path.join(dir, 'Dave', 'escrow'))
+    closers.push(async () => { await renterEscrow.close() })
+    // the suppliers published before the renter joined: wait for their next gossip or find them in the DHT
+    const deadline = Date.now() + 20_000
+    while (renterNode.market.book.offers().length < SUPPLIERS.length && Date.now() < deadline) {
+      if (renterNode.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0) {
+        await Promise.all(['h100', 'a100'].map(async (c) => await renterNode.market.discover(c, { signal: AbortSignal.timeout(5000) })))
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    say(`renter Dave ${renterKeys.hotkey.address} sees ${renterNode.market.book.offers().length} offers`)
+
+    // devnets accept simulated enclaves, loudly: real networks refuse them (DEFAULT_POLICY)
+    const policy: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }
+    logger.warn('devnet: simulated enclaves are accepted; never use this policy on a real network')
+    const renter = new RenterRole({
+      node: renterNode,
+      chain,
+      escrowDb: renterEscrow,
+      agreements: new AgreementStore(renterNode.db),
+      account: renterKeys.hotkey,
+      arbiterAddress: arbiterKeys.hotkey.address,
+      arbiter: new RemoteArbiter(renterNode.host, hub),
+      policy,
+      logger
+    })
+    const outputsDir = path.join(dir, 'outputs')
+    const job = opts.command ?? defaultJob(opts.jobSeconds ?? 5)
+    const summary = await renter.rent({
+      gpu: 'h100',
+      count: 1,
+      maxPricePerGpuHour: 3_000_000_000n,
+      durationS: 600,
+      teeKinds: ['simulated'],
+      regions: [],
+      spec: { command: job.command, args: job.args, outputs: ['result.txt'], limits: { maxDurationMs: 120_000 } },
+      outputDir: outputsDir
+    }, { signal: opts.signal, onEvent: opts.onEvent })
+    return { ...summary, dir, outputsDir, suppliers }
+  } finally {
+    await close()
+    if (opts.chain == null) await chain.close()
+  }
+}
+
+/** reads an output file of a devnet run (tests and the CLI's summary) */
+export async function readOutput (result: DevnetResult, name: string): Promise<string> {
+  return await readFile(path.join(result.outputsDir, name), 'utf8')
+}

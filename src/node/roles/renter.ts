@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { decodeRecord } from '../../escrow/chain/records.js'
+import type { BazaarNode } from '../bazaar-node.js'
+import type { Logger } from '../logger.js'
+import { peerOfAddrs } from '../market-service.js'
+import { peerIdString } from '../market-json.js'
+import { AgreementStore, matchBid, rent, type Match } from '../../market/index.js'
+import { negotiate, type NegotiatedAgreement } from '../../protocols/negotiate/index.js'
+import { openAttestedSession } from '../../protocols/session/index.js'
+import type { AttestationPolicy } from '../../tee/index.js'
+import { runJobClient, type JobResult, type JobSpec } from '../../jobs/index.js'
+import { EscrowService, MeterRenter, VoucherSigner, type ArbiterClient, type ChainPort, type ChainRecord, type EscrowDb, type SignedVoucher } from '../../escrow/index.js'
+import { decodeMetering, encodeMetering } from '../../protocols/metering/index.js'
+import { BazaarError } from '../../util/errors.js'
+import { gpuFamily } from '../../protocols/discovery/gpu-records.js'
+
+export interface RentRequest {
+  gpu: string
+  count: number
+  minMemoryMib?: number
+  maxPricePerGpuHour: bigint
+  durationS: number
+  teeKinds: string[]
+  regions: string[]
+  spec: Omit<JobSpec, 'gpuCount'>
+  /** outputs land here */
+  outputDir: string
+}
+
+export type RentEvent =
+  | { type: 'bid', id: string }
+  | { type: 'matched', supplier: string, offer: string, pricePerGpuHour: string, teeKind: string }
+  | { type: 'refused', supplier: string, code: string }
+  | { type: 'agreement', id: string, budget: string }
+  | { type: 'escrow', id: string, locked: string, asset: string, blockNumber: number }
+  | { type: 'attested', kind: string, enclave: string, measurement: string }
+  | { type: 'stdout', text: string }
+  | { type: 'stderr', text: string }
+  | { type: 'tick', elapsedMs: number, spent: string }
+  | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
+  | { type: 'settled', paid: string, refunded: string, executed: boolean }
+
+export interface RentSummary {
+  agreementId: string
+  supplier: string
+  attestation: { ok: boolean, kind: string, measurement: string }
+  job: { exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
+  vouchers: number
+  escrow: {
+    id: string
+    asset: string
+    locked: string
+    paid: string
+    refunded: string
+    status: string
+    records: Array<{ kind: string, blockNumber: number, blockHash: string, txHash: string }>
+  }
+}
+
+export interface RenterRoleInit {
+  node: BazaarNode
+  chain: ChainPort
+  escrowDb: EscrowDb
+  agreements: AgreementStore
+  /** the account that funds escrows (the renter hotkey: the agreement commits it) */
+  account: KeyringPair
+  /** ss58 of the arbiter named in agreements */
+  arbiterAddress: string
+  arbiter?: ArbiterClient
+  policy: AttestationPolicy
+  logger: Logger
+  /** how long to wait for a compatible offer */
+  matchTimeoutMs?: number
+  /** how long to wait for the supplier's approval of the cooperative close */
+  settleWaitMs?: number
+}
+
+export class RentError extends BazaarError<'NO_MATCH' | 'ESCROW_FAILED' | 'SESSION_FAILED' | 'ABORTED'> {}
+
+const sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+  })
+}
+
+/**
+ * The renter's side: bid, match, signed agreement, escrow, attested session, the job with live
+ * output and vouchers, and settlement. Each step emits an event (the CLI prints them; the control
+ * API streams them).
+ */
+export class RenterRole {
+  readonly escrow: EscrowService
+  constructor (private readonly i: RenterRoleInit) {
+    this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+  }
+
+  async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+    const { node, logger } = this.i
+    const emit = opts.onEvent ?? (() => {})
+    const signal = opts.signal
+    const bidId = `job-${randomBytes(4).toString('hex')}`
+    const published = await node.publishBid({
+      id: bidId,
+      gpu: req.gpu,
+      minMemoryMib: req.minMemoryMib ?? 0,
+      count: req.count,
+      teeKinds: req.teeKinds,
+      regions: req.regions,
+      maxPricePerGpuHour: req.maxPricePerGpuHour,
+      netuid: node.config.chain.netuid,
+      durationS: req.durationS,
+      ttlS: Math.max(60, Math.min(3600, req.durationS))
+    })
+    emit({ type: 'bid', id: bidId })
+    const bid = published.bid
+    try {
+      // suppliers that published before we joined are found through their DHT records
+      if (req.gpu !== '') void node.market.discover(gpuFamily(req.gpu), { signal: AbortSignal.timeout(15_000) }).catch(() => {})
+      const deadline = node.clock.now() + (this.i.matchTimeoutMs ?? 30_000)
+      while (matchBid(node.market.book, bid) == null) {
+        if (signal?.aborted === true) throw new RentError('ABORTED', 'cancelled before a match')
+        if (node.clock.now() > deadline) throw new RentError('NO_MATCH', 'no compatible offer in the book')
+        await sleep(200, signal)
+      }
+      const arbiter = new Uint8Array(decodeAddress(this.i.arbiterAddress))
+      const { match, result: agreed } = await rent<NegotiatedAgreement>(node.market.book, bid, {
+        signal,
+        attempt: async (m: Match) => {
+          emit({ type: 'matched', supplier: encodeAddress(m.entry.offer.supplier, 42), offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
+          try {
+            return await negotiate(node.host, supplierAddrs(m), {
+              bid, offer: m.entry.offer, signer: node.signer, store: this.i.agreements, clock: node.clock, certs: node.gossip.validator.certCache, arbiter, signal
+            })
+          } catch (err) {
+            emit({ type: 'refused', supplier: encodeAddress(m.entry.offer.supplier, 42), code: (err as { code?: string }).code ?? 'ERROR' })
+            throw err
+          }
+        }
+      })
+      const t = agreed.terms
+      emit({ type: 'agreement', id: agreed.id, budget: t.budget.toString() })
+      // GPUs taken here are gone from our book view until the supplier re-publishes
+      node.market.book.consume(match.entry.key, match.gpu.model, t.gpuCount)
+
+      const escrowId = '0x' + agreed.id
+      const voucherSigner = VoucherSigner.generate()
+      const terms = {
+        escrowId,
+        agreementHash: escrowId,
+        payer: this.i.account.address,
+        payee: encodeAddress(t.supplier, 42),
+        arbiter: encodeAddress(t.escrow!.arbiter, 42),
+        amount: t.budget,
+        netuid: t.netuid,
+        voucherKey: voucherSigner.publicKeyHex,
+        expiresAt: Number(t.escrow!.expiresAt)
+      }
+      let opened
+      try {
+        opened = await this.escrow.open(terms, { signal })
+      } catch (err) {
+        throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${(err as Error).message}`, { cause: err })
+      }
+      const openRec = opened.records.find((r) => r.kind === 'open')
+      emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, blockNumber: openRec?.blockNumber ?? 0 })
+
+      const enclavePeer = peerIdString(t.enclavePeer)
+      const enclaveAddr = match.entry.offer.addrs.map((a) => multiaddr(a)).find((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+      let session
+      try {
+        session = await openAttestedSession(node.host, enclaveAddr ?? peerIdFromString(enclavePeer), {
+          agreementHash: agreed.hash, policy: this.i.policy, clock: node.clock, signal, expectedPeer: peerIdFromString(enclavePeer)
+        })
+      } catch (err) {
+        logger.warn('attested session failed; refunding after expiry is possible with the arbiter', { escrow: escrowId, code: (err as { code?: string }).code })
+        throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err })
+      }
+      const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
+      emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement })
+
+      const meter = new MeterRenter({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: voucherSigner, clock: node.clock })
+      const signed = new Map<bigint, SignedVoucher>()
+      let acked = 0
+      let spent = 0n
+      meter.start()
+      const decoder = new TextDecoder()
+      let result: JobResult
+      try {
+        result = await runJobClient(session.channel, { ...req.spec, gpuCount: t.gpuCount }, {
+          outputDir: req.outputDir,
+          signal,
+          onStdout: (c) => { emit({ type: 'stdout', text: decoder.decode(c) }) },
+          onStderr: (c) => { emit({ type: 'stderr', text: decoder.decode(c) }) },
+          onTick: (tick) => { emit({ type: 'tick', elapsedMs: Number((tick as { elapsedMs?: number | bigint }).elapsedMs ?? 0), spent: spent.toString() }) },
+          onMetering: async (bytes, ctl) => {
+            let m
+            try { m = decodeMetering(bytes) } catch { return }
+            if (m.kind === 'report') {
+              try {
+                const v = await meter.onReport(m.report)
+                signed.set(v.sequence, v)
+                await ctl.send(encodeMetering({ kind: 'voucher', voucher: v }))
+              } catch (err) {
+                logger.warn('usage report refused: no voucher for it', { code: (err as { code?: string }).code })
+              }
+            } else if (m.kind === 'ack') {
+              // only what the supplier stored counts for our side of the cooperative close
+              const v = signed.get(m.ack.sequence)
+              if (v != null) {
+                await this.i.escrowDb.vouchers.put(v)
+                acked++
+                spent = v.cumulative
+              }
+            }
+          }
+        })
+      } finally {
+        await session.channel.close().catch(() => {})
+      }
+      emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
+
+      // cooperative close on the last voucher the supplier acknowledged
+      let executed = false
+      try {
+        executed = (await this.escrow.close(escrowId, { mode: 'cooperative' })).executed
+      } catch (err) {
+        logger.warn('cooperative approval failed', { escrow: escrowId, err })
+      }
+      const settleBy = node.clock.now() + (this.i.settleWaitMs ?? 30_000)
+      let final = await this.i.chain.get(escrowId)
+      while ((final == null || final.status === 'open') && node.clock.now() < settleBy) {
+        await sleep(250)
+        final = await this.i.chain.get(escrowId)
+      }
+      const closeRec = final?.records.find((r) => r.kind === 'close' || r.kind === 'refund')
+      const payouts = closeRec != null ? parsePayouts(closeRec.remark) : []
+      const paid = payouts.filter((p) => p.to === terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
+      const refunded = payouts.filter((p) => p.to === terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
+      executed = executed || (final != null && final.status !== 'open')
+      emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), executed })
+      return {
+        agreementId: agreed.id,
+        supplier: terms.payee,
+        attestation: { ok: true, kind: session.kind, measurement },
+        job: { exitCode: result.exitCode, reason: result.reason, outputs: result.outputs, durationMs: result.durationMs },
+        vouchers: acked,
+        escrow: {
+          id: escrowId,
+          asset: final?.asset.kind ?? opened.asset.kind,
+          locked: t.budget.toString(),
+          paid: paid.toString(),
+          refunded: refunded.toString(),
+          status: final?.status ?? 'unknown',
+          records: (final?.records ?? opened.records).map((r: ChainRecord) => ({ kind: r.kind, blockNumber: r.blockNumber, blockHash: r.blockHash, txHash: r.txHash }))
+        }
+      }
+    } finally {
+      await node.cancelBid(bidId).catch(() => {})
+    }
+  }
+}
+
+function supplierAddrs (m: Match): Multiaddr[] {
+  const { addrs } = peerOfAddrs(m.entry.offer.addrs)
+  const peer = m.entry.meta.peer
+  const own = addrs.filter((a) => peer == null || a.getComponents().some((c) => c.name === 'p2p' && c.value === peer))
+  return own.length > 0 ? own : addrs
+}
+
+function parsePayouts (remark: string): Array<{ to: string, amount: string }> {
+  const doc = decodeRecord(remark)
+  return doc != null && doc.kind !== 'open' ? doc.payouts : []
+}

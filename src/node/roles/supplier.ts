@@ -1,0 +1,302 @@
+import { mkdir } from 'node:fs/promises'
+import type { PrivateKey } from '@libp2p/interface'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { encodeAddress } from '@polkadot/util-crypto'
+import type { BazaarNode } from '../bazaar-node.js'
+import type { Logger } from '../logger.js'
+import { AgreementStore, decodeTerms, hex, type CapacityGuard } from '../../market/index.js'
+import { registerNegotiationHandler, type NegotiationService } from '../../protocols/negotiate/index.js'
+import { registerSessionHandler, type SessionHandler } from '../../protocols/session/index.js'
+import type { AttestationProvider } from '../../tee/index.js'
+import type { FramedChannel } from '../../protocols/framed.js'
+import { CapacityError, CapacityLedger, runJobServer, type Inventory, type Runtime } from '../../jobs/index.js'
+import { EscrowService, MeterSupplier, type ArbiterClient, type ChainPort, type EscrowDb } from '../../escrow/index.js'
+import { supplierMeteringHooks } from '../../protocols/metering/index.js'
+import type { AgreementTerms } from '../../protocols/schema/agreement.js'
+import type { KeyringPair } from '@polkadot/keyring/types'
+
+export interface SupplierRoleInit {
+  node: BazaarNode
+  inventory: Inventory
+  /** the enclave's own peer key: jobs run behind a libp2p host with this identity */
+  enclaveKey: PrivateKey
+  provider: AttestationProvider
+  runtime: Runtime
+  workRoot: string
+  chain: ChainPort
+  escrowDb: EscrowDb
+  agreements: AgreementStore
+  /** the account paid by escrows (the supplier hotkey: the agreement commits it) */
+  account: KeyringPair
+  arbiter?: ArbiterClient
+  /** arbiters this supplier accepts (ss58); empty accepts any */
+  acceptArbiters?: string[]
+  /** base-unit price per GPU-hour, per model (falls back to `defaultPrice`) */
+  defaultPrice: bigint
+  netuid: number
+  region: string
+  teeKinds: string[]
+  minDurationS: number
+  maxDurationS: number
+  offerTtlS: number
+  tickMs: number
+  graceMs: number
+  /** how long to wait for the renter's cooperative approval before closing with the arbiter */
+  settleWaitMs?: number
+  logger: Logger
+}
+
+export interface SupplierJobRecord {
+  agreementId: string
+  jobId?: string
+  reason?: string
+  exitCode?: number
+  paid?: string
+  settledBy?: 'cooperative' | 'arbiter' | 'none'
+}
+
+/**
+ * The supplier's side of the marketplace on one node: publishes offers from its inventory, answers
+ * negotiation with its capacity, runs the attested enclave endpoint (a libp2p host of its own,
+ * bound into every piece of evidence), checks the escrow on chain before any job runs, meters the
+ * job with vouchers written before they are acknowledged, and settles when the job ends.
+ */
+export class SupplierRole {
+  readonly ledger: CapacityLedger
+  readonly escrow: EscrowService
+  enclave!: Libp2p
+  private negotiation?: NegotiationService
+  private session?: SessionHandler
+  private readonly startTimers = new Map<string, NodeJS.Timeout>()
+  private readonly running = new Set<Promise<unknown>>()
+  readonly jobs: SupplierJobRecord[] = []
+  private readonly controller = new AbortController()
+  private readonly withdrawn = new Set<string>()
+
+  constructor (private readonly i: SupplierRoleInit) {
+    this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: i.node.clock })
+    this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+  }
+
+  /** the negotiation adapter over the job layer's capacity ledger */
+  private capacity (): CapacityGuard {
+    const l = this.ledger
+    return {
+      hold: (id, model, count, ttl) => {
+        try { l.hold(id, model, count, ttl); return true } catch (err) { if (err instanceof CapacityError) return false; throw err }
+      },
+      commit: (id) => {
+        try { l.commit(id); return true } catch (err) { if (err instanceof CapacityError) return false; throw err }
+      },
+      release: (id) => { l.release(id) },
+      available: (model) => l.available(model)
+    }
+  }
+
+  async start (): Promise<void> {
+    const { node, logger } = this.i
+    await mkdir(this.i.workRoot, { recursive: true })
+    this.enclave = await createLibp2p({
+      privateKey: this.i.enclaveKey,
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() }
+    })
+    this.session = await registerSessionHandler(this.enclave, {
+      provider: this.i.provider,
+      acceptAgreement: (hash) => this.ledger.get(hex(hash)) != null,
+      onSession: async (channel, info) => { await this.track(this.serve(channel, hex(info.agreementHash))) },
+      onRefused: (err, peer) => { logger.warn('attested session refused', { peer: peer.toString(), code: err.code }) }
+    })
+    const accept = new Set(this.i.acceptArbiters ?? [])
+    this.negotiation = await registerNegotiationHandler(node.host, {
+      signer: node.signer,
+      capacity: this.capacity(),
+      offers: { get: (id) => node.market.ownOffer(id) },
+      store: this.i.agreements,
+      clock: node.clock,
+      certs: node.gossip.validator.certCache,
+      acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeAddress(a, 42))),
+      onOutcome: (o) => {
+        if (o.agreement != null && o.code == null) void this.onCommitted(o.agreement)
+        else if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
+      }
+    })
+    await this.publishOffers()
+    logger.info('supplier ready', {
+      enclave: this.enclave.peerId.toString(),
+      gpus: this.i.inventory.classes.map((c) => `${c.count}x${c.model}`).join(','),
+      inventory: this.i.inventory.source
+    })
+  }
+
+  /**
+   * One offer per GPU class with the GPUs free now, re-published by the node before expiry; a class
+   * with nothing free is withdrawn (cancelled) until capacity comes back.
+   */
+  async publishOffers (): Promise<void> {
+    for (const c of this.i.inventory.classes) {
+      if (this.ledger.available(c.model) === 0) {
+        if (this.withdrawn.has(c.model)) continue
+        this.withdrawn.add(c.model)
+        await this.i.node.cancelOffer(c.model).catch(() => {})
+        continue
+      }
+      this.withdrawn.delete(c.model)
+      await this.i.node.publishOffer({
+        id: c.model,
+        gpus: [{ model: c.model, memoryMib: c.memoryMib, count: this.ledger.available(c.model) }],
+        teeKinds: this.i.teeKinds,
+        region: this.i.region,
+        pricePerGpuHour: c.pricePerGpuHour ?? this.i.defaultPrice,
+        netuid: this.i.netuid,
+        minDurationS: this.i.minDurationS,
+        maxDurationS: this.i.maxDurationS,
+        ttlS: this.i.offerTtlS,
+        enclavePeer: this.enclave.peerId.toString(),
+        extraAddrs: this.enclave.getMultiaddrs().map((a) => a.toString())
+      })
+    }
+  }
+
+  private async track<T> (p: Promise<T>): Promise<T> {
+    this.running.add(p)
+    try { return await p } finally { this.running.delete(p) }
+  }
+
+  /** A committed agreement must start before its `startBy`, or the capacity goes back. */
+  private async onCommitted (agreementId: string): Promise<void> {
+    const rec = await this.i.agreements.get(agreementId)
+    if (rec == null) return
+    const terms = decodeTerms(rec.agreement.terms)
+    const wait = Math.max(0, Number(terms.startBy) - this.i.node.clock.now())
+    const t = setTimeout(() => {
+      this.startTimers.delete(agreementId)
+      if (this.ledger.get(agreementId)?.committed === true && !this.jobs.some((j) => j.agreementId === agreementId)) {
+        this.ledger.release(agreementId)
+        this.i.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
+        void this.publishOffers().catch(() => {})
+      }
+    }, wait)
+    t.unref()
+    this.startTimers.set(agreementId, t)
+    await this.publishOffers().catch((err) => { this.i.logger.warn('offer update failed', { err }) })
+  }
+
+  /** The terms on chain must be the agreement's: same hash, us as payee, enough locked, open. */
+  private async checkEscrow (agreementId: string, terms: AgreementTerms): Promise<{ escrowId: string }> {
+    const escrowId = '0x' + agreementId
+    const e = await this.i.chain.get(escrowId, { signal: this.controller.signal })
+    const arbiter = encodeAddress(terms.escrow?.arbiter ?? new Uint8Array(32), 42)
+    if (e == null) throw new Error('ESCROW_MISSING')
+    if (e.status !== 'open') throw new Error('ESCROW_NOT_OPEN')
+    if (e.terms.agreementHash !== escrowId) throw new Error('ESCROW_AGREEMENT_MISMATCH')
+    if (e.terms.payee !== this.i.account.address) throw new Error('ESCROW_PAYEE_MISMATCH')
+    if (e.terms.arbiter !== arbiter) throw new Error('ESCROW_ARBITER_MISMATCH')
+    if (e.terms.amount < terms.budget || e.terms.netuid !== terms.netuid) throw new Error('ESCROW_AMOUNT_MISMATCH')
+    await this.escrow.track(e.terms)
+    return { escrowId }
+  }
+
+  /** One attested session: escrow check, the job with metering, then settlement. */
+  private async serve (channel: FramedChannel, agreementId: string): Promise<void> {
+    const { logger } = this.i
+    const record: SupplierJobRecord = { agreementId }
+    this.jobs.push(record)
+    clearTimeout(this.startTimers.get(agreementId))
+    const rec = await this.i.agreements.get(agreementId)
+    if (rec == null) { channel.abort(new Error('UNKNOWN_AGREEMENT')); return }
+    const terms = decodeTerms(rec.agreement.terms)
+    let escrowId: string
+    try {
+      ({ escrowId } = await this.checkEscrow(agreementId, terms))
+    } catch (err) {
+      logger.warn('session refused: escrow not in order', { agreement: agreementId, code: (err as Error).message })
+      channel.abort(err as Error)
+      this.ledger.release(agreementId)
+      record.settledBy = 'none'
+      return
+    }
+    const local = await this.i.escrowDb.escrows.get(escrowId)
+    const meter = await MeterSupplier.open({
+      terms: local!.terms,
+      pricePerGpuHour: terms.pricePerGpuHour,
+      gpus: terms.gpuCount,
+      store: this.i.escrowDb.vouchers,
+      clock: this.i.node.clock,
+      tickMs: this.i.tickMs,
+      graceMs: this.i.graceMs,
+      stopAfterMs: this.i.graceMs * 2
+    })
+    const hooks = supplierMeteringHooks(meter, {
+      onPause: (lagMs) => { logger.warn('vouchers lag: job paused', { agreement: agreementId, lagMs }) },
+      onError: (err) => { logger.warn('voucher refused', { agreement: agreementId, code: err.code }) }
+    })
+    try {
+      const result = await runJobServer(channel, {
+        runtime: this.i.runtime,
+        workRoot: this.i.workRoot,
+        lease: { ledger: this.ledger, agreementId },
+        clock: this.i.node.clock,
+        signal: this.controller.signal,
+        tickIntervalMs: this.i.tickMs,
+        onUsageTick: hooks.onUsageTick,
+        onMetering: hooks.onMetering,
+        onStarted: (info) => { record.jobId = info.jobId; logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices }) }
+      })
+      record.reason = result.reason
+      record.exitCode = result.exitCode
+      logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
+    } catch (err) {
+      record.reason = 'failed'
+      logger.warn('job session failed', { agreement: agreementId, err })
+    } finally {
+      meter.stop()
+      this.ledger.release(agreementId)
+      void this.publishOffers().catch(() => {})
+    }
+    await this.settle(escrowId, record)
+  }
+
+  /**
+   * Cooperative close first (our approval of the settlement that pays our latest stored voucher);
+   * when the renter has not approved it in time, close with the arbiter on the same voucher.
+   */
+  private async settle (escrowId: string, record: SupplierJobRecord): Promise<void> {
+    const { logger } = this.i
+    const latest = await this.i.escrowDb.vouchers.latest(escrowId)
+    record.paid = (latest?.cumulative ?? 0n).toString()
+    try {
+      const r = await this.escrow.close(escrowId, { mode: 'cooperative', signal: this.controller.signal })
+      if (r.executed) { record.settledBy = 'cooperative'; return }
+      const deadline = this.i.node.clock.now() + (this.i.settleWaitMs ?? 15_000)
+      while (this.i.node.clock.now() < deadline && !this.controller.signal.aborted) {
+        const e = await this.i.chain.get(escrowId)
+        if (e != null && e.status !== 'open') { record.settledBy = 'cooperative'; return }
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      if (latest == null) { record.settledBy = 'none'; return }
+      await this.escrow.close(escrowId, { mode: 'arbiter', signal: this.controller.signal })
+      record.settledBy = 'arbiter'
+      logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
+    } catch (err) {
+      logger.warn('settlement failed', { escrow: escrowId, err })
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    for (const t of this.startTimers.values()) clearTimeout(t)
+    this.startTimers.clear()
+    await this.negotiation?.stop()
+    await this.session?.unregister()
+    await Promise.allSettled([...this.running])
+    await this.enclave?.stop()
+  }
+}
