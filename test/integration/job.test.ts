@@ -17,6 +17,7 @@ let root: string
 let workRoot: string
 let outputDir: string
 let ledger: CapacityLedger
+let renterCtl: { send: (b: Uint8Array) => Promise<void> } | undefined
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'bazaar-job-'))
@@ -205,6 +206,18 @@ describe('jobs over a framed channel', () => {
     expect(vouchers.slice(0, 3)).toEqual(['voucher:100', 'voucher:200', 'voucher:300'])
   })
 
+  it.each<[string, Partial<JobServerOptions>, Partial<JobClientOptions>]>([
+    ['a usage hook that throws', { onUsageTick: () => { throw new Error('meter broken') } }, {}],
+    ['a metering handler that throws', { onMetering: () => { throw new Error('meter broken') } }, { onStarted: () => { void renterCtl?.send(new Uint8Array([1])) } }]
+  ])('ends the job as failed with METERING_FAILED on %s', async (_what, server, client) => {
+    const [renter, supplier] = memoryChannelPair()
+    renterCtl = { send: async (b) => { await renter.send(JobFrame.encode({ metering: new Uint8Array(b) })) } }
+    const s = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, tickIntervalMs: 50, ...server })
+    const c = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { outputDir, ...client })
+    expect(await c).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
+    expect(await s).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
+  })
+
   it('stops a job that streams more than its output bound', async () => {
     const r = await run({ command: 'yes', args: [], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { server: { maxStreamBytes: 100_000 } })
     expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'OUTPUT_LIMIT' })
@@ -250,8 +263,8 @@ describe('jobs over a framed channel', () => {
   })
 
   it('reports a command that cannot start as failed with SPAWN_FAILED', async () => {
-    const r = await run({ command: '/nonexistent/bin/tool', gpuCount: 0, limits: { maxDurationMs: 10_000 } })
-    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SPAWN_FAILED', exitCode: -1 })
+    const r = await run({ command: '/nonexistent/bin/tool', gpuCount: 0, outputs: ['out.txt'], limits: { maxDurationMs: 10_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SPAWN_FAILED', exitCode: -1, missingOutputs: ['out.txt'] })
   })
 
   it('applies resource limits through prlimit when it is installed', async (ctx) => {
@@ -266,7 +279,7 @@ describe('jobs over a framed channel', () => {
   it('reports a runtime that is not available here as failed with its code', async (ctx) => {
     const { detectContainerEngine, containerRuntime } = await import('../../src/jobs/index.js')
     if (await detectContainerEngine() != null) ctx.skip()
-    const r = await run({ command: 'true', image: 'alpine:3', gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime: containerRuntime() } })
+    const r = await run({ command: 'true', image: 'alpine:3', gpuCount: 0, outputs: ['a', 'b'], limits: { maxDurationMs: 10_000 } }, { server: { runtime: containerRuntime() } })
     expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'RUNTIME_UNAVAILABLE' })
   })
 

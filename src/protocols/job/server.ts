@@ -230,17 +230,24 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     running = await opts.runtime.start({ jobId, dir, command: spec.command, args: spec.args, env, gpuIndices, image: spec.image.length > 0 ? spec.image : undefined }, { signal: opts.signal })
   } catch (err) {
     const detail = err instanceof BazaarError ? err.code : 'SPAWN_FAILED'
-    await writer.send({ exit: { exitCode: -1, signal: '', reason: 'failed', durationMs: 0n, detail } })
-    await writer.send({ done: { outputs: 0 } })
-    await a.channel.close()
+    try {
+      await writer.send({ exit: { exitCode: -1, signal: '', reason: 'failed', durationMs: 0n, detail } })
+      for (const [file, name] of spec.outputs.entries()) {
+        await writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
+      }
+      await writer.send({ done: { outputs: spec.outputs.length } })
+      await a.channel.close()
+    } catch {}
     return { jobId, reason: 'failed', exitCode: -1, detail, durationMs: 0, outputs: [] }
   }
 
   let stopReason: JobEndReason | undefined
   let stopDetail: string | undefined
   let renterGone = false
+  let exitedFlag = false
   const requestStop = (reason: JobEndReason, detail?: string): void => {
-    if (stopReason != null) return
+    // the first reason wins; a job that already exited by itself keeps "exited"
+    if (stopReason != null || exitedFlag) return
     stopReason = reason
     stopDetail = detail
     void running.stop(killGraceMs)
@@ -291,7 +298,6 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   }
   const pumps = Promise.all([pump('stdout'), pump('stderr')]).catch(() => {})
 
-  let exitedFlag = false
   // frames from the renter while the job runs and until the channel closes
   const reader = (async () => {
     try {
@@ -300,7 +306,14 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
         if (r.done === true) break
         const f = decodeJobFrame(r.value)
         if (f.kind === 'cancel') requestStop('cancelled')
-        else if (f.kind === 'metering') await opts.onMetering?.(f.value, ctl)
+        else if (f.kind === 'metering') {
+          try {
+            await opts.onMetering?.(f.value, ctl)
+          } catch {
+            // a failing metering layer is our fault, not the renter's: end the job, keep the channel
+            requestStop('failed', 'METERING_FAILED')
+          }
+        }
         else throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the renter`)
       }
       if (!exitedFlag) { renterGone = true; requestStop('cancelled', 'CHANNEL_CLOSED') }
