@@ -123,7 +123,22 @@ function genBids (rnd: () => number): Bid[] {
   return out
 }
 
-interface Figures { inserts: number, matches: number, p50: number, p99: number, heap: number }
+interface Figures {
+  inserts: number
+  matches: number
+  p50: number
+  p99: number
+  heap: number
+  /** the same throughputs by this process's CPU time (immune to other processes taking the cores) */
+  insertsCpu: number
+  matchesCpu: number
+}
+
+/** CPU microseconds (user + system) of this process since `since` */
+function cpuUs (since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since)
+  return d.user + d.system
+}
 
 function ours (): Figures & { matched: number } {
   const clock = { now: () => T0 }
@@ -133,18 +148,22 @@ function ours (): Figures & { matched: number } {
   const bids = genBids(rnd)
   const book = new OrderBook({ clock, maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()
+  let c = process.cpuUsage()
   let t = process.hrtime.bigint()
   for (const o of offers) book.upsertOffer(o)
   const insertNs = Number(process.hrtime.bigint() - t)
+  const insertCpu = cpuUs(c)
   offers = undefined
   const heap = heapUsed() - base
   // warm-up, then throughput without per-call timers, then latency per call
   for (let i = 0; i < 10_000; i++) matchBid(book, bids[i], { now: T0 })
   gc()
   let matched = 0
+  c = process.cpuUsage()
   t = process.hrtime.bigint()
   for (const b of bids) if (matchBid(book, b, { now: T0 }) !== undefined) matched++
   const matchNs = Number(process.hrtime.bigint() - t)
+  const matchCpu = cpuUs(c)
   const lat = new Float64Array(bids.length)
   for (let i = 0; i < bids.length; i++) {
     const s = process.hrtime.bigint()
@@ -152,10 +171,13 @@ function ours (): Figures & { matched: number } {
     lat[i] = Number(process.hrtime.bigint() - s) / 1000
   }
   lat.sort()
-  return { inserts: N / (insertNs / 1e9), matches: N / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, matched }
+  return { inserts: N / (insertNs / 1e9), matches: N / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, matched, insertsCpu: N / (insertCpu / 1e6), matchesCpu: N / (matchCpu / 1e6) }
 }
 
 interface PriceOnly { figures: Figures, fills: number }
+
+/** suppliers behind the price-only orders (100 offers each at N = 100,000; hft has no such notion) */
+const PRICE_ONLY_SUPPLIERS = 1000
 
 /** fills timed for throughput (then N / 2 more timed one by one); the book holds about 5.5 N units */
 const FILLS = 2 * N
@@ -177,7 +199,7 @@ function oursPriceOnly (): PriceOnly {
   let offers: Offer[] | undefined = prices.map((p, i) => ({
     version: 1,
     id: `o${i}`,
-    supplier: supplierKey(i),
+    supplier: supplierKey(i % PRICE_ONLY_SUPPLIERS),
     enclavePeer: new Uint8Array(0),
     gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: sizes[i] }],
     teeKinds: ['tdx'],
@@ -192,11 +214,13 @@ function oursPriceOnly (): PriceOnly {
     cancelled: false,
     addrs: []
   }))
-  const book = new OrderBook({ clock: { now: () => T0 }, maxOffers: N + 1 })
+  const book = new OrderBook({ clock: { now: () => T0 }, maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()
+  let c = process.cpuUsage()
   let t = process.hrtime.bigint()
   for (const o of offers) book.upsertOffer(o)
   const insertNs = Number(process.hrtime.bigint() - t)
+  const insertCpu = cpuUs(c)
   offers = undefined
   const heap = heapUsed() - base
   const bid: Bid = {
@@ -214,16 +238,18 @@ function oursPriceOnly (): PriceOnly {
   const lat = new Float64Array(N)
   let fills = 0
   gc()
+  c = process.cpuUsage()
   t = process.hrtime.bigint()
   for (let i = 0; i < FILLS; i++) fills += fill()
   const matchNs = Number(process.hrtime.bigint() - t)
+  const matchCpu = cpuUs(c)
   for (let i = 0; i < N / 2; i++) {
     const s = process.hrtime.bigint()
     fills += fill()
     lat[i] = Number(process.hrtime.bigint() - s) / 1000
   }
   const l = lat.subarray(0, N / 2).sort()
-  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap }, fills }
+  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap, insertsCpu: N / (insertCpu / 1e6), matchesCpu: FILLS / (matchCpu / 1e6) }, fills }
 }
 
 function hftPriceOnly (): PriceOnly | undefined {
@@ -237,9 +263,11 @@ function hftPriceOnly (): PriceOnly | undefined {
   const base = heapUsed()
   const ob = new lib.OrderBook()
   gc()
+  let c = process.cpuUsage()
   let t = process.hrtime.bigint()
   for (let i = 0; i < N; i++) ob.limit({ side: 'sell', id: `o${i}`, size: sizes[i], price: prices[i] })
   const insertNs = Number(process.hrtime.bigint() - t)
+  const insertCpu = cpuUs(c)
   const heap = heapUsed() - base
   const order = { side: 'buy', size: 1 }
   const fill = (): number => {
@@ -249,16 +277,18 @@ function hftPriceOnly (): PriceOnly | undefined {
   const lat = new Float64Array(N)
   let fills = 0
   gc()
+  c = process.cpuUsage()
   t = process.hrtime.bigint()
   for (let i = 0; i < FILLS; i++) fills += fill()
   const matchNs = Number(process.hrtime.bigint() - t)
+  const matchCpu = cpuUs(c)
   for (let i = 0; i < N / 2; i++) {
     const s = process.hrtime.bigint()
     fills += fill()
     lat[i] = Number(process.hrtime.bigint() - s) / 1000
   }
   const l = lat.subarray(0, N / 2).sort()
-  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap }, fills }
+  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap, insertsCpu: N / (insertCpu / 1e6), matchesCpu: FILLS / (matchCpu / 1e6) }, fills }
 }
 
 function median (xs: number[]): number {
@@ -273,7 +303,9 @@ function summarise (rounds: Figures[]): Figures {
     matches: median(rounds.map((r) => r.matches)),
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
-    heap: rounds[0].heap
+    heap: rounds[0].heap,
+    insertsCpu: median(rounds.map((r) => r.insertsCpu)),
+    matchesCpu: median(rounds.map((r) => r.matchesCpu))
   }
 }
 
@@ -293,6 +325,7 @@ const aRounds = Array.from({ length: ROUNDS }, () => ours())
 const a = summarise(aRounds)
 console.log(header)
 console.log(row('bazaar OrderBook', a))
+console.log(`   by process CPU time: ${fmt(a.insertsCpu)} inserts/s, ${fmt(a.matchesCpu)} matches/s`)
 console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}\n`)
 
 console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
@@ -315,6 +348,9 @@ if (hRounds.length === 0) {
   const ri = b.inserts / h.inserts
   const rm = b.matches / h.matches
   console.log(`ratio bazaar/hft: inserts ${fmt(ri, 2)}x, matches ${fmt(rm, 2)}x (goal >= 2x: inserts ${ri >= 2 ? 'met' : 'NOT met'}, matches ${rm >= 2 ? 'met' : 'NOT met'}); same fill prices: ${bRounds[0].fills === hRounds[0].fills ? 'yes' : `NO (${bRounds[0].fills} vs ${hRounds[0].fills})`}`)
+  const ci = b.insertsCpu / h.insertsCpu
+  const cm = b.matchesCpu / h.matchesCpu
+  console.log(`by process CPU time: bazaar ${fmt(b.insertsCpu)} inserts/s, ${fmt(b.matchesCpu)} matches/s; hft ${fmt(h.insertsCpu)} inserts/s, ${fmt(h.matchesCpu)} matches/s; ratio inserts ${fmt(ci, 2)}x, matches ${fmt(cm, 2)}x`)
 }
 const cpu = process.cpuUsage(cpu0)
 console.log(`\nprocess RSS at the end: ${mb(process.memoryUsage().rss)}; CPU ${fmt((cpu.user + cpu.system) / 1000)} ms over ${fmt(Date.now() - wall0)} ms wall (well under 1:1 means the machine was busy and figures are low)`)

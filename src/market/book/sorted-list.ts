@@ -63,6 +63,18 @@ export class SortedList<T> {
 
   /** removes the item that compares equal to `v`; false if absent */
   delete (v: T): boolean {
+    // the best entry leaving (filled, expired) is the common case: no search for it
+    const head = this.chunks[0]
+    if (head !== undefined && head[0] === v) {
+      this.count--
+      if (head.length === 1) {
+        this.chunks.shift()
+        this.maxes.shift()
+      } else {
+        head.shift()
+      }
+      return true
+    }
     const ci = this.chunkFor(v)
     if (ci === this.chunks.length) return false
     const c = this.chunks[ci]
