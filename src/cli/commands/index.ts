@@ -7,6 +7,7 @@ import { offerCommand } from './offer.js'
 import { bidCommand } from './bid.js'
 import { bookCommand } from './book.js'
 import { peersCommand, statusCommand } from './peers.js'
+import { devnetCommand } from './devnet.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   bidCommand,
   bookCommand,
   attestCommand,
+  devnetCommand,
 ]

@@ -1,0 +1,46 @@
+import type { RentEvent } from '../node/roles/renter.js'
+import { alpha } from './format.js'
+
+/** What `bazaar devnet` and `bazaar rent` print: the renter's events and the devnet's own notes. */
+export type RentStoryEvent = RentEvent | { type: 'devnet', message: string }
+
+/** m:ss of a duration in ms */
+export function elapsed (ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
+
+/** Text a job wrote, as lines with a prefix (a chunk may end mid-line; it is printed as it came). */
+function outputLines (text: string, prefix: string): string[] {
+  const lines = text.replace(/\n$/, '').split('\n')
+  return lines.map((l) => prefix + l)
+}
+
+/**
+ * One event of a rental as readable lines. Amounts are shown in alpha (exact decimals of rao);
+ * job output is prefixed `| ` (stdout) or `! ` (stderr).
+ */
+export function rentEventLine (e: RentStoryEvent): string[] {
+  switch (e.type) {
+    case 'devnet': return [`· ${e.message}`]
+    case 'bid': return [`bid ${e.id} published`]
+    case 'matched': return [`matched supplier ${e.supplier} (offer ${e.offer}) at ${alpha(e.pricePerGpuHour)} α/GPU-hour, tee ${e.teeKind}`]
+    case 'refused': return [`supplier ${e.supplier} refused (${e.code}); trying the next offer`]
+    case 'agreement': return [`agreement ${e.id} signed, budget ${alpha(e.budget)} α`]
+    case 'escrow': return [`escrow ${e.id} opened: ${alpha(e.locked)} α locked (${e.asset}) in block #${e.blockNumber}`]
+    case 'attested': {
+      const lines = [`enclave ${e.enclave} attested: ${e.kind}, measurement ${e.measurement.slice(0, 16)}…`]
+      if (e.kind === 'simulated') lines.push('WARNING: a SIMULATED enclave was accepted. This is allowed only on devnets; real networks refuse simulated evidence.')
+      return lines
+    }
+    case 'stdout': return outputLines(e.text, '  | ')
+    case 'stderr': return outputLines(e.text, '  ! ')
+    case 'tick': return [`  [${elapsed(e.elapsedMs)}] spent ${alpha(e.spent)} α`]
+    case 'job': return [
+      `job ended: ${e.reason}, exit code ${e.exitCode}`,
+      ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`)
+    ]
+    case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α`]
+    default: return []
+  }
+}
