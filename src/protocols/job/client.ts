@@ -4,7 +4,7 @@ import { mkdir, open, realpath, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHUNK_BYTES } from '../../jobs/constants.js'
 import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
-import { FrameWriter, JOB_PROTOCOL_VERSION, decodeJobFrame } from './codec.js'
+import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { FramedChannel } from '../framed.js'
@@ -58,7 +58,7 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
   validateJobSpec(spec)
   const jobId = opts.jobId ?? randomBytes(12).toString('hex')
   validateJobId(jobId)
-  const writer = new FrameWriter(channel)
+  const writer = new JobLink(channel)
   const wanted = spec.outputs ?? []
   const inputs = spec.inputs ?? []
   const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
@@ -118,8 +118,9 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
       outputs.push({ name: c.name, sha256: digest, bytes: c.size, path: c.final })
     }
 
-    for await (const bytes of channel.frames()) {
-      const f = decodeJobFrame(bytes)
+    while (true) {
+      const f = await writer.next()
+      if (f == null) break
       switch (f.kind) {
         case 'started': opts.onStarted?.({ gpuIndices: f.value.gpuIndices }); break
         case 'stdout': if (exit == null) opts.onStdout?.(f.value); break

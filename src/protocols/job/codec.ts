@@ -10,7 +10,7 @@ export type JobFrameKind = keyof JobFrame
 /** A decoded frame of one kind: `{ kind: 'stdout', value: Uint8Array }` etc. */
 export type DecodedJobFrame = { [K in JobFrameKind]: { kind: K, value: NonNullable<JobFrame[K]> } }[JobFrameKind]
 
-const KINDS: JobFrameKind[] = ['start', 'input', 'cancel', 'started', 'stdout', 'stderr', 'tick', 'exit', 'output', 'outputChunk', 'done', 'error', 'metering']
+const KINDS: JobFrameKind[] = ['start', 'input', 'cancel', 'started', 'stdout', 'stderr', 'tick', 'exit', 'output', 'outputChunk', 'done', 'error', 'metering', 'credit']
 
 /** bounds of repeated fields, applied while decoding so a peer cannot make us allocate */
 const LIMITS = {
@@ -98,24 +98,80 @@ export function encodeJobFrame (frame: Partial<JobFrame>): Uint8Array {
   return bytes
 }
 
-/**
- * Serialises sends on a channel: stdout, stderr, ticks and metering are produced concurrently but a
- * stream transport must not interleave two writes. Each `send` resolves when its frame went out, so
- * awaiting it gives back-pressure.
- */
-export class FrameWriter {
-  private tail: Promise<void> = Promise.resolve()
-  private failed?: Error
-  constructor (private readonly channel: FramedChannel) {}
+/** bytes of frames one side may have in flight before the other consumed them */
+export const FLOW_WINDOW = 768 * 1024
+/** how long a sender waits for credit before it declares the peer stalled */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000
 
+export interface JobLinkOptions {
+  window?: number
+  stallTimeoutMs?: number
+}
+
+/**
+ * The job protocol's view of a FramedChannel: decoded frames in, encoded frames out, with
+ * credit-based flow control so neither side ever holds more than `window` bytes of the other's
+ * unconsumed frames (the bound on a peer's memory use here, and what keeps a transport's receive
+ * buffer from overflowing).
+ *
+ * - A background pump reads the channel: credit frames are applied at once; other frames are queued
+ *   until `next()` hands them to the protocol. A peer that sends past its window is refused
+ *   (FLOW_VIOLATION); frames that break the codec end the link (the error surfaces in `next()`).
+ * - `send()` is serialised (a stream transport must not interleave writes) and waits while the
+ *   frame would exceed the window; credit frames bypass that queue, so two senders waiting on each
+ *   other always unblock. A peer that gives no credit for `stallTimeoutMs` ends the link (FLOW_STALLED).
+ */
+export class JobLink {
+  private readonly window: number
+  private readonly stallTimeoutMs: number
+  private readonly queue: Array<{ frame: DecodedJobFrame, size: number }> = []
+  private unconsumed = 0
+  private consumedSinceCredit = 0
+  private inFlight = 0
+  private ended = false
+  private failure?: Error
+  private sendFailure?: Error
+  private tail: Promise<void> = Promise.resolve()
+  private changed = signal()
+
+  constructor (private readonly channel: FramedChannel, opts: JobLinkOptions = {}) {
+    this.window = opts.window ?? FLOW_WINDOW
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS
+    void this.pump()
+  }
+
+  /** the next frame from the peer; undefined when the peer closed its side */
+  async next (): Promise<DecodedJobFrame | undefined> {
+    while (true) {
+      const item = this.queue.shift()
+      if (item != null) {
+        this.unconsumed -= item.size
+        this.consumedSinceCredit += item.size
+        if (this.consumedSinceCredit >= this.window / 4) {
+          const credit = this.consumedSinceCredit
+          this.consumedSinceCredit = 0
+          // credit bypasses the send queue: a data frame waiting for the peer's credit must not hold it
+          this.channel.send(JobFrame.encode({ credit })).catch(() => {})
+        }
+        return item.frame
+      }
+      if (this.failure != null) throw this.failure
+      if (this.ended) return undefined
+      await this.changed.promise
+    }
+  }
+
+  /** sends one frame in order, once the peer's window has room for it */
   async send (frame: Partial<JobFrame>): Promise<void> {
     const bytes = encodeJobFrame(frame)
     const next = this.tail.then(async () => {
-      if (this.failed != null) throw this.failed
+      if (this.sendFailure != null) throw this.sendFailure
       try {
+        await this.waitForRoom(bytes.byteLength)
+        this.inFlight += bytes.byteLength
         await this.channel.send(bytes)
       } catch (err) {
-        this.failed = err as Error
+        this.sendFailure = err as Error
         throw err
       }
     })
@@ -124,5 +180,59 @@ export class FrameWriter {
   }
 
   /** whether a send failed (the channel is gone) */
-  get broken (): boolean { return this.failed != null }
+  get broken (): boolean { return this.sendFailure != null }
+
+  private async waitForRoom (size: number): Promise<void> {
+    const deadline = Date.now() + this.stallTimeoutMs
+    while (this.inFlight > 0 && this.inFlight + size > this.window) {
+      if (this.failure != null) throw this.failure
+      if (this.ended) throw new JobProtocolError('CHANNEL_CLOSED', 'the peer closed while we waited for credit')
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        const err = new JobProtocolError('FLOW_STALLED', `no credit from the peer for ${this.stallTimeoutMs} ms`)
+        this.channel.abort(err)
+        throw err
+      }
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.changed.promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, left) })])
+      clearTimeout(timer)
+    }
+  }
+
+  private wake (): void {
+    const c = this.changed
+    this.changed = signal()
+    c.resolve()
+  }
+
+  private async pump (): Promise<void> {
+    try {
+      for await (const raw of this.channel.frames()) {
+        const f = decodeJobFrame(raw)
+        if (f.kind === 'credit') {
+          // [REJECT] credit for more than was sent
+          if (f.value > this.inFlight) throw new JobProtocolError('FLOW_VIOLATION', 'credit for bytes never sent')
+          this.inFlight -= f.value
+        } else {
+          this.unconsumed += raw.byteLength
+          // [REJECT] a peer that ignores our window
+          if (this.unconsumed > this.window) throw new JobProtocolError('FLOW_VIOLATION', `peer sent past the ${this.window} byte window`)
+          this.queue.push({ frame: f, size: raw.byteLength })
+        }
+        this.wake()
+      }
+      this.ended = true
+    } catch (err) {
+      this.failure = err as Error
+      if (err instanceof JobProtocolError) this.channel.abort(err)
+    }
+    this.wake()
+  }
+}
+
+/** a promise with its resolver (Promise.withResolvers is outside the es2023 lib the build targets) */
+function signal (): { promise: Promise<void>, resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
 }

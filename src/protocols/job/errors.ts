@@ -27,6 +27,10 @@ export type JobProtocolErrorCode =
   | 'WORKDIR_FAILED'
   /** the other side closed or aborted the channel before the job ended */
   | 'CHANNEL_CLOSED'
+  /** the peer sent past its flow-control window, or credited bytes never sent */
+  | 'FLOW_VIOLATION'
+  /** the peer gave no credit for too long (it stopped reading) */
+  | 'FLOW_STALLED'
   /** the supplier did not confirm a cancel in time */
   | 'CANCEL_TIMEOUT'
   /** the supplier refused the job; `remoteCode` says why */

@@ -9,7 +9,7 @@ import {
 import { validateJobId, validateSpecShape } from '../../jobs/spec.js'
 import { JobSpecError } from '../../jobs/errors.js'
 import { createFileIn, createJobDir, openOutput, removeJobDir } from '../../jobs/workdir.js'
-import { FrameWriter, JOB_PROTOCOL_VERSION, decodeJobFrame } from './codec.js'
+import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
 import type { FramedChannel } from '../framed.js'
 import type { Clock } from '../../util/clock.js'
@@ -61,6 +61,8 @@ export interface JobServerOptions {
   maxOutputsTotalBytes?: number
   /** keep the job directory after the job (removed by default) */
   keepWorkDir?: boolean
+  /** a renter that gives no flow-control credit (stopped reading) for this long is gone; 60 s by default */
+  stallTimeoutMs?: number
 }
 
 /** How a job ended, on the supplier's side. */
@@ -86,8 +88,8 @@ export interface JobServerResult {
  */
 export async function runJobServer (channel: FramedChannel, opts: JobServerOptions): Promise<JobServerResult> {
   const clock = opts.clock ?? systemClock
-  const writer = new FrameWriter(channel)
-  const frames = channel.frames()[Symbol.asyncIterator]()
+  const writer = new JobLink(channel, { stallTimeoutMs: opts.stallTimeoutMs })
+  const frames = writer
   let dir: string | undefined
   try {
     const start = await receiveStart(frames, opts)
@@ -123,7 +125,7 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
   }
 }
 
-type Frames = AsyncIterator<Uint8Array>
+type Frames = JobLink
 
 async function nextFrame (frames: Frames, deadline: number, signal?: AbortSignal): Promise<DecodedJobFrame | undefined> {
   const ms = Math.max(0, deadline - Date.now())
@@ -135,8 +137,7 @@ async function nextFrame (frames: Frames, deadline: number, signal?: AbortSignal
       frames.next(),
       sleep(ms, undefined, { signal: ac.signal }).then(() => { throw new JobProtocolError('START_TIMEOUT', 'no frame in time') })
     ])
-    if (r.done === true) return undefined
-    return decodeJobFrame(r.value)
+    return r
   } finally {
     ac.abort()
     signal?.removeEventListener('abort', onAbort)
@@ -207,7 +208,7 @@ async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, 
 
 interface Accepted {
   channel: FramedChannel
-  writer: FrameWriter
+  writer: JobLink
   frames: Frames
   opts: JobServerOptions
   clock: Clock
@@ -268,7 +269,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
       if (stopReason == null) await running.resume()
     }
   }
-  const sendOrGone = async (frame: Parameters<FrameWriter['send']>[0]): Promise<void> => {
+  const sendOrGone = async (frame: Parameters<JobLink['send']>[0]): Promise<void> => {
     try {
       await writer.send(frame)
     } catch {
@@ -302,9 +303,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const reader = (async () => {
     try {
       while (true) {
-        const r = await a.frames.next()
-        if (r.done === true) break
-        const f = decodeJobFrame(r.value)
+        const f = await a.frames.next()
+        if (f == null) break
         if (f.kind === 'cancel') requestStop('cancelled')
         else if (f.kind === 'metering') {
           try {

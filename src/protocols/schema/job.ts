@@ -1929,6 +1929,7 @@ export interface JobFrame {
   done?: Done
   error?: JobErrorMsg
   metering?: Uint8Array<ArrayBuffer>
+  credit?: number
 }
 
 export namespace JobFrame {
@@ -2004,6 +2005,11 @@ export namespace JobFrame {
         if (obj.metering != null) {
           w.uint32(106)
           w.bytes(obj.metering)
+        }
+
+        if (obj.credit != null) {
+          w.uint32(112)
+          w.uint32(obj.credit)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2088,6 +2094,10 @@ export namespace JobFrame {
             }
             case 13: {
               obj.metering = reader.bytes()
+              break
+            }
+            case 14: {
+              obj.credit = reader.uint32()
               break
             }
             default: {
@@ -2193,6 +2203,13 @@ export namespace JobFrame {
               yield {
                 field: `${prefix}.metering`,
                 value: reader.bytes()
+              }
+              break
+            }
+            case 14: {
+              yield {
+                field: `${prefix}.credit`,
+                value: reader.uint32()
               }
               break
             }
@@ -2436,6 +2453,11 @@ export namespace JobFrame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface JobFrameCreditFieldEvent {
+    field: '$.credit'
+    value: number
+  }
+
   export function encode (obj: Partial<JobFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JobFrame.codec())
   }
@@ -2444,7 +2466,7 @@ export namespace JobFrame {
     return decodeMessage(buf, JobFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent | JobFrameCreditFieldEvent> {
     return streamMessage(buf, JobFrame.codec(), opts)
   }
 }

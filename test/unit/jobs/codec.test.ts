@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decodeJobFrame, encodeJobFrame } from '../../../src/protocols/job/index.js'
+import { decodeJobFrame, encodeJobFrame, JobLink } from '../../../src/protocols/job/index.js'
+import { memoryChannelPair } from '../../../src/protocols/framed.js'
 import { JobFrame } from '../../../src/protocols/schema/job.js'
 
 const spec = { command: 'true', args: [], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 1000n, maxBudget: 0n, image: '' }
@@ -45,5 +46,57 @@ describe('job frames', () => {
 
   it('refuses to encode a frame over the limit', () => {
     expect(() => encodeJobFrame({ metering: new Uint8Array(600 * 1024) })).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }))
+  })
+})
+
+describe('JobLink flow control', () => {
+  const stdout = (n: number): Uint8Array => JobFrame.encode({ stdout: new Uint8Array(n) })
+
+  it('moves many windows of frames both ways when each side consumes', async () => {
+    const [a, b] = memoryChannelPair()
+    const la = new JobLink(a, { window: 4096 })
+    const lb = new JobLink(b, { window: 4096 })
+    const N = 500
+    const send = async (l: JobLink): Promise<void> => { for (let i = 0; i < N; i++) await l.send({ stdout: new Uint8Array(1000) }) }
+    const recv = async (l: JobLink): Promise<number> => { let n = 0; while (n < N) { if ((await l.next())?.kind === 'stdout') n++ } return n }
+    const [, , na, nb] = await Promise.all([send(la), send(lb), recv(la), recv(lb)])
+    expect([na, nb]).toEqual([N, N])
+  })
+
+  it('holds a sender at the window until the receiver consumes', async () => {
+    const [a, b] = memoryChannelPair()
+    const la = new JobLink(a, { window: 4096 })
+    const lb = new JobLink(b, { window: 4096 })
+    let sent = 0
+    const sending = (async () => { for (let i = 0; i < 10; i++) { await la.send({ stdout: new Uint8Array(1000) }); sent++ } })()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(sent).toBe(4) // 4 frames of ~1003 bytes fit a 4096-byte window
+    for (let i = 0; i < 10; i++) expect((await lb.next())?.kind).toBe('stdout')
+    await sending
+    expect(sent).toBe(10)
+  })
+
+  it('refuses a peer that sends past the window (FLOW_VIOLATION)', async () => {
+    const [a, b] = memoryChannelPair()
+    const lb = new JobLink(b, { window: 4096 })
+    // a raw peer: five frames of ~1003 bytes without waiting for credit, none consumed yet
+    for (let i = 0; i < 5; i++) await a.send(stdout(1000))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const err = await (async () => { while (true) await lb.next() })().catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'FLOW_VIOLATION' })
+  })
+
+  it('refuses credit for bytes never sent (FLOW_VIOLATION)', async () => {
+    const [a, b] = memoryChannelPair()
+    const lb = new JobLink(b)
+    await a.send(JobFrame.encode({ credit: 10 }))
+    await expect(lb.next()).rejects.toMatchObject({ code: 'FLOW_VIOLATION' })
+  })
+
+  it('gives up on a peer that stops reading (FLOW_STALLED)', async () => {
+    const [a] = memoryChannelPair()
+    const la = new JobLink(a, { window: 4096, stallTimeoutMs: 100 })
+    const sending = (async () => { for (let i = 0; i < 10; i++) await la.send({ stdout: new Uint8Array(1000) }) })()
+    await expect(sending).rejects.toMatchObject({ code: 'FLOW_STALLED' })
   })
 })
