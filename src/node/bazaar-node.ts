@@ -17,7 +17,6 @@ import { MessageSigner } from '../market/signing/index.js'
 import type { Bid, Offer } from '../protocols/schema/market.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
 import { createGossipMetrics } from '../protocols/gossip/metrics.js'
-import { HeldMessages } from '../protocols/gossip/held.js'
 import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
@@ -61,8 +60,6 @@ export class BazaarNode {
   readonly host: Host
   readonly gossip: MarketGossip
   readonly signer: MessageSigner
-  readonly offers = new HeldMessages<ValidatedOffer>(50_000)
-  readonly bids = new HeldMessages<ValidatedBid>(50_000)
   readonly metrics = new Registry()
   readonly logger: Logger
   readonly api?: ControlApi
@@ -93,8 +90,6 @@ export class BazaarNode {
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
-    this.metrics.gauge('bazaar_held_offers', 'valid offers held').collect(() => this.offers.size)
-    this.metrics.gauge('bazaar_held_bids', 'valid bids held').collect(() => this.bids.size)
     if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, logger })
   }
 
@@ -164,8 +159,6 @@ export class BazaarNode {
   }
 
   private onMessage (m: ValidatedMessage): void {
-    if (m.kind === 'offer') this.offers.apply(m)
-    else this.bids.apply(m)
     this.market.apply(m, 'gossip', m.signer === this.signer.address)
     for (const l of this.listeners) {
       try { l(m) } catch (err) { this.logger.error('market listener failed', { err }) }
@@ -174,8 +167,6 @@ export class BazaarNode {
 
   private prune (): void {
     const now = this.clock.now()
-    this.offers.prune(now)
-    this.bids.prune(now)
     this.market.book.expire(now)
   }
 
@@ -308,8 +299,8 @@ export class BazaarNode {
       role: this.config.role,
       enclavePeer: this.enclavePeer.toString(),
       peers: this.host.getPeers().length,
-      offers: this.offers.size,
-      bids: this.bids.size,
+      offers: this.market.book.offerCount,
+      bids: this.market.book.bidCount,
       uptimeS: Math.floor((this.clock.now() - this.startedAt) / 1000)
     }
   }
@@ -318,10 +309,13 @@ export class BazaarNode {
     const market = { ...this.config.market, netuid: this.config.chain.netuid }
     api.route('GET', '/v1/status', async () => this.statusView())
     api.route('GET', '/v1/peers', async () => this.peers())
-    api.route('GET', '/v1/offers', async (req) => this.offers.values().map((m) => offerView(m.offer)).filter((o) => matchesQuery(o, req.query)))
+    // the valid offers and bids the node holds are the ones resting in its order book
+    api.route('GET', '/v1/offers', async (req) => this.market.book.offers({
+      gpu: req.query.get('gpu') ?? undefined, region: req.query.get('region') ?? undefined, teeKind: req.query.get('tee') ?? undefined
+    }).map((e) => offerView(e.offer)))
     api.route('POST', '/v1/offers', async (req) => offerView((await this.publishOffer(parseOfferInput(req.body, market))).offer))
     api.route('DELETE', '/v1/offers/:id', async (req) => { await this.cancelOffer(req.params.id); return { ok: true } })
-    api.route('GET', '/v1/bids', async () => this.bids.values().map((m) => bidView(m.bid)))
+    api.route('GET', '/v1/bids', async () => this.market.book.bids().map((e) => bidView(e.bid)))
     api.route('POST', '/v1/bids', async (req) => bidView((await this.publishBid(parseBidInput(req.body, { netuid: this.config.chain.netuid, ttlS: this.config.market.offerTtlS }))).bid))
     api.route('DELETE', '/v1/bids/:id', async (req) => { await this.cancelBid(req.params.id); return { ok: true } })
     api.route('GET', '/v1/book', async (req) => {
@@ -375,15 +369,6 @@ function toLogLevel (l: string): 'debug' | 'info' | 'warn' | 'error' {
   return 'info'
 }
 
-function matchesQuery (o: ReturnType<typeof offerView>, q: URLSearchParams): boolean {
-  const gpu = q.get('gpu')
-  const region = q.get('region')
-  const tee = q.get('tee')
-  if (gpu != null && !o.gpus.some((g) => g.model.startsWith(gpu))) return false
-  if (region != null && o.region !== region) return false
-  if (tee != null && !o.teeKinds.includes(tee)) return false
-  return true
-}
 
 function parseStoredOffer (json: string): OfferInput {
   const o = JSON.parse(json) as OfferInput & { pricePerGpuHour: string }

@@ -81,18 +81,42 @@ async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: K
   }
 }
 
+/** The running devnet: every node and role, the ledger, and an ordered close. */
+export interface DevnetWorld {
+  dir: string
+  chain: ChainPort
+  arbiter: { node: BazaarNode, address: string, hub: string, key: KeyringPair }
+  suppliers: Array<{ name: string, node: BazaarNode, role: SupplierRole, escrowDb: EscrowDb, price: bigint, keys: Awaited<ReturnType<typeof devKeys>> }>
+  renter: { node: BazaarNode, role: RenterRole, escrowDb: EscrowDb, address: string }
+  logger: Logger
+  /** builds (again) the supplier role of `name` on its node and stores, as after a restart */
+  restartSupplier: (name: string) => Promise<DevnetWorld['suppliers'][number]>
+  close: () => Promise<void>
+}
+
+export interface DevnetWorldOptions {
+  dir?: string
+  chain?: ChainPort
+  netuid?: number
+  tickMs?: number
+  graceMs?: number
+  logger?: Logger
+  /** escrow expiry after the agreement's end; default one hour */
+  say?: (message: string) => void
+}
+
 /**
- * A whole local network in one process on 127.0.0.1: an embedded ledger, an arbiter node, three
- * supplier nodes with simulated enclaves and configured GPUs, and a renter node that runs a real job
- * end to end (bid → match → agreement → escrow → attested session → metered job → settlement).
+ * Starts a whole local network in one process on 127.0.0.1: an embedded ledger, an arbiter node,
+ * three supplier nodes with simulated enclaves and configured GPUs, and a renter node.
  */
-export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult> {
+export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<DevnetWorld> {
   const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'bazaar-devnet-'))
   await mkdir(dir, { recursive: true })
   const netuid = opts.netuid ?? 1
   const tickMs = opts.tickMs ?? 1000
+  const graceMs = opts.graceMs ?? tickMs * 3
   const logger = opts.logger ?? createLogger({ level: 'warn' })
-  const say = (message: string): void => { opts.onEvent?.({ type: 'devnet', message }) }
+  const say = opts.say ?? (() => {})
   const base = await defaultConfig()
   const config = (over: Partial<BazaarConfig> = {}): BazaarConfig => ({
     ...base,
@@ -107,6 +131,7 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
   const renterKeys = await devKeys('Dave')
   const arbiterKeys = await devKeys('Ferdie')
   // the ledger: in-process, durable under dir; the renter's hotkey is funded at genesis
+  const ownChain = opts.chain == null
   const chain = opts.chain ?? await EmbeddedLedger.open({
     netuid,
     path: path.join(dir, 'ledger'),
@@ -115,6 +140,8 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
   const closers: Array<() => Promise<void>> = []
   const close = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch(() => {})
+    closers.length = 0
+    if (ownChain) await chain.close()
   }
   try {
     const arbiterNode = await BazaarNode.init({ config: config({ role: 'arbiter' }), identity: arbiterKeys, dbPath: path.join(dir, 'arbiter', 'db'), logger })
@@ -124,14 +151,8 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
     const hub = arbiterNode.host.getMultiaddrs()[0]
     say(`arbiter ${arbiterKeys.hotkey.address} at ${hub.toString()}`)
 
-    const suppliers: DevnetResult['suppliers'] = []
-    for (const s of SUPPLIERS) {
-      const keys = await devKeys(s.name)
-      const node = await BazaarNode.init({ config: config({ role: 'supplier' }), identity: keys, dbPath: path.join(dir, s.name, 'db'), logger })
-      closers.push(async () => { await node.close() })
-      await node.dial(hub.toString())
-      const escrowDb = await EscrowDb.open(path.join(dir, s.name, 'escrow'))
-      closers.push(async () => { await escrowDb.close() })
+    const suppliers: DevnetWorld['suppliers'] = []
+    const buildRole = async (s: typeof SUPPLIERS[number], node: BazaarNode, escrowDb: EscrowDb, keys: Awaited<ReturnType<typeof devKeys>>): Promise<SupplierRole> => {
       const inventory = await loadInventory({ config: { gpus: s.gpus.map((g) => ({ ...g, pricePerGpuHour: s.price })) }, runNvidiaSmi: async () => ({ absent: true }) })
       const role = new SupplierRole({
         node,
@@ -154,13 +175,24 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
         maxDurationS: 3600,
         offerTtlS: 300,
         tickMs,
-        graceMs: tickMs * 3,
+        graceMs,
         logger
       })
       await role.start()
-      closers.push(async () => { await role.stop() })
-      suppliers.push({ name: s.name, hotkey: keys.hotkey.address, gpus: s.gpus.map((g) => `${g.count}x${g.model}`).join(','), pricePerGpuHour: s.price.toString() })
-      say(`supplier ${s.name} ${keys.hotkey.address}: ${suppliers.at(-1)!.gpus} at ${s.price} rao/GPU-hour, simulated enclave ${role.enclave.peerId.toString()}`)
+      return role
+    }
+    for (const s of SUPPLIERS) {
+      const keys = await devKeys(s.name)
+      const node = await BazaarNode.init({ config: config({ role: 'supplier' }), identity: keys, dbPath: path.join(dir, s.name, 'db'), logger })
+      closers.push(async () => { await node.close() })
+      await node.dial(hub.toString())
+      const escrowDb = await EscrowDb.open(path.join(dir, s.name, 'escrow'))
+      closers.push(async () => { await escrowDb.close() })
+      const role = await buildRole(s, node, escrowDb, keys)
+      const entry = { name: s.name, node, role, escrowDb, price: s.price, keys }
+      closers.push(async () => { await entry.role.stop() })
+      suppliers.push(entry)
+      say(`supplier ${s.name} ${keys.hotkey.address}: ${s.gpus.map((g) => `${g.count}x${g.model}`).join(',')} at ${s.price} rao/GPU-hour, simulated enclave ${role.enclave.peerId.toString()}`)
     }
 
     const renterNode = await BazaarNode.init({ config: config({ role: 'renter' }), identity: renterKeys, dbPath: path.join(dir, 'Dave', 'db'), logger })
@@ -168,7 +200,7 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
     await renterNode.dial(hub.toString())
     const renterEscrow = await EscrowDb.open(path.join(dir, 'Dave', 'escrow'))
     closers.push(async () => { await renterEscrow.close() })
-    // the suppliers published before the renter joined: wait for their next gossip or find them in the DHT
+    // the suppliers published before the renter joined: find them through their DHT records
     const deadline = Date.now() + 20_000
     while (renterNode.market.book.offers().length < SUPPLIERS.length && Date.now() < deadline) {
       if (renterNode.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0) {
@@ -190,11 +222,49 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
       arbiterAddress: arbiterKeys.hotkey.address,
       arbiter: new RemoteArbiter(renterNode.host, hub),
       policy,
-      logger
+      logger,
+      settleWaitMs: graceMs * 4
     })
-    const outputsDir = path.join(dir, 'outputs')
+    const restartSupplier = async (name: string): Promise<DevnetWorld['suppliers'][number]> => {
+      const e = suppliers.find((x) => x.name === name)
+      if (e == null) throw new Error(`no supplier ${name}`)
+      await e.role.stop().catch(() => {})
+      e.role = await buildRole(SUPPLIERS.find((x) => x.name === name)!, e.node, e.escrowDb, e.keys)
+      return e
+    }
+    return {
+      dir,
+      chain,
+      arbiter: { node: arbiterNode, address: arbiterKeys.hotkey.address, hub: hub.toString(), key: arbiterKeys.hotkey },
+      suppliers,
+      renter: { node: renterNode, role: renter, escrowDb: renterEscrow, address: renterKeys.hotkey.address },
+      logger,
+      restartSupplier,
+      close
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/**
+ * `bazaar devnet`: starts the devnet and has the renter run one real job end to end (bid → match →
+ * agreement → escrow → attested session → metered job → settlement).
+ */
+export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult> {
+  const world = await startDevnet({
+    dir: opts.dir,
+    chain: opts.chain,
+    netuid: opts.netuid,
+    tickMs: opts.tickMs,
+    logger: opts.logger,
+    say: (message) => { opts.onEvent?.({ type: 'devnet', message }) }
+  })
+  try {
+    const outputsDir = path.join(world.dir, 'outputs')
     const job = opts.command ?? defaultJob(opts.jobSeconds ?? 5)
-    const summary = await renter.rent({
+    const summary = await world.renter.role.rent({
       gpu: 'h100',
       count: 1,
       maxPricePerGpuHour: 3_000_000_000n,
@@ -204,12 +274,18 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
       spec: { command: job.command, args: job.args, outputs: ['result.txt'], limits: { maxDurationMs: 120_000 } },
       outputDir: outputsDir
     }, { signal: opts.signal, onEvent: opts.onEvent })
-    return { ...summary, dir, outputsDir, suppliers }
+    return {
+      ...summary,
+      dir: world.dir,
+      outputsDir,
+      suppliers: world.suppliers.map((s) => ({ name: s.name, hotkey: s.keys.hotkey.address, gpus: SUPPLIERS.find((x) => x.name === s.name)!.gpus.map((g) => `${g.count}x${g.model}`).join(','), pricePerGpuHour: s.price.toString() }))
+    }
   } finally {
-    await close()
-    if (opts.chain == null) await chain.close()
+    await world.close()
   }
 }
+
+export { defaultJob }
 
 /** reads an output file of a devnet run (tests and the CLI's summary) */
 export async function readOutput (result: DevnetResult, name: string): Promise<string> {

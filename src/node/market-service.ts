@@ -51,8 +51,8 @@ export class MarketService {
   constructor (private readonly c: MarketServiceComponents) {
     this.book = new OrderBook({ clock: c.clock, maxOffers: 100_000, maxBids: 100_000 })
     this.bookEvents = c.metrics.counter('bazaar_book_updates_total', 'order book updates by kind and result')
-    c.metrics.gauge('bazaar_book_offers', 'offers resting in the order book').collect(() => this.book.offers().length)
-    c.metrics.gauge('bazaar_book_bids', 'bids resting in the order book').collect(() => this.book.bids().length)
+    c.metrics.gauge('bazaar_book_offers', 'offers resting in the order book').collect(() => this.book.offerCount)
+    c.metrics.gauge('bazaar_book_bids', 'bids resting in the order book').collect(() => this.book.bidCount)
   }
 
   async start (): Promise<void> {
@@ -74,25 +74,20 @@ export class MarketService {
     try {
       if (m.kind === 'offer') {
         const { peer } = peerOfAddrs(m.offer.addrs)
-        if (m.offer.cancelled) this.book.remove(this.bookKey(m.offer.supplier, m.offer.id))
-        else this.book.upsertOffer(m.offer, { peer: peer?.toString(), source, envelope: m.data })
+        // a cancel goes through the book too: it leaves a tombstone, so an older copy heard later stays out
+        this.book.upsertOffer(m.offer, { peer: peer?.toString(), source, envelope: m.data })
         if (own) {
           if (m.offer.cancelled) this.ownOffers.delete(m.offer.id)
           else this.ownOffers.set(m.offer.id, { offer: m.offer, envelope: m.data })
         }
       } else {
-        if (m.bid.cancelled) this.book.remove(this.bookKey(m.bid.renter, m.bid.id))
-        else this.book.upsertBid(m.bid, { source, envelope: m.data })
+        this.book.upsertBid(m.bid, { source, envelope: m.data })
       }
       this.bookEvents.inc({ kind: m.kind, result: 'applied' })
     } catch (err) {
       this.bookEvents.inc({ kind: m.kind, result: err instanceof MarketError ? err.code : 'ERROR' })
       if (!(err instanceof MarketError)) this.c.logger.warn('order book update failed', { err })
     }
-  }
-
-  private bookKey (party: Uint8Array, id: string): string {
-    return `${Buffer.from(party).toString('hex')}/${id}`
   }
 
   /** our current offers, by id (negotiation re-checks proposals against them) */

@@ -98,9 +98,10 @@ export class OrderBook {
    * sequence than the slot or its tombstone), EXPIRED, MALFORMED, BOOK_FULL or SUPPLIER_LIMIT.
    */
   upsertOffer (offer: Offer, meta: EntryMeta = NO_META): UpsertStatus {
-    // [MALFORMED] the book's own invariants; full validation happens before (market/validation)
+    // [MALFORMED] the book's own invariants; full validation happens before (market/validation);
+    // a cancel carries only its slot (id, sequence) and no GPUs
     // (fixed64 fields decode as signed: a negative price would otherwise rank first everywhere)
-    if (offer.supplier.byteLength !== 32 || offer.id === '' || offer.gpus.length === 0 || offer.gpus.length > MAX_GPUS_PER_OFFER ||
+    if (offer.supplier.byteLength !== 32 || offer.id === '' || (!offer.cancelled && offer.gpus.length === 0) || offer.gpus.length > MAX_GPUS_PER_OFFER ||
       offer.pricePerGpuHour < 0n || offer.createdAt < 0n || offer.sequence < 0n) {
       throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs, or has a negative field')
     }

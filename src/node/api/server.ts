@@ -28,6 +28,20 @@ export class RawResponse {
   constructor (readonly contentType: string, readonly body: string, readonly status = 200) {}
 }
 
+/**
+ * A handler may answer a stream (NDJSON lines of a long operation such as a rental). Validation
+ * happens before the handler returns it, so a bad request still gets a plain error status; once
+ * streaming, a failure ends the stream with one `{"type":"error","error":{code,message}}` line.
+ * `signal` aborts when the client disconnects or the API stops.
+ */
+export class StreamResponse {
+  constructor (
+    readonly contentType: string,
+    readonly run: (write: (chunk: string) => void, signal: AbortSignal) => Promise<void>,
+    readonly status = 200
+  ) {}
+}
+
 interface Route { method: string, parts: string[], handler: Handler }
 
 /** JSON replacer: bigints as decimal strings, byte arrays as hex. */
@@ -95,6 +109,24 @@ export class ControlApi {
     return { params: {}, allowed }
   }
 
+  /** Runs a streaming answer; the client going away aborts it (a disconnect is a cancel). */
+  private async stream (res: ServerResponse, out: StreamResponse): Promise<void> {
+    const gone = new AbortController()
+    res.on('close', () => { if (!res.writableFinished) gone.abort() })
+    const signal = AbortSignal.any([gone.signal, this.controller.signal])
+    res.writeHead(out.status, { 'content-type': out.contentType, 'cache-control': 'no-store', 'x-accel-buffering': 'no' })
+    res.flushHeaders()
+    const write = (chunk: string): void => { if (!res.writableEnded && !res.destroyed) res.write(chunk) }
+    try {
+      await out.run(write, signal)
+    } catch (err) {
+      if (!(err instanceof BazaarError)) this.init.logger.error('control API stream failed', { err })
+      write(errorLine(err))
+    } finally {
+      res.end()
+    }
+  }
+
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, body: string, type = 'application/json'): void => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
@@ -108,6 +140,7 @@ export class ControlApi {
       if (route == null) throw allowed ? new ApiError(405, 'METHOD_NOT_ALLOWED', 'method not allowed') : new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
       const body = await readBody(req)
       const out = await route.handler({ method: req.method ?? 'GET', path: url.pathname, params, query: url.searchParams, body, signal: this.controller.signal })
+      if (out instanceof StreamResponse) return await this.stream(res, out)
       if (out instanceof RawResponse) send(out.status, out.body, out.contentType)
       else send(req.method === 'POST' ? 201 : 200, toJson(out ?? { ok: true }))
     } catch (err) {
@@ -119,6 +152,13 @@ export class ControlApi {
       fail(new ApiError(500, 'INTERNAL', 'internal error'))
     }
   }
+}
+
+/** error line that ends a failed stream */
+function errorLine (err: unknown): string {
+  const code = err instanceof BazaarError ? err.code : 'INTERNAL'
+  const message = err instanceof BazaarError ? err.message : 'internal error'
+  return toJson({ type: 'error', error: { code, message } }) + '\n'
 }
 
 async function readBody (req: IncomingMessage): Promise<unknown> {

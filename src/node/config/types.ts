@@ -53,6 +53,11 @@ export interface ChainConfig {
   netuid: number
   /** ss58 address of the arbiter co-signing escrow closes */
   arbiter?: string
+  /**
+   * where that arbiter's node listens (a multiaddr ending in /p2p/<peer id>); closes and refunds
+   * without the other party go there over /bazaar/arbiter/1.0.0
+   */
+  arbiterPeer?: string
 }
 
 export interface MarketConfig {

@@ -54,13 +54,14 @@ export function validateConfig (input: unknown): BazaarConfig {
   const role = oneOf(o.role, 'role', ROLES)
 
   const c = obj(o.chain, 'chain')
-  known(c, 'chain', ['adapter', 'endpoint', 'netuid', 'arbiter'])
+  known(c, 'chain', ['adapter', 'endpoint', 'netuid', 'arbiter', 'arbiterPeer'])
   const chain: BazaarConfig['chain'] = {
     adapter: oneOf(c.adapter, 'chain.adapter', CHAIN_ADAPTERS),
     netuid: int(c.netuid, 'chain.netuid', 0, 65535)
   }
   if (c.endpoint != null) chain.endpoint = wsUrl(c.endpoint, 'chain.endpoint')
   if (c.arbiter != null) chain.arbiter = ss58(c.arbiter, 'chain.arbiter')
+  if (c.arbiterPeer != null) chain.arbiterPeer = addr(c.arbiterPeer, 'chain.arbiterPeer', 'bootstrap')
   if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
 
   const m = obj(o.market, 'market')

@@ -219,6 +219,10 @@ export class RenterRole {
             }
           }
         })
+      } catch (err) {
+        // the session broke (the supplier or the network is gone): settle for what was acknowledged
+        logger.warn('job session broke', { agreement: agreed.id, err })
+        result = { jobId: '', exitCode: -1, reason: 'failed', detail: (err as { code?: string }).code ?? (err as Error).message, outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
       } finally {
         await session.channel.close().catch(() => {})
       }

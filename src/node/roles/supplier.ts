@@ -8,12 +8,12 @@ import { identify } from '@libp2p/identify'
 import { encodeAddress } from '@polkadot/util-crypto'
 import type { BazaarNode } from '../bazaar-node.js'
 import type { Logger } from '../logger.js'
-import { AgreementStore, decodeTerms, hex, type CapacityGuard } from '../../market/index.js'
+import { AgreementStore, decodeTerms, guardFromLedger, hex } from '../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../protocols/negotiate/index.js'
 import { registerSessionHandler, type SessionHandler } from '../../protocols/session/index.js'
 import type { AttestationProvider } from '../../tee/index.js'
 import type { FramedChannel } from '../../protocols/framed.js'
-import { CapacityError, CapacityLedger, runJobServer, type Inventory, type Runtime } from '../../jobs/index.js'
+import { CapacityLedger, runJobServer, type Inventory, type Runtime } from '../../jobs/index.js'
 import { EscrowService, MeterSupplier, type ArbiterClient, type ChainPort, type EscrowDb } from '../../escrow/index.js'
 import { supplierMeteringHooks } from '../../protocols/metering/index.js'
 import type { AgreementTerms } from '../../protocols/schema/agreement.js'
@@ -74,27 +74,14 @@ export class SupplierRole {
   private readonly startTimers = new Map<string, NodeJS.Timeout>()
   private readonly running = new Set<Promise<unknown>>()
   readonly jobs: SupplierJobRecord[] = []
+  /** escrows of interrupted sessions closed at start */
+  readonly recovered: Array<{ escrowId: string, paid: string }> = []
   private readonly controller = new AbortController()
   private readonly withdrawn = new Set<string>()
 
   constructor (private readonly i: SupplierRoleInit) {
     this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: i.node.clock })
     this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
-  }
-
-  /** the negotiation adapter over the job layer's capacity ledger */
-  private capacity (): CapacityGuard {
-    const l = this.ledger
-    return {
-      hold: (id, model, count, ttl) => {
-        try { l.hold(id, model, count, ttl); return true } catch (err) { if (err instanceof CapacityError) return false; throw err }
-      },
-      commit: (id) => {
-        try { l.commit(id); return true } catch (err) { if (err instanceof CapacityError) return false; throw err }
-      },
-      release: (id) => { l.release(id) },
-      available: (model) => l.available(model)
-    }
   }
 
   async start (): Promise<void> {
@@ -117,7 +104,7 @@ export class SupplierRole {
     const accept = new Set(this.i.acceptArbiters ?? [])
     this.negotiation = await registerNegotiationHandler(node.host, {
       signer: node.signer,
-      capacity: this.capacity(),
+      capacity: guardFromLedger(this.ledger),
       offers: { get: (id) => node.market.ownOffer(id) },
       store: this.i.agreements,
       clock: node.clock,
@@ -129,6 +116,7 @@ export class SupplierRole {
       }
     })
     await this.publishOffers()
+    void this.track(this.recover())
     logger.info('supplier ready', {
       enclave: this.enclave.peerId.toString(),
       gpus: this.i.inventory.classes.map((c) => `${c.count}x${c.model}`).join(','),
@@ -287,6 +275,30 @@ export class SupplierRole {
       logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
     } catch (err) {
       logger.warn('settlement failed', { escrow: escrowId, err })
+    }
+  }
+
+  /**
+   * After a crash or restart: every escrow where we are the payee that is still open on chain and
+   * for which we hold a voucher (written before we acknowledged it) is closed with the arbiter on
+   * that voucher. The session it belonged to is gone, so there is nothing to wait for.
+   */
+  private async recover (): Promise<void> {
+    for (const local of await this.i.escrowDb.escrows.list()) {
+      if (local.role !== 'payee' || this.controller.signal.aborted) continue
+      const id = local.terms.escrowId
+      if (this.jobs.some((j) => '0x' + j.agreementId === id)) continue
+      try {
+        const e = await this.i.chain.get(id)
+        if (e == null || e.status !== 'open') continue
+        const latest = await this.i.escrowDb.vouchers.latest(id)
+        if (latest == null) continue
+        await this.escrow.close(id, { mode: 'arbiter', signal: this.controller.signal })
+        this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
+        this.i.logger.info('escrow of an interrupted session closed with the arbiter', { escrow: id, paid: latest.cumulative.toString() })
+      } catch (err) {
+        this.i.logger.warn('closing an interrupted escrow failed', { escrow: id, err })
+      }
     }
   }
 

@@ -1,0 +1,163 @@
+import { encodeAddress } from '@polkadot/util-crypto'
+import { ApiError, StreamResponse, toJson, type ControlApi } from './api/server.js'
+import type { Daemon } from './daemon.js'
+import { parseRentBody } from './rent-input.js'
+import { decodeTerms, type AgreementRecord } from '../market/index.js'
+import { EscrowError, isHex32 } from '../escrow/index.js'
+import { stateForResult, type JobEndReason, type JobRecord, type JobState } from '../jobs/index.js'
+import type { SupplierJobRecord } from './roles/supplier.js'
+import { peerIdString } from './market-json.js'
+import { UserError } from '../util/errors.js'
+
+/** One agreement as `GET /v1/agreements` shows it (amounts as decimal strings of rao). */
+export interface AgreementView {
+  id: string
+  role: AgreementRecord['role']
+  status: AgreementRecord['status']
+  peer: string
+  updatedAt: number
+  renter: string
+  supplier: string
+  enclavePeer: string
+  offerId: string
+  bidId: string
+  gpuModel: string
+  gpuCount: number
+  pricePerGpuHour: string
+  budget: string
+  durationS: number
+  teeKind: string
+  region: string
+  netuid: number
+}
+
+/** One job as `GET /v1/jobs` shows it: supplier jobs of this run and stored renter jobs. */
+export interface JobView {
+  role: 'supplier' | 'renter'
+  id: string
+  state: JobState
+  agreementId?: string
+  peer?: string
+  command?: string
+  exitCode?: number
+  reason?: string
+  detail?: string
+  /** supplier side: the latest voucher's cumulative amount (rao) */
+  paid?: string
+  settledBy?: SupplierJobRecord['settledBy']
+  outputs?: Array<{ name: string, sha256: string, bytes: number }>
+  createdAt?: number
+  endedAt?: number
+}
+
+function agreementView (r: AgreementRecord): AgreementView {
+  const t = decodeTerms(r.agreement.terms)
+  return {
+    id: r.hash,
+    role: r.role,
+    status: r.status,
+    peer: r.peer,
+    updatedAt: r.updatedAt,
+    renter: encodeAddress(t.renter, 42),
+    supplier: encodeAddress(t.supplier, 42),
+    enclavePeer: peerIdString(t.enclavePeer),
+    offerId: t.offerId,
+    bidId: t.bidId,
+    gpuModel: t.gpuModel,
+    gpuCount: t.gpuCount,
+    pricePerGpuHour: t.pricePerGpuHour.toString(),
+    budget: t.budget.toString(),
+    durationS: t.durationS,
+    teeKind: t.teeKind,
+    region: t.region,
+    netuid: t.netuid
+  }
+}
+
+function supplierJobView (j: SupplierJobRecord): JobView {
+  const state: JobState = j.reason == null ? 'running' : stateForResult(j.reason as JobEndReason, j.exitCode ?? -1)
+  return {
+    role: 'supplier',
+    id: j.jobId ?? j.agreementId,
+    state,
+    agreementId: j.agreementId,
+    ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
+    ...(j.reason != null ? { reason: j.reason } : {}),
+    ...(j.paid != null ? { paid: j.paid } : {}),
+    ...(j.settledBy != null ? { settledBy: j.settledBy } : {})
+  }
+}
+
+function renterJobView (j: JobRecord): JobView {
+  return {
+    role: 'renter',
+    id: j.id,
+    state: j.state,
+    ...(j.agreementId != null ? { agreementId: j.agreementId } : {}),
+    ...(j.peer != null ? { peer: j.peer } : {}),
+    command: [j.command, ...j.args].join(' ').slice(0, 200),
+    ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
+    ...(j.reason != null ? { reason: j.reason } : {}),
+    ...(j.detail != null ? { detail: j.detail } : {}),
+    ...(j.outputs != null ? { outputs: j.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) } : {}),
+    createdAt: j.createdAt,
+    ...(j.endedAt != null ? { endedAt: j.endedAt } : {})
+  }
+}
+
+/** [REJECT] an escrow id is 32 bytes of lowercase 0x-hex */
+function escrowId (id: string): string {
+  if (!isHex32(id)) throw new ApiError(400, 'BAD_INPUT', 'escrow id: expected 0x and 64 lowercase hex digits', 'id')
+  return id
+}
+
+/** EscrowError → an HTTP status that says whose fault it is. */
+async function escrowCall<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof EscrowError) {
+      const status = err.code === 'UNKNOWN_ESCROW' ? 404 : err.code === 'NOT_A_PARTY' || err.code === 'ESCROW_NOT_OPEN' || err.code === 'ARBITER_REFUSED' || err.code === 'NO_VOUCHER' ? 409 : 400
+      const reason = (err.detail as { reason?: string } | undefined)?.reason
+      throw new ApiError(status, err.code, reason != null ? `${err.message} (${reason})` : err.message)
+    }
+    throw err
+  }
+}
+
+/**
+ * The daemon's routes on the control API: agreements, jobs, escrows (list, show, close, refund)
+ * and `POST /v1/rent`, which streams the rental as NDJSON (`RentEvent` lines, then one
+ * `{type:'summary', ...RentSummary}` line, or one `{type:'error', error}` line). A client that
+ * disconnects cancels its rental; the escrow still settles.
+ */
+export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
+  api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
+  api.route('GET', '/v1/jobs', async () => {
+    const supplier = (daemon.supplier?.jobs ?? []).map(supplierJobView)
+    const renter = (await daemon.jobs.list({ role: 'renter' })).map(renterJobView)
+    return [...supplier, ...renter]
+  })
+  api.route('GET', '/v1/escrows', async (req) => await escrowCall(async () => await daemon.escrow.list({ signal: req.signal })))
+  api.route('GET', '/v1/escrows/:id', async (req) => await escrowCall(async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal })))
+  api.route('POST', '/v1/escrows/:id/close', async (req) => {
+    const mode = (req.body as { mode?: unknown } | undefined)?.mode ?? 'cooperative'
+    if (mode !== 'cooperative' && mode !== 'arbiter') throw new ApiError(400, 'BAD_INPUT', 'mode: expected cooperative or arbiter', 'mode')
+    const id = escrowId(req.params.id)
+    return await escrowCall(async () => await daemon.escrow.close(id, { mode, signal: req.signal }))
+  })
+  api.route('POST', '/v1/escrows/:id/refund', async (req) => {
+    const id = escrowId(req.params.id)
+    return await escrowCall(async () => await daemon.escrow.refund(id, { signal: req.signal }))
+  })
+  api.route('POST', '/v1/rent', async (req) => {
+    const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.init.home, now: daemon.node.clock.now() })
+    if (daemon.role !== 'renter' && daemon.role !== 'both') throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${daemon.role}: renting needs role renter or both`)
+    if (daemon.config.chain.arbiter == null) throw new ApiError(409, 'NO_ARBITER', 'renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)')
+    return new StreamResponse('application/x-ndjson', async (write, signal) => {
+      const summary = await daemon.rent(parsed, { signal, onEvent: (e) => { write(toJson(e) + '\n') } })
+        .catch((err: unknown) => { throw err instanceof UserError ? new ApiError(409, err.code, err.message) : err })
+      write(toJson({ type: 'summary', ...summary }) + '\n')
+    })
+  })
+}

@@ -1,0 +1,265 @@
+import path from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { BazaarNode } from './bazaar-node.js'
+import type { BazaarConfig } from './config/types.js'
+import { attestationPolicyFromConfig } from './config/policy.js'
+import type { EnclaveKey } from './keystore/index.js'
+import type { Logger } from './logger.js'
+import { SupplierRole } from './roles/supplier.js'
+import { RenterRole, type RentEvent, type RentSummary } from './roles/renter.js'
+import type { ParsedRent } from './rent-input.js'
+import { AgreementStore } from '../market/index.js'
+import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
+import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
+import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
+import { configfsProvider, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { UserError } from '../util/errors.js'
+
+/** Balance the embedded ledger credits the node's hotkey when it is first created (100 alpha). */
+export const EMBEDDED_GENESIS_RAO = 100_000_000_000n
+
+/** What a daemon is built from: its node (started, owned by the daemon from here on), config and home. */
+export interface DaemonInit {
+  node: BazaarNode
+  config: BazaarConfig
+  home: string
+  /** the hotkey: payer, payee or arbiter of the escrows this node takes part in */
+  hotkey: KeyringPair
+  /** the enclave key (role supplier or both) */
+  enclaveKey?: EnclaveKey
+  logger: Logger
+  /** tests inject an absent nvidia-smi so the config's GPUs are used */
+  runNvidiaSmi?: NvidiaSmiRunner
+  signal?: AbortSignal
+}
+
+/**
+ * The roles of a running daemon, built from its config and home:
+ * - the chain port (`chain.adapter`): `embedded` is a ledger under `<home>/ledger`, private to this
+ *   process (a daemon on it can only trade with nodes of the same process, i.e. nobody); `subtensor`
+ *   is the @polkadot/api adapter at `chain.endpoint`;
+ * - the escrow database `<home>/escrow`, agreements and jobs in the node's database;
+ * - the arbiter client: /bazaar/arbiter/1.0.0 at `chain.arbiterPeer`;
+ * - role supplier/both: the inventory (nvidia-smi, else config `gpus`), the enclave, the attestation
+ *   provider of `tee.provider`, the process runtime, a started SupplierRole;
+ * - role renter/both: rentals on demand (`rent`), recorded as renter jobs;
+ * - role arbiter: the arbiter protocol handler co-signing with the hotkey.
+ * `close()` stops everything in order, the node included.
+ */
+export class Daemon {
+  readonly escrow: EscrowService
+  readonly jobs: JobStore
+  readonly agreements: AgreementStore
+  private readonly controller = new AbortController()
+  private readonly rents = new Set<Promise<unknown>>()
+  private closed = false
+
+  private constructor (
+    readonly init: DaemonInit,
+    readonly chain: ChainPort,
+    readonly escrowDb: EscrowDb,
+    readonly arbiterClient: ArbiterClient | undefined,
+    readonly supplier: SupplierRole | undefined,
+    readonly arbiterHandler: ArbiterHandler | undefined
+  ) {
+    const { node } = init
+    this.agreements = new AgreementStore(node.db)
+    this.jobs = new JobStore(node.db)
+    this.escrow = new EscrowService({ chain, escrows: escrowDb.escrows, vouchers: escrowDb.vouchers, account: init.hotkey, arbiter: arbiterClient, clock: node.clock })
+  }
+
+  get config (): BazaarConfig { return this.init.config }
+  get node (): BazaarNode { return this.init.node }
+  get role (): BazaarConfig['role'] { return this.init.config.role }
+
+  /**
+   * Builds and starts the roles of `init.config.role` on a started node. On failure everything
+   * opened here is closed again (the node too) and a UserError says why.
+   */
+  static async start (init: DaemonInit): Promise<Daemon> {
+    const { config, node, logger, home } = init
+    const opened: Array<() => Promise<void>> = [async () => { await node.close() }]
+    const undo = async (): Promise<void> => { for (const c of opened.reverse()) await c().catch(() => {}) }
+    try {
+      const chain = await openChain(config, home, init.hotkey.address, logger, init.signal)
+      opened.push(async () => { await chain.close() })
+      const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))
+      opened.push(async () => { await escrowDb.close() })
+      const arbiterClient = config.chain.arbiterPeer != null ? new RemoteArbiter(node.host, multiaddr(config.chain.arbiterPeer)) : undefined
+      let supplier: SupplierRole | undefined
+      let arbiterHandler: ArbiterHandler | undefined
+      if (config.role === 'supplier' || config.role === 'both') {
+        if (init.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
+        const inventory = await supplierInventory(config, init.runNvidiaSmi, init.signal)
+        supplier = new SupplierRole({
+          node,
+          inventory,
+          enclaveKey: init.enclaveKey.privateKey,
+          provider: attestationProvider(config, node, logger),
+          runtime: processRuntime(),
+          workRoot: path.join(home, 'jobs'),
+          chain,
+          escrowDb,
+          agreements: new AgreementStore(node.db),
+          account: init.hotkey,
+          arbiter: arbiterClient,
+          acceptArbiters: config.chain.arbiter != null ? [config.chain.arbiter] : [],
+          defaultPrice: BigInt(config.market.pricePerGpuHour),
+          netuid: config.chain.netuid,
+          region: config.market.region,
+          // an offer names only the kind this node can attest as, whatever market.teeKinds accepts
+          teeKinds: [config.tee.provider],
+          minDurationS: config.market.minDurationS,
+          maxDurationS: config.market.maxDurationS,
+          offerTtlS: config.market.offerTtlS,
+          tickMs: config.metering.tickS * 1000,
+          graceMs: config.metering.graceS * 1000,
+          logger: logger.child({ role: 'supplier' })
+        })
+        const s = supplier
+        opened.push(async () => { await s.stop() })
+        await supplier.start()
+        if (arbiterClient == null) logger.warn('no chain.arbiterPeer: a renter that disappears cannot be settled without it')
+      }
+      if (config.role === 'arbiter') {
+        const arbiter = new Arbiter({ chain, key: init.hotkey, clock: node.clock, vouchers: escrowDb.vouchers })
+        arbiterHandler = await registerArbiterHandler(node.host, {
+          arbiter,
+          clock: node.clock,
+          onOutcome: (o) => { logger.info('arbiter request', o) },
+          onError: (err) => { logger.warn('arbiter failed', { err }) }
+        })
+        const h = arbiterHandler
+        opened.push(async () => { await h.stop() })
+        logger.info('arbiter ready', { arbiter: init.hotkey.address, peer: node.peerId.toString() })
+      }
+      return new Daemon(init, chain, escrowDb, arbiterClient, supplier, arbiterHandler)
+    } catch (err) {
+      await undo()
+      if (err instanceof UserError) throw err
+      const code = (err as { code?: string }).code
+      throw new UserError(`the ${config.role} role did not start: ${(err as Error).message}`, { code: code ?? 'DAEMON_START_FAILED', cause: err })
+    }
+  }
+
+  /**
+   * One rental as the renter: streams its events, records it as a renter job, and resolves with
+   * the summary. The daemon's shutdown aborts it like `signal` does (the job is cancelled, the
+   * escrow still settles).
+   */
+  async rent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+    const { config, node, logger } = this.init
+    if (config.role !== 'renter' && config.role !== 'both') throw new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
+    if (config.chain.arbiter == null) throw new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)', { code: 'NO_ARBITER' })
+    const renter = new RenterRole({
+      node,
+      chain: this.chain,
+      escrowDb: this.escrowDb,
+      agreements: this.agreements,
+      account: this.init.hotkey,
+      arbiterAddress: config.chain.arbiter,
+      arbiter: this.arbiterClient,
+      policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds },
+      logger: logger.child({ role: 'renter' }),
+      matchTimeoutMs: parsed.matchTimeoutMs
+    })
+    const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
+    const req = parsed.request
+    let jobId: string | undefined
+    const record = async (fn: () => Promise<unknown>): Promise<void> => {
+      try { await fn() } catch (err) { logger.warn('renter job record failed', { err }) }
+    }
+    const onEvent = (e: RentEvent): void => {
+      opts.onEvent?.(e)
+      const now = node.clock.now()
+      if (e.type === 'bid') {
+        jobId = e.id
+        void record(async () => { await this.jobs.put({ id: e.id, role: 'renter', state: 'queued', command: req.spec.command, args: req.spec.args ?? [], gpuCount: req.count, createdAt: now, updatedAt: now }) })
+      } else if (jobId != null && e.type === 'agreement') {
+        const id = jobId
+        void record(async () => { const cur = await this.jobs.get('renter', id); if (cur != null) await this.jobs.put({ ...cur, agreementId: e.id, updatedAt: now }) })
+      } else if (jobId != null && e.type === 'attested') {
+        const id = jobId
+        void record(async () => { await this.jobs.transition('renter', id, 'running', now, { peer: e.enclave }) })
+      }
+    }
+    const run = renter.rent(req, { signal, onEvent })
+    this.rents.add(run)
+    try {
+      const summary = await run
+      if (jobId != null) {
+        const id = jobId
+        await record(async () => {
+          await this.jobs.transition('renter', id, stateForResult(summary.job.reason as never, summary.job.exitCode), node.clock.now(), {
+            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier
+          })
+        })
+      }
+      return summary
+    } catch (err) {
+      if (jobId != null) {
+        const id = jobId
+        const code = (err as { code?: string }).code ?? 'FAILED'
+        await record(async () => { await this.jobs.transition('renter', id, signal.aborted ? 'cancelled' : 'failed', node.clock.now(), { detail: code }) })
+      }
+      throw err
+    } finally {
+      this.rents.delete(run)
+    }
+  }
+
+  /** Ordered stop: running rentals are cancelled and settle (bounded wait), then roles, node, stores, chain. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.controller.abort()
+    const settled = Promise.allSettled([...this.rents])
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 45_000).unref())])
+    await this.supplier?.stop().catch((err) => { this.init.logger.warn('supplier stop failed', { err }) })
+    await this.arbiterHandler?.stop().catch(() => {})
+    await this.init.node.close()
+    await this.escrowDb.close().catch(() => {})
+    await this.chain.close().catch(() => {})
+  }
+}
+
+/** The chain port of `config.chain`. */
+async function openChain (config: BazaarConfig, home: string, hotkey: string, logger: Logger, signal?: AbortSignal): Promise<ChainPort> {
+  if (config.chain.adapter === 'embedded') {
+    logger.warn('chain: embedded ledger under <home>/ledger. It lives in this process only: this daemon can trade with no other process (use bazaar devnet for a whole network in one process, or a subtensor endpoint)', { ledger: path.join(home, 'ledger') })
+    // a development ledger: the node's own hotkey is credited once, when the ledger is created
+    return await EmbeddedLedger.open({ netuid: config.chain.netuid, path: path.join(home, 'ledger'), genesis: [{ address: hotkey, amount: EMBEDDED_GENESIS_RAO }] })
+  }
+  const endpoint = config.chain.endpoint
+  if (endpoint == null) throw new UserError('chain.endpoint is required for the subtensor adapter', { code: 'NO_ENDPOINT' })
+  const { createSubtensorChain } = await import('../escrow/chain/subtensor/index.js')
+  try {
+    const chain = await createSubtensorChain({ url: endpoint, netuid: config.chain.netuid }, { signal: signal ?? AbortSignal.timeout(60_000) })
+    const info = await chain.info()
+    logger.info('chain: subtensor', { endpoint, asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
+    return chain
+  } catch (err) {
+    throw new UserError(`cannot use the subtensor chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
+  }
+}
+
+/** The GPUs this supplier offers: nvidia-smi when present, else the config's `gpus`. */
+async function supplierInventory (config: BazaarConfig, runNvidiaSmi?: NvidiaSmiRunner, signal?: AbortSignal): Promise<Inventory> {
+  const gpus = (config.gpus ?? []).map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count, ...(g.pricePerGpuHour != null ? { pricePerGpuHour: BigInt(g.pricePerGpuHour) } : {}) }))
+  try {
+    return await loadInventory({ config: { gpus }, ...(runNvidiaSmi != null ? { runNvidiaSmi } : {}), signal })
+  } catch (err) {
+    throw new UserError(`no GPUs to supply: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'NO_GPUS', cause: err })
+  }
+}
+
+/** How this node attests as a supplier (`tee.provider`). */
+function attestationProvider (config: BazaarConfig, node: BazaarNode, logger: Logger): AttestationProvider {
+  const kind = config.tee.provider
+  if (kind === 'simulated') {
+    logger.warn('tee.provider is simulated: only nodes that allow simulated enclaves (devnets) will rent from this supplier')
+    return simulatedProvider({ clock: node.clock })
+  }
+  return configfsProvider({ kind })
+}
