@@ -132,6 +132,8 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
           // [REJECT] one exit with a known reason
           if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
           exit = f.value
+          // the cancel is confirmed; outputs may take longer than the cancel timeout to arrive
+          clearTimeout(cancelTimer)
           break
         case 'output': {
           await finish()

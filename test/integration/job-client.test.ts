@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runJobClient } from '../../src/jobs/index.js'
+import { memoryChannelPair } from '../../src/protocols/framed.js'
+import { JobFrame } from '../../src/protocols/schema/job.js'
+import type { JobSpec } from '../../src/jobs/index.js'
+
+// The renter against a supplier that lies or breaks the protocol: a scripted peer answers JobStart
+// with fixed frames.
+let root: string
+beforeEach(async () => { root = await mkdtemp(path.join(tmpdir(), 'bazaar-job-client-')) })
+afterEach(async () => { await rm(root, { recursive: true, force: true }) })
+
+const spec: JobSpec = { command: 'true', gpuCount: 0, outputs: ['a.txt'], limits: { maxDurationMs: 10_000 } }
+const hash = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(createHash('sha256').update(s).digest())
+const bytes = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(s))
+const exit = { exit: { exitCode: 0, signal: '', reason: 'exited', durationMs: 5n, detail: '' } }
+
+describe('the renter refuses a supplier that breaks the protocol', () => {
+  it.each<[string, Array<Partial<JobFrame>>, string]>([
+    ['an output before the exit', [{ output: { file: 0, name: 'a.txt', size: 1n, sha256: hash('x'), missing: false } }], 'OUTPUT_INVALID'],
+    ['an output not asked for', [exit, { output: { file: 0, name: 'b.txt', size: 1n, sha256: hash('x'), missing: false } }], 'OUTPUT_INVALID'],
+    ['an output name leaving the output dir', [exit, { output: { file: 0, name: '../a.txt', size: 1n, sha256: hash('x'), missing: false } }], 'OUTPUT_INVALID'],
+    ['an output over the renter bound', [exit, { output: { file: 0, name: 'a.txt', size: 2n ** 40n, sha256: hash('x'), missing: false } }], 'OUTPUT_INVALID'],
+    ['a chunk past the declared size', [exit, { output: { file: 0, name: 'a.txt', size: 1n, sha256: hash('x'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('xy') } }], 'CHUNK_INVALID'],
+    ['a chunk at the wrong offset', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 1n, data: bytes('x') } }], 'CHUNK_INVALID'],
+    ['an output cut short', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('x') } }, { done: { outputs: 1 } }], 'OUTPUT_SIZE_MISMATCH'],
+    ['output bytes that do not match the hash', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('xz') } }, { done: { outputs: 1 } }], 'OUTPUT_HASH_MISMATCH'],
+    ['done before every output', [exit, { done: { outputs: 0 } }], 'UNEXPECTED_FRAME'],
+    ['two exits', [exit, exit], 'UNEXPECTED_FRAME'],
+    ['an unknown exit reason', [{ exit: { ...exit.exit, reason: 'vanished' } }], 'UNEXPECTED_FRAME'],
+    ['a frame only a renter sends', [{ cancel: { reason: '' } }], 'UNEXPECTED_FRAME'],
+    ['garbage', [], 'FRAME_MALFORMED'],
+    ['an error frame', [{ error: { code: 'NO_CAPACITY', message: 'full' } }], 'REMOTE_REJECTED'],
+    ['a channel that ends before the job', [exit], 'CHANNEL_CLOSED']
+  ])('%s → %s', async (what, frames, code) => {
+    const [renter, supplier] = memoryChannelPair()
+    const peer = (async () => {
+      const it = supplier.frames()[Symbol.asyncIterator]()
+      await it.next() // JobStart
+      for (const f of frames) await supplier.send(JobFrame.encode(f))
+      if (what === 'garbage') await supplier.send(new Uint8Array([0xff, 0xff, 0xff]))
+      await supplier.close()
+    })()
+    const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out') }).catch((e: unknown) => e)
+    await peer
+    expect(err).toMatchObject({ code })
+    // nothing unverified is left in the output directory
+    expect(readdirSync(path.join(root, 'out'))).toEqual([])
+  })
+
+  it('gives up on a supplier that does not confirm a cancel (CANCEL_TIMEOUT)', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    const ac = new AbortController()
+    const silent = (async () => { try { for await (const _ of supplier.frames()) ac.abort() } catch {} })()
+    const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out'), signal: ac.signal, cancelTimeoutMs: 100 }).catch((e: unknown) => e)
+    await silent
+    expect(err).toMatchObject({ code: 'CANCEL_TIMEOUT' })
+  })
+
+  it('writes nothing and sends nothing for an invalid spec', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    const err = await runJobClient(renter, { ...spec, outputs: ['/etc/passwd'] }, { outputDir: path.join(root, 'never') }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'OUTPUT_PATH_INVALID' })
+    expect(existsSync(path.join(root, 'never'))).toBe(false)
+    await renter.close()
+    const got: Uint8Array[] = []
+    for await (const f of supplier.frames()) got.push(f)
+    expect(got).toEqual([])
+  })
+})
