@@ -12,9 +12,17 @@
  *   runtime: processRuntime(),                                  // or containerRuntime()
  *   workRoot, lease: { ledger, agreementId }, clock, signal,
  *   onUsageTick: (tick, ctl) => { ...ctl.sendMetering(report); if (overBudget) ctl.stop('budget') },
- *   onMetering: (voucher, ctl) => { ... }
+ *   onMetering: (voucher, ctl) => { ... }                       // ctl.pause()/resume() when vouchers lag
  * })                                                            // the lease is released when it returns
  * ```
+ *
+ * `runJobServer` rejects (after telling the renter in an error frame) only when it refuses a job:
+ * bad frames, an invalid spec (JobSpecError codes), more GPUs than the lease holds, a lapsed lease,
+ * bad inputs. Once accepted it resolves with `{ reason, exitCode, signal?, detail?, durationMs,
+ * outputs }` whatever happens: reason "exited" | "cancelled" (renter cancel, or renter gone:
+ * detail CHANNEL_CLOSED) | "timeout" | "budget" (ctl.stop) | "failed" (detail SPAWN_FAILED,
+ * RUNTIME_UNAVAILABLE, OUTPUT_LIMIT, METERING_FAILED, SUPPLIER_SHUTDOWN). A stop ends the job's whole
+ * process group: SIGTERM, SIGKILL after `killGraceMs`.
  *
  * Renter:
  *
@@ -24,7 +32,9 @@
  * ```
  *
  * Wire format: src/protocols/schema/job.proto (one JobFrame per frame, exactly one field set; the
- * `metering` field carries the metering layer's own messages on the same channel).
+ * `metering` field carries the metering layer's own messages on the same channel). Frames ≤ 512 KiB,
+ * chunks ≤ 256 KiB, credit-based flow control with a 768 KiB window per direction (JobLink), so a
+ * channel's receive buffer stays under 1 MiB whatever the transport.
  */
 export { CapacityLedger } from './capacity.js'
 export type { CapacityHold, LedgerGpu } from './capacity.js'
