@@ -51,4 +51,50 @@ export class ApiClient {
     }
     return data as T
   }
+
+  /**
+   * Calls a streaming route (NDJSON) and hands each parsed line to `onLine`. No timeout of its own:
+   * aborting `signal` closes the request, which the node takes as a cancel. A line longer than
+   * `maxLineBytes` fails the call (the node is trusted, but its output is still bounded).
+   */
+  async stream (method: string, route: string, body: unknown, onLine: (line: Record<string, unknown>) => void, opts: { signal?: AbortSignal, maxLineBytes?: number } = {}): Promise<void> {
+    let res: Response
+    try {
+      res = await fetch(this.url + route, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify(body),
+        signal: opts.signal
+      })
+    } catch (err) {
+      if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
+      throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
+    }
+    if (!res.ok || res.body == null) {
+      const text = await res.text()
+      let e: { code?: string, message?: string } | undefined
+      try { e = (JSON.parse(text) as { error?: { code?: string, message?: string } }).error } catch {}
+      throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
+    }
+    const max = opts.maxLineBytes ?? 4 * 1024 * 1024
+    const decoder = new TextDecoder()
+    let buf = ''
+    try {
+      for await (const chunk of res.body) {
+        buf += decoder.decode(chunk as Uint8Array, { stream: true })
+        let nl: number
+        while ((nl = buf.indexOf('\n')) !== -1) {
+          const line = buf.slice(0, nl)
+          buf = buf.slice(nl + 1)
+          if (line.trim() !== '') onLine(JSON.parse(line) as Record<string, unknown>)
+        }
+        if (buf.length > max) throw new UserError(`a line of the node's answer is over ${max} bytes`, { code: 'LINE_TOO_LONG' })
+      }
+    } catch (err) {
+      if (err instanceof UserError) throw err
+      if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
+      throw new UserError(`the node's answer broke off (${(err as Error).message})`, { code: 'STREAM_BROKEN' })
+    }
+    if (buf.trim() !== '') onLine(JSON.parse(buf) as Record<string, unknown>)
+  }
 }

@@ -29,6 +29,11 @@ export interface DaemonInit {
   /** the enclave key (role supplier or both) */
   enclaveKey?: EnclaveKey
   logger: Logger
+  /**
+   * an open chain port to use instead of the config's (several daemons of one process sharing an
+   * embedded ledger: tests, in-process networks); the daemon does not close it
+   */
+  chain?: ChainPort
   /** tests inject an absent nvidia-smi so the config's GPUs are used */
   runNvidiaSmi?: NvidiaSmiRunner
   signal?: AbortSignal
@@ -82,8 +87,8 @@ export class Daemon {
     const opened: Array<() => Promise<void>> = [async () => { await node.close() }]
     const undo = async (): Promise<void> => { for (const c of opened.reverse()) await c().catch(() => {}) }
     try {
-      const chain = await openChain(config, home, init.hotkey.address, logger, init.signal)
-      opened.push(async () => { await chain.close() })
+      const chain = init.chain ?? await openChain(config, home, init.hotkey.address, logger, init.signal)
+      if (init.chain == null) opened.push(async () => { await chain.close() })
       const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))
       opened.push(async () => { await escrowDb.close() })
       const arbiterClient = config.chain.arbiterPeer != null ? new RemoteArbiter(node.host, multiaddr(config.chain.arbiterPeer)) : undefined
@@ -220,7 +225,7 @@ export class Daemon {
     await this.arbiterHandler?.stop().catch(() => {})
     await this.init.node.close()
     await this.escrowDb.close().catch(() => {})
-    await this.chain.close().catch(() => {})
+    if (this.init.chain == null) await this.chain.close().catch(() => {})
   }
 }
 

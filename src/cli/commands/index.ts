@@ -8,6 +8,11 @@ import { bidCommand } from './bid.js'
 import { bookCommand } from './book.js'
 import { peersCommand, statusCommand } from './peers.js'
 import { devnetCommand } from './devnet.js'
+import { supplyCommand } from './supply.js'
+import { rentCommand } from './rent.js'
+import { jobsCommand } from './jobs.js'
+import { escrowCommand } from './escrow.js'
+import { arbiterCommand } from './arbiter.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -21,6 +26,11 @@ export const commands: Command[] = [
   offerCommand,
   bidCommand,
   bookCommand,
+  supplyCommand,
+  rentCommand,
+  jobsCommand,
+  escrowCommand,
+  arbiterCommand,
   attestCommand,
   devnetCommand,
 ]

@@ -1,12 +1,15 @@
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Command } from '../command.js'
+import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { homePaths, resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
+import { Daemon } from '../../node/daemon.js'
+import { registerDaemonRoutes } from '../../node/daemon-routes.js'
+import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 
 const usage = `usage: bazaar node start [options]
@@ -15,6 +18,13 @@ Runs a headless marketplace node until SIGINT or SIGTERM: listens on TCP, joins 
 addresses and mDNS, runs identify, ping, kad-dht and gossipsub, subscribes to /bazaar/offers/1 and
 /bazaar/bids/1, serves the control API on 127.0.0.1 and keeps its state under the node home.
 Logs are JSON lines on stderr (--log-format pretty for people).
+
+Roles (--role or config role): supplier offers the GPUs nvidia-smi finds (else config gpus) with
+the attestation of tee.provider; renter serves bazaar rent; both; arbiter co-signs escrow closes.
+Chain (--chain or config chain): embedded keeps a ledger under <home>/ledger that lives in this
+process only, so a daemon on it cannot trade with any other process (bazaar devnet runs a whole
+network in one process); a ws:// endpoint uses the subtensor adapter. chain.arbiter names the
+arbiter (ss58) and chain.arbiterPeer (a multiaddr with /p2p/) where its node listens.
 
 options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
@@ -32,34 +42,49 @@ export const nodeCommand: Command = {
   async run (args, ctx) {
     const [sub, ...extra] = args.positionals
     if (sub !== 'start' || extra.length > 0) throw new UsageError('expected `bazaar node start` (see bazaar node --help)')
-    const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
-    const config = await loadConfig({ home, env: ctx.env, flags: configFlagsFromArgs(args.values), configFile: str(args, 'config') })
-    const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
-    const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
-    const enclave = await loadEnclaveKey(home, passphrase)
-    const node = await BazaarNode.init({
-      config,
-      identity,
-      dbPath: homePaths(home).db,
-      apiToken: await readApiToken(home),
-      enclavePeer: enclave?.peerId
-    })
-    const addrFile = path.join(home, API_ADDRESS_FILE)
-    const api = node.apiAddress
-    if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
-    ctx.out(`peer id ${node.peerId.toString()}`)
-    for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
-    if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
-
-    await new Promise<void>((resolve) => {
-      const stop = (): void => { resolve() }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-      ctx.signal.addEventListener('abort', stop, { once: true })
-    })
-    ctx.out('stopping')
-    await node.close()
-    await rm(addrFile, { force: true })
-    return 0
+    return await runDaemon(args, ctx)
   }
+}
+
+/**
+ * Runs a daemon until SIGINT or SIGTERM: the node, the roles of its config (src/node/daemon.ts)
+ * and their control-API routes. `role` overrides the config's role (`bazaar supply`, `bazaar arbiter`).
+ */
+export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { role?: Role } = {}): Promise<number> {
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  const flags = configFlagsFromArgs(args.values)
+  if (opts.role != null) flags.role = opts.role
+  const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const supplies = config.role === 'supplier' || config.role === 'both'
+  const enclave = supplies ? await loadOrCreateEnclaveKey(home, passphrase, { signal: ctx.signal }) : await loadEnclaveKey(home, passphrase)
+  const node = await BazaarNode.init({
+    config,
+    identity,
+    dbPath: homePaths(home).db,
+    apiToken: await readApiToken(home),
+    enclavePeer: enclave?.peerId
+  })
+  const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  if (node.api != null) registerDaemonRoutes(node.api, daemon)
+  const addrFile = path.join(home, API_ADDRESS_FILE)
+  const api = node.apiAddress
+  if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
+  ctx.out(`peer id ${node.peerId.toString()}`)
+  for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
+  ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
+  if (daemon.supplier != null) ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()}`)
+  if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { resolve() }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    ctx.signal.addEventListener('abort', stop, { once: true })
+  })
+  ctx.out('stopping')
+  await daemon.close()
+  await rm(addrFile, { force: true })
+  return 0
 }

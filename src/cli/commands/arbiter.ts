@@ -1,0 +1,29 @@
+import type { Command } from '../command.js'
+import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE } from '../../node/config/index.js'
+import { runDaemon } from './node.js'
+
+const usage = `usage: bazaar arbiter [options]
+
+Runs an arbiter daemon (bazaar node start --role arbiter) until SIGINT or SIGTERM. It answers
+/bazaar/arbiter/1.0.0 and co-signs, with its hotkey, only a close that pays the highest valid
+voucher of an escrow that names it, or a refund after the escrow's expiry. Parties reach it
+through their chain.arbiterPeer (this node's listen address with /p2p/<peer id>) and name its
+hotkey in chain.arbiter. It must use the same chain as the parties (--chain ws://...); on the
+embedded chain it only sees escrows of its own process.
+
+options:
+  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
+  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+${CONFIG_FLAGS_USAGE}
+  -h, --help             this help`
+
+/** `bazaar arbiter`: the daemon with the arbiter role. */
+export const arbiterCommand: Command = {
+  name: 'arbiter',
+  summary: 'run an arbiter daemon (node start --role arbiter)',
+  usage,
+  options: { home: { type: 'string' }, passphrase: { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  async run (args, ctx) {
+    return await runDaemon(args, ctx, { role: 'arbiter' })
+  }
+}

@@ -1,0 +1,72 @@
+import type { Command } from '../command.js'
+import { flag, str } from '../command.js'
+import { UsageError } from '../../util/errors.js'
+import { ApiClient } from '../client.js'
+import { alpha, table } from '../format.js'
+import type { EscrowDetail, EscrowSummary } from '../../escrow/index.js'
+
+const usage = `usage: bazaar escrow <ls|show <id>|close <id> [--arbiter]|refund <id>> [options]
+
+The escrows the running node takes part in (as payer, payee or arbiter), read from the chain.
+  ls              every escrow with its status, amount, balance and latest voucher
+  show <id>       one escrow with its on-chain records (block numbers and hashes)
+  close <id>      approve the cooperative close on the latest voucher (it executes once the other
+                  party approves the same settlement); --arbiter: as the payee, close with the
+                  arbiter on the latest voucher when the renter is gone
+  refund <id>     as the payer, refund everything with the arbiter (only after the escrow expired)
+Amounts are shown in alpha; --json prints them as decimal strings of base units (rao).
+
+options:
+  --home <dir>  --api <host:port>  --json  -h, --help`
+
+const ID_RE = /^0x[0-9a-f]{64}$/
+
+/** `bazaar escrow`: list, show, close or refund escrows through a running node. */
+export const escrowCommand: Command = {
+  name: 'escrow',
+  summary: 'list, show, close or refund escrows (through a running node)',
+  usage,
+  allowPositionals: true,
+  options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' }, arbiter: { type: 'boolean' } },
+  async run (args, ctx) {
+    const [sub, id, ...extra] = args.positionals
+    if (extra.length > 0 || !['ls', 'show', 'close', 'refund'].includes(sub ?? '')) throw new UsageError('expected bazaar escrow ls|show <id>|close <id>|refund <id> (see bazaar escrow --help)')
+    if (sub === 'ls' ? id != null : id == null) throw new UsageError(sub === 'ls' ? 'escrow ls takes no id' : `escrow ${sub} needs an escrow id`)
+    if (id != null && !ID_RE.test(id)) throw new UsageError('an escrow id is 0x and 64 lowercase hex digits')
+    if (flag(args, 'arbiter') && sub !== 'close') throw new UsageError('--arbiter goes with escrow close')
+    const json = flag(args, 'json')
+    const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
+    if (sub === 'ls') {
+      const list = await api.call<EscrowSummary[]>('GET', '/v1/escrows')
+      if (json) { ctx.out(JSON.stringify(list)); return 0 }
+      if (list.length === 0) { ctx.out('no escrows'); return 0 }
+      ctx.out(table(['escrow', 'role', 'status', 'amount α', 'balance α', 'voucher α', 'expires'], list.map((e) => [
+        e.escrowId.slice(0, 14) + '…', e.role, e.status, alpha(e.amount), alpha(e.balance), e.latestVoucher != null ? alpha(e.latestVoucher.cumulative) : '', new Date(e.expiresAt).toISOString()
+      ])))
+      return 0
+    }
+    if (sub === 'show') {
+      const e = await api.call<EscrowDetail>('GET', `/v1/escrows/${id!}`)
+      if (json) { ctx.out(JSON.stringify(e)); return 0 }
+      ctx.out(`escrow    ${e.escrowId}`)
+      ctx.out(`role      ${e.role}    status ${e.status}`)
+      ctx.out(`amount    ${alpha(e.amount)} α    balance ${alpha(e.balance)} α    netuid ${e.netuid}${e.asset != null ? `    asset ${e.asset.kind}` : ''}`)
+      ctx.out(`payer     ${e.payer}`)
+      ctx.out(`payee     ${e.payee}`)
+      ctx.out(`arbiter   ${e.arbiter}`)
+      ctx.out(`expires   ${new Date(e.expiresAt).toISOString()}`)
+      if (e.latestVoucher != null) ctx.out(`voucher   ${alpha(e.latestVoucher.cumulative)} α (sequence ${e.latestVoucher.sequence})`)
+      for (const r of e.records) ctx.out(`record    ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash} tx ${r.txHash}`)
+      return 0
+    }
+    const route = sub === 'close' ? `/v1/escrows/${id!}/close` : `/v1/escrows/${id!}/refund`
+    const body = sub === 'close' ? { mode: flag(args, 'arbiter') ? 'arbiter' : 'cooperative' } : {}
+    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string } }>('POST', route, body, { signal: AbortSignal.timeout(180_000) })
+    if (json) { ctx.out(JSON.stringify(r)); return 0 }
+    const payouts = r.settlement.payouts.map((p) => `${alpha(p.amount)} α to ${p.to}`).join(', ')
+    ctx.out(r.executed
+      ? `${sub === 'close' ? 'closed' : 'refunded'} ${id!}: ${payouts}${r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''}`
+      : `approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
+    return 0
+  }
+}

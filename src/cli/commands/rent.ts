@@ -1,0 +1,174 @@
+import path from 'node:path'
+import type { Command } from '../command.js'
+import { flag, str, strs } from '../command.js'
+import { UsageError, UserError } from '../../util/errors.js'
+import { ApiClient } from '../client.js'
+import { alpha, parseAlpha, parseDuration } from '../format.js'
+import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
+import type { RentSummary } from '../../node/roles/renter.js'
+import type { EscrowDetail } from '../../escrow/index.js'
+
+const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
+
+Rents GPUs through the running node (role renter or both) and runs <command> on them: publishes a
+bid, matches the cheapest compatible offer, signs the agreement, opens the escrow for its budget,
+verifies the supplier enclave's attestation, runs the job with live output and metered vouchers,
+fetches its outputs (checked against their sha256) and settles the escrow. Ctrl-C closes the
+request: the node cancels the job and settles (the supplier is paid its last voucher).
+
+options:
+  --gpu <model|class>    GPU model (h100-80gb) or class (h100) (required)
+  --count <n>            GPUs (default 1)
+  --min-memory <MiB>     minimum GPU memory
+  --max-price <alpha/h>  highest price per GPU-hour, in alpha (required)
+  --duration <d>         longest run, e.g. 90s, 30m, 2h (required); the budget is price x GPUs x duration
+  --tee <kind>           tdx, sev-snp, simulated or any (repeatable; default any = config market.teeKinds)
+  --region <r>           accepted region (repeatable; default any)
+  --output <path>        a file the job writes, to fetch when it ends (repeatable)
+  --output-dir <dir>     where outputs land (default <home>/outputs/<time>)
+  --match-timeout <d>    how long to wait for a compatible offer (default 30s)
+  --home <dir>  --api <host:port>
+  --json                 print one JSON object (the rental summary) instead of the story
+  -h, --help             this help`
+
+const TEE = new Set(['tdx', 'sev-snp', 'simulated'])
+
+function count (v: string | undefined, name: string, dflt: number): number {
+  if (v == null) return dflt
+  if (!/^[0-9]{1,9}$/.test(v) || Number(v) < 1) throw new UsageError(`--${name} expects a positive whole number`)
+  return Number(v)
+}
+
+function duration (v: string | undefined, name: string): number | undefined {
+  if (v == null) return undefined
+  try {
+    const s = parseDuration(v)
+    if (s < 1) throw new RangeError('zero')
+    return s
+  } catch {
+    throw new UsageError(`--${name} expects a duration like 90s, 15m, 2h`)
+  }
+}
+
+/** `bazaar rent`: one rental through the running node, streamed as it happens. */
+export const rentCommand: Command = {
+  name: 'rent',
+  summary: 'rent GPUs and run a command on them (through a running node)',
+  usage,
+  options: {
+    home: { type: 'string' },
+    api: { type: 'string' },
+    json: { type: 'boolean' },
+    gpu: { type: 'string' },
+    count: { type: 'string' },
+    'min-memory': { type: 'string' },
+    'max-price': { type: 'string' },
+    duration: { type: 'string' },
+    tee: { type: 'string', multiple: true },
+    region: { type: 'string', multiple: true },
+    output: { type: 'string', multiple: true },
+    'output-dir': { type: 'string' },
+    'match-timeout': { type: 'string' }
+  },
+  async run (args, ctx) {
+    const gpu = str(args, 'gpu')
+    if (gpu == null) throw new UsageError('--gpu is required')
+    const maxPrice = str(args, 'max-price')
+    if (maxPrice == null) throw new UsageError('--max-price is required')
+    let maxRao: bigint
+    try { maxRao = parseAlpha(maxPrice) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${maxPrice}`) }
+    if (maxRao <= 0n) throw new UsageError('--max-price must be above 0')
+    const durationS = duration(str(args, 'duration'), 'duration')
+    if (durationS == null) throw new UsageError('--duration is required')
+    const matchTimeoutS = duration(str(args, 'match-timeout'), 'match-timeout')
+    const tee = strs(args, 'tee')
+    for (const t of tee) if (t !== 'any' && !TEE.has(t)) throw new UsageError(`--tee expects tdx, sev-snp, simulated or any, got ${t}`)
+    if (args.rest.length === 0) throw new UsageError('the command to run goes after --, e.g. bazaar rent ... -- python train.py')
+    const [command, ...cmdArgs] = args.rest
+    const json = flag(args, 'json')
+    const outputDir = str(args, 'output-dir')
+    const body = {
+      gpu,
+      count: count(str(args, 'count'), 'count', 1),
+      ...(str(args, 'min-memory') != null ? { minMemoryMib: count(str(args, 'min-memory'), 'min-memory', 0) } : {}),
+      maxPricePerGpuHour: maxRao.toString(),
+      durationS,
+      teeKinds: tee.includes('any') ? [] : tee,
+      regions: strs(args, 'region'),
+      command,
+      args: cmdArgs,
+      outputs: strs(args, 'output'),
+      ...(outputDir != null ? { outputDir: path.resolve(outputDir) } : {}),
+      ...(matchTimeoutS != null ? { matchTimeoutS } : {})
+    }
+    const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
+
+    const controller = new AbortController()
+    const onSigint = (): void => {
+      if (controller.signal.aborted) process.exit(130)
+      ctx.err('cancelling: the node cancels the job and settles the escrow (Ctrl-C again to stop waiting)')
+      controller.abort()
+    }
+    const onAbort = (): void => { controller.abort() }
+    process.on('SIGINT', onSigint)
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    const started = Date.now()
+    let summary: RentSummary | undefined
+    let agreementId: string | undefined
+    let failure: { code: string, message: string } | undefined
+    try {
+      await api.stream('POST', '/v1/rent', body, (line) => {
+        const type = line.type
+        if (type === 'summary') { summary = line as unknown as RentSummary; return }
+        if (type === 'error') { failure = (line as { error: { code: string, message: string } }).error; return }
+        if (type === 'agreement') agreementId = String(line.id)
+        if (!json) for (const l of rentEventLine(line as unknown as RentStoryEvent)) ctx.out(l)
+      }, { signal: controller.signal })
+    } catch (err) {
+      if (!(controller.signal.aborted && err instanceof UserError && err.code === 'ABORTED')) throw err
+    } finally {
+      process.off('SIGINT', onSigint)
+      ctx.signal.removeEventListener('abort', onAbort)
+    }
+    if (failure != null) throw new UserError(`the rental failed: ${failure.message}`, { code: failure.code })
+    if (summary == null) {
+      if (!controller.signal.aborted) throw new UserError('the node ended the rental without a summary', { code: 'NO_SUMMARY' })
+      await afterCancel(api, agreementId, json, ctx.out)
+      return 130
+    }
+    if (json) {
+      ctx.out(JSON.stringify(summary))
+    } else {
+      ctx.out('')
+      for (const o of summary.job.outputs) ctx.out(`output ${o.name} → ${o.path ?? '(not written)'}`)
+      ctx.out(`done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
+      for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
+    }
+    if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
+      throw new UserError(`the job ended with ${summary.job.reason}, exit code ${summary.job.exitCode}`, { code: 'JOB_FAILED' })
+    }
+    return 0
+  }
+}
+
+/**
+ * After Ctrl-C the stream is gone; the node still cancels and settles. Follow the escrow for a
+ * while so the user sees how it ended.
+ */
+async function afterCancel (api: ApiClient, agreementId: string | undefined, json: boolean, out: (l: string) => void): Promise<void> {
+  if (agreementId == null) {
+    out(json ? JSON.stringify({ cancelled: true }) : 'cancelled before an agreement: nothing was locked')
+    return
+  }
+  const id = '0x' + agreementId
+  const deadline = Date.now() + 40_000
+  let e: EscrowDetail | undefined
+  while (Date.now() < deadline) {
+    try { e = await api.call<EscrowDetail>('GET', `/v1/escrows/${id}`) } catch { e = undefined }
+    if (e != null && e.status !== 'open') break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  if (json) { out(JSON.stringify({ cancelled: true, escrow: e ?? null })); return }
+  if (e == null) { out(`cancelled; escrow ${id} is not known to the node yet (bazaar escrow show ${id})`); return }
+  out(`cancelled; escrow ${id} is ${e.status}${e.latestVoucher != null ? `, latest voucher ${alpha(e.latestVoucher.cumulative)} α` : ''}${e.status === 'open' ? ` (see bazaar escrow show ${id})` : ''}`)
+}
