@@ -3,6 +3,8 @@ export interface JobInput {
   /** relative POSIX path inside the job directory */
   name: string
   data: Uint8Array
+  /** written with mode 0700 (a script run directly, `./run.sh`); 0600 otherwise */
+  executable?: boolean
 }
 
 /** What a renter asks to run. */

@@ -31,12 +31,12 @@ export async function removeJobDir (dir: string): Promise<void> {
  * Opens `<dir>/<name>` for writing a new file, creating parent directories. O_EXCL|O_NOFOLLOW: never
  * overwrite, never write through a symlink.
  */
-export async function createFileIn (dir: string, name: string): Promise<FileHandle> {
+export async function createFileIn (dir: string, name: string, mode = 0o600): Promise<FileHandle> {
   if (!isSafeRelativePath(name)) throw new RuntimeError('WORKDIR_FAILED', 'unsafe path')
   const full = path.join(dir, name)
   await mkdir(path.dirname(full), { recursive: true })
   await assertInside(dir, path.dirname(full))
-  return await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+  return await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode)
 }
 
 async function assertInside (dir: string, p: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, realpathSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -132,6 +132,19 @@ describe('jobs over a framed channel', () => {
     expect(await readFile(path.join(outputDir, 'results/result.txt'), 'utf8')).toBe(expectedText)
     expect(sha256(await readFile(path.join(outputDir, 'big.bin')))).toBe(sha256(expectedBig))
     expect(ok(r.server)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [{ name: 'results/result.txt' }, { name: 'big.bin' }] })
+  })
+
+  it('runs an executable input in a minimal environment that does not leak the supplier\'s', async () => {
+    process.env.BAZAAR_TEST_SUPPLIER_SECRET = 'hunter2'
+    try {
+      const script = '#!/bin/sh\nenv | sort | grep -c SECRET; echo "home=$HOME tmp=$TMPDIR id=$BAZAAR_JOB_ID gpus=[$CUDA_VISIBLE_DEVICES] cwd=$(pwd)"\n'
+      const r = await run({ command: './bin/run.sh', inputs: [{ name: 'bin/run.sh', data: new TextEncoder().encode(script), executable: true }], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { keepWorkDir: false } })
+      expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+      const dir = path.join(realpathSync(workRoot), 'job-1')
+      expect(r.stdout).toBe(`0\nhome=${dir} tmp=${dir} id=job-1 gpus=[] cwd=${dir}\n`)
+    } finally {
+      delete process.env.BAZAAR_TEST_SUPPLIER_SECRET
+    }
   })
 
   it('reports a failing job with its exit code and stderr', async () => {
@@ -336,14 +349,14 @@ describe('jobs over a framed channel', () => {
 describe('the job server refuses a renter that breaks the protocol', () => {
   const enc = (f: Partial<JobFrame>): Uint8Array => JobFrame.encode(f)
   const spec = { command: 'true', args: [], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 10_000n, maxBudget: 0n, image: '' }
-  const oneInput = { ...spec, inputs: [{ name: 'in.txt', size: 3n, sha256: new Uint8Array(createHash('sha256').update('abc').digest()) }] }
+  const oneInput = { ...spec, inputs: [{ name: 'in.txt', size: 3n, sha256: new Uint8Array(createHash('sha256').update('abc').digest()), executable: false }] }
 
   it.each<[string, Array<Partial<JobFrame>>, string]>([
     ['a first frame that is not start', [{ cancel: { reason: '' } }], 'UNEXPECTED_FRAME'],
     ['an unknown protocol version', [{ start: { version: 2, jobId: 'j', spec } }], 'VERSION_UNSUPPORTED'],
     ['a bad job id', [{ start: { version: 1, jobId: '../j', spec } }], 'JOB_ID_INVALID'],
-    ['a spec with an input path leaving the job dir', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: '../x', size: 1n, sha256: new Uint8Array(32) }] } } }], 'INPUT_PATH_INVALID'],
-    ['an input hash of the wrong length', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: 'x', size: 1n, sha256: new Uint8Array(4) }] } } }], 'INPUT_HASH_INVALID'],
+    ['a spec with an input path leaving the job dir', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: '../x', size: 1n, sha256: new Uint8Array(32), executable: false }] } } }], 'INPUT_PATH_INVALID'],
+    ['an input hash of the wrong length', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: 'x', size: 1n, sha256: new Uint8Array(4), executable: false }] } } }], 'INPUT_HASH_INVALID'],
     ['a reserved env name', [{ start: { version: 1, jobId: 'j', spec: { ...spec, env: [{ name: 'CUDA_VISIBLE_DEVICES', value: '0' }] } } }], 'ENV_RESERVED'],
     ['input bytes that do not match their hash', [{ start: { version: 1, jobId: 'j', spec: oneInput } }, { input: { file: 0, offset: 0n, data: new TextEncoder().encode('abd') } }], 'INPUT_HASH_MISMATCH'],
     ['an input chunk at the wrong offset', [{ start: { version: 1, jobId: 'j', spec: oneInput } }, { input: { file: 0, offset: 1n, data: new TextEncoder().encode('abc') } }], 'CHUNK_INVALID'],

@@ -84,7 +84,7 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
           command: spec.command,
           args: spec.args ?? [],
           env: Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
-          inputs: inputs.map((f) => ({ name: f.name, size: BigInt(f.data.byteLength), sha256: new Uint8Array(createHash('sha256').update(f.data).digest()) })),
+          inputs: inputs.map((f) => ({ name: f.name, size: BigInt(f.data.byteLength), sha256: new Uint8Array(createHash('sha256').update(f.data).digest()), executable: f.executable === true })),
           outputs: wanted,
           gpuCount: spec.gpuCount,
           maxDurationMs: BigInt(spec.limits.maxDurationMs),

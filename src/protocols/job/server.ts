@@ -181,7 +181,7 @@ async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, 
   const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
   for (const [index, decl] of inputs.entries()) {
     const size = Number(decl.size)
-    const fh = await createFileIn(dir, decl.name)
+    const fh = await createFileIn(dir, decl.name, decl.executable ? 0o700 : 0o600)
     const hash = createHash('sha256')
     try {
       let got = 0

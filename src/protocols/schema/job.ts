@@ -119,6 +119,7 @@ export interface InputDecl {
   name: string
   size: bigint
   sha256: Uint8Array<ArrayBuffer>
+  executable: boolean
 }
 
 export namespace InputDecl {
@@ -146,6 +147,11 @@ export namespace InputDecl {
           w.bytes(obj.sha256)
         }
 
+        if ((obj.executable != null && obj.executable !== false)) {
+          w.uint32(32)
+          w.bool(obj.executable)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -153,7 +159,8 @@ export namespace InputDecl {
         const obj: any = {
           name: '',
           size: 0n,
-          sha256: uint8ArrayAlloc(0)
+          sha256: uint8ArrayAlloc(0),
+          executable: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -172,6 +179,10 @@ export namespace InputDecl {
             }
             case 3: {
               obj.sha256 = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.executable = reader.bool()
               break
             }
             default: {
@@ -210,6 +221,13 @@ export namespace InputDecl {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.executable`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -237,6 +255,11 @@ export namespace InputDecl {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InputDeclExecutableFieldEvent {
+    field: '$.executable'
+    value: boolean
+  }
+
   export function encode (obj: Partial<InputDecl>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InputDecl.codec())
   }
@@ -245,7 +268,7 @@ export namespace InputDecl {
     return decodeMessage(buf, InputDecl.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputDecl>): Generator<InputDeclNameFieldEvent | InputDeclSizeFieldEvent | InputDeclSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputDecl>): Generator<InputDeclNameFieldEvent | InputDeclSizeFieldEvent | InputDeclSha256FieldEvent | InputDeclExecutableFieldEvent> {
     return streamMessage(buf, InputDecl.codec(), opts)
   }
 }
@@ -579,6 +602,12 @@ export namespace JobSpecMsg {
     index: number
   }
 
+  export interface JobSpecMsgInputsExecutableFieldEvent {
+    field: '$.inputs[].executable'
+    value: boolean
+    index: number
+  }
+
   export interface JobSpecMsgOutputsFieldEvent {
     field: '$.outputs[]'
     index: number
@@ -613,7 +642,7 @@ export namespace JobSpecMsg {
     return decodeMessage(buf, JobSpecMsg.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobSpecMsg>): Generator<JobSpecMsgCommandFieldEvent | JobSpecMsgArgsFieldEvent | JobSpecMsgEnvNameFieldEvent | JobSpecMsgEnvValueFieldEvent | JobSpecMsgInputsNameFieldEvent | JobSpecMsgInputsSizeFieldEvent | JobSpecMsgInputsSha256FieldEvent | JobSpecMsgOutputsFieldEvent | JobSpecMsgGpuCountFieldEvent | JobSpecMsgMaxDurationMsFieldEvent | JobSpecMsgMaxBudgetFieldEvent | JobSpecMsgImageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobSpecMsg>): Generator<JobSpecMsgCommandFieldEvent | JobSpecMsgArgsFieldEvent | JobSpecMsgEnvNameFieldEvent | JobSpecMsgEnvValueFieldEvent | JobSpecMsgInputsNameFieldEvent | JobSpecMsgInputsSizeFieldEvent | JobSpecMsgInputsSha256FieldEvent | JobSpecMsgInputsExecutableFieldEvent | JobSpecMsgOutputsFieldEvent | JobSpecMsgGpuCountFieldEvent | JobSpecMsgMaxDurationMsFieldEvent | JobSpecMsgMaxBudgetFieldEvent | JobSpecMsgImageFieldEvent> {
     return streamMessage(buf, JobSpecMsg.codec(), opts)
   }
 }
@@ -777,6 +806,12 @@ export namespace JobStart {
     index: number
   }
 
+  export interface JobStartSpecInputsExecutableFieldEvent {
+    field: '$.spec.inputs[].executable'
+    value: boolean
+    index: number
+  }
+
   export interface JobStartSpecOutputsFieldEvent {
     field: '$.spec.outputs[]'
     index: number
@@ -811,7 +846,7 @@ export namespace JobStart {
     return decodeMessage(buf, JobStart.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobStart>): Generator<JobStartVersionFieldEvent | JobStartJobIdFieldEvent | JobStartSpecCommandFieldEvent | JobStartSpecArgsFieldEvent | JobStartSpecEnvNameFieldEvent | JobStartSpecEnvValueFieldEvent | JobStartSpecInputsNameFieldEvent | JobStartSpecInputsSizeFieldEvent | JobStartSpecInputsSha256FieldEvent | JobStartSpecOutputsFieldEvent | JobStartSpecGpuCountFieldEvent | JobStartSpecMaxDurationMsFieldEvent | JobStartSpecMaxBudgetFieldEvent | JobStartSpecImageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobStart>): Generator<JobStartVersionFieldEvent | JobStartJobIdFieldEvent | JobStartSpecCommandFieldEvent | JobStartSpecArgsFieldEvent | JobStartSpecEnvNameFieldEvent | JobStartSpecEnvValueFieldEvent | JobStartSpecInputsNameFieldEvent | JobStartSpecInputsSizeFieldEvent | JobStartSpecInputsSha256FieldEvent | JobStartSpecInputsExecutableFieldEvent | JobStartSpecOutputsFieldEvent | JobStartSpecGpuCountFieldEvent | JobStartSpecMaxDurationMsFieldEvent | JobStartSpecMaxBudgetFieldEvent | JobStartSpecImageFieldEvent> {
     return streamMessage(buf, JobStart.codec(), opts)
   }
 }
@@ -2276,6 +2311,12 @@ export namespace JobFrame {
     index: number
   }
 
+  export interface JobFrameStartSpecInputsExecutableFieldEvent {
+    field: '$.start.spec.inputs[].executable'
+    value: boolean
+    index: number
+  }
+
   export interface JobFrameStartSpecOutputsFieldEvent {
     field: '$.start.spec.outputs[]'
     index: number
@@ -2466,7 +2507,7 @@ export namespace JobFrame {
     return decodeMessage(buf, JobFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent | JobFrameCreditFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecInputsExecutableFieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent | JobFrameCreditFieldEvent> {
     return streamMessage(buf, JobFrame.codec(), opts)
   }
 }
