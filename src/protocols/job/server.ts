@@ -347,7 +347,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     // stragglers the job left in its group (background children) go with it
     await running.stop(stopReason != null ? killGraceMs : 0)
     // a process that escaped the group may hold the pipes open: bound the wait
-    await Promise.race([pumps, sleep(2000)])
+    await within(pumps, 2000)
     running.stdout.destroy()
     running.stderr.destroy()
   } finally {
@@ -376,7 +376,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     await a.channel.close().catch(() => {})
   }
   // the renter closes after Done; a renter that lingers does not hold the job open
-  await Promise.race([reader, sleep(1000)])
+  await within(reader, 1000)
   return result
 }
 
@@ -404,6 +404,13 @@ async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> 
     }
   }
   return sent
+}
+
+/** waits for `p` at most `ms`, leaving no timer behind */
+async function within (p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 /** Node's setTimeout fires at once for delays over 2^31 - 1 ms (about 24.8 days): re-arm in steps */
