@@ -127,3 +127,22 @@ describe('loadInventory', () => {
     expect((err as InventoryError).code).toBe(code)
   })
 })
+
+describe('loadInventory with the real nvidia-smi runner', () => {
+  it('lists this host\'s GPUs, or says NO_GPUS where there is no nvidia-smi and no config', async () => {
+    const { systemNvidiaSmi } = await import('../../../src/jobs/index.js')
+    const smiResult = await systemNvidiaSmi(['--version'], {}).catch((e: unknown) => e)
+    const present = !(smiResult as { absent?: boolean }).absent
+    const got = await loadInventory().catch((e: unknown) => e)
+    if (present) {
+      // a GPU host: either GPUs or a typed error (driver not loaded), never an empty offer
+      if (got instanceof InventoryError) expect(['NO_GPUS', 'NVIDIA_SMI_FAILED']).toContain(got.code)
+      else expect((got as { devices: unknown[] }).devices.length).toBeGreaterThan(0)
+    } else {
+      expect(got).toBeInstanceOf(InventoryError)
+      expect((got as InventoryError).code).toBe('NO_GPUS')
+      const fromConfig = await loadInventory({ config: { gpus: [{ model: 'NVIDIA GeForce RTX 4090', memoryMib: 24564, count: 1 }] } })
+      expect(fromConfig.classes).toEqual([{ model: 'rtx-4090-24gb', memoryMib: 24564, count: 1 }])
+    }
+  })
+})
