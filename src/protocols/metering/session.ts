@@ -20,6 +20,9 @@ import { decodeMetering, encodeMetering, MeteringCodecError } from './codec.js'
 export interface SupplierMeteringControl {
   sendMetering: (bytes: Uint8Array) => Promise<void>
   stop: (reason: 'budget' | 'failed', detail?: string) => void
+  /** suspends and resumes the job's processes (the job layer's JobControl has both) */
+  pause?: () => Promise<void>
+  resume?: () => Promise<void>
 }
 
 export interface SupplierMeteringOptions {
@@ -37,8 +40,9 @@ export interface SupplierMeteringHooks {
 export function supplierMeteringHooks (meter: MeterSupplier, opts: SupplierMeteringOptions = {}): SupplierMeteringHooks {
   let control: SupplierMeteringControl | undefined
   meter.on('stop', ({ reason }) => { control?.stop('budget', reason === 'unpaid' ? 'VOUCHERS_LAG' : reason === 'budget' ? 'BUDGET_SPENT' : 'ENDED') })
-  meter.on('pause', ({ lagMs }) => { opts.onPause?.(lagMs) })
-  meter.on('resume', () => { opts.onResume?.() })
+  // vouchers lagging past the grace window pause the job itself (SIGSTOP / docker pause), not only a log line
+  meter.on('pause', ({ lagMs }) => { void control?.pause?.().catch(() => {}); opts.onPause?.(lagMs) })
+  meter.on('resume', () => { void control?.resume?.().catch(() => {}); opts.onResume?.() })
   return {
     onUsageTick: async (_tick, ctl) => {
       control = ctl
