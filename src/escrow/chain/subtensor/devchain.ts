@@ -257,7 +257,10 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     'build-block-mode': opts.buildBlockMode ?? 'Instant',
     'allow-unresolved-imports': true,
     'runtime-log-level': 0,
-    'import-storage': { Timestamp: { Now: now } }
+    // Chopsticks builds block 1 during setup and applies import-storage over it afterwards, so the
+    // timestamp and Aura's slot must be set together or the next block's slot goes backwards
+    // (pallet_aura: "Slot must increase").
+    'import-storage': slotMs > 0 ? { Timestamp: { Now: now }, Aura: { CurrentSlot: Math.floor(now / slot) } } : { Timestamp: { Now: now } }
   }, null, 2))
   const logFile = opts.logFile ?? join(workDir, `chopsticks-${port}.log`)
   const { openSync, closeSync } = await import('node:fs')

@@ -53,7 +53,8 @@ export function flattenCalls (api: ApiPromise, ex: Extrinsic): OriginCall[] {
     out.push({ origin, call, siblings })
   }
   const top = ex.method as unknown as Call
-  walk(top, encodeAddress(ex.signer.toU8a(), SS58_PREFIX), [top], 0)
+  // the signer is a MultiAddress (an enum): its string form is the ss58 address of the `Id` variant
+  walk(top, encodeAddress(decodeAddress(ex.signer.toString()), SS58_PREFIX), [top], 0)
   return out
 }
 

@@ -1,0 +1,164 @@
+/**
+ * The chain under test: an endpoint from `BAZAAR_TEST_CHAIN_WS`, or chopsticks started here on the
+ * spec in `BAZAAR_TEST_CHAIN_SPEC` (see DEVELOPERS.md for getting chopsticks and the specs). Without
+ * either, chain tests skip with a note.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { ApiPromise, WsProvider } from '@polkadot/api'
+import { Keyring } from '@polkadot/keyring'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { EventRecord } from '@polkadot/types/interfaces'
+import { mnemonicGenerate, cryptoWaitReady, blake2AsHex, encodeAddress, decodeAddress } from '@polkadot/util-crypto'
+import { startDevchain, type Devchain } from '../../src/escrow/chain/subtensor/devchain.js'
+
+export const CHAIN_WS = process.env.BAZAAR_TEST_CHAIN_WS
+export const CHAIN_SPEC = process.env.BAZAAR_TEST_CHAIN_SPEC
+export const HAVE_CHAIN = (CHAIN_WS ?? CHAIN_SPEC ?? '') !== ''
+
+export function skipNote (what: string): void {
+  if (!HAVE_CHAIN) console.log(`[skip] ${what}: set BAZAAR_TEST_CHAIN_SPEC=<subtensor chain spec> (chopsticks in BAZAAR_CHOPSTICKS_DIR) or BAZAAR_TEST_CHAIN_WS=ws://... to run`)
+}
+
+export interface TestChain {
+  url: string
+  devchain?: Devchain
+  stop: () => Promise<void>
+}
+
+/** Starts (or names) the chain; `port` must be distinct per test file. */
+export async function startTestChain (port: number): Promise<TestChain> {
+  if (CHAIN_WS != null && CHAIN_WS !== '') return { url: CHAIN_WS, stop: async () => {} }
+  const devchain = await startDevchain({ spec: CHAIN_SPEC!, port })
+  return { url: devchain.url, devchain, stop: async () => { await devchain.stop() } }
+}
+
+export async function connectApi (url: string): Promise<ApiPromise> {
+  return await ApiPromise.create({ provider: new WsProvider(url, 1_000), noInitWarn: true })
+}
+
+/** Fresh sr25519 keys per run, so reruns against a long-lived endpoint never collide. */
+export async function freshKeys (names: string[]): Promise<Record<string, KeyringPair>> {
+  await cryptoWaitReady()
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  const out: Record<string, KeyringPair> = {}
+  for (const n of names) out[n] = keyring.addFromUri(mnemonicGenerate(12), { name: n })
+  return out
+}
+
+export function alice (): KeyringPair {
+  return new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice')
+}
+
+/** Gives `addr` `free` rao, with chopsticks' dev_setStorage (or a transfer from //Alice elsewhere). */
+export async function fund (api: ApiPromise, addrs: string[], free: bigint): Promise<void> {
+  try {
+    await api.rpc('dev_setStorage' as never, { System: { Account: addrs.map((a) => [[a], { providers: 1, data: { free: free.toString() } }]) } } as never)
+    return
+  } catch {
+    // not chopsticks: fall back to transfers from //Alice
+  }
+  const a = alice()
+  for (const addr of addrs) {
+    await new Promise<void>((resolve, reject) => {
+      api.tx.balances.transferKeepAlive(addr, free).signAndSend(a, ({ status, dispatchError }) => {
+        if (dispatchError != null) reject(new Error(dispatchError.toString()))
+        else if (status.isInBlock) resolve()
+      }).catch(reject)
+    })
+  }
+}
+
+export async function freeOf (api: ApiPromise, addr: string): Promise<bigint> {
+  const acc = await api.query.system.account(addr) as unknown as { data: { free: { toBigInt: () => bigint } } }
+  return acc.data.free.toBigInt()
+}
+
+/**
+ * Alpha of `netuid` held by coldkey under hotkey, read from storage the way pallet_subtensor values
+ * it: shares `Alpha(hotkey, coldkey, netuid)` (U64F64) times `TotalHotkeyAlpha(hotkey, netuid)`
+ * over `TotalHotkeyShares(hotkey, netuid)` (U64F64), rounded down.
+ */
+export async function alphaOf (api: ApiPromise, hotkey: string, coldkey: string, netuid: number): Promise<bigint> {
+  const q = api.query.subtensorModule
+  const [shares, total, totalShares] = await Promise.all([
+    q.alpha(hotkey, coldkey, netuid), q.totalHotkeyAlpha(hotkey, netuid), q.totalHotkeyShares(hotkey, netuid)
+  ]) as unknown as Array<{ toBigInt?: () => bigint, bits?: { toBigInt: () => bigint }, toString: () => string }>
+  const bits = (c: unknown): bigint => {
+    const x = c as { bits?: { toBigInt: () => bigint }, toBigInt?: () => bigint, toJSON: () => unknown }
+    if (x.bits != null) return x.bits.toBigInt()
+    const j = x.toJSON() as { bits?: string | number } | string | number
+    if (typeof j === 'object' && j?.bits != null) return BigInt(j.bits)
+    return BigInt(j as string)
+  }
+  const s = bits(shares)
+  const ts = bits(totalShares)
+  const ta = BigInt((total as { toString: () => string }).toString())
+  if (ts === 0n) return 0n
+  return s * ta / ts
+}
+
+export interface RemarkOnChain { sender: string, remark: string, blockNumber: number }
+
+/**
+ * The escrow remarks executed in a block, found by the test itself: `system.Remarked` events and
+ * the remark texts in the block's extrinsics (batches and multisig wrappers opened by hand), matched
+ * by BlakeTwo256 hash.
+ */
+export async function remarksInBlock (api: ApiPromise, blockHash: string): Promise<RemarkOnChain[]> {
+  const block = await api.rpc.chain.getBlock(blockHash)
+  const events = await (await api.at(blockHash)).query.system.events() as unknown as EventRecord[]
+  const texts = new Map<string, string>()
+  const walk = (call: any): void => {
+    if (call.section === 'system' && call.method === 'remarkWithEvent') {
+      const bytes: Uint8Array = call.args[0].toU8a(true)
+      texts.set(blake2AsHex(bytes, 256), new TextDecoder().decode(bytes))
+    }
+    for (const a of call.args ?? []) {
+      if (Array.isArray(a)) a.forEach((c) => { if (c?.section != null) walk(c) })
+      else if (a?.section != null && a?.method != null) walk(a)
+    }
+  }
+  for (const ex of block.block.extrinsics) walk(ex.method)
+  const out: RemarkOnChain[] = []
+  for (const e of events) {
+    if (e.event.section === 'system' && e.event.method === 'Remarked') {
+      const [sender, hash] = e.event.data as unknown as [{ toU8a: () => Uint8Array }, { toHex: () => string }]
+      const remark = texts.get(hash.toHex())
+      if (remark != null) out.push({ sender: encodeAddress(sender.toU8a(), 42), remark, blockNumber: block.block.header.number.toNumber() })
+    }
+  }
+  return out
+}
+
+export function sameAccount (a: string, b: string): boolean {
+  return encodeAddress(decodeAddress(a), 42) === encodeAddress(decodeAddress(b), 42)
+}
+
+/**
+ * A TCP relay in front of the chain whose connections the test can cut, to drop the adapter's
+ * websocket on demand.
+ */
+export class CuttableRelay {
+  private server: Server | undefined
+  private readonly sockets = new Set<Socket>()
+  constructor (readonly listenPort: number, readonly targetPort: number) {}
+  get url (): string { return `ws://127.0.0.1:${this.listenPort}` }
+  async start (): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect({ host: '127.0.0.1', port: this.targetPort })
+      this.sockets.add(client); this.sockets.add(upstream)
+      const drop = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
+      client.on('error', drop); upstream.on('error', drop); client.on('close', drop); upstream.on('close', drop)
+      client.pipe(upstream); upstream.pipe(client)
+    })
+    await new Promise<void>((resolve) => this.server!.listen(this.listenPort, '127.0.0.1', resolve))
+  }
+  /** Closes the listener and every open connection (the adapter sees its websocket drop). */
+  async cut (): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    this.sockets.clear()
+    await new Promise<void>((resolve) => this.server?.close(() => { resolve() }) ?? resolve())
+    this.server = undefined
+  }
+  async stop (): Promise<void> { await this.cut() }
+}

@@ -1,0 +1,271 @@
+/**
+ * Every escrow path on a real Bittensor runtime (chopsticks on a subtensor spec, or an endpoint).
+ * Balances and records are checked with the test's own @polkadot/api queries (stake storage,
+ * system.Remarked events and block extrinsics, balances.Transfer events), not the adapter's word.
+ *
+ *   BAZAAR_TEST_CHAIN_SPEC=/tmp/raonet.json npx vitest run test/chain     (runtime 218, TAO)
+ *   BAZAAR_TEST_CHAIN_SPEC=/tmp/aura-dev.json npx vitest run test/chain   (runtime 293, alpha)
+ */
+import { randomBytes } from 'node:crypto'
+import type { ApiPromise } from '@polkadot/api'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { EventRecord } from '@polkadot/types/interfaces'
+import { u8aToHex } from '@polkadot/util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
+import { decodeRecord } from '../../src/escrow/chain/records.js'
+import { createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
+import { alphaOf, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, skipNote, startTestChain, type TestChain } from './harness.js'
+
+skipNote('subtensor escrow chain tests')
+
+const TAO = 1_000_000_000n
+const PORT = 19_944
+const RELAY_PORT = 19_945
+
+describe.skipIf(!HAVE_CHAIN)('subtensor escrow on a real runtime', () => {
+  let chain: TestChain
+  let api: ApiPromise
+  let port: SubtensorChain
+  let keys: Record<string, KeyringPair>
+  let alpha = false
+  const netuid = 1
+  let hotkey: string | undefined
+  const inclusions: Inclusion[] = []
+
+  /** The escrow asset balance of a coldkey, read from storage by the test. */
+  const held = async (addr: string): Promise<bigint> => alpha ? await alphaOf(api, hotkey!, addr, netuid) : await freeOf(api, addr)
+
+  /** TAO fees `who` paid in the blocks the adapter reported, from TransactionFeePaid events. */
+  const feesSince = async (who: string, from: number): Promise<bigint> => {
+    let sum = 0n
+    for (const inc of inclusions.slice(from)) {
+      const events = await (await api.at(inc.blockHash)).query.system.events() as unknown as EventRecord[]
+      for (const e of events) {
+        if (e.phase.isApplyExtrinsic && e.phase.asApplyExtrinsic.toNumber() === inc.index && e.event.section === 'transactionPayment' && e.event.method === 'TransactionFeePaid') {
+          if (sameAccount(e.event.data[0]!.toString(), who)) sum += BigInt(e.event.data[1]!.toString())
+        }
+      }
+    }
+    return sum
+  }
+
+  const newTerms = (amount: bigint, expiresAt = Date.now() + 3_600_000): EscrowTermsOnChain => ({
+    escrowId: u8aToHex(randomBytes(32)),
+    agreementHash: u8aToHex(randomBytes(32)),
+    payer: keys.payer!.address,
+    payee: keys.payee!.address,
+    arbiter: keys.arbiter!.address,
+    amount,
+    netuid,
+    voucherKey: u8aToHex(randomBytes(32)),
+    expiresAt
+  })
+
+  beforeAll(async () => {
+    chain = await startTestChain(PORT)
+    api = await connectApi(chain.url)
+    keys = await freshKeys(['payer', 'payee', 'arbiter', 'validator', 'hotkey'])
+    await fund(api, [keys.payer!.address, keys.payee!.address, keys.arbiter!.address, keys.validator!.address], 100_000n * TAO)
+    alpha = api.tx.subtensorModule?.transferStake != null
+    if (alpha) {
+      // A validator hotkey on subnet 1 and the subnet's token enabled, set as chain state (the
+      // spec's subnet 1 has no owner hotkey and its token is not started); then the payer buys
+      // alpha through the subnet's pool with a real addStake.
+      hotkey = keys.hotkey!.address
+      await api.rpc('dev_setStorage' as never, {
+        SubtensorModule: {
+          Owner: [[[hotkey], keys.validator!.address]],
+          SubtokenEnabled: [[[netuid], true]]
+        }
+      } as never)
+      await new Promise<void>((resolve, reject) => {
+        api.tx.subtensorModule.addStake(hotkey, netuid, 1_000n * TAO).signAndSend(keys.payer!, ({ status, dispatchError }) => {
+          if (dispatchError != null) reject(new Error(dispatchError.toString()))
+          else if (status.isInBlock) resolve()
+        }).catch(reject)
+      })
+    }
+    port = await createSubtensorChain({ url: chain.url, netuid, hotkey, onInclusion: (_op, inc) => { inclusions.push(inc) } })
+  }, 300_000)
+
+  afterAll(async () => {
+    await port?.close()
+    await api?.disconnect()
+    await chain?.stop()
+  })
+
+  it('reads the asset from the runtime metadata', async () => {
+    const info = await port.info()
+    expect(info.specVersion).toBe(api.runtimeVersion.specVersion.toNumber())
+    expect(info.asset.kind).toBe(alpha ? 'alpha' : 'tao')
+    if (info.asset.kind === 'tao') expect(info.asset.reason.length).toBeGreaterThan(0)
+    console.log(`[chain] ${info.chain} runtime ${info.specVersion}: ${info.notes.join('; ')}`)
+  })
+
+  /** Opens and checks the open on chain; returns the terms and the escrow account. */
+  const openChecked = async (amount: bigint, expiresAt?: number): Promise<{ terms: EscrowTermsOnChain, account: string }> => {
+    const terms = newTerms(amount, expiresAt)
+    const before = await held(keys.payer!.address)
+    const from = inclusions.length
+    const esc = await port.open(terms, keys.payer!)
+    const account = escrowSignatories(terms).account
+    expect(esc.account).toBe(account)
+    expect(esc.status).toBe('open')
+    // the chain's own state: the escrow account holds the amount, the payer lost it (plus fees in TAO)
+    expect(await held(account)).toBe(amount)
+    const fees = alpha ? 0n : await feesSince(keys.payer!.address, from)
+    const after = await held(keys.payer!.address)
+    if (alpha) expect(before - after).toBe(amount)
+    else expect(before - after).toBe(amount + fees)
+    // the open record as executed on chain: Remarked by the payer in the open block
+    const remarks = await remarksInBlock(api, esc.records[0]!.blockHash)
+    const open = remarks.map((r) => ({ r, doc: decodeRecord(r.remark) })).find((x) => x.doc?.escrowId === terms.escrowId)
+    expect(open).toBeDefined()
+    expect(sameAccount(open!.r.sender, terms.payer)).toBe(true)
+    expect(open!.doc!.kind).toBe('open')
+    if (open!.doc!.kind === 'open') {
+      expect(open!.doc!.amount).toBe(amount.toString())
+      expect(open!.doc!.asset).toBe(alpha ? 'alpha' : 'tao')
+      if (!alpha) expect(typeof (open!.doc as { assetReason?: string }).assetReason).toBe('string')
+    }
+    return { terms, account }
+  }
+
+  /** Checks the executed close on chain: escrow emptied, payouts arrived, record Remarked by the escrow account. */
+  const settleChecked = async (terms: EscrowTermsOnChain, account: string, s: Settlement, first: KeyringPair, second: KeyringPair): Promise<void> => {
+    const payerBefore = await held(terms.payer)
+    const payeeBefore = await held(terms.payee)
+    const from = inclusions.length
+    const r1 = await port.approve(s, first)
+    expect(r1.executed).toBe(false)
+    const r2 = await port.approve(s, second)
+    expect(r2.executed).toBe(true)
+    const toPayee = s.payouts.filter((p) => p.to === terms.payee).reduce((a, p) => a + p.amount, 0n)
+    const toPayer = s.payouts.filter((p) => p.to === terms.payer).reduce((a, p) => a + p.amount, 0n)
+    const payerFees = alpha ? 0n : await feesSince(terms.payer, from)
+    const payeeFees = alpha ? 0n : await feesSince(terms.payee, from)
+    expect(await held(terms.payee) - payeeBefore).toBe(toPayee - payeeFees)
+    expect(await held(terms.payer) - payerBefore).toBe(toPayer - payerFees)
+    expect(await held(account)).toBe(0n)
+    const remarks = await remarksInBlock(api, r2.record!.blockHash)
+    const rec = remarks.map((r) => ({ r, doc: decodeRecord(r.remark) })).find((x) => x.doc?.escrowId === terms.escrowId)
+    expect(rec).toBeDefined()
+    expect(sameAccount(rec!.r.sender, account)).toBe(true)
+    expect(rec!.doc!.kind).toBe(s.kind === 'refund' ? 'refund' : 'close')
+    const got = await port.get(terms.escrowId)
+    expect(got?.status).toBe(s.kind === 'refund' ? 'refunded' : 'closed')
+    expect(got?.records.map((x) => x.kind)).toEqual(['open', s.kind === 'refund' ? 'refund' : 'close'])
+  }
+
+  it('opens, then closes cooperatively (payer + payee)', async () => {
+    const { terms, account } = await openChecked(10n * TAO)
+    const voucher = { cumulative: 3n * TAO, sequence: 7n, signature: '0x' + '11'.repeat(64) }
+    await settleChecked(terms, account, {
+      escrowId: terms.escrowId, kind: 'cooperative', voucher,
+      payouts: [{ to: terms.payee, amount: 3n * TAO }, { to: terms.payer, amount: 7n * TAO }]
+    }, keys.payer!, keys.payee!)
+  })
+
+  it('closes with the latest voucher by payee + arbiter', async () => {
+    const { terms, account } = await openChecked(5n * TAO)
+    const voucher = { cumulative: 4n * TAO, sequence: 12n, signature: '0x' + '22'.repeat(64) }
+    await settleChecked(terms, account, {
+      escrowId: terms.escrowId, kind: 'voucher', voucher,
+      payouts: [{ to: terms.payee, amount: 4n * TAO }, { to: terms.payer, amount: 1n * TAO }]
+    }, keys.payee!, keys.arbiter!)
+  })
+
+  it('refunds the payer after expiry by payer + arbiter', async () => {
+    const { terms, account } = await openChecked(2n * TAO, Date.now() - 1_000)
+    await settleChecked(terms, account, {
+      escrowId: terms.escrowId, kind: 'refund', payouts: [{ to: terms.payer, amount: 2n * TAO }]
+    }, keys.arbiter!, keys.payer!)
+  })
+
+  it('refuses a second close, in the adapter and on chain', async () => {
+    const { terms, account } = await openChecked(3n * TAO)
+    const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 2n * TAO }] }
+    await port.approve(s, keys.payer!)
+    expect((await port.approve(s, keys.payee!)).executed).toBe(true)
+    const again: Settlement = { escrowId: terms.escrowId, kind: 'voucher', payouts: [{ to: terms.payee, amount: 3n * TAO }] }
+    await expect(port.approve(again, keys.payee!)).rejects.toMatchObject({ code: 'ESCROW_NOT_OPEN' })
+    // Around the adapter: payee and payer approve a second payout batch directly; the chain runs it
+    // and it fails inside (the account is empty): no transfer, no second record.
+    const sigs = escrowSignatories(terms)
+    const payout = alpha
+      ? api.tx.subtensorModule.transferStake(terms.payee, hotkey!, netuid, netuid, 3n * TAO)
+      : api.tx.balances.transferAllowDeath(terms.payee, 3n * TAO)
+    const call = api.tx.utility.batchAll([payout, api.tx.system.remarkWithEvent('bazaar-escrow-v1:' + JSON.stringify({ v: 1, kind: 'close', escrowId: terms.escrowId, settlement: 'voucher', payouts: [] }))])
+    const weight = (await call.paymentInfo(sigs.account)).weight
+    const others = (me: string): string[] => [sigs.payer, sigs.payee, sigs.arbiter].filter((a) => a !== me)
+      .sort((a, b) => Buffer.compare(Buffer.from(api.createType('AccountId32', a).toU8a()), Buffer.from(api.createType('AccountId32', b).toU8a())))
+    const sendIn = async (tx: any, who: KeyringPair): Promise<EventRecord[]> => await new Promise((resolve, reject) => {
+      tx.signAndSend(who, ({ status, events, dispatchError }: any) => {
+        if (dispatchError != null) reject(new Error(dispatchError.toString()))
+        else if (status.isInBlock) resolve(events)
+      }).catch(reject)
+    })
+    await sendIn(api.tx.multisig.approveAsMulti(2, others(sigs.payee), null, call.method.hash, weight), keys.payee!)
+    const pending = (await api.query.multisig.multisigs(sigs.account, call.method.hash)) as any
+    const events = await sendIn(api.tx.multisig.asMulti(2, others(sigs.payer), pending.unwrap().when, call, weight), keys.payer!)
+    const executed = events.find((e) => e.event.section === 'multisig' && e.event.method === 'MultisigExecuted')
+    expect(executed).toBeDefined()
+    expect((executed!.event.data as any).result.isErr).toBe(true)
+    expect(events.some((e) => e.event.section === 'system' && e.event.method === 'Remarked')).toBe(false)
+    expect(await held(account)).toBe(0n)
+    expect((await port.get(terms.escrowId))?.records.length).toBe(2)
+  })
+
+  it('keeps concurrent escrows between the same parties in separate accounts', async () => {
+    const a = await openChecked(1n * TAO)
+    const b = await openChecked(2n * TAO)
+    expect(a.account).not.toBe(b.account)
+    await port.approve({ escrowId: a.terms.escrowId, kind: 'refund', payouts: [{ to: a.terms.payer, amount: 1n * TAO }] }, keys.payer!)
+    await port.approve({ escrowId: a.terms.escrowId, kind: 'refund', payouts: [{ to: a.terms.payer, amount: 1n * TAO }] }, keys.arbiter!)
+    expect(await held(a.account)).toBe(0n)
+    expect(await held(b.account)).toBe(2n * TAO)
+    expect((await port.get(b.terms.escrowId))?.status).toBe('open')
+  })
+
+  it('refuses a settlement that pays a stranger or more than the escrow', async () => {
+    const { terms } = await openChecked(1n * TAO)
+    await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: keys.validator!.address, amount: 1n }] }, keys.payer!)).rejects.toMatchObject({ code: 'SETTLEMENT_INVALID' })
+    await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payee, amount: 2n * TAO }] }, keys.payer!)).rejects.toMatchObject({ code: 'SETTLEMENT_INVALID' })
+    await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [] }, keys.validator!)).rejects.toMatchObject({ code: 'NOT_A_PARTY' })
+    await expect(port.open(terms, keys.payer!)).rejects.toMatchObject({ code: 'ESCROW_EXISTS' })
+    expect(SubtensorError).toBeDefined()
+  })
+
+  it('survives a dropped websocket: an open started while the socket is down lands once', async () => {
+    const target = Number(new URL(chain.url).port)
+    const relay = new CuttableRelay(RELAY_PORT, target)
+    await relay.start()
+    const viaRelay = await createSubtensorChain({ url: relay.url, netuid, hotkey })
+    try {
+      const terms = newTerms(1n * TAO)
+      await relay.cut()
+      const opening = viaRelay.open(terms, keys.payer!)
+      await new Promise((resolve) => setTimeout(resolve, 2_500))
+      await relay.start()
+      const esc = await opening
+      expect(esc.status).toBe('open')
+      expect(await held(esc.account)).toBe(1n * TAO)
+      // exactly one open record for this id in the blocks since
+      const head = (await api.rpc.chain.getHeader()).number.toNumber()
+      let opens = 0
+      for (let n = Math.max(1, esc.records[0]!.blockNumber - 3); n <= head; n++) {
+        const rs = await remarksInBlock(api, (await api.rpc.chain.getBlockHash(n)).toHex())
+        opens += rs.filter((r) => decodeRecord(r.remark)?.escrowId === terms.escrowId).length
+      }
+      expect(opens).toBe(1)
+      // and reads go on working after a second drop
+      await relay.cut()
+      await relay.start()
+      expect((await viaRelay.get(terms.escrowId))?.status).toBe('open')
+    } finally {
+      await viaRelay.close()
+      await relay.stop()
+    }
+  })
+})
