@@ -79,6 +79,13 @@ describe('jobs end to end on a devnet', () => {
     // and the ledger agrees: the supplier's account holds what the close record paid it
     expect(await world.chain.balance(bob.keys.hotkey.address)).toBeGreaterThanOrEqual(paid)
     await noCapacityLeaked()
+    // both nodes' Prometheus metrics saw it
+    const renterMetrics = world.renter.node.metrics.render()
+    expect(renterMetrics).toContain('bazaar_sessions_total{result="attested",role="renter"} 1')
+    expect(renterMetrics).toContain('bazaar_attestation_verdicts_total{kind="simulated",result="ok"} 1')
+    expect(renterMetrics).toMatch(new RegExp(`bazaar_vouchers_total\\{result="acknowledged",role="renter"\\} ${s.vouchers}\\n`))
+    expect(bob.node.metrics.render()).toContain('bazaar_sessions_total{result="served",role="supplier"} 1')
+    expect(bob.node.metrics.render()).toContain('bazaar_jobs_total{reason="exited",role="supplier"} 1')
   })
 
   it('a job that fails is settled for the time it ran', async () => {

@@ -17,6 +17,7 @@ import { EscrowService, MeterRenter, VoucherSigner, type ArbiterClient, type Cha
 import { decodeMetering, encodeMetering } from '../../protocols/metering/index.js'
 import { BazaarError } from '../../util/errors.js'
 import { gpuFamily } from '../../protocols/discovery/gpu-records.js'
+import { roleMetrics, type RoleMetrics } from './metrics.js'
 
 export interface RentRequest {
   gpu: string
@@ -95,8 +96,10 @@ const sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
  */
 export class RenterRole {
   readonly escrow: EscrowService
+  private readonly metrics: RoleMetrics
   constructor (private readonly i: RenterRoleInit) {
     this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+    this.metrics = roleMetrics(i.node.metrics)
   }
 
   async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
@@ -124,19 +127,21 @@ export class RenterRole {
       const deadline = node.clock.now() + (this.i.matchTimeoutMs ?? 30_000)
       while (matchBid(node.market.book, bid) == null) {
         if (signal?.aborted === true) throw new RentError('ABORTED', 'cancelled before a match')
-        if (node.clock.now() > deadline) throw new RentError('NO_MATCH', 'no compatible offer in the book')
+        if (node.clock.now() > deadline) { this.metrics.matches.inc({ result: 'no-match' }); throw new RentError('NO_MATCH', 'no compatible offer in the book') }
         await sleep(200, signal)
       }
       const arbiter = new Uint8Array(decodeAddress(this.i.arbiterAddress))
       const { match, result: agreed } = await rent<NegotiatedAgreement>(node.market.book, bid, {
         signal,
         attempt: async (m: Match) => {
+          this.metrics.matches.inc({ result: 'matched' })
           emit({ type: 'matched', supplier: encodeAddress(m.entry.offer.supplier, 42), offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
           try {
             return await negotiate(node.host, supplierAddrs(m), {
               bid, offer: m.entry.offer, signer: node.signer, store: this.i.agreements, clock: node.clock, certs: node.gossip.validator.certCache, arbiter, signal
             })
           } catch (err) {
+            this.metrics.matches.inc({ result: 'refused' })
             emit({ type: 'refused', supplier: encodeAddress(m.entry.offer.supplier, 42), code: (err as { code?: string }).code ?? 'ERROR' })
             throw err
           }
@@ -166,6 +171,7 @@ export class RenterRole {
       } catch (err) {
         throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${(err as Error).message}`, { cause: err })
       }
+      this.metrics.escrows.inc({ role: 'payer', event: 'open' })
       const openRec = opened.records.find((r) => r.kind === 'open')
       emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, blockNumber: openRec?.blockNumber ?? 0 })
 
@@ -177,9 +183,13 @@ export class RenterRole {
           agreementHash: agreed.hash, policy: this.i.policy, clock: node.clock, signal, expectedPeer: peerIdFromString(enclavePeer)
         })
       } catch (err) {
+        this.metrics.sessions.inc({ role: 'renter', result: 'refused' })
+        this.metrics.attestation.inc({ kind: t.teeKind, result: (err as { code?: string }).code ?? 'ERROR' })
         logger.warn('attested session failed; refunding after expiry is possible with the arbiter', { escrow: escrowId, code: (err as { code?: string }).code })
         throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err })
       }
+      this.metrics.sessions.inc({ role: 'renter', result: 'attested' })
+      this.metrics.attestation.inc({ kind: session.kind, result: 'ok' })
       const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
       emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement })
 
@@ -204,6 +214,7 @@ export class RenterRole {
               try {
                 const v = await meter.onReport(m.report)
                 signed.set(v.sequence, v)
+                this.metrics.vouchers.inc({ role: 'renter', result: 'signed' })
                 await ctl.send(encodeMetering({ kind: 'voucher', voucher: v }))
               } catch (err) {
                 logger.warn('usage report refused: no voucher for it', { code: (err as { code?: string }).code })
@@ -213,6 +224,7 @@ export class RenterRole {
               const v = signed.get(m.ack.sequence)
               if (v != null) {
                 await this.i.escrowDb.vouchers.put(v)
+                this.metrics.vouchers.inc({ role: 'renter', result: 'acknowledged' })
                 acked++
                 spent = v.cumulative
               }
@@ -226,6 +238,7 @@ export class RenterRole {
       } finally {
         await session.channel.close().catch(() => {})
       }
+      this.metrics.jobs.inc({ role: 'renter', reason: result.reason })
       emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
 
       // cooperative close on the last voucher the supplier acknowledged
@@ -246,6 +259,7 @@ export class RenterRole {
       const paid = payouts.filter((p) => p.to === terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
       const refunded = payouts.filter((p) => p.to === terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
       executed = executed || (final != null && final.status !== 'open')
+      if (executed) this.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
       emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), executed })
       return {
         agreementId: agreed.id,

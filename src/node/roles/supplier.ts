@@ -18,6 +18,7 @@ import { EscrowService, MeterSupplier, type ArbiterClient, type ChainPort, type 
 import { supplierMeteringHooks } from '../../protocols/metering/index.js'
 import type { AgreementTerms } from '../../protocols/schema/agreement.js'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import { roleMetrics, type RoleMetrics } from './metrics.js'
 
 export interface SupplierRoleInit {
   node: BazaarNode
@@ -56,6 +57,8 @@ export interface SupplierJobRecord {
   reason?: string
   exitCode?: number
   paid?: string
+  /** vouchers stored for the session (the sequence of the last one) */
+  vouchers?: number
   settledBy?: 'cooperative' | 'arbiter' | 'none'
 }
 
@@ -78,10 +81,12 @@ export class SupplierRole {
   readonly recovered: Array<{ escrowId: string, paid: string }> = []
   private readonly controller = new AbortController()
   private readonly withdrawn = new Set<string>()
+  private readonly metrics: RoleMetrics
 
   constructor (private readonly i: SupplierRoleInit) {
     this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: i.node.clock })
     this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+    this.metrics = roleMetrics(i.node.metrics)
   }
 
   async start (): Promise<void> {
@@ -99,7 +104,10 @@ export class SupplierRole {
       provider: this.i.provider,
       acceptAgreement: (hash) => this.ledger.get(hex(hash)) != null,
       onSession: async (channel, info) => { await this.track(this.serve(channel, hex(info.agreementHash))) },
-      onRefused: (err, peer) => { logger.warn('attested session refused', { peer: peer.toString(), code: err.code }) }
+      onRefused: (err, peer) => {
+        this.metrics.sessions.inc({ role: 'supplier', result: 'refused' })
+        logger.warn('attested session refused', { peer: peer.toString(), code: err.code })
+      }
     })
     const accept = new Set(this.i.acceptArbiters ?? [])
     this.negotiation = await registerNegotiationHandler(node.host, {
@@ -209,8 +217,10 @@ export class SupplierRole {
       channel.abort(err as Error)
       this.ledger.release(agreementId)
       record.settledBy = 'none'
+      this.metrics.sessions.inc({ role: 'supplier', result: 'escrow-refused' })
       return
     }
+    this.metrics.sessions.inc({ role: 'supplier', result: 'served' })
     const local = await this.i.escrowDb.escrows.get(escrowId)
     const meter = await MeterSupplier.open({
       terms: local!.terms,
@@ -224,7 +234,7 @@ export class SupplierRole {
     })
     const hooks = supplierMeteringHooks(meter, {
       onPause: (lagMs) => { logger.warn('vouchers lag: job paused', { agreement: agreementId, lagMs }) },
-      onError: (err) => { logger.warn('voucher refused', { agreement: agreementId, code: err.code }) }
+      onError: (err) => { this.metrics.vouchers.inc({ role: 'supplier', result: 'refused' }); logger.warn('voucher refused', { agreement: agreementId, code: err.code }) }
     })
     try {
       const result = await runJobServer(channel, {
@@ -240,6 +250,7 @@ export class SupplierRole {
       })
       record.reason = result.reason
       record.exitCode = result.exitCode
+      this.metrics.jobs.inc({ role: 'supplier', reason: result.reason })
       logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
     } catch (err) {
       record.reason = 'failed'
@@ -260,18 +271,21 @@ export class SupplierRole {
     const { logger } = this.i
     const latest = await this.i.escrowDb.vouchers.latest(escrowId)
     record.paid = (latest?.cumulative ?? 0n).toString()
+    record.vouchers = Number(latest?.sequence ?? 0n)
+    this.metrics.vouchers.inc({ role: 'supplier', result: 'stored' }, record.vouchers)
     try {
       const r = await this.escrow.close(escrowId, { mode: 'cooperative', signal: this.controller.signal })
-      if (r.executed) { record.settledBy = 'cooperative'; return }
+      if (r.executed) { record.settledBy = 'cooperative'; this.metrics.escrows.inc({ role: 'payee', event: 'close' }); return }
       const deadline = this.i.node.clock.now() + (this.i.settleWaitMs ?? 15_000)
       while (this.i.node.clock.now() < deadline && !this.controller.signal.aborted) {
         const e = await this.i.chain.get(escrowId)
-        if (e != null && e.status !== 'open') { record.settledBy = 'cooperative'; return }
+        if (e != null && e.status !== 'open') { record.settledBy = 'cooperative'; this.metrics.escrows.inc({ role: 'payee', event: 'close' }); return }
         await new Promise((resolve) => setTimeout(resolve, 250))
       }
       if (latest == null) { record.settledBy = 'none'; return }
       await this.escrow.close(escrowId, { mode: 'arbiter', signal: this.controller.signal })
       record.settledBy = 'arbiter'
+      this.metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
       logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
     } catch (err) {
       logger.warn('settlement failed', { escrow: escrowId, err })
@@ -295,6 +309,7 @@ export class SupplierRole {
         if (latest == null) continue
         await this.escrow.close(id, { mode: 'arbiter', signal: this.controller.signal })
         this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
+        this.metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
         this.i.logger.info('escrow of an interrupted session closed with the arbiter', { escrow: id, paid: latest.cumulative.toString() })
       } catch (err) {
         this.i.logger.warn('closing an interrupted escrow failed', { escrow: id, err })
