@@ -77,6 +77,8 @@ export class Daemon {
   get config (): BazaarConfig { return this.init.config }
   get node (): BazaarNode { return this.init.node }
   get role (): BazaarConfig['role'] { return this.init.config.role }
+  /** false for an embedded ledger this daemon opened itself: nobody outside this process sees it */
+  get sharedChain (): boolean { return this.init.chain != null || this.init.config.chain.adapter !== 'embedded' }
 
   /**
    * Builds and starts the roles of `init.config.role` on a started node. On failure everything
@@ -157,6 +159,8 @@ export class Daemon {
     const { config, node, logger } = this.init
     if (config.role !== 'renter' && config.role !== 'both') throw new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
     if (config.chain.arbiter == null) throw new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)', { code: 'NO_ARBITER' })
+    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing
+    if (!this.sharedChain) throw new UserError('the embedded chain lives in this process only: no supplier of another process can see its escrows (use --chain ws://... for a subtensor endpoint, or bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
     const renter = new RenterRole({
       node,
       chain: this.chain,
