@@ -59,6 +59,13 @@ export interface SubtensorChainInit {
   fromBlock?: number
   /** default 1200 (4 hours of 12 s blocks) */
   lookbackBlocks?: number
+  /**
+   * Extra alpha (basis points of the amount, default 100 = 1%) the payer moves in at open. Runtime
+   * 293's `transferStake` runs through the subnet's swap and the moved alpha pays its fee, so the
+   * escrow would otherwise hold a little less than the amount and a settlement paying the full
+   * amount would fail. What the allowance leaves over stays in the escrow account.
+   */
+  alphaFeeAllowanceBps?: number
   /** TAO (rao) the arbiter moves to its per-escrow key when that key cannot pay a deposit and fees */
   arbiterFloat?: bigint
   /** give up on inclusion after this long (default 120 s) */
@@ -80,6 +87,8 @@ interface Indexed {
   terms: EscrowTermsOnChain
   asset: EscrowAsset
   hotkey?: string
+  /** alpha moved in at open (amount + fee allowance) */
+  funded?: bigint
   sigs: EscrowSignatories
   records: ChainRecord[]
   status: EscrowChainStatus
@@ -175,6 +184,13 @@ export class SubtensorChain implements ChainPort {
     return addr
   }
 
+  /** The alpha moved in on top of `amount` at open (see `alphaFeeAllowanceBps`). */
+  feeAllowance (amount: bigint): bigint {
+    const bps = BigInt(this.init.alphaFeeAllowanceBps ?? 100)
+    const a = (amount * bps + 9_999n) / 10_000n
+    return a > 0n ? a : 1n
+  }
+
   /** The escrow account and signatories for these terms (pure; no chain access). */
   accounts (terms: Pick<EscrowTermsOnChain, 'escrowId' | 'payer' | 'payee' | 'arbiter'>): EscrowSignatories {
     return escrowSignatories(terms)
@@ -193,7 +209,9 @@ export class SubtensorChain implements ChainPort {
     if (asset.kind === 'alpha') {
       const hotkey = await this.hotkeyFor(terms.netuid)
       doc.hotkey = hotkey
-      fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, terms.amount)
+      const funded = terms.amount + this.feeAllowance(terms.amount)
+      doc.funded = funded.toString()
+      fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, funded)
     } else {
       doc.assetReason = asset.reason
       fund = api.tx.balances.transferKeepAlive(sigs.account, terms.amount)
@@ -417,7 +435,7 @@ export class SubtensorChain implements ChainPort {
     esc.status = (f.doc as CloseRecord).kind === 'refund' ? 'refunded' : 'closed'
   }
 
-  private fundsEscrow (calls: Call[], p: { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string }, account: string): boolean {
+  private fundsEscrow (calls: Call[], p: { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string, funded?: bigint }, account: string): boolean {
     const target = accountHex(account)
     return calls.some((c) => {
       const args = c.args as unknown as Array<{ toString: () => string, toU8a: () => Uint8Array }>
@@ -426,7 +444,7 @@ export class SubtensorChain implements ChainPort {
           return c.section === 'subtensorModule' && c.method === 'transferStake' &&
             accountHex(args[0]!.toString()) === target && p.hotkey != null && accountHex(args[1]!.toString()) === accountHex(p.hotkey) &&
             Number(args[2]!.toString()) === p.asset.netuid && Number(args[3]!.toString()) === p.asset.netuid &&
-            BigInt(args[4]!.toString()) === p.terms.amount
+            BigInt(args[4]!.toString()) === (p.funded ?? p.terms.amount)
         }
         return c.section === 'balances' && (c.method === 'transferKeepAlive' || c.method === 'transferAllowDeath') &&
           accountHex(args[0]!.toString()) === target && BigInt(args[1]!.toString()) === p.terms.amount
@@ -461,7 +479,7 @@ function validateTerms (t: EscrowTermsOnChain): void {
 }
 
 /** Terms and asset from an open record read off chain (untrusted: every field checked). */
-function parseOpen (d: SubtensorOpenRecord): { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string } | undefined {
+function parseOpen (d: SubtensorOpenRecord): { terms: EscrowTermsOnChain, asset: EscrowAsset, hotkey?: string, funded?: bigint } | undefined {
   if (typeof d.amount !== 'string' || !/^[1-9][0-9]{0,19}$/.test(d.amount)) return undefined
   if (d.asset !== 'alpha' && d.asset !== 'tao') return undefined
   const terms: EscrowTermsOnChain = {
@@ -479,7 +497,12 @@ function parseOpen (d: SubtensorOpenRecord): { terms: EscrowTermsOnChain, asset:
   if (d.asset === 'alpha') {
     if (typeof d.hotkey !== 'string') return undefined
     try { decodeAddress(d.hotkey) } catch { return undefined }
-    return { terms, asset: { kind: 'alpha', netuid: d.netuid }, hotkey: d.hotkey }
+    let funded = terms.amount
+    if (d.funded != null) {
+      if (typeof d.funded !== 'string' || !/^[1-9][0-9]{0,19}$/.test(d.funded) || BigInt(d.funded) < terms.amount) return undefined
+      funded = BigInt(d.funded)
+    }
+    return { terms, asset: { kind: 'alpha', netuid: d.netuid }, hotkey: d.hotkey, funded }
   }
   const reason = typeof d.assetReason === 'string' ? d.assetReason.slice(0, 200) : 'funded in TAO'
   return { terms, asset: { kind: 'tao', netuid: d.netuid, reason } }

@@ -231,6 +231,18 @@ async function waitForPort (port: number, child: ChildProcess, timeoutMs: number
   }
 }
 
+/** One JSON-RPC call over HTTP (chopsticks serves HTTP and ws on the same port). */
+async function rpc (port: number, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${port}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
+  })
+  const body = await res.json() as { result?: unknown, error?: { message: string } }
+  if (body.error != null) throw new DevchainError('START_FAILED', `${method}: ${body.error.message}`)
+  return body.result
+}
+
 /**
  * Starts chopsticks on `opts.spec` and resolves with its ws URL once it listens. The genesis
  * timestamp goes in through `import-storage` (raonet's genesis has none, and chopsticks needs one
@@ -277,6 +289,10 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
   }
   try {
     await waitForPort(port, child, 180_000, opts.signal)
+    // import-storage lands on top of the block chopsticks built during setup; one more block makes
+    // the head a block whose hash the runtime itself recorded, so signatures with a mortal era
+    // over it verify (otherwise the pool answers 1010 badProof)
+    await rpc(port, 'dev_newBlock', [{ count: 1 }])
   } catch (err) {
     await stop()
     throw err

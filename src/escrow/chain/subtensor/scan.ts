@@ -15,6 +15,8 @@ import { SS58_PREFIX } from './keys.js'
 export interface SubtensorOpenRecord extends OpenRecord {
   /** hotkey the escrow's alpha is staked under (asset 'alpha') */
   hotkey?: string
+  /** alpha the open moved in: `amount` plus an allowance for the runtime's transfer fee (decimal string) */
+  funded?: string
   /** why the escrow is in TAO (asset 'tao') */
   assetReason?: string
 }
