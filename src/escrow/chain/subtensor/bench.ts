@@ -1,0 +1,155 @@
+/**
+ * Chain figures of the subtensor escrow: blocks and seconds from agreement to an open escrow and
+ * from job end to settled, and the fees paid per escrow, on a real Bittensor runtime.
+ *
+ * `endpoint` is a ws URL or a chain spec path (then chopsticks is started on it, see devchain.ts).
+ * On chopsticks, blocks are built on demand, so the seconds measure the runtime's execution and
+ * this adapter's round trips, not block time; the block counts carry over to a live chain, where
+ * each block is 12 s and finality (GRANDPA) adds a few more.
+ *
+ * Accounts are fresh and funded with chopsticks' `dev_setStorage`; on an alpha runtime a validator
+ * hotkey is registered on subnet 1 and the pool is given depth the same way, then the payer buys
+ * alpha with a real `addStake`. Against an endpoint that is not chopsticks, the accounts must be
+ * funded by other means (this bench then stops with CHAIN_UNAVAILABLE).
+ */
+import { randomBytes } from 'node:crypto'
+import { ApiPromise } from '@polkadot/api'
+import { Keyring } from '@polkadot/keyring'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { u8aToHex } from '@polkadot/util'
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto'
+import type { EscrowTermsOnChain, Settlement } from '../port.js'
+import { createSubtensorChain, type SubtensorOperation } from './adapter.js'
+import { startDevchain, type Devchain } from './devchain.js'
+import { SubtensorError } from './errors.js'
+import type { Inclusion } from './submit.js'
+
+const TAO = 1_000_000_000n
+
+export interface BenchChainOptions {
+  /** escrows per path (default 5) */
+  escrows?: number
+  /** port for chopsticks when `endpoint` is a spec path (default 19_950) */
+  port?: number
+  netuid?: number
+}
+
+interface Sample { blocks: number, seconds: number }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : (s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2)
+}
+
+/** Runs the paths and returns figures keyed by name (numbers in blocks, seconds, rao). */
+export async function benchChain (endpoint: string, opts: BenchChainOptions = {}): Promise<Record<string, string | number>> {
+  const n = opts.escrows ?? 5
+  const netuid = opts.netuid ?? 1
+  let devchain: Devchain | undefined
+  let url = endpoint
+  if (!/^wss?:\/\//.test(endpoint)) {
+    devchain = await startDevchain({ spec: endpoint, port: opts.port ?? 19_950 })
+    url = devchain.url
+  }
+  const ops: Array<{ op: SubtensorOperation, inc: Inclusion, signer: string }> = []
+  let currentSigner = ''
+  const port = await createSubtensorChain({ url, netuid, onInclusion: (op, inc) => { ops.push({ op, inc, signer: currentSigner }) } })
+  const api: ApiPromise = port.api
+  try {
+    await cryptoWaitReady()
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 })
+    const k = (name: string): KeyringPair => keyring.addFromUri(mnemonicGenerate(12), { name })
+    const payer = k('payer'); const payee = k('payee'); const arbiter = k('arbiter'); const validator = k('validator'); const hotkey = k('hotkey')
+    const info = await port.info()
+    try {
+      await api.rpc('dev_setStorage' as never, { System: { Account: [payer, payee, arbiter, validator].map((p) => [[p.address], { providers: 1, data: { free: (100_000n * TAO).toString() } }]) } } as never)
+    } catch (err) {
+      throw new SubtensorError('CHAIN_UNAVAILABLE', 'the bench funds its accounts with dev_setStorage: run it on chopsticks (a spec path)', { cause: err })
+    }
+    let hk: string | undefined
+    if (info.asset.kind === 'alpha') {
+      hk = hotkey.address
+      await api.rpc('dev_setStorage' as never, {
+        SubtensorModule: {
+          Owner: [[[hk], validator.address]],
+          SubtokenEnabled: [[[netuid], true]],
+          SubnetAlphaIn: [[[netuid], (100_000_000n * TAO).toString()]],
+          SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
+        }
+      } as never)
+      await new Promise<void>((resolve, reject) => {
+        api.tx.subtensorModule.addStake(hk, netuid, 10_000n * TAO).signAndSend(payer, ({ status, dispatchError }) => {
+          if (dispatchError != null) reject(new SubtensorError('EXTRINSIC_FAILED', dispatchError.toString()))
+          else if (status.isInBlock) resolve()
+        }).catch(reject)
+      })
+    }
+    const chain = hk != null ? await createSubtensorChain({ api, netuid, hotkey: hk, onInclusion: (op, inc) => { ops.push({ op, inc, signer: currentSigner }) } }) : port
+
+    const head = async (): Promise<number> => (await api.rpc.chain.getHeader()).number.toNumber()
+    const open: Sample[] = []
+    const settle: Record<string, Sample[]> = { cooperative: [], voucher: [], refund: [] }
+    const fees: Record<string, bigint[]> = { cooperative: [], voucher: [], refund: [] }
+    const alphaLost: bigint[] = []
+    const amount = 10n * TAO
+    for (const path of ['cooperative', 'voucher', 'refund'] as const) {
+      for (let i = 0; i < n; i++) {
+        const terms: EscrowTermsOnChain = {
+          escrowId: u8aToHex(randomBytes(32)), agreementHash: u8aToHex(randomBytes(32)),
+          payer: payer.address, payee: payee.address, arbiter: arbiter.address, amount, netuid,
+          voucherKey: u8aToHex(randomBytes(32)), expiresAt: Date.now() + (path === 'refund' ? -1 : 3_600_000)
+        }
+        const from = ops.length
+        const alphaOfParties = async (): Promise<bigint> => hk == null ? 0n : (await chain.alphaBalance(payer.address, hk, netuid)) + (await chain.alphaBalance(payee.address, hk, netuid))
+        const partiesBefore = await alphaOfParties()
+        // agreement signed -> escrow open (included and final)
+        const h0 = await head(); const t0 = performance.now()
+        currentSigner = 'payer'
+        const esc = await chain.open(terms, payer)
+        open.push({ blocks: esc.records[0]!.blockNumber - h0, seconds: (performance.now() - t0) / 1000 })
+        const toPayee = path === 'refund' ? 0n : 4n * TAO
+        const s: Settlement = {
+          escrowId: terms.escrowId,
+          kind: path,
+          payouts: path === 'refund' ? [{ to: payer.address, amount }] : [{ to: payee.address, amount: toPayee }, { to: payer.address, amount: amount - toPayee }]
+        }
+        if (path !== 'refund') s.voucher = { cumulative: toPayee, sequence: 1n, signature: '0x' + '00'.repeat(64) }
+        const [first, second]: Array<[string, KeyringPair]> = path === 'cooperative' ? [['payer', payer], ['payee', payee]] : path === 'voucher' ? [['payee', payee], ['arbiter', arbiter]] : [['payer', payer], ['arbiter', arbiter]]
+        // job ended -> settled (second approval executed, included and final)
+        const h1 = await head(); const t1 = performance.now()
+        currentSigner = first![0]; await chain.approve(s, first![1])
+        currentSigner = second![0]; const r = await chain.approve(s, second![1])
+        settle[path]!.push({ blocks: r.record!.blockNumber - h1, seconds: (performance.now() - t1) / 1000 })
+        fees[path]!.push(ops.slice(from).reduce((a, o) => a + o.inc.fee, 0n))
+        // alpha that left payer and payee for good: swap fees of the three transfers plus what of
+        // the fee allowance stays in the escrow account
+        if (hk != null) alphaLost.push(partiesBefore - await alphaOfParties())
+      }
+    }
+    const out: Record<string, string | number> = {
+      chain: `${info.chain ?? ''} runtime ${info.specVersion ?? '?'}${devchain != null ? ' on chopsticks' : ''}`,
+      asset: info.asset.kind === 'tao' ? `TAO (${info.asset.reason})` : `alpha of netuid ${netuid}`,
+      escrows_per_path: n,
+      open_blocks_median: median(open.map((x) => x.blocks)),
+      open_seconds_median: Number(median(open.map((x) => x.seconds)).toFixed(3))
+    }
+    for (const p of ['cooperative', 'voucher', 'refund'] as const) {
+      out[`settle_${p}_blocks_median`] = median(settle[p]!.map((x) => x.blocks))
+      out[`settle_${p}_seconds_median`] = Number(median(settle[p]!.map((x) => x.seconds)).toFixed(3))
+      out[`fees_${p}_rao_median`] = median(fees[p]!.map(Number))
+    }
+    const byOp: Record<string, number[]> = {}
+    for (const o of ops) (byOp[`${o.op}`] ??= []).push(Number(o.inc.fee))
+    for (const [op, xs] of Object.entries(byOp)) out[`fee_${op}_rao_median`] = median(xs)
+    if (hk != null) out.alpha_fee_allowance_rao = Number(chain.feeAllowance(amount))
+    if (alphaLost.length > 0) {
+      out.alpha_lost_per_escrow_rao_median = median(alphaLost.map(Number))
+      out.note_alpha = 'transferStake on this runtime swaps through the subnet pool: each move pays the pool fee in alpha'
+    }
+    if (chain !== port) await chain.close()
+    return out
+  } finally {
+    await port.close()
+    await devchain?.stop()
+  }
+}
