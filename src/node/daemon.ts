@@ -96,9 +96,18 @@ export class Daemon {
       const arbiterClient = config.chain.arbiterPeer != null ? new RemoteArbiter(node.host, multiaddr(config.chain.arbiterPeer)) : undefined
       let supplier: SupplierRole | undefined
       let arbiterHandler: ArbiterHandler | undefined
-      if (config.role === 'supplier' || config.role === 'both') {
+      // role both on a machine with no GPU (none found, none configured) runs as a renter only
+      const inventory = config.role === 'supplier' || config.role === 'both'
+        ? await supplierInventory(config, init.runNvidiaSmi, init.signal).catch((err: unknown) => {
+          if (config.role === 'both' && (err as { code?: string }).code === 'NO_GPUS') {
+            logger.warn('no GPUs found or configured: supplying nothing (role both runs as a renter)')
+            return undefined
+          }
+          throw err
+        })
+        : undefined
+      if (inventory != null) {
         if (init.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
-        const inventory = await supplierInventory(config, init.runNvidiaSmi, init.signal)
         supplier = new SupplierRole({
           node,
           inventory,

@@ -138,6 +138,19 @@ describe('daemon roles', () => {
     }
   }, 120_000)
 
+  it('bazaar arbiter runs a node with the arbiter role and stops cleanly', async () => {
+    const arbiter = new CliProcess(['arbiter', '--home', home('a-bob'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], { env })
+    try {
+      await arbiter.waitFor(/control API/)
+      expect(arbiter.stdout).toMatch(/role arbiter, hotkey 5\S+, chain embedded/)
+      expect(arbiter.stdout).not.toMatch(/supplying/)
+      const jobs = bazaar(['jobs', '--home', home('a-bob'), '--json'])
+      expect(JSON.parse(jobs.stdout)).toEqual([])
+    } finally {
+      expect(await arbiter.stop('SIGINT')).toBe(0)
+    }
+  }, 60_000)
+
   describe('daemons sharing one ledger, driven by the CLI', () => {
     const daemons: Daemon[] = []
     let ledger: EmbeddedLedger
