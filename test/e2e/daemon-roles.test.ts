@@ -24,6 +24,7 @@ import { homePaths } from '../../src/node/home.js'
 import { loadOrCreateEnclaveKey, openKeystore, readApiToken } from '../../src/node/keystore/index.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { EmbeddedLedger, type EscrowDetail, type EscrowSummary } from '../../src/escrow/index.js'
+import type { RentSummary } from '../../src/node/roles/renter.js'
 
 const PASSPHRASE = 'correct horse'
 const env = { BAZAAR_PASSPHRASE: PASSPHRASE }
@@ -248,6 +249,20 @@ describe('daemon roles', () => {
       const aliceToken = await readApiToken(home('b-alice'))
       const supplied = await (await fetch(`http://${aliceApi}/v1/jobs`, { headers: { authorization: `Bearer ${aliceToken}` } })).json() as JobView[]
       expect(supplied.map((j) => j.state).sort()).toEqual(['cancelled', 'succeeded'])
+    }, 120_000)
+
+    it('bazaar rent --json prints one object: the rental summary', async () => {
+      const r = await cli(['rent', '--home', home('b-bob'), '--api', bobApi, '--gpu', 'h100-80gb', '--max-price', '1.5', '--duration', '1m', '--tee', 'any', '--json',
+        '--', process.execPath, '-e', 'console.log("hi")'])
+      expect(r.code, r.stderr).toBe(0)
+      const lines = r.stdout.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      const s = JSON.parse(lines[0]) as RentSummary
+      expect(s.attestation).toMatchObject({ ok: true, kind: 'simulated' })
+      expect(s.job).toMatchObject({ exitCode: 0, reason: 'exited', outputs: [] })
+      expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
+      expect(s.escrow.status).toBe('closed')
+      expect(s.escrow.records.map((x) => x.kind)).toEqual(['open', 'close'])
     }, 120_000)
   })
 })
