@@ -185,8 +185,11 @@ export class Daemon {
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request
     let jobId: string | undefined
+    // job record writes run one after another, in event order
+    let writes = Promise.resolve()
     const record = async (fn: () => Promise<unknown>): Promise<void> => {
-      try { await fn() } catch (err) { logger.warn('renter job record failed', { err }) }
+      writes = writes.then(fn).then(() => {}, (err: unknown) => { logger.warn('renter job record failed', { err }) })
+      await writes
     }
     const onEvent = (e: RentEvent): void => {
       opts.onEvent?.(e)
