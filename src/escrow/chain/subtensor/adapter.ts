@@ -363,7 +363,8 @@ export class SubtensorChain implements ChainPort {
   }
 
   private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal): Promise<Inclusion> {
-    const signed = await tx.signAsync(signer, { nonce: -1 })
+    // signing reads the nonce and the era's block over RPC: retried across a reconnection too
+    const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce: -1 }), { deadline: Date.now() + (this.init.timeoutMs ?? 120_000), signal })
     const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal })
     this.init.onInclusion?.(op, inc)
     return inc
