@@ -6,6 +6,7 @@ import { runDevnet, type DevnetResult } from '../../node/devnet.js'
 import { createLogger } from '../../node/logger.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import { alpha } from '../format.js'
+import type { ChainPort } from '../../escrow/index.js'
 
 const usage = `usage: bazaar devnet [--json] [--dir <dir>] [--job-seconds <n>]
 
@@ -22,7 +23,11 @@ options:
   --json               print one JSON object (amounts are decimal strings of base units, rao)
   --dir <dir>          state directory (default: a fresh temp dir, kept after the run)
   --job-seconds <n>    how long the job computes (default 5, at most 600)
-  --chain <ws://...>   not supported yet: the devnet funds its renter on the embedded ledger only
+  --chain <ws://...>   use a subtensor endpoint instead of the embedded ledger; the devnet's
+                       accounts (hotkeys //Alice//hot, //Bob//hot, //Charlie//hot, //Dave//hot,
+                       //Ferdie//hot) must be funded there first: each 1 TAO for fees and
+                       deposits, the renter //Dave//hot also 1 alpha of netuid 1 (staked under
+                       the subnet owner hotkey); checked before the run
   -h, --help           this help`
 
 /** The object `bazaar devnet --json` prints. */
@@ -50,12 +55,8 @@ export const devnetCommand: Command = {
     chain: { type: 'string' }
   },
   async run (args, ctx) {
-    const chain = str(args, 'chain')
-    if (chain != null) {
-      // the subtensor adapter exists, but the devnet's renter is funded only by the embedded
-      // ledger's genesis; on a real chain its account would have to be funded first
-      throw new UserError('--chain is not supported by the devnet yet: it funds its renter on the embedded ledger only (use bazaar node start --chain for a subtensor endpoint)', { code: 'NOT_SUPPORTED' })
-    }
+    const endpoint = str(args, 'chain')
+    if (endpoint != null && !/^wss?:\/\/[^\s]{1,2000}$/i.test(endpoint)) throw new UsageError('--chain expects a ws:// or wss:// endpoint')
     const secondsFlag = str(args, 'job-seconds')
     let jobSeconds = 5
     if (secondsFlag != null) {
@@ -77,8 +78,11 @@ export const devnetCommand: Command = {
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     const started = Date.now()
     let result: DevnetResult
+    const chain = endpoint != null ? await connectFundedChain(endpoint, controller.signal) : undefined
+    if (chain != null && !json) ctx.out(`· chain ${endpoint}: every devnet account holds what the run needs`)
     try {
       result = await runDevnet({
+        chain,
         dir: dirFlag != null ? path.resolve(dirFlag) : undefined,
         jobSeconds,
         signal: controller.signal,
@@ -89,6 +93,7 @@ export const devnetCommand: Command = {
       const code = (err as { code?: string }).code
       throw new UserError(`the devnet run failed: ${(err as Error).message}`, { code: code ?? 'DEVNET_FAILED', cause: err })
     } finally {
+      await chain?.close().catch(() => {})
       process.off('SIGINT', onSigint)
       ctx.signal.removeEventListener('abort', onAbort)
     }
@@ -112,6 +117,54 @@ export const devnetCommand: Command = {
       ctx.out(`  outputs in ${result.outputsDir}; state in ${result.dir}`)
     }
     if (controller.signal.aborted) return 130
-    return result.job.exitCode === 0 && result.job.reason === 'exited' ? 0 : 1
+    if (result.escrow.status === 'open') throw new UserError(`the escrow ${result.escrow.id} was not settled (still open on chain)`, { code: 'NOT_SETTLED' })
+    if (result.job.exitCode !== 0 || result.job.reason !== 'exited') throw new UserError(`the job ended with ${result.job.reason}, exit code ${result.job.exitCode}`, { code: 'JOB_FAILED' })
+    return 0
+  }
+}
+
+/** The devnet's accounts as src/node/devnet.ts derives them (hotkey `//<Name>//hot`). */
+const DEVNET_ACCOUNTS = ['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie'] as const
+const DEVNET_RENTER = 'Dave'
+const DEVNET_NETUID = 1
+/** the renter's worst case: 3 alpha/GPU-hour x 1 GPU x 600 s = 0.5 alpha, plus the adapter's fee allowance */
+const RENTER_NEEDS = 1_000_000_000n
+/** TAO every account needs for transaction fees and multisig deposits */
+const FEES_NEED = 1_000_000_000n
+
+/**
+ * Connects the subtensor adapter and checks, before anything is signed, that every devnet account
+ * holds what the run needs; a missing balance is a one-line UserError naming the accounts.
+ */
+async function connectFundedChain (endpoint: string, signal: AbortSignal): Promise<ChainPort> {
+  const [{ createSubtensorChain }, { Keyring }, { cryptoWaitReady }] = await Promise.all([
+    import('../../escrow/chain/subtensor/index.js'), import('@polkadot/keyring'), import('@polkadot/util-crypto')
+  ])
+  let chain
+  try {
+    chain = await createSubtensorChain({ url: endpoint, netuid: DEVNET_NETUID }, { signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) })
+  } catch (err) {
+    throw new UserError(`cannot use the chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
+  }
+  try {
+    await cryptoWaitReady()
+    const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+    const info = await chain.info()
+    const missing: string[] = []
+    for (const name of DEVNET_ACCOUNTS) {
+      const address = kr.addFromUri(`//${name}//hot`).address
+      const tao = await chain.taoBalance(address)
+      if (tao < FEES_NEED) missing.push(`//${name}//hot ${address} needs ${alpha(FEES_NEED)} TAO (holds ${alpha(tao)})`)
+      if (name === DEVNET_RENTER) {
+        const held = await chain.balance(address, { signal })
+        if (held < RENTER_NEEDS) missing.push(`//${name}//hot ${address} needs ${alpha(RENTER_NEEDS)} ${info.asset.kind === 'alpha' ? `alpha of netuid ${DEVNET_NETUID}` : 'TAO for the escrow'} (holds ${alpha(held)})`)
+      }
+    }
+    if (missing.length > 0) throw new UserError(`fund the devnet accounts on ${endpoint} first: ${missing.join('; ')}`, { code: 'INSUFFICIENT_FUNDS' })
+    return chain
+  } catch (err) {
+    await chain.close().catch(() => {})
+    if (err instanceof UserError) throw err
+    throw new UserError(`cannot read balances on ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
   }
 }
