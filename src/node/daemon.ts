@@ -256,7 +256,7 @@ async function openChain (config: BazaarConfig, home: string, hotkey: string, lo
   if (endpoint == null) throw new UserError('chain.endpoint is required for the subtensor adapter', { code: 'NO_ENDPOINT' })
   const { createSubtensorChain } = await import('../escrow/chain/subtensor/index.js')
   try {
-    const chain = await createSubtensorChain({ url: endpoint, netuid: config.chain.netuid }, { signal: signal ?? AbortSignal.timeout(60_000) })
+    const chain = await createSubtensorChain({ url: endpoint, netuid: config.chain.netuid }, { signal: AbortSignal.any([AbortSignal.timeout(60_000), ...(signal != null ? [signal] : [])]) })
     const info = await chain.info()
     logger.info('chain: subtensor', { endpoint, asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
     return chain
