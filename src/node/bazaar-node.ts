@@ -299,6 +299,11 @@ export class BazaarNode {
       role: this.config.role,
       enclavePeer: this.enclavePeer.toString(),
       peers: this.host.getPeers().length,
+      // peers known to be subscribed to each market topic (what a publication reaches directly)
+      topicPeers: {
+        offers: this.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length,
+        bids: this.host.services.pubsub.getSubscribers(TOPIC_BIDS).length
+      },
       offers: this.market.book.offerCount,
       bids: this.market.book.bidCount,
       uptimeS: Math.floor((this.clock.now() - this.startedAt) / 1000)

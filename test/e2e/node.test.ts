@@ -56,8 +56,8 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
     await b.waitFor(/control API/)
     try {
       await waitUntil(() => JSON.parse(bazaar(['peers', '--home', homeB, '--json']).stdout).length > 0)
-      // gossipsub needs a heartbeat to graft the new peer into the mesh
-      await new Promise((resolve) => setTimeout(resolve, 1500))
+      // publish once A knows that B subscribed to the offers topic
+      await waitUntil(() => JSON.parse(bazaar(['status', '--home', homeA, '--json']).stdout).topicPeers.offers > 0)
       const pub = bazaar(['offer', 'publish', '--home', homeA, '--id', 'h100s', '--gpu', 'h100-80gb:81920:2', '--price', '1.5', '--tee', 'simulated', '--json'])
       expect(pub.code, pub.stderr).toBe(0)
       expect(JSON.parse(pub.stdout)).toMatchObject({ id: 'h100s', pricePerGpuHour: '1500000000' })

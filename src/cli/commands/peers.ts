@@ -31,7 +31,10 @@ export const statusCommand: Command = {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     const s = await api.call<Record<string, unknown>>('GET', '/v1/status')
     if (flag(args, 'json')) { ctx.out(JSON.stringify(s)); return 0 }
-    for (const [k, v] of Object.entries(s)) ctx.out(`${k.padEnd(12)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+    const show = (v: unknown): string => Array.isArray(v)
+      ? v.join(' ')
+      : v != null && typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a}=${String(b)}`).join(' ') : String(v)
+    for (const [k, v] of Object.entries(s)) ctx.out(`${k.padEnd(12)} ${show(v)}`)
     return 0
   }
 }
