@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureBuilt } from '../helpers/cli.js'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 const bin = path.join(repoRoot, 'bin/bazaar.js')
-const built = existsSync(path.join(repoRoot, 'dist/cli/commands/init.js')) && existsSync(path.join(repoRoot, 'dist/cli/commands/keys.js'))
-if (!built) console.warn('test/e2e/init.test.ts skipped: dist/ lacks the init and keys commands (run `npm run build` first)')
+ensureBuilt()
 
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'
 
@@ -30,7 +30,7 @@ function lines (s: string): string[] {
   return s.split('\n').filter((l) => l !== '')
 }
 
-describe.skipIf(!built)('bazaar init / keys show', () => {
+describe('bazaar init / keys show', () => {
   let dir: string
   let home: string
   let first: { home: string, peerId: string, coldkey: string, hotkey: string, mnemonic: string }
