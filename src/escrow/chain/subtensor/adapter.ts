@@ -60,10 +60,11 @@ export interface SubtensorChainInit {
   /** default 1200 (4 hours of 12 s blocks) */
   lookbackBlocks?: number
   /**
-   * Extra alpha (basis points of the amount, default 100 = 1%) the payer moves in at open. Runtime
-   * 293's `transferStake` runs through the subnet's swap and the moved alpha pays its fee, so the
-   * escrow would otherwise hold a little less than the amount and a settlement paying the full
-   * amount would fail. What the allowance leaves over stays in the escrow account.
+   * A flat allowance (basis points of the amount) the payer moves in at open on top of the amount,
+   * instead of one sized from the subnet's swap fee rate (see `feeAllowance`). Runtime 293's
+   * `transferStake` runs through the subnet's swap and the moved alpha pays its fee, so without an
+   * allowance the escrow would hold a little less than the amount and a settlement paying the
+   * full amount would fail. What the allowance leaves over stays in the escrow account.
    */
   alphaFeeAllowanceBps?: number
   /** TAO (rao) the arbiter moves to its per-escrow key when that key cannot pay a deposit and fees */
@@ -184,10 +185,24 @@ export class SubtensorChain implements ChainPort {
     return addr
   }
 
-  /** The alpha moved in on top of `amount` at open (see `alphaFeeAllowanceBps`). */
-  feeAllowance (amount: bigint): bigint {
-    const bps = BigInt(this.init.alphaFeeAllowanceBps ?? 100)
-    const a = (amount * bps + 9_999n) / 10_000n
+  /**
+   * The alpha moved in on top of `amount` at open so that the escrow holds at least `amount` after
+   * the swap fee of the move. Sized from the subnet's fee rate (`swap.feeRate(netuid)`, parts of
+   * 65535; 196 on runtime 293, measured as a 29.9 bps loss per transferStake):
+   * `ceil(amount * 65535 / (65535 - rate)) - amount`, plus 0.001% and 1 rao for rounding. With
+   * `alphaFeeAllowanceBps` set, or no swap pallet, a flat allowance in basis points (default 100).
+   */
+  async feeAllowance (amount: bigint, netuid: number): Promise<bigint> {
+    const bps = this.init.alphaFeeAllowanceBps
+    const rateQuery = this.api.query.swap?.feeRate
+    if (bps == null && rateQuery != null) {
+      const rate = BigInt((await rateQuery(netuid)).toString())
+      if (rate >= 0n && rate < 65_535n) {
+        const moved = (amount * 65_535n + (65_535n - rate) - 1n) / (65_535n - rate)
+        return moved - amount + (amount + 99_999n) / 100_000n + 1n
+      }
+    }
+    const a = (amount * BigInt(bps ?? 100) + 9_999n) / 10_000n
     return a > 0n ? a : 1n
   }
 
@@ -209,7 +224,7 @@ export class SubtensorChain implements ChainPort {
     if (asset.kind === 'alpha') {
       const hotkey = await this.hotkeyFor(terms.netuid)
       doc.hotkey = hotkey
-      const funded = terms.amount + this.feeAllowance(terms.amount)
+      const funded = terms.amount + await this.feeAllowance(terms.amount, terms.netuid)
       doc.funded = funded.toString()
       fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, funded)
     } else {

@@ -141,7 +141,7 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
     const byOp: Record<string, number[]> = {}
     for (const o of ops) (byOp[`${o.op}`] ??= []).push(Number(o.inc.fee))
     for (const [op, xs] of Object.entries(byOp)) out[`fee_${op}_rao_median`] = median(xs)
-    if (hk != null) out.alpha_fee_allowance_rao = Number(chain.feeAllowance(amount))
+    if (hk != null) out.alpha_fee_allowance_rao = Number(await chain.feeAllowance(amount, netuid))
     if (alphaLost.length > 0) {
       out.alpha_lost_per_escrow_rao_median = median(alphaLost.map(Number))
       out.note_alpha = 'transferStake on this runtime swaps through the subnet pool: each move pays the pool fee in alpha'
