@@ -44,7 +44,7 @@ export interface DevnetResult extends RentSummary {
 }
 
 /** The supplier fleet of the devnet: configured GPUs, no nvidia-smi needed. */
-const SUPPLIERS = [
+export const SUPPLIERS = [
   { name: 'Alice', gpus: [{ model: 'h100-80gb', memoryMib: 81_920, count: 2 }], price: 2_000_000_000n, region: 'eu-west' },
   { name: 'Bob', gpus: [{ model: 'h100-80gb', memoryMib: 81_920, count: 1 }], price: 1_500_000_000n, region: 'us-east' },
   { name: 'Charlie', gpus: [{ model: 'a100-40gb', memoryMib: 40_960, count: 4 }], price: 900_000_000n, region: 'eu-west' }
@@ -69,7 +69,11 @@ console.log('done: ' + found + ' primes below ' + n)
   return { command: process.execPath, args: ['-e', script] }
 }
 
-async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: KeyringPair, peerKey: Ed25519PrivateKey }> {
+/** The devnet's dev identities: suppliers, the renter and the arbiter (hotkeys are `//<Name>//hot`). */
+export const DEVNET_ACCOUNTS = { suppliers: SUPPLIERS.map((s) => s.name), renter: 'Dave', arbiter: 'Ferdie' } as const
+
+/** the keys of a devnet identity: coldkey `//<Name>`, hotkey `//<Name>//hot`, a peer key derived from the name */
+export async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: KeyringPair, peerKey: Ed25519PrivateKey }> {
   await cryptoWaitReady()
   const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
   // the peer key of a dev identity is derived from its name, as `bazaar init --dev` does

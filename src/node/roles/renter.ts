@@ -125,7 +125,10 @@ export class RenterRole {
       // suppliers that published before we joined are found through their DHT records
       if (req.gpu !== '') void node.market.discover(gpuFamily(req.gpu), { signal: AbortSignal.timeout(15_000) }).catch(() => {})
       const deadline = node.clock.now() + (this.i.matchTimeoutMs ?? 30_000)
-      while (matchBid(node.market.book, bid) == null) {
+      // never our own offers: a node that also supplies would negotiate with itself
+      const own = Buffer.from(node.signer.hotkey).toString('hex')
+      const ownOffers = (): string[] => node.market.book.offers().filter((e) => e.supplier === own).map((e) => e.key)
+      while (matchBid(node.market.book, bid, { exclude: new Set(ownOffers()) }) == null) {
         if (signal?.aborted === true) throw new RentError('ABORTED', 'cancelled before a match')
         if (node.clock.now() > deadline) { this.metrics.matches.inc({ result: 'no-match' }); throw new RentError('NO_MATCH', 'no compatible offer in the book') }
         await sleep(200, signal)
@@ -133,6 +136,7 @@ export class RenterRole {
       const arbiter = new Uint8Array(decodeAddress(this.i.arbiterAddress))
       const { match, result: agreed } = await rent<NegotiatedAgreement>(node.market.book, bid, {
         signal,
+        exclude: ownOffers(),
         attempt: async (m: Match) => {
           this.metrics.matches.inc({ result: 'matched' })
           emit({ type: 'matched', supplier: encodeAddress(m.entry.offer.supplier, 42), offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })

@@ -318,6 +318,10 @@ export class SupplierRole {
   }
 
   async stop (): Promise<void> {
+    // withdraw our offers first, so nobody negotiates with a supplier that is going away
+    if (!this.controller.signal.aborted) {
+      for (const c of this.i.inventory.classes) await this.i.node.cancelOffer(c.model).catch(() => {})
+    }
     this.controller.abort()
     for (const t of this.startTimers.values()) clearTimeout(t)
     this.startTimers.clear()
