@@ -89,6 +89,10 @@ function supplierJobView (j: SupplierJobRecord): JobView {
   }
 }
 
+function settlementOf (j: SupplierJobRecord | undefined): Partial<JobView> {
+  return j == null ? {} : { ...(j.paid != null ? { paid: j.paid } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
+}
+
 function renterJobView (j: JobRecord): JobView {
   return {
     role: 'renter',
@@ -96,7 +100,7 @@ function renterJobView (j: JobRecord): JobView {
     state: j.state,
     ...(j.agreementId != null ? { agreementId: j.agreementId } : {}),
     ...(j.peer != null ? { peer: j.peer } : {}),
-    command: [j.command, ...j.args].join(' ').slice(0, 200),
+    ...(j.command !== '' ? { command: [j.command, ...j.args].join(' ').slice(0, 200) } : {}),
     ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
     ...(j.reason != null ? { reason: j.reason } : {}),
     ...(j.detail != null ? { detail: j.detail } : {}),
@@ -135,9 +139,12 @@ async function escrowCall<T> (fn: () => Promise<T>): Promise<T> {
 export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
   api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
   api.route('GET', '/v1/jobs', async () => {
-    const supplier = (daemon.supplier?.jobs ?? []).map(supplierJobView)
+    // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
+    const live = new Map((daemon.supplier?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.jobId, j]))
+    const supplier = (await daemon.jobs.list({ role: 'supplier' })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(live.get(j.id)) }))
+    const pending = (daemon.supplier?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
     const renter = (await daemon.jobs.list({ role: 'renter' })).map(renterJobView)
-    return [...supplier, ...renter]
+    return [...supplier, ...pending, ...renter]
   })
   api.route('GET', '/v1/escrows', async (req) => await escrowCall(async () => await daemon.escrow.list({ signal: req.signal })))
   api.route('GET', '/v1/escrows/:id', async (req) => await escrowCall(async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal })))

@@ -108,6 +108,8 @@ export class Daemon {
         : undefined
       if (inventory != null) {
         if (init.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
+        // a JobStore is a view of the node's database: this one and the daemon's see the same records
+        const jobs = new JobStore(node.db)
         supplier = new SupplierRole({
           node,
           inventory,
@@ -131,7 +133,8 @@ export class Daemon {
           offerTtlS: config.market.offerTtlS,
           tickMs: config.metering.tickS * 1000,
           graceMs: config.metering.graceS * 1000,
-          logger: logger.child({ role: 'supplier' })
+          logger: logger.child({ role: 'supplier' }),
+          jobStore: jobs
         })
         const s = supplier
         opened.push(async () => { await s.stop() })

@@ -13,7 +13,7 @@ import { registerNegotiationHandler, type NegotiationService } from '../../proto
 import { registerSessionHandler, type SessionHandler } from '../../protocols/session/index.js'
 import type { AttestationProvider } from '../../tee/index.js'
 import type { FramedChannel } from '../../protocols/framed.js'
-import { CapacityLedger, runJobServer, type Inventory, type Runtime } from '../../jobs/index.js'
+import { CapacityLedger, runJobServer, stateForResult, type Inventory, type JobStore, type Runtime } from '../../jobs/index.js'
 import { EscrowService, MeterSupplier, type ArbiterClient, type ChainPort, type EscrowDb } from '../../escrow/index.js'
 import { supplierMeteringHooks } from '../../protocols/metering/index.js'
 import type { AgreementTerms } from '../../protocols/schema/agreement.js'
@@ -48,6 +48,8 @@ export interface SupplierRoleInit {
   graceMs: number
   /** how long to wait for the renter's cooperative approval before closing with the arbiter */
   settleWaitMs?: number
+  /** where the jobs this supplier ran are recorded (they outlive a restart) */
+  jobStore?: JobStore
   logger: Logger
 }
 
@@ -246,11 +248,22 @@ export class SupplierRole {
         tickIntervalMs: this.i.tickMs,
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
-        onStarted: (info) => { record.jobId = info.jobId; logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices }) }
+        onStarted: (info) => {
+          record.jobId = info.jobId
+          logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
+          const now = this.i.node.clock.now()
+          void this.i.jobStore?.put({
+            id: info.jobId, role: 'supplier', state: 'running', agreementId, peer: rec.peer, command: '', args: [],
+            gpuCount: terms.gpuCount, gpuIndices: info.gpuIndices, createdAt: now, updatedAt: now, startedAt: now
+          }).catch((err) => { logger.warn('job record failed', { err }) })
+        }
       })
       record.reason = result.reason
       record.exitCode = result.exitCode
       this.metrics.jobs.inc({ role: 'supplier', reason: result.reason })
+      await this.i.jobStore?.transition('supplier', result.jobId, stateForResult(result.reason, result.exitCode), this.i.node.clock.now(), {
+        exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
+      }).catch((err) => { logger.warn('job record failed', { err }) })
       logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
     } catch (err) {
       record.reason = 'failed'
