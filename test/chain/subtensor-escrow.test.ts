@@ -214,6 +214,21 @@ describe.skipIf(!HAVE_CHAIN)('subtensor escrow on a real runtime', () => {
     }, keys.payer!, keys.payee!)
   })
 
+  it('settles when payer and payee approve the same close at the same moment', async () => {
+    // both read "no pending multisig" and send a first approval; the later one must become the
+    // executing second approval instead of failing with multisig.NoTimepoint
+    const { terms } = await openChecked(4n * TAO)
+    const s: Settlement = {
+      escrowId: terms.escrowId, kind: 'cooperative', voucher: { cumulative: 1n * TAO, sequence: 3n, signature: '0x' + '33'.repeat(64) },
+      payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 3n * TAO }]
+    }
+    const results = await Promise.all([port.approve(s, keys.payer!), port.approve(s, keys.payee!)])
+    expect(results.filter((r) => r.executed)).toHaveLength(1)
+    const got = await port.get(terms.escrowId)
+    expect(got?.status).toBe('closed')
+    expect(got?.records.map((x) => x.kind)).toEqual(['open', 'close'])
+  })
+
   it('closes with the latest voucher by payee + arbiter', async () => {
     const { terms, account } = await openChecked(5n * TAO)
     const voucher = { cumulative: 4n * TAO, sequence: 12n, signature: '0x' + '22'.repeat(64) }

@@ -240,6 +240,20 @@ export class SubtensorChain implements ChainPort {
   }
 
   async approve (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+    try {
+      return await this.approveOnce(settlement, approver, opts)
+    } catch (err) {
+      // Payer and payee approve a cooperative close at about the same time: both can read "no
+      // pending multisig" and send a first approval; the later one then fails with NoTimepoint
+      // because the multisig exists. Read again and approve as the second signatory (asMulti).
+      if (err instanceof SubtensorError && err.code === 'EXTRINSIC_FAILED' && err.details?.reason === 'multisig.NoTimepoint') {
+        return await this.approveOnce(settlement, approver, opts)
+      }
+      throw err
+    }
+  }
+
+  private async approveOnce (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal }): Promise<ApproveResult> {
     const api = this.api
     await this.sync(opts.signal)
     const esc = this.index.get(settlement.escrowId)
