@@ -22,12 +22,15 @@ Ctrl-C cancels the job; the escrow still settles (the supplier is paid its last 
 options:
   --json               print one JSON object (amounts are decimal strings of base units, rao)
   --dir <dir>          state directory (default: a fresh temp dir, kept after the run)
-  --job-seconds <n>    how long the job computes (default 5, at most 600)
+  --job-seconds <n>    how long the job computes (default 5, or 20 with --chain, at most 600)
   --chain <ws://...>   use a subtensor endpoint instead of the embedded ledger; the devnet's
                        accounts (hotkeys //Alice//hot, //Bob//hot, //Charlie//hot, //Dave//hot,
                        //Ferdie//hot) must be funded there first: each 1 TAO for fees and
                        deposits, the renter //Dave//hot also 1 alpha of netuid 1 (staked under
-                       the subnet owner hotkey); checked before the run
+                       the subnet owner hotkey); checked before the run. On a runtime that
+                       funds in alpha, transferStake refuses amounts below the runtime's minimum
+                       stake (AmountTooLow): a job of a few seconds earns less than that, so the
+                       default job runs 20 s there
   -h, --help           this help`
 
 /** The object `bazaar devnet --json` prints. */
@@ -58,7 +61,8 @@ export const devnetCommand: Command = {
     const endpoint = str(args, 'chain')
     if (endpoint != null && !/^wss?:\/\/[^\s]{1,2000}$/i.test(endpoint)) throw new UsageError('--chain expects a ws:// or wss:// endpoint')
     const secondsFlag = str(args, 'job-seconds')
-    let jobSeconds = 5
+    // on chain, a payout must clear the runtime's minimum stake: 20 s at the devnet's price does
+    let jobSeconds = endpoint != null ? 20 : 5
     if (secondsFlag != null) {
       if (!/^[0-9]{1,3}$/.test(secondsFlag) || Number(secondsFlag) < 1 || Number(secondsFlag) > 600) throw new UsageError('--job-seconds expects a whole number of seconds from 1 to 600')
       jobSeconds = Number(secondsFlag)
