@@ -1,3 +1,5 @@
+import { formatUnits } from '../escrow/amount.js'
+
 /** Formats rows as a plain aligned table (the CLI's readable output). */
 export function table (headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -7,10 +9,7 @@ export function table (headers: string[], rows: string[][]): string {
 
 /** base units (rao, 10^-9) as a decimal alpha amount, exact */
 export function alpha (rao: string | bigint): string {
-  const v = BigInt(rao)
-  const whole = v / 1_000_000_000n
-  const frac = (v % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '')
-  return frac === '' ? whole.toString() : `${whole}.${frac}`
+  return formatUnits(BigInt(rao))
 }
 
 /** a decimal alpha amount ("1.5") as base units; throws RangeError on a malformed amount */
