@@ -15,6 +15,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { createHost, type Host } from '../node/host.js'
+import { createLogger } from '../node/logger.js'
+import { installNetworkErrorGuard } from '../node/process-guard.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
 import { MarketMessageValidator } from '../protocols/gossip/validate.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
@@ -171,6 +173,7 @@ async function validation (count: number): Promise<void> {
   await Promise.all([a.stop(), b.stop()])
 }
 
+installNetworkErrorGuard(createLogger({ level: 'warn' }))
 await propagation(arg('nodes', 20), arg('offers', 200))
 await validation(arg('validate', 20_000))
 process.exit(0)

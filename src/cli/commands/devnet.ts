@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Command } from '../command.js'
+import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { flag, str } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
 import { runDevnet, type DevnetResult } from '../../node/devnet.js'
@@ -84,19 +85,22 @@ export const devnetCommand: Command = {
     let result: DevnetResult
     const chain = endpoint != null ? await connectFundedChain(endpoint, controller.signal) : undefined
     if (chain != null && !json) ctx.out(`· chain ${endpoint}: every devnet account holds what the run needs`)
+    const logger = createLogger({ level: 'error', format: 'pretty', write: (l) => { ctx.err(l) } })
+    const removeGuard = installNetworkErrorGuard(logger)
     try {
       result = await runDevnet({
         chain,
         dir: dirFlag != null ? path.resolve(dirFlag) : undefined,
         jobSeconds,
         signal: controller.signal,
-        logger: createLogger({ level: 'error', format: 'pretty', write: (l) => { ctx.err(l) } }),
+        logger,
         onEvent: json ? undefined : (e: RentStoryEvent) => { for (const l of rentEventLine(e)) ctx.out(l) }
       })
     } catch (err) {
       const code = (err as { code?: string }).code
       throw new UserError(`the devnet run failed: ${(err as Error).message}`, { code: code ?? 'DEVNET_FAILED', cause: err })
     } finally {
+      removeGuard()
       await chain?.close().catch(() => {})
       process.off('SIGINT', onSigint)
       ctx.signal.removeEventListener('abort', onAbort)

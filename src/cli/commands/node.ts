@@ -11,6 +11,7 @@ import { Daemon } from '../../node/daemon.js'
 import { registerDaemonRoutes } from '../../node/daemon-routes.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
+import { installNetworkErrorGuard } from '../../node/process-guard.js'
 
 const usage = `usage: bazaar node start [options]
 
@@ -66,6 +67,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     apiToken: await readApiToken(home),
     enclavePeer: enclave?.peerId
   })
+  const removeGuard = installNetworkErrorGuard(node.logger)
   const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
   if (node.api != null) registerDaemonRoutes(node.api, daemon)
   const addrFile = path.join(home, API_ADDRESS_FILE)
@@ -86,5 +88,6 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out('stopping')
   await daemon.close()
   await rm(addrFile, { force: true })
+  removeGuard()
   return 0
 }
