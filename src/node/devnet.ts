@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createHash } from 'node:crypto'
-import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import { Keyring } from '@polkadot/keyring'
-import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { deriveAccounts } from './keystore/accounts.js'
+import { devPeerKey } from './keystore/peer-key.js'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { BazaarNode } from './bazaar-node.js'
@@ -72,17 +71,13 @@ console.log('done: ' + found + ' primes below ' + n)
 /** The devnet's dev identities: suppliers, the renter and the arbiter (hotkeys are `//<Name>//hot`). */
 export const DEVNET_ACCOUNTS = { suppliers: SUPPLIERS.map((s) => s.name), renter: 'Dave', arbiter: 'Ferdie' } as const
 
-/** the keys of a devnet identity: coldkey `//<Name>`, hotkey `//<Name>//hot`, a peer key derived from the name */
+/**
+ * The keys of a devnet identity, exactly those of `bazaar init --dev <name>`: coldkey `//<Name>`,
+ * hotkey `//<Name>//hot`, and the well-known peer key derived from the name.
+ */
 export async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: KeyringPair, peerKey: Ed25519PrivateKey }> {
-  await cryptoWaitReady()
-  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
-  // the peer key of a dev identity is derived from its name, as `bazaar init --dev` does
-  const seed = createHash('sha256').update(`bazaar-devnet-peer-v1//${name}`).digest()
-  return {
-    coldkey: kr.addFromUri(`//${name}`),
-    hotkey: kr.addFromUri(`//${name}//hot`),
-    peerKey: await generateKeyPairFromSeed('Ed25519', seed)
-  }
+  const { coldkey, hotkey } = await deriveAccounts({ kind: 'dev', name })
+  return { coldkey, hotkey, peerKey: await devPeerKey(name) }
 }
 
 /** The running devnet: every node and role, the ledger, and an ordered close. */

@@ -3,7 +3,7 @@ import type { Command } from '../command.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { flag, str } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
-import { runDevnet, type DevnetResult } from '../../node/devnet.js'
+import { DEVNET_ACCOUNTS, devKeys, runDevnet, type DevnetResult } from '../../node/devnet.js'
 import { createLogger } from '../../node/logger.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import { alpha } from '../format.js'
@@ -131,9 +131,6 @@ export const devnetCommand: Command = {
   }
 }
 
-/** The devnet's accounts as src/node/devnet.ts derives them (hotkey `//<Name>//hot`). */
-const DEVNET_ACCOUNTS = ['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie'] as const
-const DEVNET_RENTER = 'Dave'
 const DEVNET_NETUID = 1
 /** the renter's worst case: 3 alpha/GPU-hour x 1 GPU x 600 s = 0.5 alpha, plus the adapter's fee allowance */
 const RENTER_NEEDS = 1_000_000_000n
@@ -145,9 +142,7 @@ const FEES_NEED = 1_000_000_000n
  * holds what the run needs; a missing balance is a one-line UserError naming the accounts.
  */
 async function connectFundedChain (endpoint: string, signal: AbortSignal): Promise<ChainPort> {
-  const [{ createSubtensorChain }, { Keyring }, { cryptoWaitReady }] = await Promise.all([
-    import('../../escrow/chain/subtensor/index.js'), import('@polkadot/keyring'), import('@polkadot/util-crypto')
-  ])
+  const { createSubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
   let chain
   try {
     chain = await createSubtensorChain({ url: endpoint, netuid: DEVNET_NETUID }, { signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) })
@@ -155,15 +150,14 @@ async function connectFundedChain (endpoint: string, signal: AbortSignal): Promi
     throw new UserError(`cannot use the chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
   }
   try {
-    await cryptoWaitReady()
-    const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
     const info = await chain.info()
     const missing: string[] = []
-    for (const name of DEVNET_ACCOUNTS) {
-      const address = kr.addFromUri(`//${name}//hot`).address
+    const { suppliers, renter, arbiter } = DEVNET_ACCOUNTS
+    for (const name of [...suppliers, renter, arbiter]) {
+      const address = (await devKeys(name)).hotkey.address
       const tao = await chain.taoBalance(address)
       if (tao < FEES_NEED) missing.push(`//${name}//hot ${address} needs ${alpha(FEES_NEED)} TAO (holds ${alpha(tao)})`)
-      if (name === DEVNET_RENTER) {
+      if (name === renter) {
         const held = await chain.balance(address, { signal })
         if (held < RENTER_NEEDS) missing.push(`//${name}//hot ${address} needs ${alpha(RENTER_NEEDS)} ${info.asset.kind === 'alpha' ? `alpha of netuid ${DEVNET_NETUID}` : 'TAO for the escrow'} (holds ${alpha(held)})`)
       }
