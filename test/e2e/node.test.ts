@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
+import { waitFor } from '../helpers/wait.js'
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve) => {
@@ -55,17 +56,17 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
       '--bootstrap', `/ip4/127.0.0.1/tcp/${port}/p2p/${idA}`], { env })
     await b.waitFor(/control API/)
     try {
-      await waitUntil(() => JSON.parse(bazaar(['peers', '--home', homeB, '--json']).stdout).length > 0)
+      await waitFor(() => JSON.parse(bazaar(['peers', '--home', homeB, '--json']).stdout).length > 0, 20_000)
       // publish once A knows that B subscribed to the offers topic
-      await waitUntil(() => JSON.parse(bazaar(['status', '--home', homeA, '--json']).stdout).topicPeers.offers > 0)
+      await waitFor(() => JSON.parse(bazaar(['status', '--home', homeA, '--json']).stdout).topicPeers.offers > 0, 20_000)
       const pub = bazaar(['offer', 'publish', '--home', homeA, '--id', 'h100s', '--gpu', 'h100-80gb:81920:2', '--price', '1.5', '--tee', 'simulated', '--json'])
       expect(pub.code, pub.stderr).toBe(0)
       expect(JSON.parse(pub.stdout)).toMatchObject({ id: 'h100s', pricePerGpuHour: '1500000000' })
-      await waitUntil(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1)
+      await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1, 20_000)
       const listed = JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout)
       expect(listed[0]).toMatchObject({ id: 'h100s', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
       expect(bazaar(['offer', 'cancel', '--home', homeA, '--id', 'h100s']).code).toBe(0)
-      await waitUntil(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 0)
+      await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 0, 20_000)
       // a bad flag is a usage error (exit 2, one line)
       const bad = bazaar(['offer', 'publish', '--home', homeA, '--gpu', 'nonsense'])
       expect(bad.code).toBe(2)
@@ -83,11 +84,3 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
     expect(r.stderr).toMatch(/passphrase/i)
   })
 })
-
-async function waitUntil (cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
