@@ -5,6 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevnet, defaultJob, type DevnetWorld } from '../../src/node/devnet.js'
 import type { RentEvent, RentRequest } from '../../src/node/roles/renter.js'
 import { waitFor } from '../helpers/wait.js'
+import { decodeAddress } from '@polkadot/util-crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { matchBid, AgreementStore } from '../../src/market/index.js'
+import { negotiate } from '../../src/protocols/negotiate/index.js'
+import { openAttestedSession } from '../../src/protocols/session/index.js'
+import { runJobClient } from '../../src/jobs/index.js'
+import { peerIdString } from '../../src/node/market-json.js'
+import { peerOfAddrs } from '../../src/node/market-service.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -122,6 +130,33 @@ describe('jobs end to end on a devnet', () => {
     expect(s.escrow.refunded).toBe('0')
     await noCapacityLeaked()
   }, 60_000)
+
+  it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
+    const renter = world.renter.node
+    const { bid } = await renter.publishBid({
+      id: 'no-escrow', gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
+      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
+    })
+    const match = matchBid(renter.market.book, bid)!
+    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address))
+    })
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
+    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+    const enclave = peerIdFromString(peerIdString(agreed.terms.enclavePeer))
+    const session = await openAttestedSession(renter.host, enclave, {
+      agreementHash: agreed.hash, policy: { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }, expectedPeer: enclave
+    })
+    // no escrow on chain for this agreement: the supplier ends the channel with its reason
+    const err = await runJobClient(session.channel, { command: process.execPath, args: ['-e', '1'], gpuCount: 1, limits: { maxDurationMs: 10_000 } }, {
+      outputDir: path.join(world.dir, 'out-no-escrow')
+    }).then(() => undefined, (e: unknown) => e as { code?: string, remoteCode?: string })
+    expect(err).toBeDefined()
+    expect([err?.code, err?.remoteCode]).toContain('ESCROW_MISSING')
+    expect(supplier.role.jobs.find((j) => j.agreementId === agreed.id)?.jobId).toBeUndefined()
+    await noCapacityLeaked()
+    await renter.cancelBid('no-escrow')
+  })
 
   it('a supplier killed mid-job closes with the arbiter on its last stored voucher after it restarts', async () => {
     const bob = world.suppliers.find((x) => x.name === 'Bob')!

@@ -19,6 +19,15 @@ import { supplierMeteringHooks } from '../../protocols/metering/index.js'
 import type { AgreementTerms } from '../../protocols/schema/agreement.js'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import { roleMetrics, type RoleMetrics } from './metrics.js'
+import { BazaarError } from '../../util/errors.js'
+
+/** Why a supplier ends an attested session before the job: its agreement or escrow is not in order. */
+export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | 'ESCROW_MISSING' | 'ESCROW_NOT_OPEN' | 'ESCROW_AGREEMENT_MISMATCH' |
+  'ESCROW_PAYEE_MISMATCH' | 'ESCROW_ARBITER_MISMATCH' | 'ESCROW_AMOUNT_MISMATCH'
+
+export class SessionRefused extends BazaarError<SessionRefusedCode> {
+  constructor (code: SessionRefusedCode) { super(code, code) }
+}
 
 export interface SupplierRoleInit {
   node: BazaarNode
@@ -192,12 +201,12 @@ export class SupplierRole {
     const escrowId = '0x' + agreementId
     const e = await this.i.chain.get(escrowId, { signal: this.controller.signal })
     const arbiter = encodeAddress(terms.escrow?.arbiter ?? new Uint8Array(32), 42)
-    if (e == null) throw new Error('ESCROW_MISSING')
-    if (e.status !== 'open') throw new Error('ESCROW_NOT_OPEN')
-    if (e.terms.agreementHash !== escrowId) throw new Error('ESCROW_AGREEMENT_MISMATCH')
-    if (e.terms.payee !== this.i.account.address) throw new Error('ESCROW_PAYEE_MISMATCH')
-    if (e.terms.arbiter !== arbiter) throw new Error('ESCROW_ARBITER_MISMATCH')
-    if (e.terms.amount < terms.budget || e.terms.netuid !== terms.netuid) throw new Error('ESCROW_AMOUNT_MISMATCH')
+    if (e == null) throw new SessionRefused('ESCROW_MISSING')
+    if (e.status !== 'open') throw new SessionRefused('ESCROW_NOT_OPEN')
+    if (e.terms.agreementHash !== escrowId) throw new SessionRefused('ESCROW_AGREEMENT_MISMATCH')
+    if (e.terms.payee !== this.i.account.address) throw new SessionRefused('ESCROW_PAYEE_MISMATCH')
+    if (e.terms.arbiter !== arbiter) throw new SessionRefused('ESCROW_ARBITER_MISMATCH')
+    if (e.terms.amount < terms.budget || e.terms.netuid !== terms.netuid) throw new SessionRefused('ESCROW_AMOUNT_MISMATCH')
     await this.escrow.track(e.terms)
     return { escrowId }
   }
@@ -209,15 +218,16 @@ export class SupplierRole {
     this.jobs.push(record)
     clearTimeout(this.startTimers.get(agreementId))
     const rec = await this.i.agreements.get(agreementId)
-    if (rec == null) { channel.abort(new Error('UNKNOWN_AGREEMENT')); return }
+    if (rec == null) { channel.abort(new SessionRefused('UNKNOWN_AGREEMENT')); return }
     const terms = decodeTerms(rec.agreement.terms)
     let escrowId: string
     try {
       ({ escrowId } = await this.checkEscrow(agreementId, terms))
     } catch (err) {
-      logger.warn('session refused: escrow not in order', { agreement: agreementId, code: (err as Error).message })
+      logger.warn('session refused: escrow not in order', { agreement: agreementId, code: (err as { code?: string }).code ?? 'ERROR' })
       channel.abort(err as Error)
       this.ledger.release(agreementId)
+      void this.publishOffers().catch(() => {})
       record.settledBy = 'none'
       this.metrics.sessions.inc({ role: 'supplier', result: 'escrow-refused' })
       return

@@ -8,6 +8,9 @@ import type { FramedChannel } from '../framed.js'
  * Length-delimited messages on a libp2p stream: a 4-byte big-endian length, then the bytes. The
  * length is checked against the caller's cap before a byte of the body is buffered.
  */
+/** a code another party may give for ending a channel: upper-case, digits and underscores, bounded */
+const REMOTE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/
+
 export class Wire {
   private readonly bytes: ByteStream<Stream>
   constructor (readonly stream: Stream, maxBuffer: number) {
@@ -94,7 +97,9 @@ export class StreamChannel implements FramedChannel {
       }
       if (m[0] === FRAME_ABORT) {
         const code = new TextDecoder().decode(m.subarray(1, 65))
-        const err = new SessionError(SessionErrorCode.CHANNEL_ABORTED, `remote aborted the channel (${isFailureCode(code) ? code : 'unknown'})`, { remoteCode: isFailureCode(code) ? code : undefined })
+        // the remote's reason is informational: any well-formed code is passed on (the layer above,
+        // e.g. the supplier's ESCROW_MISSING, has codes of its own), anything else is dropped
+        const err = new SessionError(SessionErrorCode.CHANNEL_ABORTED, `remote aborted the channel (${isFailureCode(code) ? code : 'unknown'})`, { remoteCode: REMOTE_CODE.test(code) ? code : undefined })
         this.error = err
         this.wire.stream.abort(err)
         throw err
