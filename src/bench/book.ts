@@ -232,7 +232,7 @@ function oursPriceOnly (): PriceOnly {
   const fill = (): number => {
     const m = matchBid(book, bid, opts)
     if (m === undefined) return 0
-    book.consume(m.entry.key, m.gpu.model, 1)
+    book.consume(m.entry, m.gpu.model, 1)
     return m.entry.priceN
   }
   const lat = new Float64Array(N)

@@ -211,8 +211,9 @@ function scanClass (chunks: readonly OfferEntry[][], v: BidView, best: Best): vo
     const c = chunks[i]
     for (let j = 0; j < c.length; j++) {
       const e = c[j]
-      // sorted by price: nothing further can be within the limit
-      if (e.priceN > v.maxPriceN || e.offer.pricePerGpuHour > v.maxPrice) return
+      // sorted by price: nothing further can be within the limit (the numbers are monotone
+      // conversions of the bigints, so only equal numbers need the bigints to decide)
+      if (e.priceN >= v.maxPriceN && (e.priceN > v.maxPriceN || e.offer.pricePerGpuHour > v.maxPrice)) return
       // a candidate from another class already beats everything from here on
       if (best.entry !== undefined && compareOffers(e, best.entry) >= 0) return
       const g = entryGpu(e, v)

@@ -12,7 +12,8 @@ interface Item { expiresN: number, key: string }
 export class ExpiryHeap<T extends Item> {
   private heap: T[] = []
 
-  constructor (private readonly isLive: (e: T) => boolean) {}
+  /** `cmp` must order like `compareExpiry` (the default); the book passes one that avoids building keys */
+  constructor (private readonly isLive: (e: T) => boolean, private readonly cmp: (a: T, b: T) => number = compareExpiry) {}
 
   get size (): number { return this.heap.length }
 
@@ -22,7 +23,7 @@ export class ExpiryHeap<T extends Item> {
     let i = h.length - 1
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (compareExpiry(h[p], e) <= 0) break
+      if (this.cmp(h[p], e) <= 0) break
       h[i] = h[p]
       i = p
     }
@@ -46,8 +47,8 @@ export class ExpiryHeap<T extends Item> {
       const l = 2 * i + 1
       if (l >= n) break
       const r = l + 1
-      const c = r < n && compareExpiry(h[r], h[l]) < 0 ? r : l
-      if (compareExpiry(last, h[c]) <= 0) break
+      const c = r < n && this.cmp(h[r], h[l]) < 0 ? r : l
+      if (this.cmp(last, h[c]) <= 0) break
       h[i] = h[c]
       i = c
     }

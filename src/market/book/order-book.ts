@@ -10,6 +10,8 @@ import { compareBids, compareOffers } from './compare.js'
 import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
 import { bidKey, hex, modelMatches } from './keys.js'
+import { PartyIndex } from './party-index.js'
+import { compareOfferExpiry, RestingOffer, SupplierSlots } from './slots.js'
 import { SortedList } from './sorted-list.js'
 
 const MAX_GPUS_PER_OFFER = 16
@@ -32,7 +34,9 @@ const MAX_GPUS_PER_OFFER = 16
  *
  * Indexes: by GPU class (one price-time sorted list per model, see `compareOffers`), TEE kinds and
  * region as integer attributes of each entry (a bit mask and an id: the matching scan tests them
- * without touching strings), and a lazy expiry heap (expiry and the eviction rule).
+ * without touching strings), and a lazy expiry heap (expiry and the eviction rule). Offers are
+ * held per supplier record (found by the hotkey's bytes, see `PartyIndex`) and then by id, so the
+ * insert path builds no key string and hashes no hex text; that is most of its cost otherwise.
  */
 export class OrderBook {
   private readonly clock: Clock
@@ -42,14 +46,16 @@ export class OrderBook {
   private readonly maxPerRenter: number
   private readonly maxTombstones: number
 
-  private readonly offerMap = new Map<string, OfferEntry>()
+  private readonly suppliers = new PartyIndex<SupplierSlots>()
+  private readonly suppliersByHex = new Map<string, SupplierSlots>()
+  private offerTotal = 0
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
-  private readonly offerExpiry = new ExpiryHeap<OfferEntry>((e) => this.offerMap.get(e.key) === e)
-  private readonly perSupplier = new Map<string, number>()
+  private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry)
+  /** `<supplier hex>/<id>` → sequence of the cancel; counted per supplier in `SupplierSlots.tombstones` */
   private readonly offerTombstones = new Map<string, bigint>()
 
   private readonly bidMap = new Map<string, BidEntry>()
-  private readonly bidOrder = new SortedList<BidEntry>(compareBids)
+  private readonly bidOrder = new SortedList<BidEntry>(compareBids, 64, (e) => Number(e.bid.createdAt))
   private readonly bidExpiry = new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e)
   private readonly perRenter = new Map<string, number>()
   private readonly bidTombstones = new Map<string, bigint>()
@@ -66,7 +72,7 @@ export class OrderBook {
   /** the book's clock reading (matching uses it for expiry) */
   now (): number { return this.clock.now() }
 
-  get offerCount (): number { return this.offerMap.size }
+  get offerCount (): number { return this.offerTotal }
   get bidCount (): number { return this.bidMap.size }
 
   /** GPU classes with at least one resting offer, sorted */
@@ -90,7 +96,7 @@ export class OrderBook {
   /** iterates the per-class lists (used by matching) */
   classEntries (): IterableIterator<[string, SortedList<OfferEntry>]> { return this.byClass.entries() }
 
-  getOffer (key: string): OfferEntry | undefined { return this.offerMap.get(key) }
+  getOffer (key: string): OfferEntry | undefined { return this.offerByKey(key) }
   getBid (key: string): BidEntry | undefined { return this.bidMap.get(key) }
 
   /**
@@ -105,44 +111,39 @@ export class OrderBook {
       offer.pricePerGpuHour < 0n || offer.createdAt < 0n || offer.sequence < 0n) {
       throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs, or has a negative field')
     }
-    const supplier = hex(offer.supplier)
-    const key = `${supplier}/${offer.id}`
-    const current = this.offerMap.get(key)
-    const floor = current !== undefined ? current.offer.sequence : this.offerTombstones.size > 0 ? this.offerTombstones.get(key) : undefined
+    let slots = this.suppliers.get(offer.supplier)
+    const current = slots?.offers.get(offer.id)
+    const floor = current !== undefined
+      ? current.offer.sequence
+      : slots !== undefined && slots.tombstones > 0 ? this.offerTombstones.get(`${slots.hex}/${offer.id}`) : undefined
     // [IGNORE] a replacement needs a higher sequence than what the slot has seen
     if (floor !== undefined && offer.sequence <= floor &&
       !(offer.sequence === floor && current != null && winsTie(offer.cancelled, Offer.encode(offer), Offer.encode(current.offer)))) {
       throw new MarketError('STALE', 'offer sequence not higher than the slot')
     }
     if (offer.cancelled) {
-      if (current != null) this.dropOffer(current)
-      this.tombstone(this.offerTombstones, key, offer.sequence)
+      slots ??= this.slotsFor(offer.supplier)
+      if (current != null) this.dropOffer(current, false)
+      this.tombstoneOffer(slots, offer.id, offer.sequence)
       return 'cancelled'
     }
     const now = this.clock.now()
     const expiresN = Number(offer.expiresAt)
     if (expiresN <= now) throw new MarketError('EXPIRED', 'offer expired')
     if (current == null) {
-      if ((this.perSupplier.get(supplier) ?? 0) >= this.maxPerSupplier) {
+      if (slots !== undefined && slots.offers.size >= this.maxPerSupplier) {
         throw new MarketError('SUPPLIER_LIMIT', 'supplier holds too many offers')
       }
-      if (this.offerMap.size >= this.maxOffers) this.makeRoom(() => this.offerMap.size, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
+      if (this.offerTotal >= this.maxOffers) {
+        this.makeRoom(() => this.offerTotal, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
+        slots = undefined // an eviction may have released the record
+      }
     } else {
-      this.dropOffer(current)
+      this.dropOffer(current, false)
     }
-    const entry: OfferEntry = {
-      key,
-      offer,
-      supplier,
-      meta,
-      priceN: Number(offer.pricePerGpuHour),
-      createdN: Number(offer.createdAt),
-      expiresN,
-      receivedAt: meta.receivedAt ?? now,
-      remaining: counts(offer),
-      teeMask: teeMaskOf(offer.teeKinds),
-      regionId: regionId(offer.region)
-    }
+    slots ??= this.slotsFor(offer.supplier)
+    const entry = new RestingOffer(offer, slots, meta, Number(offer.pricePerGpuHour), Number(offer.createdAt), expiresN,
+      meta.receivedAt ?? now, counts(offer), teeMaskOf(offer.teeKinds), regionId(offer.region))
     this.addOffer(entry)
     return current == null ? 'added' : 'replaced'
   }
@@ -182,7 +183,7 @@ export class OrderBook {
 
   /** Removes an offer or a bid by key (no tombstone: a later higher sequence may fill the slot). */
   remove (key: string): boolean {
-    const o = this.offerMap.get(key)
+    const o = this.offerByKey(key)
     if (o != null) { this.dropOffer(o); return true }
     const b = this.bidMap.get(key)
     if (b != null) { this.dropBid(b); return true }
@@ -192,11 +193,12 @@ export class OrderBook {
   /**
    * Marks `count` GPUs of `model` under an offer as taken (this node made or learnt of an agreement
    * on them), so matching stops offering them; an offer with nothing left leaves the book until
-   * the supplier republishes it with a higher sequence. Returns false when the offer or the GPUs
-   * are not there.
+   * the supplier republishes it with a higher sequence. The offer is named by its key or by the
+   * entry a match returned; an entry replaced since (the supplier republished, which already counts
+   * the GPUs it gave away) is left alone. Returns false when the offer or the GPUs are not there.
    */
-  consume (key: string, model: string, count: number): boolean {
-    const e = this.offerMap.get(key)
+  consume (offer: string | OfferEntry, model: string, count: number): boolean {
+    const e = typeof offer === 'string' ? this.offerByKey(offer) : this.restingEntry(offer)
     if (e == null || count <= 0) return false
     const gpus = e.offer.gpus
     for (let i = 0; i < gpus.length; i++) {
@@ -230,17 +232,17 @@ export class OrderBook {
     const region = filters.region
     const supplier = filters.supplier?.toLowerCase()
     const out: OfferEntry[] = []
-    const seen = new Set<string>()
+    const seen = new Set<OfferEntry>()
     for (const [model, list] of this.byClass) {
       if (filters.gpu !== undefined && !modelMatches(filters.gpu, model)) continue
       for (const e of list) {
-        if (seen.has(e.key)) continue
+        if (seen.has(e)) continue
         if (tee !== undefined && !e.offer.teeKinds.includes(tee)) continue
         if (region !== undefined && e.offer.region !== region) continue
         if (filters.netuid !== undefined && e.offer.netuid !== filters.netuid) continue
         if (filters.maxPrice !== undefined && e.offer.pricePerGpuHour > filters.maxPrice) continue
         if (supplier !== undefined && e.supplier !== supplier) continue
-        seen.add(e.key)
+        seen.add(e)
         out.push(e)
       }
     }
@@ -251,31 +253,90 @@ export class OrderBook {
   /** Resting bids in priority order (earliest first). */
   bids (): BidEntry[] { return [...this.bidOrder] }
 
-  private addOffer (entry: OfferEntry): void {
-    this.offerMap.set(entry.key, entry)
-    for (const model of modelsOf(entry.offer)) {
+  /** the resting offer under `<supplier hex>/<id>`, if any */
+  private offerByKey (key: string): RestingOffer | undefined {
+    if (key.length < 66 || key.charCodeAt(64) !== 47 /* '/' */) return undefined
+    return this.suppliersByHex.get(key.slice(0, 64))?.offers.get(key.slice(65))
+  }
+
+  /** `e` itself when it is an entry resting in this book (an entry from a match), else undefined */
+  private restingEntry (e: OfferEntry): RestingOffer | undefined {
+    if (!(e instanceof RestingOffer) || !e.live || this.suppliersByHex.get(e.slots.hex) !== e.slots) return undefined
+    return e.slots.offers.get(e.offer.id) === e ? e : undefined
+  }
+
+  /** the supplier's record, created if it has none */
+  private slotsFor (supplier: Uint8Array): SupplierSlots {
+    let slots = this.suppliers.get(supplier)
+    if (slots === undefined) {
+      slots = new SupplierSlots(supplier.slice(), hex(supplier))
+      this.suppliers.add(slots)
+      this.suppliersByHex.set(slots.hex, slots)
+    }
+    return slots
+  }
+
+  private releaseIfEmpty (slots: SupplierSlots): void {
+    if (slots.offers.size > 0 || slots.tombstones > 0) return
+    this.suppliers.delete(slots)
+    this.suppliersByHex.delete(slots.hex)
+  }
+
+  private addOffer (entry: RestingOffer): void {
+    entry.slots.offers.set(entry.offer.id, entry)
+    this.offerTotal++
+    const gpus = entry.offer.gpus
+    for (let i = 0; i < gpus.length; i++) {
+      if (!firstOfModel(gpus, i)) continue
+      const model = gpus[i].model
       let list = this.byClass.get(model)
       if (list == null) {
-        list = new SortedList(compareOffers)
+        list = new SortedList<OfferEntry>(compareOffers, 64, (e) => e.priceN)
         this.byClass.set(model, list)
       }
       list.insert(entry)
     }
     this.offerExpiry.push(entry)
-    this.perSupplier.set(entry.supplier, (this.perSupplier.get(entry.supplier) ?? 0) + 1)
   }
 
-  private dropOffer (entry: OfferEntry): void {
-    if (this.offerMap.get(entry.key) !== entry) return
-    this.offerMap.delete(entry.key)
-    for (const model of modelsOf(entry.offer)) {
+  /** takes an entry out of the book; `release` false keeps the supplier record (a replacement or cancel follows) */
+  private dropOffer (entry: RestingOffer, release = true): void {
+    if (!entry.live) return
+    entry.live = false
+    entry.slots.offers.delete(entry.offer.id)
+    this.offerTotal--
+    const gpus = entry.offer.gpus
+    for (let i = 0; i < gpus.length; i++) {
+      if (!firstOfModel(gpus, i)) continue
+      const model = gpus[i].model
       const list = this.byClass.get(model)
       if (list == null) continue
       list.delete(entry)
       if (list.size === 0) this.byClass.delete(model)
     }
-    decrement(this.perSupplier, entry.supplier)
-    this.offerExpiry.compact(this.offerMap.size)
+    if (release) this.releaseIfEmpty(entry.slots)
+    this.offerExpiry.compact(this.offerTotal)
+  }
+
+  /**
+   * Records a cancel's sequence for the slot, so an older copy heard later cannot revive it. The
+   * map is bounded: past `maxTombstones` the oldest tombstone goes (its supplier's count with it).
+   */
+  private tombstoneOffer (slots: SupplierSlots, id: string, sequence: bigint): void {
+    const key = `${slots.hex}/${id}`
+    if (!this.offerTombstones.delete(key)) slots.tombstones++
+    if (this.offerTombstones.size >= this.maxTombstones) {
+      const oldest = this.offerTombstones.keys().next().value
+      if (oldest !== undefined) {
+        this.offerTombstones.delete(oldest)
+        const owner = this.suppliersByHex.get(oldest.slice(0, 64))
+        if (owner !== undefined) {
+          owner.tombstones--
+          this.releaseIfEmpty(owner)
+        }
+      }
+    }
+    this.offerTombstones.set(key, sequence)
   }
 
   private dropBid (entry: BidEntry): void {
@@ -316,10 +377,11 @@ function counts (offer: Offer): number[] {
   return out
 }
 
-/** the distinct GPU models of an offer */
-function modelsOf (offer: Offer): string[] {
-  if (offer.gpus.length === 1) return [offer.gpus[0].model]
-  return [...new Set(offer.gpus.map((g) => g.model))]
+/** whether `gpus[i]` is the first entry of its model (an offer sits once in each model's list) */
+function firstOfModel (gpus: Offer['gpus'], i: number): boolean {
+  const model = gpus[i].model
+  for (let j = 0; j < i; j++) if (gpus[j].model === model) return false
+  return true
 }
 
 function decrement (m: Map<string, number>, k: string): void {

@@ -1,63 +1,98 @@
 /**
  * A sorted list of chunks (the layout of Python's sortedcontainers): a list of sorted arrays of at
  * most 2 * load items, with the last item of each chunk kept in `maxes`. Insert and delete cost two
- * binary searches and a splice of at most 2 * load items, so the cost stays flat from hundreds to
+ * binary searches and a shift of at most 2 * load items, so the cost stays flat from hundreds to
  * hundreds of thousands of items, and an in-order scan is a plain nested loop.
  *
  * The comparator must be a total order over the items stored (ties broken down to a unique key), so
  * that `delete` finds exactly the item given.
+ *
+ * `rank`, when given, is a number per item consistent with the comparator (rank(a) < rank(b)
+ * implies cmp(a, b) < 0; the book uses the price). The list keeps the ranks in number arrays beside
+ * the items, and the binary searches compare those and call `cmp` only on equal ranks: on a large
+ * list most probes then read a contiguous array instead of following a pointer to each item.
  */
 export class SortedList<T> {
   private readonly chunks: T[][] = []
   private readonly maxes: T[] = []
+  /** rank of each item, chunk by chunk (parallel to `chunks`), and of each chunk's last item */
+  private readonly ranks: number[][] = []
+  private readonly maxRanks: number[] = []
   private count = 0
 
-  constructor (private readonly cmp: (a: T, b: T) => number, private readonly load = 64) {}
+  constructor (
+    private readonly cmp: (a: T, b: T) => number,
+    private readonly load = 64,
+    private readonly rank: (v: T) => number = noRank
+  ) {}
 
   get size (): number { return this.count }
 
   /** index of the first chunk whose last item is >= v, or chunks.length */
-  private chunkFor (v: T): number {
+  private chunkFor (v: T, r: number): number {
+    const maxRanks = this.maxRanks
     let lo = 0
-    let hi = this.maxes.length
+    let hi = maxRanks.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (this.cmp(this.maxes[mid], v) < 0) lo = mid + 1
+      const m = maxRanks[mid]
+      if (m < r || (m === r && this.cmp(this.maxes[mid], v) < 0)) lo = mid + 1
       else hi = mid
     }
     return lo
   }
 
-  private static lowerBound<T> (arr: T[], v: T, cmp: (a: T, b: T) => number): number {
+  /** index of the first item of chunk `ci` that is >= v */
+  private lowerBound (ci: number, v: T, r: number): number {
+    const c = this.chunks[ci]
+    const rs = this.ranks[ci]
     let lo = 0
-    let hi = arr.length
+    let hi = c.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (cmp(arr[mid], v) < 0) lo = mid + 1
+      const m = rs[mid]
+      if (m < r || (m === r && this.cmp(c[mid], v) < 0)) lo = mid + 1
       else hi = mid
     }
     return lo
   }
 
   insert (v: T): void {
+    const r = this.rank(v)
     this.count++
     if (this.chunks.length === 0) {
       this.chunks.push([v])
+      this.ranks.push([r])
       this.maxes.push(v)
+      this.maxRanks.push(r)
       return
     }
-    let ci = this.chunkFor(v)
+    let ci = this.chunkFor(v, r)
     if (ci === this.chunks.length) ci--
     const c = this.chunks[ci]
-    const pos = SortedList.lowerBound(c, v, this.cmp)
-    if (pos === c.length) c.push(v)
-    else c.splice(pos, 0, v)
-    this.maxes[ci] = c[c.length - 1]
+    const rs = this.ranks[ci]
+    const pos = this.lowerBound(ci, v, r)
+    // shift by hand: `splice(pos, 0, v)` allocates the (empty) array of removed items on every insert
+    c.push(v)
+    rs.push(r)
+    for (let i = c.length - 1; i > pos; i--) {
+      c[i] = c[i - 1]
+      rs[i] = rs[i - 1]
+    }
+    c[pos] = v
+    rs[pos] = r
+    const last = c.length - 1
+    this.maxes[ci] = c[last]
+    this.maxRanks[ci] = rs[last]
     if (c.length > 2 * this.load) {
       const right = c.splice(this.load)
+      const rightRanks = rs.splice(this.load)
       this.chunks.splice(ci + 1, 0, right)
+      this.ranks.splice(ci + 1, 0, rightRanks)
       this.maxes[ci] = c[c.length - 1]
+      this.maxRanks[ci] = rs[rs.length - 1]
       this.maxes.splice(ci + 1, 0, right[right.length - 1])
+      this.maxRanks.splice(ci + 1, 0, rightRanks[rightRanks.length - 1])
     }
   }
 
@@ -67,30 +102,53 @@ export class SortedList<T> {
     const head = this.chunks[0]
     if (head !== undefined && head[0] === v) {
       this.count--
-      if (head.length === 1) {
-        this.chunks.shift()
-        this.maxes.shift()
-      } else {
+      if (head.length === 1) this.dropChunk(0)
+      else {
         head.shift()
+        this.ranks[0].shift()
       }
       return true
     }
-    const ci = this.chunkFor(v)
+    const r = this.rank(v)
+    const ci = this.chunkFor(v, r)
     if (ci === this.chunks.length) return false
     const c = this.chunks[ci]
-    const pos = SortedList.lowerBound(c, v, this.cmp)
+    const pos = this.lowerBound(ci, v, r)
     if (pos === c.length || this.cmp(c[pos], v) !== 0) return false
     this.count--
     if (c.length === 1) {
-      this.chunks.splice(ci, 1)
-      this.maxes.splice(ci, 1)
+      this.dropChunk(ci)
       return true
     }
-    if (pos === 0) c.shift()
-    else if (pos === c.length - 1) c.pop()
-    else c.splice(pos, 1)
+    const rs = this.ranks[ci]
+    if (pos === 0) {
+      c.shift()
+      rs.shift()
+    } else {
+      for (let i = pos + 1; i < c.length; i++) {
+        c[i - 1] = c[i]
+        rs[i - 1] = rs[i]
+      }
+      c.pop()
+      rs.pop()
+    }
     this.maxes[ci] = c[c.length - 1]
+    this.maxRanks[ci] = rs[rs.length - 1]
     return true
+  }
+
+  private dropChunk (ci: number): void {
+    if (ci === 0) {
+      this.chunks.shift()
+      this.ranks.shift()
+      this.maxes.shift()
+      this.maxRanks.shift()
+    } else {
+      this.chunks.splice(ci, 1)
+      this.ranks.splice(ci, 1)
+      this.maxes.splice(ci, 1)
+      this.maxRanks.splice(ci, 1)
+    }
   }
 
   first (): T | undefined {
@@ -116,3 +174,6 @@ export class SortedList<T> {
     for (const c of this.chunks) yield * c
   }
 }
+
+/** without a rank every item ranks equal and the comparator decides */
+function noRank (): number { return 0 }

@@ -154,7 +154,7 @@ export class RenterRole {
       const t = agreed.terms
       emit({ type: 'agreement', id: agreed.id, budget: t.budget.toString() })
       // GPUs taken here are gone from our book view until the supplier re-publishes
-      node.market.book.consume(match.entry.key, match.gpu.model, t.gpuCount)
+      node.market.book.consume(match.entry, match.gpu.model, t.gpuCount)
 
       const escrowId = '0x' + agreed.id
       const voucherSigner = VoucherSigner.generate()

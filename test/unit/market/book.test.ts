@@ -83,6 +83,38 @@ describe('OrderBook upsert rules', () => {
     expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', sequence: 1n })))).toBe('STALE')
   })
 
+  it('tombstones are bounded across suppliers, and each supplier keeps its own count', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 2, maxOffersPerSupplier: 1 })
+    book.upsertOffer(mkOffer({ id: 'a', sequence: 5n, cancelled: true }))
+    book.upsertOffer(mkOffer({ id: 'b', sequence: 5n, cancelled: true, supplierN: 2 }))
+    book.upsertOffer(mkOffer({ id: 'c', sequence: 5n, cancelled: true, supplierN: 2 }))
+    // supplier 1's only tombstone went (the oldest): its old copy comes back, and its limit still holds
+    expect(book.upsertOffer(mkOffer({ id: 'a', sequence: 1n }))).toBe('added')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'x' })))).toBe('SUPPLIER_LIMIT')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'b', sequence: 1n, supplierN: 2 })))).toBe('STALE')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', sequence: 1n, supplierN: 2 })))).toBe('STALE')
+  })
+
+  it('a supplier whose only offer is replaced, cancelled, removed or evicted keeps exact slots', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffers: 1 })
+    const o = mkOffer({ id: 'a', expiresAt: BigInt(T0 + 1000) })
+    book.upsertOffer(o)
+    expect(book.upsertOffer(mkOffer({ id: 'a', sequence: 2n, expiresAt: BigInt(T0 + 1000) }))).toBe('replaced')
+    // the newcomer of the same supplier evicts its own only offer (which expires sooner)
+    expect(book.upsertOffer(mkOffer({ id: 'b', expiresAt: BigInt(T0 + 5000) }))).toBe('added')
+    expect(book.getOffer(offerKey(o))).toBeUndefined()
+    expect(book.getOffer(offerKey(mkOffer({ id: 'b' })))?.offer.id).toBe('b')
+    expect(book.upsertOffer(mkOffer({ id: 'b', sequence: 2n, cancelled: true }))).toBe('cancelled')
+    expect(book.offerCount).toBe(0)
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'b', sequence: 2n, expiresAt: BigInt(T0 + 5000) })))).toBe('STALE')
+    expect(book.upsertOffer(mkOffer({ id: 'c', expiresAt: BigInt(T0 + 5000) }))).toBe('added')
+    expect(book.remove(offerKey(mkOffer({ id: 'c' })))).toBe(true)
+    expect(book.upsertOffer(mkOffer({ id: 'c', expiresAt: BigInt(T0 + 5000) }))).toBe('added')
+    expect(book.offers().map((e) => `${e.key}`)).toEqual([offerKey(mkOffer({ id: 'c' }))])
+    // malformed keys find nothing
+    for (const k of ['', 'zz', `${offerKey(o).slice(0, 64)}`, `${offerKey(o).slice(0, 63)}/a`]) expect(book.getOffer(k)).toBeUndefined()
+  })
+
   it('consume lowers the free GPUs; an offer with none left leaves until republished', () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const o = mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 3 }] })
@@ -96,6 +128,21 @@ describe('OrderBook upsert rules', () => {
     expect(book.getOffer(key)).toBeUndefined()
     expect(book.upsertOffer(mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 3 }], sequence: 2n }))).toBe('added')
     expect(book.getOffer(key)?.remaining).toEqual([3])
+    // by the entry a match returned: consumed while it rests, left alone once replaced
+    const entry = book.getOffer(key)
+    if (entry === undefined) throw new Error('offer missing')
+    expect(book.consume(entry, 'h100-80gb', 1)).toBe(true)
+    expect(book.getOffer(key)?.remaining).toEqual([2])
+    book.upsertOffer(mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], sequence: 3n }))
+    expect(book.consume(entry, 'h100-80gb', 1)).toBe(false)
+    expect(book.getOffer(key)?.remaining).toEqual([1])
+    // an entry of another book is not this book's
+    const other = new OrderBook({ clock: new ManualClock(T0) })
+    other.upsertOffer(mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], sequence: 3n }))
+    const foreign = other.getOffer(key)
+    if (foreign === undefined) throw new Error('offer missing')
+    expect(book.consume(foreign, 'h100-80gb', 1)).toBe(false)
+    expect(book.getOffer(key)?.remaining).toEqual([1])
   })
 
   it('expiry follows replacements (stale heap entries never expire a live offer)', () => {
