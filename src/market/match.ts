@@ -153,10 +153,10 @@ function view (book: OrderBook, bid: Bid, opts: MatchOptions): BidView {
  * to `compatible(e.offer, bid, now, free)` (the property tests hold it to that).
  */
 function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
-  const o = e.offer
-  if (o.netuid !== v.netuid) return undefined
-  if (o.minDurationS > v.durationS || (o.maxDurationS !== 0 && v.durationS > o.maxDurationS)) return undefined
+  if (e.netuid !== v.netuid) return undefined
+  if (e.minDurationS > v.durationS || (e.maxDurationS !== 0 && v.durationS > e.maxDurationS)) return undefined
   if (e.expiresN <= v.now) return undefined
+  const o = e.offer
   if (v.regionIds !== undefined) {
     if (v.regionOverflow || e.regionId === REGION_OVERFLOW) {
       if (!(v.bid.requirements?.regions ?? []).includes(o.region)) return undefined
@@ -166,9 +166,9 @@ function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
     if (((v.teeMask | e.teeMask) & TEE_OVERFLOW) !== 0) {
       if (selectTee(o, v.bid) === undefined) return undefined
     } else if ((v.teeMask & e.teeMask) === 0) return undefined
-  } else if (o.teeKinds.length === 0) return undefined
+  } else if (e.teeMask === 0) return undefined // no TEE kind at all (every kind sets a bit)
   if (v.exclude?.has(e.key) === true) return undefined
-  return selectGpu(o, v.bid, v.remaining !== undefined ? v.remaining(e) : e.remaining)
+  return selectGpu(o, v.bid, v.remaining !== undefined ? v.remaining(e) : e.free)
 }
 
 /**

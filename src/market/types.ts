@@ -31,11 +31,20 @@ export interface OfferEntry {
    * counts, lowered by `book.consume` when GPUs are taken (an agreement was made). A replacement
    * of the offer (higher sequence) resets them: the supplier's republication is authoritative.
    */
-  readonly remaining: number[]
+  readonly remaining: readonly number[]
+  /** the same once something was consumed, undefined before (the advertised counts): the scan's allocation-free read */
+  readonly free: readonly number[] | undefined
   /** bit per TEE kind of the offer (see book/attributes.ts), so a scan tests kinds in one AND */
   readonly teeMask: number
   /** small integer id of the offer's region (book/attributes.ts) */
   readonly regionId: number
+  /**
+   * Copies of the offer's netuid and duration bounds: the matching scan tests them on the entry,
+   * so an entry it passes over costs one object read rather than a chain of them.
+   */
+  readonly netuid: number
+  readonly minDurationS: number
+  readonly maxDurationS: number
 }
 
 /** A resting bid. `key` is `<renter hotkey hex>/<bid id>`. */

@@ -11,7 +11,7 @@ import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
 import { bidKey, hex, modelMatches } from './keys.js'
 import { PartyIndex } from './party-index.js'
-import { compareOfferExpiry, RestingOffer, SupplierSlots } from './slots.js'
+import { compareOfferExpiry, PURGE_SLACK, RestingOffer, SupplierSlots } from './slots.js'
 import { SortedList } from './sorted-list.js'
 
 const MAX_GPUS_PER_OFFER = 16
@@ -107,12 +107,14 @@ export class OrderBook {
     // [MALFORMED] the book's own invariants; full validation happens before (market/validation);
     // a cancel carries only its slot (id, sequence) and no GPUs
     // (fixed64 fields decode as signed: a negative price would otherwise rank first everywhere)
+    const priceN = Number(offer.pricePerGpuHour)
+    const createdN = Number(offer.createdAt)
     if (offer.supplier.byteLength !== 32 || offer.id === '' || (!offer.cancelled && offer.gpus.length === 0) || offer.gpus.length > MAX_GPUS_PER_OFFER ||
-      offer.pricePerGpuHour < 0n || offer.createdAt < 0n || offer.sequence < 0n) {
+      priceN < 0 || createdN < 0 || offer.sequence < 0n) {
       throw new MarketError('MALFORMED', 'offer lacks a supplier, an id or GPUs, or has a negative field')
     }
     let slots = this.suppliers.get(offer.supplier)
-    const current = slots?.offers.get(offer.id)
+    const current = RestingOffer.liveIn(slots, offer.id)
     const floor = current !== undefined
       ? current.offer.sequence
       : slots !== undefined && slots.tombstones > 0 ? this.offerTombstones.get(`${slots.hex}/${offer.id}`) : undefined
@@ -131,7 +133,7 @@ export class OrderBook {
     const expiresN = Number(offer.expiresAt)
     if (expiresN <= now) throw new MarketError('EXPIRED', 'offer expired')
     if (current == null) {
-      if (slots !== undefined && slots.offers.size >= this.maxPerSupplier) {
+      if (slots !== undefined && slots.live >= this.maxPerSupplier) {
         throw new MarketError('SUPPLIER_LIMIT', 'supplier holds too many offers')
       }
       if (this.offerTotal >= this.maxOffers) {
@@ -142,8 +144,8 @@ export class OrderBook {
       this.dropOffer(current, false)
     }
     slots ??= this.slotsFor(offer.supplier)
-    const entry = new RestingOffer(offer, slots, meta, Number(offer.pricePerGpuHour), Number(offer.createdAt), expiresN,
-      meta.receivedAt ?? now, counts(offer), teeMaskOf(offer.teeKinds), regionId(offer.region))
+    const entry = new RestingOffer(offer, slots, meta, priceN, createdN, expiresN,
+      meta.receivedAt ?? now, teeMaskOf(offer.teeKinds), regionId(offer.region))
     this.addOffer(entry)
     return current == null ? 'added' : 'replaced'
   }
@@ -202,10 +204,11 @@ export class OrderBook {
     if (e == null || count <= 0) return false
     const gpus = e.offer.gpus
     for (let i = 0; i < gpus.length; i++) {
-      if (gpus[i].model !== model || e.remaining[i] < count) continue
-      e.remaining[i] -= count
+      if (gpus[i].model !== model || (e.free !== undefined ? e.free[i] : gpus[i].count) < count) continue
+      const free = e.free ?? (e.free = counts(e.offer))
+      free[i] -= count
       let left = 0
-      for (const r of e.remaining) left += r
+      for (const r of free) left += r
       if (left === 0) this.dropOffer(e)
       return true
     }
@@ -256,20 +259,20 @@ export class OrderBook {
   /** the resting offer under `<supplier hex>/<id>`, if any */
   private offerByKey (key: string): RestingOffer | undefined {
     if (key.length < 66 || key.charCodeAt(64) !== 47 /* '/' */) return undefined
-    return this.suppliersByHex.get(key.slice(0, 64))?.offers.get(key.slice(65))
+    return RestingOffer.liveIn(this.suppliersByHex.get(key.slice(0, 64)), key.slice(65))
   }
 
   /** `e` itself when it is an entry resting in this book (an entry from a match), else undefined */
   private restingEntry (e: OfferEntry): RestingOffer | undefined {
-    if (!(e instanceof RestingOffer) || !e.live || this.suppliersByHex.get(e.slots.hex) !== e.slots) return undefined
-    return e.slots.offers.get(e.offer.id) === e ? e : undefined
+    // a live entry is in its supplier record, and a record with live entries is in its book
+    return e instanceof RestingOffer && e.live && e.slots.owner === this ? e : undefined
   }
 
   /** the supplier's record, created if it has none */
   private slotsFor (supplier: Uint8Array): SupplierSlots {
     let slots = this.suppliers.get(supplier)
     if (slots === undefined) {
-      slots = new SupplierSlots(supplier.slice(), hex(supplier))
+      slots = new SupplierSlots(supplier.slice(), hex(supplier), this)
       this.suppliers.add(slots)
       this.suppliersByHex.set(slots.hex, slots)
     }
@@ -277,13 +280,17 @@ export class OrderBook {
   }
 
   private releaseIfEmpty (slots: SupplierSlots): void {
-    if (slots.offers.size > 0 || slots.tombstones > 0) return
+    if (slots.live > 0 || slots.tombstones > 0) return
     this.suppliers.delete(slots)
     this.suppliersByHex.delete(slots.hex)
   }
 
   private addOffer (entry: RestingOffer): void {
-    entry.slots.offers.set(entry.offer.id, entry)
+    const slots = entry.slots
+    const before = slots.offers.size
+    slots.offers.set(entry.offer.id, entry)
+    if (slots.offers.size === before) slots.dead-- // it took the place of a dead entry of its id
+    slots.live++
     this.offerTotal++
     const gpus = entry.offer.gpus
     for (let i = 0; i < gpus.length; i++) {
@@ -291,7 +298,7 @@ export class OrderBook {
       const model = gpus[i].model
       let list = this.byClass.get(model)
       if (list == null) {
-        list = new SortedList<OfferEntry>(compareOffers, 64, (e) => e.priceN)
+        list = new SortedList<OfferEntry>(compareOffers, 64, offerRank, offerRank2)
         this.byClass.set(model, list)
       }
       list.insert(entry)
@@ -303,7 +310,9 @@ export class OrderBook {
   private dropOffer (entry: RestingOffer, release = true): void {
     if (!entry.live) return
     entry.live = false
-    entry.slots.offers.delete(entry.offer.id)
+    const slots = entry.slots
+    slots.live--
+    slots.dead++
     this.offerTotal--
     const gpus = entry.offer.gpus
     for (let i = 0; i < gpus.length; i++) {
@@ -314,7 +323,8 @@ export class OrderBook {
       list.delete(entry)
       if (list.size === 0) this.byClass.delete(model)
     }
-    if (release) this.releaseIfEmpty(entry.slots)
+    if (release) this.releaseIfEmpty(slots)
+    if (slots.dead > slots.live + PURGE_SLACK) sweep(slots)
     this.offerExpiry.compact(this.offerTotal)
   }
 
@@ -376,6 +386,24 @@ function counts (offer: Offer): number[] {
   for (let i = 0; i < gpus.length; i++) out[i] = gpus[i].count
   return out
 }
+
+/** rebuilds a supplier's map with its live entries only (see `SupplierSlots`) */
+function sweep (slots: SupplierSlots): void {
+  const kept = new Map<string, RestingOffer>()
+  for (const [id, e] of slots.offers) if (e.live) kept.set(id, e)
+  slots.offers = kept
+  slots.dead = 0
+}
+
+/** the price: the first key of `compareOffers` (a monotone conversion of the bigint) */
+function offerRank (e: OfferEntry): number { return e.priceN }
+
+/**
+ * The creation time, the second key of `compareOffers`, where the price number is exact (equal
+ * numbers are then equal prices); above 2^53 equal numbers may hide different prices, so those
+ * entries share one value and the comparator decides.
+ */
+function offerRank2 (e: OfferEntry): number { return e.priceN <= Number.MAX_SAFE_INTEGER ? e.createdN : 0 }
 
 /** whether `gpus[i]` is the first entry of its model (an offer sits once in each model's list) */
 function firstOfModel (gpus: Offer['gpus'], i: number): boolean {

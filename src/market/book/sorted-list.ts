@@ -7,51 +7,57 @@
  * The comparator must be a total order over the items stored (ties broken down to a unique key), so
  * that `delete` finds exactly the item given.
  *
- * `rank`, when given, is a number per item consistent with the comparator (rank(a) < rank(b)
- * implies cmp(a, b) < 0; the book uses the price). The list keeps the ranks in number arrays beside
- * the items, and the binary searches compare those and call `cmp` only on equal ranks: on a large
- * list most probes then read a contiguous array instead of following a pointer to each item.
+ * `rank` and `rank2`, when given, are numbers per item consistent with the comparator: rank(a) <
+ * rank(b) implies cmp(a, b) < 0, and with equal ranks rank2(a) < rank2(b) implies cmp(a, b) < 0
+ * (the book uses the price, then the creation time). The list keeps them in number arrays beside
+ * the items, and the binary searches compare those and call `cmp` only when both tie: on a large
+ * list the probes then read contiguous arrays instead of following a pointer to each item.
  */
 export class SortedList<T> {
   private readonly chunks: T[][] = []
   private readonly maxes: T[] = []
-  /** rank of each item, chunk by chunk (parallel to `chunks`), and of each chunk's last item */
+  /** ranks of each item, chunk by chunk (parallel to `chunks`), and of each chunk's last item */
   private readonly ranks: number[][] = []
+  private readonly ranks2: number[][] = []
   private readonly maxRanks: number[] = []
+  private readonly maxRanks2: number[] = []
   private count = 0
 
   constructor (
     private readonly cmp: (a: T, b: T) => number,
     private readonly load = 64,
-    private readonly rank: (v: T) => number = noRank
+    private readonly rank: (v: T) => number = noRank,
+    private readonly rank2: (v: T) => number = noRank
   ) {}
 
   get size (): number { return this.count }
 
   /** index of the first chunk whose last item is >= v, or chunks.length */
-  private chunkFor (v: T, r: number): number {
+  private chunkFor (v: T, r: number, r2: number): number {
     const maxRanks = this.maxRanks
+    const maxRanks2 = this.maxRanks2
     let lo = 0
     let hi = maxRanks.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const m = maxRanks[mid]
-      if (m < r || (m === r && this.cmp(this.maxes[mid], v) < 0)) lo = mid + 1
+      if (m < r || (m === r && (maxRanks2[mid] < r2 || (maxRanks2[mid] === r2 && this.cmp(this.maxes[mid], v) < 0)))) lo = mid + 1
       else hi = mid
     }
     return lo
   }
 
   /** index of the first item of chunk `ci` that is >= v */
-  private lowerBound (ci: number, v: T, r: number): number {
+  private lowerBound (ci: number, v: T, r: number, r2: number): number {
     const c = this.chunks[ci]
     const rs = this.ranks[ci]
+    const rs2 = this.ranks2[ci]
     let lo = 0
     let hi = c.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const m = rs[mid]
-      if (m < r || (m === r && this.cmp(c[mid], v) < 0)) lo = mid + 1
+      if (m < r || (m === r && (rs2[mid] < r2 || (rs2[mid] === r2 && this.cmp(c[mid], v) < 0)))) lo = mid + 1
       else hi = mid
     }
     return lo
@@ -59,41 +65,54 @@ export class SortedList<T> {
 
   insert (v: T): void {
     const r = this.rank(v)
+    const r2 = this.rank2(v)
     this.count++
     if (this.chunks.length === 0) {
       this.chunks.push([v])
       this.ranks.push([r])
+      this.ranks2.push([r2])
       this.maxes.push(v)
       this.maxRanks.push(r)
+      this.maxRanks2.push(r2)
       return
     }
-    let ci = this.chunkFor(v, r)
+    let ci = this.chunkFor(v, r, r2)
     if (ci === this.chunks.length) ci--
     const c = this.chunks[ci]
     const rs = this.ranks[ci]
-    const pos = this.lowerBound(ci, v, r)
+    const rs2 = this.ranks2[ci]
+    const pos = this.lowerBound(ci, v, r, r2)
     // shift by hand: `splice(pos, 0, v)` allocates the (empty) array of removed items on every insert
     c.push(v)
     rs.push(r)
+    rs2.push(r2)
     for (let i = c.length - 1; i > pos; i--) {
       c[i] = c[i - 1]
       rs[i] = rs[i - 1]
+      rs2[i] = rs2[i - 1]
     }
     c[pos] = v
     rs[pos] = r
-    const last = c.length - 1
-    this.maxes[ci] = c[last]
-    this.maxRanks[ci] = rs[last]
+    rs2[pos] = r2
+    this.setMax(ci)
     if (c.length > 2 * this.load) {
-      const right = c.splice(this.load)
-      const rightRanks = rs.splice(this.load)
-      this.chunks.splice(ci + 1, 0, right)
-      this.ranks.splice(ci + 1, 0, rightRanks)
-      this.maxes[ci] = c[c.length - 1]
-      this.maxRanks[ci] = rs[rs.length - 1]
-      this.maxes.splice(ci + 1, 0, right[right.length - 1])
-      this.maxRanks.splice(ci + 1, 0, rightRanks[rightRanks.length - 1])
+      this.chunks.splice(ci + 1, 0, c.splice(this.load))
+      this.ranks.splice(ci + 1, 0, rs.splice(this.load))
+      this.ranks2.splice(ci + 1, 0, rs2.splice(this.load))
+      this.maxes.splice(ci + 1, 0, v)
+      this.maxRanks.splice(ci + 1, 0, r)
+      this.maxRanks2.splice(ci + 1, 0, r2)
+      this.setMax(ci)
+      this.setMax(ci + 1)
     }
+  }
+
+  /** refreshes the cached last item (and its ranks) of chunk `ci` */
+  private setMax (ci: number): void {
+    const last = this.chunks[ci].length - 1
+    this.maxes[ci] = this.chunks[ci][last]
+    this.maxRanks[ci] = this.ranks[ci][last]
+    this.maxRanks2[ci] = this.ranks2[ci][last]
   }
 
   /** removes the item that compares equal to `v`; false if absent */
@@ -106,14 +125,16 @@ export class SortedList<T> {
       else {
         head.shift()
         this.ranks[0].shift()
+        this.ranks2[0].shift()
       }
       return true
     }
     const r = this.rank(v)
-    const ci = this.chunkFor(v, r)
+    const r2 = this.rank2(v)
+    const ci = this.chunkFor(v, r, r2)
     if (ci === this.chunks.length) return false
     const c = this.chunks[ci]
-    const pos = this.lowerBound(ci, v, r)
+    const pos = this.lowerBound(ci, v, r, r2)
     if (pos === c.length || this.cmp(c[pos], v) !== 0) return false
     this.count--
     if (c.length === 1) {
@@ -121,19 +142,22 @@ export class SortedList<T> {
       return true
     }
     const rs = this.ranks[ci]
+    const rs2 = this.ranks2[ci]
     if (pos === 0) {
       c.shift()
       rs.shift()
+      rs2.shift()
     } else {
       for (let i = pos + 1; i < c.length; i++) {
         c[i - 1] = c[i]
         rs[i - 1] = rs[i]
+        rs2[i - 1] = rs2[i]
       }
       c.pop()
       rs.pop()
+      rs2.pop()
     }
-    this.maxes[ci] = c[c.length - 1]
-    this.maxRanks[ci] = rs[rs.length - 1]
+    this.setMax(ci)
     return true
   }
 
@@ -141,13 +165,17 @@ export class SortedList<T> {
     if (ci === 0) {
       this.chunks.shift()
       this.ranks.shift()
+      this.ranks2.shift()
       this.maxes.shift()
       this.maxRanks.shift()
+      this.maxRanks2.shift()
     } else {
       this.chunks.splice(ci, 1)
       this.ranks.splice(ci, 1)
+      this.ranks2.splice(ci, 1)
       this.maxes.splice(ci, 1)
       this.maxRanks.splice(ci, 1)
+      this.maxRanks2.splice(ci, 1)
     }
   }
 

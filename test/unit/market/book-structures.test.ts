@@ -10,12 +10,17 @@ const cmp = (a: Item, b: Item): number => a.expiresN - b.expiresN || (a.key < b.
 describe('book structures against a plain sorted array', () => {
   // without a rank the comparator decides alone; with one (consistent with it: expiresN, or a
   // coarser floor of it) the ranks decide first and the comparator breaks equal ranks
-  const ranks: Array<[string, ((it: Item) => number) | undefined]> = [
-    ['no rank', undefined], ['rank = expiresN', (it) => it.expiresN], ['coarse rank', (it) => Math.floor(it.expiresN / 5)]
+  type Rank = ((it: Item) => number) | undefined
+  const ranks: Array<[string, Rank, Rank]> = [
+    ['no rank', undefined, undefined],
+    ['rank = expiresN', (it) => it.expiresN, undefined],
+    ['coarse rank', (it) => Math.floor(it.expiresN / 5), undefined],
+    ['coarse rank, then expiresN', (it) => Math.floor(it.expiresN / 5), (it) => it.expiresN],
+    ['coarse rank, then expiresN on part of the range only', (it) => Math.floor(it.expiresN / 5), (it) => it.expiresN < 10 ? it.expiresN : 0]
   ]
-  it.each(ranks)('SortedList keeps order through inserts and deletes (head, middle, absent), across chunk splits (%s)', (_name, rank) => {
+  it.each(ranks)('SortedList keeps order through inserts and deletes (head, middle, absent), across chunk splits (%s)', (_name, rank, rank2) => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 200 }), fc.boolean()), { maxLength: 600 }), (ops) => {
-      const list = new SortedList<Item>(cmp, 4, rank)
+      const list = new SortedList<Item>(cmp, 4, rank, rank2)
       const model = new Map<string, Item>()
       for (const [insert, n, head] of ops) {
         const key = `k${n}`

@@ -134,9 +134,18 @@ const bidArb = fc.record({
   createdAt: BigInt(T0 + r.created * 1000)
 }))
 
+/** prices moved up by `base` on both sides: above 2^53 distinct bigints share one number, and the bigints must decide */
+function priced<T extends Offer | Bid> (m: T, base: bigint): T {
+  return 'supplier' in m
+    ? { ...m, pricePerGpuHour: m.pricePerGpuHour + base }
+    : { ...m, maxPricePerGpuHour: (m as Bid).maxPricePerGpuHour + base }
+}
+
 describe('matching properties', () => {
-  it('the match is compatible, and it is the best compatible offer (brute force)', () => {
-    fc.assert(fc.property(fc.array(offerArb, { maxLength: 40 }), bidArb, (offers, bid) => {
+  it.each([0n, 2n ** 53n - 3n, 2n ** 62n])('the match is compatible, and it is the best compatible offer (brute force; prices from %s)', (base) => {
+    fc.assert(fc.property(fc.array(offerArb, { maxLength: 40 }), bidArb, (plainOffers, plainBid) => {
+      const offers = plainOffers.map((o) => priced(o, base))
+      const bid = priced(plainBid, base)
       const book = bookOf(offers)
       const m = matchBid(book, bid)
       const all = book.offers().filter((e) => compatible(e.offer, bid, T0) !== undefined).sort(compareOffers)
