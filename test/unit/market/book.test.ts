@@ -115,6 +115,29 @@ describe('OrderBook upsert rules', () => {
     for (const k of ['', 'zz', `${offerKey(o).slice(0, 64)}`, `${offerKey(o).slice(0, 63)}/a`]) expect(book.getOffer(k)).toBeUndefined()
   })
 
+  it('offers that leave count for nothing: the supplier limit, lookups and re-adds see only live ones, across sweeps', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 3 })
+    for (const id of ['a', 'b', 'c']) book.upsertOffer(mkOffer({ id }))
+    expect(book.consume(offerKey(mkOffer({ id: 'a' })), 'h100-80gb', 8)).toBe(true)
+    expect(book.upsertOffer(mkOffer({ id: 'd' }))).toBe('added')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'e' })))).toBe('SUPPLIER_LIMIT')
+
+    const big = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 100 })
+    const ids = Array.from({ length: 60 }, (_, i) => `o${i}`)
+    for (const id of ids) big.upsertOffer(mkOffer({ id }))
+    // fill 50 of them (enough to sweep the supplier's map more than once), cancel one more
+    for (const id of ids.slice(0, 50)) expect(big.consume(offerKey(mkOffer({ id })), 'h100-80gb', 8)).toBe(true)
+    expect(big.upsertOffer(mkOffer({ id: 'o50', sequence: 2n, cancelled: true }))).toBe('cancelled')
+    expect(big.offerCount).toBe(9)
+    for (const id of ids) expect(big.getOffer(offerKey(mkOffer({ id })))?.offer.id).toBe(Number(id.slice(1)) > 50 ? id : undefined)
+    expect(big.offers().map((e) => e.offer.id).sort()).toEqual(ids.slice(51).sort())
+    // a filled slot takes its offer again; the cancelled one keeps its floor
+    expect(big.upsertOffer(mkOffer({ id: 'o3' }))).toBe('added')
+    expect(codeOf(() => big.upsertOffer(mkOffer({ id: 'o50' })))).toBe('STALE')
+    expect(big.upsertOffer(mkOffer({ id: 'o50', sequence: 3n }))).toBe('added')
+    expect(big.offerCount).toBe(11)
+  })
+
   it('consume lowers the free GPUs; an offer with none left leaves until republished', () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const o = mkOffer({ gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 3 }] })
