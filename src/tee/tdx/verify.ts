@@ -74,8 +74,14 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
   const leaf = certs.find((c) => !c.ca)
   if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'tdx quote carries no PCK leaf certificate')
   intelRoot ??= new X509Certificate(INTEL_SGX_ROOT_CA)
-  // [REJECT] the PCK leaf signs the QE report
-  if (!ecdsaP256Valid(quote.qeReport.raw, quote.qeReportSignature, leaf.publicKey)) {
+  // [REJECT] the PCK leaf signs the QE report (a certificate can parse while its key does not)
+  let pckKey: KeyObject
+  try {
+    pckKey = leaf.publicKey
+  } catch {
+    fail(AttestationErrorCode.MALFORMED, 'the PCK certificate public key does not decode')
+  }
+  if (!ecdsaP256Valid(quote.qeReport.raw, quote.qeReportSignature, pckKey)) {
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)

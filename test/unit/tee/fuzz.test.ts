@@ -46,6 +46,14 @@ describe('untrusted input gets a typed rejection, never a crash', () => {
     }), { numRuns: 300 })
   })
 
+  it.skipIf(!haveTeeFixtures)('a PCK certificate that parses but whose public key does not decode is MALFORMED (found by the mutation run)', () => {
+    const tdx = fixture(manifest().tdx.find((e) => e.role === 'DEV')!.file).slice()
+    tdx[1738] ^= 1 // a bit of the leaf's subjectPublicKeyInfo in the quote's PEM chain
+    let code: string | undefined
+    try { verifyEvidence({ kind: 'tdx', evidence: tdx, certs: [] }) } catch (err) { code = err instanceof AttestationError ? err.code : `untyped ${String(err)}` }
+    expect(code).toBe('MALFORMED')
+  })
+
   it('random certificate blobs and tables', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), (b) => {
       onlyTyped(() => loadCertificates(b), AttestationError)
