@@ -6,13 +6,17 @@
  *    heap held by the book.
  * 2. Price-only workload, the one hft-limit-order-book (devDependency) is built for: 100,000 resting
  *    sell orders at random prices (sizes 1..10), then 250,000 market buys of size 1 that each take the best price
- *    and fill it. Our book runs the same sequence (matchBid, then `book.consume` of one GPU; an
- *    offer with nothing left leaves the book), and both must fill at the same prices. Same figures
- *    for both and the ratio.
+ *    and fill it. Our book runs the same sequence (matchBid, then `book.consume` of one GPU of the
+ *    matched entry; an offer with nothing left leaves the book), and both must fill at the same
+ *    prices. Same figures for both, the ratio of the medians, and the spread of the per-round
+ *    ratios.
  *
- * Deterministic inputs (seeded PRNG); timings are wall clock on this machine, one process.
+ * Deterministic inputs (seeded PRNG); timings are wall clock (and process CPU time) on this machine,
+ * each measurement in a fresh child process.
  */
+import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { OrderBook } from '../market/book/order-book.js'
@@ -309,7 +313,7 @@ function summarise (rounds: Figures[]): Figures {
   }
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 
 function row (name: string, f: Figures): string {
   return `${name.padEnd(26)} ${fmt(f.inserts).padStart(12)} ${fmt(f.matches).padStart(12)} ${fmt(f.p50, 2).padStart(9)} ${fmt(f.p99, 2).padStart(9)} ${mb(f.heap).padStart(10)}`
@@ -317,40 +321,78 @@ function row (name: string, f: Figures): string {
 
 const header = `${'book'.padEnd(26)} ${'inserts/s'.padStart(12)} ${'matches/s'.padStart(12)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'heap'.padStart(10)}`
 
-const cpu0 = process.cpuUsage()
-const wall0 = Date.now()
-console.log(`node ${process.version}, ${N.toLocaleString('en-US')} resting orders, median of ${ROUNDS} rounds (fresh book each round)\n`)
-console.log(`1. bazaar workload: ${CLASSES.length} GPU classes, TEE kinds, regions, netuids, durations; full matching rule`)
-const aRounds = Array.from({ length: ROUNDS }, () => ours())
-const a = summarise(aRounds)
-console.log(header)
-console.log(row('bazaar OrderBook', a))
-console.log(`   by process CPU time: ${fmt(a.insertsCpu)} inserts/s, ${fmt(a.matchesCpu)} matches/s`)
-console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}\n`)
+/**
+ * Each measurement runs in a fresh child process (`--part <name>`), after one untimed warm-up pass
+ * of the same work: a book's figures then do not depend on what the JIT and the heap kept from the
+ * other workload or the other library. The parent runs the rounds, alternating the two libraries
+ * so that both see the same machine load.
+ */
+type Part = 'ours' | 'ours-price' | 'hft-price'
 
-console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
-const bRounds: PriceOnly[] = []
-const hRounds: PriceOnly[] = []
-for (let r = 0; r < ROUNDS; r++) {
-  // interleaved, so both books see the same machine load
-  bRounds.push(oursPriceOnly())
-  const h = hftPriceOnly()
-  if (h != null) hRounds.push(h)
+function runPart (part: Part): unknown {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--part', part], {
+    encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 20
+  })
+  if (r.status !== 0) throw new Error(`bench part ${part} failed (${r.status ?? r.signal}): ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? 'null')
 }
-const b = summarise(bRounds.map((x) => x.figures))
-console.log(header)
-console.log(row('bazaar OrderBook', b))
-if (hRounds.length === 0) {
-  console.log('hft-limit-order-book is not installed (it is a devDependency: run `npm install`); comparison skipped')
+
+const partIndex = process.argv.indexOf('--part')
+if (partIndex >= 0) {
+  const part = process.argv[partIndex + 1] as Part
+  const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : undefined
+  if (run === undefined) throw new Error(`unknown part ${part}`)
+  // one untimed pass first: the JIT has compiled the hot paths and the heap has grown as in a
+  // process that has been running, for either library alike; then the measured pass
+  run()
+  console.log(JSON.stringify(run() ?? null))
 } else {
-  const h = summarise(hRounds.map((x) => x.figures))
-  console.log(row('hft-limit-order-book 7.0.2', h))
-  const ri = b.inserts / h.inserts
-  const rm = b.matches / h.matches
-  console.log(`ratio bazaar/hft: inserts ${fmt(ri, 2)}x, matches ${fmt(rm, 2)}x (goal >= 2x: inserts ${ri >= 2 ? 'met' : 'NOT met'}, matches ${rm >= 2 ? 'met' : 'NOT met'}); same fill prices: ${bRounds[0].fills === hRounds[0].fills ? 'yes' : `NO (${bRounds[0].fills} vs ${hRounds[0].fills})`}`)
-  const ci = b.insertsCpu / h.insertsCpu
-  const cm = b.matchesCpu / h.matchesCpu
-  console.log(`by process CPU time: bazaar ${fmt(b.insertsCpu)} inserts/s, ${fmt(b.matchesCpu)} matches/s; hft ${fmt(h.insertsCpu)} inserts/s, ${fmt(h.matchesCpu)} matches/s; ratio inserts ${fmt(ci, 2)}x, matches ${fmt(cm, 2)}x`)
+  main()
 }
-const cpu = process.cpuUsage(cpu0)
-console.log(`\nprocess RSS at the end: ${mb(process.memoryUsage().rss)}; CPU ${fmt((cpu.user + cpu.system) / 1000)} ms over ${fmt(Date.now() - wall0)} ms wall (well under 1:1 means the machine was busy and figures are low)`)
+
+function main (): void {
+  const wall0 = Date.now()
+  console.log(`node ${process.version}, ${N.toLocaleString('en-US')} resting orders, median of ${ROUNDS} rounds (a fresh process and book for each)\n`)
+  console.log(`1. bazaar workload: ${CLASSES.length} GPU classes, TEE kinds, regions, netuids, durations; full matching rule`)
+  const aRounds = Array.from({ length: ROUNDS }, () => runPart('ours') as Figures & { matched: number })
+  const a = summarise(aRounds)
+  console.log(header)
+  console.log(row('bazaar OrderBook', a))
+  console.log(`   by process CPU time: ${fmt(a.insertsCpu)} inserts/s, ${fmt(a.matchesCpu)} matches/s`)
+  console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}\n`)
+
+  console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
+  const bRounds: PriceOnly[] = []
+  const hRounds: PriceOnly[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    // alternated (and which goes first swaps each round), so both books see the same machine load
+    const order: Part[] = r % 2 === 0 ? ['ours-price', 'hft-price'] : ['hft-price', 'ours-price']
+    for (const part of order) {
+      const res = runPart(part) as PriceOnly | null
+      if (part === 'ours-price' && res != null) bRounds.push(res)
+      if (part === 'hft-price' && res != null) hRounds.push(res)
+    }
+  }
+  const b = summarise(bRounds.map((x) => x.figures))
+  console.log(header)
+  console.log(row('bazaar OrderBook', b))
+  if (hRounds.length === 0) {
+    console.log('hft-limit-order-book is not installed (it is a devDependency: run `npm install`); comparison skipped')
+  } else {
+    const h = summarise(hRounds.map((x) => x.figures))
+    console.log(row('hft-limit-order-book 7.0.2', h))
+    const ri = b.inserts / h.inserts
+    const rm = b.matches / h.matches
+    console.log(`ratio bazaar/hft: inserts ${fmt(ri, 2)}x, matches ${fmt(rm, 2)}x (goal >= 2x: inserts ${ri >= 2 ? 'met' : 'NOT met'}, matches ${rm >= 2 ? 'met' : 'NOT met'}); same fill prices: ${bRounds[0].fills === hRounds[0].fills ? 'yes' : `NO (${bRounds[0].fills} vs ${hRounds[0].fills})`}`)
+    const ci = b.insertsCpu / h.insertsCpu
+    const cm = b.matchesCpu / h.matchesCpu
+    console.log(`by process CPU time: bazaar ${fmt(b.insertsCpu)} inserts/s, ${fmt(b.matchesCpu)} matches/s; hft ${fmt(h.insertsCpu)} inserts/s, ${fmt(h.matchesCpu)} matches/s; ratio inserts ${fmt(ci, 2)}x, matches ${fmt(cm, 2)}x`)
+    // each round ran both books back to back: the spread of the paired ratios shows how much the machine's load moved them
+    const spread = (f: (x: Figures) => number): string => {
+      const rs = bRounds.map((x, i) => f(x.figures) / f(hRounds[i].figures)).sort((p, q) => p - q)
+      return `${fmt(rs[0], 2)}x to ${fmt(rs[rs.length - 1], 2)}x`
+    }
+    console.log(`per-round ratios: inserts ${spread((x) => x.inserts)}, matches ${spread((x) => x.matches)}`)
+  }
+  console.log(`\n${fmt((Date.now() - wall0) / 1000, 1)} s in all`)
+}

@@ -50,7 +50,7 @@ export class OrderBook {
   private readonly suppliersByHex = new Map<string, SupplierSlots>()
   private offerTotal = 0
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
-  private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry)
+  private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry, (e) => e.slots.prefix)
   /** `<supplier hex>/<id>` → sequence of the cancel; counted per supplier in `SupplierSlots.tombstones` */
   private readonly offerTombstones = new Map<string, bigint>()
 
