@@ -390,7 +390,7 @@ function main (): void {
     // each round ran both books back to back: the spread of the paired ratios shows how much the machine's load moved them
     const spread = (f: (x: Figures) => number): string => {
       const rs = bRounds.map((x, i) => f(x.figures) / f(hRounds[i].figures)).sort((p, q) => p - q)
-      return `${fmt(rs[0], 2)}x to ${fmt(rs[rs.length - 1], 2)}x`
+      return `${fmt(rs[0], 2)}x to ${fmt(rs[rs.length - 1], 2)}x (median ${fmt(median(rs), 2)}x)`
     }
     console.log(`per-round ratios: inserts ${spread((x) => x.inserts)}, matches ${spread((x) => x.matches)}`)
   }
