@@ -15,6 +15,14 @@ export const AGREEMENT_VERSION = 1
 export const DEFAULT_HOLD_MS = 10_000
 /** How long a renter has to open the escrow after the agreement (AgreementTerms.startBy). */
 export const DEFAULT_START_WINDOW_MS = 10 * 60_000
+/**
+ * Dormant agreements (pending ones whose hold is gone, lapsed ones) are kept this long for the
+ * operator's view, at most MAX_DORMANT_AGREEMENTS of them, and pruned every
+ * AGREEMENT_PRUNE_INTERVAL_MS (see AgreementStore.prune). Active ones are kept.
+ */
+export const AGREEMENT_RETENTION_MS = 7 * 24 * 60 * 60_000
+export const MAX_DORMANT_AGREEMENTS = 10_000
+export const AGREEMENT_PRUNE_INTERVAL_MS = 60 * 60_000
 /** Slack added to the duration for the escrow's expiry (the renter reclaims after it). */
 export const DEFAULT_ESCROW_SLACK_MS = 60 * 60_000
 /** Bytes of AgreementTerms.nonce. */

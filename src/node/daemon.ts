@@ -9,7 +9,7 @@ import type { Logger } from './logger.js'
 import { SupplierRole } from './roles/supplier.js'
 import { RenterRole, type RentEvent, type RentSummary } from './roles/renter.js'
 import type { ParsedRent } from './rent-input.js'
-import { AgreementStore } from '../market/index.js'
+import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MAX_DORMANT_AGREEMENTS } from '../market/index.js'
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
@@ -58,6 +58,8 @@ export class Daemon {
   readonly agreements: AgreementStore
   private readonly controller = new AbortController()
   private readonly rents = new Set<Promise<unknown>>()
+  private readonly pruneTimer: NodeJS.Timeout
+  private pruning: Promise<number> = Promise.resolve(0)
   private closed = false
 
   private constructor (
@@ -72,6 +74,28 @@ export class Daemon {
     this.agreements = new AgreementStore(node.db)
     this.jobs = new JobStore(node.db)
     this.escrow = new EscrowService({ chain, escrows: escrowDb.escrows, vouchers: escrowDb.vouchers, account: init.hotkey, arbiter: arbiterClient, clock: node.clock })
+    // dormant agreements are pruned now and then every interval (see AgreementStore.prune)
+    void this.pruneAgreements()
+    this.pruneTimer = setInterval(() => { void this.pruneAgreements() }, AGREEMENT_PRUNE_INTERVAL_MS)
+    this.pruneTimer.unref()
+  }
+
+  /**
+   * Deletes agreements that never became active once past the retention, and the oldest beyond the
+   * cap (MAX_DORMANT_AGREEMENTS); returns how many went. Runs one at a time; a failure is logged.
+   */
+  async pruneAgreements (): Promise<number> {
+    const run = this.pruning.then(async () => {
+      if (this.closed) return 0
+      const n = await this.agreements.prune({ now: this.node.clock.now(), retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS })
+      if (n > 0) this.init.logger.info('pruned dormant agreements', { count: n })
+      return n
+    }).catch((err: unknown) => {
+      this.init.logger.warn('agreement pruning failed', { err })
+      return 0
+    })
+    this.pruning = run
+    return await run
   }
 
   get config (): BazaarConfig { return this.init.config }
@@ -238,10 +262,12 @@ export class Daemon {
     if (this.closed) return
     this.closed = true
     this.controller.abort()
+    clearInterval(this.pruneTimer)
     const settled = Promise.allSettled([...this.rents])
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 45_000).unref())])
     await this.supplier?.stop().catch((err) => { this.init.logger.warn('supplier stop failed', { err }) })
     await this.arbiterHandler?.stop().catch(() => {})
+    await this.pruning
     await this.init.node.close()
     await this.escrowDb.close().catch(() => {})
     if (this.init.chain == null) await this.chain.close().catch(() => {})

@@ -25,6 +25,7 @@ import { loadOrCreateEnclaveKey, openKeystore, readApiToken } from '../../src/no
 import { silentLogger } from '../../src/node/logger.js'
 import { EmbeddedLedger, type EscrowDetail, type EscrowSummary } from '../../src/escrow/index.js'
 import type { RentSummary } from '../../src/node/roles/renter.js'
+import { AGREEMENT_RETENTION_MS } from '../../src/market/constants.js'
 
 const PASSPHRASE = 'correct horse'
 const env = { BAZAAR_PASSPHRASE: PASSPHRASE }
@@ -264,5 +265,17 @@ describe('daemon roles', () => {
       expect(s.escrow.status).toBe('closed')
       expect(s.escrow.records.map((x) => x.kind)).toEqual(['open', 'close'])
     }, 120_000)
+
+    it('a daemon prunes dormant agreements past the retention and keeps the active ones', async () => {
+      const bob = daemons[daemons.length - 1]
+      const active = await bob.agreements.list({ status: 'active' })
+      expect(active.length).toBeGreaterThan(0)
+      // a proposal that lapsed long ago (made up: terms are stored as bytes)
+      const stale = await bob.agreements.put({ terms: new Uint8Array([1, 2, 3]), renterCert: undefined, renterSignature: new Uint8Array(), supplierCert: undefined, supplierSignature: new Uint8Array() },
+        'renter', 'lapsed', bob.node.clock.now() - AGREEMENT_RETENTION_MS - 60_000)
+      expect(await bob.pruneAgreements()).toBe(1)
+      expect(await bob.agreements.get(stale)).toBeUndefined()
+      expect((await bob.agreements.list({ status: 'active' })).map((r) => r.hash)).toEqual(active.map((r) => r.hash))
+    })
   })
 })

@@ -57,6 +57,39 @@ export class AgreementStore {
     return true
   }
 
+  /**
+   * Deletes dormant agreements: `pending` ones (the hold lives in memory, so one this old outlived
+   * it, or the node restarted under it) and `lapsed` ones, once older than the retention, then the
+   * oldest beyond `maxDormant`. Active agreements are never touched: they stand for jobs and
+   * escrows. Dormant records cost a peer nothing to cause (a proposal that is never confirmed), so
+   * without this their number would grow without bound. Returns how many went.
+   *
+   * Safe against replays: a proposal carries its createdAt, which the supplier refuses beyond a
+   * few minutes of skew, so terms whose record was pruned after days cannot be proposed again.
+   */
+  async prune (opts: PruneOptions): Promise<number> {
+    const grace = opts.graceMs ?? 60 * 60_000
+    const dormant: Array<{ key: string, updatedAt: number }> = []
+    for await (const [k, v] of this.db.iterator({ gte: AGREEMENT_KEY_PREFIX, lt: AGREEMENT_KEY_PREFIX.slice(0, -1) + '0' })) {
+      const r = StoredAgreement.decode(v)
+      if (r.status !== 'pending' && r.status !== 'lapsed') continue
+      const updatedAt = Number(r.updatedAt)
+      if (updatedAt > opts.now - grace) continue
+      dormant.push({ key: k, updatedAt })
+    }
+    dormant.sort((a, b) => a.updatedAt - b.updatedAt || (a.key < b.key ? -1 : 1))
+    const cutoff = opts.now - opts.retentionMs
+    let keepFrom = 0
+    while (keepFrom < dormant.length && dormant[keepFrom].updatedAt < cutoff) keepFrom++
+    // recent records inside the grace window are not in `dormant` and do not count against the cap
+    keepFrom = Math.max(keepFrom, dormant.length - opts.maxDormant)
+    const doomed = dormant.slice(0, keepFrom)
+    for (let i = 0; i < doomed.length; i += 500) {
+      await this.db.batch(doomed.slice(i, i + 500).map((d) => ({ type: 'del' as const, key: d.key })), { sync: true } as never)
+    }
+    return doomed.length
+  }
+
   /** every stored agreement, in key order */
   async list (filter: { role?: AgreementRole, status?: AgreementStatus } = {}): Promise<AgreementRecord[]> {
     const out: AgreementRecord[] = []
@@ -68,6 +101,17 @@ export class AgreementStore {
     }
     return out
   }
+}
+
+/** What `prune` keeps and drops; see `AgreementStore.prune`. */
+export interface PruneOptions {
+  now: number
+  /** dormant records (pending or lapsed) last updated before now - retentionMs go */
+  retentionMs: number
+  /** at most this many dormant records stay; beyond it the oldest go */
+  maxDormant: number
+  /** records updated within this window before now are never touched (in-flight negotiations) */
+  graceMs?: number
 }
 
 function toRecord (hash: string, v: Uint8Array): AgreementRecord {

@@ -239,6 +239,28 @@ describe('negotiation state machines', () => {
     await second.close()
   })
 
+  it('pruning drops dormant agreements past the retention and beyond the cap, oldest first, never active or recent ones', async () => {
+    const store = new AgreementStore(db.sublevel(`p${Math.random()}`))
+    const DAY = 24 * 60 * 60_000
+    const now = T0 + 30 * DAY
+    // terms are hashed as bytes: distinct bytes give distinct records
+    const put = async (n: number, status: 'pending' | 'active' | 'lapsed', updatedAt: number): Promise<string> =>
+      await store.put({ terms: new Uint8Array([n]), renterCert: undefined, renterSignature: new Uint8Array(), supplierCert: undefined, supplierSignature: new Uint8Array() }, 'supplier', status, updatedAt)
+    const oldActive = await put(1, 'active', now - 20 * DAY)
+    const oldLapsed = await put(2, 'lapsed', now - 8 * DAY)
+    const oldPending = await put(3, 'pending', now - 8 * DAY)
+    const lapsed = [await put(4, 'lapsed', now - 3 * DAY), await put(5, 'lapsed', now - 2 * DAY), await put(6, 'lapsed', now - DAY)]
+    const inFlight = await put(7, 'pending', now - 60_000)
+    const retention = 7 * DAY
+    expect(await store.prune({ now, retentionMs: retention, maxDormant: 2 })).toBe(3)
+    const left = (await store.list()).map((r) => r.hash).sort()
+    // the two over retention went, then the oldest beyond two dormant; active and in-flight stay
+    expect(left).toEqual([oldActive, lapsed[1], lapsed[2], inFlight].sort())
+    expect(left).not.toContain(oldLapsed)
+    expect(left).not.toContain(oldPending)
+    expect(await store.prune({ now, retentionMs: retention, maxDormant: 2 })).toBe(0)
+  })
+
   it('the jobs CapacityLedger, adapted, serialises racing proposals the same way', async () => {
     const clock = new ManualClock(T0)
     const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] })
