@@ -16,6 +16,9 @@ function onlyTyped (fn: () => unknown, cls: new (...a: any[]) => Error): void {
   }
 }
 
+/** runs per property: the default, or BAZAAR_FUZZ_RUNS for a longer campaign */
+const runs = (n: number): number => Number(process.env.BAZAAR_FUZZ_RUNS ?? n)
+
 const mutation = (len: number) => fc.record({
   flips: fc.array(fc.record({ at: fc.nat({ max: len - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 }),
   cut: fc.option(fc.nat({ max: len }), { nil: undefined })
@@ -29,7 +32,7 @@ function mutate (bytes: Uint8Array, m: { flips: Array<{ at: number, xor: number 
 
 describe('untrusted input gets a typed rejection, never a crash', () => {
   it.each(['sev-snp', 'tdx', 'simulated'] as const)('random bytes as %s evidence', (kind) => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 6000 }), (b) => onlyTyped(() => verifyEvidence({ kind, evidence: b, certs: [] }), AttestationError)), { numRuns: 300 })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 6000 }), (b) => onlyTyped(() => verifyEvidence({ kind, evidence: b, certs: [] }), AttestationError)), { numRuns: runs(300) })
   })
 
   it.skipIf(!haveTeeFixtures)('mutated real SNP reports, certificates and TDX quotes', () => {
@@ -40,10 +43,10 @@ describe('untrusted input gets a typed rejection, never a crash', () => {
     const tdx = fixture(m.tdx.find((e) => e.role === 'DEV')!.file)
     fc.assert(fc.property(mutation(report.byteLength), mutation(vek.byteLength), (mr, mv) => {
       onlyTyped(() => verifyEvidence({ kind: 'sev-snp', evidence: mutate(report, mr), certs: [mutate(vek, mv)] }, { at: new Date(snp.pinAt) }), AttestationError)
-    }), { numRuns: 200 })
+    }), { numRuns: runs(200) })
     fc.assert(fc.property(mutation(tdx.byteLength), (mq) => {
       onlyTyped(() => verifyEvidence({ kind: 'tdx', evidence: mutate(tdx, mq), certs: [] }), AttestationError)
-    }), { numRuns: 300 })
+    }), { numRuns: runs(300) })
   })
 
   it.skipIf(!haveTeeFixtures)('a PCK certificate that parses but whose public key does not decode is MALFORMED (found by the mutation run)', () => {
@@ -59,7 +62,7 @@ describe('untrusted input gets a typed rejection, never a crash', () => {
       onlyTyped(() => loadCertificates(b), AttestationError)
       onlyTyped(() => parseSnpCertTable(b), AttestationError)
       onlyTyped(() => loadCertificates(Uint8Array.of(0x30, ...b)), AttestationError)
-    }), { numRuns: 300 })
+    }), { numRuns: runs(300) })
   })
 
   it('random session messages', () => {
@@ -67,7 +70,7 @@ describe('untrusted input gets a typed rejection, never a crash', () => {
       onlyTyped(() => validateHello(b), SessionError)
       onlyTyped(() => validateEvidence(b), SessionError)
       onlyTyped(() => validateVerdict(b), SessionError)
-    }), { numRuns: 500 })
+    }), { numRuns: runs(500) })
   })
 
   it('kinds outside the known set are refused with a code', () => {
