@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  attestationPolicyFromConfig, ConfigError, ConfigErrorCode, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
+  attestationPolicyFromConfig, ConfigError, ConfigErrorCode, CONFIG_ENV_VARS, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
   readConfigTemplate, validateConfig, type BazaarConfig
 } from '../../../src/node/config/index.js'
 
@@ -246,5 +247,51 @@ describe('bad values from the environment and flags name their field and source'
     const c = await loadConfig({ home, flags: configFlagsFromArgs({ 'no-mdns': true, bootstrap: [`/ip4/1.1.1.1/tcp/1/p2p/${PEER}`, `/ip4/1.1.1.2/tcp/1/p2p/${PEER}`] }) })
     expect(c.mdns).toBe(false)
     expect(c.bootstrap).toHaveLength(2)
+  })
+})
+
+describe('random configs get a ConfigError or a valid config, never another error', () => {
+  /** every path to a leaf of the defaults, e.g. ['market', 'region'] */
+  function leafPaths (v: unknown, at: string[] = []): string[][] {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return [at]
+    return Object.entries(v).flatMap(([k, x]) => leafPaths(x, [...at, k]))
+  }
+  function setAt (root: Record<string, unknown>, p: string[], value: unknown): void {
+    let o = root
+    for (const k of p.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>
+    o[p[p.length - 1]] = value
+  }
+  async function onlyConfigErrors (p: Promise<unknown>): Promise<void> {
+    const err = await p.then(() => undefined, (e: unknown) => e)
+    if (err !== undefined && !(err instanceof ConfigError)) throw new Error(`untyped ${(err as Error)?.name}: ${(err as Error)?.message}`)
+  }
+  const runs = (n: number): number => Number(process.env.BAZAAR_FUZZ_RUNS ?? n)
+
+  it('the defaults with random values at random fields, from the flags layer and from a config file', async () => {
+    const paths = leafPaths(defaults)
+    const edits = fc.array(fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.double(), fc.constant(undefined))), { minLength: 1, maxLength: 4 })
+    await fc.assert(fc.asyncProperty(edits, fc.boolean(), async (es, asFile) => {
+      const layer: Record<string, unknown> = {}
+      // a leaf, or (when the path is long) the object above it, gets the random value
+      for (const [p, v] of es) setAt(layer, p.length > 1 && es.length > 2 ? p.slice(0, -1) : p, v)
+      if (asFile) {
+        await writeHomeConfig(layer)
+        await onlyConfigErrors(loadConfig({ home }))
+      } else {
+        await onlyConfigErrors(loadConfig({ flags: layer as never }))
+      }
+    }), { numRuns: runs(300) })
+    await rm(path.join(home, 'config.json'), { force: true })
+  })
+
+  it('random JSON, random bytes and random environment variables', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'), fc.string(), fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b).toString('latin1'))), async (text) => {
+      await writeHomeConfig(text)
+      await onlyConfigErrors(loadConfig({ home }))
+    }), { numRuns: runs(200) })
+    await rm(path.join(home, 'config.json'), { force: true })
+    await fc.assert(fc.asyncProperty(fc.dictionary(fc.constantFrom(...Object.keys(CONFIG_ENV_VARS)), fc.string({ maxLength: 40 })), async (env) => {
+      await onlyConfigErrors(loadConfig({ env }))
+    }), { numRuns: runs(300) })
   })
 })
