@@ -21,6 +21,8 @@ export enum AttestationErrorCode {
   CERT_EXPIRED = 'CERT_EXPIRED',
   /** the certificate needed to verify the evidence (VCEK, VLEK, PCK chain) is missing */
   CERT_MISSING = 'CERT_MISSING',
+  /** a certificate of the chain is listed in its issuer's current CRL */
+  CERT_REVOKED = 'CERT_REVOKED',
   /** the certificate does not describe the platform that produced the report (chip id, TCB) */
   CERT_MISMATCH = 'CERT_MISMATCH',
   /** the QE report data does not bind the attestation key and QE authentication data */

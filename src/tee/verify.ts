@@ -133,7 +133,8 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
           tcbAdvisoryIds: v.tcb == null ? null : v.tcb.advisoryIds.join(','),
           tcbDate: v.tcb?.tcbDate ?? null,
           tdxModuleStatus: v.tcb?.moduleStatus ?? null,
-          tcbInfoIssueDate: v.tcb?.tcbEvaluationIssueDate ?? null
+          tcbInfoIssueDate: v.tcb?.tcbEvaluationIssueDate ?? null,
+          revocationChecked: v.revocationChecked
         }
       }
     }

@@ -4,6 +4,7 @@ import { fromHex } from '../bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { loadCertificates } from '../x509/load.js'
+import { parseCrl, type Crl } from '../x509/crl.js'
 
 /** Largest collateral file accepted (a TDX TCB info is about 3 to 14 KiB). */
 export const MAX_COLLATERAL_SIZE = 256 * 1024
@@ -26,11 +27,16 @@ export interface TcbInfo {
   }>
 }
 
-/** TCB info text exactly as signed, its signature (r||s) and the signing certificate chain. */
+/**
+ * TCB info text exactly as signed, its signature (r||s) and the signing certificate chain; and the
+ * CRLs that came with it (Intel's root CA CRL and PCK CRL), with which the quote's PCK chain is
+ * checked for revocation.
+ */
 export interface SignedTcbInfo {
   text: string
   signature: Uint8Array
   chain: X509Certificate[]
+  crls: Crl[]
 }
 
 /** The exact text of the JSON value that follows `"key":` in `text` (strings and nesting respected). */
@@ -56,18 +62,22 @@ function rawJsonValue (text: string, key: string): string | undefined {
 
 /**
  * Reads TCB info collateral from files, in either form found in the field:
- * - a QuoteCollateralV3 JSON object (`tcb_info` text, `tcb_info_signature` hex, `tcb_info_issuer_chain` PEM), or
+ * - a QuoteCollateralV3 JSON object (`tcb_info` text, `tcb_info_signature` hex, `tcb_info_issuer_chain` PEM,
+ *   and the CRLs `root_ca_crl` and `pck_crl` in hex DER), or
  * - an Intel PCS response body (`{"tcbInfo":{...},"signature":"hex"}`) plus the issuer chain as a PEM file
- *   (PCS sends it in the `TCB-Info-Issuer-Chain` header).
+ *   (PCS sends it in the `TCB-Info-Issuer-Chain` header), and CRLs as DER or PEM (`X509 CRL`) files.
  * Throws MALFORMED or CERT_MISSING.
  */
 export function loadTcbInfoCollateral (files: readonly Uint8Array[]): SignedTcbInfo {
   let text: string | undefined
   let signature: Uint8Array | undefined
   const chain: X509Certificate[] = []
+  const crls: Crl[] = []
   for (const f of files) {
     if (f.byteLength > MAX_COLLATERAL_SIZE) fail(AttestationErrorCode.MALFORMED, `collateral over ${MAX_COLLATERAL_SIZE} bytes`)
+    if (f[0] === 0x30) { crls.push(parseCrl(f)); continue }
     const s = Buffer.from(f).toString('utf8')
+    if (s.trimStart().startsWith('-----BEGIN X509 CRL-----')) { crls.push(...pemCrls(s)); continue }
     if (s.trimStart().startsWith('-----BEGIN')) { chain.push(...loadCertificates(f)); continue }
     let obj: Record<string, unknown>
     try { obj = JSON.parse(s) } catch (err) { fail(AttestationErrorCode.MALFORMED, 'collateral is neither JSON nor PEM', err) }
@@ -75,6 +85,10 @@ export function loadTcbInfoCollateral (files: readonly Uint8Array[]): SignedTcbI
       text = obj.tcb_info
       signature = fromHexOrFail(obj.tcb_info_signature)
       if (typeof obj.tcb_info_issuer_chain === 'string') chain.push(...loadCertificates(new TextEncoder().encode(obj.tcb_info_issuer_chain)))
+      for (const k of ['root_ca_crl', 'pck_crl']) {
+        const v = obj[k]
+        if (typeof v === 'string' && v !== '') crls.push(parseCrl(fromHexOrFail(v)))
+      }
     } else if (typeof obj.signature === 'string' && obj.tcbInfo != null) {
       text = rawJsonValue(s, 'tcbInfo')
       signature = fromHexOrFail(obj.signature)
@@ -82,11 +96,23 @@ export function loadTcbInfoCollateral (files: readonly Uint8Array[]): SignedTcbI
   }
   if (text == null || signature == null) fail(AttestationErrorCode.CERT_MISSING, 'no TCB info in the collateral')
   if (chain.length === 0) fail(AttestationErrorCode.CERT_MISSING, 'no TCB info issuer chain in the collateral')
-  return { text, signature, chain }
+  return { text, signature, chain, crls }
+}
+
+const PEM_CRL_RE = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+?)-----END X509 CRL-----/g
+
+function pemCrls (text: string): Crl[] {
+  const out: Crl[] = []
+  for (const m of text.matchAll(PEM_CRL_RE)) {
+    if (out.length >= 8) fail(AttestationErrorCode.MALFORMED, 'too many CRLs in one file')
+    out.push(parseCrl(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')))
+  }
+  if (out.length === 0) fail(AttestationErrorCode.MALFORMED, 'no CRL in PEM file')
+  return out
 }
 
 function fromHexOrFail (h: string): Uint8Array {
-  try { return fromHex(h) } catch (err) { fail(AttestationErrorCode.MALFORMED, 'signature is not hex', err) }
+  try { return fromHex(h) } catch (err) { fail(AttestationErrorCode.MALFORMED, 'collateral field is not hex', err) }
 }
 
 /**

@@ -3,6 +3,7 @@ import { AttestationErrorCode, fail } from '../errors.js'
 import { bytesEqual, isZero } from '../bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
+import { checkRevocation } from '../x509/crl.js'
 import { commonName, loadCertificates } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
 import { readPckPlatform, type PckPlatform } from './pck.js'
@@ -25,6 +26,8 @@ export interface TdxVerification {
   platform: PckPlatform
   /** TCB status against Intel's TCB info, when collateral was given */
   tcb?: TdxTcbEvaluation
+  /** whether the PCK chain was checked against Intel's CRLs (collateral with CRLs was given) */
+  revocationChecked: boolean
 }
 
 let intelRoot: X509Certificate | undefined
@@ -85,10 +88,13 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
+  // [REJECT] with CRLs in the collateral: a revoked PCK certificate or intermediate CA
+  const crls = opts.collateral?.crls ?? []
+  if (crls.length > 0) checkRevocation(path, crls, at)
   // [REJECT] the QE is Intel's TD Quoting Enclave (judged once its report is known to be genuine)
   checkTdQeIdentity(quote.qeReport)
   // [REJECT] the leaf is a PCK certificate (Intel issues others under the same root)
   const platform = readPckPlatform(leaf)
   const tcb = opts.collateral != null ? evaluateTdxTcb(quote, platform, verifyTcbInfo(opts.collateral, at)) : undefined
-  return { quote, chain: path.map(commonName), platform, tcb }
+  return { quote, chain: path.map(commonName), platform, tcb, revocationChecked: crls.length > 0 }
 }

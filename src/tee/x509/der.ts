@@ -3,6 +3,8 @@ import { AttestationErrorCode, fail } from '../errors.js'
 /** One DER element: tag byte, and where its contents lie. */
 export interface Tlv {
   tag: number
+  /** where the element begins (its tag byte) */
+  at: number
   /** start of the contents */
   start: number
   /** end of the contents (exclusive) */
@@ -31,7 +33,7 @@ export function readTlv (bytes: Uint8Array, offset: number): Tlv {
   }
   const start = offset + head
   if (start + len > bytes.byteLength) fail(AttestationErrorCode.MALFORMED, 'DER element past the end')
-  return { tag, start, end: start + len }
+  return { tag, at: offset, start, end: start + len }
 }
 
 /** The elements inside a constructed element's contents. */

@@ -1,0 +1,165 @@
+import { verify as cryptoVerify, type X509Certificate } from 'node:crypto'
+import { AttestationErrorCode, fail } from '../errors.js'
+import { commonName } from './load.js'
+import { children, oidString, readTlv, type Tlv } from './der.js'
+
+/** Largest CRL accepted (Intel's PCK CRLs are a few KiB). */
+export const MAX_CRL_SIZE = 512 * 1024
+/** Most revoked entries read from one CRL. */
+export const MAX_CRL_ENTRIES = 100_000
+
+/** ECDSA signature algorithms a CRL may use, by OID (RFC 5758). */
+const ECDSA_HASH: Readonly<Record<string, string>> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512'
+}
+
+/** A parsed certificate revocation list (RFC 5280 §5): what the verifier needs of it. */
+export interface Crl {
+  /** DER of the issuer Name, compared with the issuing certificate's subject */
+  issuer: Uint8Array
+  thisUpdate: Date
+  /** absent in a CRL that promises no next issue; such a CRL is refused as never current */
+  nextUpdate?: Date
+  /** serial numbers of the revoked certificates: lowercase hex without leading zeros */
+  revoked: Set<string>
+  /** the signed part (tbsCertList DER), the signature algorithm OID and the signature (DER) */
+  tbs: Uint8Array
+  signatureAlgorithm: string
+  signature: Uint8Array
+}
+
+/**
+ * Parses a DER CertificateList with the bounded DER reader:
+ * SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }, where tbsCertList is
+ * SEQUENCE { version?, signature, issuer, thisUpdate, nextUpdate?, revokedCertificates?, [0] extensions? }.
+ * Throws MALFORMED.
+ */
+export function parseCrl (der: Uint8Array): Crl {
+  if (der.byteLength > MAX_CRL_SIZE) fail(AttestationErrorCode.MALFORMED, `CRL over ${MAX_CRL_SIZE} bytes`)
+  const outer = readTlv(der, 0)
+  if (outer.tag !== 0x30 || outer.end !== der.byteLength) fail(AttestationErrorCode.MALFORMED, 'CRL is not one DER SEQUENCE')
+  const [tbsT, algT, sigT] = expect(children(der, outer), 3, 'CertificateList')
+  if (tbsT.tag !== 0x30 || algT.tag !== 0x30 || sigT.tag !== 0x03) fail(AttestationErrorCode.MALFORMED, 'CertificateList fields')
+  const fields = children(der, tbsT, 1)
+  let i = 0
+  if (fields[i]?.tag === 0x02) i++ // version v2
+  const innerAlg = fields[i++]
+  const issuer = fields[i++]
+  const thisUpdate = fields[i++]
+  if (innerAlg?.tag !== 0x30 || issuer?.tag !== 0x30 || thisUpdate === undefined) fail(AttestationErrorCode.MALFORMED, 'TBSCertList fields')
+  let nextUpdate: Date | undefined
+  if (fields[i] !== undefined && (fields[i].tag === 0x17 || fields[i].tag === 0x18)) nextUpdate = time(der, fields[i++])
+  const revoked = new Set<string>()
+  if (fields[i]?.tag === 0x30) {
+    const entries = children(der, fields[i++], 2)
+    if (entries.length > MAX_CRL_ENTRIES) fail(AttestationErrorCode.MALFORMED, `CRL lists over ${MAX_CRL_ENTRIES} certificates`)
+    for (const e of entries) {
+      const serial = children(der, e, 3)[0]
+      if (e.tag !== 0x30 || serial?.tag !== 0x02) fail(AttestationErrorCode.MALFORMED, 'revoked certificate entry')
+      revoked.add(serialHex(der.subarray(serial.start, serial.end)))
+    }
+  }
+  if (fields[i] !== undefined && fields[i].tag !== 0xa0) fail(AttestationErrorCode.MALFORMED, 'TBSCertList trailing field')
+  const algOid = children(der, algT, 1)[0]
+  if (algOid?.tag !== 0x06) fail(AttestationErrorCode.MALFORMED, 'CRL signature algorithm')
+  const innerOid = children(der, innerAlg, 1)[0]
+  const signatureAlgorithm = oidString(der, algOid)
+  // [REJECT] RFC 5280 §5.1.1.2: the two algorithm fields must agree
+  if (innerOid?.tag !== 0x06 || oidString(der, innerOid) !== signatureAlgorithm) fail(AttestationErrorCode.MALFORMED, 'CRL signature algorithms differ')
+  // BIT STRING: a leading unused-bits byte, 0 for a signature
+  if (sigT.end - sigT.start < 2 || der[sigT.start] !== 0) fail(AttestationErrorCode.MALFORMED, 'CRL signature value')
+  return {
+    issuer: der.slice(issuer.at, issuer.end),
+    thisUpdate: time(der, thisUpdate),
+    nextUpdate,
+    revoked,
+    tbs: der.slice(tbsT.at, tbsT.end),
+    signatureAlgorithm,
+    signature: der.slice(sigT.start + 1, sigT.end)
+  }
+}
+
+/**
+ * Checks that `crl` is the current CRL of `issuer` at `at`: issued under the issuer's name,
+ * signed by its key (ECDSA), and `at` within [thisUpdate, nextUpdate]. Throws CHAIN_INVALID for a
+ * CRL of another issuer, SIGNATURE_INVALID, STALE, or MALFORMED.
+ */
+export function checkCrl (crl: Crl, issuer: X509Certificate, at: Date): void {
+  // [REJECT] the CRL names another issuer
+  if (!sameBytes(crl.issuer, subjectDer(issuer))) fail(AttestationErrorCode.CHAIN_INVALID, `CRL is not from ${commonName(issuer)}`)
+  const hash = ECDSA_HASH[crl.signatureAlgorithm]
+  if (hash === undefined) fail(AttestationErrorCode.MALFORMED, `CRL signature algorithm ${crl.signatureAlgorithm} not supported`)
+  let ok = false
+  try {
+    ok = cryptoVerify(hash, crl.tbs, issuer.publicKey, crl.signature)
+  } catch { ok = false }
+  // [REJECT] the CRL is not signed by the issuer's key
+  if (!ok) fail(AttestationErrorCode.SIGNATURE_INVALID, `CRL of ${commonName(issuer)} does not verify`)
+  // [REJECT] a CRL says nothing about times outside its window
+  if (at < crl.thisUpdate || crl.nextUpdate === undefined || at > crl.nextUpdate) {
+    fail(AttestationErrorCode.STALE, `CRL of ${commonName(issuer)} is current from ${crl.thisUpdate.toISOString()} to ${crl.nextUpdate?.toISOString() ?? '(no next update)'}, not at ${at.toISOString()}`)
+  }
+}
+
+/**
+ * Revocation along a verified path (leaf first, root last): every certificate but the root must be
+ * covered by a current CRL of the certificate that issued it (the newest given, when several are),
+ * and must not be listed there.
+ * Throws CERT_MISSING when a link has no CRL among `crls`, CERT_REVOKED, or what checkCrl throws.
+ */
+export function checkRevocation (path: readonly X509Certificate[], crls: readonly Crl[], at: Date): void {
+  for (let i = 0; i + 1 < path.length; i++) {
+    const cert = path[i]
+    const issuer = path[i + 1]
+    const issuerName = subjectDer(issuer)
+    // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
+    let crl: Crl | undefined
+    for (const c of crls) if (sameBytes(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
+    if (crl === undefined) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(issuer)} in the collateral`)
+    checkCrl(crl, issuer, at)
+    // [REJECT] the issuer revoked this certificate
+    if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
+      fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
+    }
+  }
+}
+
+/** DER of a certificate's subject Name (the sixth or fifth field of its TBSCertificate). */
+export function subjectDer (cert: X509Certificate): Uint8Array {
+  const raw = new Uint8Array(cert.raw)
+  const tbs = children(raw, readTlv(raw, 0))[0]
+  if (tbs?.tag !== 0x30) fail(AttestationErrorCode.MALFORMED, 'certificate TBSCertificate')
+  const f = children(raw, tbs, 1)
+  const subject = f[f[0]?.tag === 0xa0 ? 5 : 4]
+  if (subject?.tag !== 0x30) fail(AttestationErrorCode.MALFORMED, 'certificate subject')
+  return raw.subarray(subject.at, subject.end)
+}
+
+/** an INTEGER's content bytes as lowercase hex without leading zeros ("0" for zero) */
+function serialHex (bytes: Uint8Array): string {
+  const h = Buffer.from(bytes).toString('hex').replace(/^0+/, '')
+  return h === '' ? '0' : h
+}
+
+function expect (ts: Tlv[], n: number, what: string): Tlv[] {
+  if (ts.length !== n) fail(AttestationErrorCode.MALFORMED, `${what} has ${ts.length} fields`)
+  return ts
+}
+
+/** UTCTime (YYMMDDHHMMSSZ, years 1950–2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) */
+function time (bytes: Uint8Array, t: Tlv): Date {
+  const s = Buffer.from(bytes.subarray(t.start, t.end)).toString('latin1')
+  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null
+  if (m == null) fail(AttestationErrorCode.MALFORMED, 'CRL time')
+  let year = Number(m[1])
+  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900
+  const d = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
+  if (Number.isNaN(d.getTime())) fail(AttestationErrorCode.MALFORMED, 'CRL time')
+  return d
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
+}
