@@ -19,7 +19,9 @@ and the verdict.
                        own PCK chain.
   --collateral <file>  TDX: Intel TCB info to evaluate the TCB status with (a QuoteCollateralV3 JSON,
                        or a PCS tcbInfo response plus its issuer chain PEM); repeatable. It must be
-                       valid at --at.
+                       valid at --at. CRLs in it (root_ca_crl, pck_crl) or given as DER/PEM files
+                       are checked against the quote's PCK chain: then each link needs a current
+                       CRL from its issuer, and a revoked certificate is refused.
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
