@@ -5,6 +5,7 @@ import { isCertTable, parseSnpCertTable } from './snp/certs.js'
 import { verifySnpReport } from './snp/verify.js'
 import { verifyTdxQuote } from './tdx/verify.js'
 import type { SignedTcbInfo } from './tdx/collateral.js'
+import type { Crl } from './x509/crl.js'
 import { verifySimulatedEvidence } from './simulated/verify.js'
 import { loadCertificates } from './x509/load.js'
 import type { Evidence, EvidenceVerifier, VerifiedEvidence } from './types.js'
@@ -21,6 +22,8 @@ export interface VerifyEvidenceOptions {
   simulatedKeys?: readonly Uint8Array[]
   /** TDX: TCB info collateral (see loadTcbInfoCollateral); the TCB status is evaluated when given */
   tdxCollateral?: SignedTcbInfo
+  /** CRLs (see x509/crl.ts): AMD's ARK CRL for SEV-SNP, Intel's for TDX; with any, revocation is checked */
+  crls?: readonly Crl[]
 }
 
 const hex = (b: Uint8Array | undefined): string | null => b == null ? null : toHex(b)
@@ -40,7 +43,7 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
   const at = opts.at ?? new Date()
   switch (ev.kind) {
     case 'sev-snp': {
-      const v = verifySnpReport(ev.evidence, { certs: certsFrom(ev.certs), at })
+      const v = verifySnpReport(ev.evidence, { certs: certsFrom(ev.certs), at, crls: opts.crls })
       const r = v.report
       return {
         kind: 'sev-snp',
@@ -81,12 +84,13 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
           reportId: toHex(r.reportId),
           chipId: toHex(r.chipId),
           launchMitVector: big(r.launchMitVector),
-          currentMitVector: big(r.currentMitVector)
+          currentMitVector: big(r.currentMitVector),
+          revocationChecked: v.revocationChecked
         }
       }
     }
     case 'tdx': {
-      const v = verifyTdxQuote(ev.evidence, { at, collateral: opts.tdxCollateral })
+      const v = verifyTdxQuote(ev.evidence, { at, collateral: opts.tdxCollateral, crls: opts.crls })
       const q = v.quote
       const b = q.body
       return {

@@ -59,6 +59,16 @@ describe.skipIf(!haveTeeFixtures)('bazaar attest verify', () => {
     expect(JSON.parse(expired.stdout)).toMatchObject({ ok: false, code: 'STALE' })
   })
 
+  it('TDX with Intel CRLs given by --crl: revocation is checked; a CRL from no issuer of the chain is refused', () => {
+    const r = bazaar('attest', 'verify', f('dcap-qvl/tdx_quote'), '--kind', 'tdx', '--crl', f('dcap-qvl/tdx_quote_collateral.root_ca_crl.der'), '--crl', f('dcap-qvl/tdx_quote_collateral.pck_crl.der'), '--at', '2025-07-01T00:00:00Z', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).fields).toMatchObject({ revocationChecked: true })
+    const snp = m.snp[0]
+    const wrong = bazaar('attest', 'verify', f(snp.file), '--kind', 'sev-snp', '--certs', f(snp.vek), '--crl', f('dcap-qvl/tdx_quote_collateral.pck_crl.der'), '--at', snp.pinAt, '--json')
+    expect(wrong.code).toBe(1)
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, code: 'CERT_MISSING' })
+  })
+
   it('invalid evidence: exit 1 with a typed reason', () => {
     const tdx = m.tdx.find((e) => e.role === 'DEV')!
     const expired = bazaar('attest', 'verify', f(tdx.file), '--kind', 'tdx', '--at', '2060-01-01T00:00:00Z', '--json')

@@ -5,9 +5,10 @@ import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
 import { toHex } from '../../tee/bytes.js'
 import { verifyEvidence } from '../../tee/verify.js'
 import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
+import { loadCrls } from '../../tee/x509/crl.js'
 import type { TeeKind, VerifiedEvidence } from '../../tee/types.js'
 
-const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx [--certs <file>]... [--collateral <file>]... [--at <ISO time>] [--allow-debug] [--json]
+const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx [--certs <file>]... [--collateral <file>]... [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
 
 Verifies an SEV-SNP attestation report or a TDX quote against the AMD and Intel roots pinned in
 this program, at a given time (certificates expire; default now), and prints the parsed fields
@@ -22,6 +23,9 @@ and the verdict.
                        valid at --at. CRLs in it (root_ca_crl, pck_crl) or given as DER/PEM files
                        are checked against the quote's PCK chain: then each link needs a current
                        CRL from its issuer, and a revoked certificate is refused.
+  --crl <file>         a CRL (DER or PEM): SNP, AMD's CRL of the product (KDS /vcek/v1/<product>/crl,
+                       signed by the ARK), and then the chain's ASK or ASVK must not be listed; TDX,
+                       Intel's root CA or PCK CRL, as above. It must be current at --at; repeatable.
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
@@ -59,6 +63,7 @@ export const attestCommand: Command = {
     kind: { type: 'string' },
     certs: { type: 'string', multiple: true },
     collateral: { type: 'string', multiple: true },
+    crl: { type: 'string', multiple: true },
     at: { type: 'string' },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
@@ -81,11 +86,12 @@ export const attestCommand: Command = {
     const evidence = await readInput(file, 'evidence')
     const certs = await Promise.all(strs(args, 'certs').map(async (f) => await readInput(f, 'certificates')))
     const collateralFiles = await Promise.all(strs(args, 'collateral').map(async (f) => await readInput(f, 'collateral')))
+    const crlFiles = await Promise.all(strs(args, 'crl').map(async (f) => await readInput(f, 'CRL')))
     let verified: VerifiedEvidence | undefined
     let error: AttestationError | undefined
     try {
       const tdxCollateral = collateralFiles.length > 0 ? loadTcbInfoCollateral(collateralFiles) : undefined
-      verified = verifyEvidence({ kind: kind as TeeKind, evidence, certs }, { at, tdxCollateral })
+      verified = verifyEvidence({ kind: kind as TeeKind, evidence, certs }, { at, tdxCollateral, crls: crlFiles.flatMap(loadCrls) })
       if (verified.debug && !allowDebug) error = new AttestationError(AttestationErrorCode.DEBUG_REFUSED, 'guest has debugging enabled (--allow-debug to accept)')
     } catch (err) {
       if (!(err instanceof AttestationError)) throw err

@@ -3,6 +3,7 @@ import { AttestationErrorCode, fail } from '../errors.js'
 import { bytesEqual, isZero } from '../bytes.js'
 import { AMD_ROOTS } from '../roots/amd.js'
 import { verifyChain } from '../x509/chain.js'
+import { checkRevocation, type Crl } from '../x509/crl.js'
 import { commonName } from '../x509/load.js'
 import { derSmallInteger, extensionValues } from '../x509/extensions.js'
 import { parseSnpReport, SNP_SIG_ALGO_ECDSA_P384_SHA384, SnpSigningKey, type SnpReport } from './parse.js'
@@ -23,6 +24,11 @@ export interface SnpVerifyOptions {
   certs?: readonly X509Certificate[]
   /** verification time; certificates must be valid then. Default: now */
   at?: Date
+  /**
+   * AMD's CRL of the product (KDS `/vcek/v1/<product>/crl`, signed by the ARK): when given, the
+   * ASK or ASVK of the path must not be listed, and the CRL must be current at `at`
+   */
+  crls?: readonly Crl[]
 }
 
 export interface SnpVerification {
@@ -32,6 +38,8 @@ export interface SnpVerification {
   signer: 'VCEK' | 'VLEK'
   /** common names, leaf first */
   chain: string[]
+  /** whether the ARK's CRL was checked (CRLs were given) */
+  revocationChecked: boolean
 }
 
 let pinned: { arks: X509Certificate[], intermediates: X509Certificate[] } | undefined
@@ -102,5 +110,8 @@ export function verifySnpReport (bytes: Uint8Array, opts: SnpVerifyOptions = {})
   const product = commonName(root).replace(/^ARK-/, '')
   // [REJECT] the certificate describes this platform
   checkVekMatchesReport(vek, report, signer, product === 'Turin')
-  return { report, product, signer, chain: path.map(commonName) }
+  // [REJECT] with CRLs: the ARK revoked the ASK/ASVK of this path (AMD issues no CRL below the ARK)
+  const crls = opts.crls ?? []
+  if (crls.length > 0) checkRevocation(path, crls, at, { links: 'into-root' })
+  return { report, product, signer, chain: path.map(commonName), revocationChecked: crls.length > 0 }
 }

@@ -4,7 +4,7 @@ import { fromHex } from '../bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { loadCertificates } from '../x509/load.js'
-import { parseCrl, type Crl } from '../x509/crl.js'
+import { loadCrls, parseCrl, type Crl } from '../x509/crl.js'
 
 /** Largest collateral file accepted (a TDX TCB info is about 3 to 14 KiB). */
 export const MAX_COLLATERAL_SIZE = 256 * 1024
@@ -75,9 +75,8 @@ export function loadTcbInfoCollateral (files: readonly Uint8Array[]): SignedTcbI
   const crls: Crl[] = []
   for (const f of files) {
     if (f.byteLength > MAX_COLLATERAL_SIZE) fail(AttestationErrorCode.MALFORMED, `collateral over ${MAX_COLLATERAL_SIZE} bytes`)
-    if (f[0] === 0x30) { crls.push(parseCrl(f)); continue }
     const s = Buffer.from(f).toString('utf8')
-    if (s.trimStart().startsWith('-----BEGIN X509 CRL-----')) { crls.push(...pemCrls(s)); continue }
+    if (f[0] === 0x30 || s.trimStart().startsWith('-----BEGIN X509 CRL-----')) { crls.push(...loadCrls(f)); continue }
     if (s.trimStart().startsWith('-----BEGIN')) { chain.push(...loadCertificates(f)); continue }
     let obj: Record<string, unknown>
     try { obj = JSON.parse(s) } catch (err) { fail(AttestationErrorCode.MALFORMED, 'collateral is neither JSON nor PEM', err) }
@@ -97,18 +96,6 @@ export function loadTcbInfoCollateral (files: readonly Uint8Array[]): SignedTcbI
   if (text == null || signature == null) fail(AttestationErrorCode.CERT_MISSING, 'no TCB info in the collateral')
   if (chain.length === 0) fail(AttestationErrorCode.CERT_MISSING, 'no TCB info issuer chain in the collateral')
   return { text, signature, chain, crls }
-}
-
-const PEM_CRL_RE = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+?)-----END X509 CRL-----/g
-
-function pemCrls (text: string): Crl[] {
-  const out: Crl[] = []
-  for (const m of text.matchAll(PEM_CRL_RE)) {
-    if (out.length >= 8) fail(AttestationErrorCode.MALFORMED, 'too many CRLs in one file')
-    out.push(parseCrl(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')))
-  }
-  if (out.length === 0) fail(AttestationErrorCode.MALFORMED, 'no CRL in PEM file')
-  return out
 }
 
 function fromHexOrFail (h: string): Uint8Array {

@@ -3,7 +3,7 @@ import { AttestationErrorCode, fail } from '../errors.js'
 import { bytesEqual, isZero } from '../bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
-import { checkRevocation } from '../x509/crl.js'
+import { checkRevocation, type Crl } from '../x509/crl.js'
 import { commonName, loadCertificates } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
 import { readPckPlatform, type PckPlatform } from './pck.js'
@@ -16,6 +16,8 @@ export interface TdxVerifyOptions {
   at?: Date
   /** TCB info collateral: when given, the TCB status is evaluated (collateral valid at `at`) */
   collateral?: SignedTcbInfo
+  /** Intel CRLs besides those in the collateral; with any, the PCK chain is checked for revocation */
+  crls?: readonly Crl[]
 }
 
 export interface TdxVerification {
@@ -89,7 +91,7 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
   // [REJECT] with CRLs in the collateral: a revoked PCK certificate or intermediate CA
-  const crls = opts.collateral?.crls ?? []
+  const crls = [...(opts.crls ?? []), ...(opts.collateral?.crls ?? [])]
   if (crls.length > 0) checkRevocation(path, crls, at)
   // [REJECT] the QE is Intel's TD Quoting Enclave (judged once its report is known to be genuine)
   checkTdQeIdentity(quote.qeReport)

@@ -1,4 +1,4 @@
-import { verify as cryptoVerify, type X509Certificate } from 'node:crypto'
+import { constants, verify as cryptoVerify, type X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { commonName } from './load.js'
 import { children, oidString, readTlv, type Tlv } from './der.js'
@@ -8,11 +8,22 @@ export const MAX_CRL_SIZE = 512 * 1024
 /** Most revoked entries read from one CRL. */
 export const MAX_CRL_ENTRIES = 100_000
 
-/** ECDSA signature algorithms a CRL may use, by OID (RFC 5758). */
-const ECDSA_HASH: Readonly<Record<string, string>> = {
+/** Signature algorithms a CRL may use, by OID: ECDSA (RFC 5758; Intel) and RSA PKCS#1 v1.5 (RFC 4055). */
+const SIGNATURE_HASH: Readonly<Record<string, string>> = {
   '1.2.840.10045.4.3.2': 'sha256',
   '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512'
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512'
+}
+/** RSASSA-PSS (RFC 4055 §3.1; AMD signs its KDS CRLs with it), whose hash and salt are parameters */
+const RSASSA_PSS = '1.2.840.113549.1.1.10'
+const HASH_OIDS: Readonly<Record<string, string>> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512'
 }
 
 /** A parsed certificate revocation list (RFC 5280 §5): what the verifier needs of it. */
@@ -27,6 +38,8 @@ export interface Crl {
   /** the signed part (tbsCertList DER), the signature algorithm OID and the signature (DER) */
   tbs: Uint8Array
   signatureAlgorithm: string
+  /** RSASSA-PSS only: the hash and salt length from the algorithm's parameters */
+  pss?: { hash: string, saltLength: number }
   signature: Uint8Array
 }
 
@@ -66,6 +79,7 @@ export function parseCrl (der: Uint8Array): Crl {
   if (algOid?.tag !== 0x06) fail(AttestationErrorCode.MALFORMED, 'CRL signature algorithm')
   const innerOid = children(der, innerAlg, 1)[0]
   const signatureAlgorithm = oidString(der, algOid)
+  const pss = signatureAlgorithm === RSASSA_PSS ? pssParams(der, algT) : undefined
   // [REJECT] RFC 5280 §5.1.1.2: the two algorithm fields must agree
   if (innerOid?.tag !== 0x06 || oidString(der, innerOid) !== signatureAlgorithm) fail(AttestationErrorCode.MALFORMED, 'CRL signature algorithms differ')
   // BIT STRING: a leading unused-bits byte, 0 for a signature
@@ -77,8 +91,26 @@ export function parseCrl (der: Uint8Array): Crl {
     revoked,
     tbs: der.slice(tbsT.at, tbsT.end),
     signatureAlgorithm,
+    pss,
     signature: der.slice(sigT.start + 1, sigT.end)
   }
+}
+
+const PEM_CRL_RE = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+?)-----END X509 CRL-----/g
+/** Most CRLs read from one file. */
+export const MAX_CRLS_PER_FILE = 8
+
+/** CRLs from a file: one DER CertificateList, or PEM `X509 CRL` blocks. Throws MALFORMED. */
+export function loadCrls (bytes: Uint8Array): Crl[] {
+  if (bytes[0] === 0x30) return [parseCrl(bytes)]
+  if (bytes.byteLength > MAX_CRL_SIZE * 2) fail(AttestationErrorCode.MALFORMED, 'CRL file too large')
+  const out: Crl[] = []
+  for (const m of Buffer.from(bytes).toString('latin1').matchAll(PEM_CRL_RE)) {
+    if (out.length >= MAX_CRLS_PER_FILE) fail(AttestationErrorCode.MALFORMED, `over ${MAX_CRLS_PER_FILE} CRLs in one file`)
+    out.push(parseCrl(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')))
+  }
+  if (out.length === 0) fail(AttestationErrorCode.MALFORMED, 'neither a DER CRL nor a PEM X509 CRL')
+  return out
 }
 
 /**
@@ -89,11 +121,14 @@ export function parseCrl (der: Uint8Array): Crl {
 export function checkCrl (crl: Crl, issuer: X509Certificate, at: Date): void {
   // [REJECT] the CRL names another issuer
   if (!sameBytes(crl.issuer, subjectDer(issuer))) fail(AttestationErrorCode.CHAIN_INVALID, `CRL is not from ${commonName(issuer)}`)
-  const hash = ECDSA_HASH[crl.signatureAlgorithm]
+  const hash = crl.pss?.hash ?? SIGNATURE_HASH[crl.signatureAlgorithm]
   if (hash === undefined) fail(AttestationErrorCode.MALFORMED, `CRL signature algorithm ${crl.signatureAlgorithm} not supported`)
   let ok = false
   try {
-    ok = cryptoVerify(hash, crl.tbs, issuer.publicKey, crl.signature)
+    const key = crl.pss !== undefined
+      ? { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: crl.pss.saltLength }
+      : issuer.publicKey
+    ok = cryptoVerify(hash, crl.tbs, key, crl.signature)
   } catch { ok = false }
   // [REJECT] the CRL is not signed by the issuer's key
   if (!ok) fail(AttestationErrorCode.SIGNATURE_INVALID, `CRL of ${commonName(issuer)} does not verify`)
@@ -106,24 +141,62 @@ export function checkCrl (crl: Crl, issuer: X509Certificate, at: Date): void {
 /**
  * Revocation along a verified path (leaf first, root last): every certificate but the root must be
  * covered by a current CRL of the certificate that issued it (the newest given, when several are),
- * and must not be listed there.
+ * and must not be listed there. `links: 'into-root'` checks only the certificate the root signed:
+ * AMD publishes one CRL per product, signed by the ARK, for the ASK and ASVK, and none below.
  * Throws CERT_MISSING when a link has no CRL among `crls`, CERT_REVOKED, or what checkCrl throws.
  */
-export function checkRevocation (path: readonly X509Certificate[], crls: readonly Crl[], at: Date): void {
-  for (let i = 0; i + 1 < path.length; i++) {
+export function checkRevocation (path: readonly X509Certificate[], crls: readonly Crl[], at: Date, opts: { links?: 'all' | 'into-root' } = {}): void {
+  for (let i = opts.links === 'into-root' ? Math.max(0, path.length - 2) : 0; i + 1 < path.length; i++) {
     const cert = path[i]
     const issuer = path[i + 1]
     const issuerName = subjectDer(issuer)
     // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
     let crl: Crl | undefined
     for (const c of crls) if (sameBytes(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
-    if (crl === undefined) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(issuer)} in the collateral`)
+    if (crl === undefined) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(issuer)} among the CRLs given`)
     checkCrl(crl, issuer, at)
     // [REJECT] the issuer revoked this certificate
     if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
       fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
     }
   }
+}
+
+/**
+ * RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] DEFAULT sha1, maskGenAlgorithm [1] DEFAULT
+ * mgf1SHA1, saltLength [2] DEFAULT 20, trailerField [3] DEFAULT 1 }. MGF1 must use the same hash
+ * (node:crypto verifies PSS that way).
+ */
+function pssParams (der: Uint8Array, alg: Tlv): { hash: string, saltLength: number } {
+  const params = children(der, alg, 1)[1]
+  if (params?.tag !== 0x30) fail(AttestationErrorCode.MALFORMED, 'RSASSA-PSS parameters')
+  let hash = 'sha1'
+  let mgfHash = 'sha1'
+  let saltLength = 20
+  for (const p of children(der, params, 2)) {
+    const inner = children(der, p, 3)[0]
+    if (p.tag === 0xa0 && inner?.tag === 0x30) {
+      hash = hashOf(der, inner)
+    } else if (p.tag === 0xa1 && inner?.tag === 0x30) {
+      // MaskGenAlgorithm: SEQUENCE { id-mgf1, hashAlgorithm }
+      const mgfHashAlg = children(der, inner, 4)[1]
+      if (mgfHashAlg?.tag !== 0x30) fail(AttestationErrorCode.MALFORMED, 'RSASSA-PSS mask generation')
+      mgfHash = hashOf(der, mgfHashAlg)
+    } else if (p.tag === 0xa2 && inner?.tag === 0x02) {
+      if (inner.end - inner.start > 2) fail(AttestationErrorCode.MALFORMED, 'RSASSA-PSS salt length')
+      saltLength = 0
+      for (let i = inner.start; i < inner.end; i++) saltLength = saltLength * 256 + der[i]
+    } else if (p.tag !== 0xa3) fail(AttestationErrorCode.MALFORMED, 'RSASSA-PSS parameters')
+  }
+  if (mgfHash !== hash) fail(AttestationErrorCode.MALFORMED, 'RSASSA-PSS with a mask hash other than its hash')
+  return { hash, saltLength }
+}
+
+function hashOf (der: Uint8Array, alg: Tlv): string {
+  const oid = children(der, alg, 4)[0]
+  const hash = oid?.tag === 0x06 ? HASH_OIDS[oidString(der, oid)] : undefined
+  if (hash === undefined) fail(AttestationErrorCode.MALFORMED, 'unknown hash algorithm')
+  return hash
 }
 
 /** DER of a certificate's subject Name (the sixth or fifth field of its TBSCertificate). */

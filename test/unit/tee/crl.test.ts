@@ -96,6 +96,49 @@ describe('revocation along a certificate path, on a PKI made for the test', () =
   })
 })
 
+describe('AMD-style CRLs: RSASSA-PSS signed by the root, covering only the certificates it signed', () => {
+  const T = new Date('2026-01-10T00:00:00Z')
+  const day = 24 * 3600_000
+  const pss = { name: 'RSA-PSS', hash: 'SHA-384', saltLength: 48, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }
+  let arkKeys: webcrypto.CryptoKeyPair
+  let path: X509Certificate[]
+  let ark: px.X509Certificate
+
+  beforeAll(async () => {
+    arkKeys = await webcrypto.subtle.generateKey(pss, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const askKeys = await webcrypto.subtle.generateKey(pss, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const vekKeys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const window = { notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') }
+    const ca = [new px.BasicConstraintsExtension(true, undefined, true)]
+    ark = await px.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=ARK-Test', keys: arkKeys, signingAlgorithm: pss, extensions: ca, ...window })
+    const ask = await px.X509CertificateGenerator.create({ serialNumber: '0202', subject: 'CN=SEV-Test', issuer: ark.subject, publicKey: askKeys.publicKey, signingKey: arkKeys.privateKey, signingAlgorithm: pss, extensions: ca, ...window })
+    const vek = await px.X509CertificateGenerator.create({ serialNumber: '03', subject: 'CN=SEV-VCEK', issuer: ask.subject, publicKey: vekKeys.publicKey, signingKey: askKeys.privateKey, signingAlgorithm: pss, ...window })
+    path = [vek, ask, ark].map((c) => new X509Certificate(Buffer.from(c.rawData)))
+  })
+
+  const crl = async (serials: string[]): Promise<Crl> => parseCrl(new Uint8Array((await px.X509CrlGenerator.create({
+    issuer: ark.subject, thisUpdate: new Date(T.getTime() - day), nextUpdate: new Date(T.getTime() + day), entries: serials.map((serialNumber) => ({ serialNumber })), signingKey: arkKeys.privateKey, signingAlgorithm: pss as never
+  })).rawData))
+
+  it('reads the PSS parameters, and the ARK\'s CRL alone covers the path', async () => {
+    const c = await crl(['0999'])
+    expect(c.pss).toEqual({ hash: 'sha384', saltLength: 48 })
+    expect(codeOf(() => { checkRevocation(path, [c], T, { links: 'into-root' }) })).toBeUndefined()
+    // every link would need a CRL: there is none from the ASK
+    expect(codeOf(() => { checkRevocation(path, [c], T) })).toBe(AttestationErrorCode.CERT_MISSING)
+  })
+
+  it('a revoked ASK is refused; a PSS CRL signed by another key does not verify', async () => {
+    const revoking = await crl(['0202'])
+    expect(codeOf(() => { checkRevocation(path, [revoking], T, { links: 'into-root' }) })).toBe(AttestationErrorCode.CERT_REVOKED)
+    const otherKeys = await webcrypto.subtle.generateKey(pss, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const forged = parseCrl(new Uint8Array((await px.X509CrlGenerator.create({
+      issuer: ark.subject, thisUpdate: new Date(T.getTime() - day), nextUpdate: new Date(T.getTime() + day), signingKey: otherKeys.privateKey, signingAlgorithm: pss as never
+    })).rawData))
+    expect(codeOf(() => { checkRevocation(path, [forged], T, { links: 'into-root' }) })).toBe(AttestationErrorCode.SIGNATURE_INVALID)
+  })
+})
+
 describe.skipIf(!haveTeeFixtures)('Intel CRLs from the public fixtures', () => {
   const DCAP_AT = new Date('2025-07-01T00:00:00Z')
 
