@@ -139,6 +139,28 @@ describe('AMD-style CRLs: RSASSA-PSS signed by the root, covering only the certi
   })
 })
 
+describe('CRLs signed with RSA PKCS#1 v1.5', () => {
+  it('verify under the issuer\'s RSA key and revoke what they list', async () => {
+    const T = new Date('2026-01-10T00:00:00Z')
+    const day = 24 * 3600_000
+    const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }
+    const window = { notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') }
+    const rootKeys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const leafKeys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+    const root = await px.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=RSA Root', keys: rootKeys, signingAlgorithm: rsa, extensions: [new px.BasicConstraintsExtension(true, undefined, true)], ...window })
+    const leaf = await px.X509CertificateGenerator.create({ serialNumber: '42', subject: 'CN=RSA Leaf', issuer: root.subject, publicKey: leafKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: rsa, ...window })
+    const path = [leaf, root].map((c) => new X509Certificate(Buffer.from(c.rawData)))
+    const crl = async (serials: string[]): Promise<Crl> => parseCrl(new Uint8Array((await px.X509CrlGenerator.create({
+      issuer: root.subject, thisUpdate: new Date(T.getTime() - day), nextUpdate: new Date(T.getTime() + day), entries: serials.map((serialNumber) => ({ serialNumber })), signingKey: rootKeys.privateKey, signingAlgorithm: rsa as never
+    })).rawData))
+    const clean = await crl(['43'])
+    expect(clean.signatureAlgorithm).toBe('1.2.840.113549.1.1.11')
+    expect(codeOf(() => { checkRevocation(path, [clean], T) })).toBeUndefined()
+    const revoking = await crl(['42'])
+    expect(codeOf(() => { checkRevocation(path, [revoking], T) })).toBe(AttestationErrorCode.CERT_REVOKED)
+  })
+})
+
 describe.skipIf(!haveTeeFixtures)('Intel CRLs from the public fixtures', () => {
   const DCAP_AT = new Date('2025-07-01T00:00:00Z')
 
