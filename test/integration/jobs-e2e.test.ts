@@ -158,6 +158,48 @@ describe('jobs end to end on a devnet', () => {
     await renter.cancelBid('no-escrow')
   })
 
+  /** an agreement made straight through negotiation (no escrow, no session), with a short start window */
+  async function agreeOnly (id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
+    const renter = world.renter.node
+    const { bid } = await renter.publishBid({
+      id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
+      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
+    })
+    await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
+    const match = matchBid(renter.market.book, bid)!
+    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs
+    })
+    await renter.cancelBid(id)
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
+    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+    return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
+  }
+  const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
+
+  it('an agreement no session starts by its startBy gives its GPUs back and is marked lapsed', async () => {
+    const a = await agreeOnly('start-late', 1500)
+    expect(await statusOf(a)).toBe('active')
+    await waitFor(() => a.supplier.role.ledger.get(a.id) === undefined, 10_000, 'the GPUs back')
+    await waitFor(async () => await statusOf(a) === 'lapsed', 5_000, 'the agreement lapsed')
+  })
+
+  it('a supplier restart keeps the GPUs of an agreement not yet started, until its startBy; one past it is lapsed', async () => {
+    const kept = await agreeOnly('start-kept', 6000)
+    const gone = await agreeOnly('start-gone', 1000)
+    // one supplier down past the short agreement's startBy, then both restarted
+    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.suppliers.find((x) => x.name === s)!.role.stop()
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.restartSupplier(s)
+    expect(await statusOf(gone)).toBe('lapsed')
+    expect(gone.supplier.role.ledger.get(gone.id)).toBeUndefined()
+    expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
+    expect(await statusOf(kept)).toBe('active')
+    await waitFor(() => kept.supplier.role.ledger.get(kept.id) === undefined, 15_000, 'the kept agreement to give its GPUs back at its startBy')
+    await waitFor(async () => await statusOf(kept) === 'lapsed', 5_000, 'the kept agreement lapsed')
+    await noCapacityLeaked()
+  }, 60_000)
+
   it('a supplier killed mid-job closes with the arbiter on its last stored voucher after it restarts', async () => {
     const bob = world.suppliers.find((x) => x.name === 'Bob')!
     let escrowId = ''

@@ -134,6 +134,7 @@ export class SupplierRole {
         else if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
       }
     })
+    await this.restoreAgreements()
     await this.publishOffers()
     void this.track(this.recover())
     logger.info('supplier ready', {
@@ -181,19 +182,62 @@ export class SupplierRole {
   private async onCommitted (agreementId: string): Promise<void> {
     const rec = await this.i.agreements.get(agreementId)
     if (rec == null) return
-    const terms = decodeTerms(rec.agreement.terms)
+    this.scheduleStart(agreementId, decodeTerms(rec.agreement.terms))
+    await this.publishOffers().catch((err) => { this.i.logger.warn('offer update failed', { err }) })
+  }
+
+  /** At `startBy`, an agreement no session has started gives its GPUs back and is marked lapsed. */
+  private scheduleStart (agreementId: string, terms: AgreementTerms): void {
     const wait = Math.max(0, Number(terms.startBy) - this.i.node.clock.now())
     const t = setTimeout(() => {
       this.startTimers.delete(agreementId)
       if (this.ledger.get(agreementId)?.committed === true && !this.jobs.some((j) => j.agreementId === agreementId)) {
         this.ledger.release(agreementId)
         this.i.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
+        void this.lapse(agreementId)
         void this.publishOffers().catch(() => {})
       }
     }, wait)
     t.unref()
     this.startTimers.set(agreementId, t)
-    await this.publishOffers().catch((err) => { this.i.logger.warn('offer update failed', { err }) })
+  }
+
+  private async lapse (agreementId: string): Promise<void> {
+    await this.i.agreements.setStatus(agreementId, 'lapsed', this.i.node.clock.now())
+      .catch((err: unknown) => { this.i.logger.warn('could not mark an agreement lapsed', { agreement: agreementId, err }) })
+  }
+
+  /**
+   * After a restart the capacity ledger is empty, but the store may hold active agreements that no
+   * session has started yet (a session that got past the escrow check leaves an escrow record, a
+   * job leaves a job record). Those still before their `startBy` get their GPUs committed again
+   * and their start timer back; the others are marked lapsed. Without this, a restart would free
+   * GPUs a renter holds an agreement for, and leave records active for ever.
+   */
+  private async restoreAgreements (): Promise<void> {
+    const now = this.i.node.clock.now()
+    const ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId))
+    for (const rec of await this.i.agreements.list({ role: 'supplier', status: 'active' })) {
+      if (ran.has(rec.hash) || await this.i.escrowDb.escrows.get('0x' + rec.hash) != null) continue
+      const terms = decodeTerms(rec.agreement.terms)
+      const left = Number(terms.startBy) - now
+      if (left <= 0) {
+        await this.lapse(rec.hash)
+        continue
+      }
+      try {
+        this.ledger.hold(rec.hash, terms.gpuModel, terms.gpuCount, left)
+        this.ledger.commit(rec.hash)
+      } catch (err) {
+        // the GPUs it names are gone (a smaller inventory since): it cannot be served
+        this.i.logger.warn('an agreement could not get its GPUs back after a restart', { agreement: rec.hash, err })
+        this.ledger.release(rec.hash)
+        await this.lapse(rec.hash)
+        continue
+      }
+      this.scheduleStart(rec.hash, terms)
+      this.i.logger.info('agreement restored after a restart', { agreement: rec.hash, startsBy: new Date(Number(terms.startBy)).toISOString() })
+    }
   }
 
   /** The terms on chain must be the agreement's: same hash, us as payee, enough locked, open. */
@@ -227,6 +271,7 @@ export class SupplierRole {
       logger.warn('session refused: escrow not in order', { agreement: agreementId, code: (err as { code?: string }).code ?? 'ERROR' })
       channel.abort(err as Error)
       this.ledger.release(agreementId)
+      void this.lapse(agreementId)
       void this.publishOffers().catch(() => {})
       record.settledBy = 'none'
       this.metrics.sessions.inc({ role: 'supplier', result: 'escrow-refused' })
