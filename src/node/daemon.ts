@@ -15,6 +15,7 @@ import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../p
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
 import { configfsProvider, simulatedProvider, type AttestationProvider } from '../tee/index.js'
 import { UserError } from '../util/errors.js'
+import { readCrlFiles } from './crl-files.js'
 
 /** Balance the embedded ledger credits the node's hotkey when it is first created (100 alpha). */
 export const EMBEDDED_GENESIS_RAO = 100_000_000_000n
@@ -205,7 +206,7 @@ export class Daemon {
       account: this.init.hotkey,
       arbiterAddress: config.chain.arbiter,
       arbiter: this.arbiterClient,
-      policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds },
+      policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
       logger: logger.child({ role: 'renter' }),
       matchTimeoutMs: parsed.matchTimeoutMs
     })

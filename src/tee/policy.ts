@@ -2,6 +2,7 @@ import { AttestationErrorCode, fail } from './errors.js'
 import { toHex } from './bytes.js'
 import { snpTcbAtLeast, type SnpTcb } from './snp/tcb.js'
 import type { TeeKind, VerifiedEvidence } from './types.js'
+import type { Crl } from './x509/crl.js'
 
 /** What a renter accepts from an enclave. */
 export interface AttestationPolicy {
@@ -27,6 +28,11 @@ export interface AttestationPolicy {
   maxEvidenceAgeMs?: number
   /** accept simulated evidence. Default false; the devnet sets it, loudly */
   allowSimulated?: boolean
+  /**
+   * CRLs the evidence's certificate chain is checked against (AMD's ARK CRLs, Intel's root CA and
+   * PCK CRLs); with any, a chain without a current CRL for it is refused. Applied while verifying.
+   */
+  crls?: readonly Crl[]
 }
 
 /** Production default: real TEEs only, no debug, evidence at most one minute old. */

@@ -1,4 +1,5 @@
 import type { SnpTcb } from './snp/tcb.js'
+import type { Crl } from './x509/crl.js'
 
 /** The TEE kinds the node knows. `simulated` is for development and refused unless a policy allows it. */
 export type TeeKind = 'sev-snp' | 'tdx' | 'simulated'
@@ -45,5 +46,5 @@ export interface AttestationProvider {
 
 /** Checks evidence cryptographically (signatures, chains at a time); policy is separate. */
 export interface EvidenceVerifier {
-  verify (evidence: Evidence, opts?: { at?: Date }): VerifiedEvidence
+  verify (evidence: Evidence, opts?: { at?: Date, crls?: readonly Crl[] }): VerifiedEvidence
 }

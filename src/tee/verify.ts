@@ -167,5 +167,5 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
 
 /** The default verifier: all three kinds, with the given options. */
 export function evidenceVerifier (opts: Omit<VerifyEvidenceOptions, 'at'> = {}): EvidenceVerifier {
-  return { verify: (ev, o) => verifyEvidence(ev, { ...opts, at: o?.at }) }
+  return { verify: (ev, o) => verifyEvidence(ev, { ...opts, at: o?.at, crls: o?.crls ?? opts.crls }) }
 }

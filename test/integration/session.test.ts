@@ -7,11 +7,11 @@ import { SESSION_PROTOCOL, SESSION_VERSION, MAX_EVIDENCE_MESSAGE_SIZE, MAX_HELLO
 import { openAttestedSession, registerSessionHandler, SessionError, SessionErrorCode, type SessionHandler, type SessionHandlerInit } from '../../src/protocols/session/index.js'
 import { validateEvidence, validateHello } from '../../src/protocols/session/validate.js'
 import { Wire } from '../../src/protocols/session/wire.js'
-import { AttestationErrorCode } from '../../src/tee/errors.js'
+import { AttestationError, AttestationErrorCode } from '../../src/tee/errors.js'
 import { sessionReportData } from '../../src/tee/binding.js'
 import { simulatedProvider } from '../../src/tee/providers/simulated.js'
 import type { AttestationPolicy } from '../../src/tee/policy.js'
-import type { AttestationProvider } from '../../src/tee/types.js'
+import type { AttestationProvider, Evidence } from '../../src/tee/types.js'
 import type { FramedChannel } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { sessionNode } from '../helpers/session-nodes.js'
@@ -130,6 +130,21 @@ describe('attested session over 127.0.0.1 (simulated provider)', () => {
     const policy = { ...DEVNET, measurements: { simulated: [hex(new Uint8Array(48).fill(1))] } }
     expect(await codeOf(openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy }))).toBe(AttestationErrorCode.MEASUREMENT_REFUSED)
     await expect.poll(() => refused).toEqual([AttestationErrorCode.MEASUREMENT_REFUSED])
+  })
+
+  it('the policy\'s CRLs reach the verifier with the evidence; a verifier refusal on them ends the session', async () => {
+    await serve()
+    const crl = { issuer: new Uint8Array([1]), thisUpdate: new Date(0), revoked: new Set<string>(), tbs: new Uint8Array(), signatureAlgorithm: '1.2.840.10045.4.3.2', signature: new Uint8Array() }
+    const seen: unknown[] = []
+    const refusing = {
+      verify: (ev: Evidence, o?: { at?: Date, crls?: readonly unknown[] }) => {
+        seen.push(o?.crls)
+        throw new AttestationError(AttestationErrorCode.CERT_REVOKED, 'revoked (test verifier)')
+      }
+    }
+    expect(await codeOf(openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy: { ...DEVNET, crls: [crl] }, verifier: refusing as never }))).toBe(AttestationErrorCode.CERT_REVOKED)
+    expect(seen).toEqual([[crl]])
+    await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
   })
 
   it('stale evidence is refused (clock injected)', async () => {

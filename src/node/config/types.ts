@@ -100,6 +100,14 @@ export interface TeeConfig {
   allowedMeasurements: Partial<Record<TeeKind, string[]>>
   /** evidence older than this is refused */
   maxEvidenceAgeS: number
+  /**
+   * CRL files (DER or PEM) the renter checks supplier evidence against: AMD's CRL of each product
+   * (KDS `/vcek/v1/<product>/crl`) and Intel's root CA and PCK CRLs (PCS). With any, every session's
+   * certificate chain must be covered by a current CRL, so list them for every kind accepted and
+   * refresh the files before their next update; they are read at each rental. Empty: no revocation
+   * check.
+   */
+  crlFiles: string[]
 }
 
 export interface MeteringConfig {

@@ -16,9 +16,14 @@ export const CONFIG_LIMITS = Object.freeze({
   maxGpuEntries: 64,
   maxGpusPerEntry: 1024,
   maxMeasurements: 256,
+  maxCrlFiles: 16,
+  maxPathLength: 4096,
   /** u128 holds 39 decimal digits */
   maxPriceDigits: 39
 })
+
+/** A file path: not empty, no NUL, bounded. */
+const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 
 /** Length of a launch measurement of every TEE kind (a SHA-384 digest). */
 const MEASUREMENT_BYTES = 48
@@ -95,7 +100,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   }
 
   const t = obj(o.tee, 'tee')
-  known(t, 'tee', ['provider', 'allowSimulated', 'allowedMeasurements', 'maxEvidenceAgeS'])
+  known(t, 'tee', ['provider', 'allowSimulated', 'allowedMeasurements', 'maxEvidenceAgeS', 'crlFiles'])
   const am = obj(t.allowedMeasurements, 'tee.allowedMeasurements')
   known(am, 'tee.allowedMeasurements', TEE_KINDS)
   const allowedMeasurements: Partial<Record<TeeKind, string[]>> = {}
@@ -110,7 +115,8 @@ export function validateConfig (input: unknown): BazaarConfig {
     provider: oneOf(t.provider, 'tee.provider', TEE_KINDS),
     allowSimulated: bool(t.allowSimulated, 'tee.allowSimulated'),
     allowedMeasurements,
-    maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400)
+    maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
+    crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`))
   }
 
   const me = obj(o.metering, 'metering')

@@ -38,6 +38,7 @@ describe('defaults', () => {
     expect(defaults.metering.tickS).toBe(10)
     expect(defaults.chain.adapter).toBe('embedded')
     expect(defaults.gpus).toBeUndefined()
+    expect(defaults.tee.crlFiles).toEqual([])
   })
 
   it('are frozen', async () => {
@@ -173,6 +174,10 @@ describe('invalid configs name their bad field', () => {
     { name: 'measurement repeated', cfg: { tee: { allowedMeasurements: { tdx: ['ab'.repeat(48), 'ab'.repeat(48)] } } }, field: 'tee.allowedMeasurements.tdx[1]' },
     { name: 'measurements of an unknown kind', cfg: { tee: { allowedMeasurements: { sgx: [] } } }, field: 'tee.allowedMeasurements.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
+    { name: 'crl files not a list', cfg: { tee: { crlFiles: '/etc/amd.crl' } }, field: 'tee.crlFiles' },
+    { name: 'crl file empty', cfg: { tee: { crlFiles: ['/a.crl', ''] } }, field: 'tee.crlFiles[1]' },
+    { name: 'crl file repeated', cfg: { tee: { crlFiles: ['/a.crl', '/a.crl'] } }, field: 'tee.crlFiles[1]' },
+    { name: 'crl files over the limit', cfg: { tee: { crlFiles: Array.from({ length: 17 }, (_, i) => `/c${i}.crl`) } }, field: 'tee.crlFiles' },
     { name: 'grace below tick', cfg: { metering: { tickS: 10, graceS: 5 } }, field: 'metering.graceS' },
     { name: 'unknown top-level field', cfg: { listenAddrs: [] }, field: 'listenAddrs', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'typo in a nested field', cfg: { market: { pricePerGpuHr: '1' } }, field: 'market.pricePerGpuHr', code: ConfigErrorCode.UNKNOWN_FIELD },

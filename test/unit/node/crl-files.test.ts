@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readCrlFiles } from '../../../src/node/crl-files.js'
+import { UserError } from '../../../src/util/errors.js'
+import { haveTeeFixtures, TEE_FIXTURES } from '../../helpers/tee-fixtures.js'
+
+describe('tee.crlFiles are read for each rental', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(path.join(tmpdir(), 'bazaar-crl-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => await p.then(() => undefined, (e: unknown) => e instanceof UserError ? e.code : `untyped ${String(e)}`)
+
+  it('no files: no CRLs', async () => {
+    expect(await readCrlFiles([])).toEqual([])
+  })
+
+  it('a missing file or one that is not a CRL is a UserError naming it', async () => {
+    const notCrl = path.join(dir, 'note.txt')
+    await writeFile(notCrl, 'not a CRL')
+    expect(await codeOf(readCrlFiles([path.join(dir, 'missing.crl')]))).toBe('CRL_UNREADABLE')
+    expect(await codeOf(readCrlFiles([notCrl]))).toBe('CRL_UNREADABLE')
+    await expect(readCrlFiles([notCrl])).rejects.toThrow(notCrl)
+  })
+
+  it.skipIf(!haveTeeFixtures)('DER files and a PEM file of Intel\'s CRLs', async () => {
+    const der = ['root_ca_crl', 'pck_crl'].map((k) => path.join(TEE_FIXTURES, `dcap-qvl/tdx_quote_collateral.${k}.der`))
+    const crls = await readCrlFiles(der)
+    expect(crls).toHaveLength(2)
+    const pem = path.join(dir, 'both.pem')
+    await writeFile(pem, der.map((f) => `-----BEGIN X509 CRL-----\n${readFileSync(f).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`).join(''))
+    expect((await readCrlFiles([pem])).map((c) => c.revoked.size)).toEqual(crls.map((c) => c.revoked.size))
+  })
+})
