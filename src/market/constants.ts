@@ -16,6 +16,11 @@ export const DEFAULT_HOLD_MS = 10_000
 /** How long a renter has to open the escrow after the agreement (AgreementTerms.startBy). */
 export const DEFAULT_START_WINDOW_MS = 10 * 60_000
 /**
+ * The longest start window a supplier accepts: its GPUs stay committed to the agreement until
+ * startBy, so a renter proposing a far one could hold them without ever starting.
+ */
+export const MAX_START_WINDOW_MS = 60 * 60_000
+/**
  * Dormant agreements (pending ones whose hold is gone, lapsed ones) are kept this long for the
  * operator's view, at most MAX_DORMANT_AGREEMENTS of them, and pruned every
  * AGREEMENT_PRUNE_INTERVAL_MS (see AgreementStore.prune). Active ones are kept.

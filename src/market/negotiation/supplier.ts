@@ -5,7 +5,7 @@ import { AgreementStore } from '../agreement/store.js'
 import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'
 import { agreementBudget, agreementHash, bytesEqual, decodeTerms } from '../agreement/terms.js'
 import { hex } from '../book/keys.js'
-import { DEFAULT_HOLD_MS } from '../constants.js'
+import { DEFAULT_HOLD_MS, MAX_START_WINDOW_MS } from '../constants.js'
 import { NegotiationError } from '../errors.js'
 import { CertCache } from '../signing/cert.js'
 import type { MessageSigner } from '../signing/signer.js'
@@ -157,7 +157,7 @@ export function checkTermsAgainstOffer (terms: AgreementTerms, offer: Offer, now
   if (terms.budget !== agreementBudget(terms.pricePerGpuHour, terms.gpuCount, terms.durationS)) fail('budget')
   const created = Number(terms.createdAt)
   if (Math.abs(created - now) > CLOCK_SKEW_MS) fail('createdAt')
-  if (Number(terms.startBy) <= now) fail('startBy')
+  if (Number(terms.startBy) <= now || Number(terms.startBy) > now + MAX_START_WINDOW_MS) fail('startBy')
   const escrow = terms.escrow
   if (escrow == null || !acceptArbiter(escrow.arbiter)) fail('arbiter')
   if (escrow != null && Number(escrow.expiresAt) < created + terms.durationS * 1000) fail('escrow expiry')
