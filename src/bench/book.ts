@@ -197,6 +197,32 @@ function priceInputs (): { prices: number[], sizes: number[] } {
   return { prices, sizes }
 }
 
+/**
+ * The fill phase of the price-only workload, the same for either book: FILLS fills timed together
+ * (throughput), then N / 2 timed one by one (latency). `fill` returns the price it filled at.
+ */
+function measureFills (fill: () => number, insert: { insertNs: number, insertCpu: number, heap: number }): PriceOnly {
+  const lat = new Float64Array(N / 2)
+  let fills = 0
+  gc()
+  const c = process.cpuUsage()
+  const t = process.hrtime.bigint()
+  for (let i = 0; i < FILLS; i++) fills += fill()
+  const matchNs = Number(process.hrtime.bigint() - t)
+  const matchCpu = cpuUs(c)
+  for (let i = 0; i < N / 2; i++) {
+    const s = process.hrtime.bigint()
+    fills += fill()
+    lat[i] = Number(process.hrtime.bigint() - s) / 1000
+  }
+  lat.sort()
+  const { insertNs, insertCpu, heap } = insert
+  return {
+    figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, insertsCpu: N / (insertCpu / 1e6), matchesCpu: FILLS / (matchCpu / 1e6) },
+    fills
+  }
+}
+
 function oursPriceOnly (): PriceOnly {
   const { prices, sizes } = priceInputs()
   const base = heapUsed()
@@ -220,8 +246,8 @@ function oursPriceOnly (): PriceOnly {
   }))
   const book = new OrderBook({ clock: { now: () => T0 }, maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()
-  let c = process.cpuUsage()
-  let t = process.hrtime.bigint()
+  const c = process.cpuUsage()
+  const t = process.hrtime.bigint()
   for (const o of offers) book.upsertOffer(o)
   const insertNs = Number(process.hrtime.bigint() - t)
   const insertCpu = cpuUs(c)
@@ -239,21 +265,7 @@ function oursPriceOnly (): PriceOnly {
     book.consume(m.entry, m.gpu.model, 1)
     return m.entry.priceN
   }
-  const lat = new Float64Array(N)
-  let fills = 0
-  gc()
-  c = process.cpuUsage()
-  t = process.hrtime.bigint()
-  for (let i = 0; i < FILLS; i++) fills += fill()
-  const matchNs = Number(process.hrtime.bigint() - t)
-  const matchCpu = cpuUs(c)
-  for (let i = 0; i < N / 2; i++) {
-    const s = process.hrtime.bigint()
-    fills += fill()
-    lat[i] = Number(process.hrtime.bigint() - s) / 1000
-  }
-  const l = lat.subarray(0, N / 2).sort()
-  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap, insertsCpu: N / (insertCpu / 1e6), matchesCpu: FILLS / (matchCpu / 1e6) }, fills }
+  return measureFills(fill, { insertNs, insertCpu, heap })
 }
 
 function hftPriceOnly (): PriceOnly | undefined {
@@ -267,8 +279,8 @@ function hftPriceOnly (): PriceOnly | undefined {
   const base = heapUsed()
   const ob = new lib.OrderBook()
   gc()
-  let c = process.cpuUsage()
-  let t = process.hrtime.bigint()
+  const c = process.cpuUsage()
+  const t = process.hrtime.bigint()
   for (let i = 0; i < N; i++) ob.limit({ side: 'sell', id: `o${i}`, size: sizes[i], price: prices[i] })
   const insertNs = Number(process.hrtime.bigint() - t)
   const insertCpu = cpuUs(c)
@@ -278,21 +290,7 @@ function hftPriceOnly (): PriceOnly | undefined {
     const r = ob.market(order)
     return r.done.length > 0 ? r.done[0].price : (r.partial?.price ?? 0)
   }
-  const lat = new Float64Array(N)
-  let fills = 0
-  gc()
-  c = process.cpuUsage()
-  t = process.hrtime.bigint()
-  for (let i = 0; i < FILLS; i++) fills += fill()
-  const matchNs = Number(process.hrtime.bigint() - t)
-  const matchCpu = cpuUs(c)
-  for (let i = 0; i < N / 2; i++) {
-    const s = process.hrtime.bigint()
-    fills += fill()
-    lat[i] = Number(process.hrtime.bigint() - s) / 1000
-  }
-  const l = lat.subarray(0, N / 2).sort()
-  return { figures: { inserts: N / (insertNs / 1e9), matches: FILLS / (matchNs / 1e9), p50: percentile(l, 0.5), p99: percentile(l, 0.99), heap, insertsCpu: N / (insertCpu / 1e6), matchesCpu: FILLS / (matchCpu / 1e6) }, fills }
+  return measureFills(fill, { insertNs, insertCpu, heap })
 }
 
 function median (xs: number[]): number {
