@@ -100,7 +100,12 @@ export interface DevnetWorldOptions {
   tickMs?: number
   graceMs?: number
   logger?: Logger
-  /** escrow expiry after the agreement's end; default one hour */
+  /**
+   * How long the renter waits for the supplier's approval of the cooperative close. The wait ends
+   * as soon as the close is on chain, so a generous bound costs a healthy run nothing; tests that
+   * kill the supplier keep the short default (four grace windows).
+   */
+  settleWaitMs?: number
   say?: (message: string) => void
 }
 
@@ -222,7 +227,7 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
       arbiter: new RemoteArbiter(renterNode.host, hub),
       policy,
       logger,
-      settleWaitMs: graceMs * 4
+      settleWaitMs: opts.settleWaitMs ?? graceMs * 4
     })
     const restartSupplier = async (name: string): Promise<DevnetWorld['suppliers'][number]> => {
       const e = suppliers.find((x) => x.name === name)
@@ -258,6 +263,9 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
     netuid: opts.netuid,
     tickMs: opts.tickMs,
     logger: opts.logger,
+    // a user's run: wait for the supplier's approval as long as a busy machine needs (on a chain
+    // with 12 s blocks too), rather than report an escrow the supplier was about to close as open
+    settleWaitMs: 120_000,
     say: (message) => { opts.onEvent?.({ type: 'devnet', message }) }
   })
   try {
