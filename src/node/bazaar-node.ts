@@ -8,6 +8,7 @@ import { createHost, type Host } from './host.js'
 import { createLogger, type Logger } from './logger.js'
 import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
+import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
@@ -98,7 +99,7 @@ export class BazaarNode {
     const clock = init.clock ?? systemClock
     const logger = init.logger ?? createLogger({ level: toLogLevel(init.config.log.level), format: init.config.log.format })
     const db = new Level<string, string>(init.dbPath, { valueEncoding: 'utf8' })
-    await db.open()
+    await db.open().catch((err: unknown) => { throw dbOpenError(err, init.dbPath) })
     let host: Host | undefined
     try {
       host = await createHost({
@@ -106,7 +107,7 @@ export class BazaarNode {
         listen: init.config.listen,
         bootstrap: init.config.bootstrap,
         mdns: init.config.mdns
-      })
+      }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
       const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken)
       await node.start()
       return node

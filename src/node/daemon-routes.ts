@@ -160,9 +160,8 @@ export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
   })
   api.route('POST', '/v1/rent', async (req) => {
     const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.init.home, now: daemon.node.clock.now() })
-    if (daemon.role !== 'renter' && daemon.role !== 'both') throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${daemon.role}: renting needs role renter or both`)
-    if (daemon.config.chain.arbiter == null) throw new ApiError(409, 'NO_ARBITER', 'renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)')
-    if (!daemon.sharedChain) throw new ApiError(409, 'CHAIN_NOT_SHARED', 'the embedded chain lives in this process only: no supplier of another process can see its escrows (use --chain ws://... for a subtensor endpoint, or bazaar devnet)')
+    const refusal = daemon.rentRefusal()
+    if (refusal != null) throw new ApiError(409, refusal.code, refusal.message)
     return new StreamResponse('application/x-ndjson', async (write, signal) => {
       const summary = await daemon.rent(parsed, { signal, onEvent: (e) => { write(toJson(e) + '\n') } })
         .catch((err: unknown) => { throw err instanceof UserError ? new ApiError(409, err.code, err.message) : err })

@@ -188,23 +188,37 @@ export class Daemon {
   }
 
   /**
+   * Why this daemon cannot rent at all, most fundamental first (role, then chain, then arbiter), or
+   * undefined when it can. The same check answers the control API before a stream starts.
+   */
+  rentRefusal (): UserError | undefined {
+    const { config } = this.init
+    if (config.role !== 'renter' && config.role !== 'both') return new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
+    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing. Checked before
+    // chain.arbiter: with this chain no setting of the arbiter could make the rental work.
+    // The hint names the daemon's flag: `bazaar rent` only talks to a running node.
+    if (!this.sharedChain) return new UserError('this node runs on the embedded chain, which lives in its process only: no supplier of another process can see its escrows (start the node on a shared chain with bazaar node start --chain ws://<subtensor endpoint>, or chain.endpoint in its config; or try the whole market in one process with bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
+    if (config.chain.arbiter == null) return new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements) in the node\'s config or BAZAAR_ARBITER; restart the node after setting it', { code: 'NO_ARBITER' })
+    return undefined
+  }
+
+  /**
    * One rental as the renter: streams its events, records it as a renter job, and resolves with
    * the summary. The daemon's shutdown aborts it like `signal` does (the job is cancelled, the
    * escrow still settles).
    */
   async rent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
     const { config, node, logger } = this.init
-    if (config.role !== 'renter' && config.role !== 'both') throw new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
-    if (config.chain.arbiter == null) throw new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)', { code: 'NO_ARBITER' })
-    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing
-    if (!this.sharedChain) throw new UserError('the embedded chain lives in this process only: no supplier of another process can see its escrows (use --chain ws://... for a subtensor endpoint, or bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
+    const refusal = this.rentRefusal()
+    if (refusal != null) throw refusal
+    const arbiterAddress = config.chain.arbiter as string
     const renter = new RenterRole({
       node,
       chain: this.chain,
       escrowDb: this.escrowDb,
       agreements: this.agreements,
       account: this.init.hotkey,
-      arbiterAddress: config.chain.arbiter,
+      arbiterAddress,
       arbiter: this.arbiterClient,
       policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
       logger: logger.child({ role: 'renter' }),

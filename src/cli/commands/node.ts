@@ -12,6 +12,7 @@ import { registerDaemonRoutes } from '../../node/daemon-routes.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
+import { routeConsole } from '../../node/console-route.js'
 
 const usage = `usage: bazaar node start [options]
 
@@ -68,7 +69,15 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     enclavePeer: enclave?.peerId
   })
   const removeGuard = installNetworkErrorGuard(node.logger)
-  const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  const restoreConsole = routeConsole(node.logger)
+  let daemon: Daemon
+  try {
+    daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  } catch (err) {
+    restoreConsole()
+    removeGuard()
+    throw err
+  }
   if (node.api != null) registerDaemonRoutes(node.api, daemon)
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
@@ -88,6 +97,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out('stopping')
   await daemon.close()
   await rm(addrFile, { force: true })
+  restoreConsole()
   removeGuard()
   return 0
 }

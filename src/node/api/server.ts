@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { bearerMatches } from '../keystore/index.js'
 import { BazaarError } from '../../util/errors.js'
 import type { Logger } from '../logger.js'
+import { apiListenError } from '../startup-errors.js'
 
 /** Largest request body the control API reads. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -75,7 +76,7 @@ export class ControlApi {
     this.server.headersTimeout = 10_000
     this.server.maxHeadersCount = 50
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
+      this.server!.once('error', (err) => { reject(apiListenError(err, this.init.host, this.init.port)) })
       this.server!.listen(this.init.port, this.init.host, () => { resolve() })
     })
     const a = this.server.address() as AddressInfo
