@@ -31,6 +31,8 @@ arbiter (ss58) and chain.arbiterPeer (a multiaddr with /p2p/) where its node lis
 options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
 ${CONFIG_FLAGS_USAGE}
   -h, --help             this help`
 
@@ -40,7 +42,7 @@ export const nodeCommand: Command = {
   summary: 'run a headless node (bazaar node start)',
   usage,
   allowPositionals: true,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
   async run (args, ctx) {
     const [sub, ...extra] = args.positionals
     if (sub !== 'start' || extra.length > 0) throw new UsageError('expected `bazaar node start` (see bazaar node --help)')
@@ -57,7 +59,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
   const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
   const supplies = config.role === 'supplier' || config.role === 'both'
   const enclave = supplies ? await loadOrCreateEnclaveKey(home, passphrase, { signal: ctx.signal }) : await loadEnclaveKey(home, passphrase)
