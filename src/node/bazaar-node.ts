@@ -119,6 +119,8 @@ export class BazaarNode {
   }
 
   get peerId (): PeerId { return this.host.peerId }
+  /** whether this node's role makes and serves offers (supplier or both) */
+  get supplies (): boolean { return this.config.role === 'supplier' || this.config.role === 'both' }
 
   private async start (): Promise<void> {
     this.gossip.start()
@@ -226,6 +228,8 @@ export class BazaarNode {
 
   /** Signs and publishes an offer; persisted first so it is re-published after a restart. */
   async publishOffer (input: OfferInput): Promise<ValidatedOffer> {
+    // [refuse] an offer commits this node to serve it: a node that does not supply must not make one
+    if (!this.supplies) throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${this.config.role}: offers need role supplier or both`)
     const offer = await this.buildOffer(input)
     const data = sealOffer(offer, this.signer)
     await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
@@ -271,6 +275,8 @@ export class BazaarNode {
       for await (const [, raw] of this.db.iterator({ gt: `${prefix}:`, lt: `${prefix};` })) {
         const rec = JSON.parse(raw) as OwnRecord
         if (!rec.active) continue
+        // offers stored under an earlier role stay stored but are not advertised while this one does not supply
+        if (isOffer && !this.supplies) continue
         try {
           if (isOffer) await this.gossip.publish(TOPIC_OFFERS, sealOffer(await this.buildOffer(parseStoredOffer(rec.input)), this.signer))
           else await this.gossip.publish(TOPIC_BIDS, sealBid(await this.buildBid(parseStoredBid(rec.input)), this.signer))

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { KeyringPair } from '@polkadot/keyring/types'
@@ -13,7 +14,7 @@ import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MA
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
-import { configfsProvider, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { configfsProvider, REPORT_DATA_LENGTH, simulatedProvider, type AttestationProvider } from '../tee/index.js'
 import { UserError } from '../util/errors.js'
 import { readCrlFiles } from './crl-files.js'
 
@@ -139,7 +140,7 @@ export class Daemon {
           node,
           inventory,
           enclaveKey: init.enclaveKey.privateKey,
-          provider: attestationProvider(config, node, logger),
+          provider: await readyProvider(config, node, logger, init.signal),
           runtime: processRuntime(),
           workRoot: path.join(home, 'jobs'),
           chain,
@@ -316,6 +317,38 @@ async function supplierInventory (config: BazaarConfig, runNvidiaSmi?: NvidiaSmi
     return await loadInventory({ config: { gpus }, ...(runNvidiaSmi != null ? { runNvidiaSmi } : {}), signal })
   } catch (err) {
     throw new UserError(`no GPUs to supply: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'NO_GPUS', cause: err })
+  }
+}
+
+/**
+ * The attestation provider of `tee.provider`, after one attestation of random report data has
+ * worked: a supplier that could not attest would advertise enclaves no renter can verify, so it
+ * refuses to start instead, saying why (no configfs-tsm, a guest of another kind, no permission).
+ */
+async function readyProvider (config: BazaarConfig, node: BazaarNode, logger: Logger, signal?: AbortSignal): Promise<AttestationProvider> {
+  const provider = attestationProvider(config, node, logger)
+  await probeProvider(provider, config, signal)
+  return provider
+}
+
+/**
+ * Checks before anything starts that a supplier of this config can attest as `tee.provider`
+ * (`bazaar supply` calls it before the node opens, so the refusal is the only line printed).
+ * Nothing to check for a node that does not supply, or supplies simulated enclaves.
+ */
+export async function checkTeeProvider (config: BazaarConfig, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  const kind = config.tee.provider
+  if (kind === 'simulated' || (config.role !== 'supplier' && config.role !== 'both')) return
+  await probeProvider(configfsProvider({ kind }), config, opts.signal)
+}
+
+async function probeProvider (provider: AttestationProvider, config: BazaarConfig, signal?: AbortSignal): Promise<void> {
+  const kind = config.tee.provider
+  try {
+    await provider.attest(randomBytes(REPORT_DATA_LENGTH), { signal })
+  } catch (err) {
+    if (signal?.aborted === true) throw err
+    throw new UserError(`tee.provider is ${kind} but this machine cannot attest as ${kind} (${(err as Error).message}): run the supplier inside a ${kind} guest with configfs-tsm (see docs/supplier.md), or set tee.provider to simulated for a devnet`, { code: 'TEE_UNAVAILABLE', cause: err })
   }
 }
 

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt, REPO } from '../helpers/cli.js'
+import { CONFIGFS_TSM_REPORT } from '../../src/tee/index.js'
+import { readApiToken } from '../../src/node/keystore/index.js'
 
 /**
  * Operator mistakes against the built CLI, as a user makes them. Each must give exactly one line on
@@ -54,6 +56,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     mkdirSync(home('badjson'))
     writeFileSync(path.join(dir, 'bad.json'), '{"listen": [')
     writeFileSync(path.join(dir, 'unknown-field.json'), JSON.stringify({ lisen: [] }))
+    writeFileSync(path.join(dir, 'tdx-supplier.json'), JSON.stringify({ tee: { provider: 'tdx' }, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] }))
     held = await holdPort()
     // a renter daemon on home a (embedded chain), for the mistakes that need one running
     daemon = new CliProcess(['node', 'start', '--home', home('a'), '--role', 'renter', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], { env })
@@ -96,6 +99,12 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'same home started twice', args: ['node', 'start', '--home', home('a'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: /is in use by another process: is a node already running with this home/ },
     { what: 'control API port in use', args: ['node', 'start', '--home', home('b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${held.port}`, '--no-mdns'], env, code: 1, line: new RegExp(`control API address 127\\.0\\.0\\.1:${held.port} is in use.*--api`) },
     { what: 'libp2p listen port in use', args: ['node', 'start', '--home', home('b'), '--listen', `/ip4/127.0.0.1/tcp/${held.port}`, '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: new RegExp(`cannot listen on /ip4/127\\.0\\.0\\.1/tcp/${held.port}: the port is in use`) },
+    { what: 'passphrase file missing', args: ['keys', 'show', '--home', home('b'), '--passphrase-file', path.join(dir, 'absent-passphrase')], code: 1, line: /cannot read --passphrase-file .*absent-passphrase: ENOENT/ },
+    { what: 'a renter publishes an offer', args: ['offer', 'publish', '--home', home('a'), '--gpu', 'h100-80gb:81920:1', '--price', '1', '--tee', 'simulated'], code: 1, line: /role is renter: offers need role supplier or both/ },
+    // a supplier never advertises an enclave it cannot attest (only where this machine is no TDX guest)
+    ...(existsSync(CONFIGFS_TSM_REPORT)
+      ? []
+      : [{ what: 'a TDX supplier without configfs-tsm', args: ['supply', '--home', home('b'), '--config', path.join(dir, 'tdx-supplier.json'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1 as const, line: /tee\.provider is tdx but this machine cannot attest as tdx \(configfs-tsm is not available/ }]),
     // the chain is why renting cannot work; the hint names the daemon's flag, not one rent lacks
     { what: 'rent on an embedded chain', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 1, line: /embedded chain.*bazaar node start --chain ws:\/\//, not: /chain\.arbiter/ }
   ]
@@ -109,6 +118,17 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
       expectOneLine({ code: r.status, stdout: r.stdout, stderr: r.stderr }, m)
     }
   }, 300_000)
+
+  it('the control API of a renter answers an offer with 409 WRONG_ROLE', async () => {
+    const api = JSON.parse(readFileSync(path.join(home('a'), 'api.json'), 'utf8')) as { url: string }
+    const res = await fetch(`${api.url}/v1/offers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await readApiToken(home('a'))}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'x', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], pricePerGpuHour: '1000000000', teeKinds: ['simulated'] })
+    })
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('WRONG_ROLE')
+  })
 
   it('a reader that closes early (| head -1) ends nothing with a stack: exit 0, nothing on stderr', () => {
     // stdout is the write end of a FIFO whose only reader is already closed, so every write fails

@@ -7,7 +7,7 @@ import { homePaths, resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
-import { Daemon } from '../../node/daemon.js'
+import { checkTeeProvider, Daemon } from '../../node/daemon.js'
 import { registerDaemonRoutes } from '../../node/daemon-routes.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
@@ -59,6 +59,8 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
   const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })
+  // a supplier that cannot attest refuses before the node opens anything
+  await checkTeeProvider(config, { signal: ctx.signal })
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
   const supplies = config.role === 'supplier' || config.role === 'both'
@@ -87,7 +89,10 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
-  if (daemon.supplier != null) ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()}`)
+  if (daemon.supplier != null) {
+    const simulated = config.tee.provider === 'simulated'
+    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${simulated ? ': only nodes that allow simulated enclaves rent from it' : ''})`)
+  }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
   await new Promise<void>((resolve) => {
