@@ -57,8 +57,8 @@ export const bookCommand: Command = {
     if (flag(args, 'json')) { ctx.out(JSON.stringify(res)); return 0 }
     if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
     ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
-      String(i + 1), o.supplier.slice(0, 12) + '…', o.offerId, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
-      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, new Date(o.expiresAt).toISOString()
+      String(i + 1), o.supplier.slice(0, 12) + '…', o.id, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
+      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
     ])))
     ctx.out(`${res.offers.length} offers, ${res.bids} bids`)
     return 0
