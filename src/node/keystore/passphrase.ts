@@ -70,10 +70,16 @@ export async function readPassphraseFile (file: string, source: string, signal?:
   try {
     const fh = await open(file, 'r')
     try {
+      // sequential reads (position null) until EOF, so a pipe (`--passphrase-file /dev/stdin`) works too
       const buf = Buffer.alloc(max + 1)
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
-      if (bytesRead > max) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `${source} ${file} is longer than a passphrase can be`)
-      text = buf.subarray(0, bytesRead).toString('utf8')
+      let n = 0
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null)
+        if (bytesRead === 0) break
+        n += bytesRead
+        if (n > max) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `${source} ${file} is longer than a passphrase can be`)
+      }
+      text = buf.subarray(0, n).toString('utf8')
     } finally {
       await fh.close()
     }
