@@ -36,6 +36,8 @@ export interface BazaarNodeInit {
   dbPath: string
   /** bearer token of the control API; without it the API is not started */
   apiToken?: string
+  /** bearer token that opens only GET /metrics */
+  metricsToken?: string
   /** peer id of the enclave that runs this supplier's jobs (default: this node's peer id) */
   enclavePeer?: PeerId
   clock?: Clock
@@ -79,7 +81,8 @@ export class BazaarNode {
     readonly clock: Clock,
     logger: Logger,
     readonly enclavePeer: PeerId,
-    apiToken?: string
+    apiToken?: string,
+    metricsToken?: string
   ) {
     this.host = host
     this.logger = logger
@@ -91,7 +94,7 @@ export class BazaarNode {
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
-    if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, logger })
+    if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, metricsToken, logger })
   }
 
   /** Builds and starts a node. On failure everything opened so far is closed again. */
@@ -108,7 +111,7 @@ export class BazaarNode {
         bootstrap: init.config.bootstrap,
         mdns: init.config.mdns
       }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
-      const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken)
+      const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken, init.metricsToken)
       await node.start()
       return node
     } catch (err) {

@@ -4,7 +4,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { homePaths, resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
 import { checkTeeProvider, Daemon } from '../../node/daemon.js'
@@ -70,6 +70,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     identity,
     dbPath: homePaths(home).db,
     apiToken: await readApiToken(home),
+    metricsToken: await readOrCreateMetricsToken(home),
     enclavePeer: enclave?.peerId
   })
   const removeGuard = installNetworkErrorGuard(node.logger)

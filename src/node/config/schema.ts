@@ -20,7 +20,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'listen', type: 'list of TCP multiaddrs (at most 64)', env: 'BAZAAR_LISTEN', flag: '--listen', description: 'addresses libp2p listens on, e.g. /ip4/0.0.0.0/tcp/4001; tcp/0 picks a free port' },
   { path: 'bootstrap', type: 'list of TCP multiaddrs ending in /p2p/<peer id>', env: 'BAZAAR_BOOTSTRAP', flag: '--bootstrap', description: 'peers dialled at start to join the network; an empty BAZAAR_BOOTSTRAP clears the list' },
   { path: 'mdns', type: 'boolean', env: 'BAZAAR_MDNS', flag: '--no-mdns', description: 'discover peers on the local network with mDNS' },
-  { path: 'api', type: 'object', description: 'the control API: HTTP+JSON with the bearer token of <home>/api-token, also for GET /metrics (Prometheus)' },
+  { path: 'api', type: 'object', description: 'the control API: HTTP+JSON with the bearer token of <home>/api-token; GET /metrics (Prometheus) also takes the scrape-only token of <home>/metrics-token' },
   { path: 'api.host', type: 'IP address or host name', env: 'BAZAAR_API', flag: '--api', description: 'address of the control API; loopback unless api.allowRemote (BAZAAR_API and --api take host:port)' },
   { path: 'api.port', type: 'integer 0..65535', env: 'BAZAAR_API', flag: '--api', description: 'port of the control API; 0 picks a free one (bazaar commands find it through <home>/api.json)' },
   { path: 'api.allowRemote', type: 'boolean', env: 'BAZAAR_API_ALLOW_REMOTE', description: 'allow a non-loopback api.host; the token is then the only guard' },
