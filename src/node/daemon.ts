@@ -332,6 +332,15 @@ async function readyProvider (config: BazaarConfig, node: BazaarNode, logger: Lo
 }
 
 /**
+ * Checks before anything starts that a node of role `supplier` has GPUs to offer (nvidia-smi or
+ * config `gpus`), so the refusal is the only line printed. Role `both` without GPUs runs as a
+ * renter instead, and is not refused.
+ */
+export async function checkSupplierGpus (config: BazaarConfig, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  if (config.role === 'supplier') await supplierInventory(config, undefined, opts.signal)
+}
+
+/**
  * Checks before anything starts that a supplier of this config can attest as `tee.provider`
  * (`bazaar supply` calls it before the node opens, so the refusal is the only line printed).
  * Nothing to check for a node that does not supply, or supplies simulated enclaves.

@@ -101,6 +101,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'libp2p listen port in use', args: ['node', 'start', '--home', home('b'), '--listen', `/ip4/127.0.0.1/tcp/${held.port}`, '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: new RegExp(`cannot listen on /ip4/127\\.0\\.0\\.1/tcp/${held.port}: the port is in use`) },
     { what: 'passphrase file missing', args: ['keys', 'show', '--home', home('b'), '--passphrase-file', path.join(dir, 'absent-passphrase')], code: 1, line: /cannot read --passphrase-file .*absent-passphrase: ENOENT/ },
     { what: 'a renter publishes an offer', args: ['offer', 'publish', '--home', home('a'), '--gpu', 'h100-80gb:81920:1', '--price', '1', '--tee', 'simulated'], code: 1, line: /role is renter: offers need role supplier or both/ },
+    { what: 'a supplier without GPUs', args: ['supply', '--home', home('b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env: { ...env, PATH: '/nonexistent' }, code: 1, line: /no GPUs to supply/ },
     // a supplier never advertises an enclave it cannot attest (only where this machine is no TDX guest)
     ...(existsSync(CONFIGFS_TSM_REPORT)
       ? []

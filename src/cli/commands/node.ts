@@ -7,7 +7,7 @@ import { homePaths, resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
-import { checkTeeProvider, Daemon } from '../../node/daemon.js'
+import { checkSupplierGpus, checkTeeProvider, Daemon } from '../../node/daemon.js'
 import { registerDaemonRoutes } from '../../node/daemon-routes.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
@@ -59,7 +59,8 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
   const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })
-  // a supplier that cannot attest refuses before the node opens anything
+  // a supplier without GPUs, or that cannot attest, refuses before the node opens anything
+  await checkSupplierGpus(config, { signal: ctx.signal })
   await checkTeeProvider(config, { signal: ctx.signal })
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
