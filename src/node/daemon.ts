@@ -14,7 +14,8 @@ import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MA
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
-import { configfsProvider, REPORT_DATA_LENGTH, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { removeConfigfsEntry } from '../tee/providers/configfs.js'
 import { UserError } from '../util/errors.js'
 import { readCrlFiles } from './crl-files.js'
 
@@ -345,10 +346,17 @@ export async function checkSupplierGpus (config: BazaarConfig, opts: { signal?: 
  * (`bazaar supply` calls it before the node opens, so the refusal is the only line printed).
  * Nothing to check for a node that does not supply, or supplies simulated enclaves.
  */
-export async function checkTeeProvider (config: BazaarConfig, opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function checkTeeProvider (config: BazaarConfig, opts: { signal?: AbortSignal, configfsRoot?: string } = {}): Promise<void> {
   const kind = config.tee.provider
   if (kind === 'simulated' || (config.role !== 'supplier' && config.role !== 'both')) return
-  await probeProvider(configfsProvider({ kind }), config, opts.signal)
+  const root = opts.configfsRoot ?? CONFIGFS_TSM_REPORT
+  // a report entry of its own, removed after the probe: configfs entries outlive the process
+  const entry = `bazaar-probe-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    await probeProvider(configfsProvider({ kind, root, entry }), config, opts.signal)
+  } finally {
+    await removeConfigfsEntry(root, entry)
+  }
 }
 
 async function probeProvider (provider: AttestationProvider, config: BazaarConfig, signal?: AbortSignal): Promise<void> {
