@@ -43,7 +43,8 @@ export function parseCommandArgs (cmd: Command, argv: string[]): ParsedArgs {
     })
     return { values: values as ParsedArgs['values'], positionals, rest }
   } catch (err) {
-    throw new UsageError(`${cmd.name}: ${(err as Error).message.split('\n')[0]}`)
+    // main prefixes every error with `bazaar <command>:`; node's parseArgs message is the rest
+    throw new UsageError((err as Error).message.split('\n')[0])
   }
 }
 

@@ -1,6 +1,7 @@
 import { commands } from './commands/index.js'
 import { parseCommandArgs, type CommandContext } from './command.js'
 import { UserError } from '../util/errors.js'
+import { guardStdio, writeLine } from './stdio.js'
 
 function topHelp (): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4)
@@ -22,9 +23,10 @@ function topHelp (): string {
  */
 export async function main (argv: string[], ctx?: Partial<CommandContext>): Promise<number> {
   const controller = new AbortController()
+  if (ctx?.out == null || ctx.err == null) guardStdio()
   const c: CommandContext = {
-    out: ctx?.out ?? ((l) => { process.stdout.write(l + '\n') }),
-    err: ctx?.err ?? ((l) => { process.stderr.write(l + '\n') }),
+    out: ctx?.out ?? ((l) => { writeLine(process.stdout, l) }),
+    err: ctx?.err ?? ((l) => { writeLine(process.stderr, l) }),
     env: ctx?.env ?? process.env,
     signal: ctx?.signal ?? controller.signal
   }

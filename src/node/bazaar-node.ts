@@ -8,6 +8,7 @@ import { createHost, type Host } from './host.js'
 import { createLogger, type Logger } from './logger.js'
 import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
+import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
@@ -35,6 +36,8 @@ export interface BazaarNodeInit {
   dbPath: string
   /** bearer token of the control API; without it the API is not started */
   apiToken?: string
+  /** bearer token that opens only GET /metrics */
+  metricsToken?: string
   /** peer id of the enclave that runs this supplier's jobs (default: this node's peer id) */
   enclavePeer?: PeerId
   clock?: Clock
@@ -78,7 +81,8 @@ export class BazaarNode {
     readonly clock: Clock,
     logger: Logger,
     readonly enclavePeer: PeerId,
-    apiToken?: string
+    apiToken?: string,
+    metricsToken?: string
   ) {
     this.host = host
     this.logger = logger
@@ -90,7 +94,7 @@ export class BazaarNode {
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
-    if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, logger })
+    if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, metricsToken, logger })
   }
 
   /** Builds and starts a node. On failure everything opened so far is closed again. */
@@ -98,7 +102,7 @@ export class BazaarNode {
     const clock = init.clock ?? systemClock
     const logger = init.logger ?? createLogger({ level: toLogLevel(init.config.log.level), format: init.config.log.format })
     const db = new Level<string, string>(init.dbPath, { valueEncoding: 'utf8' })
-    await db.open()
+    await db.open().catch((err: unknown) => { throw dbOpenError(err, init.dbPath) })
     let host: Host | undefined
     try {
       host = await createHost({
@@ -106,8 +110,8 @@ export class BazaarNode {
         listen: init.config.listen,
         bootstrap: init.config.bootstrap,
         mdns: init.config.mdns
-      })
-      const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken)
+      }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
+      const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken, init.metricsToken)
       await node.start()
       return node
     } catch (err) {
@@ -118,6 +122,8 @@ export class BazaarNode {
   }
 
   get peerId (): PeerId { return this.host.peerId }
+  /** whether this node's role makes and serves offers (supplier or both) */
+  get supplies (): boolean { return this.config.role === 'supplier' || this.config.role === 'both' }
 
   private async start (): Promise<void> {
     this.gossip.start()
@@ -225,6 +231,8 @@ export class BazaarNode {
 
   /** Signs and publishes an offer; persisted first so it is re-published after a restart. */
   async publishOffer (input: OfferInput): Promise<ValidatedOffer> {
+    // [refuse] an offer commits this node to serve it: a node that does not supply must not make one
+    if (!this.supplies) throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${this.config.role}: offers need role supplier or both`)
     const offer = await this.buildOffer(input)
     const data = sealOffer(offer, this.signer)
     await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
@@ -270,6 +278,8 @@ export class BazaarNode {
       for await (const [, raw] of this.db.iterator({ gt: `${prefix}:`, lt: `${prefix};` })) {
         const rec = JSON.parse(raw) as OwnRecord
         if (!rec.active) continue
+        // offers stored under an earlier role stay stored but are not advertised while this one does not supply
+        if (isOffer && !this.supplies) continue
         try {
           if (isOffer) await this.gossip.publish(TOPIC_OFFERS, sealOffer(await this.buildOffer(parseStoredOffer(rec.input)), this.signer))
           else await this.gossip.publish(TOPIC_BIDS, sealBid(await this.buildBid(parseStoredBid(rec.input)), this.signer))

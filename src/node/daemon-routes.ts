@@ -16,7 +16,8 @@ export interface AgreementView {
   role: AgreementRecord['role']
   status: AgreementRecord['status']
   peer: string
-  updatedAt: number
+  /** ISO 8601 */
+  updatedAt: string
   renter: string
   supplier: string
   enclavePeer: string
@@ -47,8 +48,20 @@ export interface JobView {
   paid?: string
   settledBy?: SupplierJobRecord['settledBy']
   outputs?: Array<{ name: string, sha256: string, bytes: number }>
-  createdAt?: number
-  endedAt?: number
+  /** ISO 8601 */
+  createdAt?: string
+  /** ISO 8601 */
+  endedAt?: string
+}
+
+/** Every time in the control API's JSON (and so in `--json` output) is ISO 8601 UTC. */
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+/** An escrow view as the control API sends it: the expiry as ISO 8601, like every other time. */
+export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string }
+
+export function escrowJson<T extends { expiresAt: number }> (e: T): EscrowJson<T> {
+  return { ...e, expiresAt: iso(e.expiresAt) }
 }
 
 function agreementView (r: AgreementRecord): AgreementView {
@@ -58,7 +71,7 @@ function agreementView (r: AgreementRecord): AgreementView {
     role: r.role,
     status: r.status,
     peer: r.peer,
-    updatedAt: r.updatedAt,
+    updatedAt: iso(r.updatedAt),
     renter: encodeAddress(t.renter, 42),
     supplier: encodeAddress(t.supplier, 42),
     enclavePeer: peerIdString(t.enclavePeer),
@@ -93,7 +106,7 @@ function settlementOf (j: SupplierJobRecord | undefined): Partial<JobView> {
   return j == null ? {} : { ...(j.paid != null ? { paid: j.paid } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
 }
 
-function renterJobView (j: JobRecord): JobView {
+export function renterJobView (j: JobRecord): JobView {
   return {
     role: 'renter',
     id: j.id,
@@ -105,8 +118,8 @@ function renterJobView (j: JobRecord): JobView {
     ...(j.reason != null ? { reason: j.reason } : {}),
     ...(j.detail != null ? { detail: j.detail } : {}),
     ...(j.outputs != null ? { outputs: j.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) } : {}),
-    createdAt: j.createdAt,
-    ...(j.endedAt != null ? { endedAt: j.endedAt } : {})
+    createdAt: iso(j.createdAt),
+    ...(j.endedAt != null ? { endedAt: iso(j.endedAt) } : {})
   }
 }
 
@@ -146,8 +159,8 @@ export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
     const renter = (await daemon.jobs.list({ role: 'renter' })).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
-  api.route('GET', '/v1/escrows', async (req) => await escrowCall(async () => await daemon.escrow.list({ signal: req.signal })))
-  api.route('GET', '/v1/escrows/:id', async (req) => await escrowCall(async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal })))
+  api.route('GET', '/v1/escrows', async (req) => (await escrowCall(async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))
+  api.route('GET', '/v1/escrows/:id', async (req) => escrowJson(await escrowCall(async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal }))))
   api.route('POST', '/v1/escrows/:id/close', async (req) => {
     const mode = (req.body as { mode?: unknown } | undefined)?.mode ?? 'cooperative'
     if (mode !== 'cooperative' && mode !== 'arbiter') throw new ApiError(400, 'BAD_INPUT', 'mode: expected cooperative or arbiter', 'mode')
@@ -160,9 +173,8 @@ export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
   })
   api.route('POST', '/v1/rent', async (req) => {
     const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.init.home, now: daemon.node.clock.now() })
-    if (daemon.role !== 'renter' && daemon.role !== 'both') throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${daemon.role}: renting needs role renter or both`)
-    if (daemon.config.chain.arbiter == null) throw new ApiError(409, 'NO_ARBITER', 'renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)')
-    if (!daemon.sharedChain) throw new ApiError(409, 'CHAIN_NOT_SHARED', 'the embedded chain lives in this process only: no supplier of another process can see its escrows (use --chain ws://... for a subtensor endpoint, or bazaar devnet)')
+    const refusal = daemon.rentRefusal()
+    if (refusal != null) throw new ApiError(409, refusal.code, refusal.message)
     return new StreamResponse('application/x-ndjson', async (write, signal) => {
       const summary = await daemon.rent(parsed, { signal, onEvent: (e) => { write(toJson(e) + '\n') } })
         .catch((err: unknown) => { throw err instanceof UserError ? new ApiError(409, err.code, err.message) : err })

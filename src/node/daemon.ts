@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { KeyringPair } from '@polkadot/keyring/types'
@@ -13,7 +14,8 @@ import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MA
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
-import { configfsProvider, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { removeConfigfsEntry } from '../tee/providers/configfs.js'
 import { UserError } from '../util/errors.js'
 import { readCrlFiles } from './crl-files.js'
 
@@ -139,7 +141,7 @@ export class Daemon {
           node,
           inventory,
           enclaveKey: init.enclaveKey.privateKey,
-          provider: attestationProvider(config, node, logger),
+          provider: await readyProvider(config, node, logger, init.signal),
           runtime: processRuntime(),
           workRoot: path.join(home, 'jobs'),
           chain,
@@ -188,23 +190,37 @@ export class Daemon {
   }
 
   /**
+   * Why this daemon cannot rent at all, most fundamental first (role, then chain, then arbiter), or
+   * undefined when it can. The same check answers the control API before a stream starts.
+   */
+  rentRefusal (): UserError | undefined {
+    const { config } = this.init
+    if (config.role !== 'renter' && config.role !== 'both') return new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
+    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing. Checked before
+    // chain.arbiter: with this chain no setting of the arbiter could make the rental work.
+    // The hint names the daemon's flag: `bazaar rent` only talks to a running node.
+    if (!this.sharedChain) return new UserError('this node runs on the embedded chain, which lives in its process only: no supplier of another process can see its escrows (start the node on a shared chain with bazaar node start --chain ws://<subtensor endpoint>, or chain.endpoint in its config; or try the whole market in one process with bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
+    if (config.chain.arbiter == null) return new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements) in the node\'s config or BAZAAR_ARBITER; restart the node after setting it', { code: 'NO_ARBITER' })
+    return undefined
+  }
+
+  /**
    * One rental as the renter: streams its events, records it as a renter job, and resolves with
    * the summary. The daemon's shutdown aborts it like `signal` does (the job is cancelled, the
    * escrow still settles).
    */
   async rent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
     const { config, node, logger } = this.init
-    if (config.role !== 'renter' && config.role !== 'both') throw new UserError(`this node's role is ${config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
-    if (config.chain.arbiter == null) throw new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements)', { code: 'NO_ARBITER' })
-    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing
-    if (!this.sharedChain) throw new UserError('the embedded chain lives in this process only: no supplier of another process can see its escrows (use --chain ws://... for a subtensor endpoint, or bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
+    const refusal = this.rentRefusal()
+    if (refusal != null) throw refusal
+    const arbiterAddress = config.chain.arbiter as string
     const renter = new RenterRole({
       node,
       chain: this.chain,
       escrowDb: this.escrowDb,
       agreements: this.agreements,
       account: this.init.hotkey,
-      arbiterAddress: config.chain.arbiter,
+      arbiterAddress,
       arbiter: this.arbiterClient,
       policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
       logger: logger.child({ role: 'renter' }),
@@ -302,6 +318,54 @@ async function supplierInventory (config: BazaarConfig, runNvidiaSmi?: NvidiaSmi
     return await loadInventory({ config: { gpus }, ...(runNvidiaSmi != null ? { runNvidiaSmi } : {}), signal })
   } catch (err) {
     throw new UserError(`no GPUs to supply: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'NO_GPUS', cause: err })
+  }
+}
+
+/**
+ * The attestation provider of `tee.provider`, after one attestation of random report data has
+ * worked: a supplier that could not attest would advertise enclaves no renter can verify, so it
+ * refuses to start instead, saying why (no configfs-tsm, a guest of another kind, no permission).
+ */
+async function readyProvider (config: BazaarConfig, node: BazaarNode, logger: Logger, signal?: AbortSignal): Promise<AttestationProvider> {
+  const provider = attestationProvider(config, node, logger)
+  await probeProvider(provider, config, signal)
+  return provider
+}
+
+/**
+ * Checks before anything starts that a node of role `supplier` has GPUs to offer (nvidia-smi or
+ * config `gpus`), so the refusal is the only line printed. Role `both` without GPUs runs as a
+ * renter instead, and is not refused.
+ */
+export async function checkSupplierGpus (config: BazaarConfig, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  if (config.role === 'supplier') await supplierInventory(config, undefined, opts.signal)
+}
+
+/**
+ * Checks before anything starts that a supplier of this config can attest as `tee.provider`
+ * (`bazaar supply` calls it before the node opens, so the refusal is the only line printed).
+ * Nothing to check for a node that does not supply, or supplies simulated enclaves.
+ */
+export async function checkTeeProvider (config: BazaarConfig, opts: { signal?: AbortSignal, configfsRoot?: string } = {}): Promise<void> {
+  const kind = config.tee.provider
+  if (kind === 'simulated' || (config.role !== 'supplier' && config.role !== 'both')) return
+  const root = opts.configfsRoot ?? CONFIGFS_TSM_REPORT
+  // a report entry of its own, removed after the probe: configfs entries outlive the process
+  const entry = `bazaar-probe-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    await probeProvider(configfsProvider({ kind, root, entry }), config, opts.signal)
+  } finally {
+    await removeConfigfsEntry(root, entry)
+  }
+}
+
+async function probeProvider (provider: AttestationProvider, config: BazaarConfig, signal?: AbortSignal): Promise<void> {
+  const kind = config.tee.provider
+  try {
+    await provider.attest(randomBytes(REPORT_DATA_LENGTH), { signal })
+  } catch (err) {
+    if (signal?.aborted === true) throw err
+    throw new UserError(`tee.provider is ${kind} but this machine cannot attest as ${kind} (${(err as Error).message}): run the supplier inside a ${kind} guest with configfs-tsm (see docs/supplier.md), or set tee.provider to simulated for a devnet`, { code: 'TEE_UNAVAILABLE', cause: err })
   }
 }
 

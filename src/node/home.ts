@@ -20,6 +20,8 @@ export interface HomePaths {
   config: string
   /** bearer token of the control API */
   apiToken: string
+  /** bearer token that opens only GET /metrics (Prometheus) */
+  metricsToken: string
   /** encrypted peer key of the simulated enclave (devnets) */
   enclaveKey: string
   /** address of the running node's control API (`{ url, pid }`), written by `bazaar node start` */
@@ -38,6 +40,7 @@ export function homePaths (home: string): HomePaths {
     keystore: path.join(root, 'keystore.json'),
     config: path.join(root, 'config.json'),
     apiToken: path.join(root, 'api-token'),
+    metricsToken: path.join(root, 'metrics-token'),
     enclaveKey: path.join(root, 'enclave-key'),
     apiAddress: path.join(root, 'api.json'),
     db: path.join(root, 'db'),

@@ -100,8 +100,8 @@ describe('daemon roles', () => {
         const r = bazaar(['book', '--home', home('a-bob'), '--discover', 'h100', '--json'])
         return r.code === 0 && (JSON.parse(r.stdout) as { offers: unknown[] }).offers.length > 0
       })
-      const book = JSON.parse(bazaar(['book', '--home', home('a-bob'), '--json']).stdout) as { offers: Array<{ offerId: string, gpus: unknown[], teeKinds: string[] }> }
-      expect(book.offers[0]).toMatchObject({ offerId: 'h100-80gb', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
+      const book = JSON.parse(bazaar(['book', '--home', home('a-bob'), '--json']).stdout) as { offers: Array<{ id: string, gpus: unknown[], teeKinds: string[] }> }
+      expect(book.offers[0]).toMatchObject({ id: 'h100-80gb', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
 
       for (const h of ['a-alice', 'a-bob']) {
         const jobs = bazaar(['jobs', '--home', home(h), '--json'])

@@ -75,7 +75,8 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
       await b.stop()
       await a.stop()
     }
-  })
+  // two daemon starts and a dozen CLI runs: over a minute on a busy 2-core machine
+  }, 240_000)
 
   it('refuses a wrong passphrase with one line and a non-zero exit', () => {
     const r = bazaar(['node', 'start', '--home', homeA, '--no-mdns'], { env: { ...env, BAZAAR_PASSPHRASE: 'wrong' } })

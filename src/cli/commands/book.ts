@@ -38,9 +38,6 @@ export const bookCommand: Command = {
     discover: { type: 'string' }
   },
   async run (args, ctx) {
-    const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
-    const discover = str(args, 'discover')
-    if (discover != null) await api.call('POST', '/v1/discover', { gpu: discover })
     const q = new URLSearchParams()
     for (const [k, name] of [['gpu', 'gpu'], ['tee', 'tee'], ['region', 'region']] as const) {
       const v = str(args, k); if (v != null) q.set(name, v)
@@ -52,12 +49,16 @@ export const bookCommand: Command = {
     const limit = str(args, 'limit') ?? '50'
     if (!/^[0-9]{1,5}$/.test(limit)) throw new UsageError('--limit expects a whole number')
     q.set('limit', limit)
+    // flags are checked before the node is reached: a usage mistake is exit 2 whether or not it runs
+    const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
+    const discover = str(args, 'discover')
+    if (discover != null) await api.call('POST', '/v1/discover', { gpu: discover })
     const res = await api.call<{ offers: BookRow[], bids: number }>('GET', `/v1/book?${q.toString()}`)
     if (flag(args, 'json')) { ctx.out(JSON.stringify(res)); return 0 }
     if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
     ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
-      String(i + 1), o.supplier.slice(0, 12) + '…', o.offerId, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
-      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, new Date(o.expiresAt).toISOString()
+      String(i + 1), o.supplier.slice(0, 12) + '…', o.id, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
+      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
     ])))
     ctx.out(`${res.offers.length} offers, ${res.bids} bids`)
     return 0

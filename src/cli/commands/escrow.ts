@@ -4,6 +4,7 @@ import { UsageError } from '../../util/errors.js'
 import { ApiClient } from '../client.js'
 import { alpha, table } from '../format.js'
 import type { EscrowDetail, EscrowSummary } from '../../escrow/index.js'
+import type { EscrowJson } from '../../node/daemon-routes.js'
 
 const usage = `usage: bazaar escrow <ls|show <id>|close <id> [--arbiter]|refund <id>> [options]
 
@@ -37,16 +38,16 @@ export const escrowCommand: Command = {
     const json = flag(args, 'json')
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     if (sub === 'ls') {
-      const list = await api.call<EscrowSummary[]>('GET', '/v1/escrows')
+      const list = await api.call<Array<EscrowJson<EscrowSummary>>>('GET', '/v1/escrows')
       if (json) { ctx.out(JSON.stringify(list)); return 0 }
       if (list.length === 0) { ctx.out('no escrows'); return 0 }
       ctx.out(table(['escrow', 'role', 'status', 'amount α', 'balance α', 'voucher α', 'expires'], list.map((e) => [
-        e.escrowId.slice(0, 14) + '…', e.role, e.status, alpha(e.amount), alpha(e.balance), e.latestVoucher != null ? alpha(e.latestVoucher.cumulative) : '', new Date(e.expiresAt).toISOString()
+        e.escrowId.slice(0, 14) + '…', e.role, e.status, alpha(e.amount), alpha(e.balance), e.latestVoucher != null ? alpha(e.latestVoucher.cumulative) : '', e.expiresAt
       ])))
       return 0
     }
     if (sub === 'show') {
-      const e = await api.call<EscrowDetail>('GET', `/v1/escrows/${id!}`)
+      const e = await api.call<EscrowJson<EscrowDetail>>('GET', `/v1/escrows/${id!}`)
       if (json) { ctx.out(JSON.stringify(e)); return 0 }
       ctx.out(`escrow    ${e.escrowId}`)
       ctx.out(`role      ${e.role}    status ${e.status}`)
@@ -54,7 +55,7 @@ export const escrowCommand: Command = {
       ctx.out(`payer     ${e.payer}`)
       ctx.out(`payee     ${e.payee}`)
       ctx.out(`arbiter   ${e.arbiter}`)
-      ctx.out(`expires   ${new Date(e.expiresAt).toISOString()}`)
+      ctx.out(`expires   ${e.expiresAt}`)
       if (e.latestVoucher != null) ctx.out(`voucher   ${alpha(e.latestVoucher.cumulative)} α (sequence ${e.latestVoucher.sequence})`)
       for (const r of e.records) ctx.out(`record    ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash} tx ${r.txHash}`)
       return 0

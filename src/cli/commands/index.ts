@@ -13,6 +13,7 @@ import { rentCommand } from './rent.js'
 import { jobsCommand } from './jobs.js'
 import { escrowCommand } from './escrow.js'
 import { arbiterCommand } from './arbiter.js'
+import { configCommand } from './config.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -32,5 +33,6 @@ export const commands: Command[] = [
   escrowCommand,
   arbiterCommand,
   attestCommand,
+  configCommand,
   devnetCommand,
 ]

@@ -18,6 +18,8 @@ options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt on a
                          terminal); a flag is visible to other local users, prefer the others
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
   --mnemonic <phrase>    restore the accounts from this mnemonic (default: $BAZAAR_MNEMONIC;
                          prefer the variable, a flag shows in the process list)
   --dev <name>           use the well-known dev seed //<Name> (alice, bob, ...) and a well-known
@@ -37,7 +39,7 @@ export const initCommand: Command = {
   usage,
   options: {
     home: { type: 'string' },
-    passphrase: { type: 'string' },
+    passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' },
     mnemonic: { type: 'string' },
     dev: { type: 'string' },
     supplier: { type: 'boolean' },
@@ -61,6 +63,7 @@ export const initCommand: Command = {
     const config = await newConfig(str(args, 'template'), str(args, 'role'))
     const passphrase = await resolvePassphrase({
       flag: str(args, 'passphrase'),
+      file: str(args, 'passphrase-file'),
       env: ctx.env,
       tty: true,
       confirm: true,

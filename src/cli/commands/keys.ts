@@ -13,6 +13,8 @@ A wrong passphrase fails with one line and exit code 1.
 options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt on a terminal)
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
   --mnemonic             also print the mnemonic (a secret: anyone who sees it owns the accounts)
   --json                 print {home, peerId, coldkey, hotkey, source, enclavePeerId?, mnemonic?}
   -h, --help             this help`
@@ -25,7 +27,7 @@ export const keysCommand: Command = {
   allowPositionals: true,
   options: {
     home: { type: 'string' },
-    passphrase: { type: 'string' },
+    passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' },
     mnemonic: { type: 'boolean' },
     json: { type: 'boolean' }
   },
@@ -33,7 +35,7 @@ export const keysCommand: Command = {
     const [sub, ...extra] = args.positionals
     if (sub !== 'show' || extra.length > 0) throw new UsageError('expected `bazaar keys show` (see bazaar keys --help)')
     const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
-    const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+    const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
     const reveal = flag(args, 'mnemonic')
     const id = await openKeystore(home, passphrase, { revealMnemonic: reveal, signal: ctx.signal })
     const enclave = await loadEnclaveKey(home, passphrase)

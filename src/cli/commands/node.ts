@@ -4,14 +4,15 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { homePaths, resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
-import { Daemon } from '../../node/daemon.js'
+import { checkSupplierGpus, checkTeeProvider, Daemon } from '../../node/daemon.js'
 import { registerDaemonRoutes } from '../../node/daemon-routes.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
+import { routeConsole } from '../../node/console-route.js'
 
 const usage = `usage: bazaar node start [options]
 
@@ -30,6 +31,8 @@ arbiter (ss58) and chain.arbiterPeer (a multiaddr with /p2p/) where its node lis
 options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
 ${CONFIG_FLAGS_USAGE}
   -h, --help             this help`
 
@@ -39,7 +42,7 @@ export const nodeCommand: Command = {
   summary: 'run a headless node (bazaar node start)',
   usage,
   allowPositionals: true,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
   async run (args, ctx) {
     const [sub, ...extra] = args.positionals
     if (sub !== 'start' || extra.length > 0) throw new UsageError('expected `bazaar node start` (see bazaar node --help)')
@@ -56,7 +59,10 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
   const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  // a supplier without GPUs, or that cannot attest, refuses before the node opens anything
+  await checkSupplierGpus(config, { signal: ctx.signal })
+  await checkTeeProvider(config, { signal: ctx.signal })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
   const supplies = config.role === 'supplier' || config.role === 'both'
   const enclave = supplies ? await loadOrCreateEnclaveKey(home, passphrase, { signal: ctx.signal }) : await loadEnclaveKey(home, passphrase)
@@ -65,10 +71,19 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     identity,
     dbPath: homePaths(home).db,
     apiToken: await readApiToken(home),
+    metricsToken: await readOrCreateMetricsToken(home),
     enclavePeer: enclave?.peerId
   })
   const removeGuard = installNetworkErrorGuard(node.logger)
-  const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  const restoreConsole = routeConsole(node.logger)
+  let daemon: Daemon
+  try {
+    daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  } catch (err) {
+    restoreConsole()
+    removeGuard()
+    throw err
+  }
   if (node.api != null) registerDaemonRoutes(node.api, daemon)
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
@@ -76,7 +91,10 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
-  if (daemon.supplier != null) ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()}`)
+  if (daemon.supplier != null) {
+    const simulated = config.tee.provider === 'simulated'
+    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${simulated ? ': only nodes that allow simulated enclaves rent from it' : ''})`)
+  }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
   await new Promise<void>((resolve) => {
@@ -88,6 +106,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out('stopping')
   await daemon.close()
   await rm(addrFile, { force: true })
+  restoreConsole()
   removeGuard()
   return 0
 }

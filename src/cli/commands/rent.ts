@@ -7,6 +7,7 @@ import { alpha, parseAlpha, parseDuration } from '../format.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
+import type { EscrowJson } from '../../node/daemon-routes.js'
 
 const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
 
@@ -162,9 +163,9 @@ async function afterCancel (api: ApiClient, agreementId: string | undefined, jso
   }
   const id = '0x' + agreementId
   const deadline = Date.now() + 40_000
-  let e: EscrowDetail | undefined
+  let e: EscrowJson<EscrowDetail> | undefined
   while (Date.now() < deadline) {
-    try { e = await api.call<EscrowDetail>('GET', `/v1/escrows/${id}`) } catch { e = undefined }
+    try { e = await api.call<EscrowJson<EscrowDetail>>('GET', `/v1/escrows/${id}`) } catch { e = undefined }
     if (e != null && e.status !== 'open') break
     await new Promise((resolve) => setTimeout(resolve, 500))
   }

@@ -14,6 +14,8 @@ another process can pay it: use a subtensor endpoint (--chain ws://...) to trade
 options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
 ${CONFIG_FLAGS_USAGE}
   -h, --help             this help`
 
@@ -22,7 +24,7 @@ export const supplyCommand: Command = {
   name: 'supply',
   summary: 'run a supplier daemon (node start --role supplier)',
   usage,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
   async run (args, ctx) {
     return await runDaemon(args, ctx, { role: 'supplier' })
   }

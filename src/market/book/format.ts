@@ -5,9 +5,10 @@ import { hex } from './keys.js'
 
 /** One offer as `bazaar book --json` prints it (bigints as decimal strings). */
 export interface BookRow {
+  /** `<supplier ss58>/<offer id>`, the same key as the control API's offer views */
   key: string
   supplier: string
-  offerId: string
+  id: string
   gpus: Array<{ model: string, memoryMib: number, count: number }>
   teeKinds: string[]
   region: string
@@ -15,8 +16,10 @@ export interface BookRow {
   netuid: number
   minDurationS: number
   maxDurationS: number
-  createdAt: number
-  expiresAt: number
+  /** ISO 8601 */
+  createdAt: string
+  /** ISO 8601 */
+  expiresAt: string
   sequence: string
   peer?: string
 }
@@ -33,22 +36,26 @@ export function normaliseSupplier (text: string): string {
 
 /** Rows for `--json`, in the given order. */
 export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
-  return entries.map((e) => ({
-    key: e.key,
-    supplier: encodeAddress(e.offer.supplier, SS58_PREFIX),
-    offerId: e.offer.id,
-    gpus: e.offer.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
-    teeKinds: [...e.offer.teeKinds],
-    region: e.offer.region,
-    pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
-    netuid: e.offer.netuid,
-    minDurationS: e.offer.minDurationS,
-    maxDurationS: e.offer.maxDurationS,
-    createdAt: Number(e.offer.createdAt),
-    expiresAt: Number(e.offer.expiresAt),
-    sequence: e.offer.sequence.toString(),
-    ...(e.meta.peer !== undefined ? { peer: e.meta.peer } : {})
-  }))
+  return entries.map((e) => {
+    const supplier = encodeAddress(e.offer.supplier, SS58_PREFIX)
+    return {
+      // the book's own key is hex (its tie-break order); outside the node every offer key is ss58/id
+      key: `${supplier}/${e.offer.id}`,
+      supplier,
+      id: e.offer.id,
+      gpus: e.offer.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
+      teeKinds: [...e.offer.teeKinds],
+      region: e.offer.region,
+      pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
+      netuid: e.offer.netuid,
+      minDurationS: e.offer.minDurationS,
+      maxDurationS: e.offer.maxDurationS,
+      createdAt: new Date(Number(e.offer.createdAt)).toISOString(),
+      expiresAt: new Date(Number(e.offer.expiresAt)).toISOString(),
+      sequence: e.offer.sequence.toString(),
+      ...(e.meta.peer !== undefined ? { peer: e.meta.peer } : {})
+    }
+  })
 }
 
 /** 1234567890 rao → "1.234567890" (9 decimals: rao is 10^-9 of an alpha) */

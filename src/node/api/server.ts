@@ -3,6 +3,10 @@ import type { AddressInfo } from 'node:net'
 import { bearerMatches } from '../keystore/index.js'
 import { BazaarError } from '../../util/errors.js'
 import type { Logger } from '../logger.js'
+import { apiListenError } from '../startup-errors.js'
+
+/** The Prometheus route, the only one the metrics token opens. */
+export const METRICS_PATH = '/metrics'
 
 /** Largest request body the control API reads. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -63,7 +67,11 @@ export class ControlApi {
   private server?: Server
   private readonly controller = new AbortController()
 
-  constructor (private readonly init: { host: string, port: number, token: string, logger: Logger }) {}
+  /**
+   * `token` opens every route; `metricsToken`, when given, opens only `GET /metrics`, so a scraper
+   * can read metrics without the power to move money.
+   */
+  constructor (private readonly init: { host: string, port: number, token: string, metricsToken?: string, logger: Logger }) {}
 
   route (method: string, pattern: string, handler: Handler): void {
     this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler })
@@ -75,7 +83,7 @@ export class ControlApi {
     this.server.headersTimeout = 10_000
     this.server.maxHeadersCount = 50
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
+      this.server!.once('error', (err) => { reject(apiListenError(err, this.init.host, this.init.port)) })
       this.server!.listen(this.init.port, this.init.host, () => { resolve() })
     })
     const a = this.server.address() as AddressInfo
@@ -134,8 +142,9 @@ export class ControlApi {
     }
     const fail = (e: ApiError): void => { send(e.status, toJson({ error: { code: e.code, message: e.message, field: e.field } })) }
     try {
-      if (!bearerMatches(this.init.token, req.headers.authorization)) throw new ApiError(401, 'UNAUTHORIZED', 'missing or wrong bearer token')
       const url = new URL(req.url ?? '/', 'http://localhost')
+      const scrape = req.method === 'GET' && url.pathname === METRICS_PATH && this.init.metricsToken != null && bearerMatches(this.init.metricsToken, req.headers.authorization)
+      if (!scrape && !bearerMatches(this.init.token, req.headers.authorization)) throw new ApiError(401, 'UNAUTHORIZED', 'missing or wrong bearer token')
       const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname)
       if (route == null) throw allowed ? new ApiError(405, 'METHOD_NOT_ALLOWED', 'method not allowed') : new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
       const body = await readBody(req)

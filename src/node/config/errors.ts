@@ -25,7 +25,8 @@ export class ConfigError extends UserError {
   /** the layer that set the bad value, when known */
   readonly source?: ConfigSource
   constructor (code: ConfigErrorCode, field: string, message: string, options: { source?: ConfigSource, cause?: unknown } = {}) {
-    super(message, { code, exitCode: 1, cause: options.cause })
+    // a bad flag value is a usage error (exit 2); a bad file or environment value exits 1
+    super(message, { code, exitCode: options.source === 'flags' ? 2 : 1, cause: options.cause })
     this.field = field
     this.source = options.source
   }

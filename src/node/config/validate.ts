@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { ConfigError, ConfigErrorCode } from './errors.js'
+import { configKeys } from './schema.js'
 import {
   CHAIN_ADAPTERS, LOG_FORMATS, LOG_LEVELS, ROLES, TEE_KINDS,
   type BazaarConfig, type GpuConfig, type TeeKind
@@ -32,20 +33,21 @@ const MEASUREMENT_BYTES = 48
 export const COMMENT_KEY = '$comment'
 
 /**
- * Validates a complete (merged) configuration and returns it typed, with exactly the known fields.
+ * Validates a complete (merged) configuration and returns it typed, with exactly the known fields:
+ * those of CONFIG_FIELDS (schema.ts) at each level, which also documents them.
  * Throws ConfigError INVALID_FIELD or UNKNOWN_FIELD with `field` set to the path of the first bad
  * field, e.g. `listen[1]`, `market.pricePerGpuHour`, `gpus[0].memoryMib`.
  */
 export function validateConfig (input: unknown): BazaarConfig {
   const o = obj(input, '')
-  known(o, '', ['listen', 'bootstrap', 'mdns', 'api', 'log', 'role', 'chain', 'market', 'gpus', 'tee', 'metering'])
+  known(o, '', configKeys(''))
 
   const listen = list(o.listen, 'listen', CONFIG_LIMITS.maxAddrs, (v, p) => addr(v, p, 'listen'))
   const bootstrap = list(o.bootstrap, 'bootstrap', CONFIG_LIMITS.maxAddrs, (v, p) => addr(v, p, 'bootstrap'))
   const mdns = bool(o.mdns, 'mdns')
 
   const a = obj(o.api, 'api')
-  known(a, 'api', ['host', 'port', 'allowRemote'])
+  known(a, 'api', configKeys('api'))
   const api = { host: host(a.host, 'api.host'), port: int(a.port, 'api.port', 0, 65535), allowRemote: bool(a.allowRemote, 'api.allowRemote') }
   // [refuse] the control API moves money: it stays on loopback unless remote access is asked for
   if (!api.allowRemote && !isLoopback(api.host)) {
@@ -53,13 +55,13 @@ export function validateConfig (input: unknown): BazaarConfig {
   }
 
   const l = obj(o.log, 'log')
-  known(l, 'log', ['level', 'format'])
+  known(l, 'log', configKeys('log'))
   const log = { level: oneOf(l.level, 'log.level', LOG_LEVELS), format: oneOf(l.format, 'log.format', LOG_FORMATS) }
 
   const role = oneOf(o.role, 'role', ROLES)
 
   const c = obj(o.chain, 'chain')
-  known(c, 'chain', ['adapter', 'endpoint', 'netuid', 'arbiter', 'arbiterPeer'])
+  known(c, 'chain', configKeys('chain'))
   const chain: BazaarConfig['chain'] = {
     adapter: oneOf(c.adapter, 'chain.adapter', CHAIN_ADAPTERS),
     netuid: int(c.netuid, 'chain.netuid', 0, 65535)
@@ -70,7 +72,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
 
   const m = obj(o.market, 'market')
-  known(m, 'market', ['region', 'pricePerGpuHour', 'minDurationS', 'maxDurationS', 'offerTtlS', 'republishS', 'teeKinds'])
+  known(m, 'market', configKeys('market'))
   const market = {
     region: text(m.region, 'market.region', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a label of letters, digits, . _ - (at most 64)'),
     pricePerGpuHour: price(m.pricePerGpuHour, 'market.pricePerGpuHour'),
@@ -88,7 +90,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   if (o.gpus != null) {
     gpus = list(o.gpus, 'gpus', CONFIG_LIMITS.maxGpuEntries, (v, p) => {
       const g = obj(v, p)
-      known(g, p, ['model', 'memoryMib', 'count', 'pricePerGpuHour'])
+      known(g, p, configKeys('gpus[]'))
       const gpu: GpuConfig = {
         model: text(g.model, `${p}.model`, /^[\x20-\x7e]{1,128}$/, 'printable ASCII, 1 to 128 characters'),
         memoryMib: int(g.memoryMib, `${p}.memoryMib`, 1, 16 * 1024 * 1024),
@@ -100,7 +102,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   }
 
   const t = obj(o.tee, 'tee')
-  known(t, 'tee', ['provider', 'allowSimulated', 'allowedMeasurements', 'maxEvidenceAgeS', 'crlFiles'])
+  known(t, 'tee', configKeys('tee'))
   const am = obj(t.allowedMeasurements, 'tee.allowedMeasurements')
   known(am, 'tee.allowedMeasurements', TEE_KINDS)
   const allowedMeasurements: Partial<Record<TeeKind, string[]>> = {}
@@ -120,7 +122,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   }
 
   const me = obj(o.metering, 'metering')
-  known(me, 'metering', ['tickS', 'graceS'])
+  known(me, 'metering', configKeys('metering'))
   const metering = { tickS: int(me.tickS, 'metering.tickS', 1, 3600), graceS: int(me.graceS, 'metering.graceS', 1, 86400) }
   if (metering.graceS < metering.tickS) fail('metering.graceS', 'metering.graceS must be at least one tick (metering.tickS)')
 

@@ -23,6 +23,21 @@ export async function readApiToken (home: string): Promise<string> {
 }
 
 /**
+ * The scrape token of `GET /metrics` (`<home>/metrics-token`, 32 bytes hex, mode 0600), created on
+ * first use. It opens `/metrics` and nothing else, so a Prometheus server can hold it without
+ * holding the control token, which moves money.
+ */
+export async function readOrCreateMetricsToken (home: string): Promise<string> {
+  const file = homePaths(home).metricsToken
+  // exclusive: two starts racing on one home keep whichever token was written first
+  await writeSecretFile(file, randomBytes(API_TOKEN_BYTES).toString('hex') + '\n', { exclusive: true })
+  const text = await readSmallFile(file, 1024, () => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} is too large`))
+  const token = (text ?? '').trim()
+  if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token (delete it to make a new one)`)
+  return token
+}
+
+/**
  * Whether an HTTP `Authorization` header carries `token` as a bearer token (RFC 6750 section 2.1).
  * Constant time in the token's content.
  */

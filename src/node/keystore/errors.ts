@@ -5,6 +5,8 @@ export enum KeystoreErrorCode {
   WRONG_PASSPHRASE = 'WRONG_PASSPHRASE',
   /** no passphrase from the flag, the environment or a terminal */
   NO_PASSPHRASE = 'NO_PASSPHRASE',
+  /** the passphrase file (`--passphrase-file`, BAZAAR_PASSPHRASE_FILE) is missing, unreadable, too long or empty */
+  PASSPHRASE_FILE = 'PASSPHRASE_FILE',
   /** the interactive prompt was interrupted (Ctrl-C, Ctrl-D, abort signal) */
   CANCELLED = 'CANCELLED',
   /** the two entries of a new passphrase differ, or it is empty */

@@ -3,9 +3,9 @@
  * enclave's key and the control-API token, sealed at rest with a passphrase (scrypt + AES-256-GCM).
  */
 export { initHome, openKeystore, readKeystorePublic, isInitialized } from './keystore.js'
-export { resolvePassphrase, promptHidden, type ResolvePassphraseOptions, type PassphraseTty } from './passphrase.js'
+export { resolvePassphrase, readPassphraseFile, promptHidden, type ResolvePassphraseOptions, type PassphraseTty } from './passphrase.js'
 export { loadOrCreateEnclaveKey, loadEnclaveKey, type EnclaveKey, type EnclaveKeyOptions } from './enclave.js'
-export { readApiToken, bearerMatches } from './api-token.js'
+export { readApiToken, readOrCreateMetricsToken, bearerMatches } from './api-token.js'
 export { KeystoreError, KeystoreErrorCode } from './errors.js'
 export { DEFAULT_SCRYPT, HOTKEY_DERIVATION, SS58_PREFIX, type ScryptParams } from './constants.js'
 export type { AccountSource } from './accounts.js'

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
 
 /** The terminal a passphrase prompt reads from (no echo) and writes its prompt to. */
@@ -9,7 +10,12 @@ export interface PassphraseTty {
 export interface ResolvePassphraseOptions {
   /** `--passphrase` (visible to other local users in the process list: prefer the env or the prompt) */
   flag?: string
-  /** environment; `BAZAAR_PASSPHRASE` is read from it */
+  /**
+   * `--passphrase-file`: a file holding the passphrase (a systemd credential, a secret mounted by an
+   * orchestrator). One trailing newline is not part of it.
+   */
+  file?: string
+  /** environment; `BAZAAR_PASSPHRASE`, then `BAZAAR_PASSPHRASE_FILE`, are read from it */
   env?: NodeJS.ProcessEnv
   /**
    * Where to prompt when neither the flag nor the environment gives a passphrase. `true` means the
@@ -24,14 +30,18 @@ export interface ResolvePassphraseOptions {
 }
 
 /**
- * The passphrase of a node home, from (in order) the flag, `BAZAAR_PASSPHRASE`, or an interactive
- * prompt without echo. With none of them available it throws NO_PASSPHRASE, so scripts fail with
- * one clear line instead of hanging on a prompt nobody sees. An empty passphrase is refused.
+ * The passphrase of a node home, from (in order) `--passphrase`, `--passphrase-file`,
+ * `BAZAAR_PASSPHRASE`, `BAZAAR_PASSPHRASE_FILE`, or an interactive prompt without echo. With none
+ * of them available it throws NO_PASSPHRASE, so scripts fail with one clear line instead of hanging
+ * on a prompt nobody sees. An empty passphrase is refused.
  */
 export async function resolvePassphrase (opts: ResolvePassphraseOptions): Promise<string> {
   if (opts.flag != null) return nonEmpty(opts.flag, '--passphrase')
+  if (opts.file != null) return await readPassphraseFile(opts.file, '--passphrase-file', opts.signal)
   const fromEnv = opts.env?.BAZAAR_PASSPHRASE
   if (fromEnv != null) return nonEmpty(fromEnv, 'BAZAAR_PASSPHRASE')
+  const envFile = opts.env?.BAZAAR_PASSPHRASE_FILE
+  if (envFile != null && envFile !== '') return await readPassphraseFile(envFile, 'BAZAAR_PASSPHRASE_FILE', opts.signal)
   const tty = opts.tty === true
     ? (process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined)
     : opts.tty === false ? undefined : opts.tty
@@ -45,6 +55,42 @@ export async function resolvePassphrase (opts: ResolvePassphraseOptions): Promis
     if (second !== first) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_MISMATCH, 'the two passphrases differ')
   }
   return first
+}
+
+/**
+ * Reads a passphrase file: at most MAX_PASSPHRASE_CHARS characters (a larger file is refused
+ * unread beyond the bound), one trailing `\n` or `\r\n` dropped, nothing else trimmed (spaces may
+ * be part of a passphrase). The message names the file, never its content.
+ */
+export async function readPassphraseFile (file: string, source: string, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted()
+  // UTF-8 takes at most 4 bytes a character; one more byte than that tells a file over the bound
+  const max = MAX_PASSPHRASE_CHARS * 4 + 2
+  let text: string
+  try {
+    const fh = await open(file, 'r')
+    try {
+      // sequential reads (position null) until EOF, so a pipe (`--passphrase-file /dev/stdin`) works too
+      const buf = Buffer.alloc(max + 1)
+      let n = 0
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null)
+        if (bytesRead === 0) break
+        n += bytesRead
+        if (n > max) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `${source} ${file} is longer than a passphrase can be`)
+      }
+      text = buf.subarray(0, n).toString('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    if (err instanceof KeystoreError) throw err
+    throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `cannot read ${source} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err })
+  }
+  const passphrase = text.replace(/\r?\n$/, '')
+  if (passphrase === '') throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `${source} ${file} is empty`)
+  if ([...passphrase].length > MAX_PASSPHRASE_CHARS) throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_FILE, `${source} ${file} is longer than ${MAX_PASSPHRASE_CHARS} characters`)
+  return passphrase
 }
 
 function nonEmpty (s: string, source: string): string {

@@ -218,7 +218,7 @@ describe('OrderBook filters and formatBook', () => {
   for (const c of cases) {
     it(`offers(): ${c.name}`, () => {
       expect(book.offers(c.filters).map((e) => e.offer.id)).toEqual(c.ids)
-      expect(JSON.parse(formatBook(book.offers(), { ...c.filters, json: true })).map((r: { offerId: string }) => r.offerId)).toEqual(c.ids)
+      expect(JSON.parse(formatBook(book.offers(), { ...c.filters, json: true })).map((r: { id: string }) => r.id)).toEqual(c.ids)
     })
   }
 

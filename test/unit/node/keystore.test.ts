@@ -9,6 +9,7 @@ import {
   DEFAULT_SCRYPT, KeystoreError, KeystoreErrorCode, bearerMatches, initHome, loadOrCreateEnclaveKey, openKeystore,
   readApiToken, readKeystorePublic, resolvePassphrase, type InitOptions
 } from '../../../src/node/keystore/index.js'
+import { MAX_PASSPHRASE_CHARS } from '../../../src/node/keystore/passphrase.js'
 import { ensureHome, homePaths, resolveHome } from '../../../src/node/home.js'
 import { homedir } from 'node:os'
 import { chmod, mkdir } from 'node:fs/promises'
@@ -348,6 +349,49 @@ describe('resolvePassphrase', () => {
   ])('$name → NO_PASSPHRASE', async ({ opts }) => {
     if (opts.tty === true && process.stdin.isTTY) return // only meaningful when the test runner has no terminal
     expect(await codeOf(resolvePassphrase(opts))).toBe(KeystoreErrorCode.NO_PASSPHRASE)
+  })
+
+  describe('passphrase files (--passphrase-file, BAZAAR_PASSPHRASE_FILE)', () => {
+    async function fileWith (content: string | Buffer): Promise<string> {
+      const dir = path.dirname(await tmpHome())
+      await mkdir(dir, { recursive: true })
+      const f = path.join(dir, 'passphrase')
+      await writeFile(f, content)
+      return f
+    }
+
+    it.each([
+      { name: 'one trailing newline dropped', content: 'pw\n', want: 'pw' },
+      { name: 'CRLF dropped', content: 'pw\r\n', want: 'pw' },
+      { name: 'spaces kept, only one newline dropped', content: ' p w \n\n', want: ' p w \n' },
+      { name: 'no newline', content: 'pw', want: 'pw' }
+    ])('$name', async ({ content, want }) => {
+      expect(await resolvePassphrase({ file: await fileWith(content), env: {}, tty: false })).toBe(want)
+    })
+
+    it('order: --passphrase, --passphrase-file, BAZAAR_PASSPHRASE, BAZAAR_PASSPHRASE_FILE', async () => {
+      const a = await fileWith('from-flag-file')
+      const b = await fileWith('from-env-file')
+      const env = { BAZAAR_PASSPHRASE: 'from-env', BAZAAR_PASSPHRASE_FILE: b }
+      expect(await resolvePassphrase({ flag: 'from-flag', file: a, env })).toBe('from-flag')
+      expect(await resolvePassphrase({ file: a, env })).toBe('from-flag-file')
+      expect(await resolvePassphrase({ env })).toBe('from-env')
+      expect(await resolvePassphrase({ env: { BAZAAR_PASSPHRASE_FILE: b } })).toBe('from-env-file')
+    })
+
+    it.each([
+      { name: 'empty file', content: '\n' },
+      { name: 'over the bound', content: 'x'.repeat(MAX_PASSPHRASE_CHARS * 4 + 3) },
+      { name: 'over the bound in characters', content: 'x'.repeat(MAX_PASSPHRASE_CHARS + 1) }
+    ])('$name → PASSPHRASE_FILE', async ({ content }) => {
+      expect(await codeOf(resolvePassphrase({ file: await fileWith(content), env: {} }))).toBe(KeystoreErrorCode.PASSPHRASE_FILE)
+    })
+
+    it('a missing file is PASSPHRASE_FILE naming the file, not its content', async () => {
+      const err = await resolvePassphrase({ env: { BAZAAR_PASSPHRASE_FILE: '/nonexistent/bazaar/pw' } }).catch((e: unknown) => e) as KeystoreError
+      expect(err.code).toBe(KeystoreErrorCode.PASSPHRASE_FILE)
+      expect(err.message).toContain('/nonexistent/bazaar/pw')
+    })
   })
 
   function fakeTty (): { input: PassThrough & { setRawMode: (r: boolean) => void, raw: boolean[] }, output: PassThrough, written: () => string } {

@@ -1,0 +1,72 @@
+/**
+ * Every configuration field: its path, type, environment variable, flag and meaning. validate.ts
+ * accepts exactly the keys listed here at each level (anything else is UNKNOWN_FIELD), so a field
+ * cannot be validated without being described; `bazaar config describe` prints this table with the
+ * defaults of config/default.json.
+ */
+export interface ConfigField {
+  /** dotted path; `gpus[].model` for a field of each list entry, `tee.allowedMeasurements.<kind>` for a map */
+  path: string
+  /** the accepted values, in words */
+  type: string
+  /** the BAZAAR_* variable that sets it, if any */
+  env?: string
+  /** the command-line flag of node-starting commands that sets it, if any */
+  flag?: string
+  description: string
+}
+
+export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
+  { path: 'listen', type: 'list of TCP multiaddrs (at most 64)', env: 'BAZAAR_LISTEN', flag: '--listen', description: 'addresses libp2p listens on, e.g. /ip4/0.0.0.0/tcp/4001; tcp/0 picks a free port' },
+  { path: 'bootstrap', type: 'list of TCP multiaddrs ending in /p2p/<peer id>', env: 'BAZAAR_BOOTSTRAP', flag: '--bootstrap', description: 'peers dialled at start to join the network; an empty BAZAAR_BOOTSTRAP clears the list' },
+  { path: 'mdns', type: 'boolean', env: 'BAZAAR_MDNS', flag: '--no-mdns', description: 'discover peers on the local network with mDNS' },
+  { path: 'api', type: 'object', description: 'the control API: HTTP+JSON with the bearer token of <home>/api-token; GET /metrics (Prometheus) also takes the scrape-only token of <home>/metrics-token' },
+  { path: 'api.host', type: 'IP address or host name', env: 'BAZAAR_API', flag: '--api', description: 'address of the control API; loopback unless api.allowRemote (BAZAAR_API and --api take host:port)' },
+  { path: 'api.port', type: 'integer 0..65535', env: 'BAZAAR_API', flag: '--api', description: 'port of the control API; 0 picks a free one (bazaar commands find it through <home>/api.json)' },
+  { path: 'api.allowRemote', type: 'boolean', env: 'BAZAAR_API_ALLOW_REMOTE', description: 'allow a non-loopback api.host; the token is then the only guard' },
+  { path: 'log', type: 'object', description: 'logs on stderr' },
+  { path: 'log.level', type: 'trace, debug, info, warn, error or silent', env: 'BAZAAR_LOG_LEVEL', flag: '--log-level', description: 'lowest level written' },
+  { path: 'log.format', type: 'json or pretty', env: 'BAZAAR_LOG_FORMAT', flag: '--log-format', description: 'one JSON object per line (for journald and log shippers) or a readable line' },
+  { path: 'role', type: 'supplier, renter, both or arbiter', env: 'BAZAAR_ROLE', flag: '--role', description: 'what the daemon does: offer GPUs, rent them, both, or co-sign escrow closes' },
+  { path: 'chain', type: 'object', description: 'where escrows live' },
+  { path: 'chain.adapter', type: 'embedded or subtensor', env: 'BAZAAR_CHAIN', flag: '--chain', description: 'embedded: an in-process ledger (devnets, tests); subtensor: a Substrate endpoint. BAZAAR_CHAIN and --chain also take a ws(s):// URL, meaning subtensor at that endpoint' },
+  { path: 'chain.endpoint', type: 'ws:// or wss:// URL', env: 'BAZAAR_CHAIN_ENDPOINT', description: 'the subtensor node; required with chain.adapter subtensor' },
+  { path: 'chain.netuid', type: 'integer 0..65535', env: 'BAZAAR_NETUID', flag: '--netuid', description: 'the subnet whose alpha denominates escrows' },
+  { path: 'chain.arbiter', type: 'ss58 address', env: 'BAZAAR_ARBITER', description: 'the arbiter named in agreements, co-signing closes without the other party; renting needs it' },
+  { path: 'chain.arbiterPeer', type: 'TCP multiaddr ending in /p2p/<peer id>', env: 'BAZAAR_ARBITER_PEER', description: "where the arbiter's node listens (/bazaar/arbiter/1.0.0)" },
+  { path: 'market', type: 'object', description: 'what a supplier offers and a renter accepts' },
+  { path: 'market.region', type: 'label of letters, digits, . _ - (at most 64)', env: 'BAZAAR_REGION', description: 'region advertised in offers and matched by bids' },
+  { path: 'market.pricePerGpuHour', type: 'decimal integer string, rao (10^-9 alpha)', env: 'BAZAAR_PRICE', description: 'default price per GPU-hour of offers' },
+  { path: 'market.minDurationS', type: 'integer seconds 1..31536000', description: 'shortest rental a supplier accepts' },
+  { path: 'market.maxDurationS', type: 'integer seconds 1..31536000', description: 'longest rental a supplier accepts' },
+  { path: 'market.offerTtlS', type: 'integer seconds 10..86400', description: 'lifetime of a published offer' },
+  { path: 'market.republishS', type: 'integer seconds 1..86400, below market.offerTtlS', description: 'how often offers are published again' },
+  { path: 'market.teeKinds', type: 'list of sev-snp, tdx, simulated', description: 'TEE kinds a renter accepts by default (a supplier offers only tee.provider)' },
+  { path: 'gpus', type: 'list of objects (at most 64); absent: detect with nvidia-smi', description: 'GPU inventory override of a supplier' },
+  { path: 'gpus[].model', type: 'printable ASCII, 1..128 characters', description: 'GPU model, e.g. h100-80gb' },
+  { path: 'gpus[].memoryMib', type: 'integer MiB', description: 'memory of one GPU' },
+  { path: 'gpus[].count', type: 'integer 1..1024', description: 'how many of this model' },
+  { path: 'gpus[].pricePerGpuHour', type: 'decimal integer string, rao', description: 'price of this model instead of market.pricePerGpuHour' },
+  { path: 'tee', type: 'object', description: 'attestation' },
+  { path: 'tee.provider', type: 'sev-snp, tdx or simulated', env: 'BAZAAR_TEE_PROVIDER', description: 'how this node attests as a supplier: sev-snp and tdx need configfs-tsm (/sys/kernel/config/tsm/report) inside a confidential VM; simulated is for devnets' },
+  { path: 'tee.allowSimulated', type: 'boolean', env: 'BAZAAR_ALLOW_SIMULATED', description: 'accept simulated evidence from suppliers (devnets only)' },
+  { path: 'tee.allowedMeasurements', type: 'object: kind → list of 48-byte lowercase hex', description: 'launch measurements accepted per kind; a kind left out accepts any, an empty list accepts none' },
+  { path: 'tee.allowedMeasurements.<kind>', type: 'list of 48-byte lowercase hex (at most 256)', description: 'SEV-SNP MEASUREMENT, TDX MRTD or simulated measurement values accepted' },
+  { path: 'tee.maxEvidenceAgeS', type: 'integer seconds 1..604800', description: 'evidence older than this is refused' },
+  { path: 'tee.crlFiles', type: 'list of file paths (at most 16)', description: 'AMD and Intel CRLs (DER or PEM) every session chain is checked against; read at each rental' },
+  { path: 'metering', type: 'object', description: 'usage vouchers' },
+  { path: 'metering.tickS', type: 'integer seconds 1..3600', description: 'period of usage reports and vouchers' },
+  { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' }
+] satisfies ConfigField[])
+
+/**
+ * The keys of the object at `path` (`''` for the top level, `gpus[]` for a list entry), in schema
+ * order: what validate.ts accepts there.
+ */
+export function configKeys (path: string): string[] {
+  const prefix = path === '' ? '' : path + '.'
+  return CONFIG_FIELDS
+    .map((f) => f.path)
+    .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('.') && !p.slice(prefix.length).startsWith('<'))
+    .map((p) => p.slice(prefix.length).replace(/\[\]$/, ''))
+}

@@ -1,0 +1,58 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ControlApi, RawResponse } from '../../../src/node/api/server.js'
+import { readOrCreateMetricsToken } from '../../../src/node/keystore/index.js'
+import { KeystoreErrorCode } from '../../../src/node/keystore/errors.js'
+import { silentLogger } from '../../../src/node/logger.js'
+
+const TOKEN = 'a'.repeat(64)
+const SCRAPE = 'b'.repeat(64)
+
+describe('the metrics token opens GET /metrics and nothing else', () => {
+  const api = new ControlApi({ host: '127.0.0.1', port: 0, token: TOKEN, metricsToken: SCRAPE, logger: silentLogger })
+  let base = ''
+  beforeAll(async () => {
+    api.route('GET', '/metrics', async () => new RawResponse('text/plain; version=0.0.4', 'bazaar_peers 0\n'))
+    api.route('GET', '/v1/status', async () => ({ status: 'running' }))
+    api.route('POST', '/metrics', async () => ({ ok: true }))
+    const a = await api.start()
+    base = `http://${a.host}:${a.port}`
+  })
+  afterAll(async () => { await api.stop() })
+
+  const call = async (method: string, route: string, token?: string): Promise<number> =>
+    (await fetch(base + route, { method, headers: token != null ? { authorization: `Bearer ${token}` } : {} })).status
+
+  it.each([
+    { who: 'the control token', method: 'GET', route: '/metrics', token: TOKEN, status: 200 },
+    { who: 'the control token', method: 'GET', route: '/v1/status', token: TOKEN, status: 200 },
+    { who: 'the metrics token', method: 'GET', route: '/metrics', token: SCRAPE, status: 200 },
+    { who: 'the metrics token', method: 'GET', route: '/v1/status', token: SCRAPE, status: 401 },
+    { who: 'the metrics token', method: 'POST', route: '/metrics', token: SCRAPE, status: 401 },
+    { who: 'no token', method: 'GET', route: '/metrics', token: undefined, status: 401 }
+  ])('$who: $method $route → $status', async ({ method, route, token, status }) => {
+    expect(await call(method, route, token)).toBe(status)
+  })
+})
+
+describe('readOrCreateMetricsToken', () => {
+  let home = ''
+  beforeAll(async () => { home = await mkdtemp(path.join(tmpdir(), 'bazaar-metrics-token-')) })
+  afterAll(async () => { await rm(home, { recursive: true, force: true }) })
+
+  it('creates a 0600 token once and then reads the same one', async () => {
+    const first = await readOrCreateMetricsToken(home)
+    expect(first).toMatch(/^[0-9a-f]{64}$/)
+    expect((await stat(path.join(home, 'metrics-token'))).mode & 0o777).toBe(0o600)
+    expect(await readOrCreateMetricsToken(home)).toBe(first)
+    expect((await readFile(path.join(home, 'metrics-token'), 'utf8')).trim()).toBe(first)
+  })
+
+  it('refuses a damaged token file', async () => {
+    await writeFile(path.join(home, 'metrics-token'), 'not a token\n')
+    const err = await readOrCreateMetricsToken(home).catch((e: unknown) => e) as { code?: string }
+    expect(err.code).toBe(KeystoreErrorCode.INVALID_API_TOKEN)
+  })
+})

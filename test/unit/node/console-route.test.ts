@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_LINE_CHARS, polkadotPrefix, routeConsole } from '../../../src/node/console-route.js'
+import { createLogger } from '../../../src/node/logger.js'
+
+describe('routeConsole: library console lines go through the node logger', () => {
+  let restore: (() => void) | undefined
+  afterEach(() => { restore?.(); restore = undefined })
+
+  it('re-emits @polkadot/util logger lines as JSON log records with their origin', () => {
+    const lines: string[] = []
+    const original = console.error
+    restore = routeConsole(createLogger({ format: 'json', write: (l) => { lines.push(l) }, now: () => 0 }))
+    // what @polkadot/util's logger('api-ws').error(...) calls
+    console.error('2026-01-01 10:00:00', '         API-WS:', 'disconnected from ws://127.0.0.1:9944: 1006:: Abnormal Closure')
+    console.log('plain', 42)
+    restore()
+    restore = undefined
+    expect(console.error).toBe(original)
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { t: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'disconnected from ws://127.0.0.1:9944: 1006:: Abnormal Closure', source: 'console', origin: 'API-WS' },
+      { t: '1970-01-01T00:00:00.000Z', level: 'info', msg: 'plain 42', source: 'console' }
+    ])
+  })
+
+  it('honours the logger level and bounds a line', () => {
+    const lines: string[] = []
+    restore = routeConsole(createLogger({ level: 'warn', format: 'json', write: (l) => { lines.push(l) } }))
+    console.log('dropped at level warn')
+    console.warn('x'.repeat(MAX_LINE_CHARS * 2))
+    expect(lines).toHaveLength(1)
+    expect((JSON.parse(lines[0]) as { msg: string }).msg).toHaveLength(MAX_LINE_CHARS)
+  })
+
+  it('only takes a date followed by ORIGIN: as polkadot prefix', () => {
+    expect(polkadotPrefix(['2026-01-01 10:00:00', '  RPC-CORE:', 'x'])).toEqual({ origin: 'RPC-CORE', rest: ['x'] })
+    expect(polkadotPrefix(['2026-01-01', 'API:', 'x'])).toEqual({ rest: ['2026-01-01', 'API:', 'x'] })
+    expect(polkadotPrefix(['2026-01-01 10:00:00', 'not an origin', 'x']).origin).toBeUndefined()
+  })
+})
