@@ -4,7 +4,7 @@ import { verifyGpuReport } from './nvidia/verify-report.js'
 import { verifySimulatedGpuEvidence } from './simulated/gpu-verify.js'
 import type { Crl } from './x509/crl.js'
 import { loadCertificates } from './x509/load.js'
-import type { GpuEvidence, VerifiedGpuEvidence } from './types.js'
+import type { GpuEvidence, GpuEvidenceVerifier, VerifiedGpuEvidence } from './types.js'
 
 /** Largest GPU report accepted (an H100 report is about 4 KiB). */
 export const MAX_GPU_EVIDENCE_SIZE = 32 * 1024
@@ -103,4 +103,9 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
     default:
       fail(AttestationErrorCode.UNSUPPORTED_VERSION, `unknown gpu evidence kind ${String((ev as { kind: unknown }).kind)}`)
   }
+}
+
+/** The default GPU verifier: both kinds, with the given options (e.g. trusted simulated keys). */
+export function gpuEvidenceVerifier (opts: Pick<VerifyGpuEvidenceOptions, 'simulatedKeys'> = {}): GpuEvidenceVerifier {
+  return { verify: (ev, o) => verifyGpuEvidence(ev, { ...opts, ...o }) }
 }

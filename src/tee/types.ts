@@ -94,3 +94,8 @@ export interface GpuAttestationProvider {
   readonly kind: GpuEvidenceKind
   attest (nonce: Uint8Array, opts?: { signal?: AbortSignal }): Promise<GpuEvidence>
 }
+
+/** Checks GPU evidence cryptographically (signature, chains, RIMs, nonce); policy is separate. */
+export interface GpuEvidenceVerifier {
+  verify (evidence: GpuEvidence, opts: { at?: Date, nonce?: Uint8Array, crls?: readonly Crl[] }): VerifiedGpuEvidence
+}
