@@ -164,6 +164,7 @@ export class SupplierRole {
         id: c.model,
         gpus: [{ model: c.model, memoryMib: c.memoryMib, count: this.ledger.available(c.model) }],
         teeKinds: this.i.teeKinds,
+        gpuCc: this.i.gpuProvider != null,
         region: this.i.region,
         pricePerGpuHour: c.pricePerGpuHour ?? this.i.defaultPrice,
         netuid: this.i.netuid,
