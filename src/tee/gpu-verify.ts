@@ -2,6 +2,7 @@ import { AttestationErrorCode, fail } from './errors.js'
 import { toHex } from './bytes.js'
 import { verifyGpuReport } from './nvidia/verify-report.js'
 import { verifySimulatedGpuEvidence } from './simulated/gpu-verify.js'
+import { RimCache } from './nvidia/rim-cache.js'
 import type { Crl } from './x509/crl.js'
 import { loadCertificates } from './x509/load.js'
 import type { GpuEvidence, GpuEvidenceVerifier, VerifiedGpuEvidence } from './types.js'
@@ -18,6 +19,8 @@ export interface VerifyGpuEvidenceOptions {
   crls?: readonly Crl[]
   /** raw ed25519 keys trusted to sign simulated GPU evidence; any key when absent */
   simulatedKeys?: readonly Uint8Array[]
+  /** verified RIMs to reuse across reports */
+  rimCache?: RimCache
 }
 
 /**
@@ -29,9 +32,10 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
   if (ev.certs.length > MAX_GPU_CERT_BLOBS) fail(AttestationErrorCode.MALFORMED, `over ${MAX_GPU_CERT_BLOBS} certificate blobs`)
   switch (ev.kind) {
     case 'nvidia-gpu': {
-      const v = verifyGpuReport(ev.report, { certs: ev.certs.flatMap(loadCertificates), at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls })
+      const certs = ev.certs.flatMap(loadCertificates)
+      const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, rimCache: opts.rimCache })
       const o = v.opaque
-      const leaf = ev.certs.length > 0 ? loadCertificates(ev.certs[0])[0] : undefined
+      const leaf = certs[0]
       return {
         kind: 'nvidia-gpu',
         nonce: v.report.requestNonce,
@@ -105,7 +109,11 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
   }
 }
 
-/** The default GPU verifier: both kinds, with the given options (e.g. trusted simulated keys). */
+/**
+ * A GPU verifier for both kinds with the given options (e.g. trusted simulated keys), remembering
+ * verified RIMs across the reports it checks.
+ */
 export function gpuEvidenceVerifier (opts: Pick<VerifyGpuEvidenceOptions, 'simulatedKeys'> = {}): GpuEvidenceVerifier {
-  return { verify: (ev, o) => verifyGpuEvidence(ev, { ...opts, ...o }) }
+  const rimCache = new RimCache()
+  return { verify: (ev, o) => verifyGpuEvidence(ev, { ...opts, ...o, rimCache }) }
 }

@@ -58,6 +58,9 @@ export interface AttestedSession {
   channel: FramedChannel
 }
 
+/** the verifier used when the caller gives none: one per process, so that its RIM cache is shared */
+let defaultGpuVerifier: GpuEvidenceVerifier | undefined
+
 function timeoutSignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
   const t = AbortSignal.timeout(ms)
   return signal == null ? t : AbortSignal.any([signal, t])
@@ -111,7 +114,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
         // [REJECT] the GPU signed the nonce derived from this session's nonce, agreement and enclave key:
         // a report from another session, agreement or enclave answers another one
         const gpuNonce = sessionGpuNonce(remoteKey, nonce, opts.agreementHash)
-        gpu = (opts.gpuVerifier ?? gpuEvidenceVerifier()).verify(
+        gpu = (opts.gpuVerifier ?? (defaultGpuVerifier ??= gpuEvidenceVerifier())).verify(
           { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims },
           { at: new Date(clock.now()), nonce: gpuNonce, crls: opts.policy.gpu?.crls })
       }

@@ -10,6 +10,7 @@ import { leafFwids } from './leaf-fwid.js'
 import { parseGpuOpaqueData, type GpuOpaqueData } from './parse-opaque.js'
 import { parseGpuReport, type GpuReport } from './parse-report.js'
 import { verifyRim, type Rim } from './verify-rim.js'
+import type { RimCache } from './rim-cache.js'
 
 /** Most RIMs accepted with one report: a driver and a VBIOS RIM, and a few spares to choose from. */
 export const MAX_RIMS = 4
@@ -31,6 +32,8 @@ export interface GpuVerifyOptions {
   rims?: readonly Uint8Array[]
   /** CRLs: with any, the device chain and every RIM chain need current ones, and nothing may be listed */
   crls?: readonly Crl[]
+  /** verified RIMs to reuse across reports (see RimCache) */
+  rimCache?: RimCache
 }
 
 export interface GpuVerification {
@@ -110,7 +113,7 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   let measurementsCompared = 0
   if (opts.rims != null && opts.rims.length > 0) {
     for (const bytes of opts.rims) {
-      const rim = verifyRim(bytes, { at, crls })
+      const rim = opts.rimCache != null ? opts.rimCache.verify(bytes, { at, crls }) : verifyRim(bytes, { at, crls })
       // [REJECT] a RIM for another chip, or for another driver or VBIOS than the report states
       if (rim.product !== '' && model !== 'unknown' && rim.product !== model) fail(AttestationErrorCode.RIM_MISMATCH, `RIM for ${rim.product}, the GPU is a ${model}`)
       if (rim.version === opaque.driverVersion && driverRim == null) driverRim = rim

@@ -43,6 +43,9 @@ export interface Rim {
   golden: GoldenMeasurement[]
   /** signer chain common names, leaf first */
   chain: string[]
+  /** when every certificate of the signer chain is valid: the latest notBefore and earliest notAfter */
+  validFrom: Date
+  validTo: Date
   revocationChecked: boolean
 }
 
@@ -210,5 +213,7 @@ export function verifyRim (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim 
   if (crls.length > 0) checkRevocation(path, crls, at)
   // read the golden values from what the signature covers, never from the document as given
   const swid = readSwid(parseXml(signed, what), what)
-  return { ...swid, chain: path.map(commonName), revocationChecked: crls.length > 0 }
+  const validFrom = new Date(Math.max(...path.map((c) => c.validFromDate.getTime())))
+  const validTo = new Date(Math.min(...path.map((c) => c.validToDate.getTime())))
+  return { ...swid, chain: path.map(commonName), validFrom, validTo, revocationChecked: crls.length > 0 }
 }

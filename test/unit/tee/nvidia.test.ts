@@ -6,6 +6,7 @@ import { parseGpuReport } from '../../../src/tee/nvidia/parse-report.js'
 import { parseGpuOpaqueData } from '../../../src/tee/nvidia/parse-opaque.js'
 import { verifyRim } from '../../../src/tee/nvidia/verify-rim.js'
 import { compareGpuMeasurements } from '../../../src/tee/nvidia/compare-measurements.js'
+import { RimCache } from '../../../src/tee/nvidia/rim-cache.js'
 import { loadCertificates } from '../../../src/tee/x509/load.js'
 import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
 
@@ -167,6 +168,25 @@ describe.skipIf(!haveTeeFixtures)('NVIDIA GPU attestation report (real H100 samp
     const s = SAMPLES[1]
     expect(codeOf(() => verifyGpuReport(hexFile(s.report), { certs: loadCertificates(fixture(s.chain)), at: s.at, rims: [fixture('nvtrust/1010_0200_882_96005E0001_PROD.swidtag')] })))
       .toBe(AttestationErrorCode.RIM_MISMATCH)
+  })
+
+  it('a RIM cache reuses a verified RIM only by its bytes and inside its signer chain\'s validity', () => {
+    const s = SAMPLES[1]
+    const cache = new RimCache(1)
+    const driver = fixture(s.rims[0])
+    const first = cache.verify(driver, { at: s.at })
+    expect(cache.verify(driver, { at: s.at })).toBe(first)
+    expect(first.validTo.toISOString()).toBe('2026-06-01T02:08:29.000Z')
+    // outside the window the signature chain is judged again
+    expect(codeOf(() => cache.verify(driver, { at: new Date('2030-01-01T00:00:00Z') }))).toBe(AttestationErrorCode.CERT_EXPIRED)
+    // other bytes are other entries (and this cache holds one)
+    const tampered = new Uint8Array(Buffer.from(Buffer.from(driver).toString('utf8').replace('550.90.07"', '550.90.08"')))
+    expect(codeOf(() => cache.verify(tampered, { at: s.at }))).toBe(AttestationErrorCode.SIGNATURE_INVALID)
+    cache.verify(fixture(s.rims[1]), { at: s.at })
+    expect(cache.size).toBe(1)
+    expect(cache.verify(driver, { at: s.at })).not.toBe(first)
+    const v = verifyGpuReport(hexFile(s.report), { certs: loadCertificates(fixture(s.chain)), at: s.at, rims: s.rims.map(fixture), rimCache: new RimCache() })
+    expect(v.measurementsMatched).toBe(true)
   })
 
   it('random and mutated input gets typed rejections only', () => {
