@@ -14,6 +14,11 @@ import type { RimCache } from './rim-cache.js'
 
 /** Most RIMs accepted with one report: a driver and a VBIOS RIM, and a few spares to choose from. */
 export const MAX_RIMS = 4
+/**
+ * Most certificates accepted as the device chain (NVIDIA's has five). Every extra one is a candidate
+ * issuer the chain walk may try a signature with, so a peer must not hand over dozens.
+ */
+export const MAX_DEVICE_CERTS = 8
 
 /**
  * How the report describes confidential computing: Blackwell drivers state a feature flag (single
@@ -91,6 +96,7 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   }
   const opaque = parseGpuOpaqueData(report.opaque)
   if ((opts.rims?.length ?? 0) > MAX_RIMS) fail(AttestationErrorCode.MALFORMED, `over ${MAX_RIMS} RIMs`)
+  if (opts.certs.length > MAX_DEVICE_CERTS) fail(AttestationErrorCode.MALFORMED, `over ${MAX_DEVICE_CERTS} device certificates`)
   const leaf = opts.certs[0]
   if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'gpu report: supply the device certificate chain (--certs)')
   // [REJECT] the GPU's attestation key signed this exchange

@@ -119,6 +119,8 @@ describe.skipIf(!haveTeeFixtures)('NVIDIA GPU attestation report (real H100 samp
         // the leaf without its intermediates, and the leaf with the RIM root in place of NVIDIA's device root
         expect(codeOf(() => verifyGpuReport(bytes, { certs: certs.slice(0, 1), at: s.at }))).toBe(AttestationErrorCode.CHAIN_INVALID)
         expect(codeOf(() => verifyGpuReport(bytes, { certs: [...certs.slice(0, 3), ...loadCertificates(fixture('nvtrust/verifier_RIM_root.pem'))], at: s.at }))).toBe(AttestationErrorCode.CHAIN_INVALID)
+        // a bounded chain: a peer cannot make the walk try dozens of issuers
+        expect(codeOf(() => verifyGpuReport(bytes, { certs: [...certs, ...certs], at: s.at }))).toBe(AttestationErrorCode.MALFORMED)
       })
 
       it('refuses RIMs of another driver or VBIOS', () => {
