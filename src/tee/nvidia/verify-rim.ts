@@ -4,7 +4,7 @@ import { NVIDIA_RIM_ROOT } from '../roots/nvidia.js'
 import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'
 import { commonName } from '../x509/load.js'
-import { C14nCanonicalization, DOMParser, SignedXml, type XmlNode as Element } from './xml.js'
+import { xmlLibraries, type XmlNode as Element } from './xml.js'
 
 /** Largest RIM accepted; NVIDIA's are about 20 KiB. */
 export const MAX_RIM_SIZE = 256 * 1024
@@ -84,6 +84,7 @@ const pinnedRimRoot = (): X509Certificate => (rimRoot ??= new X509Certificate(NV
 function parseXml (text: string, what: string): Element {
   // a RIM NVIDIA signed is well-formed: anything xmldom would even warn about is refused
   const fatal = (msg: string): never => { throw new AttestationError(AttestationErrorCode.MALFORMED, `${what}: XML does not parse: ${String(msg).slice(0, 80)}`) }
+  const { DOMParser } = xmlLibraries()
   const doc = new DOMParser({ errorHandler: { warning: fatal, error: fatal, fatalError: fatal } }).parseFromString(text, 'text/xml')
   const root = doc?.documentElement
   if (root == null) fail(AttestationErrorCode.MALFORMED, `${what}: no document element`)
@@ -194,6 +195,7 @@ export function verifyRim (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim 
   const path = verifyChain(leaf, certs.slice(1), [pinnedRimRoot()], at)
 
   // [REJECT] the signature verifies under that signer
+  const { SignedXml, C14nCanonicalization } = xmlLibraries()
   const sx = new SignedXml({ publicCert: leaf.publicKey.export({ type: 'spki', format: 'pem' }) as string })
   sx.CanonicalizationAlgorithms[C14N11] = C14nCanonicalization
   sx.HashAlgorithms[SHA384] = Sha384Digest
