@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Prints attestation figures: verification rates of real SNP and TDX evidence from ../shared fixtures,
+// Prints attestation figures: verification rates of real SNP, TDX and NVIDIA GPU evidence from ../shared fixtures,
 // and the attested-session handshake latency and channel throughput between two nodes on 127.0.0.1.
 // Run after a build: npx tsc -p . && node scripts/bench-attest.mjs
 import { existsSync, readFileSync } from 'node:fs'
@@ -34,9 +34,22 @@ if (existsSync(path.join(F, 'manifest.json'))) {
   bench(`TDX verify (${tdx.file}, PCK chain to pinned root)`, () => tee.verifyEvidence(tdxEv, { at: new Date(tdx.pinAt) }), 500)
   bench('SNP parse only', () => tee.parseSnpReport(snpEv.evidence), 20000)
   bench('TDX parse only', () => tee.parseTdxQuote(tdxEv.evidence), 20000)
+  // NVIDIA H100 report (nvtrust sample) with its driver and VBIOS RIMs, at a time inside the RIM signers' validity
+  const hexFile = (rel) => new Uint8Array(Buffer.from(readFileSync(path.join(F, rel), 'latin1').trim(), 'hex'))
+  const gpuEv = { kind: 'nvidia-gpu', report: hexFile('nvtrust/hopperAttestationReport.txt'), certs: [read('nvtrust/hopperCertChain.txt')], rims: [] }
+  const rims = [read('nvtrust/NV_GPU_DRIVER_GH100_550.90.07.xml'), read('nvtrust/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml')]
+  const at = new Date('2024-07-01T00:00:00Z')
+  bench('NVIDIA GPU report verify (H100, signature + chain to pinned root, no RIMs)', () => tee.verifyGpuEvidence(gpuEv, { at }), 300)
+  bench('NVIDIA GPU report verify with driver + VBIOS RIMs (XML-DSig, RIM chains, 33 golden values)', () => tee.verifyGpuEvidence({ ...gpuEv, rims }, { at }), 100)
+  const verifier = tee.gpuEvidenceVerifier()
+  bench('NVIDIA GPU report verify with RIMs, verified RIMs cached (a renter\'s repeat sessions)', () => verifier.verify({ ...gpuEv, rims }, { at }), 300)
+  bench('NVIDIA GPU report parse only', () => tee.parseGpuReport(gpuEv.report), 20000)
 } else {
-  console.log(`(no fixtures at ${F}: SNP/TDX figures skipped)`)
+  console.log(`(no fixtures at ${F}: SNP/TDX/GPU figures skipped)`)
 }
+const simGpu = tee.simulatedGpuProvider()
+const simGpuEv = await simGpu.attest(new Uint8Array(32))
+bench('simulated GPU verify', () => tee.verifyGpuEvidence(simGpuEv), 2000)
 const sim = tee.simulatedProvider()
 const simEv = await sim.attest(new Uint8Array(64))
 bench('simulated verify', () => tee.verifyEvidence(simEv), 2000)

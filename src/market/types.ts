@@ -73,6 +73,8 @@ export interface BookFilters {
   /** GPU model or class prefix ("h100" matches "h100-80gb") */
   gpu?: string
   teeKind?: string
+  /** only offers whose GPUs provide confidential-computing evidence */
+  gpuCc?: boolean
   region?: string
   netuid?: number
   /** only offers at or below this price per GPU hour */

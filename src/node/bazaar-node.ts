@@ -198,6 +198,8 @@ export class BazaarNode {
       enclavePeer: cancelled ? new Uint8Array(0) : new Uint8Array(enclave.toMultihash().bytes),
       gpus: cancelled ? [] : i.gpus,
       teeKinds: cancelled ? [] : i.teeKinds,
+      // only `true` is encoded: an offer without CC GPUs keeps the bytes it had before the field existed
+      ...(!cancelled && i.gpuCc === true ? { gpuCc: true } : {}),
       region: cancelled ? '' : i.region,
       pricePerGpuHour: cancelled ? 0n : i.pricePerGpuHour,
       netuid: cancelled ? 0 : i.netuid,
@@ -339,6 +341,7 @@ export class BazaarNode {
       const entries = this.market.book.offers({
         gpu: q.get('gpu') ?? undefined,
         teeKind: q.get('tee') ?? undefined,
+        gpuCc: q.get('gpuCc') === '1' || q.get('gpuCc') === 'true' ? true : undefined,
         region: q.get('region') ?? undefined,
         maxPrice: maxPrice != null && /^[0-9]{1,19}$/.test(maxPrice) ? BigInt(maxPrice) : undefined,
         limit: Math.min(Number(q.get('limit') ?? 1000) || 1000, 10_000)

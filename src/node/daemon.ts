@@ -14,7 +14,7 @@ import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MA
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter, type ArbiterHandler } from '../protocols/arbiter/index.js'
 import { JobStore, loadInventory, processRuntime, stateForResult, type Inventory, type NvidiaSmiRunner } from '../jobs/index.js'
-import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, simulatedProvider, type AttestationProvider } from '../tee/index.js'
+import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, nvidiaGpuProvider, simulatedGpuProvider, simulatedProvider, type AttestationProvider, type GpuAttestationProvider } from '../tee/index.js'
 import { removeConfigfsEntry } from '../tee/providers/configfs.js'
 import { UserError } from '../util/errors.js'
 import { readCrlFiles } from './crl-files.js'
@@ -142,6 +142,7 @@ export class Daemon {
           inventory,
           enclaveKey: init.enclaveKey.privateKey,
           provider: await readyProvider(config, node, logger, init.signal),
+          gpuProvider: gpuAttestationProvider(config, node, logger),
           runtime: processRuntime(),
           workRoot: path.join(home, 'jobs'),
           chain,
@@ -377,4 +378,15 @@ function attestationProvider (config: BazaarConfig, node: BazaarNode, logger: Lo
     return simulatedProvider({ clock: node.clock })
   }
   return configfsProvider({ kind })
+}
+
+/** How this node's GPU attests as a supplier (`tee.gpuProvider`, `tee.gpuRimFiles`). */
+function gpuAttestationProvider (config: BazaarConfig, node: BazaarNode, logger: Logger): GpuAttestationProvider | undefined {
+  switch (config.tee.gpuProvider) {
+    case 'none': return undefined
+    case 'simulated-gpu':
+      logger.warn('tee.gpuProvider is simulated-gpu: only nodes that allow simulation (devnets) accept its GPU evidence')
+      return simulatedGpuProvider({ clock: node.clock })
+    case 'nvidia-gpu': return nvidiaGpuProvider({ rimFiles: config.tee.gpuRimFiles })
+  }
 }

@@ -16,7 +16,7 @@ import { AgreementStore } from '../market/index.js'
 import { Arbiter, EmbeddedLedger, EscrowDb, type ChainPort } from '../escrow/index.js'
 import { registerArbiterHandler, RemoteArbiter } from '../protocols/arbiter/index.js'
 import { loadInventory, processRuntime } from '../jobs/index.js'
-import { simulatedProvider } from '../tee/index.js'
+import { simulatedGpuProvider, simulatedProvider } from '../tee/index.js'
 import type { AttestationPolicy } from '../tee/index.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 
@@ -163,6 +163,7 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
         inventory,
         enclaveKey: await generateKeyPair('Ed25519'),
         provider: simulatedProvider({ clock: node.clock }),
+        gpuProvider: simulatedGpuProvider({ clock: node.clock }),
         runtime: processRuntime(),
         workRoot: path.join(dir, s.name, 'jobs'),
         chain,
@@ -215,7 +216,8 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
     say(`renter Dave ${renterKeys.hotkey.address} sees ${renterNode.market.book.offers().length} offers`)
 
     // devnets accept simulated enclaves, loudly: real networks refuse them (DEFAULT_POLICY)
-    const policy: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }
+    // the GPUs prove themselves too (simulated here): the renter requires GPU evidence in the session
+    const policy: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000, gpu: { mode: 'required' } }
     logger.warn('devnet: simulated enclaves are accepted; never use this policy on a real network')
     const renter = new RenterRole({
       node: renterNode,

@@ -16,6 +16,8 @@ export interface OfferInput {
   enclavePeer?: string
   /** more multiaddrs to sign into the offer (the enclave's), after the node's own */
   extraAddrs?: string[]
+  /** the GPUs provide confidential-computing evidence (the supplier has a GPU provider) */
+  gpuCc?: boolean
 }
 
 export interface BidInput {
@@ -85,8 +87,14 @@ export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: numb
     minDurationS: int(o, 'minDurationS', d.minDurationS, 1, 30 * 86400),
     maxDurationS: int(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
     ttlS: int(o, 'ttlS', d.offerTtlS, 10, 86400),
-    enclavePeer: o.enclavePeer == null ? undefined : text(o, 'enclavePeer')
+    enclavePeer: o.enclavePeer == null ? undefined : text(o, 'enclavePeer'),
+    ...(o.gpuCc != null ? { gpuCc: flagOf(o.gpuCc, 'gpuCc') } : {})
   }
+}
+
+function flagOf (v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new InputError(field, 'expected true or false')
+  return v
 }
 
 export function parseBidInput (body: unknown, d: { netuid: number, ttlS: number }): BidInput {

@@ -12,6 +12,8 @@ export interface OfferView {
   enclavePeer: string
   gpus: Array<{ model: string, memoryMib: number, count: number }>
   teeKinds: string[]
+  /** the GPUs provide confidential-computing evidence */
+  gpuCc: boolean
   region: string
   pricePerGpuHour: string
   netuid: number
@@ -56,6 +58,7 @@ export function offerView (o: Offer): OfferView {
     enclavePeer: o.cancelled ? '' : peerIdString(o.enclavePeer),
     gpus: o.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
     teeKinds: o.teeKinds,
+    gpuCc: o.gpuCc === true,
     region: o.region,
     pricePerGpuHour: o.pricePerGpuHour.toString(),
     netuid: o.netuid,

@@ -28,3 +28,20 @@ export function checkReportData (reportData: Uint8Array, enclavePublicKey: Uint8
     fail(AttestationErrorCode.REPORT_DATA_MISMATCH, 'report data is not SHA-512(tag || enclave key || nonce || agreement hash)')
   }
 }
+
+/** Domain separation tag of the GPU nonce (a different tag: a GPU nonce is never a CPU report data). */
+export const GPU_BINDING_TAG = new TextEncoder().encode('bazaar-gpu-attest-v1')
+/** SPDM GET_MEASUREMENTS nonces are 32 bytes. */
+export const GPU_NONCE_LENGTH = 32
+
+/**
+ * The nonce the GPU must sign in a session: SHA-256("bazaar-gpu-attest-v1" || enclave peer public key
+ * (32) || session nonce (32) || agreement hash). Both sides derive it, so GPU evidence from another
+ * session, another agreement or for another enclave answers another nonce and is refused.
+ */
+export function sessionGpuNonce (enclavePublicKey: Uint8Array, nonce: Uint8Array, agreementHash: Uint8Array): Uint8Array {
+  if (enclavePublicKey.byteLength !== ENCLAVE_KEY_LENGTH) fail(AttestationErrorCode.MALFORMED, `enclave key of ${enclavePublicKey.byteLength} bytes`)
+  if (nonce.byteLength !== NONCE_LENGTH) fail(AttestationErrorCode.MALFORMED, `nonce of ${nonce.byteLength} bytes`)
+  if (agreementHash.byteLength === 0 || agreementHash.byteLength > MAX_AGREEMENT_HASH_LENGTH) fail(AttestationErrorCode.MALFORMED, `agreement hash of ${agreementHash.byteLength} bytes`)
+  return new Uint8Array(createHash('sha256').update(GPU_BINDING_TAG).update(enclavePublicKey).update(nonce).update(agreementHash).digest())
+}

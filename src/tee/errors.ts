@@ -43,8 +43,18 @@ export enum AttestationErrorCode {
   REPORT_DATA_MISMATCH = 'REPORT_DATA_MISMATCH',
   /** the evidence is older than the policy's maximum age */
   STALE = 'STALE',
-  /** the platform has no attestation interface (no configfs-tsm, wrong provider) */
-  UNAVAILABLE = 'UNAVAILABLE'
+  /** the platform has no attestation interface (no configfs-tsm, wrong provider, no CC-capable GPU) */
+  UNAVAILABLE = 'UNAVAILABLE',
+  /** GPU: a reference integrity manifest is for another driver or VBIOS, or two RIMs claim one measurement */
+  RIM_MISMATCH = 'RIM_MISMATCH',
+  /** GPU: a measurement block matches none of its RIM's golden values */
+  GPU_MEASUREMENT_MISMATCH = 'GPU_MEASUREMENT_MISMATCH',
+  /** GPU evidence is required by the renter's policy and the supplier sent none */
+  GPU_EVIDENCE_MISSING = 'GPU_EVIDENCE_MISSING',
+  /** GPU: the driver or VBIOS version is not one the policy accepts */
+  GPU_VERSION_REFUSED = 'GPU_VERSION_REFUSED',
+  /** GPU: the evidence says confidential computing is off (or in a developer mode) */
+  GPU_CC_OFF = 'GPU_CC_OFF'
 }
 
 /** A typed refusal of attestation evidence. */

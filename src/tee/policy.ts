@@ -1,7 +1,7 @@
 import { AttestationErrorCode, fail } from './errors.js'
 import { toHex } from './bytes.js'
 import { snpTcbAtLeast, type SnpTcb } from './snp/tcb.js'
-import type { TeeKind, VerifiedEvidence } from './types.js'
+import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from './types.js'
 import type { Crl } from './x509/crl.js'
 
 /** What a renter accepts from an enclave. */
@@ -31,6 +31,39 @@ export interface AttestationPolicy {
   /**
    * CRLs the evidence's certificate chain is checked against (AMD's ARK CRLs, Intel's root CA and
    * PCK CRLs); with any, a chain without a current CRL for it is refused. Applied while verifying.
+   */
+  crls?: readonly Crl[]
+  /** GPU evidence beside the CPU evidence; absent: `off` */
+  gpu?: GpuPolicy
+}
+
+/** How a renter treats GPU confidential-computing evidence. */
+export type GpuEvidenceMode = 'required' | 'optional' | 'off'
+export const GPU_EVIDENCE_MODES: readonly GpuEvidenceMode[] = ['required', 'optional', 'off']
+
+export interface GpuPolicy {
+  /**
+   * required: a supplier without valid GPU evidence is refused (GPU_EVIDENCE_MISSING);
+   * optional: GPU evidence is asked for and, when sent, must verify and pass this policy;
+   * off: not asked for
+   */
+  mode: GpuEvidenceMode
+  /** accepted driver versions, exactly (e.g. "550.90.07"); absent: any */
+  driverVersions?: readonly string[]
+  /** lowest driver version accepted, compared part by part as decimal numbers */
+  minDriverVersion?: string
+  /** accepted VBIOS versions, exactly (e.g. "96.00.9F.00.01", case-insensitive); absent: any */
+  vbiosVersions?: readonly string[]
+  /** lowest VBIOS version accepted, compared part by part as hexadecimal numbers */
+  minVbiosVersion?: string
+  /**
+   * nvidia-gpu: the measurements must have matched a driver and a VBIOS RIM. Default true; false
+   * accepts a signed report whose firmware was not compared with NVIDIA's golden values.
+   */
+  requireRimMatch?: boolean
+  /**
+   * NVIDIA's CRLs of the device and RIM chains; with any, both chains need current ones and nothing
+   * on them may be listed. Separate from `crls` so that AMD and Intel CRLs do not demand NVIDIA's.
    */
   crls?: readonly Crl[]
 }
@@ -91,5 +124,52 @@ export function checkPolicy (v: VerifiedEvidence, policy: AttestationPolicy, ctx
     // hardware reports carry no time: their freshness is the nonce's; simulated ones say when they were made
     const since = v.producedAt ?? ctx.requestedAt
     if (since != null && ctx.now - since > maxAge) fail(AttestationErrorCode.STALE, `evidence ${ctx.now - since} ms old, over ${maxAge} ms`)
+  }
+}
+
+/** Compares dotted versions part by part ("550.90.07" vs "550.54.15"); a missing part counts as 0. */
+export function compareVersions (a: string, b: string, radix: 10 | 16): number {
+  const pa = a.split('.')
+  const pb = b.split('.')
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = parseInt(pa[i] ?? '0', radix)
+    const y = parseInt(pb[i] ?? '0', radix)
+    const xn = Number.isNaN(x) ? -1 : x
+    const yn = Number.isNaN(y) ? -1 : y
+    if (xn !== yn) return xn < yn ? -1 : 1
+  }
+  return 0
+}
+
+/**
+ * Judges GPU evidence (or its absence) against the policy's `gpu` section. Throws AttestationError:
+ * GPU_EVIDENCE_MISSING, SIMULATED_REFUSED, GPU_CC_OFF, GPU_MEASUREMENT_MISMATCH,
+ * GPU_VERSION_REFUSED or STALE.
+ */
+export function checkGpuPolicy (v: VerifiedGpuEvidence | undefined, policy: AttestationPolicy, ctx: PolicyContext): void {
+  const gpu = policy.gpu
+  if (gpu == null || gpu.mode === 'off') return
+  if (v == null) {
+    // [REJECT] the renter requires the GPU to prove itself, and it did not
+    if (gpu.mode === 'required') fail(AttestationErrorCode.GPU_EVIDENCE_MISSING, 'the supplier sent no GPU evidence, and the policy requires it')
+    return
+  }
+  // [REJECT] simulated GPU evidence proves nothing about a GPU
+  if (v.kind === 'simulated-gpu' && policy.allowSimulated !== true) fail(AttestationErrorCode.SIMULATED_REFUSED, 'simulated GPU refused by policy')
+  // [REJECT] outside confidential computing the host can read GPU memory
+  if (v.ccMode === 'off') fail(AttestationErrorCode.GPU_CC_OFF, `${v.model} is not in confidential-computing mode`)
+  if (v.kind === 'nvidia-gpu' && gpu.requireRimMatch !== false && !v.measurementsMatched) {
+    fail(AttestationErrorCode.GPU_MEASUREMENT_MISMATCH, 'GPU measurements were not matched against a driver and a VBIOS RIM')
+  }
+  const driver = v.driverVersion ?? ''
+  const vbios = (v.vbiosVersion ?? '').toUpperCase()
+  if (gpu.driverVersions != null && !gpu.driverVersions.includes(driver)) fail(AttestationErrorCode.GPU_VERSION_REFUSED, `driver ${driver || '?'} not accepted`)
+  if (gpu.minDriverVersion != null && compareVersions(driver, gpu.minDriverVersion, 10) < 0) fail(AttestationErrorCode.GPU_VERSION_REFUSED, `driver ${driver || '?'} below ${gpu.minDriverVersion}`)
+  if (gpu.vbiosVersions != null && !gpu.vbiosVersions.map((x) => x.toUpperCase()).includes(vbios)) fail(AttestationErrorCode.GPU_VERSION_REFUSED, `VBIOS ${vbios || '?'} not accepted`)
+  if (gpu.minVbiosVersion != null && compareVersions(vbios, gpu.minVbiosVersion, 16) < 0) fail(AttestationErrorCode.GPU_VERSION_REFUSED, `VBIOS ${vbios || '?'} below ${gpu.minVbiosVersion}`)
+  const maxAge = policy.maxEvidenceAgeMs
+  if (maxAge != null) {
+    const since = v.producedAt ?? ctx.requestedAt
+    if (since != null && ctx.now - since > maxAge) fail(AttestationErrorCode.STALE, `GPU evidence ${ctx.now - since} ms old, over ${maxAge} ms`)
   }
 }

@@ -48,3 +48,54 @@ export interface AttestationProvider {
 export interface EvidenceVerifier {
   verify (evidence: Evidence, opts?: { at?: Date, crls?: readonly Crl[] }): VerifiedEvidence
 }
+
+/**
+ * Kinds of GPU evidence: `nvidia-gpu` (the GPU's SPDM measurement report, Hopper and Blackwell) and
+ * `simulated-gpu` for development (refused unless the policy allows simulation).
+ */
+export type GpuEvidenceKind = 'nvidia-gpu' | 'simulated-gpu'
+export const GPU_EVIDENCE_KINDS: readonly GpuEvidenceKind[] = ['nvidia-gpu', 'simulated-gpu']
+
+/** GPU evidence as it travels beside the CPU evidence of a session. */
+export interface GpuEvidence {
+  kind: GpuEvidenceKind
+  /** nvidia-gpu: SPDM GET_MEASUREMENTS request ‖ response; simulated-gpu: the simulated report */
+  report: Uint8Array
+  /** nvidia-gpu: the device certificate chain (PEM or DER), leaf first */
+  certs: Uint8Array[]
+  /** nvidia-gpu: driver and VBIOS RIMs (signed SWID tags); NVIDIA signs them, so any party may carry them */
+  rims: Uint8Array[]
+}
+
+/** What verified GPU evidence says, normalised across GPU kinds. */
+export interface VerifiedGpuEvidence {
+  kind: GpuEvidenceKind
+  /** the 32-byte nonce the GPU signed */
+  nonce: Uint8Array
+  /** chip, e.g. GH100 */
+  model: string
+  driverVersion: string | null
+  vbiosVersion: string | null
+  /** see GpuCcMode; simulated evidence says 'on' or 'off' */
+  ccMode: string
+  /** every golden value of a driver and a VBIOS RIM matched */
+  measurementsMatched: boolean
+  /** a stable id of the GPU: the leaf certificate's SHA-256 fingerprint, or the simulated device id */
+  deviceId: string
+  /** simulated only: when it was produced (ms since epoch) */
+  producedAt?: number
+  fields: Record<string, string | number | boolean | null>
+  /** device chain common names, leaf first (empty for simulated) */
+  chain: string[]
+}
+
+/** Produces GPU evidence answering a 32-byte nonce. */
+export interface GpuAttestationProvider {
+  readonly kind: GpuEvidenceKind
+  attest (nonce: Uint8Array, opts?: { signal?: AbortSignal }): Promise<GpuEvidence>
+}
+
+/** Checks GPU evidence cryptographically (signature, chains, RIMs, nonce); policy is separate. */
+export interface GpuEvidenceVerifier {
+  verify (evidence: GpuEvidence, opts: { at?: Date, nonce?: Uint8Array, crls?: readonly Crl[] }): VerifiedGpuEvidence
+}

@@ -25,7 +25,7 @@ describe('bazaar devnet (a whole network and one job, as a user runs it)', () =>
     const out = JSON.parse(lines[0]) as DevnetJson
 
     expect(out.agreementId).toMatch(/^[0-9a-f]{64}$/)
-    expect(out.attestation).toMatchObject({ ok: true, kind: 'simulated' })
+    expect(out.attestation).toMatchObject({ ok: true, kind: 'simulated', gpu: { kind: 'simulated-gpu', model: 'GH100', ccMode: 'on' } })
     expect(out.job.exitCode).toBe(0)
     expect(out.job.reason).toBe('exited')
     expect(out.job.outputs.map((o) => o.name)).toEqual(['result.txt'])

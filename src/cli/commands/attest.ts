@@ -1,20 +1,23 @@
 import { readFile } from 'node:fs/promises'
-import { flag, str, strs, type Command } from '../command.js'
+import { flag, str, strs, type Command, type CommandContext, type ParsedArgs } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
 import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
 import { toHex } from '../../tee/bytes.js'
 import { verifyEvidence } from '../../tee/verify.js'
 import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
 import { loadCrls } from '../../tee/x509/crl.js'
-import type { TeeKind, VerifiedEvidence } from '../../tee/types.js'
+import { verifyGpuEvidence } from '../../tee/gpu-verify.js'
+import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 
-const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx [--certs <file>]... [--collateral <file>]... [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
+const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
 
-Verifies an SEV-SNP attestation report or a TDX quote against the AMD and Intel roots pinned in
-this program, at a given time (certificates expire; default now), and prints the parsed fields
-and the verdict.
+Verifies an SEV-SNP attestation report, a TDX quote or an NVIDIA GPU attestation report against
+the AMD, Intel and NVIDIA roots pinned in this program, at a given time (certificates expire;
+default now), and prints the parsed fields and the verdict.
 
-  --kind sev-snp|tdx   the evidence format
+  --kind sev-snp|tdx|nvidia-gpu   the evidence format. nvidia-gpu: the SPDM GET_MEASUREMENTS
+                       request and response as the NVIDIA driver returns them (binary, or hex text
+                       as nvtrust saves it)
   --certs <file>       SNP: the VCEK or VLEK, and optionally ASK/ARK (PEM bundle, DER, or a
                        configfs-tsm auxblob certificate table); repeatable. A TDX quote carries its
                        own PCK chain.
@@ -23,9 +26,15 @@ and the verdict.
                        valid at --at. CRLs in it (root_ca_crl, pck_crl) or given as DER/PEM files
                        are checked against the quote's PCK chain: then each link needs a current
                        CRL from its issuer, and a revoked certificate is refused.
+  --rim <file>         nvidia-gpu: a driver or VBIOS reference integrity manifest (NVIDIA's signed
+                       SWID tag); repeatable. With both, every golden measurement must match
+                       (gpu.measurementsMatched); without, the measurements are not compared.
+  --nonce <hex>        nvidia-gpu: the 32-byte nonce the report must answer (unchecked without it)
   --crl <file>         a CRL (DER or PEM): SNP, AMD's CRL of the product (KDS /vcek/v1/<product>/crl,
                        signed by the ARK), and then the chain's ASK or ASVK must not be listed; TDX,
-                       Intel's root CA or PCK CRL, as above. It must be current at --at; repeatable.
+                       Intel's root CA or PCK CRL, as above; nvidia-gpu, CRLs for the device
+                       and RIM chains (with any, every link needs one). It must be current at
+                       --at; repeatable.
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
@@ -53,10 +62,61 @@ function measurementFields (v: VerifiedEvidence): Record<string, string> {
   return { measurement: toHex(v.measurement) }
 }
 
+/** A GPU report file: binary, or hex text (nvtrust saves reports that way). */
+function gpuReportBytes (b: Uint8Array): Uint8Array {
+  const text = Buffer.from(b).toString('latin1').trim()
+  if (text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'))
+  return b
+}
+
+function gpuSummary (v: VerifiedGpuEvidence): { model: string, driverVersion: string | null, vbiosVersion: string | null, ccMode: string, measurementsMatched: boolean } {
+  return { model: v.model, driverVersion: v.driverVersion, vbiosVersion: v.vbiosVersion, ccMode: v.ccMode, measurementsMatched: v.measurementsMatched }
+}
+
+async function verifyGpu (file: string, args: ParsedArgs, ctx: CommandContext, at: Date, json: boolean, nonceText: string | undefined): Promise<number> {
+  const report = gpuReportBytes(await readInput(file, 'evidence'))
+  const certs = await Promise.all(strs(args, 'certs').map(async (f) => await readInput(f, 'certificates')))
+  const rims = await Promise.all(strs(args, 'rim').map(async (f) => await readInput(f, 'RIM')))
+  const crlFiles = await Promise.all(strs(args, 'crl').map(async (f) => await readInput(f, 'CRL')))
+  const nonce = nonceText == null ? undefined : new Uint8Array(Buffer.from(nonceText.replace(/^0x/, ''), 'hex'))
+  let verified: VerifiedGpuEvidence | undefined
+  let error: AttestationError | undefined
+  try {
+    verified = verifyGpuEvidence({ kind: 'nvidia-gpu', report, certs, rims }, { at, nonce, crls: crlFiles.flatMap(loadCrls) })
+  } catch (err) {
+    if (!(err instanceof AttestationError)) throw err
+    error = err
+  }
+  if (json) {
+    ctx.out(JSON.stringify({
+      ok: error == null,
+      kind: 'nvidia-gpu',
+      at: at.toISOString(),
+      ...(verified != null ? { reportData: toHex(verified.nonce), chain: verified.chain, fields: verified.fields, gpu: gpuSummary(verified) } : {}),
+      ...(error != null ? { code: error.code, reason: error.message } : {})
+    }))
+  } else {
+    if (verified != null) {
+      ctx.out('kind: nvidia-gpu')
+      for (const [k, v] of Object.entries(verified.fields)) ctx.out(`${k}: ${v === null ? '-' : String(v)}`)
+      ctx.out(`chain: ${verified.chain.join(' <- ')}`)
+      if (nonce == null) ctx.out('nonce: not checked (--nonce): this report could be a replay')
+      if (!verified.measurementsMatched) ctx.out('measurements: not matched against a driver and a VBIOS RIM (--rim)')
+      ctx.out(`verified at: ${at.toISOString()}`)
+    }
+    if (error == null) ctx.out('verdict: valid')
+  }
+  if (error != null) {
+    ctx.err(`bazaar attest: invalid (${error.code}): ${error.message}`)
+    return 1
+  }
+  return 0
+}
+
 /** `bazaar attest verify`: check a piece of real TEE evidence by hand. */
 export const attestCommand: Command = {
   name: 'attest',
-  summary: 'verify SEV-SNP reports and TDX quotes (attest verify <file> --kind ...)',
+  summary: 'verify SEV-SNP reports, TDX quotes and NVIDIA GPU reports (attest verify <file> --kind ...)',
   usage: USAGE,
   allowPositionals: true,
   options: {
@@ -64,6 +124,8 @@ export const attestCommand: Command = {
     certs: { type: 'string', multiple: true },
     collateral: { type: 'string', multiple: true },
     crl: { type: 'string', multiple: true },
+    rim: { type: 'string', multiple: true },
+    nonce: { type: 'string' },
     at: { type: 'string' },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
@@ -74,7 +136,7 @@ export const attestCommand: Command = {
     if (file == null) throw new UsageError('missing evidence file')
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
     const kind = str(args, 'kind')
-    if (kind !== 'sev-snp' && kind !== 'tdx') throw new UsageError('--kind must be sev-snp or tdx')
+    if (kind !== 'sev-snp' && kind !== 'tdx' && kind !== 'nvidia-gpu') throw new UsageError('--kind must be sev-snp, tdx or nvidia-gpu')
     const atText = str(args, 'at')
     const at = atText == null ? new Date() : new Date(atText)
     if (Number.isNaN(at.getTime()) || (atText != null && !/^\d{4}-\d{2}-\d{2}/.test(atText))) throw new UsageError(`--at: not an ISO time: ${atText}`)
@@ -82,6 +144,10 @@ export const attestCommand: Command = {
     const allowDebug = flag(args, 'allow-debug')
 
     if (strs(args, 'collateral').length > 0 && kind !== 'tdx') throw new UsageError('--collateral applies to --kind tdx')
+    if ((strs(args, 'rim').length > 0 || str(args, 'nonce') != null) && kind !== 'nvidia-gpu') throw new UsageError('--rim and --nonce apply to --kind nvidia-gpu')
+    const nonceText = str(args, 'nonce')
+    if (nonceText != null && !/^(0x)?[0-9a-fA-F]{64}$/.test(nonceText)) throw new UsageError('--nonce: 32 bytes of hex expected')
+    if (kind === 'nvidia-gpu') return await verifyGpu(file, args, ctx, at, json, nonceText)
 
     const evidence = await readInput(file, 'evidence')
     const certs = await Promise.all(strs(args, 'certs').map(async (f) => await readInput(f, 'certificates')))

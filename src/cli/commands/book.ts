@@ -13,6 +13,8 @@ Shows the running node's order book: the offers it holds, best first by the matc
 options:
   --gpu <model|class>    only offers of this GPU model or class prefix (h100 matches h100-80gb)
   --tee <kind>           only offers with this TEE kind
+  --gpu-cc               only offers whose GPUs provide confidential-computing evidence (NVIDIA CC);
+                         the attested session then verifies it
   --region <region>      only offers in this region
   --max-price <alpha/h>  only offers at or below this price per GPU-hour
   --limit <n>            at most n rows (default 50)
@@ -32,6 +34,7 @@ export const bookCommand: Command = {
     json: { type: 'boolean' },
     gpu: { type: 'string' },
     tee: { type: 'string' },
+    'gpu-cc': { type: 'boolean' },
     region: { type: 'string' },
     'max-price': { type: 'string' },
     limit: { type: 'string' },
@@ -42,6 +45,7 @@ export const bookCommand: Command = {
     for (const [k, name] of [['gpu', 'gpu'], ['tee', 'tee'], ['region', 'region']] as const) {
       const v = str(args, k); if (v != null) q.set(name, v)
     }
+    if (flag(args, 'gpu-cc')) q.set('gpuCc', '1')
     const mp = str(args, 'max-price')
     if (mp != null) {
       try { q.set('maxPrice', parseAlpha(mp).toString()) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${mp}`) }
@@ -58,7 +62,7 @@ export const bookCommand: Command = {
     if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
     ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
       String(i + 1), o.supplier.slice(0, 12) + '…', o.id, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
-      o.teeKinds.join(','), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
+      o.teeKinds.join(',') + (o.gpuCc ? '+gpu-cc' : ''), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
     ])))
     ctx.out(`${res.offers.length} offers, ${res.bids} bids`)
     return 0

@@ -11,6 +11,8 @@ export interface BookRow {
   id: string
   gpus: Array<{ model: string, memoryMib: number, count: number }>
   teeKinds: string[]
+  /** the GPUs provide confidential-computing evidence */
+  gpuCc: boolean
   region: string
   pricePerGpuHour: string
   netuid: number
@@ -45,6 +47,7 @@ export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
       id: e.offer.id,
       gpus: e.offer.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
       teeKinds: [...e.offer.teeKinds],
+      gpuCc: e.offer.gpuCc === true,
       region: e.offer.region,
       pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
       netuid: e.offer.netuid,
@@ -75,6 +78,7 @@ export function formatBook (entries: readonly OfferEntry[], filters: BookFilters
   let rows = entries.filter((e) =>
     (filters.gpu === undefined || e.offer.gpus.some((g) => g.model === filters.gpu || g.model.startsWith(`${filters.gpu}-`))) &&
     (filters.teeKind === undefined || e.offer.teeKinds.includes(filters.teeKind)) &&
+    (filters.gpuCc !== true || e.offer.gpuCc === true) &&
     (filters.region === undefined || e.offer.region === filters.region) &&
     (filters.netuid === undefined || e.offer.netuid === filters.netuid) &&
     (filters.maxPrice === undefined || e.offer.pricePerGpuHour <= filters.maxPrice) &&

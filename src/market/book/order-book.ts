@@ -241,6 +241,7 @@ export class OrderBook {
       for (const e of list) {
         if (seen.has(e)) continue
         if (tee !== undefined && !e.offer.teeKinds.includes(tee)) continue
+        if (filters.gpuCc === true && e.offer.gpuCc !== true) continue
         if (region !== undefined && e.offer.region !== region) continue
         if (filters.netuid !== undefined && e.offer.netuid !== filters.netuid) continue
         if (filters.maxPrice !== undefined && e.offer.pricePerGpuHour > filters.maxPrice) continue

@@ -15,6 +15,8 @@ export function validateOfferSchema (o: Offer): void {
   if (o.version !== MESSAGE_VERSION) throw reject(MessageErrorCode.BAD_VERSION, 'version')
   checkId(o.id)
   checkKey32(o.supplier, 'supplier')
+  // [REJECT] gpuCc is encoded only as true: an explicit false would be a second encoding of "no"
+  if (o.gpuCc === false) throw reject(MessageErrorCode.NON_CANONICAL, 'gpuCc')
   if (o.cancelled) return
   checkPeerId(o.enclavePeer, 'enclavePeer')
   // [REJECT] 1..MAX_GPU_ENTRIES GPU entries, each a known-shape model with memory and a count

@@ -13,6 +13,8 @@ export function attestationPolicyFromConfig (config: Pick<BazaarConfig, 'market'
     measurements: Object.fromEntries(Object.entries(config.tee.allowedMeasurements).map(([k, v]) => [k, [...v]])),
     maxEvidenceAgeMs: config.tee.maxEvidenceAgeS * 1000,
     allowSimulated: config.tee.allowSimulated,
-    allowDebug: false
+    allowDebug: false,
+    // absent means off: GPU evidence is not asked for
+    ...(config.tee.gpu !== 'off' ? { gpu: { mode: config.tee.gpu, ...config.tee.gpuAccept } } : {})
   }
 }

@@ -108,6 +108,27 @@ export interface TeeConfig {
    * check.
    */
   crlFiles: string[]
+  /**
+   * Renter: GPU confidential-computing evidence beside the CPU evidence. `required`: a supplier
+   * without valid GPU evidence is refused (GPU_EVIDENCE_MISSING, seen by both sides); `optional`:
+   * asked for, and judged when sent; `off` (default): not asked for.
+   */
+  gpu: 'required' | 'optional' | 'off'
+  /** Renter: GPU driver and VBIOS versions accepted (lists, exact) or minimums; absent: any */
+  gpuAccept: GpuAcceptConfig
+  /** Supplier: how this node's GPU attests (`none`, `nvidia-gpu` through NVML, or `simulated-gpu` for devnets) */
+  gpuProvider: 'none' | 'nvidia-gpu' | 'simulated-gpu'
+  /** Supplier: the GPU's driver and VBIOS RIM files (from NVIDIA's RIM service), sent with nvidia-gpu evidence */
+  gpuRimFiles: string[]
+}
+
+export interface GpuAcceptConfig {
+  driverVersions?: string[]
+  minDriverVersion?: string
+  vbiosVersions?: string[]
+  minVbiosVersion?: string
+  /** nvidia-gpu evidence must have matched a driver and a VBIOS RIM (absent: true) */
+  requireRimMatch?: boolean
 }
 
 export interface MeteringConfig {

@@ -26,6 +26,24 @@ export const CONFIG_LIMITS = Object.freeze({
 /** A file path: not empty, no NUL, bounded. */
 const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 
+/** NVIDIA driver versions ("550.90.07") and VBIOS versions in RIM notation ("96.00.9F.00.01"). */
+const DRIVER_VERSION_RE = /^\d{1,4}(\.\d{1,4}){0,3}$/
+const VBIOS_VERSION_RE = /^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$/
+
+function gpuAccept (v: unknown): { driverVersions?: string[], minDriverVersion?: string, vbiosVersions?: string[], minVbiosVersion?: string, requireRimMatch?: boolean } {
+  const g = obj(v ?? {}, 'tee.gpuAccept')
+  known(g, 'tee.gpuAccept', ['driverVersions', 'minDriverVersion', 'vbiosVersions', 'minVbiosVersion', 'requireRimMatch'])
+  const driver = (x: unknown, p: string): string => text(x, p, DRIVER_VERSION_RE, 'a driver version like 550.90.07')
+  const vbios = (x: unknown, p: string): string => text(x, p, VBIOS_VERSION_RE, 'a VBIOS version like 96.00.9F.00.01')
+  return {
+    ...(g.driverVersions != null ? { driverVersions: uniqueList(g.driverVersions, 'tee.gpuAccept.driverVersions', CONFIG_LIMITS.maxMeasurements, driver) } : {}),
+    ...(g.minDriverVersion != null ? { minDriverVersion: driver(g.minDriverVersion, 'tee.gpuAccept.minDriverVersion') } : {}),
+    ...(g.vbiosVersions != null ? { vbiosVersions: uniqueList(g.vbiosVersions, 'tee.gpuAccept.vbiosVersions', CONFIG_LIMITS.maxMeasurements, vbios) } : {}),
+    ...(g.minVbiosVersion != null ? { minVbiosVersion: vbios(g.minVbiosVersion, 'tee.gpuAccept.minVbiosVersion') } : {}),
+    ...(g.requireRimMatch != null ? { requireRimMatch: bool(g.requireRimMatch, 'tee.gpuAccept.requireRimMatch') } : {})
+  }
+}
+
 /** Length of a launch measurement of every TEE kind (a SHA-384 digest). */
 const MEASUREMENT_BYTES = 48
 
@@ -118,7 +136,12 @@ export function validateConfig (input: unknown): BazaarConfig {
     allowSimulated: bool(t.allowSimulated, 'tee.allowSimulated'),
     allowedMeasurements,
     maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
-    crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`))
+    crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    gpu: oneOf(t.gpu ?? 'off', 'tee.gpu', ['required', 'optional', 'off'] as const),
+    gpuAccept: gpuAccept(t.gpuAccept),
+    gpuProvider: oneOf(t.gpuProvider ?? 'none', 'tee.gpuProvider', ['none', 'nvidia-gpu', 'simulated-gpu'] as const),
+    // a driver RIM and a VBIOS RIM, and a spare pair while a driver update rolls out
+    gpuRimFiles: uniqueList(t.gpuRimFiles ?? [], 'tee.gpuRimFiles', 4, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`))
   }
 
   const me = obj(o.metering, 'metering')

@@ -38,17 +38,27 @@ export type RentEvent =
   | { type: 'refused', supplier: string, code: string }
   | { type: 'agreement', id: string, budget: string }
   | { type: 'escrow', id: string, locked: string, asset: string, blockNumber: number }
-  | { type: 'attested', kind: string, enclave: string, measurement: string }
+  | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation }
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string }
   | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
   | { type: 'settled', paid: string, refunded: string, executed: boolean }
 
+/** What the GPU evidence of an attested session said (when the policy asked for it and it came). */
+export interface RentGpuAttestation {
+  kind: string
+  model: string
+  driverVersion: string | null
+  vbiosVersion: string | null
+  ccMode: string
+  measurementsMatched: boolean
+}
+
 export interface RentSummary {
   agreementId: string
   supplier: string
-  attestation: { ok: boolean, kind: string, measurement: string }
+  attestation: { ok: boolean, kind: string, measurement: string, gpu?: RentGpuAttestation }
   job: { exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
   vouchers: number
   escrow: {
@@ -195,7 +205,9 @@ export class RenterRole {
       this.metrics.sessions.inc({ role: 'renter', result: 'attested' })
       this.metrics.attestation.inc({ kind: session.kind, result: 'ok' })
       const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
-      emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement })
+      const g = session.gpu
+      const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched }
+      emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}) })
 
       const meter = new MeterRenter({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: voucherSigner, clock: node.clock })
       const signed = new Map<bigint, SignedVoucher>()
@@ -268,7 +280,7 @@ export class RenterRole {
       return {
         agreementId: agreed.id,
         supplier: terms.payee,
-        attestation: { ok: true, kind: session.kind, measurement },
+        attestation: { ok: true, kind: session.kind, measurement, ...(gpu != null ? { gpu } : {}) },
         job: { exitCode: result.exitCode, reason: result.reason, outputs: result.outputs, durationMs: result.durationMs },
         vouchers: acked,
         escrow: {

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js'
 import { AgreementStore, decodeTerms, guardFromLedger, hex } from '../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../protocols/negotiate/index.js'
 import { registerSessionHandler, type SessionHandler } from '../../protocols/session/index.js'
-import type { AttestationProvider } from '../../tee/index.js'
+import type { AttestationProvider, GpuAttestationProvider } from '../../tee/index.js'
 import type { FramedChannel } from '../../protocols/framed.js'
 import { CapacityLedger, runJobServer, stateForResult, type Inventory, type JobStore, type Runtime } from '../../jobs/index.js'
 import { EscrowService, MeterSupplier, type ArbiterClient, type ChainPort, type EscrowDb } from '../../escrow/index.js'
@@ -35,6 +35,8 @@ export interface SupplierRoleInit {
   /** the enclave's own peer key: jobs run behind a libp2p host with this identity */
   enclaveKey: PrivateKey
   provider: AttestationProvider
+  /** GPU evidence for renters that ask for it (`tee.gpuProvider`); absent: none is sent */
+  gpuProvider?: GpuAttestationProvider
   runtime: Runtime
   workRoot: string
   chain: ChainPort
@@ -113,6 +115,7 @@ export class SupplierRole {
     })
     this.session = await registerSessionHandler(this.enclave, {
       provider: this.i.provider,
+      gpuProvider: this.i.gpuProvider,
       acceptAgreement: (hash) => this.ledger.get(hex(hash)) != null,
       onSession: async (channel, info) => { await this.track(this.serve(channel, hex(info.agreementHash))) },
       onRefused: (err, peer) => {
@@ -161,6 +164,7 @@ export class SupplierRole {
         id: c.model,
         gpus: [{ model: c.model, memoryMib: c.memoryMib, count: this.ledger.available(c.model) }],
         teeKinds: this.i.teeKinds,
+        gpuCc: this.i.gpuProvider != null,
         region: this.i.region,
         pricePerGpuHour: c.pricePerGpuHour ?? this.i.defaultPrice,
         netuid: this.i.netuid,

@@ -2777,6 +2777,7 @@ export interface Offer {
   sequence: bigint
   cancelled: boolean
   addrs: Uint8Array<ArrayBuffer>[]
+  gpuCc?: boolean
 }
 
 export namespace Offer {
@@ -2873,6 +2874,11 @@ export namespace Offer {
             w.uint32(130)
             w.bytes(value)
           }
+        }
+
+        if (obj.gpuCc != null) {
+          w.uint32(136)
+          w.bool(obj.gpuCc)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2980,6 +2986,10 @@ export namespace Offer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 17: {
+              obj.gpuCc = reader.bool()
               break
             }
             default: {
@@ -3142,6 +3152,13 @@ export namespace Offer {
 
               break
             }
+            case 17: {
+              yield {
+                field: `${prefix}.gpuCc`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3249,6 +3266,11 @@ export namespace Offer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface OfferGpuCcFieldEvent {
+    field: '$.gpuCc'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Offer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Offer.codec())
   }
@@ -3257,7 +3279,7 @@ export namespace Offer {
     return decodeMessage(buf, Offer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent | OfferGpuCcFieldEvent> {
     return streamMessage(buf, Offer.codec(), opts)
   }
 }

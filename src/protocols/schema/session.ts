@@ -7,6 +7,7 @@ export interface SessionHello {
   version: number
   nonce: Uint8Array<ArrayBuffer>
   agreementHash: Uint8Array<ArrayBuffer>
+  wantGpu: boolean
 }
 
 export namespace SessionHello {
@@ -34,6 +35,11 @@ export namespace SessionHello {
           w.bytes(obj.agreementHash)
         }
 
+        if ((obj.wantGpu != null && obj.wantGpu !== false)) {
+          w.uint32(32)
+          w.bool(obj.wantGpu)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -41,7 +47,8 @@ export namespace SessionHello {
         const obj: any = {
           version: 0,
           nonce: uint8ArrayAlloc(0),
-          agreementHash: uint8ArrayAlloc(0)
+          agreementHash: uint8ArrayAlloc(0),
+          wantGpu: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -60,6 +67,10 @@ export namespace SessionHello {
             }
             case 3: {
               obj.agreementHash = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.wantGpu = reader.bool()
               break
             }
             default: {
@@ -98,6 +109,13 @@ export namespace SessionHello {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.wantGpu`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -125,6 +143,11 @@ export namespace SessionHello {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SessionHelloWantGpuFieldEvent {
+    field: '$.wantGpu'
+    value: boolean
+  }
+
   export function encode (obj: Partial<SessionHello>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionHello.codec())
   }
@@ -133,7 +156,7 @@ export namespace SessionHello {
     return decodeMessage(buf, SessionHello.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): Generator<SessionHelloVersionFieldEvent | SessionHelloNonceFieldEvent | SessionHelloAgreementHashFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): Generator<SessionHelloVersionFieldEvent | SessionHelloNonceFieldEvent | SessionHelloAgreementHashFieldEvent | SessionHelloWantGpuFieldEvent> {
     return streamMessage(buf, SessionHello.codec(), opts)
   }
 }
@@ -147,6 +170,10 @@ export interface SessionEvidence {
   nonce: Uint8Array<ArrayBuffer>
   agreementHash: Uint8Array<ArrayBuffer>
   error: string
+  gpuKind: string
+  gpuReport: Uint8Array<ArrayBuffer>
+  gpuCerts: Uint8Array<ArrayBuffer>[]
+  gpuRims: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace SessionEvidence {
@@ -201,6 +228,30 @@ export namespace SessionEvidence {
           w.string(obj.error)
         }
 
+        if ((obj.gpuKind != null && obj.gpuKind !== '')) {
+          w.uint32(74)
+          w.string(obj.gpuKind)
+        }
+
+        if ((obj.gpuReport != null && obj.gpuReport.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.gpuReport)
+        }
+
+        if (obj.gpuCerts != null && obj.gpuCerts.length > 0) {
+          for (const value of obj.gpuCerts) {
+            w.uint32(90)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.gpuRims != null && obj.gpuRims.length > 0) {
+          for (const value of obj.gpuRims) {
+            w.uint32(98)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -213,7 +264,11 @@ export namespace SessionEvidence {
           enclaveKey: uint8ArrayAlloc(0),
           nonce: uint8ArrayAlloc(0),
           agreementHash: uint8ArrayAlloc(0),
-          error: ''
+          error: '',
+          gpuKind: '',
+          gpuReport: uint8ArrayAlloc(0),
+          gpuCerts: [],
+          gpuRims: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -258,6 +313,30 @@ export namespace SessionEvidence {
               obj.error = reader.string()
               break
             }
+            case 9: {
+              obj.gpuKind = reader.string()
+              break
+            }
+            case 10: {
+              obj.gpuReport = reader.bytes()
+              break
+            }
+            case 11: {
+              if (opts.limits?.gpuCerts != null && obj.gpuCerts.length === opts.limits.gpuCerts) {
+                throw new MaxLengthError('Decode error - repeated field "gpuCerts" had too many elements')
+              }
+
+              obj.gpuCerts.push(reader.bytes())
+              break
+            }
+            case 12: {
+              if (opts.limits?.gpuRims != null && obj.gpuRims.length === opts.limits.gpuRims) {
+                throw new MaxLengthError('Decode error - repeated field "gpuRims" had too many elements')
+              }
+
+              obj.gpuRims.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -268,7 +347,9 @@ export namespace SessionEvidence {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          certs: 0
+          certs: 0,
+          gpuCerts: 0,
+          gpuRims: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -341,6 +422,50 @@ export namespace SessionEvidence {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.gpuKind`,
+                value: reader.string()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.gpuReport`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.gpuCerts != null && obj.gpuCerts === opts.limits.gpuCerts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "gpuCerts" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.gpuCerts[]`,
+                index: obj.gpuCerts,
+                value: reader.bytes()
+              }
+
+              obj.gpuCerts++
+
+              break
+            }
+            case 12: {
+              if (opts.limits?.gpuRims != null && obj.gpuRims === opts.limits.gpuRims) {
+                throw new MaxLengthError('Streaming decode error - repeated field "gpuRims" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.gpuRims[]`,
+                index: obj.gpuRims,
+                value: reader.bytes()
+              }
+
+              obj.gpuRims++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -394,6 +519,28 @@ export namespace SessionEvidence {
     value: string
   }
 
+  export interface SessionEvidenceGpuKindFieldEvent {
+    field: '$.gpuKind'
+    value: string
+  }
+
+  export interface SessionEvidenceGpuReportFieldEvent {
+    field: '$.gpuReport'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceGpuCertsFieldEvent {
+    field: '$.gpuCerts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceGpuRimsFieldEvent {
+    field: '$.gpuRims[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SessionEvidence>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionEvidence.codec())
   }
@@ -402,7 +549,7 @@ export namespace SessionEvidence {
     return decodeMessage(buf, SessionEvidence.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent | SessionEvidenceGpuKindFieldEvent | SessionEvidenceGpuReportFieldEvent | SessionEvidenceGpuCertsFieldEvent | SessionEvidenceGpuRimsFieldEvent> {
     return streamMessage(buf, SessionEvidence.codec(), opts)
   }
 }

@@ -6,10 +6,16 @@ export const SESSION_VERSION = 1
 /** Size caps of the handshake messages (bytes, after the length prefix). */
 export const MAX_HELLO_SIZE = 256
 export const MAX_VERDICT_SIZE = 256
-/** A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB. */
+/**
+ * A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB; GPU
+ * evidence adds about 4 KiB of report, 5 KiB of chain and 20 KiB per RIM.
+ */
 export const MAX_EVIDENCE_MESSAGE_SIZE = 128 * 1024
 /** Certificate blobs accepted beside one piece of evidence. */
 export const MAX_EVIDENCE_CERTS = 8
+/** GPU device certificate blobs and RIMs accepted beside GPU evidence (a chain, a driver and a VBIOS RIM). */
+export const MAX_GPU_CERTS = 8
+export const MAX_GPU_RIMS = 4
 /** Default largest job frame on the attested channel. */
 export const DEFAULT_MAX_FRAME = 1 << 20
 

@@ -1,7 +1,7 @@
 import type { Connection, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import { SessionEvidence, type SessionHello } from '../schema/session.js'
-import { sessionReportData } from '../../tee/binding.js'
-import type { AttestationProvider } from '../../tee/types.js'
+import { sessionGpuNonce, sessionReportData } from '../../tee/binding.js'
+import type { AttestationProvider, GpuAttestationProvider, GpuEvidence } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'
 import {
   DEFAULT_MAX_FRAME, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_SEEN_NONCES,
@@ -30,6 +30,11 @@ export interface SessionInfo {
 export interface SessionHandlerInit {
   /** produces evidence binding the session's report data */
   provider: AttestationProvider
+  /**
+   * produces GPU evidence when a renter asks for it (SessionHello.wantGpu). Absent, or failing: the
+   * evidence goes without it, and a renter that requires it refuses with GPU_EVIDENCE_MISSING
+   */
+  gpuProvider?: GpuAttestationProvider
   /** called once the renter accepted the evidence; owns the channel from then on */
   onSession: (channel: FramedChannel, info: SessionInfo) => void | Promise<void>
   /** refuses hellos for agreements this enclave does not serve (UNKNOWN_AGREEMENT) */
@@ -85,15 +90,28 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
         throw new SessionError(SessionErrorCode.UNKNOWN_AGREEMENT, 'agreement not served here')
       }
       const reportData = sessionReportData(ownKey, hello.nonce, hello.agreementHash)
+      const signal = deadline()
+      // the CPU and GPU firmware calls are independent: run them together
+      const gpuPromise = hello.wantGpu && init.gpuProvider != null
+        ? init.gpuProvider.attest(sessionGpuNonce(ownKey, hello.nonce, hello.agreementHash), { signal }).catch((err: unknown): undefined => {
+          log?.error('session from %p: GPU evidence unavailable: %s', remotePeer, (err as Error)?.message)
+          return undefined
+        })
+        : Promise.resolve(undefined)
       let ev
       try {
-        ev = await init.provider.attest(reportData, { signal: deadline() })
+        ev = await init.provider.attest(reportData, { signal })
       } catch (err) {
         throw new SessionError(SessionErrorCode.PROVIDER_FAILED, 'attestation provider failed', { cause: err })
       }
+      const gpu: GpuEvidence | undefined = await gpuPromise
       await wire.write(SessionEvidence.encode({
         version: SESSION_VERSION, kind: ev.kind, evidence: new Uint8Array(ev.evidence), certs: ev.certs.map((c) => new Uint8Array(c)),
-        enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: ''
+        enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: '',
+        gpuKind: gpu?.kind ?? '',
+        gpuReport: new Uint8Array(gpu?.report ?? new Uint8Array(0)),
+        gpuCerts: (gpu?.certs ?? []).map((c) => new Uint8Array(c)),
+        gpuRims: (gpu?.rims ?? []).map((c) => new Uint8Array(c))
       }), deadline())
       answered = true
       const verdict = validateVerdict(await wire.expect(MAX_VERDICT_SIZE, deadline(), 'verdict'))

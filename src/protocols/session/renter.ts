@@ -3,11 +3,12 @@ import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
 import { bytesEqual } from '../../tee/bytes.js'
-import { checkReportData, NONCE_LENGTH } from '../../tee/binding.js'
-import { checkPolicy, type AttestationPolicy } from '../../tee/policy.js'
+import { checkReportData, NONCE_LENGTH, sessionGpuNonce } from '../../tee/binding.js'
+import { checkGpuPolicy, checkPolicy, type AttestationPolicy } from '../../tee/policy.js'
 import { evidenceVerifier } from '../../tee/verify.js'
+import { gpuEvidenceVerifier } from '../../tee/gpu-verify.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import type { EvidenceVerifier, TeeKind, VerifiedEvidence } from '../../tee/types.js'
+import type { EvidenceVerifier, GpuEvidenceKind, GpuEvidenceVerifier, TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'
 import {
   DEFAULT_MAX_FRAME, DEFAULT_MESSAGE_TIMEOUT_MS, MAX_EVIDENCE_MESSAGE_SIZE, SESSION_PROTOCOL, SESSION_VERSION
@@ -29,6 +30,8 @@ export interface OpenSessionOptions {
   policy: AttestationPolicy
   /** checks evidence cryptographically; default: all kinds against the pinned roots */
   verifier?: EvidenceVerifier
+  /** checks GPU evidence cryptographically; default: both GPU kinds against the pinned NVIDIA roots */
+  gpuVerifier?: GpuEvidenceVerifier
   clock?: Clock
   signal?: AbortSignal
   /** wait for the enclave's evidence (includes its firmware call) */
@@ -48,10 +51,15 @@ export interface AttestedSession {
   remotePeer: PeerId
   kind: TeeKind
   evidence: VerifiedEvidence
+  /** the GPU's verified evidence, when the policy asked for it and the enclave sent it */
+  gpu?: VerifiedGpuEvidence
   /** the fresh nonce the evidence answers */
   nonce: Uint8Array
   channel: FramedChannel
 }
+
+/** the verifier used when the caller gives none: one per process, so that its RIM cache is shared */
+let defaultGpuVerifier: GpuEvidenceVerifier | undefined
 
 function timeoutSignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
   const t = AbortSignal.timeout(ms)
@@ -79,7 +87,8 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     const remoteKey = ed25519KeyOf(remotePeer)
     const nonce = new Uint8Array(randomBytes(NONCE_LENGTH))
     const requestedAt = clock.now()
-    await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash) }), opts.signal)
+    const wantGpu = opts.policy.gpu != null && opts.policy.gpu.mode !== 'off'
+    await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash), wantGpu }), opts.signal)
     helloSent = true
     const m: SessionEvidence = validateEvidence(await wire.expect(MAX_EVIDENCE_MESSAGE_SIZE, timeoutSignal(opts.signal, opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS), 'evidence'))
     if (m.error !== '') {
@@ -99,6 +108,19 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     checkReportData(evidence.reportData, remoteKey, nonce, opts.agreementHash)
     // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age
     checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
+    let gpu: VerifiedGpuEvidence | undefined
+    if (wantGpu) {
+      if (m.gpuKind !== '') {
+        // [REJECT] the GPU signed the nonce derived from this session's nonce, agreement and enclave key:
+        // a report from another session, agreement or enclave answers another one
+        const gpuNonce = sessionGpuNonce(remoteKey, nonce, opts.agreementHash)
+        gpu = (opts.gpuVerifier ?? (defaultGpuVerifier ??= gpuEvidenceVerifier())).verify(
+          { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims },
+          { at: new Date(clock.now()), nonce: gpuNonce, crls: opts.policy.gpu?.crls })
+      }
+      // [REJECT] GPU evidence required but absent, simulated, CC off, unmatched, version or age refused
+      checkGpuPolicy(gpu, opts.policy, { now: clock.now(), requestedAt })
+    }
     await wire.write(SessionVerdict.encode({ ok: true, code: '' }), opts.signal)
     if (evidence.kind === 'simulated') {
       // allowed only because the policy says so (devnet): say it where an operator will see it
@@ -106,7 +128,8 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     } else {
       log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? evidence.fields.mrTd ?? '')
     }
-    return { remotePeer, kind: evidence.kind, evidence, nonce, channel: new StreamChannel(wire, maxFrame) }
+    if (gpu?.kind === 'simulated-gpu') log?.error('WARNING: session with %p accepted a SIMULATED GPU: no hardware protects GPU memory', remotePeer)
+    return { remotePeer, kind: evidence.kind, evidence, gpu, nonce, channel: new StreamChannel(wire, maxFrame) }
   } catch (err) {
     const e = toSessionError(err)
     log?.error('session with %p refused: %s %s', remotePeer, e.code, e.message)

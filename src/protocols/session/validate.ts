@@ -1,7 +1,7 @@
 import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
-import { TEE_KINDS } from '../../tee/types.js'
+import { GPU_EVIDENCE_KINDS, TEE_KINDS } from '../../tee/types.js'
 import { MAX_AGREEMENT_HASH_LENGTH, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
-import { MAX_EVIDENCE_CERTS, SESSION_VERSION } from './constants.js'
+import { MAX_EVIDENCE_CERTS, MAX_GPU_CERTS, MAX_GPU_RIMS, SESSION_VERSION } from './constants.js'
 import { SessionError, SessionErrorCode } from './errors.js'
 
 const malformed = (why: string): never => { throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, why) }
@@ -33,7 +33,7 @@ export function validateHello (bytes: Uint8Array): SessionHello {
 
 /** Validates a SessionEvidence from an enclave: either an error or complete, well-sized evidence. */
 export function validateEvidence (bytes: Uint8Array): SessionEvidence {
-  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS } }))
+  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS, gpuCerts: MAX_GPU_CERTS, gpuRims: MAX_GPU_RIMS } }))
   if (m.version !== SESSION_VERSION) malformed(`evidence version ${m.version}`)
   if (m.error !== '') {
     if (m.error.length > 64) malformed('error code too long')
@@ -45,6 +45,11 @@ export function validateEvidence (bytes: Uint8Array): SessionEvidence {
   if (m.enclaveKey.byteLength !== ENCLAVE_KEY_LENGTH) malformed(`enclave key of ${m.enclaveKey.byteLength} bytes`)
   if (m.nonce.byteLength !== NONCE_LENGTH) malformed(`nonce of ${m.nonce.byteLength} bytes`)
   if (!agreementHashOk(m.agreementHash)) malformed(`agreement hash of ${m.agreementHash.byteLength} bytes`)
+  // [REJECT] GPU evidence, when present, is of a known kind and not empty
+  if (m.gpuKind !== '') {
+    if (!(GPU_EVIDENCE_KINDS as readonly string[]).includes(m.gpuKind)) malformed(`unknown GPU evidence kind '${m.gpuKind.slice(0, 32)}'`)
+    if (m.gpuReport.byteLength === 0) malformed('empty GPU report')
+  }
   return m
 }
 

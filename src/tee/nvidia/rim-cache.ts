@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto'
+import { verifyRim, type Rim, type VerifyRimOptions } from './verify-rim.js'
+
+/** RIMs remembered by default: a few driver and VBIOS versions in use at once. */
+export const DEFAULT_RIM_CACHE_SIZE = 32
+
+/**
+ * Verified RIMs by the SHA-256 of their bytes. A renter sees the same driver and VBIOS RIMs in every
+ * session with a supplier, and their XML-DSig check (canonicalisation of 20 KiB of XML) costs far
+ * more than the report's. A hit is used only when `at` lies inside the signer chain's validity and
+ * no CRLs are given (revocation is always checked afresh). Bounded: the oldest entry goes first.
+ */
+export class RimCache {
+  private readonly entries = new Map<string, Rim>()
+  constructor (private readonly max = DEFAULT_RIM_CACHE_SIZE) {}
+
+  verify (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim {
+    const at = opts.at ?? new Date()
+    if ((opts.crls?.length ?? 0) > 0) return verifyRim(bytes, opts)
+    const key = createHash('sha256').update(bytes).digest('hex')
+    const hit = this.entries.get(key)
+    if (hit != null && at >= hit.validFrom && at <= hit.validTo) return hit
+    const rim = verifyRim(bytes, { ...opts, at })
+    this.entries.delete(key)
+    this.entries.set(key, rim)
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value
+      if (oldest !== undefined) this.entries.delete(oldest)
+    }
+    return rim
+  }
+
+  get size (): number { return this.entries.size }
+}

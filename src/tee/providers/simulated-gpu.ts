@@ -1,0 +1,65 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { AttestationErrorCode, fail } from '../errors.js'
+import { GPU_NONCE_LENGTH } from '../binding.js'
+import { encodeSimulatedGpuBody } from '../simulated/gpu-format.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import type { GpuAttestationProvider, GpuEvidence } from '../types.js'
+
+export interface SimulatedGpuProviderInit {
+  /** default "GH100" */
+  model?: string
+  /** default "550.90.07" */
+  driverVersion?: string
+  /** default "96.00.9F.00.01" */
+  vbiosVersion?: string
+  /** claim confidential computing on (default) or off */
+  ccMode?: boolean
+  /** 16 bytes identifying the simulated GPU; random when absent */
+  deviceId?: Uint8Array
+  /** PKCS#8 DER of an ed25519 signing key; a fresh one when absent */
+  privateKey?: Uint8Array
+  clock?: Clock
+}
+
+export interface SimulatedGpuProvider extends GpuAttestationProvider {
+  readonly publicKey: Uint8Array
+  readonly deviceId: Uint8Array
+}
+
+/**
+ * Development GPU provider: evidence signed by a local ed25519 key, claiming whatever it is told.
+ * Refused by every policy that does not allow simulation. Never use it to protect real data.
+ */
+export function simulatedGpuProvider (init: SimulatedGpuProviderInit = {}): SimulatedGpuProvider {
+  const clock = init.clock ?? systemClock
+  const deviceId = init.deviceId ?? new Uint8Array(randomBytes(16))
+  if (deviceId.byteLength !== 16) throw new TypeError('simulated GPU device id must be 16 bytes')
+  const priv: KeyObject = init.privateKey != null
+    ? createPrivateKey({ key: Buffer.from(init.privateKey), format: 'der', type: 'pkcs8' })
+    : generateKeyPairSync('ed25519').privateKey
+  const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' })
+  const publicKey = new Uint8Array(spki.subarray(spki.byteLength - 32))
+  return {
+    kind: 'simulated-gpu',
+    publicKey,
+    deviceId,
+    async attest (nonce: Uint8Array, opts?: { signal?: AbortSignal }): Promise<GpuEvidence> {
+      opts?.signal?.throwIfAborted()
+      if (nonce.byteLength !== GPU_NONCE_LENGTH) fail(AttestationErrorCode.MALFORMED, `gpu nonce of ${nonce.byteLength} bytes`)
+      const body = encodeSimulatedGpuBody({
+        producedAt: clock.now(),
+        nonce,
+        deviceId,
+        ccMode: init.ccMode ?? true,
+        model: init.model ?? 'GH100',
+        driverVersion: init.driverVersion ?? '550.90.07',
+        vbiosVersion: init.vbiosVersion ?? '96.00.9F.00.01'
+      }, publicKey)
+      const sig = sign(null, body, priv)
+      const report = new Uint8Array(body.byteLength + sig.byteLength)
+      report.set(body)
+      report.set(sig, body.byteLength)
+      return { kind: 'simulated-gpu', report, certs: [], rims: [] }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto'
+import type { Libp2p } from 'libp2p'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openAttestedSession, registerSessionHandler, SessionError, type SessionHandler } from '../../src/protocols/session/index.js'
+import { AttestationErrorCode } from '../../src/tee/errors.js'
+import { sessionGpuNonce } from '../../src/tee/binding.js'
+import { gpuEvidenceVerifier } from '../../src/tee/gpu-verify.js'
+import { simulatedProvider } from '../../src/tee/providers/simulated.js'
+import { simulatedGpuProvider } from '../../src/tee/providers/simulated-gpu.js'
+import type { AttestationPolicy } from '../../src/tee/policy.js'
+import type { GpuAttestationProvider, GpuEvidence } from '../../src/tee/types.js'
+import type { FramedChannel } from '../../src/protocols/framed.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { sessionNode } from '../helpers/session-nodes.js'
+import { fixture, haveTeeFixtures } from '../helpers/tee-fixtures.js'
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+/** a devnet policy (simulation allowed) that requires GPU evidence */
+const REQUIRE_GPU: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 30_000, gpu: { mode: 'required' } }
+
+async function codeOf (p: Promise<unknown>): Promise<string | undefined> {
+  try { await p } catch (err) { expect(err).toBeInstanceOf(SessionError); return (err as SessionError).code }
+  return undefined
+}
+
+/** A GPU provider that answers the first request honestly and replays that evidence afterwards. */
+function replayingGpu (inner: GpuAttestationProvider): GpuAttestationProvider & { calls: number } {
+  let first: GpuEvidence | undefined
+  const p = {
+    kind: inner.kind,
+    calls: 0,
+    async attest (nonce: Uint8Array): Promise<GpuEvidence> {
+      p.calls++
+      first ??= await inner.attest(nonce)
+      return first
+    }
+  }
+  return p
+}
+
+describe('attested session with GPU evidence over 127.0.0.1', () => {
+  let renter: Libp2p
+  let enclave: Libp2p
+  let handler: SessionHandler | undefined
+  const agreementHash = new Uint8Array(randomBytes(32))
+  const cpu = simulatedProvider()
+  const refused: string[] = []
+
+  beforeEach(async () => {
+    [renter, enclave] = await Promise.all([sessionNode(), sessionNode()])
+    refused.length = 0
+  })
+  afterEach(async () => {
+    await handler?.unregister()
+    handler = undefined
+    await Promise.all([renter.stop(), enclave.stop()])
+  })
+
+  const close = async (ch: FramedChannel): Promise<void> => { await ch.close() }
+  async function serve (gpuProvider?: GpuAttestationProvider): Promise<void> {
+    handler = await registerSessionHandler(enclave, {
+      provider: cpu,
+      gpuProvider,
+      onSession: close,
+      onRefused: (e) => { refused.push(e.remoteCode ?? e.code) },
+      messageTimeoutMs: 5_000
+    })
+  }
+  const open = async (policy: AttestationPolicy, extra: Parameters<typeof openAttestedSession>[2] extends infer O ? Partial<O> : never = {}) =>
+    await openAttestedSession(renter, enclave.getMultiaddrs()[0], { agreementHash, policy, ...extra })
+
+  it('passes with valid simulated GPU evidence bound to the session, when the policy allows simulation', async () => {
+    const gpu = simulatedGpuProvider({ driverVersion: '570.86.15' })
+    await serve(gpu)
+    const s = await open({ ...REQUIRE_GPU, gpu: { mode: 'required', minDriverVersion: '550.54.15' } })
+    expect(s.gpu?.kind).toBe('simulated-gpu')
+    expect(s.gpu?.driverVersion).toBe('570.86.15')
+    expect(s.gpu?.deviceId).toBe(hex(gpu.deviceId))
+    expect(hex(s.gpu!.nonce)).toBe(hex(sessionGpuNonce(enclave.peerId.publicKey!.raw, s.nonce, agreementHash)))
+    await s.channel.close()
+  })
+
+  it('is refused without GPU evidence, with a code both sides see; optional accepts the absence', async () => {
+    await serve()
+    expect(await codeOf(open(REQUIRE_GPU))).toBe(AttestationErrorCode.GPU_EVIDENCE_MISSING)
+    await expect.poll(() => refused).toEqual([AttestationErrorCode.GPU_EVIDENCE_MISSING])
+    const s = await open({ ...REQUIRE_GPU, gpu: { mode: 'optional' } })
+    expect(s.gpu).toBeUndefined()
+    await s.channel.close()
+  })
+
+  it('is refused with stale GPU evidence', async () => {
+    await serve(simulatedGpuProvider({ clock: new ManualClock(Date.now() - 120_000) }))
+    expect(await codeOf(open(REQUIRE_GPU))).toBe(AttestationErrorCode.STALE)
+    await expect.poll(() => refused).toEqual([AttestationErrorCode.STALE])
+  })
+
+  it('is refused with GPU evidence from another session', async () => {
+    const replay = replayingGpu(simulatedGpuProvider())
+    await serve(replay)
+    const first = await open(REQUIRE_GPU)
+    await first.channel.close()
+    expect(await codeOf(open(REQUIRE_GPU))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+    expect(replay.calls).toBe(2)
+    await expect.poll(() => refused).toEqual([AttestationErrorCode.REPORT_DATA_MISMATCH])
+  })
+
+  it('is refused with evidence from another GPU than the one the renter trusts', async () => {
+    const trusted = simulatedGpuProvider()
+    await serve(simulatedGpuProvider())
+    expect(await codeOf(open(REQUIRE_GPU, { gpuVerifier: gpuEvidenceVerifier({ simulatedKeys: [trusted.publicKey] }) }))).toBe(AttestationErrorCode.CHAIN_INVALID)
+  })
+
+  it('simulated GPU evidence claiming CC off is refused', async () => {
+    await serve(simulatedGpuProvider({ ccMode: false }))
+    expect(await codeOf(open(REQUIRE_GPU))).toBe(AttestationErrorCode.GPU_CC_OFF)
+  })
+
+  it('a GPU version outside the policy is refused', async () => {
+    await serve(simulatedGpuProvider({ vbiosVersion: '96.00.5E.00.01' }))
+    expect(await codeOf(open({ ...REQUIRE_GPU, gpu: { mode: 'required', minVbiosVersion: '96.00.9F.00.00' } }))).toBe(AttestationErrorCode.GPU_VERSION_REFUSED)
+  })
+
+  it.skipIf(!haveTeeFixtures)('a real H100 report relayed into a session answers another nonce and is refused', async () => {
+    const report = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
+    await serve({ kind: 'nvidia-gpu', attest: async () => ({ kind: 'nvidia-gpu', report, certs: [fixture('nvtrust/hopperCertChain.txt')], rims: [] }) })
+    expect(await codeOf(open({ ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false } }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+  })
+})
