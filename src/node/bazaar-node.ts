@@ -20,6 +20,19 @@ import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState } from './gossip-links.js'
+import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
+import { guardedNetworkOperation } from './process-guard.js'
+
+/** one connected peer as `/v1/peers` and `bazaar peers` show it */
+export interface PeerView {
+  peerId: string
+  addrs: string[]
+  direction: string
+  streams: number
+  /** the gossip link: both streams up, and the peer's gossipsub score with its parts; absent when the peer does not gossip */
+  gossip?: PeerScoreView & { inbound: boolean, outbound: boolean }
+}
 
 export enum NodeStatus {
   Starting = 'starting',
@@ -64,6 +77,7 @@ export class BazaarNode {
   readonly logger: Logger
   readonly api?: ControlApi
   readonly market: MarketService
+  readonly links: GossipLinkKeeper
   apiAddress?: { host: string, port: number }
   private readonly timers: NodeJS.Timeout[] = []
   private readonly controller = new AbortController()
@@ -90,6 +104,13 @@ export class BazaarNode {
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
+    this.links = new GossipLinkKeeper({
+      pubsub: host.services.pubsub,
+      connections: () => host.getConnections(),
+      log: (level, msg, fields) => { logger[level](msg, fields) },
+      metrics: createGossipLinkMetrics(this.metrics)
+    })
+    registerScoreMetrics(this.metrics, host.services.pubsub)
     if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, logger })
   }
 
@@ -120,13 +141,14 @@ export class BazaarNode {
   get peerId (): PeerId { return this.host.peerId }
 
   private async start (): Promise<void> {
+    this.links.start()
     this.gossip.start()
     await this.market.start()
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
     this.host.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail
       if (this.status !== NodeStatus.Running || this.host.getPeers().some((p) => p.equals(peer.id))) return
-      this.host.dial(peer.id, { signal: AbortSignal.timeout(10_000) }).catch((err) => {
+      guardedNetworkOperation(async (signal) => await this.host.dial(peer.id, { signal }), { signal: this.signal }).catch((err) => {
         this.logger.debug('dial of discovered peer failed', { peer: peer.id.toString(), err })
       })
     })
@@ -280,13 +302,20 @@ export class BazaarNode {
     }
   }
 
-  peers (): Array<{ peerId: string, addrs: string[], direction: string, streams: number }> {
-    return this.host.getConnections().map((c) => ({
-      peerId: c.remotePeer.toString(),
-      addrs: [c.remoteAddr.toString()],
-      direction: c.direction,
-      streams: c.streams.length
-    }))
+  peers (): PeerView[] {
+    const pubsub = this.host.services.pubsub
+    const scores = peerScores(pubsub)
+    return this.host.getConnections().map((c) => {
+      const id = c.remotePeer.toString()
+      const score = scores.get(id)
+      return {
+        peerId: id,
+        addrs: [c.remoteAddr.toString()],
+        direction: c.direction,
+        streams: c.streams.length,
+        gossip: score == null ? undefined : { ...score, ...linkState(pubsub, id) }
+      }
+    })
   }
 
   statusView (): Record<string, unknown> {
@@ -345,7 +374,13 @@ export class BazaarNode {
 
   /** Dials a peer by multiaddr (tests and `--bootstrap` at runtime). */
   async dial (addr: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.host.dial(multiaddr(addr), { signal: opts.signal ?? AbortSignal.timeout(10_000) })
+    const ma = multiaddr(addr)
+    const parts = ma.getComponents()
+    const host = parts.find((p) => p.name === 'ip4' || p.name === 'ip6')?.value
+    const port = Number(parts.find((p) => p.name === 'tcp')?.value)
+    await guardedNetworkOperation(async (signal) => { await this.host.dial(ma, { signal }) }, {
+      signal: opts.signal, target: { host, port: Number.isInteger(port) ? port : undefined }
+    })
   }
 
   /** Ordered shutdown: gossip → timers → control API → libp2p (streams, connections) → database. */
@@ -354,6 +389,7 @@ export class BazaarNode {
     this.status = NodeStatus.Stopping
     this.controller.abort()
     this.gossip.stop()
+    this.links.stop()
     await this.market.stop()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
