@@ -251,7 +251,7 @@ export class BazaarNode {
     const data = sealOffer(offer, this.signer)
     await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
     const { message } = await this.gossip.publish(TOPIC_OFFERS, data)
-    void this.market.provideClasses(offer.gpus.map((g) => g.model), { signal: this.signal })
+    void this.market.provideClasses(offer.gpus.map((g) => g.model))
     return message as ValidatedOffer
   }
 
