@@ -23,6 +23,10 @@ import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocol
 import { GossipLinkKeeper, createGossipLinkMetrics, linkState } from './gossip-links.js'
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
+import { BookSync, createBookSyncMetrics, type SyncVerdict } from '../protocols/book-sync/index.js'
+import { errorCodeOf, gossipActionOf } from '../protocols/gossip/validate.js'
+import { MessageErrorCode } from '../market/validation/errors.js'
+import { GossipAction } from '../util/errors.js'
 
 /** one connected peer as `/v1/peers` and `bazaar peers` show it */
 export interface PeerView {
@@ -78,6 +82,7 @@ export class BazaarNode {
   readonly api?: ControlApi
   readonly market: MarketService
   readonly links: GossipLinkKeeper
+  readonly bookSync: BookSync
   apiAddress?: { host: string, port: number }
   private readonly timers: NodeJS.Timeout[] = []
   private readonly controller = new AbortController()
@@ -111,6 +116,19 @@ export class BazaarNode {
       metrics: createGossipLinkMetrics(this.metrics)
     })
     registerScoreMetrics(this.metrics, host.services.pubsub)
+    this.bookSync = new BookSync(
+      { libp2p: host, clock, metrics: createBookSyncMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
+      {
+        entries: () => ({
+          offers: this.market.book.offers().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope]),
+          bids: this.market.book.bids().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope])
+        }),
+        accept: (topic, data) => this.acceptSynced(topic, data),
+        // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged
+        forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
+        intervalMs: config.market.bookSyncS * 1000
+      }
+    )
     if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, logger })
   }
 
@@ -144,6 +162,7 @@ export class BazaarNode {
     this.links.start()
     this.gossip.start()
     await this.market.start()
+    await this.bookSync.start()
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
     this.host.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail
@@ -180,8 +199,23 @@ export class BazaarNode {
     this.listeners.push(fn)
   }
 
-  private onMessage (m: ValidatedMessage): void {
-    this.market.apply(m, 'gossip', m.signer === this.signer.address)
+  /**
+   * An envelope a peer served through anti-entropy: the gossip validator decides, exactly as for a
+   * gossip message; an accepted one goes where a gossip message goes.
+   */
+  private acceptSynced (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array): SyncVerdict {
+    try {
+      this.onMessage(this.gossip.validator.validate(topic, data), 'fetch')
+      return 'applied'
+    } catch (err) {
+      const code = errorCodeOf(err)
+      if (code === MessageErrorCode.DUPLICATE || code === MessageErrorCode.STALE_SEQUENCE) return 'duplicate'
+      return gossipActionOf(err) === GossipAction.REJECT ? 'rejected' : 'ignored'
+    }
+  }
+
+  private onMessage (m: ValidatedMessage, source: 'gossip' | 'fetch' = 'gossip'): void {
+    this.market.apply(m, source, m.signer === this.signer.address)
     for (const l of this.listeners) {
       try { l(m) } catch (err) { this.logger.error('market listener failed', { err }) }
     }
@@ -390,6 +424,7 @@ export class BazaarNode {
     this.controller.abort()
     this.gossip.stop()
     this.links.stop()
+    await this.bookSync.stop()
     await this.market.stop()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0

@@ -70,7 +70,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
 
   const m = obj(o.market, 'market')
-  known(m, 'market', ['region', 'pricePerGpuHour', 'minDurationS', 'maxDurationS', 'offerTtlS', 'republishS', 'teeKinds'])
+  known(m, 'market', ['region', 'pricePerGpuHour', 'minDurationS', 'maxDurationS', 'offerTtlS', 'republishS', 'bookSyncS', 'teeKinds'])
   const market = {
     region: text(m.region, 'market.region', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a label of letters, digits, . _ - (at most 64)'),
     pricePerGpuHour: price(m.pricePerGpuHour, 'market.pricePerGpuHour'),
@@ -78,6 +78,7 @@ export function validateConfig (input: unknown): BazaarConfig {
     maxDurationS: int(m.maxDurationS, 'market.maxDurationS', 1, 365 * 86400),
     offerTtlS: int(m.offerTtlS, 'market.offerTtlS', 10, 86400),
     republishS: int(m.republishS, 'market.republishS', 1, 86400),
+    bookSyncS: int(m.bookSyncS, 'market.bookSyncS', 0, 86400),
     teeKinds: uniqueList(m.teeKinds, 'market.teeKinds', TEE_KINDS.length, (v, p) => oneOf(v, p, TEE_KINDS))
   }
   if (market.minDurationS > market.maxDurationS) fail('market.minDurationS', 'market.minDurationS must not exceed market.maxDurationS')
