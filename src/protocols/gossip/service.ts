@@ -7,6 +7,7 @@ import { RateLimiter } from './bounded.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
 import { MarketMessageValidator, errorCodeOf, gossipActionOf, type ValidatedMessage } from './validate.js'
 import type { GossipMetrics } from './metrics.js'
+import type { CertCache } from '../../market/signing/index.js'
 import { VerifyPool } from './verify-pool.js'
 
 export interface MarketGossipComponents {
@@ -20,6 +21,11 @@ export interface MarketGossipInit {
   /** messages a single forwarding peer may send per second before they are ignored */
   perPeerRate?: number
   perPeerBurst?: number
+  /**
+   * verified signer certificates; nodes of one process (a devnet, a test network) may share one,
+   * since a certificate's verdict depends only on its bytes and the time
+   */
+  certCache?: CertCache
   /** called with every accepted message (from peers and from ourselves) */
   onMessage: (m: ValidatedMessage) => void
   /**
@@ -44,7 +50,7 @@ export class MarketGossip {
   private pruneTimer?: NodeJS.Timeout
 
   constructor (private readonly c: MarketGossipComponents, private readonly init: MarketGossipInit) {
-    this.validator = new MarketMessageValidator({ clock: c.clock })
+    this.validator = new MarketMessageValidator({ clock: c.clock, certCache: init.certCache })
     this.rate = new RateLimiter(init.perPeerRate ?? 200, init.perPeerBurst ?? 400)
   }
 
