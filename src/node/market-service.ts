@@ -57,6 +57,7 @@ export class MarketService {
   private provideRun?: Promise<void>
   private readonly retryTimers = new Set<NodeJS.Timeout>()
   private readonly stopping = new AbortController()
+  private readonly peerOfAddrs = new Map<string, string | undefined>()
   private readonly bookEvents: Counter
 
   constructor (private readonly c: MarketServiceComponents) {
@@ -87,9 +88,9 @@ export class MarketService {
   apply (m: ValidatedMessage, source: 'gossip' | 'fetch' | 'local' = 'gossip', own = false): void {
     try {
       if (m.kind === 'offer') {
-        const { peer } = peerOfAddrs(m.offer.addrs)
+        const peer = this.peerOf(m.offer.addrs)
         // a cancel goes through the book too: it leaves a tombstone, so an older copy heard later stays out
-        this.book.upsertOffer(m.offer, { peer: peer?.toString(), source, envelope: m.data })
+        this.book.upsertOffer(m.offer, { peer, source, envelope: m.data })
         if (own) {
           if (m.offer.cancelled) this.ownOffers.delete(m.offer.id)
           else this.ownOffers.set(m.offer.id, { offer: m.offer, envelope: m.data })
@@ -102,6 +103,20 @@ export class MarketService {
       this.bookEvents.inc({ kind: m.kind, result: err instanceof MarketError ? err.code : 'ERROR' })
       if (!(err instanceof MarketError)) this.c.logger.warn('order book update failed', { err })
     }
+  }
+
+  /**
+   * The supplier node's peer id (text) from its offer's addresses, remembered by the address bytes:
+   * a supplier re-publishes the same addresses, and parsing them costs more than the book update.
+   */
+  private peerOf (addrs: Uint8Array[]): string | undefined {
+    // length-prefixed, so two different address lists never share a key
+    const key = addrs.map((a) => `${a.byteLength}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('latin1')}`).join('')
+    if (this.peerOfAddrs.has(key)) return this.peerOfAddrs.get(key)
+    const peer = peerOfAddrs(addrs).peer?.toString()
+    if (this.peerOfAddrs.size >= 16_384) this.peerOfAddrs.clear()
+    this.peerOfAddrs.set(key, peer)
+    return peer
   }
 
   /** our current offers, by id (negotiation re-checks proposals against them) */

@@ -10,10 +10,16 @@ import type { GossipMetrics } from './metrics.js'
 import type { CertCache } from '../../market/signing/index.js'
 import { VerifyPool } from './verify-pool.js'
 
+/** inline signature checks: at most 5% of the event loop (about 100 µs each) */
+const INLINE_VERIFY_RATE = 500
+const INLINE_VERIFY_BURST = 50
+
 export interface MarketGossipComponents {
   pubsub: GossipSub
   clock: Clock
   metrics?: GossipMetrics
+  /** a verifier pool shared by several nodes of one process (benchmarks, devnets); not closed by stop() */
+  verifyPool?: VerifyPool
   log?: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
 }
 
@@ -43,6 +49,8 @@ export interface MarketGossipInit {
 export class MarketGossip {
   readonly validator: MarketMessageValidator
   private readonly rate: RateLimiter
+  /** signature checks per second the event loop may do itself while the pool is idle */
+  private readonly inline = new RateLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
   private readonly onGossip = (evt: CustomEvent<Message>): void => { this.deliver(evt.detail) }
   /** accepted messages until gossipsub delivers them: it hands the validator's Message object back */
   private readonly pending = new WeakMap<Message, ValidatedMessage>()
@@ -55,7 +63,8 @@ export class MarketGossip {
   }
 
   start (): void {
-    if (this.init.verifyWorkers !== 0) this.pool = new VerifyPool({ workers: this.init.verifyWorkers })
+    if (this.c.verifyPool != null) this.pool = this.c.verifyPool
+    else if (this.init.verifyWorkers !== 0) this.pool = new VerifyPool({ workers: this.init.verifyWorkers })
     for (const t of TOPICS) {
       this.c.pubsub.topicValidators.set(t, (peer, msg) => this.validateFrom(peer, msg))
       this.c.pubsub.subscribe(t)
@@ -73,7 +82,7 @@ export class MarketGossip {
       this.c.pubsub.unsubscribe(t)
     }
     // the workers are unref'd: nothing waits on their exit
-    void this.pool?.close()
+    if (this.pool !== this.c.verifyPool) void this.pool?.close()
     this.pool = undefined
   }
 
@@ -85,7 +94,9 @@ export class MarketGossip {
     try {
       // [IGNORE] the forwarding peer is over its message rate
       if (!this.rate.take(peer.toString(), now)) throw ignore(MessageErrorCode.RATE_LIMITED)
-      if (this.pool == null) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
+      // light traffic: verify here, a thread hop would add more latency than the check costs;
+      // under load (verifications queued, or the inline budget spent) the pool takes them all
+      if (this.pool == null || (this.pool.depth === 0 && this.inline.take('', now))) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
       return this.validator.validateAsync(msg.topic, msg.data, this.pool).then((v) => this.accepted(msg, v), (err) => this.refused(peer, msg, err))
     } catch (err) {
       return this.refused(peer, msg, err)
