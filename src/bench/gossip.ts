@@ -40,6 +40,7 @@ import { MarketService } from '../node/market-service.js'
 import { Registry } from '../node/metrics.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
 import { VerifyPool } from '../protocols/gossip/verify-pool.js'
+import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MessageSigner } from '../market/signing/index.js'
@@ -163,7 +164,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
-interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number }
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, refused: string[], peers: number }
 
 const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
 
@@ -181,23 +182,25 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   }
   let gossip: MarketGossip | undefined
   let market: MarketService | undefined
+  const registry = new Registry()
   if (variant === 'plain') {
     host.services.pubsub.subscribe(TOPIC_OFFERS)
     host.services.pubsub.addEventListener('message', count)
   } else {
-    gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock }, {
+    gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: createGossipMetrics(registry) }, {
       perPeerRate: 1e9,
       perPeerBurst: 1e9,
       verifyWorkers: workers,
       // into the order book exactly as a node's gossip messages go
       onMessage: (m) => { market?.apply(m, 'gossip'); count() }
     })
-    market = new MarketService({ host, clock: systemClock, logger: createLogger({ level: 'warn' }), validator: gossip.validator, metrics: new Registry() })
+    market = new MarketService({ host, clock: systemClock, logger: createLogger({ level: 'warn' }), validator: gossip.validator, metrics: registry })
     gossip.start()
   }
   await sleep(500)
   gc()
-  const rssStart = process.memoryUsage().rss
+  const mem0 = process.memoryUsage()
+  const rssStart = mem0.rss
   let rssPeak = rssStart
   send({ type: 'ready', addr: host.getMultiaddrs()[0].toString() })
   let lastProgress = -1
@@ -223,7 +226,11 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
     rssEnd: mem.rss,
     rssPeak,
     book: market?.book.offerCount ?? 0,
-    heapEnd: mem.heapUsed
+    heapEnd: mem.heapUsed,
+    heldGrowth: mem.heapUsed + mem.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers,
+    // every verdict but an accept, as /metrics shows them
+    refused: registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"')),
+    peers: host.services.pubsub.getSubscribers(TOPIC_OFFERS).length
   }
   send({ type: 'result', result })
   gossip?.stop()
@@ -259,7 +266,7 @@ async function publisher (file: string, target: string, window: number): Promise
 }
 
 async function messagesFile (count: number): Promise<string> {
-  const nSigners = Math.max(1, Math.ceil(count / 250))
+  const nSigners = arg('signers', Math.max(1, Math.ceil(count / 250)))
   const ss = await signers(nSigners, 'flood')
   const now = Date.now()
   const base = await Promise.all(ss.map(async (s) => await offerTemplate(s, 'x', now)))
@@ -324,7 +331,7 @@ async function main (): Promise<void> {
     const file = await messagesFile(count)
     const m: ReceiverResult[] = []
     const p: ReceiverResult[] = []
-    console.log(`flood: ${fmt(count)} distinct signed offers (${Math.ceil(count / 250)} signers) from a publisher process into one receiver process, window ${window}, ${runs} rounds`)
+    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}, ${runs} rounds`)
     for (let r = 0; r < runs; r++) {
       const pr = await flood('plain', file, count, window, workers)
       const mr = await flood('market', file, count, window, workers)
@@ -332,6 +339,7 @@ async function main (): Promise<void> {
       const rate = (x: ReceiverResult): number => x.delivered / x.seconds
       console.log(`  round ${r + 1}: market ${fmt(rate(mr))}/s (${fmt(mr.delivered)} delivered, ${fmt(mr.book)} in the book, ${mr.cpuMsPerMsg.toFixed(3)} ms CPU each), plain ${fmt(rate(pr))}/s (${fmt(pr.delivered)} delivered, ${pr.cpuMsPerMsg.toFixed(3)} ms CPU each), ratio ${(rate(mr) / rate(pr)).toFixed(2)}; ` +
         `RSS market ${mib(mr.rssStart)} → ${mib(mr.rssEnd)} (peak ${mib(mr.rssPeak)}), plain ${mib(pr.rssStart)} → ${mib(pr.rssEnd)}`)
+      if (mr.refused.length > 0 || mr.peers === 0) console.log(`    market receiver: refused ${mr.refused.join(', ') || 'none'}; subscribed peers at the end ${mr.peers}`)
     }
     rmSync(join(file, '..'), { recursive: true, force: true })
     const rates = (xs: ReceiverResult[]): number[] => xs.map((x) => x.delivered / x.seconds)
@@ -342,6 +350,7 @@ async function main (): Promise<void> {
     console.log(`ratio market/plain: median ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`)
     console.log(`receiver CPU per validated offer (all threads, book included): median ${median(m.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms; plain gossipsub per message ${median(p.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms`)
     console.log(`RSS growth with ${fmt(median(m.map((x) => x.book)))} offers held (after GC): median ${mib(median(growth))} (${mib(Math.min(...growth))}–${mib(Math.max(...growth))}); plain gossipsub after the same flood: ${mib(median(p.map((x) => x.rssEnd - x.rssStart)))}`)
+    console.log(`  of which live in the event loop's heap and buffers: market ${mib(median(m.map((x) => x.heldGrowth)))}, plain ${mib(median(p.map((x) => x.heldGrowth)))}`)
   }
 }
 

@@ -96,8 +96,9 @@ export class MarketGossip {
       if (!this.rate.take(peer.toString(), now)) throw ignore(MessageErrorCode.RATE_LIMITED)
       // light traffic: verify here, a thread hop would add more latency than the check costs;
       // under load (verifications queued, or the inline budget spent) the pool takes them all
-      if (this.pool == null || (this.pool.depth === 0 && this.inline.take('', now))) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
-      return this.validator.validateAsync(msg.topic, msg.data, this.pool).then((v) => this.accepted(msg, v), (err) => this.refused(peer, msg, err))
+      if (this.pool == null) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
+      const pool = this.pool.depth === 0 && this.inline.take('', now) ? undefined : this.pool
+      return this.validator.validateAsync(msg.topic, msg.data, pool).then((v) => this.accepted(msg, v), (err) => this.refused(peer, msg, err))
     } catch (err) {
       return this.refused(peer, msg, err)
     }

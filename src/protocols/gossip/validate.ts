@@ -51,6 +51,9 @@ function same (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
+/** uncached certificate checks that may wait for their turn (about 6 ms of CPU each) */
+const MAX_CERT_QUEUE = 1024
+
 /** decode limits: repeated fields are capped during decoding, before any allocation they control */
 const OFFER_LIMITS = { limits: { gpus: 16, teeKinds: 4, addrs: 8 } }
 const BID_LIMITS = { limits: { addrs: 8, requirements: { teeKinds: 4, regions: 16 } } }
@@ -98,6 +101,9 @@ export class MarketMessageValidator {
   readonly certCache: CertCache
   private readonly seen: BoundedMap<string, number>
   private readonly slots: BoundedMap<string, { sequence: bigint, expiresAt: number }>
+  /** uncached certificate checks run one per event-loop turn, in arrival order */
+  private certQueue: Promise<void> = Promise.resolve()
+  private certWaiting = 0
 
   constructor (init: MarketValidatorInit) {
     this.clock = init.clock
@@ -115,13 +121,18 @@ export class MarketMessageValidator {
   }
 
   /**
-   * The same checks in the same order, the signature verified by `pool` off the event loop. Every
-   * other check runs before this returns its promise; the verdict comes when the worker answered.
+   * The same checks in the same order, the signature verified by `pool` off the event loop (or
+   * here, without one). A certificate not seen before is verified in its own turn of the event
+   * loop (`certTurn`). The verdict comes when the worker answered.
    */
-  async validateAsync (topic: string, data: Uint8Array, pool: VerifyPool): Promise<ValidatedMessage> {
-    const c = this.check(topic, data)
+  async validateAsync (topic: string, data: Uint8Array, pool?: VerifyPool): Promise<ValidatedMessage> {
+    const c = this.check(topic, data, true)
+    if (c.cert.key == null) await this.certTurn(c)
     const signer = c.env.signer as SignerCert
-    const v = await pool.verify(signer.signingKey, c.env.signature, c.isOffer ? 0 : 1, c.env.body)
+    // without a pool the (cheap) ed25519 check runs here; the certificate was paced all the same
+    const v = pool != null
+      ? await pool.verify(signer.signingKey, c.env.signature, c.isOffer ? 0 : 1, c.env.body)
+      : ed25519Verify(c.cert.key as KeyObject, signedBytes(c.isOffer ? DOMAIN.offer : DOMAIN.bid, c.env.body), c.env.signature) ? 'valid' : 'invalid'
     // [IGNORE] the verifiers are saturated: dropped, not the sender's fault
     if (v === 'busy') throw ignore(MessageErrorCode.OVERLOADED)
     // [REJECT] the certified key did not sign this body
@@ -129,8 +140,40 @@ export class MarketMessageValidator {
     return this.commit(c)
   }
 
+  /**
+   * The certificate check of a signer not seen before (an sr25519 verification, milliseconds of
+   * CPU), one per turn of the event loop: a burst of new signers, or a peer that sends fresh
+   * certificates on purpose, must not stall the event loop (connection keep-alives and every other
+   * message wait on it). Bounded: past MAX_CERT_QUEUE waiting checks the message is dropped.
+   */
+  private async certTurn (c: Checked): Promise<void> {
+    // [IGNORE] too many new certificates waiting: dropped, not the sender's fault
+    if (this.certWaiting >= MAX_CERT_QUEUE) throw ignore(MessageErrorCode.OVERLOADED)
+    this.certWaiting++
+    const turn = this.certQueue.then(async () => { await new Promise((resolve) => setImmediate(resolve)) })
+    this.certQueue = turn
+    try {
+      await turn
+    } finally {
+      this.certWaiting--
+    }
+    // the check itself runs now (a certificate that an earlier turn verified is a cache hit)
+    c.cert = this.certStep(c.env.signer as SignerCert, this.clock.now(), false)
+  }
+
+  /** the certificate check; with `deferSlow`, an unknown certificate is left for `certTurn` */
+  private certStep (signer: SignerCert, now: number, deferSlow: boolean): { key?: KeyObject, address?: string } {
+    const cert = deferSlow ? this.certCache.lookup(signer, now) : this.certCache.check(signer, now)
+    if (cert === undefined) return {}
+    // [REJECT] the signer's certificate is malformed, expired or not signed by its hotkey
+    if (cert.verdict === 'malformed') throw reject(MessageErrorCode.CERT_MALFORMED)
+    if (cert.verdict === 'expired') throw reject(MessageErrorCode.CERT_EXPIRED)
+    if (cert.verdict !== 'ok' || cert.key == null) throw reject(MessageErrorCode.CERT_BAD_SIGNATURE)
+    return cert
+  }
+
   /** every check but the envelope signature; remembers nothing */
-  private check (topic: string, wire: Uint8Array): Checked {
+  private check (topic: string, wire: Uint8Array, deferSlowCert = false): Checked {
     if (topic !== TOPIC_OFFERS && topic !== TOPIC_BIDS) throw reject(MessageErrorCode.UNKNOWN_TOPIC)
     // [REJECT] the envelope is larger than the hard cap
     if (wire.byteLength > MAX_ENVELOPE_BYTES) throw reject(MessageErrorCode.TOO_LARGE)
@@ -186,11 +229,7 @@ export class MarketMessageValidator {
     // [IGNORE] an equal or lower sequence than the one we hold for this slot (replay or reordering)
     if (held != null && body.sequence <= held.sequence) throw ignore(MessageErrorCode.STALE_SEQUENCE)
 
-    const cert = this.certCache.check(env.signer, now)
-    // [REJECT] the signer's certificate is malformed, expired or not signed by its hotkey
-    if (cert.verdict === 'malformed') throw reject(MessageErrorCode.CERT_MALFORMED)
-    if (cert.verdict === 'expired') throw reject(MessageErrorCode.CERT_EXPIRED)
-    if (cert.verdict !== 'ok' || cert.key == null) throw reject(MessageErrorCode.CERT_BAD_SIGNATURE)
+    const cert = this.certStep(env.signer, now, deferSlowCert)
     return { isOffer, data, env, body, msgId, expiresAt, slot, cert }
   }
 

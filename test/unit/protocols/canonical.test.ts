@@ -142,6 +142,19 @@ describe('signatures verified off the event loop', () => {
     expect(r[1]).toBe(`${GossipAction.IGNORE}:${MessageErrorCode.STALE_SEQUENCE}`)
   })
 
+  it('verifies certificates not seen before one per turn of the event loop', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const signers = await Promise.all(['Bob', 'Charlie', 'Dave', 'Eve'].map(async (n) => MessageSigner.create(await devPair(n), { now: NOW - 1000, ttlMs: 3600_000 })))
+    const msgs = await Promise.all(signers.map(async (s) => sealOffer(await makeOffer(s, NOW), s)))
+    const all = msgs.map(async (m) => await v.validateAsync(TOPIC_OFFERS, m, pool))
+    // nothing slow ran before the caller got its promises back
+    expect(v.certCache.size).toBe(0)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(v.certCache.size).toBeLessThanOrEqual(1)
+    expect((await Promise.all(all)).map((x) => x.signer)).toEqual(signers.map((s) => s.address))
+    expect(v.certCache.size).toBe(4)
+  })
+
   it('owns what it accepted: no view into the buffer the message arrived in', async () => {
     const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
     const m = sealOffer(await makeOffer(alice, NOW, { id: 'framed' }), alice)
