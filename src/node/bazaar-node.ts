@@ -20,7 +20,7 @@ import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
-import { GossipLinkKeeper, createGossipLinkMetrics, linkState } from './gossip-links.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from './gossip-links.js'
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
 import { BookSync, createBookSyncMetrics, type SyncVerdict } from '../protocols/book-sync/index.js'
@@ -112,6 +112,7 @@ export class BazaarNode {
     this.links = new GossipLinkKeeper({
       pubsub: host.services.pubsub,
       connections: () => host.getConnections(),
+      protocols: peerProtocols(host),
       log: (level, msg, fields) => { logger[level](msg, fields) },
       metrics: createGossipLinkMetrics(this.metrics)
     })

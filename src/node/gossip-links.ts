@@ -35,6 +35,11 @@ export interface GossipLinkKeeperComponents {
   pubsub: GossipSub
   /** the host's open connections */
   connections: () => Connection[]
+  /**
+   * the protocols a peer announced on this connection (identify, through the peer store); when
+   * identify never completed (it too can time out while a connection opens), run it again
+   */
+  protocols: (conn: Connection) => Promise<string[]>
   log: (level: 'info' | 'debug', msg: string, fields: Record<string, unknown>) => void
   metrics?: GossipLinkMetrics
 }
@@ -53,6 +58,13 @@ interface GossipSubInternals {
   streamsOutbound: Map<string, { rawStream: Stream }>
   peers: Map<string, PeerId>
 }
+
+/**
+ * How long the peer's stream to us may be missing before ours is reset: longer than the peer may
+ * take to open it (libp2p's protocol negotiation gives up after 10 s), so that a slow peer is never
+ * reset while it is still opening its side.
+ */
+const INBOUND_GRACE_MS = 25_000
 
 /**
  * Whether the router holds a working stream each way to a peer: `outbound` (ours, writable) and
@@ -76,15 +88,30 @@ export function linkState (pubsub: GossipSub, peer: string): { inbound: boolean,
  * link is lost for good, sometimes in one direction only. The keeper
  * - logs every such loss at info with its reason and counts it (`bazaar_gossip_peer_dropped_total`);
  * - audits every open connection on a timer and restores what is missing: the peer in the router,
- *   our outbound stream, and, when the peer's stream to us has been gone for two audits, a reset of
- *   ours so that the peer notices, drops us and opens a fresh pair.
+ *   our outbound stream, and, when the peer's stream to us has been gone for longer than the peer
+ *   could take to open it, a reset of ours so that the peer notices, drops us and opens a fresh pair.
  */
+/**
+ * The `protocols` component for a libp2p host: the peer store's record, after a fresh identify on
+ * the connection when the record has none.
+ */
+export function peerProtocols (host: { peerStore: { get: (p: PeerId) => Promise<{ protocols: string[] }> }, services: { identify: { identify: (c: Connection, o?: { signal?: AbortSignal }) => Promise<unknown> } } }): (conn: Connection) => Promise<string[]> {
+  return async (conn) => {
+    const known = await host.peerStore.get(conn.remotePeer).then((p) => p.protocols, () => [])
+    if (known.length > 0) return known
+    await host.services.identify.identify(conn, { signal: AbortSignal.timeout(10_000) })
+    return (await host.peerStore.get(conn.remotePeer)).protocols
+  }
+}
+
 export class GossipLinkKeeper {
   private readonly ps: GossipSubInternals
   private readonly originals: Pick<GossipSubInternals, 'handlePeerReadStreamError' | 'createOutboundStream'>
   private timer?: NodeJS.Timeout
-  /** peers seen without an inbound stream at the previous audit */
-  private readonly inboundMissing = new Set<string>()
+  /** peers seen without an inbound stream, since when (ms) */
+  private readonly inboundMissing = new Map<string, number>()
+  /** peers whose outbound stream is being opened (protocol negotiation can take seconds under load) */
+  private readonly opening = new Set<string>()
   /** our outbound streams the audit reset on purpose: their close is not a loss */
   private readonly resetting = new WeakSet<Stream>()
 
@@ -104,12 +131,18 @@ export class GossipLinkKeeper {
       handlePeerReadStreamError.call(ps, err, peerId)
     }
     ps.createOutboundStream = async (peerId, connection) => {
+      const id = peerId.toString()
+      if (this.opening.has(id)) return
       let failure: unknown
       const watched = {
         newStream: async (...args: Parameters<Connection['newStream']>) => await connection.newStream(...args).catch((err: unknown) => { failure = err; throw err })
       }
-      await createOutboundStream.call(ps, peerId, watched)
-      const id = peerId.toString()
+      this.opening.add(id)
+      try {
+        await createOutboundStream.call(ps, peerId, watched)
+      } finally {
+        this.opening.delete(id)
+      }
       if (failure != null) {
         this.dropped(peerId, 'outbound', failure)
         return
@@ -117,10 +150,11 @@ export class GossipLinkKeeper {
       const out = ps.streamsOutbound.get(id)
       out?.rawStream.addEventListener('close', (evt) => {
         const err = (evt as Event & { error?: Error }).error
-        if (err != null && ps.peers.has(id) && !this.resetting.has(out.rawStream)) this.dropped(peerId, 'outbound', err)
+        // a stream gossipsub itself closed (its peer removed, or replaced) is no longer its current one
+        if (err != null && ps.streamsOutbound.get(id) === out && !this.resetting.has(out.rawStream)) this.dropped(peerId, 'outbound', err)
       }, { once: true })
     }
-    this.timer = setInterval(() => { this.audit() }, this.init.auditIntervalMs ?? 5_000)
+    this.timer = setInterval(() => { void this.audit().catch(() => {}) }, this.init.auditIntervalMs ?? 5_000)
     this.timer.unref()
   }
 
@@ -137,11 +171,23 @@ export class GossipLinkKeeper {
     this.c.log('info', 'gossip link to peer lost', { peer: peer.toString(), direction, reason, err: (err as Error)?.message })
   }
 
+  /** a peer known to the router, with a meshsub stream, or that announced gossipsub */
+  private async speaksGossip (conn: Connection): Promise<boolean> {
+    if (this.ps.peers.has(conn.remotePeer.toString())) return true
+    if (conn.streams.some((s) => s.protocol?.startsWith('/meshsub/') === true)) return true
+    try {
+      return (await this.c.protocols(conn)).some((p) => p.startsWith('/meshsub/'))
+    } catch {
+      return false
+    }
+  }
+
   /**
-   * One pass over the open connections that speak gossipsub (a meshsub stream, or a peer the router
-   * knows). Returns how many links it started to restore.
+   * One pass over the open connections to peers that speak gossipsub: a link lost after it was up,
+   * and one that never came up when the connection opened (a stream refused or timed out then), are
+   * both restored. Returns how many links it started to restore.
    */
-  audit (): number {
+  async audit (): Promise<number> {
     const ps = this.ps
     let repairs = 0
     const seen = new Set<string>()
@@ -149,8 +195,7 @@ export class GossipLinkKeeper {
       if (conn.status !== 'open') continue
       const id = conn.remotePeer.toString()
       if (seen.has(id)) continue
-      const speaksGossip = ps.peers.has(id) || conn.streams.some((s) => s.protocol?.startsWith('/meshsub/') === true)
-      if (!speaksGossip) continue
+      if (!(await this.speaksGossip(conn)) || conn.status !== 'open') continue
       seen.add(id)
       if (!ps.peers.has(id)) {
         // dropped from the router while the connection stayed up: add it back, as on a new connection
@@ -160,6 +205,7 @@ export class GossipLinkKeeper {
         repairs++
         continue
       }
+      if (this.opening.has(id)) continue
       const out = ps.streamsOutbound.get(id)
       if (out == null || out.rawStream.writeStatus !== 'writable') {
         ps.streamsOutbound.delete(id)
@@ -170,21 +216,22 @@ export class GossipLinkKeeper {
       }
       const inb = ps.streamsInbound.get(id)
       if (inb == null || inb.rawStream.readStatus === 'closing' || inb.rawStream.readStatus === 'closed') {
-        if (this.inboundMissing.has(id)) {
+        const since = this.inboundMissing.get(id)
+        if (since == null) {
+          this.inboundMissing.set(id, Date.now())
+        } else if (Date.now() - since > INBOUND_GRACE_MS) {
           // the peer's side of the link is gone and it does not know: reset ours so it starts over
           this.inboundMissing.delete(id)
           this.resetting.add(out.rawStream)
           out.rawStream.abort(new Error('gossip stream from this peer lost'))
           this.c.metrics?.repaired.inc({ kind: 'reset' })
           repairs++
-        } else {
-          this.inboundMissing.add(id)
         }
       } else {
         this.inboundMissing.delete(id)
       }
     }
-    for (const id of this.inboundMissing) if (!seen.has(id)) this.inboundMissing.delete(id)
+    for (const id of this.inboundMissing.keys()) if (!seen.has(id)) this.inboundMissing.delete(id)
     return repairs
   }
 }

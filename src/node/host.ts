@@ -58,6 +58,11 @@ export interface HostInit {
    * network that must keep a given sparse topology (the scale tests) runs without it.
    */
   dht?: boolean
+  /**
+   * networks (`/ip4/127.0.0.1/ipcidr/8`) exempt from the inbound connection limits (a few a second
+   * per IP, a few pending upgrades): a test or devnet runs many nodes on one loopback address
+   */
+  allow?: string[]
 }
 
 /**
@@ -114,7 +119,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS },
+    connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS, allow: init.allow },
     services: {
       identify: identify(),
       ping: ping(),

@@ -8,7 +8,7 @@ import { sealOffer } from '../../src/protocols/gossip/envelope.js'
 import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
 import { MessageSigner } from '../../src/market/signing/index.js'
 import { MAX_ENVELOPE_BYTES } from '../../src/market/validation/constants.js'
-import { GossipLinkKeeper, createGossipLinkMetrics, linkState } from '../../src/node/gossip-links.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from '../../src/node/gossip-links.js'
 import { peerScores, registerScoreMetrics } from '../../src/node/gossip-scores.js'
 import { Registry } from '../../src/node/metrics.js'
 import { systemClock } from '../../src/util/clock.js'
@@ -39,6 +39,7 @@ async function side (): Promise<Side> {
   const keeper = new GossipLinkKeeper({
     pubsub: host.services.pubsub,
     connections: () => host.getConnections(),
+    protocols: peerProtocols(host),
     log: (level, msg, fields) => { if (level === 'info') logs.push({ msg, fields }) },
     metrics: linkMetrics
   }, { auditIntervalMs: 3_600_000 })
@@ -117,7 +118,7 @@ describe('gossip links: frames bounded apart from messages, lost links logged an
     // the connection itself stayed up; without the keeper the link would stay lost
     expect(a.host.getConnections(b.host.peerId).length).toBe(conns)
 
-    await waitFor(() => { a.keeper.audit(); b.keeper.audit(); return bothWays(a, b) }, 20_000, 'the link restored both ways')
+    await waitFor(async () => { await a.keeper.audit(); await b.keeper.audit(); return bothWays(a, b) }, 20_000, 'the link restored both ways')
     expect(b.linkMetrics.repaired.get({ kind: 'readd' }) + a.linkMetrics.repaired.get({ kind: 'outbound' })).toBeGreaterThan(0)
 
     // and messages flow again, in both directions
