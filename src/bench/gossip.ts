@@ -313,7 +313,7 @@ async function main (): Promise<void> {
   const offers = arg('offers', 200)
   const count = arg('flood', 100_000)
   const runs = arg('runs', 3)
-  const window = arg('window', 2000)
+  const window = arg('window', 500)
   const workers = arg('workers', -1)
 
   if (!process.argv.includes('--skip-propagation')) {
@@ -358,7 +358,7 @@ setFlagsFromString('--expose-gc')
 installNetworkErrorGuard(createLogger({ level: 'warn' }))
 const role = sarg('role')
 if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1))
-else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 2000))
+else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500))
 else {
   await main()
   process.exit(0)

@@ -51,7 +51,7 @@ function same (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
-/** uncached certificate checks that may wait for their turn (about 6 ms of CPU each) */
+/** distinct uncached certificates that may wait for their turn (about 6 ms of CPU each) */
 const MAX_CERT_QUEUE = 1024
 
 /** decode limits: repeated fields are capped during decoding, before any allocation they control */
@@ -103,7 +103,8 @@ export class MarketMessageValidator {
   private readonly slots: BoundedMap<string, { sequence: bigint, expiresAt: number }>
   /** uncached certificate checks run one per event-loop turn, in arrival order */
   private certQueue: Promise<void> = Promise.resolve()
-  private certWaiting = 0
+  /** turns queued, by certificate signature */
+  private readonly certTurns = new Map<string, Promise<void>>()
 
   constructor (init: MarketValidatorInit) {
     this.clock = init.clock
@@ -147,18 +148,25 @@ export class MarketMessageValidator {
    * message wait on it). Bounded: past MAX_CERT_QUEUE waiting checks the message is dropped.
    */
   private async certTurn (c: Checked): Promise<void> {
-    // [IGNORE] too many new certificates waiting: dropped, not the sender's fault
-    if (this.certWaiting >= MAX_CERT_QUEUE) throw ignore(MessageErrorCode.OVERLOADED)
-    this.certWaiting++
-    const turn = this.certQueue.then(async () => { await new Promise((resolve) => setImmediate(resolve)) })
-    this.certQueue = turn
-    try {
-      await turn
-    } finally {
-      this.certWaiting--
+    const signer = c.env.signer as SignerCert
+    // messages of one signer wait on one turn: the first to run verifies, the others hit the cache
+    const id = Buffer.from(signer.signature).toString('base64')
+    let turn = this.certTurns.get(id)
+    if (turn === undefined) {
+      // [IGNORE] too many new certificates waiting: dropped, not the sender's fault
+      if (this.certTurns.size >= MAX_CERT_QUEUE) throw ignore(MessageErrorCode.OVERLOADED)
+      turn = this.certQueue.then(async () => {
+        await new Promise((resolve) => setImmediate(resolve))
+        this.certTurns.delete(id)
+        // the slow check, in this turn of its own; its result lands in the cache
+        this.certCache.check(signer, this.clock.now())
+      })
+      // a failed turn must not stop the ones after it
+      this.certQueue = turn.catch(() => {})
+      this.certTurns.set(id, turn)
     }
-    // the check itself runs now (a certificate that an earlier turn verified is a cache hit)
-    c.cert = this.certStep(c.env.signer as SignerCert, this.clock.now(), false)
+    await turn
+    c.cert = this.certStep(signer, this.clock.now(), false)
   }
 
   /** the certificate check; with `deferSlow`, an unknown certificate is left for `certTurn` */
