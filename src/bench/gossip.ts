@@ -205,12 +205,13 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   send({ type: 'ready', addr: host.getMultiaddrs()[0].toString() })
   let lastProgress = -1
   let idleSince = performance.now()
-  // progress to the publisher's window, until every message arrived or none came for 10 s
+  // progress to the publisher's window, until every message arrived or none came for 30 s (the
+  // publisher's start, on a busy machine, may take longer: up to 3 minutes before the first one)
   while (delivered < expected) {
     await sleep(20)
     if (delivered !== lastProgress) { lastProgress = delivered; idleSince = performance.now(); send({ type: 'progress', delivered }) }
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
-    if (performance.now() - idleSince > 10_000) break
+    if (performance.now() - idleSince > (delivered === 0 ? 180_000 : 30_000)) break
   }
   const cpu = process.cpuUsage(cpu0)
   send({ type: 'progress', delivered })
