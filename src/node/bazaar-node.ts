@@ -23,10 +23,7 @@ import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocol
 import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from './gossip-links.js'
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
-import { BookSync, createBookSyncMetrics, type SyncVerdict } from '../protocols/book-sync/index.js'
-import { errorCodeOf, gossipActionOf } from '../protocols/gossip/validate.js'
-import { MessageErrorCode } from '../market/validation/errors.js'
-import { GossipAction } from '../util/errors.js'
+import { BookSync, createBookSyncMetrics, syncVerdictOf, type SyncVerdict } from '../protocols/book-sync/index.js'
 
 /** one connected peer as `/v1/peers` and `bazaar peers` show it */
 export interface PeerView {
@@ -115,6 +112,9 @@ export class BazaarNode {
       protocols: peerProtocols(host),
       log: (level, msg, fields) => { logger[level](msg, fields) },
       metrics: createGossipLinkMetrics(this.metrics)
+    }, {
+      // what the peer gossiped while the link was down is in its book: pull it
+      onRepair: (peer) => { this.bookSync.schedule(peer) }
     })
     registerScoreMetrics(this.metrics, host.services.pubsub)
     this.bookSync = new BookSync(
@@ -209,9 +209,7 @@ export class BazaarNode {
       this.onMessage(this.gossip.validator.validate(topic, data), 'fetch')
       return 'applied'
     } catch (err) {
-      const code = errorCodeOf(err)
-      if (code === MessageErrorCode.DUPLICATE || code === MessageErrorCode.STALE_SEQUENCE) return 'duplicate'
-      return gossipActionOf(err) === GossipAction.REJECT ? 'rejected' : 'ignored'
+      return syncVerdictOf(err)
     }
   }
 

@@ -47,6 +47,11 @@ export interface GossipLinkKeeperComponents {
 export interface GossipLinkKeeperInit {
   /** how often every connection's gossip streams are checked; default 5 s */
   auditIntervalMs?: number
+  /**
+   * called for each peer whose link the audit starts to restore: messages gossiped while the link
+   * was down are not sent again, so the node pulls them by anti-entropy
+   */
+  onRepair?: (peer: PeerId) => void
 }
 
 /** the gossipsub internals the keeper hooks into (private in its typings, stable in its code) */
@@ -202,6 +207,7 @@ export class GossipLinkKeeper {
         ps.onPeerConnected(conn.remotePeer, conn)
         this.c.metrics?.repaired.inc({ kind: 'readd' })
         this.c.log('debug', 'gossip peer added back', { peer: id })
+        this.init.onRepair?.(conn.remotePeer)
         repairs++
         continue
       }
@@ -211,6 +217,7 @@ export class GossipLinkKeeper {
         ps.streamsOutbound.delete(id)
         void ps.createOutboundStream(conn.remotePeer, conn)
         this.c.metrics?.repaired.inc({ kind: 'outbound' })
+        this.init.onRepair?.(conn.remotePeer)
         repairs++
         continue
       }
@@ -225,6 +232,7 @@ export class GossipLinkKeeper {
           this.resetting.add(out.rawStream)
           out.rawStream.abort(new Error('gossip stream from this peer lost'))
           this.c.metrics?.repaired.inc({ kind: 'reset' })
+          this.init.onRepair?.(conn.remotePeer)
           repairs++
         }
       } else {

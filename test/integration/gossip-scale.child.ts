@@ -8,10 +8,12 @@ import { MarketGossip } from '../../src/protocols/gossip/service.js'
 import { createGossipMetrics } from '../../src/protocols/gossip/metrics.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
 import { sealBid, sealOffer } from '../../src/protocols/gossip/envelope.js'
+import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
 import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from '../../src/node/gossip-links.js'
 import { Registry } from '../../src/node/metrics.js'
 import { CertCache, MessageSigner } from '../../src/market/signing/index.js'
 import { systemClock } from '../../src/util/clock.js'
+import { BookSync, syncVerdictOf } from '../../src/protocols/book-sync/index.js'
 import { devPair } from '../helpers/keys.js'
 import { makeBid, makeOffer } from '../helpers/market.js'
 
@@ -27,6 +29,8 @@ interface Node {
   /** RPC frames read: count over 8 KiB, largest, IHAVE and IWANT ids */
   frames: { over8k: number, largest: number, ihaveIds: number, iwantIds: number }
   drops: string[]
+  /** anti-entropy, as a daemon runs it, over the latest envelope of every slot this node holds */
+  sync: BookSync
 }
 
 const nodes: Node[] = []
@@ -50,14 +54,33 @@ async function start (count: number, meshDegree: number): Promise<unknown> {
     const linkMetrics = createGossipLinkMetrics(registry)
     const got = new Set<string>()
     const drops: string[] = []
-    const gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: gossipMetrics }, { onMessage: (m) => { got.add(m.msgId) }, certCache: certs, verifyWorkers: 0 })
+    // what a daemon's book would hold: the latest envelope of each slot
+    const held = new Map<string, { kind: 'offer' | 'bid', data: Uint8Array }>()
+    const onMessage = (m: ValidatedMessage): void => { got.add(m.msgId); held.set(`${m.kind}:${m.key}`, { kind: m.kind, data: m.data }) }
+    const gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: gossipMetrics }, { onMessage, certCache: certs, verifyWorkers: 0 })
+    const sync = new BookSync({ libp2p: host, clock: systemClock }, {
+      entries: () => {
+        const all = [...held.values()]
+        return { offers: all.filter((e) => e.kind === 'offer').map((e) => e.data), bids: all.filter((e) => e.kind === 'bid').map((e) => e.data) }
+      },
+      accept: (topic, data) => {
+        try {
+          onMessage(gossip.validator.validate(topic, data))
+          return 'applied'
+        } catch (err) {
+          return syncVerdictOf(err)
+        }
+      },
+      forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
+      intervalMs: 10_000
+    })
     const keeper = new GossipLinkKeeper({
       pubsub: host.services.pubsub,
       connections: () => host.getConnections(),
     protocols: peerProtocols(host),
       log: (level, msg, fields) => { if (level === 'info') drops.push(`${msg} ${JSON.stringify(fields)}`) },
       metrics: linkMetrics
-    }, { auditIntervalMs: 2_000 })
+    }, { auditIntervalMs: 2_000, onRepair: (peer) => { sync.schedule(peer) } })
     const frames = { over8k: 0, largest: 0, ihaveIds: 0, iwantIds: 0 }
     // observe every RPC frame read (size and gossip control) before gossipsub handles it
     const ps = host.services.pubsub as unknown as { decodeRpc: (b: Uint8Array) => RpcView }
@@ -72,7 +95,8 @@ async function start (count: number, meshDegree: number): Promise<unknown> {
     }
     keeper.start()
     gossip.start()
-    nodes.push({ host, gossip, keeper, registry, gossipMetrics, linkMetrics, got, frames, drops })
+    await sync.start()
+    nodes.push({ host, gossip, keeper, registry, gossipMetrics, linkMetrics, got, frames, drops, sync })
   }
   return { addrs: nodes.map((n) => n.host.getMultiaddrs()[0].toString()), peers: nodes.map((n) => n.host.peerId.toString()) }
 }
@@ -164,7 +188,7 @@ function state (): unknown {
 }
 
 async function stop (): Promise<unknown> {
-  for (const n of nodes) { n.gossip.stop(); n.keeper.stop() }
+  for (const n of nodes) { n.gossip.stop(); n.keeper.stop(); await n.sync.stop() }
   await Promise.all(nodes.map(async (n) => { await n.host.stop() }))
   return {}
 }

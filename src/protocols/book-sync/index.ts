@@ -11,12 +11,23 @@ import {
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
 import type { Counter } from '../../node/metrics.js'
+import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
+import { MessageErrorCode } from '../../market/validation/errors.js'
+import { GossipAction } from '../../util/errors.js'
 
 export * from './constants.js'
 export * from './errors.js'
 
 /** What the receiver made of one envelope: its own validator's verdict, as for gossip. */
 export type SyncVerdict = 'applied' | 'duplicate' | 'ignored' | 'rejected'
+
+/** The verdict of a received envelope from the error the gossip validator threw for it. */
+export function syncVerdictOf (err: unknown): SyncVerdict {
+  const code = errorCodeOf(err)
+  // an envelope we hold already, or an older version of one
+  if (code === MessageErrorCode.DUPLICATE || code === MessageErrorCode.STALE_SEQUENCE) return 'duplicate'
+  return gossipActionOf(err) === GossipAction.REJECT ? 'rejected' : 'ignored'
+}
 
 /** Counters of exchanges by role and result, and of received envelopes by verdict. */
 export interface BookSyncMetrics {
