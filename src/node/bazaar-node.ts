@@ -110,6 +110,7 @@ export class BazaarNode {
       pubsub: host.services.pubsub,
       connections: () => host.getConnections(),
       protocols: peerProtocols(host),
+      clock,
       log: (level, msg, fields) => { logger[level](msg, fields) },
       metrics: createGossipLinkMetrics(this.metrics)
     }, {

@@ -1,6 +1,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Counter, Registry } from './metrics.js'
+import { systemClock, type Clock } from '../util/clock.js'
 
 /**
  * Why a gossip link was lost: the error's class name when it is one libp2p and its stream
@@ -42,6 +43,8 @@ export interface GossipLinkKeeperComponents {
   protocols: (conn: Connection) => Promise<string[]>
   log: (level: 'info' | 'debug', msg: string, fields: Record<string, unknown>) => void
   metrics?: GossipLinkMetrics
+  /** measures how long a peer's stream has been missing; default the system clock */
+  clock?: Clock
 }
 
 export interface GossipLinkKeeperInit {
@@ -194,6 +197,7 @@ export class GossipLinkKeeper {
    */
   async audit (): Promise<number> {
     const ps = this.ps
+    const now = (this.c.clock ?? systemClock).now()
     let repairs = 0
     const seen = new Set<string>()
     for (const conn of this.c.connections()) {
@@ -225,8 +229,8 @@ export class GossipLinkKeeper {
       if (inb == null || inb.rawStream.readStatus === 'closing' || inb.rawStream.readStatus === 'closed') {
         const since = this.inboundMissing.get(id)
         if (since == null) {
-          this.inboundMissing.set(id, Date.now())
-        } else if (Date.now() - since > INBOUND_GRACE_MS) {
+          this.inboundMissing.set(id, now)
+        } else if (now - since > INBOUND_GRACE_MS) {
           // the peer's side of the link is gone and it does not know: reset ours so it starts over
           this.inboundMissing.delete(id)
           this.resetting.add(out.rawStream)
