@@ -1,47 +1,75 @@
 /**
- * `npm run bench:gossip` — gossip propagation and validation figures.
+ * `npm run bench:gossip` — gossip figures, each beside plain gossipsub measured the same way in
+ * the same run.
  *
  * 1. Propagation: N nodes (default 20) on 127.0.0.1 in one process, a random connected graph of
- *    degree about 3; 200 offers published from random nodes, one at a time; for each, the time until
- *    95% and 100% of the other nodes delivered it (validated). Prints median and p99.
- * 2. Validation throughput on one core: the full validation pipeline (decode, canonical check,
- *    schema, seen-cache, expiry, sequence, cached certificate, ed25519 signature) over distinct
- *    signed offers from 100 signers, in one thread; and the same through a real gossipsub link
- *    (a peer floods one node). Prints messages/s and the node's memory.
+ *    average degree about 3 (mesh D = 3, no DHT, so the graph is the one built); 200 offers
+ *    published from random nodes, one at a time; the time until every other node delivered each
+ *    (validated). The same graph shape with plain gossipsub (the same host: StrictNoSign and the
+ *    same message id, no market validator). Prints p50/p99 of both and their ratio.
+ * 2. Throughput and memory of one node: a receiver node in its own process, flooded by a publisher
+ *    in another process, so one node's capacity is what is measured. The publisher keeps at most
+ *    `--window` messages ahead of what the receiver delivered (progress relayed through this
+ *    process), so nothing is dropped in buffers. The market receiver validates each message
+ *    (signatures in its worker pool) and keeps every accepted offer in an order book as a node
+ *    does; the plain receiver only counts gossipsub deliveries. Prints validated messages/s,
+ *    CPU per message (all threads of the receiver), and RSS growth with the offers held (after a
+ *    GC, once gossipsub's message cache has rolled over). `--flood` distinct offers (default
+ *    100,000, from 400 signers with 250 offer ids each: the node's book limits) per run; `--runs`
+ *    rounds (default 3); medians and spread.
  *
- * Options: --nodes N --offers M --validate K
+ * Options: --nodes N --offers M --flood K --runs R --window W --workers X --skip-propagation
  */
+import { fork, type ChildProcess } from 'node:child_process'
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
+import type { Message } from '@libp2p/gossipsub'
 import { createHost, type Host } from '../node/host.js'
 import { createLogger } from '../node/logger.js'
 import { installNetworkErrorGuard } from '../node/process-guard.js'
+import { MarketService } from '../node/market-service.js'
+import { Registry } from '../node/metrics.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
-import { MarketMessageValidator } from '../protocols/gossip/validate.js'
+import { VerifyPool } from '../protocols/gossip/verify-pool.js'
+import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { systemClock } from '../util/clock.js'
 import type { Offer } from '../protocols/schema/market.js'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? def : Number(process.argv[i + 1])
 }
+function sarg (name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] }
-const mib = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`
+const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] }
+const median = (xs: number[]): number => pct(xs, 50)
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const mib = (b: number): string => `${fmt(b / 1048576, 0)} MiB`
 
-async function signers (n: number): Promise<MessageSigner[]> {
+async function signers (n: number, tag = 'bench'): Promise<MessageSigner[]> {
   await cryptoWaitReady()
   const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
-  return Array.from({ length: n }, (_, i) => MessageSigner.create(kr.addFromUri(`//bench-${i}`), { now: Date.now() }))
+  return Array.from({ length: n }, (_, i) => MessageSigner.create(kr.addFromUri(`//${tag}-${i}`), { now: Date.now() }))
 }
 
 async function offerTemplate (s: MessageSigner, id: string, now: number): Promise<Offer> {
+  const node = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   return {
     version: 1,
     id,
@@ -58,28 +86,38 @@ async function offerTemplate (s: MessageSigner, id: string, now: number): Promis
     expiresAt: BigInt(now + 3600_000),
     sequence: 1n,
     cancelled: false,
-    addrs: []
+    // a supplier names where it can be dialled, as a node's offers do
+    addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${node.toString()}`).bytes]
   }
 }
 
-async function propagation (n: number, offers: number): Promise<void> {
+// ---------------------------------------------------------------- propagation
+
+async function propagation (n: number, offers: number, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
   const hosts: Host[] = []
   const gossips: MarketGossip[] = []
   const seenAt = new Map<string, number[]>()
+  const seen = (id: string): void => {
+    const l = seenAt.get(id) ?? []
+    l.push(performance.now())
+    seenAt.set(id, l)
+  }
   for (let i = 0; i < n; i++) {
-    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], meshDegree: 3 })
-    const g = new MarketGossip({ pubsub: h.services.pubsub, clock: systemClock }, {
-      perPeerRate: 1e6,
-      perPeerBurst: 1e6,
-      onMessage: (m) => {
-        if (m.kind !== 'offer') return
-        const l = seenAt.get(m.offer.id) ?? []
-        l.push(performance.now())
-        seenAt.set(m.offer.id, l)
-      }
-    })
-    g.start()
-    hosts.push(h); gossips.push(g)
+    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], meshDegree: 3, dht: false })
+    if (plain) {
+      h.services.pubsub.subscribe(TOPIC_OFFERS)
+      // plain gossipsub does not deliver our own publication: count it at publish time instead
+      h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { seen(Buffer.from(evt.detail.data.subarray(-16)).toString('hex')) })
+    } else {
+      const g = new MarketGossip({ pubsub: h.services.pubsub, clock: systemClock, verifyPool: pool }, {
+        perPeerRate: 1e6,
+        perPeerBurst: 1e6,
+        onMessage: (m) => { seen(Buffer.from(m.data.subarray(-16)).toString('hex')) }
+      })
+      g.start()
+      gossips.push(g)
+    }
+    hosts.push(h)
   }
   // random connected graph: a random spanning tree plus extra edges up to an average degree of ~3
   const order = hosts.map((_, i) => i).sort(() => Math.random() - 0.5)
@@ -102,78 +140,227 @@ async function propagation (n: number, offers: number): Promise<void> {
   while (edges.size < Math.round(n * 1.5)) await link(Math.floor(Math.random() * n), Math.floor(Math.random() * n))
   await sleep(3000)
 
-  const [s] = await signers(1)
-  const t95: number[] = []
+  const [s] = await signers(1, plain ? 'prop-plain' : 'prop-market')
+  const base = await offerTemplate(s, 'o-0', Date.now())
   const t100: number[] = []
   let incomplete = 0
   for (let k = 0; k < offers; k++) {
-    const id = `o-${k}`
     const from = Math.floor(Math.random() * n)
-    const offer = await offerTemplate(s, id, Date.now())
-    offer.sequence = BigInt(k + 1)
-    const data = sealOffer(offer, s)
+    const data = sealOffer({ ...base, id: `o-${k}`, createdAt: BigInt(Date.now()), sequence: BigInt(k + 1) }, s)
+    // the signature's last 16 bytes name the message in both variants
+    const id = Buffer.from(data.subarray(-16)).toString('hex')
     const t0 = performance.now()
-    await gossips[from].publish(TOPIC_OFFERS, data)
+    if (plain) { seen(id); await hosts[from].services.pubsub.publish(TOPIC_OFFERS, data) } else await gossips[from].publish(TOPIC_OFFERS, data)
     const deadline = t0 + 5000
-    // every node delivers it once, the publisher first (at ~0 ms): 95% of 20 nodes is 19 of them
     while ((seenAt.get(id)?.length ?? 0) < n && performance.now() < deadline) await sleep(1)
     const times = (seenAt.get(id) ?? []).map((t) => t - t0).sort((a, b) => a - b)
     if (times.length < n) { incomplete++; continue }
-    t95.push(times[Math.ceil(0.95 * n) - 1])
     t100.push(times[n - 1])
   }
-  console.log(`propagation: ${n} nodes, ${edges.size} links (average degree ${(2 * edges.size / n).toFixed(1)}), ${offers} offers`)
-  console.log(`  time to 95% of nodes:  median ${pct(t95, 50).toFixed(1)} ms, p99 ${pct(t95, 99).toFixed(1)} ms`)
-  console.log(`  time to 100% of nodes: median ${pct(t100, 50).toFixed(1)} ms, p99 ${pct(t100, 99).toFixed(1)} ms`)
-  if (incomplete > 0) console.log(`  ${incomplete} offers did not reach every node within 5 s`)
   for (const g of gossips) g.stop()
   await Promise.all(hosts.map(async (h) => { await h.stop() }))
+  return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.size, incomplete }
 }
 
-async function validation (count: number): Promise<void> {
-  const ss = await signers(100)
-  const now = Date.now()
+// ---------------------------------------------------------------- flood: receiver and publisher processes
+
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, refused: string[], peers: number }
+
+const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
+
+async function receiver (variant: 'market' | 'plain', expected: number, workers: number | undefined): Promise<void> {
+  const send = (m: unknown): void => { process.send?.(m) }
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
+  let delivered = 0
+  let first = 0
+  let last = 0
+  let cpu0 = process.cpuUsage()
+  const count = (): void => {
+    if (delivered === 0) { first = performance.now(); cpu0 = process.cpuUsage() }
+    delivered++
+    last = performance.now()
+  }
+  let gossip: MarketGossip | undefined
+  let market: MarketService | undefined
+  const registry = new Registry()
+  if (variant === 'plain') {
+    host.services.pubsub.subscribe(TOPIC_OFFERS)
+    host.services.pubsub.addEventListener('message', count)
+  } else {
+    gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: createGossipMetrics(registry) }, {
+      perPeerRate: 1e9,
+      perPeerBurst: 1e9,
+      verifyWorkers: workers,
+      // into the order book exactly as a node's gossip messages go
+      onMessage: (m) => { market?.apply(m, 'gossip'); count() }
+    })
+    market = new MarketService({ host, clock: systemClock, logger: createLogger({ level: 'warn' }), validator: gossip.validator, metrics: registry })
+    gossip.start()
+  }
+  await sleep(500)
+  gc()
+  const mem0 = process.memoryUsage()
+  const rssStart = mem0.rss
+  let rssPeak = rssStart
+  send({ type: 'ready', addr: host.getMultiaddrs()[0].toString() })
+  let lastProgress = -1
+  let idleSince = performance.now()
+  // progress to the publisher's window, until every message arrived or none came for 30 s (the
+  // publisher's start, on a busy machine, may take longer: up to 3 minutes before the first one)
+  while (delivered < expected) {
+    await sleep(20)
+    if (delivered !== lastProgress) { lastProgress = delivered; idleSince = performance.now(); send({ type: 'progress', delivered }) }
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+    if (performance.now() - idleSince > (delivered === 0 ? 180_000 : 30_000)) break
+  }
+  const cpu = process.cpuUsage(cpu0)
+  send({ type: 'progress', delivered })
+  // gossipsub's message cache holds the last 5 heartbeats' messages: let it roll over before measuring
+  await sleep(6000)
+  gc()
+  const mem = process.memoryUsage()
+  const result: ReceiverResult = {
+    delivered,
+    seconds: (last - first) / 1000,
+    cpuMsPerMsg: delivered > 0 ? (cpu.user + cpu.system) / 1000 / delivered : 0,
+    rssStart,
+    rssEnd: mem.rss,
+    rssPeak,
+    book: market?.book.offerCount ?? 0,
+    heapEnd: mem.heapUsed,
+    heldGrowth: mem.heapUsed + mem.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers,
+    // every verdict but an accept, as /metrics shows them
+    refused: registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"')),
+    peers: host.services.pubsub.getSubscribers(TOPIC_OFFERS).length
+  }
+  send({ type: 'result', result })
+  gossip?.stop()
+  await host.stop()
+  process.exit(0)
+}
+
+async function publisher (file: string, target: string, window: number): Promise<void> {
+  const raw = readFileSync(file)
   const msgs: Uint8Array[] = []
-  const base = await Promise.all(ss.map(async (s, i) => await offerTemplate(s, `slot-${i}`, now)))
-  for (let k = 0; k < count; k++) {
-    const i = k % ss.length
-    msgs.push(sealOffer({ ...base[i], sequence: BigInt(k + 1) }, ss[i]))
+  for (let at = 0; at < raw.byteLength;) {
+    const len = raw.readUInt32LE(at)
+    msgs.push(new Uint8Array(raw.buffer, raw.byteOffset + at + 4, len))
+    at += 4 + len
   }
-  const v = new MarketMessageValidator({ clock: systemClock })
-  // certificates are verified once each (sr25519); count that apart from the steady state
-  const tc = performance.now()
-  for (let i = 0; i < ss.length; i++) v.validate(TOPIC_OFFERS, msgs[i])
-  const certMs = performance.now() - tc
-  const t0 = performance.now()
-  for (let k = ss.length; k < msgs.length; k++) v.validate(TOPIC_OFFERS, msgs[k])
-  const s = (performance.now() - t0) / 1000
-  console.log(`validation pipeline, one thread: ${Math.round((msgs.length - ss.length) / s)} messages/s over ${msgs.length - ss.length} distinct offers from ${ss.length} signers (first message per signer, with the sr25519 certificate check: ${(certMs / ss.length).toFixed(2)} ms)`)
-
-  // through gossipsub: a peer floods one node; the node validates on its one event-loop thread
-  const a = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  const b = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  a.services.pubsub.subscribe(TOPIC_OFFERS)
-  let got = 0
-  const gb = new MarketGossip({ pubsub: b.services.pubsub, clock: systemClock }, { perPeerRate: 1e9, perPeerBurst: 1e9, onMessage: () => { got++ } })
-  gb.start()
-  await b.dial(a.getMultiaddrs()[0])
-  await sleep(2000)
-  const flood = msgs.slice(0, Math.min(20_000, msgs.length)).map((_, k) => sealOffer({ ...base[k % ss.length], id: `f-${k % ss.length}`, sequence: BigInt(10_000_000 + k) }, ss[k % ss.length]))
-  const rssBefore = process.memoryUsage().rss
-  const t1 = performance.now()
-  for (let k = 0; k < flood.length; k++) {
-    await a.services.pubsub.publish(TOPIC_OFFERS, flood[k])
-    if (k % 500 === 499) await sleep(0)
+  let delivered = 0
+  process.on('message', (m: { type: string, delivered: number }) => { if (m.type === 'progress') delivered = m.delivered })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
+  host.services.pubsub.subscribe(TOPIC_OFFERS)
+  await host.dial(multiaddr(target))
+  // wait until the receiver's subscription is known, so the first message has somewhere to go
+  while (host.services.pubsub.getSubscribers(TOPIC_OFFERS).length === 0) await sleep(50)
+  await sleep(1500)
+  process.send?.({ type: 'started' })
+  for (let k = 0; k < msgs.length; k++) {
+    while (k - delivered >= window) await sleep(2)
+    await host.services.pubsub.publish(TOPIC_OFFERS, msgs[k])
+    if (k % 200 === 199) await new Promise((resolve) => setImmediate(resolve))
   }
-  const deadline = performance.now() + 60_000
-  while (got < flood.length && performance.now() < deadline) await sleep(5)
-  const s2 = (performance.now() - t1) / 1000
-  console.log(`through gossipsub (one peer floods one node, both in this process): ${Math.round(got / s2)} validated messages/s (${got}/${flood.length} delivered), rss ${mib(process.memoryUsage().rss)} (was ${mib(rssBefore)})`)
-  gb.stop()
-  await Promise.all([a.stop(), b.stop()])
+  process.send?.({ type: 'sent' })
+  // stay connected until the parent ends us
+  await new Promise(() => {})
 }
 
+async function messagesFile (count: number): Promise<string> {
+  const nSigners = arg('signers', Math.max(1, Math.ceil(count / 250)))
+  const ss = await signers(nSigners, 'flood')
+  const now = Date.now()
+  const base = await Promise.all(ss.map(async (s) => await offerTemplate(s, 'x', now)))
+  const parts: Buffer[] = []
+  for (let k = 0; k < count; k++) {
+    const i = k % nSigners
+    const data = sealOffer({ ...base[i], id: `slot-${Math.floor(k / nSigners)}` }, ss[i])
+    const head = Buffer.alloc(4)
+    head.writeUInt32LE(data.byteLength)
+    parts.push(head, Buffer.from(data))
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-gossip-'))
+  const file = join(dir, 'flood.bin')
+  writeFileSync(file, Buffer.concat(parts))
+  return file
+}
+
+function child (args: string[]): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+}
+
+async function flood (variant: 'market' | 'plain', file: string, count: number, window: number, workers: number): Promise<ReceiverResult> {
+  const rx = child(['--role', 'receiver', '--variant', variant, '--expected', String(count), '--workers', String(workers)])
+  const addr = await new Promise<string>((resolve, reject) => {
+    rx.on('message', (m: { type: string, addr: string }) => { if (m.type === 'ready') resolve(m.addr) })
+    rx.on('exit', (code) => { reject(new Error(`receiver exited with ${String(code)}`)) })
+  })
+  const tx = child(['--role', 'publisher', '--file', file, '--target', addr, '--window', String(window)])
+  const result = await new Promise<ReceiverResult>((resolve, reject) => {
+    rx.on('message', (m: { type: string, delivered?: number, result?: ReceiverResult }) => {
+      if (m.type === 'progress' && tx.connected) tx.send(m)
+      if (m.type === 'result' && m.result != null) resolve(m.result)
+    })
+    rx.on('exit', (code) => { reject(new Error(`receiver exited with ${String(code)}`)) })
+  })
+  tx.kill()
+  return result
+}
+
+// ---------------------------------------------------------------- main
+
+async function main (): Promise<void> {
+  const nodes = arg('nodes', 20)
+  const offers = arg('offers', 200)
+  const count = arg('flood', 100_000)
+  const runs = arg('runs', 3)
+  const window = arg('window', 500)
+  const workers = arg('workers', -1)
+
+  if (!process.argv.includes('--skip-propagation')) {
+    const pool = new VerifyPool()
+    const plain = await propagation(nodes, offers, true, pool)
+    const market = await propagation(nodes, offers, false, pool)
+    await pool.close()
+    console.log(`propagation to all of ${nodes} nodes (one process, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT):`)
+    console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
+    console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
+    console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
+  }
+
+  if (count > 0 && runs > 0) {
+    const file = await messagesFile(count)
+    const m: ReceiverResult[] = []
+    const p: ReceiverResult[] = []
+    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}, ${runs} rounds`)
+    for (let r = 0; r < runs; r++) {
+      const pr = await flood('plain', file, count, window, workers)
+      const mr = await flood('market', file, count, window, workers)
+      p.push(pr); m.push(mr)
+      const rate = (x: ReceiverResult): number => x.delivered / x.seconds
+      console.log(`  round ${r + 1}: market ${fmt(rate(mr))}/s (${fmt(mr.delivered)} delivered, ${fmt(mr.book)} in the book, ${mr.cpuMsPerMsg.toFixed(3)} ms CPU each), plain ${fmt(rate(pr))}/s (${fmt(pr.delivered)} delivered, ${pr.cpuMsPerMsg.toFixed(3)} ms CPU each), ratio ${(rate(mr) / rate(pr)).toFixed(2)}; ` +
+        `RSS market ${mib(mr.rssStart)} → ${mib(mr.rssEnd)} (peak ${mib(mr.rssPeak)}), plain ${mib(pr.rssStart)} → ${mib(pr.rssEnd)}`)
+      if (mr.refused.length > 0 || mr.peers === 0) console.log(`    market receiver: refused ${mr.refused.join(', ') || 'none'}; subscribed peers at the end ${mr.peers}`)
+    }
+    rmSync(join(file, '..'), { recursive: true, force: true })
+    const rates = (xs: ReceiverResult[]): number[] => xs.map((x) => x.delivered / x.seconds)
+    const ratios = m.map((x, i) => (x.delivered / x.seconds) / (p[i].delivered / p[i].seconds))
+    const growth = m.map((x) => x.rssEnd - x.rssStart)
+    console.log(`validated messages/s, one node flooded from another process: median ${fmt(median(rates(m)))} (${fmt(Math.min(...rates(m)))}–${fmt(Math.max(...rates(m)))})`)
+    console.log(`plain gossipsub StrictNoSign, same flood:                    median ${fmt(median(rates(p)))} (${fmt(Math.min(...rates(p)))}–${fmt(Math.max(...rates(p)))})`)
+    console.log(`ratio market/plain: median ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`)
+    console.log(`receiver CPU per validated offer (all threads, book included): median ${median(m.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms; plain gossipsub per message ${median(p.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms`)
+    console.log(`RSS growth with ${fmt(median(m.map((x) => x.book)))} offers held (after GC): median ${mib(median(growth))} (${mib(Math.min(...growth))}–${mib(Math.max(...growth))}); plain gossipsub after the same flood: ${mib(median(p.map((x) => x.rssEnd - x.rssStart)))}`)
+    console.log(`  of which live in the event loop's heap and buffers: market ${mib(median(m.map((x) => x.heldGrowth)))}, plain ${mib(median(p.map((x) => x.heldGrowth)))}`)
+  }
+}
+
+setFlagsFromString('--expose-gc')
 installNetworkErrorGuard(createLogger({ level: 'warn' }))
-await propagation(arg('nodes', 20), arg('offers', 200))
-await validation(arg('validate', 20_000))
-process.exit(0)
+const role = sarg('role')
+if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1))
+else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500))
+else {
+  await main()
+  process.exit(0)
+}

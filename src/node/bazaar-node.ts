@@ -21,6 +21,20 @@ import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from './gossip-links.js'
+import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
+import { guardedNetworkOperation } from './process-guard.js'
+import { BookSync, createBookSyncMetrics, syncVerdictOf, type SyncVerdict } from '../protocols/book-sync/index.js'
+
+/** one connected peer as `/v1/peers` and `bazaar peers` show it */
+export interface PeerView {
+  peerId: string
+  addrs: string[]
+  direction: string
+  streams: number
+  /** the gossip link: both streams up, and the peer's gossipsub score with its parts; absent when the peer does not gossip */
+  gossip?: PeerScoreView & { inbound: boolean, outbound: boolean }
+}
 
 export enum NodeStatus {
   Starting = 'starting',
@@ -67,6 +81,8 @@ export class BazaarNode {
   readonly logger: Logger
   readonly api?: ControlApi
   readonly market: MarketService
+  readonly links: GossipLinkKeeper
+  readonly bookSync: BookSync
   apiAddress?: { host: string, port: number }
   private readonly timers: NodeJS.Timeout[] = []
   private readonly controller = new AbortController()
@@ -94,6 +110,31 @@ export class BazaarNode {
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
+    this.links = new GossipLinkKeeper({
+      pubsub: host.services.pubsub,
+      connections: () => host.getConnections(),
+      protocols: peerProtocols(host),
+      clock,
+      log: (level, msg, fields) => { logger[level](msg, fields) },
+      metrics: createGossipLinkMetrics(this.metrics)
+    }, {
+      // what the peer gossiped while the link was down is in its book: pull it
+      onRepair: (peer) => { this.bookSync.schedule(peer) }
+    })
+    registerScoreMetrics(this.metrics, host.services.pubsub)
+    this.bookSync = new BookSync(
+      { libp2p: host, clock, metrics: createBookSyncMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
+      {
+        entries: () => ({
+          offers: this.market.book.offers().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope]),
+          bids: this.market.book.bids().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope])
+        }),
+        accept: (topic, data) => this.acceptSynced(topic, data),
+        // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged
+        forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
+        intervalMs: config.market.bookSyncS * 1000
+      }
+    )
     if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, metricsToken, logger })
   }
 
@@ -126,13 +167,15 @@ export class BazaarNode {
   get supplies (): boolean { return this.config.role === 'supplier' || this.config.role === 'both' }
 
   private async start (): Promise<void> {
+    this.links.start()
     this.gossip.start()
     await this.market.start()
+    await this.bookSync.start()
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
     this.host.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail
       if (this.status !== NodeStatus.Running || this.host.getPeers().some((p) => p.equals(peer.id))) return
-      this.host.dial(peer.id, { signal: AbortSignal.timeout(10_000) }).catch((err) => {
+      guardedNetworkOperation(async (signal) => await this.host.dial(peer.id, { signal }), { signal: this.signal }).catch((err) => {
         this.logger.debug('dial of discovered peer failed', { peer: peer.id.toString(), err })
       })
     })
@@ -164,8 +207,21 @@ export class BazaarNode {
     this.listeners.push(fn)
   }
 
-  private onMessage (m: ValidatedMessage): void {
-    this.market.apply(m, 'gossip', m.signer === this.signer.address)
+  /**
+   * An envelope a peer served through anti-entropy: the gossip validator decides, exactly as for a
+   * gossip message; an accepted one goes where a gossip message goes.
+   */
+  private acceptSynced (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array): SyncVerdict {
+    try {
+      this.onMessage(this.gossip.validator.validate(topic, data), 'fetch')
+      return 'applied'
+    } catch (err) {
+      return syncVerdictOf(err)
+    }
+  }
+
+  private onMessage (m: ValidatedMessage, source: 'gossip' | 'fetch' = 'gossip'): void {
+    this.market.apply(m, source, m.signer === this.signer.address)
     for (const l of this.listeners) {
       try { l(m) } catch (err) { this.logger.error('market listener failed', { err }) }
     }
@@ -239,7 +295,7 @@ export class BazaarNode {
     const data = sealOffer(offer, this.signer)
     await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
     const { message } = await this.gossip.publish(TOPIC_OFFERS, data)
-    void this.market.provideClasses(offer.gpus.map((g) => g.model), { signal: this.signal })
+    void this.market.provideClasses(offer.gpus.map((g) => g.model))
     return message as ValidatedOffer
   }
 
@@ -292,13 +348,20 @@ export class BazaarNode {
     }
   }
 
-  peers (): Array<{ peerId: string, addrs: string[], direction: string, streams: number }> {
-    return this.host.getConnections().map((c) => ({
-      peerId: c.remotePeer.toString(),
-      addrs: [c.remoteAddr.toString()],
-      direction: c.direction,
-      streams: c.streams.length
-    }))
+  peers (): PeerView[] {
+    const pubsub = this.host.services.pubsub
+    const scores = peerScores(pubsub)
+    return this.host.getConnections().map((c) => {
+      const id = c.remotePeer.toString()
+      const score = scores.get(id)
+      return {
+        peerId: id,
+        addrs: [c.remoteAddr.toString()],
+        direction: c.direction,
+        streams: c.streams.length,
+        gossip: score == null ? undefined : { ...score, ...linkState(pubsub, id) }
+      }
+    })
   }
 
   statusView (): Record<string, unknown> {
@@ -358,7 +421,13 @@ export class BazaarNode {
 
   /** Dials a peer by multiaddr (tests and `--bootstrap` at runtime). */
   async dial (addr: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.host.dial(multiaddr(addr), { signal: opts.signal ?? AbortSignal.timeout(10_000) })
+    const ma = multiaddr(addr)
+    const parts = ma.getComponents()
+    const host = parts.find((p) => p.name === 'ip4' || p.name === 'ip6')?.value
+    const port = Number(parts.find((p) => p.name === 'tcp')?.value)
+    await guardedNetworkOperation(async (signal) => { await this.host.dial(ma, { signal }) }, {
+      signal: opts.signal, target: { host, port: Number.isInteger(port) ? port : undefined }
+    })
   }
 
   /** Ordered shutdown: gossip → timers → control API → libp2p (streams, connections) → database. */
@@ -367,6 +436,8 @@ export class BazaarNode {
     this.status = NodeStatus.Stopping
     this.controller.abort()
     this.gossip.stop()
+    this.links.stop()
+    await this.bookSync.stop()
     await this.market.stop()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0

@@ -13,12 +13,31 @@ import type { Ping } from '@libp2p/ping'
 import type { PrivateKey } from '@libp2p/interface'
 import { KAD_PROTOCOL, TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { msgIdBytes } from '../protocols/gossip/validate.js'
-import { MAX_ENVELOPE_BYTES } from '../market/validation/constants.js'
+
+/**
+ * Bound on one gossipsub RPC frame (the length-prefixed protobuf RPC on a meshsub stream), kept apart
+ * from the 8 KiB bound on one market message (MAX_ENVELOPE_BYTES, enforced by the validator as
+ * TOO_LARGE). A frame carries control traffic and batches of messages, and gossipsub closes the
+ * stream of a peer whose frame is over the bound, so the bound must hold every legal frame:
+ * - an IHAVE or IWANT lists at most 5,000 ids (gossipsub's GossipsubMaxIHaveLength) of 20 bytes:
+ *   about 110 KB;
+ * - an IWANT reply carries every requested message still in the message cache (the last 3 s of
+ *   gossip): at the validator's throughput (well under 10,000 messages/s) of typical offers (about
+ *   450 bytes) that stays under 4 MiB; so does a reply of 500 maximal 8 KiB messages.
+ * Lodestar and the Ethereum consensus specs bound the whole RPC by the largest payload
+ * (MAX_PAYLOAD_SIZE, 10 MiB) for the same reason; 4 MiB is gossipsub's own default, and it also
+ * bounds what a connected peer can make us buffer per stream.
+ */
+export const MAX_GOSSIP_RPC_BYTES = 4 * 1024 * 1024
+
+/** every dial ends within this time, whatever the transport does (libp2p's dial queue enforces it) */
+export const DIAL_TIMEOUT_MS = 10_000
 
 export interface HostServices {
   identify: Identify
   ping: Ping
-  dht: KadDHT
+  /** absent when the host was built with `dht: false` */
+  dht?: KadDHT
   pubsub: GossipSub
   [key: string]: unknown
 }
@@ -34,6 +53,16 @@ export interface HostInit {
   meshDegree?: number
   /** libp2p connection limit */
   maxConnections?: number
+  /**
+   * kad-dht on (default) or off. Its routing-table refresh dials every peer it learns of, so a
+   * network that must keep a given sparse topology (the scale tests) runs without it.
+   */
+  dht?: boolean
+  /**
+   * networks (`/ip4/127.0.0.1/ipcidr/8`) exempt from the inbound connection limits (a few a second
+   * per IP, a few pending upgrades): a test or devnet runs many nodes on one loopback address
+   */
+  allow?: string[]
 }
 
 /**
@@ -90,16 +119,17 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: init.maxConnections ?? 100 },
+    connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS, allow: init.allow },
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      ...(init.dht === false ? {} : { dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }) }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (m) => msgIdBytes(m.data),
         allowedTopics: [TOPIC_OFFERS, TOPIC_BIDS],
-        maxInboundDataLength: MAX_ENVELOPE_BYTES,
+        // frames, not messages: the 8 KiB per-message cap is the validator's (TOO_LARGE)
+        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         D,

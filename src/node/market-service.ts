@@ -13,6 +13,11 @@ import type { Logger } from './logger.js'
 import type { Clock } from '../util/clock.js'
 import type { Counter, Registry } from './metrics.js'
 
+/** how long one DHT provide may run */
+const PROVIDE_TIMEOUT_MS = 30_000
+/** a class whose provide failed is tried again after this long */
+const PROVIDE_RETRY_MS = 60_000
+
 /** the supplier node's peer id, from the /p2p/ component of the addresses it signed into its offer */
 export function peerOfAddrs (addrs: Uint8Array[]): { peer?: PeerId, addrs: Multiaddr[] } {
   const mas: Multiaddr[] = []
@@ -45,7 +50,14 @@ export class MarketService {
   readonly book: OrderBook
   private readonly ownOffers = new Map<string, { offer: Offer, envelope: Uint8Array }>()
   private stopFetch?: () => Promise<void>
+  /** GPU classes provided, and those queued or being provided */
   private readonly provided = new Set<string>()
+  private readonly providing = new Set<string>()
+  private readonly provideQueue: string[] = []
+  private provideRun?: Promise<void>
+  private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private readonly stopping = new AbortController()
+  private readonly peerOfAddrs = new Map<string, string | undefined>()
   private readonly bookEvents: Counter
 
   constructor (private readonly c: MarketServiceComponents) {
@@ -66,6 +78,9 @@ export class MarketService {
   }
 
   async stop (): Promise<void> {
+    this.stopping.abort()
+    for (const t of this.retryTimers) clearTimeout(t)
+    this.retryTimers.clear()
     await this.stopFetch?.()
   }
 
@@ -73,9 +88,9 @@ export class MarketService {
   apply (m: ValidatedMessage, source: 'gossip' | 'fetch' | 'local' = 'gossip', own = false): void {
     try {
       if (m.kind === 'offer') {
-        const { peer } = peerOfAddrs(m.offer.addrs)
+        const peer = this.peerOf(m.offer.addrs)
         // a cancel goes through the book too: it leaves a tombstone, so an older copy heard later stays out
-        this.book.upsertOffer(m.offer, { peer: peer?.toString(), source, envelope: m.data })
+        this.book.upsertOffer(m.offer, { peer, source, envelope: m.data })
         if (own) {
           if (m.offer.cancelled) this.ownOffers.delete(m.offer.id)
           else this.ownOffers.set(m.offer.id, { offer: m.offer, envelope: m.data })
@@ -90,22 +105,65 @@ export class MarketService {
     }
   }
 
+  /**
+   * The supplier node's peer id (text) from its offer's addresses, remembered by the address bytes:
+   * a supplier re-publishes the same addresses, and parsing them costs more than the book update.
+   */
+  private peerOf (addrs: Uint8Array[]): string | undefined {
+    // length-prefixed, so two different address lists never share a key
+    const key = addrs.map((a) => `${a.byteLength}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('latin1')}`).join('')
+    if (this.peerOfAddrs.has(key)) return this.peerOfAddrs.get(key)
+    const peer = peerOfAddrs(addrs).peer?.toString()
+    if (this.peerOfAddrs.size >= 16_384) this.peerOfAddrs.clear()
+    this.peerOfAddrs.set(key, peer)
+    return peer
+  }
+
   /** our current offers, by id (negotiation re-checks proposals against them) */
   ownOffer (id: string): Offer | undefined { return this.ownOffers.get(id)?.offer }
 
   /**
-   * Provides DHT records for the GPU classes of our offers (model and family), once each per
-   * process; kad-dht re-provides them on its own schedule.
+   * Asks for DHT records of the GPU classes of our offers (model and family). It returns at once:
+   * the provides run one at a time in the background, each class once per process (kad-dht's
+   * reprovider refreshes the records every hour on its own), so a supplier that publishes often
+   * never starts a provide per publication or two of one class at once. A class whose provide failed
+   * is tried again after `PROVIDE_RETRY_MS`, not at the next publication. The returned promise ends
+   * when the queue is empty (tests wait on it; the node does not).
    */
-  async provideClasses (models: string[], opts: { signal?: AbortSignal } = {}): Promise<void> {
+  provideClasses (models: string[]): Promise<void> {
+    // a host built without kad-dht has nowhere to provide
+    if (this.stopping.signal.aborted || this.c.host.services.dht == null) return Promise.resolve()
     for (const cls of classesToProvide(models)) {
-      if (this.provided.has(cls)) continue
+      if (this.provided.has(cls) || this.providing.has(cls)) continue
+      this.providing.add(cls)
+      this.provideQueue.push(cls)
+    }
+    this.provideRun ??= this.drainProvides().finally(() => { this.provideRun = undefined })
+    return this.provideRun
+  }
+
+  /** GPU classes whose DHT record this node provided */
+  get providedClasses (): string[] { return [...this.provided] }
+
+  private async drainProvides (): Promise<void> {
+    const routing = this.c.host.contentRouting
+    for (let cls = this.provideQueue.shift(); cls !== undefined; cls = this.provideQueue.shift()) {
+      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS)])
       try {
-        await this.c.host.contentRouting.provide(await gpuClassCid(cls), { signal: opts.signal ?? AbortSignal.timeout(30_000) })
+        await routing.provide(await gpuClassCid(cls), { signal })
         this.provided.add(cls)
+        this.providing.delete(cls)
         this.c.logger.debug('provided GPU class record', { class: cls })
       } catch (err) {
-        this.c.logger.debug('providing a GPU class record failed (will retry at the next publication)', { class: cls, err })
+        if (this.stopping.signal.aborted) return
+        this.c.logger.debug('providing a GPU class record failed (tried again later)', { class: cls, err })
+        const retry = setTimeout(() => {
+          this.retryTimers.delete(retry)
+          this.providing.delete(cls)
+          void this.provideClasses([cls])
+        }, PROVIDE_RETRY_MS)
+        retry.unref()
+        this.retryTimers.add(retry)
       }
     }
   }

@@ -41,9 +41,29 @@ export class Gauge extends Metric {
   }
 }
 
+/**
+ * A histogram sampled at scrape time from a set of current values (for example the score of every
+ * connected peer): cumulative `le` buckets, `_sum` and `_count`.
+ */
+export class SampledHistogram {
+  private collectFn: () => number[] = () => []
+  constructor (readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  collect (fn: () => number[]): this { this.collectFn = fn; return this }
+  render (): string {
+    const values = this.collectFn()
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
+    for (const b of this.buckets) lines.push(`${this.name}_bucket{le="${b}"} ${values.filter((v) => v <= b).length}`)
+    lines.push(`${this.name}_bucket{le="+Inf"} ${values.length}`)
+    lines.push(`${this.name}_sum ${values.reduce((a, v) => a + v, 0)}`)
+    lines.push(`${this.name}_count ${values.length}`)
+    return lines.join('\n')
+  }
+}
+
 export class Registry {
-  private readonly metrics: Metric[] = []
+  private readonly metrics: Array<Metric | SampledHistogram> = []
   counter (name: string, help: string): Counter { const m = new Counter(name, help); this.metrics.push(m); return m }
   gauge (name: string, help: string): Gauge { const m = new Gauge(name, help); this.metrics.push(m); return m }
+  histogram (name: string, help: string, buckets: number[]): SampledHistogram { const m = new SampledHistogram(name, help, buckets); this.metrics.push(m); return m }
   render (): string { return this.metrics.map((m) => m.render()).join('\n') + '\n' }
 }

@@ -2,6 +2,13 @@ import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { ApiClient } from '../client.js'
 import { table } from '../format.js'
+import type { PeerView } from '../../node/bazaar-node.js'
+
+/** a score figure: two decimals at most, no negative zero */
+function num (v: number): string {
+  const r = Math.round(v * 100) / 100
+  return String(r === 0 ? 0 : r)
+}
 
 /** `bazaar peers`: connected peers of a running node. */
 export const peersCommand: Command = {
@@ -9,14 +16,30 @@ export const peersCommand: Command = {
   summary: 'show the connected peers of a running node',
   usage: `usage: bazaar peers [--home <dir>] [--api <host:port>] [--json]
 
-Lists the peers the running node is connected to (through its control API).`,
+Lists the peers the running node is connected to (through its control API), with the state of
+each gossip link (both streams up, or one way) and the peer's gossipsub score with its parts:
+P1 time in mesh, P2 first message deliveries, P3 mesh delivery deficit, P3b mesh failures,
+P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
-    const peers = await api.call<Array<{ peerId: string, addrs: string[], direction: string, streams: number }>>('GET', '/v1/peers')
+    const peers = await api.call<PeerView[]>('GET', '/v1/peers')
     if (flag(args, 'json')) { ctx.out(JSON.stringify(peers)); return 0 }
     if (peers.length === 0) { ctx.out('no connected peers'); return 0 }
-    ctx.out(table(['peer id', 'address', 'direction', 'streams'], peers.map((p) => [p.peerId, p.addrs[0] ?? '', p.direction, String(p.streams)])))
+    ctx.out(table(
+      ['peer id', 'address', 'direction', 'streams', 'gossip', 'score', 'mesh', 'P1', 'P2', 'P3', 'P3b', 'P4', 'P6', 'P7'],
+      peers.map((p) => {
+        const g = p.gossip
+        const parts = g == null ? [] : [g.timeInMesh, g.firstMessageDeliveries, g.meshMessageDeliveries, g.meshFailurePenalty, g.invalidMessageDeliveries, g.ipColocation, g.behaviourPenalty]
+        return [
+          p.peerId, p.addrs[0] ?? '', p.direction, String(p.streams),
+          g == null ? '-' : g.inbound && g.outbound ? 'both ways' : g.inbound ? 'inbound only' : g.outbound ? 'outbound only' : 'down',
+          g == null ? '-' : num(g.score),
+          g == null ? '-' : String(g.meshTopics.length),
+          ...(g == null ? Array(7).fill('-') as string[] : parts.map(num))
+        ]
+      })
+    ))
     return 0
   }
 }

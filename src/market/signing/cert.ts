@@ -49,19 +49,29 @@ export class CertCache {
   get size (): number { return this.entries.size }
 
   /**
-   * Checks a certificate at time `now`; on success returns the signing key as a KeyObject.
-   * Never throws on malformed input.
+   * What `check` answers without an sr25519 verification: a malformed or expired certificate, or
+   * one verified before; undefined when only the slow check can tell.
    */
-  check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject, address?: string } {
+  lookup (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject, address?: string } | undefined {
     if (cert.hotkey.byteLength !== 32 || cert.signingKey.byteLength !== 32 || cert.signature.byteLength !== 64) {
       return { verdict: 'malformed' }
     }
     if (cert.notAfter < BigInt(now)) return { verdict: 'expired' }
-    const id = Buffer.from(cert.signature).toString('base64')
-    const hit = this.entries.get(id)
+    const hit = this.entries.get(Buffer.from(cert.signature).toString('base64'))
     if (hit != null && hit.cert.notAfter === cert.notAfter && same(hit.cert.hotkey, cert.hotkey) && same(hit.cert.signingKey, cert.signingKey)) {
       return { verdict: 'ok', key: hit.key, address: hit.address }
     }
+    return undefined
+  }
+
+  /**
+   * Checks a certificate at time `now`; on success returns the signing key as a KeyObject.
+   * Never throws on malformed input.
+   */
+  check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject, address?: string } {
+    const quick = this.lookup(cert, now)
+    if (quick !== undefined) return quick
+    const id = Buffer.from(cert.signature).toString('base64')
     let ok = false
     try {
       ok = sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)

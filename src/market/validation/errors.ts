@@ -21,6 +21,8 @@ export enum MessageErrorCode {
   CERT_BAD_SIGNATURE = 'CERT_BAD_SIGNATURE',
   BAD_SIGNATURE = 'BAD_SIGNATURE',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** the node's signature verifiers are saturated: dropped, never the sender's fault */
+  OVERLOADED = 'OVERLOADED',
   UNKNOWN_TOPIC = 'UNKNOWN_TOPIC'
 }
 

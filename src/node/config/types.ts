@@ -71,6 +71,8 @@ export interface MarketConfig {
   offerTtlS: number
   /** re-publish period of offers; must be below offerTtlS */
   republishS: number
+  /** how often the node pulls the order book from one random peer (anti-entropy, beside the pull on every new connection); 0: only on connection */
+  bookSyncS: number
   /** TEE kinds this node offers (supplier) or accepts (renter) */
   teeKinds: TeeKind[]
 }

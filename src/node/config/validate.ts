@@ -98,6 +98,7 @@ export function validateConfig (input: unknown): BazaarConfig {
     maxDurationS: int(m.maxDurationS, 'market.maxDurationS', 1, 365 * 86400),
     offerTtlS: int(m.offerTtlS, 'market.offerTtlS', 10, 86400),
     republishS: int(m.republishS, 'market.republishS', 1, 86400),
+    bookSyncS: int(m.bookSyncS, 'market.bookSyncS', 0, 86400),
     teeKinds: uniqueList(m.teeKinds, 'market.teeKinds', TEE_KINDS.length, (v, p) => oneOf(v, p, TEE_KINDS))
   }
   if (market.minDurationS > market.maxDurationS) fail('market.minDurationS', 'market.minDurationS must not exceed market.maxDurationS')

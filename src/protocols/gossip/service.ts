@@ -5,13 +5,21 @@ import { GossipAction } from '../../util/errors.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
 import { RateLimiter } from './bounded.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
-import { MarketMessageValidator, errorCodeOf, gossipActionOf, messageId, type ValidatedMessage } from './validate.js'
+import { MarketMessageValidator, errorCodeOf, gossipActionOf, type ValidatedMessage } from './validate.js'
 import type { GossipMetrics } from './metrics.js'
+import type { CertCache } from '../../market/signing/index.js'
+import { VerifyPool } from './verify-pool.js'
+
+/** inline signature checks: at most 5% of the event loop (about 100 µs each) */
+const INLINE_VERIFY_RATE = 500
+const INLINE_VERIFY_BURST = 50
 
 export interface MarketGossipComponents {
   pubsub: GossipSub
   clock: Clock
   metrics?: GossipMetrics
+  /** a verifier pool shared by several nodes of one process (benchmarks, devnets); not closed by stop() */
+  verifyPool?: VerifyPool
   log?: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
 }
 
@@ -19,8 +27,18 @@ export interface MarketGossipInit {
   /** messages a single forwarding peer may send per second before they are ignored */
   perPeerRate?: number
   perPeerBurst?: number
+  /**
+   * verified signer certificates; nodes of one process (a devnet, a test network) may share one,
+   * since a certificate's verdict depends only on its bytes and the time
+   */
+  certCache?: CertCache
   /** called with every accepted message (from peers and from ourselves) */
   onMessage: (m: ValidatedMessage) => void
+  /**
+   * worker threads that verify peers' signatures off the event loop (docs/protocol.md §2.5);
+   * 0 verifies on the event loop. Default: the machine's cores less one, 1 to 4.
+   */
+  verifyWorkers?: number
 }
 
 /**
@@ -31,16 +49,22 @@ export interface MarketGossipInit {
 export class MarketGossip {
   readonly validator: MarketMessageValidator
   private readonly rate: RateLimiter
+  /** signature checks per second the event loop may do itself while the pool is idle */
+  private readonly inline = new RateLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
   private readonly onGossip = (evt: CustomEvent<Message>): void => { this.deliver(evt.detail) }
-  private readonly pending = new Map<string, ValidatedMessage>()
+  /** accepted messages until gossipsub delivers them: it hands the validator's Message object back */
+  private readonly pending = new WeakMap<Message, ValidatedMessage>()
+  private pool?: VerifyPool
   private pruneTimer?: NodeJS.Timeout
 
   constructor (private readonly c: MarketGossipComponents, private readonly init: MarketGossipInit) {
-    this.validator = new MarketMessageValidator({ clock: c.clock })
+    this.validator = new MarketMessageValidator({ clock: c.clock, certCache: init.certCache })
     this.rate = new RateLimiter(init.perPeerRate ?? 200, init.perPeerBurst ?? 400)
   }
 
   start (): void {
+    if (this.c.verifyPool != null) this.pool = this.c.verifyPool
+    else if (this.init.verifyWorkers !== 0) this.pool = new VerifyPool({ workers: this.init.verifyWorkers })
     for (const t of TOPICS) {
       this.c.pubsub.topicValidators.set(t, (peer, msg) => this.validateFrom(peer, msg))
       this.c.pubsub.subscribe(t)
@@ -57,35 +81,49 @@ export class MarketGossip {
       this.c.pubsub.topicValidators.delete(t)
       this.c.pubsub.unsubscribe(t)
     }
-    this.pending.clear()
+    // the workers are unref'd: nothing waits on their exit
+    if (this.pool !== this.c.verifyPool) void this.pool?.close()
+    this.pool = undefined
   }
 
-  private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult {
+  /** signature checks queued or running in the worker pool */
+  get verifyQueueDepth (): number { return this.pool?.depth ?? 0 }
+
+  private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult | Promise<TopicValidatorResult> {
     const now = this.c.clock.now()
     try {
       // [IGNORE] the forwarding peer is over its message rate
       if (!this.rate.take(peer.toString(), now)) throw ignore(MessageErrorCode.RATE_LIMITED)
-      const v = this.validator.validate(msg.topic, msg.data)
-      // gossipsub delivers the message right after an Accept; keep the decoded form for that
-      this.pending.set(v.msgId, v)
-      if (this.pending.size > 1024) this.pending.delete(this.pending.keys().next().value!)
-      this.c.metrics?.validated.inc({ topic: msg.topic, result: 'accept', code: 'OK' })
-      return TopicValidatorResult.Accept
+      // light traffic: verify here, a thread hop would add more latency than the check costs;
+      // under load (verifications queued, or the inline budget spent) the pool takes them all
+      if (this.pool == null) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
+      const pool = this.pool.depth === 0 && this.inline.take('', now) ? undefined : this.pool
+      return this.validator.validateAsync(msg.topic, msg.data, pool).then((v) => this.accepted(msg, v), (err) => this.refused(peer, msg, err))
     } catch (err) {
-      const action = gossipActionOf(err)
-      const code = errorCodeOf(err)
-      this.c.metrics?.validated.inc({ topic: msg.topic, result: action.toLowerCase(), code })
-      this.c.log?.('debug', 'gossip message refused', { topic: msg.topic, peer: peer.toString(), code, action })
-      return action === GossipAction.REJECT ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      return this.refused(peer, msg, err)
     }
+  }
+
+  private accepted (msg: Message, v: ValidatedMessage): TopicValidatorResult {
+    // gossipsub delivers this same Message object right after an Accept; keep the decoded form for that
+    this.pending.set(msg, v)
+    this.c.metrics?.validated.inc({ topic: msg.topic, result: 'accept', code: 'OK' })
+    return TopicValidatorResult.Accept
+  }
+
+  private refused (peer: PeerId, msg: Message, err: unknown): TopicValidatorResult {
+    const action = gossipActionOf(err)
+    const code = errorCodeOf(err)
+    this.c.metrics?.validated.inc({ topic: msg.topic, result: action.toLowerCase(), code })
+    this.c.log?.('debug', 'gossip message refused', { topic: msg.topic, peer: peer.toString(), code, action })
+    return action === GossipAction.REJECT ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
   private deliver (msg: Message): void {
     if (msg.topic !== TOPIC_OFFERS && msg.topic !== TOPIC_BIDS) return
-    const id = messageId(msg.data)
-    const v = this.pending.get(id)
+    const v = this.pending.get(msg)
     if (v == null) return
-    this.pending.delete(id)
+    this.pending.delete(msg)
     this.init.onMessage(v)
   }
 

@@ -6,7 +6,7 @@ import { REPO, ensureBuilt } from '../../helpers/cli.js'
 /** runs a script in a child process with the guard from dist installed (or not) */
 function run (guard: boolean, body: string): { code: number | null, stderr: string, stdout: string } {
   const script = `
-    import { installNetworkErrorGuard } from ${JSON.stringify(path.join(REPO, 'dist/node/process-guard.js'))}
+    import { installNetworkErrorGuard, guardedNetworkOperation, pendingNetworkOperations } from ${JSON.stringify(path.join(REPO, 'dist/node/process-guard.js'))}
     import { createLogger } from ${JSON.stringify(path.join(REPO, 'dist/node/logger.js'))}
     import net from 'node:net'
     if (${guard}) installNetworkErrorGuard(createLogger({ level: 'warn', write: (l) => process.stderr.write(l + '\\n') }))
@@ -41,6 +41,34 @@ describe('network error guard', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('still running')
     expect(JSON.parse(r.stderr.trim().split('\n')[0])).toMatchObject({ level: 'warn', code: 'ECONNREFUSED', syscall: 'connect' })
+  })
+
+  it('an escaped error that belongs to a pending dial ends that dial with the error instead of being hidden', () => {
+    // the dial never settles by itself (as the dial in the issue hung); its socket error escapes
+    const r = run(true, `
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = server.address().port
+        server.close(() => {
+          const dial = guardedNetworkOperation(() => new Promise(() => { net.connect(port, '127.0.0.1') }), { timeoutMs: 600_000, target: { host: '127.0.0.1', port } })
+          dial.then(() => console.log('resolved'), (err) => console.log(JSON.stringify({ rejected: err.code, pending: pendingNetworkOperations() })))
+        })
+      })
+    `)
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout.trim())).toEqual({ rejected: 'ECONNREFUSED', pending: 0 })
+    expect(JSON.parse(r.stderr.trim().split('\n')[0])).toMatchObject({ level: 'warn', code: 'ECONNREFUSED', operations: 1 })
+  })
+
+  it('a guarded operation that never settles ends at its timeout', () => {
+    const r = run(true, `
+      // a daemon's event loop stays alive; this one is kept alive until the outcome is printed
+      const alive = setInterval(() => {}, 1000)
+      guardedNetworkOperation(() => new Promise(() => {}), { timeoutMs: 50 })
+        .then(() => console.log('resolved'), (err) => console.log(JSON.stringify({ rejected: err.name, pending: pendingNetworkOperations() })))
+        .finally(() => { clearInterval(alive) })
+    `)
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout.trim())).toEqual({ rejected: 'TimeoutError', pending: 0 })
   })
 
   it('any other uncaught error still ends the process with its stack', () => {

@@ -1,0 +1,25 @@
+/** Anti-entropy of the order book (DESIGN.md: version bumps are breaking). */
+export const BOOK_SYNC_PROTOCOL = '/bazaar/book-sync/1.0.0'
+/** protocol message version */
+export const BOOK_SYNC_VERSION = 1
+
+/** Largest request frame (two small varints). */
+export const MAX_REQUEST_BYTES = 64
+/** Largest chunk frame, and the most envelopes in one (each envelope is at most 8 KiB). */
+export const MAX_CHUNK_BYTES = 1024 * 1024
+export const MAX_CHUNK_ENTRIES = 256
+/** The most envelopes one response carries in all (about 9 MB of typical offers). */
+export const MAX_SYNC_ENTRIES = 20_000
+
+/** Each frame must arrive within this time, and a whole exchange within the total. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 5_000
+export const DEFAULT_EXCHANGE_TIMEOUT_MS = 30_000
+/** Requests a peer may make per minute before it is refused. */
+export const DEFAULT_REQUESTS_PER_MINUTE = 6
+/** Streams a peer may have open on the handler at once. */
+export const MAX_INBOUND_STREAMS = 2
+/** Exchanges this node runs at once as the requester, and peers waiting for one. */
+export const DEFAULT_MAX_CONCURRENT = 2
+export const MAX_QUEUED_PEERS = 64
+/** How often the node pulls from one peer picked at random, beside the pull on every new connection. */
+export const DEFAULT_INTERVAL_MS = 60_000

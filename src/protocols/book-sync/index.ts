@@ -1,0 +1,267 @@
+import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
+import { pbStream } from '@libp2p/utils'
+import { BookSyncChunk, BookSyncRequest } from '../schema/book-sync.js'
+import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
+import type { Clock } from '../../util/clock.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
+import {
+  BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_EXCHANGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
+  DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, MAX_CHUNK_BYTES, MAX_CHUNK_ENTRIES, MAX_INBOUND_STREAMS,
+  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_ENTRIES
+} from './constants.js'
+import { BookSyncError, toBookSyncError } from './errors.js'
+import type { Counter } from '../../node/metrics.js'
+import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
+import { MessageErrorCode } from '../../market/validation/errors.js'
+import { GossipAction } from '../../util/errors.js'
+
+export * from './constants.js'
+export * from './errors.js'
+
+/** What the receiver made of one envelope: its own validator's verdict, as for gossip. */
+export type SyncVerdict = 'applied' | 'duplicate' | 'ignored' | 'rejected'
+
+/** The verdict of a received envelope from the error the gossip validator threw for it. */
+export function syncVerdictOf (err: unknown): SyncVerdict {
+  const code = errorCodeOf(err)
+  // an envelope we hold already, or an older version of one
+  if (code === MessageErrorCode.DUPLICATE || code === MessageErrorCode.STALE_SEQUENCE) return 'duplicate'
+  return gossipActionOf(err) === GossipAction.REJECT ? 'rejected' : 'ignored'
+}
+
+/** Counters of exchanges by role and result, and of received envelopes by verdict. */
+export interface BookSyncMetrics {
+  exchanges: Counter
+  entries: Counter
+}
+
+export interface BookSyncComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'peerId'> & TypedEventTarget<Libp2pEvents>
+  clock: Clock
+  metrics?: BookSyncMetrics
+  log?: (level: 'debug' | 'info', msg: string, fields?: Record<string, unknown>) => void
+}
+
+export interface BookSyncInit {
+  /** the signed envelopes this node holds and serves (its book's resting offers and bids) */
+  entries: () => { offers: Uint8Array[], bids: Uint8Array[] }
+  /**
+   * Validates one received envelope exactly as gossip on `topic` would be, and applies it when
+   * valid. `rejected` (a REJECT verdict) ends the exchange: the peer sent something invalid.
+   */
+  accept: (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array) => SyncVerdict
+  /**
+   * Re-gossips an envelope that an exchange brought and the book did not hold, so that the rest of
+   * a healed partition hears it from this node at once. Paced at `forwardPerSecond` so that
+   * neighbours' per-peer rate limits never drop it; the queue holds at most `maxEntries`.
+   */
+  forward?: (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array) => void
+  /** default 100/s, half of a neighbour's default per-peer gossip rate */
+  forwardPerSecond?: number
+  /** pull from one random peer this often, beside the pull on every new connection; 0 = never */
+  intervalMs?: number
+  /** the most envelopes to ask for and to serve in one exchange */
+  maxEntries?: number
+  maxConcurrent?: number
+  requestsPerMinute?: number
+  frameTimeoutMs?: number
+  exchangeTimeoutMs?: number
+}
+
+/** Totals of one exchange as the requester. */
+export interface SyncResult {
+  received: number
+  applied: number
+  duplicate: number
+  ignored: number
+}
+
+/**
+ * Anti-entropy of the order book over /bazaar/book-sync/1.0.0. Gossip only carries what is
+ * published while a node listens: a node that joins, or two halves of a partition that heal, would
+ * otherwise wait for every supplier's next re-publication. So on every new connection to a peer
+ * that speaks the protocol (learned through identify), and on a timer with one random peer, the
+ * node asks for the peer's current signed offers and bids and runs each through its own validator,
+ * exactly as gossip. Everything is bounded: entries per exchange, frame sizes, per-frame and
+ * per-exchange timeouts, exchanges at once and peers queued for one, requests per peer per minute.
+ */
+export class BookSync {
+  private readonly limiter: PeerRateLimiter
+  private readonly queue = new Map<string, PeerId>()
+  private running = 0
+  private timer?: NodeJS.Timeout
+  private readonly controller = new AbortController()
+  private started = false
+  private readonly forwardQueue: Array<[typeof TOPIC_OFFERS | typeof TOPIC_BIDS, Uint8Array]> = []
+  private forwardTimer?: NodeJS.Timeout
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    if (evt.detail.protocols.includes(BOOK_SYNC_PROTOCOL)) this.schedule(evt.detail.peerId)
+  }
+
+  constructor (private readonly c: BookSyncComponents, private readonly init: BookSyncInit) {
+    this.limiter = new PeerRateLimiter(init.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE, 60_000)
+  }
+
+  async start (): Promise<void> {
+    await this.c.libp2p.handle(BOOK_SYNC_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: MAX_INBOUND_STREAMS })
+    this.c.libp2p.addEventListener('peer:identify', this.onIdentify)
+    const every = this.init.intervalMs ?? DEFAULT_INTERVAL_MS
+    if (every > 0) {
+      this.timer = setInterval(() => { this.pullFromRandomPeer() }, every)
+      this.timer.unref()
+    }
+    if (this.init.forward != null) {
+      // ten ticks a second, each sending its share of the rate
+      const perTick = Math.max(1, Math.round((this.init.forwardPerSecond ?? 100) / 10))
+      this.forwardTimer = setInterval(() => {
+        for (const [topic, data] of this.forwardQueue.splice(0, perTick)) {
+          try { this.init.forward?.(topic, data) } catch {}
+        }
+      }, 100)
+      this.forwardTimer.unref()
+    }
+    this.started = true
+  }
+
+  /** envelopes waiting to be re-gossiped */
+  get forwardBacklog (): number { return this.forwardQueue.length }
+
+  async stop (): Promise<void> {
+    this.started = false
+    clearInterval(this.timer)
+    clearInterval(this.forwardTimer)
+    this.forwardQueue.length = 0
+    this.controller.abort()
+    this.queue.clear()
+    this.c.libp2p.removeEventListener('peer:identify', this.onIdentify)
+    await this.c.libp2p.unhandle(BOOK_SYNC_PROTOCOL)
+  }
+
+  /** Queues an exchange with `peer` (at most one queued per peer; the queue is bounded). */
+  schedule (peer: PeerId): void {
+    if (!this.started || peer.equals(this.c.libp2p.peerId)) return
+    const id = peer.toString()
+    if (this.queue.has(id) || this.queue.size >= MAX_QUEUED_PEERS) return
+    this.queue.set(id, peer)
+    this.drain()
+  }
+
+  private pullFromRandomPeer (): void {
+    const conns = this.c.libp2p.getConnections().filter((c) => c.status === 'open')
+    if (conns.length === 0) return
+    this.schedule(conns[Math.floor(Math.random() * conns.length)].remotePeer)
+  }
+
+  private drain (): void {
+    while (this.running < (this.init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT) && this.queue.size > 0) {
+      const [id, peer] = this.queue.entries().next().value as [string, PeerId]
+      this.queue.delete(id)
+      this.running++
+      this.pull(peer, { signal: this.controller.signal })
+        .then((r) => { this.c.log?.('debug', 'book sync done', { peer: id, ...r }) })
+        .catch((err: unknown) => {
+          const e = toBookSyncError(err)
+          this.c.log?.(e.code === 'INVALID_ENTRY' ? 'info' : 'debug', 'book sync with peer failed', { peer: id, code: e.code })
+        })
+        .finally(() => { this.running--; if (this.started) this.drain() })
+    }
+  }
+
+  /**
+   * Pulls a peer's book once. Throws BookSyncError: TIMEOUT, MALFORMED, TOO_MANY (more envelopes
+   * than asked for), INVALID_ENTRY (an envelope the validator rejects) or ABORTED.
+   */
+  async pull (peer: PeerId, opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
+    const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    const whole = AbortSignal.any([AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
+    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole])
+    const maxEntries = Math.min(this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
+    const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0 }
+    let stream: Stream | undefined
+    try {
+      stream = await this.c.libp2p.dialProtocol(peer, BOOK_SYNC_PROTOCOL, { signal: step() })
+      const pb = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      await pb.write({ version: BOOK_SYNC_VERSION, maxEntries }, BookSyncRequest, { signal: step() })
+      for (;;) {
+        const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES } })
+        result.received += chunk.offers.length + chunk.bids.length
+        // [REJECT] more envelopes than asked for
+        if (result.received > maxEntries) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
+        for (const [topic, list] of [[TOPIC_OFFERS, chunk.offers], [TOPIC_BIDS, chunk.bids]] as const) {
+          for (const view of list) {
+            // copy: the book keeps what it is given, and a view would pin the whole frame buffer
+            const data = view.slice()
+            const verdict = this.init.accept(topic, data)
+            this.c.metrics?.entries.inc({ verdict })
+            if (verdict === 'rejected') throw new BookSyncError('INVALID_ENTRY', 'the peer sent an invalid message')
+            if (verdict === 'applied') {
+              result.applied++
+              if (this.init.forward != null && this.forwardQueue.length < (this.init.maxEntries ?? MAX_SYNC_ENTRIES)) this.forwardQueue.push([topic, data])
+            }
+            else if (verdict === 'duplicate') result.duplicate++
+            else result.ignored++
+          }
+        }
+        if (chunk.last) break
+      }
+      await stream.close({ signal: step() }).catch(() => {})
+      this.c.metrics?.exchanges.inc({ role: 'requester', result: 'ok' })
+      return result
+    } catch (err) {
+      const e = toBookSyncError(err)
+      stream?.abort(e)
+      this.c.metrics?.exchanges.inc({ role: 'requester', result: e.code })
+      throw e
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    const whole = AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS)
+    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole, this.controller.signal])
+    try {
+      // [refuse] a peer over its request rate
+      if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
+      const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+      const req = await pb.read(BookSyncRequest, { signal: step() })
+      // [refuse] a request of a version this node does not speak
+      if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
+      let budget = Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
+      const { offers, bids } = this.init.entries()
+      const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      let chunk: BookSyncChunk = { offers: [], bids: [], last: false }
+      let bytes = 0
+      const flush = async (last: boolean): Promise<void> => {
+        chunk.last = last
+        await out.write(chunk, BookSyncChunk, { signal: step() })
+        chunk = { offers: [], bids: [], last: false }
+        bytes = 0
+      }
+      for (const [list, kind] of [[offers, 'offers'], [bids, 'bids']] as const) {
+        for (const env of list) {
+          if (budget <= 0) break
+          // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes
+          if (chunk.offers.length + chunk.bids.length >= MAX_CHUNK_ENTRIES || bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush(false)
+          // the encoder only reads it
+          chunk[kind].push(env as Uint8Array<ArrayBuffer>)
+          bytes += env.byteLength + 4
+          budget--
+        }
+      }
+      await flush(true)
+      await stream.close({ signal: step() })
+      this.c.metrics?.exchanges.inc({ role: 'responder', result: 'ok' })
+    } catch (err) {
+      const e = toBookSyncError(err)
+      this.c.metrics?.exchanges.inc({ role: 'responder', result: e.code })
+      stream.abort(e)
+    }
+  }
+}
+
+export function createBookSyncMetrics (r: { counter: (name: string, help: string) => Counter }): BookSyncMetrics {
+  return {
+    exchanges: r.counter('bazaar_book_sync_exchanges_total', 'anti-entropy exchanges of the order book, by role and result'),
+    entries: r.counter('bazaar_book_sync_entries_total', 'envelopes received through anti-entropy, by verdict')
+  }
+}

@@ -1,0 +1,285 @@
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface BookSyncRequest {
+  version: number
+  maxEntries: number
+}
+
+export namespace BookSyncRequest {
+  let _codec: Codec<BookSyncRequest>
+
+  export const codec = (): Codec<BookSyncRequest> => {
+    if (_codec == null) {
+      _codec = message<BookSyncRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.maxEntries != null && obj.maxEntries !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.maxEntries)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          maxEntries: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.maxEntries = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.maxEntries`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BookSyncRequestVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface BookSyncRequestMaxEntriesFieldEvent {
+    field: '$.maxEntries'
+    value: number
+  }
+
+  export function encode (obj: Partial<BookSyncRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BookSyncRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): BookSyncRequest {
+    return decodeMessage(buf, BookSyncRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): Generator<BookSyncRequestVersionFieldEvent | BookSyncRequestMaxEntriesFieldEvent> {
+    return streamMessage(buf, BookSyncRequest.codec(), opts)
+  }
+}
+
+export interface BookSyncChunk {
+  offers: Uint8Array<ArrayBuffer>[]
+  bids: Uint8Array<ArrayBuffer>[]
+  last: boolean
+}
+
+export namespace BookSyncChunk {
+  let _codec: Codec<BookSyncChunk>
+
+  export const codec = (): Codec<BookSyncChunk> => {
+    if (_codec == null) {
+      _codec = message<BookSyncChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.offers != null && obj.offers.length > 0) {
+          for (const value of obj.offers) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.bids != null && obj.bids.length > 0) {
+          for (const value of obj.bids) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.last != null && obj.last !== false)) {
+          w.uint32(24)
+          w.bool(obj.last)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          offers: [],
+          bids: [],
+          last: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.offers != null && obj.offers.length === opts.limits.offers) {
+                throw new MaxLengthError('Decode error - repeated field "offers" had too many elements')
+              }
+
+              obj.offers.push(reader.bytes())
+              break
+            }
+            case 2: {
+              if (opts.limits?.bids != null && obj.bids.length === opts.limits.bids) {
+                throw new MaxLengthError('Decode error - repeated field "bids" had too many elements')
+              }
+
+              obj.bids.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.last = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          offers: 0,
+          bids: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.offers != null && obj.offers === opts.limits.offers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "offers" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.offers[]`,
+                index: obj.offers,
+                value: reader.bytes()
+              }
+
+              obj.offers++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.bids != null && obj.bids === opts.limits.bids) {
+                throw new MaxLengthError('Streaming decode error - repeated field "bids" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.bids[]`,
+                index: obj.bids,
+                value: reader.bytes()
+              }
+
+              obj.bids++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.last`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BookSyncChunkOffersFieldEvent {
+    field: '$.offers[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BookSyncChunkBidsFieldEvent {
+    field: '$.bids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BookSyncChunkLastFieldEvent {
+    field: '$.last'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<BookSyncChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BookSyncChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): BookSyncChunk {
+    return decodeMessage(buf, BookSyncChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent> {
+    return streamMessage(buf, BookSyncChunk.codec(), opts)
+  }
+}

@@ -1,0 +1,215 @@
+// One OS process of the gossip scale test: it runs several market nodes (libp2p host without
+// kad-dht, gossipsub, the market validator, the link keeper) and answers the parent's requests over
+// the IPC channel. Requests and answers are JSON objects with the request's `id`.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHost, type Host } from '../../src/node/host.js'
+import { MarketGossip } from '../../src/protocols/gossip/service.js'
+import { createGossipMetrics } from '../../src/protocols/gossip/metrics.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
+import { sealBid, sealOffer } from '../../src/protocols/gossip/envelope.js'
+import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from '../../src/node/gossip-links.js'
+import { Registry } from '../../src/node/metrics.js'
+import { CertCache, MessageSigner } from '../../src/market/signing/index.js'
+import { systemClock } from '../../src/util/clock.js'
+import { BookSync, syncVerdictOf } from '../../src/protocols/book-sync/index.js'
+import { devPair } from '../helpers/keys.js'
+import { makeBid, makeOffer } from '../helpers/market.js'
+
+interface Node {
+  host: Host
+  gossip: MarketGossip
+  keeper: GossipLinkKeeper
+  registry: Registry
+  gossipMetrics: ReturnType<typeof createGossipMetrics>
+  linkMetrics: ReturnType<typeof createGossipLinkMetrics>
+  /** ids of accepted messages from peers and ourselves */
+  got: Set<string>
+  /** RPC frames read: count over 8 KiB, largest, IHAVE and IWANT ids */
+  frames: { over8k: number, largest: number, ihaveIds: number, iwantIds: number }
+  drops: string[]
+  /** anti-entropy, as a daemon runs it, over the latest envelope of every slot this node holds */
+  sync: BookSync
+}
+
+const nodes: Node[] = []
+/**
+ * One certificate cache for the nodes of this process: a certificate's verdict depends only on its
+ * bytes and the time, and an sr25519 check costs tens of milliseconds on a busy 2-core machine. Every
+ * node still runs every other check on every message.
+ */
+const certs = new CertCache()
+/** signers of the suppliers and renters this process publishes for, by global index */
+const suppliers = new Map<number, { signer: MessageSigner, node: number }>()
+const renters = new Map<number, { signer: MessageSigner, node: number }>()
+
+interface RpcView { control?: { ihave?: Array<{ messageIDs?: unknown[] }>, iwant?: Array<{ messageIDs?: unknown[] }> } }
+
+async function start (count: number, meshDegree: number): Promise<unknown> {
+  for (let i = 0; i < count; i++) {
+    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], meshDegree, dht: false, allow: ['/ip4/127.0.0.1/ipcidr/8'] })
+    const registry = new Registry()
+    const gossipMetrics = createGossipMetrics(registry)
+    const linkMetrics = createGossipLinkMetrics(registry)
+    const got = new Set<string>()
+    const drops: string[] = []
+    // what a daemon's book would hold: the latest envelope of each slot
+    const held = new Map<string, { kind: 'offer' | 'bid', data: Uint8Array }>()
+    const onMessage = (m: ValidatedMessage): void => { got.add(m.msgId); held.set(`${m.kind}:${m.key}`, { kind: m.kind, data: m.data }) }
+    const gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: gossipMetrics }, { onMessage, certCache: certs, verifyWorkers: 0 })
+    const sync = new BookSync({ libp2p: host, clock: systemClock }, {
+      entries: () => {
+        const all = [...held.values()]
+        return { offers: all.filter((e) => e.kind === 'offer').map((e) => e.data), bids: all.filter((e) => e.kind === 'bid').map((e) => e.data) }
+      },
+      accept: (topic, data) => {
+        try {
+          onMessage(gossip.validator.validate(topic, data))
+          return 'applied'
+        } catch (err) {
+          return syncVerdictOf(err)
+        }
+      },
+      forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
+      intervalMs: 10_000
+    })
+    const keeper = new GossipLinkKeeper({
+      pubsub: host.services.pubsub,
+      connections: () => host.getConnections(),
+    protocols: peerProtocols(host),
+      log: (level, msg, fields) => { if (level === 'info') drops.push(`${msg} ${JSON.stringify(fields)}`) },
+      metrics: linkMetrics
+    }, { auditIntervalMs: 2_000, onRepair: (peer) => { sync.schedule(peer) } })
+    const frames = { over8k: 0, largest: 0, ihaveIds: 0, iwantIds: 0 }
+    // observe every RPC frame read (size and gossip control) before gossipsub handles it
+    const ps = host.services.pubsub as unknown as { decodeRpc: (b: Uint8Array) => RpcView }
+    const decode = ps.decodeRpc.bind(ps)
+    ps.decodeRpc = (b) => {
+      if (b.byteLength > 8192) frames.over8k++
+      frames.largest = Math.max(frames.largest, b.byteLength)
+      const rpc = decode(b)
+      for (const h of rpc.control?.ihave ?? []) frames.ihaveIds += h.messageIDs?.length ?? 0
+      for (const w of rpc.control?.iwant ?? []) frames.iwantIds += w.messageIDs?.length ?? 0
+      return rpc
+    }
+    keeper.start()
+    gossip.start()
+    await sync.start()
+    nodes.push({ host, gossip, keeper, registry, gossipMetrics, linkMetrics, got, frames, drops, sync })
+  }
+  return { addrs: nodes.map((n) => n.host.getMultiaddrs()[0].toString()), peers: nodes.map((n) => n.host.peerId.toString()) }
+}
+
+/**
+ * Dials the edges one by one. A listener refuses more than a few connections a second from one IP
+ * (libp2p's inbound threshold), and here every node is 127.0.0.1: a refused dial is retried.
+ */
+async function connect (edges: Array<[number, string]>): Promise<unknown> {
+  let retries = 0
+  for (const [local, addr] of edges) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await nodes[local].host.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
+        break
+      } catch (err) {
+        if (attempt >= 8) throw err
+        retries++
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt))
+      }
+    }
+  }
+  return { retries }
+}
+
+/** every connection of every node, with the state of its gossip link seen from this side */
+function links (): unknown {
+  return nodes.map((n) => {
+    const ps = n.host.services.pubsub
+    const offers = new Set(ps.getSubscribers(TOPIC_OFFERS).map((p) => p.toString()))
+    return n.host.getConnections().filter((c) => c.status === 'open').map((c) => {
+      const peer = c.remotePeer.toString()
+      return { peer, ...linkState(ps, peer), subscribed: offers.has(peer) }
+    })
+  })
+}
+
+async function signers (supplierIdx: Array<[number, number]>, renterIdx: Array<[number, number]>): Promise<unknown> {
+  const now = Date.now()
+  for (const [g, node] of supplierIdx) suppliers.set(g, { signer: MessageSigner.create(await devPair(`scale-supplier-${g}`), { now }), node })
+  for (const [g, node] of renterIdx) renters.set(g, { signer: MessageSigner.create(await devPair(`scale-renter-${g}`), { now }), node })
+  return {}
+}
+
+/**
+ * One wave of re-publication: every supplier of this process re-publishes its offer with a higher
+ * sequence and every renter its bid, spread evenly over `spreadMs`.
+ */
+async function wave (n: number, spreadMs: number, offersEach: number, bidsEach: number): Promise<unknown> {
+  const jobs: Array<{ node: number, topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: () => Promise<Uint8Array> }> = []
+  // interleaved, so that each supplier's offers are spread over the wave
+  for (let k = 0; k < Math.max(offersEach, bidsEach); k++) {
+    if (k < offersEach) {
+      for (const [g, s] of suppliers) {
+        jobs.push({ node: s.node, topic: TOPIC_OFFERS, data: async () => sealOffer(await makeOffer(s.signer, Date.now(), { id: `offer-${g}-${k}`, sequence: BigInt(n + 1), pricePerGpuHour: BigInt(1_000_000_000 + g * 1000 + k * 10 + n) }), s.signer) })
+      }
+    }
+    if (k < bidsEach) {
+      for (const [g, r] of renters) {
+        jobs.push({ node: r.node, topic: TOPIC_BIDS, data: async () => sealBid(makeBid(r.signer, Date.now(), { id: `bid-${g}-${k}`, sequence: BigInt(n + 1) }), r.signer) })
+      }
+    }
+  }
+  const ids: string[] = []
+  const gap = jobs.length > 0 ? spreadMs / jobs.length : 0
+  const t0 = Date.now()
+  for (let i = 0; i < jobs.length; i++) {
+    const wait = t0 + i * gap - Date.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    const j = jobs[i]
+    const { message } = await nodes[j.node].gossip.publish(j.topic, await j.data())
+    ids.push(message.msgId)
+  }
+  return { ids }
+}
+
+function state (): unknown {
+  const mem = process.memoryUsage()
+  return {
+    got: nodes.map((n) => [...n.got]),
+    frames: nodes.map((n) => n.frames),
+    dropped: nodes.map((n) => n.drops),
+    refused: nodes.map((n) => n.registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"'))),
+    linkCounters: nodes.map((n) => n.registry.render().split('\n').filter((l) => /^bazaar_gossip_(peer_dropped|link_repairs)_total\{/.test(l))),
+    routerPeers: nodes.map((n) => n.host.services.pubsub.getPeers().length),
+    rss: mem.rss,
+    heapUsed: mem.heapUsed
+  }
+}
+
+async function stop (): Promise<unknown> {
+  for (const n of nodes) { n.gossip.stop(); n.keeper.stop(); await n.sync.stop() }
+  await Promise.all(nodes.map(async (n) => { await n.host.stop() }))
+  return {}
+}
+
+type Request = { id: number, op: 'start', count: number, meshDegree: number } | { id: number, op: 'connect', edges: Array<[number, string]> } |
+{ id: number, op: 'links' } | { id: number, op: 'signers', suppliers: Array<[number, number]>, renters: Array<[number, number]> } |
+{ id: number, op: 'wave', n: number, spreadMs: number, offersEach: number, bidsEach: number } | { id: number, op: 'state' } | { id: number, op: 'counts' } | { id: number, op: 'stop' }
+
+process.on('message', (req: Request) => {
+  const run = async (): Promise<unknown> => {
+    switch (req.op) {
+      case 'start': return await start(req.count, req.meshDegree)
+      case 'connect': return await connect(req.edges)
+      case 'links': return links()
+      case 'signers': return await signers(req.suppliers, req.renters)
+      case 'wave': return await wave(req.n, req.spreadMs, req.offersEach, req.bidsEach)
+      case 'state': return state()
+      case 'counts': return nodes.map((n) => n.got.size)
+      case 'stop': return await stop()
+    }
+  }
+  run().then((result) => { process.send?.({ id: req.id, result }) }, (err: unknown) => { process.send?.({ id: req.id, error: String((err as Error)?.stack ?? err) }) })
+})
+process.on('disconnect', () => { process.exit(0) })

@@ -1,0 +1,169 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema } from '../../../src/protocols/gossip/canonical.js'
+import { Bid, Envelope, Offer } from '../../../src/protocols/schema/market.js'
+import { sealBid, sealOffer } from '../../../src/protocols/gossip/envelope.js'
+import { MarketMessageValidator } from '../../../src/protocols/gossip/validate.js'
+import { VerifyPool } from '../../../src/protocols/gossip/verify-pool.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../../../src/protocols/gossip/topics.js'
+import { MessageError, MessageErrorCode } from '../../../src/market/validation/errors.js'
+import { GossipAction } from '../../../src/util/errors.js'
+import { MessageSigner } from '../../../src/market/signing/index.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { devPair } from '../../helpers/keys.js'
+import { makeBid, makeOffer } from '../../helpers/market.js'
+
+const NOW = Date.UTC(2026, 5, 1)
+const RUNS = Number(process.env.BAZAAR_FUZZ_RUNS ?? 400)
+
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
+
+/**
+ * The one-pass check against its definition: decode, re-encode, compare. On bytes the decoder
+ * reads, YES must mean the re-encoding is identical and NO that it differs (UNSURE leaves it to
+ * the re-encoding).
+ */
+function agrees (bytes: Uint8Array, s: Schema, decode: (b: Uint8Array) => Uint8Array): void {
+  let reencoded: Uint8Array
+  try { reencoded = decode(bytes) } catch { return }
+  const oracle = same(reencoded, bytes)
+  const r = scan(bytes, s)
+  if (r === Canonical.YES && !oracle) throw new Error(`scan says canonical, re-encoding differs: ${Buffer.from(bytes).toString('hex')}`)
+  if (r === Canonical.NO && oracle) throw new Error(`scan says not canonical, re-encoding is identical: ${Buffer.from(bytes).toString('hex')}`)
+}
+
+/** byte-level mutations: flips, an inserted byte, a deleted byte, a duplicated slice */
+const mutation = (len: number): fc.Arbitrary<(b: Uint8Array) => Uint8Array> => fc.oneof(
+  fc.array(fc.record({ at: fc.nat({ max: len - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 3 })
+    .map((flips) => (b: Uint8Array) => { const t = b.slice(); for (const f of flips) t[f.at] ^= f.xor; return t }),
+  fc.record({ at: fc.nat({ max: len }), v: fc.integer({ min: 0, max: 255 }) })
+    .map(({ at, v }) => (b: Uint8Array) => Uint8Array.from([...b.subarray(0, at), v, ...b.subarray(at)])),
+  fc.nat({ max: len - 1 }).map((at) => (b: Uint8Array) => Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1)])),
+  fc.record({ from: fc.nat({ max: len - 1 }), n: fc.integer({ min: 1, max: 12 }), at: fc.nat({ max: len }) })
+    .map(({ from, n, at }) => (b: Uint8Array) => Uint8Array.from([...b.subarray(0, at), ...b.subarray(from, from + n), ...b.subarray(at)]))
+)
+
+describe('one-pass canonical check', () => {
+  let alice: MessageSigner
+  let offers: Uint8Array[]
+  let bids: Uint8Array[]
+  beforeAll(async () => {
+    alice = MessageSigner.create(await devPair('Alice'), { now: NOW - 1000, ttlMs: 3600_000 })
+    offers = [
+      sealOffer(await makeOffer(alice, NOW), alice),
+      sealOffer(await makeOffer(alice, NOW, { gpus: [{ model: 'a100', memoryMib: 1, count: 1 }, { model: 'h100-80gb', memoryMib: 81920, count: 8 }], teeKinds: ['tdx', 'sev-snp'], addrs: [new Uint8Array([4, 127, 0, 0, 1, 6, 15, 161])], cancelled: true }), alice),
+      sealOffer(await makeOffer(alice, NOW, { teeKinds: ['', 'tdx'], region: 'ü', addrs: [new Uint8Array(0)] }), alice)
+    ]
+    bids = [
+      sealBid(makeBid(alice, NOW), alice),
+      sealBid(makeBid(alice, NOW, { requirements: { gpu: '', minMemoryMib: 0, count: 0, teeKinds: [], regions: [] } }), alice),
+      sealBid(makeBid(alice, NOW, { requirements: undefined, cancelled: true }), alice)
+    ]
+  })
+
+  it('accepts what the encoder writes', () => {
+    for (const o of offers) {
+      expect(scan(o, ENVELOPE_SCHEMA)).toBe(Canonical.YES)
+      const body = Envelope.decode(o).body
+      // the third offer carries a non-ASCII region: left to the re-encoding
+      expect([Canonical.YES, Canonical.UNSURE]).toContain(scan(body, OFFER_SCHEMA))
+    }
+    expect(scan(Envelope.decode(offers[0]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
+    expect(scan(Envelope.decode(offers[2]).body, OFFER_SCHEMA)).toBe(Canonical.UNSURE)
+    for (const b of bids) expect(scan(Envelope.decode(b).body, BID_SCHEMA)).toBe(Canonical.YES)
+  })
+
+  it('agrees with decode + re-encode on mutated envelopes and bodies', () => {
+    const env = (b: Uint8Array): Uint8Array => Envelope.encode(Envelope.decode(b))
+    const offer = (b: Uint8Array): Uint8Array => Offer.encode(Offer.decode(b))
+    const bid = (b: Uint8Array): Uint8Array => Bid.encode(Bid.decode(b))
+    for (const o of offers) {
+      fc.assert(fc.property(mutation(o.byteLength), (m) => { agrees(m(o), ENVELOPE_SCHEMA, env) }), { numRuns: RUNS })
+      const body = Envelope.decode(o).body.slice()
+      fc.assert(fc.property(mutation(body.byteLength), (m) => { agrees(m(body), OFFER_SCHEMA, offer) }), { numRuns: RUNS })
+    }
+    for (const b of bids) {
+      const body = Envelope.decode(b).body.slice()
+      fc.assert(fc.property(mutation(body.byteLength), (m) => { agrees(m(body), BID_SCHEMA, bid) }), { numRuns: RUNS })
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => { agrees(b, OFFER_SCHEMA, offer) }), { numRuns: RUNS })
+  })
+})
+
+describe('signatures verified off the event loop', () => {
+  let alice: MessageSigner
+  let pool: VerifyPool
+  beforeAll(async () => {
+    alice = MessageSigner.create(await devPair('Alice'), { now: NOW - 1000, ttlMs: 3600_000 })
+    pool = new VerifyPool({ workers: 2, maxBatch: 4 })
+  })
+  afterAll(async () => { await pool.close() })
+
+  const codeOf = async (p: Promise<unknown>): Promise<string> => await p.then(() => 'ACCEPTED', (err) => err instanceof MessageError ? `${err.action}:${err.code}` : 'UNTYPED')
+
+  it('accepts valid messages in batches and refuses a forged signature', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const msgs = await Promise.all(Array.from({ length: 10 }, async (_, i) => sealOffer(await makeOffer(alice, NOW, { id: `slot-${i}` }), alice)))
+    const forged = Envelope.decode(sealOffer(await makeOffer(alice, NOW, { id: 'forged' }), alice))
+    forged.signature[5] ^= 1
+    const results = await Promise.all([...msgs, Envelope.encode(forged)].map(async (m) => await codeOf(v.validateAsync(TOPIC_OFFERS, m, pool))))
+    expect(results).toEqual([...msgs.map(() => 'ACCEPTED'), `${GossipAction.REJECT}:${MessageErrorCode.BAD_SIGNATURE}`])
+    // an offer's signature does not verify on the bids topic's domain
+    const bid = sealBid(makeBid(alice, NOW), alice)
+    expect(await codeOf(v.validateAsync(TOPIC_BIDS, bid, pool))).toBe('ACCEPTED')
+    expect(pool.depth).toBe(0)
+  })
+
+  it('keeps the order: cheap checks refuse before the pool is asked', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const closed = new VerifyPool({ workers: 1 })
+    await closed.close()
+    // a closed pool would answer OVERLOADED: these are refused earlier
+    const expired = sealOffer(await makeOffer(alice, NOW - 700_000), alice)
+    expect(await codeOf(v.validateAsync(TOPIC_OFFERS, expired, closed))).toBe(`${GossipAction.IGNORE}:${MessageErrorCode.EXPIRED}`)
+    expect(await codeOf(v.validateAsync(TOPIC_OFFERS, new Uint8Array(9000), closed))).toBe(`${GossipAction.REJECT}:${MessageErrorCode.TOO_LARGE}`)
+    const ok = sealOffer(await makeOffer(alice, NOW), alice)
+    expect(await codeOf(v.validateAsync(TOPIC_OFFERS, ok, closed))).toBe(`${GossipAction.IGNORE}:${MessageErrorCode.OVERLOADED}`)
+    // nothing was remembered for it: the same message passes once verifiers answer
+    expect(await codeOf(v.validateAsync(TOPIC_OFFERS, ok, pool))).toBe('ACCEPTED')
+  })
+
+  it('re-checks the seen-cache and the sequence when the verdict arrives', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const m = sealOffer(await makeOffer(alice, NOW, { id: 'twice' }), alice)
+    // two copies in flight at once: one is accepted, the other is a duplicate
+    const both = await Promise.all([codeOf(v.validateAsync(TOPIC_OFFERS, m, pool)), codeOf(v.validateAsync(TOPIC_OFFERS, m.slice(), pool))])
+    expect(both.sort()).toEqual(['ACCEPTED', `${GossipAction.IGNORE}:${MessageErrorCode.DUPLICATE}`].sort())
+    // sequences 2 and 3 of one slot in flight: whichever commits second must not go backwards
+    const s2 = sealOffer(await makeOffer(alice, NOW, { id: 'seq', sequence: 2n }), alice)
+    const s3 = sealOffer(await makeOffer(alice, NOW, { id: 'seq', sequence: 3n }), alice)
+    const r = await Promise.all([codeOf(v.validateAsync(TOPIC_OFFERS, s3, pool)), codeOf(v.validateAsync(TOPIC_OFFERS, s2, pool))])
+    expect(r[0]).toBe('ACCEPTED')
+    expect(r[1]).toBe(`${GossipAction.IGNORE}:${MessageErrorCode.STALE_SEQUENCE}`)
+  })
+
+  it('verifies certificates not seen before one per turn of the event loop', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const signers = await Promise.all(['Bob', 'Charlie', 'Dave', 'Eve'].map(async (n) => MessageSigner.create(await devPair(n), { now: NOW - 1000, ttlMs: 3600_000 })))
+    const msgs = await Promise.all(signers.map(async (s) => sealOffer(await makeOffer(s, NOW), s)))
+    const all = msgs.map(async (m) => await v.validateAsync(TOPIC_OFFERS, m, pool))
+    // nothing slow ran before the caller got its promises back
+    expect(v.certCache.size).toBe(0)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(v.certCache.size).toBeLessThanOrEqual(1)
+    expect((await Promise.all(all)).map((x) => x.signer)).toEqual(signers.map((s) => s.address))
+    expect(v.certCache.size).toBe(4)
+  })
+
+  it('owns what it accepted: no view into the buffer the message arrived in', async () => {
+    const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
+    const m = sealOffer(await makeOffer(alice, NOW, { id: 'framed' }), alice)
+    const frame = new Uint8Array(16 * 1024)
+    frame.set(m, 100)
+    const got = await v.validateAsync(TOPIC_OFFERS, frame.subarray(100, 100 + m.byteLength), pool)
+    expect(got.data.buffer).not.toBe(frame.buffer)
+    expect(got.data.buffer.byteLength).toBe(m.byteLength)
+    if (got.kind !== 'offer') throw new Error('not an offer')
+    for (const b of [got.offer.supplier, got.offer.enclavePeer]) expect(b.buffer).toBe(got.data.buffer)
+  })
+})
