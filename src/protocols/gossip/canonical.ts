@@ -44,7 +44,9 @@ export const OFFER_SCHEMA = schema({
   13: ['f64'],
   14: ['f64'],
   15: ['bool'],
-  16: ['bytes', true]
+  16: ['bytes', true],
+  // optional, written only when true: an explicit false is not canonical
+  17: ['bool']
 })
 const REQUIREMENTS_SCHEMA = schema({ 1: ['str'], 2: ['u32'], 3: ['u32'], 4: ['str', true], 5: ['str', true] })
 export const BID_SCHEMA = schema({

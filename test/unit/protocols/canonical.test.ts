@@ -52,7 +52,9 @@ describe('one-pass canonical check', () => {
     offers = [
       sealOffer(await makeOffer(alice, NOW), alice),
       sealOffer(await makeOffer(alice, NOW, { gpus: [{ model: 'a100', memoryMib: 1, count: 1 }, { model: 'h100-80gb', memoryMib: 81920, count: 8 }], teeKinds: ['tdx', 'sev-snp'], addrs: [new Uint8Array([4, 127, 0, 0, 1, 6, 15, 161])], cancelled: true }), alice),
-      sealOffer(await makeOffer(alice, NOW, { teeKinds: ['', 'tdx'], region: 'ü', addrs: [new Uint8Array(0)] }), alice)
+      sealOffer(await makeOffer(alice, NOW, { teeKinds: ['', 'tdx'], region: 'ü', addrs: [new Uint8Array(0)] }), alice),
+      // field 17, written only when true
+      sealOffer(await makeOffer(alice, NOW, { gpuCc: true }), alice)
     ]
     bids = [
       sealBid(makeBid(alice, NOW), alice),
@@ -70,6 +72,7 @@ describe('one-pass canonical check', () => {
     }
     expect(scan(Envelope.decode(offers[0]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
     expect(scan(Envelope.decode(offers[2]).body, OFFER_SCHEMA)).toBe(Canonical.UNSURE)
+    expect(scan(Envelope.decode(offers[3]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
     for (const b of bids) expect(scan(Envelope.decode(b).body, BID_SCHEMA)).toBe(Canonical.YES)
   })
 
