@@ -13,6 +13,7 @@ import { rentCommand } from './rent.js'
 import { jobsCommand } from './jobs.js'
 import { escrowCommand } from './escrow.js'
 import { arbiterCommand } from './arbiter.js'
+import { walletCommand } from './wallet.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -20,6 +21,7 @@ import { arbiterCommand } from './arbiter.js'
 export const commands: Command[] = [
   initCommand,
   keysCommand,
+  walletCommand,
   nodeCommand,
   statusCommand,
   peersCommand,
