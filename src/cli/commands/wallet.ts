@@ -1,3 +1,5 @@
+import { ApiPromise, WsProvider } from '@polkadot/api'
+import { decodeAddress } from '@polkadot/util-crypto'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
@@ -5,10 +7,19 @@ import { resolveHome } from '../../node/home.js'
 import {
   KeystoreError, KeystoreErrorCode, isInitialized, openKeystore, readKeystorePublic, replaceAccounts, resolvePassphrase, toStoredKey
 } from '../../node/keystore/index.js'
-import { btcliPasswordVariable, btcliWalletPaths, readBtcliWallet, writeBtcliWallet, type BtcliWallet } from '../../node/wallet/index.js'
+import {
+  WalletError, WalletErrorCode, addStake, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, quoteStake, readBalances, readBtcliWallet,
+  writeBtcliWallet, type BtcliWallet
+} from '../../node/wallet/index.js'
+import { loadConfig } from '../../node/config/index.js'
 import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
+import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
+import { confirm } from '../confirm.js'
+import { table } from '../format.js'
 
 const usage = `usage: bazaar wallet <import|export> --btcli [options]
+       bazaar wallet balance [--netuid N] [options]
+       bazaar wallet stake --netuid N --amount X [--yes] [options]
 
 Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<hotkey>.
 
@@ -24,6 +35,13 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    coldkey's password comes from BT_PW_<coldkey path> or a prompt. Existing files
                    are never overwritten.
 
+  balance          free TAO of the coldkey and the hotkey, and the coldkey's alpha stake per subnet
+                   (and hotkey) with its TAO value at the pool's current price, read from the
+                   chain the node is configured for (chain.adapter subtensor, chain.endpoint).
+  stake            buy alpha of subnet N with X TAO (subtensorModule.addStake from the coldkey to
+                   the node's hotkey, or --validator): shows the pool price, the swap fee, the
+                   alpha expected and the transaction fee, and asks before it signs.
+
 options:
   --btcli                the btcli wallet layout (required; the only one)
   --path <dir>           the wallets folder (default ~/.bittensor/wallets)
@@ -32,6 +50,12 @@ options:
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      node keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
   --force                import: replace accounts the home already has
+  --netuid <n>           balance: only this subnet; stake: the subnet (required)
+  --amount <x>           stake: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
+  --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
+  --yes                  stake: sign without asking (scripts)
+  --endpoint <ws-url>    the chain (default: config chain.endpoint)
+  --raw                  amounts in base units (rao) instead of τ/α
   --json                 print the result as JSON
   -h, --help             this help
 
@@ -54,7 +78,7 @@ export async function readBtcliWalletForCli (args: ParsedArgs, ctx: CommandConte
 /** `bazaar wallet`: import and export btcli wallets. */
 export const walletCommand: Command = {
   name: 'wallet',
-  summary: 'import a btcli wallet as the node\'s accounts, or export them as one',
+  summary: 'btcli wallets (import, export), TAO and alpha balances, buy alpha (stake)',
   usage,
   allowPositionals: true,
   options: {
@@ -65,13 +89,22 @@ export const walletCommand: Command = {
     home: { type: 'string' },
     passphrase: { type: 'string' },
     force: { type: 'boolean' },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    netuid: { type: 'string' },
+    amount: { type: 'string' },
+    validator: { type: 'string' },
+    yes: { type: 'boolean' },
+    endpoint: { type: 'string' },
+    raw: { type: 'boolean' },
+    config: { type: 'string' }
   },
   async run (args, ctx) {
     const [sub, ...extra] = args.positionals
-    if (extra.length > 0 || (sub !== 'import' && sub !== 'export')) {
-      throw new UsageError('expected bazaar wallet import|export --btcli (see bazaar wallet --help)')
+    if (extra.length > 0 || !['import', 'export', 'balance', 'stake'].includes(sub ?? '')) {
+      throw new UsageError('expected bazaar wallet import|export --btcli, wallet balance or wallet stake (see bazaar wallet --help)')
     }
+    if (sub === 'balance') return await walletBalance(args, ctx)
+    if (sub === 'stake') return await walletStake(args, ctx)
     if (!flag(args, 'btcli')) throw new UsageError(`wallet ${sub} needs --btcli (the only wallet layout supported)`)
     const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
     return sub === 'import' ? await walletImport(args, ctx, home) : await walletExport(args, ctx, home)
@@ -109,7 +142,8 @@ async function walletImport (args: ParsedArgs, ctx: CommandContext, home: string
 
 async function walletExport (args: ParsedArgs, ctx: CommandContext, home: string): Promise<number> {
   const loc = btcliLocation(args)
-  const paths = btcliWalletPaths(loc)
+  // refuse an existing wallet before any password is asked
+  const paths = await checkExportTarget(loc)
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { revealSecrets: true, signal: ctx.signal })
   const password = await newBtcliPassword(ctx.env, paths.coldkey, btcliPasswordVariable(paths.coldkey), { signal: ctx.signal })
@@ -124,4 +158,124 @@ async function walletExport (args: ParsedArgs, ctx: CommandContext, home: string
   ctx.out(`  hotkey    ${id.hotkey.address}  ${paths.hotkey}`)
   ctx.out(`use it with btcli: --wallet.path ${loc.path ?? '~/.bittensor/wallets'} --wallet.name ${loc.wallet} --wallet.hotkey ${loc.hotkey}`)
   return 0
+}
+
+function netuidArg (args: ParsedArgs, required: boolean): number | undefined {
+  const v = str(args, 'netuid')
+  if (v == null) {
+    if (required) throw new UsageError('--netuid is required')
+    return undefined
+  }
+  if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError('--netuid expects a subnet number (0 to 65535)')
+  return Number(v)
+}
+
+/** The chain the node is configured for (or --endpoint), connected; NO_CHAIN when there is none. */
+async function connectChain (args: ParsedArgs, ctx: CommandContext, home: string): Promise<ApiPromise> {
+  let endpoint = str(args, 'endpoint')
+  if (endpoint == null) {
+    const config = await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
+    if (config.chain.adapter !== 'subtensor' || config.chain.endpoint == null) {
+      throw new WalletError(WalletErrorCode.NO_CHAIN, `this node's chain is the ${config.chain.adapter} ledger: set chain.adapter "subtensor" and chain.endpoint in config.json, or pass --endpoint ws://...`)
+    }
+    endpoint = config.chain.endpoint
+  }
+  if (!/^wss?:\/\/[^\s]{1,500}$/.test(endpoint)) throw new UsageError('--endpoint expects a ws:// or wss:// URL')
+  const provider = new WsProvider(endpoint, false)
+  try {
+    await Promise.race([
+      provider.connect(),
+      new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('timeout')) }, 15_000).unref())
+    ])
+    return await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true })
+  } catch (err) {
+    await provider.disconnect().catch(() => {})
+    throw new WalletError(WalletErrorCode.NO_CHAIN, `cannot reach the chain at ${endpoint}`, { cause: err })
+  }
+}
+
+async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const netuid = netuidArg(args, false)
+  const raw = flag(args, 'raw')
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  // addresses only: the public summary needs no passphrase
+  const pub = await readKeystorePublic(home)
+  const api = await connectChain(args, ctx, home)
+  try {
+    const b = await readBalances(api, { coldkey: pub.coldkey, hotkey: pub.hotkey }, { netuid })
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        coldkey: { address: b.coldkey.address, free: b.coldkey.free.toString() },
+        hotkey: { address: b.hotkey.address, free: b.hotkey.free.toString() },
+        stakes: b.stakes.map((s) => ({ netuid: s.netuid, hotkey: s.hotkey, alpha: s.alpha.toString(), price: s.price.toString(), taoValue: s.taoValue.toString() })),
+        notes: b.notes
+      }))
+      return 0
+    }
+    ctx.out(`coldkey  ${b.coldkey.address}  free ${formatAmount(b.coldkey.free, 'tao', { raw })}`)
+    ctx.out(`hotkey   ${b.hotkey.address}  free ${formatAmount(b.hotkey.free, 'tao', { raw })}`)
+    if (b.stakes.length === 0) {
+      ctx.out(netuid != null ? `no alpha stake on subnet ${netuid}` : 'no alpha stake')
+    } else {
+      ctx.out(table(['netuid', 'hotkey', 'stake', 'price', 'value'], b.stakes.map((s) => [
+        String(s.netuid), s.hotkey, formatAmount(s.alpha, 'alpha', { raw }), formatPrice(s.price, { raw }), formatAmount(s.taoValue, 'tao', { raw })
+      ])))
+    }
+    for (const n of b.notes) ctx.out(`note: ${n}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}
+
+async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const netuid = netuidArg(args, true)!
+  const raw = flag(args, 'raw')
+  const amountArg = str(args, 'amount')
+  if (amountArg == null) throw new UsageError('--amount is required (TAO to spend, e.g. 10τ)')
+  const { rao: tao } = parseAmountArg(amountArg, { flag: 'amount', dflt: 'tao', raw, allow: ['tao'] })
+  if (tao <= 0n) throw new UsageError('--amount must be above 0')
+  const validator = str(args, 'validator')
+  if (validator != null && !isSs58(validator)) throw new UsageError('--validator expects an ss58 address')
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const api = await connectChain(args, ctx, home)
+  try {
+    const hotkey = validator ?? id.hotkey.address
+    const q = await quoteStake(api, { coldkey: id.coldkey.address, hotkey, netuid, tao })
+    const lines = [
+      `buy alpha of subnet ${netuid} for ${formatAmount(q.tao, 'tao', { raw })} from ${id.coldkey.address}, staked to ${hotkey}`,
+      `  pool price       ${formatPrice(q.price, { raw })}`,
+      `  swap fee         ${formatAmount(q.swapFee, 'tao', { raw })}`,
+      `  you get about    ${formatAmount(q.alpha, 'alpha', { raw })}${q.source === 'pool-reserves' ? ' (from the pool reserves; the runtime has no swap simulation)' : ''}`,
+      `  transaction fee  ${formatAmount(q.txFee, 'tao', { raw })}`
+    ]
+    for (const l of lines) ctx.err(l)
+    if (!flag(args, 'yes') && !await confirm('sign and submit?', { signal: ctx.signal })) {
+      throw new WalletError(WalletErrorCode.DECLINED, 'nothing was signed')
+    }
+    const r = await addStake(api, id.coldkey, q, { signal: ctx.signal })
+    const got = r.alphaAfter - r.alphaBefore
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        netuid, hotkey, coldkey: id.coldkey.address, tao: q.tao.toString(), price: q.price.toString(), swapFee: q.swapFee.toString(),
+        expectedAlpha: q.alpha.toString(), alpha: got.toString(), alphaTotal: r.alphaAfter.toString(), txFee: r.inclusion.fee.toString(),
+        blockHash: r.inclusion.blockHash, blockNumber: r.inclusion.blockNumber, txHash: r.inclusion.txHash
+      }))
+      return 0
+    }
+    ctx.out(`staked ${formatAmount(q.tao, 'tao', { raw })} on subnet ${netuid}: +${formatAmount(got, 'alpha', { raw })} at ${hotkey} (now ${formatAmount(r.alphaAfter, 'alpha', { raw })}), fee ${formatAmount(r.inclusion.fee, 'tao', { raw })}, block #${r.inclusion.blockNumber} ${r.inclusion.blockHash}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}
+
+function isSs58 (s: string): boolean {
+  try {
+    return decodeAddress(s).length === 32
+  } catch {
+    return false
+  }
 }

@@ -126,10 +126,7 @@ export async function writeBtcliWallet (
   keys: { coldkey: KeyMaterial, hotkey: KeyMaterial },
   opts: WriteBtcliWalletOptions
 ): Promise<BtcliWalletPaths> {
-  const paths = btcliWalletPaths(loc)
-  for (const f of [paths.coldkey, paths.coldkeypub, paths.hotkey]) {
-    if (await exists(f)) throw new WalletError(WalletErrorCode.EXISTS, `${f} already exists (nothing was written)`)
-  }
+  const paths = await checkExportTarget(loc)
   if (opts.password === '') throw new WalletError(WalletErrorCode.NO_PASSWORD, 'the coldkey password must not be empty')
   const coldJson = new TextEncoder().encode(formatKeypairJson({ publicKey: keys.coldkey.publicKey, secret: keys.coldkey }))
   let sealed: Uint8Array
@@ -152,6 +149,18 @@ export async function writeBtcliWallet (
   await put(paths.coldkeypub, formatKeypairJson({ publicKey: keys.coldkey.publicKey }))
   await put(paths.hotkey, formatKeypairJson({ publicKey: keys.hotkey.publicKey, secret: keys.hotkey }))
   await put(paths.coldkey, sealed)
+  return paths
+}
+
+/**
+ * The paths of a wallet to be written; EXISTS when any of its three files is already there (checked
+ * again, atomically, as each file is linked into place).
+ */
+export async function checkExportTarget (loc: BtcliWalletLocation): Promise<BtcliWalletPaths> {
+  const paths = btcliWalletPaths(loc)
+  for (const f of [paths.coldkey, paths.coldkeypub, paths.hotkey]) {
+    if (await exists(f)) throw new WalletError(WalletErrorCode.EXISTS, `${f} already exists (nothing was written)`)
+  }
   return paths
 }
 

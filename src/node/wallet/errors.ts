@@ -18,7 +18,15 @@ export enum WalletErrorCode {
   /** a wallet or hotkey name that is not a plain file name */
   INVALID_NAME = 'INVALID_NAME',
   /** an export target that already holds a wallet (nothing is overwritten) */
-  EXISTS = 'EXISTS'
+  EXISTS = 'EXISTS',
+  /** the node's chain is not a subtensor endpoint (balance and stake need one) */
+  NO_CHAIN = 'NO_CHAIN',
+  /** the chain would refuse the stake (no alpha in the runtime, subnet or hotkey unknown, token not enabled) */
+  STAKE_REFUSED = 'STAKE_REFUSED',
+  /** the coldkey's free TAO does not cover the amount and the fee */
+  INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
+  /** the user answered no to the confirmation */
+  DECLINED = 'DECLINED'
 }
 
 /**

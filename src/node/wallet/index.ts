@@ -3,10 +3,11 @@
  * JSON; the keypair JSON with schnorrkel's raw secret), the btcli password variable, and reading and
  * writing the `<wallets>/<name>/{coldkey,coldkeypub.txt,hotkeys/<hotkey>}` layout.
  */
-export { readBtcliWallet, writeBtcliWallet, btcliWalletPaths, expandHome, type BtcliWallet, type BtcliWalletLocation, type BtcliWalletPaths, type KeyfileFormat, type PasswordSource, type ReadBtcliWalletOptions, type WriteBtcliWalletOptions } from './btcli.js'
+export { readBtcliWallet, writeBtcliWallet, btcliWalletPaths, checkExportTarget, expandHome, type BtcliWallet, type BtcliWalletLocation, type BtcliWalletPaths, type KeyfileFormat, type PasswordSource, type ReadBtcliWalletOptions, type WriteBtcliWalletOptions } from './btcli.js'
 export { parseKeypairJson, formatKeypairJson, schnorrkelToPolkadotSecret, polkadotToSchnorrkelSecret, type BtcliKey } from './keypair-json.js'
 export { naclDecrypt, naclEncrypt, isNaclKeyfile, BTCLI_ARGON2_LIMITS, type Argon2Limits } from './nacl.js'
 export { ansibleVaultDecrypt } from './ansible.js'
 export { btcliPasswordVariable, decodeBtcliPasswordVariable, encodeBtcliPasswordVariable } from './password.js'
 export { WalletError, WalletErrorCode } from './errors.js'
 export * from './constants.js'
+export { readBalances, quoteStake, addStake, alphaOf, alphaPrice, freeOf, type WalletBalances, type AlphaStake, type StakeQuote, type StakeResult } from './chain.js'
