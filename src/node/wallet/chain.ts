@@ -172,9 +172,15 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
     swapFee = BigInt(j.taoFee ?? 0)
     source = 'runtime-simulation'
   } else {
+    // the pool's fee rate, then the constant-product swap of what is left over the reserves (a
+    // single full-range position prices the same way): an estimate, labelled as one
     const rate = api.query.swap?.feeRate != null ? BigInt((await api.query.swap.feeRate(req.netuid)).toString()) : 0n
     swapFee = req.tao * rate / FEE_RATE_DENOMINATOR
-    alpha = price === 0n ? 0n : (req.tao - swapFee) * UNIT / price
+    const net = req.tao - swapFee
+    const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(req.netuid), q.subnetAlphaIn(req.netuid)])
+    const t = BigInt(taoIn.toString())
+    const a = BigInt(alphaIn.toString())
+    alpha = t > 0n && a > 0n ? a * net / (t + net) : (price === 0n ? 0n : net * UNIT / price)
     source = 'pool-reserves'
   }
   const info = await api.tx.subtensorModule.addStake(req.hotkey, req.netuid, req.tao).paymentInfo(req.coldkey)
