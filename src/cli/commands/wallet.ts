@@ -1,4 +1,3 @@
-import { ApiPromise, WsProvider } from '@polkadot/api'
 import { decodeAddress } from '@polkadot/util-crypto'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { flag, str } from '../command.js'
@@ -11,7 +10,7 @@ import {
   WalletError, WalletErrorCode, addStake, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, quoteStake, readBalances, readBtcliWallet,
   writeBtcliWallet, type BtcliWallet
 } from '../../node/wallet/index.js'
-import { loadConfig } from '../../node/config/index.js'
+import { connectChain } from '../chain.js'
 import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
 import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
 import { confirm } from '../confirm.js'
@@ -170,37 +169,13 @@ function netuidArg (args: ParsedArgs, required: boolean): number | undefined {
   return Number(v)
 }
 
-/** The chain the node is configured for (or --endpoint), connected; NO_CHAIN when there is none. */
-async function connectChain (args: ParsedArgs, ctx: CommandContext, home: string): Promise<ApiPromise> {
-  let endpoint = str(args, 'endpoint')
-  if (endpoint == null) {
-    const config = await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
-    if (config.chain.adapter !== 'subtensor' || config.chain.endpoint == null) {
-      throw new WalletError(WalletErrorCode.NO_CHAIN, `this node's chain is the ${config.chain.adapter} ledger: set chain.adapter "subtensor" and chain.endpoint in config.json, or pass --endpoint ws://...`)
-    }
-    endpoint = config.chain.endpoint
-  }
-  if (!/^wss?:\/\/[^\s]{1,500}$/.test(endpoint)) throw new UsageError('--endpoint expects a ws:// or wss:// URL')
-  const provider = new WsProvider(endpoint, false)
-  try {
-    await Promise.race([
-      provider.connect(),
-      new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('timeout')) }, 15_000).unref())
-    ])
-    return await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true })
-  } catch (err) {
-    await provider.disconnect().catch(() => {})
-    throw new WalletError(WalletErrorCode.NO_CHAIN, `cannot reach the chain at ${endpoint}`, { cause: err })
-  }
-}
-
 async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const netuid = netuidArg(args, false)
   const raw = flag(args, 'raw')
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
   // addresses only: the public summary needs no passphrase
   const pub = await readKeystorePublic(home)
-  const api = await connectChain(args, ctx, home)
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
   try {
     const b = await readBalances(api, { coldkey: pub.coldkey, hotkey: pub.hotkey }, { netuid })
     if (flag(args, 'json')) {
@@ -240,7 +215,7 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { signal: ctx.signal })
-  const api = await connectChain(args, ctx, home)
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
   try {
     const hotkey = validator ?? id.hotkey.address
     const q = await quoteStake(api, { coldkey: id.coldkey.address, hotkey, netuid, tao })

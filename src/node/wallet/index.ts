@@ -11,3 +11,4 @@ export { btcliPasswordVariable, decodeBtcliPasswordVariable, encodeBtcliPassword
 export { WalletError, WalletErrorCode } from './errors.js'
 export * from './constants.js'
 export { readBalances, quoteStake, addStake, alphaOf, alphaPrice, freeOf, type WalletBalances, type AlphaStake, type StakeQuote, type StakeResult } from './chain.js'
+export { quoteRentOnChain, type RentChainQuote } from './rent-quote.js'
