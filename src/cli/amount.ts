@@ -23,7 +23,8 @@ const NAMES: Record<string, Asset> = { 'τ': 'tao', tao: 'tao', 'α': 'alpha', a
 export function parseAmountArg (input: string, opts: { flag: string, dflt: Asset, raw?: boolean, allow?: Asset[] }): { asset: Asset, rao: bigint } {
   const s = input.trim()
   const m = /^([τα]|tao|alpha)?\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([τα]|tao|alpha)?$/i.exec(s)
-  const bad = (why: string): UsageError => new UsageError(`--${opts.flag} ${why}, e.g. 1.5τ, 0.25α${opts.raw === true ? ' (with --raw: whole rao)' : ''}; got ${JSON.stringify(input.slice(0, 40))}`)
+  const examples = (opts.allow ?? ['tao', 'alpha']).map((a) => a === 'tao' ? '1.5τ' : '0.25α').join(', ')
+  const bad = (why: string): UsageError => new UsageError(`--${opts.flag} ${why}, e.g. ${examples}${opts.raw === true ? ' (with --raw: whole rao)' : ''}; got ${JSON.stringify(input.slice(0, 40))}`)
   if (m == null || (m[1] != null && m[3] != null)) throw bad('expects an amount')
   const sym = (m[1] ?? m[3])?.toLowerCase()
   const asset = sym != null ? NAMES[sym] : opts.dflt

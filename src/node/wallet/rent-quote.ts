@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ApiPromise } from '@polkadot/api'
 import { u8aToHex } from '@polkadot/util'
-import { encodeAddress } from '@polkadot/util-crypto'
+import { cryptoWaitReady, encodeAddress, sr25519PairFromSeed } from '@polkadot/util-crypto'
 import { SubtensorChain, escrowSignatories } from '../../escrow/chain/subtensor/index.js'
 import { otherSignatories } from '../../escrow/chain/subtensor/keys.js'
 import { closeRecord, encodeRecord, openRecord } from '../../escrow/chain/records.js'
@@ -48,6 +48,7 @@ export interface RentChainQuote {
  * `netuid`, computed without signing or submitting anything.
  */
 export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, budget: bigint, netuid: number, hotkey?: string }): Promise<RentChainQuote> {
+  await cryptoWaitReady()
   const chain = new SubtensorChain(api, { api, netuid: req.netuid, ...(req.hotkey != null ? { hotkey: req.hotkey } : {}) }, false)
   const info = await chain.info()
   const asset = await chain.assetFor(req.netuid)
@@ -124,6 +125,7 @@ export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, b
   }
 }
 
+/** A fresh sr25519 account (a valid Ristretto point: the arbiter's key is soft-derived from it). */
 function placeholder (): string {
-  return encodeAddress(randomBytes(32), 42)
+  return encodeAddress(sr25519PairFromSeed(randomBytes(32)).publicKey, 42)
 }

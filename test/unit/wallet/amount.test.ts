@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { PassThrough } from 'node:stream'
 import { formatAmount, formatPrice, parseAmountArg } from '../../../src/cli/amount.js'
+import { confirm } from '../../../src/cli/confirm.js'
 import { main } from '../../../src/cli/main.js'
 import { initHome } from '../../../src/node/keystore/index.js'
 import { UsageError } from '../../../src/util/errors.js'
@@ -59,5 +61,22 @@ describe('bazaar rent --dry-run on the embedded ledger', () => {
     } finally {
       await rm(tmp, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the question before signing', () => {
+  it.each([['y\n', true], ['yes\n', true], ['n\n', false], ['\n', false], ['yolo\n', false]] as const)('answers %j with %s', async (typed, expected) => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    const p = confirm('sign?', { tty: { input, output } })
+    input.write(typed)
+    expect(await p).toBe(expected)
+    expect(output.read().toString()).toBe('sign? [y/N] ')
+  })
+  it('reads an ended input as no', async () => {
+    const input = new PassThrough()
+    const p = confirm('sign?', { tty: { input, output: new PassThrough() } })
+    input.end()
+    expect(await p).toBe(false)
   })
 })
