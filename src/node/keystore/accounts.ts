@@ -111,11 +111,10 @@ export async function accountSecrets (source: AccountSource): Promise<{ coldkey:
   if (source.kind === 'keys') {
     return { coldkey: storedKeyMaterial(source.coldkey), hotkey: storedKeyMaterial(source.hotkey) }
   }
-  const suri = coldkeySuri(source)
-  // a dev SURI (`//Alice`) has the empty phrase, which means Substrate's DEV_PHRASE
+  // a dev SURI (`//Alice`) stands for Substrate's DEV_PHRASE with that path, as Keyring reads it
+  const suri = source.kind === 'dev' ? `${DEV_PHRASE}${coldkeySuri(source)}` : coldkeySuri(source)
   const { phrase, path } = keyExtractSuri(suri)
-  const base = phrase === '' ? DEV_PHRASE : phrase
-  const seed = mnemonicToMiniSecret(base)
+  const seed = mnemonicToMiniSecret(phrase)
   const root = sr25519PairFromSeed(seed)
   const coldPair = path.length > 0 ? keyFromPath(root, path, 'sr25519') : root
   const hotPair = keyFromPath(coldPair, keyExtractSuri(suri + HOTKEY_DERIVATION).path.slice(path.length), 'sr25519')
