@@ -1,4 +1,4 @@
-import { ApiPromise, WsProvider } from '@polkadot/api'
+import type { ApiPromise } from '@polkadot/api'
 import { UsageError } from '../util/errors.js'
 import { loadConfig } from '../node/config/index.js'
 import { WalletError, WalletErrorCode } from '../node/wallet/index.js'
@@ -21,6 +21,8 @@ export async function connectChain (opts: { endpoint?: string, configFile?: stri
     endpoint = config.chain.endpoint
   }
   if (!/^wss?:\/\/\S{1,500}$/.test(endpoint)) throw new UsageError('--endpoint expects a ws:// or wss:// URL')
+  // @polkadot/api is loaded here, on use: at the top it would slow every command's start
+  const { ApiPromise, WsProvider } = await import('@polkadot/api')
   const provider = new WsProvider(endpoint, false)
   let timer: NodeJS.Timeout | undefined
   try {

@@ -9,7 +9,6 @@ import { connectChain } from '../chain.js'
 import { resolveHome } from '../../node/home.js'
 import { loadConfig } from '../../node/config/index.js'
 import { readKeystorePublic } from '../../node/keystore/index.js'
-import { quoteRentOnChain } from '../../node/wallet/index.js'
 import { agreementBudget } from '../../market/agreement/terms.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
@@ -214,6 +213,7 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
     return 0
   }
   const pub = await readKeystorePublic(home)
+  const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')
   const api = await connectChain({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
   try {
     const q = await quoteRentOnChain(api, { payer: pub.coldkey, budget, netuid })

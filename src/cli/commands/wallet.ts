@@ -7,8 +7,7 @@ import {
   KeystoreError, KeystoreErrorCode, isInitialized, openKeystore, readKeystorePublic, replaceAccounts, resolvePassphrase, toStoredKey
 } from '../../node/keystore/index.js'
 import {
-  WalletError, WalletErrorCode, addStake, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, quoteStake, readBalances, readBtcliWallet,
-  writeBtcliWallet, type BtcliWallet
+  WalletError, WalletErrorCode, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, readBtcliWallet, writeBtcliWallet, type BtcliWallet
 } from '../../node/wallet/index.js'
 import { connectChain } from '../chain.js'
 import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
@@ -175,6 +174,7 @@ async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<nu
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
   // addresses only: the public summary needs no passphrase
   const pub = await readKeystorePublic(home)
+  const { readBalances } = await import('../../node/wallet/chain.js')
   const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
   try {
     const b = await readBalances(api, { coldkey: pub.coldkey, hotkey: pub.hotkey }, { netuid })
@@ -215,6 +215,7 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const { addStake, quoteStake } = await import('../../node/wallet/chain.js')
   const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
   try {
     const hotkey = validator ?? id.hotkey.address

@@ -1,4 +1,4 @@
-import sodium from 'libsodium-wrappers-sumo'
+import type sodiumType from 'libsodium-wrappers-sumo'
 import {
   ARGON2I_MEMLIMIT_SENSITIVE, ARGON2I_OPSLIMIT_SENSITIVE, NACL_PREFIX, NACL_SALT,
   SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES
@@ -22,6 +22,14 @@ export const BTCLI_ARGON2_LIMITS: Readonly<Argon2Limits> = Object.freeze({
 
 const PREFIX = new TextEncoder().encode(NACL_PREFIX)
 
+type Sodium = typeof sodiumType
+let loaded: Promise<Sodium> | undefined
+/** libsodium (wasm), loaded on first use: most commands never open a keyfile. */
+async function libsodium (): Promise<Sodium> {
+  loaded ??= import('libsodium-wrappers-sumo').then(async (m) => { await m.default.ready; return m.default })
+  return await loaded
+}
+
 /** Whether keyfile bytes are btcli's NaCl format. */
 export function isNaclKeyfile (data: Uint8Array): boolean {
   return startsWith(data, PREFIX)
@@ -39,10 +47,10 @@ export async function naclDecrypt (data: Uint8Array, password: string, where: st
   if (data.length < PREFIX.length + SECRETBOX_NONCE_BYTES + SECRETBOX_MAC_BYTES) {
     throw new WalletError(WalletErrorCode.CORRUPT, `${where}: NaCl keyfile is truncated (${data.length} bytes)`)
   }
-  await sodium.ready
+  const sodium = await libsodium()
   const nonce = data.subarray(PREFIX.length, PREFIX.length + SECRETBOX_NONCE_BYTES)
   const box = data.subarray(PREFIX.length + SECRETBOX_NONCE_BYTES)
-  const key = deriveKey(password, limits)
+  const key = deriveKey(sodium, password, limits)
   try {
     return sodium.crypto_secretbox_open_easy(box, nonce, key)
   } catch {
@@ -54,8 +62,8 @@ export async function naclDecrypt (data: Uint8Array, password: string, where: st
 
 /** Seals keyfile bytes in btcli's NaCl format with a fresh random nonce. */
 export async function naclEncrypt (plaintext: Uint8Array, password: string, limits: Argon2Limits = BTCLI_ARGON2_LIMITS): Promise<Uint8Array> {
-  await sodium.ready
-  const key = deriveKey(password, limits)
+  const sodium = await libsodium()
+  const key = deriveKey(sodium, password, limits)
   try {
     const nonce = sodium.randombytes_buf(SECRETBOX_NONCE_BYTES)
     const box = sodium.crypto_secretbox_easy(plaintext, nonce, key)
@@ -69,7 +77,7 @@ export async function naclEncrypt (plaintext: Uint8Array, password: string, limi
   }
 }
 
-function deriveKey (password: string, limits: Argon2Limits): Uint8Array {
+function deriveKey (sodium: Sodium, password: string, limits: Argon2Limits): Uint8Array {
   return sodium.crypto_pwhash(SECRETBOX_KEY_BYTES, new TextEncoder().encode(password), NACL_SALT,
     limits.opslimit, limits.memlimit, sodium.crypto_pwhash_ALG_ARGON2I13)
 }
