@@ -14,6 +14,7 @@ import { jobsCommand } from './jobs.js'
 import { escrowCommand } from './escrow.js'
 import { arbiterCommand } from './arbiter.js'
 import { configCommand } from './config.js'
+import { walletCommand } from './wallet.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -21,6 +22,7 @@ import { configCommand } from './config.js'
 export const commands: Command[] = [
   initCommand,
   keysCommand,
+  walletCommand,
   nodeCommand,
   statusCommand,
   peersCommand,

@@ -1,8 +1,11 @@
 import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
+import { UsageError } from '../../util/errors.js'
 import { resolveHome } from '../../node/home.js'
 import { ConfigError, ConfigErrorCode, ROLES, defaultConfig, mergeLayers, readConfigTemplate, validateConfig } from '../../node/config/index.js'
-import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, resolvePassphrase } from '../../node/keystore/index.js'
+import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, resolvePassphrase, toStoredKey } from '../../node/keystore/index.js'
+import { btcliWalletPaths, type BtcliWallet } from '../../node/wallet/index.js'
+import { btcliLocation, readBtcliWalletForCli } from './wallet.js'
 
 const usage = `usage: bazaar init [options]
 
@@ -25,6 +28,11 @@ options:
   --dev <name>           use the well-known dev seed //<Name> (alice, bob, ...) and a well-known
                          peer key instead of a mnemonic. INSECURE: anyone can derive these keys;
                          devnets only, never real funds
+  --from-btcli           use the coldkey and hotkey of a btcli wallet instead of a mnemonic (the
+                         hotkey is the wallet's own, not derived); with --path <dir> (default
+                         ~/.bittensor/wallets), --wallet <name> and --hotkey <name> (default:
+                         default). The coldkey password comes from btcli's BT_PW_<coldkey path>
+                         or a prompt; the btcli files are only read (see bazaar wallet --help)
   --supplier             also create the simulated enclave's key (enclave-key)
   --template <name>      write config.json from a packaged example: supplier, renter, daemon, devnet
   --role <role>          role in a newly written config.json: ${ROLES.join(', ')}
@@ -42,6 +50,10 @@ export const initCommand: Command = {
     passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' },
     mnemonic: { type: 'string' },
     dev: { type: 'string' },
+    'from-btcli': { type: 'boolean' },
+    path: { type: 'string' },
+    wallet: { type: 'string' },
+    hotkey: { type: 'string' },
     supplier: { type: 'boolean' },
     template: { type: 'string' },
     role: { type: 'string' },
@@ -53,14 +65,21 @@ export const initCommand: Command = {
     const force = flag(args, 'force')
     const dev = str(args, 'dev')
     const mnemonic = str(args, 'mnemonic') ?? nonEmpty(ctx.env.BAZAAR_MNEMONIC)
-    if (dev != null && mnemonic != null) {
-      throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, '--dev and a mnemonic (--mnemonic or BAZAAR_MNEMONIC) exclude each other')
+    const fromBtcli = flag(args, 'from-btcli')
+    if ([dev != null, str(args, 'mnemonic') != null, fromBtcli].filter(Boolean).length > 1 || (dev != null && mnemonic != null)) {
+      throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, '--dev, a mnemonic (--mnemonic or BAZAAR_MNEMONIC) and --from-btcli exclude each other')
     }
+    if (!fromBtcli && ['path', 'wallet', 'hotkey'].some((k) => str(args, k) != null)) {
+      throw new UsageError('--path, --wallet and --hotkey go with --from-btcli')
+    }
+    if (fromBtcli) btcliWalletPaths(btcliLocation(args))
     // fail before asking for a passphrase
     if (!force && await isInitialized(home)) {
       throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED, `${home} already holds keys (use --force to replace them)`)
     }
     const config = await newConfig(str(args, 'template'), str(args, 'role'))
+    // the btcli wallet is read and checked before anything is asked for the new keystore
+    const btcli: BtcliWallet | undefined = fromBtcli ? await readBtcliWalletForCli(args, ctx) : undefined
     const passphrase = await resolvePassphrase({
       flag: str(args, 'passphrase'),
       file: str(args, 'passphrase-file'),
@@ -72,7 +91,8 @@ export const initCommand: Command = {
     })
     if (dev != null) ctx.err('warning: dev keys are well known and insecure; use them on devnets only')
 
-    const r = await initHome({ home, passphrase, force, mnemonic, dev, supplier: flag(args, 'supplier'), config, signal: ctx.signal })
+    const keys = btcli != null ? { coldkey: toStoredKey(btcli.coldkey.secret), hotkey: toStoredKey(btcli.hotkey.secret) } : undefined
+    const r = await initHome({ home, passphrase, force, mnemonic: fromBtcli ? undefined : mnemonic, dev, keys, supplier: flag(args, 'supplier'), config, signal: ctx.signal })
 
     if (flag(args, 'json')) {
       ctx.out(JSON.stringify({
@@ -90,6 +110,7 @@ export const initCommand: Command = {
     ctx.out(`  peer id   ${r.peerId}`)
     ctx.out(`  coldkey   ${r.coldkey}${r.devName != null ? ` (dev //${r.devName}, insecure)` : ''}`)
     ctx.out(`  hotkey    ${r.hotkey}`)
+    if (btcli != null) ctx.out(`  from      btcli wallet ${btcli.paths.dir} (coldkey ${btcli.coldkeyFormat}, hotkey ${btcli.hotkeyFormat})`)
     if (r.enclavePeerId != null) ctx.out(`  enclave   ${r.enclavePeerId}`)
     ctx.out(`  config    ${r.configWritten ? 'config.json written' : 'existing config.json kept'}`)
     if (r.mnemonic != null) {

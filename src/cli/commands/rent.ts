@@ -1,9 +1,15 @@
 import path from 'node:path'
-import type { Command } from '../command.js'
+import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
 import { ApiClient } from '../client.js'
-import { alpha, parseAlpha, parseDuration } from '../format.js'
+import { alpha, parseDuration } from '../format.js'
+import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
+import { connectChain } from '../chain.js'
+import { resolveHome } from '../../node/home.js'
+import { loadConfig } from '../../node/config/index.js'
+import { readKeystorePublic } from '../../node/keystore/index.js'
+import { agreementBudget } from '../../market/agreement/terms.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
@@ -29,8 +35,14 @@ options:
   --output-dir <dir>     where outputs land (default <home>/outputs/<time>)
   --match-timeout <d>    how long to wait for a compatible offer (default 30s)
   --home <dir>  --api <host:port>
+  --dry-run              print what the rental would lock and cost, then exit (no daemon needed):
+                         the budget in α, its TAO value at the subnet pool's current price, and
+                         the fees of the escrow's open and close, from the configured chain
+  --raw                  with --dry-run: amounts in base units (rao)
   --json                 print one JSON object (the rental summary) instead of the story
-  -h, --help             this help`
+  -h, --help             this help
+
+Amounts: --max-price is alpha per GPU-hour, as 0.5 or 0.5α (with --raw: rao).`
 
 const TEE = new Set(['tdx', 'sev-snp', 'simulated'])
 
@@ -69,28 +81,33 @@ export const rentCommand: Command = {
     region: { type: 'string', multiple: true },
     output: { type: 'string', multiple: true },
     'output-dir': { type: 'string' },
-    'match-timeout': { type: 'string' }
+    'match-timeout': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    raw: { type: 'boolean' },
+    config: { type: 'string' }
   },
   async run (args, ctx) {
     const gpu = str(args, 'gpu')
     if (gpu == null) throw new UsageError('--gpu is required')
     const maxPrice = str(args, 'max-price')
     if (maxPrice == null) throw new UsageError('--max-price is required')
-    let maxRao: bigint
-    try { maxRao = parseAlpha(maxPrice) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${maxPrice}`) }
+    const raw = flag(args, 'raw')
+    const maxRao = parseAmountArg(maxPrice, { flag: 'max-price', dflt: 'alpha', raw, allow: ['alpha'] }).rao
     if (maxRao <= 0n) throw new UsageError('--max-price must be above 0')
     const durationS = duration(str(args, 'duration'), 'duration')
     if (durationS == null) throw new UsageError('--duration is required')
     const matchTimeoutS = duration(str(args, 'match-timeout'), 'match-timeout')
     const tee = strs(args, 'tee')
     for (const t of tee) if (t !== 'any' && !TEE.has(t)) throw new UsageError(`--tee expects tdx, sev-snp, simulated or any, got ${t}`)
+    const gpus = count(str(args, 'count'), 'count', 1)
+    if (flag(args, 'dry-run')) return await dryRun(args, ctx, { maxRao, gpus, durationS, raw })
     if (args.rest.length === 0) throw new UsageError('the command to run goes after --, e.g. bazaar rent ... -- python train.py')
     const [command, ...cmdArgs] = args.rest
     const json = flag(args, 'json')
     const outputDir = str(args, 'output-dir')
     const body = {
       gpu,
-      count: count(str(args, 'count'), 'count', 1),
+      count: gpus,
       ...(str(args, 'min-memory') != null ? { minMemoryMib: count(str(args, 'min-memory'), 'min-memory', 0) } : {}),
       maxPricePerGpuHour: maxRao.toString(),
       durationS,
@@ -172,4 +189,56 @@ async function afterCancel (api: ApiClient, agreementId: string | undefined, jso
   if (json) { out(JSON.stringify({ cancelled: true, escrow: e ?? null })); return }
   if (e == null) { out(`cancelled; escrow ${id} is not known to the node yet (bazaar escrow show ${id})`); return }
   out(`cancelled; escrow ${id} is ${e.status}${e.latestVoucher != null ? `, latest voucher ${alpha(e.latestVoucher.cumulative)} α` : ''}${e.status === 'open' ? ` (see bazaar escrow show ${id})` : ''}`)
+}
+
+/**
+ * `bazaar rent --dry-run`: what the rental would lock and cost, from the node's config and chain,
+ * before anything is signed. The budget is the most the escrow locks (at --max-price; a cheaper
+ * match locks less).
+ */
+async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigint, gpus: number, durationS: number, raw: boolean }): Promise<number> {
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  const config = await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
+  const budget = agreementBudget(r.maxRao, r.gpus, r.durationS)
+  const raw = { raw: r.raw }
+  const netuid = config.chain.netuid
+  const basis = `${formatAmount(r.maxRao, 'alpha', raw)}/GPU-hour × ${r.gpus} GPU${r.gpus > 1 ? 's' : ''} × ${r.durationS} s`
+  if (config.chain.adapter !== 'subtensor') {
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({ dryRun: true, chain: config.chain.adapter, netuid, budget: budget.toString() }))
+      return 0
+    }
+    ctx.out('dry run: nothing was locked or signed')
+    ctx.out(`  budget       at most ${formatAmount(budget, 'alpha', raw)} (${basis})`)
+    ctx.out(`  chain        the embedded ledger (no pool price, no fees); set chain.adapter "subtensor" for a real chain`)
+    return 0
+  }
+  const pub = await readKeystorePublic(home)
+  const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')
+  const api = await connectChain({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
+  try {
+    const q = await quoteRentOnChain(api, { payer: pub.coldkey, budget, netuid })
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, budget: budget.toString(), price: q.price.toString(),
+        taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
+        closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
+      }))
+      return 0
+    }
+    const asset = q.asset === 'alpha' ? 'alpha' : 'tao'
+    ctx.out('dry run: nothing was locked or signed')
+    ctx.out(`  budget       at most ${formatAmount(budget, asset, raw)} (${basis})${q.asset === 'tao' ? ', held in TAO on this runtime' : ''}`)
+    if (q.asset === 'alpha') {
+      ctx.out(`  TAO value    ${formatAmount(q.taoValue, 'tao', raw)} at ${formatPrice(q.price, raw)} (subnet ${netuid} pool, now)`)
+      ctx.out(`  swap         ${formatAmount(q.swapAllowance, 'alpha', raw)} moved in on top of the budget for the pool's fee on the move`)
+    }
+    ctx.out(`  open fee     ${formatAmount(q.openFee, 'tao', raw)} (payer)`)
+    ctx.out(`  close fees   ${formatAmount(q.closeApproveFee, 'tao', raw)} first approval + ${formatAmount(q.closeExecuteFee, 'tao', raw)} executing approval`)
+    ctx.out(`  chain        ${config.chain.endpoint ?? ''} runtime ${q.specVersion}, payer ${pub.coldkey}`)
+    for (const n of q.notes) ctx.out(`  note         ${n}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
 }

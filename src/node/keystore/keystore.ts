@@ -2,7 +2,7 @@ import { access, mkdir } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { DIR_MODE, ensureHome, homePaths } from '../home.js'
-import { deriveAccounts, generateMnemonic, normalizeDevName, normalizeMnemonic, type AccountSource } from './accounts.js'
+import { accountSecrets, deriveAccounts, generateMnemonic, normalizeDevName, normalizeMnemonic, storedKeyMaterial, type AccountSource, type StoredKey } from './accounts.js'
 import { createApiToken } from './api-token.js'
 import { KEYSTORE_KIND, MAX_KEY_FILE_BYTES } from './constants.js'
 import { createEnclaveKey, loadEnclaveKey, loadOrCreateEnclaveKey } from './enclave.js'
@@ -32,15 +32,17 @@ interface KeystorePayload {
  * always kept.
  */
 export async function initHome (opts: InitOptions): Promise<InitResult> {
-  if (opts.mnemonic != null && opts.dev != null) {
-    throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, 'give either a mnemonic or a dev name, not both')
+  if ([opts.mnemonic, opts.dev, opts.keys].filter(x => x != null).length > 1) {
+    throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, 'give one of a mnemonic, a dev name or imported keys')
   }
   if (opts.passphrase === '') throw new KeystoreError(KeystoreErrorCode.NO_PASSPHRASE, 'the passphrase must not be empty')
   const force = opts.force === true
   // validate user input before touching the disk
   let source: AccountSource
   let generated = false
-  if (opts.dev != null) {
+  if (opts.keys != null) {
+    source = { kind: 'keys', coldkey: checkStoredKey(opts.keys.coldkey), hotkey: checkStoredKey(opts.keys.hotkey) }
+  } else if (opts.dev != null) {
     source = { kind: 'dev', name: normalizeDevName(opts.dev) }
   } else if (opts.mnemonic != null) {
     source = { kind: 'mnemonic', mnemonic: await normalizeMnemonic(opts.mnemonic) }
@@ -139,8 +141,54 @@ export async function openKeystore (home: string, passphrase: string, opts: Open
     hotkey,
     source: src.kind,
     ...(src.kind === 'dev' ? { devName: src.name } : {}),
-    ...(opts.revealMnemonic === true && src.kind === 'mnemonic' ? { mnemonic: src.mnemonic } : {})
+    ...(opts.revealMnemonic === true && src.kind === 'mnemonic' ? { mnemonic: src.mnemonic } : {}),
+    ...(opts.revealSecrets === true ? { secrets: await accountSecrets(src) } : {})
   }
+}
+
+/**
+ * Replaces the coldkey and hotkey of an initialised home with `keys` (imported from a btcli wallet),
+ * keeping its peer key, API token, enclave key and config. The keystore is rewritten atomically
+ * (temporary file, fsync, rename), so a crash leaves either the old or the new file.
+ */
+export async function replaceAccounts (
+  home: string,
+  passphrase: string,
+  keys: { coldkey: StoredKey, hotkey: StoredKey },
+  opts: { scrypt?: InitOptions['scrypt'], signal?: AbortSignal } = {}
+): Promise<{ coldkey: string, hotkey: string, previous: { coldkey: string, hotkey: string } }> {
+  const file = await readKeystoreFile(home)
+  const where = homePaths(home).keystore
+  const plaintext = Buffer.from(await unseal(file, passphrase, where))
+  let payload: KeystorePayload
+  try {
+    payload = parsePayload(plaintext, where)
+  } finally {
+    plaintext.fill(0)
+  }
+  const previous = await deriveAccounts(payload.accounts)
+  const source: AccountSource = { kind: 'keys', coldkey: checkStoredKey(keys.coldkey), hotkey: checkStoredKey(keys.hotkey) }
+  const { coldkey, hotkey } = await deriveAccounts(source)
+  const next: KeystorePayload = { version: PAYLOAD_VERSION, peerKey: payload.peerKey, accounts: source }
+  const text = Buffer.from(JSON.stringify(next))
+  let sealed: SealedFile
+  try {
+    sealed = await seal(KEYSTORE_KIND, text, passphrase, {
+      scrypt: opts.scrypt,
+      public: { peerId: file.public.peerId ?? '', coldkey: coldkey.address, hotkey: hotkey.address, source: source.kind }
+    })
+  } finally {
+    text.fill(0)
+  }
+  opts.signal?.throwIfAborted()
+  await writeSecretFile(where, formatSealedFile(sealed), { exclusive: false })
+  return { coldkey: coldkey.address, hotkey: hotkey.address, previous: { coldkey: previous.coldkey.address, hotkey: previous.hotkey.address } }
+}
+
+/** A stored key that is well formed (its public key computes), else CORRUPT. */
+function checkStoredKey (k: StoredKey): StoredKey {
+  storedKeyMaterial(k)
+  return 'seed' in k ? { seed: k.seed } : { secretKey: k.secretKey }
 }
 
 /**
@@ -187,7 +235,20 @@ function parsePayload (plaintext: Buffer, where: string): KeystorePayload {
   if (a.kind === 'dev' && typeof a.name === 'string') {
     return { version: PAYLOAD_VERSION, peerKey: o.peerKey, accounts: { kind: 'dev', name: normalizeDevName(a.name) } }
   }
+  if (a.kind === 'keys') {
+    const cold = parseStoredKey(a.coldkey)
+    const hot = parseStoredKey(a.hotkey)
+    if (cold != null && hot != null) return { version: PAYLOAD_VERSION, peerKey: o.peerKey, accounts: { kind: 'keys', coldkey: cold, hotkey: hot } }
+  }
   throw corrupt
+}
+
+function parseStoredKey (v: unknown): StoredKey | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = v as Record<string, unknown>
+  if (typeof o.seed === 'string') return { seed: o.seed }
+  if (typeof o.secretKey === 'string') return { secretKey: o.secretKey }
+  return undefined
 }
 
 async function exists (file: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { KeyMaterial, StoredKey } from './accounts.js'
 import type { ScryptParams } from './constants.js'
 
 /** The unlocked identities of a node. Secrets: never log any field. */
@@ -11,12 +12,17 @@ export interface Identity {
   coldkey: KeyringPair
   /** sr25519, ss58 prefix 42: signs market messages (certifies fast signing keys) */
   hotkey: KeyringPair
-  /** `mnemonic` for a generated or restored phrase, `dev` for a well-known dev seed (insecure) */
-  source: 'mnemonic' | 'dev'
+  /**
+   * `mnemonic` for a generated or restored phrase, `dev` for a well-known dev seed (insecure),
+   * `keys` for an independent coldkey and hotkey (imported from a btcli wallet)
+   */
+  source: 'mnemonic' | 'dev' | 'keys'
   /** the dev name (`Alice`) when `source` is `dev` */
   devName?: string
   /** the BIP-39 phrase, present only when opened with `revealMnemonic: true` */
   mnemonic?: string
+  /** the secrets of both accounts, present only when opened with `revealSecrets: true` (export) */
+  secrets?: { coldkey: KeyMaterial, hotkey: KeyMaterial }
 }
 
 /** What `initHome` creates. */
@@ -31,6 +37,8 @@ export interface InitOptions {
   mnemonic?: string
   /** use the well-known dev seed `//<Name>` instead of a mnemonic (insecure, devnets only) */
   dev?: string
+  /** use these keys (an independent coldkey and hotkey, e.g. from a btcli wallet) */
+  keys?: { coldkey: StoredKey, hotkey: StoredKey }
   /** also create the simulated enclave's peer key (`enclave-key`) */
   supplier?: boolean
   /** content of a newly written config.json; default `{}` (all defaults). Never overwrites one. */
@@ -46,7 +54,7 @@ export interface InitResult {
   peerId: string
   coldkey: string
   hotkey: string
-  source: 'mnemonic' | 'dev'
+  source: 'mnemonic' | 'dev' | 'keys'
   /** the dev name (`Alice`) when `source` is `dev` */
   devName?: string
   mnemonic?: string
@@ -59,5 +67,7 @@ export interface InitResult {
 export interface OpenOptions {
   /** include the mnemonic in the result (`bazaar keys show --mnemonic`) */
   revealMnemonic?: boolean
+  /** include the accounts' secrets in the result (`bazaar wallet export`) */
+  revealSecrets?: boolean
   signal?: AbortSignal
 }

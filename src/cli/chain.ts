@@ -1,0 +1,44 @@
+import type { ApiPromise } from '@polkadot/api'
+import { UsageError } from '../util/errors.js'
+import { loadConfig } from '../node/config/index.js'
+import { WalletError, WalletErrorCode } from '../node/wallet/index.js'
+
+/** How long connecting to the chain may take before the command gives up with one line. */
+const CONNECT_TIMEOUT_MS = 15_000
+
+/**
+ * The chain the node is configured for (config `chain.adapter` subtensor and `chain.endpoint`, or
+ * `endpoint` from --endpoint), connected. NO_CHAIN, one line, when the node has none or it cannot
+ * be reached.
+ */
+export async function connectChain (opts: { endpoint?: string, configFile?: string, home: string, env: NodeJS.ProcessEnv, signal?: AbortSignal }): Promise<ApiPromise> {
+  let endpoint = opts.endpoint
+  if (endpoint == null) {
+    const config = await loadConfig({ home: opts.home, env: opts.env, configFile: opts.configFile, signal: opts.signal })
+    if (config.chain.adapter !== 'subtensor' || config.chain.endpoint == null) {
+      throw new WalletError(WalletErrorCode.NO_CHAIN, `this node's chain is the ${config.chain.adapter} ledger: set chain.adapter "subtensor" and chain.endpoint in config.json, or pass --endpoint ws://...`)
+    }
+    endpoint = config.chain.endpoint
+  }
+  if (!/^wss?:\/\/\S{1,500}$/.test(endpoint)) throw new UsageError('--endpoint expects a ws:// or wss:// URL')
+  // @polkadot/api is loaded here, on use: at the top it would slow every command's start
+  const { ApiPromise, WsProvider } = await import('@polkadot/api')
+  const provider = new WsProvider(endpoint, false)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    // without reconnection a refused connection only emits 'error': race it with the open
+    await Promise.race([
+      (async () => { await provider.connect(); await provider.isReady })(),
+      new Promise((_resolve, reject) => {
+        provider.on('error', (e: unknown) => { reject(e instanceof Error ? e : new Error('connection failed')) })
+        timer = setTimeout(() => { reject(new Error('timeout')) }, CONNECT_TIMEOUT_MS)
+      })
+    ])
+    return await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true })
+  } catch (err) {
+    await provider.disconnect().catch(() => {})
+    throw new WalletError(WalletErrorCode.NO_CHAIN, `cannot reach the chain at ${endpoint}`, { cause: err })
+  } finally {
+    clearTimeout(timer)
+  }
+}

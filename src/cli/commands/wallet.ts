@@ -1,0 +1,257 @@
+import { decodeAddress } from '@polkadot/util-crypto'
+import type { Command, CommandContext, ParsedArgs } from '../command.js'
+import { flag, str } from '../command.js'
+import { UsageError } from '../../util/errors.js'
+import { resolveHome } from '../../node/home.js'
+import {
+  KeystoreError, KeystoreErrorCode, isInitialized, openKeystore, readKeystorePublic, replaceAccounts, resolvePassphrase, toStoredKey
+} from '../../node/keystore/index.js'
+import {
+  WalletError, WalletErrorCode, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, readBtcliWallet, writeBtcliWallet, type BtcliWallet
+} from '../../node/wallet/index.js'
+import { connectChain } from '../chain.js'
+import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
+import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
+import { confirm } from '../confirm.js'
+import { table } from '../format.js'
+
+const usage = `usage: bazaar wallet <import|export> --btcli [options]
+       bazaar wallet balance [--netuid N] [options]
+       bazaar wallet stake --netuid N --amount X [--yes] [options]
+
+Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<hotkey>.
+
+  import --btcli   use the coldkey and hotkey of a btcli wallet as this node's accounts. Reads the
+                   formats bittensor-wallet writes (NaCl-encrypted, ansible-vault or plain JSON
+                   coldkeys; plain JSON hotkeys), checks the coldkey against coldkeypub.txt and each
+                   key against the address in its file, and stores both in the node's encrypted
+                   keystore (peer key, API token and config are kept). The btcli files are only
+                   read, never changed. The coldkey password comes from btcli's own variable
+                   BT_PW_<coldkey path> or a prompt. Replacing other accounts needs --force.
+  export --btcli   write this node's coldkey and hotkey as a btcli wallet (NaCl-encrypted coldkey,
+                   coldkeypub.txt, plain hotkey JSON; files 0600), so btcli can use them. The new
+                   coldkey's password comes from BT_PW_<coldkey path> or a prompt. Existing files
+                   are never overwritten.
+
+  balance          free TAO of the coldkey and the hotkey, and the coldkey's alpha stake per subnet
+                   (and hotkey) with its TAO value at the pool's current price, read from the
+                   chain the node is configured for (chain.adapter subtensor, chain.endpoint).
+  stake            buy alpha of subnet N with X TAO (subtensorModule.addStake from the coldkey to
+                   the node's hotkey, or --validator): shows the pool price, the swap fee, the
+                   alpha expected and the transaction fee, and asks before it signs.
+
+options:
+  --btcli                the btcli wallet layout (required; the only one)
+  --path <dir>           the wallets folder (default ~/.bittensor/wallets)
+  --wallet <name>        the wallet's name (default: default)
+  --hotkey <name>        the hotkey's name (default: default)
+  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
+  --passphrase <pw>      node keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --force                import: replace accounts the home already has
+  --netuid <n>           balance: only this subnet; stake: the subnet (required)
+  --amount <x>           stake: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
+  --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
+  --yes                  stake: sign without asking (scripts)
+  --endpoint <ws-url>    the chain (default: config chain.endpoint)
+  --raw                  amounts in base units (rao) instead of τ/α
+  --json                 print the result as JSON
+  -h, --help             this help
+
+To start a new node home from a btcli wallet: bazaar init --from-btcli --wallet <name> --hotkey <name>.`
+
+/** The btcli wallet named by --path, --wallet and --hotkey. */
+export function btcliLocation (args: ParsedArgs): { path?: string, wallet: string, hotkey: string } {
+  const p = str(args, 'path')
+  return { ...(p != null ? { path: p } : {}), wallet: str(args, 'wallet') ?? 'default', hotkey: str(args, 'hotkey') ?? 'default' }
+}
+
+/** Reads a btcli wallet with btcli's password variable or a prompt; notes what it reads on stderr. */
+export async function readBtcliWalletForCli (args: ParsedArgs, ctx: CommandContext): Promise<BtcliWallet> {
+  const loc = btcliLocation(args)
+  const paths = btcliWalletPaths(loc)
+  ctx.err(`reading btcli wallet ${paths.dir} (hotkey ${loc.hotkey}); an encrypted coldkey takes a few seconds to open (argon2i, 512 MiB)`)
+  return await readBtcliWallet(loc, { password: btcliPasswordSource(ctx.env, { signal: ctx.signal }), signal: ctx.signal })
+}
+
+/** `bazaar wallet`: import and export btcli wallets. */
+export const walletCommand: Command = {
+  name: 'wallet',
+  summary: 'btcli wallets (import, export), TAO and alpha balances, buy alpha (stake)',
+  usage,
+  allowPositionals: true,
+  options: {
+    btcli: { type: 'boolean' },
+    path: { type: 'string' },
+    wallet: { type: 'string' },
+    hotkey: { type: 'string' },
+    home: { type: 'string' },
+    passphrase: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    netuid: { type: 'string' },
+    amount: { type: 'string' },
+    validator: { type: 'string' },
+    yes: { type: 'boolean' },
+    endpoint: { type: 'string' },
+    raw: { type: 'boolean' },
+    config: { type: 'string' }
+  },
+  async run (args, ctx) {
+    const [sub, ...extra] = args.positionals
+    if (extra.length > 0 || !['import', 'export', 'balance', 'stake'].includes(sub ?? '')) {
+      throw new UsageError('expected bazaar wallet import|export --btcli, wallet balance or wallet stake (see bazaar wallet --help)')
+    }
+    if (sub === 'balance') return await walletBalance(args, ctx)
+    if (sub === 'stake') return await walletStake(args, ctx)
+    if (!flag(args, 'btcli')) throw new UsageError(`wallet ${sub} needs --btcli (the only wallet layout supported)`)
+    const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+    return sub === 'import' ? await walletImport(args, ctx, home) : await walletExport(args, ctx, home)
+  }
+}
+
+async function walletImport (args: ParsedArgs, ctx: CommandContext, home: string): Promise<number> {
+  // everything that can fail cheaply fails before the slow coldkey derivation
+  btcliWalletPaths(btcliLocation(args))
+  if (!await isInitialized(home)) {
+    throw new KeystoreError(KeystoreErrorCode.NOT_INITIALIZED, `no keystore in ${home}: create one from the wallet with bazaar init --from-btcli`)
+  }
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
+  const current = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const w = await readBtcliWalletForCli(args, ctx)
+  const same = current.coldkey.address === w.coldkey.ss58Address && current.hotkey.address === w.hotkey.ss58Address
+  if (!same && !flag(args, 'force')) {
+    throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED,
+      `${home} has other accounts (coldkey ${current.coldkey.address}); --force replaces them (keep their mnemonic: they are not kept)`)
+  }
+  if (!same || current.source !== 'keys') {
+    await replaceAccounts(home, passphrase, { coldkey: toStoredKey(w.coldkey.secret), hotkey: toStoredKey(w.hotkey.secret) }, { signal: ctx.signal })
+  }
+  const pub = await readKeystorePublic(home)
+  if (flag(args, 'json')) {
+    ctx.out(JSON.stringify({ home, coldkey: pub.coldkey, hotkey: pub.hotkey, wallet: w.paths.dir, coldkeyFormat: w.coldkeyFormat, hotkeyFormat: w.hotkeyFormat, changed: !same }))
+    return 0
+  }
+  ctx.out(`imported btcli wallet ${w.paths.dir} into ${home}`)
+  ctx.out(`  coldkey   ${pub.coldkey} (${w.coldkeyFormat}, matches coldkeypub.txt)`)
+  ctx.out(`  hotkey    ${pub.hotkey} (${w.hotkeyFormat})`)
+  if (same) ctx.out('  (the home already had these accounts)')
+  return 0
+}
+
+async function walletExport (args: ParsedArgs, ctx: CommandContext, home: string): Promise<number> {
+  const loc = btcliLocation(args)
+  // refuse an existing wallet before any password is asked
+  const paths = await checkExportTarget(loc)
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
+  const id = await openKeystore(home, passphrase, { revealSecrets: true, signal: ctx.signal })
+  const password = await newBtcliPassword(ctx.env, paths.coldkey, btcliPasswordVariable(paths.coldkey), { signal: ctx.signal })
+  ctx.err(`writing btcli wallet ${paths.dir}; encrypting the coldkey takes a few seconds (argon2i, 512 MiB)`)
+  await writeBtcliWallet(loc, id.secrets!, { password, signal: ctx.signal })
+  if (flag(args, 'json')) {
+    ctx.out(JSON.stringify({ home, wallet: paths.dir, coldkey: id.coldkey.address, hotkey: id.hotkey.address, files: [paths.coldkey, paths.coldkeypub, paths.hotkey] }))
+    return 0
+  }
+  ctx.out(`exported ${home} to btcli wallet ${paths.dir}`)
+  ctx.out(`  coldkey   ${id.coldkey.address}  ${paths.coldkey} (NaCl-encrypted), ${paths.coldkeypub}`)
+  ctx.out(`  hotkey    ${id.hotkey.address}  ${paths.hotkey}`)
+  ctx.out(`use it with btcli: --wallet.path ${loc.path ?? '~/.bittensor/wallets'} --wallet.name ${loc.wallet} --wallet.hotkey ${loc.hotkey}`)
+  return 0
+}
+
+function netuidArg (args: ParsedArgs, required: boolean): number | undefined {
+  const v = str(args, 'netuid')
+  if (v == null) {
+    if (required) throw new UsageError('--netuid is required')
+    return undefined
+  }
+  if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError('--netuid expects a subnet number (0 to 65535)')
+  return Number(v)
+}
+
+async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const netuid = netuidArg(args, false)
+  const raw = flag(args, 'raw')
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  // addresses only: the public summary needs no passphrase
+  const pub = await readKeystorePublic(home)
+  const { readBalances } = await import('../../node/wallet/chain.js')
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
+  try {
+    const b = await readBalances(api, { coldkey: pub.coldkey, hotkey: pub.hotkey }, { netuid })
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        coldkey: { address: b.coldkey.address, free: b.coldkey.free.toString() },
+        hotkey: { address: b.hotkey.address, free: b.hotkey.free.toString() },
+        stakes: b.stakes.map((s) => ({ netuid: s.netuid, hotkey: s.hotkey, alpha: s.alpha.toString(), price: s.price.toString(), taoValue: s.taoValue.toString() })),
+        notes: b.notes
+      }))
+      return 0
+    }
+    ctx.out(`coldkey  ${b.coldkey.address}  free ${formatAmount(b.coldkey.free, 'tao', { raw })}`)
+    ctx.out(`hotkey   ${b.hotkey.address}  free ${formatAmount(b.hotkey.free, 'tao', { raw })}`)
+    if (b.stakes.length === 0) {
+      ctx.out(netuid != null ? `no alpha stake on subnet ${netuid}` : 'no alpha stake')
+    } else {
+      ctx.out(table(['netuid', 'hotkey', 'stake', 'price', 'value'], b.stakes.map((s) => [
+        String(s.netuid), s.hotkey, formatAmount(s.alpha, 'alpha', { raw }), formatPrice(s.price, { raw }), formatAmount(s.taoValue, 'tao', { raw })
+      ])))
+    }
+    for (const n of b.notes) ctx.out(`note: ${n}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}
+
+async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const netuid = netuidArg(args, true)!
+  const raw = flag(args, 'raw')
+  const amountArg = str(args, 'amount')
+  if (amountArg == null) throw new UsageError('--amount is required (TAO to spend, e.g. 10τ)')
+  const { rao: tao } = parseAmountArg(amountArg, { flag: 'amount', dflt: 'tao', raw, allow: ['tao'] })
+  if (tao <= 0n) throw new UsageError('--amount must be above 0')
+  const validator = str(args, 'validator')
+  if (validator != null && !isSs58(validator)) throw new UsageError('--validator expects an ss58 address')
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const { addStake, quoteStake } = await import('../../node/wallet/chain.js')
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
+  try {
+    const hotkey = validator ?? id.hotkey.address
+    const q = await quoteStake(api, { coldkey: id.coldkey.address, hotkey, netuid, tao })
+    const lines = [
+      `buy alpha of subnet ${netuid} for ${formatAmount(q.tao, 'tao', { raw })} from ${id.coldkey.address}, staked to ${hotkey}`,
+      `  pool price       ${formatPrice(q.price, { raw })}`,
+      `  swap fee         ${formatAmount(q.swapFee, 'tao', { raw })}`,
+      `  you get about    ${formatAmount(q.alpha, 'alpha', { raw })}${q.source === 'pool-reserves' ? ' (from the pool reserves; the runtime has no swap simulation)' : ''}`,
+      `  transaction fee  ${formatAmount(q.txFee, 'tao', { raw })}`
+    ]
+    for (const l of lines) ctx.err(l)
+    if (!flag(args, 'yes') && !await confirm('sign and submit?', { signal: ctx.signal })) {
+      throw new WalletError(WalletErrorCode.DECLINED, 'nothing was signed')
+    }
+    const r = await addStake(api, id.coldkey, q, { signal: ctx.signal })
+    const got = r.alphaAfter - r.alphaBefore
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        netuid, hotkey, coldkey: id.coldkey.address, tao: q.tao.toString(), price: q.price.toString(), swapFee: q.swapFee.toString(),
+        expectedAlpha: q.alpha.toString(), alpha: got.toString(), alphaTotal: r.alphaAfter.toString(), txFee: r.inclusion.fee.toString(),
+        blockHash: r.inclusion.blockHash, blockNumber: r.inclusion.blockNumber, txHash: r.inclusion.txHash
+      }))
+      return 0
+    }
+    ctx.out(`staked ${formatAmount(q.tao, 'tao', { raw })} on subnet ${netuid}: +${formatAmount(got, 'alpha', { raw })} at ${hotkey} (now ${formatAmount(r.alphaAfter, 'alpha', { raw })}), fee ${formatAmount(r.inclusion.fee, 'tao', { raw })}, block #${r.inclusion.blockNumber} ${r.inclusion.blockHash}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}
+
+function isSs58 (s: string): boolean {
+  try {
+    return decodeAddress(s).length === 32
+  } catch {
+    return false
+  }
+}

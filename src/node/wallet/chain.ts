@@ -1,0 +1,214 @@
+/**
+ * Balances and staking of the node's accounts on a Bittensor chain (`@polkadot/api`): free TAO,
+ * alpha stake per subnet, the subnet pool's price and the cost of buying alpha (`addStake`).
+ *
+ * Alpha held by a coldkey under a hotkey is stored as shares: `Alpha(hotkey, coldkey, netuid)`
+ * (U64F64), worth `shares * TotalHotkeyAlpha(hotkey, netuid) / TotalHotkeyShares(hotkey, netuid)`
+ * alpha, rounded down, the way pallet_subtensor values it.
+ */
+import type { ApiPromise } from '@polkadot/api'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Codec } from '@polkadot/types/types'
+import { submitAndWait, type Inclusion } from '../../escrow/chain/subtensor/index.js'
+import { WalletError, WalletErrorCode } from './errors.js'
+
+/** rao in one whole TAO or alpha */
+const UNIT = 1_000_000_000n
+/** `swap.feeRate` is parts of u16::MAX */
+const FEE_RATE_DENOMINATOR = 65_535n
+
+export interface AlphaStake {
+  netuid: number
+  hotkey: string
+  /** alpha in rao */
+  alpha: bigint
+  /** what the alpha is worth at the pool's current price, in TAO rao */
+  taoValue: bigint
+  /** rao of TAO per whole alpha */
+  price: bigint
+}
+
+export interface WalletBalances {
+  coldkey: { address: string, free: bigint }
+  hotkey: { address: string, free: bigint }
+  /** alpha of the coldkey, per (hotkey, subnet); empty on a runtime without alpha */
+  stakes: AlphaStake[]
+  /** what the runtime offers, said once in the output */
+  notes: string[]
+}
+
+export interface StakeQuote {
+  netuid: number
+  hotkey: string
+  /** TAO spent, rao */
+  tao: bigint
+  /** rao of TAO per whole alpha before the swap */
+  price: bigint
+  /** the pool's swap fee, rao of TAO */
+  swapFee: bigint
+  /** alpha expected, rao (the runtime's simulation where it has one, else from price and fee) */
+  alpha: bigint
+  /** the transaction fee of the addStake extrinsic, rao of TAO */
+  txFee: bigint
+  /** where the figures came from */
+  source: 'runtime-simulation' | 'pool-reserves'
+  /** free TAO of the coldkey now */
+  free: bigint
+}
+
+export interface StakeResult {
+  quote: StakeQuote
+  inclusion: Inclusion
+  /** the coldkey's alpha under the hotkey before and after, read from storage */
+  alphaBefore: bigint
+  alphaAfter: bigint
+}
+
+function hasAlpha (api: ApiPromise): boolean {
+  return api.query.subtensorModule?.alpha != null && api.tx.subtensorModule?.addStake != null
+}
+
+/** Free TAO of both accounts, and the coldkey's alpha per hotkey and subnet (one subnet with `netuid`). */
+export async function readBalances (api: ApiPromise, who: { coldkey: string, hotkey: string }, opts: { netuid?: number } = {}): Promise<WalletBalances> {
+  const [cold, hot] = await Promise.all([freeOf(api, who.coldkey), freeOf(api, who.hotkey)])
+  const out: WalletBalances = { coldkey: { address: who.coldkey, free: cold }, hotkey: { address: who.hotkey, free: hot }, stakes: [], notes: [] }
+  if (!hasAlpha(api)) {
+    out.notes.push(`runtime ${api.runtimeVersion.specVersion.toNumber()} has no subnet alpha (subtensorModule.alpha)`)
+    return out
+  }
+  const q = api.query.subtensorModule
+  const hotkeys = new Set<string>([who.hotkey])
+  if (q.stakingHotkeys != null) {
+    for (const h of (await q.stakingHotkeys(who.coldkey)) as unknown as Codec[]) hotkeys.add(h.toString())
+  }
+  const prices = new Map<number, bigint>()
+  for (const hotkey of hotkeys) {
+    const entries = await q.alpha.entries(hotkey, who.coldkey)
+    for (const [key] of entries) {
+      const netuid = Number((key.args[2] as Codec).toString())
+      if (opts.netuid != null && netuid !== opts.netuid) continue
+      const alpha = await alphaOf(api, hotkey, who.coldkey, netuid)
+      if (alpha === 0n) continue
+      let price = prices.get(netuid)
+      if (price == null) { price = await alphaPrice(api, netuid); prices.set(netuid, price) }
+      out.stakes.push({ netuid, hotkey, alpha, price, taoValue: alpha * price / UNIT })
+    }
+  }
+  out.stakes.sort((a, b) => a.netuid - b.netuid || a.hotkey.localeCompare(b.hotkey))
+  return out
+}
+
+/** Free balance (rao) of an account. */
+export async function freeOf (api: ApiPromise, address: string): Promise<bigint> {
+  const acc = await api.query.system.account(address) as unknown as { data: { free: { toBigInt: () => bigint } } }
+  return acc.data.free.toBigInt()
+}
+
+/** The coldkey's alpha (rao) of `netuid` under `hotkey`, valued from its shares as the pallet does. */
+export async function alphaOf (api: ApiPromise, hotkey: string, coldkey: string, netuid: number): Promise<bigint> {
+  const q = api.query.subtensorModule
+  const [shares, total, totalShares] = await Promise.all([
+    q.alpha(hotkey, coldkey, netuid), q.totalHotkeyAlpha(hotkey, netuid), q.totalHotkeyShares(hotkey, netuid)
+  ])
+  const s = fixedBits(shares)
+  const ts = fixedBits(totalShares)
+  if (ts === 0n) return 0n
+  return s * BigInt(total.toString()) / ts
+}
+
+/**
+ * The pool's price of one alpha in rao of TAO: the runtime's `SwapRuntimeApi.current_alpha_price`
+ * where it has it, else the reserves `SubnetTAO / SubnetAlphaIn`. The root subnet (0) is TAO itself.
+ */
+export async function alphaPrice (api: ApiPromise, netuid: number): Promise<bigint> {
+  if (netuid === 0) return UNIT
+  const call = (api.call as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<Codec>> | undefined>).swapRuntimeApi
+  if (call?.currentAlphaPrice != null) {
+    try {
+      return BigInt((await call.currentAlphaPrice(netuid)).toString())
+    } catch {
+      // an older runtime: fall back to the reserves
+    }
+  }
+  const q = api.query.subtensorModule
+  const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(netuid), q.subnetAlphaIn(netuid)])
+  const a = BigInt(alphaIn.toString())
+  if (a === 0n) return 0n
+  return BigInt(taoIn.toString()) * UNIT / a
+}
+
+/**
+ * What buying alpha with `tao` rao costs and gives, before anything is signed: the pool's price,
+ * the swap fee, the alpha expected and the extrinsic's fee. Refuses with a typed error what the
+ * chain would refuse anyway: a runtime without alpha, a subnet whose token is not enabled, a
+ * hotkey the chain does not know, too little free TAO.
+ */
+export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotkey: string, netuid: number, tao: bigint }): Promise<StakeQuote> {
+  if (!hasAlpha(api)) {
+    throw new WalletError(WalletErrorCode.STAKE_REFUSED, `runtime ${api.runtimeVersion.specVersion.toNumber()} has no subnet alpha to buy`)
+  }
+  const q = api.query.subtensorModule
+  if (q.networksAdded != null && !((await q.networksAdded(req.netuid)) as unknown as { isTrue: boolean }).isTrue) {
+    throw new WalletError(WalletErrorCode.STAKE_REFUSED, `subnet ${req.netuid} does not exist on this chain`)
+  }
+  if (q.subtokenEnabled != null && !((await q.subtokenEnabled(req.netuid)) as unknown as { isTrue: boolean }).isTrue) {
+    throw new WalletError(WalletErrorCode.STAKE_REFUSED, `subnet ${req.netuid}'s token is not enabled yet: its alpha cannot be bought`)
+  }
+  if (q.owner != null) {
+    const owner = (await q.owner(req.hotkey)) as unknown as { isEmpty: boolean, toU8a: () => Uint8Array }
+    if (owner.isEmpty || owner.toU8a().every((b) => b === 0)) {
+      throw new WalletError(WalletErrorCode.STAKE_REFUSED, `hotkey ${req.hotkey} is not registered on this chain (no owner coldkey)`)
+    }
+  }
+  const price = await alphaPrice(api, req.netuid)
+  let swapFee: bigint
+  let alpha: bigint
+  let source: StakeQuote['source']
+  const call = (api.call as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<Codec>> | undefined>).swapRuntimeApi
+  const sim = call?.simSwapTaoForAlpha != null ? await call.simSwapTaoForAlpha(req.netuid, req.tao).catch(() => undefined) : undefined
+  if (sim != null) {
+    const j = sim.toJSON() as Record<string, string | number>
+    alpha = BigInt(j.alphaAmount ?? 0)
+    swapFee = BigInt(j.taoFee ?? 0)
+    source = 'runtime-simulation'
+  } else {
+    // the pool's fee rate, then the constant-product swap of what is left over the reserves (a
+    // single full-range position prices the same way): an estimate, labelled as one
+    const rate = api.query.swap?.feeRate != null ? BigInt((await api.query.swap.feeRate(req.netuid)).toString()) : 0n
+    swapFee = req.tao * rate / FEE_RATE_DENOMINATOR
+    const net = req.tao - swapFee
+    const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(req.netuid), q.subnetAlphaIn(req.netuid)])
+    const t = BigInt(taoIn.toString())
+    const a = BigInt(alphaIn.toString())
+    alpha = t > 0n && a > 0n ? a * net / (t + net) : (price === 0n ? 0n : net * UNIT / price)
+    source = 'pool-reserves'
+  }
+  const info = await api.tx.subtensorModule.addStake(req.hotkey, req.netuid, req.tao).paymentInfo(req.coldkey)
+  const txFee = info.partialFee.toBigInt()
+  const free = await freeOf(api, req.coldkey)
+  if (free < req.tao + txFee) {
+    throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${free} rao of TAO free; buying needs ${req.tao + txFee} (amount and transaction fee)`)
+  }
+  return { netuid: req.netuid, hotkey: req.hotkey, tao: req.tao, price, swapFee, alpha, txFee, source, free }
+}
+
+/**
+ * Signs and submits `subtensorModule.addStake(hotkey, netuid, tao)` with the coldkey, waits for
+ * inclusion (and finality), and reads the coldkey's alpha under the hotkey before and after.
+ */
+export async function addStake (api: ApiPromise, coldkey: KeyringPair, quote: StakeQuote, opts: { finality?: boolean, signal?: AbortSignal } = {}): Promise<StakeResult> {
+  const alphaBefore = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
+  const tx = await api.tx.subtensorModule.addStake(quote.hotkey, quote.netuid, quote.tao).signAsync(coldkey)
+  const inclusion = await submitAndWait(api, tx, { finality: opts.finality ?? true, signal: opts.signal })
+  const alphaAfter = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
+  return { quote, inclusion, alphaBefore, alphaAfter }
+}
+
+/** The raw bits of a U64F64 value as @polkadot/api decodes it (`{ bits }` or a bare integer). */
+function fixedBits (c: unknown): bigint {
+  const x = c as { bits?: { toBigInt: () => bigint }, toJSON: () => unknown }
+  if (x.bits != null) return x.bits.toBigInt()
+  const j = x.toJSON() as { bits?: string | number } | string | number
+  if (typeof j === 'object' && j?.bits != null) return BigInt(j.bits)
+  return BigInt(j as string)
+}

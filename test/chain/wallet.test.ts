@@ -1,0 +1,194 @@
+/**
+ * `bazaar wallet balance` and `bazaar wallet stake` against a real Bittensor runtime under
+ * chopsticks (see harness.ts and DEVELOPERS.md). The figures the commands print are checked against
+ * the test's own storage queries (System.Account; Alpha, TotalHotkeyAlpha and TotalHotkeyShares;
+ * SubnetTAO and SubnetAlphaIn).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { ApiPromise } from '@polkadot/api'
+import { mnemonicGenerate } from '@polkadot/util-crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main.js'
+import { initHome } from '../../src/node/keystore/index.js'
+import { HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, type TestChain } from './harness.js'
+
+const PORT = 19_951
+const TAO = 1_000_000_000n
+const netuid = 1
+
+skipNote('wallet balance and stake on chain')
+
+async function run (argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number, out: string[], err: string[] }> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env })
+  return { code, out, err }
+}
+
+describe.skipIf(!HAVE_CHAIN)('bazaar wallet balance and stake on chain', () => {
+  let chain: TestChain
+  let api: ApiPromise
+  let tmp: string
+  let home: string
+  let coldkey: string
+  let hotkey: string
+  let alphaRuntime = false
+  const env = { BAZAAR_PASSPHRASE: 'chain test' }
+
+  beforeAll(async () => {
+    chain = await startTestChain(PORT)
+    api = await connectApi(chain.url)
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-wallet-chain-'))
+    home = path.join(tmp, 'home')
+    // fresh keys per run; the node is configured for the chain through its config file
+    const r = await initHome({
+      home, passphrase: env.BAZAAR_PASSPHRASE, mnemonic: mnemonicGenerate(12), scrypt: { N: 1024, r: 8, p: 1 },
+      config: { chain: { adapter: 'subtensor', endpoint: chain.url, netuid } }
+    })
+    coldkey = r.coldkey
+    hotkey = r.hotkey
+    await fund(api, [coldkey], 5_000n * TAO)
+    await fund(api, [hotkey], 3n * TAO)
+    alphaRuntime = api.query.subtensorModule?.alpha != null && api.tx.subtensorModule?.addStake != null
+    if (alphaRuntime) {
+      // the node's hotkey known to the chain and subnet 1's token enabled with a deep pool, set as
+      // chain state (the spec's subnet 1 has no hotkeys and its token is not started)
+      await api.rpc('dev_setStorage' as never, {
+        SubtensorModule: {
+          Owner: [[[hotkey], coldkey]],
+          ...(api.query.subtensorModule.subtokenEnabled != null ? { SubtokenEnabled: [[[netuid], true]] } : {}),
+          SubnetAlphaIn: [[[netuid], (100_000_000n * TAO).toString()]],
+          SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
+        }
+      } as never)
+    }
+  }, 300_000)
+
+  afterAll(async () => {
+    await api?.disconnect()
+    await chain?.stop()
+    if (tmp != null) await rm(tmp, { recursive: true, force: true })
+  })
+
+  it('shows free TAO of both keys as the chain stores them', async () => {
+    const r = await run(['wallet', 'balance', '--home', home, '--json'], env)
+    expect(r.err).toEqual([])
+    expect(r.code).toBe(0)
+    const b = JSON.parse(r.out[0])
+    expect(b.coldkey).toEqual({ address: coldkey, free: (await freeOf(api, coldkey)).toString() })
+    expect(b.hotkey).toEqual({ address: hotkey, free: (await freeOf(api, hotkey)).toString() })
+    expect(b.stakes).toEqual([])
+
+    const text = await run(['wallet', 'balance', '--home', home], env)
+    expect(text.out[0]).toBe(`coldkey  ${coldkey}  free 5000 τ`)
+    expect(text.out[1]).toBe(`hotkey   ${hotkey}  free 3 τ`)
+    const raw = await run(['wallet', 'balance', '--home', home, '--raw'], env)
+    expect(raw.out[0]).toBe(`coldkey  ${coldkey}  free ${5_000n * TAO} rao τ`)
+  })
+
+  it('buys alpha: quoted first, refused without a terminal or --yes, then alpha appears at the hotkey', async (ctx) => {
+    if (!alphaRuntime) {
+      const r = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '1', '--yes'], env)
+      expect(r.code).toBe(1)
+      console.log(`[chain] runtime ${api.runtimeVersion.specVersion.toNumber()}: ${r.err.at(-1) ?? ''}`)
+      ctx.skip()
+      return
+    }
+    // without --yes and without a terminal nothing is signed
+    const freeBefore = await freeOf(api, coldkey)
+    const declined = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '100τ'], env)
+    expect(declined.code).toBe(1)
+    expect(declined.err.some((l) => l.includes('pool price'))).toBe(true)
+    expect(declined.err.at(-1)).toMatch(/nothing was signed/)
+    expect(await freeOf(api, coldkey)).toBe(freeBefore)
+    expect(await alphaOf(api, hotkey, coldkey, netuid)).toBe(0n)
+
+    const r = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '100τ', '--yes', '--json'], env)
+    expect(r.code).toBe(0)
+    const s = JSON.parse(r.out[0])
+    const onChain = await alphaOf(api, hotkey, coldkey, netuid)
+    expect(onChain).toBeGreaterThan(0n)
+    expect(s.alphaTotal).toBe(onChain.toString())
+    expect(s.alpha).toBe(onChain.toString())
+    // the quote: price as the pool's reserves gave it before the swap, and an estimate within the fee
+    expect(s.price).toBe(TAO.toString())
+    // The estimate is comparable only if the pool that swapped is the pool the quote read: the
+    // TAO reserve is then the test's 10^8 TAO plus the stake. On runtime 218 under chopsticks the
+    // block's hooks rewrite the hand-set reserves before the swap (seen: SubnetTAO 10^17 rao down
+    // to about 5 * 10^11), so there the quote cannot be checked against the outcome.
+    const poolAfter = BigInt((await api.query.subtensorModule.subnetTAO(netuid)).toString())
+    const samePool = poolAfter >= 100_000_000n * TAO && poolAfter <= 100_000_000n * TAO + 100n * TAO
+    const expected = BigInt(s.expectedAlpha)
+    const diff = expected > onChain ? expected - onChain : onChain - expected
+    if (samePool) expect(diff * 1000n).toBeLessThan(onChain)
+    else console.log(`[chain] runtime ${api.runtimeVersion.specVersion.toNumber()}: pool reserve moved by the runtime before the swap (SubnetTAO now ${poolAfter}); quoted ${expected} alpha rao, got ${onChain}`)
+    // the coldkey paid the amount and the transaction fee
+    expect(await freeOf(api, coldkey)).toBe(freeBefore - 100n * TAO - BigInt(s.txFee))
+
+    // balance shows the same alpha, valued at the pool's price now
+    const b = JSON.parse((await run(['wallet', 'balance', '--home', home, '--netuid', String(netuid), '--json'], env)).out[0])
+    expect(b.stakes).toHaveLength(1)
+    const st = b.stakes[0]
+    expect(st).toMatchObject({ netuid, hotkey, alpha: onChain.toString() })
+    const [taoIn, alphaIn] = await Promise.all([api.query.subtensorModule.subnetTAO(netuid), api.query.subtensorModule.subnetAlphaIn(netuid)])
+    const poolPrice = BigInt(taoIn.toString()) * TAO / BigInt(alphaIn.toString())
+    // the runtime's current_alpha_price and the reserves agree to a rao or so on a fresh pool
+    expect(BigInt(st.price) - poolPrice).toBeGreaterThanOrEqual(-2n)
+    expect(BigInt(st.price) - poolPrice).toBeLessThanOrEqual(2n)
+    expect(st.taoValue).toBe((onChain * BigInt(st.price) / TAO).toString())
+    const text = await run(['wallet', 'balance', '--home', home, '--netuid', String(netuid)], env)
+    expect(text.out.join('\n')).toContain(' α')
+  })
+
+  it('rent --dry-run: the budget in α, its TAO value at the pool price, and the open and close fees', async () => {
+    const before = await freeOf(api, coldkey)
+    const r = await run(['rent', '--home', home, '--gpu', 'h100', '--max-price', '2α', '--duration', '30m', '--dry-run', '--json'], env)
+    expect(r.err).toEqual([])
+    expect(r.code).toBe(0)
+    const q = JSON.parse(r.out[0])
+    expect(q).toMatchObject({ dryRun: true, chain: 'subtensor', netuid, budget: TAO.toString() })
+    expect(q.specVersion).toBe(api.runtimeVersion.specVersion.toNumber())
+    // the price the test reads itself: the runtime's current price or the pool reserves
+    const [taoIn, alphaIn] = await Promise.all([api.query.subtensorModule.subnetTAO(netuid), api.query.subtensorModule.subnetAlphaIn(netuid)])
+    const poolPrice = BigInt(taoIn.toString()) * TAO / BigInt(alphaIn.toString())
+    if (q.asset === 'alpha') {
+      expect(BigInt(q.price) - poolPrice <= 2n && poolPrice - BigInt(q.price) <= 2n).toBe(true)
+      expect(q.taoValue).toBe((TAO * BigInt(q.price) / TAO).toString())
+      expect(BigInt(q.swapAllowance)).toBeGreaterThan(0n)
+    } else {
+      expect(q.taoValue).toBe(TAO.toString())
+    }
+    for (const f of ['openFee', 'closeApproveFee', 'closeExecuteFee']) expect(BigInt(q[f])).toBeGreaterThan(0n)
+    // nothing was signed
+    expect(await freeOf(api, coldkey)).toBe(before)
+    const text = await run(['rent', '--home', home, '--gpu', 'h100', '--max-price', '2', '--duration', '30m', '--dry-run'], env)
+    expect(text.out.join('\n')).toMatch(/budget {7}at most 1 [ατ]/)
+    console.log(`[chain] runtime ${q.specVersion} rent --dry-run:\n${text.out.join('\n')}`)
+  })
+
+  it('refuses an amount above the free TAO before signing, and a bad amount as usage', async () => {
+    const r = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '100000τ', '--yes'], env)
+    expect(r.code).toBe(1)
+    const bad = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '1α', '--yes'], env)
+    expect(bad.code).toBe(2)
+  })
+})
+
+describe('wallet balance without a subtensor chain', () => {
+  it('says in one line that the node has no chain to read', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-wallet-nochain-'))
+    try {
+      const home = path.join(tmp, 'home')
+      await initHome({ home, passphrase: 'x', scrypt: { N: 1024, r: 8, p: 1 } })
+      await writeFile(path.join(home, 'config.json'), '{}')
+      const r = await run(['wallet', 'balance', '--home', home], {})
+      expect(r.code).toBe(1)
+      expect(r.err).toHaveLength(1)
+      expect(r.err[0]).toMatch(/chain\.endpoint/)
+    } finally {
+      await rm(tmp, { recursive: true, force: true })
+    }
+  })
+})
