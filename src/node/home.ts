@@ -24,6 +24,8 @@ export interface HomePaths {
   enclaveKey: string
   /** address of the running node's control API (`{ url, pid }`), written by `bazaar node start` */
   apiAddress: string
+  /** sealed per-escrow voucher keys of the renter (`<escrow id>.key`), kept until the escrow settles */
+  voucherKeys: string
   /** level database directory */
   db: string
   /** log files directory */
@@ -40,6 +42,7 @@ export function homePaths (home: string): HomePaths {
     apiToken: path.join(root, 'api-token'),
     enclaveKey: path.join(root, 'enclave-key'),
     apiAddress: path.join(root, 'api.json'),
+    voucherKeys: path.join(root, 'voucher-keys'),
     db: path.join(root, 'db'),
     logs: path.join(root, 'logs')
   }

@@ -4,7 +4,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { homePaths, resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
 import { Daemon } from '../../node/daemon.js'
@@ -68,7 +68,8 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     enclavePeer: enclave?.peerId
   })
   const removeGuard = installNetworkErrorGuard(node.logger)
-  const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+  const voucherKeys = config.role === 'renter' || config.role === 'both' ? new VoucherKeyVault(home, passphrase) : undefined
+  const daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, voucherKeys, logger: node.logger, signal: ctx.signal })
   if (node.api != null) registerDaemonRoutes(node.api, daemon)
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
