@@ -13,6 +13,7 @@ import { rentCommand } from './rent.js'
 import { jobsCommand } from './jobs.js'
 import { escrowCommand } from './escrow.js'
 import { arbiterCommand } from './arbiter.js'
+import { chainCommand } from './chain.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -31,6 +32,7 @@ export const commands: Command[] = [
   jobsCommand,
   escrowCommand,
   arbiterCommand,
+  chainCommand,
   attestCommand,
   devnetCommand,
 ]
