@@ -110,7 +110,7 @@ export class Daemon {
       }
       const renter = this.renterRole(attestationPolicyFromConfig(config), config.chain.arbiter ?? '')
       const done = await renter.resume({ signal: this.controller.signal })
-      if (done.length > 0) logger.info('escrows of interrupted rentals settled', { escrows: done })
+      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done })
       return done
     } catch (err) {
       logger.warn('resuming interrupted rentals failed', { err })

@@ -77,7 +77,10 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
-  if (daemon.supplier != null) ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()}`)
+  if (daemon.supplier != null) {
+    const inv = daemon.supplier.inventory
+    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${config.tee.provider === 'simulated' ? ': attests nothing, devnets only' : ''}): ${inv.classes.map((c) => `${c.count}x ${c.model}`).join(', ')} from ${inv.source === 'config' ? 'config gpus' : 'nvidia-smi'}`)
+  }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
   await new Promise<void>((resolve) => {
