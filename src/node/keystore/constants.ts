@@ -25,7 +25,7 @@ export const SCRYPT_BOUNDS = Object.freeze({
   maxP: 4
 })
 
-/** Format version of every sealed key file (`keystore.json`, `enclave-key`). */
+/** Format version of every sealed key file (`keystore.json`, `enclave-key`, `voucher-keys/*.key`). */
 export const SEALED_FILE_VERSION = 1
 
 /** A key file is a few KiB; anything larger is refused before parsing. */
