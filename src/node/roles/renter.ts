@@ -319,19 +319,30 @@ export class RenterRole {
   async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
     const { logger, node } = this.i
     const out: ResumedEscrow[] = []
-    const seen = new Set<string>()
-    for (const local of await this.i.escrowDb.escrows.list()) {
-      const id = local.terms.escrowId
-      seen.add(id)
-      if (local.role !== 'payer' || opts.excluding?.has(id) === true) continue
+    // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
+    // once its escrow settles), so a restart asks the chain about those, not the whole history
+    const vault = this.i.voucherKeys
+    const candidates = vault != null ? await vault.list() : (await this.i.escrowDb.escrows.list()).map((l) => l.terms.escrowId)
+    for (const id of candidates) {
+      if (opts.excluding?.has(id) === true) continue
+      const local = await this.i.escrowDb.escrows.get(id)
+      // a key without a local escrow: the process stopped between writing the key and recording
+      // the escrow, which comes before anything is submitted, so no escrow names it
+      if (local == null) { await this.forgetKey(id); continue }
+      if (local.role !== 'payer') continue
       if (opts.signal?.aborted === true) break
       try {
         const e = await this.i.chain.get(id, { signal: opts.signal })
         if (e == null) continue
         if (e.status !== 'open') { await this.forgetKey(id); continue }
         let key = false
-        if (this.i.voucherKeys != null) {
-          const signer = await this.i.voucherKeys.load(id)
+        if (vault != null) {
+          // a key that does not open (another passphrase, a damaged file) does not stop the close:
+          // settling on the last acknowledged voucher needs no new signature
+          const signer = await vault.load(id).catch((err: unknown) => {
+            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: (err as { code?: string }).code })
+            return undefined
+          })
           // [refuse] a key the escrow does not name would sign vouchers nobody accepts
           key = signer != null && signer.publicKeyHex === e.terms.voucherKey
           if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
@@ -361,11 +372,6 @@ export class RenterRole {
       } catch (err) {
         logger.warn('resuming an escrow failed', { escrow: id, err })
       }
-    }
-    // a key without a local escrow: the process stopped between writing the key and recording the
-    // escrow, which comes before anything is submitted, so no escrow names it
-    for (const id of await this.i.voucherKeys?.list() ?? []) {
-      if (!seen.has(id) && opts.excluding?.has(id) !== true) await this.forgetKey(id)
     }
     return out
   }
