@@ -88,13 +88,14 @@ describe.skipIf(SPECS.length === 0).each(SPECS)('a network on one machine: %s', 
   let renter: CliProcess
   const daemonEnv = (): NodeJS.ProcessEnv => ({ ...env, BAZAAR_NETWORK: ws })
 
-  const startDaemon = async (args: string[]): Promise<CliProcess> => {
+  const spawnDaemon = (args: string[]): CliProcess => {
     const p = new CliProcess([...args, '--no-mdns'], { env: daemonEnv() })
     procs.push(p)
-    // printed once the roles run, the chain connection included
-    await p.waitFor(/control API/, 180_000)
     return p
   }
+  // printed once the roles run, the chain connection included
+  const whenReady = async (p: CliProcess): Promise<CliProcess> => { await p.waitFor(/control API/, 180_000); return p }
+  const startDaemon = async (args: string[]): Promise<CliProcess> => await whenReady(spawnDaemon(args))
 
   const holding = async (addr: string): Promise<Holding> => {
     const acc = await api.query.system.account(addr) as unknown as { data: { free: { toBigInt: () => bigint }, reserved: { toBigInt: () => bigint } } }
@@ -252,10 +253,14 @@ describe.skipIf(SPECS.length === 0).each(SPECS)('a network on one machine: %s', 
       for (const [from, to] of Object.entries(ports)) text = text.replaceAll(`tcp/${from}`, `tcp/${to}`).replaceAll(`"port": ${from}`, `"port": ${to}`)
       writeFileSync(file, text)
     }
-    await startDaemon(['arbiter', '--home', home('arbiter')])
-    const supplier = await startDaemon(['supply', '--home', home('supplier')])
+    // each daemon spends most of its start loading the runtime's metadata, so they start together
+    // once the arbiter (the others' bootstrap peer) listens
+    const arbiter = spawnDaemon(['arbiter', '--home', home('arbiter')])
+    await waitUntil(() => /node started/.test(arbiter.stderr), 60_000, 'the arbiter listening')
+    const supplier = spawnDaemon(['supply', '--home', home('supplier')])
+    renter = spawnDaemon(['node', 'start', '--role', 'renter', '--home', home('renter')])
+    await Promise.all([arbiter, supplier, renter].map(whenReady))
     expect(supplier.stdout).toMatch(/simulated: attests nothing, devnets only\): 2x h100-80gb from config gpus/)
-    renter = await startDaemon(['node', 'start', '--role', 'renter', '--home', home('renter')])
     await waitUntil(() => {
       const r = bazaar(['book', '--home', home('renter'), '--json'], { env })
       return r.code === 0 && (JSON.parse(r.stdout) as { offers: unknown[] }).offers.length > 0
@@ -321,12 +326,17 @@ describe.skipIf(SPECS.length === 0).each(SPECS)('a network on one machine: %s', 
     await waitUntil(() => /escrow of an interrupted rental/.test(renter.stderr), 120_000, 'the renter resumed the escrow')
     const s = await checkSettled(escrowId, from, before)
     // paid is the last voucher the supplier stored, which is what bazaar jobs shows it was paid
-    const jobs = JSON.parse(bazaar(['jobs', '--home', home('supplier'), '--json'], { env }).stdout) as Array<{ agreementId?: string, paid?: string }>
+    const cliJson = (args: string[]): unknown => {
+      const r = bazaar(args, { env, timeoutMs: 120_000 })
+      expect(r.code, `bazaar ${args.join(' ')}: ${r.stderr}`).toBe(0)
+      return JSON.parse(r.stdout)
+    }
+    const jobs = cliJson(['jobs', '--home', home('supplier'), '--json']) as Array<{ agreementId?: string, paid?: string }>
     const job = jobs.find((j) => j.agreementId === escrowId.slice(2))
     expect(job?.paid).toBe(s.paid.toString())
     expect(s.paid > 0n).toBe(true)
     // the renter's record of the job ended, and the settled escrow's key is gone
-    const mine = JSON.parse(bazaar(['jobs', '--home', home('renter'), '--json'], { env }).stdout) as Array<{ role: string, state: string, detail?: string, agreementId?: string }>
+    const mine = cliJson(['jobs', '--home', home('renter'), '--json']) as Array<{ role: string, state: string, detail?: string, agreementId?: string }>
     expect(mine.find((j) => j.role === 'renter' && j.agreementId === escrowId.slice(2))).toMatchObject({ state: 'failed', detail: 'RENTER_RESTARTED' })
     await waitUntil(() => readdirSync(path.join(home('renter'), 'voucher-keys')).length === 0, 60_000, 'the voucher key removed')
   }, 600_000)
