@@ -3,7 +3,8 @@
  *
  *   npm run build && node scripts/chopsticks/start.ts <spec.json> [--port 9944] [--manual]
  *
- * Chopsticks comes from `BAZAAR_CHOPSTICKS_DIR` (default /tmp/chop; see DEVELOPERS.md). Configs,
+ * `bazaar chain start` does the same and also funds dev accounts. Chopsticks comes from node_modules
+ * (an optional dependency). Configs,
  * raw specs built from plain ones, and the chopsticks log go under <tmpdir>/bazaar-chopsticks;
  * nothing is written into the repository. Runs with Node 24's TypeScript type stripping, and uses
  * the built launcher in dist/ (the same code the chain tests and the chain bench use).

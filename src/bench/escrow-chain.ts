@@ -1,23 +1,48 @@
 /**
- * `npm run bench:escrow-chain -- --chain <ws://host:port | chain spec path> [--escrows 5] [--json]`
+ * `npm run bench:escrow-chain -- [--chain <ws://host:port | chain spec path>[,...]] [--escrows 5] [--json]`
  *
- * Blocks and seconds from agreement to an open escrow and from job end to settled, and the fees
- * paid per escrow, for the subtensor adapter on a real Bittensor runtime (see
- * src/escrow/chain/subtensor/bench.ts for what is measured and how).
+ * Blocks, seconds and fees of open, cooperative close, payee+arbiter close and refund for a 1-alpha
+ * escrow, and each path's fees as a percentage of it, for the subtensor adapter on a real Bittensor
+ * runtime (see src/escrow/chain/subtensor/bench.ts for what is measured and how). Without --chain
+ * it runs on both specs in ../shared/chain beside the checkout (runtime 218, runtime 293), one
+ * after the other.
  */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { benchChain } from '../escrow/chain/subtensor/bench.js'
 
-const { values } = parseArgs({ options: { chain: { type: 'string' }, escrows: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' } } })
-const chain = values.chain ?? process.env.BAZAAR_TEST_CHAIN_WS ?? process.env.BAZAAR_TEST_CHAIN_SPEC
-if (chain == null || chain === '') {
-  console.error('usage: escrow-chain --chain <ws://host:port | path to a subtensor chain spec> [--escrows N] [--json]')
+/** dist/bench/escrow-chain.js (or src/bench) sits two levels below the package root */
+const SHARED_CHAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/chain')
+
+let values: { chain?: string, escrows?: string, port?: string, json?: boolean }
+try {
+  values = parseArgs({ options: { chain: { type: 'string' }, escrows: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' } } }).values
+} catch (err) {
+  console.error(`escrow-chain: ${(err as Error).message.split('\n')[0]}`)
   process.exit(2)
 }
+const given = values.chain ?? process.env.BAZAAR_TEST_CHAIN_WS ?? process.env.BAZAAR_TEST_CHAIN_SPEC
+const chains = given != null && given !== ''
+  ? given.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  : ['raonet-218.json', 'aura-dev-293.json'].map((f) => path.join(SHARED_CHAIN, f)).filter((f) => existsSync(f))
+const escrows = values.escrows != null ? Number(values.escrows) : undefined
+if (chains.length === 0 || (escrows != null && (!Number.isInteger(escrows) || escrows < 1 || escrows > 100))) {
+  console.error(`usage: escrow-chain [--chain <ws://host:port | subtensor chain spec path>[,...]] [--escrows 1..100] [--json] (default: the specs in ${SHARED_CHAIN})`)
+  process.exit(2)
+}
+const basePort = values.port != null ? Number(values.port) : 19_950
 try {
-  const figures = await benchChain(chain, { escrows: values.escrows != null ? Number(values.escrows) : undefined, port: values.port != null ? Number(values.port) : undefined })
-  if (values.json === true) console.log(JSON.stringify(figures))
-  else for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(36)} ${v}`)
+  for (const [i, chain] of chains.entries()) {
+    const figures = await benchChain(chain, { escrows, port: basePort + i })
+    if (values.json === true) {
+      console.log(JSON.stringify(figures))
+    } else {
+      console.log(`# ${chain}`)
+      for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(40)} ${v}`)
+    }
+  }
   process.exit(0)
 } catch (err) {
   const code = (err as { code?: string }).code

@@ -6,7 +6,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import { systemClock, type Clock } from '../util/clock.js'
 import { amountToString } from './amount.js'
 import type { ArbiterClient } from './arbiter/service.js'
-import type { ApproveResult, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
+import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { sameAccount } from './rules/terms.js'
@@ -53,6 +53,8 @@ export interface SettleResult {
   /** true when this call's approval executed the settlement on chain */
   executed: boolean
   record?: ChainRecord
+  /** transaction fees this party's approval paid (rao of TAO), where the chain reports them */
+  fees?: ChainFee[]
 }
 
 export type CloseMode = 'cooperative' | 'arbiter'
@@ -137,6 +139,14 @@ export class EscrowService {
     return await this.withArbiter(terms, settlement, latest, opts)
   }
 
+  /**
+   * Cancels this party's approvals of settled escrows that never executed (their deposits come
+   * back), where the chain keeps such state; the fees paid.
+   */
+  async sweep (opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
+    return await this.c.chain.sweep?.(this.c.account, opts) ?? []
+  }
+
   /** Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. */
   async refund (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<SettleResult> {
     const terms = await this.liveTerms(escrowId, opts)
@@ -161,7 +171,9 @@ export class EscrowService {
 
   private async approve (settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
     const r: ApproveResult = await this.c.chain.approve(settlement, this.c.account, opts)
-    return r.record != null ? { settlement, executed: r.executed, record: r.record } : { settlement, executed: r.executed }
+    const out: SettleResult = r.record != null ? { settlement, executed: r.executed, record: r.record } : { settlement, executed: r.executed }
+    if (r.fees != null) out.fees = r.fees
+    return out
   }
 
   private async local (escrowId: string): Promise<LocalEscrow> {

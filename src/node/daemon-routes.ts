@@ -150,6 +150,7 @@ async function escrowCall<T> (fn: () => Promise<T>): Promise<T> {
  * disconnects cancels its rental; the escrow still settles.
  */
 export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
+  api.route('GET', '/v1/chain', async () => await chainView(daemon))
   api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
   api.route('GET', '/v1/jobs', async () => {
     // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
@@ -181,4 +182,33 @@ export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
       write(toJson({ type: 'summary', ...summary }) + '\n')
     })
   })
+}
+
+/** The chain a daemon settles on, as `GET /v1/chain` (and `bazaar status`) shows it. */
+export interface ChainView {
+  adapter: 'embedded' | 'subtensor'
+  /** `local`, `test`, `finney` or the URL, as configured; `embedded` for the in-process ledger */
+  network: string
+  endpoint?: string
+  /** the runtime's spec version (subtensor) */
+  runtime?: number
+  chain?: string
+  /** what escrows hold: `alpha` of `netuid`, or `tao` where the runtime cannot move alpha */
+  asset: 'alpha' | 'tao'
+  netuid: number
+}
+
+async function chainView (daemon: Daemon): Promise<ChainView> {
+  const c = daemon.init.config.chain
+  const info = await daemon.chain.info()
+  const view: ChainView = {
+    adapter: info.adapter,
+    network: info.adapter === 'embedded' ? 'embedded' : (c.network ?? c.endpoint ?? 'subtensor'),
+    asset: info.asset.kind,
+    netuid: info.asset.netuid
+  }
+  if (info.adapter === 'subtensor' && c.endpoint != null) view.endpoint = c.endpoint
+  if (info.specVersion != null) view.runtime = info.specVersion
+  if (info.chain != null) view.chain = info.chain
+  return view
 }

@@ -5,10 +5,10 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { BazaarNode } from './bazaar-node.js'
 import type { BazaarConfig } from './config/types.js'
 import { attestationPolicyFromConfig } from './config/policy.js'
-import type { EnclaveKey } from './keystore/index.js'
+import type { EnclaveKey, VoucherKeyVault } from './keystore/index.js'
 import type { Logger } from './logger.js'
 import { SupplierRole } from './roles/supplier.js'
-import { RenterRole, type RentEvent, type RentSummary } from './roles/renter.js'
+import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from './roles/renter.js'
 import type { ParsedRent } from './rent-input.js'
 import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore, MAX_DORMANT_AGREEMENTS } from '../market/index.js'
 import { Arbiter, EmbeddedLedger, EscrowDb, EscrowService, type ArbiterClient, type ChainPort } from '../escrow/index.js'
@@ -31,6 +31,11 @@ export interface DaemonInit {
   hotkey: KeyringPair
   /** the enclave key (role supplier or both) */
   enclaveKey?: EnclaveKey
+  /**
+   * the renter's sealed per-escrow voucher keys (role renter or both); without it they live in
+   * memory only and a restarted renter cannot sign for an escrow it opened before
+   */
+  voucherKeys?: VoucherKeyVault
   logger: Logger
   /**
    * an open chain port to use instead of the config's (several daemons of one process sharing an
@@ -64,6 +69,11 @@ export class Daemon {
   private readonly pruneTimer: NodeJS.Timeout
   private pruning: Promise<number> = Promise.resolve(0)
   private closed = false
+  /**
+   * role renter/both: the settlement of escrows an earlier run of this renter left open (see
+   * RenterRole.resume); resolves with what it did
+   */
+  readonly resumed: Promise<ResumedEscrow[]>
 
   private constructor (
     readonly init: DaemonInit,
@@ -81,6 +91,50 @@ export class Daemon {
     void this.pruneAgreements()
     this.pruneTimer = setInterval(() => { void this.pruneAgreements() }, AGREEMENT_PRUNE_INTERVAL_MS)
     this.pruneTimer.unref()
+    this.resumed = this.resumeRentals()
+    this.rents.add(this.resumed)
+    void this.resumed.finally(() => { this.rents.delete(this.resumed) })
+  }
+
+  /**
+   * A renter that stopped mid-job (crash, kill) left its escrow open and its job record running.
+   * The escrows settle on the last acknowledged voucher (RenterRole.resume); the job records end
+   * as failed with RENTER_RESTARTED. Not on a ledger private to this process: nobody else could
+   * have taken part in its escrows.
+   */
+  private async resumeRentals (): Promise<ResumedEscrow[]> {
+    const { config, node, logger } = this.init
+    if ((config.role !== 'renter' && config.role !== 'both') || !this.sharedChain) return []
+    try {
+      for (const j of await this.jobs.list({ role: 'renter' })) {
+        if (j.state !== 'queued' && j.state !== 'running') continue
+        await this.jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+      }
+      const renter = this.renterRole(attestationPolicyFromConfig(config), config.chain.arbiter ?? '')
+      const done = await renter.resume({ signal: this.controller.signal })
+      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done })
+      return done
+    } catch (err) {
+      logger.warn('resuming interrupted rentals failed', { err })
+      return []
+    }
+  }
+
+  private renterRole (policy: RenterRoleInit['policy'], arbiterAddress: string, matchTimeoutMs?: number): RenterRole {
+    const { node, logger } = this.init
+    return new RenterRole({
+      node,
+      chain: this.chain,
+      escrowDb: this.escrowDb,
+      agreements: this.agreements,
+      account: this.init.hotkey,
+      arbiterAddress,
+      arbiter: this.arbiterClient,
+      policy,
+      logger: logger.child({ role: 'renter' }),
+      ...(matchTimeoutMs != null ? { matchTimeoutMs } : {}),
+      ...(this.init.voucherKeys != null ? { voucherKeys: this.init.voucherKeys } : {})
+    })
   }
 
   /**
@@ -214,19 +268,11 @@ export class Daemon {
     const { config, node, logger } = this.init
     const refusal = this.rentRefusal()
     if (refusal != null) throw refusal
-    const arbiterAddress = config.chain.arbiter as string
-    const renter = new RenterRole({
-      node,
-      chain: this.chain,
-      escrowDb: this.escrowDb,
-      agreements: this.agreements,
-      account: this.init.hotkey,
-      arbiterAddress,
-      arbiter: this.arbiterClient,
-      policy: { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
-      logger: logger.child({ role: 'renter' }),
-      matchTimeoutMs: parsed.matchTimeoutMs
-    })
+    const renter = this.renterRole(
+      { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
+      config.chain.arbiter as string,
+      parsed.matchTimeoutMs
+    )
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request
     let jobId: string | undefined

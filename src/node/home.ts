@@ -26,6 +26,8 @@ export interface HomePaths {
   enclaveKey: string
   /** address of the running node's control API (`{ url, pid }`), written by `bazaar node start` */
   apiAddress: string
+  /** sealed per-escrow voucher keys of the renter (`<escrow id>.key`), kept until the escrow settles */
+  voucherKeys: string
   /** level database directory */
   db: string
   /** log files directory */
@@ -43,6 +45,7 @@ export function homePaths (home: string): HomePaths {
     metricsToken: path.join(root, 'metrics-token'),
     enclaveKey: path.join(root, 'enclave-key'),
     apiAddress: path.join(root, 'api.json'),
+    voucherKeys: path.join(root, 'voucher-keys'),
     db: path.join(root, 'db'),
     logs: path.join(root, 'logs')
   }

@@ -1,9 +1,13 @@
 /**
- * The chain under test: an endpoint from `BAZAAR_TEST_CHAIN_WS`, or chopsticks started here on the
- * spec in `BAZAAR_TEST_CHAIN_SPEC` (see DEVELOPERS.md for getting chopsticks and the specs). Without
- * either, chain tests skip with a note.
+ * The chains under test: an endpoint from `BAZAAR_TEST_CHAIN_WS`, or chopsticks started here on
+ * each spec in `BAZAAR_TEST_CHAIN_SPEC` (comma-separated), or by default on both specs in
+ * `../shared/chain/` (runtime 218, raw; runtime 293, plain). Without any, chain tests skip with a
+ * note.
  */
+import { existsSync } from 'node:fs'
 import { createServer, connect, type Server, type Socket } from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
@@ -11,12 +15,27 @@ import type { EventRecord } from '@polkadot/types/interfaces'
 import { mnemonicGenerate, cryptoWaitReady, blake2AsHex, encodeAddress, decodeAddress } from '@polkadot/util-crypto'
 import { startDevchain, type Devchain } from '../../src/escrow/chain/subtensor/devchain.js'
 
-export const CHAIN_WS = process.env.BAZAAR_TEST_CHAIN_WS
-export const CHAIN_SPEC = process.env.BAZAAR_TEST_CHAIN_SPEC
-export const HAVE_CHAIN = (CHAIN_WS ?? CHAIN_SPEC ?? '') !== ''
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+/** ../shared/chain beside the checkout */
+export const SHARED_CHAIN = path.resolve(repoRoot, '../shared/chain')
+const SHARED_SPECS = ['raonet-218.json', 'aura-dev-293.json']
+
+/** One chain the tests run against: a spec chopsticks starts, or a running endpoint. */
+export interface ChainTarget { name: string, spec?: string, ws?: string }
+
+function targets (): ChainTarget[] {
+  const ws = process.env.BAZAAR_TEST_CHAIN_WS
+  if (ws != null && ws !== '') return [{ name: ws, ws }]
+  const specs = process.env.BAZAAR_TEST_CHAIN_SPEC
+  if (specs != null && specs !== '') return specs.split(',').map((s) => s.trim()).filter((s) => s !== '').map((spec) => ({ name: path.basename(spec), spec }))
+  return SHARED_SPECS.map((f) => path.join(SHARED_CHAIN, f)).filter((f) => existsSync(f)).map((spec) => ({ name: path.basename(spec), spec }))
+}
+
+export const CHAIN_TARGETS: ChainTarget[] = targets()
+export const HAVE_CHAIN = CHAIN_TARGETS.length > 0
 
 export function skipNote (what: string): void {
-  if (!HAVE_CHAIN) console.log(`[skip] ${what}: set BAZAAR_TEST_CHAIN_SPEC=<subtensor chain spec> (chopsticks in BAZAAR_CHOPSTICKS_DIR) or BAZAAR_TEST_CHAIN_WS=ws://... to run`)
+  if (!HAVE_CHAIN) console.log(`[skip] ${what}: no chain spec in ${SHARED_CHAIN} (${SHARED_SPECS.join(', ')}); set BAZAAR_TEST_CHAIN_SPEC=<spec>[,<spec>] or BAZAAR_TEST_CHAIN_WS=ws://... to run`)
 }
 
 export interface TestChain {
@@ -25,10 +44,10 @@ export interface TestChain {
   stop: () => Promise<void>
 }
 
-/** Starts (or names) the chain; `port` must be distinct per test file. */
-export async function startTestChain (port: number): Promise<TestChain> {
-  if (CHAIN_WS != null && CHAIN_WS !== '') return { url: CHAIN_WS, stop: async () => {} }
-  const devchain = await startDevchain({ spec: CHAIN_SPEC!, port })
+/** Starts (or names) the chain of `target`; `port` must be distinct per test file and target. */
+export async function startTestChain (target: ChainTarget, port: number): Promise<TestChain> {
+  if (target.ws != null) return { url: target.ws, stop: async () => {} }
+  const devchain = await startDevchain({ spec: target.spec!, port })
   return { url: devchain.url, devchain, stop: async () => { await devchain.stop() } }
 }
 

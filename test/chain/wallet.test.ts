@@ -12,9 +12,9 @@ import { mnemonicGenerate } from '@polkadot/util-crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { initHome } from '../../src/node/keystore/index.js'
-import { HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, type TestChain } from './harness.js'
+import { CHAIN_TARGETS, HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, type ChainTarget, type TestChain } from './harness.js'
 
-const PORT = 19_951
+const PORT = 19_971
 const TAO = 1_000_000_000n
 const netuid = 1
 
@@ -27,7 +27,7 @@ async function run (argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   return { code, out, err }
 }
 
-describe.skipIf(!HAVE_CHAIN)('bazaar wallet balance and stake on chain', () => {
+describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no chain' }]).map((t, i) => ({ ...t, i })))('bazaar wallet balance and stake on $name', (target: ChainTarget & { i: number }) => {
   let chain: TestChain
   let api: ApiPromise
   let tmp: string
@@ -38,7 +38,7 @@ describe.skipIf(!HAVE_CHAIN)('bazaar wallet balance and stake on chain', () => {
   const env = { BAZAAR_PASSPHRASE: 'chain test' }
 
   beforeAll(async () => {
-    chain = await startTestChain(PORT)
+    chain = await startTestChain(target, PORT + 10 * target.i)
     api = await connectApi(chain.url)
     tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-wallet-chain-'))
     home = path.join(tmp, 'home')

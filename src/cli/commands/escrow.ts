@@ -62,12 +62,14 @@ export const escrowCommand: Command = {
     }
     const route = sub === 'close' ? `/v1/escrows/${id!}/close` : `/v1/escrows/${id!}/refund`
     const body = sub === 'close' ? { mode: flag(args, 'arbiter') ? 'arbiter' : 'cooperative' } : {}
-    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string } }>('POST', route, body, { signal: AbortSignal.timeout(180_000) })
+    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }> }>('POST', route, body, { signal: AbortSignal.timeout(180_000) })
     if (json) { ctx.out(JSON.stringify(r)); return 0 }
     const payouts = r.settlement.payouts.map((p) => `${alpha(p.amount)} α to ${p.to}`).join(', ')
     ctx.out(r.executed
       ? `${sub === 'close' ? 'closed' : 'refunded'} ${id!}: ${payouts}${r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''}`
       : `approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
+    // every transaction fee this node paid for it, as the chain charged it (rao of TAO)
+    for (const f of r.fees ?? []) ctx.out(`  fee ${f.op.padEnd(13)} ${f.fee} rao (TAO) paid by ${f.account}`)
     return 0
   }
 }

@@ -15,6 +15,7 @@ import { escrowCommand } from './escrow.js'
 import { arbiterCommand } from './arbiter.js'
 import { configCommand } from './config.js'
 import { walletCommand } from './wallet.js'
+import { chainCommand } from './chain.js'
 
 /**
  * Every `bazaar` command, in the order `bazaar --help` lists them. Each lives in its own file.
@@ -34,6 +35,7 @@ export const commands: Command[] = [
   jobsCommand,
   escrowCommand,
   arbiterCommand,
+  chainCommand,
   attestCommand,
   configCommand,
   devnetCommand,

@@ -2,7 +2,7 @@ import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { resolveHome } from '../../node/home.js'
-import { ConfigError, ConfigErrorCode, ROLES, defaultConfig, mergeLayers, readConfigTemplate, validateConfig } from '../../node/config/index.js'
+import { ConfigError, ConfigErrorCode, PACKAGE_CONFIG_DIR, ROLES, mergeLayers, readConfigFile, readConfigTemplate, validateConfig } from '../../node/config/index.js'
 import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, resolvePassphrase, toStoredKey } from '../../node/keystore/index.js'
 import { btcliWalletPaths, type BtcliWallet } from '../../node/wallet/index.js'
 import { btcliLocation, readBtcliWalletForCli } from './wallet.js'
@@ -34,7 +34,11 @@ options:
                          default). The coldkey password comes from btcli's BT_PW_<coldkey path>
                          or a prompt; the btcli files are only read (see bazaar wallet --help)
   --supplier             also create the simulated enclave's key (enclave-key)
-  --template <name>      write config.json from a packaged example: supplier, renter, daemon, devnet
+  --template <name>      write config.json from a packaged example: supplier, renter, daemon,
+                         devnet, or a network on one machine on the local chain
+                         ws://127.0.0.1:9944 (bazaar chain start): local-supplier (--dev alice),
+                         local-renter (--dev bob), arbiter (--dev ferdie; the two others name
+                         //Ferdie's hotkey and peer id as their arbiter)
   --role <role>          role in a newly written config.json: ${ROLES.join(', ')}
   --force                replace existing keys (and the API token)
   --json                 print {home, peerId, coldkey, hotkey, mnemonic (only when generated now)}
@@ -77,7 +81,8 @@ export const initCommand: Command = {
     if (!force && await isInitialized(home)) {
       throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED, `${home} already holds keys (use --force to replace them)`)
     }
-    const config = await newConfig(str(args, 'template'), str(args, 'role'))
+    const template = str(args, 'template')
+    const config = await newConfig(template, str(args, 'role'))
     // the btcli wallet is read and checked before anything is asked for the new keystore
     const btcli: BtcliWallet | undefined = fromBtcli ? await readBtcliWalletForCli(args, ctx) : undefined
     const passphrase = await resolvePassphrase({
@@ -92,7 +97,11 @@ export const initCommand: Command = {
     if (dev != null) ctx.err('warning: dev keys are well known and insecure; use them on devnets only')
 
     const keys = btcli != null ? { coldkey: toStoredKey(btcli.coldkey.secret), hotkey: toStoredKey(btcli.hotkey.secret) } : undefined
-    const r = await initHome({ home, passphrase, force, mnemonic: fromBtcli ? undefined : mnemonic, dev, keys, supplier: flag(args, 'supplier'), config, signal: ctx.signal })
+    const r = await initHome({ home, passphrase, force, mnemonic: fromBtcli ? undefined : mnemonic, dev, keys, supplier: flag(args, 'supplier') || template === 'local-supplier', config, signal: ctx.signal })
+    // the local templates name a fixed arbiter: an arbiter home with other keys needs them told
+    if (template === 'arbiter' && r.hotkey !== LOCAL_ARBITER_HOTKEY) {
+      ctx.err(`note: the local-supplier and local-renter templates name the arbiter ${LOCAL_ARBITER_HOTKEY} (bazaar init --dev ferdie); for this one set chain.arbiter to ${r.hotkey} and chain.arbiterPeer to /ip4/127.0.0.1/tcp/4103/p2p/${r.peerId} in their config.json`)
+    }
 
     if (flag(args, 'json')) {
       ctx.out(JSON.stringify({
@@ -122,6 +131,9 @@ export const initCommand: Command = {
   }
 }
 
+/** The arbiter hotkey the local-supplier and local-renter templates name (`bazaar init --dev ferdie`). */
+const LOCAL_ARBITER_HOTKEY = '5GisLmU7QUqeiNCxoQnREyMkpFeE2t8fRimWYYdGAug9GUTT'
+
 /** The content of a new config.json: a packaged template and/or a role, validated over the defaults. */
 async function newConfig (template: string | undefined, role: string | undefined): Promise<Record<string, unknown>> {
   const cfg: Record<string, unknown> = template != null ? await readConfigTemplate(template) : {}
@@ -131,7 +143,9 @@ async function newConfig (template: string | undefined, role: string | undefined
     }
     cfg.role = role
   }
-  validateConfig(mergeLayers(await defaultConfig(), cfg))
+  // over the defaults file as written: the validated defaults drop what only resolves others
+  // (chain.networks, which a template's chain.network names)
+  validateConfig(mergeLayers(await readConfigFile(PACKAGE_CONFIG_DIR + 'default.json', true) ?? {}, cfg))
   return cfg
 }
 

@@ -4,7 +4,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { homePaths, resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode } from '../../node/bazaar-node.js'
 import { checkSupplierGpus, checkTeeProvider, Daemon } from '../../node/daemon.js'
@@ -76,9 +76,10 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   })
   const removeGuard = installNetworkErrorGuard(node.logger)
   const restoreConsole = routeConsole(node.logger)
+  const voucherKeys = config.role === 'renter' || config.role === 'both' ? new VoucherKeyVault(home, passphrase) : undefined
   let daemon: Daemon
   try {
-    daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, logger: node.logger, signal: ctx.signal })
+    daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, voucherKeys, logger: node.logger, signal: ctx.signal })
   } catch (err) {
     restoreConsole()
     removeGuard()
@@ -92,8 +93,8 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
   if (daemon.supplier != null) {
-    const simulated = config.tee.provider === 'simulated'
-    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${simulated ? ': only nodes that allow simulated enclaves rent from it' : ''})`)
+    const inv = daemon.supplier.inventory
+    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${config.tee.provider === 'simulated' ? ': attests nothing, devnets only' : ''}): ${inv.classes.map((c) => `${c.count}x ${c.model}`).join(', ')} from ${inv.source === 'config' ? 'config gpus' : 'nvidia-smi'}`)
   }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 

@@ -53,6 +53,12 @@ export const statusCommand: Command = {
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     const s = await api.call<Record<string, unknown>>('GET', '/v1/status')
+    // a daemon also says which chain it settles on (network, runtime version, asset); a bare node has no chain
+    const chain = await api.call<Record<string, unknown>>('GET', '/v1/chain').catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'HTTP_404' || (err as { code?: string }).code === 'NOT_FOUND') return undefined
+      throw err
+    })
+    if (chain != null) s.chain = chain
     if (flag(args, 'json')) { ctx.out(JSON.stringify(s)); return 0 }
     const show = (v: unknown): string => Array.isArray(v)
       ? v.join(' ')

@@ -6,7 +6,7 @@
  */
 import type { KeyringPair } from '@polkadot/keyring/types'
 import { systemClock, type Clock } from '../../util/clock.js'
-import type { ChainPort, ChainRecord } from '../chain/port.js'
+import type { ChainFee, ChainPort, ChainRecord } from '../chain/port.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
 import { sameAccount } from '../rules/terms.js'
 import { checkVoucher } from '../rules/voucher.js'
@@ -47,6 +47,14 @@ export class Arbiter implements ArbiterClient {
 
   get address (): string { return this.key.address }
 
+  /**
+   * Brings back what the chain keeps per escrow for this arbiter once the escrow is settled (the
+   * subtensor adapter's per-escrow keys and their top-ups); the fees paid for it.
+   */
+  async sweep (opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
+    return await this.chain.sweep?.(this.key, opts) ?? []
+  }
+
   async request (req: ArbiterRequest, opts: { signal?: AbortSignal } = {}): Promise<ArbiterResponse> {
     const id = req.settlement?.escrowId
     if (typeof id !== 'string') return { approved: false, reason: 'MALFORMED_SETTLEMENT' }
@@ -74,6 +82,9 @@ export class Arbiter implements ArbiterClient {
       checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {
       await this.vouchers.put(req.voucher, opts)
     }
+    // what this arbiter's per-escrow keys still hold for escrows settled since (top-ups, returned
+    // deposits) goes back to it first; a failure here must not cost the party its approval
+    await this.sweep(opts).catch(() => {})
     try {
       const r = await this.chain.approve(req.settlement, this.key, opts)
       return r.record != null ? { approved: true, executed: r.executed, record: r.record } : { approved: true, executed: r.executed }

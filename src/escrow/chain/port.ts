@@ -70,6 +70,16 @@ export interface ApproveResult {
   /** true when this approval was the second and the settlement executed */
   executed: boolean
   record?: ChainRecord
+  /** every transaction fee this call paid, in rao of TAO (chains that charge fees) */
+  fees?: ChainFee[]
+}
+
+/** One transaction fee paid: what it was for, who paid it, how much (rao of TAO). */
+export interface ChainFee {
+  /** `open`, `approve`, `execute`, `arbiter-topup`, `arbiter-sweep`, `cancel` */
+  op: string
+  account: string
+  fee: bigint
 }
 
 export interface ChainPortInfo {
@@ -92,4 +102,9 @@ export interface ChainPort {
   /** spendable balance of an account in the escrow asset */
   balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
   close (): Promise<void>
+  /**
+   * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the
+   * arbiter's top-ups), where the chain has such keys; the fees it paid.
+   */
+  sweep? (owner: KeyringPair, opts?: { signal?: AbortSignal }): Promise<ChainFee[]>
 }

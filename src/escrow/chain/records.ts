@@ -30,6 +30,13 @@ export interface CloseRecord {
   payouts: Array<{ to: string, amount: string }>
   voucherCumulative?: string
   voucherSequence?: string
+  /**
+   * What the chain moves where it differs from `payouts` (subtensor alpha escrows): the payer's
+   * payout also returns what the escrow holds over its amount, and a payee share too small to move
+   * as stake is carried into the refund (`carried`, rao).
+   */
+  moved?: Array<{ to: string, amount: string }>
+  carried?: string
 }
 
 export type EscrowRecordDoc = OpenRecord | CloseRecord

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
-import { parseChain, parseHostPort, parseNumber, splitList } from './layers.js'
+import { parseChain, parseHostPort, parseNetwork, parseNumber, splitList } from './layers.js'
 import type { PartialConfig } from './types.js'
 
 /**
@@ -14,6 +14,7 @@ export const CONFIG_FLAG_OPTIONS = {
   'no-mdns': { type: 'boolean' },
   api: { type: 'string' },
   chain: { type: 'string' },
+  network: { type: 'string' },
   netuid: { type: 'string' },
   role: { type: 'string' },
   'log-level': { type: 'string' },
@@ -28,6 +29,7 @@ export const CONFIG_FLAGS_USAGE = [
   '  --no-mdns              disable mDNS discovery',
   '  --api <host:port>      control API address (loopback unless api.allowRemote)',
   '  --chain <adapter|url>  embedded, subtensor, or a ws(s):// subtensor endpoint',
+  '  --network <name|url>   subtensor network: local, test, finney (endpoints in chain.networks) or ws(s)://',
   '  --netuid <n>           subnet whose alpha denominates escrows',
   '  --role <role>          supplier, renter, both or arbiter',
   '  --log-level <level>    trace, debug, info, warn, error, silent',
@@ -58,6 +60,8 @@ export function configFlagsFromArgs (values: Record<string, unknown>): PartialCo
   }
   const chain = s('chain')
   if (chain != null) out.chain = parseChain(chain)
+  const network = s('network')
+  if (network != null) Object.assign(out.chain ??= {}, parseNetwork(network))
   const netuid = s('netuid')
   if (netuid != null) (out.chain ??= {}).netuid = parseNumber(netuid)
   const role = s('role')

@@ -16,6 +16,7 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_ROLE: 'role',
   BAZAAR_CHAIN: 'chain.adapter (embedded, subtensor) or a ws(s):// URL = subtensor at that endpoint',
   BAZAAR_CHAIN_ENDPOINT: 'chain.endpoint',
+  BAZAAR_NETWORK: 'chain.network (local, test, finney or a ws(s):// URL; implies the subtensor adapter)',
   BAZAAR_NETUID: 'chain.netuid',
   BAZAAR_ARBITER: 'chain.arbiter',
   BAZAAR_ARBITER_PEER: 'chain.arbiterPeer',
@@ -52,6 +53,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_ROLE')) != null) set('role', v)
   if ((v = get('BAZAAR_CHAIN')) != null) Object.assign(out.chain ??= {}, parseChain(v))
   if ((v = get('BAZAAR_CHAIN_ENDPOINT')) != null) set('chain.endpoint', v)
+  if ((v = get('BAZAAR_NETWORK')) != null) Object.assign(out.chain ??= {}, parseNetwork(v))
   if ((v = get('BAZAAR_NETUID')) != null) set('chain.netuid', parseNumber(v))
   if ((v = get('BAZAAR_ARBITER')) != null) set('chain.arbiter', v)
   if ((v = get('BAZAAR_ARBITER_PEER')) != null) set('chain.arbiterPeer', v)
@@ -94,6 +96,11 @@ export function parseHostPort (s: string, source: 'env' | 'flags'): { host?: str
 }
 
 /** `embedded`, `subtensor`, or a ws(s):// endpoint meaning the subtensor adapter at that endpoint. */
+/** `--network local` (or a ws URL): the network by name, which always means the subtensor adapter. */
+export function parseNetwork (s: string): { adapter: string, network: string } {
+  return { adapter: 'subtensor', network: s }
+}
+
 export function parseChain (s: string): { adapter: string, endpoint?: string } {
   if (/^wss?:\/\//i.test(s)) return { adapter: 'subtensor', endpoint: s }
   return { adapter: s }

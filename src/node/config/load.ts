@@ -20,7 +20,11 @@ export const CONFIG_TEMPLATES: Readonly<Record<string, string>> = Object.freeze(
   supplier: 'supplier.example.json',
   renter: 'renter.example.json',
   daemon: 'daemon.example.json',
-  devnet: 'devnet.json'
+  devnet: 'devnet.json',
+  // a network on one machine (README): the local chain, fixed ports, the dev arbiter //Ferdie
+  'local-supplier': 'local-supplier.json',
+  'local-renter': 'local-renter.json',
+  arbiter: 'local-arbiter.json'
 })
 
 export interface LoadConfigOptions {

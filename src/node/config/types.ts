@@ -46,9 +46,18 @@ export type ChainAdapter = 'embedded' | 'subtensor'
 export const CHAIN_ADAPTERS: readonly ChainAdapter[] = ['embedded', 'subtensor']
 
 export interface ChainConfig {
+  /** default: `subtensor` where `network` or `endpoint` is given, else `embedded` */
   adapter: ChainAdapter
-  /** ws:// or wss:// endpoint of a Substrate node; required for `subtensor` */
+  /**
+   * ws:// or wss:// endpoint of a Substrate node; required for `subtensor`. Where `network` is
+   * given, the endpoint it names.
+   */
   endpoint?: string
+  /**
+   * the subtensor network as the config named it: `local`, `test`, `finney` (or another key of
+   * `chain.networks`, whose endpoints are written once in config/default.json), or a ws(s):// URL
+   */
+  network?: string
   /** the subnet whose alpha denominates escrows */
   netuid: number
   /** ss58 address of the arbiter co-signing escrow closes */

@@ -80,11 +80,22 @@ export function validateConfig (input: unknown): BazaarConfig {
 
   const c = obj(o.chain, 'chain')
   known(c, 'chain', configKeys('chain'))
+  const networks = networkTable(c.networks)
   const chain: BazaarConfig['chain'] = {
-    adapter: oneOf(c.adapter, 'chain.adapter', CHAIN_ADAPTERS),
+    adapter: oneOf(c.adapter ?? (c.network != null || c.endpoint != null ? 'subtensor' : 'embedded'), 'chain.adapter', CHAIN_ADAPTERS),
     netuid: int(c.netuid, 'chain.netuid', 0, 65535)
   }
   if (c.endpoint != null) chain.endpoint = wsUrl(c.endpoint, 'chain.endpoint')
+  if (c.network != null) {
+    if (typeof c.network !== 'string' || c.network.length > CONFIG_LIMITS.maxString) fail('chain.network', `chain.network must be ${networkChoices(networks)}, got ${describe(c.network)}`)
+    const url = /^wss?:\/\//i.test(c.network) ? wsUrl(c.network, 'chain.network') : networks[c.network]
+    if (url == null) fail('chain.network', `chain.network must be ${networkChoices(networks)}, got ${describe(c.network)}`)
+    // [refuse] two different endpoints: which one the operator meant is not ours to guess
+    if (chain.endpoint != null && chain.endpoint !== url) fail('chain.endpoint', `chain.endpoint ${chain.endpoint} and chain.network ${c.network} (${url}) name different chains; give one of them`)
+    if (chain.adapter !== 'subtensor') fail('chain.network', `chain.network ${c.network} is a subtensor network but chain.adapter is ${chain.adapter}`)
+    chain.network = c.network
+    chain.endpoint = url
+  }
   if (c.arbiter != null) chain.arbiter = ss58(c.arbiter, 'chain.arbiter')
   if (c.arbiterPeer != null) chain.arbiterPeer = addr(c.arbiterPeer, 'chain.arbiterPeer', 'bootstrap')
   if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
@@ -253,6 +264,27 @@ function host (v: unknown, path: string): string {
     fail(path, `${path} must be an IP address or a host name, got ${describe(v)}`)
   }
   return v
+}
+
+/** Most named networks `chain.networks` may hold. */
+const MAX_NETWORKS = 16
+
+/** `chain.networks`: names (`local`, `test`, `finney`, ...) to ws(s):// endpoints. */
+function networkTable (v: unknown): Record<string, string> {
+  if (v == null) return {}
+  const t = obj(v, 'chain.networks')
+  const names = Object.keys(t).filter((k) => k !== COMMENT_KEY)
+  if (names.length > MAX_NETWORKS) fail('chain.networks', `chain.networks holds at most ${MAX_NETWORKS} networks`)
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) fail(`chain.networks.${name.slice(0, 40)}`, 'network names are lowercase words (letters, digits, -)')
+    out[name] = wsUrl(t[name], `chain.networks.${name}`)
+  }
+  return out
+}
+
+function networkChoices (networks: Record<string, string>): string {
+  return `${Object.keys(networks).join(', ')}${Object.keys(networks).length > 0 ? ' or ' : ''}a ws:// or wss:// URL`
 }
 
 function wsUrl (v: unknown, path: string): string {

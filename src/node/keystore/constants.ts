@@ -25,7 +25,7 @@ export const SCRYPT_BOUNDS = Object.freeze({
   maxP: 4
 })
 
-/** Format version of every sealed key file (`keystore.json`, `enclave-key`). */
+/** Format version of every sealed key file (`keystore.json`, `enclave-key`, `voucher-keys/*.key`). */
 export const SEALED_FILE_VERSION = 1
 
 /** A key file is a few KiB; anything larger is refused before parsing. */
@@ -40,6 +40,7 @@ export const TAG_LEN = 16
 /** The `kind` of the sealed files, also authenticated, so one file cannot pass for the other. */
 export const KEYSTORE_KIND = 'bazaar-keystore'
 export const ENCLAVE_KEY_KIND = 'bazaar-enclave-key'
+export const VOUCHER_KEY_KIND = 'bazaar-voucher-key'
 
 /** Derivation path of the hotkey below the coldkey's secret (a hard junction, see accounts.ts). */
 export const HOTKEY_DERIVATION = '//hot'

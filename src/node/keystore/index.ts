@@ -5,6 +5,7 @@
 export { initHome, openKeystore, readKeystorePublic, isInitialized, replaceAccounts } from './keystore.js'
 export { resolvePassphrase, readPassphraseFile, promptHidden, type ResolvePassphraseOptions, type PassphraseTty } from './passphrase.js'
 export { loadOrCreateEnclaveKey, loadEnclaveKey, type EnclaveKey, type EnclaveKeyOptions } from './enclave.js'
+export { VoucherKeyVault, MAX_VOUCHER_KEYS, type VoucherKeyVaultOptions } from './voucher-keys.js'
 export { readApiToken, readOrCreateMetricsToken, bearerMatches } from './api-token.js'
 export { writeSecretFile, readSmallFile } from './files.js'
 export { KeystoreError, KeystoreErrorCode } from './errors.js'

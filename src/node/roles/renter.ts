@@ -18,6 +18,7 @@ import { decodeMetering, encodeMetering } from '../../protocols/metering/index.j
 import { BazaarError } from '../../util/errors.js'
 import { gpuFamily } from '../../protocols/discovery/gpu-records.js'
 import { roleMetrics, type RoleMetrics } from './metrics.js'
+import type { VoucherKeyVault } from '../keystore/index.js'
 
 export interface RentRequest {
   gpu: string
@@ -88,6 +89,22 @@ export interface RenterRoleInit {
   matchTimeoutMs?: number
   /** how long to wait for the supplier's approval of the cooperative close */
   settleWaitMs?: number
+  /**
+   * where per-escrow voucher keys are sealed before the escrow opens; without it a key lives in
+   * memory only (one-process devnets and tests), and a renter that restarts cannot sign for it
+   */
+  voucherKeys?: VoucherKeyVault
+}
+
+/** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
+export interface ResumedEscrow {
+  escrowId: string
+  /** the cumulative amount of the last voucher the supplier acknowledged (rao) */
+  paid: string
+  /** the escrow's state on chain afterwards */
+  status: string
+  /** whether this renter still held the escrow's voucher key */
+  key: boolean
 }
 
 export class RentError extends BazaarError<'NO_MATCH' | 'ESCROW_FAILED' | 'SESSION_FAILED' | 'ABORTED'> {}
@@ -167,7 +184,9 @@ export class RenterRole {
       node.market.book.consume(match.entry, match.gpu.model, t.gpuCount)
 
       const escrowId = '0x' + agreed.id
-      const voucherSigner = VoucherSigner.generate()
+      // the key is durable before the escrow that names it exists: a renter that restarts mid-job
+      // still signs for its escrow (see resume)
+      const voucherSigner = this.i.voucherKeys != null ? await this.i.voucherKeys.create(escrowId) : VoucherSigner.generate()
       const terms = {
         escrowId,
         agreementHash: escrowId,
@@ -275,6 +294,8 @@ export class RenterRole {
       const paid = payouts.filter((p) => p.to === terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
       const refunded = payouts.filter((p) => p.to === terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
       executed = executed || (final != null && final.status !== 'open')
+      // a settled escrow takes no more vouchers: its key is of no use any more
+      if (final != null && final.status !== 'open') await this.forgetKey(escrowId)
       if (executed) this.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
       emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), executed })
       return {
@@ -296,6 +317,79 @@ export class RenterRole {
     } finally {
       await node.cancelBid(bidId).catch(() => {})
     }
+  }
+
+  /**
+   * After a restart: every escrow this renter paid into that is still open on chain belonged to a
+   * session that died with the old process (the supplier ends a job whose renter went away). Each
+   * is settled as the job's end would have settled it: this renter approves the cooperative close
+   * on the last voucher the supplier acknowledged (stored before the crash), which executes with
+   * the supplier's approval of the same settlement; a supplier that already closed with the
+   * arbiter on that voucher leaves nothing to do. Keys of escrows no longer open are removed.
+   * `excluding` names escrows of rentals running in this process.
+   */
+  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
+    const { logger, node } = this.i
+    const out: ResumedEscrow[] = []
+    // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
+    // once its escrow settles), so a restart asks the chain about those, not the whole history
+    const vault = this.i.voucherKeys
+    const candidates = vault != null ? await vault.list() : (await this.i.escrowDb.escrows.list()).map((l) => l.terms.escrowId)
+    for (const id of candidates) {
+      if (opts.excluding?.has(id) === true) continue
+      const local = await this.i.escrowDb.escrows.get(id)
+      // a key without a local escrow: the process stopped between writing the key and recording
+      // the escrow, which comes before anything is submitted, so no escrow names it
+      if (local == null) { await this.forgetKey(id); continue }
+      if (local.role !== 'payer') continue
+      if (opts.signal?.aborted === true) break
+      try {
+        const e = await this.i.chain.get(id, { signal: opts.signal })
+        if (e == null) continue
+        if (e.status !== 'open') { await this.forgetKey(id); continue }
+        let key = false
+        if (vault != null) {
+          // a key that does not open (another passphrase, a damaged file) does not stop the close:
+          // settling on the last acknowledged voucher needs no new signature
+          const signer = await vault.load(id).catch((err: unknown) => {
+            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: (err as { code?: string }).code })
+            return undefined
+          })
+          // [refuse] a key the escrow does not name would sign vouchers nobody accepts
+          key = signer != null && signer.publicKeyHex === e.terms.voucherKey
+          if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
+        }
+        const latest = await this.i.escrowDb.vouchers.latest(id)
+        logger.info('resuming an escrow left open by a restart: approving its close on the last acknowledged voucher', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
+        let executed = false
+        try {
+          executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed
+        } catch (err) {
+          logger.warn('cooperative approval after a restart failed', { escrow: id, err })
+        }
+        let final = await this.i.chain.get(id, { signal: opts.signal })
+        const settleBy = node.clock.now() + (this.i.settleWaitMs ?? 30_000)
+        while (!executed && final?.status === 'open' && node.clock.now() < settleBy) {
+          opts.signal?.throwIfAborted()
+          await sleep(250, opts.signal)
+          final = await this.i.chain.get(id, { signal: opts.signal })
+        }
+        const status = final?.status ?? 'unknown'
+        if (status !== 'open') {
+          this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
+          await this.forgetKey(id)
+        }
+        logger.info('escrow of an interrupted rental', { escrow: id, status })
+        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key })
+      } catch (err) {
+        logger.warn('resuming an escrow failed', { escrow: id, err })
+      }
+    }
+    return out
+  }
+
+  private async forgetKey (escrowId: string): Promise<void> {
+    await this.i.voucherKeys?.remove(escrowId).catch((err: unknown) => { this.i.logger.warn('removing a voucher key failed', { escrow: escrowId, err }) })
   }
 }
 

@@ -96,6 +96,9 @@ export class SupplierRole {
   private readonly withdrawn = new Set<string>()
   private readonly metrics: RoleMetrics
 
+  /** the GPUs this supplier offers and where they came from (nvidia-smi or config) */
+  get inventory (): Inventory { return this.i.inventory }
+
   constructor (private readonly i: SupplierRoleInit) {
     this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: i.node.clock })
     this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })

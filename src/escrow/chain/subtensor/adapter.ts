@@ -20,6 +20,22 @@
  *   (`MultisigExecuted { result: Err }`) leaves the escrow open and the approvals spent.
  * - Every state change resolves only once its block is included and final (submit.ts), and the
  *   records are read back from blocks (scan.ts) rather than trusted from the submitter.
+ *
+ * Nothing stays behind, to the rao:
+ * - An alpha escrow's settlement moves out exactly what the escrow account held at its open block
+ *   (read by both approvers from that block's state, so both build the same call): the payee's
+ *   share, then all the rest to the payer, which returns the fee allowance left over from the open.
+ *   pallet_subtensor refuses to move stake worth less than its minimum (`DefaultMinStake`, 0.002
+ *   TAO on runtimes 218 and 293; `AmountTooLow`), so the open moves in two minimums more than the
+ *   amount (the payer's part is never below it), and a payee share under two minimums is carried
+ *   into the refund (`carried` in the close record): a stake move of it would fail the whole batch,
+ *   and clearing it would destroy it, while carried it stays with the payer who paid it.
+ * - A cooperative close has one first approver and one executor, fixed by the terms: the payer
+ *   approves (`approveAsMulti`), the payee waits until that approval is on chain and executes
+ *   (`asMulti`). Neither sends an extrinsic that can lose the race.
+ * - Approvals that did not execute (a cooperative approval overtaken by an arbiter close) are
+ *   cancelled by their signer after the escrow settles, which returns the multisig deposit; the
+ *   arbiter's per-escrow key sends what it holds back to the arbiter (`sweep`).
  */
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
@@ -30,16 +46,16 @@ import type { Codec, INumber } from '@polkadot/types/types'
 import { isHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
-  ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
+  ApproveResult, ChainFee, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
   EscrowTermsOnChain, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
 import { SubtensorError } from './errors.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
-import { describeDispatchError, retrying, submitAndWait, type Inclusion } from './submit.js'
+import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
 
-export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup'
+export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup' | 'arbiter-sweep' | 'cancel'
 
 export interface SubtensorChainInit {
   /** ws endpoint (`ws://127.0.0.1:9944`, `wss://entrypoint-finney.opentensor.ai`) */
@@ -71,6 +87,17 @@ export interface SubtensorChainInit {
   arbiterFloat?: bigint
   /** give up on inclusion after this long (default 120 s) */
   timeoutMs?: number
+  /**
+   * how long the payee of a cooperative close waits for the payer's approval to appear on chain
+   * before it gives up without sending anything (default 60 s)
+   */
+  cooperativeWaitMs?: number
+  /**
+   * pallet_subtensor's `DefaultMinStake` in rao of TAO: the least stake a transfer may move (the
+   * runtime checks the TAO worth of the alpha). Not in the metadata; 2,000,000 on runtimes 218 and
+   * 293, measured on 293 (2,000,001 alpha rao refused, 2,100,000 moved at a price of about 1).
+   */
+  minStakeRao?: bigint
   /** called with every extrinsic the adapter got included, for fees and timings (bench) */
   onInclusion?: (op: SubtensorOperation, inclusion: Inclusion) => void
 }
@@ -90,6 +117,8 @@ interface Indexed {
   hotkey?: string
   /** alpha moved in at open (amount + fee allowance) */
   funded?: bigint
+  /** what the escrow account held at its open block, and the least alpha a transfer may move then */
+  atOpen?: { held: bigint, minAlpha: bigint }
   sigs: EscrowSignatories
   records: ChainRecord[]
   status: EscrowChainStatus
@@ -206,6 +235,24 @@ export class SubtensorChain implements ChainPort {
     return a > 0n ? a : 1n
   }
 
+  /**
+   * The least alpha of `netuid` a stake transfer may move: `minStakeRao` of TAO at the pool's
+   * price (SubnetTAO / SubnetAlphaIn), rounded up, plus 10% for the swap's own price impact.
+   * Read at `blockHash` where given, so both approvers of a settlement get the same figure.
+   */
+  async minStakeAlpha (netuid: number, blockHash?: string): Promise<bigint> {
+    const min = this.init.minStakeRao ?? 2_000_000n
+    const at = blockHash != null ? await this.api.at(blockHash) : this.api
+    const q = at.query.subtensorModule
+    if (q?.subnetTAO == null || q?.subnetAlphaIn == null) return min
+    const [tao, alphaIn] = await Promise.all([q.subnetTAO(netuid), q.subnetAlphaIn(netuid)])
+    const t = BigInt(tao.toString())
+    const a = BigInt(alphaIn.toString())
+    if (t === 0n || a === 0n) return min
+    const alpha = (min * a + t - 1n) / t
+    return alpha + alpha / 10n + 1n
+  }
+
   /** The escrow account and signatories for these terms (pure; no chain access). */
   accounts (terms: Pick<EscrowTermsOnChain, 'escrowId' | 'payer' | 'payee' | 'arbiter'>): EscrowSignatories {
     return escrowSignatories(terms)
@@ -224,7 +271,9 @@ export class SubtensorChain implements ChainPort {
     if (asset.kind === 'alpha') {
       const hotkey = await this.hotkeyFor(terms.netuid)
       doc.hotkey = hotkey
-      const funded = terms.amount + await this.feeAllowance(terms.amount, terms.netuid)
+      // two minimum stakes over the amount, so the payer's part of any settlement can be moved
+      const extra = 2n * await this.minStakeAlpha(terms.netuid)
+      const funded = terms.amount + extra + await this.feeAllowance(terms.amount + extra, terms.netuid)
       doc.funded = funded.toString()
       fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, funded)
     } else {
@@ -240,35 +289,62 @@ export class SubtensorChain implements ChainPort {
   }
 
   async approve (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+    const fees: ChainFee[] = []
+    let r: ApproveResult
     try {
-      return await this.approveOnce(settlement, approver, opts)
+      r = await this.approveOnce(settlement, approver, fees, opts)
     } catch (err) {
-      // Payer and payee approve a cooperative close at about the same time: both can read "no
-      // pending multisig" and send a first approval; the later one then fails with NoTimepoint
-      // because the multisig exists. Read again and approve as the second signatory (asMulti).
+      // Two approvals of an arbiter path sent at once (never a cooperative close, whose order is
+      // fixed): both can read "no pending multisig" and send a first approval; the later one then
+      // fails with NoTimepoint because the multisig exists. Read again and approve as the second.
       if (err instanceof SubtensorError && err.code === 'EXTRINSIC_FAILED' && err.details?.reason === 'multisig.NoTimepoint') {
-        return await this.approveOnce(settlement, approver, opts)
+        r = await this.approveOnce(settlement, approver, fees, opts)
+      } else {
+        throw err
       }
-      throw err
     }
+    if (r.executed) {
+      // what this signer still has pending or parked for this escrow goes back to it
+      const esc = this.index.get(settlement.escrowId)
+      if (esc != null) {
+        const signer = this.signerFor(esc, approver)
+        await this.cancelStale(esc, signer, fees, opts.signal)
+        if (signer !== approver) await this.sweepKey(signer, approver.address, fees, opts.signal)
+      }
+    }
+    return { ...r, fees }
   }
 
-  private async approveOnce (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal }): Promise<ApproveResult> {
+  private async approveOnce (settlement: Settlement, approver: KeyringPair, fees: ChainFee[], opts: { signal?: AbortSignal }): Promise<ApproveResult> {
     const api = this.api
     await this.sync(opts.signal)
     const esc = this.index.get(settlement.escrowId)
     if (esc == null) throw new SubtensorError('ESCROW_UNKNOWN', `no open record for escrow ${settlement.escrowId}`)
     if (esc.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} is ${esc.status}`)
     const signer = this.signerFor(esc, approver)
-    const call = this.settlementCall(esc, settlement)
+    const call = await this.settlementCall(esc, settlement)
     const callHash = call.method.hash
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
-    const pending = await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { deadline: Date.now() + 60_000, signal: opts.signal }) as unknown as Option<PendingMultisig>
+    const deadline = Date.now() + 60_000
+    const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { deadline, signal: opts.signal }) as unknown as Option<PendingMultisig>
+    let pending = await readPending()
+    if (settlement.kind === 'cooperative' && accountHex(signer.address) === accountHex(esc.sigs.payee) && pending.isNone) {
+      // [order] a cooperative close is approved by the payer and executed by the payee: the payee
+      // waits for the payer's approval rather than racing it with a first approval of its own
+      const until = Date.now() + (this.init.cooperativeWaitMs ?? 60_000)
+      while (pending.isNone && Date.now() < until) {
+        await sleepFor(500, opts.signal)
+        await this.sync(opts.signal)
+        if (this.index.get(settlement.escrowId)?.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} settled meanwhile`)
+        pending = await readPending()
+      }
+      if (pending.isNone) return { executed: false }
+    }
     const weight = (await call.paymentInfo(esc.sigs.account)).weight
-    if (signer !== approver) await this.topUpArbiter(signer, approver, opts.signal)
+    if (signer !== approver) await this.topUpArbiter(signer, approver, fees, opts.signal)
     if (pending.isNone) {
       // first approval: only the hash goes on chain; the deposit is reserved from the signer
-      await this.send('approve', api.tx.multisig.approveAsMulti(ESCROW_THRESHOLD, others, null, callHash, weight), signer, opts.signal)
+      await this.send('approve', api.tx.multisig.approveAsMulti(ESCROW_THRESHOLD, others, null, callHash, weight), signer, opts.signal, fees)
       return { executed: false }
     }
     const ms = pending.unwrap()
@@ -276,7 +352,7 @@ export class SubtensorChain implements ChainPort {
       // this signer approved this settlement already: idempotent
       return { executed: false }
     }
-    const inc = await this.send('execute', api.tx.multisig.asMulti(ESCROW_THRESHOLD, others, ms.when, call, weight), signer, opts.signal)
+    const inc = await this.send('execute', api.tx.multisig.asMulti(ESCROW_THRESHOLD, others, ms.when, call, weight), signer, opts.signal, fees)
     const executed = inc.events.find((e) => api.events.multisig.MultisigExecuted.is(e.event))
     if (executed == null || !api.events.multisig.MultisigExecuted.is(executed.event)) {
       throw new SubtensorError('SETTLEMENT_FAILED', `no MultisigExecuted event in block ${inc.blockNumber}`)
@@ -291,6 +367,65 @@ export class SubtensorChain implements ChainPort {
     if (rec == null) throw new SubtensorError('SETTLEMENT_FAILED', `settlement executed but no close record in block ${inc.blockNumber}`)
     return { executed: true, record: rec }
   }
+
+  /**
+   * Cancels what `signer` approved for a settled escrow and was never executed (its deposit comes
+   * back): for example the payee's cooperative approval when the close went through the arbiter.
+   */
+  private async cancelStale (esc: Indexed, signer: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
+    const api = this.api
+    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { deadline: Date.now() + 60_000, signal })
+    const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
+    for (const [key, value] of entries) {
+      const ms = (value as unknown as Option<PendingMultisig & { depositor: { toU8a: () => Uint8Array } }>)
+      if (ms.isNone) continue
+      const m = ms.unwrap()
+      if (accountHex(encodeAddress(m.depositor.toU8a(), SS58_PREFIX)) !== accountHex(signer.address)) continue
+      const hash = key.args[1] as unknown as Codec
+      await this.send('cancel', api.tx.multisig.cancelAsMulti(ESCROW_THRESHOLD, others, m.when, hash), signer, signal, fees)
+    }
+  }
+
+  /**
+   * Sends everything a per-escrow key holds (free, nothing reserved) back to `to`. Returns false
+   * where the key still has a deposit reserved (an approval not yet executed or cancelled).
+   */
+  private async sweepKey (key: KeyringPair, to: string, fees: ChainFee[], signal?: AbortSignal): Promise<boolean> {
+    const api = this.api
+    const acc = await retrying(api, async () => await api.query.system.account(key.address), { deadline: Date.now() + 60_000, signal }) as unknown as { data: { free: INumber, reserved: INumber } }
+    if (acc.data.reserved.toBigInt() > 0n) return false
+    if (acc.data.free.toBigInt() === 0n) return true
+    // transferAll with keep_alive false: the fee comes off first, the rest moves and the key is reaped
+    await this.send('arbiter-sweep', api.tx.balances.transferAll(to, false), key, signal, fees)
+    return true
+  }
+
+  /**
+   * "Nothing stays behind" for one party, over every escrow the adapter knows that is settled:
+   * approvals `owner` made that never executed are cancelled (their deposits come back), and where
+   * `owner` is the arbiter, each per-escrow key sends what it holds back to `owner`. Keys with a
+   * deposit still reserved are left for a later call; each escrow is done once per process.
+   */
+  async sweep (owner: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
+    await this.sync(opts.signal)
+    const fees: ChainFee[] = []
+    const me = accountHex(owner.address)
+    for (const [id, esc] of this.index) {
+      if (esc.status === 'open' || this.swept.has(id)) continue
+      const isArbiter = accountHex(esc.terms.arbiter) === me
+      if (!isArbiter && accountHex(esc.terms.payer) !== me && accountHex(esc.terms.payee) !== me) continue
+      const signer = isArbiter ? owner.derive(arbiterPath(id)) : owner
+      await this.cancelStale(esc, signer, fees, opts.signal)
+      if (!isArbiter || await this.sweepKey(signer, owner.address, fees, opts.signal)) {
+        this.swept.add(id)
+        if (this.swept.size > MAX_INDEXED) this.swept.delete(this.swept.values().next().value!)
+      }
+    }
+    return fees
+  }
+
+  private readonly swept = new Set<string>()
+
 
   async get (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain | undefined> {
     await this.sync(opts.signal)
@@ -345,42 +480,87 @@ export class SubtensorChain implements ChainPort {
   }
 
   /**
-   * The call both approvers must build identically: payouts in the settlement's order (zero ones
-   * left out), then the close record. Payouts go only to payer and payee and never exceed the
-   * escrow amount.
+   * What an alpha escrow held at its open block and the least alpha a stake transfer could move
+   * then. Both come from that block's state, which no later block changes, so payer, payee and
+   * arbiter all build the same settlement call from them.
    */
-  settlementCall (esc: Indexed, s: Settlement): SubmittableExtrinsic<'promise'> {
+  private async openState (esc: Indexed): Promise<{ held: bigint, minAlpha: bigint }> {
+    if (esc.atOpen != null) return esc.atOpen
+    const blockHash = esc.records[0]!.blockHash
+    const at = await retrying(this.api, async () => await this.api.at(blockHash), { deadline: Date.now() + 60_000 })
+    const held = await retrying(this.api, async () => {
+      const info = await at.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(esc.hotkey!, esc.sigs.account, esc.asset.netuid)
+      const opt = info as unknown as { isSome: boolean, unwrap: () => { stake: { toBigInt: () => bigint } } }
+      return opt.isSome ? opt.unwrap().stake.toBigInt() : 0n
+    }, { deadline: Date.now() + 60_000 })
+    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { deadline: Date.now() + 60_000 })
+    esc.atOpen = { held, minAlpha }
+    return esc.atOpen
+  }
+
+  /**
+   * The call both approvers must build identically: payouts (payee first, then payer), then the
+   * close record. The settlement's payouts go only to payer and payee and never exceed the escrow
+   * amount. On an alpha escrow the chain moves everything the escrow held at open: the payer's
+   * payout takes the rest, and a payee share below two minimum stakes is carried into it (see the
+   * file's comment).
+   */
+  async settlementCall (esc: Indexed, s: Settlement): Promise<SubmittableExtrinsic<'promise'>> {
     const api = this.api
     if (s.escrowId !== esc.terms.escrowId) throw new SubtensorError('SETTLEMENT_INVALID', 'settlement is for another escrow')
     if (s.payouts.length > 2) throw new SubtensorError('SETTLEMENT_INVALID', 'at most two payouts (payee, payer)')
-    const parties = new Set([accountHex(esc.terms.payer), accountHex(esc.terms.payee)])
-    let total = 0n
+    const payer = accountHex(esc.terms.payer)
+    const payee = accountHex(esc.terms.payee)
+    let toPayee = 0n
+    let toPayer = 0n
     for (const p of s.payouts) {
       if (typeof p.amount !== 'bigint' || p.amount < 0n) throw new SubtensorError('SETTLEMENT_INVALID', 'payout amounts must be non-negative bigints')
       let who: string
       try { who = accountHex(p.to) } catch { throw new SubtensorError('SETTLEMENT_INVALID', `bad payout address ${p.to}`) }
-      if (!parties.has(who)) throw new SubtensorError('SETTLEMENT_INVALID', 'payouts go to payer or payee only')
-      total += p.amount
+      if (who === payee) toPayee += p.amount
+      else if (who === payer) toPayer += p.amount
+      else throw new SubtensorError('SETTLEMENT_INVALID', 'payouts go to payer or payee only')
     }
-    if (total > esc.terms.amount) throw new SubtensorError('SETTLEMENT_INVALID', `payouts ${total} exceed the escrow amount ${esc.terms.amount}`)
+    if (toPayee + toPayer > esc.terms.amount) throw new SubtensorError('SETTLEMENT_INVALID', `payouts ${toPayee + toPayer} exceed the escrow amount ${esc.terms.amount}`)
+    const rec = closeRecord(s)
     const calls: Array<SubmittableExtrinsic<'promise'>> = []
-    for (const p of s.payouts) {
-      if (p.amount === 0n) continue
-      if (esc.asset.kind === 'alpha') {
-        calls.push(api.tx.subtensorModule.transferStake(p.to, esc.hotkey!, esc.asset.netuid, esc.asset.netuid, p.amount))
-      } else {
-        calls.push(api.tx.balances.transferAllowDeath(p.to, p.amount))
+    if (esc.asset.kind === 'alpha') {
+      const { held, minAlpha } = await this.openState(esc)
+      let payeeMoves = toPayee
+      if (payeeMoves > 0n && payeeMoves < 2n * minAlpha) {
+        rec.carried = payeeMoves.toString()
+        payeeMoves = 0n
       }
+      // everything else the escrow holds, including what the settlement leaves unassigned (a
+      // settlement never pays the payee more than its voucher; the payer paid all of it)
+      const payerMoves = held - payeeMoves
+      if (payerMoves < 0n) throw new SubtensorError('SETTLEMENT_INVALID', `the escrow held ${held} at open, less than the payee's ${payeeMoves}`)
+      rec.moved = []
+      if (payeeMoves > 0n) {
+        calls.push(api.tx.subtensorModule.transferStake(esc.terms.payee, esc.hotkey!, esc.asset.netuid, esc.asset.netuid, payeeMoves))
+        rec.moved.push({ to: esc.terms.payee, amount: payeeMoves.toString() })
+      }
+      if (payerMoves > 0n) {
+        calls.push(api.tx.subtensorModule.transferStake(esc.terms.payer, esc.hotkey!, esc.asset.netuid, esc.asset.netuid, payerMoves))
+        rec.moved.push({ to: esc.terms.payer, amount: payerMoves.toString() })
+      }
+    } else {
+      // a TAO escrow holds exactly its amount; whatever the settlement leaves unassigned is the payer's
+      const rest = esc.terms.amount - toPayee
+      if (toPayee > 0n) calls.push(api.tx.balances.transferAllowDeath(esc.terms.payee, toPayee))
+      if (rest > 0n) calls.push(api.tx.balances.transferAllowDeath(esc.terms.payer, rest))
+      if (rest !== toPayer) rec.moved = [...(toPayee > 0n ? [{ to: esc.terms.payee, amount: toPayee.toString() }] : []), { to: esc.terms.payer, amount: rest.toString() }]
     }
-    calls.push(api.tx.system.remarkWithEvent(encodeRecord(closeRecord(s))))
+    calls.push(api.tx.system.remarkWithEvent(encodeRecord(rec)))
     return api.tx.utility.batchAll(calls)
   }
 
   /**
    * The arbiter's per-escrow key starts empty; before it signs, the arbiter moves enough TAO to it
    * for the multisig deposit (DepositBase + 2 x DepositFactor, returned on execution) and fees.
+   * What is left goes back to the arbiter once the escrow is settled (`sweep`).
    */
-  private async topUpArbiter (child: KeyringPair, base: KeyringPair, signal?: AbortSignal): Promise<void> {
+  private async topUpArbiter (child: KeyringPair, base: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
     const c = api.consts as unknown as { multisig: { depositBase: INumber, depositFactor: INumber }, balances: { existentialDeposit: INumber } }
     const deposit = c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt()
@@ -388,13 +568,14 @@ export class SubtensorChain implements ChainPort {
     const want = this.init.arbiterFloat ?? (deposit + ed + 100_000_000n) // + 0.1 TAO of fees
     const have = await this.taoBalance(child.address)
     if (have >= want) return
-    await this.send('arbiter-topup', api.tx.balances.transferKeepAlive(child.address, want - have), base, signal)
+    await this.send('arbiter-topup', api.tx.balances.transferKeepAlive(child.address, want - have), base, signal, fees)
   }
 
-  private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal): Promise<Inclusion> {
+  private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
     // signing reads the nonce and the era's block over RPC: retried across a reconnection too
     const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce: -1 }), { deadline: Date.now() + (this.init.timeoutMs ?? 120_000), signal })
     const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal })
+    fees?.push({ op, account: signer.address, fee: inc.fee })
     this.init.onInclusion?.(op, inc)
     return inc
   }

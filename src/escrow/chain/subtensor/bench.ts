@@ -88,10 +88,12 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
 
     const head = async (): Promise<number> => (await api.rpc.chain.getHeader()).number.toNumber()
     const open: Sample[] = []
+    const openFees: bigint[] = []
     const settle: Record<string, Sample[]> = { cooperative: [], voucher: [], refund: [] }
     const fees: Record<string, bigint[]> = { cooperative: [], voucher: [], refund: [] }
     const alphaLost: bigint[] = []
-    const amount = 10n * TAO
+    // a 1-alpha (1-TAO) escrow, the payee earning 0.4 of it
+    const amount = 1n * TAO
     for (const path of ['cooperative', 'voucher', 'refund'] as const) {
       for (let i = 0; i < n; i++) {
         const terms: EscrowTermsOnChain = {
@@ -99,52 +101,66 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
           payer: payer.address, payee: payee.address, arbiter: arbiter.address, amount, netuid,
           voucherKey: u8aToHex(randomBytes(32)), expiresAt: Date.now() + (path === 'refund' ? -1 : 3_600_000)
         }
-        const from = ops.length
         const alphaOfParties = async (): Promise<bigint> => hk == null ? 0n : (await chain.alphaBalance(payer.address, hk, netuid)) + (await chain.alphaBalance(payee.address, hk, netuid))
         const partiesBefore = await alphaOfParties()
         // agreement signed -> escrow open (included and final)
         const h0 = await head(); const t0 = performance.now()
         currentSigner = 'payer'
+        const fromOpen = ops.length
         const esc = await chain.open(terms, payer)
         open.push({ blocks: esc.records[0]!.blockNumber - h0, seconds: (performance.now() - t0) / 1000 })
-        const toPayee = path === 'refund' ? 0n : 4n * TAO
+        openFees.push(ops.slice(fromOpen).reduce((a, o) => a + o.inc.fee, 0n))
+        const toPayee = path === 'refund' ? 0n : amount * 4n / 10n
         const s: Settlement = {
           escrowId: terms.escrowId,
           kind: path,
           payouts: path === 'refund' ? [{ to: payer.address, amount }] : [{ to: payee.address, amount: toPayee }, { to: payer.address, amount: amount - toPayee }]
         }
         if (path !== 'refund') s.voucher = { cumulative: toPayee, sequence: 1n, signature: '0x' + '00'.repeat(64) }
-        const [first, second]: Array<[string, KeyringPair]> = path === 'cooperative' ? [['payer', payer], ['payee', payee]] : path === 'voucher' ? [['payee', payee], ['arbiter', arbiter]] : [['payer', payer], ['arbiter', arbiter]]
-        // job ended -> settled (second approval executed, included and final)
+        // as the parties run them: the payer approves a cooperative close and the payee executes it;
+        // on the arbiter paths the arbiter approves first (EscrowService.withArbiter), the party
+        // executes, and the arbiter's next sweep returns its per-escrow key's TAO
+        const [first, second]: Array<[string, KeyringPair]> = path === 'cooperative' ? [['payer', payer], ['payee', payee]] : path === 'voucher' ? [['arbiter', arbiter], ['payee', payee]] : [['arbiter', arbiter], ['payer', payer]]
+        // job ended -> settled (second approval executed, included and final) and swept
+        const from = ops.length
         const h1 = await head(); const t1 = performance.now()
         currentSigner = first![0]; await chain.approve(s, first![1])
-        currentSigner = second![0]; const r = await chain.approve(s, second![1])
-        settle[path]!.push({ blocks: r.record!.blockNumber - h1, seconds: (performance.now() - t1) / 1000 })
+        currentSigner = second![0]; await chain.approve(s, second![1])
+        if (path !== 'cooperative') { currentSigner = 'arbiter'; await chain.sweep(arbiter) }
+        settle[path]!.push({ blocks: await head() - h1, seconds: (performance.now() - t1) / 1000 })
         fees[path]!.push(ops.slice(from).reduce((a, o) => a + o.inc.fee, 0n))
-        // alpha that left payer and payee for good: swap fees of the three transfers plus what of
-        // the fee allowance stays in the escrow account
+        // alpha that left payer and payee for good: the swap fees of the three transfers (the
+        // escrow account keeps nothing)
         if (hk != null) alphaLost.push(partiesBefore - await alphaOfParties())
       }
     }
+    const pct = (rao: number): string => `${(rao / Number(amount) * 100).toFixed(4)}%`
     const out: Record<string, string | number> = {
       chain: `${info.chain ?? ''} runtime ${info.specVersion ?? '?'}${devchain != null ? ' on chopsticks' : ''}`,
       asset: info.asset.kind === 'tao' ? `TAO (${info.asset.reason})` : `alpha of netuid ${netuid}`,
+      escrow_amount_rao: Number(amount),
       escrows_per_path: n,
       open_blocks_median: median(open.map((x) => x.blocks)),
-      open_seconds_median: Number(median(open.map((x) => x.seconds)).toFixed(3))
+      open_seconds_median: Number(median(open.map((x) => x.seconds)).toFixed(3)),
+      open_fee_rao_median: median(openFees.map(Number)),
+      open_fee_pct_of_escrow: pct(median(openFees.map(Number)))
     }
     for (const p of ['cooperative', 'voucher', 'refund'] as const) {
       out[`settle_${p}_blocks_median`] = median(settle[p]!.map((x) => x.blocks))
       out[`settle_${p}_seconds_median`] = Number(median(settle[p]!.map((x) => x.seconds)).toFixed(3))
-      out[`fees_${p}_rao_median`] = median(fees[p]!.map(Number))
+      out[`settle_${p}_fees_rao_median`] = median(fees[p]!.map(Number))
+      const whole = median(fees[p]!.map((f, i) => Number(f + openFees[(p === 'cooperative' ? 0 : p === 'voucher' ? n : 2 * n) + i]!)))
+      out[`path_${p}_fees_rao_median`] = whole
+      out[`path_${p}_fee_pct_of_escrow`] = pct(whole)
     }
     const byOp: Record<string, number[]> = {}
     for (const o of ops) (byOp[`${o.op}`] ??= []).push(Number(o.inc.fee))
     for (const [op, xs] of Object.entries(byOp)) out[`fee_${op}_rao_median`] = median(xs)
     if (hk != null) out.alpha_fee_allowance_rao = Number(await chain.feeAllowance(amount, netuid))
     if (alphaLost.length > 0) {
-      out.alpha_lost_per_escrow_rao_median = median(alphaLost.map(Number))
-      out.note_alpha = 'transferStake on this runtime swaps through the subnet pool: each move pays the pool fee in alpha'
+      out.alpha_swap_fees_per_escrow_rao_median = median(alphaLost.map(Number))
+      out.alpha_swap_fees_pct_of_escrow = pct(median(alphaLost.map(Number)))
+      out.note_alpha = 'transferStake on this runtime swaps through the subnet pool: each move pays the pool fee in alpha; fees are TAO, the percentages compare them with a 1-alpha escrow at a price of 1'
     }
     if (chain !== port) await chain.close()
     return out

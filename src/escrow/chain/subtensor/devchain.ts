@@ -2,9 +2,10 @@
  * A local Bittensor chain for development, tests and benchmarks: chopsticks (Acala's Substrate
  * simulator) in genesis mode on a subtensor chain spec, as a child process on 127.0.0.1.
  *
- * Chopsticks is not a dependency of the project (its `sqlite3` dependency needs an install script,
- * which the project's npm policy does not run); a developer installs it once in a folder of their
- * own and names that folder with `BAZAAR_CHOPSTICKS_DIR` (default `/tmp/chop`). See DEVELOPERS.md.
+ * Chopsticks (`@acala-network/chopsticks`) is an optional dependency of the project, installed by
+ * `npm ci` and loaded from node_modules. It pulls in `sqlite3`, whose install script the project's
+ * npm policy denies (`allowScripts`): sqlite3 is only loaded for chopsticks' `--db`, which is never
+ * used here, so an unbuilt sqlite3 is harmless.
  *
  * Chain specs are never part of the repository; everything written here goes under the OS temp dir.
  *
@@ -19,14 +20,16 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { compactAddLength, stringToU8a, u8aToHex, hexToU8a } from '@polkadot/util'
 import { BazaarError } from '../../../util/errors.js'
 
-export type DevchainErrorCode = 'CHOPSTICKS_MISSING' | 'SPEC_INVALID' | 'GENESIS_BUILD_FAILED' | 'START_FAILED'
+export type DevchainErrorCode = 'CHOPSTICKS_MISSING' | 'SPEC_INVALID' | 'GENESIS_BUILD_FAILED' | 'START_FAILED' | 'FORK_FAILED' | 'PORT_IN_USE'
 
 export class DevchainError extends BazaarError<DevchainErrorCode> {}
 
@@ -34,11 +37,14 @@ export class DevchainError extends BazaarError<DevchainErrorCode> {}
 const MAX_SPEC_BYTES = 64 * 1024 * 1024
 
 export interface DevchainOptions {
-  /** path to a chain spec (raw or plain) */
-  spec: string
+  /** path to a chain spec (raw or plain); exactly one of `spec` and `fork` */
+  spec?: string
+  /**
+   * ws endpoint of a live chain to fork instead of a spec: chopsticks serves a local chain whose
+   * state is read lazily from that endpoint at its head block
+   */
+  fork?: string
   port?: number
-  /** folder with `node_modules/@acala-network/chopsticks`; default `$BAZAAR_CHOPSTICKS_DIR` or `/tmp/chop` */
-  chopsticksDir?: string
   /** where configs and generated raw specs go; default `<tmpdir>/bazaar-chopsticks` */
   workDir?: string
   /** genesis timestamp in ms (a multiple of the slot duration); default now rounded down */
@@ -63,17 +69,26 @@ export interface Devchain {
   stop (): Promise<void>
 }
 
-export function chopsticksDir (dir?: string): string {
-  return dir ?? process.env.BAZAAR_CHOPSTICKS_DIR ?? '/tmp/chop'
-}
-
-function chopsticksPaths (dir: string): { bin: string, core: string, coreCjsExecutor: string } {
-  const base = join(dir, 'node_modules', '@acala-network')
-  const bin = join(base, 'chopsticks', 'chopsticks.cjs')
-  const core = join(base, 'chopsticks-core', 'dist', 'esm', 'index.js')
-  const coreCjsExecutor = join(base, 'chopsticks-core', 'dist', 'cjs', 'wasm-executor', 'index.js')
-  if (!existsSync(bin) || !existsSync(core) || !existsSync(coreCjsExecutor)) {
-    throw new DevchainError('CHOPSTICKS_MISSING', `chopsticks is not installed in ${dir} (set BAZAAR_CHOPSTICKS_DIR; see DEVELOPERS.md)`)
+/**
+ * The files of chopsticks as installed in node_modules. `@acala-network/chopsticks-core` is
+ * resolved from chopsticks' own location, so a nested copy of the version it was built with wins.
+ */
+function chopsticksPaths (): { bin: string, core: string, coreCjsExecutor: string } {
+  let main: string
+  try {
+    main = createRequire(import.meta.url).resolve('@acala-network/chopsticks')
+  } catch (err) {
+    throw new DevchainError('CHOPSTICKS_MISSING', 'chopsticks (@acala-network/chopsticks, an optional dependency) is not installed: run npm ci without --omit=optional', { cause: err })
+  }
+  // main is <pkg>/dist/cjs/index.js
+  const pkg = dirname(dirname(dirname(main)))
+  const coreMain = createRequire(main).resolve('@acala-network/chopsticks-core')
+  const corePkg = dirname(dirname(dirname(coreMain)))
+  const bin = join(pkg, 'chopsticks.cjs')
+  const core = join(corePkg, 'dist', 'esm', 'index.js')
+  const coreCjsExecutor = join(corePkg, 'dist', 'cjs', 'wasm-executor', 'index.js')
+  for (const f of [bin, core, coreCjsExecutor]) {
+    if (!existsSync(f)) throw new DevchainError('CHOPSTICKS_MISSING', `chopsticks is installed without ${f}: reinstall with npm ci`)
   }
   return { bin, core, coreCjsExecutor }
 }
@@ -129,7 +144,7 @@ const emptyStorage = {
  * Returns the path of a raw spec for `specPath`: the file itself when it is raw, otherwise a raw
  * spec built from its runtime and written under `workDir` (cached by content hash).
  */
-export async function ensureRawSpec (specPath: string, opts: { chopsticksDir?: string, workDir?: string } = {}): Promise<string> {
+export async function ensureRawSpec (specPath: string, opts: { workDir?: string } = {}): Promise<string> {
   const text = await readFile(specPath, 'utf8').catch((err: unknown) => {
     throw new DevchainError('SPEC_INVALID', `cannot read chain spec ${specPath}`, { cause: err })
   })
@@ -150,7 +165,7 @@ export async function ensureRawSpec (specPath: string, opts: { chopsticksDir?: s
   const out = join(workDir, `raw-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`)
   if (existsSync(out)) return out
 
-  const { core } = chopsticksPaths(chopsticksDir(opts.chopsticksDir))
+  const { core } = chopsticksPaths()
   const exec = await import(pathToFileURL(core).href) as CoreModule
   const call = async (method: string, args: string[]): Promise<{ result: string, storageDiff: Array<[string, string | null]> }> => await runtimeCall(exec, rg.code, method, args)
   try {
@@ -188,11 +203,11 @@ async function runtimeCall (exec: CoreModule, wasm: string, method: string, args
 }
 
 /** The runtime's Aura slot duration in ms (`AuraApi_slot_duration`), or 0 where it has no Aura. */
-export async function auraSlotDuration (rawSpecPath: string, opts: { chopsticksDir?: string } = {}): Promise<number> {
+export async function auraSlotDuration (rawSpecPath: string): Promise<number> {
   const spec = JSON.parse(await readFile(rawSpecPath, 'utf8'))
   const code = spec?.genesis?.raw?.top?.[u8aToHex(stringToU8a(':code'))]
   if (typeof code !== 'string') throw new DevchainError('SPEC_INVALID', `raw spec ${rawSpecPath} has no :code`)
-  const { core } = chopsticksPaths(chopsticksDir(opts.chopsticksDir))
+  const { core } = chopsticksPaths()
   const exec = await import(pathToFileURL(core).href) as CoreModule
   try {
     const r = await runtimeCall(exec, code, 'AuraApi_slot_duration', [])
@@ -213,6 +228,20 @@ function decodeCompactLength (u8a: Uint8Array, at: number): { value: number, off
     case 2: return { value: (((u8a[at + 3] ?? 0) << 22) | ((u8a[at + 2] ?? 0) << 14) | ((u8a[at + 1] ?? 0) << 6) | (b >> 2)) >>> 0, offset: at + 4 }
     default: throw new DevchainError('GENESIS_BUILD_FAILED', 'genesis preset longer than 2^30 bytes')
   }
+}
+
+/**
+ * Throws PORT_IN_USE when 127.0.0.1:port cannot be bound: otherwise the readiness probe would find
+ * whatever already listens there and take it for the new chain.
+ */
+async function checkPortFree (port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new DevchainError('PORT_IN_USE', `port ${port} on 127.0.0.1 is taken (${err.code ?? err.message}); choose another with --port`))
+    })
+    srv.listen(port, '127.0.0.1', () => { srv.close(() => { resolve() }) })
+  })
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
@@ -244,36 +273,77 @@ async function rpc (port: number, method: string, params: unknown[]): Promise<un
 }
 
 /**
- * Starts chopsticks on `opts.spec` and resolves with its ws URL once it listens. The genesis
- * timestamp goes in through `import-storage` (raonet's genesis has none, and chopsticks needs one
- * to compute the next slot).
+ * The Aura slot duration of a live chain, asked of the chain itself (`state_call
+ * AuraApi_slot_duration`); 0 where it has no Aura or does not answer. Chopsticks asks the forked
+ * runtime itself, without unresolved imports allowed, and falls back to 12000 ms where that fails.
+ */
+async function remoteSlotDuration (endpoint: string, signal?: AbortSignal): Promise<number> {
+  const { WsProvider } = await import('@polkadot/api')
+  const provider = new WsProvider(endpoint, false)
+  try {
+    const connected = provider.connect().then(async () => await provider.isReady)
+    await Promise.race([connected, new Promise((_resolve, reject) => {
+      const t = setTimeout(() => { reject(new DevchainError('FORK_FAILED', `cannot reach ${endpoint} within 30 s`)) }, 30_000)
+      connected.finally(() => { clearTimeout(t) }).catch(() => {})
+      signal?.addEventListener('abort', () => { clearTimeout(t); reject(new DevchainError('FORK_FAILED', 'aborted')) }, { once: true })
+    })])
+    const hex = await provider.send<string>('state_call', ['AuraApi_slot_duration', '0x'])
+    const bytes = hexToU8a(hex)
+    return bytes.length === 8 ? Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)) : 0
+  } catch (err) {
+    if (err instanceof DevchainError) throw err
+    return 0
+  } finally {
+    await provider.disconnect().catch(() => {})
+  }
+}
+
+/**
+ * Starts chopsticks on `opts.spec` (or forked from `opts.fork`) and resolves with its ws URL once
+ * it listens and has built one block. From a spec, the genesis timestamp goes in through
+ * `import-storage` (raonet's genesis has none, and chopsticks needs one to compute the next slot);
+ * a fork takes the live chain's own timestamp and slot at its head.
  */
 export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
-  const dir = chopsticksDir(opts.chopsticksDir)
-  const { bin, coreCjsExecutor } = chopsticksPaths(dir)
+  if ((opts.spec == null) === (opts.fork == null)) throw new DevchainError('SPEC_INVALID', 'give a chain spec or an endpoint to fork, not both or neither')
+  if (opts.fork != null && !/^wss?:\/\/[^\s]{1,2000}$/i.test(opts.fork)) throw new DevchainError('FORK_FAILED', 'the endpoint to fork must be a ws:// or wss:// URL')
+  const { bin, coreCjsExecutor } = chopsticksPaths()
   const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
   await mkdir(workDir, { recursive: true })
-  const raw = await ensureRawSpec(opts.spec, { chopsticksDir: dir, workDir })
-  const slotMs = await auraSlotDuration(raw, { chopsticksDir: dir })
+  const port = opts.port ?? 9944
+  await checkPortFree(port)
   const launcher = join(workDir, 'chopsticks-launch.cjs')
   await writeFile(launcher, LAUNCHER)
-  const port = opts.port ?? 9944
-  const slot = slotMs > 0 ? slotMs : 12_000
-  const now = opts.genesisTime ?? Math.floor(Date.now() / slot) * slot
   const configPath = join(workDir, `chopsticks-${port}.yml`)
-  // YAML is a superset of JSON: write the config as JSON.
-  await writeFile(configPath, JSON.stringify({
-    genesis: raw,
+  const common = {
     host: '127.0.0.1',
     port,
     'build-block-mode': opts.buildBlockMode ?? 'Instant',
+    // runtime 293 imports BLS host functions chopsticks does not provide; no block calls them
     'allow-unresolved-imports': true,
-    'runtime-log-level': 0,
-    // Chopsticks builds block 1 during setup and applies import-storage over it afterwards, so the
-    // timestamp and Aura's slot must be set together or the next block's slot goes backwards
-    // (pallet_aura: "Slot must increase").
-    'import-storage': slotMs > 0 ? { Timestamp: { Now: now }, Aura: { CurrentSlot: Math.floor(now / slot) } } : { Timestamp: { Now: now } }
-  }, null, 2))
+    'runtime-log-level': 0
+  }
+  let slotMs: number
+  let config: Record<string, unknown>
+  if (opts.fork != null) {
+    slotMs = await remoteSlotDuration(opts.fork, opts.signal)
+    config = { endpoint: opts.fork, ...common }
+  } else {
+    const raw = await ensureRawSpec(opts.spec!, { workDir })
+    slotMs = await auraSlotDuration(raw)
+    const slot = slotMs > 0 ? slotMs : 12_000
+    const now = opts.genesisTime ?? Math.floor(Date.now() / slot) * slot
+    config = {
+      genesis: raw,
+      ...common,
+      // Chopsticks builds block 1 during setup and applies import-storage over it afterwards, so the
+      // timestamp and Aura's slot must be set together or the next block's slot goes backwards
+      // (pallet_aura: "Slot must increase").
+      'import-storage': slotMs > 0 ? { Timestamp: { Now: now }, Aura: { CurrentSlot: Math.floor(now / slot) } } : { Timestamp: { Now: now } }
+    }
+  }
+  // YAML is a superset of JSON: write the config as JSON.
+  await writeFile(configPath, JSON.stringify(config, null, 2))
   const logFile = opts.logFile ?? join(workDir, `chopsticks-${port}.log`)
   const { openSync, closeSync } = await import('node:fs')
   const fd = openSync(logFile, 'w')
@@ -295,7 +365,8 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     await rpc(port, 'dev_newBlock', [{ count: 1 }])
   } catch (err) {
     await stop()
-    throw err
+    if (err instanceof DevchainError) throw new DevchainError(err.code, `${err.message} (chopsticks log: ${logFile})`, { cause: err })
+    throw new DevchainError('START_FAILED', `chopsticks did not start: ${(err as Error).message} (chopsticks log: ${logFile})`, { cause: err })
   }
   return { url: `ws://127.0.0.1:${port}`, port, slotMs, configPath, logFile, process: child, stop }
 }

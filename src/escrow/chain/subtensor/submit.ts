@@ -40,7 +40,7 @@ export interface WaitOptions {
   signal?: AbortSignal
 }
 
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => { clearTimeout(t); reject(new SubtensorError('ABORTED', 'aborted')) }
     const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
