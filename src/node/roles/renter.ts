@@ -107,6 +107,15 @@ export interface ResumedEscrow {
   key: boolean
 }
 
+/**
+ * How long the renter waits, after approving the cooperative close, for it to land. On a subtensor
+ * chain the payee executes the close once it sees the payer's approval, and it waits up to a minute
+ * for that approval before it turns to the arbiter; the renter must wait longer than that, or it
+ * reports an escrow as open that the payee is about to close. The wait ends as soon as the close is
+ * on chain, so a healthy run pays nothing for the bound.
+ */
+const SETTLE_WAIT_MS = 120_000
+
 export class RentError extends BazaarError<'NO_MATCH' | 'ESCROW_FAILED' | 'SESSION_FAILED' | 'ABORTED'> {}
 
 const sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
@@ -283,7 +292,7 @@ export class RenterRole {
       } catch (err) {
         logger.warn('cooperative approval failed', { escrow: escrowId, err })
       }
-      const settleBy = node.clock.now() + (this.i.settleWaitMs ?? 30_000)
+      const settleBy = node.clock.now() + (this.i.settleWaitMs ?? SETTLE_WAIT_MS)
       let final = await this.i.chain.get(escrowId)
       while ((final == null || final.status === 'open') && node.clock.now() < settleBy) {
         await sleep(250)
@@ -368,7 +377,7 @@ export class RenterRole {
           logger.warn('cooperative approval after a restart failed', { escrow: id, err })
         }
         let final = await this.i.chain.get(id, { signal: opts.signal })
-        const settleBy = node.clock.now() + (this.i.settleWaitMs ?? 30_000)
+        const settleBy = node.clock.now() + (this.i.settleWaitMs ?? SETTLE_WAIT_MS)
         while (!executed && final?.status === 'open' && node.clock.now() < settleBy) {
           opts.signal?.throwIfAborted()
           await sleep(250, opts.signal)

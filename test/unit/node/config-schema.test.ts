@@ -17,10 +17,10 @@ describe('the config schema: one table validates and describes', () => {
   const fields = new Set(CONFIG_FIELDS.map((f) => f.path))
 
   it('describes every field of the packaged defaults and examples', () => {
-    for (const file of ['default.json', 'supplier.example.json', 'renter.example.json', 'daemon.example.json', 'devnet.json']) {
+    for (const file of ['default.json', 'supplier.example.json', 'renter.example.json', 'daemon.example.json', 'devnet.json', 'local-supplier.json', 'local-renter.json', 'local-arbiter.json']) {
       const json = JSON.parse(readFileSync(path.join(PACKAGE_CONFIG_DIR, file), 'utf8')) as Record<string, unknown>
       for (const p of paths(json)) {
-        const schemaPath = p.replace(/^gpus\.\d+/, 'gpus[]').replace(/^tee\.allowedMeasurements\.[a-z-]+$/, 'tee.allowedMeasurements.<kind>')
+        const schemaPath = p.replace(/^gpus\.\d+/, 'gpus[]').replace(/^tee\.allowedMeasurements\.[a-z-]+$/, 'tee.allowedMeasurements.<kind>').replace(/^chain\.networks\.[a-z0-9-]+$/, 'chain.networks.<name>')
         expect(fields.has(schemaPath), `${file}: ${p}`).toBe(true)
       }
     }
