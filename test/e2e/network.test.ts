@@ -299,6 +299,12 @@ describe.skipIf(SPECS.length === 0).each(SPECS)('a network on one machine: %s', 
     const before = await snapshot()
     const rent = new CliProcess(['rent', '--home', home('renter'), '--gpu', 'h100', '--max-price', '10', '--duration', '2m', '--', 'sh', '-c', LONG_JOB], { env })
     const [, escrowId] = await rent.waitFor(/escrow (0x[0-9a-f]{64}) opened/, 180_000)
+    // before the escrow opened, the rent showed its price: the budget, and the fees of open and close
+    const quoted = rent.stdout.slice(0, rent.stdout.search(/escrow 0x[0-9a-f]{64} opened/))
+    expect(quoted).toMatch(/before anything is locked:\n {2}budget {7}at most \S+/)
+    expect(quoted).toMatch(/open fee {5}\S+ τ \(payer\)/)
+    expect(quoted).toMatch(/close fees {3}\S+ τ first approval \+ \S+ τ executing approval/)
+    if (asset === 'alpha') expect(quoted).toMatch(/TAO value {4}\S+ τ at /)
     // a few vouchers paid: the story shows a non-zero amount spent
     await rent.waitFor(/spent 0\.0*[1-9]/, 120_000)
     await rent.waitFor(/tick 5\b/, 60_000)

@@ -13,7 +13,7 @@ import { agreementBudget } from '../../market/agreement/terms.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
-import type { EscrowJson } from '../../node/daemon-routes.js'
+import type { ChainView, EscrowJson } from '../../node/daemon-routes.js'
 
 const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
 
@@ -120,6 +120,7 @@ export const rentCommand: Command = {
       ...(matchTimeoutS != null ? { matchTimeoutS } : {})
     }
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
+    if (!json) await showQuote(api, args, ctx, { maxRao, gpus, durationS, raw })
 
     const controller = new AbortController()
     const onSigint = (): void => {
@@ -170,6 +171,27 @@ export const rentCommand: Command = {
 }
 
 /**
+ * Before a rent on a subtensor chain locks anything: what the budget is worth at the pool's price
+ * now and what opening and closing the escrow cost, from the chain the daemon settles on. A quote
+ * that cannot be had is said in one line; the rent goes on (the daemon checks funds itself).
+ */
+async function showQuote (api: ApiClient, args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigint, gpus: number, durationS: number, raw: boolean }): Promise<void> {
+  let chain: ChainView
+  try { chain = await api.call<ChainView>('GET', '/v1/chain') } catch { return }
+  if (chain.adapter !== 'subtensor' || chain.endpoint == null) return
+  const budget = agreementBudget(r.maxRao, r.gpus, r.durationS)
+  const basis = `${formatAmount(r.maxRao, 'alpha', { raw: r.raw })}/GPU-hour × ${r.gpus} GPU${r.gpus > 1 ? 's' : ''} × ${r.durationS} s`
+  try {
+    const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+    const q = await quoteRent(home, args, ctx, budget, { endpoint: chain.endpoint, netuid: chain.netuid })
+    ctx.out('before anything is locked:')
+    for (const l of quoteLines(q, { budget, basis, netuid: chain.netuid, raw: r.raw, endpoint: chain.endpoint })) ctx.out(l)
+  } catch (err) {
+    ctx.out(`no price quote from ${chain.endpoint} (${(err as Error).message}); renting without one`)
+  }
+}
+
+/**
  * After Ctrl-C the stream is gone; the node still cancels and settles. Follow the escrow for a
  * while so the user sees how it ended.
  */
@@ -213,32 +235,47 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
     ctx.out(`  chain        the embedded ledger (no pool price, no fees); set chain.adapter "subtensor" for a real chain`)
     return 0
   }
-  const pub = await readKeystorePublic(home)
-  const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')
-  const api = await connectChain({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })
-  try {
-    const q = await quoteRentOnChain(api, { payer: pub.coldkey, budget, netuid })
-    if (flag(args, 'json')) {
-      ctx.out(JSON.stringify({
-        dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, budget: budget.toString(), price: q.price.toString(),
-        taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
-        closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
-      }))
-      return 0
-    }
-    const asset = q.asset === 'alpha' ? 'alpha' : 'tao'
-    ctx.out('dry run: nothing was locked or signed')
-    ctx.out(`  budget       at most ${formatAmount(budget, asset, raw)} (${basis})${q.asset === 'tao' ? ', held in TAO on this runtime' : ''}`)
-    if (q.asset === 'alpha') {
-      ctx.out(`  TAO value    ${formatAmount(q.taoValue, 'tao', raw)} at ${formatPrice(q.price, raw)} (subnet ${netuid} pool, now)`)
-      ctx.out(`  swap         ${formatAmount(q.swapAllowance, 'alpha', raw)} moved in on top of the budget for the pool's fee on the move`)
-    }
-    ctx.out(`  open fee     ${formatAmount(q.openFee, 'tao', raw)} (payer)`)
-    ctx.out(`  close fees   ${formatAmount(q.closeApproveFee, 'tao', raw)} first approval + ${formatAmount(q.closeExecuteFee, 'tao', raw)} executing approval`)
-    ctx.out(`  chain        ${config.chain.endpoint ?? ''} runtime ${q.specVersion}, payer ${pub.coldkey}`)
-    for (const n of q.notes) ctx.out(`  note         ${n}`)
+  const q = await quoteRent(home, args, ctx, budget)
+  if (flag(args, 'json')) {
+    ctx.out(JSON.stringify({
+      dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, budget: budget.toString(), price: q.price.toString(),
+      taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
+      closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
+    }))
     return 0
+  }
+  ctx.out('dry run: nothing was locked or signed')
+  for (const l of quoteLines(q, { budget, basis, netuid, raw: r.raw, endpoint: config.chain.endpoint })) ctx.out(l)
+  return 0
+}
+
+type RentQuote = Awaited<ReturnType<typeof import('../../node/wallet/rent-quote.js').quoteRentOnChain>> & { payer: string }
+
+/** The escrow's price on the configured subtensor chain: budget value, swap allowance, fees. */
+async function quoteRent (home: string, args: ParsedArgs, ctx: CommandContext, budget: bigint, at?: { endpoint: string, netuid: number }): Promise<RentQuote> {
+  const pub = await readKeystorePublic(home)
+  const netuid = at?.netuid ?? (await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })).chain.netuid
+  const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')
+  const api = await connectChain({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal, ...(at != null ? { endpoint: at.endpoint } : {}) })
+  try {
+    return { ...await quoteRentOnChain(api, { payer: pub.coldkey, budget, netuid }), payer: pub.coldkey }
   } finally {
     await api.disconnect()
   }
+}
+
+/** The readable lines of a quote (`--dry-run`, and `rent` before it locks anything). */
+function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: number, raw: boolean, endpoint?: string }): string[] {
+  const raw = { raw: o.raw }
+  const asset = q.asset === 'alpha' ? 'alpha' : 'tao'
+  const lines = [`  budget       at most ${formatAmount(o.budget, asset, raw)} (${o.basis})${q.asset === 'tao' ? ', held in TAO on this runtime' : ''}`]
+  if (q.asset === 'alpha') {
+    lines.push(`  TAO value    ${formatAmount(q.taoValue, 'tao', raw)} at ${formatPrice(q.price, raw)} (subnet ${o.netuid} pool, now)`)
+    lines.push(`  swap         ${formatAmount(q.swapAllowance, 'alpha', raw)} moved in on top of the budget for the pool's fee on the move`)
+  }
+  lines.push(`  open fee     ${formatAmount(q.openFee, 'tao', raw)} (payer)`)
+  lines.push(`  close fees   ${formatAmount(q.closeApproveFee, 'tao', raw)} first approval + ${formatAmount(q.closeExecuteFee, 'tao', raw)} executing approval`)
+  lines.push(`  chain        ${o.endpoint ?? ''} runtime ${q.specVersion}, payer ${q.payer}`)
+  for (const n of q.notes) lines.push(`  note         ${n}`)
+  return lines
 }
