@@ -145,6 +145,7 @@ export class BazaarNode {
     const db = new Level<string, string>(init.dbPath, { valueEncoding: 'utf8' })
     await db.open().catch((err: unknown) => { throw dbOpenError(err, init.dbPath) })
     let host: Host | undefined
+    let node: BazaarNode | undefined
     try {
       host = await createHost({
         privateKey: init.identity.peerKey,
@@ -152,10 +153,13 @@ export class BazaarNode {
         bootstrap: init.config.bootstrap,
         mdns: init.config.mdns
       }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
-      const node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken, init.metricsToken)
+      node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken, init.metricsToken)
       await node.start()
       return node
     } catch (err) {
+      // a start that failed half way (the control API's port taken, say) has timers, the link
+      // keeper and the signature workers running: close them all, or the process never exits
+      await node?.close().catch(() => {})
       try { await host?.stop() } catch {}
       await db.close().catch(() => {})
       throw err
@@ -433,6 +437,8 @@ export class BazaarNode {
   /** Ordered shutdown: gossip → timers → control API → libp2p (streams, connections) → database. */
   async close (): Promise<void> {
     if (this.status === NodeStatus.Stopping || this.status === NodeStatus.Stopped) return
+    // a node whose start failed says nothing here: the start's one-line error is the whole story
+    const started = this.status === NodeStatus.Running
     this.status = NodeStatus.Stopping
     this.controller.abort()
     this.gossip.stop()
@@ -445,7 +451,7 @@ export class BazaarNode {
     await this.host.stop()
     await this.db.close()
     this.status = NodeStatus.Stopped
-    this.logger.info('node stopped', { peerId: this.peerId.toString() })
+    if (started) this.logger.info('node stopped', { peerId: this.peerId.toString() })
   }
 
   get signal (): AbortSignal { return this.controller.signal }
