@@ -14,7 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { MessageSigner, signedBytes, DOMAIN, certPayload, ed25519PublicFromSeed } from '../dist/market/signing/index.js'
-import { Offer, Bid, Envelope, SignerCert } from '../dist/protocols/schema/market.js'
+import { Offer, Bid, Envelope, SignerCert } from '../dist/wire/market.js'
 
 const hex = (b) => Buffer.from(b).toString('hex')
 const T0 = Date.UTC(2026, 0, 1)

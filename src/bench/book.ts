@@ -21,7 +21,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { OrderBook } from '../market/book/order-book.js'
 import { matchBid } from '../market/match.js'
-import type { Bid, Offer } from '../protocols/schema/market.js'
+import type { Bid, Offer } from '../wire/market.js'
+import { clockAt } from '../util/clock.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -145,7 +146,7 @@ function cpuUs (since: NodeJS.CpuUsage): number {
 }
 
 function ours (): Figures & { matched: number } {
-  const clock = { now: () => T0 }
+  const clock = clockAt(() => T0)
   const rnd = prng(42)
   const base = heapUsed()
   let offers: Offer[] | undefined = genOffers(rnd, 2000)
@@ -244,7 +245,7 @@ function oursPriceOnly (): PriceOnly {
     cancelled: false,
     addrs: []
   }))
-  const book = new OrderBook({ clock: { now: () => T0 }, maxOffers: N + 1, maxOffersPerSupplier: N })
+  const book = new OrderBook({ clock: clockAt(() => T0), maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()
   const c = process.cpuUsage()
   const t = process.hrtime.bigint()

@@ -45,7 +45,7 @@ import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { systemClock } from '../util/clock.js'
-import type { Offer } from '../protocols/schema/market.js'
+import type { Offer } from '../wire/market.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)

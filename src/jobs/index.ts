@@ -31,7 +31,7 @@
  * // result: { exitCode, signal?, reason, detail?, outputs: [{ name, sha256, bytes, path }], missingOutputs, durationMs }
  * ```
  *
- * Wire format: src/protocols/schema/job.proto (one JobFrame per frame, exactly one field set; the
+ * Wire format: src/wire/job.proto (one JobFrame per frame, exactly one field set; the
  * `metering` field carries the metering layer's own messages on the same channel). Frames ≤ 512 KiB,
  * chunks ≤ 256 KiB, credit-based flow control with a 768 KiB window per direction (JobLink), so a
  * channel's receive buffer stays under 1 MiB whatever the transport.

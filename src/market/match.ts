@@ -1,4 +1,4 @@
-import type { Bid, Gpu, Offer } from '../protocols/schema/market.js'
+import type { Bid, Gpu, Offer } from '../wire/market.js'
 import type { OrderBook } from './book/order-book.js'
 import { compareOffers } from './book/compare.js'
 import { modelMatches } from './book/keys.js'

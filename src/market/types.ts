@@ -1,4 +1,4 @@
-import type { Bid, Gpu, Offer } from '../protocols/schema/market.js'
+import type { Bid, Gpu, Offer } from '../wire/market.js'
 import type { Clock } from '../util/clock.js'
 
 /** Where an offer or bid entered the book, for display and for dialling the party. */

@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
-import type { Bid, Offer } from '../protocols/schema/market.js'
+import type { Bid, Offer } from '../wire/market.js'
 import { ss58 } from '../market/signing/index.js'
 
 /** JSON views of market messages for the control API and `--json` output (amounts as strings). */

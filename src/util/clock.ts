@@ -1,18 +1,144 @@
 /**
- * Time is injected everywhere through a clock so that tests can stop it instead of sleeping.
+ * Time is injected everywhere through a clock, so that tests can stop it instead of sleeping: the
+ * clock tells the time and owns every timer. Code never calls the global `setTimeout`,
+ * `setInterval` or `Date.now()` for protocol time; it asks its clock. Under a `ManualClock` a timer
+ * fires only when the test advances the clock past it, so a test of a start-by window, a metering
+ * tick or a settlement wait runs in no wall time and the same way on a busy machine.
+ *
  * Milliseconds since the Unix epoch.
  */
 export interface Clock {
   now(): number
+  /** calls `fn` once, `ms` from now; `clear()` on the handle cancels it */
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  /** calls `fn` every `ms` until cleared */
+  setInterval(fn: () => void, ms: number): TimerHandle
+  /**
+   * resolves `ms` from now; with a signal it rejects with the signal's reason as soon as it aborts
+   * (so a loop that sleeps ends with its owner)
+   */
+  sleep(ms: number, opts?: { signal?: AbortSignal }): Promise<void>
 }
 
-export const systemClock: Clock = { now: () => Date.now() }
+/** A timer a clock started. Clearing twice, or after it fired, does nothing. */
+export interface TimerHandle {
+  clear(): void
+}
 
-/** A clock that only moves when told to. */
+/** The system clock: wall time and Node's timers, unref'd so a pending timer never holds a process open. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout (fn, ms) {
+    const t = setTimeout(fn, Math.max(0, ms))
+    t.unref()
+    return { clear: () => { clearTimeout(t) } }
+  },
+  setInterval (fn, ms) {
+    const t = setInterval(fn, Math.max(1, ms))
+    t.unref()
+    return { clear: () => { clearInterval(t) } }
+  },
+  async sleep (ms, opts = {}) { await sleepOn(this, ms, opts.signal) }
+}
+
+/**
+ * A clock that only moves when told to. `advance` fires every timer that falls due, in due order,
+ * each at its own time (`now()` reads the timer's due time inside its callback); `advanceAsync`
+ * also lets promise callbacks run between timers, so code that awaits a sleep in a loop takes its
+ * next step inside the same advance.
+ */
 export class ManualClock implements Clock {
   private t: number
+  private seq = 0
+  private readonly timers = new Map<number, { due: number, every?: number, fn: () => void }>()
+
   constructor (start = Date.UTC(2026, 0, 1)) { this.t = start }
+
   now (): number { return this.t }
+
+  /** sets the time without firing timers (a jump, as after a suspend) */
   set (t: number): void { this.t = t }
-  advance (ms: number): void { this.t += ms }
+
+  setTimeout (fn: () => void, ms: number): TimerHandle { return this.add(fn, ms) }
+
+  setInterval (fn: () => void, ms: number): TimerHandle { return this.add(fn, ms, Math.max(1, ms)) }
+
+  async sleep (ms: number, opts: { signal?: AbortSignal } = {}): Promise<void> { await sleepOn(this, ms, opts.signal) }
+
+  /** timers waiting to fire */
+  get pending (): number { return this.timers.size }
+
+  /** moves time forward by `ms`, firing what falls due on the way */
+  advance (ms: number): void {
+    const end = this.t + ms
+    for (let next = this.nextDue(end); next != null; next = this.nextDue(end)) this.fire(next)
+    this.t = end
+  }
+
+  /**
+   * moves time forward by `ms` like `advance`, letting queued promise callbacks run before and
+   * after each timer (a sleeping loop's next iteration, a write that follows a timeout)
+   */
+  async advanceAsync (ms: number): Promise<void> {
+    const end = this.t + ms
+    await flushMicrotasks()
+    for (let next = this.nextDue(end); next != null; next = this.nextDue(end)) {
+      this.fire(next)
+      await flushMicrotasks()
+    }
+    this.t = end
+    await flushMicrotasks()
+  }
+
+  /** advances to the next timer and fires it (and others due at the same time); false when none waits */
+  async runNext (): Promise<boolean> {
+    const next = this.nextDue(Infinity)
+    if (next == null) return false
+    await this.advanceAsync(Math.max(0, this.timers.get(next)!.due - this.t))
+    return true
+  }
+
+  private add (fn: () => void, ms: number, every?: number): TimerHandle {
+    const id = ++this.seq
+    this.timers.set(id, { due: this.t + Math.max(0, ms), every, fn })
+    return { clear: () => { this.timers.delete(id) } }
+  }
+
+  /** the id of the earliest timer due by `end` (ties: the one set first) */
+  private nextDue (end: number): number | undefined {
+    let best: number | undefined
+    let bestDue = Infinity
+    for (const [id, t] of this.timers) {
+      if (t.due <= end && t.due < bestDue) { best = id; bestDue = t.due }
+    }
+    return best
+  }
+
+  private fire (id: number): void {
+    const timer = this.timers.get(id)!
+    this.t = Math.max(this.t, timer.due)
+    if (timer.every != null) timer.due += timer.every
+    else this.timers.delete(id)
+    timer.fn()
+  }
+}
+
+async function sleepOn (clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { timer.clear(); reject(signal!.reason) }
+    const timer = clock.setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** lets every promise callback queued so far (and the ones they queue) run */
+async function flushMicrotasks (): Promise<void> {
+  // a macrotask boundary: everything already in the microtask queue has run when it fires
+  await new Promise<void>((resolve) => { setImmediate(resolve) })
+}
+
+/** a clock that reads a fixed time source but keeps real timers (tools that pin `now` only) */
+export function clockAt (now: () => number): Clock {
+  return { ...systemClock, now, sleep: async (ms, opts = {}) => { await sleepOn(systemClock, ms, opts.signal) } }
 }

@@ -1,6 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import type { Bid, Offer } from '../../src/protocols/schema/market.js'
+import type { Bid, Offer } from '../../src/wire/market.js'
 import type { MessageSigner } from '../../src/market/signing/index.js'
 
 /** A valid offer from `signer`, created at `now`, with fields overridable. */

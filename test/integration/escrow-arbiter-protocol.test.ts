@@ -18,7 +18,7 @@ import { EscrowDb } from '../../src/escrow/store/db.js'
 import { RemoteArbiter } from '../../src/protocols/arbiter/client.js'
 import { ARBITER_PROTOCOL } from '../../src/protocols/arbiter/constants.js'
 import { registerArbiterHandler } from '../../src/protocols/arbiter/handler.js'
-import { ArbiterResponse } from '../../src/protocols/schema/arbiter.js'
+import { ArbiterResponse } from '../../src/wire/arbiter.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
 

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runJobClient } from '../../src/jobs/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
-import { JobFrame } from '../../src/protocols/schema/job.js'
+import { JobFrame } from '../../src/wire/job.js'
 import type { JobSpec } from '../../src/jobs/index.js'
 
 // The renter against a supplier that lies or breaks the protocol: a scripted peer answers JobStart

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CapacityLedger, JobProtocolError, processRuntime, runJobClient, runJobServer } from '../../src/jobs/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
-import { JobFrame } from '../../src/protocols/schema/job.js'
+import { JobFrame } from '../../src/wire/job.js'
 import type { JobClientOptions, JobResult, JobServerOptions, JobServerResult, JobSpec } from '../../src/jobs/index.js'
 import type { FramedChannel } from '../../src/protocols/framed.js'
 

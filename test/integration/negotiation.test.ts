@@ -23,8 +23,8 @@ import { fetchOffers, registerOffersFetchHandler } from '../../src/protocols/neg
 import { negotiate, type NegotiatedAgreement } from '../../src/protocols/negotiate/dialer.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../src/protocols/negotiate/handler.js'
 import { NEGOTIATE_PROTOCOL } from '../../src/protocols/negotiate/constants.js'
-import { Propose, SupplierReply } from '../../src/protocols/schema/agreement.js'
-import { Envelope, Offer, type Bid } from '../../src/protocols/schema/market.js'
+import { Propose, SupplierReply } from '../../src/wire/agreement.js'
+import { Envelope, Offer, type Bid } from '../../src/wire/market.js'
 import { devPair } from '../helpers/keys.js'
 
 const ARBITER = new Uint8Array(32).fill(7)

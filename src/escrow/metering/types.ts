@@ -1,4 +1,4 @@
-/** Metering messages, transport-independent (their wire form is src/protocols/schema/metering.proto). */
+/** Metering messages, transport-independent (their wire form is src/wire/metering.proto). */
 
 /** The supplier's usage claim at one tick. */
 export interface UsageReport {

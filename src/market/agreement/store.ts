@@ -1,5 +1,5 @@
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import { SignedAgreement, StoredAgreement } from '../../protocols/schema/agreement.js'
+import { SignedAgreement, StoredAgreement } from '../../wire/agreement.js'
 import { hex } from '../book/keys.js'
 import { agreementHash } from './terms.js'
 

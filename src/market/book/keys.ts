@@ -1,4 +1,4 @@
-import type { Bid, Offer } from '../../protocols/schema/market.js'
+import type { Bid, Offer } from '../../wire/market.js'
 
 /** lowercase hex of a hotkey; the canonical text form used in keys and tie-breaks */
 export function hex (bytes: Uint8Array): string {

@@ -1,4 +1,4 @@
-import { Bid, Offer } from '../../protocols/schema/market.js'
+import { Bid, Offer } from '../../wire/market.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import {
   DEFAULT_MAX_BIDS, DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS, DEFAULT_MAX_OFFERS_PER_SUPPLIER,

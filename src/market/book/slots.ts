@@ -1,4 +1,4 @@
-import type { Offer } from '../../protocols/schema/market.js'
+import type { Offer } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry } from '../types.js'
 import type { Keyed } from './party-index.js'
 

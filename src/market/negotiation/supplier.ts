@@ -1,5 +1,5 @@
-import type { Accept, AgreementTerms, Committed, Confirm, Propose, SignedAgreement } from '../../protocols/schema/agreement.js'
-import type { Offer } from '../../protocols/schema/market.js'
+import type { Accept, AgreementTerms, Committed, Confirm, Propose, SignedAgreement } from '../../wire/agreement.js'
+import type { Offer } from '../../wire/market.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import { AgreementStore } from '../agreement/store.js'
 import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { encodeAddress, sr25519Verify } from '@polkadot/util-crypto'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import type { SignerCert } from '../../protocols/schema/market.js'
+import type { SignerCert } from '../../wire/market.js'
 import { ed25519PublicKeyObject } from './ed25519.js'
 
 const CERT_DOMAIN = new TextEncoder().encode('bazaar-cert-v1')

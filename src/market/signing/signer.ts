@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import { encodeAddress } from '@polkadot/util-crypto'
-import type { SignerCert } from '../../protocols/schema/market.js'
+import type { SignerCert } from '../../wire/market.js'
 import { createSignerCert } from './cert.js'
 import { ed25519Generate, ed25519PrivateKeyObject, ed25519PublicFromSeed, ed25519Sign } from './ed25519.js'
 

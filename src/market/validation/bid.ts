@@ -1,4 +1,4 @@
-import type { Bid } from '../../protocols/schema/market.js'
+import type { Bid } from '../../wire/market.js'
 import { MessageErrorCode, reject } from './errors.js'
 import { checkAddrs, checkId, checkKey32, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
 import { MAX_DURATION_S, MAX_GPU_COUNT, MAX_MEMORY_MIB, MAX_REGIONS, MESSAGE_VERSION, MODEL_PATTERN } from './constants.js'

@@ -1,4 +1,4 @@
-import type { Offer } from '../../protocols/schema/market.js'
+import type { Offer } from '../../wire/market.js'
 import { MessageErrorCode, reject } from './errors.js'
 import { checkAddrs, checkId, checkKey32, checkPeerId, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
 import {

@@ -10,7 +10,7 @@ import { MAX_PAYOUTS } from '../../escrow/constants.js'
 import type { EscrowErrorCode } from '../../escrow/errors.js'
 import { bytesToHex, hexToBytes } from '../../escrow/hex.js'
 import type { Settlement, SignedVoucher } from '../../escrow/types.js'
-import type { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse, ArbiterVoucher } from '../schema/arbiter.js'
+import type { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse, ArbiterVoucher } from '../../wire/arbiter.js'
 import { ArbiterProtocolError } from './errors.js'
 
 const KINDS = new Set<string>(['cooperative', 'voucher', 'refund'])

@@ -8,7 +8,7 @@ import { pbStream } from '@libp2p/utils'
 import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
 import { MAX_PAYOUTS } from '../../escrow/constants.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import { ArbiterRequest, ArbiterResponse as WireResponse } from '../schema/arbiter.js'
+import { ArbiterRequest, ArbiterResponse as WireResponse } from '../../wire/arbiter.js'
 import { requestFromWire, responseToWire } from './codec.js'
 import {
   ARBITER_MAX_INBOUND_STREAMS, ARBITER_MAX_OUTBOUND_STREAMS, ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, DEFAULT_RATE_WINDOW_MS,

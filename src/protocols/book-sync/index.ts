@@ -1,6 +1,6 @@
 import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
-import { BookSyncChunk, BookSyncRequest } from '../schema/book-sync.js'
+import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
 import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
 import type { Clock } from '../../util/clock.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'

@@ -24,7 +24,7 @@ function schema (fields: Record<number, [Kind, boolean?, Schema?]>): Schema {
   return out
 }
 
-// src/protocols/schema/market.proto
+// src/wire/market.proto
 export const SIGNER_CERT_SCHEMA = schema({ 1: ['bytes'], 2: ['bytes'], 3: ['f64'], 4: ['bytes'] })
 export const ENVELOPE_SCHEMA = schema({ 1: ['bytes'], 2: ['msg', false, SIGNER_CERT_SCHEMA], 3: ['bytes'] })
 const GPU_SCHEMA = schema({ 1: ['str'], 2: ['u32'], 3: ['u32'] })

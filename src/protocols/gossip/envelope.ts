@@ -1,4 +1,4 @@
-import { Bid, Envelope, Offer } from '../schema/market.js'
+import { Bid, Envelope, Offer } from '../../wire/market.js'
 import { DOMAIN, type MessageSigner } from '../../market/signing/index.js'
 
 /** Encodes and signs an offer: the envelope bytes that go on /bazaar/offers/1. */

@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto'
 import type { Clock } from '../../util/clock.js'
 import { GossipAction } from '../../util/errors.js'
-import { Bid, Envelope, Offer, type SignerCert } from '../schema/market.js'
+import { Bid, Envelope, Offer, type SignerCert } from '../../wire/market.js'
 import { CertCache, DOMAIN, ed25519Verify, signedBytes, ss58 } from '../../market/signing/index.js'
 import { validateBidSchema, validateOfferSchema } from '../../market/validation/index.js'
 import { MessageError, MessageErrorCode, ignore, reject } from '../../market/validation/errors.js'

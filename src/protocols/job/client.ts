@@ -9,7 +9,7 @@ import { JobProtocolError } from './errors.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { FramedChannel } from '../framed.js'
 import type { JobEndReason, JobOutput, JobResult, JobSpec } from '../../jobs/types.js'
-import type { Exit, Tick } from '../schema/job.js'
+import type { Exit, Tick } from '../../wire/job.js'
 
 const REASONS = new Set<string>(['exited', 'cancelled', 'timeout', 'budget', 'failed'])
 

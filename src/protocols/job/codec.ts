@@ -1,4 +1,4 @@
-import { JobFrame } from '../schema/job.js'
+import { JobFrame } from '../../wire/job.js'
 import { MAX_CHUNK_BYTES, MAX_JOB_FRAME_BYTES, MAX_ARGS, MAX_ENV, MAX_INPUTS, MAX_OUTPUTS, MAX_GPU_COUNT } from '../../jobs/constants.js'
 import { JobProtocolError } from './errors.js'
 import type { FramedChannel } from '../framed.js'

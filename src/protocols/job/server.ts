@@ -18,7 +18,7 @@ import type { Runtime, RunningJob } from '../../jobs/runtime/types.js'
 import type { JobEndReason, JobOutput, UsageTick } from '../../jobs/types.js'
 import type { SpecShape } from '../../jobs/spec.js'
 import type { DecodedJobFrame } from './codec.js'
-import type { InputDecl, JobStart } from '../schema/job.js'
+import type { InputDecl, JobStart } from '../../wire/job.js'
 
 /** Lets the metering layer talk on the job channel and stop the job. */
 export interface JobControl {

@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes, isHex32 } from '../../escrow/hex.js'
 import type { UsageReport, VoucherAck } from '../../escrow/metering/types.js'
 import type { SignedVoucher } from '../../escrow/types.js'
 import { BazaarError } from '../../util/errors.js'
-import { MeteringFrame } from '../schema/metering.js'
+import { MeteringFrame } from '../../wire/metering.js'
 
 /** Largest metering frame: the biggest message (a voucher) is about 120 bytes. */
 export const MAX_METERING_FRAME = 512

@@ -9,7 +9,7 @@ import type { CertCache } from '../../market/signing/cert.js'
 import type { MessageSigner } from '../../market/signing/signer.js'
 import type { CapacityGuard, OfferSource } from '../../market/types.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import { Propose, RenterReply, SupplierReply } from '../schema/agreement.js'
+import { Propose, RenterReply, SupplierReply } from '../../wire/agreement.js'
 import {
   DEFAULT_MESSAGE_TIMEOUT_MS, MAX_NEGOTIATE_MESSAGE_BYTES, NEGOTIATE_MAX_INBOUND_STREAMS, NEGOTIATE_MAX_OUTBOUND_STREAMS,
   NEGOTIATE_PROTOCOL

@@ -1,8 +1,8 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { pbStream } from '@libp2p/utils'
-import { OffersRequest, OffersResponse } from '../schema/agreement.js'
-import type { Envelope } from '../schema/market.js'
+import { OffersRequest, OffersResponse } from '../../wire/agreement.js'
+import type { Envelope } from '../../wire/market.js'
 import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import {

@@ -1,5 +1,5 @@
 import type { Connection, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
-import { SessionEvidence, type SessionHello } from '../schema/session.js'
+import { SessionEvidence, type SessionHello } from '../../wire/session.js'
 import { sessionGpuNonce, sessionReportData } from '../../tee/binding.js'
 import type { AttestationProvider, GpuAttestationProvider, GpuEvidence } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'

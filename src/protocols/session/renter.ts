@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
+import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/session.js'
 import { bytesEqual } from '../../tee/bytes.js'
 import { checkReportData, NONCE_LENGTH, sessionGpuNonce } from '../../tee/binding.js'
 import { checkGpuPolicy, checkPolicy, type AttestationPolicy } from '../../tee/policy.js'

@@ -1,4 +1,4 @@
-import { SessionEvidence, SessionHello, SessionVerdict } from '../schema/session.js'
+import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/session.js'
 import { GPU_EVIDENCE_KINDS, TEE_KINDS } from '../../tee/types.js'
 import { MAX_AGREEMENT_HASH_LENGTH, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
 import { MAX_EVIDENCE_CERTS, MAX_GPU_CERTS, MAX_GPU_RIMS, SESSION_VERSION } from './constants.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { closeSettlement, refundSettlement } from '../../../src/escrow/rules/settlement.js'
 import { requestFromWire, requestToWire, responseFromWire, responseToWire } from '../../../src/protocols/arbiter/codec.js'
 import { ArbiterProtocolError } from '../../../src/protocols/arbiter/errors.js'
-import { ArbiterRequest, ArbiterResponse } from '../../../src/protocols/schema/arbiter.js'
+import { ArbiterRequest, ArbiterResponse } from '../../../src/wire/arbiter.js'
 import { parties, signer, terms as mkTerms } from './fixtures.js'
 
 const p = await parties()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decodeMetering, encodeMetering, MAX_METERING_FRAME, MeteringCodecError, type MeteringMessage } from '../../../src/protocols/metering/codec.js'
-import { MeteringFrame } from '../../../src/protocols/schema/metering.js'
+import { MeteringFrame } from '../../../src/wire/metering.js'
 import { escrowId, signer } from './fixtures.js'
 
 const v = signer().sign({ escrowId: escrowId(1), cumulative: 123_456_789n, sequence: 42n })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodeJobFrame, encodeJobFrame, JobLink } from '../../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../../src/protocols/framed.js'
-import { JobFrame } from '../../../src/protocols/schema/job.js'
+import { JobFrame } from '../../../src/wire/job.js'
 
 const spec = { command: 'true', args: [], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 1000n, maxBudget: 0n, image: '' }
 

@@ -1,4 +1,4 @@
-import type { Bid, Offer } from '../../../src/protocols/schema/market.js'
+import type { Bid, Offer } from '../../../src/wire/market.js'
 
 export const T0 = Date.UTC(2026, 0, 1)
 

@@ -3,7 +3,7 @@ import { OrderBook } from '../../../src/market/book/order-book.js'
 import { formatBook } from '../../../src/market/book/format.js'
 import { offerKey } from '../../../src/market/book/keys.js'
 import { MarketError } from '../../../src/market/errors.js'
-import type { Offer } from '../../../src/protocols/schema/market.js'
+import type { Offer } from '../../../src/wire/market.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { T0, mkBid, mkOffer } from './book-fixtures.js'
 

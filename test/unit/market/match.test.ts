@@ -4,7 +4,7 @@ import { OrderBook } from '../../../src/market/book/order-book.js'
 import { compareOffers } from '../../../src/market/book/compare.js'
 import { MarketError } from '../../../src/market/errors.js'
 import { compatible, matchAll, matchBid } from '../../../src/market/match.js'
-import type { Bid, Offer } from '../../../src/protocols/schema/market.js'
+import type { Bid, Offer } from '../../../src/wire/market.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { T0, mkBid, mkOffer, party } from './book-fixtures.js'
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { OrderBook } from '../../../src/market/book/order-book.js'
 import { bookRows, formatBook } from '../../../src/market/book/format.js'
 import { validateOfferSchema } from '../../../src/market/validation/offer.js'
-import { Offer } from '../../../src/protocols/schema/market.js'
+import { Offer } from '../../../src/wire/market.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { T0, mkOffer } from './book-fixtures.js'
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema } from '../../../src/protocols/gossip/canonical.js'
-import { Bid, Envelope, Offer } from '../../../src/protocols/schema/market.js'
+import { Bid, Envelope, Offer } from '../../../src/wire/market.js'
 import { sealBid, sealOffer } from '../../../src/protocols/gossip/envelope.js'
 import { MarketMessageValidator } from '../../../src/protocols/gossip/validate.js'
 import { VerifyPool } from '../../../src/protocols/gossip/verify-pool.js'

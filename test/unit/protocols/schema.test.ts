@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SignerCert } from '../../../src/protocols/schema/market.js'
+import { SignerCert } from '../../../src/wire/market.js'
 
-const SCHEMA_DIR = join(import.meta.dirname, '../../../src/protocols/schema')
+const SCHEMA_DIR = join(import.meta.dirname, '../../../src/wire')
 
 describe('wire schemas', () => {
   // protons-runtime writes a uint64 varint in [2^31, 2^32) wrongly: no schema may declare one
