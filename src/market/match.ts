@@ -24,7 +24,9 @@ import type { Match, OfferEntry } from './types.js'
  *    `count >= requirements.count` (count 0 is read as 1). When several entries qualify the one with
  *    the least memory is used, then the smaller model name;
  * 7. the offer is neither expired (`expiresAt > now`) nor excluded by the caller (offers that
- *    refused this renter in negotiation).
+ *    refused this renter in negotiation, and, for a renter whose policy requires GPU
+ *    confidential-computing evidence, offers that do not state `gpuCc`: the requirement is the
+ *    renter's local policy, not a field of the bid, so it narrows only that renter's own match).
  *
  * Among compatible offers the order is price-time priority: lower `pricePerGpuHour`, then earlier
  * `createdAt`, then the lower supplier hotkey (bytes as lowercase hex), then the lower offer id.
@@ -39,6 +41,11 @@ export interface MatchOptions {
   exclude?: ReadonlySet<string>
   /** GPUs free per entry of `offer.gpus` (default: `entry.remaining`); used by matchAll */
   remaining?: (entry: OfferEntry) => readonly number[]
+  /**
+   * only offers whose GPUs provide confidential-computing evidence (`offer.gpuCc`): a renter with
+   * `tee.gpu: required` would refuse any other supplier in the session, after the escrow is open
+   */
+  requireGpuCc?: boolean
 }
 
 /**
@@ -102,6 +109,7 @@ interface BidView {
   regionOverflow: boolean
   exclude: ReadonlySet<string> | undefined
   remaining: ((e: OfferEntry) => readonly number[]) | undefined
+  requireGpuCc: boolean
 }
 
 /**
@@ -119,7 +127,8 @@ const scratch: BidView = {
   regionIds: undefined,
   regionOverflow: false,
   exclude: undefined,
-  remaining: undefined
+  remaining: undefined,
+  requireGpuCc: false
 }
 const scratchBest: Best = { entry: undefined, gpu: undefined }
 const NO_OPTIONS: MatchOptions = {}
@@ -145,6 +154,7 @@ function view (book: OrderBook, bid: Bid, opts: MatchOptions): BidView {
   }
   v.exclude = opts.exclude
   v.remaining = opts.remaining
+  v.requireGpuCc = opts.requireGpuCc === true
   return v
 }
 
@@ -168,6 +178,7 @@ function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
     } else if ((v.teeMask & e.teeMask) === 0) return undefined
   } else if (e.teeMask === 0) return undefined // no TEE kind at all (every kind sets a bit)
   if (v.exclude?.has(e.key) === true) return undefined
+  if (v.requireGpuCc && o.gpuCc !== true) return undefined
   return selectGpu(o, v.bid, v.remaining !== undefined ? v.remaining(e) : e.free)
 }
 

@@ -45,6 +45,19 @@ describe('matching rule, one constraint at a time', () => {
     })
   }
 
+  it('a renter that requires GPU CC evidence skips cheaper offers without gpuCc, and matches none when no offer states it', () => {
+    const book = bookOf([
+      mkOffer({ id: 'plain', pricePerGpuHour: 5n }),
+      mkOffer({ id: 'cc', supplierN: 2, pricePerGpuHour: 9n, gpuCc: true })
+    ])
+    expect(matchBid(book, mkBid())?.entry.offer.id).toBe('plain')
+    expect(matchBid(book, mkBid(), { requireGpuCc: true })?.entry.offer.id).toBe('cc')
+    const noCc = bookOf([mkOffer({ id: 'plain', pricePerGpuHour: 5n })])
+    expect(matchBid(noCc, mkBid(), { requireGpuCc: true })).toBeUndefined()
+    // the requirement does not stick to the next match (the scratch view is reused)
+    expect(matchBid(noCc, mkBid())?.entry.offer.id).toBe('plain')
+  })
+
   it('price, then createdAt, then supplier decide', () => {
     const book = bookOf([
       mkOffer({ id: 'late', pricePerGpuHour: 10n, createdAt: BigInt(T0 + 5) }),
