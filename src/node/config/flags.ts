@@ -17,6 +17,7 @@ export const CONFIG_FLAG_OPTIONS = {
   network: { type: 'string' },
   netuid: { type: 'string' },
   role: { type: 'string' },
+  'enclave-listen': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' }
 } as const satisfies NonNullable<ParseArgsConfig['options']>
@@ -32,6 +33,7 @@ export const CONFIG_FLAGS_USAGE = [
   '  --network <name|url>   subtensor network: local, test, finney (endpoints in chain.networks) or ws(s)://',
   '  --netuid <n>           subnet whose alpha denominates escrows',
   '  --role <role>          supplier, renter, both or arbiter',
+  '  --enclave-listen <multiaddr> where a supplier\'s enclave endpoint listens (repeatable)',
   '  --log-level <level>    trace, debug, info, warn, error, silent',
   '  --log-format <fmt>     json or pretty'
 ].join('\n')
@@ -50,6 +52,8 @@ export function configFlagsFromArgs (values: Record<string, unknown>): PartialCo
   }
   const listen = many('listen')
   if (listen != null) out.listen = listen
+  const enclaveListen = many('enclave-listen')
+  if (enclaveListen != null) out.tee = { ...out.tee, enclaveListen }
   const bootstrap = many('bootstrap')
   if (bootstrap != null) out.bootstrap = bootstrap
   if (values['no-mdns'] === true) out.mdns = false

@@ -131,6 +131,11 @@ export interface TeeConfig {
   gpuProvider: 'none' | 'nvidia-gpu' | 'simulated-gpu'
   /** Supplier: the GPU's driver and VBIOS RIM files (from NVIDIA's RIM service), sent with nvidia-gpu evidence */
   gpuRimFiles: string[]
+  /**
+   * supplier: where the enclave endpoint (the libp2p host of attested sessions) listens; absent:
+   * on the IP addresses of `listen`, each with a free port (see enclaveListenAddrs)
+   */
+  enclaveListen?: string[]
 }
 
 export interface GpuAcceptConfig {

@@ -153,7 +153,8 @@ export function validateConfig (input: unknown): BazaarConfig {
     gpuAccept: gpuAccept(t.gpuAccept),
     gpuProvider: oneOf(t.gpuProvider ?? 'none', 'tee.gpuProvider', ['none', 'nvidia-gpu', 'simulated-gpu'] as const),
     // a driver RIM and a VBIOS RIM, and a spare pair while a driver update rolls out
-    gpuRimFiles: uniqueList(t.gpuRimFiles ?? [], 'tee.gpuRimFiles', 4, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`))
+    gpuRimFiles: uniqueList(t.gpuRimFiles ?? [], 'tee.gpuRimFiles', 4, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    ...(t.enclaveListen != null ? { enclaveListen: list(t.enclaveListen, 'tee.enclaveListen', 8, (v, p) => addr(v, p, 'listen')) } : {})
   }
 
   const me = obj(o.metering, 'metering')
