@@ -1,0 +1,67 @@
+import type { ChainPort, EscrowService, VoucherStore } from '../../../escrow/index.js'
+import type { Clock } from '../../../util/clock.js'
+import type { Logger } from '../../logger.js'
+import type { RoleMetrics } from '../metrics.js'
+import type { SupplierJobRecord } from './types.js'
+
+/** how long the supplier waits for the renter's cooperative approval by default */
+export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
+/**
+ * how often the chain is asked whether the close landed: the chain port has no events, and the
+ * renter's approval arrives within a block or two
+ */
+export const SETTLE_POLL_MS = 250
+
+export interface SupplierSettlementComponents {
+  escrow: Pick<EscrowService, 'close'>
+  chain: Pick<ChainPort, 'get'>
+  vouchers: Pick<VoucherStore, 'latest'>
+  clock: Clock
+  metrics: RoleMetrics
+  logger: Logger
+}
+
+/**
+ * Settles one session's escrow on the supplier's latest stored voucher: cooperative close first
+ * (our approval; it executes once the renter approves the same settlement); when the renter has not
+ * approved it within the wait, close with the arbiter on that voucher. A failure is logged: the
+ * escrow stays open on chain, and recovery after a restart closes it with the arbiter.
+ */
+export class SupplierSettlement {
+  constructor (private readonly c: SupplierSettlementComponents, private readonly init: { settleWaitMs?: number } = {}) {}
+
+  async settle (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const { logger, metrics } = this.c
+    const latest = await this.c.vouchers.latest(escrowId)
+    record.paid = (latest?.cumulative ?? 0n).toString()
+    record.vouchers = Number(latest?.sequence ?? 0n)
+    metrics.vouchers.inc({ role: 'supplier', result: 'stored' }, record.vouchers)
+    try {
+      const r = await this.c.escrow.close(escrowId, { mode: 'cooperative', signal: opts.signal })
+      if (r.executed || await this.closedWithin(escrowId, this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, opts.signal)) {
+        record.settledBy = 'cooperative'
+        metrics.escrows.inc({ role: 'payee', event: 'close' })
+        return
+      }
+      // nothing was ever acknowledged: there is nothing to claim, the renter refunds after expiry
+      if (latest == null) { record.settledBy = 'none'; return }
+      await this.c.escrow.close(escrowId, { mode: 'arbiter', signal: opts.signal })
+      record.settledBy = 'arbiter'
+      metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
+      logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
+    } catch (err) {
+      logger.warn('settlement failed', { escrow: escrowId, err })
+    }
+  }
+
+  /** whether the escrow leaves the open state within `waitMs` (polled through the clock) */
+  private async closedWithin (escrowId: string, waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = this.c.clock.now() + waitMs
+    while (this.c.clock.now() < deadline) {
+      const e = await this.c.chain.get(escrowId, { signal })
+      if (e != null && e.status !== 'open') return true
+      await this.c.clock.sleep(Math.min(SETTLE_POLL_MS, deadline - this.c.clock.now()), { signal })
+    }
+    return false
+  }
+}
