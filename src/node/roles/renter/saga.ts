@@ -75,7 +75,14 @@ function ownSupplier (ctx: RentContext): string {
  */
 export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): Promise<Match> {
   const { node } = ctx.init
-  if (req.gpu !== '') void node.market.discover(gpuFamily(req.gpu), { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(DISCOVER_TIMEOUT_MS)]) }).catch(() => {})
+  if (req.gpu !== '') {
+    // bounded on the node's clock, and ended with the rental
+    const lookup = new AbortController()
+    const timer = node.clock.setTimeout(() => { lookup.abort() }, DISCOVER_TIMEOUT_MS)
+    void node.market.discover(gpuFamily(req.gpu), { signal: AbortSignal.any([ctx.signal, lookup.signal]) })
+      .catch(() => {})
+      .finally(() => { timer.clear() })
+  }
   try {
     return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, signal: ctx.signal })
   } catch (err) {
