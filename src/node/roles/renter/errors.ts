@@ -7,3 +7,4 @@ import { BazaarError } from '../../../util/errors.js'
 export type RentErrorCode = 'NO_MATCH' | 'ESCROW_FAILED' | 'SESSION_FAILED' | 'ABORTED'
 
 export class RentError extends BazaarError<RentErrorCode> {}
+

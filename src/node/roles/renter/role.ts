@@ -1,6 +1,7 @@
 import { EscrowService } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
+import { errorCode } from '../errors.js'
 import { findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
@@ -135,7 +136,7 @@ export class RenterRole {
           // a key that does not open (another passphrase, a damaged file) does not stop the close:
           // settling on the last acknowledged voucher needs no new signature
           const signer = await vault.load(id).catch((err: unknown) => {
-            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: (err as { code?: string }).code })
+            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
             return undefined
           })
           // [refuse] a key the escrow does not name would sign vouchers nobody accepts

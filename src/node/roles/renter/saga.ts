@@ -20,6 +20,7 @@ import { peerOfAddrs } from '../../market-service.js'
 import { peerIdString } from '../../market-json.js'
 import type { RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
+import { errorCode, errorReason } from '../errors.js'
 import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
@@ -116,7 +117,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
           })
         } catch (err) {
           ctx.metrics.matches.inc({ result: 'refused' })
-          ctx.emit({ type: 'refused', supplier, code: (err as { code?: string }).code ?? 'ERROR' })
+          ctx.emit({ type: 'refused', supplier, code: errorCode(err) ?? 'ERROR' })
           throw err
         }
       }
@@ -165,7 +166,7 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
   try {
     opened = await ctx.escrow.open(terms, { signal: ctx.signal })
   } catch (err) {
-    throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${(err as Error).message}`, { cause: err })
+    throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
   ctx.metrics.escrows.inc({ role: 'payer', event: 'open' })
   const openRec = opened.records.find((r) => r.kind === 'open')
@@ -196,11 +197,11 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
       agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
     })
   } catch (err) {
-    const code = (err as { code?: string }).code
+    const code = errorCode(err)
     ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
     ctx.metrics.attestation.inc({ kind: t.teeKind, result: code ?? 'ERROR' })
     ctx.logger.warn('attested session failed; refunding after expiry is possible with the arbiter', { escrow: escrowId, code })
-    throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${code ?? (err as Error).message}`, { cause: err })
+    throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${errorReason(err)}`, { cause: err })
   }
   ctx.metrics.sessions.inc({ role: 'renter', result: 'attested' })
   ctx.metrics.attestation.inc({ kind: session.kind, result: 'ok' })
@@ -231,12 +232,12 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
       signal: ctx.signal,
       onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
       onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
-      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number((tick as { elapsedMs?: number | bigint }).elapsedMs ?? 0), spent: metering.spent.toString() }) },
+      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString() }) },
       onMetering: metering.onMetering
     })
   } catch (err) {
     ctx.logger.warn('job session broke', { agreement: agreed.id, err })
-    result = { jobId: '', exitCode: -1, reason: 'failed', detail: (err as { code?: string }).code ?? (err as Error).message, outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
+    result = { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
   } finally {
     await session.channel.close().catch(() => {})
   }

@@ -15,6 +15,7 @@ import type { SupplierJobs } from './jobs.js'
 import type { OfferPublisher } from './offers.js'
 import type { SupplierSettlement } from './settlement.js'
 import { SessionRefused, type SupplierJobRecord } from './types.js'
+import { errorCode } from '../errors.js'
 
 export interface SessionServerComponents {
   clock: Clock
@@ -111,8 +112,8 @@ export class SessionServer {
       await this.c.escrow.track(e!.terms)
       return escrowId
     } catch (err) {
-      this.c.logger.warn('session refused: escrow not in order', { agreement: agreementId, code: (err as { code?: string }).code ?? 'ERROR' })
-      channel.abort(err as Error)
+      this.c.logger.warn('session refused: escrow not in order', { agreement: agreementId, code: errorCode(err) ?? 'ERROR' })
+      channel.abort(err instanceof Error ? err : new Error(String(err)))
       this.c.ledger.release(agreementId)
       void this.c.lifecycle.lapse(agreementId)
       this.c.offers.refresh()
