@@ -6,6 +6,7 @@
  */
 import { encodeAddress } from '@polkadot/util-crypto'
 import type { EscrowOnChain } from '../chain/port.js'
+import { SS58_PREFIX } from '../constants.js'
 
 /** Why an escrow does not back an agreement (the supplier ends the session with this code). */
 export type AgreementEscrowCode =
@@ -23,9 +24,6 @@ export interface AgreedEscrowTerms {
   /** the arbiter's 32-byte account id; absent terms name no arbiter, which no escrow matches */
   escrow?: { arbiter: Uint8Array }
 }
-
-/** The ss58 prefix of the addresses in escrow records (the generic Substrate prefix the chain port uses). */
-const SS58_PREFIX = 42
 
 /**
  * The id of the escrow that backs an agreement: its hash, 0x-hex. One agreement, one escrow, so a

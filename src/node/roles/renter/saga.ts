@@ -12,7 +12,7 @@ import { NegotiationError, rent as negotiateBest, type Match } from '../../../ma
 import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
 import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
 import { runJobClient, type JobResult } from '../../../jobs/index.js'
-import { escrowIdOfAgreement, MeterRenter, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
+import { escrowIdOfAgreement, MeterRenter, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
 import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
 import type { Bid } from '../../../wire/market.js'
 import type { Logger } from '../../logger.js'
@@ -108,7 +108,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
       signal: ctx.signal,
       exclude: own,
       attempt: async (m: Match) => {
-        const supplier = encodeAddress(m.entry.offer.supplier, 42)
+        const supplier = encodeAddress(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
         ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
         try {
@@ -155,8 +155,8 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
     escrowId,
     agreementHash: escrowId,
     payer: ctx.init.account.address,
-    payee: encodeAddress(t.supplier, 42),
-    arbiter: encodeAddress(t.escrow!.arbiter, 42),
+    payee: encodeAddress(t.supplier, SS58_PREFIX),
+    arbiter: encodeAddress(t.escrow!.arbiter, SS58_PREFIX),
     amount: t.budget,
     netuid: t.netuid,
     voucherKey: voucherSigner.publicKeyHex,

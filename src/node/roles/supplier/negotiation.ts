@@ -2,6 +2,7 @@ import { encodeAddress } from '@polkadot/util-crypto'
 import { guardFromLedger, type AgreementStore } from '../../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
 import type { CapacityLedger } from '../../../jobs/index.js'
+import { SS58_PREFIX } from '../../../escrow/index.js'
 import type { Logger } from '../../logger.js'
 import type { SupplierNode } from '../node.js'
 import type { AgreementLifecycle } from './agreements.js'
@@ -34,7 +35,7 @@ export class SupplierNegotiation {
       clock: node.clock,
       certs: node.gossip.validator.certCache,
       // [REFUSE] an arbiter this supplier does not accept (an empty list accepts any)
-      acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeAddress(a, 42))),
+      acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeAddress(a, SS58_PREFIX))),
       onOutcome: (o) => {
         if (o.agreement != null && o.code == null) {
           this.c.lifecycle.committed(o.agreement).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })
