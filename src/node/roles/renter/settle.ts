@@ -1,6 +1,7 @@
 import { decodeRecord } from '../../../escrow/chain/records.js'
-import type { ChainPort, EscrowOnChain } from '../../../escrow/index.js'
-import type { Clock } from '../../../util/clock.js'
+import type { EscrowOnChain } from '../../../escrow/index.js'
+
+export { awaitSettled, SETTLE_POLL_MS, type AwaitSettledOptions } from '../settle-wait.js'
 
 /**
  * How long the renter waits, after approving the cooperative close, for it to land. On a subtensor
@@ -10,34 +11,6 @@ import type { Clock } from '../../../util/clock.js'
  * on chain, so a healthy run pays nothing for the bound.
  */
 export const SETTLE_WAIT_MS = 120_000
-
-/** how often the chain is asked whether the close landed (the chain port has no events) */
-export const SETTLE_POLL_MS = 250
-
-export interface AwaitSettledOptions {
-  clock: Clock
-  waitMs: number
-  /** ends the wait early (the sleep rejects with the signal's reason) */
-  signal?: AbortSignal
-  /** also wait while the chain does not know the escrow yet (a rental that just opened it) */
-  whileMissing?: boolean
-}
-
-/**
- * The escrow as the chain holds it once it left the open state, or as it stands when `waitMs` has
- * passed on the clock. Polls the chain through the clock's sleep, so a test drives it with a
- * ManualClock.
- */
-export async function awaitSettled (chain: Pick<ChainPort, 'get'>, escrowId: string, opts: AwaitSettledOptions): Promise<EscrowOnChain | undefined> {
-  const deadline = opts.clock.now() + opts.waitMs
-  let e = await chain.get(escrowId, { signal: opts.signal })
-  const waiting = (): boolean => e == null ? opts.whileMissing === true : e.status === 'open'
-  while (waiting() && opts.clock.now() < deadline) {
-    await opts.clock.sleep(Math.min(SETTLE_POLL_MS, deadline - opts.clock.now()), { signal: opts.signal })
-    e = await chain.get(escrowId, { signal: opts.signal })
-  }
-  return e
-}
 
 /** What the close (or refund) record of a settled escrow paid to `payee` and back to `payer`. */
 export function settledAmounts (e: EscrowOnChain | undefined, payee: string, payer: string): { paid: bigint, refunded: bigint } {

@@ -3,14 +3,10 @@ import type { Clock } from '../../../util/clock.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 import type { SupplierJobRecord } from './types.js'
+import { awaitSettled } from '../settle-wait.js'
 
 /** how long the supplier waits for the renter's cooperative approval by default */
 export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
-/**
- * how often the chain is asked whether the close landed: the chain port has no events, and the
- * renter's approval arrives within a block or two
- */
-export const SETTLE_POLL_MS = 250
 
 export interface SupplierSettlementComponents {
   escrow: Pick<EscrowService, 'close'>
@@ -38,7 +34,7 @@ export class SupplierSettlement {
     metrics.vouchers.inc({ role: 'supplier', result: 'stored' }, record.vouchers)
     try {
       const r = await this.c.escrow.close(escrowId, { mode: 'cooperative', signal: opts.signal })
-      if (r.executed || await this.closedWithin(escrowId, this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, opts.signal)) {
+      if (r.executed || await this.closedWithin(escrowId, opts.signal)) {
         record.settledBy = 'cooperative'
         metrics.escrows.inc({ role: 'payee', event: 'close' })
         return
@@ -54,14 +50,9 @@ export class SupplierSettlement {
     }
   }
 
-  /** whether the escrow leaves the open state within `waitMs` (polled through the clock) */
-  private async closedWithin (escrowId: string, waitMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = this.c.clock.now() + waitMs
-    while (this.c.clock.now() < deadline) {
-      const e = await this.c.chain.get(escrowId, { signal })
-      if (e != null && e.status !== 'open') return true
-      await this.c.clock.sleep(Math.min(SETTLE_POLL_MS, deadline - this.c.clock.now()), { signal })
-    }
-    return false
+  /** whether the escrow leaves the open state within the settle wait */
+  private async closedWithin (escrowId: string, signal?: AbortSignal): Promise<boolean> {
+    const e = await awaitSettled(this.c.chain, escrowId, { clock: this.c.clock, waitMs: this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, whileMissing: true, ...(signal != null ? { signal } : {}) })
+    return e != null && e.status !== 'open'
   }
 }
