@@ -141,3 +141,30 @@ export async function createHost (init: HostInit): Promise<Host> {
     }
   })
 }
+
+export interface EnclaveHostInit {
+  /** the enclave's own peer key: its public key is bound into every piece of evidence */
+  privateKey: PrivateKey
+  /** defaults to one TCP port on loopback, chosen by the system */
+  listen?: string[]
+}
+
+/** The enclave's host: a libp2p peer that serves attested sessions and nothing else. */
+export type EnclaveHost = Libp2p<{ identify: Identify }>
+
+/**
+ * Builds the enclave's libp2p host: the same transport, encryption and multiplexing as the node's
+ * host (TCP, noise, yamux, identify), so a renter dials it like any peer, but no gossip, DHT or
+ * discovery. It answers only the session protocol, and the noise key a renter sees is the key the
+ * evidence binds.
+ */
+export async function createEnclaveHost (init: EnclaveHostInit): Promise<EnclaveHost> {
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() }
+  })
+}

@@ -1,7 +1,7 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
-import { OrderBook, MarketError } from '../market/index.js'
+import { OrderBook, MarketError, offerKey, type OfferEntry } from '../market/index.js'
 import type { Offer } from '../wire/market.js'
 import { Envelope } from '../wire/market.js'
 import { fetchOffers, registerOffersFetchHandler } from '../protocols/negotiate/index.js'
@@ -59,6 +59,7 @@ export class MarketService {
   private readonly stopping = new AbortController()
   private readonly peerOfAddrs = new Map<string, string | undefined>()
   private readonly bookEvents: Counter
+  private readonly offerListeners = new Set<(entry: OfferEntry) => void>()
 
   constructor (private readonly c: MarketServiceComponents) {
     this.book = new OrderBook({ clock: c.clock, maxOffers: 100_000, maxBids: 100_000 })
@@ -90,11 +91,12 @@ export class MarketService {
       if (m.kind === 'offer') {
         const peer = this.peerOf(m.offer.addrs)
         // a cancel goes through the book too: it leaves a tombstone, so an older copy heard later stays out
-        this.book.upsertOffer(m.offer, { peer, source, envelope: m.data })
+        const status = this.book.upsertOffer(m.offer, { peer, source, envelope: m.data })
         if (own) {
           if (m.offer.cancelled) this.ownOffers.delete(m.offer.id)
           else this.ownOffers.set(m.offer.id, { offer: m.offer, envelope: m.data })
         }
+        if (status === 'added' || status === 'replaced') this.offerResting(m.offer)
       } else {
         this.book.upsertBid(m.bid, { source, envelope: m.data })
       }
@@ -102,6 +104,25 @@ export class MarketService {
     } catch (err) {
       this.bookEvents.inc({ kind: m.kind, result: err instanceof MarketError ? err.code : 'ERROR' })
       if (!(err instanceof MarketError)) this.c.logger.warn('order book update failed', { err })
+    }
+  }
+
+  /**
+   * Calls `fn` with every offer that enters the book or changes there (from gossip, a fetch or our
+   * own publication; not a cancel, which makes no match possible). A renter waiting for a match
+   * re-runs its match on each, instead of polling the book. Returns the function that removes it.
+   */
+  onOffer (fn: (entry: OfferEntry) => void): () => void {
+    this.offerListeners.add(fn)
+    return () => { this.offerListeners.delete(fn) }
+  }
+
+  private offerResting (offer: Offer): void {
+    if (this.offerListeners.size === 0) return
+    const entry = this.book.getOffer(offerKey(offer))
+    if (entry == null) return
+    for (const fn of [...this.offerListeners]) {
+      try { fn(entry) } catch (err) { this.c.logger.warn('offer listener failed', { err }) }
     }
   }
 

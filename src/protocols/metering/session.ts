@@ -14,6 +14,7 @@ import { EscrowError } from '../../escrow/errors.js'
 import type { MeterRenter } from '../../escrow/metering/renter.js'
 import type { MeterSupplier } from '../../escrow/metering/supplier.js'
 import type { VoucherAck } from '../../escrow/metering/types.js'
+import type { SignedVoucher } from '../../escrow/types.js'
 import { decodeMetering, encodeMetering, MeteringCodecError } from './codec.js'
 
 /** What the supplier's job channel lets metering do (JobControl of src/protocols/job/server.ts). */
@@ -68,25 +69,38 @@ export function supplierMeteringHooks (meter: MeterSupplier, opts: SupplierMeter
 }
 
 export interface RenterMeteringOptions {
-  /** the supplier acknowledged (stored) a voucher */
-  onAck?: (ack: VoucherAck) => void
+  /** a voucher was signed for a report; called before it is sent */
+  onVoucher?: (voucher: SignedVoucher) => void
+  /**
+   * the supplier acknowledged (stored) a voucher of this escrow; awaited before the next frame is
+   * handled, so the renter's record of what was acknowledged is written in order
+   */
+  onAck?: (ack: VoucherAck) => unknown
   /** a refused report (EscrowError) or frame (MeteringCodecError): no voucher is signed for it */
   onError?: (err: EscrowError | MeteringCodecError) => void
 }
 
-/** The renter's `onMetering` hook: answers each valid UsageReport with the next voucher. */
+/**
+ * The renter's `onMetering` hook: answers each valid UsageReport with the next voucher, and passes
+ * on the acks of this escrow (an ack that names another escrow is refused with WRONG_ESCROW: it
+ * acknowledges nothing of ours). The same hook serves `bazaar rent` and the tests.
+ */
 export function renterMeteringHook (renter: MeterRenter, opts: RenterMeteringOptions = {}): (bytes: Uint8Array, ctl: { send: (bytes: Uint8Array) => Promise<void> }) => Promise<void> {
   return async (bytes, ctl) => {
     let answer: Uint8Array | undefined
     try {
       const m = decodeMetering(bytes)
       if (m.kind === 'ack') {
+        // [IGNORE] an ack for another escrow acknowledges nothing of ours
         if (m.ack.escrowId !== renter.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'ack for another escrow')
-        opts.onAck?.(m.ack)
+        await opts.onAck?.(m.ack)
         return
       }
+      // [REJECT] the supplier sends reports and acks only
       if (m.kind !== 'report') throw new EscrowError('REPORT_INVALID', 'expected a usage report')
-      answer = encodeMetering({ kind: 'voucher', voucher: await renter.onReport(m.report) })
+      const voucher = await renter.onReport(m.report)
+      opts.onVoucher?.(voucher)
+      answer = encodeMetering({ kind: 'voucher', voucher })
     } catch (err) {
       if (err instanceof EscrowError || err instanceof MeteringCodecError) { opts.onError?.(err); return }
       throw err

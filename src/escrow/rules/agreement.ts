@@ -1,0 +1,57 @@
+/**
+ * Does an escrow on chain back an agreement? The supplier asks before any job runs: the renter names
+ * the agreement in its attested session, and the escrow whose id is the agreement's hash must lock
+ * the agreed budget, in the agreed subnet, for us, with the agreed arbiter. Pure: the caller reads the
+ * chain and passes what it found.
+ */
+import { encodeAddress } from '@polkadot/util-crypto'
+import type { EscrowOnChain } from '../chain/port.js'
+import { SS58_PREFIX } from '../constants.js'
+
+/** Why an escrow does not back an agreement (the supplier ends the session with this code). */
+export type AgreementEscrowCode =
+  | 'ESCROW_MISSING'
+  | 'ESCROW_NOT_OPEN'
+  | 'ESCROW_AGREEMENT_MISMATCH'
+  | 'ESCROW_PAYEE_MISMATCH'
+  | 'ESCROW_ARBITER_MISMATCH'
+  | 'ESCROW_AMOUNT_MISMATCH'
+
+/** The agreement terms the escrow must match (a structural subset of the signed AgreementTerms). */
+export interface AgreedEscrowTerms {
+  budget: bigint
+  netuid: number
+  /** the arbiter's 32-byte account id; absent terms name no arbiter, which no escrow matches */
+  escrow?: { arbiter: Uint8Array }
+}
+
+/**
+ * The id of the escrow that backs an agreement: its hash, 0x-hex. One agreement, one escrow, so a
+ * renter cannot point two sessions at one payment.
+ */
+export function escrowIdOfAgreement (agreementHash: string): string {
+  return '0x' + agreementHash
+}
+
+/**
+ * Why `escrow` (as the chain returned it for the agreement's escrow id, or undefined when none
+ * exists) does not back the agreement with hash `agreementHash` (lowercase hex, no 0x) and terms
+ * `terms`, paying `payee` (our ss58 address); undefined when it does. Checks run in this order, so
+ * the code names the first thing wrong.
+ */
+export function checkAgreementEscrow (escrow: EscrowOnChain | undefined, agreementHash: string, terms: AgreedEscrowTerms, payee: string): AgreementEscrowCode | undefined {
+  // [REFUSE] no escrow at all: the renter never paid in (or the chain has not seen it yet)
+  if (escrow == null) return 'ESCROW_MISSING'
+  // [REFUSE] a closed or refunded escrow pays nothing more
+  if (escrow.status !== 'open') return 'ESCROW_NOT_OPEN'
+  // [REFUSE] the escrow records another agreement
+  if (escrow.terms.agreementHash !== escrowIdOfAgreement(agreementHash)) return 'ESCROW_AGREEMENT_MISMATCH'
+  // [REFUSE] the escrow pays someone else
+  if (escrow.terms.payee !== payee) return 'ESCROW_PAYEE_MISMATCH'
+  // [REFUSE] the arbiter is not the one both parties signed for (an all-zero id when the terms name none)
+  const arbiter = encodeAddress(terms.escrow?.arbiter ?? new Uint8Array(32), SS58_PREFIX)
+  if (escrow.terms.arbiter !== arbiter) return 'ESCROW_ARBITER_MISMATCH'
+  // [REFUSE] less than the budget locked, or the alpha of another subnet
+  if (escrow.terms.amount < terms.budget || escrow.terms.netuid !== terms.netuid) return 'ESCROW_AMOUNT_MISMATCH'
+  return undefined
+}

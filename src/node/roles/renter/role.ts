@@ -1,0 +1,172 @@
+import { EscrowService } from '../../../escrow/index.js'
+import { roleMetrics, type RoleMetrics } from '../metrics.js'
+import { RentError } from './errors.js'
+import { errorCode } from '../errors.js'
+import { findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
+import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
+import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+
+/** how long `stop` waits for rentals in flight to settle by default */
+export const DEFAULT_RENTER_STOP_WAIT_MS = 45_000
+
+/**
+ * The renter's side as a service: `rent` runs one rental as explicit saga steps (bid, match,
+ * negotiate, escrow, attested session, metered job, settle; see ./saga.ts), each emitting an event
+ * (the CLI prints them; the control API streams them). `resume` settles the escrows a previous
+ * run left open. `stop` cancels the rentals in flight and waits, bounded, for their settlement.
+ */
+export class RenterRole {
+  readonly escrow: EscrowService
+  private readonly metrics: RoleMetrics
+  /** cancels every rental (stop) */
+  private readonly controller = new AbortController()
+  /** ends settlement waits once stop's bound has passed */
+  private readonly settling = new AbortController()
+  private readonly rentals = new Set<Promise<unknown>>()
+  private stopping?: Promise<void>
+
+  constructor (private readonly i: RenterRoleInit) {
+    this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+    this.metrics = roleMetrics(i.node.metrics)
+  }
+
+  /** nothing to bring up: a renter acts only when asked to rent (or resume) */
+  async start (): Promise<void> {}
+
+  /**
+   * Cancels the rentals in flight (each job stops and its escrow settles on the last acknowledged
+   * voucher) and waits for them, at most `stopWaitMs` on the node's clock; past that their
+   * settlement waits end too. A later `rent` is refused with ABORTED.
+   */
+  async stop (): Promise<void> {
+    this.stopping ??= this.stopRentals()
+    await this.stopping
+  }
+
+  private async stopRentals (): Promise<void> {
+    this.controller.abort(new RentError('ABORTED', 'the renter is stopping'))
+    const bound = new AbortController()
+    await Promise.race([
+      Promise.allSettled([...this.rentals]),
+      this.i.node.clock.sleep(this.i.stopWaitMs ?? DEFAULT_RENTER_STOP_WAIT_MS, { signal: bound.signal }).catch(() => {})
+    ])
+    bound.abort()
+    this.settling.abort()
+    await Promise.allSettled([...this.rentals])
+  }
+
+  /** One rental, step by step; the bid is withdrawn however it ends. */
+  async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+    if (this.controller.signal.aborted) throw new RentError('ABORTED', 'the renter is stopping')
+    const run = this.run(req, opts)
+    this.rentals.add(run)
+    try { return await run } finally { this.rentals.delete(run) }
+  }
+
+  private async run (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }): Promise<RentSummary> {
+    const ctx: RentContext = {
+      init: this.i,
+      escrow: this.escrow,
+      metrics: this.metrics,
+      logger: this.i.logger,
+      emit: opts.onEvent ?? (() => {}),
+      signal: opts.signal != null ? AbortSignal.any([this.controller.signal, opts.signal]) : this.controller.signal,
+      settleSignal: this.settling.signal
+    }
+    const { bidId, bid } = await publishRentBid(ctx, req)
+    try {
+      await findMatch(ctx, req, bid)
+      const { match, agreed } = await negotiateAgreement(ctx, bid)
+      const escrow = await openRentEscrow(ctx, agreed)
+      const { session, measurement, gpu } = await openRentSession(ctx, match, agreed, escrow.escrowId)
+      const { result, acked } = await runRentJob(ctx, req, agreed, escrow, session)
+      const settled = await settleRent(ctx, escrow, async (id) => { await this.forgetKey(id) })
+      const final = settled.final
+      return {
+        agreementId: agreed.id,
+        supplier: escrow.terms.payee,
+        attestation: { ok: true, kind: session.kind, measurement, ...(gpu != null ? { gpu } : {}) },
+        job: { exitCode: result.exitCode, reason: result.reason, outputs: result.outputs, durationMs: result.durationMs },
+        vouchers: acked,
+        escrow: {
+          id: escrow.escrowId,
+          asset: final?.asset.kind ?? escrow.opened.asset.kind,
+          locked: agreed.terms.budget.toString(),
+          paid: settled.paid.toString(),
+          refunded: settled.refunded.toString(),
+          status: final?.status ?? 'unknown',
+          records: (final?.records ?? escrow.opened.records).map((r) => ({ kind: r.kind, blockNumber: r.blockNumber, blockHash: r.blockHash, txHash: r.txHash }))
+        }
+      }
+    } finally {
+      await this.i.node.cancelBid(bidId).catch(() => {})
+    }
+  }
+
+  /**
+   * After a restart: every escrow this renter paid into that is still open on chain belonged to a
+   * session that died with the old process (the supplier ends a job whose renter went away). Each
+   * is settled as the job's end would have settled it: this renter approves the cooperative close
+   * on the last voucher the supplier acknowledged (stored before the crash), which executes with
+   * the supplier's approval of the same settlement; a supplier that already closed with the
+   * arbiter on that voucher leaves nothing to do. Keys of escrows no longer open are removed.
+   * `excluding` names escrows of rentals running in this process.
+   */
+  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
+    const { logger, node } = this.i
+    const out: ResumedEscrow[] = []
+    // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
+    // once its escrow settles), so a restart asks the chain about those, not the whole history
+    const vault = this.i.voucherKeys
+    const candidates = vault != null ? await vault.list() : (await this.i.escrowDb.escrows.list()).map((l) => l.terms.escrowId)
+    for (const id of candidates) {
+      if (opts.excluding?.has(id) === true) continue
+      const local = await this.i.escrowDb.escrows.get(id)
+      // a key without a local escrow: the process stopped between writing the key and recording
+      // the escrow, which comes before anything is submitted, so no escrow names it
+      if (local == null) { await this.forgetKey(id); continue }
+      if (local.role !== 'payer') continue
+      if (opts.signal?.aborted === true) break
+      try {
+        const e = await this.i.chain.get(id, { signal: opts.signal })
+        if (e == null) continue
+        if (e.status !== 'open') { await this.forgetKey(id); continue }
+        let key = false
+        if (vault != null) {
+          // a key that does not open (another passphrase, a damaged file) does not stop the close:
+          // settling on the last acknowledged voucher needs no new signature
+          const signer = await vault.load(id).catch((err: unknown) => {
+            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
+            return undefined
+          })
+          // [refuse] a key the escrow does not name would sign vouchers nobody accepts
+          key = signer != null && signer.publicKeyHex === e.terms.voucherKey
+          if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
+        }
+        const latest = await this.i.escrowDb.vouchers.latest(id)
+        logger.info('resuming an escrow left open by a restart: approving its close on the last acknowledged voucher', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
+        let executed = false
+        try {
+          executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed
+        } catch (err) {
+          logger.warn('cooperative approval after a restart failed', { escrow: id, err })
+        }
+        const final = await awaitSettled(this.i.chain, id, { clock: node.clock, waitMs: executed ? 0 : this.i.settleWaitMs ?? SETTLE_WAIT_MS, signal: opts.signal })
+        const status = final?.status ?? 'unknown'
+        if (status !== 'open') {
+          this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
+          await this.forgetKey(id)
+        }
+        logger.info('escrow of an interrupted rental', { escrow: id, status })
+        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key })
+      } catch (err) {
+        logger.warn('resuming an escrow failed', { escrow: id, err })
+      }
+    }
+    return out
+  }
+
+  private async forgetKey (escrowId: string): Promise<void> {
+    await this.i.voucherKeys?.remove(escrowId).catch((err: unknown) => { this.i.logger.warn('removing a voucher key failed', { escrow: escrowId, err }) })
+  }
+}

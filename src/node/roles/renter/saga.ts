@@ -1,0 +1,282 @@
+/**
+ * The steps of one rental, in order: bid → match → negotiate → escrow → attested session → job with
+ * metering → settle. Each is a function of the rental's context that returns what the next needs,
+ * emits its event, counts its metrics and fails with a typed error (RentError, or the job layer's
+ * own for a broken session, which the job step turns into a failed job).
+ */
+import { randomBytes } from 'node:crypto'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
+import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
+import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
+import { runJobClient, type JobResult } from '../../../jobs/index.js'
+import { escrowIdOfAgreement, MeterRenter, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
+import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
+import type { Bid } from '../../../wire/market.js'
+import type { Logger } from '../../logger.js'
+import { peerOfAddrs } from '../../market-service.js'
+import { peerIdString } from '../../market-json.js'
+import type { RoleMetrics } from '../metrics.js'
+import { RentError } from './errors.js'
+import { errorCode, errorReason } from '../errors.js'
+import { awaitMatch } from './match.js'
+import { RenterMetering } from './metering.js'
+import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
+import type { RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+
+/** how long a renter waits for a compatible offer by default */
+export const DEFAULT_MATCH_TIMEOUT_MS = 30_000
+/** how long the DHT lookup for suppliers that published before we joined may run */
+const DISCOVER_TIMEOUT_MS = 15_000
+
+/** What every step of one rental sees. */
+export interface RentContext {
+  init: RenterRoleInit
+  escrow: EscrowService
+  metrics: RoleMetrics
+  logger: Logger
+  emit: (e: RentEvent) => void
+  /** cancels the rental (the caller's, or the role stopping) */
+  signal: AbortSignal
+  /** ends the settlement wait (the role stopping past its bound); the rental's own cancel does not */
+  settleSignal?: AbortSignal
+}
+
+/** Step 1: the bid goes out on gossip (and rests in our own book). */
+export async function publishRentBid (ctx: RentContext, req: RentRequest): Promise<{ bidId: string, bid: Bid }> {
+  const { node } = ctx.init
+  const bidId = `job-${randomBytes(4).toString('hex')}`
+  const published = await node.publishBid({
+    id: bidId,
+    gpu: req.gpu,
+    minMemoryMib: req.minMemoryMib ?? 0,
+    count: req.count,
+    teeKinds: req.teeKinds,
+    regions: req.regions,
+    maxPricePerGpuHour: req.maxPricePerGpuHour,
+    netuid: node.config.chain.netuid,
+    durationS: req.durationS,
+    ttlS: Math.max(60, Math.min(3600, req.durationS))
+  })
+  ctx.emit({ type: 'bid', id: bidId })
+  return { bidId, bid: published.bid }
+}
+
+/** this node's hotkey as the book writes suppliers (hex) */
+function ownSupplier (ctx: RentContext): string {
+  return Buffer.from(ctx.init.node.signer.hotkey).toString('hex')
+}
+
+/**
+ * Step 2: a compatible offer in the book, now or when one arrives (book events), before the match
+ * timeout on the node's clock. Suppliers that published before we joined are looked up in the DHT
+ * meanwhile. RentError NO_MATCH or ABORTED.
+ */
+export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): Promise<Match> {
+  const { node } = ctx.init
+  if (req.gpu !== '') {
+    // bounded on the node's clock, and ended with the rental
+    const lookup = new AbortController()
+    const timer = node.clock.setTimeout(() => { lookup.abort() }, DISCOVER_TIMEOUT_MS)
+    void node.market.discover(gpuFamily(req.gpu), { signal: AbortSignal.any([ctx.signal, lookup.signal]) })
+      .catch(() => {})
+      .finally(() => { timer.clear() })
+  }
+  try {
+    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, signal: ctx.signal })
+  } catch (err) {
+    if (err instanceof RentError && err.code === 'NO_MATCH') ctx.metrics.matches.inc({ result: 'no-match' })
+    throw err
+  }
+}
+
+/**
+ * Step 3: negotiation with the best match; a supplier that refuses is excluded and the bid
+ * re-matched at once (market `rent`). The GPUs agreed leave our view of the book. RentError
+ * NO_MATCH when every compatible supplier refused, ABORTED on the signal.
+ */
+export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{ match: Match, agreed: NegotiatedAgreement }> {
+  const { node } = ctx.init
+  const arbiter = new Uint8Array(decodeAddress(ctx.init.arbiterAddress))
+  // never our own offers: a node that also supplies would negotiate with itself
+  const own = node.market.book.offers({ supplier: ownSupplier(ctx) }).map((e) => e.key)
+  let out: { match: Match, result: NegotiatedAgreement }
+  try {
+    out = await negotiateBest<NegotiatedAgreement>(node.market.book, bid, {
+      signal: ctx.signal,
+      exclude: own,
+      attempt: async (m: Match) => {
+        const supplier = encodeAddress(m.entry.offer.supplier, SS58_PREFIX)
+        ctx.metrics.matches.inc({ result: 'matched' })
+        ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
+        try {
+          return await negotiate(node.host, supplierAddrs(m), {
+            bid, offer: m.entry.offer, signer: node.signer, store: ctx.init.agreements, clock: node.clock, certs: node.gossip.validator.certCache, arbiter, signal: ctx.signal
+          })
+        } catch (err) {
+          ctx.metrics.matches.inc({ result: 'refused' })
+          ctx.emit({ type: 'refused', supplier, code: errorCode(err) ?? 'ERROR' })
+          throw err
+        }
+      }
+    })
+  } catch (err) {
+    if (err instanceof NegotiationError) throw new RentError(err.code === 'ABORTED' ? 'ABORTED' : 'NO_MATCH', err.message, { cause: err })
+    throw err
+  }
+  const { match, result: agreed } = out
+  ctx.emit({ type: 'agreement', id: agreed.id, budget: agreed.terms.budget.toString() })
+  // GPUs taken here are gone from our book view until the supplier re-publishes
+  node.market.book.consume(match.entry, match.gpu.model, agreed.terms.gpuCount)
+  return { match, agreed }
+}
+
+/** What the escrow step leaves for the session, the job and the settlement. */
+export interface OpenedEscrow {
+  escrowId: string
+  terms: EscrowTerms
+  voucherSigner: VoucherSigner
+  /** the escrow as the open left it (asset, records) */
+  opened: EscrowOnChain
+}
+
+/**
+ * Step 4: the escrow for the agreed budget, on chain. The voucher key is durable before the
+ * escrow that names it exists: a renter that restarts mid-job still signs for its escrow (see
+ * RenterRole.resume). RentError ESCROW_FAILED.
+ */
+export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreement): Promise<OpenedEscrow> {
+  const t = agreed.terms
+  const escrowId = escrowIdOfAgreement(agreed.id)
+  const voucherSigner = ctx.init.voucherKeys != null ? await ctx.init.voucherKeys.create(escrowId) : VoucherSigner.generate()
+  const terms: EscrowTerms = {
+    escrowId,
+    agreementHash: escrowId,
+    payer: ctx.init.account.address,
+    payee: encodeAddress(t.supplier, SS58_PREFIX),
+    arbiter: encodeAddress(t.escrow!.arbiter, SS58_PREFIX),
+    amount: t.budget,
+    netuid: t.netuid,
+    voucherKey: voucherSigner.publicKeyHex,
+    expiresAt: Number(t.escrow!.expiresAt)
+  }
+  let opened: EscrowOnChain
+  try {
+    opened = await ctx.escrow.open(terms, { signal: ctx.signal })
+  } catch (err) {
+    throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  ctx.metrics.escrows.inc({ role: 'payer', event: 'open' })
+  const openRec = opened.records.find((r) => r.kind === 'open')
+  ctx.emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, blockNumber: openRec?.blockNumber ?? 0 })
+  return { escrowId, terms, voucherSigner, opened }
+}
+
+/** What the session step leaves for the job and the summary. */
+export interface OpenedSession {
+  session: AttestedSession
+  measurement: string
+  gpu?: RentGpuAttestation
+}
+
+/**
+ * Step 5: the attested session with the enclave the agreement names: its evidence must satisfy the
+ * policy and bind the agreement and the noise key. RentError SESSION_FAILED (the escrow stays open:
+ * the renter refunds it after expiry with the arbiter).
+ */
+export async function openRentSession (ctx: RentContext, match: Match, agreed: NegotiatedAgreement, escrowId: string): Promise<OpenedSession> {
+  const { node } = ctx.init
+  const t = agreed.terms
+  const enclavePeer = peerIdString(t.enclavePeer)
+  const enclaveAddr = match.entry.offer.addrs.map((a) => multiaddr(a)).find((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  let session: AttestedSession
+  try {
+    session = await openAttestedSession(node.host, enclaveAddr ?? peerIdFromString(enclavePeer), {
+      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
+    })
+  } catch (err) {
+    const code = errorCode(err)
+    ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
+    ctx.metrics.attestation.inc({ kind: t.teeKind, result: code ?? 'ERROR' })
+    ctx.logger.warn('attested session failed; refunding after expiry is possible with the arbiter', { escrow: escrowId, code })
+    throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${errorReason(err)}`, { cause: err })
+  }
+  ctx.metrics.sessions.inc({ role: 'renter', result: 'attested' })
+  ctx.metrics.attestation.inc({ kind: session.kind, result: 'ok' })
+  const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
+  const g = session.gpu
+  const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched }
+  ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}) })
+  return { session, measurement, ...(gpu != null ? { gpu } : {}) }
+}
+
+/**
+ * Step 6: the job on the session's channel, with live output and metering (a voucher for each
+ * valid usage report, stored once the supplier acknowledges it). A session that breaks (the
+ * supplier or the network gone) ends as a failed job: the rental still settles for what was
+ * acknowledged. Returns the job's result and the acknowledged vouchers.
+ */
+export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, session: AttestedSession): Promise<{ result: JobResult, acked: number }> {
+  const { node } = ctx.init
+  const t = agreed.terms
+  const meter = new MeterRenter({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock })
+  const metering = new RenterMetering({ meter, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
+  meter.start()
+  const decoder = new TextDecoder()
+  let result: JobResult
+  try {
+    result = await runJobClient(session.channel, { ...req.spec, gpuCount: t.gpuCount }, {
+      outputDir: req.outputDir,
+      signal: ctx.signal,
+      onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
+      onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
+      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString() }) },
+      onMetering: metering.onMetering
+    })
+  } catch (err) {
+    ctx.logger.warn('job session broke', { agreement: agreed.id, err })
+    result = { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
+  } finally {
+    await session.channel.close().catch(() => {})
+  }
+  ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
+  ctx.emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
+  return { result, acked: metering.acked }
+}
+
+/**
+ * Step 7: our approval of the cooperative close on the last acknowledged voucher, then the wait
+ * for it to land (the supplier executes it with its approval), polled through the clock. A failed
+ * approval is logged: the supplier closes with the arbiter on the same voucher. Returns the escrow
+ * as it ended and what it paid each side.
+ */
+export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, executed: boolean }> {
+  const { escrowId, terms } = escrow
+  let executed = false
+  try {
+    executed = (await ctx.escrow.close(escrowId, { mode: 'cooperative', ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {}) })).executed
+  } catch (err) {
+    ctx.logger.warn('cooperative approval failed', { escrow: escrowId, err })
+  }
+  const final = await awaitSettled(ctx.init.chain, escrowId, {
+    clock: ctx.init.node.clock, waitMs: ctx.init.settleWaitMs ?? SETTLE_WAIT_MS, whileMissing: true, ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {})
+  })
+  const { paid, refunded } = settledAmounts(final, terms.payee, terms.payer)
+  const settled = final != null && final.status !== 'open'
+  executed = executed || settled
+  // a settled escrow takes no more vouchers: its key is of no use any more
+  if (settled) await forgetKey(escrowId)
+  if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
+  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), executed })
+  return { ...(final != null ? { final } : {}), paid, refunded, executed }
+}
+
+/** the supplier node's addresses from its offer (those of the peer the offer came from first) */
+function supplierAddrs (m: Match): Multiaddr[] {
+  const { addrs } = peerOfAddrs(m.entry.offer.addrs)
+  const peer = m.entry.meta.peer
+  const own = addrs.filter((a) => peer == null || a.getComponents().some((c) => c.name === 'p2p' && c.value === peer))
+  return own.length > 0 ? own : addrs
+}

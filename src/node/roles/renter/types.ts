@@ -1,0 +1,99 @@
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Logger } from '../../logger.js'
+import type { AgreementStore } from '../../../market/index.js'
+import type { AttestationPolicy } from '../../../tee/index.js'
+import type { JobSpec } from '../../../jobs/index.js'
+import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
+import type { VoucherKeyVault } from '../../keystore/index.js'
+import type { RenterNode } from '../node.js'
+
+export interface RentRequest {
+  gpu: string
+  count: number
+  minMemoryMib?: number
+  maxPricePerGpuHour: bigint
+  durationS: number
+  teeKinds: string[]
+  regions: string[]
+  spec: Omit<JobSpec, 'gpuCount'>
+  /** outputs land here */
+  outputDir: string
+}
+
+export type RentEvent =
+  | { type: 'bid', id: string }
+  | { type: 'matched', supplier: string, offer: string, pricePerGpuHour: string, teeKind: string }
+  | { type: 'refused', supplier: string, code: string }
+  | { type: 'agreement', id: string, budget: string }
+  | { type: 'escrow', id: string, locked: string, asset: string, blockNumber: number }
+  | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation }
+  | { type: 'stdout', text: string }
+  | { type: 'stderr', text: string }
+  | { type: 'tick', elapsedMs: number, spent: string }
+  | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
+  | { type: 'settled', paid: string, refunded: string, executed: boolean }
+
+/** What the GPU evidence of an attested session said (when the policy asked for it and it came). */
+export interface RentGpuAttestation {
+  kind: string
+  model: string
+  driverVersion: string | null
+  vbiosVersion: string | null
+  ccMode: string
+  measurementsMatched: boolean
+}
+
+export interface RentSummary {
+  agreementId: string
+  supplier: string
+  attestation: { ok: boolean, kind: string, measurement: string, gpu?: RentGpuAttestation }
+  job: { exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
+  vouchers: number
+  escrow: {
+    id: string
+    asset: string
+    locked: string
+    paid: string
+    refunded: string
+    status: string
+    records: Array<{ kind: string, blockNumber: number, blockHash: string, txHash: string }>
+  }
+}
+
+export interface RenterRoleInit {
+  node: RenterNode
+  chain: ChainPort
+  escrowDb: EscrowDb
+  agreements: AgreementStore
+  /** the account that funds escrows (the renter hotkey: the agreement commits it) */
+  account: KeyringPair
+  /** ss58 of the arbiter named in agreements */
+  arbiterAddress: string
+  arbiter?: ArbiterClient
+  policy: AttestationPolicy
+  logger: Logger
+  /** how long to wait for a compatible offer */
+  matchTimeoutMs?: number
+  /** how long to wait for the supplier's approval of the cooperative close */
+  settleWaitMs?: number
+  /**
+   * where per-escrow voucher keys are sealed before the escrow opens; without it a key lives in
+   * memory only (one-process devnets and tests), and a renter that restarts cannot sign for it
+   */
+  voucherKeys?: VoucherKeyVault
+  /** the node's escrow service; absent: the role builds its own over `chain` and `escrowDb` */
+  escrow?: EscrowService
+  /** how long `stop` waits for rentals in flight to settle before it ends their settlement waits */
+  stopWaitMs?: number
+}
+
+/** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
+export interface ResumedEscrow {
+  escrowId: string
+  /** the cumulative amount of the last voucher the supplier acknowledged (rao) */
+  paid: string
+  /** the escrow's state on chain afterwards */
+  status: string
+  /** whether this renter still held the escrow's voucher key */
+  key: boolean
+}

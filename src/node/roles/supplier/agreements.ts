@@ -1,0 +1,124 @@
+import { decodeTerms, type AgreementStore } from '../../../market/index.js'
+import type { CapacityLedger } from '../../../jobs/index.js'
+import type { AgreementTerms } from '../../../wire/agreement.js'
+import type { Clock, TimerHandle } from '../../../util/clock.js'
+import type { Logger } from '../../logger.js'
+
+export interface AgreementLifecycleComponents {
+  clock: Clock
+  ledger: CapacityLedger
+  agreements: AgreementStore
+  logger: Logger
+  /** true once a session took the agreement up in this run (its GPUs are the job's now) */
+  sessionStarted: (agreementId: string) => boolean
+  /**
+   * true when an earlier run already started the agreement: a session got past the escrow check (it
+   * left an escrow record) or a job ran (it left a job record). Those are not restored.
+   */
+  startedBefore: (agreementId: string) => Promise<boolean>
+  /** the capacity free for offers changed (an agreement committed, lapsed or was restored) */
+  onCapacityChange: () => void
+}
+
+/**
+ * A committed agreement's life before its session: committed → a timer at its `startBy` → lapsed
+ * when no session has started by then (its GPUs go back and the record says so). After a restart,
+ * the active agreements no session has started get their GPUs and their timer back, or lapse when
+ * already past `startBy`. Timers go through the clock, so a test drives them with a ManualClock.
+ */
+export class AgreementLifecycle {
+  private readonly startTimers = new Map<string, TimerHandle>()
+  /** lapse writes in flight (stop waits for them: a record is not left half way) */
+  private readonly writes = new Set<Promise<void>>()
+  private stopped = false
+
+  constructor (private readonly c: AgreementLifecycleComponents) {}
+
+  /** the agreements waiting for their session (their start timer is set) */
+  get waiting (): string[] { return [...this.startTimers.keys()] }
+
+  /** Negotiation committed an agreement: it must start before its `startBy`, or its capacity goes back. */
+  async committed (agreementId: string): Promise<void> {
+    const rec = await this.c.agreements.get(agreementId)
+    if (rec == null || this.stopped) return
+    this.scheduleStart(agreementId, decodeTerms(rec.agreement.terms))
+    this.c.onCapacityChange()
+  }
+
+  /** A session took the agreement up: no lapse for it any more. */
+  started (agreementId: string): void {
+    this.startTimers.get(agreementId)?.clear()
+    this.startTimers.delete(agreementId)
+  }
+
+  /**
+   * An agreement that cannot be served (its session was refused) or was not started in time: its
+   * record is marked lapsed. A failed write is logged; the prune of dormant agreements never
+   * touches an active record, so the worst case is a record left active.
+   */
+  lapse (agreementId: string): Promise<void> {
+    const write = this.c.agreements.setStatus(agreementId, 'lapsed', this.c.clock.now())
+      .then(() => {}, (err: unknown) => { this.c.logger.warn('could not mark an agreement lapsed', { agreement: agreementId, err }) })
+    this.writes.add(write)
+    void write.finally(() => { this.writes.delete(write) })
+    return write
+  }
+
+  /** At `startBy`, an agreement no session has started gives its GPUs back and is marked lapsed. */
+  private scheduleStart (agreementId: string, terms: AgreementTerms): void {
+    this.startTimers.get(agreementId)?.clear()
+    const wait = Math.max(0, Number(terms.startBy) - this.c.clock.now())
+    this.startTimers.set(agreementId, this.c.clock.setTimeout(() => {
+      this.startTimers.delete(agreementId)
+      if (this.c.ledger.get(agreementId)?.committed !== true || this.c.sessionStarted(agreementId)) return
+      this.c.ledger.release(agreementId)
+      this.c.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
+      void this.lapse(agreementId)
+      this.c.onCapacityChange()
+    }, wait))
+  }
+
+  /**
+   * After a restart the capacity ledger is empty, but the store may hold active agreements that no
+   * session has started yet. Those still before their `startBy` get their GPUs committed again and
+   * their start timer back; the others are marked lapsed. Without this, a restart would free GPUs a
+   * renter holds an agreement for, and leave records active for ever.
+   */
+  async restore (): Promise<void> {
+    const now = this.c.clock.now()
+    for (const rec of await this.c.agreements.list({ role: 'supplier', status: 'active' })) {
+      if (await this.c.startedBefore(rec.hash)) continue
+      const terms = decodeTerms(rec.agreement.terms)
+      const left = Number(terms.startBy) - now
+      if (left <= 0) {
+        await this.lapse(rec.hash)
+        continue
+      }
+      try {
+        this.c.ledger.hold(rec.hash, terms.gpuModel, terms.gpuCount, left)
+        this.c.ledger.commit(rec.hash)
+      } catch (err) {
+        // the GPUs it names are gone (a smaller inventory since): it cannot be served
+        this.c.logger.warn('an agreement could not get its GPUs back after a restart', { agreement: rec.hash, err })
+        this.c.ledger.release(rec.hash)
+        await this.lapse(rec.hash)
+        continue
+      }
+      this.scheduleStart(rec.hash, terms)
+      this.c.logger.info('agreement restored after a restart', { agreement: rec.hash, startsBy: new Date(Number(terms.startBy)).toISOString() })
+    }
+  }
+
+  /** Stops every start timer and waits for lapse writes in flight. */
+  async stop (): Promise<void> {
+    this.stopped = true
+    for (const t of this.startTimers.values()) t.clear()
+    this.startTimers.clear()
+    await Promise.allSettled([...this.writes])
+  }
+
+  /** resolves when the lapse writes started so far are done (tests wait on it) */
+  async idle (): Promise<void> {
+    await Promise.allSettled([...this.writes])
+  }
+}

@@ -1,0 +1,55 @@
+import type { ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
+import type { Logger } from '../../logger.js'
+import type { RoleMetrics } from '../metrics.js'
+
+export interface SupplierRecoveryComponents {
+  escrow: Pick<EscrowService, 'close'>
+  chain: Pick<ChainPort, 'get'>
+  escrowDb: EscrowDb
+  metrics: RoleMetrics
+  logger: Logger
+  /** true for an escrow whose session runs in this process (it settles on its own) */
+  live: (escrowId: string) => boolean
+}
+
+/**
+ * After a crash or restart: every escrow where we are the payee that is still open on chain and for
+ * which we hold a voucher (written before we acknowledged it) is closed with the arbiter on that
+ * voucher. The session it belonged to is gone, so there is nothing to wait for.
+ */
+export class SupplierRecovery {
+  /** escrows of interrupted sessions closed by `run` */
+  readonly recovered: Array<{ escrowId: string, paid: string }> = []
+  private running?: Promise<void>
+
+  constructor (private readonly c: SupplierRecoveryComponents) {}
+
+  /** starts the recovery in the background (a slow chain does not hold up the supplier's start) */
+  start (signal: AbortSignal): void {
+    this.running ??= this.run(signal).catch((err: unknown) => { this.c.logger.warn('recovery of interrupted escrows failed', { err }) })
+  }
+
+  /** waits for the background run (its owner aborts the signal first) */
+  async stop (): Promise<void> { await this.running }
+
+  async run (signal: AbortSignal): Promise<void> {
+    const { logger, metrics } = this.c
+    for (const local of await this.c.escrowDb.escrows.list()) {
+      if (local.role !== 'payee' || signal.aborted) continue
+      const id = local.terms.escrowId
+      if (this.c.live(id)) continue
+      try {
+        const e = await this.c.chain.get(id, { signal })
+        if (e == null || e.status !== 'open') continue
+        const latest = await this.c.escrowDb.vouchers.latest(id)
+        if (latest == null) continue
+        await this.c.escrow.close(id, { mode: 'arbiter', signal })
+        this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
+        metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
+        logger.info('escrow of an interrupted session closed with the arbiter', { escrow: id, paid: latest.cumulative.toString() })
+      } catch (err) {
+        logger.warn('closing an interrupted escrow failed', { escrow: id, err })
+      }
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import { mkdir } from 'node:fs/promises'
+import { CapacityLedger, type Inventory } from '../../../jobs/index.js'
+import { EscrowService } from '../../../escrow/index.js'
+import { createEnclaveHost, type EnclaveHost } from '../../host.js'
+import { roleMetrics } from '../metrics.js'
+import { AgreementLifecycle } from './agreements.js'
+import { SupplierJobs } from './jobs.js'
+import { SupplierNegotiation } from './negotiation.js'
+import { OfferPublisher } from './offers.js'
+import { SupplierRecovery } from './recovery.js'
+import { SessionServer } from './sessions.js'
+import { SupplierSettlement } from './settlement.js'
+import type { SupplierJobRecord, SupplierRoleInit } from './types.js'
+
+/**
+ * The supplier's side of the marketplace on one node, composed of named pieces:
+ * - the enclave host (a libp2p host of its own, its key bound into every piece of evidence);
+ * - the session server (attested session → escrow check → metered job → settlement);
+ * - negotiation, answered with the capacity ledger;
+ * - the agreement lifecycle (start timers, lapse, restore after a restart);
+ * - the offer publisher (one offer per GPU class from free capacity);
+ * - recovery (escrows of sessions a crash interrupted, closed with the arbiter).
+ * `start` brings them up in that order; `stop` takes them down in reverse, so offers are withdrawn
+ * before anything else goes and the enclave goes last.
+ */
+export class SupplierRole {
+  readonly ledger: CapacityLedger
+  readonly escrow: EscrowService
+  enclave!: EnclaveHost
+  private readonly controller = new AbortController()
+  private readonly jobList: SupplierJobs
+  private readonly lifecycle: AgreementLifecycle
+  private readonly offers: OfferPublisher
+  private readonly negotiation: SupplierNegotiation
+  private readonly sessions: SessionServer
+  private readonly recovery: SupplierRecovery
+  /** agreements a job record names (loaded once at start: restore skips them) */
+  private ran?: Set<string>
+  private started = false
+  private stopping?: Promise<void>
+
+  /** the GPUs this supplier offers and where they came from (nvidia-smi or config) */
+  get inventory (): Inventory { return this.i.inventory }
+
+  /** the sessions of this run, oldest first (running ones, and the most recent finished ones) */
+  get jobs (): readonly SupplierJobRecord[] { return this.jobList.list() }
+
+  /** escrows of interrupted sessions closed at start */
+  get recovered (): ReadonlyArray<{ escrowId: string, paid: string }> { return this.recovery.recovered }
+
+  constructor (private readonly i: SupplierRoleInit) {
+    const { node, logger } = i
+    const clock = node.clock
+    const metrics = roleMetrics(node.metrics)
+    this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock })
+    this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock })
+    this.jobList = new SupplierJobs(i.maxFinishedJobs)
+    this.offers = new OfferPublisher({ node, ledger: this.ledger, inventory: i.inventory, enclave: () => this.enclave, logger }, {
+      defaultPrice: i.defaultPrice,
+      netuid: i.netuid,
+      region: i.region,
+      teeKinds: i.teeKinds,
+      gpuCc: i.gpuProvider != null,
+      minDurationS: i.minDurationS,
+      maxDurationS: i.maxDurationS,
+      offerTtlS: i.offerTtlS
+    })
+    this.lifecycle = new AgreementLifecycle({
+      clock,
+      ledger: this.ledger,
+      agreements: i.agreements,
+      logger,
+      sessionStarted: (id) => this.jobList.has(id),
+      startedBefore: async (id) => this.ran?.has(id) === true || await i.escrowDb.escrows.get('0x' + id) != null,
+      onCapacityChange: () => { this.offers.refresh() }
+    })
+    this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger }, { acceptArbiters: i.acceptArbiters })
+    const settlement = new SupplierSettlement({ escrow: this.escrow, chain: i.chain, vouchers: i.escrowDb.vouchers, clock, metrics, logger }, { settleWaitMs: i.settleWaitMs })
+    this.sessions = new SessionServer({
+      clock,
+      ledger: this.ledger,
+      agreements: i.agreements,
+      chain: i.chain,
+      escrow: this.escrow,
+      escrowDb: i.escrowDb,
+      jobs: this.jobList,
+      jobStore: i.jobStore,
+      lifecycle: this.lifecycle,
+      offers: this.offers,
+      settlement,
+      metrics,
+      logger
+    }, {
+      provider: i.provider,
+      gpuProvider: i.gpuProvider,
+      runtime: i.runtime,
+      workRoot: i.workRoot,
+      payee: i.account.address,
+      tickMs: i.tickMs,
+      graceMs: i.graceMs
+    })
+    this.recovery = new SupplierRecovery({
+      escrow: this.escrow,
+      chain: i.chain,
+      escrowDb: i.escrowDb,
+      metrics,
+      logger,
+      live: (escrowId) => escrowId.startsWith('0x') && this.jobList.has(escrowId.slice(2))
+    })
+  }
+
+  async start (): Promise<void> {
+    const { logger } = this.i
+    const signal = this.controller.signal
+    this.started = true
+    await mkdir(this.i.workRoot, { recursive: true })
+    this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey })
+    await this.sessions.start(this.enclave, signal)
+    await this.negotiation.start()
+    this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))
+    await this.lifecycle.restore()
+    await this.offers.publish()
+    this.recovery.start(signal)
+    logger.info('supplier ready', {
+      enclave: this.enclave.peerId.toString(),
+      gpus: this.i.inventory.classes.map((c) => `${c.count}x${c.model}`).join(','),
+      inventory: this.i.inventory.source
+    })
+  }
+
+  /**
+   * One offer per GPU class with the GPUs free now, re-published by the node before expiry; a class
+   * with nothing free is withdrawn (cancelled) until capacity comes back.
+   */
+  async publishOffers (): Promise<void> { await this.offers.publish() }
+
+  /**
+   * Stops in the reverse order of `start`: its signal ends the recovery and the running jobs (each
+   * still tries to settle), offers are withdrawn so nobody negotiates with a supplier that is going
+   * away, start timers stop, negotiation and sessions stop being answered, then the enclave stops.
+   */
+  async stop (): Promise<void> {
+    // a second call waits for the first
+    this.stopping ??= this.stopInOrder()
+    await this.stopping
+  }
+
+  private async stopInOrder (): Promise<void> {
+    this.controller.abort()
+    await this.recovery.stop()
+    await this.offers.stop()
+    await this.lifecycle.stop()
+    await this.negotiation.stop()
+    await this.sessions.stop()
+    if (this.started) await this.enclave?.stop()
+  }
+}

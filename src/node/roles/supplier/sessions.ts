@@ -1,0 +1,181 @@
+import { decodeTerms, hex, type AgreementStore } from '../../../market/index.js'
+import { registerSessionHandler, type SessionHandler } from '../../../protocols/session/index.js'
+import type { FramedChannel } from '../../../protocols/framed.js'
+import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
+import { runJobServer, stateForResult, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
+import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
+import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
+import type { AgreementTerms } from '../../../wire/agreement.js'
+import type { Clock } from '../../../util/clock.js'
+import type { EnclaveHost } from '../../host.js'
+import type { Logger } from '../../logger.js'
+import type { RoleMetrics } from '../metrics.js'
+import type { AgreementLifecycle } from './agreements.js'
+import type { SupplierJobs } from './jobs.js'
+import type { OfferPublisher } from './offers.js'
+import type { SupplierSettlement } from './settlement.js'
+import { SessionRefused, type SupplierJobRecord } from './types.js'
+import { errorCode } from '../errors.js'
+
+export interface SessionServerComponents {
+  clock: Clock
+  ledger: CapacityLedger
+  agreements: AgreementStore
+  chain: Pick<ChainPort, 'get'>
+  escrow: Pick<EscrowService, 'track'>
+  escrowDb: EscrowDb
+  jobs: SupplierJobs
+  jobStore?: JobStore
+  lifecycle: AgreementLifecycle
+  offers: OfferPublisher
+  settlement: SupplierSettlement
+  metrics: RoleMetrics
+  logger: Logger
+}
+
+export interface SessionServerInit {
+  provider: AttestationProvider
+  gpuProvider?: GpuAttestationProvider
+  runtime: Runtime
+  workRoot: string
+  /** the account escrows must pay (ss58) */
+  payee: string
+  tickMs: number
+  graceMs: number
+}
+
+/**
+ * The enclave's session endpoint: an attested session for an agreement we hold capacity for →
+ * the escrow on chain checked against the agreement → the job with metering (every voucher written
+ * before it is acknowledged) → settlement. A session refused at the escrow check gives its GPUs
+ * back and lapses its agreement.
+ */
+export class SessionServer {
+  private handler?: SessionHandler
+  private readonly running = new Set<Promise<void>>()
+
+  constructor (private readonly c: SessionServerComponents, private readonly init: SessionServerInit) {}
+
+  /** starts answering sessions on the enclave's host; `signal` ends the jobs (the role's stop) */
+  async start (enclave: EnclaveHost, signal: AbortSignal): Promise<void> {
+    this.handler = await registerSessionHandler(enclave, {
+      provider: this.init.provider,
+      gpuProvider: this.init.gpuProvider,
+      acceptAgreement: (hash) => this.c.ledger.get(hex(hash)) != null,
+      onSession: async (channel, info) => {
+        const run = this.serve(channel, hex(info.agreementHash), signal)
+        this.running.add(run)
+        try { await run } finally { this.running.delete(run) }
+      },
+      onRefused: (err, peer) => {
+        this.c.metrics.sessions.inc({ role: 'supplier', result: 'refused' })
+        this.c.logger.warn('attested session refused', { peer: peer.toString(), code: err.code })
+      }
+    })
+  }
+
+  /** stops answering, then waits for the sessions in flight to end and settle (abort their signal first) */
+  async stop (): Promise<void> {
+    await this.handler?.unregister()
+    this.handler = undefined
+    await Promise.allSettled([...this.running])
+  }
+
+  /** One attested session: escrow check, the job with metering, then settlement. */
+  async serve (channel: FramedChannel, agreementId: string, signal: AbortSignal): Promise<void> {
+    const record = this.c.jobs.begin(agreementId)
+    this.c.lifecycle.started(agreementId)
+    try {
+      const rec = await this.c.agreements.get(agreementId)
+      if (rec == null) { channel.abort(new SessionRefused('UNKNOWN_AGREEMENT')); return }
+      const terms = decodeTerms(rec.agreement.terms)
+      const escrowId = await this.checkEscrow(channel, agreementId, terms, record, signal)
+      if (escrowId == null) return
+      await this.runJob(channel, agreementId, terms, rec.peer, escrowId, record, signal)
+      await this.c.settlement.settle(escrowId, record, { signal })
+    } finally {
+      this.c.jobs.finish(record)
+    }
+  }
+
+  /**
+   * The escrow rule (escrow/rules `checkAgreementEscrow`) against what the chain holds now. On a
+   * refusal the channel ends with its code, the GPUs go back and the agreement lapses; returns the
+   * escrow id when the session may go on.
+   */
+  private async checkEscrow (channel: FramedChannel, agreementId: string, terms: AgreementTerms, record: SupplierJobRecord, signal: AbortSignal): Promise<string | undefined> {
+    const escrowId = escrowIdOfAgreement(agreementId)
+    try {
+      const e = await this.c.chain.get(escrowId, { signal })
+      const refused = checkAgreementEscrow(e, agreementId, terms, this.init.payee)
+      if (refused != null) throw new SessionRefused(refused)
+      await this.c.escrow.track(e!.terms)
+      return escrowId
+    } catch (err) {
+      this.c.logger.warn('session refused: escrow not in order', { agreement: agreementId, code: errorCode(err) ?? 'ERROR' })
+      channel.abort(err instanceof Error ? err : new Error(String(err)))
+      this.c.ledger.release(agreementId)
+      void this.c.lifecycle.lapse(agreementId)
+      this.c.offers.refresh()
+      record.settledBy = 'none'
+      this.c.metrics.sessions.inc({ role: 'supplier', result: 'escrow-refused' })
+      return undefined
+    }
+  }
+
+  /** The job behind the channel, metered; its GPUs go back when it ends, however it ends. */
+  private async runJob (channel: FramedChannel, agreementId: string, terms: AgreementTerms, peer: string, escrowId: string, record: SupplierJobRecord, signal: AbortSignal): Promise<void> {
+    const { logger, clock, metrics } = this.c
+    metrics.sessions.inc({ role: 'supplier', result: 'served' })
+    const local = await this.c.escrowDb.escrows.get(escrowId)
+    const meter = await MeterSupplier.open({
+      terms: local!.terms,
+      pricePerGpuHour: terms.pricePerGpuHour,
+      gpus: terms.gpuCount,
+      store: this.c.escrowDb.vouchers,
+      clock,
+      tickMs: this.init.tickMs,
+      graceMs: this.init.graceMs,
+      stopAfterMs: this.init.graceMs * 2
+    })
+    const hooks = supplierMeteringHooks(meter, {
+      onPause: (lagMs) => { logger.warn('vouchers lag: job paused', { agreement: agreementId, lagMs }) },
+      onError: (err) => { metrics.vouchers.inc({ role: 'supplier', result: 'refused' }); logger.warn('voucher refused', { agreement: agreementId, code: err.code }) }
+    })
+    try {
+      const result = await runJobServer(channel, {
+        runtime: this.init.runtime,
+        workRoot: this.init.workRoot,
+        lease: { ledger: this.c.ledger, agreementId },
+        clock,
+        signal,
+        tickIntervalMs: this.init.tickMs,
+        onUsageTick: hooks.onUsageTick,
+        onMetering: hooks.onMetering,
+        onStarted: (info) => {
+          record.jobId = info.jobId
+          logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
+          const now = clock.now()
+          void this.c.jobStore?.put({
+            id: info.jobId, role: 'supplier', state: 'running', agreementId, peer, command: '', args: [],
+            gpuCount: terms.gpuCount, gpuIndices: info.gpuIndices, createdAt: now, updatedAt: now, startedAt: now
+          }).catch((err) => { logger.warn('job record failed', { err }) })
+        }
+      })
+      record.reason = result.reason
+      record.exitCode = result.exitCode
+      metrics.jobs.inc({ role: 'supplier', reason: result.reason })
+      await this.c.jobStore?.transition('supplier', result.jobId, stateForResult(result.reason, result.exitCode), clock.now(), {
+        exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
+      }).catch((err) => { logger.warn('job record failed', { err }) })
+      logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
+    } catch (err) {
+      record.reason = 'failed'
+      logger.warn('job session failed', { agreement: agreementId, err })
+    } finally {
+      meter.stop()
+      this.c.ledger.release(agreementId)
+      this.c.offers.refresh()
+    }
+  }
+}

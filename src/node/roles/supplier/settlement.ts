@@ -1,0 +1,58 @@
+import type { ChainPort, EscrowService, VoucherStore } from '../../../escrow/index.js'
+import type { Clock } from '../../../util/clock.js'
+import type { Logger } from '../../logger.js'
+import type { RoleMetrics } from '../metrics.js'
+import type { SupplierJobRecord } from './types.js'
+import { awaitSettled } from '../settle-wait.js'
+
+/** how long the supplier waits for the renter's cooperative approval by default */
+export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
+
+export interface SupplierSettlementComponents {
+  escrow: Pick<EscrowService, 'close'>
+  chain: Pick<ChainPort, 'get'>
+  vouchers: Pick<VoucherStore, 'latest'>
+  clock: Clock
+  metrics: RoleMetrics
+  logger: Logger
+}
+
+/**
+ * Settles one session's escrow on the supplier's latest stored voucher: cooperative close first
+ * (our approval; it executes once the renter approves the same settlement); when the renter has not
+ * approved it within the wait, close with the arbiter on that voucher. A failure is logged: the
+ * escrow stays open on chain, and recovery after a restart closes it with the arbiter.
+ */
+export class SupplierSettlement {
+  constructor (private readonly c: SupplierSettlementComponents, private readonly init: { settleWaitMs?: number } = {}) {}
+
+  async settle (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const { logger, metrics } = this.c
+    const latest = await this.c.vouchers.latest(escrowId)
+    record.paid = (latest?.cumulative ?? 0n).toString()
+    record.vouchers = Number(latest?.sequence ?? 0n)
+    metrics.vouchers.inc({ role: 'supplier', result: 'stored' }, record.vouchers)
+    try {
+      const r = await this.c.escrow.close(escrowId, { mode: 'cooperative', signal: opts.signal })
+      if (r.executed || await this.closedWithin(escrowId, opts.signal)) {
+        record.settledBy = 'cooperative'
+        metrics.escrows.inc({ role: 'payee', event: 'close' })
+        return
+      }
+      // nothing was ever acknowledged: there is nothing to claim, the renter refunds after expiry
+      if (latest == null) { record.settledBy = 'none'; return }
+      await this.c.escrow.close(escrowId, { mode: 'arbiter', signal: opts.signal })
+      record.settledBy = 'arbiter'
+      metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
+      logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
+    } catch (err) {
+      logger.warn('settlement failed', { escrow: escrowId, err })
+    }
+  }
+
+  /** whether the escrow leaves the open state within the settle wait */
+  private async closedWithin (escrowId: string, signal?: AbortSignal): Promise<boolean> {
+    const e = await awaitSettled(this.c.chain, escrowId, { clock: this.c.clock, waitMs: this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, whileMissing: true, ...(signal != null ? { signal } : {}) })
+    return e != null && e.status !== 'open'
+  }
+}

@@ -1,0 +1,66 @@
+import type { PrivateKey } from '@libp2p/interface'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Logger } from '../../logger.js'
+import type { AgreementStore } from '../../../market/index.js'
+import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
+import type { Inventory, JobStore, Runtime } from '../../../jobs/index.js'
+import type { AgreementEscrowCode, ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
+import { BazaarError } from '../../../util/errors.js'
+import type { SupplierNode } from '../node.js'
+
+/** Why a supplier ends an attested session before the job: its agreement or escrow is not in order. */
+export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | AgreementEscrowCode
+
+export class SessionRefused extends BazaarError<SessionRefusedCode> {
+  constructor (code: SessionRefusedCode) { super(code, code) }
+}
+
+export interface SupplierRoleInit {
+  node: SupplierNode
+  inventory: Inventory
+  /** the enclave's own peer key: jobs run behind a libp2p host with this identity */
+  enclaveKey: PrivateKey
+  provider: AttestationProvider
+  /** GPU evidence for renters that ask for it (`tee.gpuProvider`); absent: none is sent */
+  gpuProvider?: GpuAttestationProvider
+  runtime: Runtime
+  workRoot: string
+  chain: ChainPort
+  escrowDb: EscrowDb
+  agreements: AgreementStore
+  /** the account paid by escrows (the supplier hotkey: the agreement commits it) */
+  account: KeyringPair
+  arbiter?: ArbiterClient
+  /** arbiters this supplier accepts (ss58); empty accepts any */
+  acceptArbiters?: string[]
+  /** base-unit price per GPU-hour, per model (falls back to `defaultPrice`) */
+  defaultPrice: bigint
+  netuid: number
+  region: string
+  teeKinds: string[]
+  minDurationS: number
+  maxDurationS: number
+  offerTtlS: number
+  tickMs: number
+  graceMs: number
+  /** how long to wait for the renter's cooperative approval before closing with the arbiter */
+  settleWaitMs?: number
+  /** where the jobs this supplier ran are recorded (they outlive a restart) */
+  jobStore?: JobStore
+  /** the node's escrow service; absent: the role builds its own over `chain` and `escrowDb` */
+  escrow?: EscrowService
+  /** how many finished sessions `jobs` keeps (the oldest go first); running ones are always kept */
+  maxFinishedJobs?: number
+  logger: Logger
+}
+
+export interface SupplierJobRecord {
+  agreementId: string
+  jobId?: string
+  reason?: string
+  exitCode?: number
+  paid?: string
+  /** vouchers stored for the session (the sequence of the last one) */
+  vouchers?: number
+  settledBy?: 'cooperative' | 'arbiter' | 'none'
+}

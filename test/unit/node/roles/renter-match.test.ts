@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { OrderBook, type OfferEntry } from '../../../../src/market/index.js'
+import { awaitMatch, matchOthers, type OfferEvents } from '../../../../src/node/roles/renter/match.js'
+import { RentError } from '../../../../src/node/roles/renter/errors.js'
+import { ManualClock } from '../../../../src/util/clock.js'
+import type { Offer } from '../../../../src/wire/market.js'
+import { T0, mkBid, mkOffer, party } from '../../market/book-fixtures.js'
+
+const OWN = Buffer.from(party(9)).toString('hex')
+
+/** a book with the offer events MarketService gives it */
+function market (clock: ManualClock): OfferEvents & { add: (o: Offer) => void, listeners: () => number } {
+  const book = new OrderBook({ clock })
+  const fns = new Set<(e: OfferEntry) => void>()
+  return {
+    book,
+    onOffer: (fn) => { fns.add(fn); return () => { fns.delete(fn) } },
+    add: (o) => {
+      book.upsertOffer(o)
+      const e = book.getOffer(`${Buffer.from(o.supplier).toString('hex')}/${o.id}`)!
+      for (const fn of fns) fn(e)
+    },
+    listeners: () => fns.size
+  }
+}
+
+const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => await p.then(() => undefined, (e: unknown) => e instanceof RentError ? e.code : `UNTYPED ${String(e)}`)
+
+describe('waiting for a match', () => {
+  it('resolves at once when the book already holds a compatible offer', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer())
+    const match = await awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 1_000 })
+    expect(match.entry.offer.id).toBe('o1')
+    expect(clock.pending).toBe(0)
+  })
+
+  it('resolves when a compatible offer arrives, not on an incompatible one, and leaves no timer or listener', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    const waiting = awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000 })
+    let settled = false
+    void waiting.finally(() => { settled = true })
+    m.add(mkOffer({ id: 'a100', gpus: [{ model: 'a100-80gb', memoryMib: 81920, count: 8 }] }))
+    await clock.advanceAsync(1_000)
+    expect(settled).toBe(false)
+    m.add(mkOffer({ id: 'h100' }))
+    expect((await waiting).entry.offer.id).toBe('h100')
+    expect(clock.pending).toBe(0)
+    expect(m.listeners()).toBe(0)
+  })
+
+  it('never matches this node\'s own offers', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer({ id: 'own', supplier: party(9), pricePerGpuHour: 1n }))
+    expect(matchOthers(m.book, mkBid(), OWN)).toBeUndefined()
+    const waiting = awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000 })
+    m.add(mkOffer({ id: 'own2', supplier: party(9), pricePerGpuHour: 2n }))
+    m.add(mkOffer({ id: 'theirs', pricePerGpuHour: 3n }))
+    expect((await waiting).entry.offer.id).toBe('theirs')
+  })
+
+  it('fails with NO_MATCH when the clock reaches the deadline first', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    const waiting = codeOf(awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000 }))
+    await clock.advanceAsync(30_000)
+    expect(await waiting).toBe('NO_MATCH')
+    expect(m.listeners()).toBe(0)
+  })
+
+  it('fails with ABORTED on the signal, before or while waiting', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    expect(await codeOf(awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000, signal: AbortSignal.abort() }))).toBe('ABORTED')
+    const controller = new AbortController()
+    const waiting = codeOf(awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000, signal: controller.signal }))
+    controller.abort()
+    expect(await waiting).toBe('ABORTED')
+    expect(clock.pending).toBe(0)
+    expect(m.listeners()).toBe(0)
+  })
+})

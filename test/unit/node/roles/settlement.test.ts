@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest'
+import { SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
+import { awaitSettled, settledAmounts } from '../../../../src/node/roles/renter/settle.js'
+import type { SupplierJobRecord } from '../../../../src/node/roles/supplier/types.js'
+import { roleMetrics } from '../../../../src/node/roles/metrics.js'
+import { Registry } from '../../../../src/node/metrics.js'
+import { silentLogger } from '../../../../src/node/logger.js'
+import { ManualClock } from '../../../../src/util/clock.js'
+import type { EscrowChainStatus, EscrowOnChain } from '../../../../src/escrow/chain/port.js'
+import type { CloseMode } from '../../../../src/escrow/service.js'
+import type { SignedVoucher } from '../../../../src/escrow/types.js'
+import { closeRecord, encodeRecord } from '../../../../src/escrow/chain/records.js'
+import { parties, signer, T0, terms as mkTerms } from '../../escrow/fixtures.js'
+
+const p = await parties()
+const t = mkTerms(p)
+const ID = t.escrowId
+
+/** a chain whose escrow's status the test sets; counts the reads */
+function chain (): { get: (id: string) => Promise<EscrowOnChain | undefined>, status?: EscrowChainStatus, reads: number, remark?: string } {
+  const c = {
+    status: 'open' as EscrowChainStatus | undefined,
+    reads: 0,
+    remark: undefined as string | undefined,
+    get: async (id: string): Promise<EscrowOnChain | undefined> => {
+      c.reads++
+      if (id !== ID || c.status == null) return undefined
+      const records = c.remark != null ? [{ kind: 'close' as const, escrowId: ID, blockNumber: 2, blockHash: '0x', txHash: '0x', remark: c.remark }] : []
+      return { terms: t, asset: { kind: 'alpha', netuid: t.netuid }, account: p.other.address, status: c.status, balance: 0n, records }
+    }
+  }
+  return c
+}
+
+function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first' } = {}): { clock: ManualClock, c: ReturnType<typeof chain>, closes: CloseMode[], settlement: SupplierSettlement, record: SupplierJobRecord } {
+  const clock = new ManualClock(T0)
+  const c = chain()
+  const closes: CloseMode[] = []
+  const settlement = new SupplierSettlement({
+    escrow: { close: async (_id, o = {}) => { closes.push(o.mode ?? 'cooperative'); return { executed: opts.executesAt === 'first' } as never } },
+    chain: c,
+    vouchers: { latest: async () => opts.latest },
+    clock,
+    metrics: roleMetrics(new Registry()),
+    logger: silentLogger
+  }, { settleWaitMs: 15_000 })
+  return { clock, c, closes, settlement, record: { agreementId: ID.slice(2) } }
+}
+
+const voucher = (): SignedVoucher => signer().sign({ escrowId: ID, cumulative: 5_000n, sequence: 3n })
+
+describe('supplier settlement on a ManualClock', () => {
+  it('a cooperative close that executes at once settles the session', async () => {
+    const s = supplier({ latest: voucher(), executesAt: 'first' })
+    await s.settlement.settle(ID, s.record)
+    expect(s.closes).toEqual(['cooperative'])
+    expect(s.record).toMatchObject({ settledBy: 'cooperative', paid: '5000', vouchers: 3 })
+    expect(s.clock.pending).toBe(0)
+  })
+
+  it('waits for the renter\'s approval to land, polling the chain as the clock advances', async () => {
+    const s = supplier({ latest: voucher() })
+    const done = s.settlement.settle(ID, s.record)
+    await s.clock.advanceAsync(1_000)
+    expect(s.record.settledBy).toBeUndefined()
+    s.c.status = 'closed'
+    await s.clock.advanceAsync(250)
+    await done
+    expect(s.closes).toEqual(['cooperative'])
+    expect(s.record.settledBy).toBe('cooperative')
+  })
+
+  it('closes with the arbiter on the latest voucher once the wait is over, not before', async () => {
+    const s = supplier({ latest: voucher() })
+    const done = s.settlement.settle(ID, s.record)
+    await s.clock.advanceAsync(14_999)
+    expect(s.closes).toEqual(['cooperative'])
+    await s.clock.advanceAsync(1)
+    await done
+    expect(s.closes).toEqual(['cooperative', 'arbiter'])
+    expect(s.record.settledBy).toBe('arbiter')
+    // polled every 250 ms over the 15 s wait, not more
+    expect(s.c.reads).toBeLessThanOrEqual(15_000 / 250 + 1)
+    expect(s.clock.pending).toBe(0)
+  })
+
+  it('with no voucher stored there is nothing to claim: no arbiter close', async () => {
+    const s = supplier()
+    const done = s.settlement.settle(ID, s.record)
+    await s.clock.advanceAsync(15_000)
+    await done
+    expect(s.closes).toEqual(['cooperative'])
+    expect(s.record).toMatchObject({ settledBy: 'none', paid: '0' })
+  })
+
+  it('stops waiting on the signal (the role stopping) and leaves the escrow to recovery', async () => {
+    const s = supplier({ latest: voucher() })
+    const controller = new AbortController()
+    const done = s.settlement.settle(ID, s.record, { signal: controller.signal })
+    await s.clock.advanceAsync(500)
+    controller.abort()
+    await done
+    expect(s.closes).toEqual(['cooperative'])
+    expect(s.record.settledBy).toBeUndefined()
+    expect(s.clock.pending).toBe(0)
+  })
+})
+
+describe('renter settlement wait on a ManualClock', () => {
+  it('returns as soon as the escrow leaves the open state, with what the close paid each side', async () => {
+    const clock = new ManualClock(T0)
+    const c = chain()
+    const waiting = awaitSettled(c, ID, { clock, waitMs: 120_000 })
+    await clock.advanceAsync(10_000)
+    c.status = 'closed'
+    c.remark = encodeRecord(closeRecord({ escrowId: ID, kind: 'cooperative', payouts: [{ to: t.payee, amount: 300n }, { to: t.payer, amount: t.amount - 300n }] }))
+    await clock.advanceAsync(250)
+    const e = await waiting
+    expect(e?.status).toBe('closed')
+    expect(clock.now()).toBe(T0 + 10_250)
+    const amounts = settledAmounts(e, t.payee, t.payer)
+    expect(amounts.paid).toBe(300n)
+    expect(amounts.paid + amounts.refunded).toBe(t.amount)
+  })
+
+  it('gives up at the bound and reports the escrow still open', async () => {
+    const clock = new ManualClock(T0)
+    const c = chain()
+    const waiting = awaitSettled(c, ID, { clock, waitMs: 120_000 })
+    await clock.advanceAsync(120_000)
+    expect((await waiting)?.status).toBe('open')
+    expect(clock.pending).toBe(0)
+  })
+
+  it('waits for an escrow the chain does not know yet only when asked to', async () => {
+    const clock = new ManualClock(T0)
+    const c = chain()
+    c.status = undefined
+    expect(await awaitSettled(c, ID, { clock, waitMs: 1_000 })).toBeUndefined()
+    expect(c.reads).toBe(1)
+    const waiting = awaitSettled(c, ID, { clock, waitMs: 1_000, whileMissing: true })
+    await clock.advanceAsync(1_000)
+    expect(await waiting).toBeUndefined()
+    expect(c.reads).toBeGreaterThan(2)
+  })
+})
