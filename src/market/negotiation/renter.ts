@@ -97,6 +97,8 @@ export interface RentOptions<T> {
   maxAttempts?: number
   /** offers already known to refuse */
   exclude?: Iterable<string>
+  /** only offers that state GPU CC evidence (see MatchOptions.requireGpuCc) */
+  requireGpuCc?: boolean
   now?: number
   signal?: AbortSignal
 }
@@ -119,7 +121,7 @@ export async function rent<T> (book: OrderBook, bid: Bid, opts: RentOptions<T>):
   const max = opts.maxAttempts ?? 8
   for (let i = 0; i < max; i++) {
     if (opts.signal?.aborted === true) throw new NegotiationError('ABORTED', 'aborted')
-    const match = matchBid(book, bid, { exclude, now: opts.now })
+    const match = matchBid(book, bid, { exclude, now: opts.now, requireGpuCc: opts.requireGpuCc })
     if (match == null) break
     try {
       return { match, result: await opts.attempt(match), refusals }

@@ -156,7 +156,7 @@ function lengthPrefixed (data: Uint8Array): Uint8Array {
  * `/bazaar/session/1.0.0` and runs the renter handshake. Resolves only when the evidence verified,
  * the policy accepted it and it is bound to the dialled peer; job data may then flow on `channel`.
  */
-export async function openAttestedSession (node: SessionRenterNode, enclave: PeerId | Multiaddr, opts: OpenSessionOptions): Promise<AttestedSession> {
+export async function openAttestedSession (node: SessionRenterNode, enclave: PeerId | Multiaddr | Multiaddr[], opts: OpenSessionOptions): Promise<AttestedSession> {
   const log = node.logger?.forComponent('bazaar:session:renter')
   const connection = await node.dial(enclave, { signal: opts.signal })
   let stream: Stream

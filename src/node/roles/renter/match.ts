@@ -15,10 +15,10 @@ export interface OfferEvents {
  * supplies must never negotiate with itself. A supplier holds a few offers at most, so excluding
  * them one by one as they come up costs less than collecting them from the whole book first.
  */
-export function matchOthers (book: OrderBook, bid: Bid, ownSupplier: string, exclude?: ReadonlySet<string>): Match | undefined {
+export function matchOthers (book: OrderBook, bid: Bid, ownSupplier: string, exclude?: ReadonlySet<string>, requireGpuCc = false): Match | undefined {
   let skip: Set<string> | undefined
   for (;;) {
-    const m = matchBid(book, bid, { exclude: skip ?? exclude })
+    const m = matchBid(book, bid, { exclude: skip ?? exclude, requireGpuCc })
     if (m == null || m.entry.supplier !== ownSupplier) return m
     skip ??= new Set(exclude)
     skip.add(m.entry.key)
@@ -31,6 +31,8 @@ export interface AwaitMatchOptions {
   ownSupplier: string
   /** how long to wait for a compatible offer */
   timeoutMs: number
+  /** only offers that state GPU CC evidence: the renter's policy requires it (tee.gpu: required) */
+  requireGpuCc?: boolean
   signal?: AbortSignal
 }
 
@@ -41,7 +43,7 @@ export interface AwaitMatchOptions {
  */
 export async function awaitMatch (market: OfferEvents, bid: Bid, opts: AwaitMatchOptions): Promise<Match> {
   if (opts.signal?.aborted === true) throw new RentError('ABORTED', 'cancelled before a match')
-  const now = matchOthers(market.book, bid, opts.ownSupplier)
+  const now = matchOthers(market.book, bid, opts.ownSupplier, undefined, opts.requireGpuCc === true)
   if (now != null) return now
   return await new Promise<Match>((resolve, reject) => {
     let done = false
@@ -54,7 +56,7 @@ export async function awaitMatch (market: OfferEvents, bid: Bid, opts: AwaitMatc
       settle()
     }
     const off = market.onOffer(() => {
-      const m = matchOthers(market.book, bid, opts.ownSupplier)
+      const m = matchOthers(market.book, bid, opts.ownSupplier, undefined, opts.requireGpuCc === true)
       if (m != null) finish(() => { resolve(m) })
     })
     const timer = opts.clock.setTimeout(() => { finish(() => { reject(new RentError('NO_MATCH', 'no compatible offer in the book')) }) }, opts.timeoutMs)

@@ -85,7 +85,7 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
       .finally(() => { timer.clear() })
   }
   try {
-    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, signal: ctx.signal })
+    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, requireGpuCc: requiresGpuCc(ctx), signal: ctx.signal })
   } catch (err) {
     if (err instanceof RentError && err.code === 'NO_MATCH') ctx.metrics.matches.inc({ result: 'no-match' })
     throw err
@@ -107,6 +107,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
     out = await negotiateBest<NegotiatedAgreement>(node.market.book, bid, {
       signal: ctx.signal,
       exclude: own,
+      requireGpuCc: requiresGpuCc(ctx),
       attempt: async (m: Match) => {
         const supplier = encodeAddress(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
@@ -190,10 +191,12 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   const { node } = ctx.init
   const t = agreed.terms
   const enclavePeer = peerIdString(t.enclavePeer)
-  const enclaveAddr = match.entry.offer.addrs.map((a) => multiaddr(a)).find((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  // every address the offer gives for the enclave: one bound to 0.0.0.0 advertises each interface,
+  // and only some of them are reachable from here (libp2p dials them and keeps the first that works)
+  const enclaveAddrs = match.entry.offer.addrs.map((a) => multiaddr(a)).filter((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
   let session: AttestedSession
   try {
-    session = await openAttestedSession(node.host, enclaveAddr ?? peerIdFromString(enclavePeer), {
+    session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
       agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
     })
   } catch (err) {
@@ -279,4 +282,9 @@ function supplierAddrs (m: Match): Multiaddr[] {
   const peer = m.entry.meta.peer
   const own = addrs.filter((a) => peer == null || a.getComponents().some((c) => c.name === 'p2p' && c.value === peer))
   return own.length > 0 ? own : addrs
+}
+
+/** the renter's policy requires GPU CC evidence: offers that do not state it would be refused in the session, after the escrow is open */
+function requiresGpuCc (ctx: RentContext): boolean {
+  return ctx.init.policy.gpu?.mode === 'required'
 }

@@ -114,7 +114,7 @@ export class SupplierRole {
     const signal = this.controller.signal
     this.started = true
     await mkdir(this.i.workRoot, { recursive: true })
-    this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey })
+    this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(this.i.enclaveListen != null ? { listen: this.i.enclaveListen } : {}) })
     await this.sessions.start(this.enclave, signal)
     await this.negotiation.start()
     this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))

@@ -20,6 +20,11 @@ export interface SupplierRoleInit {
   inventory: Inventory
   /** the enclave's own peer key: jobs run behind a libp2p host with this identity */
   enclaveKey: PrivateKey
+  /**
+   * where the enclave endpoint listens (config `tee.enclaveListen`, see enclaveListenAddrs); default
+   * loopback with a free port, which only a renter on this machine can reach
+   */
+  enclaveListen?: string[]
   provider: AttestationProvider
   /** GPU evidence for renters that ask for it (`tee.gpuProvider`); absent: none is sent */
   gpuProvider?: GpuAttestationProvider

@@ -51,6 +51,20 @@ describe('waiting for a match', () => {
     expect(m.listeners()).toBe(0)
   })
 
+  it('a renter that requires GPU CC evidence waits past offers without gpuCc for one that states it', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer({ id: 'plain', pricePerGpuHour: 1n }))
+    const waiting = awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 30_000, requireGpuCc: true })
+    let settled = false
+    void waiting.finally(() => { settled = true })
+    await clock.advanceAsync(1_000)
+    expect(settled).toBe(false)
+    m.add(mkOffer({ id: 'cc', supplier: party(3), pricePerGpuHour: 5n, gpuCc: true }))
+    expect((await waiting).entry.offer.id).toBe('cc')
+    expect(matchOthers(m.book, mkBid(), OWN)?.entry.offer.id).toBe('plain')
+  })
+
   it('never matches this node\'s own offers', async () => {
     const clock = new ManualClock(T0)
     const m = market(clock)
