@@ -10,7 +10,7 @@ import {
   MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_ENTRIES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
-import type { Counter } from '../../node/metrics.js'
+import type { Counter } from '../../util/metrics.js'
 import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
 import { GossipAction } from '../../util/errors.js'
