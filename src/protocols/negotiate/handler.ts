@@ -1,9 +1,9 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
 import { AgreementStore } from '../../market/agreement/store.js'
-import { DEFAULT_PROPOSALS_PER_WINDOW, DEFAULT_RATE_WINDOW_MS } from '../../market/constants.js'
+import { DEFAULT_PROPOSALS_PER_WINDOW, DEFAULT_RATE_WINDOW_MS, MAX_RATE_PEERS } from '../../market/constants.js'
 import { NegotiationError, toNegotiationCode } from '../../market/errors.js'
-import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
+import { WindowLimiter } from '../../util/rate-limit.js'
 import { SupplierNegotiator, type Held } from '../../market/negotiation/supplier.js'
 import type { CertCache } from '../../market/signing/cert.js'
 import type { MessageSigner } from '../../market/signing/signer.js'
@@ -56,7 +56,7 @@ export interface NegotiationService {
 export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: NegotiationHandlerInit): Promise<NegotiationService> {
   const clock = init.clock ?? systemClock
   const negotiator = new SupplierNegotiator({ ...init, clock })
-  const limiter = new PeerRateLimiter(init.proposalsPerWindow ?? DEFAULT_PROPOSALS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS)
+  const limiter = new WindowLimiter(init.proposalsPerWindow ?? DEFAULT_PROPOSALS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, MAX_RATE_PEERS)
   const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
 
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
