@@ -5,7 +5,8 @@
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { EscrowError } from '../errors.js'
-import { bytesToHex, hexToBytes, isHex32 } from '../hex.js'
+import { isHex32 } from '../hex.js'
+import { fromHex, toHex0x } from '../../util/hex.js'
 import type { SignedVoucher, Voucher } from '../types.js'
 import { voucherBytes } from './bytes.js'
 
@@ -31,14 +32,14 @@ export class VoucherSigner {
     this.key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
     const spki = createPublicKey(this.key).export({ format: 'der', type: 'spki' })
     this.publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length))
-    this.publicKeyHex = bytesToHex(this.publicKey)
+    this.publicKeyHex = toHex0x(this.publicKey)
   }
 
   /** From a 32-byte seed (raw bytes or 0x-hex). Keep the seed secret: it spends the escrow. */
   static fromSeed (seed: Uint8Array | string): VoucherSigner {
     if (typeof seed === 'string') {
       if (!isHex32(seed)) throw new EscrowError('MALFORMED_VOUCHER', 'voucher seed must be 32 bytes of 0x-hex')
-      seed = hexToBytes(seed)
+      seed = fromHex(seed)
     }
     if (seed.length !== 32) throw new EscrowError('MALFORMED_VOUCHER', 'voucher seed must be 32 bytes')
     return new VoucherSigner(seed)
@@ -52,6 +53,6 @@ export class VoucherSigner {
   /** Signs the canonical bytes of `v`. */
   sign (v: Voucher): SignedVoucher {
     const sig = sign(null, voucherBytes(v), this.key)
-    return { escrowId: v.escrowId, cumulative: v.cumulative, sequence: v.sequence, signature: bytesToHex(sig) }
+    return { escrowId: v.escrowId, cumulative: v.cumulative, sequence: v.sequence, signature: toHex0x(sig) }
   }
 }

@@ -1,5 +1,6 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto'
-import { hexToBytes, isHex32, isHex64 } from '../hex.js'
+import { isHex32, isHex64 } from '../hex.js'
+import { fromHex } from '../../util/hex.js'
 import type { SignedVoucher } from '../types.js'
 import { voucherBytes } from './bytes.js'
 import { ed25519PublicKey } from './keys.js'
@@ -11,7 +12,7 @@ const keyCache = new Map<string, KeyObject>()
 function publicKeyObject (hex: string): KeyObject {
   let key = keyCache.get(hex)
   if (key == null) {
-    key = ed25519PublicKey(hexToBytes(hex))
+    key = ed25519PublicKey(fromHex(hex))
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string)
     keyCache.set(hex, key)
   }
@@ -30,5 +31,5 @@ export function verifyVoucher (v: SignedVoucher, voucherKey: string): boolean {
   } catch {
     return false
   }
-  return cryptoVerify(null, bytes, publicKeyObject(voucherKey), hexToBytes(v.signature))
+  return cryptoVerify(null, bytes, publicKeyObject(voucherKey), fromHex(v.signature))
 }

@@ -1,4 +1,4 @@
-import { toHex } from '../../tee/bytes.js'
+import { toHex } from '../../util/hex.js'
 
 /**
  * A bounded set of nonces seen by the enclave. When full, the oldest are forgotten first; a renter

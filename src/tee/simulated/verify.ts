@@ -1,6 +1,6 @@
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
 import { parseSimulatedEvidence, type SimulatedEvidence } from './format.js'
 
 /** DER SubjectPublicKeyInfo prefix of a raw ed25519 key (RFC 8410). */
