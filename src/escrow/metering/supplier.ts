@@ -17,6 +17,7 @@ import type { VoucherStore } from '../store/vouchers.js'
 import type { EscrowTerms, SignedVoucher } from '../types.js'
 import { amountFor } from './price.js'
 import type { MeterState, StopReason, UsageReport, VoucherAck } from './types.js'
+import { SerialQueue } from '../../util/serial.js'
 
 export interface MeterSupplierInit {
   terms: EscrowTerms
@@ -56,7 +57,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   private readonly outstanding = new Map<bigint, Outstanding>()
   private unpaidSince?: number
   private timer?: ReturnType<typeof setInterval>
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly serial = new SerialQueue()
 
   private constructor (init: MeterSupplierInit, latest: SignedVoucher | undefined) {
     super()
@@ -137,9 +138,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
    * retransmission of the latest voucher is acknowledged again without a write.
    */
   async acceptVoucher (v: SignedVoucher, opts: { signal?: AbortSignal } = {}): Promise<VoucherAck> {
-    const run = this.serial.then(async () => await this.accept(v, opts))
-    this.serial = run.catch(() => {})
-    return await run
+    return await this.serial.run(async () => await this.accept(v, opts))
   }
 
   private async accept (v: SignedVoucher, opts: { signal?: AbortSignal }): Promise<VoucherAck> {
