@@ -18,6 +18,7 @@ import type { EscrowTerms, SignedVoucher } from '../types.js'
 import { amountFor } from './price.js'
 import type { MeterState, StopReason, UsageReport, VoucherAck } from './types.js'
 import { SerialQueue } from '../../util/serial.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 export interface MeterSupplierInit {
   terms: EscrowTerms
@@ -54,7 +55,8 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   private used = 0
   private lastAccrue?: number
   private status: MeterState = 'running'
-  private readonly outstanding = new Map<bigint, Outstanding>()
+  /** bounded: the oldest report can no longer be answered; later reports carry its usage anyway */
+  private readonly outstanding = new BoundedMap<bigint, Outstanding>(MAX_OUTSTANDING_REPORTS)
   private unpaidSince?: number
   private timer?: ReturnType<typeof setInterval>
   private readonly serial = new SerialQueue()
@@ -121,10 +123,6 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       usedMs: this.used,
       gpus: this.gpus,
       amount: amountFor(this.price, this.gpus, this.used, this.terms.amount)
-    }
-    if (this.outstanding.size >= MAX_OUTSTANDING_REPORTS) {
-      // the oldest report can no longer be answered; later reports carry its usage anyway
-      this.outstanding.delete(this.outstanding.keys().next().value as bigint)
     }
     this.outstanding.set(report.seq, { usedMs: report.usedMs, amount: report.amount, at: now })
     this.unpaidSince ??= now

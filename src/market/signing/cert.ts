@@ -4,6 +4,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { SignerCert } from '../../wire/market.js'
 import { ed25519PublicKeyObject } from './ed25519.js'
 import { bytesEqual } from '../../util/bytes.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 const CERT_DOMAIN = new TextEncoder().encode('bazaar-cert-v1')
 
@@ -40,8 +41,10 @@ interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
  * certificates only evicts, it never grows memory.
  */
 export class CertCache {
-  private readonly entries = new Map<string, CacheEntry>()
-  constructor (private readonly maxEntries = 10_000) {}
+  private readonly entries: BoundedMap<string, CacheEntry>
+  constructor (maxEntries = 10_000) {
+    this.entries = new BoundedMap(maxEntries)
+  }
 
   get size (): number { return this.entries.size }
 
@@ -81,10 +84,6 @@ export class CertCache {
       key = ed25519PublicKeyObject(cert.signingKey)
     } catch {
       return { verdict: 'malformed' }
-    }
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value
-      if (oldest != null) this.entries.delete(oldest)
     }
     const address = encodeAddress(cert.hotkey, 42)
     this.entries.set(id, { cert: { ...cert }, key, address })
