@@ -3,21 +3,18 @@
  * core, against about 200 for pure-JS sr25519, so metering at scale is not bound by the signature.
  * The payer's account (sr25519) names the voucher key once, in the escrow terms recorded on chain.
  */
-import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { randomBytes, sign, type KeyObject } from 'node:crypto'
 import { EscrowError } from '../errors.js'
 import { isHex32 } from '../hex.js'
 import { fromHex, toHex0x } from '../../util/hex.js'
 import type { SignedVoucher, Voucher } from '../types.js'
 import { voucherBytes } from './bytes.js'
-
-// RFC 8410 wrappers around the raw 32-byte ed25519 seed and public key.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+import { ed25519PrivateKeyObject, ed25519PublicKeyObject, ed25519RawPublicKey } from '../../util/ed25519.js'
 
 /** A KeyObject for a raw 32-byte ed25519 public key. */
 export function ed25519PublicKey (raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new EscrowError('MALFORMED_VOUCHER', 'ed25519 public key must be 32 bytes')
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+  return ed25519PublicKeyObject(raw)
 }
 
 /** Signs vouchers with the payer's ed25519 voucher key. */
@@ -29,9 +26,8 @@ export class VoucherSigner {
   readonly publicKeyHex: string
 
   private constructor (seed: Uint8Array) {
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-    const spki = createPublicKey(this.key).export({ format: 'der', type: 'spki' })
-    this.publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length))
+    this.key = ed25519PrivateKeyObject(seed)
+    this.publicKey = ed25519RawPublicKey(this.key)
     this.publicKeyHex = toHex0x(this.publicKey)
   }
 

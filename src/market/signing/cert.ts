@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { encodeAddress, sr25519Verify } from '@polkadot/util-crypto'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { SignerCert } from '../../wire/market.js'
-import { ed25519PublicKeyObject } from './ed25519.js'
+import { ed25519PublicKeyObject } from '../../util/ed25519.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { BoundedMap } from '../../util/bounded-map.js'
 
