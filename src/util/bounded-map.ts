@@ -47,3 +47,33 @@ export class BoundedMap<K, V> {
     return n
   }
 }
+
+/**
+ * A Set with a hard entry limit: adding a new value past the limit forgets the oldest addition
+ * first. Adding a value already there changes nothing (its place included).
+ */
+export class BoundedSet<T> {
+  private readonly set = new Set<T>()
+
+  constructor (readonly maxEntries: number) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
+  }
+
+  get size (): number { return this.set.size }
+  has (v: T): boolean { return this.set.has(v) }
+  delete (v: T): boolean { return this.set.delete(v) }
+  clear (): void { this.set.clear() }
+  values (): SetIterator<T> { return this.set.values() }
+  [Symbol.iterator] (): SetIterator<T> { return this.set.values() }
+
+  /** adds `v`; false when it was already there */
+  add (v: T): boolean {
+    if (this.set.has(v)) return false
+    if (this.set.size >= this.maxEntries) {
+      const oldest = this.set.values().next()
+      if (oldest.done !== true) this.set.delete(oldest.value)
+    }
+    this.set.add(v)
+    return true
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BoundedMap } from '../../../src/util/bounded-map.js'
+import { BoundedMap, BoundedSet } from '../../../src/util/bounded-map.js'
 import { bytesEqual, isZero } from '../../../src/util/bytes.js'
 import { fromHex, HexError, toHex, toHex0x } from '../../../src/util/hex.js'
 import { TokenBucketLimiter, WindowLimiter } from '../../../src/util/rate-limit.js'
@@ -40,6 +40,24 @@ describe('BoundedMap', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %s', (n) => {
     expect(() => new BoundedMap(n)).toThrow(RangeError)
+  })
+})
+
+describe('BoundedSet', () => {
+  it('forgets the oldest addition first; adding a value again changes nothing', () => {
+    const s = new BoundedSet<string>(2)
+    expect(s.add('a')).toBe(true)
+    expect(s.add('b')).toBe(true)
+    expect(s.add('a')).toBe(false)
+    expect(s.add('c')).toBe(true)
+    expect([...s]).toEqual(['b', 'c'])
+    expect(s.has('a')).toBe(false)
+    for (let i = 0; i < 100; i++) s.add(`v${i}`)
+    expect(s.size).toBe(2)
+  })
+
+  it('refuses a limit below one', () => {
+    expect(() => new BoundedSet(0)).toThrow(RangeError)
   })
 })
 
