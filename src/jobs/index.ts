@@ -1,6 +1,7 @@
 /**
- * The job layer: GPU inventory, capacity, job specs, runtimes, and the job protocol that runs a job
- * over an attested FramedChannel.
+ * The job layer: GPU inventory, capacity, job specs, runtimes and the job store. It knows no
+ * transport: the job protocol that runs a job over an attested FramedChannel (`runJobServer`,
+ * `runJobClient`) is an adapter in `src/protocols/job`, imported from there.
  *
  * Supplier, once per session (after attestation and negotiation):
  *
@@ -55,5 +56,3 @@ export type { JobRecord, JobRole, JobState } from './store.js'
 export { CapacityError, InventoryError, JobSpecError, JobStoreError, RuntimeError } from './errors.js'
 export type { CapacityErrorCode, InventoryErrorCode, JobSpecErrorCode, JobStoreErrorCode, RuntimeErrorCode } from './errors.js'
 export type { JobEndReason, JobInput, JobOutput, JobResult, JobSpec, UsageTick } from './types.js'
-export { runJobClient, runJobServer, JobProtocolError } from '../protocols/job/index.js'
-export type { JobClientOptions, JobControl, JobProtocolErrorCode, JobServerOptions, JobServerResult } from '../protocols/job/index.js'

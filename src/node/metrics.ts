@@ -1,8 +1,11 @@
 /**
  * A small typed Prometheus registry (text exposition format 0.0.4). Counters and gauges with
  * labels; label values come from closed sets in code (never from peers), so series stay bounded.
+ * The interfaces the rest of the code records into are in `src/util/metrics.ts`.
  */
-type Labels = Record<string, string>
+import type * as api from '../util/metrics.js'
+
+type Labels = api.MetricLabels
 
 function labelKey (labels: Labels): string {
   const keys = Object.keys(labels).sort()
@@ -20,7 +23,7 @@ abstract class Metric {
   }
 }
 
-export class Counter extends Metric {
+export class Counter extends Metric implements api.Counter {
   constructor (name: string, help: string) { super(name, help, 'counter') }
   inc (labels: Labels = {}, by = 1): void {
     const k = labelKey(labels)
@@ -29,7 +32,7 @@ export class Counter extends Metric {
   get (labels: Labels = {}): number { return this.values.get(labelKey(labels)) ?? 0 }
 }
 
-export class Gauge extends Metric {
+export class Gauge extends Metric implements api.Gauge {
   private collectFn?: () => number
   constructor (name: string, help: string) { super(name, help, 'gauge') }
   set (v: number, labels: Labels = {}): void { this.values.set(labelKey(labels), v) }
@@ -45,7 +48,7 @@ export class Gauge extends Metric {
  * A histogram sampled at scrape time from a set of current values (for example the score of every
  * connected peer): cumulative `le` buckets, `_sum` and `_count`.
  */
-export class SampledHistogram {
+export class SampledHistogram implements api.Histogram {
   private collectFn: () => number[] = () => []
   constructor (readonly name: string, readonly help: string, readonly buckets: number[]) {}
   collect (fn: () => number[]): this { this.collectFn = fn; return this }
@@ -60,7 +63,8 @@ export class SampledHistogram {
   }
 }
 
-export class Registry {
+/** The node's one registry: implements the metric interfaces of `util/metrics` and renders them. */
+export class Registry implements api.MetricsRegistry {
   private readonly metrics: Array<Metric | SampledHistogram> = []
   counter (name: string, help: string): Counter { const m = new Counter(name, help); this.metrics.push(m); return m }
   gauge (name: string, help: string): Gauge { const m = new Gauge(name, help); this.metrics.push(m); return m }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { AttestationErrorCode, fail } from './errors.js'
-import { bytesEqual } from './bytes.js'
+import { bytesEqual } from '../util/bytes.js'
 
 /** Domain separation tag of the session binding (DESIGN.md, Flow step 5). */
 export const BINDING_TAG = new TextEncoder().encode('bazaar-attest-v1')

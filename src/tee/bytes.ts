@@ -1,25 +1,5 @@
-/** Small byte helpers shared by the parsers (hex rendering, bounded reads, constant-time compare). */
-import { timingSafeEqual } from 'node:crypto'
+/** The bounded reader of the attestation parsers. Hex and byte equality live in `src/util`. */
 import { AttestationErrorCode, fail } from './errors.js'
-
-export function toHex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-}
-
-export function fromHex (s: string): Uint8Array {
-  const h = s.startsWith('0x') ? s.slice(2) : s
-  if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new TypeError('not a hex string')
-  return new Uint8Array(Buffer.from(h, 'hex'))
-}
-
-export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && timingSafeEqual(a, b)
-}
-
-export function isZero (b: Uint8Array): boolean {
-  for (const x of b) if (x !== 0) return false
-  return true
-}
 
 /**
  * A bounds-checked little-endian reader over untrusted bytes. Every read past the end throws

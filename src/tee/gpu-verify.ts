@@ -1,5 +1,5 @@
 import { AttestationErrorCode, fail } from './errors.js'
-import { toHex } from './bytes.js'
+import { toHex } from '../util/hex.js'
 import { verifyGpuReport } from './nvidia/verify-report.js'
 import { verifySimulatedGpuEvidence } from './simulated/gpu-verify.js'
 import { RimCache } from './nvidia/rim-cache.js'

@@ -1,5 +1,5 @@
 import { AttestationErrorCode, fail } from './errors.js'
-import { toHex } from './bytes.js'
+import { toHex } from '../util/hex.js'
 import { snpTcbAtLeast, type SnpTcb } from './snp/tcb.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from './types.js'
 import type { Crl } from './x509/crl.js'

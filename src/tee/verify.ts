@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from './errors.js'
-import { toHex } from './bytes.js'
+import { toHex } from '../util/hex.js'
 import { isCertTable, parseSnpCertTable } from './snp/certs.js'
 import { verifySnpReport } from './snp/verify.js'
 import { verifyTdxQuote } from './tdx/verify.js'

@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { matchBid, AgreementStore } from '../../src/market/index.js'
 import { negotiate } from '../../src/protocols/negotiate/index.js'
 import { openAttestedSession } from '../../src/protocols/session/index.js'
-import { runJobClient } from '../../src/jobs/index.js'
+import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
 

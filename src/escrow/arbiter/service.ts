@@ -12,6 +12,7 @@ import { sameAccount } from '../rules/terms.js'
 import { checkVoucher } from '../rules/voucher.js'
 import type { VoucherStore } from '../store/vouchers.js'
 import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
+import { KeyedSerialQueue } from '../../util/serial.js'
 
 export type ArbiterResponse =
   | { approved: true, executed: boolean, record?: ChainRecord }
@@ -36,7 +37,7 @@ export class Arbiter implements ArbiterClient {
   private readonly key: KeyringPair
   private readonly clock: Clock
   private readonly vouchers?: VoucherStore
-  private readonly locks = new Map<string, Promise<unknown>>()
+  private readonly locks = new KeyedSerialQueue<string>()
 
   constructor (c: ArbiterComponents) {
     this.chain = c.chain
@@ -58,15 +59,7 @@ export class Arbiter implements ArbiterClient {
   async request (req: ArbiterRequest, opts: { signal?: AbortSignal } = {}): Promise<ArbiterResponse> {
     const id = req.settlement?.escrowId
     if (typeof id !== 'string') return { approved: false, reason: 'MALFORMED_SETTLEMENT' }
-    const prior = this.locks.get(id) ?? Promise.resolve()
-    const run = prior.then(async () => await this.handle(req, opts))
-    const tail = run.catch(() => {})
-    this.locks.set(id, tail)
-    try {
-      return await run
-    } finally {
-      if (this.locks.get(id) === tail) this.locks.delete(id)
-    }
+    return await this.locks.run(id, async () => await this.handle(req, opts))
   }
 
   private async handle (req: ArbiterRequest, opts: { signal?: AbortSignal }): Promise<ArbiterResponse> {

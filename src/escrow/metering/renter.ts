@@ -12,6 +12,7 @@ import type { EscrowTerms, SignedVoucher } from '../types.js'
 import type { VoucherSigner } from '../voucher/keys.js'
 import { amountFor } from './price.js'
 import type { UsageReport } from './types.js'
+import { SerialQueue } from '../../util/serial.js'
 
 export interface MeterRenterInit {
   terms: EscrowTerms
@@ -38,7 +39,7 @@ export class MeterRenter {
   private lastSeq = 0n
   private lastUsedMs = 0
   private last?: SignedVoucher
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly serial = new SerialQueue()
 
   constructor (init: MeterRenterInit) {
     if (init.signer.publicKeyHex !== init.terms.voucherKey) throw new EscrowError('INVALID_TERMS', 'signer is not the voucher key of the terms')
@@ -61,9 +62,7 @@ export class MeterRenter {
 
   /** Checks a report and signs the voucher that answers it; throws an EscrowError otherwise. */
   async onReport (r: UsageReport, opts: { signal?: AbortSignal } = {}): Promise<SignedVoucher> {
-    const run = this.serial.then(async () => await this.answer(r, opts))
-    this.serial = run.catch(() => {})
-    return await run
+    return await this.serial.run(async () => await this.answer(r, opts))
   }
 
   private async answer (r: UsageReport, opts: { signal?: AbortSignal }): Promise<SignedVoucher> {

@@ -17,6 +17,8 @@ import type { VoucherStore } from '../store/vouchers.js'
 import type { EscrowTerms, SignedVoucher } from '../types.js'
 import { amountFor } from './price.js'
 import type { MeterState, StopReason, UsageReport, VoucherAck } from './types.js'
+import { SerialQueue } from '../../util/serial.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 export interface MeterSupplierInit {
   terms: EscrowTerms
@@ -53,10 +55,11 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   private used = 0
   private lastAccrue?: number
   private status: MeterState = 'running'
-  private readonly outstanding = new Map<bigint, Outstanding>()
+  /** bounded: the oldest report can no longer be answered; later reports carry its usage anyway */
+  private readonly outstanding = new BoundedMap<bigint, Outstanding>(MAX_OUTSTANDING_REPORTS)
   private unpaidSince?: number
   private timer?: ReturnType<typeof setInterval>
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly serial = new SerialQueue()
 
   private constructor (init: MeterSupplierInit, latest: SignedVoucher | undefined) {
     super()
@@ -121,10 +124,6 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       gpus: this.gpus,
       amount: amountFor(this.price, this.gpus, this.used, this.terms.amount)
     }
-    if (this.outstanding.size >= MAX_OUTSTANDING_REPORTS) {
-      // the oldest report can no longer be answered; later reports carry its usage anyway
-      this.outstanding.delete(this.outstanding.keys().next().value as bigint)
-    }
     this.outstanding.set(report.seq, { usedMs: report.usedMs, amount: report.amount, at: now })
     this.unpaidSince ??= now
     this.emit('report', report)
@@ -137,9 +136,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
    * retransmission of the latest voucher is acknowledged again without a write.
    */
   async acceptVoucher (v: SignedVoucher, opts: { signal?: AbortSignal } = {}): Promise<VoucherAck> {
-    const run = this.serial.then(async () => await this.accept(v, opts))
-    this.serial = run.catch(() => {})
-    return await run
+    return await this.serial.run(async () => await this.accept(v, opts))
   }
 
   private async accept (v: SignedVoucher, opts: { signal?: AbortSignal }): Promise<VoucherAck> {

@@ -2,6 +2,7 @@ import { decodeAddress } from '@polkadot/util-crypto'
 import { MAX_AMOUNT } from '../constants.js'
 import type { EscrowErrorCode } from '../errors.js'
 import { isHex32 } from '../hex.js'
+import { bytesEqual } from '../../util/bytes.js'
 import type { EscrowTerms } from '../types.js'
 
 /** true for a well-formed ss58 address (checksum included). */
@@ -45,5 +46,5 @@ export function sameAccount (a: string, b: string): boolean {
   if (!isAddress(a) || !isAddress(b)) return false
   const x = decodeAddress(a)
   const y = decodeAddress(b)
-  return x.every((byte, i) => byte === y[i])
+  return bytesEqual(x, y)
 }

@@ -2,6 +2,7 @@ import type { Level } from 'level'
 import { EscrowError } from '../errors.js'
 import { isHex32, isHex64 } from '../hex.js'
 import type { SignedVoucher } from '../types.js'
+import { SerialQueue } from '../../util/serial.js'
 
 /**
  * Where a party keeps the latest voucher of each escrow. `put` resolves only once the voucher is
@@ -17,20 +18,18 @@ interface StoredVoucher { cumulative: string, sequence: string, signature: strin
 
 /** The `vouchers-v1` sublevel: key escrow id, value the latest voucher as JSON (decimal strings). */
 export class LevelVoucherStore implements VoucherStore {
-  private chain: Promise<unknown> = Promise.resolve()
+  private readonly serial = new SerialQueue()
   constructor (private readonly db: Level<string, string>, private readonly prefix: string) {}
 
   async put (v: SignedVoucher): Promise<void> {
     if (!isHex32(v.escrowId) || !isHex64(v.signature)) throw new EscrowError('MALFORMED_VOUCHER', 'voucher cannot be stored')
     // read-compare-write of one escrow must not interleave with another put
-    const run = this.chain.then(async () => {
+    await this.serial.run(async () => {
       const prev = await this.latest(v.escrowId)
       if (prev != null && prev.sequence >= v.sequence) return
       const doc: StoredVoucher = { cumulative: v.cumulative.toString(), sequence: v.sequence.toString(), signature: v.signature }
       await this.db.put(this.prefix + v.escrowId, JSON.stringify(doc), { sync: true })
     })
-    this.chain = run.catch(() => {})
-    await run
   }
 
   async latest (escrowId: string): Promise<SignedVoucher | undefined> {

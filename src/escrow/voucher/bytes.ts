@@ -14,7 +14,8 @@
  */
 import { VOUCHER_DOMAIN, MAX_AMOUNT, MAX_SEQUENCE } from '../constants.js'
 import { EscrowError } from '../errors.js'
-import { hexToBytes, isHex32 } from '../hex.js'
+import { isHex32 } from '../hex.js'
+import { fromHex } from '../../util/hex.js'
 import type { Voucher } from '../types.js'
 
 const DOMAIN = new TextEncoder().encode(VOUCHER_DOMAIN)
@@ -31,7 +32,7 @@ export function voucherBytes (v: Voucher): Uint8Array {
   }
   const out = new Uint8Array(VOUCHER_BYTES_LENGTH)
   out.set(DOMAIN, 0)
-  out.set(hexToBytes(v.escrowId), DOMAIN.length)
+  out.set(fromHex(v.escrowId), DOMAIN.length)
   const view = new DataView(out.buffer)
   const at = DOMAIN.length + 32
   view.setBigUint64(at, v.cumulative >> 64n)

@@ -3,20 +3,18 @@
  * core, against about 200 for pure-JS sr25519, so metering at scale is not bound by the signature.
  * The payer's account (sr25519) names the voucher key once, in the escrow terms recorded on chain.
  */
-import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { randomBytes, sign, type KeyObject } from 'node:crypto'
 import { EscrowError } from '../errors.js'
-import { bytesToHex, hexToBytes, isHex32 } from '../hex.js'
+import { isHex32 } from '../hex.js'
+import { fromHex, toHex0x } from '../../util/hex.js'
 import type { SignedVoucher, Voucher } from '../types.js'
 import { voucherBytes } from './bytes.js'
-
-// RFC 8410 wrappers around the raw 32-byte ed25519 seed and public key.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+import { ed25519PrivateKeyObject, ed25519PublicKeyObject, ed25519RawPublicKey } from '../../util/ed25519.js'
 
 /** A KeyObject for a raw 32-byte ed25519 public key. */
 export function ed25519PublicKey (raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new EscrowError('MALFORMED_VOUCHER', 'ed25519 public key must be 32 bytes')
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+  return ed25519PublicKeyObject(raw)
 }
 
 /** Signs vouchers with the payer's ed25519 voucher key. */
@@ -28,17 +26,16 @@ export class VoucherSigner {
   readonly publicKeyHex: string
 
   private constructor (seed: Uint8Array) {
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-    const spki = createPublicKey(this.key).export({ format: 'der', type: 'spki' })
-    this.publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length))
-    this.publicKeyHex = bytesToHex(this.publicKey)
+    this.key = ed25519PrivateKeyObject(seed)
+    this.publicKey = ed25519RawPublicKey(this.key)
+    this.publicKeyHex = toHex0x(this.publicKey)
   }
 
   /** From a 32-byte seed (raw bytes or 0x-hex). Keep the seed secret: it spends the escrow. */
   static fromSeed (seed: Uint8Array | string): VoucherSigner {
     if (typeof seed === 'string') {
       if (!isHex32(seed)) throw new EscrowError('MALFORMED_VOUCHER', 'voucher seed must be 32 bytes of 0x-hex')
-      seed = hexToBytes(seed)
+      seed = fromHex(seed)
     }
     if (seed.length !== 32) throw new EscrowError('MALFORMED_VOUCHER', 'voucher seed must be 32 bytes')
     return new VoucherSigner(seed)
@@ -52,6 +49,6 @@ export class VoucherSigner {
   /** Signs the canonical bytes of `v`. */
   sign (v: Voucher): SignedVoucher {
     const sig = sign(null, voucherBytes(v), this.key)
-    return { escrowId: v.escrowId, cumulative: v.cumulative, sequence: v.sequence, signature: bytesToHex(sig) }
+    return { escrowId: v.escrowId, cumulative: v.cumulative, sequence: v.sequence, signature: toHex0x(sig) }
   }
 }

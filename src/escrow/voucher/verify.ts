@@ -1,18 +1,19 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto'
-import { hexToBytes, isHex32, isHex64 } from '../hex.js'
+import { isHex32, isHex64 } from '../hex.js'
+import { fromHex } from '../../util/hex.js'
 import type { SignedVoucher } from '../types.js'
 import { voucherBytes } from './bytes.js'
 import { ed25519PublicKey } from './keys.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 /** Parsed public keys by hex; bounded, since the keys come from escrow terms peers present. */
 const KEY_CACHE_MAX = 1024
-const keyCache = new Map<string, KeyObject>()
+const keyCache = new BoundedMap<string, KeyObject>(KEY_CACHE_MAX)
 
 function publicKeyObject (hex: string): KeyObject {
   let key = keyCache.get(hex)
   if (key == null) {
-    key = ed25519PublicKey(hexToBytes(hex))
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string)
+    key = ed25519PublicKey(fromHex(hex))
     keyCache.set(hex, key)
   }
   return key
@@ -30,5 +31,5 @@ export function verifyVoucher (v: SignedVoucher, voucherKey: string): boolean {
   } catch {
     return false
   }
-  return cryptoVerify(null, bytes, publicKeyObject(voucherKey), hexToBytes(v.signature))
+  return cryptoVerify(null, bytes, publicKeyObject(voucherKey), fromHex(v.signature))
 }

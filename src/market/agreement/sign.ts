@@ -3,10 +3,11 @@ import type { SignedAgreement } from '../../wire/agreement.js'
 import type { SignerCert } from '../../wire/market.js'
 import type { AgreementTerms } from '../../wire/agreement.js'
 import { CertCache } from '../signing/cert.js'
-import { ed25519Verify } from '../signing/ed25519.js'
+import { ed25519Verify } from '../../util/ed25519.js'
 import { DOMAIN, signedBytes, type MessageSigner } from '../signing/signer.js'
 import { NegotiationError } from '../errors.js'
-import { agreementHash, bytesEqual, decodeTerms } from './terms.js'
+import { agreementHash, decodeTerms } from './terms.js'
+import { bytesEqual } from '../../util/bytes.js'
 
 /**
  * Signs an agreement hash with a party's certified key: ed25519 over

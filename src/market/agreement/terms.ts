@@ -5,6 +5,7 @@ import type { Bid, Offer } from '../../wire/market.js'
 import { AGREEMENT_VERSION, DEFAULT_ESCROW_SLACK_MS, DEFAULT_START_WINDOW_MS, MAX_MEASUREMENTS, MAX_TERMS_BYTES, NONCE_BYTES } from '../constants.js'
 import { NegotiationError } from '../errors.js'
 import { compatible, selectTee } from '../match.js'
+import { bytesEqual } from '../../util/bytes.js'
 
 /**
  * The budget the escrow must hold: ceil(price per GPU hour × GPUs × seconds / 3600), in base units.
@@ -102,10 +103,4 @@ export function buildTerms (bid: Bid, offer: Offer, opts: BuildTermsOptions): Ag
     startBy: BigInt(opts.now + (opts.startWindowMs ?? DEFAULT_START_WINDOW_MS)),
     nonce: new Uint8Array(opts.nonce ?? randomBytes(NONCE_BYTES))
   }
-}
-
-export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
 }

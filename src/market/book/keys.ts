@@ -1,9 +1,8 @@
+import { toHex } from '../../util/hex.js'
 import type { Bid, Offer } from '../../wire/market.js'
 
 /** lowercase hex of a hotkey; the canonical text form used in keys and tie-breaks */
-export function hex (bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
+export const hex = toHex
 
 /** `<supplier hex>/<offer id>`: one slot per supplier and offer id */
 export function offerKey (offer: Offer): string {

@@ -13,6 +13,7 @@ import { bidKey, hex, modelMatches } from './keys.js'
 import { PartyIndex } from './party-index.js'
 import { compareOfferExpiry, PURGE_SLACK, RestingOffer, SupplierSlots } from './slots.js'
 import { SortedList } from './sorted-list.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 const MAX_GPUS_PER_OFFER = 16
 
@@ -52,13 +53,13 @@ export class OrderBook {
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
   private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry, (e) => e.slots.prefix)
   /** `<supplier hex>/<id>` → sequence of the cancel; counted per supplier in `SupplierSlots.tombstones` */
-  private readonly offerTombstones = new Map<string, bigint>()
+  private readonly offerTombstones: BoundedMap<string, bigint>
 
   private readonly bidMap = new Map<string, BidEntry>()
   private readonly bidOrder = new SortedList<BidEntry>(compareBids, 64, (e) => Number(e.bid.createdAt))
   private readonly bidExpiry = new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e)
   private readonly perRenter = new Map<string, number>()
-  private readonly bidTombstones = new Map<string, bigint>()
+  private readonly bidTombstones: BoundedMap<string, bigint>
 
   constructor (init: OrderBookInit = {}) {
     this.clock = init.clock ?? systemClock
@@ -67,6 +68,8 @@ export class OrderBook {
     this.maxPerSupplier = init.maxOffersPerSupplier ?? DEFAULT_MAX_OFFERS_PER_SUPPLIER
     this.maxPerRenter = init.maxBidsPerRenter ?? DEFAULT_MAX_BIDS_PER_RENTER
     this.maxTombstones = init.maxTombstones ?? DEFAULT_MAX_TOMBSTONES
+    this.offerTombstones = new BoundedMap(this.maxTombstones)
+    this.bidTombstones = new BoundedMap(this.maxTombstones)
   }
 
   /** the book's clock reading (matching uses it for expiry) */
@@ -336,18 +339,14 @@ export class OrderBook {
   private tombstoneOffer (slots: SupplierSlots, id: string, sequence: bigint): void {
     const key = `${slots.hex}/${id}`
     if (!this.offerTombstones.delete(key)) slots.tombstones++
-    if (this.offerTombstones.size >= this.maxTombstones) {
-      const oldest = this.offerTombstones.keys().next().value
-      if (oldest !== undefined) {
-        this.offerTombstones.delete(oldest)
-        const owner = this.suppliersByHex.get(oldest.slice(0, 64))
-        if (owner !== undefined) {
-          owner.tombstones--
-          this.releaseIfEmpty(owner)
-        }
+    const evicted = this.offerTombstones.set(key, sequence)
+    if (evicted !== undefined) {
+      const owner = this.suppliersByHex.get(evicted[0].slice(0, 64))
+      if (owner !== undefined) {
+        owner.tombstones--
+        this.releaseIfEmpty(owner)
       }
     }
-    this.offerTombstones.set(key, sequence)
   }
 
   private dropBid (entry: BidEntry): void {
@@ -369,12 +368,7 @@ export class OrderBook {
     drop(victim)
   }
 
-  private tombstone (map: Map<string, bigint>, key: string, sequence: bigint): void {
-    map.delete(key)
-    if (map.size >= this.maxTombstones) {
-      const oldest = map.keys().next().value
-      if (oldest !== undefined) map.delete(oldest)
-    }
+  private tombstone (map: BoundedMap<string, bigint>, key: string, sequence: bigint): void {
     map.set(key, sequence)
   }
 }

@@ -2,7 +2,9 @@ import type { KeyObject } from 'node:crypto'
 import { encodeAddress, sr25519Verify } from '@polkadot/util-crypto'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { SignerCert } from '../../wire/market.js'
-import { ed25519PublicKeyObject } from './ed25519.js'
+import { ed25519PublicKeyObject } from '../../util/ed25519.js'
+import { bytesEqual } from '../../util/bytes.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 const CERT_DOMAIN = new TextEncoder().encode('bazaar-cert-v1')
 
@@ -32,10 +34,6 @@ export type CertVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired'
 
 interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
 
-function same (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
-}
-
 /**
  * Verified certificates, keyed by their signature and compared field by field on a hit. The sr25519 check (slow) runs once per
  * certificate; later messages only pay for a map lookup and an ed25519 verification. Bounded: the
@@ -43,8 +41,10 @@ function same (a: Uint8Array, b: Uint8Array): boolean {
  * certificates only evicts, it never grows memory.
  */
 export class CertCache {
-  private readonly entries = new Map<string, CacheEntry>()
-  constructor (private readonly maxEntries = 10_000) {}
+  private readonly entries: BoundedMap<string, CacheEntry>
+  constructor (maxEntries = 10_000) {
+    this.entries = new BoundedMap(maxEntries)
+  }
 
   get size (): number { return this.entries.size }
 
@@ -58,7 +58,7 @@ export class CertCache {
     }
     if (cert.notAfter < BigInt(now)) return { verdict: 'expired' }
     const hit = this.entries.get(Buffer.from(cert.signature).toString('base64'))
-    if (hit != null && hit.cert.notAfter === cert.notAfter && same(hit.cert.hotkey, cert.hotkey) && same(hit.cert.signingKey, cert.signingKey)) {
+    if (hit != null && hit.cert.notAfter === cert.notAfter && bytesEqual(hit.cert.hotkey, cert.hotkey) && bytesEqual(hit.cert.signingKey, cert.signingKey)) {
       return { verdict: 'ok', key: hit.key, address: hit.address }
     }
     return undefined
@@ -84,10 +84,6 @@ export class CertCache {
       key = ed25519PublicKeyObject(cert.signingKey)
     } catch {
       return { verdict: 'malformed' }
-    }
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value
-      if (oldest != null) this.entries.delete(oldest)
     }
     const address = encodeAddress(cert.hotkey, 42)
     this.entries.set(id, { cert: { ...cert }, key, address })

@@ -3,7 +3,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import { encodeAddress } from '@polkadot/util-crypto'
 import type { SignerCert } from '../../wire/market.js'
 import { createSignerCert } from './cert.js'
-import { ed25519Generate, ed25519PrivateKeyObject, ed25519PublicFromSeed, ed25519Sign } from './ed25519.js'
+import { ed25519Generate, ed25519PrivateKeyObject, ed25519PublicFromSeed, ed25519Sign } from '../../util/ed25519.js'
 
 export const SS58_PREFIX = 42
 

@@ -8,7 +8,7 @@ import type { ArbiterRequest } from '../../escrow/arbiter/rules.js'
 import type { ArbiterResponse } from '../../escrow/arbiter/service.js'
 import { MAX_PAYOUTS } from '../../escrow/constants.js'
 import type { EscrowErrorCode } from '../../escrow/errors.js'
-import { bytesToHex, hexToBytes } from '../../escrow/hex.js'
+import { fromHex, toHex0x } from '../../util/hex.js'
 import type { Settlement, SignedVoucher } from '../../escrow/types.js'
 import type { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse, ArbiterVoucher } from '../../wire/arbiter.js'
 import { ArbiterProtocolError } from './errors.js'
@@ -18,7 +18,7 @@ const RECORD_KINDS = new Set<string>(['open', 'close', 'refund'])
 const MAX_ADDRESS = 64
 const MAX_TEXT = 4096
 
-const bytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(hexToBytes(hex))
+const bytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(fromHex(hex))
 
 function malformed (what: string): never {
   throw new ArbiterProtocolError('MALFORMED', `bad ${what}`)
@@ -26,7 +26,7 @@ function malformed (what: string): never {
 
 function id32 (b: Uint8Array, what: string): string {
   if (b.length !== 32) malformed(what)
-  return bytesToHex(b)
+  return toHex0x(b)
 }
 
 function address (s: string, what: string): string {
@@ -46,7 +46,7 @@ function wireVoucher (v: { cumulative: bigint, sequence: bigint, signature: stri
 
 function domainVoucher (escrowId: string, v: ArbiterVoucher): SignedVoucher {
   if (v.signature.length !== 64) malformed('voucher signature')
-  return { escrowId, cumulative: u63(v.cumulative, 'voucher amount'), sequence: u63(v.sequence, 'voucher sequence'), signature: bytesToHex(v.signature) }
+  return { escrowId, cumulative: u63(v.cumulative, 'voucher amount'), sequence: u63(v.sequence, 'voucher sequence'), signature: toHex0x(v.signature) }
 }
 
 export function requestToWire (r: ArbiterRequest): WireRequest {

@@ -15,7 +15,7 @@ import {
   DEFAULT_REQUESTS_PER_WINDOW, MAX_ARBITER_MESSAGE_BYTES, MAX_TRACKED_PEERS
 } from './constants.js'
 import { stepSignal, toArbiterProtocolError } from './errors.js'
-import { WindowLimiter } from './rate-limit.js'
+import { WindowLimiter } from '../../util/rate-limit.js'
 
 export interface ArbiterHandlerInit {
   /** the arbiter service (src/escrow/arbiter/service.ts) */

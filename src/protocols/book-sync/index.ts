@@ -1,7 +1,8 @@
 import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
 import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
-import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
+import { WindowLimiter } from '../../util/rate-limit.js'
+import { MAX_RATE_PEERS } from '../../market/constants.js'
 import type { Clock } from '../../util/clock.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
@@ -10,7 +11,7 @@ import {
   MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_ENTRIES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
-import type { Counter } from '../../node/metrics.js'
+import type { Counter } from '../../util/metrics.js'
 import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
 import { GossipAction } from '../../util/errors.js'
@@ -86,7 +87,7 @@ export interface SyncResult {
  * per-exchange timeouts, exchanges at once and peers queued for one, requests per peer per minute.
  */
 export class BookSync {
-  private readonly limiter: PeerRateLimiter
+  private readonly limiter: WindowLimiter
   private readonly queue = new Map<string, PeerId>()
   private running = 0
   private timer?: NodeJS.Timeout
@@ -99,7 +100,7 @@ export class BookSync {
   }
 
   constructor (private readonly c: BookSyncComponents, private readonly init: BookSyncInit) {
-    this.limiter = new PeerRateLimiter(init.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE, 60_000)
+    this.limiter = new WindowLimiter(init.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE, 60_000, MAX_RATE_PEERS)
   }
 
   async start (): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Counter, Registry } from '../../node/metrics.js'
+import type { Counter, MetricsRegistry } from '../../util/metrics.js'
 
 /** Gossip validation results by topic, verdict and code. */
 export interface GossipMetrics {
@@ -6,7 +6,7 @@ export interface GossipMetrics {
   published: Counter
 }
 
-export function createGossipMetrics (r: Registry): GossipMetrics {
+export function createGossipMetrics (r: MetricsRegistry): GossipMetrics {
   return {
     validated: r.counter('bazaar_gossip_validation_total', 'market gossip messages by topic, result and code'),
     published: r.counter('bazaar_gossip_published_total', 'market messages published by this node, by topic')

@@ -3,7 +3,7 @@ import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/goss
 import type { Clock } from '../../util/clock.js'
 import { GossipAction } from '../../util/errors.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
-import { RateLimiter } from './bounded.js'
+import { TokenBucketLimiter } from '../../util/rate-limit.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
 import { MarketMessageValidator, errorCodeOf, gossipActionOf, type ValidatedMessage } from './validate.js'
 import type { GossipMetrics } from './metrics.js'
@@ -48,9 +48,9 @@ export interface MarketGossipInit {
  */
 export class MarketGossip {
   readonly validator: MarketMessageValidator
-  private readonly rate: RateLimiter
+  private readonly rate: TokenBucketLimiter
   /** signature checks per second the event loop may do itself while the pool is idle */
-  private readonly inline = new RateLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
+  private readonly inline = new TokenBucketLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
   private readonly onGossip = (evt: CustomEvent<Message>): void => { this.deliver(evt.detail) }
   /** accepted messages until gossipsub delivers them: it hands the validator's Message object back */
   private readonly pending = new WeakMap<Message, ValidatedMessage>()
@@ -59,7 +59,7 @@ export class MarketGossip {
 
   constructor (private readonly c: MarketGossipComponents, private readonly init: MarketGossipInit) {
     this.validator = new MarketMessageValidator({ clock: c.clock, certCache: init.certCache })
-    this.rate = new RateLimiter(init.perPeerRate ?? 200, init.perPeerBurst ?? 400)
+    this.rate = new TokenBucketLimiter(init.perPeerRate ?? 200, init.perPeerBurst ?? 400)
   }
 
   start (): void {

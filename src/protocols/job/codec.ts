@@ -2,6 +2,7 @@ import { JobFrame } from '../../wire/job.js'
 import { MAX_CHUNK_BYTES, MAX_JOB_FRAME_BYTES, MAX_ARGS, MAX_ENV, MAX_INPUTS, MAX_OUTPUTS, MAX_GPU_COUNT } from '../../jobs/constants.js'
 import { JobProtocolError } from './errors.js'
 import type { FramedChannel } from '../framed.js'
+import { SerialQueue } from '../../util/serial.js'
 
 /** job protocol version carried in JobStart */
 export const JOB_PROTOCOL_VERSION = 1
@@ -131,7 +132,7 @@ export class JobLink {
   private ended = false
   private failure?: Error
   private sendFailure?: Error
-  private tail: Promise<void> = Promise.resolve()
+  private readonly sends = new SerialQueue()
   private changed = signal()
 
   constructor (private readonly channel: FramedChannel, opts: JobLinkOptions = {}) {
@@ -164,7 +165,7 @@ export class JobLink {
   /** sends one frame in order, once the peer's window has room for it */
   async send (frame: Partial<JobFrame>): Promise<void> {
     const bytes = encodeJobFrame(frame)
-    const next = this.tail.then(async () => {
+    await this.sends.run(async () => {
       if (this.sendFailure != null) throw this.sendFailure
       try {
         await this.waitForRoom(bytes.byteLength)
@@ -175,8 +176,6 @@ export class JobLink {
         throw err
       }
     })
-    this.tail = next.catch(() => {})
-    await next
   }
 
   /** whether a send failed (the channel is gone) */

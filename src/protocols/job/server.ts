@@ -11,6 +11,8 @@ import { JobSpecError } from '../../jobs/errors.js'
 import { createFileIn, createJobDir, openOutput, removeJobDir } from '../../jobs/workdir.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
+import { bytesEqual } from '../../util/bytes.js'
+import { fromHex } from '../../util/hex.js'
 import type { FramedChannel } from '../framed.js'
 import type { Clock } from '../../util/clock.js'
 import type { CapacityLedger } from '../../jobs/capacity.js'
@@ -202,7 +204,7 @@ async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, 
       await fh.close()
     }
     // [REJECT] the bytes are those the renter declared
-    if (!equalBytes(hash.digest(), decl.sha256)) throw new JobProtocolError('INPUT_HASH_MISMATCH', `input ${index} does not match its sha256`)
+    if (!bytesEqual(hash.digest(), decl.sha256)) throw new JobProtocolError('INPUT_HASH_MISMATCH', `input ${index} does not match its sha256`)
   }
 }
 
@@ -392,7 +394,7 @@ async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> 
     }
     try {
       budget -= found.size
-      await a.writer.send({ output: { file, name, size: BigInt(found.size), sha256: hexToBytes(found.sha256), missing: false } })
+      await a.writer.send({ output: { file, name, size: BigInt(found.size), sha256: fromHex(found.sha256), missing: false } })
       let offset = 0
       for await (const data of found.chunks()) {
         await a.writer.send({ outputChunk: { file, offset: BigInt(offset), data } })
@@ -424,12 +426,4 @@ function deadlineTimer (at: number, fire: () => void): { clear: () => void } {
   }
   arm()
   return { clear: () => { clearTimeout(t) } }
-}
-
-function hexToBytes (hex: string): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(Buffer.from(hex, 'hex'))
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
 }

@@ -4,10 +4,12 @@
  * cheapest first: size cap → bounded decode → exactly one message → canonical re-encoding → field
  * ranges. Every failure is a MeteringCodecError with a stable code.
  */
-import { bytesToHex, hexToBytes, isHex32 } from '../../escrow/hex.js'
+import { isHex32 } from '../../escrow/hex.js'
+import { fromHex, toHex0x } from '../../util/hex.js'
 import type { UsageReport, VoucherAck } from '../../escrow/metering/types.js'
 import type { SignedVoucher } from '../../escrow/types.js'
 import { BazaarError } from '../../util/errors.js'
+import { bytesEqual } from '../../util/bytes.js'
 import { MeteringFrame } from '../../wire/metering.js'
 
 /** Largest metering frame: the biggest message (a voucher) is about 120 bytes. */
@@ -24,7 +26,7 @@ export type MeteringMessage =
 
 function id (hex: string): Uint8Array<ArrayBuffer> {
   if (!isHex32(hex)) throw new MeteringCodecError('FIELD_RANGE', 'escrow id must be 32 bytes')
-  return new Uint8Array(hexToBytes(hex))
+  return new Uint8Array(fromHex(hex))
 }
 
 const MAX_U63 = (1n << 63n) - 1n
@@ -44,14 +46,10 @@ export function encodeMetering (m: MeteringMessage): Uint8Array {
     case 'report':
       return MeteringFrame.encode({ report: { escrowId: id(m.report.escrowId), seq: m.report.seq, usedMs: BigInt(m.report.usedMs), gpus: m.report.gpus, amount: m.report.amount } })
     case 'voucher':
-      return MeteringFrame.encode({ voucher: { escrowId: id(m.voucher.escrowId), cumulative: m.voucher.cumulative, sequence: m.voucher.sequence, signature: new Uint8Array(hexToBytes(m.voucher.signature)) } })
+      return MeteringFrame.encode({ voucher: { escrowId: id(m.voucher.escrowId), cumulative: m.voucher.cumulative, sequence: m.voucher.sequence, signature: new Uint8Array(fromHex(m.voucher.signature)) } })
     case 'ack':
       return MeteringFrame.encode({ ack: { escrowId: id(m.ack.escrowId), sequence: m.ack.sequence, cumulative: m.ack.cumulative } })
   }
-}
-
-function same (a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 /** Decodes an untrusted frame into exactly one metering message. */
@@ -68,22 +66,22 @@ export function decodeMetering (frame: Uint8Array): MeteringMessage {
   // [REJECT] one message per frame
   if (present !== 1) throw new MeteringCodecError('NOT_ONE_MESSAGE', 'a metering frame holds exactly one message')
   // [REJECT] one encoding per message (unknown fields, non-minimal varints, reordering)
-  if (!same(MeteringFrame.encode(f), frame)) throw new MeteringCodecError('NOT_CANONICAL', 'metering frame not canonical')
+  if (!bytesEqual(MeteringFrame.encode(f), frame)) throw new MeteringCodecError('NOT_CANONICAL', 'metering frame not canonical')
   if (f.report != null) {
     const r = f.report
     if (r.escrowId.length !== 32 || r.seq < 1n || !inRange(r.amount, r.usedMs) || r.usedMs > BigInt(Number.MAX_SAFE_INTEGER) || r.gpus < 1) {
       throw new MeteringCodecError('FIELD_RANGE', 'usage report field out of range')
     }
-    return { kind: 'report', report: { escrowId: bytesToHex(r.escrowId), seq: r.seq, usedMs: Number(r.usedMs), gpus: r.gpus, amount: r.amount } }
+    return { kind: 'report', report: { escrowId: toHex0x(r.escrowId), seq: r.seq, usedMs: Number(r.usedMs), gpus: r.gpus, amount: r.amount } }
   }
   if (f.voucher != null) {
     const v = f.voucher
     if (v.escrowId.length !== 32 || v.signature.length !== 64 || v.sequence < 1n || !inRange(v.cumulative)) {
       throw new MeteringCodecError('FIELD_RANGE', 'voucher field out of range')
     }
-    return { kind: 'voucher', voucher: { escrowId: bytesToHex(v.escrowId), cumulative: v.cumulative, sequence: v.sequence, signature: bytesToHex(v.signature) } }
+    return { kind: 'voucher', voucher: { escrowId: toHex0x(v.escrowId), cumulative: v.cumulative, sequence: v.sequence, signature: toHex0x(v.signature) } }
   }
   const a = f.ack!
   if (a.escrowId.length !== 32 || a.sequence < 1n || !inRange(a.cumulative)) throw new MeteringCodecError('FIELD_RANGE', 'ack field out of range')
-  return { kind: 'ack', ack: { escrowId: bytesToHex(a.escrowId), sequence: a.sequence, cumulative: a.cumulative } }
+  return { kind: 'ack', ack: { escrowId: toHex0x(a.escrowId), sequence: a.sequence, cumulative: a.cumulative } }
 }

@@ -1,14 +1,10 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
-import { AgreementStore } from '../../market/agreement/store.js'
-import { DEFAULT_PROPOSALS_PER_WINDOW, DEFAULT_RATE_WINDOW_MS } from '../../market/constants.js'
+import { DEFAULT_PROPOSALS_PER_WINDOW, DEFAULT_RATE_WINDOW_MS, MAX_RATE_PEERS } from '../../market/constants.js'
 import { NegotiationError, toNegotiationCode } from '../../market/errors.js'
-import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
-import { SupplierNegotiator, type Held } from '../../market/negotiation/supplier.js'
-import type { CertCache } from '../../market/signing/cert.js'
-import type { MessageSigner } from '../../market/signing/signer.js'
-import type { CapacityGuard, OfferSource } from '../../market/types.js'
-import { systemClock, type Clock } from '../../util/clock.js'
+import { WindowLimiter } from '../../util/rate-limit.js'
+import { SupplierNegotiator, type Held, type SupplierNegotiatorInit } from '../../market/negotiation/supplier.js'
+import { systemClock } from '../../util/clock.js'
 import { Propose, RenterReply, SupplierReply } from '../../wire/agreement.js'
 import {
   DEFAULT_MESSAGE_TIMEOUT_MS, MAX_NEGOTIATE_MESSAGE_BYTES, NEGOTIATE_MAX_INBOUND_STREAMS, NEGOTIATE_MAX_OUTBOUND_STREAMS,
@@ -16,23 +12,14 @@ import {
 } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
 
-export interface NegotiationHandlerInit {
-  signer: MessageSigner
-  capacity: CapacityGuard
-  /** the supplier's own current offers */
-  offers: OfferSource
-  store: AgreementStore
-  clock?: Clock
-  certs?: CertCache
-  /** capacity hold between Accept and Confirm; default 10 s */
-  holdMs?: number
+/** The negotiator's own init (signer, capacity, offers, store, clock, certs, holdMs, acceptArbiter) and the stream's limits. */
+export interface NegotiationHandlerInit extends SupplierNegotiatorInit {
   /** each message must arrive within this; default 5 s */
   messageTimeoutMs?: number
   /** proposals per peer per window; default 20 per 10 s */
   proposalsPerWindow?: number
   rateWindowMs?: number
   maxInboundStreams?: number
-  acceptArbiter?: (arbiter: Uint8Array) => boolean
   /** called with every outcome (metrics, logs) */
   onOutcome?: (outcome: { peer: string, agreement?: string, code?: string }) => void
 }
@@ -56,7 +43,7 @@ export interface NegotiationService {
 export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: NegotiationHandlerInit): Promise<NegotiationService> {
   const clock = init.clock ?? systemClock
   const negotiator = new SupplierNegotiator({ ...init, clock })
-  const limiter = new PeerRateLimiter(init.proposalsPerWindow ?? DEFAULT_PROPOSALS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS)
+  const limiter = new WindowLimiter(init.proposalsPerWindow ?? DEFAULT_PROPOSALS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, MAX_RATE_PEERS)
   const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
 
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {

@@ -3,7 +3,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { pbStream } from '@libp2p/utils'
 import { OffersRequest, OffersResponse } from '../../wire/agreement.js'
 import type { Envelope } from '../../wire/market.js'
-import { PeerRateLimiter } from '../../market/negotiation/rate-limit.js'
+import { WindowLimiter } from '../../util/rate-limit.js'
+import { MAX_RATE_PEERS } from '../../market/constants.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import {
   DEFAULT_MESSAGE_TIMEOUT_MS, MAX_OFFERS_PER_RESPONSE, MAX_OFFERS_RESPONSE_BYTES, OFFERS_FETCH_MAX_INBOUND_STREAMS,
@@ -31,7 +32,7 @@ export interface OffersFetchInit {
  */
 export async function registerOffersFetchHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: OffersFetchInit): Promise<{ stop: () => Promise<void> }> {
   const clock = init.clock ?? systemClock
-  const limiter = new PeerRateLimiter(init.requestsPerMinute ?? 30, 60_000)
+  const limiter = new WindowLimiter(init.requestsPerMinute ?? 30, 60_000, MAX_RATE_PEERS)
   const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
     try {

@@ -1,5 +1,5 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
 import type { GpuMeasurementBlock } from './parse-report.js'
 import type { Rim } from './verify-rim.js'
 

@@ -1,5 +1,6 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { Reader, toHex } from '../bytes.js'
+import { Reader } from '../bytes.js'
+import { toHex } from '../../util/hex.js'
 import { FEATURE_FLAGS, MAX_OPAQUE_FIELDS, OpaqueField, STATUS_DISABLED, STATUS_ENABLED } from './constants.js'
 
 /** What NVIDIA's opaque data says about the GPU, decoded; absent fields stay undefined. */

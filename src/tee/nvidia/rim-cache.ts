@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { verifyRim, type Rim, type VerifyRimOptions } from './verify-rim.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 
 /** RIMs remembered by default: a few driver and VBIOS versions in use at once. */
 export const DEFAULT_RIM_CACHE_SIZE = 32
@@ -11,8 +12,10 @@ export const DEFAULT_RIM_CACHE_SIZE = 32
  * no CRLs are given (revocation is always checked afresh). Bounded: the oldest entry goes first.
  */
 export class RimCache {
-  private readonly entries = new Map<string, Rim>()
-  constructor (private readonly max = DEFAULT_RIM_CACHE_SIZE) {}
+  private readonly entries: BoundedMap<string, Rim>
+  constructor (max = DEFAULT_RIM_CACHE_SIZE) {
+    this.entries = new BoundedMap(max)
+  }
 
   verify (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim {
     const at = opts.at ?? new Date()
@@ -21,12 +24,7 @@ export class RimCache {
     const hit = this.entries.get(key)
     if (hit != null && at >= hit.validFrom && at <= hit.validTo) return hit
     const rim = verifyRim(bytes, { ...opts, at })
-    this.entries.delete(key)
     this.entries.set(key, rim)
-    if (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value
-      if (oldest !== undefined) this.entries.delete(oldest)
-    }
     return rim
   }
 

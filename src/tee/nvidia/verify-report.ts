@@ -1,6 +1,7 @@
 import { X509Certificate, verify as cryptoVerify } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual, toHex } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
+import { toHex } from '../../util/hex.js'
 import { NVIDIA_DEVICE_ROOT } from '../roots/nvidia.js'
 import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'

@@ -5,6 +5,7 @@ import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'
 import { commonName } from '../x509/load.js'
 import { xmlLibraries, type XmlNode as Element } from './xml.js'
+import { fromHex } from '../../util/hex.js'
 
 /** Largest RIM accepted; NVIDIA's are about 20 KiB. */
 export const MAX_RIM_SIZE = 256 * 1024
@@ -107,7 +108,7 @@ function only (parent: Element, ns: string, name: string, what: string): Element
 
 function hex (s: string | null, bytes: number, what: string): Uint8Array {
   if (s == null || s.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(s)) fail(AttestationErrorCode.MALFORMED, `${what}: golden value is not ${bytes} bytes of hex`)
-  return new Uint8Array(Buffer.from(s, 'hex'))
+  return fromHex(s)
 }
 
 function intAttr (e: Element, name: string, max: number, what: string): number {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { AttestationError, AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
 import { GPU_NONCE_LENGTH } from '../binding.js'
 import { parseGpuReport } from '../nvidia/parse-report.js'
 import { MAX_RIM_SIZE } from '../nvidia/verify-rim.js'

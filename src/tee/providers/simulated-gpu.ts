@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { GPU_NONCE_LENGTH } from '../binding.js'
 import { encodeSimulatedGpuBody } from '../simulated/gpu-format.js'
+import { ed25519RawPublicKey } from '../../util/ed25519.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { GpuAttestationProvider, GpuEvidence } from '../types.js'
 
@@ -37,8 +38,7 @@ export function simulatedGpuProvider (init: SimulatedGpuProviderInit = {}): Simu
   const priv: KeyObject = init.privateKey != null
     ? createPrivateKey({ key: Buffer.from(init.privateKey), format: 'der', type: 'pkcs8' })
     : generateKeyPairSync('ed25519').privateKey
-  const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' })
-  const publicKey = new Uint8Array(spki.subarray(spki.byteLength - 32))
+  const publicKey = ed25519RawPublicKey(priv)
   return {
     kind: 'simulated-gpu',
     publicKey,

@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { REPORT_DATA_LENGTH } from '../binding.js'
 import { encodeSimulatedBody } from '../simulated/format.js'
+import { ed25519RawPublicKey } from '../../util/ed25519.js'
 import type { Clock } from '../../util/clock.js'
 import { systemClock } from '../../util/clock.js'
 import type { AttestationProvider, Evidence } from '../types.js'
@@ -30,8 +31,7 @@ export function simulatedProvider (init: SimulatedProviderInit = {}): SimulatedP
   const priv: KeyObject = init.privateKey != null
     ? createPrivateKey({ key: Buffer.from(init.privateKey), format: 'der', type: 'pkcs8' })
     : generateKeyPairSync('ed25519').privateKey
-  const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' })
-  const publicKey = new Uint8Array(spki.subarray(spki.byteLength - 32))
+  const publicKey = ed25519RawPublicKey(priv)
   return {
     kind: 'simulated',
     publicKey,

@@ -1,5 +1,6 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { Reader, bytesEqual } from '../bytes.js'
+import { Reader } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
 
 /**
  * Simulated GPU evidence, for development only. Layout (little-endian):

@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { Reader, toHex } from '../bytes.js'
+import { Reader } from '../bytes.js'
+import { toHex } from '../../util/hex.js'
 import { loadCertificates } from '../x509/load.js'
 
 /**

@@ -1,5 +1,6 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { Reader, isZero } from '../bytes.js'
+import { Reader } from '../bytes.js'
+import { isZero } from '../../util/bytes.js'
 import { decodeSnpTcb, type SnpTcb } from './tcb.js'
 
 /** Size of an ATTESTATION_REPORT (SEV-SNP ABI spec, Table "ATTESTATION_REPORT Structure"). */

@@ -1,6 +1,6 @@
 import { X509Certificate, verify as cryptoVerify } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual, isZero } from '../bytes.js'
+import { bytesEqual, isZero } from '../../util/bytes.js'
 import { AMD_ROOTS } from '../roots/amd.js'
 import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'

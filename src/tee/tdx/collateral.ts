@@ -1,6 +1,6 @@
 import { X509Certificate, verify as cryptoVerify } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { fromHex } from '../bytes.js'
+import { fromHex } from '../../util/hex.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { loadCertificates } from '../x509/load.js'

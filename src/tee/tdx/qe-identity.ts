@@ -1,5 +1,6 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual, fromHex } from '../bytes.js'
+import { bytesEqual } from '../../util/bytes.js'
+import { fromHex } from '../../util/hex.js'
 import type { QeReport } from './parse.js'
 
 /**

@@ -1,5 +1,5 @@
 import { AttestationErrorCode, fail } from '../errors.js'
-import { toHex } from '../bytes.js'
+import { toHex } from '../../util/hex.js'
 import type { TcbInfo } from './collateral.js'
 import type { TdxQuote } from './parse.js'
 import type { PckPlatform } from './pck.js'

@@ -1,6 +1,6 @@
 import { X509Certificate, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { bytesEqual, isZero } from '../bytes.js'
+import { bytesEqual, isZero } from '../../util/bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'

@@ -1,7 +1,9 @@
 import { constants, verify as cryptoVerify, type X509Certificate } from 'node:crypto'
+import { bytesEqual } from '../../util/bytes.js'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { commonName } from './load.js'
 import { children, oidString, readTlv, type Tlv } from './der.js'
+import { toHex } from '../../util/hex.js'
 
 /** Largest CRL accepted (Intel's PCK CRLs are a few KiB). */
 export const MAX_CRL_SIZE = 512 * 1024
@@ -120,7 +122,7 @@ export function loadCrls (bytes: Uint8Array): Crl[] {
  */
 export function checkCrl (crl: Crl, issuer: X509Certificate, at: Date): void {
   // [REJECT] the CRL names another issuer
-  if (!sameBytes(crl.issuer, subjectDer(issuer))) fail(AttestationErrorCode.CHAIN_INVALID, `CRL is not from ${commonName(issuer)}`)
+  if (!bytesEqual(crl.issuer, subjectDer(issuer))) fail(AttestationErrorCode.CHAIN_INVALID, `CRL is not from ${commonName(issuer)}`)
   const hash = crl.pss?.hash ?? SIGNATURE_HASH[crl.signatureAlgorithm]
   if (hash === undefined) fail(AttestationErrorCode.MALFORMED, `CRL signature algorithm ${crl.signatureAlgorithm} not supported`)
   let ok = false
@@ -152,7 +154,7 @@ export function checkRevocation (path: readonly X509Certificate[], crls: readonl
     const issuerName = subjectDer(issuer)
     // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
     let crl: Crl | undefined
-    for (const c of crls) if (sameBytes(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
+    for (const c of crls) if (bytesEqual(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
     if (crl === undefined) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(issuer)} among the CRLs given`)
     checkCrl(crl, issuer, at)
     // [REJECT] the issuer revoked this certificate
@@ -212,7 +214,7 @@ export function subjectDer (cert: X509Certificate): Uint8Array {
 
 /** an INTEGER's content bytes as lowercase hex without leading zeros ("0" for zero) */
 function serialHex (bytes: Uint8Array): string {
-  const h = Buffer.from(bytes).toString('hex').replace(/^0+/, '')
+  const h = toHex(bytes).replace(/^0+/, '')
   return h === '' ? '0' : h
 }
 
@@ -231,8 +233,4 @@ function time (bytes: Uint8Array, t: Tlv): Date {
   const d = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
   if (Number.isNaN(d.getTime())) fail(AttestationErrorCode.MALFORMED, 'CRL time')
   return d
-}
-
-function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }

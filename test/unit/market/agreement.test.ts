@@ -12,7 +12,6 @@ import { MemoryCapacity, guardFromLedger } from '../../../src/market/negotiation
 import { CapacityLedger } from '../../../src/jobs/capacity.js'
 import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
 import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
-import { PeerRateLimiter } from '../../../src/market/negotiation/rate-limit.js'
 import { CertCache } from '../../../src/market/signing/cert.js'
 import { MessageSigner } from '../../../src/market/signing/signer.js'
 import type { AgreementTerms, Propose } from '../../../src/wire/agreement.js'
@@ -278,13 +277,5 @@ describe('negotiation state machines', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
     expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as NegotiationError).code).toBe('NO_CAPACITY')
     expect(capacity.available('h100-80gb')).toBe(0)
-  })
-
-  it('the per-peer rate limiter counts per window and bounds its peers', () => {
-    const rl = new PeerRateLimiter(2, 1000, 2)
-    expect([rl.take('a', 0), rl.take('a', 1), rl.take('a', 2)]).toEqual([true, true, false])
-    expect(rl.take('a', 1000)).toBe(true)
-    expect(rl.take('b', 0)).toBe(true)
-    expect(rl.take('c', 0)).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AttestationErrorCode } from '../../../src/tee/errors.js'
-import { toHex } from '../../../src/tee/bytes.js'
+import { toHex } from '../../../src/util/hex.js'
 import { parseSnpReport } from '../../../src/tee/snp/parse.js'
 import { verifySnpReport } from '../../../src/tee/snp/verify.js'
 import { loadCertificates } from '../../../src/tee/x509/load.js'

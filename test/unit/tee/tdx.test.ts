@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AttestationErrorCode } from '../../../src/tee/errors.js'
-import { toHex } from '../../../src/tee/bytes.js'
+import { toHex } from '../../../src/util/hex.js'
 import { parseTdxQuote, type QeReport, type TdxQuote } from '../../../src/tee/tdx/parse.js'
 import { checkTdQeIdentity } from '../../../src/tee/tdx/qe-identity.js'
 import { verifyTdxQuote } from '../../../src/tee/tdx/verify.js'

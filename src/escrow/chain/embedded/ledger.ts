@@ -28,6 +28,7 @@ import type {
 import { closeRecord, encodeRecord, openRecord } from '../records.js'
 import { openBytes, settlementBytes, settlementHash } from '../settlement-bytes.js'
 import { fromJson, toJson } from './codec.js'
+import { SerialQueue } from '../../../util/serial.js'
 
 export interface EmbeddedLedgerInit {
   /** the subnet whose alpha the ledger holds */
@@ -95,7 +96,7 @@ export class EmbeddedLedger implements ChainPort {
   private readonly accounts = new Map<string, bigint>()
   private readonly escrows = new Map<string, LedgerEscrow>()
   private headState: LedgerHead = { number: 0, hash: GENESIS_HASH }
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue()
   private closed = false
 
   private constructor (init: EmbeddedLedgerInit, db?: Level<string, string>) {
@@ -137,12 +138,10 @@ export class EmbeddedLedger implements ChainPort {
 
   /** Runs state changes one at a time, in call order. */
   private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
+    return await this.queue.run(async () => {
       if (this.closed) throw new EscrowError('LEDGER_CLOSED', 'ledger closed')
       return await fn()
     })
-    this.queue = run.catch(() => {})
-    return await run
   }
 
   /** Makes a block of one change: durable first (when persisted), then visible in memory. */
@@ -315,7 +314,7 @@ export class EmbeddedLedger implements ChainPort {
 
   async close (): Promise<void> {
     if (this.closed) return
-    await this.queue
+    await this.queue.idle()
     this.closed = true
     await this.db?.close()
   }

@@ -54,6 +54,7 @@ import { SubtensorError } from './errors.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
 import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
+import { BoundedSet } from '../../../util/bounded-map.js'
 
 export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup' | 'arbiter-sweep' | 'cancel'
 
@@ -418,13 +419,12 @@ export class SubtensorChain implements ChainPort {
       await this.cancelStale(esc, signer, fees, opts.signal)
       if (!isArbiter || await this.sweepKey(signer, owner.address, fees, opts.signal)) {
         this.swept.add(id)
-        if (this.swept.size > MAX_INDEXED) this.swept.delete(this.swept.values().next().value!)
       }
     }
     return fees
   }
 
-  private readonly swept = new Set<string>()
+  private readonly swept = new BoundedSet<string>(MAX_INDEXED)
 
 
   async get (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain | undefined> {
@@ -611,14 +611,13 @@ export class SubtensorChain implements ChainPort {
     }
   }
 
-  private readonly indexedBlocks = new Set<string>()
+  private readonly indexedBlocks = new BoundedSet<string>(4096)
 
   private async indexBlock (blockHash: string, signal?: AbortSignal): Promise<void> {
     if (this.indexedBlocks.has(blockHash)) return
     const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { deadline: Date.now() + 120_000, signal })
     for (const f of found) this.apply(f)
     this.indexedBlocks.add(blockHash)
-    if (this.indexedBlocks.size > 4096) this.indexedBlocks.delete(this.indexedBlocks.values().next().value!)
   }
 
   /** Applies one executed record to the index; records that do not prove themselves are ignored. */
