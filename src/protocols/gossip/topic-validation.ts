@@ -6,7 +6,7 @@ import { type CertCache, DOMAIN, ed25519Verify, signedBytes, ss58 } from '../../
 import {
   validateBidLifetime, validateBidParty, validateBidSchema, validateOfferLifetime, validateOfferParty, validateOfferSchema
 } from '../../market/validation/index.js'
-import { MessageErrorCode, bidErrors, offerErrors, type MessageErrors, type OfferErrorCode } from '../../market/validation/errors.js'
+import { MessageErrorCode, bidErrors, offerErrors, type BidErrorCode, type MessageErrors, type OfferErrorCode } from '../../market/validation/errors.js'
 import { MAX_ENVELOPE_BYTES } from '../../market/validation/constants.js'
 import type { BoundedMap } from './bounded.js'
 import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema } from './canonical.js'
@@ -103,7 +103,7 @@ export interface ValidationState {
 export interface TopicRules<B extends MarketBody> {
   readonly topic: string
   /** how this type's checks throw (OfferError, BidError) */
-  readonly errors: MessageErrors<OfferErrorCode>
+  readonly errors: MessageErrors<OfferErrorCode | BidErrorCode>
   /** decodes a body, repeated fields capped during decoding, before any allocation they control */
   readonly decode: (bytes: Uint8Array) => B
   readonly encode: (body: B) => Uint8Array
