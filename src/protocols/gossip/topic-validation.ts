@@ -51,7 +51,12 @@ export type ValidatedMessage = ValidatedOffer | ValidatedBid
  * peers is one message, as in Ethereum's consensus gossip.
  */
 export function messageId (data: Uint8Array): string {
-  return createHash('sha256').update(data).digest().subarray(0, 20).toString('base64')
+  return messageDigest(data).toString('base64')
+}
+
+/** the first 20 bytes of SHA-256 of the wire bytes: the message id before its encoding */
+export function messageDigest (data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest().subarray(0, 20)
 }
 
 /** What every market message body carries, whatever its type: the fields the pipeline reads. */

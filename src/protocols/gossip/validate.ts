@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
 import type { Clock } from '../../util/clock.js'
 import type { SignerCert } from '../../wire/market.js'
 import { CertCache } from '../../market/signing/index.js'
 import { MessageErrorCode, reject, ignore } from '../../market/validation/errors.js'
 import { BoundedMap } from './bounded.js'
 import {
-  BID_VALIDATION, OFFER_VALIDATION, TopicValidator, type ValidatedMessage, type ValidationState
+  BID_VALIDATION, OFFER_VALIDATION, TopicValidator, messageDigest, type ValidatedMessage, type ValidationState
 } from './topic-validation.js'
 import type { VerifyPool } from './verify-pool.js'
 
@@ -14,7 +13,7 @@ export { errorCodeOf, gossipActionOf } from './verdict.js'
 
 /** The message id as bytes (gossipsub's msgIdFn): the same 20 bytes `messageId` gives in base64. */
 export function msgIdBytes (data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest().subarray(0, 20))
+  return new Uint8Array(messageDigest(data))
 }
 
 /** distinct uncached certificates that may wait for their turn (about 6 ms of CPU each) */
