@@ -244,14 +244,13 @@ function party<B extends MarketBody> (): Step<B> {
 function certificate<B extends MarketBody> (): Step<B> {
   return {
     name: 'certificate',
-    run (m, t, s) { m.cert = certify(m, t, s, m.deferSlowCert) }
+    run (m, t, s) { m.cert = certify(m, t, s.certCache, m.now, m.deferSlowCert) }
   }
 }
 
 /** the certificate check; with `deferSlow`, an unknown certificate is left for the validator's turn */
-function certify<B extends MarketBody> (m: Candidate<B>, t: TopicRules<B>, s: ValidationState, deferSlow: boolean): CertifiedKey | undefined {
-  const now = s.clock.now()
-  const cert = deferSlow ? s.certCache.lookup(m.signer, now) : s.certCache.check(m.signer, now)
+function certify<B extends MarketBody> (m: Candidate<B>, t: TopicRules<B>, cache: CertCache, now: number, deferSlow: boolean): CertifiedKey | undefined {
+  const cert = deferSlow ? cache.lookup(m.signer, now) : cache.check(m.signer, now)
   if (cert === undefined) return undefined
   // [REJECT] the signer's certificate is malformed, expired or not signed by its hotkey
   if (cert.verdict === 'malformed') throw t.errors.reject(MessageErrorCode.CERT_MALFORMED)
@@ -333,7 +332,7 @@ export class TopicValidator<B extends MarketBody, V extends ValidatedMessage> {
         throw this.t.errors.retype(err)
       }
       // the turn cached the verdict: this lookup is a hit, or throws the certificate's refusal
-      m.cert = certify(m, this.t, this.s, false)
+      m.cert = certify(m, this.t, this.s.certCache, this.s.clock.now(), false)
     }
     const cert = m.cert
     // without a pool the (cheap) ed25519 check runs here; the certificate was paced all the same
