@@ -1,10 +1,33 @@
 import type { Bid } from '../../wire/market.js'
-import { MessageErrorCode, reject } from './errors.js'
+import { MessageErrorCode, bidErrors } from './errors.js'
+import { checkLifetime, checkParty } from './message.js'
 import { checkAddrs, checkId, checkKey32, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
 import { MAX_DURATION_S, MAX_GPU_COUNT, MAX_MEMORY_MIB, MAX_REGIONS, MESSAGE_VERSION, MODEL_PATTERN } from './constants.js'
 
-/** Schema checks of a Bid, cheapest first (see validateOfferSchema). */
+/** The domain checks of a Bid, each throwing a BidError (see offer.ts). */
+
+const { reject } = bidErrors
+
+/** Schema checks of a Bid, cheapest first. A cancel carries the id and sequence only. */
 export function validateBidSchema (b: Bid): void {
+  try {
+    bidSchema(b)
+  } catch (err) {
+    throw bidErrors.retype(err)
+  }
+}
+
+/** [IGNORE] not yet or no longer live; [REJECT] a longer life than any bid may have */
+export function validateBidLifetime (b: Bid, now: number): void {
+  checkLifetime(b.createdAt, b.expiresAt, now, bidErrors)
+}
+
+/** [REJECT] the renter is not the hotkey that certified the signing key */
+export function validateBidParty (b: Bid, hotkey: Uint8Array): void {
+  checkParty(b.renter, hotkey, bidErrors)
+}
+
+function bidSchema (b: Bid): void {
   // [REJECT] unknown message version
   if (b.version !== MESSAGE_VERSION) throw reject(MessageErrorCode.BAD_VERSION, 'version')
   checkId(b.id)

@@ -26,14 +26,68 @@ export enum MessageErrorCode {
   UNKNOWN_TOPIC = 'UNKNOWN_TOPIC'
 }
 
-export class MessageError extends GossipActionError<MessageErrorCode> {
+/** Codes decided before a message's type is known: they belong to no topic's table. */
+type TopicFreeCode = MessageErrorCode.UNKNOWN_TOPIC | MessageErrorCode.RATE_LIMITED
+
+/**
+ * The codes an offer's checks end with (docs/protocol.md §2.5). Offers and bids pass the same kinds
+ * of check, so the two sets are equal; each keeps its own name so that a validator's signature says
+ * which message it refuses.
+ */
+export type OfferErrorCode = Exclude<MessageErrorCode, TopicFreeCode>
+/** The codes a bid's checks end with (see OfferErrorCode). */
+export type BidErrorCode = Exclude<MessageErrorCode, TopicFreeCode>
+
+/**
+ * A refused market message. Callers that only need the verdict catch this base class; OfferError
+ * and BidError say which message type failed. A refusal decided before the topic is known (an
+ * unknown topic, a peer over its rate) is a plain MessageError.
+ */
+export class MessageError<C extends MessageErrorCode = MessageErrorCode> extends GossipActionError<C> {
   /** which field was wrong, for BAD_FIELD */
   readonly field?: string
-  constructor (action: GossipAction, code: MessageErrorCode, detail?: { field?: string, message?: string }) {
+  constructor (action: GossipAction, code: C, detail?: { field?: string, message?: string }) {
     super(action, code, detail?.message ?? (detail?.field != null ? `${code}: ${detail.field}` : code))
     this.field = detail?.field
   }
 }
 
+/** An offer (topic /bazaar/offers/1) failed a check. */
+export class OfferError extends MessageError<OfferErrorCode> {}
+
+/** A bid (topic /bazaar/bids/1) failed a check. */
+export class BidError extends MessageError<BidErrorCode> {}
+
 export const reject = (code: MessageErrorCode, field?: string): MessageError => new MessageError(GossipAction.REJECT, code, { field })
 export const ignore = (code: MessageErrorCode, field?: string): MessageError => new MessageError(GossipAction.IGNORE, code, { field })
+
+/** How one message type's checks throw: REJECT and IGNORE of its own error class. */
+export interface MessageErrors<C extends MessageErrorCode> {
+  reject: (code: C, field?: string) => MessageError<C>
+  ignore: (code: C, field?: string) => MessageError<C>
+  /**
+   * The same refusal as this message type's error. The field checks shared by offers and bids
+   * (fields.ts) throw the base MessageError; a validator re-types what they throw at its boundary.
+   * Anything else (an untyped error, an error of the right type) is returned as it is.
+   */
+  retype: (err: unknown) => unknown
+}
+
+function errorsOf<C extends MessageErrorCode> (E: new (action: GossipAction, code: C, detail?: { field?: string }) => MessageError<C>, isCode: (code: MessageErrorCode) => code is C): MessageErrors<C> {
+  return {
+    reject: (code, field) => new E(GossipAction.REJECT, code, { field }),
+    ignore: (code, field) => new E(GossipAction.IGNORE, code, { field }),
+    retype: (err) => {
+      if (!(err instanceof MessageError) || alreadyA(err, E) || !isCode(err.code)) return err
+      return new E(err.action, err.code, { field: err.field })
+    }
+  }
+}
+
+/** `instanceof` without narrowing: the error classes are structurally equal, so a guard would narrow to never */
+const alreadyA = (err: MessageError, E: abstract new (...args: never[]) => unknown): boolean => err instanceof E
+
+const inTopic = (code: MessageErrorCode): code is OfferErrorCode & BidErrorCode => code !== MessageErrorCode.UNKNOWN_TOPIC && code !== MessageErrorCode.RATE_LIMITED
+
+export const offerErrors: MessageErrors<OfferErrorCode> = errorsOf(OfferError, inTopic)
+export const bidErrors: MessageErrors<BidErrorCode> = errorsOf(BidError, inTopic)

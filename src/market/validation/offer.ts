@@ -1,16 +1,42 @@
 import type { Offer } from '../../wire/market.js'
-import { MessageErrorCode, reject } from './errors.js'
+import { MessageErrorCode, offerErrors } from './errors.js'
+import { checkLifetime, checkParty } from './message.js'
 import { checkAddrs, checkId, checkKey32, checkPeerId, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
 import {
   MAX_DURATION_S, MAX_GPU_COUNT, MAX_GPU_ENTRIES, MAX_MEMORY_MIB, MESSAGE_VERSION, MODEL_PATTERN
 } from './constants.js'
 
 /**
- * Schema checks of an Offer, cheapest first. Time, sequence and signature are checked by the
- * envelope pipeline around it. A cancel carries the id and sequence only; its other fields may be
- * empty.
+ * The domain checks of an Offer, each throwing an OfferError. The gossip pipeline
+ * (protocols/gossip/topic-validation.ts) runs them in its order, between the state it keeps (seen
+ * ids, sequences, certificates) and the signature.
+ */
+
+const { reject } = offerErrors
+
+/**
+ * Schema checks of an Offer, cheapest first. A cancel carries the id and sequence only; its other
+ * fields may be empty.
  */
 export function validateOfferSchema (o: Offer): void {
+  try {
+    offerSchema(o)
+  } catch (err) {
+    throw offerErrors.retype(err)
+  }
+}
+
+/** [IGNORE] not yet or no longer live; [REJECT] a longer life than any offer may have */
+export function validateOfferLifetime (o: Offer, now: number): void {
+  checkLifetime(o.createdAt, o.expiresAt, now, offerErrors)
+}
+
+/** [REJECT] the supplier is not the hotkey that certified the signing key */
+export function validateOfferParty (o: Offer, hotkey: Uint8Array): void {
+  checkParty(o.supplier, hotkey, offerErrors)
+}
+
+function offerSchema (o: Offer): void {
   // [REJECT] unknown message version
   if (o.version !== MESSAGE_VERSION) throw reject(MessageErrorCode.BAD_VERSION, 'version')
   checkId(o.id)

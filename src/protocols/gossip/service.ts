@@ -1,11 +1,11 @@
 import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { Clock } from '../../util/clock.js'
-import { GossipAction } from '../../util/errors.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
 import { TokenBucketLimiter } from '../../util/rate-limit.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
-import { MarketMessageValidator, errorCodeOf, gossipActionOf, type ValidatedMessage } from './validate.js'
+import { MarketMessageValidator, type ValidatedMessage } from './validate.js'
+import { refusalOf } from './verdict.js'
 import type { GossipMetrics } from './metrics.js'
 import type { CertCache } from '../../market/signing/index.js'
 import { VerifyPool } from './verify-pool.js'
@@ -112,11 +112,10 @@ export class MarketGossip {
   }
 
   private refused (peer: PeerId, msg: Message, err: unknown): TopicValidatorResult {
-    const action = gossipActionOf(err)
-    const code = errorCodeOf(err)
-    this.c.metrics?.validated.inc({ topic: msg.topic, result: action.toLowerCase(), code })
+    const { action, code, result, label } = refusalOf(err)
+    this.c.metrics?.validated.inc({ topic: msg.topic, result: label, code })
     this.c.log?.('debug', 'gossip message refused', { topic: msg.topic, peer: peer.toString(), code, action })
-    return action === GossipAction.REJECT ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    return result
   }
 
   private deliver (msg: Message): void {
