@@ -1,3 +1,4 @@
+import { bytesEqual } from '../../util/bytes.js'
 import { MAX_CLOCK_SKEW_MS, MAX_TTL_MS } from './constants.js'
 import { MessageErrorCode, type MessageErrors } from './errors.js'
 
@@ -24,5 +25,5 @@ export function checkLifetime<C extends MessageErrorCode> (createdAtMs: bigint, 
 /** The party the body names is the hotkey that certified the signing key. */
 export function checkParty<C extends MessageErrorCode> (party: Uint8Array, hotkey: Uint8Array, errors: MessageErrors<C | MessageErrorCode.SIGNER_MISMATCH>): void {
   // [REJECT] the message names a party other than the certificate's hotkey
-  if (party.byteLength !== hotkey.byteLength || Buffer.compare(party, hotkey) !== 0) throw errors.reject(MessageErrorCode.SIGNER_MISMATCH)
+  if (!bytesEqual(party, hotkey)) throw errors.reject(MessageErrorCode.SIGNER_MISMATCH)
 }

@@ -8,7 +8,8 @@ import {
 } from '../../market/validation/index.js'
 import { MessageErrorCode, bidErrors, offerErrors, type BidErrorCode, type MessageErrors, type OfferErrorCode } from '../../market/validation/errors.js'
 import { MAX_ENVELOPE_BYTES } from '../../market/validation/constants.js'
-import type { BoundedMap } from './bounded.js'
+import type { BoundedMap } from '../../util/bounded-map.js'
+import { bytesEqual } from '../../util/bytes.js'
 import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema } from './canonical.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from './topics.js'
 import type { VerifyPool } from './verify-pool.js'
@@ -143,12 +144,11 @@ export interface TopicValidation<B extends MarketBody, V extends ValidatedMessag
 
 // ---------------------------------------------------------------- the steps, cheapest first
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 
 /** the one-pass canonical check, with the re-encoding fallback for a non-ASCII string */
 function isCanonical (bytes: Uint8Array, s: Schema, encode: () => Uint8Array): boolean {
   const r = scan(bytes, s)
-  return r === Canonical.YES || (r === Canonical.UNSURE && same(encode(), bytes))
+  return r === Canonical.YES || (r === Canonical.UNSURE && bytesEqual(encode(), bytes))
 }
 
 function size<B extends MarketBody> (): Step<B> {

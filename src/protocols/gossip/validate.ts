@@ -2,7 +2,7 @@ import type { Clock } from '../../util/clock.js'
 import type { SignerCert } from '../../wire/market.js'
 import { CertCache } from '../../market/signing/index.js'
 import { MessageErrorCode, reject, ignore } from '../../market/validation/errors.js'
-import { BoundedMap } from './bounded.js'
+import { BoundedMap } from '../../util/bounded-map.js'
 import {
   BID_VALIDATION, OFFER_VALIDATION, TopicValidator, messageDigest, type ValidatedMessage, type ValidationState
 } from './topic-validation.js'
