@@ -94,6 +94,8 @@ export interface RenterRoleInit {
    * memory only (one-process devnets and tests), and a renter that restarts cannot sign for it
    */
   voucherKeys?: VoucherKeyVault
+  /** the node's escrow service, shared with its other roles; without it the role builds its own */
+  escrow?: EscrowService
 }
 
 /** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
@@ -134,9 +136,15 @@ export class RenterRole {
   readonly escrow: EscrowService
   private readonly metrics: RoleMetrics
   constructor (private readonly i: RenterRoleInit) {
-    this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+    this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
     this.metrics = roleMetrics(i.node.metrics)
   }
+
+  /** the role as a node service: nothing to start yet */
+  async start (): Promise<void> {}
+
+  /** the role as a node service: nothing to stop yet */
+  async stop (): Promise<void> {}
 
   async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
     const { node, logger } = this.i

@@ -62,6 +62,8 @@ export interface SupplierRoleInit {
   /** where the jobs this supplier ran are recorded (they outlive a restart) */
   jobStore?: JobStore
   logger: Logger
+  /** the node's escrow service, shared with its other roles; without it the role builds its own */
+  escrow?: EscrowService
 }
 
 export interface SupplierJobRecord {
@@ -101,7 +103,7 @@ export class SupplierRole {
 
   constructor (private readonly i: SupplierRoleInit) {
     this.ledger = new CapacityLedger(i.inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: i.node.clock })
-    this.escrow = new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
+    this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
     this.metrics = roleMetrics(i.node.metrics)
   }
 
