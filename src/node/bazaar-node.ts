@@ -31,6 +31,7 @@ import { EscrowDb, EscrowService, type ChainPort } from '../escrow/index.js'
 import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
 import { UserError } from '../util/errors.js'
 import { homePaths } from './home.js'
+import { holdApiAddress } from './api-address.js'
 import { registerDaemonRoutes, type DaemonRouteContext } from './daemon-routes.js'
 import type { ParsedRent } from './rent-input.js'
 import type { SupplierRole } from './roles/supplier.js'
@@ -279,6 +280,9 @@ export class BazaarNode {
     this.opened.push({ name: 'timers', close: async () => { for (const t of this.timers.splice(0)) t.clear() } })
     this.every(30_000, () => { this.prune() })
     this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.republish() })
+    // the API's address is held before the roles open anything: one in use fails the start now, with its one line
+    const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
+    if (held != null) this.opened.push({ name: 'control API address', close: async () => { await held.release() } })
     if (roles === 'config') await this.startRoles(init, signal)
     if (this.api != null) {
       const api = this.api
@@ -286,6 +290,7 @@ export class BazaarNode {
       this.registerRoutes(api)
       if (roles === 'config') registerDaemonRoutes(api, this.daemonRoutes())
       this.opened.push({ name: 'control API', close: async () => { await api.stop() } })
+      await held?.release()
       this.apiAddress = await api.start()
     }
     this.status = NodeStatus.Running

@@ -6,6 +6,7 @@
  * waited on a timer would never end.
  */
 import { createServer, type Server } from 'node:net'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -94,6 +95,8 @@ describe('BazaarNode.init: one root for a whole node', () => {
       await expect(BazaarNode.init({ config: await config('renter', port), identity: id, home, apiToken: TOKEN, clock, logger: silentLogger }))
         .rejects.toMatchObject({ name: 'UserError', code: StartupErrorCode.API_PORT_IN_USE })
       expect(clock.pending).toBe(0)
+      // the address was checked before the roles opened their stores: the one line is all the operator sees
+      expect(existsSync(path.join(home, 'escrow'))).toBe(false)
     } finally {
       await new Promise<void>((resolve) => { taken.close(() => { resolve() }) })
     }
