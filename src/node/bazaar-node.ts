@@ -347,7 +347,8 @@ export class BazaarNode {
 
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     const peer = evt.detail
-    if (this.status !== NodeStatus.Running || this.host.getPeers().some((p) => p.equals(peer.id))) return
+    // dialled while the roles start too (a chain connection can take seconds), never once closing
+    if (this.status === NodeStatus.Stopping || this.status === NodeStatus.Stopped || this.host.getPeers().some((p) => p.equals(peer.id))) return
     guardedNetworkOperation(async (signal) => await this.host.dial(peer.id, { signal }), { signal: this.signal }).catch((err) => {
       this.logger.debug('dial of discovered peer failed', { peer: peer.id.toString(), err })
     })
