@@ -161,6 +161,7 @@ export class BazaarNode {
   private escrowService?: EscrowService
   private readonly sharedChainPort: boolean
   private readonly timers: TimerHandle[] = []
+  private republishing?: Promise<void>
   private readonly opened: Opened[] = []
   private readonly controller = new AbortController()
   private readonly listeners: Array<(m: ValidatedMessage) => void> = []
@@ -277,7 +278,14 @@ export class BazaarNode {
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
     this.host.addEventListener('peer:discovery', this.onDiscovery)
     this.opened.push({ name: 'discovery', close: async () => { this.host.removeEventListener('peer:discovery', this.onDiscovery) } })
-    this.opened.push({ name: 'timers', close: async () => { for (const t of this.timers.splice(0)) t.clear() } })
+    this.opened.push({
+      name: 'timers',
+      close: async () => {
+        for (const t of this.timers.splice(0)) t.clear()
+        // a re-publication in flight reads the database and publishes on gossip: both still open here
+        await this.republishing
+      }
+    })
     this.every(30_000, () => { this.prune() })
     this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.republish() })
     // the API's address is held before the roles open anything: one in use fails the start now, with its one line
@@ -546,11 +554,23 @@ export class BazaarNode {
     return rec
   }
 
-  /** Re-publishes our active offers and bids with a fresh expiry (before the previous one runs out). */
+  /**
+   * Re-publishes our active offers and bids with a fresh expiry (before the previous one runs out).
+   * One run at a time; close() waits for the run in flight before the database closes under it.
+   */
   private async republish (): Promise<void> {
+    this.republishing ??= this.republishOnce().catch((err: unknown) => {
+      if (this.status === NodeStatus.Running) this.logger.warn('re-publication failed', { err })
+    }).finally(() => { this.republishing = undefined })
+    await this.republishing
+  }
+
+  private async republishOnce (): Promise<void> {
     if (this.status !== NodeStatus.Running) return
     for (const [prefix, isOffer] of [[DB.ownOffers, true], [DB.ownBids, false]] as const) {
       for await (const [, raw] of this.db.iterator({ gt: `${prefix}:`, lt: `${prefix};` })) {
+        // a closing node stops here: its gossip and database are about to go
+        if (this.status !== NodeStatus.Running) return
         const rec = JSON.parse(raw) as OwnRecord
         if (!rec.active) continue
         // offers stored under an earlier role stay stored but are not advertised while this one does not supply

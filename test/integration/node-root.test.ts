@@ -64,6 +64,20 @@ describe('BazaarNode.init: one root for a whole node', () => {
     await expect(fetch(`http://127.0.0.1:${port}/v1/status`)).rejects.toThrow()
   }, 60_000)
 
+  it('close waits for a re-publication in flight before the database closes under it', async () => {
+    const clock = new ManualClock()
+    const cfg = await config('renter')
+    const node = await BazaarNode.init({ config: cfg, identity: await identity('Eve'), home: path.join(dir, 'republish'), chain: ledger, clock, logger: silentLogger })
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await node.publishBid({ id: `bid-${id}`, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [], maxPricePerGpuHour: 1_000_000_000n, netuid: 1, durationS: 600, ttlS: 300 })
+    }
+    // the republication timer fires; the node closes while it reads its bids and signs them again
+    clock.advance(Math.max(5, cfg.market.republishS) * 1000)
+    await node.close()
+    expect(node.status).toBe(NodeStatus.Stopped)
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+
   it('role both without GPUs runs the renter only, and its roles share the one escrow service', async () => {
     const clock = new ManualClock()
     const node = await BazaarNode.init({
