@@ -1,8 +1,9 @@
+import path from 'node:path'
 import { Level } from 'level'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { PeerId } from '@libp2p/interface'
-import type { Identity } from './keystore/index.js'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { EnclaveKey, Identity, VoucherKeyVault } from './keystore/index.js'
 import type { BazaarConfig } from './config/types.js'
 import { createHost, type Host } from './host.js'
 import { createLogger, type Logger } from './logger.js'
@@ -10,10 +11,10 @@ import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
 import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
-import { bookRows } from '../market/index.js'
+import { AgreementStore, bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
 import { parseBidInput, parseOfferInput, inputToJson, type BidInput, type OfferInput } from './market-input.js'
-import { systemClock, type Clock } from '../util/clock.js'
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { MessageSigner } from '../market/signing/index.js'
 import type { Bid, Offer } from '../wire/market.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
@@ -25,6 +26,21 @@ import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } f
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
 import { BookSync, createBookSyncMetrics, syncVerdictOf, type SyncVerdict } from '../protocols/book-sync/index.js'
+import { RemoteArbiter } from '../protocols/arbiter/index.js'
+import { EscrowDb, EscrowService, type ChainPort } from '../escrow/index.js'
+import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
+import { UserError } from '../util/errors.js'
+import { homePaths } from './home.js'
+import { holdApiAddress } from './api-address.js'
+import { registerDaemonRoutes, type DaemonRouteContext } from './daemon-routes.js'
+import type { ParsedRent } from './rent-input.js'
+import type { SupplierRole } from './roles/supplier.js'
+import type { RenterRole, RentEvent, RentSummary, ResumedEscrow } from './roles/renter.js'
+import { openChain } from './services/chain.js'
+import { AgreementPruner } from './services/agreement-pruner.js'
+import { SupplierService } from './services/supplier.js'
+import { RenterService } from './services/renter.js'
+import { ArbiterService } from './services/arbiter.js'
 
 /** one connected peer as `/v1/peers` and `bazaar peers` show it */
 export interface PeerView {
@@ -43,19 +59,56 @@ export enum NodeStatus {
   Stopped = 'stopped'
 }
 
+/** Which services a node runs besides the market layer (gossip, book, own offers and bids, control API). */
+export type NodeRoles =
+  /** the roles of `config.role`: the chain, the escrow store and service, supplier, renter, arbiter */
+  | 'config'
+  /** the market layer only: nodes that trade offers and bids by hand (market and gossip tests) */
+  | 'none'
+
 export interface BazaarNodeInit {
   config: BazaarConfig
   identity: Pick<Identity, 'peerKey' | 'hotkey' | 'coldkey'>
-  /** level database directory */
-  dbPath: string
+  /** the node home: database, escrow store, jobs' work directories, embedded ledger (required with roles) */
+  home?: string
+  /** level database directory (default: `<home>/db`) */
+  dbPath?: string
+  /** what to run besides the market layer (default `config`) */
+  roles?: NodeRoles
   /** bearer token of the control API; without it the API is not started */
   apiToken?: string
   /** bearer token that opens only GET /metrics */
   metricsToken?: string
-  /** peer id of the enclave that runs this supplier's jobs (default: this node's peer id) */
+  /** the enclave key (role supplier or both): its peer id goes into offers, jobs run behind it */
+  enclaveKey?: EnclaveKey
+  /** peer id of the enclave that runs this supplier's jobs (default: the enclave key's, else this node's) */
   enclavePeer?: PeerId
+  /**
+   * the renter's sealed per-escrow voucher keys (role renter or both); without it they live in
+   * memory only and a restarted renter cannot sign for an escrow it opened before
+   */
+  voucherKeys?: VoucherKeyVault
+  /**
+   * an open chain port to use instead of the config's (nodes of one process sharing an embedded
+   * ledger: the devnet, tests); the node does not close it
+   */
+  chain?: ChainPort
+  /** how long the renter waits for the supplier's approval of a cooperative close (default: the role's) */
+  settleWaitMs?: number
+  /** tests and devnets inject an absent nvidia-smi so the config's GPUs are used */
+  runNvidiaSmi?: NvidiaSmiRunner
   clock?: Clock
   logger?: Logger
+  /** aborts the start (a chain that does not answer, an attestation probe); the node's own signal ends it afterwards */
+  signal?: AbortSignal
+}
+
+/** The role services of a node, in start order (stopped in reverse). */
+export interface NodeServices {
+  pruner?: AgreementPruner
+  supplier?: SupplierService
+  renter?: RenterService
+  arbiter?: ArbiterService
 }
 
 /** Key prefixes in the node's database (stable; a retired prefix is never reused). */
@@ -67,10 +120,21 @@ const DB = {
 
 interface OwnRecord { input: string, active: boolean }
 
+/** something the node opened, with how to close it; closed last-opened first */
+interface Opened { name: string, close: () => Promise<void> }
+
 /**
- * One marketplace node: the libp2p host, gossip of signed offers and bids, the messages it holds,
- * its own offers and bids (persisted and re-published before expiry), and the control API.
- * `BazaarNode.init` wires everything; `close()` stops it in order (gossip → timers → API → host → db).
+ * One marketplace node, wired in one place: the database, the libp2p host, gossip of signed offers
+ * and bids with the order book and anti-entropy, its own offers and bids (persisted and
+ * re-published before expiry), the stores (agreements, jobs, escrows: each opened once), the chain
+ * port, one EscrowService, the roles of `config.role` as services (supplier, renter, arbiter) and
+ * the control API with every route registered before it listens. `bazaar node start`, `bazaar
+ * supply`, `bazaar arbiter`, the devnet and the tests all build nodes with `BazaarNode.init`.
+ *
+ * One AbortController (`signal`) reaches every subsystem. `close()` stops everything in the
+ * reverse order of its start: control API → arbiter → renter (rentals cancelled and settled,
+ * bounded) → supplier (offers withdrawn over gossip, sessions ended) → escrow store → chain →
+ * timers → anti-entropy → book → gossip → host (streams, connections) → database.
  */
 export class BazaarNode {
   status = NodeStatus.Starting
@@ -83,8 +147,22 @@ export class BazaarNode {
   readonly market: MarketService
   readonly links: GossipLinkKeeper
   readonly bookSync: BookSync
+  /** agreements this node signed (a view of the node's database) */
+  readonly agreements: AgreementStore
+  /** jobs this node ran or rented (a view of the node's database) */
+  readonly jobs: JobStore
+  /** the role services started (empty with roles `none`) */
+  readonly services: NodeServices = {}
+  /** the node home (absent for a market-only node built on a bare database path) */
+  readonly home?: string
   apiAddress?: { host: string, port: number }
-  private readonly timers: NodeJS.Timeout[] = []
+  private chainPort?: ChainPort
+  private escrowStore?: EscrowDb
+  private escrowService?: EscrowService
+  private readonly sharedChainPort: boolean
+  private readonly timers: TimerHandle[] = []
+  private republishing?: Promise<void>
+  private readonly opened: Opened[] = []
   private readonly controller = new AbortController()
   private readonly listeners: Array<(m: ValidatedMessage) => void> = []
   private readonly startedAt: number
@@ -97,12 +175,15 @@ export class BazaarNode {
     readonly clock: Clock,
     logger: Logger,
     readonly enclavePeer: PeerId,
-    apiToken?: string,
-    metricsToken?: string
+    init: BazaarNodeInit
   ) {
     this.host = host
     this.logger = logger
+    this.home = init.home
+    this.sharedChainPort = init.chain != null
     this.startedAt = clock.now()
+    this.agreements = new AgreementStore(db)
+    this.jobs = new JobStore(db)
     this.signer = MessageSigner.create(identity.hotkey, { now: clock.now() })
     this.gossip = new MarketGossip(
       { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
@@ -135,15 +216,24 @@ export class BazaarNode {
         intervalMs: config.market.bookSyncS * 1000
       }
     )
-    if (apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: apiToken, metricsToken, logger })
+    if (init.apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: init.apiToken, metricsToken: init.metricsToken, logger })
   }
 
-  /** Builds and starts a node. On failure everything opened so far is closed again. */
+  /**
+   * Builds and starts a node: database, host, market layer, then (roles `config`) the chain, the
+   * escrow store and service and the role services in order, then the control API with all its
+   * routes. On failure everything opened so far is closed again, in reverse, and the error (a
+   * one-line UserError for what the operator can fix) is thrown.
+   */
   static async init (init: BazaarNodeInit): Promise<BazaarNode> {
     const clock = init.clock ?? systemClock
-    const logger = init.logger ?? createLogger({ level: toLogLevel(init.config.log.level), format: init.config.log.format })
-    const db = new Level<string, string>(init.dbPath, { valueEncoding: 'utf8' })
-    await db.open().catch((err: unknown) => { throw dbOpenError(err, init.dbPath) })
+    const logger = init.logger ?? nodeLogger(init.config)
+    const roles = init.roles ?? 'config'
+    if (roles === 'config' && init.home == null) throw new TypeError('BazaarNode.init: a node with roles needs its home')
+    const dbPath = init.dbPath ?? (init.home != null ? homePaths(init.home).db : undefined)
+    if (dbPath == null) throw new TypeError('BazaarNode.init: a home or a database path is required')
+    const db = new Level<string, string>(dbPath, { valueEncoding: 'utf8' })
+    await db.open().catch((err: unknown) => { throw dbOpenError(err, dbPath) })
     let host: Host | undefined
     let node: BazaarNode | undefined
     try {
@@ -153,15 +243,19 @@ export class BazaarNode {
         bootstrap: init.config.bootstrap,
         mdns: init.config.mdns
       }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
-      node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? host.peerId, init.apiToken, init.metricsToken)
-      await node.start()
+      node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? init.enclaveKey?.peerId ?? host.peerId, init)
+      const h = host
+      node.opened.push({ name: 'database', close: async () => { await db.close() } }, { name: 'host', close: async () => { await h.stop() } })
+      await node.start(init, roles)
       return node
     } catch (err) {
       // a start that failed half way (the control API's port taken, say) has timers, the link
-      // keeper and the signature workers running: close them all, or the process never exits
-      await node?.close().catch(() => {})
-      try { await host?.stop() } catch {}
-      await db.close().catch(() => {})
+      // keeper, the signature workers and maybe roles running: close them all, or the process never exits
+      if (node != null) await node.close().catch(() => {})
+      else {
+        try { await host?.stop() } catch {}
+        await db.close().catch(() => {})
+      }
       throw err
     }
   }
@@ -170,24 +264,42 @@ export class BazaarNode {
   /** whether this node's role makes and serves offers (supplier or both) */
   get supplies (): boolean { return this.config.role === 'supplier' || this.config.role === 'both' }
 
-  private async start (): Promise<void> {
+  private async start (init: BazaarNodeInit, roles: NodeRoles): Promise<void> {
+    const signal = init.signal != null ? AbortSignal.any([this.signal, init.signal]) : this.signal
+    // the market layer
     this.links.start()
+    this.opened.push({ name: 'gossip links', close: async () => { this.links.stop() } })
     this.gossip.start()
+    this.opened.push({ name: 'gossip', close: async () => { this.gossip.stop() } })
     await this.market.start()
+    this.opened.push({ name: 'market', close: async () => { await this.market.stop() } })
     await this.bookSync.start()
+    this.opened.push({ name: 'anti-entropy', close: async () => { await this.bookSync.stop() } })
     // mDNS (and any discovery) only reports peers; dial them while we have room for connections
-    this.host.addEventListener('peer:discovery', (evt) => {
-      const peer = evt.detail
-      if (this.status !== NodeStatus.Running || this.host.getPeers().some((p) => p.equals(peer.id))) return
-      guardedNetworkOperation(async (signal) => await this.host.dial(peer.id, { signal }), { signal: this.signal }).catch((err) => {
-        this.logger.debug('dial of discovered peer failed', { peer: peer.id.toString(), err })
-      })
+    this.host.addEventListener('peer:discovery', this.onDiscovery)
+    this.opened.push({ name: 'discovery', close: async () => { this.host.removeEventListener('peer:discovery', this.onDiscovery) } })
+    this.opened.push({
+      name: 'timers',
+      close: async () => {
+        for (const t of this.timers.splice(0)) t.clear()
+        // a re-publication in flight reads the database and publishes on gossip: both still open here
+        await this.republishing
+      }
     })
     this.every(30_000, () => { this.prune() })
     this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.republish() })
+    // the API's address is held before the roles open anything: one in use fails the start now, with its one line
+    const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
+    if (held != null) this.opened.push({ name: 'control API address', close: async () => { await held.release() } })
+    if (roles === 'config') await this.startRoles(init, signal)
     if (this.api != null) {
-      this.registerRoutes(this.api)
-      this.apiAddress = await this.api.start()
+      const api = this.api
+      // every route before the API listens: a client never meets a half-built node
+      this.registerRoutes(api)
+      if (roles === 'config') registerDaemonRoutes(api, this.daemonRoutes())
+      this.opened.push({ name: 'control API', close: async () => { await api.stop() } })
+      await held?.release()
+      this.apiAddress = await api.start()
     }
     this.status = NodeStatus.Running
     await this.republish()
@@ -199,11 +311,120 @@ export class BazaarNode {
     })
   }
 
+  /**
+   * The roles of `config.role` on the market layer: the chain port (the injected one, or the
+   * config's), the escrow store `<home>/escrow`, one EscrowService, the arbiter client
+   * (`chain.arbiterPeer`), then the services in order: agreement pruning, supplier (role supplier
+   * or both), renter (renter or both), arbiter. A failure that is not already a UserError becomes
+   * one that names the role.
+   */
+  private async startRoles (init: BazaarNodeInit, signal: AbortSignal): Promise<void> {
+    const { config, logger, clock } = this
+    const home = init.home as string
+    const hotkey = init.identity.hotkey
+    try {
+      const chain = init.chain ?? await openChain(config, home, hotkey.address, logger, { signal })
+      if (init.chain == null) this.opened.push({ name: 'chain', close: async () => { await chain.close() } })
+      this.chainPort = chain
+      const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))
+      this.opened.push({ name: 'escrow store', close: async () => { await escrowDb.close() } })
+      this.escrowStore = escrowDb
+      const arbiter = config.chain.arbiterPeer != null ? new RemoteArbiter(this.host, multiaddr(config.chain.arbiterPeer)) : undefined
+      const escrow = new EscrowService({ chain, escrows: escrowDb.escrows, vouchers: escrowDb.vouchers, account: hotkey, arbiter, clock })
+      this.escrowService = escrow
+      const components = { node: this, chain, escrowDb, escrow, agreements: this.agreements, jobs: this.jobs, arbiter, logger, signal: this.signal }
+      const s = this.services
+      s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
+      if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
+      if (config.role === 'renter' || config.role === 'both') {
+        s.renter = new RenterService({ ...components, sharedChain: this.sharedChain }, { config, hotkey, voucherKeys: init.voucherKeys, settleWaitMs: init.settleWaitMs })
+      }
+      if (config.role === 'arbiter') s.arbiter = new ArbiterService({ host: this.host, chain, escrowDb, clock, logger }, hotkey)
+      for (const service of [s.pruner, s.supplier, s.renter, s.arbiter]) {
+        if (service == null) continue
+        // stop is safe after a partial start: whatever the service opened is closed with the node
+        this.opened.push({ name: service.name, close: async () => { await service.stop() } })
+        await service.start()
+      }
+    } catch (err) {
+      if (err instanceof UserError || signal.aborted) throw err
+      const code = (err as { code?: string }).code
+      throw new UserError(`the ${config.role} role did not start: ${(err as Error).message}`, { code: code ?? 'DAEMON_START_FAILED', cause: err })
+    }
+  }
+
+  private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
+    const peer = evt.detail
+    // dialled while the roles start too (a chain connection can take seconds), never once closing
+    if (this.status === NodeStatus.Stopping || this.status === NodeStatus.Stopped || this.host.getPeers().some((p) => p.equals(peer.id))) return
+    guardedNetworkOperation(async (signal) => await this.host.dial(peer.id, { signal }), { signal: this.signal }).catch((err) => {
+      this.logger.debug('dial of discovered peer failed', { peer: peer.id.toString(), err })
+    })
+  }
+
+  /** the chain port of the roles (absent with roles `none`) */
+  get chain (): ChainPort | undefined { return this.chainPort }
+  /** the escrow store `<home>/escrow` (absent with roles `none`) */
+  get escrowDb (): EscrowDb | undefined { return this.escrowStore }
+  /** the one EscrowService every role of this node uses (absent with roles `none`) */
+  get escrow (): EscrowService | undefined { return this.escrowService }
+  /** the running supplier role (role supplier, or both with GPUs) */
+  get supplier (): SupplierRole | undefined { return this.services.supplier?.role }
+  /** the renter role with the config's attestation policy (role renter or both) */
+  get renter (): RenterRole | undefined { return this.services.renter?.role }
+  /** false for an embedded ledger this node opened itself: nobody outside this process sees it */
+  get sharedChain (): boolean { return this.sharedChainPort || this.config.chain.adapter !== 'embedded' }
+  /**
+   * role renter/both: the settlement of escrows an earlier run of this renter left open (see
+   * RenterRole.resume); resolves with what it did
+   */
+  get resumed (): Promise<ResumedEscrow[]> { return this.services.renter?.resumed ?? Promise.resolve([]) }
+
+  /**
+   * Why this node cannot rent at all, most fundamental first (role, then chain, then arbiter), or
+   * undefined when it can. The same check answers the control API before a stream starts.
+   */
+  rentRefusal (): UserError | undefined {
+    const renter = this.services.renter
+    if (renter == null) return new UserError(`this node's role is ${this.config.role}: renting needs role renter or both`, { code: 'WRONG_ROLE' })
+    return renter.rentRefusal()
+  }
+
+  /**
+   * One rental as the renter (see RenterService.rent): streams its events, records it as a renter
+   * job and resolves with the summary. Closing the node cancels it; the escrow still settles.
+   */
+  async rent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+    const renter = this.services.renter
+    const refusal = this.rentRefusal()
+    if (renter == null || refusal != null) throw refusal ?? new UserError('not a renter', { code: 'WRONG_ROLE' })
+    return await renter.rent(parsed, opts)
+  }
+
+  /** Prunes dormant agreements now (see AgreementPruner); returns how many went. */
+  async pruneAgreements (): Promise<number> {
+    return await (this.services.pruner?.prune() ?? Promise.resolve(0))
+  }
+
+  /** what the daemon's routes read: the role services and stores of this node */
+  private daemonRoutes (): DaemonRouteContext {
+    return {
+      config: this.config,
+      home: this.home as string,
+      clock: this.clock,
+      agreements: this.agreements,
+      jobs: this.jobs,
+      escrow: this.escrowService as EscrowService,
+      chain: this.chainPort as ChainPort,
+      supplier: () => this.supplier,
+      rentRefusal: () => this.rentRefusal(),
+      rent: async (parsed, opts) => await this.rent(parsed, opts)
+    }
+  }
+
   /** a timer the node owns; close() clears it */
   every (ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms)
-    t.unref()
-    this.timers.push(t)
+    this.timers.push(this.clock.setInterval(fn, ms))
   }
 
   /** subscribes to every accepted market message (ours and peers') */
@@ -333,11 +554,23 @@ export class BazaarNode {
     return rec
   }
 
-  /** Re-publishes our active offers and bids with a fresh expiry (before the previous one runs out). */
+  /**
+   * Re-publishes our active offers and bids with a fresh expiry (before the previous one runs out).
+   * One run at a time; close() waits for the run in flight before the database closes under it.
+   */
   private async republish (): Promise<void> {
+    this.republishing ??= this.republishOnce().catch((err: unknown) => {
+      if (this.status === NodeStatus.Running) this.logger.warn('re-publication failed', { err })
+    }).finally(() => { this.republishing = undefined })
+    await this.republishing
+  }
+
+  private async republishOnce (): Promise<void> {
     if (this.status !== NodeStatus.Running) return
     for (const [prefix, isOffer] of [[DB.ownOffers, true], [DB.ownBids, false]] as const) {
       for await (const [, raw] of this.db.iterator({ gt: `${prefix}:`, lt: `${prefix};` })) {
+        // a closing node stops here: its gossip and database are about to go
+        if (this.status !== NodeStatus.Running) return
         const rec = JSON.parse(raw) as OwnRecord
         if (!rec.active) continue
         // offers stored under an earlier role stay stored but are not advertised while this one does not supply
@@ -434,27 +667,35 @@ export class BazaarNode {
     })
   }
 
-  /** Ordered shutdown: gossip → timers → control API → libp2p (streams, connections) → database. */
+  /**
+   * Ordered shutdown, the reverse of the start: control API → role services → escrow store → chain
+   * → timers → anti-entropy → book → gossip → host → database. The roles stop while gossip and the
+   * host still run: a supplier withdraws its offers and a renter settles its escrows on the way out.
+   */
   async close (): Promise<void> {
     if (this.status === NodeStatus.Stopping || this.status === NodeStatus.Stopped) return
     // a node whose start failed says nothing here: the start's one-line error is the whole story
     const started = this.status === NodeStatus.Running
     this.status = NodeStatus.Stopping
     this.controller.abort()
-    this.gossip.stop()
-    this.links.stop()
-    await this.bookSync.stop()
-    await this.market.stop()
-    for (const t of this.timers) clearInterval(t)
-    this.timers.length = 0
-    await this.api?.stop()
-    await this.host.stop()
-    await this.db.close()
+    for (const o of this.opened.splice(0).reverse()) {
+      try {
+        await o.close()
+      } catch (err) {
+        this.logger.warn(`${o.name} did not stop cleanly`, { err })
+      }
+    }
     this.status = NodeStatus.Stopped
     if (started) this.logger.info('node stopped', { peerId: this.peerId.toString() })
   }
 
+  /** aborted when the node closes: every subsystem's operations end with it */
   get signal (): AbortSignal { return this.controller.signal }
+}
+
+/** The logger a node of this config writes with (`log.level`, `log.format`). */
+export function nodeLogger (config: BazaarConfig): Logger {
+  return createLogger({ level: toLogLevel(config.log.level), format: config.log.format })
 }
 
 function toLogLevel (l: string): 'debug' | 'info' | 'warn' | 'error' {

@@ -1,12 +1,14 @@
 import { encodeAddress } from '@polkadot/util-crypto'
 import { ApiError, StreamResponse, toJson, type ControlApi } from './api/server.js'
-import type { Daemon } from './daemon.js'
-import { parseRentBody } from './rent-input.js'
-import { decodeTerms, type AgreementRecord } from '../market/index.js'
-import { EscrowError } from '../escrow/index.js'
+import type { BazaarConfig } from './config/types.js'
+import { parseRentBody, type ParsedRent } from './rent-input.js'
+import { decodeTerms, type AgreementRecord, type AgreementStore } from '../market/index.js'
+import { EscrowError, type ChainPort, type EscrowService } from '../escrow/index.js'
 import { isHex32 } from '../escrow/hex.js'
-import { stateForResult, type JobEndReason, type JobRecord, type JobState } from '../jobs/index.js'
-import type { SupplierJobRecord } from './roles/supplier.js'
+import { stateForResult, type JobEndReason, type JobRecord, type JobState, type JobStore } from '../jobs/index.js'
+import type { SupplierJobRecord, SupplierRole } from './roles/supplier.js'
+import type { RentEvent, RentSummary } from './roles/renter.js'
+import type { Clock } from '../util/clock.js'
 import { peerIdString } from './market-json.js'
 import { UserError } from '../util/errors.js'
 
@@ -143,20 +145,35 @@ async function escrowCall<T> (fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What the daemon's routes read and drive: a node's stores and role services (BazaarNode builds it). */
+export interface DaemonRouteContext {
+  config: BazaarConfig
+  home: string
+  clock: Clock
+  agreements: AgreementStore
+  jobs: JobStore
+  escrow: EscrowService
+  chain: ChainPort
+  /** the running supplier role, if any (it changes when the supplier restarts) */
+  supplier: () => SupplierRole | undefined
+  rentRefusal: () => UserError | undefined
+  rent: (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }) => Promise<RentSummary>
+}
+
 /**
  * The daemon's routes on the control API: agreements, jobs, escrows (list, show, close, refund)
  * and `POST /v1/rent`, which streams the rental as NDJSON (`RentEvent` lines, then one
  * `{type:'summary', ...RentSummary}` line, or one `{type:'error', error}` line). A client that
  * disconnects cancels its rental; the escrow still settles.
  */
-export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
+export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContext): void {
   api.route('GET', '/v1/chain', async () => await chainView(daemon))
   api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
   api.route('GET', '/v1/jobs', async () => {
     // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
-    const live = new Map((daemon.supplier?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.jobId, j]))
+    const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.jobId, j]))
     const supplier = (await daemon.jobs.list({ role: 'supplier' })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(live.get(j.id)) }))
-    const pending = (daemon.supplier?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
+    const pending = (daemon.supplier()?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
     const renter = (await daemon.jobs.list({ role: 'renter' })).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
@@ -173,7 +190,7 @@ export function registerDaemonRoutes (api: ControlApi, daemon: Daemon): void {
     return await escrowCall(async () => await daemon.escrow.refund(id, { signal: req.signal }))
   })
   api.route('POST', '/v1/rent', async (req) => {
-    const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.init.home, now: daemon.node.clock.now() })
+    const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.home, now: daemon.clock.now() })
     const refusal = daemon.rentRefusal()
     if (refusal != null) throw new ApiError(409, refusal.code, refusal.message)
     return new StreamResponse('application/x-ndjson', async (write, signal) => {
@@ -198,8 +215,8 @@ export interface ChainView {
   netuid: number
 }
 
-async function chainView (daemon: Daemon): Promise<ChainView> {
-  const c = daemon.init.config.chain
+async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
+  const c = daemon.config.chain
   const info = await daemon.chain.info()
   const view: ChainView = {
     adapter: info.adapter,

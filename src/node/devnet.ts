@@ -2,22 +2,20 @@ import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { deriveAccounts } from './keystore/accounts.js'
 import { devPeerKey } from './keystore/peer-key.js'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
-import { BazaarNode } from './bazaar-node.js'
+import { BazaarNode, type BazaarNodeInit } from './bazaar-node.js'
 import { defaultConfig } from './config/index.js'
 import type { BazaarConfig } from './config/types.js'
 import { createLogger, type Logger } from './logger.js'
-import { SupplierRole } from './roles/supplier.js'
-import { RenterRole, type RentEvent, type RentSummary } from './roles/renter.js'
-import { AgreementStore } from '../market/index.js'
-import { Arbiter, EmbeddedLedger, EscrowDb, type ChainPort } from '../escrow/index.js'
-import { registerArbiterHandler, RemoteArbiter } from '../protocols/arbiter/index.js'
-import { loadInventory, processRuntime } from '../jobs/index.js'
-import { simulatedGpuProvider, simulatedProvider } from '../tee/index.js'
-import type { AttestationPolicy } from '../tee/index.js'
+import type { SupplierRole } from './roles/supplier.js'
+import { DEFAULT_SUPPLIER_SETTLE_WAIT_MS } from './roles/supplier/settlement.js'
+import type { RenterRole, RentEvent, RentSummary } from './roles/renter.js'
+import { EmbeddedLedger, type ChainPort, type EscrowDb } from '../escrow/index.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 
 /** What `bazaar devnet` runs: three suppliers, one renter, one arbiter, one ledger. */
@@ -80,16 +78,27 @@ export async function devKeys (name: string): Promise<{ coldkey: KeyringPair, ho
   return { coldkey, hotkey, peerKey: await devPeerKey(name) }
 }
 
+/** One supplier of the devnet as the world shows it: its node, its running role and stores. */
+export interface DevnetSupplier {
+  name: string
+  node: BazaarNode
+  /** the supplier role running now (a new one after `restartSupplier`) */
+  readonly role: SupplierRole
+  escrowDb: EscrowDb
+  price: bigint
+  keys: Awaited<ReturnType<typeof devKeys>>
+}
+
 /** The running devnet: every node and role, the ledger, and an ordered close. */
 export interface DevnetWorld {
   dir: string
   chain: ChainPort
   arbiter: { node: BazaarNode, address: string, hub: string, key: KeyringPair }
-  suppliers: Array<{ name: string, node: BazaarNode, role: SupplierRole, escrowDb: EscrowDb, price: bigint, keys: Awaited<ReturnType<typeof devKeys>> }>
+  suppliers: DevnetSupplier[]
   renter: { node: BazaarNode, role: RenterRole, escrowDb: EscrowDb, address: string }
   logger: Logger
-  /** builds (again) the supplier role of `name` on its node and stores, as after a restart */
-  restartSupplier: (name: string) => Promise<DevnetWorld['suppliers'][number]>
+  /** stops the supplier service of `name` and starts it again on the same node and stores, as after a restart */
+  restartSupplier: (name: string) => Promise<DevnetSupplier>
   close: () => Promise<void>
 }
 
@@ -100,18 +109,94 @@ export interface DevnetWorldOptions {
   tickMs?: number
   graceMs?: number
   logger?: Logger
+  clock?: Clock
   /**
    * How long the renter waits for the supplier's approval of the cooperative close. The wait ends
-   * as soon as the close is on chain, so a generous bound costs a healthy run nothing; tests that
-   * kill the supplier keep the short default (four grace windows).
+   * as soon as the close is on chain, so a generous bound costs a healthy run nothing. Default:
+   * the supplier's own wait before it closes with the arbiter, plus four grace windows.
    */
   settleWaitMs?: number
   say?: (message: string) => void
 }
 
+/** One node of the devnet: who it is, where its home is, and its config. */
+export interface DevnetNodeConfig {
+  /** the dev identity (`bazaar init --dev <name>`) and the home's directory name */
+  name: string
+  config: BazaarConfig
+}
+
+/** What every devnet node's config is made from. */
+export interface DevnetParams {
+  netuid: number
+  tickMs: number
+  graceMs: number
+  /** the arbiter's hotkey (ss58) */
+  arbiter: string
+  /** where the arbiter's node listens (a multiaddr with /p2p/) */
+  hub: string
+}
+
+/** A devnet node's config: loopback only, no mDNS, the embedded ledger, short timers. */
+async function baseConfig (netuid: number): Promise<BazaarConfig> {
+  const base = await defaultConfig()
+  return {
+    ...base,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [],
+    mdns: false,
+    chain: { ...base.chain, adapter: 'embedded', netuid },
+    market: { ...base.market, republishS: 30, offerTtlS: 300 }
+  }
+}
+
+/** The devnet's arbiter node (Ferdie). */
+export async function devnetArbiterConfig (netuid: number): Promise<DevnetNodeConfig> {
+  return { name: 'arbiter', config: { ...await baseConfig(netuid), role: 'arbiter' } }
+}
+
+/**
+ * The devnet's other nodes, once the arbiter listens: the three suppliers of SUPPLIERS (configured
+ * GPUs, simulated enclaves and GPU evidence, each its own price and region) and the renter Dave,
+ * whose policy accepts simulated enclaves and requires GPU evidence (devnets only).
+ */
+export async function devnetConfigs (p: DevnetParams): Promise<DevnetNodeConfig[]> {
+  const base = await baseConfig(p.netuid)
+  const chain = { ...base.chain, arbiter: p.arbiter, arbiterPeer: p.hub }
+  const metering = { tickS: p.tickMs / 1000, graceS: p.graceMs / 1000 }
+  const suppliers = SUPPLIERS.map((s): DevnetNodeConfig => ({
+    name: s.name,
+    config: {
+      ...base,
+      role: 'supplier',
+      chain,
+      metering,
+      gpus: s.gpus.map((g) => ({ ...g, pricePerGpuHour: s.price.toString() })),
+      market: { ...base.market, region: s.region, pricePerGpuHour: s.price.toString(), minDurationS: 10, maxDurationS: 3600 },
+      tee: { ...base.tee, provider: 'simulated', gpuProvider: 'simulated-gpu' }
+    }
+  }))
+  const renter: DevnetNodeConfig = {
+    name: DEVNET_ACCOUNTS.renter,
+    config: {
+      ...base,
+      role: 'renter',
+      chain,
+      metering,
+      market: { ...base.market, teeKinds: ['simulated'] },
+      // devnets accept simulated enclaves, loudly: real networks refuse them (DEFAULT_POLICY); the
+      // GPUs prove themselves too (simulated here): the renter requires GPU evidence in the session
+      tee: { ...base.tee, allowSimulated: true, maxEvidenceAgeS: 60, gpu: 'required' }
+    }
+  }
+  return [...suppliers, renter]
+}
+
 /**
  * Starts a whole local network in one process on 127.0.0.1: an embedded ledger, an arbiter node,
- * three supplier nodes with simulated enclaves and configured GPUs, and a renter node.
+ * three supplier nodes with simulated enclaves and configured GPUs, and a renter node. Every node
+ * is a BazaarNode built from its config (devnetArbiterConfig, devnetConfigs) by the same root as
+ * a daemon, over the one ledger.
  */
 export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<DevnetWorld> {
   const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'bazaar-devnet-'))
@@ -120,20 +205,10 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
   const tickMs = opts.tickMs ?? 1000
   const graceMs = opts.graceMs ?? tickMs * 3
   const logger = opts.logger ?? createLogger({ level: 'warn' })
+  const clock = opts.clock ?? systemClock
   const say = opts.say ?? (() => {})
-  const base = await defaultConfig()
-  const config = (over: Partial<BazaarConfig> = {}): BazaarConfig => ({
-    ...base,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    mdns: false,
-    chain: { ...base.chain, adapter: 'embedded', netuid },
-    market: { ...base.market, republishS: 30, offerTtlS: 300 },
-    ...over
-  }) as BazaarConfig
-
-  const renterKeys = await devKeys('Dave')
-  const arbiterKeys = await devKeys('Ferdie')
+  const renterKeys = await devKeys(DEVNET_ACCOUNTS.renter)
+  const arbiterKeys = await devKeys(DEVNET_ACCOUNTS.arbiter)
   // the ledger: in-process, durable under dir; the renter's hotkey is funded at genesis
   const ownChain = opts.chain == null
   const chain = opts.chain ?? await EmbeddedLedger.open({
@@ -141,101 +216,75 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
     path: path.join(dir, 'ledger'),
     genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }]
   })
-  const closers: Array<() => Promise<void>> = []
+  const nodes: BazaarNode[] = []
   const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch(() => {})
-    closers.length = 0
+    for (const n of nodes.splice(0).reverse()) await n.close().catch(() => {})
     if (ownChain) await chain.close()
   }
+  const build = async (n: DevnetNodeConfig, keys: Awaited<ReturnType<typeof devKeys>>, extra: Partial<BazaarNodeInit> = {}): Promise<BazaarNode> => {
+    const node = await BazaarNode.init({
+      config: n.config,
+      identity: keys,
+      home: path.join(dir, n.name),
+      chain,
+      clock,
+      logger,
+      // the devnet's GPUs are the configured ones, whatever this machine has
+      runNvidiaSmi: async () => ({ absent: true }),
+      ...extra
+    })
+    nodes.push(node)
+    return node
+  }
   try {
-    const arbiterNode = await BazaarNode.init({ config: config({ role: 'arbiter' }), identity: arbiterKeys, dbPath: path.join(dir, 'arbiter', 'db'), logger })
-    closers.push(async () => { await arbiterNode.close() })
-    const arbiterSvc = await registerArbiterHandler(arbiterNode.host, { arbiter: new Arbiter({ chain, key: arbiterKeys.hotkey }) })
-    closers.push(async () => { await arbiterSvc.stop() })
+    const arbiterNode = await build(await devnetArbiterConfig(netuid), arbiterKeys)
     const hub = arbiterNode.host.getMultiaddrs()[0]
     say(`arbiter ${arbiterKeys.hotkey.address} at ${hub.toString()}`)
 
-    const suppliers: DevnetWorld['suppliers'] = []
-    const buildRole = async (s: typeof SUPPLIERS[number], node: BazaarNode, escrowDb: EscrowDb, keys: Awaited<ReturnType<typeof devKeys>>): Promise<SupplierRole> => {
-      const inventory = await loadInventory({ config: { gpus: s.gpus.map((g) => ({ ...g, pricePerGpuHour: s.price })) }, runNvidiaSmi: async () => ({ absent: true }) })
-      const role = new SupplierRole({
-        node,
-        inventory,
-        enclaveKey: await generateKeyPair('Ed25519'),
-        provider: simulatedProvider({ clock: node.clock }),
-        gpuProvider: simulatedGpuProvider({ clock: node.clock }),
-        runtime: processRuntime(),
-        workRoot: path.join(dir, s.name, 'jobs'),
-        chain,
-        escrowDb,
-        agreements: new AgreementStore(node.db),
-        account: keys.hotkey,
-        arbiter: new RemoteArbiter(node.host, hub),
-        acceptArbiters: [arbiterKeys.hotkey.address],
-        defaultPrice: s.price,
-        netuid,
-        region: s.region,
-        teeKinds: ['simulated'],
-        minDurationS: 10,
-        maxDurationS: 3600,
-        offerTtlS: 300,
-        tickMs,
-        graceMs,
-        logger
-      })
-      await role.start()
-      return role
-    }
-    for (const s of SUPPLIERS) {
-      const keys = await devKeys(s.name)
-      const node = await BazaarNode.init({ config: config({ role: 'supplier' }), identity: keys, dbPath: path.join(dir, s.name, 'db'), logger })
-      closers.push(async () => { await node.close() })
-      await node.dial(hub.toString())
-      const escrowDb = await EscrowDb.open(path.join(dir, s.name, 'escrow'))
-      closers.push(async () => { await escrowDb.close() })
-      const role = await buildRole(s, node, escrowDb, keys)
-      const entry = { name: s.name, node, role, escrowDb, price: s.price, keys }
-      closers.push(async () => { await entry.role.stop() })
-      suppliers.push(entry)
-      say(`supplier ${s.name} ${keys.hotkey.address}: ${s.gpus.map((g) => `${g.count}x${g.model}`).join(',')} at ${s.price} rao/GPU-hour, simulated enclave ${role.enclave.peerId.toString()}`)
-    }
-
-    const renterNode = await BazaarNode.init({ config: config({ role: 'renter' }), identity: renterKeys, dbPath: path.join(dir, 'Dave', 'db'), logger })
-    closers.push(async () => { await renterNode.close() })
-    await renterNode.dial(hub.toString())
-    const renterEscrow = await EscrowDb.open(path.join(dir, 'Dave', 'escrow'))
-    closers.push(async () => { await renterEscrow.close() })
-    // the suppliers published before the renter joined: find them through their DHT records
-    const deadline = Date.now() + 20_000
-    while (renterNode.market.book.offers().length < SUPPLIERS.length && Date.now() < deadline) {
-      if (renterNode.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0) {
-        await Promise.all(['h100', 'a100'].map(async (c) => await renterNode.market.discover(c, { signal: AbortSignal.timeout(5000) })))
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-    say(`renter Dave ${renterKeys.hotkey.address} sees ${renterNode.market.book.offers().length} offers`)
-
-    // devnets accept simulated enclaves, loudly: real networks refuse them (DEFAULT_POLICY)
-    // the GPUs prove themselves too (simulated here): the renter requires GPU evidence in the session
-    const policy: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000, gpu: { mode: 'required' } }
     logger.warn('devnet: simulated enclaves are accepted; never use this policy on a real network')
-    const renter = new RenterRole({
-      node: renterNode,
-      chain,
-      escrowDb: renterEscrow,
-      agreements: new AgreementStore(renterNode.db),
-      account: renterKeys.hotkey,
-      arbiterAddress: arbiterKeys.hotkey.address,
-      arbiter: new RemoteArbiter(renterNode.host, hub),
-      policy,
-      logger,
-      settleWaitMs: opts.settleWaitMs ?? graceMs * 4
-    })
-    const restartSupplier = async (name: string): Promise<DevnetWorld['suppliers'][number]> => {
+    const suppliers: DevnetSupplier[] = []
+    let renterNode: BazaarNode | undefined
+    for (const n of await devnetConfigs({ netuid, tickMs, graceMs, arbiter: arbiterKeys.hotkey.address, hub: hub.toString() })) {
+      const keys = await devKeys(n.name)
+      if (n.config.role === 'renter') {
+        // the supplier turns to the arbiter DEFAULT_SUPPLIER_SETTLE_WAIT_MS after a job when the two
+        // approvals differ (a cancel that lost the last voucher's ack on the way): the renter waits
+        // past that, so it reports the close the supplier makes rather than an escrow still open
+        renterNode = await build(n, keys, { settleWaitMs: opts.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS + graceMs * 4 })
+        await renterNode.dial(hub.toString())
+        continue
+      }
+      const privateKey = await generateKeyPair('Ed25519')
+      const node = await build(n, keys, { enclaveKey: { privateKey, peerId: peerIdFromPrivateKey(privateKey), created: true } })
+      await node.dial(hub.toString())
+      const spec = SUPPLIERS.find((x) => x.name === n.name)!
+      const entry: DevnetSupplier = {
+        name: n.name,
+        node,
+        get role () { return supplierOf(node) },
+        escrowDb: node.escrowDb!,
+        price: spec.price,
+        keys
+      }
+      suppliers.push(entry)
+      say(`supplier ${n.name} ${keys.hotkey.address}: ${spec.gpus.map((g) => `${g.count}x${g.model}`).join(',')} at ${spec.price} rao/GPU-hour, simulated enclave ${entry.role.enclave.peerId.toString()}`)
+    }
+    if (renterNode == null) throw new Error('the devnet has no renter')
+    const renter = renterNode
+    // the suppliers published before the renter joined: find them through their DHT records
+    const deadline = clock.now() + 20_000
+    while (renter.market.book.offers().length < SUPPLIERS.length && clock.now() < deadline) {
+      if (renter.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0) {
+        await Promise.all(['h100', 'a100'].map(async (c) => await renter.market.discover(c, { signal: AbortSignal.any([renter.signal, AbortSignal.timeout(5000)]) })))
+      }
+      await clock.sleep(250, { signal: renter.signal })
+    }
+    say(`renter ${DEVNET_ACCOUNTS.renter} ${renterKeys.hotkey.address} sees ${renter.market.book.offers().length} offers`)
+
+    const restartSupplier = async (name: string): Promise<DevnetSupplier> => {
       const e = suppliers.find((x) => x.name === name)
       if (e == null) throw new Error(`no supplier ${name}`)
-      await e.role.stop().catch(() => {})
-      e.role = await buildRole(SUPPLIERS.find((x) => x.name === name)!, e.node, e.escrowDb, e.keys)
+      await e.node.services.supplier?.restart()
       return e
     }
     return {
@@ -243,7 +292,7 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
       chain,
       arbiter: { node: arbiterNode, address: arbiterKeys.hotkey.address, hub: hub.toString(), key: arbiterKeys.hotkey },
       suppliers,
-      renter: { node: renterNode, role: renter, escrowDb: renterEscrow, address: renterKeys.hotkey.address },
+      renter: { node: renter, role: renter.renter!, escrowDb: renter.escrowDb!, address: renterKeys.hotkey.address },
       logger,
       restartSupplier,
       close
@@ -252,6 +301,12 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
     await close()
     throw err
   }
+}
+
+function supplierOf (node: BazaarNode): SupplierRole {
+  const role = node.supplier
+  if (role == null) throw new Error('this devnet node runs no supplier role')
+  return role
 }
 
 /**

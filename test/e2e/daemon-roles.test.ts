@@ -5,8 +5,8 @@
  *    default embedded chain: the supplier's offer reaches the renter's book, the routes answer, and
  *    a rent is refused at once: an embedded ledger lives in one process, so no escrow the renter
  *    could open would be visible to the supplier.
- * 2. Daemons that share one ledger: supplier, renter and arbiter Daemons built from their homes in
- *    this process (each a real node with its control API on TCP), driven by the real CLI in child
+ * 2. Daemons that share one ledger: supplier, renter and arbiter nodes built from their homes in
+ *    this process by BazaarNode.init, as `bazaar node start` builds them (each a real node with its control API on TCP), driven by the real CLI in child
  *    processes: `bazaar rent` streams a job and settles, `bazaar jobs` and `bazaar escrow` show it,
  *    Ctrl-C cancels a rent and the escrow still closes.
  */
@@ -17,8 +17,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
-import { Daemon } from '../../src/node/daemon.js'
-import { registerDaemonRoutes, type AgreementView, type JobView } from '../../src/node/daemon-routes.js'
+import type { AgreementView, JobView } from '../../src/node/daemon-routes.js'
 import { loadConfig, type PartialConfig, type Role } from '../../src/node/config/index.js'
 import { homePaths } from '../../src/node/home.js'
 import { loadOrCreateEnclaveKey, openKeystore, readApiToken } from '../../src/node/keystore/index.js'
@@ -154,18 +153,17 @@ describe('daemon roles', () => {
   }, 60_000)
 
   describe('daemons sharing one ledger, driven by the CLI', () => {
-    const daemons: Daemon[] = []
+    const daemons: BazaarNode[] = []
     let ledger: EmbeddedLedger
     let bobApi = ''
     let aliceApi = ''
 
-    async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: EmbeddedLedger): Promise<Daemon> {
+    async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: EmbeddedLedger): Promise<BazaarNode> {
       const config = await loadConfig({ home: home(h), env: {}, flags: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, api: { host: '127.0.0.1', port: 0 }, role, ...flags } })
       const identity = await openKeystore(home(h), PASSPHRASE)
       const enclave = role === 'supplier' || role === 'both' ? await loadOrCreateEnclaveKey(home(h), PASSPHRASE) : undefined
-      const node = await BazaarNode.init({ config, identity, dbPath: homePaths(home(h)).db, apiToken: await readApiToken(home(h)), enclavePeer: enclave?.peerId, logger: silentLogger })
-      const daemon = await Daemon.start({ node, config, home: home(h), hotkey: identity.hotkey, enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }) })
-      registerDaemonRoutes(node.api!, daemon)
+      // the routes of the roles are registered by the root, before its control API listens
+      const daemon = await BazaarNode.init({ config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }) })
       daemons.push(daemon)
       return daemon
     }
@@ -174,12 +172,12 @@ describe('daemon roles', () => {
       const bobHotkey = (await openKeystore(home('b-bob'), PASSPHRASE)).hotkey.address
       ledger = await EmbeddedLedger.open({ netuid: 1, genesis: [{ address: bobHotkey, amount: 1_000_000_000_000n }] })
       const arbiter = await startDaemon('b-ferdie', 'arbiter', {}, ledger)
-      const chain = { arbiter: arbiter.init.hotkey.address, arbiterPeer: arbiter.node.host.getMultiaddrs()[0].toString() }
+      const chain = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
       const alice = await startDaemon('b-alice', 'supplier', { chain, bootstrap: [chain.arbiterPeer] }, ledger)
-      const bob = await startDaemon('b-bob', 'renter', { chain, bootstrap: [chain.arbiterPeer, alice.node.host.getMultiaddrs()[0].toString()] }, ledger)
-      aliceApi = `127.0.0.1:${alice.node.apiAddress!.port}`
-      bobApi = `127.0.0.1:${bob.node.apiAddress!.port}`
-      await waitUntil(() => bob.node.market.book.offers().length > 0)
+      const bob = await startDaemon('b-bob', 'renter', { chain, bootstrap: [chain.arbiterPeer, alice.host.getMultiaddrs()[0].toString()] }, ledger)
+      aliceApi = `127.0.0.1:${alice.apiAddress!.port}`
+      bobApi = `127.0.0.1:${bob.apiAddress!.port}`
+      await waitUntil(() => bob.market.book.offers().length > 0)
     }, 120_000)
 
     afterAll(async () => {
@@ -272,7 +270,7 @@ describe('daemon roles', () => {
       expect(active.length).toBeGreaterThan(0)
       // a proposal that lapsed long ago (made up: terms are stored as bytes)
       const stale = await bob.agreements.put({ terms: new Uint8Array([1, 2, 3]), renterCert: undefined, renterSignature: new Uint8Array(), supplierCert: undefined, supplierSignature: new Uint8Array() },
-        'renter', 'lapsed', bob.node.clock.now() - AGREEMENT_RETENTION_MS - 60_000)
+        'renter', 'lapsed', bob.clock.now() - AGREEMENT_RETENTION_MS - 60_000)
       expect(await bob.pruneAgreements()).toBe(1)
       expect(await bob.agreements.get(stale)).toBeUndefined()
       expect((await bob.agreements.list({ status: 'active' })).map((r) => r.hash)).toEqual(active.map((r) => r.hash))

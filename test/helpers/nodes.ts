@@ -8,7 +8,10 @@ import type { BazaarConfig } from '../../src/node/config/types.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { devPair } from './keys.js'
 
-/** Real nodes on 127.0.0.1 in this process, each with its own database under a temp dir. */
+/**
+ * Real nodes on 127.0.0.1 in this process, each with its own database under a temp dir, built by
+ * the node's one root (BazaarNode.init) with the market layer only: no chain, no roles.
+ */
 export class TestNet {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'bazaar-net-'))
   readonly nodes: BazaarNode[] = []
@@ -20,6 +23,7 @@ export class TestNet {
       config,
       identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: await devPair(`${name}//hot`), coldkey: await devPair(name) },
       dbPath: path.join(this.dir, opts.dbName ?? `${name}-${this.nodes.length}`),
+      roles: 'none',
       logger: silentLogger
     })
     this.nodes.push(node)

@@ -1,7 +1,8 @@
 /**
  * A renter daemon that dies mid-job and is started again on the same home: its per-escrow voucher
  * key was sealed before the escrow opened, and the restarted daemon settles the escrow on the last
- * voucher the supplier stored. Supplier, arbiter and renter are Daemons of this process sharing one
+ * voucher the supplier stored. Supplier, arbiter and renter are daemon nodes (BazaarNode with its
+ * roles, as `bazaar node start` builds it) of this process sharing one
  * embedded ledger; the renter's death is its network and chain dropping at once (the host stops,
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
@@ -11,7 +12,6 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
-import { Daemon } from '../../src/node/daemon.js'
 import { loadConfig, type PartialConfig, type Role } from '../../src/node/config/index.js'
 import { homePaths } from '../../src/node/home.js'
 import { initHome, loadOrCreateEnclaveKey, openKeystore, readApiToken, VoucherKeyVault } from '../../src/node/keystore/index.js'
@@ -44,9 +44,9 @@ describe('renter restarted mid-job (embedded ledger)', () => {
   let dir = ''
   const home = (n: string): string => path.join(dir, n)
   let ledger: EmbeddedLedger
-  const daemons: Daemon[] = []
+  const daemons: BazaarNode[] = []
 
-  async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: ChainPort, vault?: VoucherKeyVault): Promise<Daemon> {
+  async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: ChainPort, vault?: VoucherKeyVault): Promise<BazaarNode> {
     const config = await loadConfig({
       home: home(h),
       env: {},
@@ -61,9 +61,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     })
     const identity = await openKeystore(home(h), PW)
     const enclave = role === 'supplier' ? await loadOrCreateEnclaveKey(home(h), PW, { scrypt: FAST }) : undefined
-    const node = await BazaarNode.init({ config, identity, dbPath: homePaths(home(h)).db, apiToken: await readApiToken(home(h)), enclavePeer: enclave?.peerId, logger: silentLogger })
-    const daemon = await Daemon.start({
-      node, config, home: home(h), hotkey: identity.hotkey, enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }),
+    const daemon = await BazaarNode.init({
+      config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }),
       ...(vault != null ? { voucherKeys: vault } : {})
     })
     daemons.push(daemon)
@@ -87,25 +86,25 @@ describe('renter restarted mid-job (embedded ledger)', () => {
 
   it('the restarted renter settles on the last voucher with its persisted key; locked = paid + refunded', async () => {
     const arbiter = await startDaemon('ferdie', 'arbiter', {}, ledger)
-    const chainCfg = { arbiter: arbiter.init.hotkey.address, arbiterPeer: arbiter.node.host.getMultiaddrs()[0].toString() }
+    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
     const supplier = await startDaemon('alice', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
-    const boot = [chainCfg.arbiterPeer, supplier.node.host.getMultiaddrs()[0].toString()]
+    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
     const vault = new VoucherKeyVault(home('bob'), PW, { scrypt: FAST })
     const dying = crashable(ledger)
     const renter = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, dying.chain, vault)
-    await waitFor(() => renter.node.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
 
     const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', LONG_JOB], outputDir: path.join(dir, 'out') },
       { config: renter.config, home: home('bob'), now: Date.now() })
     let escrowId = ''
     const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
     // a few vouchers acknowledged: the supplier stored them, the renter recorded the acks
-    await waitFor(async () => escrowId !== '' && ((await renter.escrowDb.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three acknowledged vouchers')
+    await waitFor(async () => escrowId !== '' && ((await renter.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three acknowledged vouchers')
     expect(await vault.list()).toEqual([escrowId])
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone
     dying.crash()
-    for (const c of renter.node.host.getConnections()) c.abort(new Error('process gone'))
+    for (const c of renter.host.getConnections()) c.abort(new Error('process gone'))
     await rent
     await renter.close()
     daemons.splice(daemons.indexOf(renter), 1)
@@ -130,7 +129,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
     expect(paid + refunded).toBe(onChain.terms.amount)
     // paid is exactly the supplier's last stored voucher, which the renter's key signed
-    const supplierLatest = (await supplier.escrowDb.vouchers.latest(escrowId))!
+    const supplierLatest = (await supplier.escrowDb!.vouchers.latest(escrowId))!
     expect(paid).toBe(supplierLatest.cumulative)
     expect(verifyVoucher(supplierLatest, onChain.terms.voucherKey)).toBe(true)
     expect(supplierLatest.sequence).toBeGreaterThanOrEqual(3n)

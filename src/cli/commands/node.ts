@@ -3,12 +3,11 @@ import path from 'node:path'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
-import { homePaths, resolveHome } from '../../node/home.js'
+import { resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
-import { BazaarNode } from '../../node/bazaar-node.js'
-import { checkSupplierGpus, checkTeeProvider, Daemon } from '../../node/daemon.js'
-import { registerDaemonRoutes } from '../../node/daemon-routes.js'
+import { BazaarNode, nodeLogger } from '../../node/bazaar-node.js'
+import { checkSupplierGpus, checkTeeProvider } from '../../node/daemon.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
@@ -51,8 +50,8 @@ export const nodeCommand: Command = {
 }
 
 /**
- * Runs a daemon until SIGINT or SIGTERM: the node, the roles of its config (src/node/daemon.ts)
- * and their control-API routes. `role` overrides the config's role (`bazaar supply`, `bazaar arbiter`).
+ * Runs a daemon until SIGINT or SIGTERM: a BazaarNode with the roles of its config, their stores
+ * and every control-API route. `role` overrides the config's role (`bazaar supply`, `bazaar arbiter`).
  */
 export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { role?: Role } = {}): Promise<number> {
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
@@ -66,46 +65,54 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
   const supplies = config.role === 'supplier' || config.role === 'both'
   const enclave = supplies ? await loadOrCreateEnclaveKey(home, passphrase, { signal: ctx.signal }) : await loadEnclaveKey(home, passphrase)
-  const node = await BazaarNode.init({
-    config,
-    identity,
-    dbPath: homePaths(home).db,
-    apiToken: await readApiToken(home),
-    metricsToken: await readOrCreateMetricsToken(home),
-    enclavePeer: enclave?.peerId
-  })
-  const removeGuard = installNetworkErrorGuard(node.logger)
-  const restoreConsole = routeConsole(node.logger)
-  const voucherKeys = config.role === 'renter' || config.role === 'both' ? new VoucherKeyVault(home, passphrase) : undefined
-  let daemon: Daemon
+  const logger = nodeLogger(config)
+  const removeGuard = installNetworkErrorGuard(logger)
+  const restoreConsole = routeConsole(logger)
+  let node: BazaarNode
   try {
-    daemon = await Daemon.start({ node, config, home, hotkey: identity.hotkey, enclaveKey: enclave, voucherKeys, logger: node.logger, signal: ctx.signal })
+    // the whole node (roles, stores, chain, control API with its routes) in one place
+    node = await BazaarNode.init({
+      config,
+      identity,
+      home,
+      apiToken: await readApiToken(home),
+      metricsToken: await readOrCreateMetricsToken(home),
+      enclaveKey: enclave,
+      voucherKeys: config.role === 'renter' || config.role === 'both' ? new VoucherKeyVault(home, passphrase) : undefined,
+      logger,
+      signal: ctx.signal
+    })
   } catch (err) {
     restoreConsole()
     removeGuard()
     throw err
   }
-  if (node.api != null) registerDaemonRoutes(node.api, daemon)
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
   if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
-  if (daemon.supplier != null) {
-    const inv = daemon.supplier.inventory
-    ctx.out(`supplying from enclave ${daemon.supplier.enclave.peerId.toString()} (${config.tee.provider}${config.tee.provider === 'simulated' ? ': attests nothing, devnets only' : ''}): ${inv.classes.map((c) => `${c.count}x ${c.model}`).join(', ')} from ${inv.source === 'config' ? 'config gpus' : 'nvidia-smi'}`)
+  const supplier = node.supplier
+  if (supplier != null) {
+    const inv = supplier.inventory
+    ctx.out(`supplying from enclave ${supplier.enclave.peerId.toString()} (${config.tee.provider}${config.tee.provider === 'simulated' ? ': attests nothing, devnets only' : ''}): ${inv.classes.map((c) => `${c.count}x ${c.model}`).join(', ')} from ${inv.source === 'config' ? 'config gpus' : 'nvidia-smi'}`)
   }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
   await new Promise<void>((resolve) => {
-    const stop = (): void => { resolve() }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      ctx.signal.removeEventListener('abort', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
     ctx.signal.addEventListener('abort', stop, { once: true })
   })
   ctx.out('stopping')
-  await daemon.close()
+  await node.close()
   await rm(addrFile, { force: true })
   restoreConsole()
   removeGuard()

@@ -1,0 +1,44 @@
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Host } from '../host.js'
+import type { Logger } from '../logger.js'
+import type { Clock } from '../../util/clock.js'
+import { Arbiter, type ChainPort, type EscrowDb } from '../../escrow/index.js'
+import { registerArbiterHandler, type ArbiterHandler } from '../../protocols/arbiter/index.js'
+import type { NodeService } from './types.js'
+
+export interface ArbiterServiceComponents {
+  host: Host
+  chain: ChainPort
+  escrowDb: EscrowDb
+  clock: Clock
+  logger: Logger
+}
+
+/**
+ * The arbiter role as a node service: answers /bazaar/arbiter/1.0.0 and co-signs, with `key`,
+ * only a close that pays the highest valid voucher, or a refund after expiry (escrow/arbiter).
+ */
+export class ArbiterService implements NodeService {
+  readonly name = 'arbiter'
+  private handler?: ArbiterHandler
+
+  constructor (private readonly c: ArbiterServiceComponents, private readonly key: KeyringPair) {}
+
+  async start (): Promise<void> {
+    const { host, chain, escrowDb, clock, logger } = this.c
+    const arbiter = new Arbiter({ chain, key: this.key, clock, vouchers: escrowDb.vouchers })
+    this.handler = await registerArbiterHandler(host, {
+      arbiter,
+      clock,
+      onOutcome: (o) => { logger.info('arbiter request', o) },
+      onError: (err) => { logger.warn('arbiter failed', { err }) }
+    })
+    logger.info('arbiter ready', { arbiter: this.key.address, peer: host.peerId.toString() })
+  }
+
+  async stop (): Promise<void> {
+    const h = this.handler
+    this.handler = undefined
+    await h?.stop()
+  }
+}

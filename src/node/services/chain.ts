@@ -1,0 +1,36 @@
+import path from 'node:path'
+import type { BazaarConfig } from '../config/types.js'
+import type { Logger } from '../logger.js'
+import { EmbeddedLedger, type ChainPort } from '../../escrow/index.js'
+import { UserError } from '../../util/errors.js'
+
+/** Balance the embedded ledger credits the node's hotkey when it is first created (100 alpha). */
+export const EMBEDDED_GENESIS_RAO = 100_000_000_000n
+
+/** How long connecting to a subtensor endpoint may take before the node refuses to start. */
+const CONNECT_TIMEOUT_MS = 60_000
+
+/**
+ * The chain port of `config.chain`: `embedded` is a ledger under `<home>/ledger`, private to this
+ * process (a node on it can trade with nodes of the same process only); `subtensor` is the
+ * @polkadot/api adapter at `chain.endpoint`. An endpoint that does not answer is a UserError.
+ */
+export async function openChain (config: BazaarConfig, home: string, hotkey: string, logger: Logger, opts: { signal?: AbortSignal } = {}): Promise<ChainPort> {
+  if (config.chain.adapter === 'embedded') {
+    logger.warn('chain: embedded ledger under <home>/ledger. It lives in this process only: this daemon can trade with no other process (use bazaar devnet for a whole network in one process, or a subtensor endpoint)', { ledger: path.join(home, 'ledger') })
+    // a development ledger: the node's own hotkey is credited once, when the ledger is created
+    return await EmbeddedLedger.open({ netuid: config.chain.netuid, path: path.join(home, 'ledger'), genesis: [{ address: hotkey, amount: EMBEDDED_GENESIS_RAO }] })
+  }
+  const endpoint = config.chain.endpoint
+  if (endpoint == null) throw new UserError('chain.endpoint is required for the subtensor adapter', { code: 'NO_ENDPOINT' })
+  const { createSubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
+  try {
+    const signal = AbortSignal.any([AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
+    const chain = await createSubtensorChain({ url: endpoint, netuid: config.chain.netuid }, { signal })
+    const info = await chain.info()
+    logger.info('chain: subtensor', { endpoint, asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
+    return chain
+  } catch (err) {
+    throw new UserError(`cannot use the subtensor chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
+  }
+}

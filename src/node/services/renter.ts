@@ -1,0 +1,218 @@
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { BazaarNode } from '../bazaar-node.js'
+import type { BazaarConfig } from '../config/types.js'
+import { attestationPolicyFromConfig } from '../config/policy.js'
+import type { VoucherKeyVault } from '../keystore/index.js'
+import type { Logger } from '../logger.js'
+import { readCrlFiles } from '../crl-files.js'
+import type { ParsedRent } from '../rent-input.js'
+import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import type { AgreementStore } from '../../market/index.js'
+import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
+import { stateForResult, type JobStore } from '../../jobs/index.js'
+import { UserError } from '../../util/errors.js'
+import type { NodeService } from './types.js'
+
+/**
+ * How long stopping waits for rentals in flight to settle once they are cancelled: a cooperative
+ * close on a subtensor chain takes a few blocks, and a stop must end even when the chain is gone.
+ */
+export const RENTER_STOP_WAIT_MS = 45_000
+
+/** What the renter service uses of its node: the stores and services the root opened once. */
+export interface RenterServiceComponents {
+  node: BazaarNode
+  chain: ChainPort
+  escrowDb: EscrowDb
+  escrow: EscrowService
+  agreements: AgreementStore
+  jobs: JobStore
+  arbiter?: ArbiterClient
+  logger: Logger
+  signal: AbortSignal
+  /** false for an embedded ledger the node opened itself: nobody outside its process sees it */
+  sharedChain: boolean
+}
+
+export interface RenterServiceInit {
+  config: BazaarConfig
+  /** the renter hotkey: the payer of its escrows */
+  hotkey: KeyringPair
+  /**
+   * the renter's sealed per-escrow voucher keys; without them keys live in memory only and a
+   * restarted renter cannot sign for an escrow it opened before
+   */
+  voucherKeys?: VoucherKeyVault
+  /** how long a rental waits for the supplier's approval of the cooperative close (default: the role's) */
+  settleWaitMs?: number
+}
+
+/**
+ * The renter role of `config.role` renter or both as a node service. `role` is the renter with the
+ * config's attestation policy; `rent` runs one rental with the request's policy and records it as
+ * a renter job. `start` settles, in the background, the escrows an earlier run left open
+ * (`resumed`); `stop` cancels the rentals in flight and waits, bounded, for their settlement.
+ */
+export class RenterService implements NodeService {
+  readonly name = 'renter'
+  readonly role: RenterRole
+  /** the settlement of escrows an earlier run of this renter left open; resolves with what it did */
+  resumed: Promise<ResumedEscrow[]> = Promise.resolve([])
+  private readonly controller = new AbortController()
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly roles = new Set<RenterRole>()
+  private readonly onAbort = (): void => { this.controller.abort() }
+
+  constructor (private readonly c: RenterServiceComponents, private readonly i: RenterServiceInit) {
+    this.role = this.renterRole(attestationPolicyFromConfig(i.config), i.config.chain.arbiter ?? '')
+  }
+
+  async start (): Promise<void> {
+    this.c.signal.addEventListener('abort', this.onAbort, { once: true })
+    await this.role.start()
+    this.resumed = this.track(this.resume())
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    this.c.signal.removeEventListener('abort', this.onAbort)
+    const settled = Promise.allSettled([...this.inFlight])
+    let timer: { clear: () => void } | undefined
+    const bound = new Promise<void>((resolve) => { timer = this.c.node.clock.setTimeout(resolve, RENTER_STOP_WAIT_MS) })
+    await Promise.race([settled, bound])
+    timer?.clear()
+    for (const r of [...this.roles, this.role]) await r.stop().catch((err: unknown) => { this.c.logger.warn('renter stop failed', { err }) })
+  }
+
+  /**
+   * Why this node cannot rent at all, most fundamental first (role, then chain, then arbiter), or
+   * undefined when it can. The same check answers the control API before a stream starts.
+   */
+  rentRefusal (): UserError | undefined {
+    const { config } = this.i
+    // [refuse] an escrow on a ledger no supplier can read would lock funds for nothing. Checked before
+    // chain.arbiter: with this chain no setting of the arbiter could make the rental work.
+    // The hint names the daemon's flag: `bazaar rent` only talks to a running node.
+    if (!this.c.sharedChain) return new UserError('this node runs on the embedded chain, which lives in its process only: no supplier of another process can see its escrows (start the node on a shared chain with bazaar node start --chain ws://<subtensor endpoint>, or chain.endpoint in its config; or try the whole market in one process with bazaar devnet)', { code: 'CHAIN_NOT_SHARED' })
+    if (config.chain.arbiter == null) return new UserError('renting needs chain.arbiter (the ss58 address of the arbiter named in agreements) in the node\'s config or BAZAAR_ARBITER; restart the node after setting it', { code: 'NO_ARBITER' })
+    return undefined
+  }
+
+  /**
+   * One rental as the renter: streams its events, records it as a renter job, and resolves with
+   * the summary. Stopping the service aborts it like `signal` does (the job is cancelled, the
+   * escrow still settles).
+   */
+  async rent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+    // tracked as a whole, job record included: stop waits for the record as well as the settlement
+    return await this.track(this.runRent(parsed, opts))
+  }
+
+  private async runRent (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }): Promise<RentSummary> {
+    const { config } = this.i
+    const { node, logger, jobs } = this.c
+    const refusal = this.rentRefusal()
+    if (refusal != null) throw refusal
+    const renter = this.renterRole(
+      { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
+      config.chain.arbiter as string,
+      parsed.matchTimeoutMs
+    )
+    const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
+    const req = parsed.request
+    let jobId: string | undefined
+    // job record writes run one after another, in event order
+    let writes = Promise.resolve()
+    const record = async (fn: () => Promise<unknown>): Promise<void> => {
+      writes = writes.then(fn).then(() => {}, (err: unknown) => { logger.warn('renter job record failed', { err }) })
+      await writes
+    }
+    const onEvent = (e: RentEvent): void => {
+      opts.onEvent?.(e)
+      const now = node.clock.now()
+      if (e.type === 'bid') {
+        jobId = e.id
+        void record(async () => { await jobs.put({ id: e.id, role: 'renter', state: 'queued', command: req.spec.command, args: req.spec.args ?? [], gpuCount: req.count, createdAt: now, updatedAt: now }) })
+      } else if (jobId != null && e.type === 'agreement') {
+        const id = jobId
+        void record(async () => { const cur = await jobs.get('renter', id); if (cur != null) await jobs.put({ ...cur, agreementId: e.id, updatedAt: now }) })
+      } else if (jobId != null && e.type === 'attested') {
+        const id = jobId
+        void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave }) })
+      }
+    }
+    this.roles.add(renter)
+    try {
+      await renter.start()
+      const summary = await renter.rent(req, { signal, onEvent })
+      if (jobId != null) {
+        const id = jobId
+        await record(async () => {
+          await jobs.transition('renter', id, stateForResult(summary.job.reason as never, summary.job.exitCode), node.clock.now(), {
+            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier
+          })
+        })
+      }
+      return summary
+    } catch (err) {
+      if (jobId != null) {
+        const id = jobId
+        const code = (err as { code?: string }).code ?? 'FAILED'
+        await record(async () => { await jobs.transition('renter', id, signal.aborted ? 'cancelled' : 'failed', node.clock.now(), { detail: code }) })
+      }
+      throw err
+    } finally {
+      this.roles.delete(renter)
+      await renter.stop().catch(() => {})
+    }
+  }
+
+  /**
+   * A renter that stopped mid-job (crash, kill) left its escrow open and its job record running.
+   * The escrows settle on the last acknowledged voucher (RenterRole.resume); the job records end
+   * as failed with RENTER_RESTARTED. Not on a ledger private to this process: nobody else could
+   * have taken part in its escrows.
+   */
+  private async resume (): Promise<ResumedEscrow[]> {
+    const { node, logger, jobs } = this.c
+    if (!this.c.sharedChain) return []
+    try {
+      for (const j of await jobs.list({ role: 'renter' })) {
+        if (j.state !== 'queued' && j.state !== 'running') continue
+        await jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+      }
+      const done = await this.role.resume({ signal: this.controller.signal })
+      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done })
+      return done
+    } catch (err) {
+      logger.warn('resuming interrupted rentals failed', { err })
+      return []
+    }
+  }
+
+  /** keeps `p` among the work `stop` waits for until it settles */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p)
+    void p.then(() => { this.inFlight.delete(p) }, () => { this.inFlight.delete(p) })
+    return p
+  }
+
+  private renterRole (policy: RenterRoleInit['policy'], arbiterAddress: string, matchTimeoutMs?: number): RenterRole {
+    const { node, logger } = this.c
+    return new RenterRole({
+      node,
+      chain: this.c.chain,
+      escrowDb: this.c.escrowDb,
+      escrow: this.c.escrow,
+      agreements: this.c.agreements,
+      account: this.i.hotkey,
+      arbiterAddress,
+      arbiter: this.c.arbiter,
+      policy,
+      logger: logger.child({ role: 'renter' }),
+      ...(matchTimeoutMs != null ? { matchTimeoutMs } : {}),
+      ...(this.i.settleWaitMs != null ? { settleWaitMs: this.i.settleWaitMs } : {}),
+      ...(this.i.voucherKeys != null ? { voucherKeys: this.i.voucherKeys } : {})
+    })
+  }
+}

@@ -1,0 +1,115 @@
+import path from 'node:path'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { BazaarNode } from '../bazaar-node.js'
+import type { BazaarConfig } from '../config/types.js'
+import { enclaveListenAddrs } from '../config/enclave-listen.js'
+import type { EnclaveKey } from '../keystore/index.js'
+import type { Logger } from '../logger.js'
+import { SupplierRole } from '../roles/supplier.js'
+import type { AgreementStore } from '../../market/index.js'
+import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
+import { processRuntime, type Inventory, type JobStore, type NvidiaSmiRunner } from '../../jobs/index.js'
+import { UserError } from '../../util/errors.js'
+import { gpuAttestationProvider, readyProvider, supplierInventory } from './supplier-setup.js'
+import type { NodeService } from './types.js'
+
+/** What the supplier service uses of its node: the stores and services the root opened once. */
+export interface SupplierServiceComponents {
+  node: BazaarNode
+  chain: ChainPort
+  escrowDb: EscrowDb
+  escrow: EscrowService
+  agreements: AgreementStore
+  jobs: JobStore
+  arbiter?: ArbiterClient
+  logger: Logger
+  signal: AbortSignal
+}
+
+export interface SupplierServiceInit {
+  config: BazaarConfig
+  /** the node home: the jobs' work directories go under `<home>/jobs` */
+  home: string
+  /** the supplier hotkey: the payee of its escrows */
+  hotkey: KeyringPair
+  enclaveKey?: EnclaveKey
+  /** tests inject an absent nvidia-smi so the config's GPUs are used */
+  runNvidiaSmi?: NvidiaSmiRunner
+}
+
+/**
+ * The supplier role of `config.role` supplier or both as a node service: `start` finds the GPUs
+ * (nvidia-smi, else config `gpus`), checks that the node can attest as `tee.provider`, and starts
+ * a SupplierRole on the node's shared stores and escrow service. Role `both` on a machine with no
+ * GPU supplies nothing and says so. `restart` stops the role and builds it again on the same
+ * stores, as a restarted daemon would.
+ */
+export class SupplierService implements NodeService {
+  readonly name = 'supplier'
+  private current?: SupplierRole
+  private inventory?: Inventory
+
+  constructor (private readonly c: SupplierServiceComponents, private readonly i: SupplierServiceInit) {}
+
+  /** the running role; undefined before start, and for role both without GPUs */
+  get role (): SupplierRole | undefined { return this.current }
+
+  async start (): Promise<void> {
+    const { config } = this.i
+    const { node, logger, signal } = this.c
+    this.inventory ??= await supplierInventory(config, { runNvidiaSmi: this.i.runNvidiaSmi, signal }).catch((err: unknown) => {
+      if (config.role === 'both' && (err as { code?: string }).code === 'NO_GPUS') {
+        logger.warn('no GPUs found or configured: supplying nothing (role both runs as a renter)')
+        return undefined
+      }
+      throw err
+    })
+    if (this.inventory == null) return
+    if (this.i.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
+    const role = new SupplierRole({
+      node,
+      inventory: this.inventory,
+      enclaveKey: this.i.enclaveKey.privateKey,
+      // reachable where the node is (tee.enclaveListen, else the IPs of listen): renters on other machines dial it
+      enclaveListen: enclaveListenAddrs(config),
+      provider: await readyProvider(config, node.clock, logger, signal),
+      gpuProvider: gpuAttestationProvider(config, node.clock, logger),
+      runtime: processRuntime(),
+      workRoot: path.join(this.i.home, 'jobs'),
+      chain: this.c.chain,
+      escrowDb: this.c.escrowDb,
+      escrow: this.c.escrow,
+      agreements: this.c.agreements,
+      account: this.i.hotkey,
+      arbiter: this.c.arbiter,
+      acceptArbiters: config.chain.arbiter != null ? [config.chain.arbiter] : [],
+      defaultPrice: BigInt(config.market.pricePerGpuHour),
+      netuid: config.chain.netuid,
+      region: config.market.region,
+      // an offer names only the kind this node can attest as, whatever market.teeKinds accepts
+      teeKinds: [config.tee.provider],
+      minDurationS: config.market.minDurationS,
+      maxDurationS: config.market.maxDurationS,
+      offerTtlS: config.market.offerTtlS,
+      tickMs: config.metering.tickS * 1000,
+      graceMs: config.metering.graceS * 1000,
+      logger: logger.child({ role: 'supplier' }),
+      jobStore: this.c.jobs
+    })
+    this.current = role
+    await role.start()
+    if (this.c.arbiter == null) logger.warn('no chain.arbiterPeer: a renter that disappears cannot be settled without it')
+  }
+
+  async stop (): Promise<void> {
+    await this.current?.stop()
+  }
+
+  /** Stops the role and starts a new one on the same stores (its agreements and escrows are restored). */
+  async restart (): Promise<SupplierRole | undefined> {
+    await this.stop().catch((err: unknown) => { this.c.logger.warn('supplier stop failed', { err }) })
+    this.current = undefined
+    await this.start()
+    return this.current
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * A part of a node with a lifecycle, as js-libp2p's services: the root starts its services in
+ * order and stops them in reverse, so a service may rely on everything started before it (the
+ * supplier on gossip, the renter on the chain) for as long as it runs.
+ */
+export interface NodeService {
+  /** a short name for logs and errors */
+  readonly name: string
+  start(): Promise<void>
+  /** stops what start started; safe to call after a failed or partial start, and twice */
+  stop(): Promise<void>
+}

@@ -1,0 +1,129 @@
+/**
+ * The composition root (BazaarNode.init) as the daemon, the devnet and the tests use it: the
+ * roles of the config as services on stores opened once, every route answering as soon as init
+ * resolves, a failed start that closes all it opened, and a close that leaves no timer of the
+ * node's clock running. The clock is a ManualClock that nobody advances: a start or a close that
+ * waited on a timer would never end.
+ */
+import { createServer, type Server } from 'node:net'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { BazaarNode, NodeStatus, type BazaarNodeInit } from '../../src/node/bazaar-node.js'
+import { defaultConfig } from '../../src/node/config/index.js'
+import type { BazaarConfig, Role } from '../../src/node/config/types.js'
+import { silentLogger } from '../../src/node/logger.js'
+import { EmbeddedLedger } from '../../src/escrow/index.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { StartupErrorCode } from '../../src/node/startup-errors.js'
+import { devPair } from '../helpers/keys.js'
+
+const TOKEN = 'c'.repeat(64)
+
+describe('BazaarNode.init: one root for a whole node', () => {
+  let dir = ''
+  let ledger: EmbeddedLedger
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'bazaar-root-'))
+    ledger = await EmbeddedLedger.open({ netuid: 1 })
+  })
+  afterAll(async () => {
+    await ledger?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function config (role: Role, port = 0): Promise<BazaarConfig> {
+    const base = await defaultConfig()
+    return { ...base, role, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port } }
+  }
+  const identity = async (name: string): Promise<BazaarNodeInit['identity']> =>
+    ({ peerKey: await generateKeyPair('Ed25519'), hotkey: await devPair(`${name}//hot`), coldkey: await devPair(name) })
+  const get = async (node: BazaarNode, route: string): Promise<Response> =>
+    await fetch(`http://127.0.0.1:${node.apiAddress!.port}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+
+  it('answers every route, node and role alike, as soon as init resolves; close stops every timer of its clock', async () => {
+    const clock = new ManualClock()
+    const node = await BazaarNode.init({ config: await config('arbiter'), identity: await identity('Ferdie'), home: path.join(dir, 'arbiter'), apiToken: TOKEN, chain: ledger, clock, logger: silentLogger })
+    expect(node.status).toBe(NodeStatus.Running)
+    expect(node.services.arbiter).toBeDefined()
+    expect(node.services.supplier).toBeUndefined()
+    expect(node.services.renter).toBeUndefined()
+    expect((await get(node, '/v1/status')).status).toBe(200)
+    expect(await (await get(node, '/v1/chain')).json()).toMatchObject({ adapter: 'embedded', netuid: 1 })
+    expect(await (await get(node, '/v1/escrows')).json()).toEqual([])
+    expect(node.rentRefusal()?.code).toBe('WRONG_ROLE')
+    // pruning, republication, link keeping: the node's timers run on its clock
+    expect(clock.pending).toBeGreaterThan(0)
+    const port = node.apiAddress!.port
+    await node.close()
+    expect(node.status).toBe(NodeStatus.Stopped)
+    expect(clock.pending).toBe(0)
+    await expect(fetch(`http://127.0.0.1:${port}/v1/status`)).rejects.toThrow()
+  }, 60_000)
+
+  it('close waits for a re-publication in flight before the database closes under it', async () => {
+    const clock = new ManualClock()
+    const cfg = await config('renter')
+    const node = await BazaarNode.init({ config: cfg, identity: await identity('Eve'), home: path.join(dir, 'republish'), chain: ledger, clock, logger: silentLogger })
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await node.publishBid({ id: `bid-${id}`, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [], maxPricePerGpuHour: 1_000_000_000n, netuid: 1, durationS: 600, ttlS: 300 })
+    }
+    // the republication timer fires; the node closes while it reads its bids and signs them again
+    clock.advance(Math.max(5, cfg.market.republishS) * 1000)
+    await node.close()
+    expect(node.status).toBe(NodeStatus.Stopped)
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+
+  it('role both without GPUs runs the renter only, and its roles share the one escrow service', async () => {
+    const clock = new ManualClock()
+    const node = await BazaarNode.init({
+      config: await config('both'), identity: await identity('Dave'), home: path.join(dir, 'both'), chain: ledger, clock, logger: silentLogger,
+      runNvidiaSmi: async () => ({ absent: true })
+    })
+    try {
+      expect(node.supplier).toBeUndefined()
+      expect(node.services.renter).toBeDefined()
+      expect(node.escrow).toBeDefined()
+      expect(node.renter?.escrow).toBe(node.escrow)
+      expect(await node.resumed).toEqual([])
+      // a shared chain, but no chain.arbiter in the config
+      expect(node.rentRefusal()?.code).toBe('NO_ARBITER')
+    } finally {
+      await node.close()
+    }
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+
+  it('a failed start closes all it opened and keeps its one-line error; the same home then starts', async () => {
+    const taken: Server = createServer()
+    await new Promise<void>((resolve) => { taken.listen(0, '127.0.0.1', resolve) })
+    const port = (taken.address() as { port: number }).port
+    const home = path.join(dir, 'renter')
+    const id = await identity('Bob')
+    const clock = new ManualClock()
+    try {
+      await expect(BazaarNode.init({ config: await config('renter', port), identity: id, home, apiToken: TOKEN, clock, logger: silentLogger }))
+        .rejects.toMatchObject({ name: 'UserError', code: StartupErrorCode.API_PORT_IN_USE })
+      expect(clock.pending).toBe(0)
+      // the address was checked before the roles opened their stores: the one line is all the operator sees
+      expect(existsSync(path.join(home, 'escrow'))).toBe(false)
+    } finally {
+      await new Promise<void>((resolve) => { taken.close(() => { resolve() }) })
+    }
+    // the database, the ledger under the home and the host were all released
+    const node = await BazaarNode.init({ config: await config('renter'), identity: id, home, apiToken: TOKEN, clock, logger: silentLogger })
+    try {
+      // its own embedded ledger: no supplier of another process could see an escrow on it
+      expect(node.sharedChain).toBe(false)
+      expect(node.rentRefusal()?.code).toBe('CHAIN_NOT_SHARED')
+      expect((await get(node, '/v1/jobs')).status).toBe(200)
+    } finally {
+      await node.close()
+    }
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+})
