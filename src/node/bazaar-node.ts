@@ -1,7 +1,6 @@
 import path from 'node:path'
 import { Level } from 'level'
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { EnclaveKey, Identity, VoucherKeyVault } from './keystore/index.js'
 import type { BazaarConfig } from './config/types.js'
@@ -13,13 +12,11 @@ import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { AgreementStore, bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
-import { parseBidInput, parseOfferInput, inputToJson, type BidInput, type OfferInput } from './market-input.js'
+import { parseBidInput, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { MessageSigner } from '../market/signing/index.js'
-import type { Bid, Offer } from '../wire/market.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
 import { createGossipMetrics } from '../protocols/gossip/metrics.js'
-import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
 import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from './gossip-links.js'
@@ -32,6 +29,7 @@ import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
 import { UserError } from '../util/errors.js'
 import { homePaths } from './home.js'
 import { holdApiAddress } from './api-address.js'
+import { OwnMessages } from './own-messages.js'
 import { registerDaemonRoutes, type DaemonRouteContext } from './daemon-routes.js'
 import type { ParsedRent } from './rent-input.js'
 import type { SupplierRole } from './roles/supplier.js'
@@ -111,15 +109,6 @@ export interface NodeServices {
   arbiter?: ArbiterService
 }
 
-/** Key prefixes in the node's database (stable; a retired prefix is never reused). */
-const DB = {
-  meta: 'v1-meta',
-  ownOffers: 'v1-own-offers',
-  ownBids: 'v1-own-bids'
-} as const
-
-interface OwnRecord { input: string, active: boolean }
-
 /** something the node opened, with how to close it; closed last-opened first */
 interface Opened { name: string, close: () => Promise<void> }
 
@@ -161,7 +150,8 @@ export class BazaarNode {
   private escrowService?: EscrowService
   private readonly sharedChainPort: boolean
   private readonly timers: TimerHandle[] = []
-  private republishing?: Promise<void>
+  /** our own offers and bids: stored, signed, published, re-published */
+  private readonly own: OwnMessages
   private readonly opened: Opened[] = []
   private readonly controller = new AbortController()
   private readonly listeners: Array<(m: ValidatedMessage) => void> = []
@@ -190,6 +180,19 @@ export class BazaarNode {
       { onMessage: (m) => { this.onMessage(m) } }
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
+    this.own = new OwnMessages({
+      db,
+      gossip: this.gossip,
+      signer: this.signer,
+      clock,
+      logger,
+      listenAddrs: () => host.getMultiaddrs().slice(0, 4).map((a) => a.bytes),
+      enclavePeer,
+      supplies: () => this.supplies,
+      role: config.role,
+      provideClasses: async (models) => { await this.market.provideClasses(models) },
+      running: () => this.status === NodeStatus.Running
+    })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
     this.links = new GossipLinkKeeper({
       pubsub: host.services.pubsub,
@@ -283,11 +286,11 @@ export class BazaarNode {
       close: async () => {
         for (const t of this.timers.splice(0)) t.clear()
         // a re-publication in flight reads the database and publishes on gossip: both still open here
-        await this.republishing
+        await this.own.idle()
       }
     })
     this.every(30_000, () => { this.prune() })
-    this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.republish() })
+    this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.own.republish() })
     // the API's address is held before the roles open anything: one in use fails the start now, with its one line
     const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
     if (held != null) this.opened.push({ name: 'control API address', close: async () => { await held.release() } })
@@ -302,7 +305,7 @@ export class BazaarNode {
       this.apiAddress = await api.start()
     }
     this.status = NodeStatus.Running
-    await this.republish()
+    await this.own.republish()
     this.logger.info('node started', {
       peerId: this.peerId.toString(),
       addrs: this.host.getMultiaddrs().map((a) => a.toString()),
@@ -457,133 +460,15 @@ export class BazaarNode {
     this.market.book.expire(now)
   }
 
-  /** the next per-signer sequence, durable before use; never below the clock so a lost db still moves forward */
-  private async nextSequence (): Promise<bigint> {
-    const last = BigInt(await this.db.get(`${DB.meta}:sequence`) ?? '0')
-    const next = [last + 1n, BigInt(this.clock.now())].reduce((a, b) => a > b ? a : b)
-    await this.db.put(`${DB.meta}:sequence`, next.toString())
-    return next
-  }
-
-  private listenAddrs (): Uint8Array[] {
-    return this.host.getMultiaddrs().slice(0, 4).map((a) => a.bytes)
-  }
-
-  private async buildOffer (i: OfferInput, cancelled = false): Promise<Offer> {
-    const now = this.clock.now()
-    const enclave = i.enclavePeer != null ? peerIdFromString(i.enclavePeer) : this.enclavePeer
-    return {
-      version: 1,
-      id: i.id,
-      supplier: this.signer.hotkey,
-      enclavePeer: cancelled ? new Uint8Array(0) : new Uint8Array(enclave.toMultihash().bytes),
-      gpus: cancelled ? [] : i.gpus,
-      teeKinds: cancelled ? [] : i.teeKinds,
-      // only `true` is encoded: an offer without CC GPUs keeps the bytes it had before the field existed
-      ...(!cancelled && i.gpuCc === true ? { gpuCc: true } : {}),
-      region: cancelled ? '' : i.region,
-      pricePerGpuHour: cancelled ? 0n : i.pricePerGpuHour,
-      netuid: cancelled ? 0 : i.netuid,
-      minDurationS: cancelled ? 0 : i.minDurationS,
-      maxDurationS: cancelled ? 0 : i.maxDurationS,
-      createdAt: BigInt(now),
-      expiresAt: BigInt(now + i.ttlS * 1000),
-      sequence: await this.nextSequence(),
-      cancelled,
-      addrs: cancelled ? [] : [...this.listenAddrs(), ...(i.extraAddrs ?? []).map((a) => multiaddr(a).bytes)].slice(0, 8).map((a) => new Uint8Array(a))
-    }
-  }
-
-  private async buildBid (i: BidInput, cancelled = false): Promise<Bid> {
-    const now = this.clock.now()
-    return {
-      version: 1,
-      id: i.id,
-      renter: this.signer.hotkey,
-      requirements: cancelled ? undefined : { gpu: i.gpu, minMemoryMib: i.minMemoryMib, count: i.count, teeKinds: i.teeKinds, regions: i.regions },
-      maxPricePerGpuHour: cancelled ? 0n : i.maxPricePerGpuHour,
-      netuid: cancelled ? 0 : i.netuid,
-      durationS: cancelled ? 0 : i.durationS,
-      createdAt: BigInt(now),
-      expiresAt: BigInt(now + i.ttlS * 1000),
-      sequence: await this.nextSequence(),
-      cancelled,
-      addrs: cancelled ? [] : this.listenAddrs().map((a) => new Uint8Array(a))
-    }
-  }
-
   /** Signs and publishes an offer; persisted first so it is re-published after a restart. */
-  async publishOffer (input: OfferInput): Promise<ValidatedOffer> {
-    // [refuse] an offer commits this node to serve it: a node that does not supply must not make one
-    if (!this.supplies) throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${this.config.role}: offers need role supplier or both`)
-    const offer = await this.buildOffer(input)
-    const data = sealOffer(offer, this.signer)
-    await this.db.put(`${DB.ownOffers}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
-    const { message } = await this.gossip.publish(TOPIC_OFFERS, data)
-    void this.market.provideClasses(offer.gpus.map((g) => g.model))
-    return message as ValidatedOffer
-  }
+  async publishOffer (input: OfferInput): Promise<ValidatedOffer> { return await this.own.publishOffer(input) }
 
-  async cancelOffer (id: string): Promise<void> {
-    const rec = await this.ownRecord(DB.ownOffers, id)
-    const input = parseStoredOffer(rec.input)
-    await this.db.put(`${DB.ownOffers}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
-    await this.gossip.publish(TOPIC_OFFERS, sealOffer(await this.buildOffer(input, true), this.signer))
-  }
+  async cancelOffer (id: string): Promise<void> { await this.own.cancelOffer(id) }
 
-  async publishBid (input: BidInput): Promise<ValidatedBid> {
-    const bid = await this.buildBid(input)
-    const data = sealBid(bid, this.signer)
-    await this.db.put(`${DB.ownBids}:${input.id}`, JSON.stringify({ input: inputToJson(input), active: true } satisfies OwnRecord))
-    const { message } = await this.gossip.publish(TOPIC_BIDS, data)
-    return message as ValidatedBid
-  }
+  /** Signs and publishes a bid; persisted first so it is re-published after a restart. */
+  async publishBid (input: BidInput): Promise<ValidatedBid> { return await this.own.publishBid(input) }
 
-  async cancelBid (id: string): Promise<void> {
-    const rec = await this.ownRecord(DB.ownBids, id)
-    const input = parseStoredBid(rec.input)
-    await this.db.put(`${DB.ownBids}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
-    await this.gossip.publish(TOPIC_BIDS, sealBid(await this.buildBid(input, true), this.signer))
-  }
-
-  private async ownRecord (prefix: string, id: string): Promise<OwnRecord> {
-    const raw = await this.db.get(`${prefix}:${id}`)
-    if (raw == null) throw new ApiError(404, 'NOT_FOUND', `no ${prefix === DB.ownOffers ? 'offer' : 'bid'} of ours with id ${id}`)
-    const rec = JSON.parse(raw) as OwnRecord
-    if (!rec.active) throw new ApiError(409, 'ALREADY_CANCELLED', `${id} is already cancelled`)
-    return rec
-  }
-
-  /**
-   * Re-publishes our active offers and bids with a fresh expiry (before the previous one runs out).
-   * One run at a time; close() waits for the run in flight before the database closes under it.
-   */
-  private async republish (): Promise<void> {
-    this.republishing ??= this.republishOnce().catch((err: unknown) => {
-      if (this.status === NodeStatus.Running) this.logger.warn('re-publication failed', { err })
-    }).finally(() => { this.republishing = undefined })
-    await this.republishing
-  }
-
-  private async republishOnce (): Promise<void> {
-    if (this.status !== NodeStatus.Running) return
-    for (const [prefix, isOffer] of [[DB.ownOffers, true], [DB.ownBids, false]] as const) {
-      for await (const [, raw] of this.db.iterator({ gt: `${prefix}:`, lt: `${prefix};` })) {
-        // a closing node stops here: its gossip and database are about to go
-        if (this.status !== NodeStatus.Running) return
-        const rec = JSON.parse(raw) as OwnRecord
-        if (!rec.active) continue
-        // offers stored under an earlier role stay stored but are not advertised while this one does not supply
-        if (isOffer && !this.supplies) continue
-        try {
-          if (isOffer) await this.gossip.publish(TOPIC_OFFERS, sealOffer(await this.buildOffer(parseStoredOffer(rec.input)), this.signer))
-          else await this.gossip.publish(TOPIC_BIDS, sealBid(await this.buildBid(parseStoredBid(rec.input)), this.signer))
-        } catch (err) {
-          this.logger.warn('re-publication failed', { err })
-        }
-      }
-    }
-  }
+  async cancelBid (id: string): Promise<void> { await this.own.cancelBid(id) }
 
   peers (): PeerView[] {
     const pubsub = this.host.services.pubsub
@@ -705,13 +590,3 @@ function toLogLevel (l: string): 'debug' | 'info' | 'warn' | 'error' {
   return 'info'
 }
 
-
-function parseStoredOffer (json: string): OfferInput {
-  const o = JSON.parse(json) as OfferInput & { pricePerGpuHour: string }
-  return { ...o, pricePerGpuHour: BigInt(o.pricePerGpuHour) }
-}
-
-function parseStoredBid (json: string): BidInput {
-  const b = JSON.parse(json) as BidInput & { maxPricePerGpuHour: string }
-  return { ...b, maxPricePerGpuHour: BigInt(b.maxPricePerGpuHour) }
-}

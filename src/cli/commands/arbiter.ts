@@ -1,6 +1,5 @@
 import type { Command } from '../command.js'
-import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE } from '../../node/config/index.js'
-import { runDaemon } from './node.js'
+import { DAEMON_OPTIONS, DAEMON_OPTIONS_USAGE, runDaemon } from './node.js'
 
 const usage = `usage: bazaar arbiter [options]
 
@@ -11,20 +10,14 @@ through their chain.arbiterPeer (this node's listen address with /p2p/<peer id>)
 hotkey in chain.arbiter. It must use the same chain as the parties (--chain ws://...); on the
 embedded chain it only sees escrows of its own process.
 
-options:
-  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
-  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
-  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
-                         a systemd credential, see contrib/systemd)
-${CONFIG_FLAGS_USAGE}
-  -h, --help             this help`
+${DAEMON_OPTIONS_USAGE}`
 
 /** `bazaar arbiter`: the daemon with the arbiter role. */
 export const arbiterCommand: Command = {
   name: 'arbiter',
   summary: 'run an arbiter daemon (node start --role arbiter)',
   usage,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: DAEMON_OPTIONS,
   async run (args, ctx) {
     return await runDaemon(args, ctx, { role: 'arbiter' })
   }

@@ -13,6 +13,18 @@ import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { routeConsole } from '../../node/console-route.js'
 
+/** The options of every command that runs a daemon (`node start`, `supply`, `arbiter`). */
+export const DAEMON_OPTIONS = { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS } as const
+
+/** Their help lines. */
+export const DAEMON_OPTIONS_USAGE = `options:
+  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
+  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
+                         a systemd credential, see contrib/systemd)
+${CONFIG_FLAGS_USAGE}
+  -h, --help             this help`
+
 const usage = `usage: bazaar node start [options]
 
 Runs a headless marketplace node until SIGINT or SIGTERM: listens on TCP, joins through bootstrap
@@ -27,13 +39,7 @@ process only, so a daemon on it cannot trade with any other process (bazaar devn
 network in one process); a ws:// endpoint uses the subtensor adapter. chain.arbiter names the
 arbiter (ss58) and chain.arbiterPeer (a multiaddr with /p2p/) where its node listens.
 
-options:
-  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
-  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
-  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
-                         a systemd credential, see contrib/systemd)
-${CONFIG_FLAGS_USAGE}
-  -h, --help             this help`
+${DAEMON_OPTIONS_USAGE}`
 
 /** `bazaar node start`: the daemon. */
 export const nodeCommand: Command = {
@@ -41,7 +47,7 @@ export const nodeCommand: Command = {
   summary: 'run a headless node (bazaar node start)',
   usage,
   allowPositionals: true,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: DAEMON_OPTIONS,
   async run (args, ctx) {
     const [sub, ...extra] = args.positionals
     if (sub !== 'start' || extra.length > 0) throw new UsageError('expected `bazaar node start` (see bazaar node --help)')

@@ -1,6 +1,5 @@
 import type { Command } from '../command.js'
-import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE } from '../../node/config/index.js'
-import { runDaemon } from './node.js'
+import { DAEMON_OPTIONS, DAEMON_OPTIONS_USAGE, runDaemon } from './node.js'
 
 const usage = `usage: bazaar supply [options]
 
@@ -11,20 +10,14 @@ devnets), runs attested jobs with metered vouchers and settles each escrow when 
 With the embedded chain (the default) the ledger lives in this process only, so no renter of
 another process can pay it: use a subtensor endpoint (--chain ws://...) to trade.
 
-options:
-  --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
-  --passphrase <pw>      keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
-  --passphrase-file <f>  read the passphrase from a file (default: $BAZAAR_PASSPHRASE_FILE;
-                         a systemd credential, see contrib/systemd)
-${CONFIG_FLAGS_USAGE}
-  -h, --help             this help`
+${DAEMON_OPTIONS_USAGE}`
 
 /** `bazaar supply`: the daemon with the supplier role. */
 export const supplyCommand: Command = {
   name: 'supply',
   summary: 'run a supplier daemon (node start --role supplier)',
   usage,
-  options: { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS },
+  options: DAEMON_OPTIONS,
   async run (args, ctx) {
     return await runDaemon(args, ctx, { role: 'supplier' })
   }

@@ -1,0 +1,217 @@
+import type { Level } from 'level'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import type { Clock } from '../util/clock.js'
+import type { MessageSigner } from '../market/signing/index.js'
+import type { Bid, Offer } from '../wire/market.js'
+import type { MarketGossip } from '../protocols/gossip/service.js'
+import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import type { ValidatedBid, ValidatedOffer } from '../protocols/gossip/validate.js'
+import { ApiError } from './api/server.js'
+import { inputToJson, type BidInput, type OfferInput } from './market-input.js'
+import type { Logger } from './logger.js'
+
+/** Key prefixes in the node's database (stable; a retired prefix is never reused). */
+export const OWN_DB = {
+  meta: 'v1-meta',
+  ownOffers: 'v1-own-offers',
+  ownBids: 'v1-own-bids'
+} as const
+
+/** one of our offers or bids as stored: the input it was built from, and whether it still stands */
+interface OwnRecord { input: string, active: boolean }
+
+export interface OwnMessagesComponents {
+  db: Level<string, string>
+  gossip: Pick<MarketGossip, 'publish'>
+  signer: MessageSigner
+  clock: Clock
+  logger: Logger
+  /** the node's listen addresses, first ones first (an offer or bid carries up to four) */
+  listenAddrs: () => Uint8Array[]
+  /** the peer whose enclave serves offers that name none */
+  enclavePeer: PeerId
+  /** whether the node's role makes offers (supplier or both) */
+  supplies: () => boolean
+  role: string
+  /** the GPU classes an offer names are announced in the DHT */
+  provideClasses: (models: string[]) => Promise<void>
+  /** false once the node closes: a re-publication in flight stops */
+  running: () => boolean
+}
+
+/**
+ * How one kind of our own messages is stored, built, sealed and published: offers and bids differ
+ * only here, so publishing, cancelling and re-publishing are written once for both.
+ */
+interface Kind<I, M> {
+  noun: 'offer' | 'bid'
+  prefix: string
+  topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS
+  build: (i: I, cancelled: boolean) => Promise<M>
+  seal: (m: M) => Uint8Array
+  parse: (json: string) => I
+}
+
+/**
+ * This node's own offers and bids: each is signed with the next durable sequence, stored before it
+ * is published, cancelled by a signed cancel of a higher sequence, and re-published with a fresh
+ * expiry while it stands (after a restart too). One re-publication runs at a time.
+ */
+export class OwnMessages {
+  private republishing?: Promise<void>
+  private readonly offers: Kind<OfferInput, Offer>
+  private readonly bids: Kind<BidInput, Bid>
+
+  constructor (private readonly c: OwnMessagesComponents) {
+    this.offers = {
+      noun: 'offer',
+      prefix: OWN_DB.ownOffers,
+      topic: TOPIC_OFFERS,
+      build: async (i, cancelled) => await this.buildOffer(i, cancelled),
+      seal: (m) => sealOffer(m, c.signer),
+      parse: parseStoredOffer
+    }
+    this.bids = {
+      noun: 'bid',
+      prefix: OWN_DB.ownBids,
+      topic: TOPIC_BIDS,
+      build: async (i, cancelled) => await this.buildBid(i, cancelled),
+      seal: (m) => sealBid(m, c.signer),
+      parse: parseStoredBid
+    }
+  }
+
+  /** Signs and publishes an offer; persisted first so it is re-published after a restart. */
+  async publishOffer (input: OfferInput): Promise<ValidatedOffer> {
+    // [refuse] an offer commits this node to serve it: a node that does not supply must not make one
+    if (!this.c.supplies()) throw new ApiError(409, 'WRONG_ROLE', `this node's role is ${this.c.role}: offers need role supplier or both`)
+    const { message, built } = await this.publish(this.offers, input)
+    void this.c.provideClasses(built.gpus.map((g) => g.model))
+    return message as ValidatedOffer
+  }
+
+  async cancelOffer (id: string): Promise<void> { await this.cancel(this.offers, id) }
+
+  async publishBid (input: BidInput): Promise<ValidatedBid> {
+    return (await this.publish(this.bids, input)).message as ValidatedBid
+  }
+
+  async cancelBid (id: string): Promise<void> { await this.cancel(this.bids, id) }
+
+  /**
+   * Re-publishes our standing offers and bids with a fresh expiry (before the previous one runs
+   * out). One run at a time: a call while one runs waits for that one.
+   */
+  async republish (): Promise<void> {
+    this.republishing ??= this.republishOnce().catch((err: unknown) => {
+      if (this.c.running()) this.c.logger.warn('re-publication failed', { err })
+    }).finally(() => { this.republishing = undefined })
+    await this.republishing
+  }
+
+  /** the re-publication in flight, if any (close waits for it before the database goes) */
+  async idle (): Promise<void> { await this.republishing }
+
+  private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
+    const built = await kind.build(input, false)
+    const data = kind.seal(built)
+    await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
+    const { message } = await this.c.gossip.publish(kind.topic, data)
+    return { message, built }
+  }
+
+  private async cancel<I, M> (kind: Kind<I, M>, id: string): Promise<void> {
+    const raw = await this.c.db.get(`${kind.prefix}:${id}`)
+    if (raw == null) throw new ApiError(404, 'NOT_FOUND', `no ${kind.noun} of ours with id ${id}`)
+    const rec = JSON.parse(raw) as OwnRecord
+    if (!rec.active) throw new ApiError(409, 'ALREADY_CANCELLED', `${id} is already cancelled`)
+    await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
+    await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), true)))
+  }
+
+  private async republishOnce (): Promise<void> {
+    if (!this.c.running()) return
+    // offers stored under an earlier role stay stored but are not advertised while this one does not supply
+    if (this.c.supplies()) await this.republishKind(this.offers)
+    await this.republishKind(this.bids)
+  }
+
+  private async republishKind<I, M> (kind: Kind<I, M>): Promise<void> {
+    for await (const [, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
+      // a closing node stops here: its gossip and database are about to go
+      if (!this.c.running()) return
+      const rec = JSON.parse(raw) as OwnRecord
+      if (!rec.active) continue
+      try {
+        await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
+      } catch (err) {
+        this.c.logger.warn('re-publication failed', { err })
+      }
+    }
+  }
+
+  /** the next per-signer sequence, durable before use; never below the clock so a lost db still moves forward */
+  private async nextSequence (): Promise<bigint> {
+    const key = `${OWN_DB.meta}:sequence`
+    const last = BigInt(await this.c.db.get(key) ?? '0')
+    const now = BigInt(this.c.clock.now())
+    const next = last + 1n > now ? last + 1n : now
+    await this.c.db.put(key, next.toString())
+    return next
+  }
+
+  /** the fields every message of ours carries: its time window, its sequence, whether it cancels */
+  private async stamp (ttlS: number, cancelled: boolean): Promise<{ createdAt: bigint, expiresAt: bigint, sequence: bigint, cancelled: boolean }> {
+    const now = this.c.clock.now()
+    return { createdAt: BigInt(now), expiresAt: BigInt(now + ttlS * 1000), sequence: await this.nextSequence(), cancelled }
+  }
+
+  /** A cancel keeps only what identifies the slot; everything it offered is emptied. */
+  private async buildOffer (i: OfferInput, cancelled: boolean): Promise<Offer> {
+    const enclave = i.enclavePeer != null ? peerIdFromString(i.enclavePeer) : this.c.enclavePeer
+    return {
+      version: 1,
+      id: i.id,
+      supplier: this.c.signer.hotkey,
+      enclavePeer: cancelled ? new Uint8Array(0) : new Uint8Array(enclave.toMultihash().bytes),
+      gpus: cancelled ? [] : i.gpus,
+      teeKinds: cancelled ? [] : i.teeKinds,
+      // only `true` is encoded: an offer without CC GPUs keeps the bytes it had before the field existed
+      ...(!cancelled && i.gpuCc === true ? { gpuCc: true } : {}),
+      region: cancelled ? '' : i.region,
+      pricePerGpuHour: cancelled ? 0n : i.pricePerGpuHour,
+      netuid: cancelled ? 0 : i.netuid,
+      minDurationS: cancelled ? 0 : i.minDurationS,
+      maxDurationS: cancelled ? 0 : i.maxDurationS,
+      ...await this.stamp(i.ttlS, cancelled),
+      addrs: cancelled ? [] : [...this.c.listenAddrs(), ...(i.extraAddrs ?? []).map((a) => multiaddr(a).bytes)].slice(0, 8).map((a) => new Uint8Array(a))
+    }
+  }
+
+  private async buildBid (i: BidInput, cancelled: boolean): Promise<Bid> {
+    return {
+      version: 1,
+      id: i.id,
+      renter: this.c.signer.hotkey,
+      requirements: cancelled ? undefined : { gpu: i.gpu, minMemoryMib: i.minMemoryMib, count: i.count, teeKinds: i.teeKinds, regions: i.regions },
+      maxPricePerGpuHour: cancelled ? 0n : i.maxPricePerGpuHour,
+      netuid: cancelled ? 0 : i.netuid,
+      durationS: cancelled ? 0 : i.durationS,
+      ...await this.stamp(i.ttlS, cancelled),
+      addrs: cancelled ? [] : this.c.listenAddrs().map((a) => new Uint8Array(a))
+    }
+  }
+}
+
+function parseStoredOffer (json: string): OfferInput {
+  const o = JSON.parse(json) as OfferInput & { pricePerGpuHour: string }
+  return { ...o, pricePerGpuHour: BigInt(o.pricePerGpuHour) }
+}
+
+function parseStoredBid (json: string): BidInput {
+  const b = JSON.parse(json) as BidInput & { maxPricePerGpuHour: string }
+  return { ...b, maxPricePerGpuHour: BigInt(b.maxPricePerGpuHour) }
+}
