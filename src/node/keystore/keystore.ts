@@ -119,13 +119,7 @@ export async function openKeystore (home: string, passphrase: string, opts: Open
   const file = await readKeystoreFile(home)
   opts.signal?.throwIfAborted()
   const where = homePaths(home).keystore
-  const plaintext = Buffer.from(await unseal(file, passphrase, where))
-  let payload: KeystorePayload
-  try {
-    payload = parsePayload(plaintext, where)
-  } finally {
-    plaintext.fill(0)
-  }
+  const payload = await openPayload(file, passphrase, where)
   const peerKey: Ed25519PrivateKey = decodePeerKey(Buffer.from(payload.peerKey, 'base64'), where)
   const peerId = peerIdFromPrivateKey(peerKey)
   const { coldkey, hotkey } = await deriveAccounts(payload.accounts)
@@ -159,13 +153,7 @@ export async function replaceAccounts (
 ): Promise<{ coldkey: string, hotkey: string, previous: { coldkey: string, hotkey: string } }> {
   const file = await readKeystoreFile(home)
   const where = homePaths(home).keystore
-  const plaintext = Buffer.from(await unseal(file, passphrase, where))
-  let payload: KeystorePayload
-  try {
-    payload = parsePayload(plaintext, where)
-  } finally {
-    plaintext.fill(0)
-  }
+  const payload = await openPayload(file, passphrase, where)
   const previous = await deriveAccounts(payload.accounts)
   const source: AccountSource = { kind: 'keys', coldkey: checkStoredKey(keys.coldkey), hotkey: checkStoredKey(keys.hotkey) }
   const { coldkey, hotkey } = await deriveAccounts(source)
@@ -257,5 +245,15 @@ async function exists (file: string): Promise<boolean> {
     return true
   } catch {
     return false
+  }
+}
+
+/** the keystore's payload, decrypted and parsed; the plaintext is wiped as soon as it is parsed */
+async function openPayload (file: Parameters<typeof unseal>[0], passphrase: string, where: string): Promise<KeystorePayload> {
+  const plaintext = Buffer.from(await unseal(file, passphrase, where))
+  try {
+    return parsePayload(plaintext, where)
+  } finally {
+    plaintext.fill(0)
   }
 }

@@ -1,17 +1,13 @@
 import type { KeyringPair } from '@polkadot/keyring/types'
-import type { BazaarNode } from '../bazaar-node.js'
 import type { BazaarConfig } from '../config/types.js'
 import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
-import type { Logger } from '../logger.js'
 import { readCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
 import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
-import type { AgreementStore } from '../../market/index.js'
-import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
-import { stateForResult, type JobStore } from '../../jobs/index.js'
+import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
-import type { NodeService } from './types.js'
+import type { NodeService, RoleServiceComponents } from './types.js'
 
 /**
  * How long stopping waits for rentals in flight to settle once they are cancelled: a cooperative
@@ -19,17 +15,8 @@ import type { NodeService } from './types.js'
  */
 export const RENTER_STOP_WAIT_MS = 45_000
 
-/** What the renter service uses of its node: the stores and services the root opened once. */
-export interface RenterServiceComponents {
-  node: BazaarNode
-  chain: ChainPort
-  escrowDb: EscrowDb
-  escrow: EscrowService
-  agreements: AgreementStore
-  jobs: JobStore
-  arbiter?: ArbiterClient
-  logger: Logger
-  signal: AbortSignal
+/** What the renter service uses of its node. */
+export interface RenterServiceComponents extends RoleServiceComponents {
   /** false for an embedded ledger the node opened itself: nobody outside its process sees it */
   sharedChain: boolean
 }

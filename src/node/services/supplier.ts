@@ -1,30 +1,16 @@
 import path from 'node:path'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import type { BazaarNode } from '../bazaar-node.js'
 import type { BazaarConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
-import type { Logger } from '../logger.js'
 import { SupplierRole } from '../roles/supplier.js'
-import type { AgreementStore } from '../../market/index.js'
-import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
-import { processRuntime, type Inventory, type JobStore, type NvidiaSmiRunner } from '../../jobs/index.js'
+import { processRuntime, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import { gpuAttestationProvider, readyProvider, supplierInventory } from './supplier-setup.js'
-import type { NodeService } from './types.js'
+import type { NodeService, RoleServiceComponents } from './types.js'
 
-/** What the supplier service uses of its node: the stores and services the root opened once. */
-export interface SupplierServiceComponents {
-  node: BazaarNode
-  chain: ChainPort
-  escrowDb: EscrowDb
-  escrow: EscrowService
-  agreements: AgreementStore
-  jobs: JobStore
-  arbiter?: ArbiterClient
-  logger: Logger
-  signal: AbortSignal
-}
+/** What the supplier service uses of its node. */
+export type SupplierServiceComponents = RoleServiceComponents
 
 export interface SupplierServiceInit {
   config: BazaarConfig

@@ -1,3 +1,9 @@
+import type { BazaarNode } from '../bazaar-node.js'
+import type { Logger } from '../logger.js'
+import type { AgreementStore } from '../../market/index.js'
+import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
+import type { JobStore } from '../../jobs/index.js'
+
 /**
  * A part of a node with a lifecycle, as js-libp2p's services: the root starts its services in
  * order and stops them in reverse, so a service may rely on everything started before it (the
@@ -9,4 +15,17 @@ export interface NodeService {
   start(): Promise<void>
   /** stops what start started; safe to call after a failed or partial start, and twice */
   stop(): Promise<void>
+}
+
+/** What a role service uses of its node: the stores and services the root opened once. */
+export interface RoleServiceComponents {
+  node: BazaarNode
+  chain: ChainPort
+  escrowDb: EscrowDb
+  escrow: EscrowService
+  agreements: AgreementStore
+  jobs: JobStore
+  arbiter?: ArbiterClient
+  logger: Logger
+  signal: AbortSignal
 }
