@@ -25,12 +25,22 @@ export interface TimerHandle {
   clear(): void
 }
 
+/** the longest delay Node's timers take (2^31 - 1 ms); a longer one would fire at once */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** The system clock: wall time and Node's timers, unref'd so a pending timer never holds a process open. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout (fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms))
-    t.unref()
+    // Node fires a timer over 2^31 - 1 ms (about 24.8 days) at once: a long deadline (a job's
+    // maximum duration) waits in steps of at most that until it is due
+    let t: NodeJS.Timeout
+    const arm = (left: number): void => {
+      const step = Math.min(left, MAX_TIMER_MS)
+      t = setTimeout(() => { if (left > step) arm(left - step); else fn() }, step)
+      t.unref()
+    }
+    arm(Math.max(0, ms))
     return { clear: () => { clearTimeout(t) } }
   },
   setInterval (fn, ms) {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../../src/util/clock.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ManualClock, systemClock } from '../../../src/util/clock.js'
 
 describe('ManualClock', () => {
   it('fires timers in due order, each at its own time, and only when advanced past them', () => {
@@ -51,5 +51,32 @@ describe('ManualClock', () => {
     expect(fired).toBe(true)
     expect(clock.now()).toBe(60_000)
     expect(await clock.runNext()).toBe(false)
+  })
+})
+
+describe('systemClock', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('waits out a delay longer than Node\'s timers take (2^31 - 1 ms) instead of firing at once', () => {
+    vi.useFakeTimers()
+    let fired = false
+    const DAY = 86_400_000
+    systemClock.setTimeout(() => { fired = true }, 30 * DAY)
+    vi.advanceTimersByTime(25 * DAY)
+    expect(fired).toBe(false)
+    vi.advanceTimersByTime(5 * DAY - 1)
+    expect(fired).toBe(false)
+    vi.advanceTimersByTime(1)
+    expect(fired).toBe(true)
+  })
+
+  it('clears a long timer between its steps', () => {
+    vi.useFakeTimers()
+    let fired = false
+    const h = systemClock.setTimeout(() => { fired = true }, 2 ** 32)
+    vi.advanceTimersByTime(2 ** 31)
+    h.clear()
+    vi.advanceTimersByTime(2 ** 32)
+    expect(fired).toBe(false)
   })
 })
