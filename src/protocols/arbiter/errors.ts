@@ -17,7 +17,10 @@ export function toArbiterProtocolError (err: unknown): ArbiterProtocolError {
   return new ArbiterProtocolError('ABORTED', 'stream ended', { cause: err })
 }
 
-/** A signal that fires after `ms` or when `outer` fires. */
+/**
+ * A signal that fires after `ms` or when `outer` fires. Wall time, not the clock: it bounds one
+ * read or write on a stream with a remote peer, I/O that a stopped test clock would never end.
+ */
 export function stepSignal (ms: number, outer?: AbortSignal): AbortSignal {
   const t = AbortSignal.timeout(ms)
   return outer == null ? t : AbortSignal.any([t, outer])
