@@ -5,6 +5,19 @@
  * fires only when the test advances the clock past it, so a test of a start-by window, a metering
  * tick or a settlement wait runs in no wall time and the same way on a busy machine.
  *
+ * Protocol time is every window, tick, expiry, retry and interval the protocol defines: job ticks,
+ * start windows and maximum durations, flow-control stall and cancel timeouts, metering ticks,
+ * book-sync and republish intervals, rate windows, DHT provide retries, chain polls and their
+ * deadlines. A loop that waits for a deadline reads the deadline and sleeps on the same clock
+ * (`clock.sleep`), or it never ends under a stopped clock.
+ *
+ * Deadlines on I/O stay on wall time (`AbortSignal.timeout`, a plain timer), each with a comment
+ * saying so: a read or write on a stream with a peer, a dial, a websocket connect, an HTTP request
+ * to the daemon, the grace a real child process gets before SIGKILL, waiting for a child to listen.
+ * Sockets and processes run on real time whatever a test's clock says, and a stopped clock would
+ * leave them open forever. A test that runs a real process waits on its events (its output, its
+ * exit, `/proc`), not on elapsed time.
+ *
  * Milliseconds since the Unix epoch.
  */
 export interface Clock {
