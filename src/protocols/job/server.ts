@@ -331,7 +331,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   })()
 
-  // the duration counts from the start, not from here: the `started` frame may have waited for credit
+  // the limit counts from `startedAt`, the time the renter is told in `started` and `exit`, not from
+  // here (the `started` frame may have waited for flow-control credit)
   const durationTimer = clock.setTimeout(() => { requestStop('timeout') }, startedAt + Number(spec.maxDurationMs) - clock.now())
   const tickTimer = clock.setInterval(() => {
     const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr, paused }
