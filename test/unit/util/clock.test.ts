@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ManualClock, systemClock } from '../../../src/util/clock.js'
 
@@ -68,6 +70,17 @@ describe('systemClock', () => {
     expect(fired).toBe(false)
     vi.advanceTimersByTime(1)
     expect(fired).toBe(true)
+  })
+
+  it('holds the process open while a sleep is awaited, but not for a pending timer', () => {
+    // a command that polls (its daemon, a chain) awaits a sleep: the process must not exit under it
+    const clockTs = fileURLToPath(new URL('../../../src/util/clock.ts', import.meta.url))
+    const run = (body: string): { code: number | null, stdout: string } => {
+      const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', `import { systemClock } from ${JSON.stringify(clockTs)}\n${body}`], { encoding: 'utf8', timeout: 20_000 })
+      return { code: r.status, stdout: r.stdout }
+    }
+    expect(run("await systemClock.sleep(50); console.log('woke')")).toEqual({ code: 0, stdout: 'woke\n' })
+    expect(run("systemClock.setTimeout(() => { console.log('fired') }, 60_000); console.log('left')")).toEqual({ code: 0, stdout: 'left\n' })
   })
 
   it('clears a long timer between its steps', () => {
