@@ -68,7 +68,7 @@ const heldTimers = { setTimeout: (fn: () => void, ms: number): TimerHandle => wa
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout (fn, ms) { return wallTimer(fn, ms, true) },
+  setTimeout (fn, ms) { return wallTimer(fn, ms, false) },
   setInterval (fn, ms) {
     const t = setInterval(fn, Math.max(1, ms))
     t.unref()
