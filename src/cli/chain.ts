@@ -31,6 +31,7 @@ export async function connectChain (opts: { endpoint?: string, configFile?: stri
       (async () => { await provider.connect(); await provider.isReady })(),
       new Promise((_resolve, reject) => {
         provider.on('error', (e: unknown) => { reject(e instanceof Error ? e : new Error('connection failed')) })
+        // wall time: a bound on a websocket connect, I/O that a stopped clock would never end
         timer = setTimeout(() => { reject(new Error('timeout')) }, CONNECT_TIMEOUT_MS)
       })
     ])

@@ -38,6 +38,7 @@ export class ApiClient {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body != null ? { 'content-type': 'application/json' } : {}) },
         body: body == null ? undefined : JSON.stringify(body),
+        // wall time: a bound on an HTTP request to the daemon
         signal: opts.signal ?? AbortSignal.timeout(30_000)
       })
     } catch (err) {

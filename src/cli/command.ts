@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from '../util/errors.js'
+import type { Clock } from '../util/clock.js'
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
 
@@ -9,6 +10,8 @@ export interface CommandContext {
   err: (line: string) => void
   env: NodeJS.ProcessEnv
   signal: AbortSignal
+  /** waits and timings of a command (following an escrow after a cancel); the system clock when absent */
+  clock?: Clock
 }
 
 /** One `bazaar <name>` command. Subcommands (`bazaar escrow ls`) are parsed by the command itself. */

@@ -1,7 +1,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Counter, Registry } from './metrics.js'
-import { systemClock, type Clock } from '../util/clock.js'
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 
 /**
  * Why a gossip link was lost: the error's class name when it is one libp2p and its stream
@@ -43,7 +43,7 @@ export interface GossipLinkKeeperComponents {
   protocols: (conn: Connection) => Promise<string[]>
   log: (level: 'info' | 'debug', msg: string, fields: Record<string, unknown>) => void
   metrics?: GossipLinkMetrics
-  /** measures how long a peer's stream has been missing; default the system clock */
+  /** runs the audit timer and measures how long a peer's stream has been missing; default the system clock */
   clock?: Clock
 }
 
@@ -107,6 +107,7 @@ export function peerProtocols (host: { peerStore: { get: (p: PeerId) => Promise<
   return async (conn) => {
     const known = await host.peerStore.get(conn.remotePeer).then((p) => p.protocols, () => [])
     if (known.length > 0) return known
+    // wall time: it bounds a request to the peer on the wire, not protocol time
     await host.services.identify.identify(conn, { signal: AbortSignal.timeout(10_000) })
     return (await host.peerStore.get(conn.remotePeer)).protocols
   }
@@ -115,7 +116,7 @@ export function peerProtocols (host: { peerStore: { get: (p: PeerId) => Promise<
 export class GossipLinkKeeper {
   private readonly ps: GossipSubInternals
   private readonly originals: Pick<GossipSubInternals, 'handlePeerReadStreamError' | 'createOutboundStream'>
-  private timer?: NodeJS.Timeout
+  private timer?: TimerHandle
   /** peers seen without an inbound stream, since when (ms) */
   private readonly inboundMissing = new Map<string, number>()
   /** peers whose outbound stream is being opened (protocol negotiation can take seconds under load) */
@@ -162,12 +163,11 @@ export class GossipLinkKeeper {
         if (err != null && ps.streamsOutbound.get(id) === out && !this.resetting.has(out.rawStream)) this.dropped(peerId, 'outbound', err)
       }, { once: true })
     }
-    this.timer = setInterval(() => { void this.audit().catch(() => {}) }, this.init.auditIntervalMs ?? 5_000)
-    this.timer.unref()
+    this.timer = (this.c.clock ?? systemClock).setInterval(() => { void this.audit().catch(() => {}) }, this.init.auditIntervalMs ?? 5_000)
   }
 
   stop (): void {
-    clearInterval(this.timer)
+    this.timer?.clear()
     this.ps.handlePeerReadStreamError = this.originals.handlePeerReadStreamError
     this.ps.createOutboundStream = this.originals.createOutboundStream
     this.inboundMissing.clear()

@@ -10,7 +10,7 @@ import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { MarketMessageValidator, ValidatedMessage } from '../protocols/gossip/validate.js'
 import type { Host } from './host.js'
 import type { Logger } from './logger.js'
-import type { Clock } from '../util/clock.js'
+import type { Clock, TimerHandle } from '../util/clock.js'
 import type { Counter, Registry } from './metrics.js'
 
 /** how long one DHT provide may run */
@@ -55,7 +55,7 @@ export class MarketService {
   private readonly providing = new Set<string>()
   private readonly provideQueue: string[] = []
   private provideRun?: Promise<void>
-  private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private readonly retryTimers = new Set<TimerHandle>()
   private readonly stopping = new AbortController()
   private readonly peerOfAddrs = new Map<string, string | undefined>()
   private readonly bookEvents: Counter
@@ -80,7 +80,7 @@ export class MarketService {
 
   async stop (): Promise<void> {
     this.stopping.abort()
-    for (const t of this.retryTimers) clearTimeout(t)
+    for (const t of this.retryTimers) t.clear()
     this.retryTimers.clear()
     await this.stopFetch?.()
   }
@@ -169,6 +169,7 @@ export class MarketService {
   private async drainProvides (): Promise<void> {
     const routing = this.c.host.contentRouting
     for (let cls = this.provideQueue.shift(); cls !== undefined; cls = this.provideQueue.shift()) {
+      // wall time: it bounds DHT queries on the wire; the retry below is protocol time, on the clock
       const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS)])
       try {
         await routing.provide(await gpuClassCid(cls), { signal })
@@ -178,12 +179,11 @@ export class MarketService {
       } catch (err) {
         if (this.stopping.signal.aborted) return
         this.c.logger.debug('providing a GPU class record failed (tried again later)', { class: cls, err })
-        const retry = setTimeout(() => {
+        const retry = this.c.clock.setTimeout(() => {
           this.retryTimers.delete(retry)
           this.providing.delete(cls)
           void this.provideClasses([cls])
         }, PROVIDE_RETRY_MS)
-        retry.unref()
         this.retryTimers.add(retry)
       }
     }
@@ -194,6 +194,7 @@ export class MarketService {
    * each validated exactly like gossip. Returns how many offers entered the book.
    */
   async discover (cls: string, opts: { signal?: AbortSignal, maxProviders?: number } = {}): Promise<number> {
+    // wall time: a bound on DHT and stream I/O with remote peers
     const signal = opts.signal ?? AbortSignal.timeout(20_000)
     let added = 0
     let seen = 0

@@ -39,6 +39,7 @@ export async function guardedNetworkOperation<T> (
   opts: { signal?: AbortSignal, timeoutMs?: number, target?: { host?: string, port?: number } } = {}
 ): Promise<T> {
   const op: PendingOperation = { controller: new AbortController(), target: opts.target }
+  // wall time, not the clock: it bounds a socket operation, which a stopped test clock would leave hanging
   const signals = [op.controller.signal, AbortSignal.timeout(opts.timeoutMs ?? NETWORK_OPERATION_TIMEOUT_MS)]
   if (opts.signal != null) signals.push(opts.signal)
   const signal = AbortSignal.any(signals)

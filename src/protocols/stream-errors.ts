@@ -28,7 +28,11 @@ export function streamFailure (err: unknown, opts: StreamFailureOptions = {}): S
   return 'ABORTED'
 }
 
-/** A signal that fires after `ms` or when `outer` fires: the deadline of one step of an exchange. */
+/**
+ * A signal that fires after `ms` or when `outer` fires: the deadline of one step of an exchange.
+ * Wall time, not the clock: it bounds one read or write on a stream with a remote peer, I/O that a
+ * stopped test clock would never end.
+ */
 export function stepSignal (ms: number, outer?: AbortSignal): AbortSignal {
   const t = AbortSignal.timeout(ms)
   return outer == null ? t : AbortSignal.any([t, outer])

@@ -5,6 +5,19 @@
  * fires only when the test advances the clock past it, so a test of a start-by window, a metering
  * tick or a settlement wait runs in no wall time and the same way on a busy machine.
  *
+ * Protocol time is every window, tick, expiry, retry and interval the protocol defines: job ticks,
+ * start windows and maximum durations, flow-control stall and cancel timeouts, metering ticks,
+ * book-sync and republish intervals, rate windows, DHT provide retries, chain polls and their
+ * deadlines. A loop that waits for a deadline reads the deadline and sleeps on the same clock
+ * (`clock.sleep`), or it never ends under a stopped clock.
+ *
+ * Deadlines on I/O stay on wall time (`AbortSignal.timeout`, a plain timer), each with a comment
+ * saying so: a read or write on a stream with a peer, a dial, a websocket connect, an HTTP request
+ * to the daemon, the grace a real child process gets before SIGKILL, waiting for a child to listen.
+ * Sockets and processes run on real time whatever a test's clock says, and a stopped clock would
+ * leave them open forever. A test that runs a real process waits on its events (its output, its
+ * exit, `/proc`), not on elapsed time.
+ *
  * Milliseconds since the Unix epoch.
  */
 export interface Clock {
@@ -25,20 +38,43 @@ export interface TimerHandle {
   clear(): void
 }
 
-/** The system clock: wall time and Node's timers, unref'd so a pending timer never holds a process open. */
+/** the longest delay Node's timers take (2^31 - 1 ms); a longer one would fire at once */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Node's setTimeout for any delay: one over 2^31 - 1 ms (about 24.8 days) would fire at once, so a
+ * long deadline (a job's maximum duration) waits in steps of at most that until it is due.
+ * `ref: false` lets the process exit while the timer waits.
+ */
+function wallTimer (fn: () => void, ms: number, ref: boolean): TimerHandle {
+  let t: NodeJS.Timeout
+  const arm = (left: number): void => {
+    const step = Math.min(left, MAX_TIMER_MS)
+    t = setTimeout(() => { if (left > step) arm(left - step); else fn() }, step)
+    if (!ref) t.unref()
+  }
+  arm(Math.max(0, ms))
+  return { clear: () => { clearTimeout(t) } }
+}
+
+/** the timer an awaited wait runs on: it holds the process open, as `node:timers/promises` does */
+const heldTimers = { setTimeout: (fn: () => void, ms: number): TimerHandle => wallTimer(fn, ms, true) }
+
+/**
+ * The system clock: wall time and Node's timers. A timer (`setTimeout`, `setInterval`: a tick, a
+ * retry, a deadline beside other work) is unref'd, so a pending one never holds a process open. A
+ * `sleep` is different: someone awaits it, so it holds the process open until it ends; with an
+ * unref'd one, a command polling its daemon or a chain would exit silently in the middle of its wait.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout (fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms))
-    t.unref()
-    return { clear: () => { clearTimeout(t) } }
-  },
+  setTimeout (fn, ms) { return wallTimer(fn, ms, false) },
   setInterval (fn, ms) {
     const t = setInterval(fn, Math.max(1, ms))
     t.unref()
     return { clear: () => { clearInterval(t) } }
   },
-  async sleep (ms, opts = {}) { await sleepOn(this, ms, opts.signal) }
+  async sleep (ms, opts = {}) { await sleepOn(heldTimers, ms, opts.signal) }
 }
 
 /**
@@ -123,7 +159,7 @@ export class ManualClock implements Clock {
   }
 }
 
-async function sleepOn (clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+async function sleepOn (clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted()
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => { timer.clear(); reject(signal!.reason) }
@@ -140,5 +176,5 @@ async function flushMicrotasks (): Promise<void> {
 
 /** a clock that reads a fixed time source but keeps real timers (tools that pin `now` only) */
 export function clockAt (now: () => number): Clock {
-  return { ...systemClock, now, sleep: async (ms, opts = {}) => { await sleepOn(systemClock, ms, opts.signal) } }
+  return { ...systemClock, now, sleep: async (ms, opts = {}) => { await sleepOn(heldTimers, ms, opts.signal) } }
 }

@@ -8,6 +8,7 @@ import { runJobClient } from '../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { JobFrame } from '../../src/wire/job.js'
 import type { JobSpec } from '../../src/jobs/index.js'
+import { ManualClock } from '../../src/util/clock.js'
 
 // The renter against a supplier that lies or breaks the protocol: a scripted peer answers JobStart
 // with fixed frames.
@@ -53,13 +54,30 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     expect(readdirSync(path.join(root, 'out'))).toEqual([])
   })
 
-  it('gives up on a supplier that does not confirm a cancel (CANCEL_TIMEOUT)', async () => {
+  it('gives up on a supplier that does not confirm a cancel within 30 s of its clock (CANCEL_TIMEOUT)', async () => {
     const [renter, supplier] = memoryChannelPair()
+    const clock = new ManualClock()
     const ac = new AbortController()
-    const silent = (async () => { try { for await (const _ of supplier.frames()) ac.abort() } catch {} })()
-    const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out'), signal: ac.signal, cancelTimeoutMs: 100 }).catch((e: unknown) => e)
+    let cancelled!: () => void
+    const sawCancel = new Promise<void>((resolve) => { cancelled = resolve })
+    // a supplier that reads everything and answers nothing; the renter cancels once JobStart is out
+    const silent = (async () => {
+      try {
+        for await (const f of supplier.frames()) {
+          ac.abort()
+          if (JobFrame.decode(f).cancel != null) cancelled()
+        }
+      } catch {}
+    })()
+    let outcome: unknown
+    const running = runJobClient(renter, spec, { outputDir: path.join(root, 'out'), signal: ac.signal, clock }).then((r) => r, (e: unknown) => e).then((o) => { outcome = o })
+    await sawCancel
+    await clock.advanceAsync(29_999)
+    expect(outcome).toBeUndefined()
+    await clock.advanceAsync(1)
+    await running
     await silent
-    expect(err).toMatchObject({ code: 'CANCEL_TIMEOUT' })
+    expect(outcome).toMatchObject({ code: 'CANCEL_TIMEOUT' })
   })
 
   it('writes nothing and sends nothing for an invalid spec', async () => {

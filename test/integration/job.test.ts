@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,6 +10,8 @@ import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { JobFrame } from '../../src/wire/job.js'
 import type { JobResult, JobSpec } from '../../src/jobs/index.js'
 import type { JobClientOptions, JobServerOptions, JobServerResult } from '../../src/protocols/job/index.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { waitFor } from '../helpers/wait.js'
 import type { FramedChannel } from '../../src/protocols/framed.js'
 
 const NODE = process.execPath
@@ -20,8 +22,19 @@ let workRoot: string
 let outputDir: string
 let ledger: CapacityLedger
 let renterCtl: { send: (b: Uint8Array) => Promise<void> } | undefined
+/**
+ * Protocol time of both sides (ticks, the start window, the maximum duration): it moves only when a
+ * test advances it. The jobs are real processes on wall time; tests wait on their events.
+ */
+let clock: ManualClock
+
+/** advances the clock a step at a time until `done` holds (at most `maxSteps` steps) */
+async function advanceUntil (done: () => boolean, stepMs: number, maxSteps = 1000): Promise<void> {
+  for (let i = 0; i < maxSteps && !done(); i++) await clock.advanceAsync(stepMs)
+}
 
 beforeEach(async () => {
+  clock = new ManualClock()
   root = await mkdtemp(path.join(tmpdir(), 'bazaar-job-'))
   workRoot = path.join(root, 'work')
   outputDir = path.join(root, 'out')
@@ -53,12 +66,14 @@ async function run (spec: JobSpec, opts: { server?: Partial<JobServerOptions>, c
     runtime: processRuntime(),
     workRoot,
     lease: { ledger, agreementId: 'agr-1' },
+    clock,
     tickIntervalMs: 100,
     killGraceMs: 300,
     ...opts.server
   })
   const client = runJobClient(opts.wrapRenter?.(renter) ?? renter, spec, {
     outputDir,
+    clock,
     jobId: 'job-1',
     onStdout: (c) => { out.stdout += Buffer.from(c).toString() },
     onStderr: (c) => { out.stderr += Buffer.from(c).toString() },
@@ -86,21 +101,25 @@ function gone (pid: number, group = false): boolean {
 describe('jobs over a framed channel', () => {
   it('runs a job: live output, inputs in, outputs back with their sha256, GPUs assigned', async () => {
     const input = new Uint8Array(700 * 1024).map((_, i) => (i * 7) % 256) // three input chunks
+    // the job runs until the test signals it (SIGUSR1), so that ticks come while it runs
     const script = `
       const fs = require('node:fs')
       const crypto = require('node:crypto')
       const data = fs.readFileSync('data/input.bin')
-      console.log('started')
-      console.error('to stderr')
-      setTimeout(() => {
+      const alive = setInterval(() => {}, 1 << 30)
+      process.once('SIGUSR1', () => {
+        clearInterval(alive)
         fs.mkdirSync('results')
         fs.writeFileSync('results/result.txt', 'gpus=' + process.env.CUDA_VISIBLE_DEVICES + ' input=' + crypto.createHash('sha256').update(data).digest('hex') + ' seed=' + process.env.SEED)
         fs.writeFileSync('big.bin', Buffer.alloc(600 * 1024).map((_, i) => i % 251))
         console.log('finished')
-      }, 1200)
+      })
+      console.log('started')
+      console.error('to stderr')
     `
     let ticks = 0
     let ticksAtFirstStdout = -1
+    let pgid = 0
     const r0 = { stdout: '', stderr: '' }
     const r = await run({
       command: NODE,
@@ -111,8 +130,16 @@ describe('jobs over a framed channel', () => {
       gpuCount: 2,
       limits: { maxDurationMs: 30_000 }
     }, {
+      server: { onStarted: (info) => { pgid = info.pgid } },
       client: {
-        onStdout: (c) => { if (ticksAtFirstStdout < 0) ticksAtFirstStdout = ticks; r0.stdout += Buffer.from(c).toString() },
+        onStdout: (c) => {
+          if (ticksAtFirstStdout < 0) {
+            ticksAtFirstStdout = ticks
+            // three ticks of the job's clock while it runs, then the job finishes
+            void clock.advanceAsync(300).then(() => { process.kill(pgid, 'SIGUSR1') })
+          }
+          r0.stdout += Buffer.from(c).toString()
+        },
         onStderr: (c) => { r0.stderr += Buffer.from(c).toString() },
         onTick: () => { ticks++ }
       }
@@ -121,9 +148,9 @@ describe('jobs over a framed channel', () => {
     expect(result).toMatchObject({ jobId: 'job-1', exitCode: 0, reason: 'exited', missingOutputs: [] })
     expect(r0.stdout).toBe('started\nfinished\n')
     expect(r0.stderr).toBe('to stderr\n')
-    // live: the first line arrived before later ticks, and ticks are only sent while the job runs
-    expect(ticksAtFirstStdout).toBeGreaterThanOrEqual(0)
-    expect(ticks).toBeGreaterThan(ticksAtFirstStdout)
+    // live: the first line arrived before the ticks the clock then gave, each sent while the job ran
+    expect(ticksAtFirstStdout).toBe(0)
+    expect(ticks).toBe(3)
 
     const expectedText = `gpus=0,1 input=${sha256(input)} seed=42`
     const expectedBig = Buffer.alloc(600 * 1024).map((_, i) => i % 251)
@@ -187,14 +214,18 @@ describe('jobs over a framed channel', () => {
 
   it('stops a job that outlives its max duration', async () => {
     let pgid = 0
-    const t0 = Date.now()
     const r = await run({ command: 'sh', args: ['-c', 'echo $$; exec sleep 30'], gpuCount: 0, limits: { maxDurationMs: 500 } }, {
-      client: { onStdout: (c) => { pgid ||= Number(Buffer.from(c).toString().trim()) } }
+      client: {
+        onStdout: (c) => {
+          if (pgid > 0) return
+          pgid = Number(Buffer.from(c).toString().trim())
+          // the job runs: move its clock to one millisecond short of the limit, then onto it
+          void clock.advanceAsync(499).then(() => { expect(gone(pgid, true)).toBe(false) }).then(async () => { await clock.advanceAsync(1) })
+        }
+      }
     })
     const result = ok(r.client)
-    expect(result).toMatchObject({ reason: 'timeout', exitCode: -1, signal: 'SIGTERM' })
-    expect(result.durationMs).toBeGreaterThanOrEqual(500)
-    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(result).toMatchObject({ reason: 'timeout', exitCode: -1, signal: 'SIGTERM', durationMs: 500 })
     expect(gone(pgid, true)).toBe(true)
   })
 
@@ -203,6 +234,8 @@ describe('jobs over a framed channel', () => {
     const reports: string[] = []
     const r = await run({ command: 'sleep', args: ['30'], gpuCount: 1, limits: { maxDurationMs: 30_000, maxBudget: 300n } }, {
       server: {
+        // a tick every 100 ms of the clock until three vouchers came back
+        onStarted: () => { void advanceUntil(() => vouchers.length >= 3, 100, 50) },
         onUsageTick: async (tick, ctl) => { await ctl.sendMetering(new TextEncoder().encode(`usage:${tick.gpuCount}`)) },
         onMetering: (bytes, ctl) => {
           vouchers.push(Buffer.from(bytes).toString())
@@ -227,8 +260,9 @@ describe('jobs over a framed channel', () => {
   ])('ends the job as failed with METERING_FAILED on %s', async (_what, server, client) => {
     const [renter, supplier] = memoryChannelPair()
     renterCtl = { send: async (b) => { await renter.send(JobFrame.encode({ metering: new Uint8Array(b) })) } }
-    const s = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, tickIntervalMs: 50, ...server })
-    const c = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { outputDir, ...client })
+    // one tick of the clock once the job runs (the usage hook's turn)
+    const s = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 50, onStarted: () => { void clock.advanceAsync(50) }, ...server })
+    const c = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { outputDir, clock, ...client })
     expect(await c).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
     expect(await s).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
   })
@@ -245,16 +279,13 @@ describe('jobs over a framed channel', () => {
   })
 
   it('pauses and resumes the job\'s processes for the metering layer, and still stops a paused job', async () => {
-    const state = async (pid: number, want: (s: string) => boolean): Promise<string> => {
-      for (let i = 0; i < 100; i++) {
-        const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1][0]
-        if (want(s)) return s
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-      return 'timeout'
-    }
+    // a signal reaches the process on the kernel's time: look in /proc until it shows (bounded)
+    const stat = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0]
+    const state = async (pid: number, want: (s: string) => boolean): Promise<string> =>
+      await waitFor(() => want(stat(pid)), 5_000).then(() => stat(pid), () => 'timeout')
     const seen: string[] = []
-    let pausedTick = false
+    let pausedTick!: () => void
+    const sawPausedTick = new Promise<void>((resolve) => { pausedTick = resolve })
     const r = await run({ command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, {
       server: {
         onStarted: ({ pgid }, ctl) => {
@@ -265,13 +296,14 @@ describe('jobs over a framed channel', () => {
             seen.push(await state(pgid, (s) => s !== 'T'))
             await ctl.pause()
             seen.push(await state(pgid, (s) => s === 'T'))
-            // wait for a tick that says paused, then stop the frozen job for good
-            while (!pausedTick) await new Promise((resolve) => setTimeout(resolve, 20))
+            // the next tick says paused; then stop the frozen job for good
+            await clock.advanceAsync(100)
+            await sawPausedTick
             ctl.stop('budget')
           })()
         }
       },
-      client: { onTick: (t) => { pausedTick ||= t.paused } }
+      client: { onTick: (t) => { if (t.paused) pausedTick() } }
     })
     expect(ok(r.client)).toMatchObject({ reason: 'budget', signal: 'SIGTERM' })
     expect(seen.map((s) => s === 'T')).toEqual([true, false, true])
@@ -338,10 +370,12 @@ describe('jobs over a framed channel', () => {
       runtime: processRuntime(),
       workRoot,
       lease: { ledger, agreementId: 'agr-1' },
+      clock,
       killGraceMs: 300,
-      onStarted: (info) => { pgid = info.pgid; setTimeout(() => { renter.abort(new Error('renter crashed')) }, 200) }
+      onStarted: (info) => { pgid = info.pgid }
     })
-    const client = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 1, limits: { maxDurationMs: 30_000 } }, { outputDir })
+    // the renter crashes once it knows the job runs
+    const client = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 1, limits: { maxDurationMs: 30_000 } }, { outputDir, clock, onStarted: () => { renter.abort(new Error('renter crashed')) } })
     await expect(client).rejects.toThrow()
     expect(await server).toMatchObject({ reason: 'cancelled', detail: 'CHANNEL_CLOSED' })
     expect(gone(pgid, true)).toBe(true)
@@ -367,9 +401,15 @@ describe('the job server refuses a renter that breaks the protocol', () => {
     ['no start at all', [], 'START_TIMEOUT']
   ])('%s → %s', async (_what, frames, code) => {
     const [renter, supplier] = memoryChannelPair()
-    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, startTimeoutMs: 200 })
+    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, startTimeoutMs: 200 })
     for (const f of frames) await renter.send(enc(f))
-    const err = await server.catch((e: unknown) => e) as { code?: string }
+    let settled = false
+    const outcome = server.catch((e: unknown) => e).finally(() => { settled = true })
+    // a renter that stays silent: the start window passes on the clock, timer by timer
+    if (code === 'START_TIMEOUT') {
+      while (!settled) if (!await clock.runNext()) await new Promise((resolve) => setImmediate(resolve))
+    }
+    const err = await outcome as { code?: string }
     expect(err.code).toBe(code)
     // the renter is told why in an error frame
     const received: string[] = []
@@ -380,7 +420,9 @@ describe('the job server refuses a renter that breaks the protocol', () => {
   it('stops a running job when the supplier shuts down', async () => {
     const ac = new AbortController()
     const r = await run({ command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, {
-      server: { signal: ac.signal, onStarted: () => { setTimeout(() => { ac.abort() }, 100) } }
+      server: { signal: ac.signal },
+      // the supplier shuts down once the renter knows the job runs
+      client: { onStarted: () => { ac.abort() } }
     })
     expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SUPPLIER_SHUTDOWN' })
   })

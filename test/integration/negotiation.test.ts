@@ -204,16 +204,13 @@ describe('negotiation between three suppliers and two renters over TCP', () => {
       const reply = await pb.read(SupplierReply).catch(() => undefined)
       expect(reply === undefined || reply.refusal?.code === 'MALFORMED').toBe(true)
     }
-    // a stalled stream is ended by the supplier's per-message timeout (300 ms here)
+    // a stalled stream is ended by the supplier's per-message timeout (300 ms here; a stream
+    // deadline on wall time): the test waits for the close itself, bounded by the test's timeout
     {
       const stream = await eve.node.dialProtocol(addrs, NEGOTIATE_PROTOCOL)
-      const started = Date.now()
-      const ended = await new Promise<string>((resolve) => {
-        stream.addEventListener('close', () => { resolve('closed') })
-        setTimeout(() => { resolve('still open') }, 3000)
-      })
-      expect(ended).toBe('closed')
-      expect(Date.now() - started).toBeLessThan(3000)
+      await new Promise<void>((resolve) => { stream.addEventListener('close', () => { resolve() }, { once: true }) })
+      // ended without a reply: nothing is left to read
+      expect(await pbStream(stream).read(SupplierReply).catch(() => undefined)).toBeUndefined()
     }
     // a flood from one peer: beyond 5 proposals per window, RATE_LIMITED before any work
     const codes: Array<string | undefined> = []

@@ -14,6 +14,7 @@ import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
 import type { ChainView, EscrowJson } from '../../node/daemon-routes.js'
+import { systemClock, type Clock } from '../../util/clock.js'
 
 const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
 
@@ -131,7 +132,8 @@ export const rentCommand: Command = {
     const onAbort = (): void => { controller.abort() }
     process.on('SIGINT', onSigint)
     ctx.signal.addEventListener('abort', onAbort, { once: true })
-    const started = Date.now()
+    const clock = ctx.clock ?? systemClock
+    const started = clock.now()
     let summary: RentSummary | undefined
     let agreementId: string | undefined
     let failure: { code: string, message: string } | undefined
@@ -152,7 +154,7 @@ export const rentCommand: Command = {
     if (failure != null) throw new UserError(`the rental failed: ${failure.message}`, { code: failure.code })
     if (summary == null) {
       if (!controller.signal.aborted) throw new UserError('the node ended the rental without a summary', { code: 'NO_SUMMARY' })
-      await afterCancel(api, agreementId, json, ctx.out)
+      await afterCancel(api, agreementId, json, ctx.out, clock)
       return 130
     }
     if (json) {
@@ -160,7 +162,7 @@ export const rentCommand: Command = {
     } else {
       ctx.out('')
       for (const o of summary.job.outputs) ctx.out(`output ${o.name} → ${o.path ?? '(not written)'}`)
-      ctx.out(`done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
+      ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
@@ -195,18 +197,19 @@ async function showQuote (api: ApiClient, args: ParsedArgs, ctx: CommandContext,
  * After Ctrl-C the stream is gone; the node still cancels and settles. Follow the escrow for a
  * while so the user sees how it ended.
  */
-async function afterCancel (api: ApiClient, agreementId: string | undefined, json: boolean, out: (l: string) => void): Promise<void> {
+async function afterCancel (api: ApiClient, agreementId: string | undefined, json: boolean, out: (l: string) => void, clock: Clock): Promise<void> {
   if (agreementId == null) {
     out(json ? JSON.stringify({ cancelled: true }) : 'cancelled before an agreement: nothing was locked')
     return
   }
   const id = '0x' + agreementId
-  const deadline = Date.now() + 40_000
+  // the deadline and the pause between polls are read from one clock, so the loop ends under any clock
+  const deadline = clock.now() + 40_000
   let e: EscrowJson<EscrowDetail> | undefined
-  while (Date.now() < deadline) {
+  while (clock.now() < deadline) {
     try { e = await api.call<EscrowJson<EscrowDetail>>('GET', `/v1/escrows/${id}`) } catch { e = undefined }
     if (e != null && e.status !== 'open') break
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await clock.sleep(500)
   }
   if (json) { out(JSON.stringify({ cancelled: true, escrow: e ?? null })); return }
   if (e == null) { out(`cancelled; escrow ${id} is not known to the node yet (bazaar escrow show ${id})`); return }

@@ -9,7 +9,7 @@
  * voucher that catches up resumes it; `stopAfterMs` later still unpaid, it emits 'stop'.
  */
 import { EventEmitter } from 'node:events'
-import { systemClock, type Clock } from '../../util/clock.js'
+import { systemClock, type Clock, type TimerHandle } from '../../util/clock.js'
 import { DEFAULT_GRACE_MS, DEFAULT_STOP_AFTER_MS, DEFAULT_TICK_MS, MAX_OUTSTANDING_REPORTS } from '../constants.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
 import { checkVoucher } from '../rules/voucher.js'
@@ -58,7 +58,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   /** bounded: the oldest report can no longer be answered; later reports carry its usage anyway */
   private readonly outstanding = new BoundedMap<bigint, Outstanding>(MAX_OUTSTANDING_REPORTS)
   private unpaidSince?: number
-  private timer?: ReturnType<typeof setInterval>
+  private timer?: TimerHandle
   private readonly serial = new SerialQueue()
 
   private constructor (init: MeterSupplierInit, latest: SignedVoucher | undefined) {
@@ -91,13 +91,14 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   latest (): SignedVoucher | undefined { return this.latestVoucher }
 
   /**
-   * Starts the session clock. With `autoTick`, a timer calls `tick()` every `tickMs` (reports are
-   * delivered through the 'report' event); tests leave it off and call `tick()` on a ManualClock.
+   * Starts the session clock. With `autoTick`, a timer of the clock calls `tick()` every `tickMs`
+   * (reports are delivered through the 'report' event); under a ManualClock it fires as the test
+   * advances time, and a test may also leave it off and call `tick()` itself.
    */
   start (opts: { autoTick?: boolean } = {}): void {
     if (this.lastAccrue != null) return
     this.lastAccrue = this.clock.now()
-    if (opts.autoTick === true) this.timer = setInterval(() => { this.tick() }, this.tickMs)
+    if (opts.autoTick === true) this.timer = this.clock.setInterval(() => { this.tick() }, this.tickMs)
   }
 
   /** Accrues usage, applies the lag windows and returns the next report (none once stopped). */
@@ -177,7 +178,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
 
   /** Ends the session: no more usage accrues and no more reports are made (vouchers for sent reports are still accepted). */
   stop (reason: StopReason = 'ended'): void {
-    if (this.timer != null) clearInterval(this.timer)
+    this.timer?.clear()
     delete this.timer
     if (this.status === 'stopped') return
     // time since the last report is never reported, so it is never paid

@@ -23,7 +23,11 @@ export function signalGroup (pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** waits until the group is gone; false if it is still there after `ms` */
+/**
+ * waits until the group is gone; false if it is still there after `ms`. Wall time, not a clock: it
+ * waits on real processes (the kernel reaps them on real time), and there is no event for a whole
+ * group's end to wait on instead, so it looks every 20 ms
+ */
 export async function waitGroupGone (pgid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms
   while (groupAlive(pgid)) {

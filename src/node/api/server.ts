@@ -79,6 +79,7 @@ export class ControlApi {
 
   async start (): Promise<{ host: string, port: number }> {
     this.server = createServer((req, res) => { void this.handle(req, res) })
+    // socket deadlines of Node's HTTP server: wall time, like every bound on I/O
     this.server.requestTimeout = 30_000
     this.server.headersTimeout = 10_000
     this.server.maxHeadersCount = 50

@@ -19,6 +19,7 @@ import { otherSignatories } from '../../escrow/chain/subtensor/keys.js'
 import { closeRecord, encodeRecord, openRecord } from '../../escrow/chain/records.js'
 import type { EscrowTermsOnChain, Settlement } from '../../escrow/index.js'
 import { alphaPrice } from './chain.js'
+import { systemClock, type Clock } from '../../util/clock.js'
 
 const UNIT = 1_000_000_000n
 /** pallet_multisig threshold of an escrow (2 of payer, payee, arbiter) */
@@ -47,7 +48,7 @@ export interface RentChainQuote {
  * The on-chain costs of an escrow of `budget` (rao of the escrow's asset) opened by `payer` on
  * `netuid`, computed without signing or submitting anything.
  */
-export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, budget: bigint, netuid: number, hotkey?: string }): Promise<RentChainQuote> {
+export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, budget: bigint, netuid: number, hotkey?: string, clock?: Clock }): Promise<RentChainQuote> {
   await cryptoWaitReady()
   const chain = new SubtensorChain(api, { api, netuid: req.netuid, ...(req.hotkey != null ? { hotkey: req.hotkey } : {}) }, false)
   const info = await chain.info()
@@ -65,7 +66,8 @@ export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, b
     amount: req.budget,
     netuid: req.netuid,
     voucherKey: u8aToHex(randomBytes(32)),
-    expiresAt: Date.now() + 86_400_000
+    // a day from now: the fees do not depend on it, only the record's shape does
+    expiresAt: (req.clock ?? systemClock).now() + 86_400_000
   }
   const sigs = escrowSignatories(terms)
   const doc: Record<string, unknown> = { ...openRecord(terms, asset) }

@@ -3,7 +3,7 @@ import { pbStream } from '@libp2p/utils'
 import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
 import { MAX_RATE_PEERS } from '../../market/constants.js'
-import type { Clock } from '../../util/clock.js'
+import type { Clock, TimerHandle } from '../../util/clock.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
   BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_EXCHANGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
@@ -90,11 +90,11 @@ export class BookSync {
   private readonly limiter: WindowLimiter
   private readonly queue = new Map<string, PeerId>()
   private running = 0
-  private timer?: NodeJS.Timeout
+  private timer?: TimerHandle
   private readonly controller = new AbortController()
   private started = false
   private readonly forwardQueue: Array<[typeof TOPIC_OFFERS | typeof TOPIC_BIDS, Uint8Array]> = []
-  private forwardTimer?: NodeJS.Timeout
+  private forwardTimer?: TimerHandle
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     if (evt.detail.protocols.includes(BOOK_SYNC_PROTOCOL)) this.schedule(evt.detail.peerId)
   }
@@ -108,18 +108,16 @@ export class BookSync {
     this.c.libp2p.addEventListener('peer:identify', this.onIdentify)
     const every = this.init.intervalMs ?? DEFAULT_INTERVAL_MS
     if (every > 0) {
-      this.timer = setInterval(() => { this.pullFromRandomPeer() }, every)
-      this.timer.unref()
+      this.timer = this.c.clock.setInterval(() => { this.pullFromRandomPeer() }, every)
     }
     if (this.init.forward != null) {
       // ten ticks a second, each sending its share of the rate
       const perTick = Math.max(1, Math.round((this.init.forwardPerSecond ?? 100) / 10))
-      this.forwardTimer = setInterval(() => {
+      this.forwardTimer = this.c.clock.setInterval(() => {
         for (const [topic, data] of this.forwardQueue.splice(0, perTick)) {
           try { this.init.forward?.(topic, data) } catch {}
         }
       }, 100)
-      this.forwardTimer.unref()
     }
     this.started = true
   }
@@ -129,8 +127,8 @@ export class BookSync {
 
   async stop (): Promise<void> {
     this.started = false
-    clearInterval(this.timer)
-    clearInterval(this.forwardTimer)
+    this.timer?.clear()
+    this.forwardTimer?.clear()
     this.forwardQueue.length = 0
     this.controller.abort()
     this.queue.clear()
@@ -174,6 +172,8 @@ export class BookSync {
    */
   async pull (peer: PeerId, opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    // stream deadlines stay on wall time: they bound socket I/O with a remote peer, which a
+    // stopped clock would leave open forever
     const whole = AbortSignal.any([AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
     const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole])
     const maxEntries = Math.min(this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
@@ -218,6 +218,7 @@ export class BookSync {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    // wall time, as in pull(): a bound on socket I/O, not protocol time
     const whole = AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS)
     const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole, this.controller.signal])
     try {

@@ -1,6 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
-import type { Clock } from '../../util/clock.js'
+import type { Clock, TimerHandle } from '../../util/clock.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
 import { TokenBucketLimiter } from '../../util/rate-limit.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
@@ -55,7 +55,7 @@ export class MarketGossip {
   /** accepted messages until gossipsub delivers them: it hands the validator's Message object back */
   private readonly pending = new WeakMap<Message, ValidatedMessage>()
   private pool?: VerifyPool
-  private pruneTimer?: NodeJS.Timeout
+  private pruneTimer?: TimerHandle
 
   constructor (private readonly c: MarketGossipComponents, private readonly init: MarketGossipInit) {
     this.validator = new MarketMessageValidator({ clock: c.clock, certCache: init.certCache })
@@ -70,12 +70,11 @@ export class MarketGossip {
       this.c.pubsub.subscribe(t)
     }
     this.c.pubsub.addEventListener('message', this.onGossip)
-    this.pruneTimer = setInterval(() => { this.validator.prune() }, 60_000)
-    this.pruneTimer.unref()
+    this.pruneTimer = this.c.clock.setInterval(() => { this.validator.prune() }, 60_000)
   }
 
   stop (): void {
-    clearInterval(this.pruneTimer)
+    this.pruneTimer?.clear()
     this.c.pubsub.removeEventListener('message', this.onGossip)
     for (const t of TOPICS) {
       this.c.pubsub.topicValidators.delete(t)

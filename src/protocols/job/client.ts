@@ -6,7 +6,9 @@ import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHU
 import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
+import { systemClock } from '../../util/clock.js'
 import type { FileHandle } from 'node:fs/promises'
+import type { Clock, TimerHandle } from '../../util/clock.js'
 import type { FramedChannel } from '../framed.js'
 import type { JobEndReason, JobOutput, JobResult, JobSpec } from '../../jobs/types.js'
 import type { Exit, Tick } from '../../wire/job.js'
@@ -28,6 +30,10 @@ export interface JobClientOptions {
   signal?: AbortSignal
   /** how long the supplier has to confirm a cancel before the channel is aborted */
   cancelTimeoutMs?: number
+  /** the cancel window and the stall timeout run on its timers (a ManualClock in tests); the system clock by default */
+  clock?: Clock
+  /** a supplier that gives no flow-control credit for this long is gone; 60 s by default */
+  stallTimeoutMs?: number
   maxOutputFileBytes?: number
   maxOutputsTotalBytes?: number
 }
@@ -58,7 +64,8 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
   validateJobSpec(spec)
   const jobId = opts.jobId ?? randomBytes(12).toString('hex')
   validateJobId(jobId)
-  const writer = new JobLink(channel)
+  const clock = opts.clock ?? systemClock
+  const writer = new JobLink(channel, { clock, stallTimeoutMs: opts.stallTimeoutMs })
   const wanted = spec.outputs ?? []
   const inputs = spec.inputs ?? []
   const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
@@ -66,10 +73,10 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
   await mkdir(opts.outputDir, { recursive: true })
   const outDir = await realpath(opts.outputDir)
 
-  let cancelTimer: NodeJS.Timeout | undefined
+  let cancelTimer: TimerHandle | undefined
   const onAbort = (): void => {
     void writer.send({ cancel: { reason: 'renter cancelled' } }).catch(() => {})
-    cancelTimer = setTimeout(() => {
+    cancelTimer = clock.setTimeout(() => {
       channel.abort(new JobProtocolError('CANCEL_TIMEOUT', 'the supplier did not confirm the cancel'))
     }, opts.cancelTimeoutMs ?? 30_000)
   }
@@ -133,7 +140,7 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
           if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
           exit = f.value
           // the cancel is confirmed; outputs may take longer than the cancel timeout to arrive
-          clearTimeout(cancelTimer)
+          cancelTimer?.clear()
           break
         case 'output': {
           await finish()
@@ -189,7 +196,7 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
     if (err instanceof JobProtocolError && err.code !== 'REMOTE_REJECTED' && err.code !== 'CHANNEL_CLOSED') channel.abort(err)
     throw err
   } finally {
-    clearTimeout(cancelTimer)
+    cancelTimer?.clear()
     opts.signal?.removeEventListener('abort', onAbort)
   }
 }

@@ -1,8 +1,10 @@
 import { JobFrame } from '../../wire/job.js'
 import { MAX_CHUNK_BYTES, MAX_JOB_FRAME_BYTES, MAX_ARGS, MAX_ENV, MAX_INPUTS, MAX_OUTPUTS, MAX_GPU_COUNT } from '../../jobs/constants.js'
 import { JobProtocolError } from './errors.js'
+import { systemClock } from '../../util/clock.js'
 import type { FramedChannel } from '../framed.js'
 import { SerialQueue } from '../../util/serial.js'
+import type { Clock, TimerHandle } from '../../util/clock.js'
 
 /** job protocol version carried in JobStart */
 export const JOB_PROTOCOL_VERSION = 1
@@ -107,6 +109,8 @@ export const DEFAULT_STALL_TIMEOUT_MS = 60_000
 export interface JobLinkOptions {
   window?: number
   stallTimeoutMs?: number
+  /** the stall timeout runs on its timers (a ManualClock in tests); the system clock by default */
+  clock?: Clock
 }
 
 /**
@@ -125,6 +129,7 @@ export interface JobLinkOptions {
 export class JobLink {
   private readonly window: number
   private readonly stallTimeoutMs: number
+  private readonly clock: Clock
   private readonly queue: Array<{ frame: DecodedJobFrame, size: number }> = []
   private unconsumed = 0
   private consumedSinceCredit = 0
@@ -138,6 +143,7 @@ export class JobLink {
   constructor (private readonly channel: FramedChannel, opts: JobLinkOptions = {}) {
     this.window = opts.window ?? FLOW_WINDOW
     this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS
+    this.clock = opts.clock ?? systemClock
     void this.pump()
   }
 
@@ -182,19 +188,19 @@ export class JobLink {
   get broken (): boolean { return this.sendFailure != null }
 
   private async waitForRoom (size: number): Promise<void> {
-    const deadline = Date.now() + this.stallTimeoutMs
+    const deadline = this.clock.now() + this.stallTimeoutMs
     while (this.inFlight > 0 && this.inFlight + size > this.window) {
       if (this.failure != null) throw this.failure
       if (this.ended) throw new JobProtocolError('CHANNEL_CLOSED', 'the peer closed while we waited for credit')
-      const left = deadline - Date.now()
+      const left = deadline - this.clock.now()
       if (left <= 0) {
         const err = new JobProtocolError('FLOW_STALLED', `no credit from the peer for ${this.stallTimeoutMs} ms`)
         this.channel.abort(err)
         throw err
       }
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([this.changed.promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, left) })])
-      clearTimeout(timer)
+      let timer: TimerHandle | undefined
+      await Promise.race([this.changed.promise, new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, left) })])
+      timer?.clear()
     }
   }
 

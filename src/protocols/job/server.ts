@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock } from '../../util/clock.js'
 import { BazaarError } from '../../util/errors.js'
 import {
@@ -45,7 +44,10 @@ export interface JobServerOptions {
    * is refused or is cancelled
    */
   lease?: { ledger: CapacityLedger, agreementId: string }
-  /** timestamps and durations; limits and ticks run on real timers */
+  /**
+   * protocol time: the start window, ticks, the maximum duration and the stall timeout run on its
+   * timers (a ManualClock in tests); the job's own processes and pipes keep wall time
+   */
   clock?: Clock
   signal?: AbortSignal
   /** called every tick while the job runs (the metering layer sends a UsageReport from here) */
@@ -90,11 +92,11 @@ export interface JobServerResult {
  */
 export async function runJobServer (channel: FramedChannel, opts: JobServerOptions): Promise<JobServerResult> {
   const clock = opts.clock ?? systemClock
-  const writer = new JobLink(channel, { stallTimeoutMs: opts.stallTimeoutMs })
+  const writer = new JobLink(channel, { stallTimeoutMs: opts.stallTimeoutMs, clock })
   const frames = writer
   let dir: string | undefined
   try {
-    const start = await receiveStart(frames, opts)
+    const start = await receiveStart(frames, opts, clock)
     const jobId = start.jobId
     const spec = start.spec!
     let gpuIndices = opts.gpuIndices ?? []
@@ -111,7 +113,7 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
     } catch (err) {
       throw new JobProtocolError('WORKDIR_FAILED', 'cannot create the job directory', { cause: err })
     }
-    await receiveInputs(frames, spec.inputs, dir, opts)
+    await receiveInputs(frames, spec.inputs, dir, opts, clock)
     const result = await runAccepted({ channel, writer, frames, opts, clock, jobId, dir, gpuIndices, start })
     return result
   } catch (err) {
@@ -129,15 +131,16 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
 
 type Frames = JobLink
 
-async function nextFrame (frames: Frames, deadline: number, signal?: AbortSignal): Promise<DecodedJobFrame | undefined> {
-  const ms = Math.max(0, deadline - Date.now())
+async function nextFrame (frames: Frames, deadline: number, clock: Clock, signal?: AbortSignal): Promise<DecodedJobFrame | undefined> {
+  const ms = Math.max(0, deadline - clock.now())
+  // ends the wait (and clears its timer) once a frame came or the supplier stops
   const ac = new AbortController()
   const onAbort = (): void => { ac.abort() }
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const r = await Promise.race([
       frames.next(),
-      sleep(ms, undefined, { signal: ac.signal }).then(() => { throw new JobProtocolError('START_TIMEOUT', 'no frame in time') })
+      clock.sleep(ms, { signal: ac.signal }).then(() => { throw new JobProtocolError('START_TIMEOUT', 'no frame in time') })
     ])
     return r
   } finally {
@@ -146,9 +149,9 @@ async function nextFrame (frames: Frames, deadline: number, signal?: AbortSignal
   }
 }
 
-async function receiveStart (frames: Frames, opts: JobServerOptions): Promise<JobStart> {
-  const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
-  const f = await nextFrame(frames, deadline, opts.signal)
+async function receiveStart (frames: Frames, opts: JobServerOptions, clock: Clock): Promise<JobStart> {
+  const deadline = clock.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+  const f = await nextFrame(frames, deadline, clock, opts.signal)
   if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed before JobStart')
   // [REJECT] the first frame is JobStart
   if (f.kind !== 'start') throw new JobProtocolError('UNEXPECTED_FRAME', `expected start, got ${f.kind}`)
@@ -179,8 +182,8 @@ async function receiveStart (frames: Frames, opts: JobServerOptions): Promise<Jo
 }
 
 /** receives every declared input in order and checks its size and SHA-256 */
-async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, opts: JobServerOptions): Promise<void> {
-  const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, opts: JobServerOptions, clock: Clock): Promise<void> {
+  const deadline = clock.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
   for (const [index, decl] of inputs.entries()) {
     const size = Number(decl.size)
     const fh = await createFileIn(dir, decl.name, decl.executable ? 0o700 : 0o600)
@@ -188,7 +191,7 @@ async function receiveInputs (frames: Frames, inputs: InputDecl[], dir: string, 
     try {
       let got = 0
       while (got < size) {
-        const f = await nextFrame(frames, deadline, opts.signal)
+        const f = await nextFrame(frames, deadline, clock, opts.signal)
         if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed during inputs')
         if (f.kind !== 'input') throw new JobProtocolError('UNEXPECTED_FRAME', `expected input, got ${f.kind}`)
         const c = f.value
@@ -330,8 +333,10 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   })()
 
-  const durationTimer = deadlineTimer(Date.now() + Number(spec.maxDurationMs), () => { requestStop('timeout') })
-  const tickTimer = setInterval(() => {
+  // the limit counts from `startedAt`, the time the renter is told in `started` and `exit`, not from
+  // here (the `started` frame may have waited for flow-control credit)
+  const durationTimer = clock.setTimeout(() => { requestStop('timeout') }, startedAt + Number(spec.maxDurationMs) - clock.now())
+  const tickTimer = clock.setInterval(() => {
     const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr, paused }
     void sendOrGone({ tick: { elapsedMs: BigInt(Math.max(0, tick.elapsedMs)), stdoutBytes: BigInt(tick.stdoutBytes), stderrBytes: BigInt(tick.stderrBytes), gpuCount: tick.gpuCount, paused } })
     if (opts.onUsageTick != null) {
@@ -348,13 +353,14 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     exitedFlag = true
     // stragglers the job left in its group (background children) go with it
     await running.stop(stopReason != null ? killGraceMs : 0)
-    // a process that escaped the group may hold the pipes open: bound the wait
+    // a process that escaped the group may hold the pipes open: bound the wait. Wall time, not the
+    // clock: it bounds I/O from a real process, which a stopped clock would never release
     await within(pumps, 2000)
     running.stdout.destroy()
     running.stderr.destroy()
   } finally {
     durationTimer.clear()
-    clearInterval(tickTimer)
+    tickTimer.clear()
     opts.signal?.removeEventListener('abort', onAbort)
   }
   const durationMs = Math.max(0, clock.now() - startedAt)
@@ -377,7 +383,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     await sendOrGone({ done: { outputs: spec.outputs.length } })
     await a.channel.close().catch(() => {})
   }
-  // the renter closes after Done; a renter that lingers does not hold the job open
+  // the renter closes after Done; a renter that lingers does not hold the job open (wall time: a
+  // bound on socket I/O after the protocol is done, like a stream close timeout)
   await within(reader, 1000)
   return result
 }
@@ -408,22 +415,10 @@ async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> 
   return sent
 }
 
-/** waits for `p` at most `ms`, leaving no timer behind */
+/** waits for `p` at most `ms` of wall time, leaving no timer behind (I/O bounds only, see the callers) */
 async function within (p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
   clearTimeout(timer)
 }
 
-/** Node's setTimeout fires at once for delays over 2^31 - 1 ms (about 24.8 days): re-arm in steps */
-function deadlineTimer (at: number, fire: () => void): { clear: () => void } {
-  const MAX = 2 ** 31 - 1
-  let t: NodeJS.Timeout
-  const arm = (): void => {
-    const left = at - Date.now()
-    if (left <= 0) { fire(); return }
-    t = setTimeout(arm, Math.min(left, MAX))
-  }
-  arm()
-  return { clear: () => { clearTimeout(t) } }
-}

@@ -78,6 +78,7 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
     const remotePeer = connection.remotePeer
     const wire = new Wire(stream, Math.max(MAX_HELLO_SIZE, maxFrame + 1))
+    // a handshake step's deadline: wall time, since it bounds stream I/O with the renter
     const deadline = (): AbortSignal => AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
     let channel: StreamChannel
     let hello: SessionHello
@@ -129,6 +130,7 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
       if (!answered && e.code !== SessionErrorCode.STREAM_CLOSED && e.code !== SessionErrorCode.TIMEOUT) {
         try { send(stream, SessionEvidence.encode({ version: SESSION_VERSION, error: e.code })) } catch {}
       }
+      // wall time: a bound on closing the stream, not protocol time
       await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => { stream.abort(e) })
       return
     }

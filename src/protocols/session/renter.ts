@@ -61,6 +61,7 @@ export interface AttestedSession {
 /** the verifier used when the caller gives none: one per process, so that its RIM cache is shared */
 let defaultGpuVerifier: GpuEvidenceVerifier | undefined
 
+/** a handshake step's deadline: wall time, since it bounds stream I/O with the enclave, not protocol time */
 function timeoutSignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
   const t = AbortSignal.timeout(ms)
   return signal == null ? t : AbortSignal.any([signal, t])
@@ -136,6 +137,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     try {
       // the enclave waits for a verdict only once it has our hello
       if (helloSent) stream.send(lengthPrefixed(SessionVerdict.encode({ ok: false, code: e.code })))
+      // wall time: a bound on closing the stream, not protocol time
       await stream.close({ signal: AbortSignal.timeout(1000) })
     } catch {
       stream.abort(e)

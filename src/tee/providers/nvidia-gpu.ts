@@ -59,6 +59,7 @@ export interface NvidiaGpuProviderInit {
 }
 
 const defaultRun: NvmlRunner = async (python, args, opts) => await new Promise((resolve, reject) => {
+  // wall time: a bound on a child process (the vendor's helper), which runs on real time
   execFile(python, args, { signal: opts.signal, maxBuffer: MAX_HELPER_OUTPUT, timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) => {
     if (err != null) reject(Object.assign(err, { stderr }))
     else resolve({ stdout })

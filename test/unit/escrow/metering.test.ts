@@ -75,15 +75,19 @@ describe('metering, supplier and renter together', () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => { release = resolve })
     const events: string[] = []
+    let putStarted!: () => void
+    const writing = new Promise<void>((resolve) => { putStarted = resolve })
     const slow: VoucherStore = {
-      put: async (v) => { events.push('put-start'); await gate; await inner.put(v); events.push('put-done') },
+      put: async (v) => { events.push('put-start'); putStarted(); await gate; await inner.put(v); events.push('put-done') },
       latest: async (id) => await inner.latest(id)
     }
     const { clock, supplier, renter } = await setup({ store: slow })
     clock.advance(TICK)
     const v = await renter.onReport(supplier.tick()!)
     const acked = supplier.acceptVoucher(v).then(() => { events.push('ack') })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // the write has begun; everything that could run before it ends has run once the queue drains
+    await writing
+    await new Promise((resolve) => setImmediate(resolve))
     expect(events).toEqual(['put-start'])
     release()
     await acked
@@ -176,6 +180,27 @@ describe('metering, supplier and renter together', () => {
     expect(paid).toEqual([20_000_000n, 40_000_000n, 45_000_000n])
     expect(stopped).toBe('budget')
     expect(supplier.tick()).toBeUndefined()
+  })
+})
+
+describe('supplier ticks on its clock', () => {
+  it('reports every tick of the clock with autoTick, and stops its timer when the session ends', async () => {
+    const clock = new ManualClock(T0)
+    const dir = await tempDir()
+    const db = await EscrowDb.open(dir.path)
+    cleanups.push(async () => { await db.close(); await dir.cleanup() })
+    const supplier = await MeterSupplier.open({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, store: db.vouchers, clock, tickMs: TICK, graceMs: 30_000, stopAfterMs: 60_000 })
+    const reports: UsageReport[] = []
+    supplier.on('report', (r: UsageReport) => { reports.push(r) })
+    supplier.start({ autoTick: true })
+    clock.advance(TICK - 1)
+    expect(reports).toEqual([])
+    clock.advance(1)
+    expect(reports.map((r) => r.usedMs)).toEqual([TICK])
+    clock.advance(2 * TICK)
+    expect(reports.map((r) => r.usedMs)).toEqual([TICK, 2 * TICK, 3 * TICK])
+    supplier.stop()
+    expect(clock.pending).toBe(0)
   })
 })
 

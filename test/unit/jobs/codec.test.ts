@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { decodeJobFrame, encodeJobFrame, JobLink } from '../../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../../src/protocols/framed.js'
 import { JobFrame } from '../../../src/wire/job.js'
+import { ManualClock } from '../../../src/util/clock.js'
+
+/** lets every queued promise callback run (the memory channel moves frames on promises alone) */
+const settle = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
 
 const spec = { command: 'true', args: [], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 1000n, maxBudget: 0n, image: '' }
 
@@ -69,7 +73,7 @@ describe('JobLink flow control', () => {
     const lb = new JobLink(b, { window: 4096 })
     let sent = 0
     const sending = (async () => { for (let i = 0; i < 10; i++) { await la.send({ stdout: new Uint8Array(1000) }); sent++ } })()
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await settle()
     expect(sent).toBe(4) // 4 frames of ~1003 bytes fit a 4096-byte window
     for (let i = 0; i < 10; i++) expect((await lb.next())?.kind).toBe('stdout')
     await sending
@@ -81,7 +85,7 @@ describe('JobLink flow control', () => {
     const lb = new JobLink(b, { window: 4096 })
     // a raw peer: five frames of ~1003 bytes without waiting for credit, none consumed yet
     for (let i = 0; i < 5; i++) await a.send(stdout(1000))
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await settle()
     const err = await (async () => { while (true) await lb.next() })().catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'FLOW_VIOLATION' })
   })
@@ -93,10 +97,22 @@ describe('JobLink flow control', () => {
     await expect(lb.next()).rejects.toMatchObject({ code: 'FLOW_VIOLATION' })
   })
 
-  it('gives up on a peer that stops reading (FLOW_STALLED)', async () => {
-    const [a] = memoryChannelPair()
-    const la = new JobLink(a, { window: 4096, stallTimeoutMs: 100 })
-    const sending = (async () => { for (let i = 0; i < 10; i++) await la.send({ stdout: new Uint8Array(1000) }) })()
-    await expect(sending).rejects.toMatchObject({ code: 'FLOW_STALLED' })
+  it('gives up on a peer that stops reading (FLOW_STALLED) once the stall timeout passes on its clock', async () => {
+    const [a, b] = memoryChannelPair()
+    const clock = new ManualClock(0)
+    const la = new JobLink(a, { window: 4096, stallTimeoutMs: 60_000, clock })
+    let sent = 0
+    let failure: unknown
+    const sending = (async () => { for (let i = 0; i < 10; i++) { await la.send({ stdout: new Uint8Array(1000) }); sent++ } })().catch((err: unknown) => { failure = err })
+    await settle()
+    // the fifth frame waits for credit: still waiting a moment before the timeout
+    await clock.advanceAsync(59_999)
+    expect(sent).toBe(4)
+    expect(failure).toBeUndefined()
+    await clock.advanceAsync(1)
+    await sending
+    expect(failure).toMatchObject({ code: 'FLOW_STALLED' })
+    // the link aborted the channel: the peer sees it end with the error
+    await expect((async () => { for await (const _ of b.frames()) {} })()).rejects.toMatchObject({ code: 'FLOW_STALLED' })
   })
 })

@@ -42,8 +42,9 @@ function routing (fail: (cid: string) => boolean = () => false): { host: Host, c
 }
 
 const services: MarketService[] = []
+let clock: ManualClock
 function service (host: Host): MarketService {
-  const clock = new ManualClock()
+  clock = new ManualClock()
   const s = new MarketService({ host, clock, logger: createLogger({ level: 'warn', write: () => {} }), validator: new MarketMessageValidator({ clock }), metrics: new Registry() })
   services.push(s)
   return s
@@ -94,6 +95,14 @@ describe('MarketService.provideClasses', () => {
     await drain(r, s.provideClasses(['h100-80gb']))
     // the failed family waits for its retry timer
     expect(r.calls.length).toBe(before)
+    // ... which fires a minute later on the service's clock, and tries that class alone again
+    clock.advance(60_000 - 1)
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(r.calls.length).toBe(before)
+    clock.advance(1)
+    await until(() => r.calls.length === before + 1)
+    expect(r.calls.at(-1)).toBe(failing)
+    r.release()
   })
 
   it('stops an unfinished provide when the service stops', async () => {

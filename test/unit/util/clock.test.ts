@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../../src/util/clock.js'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ManualClock, systemClock } from '../../../src/util/clock.js'
 
 describe('ManualClock', () => {
   it('fires timers in due order, each at its own time, and only when advanced past them', () => {
@@ -51,5 +53,43 @@ describe('ManualClock', () => {
     expect(fired).toBe(true)
     expect(clock.now()).toBe(60_000)
     expect(await clock.runNext()).toBe(false)
+  })
+})
+
+describe('systemClock', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('waits out a delay longer than Node\'s timers take (2^31 - 1 ms) instead of firing at once', () => {
+    vi.useFakeTimers()
+    let fired = false
+    const DAY = 86_400_000
+    systemClock.setTimeout(() => { fired = true }, 30 * DAY)
+    vi.advanceTimersByTime(25 * DAY)
+    expect(fired).toBe(false)
+    vi.advanceTimersByTime(5 * DAY - 1)
+    expect(fired).toBe(false)
+    vi.advanceTimersByTime(1)
+    expect(fired).toBe(true)
+  })
+
+  it('holds the process open while a sleep is awaited, but not for a pending timer', () => {
+    // a command that polls (its daemon, a chain) awaits a sleep: the process must not exit under it
+    const clockTs = fileURLToPath(new URL('../../../src/util/clock.ts', import.meta.url))
+    const run = (body: string): { code: number | null, stdout: string } => {
+      const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', `import { systemClock } from ${JSON.stringify(clockTs)}\n${body}`], { encoding: 'utf8', timeout: 20_000 })
+      return { code: r.status, stdout: r.stdout }
+    }
+    expect(run("await systemClock.sleep(50); console.log('woke')")).toEqual({ code: 0, stdout: 'woke\n' })
+    expect(run("systemClock.setTimeout(() => { console.log('fired') }, 60_000); console.log('left')")).toEqual({ code: 0, stdout: 'left\n' })
+  })
+
+  it('clears a long timer between its steps', () => {
+    vi.useFakeTimers()
+    let fired = false
+    const h = systemClock.setTimeout(() => { fired = true }, 2 ** 32)
+    vi.advanceTimersByTime(2 ** 31)
+    h.clear()
+    vi.advanceTimersByTime(2 ** 32)
+    expect(fired).toBe(false)
   })
 })

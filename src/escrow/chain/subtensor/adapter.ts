@@ -50,6 +50,7 @@ import type {
   EscrowTermsOnChain, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
+import { systemClock, type Clock } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
@@ -88,6 +89,8 @@ export interface SubtensorChainInit {
   arbiterFloat?: bigint
   /** give up on inclusion after this long (default 120 s) */
   timeoutMs?: number
+  /** polls, retries and waits (inclusion, the cooperative close) run on it; the system clock by default */
+  clock?: Clock
   /**
    * how long the payee of a cooperative close waits for the payer's approval to appear on chain
    * before it gives up without sending anything (default 60 s)
@@ -172,6 +175,7 @@ export class SubtensorChain implements ChainPort {
   }
 
   private get finality (): boolean { return this.init.finality ?? true }
+  private get clock (): Clock { return this.init.clock ?? systemClock }
 
   /** Reads what this runtime can do from its metadata (cached per connection). */
   async info (): Promise<ChainPortInfo> {
@@ -326,15 +330,15 @@ export class SubtensorChain implements ChainPort {
     const call = await this.settlementCall(esc, settlement)
     const callHash = call.method.hash
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
-    const deadline = Date.now() + 60_000
-    const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { deadline, signal: opts.signal }) as unknown as Option<PendingMultisig>
+    const deadline = this.clock.now() + 60_000
+    const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { clock: this.clock, deadline, signal: opts.signal }) as unknown as Option<PendingMultisig>
     let pending = await readPending()
     if (settlement.kind === 'cooperative' && accountHex(signer.address) === accountHex(esc.sigs.payee) && pending.isNone) {
       // [order] a cooperative close is approved by the payer and executed by the payee: the payee
       // waits for the payer's approval rather than racing it with a first approval of its own
-      const until = Date.now() + (this.init.cooperativeWaitMs ?? 60_000)
-      while (pending.isNone && Date.now() < until) {
-        await sleepFor(500, opts.signal)
+      const until = this.clock.now() + (this.init.cooperativeWaitMs ?? 60_000)
+      while (pending.isNone && this.clock.now() < until) {
+        await sleepFor(500, opts.signal, this.clock)
         await this.sync(opts.signal)
         if (this.index.get(settlement.escrowId)?.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} settled meanwhile`)
         pending = await readPending()
@@ -375,7 +379,7 @@ export class SubtensorChain implements ChainPort {
    */
   private async cancelStale (esc: Indexed, signer: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
-    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { deadline: Date.now() + 60_000, signal })
+    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
     for (const [key, value] of entries) {
       const ms = (value as unknown as Option<PendingMultisig & { depositor: { toU8a: () => Uint8Array } }>)
@@ -393,7 +397,7 @@ export class SubtensorChain implements ChainPort {
    */
   private async sweepKey (key: KeyringPair, to: string, fees: ChainFee[], signal?: AbortSignal): Promise<boolean> {
     const api = this.api
-    const acc = await retrying(api, async () => await api.query.system.account(key.address), { deadline: Date.now() + 60_000, signal }) as unknown as { data: { free: INumber, reserved: INumber } }
+    const acc = await retrying(api, async () => await api.query.system.account(key.address), { clock: this.clock, deadline: this.clock.now() + 60_000, signal }) as unknown as { data: { free: INumber, reserved: INumber } }
     if (acc.data.reserved.toBigInt() > 0n) return false
     if (acc.data.free.toBigInt() === 0n) return true
     // transferAll with keep_alive false: the fee comes off first, the rest moves and the key is reaped
@@ -444,7 +448,7 @@ export class SubtensorChain implements ChainPort {
       if (info.asset.kind === 'tao') return await this.taoBalance(address)
       const netuid = opts.netuid ?? info.asset.netuid
       return await this.alphaBalance(address, await this.hotkeyFor(netuid), netuid)
-    }, { deadline: Date.now() + 60_000, signal: opts.signal })
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal })
   }
 
   /** Free TAO minus what is frozen. */
@@ -487,13 +491,13 @@ export class SubtensorChain implements ChainPort {
   private async openState (esc: Indexed): Promise<{ held: bigint, minAlpha: bigint }> {
     if (esc.atOpen != null) return esc.atOpen
     const blockHash = esc.records[0]!.blockHash
-    const at = await retrying(this.api, async () => await this.api.at(blockHash), { deadline: Date.now() + 60_000 })
+    const at = await retrying(this.api, async () => await this.api.at(blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000 })
     const held = await retrying(this.api, async () => {
       const info = await at.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(esc.hotkey!, esc.sigs.account, esc.asset.netuid)
       const opt = info as unknown as { isSome: boolean, unwrap: () => { stake: { toBigInt: () => bigint } } }
       return opt.isSome ? opt.unwrap().stake.toBigInt() : 0n
-    }, { deadline: Date.now() + 60_000 })
-    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { deadline: Date.now() + 60_000 })
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000 })
+    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000 })
     esc.atOpen = { held, minAlpha }
     return esc.atOpen
   }
@@ -573,8 +577,8 @@ export class SubtensorChain implements ChainPort {
 
   private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
     // signing reads the nonce and the era's block over RPC: retried across a reconnection too
-    const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce: -1 }), { deadline: Date.now() + (this.init.timeoutMs ?? 120_000), signal })
-    const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal })
+    const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce: -1 }), { clock: this.clock, deadline: this.clock.now() + (this.init.timeoutMs ?? 120_000), signal })
+    const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal, clock: this.clock })
     fees?.push({ op, account: signer.address, fee: inc.fee })
     this.init.onInclusion?.(op, inc)
     return inc
@@ -584,7 +588,7 @@ export class SubtensorChain implements ChainPort {
     const api = this.api
     const balance = await retrying(api, async () => esc.asset.kind === 'alpha'
       ? await this.alphaBalance(esc.sigs.account, esc.hotkey!, esc.asset.netuid)
-      : await this.taoBalance(esc.sigs.account), { deadline: Date.now() + 60_000, signal })
+      : await this.taoBalance(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
     return { terms: esc.terms, asset: esc.asset, account: esc.sigs.account, status: esc.status, balance, records: [...esc.records] }
   }
 
@@ -597,16 +601,16 @@ export class SubtensorChain implements ChainPort {
 
   private async syncOnce (signal?: AbortSignal): Promise<void> {
     const api = this.api
-    const deadline = Date.now() + 120_000
+    const deadline = this.clock.now() + 120_000
     const head = await retrying(api, async () => {
       const h = this.finality ? await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead()) : await api.rpc.chain.getHeader()
       return h.number.toNumber()
-    }, { deadline, signal })
+    }, { clock: this.clock, deadline, signal })
     if (this.nextBlock == null) this.nextBlock = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
     for (; this.nextBlock <= head; this.nextBlock++) {
       signal?.throwIfAborted()
       const n = this.nextBlock
-      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { deadline, signal })
+      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal })
       await this.indexBlock(hash.toHex(), signal)
     }
   }
@@ -615,7 +619,7 @@ export class SubtensorChain implements ChainPort {
 
   private async indexBlock (blockHash: string, signal?: AbortSignal): Promise<void> {
     if (this.indexedBlocks.has(blockHash)) return
-    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { deadline: Date.now() + 120_000, signal })
+    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal })
     for (const f of found) this.apply(f)
     this.indexedBlocks.add(blockHash)
   }

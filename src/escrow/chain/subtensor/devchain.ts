@@ -135,6 +135,7 @@ const emptyStorage = {
   getStorage: async () => undefined,
   getNextKey: async () => undefined,
   offchainGetStorage: async () => undefined,
+  // the dev chain's own time: its blocks are produced on wall time
   offchainTimestamp: async () => Date.now(),
   offchainRandomSeed: async () => u8aToHex(new Uint8Array(32)),
   offchainSubmitTransaction: async () => false
@@ -244,7 +245,10 @@ async function checkPortFree (port: number): Promise<void> {
   })
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+/**
+ * Resolves once something accepts TCP connections on 127.0.0.1:port. Wall time, not a clock: it
+ * waits on a child process and a socket, which run on real time whatever a test's clock says.
+ */
 async function waitForPort (port: number, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (true) {
@@ -282,6 +286,7 @@ async function remoteSlotDuration (endpoint: string, signal?: AbortSignal): Prom
   const provider = new WsProvider(endpoint, false)
   try {
     const connected = provider.connect().then(async () => await provider.isReady)
+    // wall time: a bound on a websocket connect
     await Promise.race([connected, new Promise((_resolve, reject) => {
       const t = setTimeout(() => { reject(new DevchainError('FORK_FAILED', `cannot reach ${endpoint} within 30 s`)) }, 30_000)
       connected.finally(() => { clearTimeout(t) }).catch(() => {})
@@ -332,6 +337,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     const raw = await ensureRawSpec(opts.spec!, { workDir })
     slotMs = await auraSlotDuration(raw)
     const slot = slotMs > 0 ? slotMs : 12_000
+    // genesis at the current slot of wall time, the time the chain's block production runs on
     const now = opts.genesisTime ?? Math.floor(Date.now() / slot) * slot
     config = {
       genesis: raw,
@@ -353,6 +359,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     if (child.exitCode != null || child.signalCode != null) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
     child.kill('SIGTERM')
+    // wall time: the grace a real child process gets before SIGKILL
     const t = setTimeout(() => child.kill('SIGKILL'), 5_000)
     await exited
     clearTimeout(t)

@@ -13,7 +13,9 @@ import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { EventRecord, DispatchError } from '@polkadot/types/interfaces'
 import type { INumber } from '@polkadot/types/types'
+import { systemClock } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
+import type { Clock } from '../../../util/clock.js'
 
 export interface Inclusion {
   txHash: string
@@ -38,30 +40,34 @@ export interface WaitOptions {
   /** how often to look at the chain (default 250 ms) */
   pollMs?: number
   signal?: AbortSignal
+  /** the polls and the deadline run on it (the system clock by default) */
+  clock?: Clock
 }
 
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => { clearTimeout(t); reject(new SubtensorError('ABORTED', 'aborted')) }
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    if (signal?.aborted === true) onAbort()
-    else signal?.addEventListener('abort', onAbort, { once: true })
-  })
+/** waits `ms` on `clock`; an abort ends it with SubtensorError ABORTED */
+export async function sleep (ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
+  try {
+    await clock.sleep(ms, { signal })
+  } catch (err) {
+    if (signal?.aborted === true) throw new SubtensorError('ABORTED', 'aborted', { cause: err })
+    throw err
+  }
 }
 
 /**
  * Runs `fn`, and while the provider is disconnected waits for the reconnection and runs it again.
  * Errors that happen while connected are the caller's.
  */
-export async function retrying<T> (api: ApiPromise, fn: () => Promise<T>, opts: { signal?: AbortSignal, deadline: number }): Promise<T> {
+export async function retrying<T> (api: ApiPromise, fn: () => Promise<T>, opts: { signal?: AbortSignal, deadline: number, clock?: Clock }): Promise<T> {
+  const clock = opts.clock ?? systemClock
   while (true) {
     if (opts.signal?.aborted === true) throw new SubtensorError('ABORTED', 'aborted')
     try {
       return await fn()
     } catch (err) {
       if (api.isConnected) throw err
-      if (Date.now() > opts.deadline) throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost', { cause: err })
-      await sleep(250, opts.signal)
+      if (clock.now() > opts.deadline) throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost', { cause: err })
+      await sleep(250, opts.signal, clock)
     }
   }
 }
@@ -78,10 +84,11 @@ export function describeDispatchError (api: ApiPromise, err: DispatchError): str
 /** Submits a signed extrinsic and resolves once it is in a block (and final where asked). */
 export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, opts: WaitOptions): Promise<Inclusion> {
   const signal = opts.signal
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+  const clock = opts.clock ?? systemClock
+  const deadline = clock.now() + (opts.timeoutMs ?? 120_000)
   const pollMs = opts.pollMs ?? 250
   const txHash = tx.hash.toHex()
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => await retrying(api, fn, { signal, deadline })
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => await retrying(api, fn, { signal, deadline, clock })
 
   const start = (await call(async () => await api.rpc.chain.getHeader())).number.toNumber()
   // Submit until the node has the bytes. A failure while connected is the pool's verdict, except
@@ -111,8 +118,8 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
         if (index >= 0) found = { blockHash: hash.toHex(), blockNumber: n, index }
       }
       if (found != null) break
-      if (Date.now() > deadline) throw new SubtensorError('INCLUSION_TIMEOUT', `extrinsic ${txHash} not included after block ${start}`)
-      await sleep(pollMs, signal)
+      if (clock.now() > deadline) throw new SubtensorError('INCLUSION_TIMEOUT', `extrinsic ${txHash} not included after block ${start}`)
+      await sleep(pollMs, signal, clock)
     }
     const includedAt = performance.now()
     const { blockHash, blockNumber, index } = found
@@ -129,8 +136,8 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
           reorged = canonical !== blockHash
           break
         }
-        if (Date.now() > deadline + 120_000) throw new SubtensorError('INCLUSION_TIMEOUT', `block ${blockNumber} not final in time`)
-        await sleep(pollMs, signal)
+        if (clock.now() > deadline + 120_000) throw new SubtensorError('INCLUSION_TIMEOUT', `block ${blockNumber} not final in time`)
+        await sleep(pollMs, signal, clock)
       }
       if (reorged) {
         // the block we saw lost the fork choice: look for the extrinsic again from there

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import type { ApiPromise } from '@polkadot/api'
+import { retrying, sleep } from '../../../src/escrow/chain/subtensor/submit.js'
+import { ManualClock } from '../../../src/util/clock.js'
+
+/** an API whose socket is down: `retrying` waits for the reconnection instead of failing at once */
+const disconnected = { isConnected: false } as unknown as ApiPromise
+
+describe('waiting on a chain through the injected clock', () => {
+  it('retries a call every 250 ms of the clock while the socket is down', async () => {
+    const clock = new ManualClock(0)
+    let calls = 0
+    const done = retrying(disconnected, async () => { if (++calls < 3) throw new Error('socket closed'); return 'head' }, { clock, deadline: 10_000 })
+    await clock.advanceAsync(249)
+    expect(calls).toBe(1)
+    await clock.advanceAsync(1)
+    expect(calls).toBe(2)
+    await clock.advanceAsync(250)
+    expect(await done).toBe('head')
+    expect(calls).toBe(3)
+  })
+
+  it('gives up with CHAIN_UNAVAILABLE once the clock passes the deadline', async () => {
+    const clock = new ManualClock(0)
+    const done = retrying(disconnected, async () => { throw new Error('socket closed') }, { clock, deadline: 1_000 })
+    const failed = expect(done).rejects.toMatchObject({ code: 'CHAIN_UNAVAILABLE' })
+    await clock.advanceAsync(1_250)
+    await failed
+    expect(clock.pending).toBe(0)
+  })
+
+  it('ends a wait with ABORTED when its signal aborts, leaving no timer', async () => {
+    const clock = new ManualClock(0)
+    const ac = new AbortController()
+    const waiting = sleep(60_000, ac.signal, clock)
+    ac.abort()
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' })
+    expect(clock.pending).toBe(0)
+  })
+})
