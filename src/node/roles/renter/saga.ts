@@ -234,6 +234,7 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
     result = await runJobClient(session.channel, { ...req.spec, gpuCount: t.gpuCount }, {
       outputDir: req.outputDir,
       signal: ctx.signal,
+      clock: ctx.init.node.clock,
       onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
       onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
       onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString() }) },
