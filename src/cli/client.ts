@@ -7,6 +7,9 @@ import { UserError } from '../util/errors.js'
 /** Where a running node's control API listens; written by `bazaar node start` into its home. */
 export const API_ADDRESS_FILE = 'api.json'
 
+/** The options of every command that talks to a running node: its home, its API address, JSON output. */
+export const CLIENT_OPTIONS = { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } } as const
+
 export interface ApiAddress { url: string, pid: number }
 
 /**

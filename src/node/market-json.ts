@@ -3,25 +3,12 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import type { Bid, Offer } from '../wire/market.js'
 import { ss58 } from '../market/signing/index.js'
+import type { BookRow } from '../market/index.js'
 
 /** JSON views of market messages for the control API and `--json` output (amounts as strings). */
-export interface OfferView {
-  key: string
-  supplier: string
-  id: string
+/** an offer as the control API shows it: a book row with the enclave and the addresses */
+export interface OfferView extends Omit<BookRow, 'peer'> {
   enclavePeer: string
-  gpus: Array<{ model: string, memoryMib: number, count: number }>
-  teeKinds: string[]
-  /** the GPUs provide confidential-computing evidence */
-  gpuCc: boolean
-  region: string
-  pricePerGpuHour: string
-  netuid: number
-  minDurationS: number
-  maxDurationS: number
-  createdAt: string
-  expiresAt: string
-  sequence: string
   addrs: string[]
 }
 

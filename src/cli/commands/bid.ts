@@ -1,7 +1,7 @@
 import type { Command } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { UsageError } from '../../util/errors.js'
-import { ApiClient } from '../client.js'
+import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, parseDuration, table } from '../format.js'
 import type { BidView } from '../../node/market-json.js'
 
@@ -37,9 +37,7 @@ export const bidCommand: Command = {
   usage,
   allowPositionals: true,
   options: {
-    home: { type: 'string' },
-    api: { type: 'string' },
-    json: { type: 'boolean' },
+    ...CLIENT_OPTIONS,
     id: { type: 'string' },
     gpu: { type: 'string' },
     'min-memory': { type: 'string' },

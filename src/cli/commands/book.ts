@@ -1,7 +1,7 @@
 import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
-import { ApiClient } from '../client.js'
+import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, table } from '../format.js'
 import type { BookRow } from '../../market/index.js'
 
@@ -29,9 +29,7 @@ export const bookCommand: Command = {
   summary: 'show the order book of a running node',
   usage,
   options: {
-    home: { type: 'string' },
-    api: { type: 'string' },
-    json: { type: 'boolean' },
+    ...CLIENT_OPTIONS,
     gpu: { type: 'string' },
     tee: { type: 'string' },
     'gpu-cc': { type: 'boolean' },

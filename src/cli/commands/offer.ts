@@ -1,7 +1,7 @@
 import type { Command } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { UsageError } from '../../util/errors.js'
-import { ApiClient } from '../client.js'
+import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, parseDuration, table } from '../format.js'
 import type { OfferView } from '../../node/market-json.js'
 
@@ -51,9 +51,7 @@ export const offerCommand: Command = {
   usage,
   allowPositionals: true,
   options: {
-    home: { type: 'string' },
-    api: { type: 'string' },
-    json: { type: 'boolean' },
+    ...CLIENT_OPTIONS,
     id: { type: 'string' },
     gpu: { type: 'string', multiple: true },
     price: { type: 'string' },

@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
-import { ApiClient } from '../client.js'
+import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseDuration } from '../format.js'
 import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
 import { connectChain } from '../chain.js'
@@ -70,9 +70,7 @@ export const rentCommand: Command = {
   summary: 'rent GPUs and run a command on them (through a running node)',
   usage,
   options: {
-    home: { type: 'string' },
-    api: { type: 'string' },
-    json: { type: 'boolean' },
+    ...CLIENT_OPTIONS,
     gpu: { type: 'string' },
     count: { type: 'string' },
     'min-memory': { type: 'string' },
