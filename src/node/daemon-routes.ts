@@ -11,6 +11,7 @@ import type { RentEvent, RentSummary } from './roles/renter.js'
 import type { Clock } from '../util/clock.js'
 import { peerIdString } from './market-json.js'
 import { UserError } from '../util/errors.js'
+import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** One agreement as `GET /v1/agreements` shows it (amounts as decimal strings of rao). */
 export interface AgreementView {
@@ -29,6 +30,8 @@ export interface AgreementView {
   gpuCount: number
   pricePerGpuHour: string
   budget: string
+  /** the unit of the amounts above (see util/units) */
+  unit: AmountUnit
   durationS: number
   teeKind: string
   region: string
@@ -48,6 +51,8 @@ export interface JobView {
   detail?: string
   /** supplier side: the latest voucher's cumulative amount (rao) */
   paid?: string
+  /** the unit of `paid`, present with it (see util/units) */
+  unit?: AmountUnit
   settledBy?: SupplierJobRecord['settledBy']
   outputs?: Array<{ name: string, sha256: string, bytes: number }>
   /** ISO 8601 */
@@ -60,10 +65,10 @@ export interface JobView {
 const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** An escrow view as the control API sends it: the expiry as ISO 8601, like every other time. */
-export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string }
+export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string, unit: AmountUnit }
 
 export function escrowJson<T extends { expiresAt: number }> (e: T): EscrowJson<T> {
-  return { ...e, expiresAt: iso(e.expiresAt) }
+  return { ...e, expiresAt: iso(e.expiresAt), unit: AMOUNT_UNIT }
 }
 
 function agreementView (r: AgreementRecord): AgreementView {
@@ -83,6 +88,7 @@ function agreementView (r: AgreementRecord): AgreementView {
     gpuCount: t.gpuCount,
     pricePerGpuHour: t.pricePerGpuHour.toString(),
     budget: t.budget.toString(),
+    unit: AMOUNT_UNIT,
     durationS: t.durationS,
     teeKind: t.teeKind,
     region: t.region,
@@ -99,13 +105,13 @@ function supplierJobView (j: SupplierJobRecord): JobView {
     agreementId: j.agreementId,
     ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
     ...(j.reason != null ? { reason: j.reason } : {}),
-    ...(j.paid != null ? { paid: j.paid } : {}),
+    ...(j.paid != null ? { paid: j.paid, unit: AMOUNT_UNIT } : {}),
     ...(j.settledBy != null ? { settledBy: j.settledBy } : {})
   }
 }
 
 function settlementOf (j: SupplierJobRecord | undefined): Partial<JobView> {
-  return j == null ? {} : { ...(j.paid != null ? { paid: j.paid } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
+  return j == null ? {} : { ...(j.paid != null ? { paid: j.paid, unit: AMOUNT_UNIT } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
 }
 
 export function renterJobView (j: JobRecord): JobView {
@@ -183,11 +189,11 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
     const mode = (req.body as { mode?: unknown } | undefined)?.mode ?? 'cooperative'
     if (mode !== 'cooperative' && mode !== 'arbiter') throw new ApiError(400, 'BAD_INPUT', 'mode: expected cooperative or arbiter', 'mode')
     const id = escrowId(req.params.id)
-    return await escrowCall(async () => await daemon.escrow.close(id, { mode, signal: req.signal }))
+    return { ...await escrowCall(async () => await daemon.escrow.close(id, { mode, signal: req.signal })), unit: AMOUNT_UNIT }
   })
   api.route('POST', '/v1/escrows/:id/refund', async (req) => {
     const id = escrowId(req.params.id)
-    return await escrowCall(async () => await daemon.escrow.refund(id, { signal: req.signal }))
+    return { ...await escrowCall(async () => await daemon.escrow.refund(id, { signal: req.signal })), unit: AMOUNT_UNIT }
   })
   api.route('POST', '/v1/rent', async (req) => {
     const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.home, now: daemon.clock.now() })

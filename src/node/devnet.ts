@@ -17,6 +17,7 @@ import type { RenterRole, RentEvent, RentSummary } from './roles/renter.js'
 import { EmbeddedLedger, type ChainPort, type EscrowDb } from '../escrow/index.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** What `bazaar devnet` runs: three suppliers, one renter, one arbiter, one ledger. */
 export interface DevnetOptions {
@@ -37,7 +38,7 @@ export interface DevnetOptions {
 export interface DevnetResult extends RentSummary {
   dir: string
   outputsDir: string
-  suppliers: Array<{ name: string, hotkey: string, gpus: string, pricePerGpuHour: string }>
+  suppliers: Array<{ name: string, hotkey: string, gpus: string, pricePerGpuHour: string, unit: AmountUnit }>
 }
 
 /** The supplier fleet of the devnet: configured GPUs, no nvidia-smi needed. */
@@ -342,7 +343,7 @@ export async function runDevnet (opts: DevnetOptions = {}): Promise<DevnetResult
       ...summary,
       dir: world.dir,
       outputsDir,
-      suppliers: world.suppliers.map((s) => ({ name: s.name, hotkey: s.keys.hotkey.address, gpus: SUPPLIERS.find((x) => x.name === s.name)!.gpus.map((g) => `${g.count}x${g.model}`).join(','), pricePerGpuHour: s.price.toString() }))
+      suppliers: world.suppliers.map((s) => ({ name: s.name, hotkey: s.keys.hotkey.address, gpus: SUPPLIERS.find((x) => x.name === s.name)!.gpus.map((g) => `${g.count}x${g.model}`).join(','), pricePerGpuHour: s.price.toString(), unit: AMOUNT_UNIT }))
     }
   } finally {
     await world.close()

@@ -4,6 +4,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import type { Bid, Offer } from '../wire/market.js'
 import { ss58 } from '../market/signing/index.js'
 import type { BookRow } from '../market/index.js'
+import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** JSON views of market messages for the control API and `--json` output (amounts as strings). */
 /** an offer as the control API shows it: a book row with the enclave and the addresses */
@@ -18,6 +19,8 @@ export interface BidView {
   id: string
   requirements: { gpu: string, minMemoryMib: number, count: number, teeKinds: string[], regions: string[] }
   maxPricePerGpuHour: string
+  /** the unit of the amount above (see util/units) */
+  unit: AmountUnit
   netuid: number
   durationS: number
   createdAt: string
@@ -48,6 +51,7 @@ export function offerView (o: Offer): OfferView {
     gpuCc: o.gpuCc === true,
     region: o.region,
     pricePerGpuHour: o.pricePerGpuHour.toString(),
+    unit: AMOUNT_UNIT,
     netuid: o.netuid,
     minDurationS: o.minDurationS,
     maxDurationS: o.maxDurationS,
@@ -67,6 +71,7 @@ export function bidView (b: Bid): BidView {
     id: b.id,
     requirements: { gpu: r.gpu, minMemoryMib: r.minMemoryMib, count: r.count, teeKinds: r.teeKinds, regions: r.regions },
     maxPricePerGpuHour: b.maxPricePerGpuHour.toString(),
+    unit: AMOUNT_UNIT,
     netuid: b.netuid,
     durationS: b.durationS,
     createdAt: iso(b.createdAt),

@@ -38,6 +38,7 @@ describe('bazaar devnet (a whole network and one job, as a user runs it)', () =>
     const { escrow } = out
     expect(escrow.id).toBe('0x' + out.agreementId)
     expect(escrow.asset).toBe('alpha')
+    expect(escrow.unit).toBe('rao')
     expect(escrow.status).toBe('closed')
     const [locked, paid, refunded] = [BigInt(escrow.locked), BigInt(escrow.paid), BigInt(escrow.refunded)]
     expect(paid + refunded).toBe(locked)
@@ -48,6 +49,7 @@ describe('bazaar devnet (a whole network and one job, as a user runs it)', () =>
     // the price of the supplier the renter matched; 1 GPU
     const supplier = out.suppliers.find((s) => s.hotkey === out.supplier)
     expect(supplier).toBeDefined()
+    expect(supplier!.unit).toBe('rao')
     const price = BigInt(supplier!.pricePerGpuHour)
     // metered time is at most the job's wall time plus one tick
     expect(paid * HOUR_MS <= price * (BigInt(out.job.durationMs) + TICK_MS)).toBe(true)

@@ -15,6 +15,7 @@ import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
 import type { ChainView, EscrowJson } from '../../node/daemon-routes.js'
 import { systemClock, type Clock } from '../../util/clock.js'
+import { AMOUNT_UNIT } from '../../util/units.js'
 
 const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
 
@@ -228,7 +229,7 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
   const basis = `${formatAmount(r.maxRao, 'alpha', raw)}/GPU-hour × ${r.gpus} GPU${r.gpus > 1 ? 's' : ''} × ${r.durationS} s`
   if (config.chain.adapter !== 'subtensor') {
     if (flag(args, 'json')) {
-      ctx.out(JSON.stringify({ dryRun: true, chain: config.chain.adapter, netuid, budget: budget.toString() }))
+      ctx.out(JSON.stringify({ dryRun: true, chain: config.chain.adapter, netuid, unit: AMOUNT_UNIT, budget: budget.toString() }))
       return 0
     }
     ctx.out('dry run: nothing was locked or signed')
@@ -239,7 +240,7 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
   const q = await quoteRent(home, args, ctx, budget)
   if (flag(args, 'json')) {
     ctx.out(JSON.stringify({
-      dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, budget: budget.toString(), price: q.price.toString(),
+      dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, unit: AMOUNT_UNIT, budget: budget.toString(), price: q.price.toString(),
       taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
       closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
     }))

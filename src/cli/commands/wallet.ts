@@ -14,6 +14,7 @@ import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
 import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
 import { confirm } from '../confirm.js'
 import { table } from '../format.js'
+import { AMOUNT_UNIT } from '../../util/units.js'
 
 const usage = `usage: bazaar wallet <import|export> --btcli [options]
        bazaar wallet balance [--netuid N] [options]
@@ -180,6 +181,7 @@ async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<nu
     const b = await readBalances(api, { coldkey: pub.coldkey, hotkey: pub.hotkey }, { netuid })
     if (flag(args, 'json')) {
       ctx.out(JSON.stringify({
+        unit: AMOUNT_UNIT,
         coldkey: { address: b.coldkey.address, free: b.coldkey.free.toString() },
         hotkey: { address: b.hotkey.address, free: b.hotkey.free.toString() },
         stakes: b.stakes.map((s) => ({ netuid: s.netuid, hotkey: s.hotkey, alpha: s.alpha.toString(), price: s.price.toString(), taoValue: s.taoValue.toString() })),
@@ -235,7 +237,7 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
     const got = r.alphaAfter - r.alphaBefore
     if (flag(args, 'json')) {
       ctx.out(JSON.stringify({
-        netuid, hotkey, coldkey: id.coldkey.address, tao: q.tao.toString(), price: q.price.toString(), swapFee: q.swapFee.toString(),
+        netuid, hotkey, coldkey: id.coldkey.address, unit: AMOUNT_UNIT, tao: q.tao.toString(), price: q.price.toString(), swapFee: q.swapFee.toString(),
         expectedAlpha: q.alpha.toString(), alpha: got.toString(), alphaTotal: r.alphaAfter.toString(), txFee: r.inclusion.fee.toString(),
         blockHash: r.inclusion.blockHash, blockNumber: r.inclusion.blockNumber, txHash: r.inclusion.txHash
       }))

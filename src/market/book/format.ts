@@ -2,6 +2,7 @@ import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import { SS58_PREFIX } from '../signing/signer.js'
 import type { BookFilters, OfferEntry } from '../types.js'
 import { hex } from './keys.js'
+import { AMOUNT_UNIT, type AmountUnit } from '../../util/units.js'
 
 /** One offer as `bazaar book --json` prints it (bigints as decimal strings). */
 export interface BookRow {
@@ -15,6 +16,8 @@ export interface BookRow {
   gpuCc: boolean
   region: string
   pricePerGpuHour: string
+  /** the unit of the amounts above (see util/units) */
+  unit: AmountUnit
   netuid: number
   minDurationS: number
   maxDurationS: number
@@ -50,6 +53,7 @@ export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
       gpuCc: e.offer.gpuCc === true,
       region: e.offer.region,
       pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
+      unit: AMOUNT_UNIT,
       netuid: e.offer.netuid,
       minDurationS: e.offer.minDurationS,
       maxDurationS: e.offer.maxDurationS,

@@ -3,16 +3,16 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { OrderBook } from '../../../src/market/book/order-book.js'
 import { bookRows } from '../../../src/market/book/format.js'
-import { offerView } from '../../../src/node/market-json.js'
+import { bidView, offerView } from '../../../src/node/market-json.js'
 import { escrowJson, renterJobView } from '../../../src/node/daemon-routes.js'
 import { ManualClock } from '../../../src/util/clock.js'
-import { T0, mkOffer } from '../market/book-fixtures.js'
+import { T0, mkBid, mkOffer } from '../market/book-fixtures.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const SS58_KEY = /^5[1-9A-HJ-NP-Za-km-z]{47}\/[^/]+$/
 const RAO = /^(0|[1-9][0-9]*)$/
 
-describe('JSON shapes: one time format, one offer key, amounts as decimal strings', () => {
+describe('JSON shapes: one time format, one offer key, amounts as decimal strings with their unit', () => {
   it('a book row and an offer view of the same offer share key, id, times and amounts', async () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const enclavePeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes
@@ -30,6 +30,8 @@ describe('JSON shapes: one time format, one offer key, amounts as decimal string
     expect(row.expiresAt).toBe(view.expiresAt)
     expect(row.pricePerGpuHour).toBe('1500000000')
     expect(view.pricePerGpuHour).toMatch(RAO)
+    expect(row.unit).toBe('rao')
+    expect(view.unit).toBe('rao')
   })
 
   it('jobs and escrows carry ISO 8601 times', () => {
@@ -37,6 +39,12 @@ describe('JSON shapes: one time format, one offer key, amounts as decimal string
     expect(job.createdAt).toBe('2026-01-02T03:04:05.000Z')
     expect(job.endedAt).toBe('2026-01-02T03:05:00.000Z')
     const escrow = escrowJson({ escrowId: '0x' + '11'.repeat(32), amount: '1000', balance: '1000', expiresAt: Date.UTC(2026, 5, 1) })
-    expect(escrow).toEqual({ escrowId: '0x' + '11'.repeat(32), amount: '1000', balance: '1000', expiresAt: '2026-06-01T00:00:00.000Z' })
+    expect(escrow).toEqual({ escrowId: '0x' + '11'.repeat(32), amount: '1000', balance: '1000', expiresAt: '2026-06-01T00:00:00.000Z', unit: 'rao' })
+  })
+
+  it('a bid view names the unit of its price', () => {
+    const view = bidView(mkBid({ maxPricePerGpuHour: 2_000_000_000n }))
+    expect(view.maxPricePerGpuHour).toBe('2000000000')
+    expect(view.unit).toBe('rao')
   })
 })

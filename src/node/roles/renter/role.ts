@@ -5,6 +5,7 @@ import { errorCode } from '../errors.js'
 import { findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long `stop` waits for rentals in flight to settle by default */
 export const DEFAULT_RENTER_STOP_WAIT_MS = 45_000
@@ -91,6 +92,7 @@ export class RenterRole {
         escrow: {
           id: escrow.escrowId,
           asset: final?.asset.kind ?? escrow.opened.asset.kind,
+          unit: AMOUNT_UNIT,
           locked: agreed.terms.budget.toString(),
           paid: settled.paid.toString(),
           refunded: settled.refunded.toString(),

@@ -26,6 +26,7 @@ import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long a renter waits for a compatible offer by default */
 export const DEFAULT_MATCH_TIMEOUT_MS = 30_000
@@ -129,7 +130,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
     throw err
   }
   const { match, result: agreed } = out
-  ctx.emit({ type: 'agreement', id: agreed.id, budget: agreed.terms.budget.toString() })
+  ctx.emit({ type: 'agreement', id: agreed.id, budget: agreed.terms.budget.toString(), unit: AMOUNT_UNIT })
   // GPUs taken here are gone from our book view until the supplier re-publishes
   node.market.book.consume(match.entry, match.gpu.model, agreed.terms.gpuCount)
   return { match, agreed }
@@ -172,7 +173,7 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
   }
   ctx.metrics.escrows.inc({ role: 'payer', event: 'open' })
   const openRec = opened.records.find((r) => r.kind === 'open')
-  ctx.emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, blockNumber: openRec?.blockNumber ?? 0 })
+  ctx.emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, unit: AMOUNT_UNIT, blockNumber: openRec?.blockNumber ?? 0 })
   return { escrowId, terms, voucherSigner, opened }
 }
 
@@ -237,7 +238,7 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
       clock: ctx.init.node.clock,
       onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
       onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
-      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString() }) },
+      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString(), unit: AMOUNT_UNIT }) },
       onMetering: metering.onMetering
     })
   } catch (err) {
@@ -274,7 +275,7 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   // a settled escrow takes no more vouchers: its key is of no use any more
   if (settled) await forgetKey(escrowId)
   if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
-  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), executed })
+  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed })
   return { ...(final != null ? { final } : {}), paid, refunded, executed }
 }
 

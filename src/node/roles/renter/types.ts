@@ -6,6 +6,7 @@ import type { JobSpec } from '../../../jobs/index.js'
 import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
 import type { VoucherKeyVault } from '../../keystore/index.js'
 import type { RenterNode } from '../node.js'
+import type { AmountUnit } from '../../../util/units.js'
 
 export interface RentRequest {
   gpu: string
@@ -24,14 +25,14 @@ export type RentEvent =
   | { type: 'bid', id: string }
   | { type: 'matched', supplier: string, offer: string, pricePerGpuHour: string, teeKind: string }
   | { type: 'refused', supplier: string, code: string }
-  | { type: 'agreement', id: string, budget: string }
-  | { type: 'escrow', id: string, locked: string, asset: string, blockNumber: number }
+  | { type: 'agreement', id: string, budget: string, unit: AmountUnit }
+  | { type: 'escrow', id: string, locked: string, asset: string, unit: AmountUnit, blockNumber: number }
   | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation }
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
-  | { type: 'tick', elapsedMs: number, spent: string }
+  | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
   | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
-  | { type: 'settled', paid: string, refunded: string, executed: boolean }
+  | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean }
 
 /** What the GPU evidence of an attested session said (when the policy asked for it and it came). */
 export interface RentGpuAttestation {
@@ -52,6 +53,8 @@ export interface RentSummary {
   escrow: {
     id: string
     asset: string
+    /** the unit of locked, paid and refunded (see util/units) */
+    unit: AmountUnit
     locked: string
     paid: string
     refunded: string
