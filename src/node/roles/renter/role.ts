@@ -2,7 +2,7 @@ import { EscrowService } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
@@ -158,6 +158,8 @@ export class RenterRole {
         if (status !== 'open') {
           this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
           await this.forgetKey(id)
+          // closed by the supplier with the arbiter while our approval was on its way: ours is stale
+          if (!executed) await cancelStaleApprovals(this.escrow, logger, id, opts.signal)
         }
         logger.info('escrow of an interrupted rental', { escrow: id, status })
         out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key })

@@ -271,9 +271,13 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   })
   const { paid, refunded } = settledAmounts(final, terms.payee, terms.payer)
   const settled = final != null && final.status !== 'open'
+  const ours = executed
   executed = executed || settled
   // a settled escrow takes no more vouchers: its key is of no use any more
   if (settled) await forgetKey(escrowId)
+  // settled by another path (the supplier with the arbiter) while our approval was on chain: it is
+  // stale, and would keep a multisig entry (and our deposit) on the escrow account
+  if (settled && !ours) await cancelStaleApprovals(ctx.escrow, ctx.logger, escrowId, ctx.settleSignal)
   if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
   ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed })
   return { ...(final != null ? { final } : {}), paid, refunded, executed }
@@ -290,4 +294,17 @@ function supplierAddrs (m: Match): Multiaddr[] {
 /** the renter's policy requires GPU CC evidence: offers that do not state it would be refused in the session, after the escrow is open */
 function requiresGpuCc (ctx: RentContext): boolean {
   return ctx.init.policy.gpu?.mode === 'required'
+}
+
+/**
+ * Cancels this party's approvals of escrows that settled without them (the deposits come back),
+ * so the escrow account keeps no multisig entry. A failure is logged: the next sweep retries it.
+ */
+export async function cancelStaleApprovals (escrow: Pick<EscrowService, 'sweep'>, logger: Logger, escrowId: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const fees = await escrow.sweep(signal != null ? { signal } : {})
+    if (fees.length > 0) logger.info('stale approval cancelled', { escrow: escrowId, fees })
+  } catch (err) {
+    logger.warn('cancelling a stale approval failed', { escrow: escrowId, err })
+  }
 }
