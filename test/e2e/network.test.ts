@@ -250,7 +250,9 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
       expect(r.code, r.stderr).toBe(0)
       const file = path.join(home(h), 'config.json')
       let text = readFileSync(file, 'utf8')
-      for (const [from, to] of Object.entries(ports)) text = text.replaceAll(`tcp/${from}`, `tcp/${to}`).replaceAll(`"port": ${from}`, `"port": ${to}`)
+      // one pass over the template's ports: a free port written in place of 4101 may begin with 4102,
+      // and a second pass would rewrite its prefix
+      text = text.replace(/(tcp\/|"port": )(4101|4102|4103|7601|7602|7603)(?![0-9])/g, (_m, lead: string, from: string) => `${lead}${ports[Number(from) as keyof typeof ports]}`)
       writeFileSync(file, text)
     }
     // each daemon spends most of its start loading the runtime's metadata, so they start together
