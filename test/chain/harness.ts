@@ -160,10 +160,25 @@ export function sameAccount (a: string, b: string): boolean {
 export class CuttableRelay {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
+  /** while cut, the listener stays up and drops every connection: the adapter's reconnects are counted */
+  private down = false
+  private refusedCount = 0
+  private readonly refusalWaiters: Array<{ n: number, resolve: () => void }> = []
   constructor (readonly listenPort: number, readonly targetPort: number) {}
   get url (): string { return `ws://127.0.0.1:${this.listenPort}` }
   async start (): Promise<void> {
+    this.down = false
+    if (this.server != null) return
     this.server = createServer((client) => {
+      if (this.down) {
+        client.destroy()
+        this.refusedCount++
+        for (const w of this.refusalWaiters.filter((x) => this.refusedCount >= x.n)) {
+          this.refusalWaiters.splice(this.refusalWaiters.indexOf(w), 1)
+          w.resolve()
+        }
+        return
+      }
       const upstream = connect({ host: '127.0.0.1', port: this.targetPort })
       this.sockets.add(client); this.sockets.add(upstream)
       const drop = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
@@ -172,12 +187,21 @@ export class CuttableRelay {
     })
     await new Promise<void>((resolve) => this.server!.listen(this.listenPort, '127.0.0.1', resolve))
   }
-  /** Closes the listener and every open connection (the adapter sees its websocket drop). */
+  /** Drops every open connection and refuses new ones until `start()` (the adapter sees its websocket drop). */
   async cut (): Promise<void> {
+    this.down = true
     for (const s of this.sockets) s.destroy()
     this.sockets.clear()
+  }
+  /** Resolves once `n` connections were refused since this relay was made (the adapter tried to reconnect). */
+  async refused (n: number): Promise<void> {
+    if (this.refusedCount >= n) return
+    await new Promise<void>((resolve) => { this.refusalWaiters.push({ n, resolve }) })
+  }
+  get refusals (): number { return this.refusedCount }
+  async stop (): Promise<void> {
+    await this.cut()
     await new Promise<void>((resolve) => this.server?.close(() => { resolve() }) ?? resolve())
     this.server = undefined
   }
-  async stop (): Promise<void> { await this.cut() }
 }

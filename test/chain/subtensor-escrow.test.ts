@@ -447,7 +447,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       const terms = newTerms(1n * TAO)
       await relay.cut()
       const opening = viaRelay.open(terms, keys.payer!)
-      await new Promise((resolve) => setTimeout(resolve, 2_500))
+      // the open is pending while the adapter's reconnect is refused at least once
+      await relay.refused(relay.refusals + 1)
       await relay.start()
       const esc = await opening
       expect(esc.status).toBe('open')

@@ -1,0 +1,176 @@
+/**
+ * `npm run bench:daemon`: two daemons as an operator runs them (`bazaar node start`, separate OS
+ * processes, the embedded defaults), measured from outside:
+ *
+ *   node dist/bench/daemon.js [--offers 200] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
+ *
+ * - RSS of each daemon at rest, `--rest` seconds after its control API answered;
+ * - publishing `--offers` offers through the publisher's control API, one after another: p50/p99
+ *   of the HTTP round trip (sign, persist, publish);
+ * - the receiver's CPU (user + system, all threads, from /proc) per offer it received, less its
+ *   CPU at rest over the same time.
+ *
+ * Each run measures two Node heap settings side by side: Node's default young generation, and
+ * `--max-semi-space-size=16` (what the systemd units set, see contrib/systemd). Node 24 lets the
+ * young generation grow to tens of MiB per semi-space while the daemon starts (its module graph,
+ * the polkadot crypto packages and their wasm the largest part, leaves a 159 MiB heap with 29 MiB
+ * live) and keeps it committed afterwards: most of a resting daemon's RSS.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({ options: { offers: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string' }, json: { type: 'boolean' } } })
+const OFFERS = Math.max(10, Number(values.offers ?? 200))
+const REST_S = Math.max(1, Number(values.rest ?? 20))
+const RUNS = Math.max(1, Number(values.runs ?? 1))
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
+const PASSPHRASE = 'bench passphrase'
+const TICKS = 100 // USER_HZ: /proc/<pid>/stat counts CPU in these
+
+interface Daemon { proc: ChildProcess, home: string, url: string, token: string, peerId: string, port: number }
+
+const median = (xs: number[]): number => quantile(xs, 0.5)
+function quantile (xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]
+}
+
+function rssMiB (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m == null ? NaN : Number(m[1]) / 1024
+}
+
+/** user + system CPU of a process, all its threads, in ms */
+function cpuMs (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) * 1000 / TICKS
+}
+
+function init (home: string, dev: string): void {
+  const r = spawnSync(process.execPath, [BIN, 'init', '--home', home, '--dev', dev, '--json'], { env: { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE }, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`bazaar init failed: ${r.stderr}`)
+}
+
+async function start (home: string, nodeOptions: string, bootstrap?: string): Promise<Daemon> {
+  const args = [BIN, 'node', 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', ...(bootstrap != null ? ['--bootstrap', bootstrap] : [])]
+  const proc = spawn(process.execPath, args, { env: { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (/control API/.test(out)) resolve()
+    })
+    proc.once('exit', (code) => { reject(new Error(`daemon exited ${code}: ${out.slice(-2000)}`)) })
+  })
+  const api = JSON.parse(readFileSync(path.join(home, 'api.json'), 'utf8')) as { url: string }
+  const listening = /listening (\S+)/.exec(out)?.[1] ?? ''
+  return {
+    proc,
+    home,
+    url: api.url,
+    token: readFileSync(path.join(home, 'api-token'), 'utf8').trim(),
+    peerId: /peer id (\S+)/.exec(out)?.[1] ?? '',
+    port: Number(/\/tcp\/(\d+)/.exec(listening)?.[1])
+  }
+}
+
+async function call (d: Daemon, method: string, route: string, body?: unknown): Promise<any> {
+  const res = await fetch(d.url + route, {
+    method,
+    headers: { authorization: `Bearer ${d.token}`, ...(body != null ? { 'content-type': 'application/json' } : {}) },
+    body: body == null ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000)
+  })
+  if (!res.ok) throw new Error(`${method} ${route}: HTTP ${res.status} ${await res.text()}`)
+  return await res.json()
+}
+
+async function until (what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+async function stop (d: Daemon): Promise<void> {
+  if (d.proc.exitCode != null) return
+  const exited = new Promise((resolve) => d.proc.once('exit', resolve))
+  d.proc.kill('SIGTERM')
+  await exited
+}
+
+interface Row { setting: string, restPublisherMiB: number, restReceiverMiB: number, publishP50Ms: number, publishP99Ms: number, receiverCpuPerOfferMs: number, receiverIdleCpuMsPerS: number }
+
+async function measure (setting: string, nodeOptions: string, dir: string): Promise<Row> {
+  const a = await start(path.join(dir, 'a'), nodeOptions)
+  const b = await start(path.join(dir, 'b'), nodeOptions, `/ip4/127.0.0.1/tcp/${a.port}/p2p/${a.peerId}`)
+  try {
+    await until('the receiver to subscribe', async () => (await call(a, 'GET', '/v1/status')).topicPeers.offers > 0)
+    const held = async (): Promise<number> => (await call(b, 'GET', '/v1/status')).offers as number
+    const before = await held()
+    // at rest: no traffic but the daemons' own timers
+    await new Promise((resolve) => setTimeout(resolve, REST_S * 1000))
+    const restA = rssMiB(a.proc.pid as number)
+    const restB = rssMiB(b.proc.pid as number)
+    // the receiver's CPU at rest over a second, to subtract
+    const idle0 = cpuMs(b.proc.pid as number)
+    const t0 = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    const idleRate = (cpuMs(b.proc.pid as number) - idle0) / (performance.now() - t0)
+    const run = Date.now().toString(36)
+    const cpu0 = cpuMs(b.proc.pid as number)
+    const t1 = performance.now()
+    const lat: number[] = []
+    for (let i = 0; i < OFFERS; i++) {
+      const t = performance.now()
+      await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
+      lat.push(performance.now() - t)
+    }
+    // polled by its count (a small answer): listing the book would cost the receiver more than the offers
+    await until('the receiver to hold every offer', async () => await held() >= before + OFFERS)
+    const busy = cpuMs(b.proc.pid as number) - cpu0 - idleRate * (performance.now() - t1)
+    return {
+      setting,
+      restPublisherMiB: Math.round(restA),
+      restReceiverMiB: Math.round(restB),
+      publishP50Ms: Number(median(lat).toFixed(1)),
+      publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
+      receiverCpuPerOfferMs: Number((busy / OFFERS).toFixed(3)),
+      receiverIdleCpuMsPerS: Number((idleRate * 1000).toFixed(1))
+    }
+  } finally {
+    await stop(b)
+    await stop(a)
+  }
+}
+
+// --node-options: one setting of your own instead (a profile: --node-options='--cpu-prof --cpu-prof-dir=/tmp/prof')
+const own = values['node-options']
+const settings: Array<[string, string]> = own != null ? [[own, own]] : [['default young generation', ''], ['--max-semi-space-size=16', '--max-semi-space-size=16']]
+const rows: Row[] = []
+for (let r = 0; r < RUNS; r++) {
+  for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-bench-daemon-'))
+    try {
+      init(path.join(dir, 'a'), 'alice')
+      init(path.join(dir, 'b'), 'bob')
+      rows.push(await measure(name, opts, dir))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+if (values.json === true) console.log(JSON.stringify(rows))
+else {
+  console.log(`two daemons (bazaar node start, embedded defaults), ${OFFERS} offers published through the API, RSS ${REST_S} s after start`)
+  for (const x of rows) {
+    console.log(`${x.setting}: RSS at rest publisher ${x.restPublisherMiB} MiB, receiver ${x.restReceiverMiB} MiB; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms; receiver CPU per offer ${x.receiverCpuPerOfferMs} ms (at rest ${x.receiverIdleCpuMsPerS} ms/s)`)
+  }
+}
