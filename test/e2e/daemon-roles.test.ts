@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
+import { waitFor } from '../helpers/wait.js'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
 import type { AgreementView, JobView } from '../../src/node/daemon-routes.js'
 import { loadConfig, type PartialConfig, type Role } from '../../src/node/config/index.js'
@@ -38,15 +39,6 @@ function writeConfig (home: string, extra: Record<string, unknown> = {}): void {
     metering: { tickS: 1, graceS: 3 },
     ...extra
   }))
-}
-
-async function waitUntil (fn: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fn()) return
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error('condition not met in time')
 }
 
 /** runs the CLI without blocking this process (whose daemons must keep serving) */
@@ -94,11 +86,15 @@ describe('daemon roles', () => {
       bob = new CliProcess(['node', 'start', '--role', 'renter', '--home', home('a-bob'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', '--bootstrap', addr], { env })
       await bob.waitFor(/control API/)
 
-      // the supplier's offer (its configured GPUs, its enclave's TEE kind) reaches the renter's book
-      await waitUntil(() => {
-        const r = bazaar(['book', '--home', home('a-bob'), '--discover', 'h100', '--json'])
-        return r.code === 0 && (JSON.parse(r.stdout) as { offers: unknown[] }).offers.length > 0
-      })
+      // the supplier's offer (its configured GPUs, its enclave's TEE kind) reaches the renter's book;
+      // waited for through the control API (a CLI run per poll costs seconds on a busy machine)
+      const api = JSON.parse(readFileSync(path.join(home('a-bob'), 'api.json'), 'utf8')) as { url: string }
+      const token = await readApiToken(home('a-bob'))
+      await waitFor(async () => {
+        const r = await fetch(`${api.url}/v1/book?gpu=h100`, { headers: { authorization: `Bearer ${token}` } })
+        return r.ok && ((await r.json()) as { offers: unknown[] }).offers.length > 0
+      }, 30_000, "the supplier's offer in the renter's book")
+      expect(bazaar(['book', '--home', home('a-bob'), '--discover', 'h100', '--json']).code).toBe(0)
       const book = JSON.parse(bazaar(['book', '--home', home('a-bob'), '--json']).stdout) as { offers: Array<{ id: string, gpus: unknown[], teeKinds: string[] }> }
       expect(book.offers[0]).toMatchObject({ id: 'h100-80gb', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
 
@@ -110,8 +106,6 @@ describe('daemon roles', () => {
         expect(escrows.code, escrows.stderr).toBe(0)
         expect(JSON.parse(escrows.stdout)).toEqual([])
       }
-      const api = JSON.parse(readFileSync(path.join(home('a-bob'), 'api.json'), 'utf8')) as { url: string }
-      const token = await readApiToken(home('a-bob'))
       const agreements = await fetch(`${api.url}/v1/agreements`, { headers: { authorization: `Bearer ${token}` } })
       expect(await agreements.json()).toEqual([])
       const unknown = await fetch(`${api.url}/v1/escrows/0x${'00'.repeat(32)}`, { headers: { authorization: `Bearer ${token}` } })
@@ -137,7 +131,8 @@ describe('daemon roles', () => {
       await bob?.stop()
       expect(await alice.stop()).toBe(0)
     }
-  }, 120_000)
+  // two daemon starts and a dozen CLI runs: two minutes on a busy 2-core machine
+  }, 240_000)
 
   it('bazaar arbiter runs a node with the arbiter role and stops cleanly', async () => {
     const arbiter = new CliProcess(['arbiter', '--home', home('a-bob'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], { env })
@@ -177,7 +172,7 @@ describe('daemon roles', () => {
       const bob = await startDaemon('b-bob', 'renter', { chain, bootstrap: [chain.arbiterPeer, alice.host.getMultiaddrs()[0].toString()] }, ledger)
       aliceApi = `127.0.0.1:${alice.apiAddress!.port}`
       bobApi = `127.0.0.1:${bob.apiAddress!.port}`
-      await waitUntil(() => bob.market.book.offers().length > 0)
+      await waitFor(() => bob.market.book.offers().length > 0, 30_000, 'an offer in the book')
     }, 120_000)
 
     afterAll(async () => {
@@ -241,10 +236,10 @@ describe('daemon roles', () => {
       expect(await p.exited).toBe(130)
       expect(p.stdout).toMatch(/cancelled; escrow 0x[0-9a-f]{64} is closed, latest voucher [0-9.]+ α/)
       const token = await readApiToken(home('b-bob'))
-      await waitUntil(async () => {
+      await waitFor(async () => {
         const jobs = await (await fetch(`http://${bobApi}/v1/jobs`, { headers: { authorization: `Bearer ${token}` } })).json() as JobView[]
         return jobs.some((j) => j.state === 'cancelled')
-      })
+      }, 30_000, 'the cancelled job in the renter daemon')
       const aliceToken = await readApiToken(home('b-alice'))
       const supplied = await (await fetch(`http://${aliceApi}/v1/jobs`, { headers: { authorization: `Bearer ${aliceToken}` } })).json() as JobView[]
       expect(supplied.map((j) => j.state).sort()).toEqual(['cancelled', 'succeeded'])

@@ -48,16 +48,32 @@ export class CliProcess {
     this.exited = new Promise((resolve) => { this.child.once('exit', (code) => { resolve(code) }) })
   }
 
-  /** resolves with the first match of `re` on stdout */
+  /** resolves with the first match of `re` on stdout, as soon as the output holding it arrives */
   async waitFor (re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const m = this.stdout.match(re)
-      if (m != null) return m
-      if (this.child.exitCode != null) break
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error(`no ${String(re)} in output; stdout: ${this.stdout}\nstderr: ${this.stderr.slice(-2000)}`)
+    const out = this.child.stdout!
+    return await new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = (): void => {
+        const m = this.stdout.match(re)
+        if (m != null) { done(); resolve(m) }
+      }
+      const fail = (): void => {
+        done()
+        reject(new Error(`no ${String(re)} in output; stdout: ${this.stdout}\nstderr: ${this.stderr.slice(-2000)}`))
+      }
+      // wall time: a bound on a child process that never prints the line
+      const timer = setTimeout(fail, timeoutMs)
+      const done = (): void => { clearTimeout(timer); out.off('data', onData); this.child.off('exit', onExit) }
+      // after this.stdout was appended by the constructor's listener (registered first)
+      const onData = (): void => { check() }
+      // the exit comes before the last output is read: wait for the stream's end, then check once more
+      const onExit = (): void => {
+        if (out.closed) { check(); fail() } else out.once('close', () => { check(); fail() })
+      }
+      out.on('data', onData)
+      if (this.child.exitCode != null) onExit()
+      else this.child.once('exit', onExit)
+      check()
+    })
   }
 
   async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
