@@ -19,8 +19,8 @@ export interface TestGpuPki {
   chainPem: Uint8Array
   leaf: X509Certificate
   leafKey: KeyObject
-  /** a CRL from the intermediate listing the given serials (hex), current at PKI_AT, DER */
-  crl: (serials: string[]) => Promise<Uint8Array>
+  /** a CRL from the intermediate (or the root) listing the given serials (hex), current at `at` (default PKI_AT), DER */
+  crl: (serials: string[], opts?: { by?: 'ca' | 'root', at?: Date }) => Promise<Uint8Array>
 }
 
 const keys = async (): Promise<webcrypto.CryptoKeyPair> => await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
@@ -40,12 +40,12 @@ export async function makeGpuPki (name = 'Test GPU'): Promise<TestGpuPki> {
     chainPem: new TextEncoder().encode(pem(leaf) + '\n' + pem(mid) + '\n'),
     leaf: new X509Certificate(Buffer.from(leaf.rawData)),
     leafKey: KeyObject.from(leafKeys.privateKey),
-    crl: async (serials) => new Uint8Array((await px.X509CrlGenerator.create({
-      issuer: mid.subject,
-      thisUpdate: new Date(PKI_AT.getTime() - day),
-      nextUpdate: new Date(PKI_AT.getTime() + 30 * day),
-      entries: serials.map((serialNumber) => ({ serialNumber, revocationDate: new Date(PKI_AT.getTime() - 2 * day), reason: px.X509CrlReason.keyCompromise })),
-      signingKey: caKeys.privateKey,
+    crl: async (serials, opts = {}) => new Uint8Array((await px.X509CrlGenerator.create({
+      issuer: opts.by === 'root' ? root.subject : mid.subject,
+      thisUpdate: new Date((opts.at ?? PKI_AT).getTime() - day),
+      nextUpdate: new Date((opts.at ?? PKI_AT).getTime() + 30 * day),
+      entries: serials.map((serialNumber) => ({ serialNumber, revocationDate: new Date((opts.at ?? PKI_AT).getTime() - 2 * day), reason: px.X509CrlReason.keyCompromise })),
+      signingKey: opts.by === 'root' ? rootKeys.privateKey : caKeys.privateKey,
       signingAlgorithm: alg
     })).rawData)
   }

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { Libp2p } from 'libp2p'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openAttestedSession, registerSessionHandler, SessionError, type SessionHandler } from '../../src/protocols/session/index.js'
 import { AttestationErrorCode } from '../../src/tee/errors.js'
 import { sessionGpuNonce } from '../../src/tee/binding.js'
@@ -13,6 +16,8 @@ import type { FramedChannel } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { sessionNode } from '../helpers/session-nodes.js'
 import { fixture, haveTeeFixtures } from '../helpers/tee-fixtures.js'
+import { buildSpdmReport, makeGpuPki, type TestGpuPki } from '../helpers/spdm-gpu.js'
+import { withCrlFiles } from '../../src/node/crl-files.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 /** a devnet policy (simulation allowed) that requires GPU evidence */
@@ -125,5 +130,46 @@ describe('attested session with GPU evidence over 127.0.0.1', () => {
     const report = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
     await serve({ kind: 'nvidia-gpu', attest: async () => ({ kind: 'nvidia-gpu', report, certs: [fixture('nvtrust/hopperCertChain.txt')], rims: [] }) })
     expect(await codeOf(open({ ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false } }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+  })
+
+  describe('NVIDIA SPDM 1.2 evidence under a self-made device chain, and tee.gpuCrlFiles', () => {
+    let pki: TestGpuPki
+    let dir: string
+    beforeAll(async () => {
+      pki = await makeGpuPki()
+      dir = await mkdtemp(path.join(tmpdir(), 'bazaar-gpu-crl-'))
+    })
+    afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+    /** a GPU whose SPDM 1.2 report answers the session's nonce, signed by the test chain's leaf */
+    const spdmGpu = (): GpuAttestationProvider => ({
+      kind: 'nvidia-gpu',
+      attest: async (nonce) => ({ kind: 'nvidia-gpu', report: buildSpdmReport({ version: 0x12, nonce, key: pki.leafKey }), certs: [pki.chainPem], rims: [] })
+    })
+    // the measurements of a self-made report match no NVIDIA RIM: this policy accepts signed, unmatched reports
+    const NO_RIMS: AttestationPolicy = { ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false } }
+    const rentalPolicy = async (crls: Uint8Array[]): Promise<AttestationPolicy> => {
+      const files = await Promise.all(crls.map(async (c, i) => { const f = path.join(dir, `nvidia-${i}-${randomBytes(4).toString('hex')}.crl`); await writeFile(f, c); return f }))
+      return await withCrlFiles(NO_RIMS, { crlFiles: [], gpuCrlFiles: files })
+    }
+    const gpuVerifier = () => gpuEvidenceVerifier({ deviceRoots: [pki.root] })
+
+    it('passes, checked by SPDM 1.2 rules and with current CRLs that list nothing on its chain', async () => {
+      await serve(spdmGpu())
+      const policy = await rentalPolicy([await pki.crl(['77'], { at: new Date() }), await pki.crl([], { by: 'root', at: new Date() })])
+      const s = await open(policy, { gpuVerifier: gpuVerifier() })
+      expect(s.gpu?.kind).toBe('nvidia-gpu')
+      expect(s.gpu?.fields.spdmVersion).toBe('1.2')
+      expect(s.gpu?.fields.revocationChecked).toBe(true)
+      expect(s.gpu?.model).toBe('GB100')
+      await s.channel.close()
+    })
+
+    it('a revoked device certificate is refused, with the code both sides see', async () => {
+      await serve(spdmGpu())
+      const policy = await rentalPolicy([await pki.crl([pki.leaf.serialNumber], { at: new Date() }), await pki.crl([], { by: 'root', at: new Date() })])
+      expect(await codeOf(open(policy, { gpuVerifier: gpuVerifier() }))).toBe(AttestationErrorCode.CERT_REVOKED)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
+    })
   })
 })
