@@ -172,4 +172,62 @@ describe('attested session with GPU evidence over 127.0.0.1', () => {
       await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
     })
   })
+
+  describe('a multi-GPU agreement: every GPU attests on its own indexed nonce', () => {
+    const hexNonce = (s: { nonce: Uint8Array }, i: number): string => hex(sessionGpuNonce(enclave.peerId.publicKey!.raw, s.nonce, agreementHash, i))
+
+    it('2 GPUs: both pass, each bound to its index, as distinct devices', async () => {
+      const gpu = simulatedGpuProvider()
+      await serve(gpu)
+      const s = await open(REQUIRE_GPU, { gpuCount: 2 })
+      expect(s.gpus).toHaveLength(2)
+      expect(s.gpu).toBe(s.gpus[0])
+      expect(s.gpus.map((g) => g.deviceId)).toEqual([hex(gpu.deviceIdOf(0)), hex(gpu.deviceIdOf(1))])
+      expect(s.gpus.map((g) => hex(g.nonce))).toEqual([hexNonce(s, 0), hexNonce(s, 1)])
+      expect(hexNonce(s, 0)).not.toBe(hexNonce(s, 1))
+      await s.channel.close()
+    })
+
+    it('the GPUs attest at the node indices the agreement holds', async () => {
+      const gpu = simulatedGpuProvider()
+      handler = await registerSessionHandler(enclave, { provider: cpu, gpuProvider: gpu, gpuIndices: () => [3, 5], onSession: close, messageTimeoutMs: 5_000 })
+      const s = await open(REQUIRE_GPU, { gpuCount: 2 })
+      expect(s.gpus.map((g) => g.deviceId)).toEqual([hex(gpu.deviceIdOf(3)), hex(gpu.deviceIdOf(5))])
+      await s.channel.close()
+      // a renter asking for more GPUs than the agreement holds gets fewer, and refuses
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 3 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+    })
+
+    it('one GPU missing is refused with GPU_COUNT_SHORT, which both sides see', async () => {
+      const inner = simulatedGpuProvider()
+      await serve({ kind: inner.kind, attest: async (nonce, o) => { if ((o?.index ?? 0) === 1) throw new Error('GPU 1 fell off the bus'); return await inner.attest(nonce, o) } })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.GPU_COUNT_SHORT])
+    })
+
+    it('one GPU\'s evidence from another session is refused', async () => {
+      const inner = simulatedGpuProvider()
+      let kept: GpuEvidence | undefined
+      // GPU 1 answers its first request honestly and replays that evidence afterwards
+      await serve({ kind: inner.kind, attest: async (nonce, o) => (o?.index ?? 0) === 1 ? (kept ??= await inner.attest(nonce, o)) : await inner.attest(nonce, o) })
+      const first = await open(REQUIRE_GPU, { gpuCount: 2 })
+      await first.channel.close()
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.REPORT_DATA_MISMATCH])
+    })
+
+    it('one GPU answering for two positions is refused (fewer distinct devices than the agreement)', async () => {
+      const inner = simulatedGpuProvider()
+      await serve({ kind: inner.kind, attest: async (nonce, o) => await inner.attest(nonce, { ...o, index: 0 }) })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+    })
+
+    it('GPU 0\'s evidence in GPU 1\'s place answers another nonce and is refused', async () => {
+      const inner = simulatedGpuProvider()
+      // the supplier signs GPU 1's report over GPU 0's nonce (GPU 0 is asked first): position binding, not only session binding
+      let nonce0: Uint8Array = new Uint8Array(32)
+      await serve({ kind: inner.kind, attest: async (nonce, o) => await inner.attest((o?.index ?? 0) === 1 ? nonce0 : (nonce0 = nonce), o) })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+    })
+  })
 })

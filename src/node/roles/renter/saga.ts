@@ -199,7 +199,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   let session: AttestedSession
   try {
     session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
-      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
+      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
     })
   } catch (err) {
     const code = errorCode(err)
