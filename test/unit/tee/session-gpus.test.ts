@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SessionEvidence, SessionHello, type SessionGpuEvidence } from '../../../src/wire/session.js'
 import { validateEvidence, validateHello } from '../../../src/protocols/session/validate.js'
@@ -64,6 +65,22 @@ describe('multi-GPU session messages', () => {
     ['more entries than the bound', { moreGpus: Array.from({ length: MAX_SESSION_GPUS }, (_, i) => more(i + 1)) }]
   ])('refuses %s with MALFORMED_MESSAGE', (_n, over) => {
     expect(sessionCode(() => validateEvidence(SessionEvidence.encode({ ...base, ...over })))).toBe(SessionErrorCode.MALFORMED_MESSAGE)
+  })
+
+  it('mutated and truncated multi-GPU evidence gets a SessionError or validates, nothing else', () => {
+    const valid = SessionEvidence.encode({ ...base, moreGpus: [more(1), more(2), more(3)] })
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(valid.byteLength - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(valid.byteLength), (edits, cut) => {
+      const b = valid.slice(0, Math.max(1, cut))
+      for (const [i, v] of edits) if (i < b.byteLength) b[i] = v
+      try {
+        const m = validateEvidence(b)
+        // whatever passes keeps the bounds the renter relies on
+        expect(m.moreGpus.length).toBeLessThan(MAX_SESSION_GPUS)
+        expect(new Set(m.moreGpus.map((g) => g.index)).size).toBe(m.moreGpus.length)
+      } catch (err) {
+        expect(err).toBeInstanceOf(SessionError)
+      }
+    }), { numRuns: Number(process.env.BAZAAR_FUZZ_RUNS ?? 300) })
   })
 })
 
