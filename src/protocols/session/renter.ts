@@ -132,11 +132,14 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
         at: new Date(clock.now()), nonce: sessionGpuNonce(remoteKey, nonce, opts.agreementHash, i), crls: opts.policy.gpu?.crls
       })
       if (m.gpuKind !== '') {
-        const gpu0 = { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims }
-        gpus.push(gpu = verifyGpu(0, gpu0))
-        // [REJECT] only the GPUs asked for (validateEvidence bounded and de-duplicated the indices)
+        // cheap checks on the list before any signature: validateEvidence bounded it and de-duplicated its indices
+        // [REJECT] only the GPUs asked for
         const extra = m.moreGpus.find((g) => g.index >= gpuCount)
         if (extra != null) throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, `evidence of GPU ${extra.index}, ${gpuCount} asked for`)
+        // [REJECT] a report for every GPU of the agreement (a GPU left out is not attested)
+        if (1 + m.moreGpus.length < gpuCount) throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `evidence of ${1 + m.moreGpus.length} GPUs, the agreement covers ${gpuCount}`)
+        const gpu0 = { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims }
+        gpus.push(gpu = verifyGpu(0, gpu0))
         for (const g of [...m.moreGpus].sort((a, b) => a.index - b.index)) {
           // an empty RIM list stands for GPU 0's (one driver serves every GPU of the node)
           gpus.push(verifyGpu(g.index, { kind: g.kind as GpuEvidenceKind, report: g.report, certs: g.certs, rims: g.rims.length > 0 ? g.rims : gpu0.rims }))
@@ -145,7 +148,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
       // [REJECT] GPU evidence required but absent, simulated, CC off, unmatched, version or age refused
       checkGpuPolicy(gpu, opts.policy, { now: clock.now(), requestedAt })
       for (const g of gpus.slice(1)) checkGpuPolicy(g, opts.policy, { now: clock.now(), requestedAt })
-      // [REJECT] once GPU evidence is sent, every GPU of the agreement proves itself, each a distinct device
+      // [REJECT] every GPU of the agreement is a distinct device (one GPU answering for two is one GPU)
       if (gpu != null && new Set(gpus.map((g) => g.deviceId)).size < gpuCount) {
         throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `evidence of ${new Set(gpus.map((g) => g.deviceId)).size} distinct GPUs, the agreement covers ${gpuCount}`)
       }
