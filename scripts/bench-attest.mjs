@@ -2,6 +2,7 @@
 // Prints attestation figures: verification rates of real SNP, TDX and NVIDIA GPU evidence from ../shared fixtures,
 // and the attested-session handshake latency and channel throughput between two nodes on 127.0.0.1.
 // Run after a build: npx tsc -p . && node scripts/bench-attest.mjs
+import { generateKeyPairSync, sign } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -44,6 +45,18 @@ if (existsSync(path.join(F, 'manifest.json'))) {
   const verifier = tee.gpuEvidenceVerifier()
   bench('NVIDIA GPU report verify with RIMs, verified RIMs cached (a renter\'s repeat sessions)', () => verifier.verify({ ...gpuEv, rims }, { at }), 300)
   bench('NVIDIA GPU report parse only', () => tee.parseGpuReport(gpuEv.report), 20000)
+  // SPDM 1.1 against 1.2 signing, parse + ECDSA P-384 only: the H100 sample as it is, and the same
+  // bytes relabelled SPDM 1.2 and signed here by 1.2 rules (prefix ‖ SHA-384 of the transcript)
+  const leafKey = tee.loadCertificates(gpuEv.certs[0])[0].publicKey
+  bench('NVIDIA GPU report signature, SPDM 1.1 (H100 sample: parse + ECDSA P-384)', () => tee.spdmMeasurementsSignatureValid(tee.parseGpuReport(gpuEv.report), leafKey), 300)
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+  const v12 = gpuEv.report.slice()
+  v12[0] = 0x12
+  v12[37] = 0x12
+  const parsed12 = tee.parseGpuReport(v12)
+  v12.set(sign('sha384', tee.spdmMeasurementsSignedMessage(parsed12), { key: privateKey, dsaEncoding: 'ieee-p1363' }), parsed12.signed.byteLength)
+  if (!tee.spdmMeasurementsSignatureValid(tee.parseGpuReport(v12), publicKey)) throw new Error('SPDM 1.2 bench report does not verify')
+  bench('NVIDIA GPU report signature, SPDM 1.2 (same bytes relabelled and re-signed: parse + prefix + SHA-384 + ECDSA P-384)', () => tee.spdmMeasurementsSignatureValid(tee.parseGpuReport(v12), publicKey), 300)
 } else {
   console.log(`(no fixtures at ${F}: SNP/TDX/GPU figures skipped)`)
 }
@@ -55,7 +68,7 @@ const simEv = await sim.attest(new Uint8Array(64))
 bench('simulated verify', () => tee.verifyEvidence(simEv), 2000)
 
 const node = () => createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
-const [renter, enclave] = await Promise.all([node(), node()])
+const [renter, enclave, gpuEnclave] = await Promise.all([node(), node(), node()])
 const handler = await session.registerSessionHandler(enclave, {
   provider: sim,
   maxInboundStreams: 64,
@@ -72,6 +85,22 @@ for (let i = 0; i < 220; i++) {
 }
 const w = times.slice(20).sort((a, b) => a - b)
 console.log(`session handshake (simulated, connection reused): p50 ${w[w.length >> 1].toFixed(2)} ms, p99 ${w[Math.floor(w.length * 0.99)].toFixed(2)} ms, n=${w.length}`)
+// GPU evidence of 1 and of 2 simulated GPUs in the same handshake (a multi-GPU agreement attests each)
+const gpuHandler = await session.registerSessionHandler(gpuEnclave, { provider: sim, gpuProvider: simGpu, maxInboundStreams: 64, onSession: async (ch) => { await ch.close() } })
+for (const gpuCount of [1, 2]) {
+  const gt = []
+  const gopts = { ...opts, gpuCount, policy: { ...opts.policy, gpu: { mode: 'required' } } }
+  for (let i = 0; i < 120; i++) {
+    const t0 = performance.now()
+    const g = await session.openAttestedSession(renter, gpuEnclave.getMultiaddrs()[0], gopts)
+    gt.push(performance.now() - t0)
+    if (g.gpus.length !== gpuCount) throw new Error(`${g.gpus.length} GPUs attested, ${gpuCount} asked for`)
+    await g.channel.close()
+  }
+  const gw = gt.slice(20).sort((a, b) => a - b)
+  console.log(`session handshake with ${gpuCount} simulated GPU${gpuCount > 1 ? 's' : ''} (connection reused): p50 ${gw[gw.length >> 1].toFixed(2)} ms, p99 ${gw[Math.floor(gw.length * 0.99)].toFixed(2)} ms, n=${gw.length}`)
+}
+await gpuHandler.unregister()
 const s = await session.openAttestedSession(renter, addr, opts)
 const frames = s.channel.frames()[Symbol.asyncIterator]()
 const frame = new Uint8Array(64 * 1024)
@@ -82,4 +111,4 @@ const sec = (performance.now() - t0) / 1000
 console.log(`attested channel echo, 64 KiB frames: ${(n / sec).toFixed(0)} round trips/s, ${(n * frame.byteLength * 2 / sec / 1e6).toFixed(1)} MB/s both ways`)
 await s.channel.close()
 await handler.unregister()
-await Promise.all([renter.stop(), enclave.stop()])
+await Promise.all([renter.stop(), enclave.stop(), gpuEnclave.stop()])

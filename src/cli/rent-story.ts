@@ -32,7 +32,7 @@ export function rentEventLine (e: RentStoryEvent): string[] {
       const lines = [`enclave ${e.enclave} attested: ${e.kind}, measurement ${e.measurement.slice(0, 16)}…`]
       if (e.kind === 'simulated') lines.push('WARNING: a SIMULATED enclave was accepted. This is allowed only on devnets; real networks refuse simulated evidence.')
       if (e.gpu != null) {
-        lines.push(`GPU attested: ${e.gpu.kind} ${e.gpu.model}, driver ${e.gpu.driverVersion ?? '?'}, VBIOS ${e.gpu.vbiosVersion ?? '?'}, CC ${e.gpu.ccMode}${e.gpu.measurementsMatched ? ', measurements match the RIMs' : ''}`)
+        lines.push(`${e.gpu.count > 1 ? `${e.gpu.count} GPUs attested, the first` : 'GPU attested'}: ${e.gpu.kind} ${e.gpu.model}, driver ${e.gpu.driverVersion ?? '?'}, VBIOS ${e.gpu.vbiosVersion ?? '?'}, CC ${e.gpu.ccMode}${e.gpu.measurementsMatched ? ', measurements match the RIMs' : ''}`)
         if (e.gpu.kind === 'simulated-gpu') lines.push('WARNING: a SIMULATED GPU was accepted: nothing protects GPU memory.')
       }
       return lines

@@ -54,7 +54,9 @@ export enum AttestationErrorCode {
   /** GPU: the driver or VBIOS version is not one the policy accepts */
   GPU_VERSION_REFUSED = 'GPU_VERSION_REFUSED',
   /** GPU: the evidence says confidential computing is off (or in a developer mode) */
-  GPU_CC_OFF = 'GPU_CC_OFF'
+  GPU_CC_OFF = 'GPU_CC_OFF',
+  /** GPU: evidence of fewer distinct GPUs than the agreement covers (one missing, or one GPU twice) */
+  GPU_COUNT_SHORT = 'GPU_COUNT_SHORT'
 }
 
 /** A typed refusal of attestation evidence. */

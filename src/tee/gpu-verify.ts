@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from './errors.js'
 import { toHex } from '../util/hex.js'
 import { verifyGpuReport } from './nvidia/verify-report.js'
@@ -21,6 +22,11 @@ export interface VerifyGpuEvidenceOptions {
   simulatedKeys?: readonly Uint8Array[]
   /** verified RIMs to reuse across reports */
   rimCache?: RimCache
+  /**
+   * trust anchors of NVIDIA device chains; the pinned NVIDIA device identity root when absent. Only
+   * tests of self-made chains set it: nothing read from a peer, a file or a flag may
+   */
+  deviceRoots?: readonly X509Certificate[]
 }
 
 /**
@@ -33,7 +39,7 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
   switch (ev.kind) {
     case 'nvidia-gpu': {
       const certs = ev.certs.flatMap(loadCertificates)
-      const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, rimCache: opts.rimCache })
+      const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, rimCache: opts.rimCache, deviceRoots: opts.deviceRoots })
       const o = v.opaque
       const leaf = certs[0]
       return {
@@ -113,7 +119,7 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
  * A GPU verifier for both kinds with the given options (e.g. trusted simulated keys), remembering
  * verified RIMs across the reports it checks.
  */
-export function gpuEvidenceVerifier (opts: Pick<VerifyGpuEvidenceOptions, 'simulatedKeys'> = {}): GpuEvidenceVerifier {
+export function gpuEvidenceVerifier (opts: Pick<VerifyGpuEvidenceOptions, 'simulatedKeys' | 'deviceRoots'> = {}): GpuEvidenceVerifier {
   const rimCache = new RimCache()
   return { verify: (ev, o) => verifyGpuEvidence(ev, { ...opts, ...o, rimCache }) }
 }

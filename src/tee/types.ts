@@ -92,7 +92,11 @@ export interface VerifiedGpuEvidence {
 /** Produces GPU evidence answering a 32-byte nonce. */
 export interface GpuAttestationProvider {
   readonly kind: GpuEvidenceKind
-  attest (nonce: Uint8Array, opts?: { signal?: AbortSignal }): Promise<GpuEvidence>
+  /**
+   * `index`: which of the node's GPUs attests (its CUDA/NVML index); absent: the provider's own
+   * (index 0 unless configured otherwise)
+   */
+  attest (nonce: Uint8Array, opts?: { signal?: AbortSignal, index?: number }): Promise<GpuEvidence>
 }
 
 /** Checks GPU evidence cryptographically (signature, chains, RIMs, nonce); policy is separate. */

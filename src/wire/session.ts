@@ -8,6 +8,7 @@ export interface SessionHello {
   nonce: Uint8Array<ArrayBuffer>
   agreementHash: Uint8Array<ArrayBuffer>
   wantGpu: boolean
+  gpuCount: number
 }
 
 export namespace SessionHello {
@@ -40,6 +41,11 @@ export namespace SessionHello {
           w.bool(obj.wantGpu)
         }
 
+        if ((obj.gpuCount != null && obj.gpuCount !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.gpuCount)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -48,7 +54,8 @@ export namespace SessionHello {
           version: 0,
           nonce: uint8ArrayAlloc(0),
           agreementHash: uint8ArrayAlloc(0),
-          wantGpu: false
+          wantGpu: false,
+          gpuCount: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -71,6 +78,10 @@ export namespace SessionHello {
             }
             case 4: {
               obj.wantGpu = reader.bool()
+              break
+            }
+            case 5: {
+              obj.gpuCount = reader.uint32()
               break
             }
             default: {
@@ -116,6 +127,13 @@ export namespace SessionHello {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.gpuCount`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -148,6 +166,11 @@ export namespace SessionHello {
     value: boolean
   }
 
+  export interface SessionHelloGpuCountFieldEvent {
+    field: '$.gpuCount'
+    value: number
+  }
+
   export function encode (obj: Partial<SessionHello>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionHello.codec())
   }
@@ -156,8 +179,224 @@ export namespace SessionHello {
     return decodeMessage(buf, SessionHello.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): Generator<SessionHelloVersionFieldEvent | SessionHelloNonceFieldEvent | SessionHelloAgreementHashFieldEvent | SessionHelloWantGpuFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionHello>): Generator<SessionHelloVersionFieldEvent | SessionHelloNonceFieldEvent | SessionHelloAgreementHashFieldEvent | SessionHelloWantGpuFieldEvent | SessionHelloGpuCountFieldEvent> {
     return streamMessage(buf, SessionHello.codec(), opts)
+  }
+}
+
+export interface SessionGpuEvidence {
+  index: number
+  kind: string
+  report: Uint8Array<ArrayBuffer>
+  certs: Uint8Array<ArrayBuffer>[]
+  rims: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace SessionGpuEvidence {
+  let _codec: Codec<SessionGpuEvidence>
+
+  export const codec = (): Codec<SessionGpuEvidence> => {
+    if (_codec == null) {
+      _codec = message<SessionGpuEvidence>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.kind != null && obj.kind !== '')) {
+          w.uint32(18)
+          w.string(obj.kind)
+        }
+
+        if ((obj.report != null && obj.report.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.report)
+        }
+
+        if (obj.certs != null && obj.certs.length > 0) {
+          for (const value of obj.certs) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.rims != null && obj.rims.length > 0) {
+          for (const value of obj.rims) {
+            w.uint32(42)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          kind: '',
+          report: uint8ArrayAlloc(0),
+          certs: [],
+          rims: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.kind = reader.string()
+              break
+            }
+            case 3: {
+              obj.report = reader.bytes()
+              break
+            }
+            case 4: {
+              if (opts.limits?.certs != null && obj.certs.length === opts.limits.certs) {
+                throw new MaxLengthError('Decode error - repeated field "certs" had too many elements')
+              }
+
+              obj.certs.push(reader.bytes())
+              break
+            }
+            case 5: {
+              if (opts.limits?.rims != null && obj.rims.length === opts.limits.rims) {
+                throw new MaxLengthError('Decode error - repeated field "rims" had too many elements')
+              }
+
+              obj.rims.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          certs: 0,
+          rims: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kind`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.report`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.certs != null && obj.certs === opts.limits.certs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "certs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.certs[]`,
+                index: obj.certs,
+                value: reader.bytes()
+              }
+
+              obj.certs++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.rims != null && obj.rims === opts.limits.rims) {
+                throw new MaxLengthError('Streaming decode error - repeated field "rims" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.rims[]`,
+                index: obj.rims,
+                value: reader.bytes()
+              }
+
+              obj.rims++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionGpuEvidenceIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface SessionGpuEvidenceKindFieldEvent {
+    field: '$.kind'
+    value: string
+  }
+
+  export interface SessionGpuEvidenceReportFieldEvent {
+    field: '$.report'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionGpuEvidenceCertsFieldEvent {
+    field: '$.certs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionGpuEvidenceRimsFieldEvent {
+    field: '$.rims[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SessionGpuEvidence>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionGpuEvidence.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionGpuEvidence>): SessionGpuEvidence {
+    return decodeMessage(buf, SessionGpuEvidence.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionGpuEvidence>): Generator<SessionGpuEvidenceIndexFieldEvent | SessionGpuEvidenceKindFieldEvent | SessionGpuEvidenceReportFieldEvent | SessionGpuEvidenceCertsFieldEvent | SessionGpuEvidenceRimsFieldEvent> {
+    return streamMessage(buf, SessionGpuEvidence.codec(), opts)
   }
 }
 
@@ -174,6 +413,7 @@ export interface SessionEvidence {
   gpuReport: Uint8Array<ArrayBuffer>
   gpuCerts: Uint8Array<ArrayBuffer>[]
   gpuRims: Uint8Array<ArrayBuffer>[]
+  moreGpus: SessionGpuEvidence[]
 }
 
 export namespace SessionEvidence {
@@ -252,6 +492,13 @@ export namespace SessionEvidence {
           }
         }
 
+        if (obj.moreGpus != null && obj.moreGpus.length > 0) {
+          for (const value of obj.moreGpus) {
+            w.uint32(106)
+            SessionGpuEvidence.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -268,7 +515,8 @@ export namespace SessionEvidence {
           gpuKind: '',
           gpuReport: uint8ArrayAlloc(0),
           gpuCerts: [],
-          gpuRims: []
+          gpuRims: [],
+          moreGpus: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -337,6 +585,16 @@ export namespace SessionEvidence {
               obj.gpuRims.push(reader.bytes())
               break
             }
+            case 13: {
+              if (opts.limits?.moreGpus != null && obj.moreGpus.length === opts.limits.moreGpus) {
+                throw new MaxLengthError('Decode error - repeated field "moreGpus" had too many elements')
+              }
+
+              obj.moreGpus.push(SessionGpuEvidence.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.moreGpus$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -349,7 +607,8 @@ export namespace SessionEvidence {
         const obj = {
           certs: 0,
           gpuCerts: 0,
-          gpuRims: 0
+          gpuRims: 0,
+          moreGpus: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -466,6 +725,24 @@ export namespace SessionEvidence {
 
               break
             }
+            case 13: {
+              if (opts.limits?.moreGpus != null && obj.moreGpus === opts.limits.moreGpus) {
+                throw new MaxLengthError('Streaming decode error - repeated field "moreGpus" had too many elements')
+              }
+
+              for (const evt of SessionGpuEvidence.codec().stream(reader, reader.uint32(), `${prefix}.moreGpus[]`, {
+                limits: opts.limits?.moreGpus$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.moreGpus
+                }
+              }
+
+              obj.moreGpus++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -541,6 +818,36 @@ export namespace SessionEvidence {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SessionEvidenceMoreGpusIndexFieldEvent {
+    field: '$.moreGpus[].index'
+    value: number
+    index: number
+  }
+
+  export interface SessionEvidenceMoreGpusKindFieldEvent {
+    field: '$.moreGpus[].kind'
+    value: string
+    index: number
+  }
+
+  export interface SessionEvidenceMoreGpusReportFieldEvent {
+    field: '$.moreGpus[].report'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SessionEvidenceMoreGpusCertsFieldEvent {
+    field: '$.moreGpus[].certs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceMoreGpusRimsFieldEvent {
+    field: '$.moreGpus[].rims[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SessionEvidence>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionEvidence.codec())
   }
@@ -549,7 +856,7 @@ export namespace SessionEvidence {
     return decodeMessage(buf, SessionEvidence.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent | SessionEvidenceGpuKindFieldEvent | SessionEvidenceGpuReportFieldEvent | SessionEvidenceGpuCertsFieldEvent | SessionEvidenceGpuRimsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent | SessionEvidenceGpuKindFieldEvent | SessionEvidenceGpuReportFieldEvent | SessionEvidenceGpuCertsFieldEvent | SessionEvidenceGpuRimsFieldEvent | SessionEvidenceMoreGpusIndexFieldEvent | SessionEvidenceMoreGpusKindFieldEvent | SessionEvidenceMoreGpusReportFieldEvent | SessionEvidenceMoreGpusCertsFieldEvent | SessionEvidenceMoreGpusRimsFieldEvent> {
     return streamMessage(buf, SessionEvidence.codec(), opts)
   }
 }

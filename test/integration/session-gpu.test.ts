@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { Libp2p } from 'libp2p'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openAttestedSession, registerSessionHandler, SessionError, type SessionHandler } from '../../src/protocols/session/index.js'
 import { AttestationErrorCode } from '../../src/tee/errors.js'
 import { sessionGpuNonce } from '../../src/tee/binding.js'
@@ -13,6 +16,8 @@ import type { FramedChannel } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { sessionNode } from '../helpers/session-nodes.js'
 import { fixture, haveTeeFixtures } from '../helpers/tee-fixtures.js'
+import { buildSpdmReport, makeGpuPki, type TestGpuPki } from '../helpers/spdm-gpu.js'
+import { withCrlFiles } from '../../src/node/crl-files.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 /** a devnet policy (simulation allowed) that requires GPU evidence */
@@ -125,5 +130,104 @@ describe('attested session with GPU evidence over 127.0.0.1', () => {
     const report = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
     await serve({ kind: 'nvidia-gpu', attest: async () => ({ kind: 'nvidia-gpu', report, certs: [fixture('nvtrust/hopperCertChain.txt')], rims: [] }) })
     expect(await codeOf(open({ ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false } }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+  })
+
+  describe('NVIDIA SPDM 1.2 evidence under a self-made device chain, and tee.gpuCrlFiles', () => {
+    let pki: TestGpuPki
+    let dir: string
+    beforeAll(async () => {
+      pki = await makeGpuPki()
+      dir = await mkdtemp(path.join(tmpdir(), 'bazaar-gpu-crl-'))
+    })
+    afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+    /** a GPU whose SPDM 1.2 report answers the session's nonce, signed by the test chain's leaf */
+    const spdmGpu = (): GpuAttestationProvider => ({
+      kind: 'nvidia-gpu',
+      attest: async (nonce) => ({ kind: 'nvidia-gpu', report: buildSpdmReport({ version: 0x12, nonce, key: pki.leafKey }), certs: [pki.chainPem], rims: [] })
+    })
+    // the measurements of a self-made report match no NVIDIA RIM: this policy accepts signed, unmatched reports
+    const NO_RIMS: AttestationPolicy = { ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false } }
+    const rentalPolicy = async (crls: Uint8Array[]): Promise<AttestationPolicy> => {
+      const files = await Promise.all(crls.map(async (c, i) => { const f = path.join(dir, `nvidia-${i}-${randomBytes(4).toString('hex')}.crl`); await writeFile(f, c); return f }))
+      return await withCrlFiles(NO_RIMS, { crlFiles: [], gpuCrlFiles: files })
+    }
+    const gpuVerifier = () => gpuEvidenceVerifier({ deviceRoots: [pki.root] })
+
+    it('passes, checked by SPDM 1.2 rules and with current CRLs that list nothing on its chain', async () => {
+      await serve(spdmGpu())
+      const policy = await rentalPolicy([await pki.crl(['77'], { at: new Date() }), await pki.crl([], { by: 'root', at: new Date() })])
+      const s = await open(policy, { gpuVerifier: gpuVerifier() })
+      expect(s.gpu?.kind).toBe('nvidia-gpu')
+      expect(s.gpu?.fields.spdmVersion).toBe('1.2')
+      expect(s.gpu?.fields.revocationChecked).toBe(true)
+      expect(s.gpu?.model).toBe('GB100')
+      await s.channel.close()
+    })
+
+    it('a revoked device certificate is refused, with the code both sides see', async () => {
+      await serve(spdmGpu())
+      const policy = await rentalPolicy([await pki.crl([pki.leaf.serialNumber], { at: new Date() }), await pki.crl([], { by: 'root', at: new Date() })])
+      expect(await codeOf(open(policy, { gpuVerifier: gpuVerifier() }))).toBe(AttestationErrorCode.CERT_REVOKED)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
+    })
+  })
+
+  describe('a multi-GPU agreement: every GPU attests on its own indexed nonce', () => {
+    const hexNonce = (s: { nonce: Uint8Array }, i: number): string => hex(sessionGpuNonce(enclave.peerId.publicKey!.raw, s.nonce, agreementHash, i))
+
+    it('2 GPUs: both pass, each bound to its index, as distinct devices', async () => {
+      const gpu = simulatedGpuProvider()
+      await serve(gpu)
+      const s = await open(REQUIRE_GPU, { gpuCount: 2 })
+      expect(s.gpus).toHaveLength(2)
+      expect(s.gpu).toBe(s.gpus[0])
+      expect(s.gpus.map((g) => g.deviceId)).toEqual([hex(gpu.deviceIdOf(0)), hex(gpu.deviceIdOf(1))])
+      expect(s.gpus.map((g) => hex(g.nonce))).toEqual([hexNonce(s, 0), hexNonce(s, 1)])
+      expect(hexNonce(s, 0)).not.toBe(hexNonce(s, 1))
+      await s.channel.close()
+    })
+
+    it('the GPUs attest at the node indices the agreement holds', async () => {
+      const gpu = simulatedGpuProvider()
+      handler = await registerSessionHandler(enclave, { provider: cpu, gpuProvider: gpu, gpuIndices: () => [3, 5], onSession: close, messageTimeoutMs: 5_000 })
+      const s = await open(REQUIRE_GPU, { gpuCount: 2 })
+      expect(s.gpus.map((g) => g.deviceId)).toEqual([hex(gpu.deviceIdOf(3)), hex(gpu.deviceIdOf(5))])
+      await s.channel.close()
+      // a renter asking for more GPUs than the agreement holds gets fewer, and refuses
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 3 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+    })
+
+    it('one GPU missing is refused with GPU_COUNT_SHORT, which both sides see', async () => {
+      const inner = simulatedGpuProvider()
+      await serve({ kind: inner.kind, attest: async (nonce, o) => { if ((o?.index ?? 0) === 1) throw new Error('GPU 1 fell off the bus'); return await inner.attest(nonce, o) } })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.GPU_COUNT_SHORT])
+    })
+
+    it('one GPU\'s evidence from another session is refused', async () => {
+      const inner = simulatedGpuProvider()
+      let kept: GpuEvidence | undefined
+      // GPU 1 answers its first request honestly and replays that evidence afterwards
+      await serve({ kind: inner.kind, attest: async (nonce, o) => (o?.index ?? 0) === 1 ? (kept ??= await inner.attest(nonce, o)) : await inner.attest(nonce, o) })
+      const first = await open(REQUIRE_GPU, { gpuCount: 2 })
+      await first.channel.close()
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.REPORT_DATA_MISMATCH])
+    })
+
+    it('one GPU answering for two positions is refused (fewer distinct devices than the agreement)', async () => {
+      const inner = simulatedGpuProvider()
+      await serve({ kind: inner.kind, attest: async (nonce, o) => await inner.attest(nonce, { ...o, index: 0 }) })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
+    })
+
+    it('GPU 0\'s evidence in GPU 1\'s place answers another nonce and is refused', async () => {
+      const inner = simulatedGpuProvider()
+      // the supplier signs GPU 1's report over GPU 0's nonce (GPU 0 is asked first): position binding, not only session binding
+      let nonce0: Uint8Array = new Uint8Array(32)
+      await serve({ kind: inner.kind, attest: async (nonce, o) => await inner.attest((o?.index ?? 0) === 1 ? nonce0 : (nonce0 = nonce), o) })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 2 }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
+    })
   })
 })

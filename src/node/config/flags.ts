@@ -18,6 +18,7 @@ export const CONFIG_FLAG_OPTIONS = {
   netuid: { type: 'string' },
   role: { type: 'string' },
   'enclave-listen': { type: 'string', multiple: true },
+  'gpu-crl': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' }
 } as const satisfies NonNullable<ParseArgsConfig['options']>
@@ -34,6 +35,7 @@ export const CONFIG_FLAGS_USAGE = [
   '  --netuid <n>           subnet whose alpha denominates escrows',
   '  --role <role>          supplier, renter, both or arbiter',
   '  --enclave-listen <multiaddr> where a supplier\'s enclave endpoint listens (repeatable)',
+  '  --gpu-crl <file>       NVIDIA CRL (DER or PEM) GPU evidence is checked against (repeatable; tee.gpuCrlFiles)',
   '  --log-level <level>    trace, debug, info, warn, error, silent',
   '  --log-format <fmt>     json or pretty'
 ].join('\n')
@@ -54,6 +56,8 @@ export function configFlagsFromArgs (values: Record<string, unknown>): PartialCo
   if (listen != null) out.listen = listen
   const enclaveListen = many('enclave-listen')
   if (enclaveListen != null) out.tee = { ...out.tee, enclaveListen }
+  const gpuCrlFiles = many('gpu-crl')
+  if (gpuCrlFiles != null) out.tee = { ...out.tee, gpuCrlFiles }
   const bootstrap = many('bootstrap')
   if (bootstrap != null) out.bootstrap = bootstrap
   if (values['no-mdns'] === true) out.mdns = false

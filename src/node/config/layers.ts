@@ -24,7 +24,8 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_PRICE: 'market.pricePerGpuHour',
   BAZAAR_TEE_PROVIDER: 'tee.provider',
   BAZAAR_ALLOW_SIMULATED: 'tee.allowSimulated',
-  BAZAAR_ENCLAVE_LISTEN: 'tee.enclaveListen'
+  BAZAAR_ENCLAVE_LISTEN: 'tee.enclaveListen',
+  BAZAAR_GPU_CRL_FILES: 'tee.gpuCrlFiles'
 })
 
 /**
@@ -63,6 +64,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_TEE_PROVIDER')) != null) set('tee.provider', v)
   if ((v = get('BAZAAR_ALLOW_SIMULATED')) != null) set('tee.allowSimulated', parseBool(v))
   if ((v = get('BAZAAR_ENCLAVE_LISTEN')) != null) set('tee.enclaveListen', splitList(v))
+  if ((v = get('BAZAAR_GPU_CRL_FILES')) != null) set('tee.gpuCrlFiles', splitList(v))
   return out as PartialConfig
 }
 

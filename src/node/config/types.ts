@@ -120,6 +120,14 @@ export interface TeeConfig {
    */
   crlFiles: string[]
   /**
+   * Renter: NVIDIA's CRL files (DER or PEM) for GPU evidence: those of the device identity chain
+   * (root, GH100/GB100 identity and provisioner CAs) and of the RIM signing chain. With any, both
+   * chains of every GPU report need a current CRL, and a listed certificate is refused
+   * (CERT_REVOKED). Kept apart from `crlFiles` so that AMD and Intel CRLs do not demand NVIDIA's;
+   * read at each rental. Empty: no GPU revocation check.
+   */
+  gpuCrlFiles: string[]
+  /**
    * Renter: GPU confidential-computing evidence beside the CPU evidence. `required`: a supplier
    * without valid GPU evidence is refused (GPU_EVIDENCE_MISSING, seen by both sides); `optional`:
    * asked for, and judged when sent; `off` (default): not asked for.

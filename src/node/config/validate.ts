@@ -149,6 +149,7 @@ export function validateConfig (input: unknown): BazaarConfig {
     allowedMeasurements,
     maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
     crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    gpuCrlFiles: uniqueList(t.gpuCrlFiles ?? [], 'tee.gpuCrlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
     gpu: oneOf(t.gpu ?? 'off', 'tee.gpu', ['required', 'optional', 'off'] as const),
     gpuAccept: gpuAccept(t.gpuAccept),
     gpuProvider: oneOf(t.gpuProvider ?? 'none', 'tee.gpuProvider', ['none', 'nvidia-gpu', 'simulated-gpu'] as const),

@@ -2,7 +2,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { BazaarConfig } from '../config/types.js'
 import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
-import { readCrlFiles } from '../crl-files.js'
+import { withCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
 import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
 import { stateForResult } from '../../jobs/index.js'
@@ -101,7 +101,7 @@ export class RenterService implements NodeService {
     const refusal = this.rentRefusal()
     if (refusal != null) throw refusal
     const renter = this.renterRole(
-      { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
+      await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee),
       config.chain.arbiter as string,
       parsed.matchTimeoutMs
     )

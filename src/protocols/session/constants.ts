@@ -8,9 +8,10 @@ export const MAX_HELLO_SIZE = 256
 export const MAX_VERDICT_SIZE = 256
 /**
  * A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB; GPU
- * evidence adds about 4 KiB of report, 5 KiB of chain and 20 KiB per RIM.
+ * evidence adds about 4 KiB of report, 5 KiB of chain and 20 KiB per RIM, and each further GPU of
+ * the agreement about 9 KiB (its RIMs are GPU 0's): 16 GPUs with two RIMs fit.
  */
-export const MAX_EVIDENCE_MESSAGE_SIZE = 128 * 1024
+export const MAX_EVIDENCE_MESSAGE_SIZE = 256 * 1024
 /** Certificate blobs accepted beside one piece of evidence. */
 export const MAX_EVIDENCE_CERTS = 8
 /** GPU device certificate blobs and RIMs accepted beside GPU evidence (a chain, a driver and a VBIOS RIM). */

@@ -1,6 +1,7 @@
 import type { Connection, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import { SessionEvidence, type SessionHello } from '../../wire/session.js'
 import { sessionGpuNonce, sessionReportData } from '../../tee/binding.js'
+import { bytesEqual } from '../../util/bytes.js'
 import type { AttestationProvider, GpuAttestationProvider, GpuEvidence } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'
 import {
@@ -35,6 +36,12 @@ export interface SessionHandlerInit {
    * evidence goes without it, and a renter that requires it refuses with GPU_EVIDENCE_MISSING
    */
   gpuProvider?: GpuAttestationProvider
+  /**
+   * the node's GPU indices (CUDA/NVML) an agreement holds, in the agreement's order: GPU i of a
+   * hello's gpuCount attests at indices[i], and a position past the list gets no evidence. Absent:
+   * GPU i attests at index i (GPU 0 at the provider's own)
+   */
+  gpuIndices?: (agreementHash: Uint8Array) => readonly number[] | undefined
   /** called once the renter accepted the evidence; owns the channel from then on */
   onSession: (channel: FramedChannel, info: SessionInfo) => void | Promise<void>
   /** refuses hellos for agreements this enclave does not serve (UNKNOWN_AGREEMENT) */
@@ -53,6 +60,10 @@ export interface SessionHandler {
   /** nonces currently remembered */
   readonly seenNonces: number
   unregister: () => Promise<void>
+}
+
+function sameRims (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((r, i) => bytesEqual(r, b[i]))
 }
 
 function send (stream: Stream, data: Uint8Array): void {
@@ -93,26 +104,40 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
       const reportData = sessionReportData(ownKey, hello.nonce, hello.agreementHash)
       const signal = deadline()
       // the CPU and GPU firmware calls are independent: run them together
-      const gpuPromise = hello.wantGpu && init.gpuProvider != null
-        ? init.gpuProvider.attest(sessionGpuNonce(ownKey, hello.nonce, hello.agreementHash), { signal }).catch((err: unknown): undefined => {
-          log?.error('session from %p: GPU evidence unavailable: %s', remotePeer, (err as Error)?.message)
+      const gpuProvider = init.gpuProvider
+      const gpuCount = hello.wantGpu && gpuProvider != null ? Math.max(1, hello.gpuCount) : 0
+      const indices = gpuCount > 0 ? init.gpuIndices?.(hello.agreementHash) : undefined
+      const attestGpu = async (i: number): Promise<GpuEvidence | undefined> => {
+        const index = indices != null ? indices[i] : (i === 0 ? undefined : i)
+        if (gpuProvider == null || (indices != null && index === undefined)) return undefined
+        return await gpuProvider.attest(sessionGpuNonce(ownKey, hello.nonce, hello.agreementHash, i), { signal, index }).catch((err: unknown): undefined => {
+          log?.error('session from %p: evidence of GPU %d unavailable: %s', remotePeer, i, (err as Error)?.message)
           return undefined
         })
-        : Promise.resolve(undefined)
+      }
+      const gpuPromise = Promise.all(Array.from({ length: gpuCount }, async (_, i) => await attestGpu(i)))
       let ev
       try {
         ev = await init.provider.attest(reportData, { signal })
       } catch (err) {
         throw new SessionError(SessionErrorCode.PROVIDER_FAILED, 'attestation provider failed', { cause: err })
       }
-      const gpu: GpuEvidence | undefined = await gpuPromise
+      const gpus = await gpuPromise
+      const gpu: GpuEvidence | undefined = gpus[0]
+      // GPUs 1.. travel only beside GPU 0; their RIMs are left out where they are GPU 0's
+      const moreGpus = gpu == null
+        ? []
+        : gpus.flatMap((g, i) => i === 0 || g == null
+          ? []
+          : [{ index: i, kind: g.kind, report: new Uint8Array(g.report), certs: g.certs.map((c) => new Uint8Array(c)), rims: sameRims(g.rims, gpu.rims) ? [] : g.rims.map((r) => new Uint8Array(r)) }])
       await wire.write(SessionEvidence.encode({
         version: SESSION_VERSION, kind: ev.kind, evidence: new Uint8Array(ev.evidence), certs: ev.certs.map((c) => new Uint8Array(c)),
         enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: '',
         gpuKind: gpu?.kind ?? '',
         gpuReport: new Uint8Array(gpu?.report ?? new Uint8Array(0)),
         gpuCerts: (gpu?.certs ?? []).map((c) => new Uint8Array(c)),
-        gpuRims: (gpu?.rims ?? []).map((c) => new Uint8Array(c))
+        gpuRims: (gpu?.rims ?? []).map((c) => new Uint8Array(c)),
+        moreGpus
       }), deadline())
       answered = true
       const verdict = validateVerdict(await wire.expect(MAX_VERDICT_SIZE, deadline(), 'verdict'))

@@ -3,12 +3,13 @@ import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/session.js'
 import { bytesEqual } from '../../util/bytes.js'
-import { checkReportData, NONCE_LENGTH, sessionGpuNonce } from '../../tee/binding.js'
+import { checkReportData, MAX_SESSION_GPUS, NONCE_LENGTH, sessionGpuNonce } from '../../tee/binding.js'
+import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
 import { checkGpuPolicy, checkPolicy, type AttestationPolicy } from '../../tee/policy.js'
 import { evidenceVerifier } from '../../tee/verify.js'
 import { gpuEvidenceVerifier } from '../../tee/gpu-verify.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import type { EvidenceVerifier, GpuEvidenceKind, GpuEvidenceVerifier, TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
+import type { EvidenceVerifier, GpuEvidence, GpuEvidenceKind, GpuEvidenceVerifier, TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 import type { FramedChannel } from '../framed.js'
 import {
   DEFAULT_MAX_FRAME, DEFAULT_MESSAGE_TIMEOUT_MS, MAX_EVIDENCE_MESSAGE_SIZE, SESSION_PROTOCOL, SESSION_VERSION
@@ -32,6 +33,11 @@ export interface OpenSessionOptions {
   verifier?: EvidenceVerifier
   /** checks GPU evidence cryptographically; default: both GPU kinds against the pinned NVIDIA roots */
   gpuVerifier?: GpuEvidenceVerifier
+  /**
+   * how many GPUs the agreement covers (default 1). With GPU evidence asked for, each must send its
+   * own, answering its indexed nonce, from distinct devices; fewer is GPU_COUNT_SHORT
+   */
+  gpuCount?: number
   clock?: Clock
   signal?: AbortSignal
   /** wait for the enclave's evidence (includes its firmware call) */
@@ -51,8 +57,10 @@ export interface AttestedSession {
   remotePeer: PeerId
   kind: TeeKind
   evidence: VerifiedEvidence
-  /** the GPU's verified evidence, when the policy asked for it and the enclave sent it */
+  /** the GPU's verified evidence, when the policy asked for it and the enclave sent it (GPU 0 of the agreement) */
   gpu?: VerifiedGpuEvidence
+  /** every GPU's verified evidence, in the agreement's order (empty when none was asked for or sent) */
+  gpus: VerifiedGpuEvidence[]
   /** the fresh nonce the evidence answers */
   nonce: Uint8Array
   channel: FramedChannel
@@ -89,7 +97,12 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     const nonce = new Uint8Array(randomBytes(NONCE_LENGTH))
     const requestedAt = clock.now()
     const wantGpu = opts.policy.gpu != null && opts.policy.gpu.mode !== 'off'
-    await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash), wantGpu }), opts.signal)
+    const gpuCount = opts.gpuCount ?? 1
+    if (!Number.isSafeInteger(gpuCount) || gpuCount < 1) throw new TypeError(`gpuCount ${gpuCount}`)
+    // [REJECT] more GPUs than one session attests: the renter cannot check them all
+    if (wantGpu && gpuCount > MAX_SESSION_GPUS) throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `the agreement covers ${gpuCount} GPUs, a session attests at most ${MAX_SESSION_GPUS}`)
+    // one GPU: gpuCount stays 0 on the wire, and the hello keeps its single-GPU bytes
+    await wire.write(SessionHello.encode({ version: SESSION_VERSION, nonce, agreementHash: new Uint8Array(opts.agreementHash), wantGpu, gpuCount: wantGpu && gpuCount > 1 ? gpuCount : 0 }), opts.signal)
     helloSent = true
     const m: SessionEvidence = validateEvidence(await wire.expect(MAX_EVIDENCE_MESSAGE_SIZE, timeoutSignal(opts.signal, opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS), 'evidence'))
     if (m.error !== '') {
@@ -110,17 +123,35 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age
     checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
     let gpu: VerifiedGpuEvidence | undefined
+    const gpus: VerifiedGpuEvidence[] = []
     if (wantGpu) {
+      const gpuVerifier = opts.gpuVerifier ?? (defaultGpuVerifier ??= gpuEvidenceVerifier())
+      // [REJECT] the GPU signed the nonce derived from this session's nonce, agreement, enclave key and
+      // its index: a report from another session, agreement, enclave or position answers another one
+      const verifyGpu = (i: number, e: GpuEvidence): VerifiedGpuEvidence => gpuVerifier.verify(e, {
+        at: new Date(clock.now()), nonce: sessionGpuNonce(remoteKey, nonce, opts.agreementHash, i), crls: opts.policy.gpu?.crls
+      })
       if (m.gpuKind !== '') {
-        // [REJECT] the GPU signed the nonce derived from this session's nonce, agreement and enclave key:
-        // a report from another session, agreement or enclave answers another one
-        const gpuNonce = sessionGpuNonce(remoteKey, nonce, opts.agreementHash)
-        gpu = (opts.gpuVerifier ?? (defaultGpuVerifier ??= gpuEvidenceVerifier())).verify(
-          { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims },
-          { at: new Date(clock.now()), nonce: gpuNonce, crls: opts.policy.gpu?.crls })
+        // cheap checks on the list before any signature: validateEvidence bounded it and de-duplicated its indices
+        // [REJECT] only the GPUs asked for
+        const extra = m.moreGpus.find((g) => g.index >= gpuCount)
+        if (extra != null) throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, `evidence of GPU ${extra.index}, ${gpuCount} asked for`)
+        // [REJECT] a report for every GPU of the agreement (a GPU left out is not attested)
+        if (1 + m.moreGpus.length < gpuCount) throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `evidence of ${1 + m.moreGpus.length} GPUs, the agreement covers ${gpuCount}`)
+        const gpu0 = { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims }
+        gpus.push(gpu = verifyGpu(0, gpu0))
+        for (const g of [...m.moreGpus].sort((a, b) => a.index - b.index)) {
+          // an empty RIM list stands for GPU 0's (one driver serves every GPU of the node)
+          gpus.push(verifyGpu(g.index, { kind: g.kind as GpuEvidenceKind, report: g.report, certs: g.certs, rims: g.rims.length > 0 ? g.rims : gpu0.rims }))
+        }
       }
       // [REJECT] GPU evidence required but absent, simulated, CC off, unmatched, version or age refused
       checkGpuPolicy(gpu, opts.policy, { now: clock.now(), requestedAt })
+      for (const g of gpus.slice(1)) checkGpuPolicy(g, opts.policy, { now: clock.now(), requestedAt })
+      // [REJECT] every GPU of the agreement is a distinct device (one GPU answering for two is one GPU)
+      if (gpu != null && new Set(gpus.map((g) => g.deviceId)).size < gpuCount) {
+        throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `evidence of ${new Set(gpus.map((g) => g.deviceId)).size} distinct GPUs, the agreement covers ${gpuCount}`)
+      }
     }
     await wire.write(SessionVerdict.encode({ ok: true, code: '' }), opts.signal)
     if (evidence.kind === 'simulated') {
@@ -130,7 +161,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
       log?.('session with %p accepted: %s %s', remotePeer, evidence.kind, evidence.fields.measurement ?? evidence.fields.mrTd ?? '')
     }
     if (gpu?.kind === 'simulated-gpu') log?.error('WARNING: session with %p accepted a SIMULATED GPU: no hardware protects GPU memory', remotePeer)
-    return { remotePeer, kind: evidence.kind, evidence, gpu, nonce, channel: new StreamChannel(wire, maxFrame) }
+    return { remotePeer, kind: evidence.kind, evidence, gpu, gpus, nonce, channel: new StreamChannel(wire, maxFrame) }
   } catch (err) {
     const e = toSessionError(err)
     log?.error('session with %p refused: %s %s', remotePeer, e.code, e.message)

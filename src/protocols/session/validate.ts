@@ -1,6 +1,6 @@
 import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/session.js'
 import { GPU_EVIDENCE_KINDS, TEE_KINDS } from '../../tee/types.js'
-import { MAX_AGREEMENT_HASH_LENGTH, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
+import { MAX_AGREEMENT_HASH_LENGTH, MAX_SESSION_GPUS, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
 import { MAX_EVIDENCE_CERTS, MAX_GPU_CERTS, MAX_GPU_RIMS, SESSION_VERSION } from './constants.js'
 import { SessionError, SessionErrorCode } from './errors.js'
 
@@ -27,13 +27,15 @@ export function validateHello (bytes: Uint8Array): SessionHello {
   if (m.nonce.byteLength !== NONCE_LENGTH) malformed(`nonce of ${m.nonce.byteLength} bytes`)
   // [REJECT] the agreement hash is 1..64 bytes
   if (!agreementHashOk(m.agreementHash)) malformed(`agreement hash of ${m.agreementHash.byteLength} bytes`)
+  // [REJECT] at most MAX_SESSION_GPUS GPUs attested in one session
+  if (m.gpuCount > MAX_SESSION_GPUS) malformed(`evidence of ${m.gpuCount} GPUs asked for`)
   return m
 }
 
 
 /** Validates a SessionEvidence from an enclave: either an error or complete, well-sized evidence. */
 export function validateEvidence (bytes: Uint8Array): SessionEvidence {
-  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS, gpuCerts: MAX_GPU_CERTS, gpuRims: MAX_GPU_RIMS } }))
+  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS, gpuCerts: MAX_GPU_CERTS, gpuRims: MAX_GPU_RIMS, moreGpus: MAX_SESSION_GPUS - 1, moreGpus$: { certs: MAX_GPU_CERTS, rims: MAX_GPU_RIMS } } }))
   if (m.version !== SESSION_VERSION) malformed(`evidence version ${m.version}`)
   if (m.error !== '') {
     if (m.error.length > 64) malformed('error code too long')
@@ -49,6 +51,15 @@ export function validateEvidence (bytes: Uint8Array): SessionEvidence {
   if (m.gpuKind !== '') {
     if (!(GPU_EVIDENCE_KINDS as readonly string[]).includes(m.gpuKind)) malformed(`unknown GPU evidence kind '${m.gpuKind.slice(0, 32)}'`)
     if (m.gpuReport.byteLength === 0) malformed('empty GPU report')
+  }
+  // [REJECT] further GPUs only beside GPU 0, each of a known kind, not empty, at its own index 1..15
+  if (m.moreGpus.length > 0 && m.gpuKind === '') malformed('further GPUs without GPU 0')
+  const seen = new Set<number>()
+  for (const g of m.moreGpus) {
+    if (g.index === 0 || g.index >= MAX_SESSION_GPUS || seen.has(g.index)) malformed(`GPU index ${g.index} out of range or repeated`)
+    seen.add(g.index)
+    if (!(GPU_EVIDENCE_KINDS as readonly string[]).includes(g.kind)) malformed(`unknown GPU evidence kind '${g.kind.slice(0, 32)}'`)
+    if (g.report.byteLength === 0) malformed(`empty report of GPU ${g.index}`)
   }
   return m
 }

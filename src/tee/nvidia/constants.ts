@@ -17,6 +17,13 @@ export const SPDM_NONCE_LENGTH = 32
 export const SPDM_REQUESTER_CONTEXT_LENGTH = 8
 /** ECDSA P-384 signature, r ‖ s (TPM_ALG_ECDSA_ECC_NIST_P384 in SPDM). */
 export const SPDM_SIGNATURE_LENGTH = 96
+/**
+ * SPDM 1.2+ signing (DSP0274 1.2, "Signature generation"): the version prefix is four 16-byte
+ * "dmtf-spdm-v1.x.*" strings, and the context string is zero-padded in front to 36 bytes.
+ */
+export const SPDM_SIGNING_PREFIX_LENGTH = 64
+export const SPDM_SIGNING_CONTEXT_AREA = 36
+export const SPDM_MEASUREMENTS_SIGNING_CONTEXT = 'responder-measurements signing'
 /** SPDM 1.1 §10.11.2: OpaqueLength shall not exceed 1024. */
 export const SPDM_MAX_OPAQUE_LENGTH = 1024
 /** A GH100 answers 64 blocks of 55 bytes; the MeasurementRecordLength field allows 2^24 - 1. */

@@ -10,3 +10,4 @@ export { verifyRim, type Rim, type GoldenMeasurement, type VerifyRimOptions, MAX
 export { compareGpuMeasurements } from './compare-measurements.js'
 export { RimCache, DEFAULT_RIM_CACHE_SIZE } from './rim-cache.js'
 export { verifyGpuReport, type GpuVerification, type GpuVerifyOptions, type GpuCcMode, MAX_RIMS } from './verify-report.js'
+export { spdmMeasurementsSigningPrefix, spdmMeasurementsSignedMessage, spdmMeasurementsSignatureValid, MAX_SPDM_VCA_LENGTH } from './spdm-signing.js'

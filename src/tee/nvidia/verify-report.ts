@@ -1,4 +1,4 @@
-import { X509Certificate, verify as cryptoVerify } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { toHex } from '../../util/hex.js'
@@ -10,6 +10,7 @@ import { compareGpuMeasurements } from './compare-measurements.js'
 import { leafFwids } from './leaf-fwid.js'
 import { parseGpuOpaqueData, type GpuOpaqueData } from './parse-opaque.js'
 import { parseGpuReport, type GpuReport } from './parse-report.js'
+import { spdmMeasurementsSignatureValid } from './spdm-signing.js'
 import { verifyRim, type Rim } from './verify-rim.js'
 import type { RimCache } from './rim-cache.js'
 
@@ -40,6 +41,17 @@ export interface GpuVerifyOptions {
   crls?: readonly Crl[]
   /** verified RIMs to reuse across reports (see RimCache) */
   rimCache?: RimCache
+  /**
+   * SPDM 1.2+: the VCA messages (GET_VERSION … ALGORITHMS) the requester exchanged before
+   * GET_MEASUREMENTS, which then begin the signed L1/L2 transcript; absent: the transcript is the
+   * report's own request ‖ response
+   */
+  vca?: Uint8Array
+  /**
+   * trust anchors of the device chain; the pinned NVIDIA device identity root when absent. Only
+   * tests of self-made chains replace it: nothing read from a peer, a file or a flag may set it
+   */
+  deviceRoots?: readonly X509Certificate[]
 }
 
 export interface GpuVerification {
@@ -65,14 +77,6 @@ export interface GpuVerification {
 let deviceRoot: X509Certificate | undefined
 const pinnedDeviceRoot = (): X509Certificate => (deviceRoot ??= new X509Certificate(NVIDIA_DEVICE_ROOT))
 
-function signatureValid (report: GpuReport, leaf: X509Certificate): boolean {
-  try {
-    return cryptoVerify('sha384', report.signed, { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, report.signature)
-  } catch {
-    return false
-  }
-}
-
 /** "GH100 A01 GSP FMC LF" → "GH100"; NVIDIA names its chips G + family letter + number. */
 function modelOf (opaque: GpuOpaqueData, leaf: X509Certificate): string {
   if (opaque.chipInfo != null && opaque.chipInfo !== '') return opaque.chipInfo
@@ -82,7 +86,8 @@ function modelOf (opaque: GpuOpaqueData, leaf: X509Certificate): string {
 /**
  * Verifies an NVIDIA GPU attestation report (Hopper, Blackwell), cheapest checks first: parses the
  * SPDM GET_MEASUREMENTS request and response with bounds; checks the request nonce when given; the
- * ECDSA P-384 signature over request ‖ response (without the signature) under the leaf; the device
+ * ECDSA P-384 signature under the leaf, over request ‖ response (without the signature) for SPDM 1.1
+ * and over the 1.2+ signing prefix and the transcript's SHA-384 for SPDM 1.2 and 1.3; the device
  * chain up to the pinned NVIDIA device identity root; the opaque data's FWID against the leaf's; and,
  * with RIMs, each RIM (signature, chain to the pinned NVIDIA RIM root, validity, revocation) and
  * every golden measurement. Throws AttestationError with a stable code.
@@ -100,10 +105,10 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   if (opts.certs.length > MAX_DEVICE_CERTS) fail(AttestationErrorCode.MALFORMED, `over ${MAX_DEVICE_CERTS} device certificates`)
   const leaf = opts.certs[0]
   if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'gpu report: supply the device certificate chain (--certs)')
-  // [REJECT] the GPU's attestation key signed this exchange
-  if (!signatureValid(report, leaf)) fail(AttestationErrorCode.SIGNATURE_INVALID, 'gpu report signature does not verify under the leaf certificate')
+  // [REJECT] the GPU's attestation key signed this exchange, by the signing rules of the report's SPDM version
+  if (!spdmMeasurementsSignatureValid(report, leaf.publicKey, opts.vca)) fail(AttestationErrorCode.SIGNATURE_INVALID, 'gpu report signature does not verify under the leaf certificate')
   // [REJECT] that key is certified by NVIDIA's device identity root
-  const path = verifyChain(leaf, opts.certs.slice(1), [pinnedDeviceRoot()], at)
+  const path = verifyChain(leaf, opts.certs.slice(1), opts.deviceRoots ?? [pinnedDeviceRoot()], at)
   const crls = opts.crls ?? []
   if (crls.length > 0) checkRevocation(path, crls, at)
   // [REJECT] the firmware the GSP reports is the firmware its certificate was issued to

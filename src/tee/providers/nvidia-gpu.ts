@@ -46,7 +46,7 @@ print(json.dumps({
 export type NvmlRunner = (python: string, args: string[], opts: { signal?: AbortSignal }) => Promise<{ stdout: string }>
 
 export interface NvidiaGpuProviderInit {
-  /** the GPU to attest (NVML index); default 0 */
+  /** the GPU to attest when a request names none (NVML index); default 0 */
   gpuIndex?: number
   /** the Python interpreter that has nvidia-ml-py; default python3 */
   python?: string
@@ -80,14 +80,17 @@ function unavailable (err: unknown): never {
  */
 export function nvidiaGpuProvider (init: NvidiaGpuProviderInit = {}): GpuAttestationProvider {
   const run = init.run ?? defaultRun
-  const index = init.gpuIndex ?? 0
-  if (!Number.isSafeInteger(index) || index < 0 || index > 63) throw new TypeError('gpuIndex must be 0..63')
+  const defaultIndex = init.gpuIndex ?? 0
+  if (!Number.isSafeInteger(defaultIndex) || defaultIndex < 0 || defaultIndex > 63) throw new TypeError('gpuIndex must be 0..63')
   if ((init.rimFiles?.length ?? 0) > MAX_RIMS) throw new TypeError(`at most ${MAX_RIMS} RIM files`)
   return {
     kind: 'nvidia-gpu',
-    async attest (nonce: Uint8Array, opts?: { signal?: AbortSignal }): Promise<GpuEvidence> {
+    async attest (nonce: Uint8Array, opts?: { signal?: AbortSignal, index?: number }): Promise<GpuEvidence> {
       opts?.signal?.throwIfAborted()
       if (nonce.byteLength !== GPU_NONCE_LENGTH) fail(AttestationErrorCode.MALFORMED, `gpu nonce of ${nonce.byteLength} bytes`)
+      // a multi-GPU agreement asks for each of its GPUs by NVML index
+      const index = opts?.index ?? defaultIndex
+      if (!Number.isSafeInteger(index) || index < 0 || index > 63) fail(AttestationErrorCode.MALFORMED, `gpu index ${index}`)
       let out: { stdout: string }
       try {
         out = await run(init.python ?? 'python3', ['-c', NVML_HELPER, Buffer.from(nonce).toString('hex'), String(index)], { signal: opts?.signal })

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attestationPolicyFromConfig, ConfigError, defaultConfig, loadConfig } from '../../../src/node/config/index.js'
+import { parseArgs } from 'node:util'
+import { attestationPolicyFromConfig, ConfigError, CONFIG_FLAG_OPTIONS, configFlagsFromArgs, defaultConfig, loadConfig } from '../../../src/node/config/index.js'
 
 let home: string
 beforeAll(async () => { home = await mkdtemp(path.join(tmpdir(), 'bazaar-config-gpu-')) })
@@ -26,13 +27,25 @@ describe('tee.gpu config', () => {
     expect(c.tee.gpuProvider).toBe('nvidia-gpu')
   })
 
+  it('tee.gpuCrlFiles from the file, the environment and the flags, the later layer winning', async () => {
+    expect((await defaultConfig()).tee.gpuCrlFiles).toEqual([])
+    expect((await load({ gpuCrlFiles: ['/etc/nvidia/root.crl'] })).tee.gpuCrlFiles).toEqual(['/etc/nvidia/root.crl'])
+    const env = { BAZAAR_GPU_CRL_FILES: '/a.crl, /b.crl' }
+    expect((await loadConfig({ home, env })).tee.gpuCrlFiles).toEqual(['/a.crl', '/b.crl'])
+    const { values } = parseArgs({ args: ['--gpu-crl', '/c.crl', '--gpu-crl', '/d.crl'], options: CONFIG_FLAG_OPTIONS, strict: true })
+    expect((await loadConfig({ home, env, flags: configFlagsFromArgs(values) })).tee.gpuCrlFiles).toEqual(['/c.crl', '/d.crl'])
+  })
+
   it.each([
     ['mode', { gpu: 'maybe' }, 'tee.gpu'],
     ['driver version', { gpuAccept: { minDriverVersion: 'latest' } }, 'tee.gpuAccept.minDriverVersion'],
     ['VBIOS version', { gpuAccept: { vbiosVersions: ['96.0.9F'] } }, 'tee.gpuAccept.vbiosVersions[0]'],
     ['unknown accept field', { gpuAccept: { cc: true } }, 'tee.gpuAccept.cc'],
     ['provider', { gpuProvider: 'amd-gpu' }, 'tee.gpuProvider'],
-    ['RIM files over the limit', { gpuRimFiles: ['/a', '/b', '/c', '/d', '/e'] }, 'tee.gpuRimFiles']
+    ['RIM files over the limit', { gpuRimFiles: ['/a', '/b', '/c', '/d', '/e'] }, 'tee.gpuRimFiles'],
+    ['GPU CRL files not a list', { gpuCrlFiles: '/nvidia.crl' }, 'tee.gpuCrlFiles'],
+    ['GPU CRL file repeated', { gpuCrlFiles: ['/a.crl', '/a.crl'] }, 'tee.gpuCrlFiles[1]'],
+    ['GPU CRL files over the limit', { gpuCrlFiles: Array.from({ length: 17 }, (_, i) => `/c${i}.crl`) }, 'tee.gpuCrlFiles']
   ])('refuses a bad %s naming the field', async (_n, tee, field) => {
     const err = await load(tee).then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(ConfigError)

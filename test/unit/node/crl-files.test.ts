@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readCrlFiles } from '../../../src/node/crl-files.js'
+import { MAX_CRL_FILE_SIZE, readCrlFiles, withCrlFiles } from '../../../src/node/crl-files.js'
+import { makeGpuPki } from '../../helpers/spdm-gpu.js'
 import { UserError } from '../../../src/util/errors.js'
 import { haveTeeFixtures, TEE_FIXTURES } from '../../helpers/tee-fixtures.js'
 
@@ -24,6 +25,29 @@ describe('tee.crlFiles are read for each rental', () => {
     expect(await codeOf(readCrlFiles([path.join(dir, 'missing.crl')]))).toBe('CRL_UNREADABLE')
     expect(await codeOf(readCrlFiles([notCrl]))).toBe('CRL_UNREADABLE')
     await expect(readCrlFiles([notCrl])).rejects.toThrow(notCrl)
+  })
+
+  it('a file over the size bound is refused before it is read, naming the GPU field', async () => {
+    const big = path.join(dir, 'big.crl')
+    await writeFile(big, '')
+    await truncate(big, MAX_CRL_FILE_SIZE + 1)
+    const err = await readCrlFiles([big], 'tee.gpuCrlFiles').then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect((err as UserError).code).toBe('CRL_UNREADABLE')
+    expect((err as UserError).message).toMatch(/^tee\.gpuCrlFiles: .*big\.crl: over \d+ bytes$/)
+  })
+
+  it('a rental policy gets tee.gpuCrlFiles as its GPU CRLs, only when it asks for GPU evidence', async () => {
+    const pki = await makeGpuPki()
+    const f = path.join(dir, 'gpu.crl')
+    await writeFile(f, await pki.crl(['0badf00d']))
+    const base = { kinds: ['simulated' as const], allowSimulated: true, maxEvidenceAgeMs: 30_000 }
+    const p = await withCrlFiles({ ...base, gpu: { mode: 'required' } }, { crlFiles: [], gpuCrlFiles: [f] })
+    expect(p.crls).toEqual([])
+    expect(p.gpu?.crls).toHaveLength(1)
+    expect([...p.gpu!.crls![0].revoked]).toEqual(['badf00d'])
+    expect((await withCrlFiles(base, { crlFiles: [], gpuCrlFiles: [f] })).gpu).toBeUndefined()
+    expect(await codeOf(withCrlFiles({ ...base, gpu: { mode: 'required' } }, { crlFiles: [], gpuCrlFiles: [path.join(dir, 'missing.crl')] }))).toBe('CRL_UNREADABLE')
   })
 
   it.skipIf(!haveTeeFixtures)('DER files and a PEM file of Intel\'s CRLs', async () => {

@@ -199,7 +199,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   let session: AttestedSession
   try {
     session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
-      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
+      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
     })
   } catch (err) {
     const code = errorCode(err)
@@ -212,7 +212,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   ctx.metrics.attestation.inc({ kind: session.kind, result: 'ok' })
   const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
   const g = session.gpu
-  const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched }
+  const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched, count: session.gpus.length }
   ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}) })
   return { session, measurement, ...(gpu != null ? { gpu } : {}) }
 }

@@ -42,6 +42,8 @@ export interface RentGpuAttestation {
   vbiosVersion: string | null
   ccMode: string
   measurementsMatched: boolean
+  /** how many GPUs attested (every GPU of the agreement; the fields above are GPU 0's) */
+  count: number
 }
 
 export interface RentSummary {

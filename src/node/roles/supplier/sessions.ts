@@ -62,6 +62,8 @@ export class SessionServer {
     this.handler = await registerSessionHandler(enclave, {
       provider: this.init.provider,
       gpuProvider: this.init.gpuProvider,
+      // a multi-GPU agreement's GPUs attest each at the index the ledger assigned it
+      gpuIndices: (hash) => this.c.ledger.get(hex(hash))?.gpuIndices,
       acceptAgreement: (hash) => this.c.ledger.get(hex(hash)) != null,
       onSession: async (channel, info) => {
         const run = this.serve(channel, hex(info.agreementHash), signal)
