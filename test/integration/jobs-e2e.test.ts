@@ -13,6 +13,7 @@ import { openAttestedSession } from '../../src/protocols/session/index.js'
 import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
+import { ManualClock, type Clock } from '../../src/util/clock.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -158,48 +159,6 @@ describe('jobs end to end on a devnet', () => {
     await renter.cancelBid('no-escrow')
   })
 
-  /** an agreement made straight through negotiation (no escrow, no session), with a short start window */
-  async function agreeOnly (id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
-    const renter = world.renter.node
-    const { bid } = await renter.publishBid({
-      id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
-      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
-    })
-    await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
-    const match = matchBid(renter.market.book, bid)!
-    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
-      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs
-    })
-    await renter.cancelBid(id)
-    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
-    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
-    return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
-  }
-  const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
-
-  it('an agreement no session starts by its startBy gives its GPUs back and is marked lapsed', async () => {
-    const a = await agreeOnly('start-late', 1500)
-    expect(await statusOf(a)).toBe('active')
-    await waitFor(() => a.supplier.role.ledger.get(a.id) === undefined, 10_000, 'the GPUs back')
-    await waitFor(async () => await statusOf(a) === 'lapsed', 5_000, 'the agreement lapsed')
-  })
-
-  it('a supplier restart keeps the GPUs of an agreement not yet started, until its startBy; one past it is lapsed', async () => {
-    const kept = await agreeOnly('start-kept', 6000)
-    const gone = await agreeOnly('start-gone', 1000)
-    // one supplier down past the short agreement's startBy, then both restarted
-    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.suppliers.find((x) => x.name === s)!.role.stop()
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.restartSupplier(s)
-    expect(await statusOf(gone)).toBe('lapsed')
-    expect(gone.supplier.role.ledger.get(gone.id)).toBeUndefined()
-    expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
-    expect(await statusOf(kept)).toBe('active')
-    await waitFor(() => kept.supplier.role.ledger.get(kept.id) === undefined, 15_000, 'the kept agreement to give its GPUs back at its startBy')
-    await waitFor(async () => await statusOf(kept) === 'lapsed', 5_000, 'the kept agreement lapsed')
-    await noCapacityLeaked()
-  }, 60_000)
-
   it('a supplier killed mid-job closes with the arbiter on its last stored voucher after it restarts', async () => {
     const bob = world.suppliers.find((x) => x.name === 'Bob')!
     let escrowId = ''
@@ -224,5 +183,78 @@ describe('jobs end to end on a devnet', () => {
     expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(final.terms.amount)
     expect(restarted.role.ledger.active()).toHaveLength(0)
     await noCapacityLeaked()
+  }, 60_000)
+})
+
+/** an agreement made straight through negotiation (no escrow, no session), with a short start window */
+async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
+  const renter = world.renter.node
+  const { bid } = await renter.publishBid({
+    id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
+    maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
+  })
+  await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
+  const match = matchBid(renter.market.book, bid)!
+  const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+    bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
+  })
+  await renter.cancelBid(id)
+  const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
+  expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+  return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
+}
+const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
+
+/**
+ * Start windows on a devnet whose every node runs on one ManualClock: the test moves time past a
+ * `startBy` instead of waiting for it. The supplier schedules an agreement's start timer once it
+ * has read the committed record back (a moment after negotiation returns), so each wait below
+ * advances the clock by nothing until the due timer has fired: it ends with the event, never on
+ * elapsed time.
+ */
+describe('agreements and their start window on a devnet under a manual clock', () => {
+  let world: DevnetWorld
+  const clock = new ManualClock(Date.now())
+
+  beforeAll(async () => {
+    world = await startDevnet({ tickMs: TICK, clock })
+  }, 120_000)
+
+  afterAll(async () => { await world?.close() })
+
+  /** the GPUs of agreement `a` are back: its start timer fired (one is due once the clock is past startBy) */
+  const released = async (a: { id: string, supplier: DevnetWorld['suppliers'][number] }, what: string): Promise<void> => {
+    await waitFor(async () => { await clock.advanceAsync(0); return a.supplier.role.ledger.get(a.id) === undefined }, 10_000, what)
+  }
+
+  it('an agreement no session starts by its startBy gives its GPUs back and is marked lapsed', async () => {
+    const a = await agreeOnly(world, clock, 'start-late', 1500)
+    expect(await statusOf(a)).toBe('active')
+    // a millisecond short of startBy the GPUs are still held
+    await clock.advanceAsync(1499)
+    expect(a.supplier.role.ledger.get(a.id)?.committed).toBe(true)
+    await clock.advanceAsync(1)
+    await released(a, 'the GPUs back')
+    await waitFor(async () => await statusOf(a) === 'lapsed', 5_000, 'the agreement lapsed')
+  })
+
+  it('a supplier restart keeps the GPUs of an agreement not yet started, until its startBy; one past it is lapsed', async () => {
+    const kept = await agreeOnly(world, clock, 'start-kept', 6000)
+    const gone = await agreeOnly(world, clock, 'start-gone', 1000)
+    // one supplier down past the short agreement's startBy, then both restarted
+    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.suppliers.find((x) => x.name === s)!.role.stop()
+    await clock.advanceAsync(1500)
+    for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.restartSupplier(s)
+    expect(await statusOf(gone)).toBe('lapsed')
+    expect(gone.supplier.role.ledger.get(gone.id)).toBeUndefined()
+    expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
+    expect(await statusOf(kept)).toBe('active')
+    // still held just before its startBy (1.5 s of its 6 s window have passed)
+    await clock.advanceAsync(4499)
+    expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
+    await clock.advanceAsync(1)
+    await released(kept, 'the kept agreement to give its GPUs back at its startBy')
+    await waitFor(async () => await statusOf(kept) === 'lapsed', 5_000, 'the kept agreement lapsed')
+    await waitFor(() => world.suppliers.every((s) => s.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
   }, 60_000)
 })
