@@ -215,7 +215,9 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
   const chain = opts.chain ?? await EmbeddedLedger.open({
     netuid,
     path: path.join(dir, 'ledger'),
-    genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }]
+    genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }],
+    // escrow terms are checked against the time every node of the devnet keeps
+    clock
   })
   const nodes: BazaarNode[] = []
   const close = async (): Promise<void> => {
