@@ -230,9 +230,10 @@ describe('jobs on a devnet under a manual clock: start windows, a budget, a canc
    * Once the job is over: both sides approve the close at once. When they approve the same payouts
    * the second approval executes it; when they differ (the last voucher's ack still in flight as the
    * job stopped, or a supplier that died) the supplier closes with the arbiter after its settle
-   * wait, which this runs through one poll at a time, and then the renter's wait sees the close.
-   * The renter's own wait is ten minutes of the clock (see beforeAll): the arbiter's round trip
-   * always lands long before it ends. Nothing waits on elapsed time: each step ends on an event.
+   * wait, and the renter's wait sees the close. Here the clock moves one settle poll per look at the
+   * ledger (the waitFor poll), until the close is there: no assertion depends on how many polls
+   * that took, and the renter's own wait is ten minutes of the clock (see beforeAll), so the
+   * arbiter's round trip always lands long before it ends.
    */
   async function settle (r: ClockRental): Promise<RentSummary> {
     const escrowId = r.events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')?.id
