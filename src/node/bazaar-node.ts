@@ -4,7 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { EnclaveKey, Identity, VoucherKeyVault } from './keystore/index.js'
 import type { BazaarConfig } from './config/types.js'
-import { createHost, type Host } from './host.js'
+import { createHost, type Host, type HostInit } from './host.js'
 import { createLogger, type Logger } from './logger.js'
 import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
@@ -15,14 +15,14 @@ import { bidView, offerView } from './market-json.js'
 import { parseBidInput, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { MessageSigner } from '../market/signing/index.js'
-import { MarketGossip } from '../protocols/gossip/service.js'
+import { MarketGossip, type MarketGossipComponents, type MarketGossipInit } from '../protocols/gossip/service.js'
 import { createGossipMetrics } from '../protocols/gossip/metrics.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocols/gossip/validate.js'
-import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from './gossip-links.js'
+import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols, type GossipLinkKeeperInit } from './gossip-links.js'
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
-import { BookSync, createBookSyncMetrics, syncVerdictOf, type SyncVerdict } from '../protocols/book-sync/index.js'
+import { BookSync, createBookSyncMetrics, syncVerdictOf, type BookSyncInit, type SyncVerdict } from '../protocols/book-sync/index.js'
 import { RemoteArbiter } from '../protocols/arbiter/index.js'
 import { EscrowDb, EscrowService, type ChainPort } from '../escrow/index.js'
 import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
@@ -97,9 +97,35 @@ export interface BazaarNodeInit {
   runNvidiaSmi?: NvidiaSmiRunner
   clock?: Clock
   logger?: Logger
+  /**
+   * How the libp2p host is built beyond the config's listen, bootstrap and mDNS: the shape of a test
+   * network or a devnet on one loopback address (a sparse topology without kad-dht, a mesh degree
+   * below the connection degree, loopback exempt from inbound limits). Not operator settings.
+   */
+  network?: NodeNetworkInit
+  /** the gossip validator's collaborators shared by the nodes of one process (see NodeGossipInit) */
+  gossip?: NodeGossipInit
+  /** the gossip link keeper's audit period (default 5 s; a test that audits by hand sets it far out) */
+  links?: Pick<GossipLinkKeeperInit, 'auditIntervalMs'>
+  /**
+   * anti-entropy bounds other than the config's pull period (`market.bookSyncS`): envelopes per
+   * exchange, requests served per peer per minute, frame and exchange timeouts (tests of the bounds)
+   */
+  bookSync?: Pick<BookSyncInit, 'maxEntries' | 'maxConcurrent' | 'requestsPerMinute' | 'frameTimeoutMs' | 'exchangeTimeoutMs'>
   /** aborts the start (a chain that does not answer, an attestation probe); the node's own signal ends it afterwards */
   signal?: AbortSignal
 }
+
+/** The host options a node takes from its init rather than its config (see BazaarNodeInit.network). */
+export type NodeNetworkInit = Pick<HostInit, 'meshDegree' | 'dht' | 'allow' | 'maxConnections'>
+
+/**
+ * What the nodes of one process may share for gossip validation: a certificate cache (a
+ * certificate's verdict depends only on its bytes and the time) and a signature-verifier pool, or
+ * no pool at all (`verifyWorkers: 0`: every check on the event loop, as a process that runs many
+ * nodes wants rather than a worker pool per node).
+ */
+export type NodeGossipInit = Pick<MarketGossipInit, 'certCache' | 'verifyWorkers'> & Pick<MarketGossipComponents, 'verifyPool'>
 
 /** The role services of a node, in start order (stopped in reverse). */
 export interface NodeServices {
@@ -176,8 +202,8 @@ export class BazaarNode {
     this.jobs = new JobStore(db)
     this.signer = MessageSigner.create(identity.hotkey, { now: clock.now() })
     this.gossip = new MarketGossip(
-      { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
-      { onMessage: (m) => { this.onMessage(m) } }
+      { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) }, verifyPool: init.gossip?.verifyPool },
+      { onMessage: (m) => { this.onMessage(m) }, certCache: init.gossip?.certCache, verifyWorkers: init.gossip?.verifyWorkers }
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
     this.own = new OwnMessages({
@@ -202,6 +228,7 @@ export class BazaarNode {
       log: (level, msg, fields) => { logger[level](msg, fields) },
       metrics: createGossipLinkMetrics(this.metrics)
     }, {
+      auditIntervalMs: init.links?.auditIntervalMs,
       // what the peer gossiped while the link was down is in its book: pull it
       onRepair: (peer) => { this.bookSync.schedule(peer) }
     })
@@ -216,7 +243,8 @@ export class BazaarNode {
         accept: (topic, data) => this.acceptSynced(topic, data),
         // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged
         forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
-        intervalMs: config.market.bookSyncS * 1000
+        intervalMs: config.market.bookSyncS * 1000,
+        ...init.bookSync
       }
     )
     if (init.apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: init.apiToken, metricsToken: init.metricsToken, logger })
@@ -244,7 +272,8 @@ export class BazaarNode {
         privateKey: init.identity.peerKey,
         listen: init.config.listen,
         bootstrap: init.config.bootstrap,
-        mdns: init.config.mdns
+        mdns: init.config.mdns,
+        ...init.network
       }).catch((err: unknown) => { throw listenError(err, init.config.listen) })
       node = new BazaarNode(init.config, init.identity, db, host, clock, logger, init.enclavePeer ?? init.enclaveKey?.peerId ?? host.peerId, init)
       const h = host

@@ -215,7 +215,9 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
   const chain = opts.chain ?? await EmbeddedLedger.open({
     netuid,
     path: path.join(dir, 'ledger'),
-    genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }]
+    genesis: [{ address: renterKeys.hotkey.address, amount: 1_000_000_000_000n }],
+    // escrow terms are checked against the time every node of the devnet keeps
+    clock
   })
   const nodes: BazaarNode[] = []
   const close = async (): Promise<void> => {
@@ -272,13 +274,15 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
     }
     if (renterNode == null) throw new Error('the devnet has no renter')
     const renter = renterNode
-    // the suppliers published before the renter joined: find them through their DHT records
-    const deadline = clock.now() + 20_000
-    while (renter.market.book.offers().length < SUPPLIERS.length && clock.now() < deadline) {
+    // the suppliers published before the renter joined: find them through their DHT records. This
+    // waits on the network (gossip, DHT lookups), so on wall time whatever the nodes' clock: under a
+    // test's stopped clock a protocol-time wait would never end
+    const deadline = systemClock.now() + 20_000
+    while (renter.market.book.offers().length < SUPPLIERS.length && systemClock.now() < deadline) {
       if (renter.host.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0) {
         await Promise.all(['h100', 'a100'].map(async (c) => await renter.market.discover(c, { signal: AbortSignal.any([renter.signal, AbortSignal.timeout(5000)]) })))
       }
-      await clock.sleep(250, { signal: renter.signal })
+      await systemClock.sleep(250, { signal: renter.signal })
     }
     say(`renter ${DEVNET_ACCOUNTS.renter} ${renterKeys.hotkey.address} sees ${renter.market.book.offers().length} offers`)
 

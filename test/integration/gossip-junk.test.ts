@@ -1,40 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createHost, type Host } from '../../src/node/host.js'
-import { MarketGossip } from '../../src/protocols/gossip/service.js'
-import { createGossipMetrics } from '../../src/protocols/gossip/metrics.js'
+import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
 import { sealOffer } from '../../src/protocols/gossip/envelope.js'
 import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
 import { DOMAIN, MessageSigner } from '../../src/market/signing/index.js'
 import { Envelope, Offer } from '../../src/wire/market.js'
-import { Registry } from '../../src/node/metrics.js'
-import { systemClock } from '../../src/util/clock.js'
 import { devPair } from '../helpers/keys.js'
 import { makeOffer } from '../helpers/market.js'
+import { TestNet, metricValue } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 
 /**
  * A line A - B - C. A is a hostile peer running plain gossipsub (no market validation) and pushes
- * junk; B and C validate. Nothing refused by B may reach C, and B's score of A must fall.
+ * junk (a bare libp2p host, not a node); B and C are market nodes and validate. Nothing refused by B
+ * may reach C, and B's score of A must fall.
  */
 describe('junk gossip is refused at the first hop', () => {
-  let a: Host, b: Host, c: Host
-  let gb: MarketGossip, gc: MarketGossip
+  const net = new TestNet()
+  let a: Host, nb: BazaarNode, nc: BazaarNode, b: Host, c: Host
   const atC: ValidatedMessage[] = []
-  const metricsB = createGossipMetrics(new Registry())
 
   beforeAll(async () => {
     a = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    b = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    c = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    nb = await net.node('junk-b')
+    nc = await net.node('junk-c')
+    b = nb.host
+    c = nc.host
     a.services.pubsub.subscribe(TOPIC_OFFERS)
     a.services.pubsub.subscribe(TOPIC_BIDS)
-    gb = new MarketGossip({ pubsub: b.services.pubsub, clock: systemClock, metrics: metricsB }, { onMessage: () => {} })
-    gc = new MarketGossip({ pubsub: c.services.pubsub, clock: systemClock }, { onMessage: (m) => atC.push(m) })
-    gb.start(); gc.start()
-    await b.dial(a.getMultiaddrs()[0])
-    await c.dial(b.getMultiaddrs()[0])
+    nc.onMarketMessage((m) => { atC.push(m) })
+    await nb.dial(a.getMultiaddrs()[0].toString())
+    await nc.dial(b.getMultiaddrs()[0].toString())
     await waitFor(() => a.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0 && c.services.pubsub.getSubscribers(TOPIC_OFFERS).length > 0, 15_000)
     // the meshes form at a gossipsub heartbeat (its own timer): wait for the line A - B - C in them
     // (the router's mesh is outside the GossipSub interface the host types)
@@ -43,8 +41,8 @@ describe('junk gossip is refused at the first hop', () => {
   })
 
   afterAll(async () => {
-    gb.stop(); gc.stop()
-    await Promise.all([a.stop(), b.stop(), c.stop()])
+    await a.stop()
+    await net.close()
   })
 
   it('refuses each kind of junk with its code and forwards only the good message', async () => {
@@ -67,7 +65,7 @@ describe('junk gossip is refused at the first hop', () => {
     await waitFor(() => atC.length > 0, 10_000, 'the good offer at C')
     // signatures are checked off the main thread, so a junk verdict at B may come after the good
     // offer went on: wait for B's verdict on each (B forwards nothing it refused)
-    const refusedAtB = (code: string): number => metricsB.validated.get({ topic: TOPIC_OFFERS, result: code === 'EXPIRED' || code === 'FUTURE_DATED' ? 'ignore' : 'reject', code })
+    const refusedAtB = (code: string): number => metricValue(nb.metrics, 'bazaar_gossip_validation_total', { topic: TOPIC_OFFERS, result: code === 'EXPIRED' || code === 'FUTURE_DATED' ? 'ignore' : 'reject', code })
     await waitFor(() => junk.every(([code]) => refusedAtB(code) >= 1), 10_000, 'B\'s verdict on every junk message')
     expect(atC.map((m) => m.kind === 'offer' ? m.offer.id : '')).toEqual(['good'])
     for (const [code] of junk) expect(refusedAtB(code), code).toBe(1)

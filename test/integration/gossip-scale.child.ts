@@ -1,38 +1,30 @@
-// One OS process of the gossip scale test: it runs several market nodes (libp2p host without
-// kad-dht, gossipsub, the market validator, the link keeper) and answers the parent's requests over
-// the IPC channel. Requests and answers are JSON objects with the request's `id`.
-import { generateKeyPair } from '@libp2p/crypto/keys'
+// One OS process of the gossip scale test: it runs several market nodes (BazaarNode.init with the
+// market layer only: host without kad-dht, gossip with the market validator, the order book, the
+// link keeper, anti-entropy) and answers the parent's requests over the IPC channel. Requests and
+// answers are JSON objects with the request's `id`.
+import { rmSync } from 'node:fs'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createHost, type Host } from '../../src/node/host.js'
-import { MarketGossip } from '../../src/protocols/gossip/service.js'
-import { createGossipMetrics } from '../../src/protocols/gossip/metrics.js'
+import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
 import { sealBid, sealOffer } from '../../src/protocols/gossip/envelope.js'
-import type { ValidatedMessage } from '../../src/protocols/gossip/validate.js'
-import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols } from '../../src/node/gossip-links.js'
-import { Registry } from '../../src/node/metrics.js'
+import { linkState } from '../../src/node/gossip-links.js'
 import { CertCache, MessageSigner } from '../../src/market/signing/index.js'
-import { systemClock } from '../../src/util/clock.js'
-import { BookSync, syncVerdictOf } from '../../src/protocols/book-sync/index.js'
+import { defaultConfig } from '../../src/node/config/index.js'
 import { devPair } from '../helpers/keys.js'
 import { makeBid, makeOffer } from '../helpers/market.js'
+import { TestNet, recordingLogger, type LogRecord } from '../helpers/nodes.js'
 
 interface Node {
-  host: Host
-  gossip: MarketGossip
-  keeper: GossipLinkKeeper
-  registry: Registry
-  gossipMetrics: ReturnType<typeof createGossipMetrics>
-  linkMetrics: ReturnType<typeof createGossipLinkMetrics>
+  node: BazaarNode
   /** ids of accepted messages from peers and ourselves */
   got: Set<string>
   /** RPC frames read: count over 8 KiB, largest, IHAVE and IWANT ids */
   frames: { over8k: number, largest: number, ihaveIds: number, iwantIds: number }
-  drops: string[]
-  /** anti-entropy, as a daemon runs it, over the latest envelope of every slot this node holds */
-  sync: BookSync
+  /** the gossip links the node's link keeper logged as lost, with their reasons */
+  drops: LogRecord[]
 }
 
+const net = new TestNet()
 const nodes: Node[] = []
 /**
  * One certificate cache for the nodes of this process: a certificate's verdict depends only on its
@@ -47,43 +39,25 @@ const renters = new Map<number, { signer: MessageSigner, node: number }>()
 interface RpcView { control?: { ihave?: Array<{ messageIDs?: unknown[] }>, iwant?: Array<{ messageIDs?: unknown[] }> } }
 
 async function start (count: number, meshDegree: number): Promise<unknown> {
+  const base = await defaultConfig()
   for (let i = 0; i < count; i++) {
-    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], meshDegree, dht: false, allow: ['/ip4/127.0.0.1/ipcidr/8'] })
-    const registry = new Registry()
-    const gossipMetrics = createGossipMetrics(registry)
-    const linkMetrics = createGossipLinkMetrics(registry)
     const got = new Set<string>()
-    const drops: string[] = []
-    // what a daemon's book would hold: the latest envelope of each slot
-    const held = new Map<string, { kind: 'offer' | 'bid', data: Uint8Array }>()
-    const onMessage = (m: ValidatedMessage): void => { got.add(m.msgId); held.set(`${m.kind}:${m.key}`, { kind: m.kind, data: m.data }) }
-    const gossip = new MarketGossip({ pubsub: host.services.pubsub, clock: systemClock, metrics: gossipMetrics }, { onMessage, certCache: certs, verifyWorkers: 0 })
-    const sync = new BookSync({ libp2p: host, clock: systemClock }, {
-      entries: () => {
-        const all = [...held.values()]
-        return { offers: all.filter((e) => e.kind === 'offer').map((e) => e.data), bids: all.filter((e) => e.kind === 'bid').map((e) => e.data) }
-      },
-      accept: (topic, data) => {
-        try {
-          onMessage(gossip.validator.validate(topic, data))
-          return 'applied'
-        } catch (err) {
-          return syncVerdictOf(err)
-        }
-      },
-      forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
-      intervalMs: 10_000
+    const { logger, records: drops } = recordingLogger((r) => r.msg === 'gossip link to peer lost')
+    // a node as a daemon builds it, shaped for many nodes on one loopback address: no kad-dht (its
+    // refresh would dial every peer and undo the sparse graph), loopback exempt from inbound
+    // limits, signatures checked on the event loop (one worker pool per node would be a dozen)
+    const node = await net.node(`scale-${process.pid}-${i}`, { market: { ...base.market, bookSyncS: 10 } }, {
+      init: {
+        logger,
+        network: { meshDegree, dht: false, allow: ['/ip4/127.0.0.1/ipcidr/8'] },
+        gossip: { certCache: certs, verifyWorkers: 0 },
+        links: { auditIntervalMs: 2_000 }
+      }
     })
-    const keeper = new GossipLinkKeeper({
-      pubsub: host.services.pubsub,
-      connections: () => host.getConnections(),
-    protocols: peerProtocols(host),
-      log: (level, msg, fields) => { if (level === 'info') drops.push(`${msg} ${JSON.stringify(fields)}`) },
-      metrics: linkMetrics
-    }, { auditIntervalMs: 2_000, onRepair: (peer) => { sync.schedule(peer) } })
+    node.onMarketMessage((m) => { got.add(m.msgId) })
     const frames = { over8k: 0, largest: 0, ihaveIds: 0, iwantIds: 0 }
     // observe every RPC frame read (size and gossip control) before gossipsub handles it
-    const ps = host.services.pubsub as unknown as { decodeRpc: (b: Uint8Array) => RpcView }
+    const ps = node.host.services.pubsub as unknown as { decodeRpc: (b: Uint8Array) => RpcView }
     const decode = ps.decodeRpc.bind(ps)
     ps.decodeRpc = (b) => {
       if (b.byteLength > 8192) frames.over8k++
@@ -93,12 +67,9 @@ async function start (count: number, meshDegree: number): Promise<unknown> {
       for (const w of rpc.control?.iwant ?? []) frames.iwantIds += w.messageIDs?.length ?? 0
       return rpc
     }
-    keeper.start()
-    gossip.start()
-    await sync.start()
-    nodes.push({ host, gossip, keeper, registry, gossipMetrics, linkMetrics, got, frames, drops, sync })
+    nodes.push({ node, got, frames, drops })
   }
-  return { addrs: nodes.map((n) => n.host.getMultiaddrs()[0].toString()), peers: nodes.map((n) => n.host.peerId.toString()) }
+  return { addrs: nodes.map((n) => n.node.host.getMultiaddrs()[0].toString()), peers: nodes.map((n) => n.node.peerId.toString()) }
 }
 
 /**
@@ -110,7 +81,7 @@ async function connect (edges: Array<[number, string]>): Promise<unknown> {
   for (const [local, addr] of edges) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await nodes[local].host.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
+        await nodes[local].node.host.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
         break
       } catch (err) {
         if (attempt >= 8) throw err
@@ -125,9 +96,9 @@ async function connect (edges: Array<[number, string]>): Promise<unknown> {
 /** every connection of every node, with the state of its gossip link seen from this side */
 function links (): unknown {
   return nodes.map((n) => {
-    const ps = n.host.services.pubsub
+    const ps = n.node.host.services.pubsub
     const offers = new Set(ps.getSubscribers(TOPIC_OFFERS).map((p) => p.toString()))
-    return n.host.getConnections().filter((c) => c.status === 'open').map((c) => {
+    return n.node.host.getConnections().filter((c) => c.status === 'open').map((c) => {
       const peer = c.remotePeer.toString()
       return { peer, ...linkState(ps, peer), subscribed: offers.has(peer) }
     })
@@ -167,7 +138,7 @@ async function wave (n: number, spreadMs: number, offersEach: number, bidsEach: 
     const wait = t0 + i * gap - Date.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     const j = jobs[i]
-    const { message } = await nodes[j.node].gossip.publish(j.topic, await j.data())
+    const { message } = await nodes[j.node].node.gossip.publish(j.topic, await j.data())
     ids.push(message.msgId)
   }
   return { ids }
@@ -178,18 +149,18 @@ function state (): unknown {
   return {
     got: nodes.map((n) => [...n.got]),
     frames: nodes.map((n) => n.frames),
-    dropped: nodes.map((n) => n.drops),
-    refused: nodes.map((n) => n.registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"'))),
-    linkCounters: nodes.map((n) => n.registry.render().split('\n').filter((l) => /^bazaar_gossip_(peer_dropped|link_repairs)_total\{/.test(l))),
-    routerPeers: nodes.map((n) => n.host.services.pubsub.getPeers().length),
+    dropped: nodes.map((n) => n.drops.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`)),
+    refused: nodes.map((n) => n.node.metrics.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"'))),
+    linkCounters: nodes.map((n) => n.node.metrics.render().split('\n').filter((l) => /^bazaar_gossip_(peer_dropped|link_repairs)_total\{/.test(l))),
+    routerPeers: nodes.map((n) => n.node.host.services.pubsub.getPeers().length),
     rss: mem.rss,
     heapUsed: mem.heapUsed
   }
 }
 
 async function stop (): Promise<unknown> {
-  for (const n of nodes) { n.gossip.stop(); n.keeper.stop(); await n.sync.stop() }
-  await Promise.all(nodes.map(async (n) => { await n.host.stop() }))
+  // each node closes in its own order (gossip, anti-entropy, link keeper, host, database)
+  await net.close()
   return {}
 }
 
@@ -212,4 +183,6 @@ process.on('message', (req: Request) => {
   }
   run().then((result) => { process.send?.({ id: req.id, result }) }, (err: unknown) => { process.send?.({ id: req.id, error: String((err as Error)?.stack ?? err) }) })
 })
+// the nodes' databases go with the process, however it ends
+process.on('exit', () => { rmSync(net.dir, { recursive: true, force: true }) })
 process.on('disconnect', () => { process.exit(0) })

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevnet, defaultJob, type DevnetWorld } from '../../src/node/devnet.js'
-import type { RentEvent, RentRequest } from '../../src/node/roles/renter.js'
+import type { RentEvent, RentRequest, RentSummary } from '../../src/node/roles/renter.js'
+import { SETTLE_POLL_MS } from '../../src/node/roles/settle-wait.js'
 import { waitFor } from '../helpers/wait.js'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -13,6 +14,7 @@ import { openAttestedSession } from '../../src/protocols/session/index.js'
 import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
+import { ManualClock, type Clock } from '../../src/util/clock.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -21,6 +23,25 @@ import { peerOfAddrs } from '../../src/node/market-service.js'
  */
 const TICK = 500
 const H100_BEST_PRICE = 1_500_000_000n // Bob's h100 offer, the cheapest compatible one
+
+/** price × GPUs × metered ms, rounded down, as the escrow rules compute it */
+const amountFor = (price: bigint, ms: number): bigint => price * BigInt(ms) / 3_600_000n
+
+/** a rental of one h100 on the devnet `world`, running `script` (default: the devnet's prime job) */
+function request (world: DevnetWorld, over: Partial<RentRequest> & { script?: string } = {}): RentRequest {
+  const job = over.script != null ? { command: process.execPath, args: ['-e', over.script] } : defaultJob(2)
+  return {
+    gpu: 'h100',
+    count: 1,
+    maxPricePerGpuHour: 3_000_000_000n,
+    durationS: 600,
+    teeKinds: ['simulated'],
+    regions: [],
+    spec: { command: job.command, args: job.args, outputs: ['result.txt'], limits: { maxDurationMs: 60_000 } },
+    outputDir: path.join(world.dir, `out-${Math.random().toString(16).slice(2)}`),
+    ...over
+  }
+}
 
 describe('jobs end to end on a devnet', () => {
   let world: DevnetWorld
@@ -31,23 +52,6 @@ describe('jobs end to end on a devnet', () => {
 
   afterAll(async () => { await world?.close() })
 
-  const request = (over: Partial<RentRequest> & { script?: string } = {}): RentRequest => {
-    const job = over.script != null ? { command: process.execPath, args: ['-e', over.script] } : defaultJob(2)
-    return {
-      gpu: 'h100',
-      count: 1,
-      maxPricePerGpuHour: 3_000_000_000n,
-      durationS: 600,
-      teeKinds: ['simulated'],
-      regions: [],
-      spec: { command: job.command, args: job.args, outputs: ['result.txt'], limits: { maxDurationMs: 60_000 } },
-      outputDir: path.join(world.dir, `out-${Math.random().toString(16).slice(2)}`),
-      ...over
-    }
-  }
-
-  /** price × GPUs × metered ms, rounded down, as the escrow rules compute it */
-  const amountFor = (price: bigint, ms: number): bigint => price * BigInt(ms) / 3_600_000n
 
   async function noCapacityLeaked (): Promise<void> {
     await waitFor(() => world.suppliers.every((s) => s.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
@@ -55,7 +59,7 @@ describe('jobs end to end on a devnet', () => {
 
   it('runs a real job: cheapest offer, attested session, outputs with their hashes, paid for metered time', async () => {
     const events: RentEvent[] = []
-    const req = request()
+    const req = request(world)
     const s = await world.renter.role.rent(req, { onEvent: (e) => events.push(e) })
     expect(s.job.exitCode).toBe(0)
     expect(s.job.reason).toBe('exited')
@@ -97,39 +101,13 @@ describe('jobs end to end on a devnet', () => {
   })
 
   it('a job that fails is settled for the time it ran', async () => {
-    const s = await world.renter.role.rent(request({ script: 'setTimeout(() => { console.error("boom"); process.exit(3) }, 1200)' }))
+    const s = await world.renter.role.rent(request(world, { script: 'setTimeout(() => { console.error("boom"); process.exit(3) }, 1200)' }))
     expect(s.job.exitCode).toBe(3)
     expect(s.escrow.status).toBe('closed')
     expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
     expect(BigInt(s.escrow.paid)).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, 1200 + TICK))
     await noCapacityLeaked()
   })
-
-  it('a job cancelled by the renter stops, and the renter pays only the time used', async () => {
-    const controller = new AbortController()
-    const events: RentEvent[] = []
-    const rent = world.renter.role.rent(request({ script: 'setInterval(() => console.log("working"), 200)' }), {
-      signal: controller.signal,
-      onEvent: (e) => { events.push(e); if (e.type === 'tick' && e.elapsedMs >= 1500) controller.abort() }
-    })
-    const s = await rent
-    expect(s.job.reason).toBe('cancelled')
-    expect(s.escrow.status).toBe('closed')
-    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
-    expect(BigInt(s.escrow.paid)).toBeLessThan(amountFor(H100_BEST_PRICE, 4000))
-    expect(BigInt(s.escrow.refunded)).toBeGreaterThan(0n)
-    await noCapacityLeaked()
-  })
-
-  it('a job that outlives its budget is stopped and the whole budget is paid', async () => {
-    // 10 s is the shortest rental the suppliers accept: the budget is price × 10 s, rounded up
-    const s = await world.renter.role.rent(request({ durationS: 10, script: 'setInterval(() => {}, 1000)' }))
-    expect(s.job.reason).toBe('budget')
-    expect(BigInt(s.escrow.locked)).toBe((H100_BEST_PRICE * 10n + 3599n) / 3600n)
-    expect(s.escrow.paid).toBe(s.escrow.locked)
-    expect(s.escrow.refunded).toBe('0')
-    await noCapacityLeaked()
-  }, 60_000)
 
   it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
     const renter = world.renter.node
@@ -157,72 +135,196 @@ describe('jobs end to end on a devnet', () => {
     await noCapacityLeaked()
     await renter.cancelBid('no-escrow')
   })
+})
 
-  /** an agreement made straight through negotiation (no escrow, no session), with a short start window */
-  async function agreeOnly (id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
-    const renter = world.renter.node
-    const { bid } = await renter.publishBid({
-      id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
-      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
-    })
-    await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
-    const match = matchBid(renter.market.book, bid)!
-    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
-      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs
-    })
-    await renter.cancelBid(id)
-    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
-    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
-    return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
+/** an agreement made straight through negotiation (no escrow, no session), with a short start window */
+async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
+  const renter = world.renter.node
+  const { bid } = await renter.publishBid({
+    id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
+    maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
+  })
+  await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
+  const match = matchBid(renter.market.book, bid)!
+  const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+    bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
+  })
+  await renter.cancelBid(id)
+  const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
+  expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+  return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
+}
+const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
+
+/**
+ * A devnet whose every node (and its ledger) runs on one ManualClock: the test moves time past a
+ * `startBy` instead of waiting for it, and runs a rental's metering ticks and its settlement (up to
+ * its budget; past a supplier killed mid-job and restarted) one event at a time. The supplier schedules an agreement's start timer once it
+ * has read the committed record back (a moment after negotiation returns), so each wait below
+ * advances the clock by nothing until the due timer has fired: it ends with the event, never on
+ * elapsed time.
+ */
+/** how long this devnet's renter waits for a close to land: far past the supplier's own wait */
+const RENTER_SETTLE_WAIT_MS = 600_000
+
+describe('jobs on a devnet under a manual clock: start windows, a budget, a cancel, a supplier killed mid-job', () => {
+  let world: DevnetWorld
+  const clock = new ManualClock(Date.now())
+
+  beforeAll(async () => {
+    world = await startDevnet({ tickMs: TICK, clock, settleWaitMs: RENTER_SETTLE_WAIT_MS })
+  }, 120_000)
+
+  afterAll(async () => { await world?.close() })
+
+  /** the GPUs of agreement `a` are back: its start timer fired (one is due once the clock is past startBy) */
+  const released = async (a: { id: string, supplier: DevnetWorld['suppliers'][number] }, what: string): Promise<void> => {
+    await waitFor(async () => { await clock.advanceAsync(0); return a.supplier.role.ledger.get(a.id) === undefined }, 10_000, what)
   }
-  const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
 
   it('an agreement no session starts by its startBy gives its GPUs back and is marked lapsed', async () => {
-    const a = await agreeOnly('start-late', 1500)
+    const a = await agreeOnly(world, clock, 'start-late', 1500)
     expect(await statusOf(a)).toBe('active')
-    await waitFor(() => a.supplier.role.ledger.get(a.id) === undefined, 10_000, 'the GPUs back')
+    // a millisecond short of startBy the GPUs are still held
+    await clock.advanceAsync(1499)
+    expect(a.supplier.role.ledger.get(a.id)?.committed).toBe(true)
+    await clock.advanceAsync(1)
+    await released(a, 'the GPUs back')
     await waitFor(async () => await statusOf(a) === 'lapsed', 5_000, 'the agreement lapsed')
   })
 
+  /** a rental under way on the manual clock: its events and how it ended */
+  interface ClockRental { events: RentEvent[], summary?: RentSummary, failed?: unknown, done: Promise<void>, ended: () => boolean, jobOver: () => boolean, ticks: () => number[] }
+
+  /**
+   * Starts a rental whose job prints a line as it starts, and returns once that line arrived: the
+   * supplier reads the job's output only after it told the renter the job started and set its tick
+   * timer, so from here each advance of the clock meets that timer.
+   */
+  async function startRent (req: RentRequest, opts: { signal?: AbortSignal } = {}): Promise<ClockRental> {
+    const r: ClockRental = {
+      events: [],
+      done: Promise.resolve(),
+      ended: () => r.summary != null || r.failed != null,
+      jobOver: () => r.ended() || r.events.some((e) => e.type === 'job'),
+      ticks: () => r.events.flatMap((e) => e.type === 'tick' ? [e.elapsedMs] : [])
+    }
+    r.done = world.renter.role.rent(req, { signal: opts.signal, onEvent: (e) => { r.events.push(e) } }).then((s) => { r.summary = s }, (err: unknown) => { r.failed = err })
+    await waitFor(() => r.jobOver() || r.events.some((e) => e.type === 'stdout'), 30_000, 'the job\'s first output')
+    return r
+  }
+
+  /**
+   * Moves the clock one metering tick at a time, each only once the renter has seen the tick before
+   * (so a voucher never lags because the test ran ahead), until the job is over or `until` holds.
+   */
+  async function driveTicks (r: ClockRental, until: () => boolean = () => false): Promise<void> {
+    while (!r.jobOver() && !until()) {
+      const seen = r.ticks().length
+      await clock.advanceAsync(TICK)
+      await waitFor(() => r.jobOver() || r.ticks().length > seen, 10_000, `tick ${seen + 1}`)
+    }
+  }
+
+  /**
+   * Once the job is over: both sides approve the close at once. When they approve the same payouts
+   * the second approval executes it; when they differ (the last voucher's ack still in flight as the
+   * job stopped, or a supplier that died) the supplier closes with the arbiter after its settle
+   * wait, and the renter's wait sees the close. Here the clock moves one settle poll per look at the
+   * ledger (the waitFor poll), until the close is there: no assertion depends on how many polls
+   * that took, and the renter's own wait is ten minutes of the clock (see beforeAll), so the
+   * arbiter's round trip always lands long before it ends.
+   */
+  async function settle (r: ClockRental): Promise<RentSummary> {
+    const escrowId = r.events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')?.id
+    if (escrowId != null) {
+      await waitFor(async () => {
+        if (r.ended() || (await world.chain.get(escrowId))?.status !== 'open') return true
+        await clock.advanceAsync(SETTLE_POLL_MS)
+        return false
+      }, 30_000, 'the escrow closed')
+    }
+    await waitFor(async () => { if (!r.ended()) await clock.advanceAsync(SETTLE_POLL_MS); return r.ended() }, 20_000, 'the rental settled')
+    await r.done
+    if (r.failed != null) throw r.failed
+    return r.summary!
+  }
+
+  it('a job that outlives its budget is stopped at it, and the whole budget is paid', async () => {
+    // 10 s is the shortest rental the suppliers accept: the budget is price × 10 s, rounded up
+    const r = await startRent(request(world, { durationS: 10, script: 'console.log("up"); setInterval(() => {}, 1000)' }))
+    await driveTicks(r)
+    const s = await settle(r)
+    expect(s.job.reason).toBe('budget')
+    expect(BigInt(s.escrow.locked)).toBe((H100_BEST_PRICE * 10n + 3599n) / 3600n)
+    expect(s.escrow.paid).toBe(s.escrow.locked)
+    expect(s.escrow.refunded).toBe('0')
+    // the job ran its 10 s of metered time on the clock, one report per tick: none was skipped or doubled
+    const elapsed = r.ticks()
+    expect(elapsed).toEqual(elapsed.map((_, i) => (i + 1) * TICK))
+    expect(elapsed.at(-1)).toBeGreaterThanOrEqual(10_000)
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+  }, 60_000)
+
+  it('a job cancelled by the renter stops, and the renter pays only the time used', async () => {
+    const controller = new AbortController()
+    const r = await startRent(request(world, { script: 'console.log("up"); setInterval(() => console.log("working"), 200)' }), { signal: controller.signal })
+    await driveTicks(r, () => (r.ticks().at(-1) ?? 0) >= 3 * TICK)
+    expect(r.jobOver()).toBe(false)
+    controller.abort()
+    await waitFor(() => r.jobOver(), 10_000, 'the job to stop')
+    const s = await settle(r)
+    expect(s.job.reason).toBe('cancelled')
+    expect(s.escrow.status).toBe('closed')
+    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
+    // three ticks of the clock were metered, no more: the cancel came before the fourth
+    expect(BigInt(s.escrow.paid)).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, 3 * TICK))
+    expect(BigInt(s.escrow.refunded)).toBeGreaterThan(0n)
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+  })
+
   it('a supplier restart keeps the GPUs of an agreement not yet started, until its startBy; one past it is lapsed', async () => {
-    const kept = await agreeOnly('start-kept', 6000)
-    const gone = await agreeOnly('start-gone', 1000)
+    const kept = await agreeOnly(world, clock, 'start-kept', 6000)
+    const gone = await agreeOnly(world, clock, 'start-gone', 1000)
     // one supplier down past the short agreement's startBy, then both restarted
     for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.suppliers.find((x) => x.name === s)!.role.stop()
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await clock.advanceAsync(1500)
     for (const s of new Set([kept.supplier.name, gone.supplier.name])) await world.restartSupplier(s)
     expect(await statusOf(gone)).toBe('lapsed')
     expect(gone.supplier.role.ledger.get(gone.id)).toBeUndefined()
     expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
     expect(await statusOf(kept)).toBe('active')
-    await waitFor(() => kept.supplier.role.ledger.get(kept.id) === undefined, 15_000, 'the kept agreement to give its GPUs back at its startBy')
+    // still held just before its startBy (1.5 s of its 6 s window have passed)
+    await clock.advanceAsync(4499)
+    expect(kept.supplier.role.ledger.get(kept.id)?.committed).toBe(true)
+    await clock.advanceAsync(1)
+    await released(kept, 'the kept agreement to give its GPUs back at its startBy')
     await waitFor(async () => await statusOf(kept) === 'lapsed', 5_000, 'the kept agreement lapsed')
-    await noCapacityLeaked()
+    await waitFor(() => world.suppliers.every((s) => s.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
   }, 60_000)
 
   it('a supplier killed mid-job closes with the arbiter on its last stored voucher after it restarts', async () => {
     const bob = world.suppliers.find((x) => x.name === 'Bob')!
-    let escrowId = ''
-    const rent = world.renter.role.rent(request({ script: 'setInterval(() => console.log("working"), 200)' }), {
-      onEvent: (e) => {
-        if (e.type === 'escrow') escrowId = e.id
-        // the supplier dies after a few acknowledged vouchers
-        if (e.type === 'tick' && e.elapsedMs >= 1600 && bob.role.jobs.length > 0) void bob.role.stop()
-      }
-    })
-    const s = await rent
-    expect(s.job.reason).not.toBe('exited')
+    const r = await startRent(request(world, { script: 'console.log("up"); setInterval(() => console.log("working"), 200)' }))
+    const escrowId = r.events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')!.id
+    // the supplier dies after a few acknowledged vouchers
+    await driveTicks(r, () => (r.ticks().at(-1) ?? 0) >= 4 * TICK)
+    expect(r.jobOver()).toBe(false)
+    await bob.role.stop()
+    await waitFor(() => r.jobOver(), 10_000, 'the renter to see its session end')
     const stored = await bob.escrowDb.vouchers.latest(escrowId)
     expect(stored).toBeDefined()
     // the supplier comes back on the same stores and finds the open escrow
     const restarted = await world.restartSupplier('Bob')
-    await waitFor(async () => (await world.chain.get(escrowId))?.status === 'closed', 20_000, 'the escrow to be closed')
+    const s = await settle(r)
+    expect(s.job.reason).not.toBe('exited')
     const final = (await world.chain.get(escrowId))!
-    const close = final.records.find((r) => r.kind === 'close')!
+    expect(final.status).toBe('closed')
+    const close = final.records.find((rec) => rec.kind === 'close')!
     const payouts = JSON.parse(close.remark.slice(close.remark.indexOf('{'))).payouts as Array<{ to: string, amount: string }>
     expect(payouts.find((p) => p.to === bob.keys.hotkey.address)?.amount).toBe(stored!.cumulative.toString())
     expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(final.terms.amount)
     expect(restarted.role.ledger.active()).toHaveLength(0)
-    await noCapacityLeaked()
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
   }, 60_000)
 })

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { BazaarNode, NodeStatus, type BazaarNodeInit } from '../../src/node/bazaar-node.js'
 import { defaultConfig } from '../../src/node/config/index.js'
@@ -121,6 +121,33 @@ describe('BazaarNode.init: one root for a whole node', () => {
       expect(node.sharedChain).toBe(false)
       expect(node.rentRefusal()?.code).toBe('CHAIN_NOT_SHARED')
       expect((await get(node, '/v1/jobs')).status).toBe(200)
+    } finally {
+      await node.close()
+    }
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+  it('init options shape the market layer of a test network: no kad-dht, its mesh degree, the link audit on its period', async () => {
+    const clock = new ManualClock()
+    const node = await BazaarNode.init({
+      config: await config('renter'),
+      identity: await identity('Shaped'),
+      dbPath: path.join(dir, 'shaped-db'),
+      roles: 'none',
+      clock,
+      logger: silentLogger,
+      network: { dht: false, meshDegree: 3 },
+      gossip: { verifyWorkers: 0 },
+      links: { auditIntervalMs: 600_000 }
+    })
+    try {
+      expect(node.host.services.dht).toBeUndefined()
+      // gossipsub's own options (outside the interface the host types): D and the bounds derived from it
+      expect((node.host.services.pubsub as unknown as { opts: { D: number, Dlo: number, Dhi: number } }).opts).toMatchObject({ D: 3, Dlo: 1, Dhi: 6 })
+      const audit = vi.spyOn(node.links, 'audit')
+      await clock.advanceAsync(599_999)
+      expect(audit).not.toHaveBeenCalled()
+      await clock.advanceAsync(1)
+      expect(audit).toHaveBeenCalledTimes(1)
     } finally {
       await node.close()
     }

@@ -6,6 +6,10 @@
  * embedded ledger; the renter's death is its network and chain dropping at once (the host stops,
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
+ *
+ * Every daemon and the ledger run on one ManualClock: the test moves the job's metering ticks one
+ * at a time (each once the renter saw the one before) and the settlement's polls one per look at
+ * the ledger, instead of waiting for them.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,11 +23,16 @@ import { silentLogger } from '../../src/node/logger.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { EmbeddedLedger, verifyVoucher, type ChainPort } from '../../src/escrow/index.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
+import type { RentEvent } from '../../src/node/roles/renter.js'
+import { SETTLE_POLL_MS } from '../../src/node/roles/settle-wait.js'
+import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
-const LONG_JOB = 'setInterval(() => console.log("working"), 300)'
+// its first line says it started (the supplier has set its tick timer by the time it reads output)
+const LONG_JOB = 'console.log("up"); setInterval(() => console.log("working"), 300)'
+const TICK_MS = 1000
 
 /** A chain port that fails every call once `crash()` is called, as a dead process's would. */
 function crashable (inner: ChainPort): { chain: ChainPort, crash: () => void } {
@@ -45,6 +54,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
   const home = (n: string): string => path.join(dir, n)
   let ledger: EmbeddedLedger
   const daemons: BazaarNode[] = []
+  const clock = new ManualClock(Date.now())
 
   async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: ChainPort, vault?: VoucherKeyVault): Promise<BazaarNode> {
     const config = await loadConfig({
@@ -55,14 +65,14 @@ describe('renter restarted mid-job (embedded ledger)', () => {
         gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }],
         tee: { provider: 'simulated', allowSimulated: true },
         market: { teeKinds: ['simulated'], minDurationS: 10, republishS: 5 },
-        metering: { tickS: 1, graceS: 3 },
+        metering: { tickS: TICK_MS / 1000, graceS: 3 },
         ...flags
       }
     })
     const identity = await openKeystore(home(h), PW)
     const enclave = role === 'supplier' ? await loadOrCreateEnclaveKey(home(h), PW, { scrypt: FAST }) : undefined
     const daemon = await BazaarNode.init({
-      config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }),
+      config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, clock, runNvidiaSmi: async () => ({ absent: true }),
       ...(vault != null ? { voucherKeys: vault } : {})
     })
     daemons.push(daemon)
@@ -75,7 +85,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       await initHome({ home: home(h), passphrase: PW, dev, scrypt: FAST, supplier: h === 'alice' })
     }
     const bob = (await openKeystore(home('bob'), PW)).hotkey.address
-    ledger = await EmbeddedLedger.open({ netuid: 1, genesis: [{ address: bob, amount: 1_000_000_000_000n }] })
+    ledger = await EmbeddedLedger.open({ netuid: 1, clock, genesis: [{ address: bob, amount: 1_000_000_000_000n }] })
   }, 60_000)
 
   afterAll(async () => {
@@ -95,11 +105,19 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
 
     const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', LONG_JOB], outputDir: path.join(dir, 'out') },
-      { config: renter.config, home: home('bob'), now: Date.now() })
+      { config: renter.config, home: home('bob'), now: clock.now() })
     let escrowId = ''
-    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
+    const events: RentEvent[] = []
+    const rent = renter.rent(parsed, { onEvent: (e) => { events.push(e); if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
+    const ticks = (): number => events.filter((e) => e.type === 'tick').length
+    const acked = async (): Promise<bigint> => escrowId === '' ? 0n : (await renter.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n
+    await waitFor(() => events.some((e) => e.type === 'stdout'), 60_000, 'the job\'s first output')
     // a few vouchers acknowledged: the supplier stored them, the renter recorded the acks
-    await waitFor(async () => escrowId !== '' && ((await renter.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three acknowledged vouchers')
+    while (await acked() < 3n) {
+      const seen = ticks()
+      await clock.advanceAsync(TICK_MS)
+      await waitFor(() => ticks() > seen, 10_000, `tick ${seen + 1}`)
+    }
     expect(await vault.list()).toEqual([escrowId])
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone
@@ -114,7 +132,12 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     await vault.create('0x' + 'ee'.repeat(32))
     // the same home again, on the real chain: the key is still there and the escrow settles
     const again = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, ledger, new VoucherKeyVault(home('bob'), PW, { scrypt: FAST }))
-    const resumed = await again.resumed
+    // the supplier's own settle wait (it approved alone when the session broke) and the resumed
+    // renter's run on the clock: one settle poll per look until the resumption is done
+    let settled = false
+    const resuming = again.resumed.finally(() => { settled = true })
+    await waitFor(async () => { if (!settled) await clock.advanceAsync(SETTLE_POLL_MS); return settled }, 30_000, 'the resumed settlement')
+    const resumed = await resuming
     expect(resumed).toHaveLength(1)
     expect(resumed[0]).toMatchObject({ escrowId, key: true, status: 'closed' })
 
