@@ -98,8 +98,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       { config: renter.config, home: home('bob'), now: Date.now() })
     let escrowId = ''
     const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
-    // a few vouchers acknowledged: the supplier stored them, the renter recorded the acks
-    await waitFor(async () => escrowId !== '' && ((await renter.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three acknowledged vouchers')
+    // a few vouchers paid: the renter stored each before sending it, the supplier before its ack
+    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
     expect(await vault.list()).toEqual([escrowId])
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone

@@ -156,7 +156,7 @@ export class RenterService implements NodeService {
 
   /**
    * A renter that stopped mid-job (crash, kill) left its escrow open and its job record running.
-   * The escrows settle on the last acknowledged voucher (RenterRole.resume); the job records end
+   * The escrows settle on the last voucher signed (RenterRole.resume); the job records end
    * as failed with RENTER_RESTARTED. Not on a ledger private to this process: nobody else could
    * have taken part in its escrows.
    */

@@ -304,6 +304,9 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   }
   const pumps = Promise.all([pump('stdout'), pump('stderr')]).catch(() => {})
 
+  // the metering frame being handled: a voucher that came just before the renter closed is stored
+  // (and the caller settles on it) before the result is returned, even past the reader's bound
+  let metering: Promise<void> = Promise.resolve()
   // frames from the renter while the job runs and until the channel closes
   const reader = (async () => {
     try {
@@ -312,12 +315,16 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
         if (f == null) break
         if (f.kind === 'cancel') requestStop('cancelled')
         else if (f.kind === 'metering') {
-          try {
-            await opts.onMetering?.(f.value, ctl)
-          } catch {
-            // a failing metering layer is our fault, not the renter's: end the job, keep the channel
-            requestStop('failed', 'METERING_FAILED')
-          }
+          const bytes = f.value
+          metering = (async () => {
+            try {
+              await opts.onMetering?.(bytes, ctl)
+            } catch {
+              // a failing metering layer is our fault, not the renter's: end the job, keep the channel
+              requestStop('failed', 'METERING_FAILED')
+            }
+          })()
+          await metering
         }
         else throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the renter`)
       }
@@ -369,7 +376,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
-  if (renterGone) return result
+  if (renterGone) { await metering; return result }
 
   await sendOrGone({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })
   if (!renterGone) {
@@ -386,6 +393,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   // the renter closes after Done; a renter that lingers does not hold the job open (wall time: a
   // bound on socket I/O after the protocol is done, like a stream close timeout)
   await within(reader, 1000)
+  await metering
   return result
 }
 

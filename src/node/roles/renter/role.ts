@@ -35,8 +35,8 @@ export class RenterRole {
   async start (): Promise<void> {}
 
   /**
-   * Cancels the rentals in flight (each job stops and its escrow settles on the last acknowledged
-   * voucher) and waits for them, at most `stopWaitMs` on the node's clock; past that their
+   * Cancels the rentals in flight (each job stops and its escrow settles on the last voucher
+   * signed) and waits for them, at most `stopWaitMs` on the node's clock; past that their
    * settlement waits end too. A later `rent` is refused with ABORTED.
    */
   async stop (): Promise<void> {
@@ -109,9 +109,9 @@ export class RenterRole {
    * After a restart: every escrow this renter paid into that is still open on chain belonged to a
    * session that died with the old process (the supplier ends a job whose renter went away). Each
    * is settled as the job's end would have settled it: this renter approves the cooperative close
-   * on the last voucher the supplier acknowledged (stored before the crash), which executes with
-   * the supplier's approval of the same settlement; a supplier that already closed with the
-   * arbiter on that voucher leaves nothing to do. Keys of escrows no longer open are removed.
+   * on the last voucher it signed (each is stored before it is sent, so the crash lost none the
+   * supplier could hold), which executes with the supplier's approval of the same settlement; a
+   * supplier that already closed with the arbiter leaves nothing to do. Keys of escrows no longer open are removed.
    * `excluding` names escrows of rentals running in this process.
    */
   async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
@@ -136,7 +136,7 @@ export class RenterRole {
         let key = false
         if (vault != null) {
           // a key that does not open (another passphrase, a damaged file) does not stop the close:
-          // settling on the last acknowledged voucher needs no new signature
+          // settling on the last voucher signed needs no new signature
           const signer = await vault.load(id).catch((err: unknown) => {
             logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
             return undefined
@@ -146,7 +146,7 @@ export class RenterRole {
           if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
         }
         const latest = await this.i.escrowDb.vouchers.latest(id)
-        logger.info('resuming an escrow left open by a restart: approving its close on the last acknowledged voucher', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
+        logger.info('resuming an escrow left open by a restart: approving its close on the last voucher signed', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
         let executed = false
         try {
           executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed

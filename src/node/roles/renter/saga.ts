@@ -13,7 +13,7 @@ import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiat
 import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { runJobClient } from '../../../protocols/job/index.js'
-import { escrowIdOfAgreement, MeterRenter, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
+import { escrowIdOfAgreement, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
 import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
 import type { Bid } from '../../../wire/market.js'
 import type { Logger } from '../../logger.js'
@@ -219,16 +219,16 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
 
 /**
  * Step 6: the job on the session's channel, with live output and metering (a voucher for each
- * valid usage report, stored once the supplier acknowledges it). A session that breaks (the
+ * valid usage report, stored before it is sent). A session that breaks (the
  * supplier or the network gone) ends as a failed job: the rental still settles for what was
- * acknowledged. Returns the job's result and the acknowledged vouchers.
+ * signed. Returns the job's result and the acknowledged vouchers.
  */
 export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, session: AttestedSession): Promise<{ result: JobResult, acked: number }> {
   const { node } = ctx.init
   const t = agreed.terms
-  const meter = new MeterRenter({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock })
-  const metering = new RenterMetering({ meter, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
-  meter.start()
+  // every voucher is durable before it is sent: the cooperative close approves the last one signed
+  const metering = RenterMetering.forRental({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
+  metering.meter.start()
   const decoder = new TextDecoder()
   let result: JobResult
   try {
@@ -253,10 +253,24 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
 }
 
 /**
- * Step 7: our approval of the cooperative close on the last acknowledged voucher, then the wait
- * for it to land (the supplier executes it with its approval), polled through the clock. A failed
- * approval is logged: the supplier closes with the arbiter on the same voucher. Returns the escrow
- * as it ended and what it paid each side.
+ * Step 7: our approval of the cooperative close on the last voucher we signed, then the wait for
+ * it to land (the supplier executes it with its approval), polled through the clock. A failed
+ * approval is logged: the supplier closes with the arbiter on its latest voucher. Returns the
+ * escrow as it ended and what it paid each side.
+ *
+ * Why the last voucher signed, not the last acknowledged: the escrow's terms fix the order of a
+ * cooperative close (the payer approves first, the payee executes; see the subtensor adapter), so
+ * the renter approves before it could see what the supplier proposes, and both must build the same
+ * settlement from what each holds. The supplier stores a voucher before it acknowledges it and
+ * reads the channel until the renter closes it, so once a session ends it holds the last voucher
+ * the renter sent, acknowledged or not: an ack lost when the session closed (a cancel, the job's
+ * end) leaves the renter one voucher behind if it counted acks, and the two approvals would differ.
+ * The renter cannot learn which ack was lost, but it knows every voucher it signed (each is stored
+ * before it is sent), and a signed voucher pays only for usage the renter checked against its own
+ * clock. Settling on the last acknowledged voucher instead would take from the supplier a payment
+ * the renter signed, and the supplier cannot tell which of its acks arrived. Only a voucher that
+ * never reached the supplier (the channel broke under it, or the supplier refused it) still leaves
+ * the supplier to close with the arbiter on the voucher before it.
  */
 export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, executed: boolean }> {
   const { escrowId, terms } = escrow

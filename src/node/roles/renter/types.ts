@@ -93,7 +93,7 @@ export interface RenterRoleInit {
 /** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
 export interface ResumedEscrow {
   escrowId: string
-  /** the cumulative amount of the last voucher the supplier acknowledged (rao) */
+  /** the cumulative amount of the last voucher this renter signed (rao), the one its approval pays */
   paid: string
   /** the escrow's state on chain afterwards */
   status: string
