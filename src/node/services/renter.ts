@@ -4,7 +4,8 @@ import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
 import { readCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
-import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { RenterRole, type RentalToResume, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -125,7 +126,9 @@ export class RenterService implements NodeService {
         void record(async () => { const cur = await jobs.get('renter', id); if (cur != null) await jobs.put({ ...cur, agreementId: e.id, updatedAt: now }) })
       } else if (jobId != null && e.type === 'attested') {
         const id = jobId
-        void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave }) })
+        // with what a restart needs to take the job up again (RenterRole.resume)
+        const attach = { enclave: e.enclave, addrs: e.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [] }
+        void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave, attach }) })
       }
     }
     this.roles.add(renter)
@@ -156,20 +159,34 @@ export class RenterService implements NodeService {
 
   /**
    * A renter that stopped mid-job (crash, kill) left its escrow open and its job record running.
-   * The escrows settle on the last voucher signed (RenterRole.resume); the job records end
-   * as failed with RENTER_RESTARTED. Not on a ledger private to this process: nobody else could
-   * have taken part in its escrows.
+   * A job that was running is taken up again where the supplier still has it (RenterRole.resume
+   * with the record's `attach`): its record ends as the job ended, outputs included. Every escrow
+   * then settles on the last voucher signed; the records of jobs not taken up end as failed with
+   * RENTER_RESTARTED. Not on a ledger private to this process: nobody else could have taken part
+   * in its escrows.
    */
   private async resume (): Promise<ResumedEscrow[]> {
     const { node, logger, jobs } = this.c
     if (!this.c.sharedChain) return []
     try {
-      for (const j of await jobs.list({ role: 'renter' })) {
-        if (j.state !== 'queued' && j.state !== 'running') continue
-        await jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+      const interrupted = (await jobs.list({ role: 'renter' })).filter((j) => j.state === 'queued' || j.state === 'running')
+      const rentals = new Map<string, RentalToResume>()
+      for (const j of interrupted) {
+        if (j.state !== 'running' || j.agreementId == null || j.attach == null || j.startedAt == null) continue
+        rentals.set(escrowIdOfAgreement(j.agreementId), { agreementId: j.agreementId, startedAt: j.startedAt, ...j.attach })
       }
-      const done = await this.role.resume({ signal: this.controller.signal })
-      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done })
+      const done = await this.role.resume({ signal: this.controller.signal, rentals })
+      for (const j of interrupted) {
+        const job = j.agreementId != null ? done.find((d) => d.escrowId === escrowIdOfAgreement(j.agreementId!))?.job : undefined
+        if (job == null) {
+          await jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+          continue
+        }
+        await jobs.transition('renter', j.id, stateForResult(job.reason, job.exitCode), node.clock.now(), {
+          exitCode: job.exitCode, reason: job.reason, outputs: job.outputs, ...(job.detail != null ? { detail: job.detail } : {})
+        })
+      }
+      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done.map(({ job, ...e }) => ({ ...e, ...(job != null ? { job: { reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length } } : {}) })) })
       return done
     } catch (err) {
       logger.warn('resuming interrupted rentals failed', { err })

@@ -4,7 +4,10 @@ import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
 import { cancelStaleApprovals, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
-import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import { reattachRental } from './reattach.js'
+import type { RentalToResume, RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import type { VoucherSigner } from '../../../escrow/index.js'
+import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long `stop` waits for rentals in flight to settle by default */
@@ -107,14 +110,18 @@ export class RenterRole {
 
   /**
    * After a restart: every escrow this renter paid into that is still open on chain belonged to a
-   * session that died with the old process (the supplier ends a job whose renter went away). Each
+   * session that died with the old process. Where `rentals` says what job it paid for and the
+   * voucher key opens, the renter first takes the job up again (the supplier keeps it a while for
+   * its renter, see the job protocol's `attach`): it pays from its last voucher on, receives the
+   * rest of the output, the exit and the outputs (`job`). A job that cannot be taken up (the
+   * supplier refuses with a typed code, or cannot be reached) is left. Then each escrow
    * is settled as the job's end would have settled it: this renter approves the cooperative close
    * on the last voucher it signed (each is stored before it is sent, so the crash lost none the
    * supplier could hold), which executes with the supplier's approval of the same settlement; a
    * supplier that already closed with the arbiter leaves nothing to do. Keys of escrows no longer open are removed.
    * `excluding` names escrows of rentals running in this process.
    */
-  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
+  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume> } = {}): Promise<ResumedEscrow[]> {
     const { logger, node } = this.i
     const out: ResumedEscrow[] = []
     // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
@@ -134,16 +141,32 @@ export class RenterRole {
         if (e == null) continue
         if (e.status !== 'open') { await this.forgetKey(id); continue }
         let key = false
+        let signer: VoucherSigner | undefined
         if (vault != null) {
           // a key that does not open (another passphrase, a damaged file) does not stop the close:
           // settling on the last voucher signed needs no new signature
-          const signer = await vault.load(id).catch((err: unknown) => {
+          signer = await vault.load(id).catch((err: unknown) => {
             logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
             return undefined
           })
           // [refuse] a key the escrow does not name would sign vouchers nobody accepts
           key = signer != null && signer.publicKeyHex === e.terms.voucherKey
           if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
+        }
+        // the job may still run at the supplier (it waits for its renter a while): take it up again,
+        // pay for it and fetch its outputs, then settle as the rental would have
+        const rental = opts.rentals?.get(id)
+        let job: JobResult | undefined
+        let attachError: string | undefined
+        if (rental != null && key && signer != null) {
+          try {
+            logger.info('taking up the job of an interrupted rental', { escrow: id, enclave: rental.enclave })
+            job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}) }, rental, local.terms, signer)).result
+            logger.info('job of an interrupted rental ended', { escrow: id, reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length })
+          } catch (err) {
+            attachError = (err as { remoteCode?: string }).remoteCode ?? errorCode(err) ?? 'FAILED'
+            logger.warn('taking up the job of an interrupted rental failed: settling on the last voucher', { escrow: id, code: attachError })
+          }
         }
         const latest = await this.i.escrowDb.vouchers.latest(id)
         logger.info('resuming an escrow left open by a restart: approving its close on the last voucher signed', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
@@ -162,7 +185,7 @@ export class RenterRole {
           if (!executed) await cancelStaleApprovals(this.escrow, logger, id, opts.signal)
         }
         logger.info('escrow of an interrupted rental', { escrow: id, status })
-        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key })
+        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) })
       } catch (err) {
         logger.warn('resuming an escrow failed', { escrow: id, err })
       }

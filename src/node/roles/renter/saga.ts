@@ -213,7 +213,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
   const g = session.gpu
   const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched }
-  ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}) })
+  ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}), addrs: enclaveAddrs.map((a) => a.toString()) })
   return { session, measurement, ...(gpu != null ? { gpu } : {}) }
 }
 
