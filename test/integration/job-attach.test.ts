@@ -31,16 +31,17 @@ beforeEach(async () => {
 afterEach(async () => { await rm(root, { recursive: true, force: true }) })
 
 /** a job whose first renter session is dropped once it printed something; the attach function it registered */
-async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attach: () => JobAttachFn | undefined, go: () => void, first: Promise<unknown> }> {
+async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attach: () => JobAttachFn | undefined, go: () => void, first: Promise<unknown>, events: string[] }> {
   const go = path.join(root, 'go')
   let attach: JobAttachFn | undefined
+  const events: string[] = []
   const [supplierEnd, renterEnd] = memoryChannelPair()
   const server = runJobServer(supplierEnd, {
     runtime: processRuntime(),
     workRoot: path.join(root, 'work'),
     gpuIndices: [0],
     clock,
-    reattach: { keepMs: KEEP_MS, register: (fn) => { attach = fn }, unregister: () => { attach = undefined } }
+    reattach: { keepMs: KEEP_MS, register: (fn) => { attach = fn }, unregister: () => { attach = undefined }, onAway: () => { events.push('away') }, onBack: () => { events.push('back') } }
   })
   let printed = false
   const first = runJobClient(renterEnd, {
@@ -49,7 +50,8 @@ async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attac
   await waitFor(() => printed, 20_000, 'the job printing on the first session')
   // the renter's process dies: its end of the channel goes away under the job
   renterEnd.abort(new Error('renter gone'))
-  return { server, attach: () => attach, go: () => { writeFileSync(go, '') }, first }
+  await waitFor(() => events.includes('away'), 20_000, 'the job noticing its renter gone')
+  return { server, attach: () => attach, go: () => { writeFileSync(go, '') }, first, events }
 }
 
 /** a new session of the renter, re-attaching */
@@ -85,6 +87,19 @@ describe('re-attaching to a job', () => {
     expect(s.outputs.map((o) => o.name)).toEqual(['out.txt'])
     // the stream is over: nothing to attach to any more
     expect(job.attach()).toBeUndefined()
+    expect(job.events).toEqual(['away', 'back'])
+  }, 60_000)
+
+  it('a renter that does not come back within the wait: the running job is stopped, and nothing is kept for later', async () => {
+    const job = await detachedJob()
+    await job.first
+    await clock.advanceAsync(KEEP_MS - 1)
+    expect(job.attach()).toBeDefined()
+    await clock.advanceAsync(1)
+    const s = await job.server
+    expect(s).toMatchObject({ reason: 'cancelled', detail: 'CHANNEL_CLOSED', outputs: [] })
+    expect(job.attach()).toBeUndefined()
+    expect(clock.pending).toBe(0)
   }, 60_000)
 
   it('a job that ended while its renter was away keeps its result: a renter that comes back in time gets it', async () => {

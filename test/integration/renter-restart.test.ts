@@ -95,8 +95,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
   it('the restarted renter takes its job up again: it pays on, the job completes, its outputs arrive, then it settles; locked = paid + refunded', async () => {
     const arbiter = await startDaemon('ferdie', 'arbiter', {}, ledger)
     const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
-    // the supplier keeps an unpaid job 60 s before it pauses it: far more than the restart takes
-    const supplier = await startDaemon('alice', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer], metering: { tickS: 1, graceS: 60 } }, ledger)
+    // vouchers may lag 3 s: the job is paused while its renter is away, and goes on once it pays again
+    const supplier = await startDaemon('alice', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
     const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
     const vault = new VoucherKeyVault(home('bob'), PW, { scrypt: FAST })
     const dying = crashable(ledger)

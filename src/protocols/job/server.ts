@@ -82,8 +82,16 @@ export type JobAttachFn = (channel: FramedChannel, link: JobLink) => boolean
  * agreed credit. A job that ends while its renter is away keeps its exit and outputs `keepMs`.
  */
 export interface JobReattach {
-  /** how long after the job ends, on the clock, its exit and outputs wait for a renter that is away */
+  /**
+   * how long, on the clock, a job waits for a renter that went away: a running job is stopped
+   * ("cancelled", CHANNEL_CLOSED) when no renter came back within it; an ended job's exit and
+   * outputs wait as long
+   */
   keepMs: number
+  /** the renter went away (the metering stops expecting vouchers to the end of the wait) */
+  onAway?: () => void
+  /** a renter re-attached */
+  onBack?: () => void
   /** the job was accepted: from now on `attach` hands it a new session (until `unregister`) */
   register: (attach: JobAttachFn) => void
   /** the job's stream is over (delivered, or nobody came back in time): no attach any more */
@@ -337,11 +345,24 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   /** the job's stream is over (done sent, or no renter came back in time): no attach after it */
   let over = false
   let wakeAttached: (() => void) | undefined
+  /** stops a running job whose renter stayed away past `reattach.keepMs` */
+  let awayTimer: TimerHandle | undefined
+  /** the job was stopped because nobody came back in time: its result is not kept any longer */
+  let awayExpired = false
   const gone = (l: RenterLink): void => {
     // a link that was replaced by a re-attach is nobody's concern any more
     if (l !== link || renterGone) return
     renterGone = true
-    if (reattach == null) requestStop('cancelled', 'CHANNEL_CLOSED')
+    if (reattach == null) { requestStop('cancelled', 'CHANNEL_CLOSED'); return }
+    reattach.onAway?.()
+    if (!exitedFlag) {
+      awayTimer?.clear()
+      awayTimer = clock.setTimeout(() => {
+        if (!renterGone) return
+        awayExpired = true
+        requestStop('cancelled', 'CHANNEL_CLOSED')
+      }, reattach.keepMs)
+    }
   }
 
   let paused = false
@@ -462,6 +483,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     link = { writer, channel }
     renterGone = false
     if (old.channel !== channel) old.channel.abort(new Error('the renter re-attached on another session'))
+    awayTimer?.clear()
+    reattach.onBack?.()
     reader = read(link)
     void sendOrGone({ started: { gpuIndices, startedAt: BigInt(startedAt) } })
     wakeAttached?.()
@@ -482,6 +505,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   } finally {
     durationTimer.clear()
     tickTimer.clear()
+    awayTimer?.clear()
     opts.signal?.removeEventListener('abort', onAbort)
   }
   const durationMs = Math.max(0, clock.now() - startedAt)
@@ -495,7 +519,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   // back within `reattach.keepMs` of the exit and gets them all from the start
   let delivered = false
   while (!delivered) {
-    if (renterGone && (reattach == null || !(await awaitAttach(reattach.keepMs)))) break
+    if (renterGone && (reattach == null || awayExpired || !(await awaitAttach(reattach.keepMs)))) break
     const l = link
     try {
       await l.writer.send({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })

@@ -44,7 +44,16 @@ export interface SessionServerInit {
   payee: string
   tickMs: number
   graceMs: number
+  /** how long a job whose renter's session dropped waits for the renter to re-attach (default DEFAULT_REATTACH_MS) */
+  reattachMs?: number
 }
+
+/**
+ * How long a supplier waits for a renter whose session dropped: a renter daemon restarted on a
+ * subtensor chain spends most of its start loading the runtime's metadata (tens of seconds on a
+ * busy machine), and a paused job costs the supplier only the GPUs it holds meanwhile.
+ */
+export const DEFAULT_REATTACH_MS = 120_000
 
 /**
  * The enclave's session endpoint: an attested session for an agreement we hold capacity for →
@@ -191,10 +200,12 @@ export class SessionServer {
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
         // a renter whose session drops (a restart) may take the job up again: meanwhile the unpaid
-        // job pauses after the grace window and stops after the second; an ended job's result
-        // waits as long again
+        // job pauses after the grace window, and is stopped when nobody came back in time; an
+        // ended job's result waits as long
         reattach: {
-          keepMs: this.init.graceMs * 3,
+          keepMs: this.init.reattachMs ?? DEFAULT_REATTACH_MS,
+          onAway: () => { meter.away(); logger.info('renter gone: its job waits for it', { agreement: agreementId, waitMs: this.init.reattachMs ?? DEFAULT_REATTACH_MS }) },
+          onBack: () => { meter.back() },
           register: (attach) => { this.attachable.set(agreementId, attach) },
           unregister: () => { this.attachable.delete(agreementId) }
         },
