@@ -4,7 +4,7 @@ import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
 import { readCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
-import { RenterRole, type RentalToResume, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { RenterRole, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
 import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
@@ -36,10 +36,11 @@ export interface RenterServiceInit {
 }
 
 /**
- * The renter role of `config.role` renter or both as a node service. `role` is the renter with the
- * config's attestation policy; `rent` runs one rental with the request's policy and records it as
- * a renter job. `start` settles, in the background, the escrows an earlier run left open
- * (`resumed`); `stop` cancels the rentals in flight and waits, bounded, for their settlement.
+ * The renter role of `config.role` renter or both as a node service. `role` is the one renter of
+ * the node, with the config's attestation policy; `rent` runs one rental on it with the request's
+ * own policy (its `--tee` kinds and the CRLs) and records it as a renter job. `start` takes up, in
+ * the background, the jobs an earlier run left and settles the escrows it left open (`resumed`);
+ * `stop` cancels the rentals in flight and waits, bounded, for their settlement.
  */
 export class RenterService implements NodeService {
   readonly name = 'renter'
@@ -48,11 +49,24 @@ export class RenterService implements NodeService {
   resumed: Promise<ResumedEscrow[]> = Promise.resolve([])
   private readonly controller = new AbortController()
   private readonly inFlight = new Set<Promise<unknown>>()
-  private readonly roles = new Set<RenterRole>()
   private readonly onAbort = (): void => { this.controller.abort() }
 
   constructor (private readonly c: RenterServiceComponents, private readonly i: RenterServiceInit) {
-    this.role = this.renterRole(attestationPolicyFromConfig(i.config), i.config.chain.arbiter ?? '')
+    const { node, logger } = c
+    this.role = new RenterRole({
+      node,
+      chain: c.chain,
+      escrowDb: c.escrowDb,
+      escrow: c.escrow,
+      agreements: c.agreements,
+      account: i.hotkey,
+      arbiterAddress: i.config.chain.arbiter ?? '',
+      arbiter: c.arbiter,
+      policy: attestationPolicyFromConfig(i.config),
+      logger: logger.child({ role: 'renter' }),
+      ...(i.settleWaitMs != null ? { settleWaitMs: i.settleWaitMs } : {}),
+      ...(i.voucherKeys != null ? { voucherKeys: i.voucherKeys } : {})
+    })
   }
 
   async start (): Promise<void> {
@@ -69,7 +83,7 @@ export class RenterService implements NodeService {
     const bound = new Promise<void>((resolve) => { timer = this.c.node.clock.setTimeout(resolve, RENTER_STOP_WAIT_MS) })
     await Promise.race([settled, bound])
     timer?.clear()
-    for (const r of [...this.roles, this.role]) await r.stop().catch((err: unknown) => { this.c.logger.warn('renter stop failed', { err }) })
+    await this.role.stop().catch((err: unknown) => { this.c.logger.warn('renter stop failed', { err }) })
   }
 
   /**
@@ -101,11 +115,8 @@ export class RenterService implements NodeService {
     const { node, logger, jobs } = this.c
     const refusal = this.rentRefusal()
     if (refusal != null) throw refusal
-    const renter = this.renterRole(
-      { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) },
-      config.chain.arbiter as string,
-      parsed.matchTimeoutMs
-    )
+    // the rental's own policy: its TEE kinds and the CRLs as they are now
+    const policy = { ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds, crls: await readCrlFiles(config.tee.crlFiles) }
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request
     let jobId: string | undefined
@@ -131,10 +142,8 @@ export class RenterService implements NodeService {
         void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave, attach }) })
       }
     }
-    this.roles.add(renter)
     try {
-      await renter.start()
-      const summary = await renter.rent(req, { signal, onEvent })
+      const summary = await this.role.rent(req, { signal, onEvent, policy, ...(parsed.matchTimeoutMs != null ? { matchTimeoutMs: parsed.matchTimeoutMs } : {}) })
       if (jobId != null) {
         const id = jobId
         await record(async () => {
@@ -151,9 +160,6 @@ export class RenterService implements NodeService {
         await record(async () => { await jobs.transition('renter', id, signal.aborted ? 'cancelled' : 'failed', node.clock.now(), { detail: code }) })
       }
       throw err
-    } finally {
-      this.roles.delete(renter)
-      await renter.stop().catch(() => {})
     }
   }
 
@@ -199,24 +205,5 @@ export class RenterService implements NodeService {
     this.inFlight.add(p)
     void p.then(() => { this.inFlight.delete(p) }, () => { this.inFlight.delete(p) })
     return p
-  }
-
-  private renterRole (policy: RenterRoleInit['policy'], arbiterAddress: string, matchTimeoutMs?: number): RenterRole {
-    const { node, logger } = this.c
-    return new RenterRole({
-      node,
-      chain: this.c.chain,
-      escrowDb: this.c.escrowDb,
-      escrow: this.c.escrow,
-      agreements: this.c.agreements,
-      account: this.i.hotkey,
-      arbiterAddress,
-      arbiter: this.c.arbiter,
-      policy,
-      logger: logger.child({ role: 'renter' }),
-      ...(matchTimeoutMs != null ? { matchTimeoutMs } : {}),
-      ...(this.i.settleWaitMs != null ? { settleWaitMs: this.i.settleWaitMs } : {}),
-      ...(this.i.voucherKeys != null ? { voucherKeys: this.i.voucherKeys } : {})
-    })
   }
 }

@@ -2,10 +2,10 @@ import { EscrowService } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { cancelStaleApprovals, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
-import type { RentalToResume, RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import type { RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
 import type { VoucherSigner } from '../../../escrow/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
@@ -59,16 +59,21 @@ export class RenterRole {
     await Promise.allSettled([...this.rentals])
   }
 
-  /** One rental, step by step; the bid is withdrawn however it ends. */
-  async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+  /**
+   * One rental, step by step; the bid is withdrawn however it ends. `policy` and `matchTimeoutMs`
+   * are this rental's own (a rent's `--tee` kinds and CRLs), the role's init otherwise.
+   */
+  async rent (req: RentRequest, opts: RentOptions = {}): Promise<RentSummary> {
     if (this.controller.signal.aborted) throw new RentError('ABORTED', 'the renter is stopping')
     const run = this.run(req, opts)
     this.rentals.add(run)
     try { return await run } finally { this.rentals.delete(run) }
   }
 
-  private async run (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }): Promise<RentSummary> {
+  private async run (req: RentRequest, opts: RentOptions): Promise<RentSummary> {
     const ctx: RentContext = {
+      policy: opts.policy ?? this.i.policy,
+      matchTimeoutMs: opts.matchTimeoutMs ?? this.i.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS,
       init: this.i,
       escrow: this.escrow,
       metrics: this.metrics,

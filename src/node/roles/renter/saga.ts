@@ -26,6 +26,7 @@ import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+import type { AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long a renter waits for a compatible offer by default */
@@ -44,6 +45,10 @@ export interface RentContext {
   signal: AbortSignal
   /** ends the settlement wait (the role stopping past its bound); the rental's own cancel does not */
   settleSignal?: AbortSignal
+  /** what the enclave's evidence must meet in this rental (its `--tee` kinds and CRLs; default the role's) */
+  policy: AttestationPolicy
+  /** how long this rental waits for a compatible offer */
+  matchTimeoutMs: number
 }
 
 /** Step 1: the bid goes out on gossip (and rests in our own book). */
@@ -87,7 +92,7 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
       .finally(() => { timer.clear() })
   }
   try {
-    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, requireGpuCc: requiresGpuCc(ctx), signal: ctx.signal })
+    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.matchTimeoutMs, requireGpuCc: requiresGpuCc(ctx), signal: ctx.signal })
   } catch (err) {
     if (err instanceof RentError && err.code === 'NO_MATCH') ctx.metrics.matches.inc({ result: 'no-match' })
     throw err
@@ -199,7 +204,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   let session: AttestedSession
   try {
     session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
-      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
+      agreementHash: agreed.hash, policy: ctx.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer)
     })
   } catch (err) {
     const code = errorCode(err)
@@ -307,7 +312,7 @@ function supplierAddrs (m: Match): Multiaddr[] {
 
 /** the renter's policy requires GPU CC evidence: offers that do not state it would be refused in the session, after the escrow is open */
 function requiresGpuCc (ctx: RentContext): boolean {
-  return ctx.init.policy.gpu?.mode === 'required'
+  return ctx.policy.gpu?.mode === 'required'
 }
 
 /**

@@ -90,6 +90,16 @@ export interface RenterRoleInit {
   stopWaitMs?: number
 }
 
+/** How one rental runs: its cancel, its events, and what of it differs from the role's init. */
+export interface RentOptions {
+  signal?: AbortSignal
+  onEvent?: (e: RentEvent) => void
+  /** the enclave's evidence must meet this (a rent's `--tee` kinds and CRLs); the role's `policy` by default */
+  policy?: AttestationPolicy
+  /** how long to wait for a compatible offer; the role's `matchTimeoutMs` by default */
+  matchTimeoutMs?: number
+}
+
 /** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
 export interface ResumedEscrow {
   escrowId: string
