@@ -77,9 +77,10 @@ export type JobAttachFn = (channel: FramedChannel, link: JobLink) => boolean
 /**
  * A job that outlives its renter's session for a bounded time, so that a renter that restarts
  * takes the job up again (`runJobAttach`). While no renter is attached nothing is streamed and
- * usage reports go unanswered: the metering layer pauses the job after its grace window and stops
- * it after the second, unpaid, so the supplier does no work beyond the last voucher and the
- * agreed credit. A job that ends while its renter is away keeps its exit and outputs `keepMs`.
+ * usage reports go unanswered: the metering layer pauses the job once they lag past its grace
+ * window (`onAway` holds off its stop window), so the supplier does no work beyond the last voucher
+ * and the agreed credit; the job is stopped when nobody came back within `keepMs`. A job that ends
+ * while its renter is away keeps its exit and outputs `keepMs`.
  */
 export interface JobReattach {
   /**
