@@ -27,6 +27,8 @@ export interface JobRecord {
   reason?: JobEndReason
   detail?: string
   outputs?: JobOutput[]
+  /** renter: what a restarted renter needs to take its job up again (the enclave, where outputs go) */
+  attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[] }
 }
 
 const STATES = new Set<JobState>(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timeout'])

@@ -1075,6 +1075,118 @@ export namespace Cancel {
   }
 }
 
+export interface JobAttach {
+  version: number
+  agreementId: Uint8Array<ArrayBuffer>
+}
+
+export namespace JobAttach {
+  let _codec: Codec<JobAttach>
+
+  export const codec = (): Codec<JobAttach> => {
+    if (_codec == null) {
+      _codec = message<JobAttach>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.agreementId != null && obj.agreementId.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.agreementId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          agreementId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.agreementId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.agreementId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface JobAttachVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface JobAttachAgreementIdFieldEvent {
+    field: '$.agreementId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<JobAttach>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, JobAttach.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAttach>): JobAttach {
+    return decodeMessage(buf, JobAttach.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAttach>): Generator<JobAttachVersionFieldEvent | JobAttachAgreementIdFieldEvent> {
+    return streamMessage(buf, JobAttach.codec(), opts)
+  }
+}
+
 export interface Started {
   gpuIndices: number[]
   startedAt: bigint
@@ -1965,6 +2077,7 @@ export interface JobFrame {
   error?: JobErrorMsg
   metering?: Uint8Array<ArrayBuffer>
   credit?: number
+  attach?: JobAttach
 }
 
 export namespace JobFrame {
@@ -2045,6 +2158,11 @@ export namespace JobFrame {
         if (obj.credit != null) {
           w.uint32(112)
           w.uint32(obj.credit)
+        }
+
+        if (obj.attach != null) {
+          w.uint32(122)
+          JobAttach.codec().encode(obj.attach, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2133,6 +2251,12 @@ export namespace JobFrame {
             }
             case 14: {
               obj.credit = reader.uint32()
+              break
+            }
+            case 15: {
+              obj.attach = JobAttach.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.attach
+              })
               break
             }
             default: {
@@ -2246,6 +2370,13 @@ export namespace JobFrame {
                 field: `${prefix}.credit`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 15: {
+              yield * JobAttach.codec().stream(reader, reader.uint32(), `${prefix}.attach`, {
+                limits: opts.limits?.attach
+              })
+
               break
             }
             default: {
@@ -2499,6 +2630,16 @@ export namespace JobFrame {
     value: number
   }
 
+  export interface JobFrameAttachVersionFieldEvent {
+    field: '$.attach.version'
+    value: number
+  }
+
+  export interface JobFrameAttachAgreementIdFieldEvent {
+    field: '$.attach.agreementId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<JobFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JobFrame.codec())
   }
@@ -2507,7 +2648,7 @@ export namespace JobFrame {
     return decodeMessage(buf, JobFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecInputsExecutableFieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent | JobFrameCreditFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobFrame>): Generator<JobFrameStartVersionFieldEvent | JobFrameStartJobIdFieldEvent | JobFrameStartSpecCommandFieldEvent | JobFrameStartSpecArgsFieldEvent | JobFrameStartSpecEnvNameFieldEvent | JobFrameStartSpecEnvValueFieldEvent | JobFrameStartSpecInputsNameFieldEvent | JobFrameStartSpecInputsSizeFieldEvent | JobFrameStartSpecInputsSha256FieldEvent | JobFrameStartSpecInputsExecutableFieldEvent | JobFrameStartSpecOutputsFieldEvent | JobFrameStartSpecGpuCountFieldEvent | JobFrameStartSpecMaxDurationMsFieldEvent | JobFrameStartSpecMaxBudgetFieldEvent | JobFrameStartSpecImageFieldEvent | JobFrameInputFileFieldEvent | JobFrameInputOffsetFieldEvent | JobFrameInputDataFieldEvent | JobFrameCancelReasonFieldEvent | JobFrameStartedGpuIndicesFieldEvent | JobFrameStartedStartedAtFieldEvent | JobFrameStdoutFieldEvent | JobFrameStderrFieldEvent | JobFrameTickElapsedMsFieldEvent | JobFrameTickStdoutBytesFieldEvent | JobFrameTickStderrBytesFieldEvent | JobFrameTickGpuCountFieldEvent | JobFrameTickPausedFieldEvent | JobFrameExitExitCodeFieldEvent | JobFrameExitSignalFieldEvent | JobFrameExitReasonFieldEvent | JobFrameExitDurationMsFieldEvent | JobFrameExitDetailFieldEvent | JobFrameOutputFileFieldEvent | JobFrameOutputNameFieldEvent | JobFrameOutputSizeFieldEvent | JobFrameOutputSha256FieldEvent | JobFrameOutputMissingFieldEvent | JobFrameOutputChunkFileFieldEvent | JobFrameOutputChunkOffsetFieldEvent | JobFrameOutputChunkDataFieldEvent | JobFrameDoneOutputsFieldEvent | JobFrameErrorCodeFieldEvent | JobFrameErrorMessageFieldEvent | JobFrameMeteringFieldEvent | JobFrameCreditFieldEvent | JobFrameAttachVersionFieldEvent | JobFrameAttachAgreementIdFieldEvent> {
     return streamMessage(buf, JobFrame.codec(), opts)
   }
 }

@@ -6,7 +6,8 @@
  * of chain storage and events (System.Account, SubtensorModule Alpha/TotalHotkeyAlpha/
  * TotalHotkeyShares, Multisig.Multisigs, Remarked, Transfer, StakeAdded/StakeRemoved,
  * TransactionFeePaid), never through the adapter. Then the renter daemon is SIGKILLed mid-job and
- * started again: the escrow settles on the last voucher the supplier stored, and nothing is lost.
+ * started again: it takes the job up again, the job completes and its output arrives, and the escrow
+ * settles on the last voucher the supplier stored, nothing lost.
  *
  * Skips, saying so, where ../shared/chain is absent.
  */
@@ -31,7 +32,8 @@ const PASSPHRASE = 'local network'
 const NETUID = 1
 /** a job of a few seconds: a supplier at 10 alpha per GPU-hour earns 2.78 million rao a second */
 const SHORT_JOB = 'for i in 1 2 3; do echo tick $i; sleep 1; done; echo done > out.txt'
-const LONG_JOB = 'for i in $(seq 1 60); do echo tick $i; sleep 1; done'
+/** a job of 20 s that writes an output at its end: the renter is killed during it, and comes back for it */
+const LONG_JOB = 'for i in $(seq 1 20); do echo tick $i; sleep 1; done; echo done > out.txt'
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -296,10 +298,11 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     expect(readdirSync(path.join(home('renter'), 'voucher-keys'))).toEqual([])
   }, 300_000)
 
-  it('the renter daemon SIGKILLed mid-job and restarted: the escrow settles on the last voucher, nothing lost', async () => {
+  it('the renter daemon SIGKILLed mid-job and restarted: it takes the job up again, the job completes, its output arrives, the escrow settles cooperatively, nothing lost', async () => {
     const from = await head()
     const before = await snapshot()
-    const rent = new CliProcess(['rent', '--home', home('renter'), '--gpu', 'h100', '--max-price', '10', '--duration', '2m', '--', 'sh', '-c', LONG_JOB], { env })
+    const outDir = path.join(dir, 'out-kill')
+    const rent = new CliProcess(['rent', '--home', home('renter'), '--gpu', 'h100', '--max-price', '10', '--duration', '2m', '--output', 'out.txt', '--output-dir', outDir, '--', 'sh', '-c', LONG_JOB], { env })
     const [, escrowId] = await rent.waitFor(/escrow (0x[0-9a-f]{64}) opened/, 180_000)
     // before the escrow opened, the rent showed its price: the budget, and the fees of open and close
     const quoted = rent.stdout.slice(0, rent.stdout.search(/escrow 0x[0-9a-f]{64} opened/))
@@ -320,18 +323,23 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     const { escrow, arbiterKey } = escrowAccounts(escrowId)
     before.set(escrow, { tao: 0n, alpha: 0n })
     before.set(arbiterKey, { tao: 0n, alpha: 0n })
-    // settled: by this renter's approval after its restart, or by the supplier with the arbiter
+    // settled once the job completed: by this renter's approval and the supplier's, cooperatively
     let scanned = from
-    let closed = false
+    let closed: ReturnType<typeof decodeRecord>
     await waitUntil(async () => {
       const to = await head()
-      for (; scanned < to && !closed; scanned++) {
+      for (; scanned < to && closed == null; scanned++) {
         const remarks = await remarksInBlock(api, (await api.rpc.chain.getBlockHash(scanned + 1)).toHex())
-        closed = remarks.some((r) => decodeRecord(r.remark)?.escrowId === escrowId && decodeRecord(r.remark)?.kind === 'close')
+        closed = remarks.map((r) => decodeRecord(r.remark)).find((d) => d?.escrowId === escrowId && d.kind === 'close')
       }
-      return closed
-    }, 180_000, 'the close record of the escrow on chain')
+      return closed != null
+    }, 300_000, 'the close record of the escrow on chain')
+    expect(closed!.kind !== 'open' && closed!.settlement).toBe('cooperative')
     await waitUntil(() => /escrow of an interrupted rental/.test(renter.stderr), 120_000, 'the renter resumed the escrow')
+    // the restarted renter took the job up again (a new attested session, attach) and it completed
+    expect(renter.stderr).toMatch(/taking up the job of an interrupted rental/)
+    expect(renter.stderr).toMatch(/job of an interrupted rental ended/)
+    expect(readFileSync(path.join(outDir, 'out.txt'), 'utf8')).toBe('done\n')
     const s = await checkSettled(escrowId, from, before)
     // paid is the last voucher the supplier stored, which is what bazaar jobs shows it was paid
     const cliJson = (args: string[]): unknown => {
@@ -343,9 +351,9 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     const job = jobs.find((j) => j.agreementId === escrowId.slice(2))
     expect(job?.paid).toBe(s.paid.toString())
     expect(s.paid > 0n).toBe(true)
-    // the renter's record of the job ended, and the settled escrow's key is gone
-    const mine = cliJson(['jobs', '--home', home('renter'), '--json']) as Array<{ role: string, state: string, detail?: string, agreementId?: string }>
-    expect(mine.find((j) => j.role === 'renter' && j.agreementId === escrowId.slice(2))).toMatchObject({ state: 'failed', detail: 'RENTER_RESTARTED' })
+    // the renter's record of the job shows it completed, and the settled escrow's key is gone
+    const mine = cliJson(['jobs', '--home', home('renter'), '--json']) as Array<{ role: string, state: string, exitCode?: number, agreementId?: string }>
+    expect(mine.find((j) => j.role === 'renter' && j.agreementId === escrowId.slice(2))).toMatchObject({ state: 'succeeded', exitCode: 0 })
     await waitUntil(() => readdirSync(path.join(home('renter'), 'voucher-keys')).length === 0, 60_000, 'the voucher key removed')
   }, 600_000)
 })

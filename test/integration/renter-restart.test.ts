@@ -1,16 +1,16 @@
 /**
  * A renter daemon that dies mid-job and is started again on the same home: its per-escrow voucher
- * key was sealed before the escrow opened, and the restarted daemon settles the escrow on the last
- * voucher the supplier stored. Supplier, arbiter and renter are daemon nodes (BazaarNode with its
+ * key was sealed before the escrow opened, the supplier keeps the job running for its renter, and
+ * the restarted daemon takes the job up again (a new attested session, `attach` on the job
+ * protocol), pays on with that key, receives the job's exit and outputs and settles the escrow
+ * cooperatively on the last voucher. Once the job's stream is over, a later attach is refused with
+ * ATTACH_JOB_ENDED, and one from another peer with ATTACH_NOT_RENTER. Supplier, arbiter and renter are daemon nodes (BazaarNode with its
  * roles, as `bazaar node start` builds it) of this process sharing one
  * embedded ledger; the renter's death is its network and chain dropping at once (the host stops,
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
- *
- * Every daemon and the ledger run on one ManualClock: the test moves the job's metering ticks one
- * at a time (each once the renter saw the one before) and the settlement's polls one per look at
- * the ledger, instead of waiting for them.
  */
+import { readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -21,18 +21,17 @@ import { homePaths } from '../../src/node/home.js'
 import { initHome, loadOrCreateEnclaveKey, openKeystore, readApiToken, VoucherKeyVault } from '../../src/node/keystore/index.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
-import { EmbeddedLedger, verifyVoucher, type ChainPort } from '../../src/escrow/index.js'
+import { EmbeddedLedger, verifyVoucher, VoucherSigner, type ChainPort } from '../../src/escrow/index.js'
+import { reattachRental, type RenterRoleInit } from '../../src/node/roles/renter.js'
+import { roleMetrics } from '../../src/node/roles/metrics.js'
+import { attestationPolicyFromConfig } from '../../src/node/config/policy.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
-import type { RentEvent } from '../../src/node/roles/renter.js'
-import { SETTLE_POLL_MS } from '../../src/node/roles/settle-wait.js'
-import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
-// its first line says it started (the supplier has set its tick timer by the time it reads output)
-const LONG_JOB = 'console.log("up"); setInterval(() => console.log("working"), 300)'
-const TICK_MS = 1000
+/** prints "working" until the file $GO exists, then writes out.txt and exits */
+const JOB = 'const fs = require("fs"); const t = setInterval(() => { console.log("working"); if (fs.existsSync(process.env.GO)) { fs.writeFileSync("out.txt", "done\\n"); clearInterval(t) } }, 300)'
 
 /** A chain port that fails every call once `crash()` is called, as a dead process's would. */
 function crashable (inner: ChainPort): { chain: ChainPort, crash: () => void } {
@@ -54,7 +53,6 @@ describe('renter restarted mid-job (embedded ledger)', () => {
   const home = (n: string): string => path.join(dir, n)
   let ledger: EmbeddedLedger
   const daemons: BazaarNode[] = []
-  const clock = new ManualClock(Date.now())
 
   async function startDaemon (h: string, role: Role, flags: PartialConfig, chain: ChainPort, vault?: VoucherKeyVault): Promise<BazaarNode> {
     const config = await loadConfig({
@@ -65,14 +63,14 @@ describe('renter restarted mid-job (embedded ledger)', () => {
         gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }],
         tee: { provider: 'simulated', allowSimulated: true },
         market: { teeKinds: ['simulated'], minDurationS: 10, republishS: 5 },
-        metering: { tickS: TICK_MS / 1000, graceS: 3 },
+        metering: { tickS: 1, graceS: 3 },
         ...flags
       }
     })
     const identity = await openKeystore(home(h), PW)
     const enclave = role === 'supplier' ? await loadOrCreateEnclaveKey(home(h), PW, { scrypt: FAST }) : undefined
     const daemon = await BazaarNode.init({
-      config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, clock, runNvidiaSmi: async () => ({ absent: true }),
+      config, identity, home: home(h), apiToken: await readApiToken(home(h)), enclaveKey: enclave, logger: silentLogger, chain, runNvidiaSmi: async () => ({ absent: true }),
       ...(vault != null ? { voucherKeys: vault } : {})
     })
     daemons.push(daemon)
@@ -85,7 +83,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       await initHome({ home: home(h), passphrase: PW, dev, scrypt: FAST, supplier: h === 'alice' })
     }
     const bob = (await openKeystore(home('bob'), PW)).hotkey.address
-    ledger = await EmbeddedLedger.open({ netuid: 1, clock, genesis: [{ address: bob, amount: 1_000_000_000_000n }] })
+    ledger = await EmbeddedLedger.open({ netuid: 1, genesis: [{ address: bob, amount: 1_000_000_000_000n }] })
   }, 60_000)
 
   afterAll(async () => {
@@ -94,9 +92,10 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     await rm(dir, { recursive: true, force: true })
   }, 120_000)
 
-  it('the restarted renter settles on the last voucher with its persisted key; locked = paid + refunded', async () => {
+  it('the restarted renter takes its job up again: it pays on, the job completes, its outputs arrive, then it settles; locked = paid + refunded', async () => {
     const arbiter = await startDaemon('ferdie', 'arbiter', {}, ledger)
     const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
+    // vouchers may lag 3 s: the job is paused while its renter is away, and goes on once it pays again
     const supplier = await startDaemon('alice', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
     const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
     const vault = new VoucherKeyVault(home('bob'), PW, { scrypt: FAST })
@@ -104,42 +103,45 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const renter = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, dying.chain, vault)
     await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
 
-    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', LONG_JOB], outputDir: path.join(dir, 'out') },
-      { config: renter.config, home: home('bob'), now: clock.now() })
+    const go = path.join(dir, 'go')
+    const outputDir = path.join(dir, 'out')
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
+      { config: renter.config, home: home('bob'), now: Date.now() })
     let escrowId = ''
-    const events: RentEvent[] = []
-    const rent = renter.rent(parsed, { onEvent: (e) => { events.push(e); if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
-    const ticks = (): number => events.filter((e) => e.type === 'tick').length
-    const acked = async (): Promise<bigint> => escrowId === '' ? 0n : (await renter.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n
-    await waitFor(() => events.some((e) => e.type === 'stdout'), 60_000, 'the job\'s first output')
-    // a few vouchers acknowledged: the supplier stored them, the renter recorded the acks
-    while (await acked() < 3n) {
-      const seen = ticks()
-      await clock.advanceAsync(TICK_MS)
-      await waitFor(() => ticks() > seen, 10_000, `tick ${seen + 1}`)
-    }
+    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id } }).then(() => 'resolved', () => 'rejected')
+    // a few vouchers paid: the renter stored each before sending it, the supplier before its ack
+    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
     expect(await vault.list()).toEqual([escrowId])
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone
     dying.crash()
+    // as with a SIGKILL, nothing it writes after this lands: its job record stays "running"
+    const gone = async (): Promise<never> => { throw new Error('process gone') }
+    Object.assign(renter.jobs, { put: gone, transition: gone })
     for (const c of renter.host.getConnections()) c.abort(new Error('process gone'))
-    await rent
+    expect(await rent).toBe('rejected')
     await renter.close()
     daemons.splice(daemons.indexOf(renter), 1)
     expect((await ledger.get(escrowId))?.status).toBe('open')
+    // the supplier's job goes on without its renter
+    expect(supplier.supplier!.jobs.find((j) => j.agreementId === escrowId.slice(2))?.reason).toBeUndefined()
+    const paidBefore = (await supplier.escrowDb!.vouchers.latest(escrowId))!
 
     // a key whose escrow was never recorded (a stop between the two writes) goes at the restart
     await vault.create('0x' + 'ee'.repeat(32))
-    // the same home again, on the real chain: the key is still there and the escrow settles
+    // the same home again, on the real chain: it takes the job up again
     const again = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, ledger, new VoucherKeyVault(home('bob'), PW, { scrypt: FAST }))
-    // the supplier's own settle wait (it approved alone when the session broke) and the resumed
-    // renter's run on the clock: one settle poll per look until the resumption is done
-    let settled = false
-    const resuming = again.resumed.finally(() => { settled = true })
-    await waitFor(async () => { if (!settled) await clock.advanceAsync(SETTLE_POLL_MS); return settled }, 30_000, 'the resumed settlement')
-    const resumed = await resuming
+    await waitFor(() => /bazaar_sessions_total\{result="reattached",role="supplier"\} 1/.test(supplier.metrics.render()), 60_000, 'the renter re-attached')
+    // it pays on from its last voucher: the supplier stores new ones
+    await waitFor(async () => (await supplier.escrowDb!.vouchers.latest(escrowId))!.sequence > paidBefore.sequence, 60_000, 'a voucher after the restart')
+    // the job finishes: its output comes back to the restarted renter
+    writeFileSync(go, '')
+    const resumed = await again.resumed
     expect(resumed).toHaveLength(1)
     expect(resumed[0]).toMatchObject({ escrowId, key: true, status: 'closed' })
+    expect(resumed[0].job).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(resumed[0].job!.outputs.map((o) => o.name)).toEqual(['out.txt'])
+    expect(readFileSync(path.join(outputDir, 'out.txt'), 'utf8')).toBe('done\n')
 
     const onChain = (await ledger.get(escrowId))!
     expect(onChain.status).toBe('closed')
@@ -147,20 +149,38 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const close = onChain.records.find((r) => r.kind === 'close')!
     const doc = decodeRecord(close.remark)!
     expect(doc.kind).toBe('close')
+    // a cooperative close: the two approvals agreed
+    expect(doc.kind !== 'open' && doc.settlement).toBe('cooperative')
     const payouts = doc.kind === 'open' ? [] : doc.payouts
     const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
     const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
     expect(paid + refunded).toBe(onChain.terms.amount)
-    // paid is exactly the supplier's last stored voucher, which the renter's key signed
+    // paid is exactly the supplier's last stored voucher, signed by the renter's sealed key after the restart
     const supplierLatest = (await supplier.escrowDb!.vouchers.latest(escrowId))!
     expect(paid).toBe(supplierLatest.cumulative)
+    expect(paid).toBeGreaterThan(paidBefore.cumulative)
     expect(verifyVoucher(supplierLatest, onChain.terms.voucherKey)).toBe(true)
-    expect(supplierLatest.sequence).toBeGreaterThanOrEqual(3n)
-    // the settled escrow's key is gone; the renter's job record ended (here the dying daemon could
-    // still write it: a SIGKILLed one leaves it running, and the restart ends it, see the e2e test)
+    // the supplier ran one job, which exited, and settled it cooperatively
+    await waitFor(() => supplier.supplier!.jobs.find((j) => j.agreementId === escrowId.slice(2))?.settledBy != null, 30_000, 'the supplier settled')
+    expect(supplier.supplier!.jobs.filter((j) => j.agreementId === escrowId.slice(2))).toMatchObject([{ reason: 'exited', exitCode: 0, settledBy: 'cooperative' }])
+    // the settled escrow's key is gone; the renter's job record shows the job's outcome
     expect(await vault.list()).toEqual([])
     expect(await readdir(homePaths(home('bob')).voucherKeys)).toEqual([])
     const jobs = await again.jobs.list({ role: 'renter' })
-    expect(jobs.map((j) => j.state)).toEqual(['failed'])
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0]).toMatchObject({ state: 'succeeded', exitCode: 0, reason: 'exited', agreementId: escrowId.slice(2) })
+    expect(jobs[0].outputs?.map((o) => o.name)).toEqual(['out.txt'])
+
+    // the job's stream is over: a later attach is refused with a code, and so is another peer's
+    const rental = { agreementId: escrowId.slice(2), startedAt: jobs[0].startedAt!, ...jobs[0].attach! }
+    const init: RenterRoleInit = {
+      node: again, chain: ledger, escrowDb: again.escrowDb!, agreements: again.agreements, account: again.identity.hotkey,
+      arbiterAddress: chainCfg.arbiter, policy: attestationPolicyFromConfig(again.config), logger: silentLogger
+    }
+    const signer = VoucherSigner.generate()
+    const terms = { ...onChain.terms, voucherKey: signer.publicKeyHex }
+    const metrics = roleMetrics(again.metrics)
+    await expect(reattachRental({ init, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_JOB_ENDED' })
+    await expect(reattachRental({ init: { ...init, node: arbiter as never }, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_NOT_RENTER' })
   }, 180_000)
 })

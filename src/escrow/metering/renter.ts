@@ -52,9 +52,13 @@ export class MeterRenter {
     if (init.store != null) this.store = init.store
   }
 
-  /** Starts the renter's own session clock (when the job starts on the renter's side). */
-  start (): void {
-    this.startedAt ??= this.clock.now()
+  /**
+   * Starts the renter's own session clock (when the job starts on the renter's side). A renter that
+   * takes a job up again after a restart passes when the job started on its clock then (`at`), so
+   * the usage reported since that start is checked against the time that has really passed.
+   */
+  start (at?: number): void {
+    this.startedAt ??= at ?? this.clock.now()
   }
 
   /** the latest voucher signed */

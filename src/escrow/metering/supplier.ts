@@ -55,6 +55,8 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   private used = 0
   private lastAccrue?: number
   private status: MeterState = 'running'
+  /** the renter's session dropped and it may come back (see `away`) */
+  private renterAway = false
   /** bounded: the oldest report can no longer be answered; later reports carry its usage anyway */
   private readonly outstanding = new BoundedMap<bigint, Outstanding>(MAX_OUTSTANDING_REPORTS)
   private unpaidSince?: number
@@ -114,7 +116,8 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       this.status = 'paused'
       this.emit('pause', { lagMs: lag })
     }
-    if (this.status === 'paused' && lag > this.graceMs + this.stopAfterMs) {
+    // [bound] a renter that is away is waited for by the caller, with its own bound: the job stays paused
+    if (this.status === 'paused' && !this.renterAway && lag > this.graceMs + this.stopAfterMs) {
       this.stop('unpaid')
       return undefined
     }
@@ -174,6 +177,22 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
     }
     if (v.cumulative === this.terms.amount && this.status !== 'stopped') this.stop('budget')
     return { escrowId: v.escrowId, sequence: v.sequence, cumulative: v.cumulative }
+  }
+
+  /**
+   * The renter's session dropped, and the renter may take the job up again (a restart): unpaid
+   * reports still pause the job after the grace window (no usage accrues while paused), but the
+   * stop window does not apply until `back`; the caller bounds how long it waits.
+   */
+  away (): void { this.renterAway = true }
+
+  /**
+   * The renter is back on a new session: reports not yet answered get a fresh grace window (they
+   * could not be answered while it was away), counted from now.
+   */
+  back (): void {
+    this.renterAway = false
+    if (this.unpaidSince != null) this.unpaidSince = this.clock.now()
   }
 
   /** Ends the session: no more usage accrues and no more reports are made (vouchers for sent reports are still accepted). */

@@ -1,11 +1,13 @@
 /**
  * The renter role. Its pieces live in `./renter/`: the saga steps of one rental (saga.ts), the
  * match wait on book events (match.ts), the renter's metering (metering.ts), the settlement wait
- * (settle.ts), and `RenterRole` composing them as a service.
+ * (settle.ts), taking a job up again after a restart (reattach.ts), and `RenterRole` composing them
+ * as a service.
  */
 export { RenterRole, DEFAULT_RENTER_STOP_WAIT_MS } from './renter/role.js'
 export { RentError, type RentErrorCode } from './renter/errors.js'
-export type { RentRequest, RentEvent, RentGpuAttestation, RentSummary, RenterRoleInit, ResumedEscrow } from './renter/types.js'
+export type { RentRequest, RentEvent, RentGpuAttestation, RentSummary, RenterRoleInit, ResumedEscrow, RentalToResume, RentOptions } from './renter/types.js'
+export { reattachRental, type ReattachContext } from './renter/reattach.js'
 export { awaitMatch, matchOthers, type OfferEvents, type AwaitMatchOptions } from './renter/match.js'
 export { RenterMetering, type RenterMeteringComponents } from './renter/metering.js'
 export { awaitSettled, settledAmounts, SETTLE_WAIT_MS, type AwaitSettledOptions } from './renter/settle.js'

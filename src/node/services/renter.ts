@@ -4,7 +4,8 @@ import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
 import { withCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
-import { RenterRole, type RenterRoleInit, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { RenterRole, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -35,10 +36,11 @@ export interface RenterServiceInit {
 }
 
 /**
- * The renter role of `config.role` renter or both as a node service. `role` is the renter with the
- * config's attestation policy; `rent` runs one rental with the request's policy and records it as
- * a renter job. `start` settles, in the background, the escrows an earlier run left open
- * (`resumed`); `stop` cancels the rentals in flight and waits, bounded, for their settlement.
+ * The renter role of `config.role` renter or both as a node service. `role` is the one renter of
+ * the node, with the config's attestation policy; `rent` runs one rental on it with the request's
+ * own policy (its `--tee` kinds and the CRLs) and records it as a renter job. `start` takes up, in
+ * the background, the jobs an earlier run left and settles the escrows it left open (`resumed`);
+ * `stop` cancels the rentals in flight and waits, bounded, for their settlement.
  */
 export class RenterService implements NodeService {
   readonly name = 'renter'
@@ -47,11 +49,24 @@ export class RenterService implements NodeService {
   resumed: Promise<ResumedEscrow[]> = Promise.resolve([])
   private readonly controller = new AbortController()
   private readonly inFlight = new Set<Promise<unknown>>()
-  private readonly roles = new Set<RenterRole>()
   private readonly onAbort = (): void => { this.controller.abort() }
 
   constructor (private readonly c: RenterServiceComponents, private readonly i: RenterServiceInit) {
-    this.role = this.renterRole(attestationPolicyFromConfig(i.config), i.config.chain.arbiter ?? '')
+    const { node, logger } = c
+    this.role = new RenterRole({
+      node,
+      chain: c.chain,
+      escrowDb: c.escrowDb,
+      escrow: c.escrow,
+      agreements: c.agreements,
+      account: i.hotkey,
+      arbiterAddress: i.config.chain.arbiter ?? '',
+      arbiter: c.arbiter,
+      policy: attestationPolicyFromConfig(i.config),
+      logger: logger.child({ role: 'renter' }),
+      ...(i.settleWaitMs != null ? { settleWaitMs: i.settleWaitMs } : {}),
+      ...(i.voucherKeys != null ? { voucherKeys: i.voucherKeys } : {})
+    })
   }
 
   async start (): Promise<void> {
@@ -68,7 +83,7 @@ export class RenterService implements NodeService {
     const bound = new Promise<void>((resolve) => { timer = this.c.node.clock.setTimeout(resolve, RENTER_STOP_WAIT_MS) })
     await Promise.race([settled, bound])
     timer?.clear()
-    for (const r of [...this.roles, this.role]) await r.stop().catch((err: unknown) => { this.c.logger.warn('renter stop failed', { err }) })
+    await this.role.stop().catch((err: unknown) => { this.c.logger.warn('renter stop failed', { err }) })
   }
 
   /**
@@ -100,11 +115,8 @@ export class RenterService implements NodeService {
     const { node, logger, jobs } = this.c
     const refusal = this.rentRefusal()
     if (refusal != null) throw refusal
-    const renter = this.renterRole(
-      await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee),
-      config.chain.arbiter as string,
-      parsed.matchTimeoutMs
-    )
+    // the rental's own policy: its TEE kinds and the CRLs (CPU and GPU) as they are now
+    const policy = await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee)
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request
     let jobId: string | undefined
@@ -125,13 +137,13 @@ export class RenterService implements NodeService {
         void record(async () => { const cur = await jobs.get('renter', id); if (cur != null) await jobs.put({ ...cur, agreementId: e.id, updatedAt: now }) })
       } else if (jobId != null && e.type === 'attested') {
         const id = jobId
-        void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave }) })
+        // with what a restart needs to take the job up again (RenterRole.resume)
+        const attach = { enclave: e.enclave, addrs: e.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [] }
+        void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave, attach }) })
       }
     }
-    this.roles.add(renter)
     try {
-      await renter.start()
-      const summary = await renter.rent(req, { signal, onEvent })
+      const summary = await this.role.rent(req, { signal, onEvent, policy, ...(parsed.matchTimeoutMs != null ? { matchTimeoutMs: parsed.matchTimeoutMs } : {}) })
       if (jobId != null) {
         const id = jobId
         await record(async () => {
@@ -148,28 +160,39 @@ export class RenterService implements NodeService {
         await record(async () => { await jobs.transition('renter', id, signal.aborted ? 'cancelled' : 'failed', node.clock.now(), { detail: code }) })
       }
       throw err
-    } finally {
-      this.roles.delete(renter)
-      await renter.stop().catch(() => {})
     }
   }
 
   /**
    * A renter that stopped mid-job (crash, kill) left its escrow open and its job record running.
-   * The escrows settle on the last acknowledged voucher (RenterRole.resume); the job records end
-   * as failed with RENTER_RESTARTED. Not on a ledger private to this process: nobody else could
-   * have taken part in its escrows.
+   * A job that was running is taken up again where the supplier still has it (RenterRole.resume
+   * with the record's `attach`): its record ends as the job ended, outputs included. Every escrow
+   * then settles on the last voucher signed; the records of jobs not taken up end as failed with
+   * RENTER_RESTARTED. Not on a ledger private to this process: nobody else could have taken part
+   * in its escrows.
    */
   private async resume (): Promise<ResumedEscrow[]> {
     const { node, logger, jobs } = this.c
     if (!this.c.sharedChain) return []
     try {
-      for (const j of await jobs.list({ role: 'renter' })) {
-        if (j.state !== 'queued' && j.state !== 'running') continue
-        await jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+      const interrupted = (await jobs.list({ role: 'renter' })).filter((j) => j.state === 'queued' || j.state === 'running')
+      const rentals = new Map<string, RentalToResume>()
+      for (const j of interrupted) {
+        if (j.state !== 'running' || j.agreementId == null || j.attach == null || j.startedAt == null) continue
+        rentals.set(escrowIdOfAgreement(j.agreementId), { agreementId: j.agreementId, startedAt: j.startedAt, ...j.attach })
       }
-      const done = await this.role.resume({ signal: this.controller.signal })
-      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done })
+      const done = await this.role.resume({ signal: this.controller.signal, rentals })
+      for (const j of interrupted) {
+        const job = j.agreementId != null ? done.find((d) => d.escrowId === escrowIdOfAgreement(j.agreementId!))?.job : undefined
+        if (job == null) {
+          await jobs.transition('renter', j.id, 'failed', node.clock.now(), { detail: 'RENTER_RESTARTED' })
+          continue
+        }
+        await jobs.transition('renter', j.id, stateForResult(job.reason, job.exitCode), node.clock.now(), {
+          exitCode: job.exitCode, reason: job.reason, outputs: job.outputs, ...(job.detail != null ? { detail: job.detail } : {})
+        })
+      }
+      if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done.map(({ job, ...e }) => ({ ...e, ...(job != null ? { job: { reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length } } : {}) })) })
       return done
     } catch (err) {
       logger.warn('resuming interrupted rentals failed', { err })
@@ -182,24 +205,5 @@ export class RenterService implements NodeService {
     this.inFlight.add(p)
     void p.then(() => { this.inFlight.delete(p) }, () => { this.inFlight.delete(p) })
     return p
-  }
-
-  private renterRole (policy: RenterRoleInit['policy'], arbiterAddress: string, matchTimeoutMs?: number): RenterRole {
-    const { node, logger } = this.c
-    return new RenterRole({
-      node,
-      chain: this.c.chain,
-      escrowDb: this.c.escrowDb,
-      escrow: this.c.escrow,
-      agreements: this.c.agreements,
-      account: this.i.hotkey,
-      arbiterAddress,
-      arbiter: this.c.arbiter,
-      policy,
-      logger: logger.child({ role: 'renter' }),
-      ...(matchTimeoutMs != null ? { matchTimeoutMs } : {}),
-      ...(this.i.settleWaitMs != null ? { settleWaitMs: this.i.settleWaitMs } : {}),
-      ...(this.i.voucherKeys != null ? { voucherKeys: this.i.voucherKeys } : {})
-    })
   }
 }

@@ -64,25 +64,9 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
   validateJobSpec(spec)
   const jobId = opts.jobId ?? randomBytes(12).toString('hex')
   validateJobId(jobId)
-  const clock = opts.clock ?? systemClock
-  const writer = new JobLink(channel, { clock, stallTimeoutMs: opts.stallTimeoutMs })
   const wanted = spec.outputs ?? []
   const inputs = spec.inputs ?? []
-  const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
-  let budget = opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
-  await mkdir(opts.outputDir, { recursive: true })
-  const outDir = await realpath(opts.outputDir)
-
-  let cancelTimer: TimerHandle | undefined
-  const onAbort = (): void => {
-    void writer.send({ cancel: { reason: 'renter cancelled' } }).catch(() => {})
-    cancelTimer = clock.setTimeout(() => {
-      channel.abort(new JobProtocolError('CANCEL_TIMEOUT', 'the supplier did not confirm the cancel'))
-    }, opts.cancelTimeoutMs ?? 30_000)
-  }
-
-  let current: Receiving | undefined
-  try {
+  return await followJob(channel, jobId, wanted, opts, async (writer) => {
     await writer.send({
       start: {
         version: JOB_PROTOCOL_VERSION,
@@ -105,6 +89,54 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
         await writer.send({ input: { file, offset: BigInt(off), data: new Uint8Array(f.data.subarray(off, off + MAX_CHUNK_BYTES)) } })
       }
     }
+  })
+}
+
+export interface JobAttachClientOptions extends Omit<JobClientOptions, 'jobId'> {
+  /** the agreement whose job this session takes up again (32 bytes) */
+  agreementId: Uint8Array
+  /** the outputs the job was started with, in the order asked (they come back as for a new job) */
+  outputs: string[]
+}
+
+/**
+ * Takes up the job of an agreement after this renter's earlier session dropped (a restart): sends
+ * `attach` as the session's first frame, then follows the job as `runJobClient` does, from where it
+ * is: live output from now on, or at once its exit and outputs when it ended meanwhile and the
+ * supplier kept them. Nothing is started or sent again.
+ *
+ * @throws JobProtocolError REMOTE_REJECTED with `remoteCode` ATTACH_NOT_RENTER, ATTACH_UNKNOWN_JOB
+ * or ATTACH_JOB_ENDED when the supplier refuses, and the errors of `runJobClient` otherwise
+ */
+export async function attachJobClient (channel: FramedChannel, opts: JobAttachClientOptions): Promise<JobResult> {
+  // [REJECT] an agreement id is 32 bytes (the supplier refuses anything else)
+  if (opts.agreementId.byteLength !== 32) throw new JobProtocolError('FRAME_MALFORMED', 'agreement id must be 32 bytes')
+  for (const name of opts.outputs) if (!isSafeRelativePath(name)) throw new JobProtocolError('OUTPUT_INVALID', 'unsafe output name')
+  return await followJob(channel, '', opts.outputs, opts, async (writer) => {
+    await writer.send({ attach: { version: JOB_PROTOCOL_VERSION, agreementId: new Uint8Array(opts.agreementId) } })
+  })
+}
+
+/** sends the session's opening frames with `open`, then follows the job to its Done */
+async function followJob (channel: FramedChannel, jobId: string, wanted: string[], opts: Omit<JobClientOptions, 'jobId'>, open: (writer: JobLink) => Promise<void>): Promise<JobResult> {
+  const clock = opts.clock ?? systemClock
+  const writer = new JobLink(channel, { clock, stallTimeoutMs: opts.stallTimeoutMs })
+  const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
+  let budget = opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
+  await mkdir(opts.outputDir, { recursive: true })
+  const outDir = await realpath(opts.outputDir)
+
+  let cancelTimer: TimerHandle | undefined
+  const onAbort = (): void => {
+    void writer.send({ cancel: { reason: 'renter cancelled' } }).catch(() => {})
+    cancelTimer = clock.setTimeout(() => {
+      channel.abort(new JobProtocolError('CANCEL_TIMEOUT', 'the supplier did not confirm the cancel'))
+    }, opts.cancelTimeoutMs ?? 30_000)
+  }
+
+  let current: Receiving | undefined
+  try {
+    await open(writer)
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     if (opts.signal?.aborted === true) onAbort()
 

@@ -13,7 +13,7 @@ export type JobFrameKind = keyof JobFrame
 /** A decoded frame of one kind: `{ kind: 'stdout', value: Uint8Array }` etc. */
 export type DecodedJobFrame = { [K in JobFrameKind]: { kind: K, value: NonNullable<JobFrame[K]> } }[JobFrameKind]
 
-const KINDS: JobFrameKind[] = ['start', 'input', 'cancel', 'started', 'stdout', 'stderr', 'tick', 'exit', 'output', 'outputChunk', 'done', 'error', 'metering', 'credit']
+const KINDS: JobFrameKind[] = ['start', 'input', 'cancel', 'started', 'stdout', 'stderr', 'tick', 'exit', 'output', 'outputChunk', 'done', 'error', 'metering', 'credit', 'attach']
 
 /** bounds of repeated fields, applied while decoding so a peer cannot make us allocate */
 const LIMITS = {
@@ -84,6 +84,10 @@ function checkBounds (f: DecodedJobFrame): void {
       break
     case 'cancel':
       if (f.value.reason.length > MAX_TEXT) throw new JobProtocolError('FRAME_MALFORMED', 'cancel reason too long')
+      break
+    case 'attach':
+      // [REJECT] an agreement id is 32 bytes
+      if (f.value.agreementId.byteLength !== 32) throw new JobProtocolError('FRAME_MALFORMED', 'attach: agreement id must be 32 bytes')
       break
     case 'output':
       nonNegative(f.value.size)

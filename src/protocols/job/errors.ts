@@ -35,6 +35,12 @@ export type JobProtocolErrorCode =
   | 'CANCEL_TIMEOUT'
   /** the supplier refused the job; `remoteCode` says why */
   | 'REMOTE_REJECTED'
+  /** re-attach refused: the attested session's renter is not the agreement's renter */
+  | 'ATTACH_NOT_RENTER'
+  /** re-attach refused: no job of this agreement ran here (or the session is for another agreement) */
+  | 'ATTACH_UNKNOWN_JOB'
+  /** re-attach refused: the job ended and its result was not kept */
+  | 'ATTACH_JOB_ENDED'
 
 export class JobProtocolError extends BazaarError<JobProtocolErrorCode> {
   /** the code the supplier sent in its error frame (REMOTE_REJECTED only) */

@@ -13,7 +13,7 @@ import { JobProtocolError } from './errors.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { fromHex } from '../../util/hex.js'
 import type { FramedChannel } from '../framed.js'
-import type { Clock } from '../../util/clock.js'
+import type { Clock, TimerHandle } from '../../util/clock.js'
 import type { CapacityLedger } from '../../jobs/capacity.js'
 import type { Runtime, RunningJob } from '../../jobs/runtime/types.js'
 import type { JobEndReason, JobOutput, UsageTick } from '../../jobs/types.js'
@@ -67,7 +67,40 @@ export interface JobServerOptions {
   keepWorkDir?: boolean
   /** a renter that gives no flow-control credit (stopped reading) for this long is gone; 60 s by default */
   stallTimeoutMs?: number
+  /** lets the job outlive its renter's session, for a renter that comes back (absent: a renter gone cancels the job) */
+  reattach?: JobReattach
 }
+
+/** Hands an accepted job a new session's channel (and its link, whose first frame was `attach`); false once the job's stream is over. */
+export type JobAttachFn = (channel: FramedChannel, link: JobLink) => boolean
+
+/**
+ * A job that outlives its renter's session for a bounded time, so that a renter that restarts
+ * takes the job up again (`runJobAttach`). While no renter is attached nothing is streamed and
+ * usage reports go unanswered: the metering layer pauses the job once they lag past its grace
+ * window (`onAway` holds off its stop window), so the supplier does no work beyond the last voucher
+ * and the agreed credit; the job is stopped when nobody came back within `keepMs`. A job that ends
+ * while its renter is away keeps its exit and outputs `keepMs`.
+ */
+export interface JobReattach {
+  /**
+   * how long, on the clock, a job waits for a renter that went away: a running job is stopped
+   * ("cancelled", CHANNEL_CLOSED) when no renter came back within it; an ended job's exit and
+   * outputs wait as long
+   */
+  keepMs: number
+  /** the renter went away (the metering stops expecting vouchers to the end of the wait) */
+  onAway?: () => void
+  /** a renter re-attached */
+  onBack?: () => void
+  /** the job was accepted: from now on `attach` hands it a new session (until `unregister`) */
+  register: (attach: JobAttachFn) => void
+  /** the job's stream is over (delivered, or nobody came back in time): no attach any more */
+  unregister: () => void
+}
+
+/** the renter's end of the job stream: a session's channel and the job link over it */
+interface RenterLink { writer: JobLink, channel: FramedChannel }
 
 /** How a job ended, on the supplier's side. */
 export interface JobServerResult {
@@ -131,6 +164,49 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
 
 type Frames = JobLink
 
+export interface JobAttachOptions {
+  clock?: Clock
+  signal?: AbortSignal
+  /** how long the `attach` frame may take to arrive */
+  startTimeoutMs?: number
+  stallTimeoutMs?: number
+  /**
+   * the job the attach names, or why it is refused: the session's renter is not the agreement's
+   * (ATTACH_NOT_RENTER), no job of it ran here (ATTACH_UNKNOWN_JOB), its stream is over (ATTACH_JOB_ENDED)
+   */
+  resolve: (agreementId: Uint8Array) => JobAttachFn | 'ATTACH_NOT_RENTER' | 'ATTACH_UNKNOWN_JOB' | 'ATTACH_JOB_ENDED'
+}
+
+/**
+ * Serves a session whose renter re-attaches to the job of its agreement: its first frame is
+ * `attach`, checked (version, the agreement, the renter) before the job's stream moves to this
+ * channel. A refusal is an error frame with its code, then the channel closes.
+ * @throws JobProtocolError with the refusal's code, or UNEXPECTED_FRAME, VERSION_UNSUPPORTED, START_TIMEOUT, CHANNEL_CLOSED
+ */
+export async function runJobAttach (channel: FramedChannel, opts: JobAttachOptions): Promise<void> {
+  const clock = opts.clock ?? systemClock
+  const link = new JobLink(channel, { stallTimeoutMs: opts.stallTimeoutMs, clock })
+  try {
+    const f = await nextFrame(link, clock.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS), clock, opts.signal)
+    if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed before JobAttach')
+    // [REJECT] this session re-attaches: its first frame is JobAttach
+    if (f.kind !== 'attach') throw new JobProtocolError('UNEXPECTED_FRAME', `expected attach, got ${f.kind}`)
+    // [REJECT] a version we speak
+    if (f.value.version !== JOB_PROTOCOL_VERSION) throw new JobProtocolError('VERSION_UNSUPPORTED', `job protocol version ${f.value.version}`)
+    const found = opts.resolve(f.value.agreementId)
+    // [REJECT] another renter's job, a job never started here, or one whose stream is over
+    if (typeof found === 'string') throw new JobProtocolError(found, 'job not re-attached')
+    if (!found(channel, link)) throw new JobProtocolError('ATTACH_JOB_ENDED', 'the job\'s stream is over')
+  } catch (err) {
+    if (!link.broken) {
+      const code = err instanceof BazaarError ? err.code : 'INTERNAL'
+      await link.send({ error: { code, message: err instanceof BazaarError ? err.message : 'internal error' } }).catch(() => {})
+      await channel.close().catch(() => {})
+    }
+    throw err
+  }
+}
+
 async function nextFrame (frames: Frames, deadline: number, clock: Clock, signal?: AbortSignal): Promise<DecodedJobFrame | undefined> {
   const ms = Math.max(0, deadline - clock.now())
   // ends the wait (and clears its timer) once a frame came or the supplier stops
@@ -153,6 +229,8 @@ async function receiveStart (frames: Frames, opts: JobServerOptions, clock: Cloc
   const deadline = clock.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
   const f = await nextFrame(frames, deadline, clock, opts.signal)
   if (f == null) throw new JobProtocolError('CHANNEL_CLOSED', 'channel closed before JobStart')
+  // [REJECT] a re-attach to a job this session's agreement never started
+  if (f.kind === 'attach') throw new JobProtocolError('ATTACH_UNKNOWN_JOB', 'no job of this agreement to re-attach to')
   // [REJECT] the first frame is JobStart
   if (f.kind !== 'start') throw new JobProtocolError('UNEXPECTED_FRAME', `expected start, got ${f.kind}`)
   const start = f.value
@@ -224,10 +302,11 @@ interface Accepted {
 }
 
 async function runAccepted (a: Accepted): Promise<JobServerResult> {
-  const { writer, opts, clock, jobId, dir, gpuIndices } = a
+  const { opts, clock, jobId, dir, gpuIndices } = a
   const spec = a.start.spec!
   const startedAt = clock.now()
   const killGraceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+  const reattach = opts.reattach
   const env: Record<string, string> = {}
   for (const e of spec.env) env[e.name] = e.value
 
@@ -237,11 +316,11 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   } catch (err) {
     const detail = err instanceof BazaarError ? err.code : 'SPAWN_FAILED'
     try {
-      await writer.send({ exit: { exitCode: -1, signal: '', reason: 'failed', durationMs: 0n, detail } })
+      await a.writer.send({ exit: { exitCode: -1, signal: '', reason: 'failed', durationMs: 0n, detail } })
       for (const [file, name] of spec.outputs.entries()) {
-        await writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
+        await a.writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
       }
-      await writer.send({ done: { outputs: spec.outputs.length } })
+      await a.writer.send({ done: { outputs: spec.outputs.length } })
       await a.channel.close()
     } catch {}
     return { jobId, reason: 'failed', exitCode: -1, detail, durationMs: 0, outputs: [] }
@@ -249,7 +328,6 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
 
   let stopReason: JobEndReason | undefined
   let stopDetail: string | undefined
-  let renterGone = false
   let exitedFlag = false
   const requestStop = (reason: JobEndReason, detail?: string): void => {
     // the first reason wins; a job that already exited by itself keeps "exited"
@@ -258,10 +336,50 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     stopDetail = detail
     void running.stop(killGraceMs)
   }
+
+  // The renter's link. Without `reattach`, a renter that goes away cancels the job. With it, the
+  // job goes on without a renter (nothing is streamed; usage reports go unanswered, so the metering
+  // pauses the job, then stops it, unpaid), and a new session of the same renter takes over the
+  // job's stream through `attach` (see JobReattach).
+  let link: RenterLink = { writer: a.writer, channel: a.channel }
+  let renterGone = false
+  /** the job's stream is over (done sent, or no renter came back in time): no attach after it */
+  let over = false
+  let wakeAttached: (() => void) | undefined
+  /** stops a running job whose renter stayed away past `reattach.keepMs` */
+  let awayTimer: TimerHandle | undefined
+  /** the job was stopped because nobody came back in time: its result is not kept any longer */
+  let awayExpired = false
+  const gone = (l: RenterLink): void => {
+    // a link that was replaced by a re-attach is nobody's concern any more
+    if (l !== link || renterGone) return
+    renterGone = true
+    if (reattach == null) { requestStop('cancelled', 'CHANNEL_CLOSED'); return }
+    reattach.onAway?.()
+    if (!exitedFlag) {
+      awayTimer?.clear()
+      awayTimer = clock.setTimeout(() => {
+        if (!renterGone) return
+        awayExpired = true
+        requestStop('cancelled', 'CHANNEL_CLOSED')
+      }, reattach.keepMs)
+    }
+  }
+
   let paused = false
   const ctl: JobControl = {
     jobId,
-    sendMetering: async (bytes) => { await writer.send({ metering: new Uint8Array(bytes) }) },
+    sendMetering: async (bytes) => {
+      // without a renter a usage report goes nowhere: it stays unanswered, which is what pauses
+      // and then stops an unpaid job
+      const l = link
+      if (renterGone) return
+      try {
+        await l.writer.send({ metering: new Uint8Array(bytes) })
+      } catch {
+        gone(l)
+      }
+    },
     stop: (reason, detail) => { requestStop(reason, detail) },
     pause: async () => {
       if (stopReason != null || paused) return
@@ -275,11 +393,12 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   }
   const sendOrGone = async (frame: Parameters<JobLink['send']>[0]): Promise<void> => {
+    const l = link
+    if (renterGone) return
     try {
-      await writer.send(frame)
+      await l.writer.send(frame)
     } catch {
-      renterGone = true
-      requestStop('cancelled', 'CHANNEL_CLOSED')
+      gone(l)
     }
   }
 
@@ -304,34 +423,43 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   }
   const pumps = Promise.all([pump('stdout'), pump('stderr')]).catch(() => {})
 
-  // frames from the renter while the job runs and until the channel closes
-  const reader = (async () => {
+  // the metering frame being handled: a voucher that came just before the renter closed is stored
+  // (and the caller settles on it) before the result is returned, even past the reader's bound
+  let metering: Promise<void> = Promise.resolve()
+  // frames from the renter on one link while the job runs and until the channel closes
+  const read = async (l: RenterLink): Promise<void> => {
     try {
       while (true) {
-        const f = await a.frames.next()
+        const f = await l.writer.next()
         if (f == null) break
         if (f.kind === 'cancel') requestStop('cancelled')
         else if (f.kind === 'metering') {
-          try {
-            await opts.onMetering?.(f.value, ctl)
-          } catch {
-            // a failing metering layer is our fault, not the renter's: end the job, keep the channel
-            requestStop('failed', 'METERING_FAILED')
-          }
+          const bytes = f.value
+          metering = (async () => {
+            try {
+              await opts.onMetering?.(bytes, ctl)
+            } catch {
+              // a failing metering layer is our fault, not the renter's: end the job, keep the channel
+              requestStop('failed', 'METERING_FAILED')
+            }
+          })()
+          await metering
         }
         else throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the renter`)
       }
-      if (!exitedFlag) { renterGone = true; requestStop('cancelled', 'CHANNEL_CLOSED') }
+      if (!exitedFlag) gone(l)
     } catch (err) {
+      // [IGNORE] what a replaced link does after the renter re-attached elsewhere
+      if (l !== link) return
       if (err instanceof JobProtocolError) {
         requestStop('failed', err.code)
-        a.channel.abort(err)
+        l.channel.abort(err)
       } else {
-        renterGone = true
-        requestStop('cancelled', 'CHANNEL_CLOSED')
+        gone(l)
       }
     }
-  })()
+  }
+  let reader = read(link)
 
   // the limit counts from `startedAt`, the time the renter is told in `started` and `exit`, not from
   // here (the `started` frame may have waited for flow-control credit)
@@ -343,9 +471,26 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
       Promise.resolve().then(async () => { await opts.onUsageTick!(tick, ctl) }).catch(() => { requestStop('failed', 'METERING_FAILED') })
     }
   }, opts.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS)
-  const onAbort = (): void => { requestStop('failed', 'SUPPLIER_SHUTDOWN') }
+  const onAbort = (): void => { requestStop('failed', 'SUPPLIER_SHUTDOWN'); wakeAttached?.() }
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   if (opts.signal?.aborted === true) onAbort()
+
+  // a new session of the agreement's renter takes the job's stream over: the old link (if it is
+  // still up) is closed, `started` tells the renter the job is there, and what the job prints from
+  // now on, or its exit and outputs, go to the new link
+  reattach?.register((channel, writer) => {
+    if (over) return false
+    const old = link
+    link = { writer, channel }
+    renterGone = false
+    if (old.channel !== channel) old.channel.abort(new Error('the renter re-attached on another session'))
+    awayTimer?.clear()
+    reattach.onBack?.()
+    reader = read(link)
+    void sendOrGone({ started: { gpuIndices, startedAt: BigInt(startedAt) } })
+    wakeAttached?.()
+    return true
+  })
 
   let exit
   try {
@@ -361,6 +506,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   } finally {
     durationTimer.clear()
     tickTimer.clear()
+    awayTimer?.clear()
     opts.signal?.removeEventListener('abort', onAbort)
   }
   const durationMs = Math.max(0, clock.now() - startedAt)
@@ -369,42 +515,64 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
-  if (renterGone) return result
 
-  await sendOrGone({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })
-  if (!renterGone) {
+  // the exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
+  // back within `reattach.keepMs` of the exit and gets them all from the start
+  let delivered = false
+  while (!delivered) {
+    if (renterGone && (reattach == null || awayExpired || !(await awaitAttach(reattach.keepMs)))) break
+    const l = link
     try {
-      result.outputs = await sendOutputs(a, spec.outputs)
+      await l.writer.send({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })
+      result.outputs = await sendOutputs(a, l.writer, spec.outputs)
+      await l.writer.send({ done: { outputs: spec.outputs.length } })
+      await l.channel.close().catch(() => {})
+      delivered = true
     } catch {
-      renterGone = true
+      gone(l)
+      if (l === link && !renterGone) break
     }
   }
-  if (!renterGone) {
-    await sendOrGone({ done: { outputs: spec.outputs.length } })
-    await a.channel.close().catch(() => {})
-  }
+  over = true
+  reattach?.unregister()
+  if (!delivered) { await metering; return { ...result, outputs: [] } }
   // the renter closes after Done; a renter that lingers does not hold the job open (wall time: a
   // bound on socket I/O after the protocol is done, like a stream close timeout)
   await within(reader, 1000)
+  await metering
   return result
+
+  /** true once a renter re-attached, false after `ms` on the clock or when the supplier stops */
+  async function awaitAttach (ms: number): Promise<boolean> {
+    const stopping = (): boolean => opts.signal?.aborted === true
+    if (stopping()) return false
+    let timer: TimerHandle | undefined
+    await new Promise<void>((resolve) => {
+      wakeAttached = resolve
+      timer = clock.setTimeout(resolve, ms)
+    })
+    timer?.clear()
+    wakeAttached = undefined
+    return !renterGone && !stopping()
+  }
 }
 
-async function sendOutputs (a: Accepted, names: string[]): Promise<JobOutput[]> {
+async function sendOutputs (a: Accepted, writer: JobLink, names: string[]): Promise<JobOutput[]> {
   const maxFile = a.opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
   let budget = a.opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
   const sent: JobOutput[] = []
   for (const [file, name] of names.entries()) {
     const found = await openOutput(a.dir, name, Math.min(maxFile, budget))
     if (found == null) {
-      await a.writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
+      await writer.send({ output: { file, name, size: 0n, sha256: new Uint8Array(0), missing: true } })
       continue
     }
     try {
       budget -= found.size
-      await a.writer.send({ output: { file, name, size: BigInt(found.size), sha256: fromHex(found.sha256), missing: false } })
+      await writer.send({ output: { file, name, size: BigInt(found.size), sha256: fromHex(found.sha256), missing: false } })
       let offset = 0
       for await (const data of found.chunks()) {
-        await a.writer.send({ outputChunk: { file, offset: BigInt(offset), data } })
+        await writer.send({ outputChunk: { file, offset: BigInt(offset), data } })
         offset += data.byteLength
       }
       sent.push({ name, sha256: found.sha256, bytes: found.size })

@@ -152,6 +152,45 @@ describe('metering, supplier and renter together', () => {
     expect(supplier.tick()).toBeUndefined()
   })
 
+  it('a renter away: the job pauses but is not stopped; back on a new session, the renter gets a fresh grace window and pays on', async () => {
+    const { clock, supplier } = await setup()
+    const seen: string[] = []
+    supplier.on('pause', () => seen.push('pause'))
+    supplier.on('resume', () => seen.push('resume'))
+    supplier.on('stop', ({ reason }) => seen.push(`stop:${reason}`))
+    supplier.away()
+    // far past both windows, unanswered: paused once, never stopped, nothing accrues while paused
+    for (let i = 0; i < 30; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('paused')
+    expect(seen).toEqual(['pause'])
+    supplier.back()
+    // the renter's new meter checks usage against the job's start on its own clock
+    const renter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, signer: signer(), clock, toleranceMs: 2_000 })
+    renter.start(T0)
+    // the first report after the return is within the fresh grace window: no stop
+    clock.advance(TICK)
+    const r = supplier.tick()!
+    expect(supplier.state).toBe('paused')
+    expect(r.usedMs).toBe(50_000)
+    await supplier.acceptVoucher(await renter.onReport(r))
+    expect(supplier.state).toBe('running')
+    expect(seen).toEqual(['pause', 'resume'])
+    clock.advance(TICK)
+    expect(supplier.tick()!.usedMs).toBe(60_000)
+  })
+
+  it('a renter that never comes back after away/back is stopped by the windows as usual', async () => {
+    const { clock, supplier } = await setup()
+    supplier.away()
+    for (let i = 0; i < 10; i++) { clock.advance(TICK); supplier.tick() }
+    supplier.back()
+    // the fresh window from the return: grace, then the stop window
+    for (let i = 0; i < 9 && supplier.state !== 'stopped'; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('paused')
+    for (let i = 0; i < 3 && supplier.state !== 'stopped'; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('stopped')
+  })
+
   it('resumes when a voucher catches up during the pause', async () => {
     const { clock, supplier, renter } = await setup()
     const reports: UsageReport[] = []

@@ -1,24 +1,25 @@
-import type { MeterRenter, SignedVoucher, VoucherStore } from '../../../escrow/index.js'
+import { MeterRenter, type EscrowTerms, type SignedVoucher, type VoucherSigner, type VoucherStore } from '../../../escrow/index.js'
+import type { Clock } from '../../../util/clock.js'
 import { renterMeteringHook } from '../../../protocols/metering/index.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 
 export interface RenterMeteringComponents {
+  /** signs the vouchers; with a store, it keeps each one before it is sent (the cooperative close approves the last) */
   meter: MeterRenter
-  /** where acknowledged vouchers are kept: the renter's side of the cooperative close */
-  vouchers: Pick<VoucherStore, 'put'>
   metrics: RoleMetrics
   logger: Logger
 }
 
 /**
  * The renter's metering for one session, on the one hook (`renterMeteringHook`) that the tests of
- * the metering protocol use too: each valid usage report is answered with the next voucher; each
- * ack of this escrow stores the voucher it acknowledges, so only what the supplier stored counts for
- * the cooperative close. An ack for another escrow, or for a voucher never signed, counts nothing.
+ * the metering protocol use too: each valid usage report is answered with the next voucher (the
+ * meter stores it first); each ack of this escrow counts the voucher it acknowledges (`acked`,
+ * `spent`: what the rental shows as paid while it runs). An ack for another escrow, or for a
+ * voucher never signed, counts nothing.
  */
 export class RenterMetering {
-  /** vouchers the supplier acknowledged (and we stored) */
+  /** vouchers the supplier acknowledged */
   acked = 0
   /** the cumulative amount of the latest acknowledged voucher */
   spent = 0n
@@ -27,18 +28,31 @@ export class RenterMetering {
   /** signed and not yet acknowledged, by sequence (an ack removes it and every older one) */
   private readonly signed = new Map<bigint, SignedVoucher>()
 
+  /**
+   * The metering of one rental: a meter over the escrow's terms, signing with its voucher key and
+   * storing every voucher in `vouchers` before it is sent. The cooperative close approves the last
+   * voucher signed (saga `settleRent`), so it must be durable and survive this process.
+   */
+  static forRental (i: { terms: EscrowTerms, pricePerGpuHour: bigint, gpus: number, signer: VoucherSigner, clock: Clock, vouchers: VoucherStore, metrics: RoleMetrics, logger: Logger }): RenterMetering {
+    const meter = new MeterRenter({ terms: i.terms, pricePerGpuHour: i.pricePerGpuHour, gpus: i.gpus, signer: i.signer, clock: i.clock, store: i.vouchers })
+    return new RenterMetering({ meter, metrics: i.metrics, logger: i.logger })
+  }
+
+  /** the meter that signs this session's vouchers */
+  readonly meter: MeterRenter
+
   constructor (c: RenterMeteringComponents) {
+    this.meter = c.meter
     const escrow = c.meter.terms.escrowId
     this.onMetering = renterMeteringHook(c.meter, {
       onVoucher: (v) => {
         this.signed.set(v.sequence, v)
         c.metrics.vouchers.inc({ role: 'renter', result: 'signed' })
       },
-      onAck: async (ack) => {
+      onAck: (ack) => {
         const v = this.signed.get(ack.sequence)
         // [IGNORE] an ack for a voucher we never signed (or one acknowledged already)
         if (v == null) return
-        await c.vouchers.put(v)
         for (const seq of this.signed.keys()) if (seq <= ack.sequence) this.signed.delete(seq)
         c.metrics.vouchers.inc({ role: 'renter', result: 'acknowledged' })
         this.acked++

@@ -2,9 +2,12 @@ import { EscrowService } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { cancelStaleApprovals, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
-import type { RentEvent, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import { reattachRental } from './reattach.js'
+import type { RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import type { VoucherSigner } from '../../../escrow/index.js'
+import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long `stop` waits for rentals in flight to settle by default */
@@ -35,8 +38,8 @@ export class RenterRole {
   async start (): Promise<void> {}
 
   /**
-   * Cancels the rentals in flight (each job stops and its escrow settles on the last acknowledged
-   * voucher) and waits for them, at most `stopWaitMs` on the node's clock; past that their
+   * Cancels the rentals in flight (each job stops and its escrow settles on the last voucher
+   * signed) and waits for them, at most `stopWaitMs` on the node's clock; past that their
    * settlement waits end too. A later `rent` is refused with ABORTED.
    */
   async stop (): Promise<void> {
@@ -56,16 +59,21 @@ export class RenterRole {
     await Promise.allSettled([...this.rentals])
   }
 
-  /** One rental, step by step; the bid is withdrawn however it ends. */
-  async rent (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void } = {}): Promise<RentSummary> {
+  /**
+   * One rental, step by step; the bid is withdrawn however it ends. `policy` and `matchTimeoutMs`
+   * are this rental's own (a rent's `--tee` kinds and CRLs), the role's init otherwise.
+   */
+  async rent (req: RentRequest, opts: RentOptions = {}): Promise<RentSummary> {
     if (this.controller.signal.aborted) throw new RentError('ABORTED', 'the renter is stopping')
     const run = this.run(req, opts)
     this.rentals.add(run)
     try { return await run } finally { this.rentals.delete(run) }
   }
 
-  private async run (req: RentRequest, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }): Promise<RentSummary> {
+  private async run (req: RentRequest, opts: RentOptions): Promise<RentSummary> {
     const ctx: RentContext = {
+      policy: opts.policy ?? this.i.policy,
+      matchTimeoutMs: opts.matchTimeoutMs ?? this.i.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS,
       init: this.i,
       escrow: this.escrow,
       metrics: this.metrics,
@@ -107,14 +115,18 @@ export class RenterRole {
 
   /**
    * After a restart: every escrow this renter paid into that is still open on chain belonged to a
-   * session that died with the old process (the supplier ends a job whose renter went away). Each
+   * session that died with the old process. Where `rentals` says what job it paid for and the
+   * voucher key opens, the renter first takes the job up again (the supplier keeps it a while for
+   * its renter, see the job protocol's `attach`): it pays from its last voucher on, receives the
+   * rest of the output, the exit and the outputs (`job`). A job that cannot be taken up (the
+   * supplier refuses with a typed code, or cannot be reached) is left. Then each escrow
    * is settled as the job's end would have settled it: this renter approves the cooperative close
-   * on the last voucher the supplier acknowledged (stored before the crash), which executes with
-   * the supplier's approval of the same settlement; a supplier that already closed with the
-   * arbiter on that voucher leaves nothing to do. Keys of escrows no longer open are removed.
+   * on the last voucher it signed (each is stored before it is sent, so the crash lost none the
+   * supplier could hold), which executes with the supplier's approval of the same settlement; a
+   * supplier that already closed with the arbiter leaves nothing to do. Keys of escrows no longer open are removed.
    * `excluding` names escrows of rentals running in this process.
    */
-  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string> } = {}): Promise<ResumedEscrow[]> {
+  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume> } = {}): Promise<ResumedEscrow[]> {
     const { logger, node } = this.i
     const out: ResumedEscrow[] = []
     // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
@@ -134,10 +146,11 @@ export class RenterRole {
         if (e == null) continue
         if (e.status !== 'open') { await this.forgetKey(id); continue }
         let key = false
+        let signer: VoucherSigner | undefined
         if (vault != null) {
           // a key that does not open (another passphrase, a damaged file) does not stop the close:
-          // settling on the last acknowledged voucher needs no new signature
-          const signer = await vault.load(id).catch((err: unknown) => {
+          // settling on the last voucher signed needs no new signature
+          signer = await vault.load(id).catch((err: unknown) => {
             logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
             return undefined
           })
@@ -145,8 +158,23 @@ export class RenterRole {
           key = signer != null && signer.publicKeyHex === e.terms.voucherKey
           if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
         }
+        // the job may still run at the supplier (it waits for its renter a while): take it up again,
+        // pay for it and fetch its outputs, then settle as the rental would have
+        const rental = opts.rentals?.get(id)
+        let job: JobResult | undefined
+        let attachError: string | undefined
+        if (rental != null && key && signer != null) {
+          try {
+            logger.info('taking up the job of an interrupted rental', { escrow: id, enclave: rental.enclave })
+            job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}) }, rental, local.terms, signer)).result
+            logger.info('job of an interrupted rental ended', { escrow: id, reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length })
+          } catch (err) {
+            attachError = (err as { remoteCode?: string }).remoteCode ?? errorCode(err) ?? 'FAILED'
+            logger.warn('taking up the job of an interrupted rental failed: settling on the last voucher', { escrow: id, code: attachError })
+          }
+        }
         const latest = await this.i.escrowDb.vouchers.latest(id)
-        logger.info('resuming an escrow left open by a restart: approving its close on the last acknowledged voucher', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
+        logger.info('resuming an escrow left open by a restart: approving its close on the last voucher signed', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
         let executed = false
         try {
           executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed
@@ -162,7 +190,7 @@ export class RenterRole {
           if (!executed) await cancelStaleApprovals(this.escrow, logger, id, opts.signal)
         }
         logger.info('escrow of an interrupted rental', { escrow: id, status })
-        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key })
+        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) })
       } catch (err) {
         logger.warn('resuming an escrow failed', { escrow: id, err })
       }

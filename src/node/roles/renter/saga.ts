@@ -13,7 +13,7 @@ import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiat
 import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { runJobClient } from '../../../protocols/job/index.js'
-import { escrowIdOfAgreement, MeterRenter, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
+import { escrowIdOfAgreement, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
 import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
 import type { Bid } from '../../../wire/market.js'
 import type { Logger } from '../../logger.js'
@@ -26,6 +26,7 @@ import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
 import type { RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+import type { AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long a renter waits for a compatible offer by default */
@@ -44,6 +45,10 @@ export interface RentContext {
   signal: AbortSignal
   /** ends the settlement wait (the role stopping past its bound); the rental's own cancel does not */
   settleSignal?: AbortSignal
+  /** what the enclave's evidence must meet in this rental (its `--tee` kinds and CRLs; default the role's) */
+  policy: AttestationPolicy
+  /** how long this rental waits for a compatible offer */
+  matchTimeoutMs: number
 }
 
 /** Step 1: the bid goes out on gossip (and rests in our own book). */
@@ -87,7 +92,7 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
       .finally(() => { timer.clear() })
   }
   try {
-    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.init.matchTimeoutMs ?? DEFAULT_MATCH_TIMEOUT_MS, requireGpuCc: requiresGpuCc(ctx), signal: ctx.signal })
+    return await awaitMatch(node.market, bid, { clock: node.clock, ownSupplier: ownSupplier(ctx), timeoutMs: ctx.matchTimeoutMs, requireGpuCc: requiresGpuCc(ctx), signal: ctx.signal })
   } catch (err) {
     if (err instanceof RentError && err.code === 'NO_MATCH') ctx.metrics.matches.inc({ result: 'no-match' })
     throw err
@@ -199,7 +204,7 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   let session: AttestedSession
   try {
     session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
-      agreementHash: agreed.hash, policy: ctx.init.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
+      agreementHash: agreed.hash, policy: ctx.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
     })
   } catch (err) {
     const code = errorCode(err)
@@ -213,22 +218,22 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   const measurement = Buffer.from(session.evidence.measurement ?? new Uint8Array(0)).toString('hex')
   const g = session.gpu
   const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched, count: session.gpus.length }
-  ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}) })
+  ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}), addrs: enclaveAddrs.map((a) => a.toString()) })
   return { session, measurement, ...(gpu != null ? { gpu } : {}) }
 }
 
 /**
  * Step 6: the job on the session's channel, with live output and metering (a voucher for each
- * valid usage report, stored once the supplier acknowledges it). A session that breaks (the
+ * valid usage report, stored before it is sent). A session that breaks (the
  * supplier or the network gone) ends as a failed job: the rental still settles for what was
- * acknowledged. Returns the job's result and the acknowledged vouchers.
+ * signed. Returns the job's result and the acknowledged vouchers.
  */
 export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, session: AttestedSession): Promise<{ result: JobResult, acked: number }> {
   const { node } = ctx.init
   const t = agreed.terms
-  const meter = new MeterRenter({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock })
-  const metering = new RenterMetering({ meter, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
-  meter.start()
+  // every voucher is durable before it is sent: the cooperative close approves the last one signed
+  const metering = RenterMetering.forRental({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
+  metering.meter.start()
   const decoder = new TextDecoder()
   let result: JobResult
   try {
@@ -253,10 +258,24 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
 }
 
 /**
- * Step 7: our approval of the cooperative close on the last acknowledged voucher, then the wait
- * for it to land (the supplier executes it with its approval), polled through the clock. A failed
- * approval is logged: the supplier closes with the arbiter on the same voucher. Returns the escrow
- * as it ended and what it paid each side.
+ * Step 7: our approval of the cooperative close on the last voucher we signed, then the wait for
+ * it to land (the supplier executes it with its approval), polled through the clock. A failed
+ * approval is logged: the supplier closes with the arbiter on its latest voucher. Returns the
+ * escrow as it ended and what it paid each side.
+ *
+ * Why the last voucher signed, not the last acknowledged: the escrow's terms fix the order of a
+ * cooperative close (the payer approves first, the payee executes; see the subtensor adapter), so
+ * the renter approves before it could see what the supplier proposes, and both must build the same
+ * settlement from what each holds. The supplier stores a voucher before it acknowledges it and
+ * reads the channel until the renter closes it, so once a session ends it holds the last voucher
+ * the renter sent, acknowledged or not: an ack lost when the session closed (a cancel, the job's
+ * end) leaves the renter one voucher behind if it counted acks, and the two approvals would differ.
+ * The renter cannot learn which ack was lost, but it knows every voucher it signed (each is stored
+ * before it is sent), and a signed voucher pays only for usage the renter checked against its own
+ * clock. Settling on the last acknowledged voucher instead would take from the supplier a payment
+ * the renter signed, and the supplier cannot tell which of its acks arrived. Only a voucher that
+ * never reached the supplier (the channel broke under it, or the supplier refused it) still leaves
+ * the supplier to close with the arbiter on the voucher before it.
  */
 export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, executed: boolean }> {
   const { escrowId, terms } = escrow
@@ -293,7 +312,7 @@ function supplierAddrs (m: Match): Multiaddr[] {
 
 /** the renter's policy requires GPU CC evidence: offers that do not state it would be refused in the session, after the escrow is open */
 function requiresGpuCc (ctx: RentContext): boolean {
-  return ctx.init.policy.gpu?.mode === 'required'
+  return ctx.policy.gpu?.mode === 'required'
 }
 
 /**

@@ -2,7 +2,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Logger } from '../../logger.js'
 import type { AgreementStore } from '../../../market/index.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
-import type { JobSpec } from '../../../jobs/index.js'
+import type { JobResult, JobSpec } from '../../../jobs/index.js'
 import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
 import type { VoucherKeyVault } from '../../keystore/index.js'
 import type { RenterNode } from '../node.js'
@@ -27,7 +27,7 @@ export type RentEvent =
   | { type: 'refused', supplier: string, code: string }
   | { type: 'agreement', id: string, budget: string, unit: AmountUnit }
   | { type: 'escrow', id: string, locked: string, asset: string, unit: AmountUnit, blockNumber: number }
-  | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation }
+  | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation, /** the enclave's addresses this rental dialled */ addrs: string[] }
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
@@ -92,13 +92,38 @@ export interface RenterRoleInit {
   stopWaitMs?: number
 }
 
+/** How one rental runs: its cancel, its events, and what of it differs from the role's init. */
+export interface RentOptions {
+  signal?: AbortSignal
+  onEvent?: (e: RentEvent) => void
+  /** the enclave's evidence must meet this (a rent's `--tee` kinds and CRLs); the role's `policy` by default */
+  policy?: AttestationPolicy
+  /** how long to wait for a compatible offer; the role's `matchTimeoutMs` by default */
+  matchTimeoutMs?: number
+}
+
 /** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
 export interface ResumedEscrow {
   escrowId: string
-  /** the cumulative amount of the last voucher the supplier acknowledged (rao) */
+  /** the cumulative amount of the last voucher this renter signed (rao), the one its approval pays */
   paid: string
   /** the escrow's state on chain afterwards */
   status: string
   /** whether this renter still held the escrow's voucher key */
   key: boolean
+  /** the job, when this renter took it up again after the restart (see RenterRole.resume) */
+  job?: JobResult
+  /** why taking the job up again failed (a typed code), when it was tried */
+  attachError?: string
+}
+
+/** What a restarted renter knows of a job it was running (its job record's `attach`). */
+export interface RentalToResume {
+  agreementId: string
+  /** when the job started, on this renter's clock */
+  startedAt: number
+  enclave: string
+  addrs: string[]
+  outputDir: string
+  outputs: string[]
 }

@@ -97,7 +97,8 @@ export class SupplierRole {
       workRoot: i.workRoot,
       payee: i.account.address,
       tickMs: i.tickMs,
-      graceMs: i.graceMs
+      graceMs: i.graceMs,
+      ...(i.reattachMs != null ? { reattachMs: i.reattachMs } : {})
     })
     this.recovery = new SupplierRecovery({
       escrow: this.escrow,

@@ -3,7 +3,8 @@ import { registerSessionHandler, type SessionHandler } from '../../../protocols/
 import type { FramedChannel } from '../../../protocols/framed.js'
 import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
 import { stateForResult, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
-import { runJobServer } from '../../../protocols/job/index.js'
+import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
+import type { PeerId } from '@libp2p/interface'
 import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
 import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
 import type { AgreementTerms } from '../../../wire/agreement.js'
@@ -43,7 +44,16 @@ export interface SessionServerInit {
   payee: string
   tickMs: number
   graceMs: number
+  /** how long a job whose renter's session dropped waits for the renter to re-attach (default DEFAULT_REATTACH_MS) */
+  reattachMs?: number
 }
+
+/**
+ * How long a supplier waits for a renter whose session dropped: a renter daemon restarted on a
+ * subtensor chain spends most of its start loading the runtime's metadata (tens of seconds on a
+ * busy machine), and a paused job costs the supplier only the GPUs it holds meanwhile.
+ */
+export const DEFAULT_REATTACH_MS = 120_000
 
 /**
  * The enclave's session endpoint: an attested session for an agreement we hold capacity for →
@@ -54,6 +64,8 @@ export interface SessionServerInit {
 export class SessionServer {
   private handler?: SessionHandler
   private readonly running = new Set<Promise<void>>()
+  /** jobs a new session of their renter may take up, by agreement (one job per agreement) */
+  private readonly attachable = new Map<string, JobAttachFn>()
 
   constructor (private readonly c: SessionServerComponents, private readonly init: SessionServerInit) {}
 
@@ -64,9 +76,13 @@ export class SessionServer {
       gpuProvider: this.init.gpuProvider,
       // a multi-GPU agreement's GPUs attest each at the index the ledger assigned it
       gpuIndices: (hash) => this.c.ledger.get(hex(hash))?.gpuIndices,
-      acceptAgreement: (hash) => this.c.ledger.get(hex(hash)) != null,
+      // an agreement with capacity held (a new job), or one whose session ran here (a re-attach)
+      acceptAgreement: (hash) => this.c.ledger.get(hex(hash)) != null || this.c.jobs.has(hex(hash)),
       onSession: async (channel, info) => {
-        const run = this.serve(channel, hex(info.agreementHash), signal)
+        const id = hex(info.agreementHash)
+        // a session ran for this agreement already: the renter comes back to its job
+        if (this.c.jobs.has(id)) { await this.reattach(channel, id, info.remotePeer, signal); return }
+        const run = this.serve(channel, id, signal)
         this.running.add(run)
         try { await run } finally { this.running.delete(run) }
       },
@@ -82,6 +98,36 @@ export class SessionServer {
     await this.handler?.unregister()
     this.handler = undefined
     await Promise.allSettled([...this.running])
+  }
+
+  /**
+   * A later session for an agreement whose job ran here: its renter re-attaches (job protocol
+   * `attach`), refused with ATTACH_NOT_RENTER when the session's peer is not the agreement's renter,
+   * ATTACH_UNKNOWN_JOB when no job of it started, ATTACH_JOB_ENDED when its stream is over.
+   */
+  private async reattach (channel: FramedChannel, agreementId: string, remotePeer: PeerId, signal: AbortSignal): Promise<void> {
+    const { logger, clock } = this.c
+    const rec = await this.c.agreements.get(agreementId)
+    try {
+      await runJobAttach(channel, {
+        clock,
+        signal,
+        resolve: (id) => {
+          // [REJECT] the attach names the agreement this session attested for
+          if (hex(id) !== agreementId) return 'ATTACH_UNKNOWN_JOB'
+          // [REJECT] only the agreement's renter takes its job up
+          if (rec == null || rec.peer !== remotePeer.toString()) return 'ATTACH_NOT_RENTER'
+          const attach = this.attachable.get(agreementId)
+          if (attach != null) return attach
+          return this.c.jobs.get(agreementId)?.jobId == null ? 'ATTACH_UNKNOWN_JOB' : 'ATTACH_JOB_ENDED'
+        }
+      })
+      this.c.metrics.sessions.inc({ role: 'supplier', result: 'reattached' })
+      logger.info('renter re-attached to its job', { agreement: agreementId, peer: remotePeer.toString() })
+    } catch (err) {
+      this.c.metrics.sessions.inc({ role: 'supplier', result: 'refused' })
+      logger.warn('re-attach refused', { agreement: agreementId, peer: remotePeer.toString(), code: errorCode(err) ?? 'ERROR' })
+    }
   }
 
   /** One attested session: escrow check, the job with metering, then settlement. */
@@ -155,6 +201,16 @@ export class SessionServer {
         tickIntervalMs: this.init.tickMs,
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
+        // a renter whose session drops (a restart) may take the job up again: meanwhile the unpaid
+        // job pauses after the grace window, and is stopped when nobody came back in time; an
+        // ended job's result waits as long
+        reattach: {
+          keepMs: this.init.reattachMs ?? DEFAULT_REATTACH_MS,
+          onAway: () => { meter.away(); logger.info('renter gone: its job waits for it', { agreement: agreementId, waitMs: this.init.reattachMs ?? DEFAULT_REATTACH_MS }) },
+          onBack: () => { meter.back() },
+          register: (attach) => { this.attachable.set(agreementId, attach) },
+          unregister: () => { this.attachable.delete(agreementId) }
+        },
         onStarted: (info) => {
           record.jobId = info.jobId
           logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
@@ -176,6 +232,7 @@ export class SessionServer {
       record.reason = 'failed'
       logger.warn('job session failed', { agreement: agreementId, err })
     } finally {
+      this.attachable.delete(agreementId)
       meter.stop()
       this.c.ledger.release(agreementId)
       this.c.offers.refresh()

@@ -50,6 +50,8 @@ export interface SupplierRoleInit {
   graceMs: number
   /** how long to wait for the renter's cooperative approval before closing with the arbiter */
   settleWaitMs?: number
+  /** how long a job whose renter's session dropped waits for it to re-attach (sessions.ts DEFAULT_REATTACH_MS) */
+  reattachMs?: number
   /** where the jobs this supplier ran are recorded (they outlive a restart) */
   jobStore?: JobStore
   /** the node's escrow service; absent: the role builds its own over `chain` and `escrowDb` */

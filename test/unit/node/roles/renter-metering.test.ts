@@ -18,14 +18,17 @@ const PRICE = 3_600_000_000n
 function renter (): { clock: ManualClock, store: MemoryVoucherStore, metering: RenterMetering, sent: SignedVoucher[], registry: Registry, send: (bytes: Uint8Array) => Promise<void> } {
   const clock = new ManualClock(T0)
   const store = new MemoryVoucherStore()
-  const meter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: 1, signer: signer(), clock })
+  const meter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: 1, signer: signer(), clock, store })
   meter.start()
   const registry = new Registry()
-  const metering = new RenterMetering({ meter, vouchers: store, metrics: roleMetrics(registry), logger: silentLogger })
+  const metering = new RenterMetering({ meter, metrics: roleMetrics(registry), logger: silentLogger })
   const sent: SignedVoucher[] = []
   const send = async (bytes: Uint8Array): Promise<void> => {
     const m = decodeMetering(bytes)
-    if (m.kind === 'voucher') sent.push(m.voucher)
+    if (m.kind !== 'voucher') return
+    // [durable before sent] what goes out is already in the renter's store
+    expect((await store.latest(t.escrowId))?.signature).toBe(m.voucher.signature)
+    sent.push(m.voucher)
   }
   return { clock, store, metering, sent, registry, send }
 }
@@ -34,26 +37,28 @@ const report = (seq: bigint, usedMs: number): Uint8Array => encodeMetering({ kin
 const ack = (v: SignedVoucher, escrow = t.escrowId): Uint8Array => encodeMetering({ kind: 'ack', ack: { escrowId: escrow, sequence: v.sequence, cumulative: v.cumulative } })
 
 describe('renter metering (the hook rent() uses)', () => {
-  it('answers a report with a voucher and stores it once the supplier acknowledges it', async () => {
+  it('answers a report with a voucher stored before it is sent, and counts it once the supplier acknowledges it', async () => {
     const r = renter()
     r.clock.advance(10_000)
     await r.metering.onMetering(report(1n, 10_000), { send: r.send })
     expect(r.sent).toHaveLength(1)
-    expect(await r.store.latest(t.escrowId)).toBeUndefined()
-    await r.metering.onMetering(ack(r.sent[0]), { send: r.send })
+    // the cooperative close approves the last voucher signed: it is kept whether or not an ack comes
     expect((await r.store.latest(t.escrowId))?.cumulative).toBe(r.sent[0].cumulative)
+    expect(r.metering.acked).toBe(0)
+    expect(r.metering.spent).toBe(0n)
+    await r.metering.onMetering(ack(r.sent[0]), { send: r.send })
     expect(r.metering.acked).toBe(1)
     expect(r.metering.spent).toBe(10_000_000n)
     expect(r.registry.render()).toContain('bazaar_vouchers_total{result="acknowledged",role="renter"} 1')
   })
 
-  it('ignores an ack for another escrow: nothing stored, nothing counted', async () => {
+  it('ignores an ack for another escrow: nothing counted', async () => {
     const r = renter()
     r.clock.advance(10_000)
     await r.metering.onMetering(report(1n, 10_000), { send: r.send })
     // same sequence and amount as our voucher, but naming another escrow
     await r.metering.onMetering(ack(r.sent[0], escrowId(2)), { send: r.send })
-    expect(await r.store.latest(t.escrowId)).toBeUndefined()
+    expect(await r.store.latest(escrowId(2))).toBeUndefined()
     expect(r.metering.acked).toBe(0)
     expect(r.metering.spent).toBe(0n)
     // the ack for our escrow still counts afterwards
@@ -85,5 +90,6 @@ describe('renter metering (the hook rent() uses)', () => {
     // a report of an hour when no time has passed on the renter's clock
     await r.metering.onMetering(report(1n, 3_600_000), { send: r.send })
     expect(r.sent).toEqual([])
+    expect(await r.store.latest(t.escrowId)).toBeUndefined()
   })
 })

@@ -1,0 +1,72 @@
+/**
+ * A restarted renter takes up the job of an escrow it opened: a new attested session to the same
+ * enclave (the agreement names it), `attach` on the job protocol, metering from where it stopped
+ * (the voucher key sealed on disk, usage checked against the job's start on this renter's clock),
+ * then the rest of the job's output, its exit and its outputs, as a rental's job step receives them.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { decodeTerms } from '../../../market/index.js'
+import { openAttestedSession } from '../../../protocols/session/index.js'
+import { attachJobClient } from '../../../protocols/job/index.js'
+import type { JobResult } from '../../../jobs/index.js'
+import type { EscrowTerms, VoucherSigner } from '../../../escrow/index.js'
+import { fromHex } from '../../../util/hex.js'
+import { peerIdString } from '../../market-json.js'
+import type { Logger } from '../../logger.js'
+import type { RoleMetrics } from '../metrics.js'
+import { RentError } from './errors.js'
+import { errorReason } from '../errors.js'
+import { RenterMetering } from './metering.js'
+import type { RentalToResume, RenterRoleInit } from './types.js'
+
+export interface ReattachContext {
+  init: RenterRoleInit
+  metrics: RoleMetrics
+  logger: Logger
+  signal?: AbortSignal
+}
+
+/**
+ * Re-attaches to the job of `rental` and follows it to its end; the vouchers it signs are stored
+ * before they are sent, as a rental's are. Returns the job's result and the acks counted.
+ * @throws RentError SESSION_FAILED when the enclave cannot be reached or attested again (or its
+ * agreement is not known here); the job layer's JobProtocolError when the supplier refuses the
+ * attach (REMOTE_REJECTED with ATTACH_NOT_RENTER, ATTACH_UNKNOWN_JOB or ATTACH_JOB_ENDED) or the
+ * session breaks
+ */
+export async function reattachRental (ctx: ReattachContext, rental: RentalToResume, terms: EscrowTerms, signer: VoucherSigner): Promise<{ result: JobResult, acked: number }> {
+  const { node } = ctx.init
+  const rec = await ctx.init.agreements.get(rental.agreementId)
+  if (rec == null) throw new RentError('SESSION_FAILED', 'the agreement of the job is not known here')
+  const t = decodeTerms(rec.agreement.terms)
+  // the enclave the agreement names, whatever the job record says
+  const enclavePeer = peerIdString(t.enclavePeer)
+  const addrs = rental.addrs.map((a) => multiaddr(a)).filter((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  let session
+  try {
+    session = await openAttestedSession(node.host, addrs.length > 0 ? addrs : peerIdFromString(enclavePeer), {
+      agreementHash: new Uint8Array(fromHex(rental.agreementId)), policy: ctx.init.policy, clock: node.clock, ...(ctx.signal != null ? { signal: ctx.signal } : {}), expectedPeer: peerIdFromString(enclavePeer)
+    })
+  } catch (err) {
+    ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
+    throw new RentError('SESSION_FAILED', `the enclave's session was refused: ${errorReason(err)}`, { cause: err })
+  }
+  ctx.metrics.sessions.inc({ role: 'renter', result: 'reattached' })
+  const metering = RenterMetering.forRental({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
+  metering.meter.start(rental.startedAt)
+  try {
+    const result = await attachJobClient(session.channel, {
+      agreementId: new Uint8Array(fromHex(rental.agreementId)),
+      outputs: rental.outputs,
+      outputDir: rental.outputDir,
+      clock: node.clock,
+      ...(ctx.signal != null ? { signal: ctx.signal } : {}),
+      onMetering: metering.onMetering
+    })
+    ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
+    return { result, acked: metering.acked }
+  } finally {
+    await session.channel.close().catch(() => {})
+  }
+}
