@@ -1,3 +1,5 @@
+import type { Gpu } from '../../wire/market.js'
+
 /**
  * Small integer ids for the TEE kinds and regions seen, so that the matching scan compares
  * integers instead of searching string arrays. The registry is bounded: past 30 TEE kinds (or
@@ -36,4 +38,54 @@ export function regionId (region: string): number {
     regionIds.set(region, id)
   }
   return id
+}
+
+/**
+ * Shared copies of the short strings a resting offer keeps (regions, GPU models and lists of them, TEE kind lists),
+ * so 100,000 offers of a few dozen models hold a few dozen strings rather than 100,000. Bounded
+ * like the registries above: past the limit a value is kept as it is (correct, only not shared).
+ */
+const MAX_INTERNED = 4096
+const regionNames: string[] = []
+const names = new Map<string, string>()
+const teeLists = new Map<string, readonly string[]>()
+const NO_KINDS: readonly string[] = Object.freeze([])
+
+/** the shared copy of a region name */
+export function internRegion (region: string): string {
+  const id = regionId(region)
+  if (id === REGION_OVERFLOW) return region
+  return (regionNames[id] ??= region)
+}
+
+/** the shared copy of a short name (a GPU model, a TEE kind) */
+export function internName (name: string): string {
+  const m = names.get(name)
+  if (m !== undefined) return m
+  if (names.size < MAX_INTERNED) names.set(name, name)
+  return name
+}
+
+/** a shared, frozen list equal to `kinds` (same names, same order) */
+export function internTeeKinds (kinds: readonly string[]): readonly string[] {
+  if (kinds.length === 0) return NO_KINDS
+  const key = kinds.length === 1 ? kinds[0] : kinds.join('\u0000')
+  const l = teeLists.get(key)
+  if (l !== undefined) return l
+  const own = Object.freeze(kinds.map(internName))
+  if (teeLists.size < MAX_INTERNED) teeLists.set(key, own)
+  return own
+}
+
+const gpuLists = new Map<string, readonly Gpu[]>()
+
+/** a shared, frozen list of GPU entries equal to `gpus` (a matched entry is one of its items) */
+export function internGpus (gpus: readonly Gpu[]): readonly Gpu[] {
+  let key = ''
+  for (const g of gpus) key += `${g.model}\u0000${g.memoryMib}\u0000${g.count}\u0000`
+  const l = gpuLists.get(key)
+  if (l !== undefined) return l
+  const own = Object.freeze(gpus.map((g) => Object.freeze({ model: internName(g.model), memoryMib: g.memoryMib, count: g.count })))
+  if (gpuLists.size < MAX_INTERNED) gpuLists.set(key, own)
+  return own
 }

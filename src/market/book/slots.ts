@@ -1,5 +1,6 @@
-import type { Offer } from '../../wire/market.js'
+import { Envelope, Offer, type Gpu } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry } from '../types.js'
+import { internGpus, internRegion, internTeeKinds } from './attributes.js'
 import type { Keyed } from './party-index.js'
 
 /** dead entries a supplier's map may hold beyond its live ones before it is swept */
@@ -28,29 +29,54 @@ export class SupplierSlots implements Keyed {
   readonly prefix: number
 
   /** `owner` is the book holding the record: an entry tells whether it rests in a given book */
-  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: object) {
+  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: DecodeCache) {
     this.prefix = (bytes[0] << 22) | (bytes[1] << 14) | (bytes[2] << 6) | (bytes[3] >>> 2)
   }
 }
 
+/** what an entry asks of the book that holds it: a place in its cache of decoded offers */
+export interface DecodeCache {
+  remember: (e: RestingOffer) => void
+}
+
 /**
- * A resting offer as the book holds it. `key` (`<supplier hex>/<id>`) is built on first use:
- * the book itself indexes by supplier record and id, so an insert allocates no key string.
+ * A resting offer as the book holds it: the fields matching, the indexes and listings read (numbers,
+ * shared strings and GPU lists, see attributes.ts), and the signed envelope it arrived in, an
+ * exact-size copy that the book owns. The full `Offer` is decoded from the envelope on first use
+ * and kept while the entry is in the book's small cache of decoded offers (`DecodeCache`); an
+ * entry given without an envelope (a test, a bench) keeps the offer it was given instead.
+ *
+ * `key` (`<supplier hex>/<id>`) is built on first use: the book itself indexes by supplier record
+ * and id, so an insert allocates no key string.
  */
 export class RestingOffer implements OfferEntry {
   /** false once the entry left the book (filled, cancelled, replaced, expired, evicted) */
   live = true
-  private keyText: string | undefined
-  /** free GPUs per entry of `offer.gpus`, created by the first `consume` (see `OfferEntry.free`) */
+  private keyText: string | undefined = undefined
+  /** free GPUs per entry of `gpus`, created by the first `consume` (see `OfferEntry.free`) */
   free: number[] | undefined = undefined
+  /** the decoded offer while cached (always, for an entry held without an envelope) */
+  decoded: Offer | undefined
+  readonly id: string
+  readonly sequence: bigint
+  readonly gpus: readonly Gpu[]
+  readonly teeKinds: readonly string[]
+  readonly region: string
+  readonly gpuCc: boolean
   readonly netuid: number
   readonly minDurationS: number
   readonly maxDurationS: number
+  /** the exact bigints where the numbers are not (above 2^53), else undefined */
+  private readonly priceBig: bigint | undefined
+  private readonly createdBig: bigint | undefined
+  readonly envelope: Uint8Array | undefined
+  readonly peer: string | undefined
+  readonly source: EntryMeta['source']
 
   constructor (
-    readonly offer: Offer,
+    offer: Offer,
     readonly slots: SupplierSlots,
-    readonly meta: EntryMeta,
+    meta: EntryMeta,
     readonly priceN: number,
     readonly createdN: number,
     readonly expiresN: number,
@@ -58,12 +84,43 @@ export class RestingOffer implements OfferEntry {
     readonly teeMask: number,
     readonly regionId: number
   ) {
+    this.id = offer.id
+    this.sequence = offer.sequence
+    this.gpus = internGpus(offer.gpus)
+    this.teeKinds = internTeeKinds(offer.teeKinds)
+    this.region = internRegion(offer.region)
+    this.gpuCc = offer.gpuCc === true
     this.netuid = offer.netuid
     this.minDurationS = offer.minDurationS
     this.maxDurationS = offer.maxDurationS
+    this.priceBig = priceN > Number.MAX_SAFE_INTEGER ? offer.pricePerGpuHour : undefined
+    this.createdBig = createdN > Number.MAX_SAFE_INTEGER ? offer.createdAt : undefined
+    this.envelope = meta.envelope !== undefined ? owned(meta.envelope) : undefined
+    this.decoded = this.envelope === undefined ? offer : undefined
+    this.peer = meta.peer
+    this.source = meta.source
   }
 
   get supplier (): string { return this.slots.hex }
+
+  get pricePerGpuHour (): bigint { return this.priceBig ?? BigInt(this.priceN) }
+  get createdAt (): bigint { return this.createdBig ?? BigInt(this.createdN) }
+
+  /** the full offer, decoded from the envelope when it is not cached */
+  get offer (): Offer {
+    let o = this.decoded
+    if (o === undefined) {
+      // the envelope is the validated wire message of this offer (EntryMeta.envelope)
+      o = Offer.decode(Envelope.decode(this.envelope as Uint8Array).body)
+      this.decoded = o
+      this.slots.owner.remember(this)
+    }
+    return o
+  }
+
+  get meta (): EntryMeta {
+    return { peer: this.peer, source: this.source, receivedAt: this.receivedAt, envelope: this.envelope }
+  }
 
   /** the entry under `id` if it is live */
   static liveIn (slots: SupplierSlots | undefined, id: string): RestingOffer | undefined {
@@ -71,12 +128,21 @@ export class RestingOffer implements OfferEntry {
     return e !== undefined && e.live ? e : undefined
   }
 
-  get remaining (): readonly number[] { return this.free ?? this.offer.gpus.map((g) => g.count) }
+  get remaining (): readonly number[] { return this.free ?? this.gpus.map((g) => g.count) }
 
   get key (): string {
-    if (this.keyText === undefined) this.keyText = `${this.slots.hex}/${this.offer.id}`
+    if (this.keyText === undefined) this.keyText = `${this.slots.hex}/${this.id}`
     return this.keyText
   }
+}
+
+/**
+ * `bytes` itself when it is the whole of its buffer, else an exact-size copy: a view into a larger
+ * buffer (a frame, a decode buffer, Node's 8 KiB Buffer pool) would keep all of it alive.
+ */
+export function owned (bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes
+  return bytes.slice()
 }
 
 /**
@@ -91,7 +157,7 @@ export function compareOfferExpiry (a: RestingOffer, b: RestingOffer): number {
     if (pa.prefix !== pb.prefix) return pa.prefix < pb.prefix ? -1 : 1
     return pa.hex < pb.hex ? -1 : 1
   }
-  const ia = a.offer.id
-  const ib = b.offer.id
+  const ia = a.id
+  const ib = b.id
   return ia < ib ? -1 : ia > ib ? 1 : 0
 }
