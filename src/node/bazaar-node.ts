@@ -209,10 +209,11 @@ export class BazaarNode {
     this.bookSync = new BookSync(
       { libp2p: host, clock, metrics: createBookSyncMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
       {
-        entries: () => ({
-          offers: this.market.book.offers().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope]),
-          bids: this.market.book.bids().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope])
-        }),
+        // the book's signed envelopes as they rest, and the signed cancels its tombstones hold
+        entries: () => {
+          const book = this.market.book
+          return { offers: book.offerEnvelopes(), bids: book.bidEnvelopes(), offerCancels: book.offerCancels(), bidCancels: book.bidCancels() }
+        },
         accept: (topic, data) => this.acceptSynced(topic, data),
         // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged
         forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },
