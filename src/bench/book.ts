@@ -67,15 +67,16 @@ function heapUsed (): number {
 /** the supplier node's peer id as the book's entries carry it (one string per supplier node) */
 const PEER = '12D3KooWBenchSupplierPeer00000000000000000000000000'
 
-interface Memory { offers: number, rss: number, heap: number, arrayBuffers: number, envelopeBytes: number }
+interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number }
 
 /**
  * 100,000 offers into a fresh book, each built, sealed into its envelope, copied and decoded one at
  * a time (as the validator hands them over), so that afterwards only the book holds anything of
- * them. RSS, V8 heap and array buffers grow by what the book keeps (and what the allocator keeps
- * of the garbage made on the way, as in a node).
+ * them. RSS, V8 heap and array buffers grow by what the book keeps, and by what V8 keeps of the
+ * garbage made on the way (its young generation grows under allocation, as in a node): the control
+ * (`keep` false) does the same work without the book, and the difference is the book's.
  */
-function memory (): Memory {
+function memory (keep = true): Memory {
   const rnd = prng(42)
   gc(); gc()
   const m0 = process.memoryUsage()
@@ -84,12 +85,12 @@ function memory (): Memory {
   for (let i = 0; i < N; i++) {
     const { offer, envelope } = received(genOffer(rnd, i, 2000))
     envelopeBytes += envelope.byteLength
-    book.upsertOffer(offer, { peer: PEER, source: 'gossip', envelope })
+    if (keep) book.upsertOffer(offer, { peer: PEER, source: 'gossip', envelope })
   }
   gc(); gc()
   const m1 = process.memoryUsage()
   const held = book.offerCount
-  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N }
+  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N }
 }
 
 function percentile (sorted: Float64Array, p: number): number {
@@ -385,7 +386,7 @@ const header = `${'book'.padEnd(26)} ${'inserts/s'.padStart(12)} ${'matches/s'.p
  * other workload or the other library. The parent runs the rounds, alternating the two libraries
  * so that both see the same machine load.
  */
-type Part = 'ours' | 'ours-price' | 'hft-price' | 'memory'
+type Part = 'ours' | 'ours-price' | 'hft-price' | 'memory' | 'memory-control'
 
 function runPart (part: Part): unknown {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--part', part], {
@@ -398,10 +399,10 @@ function runPart (part: Part): unknown {
 const partIndex = process.argv.indexOf('--part')
 if (partIndex >= 0) {
   const part = process.argv[partIndex + 1] as Part
-  const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : part === 'memory' ? memory : undefined
+  const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : part === 'memory' || part === 'memory-control' ? memory : undefined
   if (run === undefined) throw new Error(`unknown part ${part}`)
   // the memory part runs once, in a process that has done nothing else
-  if (part === 'memory') { console.log(JSON.stringify(memory())); process.exit(0) }
+  if (part === 'memory' || part === 'memory-control') { console.log(JSON.stringify(memory(part === 'memory'))); process.exit(0) }
   // one untimed pass first: the JIT has compiled the hot paths and the heap has grown as in a
   // process that has been running, for either library alike; then the measured pass
   run()
@@ -421,7 +422,12 @@ function main (): void {
   console.log(`   by process CPU time: ${fmt(a.insertsCpu)} inserts/s, ${fmt(a.matchesCpu)} matches/s`)
   console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}`)
   const mem = runPart('memory') as Memory
-  console.log(`   memory of ${fmt(mem.offers)} offers alone (envelopes of ${fmt(mem.envelopeBytes)} bytes on average; a fresh process, after GC): RSS +${mb(mem.rss)}, heap +${mb(mem.heap)}, array buffers +${mb(mem.arrayBuffers)}; goal RSS <= 150 MB: ${mem.rss <= 150 * 1048576 ? 'met' : 'NOT met'}\n`)
+  const control = runPart('memory-control') as Memory
+  const cost = mem.rss - control.rss
+  console.log(`   memory of ${fmt(mem.offers)} offers alone (envelopes of ${fmt(mem.envelopeBytes)} bytes on average; a fresh process each, after GC):`)
+  console.log(`     held: heap +${mb(mem.heap)}, array buffers +${mb(mem.arrayBuffers)}, ${fmt((mem.heap + mem.arrayBuffers) / mem.offers)} bytes per offer`)
+  console.log(`     RSS +${mb(mem.rss)} (V8 heap reserved +${mb(mem.heapTotal)}); the same work without the book: RSS +${mb(control.rss)} (heap reserved +${mb(control.heapTotal)})`)
+  console.log(`     RSS cost of the offers (the difference): ${mb(cost)}; goal <= 150 MB: ${cost <= 150 * 1048576 ? 'met' : 'NOT met'}\n`)
 
   console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
   const bRounds: PriceOnly[] = []

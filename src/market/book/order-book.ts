@@ -11,7 +11,8 @@ import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
 import { bidKey, hex, modelMatches } from './keys.js'
 import { PartyIndex } from './party-index.js'
-import { compareOfferExpiry, owned, PURGE_SLACK, RestingOffer, SupplierSlots, type DecodeCache } from './slots.js'
+import { compareOfferExpiry, owned, PURGE_SLACK, RestingOffer, SupplierSlots, type EntryStore } from './slots.js'
+import { EnvelopeArena } from './arena.js'
 import { SortedList } from './sorted-list.js'
 import { BoundedMap } from '../../util/bounded-map.js'
 
@@ -49,7 +50,7 @@ interface Tombstone {
  *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
  *
  * Memory: an offer rests as a compact entry (`RestingOffer`: numbers, shared strings, and the
- * exact-size signed envelope it arrived in); the full `Offer` is decoded from the envelope on demand
+ * signed envelope it arrived in, copied into the book's slabs, see arena.ts); the full `Offer` is decoded from the envelope on demand
  * and the last `DECODED_CACHE` decoded are kept. Tombstones keep the signed cancel until it expires
  * (`offerCancels`, `bidCancels`), bounded by `maxTombstones`.
  *
@@ -59,7 +60,7 @@ interface Tombstone {
  * held per supplier record (found by the hotkey's bytes, see `PartyIndex`) and then by id, so the
  * insert path builds no key string and hashes no hex text; that is most of its cost otherwise.
  */
-export class OrderBook implements DecodeCache {
+export class OrderBook implements EntryStore {
   private readonly clock: Clock
   private readonly maxOffers: number
   private readonly maxBids: number
@@ -79,6 +80,8 @@ export class OrderBook implements DecodeCache {
   /** entries whose `decoded` offer is set, oldest first: a ring whose next slot is `decodedAt` */
   private readonly decodedRing: Array<RestingOffer | undefined> = new Array(DECODED_CACHE).fill(undefined)
   private decodedAt = 0
+  /** the envelopes of the resting offers (see arena.ts) */
+  readonly arena = new EnvelopeArena()
 
   private readonly bidMap = new Map<string, BidEntry>()
   private readonly bidOrder = new SortedList<BidEntry>(compareBids, 64, (e) => Number(e.bid.createdAt))
@@ -274,7 +277,10 @@ export class OrderBook implements DecodeCache {
   offerEnvelopes (): Uint8Array[] {
     const out: Uint8Array[] = []
     for (const slots of this.suppliersByHex.values()) {
-      for (const e of slots.offers.values()) if (e.live && e.envelope !== undefined) out.push(e.envelope)
+      for (const e of slots.offers.values()) {
+        const env = e.live ? e.envelope : undefined
+        if (env !== undefined) out.push(env)
+      }
     }
     return out
   }
@@ -303,10 +309,10 @@ export class OrderBook implements DecodeCache {
     return n
   }
 
-  /** `DecodeCache`: `e` just decoded its offer; the oldest decoded entry lets its copy go */
+  /** `EntryStore`: `e` just decoded its offer; the oldest decoded entry lets its copy go */
   remember (e: RestingOffer): void {
     const old = this.decodedRing[this.decodedAt]
-    if (old !== undefined && old !== e && old.envelope !== undefined) old.decoded = undefined
+    if (old !== undefined && old !== e && old.slab !== undefined) old.decoded = undefined
     this.decodedRing[this.decodedAt] = e
     this.decodedAt = (this.decodedAt + 1) % DECODED_CACHE
   }
@@ -393,6 +399,7 @@ export class OrderBook implements DecodeCache {
   private dropOffer (entry: RestingOffer, release = true): void {
     if (!entry.live) return
     entry.live = false
+    this.arena.release(entry)
     const slots = entry.slots
     slots.live--
     slots.dead++

@@ -1,6 +1,7 @@
 import { Envelope, Offer, type Gpu } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry } from '../types.js'
 import { internGpus, internRegion, internTeeKinds } from './attributes.js'
+import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
 
 /** dead entries a supplier's map may hold beyond its live ones before it is swept */
@@ -29,27 +30,28 @@ export class SupplierSlots implements Keyed {
   readonly prefix: number
 
   /** `owner` is the book holding the record: an entry tells whether it rests in a given book */
-  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: DecodeCache) {
+  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: EntryStore) {
     this.prefix = (bytes[0] << 22) | (bytes[1] << 14) | (bytes[2] << 6) | (bytes[3] >>> 2)
   }
 }
 
-/** what an entry asks of the book that holds it: a place in its cache of decoded offers */
-export interface DecodeCache {
+/** what an entry asks of the book that holds it: room for its envelope, a place in its cache of decoded offers */
+export interface EntryStore {
+  readonly arena: EnvelopeArena
   remember: (e: RestingOffer) => void
 }
 
 /**
  * A resting offer as the book holds it: the fields matching, the indexes and listings read (numbers,
- * shared strings and GPU lists, see attributes.ts), and the signed envelope it arrived in, an
- * exact-size copy that the book owns. The full `Offer` is decoded from the envelope on first use
- * and kept while the entry is in the book's small cache of decoded offers (`DecodeCache`); an
+ * shared strings and GPU lists, see attributes.ts), and the signed envelope it arrived in, copied
+ * into the book's envelope arena (arena.ts). The full `Offer` is decoded from the envelope on first
+ * use and kept while the entry is in the book's small cache of decoded offers (`EntryStore`); an
  * entry given without an envelope (a test, a bench) keeps the offer it was given instead.
  *
  * `key` (`<supplier hex>/<id>`) is built on first use: the book itself indexes by supplier record
  * and id, so an insert allocates no key string.
  */
-export class RestingOffer implements OfferEntry {
+export class RestingOffer implements OfferEntry, Held {
   /** false once the entry left the book (filled, cancelled, replaced, expired, evicted) */
   live = true
   private keyText: string | undefined = undefined
@@ -69,7 +71,11 @@ export class RestingOffer implements OfferEntry {
   /** the exact bigints where the numbers are not (above 2^53), else undefined */
   private readonly priceBig: bigint | undefined
   private readonly createdBig: bigint | undefined
-  readonly envelope: Uint8Array | undefined
+  /** where the envelope lies in the arena (`Held`); no slab: held without an envelope */
+  slab: Slab | undefined = undefined
+  at = 0
+  len = 0
+  slot = 0
   readonly peer: string | undefined
   readonly source: EntryMeta['source']
 
@@ -95,8 +101,8 @@ export class RestingOffer implements OfferEntry {
     this.maxDurationS = offer.maxDurationS
     this.priceBig = priceN > Number.MAX_SAFE_INTEGER ? offer.pricePerGpuHour : undefined
     this.createdBig = createdN > Number.MAX_SAFE_INTEGER ? offer.createdAt : undefined
-    this.envelope = meta.envelope !== undefined ? owned(meta.envelope) : undefined
-    this.decoded = this.envelope === undefined ? offer : undefined
+    if (meta.envelope !== undefined) slots.owner.arena.put(this, meta.envelope)
+    this.decoded = this.slab === undefined ? offer : undefined
     this.peer = meta.peer
     this.source = meta.source
   }
@@ -117,6 +123,9 @@ export class RestingOffer implements OfferEntry {
     }
     return o
   }
+
+  /** the signed envelope (a view into the arena, valid for as long as it is held) */
+  get envelope (): Uint8Array | undefined { return this.slab?.bytes.subarray(this.at, this.at + this.len) }
 
   get meta (): EntryMeta {
     return { peer: this.peer, source: this.source, receivedAt: this.receivedAt, envelope: this.envelope }

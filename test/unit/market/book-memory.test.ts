@@ -35,30 +35,56 @@ describe('OrderBook: compact entries', () => {
     expect(e.decoded).toBeUndefined()
     expect(Offer.encode(e.offer)).toEqual(Offer.encode(offer))
     expect(e.decoded).toBeDefined()
-    expect(e.meta).toEqual({ peer: 'p', source: 'gossip', receivedAt: T0, envelope })
+    expect(e.meta).toEqual({ peer: 'p', source: 'gossip', receivedAt: T0, envelope: new Uint8Array(envelope) })
     // the fields matching reads, without decoding
     expect([e.id, e.sequence, e.gpus, e.teeKinds, e.region, e.gpuCc, e.pricePerGpuHour, e.createdAt, e.netuid])
       .toEqual([offer.id, offer.sequence, offer.gpus, offer.teeKinds, offer.region, true, offer.pricePerGpuHour, offer.createdAt, offer.netuid])
   })
 
-  it('keeps an exact-size envelope as given and copies a view out of the larger buffer', () => {
+  it('copies envelopes into its own slabs, never keeping the buffer it was given', () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
-    const exact = sealOffer(mkOffer({ id: 'a' })).slice()
-    expect(exact.byteLength).toBe(exact.buffer.byteLength)
     const view = viewOf(sealOffer(mkOffer({ id: 'b' })))
-    book.upsertOffer(mkOffer({ id: 'a' }), { envelope: exact })
     book.upsertOffer(mkOffer({ id: 'b' }), { envelope: view })
-    const [a, b] = ['a', 'b'].map((id) => book.offers().find((e) => e.id === id)?.meta.envelope)
-    expect(a).toBe(exact)
-    expect(b).toEqual(view)
-    expect(b?.buffer).not.toBe(view.buffer)
-    expect(b?.byteLength).toBe(b?.buffer.byteLength)
-    // bids likewise
+    view.fill(0) // the caller's buffer is reused: the book's copy must not change
+    const held = book.offers()[0].meta.envelope
+    expect(held).toEqual(sealOffer(mkOffer({ id: 'b' })))
+    expect(held?.buffer).not.toBe(view.buffer)
+    expect(book.arena.stats()).toMatchObject({ slabs: 1, live: held?.byteLength })
+    // bids keep an exact-size copy of a view
     const bidView = viewOf(sealBid(mkBid()))
     book.upsertBid(mkBid(), { envelope: bidView })
-    const held = book.bids()[0].meta.envelope
-    expect(held).toEqual(bidView)
-    expect(held?.buffer).not.toBe(bidView.buffer)
+    const bid = book.bids()[0].meta.envelope
+    expect(bid).toEqual(bidView)
+    expect(bid?.buffer).not.toBe(bidView.buffer)
+    expect(bid?.byteLength).toBe(bid?.buffer.byteLength)
+  })
+
+  it('evacuates slabs that fall under half live: the slabs stay within twice the live bytes, every envelope intact', () => {
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock, maxOffers: 20_000, maxOffersPerSupplier: 20_000 })
+    const sealed = new Map<string, Uint8Array>()
+    for (let i = 0; i < 6000; i++) {
+      const o = mkOffer({ id: `o${i}`, pricePerGpuHour: BigInt(1000 + i) })
+      sealed.set(o.id, sealOffer(o))
+      book.upsertOffer(o, { envelope: sealed.get(o.id) })
+    }
+    const full = book.arena.stats()
+    expect(full.slabs).toBeGreaterThan(2)
+    // two of every three leave, scattered over every slab
+    for (let i = 0; i < 6000; i++) if (i % 3 !== 0) book.remove(`${'01'.repeat(32)}/o${i}`)
+    expect(book.offerCount).toBe(2000)
+    const after = book.arena.stats()
+    let kept = 0
+    for (let i = 0; i < 6000; i += 3) kept += sealed.get(`o${i}`)?.byteLength ?? 0
+    expect(after.live).toBe(kept)
+    expect(after.bytes).toBeLessThanOrEqual(2 * after.live + 256 * 1024)
+    for (const e of book.offers()) {
+      expect(e.meta.envelope).toEqual(sealed.get(e.id))
+      expect(e.offer.id).toBe(e.id)
+    }
+    // everything leaves: one slab remains (the current one)
+    book.expire(T0 + 3_600_000)
+    expect(book.arena.stats()).toMatchObject({ slabs: 1, live: 0 })
   })
 
   it('keeps at most 256 decoded offers, and decodes an evicted one again', () => {
