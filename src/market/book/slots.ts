@@ -1,6 +1,6 @@
 import { Envelope, Offer, type Gpu } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry } from '../types.js'
-import { internGpus, internRegion, internTeeKinds } from './attributes.js'
+import { internGpus, internTeeKinds, regionName } from './attributes.js'
 import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
 
@@ -23,6 +23,8 @@ export class SupplierSlots implements Keyed {
   live = 0
   dead = 0
   tombstones = 0
+  /** the origin its last entry came with (its entries share it while it does not change) */
+  private origin: Origin = NO_ORIGIN
   /**
    * the hotkey's first 30 bits as a small integer (a Smi, stored unboxed): orders suppliers like
    * `hex` unless those bits tie, when `hex` decides
@@ -33,7 +35,18 @@ export class SupplierSlots implements Keyed {
   constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: EntryStore) {
     this.prefix = (bytes[0] << 22) | (bytes[1] << 14) | (bytes[2] << 6) | (bytes[3] >>> 2)
   }
+
+  /** an origin equal to (peer, source): the last one when it is the same */
+  originOf (peer: string | undefined, source: EntryMeta['source']): Origin {
+    const o = this.origin
+    if (o.peer === peer && o.source === source) return o
+    return (this.origin = { peer, source })
+  }
 }
+
+/** where an entry came from (`EntryMeta`'s peer and source) */
+interface Origin { readonly peer: string | undefined, readonly source: EntryMeta['source'] }
+const NO_ORIGIN: Origin = Object.freeze({ peer: undefined, source: undefined })
 
 /** what an entry asks of the book that holds it: room for its envelope, a place in its cache of decoded offers */
 export interface EntryStore {
@@ -63,21 +76,19 @@ export class RestingOffer implements OfferEntry, Held {
   readonly sequence: bigint
   readonly gpus: readonly Gpu[]
   readonly teeKinds: readonly string[]
-  readonly region: string
   readonly gpuCc: boolean
   readonly netuid: number
   readonly minDurationS: number
   readonly maxDurationS: number
   /** the exact bigints where the numbers are not (above 2^53), else undefined */
-  private readonly priceBig: bigint | undefined
-  private readonly createdBig: bigint | undefined
+  private readonly exact: { readonly price: bigint, readonly created: bigint } | undefined
   /** where the envelope lies in the arena (`Held`); no slab: held without an envelope */
   slab: Slab | undefined = undefined
   at = 0
   len = 0
   slot = 0
-  readonly peer: string | undefined
-  readonly source: EntryMeta['source']
+  /** where it came from: one object shared by the supplier's entries of the same peer and source */
+  private readonly origin: Origin
 
   constructor (
     offer: Offer,
@@ -94,23 +105,23 @@ export class RestingOffer implements OfferEntry, Held {
     this.sequence = offer.sequence
     this.gpus = internGpus(offer.gpus)
     this.teeKinds = internTeeKinds(offer.teeKinds)
-    this.region = internRegion(offer.region)
     this.gpuCc = offer.gpuCc === true
     this.netuid = offer.netuid
     this.minDurationS = offer.minDurationS
     this.maxDurationS = offer.maxDurationS
-    this.priceBig = priceN > Number.MAX_SAFE_INTEGER ? offer.pricePerGpuHour : undefined
-    this.createdBig = createdN > Number.MAX_SAFE_INTEGER ? offer.createdAt : undefined
+    this.exact = priceN > Number.MAX_SAFE_INTEGER || createdN > Number.MAX_SAFE_INTEGER ? { price: offer.pricePerGpuHour, created: offer.createdAt } : undefined
     if (meta.envelope !== undefined) slots.owner.arena.put(this, meta.envelope)
     this.decoded = this.slab === undefined ? offer : undefined
-    this.peer = meta.peer
-    this.source = meta.source
+    this.origin = slots.originOf(meta.peer, meta.source)
   }
 
   get supplier (): string { return this.slots.hex }
 
-  get pricePerGpuHour (): bigint { return this.priceBig ?? BigInt(this.priceN) }
-  get createdAt (): bigint { return this.createdBig ?? BigInt(this.createdN) }
+
+  get pricePerGpuHour (): bigint { return this.exact?.price ?? BigInt(this.priceN) }
+  get createdAt (): bigint { return this.exact?.created ?? BigInt(this.createdN) }
+  /** the region's shared name (a name past the registry's bound is read from the offer) */
+  get region (): string { return regionName(this.regionId) ?? this.offer.region }
 
   /** the full offer, decoded from the envelope when it is not cached */
   get offer (): Offer {
@@ -128,7 +139,7 @@ export class RestingOffer implements OfferEntry, Held {
   get envelope (): Uint8Array | undefined { return this.slab?.bytes.subarray(this.at, this.at + this.len) }
 
   get meta (): EntryMeta {
-    return { peer: this.peer, source: this.source, receivedAt: this.receivedAt, envelope: this.envelope }
+    return { peer: this.origin.peer, source: this.origin.source, receivedAt: this.receivedAt, envelope: this.envelope }
   }
 
   /** the entry under `id` if it is live */
