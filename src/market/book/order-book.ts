@@ -50,8 +50,8 @@ interface Tombstone {
  *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
  *
  * Memory: an offer rests as a compact entry (`RestingOffer`: numbers, shared strings, and the
- * signed envelope it arrived in, copied into the book's slabs, see arena.ts); the full `Offer` is decoded from the envelope on demand
- * and the last `DECODED_CACHE` decoded are kept. Tombstones keep the signed cancel until it expires
+ * signed envelope it arrived in, copied into the book's slabs, see arena.ts); the full `Offer` is
+ * decoded from the envelope on demand and the last `DECODED_CACHE` decoded are kept. Tombstones keep the signed cancel until it expires
  * (`offerCancels`, `bidCancels`), bounded by `maxTombstones`.
  *
  * Indexes: by GPU class (one price-time sorted list per model, see `compareOffers`), TEE kinds and
@@ -211,7 +211,8 @@ export class OrderBook implements EntryStore {
       this.dropBid(current)
     }
     // the envelope it keeps, it owns (never a view into a larger buffer)
-    const held = meta.envelope !== undefined && owned(meta.envelope) !== meta.envelope ? { ...meta, envelope: owned(meta.envelope) } : meta
+    const own = meta.envelope !== undefined ? owned(meta.envelope) : undefined
+    const held = own !== meta.envelope ? { ...meta, envelope: own } : meta
     const entry: BidEntry = { key, bid, renter, meta: held, expiresN, receivedAt: meta.receivedAt ?? now }
     this.bidMap.set(key, entry)
     this.bidOrder.insert(entry)
@@ -301,7 +302,7 @@ export class OrderBook implements EntryStore {
   /** the signed cancels of bids that have not expired */
   bidCancels (now: number = this.clock.now()): Uint8Array[] { return liveCancels(this.bidTombstones, now) }
 
-  /** how many tombstones still hold their signed cancel (offers and bids) */
+  /** how many tombstones still hold their signed cancel (offers and bids); counts them all, O(n) */
   get cancelCount (): number {
     let n = 0
     for (const t of this.offerTombstones.values()) if (t.envelope !== undefined) n++
