@@ -29,7 +29,13 @@ import { runInNewContext } from 'node:vm'
 import { OrderBook } from '../market/book/order-book.js'
 import { matchBid } from '../market/match.js'
 import { Envelope, Offer, type Bid, type SignerCert } from '../wire/market.js'
-import { clockAt } from '../util/clock.js'
+import { clockAt, systemClock } from '../util/clock.js'
+import { Keyring } from '@polkadot/keyring'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { CertCache, MessageSigner } from '../market/signing/index.js'
+import { sealOffer } from '../protocols/gossip/envelope.js'
+import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import { MarketMessageValidator } from '../protocols/gossip/validate.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -241,6 +247,35 @@ function ours (): Figures & { matched: number } {
   return { inserts: N / (insertNs / 1e9), matches: N / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, matched, insertsCpu: N / (insertCpu / 1e6), matchesCpu: N / (matchCpu / 1e6) }
 }
 
+/** distinct signed offers for the validator's part (each validated in full: about 0.25 ms of CPU) */
+const VALIDATED = 20_000
+
+/**
+ * What the gossip validator keeps per accepted offer beside the book (its seen-cache and its
+ * sequence per slot, both bounded): VALIDATED distinct signed offers from 80 signers through
+ * `MarketMessageValidator.validate`, heap and array buffers after GC, per message.
+ */
+async function validatorMemory (): Promise<{ messages: number, bytesEach: number }> {
+  await cryptoWaitReady()
+  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  const now = Date.now()
+  const signers = Array.from({ length: 80 }, (_, i) => MessageSigner.create(kr.addFromUri(`//book-bench-${i}`), { now }))
+  const enclave = Uint8Array.from(Buffer.from(`002408011220${'11'.repeat(32)}`, 'hex'))
+  const msgs = Array.from({ length: VALIDATED }, (_, k) => {
+    const s = signers[k % signers.length]
+    return sealOffer({ ...genOffer(prng(k), k, 1), supplier: s.hotkey, enclavePeer: enclave, addrs: [], minDurationS: 60, maxDurationS: 86_400, createdAt: BigInt(now), expiresAt: BigInt(now + 3_600_000) }, s)
+  })
+  const certCache = new CertCache()
+  for (const s of signers) certCache.check(s.cert, now)
+  const validator = new MarketMessageValidator({ clock: systemClock, certCache })
+  const before = heapUsed()
+  for (const m of msgs) validator.validate(TOPIC_OFFERS, m)
+  const after = heapUsed()
+  // the validator and the messages must still be reachable here, or the collector takes them
+  // between the two readings
+  return { messages: validator !== undefined ? msgs.length : 0, bytesEach: (after - before) / VALIDATED }
+}
+
 interface PriceOnly { figures: Figures, fills: number }
 
 /** suppliers behind the price-only orders (100 offers each at N = 100,000; hft has no such notion) */
@@ -388,7 +423,7 @@ const header = `${'book'.padEnd(26)} ${'inserts/s'.padStart(12)} ${'matches/s'.p
  * other workload or the other library. The parent runs the rounds, alternating the two libraries
  * so that both see the same machine load.
  */
-type Part = 'ours' | 'ours-price' | 'hft-price' | 'memory' | 'memory-control'
+type Part = 'ours' | 'ours-price' | 'hft-price' | 'memory' | 'memory-control' | 'validator-memory'
 
 function runPart (part: Part, nodeFlags: string[] = []): unknown {
   const r = spawnSync(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), '--part', part], {
@@ -401,10 +436,11 @@ function runPart (part: Part, nodeFlags: string[] = []): unknown {
 const partIndex = process.argv.indexOf('--part')
 if (partIndex >= 0) {
   const part = process.argv[partIndex + 1] as Part
-  const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : part === 'memory' || part === 'memory-control' ? memory : undefined
-  if (run === undefined) throw new Error(`unknown part ${part}`)
-  // the memory part runs once, in a process that has done nothing else
+  // the memory parts run once, in a process that has done nothing else
   if (part === 'memory' || part === 'memory-control') { console.log(JSON.stringify(memory(part === 'memory'))); process.exit(0) }
+  if (part === 'validator-memory') { console.log(JSON.stringify(await validatorMemory())); process.exit(0) }
+  const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : undefined
+  if (run === undefined) throw new Error(`unknown part ${part}`)
   // one untimed pass first: the JIT has compiled the hot paths and the heap has grown as in a
   // process that has been running, for either library alike; then the measured pass
   run()
@@ -435,6 +471,8 @@ function main (): void {
     console.log(`     node ${flags.length === 0 ? '(default flags)' : flags.join(' ')}: RSS +${mb(m.rss)} (V8 heap reserved +${mb(m.heapTotal)}); the same work without the book: RSS +${mb(control.rss)}; ` +
       `the offers' cost (the difference) ${mb(cost)}, goal <= 150 MB: ${cost <= 150 * 1048576 ? 'met' : 'NOT met'}`)
   }
+  const v = runPart('validator-memory') as { messages: number, bytesEach: number }
+  console.log(`   the gossip validator beside the book (seen-cache and sequence per slot, bounded): ${fmt(v.bytesEach)} bytes per accepted offer (${fmt(v.messages)} validated)`)
   console.log('')
 
   console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
