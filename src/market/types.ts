@@ -9,7 +9,11 @@ export interface EntryMeta {
   source?: 'gossip' | 'dht' | 'fetch' | 'local'
   /** when this node received it (ms); default the book's clock */
   receivedAt?: number
-  /** the signed envelope it came in, so it can be served to others (offers-fetch) */
+  /**
+   * the signed envelope it came in, so it can be served to others (offers-fetch, anti-entropy):
+   * the offer's or bid's own wire message, from which the book decodes the offer again on demand
+   * (an empty one counts as none)
+   */
   envelope?: Uint8Array
 }
 

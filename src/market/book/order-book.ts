@@ -509,7 +509,7 @@ function winsTie (cancel: boolean, incoming: Uint8Array, resting: Uint8Array): b
 
 /** the envelope a tombstone keeps: an owned copy, while the cancel has not expired */
 function cancelEnvelope (envelope: Uint8Array | undefined, expiresN: number, now: number): Uint8Array | undefined {
-  return envelope !== undefined && expiresN > now ? owned(envelope) : undefined
+  return envelope !== undefined && envelope.byteLength > 0 && expiresN > now ? owned(envelope) : undefined
 }
 
 function liveCancels (map: BoundedMap<string, Tombstone>, now: number): Uint8Array[] {

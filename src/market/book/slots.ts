@@ -110,7 +110,8 @@ export class RestingOffer implements OfferEntry, Held {
     this.minDurationS = offer.minDurationS
     this.maxDurationS = offer.maxDurationS
     this.exact = priceN > Number.MAX_SAFE_INTEGER || createdN > Number.MAX_SAFE_INTEGER ? { price: offer.pricePerGpuHour, created: offer.createdAt } : undefined
-    if (meta.envelope !== undefined) slots.owner.arena.put(this, meta.envelope)
+    // the envelope must be this offer's own signed message (EntryMeta.envelope); an empty one is none
+    if (meta.envelope !== undefined && meta.envelope.byteLength > 0) slots.owner.arena.put(this, meta.envelope)
     this.decoded = this.slab === undefined ? offer : undefined
     this.origin = slots.originOf(meta.peer, meta.source)
   }

@@ -200,3 +200,15 @@ describe('OrderBook: signed cancels in tombstones', () => {
     expect(book.cancelCount).toBe(6)
   })
 })
+
+describe('OrderBook: an empty envelope is none', () => {
+  it('keeps the offer it was given when the envelope is empty, and no cancel envelope', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const offer = mkOffer({ id: 'a', sequence: 2n })
+    book.upsertOffer(offer, { envelope: new Uint8Array(0) })
+    expect(book.offers()[0].offer).toBe(offer)
+    expect(book.offerEnvelopes()).toEqual([])
+    book.upsertOffer(mkOffer({ id: 'a', sequence: 3n, cancelled: true, gpus: [] }), { envelope: new Uint8Array(0) })
+    expect(book.offerCancels()).toEqual([])
+  })
+})
