@@ -2,8 +2,15 @@
  * `npm run bench:book`: figures for the order book (a script that prints, never a test).
  *
  * 1. Our workload: 100,000 resting offers over 20 GPU classes with TEE kinds, regions, netuids and
- *    durations; 100,000 bids matched by the full rule. Inserts/s, matches/s, p50/p99 match latency,
- *    heap held by the book.
+ *    durations, each inserted as a node inserts a gossiped offer (the offer decoded from its own
+ *    exact-size envelope copy, the envelope passed to the book); 100,000 bids matched by the full
+ *    rule. Inserts/s, matches/s, p50/p99 match latency, memory held by the book (V8 heap plus
+ *    array buffers, after GC).
+ *    Then, in a fresh process, the memory of 100,000 such offers alone: each envelope built, copied
+ *    and decoded one at a time as the validator does, so nothing but the book keeps them; heap and
+ *    array buffers held, and RSS growth beside a control process that does the same work without
+ *    the book, with Node's default flags and with `--max-semi-space-size=2` (V8 grows its heap
+ *    reserve with what survives; a capped young generation keeps RSS near what is live).
  * 2. Price-only workload, the one hft-limit-order-book (devDependency) is built for: 100,000 resting
  *    sell orders at random prices (sizes 1..10), then 250,000 market buys of size 1 that each take the best price
  *    and fill it. Our book runs the same sequence (matchBid, then `book.consume` of one GPU of the
@@ -21,8 +28,14 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { OrderBook } from '../market/book/order-book.js'
 import { matchBid } from '../market/match.js'
-import type { Bid, Offer } from '../wire/market.js'
-import { clockAt } from '../util/clock.js'
+import { Envelope, Offer, type Bid, type SignerCert } from '../wire/market.js'
+import { clockAt, systemClock } from '../util/clock.js'
+import { Keyring } from '@polkadot/keyring'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { CertCache, MessageSigner } from '../market/signing/index.js'
+import { sealOffer } from '../protocols/gossip/envelope.js'
+import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import { MarketMessageValidator } from '../protocols/gossip/validate.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -51,10 +64,41 @@ const CLASSES: Array<[string, number]> = [
 const TEES = ['tdx', 'sev-snp', 'simulated']
 const REGIONS = ['eu', 'us', 'ap', 'sa', 'af']
 
+/** V8 heap in use plus array buffers (held outside the heap: the envelopes), after GC */
 function heapUsed (): number {
   gc()
   gc()
-  return process.memoryUsage().heapUsed
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+/** the supplier node's peer id as the book's entries carry it (one string per supplier node) */
+const PEER = '12D3KooWBenchSupplierPeer00000000000000000000000000'
+
+interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number }
+
+/**
+ * 100,000 offers into a fresh book, each built, sealed into its envelope, copied and decoded one at
+ * a time (as the validator hands them over), so that afterwards only the book holds anything of
+ * them. RSS, V8 heap and array buffers grow by what the book keeps, and by what V8 keeps of the
+ * garbage made on the way (its young generation grows under allocation, as in a node): the control
+ * (`keep` false) does the same work without the book, and the difference is the book's.
+ */
+function memory (keep = true): Memory {
+  const rnd = prng(42)
+  gc(); gc()
+  const m0 = process.memoryUsage()
+  const book = new OrderBook({ clock: clockAt(() => T0), maxOffers: N + 1, maxOffersPerSupplier: N })
+  let envelopeBytes = 0
+  for (let i = 0; i < N; i++) {
+    const { offer, envelope } = received(genOffer(rnd, i, 2000))
+    envelopeBytes += envelope.byteLength
+    if (keep) book.upsertOffer(offer, { peer: PEER, source: 'gossip', envelope })
+  }
+  gc(); gc()
+  const m1 = process.memoryUsage()
+  const held = book.offerCount
+  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N }
 }
 
 function percentile (sorted: Float64Array, p: number): number {
@@ -71,16 +115,35 @@ function supplierKey (i: number): Uint8Array<ArrayBuffer> {
   return k
 }
 
-function genOffers (rnd: () => number, suppliers: number): Offer[] {
-  const out: Offer[] = []
-  for (let i = 0; i < N; i++) {
+/** a certificate and signature of realistic sizes (the book checks neither: the validator did) */
+const CERT: SignerCert = { hotkey: new Uint8Array(32).fill(7), signingKey: new Uint8Array(32).fill(8), notAfter: BigInt(T0 + 86_400_000), signature: new Uint8Array(64).fill(9) }
+const SIGNATURE = new Uint8Array(64).fill(3)
+/** two dialable addresses as a supplier signs them (/ip4/…/tcp/…/p2p/<peer id>, binary) */
+const ADDRS = [
+  Uint8Array.from(Buffer.from('0404c0a80001060fa1a503260024080112201c3d7bd0c4a3bc1a9df6e2b0f4cc1f0b7b4f7a43a1e3b2c5d8f9e0a1b2c3d4e5', 'hex')),
+  Uint8Array.from(Buffer.from('04047f000001060fa1a503260024080112201c3d7bd0c4a3bc1a9df6e2b0f4cc1f0b7b4f7a43a1e3b2c5d8f9e0a1b2c3d4e5', 'hex'))
+]
+
+/**
+ * What the validator hands the book for one offer: its own exact-size copy of the wire envelope,
+ * and the offer decoded from it (so the offer's byte fields are views into that copy).
+ */
+function received (o: Offer): { offer: Offer, envelope: Uint8Array } {
+  const wire = Envelope.encode({ body: Offer.encode(o), signer: CERT, signature: SIGNATURE })
+  const envelope = new Uint8Array(wire.byteLength)
+  envelope.set(wire)
+  return { offer: Offer.decode(Envelope.decode(envelope).body), envelope }
+}
+
+function genOffer (rnd: () => number, i: number, suppliers: number): Offer {
+  {
     const [model, mem] = CLASSES[Math.floor(rnd() * CLASSES.length)]
     const tee = TEES.filter(() => rnd() < 0.6)
-    out.push({
+    return {
       version: 1,
       id: `o${i}`,
       supplier: supplierKey(i % suppliers),
-      enclavePeer: new Uint8Array(38),
+      enclavePeer: new Uint8Array(38).fill(5),
       gpus: [{ model, memoryMib: mem, count: 1 + Math.floor(rnd() * 8) }],
       teeKinds: tee.length > 0 ? tee : ['tdx'],
       region: REGIONS[Math.floor(rnd() * REGIONS.length)],
@@ -92,9 +155,14 @@ function genOffers (rnd: () => number, suppliers: number): Offer[] {
       expiresAt: BigInt(T0 + 3_600_000 + i),
       sequence: 1n,
       cancelled: false,
-      addrs: []
-    })
+      addrs: ADDRS
+    }
   }
+}
+
+function genOffers (rnd: () => number, suppliers: number): Array<{ offer: Offer, envelope: Uint8Array }> {
+  const out: Array<{ offer: Offer, envelope: Uint8Array }> = []
+  for (let i = 0; i < N; i++) out.push(received(genOffer(rnd, i, suppliers)))
   return out
 }
 
@@ -149,13 +217,13 @@ function ours (): Figures & { matched: number } {
   const clock = clockAt(() => T0)
   const rnd = prng(42)
   const base = heapUsed()
-  let offers: Offer[] | undefined = genOffers(rnd, 2000)
+  let offers: Array<{ offer: Offer, envelope: Uint8Array }> | undefined = genOffers(rnd, 2000)
   const bids = genBids(rnd)
   const book = new OrderBook({ clock, maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()
   let c = process.cpuUsage()
   let t = process.hrtime.bigint()
-  for (const o of offers) book.upsertOffer(o)
+  for (const { offer, envelope } of offers) book.upsertOffer(offer, { peer: PEER, source: 'gossip', envelope })
   const insertNs = Number(process.hrtime.bigint() - t)
   const insertCpu = cpuUs(c)
   offers = undefined
@@ -177,6 +245,35 @@ function ours (): Figures & { matched: number } {
   }
   lat.sort()
   return { inserts: N / (insertNs / 1e9), matches: N / (matchNs / 1e9), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), heap, matched, insertsCpu: N / (insertCpu / 1e6), matchesCpu: N / (matchCpu / 1e6) }
+}
+
+/** distinct signed offers for the validator's part (each validated in full: about 0.25 ms of CPU) */
+const VALIDATED = 20_000
+
+/**
+ * What the gossip validator keeps per accepted offer beside the book (its seen-cache and its
+ * sequence per slot, both bounded): VALIDATED distinct signed offers from 80 signers through
+ * `MarketMessageValidator.validate`, heap and array buffers after GC, per message.
+ */
+async function validatorMemory (): Promise<{ messages: number, bytesEach: number }> {
+  await cryptoWaitReady()
+  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  const now = Date.now()
+  const signers = Array.from({ length: 80 }, (_, i) => MessageSigner.create(kr.addFromUri(`//book-bench-${i}`), { now }))
+  const enclave = Uint8Array.from(Buffer.from(`002408011220${'11'.repeat(32)}`, 'hex'))
+  const msgs = Array.from({ length: VALIDATED }, (_, k) => {
+    const s = signers[k % signers.length]
+    return sealOffer({ ...genOffer(prng(k), k, 1), supplier: s.hotkey, enclavePeer: enclave, addrs: [], minDurationS: 60, maxDurationS: 86_400, createdAt: BigInt(now), expiresAt: BigInt(now + 3_600_000) }, s)
+  })
+  const certCache = new CertCache()
+  for (const s of signers) certCache.check(s.cert, now)
+  const validator = new MarketMessageValidator({ clock: systemClock, certCache })
+  const before = heapUsed()
+  for (const m of msgs) validator.validate(TOPIC_OFFERS, m)
+  const after = heapUsed()
+  // the validator and the messages must still be reachable here, or the collector takes them
+  // between the two readings
+  return { messages: validator !== undefined ? msgs.length : 0, bytesEach: (after - before) / VALIDATED }
 }
 
 interface PriceOnly { figures: Figures, fills: number }
@@ -326,10 +423,10 @@ const header = `${'book'.padEnd(26)} ${'inserts/s'.padStart(12)} ${'matches/s'.p
  * other workload or the other library. The parent runs the rounds, alternating the two libraries
  * so that both see the same machine load.
  */
-type Part = 'ours' | 'ours-price' | 'hft-price'
+type Part = 'ours' | 'ours-price' | 'hft-price' | 'memory' | 'memory-control' | 'validator-memory'
 
-function runPart (part: Part): unknown {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--part', part], {
+function runPart (part: Part, nodeFlags: string[] = []): unknown {
+  const r = spawnSync(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), '--part', part], {
     encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 20
   })
   if (r.status !== 0) throw new Error(`bench part ${part} failed (${r.status ?? r.signal}): ${r.stderr}`)
@@ -339,6 +436,9 @@ function runPart (part: Part): unknown {
 const partIndex = process.argv.indexOf('--part')
 if (partIndex >= 0) {
   const part = process.argv[partIndex + 1] as Part
+  // the memory parts run once, in a process that has done nothing else
+  if (part === 'memory' || part === 'memory-control') { console.log(JSON.stringify(memory(part === 'memory'))); process.exit(0) }
+  if (part === 'validator-memory') { console.log(JSON.stringify(await validatorMemory())); process.exit(0) }
   const run = part === 'ours' ? ours : part === 'ours-price' ? oursPriceOnly : part === 'hft-price' ? hftPriceOnly : undefined
   if (run === undefined) throw new Error(`unknown part ${part}`)
   // one untimed pass first: the JIT has compiled the hot paths and the heap has grown as in a
@@ -358,7 +458,22 @@ function main (): void {
   console.log(header)
   console.log(row('bazaar OrderBook', a))
   console.log(`   by process CPU time: ${fmt(a.insertsCpu)} inserts/s, ${fmt(a.matchesCpu)} matches/s`)
-  console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}\n`)
+  console.log(`   ${fmt(aRounds[0].matched)} of ${fmt(N)} bids found a compatible offer; p99 goal < 50 µs: ${a.p99 < 50 ? 'met' : 'NOT met'}`)
+  const mem = runPart('memory') as Memory
+  console.log(`   memory of ${fmt(mem.offers)} offers alone (envelopes of ${fmt(mem.envelopeBytes)} bytes on average; a fresh process each, after GC):`)
+  console.log(`     held: heap +${mb(mem.heap)}, array buffers +${mb(mem.arrayBuffers)}, ${fmt((mem.heap + mem.arrayBuffers) / mem.offers)} bytes per offer`)
+  // V8 sizes its young generation (and grows its heap) by how much survives: receiving 100,000
+  // offers that all stay grows the reserve far beyond what is live; a capped semi-space keeps it near
+  for (const flags of [[], ['--max-semi-space-size=2']]) {
+    const m = flags.length === 0 ? mem : runPart('memory', flags) as Memory
+    const control = runPart('memory-control', flags) as Memory
+    const cost = m.rss - control.rss
+    console.log(`     node ${flags.length === 0 ? '(default flags)' : flags.join(' ')}: RSS +${mb(m.rss)} (V8 heap reserved +${mb(m.heapTotal)}); the same work without the book: RSS +${mb(control.rss)}; ` +
+      `the offers' cost (the difference) ${mb(cost)}, goal <= 150 MB: ${cost <= 150 * 1048576 ? 'met' : 'NOT met'}`)
+  }
+  const v = runPart('validator-memory') as { messages: number, bytesEach: number }
+  console.log(`   the gossip validator beside the book (seen-cache and sequence per slot, bounded): ${fmt(v.bytesEach)} bytes per accepted offer (${fmt(v.messages)} validated)`)
+  console.log('')
 
   console.log('2. price-only workload (limit sells, then market buys of size 1 that fill the best price)')
   const bRounds: PriceOnly[] = []

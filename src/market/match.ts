@@ -52,13 +52,13 @@ export interface MatchOptions {
  * The GPU entry of `offer` that serves `bid`, or undefined (rule 6). `free[i]` is how many GPUs
  * of `offer.gpus[i]` are still free (default: the advertised counts).
  */
-export function selectGpu (offer: Offer, bid: Bid, free?: readonly number[]): Gpu | undefined {
+export function selectGpu (offer: { readonly gpus: readonly Gpu[] }, bid: Bid, free?: readonly number[]): Gpu | undefined {
   const req = bid.requirements
   const wanted = req?.gpu ?? ''
   const minMem = req?.minMemoryMib ?? 0
   const count = Math.max(1, req?.count ?? 0)
   let best: Gpu | undefined
-  const gpus = offer.gpus
+  const gpus: readonly Gpu[] = offer.gpus
   for (let i = 0; i < gpus.length; i++) {
     const g = gpus[i]
     if (!modelMatches(wanted, g.model) || g.memoryMib < minMem) continue
@@ -69,7 +69,7 @@ export function selectGpu (offer: Offer, bid: Bid, free?: readonly number[]): Gp
 }
 
 /** The TEE kind an agreement between them uses, or undefined (rule 5). */
-export function selectTee (offer: Offer, bid: Bid): string | undefined {
+export function selectTee (offer: { readonly teeKinds: readonly string[] }, bid: Bid): string | undefined {
   const wanted = bid.requirements?.teeKinds ?? []
   if (wanted.length === 0) return offer.teeKinds[0]
   for (const t of wanted) if (offer.teeKinds.includes(t)) return t
@@ -160,26 +160,26 @@ function view (book: OrderBook, bid: Bid, opts: MatchOptions): BidView {
 
 /**
  * The rule over a book entry, with integer attribute tests where the registry allows; equivalent
- * to `compatible(e.offer, bid, now, free)` (the property tests hold it to that).
+ * to `compatible(e.offer, bid, now, free)` (the property tests hold it to that). It reads only the
+ * entry's own fields, never the decoded offer.
  */
 function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
   if (e.netuid !== v.netuid) return undefined
   if (e.minDurationS > v.durationS || (e.maxDurationS !== 0 && v.durationS > e.maxDurationS)) return undefined
   if (e.expiresN <= v.now) return undefined
-  const o = e.offer
   if (v.regionIds !== undefined) {
     if (v.regionOverflow || e.regionId === REGION_OVERFLOW) {
-      if (!(v.bid.requirements?.regions ?? []).includes(o.region)) return undefined
+      if (!(v.bid.requirements?.regions ?? []).includes(e.region)) return undefined
     } else if (!v.regionIds.includes(e.regionId)) return undefined
   }
   if (v.teeMask !== 0) {
     if (((v.teeMask | e.teeMask) & TEE_OVERFLOW) !== 0) {
-      if (selectTee(o, v.bid) === undefined) return undefined
+      if (selectTee(e, v.bid) === undefined) return undefined
     } else if ((v.teeMask & e.teeMask) === 0) return undefined
   } else if (e.teeMask === 0) return undefined // no TEE kind at all (every kind sets a bit)
   if (v.exclude?.has(e.key) === true) return undefined
-  if (v.requireGpuCc && o.gpuCc !== true) return undefined
-  return selectGpu(o, v.bid, v.remaining !== undefined ? v.remaining(e) : e.free)
+  if (v.requireGpuCc && !e.gpuCc) return undefined
+  return selectGpu(e, v.bid, v.remaining !== undefined ? v.remaining(e) : e.free)
 }
 
 /**
@@ -211,7 +211,7 @@ export function matchBid (book: OrderBook, bid: Bid, opts: MatchOptions = NO_OPT
   v.exclude = undefined
   v.remaining = undefined
   if (entry === undefined || gpu === undefined) return undefined
-  return { entry, gpu, teeKind: selectTee(entry.offer, bid) as string }
+  return { entry, gpu, teeKind: selectTee(entry, bid) as string }
 }
 
 interface Best { entry: OfferEntry | undefined, gpu: Gpu | undefined }
@@ -224,7 +224,7 @@ function scanClass (chunks: readonly OfferEntry[][], v: BidView, best: Best): vo
       const e = c[j]
       // sorted by price: nothing further can be within the limit (the numbers are monotone
       // conversions of the bigints, so only equal numbers need the bigints to decide)
-      if (e.priceN >= v.maxPriceN && (e.priceN > v.maxPriceN || e.offer.pricePerGpuHour > v.maxPrice)) return
+      if (e.priceN >= v.maxPriceN && (e.priceN > v.maxPriceN || e.pricePerGpuHour > v.maxPrice)) return
       // a candidate from another class already beats everything from here on
       if (best.entry !== undefined && compareOffers(e, best.entry) >= 0) return
       const g = entryGpu(e, v)
@@ -260,7 +260,7 @@ export function matchAll (book: OrderBook, opts: { now?: number } = {}): Assignm
     if (m == null) continue
     const count = Math.max(1, b.bid.requirements?.count ?? 0)
     const left = [...remaining(m.entry)]
-    const i = m.entry.offer.gpus.indexOf(m.gpu)
+    const i = m.entry.gpus.indexOf(m.gpu)
     left[i] -= count
     free.set(m.entry.key, left)
     out.push({ bidKey: b.key, offerKey: m.entry.key, model: m.gpu.model, count, teeKind: m.teeKind })

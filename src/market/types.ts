@@ -9,17 +9,39 @@ export interface EntryMeta {
   source?: 'gossip' | 'dht' | 'fetch' | 'local'
   /** when this node received it (ms); default the book's clock */
   receivedAt?: number
-  /** the signed envelope it came in, so it can be served to others (offers-fetch) */
+  /**
+   * the signed envelope it came in, so it can be served to others (offers-fetch, anti-entropy):
+   * the offer's or bid's own wire message, from which the book decodes the offer again on demand
+   * (an empty one counts as none)
+   */
   envelope?: Uint8Array
 }
 
-/** A resting offer. `key` is `<supplier hotkey hex>/<offer id>`. */
+/**
+ * A resting offer. `key` is `<supplier hotkey hex>/<offer id>`.
+ *
+ * The book holds an offer compactly: what matching and the indexes read (numbers, interned short
+ * strings, the GPU entries) and the signed envelope it arrived in. `offer`, the full decoded
+ * message, is decoded from that envelope on demand (the book keeps a few hundred of the last ones
+ * decoded), so read the entry's own fields on a hot path and `offer` where the whole message is
+ * needed (negotiation, listings).
+ */
 export interface OfferEntry {
   readonly key: string
+  /** the full offer (decoded from the held envelope on demand) */
   readonly offer: Offer
   /** supplier hotkey, lowercase hex: the last tie-breaker of the matching rule */
   readonly supplier: string
   readonly meta: EntryMeta
+  /** the offer's own fields that matching and listing read without decoding */
+  readonly id: string
+  readonly sequence: bigint
+  readonly gpus: readonly Gpu[]
+  readonly teeKinds: readonly string[]
+  readonly region: string
+  readonly gpuCc: boolean
+  readonly pricePerGpuHour: bigint
+  readonly createdAt: bigint
   /** Number(offer.pricePerGpuHour) and Number(offer.createdAt): fast comparisons; the bigints decide ties */
   readonly priceN: number
   readonly createdN: number
@@ -27,7 +49,7 @@ export interface OfferEntry {
   /** when this node received it (ms) */
   readonly receivedAt: number
   /**
-   * GPUs still free per entry of `offer.gpus` (same index), as this node knows: the advertised
+   * GPUs still free per entry of `gpus` (same index), as this node knows: the advertised
    * counts, lowered by `book.consume` when GPUs are taken (an agreement was made). A replacement
    * of the offer (higher sequence) resets them: the supplier's republication is authoritative.
    */

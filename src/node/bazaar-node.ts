@@ -111,7 +111,7 @@ export interface BazaarNodeInit {
    * anti-entropy bounds other than the config's pull period (`market.bookSyncS`): envelopes per
    * exchange, requests served per peer per minute, frame and exchange timeouts (tests of the bounds)
    */
-  bookSync?: Pick<BookSyncInit, 'maxEntries' | 'maxConcurrent' | 'requestsPerMinute' | 'frameTimeoutMs' | 'exchangeTimeoutMs'>
+  bookSync?: Pick<BookSyncInit, 'maxEntries' | 'maxCancels' | 'maxConcurrent' | 'requestsPerMinute' | 'frameTimeoutMs' | 'exchangeTimeoutMs'>
   /** aborts the start (a chain that does not answer, an attestation probe); the node's own signal ends it afterwards */
   signal?: AbortSignal
 }
@@ -236,10 +236,11 @@ export class BazaarNode {
     this.bookSync = new BookSync(
       { libp2p: host, clock, metrics: createBookSyncMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
       {
-        entries: () => ({
-          offers: this.market.book.offers().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope]),
-          bids: this.market.book.bids().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope])
-        }),
+        // the book's signed envelopes as they rest, and the signed cancels its tombstones hold
+        entries: () => {
+          const book = this.market.book
+          return { offers: book.offerEnvelopes(), bids: book.bidEnvelopes(), offerCancels: book.offerCancels(), bidCancels: book.bidCancels() }
+        },
         accept: (topic, data) => this.acceptSynced(topic, data),
         // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged
         forward: (topic, data) => { host.services.pubsub.publish(topic, data).catch(() => {}) },

@@ -5,6 +5,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface BookSyncRequest {
   version: number
   maxEntries: number
+  maxCancels: number
 }
 
 export namespace BookSyncRequest {
@@ -27,13 +28,19 @@ export namespace BookSyncRequest {
           w.uint32(obj.maxEntries)
         }
 
+        if ((obj.maxCancels != null && obj.maxCancels !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.maxCancels)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           version: 0,
-          maxEntries: 0
+          maxEntries: 0,
+          maxCancels: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -48,6 +55,10 @@ export namespace BookSyncRequest {
             }
             case 2: {
               obj.maxEntries = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.maxCancels = reader.uint32()
               break
             }
             default: {
@@ -79,6 +90,13 @@ export namespace BookSyncRequest {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.maxCancels`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -101,6 +119,11 @@ export namespace BookSyncRequest {
     value: number
   }
 
+  export interface BookSyncRequestMaxCancelsFieldEvent {
+    field: '$.maxCancels'
+    value: number
+  }
+
   export function encode (obj: Partial<BookSyncRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BookSyncRequest.codec())
   }
@@ -109,7 +132,7 @@ export namespace BookSyncRequest {
     return decodeMessage(buf, BookSyncRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): Generator<BookSyncRequestVersionFieldEvent | BookSyncRequestMaxEntriesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): Generator<BookSyncRequestVersionFieldEvent | BookSyncRequestMaxEntriesFieldEvent | BookSyncRequestMaxCancelsFieldEvent> {
     return streamMessage(buf, BookSyncRequest.codec(), opts)
   }
 }
@@ -118,6 +141,8 @@ export interface BookSyncChunk {
   offers: Uint8Array<ArrayBuffer>[]
   bids: Uint8Array<ArrayBuffer>[]
   last: boolean
+  offerCancels: Uint8Array<ArrayBuffer>[]
+  bidCancels: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace BookSyncChunk {
@@ -149,6 +174,20 @@ export namespace BookSyncChunk {
           w.bool(obj.last)
         }
 
+        if (obj.offerCancels != null && obj.offerCancels.length > 0) {
+          for (const value of obj.offerCancels) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.bidCancels != null && obj.bidCancels.length > 0) {
+          for (const value of obj.bidCancels) {
+            w.uint32(42)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -156,7 +195,9 @@ export namespace BookSyncChunk {
         const obj: any = {
           offers: [],
           bids: [],
-          last: false
+          last: false,
+          offerCancels: [],
+          bidCancels: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -185,6 +226,22 @@ export namespace BookSyncChunk {
               obj.last = reader.bool()
               break
             }
+            case 4: {
+              if (opts.limits?.offerCancels != null && obj.offerCancels.length === opts.limits.offerCancels) {
+                throw new MaxLengthError('Decode error - repeated field "offerCancels" had too many elements')
+              }
+
+              obj.offerCancels.push(reader.bytes())
+              break
+            }
+            case 5: {
+              if (opts.limits?.bidCancels != null && obj.bidCancels.length === opts.limits.bidCancels) {
+                throw new MaxLengthError('Decode error - repeated field "bidCancels" had too many elements')
+              }
+
+              obj.bidCancels.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -196,7 +253,9 @@ export namespace BookSyncChunk {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           offers: 0,
-          bids: 0
+          bids: 0,
+          offerCancels: 0,
+          bidCancels: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -242,6 +301,36 @@ export namespace BookSyncChunk {
               }
               break
             }
+            case 4: {
+              if (opts.limits?.offerCancels != null && obj.offerCancels === opts.limits.offerCancels) {
+                throw new MaxLengthError('Streaming decode error - repeated field "offerCancels" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.offerCancels[]`,
+                index: obj.offerCancels,
+                value: reader.bytes()
+              }
+
+              obj.offerCancels++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.bidCancels != null && obj.bidCancels === opts.limits.bidCancels) {
+                throw new MaxLengthError('Streaming decode error - repeated field "bidCancels" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.bidCancels[]`,
+                index: obj.bidCancels,
+                value: reader.bytes()
+              }
+
+              obj.bidCancels++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -271,6 +360,18 @@ export namespace BookSyncChunk {
     value: boolean
   }
 
+  export interface BookSyncChunkOfferCancelsFieldEvent {
+    field: '$.offerCancels[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BookSyncChunkBidCancelsFieldEvent {
+    field: '$.bidCancels[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<BookSyncChunk>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BookSyncChunk.codec())
   }
@@ -279,7 +380,7 @@ export namespace BookSyncChunk {
     return decodeMessage(buf, BookSyncChunk.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent | BookSyncChunkOfferCancelsFieldEvent | BookSyncChunkBidCancelsFieldEvent> {
     return streamMessage(buf, BookSyncChunk.codec(), opts)
   }
 }

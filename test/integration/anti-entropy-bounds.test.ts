@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pbStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { createHost, type Host } from '../../src/node/host.js'
 import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { defaultConfig } from '../../src/node/config/index.js'
@@ -15,6 +16,16 @@ import { makeOffer } from '../helpers/market.js'
 import { TestNet, metricValue } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 
+/** writes bytes as they are (a frame of an older schema, built by hand) */
+const RAW = { encode: (b: Uint8Array): Uint8Array => b, decode: (b: Uint8Array | Uint8ArrayList): Uint8Array => b.subarray() }
+
+function varint (n: number): number[] {
+  const out: number[] = []
+  for (; n >= 0x80; n >>>= 7) out.push((n & 0x7f) | 0x80)
+  out.push(n)
+  return out
+}
+
 /**
  * The requester's side of anti-entropy against a hostile responder (a bare libp2p host, not a node):
  * every bound ends the exchange with its typed code, and nothing invalid enters the book. The
@@ -25,8 +36,12 @@ describe('anti-entropy bounds', () => {
   const net = new TestNet()
   let hostile: Host, requester: BazaarNode, server: BazaarNode
   let good: Uint8Array<ArrayBuffer>
+  /** signed cancels of three other offers of the same supplier */
+  let cancels: Array<Uint8Array<ArrayBuffer>>
   /** the envelopes resting in the requester's book */
   const applied = (): Uint8Array[] => requester.market.book.offers().flatMap((e) => e.meta.envelope == null ? [] : [e.meta.envelope])
+  /** the signed cancels the requester's tombstones hold */
+  const appliedCancels = (): Uint8Array[] => requester.market.book.offerCancels()
 
   /** replaces the hostile peer's handler for the protocol */
   async function respond (fn: (stream: Stream) => Promise<void>): Promise<void> {
@@ -47,10 +62,15 @@ describe('anti-entropy bounds', () => {
     hostile = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
     const base = await defaultConfig()
     const noTimer = { market: { ...base.market, bookSyncS: 0 } }
-    requester = await net.node('requester', noTimer, { init: { network: { dht: false }, bookSync: { maxEntries: 3, frameTimeoutMs: 1_000 }, links: { auditIntervalMs: 3_600_000 } } })
+    requester = await net.node('requester', noTimer, { init: { network: { dht: false }, bookSync: { maxEntries: 3, maxCancels: 2, frameTimeoutMs: 1_000 }, links: { auditIntervalMs: 3_600_000 } } })
     server = await net.node('server', noTimer, { init: { network: { dht: false }, bookSync: { requestsPerMinute: 3 } } })
     const alice = MessageSigner.create(await devPair('Alice'), { now: Date.now() })
     good = new Uint8Array(sealOffer(await makeOffer(alice, Date.now(), { id: 'good' }), alice))
+    const cancelOf = (id: string): Uint8Array<ArrayBuffer> => new Uint8Array(sealOffer({
+      version: 1, id, supplier: alice.hotkey, enclavePeer: new Uint8Array(0), gpus: [], teeKinds: [], region: '', pricePerGpuHour: 0n, netuid: 0,
+      minDurationS: 0, maxDurationS: 0, createdAt: BigInt(Date.now()), expiresAt: BigInt(Date.now() + 600_000), sequence: 2n, cancelled: true, addrs: []
+    }, alice))
+    cancels = ['c1', 'c2', 'c3'].map(cancelOf)
     // The hostile peer does not speak the protocol when the connection opens, and its identify (done
     // before any test starts) says so: every exchange with it below is the one the test asks for.
     // (The requester's link keeper audits only when asked: a link repair pulls the peer's book too.)
@@ -118,5 +138,70 @@ describe('anti-entropy bounds', () => {
     expect(await code(requester.bookSync.pull(server.peerId))).not.toBe('resolved')
     expect(served('ok')).toBe(3)
     expect(served('RATE_LIMITED')).toBe(1)
+  })
+
+  it('asks for cancels, applies valid ones through the validator, and ends with TOO_MANY past what it asked for', async () => {
+    const asked: number[] = []
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      asked.push((await pb.read(BookSyncRequest)).maxCancels)
+      await pb.write({ offers: [], bids: [], offerCancels: cancels.slice(0, 2), bidCancels: [], last: false }, BookSyncChunk)
+      await pb.write({ offers: [], bids: [], offerCancels: cancels.slice(2), bidCancels: [], last: true }, BookSyncChunk)
+      await stream.close()
+    })
+    expect(await code(requester.bookSync.pull(hostile.peerId))).toBe('TOO_MANY')
+    expect(asked).toEqual([2])
+    // the first chunk's two cancels went through the validator into tombstones before the third broke the bound
+    const held = appliedCancels()
+    expect(held).toHaveLength(2)
+    expect(held.every((a) => Buffer.compare(a, cancels[0]) === 0 || Buffer.compare(a, cancels[1]) === 0)).toBe(true)
+  })
+
+  it('ends with NOT_A_CANCEL when a cancel list carries a live offer, before the validator sees it', async () => {
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      await pb.read(BookSyncRequest)
+      await pb.write({ offers: [], bids: [], offerCancels: [good], bidCancels: [], last: true }, BookSyncChunk)
+      await stream.close()
+    })
+    const before = [applied().length, appliedCancels().length]
+    expect(await code(requester.bookSync.pull(hostile.peerId))).toBe('NOT_A_CANCEL')
+    expect([applied().length, appliedCancels().length]).toEqual(before)
+  })
+
+  it('a responder from before cancels (its chunks lack the fields) still serves its entries', async () => {
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      await pb.read(BookSyncRequest)
+      // a chunk of the schema before cancels, byte by byte: offers (field 1), last (field 3)
+      const oldChunk = Uint8Array.from([0x0a, ...varint(good.byteLength), ...good, 0x18, 0x01])
+      await pb.write(oldChunk, RAW)
+      await stream.close()
+    })
+    const r = await requester.bookSync.pull(hostile.peerId)
+    expect(r.received).toBe(1)
+    expect(r.cancels).toBe(0)
+  })
+
+  it('a responder sends cancels only to a requester that asks for them, and at most as many as asked', async () => {
+    // a third node whose book holds the offer and the three cancels (published while it has no peers)
+    const base = await defaultConfig()
+    const holder = await net.node('holder', { market: { ...base.market, bookSyncS: 0 } }, { init: { network: { dht: false } } })
+    for (const env of [good, ...cancels]) await holder.gossip.publish(TOPIC_OFFERS, env)
+    expect([holder.market.book.offerCount, holder.market.book.offerCancels().length]).toEqual([1, 3])
+    // a requester from before cancels: its request, byte by byte, has no max_cancels (version 1, max_entries 10)
+    const stream = await requester.host.dialProtocol(holder.host.getMultiaddrs()[0], BOOK_SYNC_PROTOCOL)
+    const pb = pbStream(stream)
+    await pb.write(Uint8Array.from([0x08, 0x01, 0x10, 0x0a]), RAW)
+    const chunk = await pb.read(BookSyncChunk)
+    expect([chunk.offers.length, chunk.offerCancels.length, chunk.last]).toEqual([1, 0, true])
+    await stream.close()
+    // a requester that asks for two
+    const stream2 = await requester.host.dialProtocol(holder.peerId, BOOK_SYNC_PROTOCOL)
+    const pb2 = pbStream(stream2)
+    await pb2.write({ version: 1, maxEntries: 10, maxCancels: 2 }, BookSyncRequest)
+    const chunk2 = await pb2.read(BookSyncChunk)
+    expect([chunk2.offers.length, chunk2.offerCancels.length, chunk2.last]).toEqual([1, 2, true])
+    await stream2.close()
   })
 })

@@ -9,19 +9,19 @@ export function compareOffers (a: OfferEntry, b: OfferEntry): number {
   if (a.priceN !== b.priceN) return a.priceN < b.priceN ? -1 : 1
   // equal numbers up to 2^53 are equal bigints (the conversion is exact there): skip the bigint compare
   if (a.priceN > Number.MAX_SAFE_INTEGER) {
-    const pa = a.offer.pricePerGpuHour
-    const pb = b.offer.pricePerGpuHour
+    const pa = a.pricePerGpuHour
+    const pb = b.pricePerGpuHour
     if (pa !== pb) return pa < pb ? -1 : 1
   }
   if (a.createdN !== b.createdN) return a.createdN < b.createdN ? -1 : 1
   if (a.createdN > Number.MAX_SAFE_INTEGER) {
-    const ca = a.offer.createdAt
-    const cb = b.offer.createdAt
+    const ca = a.createdAt
+    const cb = b.createdAt
     if (ca !== cb) return ca < cb ? -1 : 1
   }
   if (a.supplier !== b.supplier) return a.supplier < b.supplier ? -1 : 1
-  const ia = a.offer.id
-  const ib = b.offer.id
+  const ia = a.id
+  const ib = b.id
   return ia < ib ? -1 : ia > ib ? 1 : 0
 }
 

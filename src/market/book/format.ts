@@ -80,12 +80,12 @@ export function formatAlpha (rao: bigint): string {
 export function formatBook (entries: readonly OfferEntry[], filters: BookFilters & { json?: boolean, now?: number } = {}): string {
   const supplier = filters.supplier !== undefined ? normaliseSupplier(filters.supplier) : undefined
   let rows = entries.filter((e) =>
-    (filters.gpu === undefined || e.offer.gpus.some((g) => g.model === filters.gpu || g.model.startsWith(`${filters.gpu}-`))) &&
-    (filters.teeKind === undefined || e.offer.teeKinds.includes(filters.teeKind)) &&
-    (filters.gpuCc !== true || e.offer.gpuCc === true) &&
-    (filters.region === undefined || e.offer.region === filters.region) &&
-    (filters.netuid === undefined || e.offer.netuid === filters.netuid) &&
-    (filters.maxPrice === undefined || e.offer.pricePerGpuHour <= filters.maxPrice) &&
+    (filters.gpu === undefined || e.gpus.some((g) => g.model === filters.gpu || g.model.startsWith(`${filters.gpu}-`))) &&
+    (filters.teeKind === undefined || e.teeKinds.includes(filters.teeKind)) &&
+    (filters.gpuCc !== true || e.gpuCc) &&
+    (filters.region === undefined || e.region === filters.region) &&
+    (filters.netuid === undefined || e.netuid === filters.netuid) &&
+    (filters.maxPrice === undefined || e.pricePerGpuHour <= filters.maxPrice) &&
     (supplier === undefined || e.supplier === supplier))
   if (filters.limit !== undefined) rows = rows.slice(0, filters.limit)
   if (filters.json === true) return JSON.stringify(bookRows(rows), null, 2)

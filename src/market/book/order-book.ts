@@ -1,4 +1,4 @@
-import { Bid, Offer } from '../../wire/market.js'
+import { Bid, Offer, type Gpu } from '../../wire/market.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import {
   DEFAULT_MAX_BIDS, DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS, DEFAULT_MAX_OFFERS_PER_SUPPLIER,
@@ -11,11 +11,27 @@ import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
 import { bidKey, hex, modelMatches } from './keys.js'
 import { PartyIndex } from './party-index.js'
-import { compareOfferExpiry, PURGE_SLACK, RestingOffer, SupplierSlots } from './slots.js'
+import { compareOfferExpiry, owned, PURGE_SLACK, RestingOffer, SupplierSlots, type EntryStore } from './slots.js'
+import { EnvelopeArena } from './arena.js'
 import { SortedList } from './sorted-list.js'
 import { BoundedMap } from '../../util/bounded-map.js'
 
 const MAX_GPUS_PER_OFFER = 16
+/** decoded offers the book keeps beside its compact entries (see `RestingOffer.offer`) */
+const DECODED_CACHE = 256
+
+/**
+ * What a cancel leaves in its slot: the sequence that an older copy must beat, and the signed
+ * cancel itself until it expires, so that anti-entropy can serve it to a peer that still holds the
+ * entry (a cancel made on the other side of a partition).
+ */
+interface Tombstone {
+  readonly key: string
+  readonly sequence: bigint
+  /** the cancel's own expiry: after it no peer would accept the envelope */
+  readonly expiresN: number
+  envelope: Uint8Array | undefined
+}
 
 /**
  * A node's local order book: the offers and bids it has heard (gossip, DHT fetches, its own), with
@@ -33,13 +49,18 @@ const MAX_GPUS_PER_OFFER = 16
  *   is evicted if it expires before the newcomer, otherwise the newcomer is refused (BOOK_FULL).
  *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
  *
+ * Memory: an offer rests as a compact entry (`RestingOffer`: numbers, shared strings, and the
+ * signed envelope it arrived in, copied into the book's slabs, see arena.ts); the full `Offer` is
+ * decoded from the envelope on demand and the last `DECODED_CACHE` decoded are kept. Tombstones keep the signed cancel until it expires
+ * (`offerCancels`, `bidCancels`), bounded by `maxTombstones`.
+ *
  * Indexes: by GPU class (one price-time sorted list per model, see `compareOffers`), TEE kinds and
  * region as integer attributes of each entry (a bit mask and an id: the matching scan tests them
  * without touching strings), and a lazy expiry heap (expiry and the eviction rule). Offers are
  * held per supplier record (found by the hotkey's bytes, see `PartyIndex`) and then by id, so the
  * insert path builds no key string and hashes no hex text; that is most of its cost otherwise.
  */
-export class OrderBook {
+export class OrderBook implements EntryStore {
   private readonly clock: Clock
   private readonly maxOffers: number
   private readonly maxBids: number
@@ -52,14 +73,22 @@ export class OrderBook {
   private offerTotal = 0
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
   private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry, (e) => e.slots.prefix)
-  /** `<supplier hex>/<id>` → sequence of the cancel; counted per supplier in `SupplierSlots.tombstones` */
-  private readonly offerTombstones: BoundedMap<string, bigint>
+  /** `<supplier hex>/<id>` → the cancel; counted per supplier in `SupplierSlots.tombstones` */
+  private readonly offerTombstones: BoundedMap<string, Tombstone>
+  /** tombstones holding a cancel envelope, by the cancel's expiry (the envelope goes when it passes) */
+  private readonly offerCancelExpiry = new ExpiryHeap<Tombstone>((t) => t.envelope !== undefined && this.offerTombstones.get(t.key) === t)
+  /** entries whose `decoded` offer is set, oldest first: a ring whose next slot is `decodedAt` */
+  private readonly decodedRing: Array<RestingOffer | undefined> = new Array(DECODED_CACHE).fill(undefined)
+  private decodedAt = 0
+  /** the envelopes of the resting offers (see arena.ts) */
+  readonly arena = new EnvelopeArena()
 
   private readonly bidMap = new Map<string, BidEntry>()
   private readonly bidOrder = new SortedList<BidEntry>(compareBids, 64, (e) => Number(e.bid.createdAt))
   private readonly bidExpiry = new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e)
   private readonly perRenter = new Map<string, number>()
-  private readonly bidTombstones: BoundedMap<string, bigint>
+  private readonly bidTombstones: BoundedMap<string, Tombstone>
+  private readonly bidCancelExpiry = new ExpiryHeap<Tombstone>((t) => t.envelope !== undefined && this.bidTombstones.get(t.key) === t)
 
   constructor (init: OrderBookInit = {}) {
     this.clock = init.clock ?? systemClock
@@ -119,8 +148,8 @@ export class OrderBook {
     let slots = this.suppliers.get(offer.supplier)
     const current = RestingOffer.liveIn(slots, offer.id)
     const floor = current !== undefined
-      ? current.offer.sequence
-      : slots !== undefined && slots.tombstones > 0 ? this.offerTombstones.get(`${slots.hex}/${offer.id}`) : undefined
+      ? current.sequence
+      : slots !== undefined && slots.tombstones > 0 ? this.offerTombstones.get(`${slots.hex}/${offer.id}`)?.sequence : undefined
     // [IGNORE] a replacement needs a higher sequence than what the slot has seen
     if (floor !== undefined && offer.sequence <= floor &&
       !(offer.sequence === floor && current != null && winsTie(offer.cancelled, Offer.encode(offer), Offer.encode(current.offer)))) {
@@ -129,7 +158,7 @@ export class OrderBook {
     if (offer.cancelled) {
       slots ??= this.slotsFor(offer.supplier)
       if (current != null) this.dropOffer(current, false)
-      this.tombstoneOffer(slots, offer.id, offer.sequence)
+      this.tombstoneOffer(slots, offer.id, offer.sequence, Number(offer.expiresAt), meta.envelope)
       return 'cancelled'
     }
     const now = this.clock.now()
@@ -158,14 +187,17 @@ export class OrderBook {
     if (bid.renter.byteLength !== 32 || bid.id === '') throw new MarketError('MALFORMED', 'bid lacks a renter or an id')
     const key = bidKey(bid)
     const current = this.bidMap.get(key)
-    const floor = current?.bid.sequence ?? this.bidTombstones.get(key)
+    const floor = current?.bid.sequence ?? this.bidTombstones.get(key)?.sequence
     if (floor !== undefined && bid.sequence <= floor &&
       !(bid.sequence === floor && current != null && winsTie(bid.cancelled, Bid.encode(bid), Bid.encode(current.bid)))) {
       throw new MarketError('STALE', 'bid sequence not higher than the slot')
     }
     if (bid.cancelled) {
       if (current != null) this.dropBid(current)
-      this.tombstone(this.bidTombstones, key, bid.sequence)
+      const t: Tombstone = { key, sequence: bid.sequence, expiresN: Number(bid.expiresAt), envelope: cancelEnvelope(meta.envelope, Number(bid.expiresAt), this.clock.now()) }
+      this.bidTombstones.set(key, t)
+      if (t.envelope !== undefined) this.bidCancelExpiry.push(t)
+      this.bidCancelExpiry.compact(this.bidTombstones.size)
       return 'cancelled'
     }
     const now = this.clock.now()
@@ -178,7 +210,10 @@ export class OrderBook {
     } else {
       this.dropBid(current)
     }
-    const entry: BidEntry = { key, bid, renter, meta, expiresN, receivedAt: meta.receivedAt ?? now }
+    // the envelope it keeps, it owns (never a view into a larger buffer)
+    const own = meta.envelope !== undefined ? owned(meta.envelope) : undefined
+    const held = own !== meta.envelope ? { ...meta, envelope: own } : meta
+    const entry: BidEntry = { key, bid, renter, meta: held, expiresN, receivedAt: meta.receivedAt ?? now }
     this.bidMap.set(key, entry)
     this.bidOrder.insert(entry)
     this.bidExpiry.push(entry)
@@ -205,10 +240,10 @@ export class OrderBook {
   consume (offer: string | OfferEntry, model: string, count: number): boolean {
     const e = typeof offer === 'string' ? this.offerByKey(offer) : this.restingEntry(offer)
     if (e == null || count <= 0) return false
-    const gpus = e.offer.gpus
+    const gpus = e.gpus
     for (let i = 0; i < gpus.length; i++) {
       if (gpus[i].model !== model || (e.free !== undefined ? e.free[i] : gpus[i].count) < count) continue
-      const free = e.free ?? (e.free = counts(e.offer))
+      const free = e.free ?? (e.free = counts(gpus))
       free[i] -= count
       let left = 0
       for (const r of free) left += r
@@ -229,7 +264,58 @@ export class OrderBook {
       this.dropBid(e)
       n++
     }
+    // a cancel past its expiry is refused everywhere: keep its sequence, not its envelope
+    for (const heap of [this.offerCancelExpiry, this.bidCancelExpiry]) {
+      for (let t = heap.peek(); t != null && t.expiresN <= now; t = heap.peek()) t.envelope = undefined
+    }
     return n
+  }
+
+  /**
+   * The signed envelopes of the resting offers (anti-entropy serves them), in no particular order;
+   * entries held without an envelope are left out.
+   */
+  offerEnvelopes (): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (const slots of this.suppliersByHex.values()) {
+      for (const e of slots.offers.values()) {
+        const env = e.live ? e.envelope : undefined
+        if (env !== undefined) out.push(env)
+      }
+    }
+    return out
+  }
+
+  /** the signed envelopes of the resting bids */
+  bidEnvelopes (): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (const e of this.bidMap.values()) if (e.meta.envelope !== undefined) out.push(e.meta.envelope)
+    return out
+  }
+
+  /**
+   * The signed cancels of offers that have not expired (anti-entropy serves them, so a cancel made
+   * on one side of a partition reaches the other before the offer expires there).
+   */
+  offerCancels (now: number = this.clock.now()): Uint8Array[] { return liveCancels(this.offerTombstones, now) }
+
+  /** the signed cancels of bids that have not expired */
+  bidCancels (now: number = this.clock.now()): Uint8Array[] { return liveCancels(this.bidTombstones, now) }
+
+  /** how many tombstones still hold their signed cancel (offers and bids); counts them all, O(n) */
+  get cancelCount (): number {
+    let n = 0
+    for (const t of this.offerTombstones.values()) if (t.envelope !== undefined) n++
+    for (const t of this.bidTombstones.values()) if (t.envelope !== undefined) n++
+    return n
+  }
+
+  /** `EntryStore`: `e` just decoded its offer; the oldest decoded entry lets its copy go */
+  remember (e: RestingOffer): void {
+    const old = this.decodedRing[this.decodedAt]
+    if (old !== undefined && old !== e && old.slab !== undefined) old.decoded = undefined
+    this.decodedRing[this.decodedAt] = e
+    this.decodedAt = (this.decodedAt + 1) % DECODED_CACHE
   }
 
   /** Resting offers in price-time order, filtered (the `bazaar book` listing). */
@@ -243,11 +329,11 @@ export class OrderBook {
       if (filters.gpu !== undefined && !modelMatches(filters.gpu, model)) continue
       for (const e of list) {
         if (seen.has(e)) continue
-        if (tee !== undefined && !e.offer.teeKinds.includes(tee)) continue
-        if (filters.gpuCc === true && e.offer.gpuCc !== true) continue
-        if (region !== undefined && e.offer.region !== region) continue
-        if (filters.netuid !== undefined && e.offer.netuid !== filters.netuid) continue
-        if (filters.maxPrice !== undefined && e.offer.pricePerGpuHour > filters.maxPrice) continue
+        if (tee !== undefined && !e.teeKinds.includes(tee)) continue
+        if (filters.gpuCc === true && !e.gpuCc) continue
+        if (region !== undefined && e.region !== region) continue
+        if (filters.netuid !== undefined && e.netuid !== filters.netuid) continue
+        if (filters.maxPrice !== undefined && e.pricePerGpuHour > filters.maxPrice) continue
         if (supplier !== undefined && e.supplier !== supplier) continue
         seen.add(e)
         out.push(e)
@@ -292,11 +378,11 @@ export class OrderBook {
   private addOffer (entry: RestingOffer): void {
     const slots = entry.slots
     const before = slots.offers.size
-    slots.offers.set(entry.offer.id, entry)
+    slots.offers.set(entry.id, entry)
     if (slots.offers.size === before) slots.dead-- // it took the place of a dead entry of its id
     slots.live++
     this.offerTotal++
-    const gpus = entry.offer.gpus
+    const gpus = entry.gpus
     for (let i = 0; i < gpus.length; i++) {
       if (!firstOfModel(gpus, i)) continue
       const model = gpus[i].model
@@ -314,11 +400,12 @@ export class OrderBook {
   private dropOffer (entry: RestingOffer, release = true): void {
     if (!entry.live) return
     entry.live = false
+    this.arena.release(entry)
     const slots = entry.slots
     slots.live--
     slots.dead++
     this.offerTotal--
-    const gpus = entry.offer.gpus
+    const gpus = entry.gpus
     for (let i = 0; i < gpus.length; i++) {
       if (!firstOfModel(gpus, i)) continue
       const model = gpus[i].model
@@ -333,13 +420,17 @@ export class OrderBook {
   }
 
   /**
-   * Records a cancel's sequence for the slot, so an older copy heard later cannot revive it. The
-   * map is bounded: past `maxTombstones` the oldest tombstone goes (its supplier's count with it).
+   * Records a cancel for the slot: its sequence, so an older copy heard later cannot revive it, and
+   * its signed envelope until it expires. The map is bounded: past `maxTombstones` the oldest
+   * tombstone goes (its supplier's count with it).
    */
-  private tombstoneOffer (slots: SupplierSlots, id: string, sequence: bigint): void {
+  private tombstoneOffer (slots: SupplierSlots, id: string, sequence: bigint, expiresN: number, envelope: Uint8Array | undefined): void {
     const key = `${slots.hex}/${id}`
     if (!this.offerTombstones.delete(key)) slots.tombstones++
-    const evicted = this.offerTombstones.set(key, sequence)
+    const t: Tombstone = { key, sequence, expiresN, envelope: cancelEnvelope(envelope, expiresN, this.clock.now()) }
+    if (t.envelope !== undefined) this.offerCancelExpiry.push(t)
+    this.offerCancelExpiry.compact(this.offerTombstones.size)
+    const evicted = this.offerTombstones.set(key, t)
     if (evicted !== undefined) {
       const owner = this.suppliersByHex.get(evicted[0].slice(0, 64))
       if (owner !== undefined) {
@@ -367,16 +458,11 @@ export class OrderBook {
     if (victim == null || victim.expiresN >= expiresN) throw new MarketError('BOOK_FULL', 'book full')
     drop(victim)
   }
-
-  private tombstone (map: BoundedMap<string, bigint>, key: string, sequence: bigint): void {
-    map.set(key, sequence)
-  }
 }
 
 const NO_META: EntryMeta = Object.freeze({})
 
-function counts (offer: Offer): number[] {
-  const gpus = offer.gpus
+function counts (gpus: readonly Gpu[]): number[] {
   const out = new Array<number>(gpus.length)
   for (let i = 0; i < gpus.length; i++) out[i] = gpus[i].count
   return out
@@ -401,7 +487,7 @@ function offerRank (e: OfferEntry): number { return e.priceN }
 function offerRank2 (e: OfferEntry): number { return e.priceN <= Number.MAX_SAFE_INTEGER ? e.createdN : 0 }
 
 /** whether `gpus[i]` is the first entry of its model (an offer sits once in each model's list) */
-function firstOfModel (gpus: Offer['gpus'], i: number): boolean {
+function firstOfModel (gpus: readonly Gpu[], i: number): boolean {
   const model = gpus[i].model
   for (let j = 0; j < i; j++) if (gpus[j].model === model) return false
   return true
@@ -419,4 +505,15 @@ function winsTie (cancel: boolean, incoming: Uint8Array, resting: Uint8Array): b
   const n = Math.min(incoming.length, resting.length)
   for (let i = 0; i < n; i++) if (incoming[i] !== resting[i]) return incoming[i] < resting[i]
   return incoming.length < resting.length
+}
+
+/** the envelope a tombstone keeps: an owned copy, while the cancel has not expired */
+function cancelEnvelope (envelope: Uint8Array | undefined, expiresN: number, now: number): Uint8Array | undefined {
+  return envelope !== undefined && envelope.byteLength > 0 && expiresN > now ? owned(envelope) : undefined
+}
+
+function liveCancels (map: BoundedMap<string, Tombstone>, now: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (const t of map.values()) if (t.envelope !== undefined && t.expiresN > now) out.push(t.envelope)
+  return out
 }

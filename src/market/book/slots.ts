@@ -1,5 +1,7 @@
-import type { Offer } from '../../wire/market.js'
+import { Envelope, Offer, type Gpu } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry } from '../types.js'
+import { internGpus, internTeeKinds, regionName } from './attributes.js'
+import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
 
 /** dead entries a supplier's map may hold beyond its live ones before it is swept */
@@ -21,6 +23,8 @@ export class SupplierSlots implements Keyed {
   live = 0
   dead = 0
   tombstones = 0
+  /** the origin its last entry came with (its entries share it while it does not change) */
+  private origin: Origin = NO_ORIGIN
   /**
    * the hotkey's first 30 bits as a small integer (a Smi, stored unboxed): orders suppliers like
    * `hex` unless those bits tie, when `hex` decides
@@ -28,29 +32,68 @@ export class SupplierSlots implements Keyed {
   readonly prefix: number
 
   /** `owner` is the book holding the record: an entry tells whether it rests in a given book */
-  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: object) {
+  constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: EntryStore) {
     this.prefix = (bytes[0] << 22) | (bytes[1] << 14) | (bytes[2] << 6) | (bytes[3] >>> 2)
+  }
+
+  /** an origin equal to (peer, source): the last one when it is the same */
+  originOf (peer: string | undefined, source: EntryMeta['source']): Origin {
+    const o = this.origin
+    if (o.peer === peer && o.source === source) return o
+    return (this.origin = { peer, source })
   }
 }
 
+/** where an entry came from (`EntryMeta`'s peer and source) */
+interface Origin { readonly peer: string | undefined, readonly source: EntryMeta['source'] }
+const NO_ORIGIN: Origin = Object.freeze({ peer: undefined, source: undefined })
+
+/** what an entry asks of the book that holds it: room for its envelope, a place in its cache of decoded offers */
+export interface EntryStore {
+  readonly arena: EnvelopeArena
+  remember: (e: RestingOffer) => void
+}
+
 /**
- * A resting offer as the book holds it. `key` (`<supplier hex>/<id>`) is built on first use:
- * the book itself indexes by supplier record and id, so an insert allocates no key string.
+ * A resting offer as the book holds it: the fields matching, the indexes and listings read (numbers,
+ * shared strings and GPU lists, see attributes.ts), and the signed envelope it arrived in, copied
+ * into the book's envelope arena (arena.ts). The full `Offer` is decoded from the envelope on first
+ * use and kept while the entry is in the book's small cache of decoded offers (`EntryStore`); an
+ * entry given without an envelope (a test, a bench) keeps the offer it was given instead.
+ *
+ * `key` (`<supplier hex>/<id>`) is built on first use: the book itself indexes by supplier record
+ * and id, so an insert allocates no key string.
  */
-export class RestingOffer implements OfferEntry {
+export class RestingOffer implements OfferEntry, Held {
   /** false once the entry left the book (filled, cancelled, replaced, expired, evicted) */
   live = true
-  private keyText: string | undefined
-  /** free GPUs per entry of `offer.gpus`, created by the first `consume` (see `OfferEntry.free`) */
+  private keyText: string | undefined = undefined
+  /** free GPUs per entry of `gpus`, created by the first `consume` (see `OfferEntry.free`) */
   free: number[] | undefined = undefined
+  /** the decoded offer while cached (always, for an entry held without an envelope) */
+  decoded: Offer | undefined
+  readonly id: string
+  readonly sequence: bigint
+  readonly gpus: readonly Gpu[]
+  readonly teeKinds: readonly string[]
+  readonly gpuCc: boolean
   readonly netuid: number
   readonly minDurationS: number
   readonly maxDurationS: number
+  /** the exact bigints where the numbers are not (above 2^53), else undefined */
+  private readonly exact: { readonly price: bigint, readonly created: bigint } | undefined
+  /** where the envelope lies in the arena (`Held`); no slab: held without an envelope */
+  slab: Slab | undefined = undefined
+  at = 0
+  len = 0
+  slot = 0
+  /** where it came from: one object shared by the supplier's entries of the same peer and source */
+  private readonly origin: Origin
 
   constructor (
-    readonly offer: Offer,
+    offer: Offer,
     readonly slots: SupplierSlots,
-    readonly meta: EntryMeta,
+    meta: EntryMeta,
     readonly priceN: number,
     readonly createdN: number,
     readonly expiresN: number,
@@ -58,12 +101,47 @@ export class RestingOffer implements OfferEntry {
     readonly teeMask: number,
     readonly regionId: number
   ) {
+    this.id = offer.id
+    this.sequence = offer.sequence
+    this.gpus = internGpus(offer.gpus)
+    this.teeKinds = internTeeKinds(offer.teeKinds)
+    this.gpuCc = offer.gpuCc === true
     this.netuid = offer.netuid
     this.minDurationS = offer.minDurationS
     this.maxDurationS = offer.maxDurationS
+    this.exact = priceN > Number.MAX_SAFE_INTEGER || createdN > Number.MAX_SAFE_INTEGER ? { price: offer.pricePerGpuHour, created: offer.createdAt } : undefined
+    // the envelope must be this offer's own signed message (EntryMeta.envelope); an empty one is none
+    if (meta.envelope !== undefined && meta.envelope.byteLength > 0) slots.owner.arena.put(this, meta.envelope)
+    this.decoded = this.slab === undefined ? offer : undefined
+    this.origin = slots.originOf(meta.peer, meta.source)
   }
 
   get supplier (): string { return this.slots.hex }
+
+
+  get pricePerGpuHour (): bigint { return this.exact?.price ?? BigInt(this.priceN) }
+  get createdAt (): bigint { return this.exact?.created ?? BigInt(this.createdN) }
+  /** the region's shared name (a name past the registry's bound is read from the offer) */
+  get region (): string { return regionName(this.regionId) ?? this.offer.region }
+
+  /** the full offer, decoded from the envelope when it is not cached */
+  get offer (): Offer {
+    let o = this.decoded
+    if (o === undefined) {
+      // the envelope is the validated wire message of this offer (EntryMeta.envelope)
+      o = Offer.decode(Envelope.decode(this.envelope as Uint8Array).body)
+      this.decoded = o
+      this.slots.owner.remember(this)
+    }
+    return o
+  }
+
+  /** the signed envelope (a view into the arena, valid for as long as it is held) */
+  get envelope (): Uint8Array | undefined { return this.slab?.bytes.subarray(this.at, this.at + this.len) }
+
+  get meta (): EntryMeta {
+    return { peer: this.origin.peer, source: this.origin.source, receivedAt: this.receivedAt, envelope: this.envelope }
+  }
 
   /** the entry under `id` if it is live */
   static liveIn (slots: SupplierSlots | undefined, id: string): RestingOffer | undefined {
@@ -71,12 +149,21 @@ export class RestingOffer implements OfferEntry {
     return e !== undefined && e.live ? e : undefined
   }
 
-  get remaining (): readonly number[] { return this.free ?? this.offer.gpus.map((g) => g.count) }
+  get remaining (): readonly number[] { return this.free ?? this.gpus.map((g) => g.count) }
 
   get key (): string {
-    if (this.keyText === undefined) this.keyText = `${this.slots.hex}/${this.offer.id}`
+    if (this.keyText === undefined) this.keyText = `${this.slots.hex}/${this.id}`
     return this.keyText
   }
+}
+
+/**
+ * `bytes` itself when it is the whole of its buffer, else an exact-size copy: a view into a larger
+ * buffer (a frame, a decode buffer, Node's 8 KiB Buffer pool) would keep all of it alive.
+ */
+export function owned (bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes
+  return bytes.slice()
 }
 
 /**
@@ -91,7 +178,7 @@ export function compareOfferExpiry (a: RestingOffer, b: RestingOffer): number {
     if (pa.prefix !== pb.prefix) return pa.prefix < pb.prefix ? -1 : 1
     return pa.hex < pb.hex ? -1 : 1
   }
-  const ia = a.offer.id
-  const ib = b.offer.id
+  const ia = a.id
+  const ib = b.id
   return ia < ib ? -1 : ia > ib ? 1 : 0
 }

@@ -10,6 +10,11 @@ export const MAX_CHUNK_BYTES = 1024 * 1024
 export const MAX_CHUNK_ENTRIES = 256
 /** The most envelopes one response carries in all (about 9 MB of typical offers). */
 export const MAX_SYNC_ENTRIES = 20_000
+/**
+ * The most signed cancels one response carries in all, beside the entries (a cancel is about 250
+ * bytes). A requester that asks for none gets none (a version-1 requester from before cancels).
+ */
+export const MAX_SYNC_CANCELS = 20_000
 
 /** Each frame must arrive within this time, and a whole exchange within the total. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 5_000

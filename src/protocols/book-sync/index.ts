@@ -1,6 +1,7 @@
 import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
 import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
+import { Bid, Envelope, Offer } from '../../wire/market.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
 import { MAX_RATE_PEERS } from '../../market/constants.js'
 import type { Clock, TimerHandle } from '../../util/clock.js'
@@ -8,7 +9,7 @@ import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
   BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_EXCHANGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, MAX_CHUNK_BYTES, MAX_CHUNK_ENTRIES, MAX_INBOUND_STREAMS,
-  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_ENTRIES
+  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
 import type { Counter } from '../../util/metrics.js'
@@ -44,8 +45,11 @@ export interface BookSyncComponents {
 }
 
 export interface BookSyncInit {
-  /** the signed envelopes this node holds and serves (its book's resting offers and bids) */
-  entries: () => { offers: Uint8Array[], bids: Uint8Array[] }
+  /**
+   * The signed envelopes this node holds and serves: its book's resting offers and bids, and the
+   * signed cancels its tombstones hold (served only to a requester that asks for cancels).
+   */
+  entries: () => SyncEntries
   /**
    * Validates one received envelope exactly as gossip on `topic` would be, and applies it when
    * valid. `rejected` (a REJECT verdict) ends the exchange: the peer sent something invalid.
@@ -63,18 +67,45 @@ export interface BookSyncInit {
   intervalMs?: number
   /** the most envelopes to ask for and to serve in one exchange */
   maxEntries?: number
+  /** the most cancels to ask for and to serve in one exchange (0: ask for none, as a version-1 peer) */
+  maxCancels?: number
   maxConcurrent?: number
   requestsPerMinute?: number
   frameTimeoutMs?: number
   exchangeTimeoutMs?: number
 }
 
-/** Totals of one exchange as the requester. */
+/** What a node serves in an exchange (see `BookSyncInit.entries`). */
+export interface SyncEntries {
+  offers: Uint8Array[]
+  bids: Uint8Array[]
+  offerCancels?: Uint8Array[]
+  bidCancels?: Uint8Array[]
+}
+
+/** Totals of one exchange as the requester (cancels counted in `received` and the verdicts too). */
 export interface SyncResult {
   received: number
   applied: number
   duplicate: number
   ignored: number
+  /** cancels received, of those above */
+  cancels: number
+}
+
+type Topic = typeof TOPIC_OFFERS | typeof TOPIC_BIDS
+
+/**
+ * Whether `data` is the envelope of a cancel on `topic`. Only cancels may arrive in a chunk's cancel
+ * lists; an envelope that does not decode is no cancel either (the validator would reject it).
+ */
+export function isCancelEnvelope (topic: Topic, data: Uint8Array): boolean {
+  try {
+    const body = Envelope.decode(data).body
+    return topic === TOPIC_OFFERS ? Offer.decode(body, { limits: { gpus: 16, teeKinds: 4, addrs: 8 } }).cancelled : Bid.decode(body, { limits: { addrs: 8, requirements: { teeKinds: 4, regions: 16 } } }).cancelled
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -82,8 +113,9 @@ export interface SyncResult {
  * published while a node listens: a node that joins, or two halves of a partition that heal, would
  * otherwise wait for every supplier's next re-publication. So on every new connection to a peer
  * that speaks the protocol (learned through identify), and on a timer with one random peer, the
- * node asks for the peer's current signed offers and bids and runs each through its own validator,
- * exactly as gossip. Everything is bounded: entries per exchange, frame sizes, per-frame and
+ * node asks for the peer's current signed offers and bids, and the signed cancels it holds, and runs
+ * each through its own validator, exactly as gossip: a cancel made on the other side of a partition
+ * then empties the slot here too, instead of the offer resting until it expires. Everything is bounded: entries per exchange, frame sizes, per-frame and
  * per-exchange timeouts, exchanges at once and peers queued for one, requests per peer per minute.
  */
 export class BookSync {
@@ -160,15 +192,17 @@ export class BookSync {
         .then((r) => { this.c.log?.('debug', 'book sync done', { peer: id, ...r }) })
         .catch((err: unknown) => {
           const e = toBookSyncError(err)
-          this.c.log?.(e.code === 'INVALID_ENTRY' ? 'info' : 'debug', 'book sync with peer failed', { peer: id, code: e.code })
+          this.c.log?.(e.code === 'INVALID_ENTRY' || e.code === 'NOT_A_CANCEL' ? 'info' : 'debug', 'book sync with peer failed', { peer: id, code: e.code })
         })
         .finally(() => { this.running--; if (this.started) this.drain() })
     }
   }
 
   /**
-   * Pulls a peer's book once. Throws BookSyncError: TIMEOUT, MALFORMED, TOO_MANY (more envelopes
-   * than asked for), INVALID_ENTRY (an envelope the validator rejects) or ABORTED.
+   * Pulls a peer's book once, its signed cancels included (unless `maxCancels` is 0). Throws
+   * BookSyncError: TIMEOUT, MALFORMED, TOO_MANY (more envelopes or cancels than asked for),
+   * INVALID_ENTRY (an envelope the validator rejects), NOT_A_CANCEL (a cancel list carried
+   * something else) or ABORTED.
    */
   async pull (peer: PeerId, opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
@@ -177,19 +211,27 @@ export class BookSync {
     const whole = AbortSignal.any([AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
     const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole])
     const maxEntries = Math.min(this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
-    const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0 }
+    const maxCancels = Math.min(this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
+    const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0, cancels: 0 }
     let stream: Stream | undefined
     try {
       stream = await this.c.libp2p.dialProtocol(peer, BOOK_SYNC_PROTOCOL, { signal: step() })
       const pb = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
-      await pb.write({ version: BOOK_SYNC_VERSION, maxEntries }, BookSyncRequest, { signal: step() })
+      await pb.write({ version: BOOK_SYNC_VERSION, maxEntries, maxCancels }, BookSyncRequest, { signal: step() })
+      let entries = 0
       for (;;) {
-        const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES } })
-        result.received += chunk.offers.length + chunk.bids.length
-        // [REJECT] more envelopes than asked for
-        if (result.received > maxEntries) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
-        for (const [topic, list] of [[TOPIC_OFFERS, chunk.offers], [TOPIC_BIDS, chunk.bids]] as const) {
+        const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
+        entries += chunk.offers.length + chunk.bids.length
+        const cancels = chunk.offerCancels.length + chunk.bidCancels.length
+        result.received += chunk.offers.length + chunk.bids.length + cancels
+        result.cancels += cancels
+        // [REJECT] more envelopes, or more cancels, than asked for
+        if (entries > maxEntries || result.cancels > maxCancels) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
+        const lists = [[TOPIC_OFFERS, chunk.offers, false], [TOPIC_BIDS, chunk.bids, false], [TOPIC_OFFERS, chunk.offerCancels, true], [TOPIC_BIDS, chunk.bidCancels, true]] as const
+        for (const [topic, list, cancel] of lists) {
           for (const view of list) {
+            // [REJECT] a cancel list carries only cancels (checked before the validator remembers it)
+            if (cancel && !isCancelEnvelope(topic, view)) throw new BookSyncError('NOT_A_CANCEL', 'the peer sent a non-cancel in a cancel list')
             // copy: the book keeps what it is given, and a view would pin the whole frame buffer
             const data = view.slice()
             const verdict = this.init.accept(topic, data)
@@ -228,26 +270,34 @@ export class BookSync {
       const req = await pb.read(BookSyncRequest, { signal: step() })
       // [refuse] a request of a version this node does not speak
       if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
-      let budget = Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
-      const { offers, bids } = this.init.entries()
+      const budgets = {
+        entries: Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES),
+        // a requester from before cancels asks for none (the field is absent: 0)
+        cancels: Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
+      }
+      const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
       const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
-      let chunk: BookSyncChunk = { offers: [], bids: [], last: false }
+      const empty = (): BookSyncChunk => ({ offers: [], bids: [], offerCancels: [], bidCancels: [], last: false })
+      let chunk = empty()
       let bytes = 0
       const flush = async (last: boolean): Promise<void> => {
         chunk.last = last
         await out.write(chunk, BookSyncChunk, { signal: step() })
-        chunk = { offers: [], bids: [], last: false }
+        chunk = empty()
         bytes = 0
       }
-      for (const [list, kind] of [[offers, 'offers'], [bids, 'bids']] as const) {
+      const lists = [[offers, 'offers', 'entries'], [bids, 'bids', 'entries'], [offerCancels, 'offerCancels', 'cancels'], [bidCancels, 'bidCancels', 'cancels']] as const
+      for (const [list, kind, budget] of lists) {
         for (const env of list) {
-          if (budget <= 0) break
-          // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes
-          if (chunk.offers.length + chunk.bids.length >= MAX_CHUNK_ENTRIES || bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush(false)
+          if (budgets[budget] <= 0) break
+          // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
+          // most MAX_CHUNK_ENTRIES in a chunk, all lists together
+          if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
+            bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush(false)
           // the encoder only reads it
           chunk[kind].push(env as Uint8Array<ArrayBuffer>)
           bytes += env.byteLength + 4
-          budget--
+          budgets[budget]--
         }
       }
       await flush(true)

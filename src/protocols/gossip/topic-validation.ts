@@ -228,12 +228,29 @@ function sequence<B extends MarketBody> (): Step<B> {
     name: 'sequence',
     run (m, t, s) {
       // slots are keyed by the hotkey bytes; the ss58 form (a blake2 checksum) comes from the cert cache
-      m.slot = `${t.slotPrefix}:${Buffer.from(m.signer.hotkey).toString('base64')}/${m.body.id}`
+      m.slot = slotKey(t.slotPrefix, m.signer.hotkey, m.body.id)
       const held = s.slots.get(m.slot)
       // [IGNORE] an equal or lower sequence than the one we hold for this slot (replay or reordering)
       if (held != null && m.body.sequence <= held.sequence) throw t.errors.ignore(MessageErrorCode.STALE_SEQUENCE)
     }
   }
+}
+
+/**
+ * `<prefix>:<hotkey bytes>/<id>` as one flat latin1 string (the id passed the schema: ASCII). The
+ * seen-sequence map keeps one per slot for as long as the message lives, so it is built in one
+ * piece: a template of a fresh base64 string and the id would be kept as a tree of three strings,
+ * about three times the size.
+ */
+function slotKey (prefix: string, hotkey: Uint8Array, id: string): string {
+  const b = Buffer.allocUnsafe(prefix.length + 2 + hotkey.byteLength + id.length)
+  let at = b.write(prefix, 0, 'latin1')
+  b[at++] = 58 // ':'
+  b.set(hotkey, at)
+  at += hotkey.byteLength
+  b[at++] = 47 // '/'
+  b.write(id, at, 'latin1')
+  return b.toString('latin1')
 }
 
 function party<B extends MarketBody> (): Step<B> {

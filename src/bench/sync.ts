@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:sync`: how long a node that joins late takes to hold the whole current book
+ * through anti-entropy (a script that prints, never a test).
+ *
+ * `--nodes` market nodes (default 10, one process, 127.0.0.1, connected in a line) hold the same
+ * book: `--offers` signed offers (default 5,000, from suppliers of 250 offers each) of which
+ * `--cancelled` (default 500) were cancelled since, each offer and cancel having reached every node
+ * (handed to its gossip validator, as if heard before the joiner came). Then, `--rounds` times
+ * (default 3), a fresh node starts and dials one of them picked in turn: the time from the dial
+ * until its book holds exactly the same offers (key and sequence) and the same number of signed
+ * cancels. The joiner validates every envelope as gossip, so
+ * the figure includes the signature and certificate checks.
+ *
+ * Without anti-entropy a joiner waits for each supplier's next re-publication (`market.republishS`,
+ * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
+ * interval, not a measurement.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Keyring } from '@polkadot/keyring'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { BazaarNode } from '../node/bazaar-node.js'
+import { defaultConfig } from '../node/config/index.js'
+import type { BazaarConfig } from '../node/config/types.js'
+import { silentLogger } from '../node/logger.js'
+import { installNetworkErrorGuard } from '../node/process-guard.js'
+import { MessageSigner } from '../market/signing/index.js'
+import { sealOffer } from '../protocols/gossip/envelope.js'
+import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import type { Offer } from '../wire/market.js'
+
+function arg (name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? def : Number(process.argv[i + 1])
+}
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+const PER_SUPPLIER = 250
+
+/** the signed envelopes of the book: every offer (sequence 1), then the cancels (sequence 2) */
+async function bookEnvelopes (offers: number, cancelled: number): Promise<Uint8Array[]> {
+  await cryptoWaitReady()
+  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  const now = Date.now()
+  const suppliers = Math.ceil(offers / PER_SUPPLIER)
+  const signers = Array.from({ length: suppliers }, (_, i) => MessageSigner.create(kr.addFromUri(`//sync-bench-${i}`), { now }))
+  const enclaves = await Promise.all(signers.map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+  const out: Uint8Array[] = []
+  const offer = (k: number): Offer => {
+    const s = signers[k % suppliers]
+    return {
+      version: 1,
+      id: `gpu-${Math.floor(k / suppliers)}`,
+      supplier: s.hotkey,
+      enclavePeer: new Uint8Array(enclaves[k % suppliers].toMultihash().bytes),
+      gpus: [{ model: k % 3 === 0 ? 'a100-80gb' : 'h100-80gb', memoryMib: 81920, count: 1 + (k % 8) }],
+      teeKinds: ['tdx', 'sev-snp'],
+      region: 'eu-west',
+      pricePerGpuHour: 2_000_000_000n + BigInt(k * 7919 % 1_000_000_000),
+      netuid: 1,
+      minDurationS: 60,
+      maxDurationS: 86400,
+      createdAt: BigInt(now),
+      expiresAt: BigInt(now + 3_600_000),
+      sequence: 1n,
+      cancelled: false,
+      addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${enclaves[k % suppliers].toString()}`).bytes]
+    }
+  }
+  for (let k = 0; k < offers; k++) out.push(sealOffer(offer(k), signers[k % suppliers]))
+  // a cancel keeps only its slot (as a node builds one)
+  for (let k = 0; k < cancelled; k++) {
+    const o = offer(k * Math.floor(offers / cancelled))
+    out.push(sealOffer({
+      ...o, enclavePeer: new Uint8Array(0), gpus: [], teeKinds: [], region: '', pricePerGpuHour: 0n, netuid: 0, minDurationS: 0, maxDurationS: 0, sequence: 2n, cancelled: true, addrs: []
+    }, signers[(k * Math.floor(offers / cancelled)) % suppliers]))
+  }
+  return out
+}
+
+/** what a book holds, comparably: each offer's key and sequence, and the number of signed cancels */
+function bookOf (n: BazaarNode): string {
+  const keys = n.market.book.offers().map((e) => `${e.key}#${e.sequence}`).sort()
+  return `${keys.join(',')} cancels ${n.market.book.cancelCount}`
+}
+
+async function main (): Promise<void> {
+  const nNodes = arg('nodes', 10)
+  const nOffers = arg('offers', 5000)
+  const nCancelled = arg('cancelled', 500)
+  const rounds = arg('rounds', 3)
+  const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-sync-'))
+  const base = await defaultConfig()
+  // no timer pulls and no re-publication: only the pull on a new connection can fill the joiner's book
+  const config: BazaarConfig = { ...base, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], market: { ...base.market, bookSyncS: 0 } }
+  const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
+  let made = 0
+  const node = async (): Promise<BazaarNode> => {
+    const i = made++
+    return await BazaarNode.init({
+      config,
+      identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: kr.addFromUri(`//sync-node-${i}//hot`), coldkey: kr.addFromUri(`//sync-node-${i}`) },
+      dbPath: join(dir, `node-${i}`),
+      roles: 'none',
+      logger: silentLogger
+    })
+  }
+  const nodes: BazaarNode[] = []
+  try {
+    const t0 = performance.now()
+    const envelopes = await bookEnvelopes(nOffers, nCancelled)
+    for (let i = 0; i < nNodes; i++) nodes.push(await node())
+    for (let i = 1; i < nNodes; i++) await nodes[i].dial(nodes[i - 1].host.getMultiaddrs()[0].toString())
+    for (const n of nodes) {
+      for (const env of envelopes) n.market.apply(n.gossip.validator.validate(TOPIC_OFFERS, env), 'gossip')
+    }
+    const want = bookOf(nodes[0])
+    if (!nodes.every((n) => bookOf(n) === want)) throw new Error('the nodes do not hold the same book')
+    console.log(`node ${process.version}: ${nNodes} nodes in a line (one process, 127.0.0.1), each holding ${fmt(nodes[0].market.book.offerCount)} offers and ${fmt(nodes[0].market.book.cancelCount)} signed cancels (set up in ${fmt((performance.now() - t0) / 1000, 1)} s)`)
+
+    const full: number[] = []
+    const cpuMs: number[] = []
+    for (let r = 0; r < rounds; r++) {
+      const joiner = await node()
+      const peer = nodes[(r * 3) % nodes.length]
+      const cpu0 = process.cpuUsage()
+      const start = performance.now()
+      await joiner.dial(peer.host.getMultiaddrs()[0].toString())
+      // polled: the bench waits for the book to be complete, it asserts nothing on time
+      for (;;) {
+        if (joiner.market.book.offerCount === peer.market.book.offerCount && bookOf(joiner) === want) break
+        if (performance.now() - start > 120_000) throw new Error(`round ${r + 1}: the joiner holds ${joiner.market.book.offerCount} offers after 120 s`)
+        await sleep(5)
+      }
+      const ms = performance.now() - start
+      const cpu = process.cpuUsage(cpu0)
+      full.push(ms)
+      cpuMs.push((cpu.user + cpu.system) / 1000)
+      console.log(`  round ${r + 1}: full book (${fmt(joiner.market.book.offerCount)} offers, ${fmt(joiner.market.book.cancelCount)} cancels) after ${fmt(ms)} ms (${fmt(cpuMs[r])} ms of CPU in this process, every node's part included)`)
+      nodes.push(joiner)
+    }
+    console.log(`late joiner, dial to full book: median ${fmt(median(full))} ms (${fmt(Math.min(...full))}–${fmt(Math.max(...full))}), ${rounds} rounds; CPU median ${fmt(median(cpuMs))} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+    console.log(`by re-publication alone it would wait up to market.republishS (${base.market.republishS} s by default) for each supplier's next offer`)
+  } finally {
+    await Promise.all(nodes.map(async (n) => { await n.close().catch(() => {}) }))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+installNetworkErrorGuard(silentLogger)
+await main()
+process.exit(0)

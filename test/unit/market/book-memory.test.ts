@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest'
+import { OrderBook } from '../../../src/market/book/order-book.js'
+import { RestingOffer } from '../../../src/market/book/slots.js'
+import { matchBid } from '../../../src/market/match.js'
+import { MarketError } from '../../../src/market/errors.js'
+import { Envelope, Offer, Bid } from '../../../src/wire/market.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { T0, mkBid, mkOffer } from './book-fixtures.js'
+
+/** an envelope around a body, as the wire carries it (the book checks no signature) */
+function seal (body: Uint8Array<ArrayBuffer>): Uint8Array {
+  return Envelope.encode({ body, signature: new Uint8Array(64).fill(1) })
+}
+const sealOffer = (o: Offer): Uint8Array => seal(Offer.encode(o))
+const sealBid = (b: Bid): Uint8Array => seal(Bid.encode(b))
+
+/** `bytes` as a view into the middle of a larger buffer (a frame, a decode buffer) */
+function viewOf (bytes: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(bytes.byteLength + 100)
+  frame.set(bytes, 50)
+  return frame.subarray(50, 50 + bytes.byteLength)
+}
+
+function codeOf (fn: () => unknown): string | undefined {
+  try { fn(); return undefined } catch (err) { return err instanceof MarketError ? err.code : 'UNTYPED' }
+}
+
+describe('OrderBook: compact entries', () => {
+  it('holds the envelope, not the offer, and decodes the same offer from it on demand', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const offer = mkOffer({ teeKinds: ['tdx', 'sev-snp'], gpuCc: true, addrs: [new Uint8Array([4, 127, 0, 0, 1])] })
+    const envelope = sealOffer(offer)
+    book.upsertOffer(offer, { envelope, peer: 'p', source: 'gossip' })
+    const e = book.offers()[0] as RestingOffer
+    expect(e.decoded).toBeUndefined()
+    expect(Offer.encode(e.offer)).toEqual(Offer.encode(offer))
+    expect(e.decoded).toBeDefined()
+    expect(e.meta).toEqual({ peer: 'p', source: 'gossip', receivedAt: T0, envelope: new Uint8Array(envelope) })
+    // the fields matching reads, without decoding
+    expect([e.id, e.sequence, e.gpus, e.teeKinds, e.region, e.gpuCc, e.pricePerGpuHour, e.createdAt, e.netuid])
+      .toEqual([offer.id, offer.sequence, offer.gpus, offer.teeKinds, offer.region, true, offer.pricePerGpuHour, offer.createdAt, offer.netuid])
+  })
+
+  it('copies envelopes into its own slabs, never keeping the buffer it was given', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const view = viewOf(sealOffer(mkOffer({ id: 'b' })))
+    book.upsertOffer(mkOffer({ id: 'b' }), { envelope: view })
+    view.fill(0) // the caller's buffer is reused: the book's copy must not change
+    const held = book.offers()[0].meta.envelope
+    expect(held).toEqual(sealOffer(mkOffer({ id: 'b' })))
+    expect(held?.buffer).not.toBe(view.buffer)
+    expect(book.arena.stats()).toMatchObject({ slabs: 1, live: held?.byteLength })
+    // bids keep an exact-size copy of a view
+    const bidView = viewOf(sealBid(mkBid()))
+    book.upsertBid(mkBid(), { envelope: bidView })
+    const bid = book.bids()[0].meta.envelope
+    expect(bid).toEqual(bidView)
+    expect(bid?.buffer).not.toBe(bidView.buffer)
+    expect(bid?.byteLength).toBe(bid?.buffer.byteLength)
+  })
+
+  it('evacuates slabs that fall under half live: the slabs stay within twice the live bytes, every envelope intact', () => {
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock, maxOffers: 20_000, maxOffersPerSupplier: 20_000 })
+    const sealed = new Map<string, Uint8Array>()
+    for (let i = 0; i < 6000; i++) {
+      const o = mkOffer({ id: `o${i}`, pricePerGpuHour: BigInt(1000 + i) })
+      sealed.set(o.id, sealOffer(o))
+      book.upsertOffer(o, { envelope: sealed.get(o.id) })
+    }
+    const full = book.arena.stats()
+    expect(full.slabs).toBeGreaterThan(2)
+    // two of every three leave, scattered over every slab
+    for (let i = 0; i < 6000; i++) if (i % 3 !== 0) book.remove(`${'01'.repeat(32)}/o${i}`)
+    expect(book.offerCount).toBe(2000)
+    const after = book.arena.stats()
+    let kept = 0
+    for (let i = 0; i < 6000; i += 3) kept += sealed.get(`o${i}`)?.byteLength ?? 0
+    expect(after.live).toBe(kept)
+    expect(after.bytes).toBeLessThanOrEqual(2 * after.live + 256 * 1024)
+    for (const e of book.offers()) {
+      expect(e.meta.envelope).toEqual(sealed.get(e.id))
+      expect(e.offer.id).toBe(e.id)
+    }
+    // everything leaves: one slab remains (the current one)
+    book.expire(T0 + 3_600_000)
+    expect(book.arena.stats()).toMatchObject({ slabs: 1, live: 0 })
+  })
+
+  it('keeps at most 256 decoded offers, and decodes an evicted one again', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 1000 })
+    const offers = Array.from({ length: 600 }, (_, i) => mkOffer({ id: `o${i}`, pricePerGpuHour: BigInt(1000 + i) }))
+    for (const o of offers) book.upsertOffer(o, { envelope: sealOffer(o) })
+    const entries = book.offers() as RestingOffer[]
+    for (const e of entries) expect(e.offer.id).toBe(e.id)
+    expect(entries.filter((e) => e.decoded !== undefined).length).toBe(256)
+    expect(entries[0].decoded).toBeUndefined()
+    expect(entries[0].offer.pricePerGpuHour).toBe(1000n)
+  })
+
+  it('an offer held without an envelope keeps the offer it was given', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const offer = mkOffer()
+    book.upsertOffer(offer)
+    const e = book.offers()[0]
+    expect(e.offer).toBe(offer)
+    expect(e.meta.envelope).toBeUndefined()
+    expect(book.offerEnvelopes()).toEqual([])
+  })
+
+  it('matches entries held by envelope exactly as entries held by offer', () => {
+    const offers = Array.from({ length: 200 }, (_, i) => mkOffer({
+      id: `o${i}`,
+      supplierN: 1 + (i % 7),
+      pricePerGpuHour: BigInt(1_000_000 + ((i * 7919) % 1000)),
+      teeKinds: i % 3 === 0 ? ['sev-snp'] : ['tdx'],
+      region: i % 2 === 0 ? 'eu' : 'us',
+      gpus: [{ model: i % 4 === 0 ? 'a100-80gb' : 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }]
+    }))
+    const byOffer = new OrderBook({ clock: new ManualClock(T0) })
+    const byEnvelope = new OrderBook({ clock: new ManualClock(T0) })
+    for (const o of offers) {
+      byOffer.upsertOffer(o)
+      byEnvelope.upsertOffer(o, { envelope: sealOffer(o) })
+    }
+    const bids = [
+      mkBid(), mkBid({ requirements: { gpu: 'a100', minMemoryMib: 0, count: 4, teeKinds: ['sev-snp'], regions: ['us'] } }),
+      mkBid({ requirements: { gpu: '', minMemoryMib: 0, count: 8, teeKinds: [], regions: ['eu'] } }),
+      mkBid({ maxPricePerGpuHour: 1_000_100n })
+    ]
+    for (const bid of bids) {
+      const a = matchBid(byOffer, bid)
+      const b = matchBid(byEnvelope, bid)
+      expect(b?.entry.key).toBe(a?.entry.key)
+      expect(b?.gpu).toEqual(a?.gpu)
+      expect(b?.teeKind).toBe(a?.teeKind)
+    }
+  })
+
+  it('serves each resting offer envelope once, a multi-model offer included', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const two = mkOffer({ id: 'two', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }, { model: 'a100-80gb', memoryMib: 81920, count: 1 }] })
+    const one = mkOffer({ id: 'one' })
+    for (const o of [two, one]) book.upsertOffer(o, { envelope: sealOffer(o) })
+    book.upsertBid(mkBid(), { envelope: sealBid(mkBid()) })
+    expect(book.offerEnvelopes().map((e) => Offer.decode(Envelope.decode(e).body).id).sort()).toEqual(['one', 'two'])
+    expect(book.bidEnvelopes()).toHaveLength(1)
+  })
+})
+
+describe('OrderBook: signed cancels in tombstones', () => {
+  it('keeps a cancel envelope until the cancel expires, and the tombstone after that', () => {
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock })
+    book.upsertOffer(mkOffer(), { envelope: sealOffer(mkOffer()) })
+    const cancel = mkOffer({ sequence: 2n, cancelled: true, gpus: [], expiresAt: BigInt(T0 + 10_000) })
+    const env = viewOf(sealOffer(cancel))
+    expect(book.upsertOffer(cancel, { envelope: env })).toBe('cancelled')
+    const held = book.offerCancels()
+    expect(held).toEqual([env])
+    expect(held[0].buffer).not.toBe(env.buffer)
+    expect(book.cancelCount).toBe(1)
+
+    clock.set(T0 + 10_000)
+    expect(book.offerCancels()).toEqual([])
+    book.expire()
+    expect(book.cancelCount).toBe(0)
+    // the sequence stays: an older copy heard later still cannot come back
+    expect(codeOf(() => book.upsertOffer(mkOffer({ expiresAt: BigInt(T0 + 3_600_000) })))).toBe('STALE')
+  })
+
+  it('keeps no envelope of a cancel that has already expired, or of one given without', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const late = mkOffer({ id: 'a', sequence: 2n, cancelled: true, gpus: [], expiresAt: BigInt(T0) })
+    book.upsertOffer(late, { envelope: sealOffer(late) })
+    book.upsertOffer(mkOffer({ id: 'b', sequence: 2n, cancelled: true, gpus: [] }))
+    expect(book.offerCancels()).toEqual([])
+  })
+
+  it('a newer cancel of the same slot replaces the envelope it serves', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const c2 = mkOffer({ sequence: 2n, cancelled: true, gpus: [] })
+    const c3 = mkOffer({ sequence: 3n, cancelled: true, gpus: [] })
+    book.upsertOffer(c2, { envelope: sealOffer(c2) })
+    book.upsertOffer(c3, { envelope: sealOffer(c3) })
+    expect(book.offerCancels()).toEqual([sealOffer(c3)])
+  })
+
+  it('cancels held are bounded by maxTombstones, offers and bids alike', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 3 })
+    for (let i = 0; i < 5; i++) {
+      const c = mkOffer({ id: `o${i}`, sequence: 2n, cancelled: true, gpus: [] })
+      book.upsertOffer(c, { envelope: sealOffer(c) })
+      const b = mkBid({ id: `b${i}`, sequence: 2n, cancelled: true, requirements: undefined })
+      book.upsertBid(b, { envelope: sealBid(b) })
+    }
+    // the oldest went first
+    expect(book.offerCancels().map((e) => Offer.decode(Envelope.decode(e).body).id)).toEqual(['o2', 'o3', 'o4'])
+    expect(book.bidCancels().map((e) => Bid.decode(Envelope.decode(e).body).id)).toEqual(['b2', 'b3', 'b4'])
+    expect(book.cancelCount).toBe(6)
+  })
+})
+
+describe('OrderBook: an empty envelope is none', () => {
+  it('keeps the offer it was given when the envelope is empty, and no cancel envelope', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const offer = mkOffer({ id: 'a', sequence: 2n })
+    book.upsertOffer(offer, { envelope: new Uint8Array(0) })
+    expect(book.offers()[0].offer).toBe(offer)
+    expect(book.offerEnvelopes()).toEqual([])
+    book.upsertOffer(mkOffer({ id: 'a', sequence: 3n, cancelled: true, gpus: [] }), { envelope: new Uint8Array(0) })
+    expect(book.offerCancels()).toEqual([])
+  })
+})
