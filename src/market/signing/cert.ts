@@ -30,6 +30,11 @@ export function createSignerCert (hotkey: KeyringPair, signingKey: Uint8Array, n
   }
 }
 
+/** the cache key of a certificate: its signature in base64, read in place (no copy of the bytes) */
+function cacheKey (signature: Uint8Array): string {
+  return Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')
+}
+
 export type CertVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired'
 
 interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
@@ -57,7 +62,7 @@ export class CertCache {
       return { verdict: 'malformed' }
     }
     if (cert.notAfter < BigInt(now)) return { verdict: 'expired' }
-    const hit = this.entries.get(Buffer.from(cert.signature).toString('base64'))
+    const hit = this.entries.get(cacheKey(cert.signature))
     if (hit != null && hit.cert.notAfter === cert.notAfter && bytesEqual(hit.cert.hotkey, cert.hotkey) && bytesEqual(hit.cert.signingKey, cert.signingKey)) {
       return { verdict: 'ok', key: hit.key, address: hit.address }
     }
@@ -71,7 +76,7 @@ export class CertCache {
   check (cert: SignerCert, now: number): { verdict: CertVerdict, key?: KeyObject, address?: string } {
     const quick = this.lookup(cert, now)
     if (quick !== undefined) return quick
-    const id = Buffer.from(cert.signature).toString('base64')
+    const id = cacheKey(cert.signature)
     let ok = false
     try {
       ok = sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)

@@ -87,6 +87,8 @@ export class MarketGossip {
 
   /** signature checks queued or running in the worker pool */
   get verifyQueueDepth (): number { return this.pool?.depth ?? 0 }
+  /** batches and jobs this node's pool sent to its workers (zero without a pool) */
+  get verifySent (): { batches: number, jobs: number } { return this.pool?.sent ?? { batches: 0, jobs: 0 } }
 
   private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult | Promise<TopicValidatorResult> {
     const now = this.c.clock.now()
