@@ -177,6 +177,8 @@ const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {
 
 async function receiver (variant: 'market' | 'plain', expected: number, workers: number | undefined): Promise<void> {
   const send = (m: unknown): void => { process.send?.(m) }
+  // as a daemon's keystore does at start: certificates are then checked by the wasm sr25519 verifier
+  await cryptoWaitReady()
   const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
   let delivered = 0
   let first = 0
