@@ -13,7 +13,8 @@
  *    process), so nothing is dropped in buffers. The market receiver validates each message
  *    (signatures in its worker pool) and keeps every accepted offer in an order book as a node
  *    does; the plain receiver only counts gossipsub deliveries. Prints validated messages/s,
- *    CPU per message (all threads of the receiver), and RSS growth with the offers held (after a
+ *    CPU per message (all threads of the receiver), how many signatures the market receiver sent
+ *    to its worker pool and in how many batches, and RSS growth with the offers held (after a
  *    GC, once gossipsub's message cache has rolled over). `--flood` distinct offers (default
  *    100,000, from 400 signers with 250 offer ids each: the node's book limits) per run; `--runs`
  *    rounds (default 3); medians and spread.
