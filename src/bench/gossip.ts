@@ -13,7 +13,8 @@
  *    process), so nothing is dropped in buffers. The market receiver validates each message
  *    (signatures in its worker pool) and keeps every accepted offer in an order book as a node
  *    does; the plain receiver only counts gossipsub deliveries. Prints validated messages/s,
- *    CPU per message (all threads of the receiver), and RSS growth with the offers held (after a
+ *    CPU per message (all threads of the receiver), how many signatures the market receiver sent
+ *    to its worker pool and in how many batches, and RSS growth with the offers held (after a
  *    GC, once gossipsub's message cache has rolled over). `--flood` distinct offers (default
  *    100,000, from 400 signers with 250 offer ids each: the node's book limits) per run; `--runs`
  *    rounds (default 3); medians and spread.
@@ -171,12 +172,14 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
-interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, refused: string[], peers: number }
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
 
 const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
 
 async function receiver (variant: 'market' | 'plain', expected: number, workers: number | undefined): Promise<void> {
   const send = (m: unknown): void => { process.send?.(m) }
+  // as a daemon's keystore does at start: certificates are then checked by the wasm sr25519 verifier
+  await cryptoWaitReady()
   const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
   let delivered = 0
   let first = 0
@@ -217,7 +220,7 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   while (delivered < expected) {
     await sleep(20)
     if (delivered !== lastProgress) { lastProgress = delivered; idleSince = performance.now(); send({ type: 'progress', delivered }) }
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss())
     if (performance.now() - idleSince > (delivered === 0 ? 180_000 : 30_000)) break
   }
   const cpu = process.cpuUsage(cpu0)
@@ -238,7 +241,9 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
     heldGrowth: mem.heapUsed + mem.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers,
     // every verdict but an accept, as /metrics shows them
     refused: registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"')),
-    peers: host.services.pubsub.getSubscribers(TOPIC_OFFERS).length
+    peers: host.services.pubsub.getSubscribers(TOPIC_OFFERS).length,
+    batches: gossip?.verifySent.batches ?? 0,
+    jobs: gossip?.verifySent.jobs ?? 0
   }
   send({ type: 'result', result })
   gossip?.stop()
@@ -377,6 +382,7 @@ async function main (): Promise<void> {
       const rate = (x: ReceiverResult): number => x.delivered / x.seconds
       console.log(`  round ${r + 1}: market ${fmt(rate(mr))}/s (${fmt(mr.delivered)} delivered, ${fmt(mr.book)} in the book, ${mr.cpuMsPerMsg.toFixed(3)} ms CPU each), plain ${fmt(rate(pr))}/s (${fmt(pr.delivered)} delivered, ${pr.cpuMsPerMsg.toFixed(3)} ms CPU each), ratio ${(rate(mr) / rate(pr)).toFixed(2)}; ` +
         `RSS market ${mib(mr.rssStart)} → ${mib(mr.rssEnd)} (peak ${mib(mr.rssPeak)}), plain ${mib(pr.rssStart)} → ${mib(pr.rssEnd)}`)
+      console.log(`    market receiver: ${fmt(mr.jobs)} signatures verified in the worker pool in ${fmt(mr.batches)} batches (mean ${(mr.batches > 0 ? mr.jobs / mr.batches : 0).toFixed(1)}), the rest on the event loop`)
       if (mr.refused.length > 0 || mr.peers === 0) console.log(`    market receiver: refused ${mr.refused.join(', ') || 'none'}; subscribed peers at the end ${mr.peers}`)
     }
     rmSync(join(file, '..'), { recursive: true, force: true })

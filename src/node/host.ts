@@ -12,7 +12,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { PrivateKey } from '@libp2p/interface'
 import { KAD_PROTOCOL, TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
-import { msgIdBytes } from '../protocols/gossip/validate.js'
+import { msgIdBytes, msgIdString } from '../protocols/gossip/validate.js'
 
 /**
  * Bound on one gossipsub RPC frame (the length-prefixed protobuf RPC on a meshsub stream), kept apart
@@ -127,6 +127,8 @@ export async function createHost (init: HostInit): Promise<Host> {
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (m) => msgIdBytes(m.data),
+        // gossipsub keys its caches by this string (never sent): Node's base64, not multiformats' JS one
+        msgIdToStrFn: msgIdString,
         allowedTopics: [TOPIC_OFFERS, TOPIC_BIDS],
         // frames, not messages: the 8 KiB per-message cap is the validator's (TOO_LARGE)
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,

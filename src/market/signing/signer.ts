@@ -16,10 +16,12 @@ export const DOMAIN = {
 export type Domain = typeof DOMAIN[keyof typeof DOMAIN] | string
 
 const enc = new TextEncoder()
+/** the encoded tags of the fixed domains: every market message is signed under one of them */
+const TAG_BYTES = new Map<string, Uint8Array>(Object.values(DOMAIN).map((d) => [d, enc.encode(d)]))
 
 /** domain || 0x00 || body: what the signing key signs. */
 export function signedBytes (domain: Domain, body: Uint8Array): Uint8Array {
-  const d = enc.encode(domain)
+  const d = TAG_BYTES.get(domain) ?? enc.encode(domain)
   const out = new Uint8Array(d.length + 1 + body.byteLength)
   out.set(d, 0)
   out.set(body, d.length + 1)

@@ -1,4 +1,5 @@
 import type { PeerId } from '@libp2p/interface'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { Clock, TimerHandle } from '../../util/clock.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
@@ -63,6 +64,9 @@ export class MarketGossip {
   }
 
   start (): void {
+    // the wasm sr25519 verifier checks new signers' certificates about 8x faster than the pure-JS
+    // one used until it is ready (CertCache); a node's keystore has usually initialised it already
+    void cryptoWaitReady().catch(() => {})
     if (this.c.verifyPool != null) this.pool = this.c.verifyPool
     else if (this.init.verifyWorkers !== 0) this.pool = new VerifyPool({ workers: this.init.verifyWorkers })
     for (const t of TOPICS) {
@@ -87,6 +91,8 @@ export class MarketGossip {
 
   /** signature checks queued or running in the worker pool */
   get verifyQueueDepth (): number { return this.pool?.depth ?? 0 }
+  /** batches and jobs this node's pool sent to its workers (zero without a pool) */
+  get verifySent (): { batches: number, jobs: number } { return this.pool?.sent ?? { batches: 0, jobs: 0 } }
 
   private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult | Promise<TopicValidatorResult> {
     const now = this.c.clock.now()

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { createHash } from 'node:crypto'
 import type { Clock } from '../../util/clock.js'
 import { Bid, Envelope, Offer, type SignerCert } from '../../wire/market.js'
-import { type CertCache, DOMAIN, ed25519Verify, signedBytes, ss58 } from '../../market/signing/index.js'
+import { type CertCache, DOMAIN, ed25519VerifyRaw, signedBytes, ss58 } from '../../market/signing/index.js'
 import {
   validateBidLifetime, validateBidParty, validateBidSchema, validateOfferLifetime, validateOfferParty, validateOfferSchema
 } from '../../market/validation/index.js'
@@ -52,12 +52,26 @@ export type ValidatedMessage = ValidatedOffer | ValidatedBid
  * peers is one message, as in Ethereum's consensus gossip.
  */
 export function messageId (data: Uint8Array): string {
-  return messageDigest(data).toString('base64')
+  return (gossipIds.get(data) ?? messageDigest(data)).toString('base64')
 }
 
 /** the first 20 bytes of SHA-256 of the wire bytes: the message id before its encoding */
 export function messageDigest (data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest().subarray(0, 20)
+}
+
+/**
+ * The ids gossipsub computed (its msgIdFn, `gossipMessageDigest`) by the very byte array it then
+ * hands the topic validator: the seen-cache step takes the id from here instead of hashing the
+ * same bytes a second time. Weak: an entry lives only as long as gossipsub holds the message.
+ */
+const gossipIds = new WeakMap<Uint8Array, Buffer>()
+
+/** `messageDigest` for gossipsub's msgIdFn: remembered for the validator of the same bytes */
+export function gossipMessageDigest (data: Uint8Array): Buffer {
+  const d = messageDigest(data)
+  gossipIds.set(data, d)
+  return d
 }
 
 /** What every market message body carries, whatever its type: the fields the pipeline reads. */
@@ -211,7 +225,8 @@ function seen<B extends MarketBody> (): Step<B> {
   return {
     name: 'seen',
     run (m, t, s) {
-      m.msgId = messageId(m.data)
+      // the frame's bytes, not our copy: gossipsub already hashed that very array (`gossipIds`)
+      m.msgId = messageId(m.wire)
       // [IGNORE] already seen (a replay, or the same message along another path)
       if (s.seen.has(m.msgId)) throw t.errors.ignore(MessageErrorCode.DUPLICATE)
     }
@@ -331,7 +346,7 @@ export class TopicValidator<B extends MarketBody, V extends ValidatedMessage> {
   validate (wire: Uint8Array): V {
     const m = this.check(wire, false)
     // [REJECT] the certified key did not sign this body
-    if (m.cert == null || !ed25519Verify(m.cert.key, signedBytes(this.t.domain, m.env.body), m.env.signature)) throw this.t.errors.reject(MessageErrorCode.BAD_SIGNATURE)
+    if (m.cert == null || !ed25519VerifyRaw(m.signer.signingKey, m.cert.key, signedBytes(this.t.domain, m.env.body), m.env.signature)) throw this.t.errors.reject(MessageErrorCode.BAD_SIGNATURE)
     return this.commit(m)
   }
 
@@ -355,7 +370,7 @@ export class TopicValidator<B extends MarketBody, V extends ValidatedMessage> {
     // without a pool the (cheap) ed25519 check runs here; the certificate was paced all the same
     const v = pool != null
       ? await pool.verify(m.signer.signingKey, m.env.signature, this.t.poolDomain, m.env.body)
-      : cert != null && ed25519Verify(cert.key, signedBytes(this.t.domain, m.env.body), m.env.signature) ? 'valid' : 'invalid'
+      : cert != null && ed25519VerifyRaw(m.signer.signingKey, cert.key, signedBytes(this.t.domain, m.env.body), m.env.signature) ? 'valid' : 'invalid'
     // [IGNORE] the verifiers are saturated: dropped, not the sender's fault
     if (v === 'busy') throw this.t.errors.ignore(MessageErrorCode.OVERLOADED)
     // [REJECT] the certified key did not sign this body

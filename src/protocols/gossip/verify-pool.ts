@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
+import { ED25519_BACKEND } from '../../util/ed25519.js'
 
 /**
  * ed25519 verification of market messages off the event loop, in batches (Lodestar verifies BLS
@@ -9,8 +10,9 @@ import { availableParallelism } from 'node:os'
  * verify, so a node's gossip throughput is no longer one core's ed25519 rate.
  *
  * What a job is: the signing key (32 bytes), the signature (64 bytes), the domain tag and the body;
- * the worker verifies `tag || 0x00 || body` (docs/protocol.md §2.2) with node:crypto, keeping the
- * key objects of recent signers.
+ * the worker verifies `tag || 0x00 || body` (docs/protocol.md §2.2) with the implementation the
+ * event loop uses (`ED25519_BACKEND`: libsodium when its addon loads, else node:crypto with the key
+ * objects of recent signers kept), so a verdict never depends on which thread gave it.
  */
 
 export interface VerifyPoolInit {
@@ -33,8 +35,9 @@ export const VERIFY_DOMAINS = ['bazaar-offer-v1', 'bazaar-bid-v1'] as const
 // The worker's code, evaluated as a CommonJS script (`eval: true`) so the same pool runs from the
 // compiled dist/ and from the TypeScript sources under test, with no file of its own to locate.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 const { createPublicKey, verify } = require('node:crypto')
+const sodium = workerData.sodiumPath != null ? require(workerData.sodiumPath) : null
 const DOMAINS = ${JSON.stringify(VERIFY_DOMAINS)}.map((d) => Buffer.concat([Buffer.from(d), Buffer.from([0])]))
 const SPKI = Buffer.from('302a300506032b6570032100', 'hex')
 const keys = new Map()
@@ -60,7 +63,9 @@ parentPort.on('message', ({ id, buf, n }) => {
     const body = b.subarray(at + 101, at + 101 + len)
     at += 101 + len
     try {
-      out[j] = domain !== undefined && verify(null, Buffer.concat([domain, body]), keyOf(key), sig) ? 1 : 0
+      if (domain === undefined) out[j] = 0
+      else if (sodium !== null) out[j] = sodium.crypto_sign_verify_detached(sig, Buffer.concat([domain, body]), key) ? 1 : 0
+      else out[j] = verify(null, Buffer.concat([domain, body]), keyOf(key), sig) ? 1 : 0
     } catch {
       out[j] = 0
     }
@@ -84,13 +89,15 @@ export class VerifyPool {
   private closed = false
   private readonly maxBatch: number
   private readonly maxPending: number
+  private sentBatches = 0
+  private sentJobs = 0
 
   constructor (init: VerifyPoolInit = {}) {
     const n = Math.max(1, Math.min(4, init.workers ?? availableParallelism() - 1))
     this.maxBatch = init.maxBatch ?? 128
     this.maxPending = init.maxPending ?? 16_384
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true })
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumPath: ED25519_BACKEND.sodiumPath } })
       // an idle pool must not keep the process alive
       worker.unref()
       const st: WorkerState = { worker, inFlight: 0, batches: new Map() }
@@ -104,6 +111,8 @@ export class VerifyPool {
   get size (): number { return this.workers.length }
   /** jobs queued or being verified */
   get depth (): number { return this.pending }
+  /** batches and jobs sent to the workers so far: their ratio is the mean batch size */
+  get sent (): { batches: number, jobs: number } { return { batches: this.sentBatches, jobs: this.sentJobs } }
 
   verify (key: Uint8Array, signature: Uint8Array, domain: 0 | 1, body: Uint8Array): Promise<VerifyVerdict> {
     if (this.closed || this.pending >= this.maxPending || this.workers.length === 0) return Promise.resolve('busy')
@@ -141,6 +150,8 @@ export class VerifyPool {
       const id = this.nextId++
       st.batches.set(id, jobs)
       st.inFlight += jobs.length
+      this.sentBatches++
+      this.sentJobs += jobs.length
       st.worker.postMessage({ id, buf: buf.buffer, n: jobs.length }, [buf.buffer])
     }
   }

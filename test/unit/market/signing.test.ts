@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { sr25519Verify } from '@polkadot/util-crypto'
+import { isReady, sr25519Verify as sr25519VerifyWasm } from '@polkadot/wasm-crypto'
 import { CertCache, MessageSigner, DOMAIN, ed25519Verify, signedBytes } from '../../../src/market/signing/index.js'
+import { certPayload } from '../../../src/market/signing/cert.js'
 import { devPair } from '../../helpers/keys.js'
 
 const NOW = Date.UTC(2026, 0, 1)
@@ -30,6 +33,27 @@ describe('market signing', () => {
     // a longer life than the hotkey signed
     expect(cache.check({ ...signer.cert, notAfter: signer.cert.notAfter + 1n }, NOW).verdict).toBe('bad-signature')
     expect(cache.check({ ...signer.cert, signature: new Uint8Array(10) }, NOW).verdict).toBe('malformed')
+  })
+
+  it('checks certificates with the wasm sr25519 verifier, which agrees with the pure-JS one', async () => {
+    const alice = await devPair('Alice')
+    // devPair awaited cryptoWaitReady, as the node's keystore does: CertCache takes the wasm path
+    expect(isReady()).toBe(true)
+    const c = MessageSigner.create(alice, { now: NOW }).cert
+    const payload = certPayload(c.hotkey, c.signingKey, c.notAfter)
+    const flipped = (b: Uint8Array, at: number): Uint8Array => { const t = b.slice(); t[at] ^= 1; return t }
+    const js = (sig: Uint8Array, msg: Uint8Array): boolean => { try { return sr25519Verify(msg, sig, c.hotkey) } catch { return false } }
+    // [signature, payload, verdict]: valid, R and s altered (s past the group order), another payload
+    const cases: Array<[Uint8Array, Uint8Array, boolean]> = [
+      [c.signature, payload, true],
+      [flipped(c.signature, 2), payload, false],
+      [flipped(c.signature, 40), payload, false],
+      [c.signature, flipped(payload, 20), false]
+    ]
+    for (const [sig, msg, ok] of cases) {
+      expect(sr25519VerifyWasm(sig, msg, c.hotkey)).toBe(ok)
+      expect(js(sig, msg)).toBe(ok)
+    }
   })
 
   it('stays bounded when flooded with certificates', async () => {

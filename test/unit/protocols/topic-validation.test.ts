@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { MarketMessageValidator } from '../../../src/protocols/gossip/validate.js'
-import { BID_VALIDATION, OFFER_VALIDATION } from '../../../src/protocols/gossip/topic-validation.js'
+import { MarketMessageValidator, msgIdBytes, msgIdString } from '../../../src/protocols/gossip/validate.js'
+import { BID_VALIDATION, OFFER_VALIDATION, messageId } from '../../../src/protocols/gossip/topic-validation.js'
 import { refusalOf } from '../../../src/protocols/gossip/verdict.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../../src/protocols/gossip/topics.js'
 import { BidError, MessageError, MessageErrorCode, OfferError, reject } from '../../../src/market/validation/errors.js'
@@ -170,6 +171,19 @@ describe('gossip validation table', () => {
     // once pruned, the same bytes are refused as what they now are: expired
     v.prune()
     expect(refusal(() => v.validate(TOPIC_OFFERS, m)).code).toBe(C.EXPIRED)
+  })
+
+  it('takes the id gossipsub computed for the same bytes, and it is the id of those bytes', () => {
+    const m = sealed('offer')
+    const copy = m.slice()
+    // gossipsub's msgIdFn runs first, on the array it then hands the topic validator
+    const gossipId = msgIdString(msgIdBytes(m))
+    expect(gossipId).toBe(messageId(copy))
+    expect(Buffer.from(gossipId, 'base64')).toEqual(createHash('sha256').update(copy).digest().subarray(0, 20))
+    const v = fresh()
+    expect(v.validate(TOPIC_OFFERS, m).msgId).toBe(gossipId)
+    // a copy of the same bytes, never seen by msgIdFn, hashes to the same id: a duplicate
+    expect(refusal(() => v.validate(TOPIC_OFFERS, copy)).code).toBe(C.DUPLICATE)
   })
 
   it('a refusal decided before the topic is a plain MessageError', () => {
