@@ -23,6 +23,7 @@ import type { EventRecord } from '@polkadot/types/interfaces'
 import { bazaar, CliProcess, ensureBuilt, REPO } from '../helpers/cli.js'
 import { alphaOf, connectApi, remarksInBlock, sameAccount } from '../chain/harness.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
+import { readApiToken } from '../../src/node/keystore/index.js'
 
 const SHARED_CHAIN = path.resolve(REPO, '..', 'shared', 'chain')
 const SPECS = ['raonet-218.json', 'aura-dev-293.json'].map((f) => path.join(SHARED_CHAIN, f)).filter((f) => existsSync(f))
@@ -265,10 +266,22 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     renter = spawnDaemon(['node', 'start', '--role', 'renter', '--home', home('renter')])
     await Promise.all([arbiter, supplier, renter].map(whenReady))
     expect(supplier.stdout).toMatch(/simulated: attests nothing, devnets only\): 2x h100-80gb from config gpus/)
-    await waitUntil(() => {
-      const r = bazaar(['book', '--home', home('renter'), '--json'], { env })
-      return r.code === 0 && (JSON.parse(r.stdout) as { offers: unknown[] }).offers.length > 0
-    }, 60_000, 'the supplier offer in the renter book')
+    // asked through the control API (a CLI run per poll costs seconds on a busy machine); the CLI
+    // shows the same book below
+    const renterApi = JSON.parse(readFileSync(path.join(home('renter'), 'api.json'), 'utf8')) as { url: string }
+    const renterToken = await readApiToken(home('renter'))
+    const offersHeld = async (): Promise<number> => {
+      const res = await fetch(`${renterApi.url}/v1/status`, { headers: { authorization: `Bearer ${renterToken}` } })
+      return res.ok ? ((await res.json()) as { offers: number }).offers : 0
+    }
+    await waitUntil(async () => await offersHeld() > 0, 120_000, 'the supplier offer in the renter book').catch((err: Error) => {
+      // what the daemons said is the only trace of why gossip did not carry it
+      const tail = (p: CliProcess): string => (p.stdout + p.stderr).split('\n').slice(-25).join('\n')
+      throw new Error(`${err.message}\n--- supplier:\n${tail(supplier)}\n--- renter:\n${tail(renter)}\n--- arbiter:\n${tail(arbiter)}`)
+    })
+    const book = bazaar(['book', '--home', home('renter'), '--json'], { env })
+    expect(book.code, book.stderr).toBe(0)
+    expect((JSON.parse(book.stdout) as { offers: unknown[] }).offers.length).toBeGreaterThan(0)
   }, 600_000)
 
   afterAll(async () => {
