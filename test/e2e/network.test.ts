@@ -21,6 +21,7 @@ import { Keyring } from '@polkadot/keyring'
 import { createKeyMulti, encodeAddress } from '@polkadot/util-crypto'
 import type { EventRecord } from '@polkadot/types/interfaces'
 import { bazaar, CliProcess, ensureBuilt, REPO } from '../helpers/cli.js'
+import { waitFor } from '../helpers/wait.js'
 import { alphaOf, connectApi, remarksInBlock, sameAccount } from '../chain/harness.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { readApiToken } from '../../src/node/keystore/index.js'
@@ -45,15 +46,6 @@ async function freePort (): Promise<number> {
       s.close(() => { resolve(port) })
     })
   })
-}
-
-async function waitUntil (fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fn()) return
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`)
 }
 
 /** What the chain's own events say about one account over a range of blocks. */
@@ -261,7 +253,7 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     // each daemon spends most of its start loading the runtime's metadata, so they start together
     // once the arbiter (the others' bootstrap peer) listens
     const arbiter = spawnDaemon(['arbiter', '--home', home('arbiter')])
-    await waitUntil(() => /node started/.test(arbiter.stderr), 60_000, 'the arbiter listening')
+    await waitFor(() => /node started/.test(arbiter.stderr), 60_000, 'the arbiter listening')
     const supplier = spawnDaemon(['supply', '--home', home('supplier')])
     renter = spawnDaemon(['node', 'start', '--role', 'renter', '--home', home('renter')])
     await Promise.all([arbiter, supplier, renter].map(whenReady))
@@ -274,7 +266,7 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
       const res = await fetch(`${renterApi.url}/v1/status`, { headers: { authorization: `Bearer ${renterToken}` } })
       return res.ok ? ((await res.json()) as { offers: number }).offers : 0
     }
-    await waitUntil(async () => await offersHeld() > 0, 120_000, 'the supplier offer in the renter book').catch((err: Error) => {
+    await waitFor(async () => await offersHeld() > 0, 120_000, 'the supplier offer in the renter book').catch((err: Error) => {
       // what the daemons said is the only trace of why gossip did not carry it
       const tail = (p: CliProcess): string => (p.stdout + p.stderr).split('\n').slice(-25).join('\n')
       throw new Error(`${err.message}\n--- supplier:\n${tail(supplier)}\n--- renter:\n${tail(renter)}\n--- arbiter:\n${tail(arbiter)}`)
@@ -339,7 +331,7 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     // settled once the job completed: by this renter's approval and the supplier's, cooperatively
     let scanned = from
     let closed: ReturnType<typeof decodeRecord>
-    await waitUntil(async () => {
+    await waitFor(async () => {
       const to = await head()
       for (; scanned < to && closed == null; scanned++) {
         const remarks = await remarksInBlock(api, (await api.rpc.chain.getBlockHash(scanned + 1)).toHex())
@@ -348,7 +340,7 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
       return closed != null
     }, 300_000, 'the close record of the escrow on chain')
     expect(closed!.kind !== 'open' && closed!.settlement).toBe('cooperative')
-    await waitUntil(() => /escrow of an interrupted rental/.test(renter.stderr), 120_000, 'the renter resumed the escrow')
+    await waitFor(() => /escrow of an interrupted rental/.test(renter.stderr), 120_000, 'the renter resumed the escrow')
     // the restarted renter took the job up again (a new attested session, attach) and it completed
     expect(renter.stderr).toMatch(/taking up the job of an interrupted rental/)
     expect(renter.stderr).toMatch(/job of an interrupted rental ended/)
@@ -367,6 +359,6 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     // the renter's record of the job shows it completed, and the settled escrow's key is gone
     const mine = cliJson(['jobs', '--home', home('renter'), '--json']) as Array<{ role: string, state: string, exitCode?: number, agreementId?: string }>
     expect(mine.find((j) => j.role === 'renter' && j.agreementId === escrowId.slice(2))).toMatchObject({ state: 'succeeded', exitCode: 0 })
-    await waitUntil(() => readdirSync(path.join(home('renter'), 'voucher-keys')).length === 0, 60_000, 'the voucher key removed')
+    await waitFor(() => readdirSync(path.join(home('renter'), 'voucher-keys')).length === 0, 60_000, 'the voucher key removed')
   }, 600_000)
 })
