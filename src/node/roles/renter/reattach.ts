@@ -46,7 +46,13 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   let session
   try {
     session = await openAttestedSession(node.host, addrs.length > 0 ? addrs : peerIdFromString(enclavePeer), {
-      agreementHash: new Uint8Array(fromHex(rental.agreementId)), policy: ctx.init.policy, clock: node.clock, ...(ctx.signal != null ? { signal: ctx.signal } : {}), expectedPeer: peerIdFromString(enclavePeer)
+      agreementHash: new Uint8Array(fromHex(rental.agreementId)),
+      policy: ctx.init.policy,
+      clock: node.clock,
+      ...(ctx.signal != null ? { signal: ctx.signal } : {}),
+      expectedPeer: peerIdFromString(enclavePeer),
+      // every GPU of the agreement attests again, as in the rental's first session
+      gpuCount: t.gpuCount
     })
   } catch (err) {
     ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
