@@ -277,6 +277,29 @@ async function rpc (port: number, method: string, params: unknown[]): Promise<un
 }
 
 /**
+ * `rpc`, tried again while chopsticks is alive but its HTTP server does not answer yet (a request
+ * that fails below HTTP: refused, reset, or closed while chopsticks still builds its first block
+ * on a loaded machine), until `timeoutMs`. An answer with a JSON-RPC error is final.
+ */
+async function rpcOnceUp (port: number, child: ChildProcess, method: string, params: unknown[], timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    signal?.throwIfAborted()
+    try {
+      return await rpc(port, method, params)
+    } catch (err) {
+      // fetch rejects with a TypeError ("fetch failed") for anything below HTTP; its cause says what
+      if (!(err instanceof TypeError) || child.exitCode != null || Date.now() > deadline) {
+        const cause = (err as { cause?: { code?: string, message?: string } }).cause
+        throw cause != null ? new Error(`${(err as Error).message} (${cause.code ?? cause.message ?? 'no cause'})`, { cause: err }) : err
+      }
+    }
+    // wall time: chopsticks is another process, busy on its own clock
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}
+
+/**
  * The Aura slot duration of a live chain, asked of the chain itself (`state_call
  * AuraApi_slot_duration`); 0 where it has no Aura or does not answer. Chopsticks asks the forked
  * runtime itself, without unresolved imports allowed, and falls back to 12000 ms where that fails.
@@ -369,7 +392,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     // import-storage lands on top of the block chopsticks built during setup; one more block makes
     // the head a block whose hash the runtime itself recorded, so signatures with a mortal era
     // over it verify (otherwise the pool answers 1010 badProof)
-    await rpc(port, 'dev_newBlock', [{ count: 1 }])
+    await rpcOnceUp(port, child, 'dev_newBlock', [{ count: 1 }], 120_000, opts.signal)
   } catch (err) {
     await stop()
     if (err instanceof DevchainError) throw new DevchainError(err.code, `${err.message} (chopsticks log: ${logFile})`, { cause: err })
