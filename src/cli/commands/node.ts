@@ -60,6 +60,27 @@ export const nodeCommand: Command = {
  * and every control-API route. `role` overrides the config's role (`bazaar supply`, `bazaar arbiter`).
  */
 export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { role?: Role } = {}): Promise<number> {
+  // SIGINT/SIGTERM are taken from the first line on: a stop asked for while the node starts aborts
+  // the start, and one that arrives right after the last line is printed is never lost (the default
+  // action would kill the process with no clean close)
+  const stopAsked = new AbortController()
+  const onSignal = (): void => { stopAsked.abort() }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let started = false
+  try {
+    return await runDaemonUntilStopped(args, { ...ctx, signal: AbortSignal.any([ctx.signal, stopAsked.signal]) }, opts, () => { started = true })
+  } catch (err) {
+    // a stop asked for while starting is what the operator wanted, not a failure of the start
+    if (!started && stopAsked.signal.aborted) { ctx.err('bazaar: stopped before the node had started'); return 130 }
+    throw err
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opts: { role?: Role }, onStarted: () => void): Promise<number> {
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
@@ -93,6 +114,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
     removeGuard()
     throw err
   }
+  onStarted()
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
   if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
@@ -106,17 +128,7 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      ctx.signal.removeEventListener('abort', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    ctx.signal.addEventListener('abort', stop, { once: true })
-  })
+  if (!ctx.signal.aborted) await new Promise<void>((resolve) => { ctx.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
   ctx.out('stopping')
   await node.close()
   await rm(addrFile, { force: true })
