@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveHome } from '../node/home.js'
-import { readApiToken } from '../node/keystore/index.js'
+import { readApiToken } from '../node/keystore/api-token.js'
 import { UserError } from '../util/errors.js'
 
 /** Where a running node's control API listens; written by `bazaar node start` into its home. */

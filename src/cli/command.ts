@@ -17,7 +17,6 @@ export interface CommandContext {
 /** One `bazaar <name>` command. Subcommands (`bazaar escrow ls`) are parsed by the command itself. */
 export interface Command {
   name: string
-  summary: string
   /** full help text printed by `--help` */
   usage: string
   options: OptionSpec

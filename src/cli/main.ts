@@ -35,11 +35,12 @@ export async function main (argv: string[], ctx?: Partial<CommandContext>): Prom
     c.out(topHelp())
     return name == null ? 2 : 0
   }
-  const cmd = commands.find((x) => x.name === name)
-  if (cmd == null) {
+  const entry = commands.find((x) => x.name === name)
+  if (entry == null) {
     c.err(`bazaar: unknown command '${name}' (see bazaar --help)`)
     return 2
   }
+  const cmd = await entry.load()
   try {
     const args = parseCommandArgs(cmd, rest)
     if (args.values.help === true) {

@@ -15,7 +15,6 @@ ${DAEMON_OPTIONS_USAGE}`
 /** `bazaar arbiter`: the daemon with the arbiter role. */
 export const arbiterCommand: Command = {
   name: 'arbiter',
-  summary: 'run an arbiter daemon (node start --role arbiter)',
   usage,
   options: DAEMON_OPTIONS,
   async run (args, ctx) {

@@ -116,7 +116,6 @@ async function verifyGpu (file: string, args: ParsedArgs, ctx: CommandContext, a
 /** `bazaar attest verify`: check a piece of real TEE evidence by hand. */
 export const attestCommand: Command = {
   name: 'attest',
-  summary: 'verify SEV-SNP reports, TDX quotes and NVIDIA GPU reports (attest verify <file> --kind ...)',
   usage: USAGE,
   allowPositionals: true,
   options: {

@@ -33,7 +33,6 @@ function int (v: string | undefined, name: string): number | undefined {
 /** `bazaar bid`: publish, cancel or list bids through a running node. */
 export const bidCommand: Command = {
   name: 'bid',
-  summary: 'publish, replace, cancel or list signed job bids (through a running node)',
   usage,
   allowPositionals: true,
   options: {

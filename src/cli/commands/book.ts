@@ -26,7 +26,6 @@ options:
 /** `bazaar book`: the order book of a running node. */
 export const bookCommand: Command = {
   name: 'book',
-  summary: 'show the order book of a running node',
   usage,
   options: {
     ...CLIENT_OPTIONS,

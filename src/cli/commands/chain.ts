@@ -177,7 +177,6 @@ async function prepare (url: string, o: { netuid: number, names: string[], fork:
 /** `bazaar chain start`: a local Bittensor chain for trying the market on one machine. */
 export const chainCommand: Command = {
   name: 'chain',
-  summary: 'run a local Bittensor chain (chain start)',
   usage,
   options: {
     spec: { type: 'string' },

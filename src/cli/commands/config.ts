@@ -28,7 +28,6 @@ export interface ConfigFieldJson {
 /** `bazaar config describe`: the configuration schema, as the validator uses it. */
 export const configCommand: Command = {
   name: 'config',
-  summary: 'describe every config field, its environment variable and default',
   usage,
   allowPositionals: true,
   options: { json: { type: 'boolean' } },

@@ -50,7 +50,6 @@ export interface DevnetJson {
 /** `bazaar devnet`: a whole network and one job in one command. */
 export const devnetCommand: Command = {
   name: 'devnet',
-  summary: 'run a local network and one job end to end in this process',
   usage,
   options: {
     json: { type: 'boolean' },

@@ -25,7 +25,6 @@ const ID_RE = /^0x[0-9a-f]{64}$/
 /** `bazaar escrow`: list, show, close or refund escrows through a running node. */
 export const escrowCommand: Command = {
   name: 'escrow',
-  summary: 'list, show, close or refund escrows (through a running node)',
   usage,
   allowPositionals: true,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' }, arbiter: { type: 'boolean' } },

@@ -47,7 +47,6 @@ options:
 /** `bazaar init`: create a node home with keys, API token and config. */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'create a node home: peer key, coldkey and hotkey (encrypted), API token, config',
   usage,
   options: {
     home: { type: 'string' },

@@ -7,7 +7,6 @@ import type { JobView } from '../../node/daemon-routes.js'
 /** `bazaar jobs`: the jobs of a running node, as supplier and as renter. */
 export const jobsCommand: Command = {
   name: 'jobs',
-  summary: 'list the jobs of a running node (supplied and rented)',
   usage: `usage: bazaar jobs [--home <dir>] [--api <host:port>] [--json]
 
 Lists the jobs of the running node: the jobs its supplier role ran since it started (with what the

@@ -22,7 +22,6 @@ options:
 /** `bazaar keys show`: unlock the keystore and print the identities. */
 export const keysCommand: Command = {
   name: 'keys',
-  summary: 'show the peer id and account addresses of a node home (needs the passphrase)',
   usage,
   allowPositionals: true,
   options: {

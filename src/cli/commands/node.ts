@@ -44,7 +44,6 @@ ${DAEMON_OPTIONS_USAGE}`
 /** `bazaar node start`: the daemon. */
 export const nodeCommand: Command = {
   name: 'node',
-  summary: 'run a headless node (bazaar node start)',
   usage,
   allowPositionals: true,
   options: DAEMON_OPTIONS,

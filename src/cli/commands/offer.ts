@@ -47,7 +47,6 @@ export function printOffers (offers: OfferView[], out: (l: string) => void): voi
 /** `bazaar offer`: publish, cancel or list offers through a running node. */
 export const offerCommand: Command = {
   name: 'offer',
-  summary: 'publish, replace, cancel or list signed GPU offers (through a running node)',
   usage,
   allowPositionals: true,
   options: {

@@ -13,7 +13,6 @@ function num (v: number): string {
 /** `bazaar peers`: connected peers of a running node. */
 export const peersCommand: Command = {
   name: 'peers',
-  summary: 'show the connected peers of a running node',
   usage: `usage: bazaar peers [--home <dir>] [--api <host:port>] [--json]
 
 Lists the peers the running node is connected to (through its control API), with the state of
@@ -47,7 +46,6 @@ P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
 /** `bazaar status`: what a running node says of itself. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the status of a running node',
   usage: `usage: bazaar status [--home <dir>] [--api <host:port>] [--json]`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {

@@ -5,10 +5,8 @@ import { UsageError, UserError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseDuration } from '../format.js'
 import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
-import { connectChain } from '../chain.js'
 import { resolveHome } from '../../node/home.js'
 import { loadConfig } from '../../node/config/index.js'
-import { readKeystorePublic } from '../../node/keystore/index.js'
 import { agreementBudget } from '../../market/agreement/terms.js'
 import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
@@ -68,7 +66,6 @@ function duration (v: string | undefined, name: string): number | undefined {
 /** `bazaar rent`: one rental through the running node, streamed as it happens. */
 export const rentCommand: Command = {
   name: 'rent',
-  summary: 'rent GPUs and run a command on them (through a running node)',
   usage,
   options: {
     ...CLIENT_OPTIONS,
@@ -255,6 +252,8 @@ type RentQuote = Awaited<ReturnType<typeof import('../../node/wallet/rent-quote.
 
 /** The escrow's price on the configured subtensor chain: budget value, swap allowance, fees. */
 async function quoteRent (home: string, args: ParsedArgs, ctx: CommandContext, budget: bigint, at?: { endpoint: string, netuid: number }): Promise<RentQuote> {
+  // the chain client and the keystore's sr25519 code load only for a dry run
+  const [{ readKeystorePublic }, { connectChain }] = await Promise.all([import('../../node/keystore/keystore.js'), import('../chain.js')])
   const pub = await readKeystorePublic(home)
   const netuid = at?.netuid ?? (await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })).chain.netuid
   const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')

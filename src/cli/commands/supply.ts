@@ -15,7 +15,6 @@ ${DAEMON_OPTIONS_USAGE}`
 /** `bazaar supply`: the daemon with the supplier role. */
 export const supplyCommand: Command = {
   name: 'supply',
-  summary: 'run a supplier daemon (node start --role supplier)',
   usage,
   options: DAEMON_OPTIONS,
   async run (args, ctx) {

@@ -77,7 +77,6 @@ export async function readBtcliWalletForCli (args: ParsedArgs, ctx: CommandConte
 /** `bazaar wallet`: import and export btcli wallets. */
 export const walletCommand: Command = {
   name: 'wallet',
-  summary: 'btcli wallets (import, export), TAO and alpha balances, buy alpha (stake)',
   usage,
   allowPositionals: true,
   options: {

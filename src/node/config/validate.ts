@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeAddress } from '@polkadot/util-crypto'
+import { decodeSs58 } from '../../util/ss58.js'
 import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
@@ -304,7 +304,7 @@ function wsUrl (v: unknown, path: string): string {
 function ss58 (v: unknown, path: string): string {
   if (typeof v !== 'string' || v.startsWith('0x') || v.length > 64) fail(path, `${path} must be an ss58 address, got ${describe(v)}`)
   try {
-    decodeAddress(v)
+    decodeSs58(v)
   } catch {
     fail(path, `${path} is not a valid ss58 address (bad characters or checksum): ${describe(v)}`)
   }
