@@ -23,7 +23,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { offers: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string' }, json: { type: 'boolean' } } })
+const { values } = parseArgs({ options: { offers: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 200))
 const REST_S = Math.max(1, Number(values.rest ?? 20))
 const RUNS = Math.max(1, Number(values.runs ?? 1))
@@ -151,9 +151,9 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
   }
 }
 
-// --node-options: one setting of your own instead (a profile: --node-options='--cpu-prof --cpu-prof-dir=/tmp/prof')
+// --node-options (repeatable): settings of your own instead (a profile: --node-options='--cpu-prof --cpu-prof-dir=/tmp/prof')
 const own = values['node-options']
-const settings: Array<[string, string]> = own != null ? [[own, own]] : [['default young generation', ''], ['--max-semi-space-size=16', '--max-semi-space-size=16']]
+const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [['default young generation', ''], ['--max-semi-space-size=16', '--max-semi-space-size=16']]
 const rows: Row[] = []
 for (let r = 0; r < RUNS; r++) {
   for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {

@@ -12,6 +12,7 @@ import type { ValidatedBid, ValidatedOffer } from '../protocols/gossip/validate.
 import { ApiError } from './api/server.js'
 import { inputToJson, type BidInput, type OfferInput } from './market-input.js'
 import type { Logger } from './logger.js'
+import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../market/constants.js'
 
 /** Key prefixes in the node's database (stable; a retired prefix is never reused). */
 export const OWN_DB = {
@@ -49,6 +50,8 @@ export interface OwnMessagesComponents {
 interface Kind<I, M> {
   noun: 'offer' | 'bid'
   prefix: string
+  /** the most of ours that may stand at once: what every node's book keeps per party */
+  limit: number
   topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS
   build: (i: I, cancelled: boolean) => Promise<M>
   seal: (m: M) => Uint8Array
@@ -62,6 +65,8 @@ interface Kind<I, M> {
  */
 export class OwnMessages {
   private republishing?: Promise<void>
+  /** the ids of our standing messages, per kind (read from the database on first use) */
+  private readonly standing = new Map<string, Set<string>>()
   private readonly offers: Kind<OfferInput, Offer>
   private readonly bids: Kind<BidInput, Bid>
 
@@ -69,6 +74,7 @@ export class OwnMessages {
     this.offers = {
       noun: 'offer',
       prefix: OWN_DB.ownOffers,
+      limit: DEFAULT_MAX_OFFERS_PER_SUPPLIER,
       topic: TOPIC_OFFERS,
       build: async (i, cancelled) => await this.buildOffer(i, cancelled),
       seal: (m) => sealOffer(m, c.signer),
@@ -77,6 +83,7 @@ export class OwnMessages {
     this.bids = {
       noun: 'bid',
       prefix: OWN_DB.ownBids,
+      limit: DEFAULT_MAX_BIDS_PER_RENTER,
       topic: TOPIC_BIDS,
       build: async (i, cancelled) => await this.buildBid(i, cancelled),
       seal: (m) => sealBid(m, c.signer),
@@ -116,11 +123,39 @@ export class OwnMessages {
   async idle (): Promise<void> { await this.republishing }
 
   private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
-    const built = await kind.build(input, false)
-    const data = kind.seal(built)
-    await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
-    const { message } = await this.c.gossip.publish(kind.topic, data)
-    return { message, built }
+    // [refuse] every book keeps at most `limit` messages per party and drops the rest (SUPPLIER_LIMIT):
+    // one past it would be signed and gossiped, yet held nowhere. A new id is reserved before the
+    // first await, so concurrent publications cannot pass the limit together.
+    const standing = await this.standingIds(kind)
+    const isNew = !standing.has(input.id)
+    if (isNew && standing.size >= kind.limit) {
+      throw new ApiError(409, kind.noun === 'offer' ? 'OFFER_LIMIT' : 'BID_LIMIT', `this node already has ${standing.size} standing ${kind.noun}s, the most a node's book keeps per ${kind.noun === 'offer' ? 'supplier' : 'renter'}: cancel one, or replace one by publishing its id again`)
+    }
+    standing.add(input.id)
+    try {
+      const built = await kind.build(input, false)
+      const data = kind.seal(built)
+      await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
+      const { message } = await this.c.gossip.publish(kind.topic, data)
+      return { message, built }
+    } catch (err) {
+      // not stored: the id does not stand (a stored one stands even if gossip failed: it is re-published)
+      if (isNew && await this.c.db.get(`${kind.prefix}:${input.id}`) == null) standing.delete(input.id)
+      throw err
+    }
+  }
+
+  private async standingIds<I, M> (kind: Kind<I, M>): Promise<Set<string>> {
+    let ids = this.standing.get(kind.prefix)
+    if (ids != null) return ids
+    const found = new Set<string>()
+    for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
+      if ((JSON.parse(raw) as OwnRecord).active) found.add(key.slice(kind.prefix.length + 1))
+    }
+    // another call may have read them meanwhile: the first set read is the one kept
+    ids = this.standing.get(kind.prefix) ?? found
+    this.standing.set(kind.prefix, ids)
+    return ids
   }
 
   private async cancel<I, M> (kind: Kind<I, M>, id: string): Promise<void> {
@@ -129,6 +164,7 @@ export class OwnMessages {
     const rec = JSON.parse(raw) as OwnRecord
     if (!rec.active) throw new ApiError(409, 'ALREADY_CANCELLED', `${id} is already cancelled`)
     await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
+    this.standing.get(kind.prefix)?.delete(id)
     await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), true)))
   }
 

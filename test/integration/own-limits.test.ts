@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { TestNet } from '../helpers/nodes.js'
+import type { OfferInput, BidInput } from '../../src/node/market-input.js'
+import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../../src/market/constants.js'
+
+const offer = (id: string): OfferInput => ({
+  id, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], teeKinds: ['simulated'], region: 'eu-west',
+  pricePerGpuHour: 2_000_000_000n, netuid: 1, minDurationS: 60, maxDurationS: 3600, ttlS: 3000
+})
+const bid = (id: string): BidInput => ({
+  id, gpu: 'h100-80gb', minMemoryMib: 40960, count: 1, teeKinds: ['simulated'], regions: [], maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 3000
+})
+
+async function refusal (p: Promise<unknown>): Promise<{ status?: number, code?: string }> {
+  try {
+    await p
+  } catch (err) {
+    return err as { status?: number, code?: string }
+  }
+  throw new Error('expected a refusal')
+}
+
+/**
+ * Every book keeps at most 256 offers per supplier and 64 bids per renter. A node refuses to sign
+ * and gossip one more of its own, which no book would hold, and says so; a replacement of a
+ * standing id, or a new id after a cancel, still goes out. The count survives a restart.
+ */
+describe('a node publishes no more of its own messages than a book keeps per party', () => {
+  const net = new TestNet()
+  afterAll(async () => { await net.close() }, 30_000)
+
+  it('refuses the offer past the limit with OFFER_LIMIT; a replacement, and a new id after a cancel, still publish', async () => {
+    const node = await net.node('Alice', {}, { dbName: 'alice' })
+    for (let i = 0; i < DEFAULT_MAX_OFFERS_PER_SUPPLIER; i++) await node.publishOffer(offer(`o-${i}`))
+    expect(node.market.book.offerCount).toBe(DEFAULT_MAX_OFFERS_PER_SUPPLIER)
+
+    const over = await refusal(node.publishOffer(offer('one-more')))
+    expect(over.status).toBe(409)
+    expect(over.code).toBe('OFFER_LIMIT')
+    expect(node.market.book.offers().some((e) => e.id === 'one-more')).toBe(false)
+
+    // the same id again replaces the standing offer
+    await node.publishOffer({ ...offer('o-0'), pricePerGpuHour: 2_100_000_000n })
+    expect(node.market.book.offers().find((e) => e.id === 'o-0')?.offer.pricePerGpuHour).toBe(2_100_000_000n)
+
+    await node.cancelOffer('o-1')
+    await node.publishOffer(offer('after-cancel'))
+    expect(node.market.book.offers().some((e) => e.id === 'after-cancel')).toBe(true)
+    expect((await refusal(node.publishOffer(offer('still-over')))).code).toBe('OFFER_LIMIT')
+  }, 120_000)
+
+  it('counts what stands in the database after a restart, and limits bids the same way', async () => {
+    const first = await net.node('Bob', {}, { dbName: 'bob' })
+    for (let i = 0; i < DEFAULT_MAX_BIDS_PER_RENTER; i++) await first.publishBid(bid(`b-${i}`))
+    expect((await refusal(first.publishBid(bid('one-more')))).code).toBe('BID_LIMIT')
+    await first.close()
+
+    const again = await net.node('Bob', {}, { dbName: 'bob' })
+    expect((await refusal(again.publishBid(bid('one-more')))).code).toBe('BID_LIMIT')
+    await again.cancelBid('b-0')
+    await again.publishBid(bid('one-more'))
+  }, 120_000)
+})
