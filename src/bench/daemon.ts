@@ -31,7 +31,10 @@ const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bi
 const PASSPHRASE = 'bench passphrase'
 const TICKS = 100 // USER_HZ: /proc/<pid>/stat counts CPU in these
 
-interface Daemon { proc: ChildProcess, home: string, url: string, token: string, peerId: string, port: number }
+interface Daemon { proc: ChildProcess, home: string, url: string, token: string, metricsToken: string, peerId: string, port: number }
+
+/** distinct offer ids the publisher cycles through: a book keeps at most 256 per supplier, so more offers are replacements */
+const SLOTS = 200
 
 const median = (xs: number[]): number => quantile(xs, 0.5)
 function quantile (xs: number[], q: number): number {
@@ -75,6 +78,7 @@ async function start (home: string, nodeOptions: string, bootstrap?: string): Pr
     home,
     url: api.url,
     token: readFileSync(path.join(home, 'api-token'), 'utf8').trim(),
+    metricsToken: readFileSync(path.join(home, 'metrics-token'), 'utf8').trim(),
     peerId: /peer id (\S+)/.exec(out)?.[1] ?? '',
     port: Number(/\/tcp\/(\d+)/.exec(listening)?.[1])
   }
@@ -113,7 +117,12 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
   const b = await start(path.join(dir, 'b'), nodeOptions, `/ip4/127.0.0.1/tcp/${a.port}/p2p/${a.peerId}`)
   try {
     await until('the receiver to subscribe', async () => (await call(a, 'GET', '/v1/status')).topicPeers.offers > 0)
-    const held = async (): Promise<number> => (await call(b, 'GET', '/v1/status')).offers as number
+    // offers the receiver's gossip validator accepted (replacements included), from its /metrics
+    const held = async (): Promise<number> => {
+      const res = await fetch(b.url + '/metrics', { headers: { authorization: `Bearer ${b.metricsToken}` }, signal: AbortSignal.timeout(30_000) })
+      const m = /^bazaar_gossip_validation_total\{code="OK",result="accept",topic="\/bazaar\/offers\/1"\} (\d+)$/m.exec(await res.text())
+      return m == null ? 0 : Number(m[1])
+    }
     const before = await held()
     // at rest: no traffic but the daemons' own timers
     await new Promise((resolve) => setTimeout(resolve, REST_S * 1000))
@@ -130,7 +139,7 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
     const lat: number[] = []
     for (let i = 0; i < OFFERS; i++) {
       const t = performance.now()
-      await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
+      await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i % SLOTS}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
       lat.push(performance.now() - t)
     }
     // polled by its count (a small answer): listing the book would cost the receiver more than the offers

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { TestNet } from '../helpers/nodes.js'
 import type { OfferInput, BidInput } from '../../src/node/market-input.js'
 import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../../src/market/constants.js'
+import { OWN_PUBLISH_BURST, OWN_PUBLISH_RATE_PER_S } from '../../src/node/own-messages.js'
+import { ManualClock } from '../../src/util/clock.js'
 
 const offer = (id: string): OfferInput => ({
   id, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], teeKinds: ['simulated'], region: 'eu-west',
@@ -60,4 +62,24 @@ describe('a node publishes no more of its own messages than a book keeps per par
     await again.cancelBid('b-0')
     await again.publishBid(bid('one-more'))
   }, 120_000)
+
+  it('paces its own publications under what a neighbour accepts from one link: a burst at once, then on the clock', async () => {
+    const clock = new ManualClock(Date.now())
+    const node = await net.node('Charlie', {}, { dbName: 'charlie', init: { clock } })
+    for (let i = 0; i < OWN_PUBLISH_BURST; i++) await node.publishOffer(offer(`p-${i}`))
+    let done = 0
+    const next = [0, 1, 2].map(async (i) => { await node.publishOffer(offer(`late-${i}`)); done++ })
+    // the next three wait for their turns: nothing goes out while the clock stands still
+    await new Promise((resolve) => setImmediate(resolve))
+    for (let i = 0; i < 20 && done === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(done).toBe(0)
+    expect(node.market.book.offers().some((e) => e.id.startsWith('late-'))).toBe(false)
+    const interval = 1000 / OWN_PUBLISH_RATE_PER_S
+    clock.advance(interval)
+    await next[0]
+    expect(done).toBe(1)
+    clock.advance(2 * interval)
+    await Promise.all(next)
+    expect(node.market.book.offers().filter((e) => e.id.startsWith('late-')).length).toBe(3)
+  }, 60_000)
 })
