@@ -2,7 +2,7 @@
  * `npm run bench:daemon`: two daemons as an operator runs them (`bazaar node start`, separate OS
  * processes, the embedded defaults), measured from outside:
  *
- *   node dist/bench/daemon.js [--offers 200] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
+ *   node dist/bench/daemon.js [--offers 1000] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
  *
  * - RSS of each daemon at rest, `--rest` seconds after its control API answered;
  * - publishing `--offers` offers through the publisher's control API, one after another: p50/p99
@@ -10,11 +10,16 @@
  * - the receiver's CPU (user + system, all threads, from /proc) per offer it received, less its
  *   CPU at rest over the same time.
  *
- * Each run measures two Node heap settings side by side: Node's default young generation, and
- * `--max-semi-space-size=16` (what the systemd units set, see contrib/systemd). Node 24 lets the
- * young generation grow to tens of MiB per semi-space while the daemon starts (its module graph,
- * the polkadot crypto packages and their wasm the largest part, leaves a 159 MiB heap with 29 MiB
- * live) and keeps it committed afterwards: most of a resting daemon's RSS.
+ * Each run measures two Node heap settings side by side: the daemon as `bazaar` starts it (the
+ * bin re-executes a daemon with `--max-semi-space-size=4`), and Node's default young generation
+ * (`--max-semi-space-size=0`, which also stops the re-execution). Node 24 lets the young generation
+ * grow to 64 MiB per semi-space while the daemon starts (its module graph, the polkadot crypto
+ * packages and their wasm the largest part, leaves a 159 MiB heap with 29 MiB live) and keeps it
+ * committed afterwards: most of a resting daemon's RSS when uncapped.
+ *
+ * The publisher cycles through 200 offer ids (a book keeps at most 256 per supplier), so more
+ * offers are replacements; it publishes as fast as its API answers, which its own pacing (100/s,
+ * see `OWN_PUBLISH_RATE_PER_S`) bounds. The receiver is done when its validator accepted them all.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -24,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({ options: { offers: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
-const OFFERS = Math.max(10, Number(values.offers ?? 200))
+const OFFERS = Math.max(10, Number(values.offers ?? 1000))
 const REST_S = Math.max(1, Number(values.rest ?? 20))
 const RUNS = Math.max(1, Number(values.runs ?? 1))
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
@@ -162,7 +167,7 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
 
 // --node-options (repeatable): settings of your own instead (a profile: --node-options='--cpu-prof --cpu-prof-dir=/tmp/prof')
 const own = values['node-options']
-const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [['default young generation', ''], ['--max-semi-space-size=16', '--max-semi-space-size=16']]
+const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [['as bazaar starts it (4 MiB semi-space)', ''], ["Node's default young generation", '--max-semi-space-size=0']]
 const rows: Row[] = []
 for (let r = 0; r < RUNS; r++) {
   for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {

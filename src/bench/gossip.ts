@@ -40,9 +40,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import type { Message } from '@libp2p/gossipsub'
-import { createHost, type Host } from '../node/host.js'
+import { createHost, LOOPBACK_NETWORK, type Host } from '../node/host.js'
 import { createLogger } from '../node/logger.js'
-import { installNetworkErrorGuard } from '../node/process-guard.js'
+import { guardedNetworkOperation, installNetworkErrorGuard } from '../node/process-guard.js'
 import { MarketService } from '../node/market-service.js'
 import { Registry } from '../node/metrics.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
@@ -64,6 +64,7 @@ function sarg (name: string): string | undefined {
   return i === -1 ? undefined : process.argv[i + 1]
 }
 
+const tcpPort = (ma: ReturnType<typeof multiaddr>): number => Number(ma.getComponents().find((c) => c.name === 'tcp')?.value)
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] }
 const median = (xs: number[]): number => pct(xs, 50)
@@ -111,7 +112,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     seenAt.set(id, l)
   }
   for (let i = 0; i < n; i++) {
-    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], meshDegree: 3, dht: false })
+    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: 3, dht: false })
     if (plain) {
       h.services.pubsub.subscribe(TOPIC_OFFERS)
       // plain gossipsub does not deliver our own publication: count it at publish time instead
@@ -128,6 +129,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     hosts.push(h)
   }
   // random connected graph: a random spanning tree plus extra edges up to an average degree of ~3
+  if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${hosts.length} hosts\n`)
   const order = hosts.map((_, i) => i).sort(() => Math.random() - 0.5)
   const edges = new Set<string>()
   const link = async (a: number, b: number): Promise<void> => {
@@ -135,9 +137,13 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     if (a === b || edges.has(k)) return
     for (let attempt = 1; ; attempt++) {
       try {
-        await hosts[a].dial(hosts[b].getMultiaddrs()[0])
+        // bounded, and failed by a socket error that escapes libp2p (a reset connect), as a node's dials are
+        const addr = hosts[b].getMultiaddrs()[0]
+        if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${a}->${b} attempt ${attempt} at ${new Date().toISOString()}\n`)
+        await guardedNetworkOperation(async (signal) => { await hosts[a].dial(addr, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(addr) } })
         break
       } catch (err) {
+        if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${a}->${b} attempt ${attempt} failed at ${new Date().toISOString()}: ${(err as Error).name} ${(err as Error).message}\n`)
         if (attempt === 3) throw err
         await sleep(200)
       }
@@ -146,10 +152,14 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
   }
   for (let i = 1; i < n; i++) await link(order[i], order[Math.floor(Math.random() * i)])
   while (edges.size < Math.round(n * 1.5)) await link(Math.floor(Math.random() * n), Math.floor(Math.random() * n))
+  if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${edges.size} links\n`)
   await sleep(3000)
 
+  const trace = (m: string): void => { if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${m} at ${new Date().toISOString()}\n`) }
+  trace('signing')
   const [s] = await signers(1, plain ? 'prop-plain' : 'prop-market')
   const base = await offerTemplate(s, 'o-0', Date.now())
+  trace('publishing')
   const t100: number[] = []
   let incomplete = 0
   for (let k = 0; k < offers; k++) {
@@ -158,15 +168,32 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     // the signature's last 16 bytes name the message in both variants
     const id = Buffer.from(data.subarray(-16)).toString('hex')
     const t0 = performance.now()
+    if (k < 3) trace(`offer ${k} from ${from}`)
     if (plain) { seen(id); await hosts[from].services.pubsub.publish(TOPIC_OFFERS, data) } else await gossips[from].publish(TOPIC_OFFERS, data)
+    if (k < 3) trace(`offer ${k} published`)
     const deadline = t0 + 5000
     while ((seenAt.get(id)?.length ?? 0) < n && performance.now() < deadline) await sleep(1)
     const times = (seenAt.get(id) ?? []).map((t) => t - t0).sort((a, b) => a - b)
-    if (times.length < n) { incomplete++; continue }
+    if (times.length < n) {
+      incomplete++
+      if (process.env.BENCH_TRACE != null) process.stderr.write(`offer ${k} reached ${times.length} of ${n} nodes in 5 s; connections per node ${hosts.map((h) => h.getConnections().length).join(',')}\n`)
+      // a network that stopped delivering would otherwise cost 5 s per offer left: report it as it is
+      if (incomplete >= 10) break
+      continue
+    }
     t100.push(times[n - 1])
   }
   for (const g of gossips) g.stop()
-  await Promise.all(hosts.map(async (h) => { await h.stop() }))
+  if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] published ${offers}, stopping\n`)
+  const stopped = new Set<number>()
+  const all = Promise.all(hosts.map(async (h, i) => { await h.stop(); stopped.add(i) }))
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([all, new Promise<void>((resolve) => { timer = setTimeout(() => {
+    process.stderr.write(`[${plain ? 'plain' : 'market'}] hosts not stopped after 15 s: ${hosts.map((_, i) => i).filter((i) => !stopped.has(i)).join(',')}; resources ${JSON.stringify(process.getActiveResourcesInfo().reduce<Record<string, number>>((a, r) => { a[r] = (a[r] ?? 0) + 1; return a }, {}))}\n`)
+    for (const [i, h] of hosts.entries()) if (!stopped.has(i)) process.stderr.write(`  host ${i}: status ${h.status}, connections ${h.getConnections().length} ${h.getConnections().map((c) => `${c.direction}:${c.status}:${c.streams.length}`).join(' ')}\n`)
+    resolve()
+  }, 15_000) })])
+  clearTimeout(timer)
   return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.size, incomplete }
 }
 
@@ -180,7 +207,7 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   const send = (m: unknown): void => { process.send?.(m) }
   // as a daemon's keystore does at start: certificates are then checked by the wasm sr25519 verifier
   await cryptoWaitReady()
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], dht: false })
   let delivered = 0
   let first = 0
   let last = 0
@@ -261,9 +288,10 @@ async function publisher (file: string, target: string, window: number): Promise
   }
   let delivered = 0
   process.on('message', (m: { type: string, delivered: number }) => { if (m.type === 'progress') delivered = m.delivered })
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], dht: false })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], dht: false })
   host.services.pubsub.subscribe(TOPIC_OFFERS)
-  await host.dial(multiaddr(target))
+  const ma = multiaddr(target)
+  await guardedNetworkOperation(async (signal) => { await host.dial(ma, { signal }) }, { timeoutMs: 30_000, target: { host: '127.0.0.1', port: tcpPort(ma) } })
   // wait until the receiver's subscription is known, so the first message has somewhere to go
   while (host.services.pubsub.getSubscribers(TOPIC_OFFERS).length === 0) await sleep(50)
   await sleep(1500)

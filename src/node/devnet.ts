@@ -18,6 +18,7 @@ import { EmbeddedLedger, type ChainPort, type EscrowDb } from '../escrow/index.j
 import { systemClock, type Clock } from '../util/clock.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
+import { LOOPBACK_NETWORK } from './host.js'
 
 /** What `bazaar devnet` runs: three suppliers, one renter, one arbiter, one ledger. */
 export interface DevnetOptions {
@@ -234,6 +235,9 @@ export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<Devne
       logger,
       // the devnet's GPUs are the configured ones, whatever this machine has
       runNvidiaSmi: async () => ({ absent: true }),
+      // every devnet node listens on 127.0.0.1: libp2p's inbound limits per IP (5 connections a
+      // second) would refuse the devnet's own dials to its hub
+      network: { allow: [LOOPBACK_NETWORK] },
       ...extra
     })
     nodes.push(node)

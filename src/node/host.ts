@@ -65,6 +65,9 @@ export interface HostInit {
   allow?: string[]
 }
 
+/** the loopback network, for `allow` where every node of a test, bench or devnet listens on 127.0.0.1 */
+export const LOOPBACK_NETWORK = '/ip4/127.0.0.1/ipcidr/8'
+
 /**
  * Peer scoring (gossipsub v1.1): an invalid message (REJECT verdict) costs its forwarder heavily and
  * decays slowly, so a peer that keeps sending junk drops below the graylist threshold and loses its

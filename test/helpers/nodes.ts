@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { BazaarNode, type BazaarNodeInit } from '../../src/node/bazaar-node.js'
+import { LOOPBACK_NETWORK } from '../../src/node/host.js'
 import { defaultConfig } from '../../src/node/config/index.js'
 import type { BazaarConfig } from '../../src/node/config/types.js'
 import { silentLogger, type Logger } from '../../src/node/logger.js'
@@ -26,6 +27,8 @@ export class TestNet {
     const node = await BazaarNode.init({
       logger: silentLogger,
       ...opts.init,
+      // every test node listens on 127.0.0.1: exempt from libp2p's inbound limits per IP (5 a second)
+      network: { allow: [LOOPBACK_NETWORK], ...opts.init?.network },
       config,
       identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: await devPair(`${name}//hot`), coldkey: await devPair(name) },
       dbPath: path.join(this.dir, opts.dbName ?? `${name}-${this.nodes.length}`),
