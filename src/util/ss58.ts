@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { base58btc } from 'multiformats/bases/base58'
 
 /**
  * SS58 addresses of 32-byte account ids (sr25519 and ed25519 keys), as Substrate writes them:
@@ -12,6 +11,38 @@ import { base58btc } from 'multiformats/bases/base58'
  */
 
 const CONTEXT = Buffer.from('SS58PRE')
+const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+const DIGIT = new Map([...ALPHABET].map((c, i) => [c, BigInt(i)]))
+
+/** base58 (the Bitcoin alphabet, as ss58 uses) of a few dozen bytes: leading zero bytes are leading '1's */
+function base58Encode (bytes: Uint8Array): string {
+  let n = 0n
+  for (const b of bytes) n = (n << 8n) | BigInt(b)
+  let out = ''
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 58n)] + out
+    n /= 58n
+  }
+  for (let i = 0; i < bytes.length && bytes[i] === 0; i++) out = '1' + out
+  return out
+}
+
+function base58Decode (text: string): Uint8Array {
+  let n = 0n
+  for (const c of text) {
+    const d = DIGIT.get(c)
+    if (d === undefined) throw new Error('not an ss58 address: bad base58 characters')
+    n = n * 58n + d
+  }
+  const body: number[] = []
+  while (n > 0n) {
+    body.unshift(Number(n & 0xffn))
+    n >>= 8n
+  }
+  let zeros = 0
+  while (zeros < text.length && text[zeros] === '1') zeros++
+  return Uint8Array.from([...new Array<number>(zeros).fill(0), ...body])
+}
 const ACCOUNT_BYTES = 32
 const CHECKSUM_BYTES = 2
 
@@ -22,12 +53,7 @@ function checksum (payload: Uint8Array): Buffer {
 /** the account id and network prefix of an ss58 address; throws on bad characters, length or checksum */
 export function decodeSs58 (address: string): { accountId: Uint8Array, prefix: number } {
   if (address.length === 0 || address.length > 64) throw new Error('not an ss58 address: bad length')
-  let raw: Uint8Array
-  try {
-    raw = base58btc.baseDecode(address)
-  } catch {
-    throw new Error('not an ss58 address: bad base58 characters')
-  }
+  const raw = base58Decode(address)
   if (raw.length === 0) throw new Error('not an ss58 address: empty')
   const first = raw[0]
   let prefix: number
@@ -64,7 +90,7 @@ export function encodeSs58 (accountId: Uint8Array, prefix = 42): string {
   const out = new Uint8Array(body.length + CHECKSUM_BYTES)
   out.set(body)
   out.set(checksum(body), body.length)
-  return base58btc.baseEncode(out)
+  return base58Encode(out)
 }
 
 /** whether `address` is a well-formed ss58 address of a 32-byte account */

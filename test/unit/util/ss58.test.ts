@@ -24,6 +24,14 @@ describe('ss58 addresses on node:crypto', () => {
     expect(() => encodeSs58(new Uint8Array(32), 47)).toThrow(/reserved/)
   })
 
+  it('keeps leading zero bytes (prefix 0, an all-zero account) as base58 leading ones', () => {
+    const zero = new Uint8Array(32)
+    const text = encodeSs58(zero, 0)
+    expect(text).toBe(encodeAddress(zero, 0))
+    expect(text.startsWith('1')).toBe(true)
+    expect(decodeSs58(text)).toEqual({ accountId: zero, prefix: 0 })
+  })
+
   it('reads the well-known dev address of //Alice', () => {
     const { accountId, prefix: p } = decodeSs58('5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY')
     expect(p).toBe(42)
