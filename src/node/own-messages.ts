@@ -137,8 +137,8 @@ export class OwnMessages {
 
   private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
     // [refuse] every book keeps at most `limit` messages per party and drops the rest (SUPPLIER_LIMIT):
-    // one past it would be signed and gossiped, yet held nowhere. A new id is reserved before the
-    // first await, so concurrent publications cannot pass the limit together.
+    // one past it would be signed and gossiped, yet held nowhere. A new id is reserved as soon as
+    // the count is known, before any other await, so concurrent publications cannot pass the limit together.
     const standing = await this.standingIds(kind)
     const isNew = !standing.has(input.id)
     if (isNew && standing.size >= kind.limit) {
