@@ -204,7 +204,8 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     } else {
       // alpha escrows: payouts arrive less the subnet pool's swap fee, never more
       const payee = flows.get(accounts.alice.hotkey)!.alpha
-      expect(payee <= paid && payee * 1000n >= paid * 990n).toBe(true)
+      console.log(`[network] alpha escrow: locked ${locked}, paid ${paid}, refunded ${refunded}; the payee's stake grew by ${payee}`)
+      expect(payee <= paid && payee * 1000n >= paid * 990n, `payee received ${payee} alpha rao for ${paid} paid (locked ${locked}, refunded ${refunded})`).toBe(true)
     }
     // the escrow account is empty: no TAO, no alpha, no multisig operation (its deposit returned)
     const after = await holding(escrow)
