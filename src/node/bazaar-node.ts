@@ -22,6 +22,7 @@ import type { ValidatedBid, ValidatedMessage, ValidatedOffer } from '../protocol
 import { GossipLinkKeeper, createGossipLinkMetrics, linkState, peerProtocols, type GossipLinkKeeperInit } from './gossip-links.js'
 import { peerScores, registerScoreMetrics, type PeerScoreView } from './gossip-scores.js'
 import { guardedNetworkOperation } from './process-guard.js'
+import { KeptPeers, dialAddr } from './kept-peers.js'
 import { BookSync, createBookSyncMetrics, syncVerdictOf, type BookSyncInit, type SyncVerdict } from '../protocols/book-sync/index.js'
 import { RemoteArbiter } from '../protocols/arbiter/index.js'
 import { EscrowDb, EscrowService, type ChainPort } from '../escrow/index.js'
@@ -180,6 +181,8 @@ export class BazaarNode {
   private readonly own: OwnMessages
   private readonly opened: Opened[] = []
   private readonly controller = new AbortController()
+  /** bootstrap peers and peers dialled on request: dialled again when their connection drops */
+  readonly kept: KeptPeers
   private readonly listeners: Array<(m: ValidatedMessage) => void> = []
   private readonly startedAt: number
 
@@ -220,6 +223,7 @@ export class BazaarNode {
       running: () => this.status === NodeStatus.Running
     })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
+    this.kept = new KeptPeers(host, logger, this.controller.signal)
     this.links = new GossipLinkKeeper({
       pubsub: host.services.pubsub,
       connections: () => host.getConnections(),
@@ -320,6 +324,8 @@ export class BazaarNode {
       }
     })
     this.every(30_000, () => { this.prune() })
+    await this.kept.keepAddrs(this.config.bootstrap)
+    this.every(60_000, () => { void this.kept.check() })
     this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.own.republish() })
     // the API's address is held before the roles open anything: one in use fails the start now, with its one line
     const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
@@ -571,15 +577,14 @@ export class BazaarNode {
     api.route('GET', '/metrics', async () => new RawResponse('text/plain; version=0.0.4', this.metrics.render()))
   }
 
-  /** Dials a peer by multiaddr (tests and `--bootstrap` at runtime). */
+  /**
+   * Dials a peer by multiaddr (tests and `--bootstrap` at runtime) and keeps it: when the
+   * connection drops, the node dials it again (KeptPeers).
+   */
   async dial (addr: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const ma = multiaddr(addr)
-    const parts = ma.getComponents()
-    const host = parts.find((p) => p.name === 'ip4' || p.name === 'ip6')?.value
-    const port = Number(parts.find((p) => p.name === 'tcp')?.value)
-    await guardedNetworkOperation(async (signal) => { await this.host.dial(ma, { signal }) }, {
-      signal: opts.signal, target: { host, port: Number.isInteger(port) ? port : undefined }
-    })
+    const conn = await dialAddr(this.host, ma, opts.signal)
+    await this.kept.keep(conn.remotePeer, ma)
   }
 
   /**

@@ -33,6 +33,15 @@ export const MAX_GOSSIP_RPC_BYTES = 4 * 1024 * 1024
 /** every dial ends within this time, whatever the transport does (libp2p's dial queue enforces it) */
 export const DIAL_TIMEOUT_MS = 10_000
 
+/**
+ * libp2p's connection monitor pings every connection every 10 s and aborts one whose ping fails.
+ * Its timeout adapts to measured round trips but starts at 5 s, and a loaded node (a wave of
+ * re-publications, a major GC) can stall its event loop for seconds: at 30 nodes on two cores the
+ * scale test saw 3 s stalls, and pings timed out on connections that were alive. The monitor is there
+ * to find dead connections, not slow ones, so a ping has at least 30 s.
+ */
+export const PING_TIMEOUT_MIN_MS = 30_000
+
 export interface HostServices {
   identify: Identify
   ping: Ping
@@ -123,6 +132,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS, allow: init.allow },
+    connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MIN_MS } },
     services: {
       identify: identify(),
       ping: ping(),

@@ -3,7 +3,7 @@
 // link keeper, anti-entropy) and answers the parent's requests over the IPC channel. Requests and
 // answers are JSON objects with the request's `id`.
 import { rmSync } from 'node:fs'
-import { multiaddr } from '@multiformats/multiaddr'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
 import { sealBid, sealOffer } from '../../src/protocols/gossip/envelope.js'
@@ -22,9 +22,14 @@ interface Node {
   frames: { over8k: number, largest: number, ihaveIds: number, iwantIds: number }
   /** the gossip links the node's link keeper logged as lost, with their reasons */
   drops: LogRecord[]
+  /** connections that closed, with the error that aborted them where one did */
+  closed: string[]
 }
 
 const net = new TestNet()
+/** how long this process's event loop stalled: a starved loop is what times out streams and pings */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 })
+loopDelay.enable()
 const nodes: Node[] = []
 /**
  * One certificate cache for the nodes of this process: a certificate's verdict depends only on its
@@ -67,7 +72,13 @@ async function start (count: number, meshDegree: number): Promise<unknown> {
       for (const w of rpc.control?.iwant ?? []) frames.iwantIds += w.messageIDs?.length ?? 0
       return rpc
     }
-    nodes.push({ node, got, frames, drops })
+    const closed: string[] = []
+    node.host.addEventListener('connection:open', ({ detail: conn }) => {
+      const abort = conn.abort.bind(conn)
+      conn.abort = (err: Error) => { closed.push(`${conn.remotePeer.toString().slice(-6)} aborted: ${err?.name ?? ''} ${err?.message ?? ''}`.slice(0, 200)); abort(err) }
+    })
+    node.host.addEventListener('connection:close', ({ detail: conn }) => { closed.push(`${conn.remotePeer.toString().slice(-6)} closed (${conn.direction})`) })
+    nodes.push({ node, got, frames, drops, closed })
   }
   return { addrs: nodes.map((n) => n.node.host.getMultiaddrs()[0].toString()), peers: nodes.map((n) => n.node.peerId.toString()) }
 }
@@ -81,7 +92,8 @@ async function connect (edges: Array<[number, string]>): Promise<unknown> {
   for (const [local, addr] of edges) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await nodes[local].node.host.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
+        // as a daemon dials its bootstrap peers: the peer is kept, and dialled again if the connection drops
+        await nodes[local].node.dial(addr, { signal: AbortSignal.timeout(20_000) })
         break
       } catch (err) {
         if (attempt >= 8) throw err
@@ -109,6 +121,8 @@ async function signers (supplierIdx: Array<[number, number]>, renterIdx: Array<[
   const now = Date.now()
   for (const [g, node] of supplierIdx) suppliers.set(g, { signer: MessageSigner.create(await devPair(`scale-supplier-${g}`), { now }), node })
   for (const [g, node] of renterIdx) renters.set(g, { signer: MessageSigner.create(await devPair(`scale-renter-${g}`), { now }), node })
+  // what matters is the loop during the waves, not the nodes' start or the signers' sr25519 keys
+  loopDelay.reset()
   return {}
 }
 
@@ -152,8 +166,10 @@ function state (): unknown {
     dropped: nodes.map((n) => n.drops.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`)),
     refused: nodes.map((n) => n.node.metrics.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"'))),
     linkCounters: nodes.map((n) => n.node.metrics.render().split('\n').filter((l) => /^bazaar_gossip_(peer_dropped|link_repairs)_total\{/.test(l))),
+    closed: nodes.map((n) => n.closed),
     routerPeers: nodes.map((n) => n.node.host.services.pubsub.getPeers().length),
     rss: mem.rss,
+    loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
     heapUsed: mem.heapUsed
   }
 }
