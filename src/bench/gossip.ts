@@ -29,7 +29,7 @@
  *    semi-space on Node 24), which holds more RSS for the same live data.
  *
  * Options: --nodes N --offers M --flood K --runs R --window W --workers X --validator V
- *          --semi-space MiB --skip-propagation
+ *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -203,7 +203,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
-interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
 
 const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
 
@@ -270,6 +270,8 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
     book: market?.book.offerCount ?? 0,
     heapEnd: mem.heapUsed,
     heldGrowth: mem.heapUsed + mem.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers,
+    heapTotalGrowth: mem.heapTotal - mem0.heapTotal,
+    externalGrowth: mem.external - mem0.external,
     // every verdict but an accept, as /metrics shows them
     refused: registry.render().split('\n').filter((l) => l.startsWith('bazaar_gossip_validation_total{') && !l.includes('result="accept"')),
     peers: host.services.pubsub.getSubscribers(TOPIC_OFFERS).length,
@@ -330,7 +332,8 @@ async function messagesFile (count: number): Promise<string> {
 }
 
 function child (args: string[], semiSpaceMiB = 0): ChildProcess {
-  const execArgv = ['--expose-gc', ...(semiSpaceMiB > 0 ? [`--max-semi-space-size=${semiSpaceMiB}`] : [])]
+  const prof = sarg('prof')
+  const execArgv = ['--expose-gc', ...(semiSpaceMiB > 0 ? [`--max-semi-space-size=${semiSpaceMiB}`] : []), ...(prof != null && args.includes('receiver') ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])]
   return fork(fileURLToPath(import.meta.url), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
 }
 
@@ -430,7 +433,8 @@ async function main (): Promise<void> {
     console.log(`ratio market/plain: median ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`)
     console.log(`receiver CPU per validated offer (all threads, book included): median ${median(m.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms; plain gossipsub per message ${median(p.map((x) => x.cpuMsPerMsg)).toFixed(3)} ms`)
     console.log(`RSS growth with ${fmt(median(m.map((x) => x.book)))} offers held (after GC): median ${mib(median(growth))} (${mib(Math.min(...growth))}–${mib(Math.max(...growth))}); plain gossipsub after the same flood: ${mib(median(p.map((x) => x.rssEnd - x.rssStart)))}`)
-    console.log(`  of which live in the event loop's heap and buffers: market ${mib(median(m.map((x) => x.heldGrowth)))}, plain ${mib(median(p.map((x) => x.heldGrowth)))}`)
+    console.log(`  of which live in the event loop's heap and buffers: market ${mib(median(m.map((x) => x.heldGrowth)))}, plain ${mib(median(p.map((x) => x.heldGrowth)))}; ` +
+      `V8 heap reserved grew by market ${mib(median(m.map((x) => x.heapTotalGrowth)))}, plain ${mib(median(p.map((x) => x.heapTotalGrowth)))}; external memory by market ${mib(median(m.map((x) => x.externalGrowth)))}, plain ${mib(median(p.map((x) => x.externalGrowth)))}`)
   }
 
   const alone = arg('validator', 20_000)
