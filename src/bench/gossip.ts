@@ -30,6 +30,8 @@
  *
  * Options: --nodes N --offers M --flood K --runs R --window W --workers X --validator V
  *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
+ *          --rate R (the publisher sends R messages/s instead of as fast as the window allows: the
+ *          receivers' CPU per message at a steady market rate, one message per frame)
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -284,7 +286,7 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   process.exit(0)
 }
 
-async function publisher (file: string, target: string, window: number): Promise<void> {
+async function publisher (file: string, target: string, window: number, rate: number): Promise<void> {
   const raw = readFileSync(file)
   const msgs: Uint8Array[] = []
   for (let at = 0; at < raw.byteLength;) {
@@ -302,8 +304,11 @@ async function publisher (file: string, target: string, window: number): Promise
   while (host.services.pubsub.getSubscribers(TOPIC_OFFERS).length === 0) await sleep(50)
   await sleep(1500)
   process.send?.({ type: 'started' })
+  const t0 = performance.now()
   for (let k = 0; k < msgs.length; k++) {
     while (k - delivered >= window) await sleep(2)
+    // --rate: one message every 1/rate s, as a market's steady traffic arrives (no batching in frames)
+    if (rate > 0) { const due = t0 + (k * 1000) / rate - performance.now(); if (due > 0) await sleep(due) }
     await host.services.pubsub.publish(TOPIC_OFFERS, msgs[k])
     if (k % 200 === 199) await new Promise((resolve) => setImmediate(resolve))
   }
@@ -346,7 +351,7 @@ async function flood (variant: 'market' | 'plain', file: string, count: number, 
     rx.on('message', (m: { type: string, addr: string }) => { if (m.type === 'ready') resolve(m.addr) })
     rx.on('exit', (code) => { reject(new Error(`receiver exited with ${String(code)}`)) })
   })
-  const tx = child(['--role', 'publisher', '--file', file, '--target', addr, '--window', String(window)])
+  const tx = child(['--role', 'publisher', '--file', file, '--target', addr, '--window', String(window), '--rate', String(arg('rate', 0))])
   const result = await new Promise<ReceiverResult>((resolve, reject) => {
     rx.on('message', (m: { type: string, delivered?: number, result?: ReceiverResult }) => {
       if (m.type === 'progress' && tx.connected) tx.send(m)
@@ -413,7 +418,7 @@ async function main (): Promise<void> {
     const file = await messagesFile(count)
     const m: ReceiverResult[] = []
     const p: ReceiverResult[] = []
-    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB} (as bazaar runs a daemon)` : "Node's default"}`)
+    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB} (as bazaar runs a daemon)` : "Node's default"}`)
     for (let r = 0; r < runs; r++) {
       const pr = await flood('plain', file, count, window, workers)
       const mr = await flood('market', file, count, window, workers)
@@ -448,7 +453,7 @@ setFlagsFromString('--expose-gc')
 installNetworkErrorGuard(createLogger({ level: 'warn' }))
 const role = sarg('role')
 if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1))
-else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500))
+else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500), arg('rate', 0))
 else {
   await main()
   process.exit(0)
