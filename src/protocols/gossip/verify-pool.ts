@@ -51,6 +51,10 @@ function keyOf (raw) {
   }
   return k
 }
+// The signed bytes (tag || 0x00 || body) are assembled in one buffer that lives as long as the
+// worker: a fresh one per job would be garbage that an idle worker never collects (its GC runs
+// only when it allocates), and the process would hold it long after the flood that made it.
+let signed = Buffer.alloc(16384)
 parentPort.on('message', ({ id, buf, n }) => {
   const b = Buffer.from(buf)
   const out = new Uint8Array(n)
@@ -63,9 +67,14 @@ parentPort.on('message', ({ id, buf, n }) => {
     const body = b.subarray(at + 101, at + 101 + len)
     at += 101 + len
     try {
-      if (domain === undefined) out[j] = 0
-      else if (sodium !== null) out[j] = sodium.crypto_sign_verify_detached(sig, Buffer.concat([domain, body]), key) ? 1 : 0
-      else out[j] = verify(null, Buffer.concat([domain, body]), keyOf(key), sig) ? 1 : 0
+      if (domain === undefined) { out[j] = 0; continue }
+      const size = domain.length + body.length
+      if (size > signed.length) signed = Buffer.alloc(size)
+      domain.copy(signed, 0)
+      body.copy(signed, domain.length)
+      const data = signed.subarray(0, size)
+      if (sodium !== null) out[j] = sodium.crypto_sign_verify_detached(sig, data, key) ? 1 : 0
+      else out[j] = verify(null, data, keyOf(key), sig) ? 1 : 0
     } catch {
       out[j] = 0
     }

@@ -5,6 +5,7 @@ import { Bid, Envelope, Offer } from '../../../src/wire/market.js'
 import { sealBid, sealOffer } from '../../../src/protocols/gossip/envelope.js'
 import { MarketMessageValidator } from '../../../src/protocols/gossip/validate.js'
 import { VerifyPool } from '../../../src/protocols/gossip/verify-pool.js'
+import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../../src/protocols/gossip/topics.js'
 import { MessageError, MessageErrorCode } from '../../../src/market/validation/errors.js'
 import { GossipAction } from '../../../src/util/errors.js'
@@ -115,6 +116,32 @@ describe('signatures verified off the event loop', () => {
     const bid = sealBid(makeBid(alice, NOW), alice)
     expect(await codeOf(v.validateAsync(TOPIC_BIDS, bid, pool))).toBe('ACCEPTED')
     expect(pool.depth).toBe(0)
+  })
+
+  it('verifies jobs of any size and both domains in one batch (the worker reuses one buffer for the signed bytes)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+    const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12))
+    const tags = ['bazaar-offer-v1', 'bazaar-bid-v1']
+    const sign = (domain: 0 | 1, body: Uint8Array): Uint8Array => new Uint8Array(cryptoSign(null, Buffer.concat([Buffer.from(tags[domain]), Buffer.from([0]), body]), privateKey))
+    const one = new VerifyPool({ workers: 1, maxBatch: 16 })
+    try {
+      // long, short, longer than the worker's first buffer, empty: a stale tail must never count
+      const bodies = [randomBytes(8000), randomBytes(3), randomBytes(20_000), new Uint8Array(0), randomBytes(500)].map((b) => new Uint8Array(b))
+      const jobs = bodies.flatMap((body, i) => {
+        const domain = (i % 2) as 0 | 1
+        const sig = sign(domain, body)
+        // the same signature on the other domain, and on the body less its last byte, must fail
+        return [
+          { domain, body, sig, want: 'valid' },
+          { domain: (1 - domain) as 0 | 1, body, sig, want: 'invalid' },
+          ...(body.length > 0 ? [{ domain, body: body.subarray(0, body.length - 1), sig, want: 'invalid' }] : [])
+        ]
+      })
+      const got = await Promise.all(jobs.map(async (j) => await one.verify(raw, j.sig, j.domain, j.body)))
+      expect(got).toEqual(jobs.map((j) => j.want))
+    } finally {
+      await one.close()
+    }
   })
 
   it('keeps the order: cheap checks refuse before the pool is asked', async () => {
