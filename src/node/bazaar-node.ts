@@ -47,6 +47,8 @@ export interface PeerView {
   addrs: string[]
   direction: string
   streams: number
+  /** a bootstrap peer or one dialled on request: the node dials it again when the connection drops */
+  kept: boolean
   /** the gossip link: both streams up, and the peer's gossipsub score with its parts; absent when the peer does not gossip */
   gossip?: PeerScoreView & { inbound: boolean, outbound: boolean }
 }
@@ -509,6 +511,7 @@ export class BazaarNode {
   peers (): PeerView[] {
     const pubsub = this.host.services.pubsub
     const scores = peerScores(pubsub)
+    const kept = new Set(this.kept.peers)
     return this.host.getConnections().map((c) => {
       const id = c.remotePeer.toString()
       const score = scores.get(id)
@@ -517,6 +520,7 @@ export class BazaarNode {
         addrs: [c.remoteAddr.toString()],
         direction: c.direction,
         streams: c.streams.length,
+        kept: kept.has(id),
         gossip: score == null ? undefined : { ...score, ...linkState(pubsub, id) }
       }
     })

@@ -51,12 +51,17 @@ describe('kept peers: a peer the node dialled is dialled again when its connecti
     expect(a.kept.peers).toEqual([b.peerId.toString()])
     expect((await a.host.peerStore.get(b.peerId)).tags.has(KEEP_ALIVE_TAG)).toBe(true)
     const back = nextConnect(a, b.peerId)
+    const backAtB = nextConnect(b, a.peerId)
     // the far end drops it (as a ping that timed out on its side would)
     for (const conn of b.host.getConnections(a.peerId)) conn.abort(new Error('dropped by the test'))
     await back
+    await backAtB
     expect(a.host.getConnections(b.peerId).some((conn) => conn.status === 'open')).toBe(true)
     // b did not dial a: it never kept a; the connection is a's
     expect(b.kept.peers).toEqual([])
+    // what `bazaar peers` shows
+    expect(a.peers().find((p) => p.peerId === b.peerId.toString())?.kept).toBe(true)
+    expect(b.peers().find((p) => p.peerId === a.peerId.toString())?.kept).toBe(false)
   })
 
   it('a bootstrap peer is kept from the start', async () => {

@@ -15,8 +15,9 @@ export const peersCommand: Command = {
   name: 'peers',
   usage: `usage: bazaar peers [--home <dir>] [--api <host:port>] [--json]
 
-Lists the peers the running node is connected to (through its control API), with the state of
-each gossip link (both streams up, or one way) and the peer's gossipsub score with its parts:
+Lists the peers the running node is connected to (through its control API): whether the node
+keeps the peer (a bootstrap peer or one dialled on request, dialled again when its connection
+drops), the state of each gossip link (both streams up, or one way) and the peer's gossipsub score with its parts:
 P1 time in mesh, P2 first message deliveries, P3 mesh delivery deficit, P3b mesh failures,
 P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
@@ -26,12 +27,12 @@ P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
     if (flag(args, 'json')) { ctx.out(JSON.stringify(peers)); return 0 }
     if (peers.length === 0) { ctx.out('no connected peers'); return 0 }
     ctx.out(table(
-      ['peer id', 'address', 'direction', 'streams', 'gossip', 'score', 'mesh', 'P1', 'P2', 'P3', 'P3b', 'P4', 'P6', 'P7'],
+      ['peer id', 'address', 'direction', 'streams', 'kept', 'gossip', 'score', 'mesh', 'P1', 'P2', 'P3', 'P3b', 'P4', 'P6', 'P7'],
       peers.map((p) => {
         const g = p.gossip
         const parts = g == null ? [] : [g.timeInMesh, g.firstMessageDeliveries, g.meshMessageDeliveries, g.meshFailurePenalty, g.invalidMessageDeliveries, g.ipColocation, g.behaviourPenalty]
         return [
-          p.peerId, p.addrs[0] ?? '', p.direction, String(p.streams),
+          p.peerId, p.addrs[0] ?? '', p.direction, String(p.streams), p.kept ? 'yes' : 'no',
           g == null ? '-' : g.inbound && g.outbound ? 'both ways' : g.inbound ? 'inbound only' : g.outbound ? 'outbound only' : 'down',
           g == null ? '-' : num(g.score),
           g == null ? '-' : String(g.meshTopics.length),
