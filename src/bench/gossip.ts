@@ -41,7 +41,6 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
@@ -59,7 +58,7 @@ import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { CertCache, MessageSigner } from '../market/signing/index.js'
 import { systemClock } from '../util/clock.js'
-import type { Offer } from '../wire/market.js'
+import { offerTemplate } from './offer-template.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -81,29 +80,6 @@ async function signers (n: number, tag = 'bench'): Promise<MessageSigner[]> {
   await cryptoWaitReady()
   const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
   return Array.from({ length: n }, (_, i) => MessageSigner.create(kr.addFromUri(`//${tag}-${i}`), { now: Date.now() }))
-}
-
-async function offerTemplate (s: MessageSigner, id: string, now: number): Promise<Offer> {
-  const node = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-  return {
-    version: 1,
-    id,
-    supplier: s.hotkey,
-    enclavePeer: new Uint8Array(peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes),
-    gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 8 }],
-    teeKinds: ['tdx', 'sev-snp'],
-    region: 'eu-west',
-    pricePerGpuHour: 2_500_000_000n,
-    netuid: 1,
-    minDurationS: 60,
-    maxDurationS: 86400,
-    createdAt: BigInt(now),
-    expiresAt: BigInt(now + 3600_000),
-    sequence: 1n,
-    cancelled: false,
-    // a supplier names where it can be dialled, as a node's offers do
-    addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${node.toString()}`).bytes]
-  }
 }
 
 // ---------------------------------------------------------------- propagation

@@ -27,8 +27,6 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import type { Message } from '@libp2p/gossipsub'
@@ -41,7 +39,7 @@ import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { VerifyPool } from '../protocols/gossip/verify-pool.js'
-import type { Offer } from '../wire/market.js'
+import { offerTemplate } from './offer-template.js'
 
 const { values: opts } = parseArgs({
   options: {
@@ -131,11 +129,11 @@ async function child (variant: 'market' | 'plain', n: number, offers: number): P
   const now = Date.now()
   // 20 suppliers, each with its own offer ids (a book keeps at most 256 offers per supplier)
   const signers = Array.from({ length: 20 }, (_, i) => MessageSigner.create(kr.addFromUri(`//nodes-supplier-${i}`), { now }))
-  const enclave = new Uint8Array(peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes)
+  const templates = await Promise.all(signers.map(async (s) => await offerTemplate(s, 'x', now)))
   const t0 = performance.now()
   for (let k = 0; k < offers; k++) {
     const s = signers[k % signers.length]
-    await nodes[Math.floor(Math.random() * n)].publish(sealOffer(offer(s, `o-${k}`, now, enclave), s))
+    await nodes[Math.floor(Math.random() * n)].publish(sealOffer({ ...templates[k % signers.length], id: `o-${k}` }, s))
     // a steady 200 offers/s: the figure is what the nodes hold, not what a burst leaves behind
     await sleep(5)
   }
@@ -155,27 +153,6 @@ async function child (variant: 'market' | 'plain', n: number, offers: number): P
   await close()
   rmSync(dir, { recursive: true, force: true })
   process.exit(0)
-}
-
-function offer (s: MessageSigner, id: string, now: number, enclavePeer: Uint8Array<ArrayBuffer>): Offer {
-  return {
-    version: 1,
-    id,
-    supplier: s.hotkey,
-    enclavePeer,
-    gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 8 }],
-    teeKinds: ['tdx', 'sev-snp'],
-    region: 'eu-west',
-    pricePerGpuHour: 2_500_000_000n,
-    netuid: 1,
-    minDurationS: 60,
-    maxDurationS: 86400,
-    createdAt: BigInt(now),
-    expiresAt: BigInt(now + 3600_000),
-    sequence: 1n,
-    cancelled: false,
-    addrs: [new Uint8Array(multiaddr('/ip4/10.0.0.1/tcp/4001').bytes)]
-  }
 }
 
 async function run (variant: 'market' | 'plain', n: number, offers: number): Promise<ChildResult> {

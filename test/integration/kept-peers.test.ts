@@ -4,29 +4,21 @@ import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { KEEP_ALIVE_TAG } from '../../src/node/kept-peers.js'
 import { TestNet } from '../helpers/nodes.js'
 
-/** resolves when `node` next connects to `peer` */
-async function nextConnect (node: BazaarNode, peer: PeerId): Promise<void> {
+/** resolves when `node` next emits `event` for `peer` */
+async function nextPeerEvent (node: BazaarNode, event: 'peer:connect' | 'peer:disconnect', peer: PeerId): Promise<void> {
   await new Promise<void>((resolve) => {
     const on = ({ detail }: CustomEvent<PeerId>): void => {
       if (!detail.equals(peer)) return
-      node.host.removeEventListener('peer:connect', on)
+      node.host.removeEventListener(event, on)
       resolve()
     }
-    node.host.addEventListener('peer:connect', on)
+    node.host.addEventListener(event, on)
   })
 }
-
+const nextConnect = async (node: BazaarNode, peer: PeerId): Promise<void> => { await nextPeerEvent(node, 'peer:connect', peer) }
 /** resolves when `node` has no connection to `peer` left */
 async function disconnected (node: BazaarNode, peer: PeerId): Promise<void> {
-  if (node.host.getConnections(peer).length === 0) return
-  await new Promise<void>((resolve) => {
-    const on = ({ detail }: CustomEvent<PeerId>): void => {
-      if (!detail.equals(peer)) return
-      node.host.removeEventListener('peer:disconnect', on)
-      resolve()
-    }
-    node.host.addEventListener('peer:disconnect', on)
-  })
+  if (node.host.getConnections(peer).length > 0) await nextPeerEvent(node, 'peer:disconnect', peer)
 }
 
 describe('kept peers: a peer the node dialled is dialled again when its connection drops', () => {
