@@ -37,8 +37,9 @@ export const DIAL_TIMEOUT_MS = 10_000
  * libp2p's connection monitor pings every connection every 10 s and aborts one whose ping fails.
  * Its timeout adapts to measured round trips but starts at 5 s, and a loaded node (a wave of
  * re-publications, a major GC) can stall its event loop for seconds: at 30 nodes on two cores the
- * scale test saw 3 s stalls, and pings timed out on connections that were alive. The monitor is there
- * to find dead connections, not slow ones, so a ping has at least 30 s.
+ * scale test's processes stalled for up to 2 s during its waves, and pings timed out on connections
+ * that were alive. The monitor is there to find dead connections, not slow ones, so a ping has at
+ * least 30 s.
  */
 export const PING_TIMEOUT_MIN_MS = 30_000
 

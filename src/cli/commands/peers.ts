@@ -17,9 +17,9 @@ export const peersCommand: Command = {
 
 Lists the peers the running node is connected to (through its control API): whether the node
 keeps the peer (a bootstrap peer or one dialled on request, dialled again when its connection
-drops), the state of each gossip link (both streams up, or one way) and the peer's gossipsub score with its parts:
-P1 time in mesh, P2 first message deliveries, P3 mesh delivery deficit, P3b mesh failures,
-P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
+drops), the state of each gossip link (both streams up, or one way) and the peer's gossipsub
+score with its parts: P1 time in mesh, P2 first message deliveries, P3 mesh delivery deficit,
+P3b mesh failures, P4 invalid messages (REJECT verdicts), P6 IP colocation, P7 behaviour penalty.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
