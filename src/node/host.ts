@@ -34,14 +34,21 @@ export const MAX_GOSSIP_RPC_BYTES = 4 * 1024 * 1024
 export const DIAL_TIMEOUT_MS = 10_000
 
 /**
- * libp2p's connection monitor pings every connection every 10 s and aborts one whose ping fails.
- * Its timeout adapts to measured round trips but starts at 5 s, and a loaded node (a wave of
- * re-publications, a major GC) can stall its event loop for seconds: at 30 nodes on two cores the
- * scale test's processes stalled for up to 2 s during its waves, and pings timed out on connections
- * that were alive. The monitor is there to find dead connections, not slow ones, so a ping has at
- * least 30 s.
+ * libp2p's connection monitor pings every connection on a timer and aborts one whose ping fails.
+ * Its defaults (every 10 s; a timeout that adapts to measured round trips, from 5 s up to 60 s)
+ * cut live connections under load twice over:
+ * - a loaded node (a wave of re-publications, a major GC) stalls its event loop for seconds: at
+ *   30 nodes on two cores the scale test's processes stalled for up to 2 s during its waves, and
+ *   pings timed out on connections that were alive;
+ * - a ping still running when the next one starts fails at once (the ping protocol allows one
+ *   outbound stream per connection: `TooManyOutboundProtocolStreamsError`), and that failure aborts
+ *   the connection too; the scale test beside six busy processes lost ten connections so.
+ * The monitor is there to find dead connections, not slow ones: a ping has 25 s, fixed, and the
+ * next starts 30 s after the last began, so two never overlap. A dead connection is found within a
+ * minute.
  */
-export const PING_TIMEOUT_MIN_MS = 30_000
+export const PING_INTERVAL_MS = 30_000
+export const PING_TIMEOUT_MS = 25_000
 
 export interface HostServices {
   identify: Identify
@@ -133,7 +140,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS, allow: init.allow },
-    connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MIN_MS } },
+    connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: PING_TIMEOUT_MS, maxTimeout: PING_TIMEOUT_MS } },
     services: {
       identify: identify(),
       ping: ping(),
