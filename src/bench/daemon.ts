@@ -8,7 +8,8 @@
  * - publishing `--offers` offers through the publisher's control API, one after another: p50/p99
  *   of the HTTP round trip (sign, persist, publish);
  * - the receiver's CPU (user + system, all threads, from /proc) per offer it received, less its
- *   CPU at rest over the same time.
+ *   CPU at rest over the same time; and the same by thread name (its event loop, V8's helper
+ *   threads, libuv's pool, the signature workers), at rest included.
  *
  * Each run measures two Node heap settings side by side: the daemon as `bazaar` starts it (the
  * bin re-executes a daemon with `--max-semi-space-size=4`), and Node's default young generation
@@ -22,7 +23,7 @@
  * see `OWN_PUBLISH_RATE_PER_S`) bounds. The receiver is done when its validator accepted them all.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,9 +55,30 @@ function rssMiB (pid: number): number {
 
 /** user + system CPU of a process, all its threads, in ms */
 function cpuMs (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return ticksMs(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+function ticksMs (stat: string): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(f[11]) + Number(f[12])) * 1000 / TICKS
+}
+
+/**
+ * CPU of a process's threads in ms, summed by thread name (`/proc/<pid>/task/<tid>/comm`): the
+ * event loop is the thread named like the process, V8's helpers (concurrent marking, background
+ * compilation) are `V8 DefaultWorke`, libuv's pool `libuv-worker`, worker_threads `WorkerThread`.
+ * A thread that ended between two readings drops out, so this is a breakdown, not the total.
+ */
+function threadCpuMs (pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const ms = ticksMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+      out.set(name, (out.get(name) ?? 0) + ms)
+    } catch {}
+  }
+  return out
 }
 
 function init (home: string, dev: string): void {
@@ -115,7 +137,7 @@ async function stop (d: Daemon): Promise<void> {
   await exited
 }
 
-interface Row { setting: string, restPublisherMiB: number, restReceiverMiB: number, publishP50Ms: number, publishP99Ms: number, receiverCpuPerOfferMs: number, receiverIdleCpuMsPerS: number }
+interface Row { setting: string, restPublisherMiB: number, restReceiverMiB: number, publishP50Ms: number, publishP99Ms: number, receiverCpuPerOfferMs: number, receiverIdleCpuMsPerS: number, receiverCpuPerOfferByThreadMs: Record<string, number> }
 
 async function measure (setting: string, nodeOptions: string, dir: string): Promise<Row> {
   const a = await start(path.join(dir, 'a'), nodeOptions)
@@ -140,6 +162,7 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
     const idleRate = (cpuMs(b.proc.pid as number) - idle0) / (performance.now() - t0)
     const run = Date.now().toString(36)
     const cpu0 = cpuMs(b.proc.pid as number)
+    const threads0 = threadCpuMs(b.proc.pid as number)
     const t1 = performance.now()
     const lat: number[] = []
     for (let i = 0; i < OFFERS; i++) {
@@ -150,6 +173,8 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
     // polled by its count (a small answer): listing the book would cost the receiver more than the offers
     await until('the receiver to hold every offer', async () => await held() >= before + OFFERS)
     const busy = cpuMs(b.proc.pid as number) - cpu0 - idleRate * (performance.now() - t1)
+    const byThread: Record<string, number> = {}
+    for (const [name, ms] of threadCpuMs(b.proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
     return {
       setting,
       restPublisherMiB: Math.round(restA),
@@ -157,7 +182,8 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
       receiverCpuPerOfferMs: Number((busy / OFFERS).toFixed(3)),
-      receiverIdleCpuMsPerS: Number((idleRate * 1000).toFixed(1))
+      receiverIdleCpuMsPerS: Number((idleRate * 1000).toFixed(1)),
+      receiverCpuPerOfferByThreadMs: byThread
     }
   } finally {
     await stop(b)
@@ -185,6 +211,6 @@ if (values.json === true) console.log(JSON.stringify(rows))
 else {
   console.log(`two daemons (bazaar node start, embedded defaults), ${OFFERS} offers published through the API, RSS ${REST_S} s after start`)
   for (const x of rows) {
-    console.log(`${x.setting}: RSS at rest publisher ${x.restPublisherMiB} MiB, receiver ${x.restReceiverMiB} MiB; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms; receiver CPU per offer ${x.receiverCpuPerOfferMs} ms (at rest ${x.receiverIdleCpuMsPerS} ms/s)`)
+    console.log(`${x.setting}: RSS at rest publisher ${x.restPublisherMiB} MiB, receiver ${x.restReceiverMiB} MiB; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms; receiver CPU per offer ${x.receiverCpuPerOfferMs} ms (at rest ${x.receiverIdleCpuMsPerS} ms/s); by thread, at rest included: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`)
   }
 }
