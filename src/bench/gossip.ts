@@ -32,6 +32,9 @@
  *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
  *          --rate R (the publisher sends R messages/s instead of as fast as the window allows: the
  *          receivers' CPU per message at a steady market rate, one message per frame)
+ *          --rest S (each receiver is then left alone S seconds, no forced GC, and its RSS read
+ *          again: what a daemon holds at rest after the burst; 150 or more outlasts gossipsub's
+ *          2-minute seen and delivery caches)
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -181,11 +184,11 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
-interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, rssRest: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
 
 const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
 
-async function receiver (variant: 'market' | 'plain', expected: number, workers: number | undefined): Promise<void> {
+async function receiver (variant: 'market' | 'plain', expected: number, workers: number | undefined, restS: number): Promise<void> {
   const send = (m: unknown): void => { process.send?.(m) }
   // as a daemon's keystore does at start: certificates are then checked by the wasm sr25519 verifier
   await cryptoWaitReady()
@@ -238,6 +241,10 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   await sleep(6000)
   gc()
   const mem = process.memoryUsage()
+  // --rest: the node left alone (no forced GC) past gossipsub's 2-minute caches, as an operator's
+  // daemon sits after a burst; V8 hands back what its memory reducer decides to
+  let rssRest = 0
+  if (restS > 0) { await sleep(restS * 1000); rssRest = process.memoryUsage.rss() }
   const result: ReceiverResult = {
     delivered,
     seconds: (last - first) / 1000,
@@ -245,6 +252,7 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
     rssStart,
     rssEnd: mem.rss,
     rssPeak,
+    rssRest,
     book: market?.book.offerCount ?? 0,
     heapEnd: mem.heapUsed,
     heldGrowth: mem.heapUsed + mem.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers,
@@ -322,7 +330,7 @@ function child (args: string[], semiSpaceMiB = 0): ChildProcess {
 const SEMI_SPACE_MIB = arg('semi-space', 4)
 
 async function flood (variant: 'market' | 'plain', file: string, count: number, window: number, workers: number): Promise<ReceiverResult> {
-  const rx = child(['--role', 'receiver', '--variant', variant, '--expected', String(count), '--workers', String(workers)], SEMI_SPACE_MIB)
+  const rx = child(['--role', 'receiver', '--variant', variant, '--expected', String(count), '--workers', String(workers), '--rest', String(arg('rest', 0))], SEMI_SPACE_MIB)
   const addr = await new Promise<string>((resolve, reject) => {
     rx.on('message', (m: { type: string, addr: string }) => { if (m.type === 'ready') resolve(m.addr) })
     rx.on('exit', (code) => { reject(new Error(`receiver exited with ${String(code)}`)) })
@@ -416,6 +424,11 @@ async function main (): Promise<void> {
     console.log(`RSS growth with ${fmt(median(m.map((x) => x.book)))} offers held (after GC): median ${mib(median(growth))} (${mib(Math.min(...growth))}–${mib(Math.max(...growth))}); plain gossipsub after the same flood: ${mib(median(p.map((x) => x.rssEnd - x.rssStart)))}`)
     console.log(`  of which live in the event loop's heap and buffers: market ${mib(median(m.map((x) => x.heldGrowth)))}, plain ${mib(median(p.map((x) => x.heldGrowth)))}; ` +
       `V8 heap reserved grew by market ${mib(median(m.map((x) => x.heapTotalGrowth)))}, plain ${mib(median(p.map((x) => x.heapTotalGrowth)))}; external memory by market ${mib(median(m.map((x) => x.externalGrowth)))}, plain ${mib(median(p.map((x) => x.externalGrowth)))}`)
+    if (arg('rest', 0) > 0) {
+      const rest = (xs: ReceiverResult[]): number[] => xs.map((x) => x.rssRest - x.rssStart)
+      console.log(`RSS growth ${arg('rest', 0)} s later, left at rest (no forced GC): market ${rest(m).map(mib).join(', ')}; plain gossipsub ${rest(p).map(mib).join(', ')}; ` +
+        `the offers' own cost (market less plain, round by round): ${m.map((x, i) => mib((x.rssRest - x.rssStart) - (p[i].rssRest - p[i].rssStart))).join(', ')}`)
+    }
   }
 
   const alone = arg('validator', 20_000)
@@ -428,7 +441,7 @@ async function main (): Promise<void> {
 setFlagsFromString('--expose-gc')
 installNetworkErrorGuard(createLogger({ level: 'warn' }))
 const role = sarg('role')
-if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1))
+if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1), arg('rest', 0))
 else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500), arg('rate', 0))
 else {
   await main()
