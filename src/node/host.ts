@@ -14,6 +14,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { KAD_PROTOCOL, TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { msgIdBytes, msgIdString } from '../protocols/gossip/validate.js'
 import { installYamuxWindowRule } from './yamux-window.js'
+import { installLengthPrefixGuard } from './length-prefix-guard.js'
 
 /**
  * Bound on one gossipsub RPC frame (the length-prefixed protobuf RPC on a meshsub stream), kept apart
@@ -127,10 +128,12 @@ function scoreParams (): Record<string, unknown> {
  * Builds the libp2p host: TCP, noise, yamux, identify, ping, kad-dht (our own protocol id, LAN
  * addresses kept so a local devnet works), gossipsub (StrictNoSign: every market message carries its
  * own signature), bootstrap and mDNS. Yamux streams send window updates by the half-window rule
- * (`yamux-window.ts`).
+ * (`yamux-window.ts`), and noise's frame decoder throws no new error per read
+ * (`length-prefix-guard.ts`).
  */
 export async function createHost (init: HostInit): Promise<Host> {
   installYamuxWindowRule()
+  installLengthPrefixGuard()
   const peerDiscovery = []
   if ((init.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [] }))
   if (init.mdns === true) peerDiscovery.push(mdns({ interval: 5000 }))
@@ -186,6 +189,7 @@ export type EnclaveHost = Libp2p<{ identify: Identify }>
  */
 export async function createEnclaveHost (init: EnclaveHostInit): Promise<EnclaveHost> {
   installYamuxWindowRule()
+  installLengthPrefixGuard()
   return await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
