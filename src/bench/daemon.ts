@@ -9,7 +9,7 @@
  *   of the HTTP round trip (sign, persist, publish);
  * - the receiver's CPU (user + system, all threads, from /proc) per offer it received, less its
  *   CPU at rest over the same time; and the same by thread name (its event loop, V8's helper
- *   threads, libuv's pool, the signature workers), at rest included.
+ *   threads, any other thread that used CPU), at rest included.
  *
  * Each run measures two Node heap settings side by side: the daemon as `bazaar` starts it (the
  * bin re-executes a daemon with `--max-semi-space-size=4`), and Node's default young generation
@@ -64,10 +64,10 @@ function ticksMs (stat: string): number {
 }
 
 /**
- * CPU of a process's threads in ms, summed by thread name (`/proc/<pid>/task/<tid>/comm`): the
- * event loop is the thread named like the process, V8's helpers (concurrent marking, background
- * compilation) are `V8 DefaultWorke`, libuv's pool `libuv-worker`, worker_threads `WorkerThread`.
- * A thread that ended between two readings drops out, so this is a breakdown, not the total.
+ * CPU of a process's threads in ms, summed by thread name (`/proc/<pid>/task/<tid>/comm`; Node 24
+ * names the event loop `MainThread` and V8's helpers, concurrent marking and background
+ * compilation among them, `V8Worker`). A thread that ended between two readings drops out, so this
+ * is a breakdown, not the total.
  */
 function threadCpuMs (pid: number): Map<string, number> {
   const out = new Map<string, number>()
