@@ -39,7 +39,7 @@ const SPREAD_MS = 6_000
 /**
  * Waits and timeouts grow with the work a wave makes (deliveries: nodes × messages), measured
  * against the suite's default, so that a larger run asked for by the environment (the figures in
- * the README at 60 and 120 nodes) is not cut short on the same two cores.
+ * the README at 60, 120 and 240 nodes) is not cut short on the same two cores.
  */
 const WORK = Math.max(1, N * (SUPPLIERS * OFFERS_EACH + RENTERS * BIDS_EACH) / (30 * 360))
 const T = (ms: number): number => Math.round(ms * WORK)
