@@ -4,6 +4,7 @@ import type { OfferInput, BidInput } from '../../src/node/market-input.js'
 import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../../src/market/constants.js'
 import { OWN_PUBLISH_BURST, OWN_PUBLISH_RATE_PER_S } from '../../src/node/own-messages.js'
 import { ManualClock } from '../../src/util/clock.js'
+import { waitFor } from '../helpers/wait.js'
 
 const offer = (id: string): OfferInput => ({
   id, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], teeKinds: ['simulated'], region: 'eu-west',
@@ -65,18 +66,25 @@ describe('a node publishes no more of its own messages than a book keeps per par
 
   it('paces its own publications under what a neighbour accepts from one link: a burst at once, then on the clock', async () => {
     const clock = new ManualClock(Date.now())
+    // the pacer's waits are sleeps on the node's clock: counted, so that the clock moves only once
+    // all three publications below have taken their turns (each first persists its offer, on the
+    // database's own thread, which a busy machine can make slow)
+    let sleeping = 0
+    const sleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms, opts) => { sleeping++; await sleep(ms, opts) }
     const node = await net.node('Charlie', {}, { dbName: 'charlie', init: { clock } })
     for (let i = 0; i < OWN_PUBLISH_BURST; i++) await node.publishOffer(offer(`p-${i}`))
+    expect(sleeping).toBe(0)
     let done = 0
     const next = [0, 1, 2].map(async (i) => { await node.publishOffer(offer(`late-${i}`)); done++ })
     // the next three wait for their turns: nothing goes out while the clock stands still
-    await new Promise((resolve) => setImmediate(resolve))
-    for (let i = 0; i < 20 && done === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+    await waitFor(() => sleeping === 3, 10_000, 'three publications waiting for their turns')
     expect(done).toBe(0)
     expect(node.market.book.offers().some((e) => e.id.startsWith('late-'))).toBe(false)
     const interval = 1000 / OWN_PUBLISH_RATE_PER_S
+    // one interval later, the first turn (whichever publication took it) comes, and only it
     clock.advance(interval)
-    await next[0]
+    await Promise.race(next)
     expect(done).toBe(1)
     clock.advance(2 * interval)
     await Promise.all(next)
