@@ -70,8 +70,8 @@ describe('a node publishes no more of its own messages than a book keeps per par
     // all three publications below have taken their turns (each first persists its offer, on the
     // database's own thread, which a busy machine can make slow)
     let sleeping = 0
-    const sleep = clock.sleep.bind(clock)
-    clock.sleep = async (ms, opts) => { sleeping++; await sleep(ms, opts) }
+    const clockSleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms, opts) => { sleeping++; await clockSleep(ms, opts) }
     const node = await net.node('Charlie', {}, { dbName: 'charlie', init: { clock } })
     for (let i = 0; i < OWN_PUBLISH_BURST; i++) await node.publishOffer(offer(`p-${i}`))
     expect(sleeping).toBe(0)
