@@ -11,10 +11,6 @@ import type { GossipMetrics } from './metrics.js'
 import type { CertCache } from '../../market/signing/index.js'
 import { VerifyPool } from './verify-pool.js'
 
-/** inline signature checks: at most 5% of the event loop (about 100 µs each) */
-const INLINE_VERIFY_RATE = 500
-const INLINE_VERIFY_BURST = 50
-
 export interface MarketGossipComponents {
   pubsub: GossipSub
   clock: Clock
@@ -50,8 +46,6 @@ export interface MarketGossipInit {
 export class MarketGossip {
   readonly validator: MarketMessageValidator
   private readonly rate: TokenBucketLimiter
-  /** signature checks per second the event loop may do itself while the pool is idle */
-  private readonly inline = new TokenBucketLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
   private readonly onGossip = (evt: CustomEvent<Message>): void => { this.deliver(evt.detail) }
   /** accepted messages until gossipsub delivers them: it hands the validator's Message object back */
   private readonly pending = new WeakMap<Message, ValidatedMessage>()
@@ -102,7 +96,7 @@ export class MarketGossip {
       // light traffic: verify here, a thread hop would add more latency than the check costs;
       // under load (verifications queued, or the inline budget spent) the pool takes them all
       if (this.pool == null) return this.accepted(msg, this.validator.validate(msg.topic, msg.data))
-      const pool = this.pool.depth === 0 && this.inline.take('', now) ? undefined : this.pool
+      const pool = this.pool.takeInline(now) ? undefined : this.pool
       return this.validator.validateAsync(msg.topic, msg.data, pool).then((v) => this.accepted(msg, v), (err) => this.refused(peer, msg, err))
     } catch (err) {
       return this.refused(peer, msg, err)

@@ -144,6 +144,31 @@ describe('signatures verified off the event loop', () => {
     }
   })
 
+  it('lends the event loop a budget of inline checks, none while jobs wait for the workers', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519')
+    const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12))
+    const p = new VerifyPool({ workers: 1 })
+    try {
+      const t = 1_000_000
+      // a burst of 50, then nothing until time passes: 500 a second
+      const burst = Array.from({ length: 60 }, () => p.takeInline(t)).filter(Boolean).length
+      expect(burst).toBe(50)
+      expect(p.takeInline(t + 10)).toBe(true)
+      expect(p.takeInline(t + 10)).toBe(true)
+      expect(p.takeInline(t + 10)).toBe(true)
+      expect(p.takeInline(t + 10)).toBe(true)
+      expect(p.takeInline(t + 10)).toBe(true)
+      expect(p.takeInline(t + 10)).toBe(false)
+      // with a job queued, the pool takes every check, whatever the budget
+      const job = p.verify(raw, new Uint8Array(64), 0, new Uint8Array(10))
+      expect(p.takeInline(t + 60_000)).toBe(false)
+      expect(await job).toBe('invalid')
+      expect(p.takeInline(t + 60_000)).toBe(true)
+    } finally {
+      await p.close()
+    }
+  })
+
   it('keeps the order: cheap checks refuse before the pool is asked', async () => {
     const v = new MarketMessageValidator({ clock: new ManualClock(NOW) })
     const closed = new VerifyPool({ workers: 1 })
