@@ -7,9 +7,33 @@ import type * as api from '../util/metrics.js'
 
 type Labels = api.MetricLabels
 
-function labelKey (labels: Labels): string {
+function renderLabels (labels: Labels): string {
   const keys = Object.keys(labels).sort()
   return keys.map((k) => `${k}="${labels[k].replace(/["\\\n]/g, '_')}"`).join(',')
+}
+
+/**
+ * Label sets rendered so far, by their names and values as given. Label values come from closed
+ * sets in code, so this stays small; a counter bumped for every gossip message then costs one
+ * string join and a lookup instead of a sort, a regex and an array per call.
+ */
+const rendered = new Map<string, string>()
+const MAX_RENDERED = 10_000
+
+function labelKey (labels: Labels): string {
+  let raw = ''
+  for (const k in labels) {
+    const v = labels[k]
+    // the separator inside a value would make two label sets one raw string: render it apart
+    if (v.includes('\u0002')) return renderLabels(labels)
+    raw += k + '\u0001' + v + '\u0002'
+  }
+  let key = rendered.get(raw)
+  if (key === undefined) {
+    key = renderLabels(labels)
+    if (rendered.size < MAX_RENDERED) rendered.set(raw, key)
+  }
+  return key
 }
 
 abstract class Metric {
