@@ -3,7 +3,8 @@
  * the same run.
  *
  * 1. Propagation: N nodes (default 20) on 127.0.0.1 in one process, a random connected graph of
- *    average degree about 3 (mesh D = 3, no DHT, so the graph is the one built); 200 offers
+ *    average degree about 3 and none above 6 (mesh D = 3, D_high 6, no DHT, so the graph is the
+ *    one built and every link stays in the mesh: `randomGraph`); 200 offers
  *    published from random nodes, one at a time; the time until every other node delivered each
  *    (validated). The same graph shape with plain gossipsub (the same host: StrictNoSign and the
  *    same message id, no market validator). Prints p50/p99 of both and their ratio.
@@ -87,6 +88,45 @@ async function signers (n: number, tag = 'bench'): Promise<MessageSigner[]> {
 
 // ---------------------------------------------------------------- propagation
 
+/** gossipsub's mesh degree D in the propagation graph (D_high is twice it) */
+const MESH_D = 3
+
+/**
+ * A random connected graph: `n` nodes, `m` edges (fewer if the cap leaves no room), no node with
+ * more than `maxDegree` links. A random spanning tree first, then random extra edges. The cap is
+ * gossipsub's D_high: a node with more links prunes its mesh down to D, and a node whose only
+ * link was pruned that way may not graft again for the prune backoff (a minute), with no other
+ * peer to graft: it then gets every message by IHAVE/IWANT at the next heartbeat, about 1 s
+ * later. A run with such a node (one in three before the cap, in both variants) measured the
+ * graph, not the gossip.
+ */
+function randomGraph (n: number, m: number, maxDegree: number): Array<[number, number]> {
+  const order = Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[order[i], order[j]] = [order[j], order[i]]
+  }
+  const degree = new Array<number>(n).fill(0)
+  const edges: Array<[number, number]> = []
+  const seen = new Set<string>()
+  const add = (a: number, b: number): boolean => {
+    const k = a < b ? `${a}-${b}` : `${b}-${a}`
+    if (a === b || seen.has(k) || degree[a] >= maxDegree || degree[b] >= maxDegree) return false
+    seen.add(k)
+    degree[a]++
+    degree[b]++
+    edges.push([a, b])
+    return true
+  }
+  for (let i = 1; i < n; i++) {
+    // a tree on i nodes always has one below the cap (for a cap of 2 or more)
+    const open = order.slice(0, i).filter((v) => degree[v] < maxDegree)
+    add(order[i], open[Math.floor(Math.random() * open.length)])
+  }
+  for (let tries = 0; edges.length < m && tries < 100 * m; tries++) add(Math.floor(Math.random() * n), Math.floor(Math.random() * n))
+  return edges
+}
+
 async function propagation (n: number, offers: number, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
   const hosts: Host[] = []
   const gossips: MarketGossip[] = []
@@ -97,7 +137,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     seenAt.set(id, l)
   }
   for (let i = 0; i < n; i++) {
-    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: 3, dht: false })
+    const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: MESH_D, dht: false })
     if (plain) {
       h.services.pubsub.subscribe(TOPIC_OFFERS)
       // plain gossipsub does not deliver our own publication: count it at publish time instead
@@ -113,13 +153,8 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     }
     hosts.push(h)
   }
-  // random connected graph: a random spanning tree plus extra edges up to an average degree of ~3
   if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${hosts.length} hosts\n`)
-  const order = hosts.map((_, i) => i).sort(() => Math.random() - 0.5)
-  const edges = new Set<string>()
   const link = async (a: number, b: number): Promise<void> => {
-    const k = a < b ? `${a}-${b}` : `${b}-${a}`
-    if (a === b || edges.has(k)) return
     for (let attempt = 1; ; attempt++) {
       try {
         // bounded, and failed by a socket error that escapes libp2p (a reset connect), as a node's dials are
@@ -133,11 +168,10 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
         await sleep(200)
       }
     }
-    edges.add(k)
   }
-  for (let i = 1; i < n; i++) await link(order[i], order[Math.floor(Math.random() * i)])
-  while (edges.size < Math.round(n * 1.5)) await link(Math.floor(Math.random() * n), Math.floor(Math.random() * n))
-  if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${edges.size} links\n`)
+  const edges = randomGraph(n, Math.round(n * 1.5), 2 * MESH_D)
+  for (const [a, b] of edges) await link(a, b)
+  if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${edges.length} links\n`)
   await sleep(3000)
 
   const trace = (m: string): void => { if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${m} at ${new Date().toISOString()}\n`) }
@@ -179,7 +213,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     resolve()
   }, 15_000) })])
   clearTimeout(timer)
-  return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.size, incomplete }
+  return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.length, incomplete }
 }
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
