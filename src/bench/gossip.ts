@@ -33,9 +33,10 @@
  *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
  *          --rate R (the publisher sends R messages/s instead of as fast as the window allows: the
  *          receivers' CPU per message at a steady market rate, one message per frame)
- *          --rest S (each receiver is then left alone S seconds, no forced GC, and its RSS read
- *          again: what a daemon holds at rest after the burst; 150 or more outlasts gossipsub's
- *          2-minute seen and delivery caches)
+ *          --rest S (each receiver is then left alone S seconds and its RSS read again: what a
+ *          daemon holds at rest after the burst; 150 or more outlasts gossipsub's 2-minute seen
+ *          and delivery caches. Both receivers run a daemon's MemoryReducer, which collects once
+ *          their loop is quiet, within 60 s of the burst)
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -53,6 +54,7 @@ import { createHost, LOOPBACK_NETWORK, type Host } from '../node/host.js'
 import { createLogger } from '../node/logger.js'
 import { guardedNetworkOperation, installNetworkErrorGuard } from '../node/process-guard.js'
 import { MarketService } from '../node/market-service.js'
+import { MemoryReducer } from '../node/memory-reducer.js'
 import { Registry } from '../node/metrics.js'
 import { MarketGossip } from '../protocols/gossip/service.js'
 import { MarketMessageValidator } from '../protocols/gossip/validate.js'
@@ -218,7 +220,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
 
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
-interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, rssRest: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number }
+interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, rssRest: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number, reductions: number }
 
 const gc = (): void => { try { (runInNewContext('gc') as () => void)() } catch {} }
 
@@ -253,6 +255,8 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
     market = new MarketService({ host, clock: systemClock, logger: createLogger({ level: 'warn' }), validator: gossip.validator, metrics: registry })
     gossip.start()
   }
+  // as `bazaar node start` runs a daemon: memory given back once a burst is over (both variants)
+  const reducer = new MemoryReducer({ clock: systemClock }).start()
   await sleep(500)
   gc()
   const mem0 = process.memoryUsage()
@@ -275,11 +279,13 @@ async function receiver (variant: 'market' | 'plain', expected: number, workers:
   await sleep(6000)
   gc()
   const mem = process.memoryUsage()
-  // --rest: the node left alone (no forced GC) past gossipsub's 2-minute caches, as an operator's
-  // daemon sits after a burst; V8 hands back what its memory reducer decides to
+  // --rest: the node left alone past gossipsub's 2-minute caches, as an operator's daemon sits
+  // after a burst: its MemoryReducer (and V8's own) hand back what they do
   let rssRest = 0
   if (restS > 0) { await sleep(restS * 1000); rssRest = process.memoryUsage.rss() }
+  reducer.stop()
   const result: ReceiverResult = {
+    reductions: reducer.collections,
     delivered,
     seconds: (last - first) / 1000,
     cpuMsPerMsg: delivered > 0 ? (cpu.user + cpu.system) / 1000 / delivered : 0,
@@ -460,8 +466,9 @@ async function main (): Promise<void> {
       `V8 heap reserved grew by market ${mib(median(m.map((x) => x.heapTotalGrowth)))}, plain ${mib(median(p.map((x) => x.heapTotalGrowth)))}; external memory by market ${mib(median(m.map((x) => x.externalGrowth)))}, plain ${mib(median(p.map((x) => x.externalGrowth)))}`)
     if (arg('rest', 0) > 0) {
       const rest = (xs: ReceiverResult[]): number[] => xs.map((x) => x.rssRest - x.rssStart)
-      console.log(`RSS growth ${arg('rest', 0)} s later, left at rest (no forced GC): market ${rest(m).map(mib).join(', ')}; plain gossipsub ${rest(p).map(mib).join(', ')}; ` +
-        `the offers' own cost (market less plain, round by round): ${m.map((x, i) => mib((x.rssRest - x.rssStart) - (p[i].rssRest - p[i].rssStart))).join(', ')}`)
+      console.log(`RSS growth ${arg('rest', 0)} s later, left at rest (no forced GC but the MemoryReducer's): market ${rest(m).map(mib).join(', ')}; plain gossipsub ${rest(p).map(mib).join(', ')}; ` +
+        `the offers' own cost (market less plain, round by round): ${m.map((x, i) => mib((x.rssRest - x.rssStart) - (p[i].rssRest - p[i].rssStart))).join(', ')}; ` +
+        `memory reductions run by the market receivers ${m.map((x) => x.reductions).join(', ')}, by plain ${p.map((x) => x.reductions).join(', ')}`)
     }
   }
 

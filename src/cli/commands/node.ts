@@ -12,6 +12,8 @@ import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { routeConsole } from '../../node/console-route.js'
+import { MemoryReducer } from '../../node/memory-reducer.js'
+import { systemClock } from '../../util/clock.js'
 
 /** The options of every command that runs a daemon (`node start`, `supply`, `arbiter`). */
 export const DAEMON_OPTIONS = { home: { type: 'string' }, passphrase: { type: 'string' }, 'passphrase-file': { type: 'string' }, ...CONFIG_FLAG_OPTIONS } as const
@@ -114,6 +116,8 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
     throw err
   }
   onStarted()
+  // after a burst of gossip, give back what V8 keeps (see memory-reducer.ts); one per process
+  const reducer = new MemoryReducer({ clock: systemClock, logger, metrics: node.metrics }).start()
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
   if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
@@ -129,6 +133,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
 
   if (!ctx.signal.aborted) await new Promise<void>((resolve) => { ctx.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
   ctx.out('stopping')
+  reducer.stop()
   await node.close()
   await rm(addrFile, { force: true })
   restoreConsole()

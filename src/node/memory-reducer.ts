@@ -1,0 +1,174 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import type { Clock, TimerHandle } from '../util/clock.js'
+import type { Counter, MetricsRegistry } from '../util/metrics.js'
+import type { Logger } from './logger.js'
+
+/**
+ * Gives a daemon's memory back once a burst is over. A flood of offers leaves V8 holding free
+ * pages it keeps for reuse and old-generation pages that a regular collection does not compact,
+ * and V8's own memory reducer, as Node runs it, returns little of it: after 100,000 offers a
+ * receiver left alone for 130 s still held 517 MiB, and one memory-reducing collection (V8's
+ * last-resort GC, which compacts and releases its pooled pages) took it to 366 MiB
+ * (`npm run bench:gossip -- --rest 150`, README).
+ *
+ * Every `intervalMs` the reducer looks at the process. When RSS has grown by `growthBytes` since
+ * the last collection (or the start), or the free part of V8's heap has, and the event loop was
+ * busy less than `maxUtilization` of the interval, it runs that collection once. A collection
+ * after a burst is followed by one more `followUpMs` later (when the loop is quiet then): what the
+ * burst left in caches with a lifetime (gossipsub's seen ids, two minutes) dies only after the
+ * first, and a resting process allocates too little for V8 to collect it by itself.
+ *
+ * The collection stops the event loop for a while (about 0.4 s with 100,000 offers held), which
+ * is why it waits for a quiet loop and runs at most once an interval. One per process: nodes that
+ * share a process (a devnet) share its heap.
+ */
+export interface MemoryReducerInit {
+  clock: Clock
+  logger?: Logger
+  metrics?: MetricsRegistry
+  /** how often to look; default 30 s */
+  intervalMs?: number
+  /** RSS growth since the last reduction that calls for one; default 64 MiB */
+  growthBytes?: number
+  /** a second collection this long after one, once the burst's caches expired; default 150 s */
+  followUpMs?: number
+  /** the most the event loop may have been busy over the last interval; default 0.2 */
+  maxUtilization?: number
+  /** the process's RSS (tests give their own) */
+  rss?: () => number
+  /** bytes V8's heap holds beyond its used part (tests give their own) */
+  heapSlack?: () => number
+  /** the event loop's utilisation since the last call, 0 to 1 (tests give their own) */
+  utilization?: () => number
+  /** the collection itself (tests give their own); default `memoryReducingGc()` */
+  collect?: () => void
+}
+
+export const DEFAULT_REDUCER_INTERVAL_MS = 30_000
+export const DEFAULT_REDUCER_GROWTH_BYTES = 64 * 1024 * 1024
+export const DEFAULT_REDUCER_MAX_UTILIZATION = 0.2
+export const DEFAULT_REDUCER_FOLLOW_UP_MS = 150_000
+
+type GcFunction = (options?: { type?: string, execution?: string, flavor?: string }) => void | Promise<void>
+let gcFunction: GcFunction | null | undefined
+
+/**
+ * V8's `gc` function: the global one when the process runs with `--expose-gc`, else one from a
+ * fresh context after setting the flag now (V8 installs it in contexts created after). null where
+ * neither works.
+ */
+function exposedGc (): GcFunction | null {
+  if (gcFunction !== undefined) return gcFunction
+  const global = (globalThis as { gc?: unknown }).gc
+  if (typeof global === 'function') return (gcFunction = global as GcFunction)
+  try {
+    setFlagsFromString('--expose-gc')
+    const fn = runInNewContext('gc') as unknown
+    gcFunction = typeof fn === 'function' ? fn as GcFunction : null
+  } catch {
+    gcFunction = null
+  }
+  return gcFunction
+}
+
+/**
+ * One memory-reducing collection, now, on this thread: V8's last-resort GC (several full
+ * collections with compaction, then its pooled free pages released). false where V8's `gc` cannot
+ * be had (the reducer then does nothing).
+ */
+export function memoryReducingGc (): boolean {
+  const gc = exposedGc()
+  if (gc == null) return false
+  void gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+  return true
+}
+
+/** the event loop's utilisation between calls */
+function loopUtilization (): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const u = performance.eventLoopUtilization(now, last).utilization
+    last = now
+    return u
+  }
+}
+
+export class MemoryReducer {
+  private readonly intervalMs: number
+  private readonly growthBytes: number
+  private readonly maxUtilization: number
+  private readonly rss: () => number
+  private readonly utilization: () => number
+  private readonly heapSlack: () => number
+  private readonly collect: () => void
+  private readonly reductions?: Counter
+  private readonly followUpMs: number
+  private baseline: number
+  /** the heap's free part after the last collection (or at the start) */
+  private slackBaseline: number
+  /** when the follow-up of the last collection is due (undefined: none pending) */
+  private followUpAt?: number
+  private runs = 0
+  private timer?: TimerHandle
+
+  constructor (private readonly init: MemoryReducerInit) {
+    this.intervalMs = init.intervalMs ?? DEFAULT_REDUCER_INTERVAL_MS
+    this.growthBytes = init.growthBytes ?? DEFAULT_REDUCER_GROWTH_BYTES
+    this.maxUtilization = init.maxUtilization ?? DEFAULT_REDUCER_MAX_UTILIZATION
+    this.followUpMs = init.followUpMs ?? DEFAULT_REDUCER_FOLLOW_UP_MS
+    this.rss = init.rss ?? (() => process.memoryUsage.rss())
+    this.utilization = init.utilization ?? loopUtilization()
+    this.heapSlack = init.heapSlack ?? (() => { const m = process.memoryUsage(); return m.heapTotal - m.heapUsed })
+    this.collect = init.collect ?? (() => { memoryReducingGc() })
+    this.reductions = init.metrics?.counter('bazaar_memory_reductions_total', 'memory-reducing collections run after a burst (the process RSS grew and the event loop went quiet)')
+    this.baseline = this.rss()
+    this.slackBaseline = this.heapSlack()
+  }
+
+  /** collections run so far */
+  get collections (): number { return this.runs }
+
+  start (): this {
+    this.timer ??= this.init.clock.setInterval(() => { this.check() }, this.intervalMs)
+    return this
+  }
+
+  stop (): void {
+    this.timer?.clear()
+    this.timer = undefined
+  }
+
+  /**
+   * One look: collects when RSS or the heap's free part grew by `growthBytes` since the last
+   * collection, or that collection's follow-up is due, and the loop was quiet since the last look.
+   * true when it collected. The baselines are then the figures after it; the RSS baseline also
+   * falls with the RSS when the process shrinks on its own.
+   */
+  check (): boolean {
+    const busy = this.utilization()
+    const before = this.rss()
+    if (before < this.baseline) this.baseline = before
+    if (busy > this.maxUtilization) return false
+    const now = this.init.clock.now()
+    const followUp = this.followUpAt !== undefined && now >= this.followUpAt
+    const grown = before - this.baseline >= this.growthBytes || this.heapSlack() - this.slackBaseline >= this.growthBytes
+    if (!grown && !followUp) return false
+    const t0 = performance.now()
+    this.collect()
+    const ms = performance.now() - t0
+    const after = this.rss()
+    this.baseline = after
+    this.slackBaseline = this.heapSlack()
+    // a burst's collection gets its follow-up; a follow-up does not get another
+    this.followUpAt = grown ? now + this.followUpMs : undefined
+    this.runs++
+    this.reductions?.inc()
+    this.init.logger?.info(grown ? 'memory reduced after a burst' : 'memory reduced once the burst\'s caches expired', { rssBeforeMiB: mib(before), rssAfterMiB: mib(after), pauseMs: Math.round(ms) })
+    return true
+  }
+}
+
+const mib = (b: number): number => Math.round(b / 1048576)

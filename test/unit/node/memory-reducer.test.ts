@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryReducer, memoryReducingGc } from '../../../src/node/memory-reducer.js'
+import { Registry } from '../../../src/node/metrics.js'
+import { ManualClock } from '../../../src/util/clock.js'
+
+const MiB = 1024 * 1024
+
+/** a process whose RSS and loop utilisation the test sets; collecting brings RSS to `after` */
+function fakeProcess (start: number): { rss: number, busy: number, slack: number, after: number, collected: number } {
+  return { rss: start, busy: 0, slack: 0, after: start, collected: 0 }
+}
+
+function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry): MemoryReducer {
+  return new MemoryReducer({
+    clock,
+    metrics,
+    intervalMs: 30_000,
+    growthBytes: 64 * MiB,
+    maxUtilization: 0.2,
+    followUpMs: 150_000,
+    rss: () => p.rss,
+    utilization: () => p.busy,
+    heapSlack: () => p.slack,
+    collect: () => { p.collected++; p.rss = p.after; p.slack = 0 }
+  })
+}
+
+describe('memory reducer', () => {
+  it('collects once RSS grew past the threshold and the loop went quiet, then from the new baseline', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(150 * MiB)
+    const metrics = new Registry()
+    const r = reducerOn(p, clock, metrics).start()
+    try {
+      // grown, but less than the threshold: nothing
+      p.rss = 200 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(0)
+      // grown past it while the loop is busy (a flood): nothing
+      p.rss = 600 * MiB
+      p.busy = 0.9
+      clock.advance(30_000)
+      expect(p.collected).toBe(0)
+      // the flood is over: one collection
+      p.busy = 0.05
+      p.after = 380 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(1)
+      expect(metrics.render()).toContain('bazaar_memory_reductions_total 1')
+      // quiet and no new growth: nothing until the follow-up, 150 s after the collection
+      clock.advance(120_000)
+      expect(p.collected).toBe(1)
+      // the follow-up waits for a quiet loop too
+      p.busy = 0.5
+      clock.advance(30_000)
+      expect(p.collected).toBe(1)
+      p.busy = 0.05
+      p.after = 350 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(2)
+      // and a follow-up has none of its own
+      clock.advance(300_000)
+      expect(p.collected).toBe(2)
+      // growth is counted from the RSS after the last collection
+      p.rss = 400 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(2)
+      p.rss = 420 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(3)
+    } finally {
+      r.stop()
+    }
+    // stopped: no more looks
+    p.rss = 2000 * MiB
+    clock.advance(300_000)
+    expect(p.collected).toBe(3)
+  })
+
+  it('collects when the heap holds much more than its live objects, though RSS did not grow', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(400 * MiB)
+    const r = reducerOn(p, clock)
+    p.slack = 40 * MiB
+    expect(r.check()).toBe(false)
+    // caches expired: 100 MiB of the heap is free, but only while the loop is quiet
+    p.slack = 100 * MiB
+    p.busy = 0.5
+    expect(r.check()).toBe(false)
+    p.busy = 0.01
+    p.after = 300 * MiB
+    expect(r.check()).toBe(true)
+    expect(r.check()).toBe(false)
+    expect(p.collected).toBe(1)
+  })
+
+  it('does not collect again for slack the last collection left behind', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(400 * MiB)
+    const r = new MemoryReducer({
+      clock, growthBytes: 64 * MiB, rss: () => p.rss, utilization: () => 0, heapSlack: () => p.slack,
+      // a heap that stays fragmented: 80 MiB free after every collection
+      collect: () => { p.collected++; p.slack = 80 * MiB }
+    })
+    p.slack = 100 * MiB
+    expect(r.check()).toBe(true)
+    for (let i = 0; i < 5; i++) expect(r.check()).toBe(false)
+    // 64 MiB more free than that: once more
+    p.slack = 150 * MiB
+    expect(r.check()).toBe(true)
+    expect(p.collected).toBe(2)
+  })
+
+  it('follows the RSS down when the process shrinks on its own', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(400 * MiB)
+    const r = reducerOn(p, clock)
+    p.rss = 200 * MiB
+    expect(r.check()).toBe(false)
+    // 70 MiB above the lower RSS: a collection, though still below the first baseline
+    p.rss = 270 * MiB
+    expect(r.check()).toBe(true)
+    expect(p.collected).toBe(1)
+  })
+
+  it('runs V8\'s memory-reducing collection in this process', async () => {
+    const kept = { n: 1 }
+    const refs = ((): { dropped: WeakRef<object>, kept: WeakRef<object> } => ({ dropped: new WeakRef({ n: 2 }), kept: new WeakRef(kept) }))()
+    // a WeakRef's target lives at least until the turn that made it ends
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(memoryReducingGc()).toBe(true)
+    expect(refs.dropped.deref()).toBeUndefined()
+    expect(refs.kept.deref()).toBe(kept)
+  })
+})
