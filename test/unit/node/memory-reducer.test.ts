@@ -6,8 +6,8 @@ import { ManualClock } from '../../../src/util/clock.js'
 const MiB = 1024 * 1024
 
 /** a process whose RSS and loop utilisation the test sets; collecting brings RSS to `after` */
-function fakeProcess (start: number): { rss: number, busy: number, slack: number, after: number, collected: number } {
-  return { rss: start, busy: 0, slack: 0, after: start, collected: 0 }
+function fakeProcess (start: number): { rss: number, busy: number, slack: number, after: number, slackAfter: number, collected: number } {
+  return { rss: start, busy: 0, slack: 0, after: start, slackAfter: 0, collected: 0 }
 }
 
 function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry): MemoryReducer {
@@ -21,7 +21,7 @@ function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metri
     rss: () => p.rss,
     utilization: () => p.busy,
     heapSlack: () => p.slack,
-    collect: () => { p.collected++; p.rss = p.after; p.slack = 0 }
+    collect: () => { p.collected++; p.rss = p.after; p.slack = p.slackAfter }
   })
 }
 
@@ -97,11 +97,9 @@ describe('memory reducer', () => {
   it('does not collect again for slack the last collection left behind', () => {
     const clock = new ManualClock()
     const p = fakeProcess(400 * MiB)
-    const r = new MemoryReducer({
-      clock, growthBytes: 64 * MiB, rss: () => p.rss, utilization: () => 0, heapSlack: () => p.slack,
-      // a heap that stays fragmented: 80 MiB free after every collection
-      collect: () => { p.collected++; p.slack = 80 * MiB }
-    })
+    const r = reducerOn(p, clock)
+    // a heap that stays fragmented: 80 MiB free after every collection
+    p.slackAfter = 80 * MiB
     p.slack = 100 * MiB
     expect(r.check()).toBe(true)
     for (let i = 0; i < 5; i++) expect(r.check()).toBe(false)
