@@ -133,10 +133,13 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
   const hosts: Host[] = []
   const gossips: MarketGossip[] = []
   const seenAt = new Map<string, number[]>()
+  // the offer being timed: resolved by its n-th sighting, so the figure carries no polling interval
+  let waiting: { id: string, done: () => void } | undefined
   const seen = (id: string): void => {
     const l = seenAt.get(id) ?? []
     l.push(performance.now())
     seenAt.set(id, l)
+    if (waiting?.id === id && l.length >= n) waiting.done()
   }
   for (let i = 0; i < n; i++) {
     const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: MESH_D, dht: false })
@@ -188,12 +191,18 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     const data = sealOffer({ ...base, id: `o-${k}`, createdAt: BigInt(Date.now()), sequence: BigInt(k + 1) }, s)
     // the signature's last 16 bytes name the message in both variants
     const id = Buffer.from(data.subarray(-16)).toString('hex')
+    let timer: NodeJS.Timeout | undefined
+    const everywhere = new Promise<void>((resolve) => {
+      waiting = { id, done: resolve }
+      timer = setTimeout(resolve, 5000)
+    })
     const t0 = performance.now()
     if (k < 3) trace(`offer ${k} from ${from}`)
     if (plain) { seen(id); await hosts[from].services.pubsub.publish(TOPIC_OFFERS, data) } else await gossips[from].publish(TOPIC_OFFERS, data)
     if (k < 3) trace(`offer ${k} published`)
-    const deadline = t0 + 5000
-    while ((seenAt.get(id)?.length ?? 0) < n && performance.now() < deadline) await sleep(1)
+    await everywhere
+    clearTimeout(timer)
+    waiting = undefined
     const times = (seenAt.get(id) ?? []).map((t) => t - t0).sort((a, b) => a - b)
     if (times.length < n) {
       incomplete++
@@ -431,11 +440,14 @@ async function main (): Promise<void> {
     const pool = new VerifyPool()
     const plain = await propagation(nodes, offers, true, pool)
     const market = await propagation(nodes, offers, false, pool)
+    // each offer is checked by every node but its publisher; the rest were verified on the event loop
+    const pooled = pool.sent
     await pool.close()
     console.log(`propagation to all of ${nodes} nodes (one process, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT):`)
     console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
+    console.log(`  market signatures verified in the worker pool: ${fmt(pooled.jobs)} of ${fmt(offers * (nodes - 1))} (batches of ${(pooled.batches > 0 ? pooled.jobs / pooled.batches : 0).toFixed(1)} at the mean), the rest on the event loop`)
   }
 
   if (count > 0 && runs > 0) {
