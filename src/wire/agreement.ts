@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -164,7 +164,7 @@ export namespace EscrowTerms {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          arbiter: uint8ArrayAlloc(0),
+          arbiter: EMPTY_BYTES,
           expiresAt: 0n
         }
 
@@ -397,9 +397,9 @@ export namespace AgreementTerms {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           version: 0,
-          renter: uint8ArrayAlloc(0),
-          supplier: uint8ArrayAlloc(0),
-          enclavePeer: uint8ArrayAlloc(0),
+          renter: EMPTY_BYTES,
+          supplier: EMPTY_BYTES,
+          enclavePeer: EMPTY_BYTES,
           offerId: '',
           offerSequence: 0n,
           bidId: '',
@@ -415,7 +415,7 @@ export namespace AgreementTerms {
           region: '',
           createdAt: 0n,
           startBy: 0n,
-          nonce: uint8ArrayAlloc(0)
+          nonce: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -879,9 +879,9 @@ export namespace SignedAgreement {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          terms: uint8ArrayAlloc(0),
-          renterSignature: uint8ArrayAlloc(0),
-          supplierSignature: uint8ArrayAlloc(0)
+          terms: EMPTY_BYTES,
+          renterSignature: EMPTY_BYTES,
+          supplierSignature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1086,8 +1086,8 @@ export namespace Propose {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          terms: uint8ArrayAlloc(0),
-          renterSignature: uint8ArrayAlloc(0)
+          terms: EMPTY_BYTES,
+          renterSignature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1280,7 +1280,7 @@ export namespace Accept {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          supplierSignature: uint8ArrayAlloc(0),
+          supplierSignature: EMPTY_BYTES,
           holdUntil: 0n
         }
 
@@ -1419,7 +1419,7 @@ export namespace Confirm {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          hash: uint8ArrayAlloc(0)
+          hash: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1508,7 +1508,7 @@ export namespace Committed {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          hash: uint8ArrayAlloc(0)
+          hash: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2509,10 +2509,10 @@ export namespace SignerCert {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          hotkey: uint8ArrayAlloc(0),
-          signingKey: uint8ArrayAlloc(0),
+          hotkey: EMPTY_BYTES,
+          signingKey: EMPTY_BYTES,
           notAfter: 0n,
-          signature: uint8ArrayAlloc(0)
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2888,8 +2888,8 @@ export namespace Offer {
         const obj: any = {
           version: 0,
           id: '',
-          supplier: uint8ArrayAlloc(0),
-          enclavePeer: uint8ArrayAlloc(0),
+          supplier: EMPTY_BYTES,
+          enclavePeer: EMPTY_BYTES,
           gpus: [],
           teeKinds: [],
           region: '',
@@ -3594,7 +3594,7 @@ export namespace Bid {
         const obj: any = {
           version: 0,
           id: '',
-          renter: uint8ArrayAlloc(0),
+          renter: EMPTY_BYTES,
           maxPricePerGpuHour: 0n,
           netuid: 0,
           durationS: 0,
@@ -3920,8 +3920,8 @@ export namespace Envelope {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          body: uint8ArrayAlloc(0),
-          signature: uint8ArrayAlloc(0)
+          body: EMPTY_BYTES,
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length

@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -75,14 +75,14 @@ export namespace ArbiterTerms {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          escrowId: uint8ArrayAlloc(0),
-          agreementHash: uint8ArrayAlloc(0),
+          escrowId: EMPTY_BYTES,
+          agreementHash: EMPTY_BYTES,
           payer: '',
           payee: '',
           arbiter: '',
           amount: 0n,
           netuid: 0,
-          voucherKey: uint8ArrayAlloc(0),
+          voucherKey: EMPTY_BYTES,
           expiresAt: 0n
         }
 
@@ -314,7 +314,7 @@ export namespace ArbiterVoucher {
         const obj: any = {
           cumulative: 0n,
           sequence: 0n,
-          signature: uint8ArrayAlloc(0)
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -567,7 +567,7 @@ export namespace ArbiterSettlement {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          escrowId: uint8ArrayAlloc(0),
+          escrowId: EMPTY_BYTES,
           kind: '',
           payouts: []
         }

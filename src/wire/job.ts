@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -159,7 +159,7 @@ export namespace InputDecl {
         const obj: any = {
           name: '',
           size: 0n,
-          sha256: uint8ArrayAlloc(0),
+          sha256: EMPTY_BYTES,
           executable: false
         }
 
@@ -889,7 +889,7 @@ export namespace FileChunk {
         const obj: any = {
           file: 0,
           offset: 0n,
-          data: uint8ArrayAlloc(0)
+          data: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1106,7 +1106,7 @@ export namespace JobAttach {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           version: 0,
-          agreementId: uint8ArrayAlloc(0)
+          agreementId: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1731,7 +1731,7 @@ export namespace OutputHeader {
           file: 0,
           name: '',
           size: 0n,
-          sha256: uint8ArrayAlloc(0),
+          sha256: EMPTY_BYTES,
           missing: false
         }
 

@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -45,10 +45,10 @@ export namespace SignerCert {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          hotkey: uint8ArrayAlloc(0),
-          signingKey: uint8ArrayAlloc(0),
+          hotkey: EMPTY_BYTES,
+          signingKey: EMPTY_BYTES,
           notAfter: 0n,
-          signature: uint8ArrayAlloc(0)
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -424,8 +424,8 @@ export namespace Offer {
         const obj: any = {
           version: 0,
           id: '',
-          supplier: uint8ArrayAlloc(0),
-          enclavePeer: uint8ArrayAlloc(0),
+          supplier: EMPTY_BYTES,
+          enclavePeer: EMPTY_BYTES,
           gpus: [],
           teeKinds: [],
           region: '',
@@ -1130,7 +1130,7 @@ export namespace Bid {
         const obj: any = {
           version: 0,
           id: '',
-          renter: uint8ArrayAlloc(0),
+          renter: EMPTY_BYTES,
           maxPricePerGpuHour: 0n,
           netuid: 0,
           durationS: 0,
@@ -1456,8 +1456,8 @@ export namespace Envelope {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          body: uint8ArrayAlloc(0),
-          signature: uint8ArrayAlloc(0)
+          body: EMPTY_BYTES,
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length

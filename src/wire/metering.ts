@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -51,7 +51,7 @@ export namespace UsageReport {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          escrowId: uint8ArrayAlloc(0),
+          escrowId: EMPTY_BYTES,
           seq: 0n,
           usedMs: 0n,
           gpus: 0,
@@ -226,10 +226,10 @@ export namespace Voucher {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          escrowId: uint8ArrayAlloc(0),
+          escrowId: EMPTY_BYTES,
           cumulative: 0n,
           sequence: 0n,
-          signature: uint8ArrayAlloc(0)
+          signature: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -378,7 +378,7 @@ export namespace VoucherAck {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          escrowId: uint8ArrayAlloc(0),
+          escrowId: EMPTY_BYTES,
           sequence: 0n,
           cumulative: 0n
         }

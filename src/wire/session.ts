@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
-import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -52,8 +52,8 @@ export namespace SessionHello {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           version: 0,
-          nonce: uint8ArrayAlloc(0),
-          agreementHash: uint8ArrayAlloc(0),
+          nonce: EMPTY_BYTES,
+          agreementHash: EMPTY_BYTES,
           wantGpu: false,
           gpuCount: 0
         }
@@ -238,7 +238,7 @@ export namespace SessionGpuEvidence {
         const obj: any = {
           index: 0,
           kind: '',
-          report: uint8ArrayAlloc(0),
+          report: EMPTY_BYTES,
           certs: [],
           rims: []
         }
@@ -506,14 +506,14 @@ export namespace SessionEvidence {
         const obj: any = {
           version: 0,
           kind: '',
-          evidence: uint8ArrayAlloc(0),
+          evidence: EMPTY_BYTES,
           certs: [],
-          enclaveKey: uint8ArrayAlloc(0),
-          nonce: uint8ArrayAlloc(0),
-          agreementHash: uint8ArrayAlloc(0),
+          enclaveKey: EMPTY_BYTES,
+          nonce: EMPTY_BYTES,
+          agreementHash: EMPTY_BYTES,
           error: '',
           gpuKind: '',
-          gpuReport: uint8ArrayAlloc(0),
+          gpuReport: EMPTY_BYTES,
           gpuCerts: [],
           gpuRims: [],
           moreGpus: []
