@@ -465,7 +465,7 @@ async function main (): Promise<void> {
     const file = await messagesFile(count)
     const m: ReceiverResult[] = []
     const p: ReceiverResult[] = []
-    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB} (as bazaar runs a daemon)` : "Node's default"}`)
+    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB}${SEMI_SPACE_MIB === 4 ? ' (as bazaar runs a daemon)' : ''}` : "Node's default"}`)
     for (let r = 0; r < runs; r++) {
       const pr = await flood('plain', file, count, window, workers)
       const mr = await flood('market', file, count, window, workers)
