@@ -46,24 +46,29 @@ export class EnvelopeArena {
     this.slabs.add(this.current)
   }
 
-  /** Copies `bytes` into the arena for `h`, which must not hold anything yet. */
-  put (h: Held, bytes: Uint8Array): void {
+  /**
+   * Copies `bytes`, then `rest` right after them when given, into the arena for `h`, which must not
+   * hold anything yet: `h` then holds the two as one run of bytes.
+   */
+  put (h: Held, bytes: Uint8Array, rest?: Uint8Array): void {
+    const len = bytes.byteLength + (rest?.byteLength ?? 0)
     let s = this.current
-    if (s.used + bytes.byteLength > s.bytes.byteLength) {
+    if (s.used + len > s.bytes.byteLength) {
       // an envelope larger than a slab (never, at 8 KiB at most) gets one of its own size
-      s = new Slab(Math.max(this.slabBytes, bytes.byteLength))
+      s = new Slab(Math.max(this.slabBytes, len))
       this.slabs.add(s)
       this.current = s
     }
     s.bytes.set(bytes, s.used)
+    if (rest !== undefined) s.bytes.set(rest, s.used + bytes.byteLength)
     h.slab = s
     h.at = s.used
-    h.len = bytes.byteLength
+    h.len = len
     h.slot = s.holders.length
     s.holders.push(h)
-    s.used += bytes.byteLength
-    s.live += bytes.byteLength
-    this.liveBytes += bytes.byteLength
+    s.used += len
+    s.live += len
+    this.liveBytes += len
   }
 
   /** `h`'s bytes: a view into its slab, never overwritten later */

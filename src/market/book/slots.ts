@@ -3,9 +3,16 @@ import type { EntryMeta, OfferEntry } from '../types.js'
 import { internGpus, internTeeKinds, regionName } from './attributes.js'
 import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
+import { bytesEqual } from '../../util/bytes.js'
 
 /** dead entries a supplier's map may hold beyond its live ones before it is swept */
 export const PURGE_SLACK = 16
+
+/**
+ * Distinct signer certificates a supplier's entries share (`SupplierSlots.sharedCert`): a supplier
+ * signs with one key at a time, and a few cover a key rotation while older offers still rest.
+ */
+export const SHARED_CERTS = 4
 
 /**
  * One supplier's part of the book: its offers by id, and how many of its ids hold a tombstone (so
@@ -25,6 +32,8 @@ export class SupplierSlots implements Keyed {
   tombstones = 0
   /** the origin its last entry came with (its entries share it while it does not change) */
   private origin: Origin = NO_ORIGIN
+  /** the certificate fields its entries' envelopes carry, once each (see `RestingOffer`) */
+  private readonly certs: Uint8Array[] = []
   /**
    * the hotkey's first 30 bits as a small integer (a Smi, stored unboxed): orders suppliers like
    * `hex` unless those bits tie, when `hex` decides
@@ -34,6 +43,19 @@ export class SupplierSlots implements Keyed {
   /** `owner` is the book holding the record: an entry tells whether it rests in a given book */
   constructor (readonly bytes: Uint8Array, readonly hex: string, readonly owner: EntryStore) {
     this.prefix = (bytes[0] << 22) | (bytes[1] << 14) | (bytes[2] << 6) | (bytes[3] >>> 2)
+  }
+
+  /**
+   * One copy of `field` (an envelope's encoded certificate field) shared by every entry of this
+   * supplier that carries the same bytes; undefined once `SHARED_CERTS` others are held (the entry
+   * then keeps its envelope whole).
+   */
+  sharedCert (field: Uint8Array): Uint8Array | undefined {
+    for (const c of this.certs) if (bytesEqual(c, field)) return c
+    if (this.certs.length >= SHARED_CERTS) return undefined
+    const c = field.slice()
+    this.certs.push(c)
+    return c
   }
 
   /** an origin equal to (peer, source): the last one when it is the same */
@@ -87,6 +109,11 @@ export class RestingOffer implements OfferEntry, Held {
   at = 0
   len = 0
   slot = 0
+  /**
+   * The envelope's certificate field, shared with the supplier's other entries and cut out of the
+   * bytes in the arena, right after the body; undefined: the arena holds the envelope whole.
+   */
+  private cert: Uint8Array | undefined = undefined
   /** where it came from: one object shared by the supplier's entries of the same peer and source */
   private readonly origin: Origin
 
@@ -111,9 +138,26 @@ export class RestingOffer implements OfferEntry, Held {
     this.maxDurationS = offer.maxDurationS
     this.exact = priceN > Number.MAX_SAFE_INTEGER || createdN > Number.MAX_SAFE_INTEGER ? { price: offer.pricePerGpuHour, created: offer.createdAt } : undefined
     // the envelope must be this offer's own signed message (EntryMeta.envelope); an empty one is none
-    if (meta.envelope !== undefined && meta.envelope.byteLength > 0) slots.owner.arena.put(this, meta.envelope)
+    if (meta.envelope !== undefined && meta.envelope.byteLength > 0) this.hold(meta.envelope, slots)
     this.decoded = this.slab === undefined ? offer : undefined
     this.origin = slots.originOf(meta.peer, meta.source)
+  }
+
+  /**
+   * Copies the envelope into the arena, less its certificate field when the supplier's record can
+   * share it: the certificate (146 of the 400 to 500 bytes of an offer's envelope) is the same in
+   * every offer a supplier signs with one key.
+   */
+  private hold (env: Uint8Array, slots: SupplierSlots): void {
+    const arena = slots.owner.arena
+    const r = certField(env)
+    const cert = r === undefined ? undefined : slots.sharedCert(env.subarray(r.start, r.end))
+    if (r === undefined || cert === undefined) {
+      arena.put(this, env)
+      return
+    }
+    arena.put(this, env.subarray(0, r.start), env.subarray(r.end))
+    this.cert = cert
   }
 
   get supplier (): string { return this.slots.hex }
@@ -136,11 +180,28 @@ export class RestingOffer implements OfferEntry, Held {
     return o
   }
 
-  /** the signed envelope (a view into the arena, valid for as long as it is held) */
-  get envelope (): Uint8Array | undefined { return this.slab?.bytes.subarray(this.at, this.at + this.len) }
+  /**
+   * The signed envelope, byte for byte as it arrived: a view into the arena (valid for as long as it
+   * is held) where it is held whole, else a new array with its certificate field put back.
+   */
+  get envelope (): Uint8Array | undefined {
+    const stored = this.slab?.bytes.subarray(this.at, this.at + this.len)
+    const cert = this.cert
+    if (stored === undefined || cert === undefined) return stored
+    // the body field (tag, length, bytes) comes first; the certificate field went right after it
+    const body = readLength(stored, 1) as { len: number, next: number }
+    const at = body.next + body.len
+    const out = new Uint8Array(stored.byteLength + cert.byteLength)
+    out.set(stored.subarray(0, at))
+    out.set(cert, at)
+    out.set(stored.subarray(at), at + cert.byteLength)
+    return out
+  }
 
   get meta (): EntryMeta {
-    return { peer: this.origin.peer, source: this.origin.source, receivedAt: this.receivedAt, envelope: this.envelope }
+    // the envelope only when read: readers of the origin alone put no certificate back
+    const entry = this
+    return { peer: this.origin.peer, source: this.origin.source, receivedAt: this.receivedAt, get envelope () { return entry.envelope } }
   }
 
   /** the entry under `id` if it is live */
@@ -155,6 +216,35 @@ export class RestingOffer implements OfferEntry, Held {
     if (this.keyText === undefined) this.keyText = `${this.slots.hex}/${this.id}`
     return this.keyText
   }
+}
+
+/**
+ * Where an envelope's certificate field (field 2, tag, length and value) lies: right after the body
+ * (field 1) in the canonical encoding every validated envelope has (docs/protocol.md §2.3).
+ * undefined when the bytes do not start that way (the arena then keeps the envelope whole).
+ */
+export function certField (env: Uint8Array): { start: number, end: number } | undefined {
+  // field 1 (body), length-delimited: tag 0x0a
+  if (env[0] !== 0x0a) return undefined
+  const body = readLength(env, 1)
+  if (body === undefined) return undefined
+  const start = body.next + body.len
+  // field 2 (signer), length-delimited: tag 0x12
+  if (env[start] !== 0x12) return undefined
+  const cert = readLength(env, start + 1)
+  if (cert === undefined || cert.next + cert.len > env.byteLength) return undefined
+  return { start, end: cert.next + cert.len }
+}
+
+/** a varint length at `at` (at most four bytes: an envelope is at most 8 KiB), and where its bytes start */
+function readLength (b: Uint8Array, at: number): { len: number, next: number } | undefined {
+  let len = 0
+  for (let i = 0; i < 4 && at + i < b.byteLength; i++) {
+    const x = b[at + i]
+    len |= (x & 0x7f) << (7 * i)
+    if (x < 0x80) return { len, next: at + i + 1 }
+  }
+  return undefined
 }
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { OrderBook } from '../../../src/market/book/order-book.js'
-import { RestingOffer } from '../../../src/market/book/slots.js'
+import { RestingOffer, SHARED_CERTS, certField } from '../../../src/market/book/slots.js'
 import { matchBid } from '../../../src/market/match.js'
 import { MarketError } from '../../../src/market/errors.js'
-import { Envelope, Offer, Bid } from '../../../src/wire/market.js'
+import { Envelope, Offer, Bid, type SignerCert } from '../../../src/wire/market.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { T0, mkBid, mkOffer } from './book-fixtures.js'
 
@@ -145,6 +145,55 @@ describe('OrderBook: compact entries', () => {
     book.upsertBid(mkBid(), { envelope: sealBid(mkBid()) })
     expect(book.offerEnvelopes().map((e) => Offer.decode(Envelope.decode(e).body).id).sort()).toEqual(['one', 'two'])
     expect(book.bidEnvelopes()).toHaveLength(1)
+  })
+})
+
+describe('OrderBook: one certificate per supplier', () => {
+  /** a certificate as a signer carries it (the book checks none of it: the validator did) */
+  const cert = (n: number): SignerCert => ({ hotkey: new Uint8Array(32).fill(7), signingKey: new Uint8Array(32).fill(n), notAfter: BigInt(T0 + 86_400_000), signature: new Uint8Array(64).fill(n) })
+  const signed = (o: Offer, c: SignerCert): Uint8Array => Envelope.encode({ body: Offer.encode(o), signer: c, signature: new Uint8Array(64).fill(3) })
+  const certBytes = Envelope.encode({ signer: cert(1) }).byteLength
+
+  it('holds each envelope less its certificate, which the supplier\'s entries share, and gives it back byte for byte', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const sealed = Array.from({ length: 10 }, (_, i) => signed(mkOffer({ id: `o${i}` }), cert(1)))
+    for (const [i, env] of sealed.entries()) book.upsertOffer(mkOffer({ id: `o${i}` }), { envelope: viewOf(env) })
+    const total = sealed.reduce((n, e) => n + e.byteLength, 0)
+    // one certificate field (a tag, a two-byte length, 143 bytes) is out of each envelope in the arena
+    expect(certBytes).toBe(146)
+    expect(book.arena.stats().live).toBe(total - 10 * certBytes)
+    for (const e of book.offers()) {
+      expect(e.meta.envelope).toEqual(sealed[Number(e.id.slice(1))])
+      expect(Envelope.decode(e.meta.envelope as Uint8Array).signer).toEqual(cert(1))
+      expect(e.offer.id).toBe(e.id)
+    }
+    expect(book.offerEnvelopes().map((e) => Buffer.from(e).toString('hex')).sort()).toEqual(sealed.map((e) => Buffer.from(e).toString('hex')).sort())
+  })
+
+  it(`shares at most ${SHARED_CERTS} certificates per supplier; past them an envelope is held whole`, () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const sealed = Array.from({ length: SHARED_CERTS + 2 }, (_, i) => signed(mkOffer({ id: `o${i}` }), cert(i + 1)))
+    for (const [i, env] of sealed.entries()) book.upsertOffer(mkOffer({ id: `o${i}` }), { envelope: env })
+    const total = sealed.reduce((n, e) => n + e.byteLength, 0)
+    expect(book.arena.stats().live).toBe(total - SHARED_CERTS * certBytes)
+    for (const e of book.offers()) expect(e.meta.envelope).toEqual(sealed[Number(e.id.slice(1))])
+    // another supplier has certificates of its own
+    const other = signed(mkOffer({ id: 'x', supplierN: 2 }), cert(1))
+    book.upsertOffer(mkOffer({ id: 'x', supplierN: 2 }), { envelope: other })
+    expect(book.arena.stats().live).toBe(total + other.byteLength - (SHARED_CERTS + 1) * certBytes)
+  })
+
+  it('finds the certificate field only where the envelope starts with its body, and within its bytes', () => {
+    const env = signed(mkOffer(), cert(1))
+    const r = certField(env)
+    expect(r).toBeDefined()
+    expect(Envelope.decode(env.subarray(r?.start, r?.end)).signer).toEqual(cert(1))
+    // no certificate, another field first, cut short, a length that never ends
+    expect(certField(Envelope.encode({ body: Offer.encode(mkOffer()), signature: new Uint8Array(64) }))).toBeUndefined()
+    expect(certField(env.subarray(1))).toBeUndefined()
+    expect(certField(env.subarray(0, (r?.end ?? 0) - 1))).toBeUndefined()
+    expect(certField(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBeUndefined()
+    expect(certField(new Uint8Array([]))).toBeUndefined()
   })
 })
 
