@@ -13,6 +13,7 @@ import { bytesEqual } from '../../util/bytes.js'
 import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema } from './canonical.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from './topics.js'
 import type { VerifyPool } from './verify-pool.js'
+import { epochSeconds, type SlotSequences } from './slot-sequences.js'
 
 /**
  * Gossip validation as a table (STYLE: Lodestar's gossip validation): for each topic, what differs
@@ -120,10 +121,10 @@ export class Candidate<B extends MarketBody> {
 export interface ValidationState {
   readonly clock: Clock
   readonly certCache: CertCache
-  /** accepted message ids until their expiry */
+  /** accepted message ids until their expiry (in `epochSeconds`) */
   readonly seen: BoundedMap<string, number>
   /** the highest accepted sequence of each slot, until its message's expiry */
-  readonly slots: BoundedMap<string, { sequence: bigint, expiresAt: number }>
+  readonly slots: SlotSequences
   /** waits for the turn in which a certificate not seen before is verified (and cached) */
   readonly certTurn: (signer: SignerCert) => Promise<void>
 }
@@ -253,9 +254,8 @@ function sequence<B extends MarketBody> (): Step<B> {
     run (m, t, s) {
       // slots are keyed by the hotkey bytes; the ss58 form (a blake2 checksum) comes from the cert cache
       m.slot = slotKey(t.slotPrefix, m.signer.hotkey, m.body.id)
-      const held = s.slots.get(m.slot)
       // [IGNORE] an equal or lower sequence than the one we hold for this slot (replay or reordering)
-      if (held != null && m.body.sequence <= held.sequence) throw t.errors.ignore(MessageErrorCode.STALE_SEQUENCE)
+      if (s.slots.isStale(m.slot, m.body.sequence)) throw t.errors.ignore(MessageErrorCode.STALE_SEQUENCE)
     }
   }
 }
@@ -401,12 +401,11 @@ export class TopicValidator<B extends MarketBody, V extends ValidatedMessage> {
   private commit (m: Candidate<B>): V {
     // [IGNORE] already seen (accepted while this copy was being verified)
     if (this.s.seen.has(m.msgId)) throw this.t.errors.ignore(MessageErrorCode.DUPLICATE)
-    const held = this.s.slots.get(m.slot)
     // [IGNORE] a newer message of the slot was accepted meanwhile
-    if (held != null && m.body.sequence <= held.sequence) throw this.t.errors.ignore(MessageErrorCode.STALE_SEQUENCE)
+    if (this.s.slots.isStale(m.slot, m.body.sequence)) throw this.t.errors.ignore(MessageErrorCode.STALE_SEQUENCE)
     const expiresAt = this.t.expiresAt(m.body)
-    this.s.seen.set(m.msgId, expiresAt)
-    this.s.slots.set(m.slot, { sequence: m.body.sequence, expiresAt })
+    this.s.seen.set(m.msgId, epochSeconds(expiresAt))
+    this.s.slots.set(m.slot, m.body.sequence, expiresAt)
     const signer = m.cert?.address ?? ss58(m.signer.hotkey)
     return this.t.accepted(m.body, m.data, signer, `${signer}/${m.body.id}`, m.msgId)
   }

@@ -7,6 +7,7 @@ import {
   BID_VALIDATION, OFFER_VALIDATION, TopicValidator, gossipMessageDigest, type ValidatedMessage, type ValidationState
 } from './topic-validation.js'
 import type { VerifyPool } from './verify-pool.js'
+import { SlotSequences, expiredBy } from './slot-sequences.js'
 
 export { messageId, type ValidatedBid, type ValidatedMessage, type ValidatedOffer } from './topic-validation.js'
 export { errorCodeOf, gossipActionOf } from './verdict.js'
@@ -69,7 +70,7 @@ export class MarketMessageValidator {
   private readonly clock: Clock
   readonly certCache: CertCache
   private readonly seen: BoundedMap<string, number>
-  private readonly slots: BoundedMap<string, { sequence: bigint, expiresAt: number }>
+  private readonly slots: SlotSequences
   private readonly topics: ReadonlyMap<string, TopicPipeline>
   /** uncached certificate checks run one per event-loop turn, in arrival order */
   private certQueue: Promise<void> = Promise.resolve()
@@ -80,7 +81,7 @@ export class MarketMessageValidator {
     this.clock = init.clock
     this.certCache = init.certCache ?? new CertCache()
     this.seen = new BoundedMap(init.maxSeen ?? 100_000)
-    this.slots = new BoundedMap(init.maxSlots ?? 200_000)
+    this.slots = new SlotSequences(init.maxSlots ?? 200_000)
     const state: ValidationState = {
       clock: this.clock,
       certCache: this.certCache,
@@ -143,7 +144,8 @@ export class MarketMessageValidator {
   /** forgets expired slots and ids; the node calls this on a timer */
   prune (): void {
     const now = this.clock.now()
-    this.seen.prune((exp) => exp <= now)
-    this.slots.prune((s) => s.expiresAt <= now)
+    const past = expiredBy(now)
+    this.seen.prune((exp) => exp <= past)
+    this.slots.prune(now)
   }
 }
