@@ -33,7 +33,8 @@ interface Wide { readonly sequence: bigint, readonly expiresS: number }
  *
  * Most entries are one number: a sequence below 2^21 and the expiry in seconds (`epochSeconds`),
  * packed as sequence * 2^32 + seconds, 12 bytes on the V8 heap against 48 for an object holding a
- * bigint and a number. Others keep such an object. 100,000 slots hold about 3.6 MB less this way.
+ * bigint and a number. Others keep such an object. With the seen-cache's expiries in seconds too,
+ * the validator keeps 235 bytes per accepted offer instead of 315 (`npm run bench:book`).
  */
 export class SlotSequences {
   private readonly map: BoundedMap<string, number | Wide>
