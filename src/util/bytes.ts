@@ -15,3 +15,22 @@ export function isZero (b: Uint8Array): boolean {
   for (const x of b) if (x !== 0) return false
   return true
 }
+
+/**
+ * Reads a minimal unsigned LEB128 varint of at most 3 bytes (values below 2^21) at `at`; returns
+ * [value, next offset], or undefined when truncated, longer or not minimal (a zero high byte).
+ * Enough for the lengths and codes of small messages: multiaddr components, an envelope's fields.
+ */
+export function readShortVarint (b: Uint8Array, at: number): [number, number] | undefined {
+  let value = 0
+  for (let i = 0; i < 3; i++) {
+    if (at + i >= b.byteLength) return undefined
+    const byte = b[at + i]
+    value |= (byte & 0x7f) << (7 * i)
+    if ((byte & 0x80) === 0) {
+      if (i > 0 && byte === 0) return undefined
+      return [value, at + i + 1]
+    }
+  }
+  return undefined
+}

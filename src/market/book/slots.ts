@@ -3,7 +3,7 @@ import type { EntryMeta, OfferEntry } from '../types.js'
 import { internGpus, internTeeKinds, regionName } from './attributes.js'
 import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
-import { bytesEqual } from '../../util/bytes.js'
+import { bytesEqual, readShortVarint } from '../../util/bytes.js'
 
 /** dead entries a supplier's map may hold beyond its live ones before it is swept */
 export const PURGE_SLACK = 16
@@ -189,8 +189,8 @@ export class RestingOffer implements OfferEntry, Held {
     const cert = this.cert
     if (stored === undefined || cert === undefined) return stored
     // the body field (tag, length, bytes) comes first; the certificate field went right after it
-    const body = readLength(stored, 1) as { len: number, next: number }
-    const at = body.next + body.len
+    const [len, next] = readShortVarint(stored, 1) as [number, number]
+    const at = next + len
     const out = new Uint8Array(stored.byteLength + cert.byteLength)
     out.set(stored.subarray(0, at))
     out.set(cert, at)
@@ -226,25 +226,14 @@ export class RestingOffer implements OfferEntry, Held {
 export function certField (env: Uint8Array): { start: number, end: number } | undefined {
   // field 1 (body), length-delimited: tag 0x0a
   if (env[0] !== 0x0a) return undefined
-  const body = readLength(env, 1)
+  const body = readShortVarint(env, 1)
   if (body === undefined) return undefined
-  const start = body.next + body.len
+  const start = body[1] + body[0]
   // field 2 (signer), length-delimited: tag 0x12
   if (env[start] !== 0x12) return undefined
-  const cert = readLength(env, start + 1)
-  if (cert === undefined || cert.next + cert.len > env.byteLength) return undefined
-  return { start, end: cert.next + cert.len }
-}
-
-/** a varint length at `at` (at most four bytes: an envelope is at most 8 KiB), and where its bytes start */
-function readLength (b: Uint8Array, at: number): { len: number, next: number } | undefined {
-  let len = 0
-  for (let i = 0; i < 4 && at + i < b.byteLength; i++) {
-    const x = b[at + i]
-    len |= (x & 0x7f) << (7 * i)
-    if (x < 0x80) return { len, next: at + i + 1 }
-  }
-  return undefined
+  const cert = readShortVarint(env, start + 1)
+  if (cert === undefined || cert[1] + cert[0] > env.byteLength) return undefined
+  return { start, end: cert[1] + cert[0] }
 }
 
 /**

@@ -6,6 +6,8 @@
  * (test/unit/market/addr-bytes.test.ts checks that against libp2p on valid and mutated input).
  */
 
+import { readShortVarint } from '../../util/bytes.js'
+
 /** a component's value size: bytes, or VAR for a varint length prefix */
 const VAR = -1
 
@@ -56,27 +58,6 @@ const PROTOCOL_SIZES: ReadonlyMap<number, number> = new Map([
   [777, VAR] // memory
 ])
 
-/** codes and lengths above this are not multiaddr values (a varint of at most 3 bytes) */
-const MAX_VARINT = 0x1f_ffff
-
-/**
- * Reads a minimal unsigned LEB128 varint of at most 3 bytes at `at`; returns [value, next offset],
- * or undefined when truncated, over-long or not minimal (a zero high byte).
- */
-function readVarint (b: Uint8Array, at: number): [number, number] | undefined {
-  let value = 0
-  for (let i = 0; i < 3; i++) {
-    if (at + i >= b.byteLength) return undefined
-    const byte = b[at + i]
-    value |= (byte & 0x7f) << (7 * i)
-    if ((byte & 0x80) === 0) {
-      if (i > 0 && byte === 0) return undefined
-      return value <= MAX_VARINT ? [value, at + i + 1] : undefined
-    }
-  }
-  return undefined
-}
-
 /**
  * true when `bytes` is a whole binary multiaddr: one or more components, each a known protocol code
  * with a value of exactly its size (or a non-empty length-prefixed value), nothing left over.
@@ -86,13 +67,13 @@ export function isMultiaddrBytes (bytes: Uint8Array): boolean {
   if (bytes.byteLength === 0) return false
   let at = 0
   while (at < bytes.byteLength) {
-    const code = readVarint(bytes, at)
+    const code = readShortVarint(bytes, at)
     if (code === undefined) return false
     const size = PROTOCOL_SIZES.get(code[0])
     if (size === undefined) return false
     at = code[1]
     if (size === VAR) {
-      const len = readVarint(bytes, at)
+      const len = readShortVarint(bytes, at)
       if (len === undefined || len[0] === 0) return false
       at = len[1] + len[0]
     } else {
