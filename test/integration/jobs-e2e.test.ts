@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevnet, defaultJob, type DevnetWorld } from '../../src/node/devnet.js'
@@ -50,7 +50,10 @@ describe('jobs end to end on a devnet', () => {
     world = await startDevnet({ tickMs: TICK })
   }, 120_000)
 
-  afterAll(async () => { await world?.close() })
+  afterAll(async () => {
+    await world?.close()
+    if (world != null) rmSync(world.dir, { recursive: true, force: true })
+  })
 
 
   async function noCapacityLeaked (): Promise<void> {
@@ -175,7 +178,10 @@ describe('jobs on a devnet under a manual clock: start windows, a budget, a canc
     world = await startDevnet({ tickMs: TICK, clock, settleWaitMs: RENTER_SETTLE_WAIT_MS })
   }, 120_000)
 
-  afterAll(async () => { await world?.close() })
+  afterAll(async () => {
+    await world?.close()
+    if (world != null) rmSync(world.dir, { recursive: true, force: true })
+  })
 
   /** the GPUs of agreement `a` are back: its start timer fired (one is due once the clock is past startBy) */
   const released = async (a: { id: string, supplier: DevnetWorld['suppliers'][number] }, what: string): Promise<void> => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultConfig, enclaveListenAddrs, loadConfig } from '../../../src/node/config/index.js'
 import { ConfigError } from '../../../src/node/config/errors.js'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -21,5 +21,6 @@ describe('tee.enclaveListen', () => {
     const bad = await loadConfig({ home, env: { BAZAAR_ENCLAVE_LISTEN: '/ip4/0.0.0.0/udp/4002' } }).catch((e: unknown) => e)
     expect(bad).toBeInstanceOf(ConfigError)
     expect((bad as ConfigError).field).toBe('tee.enclaveListen[0]')
+    rmSync(home, { recursive: true, force: true })
   })
 })
