@@ -6,6 +6,7 @@ import { RuntimeError } from './errors.js'
 import { MAX_CHUNK_BYTES } from './constants.js'
 import { isSafeRelativePath } from './spec.js'
 import type { FileHandle } from 'node:fs/promises'
+import { makeDirs } from '../util/fs.js'
 
 /**
  * Creates `<workRoot>/<jobId>` (which must not exist yet) and returns its real absolute path.
@@ -14,7 +15,7 @@ import type { FileHandle } from 'node:fs/promises'
  */
 export async function createJobDir (workRoot: string, jobId: string): Promise<string> {
   try {
-    await mkdir(workRoot, { recursive: true })
+    await makeDirs(workRoot)
     const dir = path.join(await realpath(workRoot), jobId)
     await mkdir(dir, { recursive: false, mode: 0o700 })
     return dir
@@ -34,7 +35,7 @@ export async function removeJobDir (dir: string): Promise<void> {
 export async function createFileIn (dir: string, name: string, mode = 0o600): Promise<FileHandle> {
   if (!isSafeRelativePath(name)) throw new RuntimeError('WORKDIR_FAILED', 'unsafe path')
   const full = path.join(dir, name)
-  await mkdir(path.dirname(full), { recursive: true })
+  await makeDirs(path.dirname(full))
   await assertInside(dir, path.dirname(full))
   return await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode)
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../util/clock.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 import { LOOPBACK_NETWORK } from './host.js'
+import { makeDirs } from '../util/fs.js'
 
 /** What `bazaar devnet` runs: three suppliers, one renter, one arbiter, one ledger. */
 export interface DevnetOptions {
@@ -202,7 +203,7 @@ export async function devnetConfigs (p: DevnetParams): Promise<DevnetNodeConfig[
  */
 export async function startDevnet (opts: DevnetWorldOptions = {}): Promise<DevnetWorld> {
   const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'bazaar-devnet-'))
-  await mkdir(dir, { recursive: true })
+  await makeDirs(dir)
   const netuid = opts.netuid ?? 1
   const tickMs = opts.tickMs ?? 1000
   const graceMs = opts.graceMs ?? tickMs * 3

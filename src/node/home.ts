@@ -1,6 +1,8 @@
-import { chmod, mkdir } from 'node:fs/promises'
+import { chmod } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
+import { makeDirs } from '../util/fs.js'
+import { UserError } from '../util/errors.js'
 
 /** The default node home when neither `--home` nor `BAZAAR_HOME` is given. */
 export const DEFAULT_HOME_DIRNAME = '.bazaar'
@@ -68,7 +70,11 @@ export function resolveHome (opts: { flag?: string, env?: NodeJS.ProcessEnv } = 
  */
 export async function ensureHome (home: string): Promise<HomePaths> {
   const p = homePaths(home)
-  const created = await mkdir(p.root, { recursive: true, mode: DIR_MODE })
+  const created = await makeDirs(p.root, DIR_MODE).catch((err: NodeJS.ErrnoException) => {
+    // a home the system refuses (a read-only or virtual file system, a file on the path) is the
+    // operator's choice of path: one line, not a stack
+    throw new UserError(`cannot create the node home ${p.root}: ${err.code ?? 'error'} at ${err.path ?? p.root}`, { code: 'HOME_UNUSABLE', cause: err })
+  })
   // the umask may have cleared bits of the mode given to mkdir; a new home is exactly 0700
   if (created != null) await chmod(p.root, DIR_MODE)
   return p

@@ -106,6 +106,12 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     ...(existsSync(CONFIGFS_TSM_REPORT)
       ? []
       : [{ what: 'a TDX supplier without configfs-tsm', args: ['supply', '--home', home('b'), '--config', path.join(dir, 'tdx-supplier.json'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1 as const, line: /tee\.provider is tdx but this machine cannot attest as tdx \(configfs-tsm is not available/ }]),
+    // a home the system refuses: a file on its path, and (Linux) procfs, where Node's own recursive
+    // mkdir never returned
+    { what: 'home under a file', args: ['init', '--home', path.join(dir, 'bad.json', 'home')], env, code: 1, line: /cannot create the node home .*bad\.json\/home: ENOTDIR/ },
+    ...(existsSync('/proc/self')
+      ? [{ what: 'home in procfs', args: ['init', '--home', '/proc/bazaar-home'], env, code: 1 as const, line: /cannot create the node home \/proc\/bazaar-home: ENOENT/ }]
+      : []),
     // the chain is why renting cannot work; the hint names the daemon's flag, not one rent lacks
     { what: 'rent on an embedded chain', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 1, line: /embedded chain.*bazaar node start --chain ws:\/\//, not: /chain\.arbiter/ }
   ]

@@ -1,4 +1,4 @@
-import { access, mkdir } from 'node:fs/promises'
+import { access } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { DIR_MODE, ensureHome, homePaths } from '../home.js'
@@ -11,6 +11,7 @@ import { readSmallFile, writeSecretFile } from './files.js'
 import { decodePeerKey, devPeerKey, encodePeerKey, generatePeerKey } from './peer-key.js'
 import { formatSealedFile, parseSealedFile, seal, unseal, type SealedFile } from './sealed.js'
 import type { Identity, InitOptions, InitResult, OpenOptions } from './types.js'
+import { makeDirs } from '../../util/fs.js'
 
 /** Version of the JSON payload inside the ciphertext of keystore.json. */
 const PAYLOAD_VERSION = 1
@@ -86,8 +87,8 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
 
   await createApiToken(paths.root, { overwrite: force })
   const configWritten = await writeSecretFile(paths.config, JSON.stringify(opts.config ?? {}, null, 2) + '\n', { exclusive: true })
-  await mkdir(paths.db, { recursive: true, mode: DIR_MODE })
-  await mkdir(paths.logs, { recursive: true, mode: DIR_MODE })
+  await makeDirs(paths.db, DIR_MODE)
+  await makeDirs(paths.logs, DIR_MODE)
 
   let enclavePeerId: string | undefined
   // with force an existing enclave key is replaced too: it is sealed with the old passphrase

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, unlink } from 'node:fs/promises'
+import { readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { VoucherSigner } from '../../escrow/index.js'
 import { isHex32 } from '../../escrow/hex.js'
@@ -8,6 +8,7 @@ import { MAX_KEY_FILE_BYTES, VOUCHER_KEY_KIND, type ScryptParams } from './const
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
 import { readSmallFile, writeSecretFile } from './files.js'
 import { formatSealedFile, parseSealedFile, seal, unseal } from './sealed.js'
+import { makeDirs } from '../../util/fs.js'
 
 /** Most voucher key files a home may hold that `list` reads; a renter has a few open escrows at once. */
 export const MAX_VOUCHER_KEYS = 10_000
@@ -43,7 +44,7 @@ export class VoucherKeyVault {
   async create (escrowId: string): Promise<VoucherSigner> {
     const file = this.file(escrowId)
     await ensureHome(this.home)
-    await mkdir(this.dir, { recursive: true, mode: DIR_MODE })
+    await makeDirs(this.dir, DIR_MODE)
     const seed = randomBytes(32)
     try {
       const signer = VoucherSigner.fromSeed(seed)

@@ -1,4 +1,4 @@
-import { mkdir, open, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { writeSecretFile, type KeyMaterial } from '../keystore/index.js'
@@ -8,6 +8,7 @@ import { WalletError, WalletErrorCode } from './errors.js'
 import { formatKeypairJson, parseKeypairJson, type BtcliKey } from './keypair-json.js'
 import { BTCLI_ARGON2_LIMITS, isNaclKeyfile, naclDecrypt, naclEncrypt, startsWith, type Argon2Limits } from './nacl.js'
 import { btcliPasswordVariable } from './password.js'
+import { makeDirs } from '../../util/fs.js'
 
 /** Where a btcli wallet lives: `<path>/<wallet>/coldkey`, `coldkeypub.txt`, `hotkeys/<hotkey>`. */
 export interface BtcliWalletLocation {
@@ -136,7 +137,7 @@ export async function writeBtcliWallet (
     coldJson.fill(0)
   }
   opts.signal?.throwIfAborted()
-  await mkdir(paths.hotkeysDir, { recursive: true, mode: WALLET_DIR_MODE })
+  await makeDirs(paths.hotkeysDir, WALLET_DIR_MODE)
   const written: string[] = []
   const put = async (file: string, data: string | Uint8Array): Promise<void> => {
     if (!await writeSecretFile(file, data, { exclusive: true })) {

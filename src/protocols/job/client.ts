@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { mkdir, open, realpath, rename, rm } from 'node:fs/promises'
+import { open, realpath, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHUNK_BYTES } from '../../jobs/constants.js'
 import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js'
 import type { FramedChannel } from '../framed.js'
 import type { JobEndReason, JobOutput, JobResult, JobSpec } from '../../jobs/types.js'
 import type { Exit, Tick } from '../../wire/job.js'
+import { makeDirs } from '../../util/fs.js'
 
 const REASONS = new Set<string>(['exited', 'cancelled', 'timeout', 'budget', 'failed'])
 
@@ -123,7 +124,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
   const writer = new JobLink(channel, { clock, stallTimeoutMs: opts.stallTimeoutMs })
   const maxFile = opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
   let budget = opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES
-  await mkdir(opts.outputDir, { recursive: true })
+  await makeDirs(opts.outputDir)
   const outDir = await realpath(opts.outputDir)
 
   let cancelTimer: TimerHandle | undefined
@@ -237,7 +238,7 @@ async function openReceiving (outDir: string, file: number, name: string, size: 
   // [REJECT] a name that would leave the output directory (also checked against the asked names)
   if (!isSafeRelativePath(name)) throw new JobProtocolError('OUTPUT_INVALID', 'unsafe output name')
   const final = path.join(outDir, name)
-  await mkdir(path.dirname(final), { recursive: true })
+  await makeDirs(path.dirname(final))
   const realParent = await realpath(path.dirname(final))
   if (realParent !== outDir && !realParent.startsWith(outDir + path.sep)) throw new JobProtocolError('OUTPUT_INVALID', 'output leaves the output directory')
   const partial = `${final}.partial`

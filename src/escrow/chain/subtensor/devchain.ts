@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,6 +28,7 @@ import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { compactAddLength, stringToU8a, u8aToHex, hexToU8a } from '@polkadot/util'
 import { BazaarError } from '../../../util/errors.js'
+import { makeDirs } from '../../../util/fs.js'
 
 export type DevchainErrorCode = 'CHOPSTICKS_MISSING' | 'SPEC_INVALID' | 'GENESIS_BUILD_FAILED' | 'START_FAILED' | 'FORK_FAILED' | 'PORT_IN_USE'
 
@@ -162,7 +163,7 @@ export async function ensureRawSpec (specPath: string, opts: { workDir?: string 
     throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} has neither genesis.raw nor genesis.runtimeGenesis{code,patch|config}`)
   }
   const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
-  await mkdir(workDir, { recursive: true })
+  await makeDirs(workDir)
   const out = join(workDir, `raw-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`)
   if (existsSync(out)) return out
 
@@ -337,7 +338,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
   if (opts.fork != null && !/^wss?:\/\/[^\s]{1,2000}$/i.test(opts.fork)) throw new DevchainError('FORK_FAILED', 'the endpoint to fork must be a ws:// or wss:// URL')
   const { bin, coreCjsExecutor } = chopsticksPaths()
   const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
-  await mkdir(workDir, { recursive: true })
+  await makeDirs(workDir)
   const port = opts.port ?? 9944
   await checkPortFree(port)
   const launcher = join(workDir, 'chopsticks-launch.cjs')

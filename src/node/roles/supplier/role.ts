@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { CapacityLedger, type Inventory } from '../../../jobs/index.js'
 import { EscrowService } from '../../../escrow/index.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
@@ -11,6 +10,7 @@ import { SupplierRecovery } from './recovery.js'
 import { SessionServer } from './sessions.js'
 import { SupplierSettlement } from './settlement.js'
 import type { SupplierJobRecord, SupplierRoleInit } from './types.js'
+import { makeDirs } from '../../../util/fs.js'
 
 /**
  * The supplier's side of the marketplace on one node, composed of named pieces:
@@ -114,7 +114,7 @@ export class SupplierRole {
     const { logger } = this.i
     const signal = this.controller.signal
     this.started = true
-    await mkdir(this.i.workRoot, { recursive: true })
+    await makeDirs(this.i.workRoot)
     this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(this.i.enclaveListen != null ? { listen: this.i.enclaveListen } : {}) })
     await this.sessions.start(this.enclave, signal)
     await this.negotiation.start()

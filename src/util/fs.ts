@@ -1,0 +1,37 @@
+import { mkdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+
+/**
+ * `mkdir -p`: creates `dir` and its missing parents, each with `mode`, and returns the first
+ * directory it created (undefined when `dir` already was one), as `mkdir(dir, { recursive: true })`
+ * does.
+ *
+ * Node's recursive mkdir never returns where a parent exists but refuses a child with ENOENT, as
+ * procfs does (`--home /proc/x` spun forever). This one makes each missing directory on its own,
+ * from the deepest existing one down, so every refusal ends as the error of that one directory.
+ */
+export async function makeDirs (dir: string, mode?: number): Promise<string | undefined> {
+  const missing: string[] = []
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const kind = await stat(at).then((s) => s.isDirectory() ? 'dir' : 'other', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return 'none'
+      throw e
+    })
+    if (kind === 'dir') break
+    if (kind === 'other') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${at}'`), { code: 'ENOTDIR', path: at })
+    missing.push(at)
+    // the root itself missing: nothing left to stand on
+    if (path.dirname(at) === at) break
+  }
+  let first: string | undefined
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d, { mode })
+      first ??= d
+    } catch (e) {
+      // made meanwhile by someone else: fine if it is a directory
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(d)).isDirectory()) throw e
+    }
+  }
+  return first
+}
