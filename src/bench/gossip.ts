@@ -6,8 +6,9 @@
  *    average degree about 3 and none above 6 (mesh D = 3, D_high 6, no DHT, so the graph is the
  *    one built and every link stays in the mesh: `randomGraph`); 200 offers
  *    published from random nodes, one at a time; the time until every other node delivered each
- *    (validated). The same graph shape with plain gossipsub (the same host: StrictNoSign and the
- *    same message id, no market validator). Prints p50/p99 of both and their ratio.
+ *    (validated). The same graph, each offer published from the same node, with plain gossipsub
+ *    (the same host: StrictNoSign and the same message id, no market validator). Prints p50/p99
+ *    of both and their ratio. `--latency MS` delays every link MS ms each way (`delayRelay`).
  * 2. Throughput and memory of one node: a receiver node in its own process, flooded by a publisher
  *    in another process, so one node's capacity is what is measured. The publisher keeps at most
  *    `--window` messages ahead of what the receiver delivered (progress relayed through this
@@ -31,6 +32,7 @@
  *    semi-space on Node 24), which holds more RSS for the same live data.
  *
  * Options: --nodes N --offers M --flood K --runs R --window W --workers X --validator V
+ *          --latency MS (propagation: every link through a relay that delays each direction MS ms)
  *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
  *          --rate R (the publisher sends R messages/s instead of as fast as the window allows: the
  *          receivers' CPU per message at a steady market rate, one message per frame)
@@ -41,6 +43,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -131,7 +134,51 @@ function randomGraph (n: number, m: number, maxDegree: number): Array<[number, n
   return edges
 }
 
-async function propagation (n: number, offers: number, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
+/**
+ * `--latency MS`: a TCP relay in front of one node's listener that holds every chunk MS
+ * milliseconds in each direction, in order (timers of one duration fire in the order they were
+ * set). A link dialled through it has a round trip of twice MS, as between machines; bandwidth and
+ * loss are not emulated. The machine has no netem, so the delay is the bench's own, the same for
+ * both variants.
+ */
+async function delayRelay (targetPort: number, delayMs: number): Promise<{ port: number, close: () => void }> {
+  const sockets = new Set<Socket>()
+  const later = (f: () => void): void => { setTimeout(f, delayMs) }
+  const forward = (from: Socket, to: Socket): void => {
+    from.on('data', (chunk: Buffer) => { later(() => { if (!to.destroyed) to.write(chunk) }) })
+    from.on('end', () => { later(() => { to.end() }) })
+    from.on('close', () => { later(() => { to.destroy() }) })
+    from.on('error', () => {})
+  }
+  const server = createServer((inbound) => {
+    const outbound = connect(targetPort, '127.0.0.1')
+    for (const s of [inbound, outbound]) {
+      s.setNoDelay(true)
+      sockets.add(s)
+      s.on('close', () => { sockets.delete(s) })
+    }
+    forward(inbound, outbound)
+    forward(outbound, inbound)
+  })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => { server.close(); for (const s of sockets) s.destroy() }
+  }
+}
+
+/** one network for both variants: its links, and the node each offer is published from */
+interface PropagationPlan { edges: Array<[number, number]>, from: number[] }
+
+function propagationPlan (n: number, offers: number): PropagationPlan {
+  return {
+    edges: randomGraph(n, Math.round(n * 1.5), 2 * MESH_D),
+    from: Array.from({ length: offers }, () => Math.floor(Math.random() * n))
+  }
+}
+
+async function propagation (n: number, plan: PropagationPlan, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
+  const offers = plan.from.length
   const hosts: Host[] = []
   const gossips: MarketGossip[] = []
   const seenAt = new Map<string, number[]>()
@@ -161,11 +208,18 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     hosts.push(h)
   }
   if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${hosts.length} hosts\n`)
+  const latency = arg('latency', 0)
+  const relays: Array<{ close: () => void }> = []
   const link = async (a: number, b: number): Promise<void> => {
+    let addr = hosts[b].getMultiaddrs()[0]
+    if (latency > 0) {
+      const relay = await delayRelay(tcpPort(addr), latency)
+      relays.push(relay)
+      addr = multiaddr(`/ip4/127.0.0.1/tcp/${relay.port}/p2p/${hosts[b].peerId.toString()}`)
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         // bounded, and failed by a socket error that escapes libp2p (a reset connect), as a node's dials are
-        const addr = hosts[b].getMultiaddrs()[0]
         if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${a}->${b} attempt ${attempt} at ${new Date().toISOString()}\n`)
         await guardedNetworkOperation(async (signal) => { await hosts[a].dial(addr, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(addr) } })
         break
@@ -176,7 +230,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
       }
     }
   }
-  const edges = randomGraph(n, Math.round(n * 1.5), 2 * MESH_D)
+  const edges = plan.edges
   for (const [a, b] of edges) await link(a, b)
   if (process.env.BENCH_TRACE != null) process.stderr.write(`[${plain ? 'plain' : 'market'}] ${edges.length} links\n`)
   await sleep(3000)
@@ -189,7 +243,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
   const t100: number[] = []
   let incomplete = 0
   for (let k = 0; k < offers; k++) {
-    const from = Math.floor(Math.random() * n)
+    const from = plan.from[k]
     const data = sealOffer({ ...base, id: `o-${k}`, createdAt: BigInt(Date.now()), sequence: BigInt(k + 1) }, s)
     // the signature's last 16 bytes name the message in both variants
     const id = Buffer.from(data.subarray(-16)).toString('hex')
@@ -226,6 +280,7 @@ async function propagation (n: number, offers: number, plain: boolean, pool: Ver
     resolve()
   }, 15_000) })])
   clearTimeout(timer)
+  for (const r of relays) r.close()
   return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.length, incomplete }
 }
 
@@ -449,12 +504,15 @@ async function main (): Promise<void> {
 
   if (!process.argv.includes('--skip-propagation')) {
     const pool = new VerifyPool()
-    const plain = await propagation(nodes, offers, true, pool)
-    const market = await propagation(nodes, offers, false, pool)
+    // the same graph and the same publishers for both: with delayed links, the hops an offer takes
+    // are most of its time
+    const plan = propagationPlan(nodes, offers)
+    const plain = await propagation(nodes, plan, true, pool)
+    const market = await propagation(nodes, plan, false, pool)
     // each offer is checked by every node but its publisher; the rest were verified on the event loop
     const pooled = pool.sent
     await pool.close()
-    console.log(`propagation to all of ${nodes} nodes (one process, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT):`)
+    console.log(`propagation to all of ${nodes} nodes (one process, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT${arg('latency', 0) > 0 ? `, every link delayed ${arg('latency', 0)} ms each way` : ''}):`)
     console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
