@@ -74,12 +74,20 @@ describe('one-pass canonical check', () => {
     expect(scan(Envelope.decode(offers[0]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
     expect(scan(Envelope.decode(offers[2]).body, OFFER_SCHEMA)).toBe(Canonical.UNSURE)
     expect(scan(Envelope.decode(offers[3]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
+    // the same offer with its last byte (gpuCc's value) 0: an explicit false, not canonical, though
+    // protons writes it back as it came
+    const falseCc = Envelope.decode(offers[3]).body.slice()
+    expect(falseCc.subarray(-3)).toEqual(Uint8Array.from([0x88, 0x01, 0x01]))
+    falseCc[falseCc.length - 1] = 0
+    expect(scan(falseCc, OFFER_SCHEMA)).toBe(Canonical.NO)
     for (const b of bids) expect(scan(Envelope.decode(b).body, BID_SCHEMA)).toBe(Canonical.YES)
   })
 
   it('agrees with decode + re-encode on mutated envelopes and bodies', () => {
     const env = (b: Uint8Array): Uint8Array => Envelope.encode(Envelope.decode(b))
-    const offer = (b: Uint8Array): Uint8Array => Offer.encode(Offer.decode(b))
+    // field 17 (gpuCc, `optional bool`) is canonical only when true (docs/protocol.md §2.3): protons
+    // re-encodes an explicit false as it came, so the oracle drops it as a canonical writer does
+    const offer = (b: Uint8Array): Uint8Array => { const o = Offer.decode(b); return Offer.encode({ ...o, gpuCc: o.gpuCc === true ? true : undefined }) }
     const bid = (b: Uint8Array): Uint8Array => Bid.encode(Bid.decode(b))
     for (const o of offers) {
       fc.assert(fc.property(mutation(o.byteLength), (m) => { agrees(m(o), ENVELOPE_SCHEMA, env) }), { numRuns: RUNS })
