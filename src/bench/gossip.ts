@@ -43,7 +43,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,6 +68,7 @@ import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { CertCache, MessageSigner } from '../market/signing/index.js'
 import { systemClock } from '../util/clock.js'
 import { offerTemplate } from './offer-template.js'
+import { delayRelay } from './delay-relay.js'
 import { Envelope, Offer } from '../wire/market.js'
 
 function arg (name: string, def: number): number {
@@ -132,39 +132,6 @@ function randomGraph (n: number, m: number, maxDegree: number): Array<[number, n
   }
   for (let tries = 0; edges.length < m && tries < 100 * m; tries++) add(Math.floor(Math.random() * n), Math.floor(Math.random() * n))
   return edges
-}
-
-/**
- * `--latency MS`: a TCP relay in front of one node's listener that holds every chunk MS
- * milliseconds in each direction, in order (timers of one duration fire in the order they were
- * set). A link dialled through it has a round trip of twice MS, as between machines; bandwidth and
- * loss are not emulated. The machine has no netem, so the delay is the bench's own, the same for
- * both variants.
- */
-async function delayRelay (targetPort: number, delayMs: number): Promise<{ port: number, close: () => void }> {
-  const sockets = new Set<Socket>()
-  const later = (f: () => void): void => { setTimeout(f, delayMs) }
-  const forward = (from: Socket, to: Socket): void => {
-    from.on('data', (chunk: Buffer) => { later(() => { if (!to.destroyed) to.write(chunk) }) })
-    from.on('end', () => { later(() => { to.end() }) })
-    from.on('close', () => { later(() => { to.destroy() }) })
-    from.on('error', () => {})
-  }
-  const server = createServer((inbound) => {
-    const outbound = connect(targetPort, '127.0.0.1')
-    for (const s of [inbound, outbound]) {
-      s.setNoDelay(true)
-      sockets.add(s)
-      s.on('close', () => { sockets.delete(s) })
-    }
-    forward(inbound, outbound)
-    forward(outbound, inbound)
-  })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => { server.close(); for (const s of sockets) s.destroy() }
-  }
 }
 
 /** one network for both variants: its links, and the node each offer is published from */

@@ -9,7 +9,8 @@
  * (default 3), a fresh node starts and dials one of them picked in turn: the time from the dial
  * until its book holds exactly the same offers (key and sequence) and the same number of signed
  * cancels. The joiner validates every envelope as gossip, so
- * the figure includes the signature and certificate checks.
+ * the figure includes the signature and certificate checks. `--latency MS`: the joiner's link goes
+ * through a relay that delays it MS ms each way (`delay-relay.ts`), as a peer across a network.
  *
  * Without anti-entropy a joiner waits for each supplier's next re-publication (`market.republishS`,
  * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
@@ -28,6 +29,7 @@ import { defaultConfig } from '../node/config/index.js'
 import type { BazaarConfig } from '../node/config/types.js'
 import { silentLogger } from '../node/logger.js'
 import { installNetworkErrorGuard } from '../node/process-guard.js'
+import { delayRelay } from './delay-relay.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
@@ -96,6 +98,7 @@ async function main (): Promise<void> {
   const nOffers = arg('offers', 5000)
   const nCancelled = arg('cancelled', 500)
   const rounds = arg('rounds', 3)
+  const latency = arg('latency', 0)
   const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-sync-'))
   const base = await defaultConfig()
   // no timer pulls and no re-publication: only the pull on a new connection can fill the joiner's book
@@ -127,12 +130,15 @@ async function main (): Promise<void> {
 
     const full: number[] = []
     const cpuMs: number[] = []
+    const relays: Array<{ close: () => void }> = []
     for (let r = 0; r < rounds; r++) {
       const joiner = await node()
       const peer = nodes[(r * 3) % nodes.length]
       const cpu0 = process.cpuUsage()
       const start = performance.now()
-      await joiner.dial(peer.host.getMultiaddrs()[0].toString())
+      const relay = latency > 0 ? await delayRelay(Number(peer.host.getMultiaddrs()[0].getComponents().find((c) => c.name === 'tcp')?.value), latency) : undefined
+      if (relay != null) relays.push(relay)
+      await joiner.dial(relay == null ? peer.host.getMultiaddrs()[0].toString() : `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${peer.host.peerId.toString()}`)
       // polled: the bench waits for the book to be complete, it asserts nothing on time
       for (;;) {
         if (joiner.market.book.offerCount === peer.market.book.offerCount && bookOf(joiner) === want) break
@@ -146,7 +152,8 @@ async function main (): Promise<void> {
       console.log(`  round ${r + 1}: full book (${fmt(joiner.market.book.offerCount)} offers, ${fmt(joiner.market.book.cancelCount)} cancels) after ${fmt(ms)} ms (${fmt(cpuMs[r])} ms of CPU in this process, every node's part included)`)
       nodes.push(joiner)
     }
-    console.log(`late joiner, dial to full book: median ${fmt(median(full))} ms (${fmt(Math.min(...full))}–${fmt(Math.max(...full))}), ${rounds} rounds; CPU median ${fmt(median(cpuMs))} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+    for (const r of relays) r.close()
+    console.log(`late joiner${latency > 0 ? ` over a link delayed ${latency} ms each way` : ''}, dial to full book: median ${fmt(median(full))} ms (${fmt(Math.min(...full))}–${fmt(Math.max(...full))}), ${rounds} rounds; CPU median ${fmt(median(cpuMs))} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
     console.log(`by re-publication alone it would wait up to market.republishS (${base.market.republishS} s by default) for each supplier's next offer`)
   } finally {
     await Promise.all(nodes.map(async (n) => { await n.close().catch(() => {}) }))
