@@ -7,6 +7,7 @@ import { verifyEvidence } from '../../tee/verify.js'
 import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
 import { loadCrls } from '../../tee/x509/crl.js'
 import { verifyGpuEvidence } from '../../tee/gpu-verify.js'
+import { crlSourceNames, fetchCrls } from '../../node/crl-fetch.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 
 const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
@@ -39,7 +40,24 @@ default now), and prints the parsed fields and the verdict.
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
 
-exit status: 0 valid, 1 invalid (one-line reason), 2 usage error`
+exit status: 0 valid, 1 invalid (one-line reason), 2 usage error
+
+usage: bazaar attest fetch-crls --dir <dir> [--source <name>]... [--url <name>=<url>]... [--at <ISO time>] [--json]
+
+Downloads AMD's and Intel's CRLs, checks each against the vendor keys pinned in this program
+(AMD: the product's ARK; Intel: the SGX root CA, or the PCK CA whose chain PCS sends, up to that
+root) and that it is current, and writes it as <dir>/<source>.crl, for tee.crlFiles to list. A
+file is replaced only by a newer CRL, atomically; a failed source leaves its file as it was. Run it
+from a timer (contrib/systemd/bazaar-crl-fetch.timer). NVIDIA's revocation status is OCSP only,
+which is not implemented.
+
+  --dir <dir>          where the files go (made if missing)
+  --source <name>      only these sources (repeatable): ${crlSourceNames().join(', ')}
+  --url <name>=<url>   fetch a source from this URL instead (a PCCS or caching proxy); repeatable
+  --at <ISO time>      the time each CRL must be current at (default now)
+  --json               print one JSON object per source
+
+exit status: 0 every source updated or kept, 1 any failed (one line each), 2 usage error`
 
 const MAX_FILE = 256 * 1024
 
@@ -113,6 +131,37 @@ async function verifyGpu (file: string, args: ParsedArgs, ctx: CommandContext, a
   return 0
 }
 
+function atOf (args: ParsedArgs): Date {
+  const atText = str(args, 'at')
+  const at = atText == null ? new Date() : new Date(atText)
+  if (Number.isNaN(at.getTime()) || (atText != null && !/^\d{4}-\d{2}-\d{2}/.test(atText))) throw new UsageError(`--at: not an ISO time: ${atText}`)
+  return at
+}
+
+/** `bazaar attest fetch-crls`: the vendors' CRLs into files tee.crlFiles lists */
+async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
+  const dir = str(args, 'dir')
+  if (dir == null) throw new UsageError('--dir is required')
+  const known = crlSourceNames()
+  const sources = strs(args, 'source')
+  for (const n of sources) if (!known.includes(n)) throw new UsageError(`--source: unknown source '${n}' (known: ${known.join(', ')})`)
+  const urls: Record<string, string> = {}
+  for (const u of strs(args, 'url')) {
+    const eq = u.indexOf('=')
+    const name = u.slice(0, Math.max(0, eq))
+    if (eq < 0 || !known.includes(name) || !/^https?:\/\//.test(u.slice(eq + 1))) throw new UsageError(`--url expects <source>=<http(s) URL>, e.g. intel-root=https://pccs.example/root.crl: ${u}`)
+    urls[name] = u.slice(eq + 1)
+  }
+  const results = await fetchCrls({ dir, sources: sources.length > 0 ? sources : undefined, urls, now: atOf(args) })
+  for (const r of results) {
+    if (flag(args, 'json')) ctx.out(JSON.stringify(r))
+    else if (r.result === 'failed') ctx.err(`bazaar attest: ${r.source}: failed: ${r.error ?? 'error'}`)
+    else ctx.out(`${r.source}: ${r.result} ${r.file} (current ${r.thisUpdate ?? '?'} to ${r.nextUpdate ?? '?'}, ${r.revoked ?? 0} revoked)`)
+  }
+  return results.some((r) => r.result === 'failed') ? 1 : 0
+}
+
 /** `bazaar attest verify`: check a piece of real TEE evidence by hand. */
 export const attestCommand: Command = {
   name: 'attest',
@@ -126,19 +175,21 @@ export const attestCommand: Command = {
     rim: { type: 'string', multiple: true },
     nonce: { type: 'string' },
     at: { type: 'string' },
+    dir: { type: 'string' },
+    source: { type: 'string', multiple: true },
+    url: { type: 'string', multiple: true },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
   },
   async run (args, ctx) {
     const [sub, file, ...extra] = args.positionals
-    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify)' : `unknown subcommand '${sub}'`)
+    if (sub === 'fetch-crls') return await fetchCrlsCommand(args, ctx)
+    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify, fetch-crls)' : `unknown subcommand '${sub}'`)
     if (file == null) throw new UsageError('missing evidence file')
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
     const kind = str(args, 'kind')
     if (kind !== 'sev-snp' && kind !== 'tdx' && kind !== 'nvidia-gpu') throw new UsageError('--kind must be sev-snp, tdx or nvidia-gpu')
-    const atText = str(args, 'at')
-    const at = atText == null ? new Date() : new Date(atText)
-    if (Number.isNaN(at.getTime()) || (atText != null && !/^\d{4}-\d{2}-\d{2}/.test(atText))) throw new UsageError(`--at: not an ISO time: ${atText}`)
+    const at = atOf(args)
     const json = flag(args, 'json')
     const allowDebug = flag(args, 'allow-debug')
 
