@@ -4,7 +4,7 @@ import { CRL_SOURCES, PCK_CRL_ISSUER_CHAIN_HEADER, verifySourceCrl, type CrlSour
 import { MAX_CRL_SIZE, type Crl } from '../tee/x509/crl.js'
 import { MAX_BUNDLE_SIZE } from '../tee/x509/load.js'
 import { bytesEqual } from '../util/bytes.js'
-import { UserError } from '../util/errors.js'
+import { BazaarError, UserError } from '../util/errors.js'
 import { makeDirs } from '../util/fs.js'
 import { readCrlFiles } from './crl-files.js'
 
@@ -17,6 +17,20 @@ import { readCrlFiles } from './crl-files.js'
  * Intel reissue their CRLs within days); nothing fetches while the node runs.
  */
 
+/** Why a source was not fetched, besides the verifier's own codes (AttestationErrorCode). */
+export enum CrlFetchErrorCode {
+  /** no connection, a DNS failure, no answer in time */
+  UNREACHABLE = 'UNREACHABLE',
+  /** an HTTP status other than 2xx */
+  HTTP_STATUS = 'HTTP_STATUS',
+  /** a body or header over its bound */
+  TOO_LARGE = 'TOO_LARGE',
+  /** an issuer chain header that is not URL-encoded text */
+  BAD_HEADER = 'BAD_HEADER'
+}
+
+export class CrlFetchError extends BazaarError<CrlFetchErrorCode> {}
+
 export interface FetchCrlsOptions {
   dir: string
   /** the sources by name; all of them by default */
@@ -27,6 +41,7 @@ export interface FetchCrlsOptions {
   now?: Date
   /** per download */
   timeoutMs?: number
+  signal?: AbortSignal
 }
 
 export interface FetchedCrl {
@@ -37,7 +52,8 @@ export interface FetchedCrl {
   thisUpdate?: string
   nextUpdate?: string
   revoked?: number
-  /** why it failed */
+  /** why it failed: a CrlFetchErrorCode or the verifier's AttestationErrorCode, and a line */
+  code?: string
   error?: string
 }
 
@@ -49,7 +65,7 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
   const names = opts.sources ?? crlSourceNames()
   const sources = names.map((n) => {
     const s = CRL_SOURCES.find((x) => x.name === n)
-    if (s == null) throw new Error(`unknown CRL source ${n} (known: ${crlSourceNames().join(', ')})`)
+    if (s == null) throw new UserError(`unknown CRL source ${n} (known: ${crlSourceNames().join(', ')})`, { code: 'UNKNOWN_CRL_SOURCE' })
     return s
   })
   await makeDirs(opts.dir).catch((err: NodeJS.ErrnoException) => {
@@ -59,33 +75,40 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
   for (const source of sources) {
     const file = path.join(opts.dir, `${source.name}.crl`)
     try {
-      const { der, crl } = await download(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), opts.timeoutMs ?? DEFAULT_CRL_FETCH_TIMEOUT_MS)
+      const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CRL_FETCH_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
+      const { der, crl } = await download(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), signal)
       const result = await store(file, der, crl)
       const held = result === 'updated' ? crl : (await readCrlFiles([file]))[0]
       out.push({ source: source.name, file, result, thisUpdate: held.thisUpdate.toISOString(), nextUpdate: held.nextUpdate?.toISOString(), revoked: held.revoked.size })
     } catch (err) {
-      out.push({ source: source.name, file, result: 'failed', error: errorLine(err) })
+      if (opts.signal?.aborted === true) throw err
+      out.push({ source: source.name, file, result: 'failed', code: (err as { code?: string }).code, error: errorLine(err) })
     }
   }
   return out
 }
 
-async function download (source: CrlSource, url: string, now: Date, timeoutMs: number): Promise<{ der: Uint8Array, crl: Crl }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' }).catch((err: Error & { cause?: { code?: string, message?: string } }) => {
+async function download (source: CrlSource, url: string, now: Date, signal: AbortSignal): Promise<{ der: Uint8Array, crl: Crl }> {
+  const unreachable = (err: Error): never => {
     // fetch's "fetch failed" hides the socket error in its cause
-    const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : err.cause?.code ?? err.cause?.message ?? err.message
-    throw new Error(`cannot fetch ${url}: ${why}`)
-  })
+    const cause = err.cause as { code?: string, message?: string } | undefined
+    const why = err.name === 'TimeoutError' ? 'no answer in time' : cause?.code ?? cause?.message ?? err.message
+    throw new CrlFetchError(CrlFetchErrorCode.UNREACHABLE, `cannot fetch ${url}: ${why}`, { cause: err })
+  }
+  const res = await fetch(url, { signal, redirect: 'follow' }).catch(unreachable)
   if (!res.ok) {
     await res.body?.cancel()
-    throw new Error(`HTTP ${res.status} from ${url}`)
+    throw new CrlFetchError(CrlFetchErrorCode.HTTP_STATUS, `HTTP ${res.status} from ${url}`)
   }
-  const der = await readBounded(res, MAX_CRL_SIZE)
+  const der = await readBounded(res, MAX_CRL_SIZE).catch((err: Error) => err instanceof CrlFetchError ? Promise.reject(err) : unreachable(err))
   const chainHeader = res.headers.get(PCK_CRL_ISSUER_CHAIN_HEADER)
   let chain: Uint8Array | undefined
   if (chainHeader != null) {
-    if (chainHeader.length > 3 * MAX_BUNDLE_SIZE) throw new Error('issuer chain header too large')
-    chain = new TextEncoder().encode(decodeURIComponent(chainHeader))
+    // [REJECT] a header past what a PEM bundle may hold, URL-encoded
+    if (chainHeader.length > 3 * MAX_BUNDLE_SIZE) throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, 'issuer chain header too large')
+    let text: string
+    try { text = decodeURIComponent(chainHeader) } catch (err) { throw new CrlFetchError(CrlFetchErrorCode.BAD_HEADER, 'issuer chain header is not URL-encoded', { cause: err }) }
+    chain = new TextEncoder().encode(text)
   }
   return { der, crl: verifySourceCrl(source, der, now, chain) }
 }
@@ -95,7 +118,7 @@ async function readBounded (res: Response, max: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN)
   if (declared > max) {
     await res.body?.cancel()
-    throw new Error(`response of ${declared} bytes, over ${max}`)
+    throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, `response of ${declared} bytes, over ${max}`)
   }
   const parts: Uint8Array[] = []
   let size = 0
@@ -107,7 +130,7 @@ async function readBounded (res: Response, max: number): Promise<Uint8Array> {
     size += value.byteLength
     if (size > max) {
       await reader.cancel()
-      throw new Error(`response over ${max} bytes`)
+      throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, `response over ${max} bytes`)
     }
     parts.push(value)
   }
@@ -139,8 +162,5 @@ async function store (file: string, der: Uint8Array, crl: Crl): Promise<'updated
 }
 
 function errorLine (err: unknown): string {
-  const e = err as Error & { code?: string }
-  // an AttestationError's code says which check refused it (CHAIN_INVALID, STALE, ...)
-  if (e?.name === 'TimeoutError') return 'the body did not arrive in time'
-  return e?.code != null && !String(e.message).startsWith(e.code) ? `${e.code}: ${e.message}` : String(e?.message ?? err)
+  return err instanceof Error ? err.message : String(err)
 }

@@ -153,7 +153,7 @@ async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise
     if (eq < 0 || !known.includes(name) || !/^https?:\/\//.test(u.slice(eq + 1))) throw new UsageError(`--url expects <source>=<http(s) URL>, e.g. intel-root=https://pccs.example/root.crl: ${u}`)
     urls[name] = u.slice(eq + 1)
   }
-  const results = await fetchCrls({ dir, sources: sources.length > 0 ? sources : undefined, urls, now: atOf(args) })
+  const results = await fetchCrls({ dir, sources: sources.length > 0 ? sources : undefined, urls, now: atOf(args), signal: ctx.signal })
   for (const r of results) {
     if (flag(args, 'json')) ctx.out(JSON.stringify(r))
     else if (r.result === 'failed') ctx.err(`bazaar attest: ${r.source}: failed: ${r.error ?? 'error'}`)

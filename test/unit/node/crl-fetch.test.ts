@@ -95,6 +95,14 @@ describe.skipIf(!haveTeeFixtures)('fetching the vendors\' CRLs', () => {
       ['amd-milan', 'failed'], ['intel-pck-platform', 'failed'], ['intel-root', 'failed'],
       ['intel-pck-processor', 'failed'], ['amd-genoa', 'failed'], ['amd-turin', 'failed']
     ])
+    expect(Object.fromEntries(results.map((r) => [r.source, r.code]))).toEqual({
+      'amd-milan': 'CHAIN_INVALID',
+      'intel-pck-platform': 'MALFORMED',
+      'intel-root': 'CHAIN_INVALID',
+      'intel-pck-processor': 'HTTP_STATUS',
+      'amd-genoa': 'TOO_LARGE',
+      'amd-turin': 'MALFORMED'
+    })
     const errors = Object.fromEntries(results.map((r) => [r.source, r.error]))
     expect(errors['amd-milan']).toMatch(/CRL is not from/)
     expect(errors['intel-pck-platform']).toMatch(/issuer chain/)
@@ -108,7 +116,7 @@ describe.skipIf(!haveTeeFixtures)('fetching the vendors\' CRLs', () => {
 
   it('refuses a CRL that is not current at the time given', async () => {
     const [r] = await run({ 'intel-pck-platform': '/pck' }, new Date('2025-08-01T00:00:00Z'), path.join(dir, 'c'))
-    expect(r).toMatchObject({ result: 'failed', error: expect.stringMatching(/current from .* not at 2025-08-01/) })
+    expect(r).toMatchObject({ result: 'failed', code: 'STALE', error: expect.stringMatching(/current from .* not at 2025-08-01/) })
   })
 
   it('a source no server answers fails with one line, and the others still run', async () => {
@@ -117,7 +125,7 @@ describe.skipIf(!haveTeeFixtures)('fetching the vendors\' CRLs', () => {
     const port = (closed.address() as { port: number }).port
     await new Promise((resolve) => closed.close(resolve))
     const results = await fetchCrls({ dir: path.join(dir, 'd'), sources: ['amd-milan', 'intel-root'], urls: { 'amd-milan': `http://127.0.0.1:${port}/crl`, 'intel-root': `${base}/root` }, now: AT })
-    expect(results[0]).toMatchObject({ result: 'failed', error: `cannot fetch http://127.0.0.1:${port}/crl: ECONNREFUSED` })
+    expect(results[0]).toMatchObject({ result: 'failed', code: 'UNREACHABLE', error: `cannot fetch http://127.0.0.1:${port}/crl: ECONNREFUSED` })
     expect(results[1].result).toBe('updated')
   })
 
