@@ -57,7 +57,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'tee.allowedMeasurements', type: 'object: kind → list of 48-byte lowercase hex', description: 'launch measurements accepted per kind; a kind left out accepts any, an empty list accepts none' },
   { path: 'tee.allowedMeasurements.<kind>', type: 'list of 48-byte lowercase hex (at most 256)', description: 'SEV-SNP MEASUREMENT, TDX MRTD or simulated measurement values accepted' },
   { path: 'tee.maxEvidenceAgeS', type: 'integer seconds 1..604800', description: 'evidence older than this is refused' },
-  { path: 'tee.crlFiles', type: 'list of file paths (at most 16)', description: 'AMD and Intel CRLs (DER or PEM) every session chain is checked against; read at each rental' },
+  { path: 'tee.crlFiles', type: 'list of file paths (at most 16)', description: 'AMD and Intel CRLs (DER or PEM) every session chain is checked against; read at each rental (bazaar attest fetch-crls downloads and refreshes them)' },
   { path: 'tee.gpuCrlFiles', type: 'list of file paths (at most 16)', env: 'BAZAAR_GPU_CRL_FILES', flag: '--gpu-crl', description: 'renter: NVIDIA CRLs (DER or PEM) of the GPU device and RIM chains; with any, both chains need current ones and a listed certificate is refused (CERT_REVOKED); read at each rental' },
   { path: 'tee.gpu', type: 'required, optional or off', description: 'renter: whether suppliers must also send NVIDIA GPU confidential-computing evidence, bound to the same session' },
   { path: 'tee.gpuAccept', type: 'object', description: 'renter: GPU driver and VBIOS versions accepted' },
