@@ -77,8 +77,7 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CRL_FETCH_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
       const { der, crl } = await download(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), signal)
-      const result = await store(file, der, crl)
-      const held = result === 'updated' ? crl : (await readCrlFiles([file]))[0]
+      const { result, held } = await store(file, der, crl)
       out.push({ source: source.name, file, result, thisUpdate: held.thisUpdate.toISOString(), nextUpdate: held.nextUpdate?.toISOString(), revoked: held.revoked.size })
     } catch (err) {
       if (opts.signal?.aborted === true) throw err
@@ -137,10 +136,13 @@ async function readBounded (res: Response, max: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts))
 }
 
-/** writes `der` to `file` unless the file holds a CRL at least as new; atomic (temp, sync, rename) */
-async function store (file: string, der: Uint8Array, crl: Crl): Promise<'updated' | 'kept'> {
-  const held = await readCrlFiles([file]).then((c) => c[0], () => undefined)
-  if (held != null && bytesEqual(held.issuer, crl.issuer) && held.thisUpdate >= crl.thisUpdate) return 'kept'
+/**
+ * Writes `der` to `file` unless the file holds a CRL at least as new; atomic (temp, sync, rename).
+ * Returns what the file holds now.
+ */
+async function store (file: string, der: Uint8Array, crl: Crl): Promise<{ result: 'updated' | 'kept', held: Crl }> {
+  const old = await readCrlFiles([file]).then((c) => c[0], () => undefined)
+  if (old != null && bytesEqual(old.issuer, crl.issuer) && old.thisUpdate >= crl.thisUpdate) return { result: 'kept', held: old }
   const tmp = `${file}.${process.pid}.tmp`
   try {
     const fh = await open(tmp, 'w', 0o644)
@@ -158,7 +160,7 @@ async function store (file: string, der: Uint8Array, crl: Crl): Promise<'updated
   // the rename is durable once the directory is
   const dh = await open(path.dirname(file), 'r')
   try { await dh.sync() } finally { await dh.close() }
-  return 'updated'
+  return { result: 'updated', held: crl }
 }
 
 function errorLine (err: unknown): string {
