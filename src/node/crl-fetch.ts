@@ -1,11 +1,11 @@
-import { open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { CRL_SOURCES, PCK_CRL_ISSUER_CHAIN_HEADER, verifySourceCrl, type CrlSource } from '../tee/crl-sources.js'
 import { MAX_CRL_SIZE, type Crl } from '../tee/x509/crl.js'
 import { MAX_BUNDLE_SIZE } from '../tee/x509/load.js'
 import { bytesEqual } from '../util/bytes.js'
 import { BazaarError, UserError } from '../util/errors.js'
-import { makeDirs } from '../util/fs.js'
+import { makeDirs, writeFileAtomic } from '../util/fs.js'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, download, downloadSignal, errorLine } from './download.js'
 import { readCrlFiles } from './crl-files.js'
 
 /**
@@ -17,13 +17,12 @@ import { readCrlFiles } from './crl-files.js'
  * Intel reissue their CRLs within days); nothing fetches while the node runs.
  */
 
-/** Why a source was not fetched, besides the verifier's own codes (AttestationErrorCode). */
+/**
+ * Why a source's answer was refused before its CRL was read, besides the download's own codes
+ * (DownloadErrorCode) and the verifier's (AttestationErrorCode).
+ */
 export enum CrlFetchErrorCode {
-  /** no connection, a DNS failure, no answer in time */
-  UNREACHABLE = 'UNREACHABLE',
-  /** an HTTP status other than 2xx */
-  HTTP_STATUS = 'HTTP_STATUS',
-  /** a body or header over its bound */
+  /** an issuer chain header over its bound */
   TOO_LARGE = 'TOO_LARGE',
   /** an issuer chain header that is not URL-encoded text */
   BAD_HEADER = 'BAD_HEADER'
@@ -52,12 +51,10 @@ export interface FetchedCrl {
   thisUpdate?: string
   nextUpdate?: string
   revoked?: number
-  /** why it failed: a CrlFetchErrorCode or the verifier's AttestationErrorCode, and a line */
+  /** why it failed: a DownloadErrorCode, CrlFetchErrorCode or the verifier's AttestationErrorCode, and a line */
   code?: string
   error?: string
 }
-
-export const DEFAULT_CRL_FETCH_TIMEOUT_MS = 20_000
 
 export function crlSourceNames (): string[] { return CRL_SOURCES.map((s) => s.name) }
 
@@ -75,8 +72,8 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
   for (const source of sources) {
     const file = path.join(opts.dir, `${source.name}.crl`)
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CRL_FETCH_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
-      const { der, crl } = await download(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), signal)
+      const signal = downloadSignal(opts.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, opts.signal)
+      const { der, crl } = await fetchSource(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), signal)
       const { result, held } = await store(file, der, crl)
       out.push({ source: source.name, file, result, thisUpdate: held.thisUpdate.toISOString(), nextUpdate: held.nextUpdate?.toISOString(), revoked: held.revoked.size })
     } catch (err) {
@@ -87,20 +84,9 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
   return out
 }
 
-async function download (source: CrlSource, url: string, now: Date, signal: AbortSignal): Promise<{ der: Uint8Array, crl: Crl }> {
-  const unreachable = (err: Error): never => {
-    // fetch's "fetch failed" hides the socket error in its cause
-    const cause = err.cause as { code?: string, message?: string } | undefined
-    const why = err.name === 'TimeoutError' ? 'no answer in time' : cause?.code ?? cause?.message ?? err.message
-    throw new CrlFetchError(CrlFetchErrorCode.UNREACHABLE, `cannot fetch ${url}: ${why}`, { cause: err })
-  }
-  const res = await fetch(url, { signal, redirect: 'follow' }).catch(unreachable)
-  if (!res.ok) {
-    await res.body?.cancel()
-    throw new CrlFetchError(CrlFetchErrorCode.HTTP_STATUS, `HTTP ${res.status} from ${url}`)
-  }
-  const der = await readBounded(res, MAX_CRL_SIZE).catch((err: Error) => err instanceof CrlFetchError ? Promise.reject(err) : unreachable(err))
-  const chainHeader = res.headers.get(PCK_CRL_ISSUER_CHAIN_HEADER)
+async function fetchSource (source: CrlSource, url: string, now: Date, signal: AbortSignal): Promise<{ der: Uint8Array, crl: Crl }> {
+  const { body: der, headers } = await download(url, { max: MAX_CRL_SIZE, signal })
+  const chainHeader = headers.get(PCK_CRL_ISSUER_CHAIN_HEADER)
   let chain: Uint8Array | undefined
   if (chainHeader != null) {
     // [REJECT] a header past what a PEM bundle may hold, URL-encoded
@@ -112,30 +98,6 @@ async function download (source: CrlSource, url: string, now: Date, signal: Abor
   return { der, crl: verifySourceCrl(source, der, now, chain) }
 }
 
-/** the body, refused past `max` bytes without reading the rest */
-async function readBounded (res: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN)
-  if (declared > max) {
-    await res.body?.cancel()
-    throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, `response of ${declared} bytes, over ${max}`)
-  }
-  const parts: Uint8Array[] = []
-  let size = 0
-  if (res.body == null) return new Uint8Array(0)
-  const reader = res.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel()
-      throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, `response over ${max} bytes`)
-    }
-    parts.push(value)
-  }
-  return new Uint8Array(Buffer.concat(parts))
-}
-
 /**
  * Writes `der` to `file` unless the file holds a CRL at least as new; atomic (temp, sync, rename).
  * Returns what the file holds now.
@@ -143,26 +105,6 @@ async function readBounded (res: Response, max: number): Promise<Uint8Array> {
 async function store (file: string, der: Uint8Array, crl: Crl): Promise<{ result: 'updated' | 'kept', held: Crl }> {
   const old = await readCrlFiles([file]).then((c) => c[0], () => undefined)
   if (old != null && bytesEqual(old.issuer, crl.issuer) && old.thisUpdate >= crl.thisUpdate) return { result: 'kept', held: old }
-  const tmp = `${file}.${process.pid}.tmp`
-  try {
-    const fh = await open(tmp, 'w', 0o644)
-    try {
-      await fh.writeFile(der)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, file)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
-  // the rename is durable once the directory is
-  const dh = await open(path.dirname(file), 'r')
-  try { await dh.sync() } finally { await dh.close() }
+  await writeFileAtomic(file, der)
   return { result: 'updated', held: crl }
-}
-
-function errorLine (err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 
 /**
@@ -34,4 +35,28 @@ export async function makeDirs (dir: string, mode?: number): Promise<string | un
     }
   }
   return first
+}
+
+/**
+ * Replaces `file` with `data` so that a reader sees the old file or the new one, never half of
+ * either, and the new one survives a crash once this returns: a temporary file beside it, synced,
+ * renamed over it, and the directory synced.
+ */
+export async function writeFileAtomic (file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const fh = await open(tmp, 'wx', mode)
+    try {
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, file)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  const dh = await open(path.dirname(file), 'r')
+  try { await dh.sync() } finally { await dh.close() }
 }

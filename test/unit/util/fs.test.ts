@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { makeDirs } from '../../../src/util/fs.js'
+import { makeDirs, writeFileAtomic } from '../../../src/util/fs.js'
 
 describe('makeDirs', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-fs-'))
@@ -32,5 +32,31 @@ describe('makeDirs', () => {
     if (!existsSync('/proc/self')) ctx.skip()
     // Node's recursive mkdir loops forever here: this must settle, with the directory named
     await expect(makeDirs('/proc/bazaar-test/x')).rejects.toMatchObject({ code: 'ENOENT', path: '/proc/bazaar-test' })
+  })
+})
+
+describe('writeFileAtomic', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-fs-atomic-'))
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  it('replaces a file whole and leaves no temporary file', async () => {
+    const file = path.join(dir, 'f')
+    writeFileSync(file, 'old contents, longer than the new')
+    await writeFileAtomic(file, 'new')
+    expect(readFileSync(file, 'utf8')).toBe('new')
+    await writeFileAtomic(file, new Uint8Array([1, 2, 3]), 0o600)
+    expect([...readFileSync(file)]).toEqual([1, 2, 3])
+    expect(readdirSync(dir)).toEqual(['f'])
+  })
+
+  it('a write that fails leaves the old file and no temporary file', async () => {
+    const file = path.join(dir, 'g')
+    writeFileSync(file, 'kept')
+    // a directory where the file must be renamed to: the rename fails
+    const blocked = path.join(dir, 'sub')
+    mkdirSync(path.join(blocked, 'inner'), { recursive: true })
+    await expect(writeFileAtomic(blocked, 'x')).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) })
+    expect(readFileSync(file, 'utf8')).toBe('kept')
+    expect(readdirSync(dir).sort()).toEqual(['f', 'g', 'sub'])
   })
 })
