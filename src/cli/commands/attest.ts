@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { flag, str, strs, type Command, type CommandContext, type ParsedArgs } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
@@ -8,6 +9,12 @@ import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
 import { loadCrls } from '../../tee/x509/crl.js'
 import { verifyGpuEvidence } from '../../tee/gpu-verify.js'
 import { crlSourceNames, fetchCrls } from '../../node/crl-fetch.js'
+import { NVIDIA_RIM_SERVICE, checkRimIds, fetchRims } from '../../node/rim-fetch.js'
+import { GPU_NONCE_LENGTH } from '../../tee/binding.js'
+import { parseGpuReport } from '../../tee/nvidia/parse-report.js'
+import { parseGpuOpaqueData } from '../../tee/nvidia/parse-opaque.js'
+import { gpuRimIds } from '../../tee/nvidia/rim-ids.js'
+import { nvidiaGpuProvider } from '../../tee/providers/nvidia-gpu.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 
 const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
@@ -57,7 +64,28 @@ which is not implemented.
   --at <ISO time>      the time each CRL must be current at (default now)
   --json               print one JSON object per source
 
-exit status: 0 every source updated or kept, 1 any failed (one line each), 2 usage error`
+exit status: 0 every source updated or kept, 1 any failed (one line each), 2 usage error
+
+usage: bazaar attest fetch-rims --dir <dir> (--report <file> | --gpu <index> | --id <RIM id>...) [--url <base URL>] [--python <path>] [--at <ISO time>] [--json]
+
+Downloads a GPU's driver and VBIOS reference integrity manifests from NVIDIA's RIM service
+(${NVIDIA_RIM_SERVICE}<id>), checks each (signed by a chain to the NVIDIA RIM root pinned in this
+program, valid at --at, and the manifest of the driver or VBIOS its id names), and writes it as
+<dir>/<id>.xml. A supplier lists the files in tee.gpuRimFiles and sends them with its GPU
+evidence, so renters compare the measurements without reaching NVIDIA. Run it again after a driver
+or VBIOS update. A file is replaced only by different bytes that verify, atomically; a failed RIM
+leaves its file as it was.
+
+  --report <file>      the ids from this GPU attestation report's signed opaque data (driver
+                       version, VBIOS version, project, SKUs, chip); binary or hex text
+  --gpu <index>        the ids from a fresh report of this GPU (NVML, inside the confidential VM)
+  --id <RIM id>        this RIM, e.g. NV_GPU_DRIVER_GH100_550.90.07; repeatable
+  --url <base URL>     fetch <base URL><id> instead (a caching proxy)
+  --python <path>      --gpu: the Python interpreter that has nvidia-ml-py (default python3)
+  --at <ISO time>      the time each RIM's signing chain must be valid at (default now)
+  --json               print one JSON object per RIM
+
+exit status: 0 every RIM updated or kept, 1 any failed (one line each), 2 usage error`
 
 const MAX_FILE = 256 * 1024
 
@@ -162,6 +190,60 @@ async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise
   return results.some((r) => r.result === 'failed') ? 1 : 0
 }
 
+/** The RIM ids a GPU report names (its signed opaque data). */
+function rimIdsOfReport (report: Uint8Array, where: string): string[] {
+  try {
+    const { driver, vbios } = gpuRimIds(parseGpuOpaqueData(parseGpuReport(report).opaque))
+    return [driver, vbios]
+  } catch (err) {
+    if (!(err instanceof AttestationError)) throw err
+    throw new UserError(`${where}: ${err.message}`, { code: err.code })
+  }
+}
+
+/** `bazaar attest fetch-rims`: a GPU's driver and VBIOS RIMs into files tee.gpuRimFiles lists */
+async function fetchRimsCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
+  const dir = str(args, 'dir')
+  if (dir == null) throw new UsageError('--dir is required')
+  const reportFile = str(args, 'report')
+  const gpu = str(args, 'gpu')
+  const given = strs(args, 'id')
+  if ([reportFile != null, gpu != null, given.length > 0].filter(Boolean).length !== 1) throw new UsageError('name the RIMs with one of --report, --gpu or --id')
+  if (str(args, 'python') != null && gpu == null) throw new UsageError('--python applies to --gpu')
+  const urls = strs(args, 'url')
+  if (urls.length > 1) throw new UsageError('--url: one base URL')
+  const base = urls[0]
+  if (base != null && !/^https?:\/\/[^\s]+$/.test(base)) throw new UsageError(`--url expects an http(s) base URL, e.g. https://rim-proxy.example/v1/rim/: ${base}`)
+  const at = atOf(args)
+  let ids = given
+  if (given.length > 0) {
+    try { checkRimIds(given) } catch (err) { throw new UsageError(`--id: ${(err as Error).message}`) }
+  } else if (reportFile != null) {
+    ids = rimIdsOfReport(gpuReportBytes(await readInput(reportFile, 'GPU report')), reportFile)
+  } else {
+    if (!/^[0-9]{1,2}$/.test(gpu ?? '')) throw new UsageError(`--gpu expects a GPU index (0..63): ${gpu}`)
+    const provider = nvidiaGpuProvider({ gpuIndex: Number(gpu), python: str(args, 'python') })
+    let report: Uint8Array
+    try {
+      report = (await provider.attest(new Uint8Array(randomBytes(GPU_NONCE_LENGTH)), { signal: ctx.signal })).report
+    } catch (err) {
+      if (!(err instanceof AttestationError)) throw err
+      throw new UserError(`GPU ${gpu}: ${err.message}`, { code: err.code })
+    }
+    ids = rimIdsOfReport(report, `GPU ${gpu}`)
+  }
+  const results = await fetchRims({ dir, ids, baseUrl: base, now: at, signal: ctx.signal })
+  for (const r of results) {
+    if (flag(args, 'json')) ctx.out(JSON.stringify(r))
+    else if (r.result === 'failed') ctx.err(`bazaar attest: ${r.id}: failed: ${r.error ?? 'error'}`)
+    else ctx.out(`${r.id}: ${r.result} ${r.file} (${r.product ?? '?'} ${r.version ?? '?'}, ${r.measurements ?? 0} measurements, signed until ${r.validTo ?? '?'})`)
+  }
+  const held = results.filter((r) => r.result !== 'failed').map((r) => r.file)
+  if (!flag(args, 'json') && held.length > 0) ctx.out(`tee.gpuRimFiles: ${JSON.stringify(held)}`)
+  return results.some((r) => r.result === 'failed') ? 1 : 0
+}
+
 /** `bazaar attest verify`: check a piece of real TEE evidence by hand. */
 export const attestCommand: Command = {
   name: 'attest',
@@ -178,13 +260,18 @@ export const attestCommand: Command = {
     dir: { type: 'string' },
     source: { type: 'string', multiple: true },
     url: { type: 'string', multiple: true },
+    report: { type: 'string' },
+    gpu: { type: 'string' },
+    id: { type: 'string', multiple: true },
+    python: { type: 'string' },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
   },
   async run (args, ctx) {
     const [sub, file, ...extra] = args.positionals
     if (sub === 'fetch-crls') return await fetchCrlsCommand(args, ctx)
-    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify, fetch-crls)' : `unknown subcommand '${sub}'`)
+    if (sub === 'fetch-rims') return await fetchRimsCommand(args, ctx)
+    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify, fetch-crls, fetch-rims)' : `unknown subcommand '${sub}'`)
     if (file == null) throw new UsageError('missing evidence file')
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
     const kind = str(args, 'kind')

@@ -68,7 +68,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'tee.gpuAccept.requireRimMatch', type: 'boolean', description: 'the measurements must match the driver and VBIOS reference integrity manifests (default true)' },
   { path: 'tee.gpuProvider', type: 'none, nvidia-gpu or simulated-gpu', description: 'supplier: how the GPU attests; nvidia-gpu reads the SPDM report through NVML inside the confidential VM, simulated-gpu is for devnets' },
   { path: 'tee.enclaveListen', type: 'list of TCP multiaddrs (at most 8); absent: the IPs of listen with tcp/0', env: 'BAZAAR_ENCLAVE_LISTEN', flag: '--enclave-listen', description: 'supplier: where the attested enclave endpoint listens for renters\' sessions; offers advertise it. Give a fixed port (e.g. /ip4/0.0.0.0/tcp/4002) to open it in a firewall' },
-  { path: 'tee.gpuRimFiles', type: 'list of file paths (at most 4)', description: 'supplier: the GPU driver and VBIOS RIM files sent with its evidence' },
+  { path: 'tee.gpuRimFiles', type: 'list of file paths (at most 4)', description: 'supplier: the GPU driver and VBIOS RIM files sent with its evidence; bazaar attest fetch-rims --gpu 0 fetches and verifies them' },
   { path: 'metering', type: 'object', description: 'usage vouchers' },
   { path: 'metering.tickS', type: 'integer seconds 1..3600', description: 'period of usage reports and vouchers' },
   { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' }

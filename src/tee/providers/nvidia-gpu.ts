@@ -52,7 +52,8 @@ export interface NvidiaGpuProviderInit {
   python?: string
   /**
    * the driver and VBIOS RIMs of this GPU (files), sent with the evidence so that a renter without
-   * internet can compare the measurements; fetch them once from NVIDIA's RIM service
+   * internet can compare the measurements (`bazaar attest fetch-rims` gets them from NVIDIA's RIM
+   * service)
    */
   rimFiles?: readonly string[]
   run?: NvmlRunner
