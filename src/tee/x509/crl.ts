@@ -10,8 +10,8 @@ export const MAX_CRL_SIZE = 512 * 1024
 /** Most revoked entries read from one CRL. */
 export const MAX_CRL_ENTRIES = 100_000
 
-/** Signature algorithms a CRL may use, by OID: ECDSA (RFC 5758; Intel) and RSA PKCS#1 v1.5 (RFC 4055). */
-const SIGNATURE_HASH: Readonly<Record<string, string>> = {
+/** Signature algorithms a CRL or an OCSP answer may use, by OID: ECDSA (RFC 5758; Intel, NVIDIA) and RSA PKCS#1 v1.5 (RFC 4055). */
+export const SIGNATURE_HASH: Readonly<Record<string, string>> = {
   '1.2.840.10045.4.3.2': 'sha256',
   '1.2.840.10045.4.3.3': 'sha384',
   '1.2.840.10045.4.3.4': 'sha512',
@@ -65,7 +65,7 @@ export function parseCrl (der: Uint8Array): Crl {
   const thisUpdate = fields[i++]
   if (innerAlg?.tag !== 0x30 || issuer?.tag !== 0x30 || thisUpdate === undefined) fail(AttestationErrorCode.MALFORMED, 'TBSCertList fields')
   let nextUpdate: Date | undefined
-  if (fields[i] !== undefined && (fields[i].tag === 0x17 || fields[i].tag === 0x18)) nextUpdate = time(der, fields[i++])
+  if (fields[i] !== undefined && (fields[i].tag === 0x17 || fields[i].tag === 0x18)) nextUpdate = derTime(der, fields[i++])
   const revoked = new Set<string>()
   if (fields[i]?.tag === 0x30) {
     const entries = children(der, fields[i++], 2)
@@ -88,7 +88,7 @@ export function parseCrl (der: Uint8Array): Crl {
   if (sigT.end - sigT.start < 2 || der[sigT.start] !== 0) fail(AttestationErrorCode.MALFORMED, 'CRL signature value')
   return {
     issuer: der.slice(issuer.at, issuer.end),
-    thisUpdate: time(der, thisUpdate),
+    thisUpdate: derTime(der, thisUpdate),
     nextUpdate,
     revoked,
     tbs: der.slice(tbsT.at, tbsT.end),
@@ -213,7 +213,7 @@ export function subjectDer (cert: X509Certificate): Uint8Array {
 }
 
 /** an INTEGER's content bytes as lowercase hex without leading zeros ("0" for zero) */
-function serialHex (bytes: Uint8Array): string {
+export function serialHex (bytes: Uint8Array): string {
   const h = toHex(bytes).replace(/^0+/, '')
   return h === '' ? '0' : h
 }
@@ -224,13 +224,13 @@ function expect (ts: Tlv[], n: number, what: string): Tlv[] {
 }
 
 /** UTCTime (YYMMDDHHMMSSZ, years 1950–2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) */
-function time (bytes: Uint8Array, t: Tlv): Date {
+export function derTime (bytes: Uint8Array, t: Tlv): Date {
   const s = Buffer.from(bytes.subarray(t.start, t.end)).toString('latin1')
   const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null
-  if (m == null) fail(AttestationErrorCode.MALFORMED, 'CRL time')
+  if (m == null) fail(AttestationErrorCode.MALFORMED, 'DER time')
   let year = Number(m[1])
   if (t.tag === 0x17) year += year < 50 ? 2000 : 1900
   const d = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
-  if (Number.isNaN(d.getTime())) fail(AttestationErrorCode.MALFORMED, 'CRL time')
+  if (Number.isNaN(d.getTime())) fail(AttestationErrorCode.MALFORMED, 'DER time')
   return d
 }
