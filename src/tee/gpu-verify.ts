@@ -6,18 +6,23 @@ import { verifySimulatedGpuEvidence } from './simulated/gpu-verify.js'
 import { RimCache } from './nvidia/rim-cache.js'
 import type { Crl } from './x509/crl.js'
 import { loadCertificates } from './x509/load.js'
+import { parseOcspResponse } from './x509/ocsp.js'
 import type { GpuEvidence, GpuEvidenceVerifier, VerifiedGpuEvidence } from './types.js'
 
 /** Largest GPU report accepted (an H100 report is about 4 KiB). */
 export const MAX_GPU_EVIDENCE_SIZE = 32 * 1024
 /** Most certificate blobs beside a GPU report. */
 export const MAX_GPU_CERT_BLOBS = 8
+/** Most OCSP answers beside a GPU report: its own and GPU 0's, which further GPUs share. */
+export const MAX_GPU_OCSP_ANSWERS = 24
 
 export interface VerifyGpuEvidenceOptions {
   at?: Date
   /** the 32-byte nonce the evidence must answer; unchecked when absent */
   nonce?: Uint8Array
   crls?: readonly Crl[]
+  /** nvidia-gpu: every certificate of the device and RIM chains needs a status (see verifyGpuReport) */
+  requireRevocation?: boolean
   /** raw ed25519 keys trusted to sign simulated GPU evidence; any key when absent */
   simulatedKeys?: readonly Uint8Array[]
   /** verified RIMs to reuse across reports */
@@ -39,7 +44,10 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
   switch (ev.kind) {
     case 'nvidia-gpu': {
       const certs = ev.certs.flatMap(loadCertificates)
-      const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, rimCache: opts.rimCache, deviceRoots: opts.deviceRoots })
+      // [REJECT] more stapled answers than two GPUs' chains need; each must parse
+      if ((ev.ocsp?.length ?? 0) > MAX_GPU_OCSP_ANSWERS) fail(AttestationErrorCode.MALFORMED, `over ${MAX_GPU_OCSP_ANSWERS} OCSP answers`)
+      const ocsp = (ev.ocsp ?? []).map(parseOcspResponse)
+      const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, ocsp, requireRevocation: opts.requireRevocation, rimCache: opts.rimCache, deviceRoots: opts.deviceRoots })
       const o = v.opaque
       const leaf = certs[0]
       return {

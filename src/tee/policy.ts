@@ -62,10 +62,17 @@ export interface GpuPolicy {
    */
   requireRimMatch?: boolean
   /**
-   * NVIDIA's CRLs of the device and RIM chains; with any, both chains need current ones and nothing
-   * on them may be listed. Separate from `crls` so that AMD and Intel CRLs do not demand NVIDIA's.
+   * NVIDIA's CRLs of the device and RIM chains (NVIDIA publishes them for the top links); with any,
+   * revocation is required as with `requireRevocation`. Separate from `crls` so that AMD and Intel
+   * CRLs do not demand NVIDIA's.
    */
   crls?: readonly Crl[]
+  /**
+   * nvidia-gpu: every certificate of the device chain (but the GPU's alias leaf) and of the RIM
+   * signer chains must have a current revocation status, from `crls` or from the OCSP answers the
+   * supplier stapled, and none may be revoked. Default false: what status is sent is still checked.
+   */
+  requireRevocation?: boolean
 }
 
 /** Production default: real TEEs only, no debug, evidence at most one minute old. */

@@ -65,6 +65,11 @@ export interface GpuEvidence {
   certs: Uint8Array[]
   /** nvidia-gpu: driver and VBIOS RIMs (signed SWID tags); NVIDIA signs them, so any party may carry them */
   rims: Uint8Array[]
+  /**
+   * nvidia-gpu: OCSP answers (DER OCSPResponse) about the device certificates and the RIM signers,
+   * from NVIDIA's responder; signed by NVIDIA, so the supplier staples them and the renter checks them
+   */
+  ocsp?: Uint8Array[]
 }
 
 /** What verified GPU evidence says, normalised across GPU kinds. */
@@ -101,5 +106,5 @@ export interface GpuAttestationProvider {
 
 /** Checks GPU evidence cryptographically (signature, chains, RIMs, nonce); policy is separate. */
 export interface GpuEvidenceVerifier {
-  verify (evidence: GpuEvidence, opts: { at?: Date, nonce?: Uint8Array, crls?: readonly Crl[] }): VerifiedGpuEvidence
+  verify (evidence: GpuEvidence, opts: { at?: Date, nonce?: Uint8Array, crls?: readonly Crl[], requireRevocation?: boolean }): VerifiedGpuEvidence
 }

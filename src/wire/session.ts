@@ -190,6 +190,7 @@ export interface SessionGpuEvidence {
   report: Uint8Array<ArrayBuffer>
   certs: Uint8Array<ArrayBuffer>[]
   rims: Uint8Array<ArrayBuffer>[]
+  ocsp: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace SessionGpuEvidence {
@@ -231,6 +232,13 @@ export namespace SessionGpuEvidence {
           }
         }
 
+        if (obj.ocsp != null && obj.ocsp.length > 0) {
+          for (const value of obj.ocsp) {
+            w.uint32(50)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -240,7 +248,8 @@ export namespace SessionGpuEvidence {
           kind: '',
           report: EMPTY_BYTES,
           certs: [],
-          rims: []
+          rims: [],
+          ocsp: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -277,6 +286,14 @@ export namespace SessionGpuEvidence {
               obj.rims.push(reader.bytes())
               break
             }
+            case 6: {
+              if (opts.limits?.ocsp != null && obj.ocsp.length === opts.limits.ocsp) {
+                throw new MaxLengthError('Decode error - repeated field "ocsp" had too many elements')
+              }
+
+              obj.ocsp.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -288,7 +305,8 @@ export namespace SessionGpuEvidence {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           certs: 0,
-          rims: 0
+          rims: 0,
+          ocsp: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -348,6 +366,21 @@ export namespace SessionGpuEvidence {
 
               break
             }
+            case 6: {
+              if (opts.limits?.ocsp != null && obj.ocsp === opts.limits.ocsp) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ocsp" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ocsp[]`,
+                index: obj.ocsp,
+                value: reader.bytes()
+              }
+
+              obj.ocsp++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -387,6 +420,12 @@ export namespace SessionGpuEvidence {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SessionGpuEvidenceOcspFieldEvent {
+    field: '$.ocsp[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SessionGpuEvidence>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionGpuEvidence.codec())
   }
@@ -395,7 +434,7 @@ export namespace SessionGpuEvidence {
     return decodeMessage(buf, SessionGpuEvidence.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionGpuEvidence>): Generator<SessionGpuEvidenceIndexFieldEvent | SessionGpuEvidenceKindFieldEvent | SessionGpuEvidenceReportFieldEvent | SessionGpuEvidenceCertsFieldEvent | SessionGpuEvidenceRimsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionGpuEvidence>): Generator<SessionGpuEvidenceIndexFieldEvent | SessionGpuEvidenceKindFieldEvent | SessionGpuEvidenceReportFieldEvent | SessionGpuEvidenceCertsFieldEvent | SessionGpuEvidenceRimsFieldEvent | SessionGpuEvidenceOcspFieldEvent> {
     return streamMessage(buf, SessionGpuEvidence.codec(), opts)
   }
 }
@@ -414,6 +453,7 @@ export interface SessionEvidence {
   gpuCerts: Uint8Array<ArrayBuffer>[]
   gpuRims: Uint8Array<ArrayBuffer>[]
   moreGpus: SessionGpuEvidence[]
+  gpuOcsp: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace SessionEvidence {
@@ -499,6 +539,13 @@ export namespace SessionEvidence {
           }
         }
 
+        if (obj.gpuOcsp != null && obj.gpuOcsp.length > 0) {
+          for (const value of obj.gpuOcsp) {
+            w.uint32(114)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -516,7 +563,8 @@ export namespace SessionEvidence {
           gpuReport: EMPTY_BYTES,
           gpuCerts: [],
           gpuRims: [],
-          moreGpus: []
+          moreGpus: [],
+          gpuOcsp: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -595,6 +643,14 @@ export namespace SessionEvidence {
               }))
               break
             }
+            case 14: {
+              if (opts.limits?.gpuOcsp != null && obj.gpuOcsp.length === opts.limits.gpuOcsp) {
+                throw new MaxLengthError('Decode error - repeated field "gpuOcsp" had too many elements')
+              }
+
+              obj.gpuOcsp.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -608,7 +664,8 @@ export namespace SessionEvidence {
           certs: 0,
           gpuCerts: 0,
           gpuRims: 0,
-          moreGpus: 0
+          moreGpus: 0,
+          gpuOcsp: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -743,6 +800,21 @@ export namespace SessionEvidence {
 
               break
             }
+            case 14: {
+              if (opts.limits?.gpuOcsp != null && obj.gpuOcsp === opts.limits.gpuOcsp) {
+                throw new MaxLengthError('Streaming decode error - repeated field "gpuOcsp" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.gpuOcsp[]`,
+                index: obj.gpuOcsp,
+                value: reader.bytes()
+              }
+
+              obj.gpuOcsp++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -848,6 +920,18 @@ export namespace SessionEvidence {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SessionEvidenceMoreGpusOcspFieldEvent {
+    field: '$.moreGpus[].ocsp[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SessionEvidenceGpuOcspFieldEvent {
+    field: '$.gpuOcsp[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SessionEvidence>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SessionEvidence.codec())
   }
@@ -856,7 +940,7 @@ export namespace SessionEvidence {
     return decodeMessage(buf, SessionEvidence.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent | SessionEvidenceGpuKindFieldEvent | SessionEvidenceGpuReportFieldEvent | SessionEvidenceGpuCertsFieldEvent | SessionEvidenceGpuRimsFieldEvent | SessionEvidenceMoreGpusIndexFieldEvent | SessionEvidenceMoreGpusKindFieldEvent | SessionEvidenceMoreGpusReportFieldEvent | SessionEvidenceMoreGpusCertsFieldEvent | SessionEvidenceMoreGpusRimsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionEvidence>): Generator<SessionEvidenceVersionFieldEvent | SessionEvidenceKindFieldEvent | SessionEvidenceEvidenceFieldEvent | SessionEvidenceCertsFieldEvent | SessionEvidenceEnclaveKeyFieldEvent | SessionEvidenceNonceFieldEvent | SessionEvidenceAgreementHashFieldEvent | SessionEvidenceErrorFieldEvent | SessionEvidenceGpuKindFieldEvent | SessionEvidenceGpuReportFieldEvent | SessionEvidenceGpuCertsFieldEvent | SessionEvidenceGpuRimsFieldEvent | SessionEvidenceMoreGpusIndexFieldEvent | SessionEvidenceMoreGpusKindFieldEvent | SessionEvidenceMoreGpusReportFieldEvent | SessionEvidenceMoreGpusCertsFieldEvent | SessionEvidenceMoreGpusRimsFieldEvent | SessionEvidenceMoreGpusOcspFieldEvent | SessionEvidenceGpuOcspFieldEvent> {
     return streamMessage(buf, SessionEvidence.codec(), opts)
   }
 }

@@ -9,7 +9,8 @@ export const MAX_VERDICT_SIZE = 256
 /**
  * A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB; GPU
  * evidence adds about 4 KiB of report, 5 KiB of chain and 20 KiB per RIM, and each further GPU of
- * the agreement about 9 KiB (its RIMs are GPU 0's): 16 GPUs with two RIMs fit.
+ * the agreement about 9 KiB (its RIMs are GPU 0's), and stapled OCSP answers about 1 KiB each (nine
+ * for GPU 0, three for each further GPU): 16 GPUs with two RIMs and their answers fit.
  */
 export const MAX_EVIDENCE_MESSAGE_SIZE = 256 * 1024
 /** Certificate blobs accepted beside one piece of evidence. */
@@ -17,6 +18,11 @@ export const MAX_EVIDENCE_CERTS = 8
 /** GPU device certificate blobs and RIMs accepted beside GPU evidence (a chain, a driver and a VBIOS RIM). */
 export const MAX_GPU_CERTS = 8
 export const MAX_GPU_RIMS = 4
+/**
+ * OCSP answers accepted beside one GPU's evidence: NVIDIA's device chain has three links with a
+ * status and each RIM signer chain three, so a GPU with two RIMs needs nine.
+ */
+export const MAX_GPU_OCSP = 12
 /** Default largest job frame on the attested channel. */
 export const DEFAULT_MAX_FRAME = 1 << 20
 

@@ -66,6 +66,11 @@ function sameRims (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean 
   return a.length === b.length && a.every((r, i) => bytesEqual(r, b[i]))
 }
 
+/** The answers of `a` that `b` does not hold (copied): what GPU i > 0 adds to GPU 0's. */
+function notIn (a: readonly Uint8Array[], b: readonly Uint8Array[]): Array<Uint8Array<ArrayBuffer>> {
+  return a.filter((x) => !b.some((y) => bytesEqual(x, y))).map((x) => new Uint8Array(x))
+}
+
 function send (stream: Stream, data: Uint8Array): void {
   const out = new Uint8Array(4 + data.byteLength)
   new DataView(out.buffer).setUint32(0, data.byteLength, false)
@@ -129,7 +134,7 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
         ? []
         : gpus.flatMap((g, i) => i === 0 || g == null
           ? []
-          : [{ index: i, kind: g.kind, report: new Uint8Array(g.report), certs: g.certs.map((c) => new Uint8Array(c)), rims: sameRims(g.rims, gpu.rims) ? [] : g.rims.map((r) => new Uint8Array(r)) }])
+          : [{ index: i, kind: g.kind, report: new Uint8Array(g.report), certs: g.certs.map((c) => new Uint8Array(c)), rims: sameRims(g.rims, gpu.rims) ? [] : g.rims.map((r) => new Uint8Array(r)), ocsp: notIn(g.ocsp ?? [], gpu.ocsp ?? []) }])
       await wire.write(SessionEvidence.encode({
         version: SESSION_VERSION, kind: ev.kind, evidence: new Uint8Array(ev.evidence), certs: ev.certs.map((c) => new Uint8Array(c)),
         enclaveKey: new Uint8Array(ownKey), nonce: hello.nonce, agreementHash: hello.agreementHash, error: '',
@@ -137,7 +142,8 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
         gpuReport: new Uint8Array(gpu?.report ?? new Uint8Array(0)),
         gpuCerts: (gpu?.certs ?? []).map((c) => new Uint8Array(c)),
         gpuRims: (gpu?.rims ?? []).map((c) => new Uint8Array(c)),
-        moreGpus
+        moreGpus,
+        gpuOcsp: (gpu?.ocsp ?? []).map((c) => new Uint8Array(c))
       }), deadline())
       answered = true
       const verdict = validateVerdict(await wire.expect(MAX_VERDICT_SIZE, deadline(), 'verdict'))

@@ -129,7 +129,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
       // [REJECT] the GPU signed the nonce derived from this session's nonce, agreement, enclave key and
       // its index: a report from another session, agreement, enclave or position answers another one
       const verifyGpu = (i: number, e: GpuEvidence): VerifiedGpuEvidence => gpuVerifier.verify(e, {
-        at: new Date(clock.now()), nonce: sessionGpuNonce(remoteKey, nonce, opts.agreementHash, i), crls: opts.policy.gpu?.crls
+        at: new Date(clock.now()), nonce: sessionGpuNonce(remoteKey, nonce, opts.agreementHash, i), crls: opts.policy.gpu?.crls, requireRevocation: opts.policy.gpu?.requireRevocation
       })
       if (m.gpuKind !== '') {
         // cheap checks on the list before any signature: validateEvidence bounded it and de-duplicated its indices
@@ -138,11 +138,12 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
         if (extra != null) throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, `evidence of GPU ${extra.index}, ${gpuCount} asked for`)
         // [REJECT] a report for every GPU of the agreement (a GPU left out is not attested)
         if (1 + m.moreGpus.length < gpuCount) throw new AttestationError(AttestationErrorCode.GPU_COUNT_SHORT, `evidence of ${1 + m.moreGpus.length} GPUs, the agreement covers ${gpuCount}`)
-        const gpu0 = { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims }
+        const gpu0 = { kind: m.gpuKind as GpuEvidenceKind, report: m.gpuReport, certs: m.gpuCerts, rims: m.gpuRims, ocsp: m.gpuOcsp }
         gpus.push(gpu = verifyGpu(0, gpu0))
         for (const g of [...m.moreGpus].sort((a, b) => a.index - b.index)) {
-          // an empty RIM list stands for GPU 0's (one driver serves every GPU of the node)
-          gpus.push(verifyGpu(g.index, { kind: g.kind as GpuEvidenceKind, report: g.report, certs: g.certs, rims: g.rims.length > 0 ? g.rims : gpu0.rims }))
+          // an empty RIM list stands for GPU 0's (one driver serves every GPU of the node), and GPU 0's
+          // OCSP answers (about those RIMs' signers) count for every GPU: each answer names its certificate
+          gpus.push(verifyGpu(g.index, { kind: g.kind as GpuEvidenceKind, report: g.report, certs: g.certs, rims: g.rims.length > 0 ? g.rims : gpu0.rims, ocsp: [...g.ocsp, ...gpu0.ocsp] }))
         }
       }
       // [REJECT] GPU evidence required but absent, simulated, CC off, unmatched, version or age refused

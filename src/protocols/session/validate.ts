@@ -1,7 +1,7 @@
 import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/session.js'
 import { GPU_EVIDENCE_KINDS, TEE_KINDS } from '../../tee/types.js'
 import { MAX_AGREEMENT_HASH_LENGTH, MAX_SESSION_GPUS, NONCE_LENGTH, ENCLAVE_KEY_LENGTH } from '../../tee/binding.js'
-import { MAX_EVIDENCE_CERTS, MAX_GPU_CERTS, MAX_GPU_RIMS, SESSION_VERSION } from './constants.js'
+import { MAX_EVIDENCE_CERTS, MAX_GPU_CERTS, MAX_GPU_OCSP, MAX_GPU_RIMS, SESSION_VERSION } from './constants.js'
 import { SessionError, SessionErrorCode } from './errors.js'
 
 const malformed = (why: string): never => { throw new SessionError(SessionErrorCode.MALFORMED_MESSAGE, why) }
@@ -35,7 +35,7 @@ export function validateHello (bytes: Uint8Array): SessionHello {
 
 /** Validates a SessionEvidence from an enclave: either an error or complete, well-sized evidence. */
 export function validateEvidence (bytes: Uint8Array): SessionEvidence {
-  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS, gpuCerts: MAX_GPU_CERTS, gpuRims: MAX_GPU_RIMS, moreGpus: MAX_SESSION_GPUS - 1, moreGpus$: { certs: MAX_GPU_CERTS, rims: MAX_GPU_RIMS } } }))
+  const m = decode('evidence', () => SessionEvidence.decode(bytes, { limits: { certs: MAX_EVIDENCE_CERTS, gpuCerts: MAX_GPU_CERTS, gpuRims: MAX_GPU_RIMS, gpuOcsp: MAX_GPU_OCSP, moreGpus: MAX_SESSION_GPUS - 1, moreGpus$: { certs: MAX_GPU_CERTS, rims: MAX_GPU_RIMS, ocsp: MAX_GPU_OCSP } } }))
   if (m.version !== SESSION_VERSION) malformed(`evidence version ${m.version}`)
   if (m.error !== '') {
     if (m.error.length > 64) malformed('error code too long')

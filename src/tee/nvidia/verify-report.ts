@@ -4,7 +4,9 @@ import { bytesEqual } from '../../util/bytes.js'
 import { toHex } from '../../util/hex.js'
 import { NVIDIA_DEVICE_ROOT } from '../roots/nvidia.js'
 import { verifyChain } from '../x509/chain.js'
-import { checkRevocation, type Crl } from '../x509/crl.js'
+import type { Crl } from '../x509/crl.js'
+import type { OcspResponse } from '../x509/ocsp.js'
+import { checkPathRevocation } from '../x509/revocation.js'
 import { commonName } from '../x509/load.js'
 import { compareGpuMeasurements } from './compare-measurements.js'
 import { leafFwids } from './leaf-fwid.js'
@@ -37,8 +39,15 @@ export interface GpuVerifyOptions {
   nonce?: Uint8Array
   /** driver and VBIOS RIMs (signed SWID tags, bytes); none: measurements are not compared */
   rims?: readonly Uint8Array[]
-  /** CRLs: with any, the device chain and every RIM chain need current ones, and nothing may be listed */
+  /** CRLs of the device and RIM chains (NVIDIA's cover their top links); with any, revocation is required */
   crls?: readonly Crl[]
+  /** OCSP answers about the chains' certificates, as the supplier stapled them */
+  ocsp?: readonly OcspResponse[]
+  /**
+   * every certificate of the device chain (but its alias leaf, unless a status for it is given) and
+   * of each RIM chain needs a status: a current CRL of its issuer or an OCSP answer, none revoked
+   */
+  requireRevocation?: boolean
   /** verified RIMs to reuse across reports (see RimCache) */
   rimCache?: RimCache
   /**
@@ -110,7 +119,12 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   // [REJECT] that key is certified by NVIDIA's device identity root
   const path = verifyChain(leaf, opts.certs.slice(1), opts.deviceRoots ?? [pinnedDeviceRoot()], at)
   const crls = opts.crls ?? []
-  if (crls.length > 0) checkRevocation(path, crls, at)
+  const ocsp = opts.ocsp ?? []
+  const requireRevocation = opts.requireRevocation === true || crls.length > 0
+  // the device chain's leaf is the GSP's alias key, issued by the BROM certificate at boot: NVIDIA
+  // publishes no status for it (its own verifier starts at the BROM certificate)
+  const anyStatus = requireRevocation || ocsp.length > 0
+  let revocationChecked = anyStatus && checkPathRevocation(path, { crls, ocsp, required: requireRevocation }, at, { exemptLeaf: true })
   // [REJECT] the firmware the GSP reports is the firmware its certificate was issued to
   let fwidChecked = false
   if (opaque.fwid != null) {
@@ -125,7 +139,9 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   let measurementsCompared = 0
   if (opts.rims != null && opts.rims.length > 0) {
     for (const bytes of opts.rims) {
-      const rim = opts.rimCache != null ? opts.rimCache.verify(bytes, { at, crls }) : verifyRim(bytes, { at, crls })
+      const rimOpts = { at, crls, ocsp, requireRevocation }
+      const rim = opts.rimCache != null ? opts.rimCache.verify(bytes, rimOpts) : verifyRim(bytes, rimOpts)
+      revocationChecked &&= rim.revocationChecked
       // [REJECT] a RIM for another chip, or for another driver or VBIOS than the report states
       if (rim.product !== '' && model !== 'unknown' && rim.product !== model) fail(AttestationErrorCode.RIM_MISMATCH, `RIM for ${rim.product}, the GPU is a ${model}`)
       if (rim.version === opaque.driverVersion && driverRim == null) driverRim = rim
@@ -146,6 +162,6 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
     measurementsCompared,
     measurementsMatched: driverRim != null && vbiosRim != null,
     nonceChecked: opts.nonce != null,
-    revocationChecked: crls.length > 0
+    revocationChecked
   }
 }

@@ -2,7 +2,9 @@ import { X509Certificate, createHash, verify as cryptoVerify } from 'node:crypto
 import { AttestationError, AttestationErrorCode, fail } from '../errors.js'
 import { NVIDIA_RIM_ROOT } from '../roots/nvidia.js'
 import { verifyChain } from '../x509/chain.js'
-import { checkRevocation, type Crl } from '../x509/crl.js'
+import type { Crl } from '../x509/crl.js'
+import type { OcspResponse } from '../x509/ocsp.js'
+import { checkPathRevocation } from '../x509/revocation.js'
 import { commonName } from '../x509/load.js'
 import { xmlLibraries, type XmlNode as Element } from './xml.js'
 import { fromHex } from '../../util/hex.js'
@@ -47,13 +49,33 @@ export interface Rim {
   /** when every certificate of the signer chain is valid: the latest notBefore and earliest notAfter */
   validFrom: Date
   validTo: Date
+  /** every link of the signer chain had a revocation status, and none was revoked */
   revocationChecked: boolean
+  /** the verified signer chain, leaf first, pinned root last (for revocation checks later) */
+  signerPath: readonly X509Certificate[]
 }
 
 export interface VerifyRimOptions {
   at?: Date
-  /** CRLs of the RIM signing chain: with any, every link needs a current one and must not be listed */
+  /** CRLs of the RIM signing chain (with any, every link needs a status) */
   crls?: readonly Crl[]
+  /** OCSP answers about the chain's certificates (NVIDIA's status for its RIM signers) */
+  ocsp?: readonly OcspResponse[]
+  /** every link needs a status: a current CRL of its issuer or an OCSP answer, and none revoked */
+  requireRevocation?: boolean
+}
+
+/**
+ * Revocation of a verified RIM's signer chain (NVIDIA publishes a CRL for the link into the CoRIM
+ * root and OCSP for every link). Throws what checkPathRevocation throws; returns the RIM with
+ * `revocationChecked` set.
+ */
+export function checkRimRevocation (rim: Rim, opts: VerifyRimOptions, at: Date): Rim {
+  const crls = opts.crls ?? []
+  const ocsp = opts.ocsp ?? []
+  const required = opts.requireRevocation === true || crls.length > 0
+  if (!required && ocsp.length === 0) return rim.revocationChecked ? { ...rim, revocationChecked: false } : rim
+  return { ...rim, revocationChecked: checkPathRevocation(rim.signerPath, { crls, ocsp, required }, at) }
 }
 
 /** SHA-384 for xml-crypto's digest step (xmldsig-more#sha384, RFC 6931 §2.1.3). */
@@ -152,7 +174,7 @@ function readSwid (root: Element, what: string): Pick<Rim, 'version' | 'product'
 /**
  * Verifies an NVIDIA reference integrity manifest: an ISO/IEC 19770-2 SWID tag with an enveloped
  * XML-DSig signature (C14N 1.1, ECDSA P-384 / SHA-384) over the whole document, whose KeyInfo chain
- * leads to the pinned NVIDIA RIM root and is valid at `at` (and, with CRLs, not revoked). Returns
+ * leads to the pinned NVIDIA RIM root and is valid at `at` (and, with CRLs or OCSP answers, not revoked). Returns
  * the golden measurements read from the signed bytes only. Throws AttestationError: MALFORMED,
  * SIGNATURE_INVALID, CHAIN_INVALID, CERT_EXPIRED, CERT_MISSING, CERT_REVOKED.
  */
@@ -212,11 +234,9 @@ export function verifyRim (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim 
     if (err instanceof AttestationError) throw err
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'rim signature does not verify', err)
   }
-  const crls = opts.crls ?? []
-  if (crls.length > 0) checkRevocation(path, crls, at)
   // read the golden values from what the signature covers, never from the document as given
   const swid = readSwid(parseXml(signed, what), what)
   const validFrom = new Date(Math.max(...path.map((c) => c.validFromDate.getTime())))
   const validTo = new Date(Math.min(...path.map((c) => c.validToDate.getTime())))
-  return { ...swid, chain: path.map(commonName), validFrom, validTo, revocationChecked: crls.length > 0 }
+  return checkRimRevocation({ ...swid, chain: path.map(commonName), validFrom, validTo, revocationChecked: false, signerPath: path }, opts, at)
 }

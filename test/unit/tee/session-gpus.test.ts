@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SessionEvidence, SessionHello, type SessionGpuEvidence } from '../../../src/wire/session.js'
 import { validateEvidence, validateHello } from '../../../src/protocols/session/validate.js'
+import { MAX_GPU_OCSP } from '../../../src/protocols/session/constants.js'
 import { SessionError, SessionErrorCode } from '../../../src/protocols/session/errors.js'
 import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.js'
 import { MAX_SESSION_GPUS, sessionGpuNonce } from '../../../src/tee/binding.js'
@@ -45,10 +46,10 @@ describe('multi-GPU session messages', () => {
 
   const base = {
     version: 1, kind: 'simulated', evidence: Uint8Array.of(1), certs: [], enclaveKey: key, nonce, agreementHash, error: '',
-    gpuKind: 'simulated-gpu', gpuReport: Uint8Array.of(1), gpuCerts: [], gpuRims: []
+    gpuKind: 'simulated-gpu', gpuReport: Uint8Array.of(1), gpuCerts: [], gpuRims: [], gpuOcsp: []
   }
   const more = (index: number, over: Partial<SessionGpuEvidence> = {}): SessionGpuEvidence =>
-    ({ index, kind: 'simulated-gpu', report: Uint8Array.of(2), certs: [], rims: [], ...over })
+    ({ index, kind: 'simulated-gpu', report: Uint8Array.of(2), certs: [], rims: [], ocsp: [], ...over })
 
   it('accepts further GPUs at distinct indices 1..15', () => {
     const m = validateEvidence(SessionEvidence.encode({ ...base, moreGpus: [more(2), more(1), more(15)] }))
@@ -62,7 +63,9 @@ describe('multi-GPU session messages', () => {
     ['a repeated index', { moreGpus: [more(1), more(1)] }],
     ['an unknown kind', { moreGpus: [more(1, { kind: 'amd-gpu' })] }],
     ['an empty report', { moreGpus: [more(1, { report: new Uint8Array(0) })] }],
-    ['more entries than the bound', { moreGpus: Array.from({ length: MAX_SESSION_GPUS }, (_, i) => more(i + 1)) }]
+    ['more entries than the bound', { moreGpus: Array.from({ length: MAX_SESSION_GPUS }, (_, i) => more(i + 1)) }],
+    ['more OCSP answers than the bound', { gpuOcsp: Array.from({ length: MAX_GPU_OCSP + 1 }, () => Uint8Array.of(0x30, 0)) }],
+    ['more OCSP answers than the bound for a further GPU', { moreGpus: [more(1, { ocsp: Array.from({ length: MAX_GPU_OCSP + 1 }, () => Uint8Array.of(0x30, 0)) })] }]
   ])('refuses %s with MALFORMED_MESSAGE', (_n, over) => {
     expect(sessionCode(() => validateEvidence(SessionEvidence.encode({ ...base, ...over })))).toBe(SessionErrorCode.MALFORMED_MESSAGE)
   })

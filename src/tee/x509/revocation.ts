@@ -1,0 +1,56 @@
+import type { X509Certificate } from 'node:crypto'
+import { bytesEqual } from '../../util/bytes.js'
+import { AttestationErrorCode, fail } from '../errors.js'
+import { checkCrl, serialHex, subjectDer, type Crl } from './crl.js'
+import { commonName } from './load.js'
+import { checkOcspStatus, ocspAnswerFor, type OcspResponse } from './ocsp.js'
+
+/**
+ * Revocation of a verified path from CRLs and OCSP answers together, as NVIDIA publishes it: CRLs
+ * for the top links of its chains (`crl.ndis.nvidia.com`: the device identity root's and each chip
+ * identity CA's, the CoRIM signing root's) and OCSP for every certificate (`ocsp.ndis.nvidia.com`).
+ * AMD and Intel publish CRLs only, and keep `checkRevocation` (crl.ts).
+ */
+export interface RevocationSources {
+  crls?: readonly Crl[]
+  /** parsed OCSP answers; each is used for the link it is about */
+  ocsp?: readonly OcspResponse[]
+  /** every link (but an exempt leaf) must have a status; otherwise links without one are skipped */
+  required?: boolean
+}
+
+/**
+ * Checks each link of `path` (leaf first, root last) whose status is at hand: the newest CRL of
+ * its issuer (current, signed by it, not listing it) and any OCSP answer about it (checkOcspStatus);
+ * both where both are given. `exemptLeaf`: the leaf may go without a status (an NVIDIA GPU's leaf
+ * is an alias key its BROM certificate issues at boot, for which NVIDIA publishes none), but is
+ * checked when one is given. Throws CERT_MISSING for a link without a status when `required`,
+ * CERT_REVOKED, or what the checks throw. Returns whether every link that needs one had a status.
+ */
+export function checkPathRevocation (path: readonly X509Certificate[], src: RevocationSources, at: Date, opts: { exemptLeaf?: boolean } = {}): boolean {
+  const crls = src.crls ?? []
+  const answers = src.ocsp ?? []
+  let covered = true
+  for (let i = 0; i + 1 < path.length; i++) {
+    const cert = path[i]
+    const issuer = path[i + 1]
+    const issuerName = subjectDer(issuer)
+    // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
+    let crl: Crl | undefined
+    for (const c of crls) if (bytesEqual(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
+    const answer = answers.find((a) => ocspAnswerFor(a, cert, issuer) != null)
+    if (crl != null) {
+      checkCrl(crl, issuer, at)
+      // [REJECT] the issuer revoked this certificate
+      if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
+        fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
+      }
+    }
+    if (answer != null) checkOcspStatus(answer, path, i, at)
+    if (crl != null || answer != null || (i === 0 && opts.exemptLeaf === true)) continue
+    if (src.required === true) fail(AttestationErrorCode.CERT_MISSING, `no revocation status for ${commonName(cert)}: no CRL from ${commonName(issuer)} and no OCSP answer about it`)
+    covered = false
+  }
+  return covered
+}
+
