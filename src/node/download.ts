@@ -25,6 +25,9 @@ export interface DownloadOptions {
   max: number
   signal: AbortSignal
   headers?: Record<string, string>
+  /** GET by default; POST sends `body` */
+  method?: 'GET' | 'POST'
+  body?: Uint8Array
 }
 
 export async function download (url: string, opts: DownloadOptions): Promise<{ body: Uint8Array, headers: Headers }> {
@@ -34,7 +37,7 @@ export async function download (url: string, opts: DownloadOptions): Promise<{ b
     const why = err.name === 'TimeoutError' ? 'no answer in time' : cause?.code ?? cause?.message ?? err.message
     throw new DownloadError(DownloadErrorCode.UNREACHABLE, `cannot fetch ${url}: ${why}`, { cause: err })
   }
-  const res = await fetch(url, { signal: opts.signal, redirect: 'follow', headers: opts.headers }).catch(unreachable)
+  const res = await fetch(url, { method: opts.method ?? 'GET', body: opts.body != null ? Buffer.from(opts.body) : undefined, signal: opts.signal, redirect: 'follow', headers: opts.headers }).catch(unreachable)
   if (!res.ok) {
     await res.body?.cancel()
     throw new DownloadError(DownloadErrorCode.HTTP_STATUS, `HTTP ${res.status} from ${url}`)

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto'
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -170,6 +171,43 @@ describe('attested session with GPU evidence over 127.0.0.1', () => {
       const policy = await rentalPolicy([await pki.crl([pki.leaf.serialNumber], { at: new Date() }), await pki.crl([], { by: 'root', at: new Date() })])
       expect(await codeOf(open(policy, { gpuVerifier: gpuVerifier() }))).toBe(AttestationErrorCode.CERT_REVOKED)
       await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
+    })
+  })
+
+  describe('NVIDIA OCSP answers stapled to the GPU evidence (OpenSSL-made chain and answers)', () => {
+    const DIR = path.resolve(__dirname, '../fixtures/ocsp')
+    const file = (f: string): Uint8Array => new Uint8Array(readFileSync(path.join(DIR, f)))
+    // the answers are valid for the week after test/fixtures/ocsp/make.sh ran: both sides live then
+    const clock = new ManualClock(new Date(readFileSync(path.join(DIR, 'made-at.txt'), 'utf8').trim()).getTime() + 24 * 3600_000)
+    const root = new X509Certificate(readFileSync(path.join(DIR, 'root.pem')))
+    const leafKey = createPrivateKey(readFileSync(path.join(DIR, 'leaf.key')))
+    const stapling = (answers: string[]): GpuAttestationProvider => ({
+      kind: 'nvidia-gpu',
+      attest: async (nonce) => ({ kind: 'nvidia-gpu', report: buildSpdmReport({ version: 0x12, nonce, key: leafKey }), certs: [file('chain.pem')], rims: [], ocsp: answers.map((a) => file(`${a}.der`)) })
+    })
+    const REVOCATION: AttestationPolicy = { ...REQUIRE_GPU, gpu: { mode: 'required', requireRimMatch: false, requireRevocation: true } }
+    const serveAt = async (gpuProvider: GpuAttestationProvider): Promise<void> => {
+      handler = await registerSessionHandler(enclave, { provider: simulatedProvider({ clock }), gpuProvider, onSession: close, onRefused: (e) => { refused.push(e.remoteCode ?? e.code) }, messageTimeoutMs: 5_000 })
+    }
+    const verifier = () => gpuEvidenceVerifier({ deviceRoots: [root] })
+
+    it('a renter requiring revocation takes the answers the enclave stapled', async () => {
+      await serveAt(stapling(['brom-good', 'prov-good', 'ica-good']))
+      const s = await open(REVOCATION, { gpuVerifier: verifier(), clock })
+      expect(s.gpu?.fields.revocationChecked).toBe(true)
+      expect(s.gpu?.chain).toHaveLength(5)
+      await s.channel.close()
+    })
+
+    it('a revoked BROM, or a link without an answer, is refused with the code both sides see', async () => {
+      await serveAt(stapling(['brom-revoked', 'prov-good', 'ica-good']))
+      expect(await codeOf(open(REVOCATION, { gpuVerifier: verifier(), clock }))).toBe(AttestationErrorCode.CERT_REVOKED)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_REVOKED])
+      await handler?.unregister()
+      refused.length = 0
+      await serveAt(stapling(['brom-good', 'prov-good']))
+      expect(await codeOf(open(REVOCATION, { gpuVerifier: verifier(), clock }))).toBe(AttestationErrorCode.CERT_MISSING)
+      await expect.poll(() => refused).toEqual([AttestationErrorCode.CERT_MISSING])
     })
   })
 

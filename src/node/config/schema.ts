@@ -66,9 +66,12 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'tee.gpuAccept.vbiosVersions', type: 'list of VBIOS versions', description: 'exact VBIOS versions accepted; none listed accepts any' },
   { path: 'tee.gpuAccept.minVbiosVersion', type: 'VBIOS version', description: 'the lowest VBIOS version accepted' },
   { path: 'tee.gpuAccept.requireRimMatch', type: 'boolean', description: 'the measurements must match the driver and VBIOS reference integrity manifests (default true)' },
+  { path: 'tee.gpuAccept.requireRevocation', type: 'boolean', description: 'every certificate of the GPU device and RIM chains must have a current revocation status, from tee.gpuCrlFiles or the OCSP answers the supplier stapled (default false; what is sent is checked either way)' },
   { path: 'tee.gpuProvider', type: 'none, nvidia-gpu or simulated-gpu', description: 'supplier: how the GPU attests; nvidia-gpu reads the SPDM report through NVML inside the confidential VM, simulated-gpu is for devnets' },
   { path: 'tee.enclaveListen', type: 'list of TCP multiaddrs (at most 8); absent: the IPs of listen with tcp/0', env: 'BAZAAR_ENCLAVE_LISTEN', flag: '--enclave-listen', description: 'supplier: where the attested enclave endpoint listens for renters\' sessions; offers advertise it. Give a fixed port (e.g. /ip4/0.0.0.0/tcp/4002) to open it in a firewall' },
   { path: 'tee.gpuRimFiles', type: 'list of file paths (at most 4)', description: 'supplier: the GPU driver and VBIOS RIM files sent with its evidence; bazaar attest fetch-rims --gpu 0 fetches and verifies them' },
+  { path: 'tee.gpuOcsp', type: 'staple or off', description: 'supplier, nvidia-gpu: send NVIDIA\'s OCSP answers about the GPU\'s device certificates and the RIM signers with its evidence (default staple), fetched from tee.gpuOcspUrl and reused until half their validity is gone' },
+  { path: 'tee.gpuOcspUrl', type: 'http(s) URL', description: 'supplier: NVIDIA\'s OCSP responder (default https://ocsp.ndis.nvidia.com/), or a caching proxy in front of it' },
   { path: 'metering', type: 'object', description: 'usage vouchers' },
   { path: 'metering.tickS', type: 'integer seconds 1..3600', description: 'period of usage reports and vouchers' },
   { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' }

@@ -140,6 +140,14 @@ export interface TeeConfig {
   /** Supplier: the GPU's driver and VBIOS RIM files (from NVIDIA's RIM service), sent with nvidia-gpu evidence */
   gpuRimFiles: string[]
   /**
+   * Supplier, nvidia-gpu: `staple` (default) sends NVIDIA's OCSP answers about the GPU's device
+   * certificates and the RIM signers with its evidence, fetched from `gpuOcspUrl` and kept until
+   * they age; `off` sends none (renters that require revocation then refuse the GPU)
+   */
+  gpuOcsp: 'staple' | 'off'
+  /** Supplier: NVIDIA's OCSP responder, or a caching proxy in front of it */
+  gpuOcspUrl: string
+  /**
    * supplier: where the enclave endpoint (the libp2p host of attested sessions) listens; absent:
    * on the IP addresses of `listen`, each with a free port (see enclaveListenAddrs)
    */
@@ -153,6 +161,12 @@ export interface GpuAcceptConfig {
   minVbiosVersion?: string
   /** nvidia-gpu evidence must have matched a driver and a VBIOS RIM (absent: true) */
   requireRimMatch?: boolean
+  /**
+   * nvidia-gpu: every certificate of the device and RIM chains must have a current revocation
+   * status, from `gpuCrlFiles` or the OCSP answers the supplier stapled (absent: false; what is sent
+   * is checked either way)
+   */
+  requireRevocation?: boolean
 }
 
 export interface MeteringConfig {

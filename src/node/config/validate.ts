@@ -6,8 +6,9 @@ import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
   CHAIN_ADAPTERS, LOG_FORMATS, LOG_LEVELS, ROLES, TEE_KINDS,
-  type BazaarConfig, type GpuConfig, type TeeKind
+  type BazaarConfig, type GpuAcceptConfig, type GpuConfig, type TeeKind
 } from './types.js'
+import { NVIDIA_OCSP_URL } from '../../tee/x509/ocsp.js'
 
 /** Bounds on what a config may hold (it may come from a copied file or an environment). */
 export const CONFIG_LIMITS = Object.freeze({
@@ -30,9 +31,9 @@ const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 const DRIVER_VERSION_RE = /^\d{1,4}(\.\d{1,4}){0,3}$/
 const VBIOS_VERSION_RE = /^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$/
 
-function gpuAccept (v: unknown): { driverVersions?: string[], minDriverVersion?: string, vbiosVersions?: string[], minVbiosVersion?: string, requireRimMatch?: boolean } {
+function gpuAccept (v: unknown): GpuAcceptConfig {
   const g = obj(v ?? {}, 'tee.gpuAccept')
-  known(g, 'tee.gpuAccept', ['driverVersions', 'minDriverVersion', 'vbiosVersions', 'minVbiosVersion', 'requireRimMatch'])
+  known(g, 'tee.gpuAccept', ['driverVersions', 'minDriverVersion', 'vbiosVersions', 'minVbiosVersion', 'requireRimMatch', 'requireRevocation'])
   const driver = (x: unknown, p: string): string => text(x, p, DRIVER_VERSION_RE, 'a driver version like 550.90.07')
   const vbios = (x: unknown, p: string): string => text(x, p, VBIOS_VERSION_RE, 'a VBIOS version like 96.00.9F.00.01')
   return {
@@ -40,7 +41,8 @@ function gpuAccept (v: unknown): { driverVersions?: string[], minDriverVersion?:
     ...(g.minDriverVersion != null ? { minDriverVersion: driver(g.minDriverVersion, 'tee.gpuAccept.minDriverVersion') } : {}),
     ...(g.vbiosVersions != null ? { vbiosVersions: uniqueList(g.vbiosVersions, 'tee.gpuAccept.vbiosVersions', CONFIG_LIMITS.maxMeasurements, vbios) } : {}),
     ...(g.minVbiosVersion != null ? { minVbiosVersion: vbios(g.minVbiosVersion, 'tee.gpuAccept.minVbiosVersion') } : {}),
-    ...(g.requireRimMatch != null ? { requireRimMatch: bool(g.requireRimMatch, 'tee.gpuAccept.requireRimMatch') } : {})
+    ...(g.requireRimMatch != null ? { requireRimMatch: bool(g.requireRimMatch, 'tee.gpuAccept.requireRimMatch') } : {}),
+    ...(g.requireRevocation != null ? { requireRevocation: bool(g.requireRevocation, 'tee.gpuAccept.requireRevocation') } : {})
   }
 }
 
@@ -155,6 +157,8 @@ export function validateConfig (input: unknown): BazaarConfig {
     gpuProvider: oneOf(t.gpuProvider ?? 'none', 'tee.gpuProvider', ['none', 'nvidia-gpu', 'simulated-gpu'] as const),
     // a driver RIM and a VBIOS RIM, and a spare pair while a driver update rolls out
     gpuRimFiles: uniqueList(t.gpuRimFiles ?? [], 'tee.gpuRimFiles', 4, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    gpuOcsp: oneOf(t.gpuOcsp ?? 'staple', 'tee.gpuOcsp', ['staple', 'off'] as const),
+    gpuOcspUrl: text(t.gpuOcspUrl ?? NVIDIA_OCSP_URL, 'tee.gpuOcspUrl', /^https?:\/\/[\x21-\x7e]{1,200}$/, 'an http(s) URL'),
     ...(t.enclaveListen != null ? { enclaveListen: list(t.enclaveListen, 'tee.enclaveListen', 8, (v, p) => addr(v, p, 'listen')) } : {})
   }
 

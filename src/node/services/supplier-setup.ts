@@ -5,6 +5,7 @@ import type { Clock } from '../../util/clock.js'
 import { loadInventory, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
 import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, nvidiaGpuProvider, simulatedGpuProvider, simulatedProvider, type AttestationProvider, type GpuAttestationProvider } from '../../tee/index.js'
 import { removeConfigfsEntry } from '../../tee/providers/configfs.js'
+import { OcspStapler, withOcspStapling } from '../gpu-ocsp.js'
 import { UserError } from '../../util/errors.js'
 
 /** The GPUs this supplier offers: nvidia-smi when present, else the config's `gpus`. */
@@ -75,13 +76,17 @@ function attestationProvider (config: BazaarConfig, clock: Clock, logger: Logger
   return configfsProvider({ kind })
 }
 
-/** How this node's GPU attests as a supplier (`tee.gpuProvider`, `tee.gpuRimFiles`). */
+/** How this node's GPU attests as a supplier (`tee.gpuProvider`, `tee.gpuRimFiles`, `tee.gpuOcsp`). */
 export function gpuAttestationProvider (config: BazaarConfig, clock: Clock, logger: Logger): GpuAttestationProvider | undefined {
   switch (config.tee.gpuProvider) {
     case 'none': return undefined
     case 'simulated-gpu':
       logger.warn('tee.gpuProvider is simulated-gpu: only nodes that allow simulation (devnets) accept its GPU evidence')
       return simulatedGpuProvider({ clock })
-    case 'nvidia-gpu': return nvidiaGpuProvider({ rimFiles: config.tee.gpuRimFiles })
+    case 'nvidia-gpu': {
+      const provider = nvidiaGpuProvider({ rimFiles: config.tee.gpuRimFiles })
+      if (config.tee.gpuOcsp === 'off') return provider
+      return withOcspStapling(provider, new OcspStapler({ url: config.tee.gpuOcspUrl, clock, logger }))
+    }
   }
 }

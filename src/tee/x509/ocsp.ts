@@ -14,6 +14,9 @@ import { commonName } from './load.js'
  * the evidence verified to, so it needs no connection to NVIDIA.
  */
 
+/** NVIDIA's OCSP responder (its verifier's default; the certificates' AIA names it over http). */
+export const NVIDIA_OCSP_URL = 'https://ocsp.ndis.nvidia.com/'
+
 /** Largest OCSP response read: one answer, its signature and a responder certificate or two. */
 export const MAX_OCSP_RESPONSE_SIZE = 16 * 1024
 /** Most SingleResponses read from one answer, and certificates it carries. */
