@@ -54,7 +54,21 @@ describe.skipIf(!haveTeeFixtures)('bazaar attest verify --kind nvidia-gpu', () =
     expect(bare.stdout).toContain('nonce: not checked')
   })
 
+  it('revocation on NVIDIA\'s real chain: required, the BROM certificate is the first link needing a status; a bad answer is refused', () => {
+    const required = bazaar(...base(), '--require-revocation', '--json')
+    expect(required.code).toBe(1)
+    // the alias leaf (GSP FMC LF) is exempt: NVIDIA publishes no status for it
+    expect(JSON.parse(required.stdout)).toMatchObject({ ok: false, code: 'CERT_MISSING', reason: expect.stringMatching(/^no revocation status for GH100 A01 GSP BROM/) })
+    const bad = bazaar(...base(), '--ocsp', f('hopperCertChain.txt'))
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    expect(bad.stderr).toContain('MALFORMED')
+    const plain = bazaar(...base(), '--json')
+    expect(JSON.parse(plain.stdout).fields.revocationChecked).toBe(false)
+  })
+
   it('usage errors exit 2', () => {
+    expect(bazaar('attest', 'verify', f('hopperAttestationReport.txt'), '--kind', 'tdx', '--ocsp', f('hopperCertChain.txt')).code).toBe(2)
     expect(bazaar(...base(), '--nonce', 'abc').code).toBe(2)
     expect(bazaar('attest', 'verify', f('hopperAttestationReport.txt'), '--kind', 'tdx', '--rim', f('NV_GPU_DRIVER_GH100_550.90.07.xml')).code).toBe(2)
   })

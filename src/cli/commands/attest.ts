@@ -17,7 +17,7 @@ import { gpuRimIds } from '../../tee/nvidia/rim-ids.js'
 import { nvidiaGpuProvider } from '../../tee/providers/nvidia-gpu.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 
-const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--at <ISO time>] [--allow-debug] [--json]
+const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--ocsp <file>]... [--require-revocation] [--at <ISO time>] [--allow-debug] [--json]
 
 Verifies an SEV-SNP attestation report, a TDX quote or an NVIDIA GPU attestation report against
 the AMD, Intel and NVIDIA roots pinned in this program, at a given time (certificates expire;
@@ -40,9 +40,12 @@ default now), and prints the parsed fields and the verdict.
   --nonce <hex>        nvidia-gpu: the 32-byte nonce the report must answer (unchecked without it)
   --crl <file>         a CRL (DER or PEM): SNP, AMD's CRL of the product (KDS /vcek/v1/<product>/crl,
                        signed by the ARK), and then the chain's ASK or ASVK must not be listed; TDX,
-                       Intel's root CA or PCK CRL, as above; nvidia-gpu, CRLs for the device
-                       and RIM chains (with any, every link needs one). It must be current at
-                       --at; repeatable.
+                       Intel's root CA or PCK CRL, as above; nvidia-gpu, NVIDIA's CRLs of the
+                       device and RIM chains (with any, every link needs a status: a CRL or an
+                       OCSP answer). It must be current at --at; repeatable.
+  --ocsp <file>        nvidia-gpu: an OCSP answer (DER) about a certificate of the device or RIM
+                       chains, as a supplier staples it; checked when given; repeatable
+  --require-revocation nvidia-gpu: every link but the alias leaf needs a status (--crl, --ocsp)
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
   --json               print one JSON object
@@ -124,11 +127,12 @@ async function verifyGpu (file: string, args: ParsedArgs, ctx: CommandContext, a
   const certs = await Promise.all(strs(args, 'certs').map(async (f) => await readInput(f, 'certificates')))
   const rims = await Promise.all(strs(args, 'rim').map(async (f) => await readInput(f, 'RIM')))
   const crlFiles = await Promise.all(strs(args, 'crl').map(async (f) => await readInput(f, 'CRL')))
+  const ocsp = await Promise.all(strs(args, 'ocsp').map(async (f) => await readInput(f, 'OCSP answer')))
   const nonce = nonceText == null ? undefined : new Uint8Array(Buffer.from(nonceText.replace(/^0x/, ''), 'hex'))
   let verified: VerifiedGpuEvidence | undefined
   let error: AttestationError | undefined
   try {
-    verified = verifyGpuEvidence({ kind: 'nvidia-gpu', report, certs, rims }, { at, nonce, crls: crlFiles.flatMap(loadCrls) })
+    verified = verifyGpuEvidence({ kind: 'nvidia-gpu', report, certs, rims, ocsp }, { at, nonce, crls: crlFiles.flatMap(loadCrls), requireRevocation: flag(args, 'require-revocation') })
   } catch (err) {
     if (!(err instanceof AttestationError)) throw err
     error = err
@@ -254,6 +258,8 @@ export const attestCommand: Command = {
     certs: { type: 'string', multiple: true },
     collateral: { type: 'string', multiple: true },
     crl: { type: 'string', multiple: true },
+    ocsp: { type: 'string', multiple: true },
+    'require-revocation': { type: 'boolean' },
     rim: { type: 'string', multiple: true },
     nonce: { type: 'string' },
     at: { type: 'string' },
@@ -281,7 +287,7 @@ export const attestCommand: Command = {
     const allowDebug = flag(args, 'allow-debug')
 
     if (strs(args, 'collateral').length > 0 && kind !== 'tdx') throw new UsageError('--collateral applies to --kind tdx')
-    if ((strs(args, 'rim').length > 0 || str(args, 'nonce') != null) && kind !== 'nvidia-gpu') throw new UsageError('--rim and --nonce apply to --kind nvidia-gpu')
+    if ((strs(args, 'rim').length > 0 || str(args, 'nonce') != null || strs(args, 'ocsp').length > 0 || flag(args, 'require-revocation')) && kind !== 'nvidia-gpu') throw new UsageError('--rim, --nonce, --ocsp and --require-revocation apply to --kind nvidia-gpu')
     const nonceText = str(args, 'nonce')
     if (nonceText != null && !/^(0x)?[0-9a-fA-F]{64}$/.test(nonceText)) throw new UsageError('--nonce: 32 bytes of hex expected')
     if (kind === 'nvidia-gpu') return await verifyGpu(file, args, ctx, at, json, nonceText)

@@ -27,6 +27,14 @@ describe('tee.gpu config', () => {
     expect(c.tee.gpuProvider).toBe('nvidia-gpu')
   })
 
+  it('OCSP: suppliers staple from NVIDIA\'s responder by default; a renter may require a status for every link', async () => {
+    const d = await defaultConfig()
+    expect(d.tee).toMatchObject({ gpuOcsp: 'staple', gpuOcspUrl: 'https://ocsp.ndis.nvidia.com/' })
+    const c = await load({ gpu: 'required', gpuAccept: { requireRevocation: true }, gpuOcsp: 'off', gpuOcspUrl: 'http://ocsp-proxy.internal:8080/' })
+    expect(attestationPolicyFromConfig(c).gpu).toEqual({ mode: 'required', requireRevocation: true })
+    expect(c.tee).toMatchObject({ gpuOcsp: 'off', gpuOcspUrl: 'http://ocsp-proxy.internal:8080/' })
+  })
+
   it('tee.gpuCrlFiles from the file, the environment and the flags, the later layer winning', async () => {
     expect((await defaultConfig()).tee.gpuCrlFiles).toEqual([])
     expect((await load({ gpuCrlFiles: ['/etc/nvidia/root.crl'] })).tee.gpuCrlFiles).toEqual(['/etc/nvidia/root.crl'])
@@ -45,7 +53,10 @@ describe('tee.gpu config', () => {
     ['RIM files over the limit', { gpuRimFiles: ['/a', '/b', '/c', '/d', '/e'] }, 'tee.gpuRimFiles'],
     ['GPU CRL files not a list', { gpuCrlFiles: '/nvidia.crl' }, 'tee.gpuCrlFiles'],
     ['GPU CRL file repeated', { gpuCrlFiles: ['/a.crl', '/a.crl'] }, 'tee.gpuCrlFiles[1]'],
-    ['GPU CRL files over the limit', { gpuCrlFiles: Array.from({ length: 17 }, (_, i) => `/c${i}.crl`) }, 'tee.gpuCrlFiles']
+    ['GPU CRL files over the limit', { gpuCrlFiles: Array.from({ length: 17 }, (_, i) => `/c${i}.crl`) }, 'tee.gpuCrlFiles'],
+    ['revocation requirement', { gpuAccept: { requireRevocation: 'yes' } }, 'tee.gpuAccept.requireRevocation'],
+    ['OCSP stapling mode', { gpuOcsp: 'always' }, 'tee.gpuOcsp'],
+    ['OCSP responder', { gpuOcspUrl: 'ocsp.ndis.nvidia.com' }, 'tee.gpuOcspUrl']
   ])('refuses a bad %s naming the field', async (_n, tee, field) => {
     const err = await load(tee).then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(ConfigError)
