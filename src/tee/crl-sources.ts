@@ -17,7 +17,8 @@ import { loadCertificates } from './x509/load.js'
  *   PCS sends the issuing CA's chain in the `SGX-PCK-CRL-Issuer-Chain` header; it must lead to the
  *   pinned root.
  *
- * NVIDIA's revocation status is OCSP only (not implemented), so no NVIDIA source is listed.
+ * NVIDIA publishes the status of its certificates by OCSP (suppliers staple the answers:
+ * src/node/gpu-ocsp.ts), and CRLs only for its top links, which are not listed here.
  */
 export type CrlSigner =
   | { kind: 'amd-ark', product: string }

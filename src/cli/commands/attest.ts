@@ -58,8 +58,8 @@ Downloads AMD's and Intel's CRLs, checks each against the vendor keys pinned in 
 (AMD: the product's ARK; Intel: the SGX root CA, or the PCK CA whose chain PCS sends, up to that
 root) and that it is current, and writes it as <dir>/<source>.crl, for tee.crlFiles to list. A
 file is replaced only by a newer CRL, atomically; a failed source leaves its file as it was. Run it
-from a timer (contrib/systemd/bazaar-crl-fetch.timer). NVIDIA's revocation status is OCSP only,
-which is not implemented.
+from a timer (contrib/systemd/bazaar-crl-fetch.timer). NVIDIA's status comes by OCSP, stapled by
+suppliers to their GPU evidence (tee.gpuOcsp).
 
   --dir <dir>          where the files go (made if missing)
   --source <name>      only these sources (repeatable): ${crlSourceNames().join(', ')}
