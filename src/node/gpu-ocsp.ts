@@ -71,13 +71,16 @@ export class OcspStapler {
     const now = this.init.clock.now()
     const missing = links.filter((l) => this.current(l.key, now) == null)
     if (missing.length > 0) {
+      // bounded even where a background refresh of the same answer, with its longer bound, is running
       const wait = downloadSignal(OCSP_WAIT_MS, signal)
-      await Promise.all(missing.map(async (l) => { await this.fetch(l, wait) }))
+      const waited = new Promise<void>((resolve) => { wait.addEventListener('abort', () => { resolve() }, { once: true }) })
+      await Promise.race([Promise.all(missing.map(async (l) => { await this.refresh(l, wait) })), waited])
+      signal?.throwIfAborted()
     }
     // answers aging past half their window: refreshed for the next session, this one gets the kept one
     for (const l of links) {
       const k = this.kept.get(l.key)
-      if (k != null && now >= k.refreshAt && !this.inFlight.has(l.key)) void this.fetch(l, downloadSignal(OCSP_REFRESH_TIMEOUT_MS))
+      if (k != null && now >= k.refreshAt && !this.inFlight.has(l.key)) void this.refresh(l, downloadSignal(OCSP_REFRESH_TIMEOUT_MS))
     }
     const answers = links.map((l) => this.current(l.key, this.init.clock.now())).filter((d): d is Uint8Array => d != null)
     return answers.length > 0 ? { ...ev, ocsp: answers } : ev
@@ -129,7 +132,8 @@ export class OcspStapler {
     return out
   }
 
-  private async fetch (l: Link, signal: AbortSignal): Promise<void> {
+  /** Fetches and keeps the answer about one link; never throws (a failure is logged). */
+  private async refresh (l: Link, signal: AbortSignal): Promise<void> {
     const running = this.inFlight.get(l.key)
     if (running != null) { await running; return }
     const job = (async () => {

@@ -149,19 +149,26 @@ export function checkCrl (crl: Crl, issuer: X509Certificate, at: Date): void {
  */
 export function checkRevocation (path: readonly X509Certificate[], crls: readonly Crl[], at: Date, opts: { links?: 'all' | 'into-root' } = {}): void {
   for (let i = opts.links === 'into-root' ? Math.max(0, path.length - 2) : 0; i + 1 < path.length; i++) {
-    const cert = path[i]
-    const issuer = path[i + 1]
-    const issuerName = subjectDer(issuer)
-    // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
-    let crl: Crl | undefined
-    for (const c of crls) if (bytesEqual(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
-    if (crl === undefined) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(issuer)} among the CRLs given`)
-    checkCrl(crl, issuer, at)
-    // [REJECT] the issuer revoked this certificate
-    if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
-      fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
-    }
+    if (!checkLinkCrl(path[i], path[i + 1], crls, at)) fail(AttestationErrorCode.CERT_MISSING, `no CRL from ${commonName(path[i + 1])} among the CRLs given`)
   }
+}
+
+/**
+ * One link by CRL: the newest of `crls` that `issuer` issued (an older one cannot hide a later
+ * revocation) must be current and signed by it, and must not list `cert`. Returns false when none
+ * of `crls` is the issuer's; throws CERT_REVOKED, or what checkCrl throws.
+ */
+export function checkLinkCrl (cert: X509Certificate, issuer: X509Certificate, crls: readonly Crl[], at: Date): boolean {
+  const issuerName = subjectDer(issuer)
+  let crl: Crl | undefined
+  for (const c of crls) if (bytesEqual(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
+  if (crl === undefined) return false
+  checkCrl(crl, issuer, at)
+  // [REJECT] the issuer revoked this certificate
+  if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
+    fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
+  }
+  return true
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
-import { bytesEqual } from '../../util/bytes.js'
 import { AttestationErrorCode, fail } from '../errors.js'
-import { checkCrl, serialHex, subjectDer, type Crl } from './crl.js'
+import { checkLinkCrl, type Crl } from './crl.js'
 import { commonName } from './load.js'
 import { checkOcspStatus, ocspAnswerFor, type OcspResponse } from './ocsp.js'
 
@@ -34,20 +33,10 @@ export function checkPathRevocation (path: readonly X509Certificate[], src: Revo
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i]
     const issuer = path[i + 1]
-    const issuerName = subjectDer(issuer)
-    // several CRLs of one issuer: the newest speaks (an older one cannot hide a later revocation)
-    let crl: Crl | undefined
-    for (const c of crls) if (bytesEqual(c.issuer, issuerName) && (crl === undefined || c.thisUpdate > crl.thisUpdate)) crl = c
+    const byCrl = checkLinkCrl(cert, issuer, crls, at)
     const answer = answers.find((a) => ocspAnswerFor(a, cert, issuer) != null)
-    if (crl != null) {
-      checkCrl(crl, issuer, at)
-      // [REJECT] the issuer revoked this certificate
-      if (crl.revoked.has(serialHex(Buffer.from(cert.serialNumber, 'hex')))) {
-        fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked by ${commonName(issuer)}`)
-      }
-    }
     if (answer != null) checkOcspStatus(answer, path, i, at)
-    if (crl != null || answer != null || (i === 0 && opts.exemptLeaf === true)) continue
+    if (byCrl || answer != null || (i === 0 && opts.exemptLeaf === true)) continue
     if (src.required === true) fail(AttestationErrorCode.CERT_MISSING, `no revocation status for ${commonName(cert)}: no CRL from ${commonName(issuer)} and no OCSP answer about it`)
     covered = false
   }
