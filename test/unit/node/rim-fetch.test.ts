@@ -177,6 +177,29 @@ describe.skipIf(!haveTeeFixtures)('fetching NVIDIA RIMs', () => {
       expect(await main(['attest', 'fetch-rims', ...bad], ctx), bad.join(' ')).toBe(2)
       expect(err).toHaveLength(1)
     }
+    // --gpu: the ids from a fresh report of the GPU, through the NVML provider. A stand-in for
+    // Python and NVML answers with nvtrust's H100 report, its request nonce set to the one asked
+    // for (the provider checks that the report answers it), and its chain
+    const fake = path.join(dir, 'fake-nvml.mjs')
+    writeFileSync(fake, `
+      import { readFileSync } from 'node:fs'
+      const [, , , , nonce, index] = process.argv
+      if (index !== '0') { console.error('no GPU at index ' + index); process.exit(3) }
+      const report = Buffer.from(readFileSync(${JSON.stringify(report)}, 'latin1').trim(), 'hex')
+      Buffer.from(nonce, 'hex').copy(report, 4)
+      const chain = readFileSync(${JSON.stringify(path.join(TEE_FIXTURES, 'nvtrust/hopperCertChain.txt'))})
+      console.log(JSON.stringify({ devTools: 0, report: report.toString('base64'), chain: chain.toString('base64') }))
+    `)
+    const python = path.join(dir, 'fake-python')
+    writeFileSync(python, `#!/bin/sh\nexec "${process.execPath}" "${fake}" "$@"\n`, { mode: 0o755 })
+    out.length = 0
+    const gpuDir = path.join(dir, 'gpu')
+    expect(await main(['attest', 'fetch-rims', '--dir', gpuDir, '--gpu', '0', '--python', python, '--url', `${base}/ok/`, '--at', AT.toISOString()], ctx)).toBe(0)
+    expect(out.at(-1)).toBe(`tee.gpuRimFiles: ${JSON.stringify([DRIVER, VBIOS].map((id) => path.join(gpuDir, `${id}.xml`)))}`)
+    err.length = 0
+    expect(await main(['attest', 'fetch-rims', '--dir', gpuDir, '--gpu', '1', '--python', python], ctx)).toBe(1)
+    expect(err).toEqual(['bazaar attest: GPU 1: nvidia-gpu: no CC-capable GPU evidence: no GPU at index 1'])
+
     // a file that is not a GPU report: one line, exit 1
     err.length = 0
     const notReport = path.join(dir, 'not-a-report')
