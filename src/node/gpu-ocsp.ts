@@ -4,7 +4,7 @@ import { NVIDIA_DEVICE_ROOT } from '../tee/roots/nvidia.js'
 import { verifyRim } from '../tee/nvidia/verify-rim.js'
 import { verifyChain } from '../tee/x509/chain.js'
 import { loadCertificates } from '../tee/x509/load.js'
-import { MAX_OCSP_RESPONSE_SIZE, checkOcspStatus, ocspRequest, parseOcspResponse } from '../tee/x509/ocsp.js'
+import { MAX_OCSP_RESPONSE_SIZE, checkOcspStatus, ocspAnswersFor, ocspRequest, parseOcspResponse } from '../tee/x509/ocsp.js'
 import type { GpuAttestationProvider, GpuEvidence } from '../tee/types.js'
 import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
@@ -150,9 +150,10 @@ export class OcspStapler {
           if (!(err instanceof AttestationError) || err.code !== 'CERT_REVOKED') throw err
           this.init.logger?.error(`gpu ocsp: NVIDIA says ${err.message}; renters will refuse this GPU`)
         }
-        const single = answer.responses[0]
-        const from = single.thisUpdate.getTime()
-        const to = single.nextUpdate?.getTime() ?? from
+        // checked above: the answer speaks of this certificate, each statement with a nextUpdate
+        const singles = ocspAnswersFor(answer, cert, l.path[l.i + 1])
+        const from = Math.max(...singles.map((s) => s.thisUpdate.getTime()))
+        const to = Math.min(...singles.map((s) => s.nextUpdate?.getTime() ?? from))
         if (this.kept.size >= MAX_KEPT && !this.kept.has(l.key)) this.kept.delete(this.kept.keys().next().value as string)
         this.kept.set(l.key, { der, refreshAt: from + (to - from) / 2, nextUpdate: to })
       } catch (err) {

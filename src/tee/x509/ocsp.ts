@@ -225,10 +225,10 @@ export function parseOcspResponse (b: Uint8Array): OcspResponse {
 
 // --- the checks ---------------------------------------------------------------------------------
 
-/** The answer's SingleResponse about `cert` issued by `issuer`, if it has one. */
-export function ocspAnswerFor (resp: OcspResponse, cert: X509Certificate, issuer: X509Certificate): OcspSingleResponse | undefined {
+/** The answer's SingleResponses about `cert` issued by `issuer` (an answer may hold several). */
+export function ocspAnswersFor (resp: OcspResponse, cert: X509Certificate, issuer: X509Certificate): OcspSingleResponse[] {
   const serial = serialHex(serialBytes(cert))
-  return resp.responses.find((s) => {
+  return resp.responses.filter((s) => {
     if (s.serial !== serial) return false
     const h = (x: Uint8Array): Uint8Array => new Uint8Array(createHash(s.hash).update(x).digest())
     return bytesEqual(s.issuerNameHash, h(subjectDer(issuer))) && bytesEqual(s.issuerKeyHash, h(publicKeyBits(issuer)))
@@ -263,16 +263,17 @@ function signer (resp: OcspResponse, above: readonly X509Certificate[], at: Date
 /**
  * The status of `path[i]` (issued by `path[i + 1]`) from `resp`, checked: an answer about exactly
  * that certificate, signed by a key the path vouches for (above), current at `at` (thisUpdate, with
- * OCSP_CLOCK_SKEW_MS of slack, to a nextUpdate it must state). Throws CERT_REVOKED for a revoked
- * certificate, CERT_MISSING where the responder does not know it, STALE, SIGNATURE_INVALID,
- * CHAIN_INVALID or MALFORMED; returns when the answer is good.
+ * OCSP_CLOCK_SKEW_MS of slack, to a nextUpdate it must state). Where the answer says several things
+ * about the certificate, the worst counts. Throws CERT_REVOKED for a revoked certificate,
+ * CERT_MISSING where the responder does not know it, STALE, SIGNATURE_INVALID, CHAIN_INVALID or
+ * MALFORMED; returns when the answer is good.
  */
 export function checkOcspStatus (resp: OcspResponse, path: readonly X509Certificate[], i: number, at: Date): void {
   const cert = path[i]
   const issuer = path[i + 1]
   if (cert == null || issuer == null) throw new RangeError('checkOcspStatus: no issuer for that link')
-  const single = ocspAnswerFor(resp, cert, issuer)
-  if (single == null) fail(AttestationErrorCode.CERT_MISSING, `the OCSP answer is not about ${commonName(cert)}`)
+  const singles = ocspAnswersFor(resp, cert, issuer)
+  if (singles.length === 0) fail(AttestationErrorCode.CERT_MISSING, `the OCSP answer is not about ${commonName(cert)}`)
   const by = signer(resp, path.slice(i + 1), at)
   const hash = SIGNATURE_HASH[resp.signatureAlgorithm]
   if (hash == null) fail(AttestationErrorCode.MALFORMED, `OCSP signature algorithm ${resp.signatureAlgorithm} not supported`)
@@ -280,11 +281,14 @@ export function checkOcspStatus (resp: OcspResponse, path: readonly X509Certific
   try { ok = cryptoVerify(hash, resp.tbs, by.publicKey, resp.signature) } catch { ok = false }
   // [REJECT] the answer is not signed by the responder it names
   if (!ok) fail(AttestationErrorCode.SIGNATURE_INVALID, `OCSP answer for ${commonName(cert)} does not verify`)
-  // [REJECT] an answer not current at `at`: from the future, past its nextUpdate, or without one
-  if (single.thisUpdate.getTime() > at.getTime() + OCSP_CLOCK_SKEW_MS || single.nextUpdate == null || at > single.nextUpdate) {
-    fail(AttestationErrorCode.STALE, `OCSP answer for ${commonName(cert)} is current from ${single.thisUpdate.toISOString()} to ${single.nextUpdate?.toISOString() ?? '(no next update)'}, not at ${at.toISOString()}`)
+  for (const single of singles) {
+    // [REJECT] an answer not current at `at`: from the future, past its nextUpdate, or without one
+    if (single.thisUpdate.getTime() > at.getTime() + OCSP_CLOCK_SKEW_MS || single.nextUpdate == null || at > single.nextUpdate) {
+      fail(AttestationErrorCode.STALE, `OCSP answer for ${commonName(cert)} is current from ${single.thisUpdate.toISOString()} to ${single.nextUpdate?.toISOString() ?? '(no next update)'}, not at ${at.toISOString()}`)
+    }
   }
   // [REJECT] revoked, or a status the responder does not know
-  if (single.status === 'revoked') fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked (OCSP, since ${single.revokedAt?.toISOString() ?? '?'})`)
-  if (single.status === 'unknown') fail(AttestationErrorCode.CERT_MISSING, `the OCSP responder does not know ${commonName(cert)}`)
+  const revoked = singles.find((s) => s.status === 'revoked')
+  if (revoked != null) fail(AttestationErrorCode.CERT_REVOKED, `${commonName(cert)} (serial ${cert.serialNumber}) is revoked (OCSP, since ${revoked.revokedAt?.toISOString() ?? '?'})`)
+  if (singles.some((s) => s.status === 'unknown')) fail(AttestationErrorCode.CERT_MISSING, `the OCSP responder does not know ${commonName(cert)}`)
 }

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { checkLinkCrl, type Crl } from './crl.js'
 import { commonName } from './load.js'
-import { checkOcspStatus, ocspAnswerFor, type OcspResponse } from './ocsp.js'
+import { checkOcspStatus, ocspAnswersFor, type OcspResponse } from './ocsp.js'
 
 /**
  * Revocation of a verified path from CRLs and OCSP answers together, as NVIDIA publishes it: CRLs
@@ -20,8 +20,8 @@ export interface RevocationSources {
 
 /**
  * Checks each link of `path` (leaf first, root last) whose status is at hand: the newest CRL of
- * its issuer (current, signed by it, not listing it) and any OCSP answer about it (checkOcspStatus);
- * both where both are given. `exemptLeaf`: the leaf may go without a status (an NVIDIA GPU's leaf
+ * its issuer (current, signed by it, not listing it) and every OCSP answer about it
+ * (checkOcspStatus); all of them where several are given. `exemptLeaf`: the leaf may go without a status (an NVIDIA GPU's leaf
  * is an alias key its BROM certificate issues at boot, for which NVIDIA publishes none), but is
  * checked when one is given. Throws CERT_MISSING for a link without a status when `required`,
  * CERT_REVOKED, or what the checks throw. Returns whether every link that needs one had a status.
@@ -34,9 +34,10 @@ export function checkPathRevocation (path: readonly X509Certificate[], src: Revo
     const cert = path[i]
     const issuer = path[i + 1]
     const byCrl = checkLinkCrl(cert, issuer, crls, at)
-    const answer = answers.find((a) => ocspAnswerFor(a, cert, issuer) != null)
-    if (answer != null) checkOcspStatus(answer, path, i, at)
-    if (byCrl || answer != null || (i === 0 && opts.exemptLeaf === true)) continue
+    // every answer about the link must check: a stale or revoked one is not hidden by a good one
+    const about = answers.filter((a) => ocspAnswersFor(a, cert, issuer).length > 0)
+    for (const a of about) checkOcspStatus(a, path, i, at)
+    if (byCrl || about.length > 0 || (i === 0 && opts.exemptLeaf === true)) continue
     if (src.required === true) fail(AttestationErrorCode.CERT_MISSING, `no revocation status for ${commonName(cert)}: no CRL from ${commonName(issuer)} and no OCSP answer about it`)
     covered = false
   }

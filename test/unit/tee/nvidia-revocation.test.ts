@@ -66,6 +66,9 @@ describe('NVIDIA chain revocation from stapled OCSP answers and CRLs', () => {
 
   it('a revoked BROM is refused however the rest stands', () => {
     expect(codeOf(() => verify(['brom-revoked', 'prov-good', 'ica-good'], { requireRevocation: true }))).toBe('CERT_REVOKED')
+    // a good answer beside it does not hide it, whichever comes first
+    expect(codeOf(() => verify(['brom-good', 'brom-revoked', 'prov-good', 'ica-good'], { requireRevocation: true }))).toBe('CERT_REVOKED')
+    expect(codeOf(() => verify(['brom-good-by-issuer', 'brom-unknown']))).toBe('CERT_MISSING')
   })
 
   it('answers past their window are refused when they speak for a link', () => {
