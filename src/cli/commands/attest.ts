@@ -152,6 +152,7 @@ async function verifyGpu (file: string, args: ParsedArgs, ctx: CommandContext, a
       ctx.out(`chain: ${verified.chain.join(' <- ')}`)
       if (nonce == null) ctx.out('nonce: not checked (--nonce): this report could be a replay')
       if (!verified.measurementsMatched) ctx.out('measurements: not matched against a driver and a VBIOS RIM (--rim)')
+      if (verified.fields.revocationChecked !== true) ctx.out('revocation: not every certificate had a status (--ocsp, --crl; --require-revocation refuses that)')
       ctx.out(`verified at: ${at.toISOString()}`)
     }
     if (error == null) ctx.out('verdict: valid')
