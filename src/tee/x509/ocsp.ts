@@ -254,7 +254,9 @@ function signer (resp: OcspResponse, above: readonly X509Certificate[], at: Date
   const by = above.find((c) => { try { return delegated.checkIssued(c) && delegated.verify(c.publicKey) } catch { return false } })
   // [REJECT] a responder certificate no CA of the chain issued
   if (by == null) fail(AttestationErrorCode.CHAIN_INVALID, `OCSP responder ${commonName(delegated)} is not certified by the chain it answers for`)
-  // [REJECT] one certified for something else than answering OCSP (RFC 6960 §4.2.2.2)
+  // [REJECT] one certified for something else than answering OCSP (RFC 6960 §4.2.2.2). In NVIDIA's
+  // chains a provisioner CA certifies every GPU's BROM key: without this, the key of a GPU NVIDIA
+  // revoked (one extracted from the chip) could sign a "good" answer about itself
   if (!(delegated.keyUsage ?? []).includes(ID_KP_OCSP_SIGNING)) fail(AttestationErrorCode.CHAIN_INVALID, `${commonName(delegated)} is not an OCSP signing certificate`)
   checkValidity(delegated, at)
   return delegated
