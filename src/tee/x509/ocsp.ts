@@ -55,7 +55,7 @@ export interface OcspSingleResponse {
 
 /** A parsed, successful OCSP response carrying a BasicOCSPResponse. */
 export interface OcspResponse {
-  /** ResponderID: the responder's Name (DER) or the SHA-1 of its public key */
+  /** ResponderID: the responder's Name (DER) or the SHA-1 of its public key (for display: the signer is found by its signature) */
   responderName?: Uint8Array
   responderKeyHash?: Uint8Array
   producedAt: Date
@@ -235,31 +235,32 @@ export function ocspAnswersFor (resp: OcspResponse, cert: X509Certificate, issue
   })
 }
 
-function namesResponder (resp: OcspResponse, cert: X509Certificate): boolean {
-  if (resp.responderName != null) return bytesEqual(resp.responderName, subjectDer(cert))
-  return resp.responderKeyHash != null && bytesEqual(resp.responderKeyHash, new Uint8Array(createHash('sha1').update(publicKeyBits(cert)).digest()))
-}
-
 /**
- * Who signed the answer, as a key this chain vouches for. RFC 6960 §4.2.2.2: the CA that issued
+ * Checks who signed the answer: a key this chain vouches for. RFC 6960 §4.2.2.2: the CA that issued
  * the certificate, or a responder certificate that CA issued with the OCSP signing purpose. Like
  * NVIDIA's own verifier, a responder certified by any CA of the pinned path at or above the issuer
- * is taken too: each of them is trusted for every certificate below it.
+ * is taken too: each of them is trusted for every certificate below it. The signer is found by its
+ * signature, not by the ResponderID, which proves nothing and which responders encode unevenly.
+ * Throws SIGNATURE_INVALID where no such key signed it, CHAIN_INVALID for a responder certificate
+ * the chain does not vouch for, CERT_EXPIRED for one out of its validity.
  */
-function signer (resp: OcspResponse, above: readonly X509Certificate[], at: Date): X509Certificate {
-  const ca = above.find((c) => namesResponder(resp, c))
-  if (ca != null) return ca
-  const delegated = resp.certs.find((c) => namesResponder(resp, c))
-  if (delegated == null) fail(AttestationErrorCode.CHAIN_INVALID, 'the OCSP responder is neither a CA of the chain nor a certificate the answer carries')
-  const by = above.find((c) => { try { return delegated.checkIssued(c) && delegated.verify(c.publicKey) } catch { return false } })
+function checkSigner (resp: OcspResponse, above: readonly X509Certificate[], at: Date, what: string): void {
+  const hash = SIGNATURE_HASH[resp.signatureAlgorithm]
+  if (hash == null) fail(AttestationErrorCode.MALFORMED, `OCSP signature algorithm ${resp.signatureAlgorithm} not supported`)
+  const signed = (c: X509Certificate): boolean => { try { return cryptoVerify(hash, resp.tbs, c.publicKey, resp.signature) } catch { return false } }
+  if (above.some(signed)) return
+  const delegated = resp.certs.find(signed)
+  // [REJECT] signed by no CA of the chain and by no certificate the answer carries
+  if (delegated == null) fail(AttestationErrorCode.SIGNATURE_INVALID, `OCSP answer for ${what} does not verify`)
   // [REJECT] a responder certificate no CA of the chain issued
-  if (by == null) fail(AttestationErrorCode.CHAIN_INVALID, `OCSP responder ${commonName(delegated)} is not certified by the chain it answers for`)
+  if (!above.some((c) => { try { return delegated.checkIssued(c) && delegated.verify(c.publicKey) } catch { return false } })) {
+    fail(AttestationErrorCode.CHAIN_INVALID, `OCSP responder ${commonName(delegated)} is not certified by the chain it answers for`)
+  }
   // [REJECT] one certified for something else than answering OCSP (RFC 6960 §4.2.2.2). In NVIDIA's
   // chains a provisioner CA certifies every GPU's BROM key: without this, the key of a GPU NVIDIA
   // revoked (one extracted from the chip) could sign a "good" answer about itself
   if (!(delegated.keyUsage ?? []).includes(ID_KP_OCSP_SIGNING)) fail(AttestationErrorCode.CHAIN_INVALID, `${commonName(delegated)} is not an OCSP signing certificate`)
   checkValidity(delegated, at)
-  return delegated
 }
 
 /**
@@ -276,13 +277,7 @@ export function checkOcspStatus (resp: OcspResponse, path: readonly X509Certific
   if (cert == null || issuer == null) throw new RangeError('checkOcspStatus: no issuer for that link')
   const singles = ocspAnswersFor(resp, cert, issuer)
   if (singles.length === 0) fail(AttestationErrorCode.CERT_MISSING, `the OCSP answer is not about ${commonName(cert)}`)
-  const by = signer(resp, path.slice(i + 1), at)
-  const hash = SIGNATURE_HASH[resp.signatureAlgorithm]
-  if (hash == null) fail(AttestationErrorCode.MALFORMED, `OCSP signature algorithm ${resp.signatureAlgorithm} not supported`)
-  let ok = false
-  try { ok = cryptoVerify(hash, resp.tbs, by.publicKey, resp.signature) } catch { ok = false }
-  // [REJECT] the answer is not signed by the responder it names
-  if (!ok) fail(AttestationErrorCode.SIGNATURE_INVALID, `OCSP answer for ${commonName(cert)} does not verify`)
+  checkSigner(resp, path.slice(i + 1), at, commonName(cert))
   for (const single of singles) {
     // [REJECT] an answer not current at `at`: from the future, past its nextUpdate, or without one
     if (single.thisUpdate.getTime() > at.getTime() + OCSP_CLOCK_SKEW_MS || single.nextUpdate == null || at > single.nextUpdate) {
