@@ -10,9 +10,10 @@ export const MAX_VERDICT_SIZE = 256
  * A TDX quote with its chain is about 5 KiB, an SNP report with a certificate table about 6 KiB; GPU
  * evidence adds about 4 KiB of report, 5 KiB of chain and 20 KiB per RIM, and each further GPU of
  * the agreement about 9 KiB (its RIMs are GPU 0's), and stapled OCSP answers about 1 KiB each (nine
- * for GPU 0, three for each further GPU): 16 GPUs with two RIMs and their answers fit.
+ * for GPU 0, three for each further GPU): 16 GPUs with two RIMs and their answers come to about
+ * 250 KiB, and the cap leaves room for responders whose answers carry more certificates.
  */
-export const MAX_EVIDENCE_MESSAGE_SIZE = 256 * 1024
+export const MAX_EVIDENCE_MESSAGE_SIZE = 384 * 1024
 /** Certificate blobs accepted beside one piece of evidence. */
 export const MAX_EVIDENCE_CERTS = 8
 /** GPU device certificate blobs and RIMs accepted beside GPU evidence (a chain, a driver and a VBIOS RIM). */
