@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SessionEvidence, SessionHello, type SessionGpuEvidence } from '../../../src/wire/session.js'
 import { validateEvidence, validateHello } from '../../../src/protocols/session/validate.js'
-import { MAX_GPU_OCSP } from '../../../src/protocols/session/constants.js'
+import { MAX_EVIDENCE_MESSAGE_SIZE, MAX_GPU_OCSP } from '../../../src/protocols/session/constants.js'
+import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
 import { SessionError, SessionErrorCode } from '../../../src/protocols/session/errors.js'
 import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.js'
 import { MAX_SESSION_GPUS, sessionGpuNonce } from '../../../src/tee/binding.js'
@@ -104,5 +107,22 @@ describe('GPU providers per index', () => {
     expect(hex(p.deviceIdOf(1))).not.toBe(hex(p.deviceId))
     expect((await p.attest(nonce, { index: 1 })).report.byteLength).toBeGreaterThan(0)
     expect(await asyncCode(p.attest(nonce, { index: 2 }))).toBe(AttestationErrorCode.UNAVAILABLE)
+  })
+})
+
+describe.skipIf(!haveTeeFixtures)('the evidence of 16 GPUs with their RIMs and stapled OCSP answers', () => {
+  it('fits under the evidence cap, with room to spare', () => {
+    const report = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
+    const chain = new Uint8Array(fixture('nvtrust/hopperCertChain.txt'))
+    const rims = ['NV_GPU_DRIVER_GH100_550.90.07.xml', 'NV_GPU_VBIOS_1010_0200_882_96009F0001.xml'].map((f) => new Uint8Array(fixture(`nvtrust/${f}`)))
+    // answers the size of OpenSSL's (a P-384 responder certificate included)
+    const answer = new Uint8Array(readFileSync(path.resolve(__dirname, '../../fixtures/ocsp/brom-revoked.der')))
+    const bytes = SessionEvidence.encode({
+      version: 1, kind: 'tdx', evidence: new Uint8Array(5 * 1024), certs: [new Uint8Array(1024)], enclaveKey: key, nonce, agreementHash, error: '',
+      gpuKind: 'nvidia-gpu', gpuReport: report, gpuCerts: [chain], gpuRims: rims, gpuOcsp: Array.from({ length: 9 }, () => answer),
+      moreGpus: Array.from({ length: MAX_SESSION_GPUS - 1 }, (_, i) => ({ index: i + 1, kind: 'nvidia-gpu', report, certs: [chain], rims: [], ocsp: [answer, answer, answer] }))
+    })
+    expect(validateEvidence(bytes).moreGpus).toHaveLength(MAX_SESSION_GPUS - 1)
+    expect(bytes.byteLength).toBeLessThan(MAX_EVIDENCE_MESSAGE_SIZE * 0.75)
   })
 })
