@@ -9,6 +9,7 @@ import type { GpuAttestationProvider, GpuEvidence } from '../tee/types.js'
 import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 import { download, downloadSignal, errorLine } from './download.js'
+import { MAX_GPU_OCSP } from '../protocols/session/constants.js'
 
 /**
  * Supplier side of GPU revocation: NVIDIA's OCSP answers about the GPU's device certificates (all
@@ -82,7 +83,8 @@ export class OcspStapler {
       const k = this.kept.get(l.key)
       if (k != null && now >= k.refreshAt && !this.inFlight.has(l.key)) void this.refresh(l, downloadSignal(OCSP_REFRESH_TIMEOUT_MS))
     }
-    const answers = links.map((l) => this.current(l.key, this.init.clock.now())).filter((d): d is Uint8Array => d != null)
+    // the device chain's first, then the RIM signers'; a renter takes at most MAX_GPU_OCSP per GPU
+    const answers = links.map((l) => this.current(l.key, this.init.clock.now())).filter((d): d is Uint8Array => d != null).slice(0, MAX_GPU_OCSP)
     return answers.length > 0 ? { ...ev, ocsp: answers } : ev
   }
 
@@ -114,7 +116,11 @@ export class OcspStapler {
     const at = new Date(this.init.clock.now())
     const out: Link[] = []
     const add = (path: readonly X509Certificate[], from: number): void => {
-      for (let i = from; i + 1 < path.length; i++) out.push({ key: `${path[i + 1].fingerprint256}/${path[i].serialNumber}`, path, i })
+      for (let i = from; i + 1 < path.length; i++) {
+        const key = `${path[i + 1].fingerprint256}/${path[i].serialNumber}`
+        // the driver's and the VBIOS's RIM signers share their CAs: one answer a certificate
+        if (!out.some((l) => l.key === key)) out.push({ key, path, i })
+      }
     }
     try {
       const certs = ev.certs.flatMap(loadCertificates)

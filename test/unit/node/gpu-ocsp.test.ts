@@ -11,6 +11,7 @@ import type { GpuAttestationProvider } from '../../../src/tee/types.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import type { Logger } from '../../../src/node/logger.js'
 import { buildSpdmReport } from '../../helpers/spdm-gpu.js'
+import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
 
 /**
  * The supplier's stapling against a local OCSP responder that answers with OpenSSL's answers
@@ -149,5 +150,31 @@ describe('stapling NVIDIA OCSP answers to GPU evidence', () => {
     expect(ev.kind).toBe('simulated-gpu')
     expect(ev.ocsp).toBeUndefined()
     expect(stapler.fetches).toBe(0)
+  })
+})
+
+describe.skipIf(!haveTeeFixtures)('which certificates the stapler asks about, for a real H100 with its RIMs', () => {
+  it('the device chain but its alias leaf, and each RIM signer chain, each certificate once', async () => {
+    const asked: string[] = []
+    const lines: string[] = []
+    const stapler = new OcspStapler({
+      url: 'https://ocsp.invalid/',
+      clock: new ManualClock(Date.parse('2024-07-01T00:00:00Z')),
+      logger: logger(lines),
+      post: async (_url, body) => { asked.push(Buffer.from(body).toString('hex')); throw new Error('offline') }
+    })
+    const ev = await stapler.staple({
+      kind: 'nvidia-gpu',
+      report: new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex')),
+      certs: [fixture('nvtrust/hopperCertChain.txt')],
+      rims: ['NV_GPU_DRIVER_GH100_550.90.07.xml', 'NV_GPU_VBIOS_1010_0200_882_96009F0001.xml'].map((f) => fixture(`nvtrust/${f}`))
+    })
+    // BROM, provisioner CA, GH100 identity CA; each RIM's own signer, and the two CAs both RIMs share
+    expect(asked).toHaveLength(7)
+    expect(new Set(asked).size).toBe(7)
+    expect(ev.ocsp).toBeUndefined()
+    expect(lines.filter((l) => l.includes('offline'))).toHaveLength(7)
+    expect(lines.some((l) => l.includes('CN=GH100 A01 GSP BROM'))).toBe(true)
+    expect(lines.some((l) => l.includes('FMC LF'))).toBe(false)
   })
 })
