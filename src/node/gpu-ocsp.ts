@@ -19,7 +19,7 @@ import { MAX_GPU_OCSP } from '../protocols/session/constants.js'
  * Answers are kept per certificate and reused until half of their window (thisUpdate to
  * nextUpdate) has passed; then the next attestation fetches a fresh one in the background and
  * staples the one it has. One missing at attestation is fetched within a short bound, so the first
- * session of a boot carries them. An answer that does not check (another certificate, a signer the
+ * session of a boot carries them; one whose fetch failed is not asked for again for a while. An answer that does not check (another certificate, a signer the
  * chain does not vouch for, outside its window) is not stapled; a revoked certificate's answer is,
  * and logged: hiding it would only make the GPU look unchecked.
  */
@@ -28,6 +28,11 @@ import { MAX_GPU_OCSP } from '../protocols/session/constants.js'
 export const OCSP_WAIT_MS = 3_000
 /** Bound on one background refresh. */
 export const OCSP_REFRESH_TIMEOUT_MS = 20_000
+/**
+ * After a failed fetch, the same certificate is not asked about again for this long: a CVM without
+ * a route to NVIDIA would otherwise wait OCSP_WAIT_MS in every session and log every link each time.
+ */
+export const OCSP_RETRY_AFTER_MS = 5 * 60_000
 /** Certificates whose answers are kept (a node's GPUs share all but their BROM certificates). */
 const MAX_KEPT = 64
 
@@ -55,6 +60,8 @@ export class OcspStapler {
   /** the links of each evidence's chains, by the SHA-256 of its certificates and RIMs (a RIM's check is costly) */
   private readonly linksOf = new Map<string, Link[]>()
   private readonly inFlight = new Map<string, Promise<void>>()
+  /** links whose last fetch failed, and when they may be asked about again */
+  private readonly failedUntil = new Map<string, number>()
   private readonly roots: readonly X509Certificate[]
   private readonly post: (url: string, body: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>
   /** fetches started since start */
@@ -70,7 +77,7 @@ export class OcspStapler {
     if (ev.kind !== 'nvidia-gpu') return ev
     const links = this.links(ev)
     const now = this.init.clock.now()
-    const missing = links.filter((l) => this.current(l.key, now) == null)
+    const missing = links.filter((l) => this.current(l.key, now) == null && !this.resting(l.key, now))
     if (missing.length > 0) {
       // bounded even where a background refresh of the same answer, with its longer bound, is running
       const wait = downloadSignal(OCSP_WAIT_MS, signal)
@@ -81,7 +88,7 @@ export class OcspStapler {
     // answers aging past half their window: refreshed for the next session, this one gets the kept one
     for (const l of links) {
       const k = this.kept.get(l.key)
-      if (k != null && now >= k.refreshAt && !this.inFlight.has(l.key)) void this.refresh(l, downloadSignal(OCSP_REFRESH_TIMEOUT_MS))
+      if (k != null && now >= k.refreshAt && !this.inFlight.has(l.key) && !this.resting(l.key, now)) void this.refresh(l, downloadSignal(OCSP_REFRESH_TIMEOUT_MS))
     }
     // the device chain's first, then the RIM signers'; a renter takes at most MAX_GPU_OCSP per GPU
     const answers = links.map((l) => this.current(l.key, this.init.clock.now())).filter((d): d is Uint8Array => d != null).slice(0, MAX_GPU_OCSP)
@@ -91,6 +98,10 @@ export class OcspStapler {
   /** Resolves once no fetch is running (a background refresh included). */
   async settled (): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()])
+  }
+
+  private resting (key: string, now: number): boolean {
+    return now < (this.failedUntil.get(key) ?? 0)
   }
 
   private current (key: string, now: number): Uint8Array | undefined {
@@ -162,8 +173,11 @@ export class OcspStapler {
         const to = Math.min(...singles.map((s) => s.nextUpdate?.getTime() ?? from))
         if (this.kept.size >= MAX_KEPT && !this.kept.has(l.key)) this.kept.delete(this.kept.keys().next().value as string)
         this.kept.set(l.key, { der, refreshAt: from + (to - from) / 2, nextUpdate: to })
+        this.failedUntil.delete(l.key)
       } catch (err) {
-        this.init.logger?.warn(`gpu ocsp: no answer about ${cert.subject.split('\n').at(-1) ?? 'a certificate'} from ${this.init.url}: ${errorLine(err)}`)
+        if (this.failedUntil.size >= MAX_KEPT && !this.failedUntil.has(l.key)) this.failedUntil.clear()
+        this.failedUntil.set(l.key, this.init.clock.now() + OCSP_RETRY_AFTER_MS)
+        this.init.logger?.warn(`gpu ocsp: no answer about ${cert.subject.split('\n').at(-1) ?? 'a certificate'} from ${this.init.url} (asked again in ${OCSP_RETRY_AFTER_MS / 60_000} min): ${errorLine(err)}`)
       }
     })()
     this.inFlight.set(l.key, job)

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { OcspStapler, withOcspStapling } from '../../../src/node/gpu-ocsp.js'
+import { OCSP_RETRY_AFTER_MS, OcspStapler, withOcspStapling } from '../../../src/node/gpu-ocsp.js'
 import { verifyGpuEvidence } from '../../../src/tee/gpu-verify.js'
 import { ocspRequest } from '../../../src/tee/x509/ocsp.js'
 import { simulatedGpuProvider } from '../../../src/tee/providers/simulated-gpu.js'
@@ -129,7 +129,7 @@ describe('stapling NVIDIA OCSP answers to GPU evidence', () => {
 
   it('with the responder down the evidence goes without answers once the kept ones lapse', async () => {
     brom = 'brom-good.der'
-    const { clock, provider, lines } = setup()
+    const { clock, provider, lines, stapler } = setup()
     const nonce = new Uint8Array(randomBytes(32))
     expect((await provider.attest(nonce)).ocsp).toHaveLength(3)
     up = false
@@ -138,9 +138,19 @@ describe('stapling NVIDIA OCSP answers to GPU evidence', () => {
       const ev = await provider.attest(nonce)
       expect(ev.ocsp).toBeUndefined()
       expect(lines.filter((l) => l.includes('HTTP 503'))).toHaveLength(3)
+      // the next sessions do not wait on the responder, nor log again, for a while
+      const fetches = stapler.fetches
+      clock.set(MADE + 8 * DAY + OCSP_RETRY_AFTER_MS - 1000)
+      expect((await provider.attest(nonce)).ocsp).toBeUndefined()
+      expect(stapler.fetches).toBe(fetches)
+      expect(lines).toHaveLength(3)
     } finally {
       up = true
     }
+    // then they ask again (the fixtures' answers are past their window by now: none is stapled)
+    clock.set(MADE + 8 * DAY + OCSP_RETRY_AFTER_MS)
+    await provider.attest(nonce)
+    expect(lines.filter((l) => l.includes('not at'))).toHaveLength(3)
   })
 
   it('simulated GPU evidence is left as it is, and nothing is fetched', async () => {
