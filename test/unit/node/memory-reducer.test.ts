@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MemoryReducer, memoryReducingGc } from '../../../src/node/memory-reducer.js'
 import { Registry } from '../../../src/node/metrics.js'
 import { ManualClock } from '../../../src/util/clock.js'
+import { createLogger } from '../../../src/node/logger.js'
 
 const MiB = 1024 * 1024
 
@@ -18,6 +19,7 @@ function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metri
     growthBytes: 64 * MiB,
     maxUtilization: 0.2,
     followUpMs: 150_000,
+    settleMs: 0,
     rss: () => p.rss,
     utilization: () => p.busy,
     heapSlack: () => p.slack,
@@ -75,6 +77,51 @@ describe('memory reducer', () => {
     p.rss = 2000 * MiB
     clock.advance(300_000)
     expect(p.collected).toBe(3)
+  })
+
+  it('collects once after start, when the loop is quiet then or at a later look', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(152 * MiB)
+    const lines: string[] = []
+    const logger = createLogger({ level: 'info', write: (l) => { lines.push(l) } })
+    const settled = (busy: number): MemoryReducer => {
+      p.busy = busy
+      return new MemoryReducer({
+        clock, logger, intervalMs: 30_000, growthBytes: 64 * MiB, maxUtilization: 0.2, followUpMs: 150_000, settleMs: 10_000,
+        rss: () => p.rss, utilization: () => p.busy, heapSlack: () => p.slack,
+        collect: () => { p.collected++; p.rss = p.after }
+      }).start()
+    }
+    // quiet after start: one collection at 10 s, no growth needed, and none after it
+    p.after = 123 * MiB
+    const r = settled(0.05)
+    clock.advance(9_999)
+    expect(p.collected).toBe(0)
+    clock.advance(1)
+    expect(p.collected).toBe(1)
+    expect(lines.at(-1)).toContain('memory reduced after start')
+    clock.advance(600_000)
+    expect(p.collected).toBe(1)
+    r.stop()
+
+    // busy at 10 s: the interval's look collects once the loop is quiet
+    p.rss = 152 * MiB
+    const busy = settled(0.6)
+    clock.advance(10_000)
+    clock.advance(20_000)
+    expect(p.collected).toBe(1)
+    p.busy = 0.05
+    clock.advance(30_000)
+    expect(p.collected).toBe(2)
+    clock.advance(600_000)
+    expect(p.collected).toBe(2)
+    busy.stop()
+
+    // stopped before it was due: nothing
+    const early = settled(0)
+    early.stop()
+    clock.advance(600_000)
+    expect(p.collected).toBe(2)
   })
 
   it('collects when the heap holds much more than its live objects, though RSS did not grow', () => {
