@@ -429,6 +429,22 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect((await port.get(b.terms.escrowId))?.status).toBe('open')
   })
 
+  it('lands three escrows one payer opens at the same moment, each funded, with no failed extrinsic', async () => {
+    // one signer, three transactions signed at once: each needs a nonce of its own
+    const head0 = (await api.rpc.chain.getHeader()).number.toNumber()
+    const amounts = [1n * TAO, 2n * TAO, 3n * TAO]
+    const terms = amounts.map((a) => newTerms(a))
+    const opened = await Promise.all(terms.map(async (t) => await port.open(t, keys.payer!)))
+    for (const [i, esc] of opened.entries()) {
+      expect(esc.status).toBe('open')
+      expect(esc.account).toBe(escrowSignatories(terms[i]!).account)
+      // the chain's own state: each escrow account holds its amount (alpha: at least it)
+      if (alpha) expect(await held(esc.account) >= amounts[i]!).toBe(true)
+      else expect(await held(esc.account)).toBe(amounts[i])
+    }
+    await expectNoFailedExtrinsic(head0, (await api.rpc.chain.getHeader()).number.toNumber())
+  })
+
   it('refuses a settlement that pays a stranger or more than the escrow', async () => {
     const { terms } = await openChecked(1n * TAO)
     await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: keys.validator!.address, amount: 1n }] }, keys.payer!)).rejects.toMatchObject({ code: 'SETTLEMENT_INVALID' })

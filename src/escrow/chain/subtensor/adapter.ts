@@ -55,7 +55,8 @@ import { SubtensorError } from './errors.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
 import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
-import { BoundedSet } from '../../../util/bounded-map.js'
+import { BoundedMap, BoundedSet } from '../../../util/bounded-map.js'
+import { KeyedSerialQueue } from '../../../util/serial.js'
 
 export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup' | 'arbiter-sweep' | 'cancel'
 
@@ -575,14 +576,55 @@ export class SubtensorChain implements ChainPort {
     await this.send('arbiter-topup', api.tx.balances.transferKeepAlive(child.address, want - have), base, signal, fees)
   }
 
+  /**
+   * Signs `tx` with `signer` and waits for it (see `submitAndWait`).
+   *
+   * One signer's transactions are signed and handed to the pool one at a time, each with the nonce
+   * after the last one this adapter handed over: the node's count (`system_accountNextIndex`) can
+   * lag a submission, and two transactions signed with one nonce leave one of them out of every
+   * block (two escrows a renter opened at the same moment: one waited out its 120 s and failed).
+   * A signer's turn ends once the pool holds its transaction, so the waits for inclusion overlap.
+   * After a send that failed once in the pool, the next nonce is the node's count again: a
+   * transaction the pool dropped must not leave a gap that holds back every later one.
+   */
   private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
-    // signing reads the nonce and the era's block over RPC: retried across a reconnection too
-    const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce: -1 }), { clock: this.clock, deadline: this.clock.now() + (this.init.timeoutMs ?? 120_000), signal })
-    const inc = await submitAndWait(this.api, signed, { finality: this.finality, timeoutMs: this.init.timeoutMs, signal, clock: this.clock })
+    const who = signer.address
+    const deadline = this.clock.now() + (this.init.timeoutMs ?? 120_000)
+    const { included, nonce } = await this.signing.run(who, async () => {
+      // the nonce and the era's block come over RPC: retried across a reconnection too
+      const counted = await retrying(this.api, async () => (await this.api.rpc.system.accountNextIndex(who)).toNumber(), { clock: this.clock, deadline, signal })
+      const nonce = Math.max(counted, this.nextNonces.get(who) ?? 0)
+      const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce }), { clock: this.clock, deadline, signal })
+      let inPool!: () => void
+      const handed = new Promise<void>((resolve) => { inPool = resolve })
+      const included = submitAndWait(this.api, signed, {
+        finality: this.finality,
+        timeoutMs: this.init.timeoutMs,
+        signal,
+        clock: this.clock,
+        onSubmitted: () => { this.nextNonces.set(who, nonce + 1); inPool() }
+      })
+      // the turn ends once the pool holds it, or once the send failed before that
+      await Promise.race([handed, included.then(() => {}, () => {})])
+      // in an object: a promise returned as such would hold the turn until inclusion
+      return { included, nonce }
+    })
+    let inc: Inclusion
+    try {
+      inc = await included
+    } catch (err) {
+      if (this.nextNonces.get(who) === nonce + 1) this.nextNonces.delete(who)
+      throw err
+    }
     fees?.push({ op, account: signer.address, fee: inc.fee })
     this.init.onInclusion?.(op, inc)
     return inc
   }
+
+  /** one signer's transactions go to the pool one at a time (see `send`) */
+  private readonly signing = new KeyedSerialQueue<string>()
+  /** per signer, the nonce after the last transaction handed to the pool (arbiter keys are one per escrow: bounded) */
+  private readonly nextNonces = new BoundedMap<string, number>(MAX_INDEXED)
 
   private async view (esc: Indexed, signal?: AbortSignal): Promise<EscrowOnChain> {
     const api = this.api

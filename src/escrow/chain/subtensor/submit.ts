@@ -42,6 +42,8 @@ export interface WaitOptions {
   signal?: AbortSignal
   /** the polls and the deadline run on it (the system clock by default) */
   clock?: Clock
+  /** called once the node's pool holds the transaction (or said it had it already), before the wait */
+  onSubmitted?: () => void
 }
 
 /** waits `ms` on `clock`; an abort ends it with SubtensorError ABORTED */
@@ -104,6 +106,7 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
       throw new SubtensorError('EXTRINSIC_FAILED', `the transaction pool refused the extrinsic: ${msg}`, { cause: err })
     }
   })
+  opts.onSubmitted?.()
 
   let next = start + 1
   let found: { blockHash: string, blockNumber: number, index: number } | undefined
