@@ -40,6 +40,7 @@ import { AgreementPruner } from './services/agreement-pruner.js'
 import { SupplierService } from './services/supplier.js'
 import { RenterService } from './services/renter.js'
 import { ArbiterService } from './services/arbiter.js'
+import { EscrowSweeper } from './services/escrow-sweeper.js'
 
 /** one connected peer as `/v1/peers` and `bazaar peers` show it */
 export interface PeerView {
@@ -136,6 +137,8 @@ export interface NodeServices {
   supplier?: SupplierService
   renter?: RenterService
   arbiter?: ArbiterService
+  /** sweeps settled escrows every `chain.sweepS` (a chain that has sweeps: subtensor) */
+  sweeper?: EscrowSweeper
 }
 
 /** something the node opened, with how to close it; closed last-opened first */
@@ -356,8 +359,9 @@ export class BazaarNode {
    * The roles of `config.role` on the market layer: the chain port (the injected one, or the
    * config's), the escrow store `<home>/escrow`, one EscrowService, the arbiter client
    * (`chain.arbiterPeer`), then the services in order: agreement pruning, supplier (role supplier
-   * or both), renter (renter or both), arbiter. A failure that is not already a UserError becomes
-   * one that names the role.
+   * or both), renter (renter or both), arbiter, then the escrow sweeper (every `chain.sweepS`, on a
+   * chain that has sweeps). A failure that is not already a UserError becomes one that names the
+   * role.
    */
   private async startRoles (init: BazaarNodeInit, signal: AbortSignal): Promise<void> {
     const { config, logger, clock } = this
@@ -381,7 +385,10 @@ export class BazaarNode {
         s.renter = new RenterService({ ...components, sharedChain: this.sharedChain }, { config, hotkey, voucherKeys: init.voucherKeys, settleWaitMs: init.settleWaitMs })
       }
       if (config.role === 'arbiter') s.arbiter = new ArbiterService({ host: this.host, chain, escrowDb, clock, logger }, hotkey)
-      for (const service of [s.pruner, s.supplier, s.renter, s.arbiter]) {
+      // one sweep covers every role: the adapter cancels this key's stale approvals as a party and
+      // empties the per-escrow keys of escrows it arbitrates
+      if (chain.sweep != null && config.chain.sweepS > 0) s.sweeper = new EscrowSweeper({ escrow, clock, logger, intervalMs: config.chain.sweepS * 1000 })
+      for (const service of [s.pruner, s.supplier, s.renter, s.arbiter, s.sweeper]) {
         if (service == null) continue
         // stop is safe after a partial start: whatever the service opened is closed with the node
         this.opened.push({ name: service.name, close: async () => { await service.stop() } })

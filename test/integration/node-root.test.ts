@@ -98,6 +98,43 @@ describe('BazaarNode.init: one root for a whole node', () => {
     expect(clock.pending).toBe(0)
   }, 60_000)
 
+  it('sweeps settled escrows every chain.sweepS with the node\'s hotkey, on a chain that has sweeps', async () => {
+    const clock = new ManualClock()
+    // the embedded ledger keeps nothing behind, so it has no sweep: no sweeper
+    const plain = await BazaarNode.init({ config: await config('arbiter'), identity: await identity('Bob'), home: path.join(dir, 'no-sweep'), chain: ledger, clock, logger: silentLogger })
+    expect(plain.services.sweeper).toBeUndefined()
+    await plain.close()
+    // the same ledger with a sweep, as the subtensor adapter has
+    const swept: string[] = []
+    const sweeping = new Proxy(ledger, {
+      get (target, key) {
+        if (key === 'sweep') return async (owner: { address: string }) => { swept.push(owner.address); return [] }
+        const v = Reflect.get(target, key, target) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      }
+    })
+    const id = await identity('Charlie')
+    const cfg = await config('arbiter')
+    const node = await BazaarNode.init({ config: { ...cfg, chain: { ...cfg.chain, sweepS: 300 } }, identity: id, home: path.join(dir, 'sweep'), chain: sweeping, clock, logger: silentLogger })
+    try {
+      expect(node.services.sweeper).toBeDefined()
+      expect(swept).toEqual([])
+      clock.advance(300_000)
+      await vi.waitFor(() => { expect(swept).toEqual([id.hotkey.address]) })
+      // that sweep ends (a look while one runs skips its turn), then the next turn sweeps again
+      await new Promise((resolve) => setImmediate(resolve))
+      clock.advance(300_000)
+      await vi.waitFor(() => { expect(swept).toHaveLength(2) })
+    } finally {
+      await node.close()
+    }
+    expect(clock.pending).toBe(0)
+    // turned off
+    const off = await BazaarNode.init({ config: { ...cfg, chain: { ...cfg.chain, sweepS: 0 } }, identity: id, home: path.join(dir, 'sweep-off'), chain: sweeping, clock, logger: silentLogger })
+    expect(off.services.sweeper).toBeUndefined()
+    await off.close()
+  }, 60_000)
+
   it('a failed start closes all it opened and keeps its one-line error; the same home then starts', async () => {
     const taken: Server = createServer()
     await new Promise<void>((resolve) => { taken.listen(0, '127.0.0.1', resolve) })

@@ -67,6 +67,11 @@ export interface ChainConfig {
    * without the other party go there over /bazaar/arbiter/1.0.0
    */
   arbiterPeer?: string
+  /**
+   * how often, in seconds, a daemon sweeps its settled escrows (`EscrowService.sweep`: stale
+   * approvals cancelled, an arbiter's per-escrow keys emptied); 0 never
+   */
+  sweepS: number
 }
 
 export interface MarketConfig {

@@ -85,7 +85,8 @@ export function validateConfig (input: unknown): BazaarConfig {
   const networks = networkTable(c.networks)
   const chain: BazaarConfig['chain'] = {
     adapter: oneOf(c.adapter ?? (c.network != null || c.endpoint != null ? 'subtensor' : 'embedded'), 'chain.adapter', CHAIN_ADAPTERS),
-    netuid: int(c.netuid, 'chain.netuid', 0, 65535)
+    netuid: int(c.netuid, 'chain.netuid', 0, 65535),
+    sweepS: int(c.sweepS, 'chain.sweepS', 0, 86400)
   }
   if (c.endpoint != null) chain.endpoint = wsUrl(c.endpoint, 'chain.endpoint')
   if (c.network != null) {

@@ -110,7 +110,7 @@ describe('precedence: defaults < file < env < flags', () => {
     expect(c.api).toEqual({ host: '127.0.0.1', port: 9000, allowRemote: false })
     expect(c.log).toEqual({ level: 'debug', format: 'json' })
     expect(c.role).toBe('arbiter')
-    expect(c.chain).toEqual({ adapter: 'subtensor', endpoint: 'wss://example.org:443', netuid: 7, arbiter: ALICE })
+    expect(c.chain).toEqual({ adapter: 'subtensor', endpoint: 'wss://example.org:443', netuid: 7, arbiter: ALICE, sweepS: 600 })
     expect(c.market.region).toBe('us-east')
     expect(c.market.pricePerGpuHour).toBe('123')
     expect(c.tee.provider).toBe('tdx')
