@@ -166,7 +166,7 @@ export async function devnetArbiterConfig (netuid: number): Promise<DevnetNodeCo
 export async function devnetConfigs (p: DevnetParams): Promise<DevnetNodeConfig[]> {
   const base = await baseConfig(p.netuid)
   const chain = { ...base.chain, arbiter: p.arbiter, arbiterPeer: p.hub }
-  const metering = { tickS: p.tickMs / 1000, graceS: p.graceMs / 1000 }
+  const metering = { ...base.metering, tickS: p.tickMs / 1000, graceS: p.graceMs / 1000 }
   const suppliers = SUPPLIERS.map((s): DevnetNodeConfig => ({
     name: s.name,
     config: {

@@ -75,7 +75,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'tee.gpuOcspUrl', type: 'http(s) URL', description: 'supplier: NVIDIA\'s OCSP responder (default https://ocsp.ndis.nvidia.com/), or a caching proxy in front of it' },
   { path: 'metering', type: 'object', description: 'usage vouchers' },
   { path: 'metering.tickS', type: 'integer seconds 1..3600', description: 'period of usage reports and vouchers' },
-  { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' }
+  { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' },
+  { path: 'metering.reattachS', type: 'integer seconds 0..86400', description: "supplier: how long a job whose renter's session dropped waits for the renter to re-attach (paused once its vouchers lag past metering.graceS), and how long an ended job's exit and outputs wait for it; 0 stops the job at once" }
 ] satisfies ConfigField[])
 
 /**

@@ -179,6 +179,8 @@ export interface MeteringConfig {
   tickS: number
   /** how long vouchers may lag before the supplier pauses the job; at least one tick */
   graceS: number
+  /** supplier: how long a job whose renter went away waits for it to re-attach; 0 stops it at once */
+  reattachS: number
 }
 
 /** Any subset of the config, as a file, the environment or flags give it. */

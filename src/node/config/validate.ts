@@ -165,7 +165,7 @@ export function validateConfig (input: unknown): BazaarConfig {
 
   const me = obj(o.metering, 'metering')
   known(me, 'metering', configKeys('metering'))
-  const metering = { tickS: int(me.tickS, 'metering.tickS', 1, 3600), graceS: int(me.graceS, 'metering.graceS', 1, 86400) }
+  const metering = { tickS: int(me.tickS, 'metering.tickS', 1, 3600), graceS: int(me.graceS, 'metering.graceS', 1, 86400), reattachS: int(me.reattachS, 'metering.reattachS', 0, 86400) }
   if (metering.graceS < metering.tickS) fail('metering.graceS', 'metering.graceS must be at least one tick (metering.tickS)')
 
   return { listen, bootstrap, mdns, api, log, role, chain, market, ...(gpus != null ? { gpus } : {}), tee, metering }

@@ -79,6 +79,7 @@ export class SupplierService implements NodeService {
       offerTtlS: config.market.offerTtlS,
       tickMs: config.metering.tickS * 1000,
       graceMs: config.metering.graceS * 1000,
+      reattachMs: config.metering.reattachS * 1000,
       logger: logger.child({ role: 'supplier' }),
       jobStore: this.c.jobs
     })
