@@ -100,7 +100,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
     const vault = new VoucherKeyVault(home('bob'), PW, { scrypt: FAST })
     const dying = crashable(ledger)
-    const renter = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, dying.chain, vault)
+    // this renter does not take its job up within the process (metering.reattachS 0): it is to die
+    const renter = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot, metering: { tickS: 1, graceS: 3, reattachS: 0 } }, dying.chain, vault)
     await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
 
     const go = path.join(dir, 'go')
@@ -182,5 +183,73 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const metrics = roleMetrics(again.metrics)
     await expect(reattachRental({ init, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_JOB_ENDED' })
     await expect(reattachRental({ init: { ...init, node: arbiter as never }, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_NOT_RENTER' })
+  }, 180_000)
+
+  it('a renter whose session breaks mid-job takes the job up again without a restart: it pays on, the job completes, its outputs arrive, it settles; locked = paid + refunded', async () => {
+    // a network of its own: the daemons of the test before leave it
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    for (const [h, dev] of [['charlie', 'charlie'], ['dave', 'dave'], ['eve', 'eve']]) {
+      await initHome({ home: home(h), passphrase: PW, dev, scrypt: FAST, supplier: h === 'dave' })
+    }
+    await ledger.mint((await openKeystore(home('charlie'), PW)).hotkey.address, 1_000_000_000_000n)
+    const arbiter = await startDaemon('eve', 'arbiter', {}, ledger)
+    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
+    const supplier = await startDaemon('dave', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
+    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
+    const renter = await startDaemon('charlie', 'renter', { chain: chainCfg, bootstrap: boot }, ledger, new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }))
+    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+
+    const go = path.join(dir, 'go-break')
+    const outputDir = path.join(dir, 'out-break')
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
+      { config: renter.config, home: home('charlie'), now: Date.now() })
+    let escrowId = ''
+    let enclave = ''
+    let lines = 0
+    const rent = renter.rent(parsed, {
+      onEvent: (e) => {
+        if (e.type === 'escrow') escrowId = e.id
+        if (e.type === 'attested') enclave = e.enclave
+        if (e.type === 'stdout') lines++
+      }
+    })
+    const stored = async (): Promise<bigint> => (await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n
+    await waitFor(async () => escrowId !== '' && await stored() >= 3n, 60_000, 'three stored vouchers')
+
+    // the network breaks under the session: every connection between the renter and the enclave drops
+    const toEnclave = renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)
+    expect(toEnclave.length).toBeGreaterThan(0)
+    for (const c of toEnclave) c.abort(new Error('network gone'))
+    // the same daemon takes the job up again on a new attested session
+    await waitFor(() => /bazaar_sessions_total\{result="reattached",role="supplier"\} 1/.test(supplier.metrics.render()), 60_000, 'the renter re-attached')
+    expect(renter.metrics.render()).toMatch(/bazaar_sessions_total\{result="reattached",role="renter"\} 1/)
+    // it pays on, and the job's live output goes on reaching the rental
+    const seqAfter = await stored()
+    const linesAfter = lines
+    await waitFor(async () => await stored() >= seqAfter + 2n && lines > linesAfter, 60_000, 'vouchers and output after the break')
+    writeFileSync(go, '')
+    const summary = await rent
+
+    expect(summary.job).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(summary.job.outputs.map((o) => o.name)).toEqual(['out.txt'])
+    expect(readFileSync(path.join(outputDir, 'out.txt'), 'utf8')).toBe('done\n')
+    // the ledger's own view: closed cooperatively on the supplier's last stored voucher, nothing left
+    const onChain = (await ledger.get(escrowId))!
+    expect(onChain.status).toBe('closed')
+    expect(onChain.balance).toBe(0n)
+    const doc = decodeRecord(onChain.records.find((r) => r.kind === 'close')!.remark)!
+    expect(doc.kind !== 'open' && doc.settlement).toBe('cooperative')
+    const payouts = doc.kind === 'open' ? [] : doc.payouts
+    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
+    const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
+    expect(paid + refunded).toBe(onChain.terms.amount)
+    const supplierLatest = (await supplier.escrowDb!.vouchers.latest(escrowId))!
+    expect(paid).toBe(supplierLatest.cumulative)
+    expect(supplierLatest.sequence).toBeGreaterThanOrEqual(seqAfter + 2n)
+    expect(summary.escrow.paid).toBe(paid.toString())
+    // one job at the supplier, which exited and was settled cooperatively; the renter counted one job
+    await waitFor(() => supplier.supplier!.jobs.find((j) => j.agreementId === escrowId.slice(2))?.settledBy != null, 30_000, 'the supplier settled')
+    expect(supplier.supplier!.jobs.filter((j) => j.agreementId === escrowId.slice(2))).toMatchObject([{ reason: 'exited', exitCode: 0, settledBy: 'cooperative' }])
+    expect(renter.metrics.render()).toMatch(/bazaar_jobs_total\{reason="exited",role="renter"\} 1/)
   }, 180_000)
 })

@@ -65,6 +65,7 @@ export class RenterService implements NodeService {
       policy: attestationPolicyFromConfig(i.config),
       logger: logger.child({ role: 'renter' }),
       ...(i.settleWaitMs != null ? { settleWaitMs: i.settleWaitMs } : {}),
+      reattachMs: i.config.metering.reattachS * 1000,
       ...(i.voucherKeys != null ? { voucherKeys: i.voucherKeys } : {})
     })
   }

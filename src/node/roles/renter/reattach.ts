@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeTerms } from '../../../market/index.js'
 import { openAttestedSession } from '../../../protocols/session/index.js'
-import { attachJobClient } from '../../../protocols/job/index.js'
+import { attachJobClient, type JobAttachClientOptions } from '../../../protocols/job/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import type { EscrowTerms, VoucherSigner } from '../../../escrow/index.js'
 import { fromHex } from '../../../util/hex.js'
@@ -27,15 +27,25 @@ export interface ReattachContext {
   signal?: AbortSignal
 }
 
+/** What a rental still running in this process brings to a re-attach of its own job. */
+export interface ReattachLive {
+  /** the rental's metering: its voucher sequence and usage go on where the broken session left them */
+  metering: RenterMetering
+  onStdout?: (chunk: Uint8Array) => void
+  onStderr?: (chunk: Uint8Array) => void
+  onTick?: JobAttachClientOptions['onTick']
+}
+
 /**
  * Re-attaches to the job of `rental` and follows it to its end; the vouchers it signs are stored
- * before they are sent, as a rental's are. Returns the job's result and the acks counted.
+ * before they are sent, as a rental's are. Returns the job's result and the acks counted (with
+ * `live`, the rental's own count, which goes on).
  * @throws RentError SESSION_FAILED when the enclave cannot be reached or attested again (or its
  * agreement is not known here); the job layer's JobProtocolError when the supplier refuses the
  * attach (REMOTE_REJECTED with ATTACH_NOT_RENTER, ATTACH_UNKNOWN_JOB or ATTACH_JOB_ENDED) or the
  * session breaks
  */
-export async function reattachRental (ctx: ReattachContext, rental: RentalToResume, terms: EscrowTerms, signer: VoucherSigner): Promise<{ result: JobResult, acked: number }> {
+export async function reattachRental (ctx: ReattachContext, rental: RentalToResume, terms: EscrowTerms, signer: VoucherSigner, live?: ReattachLive): Promise<{ result: JobResult, acked: number }> {
   const { node } = ctx.init
   const rec = await ctx.init.agreements.get(rental.agreementId)
   if (rec == null) throw new RentError('SESSION_FAILED', 'the agreement of the job is not known here')
@@ -59,7 +69,7 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
     throw new RentError('SESSION_FAILED', `the enclave's session was refused: ${errorReason(err)}`, { cause: err })
   }
   ctx.metrics.sessions.inc({ role: 'renter', result: 'reattached' })
-  const metering = RenterMetering.forRental({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
+  const metering = live?.metering ?? RenterMetering.forRental({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
   metering.meter.start(rental.startedAt)
   try {
     const result = await attachJobClient(session.channel, {
@@ -68,9 +78,13 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
       outputDir: rental.outputDir,
       clock: node.clock,
       ...(ctx.signal != null ? { signal: ctx.signal } : {}),
+      ...(live?.onStdout != null ? { onStdout: live.onStdout } : {}),
+      ...(live?.onStderr != null ? { onStderr: live.onStderr } : {}),
+      ...(live?.onTick != null ? { onTick: live.onTick } : {}),
       onMetering: metering.onMetering
     })
-    ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
+    // a rental that takes its own job up again counts the job once, at its end
+    if (live == null) ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
     return { result, acked: metering.acked }
   } finally {
     await session.channel.close().catch(() => {})

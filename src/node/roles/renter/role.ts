@@ -87,8 +87,9 @@ export class RenterRole {
       await findMatch(ctx, req, bid)
       const { match, agreed } = await negotiateAgreement(ctx, bid)
       const escrow = await openRentEscrow(ctx, agreed)
-      const { session, measurement, gpu } = await openRentSession(ctx, match, agreed, escrow.escrowId)
-      const { result, acked } = await runRentJob(ctx, req, agreed, escrow, session)
+      const opened = await openRentSession(ctx, match, agreed, escrow.escrowId)
+      const { session, measurement, gpu } = opened
+      const { result, acked } = await runRentJob(ctx, req, agreed, escrow, opened)
       const settled = await settleRent(ctx, escrow, async (id) => { await this.forgetKey(id) })
       const final = settled.final
       return {

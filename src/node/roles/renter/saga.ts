@@ -12,7 +12,7 @@ import { NegotiationError, rent as negotiateBest, type Match } from '../../../ma
 import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
 import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
-import { runJobClient } from '../../../protocols/job/index.js'
+import { JobProtocolError, runJobClient } from '../../../protocols/job/index.js'
 import { escrowIdOfAgreement, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
 import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
 import type { Bid } from '../../../wire/market.js'
@@ -25,7 +25,8 @@ import { errorCode, errorReason } from '../errors.js'
 import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
-import type { RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+import { reattachRental, type ReattachLive } from './reattach.js'
+import type { RentalToResume, RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
@@ -187,6 +188,8 @@ export interface OpenedSession {
   session: AttestedSession
   measurement: string
   gpu?: RentGpuAttestation
+  /** the enclave's addresses the offer gave, dialled again to take the job up after a break */
+  addrs: string[]
 }
 
 /**
@@ -219,42 +222,112 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   const g = session.gpu
   const gpu: RentGpuAttestation | undefined = g == null ? undefined : { kind: g.kind, model: g.model, driverVersion: g.driverVersion, vbiosVersion: g.vbiosVersion, ccMode: g.ccMode, measurementsMatched: g.measurementsMatched, count: session.gpus.length }
   ctx.emit({ type: 'attested', kind: session.kind, enclave: session.remotePeer.toString(), measurement, ...(gpu != null ? { gpu } : {}), addrs: enclaveAddrs.map((a) => a.toString()) })
-  return { session, measurement, ...(gpu != null ? { gpu } : {}) }
+  return { session, measurement, ...(gpu != null ? { gpu } : {}), addrs: enclaveAddrs.map((a) => a.toString()) }
 }
 
 /**
  * Step 6: the job on the session's channel, with live output and metering (a voucher for each
- * valid usage report, stored before it is sent). A session that breaks (the
- * supplier or the network gone) ends as a failed job: the rental still settles for what was
+ * valid usage report, stored before it is sent). A session that breaks under a started job (the
+ * network, or the supplier's node) is taken up again while the supplier keeps the job for its
+ * renter (`takeJobUpAgain`); one that cannot be, one that breaks before the job started, and a
+ * supplier that breaks the protocol end as a failed job: the rental still settles for what was
  * signed. Returns the job's result and the acknowledged vouchers.
  */
-export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, session: AttestedSession): Promise<{ result: JobResult, acked: number }> {
+export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, opened: OpenedSession): Promise<{ result: JobResult, acked: number }> {
   const { node } = ctx.init
+  const { session } = opened
   const t = agreed.terms
   // every voucher is durable before it is sent: the cooperative close approves the last one signed
   const metering = RenterMetering.forRental({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
   metering.meter.start()
+  const startedAt = node.clock.now()
+  let started = false
   const decoder = new TextDecoder()
+  const live: ReattachLive = {
+    metering,
+    onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
+    onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
+    onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString(), unit: AMOUNT_UNIT }) }
+  }
   let result: JobResult
   try {
     result = await runJobClient(session.channel, { ...req.spec, gpuCount: t.gpuCount }, {
       outputDir: req.outputDir,
       signal: ctx.signal,
       clock: ctx.init.node.clock,
-      onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
-      onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
-      onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString(), unit: AMOUNT_UNIT }) },
+      onStarted: () => { started = true },
+      onStdout: live.onStdout,
+      onStderr: live.onStderr,
+      onTick: live.onTick,
       onMetering: metering.onMetering
     })
   } catch (err) {
-    ctx.logger.warn('job session broke', { agreement: agreed.id, err })
-    result = { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
+    await session.channel.close().catch(() => {})
+    const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [] }
+    const again = started && !ctx.signal.aborted && brokeUnder(err) ? await takeJobUpAgain(ctx, rental, escrow, live, err) : undefined
+    if (again == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
+    result = again ?? { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
   } finally {
     await session.channel.close().catch(() => {})
   }
   ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
   ctx.emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
   return { result, acked: metering.acked }
+}
+
+/**
+ * How long a rental tries to take up its job after a break, by default: the supplier's default wait
+ * for a renter that went away (`metering.reattachS`, 120 s)
+ */
+export const DEFAULT_REATTACH_WINDOW_MS = 120_000
+
+/**
+ * Whether a job session's error is the channel breaking (a connection or stream lost, a supplier
+ * that stopped answering) rather than the supplier breaking the protocol, after which a new
+ * session would meet the same supplier
+ */
+function brokeUnder (err: unknown): boolean {
+  return !(err instanceof JobProtocolError) || err.code === 'CHANNEL_CLOSED' || err.code === 'FLOW_STALLED'
+}
+
+/** refusals after which taking a job up again cannot succeed: it is not this renter's, or it is over */
+const FINAL_ATTACH_REFUSALS = new Set(['ATTACH_NOT_RENTER', 'ATTACH_JOB_ENDED'])
+
+/**
+ * The session broke under a running job. The supplier keeps a job whose renter went away for a
+ * while (`metering.reattachS`), so the rental takes it up as a restarted renter would
+ * (`reattachRental`: a new attested session to the same enclave, `attach`), with its own metering
+ * (the voucher sequence and the usage go on) and its live output. It tries until the job answers,
+ * the supplier refuses for good, or `reattachMs` has passed, waiting 1 s, then twice as long up to
+ * 10 s, between tries: until the supplier has seen the old session end it does not know the job
+ * is free (ATTACH_UNKNOWN_JOB), and a network that broke may take a while to come back. A session
+ * that breaks again is taken up again the same way. undefined when the job could not be.
+ */
+async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow: OpenedEscrow, live: ReattachLive, cause: unknown): Promise<JobResult | undefined> {
+  const clock = ctx.init.node.clock
+  const windowMs = ctx.init.reattachMs ?? DEFAULT_REATTACH_WINDOW_MS
+  const deadline = clock.now() + windowMs
+  let waitMs = 1000
+  let last: unknown = cause
+  if (windowMs > 0) ctx.logger.warn('job session broke: taking the job up again', { agreement: rental.agreementId, windowMs, err: cause })
+  while (!ctx.signal.aborted && clock.now() < deadline) {
+    try {
+      const { result } = await reattachRental({ init: ctx.init, metrics: ctx.metrics, logger: ctx.logger, signal: ctx.signal }, rental, escrow.terms, escrow.voucherSigner, live)
+      ctx.logger.info('job taken up again after its session broke', { agreement: rental.agreementId, reason: result.reason })
+      return result
+    } catch (err) {
+      last = err
+      const code = (err as { remoteCode?: string }).remoteCode
+      if (code != null && FINAL_ATTACH_REFUSALS.has(code)) break
+      ctx.logger.info('taking the job up again failed; trying again', { agreement: rental.agreementId, code: code ?? errorCode(err), waitMs })
+    }
+    const left = deadline - clock.now()
+    if (left <= 0) break
+    await clock.sleep(Math.min(waitMs, left), { signal: ctx.signal }).catch(() => {})
+    waitMs = Math.min(waitMs * 2, 10_000)
+  }
+  if (windowMs > 0) ctx.logger.warn('the job could not be taken up again: it counts as failed', { agreement: rental.agreementId, code: (last as { remoteCode?: string }).remoteCode ?? errorCode(last) })
+  return undefined
 }
 
 /**

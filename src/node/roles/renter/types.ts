@@ -82,6 +82,12 @@ export interface RenterRoleInit {
   /** how long to wait for the supplier's approval of the cooperative close */
   settleWaitMs?: number
   /**
+   * how long a rental whose session broke under its running job keeps trying to take the job up
+   * again (the supplier keeps it that long for its renter: `metering.reattachS`); default
+   * DEFAULT_REATTACH_WINDOW_MS, 0 never
+   */
+  reattachMs?: number
+  /**
    * where per-escrow voucher keys are sealed before the escrow opens; without it a key lives in
    * memory only (one-process devnets and tests), and a renter that restarts cannot sign for it
    */
