@@ -290,18 +290,21 @@ function brokeUnder (err: unknown): boolean {
   return !(err instanceof JobProtocolError) || err.code === 'CHANNEL_CLOSED' || err.code === 'FLOW_STALLED'
 }
 
-/** refusals after which taking a job up again cannot succeed: it is not this renter's, or it is over */
-const FINAL_ATTACH_REFUSALS = new Set(['ATTACH_NOT_RENTER', 'ATTACH_JOB_ENDED'])
+/**
+ * refusals after which taking a job up again cannot succeed: it is not this renter's, the supplier
+ * knows no job of it (it restarted, and its jobs went with it), or its stream is over. The
+ * supplier hands a job to a new session of its renter even while the old one seems up to it.
+ */
+const FINAL_ATTACH_REFUSALS = new Set(['ATTACH_NOT_RENTER', 'ATTACH_UNKNOWN_JOB', 'ATTACH_JOB_ENDED'])
 
 /**
  * The session broke under a running job. The supplier keeps a job whose renter went away for a
  * while (`metering.reattachS`), so the rental takes it up as a restarted renter would
  * (`reattachRental`: a new attested session to the same enclave, `attach`), with its own metering
  * (the voucher sequence and the usage go on) and its live output. It tries until the job answers,
- * the supplier refuses for good, or `reattachMs` has passed, waiting 1 s, then twice as long up to
- * 10 s, between tries: until the supplier has seen the old session end it does not know the job
- * is free (ATTACH_UNKNOWN_JOB), and a network that broke may take a while to come back. A session
- * that breaks again is taken up again the same way. undefined when the job could not be.
+ * the supplier refuses (`FINAL_ATTACH_REFUSALS`), or `reattachMs` has passed, waiting 1 s, then
+ * twice as long up to 10 s, between tries: a network that broke may take a while to come back. A
+ * session that breaks again is taken up again the same way. undefined when the job could not be.
  */
 async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow: OpenedEscrow, live: ReattachLive, cause: unknown): Promise<JobResult | undefined> {
   const clock = ctx.init.node.clock
