@@ -252,4 +252,42 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(supplier.supplier!.jobs.filter((j) => j.agreementId === escrowId.slice(2))).toMatchObject([{ reason: 'exited', exitCode: 0, settledBy: 'cooperative' }])
     expect(renter.metrics.render()).toMatch(/bazaar_jobs_total\{reason="exited",role="renter"\} 1/)
   }, 180_000)
+
+  it('a renter that cannot reach the enclave again gives up once its metering.reattachS passed: the job counts as failed and the escrow settles on the last voucher', async () => {
+    // the homes of the test before, with daemons of its own
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    // both sides wait briefly: the supplier 2 s for its renter, the renter 3 s for the enclave
+    const arbiter = await startDaemon('eve', 'arbiter', {}, ledger)
+    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
+    const supplier = await startDaemon('dave', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer], metering: { tickS: 1, graceS: 3, reattachS: 2 } }, ledger)
+    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
+    const renter = await startDaemon('charlie', 'renter', { chain: chainCfg, bootstrap: boot, metering: { tickS: 1, graceS: 3, reattachS: 3 } }, ledger, new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }))
+    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: path.join(dir, 'go-never') }, outputs: ['out.txt'], outputDir: path.join(dir, 'out-never') },
+      { config: renter.config, home: home('charlie'), now: Date.now() })
+    let escrowId = ''
+    let enclave = ''
+    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id; if (e.type === 'attested') enclave = e.enclave } })
+    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
+    // the way to the enclave is gone for good: its connections drop and no dial gets through
+    Object.assign(renter.host, { dial: async (): Promise<never> => { throw new Error('no route to host') } })
+    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
+    const summary = await rent
+    expect(summary.job.reason).toBe('failed')
+    expect(summary.job.outputs).toEqual([])
+    // it tried: each new session was refused (no route), none re-attached
+    const refused = Number(/bazaar_sessions_total\{result="refused",role="renter"\} (\d+)/.exec(renter.metrics.render())?.[1] ?? 0)
+    expect(refused).toBeGreaterThanOrEqual(1)
+    expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
+    // the supplier stopped the job once its own wait passed; the escrow closed on the last voucher, nothing left
+    const onChain = (await ledger.get(escrowId))!
+    expect(onChain.status).toBe('closed')
+    expect(onChain.balance).toBe(0n)
+    const doc = decodeRecord(onChain.records.find((r) => r.kind === 'close')!.remark)!
+    const payouts = doc.kind === 'open' ? [] : doc.payouts
+    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
+    expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(onChain.terms.amount)
+    expect(paid).toBe((await supplier.escrowDb!.vouchers.latest(escrowId))!.cumulative)
+    expect(summary.escrow.paid).toBe(paid.toString())
+  }, 180_000)
 })
