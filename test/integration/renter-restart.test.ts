@@ -21,7 +21,7 @@ import { homePaths } from '../../src/node/home.js'
 import { initHome, loadOrCreateEnclaveKey, openKeystore, readApiToken, VoucherKeyVault } from '../../src/node/keystore/index.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
-import { EmbeddedLedger, verifyVoucher, VoucherSigner, type ChainPort } from '../../src/escrow/index.js'
+import { EmbeddedLedger, verifyVoucher, VoucherSigner, type ChainPort, type EscrowTermsOnChain } from '../../src/escrow/index.js'
 import { reattachRental, type RenterRoleInit } from '../../src/node/roles/renter.js'
 import { roleMetrics } from '../../src/node/roles/metrics.js'
 import { attestationPolicyFromConfig } from '../../src/node/config/policy.js'
@@ -77,6 +77,33 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     return daemon
   }
 
+  /**
+   * An arbiter, a supplier bootstrapped to it and a renter bootstrapped to both (the renter on
+   * `renterChain`, the ledger by default), once the supplier's offer is in the renter's book.
+   */
+  async function network (names: { arbiter: string, supplier: string, renter: string }, opts: { supplier?: PartialConfig, renter?: PartialConfig, renterChain?: ChainPort, vault?: VoucherKeyVault } = {}): Promise<{ arbiter: BazaarNode, supplier: BazaarNode, renter: BazaarNode, chainCfg: { arbiter: string, arbiterPeer: string }, boot: string[] }> {
+    const arbiter = await startDaemon(names.arbiter, 'arbiter', {}, ledger)
+    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
+    const supplier = await startDaemon(names.supplier, 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer], ...opts.supplier }, ledger)
+    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
+    const renter = await startDaemon(names.renter, 'renter', { chain: chainCfg, bootstrap: boot, ...opts.renter }, opts.renterChain ?? ledger, opts.vault)
+    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    return { arbiter, supplier, renter, chainCfg, boot }
+  }
+
+  /** the escrow as the ledger holds it, checked closed and empty, with its close record's payouts to each side */
+  async function closed (escrowId: string): Promise<{ settlement: string | undefined, paid: bigint, refunded: bigint, amount: bigint, terms: EscrowTermsOnChain }> {
+    const onChain = (await ledger.get(escrowId))!
+    expect(onChain.status).toBe('closed')
+    expect(onChain.balance).toBe(0n)
+    const doc = decodeRecord(onChain.records.find((r) => r.kind === 'close')!.remark)!
+    expect(doc.kind).toBe('close')
+    const payouts = doc.kind === 'open' ? [] : doc.payouts
+    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
+    const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
+    return { settlement: doc.kind === 'open' ? undefined : doc.settlement, paid, refunded, amount: onChain.terms.amount, terms: onChain.terms }
+  }
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bazaar-renter-restart-'))
     for (const [h, dev] of [['alice', 'alice'], ['bob', 'bob'], ['ferdie', 'ferdie']]) {
@@ -93,16 +120,12 @@ describe('renter restarted mid-job (embedded ledger)', () => {
   }, 120_000)
 
   it('the restarted renter takes its job up again: it pays on, the job completes, its outputs arrive, then it settles; locked = paid + refunded', async () => {
-    const arbiter = await startDaemon('ferdie', 'arbiter', {}, ledger)
-    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
     // vouchers may lag 3 s: the job is paused while its renter is away, and goes on once it pays again
-    const supplier = await startDaemon('alice', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
-    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
     const vault = new VoucherKeyVault(home('bob'), PW, { scrypt: FAST })
     const dying = crashable(ledger)
     // this renter does not take its job up within the process (metering.reattachS 0): it is to die
-    const renter = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot, metering: { tickS: 1, graceS: 3, reattachS: 0 } }, dying.chain, vault)
-    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    const { arbiter, supplier, renter, chainCfg, boot } = await network({ arbiter: 'ferdie', supplier: 'alice', renter: 'bob' },
+      { renter: { metering: { tickS: 1, graceS: 3, reattachS: 0 } }, renterChain: dying.chain, vault })
 
     const go = path.join(dir, 'go')
     const outputDir = path.join(dir, 'out')
@@ -144,23 +167,15 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(resumed[0].job!.outputs.map((o) => o.name)).toEqual(['out.txt'])
     expect(readFileSync(path.join(outputDir, 'out.txt'), 'utf8')).toBe('done\n')
 
-    const onChain = (await ledger.get(escrowId))!
-    expect(onChain.status).toBe('closed')
-    expect(onChain.balance).toBe(0n)
-    const close = onChain.records.find((r) => r.kind === 'close')!
-    const doc = decodeRecord(close.remark)!
-    expect(doc.kind).toBe('close')
+    const { settlement, paid, refunded, amount, terms: escrowTerms } = await closed(escrowId)
     // a cooperative close: the two approvals agreed
-    expect(doc.kind !== 'open' && doc.settlement).toBe('cooperative')
-    const payouts = doc.kind === 'open' ? [] : doc.payouts
-    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
-    const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
-    expect(paid + refunded).toBe(onChain.terms.amount)
+    expect(settlement).toBe('cooperative')
+    expect(paid + refunded).toBe(amount)
     // paid is exactly the supplier's last stored voucher, signed by the renter's sealed key after the restart
     const supplierLatest = (await supplier.escrowDb!.vouchers.latest(escrowId))!
     expect(paid).toBe(supplierLatest.cumulative)
     expect(paid).toBeGreaterThan(paidBefore.cumulative)
-    expect(verifyVoucher(supplierLatest, onChain.terms.voucherKey)).toBe(true)
+    expect(verifyVoucher(supplierLatest, escrowTerms.voucherKey)).toBe(true)
     // the supplier ran one job, which exited, and settled it cooperatively
     await waitFor(() => supplier.supplier!.jobs.find((j) => j.agreementId === escrowId.slice(2))?.settledBy != null, 30_000, 'the supplier settled')
     expect(supplier.supplier!.jobs.filter((j) => j.agreementId === escrowId.slice(2))).toMatchObject([{ reason: 'exited', exitCode: 0, settledBy: 'cooperative' }])
@@ -179,7 +194,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       arbiterAddress: chainCfg.arbiter, policy: attestationPolicyFromConfig(again.config), logger: silentLogger
     }
     const signer = VoucherSigner.generate()
-    const terms = { ...onChain.terms, voucherKey: signer.publicKeyHex }
+    const terms = { ...escrowTerms, voucherKey: signer.publicKeyHex }
     const metrics = roleMetrics(again.metrics)
     await expect(reattachRental({ init, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_JOB_ENDED' })
     await expect(reattachRental({ init: { ...init, node: arbiter as never }, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_NOT_RENTER' })
@@ -192,12 +207,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       await initHome({ home: home(h), passphrase: PW, dev, scrypt: FAST, supplier: h === 'dave' })
     }
     await ledger.mint((await openKeystore(home('charlie'), PW)).hotkey.address, 1_000_000_000_000n)
-    const arbiter = await startDaemon('eve', 'arbiter', {}, ledger)
-    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
-    const supplier = await startDaemon('dave', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer] }, ledger)
-    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
-    const renter = await startDaemon('charlie', 'renter', { chain: chainCfg, bootstrap: boot }, ledger, new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }))
-    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, { vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }) })
 
     const go = path.join(dir, 'go-break')
     const outputDir = path.join(dir, 'out-break')
@@ -234,15 +244,9 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(summary.job.outputs.map((o) => o.name)).toEqual(['out.txt'])
     expect(readFileSync(path.join(outputDir, 'out.txt'), 'utf8')).toBe('done\n')
     // the ledger's own view: closed cooperatively on the supplier's last stored voucher, nothing left
-    const onChain = (await ledger.get(escrowId))!
-    expect(onChain.status).toBe('closed')
-    expect(onChain.balance).toBe(0n)
-    const doc = decodeRecord(onChain.records.find((r) => r.kind === 'close')!.remark)!
-    expect(doc.kind !== 'open' && doc.settlement).toBe('cooperative')
-    const payouts = doc.kind === 'open' ? [] : doc.payouts
-    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
-    const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
-    expect(paid + refunded).toBe(onChain.terms.amount)
+    const { settlement, paid, refunded, amount } = await closed(escrowId)
+    expect(settlement).toBe('cooperative')
+    expect(paid + refunded).toBe(amount)
     const supplierLatest = (await supplier.escrowDb!.vouchers.latest(escrowId))!
     expect(paid).toBe(supplierLatest.cumulative)
     expect(supplierLatest.sequence).toBeGreaterThanOrEqual(seqAfter + 2n)
@@ -257,12 +261,11 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     // the homes of the test before, with daemons of its own
     for (const d of daemons.splice(0).reverse()) await d.close()
     // both sides wait briefly: the supplier 2 s for its renter, the renter 3 s for the enclave
-    const arbiter = await startDaemon('eve', 'arbiter', {}, ledger)
-    const chainCfg = { arbiter: arbiter.identity.hotkey.address, arbiterPeer: arbiter.host.getMultiaddrs()[0].toString() }
-    const supplier = await startDaemon('dave', 'supplier', { chain: chainCfg, bootstrap: [chainCfg.arbiterPeer], metering: { tickS: 1, graceS: 3, reattachS: 2 } }, ledger)
-    const boot = [chainCfg.arbiterPeer, supplier.host.getMultiaddrs()[0].toString()]
-    const renter = await startDaemon('charlie', 'renter', { chain: chainCfg, bootstrap: boot, metering: { tickS: 1, graceS: 3, reattachS: 3 } }, ledger, new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }))
-    await waitFor(() => renter.market.book.offers().length > 0, 30_000, 'the offer in the renter book')
+    const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, {
+      supplier: { metering: { tickS: 1, graceS: 3, reattachS: 2 } },
+      renter: { metering: { tickS: 1, graceS: 3, reattachS: 3 } },
+      vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    })
     const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: path.join(dir, 'go-never') }, outputs: ['out.txt'], outputDir: path.join(dir, 'out-never') },
       { config: renter.config, home: home('charlie'), now: Date.now() })
     let escrowId = ''
@@ -280,13 +283,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(refused).toBeGreaterThanOrEqual(1)
     expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
     // the supplier stopped the job once its own wait passed; the escrow closed on the last voucher, nothing left
-    const onChain = (await ledger.get(escrowId))!
-    expect(onChain.status).toBe('closed')
-    expect(onChain.balance).toBe(0n)
-    const doc = decodeRecord(onChain.records.find((r) => r.kind === 'close')!.remark)!
-    const payouts = doc.kind === 'open' ? [] : doc.payouts
-    const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
-    expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(onChain.terms.amount)
+    const { paid, refunded, amount } = await closed(escrowId)
+    expect(paid + refunded).toBe(amount)
     expect(paid).toBe((await supplier.escrowDb!.vouchers.latest(escrowId))!.cumulative)
     expect(summary.escrow.paid).toBe(paid.toString())
   }, 180_000)
