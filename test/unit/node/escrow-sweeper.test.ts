@@ -19,13 +19,19 @@ function fakeEscrow (): { sweep: (opts?: { signal?: AbortSignal }) => Promise<Ch
 
 const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
 
+/** a started sweeper on a manual clock over `fakeEscrow`, logging into `lines` */
+async function started (intervalMs: number): Promise<{ clock: ManualClock, escrow: ReturnType<typeof fakeEscrow>, lines: string[], sweeper: EscrowSweeper }> {
+  const clock = new ManualClock()
+  const escrow = fakeEscrow()
+  const lines: string[] = []
+  const sweeper = new EscrowSweeper({ escrow, clock, logger: createLogger({ level: 'info', write: (l) => { lines.push(l) } }), intervalMs })
+  await sweeper.start()
+  return { clock, escrow, lines, sweeper }
+}
+
 describe('escrow sweeper', () => {
   it('sweeps every interval after start, one at a time, logging what it paid and surviving a failure', async () => {
-    const clock = new ManualClock()
-    const escrow = fakeEscrow()
-    const lines: string[] = []
-    const sweeper = new EscrowSweeper({ escrow, clock, logger: createLogger({ level: 'info', write: (l) => { lines.push(l) } }), intervalMs: 600_000 })
-    await sweeper.start()
+    const { clock, escrow, lines, sweeper } = await started(600_000)
     // not at start: a restarted node is busy closing what it left open
     await settle()
     expect(escrow.calls).toHaveLength(0)
@@ -55,11 +61,7 @@ describe('escrow sweeper', () => {
   })
 
   it('stop aborts a running sweep and waits for it; no sweep after', async () => {
-    const clock = new ManualClock()
-    const escrow = fakeEscrow()
-    const lines: string[] = []
-    const sweeper = new EscrowSweeper({ escrow, clock, logger: createLogger({ level: 'info', write: (l) => { lines.push(l) } }), intervalMs: 1000 })
-    await sweeper.start()
+    const { clock, escrow, lines, sweeper } = await started(1000)
     clock.advance(1000)
     expect(escrow.calls).toHaveLength(1)
     await sweeper.stop()
