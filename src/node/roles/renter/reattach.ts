@@ -19,12 +19,15 @@ import { RentError } from './errors.js'
 import { errorReason } from '../errors.js'
 import { RenterMetering } from './metering.js'
 import type { RentalToResume, RenterRoleInit } from './types.js'
+import type { AttestationPolicy } from '../../../tee/index.js'
 
 export interface ReattachContext {
   init: RenterRoleInit
   metrics: RoleMetrics
   logger: Logger
   signal?: AbortSignal
+  /** what the new session's evidence must meet: the rental's own (its `--tee` kinds and CRLs) in the process that rented, the role's after a restart */
+  policy?: AttestationPolicy
 }
 
 /** What a rental still running in this process brings to a re-attach of its own job. */
@@ -57,7 +60,7 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   try {
     session = await openAttestedSession(node.host, addrs.length > 0 ? addrs : peerIdFromString(enclavePeer), {
       agreementHash: new Uint8Array(fromHex(rental.agreementId)),
-      policy: ctx.init.policy,
+      policy: ctx.policy ?? ctx.init.policy,
       clock: node.clock,
       ...(ctx.signal != null ? { signal: ctx.signal } : {}),
       expectedPeer: peerIdFromString(enclavePeer),

@@ -315,7 +315,7 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
   if (windowMs > 0) ctx.logger.warn('job session broke: taking the job up again', { agreement: rental.agreementId, windowMs, err: cause })
   while (!ctx.signal.aborted && clock.now() < deadline) {
     try {
-      const { result } = await reattachRental({ init: ctx.init, metrics: ctx.metrics, logger: ctx.logger, signal: ctx.signal }, rental, escrow.terms, escrow.voucherSigner, live)
+      const { result } = await reattachRental({ init: ctx.init, metrics: ctx.metrics, logger: ctx.logger, signal: ctx.signal, policy: ctx.policy }, rental, escrow.terms, escrow.voucherSigner, live)
       ctx.logger.info('job taken up again after its session broke', { agreement: rental.agreementId, reason: result.reason })
       return result
     } catch (err) {
