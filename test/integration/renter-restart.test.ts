@@ -11,6 +11,7 @@
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -32,6 +33,15 @@ const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
 /** prints "working" until the file $GO exists, then writes out.txt and exits */
 const JOB = 'const fs = require("fs"); const t = setInterval(() => { console.log("working"); if (fs.existsSync(process.env.GO)) { fs.writeFileSync("out.txt", "done\\n"); clearInterval(t) } }, 300)'
+
+/** a TCP port nothing listens on now */
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+  return port
+}
 
 /** A chain port that fails every call once `crash()` is called, as a dead process's would. */
 function crashable (inner: ChainPort): { chain: ChainPort, crash: () => void } {
@@ -287,5 +297,38 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(paid + refunded).toBe(amount)
     expect(paid).toBe((await supplier.escrowDb!.vouchers.latest(escrowId))!.cumulative)
     expect(summary.escrow.paid).toBe(paid.toString())
+  }, 180_000)
+
+  it('a renter whose supplier restarted under a broken session stops at the enclave\'s refusal: one attempt, the job counts as failed, the escrow settles', async () => {
+    // the homes of the tests before, with daemons of their own; the renter's window is the default 120 s
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    // the enclave listens where it did before the restart, so the renter reaches it and hears its answer
+    const port = await freePort()
+    const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, {
+      supplier: { tee: { provider: 'simulated', allowSimulated: true, enclaveListen: [`/ip4/127.0.0.1/tcp/${port}`] } },
+      vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    })
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: path.join(dir, 'go-refused') }, outputs: ['out.txt'], outputDir: path.join(dir, 'out-refused') },
+      { config: renter.config, home: home('charlie'), now: Date.now() })
+    let escrowId = ''
+    let enclave = ''
+    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id; if (e.type === 'attested') enclave = e.enclave } })
+    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
+    // the renter's dials wait while the session breaks and the supplier's role restarts (its running jobs go with it)
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const dial = renter.host.dial.bind(renter.host)
+    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
+    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
+    await supplier.services.supplier!.restart()
+    open()
+    const summary = await rent
+    expect(summary.job.reason).toBe('failed')
+    // one new session, refused by the restarted enclave (UNKNOWN_AGREEMENT: its recovery closed the
+    // agreement), and no second try although the renter's window (120 s) was far from over
+    expect(renter.metrics.render()).toMatch(/bazaar_sessions_total\{result="refused",role="renter"\} 1\n/)
+    expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
+    const { paid, refunded, amount } = await closed(escrowId)
+    expect(paid + refunded).toBe(amount)
   }, 180_000)
 })

@@ -10,7 +10,7 @@ import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
 import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
-import { openAttestedSession, type AttestedSession } from '../../../protocols/session/index.js'
+import { openAttestedSession, SessionError, SessionErrorCode, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { JobProtocolError, runJobClient } from '../../../protocols/job/index.js'
 import { escrowIdOfAgreement, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
@@ -27,7 +27,7 @@ import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental, type ReattachLive } from './reattach.js'
 import type { RentalToResume, RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
-import type { AttestationPolicy } from '../../../tee/index.js'
+import { AttestationErrorCode, type AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 
 /** how long a renter waits for a compatible offer by default */
@@ -297,12 +297,27 @@ function brokeUnder (err: unknown): boolean {
  */
 const FINAL_ATTACH_REFUSALS = new Set(['ATTACH_NOT_RENTER', 'ATTACH_UNKNOWN_JOB', 'ATTACH_JOB_ENDED'])
 
+const ATTESTATION_CODES = new Set<string>(Object.values(AttestationErrorCode))
+
+/**
+ * Whether an attempt to take a job up again failed for good: the job layer refused it
+ * (`FINAL_ATTACH_REFUSALS`), the enclave no longer serves the agreement (UNKNOWN_AGREEMENT: a
+ * supplier that restarted closed it), or this rental's policy refused the enclave's evidence (the
+ * same enclave would show it again). A dial or a stream that failed may work on a later try.
+ */
+function finalRefusal (err: unknown): boolean {
+  const remote = (err as { remoteCode?: string }).remoteCode
+  if (remote != null && FINAL_ATTACH_REFUSALS.has(remote)) return true
+  const session = (err as { cause?: unknown }).cause
+  return session instanceof SessionError && (session.code === SessionErrorCode.UNKNOWN_AGREEMENT || ATTESTATION_CODES.has(session.code))
+}
+
 /**
  * The session broke under a running job. The supplier keeps a job whose renter went away for a
  * while (`metering.reattachS`), so the rental takes it up as a restarted renter would
  * (`reattachRental`: a new attested session to the same enclave, `attach`), with its own metering
  * (the voucher sequence and the usage go on) and its live output. It tries until the job answers,
- * the supplier refuses (`FINAL_ATTACH_REFUSALS`), or `reattachMs` has passed, waiting 1 s, then
+ * the attempt is refused for good (`finalRefusal`), or `reattachMs` has passed, waiting 1 s, then
  * twice as long up to 10 s, between tries: a network that broke may take a while to come back. A
  * session that breaks again is taken up again the same way. undefined when the job could not be.
  */
@@ -321,15 +336,15 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
     } catch (err) {
       last = err
       const code = (err as { remoteCode?: string }).remoteCode
-      if (code != null && FINAL_ATTACH_REFUSALS.has(code)) break
-      ctx.logger.info('taking the job up again failed; trying again', { agreement: rental.agreementId, code: code ?? errorCode(err), waitMs })
+      if (finalRefusal(err)) break
+      ctx.logger.info('taking the job up again failed; trying again', { agreement: rental.agreementId, code: code ?? errorCode(err), reason: (err as Error).message, waitMs })
     }
     const left = deadline - clock.now()
     if (left <= 0) break
     await clock.sleep(Math.min(waitMs, left), { signal: ctx.signal }).catch(() => {})
     waitMs = Math.min(waitMs * 2, 10_000)
   }
-  if (windowMs > 0) ctx.logger.warn('the job could not be taken up again: it counts as failed', { agreement: rental.agreementId, code: (last as { remoteCode?: string }).remoteCode ?? errorCode(last) })
+  if (windowMs > 0) ctx.logger.warn('the job could not be taken up again: it counts as failed', { agreement: rental.agreementId, code: (last as { remoteCode?: string }).remoteCode ?? errorCode(last), reason: (last as Error).message })
   return undefined
 }
 
