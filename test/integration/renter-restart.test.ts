@@ -23,7 +23,7 @@ import { initHome, loadOrCreateEnclaveKey, openKeystore, readApiToken, VoucherKe
 import { silentLogger } from '../../src/node/logger.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { EmbeddedLedger, verifyVoucher, VoucherSigner, type ChainPort, type EscrowTermsOnChain } from '../../src/escrow/index.js'
-import { reattachRental, type RenterRoleInit } from '../../src/node/roles/renter.js'
+import { reattachRental, type RenterRoleInit, type RentSummary } from '../../src/node/roles/renter.js'
 import { roleMetrics } from '../../src/node/roles/metrics.js'
 import { attestationPolicyFromConfig } from '../../src/node/config/policy.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
@@ -112,6 +112,29 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const paid = payouts.filter((p) => p.to === onChain.terms.payee).reduce((a, p) => a + BigInt(p.amount), 0n)
     const refunded = payouts.filter((p) => p.to === onChain.terms.payer).reduce((a, p) => a + BigInt(p.amount), 0n)
     return { settlement: doc.kind === 'open' ? undefined : doc.settlement, paid, refunded, amount: onChain.terms.amount, terms: onChain.terms }
+  }
+
+  /**
+   * Rents JOB from `renter` (a never-ending job unless `$GO` is written: `<dir>/go-<tag>`, outputs in
+   * `<dir>/out-<tag>`) and resolves once the supplier stored three vouchers; `seen` names the
+   * escrow and the enclave, and counts the job's output lines.
+   */
+  async function rentUntilPaying (renter: BazaarNode, supplier: BazaarNode, h: string, tag: string): Promise<{ rent: Promise<RentSummary>, seen: { escrowId: string, enclave: string, lines: number }, go: string, outputDir: string, stored: () => Promise<bigint> }> {
+    const go = path.join(dir, `go-${tag}`)
+    const outputDir = path.join(dir, `out-${tag}`)
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
+      { config: renter.config, home: home(h), now: Date.now() })
+    const seen = { escrowId: '', enclave: '', lines: 0 }
+    const rent = renter.rent(parsed, {
+      onEvent: (e) => {
+        if (e.type === 'escrow') seen.escrowId = e.id
+        if (e.type === 'attested') seen.enclave = e.enclave
+        if (e.type === 'stdout') seen.lines++
+      }
+    })
+    const stored = async (): Promise<bigint> => (await supplier.escrowDb!.vouchers.latest(seen.escrowId))?.sequence ?? 0n
+    await waitFor(async () => seen.escrowId !== '' && await stored() >= 3n, 60_000, 'three stored vouchers')
+    return { rent, seen, go, outputDir, stored }
   }
 
   beforeAll(async () => {
@@ -219,22 +242,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     await ledger.mint((await openKeystore(home('charlie'), PW)).hotkey.address, 1_000_000_000_000n)
     const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, { vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST }) })
 
-    const go = path.join(dir, 'go-break')
-    const outputDir = path.join(dir, 'out-break')
-    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
-      { config: renter.config, home: home('charlie'), now: Date.now() })
-    let escrowId = ''
-    let enclave = ''
-    let lines = 0
-    const rent = renter.rent(parsed, {
-      onEvent: (e) => {
-        if (e.type === 'escrow') escrowId = e.id
-        if (e.type === 'attested') enclave = e.enclave
-        if (e.type === 'stdout') lines++
-      }
-    })
-    const stored = async (): Promise<bigint> => (await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n
-    await waitFor(async () => escrowId !== '' && await stored() >= 3n, 60_000, 'three stored vouchers')
+    const { rent, seen, go, outputDir, stored } = await rentUntilPaying(renter, supplier, 'charlie', 'break')
+    const { escrowId, enclave } = seen
 
     // the network breaks under the session: every connection between the renter and the enclave drops
     const toEnclave = renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)
@@ -245,8 +254,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(renter.metrics.render()).toMatch(/bazaar_sessions_total\{result="reattached",role="renter"\} 1/)
     // it pays on, and the job's live output goes on reaching the rental
     const seqAfter = await stored()
-    const linesAfter = lines
-    await waitFor(async () => await stored() >= seqAfter + 2n && lines > linesAfter, 60_000, 'vouchers and output after the break')
+    const linesAfter = seen.lines
+    await waitFor(async () => await stored() >= seqAfter + 2n && seen.lines > linesAfter, 60_000, 'vouchers and output after the break')
     writeFileSync(go, '')
     const summary = await rent
 
@@ -276,12 +285,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       renter: { metering: { tickS: 1, graceS: 3, reattachS: 3 } },
       vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
     })
-    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: path.join(dir, 'go-never') }, outputs: ['out.txt'], outputDir: path.join(dir, 'out-never') },
-      { config: renter.config, home: home('charlie'), now: Date.now() })
-    let escrowId = ''
-    let enclave = ''
-    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id; if (e.type === 'attested') enclave = e.enclave } })
-    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
+    const { rent, seen: { escrowId, enclave } } = await rentUntilPaying(renter, supplier, 'charlie', 'never')
     // the way to the enclave is gone for good: its connections drop and no dial gets through
     Object.assign(renter.host, { dial: async (): Promise<never> => { throw new Error('no route to host') } })
     for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
@@ -308,12 +312,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
       supplier: { tee: { provider: 'simulated', allowSimulated: true, enclaveListen: [`/ip4/127.0.0.1/tcp/${port}`] } },
       vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
     })
-    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: path.join(dir, 'go-refused') }, outputs: ['out.txt'], outputDir: path.join(dir, 'out-refused') },
-      { config: renter.config, home: home('charlie'), now: Date.now() })
-    let escrowId = ''
-    let enclave = ''
-    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id; if (e.type === 'attested') enclave = e.enclave } })
-    await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
+    const { rent, seen: { escrowId, enclave } } = await rentUntilPaying(renter, supplier, 'charlie', 'refused')
     // the renter's dials wait while the session breaks and the supplier's role restarts (its running jobs go with it)
     let open!: () => void
     const gate = new Promise<void>((resolve) => { open = resolve })
