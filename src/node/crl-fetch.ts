@@ -14,7 +14,7 @@ import { readCrlFiles } from './crl-files.js'
  * to list. A file is replaced only by a newer CRL (a later thisUpdate), written to a temporary file,
  * synced and renamed over it, so a daemon reading the file at a rental never sees half of one.
  * What fails to download or verify leaves the file as it was. Meant to run from a timer (AMD and
- * Intel reissue their CRLs within days); nothing fetches while the node runs.
+ * Intel reissue their CRLs within days), or by a daemon with `tee.crlDir` (CrlRefresher).
  */
 
 /**
@@ -68,20 +68,19 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
   await makeDirs(opts.dir).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`cannot create the CRL directory ${opts.dir}: ${err.code ?? 'error'}`, { code: 'CRL_DIR_UNUSABLE', cause: err })
   })
-  const out: FetchedCrl[] = []
-  for (const source of sources) {
+  // every source at once: a vendor that does not answer costs one download timeout, not one each
+  return await Promise.all(sources.map(async (source): Promise<FetchedCrl> => {
     const file = path.join(opts.dir, `${source.name}.crl`)
     try {
       const signal = downloadSignal(opts.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, opts.signal)
       const { der, crl } = await fetchSource(source, opts.urls?.[source.name] ?? source.url, opts.now ?? new Date(), signal)
       const { result, held } = await store(file, der, crl)
-      out.push({ source: source.name, file, result, thisUpdate: held.thisUpdate.toISOString(), nextUpdate: held.nextUpdate?.toISOString(), revoked: held.revoked.size })
+      return { source: source.name, file, result, thisUpdate: held.thisUpdate.toISOString(), nextUpdate: held.nextUpdate?.toISOString(), revoked: held.revoked.size }
     } catch (err) {
       if (opts.signal?.aborted === true) throw err
-      out.push({ source: source.name, file, result: 'failed', code: (err as { code?: string }).code, error: errorLine(err) })
+      return { source: source.name, file, result: 'failed', code: (err as { code?: string }).code, error: errorLine(err) }
     }
-  }
-  return out
+  }))
 }
 
 async function fetchSource (source: CrlSource, url: string, now: Date, signal: AbortSignal): Promise<{ der: Uint8Array, crl: Crl }> {

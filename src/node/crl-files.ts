@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises'
+import { access, open } from 'node:fs/promises'
+import path from 'node:path'
 import type { AttestationPolicy } from '../tee/policy.js'
 import { loadCrls, type Crl } from '../tee/x509/crl.js'
 import { UserError } from '../util/errors.js'
@@ -39,12 +40,37 @@ export async function readCrlFiles (files: readonly string[], field = 'tee.crlFi
   return out
 }
 
+/** The files a CRL directory holds (`tee.crlDir`, `bazaar attest fetch-crls --dir`): `<dir>/<source>.crl`. */
+export function crlDirFiles (dir: string, sources: readonly string[]): string[] {
+  return sources.map((s) => path.join(dir, `${s}.crl`))
+}
+
 /**
- * A rental's policy with the CRLs of the config: `tee.crlFiles` for the CPU evidence and
- * `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), both read now.
+ * The CRLs of a directory the daemon keeps current (`tee.crlDir`): each source's file that exists
+ * (a source never fetched yet has none). A directory that holds none of them is refused
+ * (`CRL_NOT_FETCHED`): the operator asked for revocation checks, and no CRL would mean none.
  */
-export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[] }): Promise<AttestationPolicy> {
+export async function readCrlDir (dir: string, sources: readonly string[]): Promise<Crl[]> {
+  const present: string[] = []
+  for (const f of crlDirFiles(dir, sources)) if (await exists(f)) present.push(f)
+  if (present.length === 0) {
+    throw new UserError(`tee.crlDir: no CRL in ${dir} yet (the daemon fetches ${sources.join(', ')} there; its log says why a fetch failed)`, { code: 'CRL_NOT_FETCHED' })
+  }
+  return await readCrlFiles(present, 'tee.crlDir')
+}
+
+async function exists (file: string): Promise<boolean> {
+  return await access(file).then(() => true, () => false)
+}
+
+/**
+ * A rental's policy with the CRLs of the config: `tee.crlFiles` and those of `tee.crlDir` for the
+ * CPU evidence and `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), all read
+ * now.
+ */
+export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[], crlDir?: string, crlSources?: readonly string[] }): Promise<AttestationPolicy> {
   const crls = await readCrlFiles(tee.crlFiles)
+  if (tee.crlDir != null) crls.push(...await readCrlDir(tee.crlDir, tee.crlSources ?? []))
   const gpuCrls = await readCrlFiles(tee.gpuCrlFiles, 'tee.gpuCrlFiles')
   return {
     ...policy,

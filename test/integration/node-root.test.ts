@@ -6,6 +6,7 @@
  * waited on a timer would never end.
  */
 import { createServer, type Server } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +21,8 @@ import { EmbeddedLedger } from '../../src/escrow/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { StartupErrorCode } from '../../src/node/startup-errors.js'
 import { devPair } from '../helpers/keys.js'
+import { parseRentBody } from '../../src/node/rent-input.js'
+import { UserError } from '../../src/util/errors.js'
 
 const TOKEN = 'c'.repeat(64)
 
@@ -133,6 +136,37 @@ describe('BazaarNode.init: one root for a whole node', () => {
     const off = await BazaarNode.init({ config: { ...cfg, chain: { ...cfg.chain, sweepS: 0 } }, identity: id, home: path.join(dir, 'sweep-off'), chain: sweeping, clock, logger: silentLogger })
     expect(off.services.sweeper).toBeUndefined()
     await off.close()
+  }, 60_000)
+
+  it('a renter with tee.crlDir fetches its CRLs at start, and refuses a rental while the directory holds none', async () => {
+    // a vendor that answers 404 for every CRL: the first round ends with nothing written
+    const asked: string[] = []
+    const vendor = createHttpServer((req, res) => { asked.push(req.url ?? ''); res.writeHead(404).end() })
+    await new Promise<void>((resolve) => { vendor.listen(0, '127.0.0.1', resolve) })
+    const url = `http://127.0.0.1:${(vendor.address() as { port: number }).port}`
+    const clock = new ManualClock()
+    const cfg = await config('renter')
+    const crlDir = path.join(dir, 'crl-renter', 'crl')
+    const node = await BazaarNode.init({
+      config: { ...cfg, chain: { ...cfg.chain, arbiter: (await devPair('Ferdie//hot')).address }, tee: { ...cfg.tee, crlDir, crlSources: ['intel-root', 'amd-genoa'], crlUrls: { 'intel-root': `${url}/root`, 'amd-genoa': `${url}/genoa` } } },
+      identity: await identity('Alice'), home: path.join(dir, 'crl-renter'), chain: ledger, clock, logger: silentLogger
+    })
+    try {
+      expect(node.services.crls).toBeDefined()
+      expect(node.rentRefusal()).toBeUndefined()
+      clock.advance(0)
+      const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 60, teeKinds: ['tdx'], command: 'true' }, { config: node.config, home: dir, now: clock.now() })
+      // the rental waits for the first round, then finds no CRL: one line, nothing rented
+      const err = await node.rent(parsed).then(() => undefined, (e: unknown) => e)
+      expect(err).toBeInstanceOf(UserError)
+      expect((err as UserError).code).toBe('CRL_NOT_FETCHED')
+      expect(asked.sort()).toEqual(['/genoa', '/root'])
+      expect(await node.jobs.list()).toEqual([])
+    } finally {
+      await node.close()
+      await new Promise((resolve) => vendor.close(resolve))
+    }
+    expect(clock.pending).toBe(0)
   }, 60_000)
 
   it('a failed start closes all it opened and keeps its one-line error; the same home then starts', async () => {

@@ -58,7 +58,7 @@ Downloads AMD's and Intel's CRLs, checks each against the vendor keys pinned in 
 (AMD: the product's ARK; Intel: the SGX root CA, or the PCK CA whose chain PCS sends, up to that
 root) and that it is current, and writes it as <dir>/<source>.crl, for tee.crlFiles to list. A
 file is replaced only by a newer CRL, atomically; a failed source leaves its file as it was. Run it
-from a timer (contrib/systemd/bazaar-crl-fetch.timer). NVIDIA's status comes by OCSP, stapled by
+from a timer (contrib/systemd/bazaar-crl-fetch.timer), or let a renter daemon keep them (tee.crlDir). NVIDIA's status comes by OCSP, stapled by
 suppliers to their GPU evidence (tee.gpuOcsp).
 
   --dir <dir>          where the files go (made if missing)

@@ -25,7 +25,8 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_TEE_PROVIDER: 'tee.provider',
   BAZAAR_ALLOW_SIMULATED: 'tee.allowSimulated',
   BAZAAR_ENCLAVE_LISTEN: 'tee.enclaveListen',
-  BAZAAR_GPU_CRL_FILES: 'tee.gpuCrlFiles'
+  BAZAAR_GPU_CRL_FILES: 'tee.gpuCrlFiles',
+  BAZAAR_CRL_DIR: 'tee.crlDir'
 })
 
 /**
@@ -65,6 +66,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_ALLOW_SIMULATED')) != null) set('tee.allowSimulated', parseBool(v))
   if ((v = get('BAZAAR_ENCLAVE_LISTEN')) != null) set('tee.enclaveListen', splitList(v))
   if ((v = get('BAZAAR_GPU_CRL_FILES')) != null) set('tee.gpuCrlFiles', splitList(v))
+  if ((v = get('BAZAAR_CRL_DIR')) != null) set('tee.crlDir', v)
   return out as PartialConfig
 }
 

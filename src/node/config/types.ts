@@ -125,6 +125,17 @@ export interface TeeConfig {
    */
   crlFiles: string[]
   /**
+   * Renter: a directory the daemon keeps the vendors' CRLs current in (`<dir>/<source>.crl`,
+   * fetched at start and refreshed on its own schedule, see CrlRefresher). Its CRLs are checked
+   * beside `crlFiles`; a rental is refused while it holds none (CRL_NOT_FETCHED). Absent: the
+   * daemon fetches nothing.
+   */
+  crlDir?: string
+  /** Renter, with `crlDir`: the CRL sources fetched there (`bazaar attest fetch-crls` names them); default all */
+  crlSources: string[]
+  /** Renter, with `crlDir`: a URL per source in place of the vendor's (a PCCS or caching proxy) */
+  crlUrls: Record<string, string>
+  /**
    * Renter: NVIDIA's CRL files (DER or PEM) for GPU evidence: those of the device identity chain
    * (root, GH100/GB100 identity and provisioner CAs) and of the RIM signing chain. With any, both
    * chains of every GPU report need a current CRL, and a listed certificate is refused

@@ -9,6 +9,7 @@ import {
   type BazaarConfig, type GpuAcceptConfig, type GpuConfig, type TeeKind
 } from './types.js'
 import { NVIDIA_OCSP_URL } from '../../tee/x509/ocsp.js'
+import { CRL_SOURCES } from '../../tee/crl-sources.js'
 
 /** Bounds on what a config may hold (it may come from a copied file or an environment). */
 export const CONFIG_LIMITS = Object.freeze({
@@ -44,6 +45,17 @@ function gpuAccept (v: unknown): GpuAcceptConfig {
     ...(g.requireRimMatch != null ? { requireRimMatch: bool(g.requireRimMatch, 'tee.gpuAccept.requireRimMatch') } : {}),
     ...(g.requireRevocation != null ? { requireRevocation: bool(g.requireRevocation, 'tee.gpuAccept.requireRevocation') } : {})
   }
+}
+
+const CRL_SOURCE_NAMES = CRL_SOURCES.map((s) => s.name)
+
+/** `tee.crlUrls`: a known source name → an http(s) URL */
+function crlUrls (v: unknown): Record<string, string> {
+  const u = obj(v ?? {}, 'tee.crlUrls')
+  known(u, 'tee.crlUrls', CRL_SOURCE_NAMES)
+  const out: Record<string, string> = {}
+  for (const [name, url] of Object.entries(u)) out[name] = text(url, `tee.crlUrls.${name}`, /^https?:\/\/[\x21-\x7e]{1,500}$/, 'an http(s) URL')
+  return out
 }
 
 /** Length of a launch measurement of every TEE kind (a SHA-384 digest). */
@@ -152,6 +164,9 @@ export function validateConfig (input: unknown): BazaarConfig {
     allowedMeasurements,
     maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
     crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    ...(t.crlDir != null ? { crlDir: text(t.crlDir, 'tee.crlDir', PATH_RE, `a directory path of at most ${CONFIG_LIMITS.maxPathLength} characters`) } : {}),
+    crlSources: uniqueList(t.crlSources ?? CRL_SOURCE_NAMES, 'tee.crlSources', CRL_SOURCE_NAMES.length, (v, q) => oneOf(v, q, CRL_SOURCE_NAMES)),
+    crlUrls: crlUrls(t.crlUrls),
     gpuCrlFiles: uniqueList(t.gpuCrlFiles ?? [], 'tee.gpuCrlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
     gpu: oneOf(t.gpu ?? 'off', 'tee.gpu', ['required', 'optional', 'off'] as const),
     gpuAccept: gpuAccept(t.gpuAccept),

@@ -33,6 +33,8 @@ export interface RenterServiceInit {
   voucherKeys?: VoucherKeyVault
   /** how long a rental waits for the supplier's approval of the cooperative close (default: the role's) */
   settleWaitMs?: number
+  /** resolves once the daemon's first fetch of `tee.crlDir` ended (CrlRefresher.ready): rentals read the directory after it */
+  crlsReady?: Promise<void>
 }
 
 /**
@@ -116,7 +118,9 @@ export class RenterService implements NodeService {
     const { node, logger, jobs } = this.c
     const refusal = this.rentRefusal()
     if (refusal != null) throw refusal
-    // the rental's own policy: its TEE kinds and the CRLs (CPU and GPU) as they are now
+    // the rental's own policy: its TEE kinds and the CRLs (CPU and GPU) as they are now; a rental
+    // asked for just after start waits for the first fetch of tee.crlDir rather than refuse
+    await this.i.crlsReady
     const policy = await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee)
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request

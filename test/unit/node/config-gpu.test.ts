@@ -63,3 +63,28 @@ describe('tee.gpu config', () => {
     expect((err as ConfigError).field).toBe(field)
   })
 })
+
+describe('tee.crlDir config: CRLs the daemon keeps current', () => {
+  it('absent by default, with every source; from the file or the environment', async () => {
+    const d = await defaultConfig()
+    expect(d.tee.crlDir).toBeUndefined()
+    expect(d.tee.crlSources).toEqual(['amd-milan', 'amd-genoa', 'amd-turin', 'intel-root', 'intel-pck-platform', 'intel-pck-processor'])
+    expect(d.tee.crlUrls).toEqual({})
+    const c = await load({ crlDir: '/var/lib/bazaar/crl', crlSources: ['intel-root', 'intel-pck-platform'], crlUrls: { 'intel-root': 'https://pccs.internal:8081/sgx/root.crl' } })
+    expect(c.tee).toMatchObject({ crlDir: '/var/lib/bazaar/crl', crlSources: ['intel-root', 'intel-pck-platform'], crlUrls: { 'intel-root': 'https://pccs.internal:8081/sgx/root.crl' } })
+    expect((await loadConfig({ home, env: { BAZAAR_CRL_DIR: '/srv/crl' } })).tee.crlDir).toBe('/srv/crl')
+  })
+
+  it.each([
+    ['directory', { crlDir: '' }, 'tee.crlDir'],
+    ['source', { crlSources: ['amd-naples'] }, 'tee.crlSources[0]'],
+    ['source repeated', { crlSources: ['intel-root', 'intel-root'] }, 'tee.crlSources[1]'],
+    ['URL of an unknown source', { crlUrls: { 'amd-naples': 'https://kds.example/crl' } }, 'tee.crlUrls.amd-naples'],
+    ['URL', { crlUrls: { 'intel-root': 'ftp://pccs.internal/root.crl' } }, 'tee.crlUrls.intel-root'],
+    ['URL map', { crlUrls: ['https://pccs.internal/root.crl'] }, 'tee.crlUrls']
+  ])('refuses a bad %s naming the field', async (_n, tee, field) => {
+    const err = await load(tee).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).field).toBe(field)
+  })
+})
