@@ -2,14 +2,17 @@
  * `npm run bench:daemon`: two daemons as an operator runs them (`bazaar node start`, separate OS
  * processes, the embedded defaults), measured from outside:
  *
- *   node dist/bench/daemon.js [--offers 1000] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
+ *   node dist/bench/daemon.js [--offers 1000] [--warmup 0] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
  *
  * - RSS of each daemon at rest, `--rest` seconds after its control API answered;
  * - publishing `--offers` offers through the publisher's control API, one after another: p50/p99
  *   of the HTTP round trip (sign, persist, publish);
  * - the receiver's CPU (user + system, all threads, from /proc) per offer it received, less its
  *   CPU at rest over the same time; and the same by thread name (its event loop, V8's helper
- *   threads, any other thread that used CPU), at rest included.
+ *   threads, any other thread that used CPU), at rest included. With `--warmup N`, N offers go
+ *   first and are not measured: a daemon that has run a while has its code compiled by V8's
+ *   optimising tiers, while the first thousand offers a fresh daemon receives pay for that too
+ *   (V8's compiler threads, and unoptimised code on the event loop).
  *
  * Each run measures two Node heap settings side by side: the daemon as `bazaar` starts it (the
  * bin re-executes a daemon with `--max-semi-space-size=4`), and Node's default young generation
@@ -29,9 +32,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { offers: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
+const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
 const REST_S = Math.max(1, Number(values.rest ?? 20))
+const WARMUP = Math.max(0, Number(values.warmup ?? 0))
 const RUNS = Math.max(1, Number(values.runs ?? 1))
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
 const PASSPHRASE = 'bench passphrase'
@@ -161,17 +165,25 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const idleRate = (cpuMs(b.proc.pid as number) - idle0) / (performance.now() - t0)
     const run = Date.now().toString(36)
+    let published = 0
+    /** n offers through the publisher's API, one after another; the round trip of each */
+    const publish = async (n: number): Promise<number[]> => {
+      const lat: number[] = []
+      for (let k = 0; k < n; k++, published++) {
+        const i = published
+        const t = performance.now()
+        await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i % SLOTS}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
+        lat.push(performance.now() - t)
+      }
+      // polled by its count (a small answer): listing the book would cost the receiver more than the offers
+      await until('the receiver to hold every offer', async () => await held() >= before + published)
+      return lat
+    }
+    if (WARMUP > 0) await publish(WARMUP)
     const cpu0 = cpuMs(b.proc.pid as number)
     const threads0 = threadCpuMs(b.proc.pid as number)
     const t1 = performance.now()
-    const lat: number[] = []
-    for (let i = 0; i < OFFERS; i++) {
-      const t = performance.now()
-      await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i % SLOTS}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
-      lat.push(performance.now() - t)
-    }
-    // polled by its count (a small answer): listing the book would cost the receiver more than the offers
-    await until('the receiver to hold every offer', async () => await held() >= before + OFFERS)
+    const lat = await publish(OFFERS)
     const busy = cpuMs(b.proc.pid as number) - cpu0 - idleRate * (performance.now() - t1)
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(b.proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
@@ -209,7 +221,7 @@ for (let r = 0; r < RUNS; r++) {
 }
 if (values.json === true) console.log(JSON.stringify(rows))
 else {
-  console.log(`two daemons (bazaar node start, embedded defaults), ${OFFERS} offers published through the API, RSS ${REST_S} s after start`)
+  console.log(`two daemons (bazaar node start, embedded defaults), ${OFFERS} offers published through the API${WARMUP > 0 ? ` after ${WARMUP} not measured` : ''}, RSS ${REST_S} s after start`)
   for (const x of rows) {
     console.log(`${x.setting}: RSS at rest publisher ${x.restPublisherMiB} MiB, receiver ${x.restReceiverMiB} MiB; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms; receiver CPU per offer ${x.receiverCpuPerOfferMs} ms (at rest ${x.receiverIdleCpuMsPerS} ms/s); by thread, at rest included: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`)
   }

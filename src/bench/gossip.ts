@@ -9,6 +9,9 @@
  *    (validated). The same graph, each offer published from the same node, with plain gossipsub
  *    (the same host: StrictNoSign and the same message id, no market validator). Prints p50/p99
  *    of both and their ratio. `--latency MS` delays every link MS ms each way (`delayRelay`).
+ *    `--processes` runs each node in an OS process of its own, as daemons run (each market node
+ *    with its own signature worker pool), and times each offer on the machine's monotonic clock
+ *    from its publication to its last delivery.
  * 2. Throughput and memory of one node: a receiver node in its own process, flooded by a publisher
  *    in another process, so one node's capacity is what is measured. The publisher keeps at most
  *    `--window` messages ahead of what the receiver delivered (progress relayed through this
@@ -251,6 +254,125 @@ async function propagation (n: number, plan: PropagationPlan, plain: boolean, po
   return { p50: pct(t100, 50), p99: pct(t100, 99), links: edges.length, incomplete }
 }
 
+// ---------------------------------------------------------------- propagation, one node per process
+
+/** ms on the machine's monotonic clock (CLOCK_MONOTONIC): the same clock in every process */
+const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6
+
+/** the name both variants give a message: the last 16 bytes of its data (the signature's) */
+const nameOf = (data: Uint8Array): string => Buffer.from(data.subarray(-16)).toString('hex')
+
+/**
+ * `--processes`: one propagation node in this process, as a daemon runs one (its own event loop and,
+ * for the market variant, its own signature worker pool). Driven by the parent over IPC: `dial`
+ * the given addresses, `publish` the given bytes, `stop`. Every delivery is reported with the
+ * monotonic time it happened at, and a publication with the time it started.
+ */
+async function propagationNode (variant: 'market' | 'plain'): Promise<void> {
+  const send = (m: unknown): void => { process.send?.(m) }
+  await cryptoWaitReady()
+  const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: MESH_D, dht: false })
+  const seen = (data: Uint8Array): void => { send({ type: 'seen', id: nameOf(data), t: monoMs() }) }
+  let gossip: MarketGossip | undefined
+  if (variant === 'plain') {
+    h.services.pubsub.subscribe(TOPIC_OFFERS)
+    h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { seen(evt.detail.data) })
+  } else {
+    gossip = new MarketGossip({ pubsub: h.services.pubsub, clock: systemClock }, { perPeerRate: 1e6, perPeerBurst: 1e6, onMessage: (m) => { seen(m.data) } })
+    gossip.start()
+  }
+  process.on('message', (m: { type: string, addrs?: string[], data?: string }) => {
+    void (async () => {
+      if (m.type === 'dial') {
+        for (const a of m.addrs ?? []) {
+          const ma = multiaddr(a)
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await guardedNetworkOperation(async (signal) => { await h.dial(ma, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(ma) } })
+              break
+            } catch (err) {
+              if (attempt === 3) throw err
+              await sleep(200)
+            }
+          }
+        }
+        send({ type: 'dialed' })
+      } else if (m.type === 'publish' && m.data != null) {
+        const data = new Uint8Array(Buffer.from(m.data, 'base64'))
+        const t0 = monoMs()
+        // plain gossipsub does not deliver our own publication: count it at publish time instead
+        if (gossip == null) { seen(data); await h.services.pubsub.publish(TOPIC_OFFERS, data) } else await gossip.publish(TOPIC_OFFERS, data)
+        send({ type: 'published', id: nameOf(data), t0 })
+      } else if (m.type === 'stop') {
+        gossip?.stop()
+        await h.stop()
+        process.exit(0)
+      }
+    })().catch((err: unknown) => { process.stderr.write(`propagation node: ${(err as Error).message}\n`); process.exit(1) })
+  })
+  send({ type: 'ready', addr: h.getMultiaddrs()[0].toString() })
+}
+
+/**
+ * Propagation as `propagation` measures it, with each node in an OS process of its own, as daemons
+ * run: the validations of one offer by its 19 receivers no longer queue on one event loop. Each
+ * offer's time is its last delivery less its publication, both read from the machine's monotonic
+ * clock in the processes where they happened.
+ */
+async function propagationProcesses (n: number, plan: PropagationPlan, plain: boolean): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
+  const procs = Array.from({ length: n }, () => child(['--role', 'propagation-node', '--variant', plain ? 'plain' : 'market']))
+  const seenAt = new Map<string, number[]>()
+  const published = new Map<string, number>()
+  let waiting: { id: string, check: () => void } | undefined
+  const addrs = await Promise.all(procs.map(async (p) => await new Promise<string>((resolve, reject) => {
+    p.on('message', (m: { type: string, addr?: string, id?: string, t?: number, t0?: number }) => {
+      if (m.type === 'ready' && m.addr != null) resolve(m.addr)
+      else if (m.type === 'seen' && m.id != null && m.t != null) { const l = seenAt.get(m.id) ?? []; l.push(m.t); seenAt.set(m.id, l) } else if (m.type === 'published' && m.id != null && m.t0 != null) published.set(m.id, m.t0)
+      if (m.type === 'seen' || m.type === 'published') waiting?.check()
+    })
+    p.on('exit', (code) => { reject(new Error(`propagation node exited with ${String(code)}`)) })
+  })))
+  await Promise.all(procs.map(async (p, a) => {
+    const targets = plan.edges.filter(([x]) => x === a).map(([, b]) => addrs[b])
+    await new Promise<void>((resolve) => {
+      const done = (m: { type: string }): void => { if (m.type === 'dialed') { p.off('message', done); resolve() } }
+      p.on('message', done)
+      p.send({ type: 'dial', addrs: targets })
+    })
+  }))
+  await sleep(3000)
+  const [s] = await signers(1, plain ? 'procs-plain' : 'procs-market')
+  const base = await offerTemplate(s, 'o-0', Date.now())
+  const t100: number[] = []
+  let incomplete = 0
+  for (let k = 0; k < plan.from.length; k++) {
+    const data = sealOffer({ ...base, id: `o-${k}`, createdAt: BigInt(Date.now()), sequence: BigInt(k + 1) }, s)
+    const id = nameOf(data)
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      waiting = { id, check: () => { if (published.has(id) && (seenAt.get(id)?.length ?? 0) >= n) resolve() } }
+      timer = setTimeout(resolve, 5000)
+      procs[plan.from[k]].send({ type: 'publish', data: Buffer.from(data).toString('base64') })
+    })
+    clearTimeout(timer)
+    waiting = undefined
+    const t0 = published.get(id)
+    const times = (seenAt.get(id) ?? []).sort((a, b) => a - b)
+    if (t0 == null || times.length < n) {
+      incomplete++
+      if (incomplete >= 10) break
+      continue
+    }
+    t100.push(times[n - 1] - t0)
+  }
+  await Promise.all(procs.map(async (p) => await new Promise<void>((resolve) => {
+    const kill = setTimeout(() => { p.kill('SIGKILL') }, 15_000)
+    p.once('exit', () => { clearTimeout(kill); resolve() })
+    p.send({ type: 'stop' })
+  })))
+  return { p50: pct(t100, 50), p99: pct(t100, 99), links: plan.edges.length, incomplete }
+}
+
 // ---------------------------------------------------------------- flood: receiver and publisher processes
 
 interface ReceiverResult { delivered: number, seconds: number, cpuMsPerMsg: number, rssStart: number, rssEnd: number, rssPeak: number, rssRest: number, book: number, heapEnd: number, heldGrowth: number, heapTotalGrowth: number, externalGrowth: number, refused: string[], peers: number, batches: number, jobs: number, reductions: number }
@@ -474,16 +596,18 @@ async function main (): Promise<void> {
     // the same graph and the same publishers for both: with delayed links, the hops an offer takes
     // are most of its time
     const plan = propagationPlan(nodes, offers)
-    const plain = await propagation(nodes, plan, true, pool)
-    const market = await propagation(nodes, plan, false, pool)
+    const separate = process.argv.includes('--processes')
+    if (separate && arg('latency', 0) > 0) throw new Error('--latency delays links inside one process; it does not combine with --processes')
+    const plain = separate ? await propagationProcesses(nodes, plan, true) : await propagation(nodes, plan, true, pool)
+    const market = separate ? await propagationProcesses(nodes, plan, false) : await propagation(nodes, plan, false, pool)
     // each offer is checked by every node but its publisher; the rest were verified on the event loop
     const pooled = pool.sent
     await pool.close()
-    console.log(`propagation to all of ${nodes} nodes (one process, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT${arg('latency', 0) > 0 ? `, every link delayed ${arg('latency', 0)} ms each way` : ''}):`)
+    console.log(`propagation to all of ${nodes} nodes (${separate ? 'one OS process each' : 'one process'}, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT${arg('latency', 0) > 0 ? `, every link delayed ${arg('latency', 0)} ms each way` : ''}):`)
     console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
     console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
-    console.log(`  market signatures verified in the worker pool: ${fmt(pooled.jobs)} of ${fmt(offers * (nodes - 1))} (batches of ${(pooled.batches > 0 ? pooled.jobs / pooled.batches : 0).toFixed(1)} at the mean), the rest on the event loop`)
+    if (!separate) console.log(`  market signatures verified in the worker pool: ${fmt(pooled.jobs)} of ${fmt(offers * (nodes - 1))} (batches of ${(pooled.batches > 0 ? pooled.jobs / pooled.batches : 0).toFixed(1)} at the mean), the rest on the event loop`)
   }
 
   if (count > 0 && runs > 0) {
@@ -531,6 +655,7 @@ setFlagsFromString('--expose-gc')
 installNetworkErrorGuard(createLogger({ level: 'warn' }))
 const role = sarg('role')
 if (role === 'receiver') await receiver(sarg('variant') === 'plain' ? 'plain' : 'market', arg('expected', 0), arg('workers', -1) < 0 ? undefined : arg('workers', -1), arg('rest', 0))
+else if (role === 'propagation-node') await propagationNode(sarg('variant') === 'plain' ? 'plain' : 'market')
 else if (role === 'publisher') await publisher(sarg('file') ?? '', sarg('target') ?? '', arg('window', 500), arg('rate', 0))
 else {
   await main()
