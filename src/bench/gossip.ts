@@ -147,6 +147,21 @@ function propagationPlan (n: number, offers: number): PropagationPlan {
   }
 }
 
+/** a dial of the bench's graph: bounded, failed by a socket error that escapes libp2p (a reset connect) as a node's dials are, three tries */
+async function dialWithRetries (host: Host, addr: ReturnType<typeof multiaddr>, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${name} attempt ${attempt} at ${new Date().toISOString()}\n`)
+      await guardedNetworkOperation(async (signal) => { await host.dial(addr, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(addr) } })
+      return
+    } catch (err) {
+      if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${name} attempt ${attempt} failed at ${new Date().toISOString()}: ${(err as Error).name} ${(err as Error).message}\n`)
+      if (attempt === 3) throw err
+      await sleep(200)
+    }
+  }
+}
+
 async function propagation (n: number, plan: PropagationPlan, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
   const offers = plan.from.length
   const hosts: Host[] = []
@@ -187,18 +202,7 @@ async function propagation (n: number, plan: PropagationPlan, plain: boolean, po
       relays.push(relay)
       addr = multiaddr(`/ip4/127.0.0.1/tcp/${relay.port}/p2p/${hosts[b].peerId.toString()}`)
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // bounded, and failed by a socket error that escapes libp2p (a reset connect), as a node's dials are
-        if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${a}->${b} attempt ${attempt} at ${new Date().toISOString()}\n`)
-        await guardedNetworkOperation(async (signal) => { await hosts[a].dial(addr, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(addr) } })
-        break
-      } catch (err) {
-        if (process.env.BENCH_TRACE != null) process.stderr.write(`dial ${a}->${b} attempt ${attempt} failed at ${new Date().toISOString()}: ${(err as Error).name} ${(err as Error).message}\n`)
-        if (attempt === 3) throw err
-        await sleep(200)
-      }
-    }
+    await dialWithRetries(hosts[a], addr, `${a}->${b}`)
   }
   const edges = plan.edges
   for (const [a, b] of edges) await link(a, b)
@@ -284,18 +288,7 @@ async function propagationNode (variant: 'market' | 'plain'): Promise<void> {
   process.on('message', (m: { type: string, addrs?: string[], data?: string }) => {
     void (async () => {
       if (m.type === 'dial') {
-        for (const a of m.addrs ?? []) {
-          const ma = multiaddr(a)
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await guardedNetworkOperation(async (signal) => { await h.dial(ma, { signal }) }, { timeoutMs: 10_000, target: { host: '127.0.0.1', port: tcpPort(ma) } })
-              break
-            } catch (err) {
-              if (attempt === 3) throw err
-              await sleep(200)
-            }
-          }
-        }
+        for (const a of m.addrs ?? []) await dialWithRetries(h, multiaddr(a), a)
         send({ type: 'dialed' })
       } else if (m.type === 'publish' && m.data != null) {
         const data = new Uint8Array(Buffer.from(m.data, 'base64'))
