@@ -14,21 +14,21 @@ if (!(major >= MIN_NODE_MAJOR)) {
   process.exit(1)
 }
 
-// A daemon (`node start`, `supply`, `arbiter`) runs with V8's young generation capped at 4 MiB per
-// semi-space. Left to itself, Node 24 grows it to 64 MiB per semi-space while the daemon imports its
-// module graph (the polkadot crypto packages and their wasm most of all) and never gives that memory
-// back: a resting daemon held about 250 MiB RSS, against about 145 MiB capped (npm run bench:daemon).
-// V8 reads the flag only when the process starts, so the process replaces itself with one that has
-// it (process.execve: the same pid, so signals, systemd and stdio are unchanged). A
-// --max-semi-space-size of the operator's own (NODE_OPTIONS or a node flag) wins.
-const DAEMON_SEMI_SPACE_MIB = 4
+// A daemon (`node start`, `supply`, `arbiter`) runs with V8's young generation capped per semi-space
+// (DAEMON_SEMI_SPACE_MIB, dist/node/daemon-heap.js says why that size). V8 reads the flag only when
+// the process starts, so the process replaces itself with one that has it (process.execve: the same
+// pid, so signals, systemd and stdio are unchanged). A --max-semi-space-size of the operator's own
+// (NODE_OPTIONS or a node flag) wins. Without dist/ the import below says what to do.
 const args = process.argv.slice(2)
 const isDaemon = (args[0] === 'node' && args[1] === 'start') || args[0] === 'supply' || args[0] === 'arbiter'
 const wantsHelp = args.indexOf('--help') >= 0 || args.indexOf('-h') >= 0
 const hasOwnSemiSpace = /--max-semi-space-size/.test(process.execArgv.join(' ') + ' ' + (process.env.NODE_OPTIONS || ''))
 if (isDaemon && !wantsHelp && !hasOwnSemiSpace && typeof process.execve === 'function') {
-  const script = fileURLToPath(import.meta.url)
-  process.execve(process.execPath, [process.execPath, '--max-semi-space-size=' + DAEMON_SEMI_SPACE_MIB].concat(process.execArgv, [script], args), process.env)
+  const heap = await import('../dist/node/daemon-heap.js').catch(() => null)
+  if (heap != null) {
+    const script = fileURLToPath(import.meta.url)
+    process.execve(process.execPath, [process.execPath, '--max-semi-space-size=' + heap.DAEMON_SEMI_SPACE_MIB].concat(process.execArgv, [script], args), process.env)
+  }
 }
 
 let cli

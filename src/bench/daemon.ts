@@ -15,7 +15,7 @@
  *   (V8's compiler threads, and unoptimised code on the event loop).
  *
  * Each run measures two Node heap settings side by side: the daemon as `bazaar` starts it (the
- * bin re-executes a daemon with `--max-semi-space-size=4`), and Node's default young generation
+ * bin re-executes a daemon with `DAEMON_SEMI_SPACE_MIB`, src/node/daemon-heap.ts), and Node's default young generation
  * (`--max-semi-space-size=0`, which also stops the re-execution). Node 24 lets the young generation
  * grow to 64 MiB per semi-space while the daemon starts (its module graph, the polkadot crypto
  * packages and their wasm the largest part, leaves a 159 MiB heap with 29 MiB live) and keeps it
@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
 
 const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
@@ -205,7 +206,7 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
 
 // --node-options (repeatable): settings of your own instead (a profile: --node-options='--cpu-prof --cpu-prof-dir=/tmp/prof')
 const own = values['node-options']
-const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [['as bazaar starts it (4 MiB semi-space)', ''], ["Node's default young generation", '--max-semi-space-size=0']]
+const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [[`as bazaar starts it (${DAEMON_SEMI_SPACE_MIB} MiB semi-space)`, ''], ["Node's default young generation", '--max-semi-space-size=0']]
 const rows: Row[] = []
 for (let r = 0; r < RUNS; r++) {
   for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {

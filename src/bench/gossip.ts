@@ -30,9 +30,9 @@
  *    validator each round, so no message is a duplicate), and the part of it the protobuf decode
  *    (envelope, then offer) takes on the same messages.
  *
- *    Both receivers run with the young generation a daemon runs with (`bazaar` starts it with
- *    `--max-semi-space-size=4`); `--semi-space 0` leaves Node's default (up to 64 MiB per
- *    semi-space on Node 24), which holds more RSS for the same live data.
+ *    Both receivers run with the young generation a daemon runs with (`DAEMON_SEMI_SPACE_MIB`,
+ *    src/node/daemon-heap.ts); `--semi-space N` sets another, `--semi-space 0` leaves Node's
+ *    default (up to 64 MiB per semi-space on Node 24).
  *
  * Options: --nodes N --offers M --flood K --runs R --window W --workers X --validator V
  *          --latency MS (propagation: every link through a relay that delays each direction MS ms)
@@ -72,6 +72,7 @@ import { CertCache, MessageSigner } from '../market/signing/index.js'
 import { systemClock } from '../util/clock.js'
 import { offerTemplate } from './offer-template.js'
 import { delayRelay } from './delay-relay.js'
+import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
 import { Envelope, Offer } from '../wire/market.js'
 
 function arg (name: string, def: number): number {
@@ -313,7 +314,7 @@ async function propagationNode (variant: 'market' | 'plain'): Promise<void> {
  * clock in the processes where they happened.
  */
 async function propagationProcesses (n: number, plan: PropagationPlan, plain: boolean): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
-  const procs = Array.from({ length: n }, () => child(['--role', 'propagation-node', '--variant', plain ? 'plain' : 'market']))
+  const procs = Array.from({ length: n }, () => child(['--role', 'propagation-node', '--variant', plain ? 'plain' : 'market'], SEMI_SPACE_MIB))
   const seenAt = new Map<string, number[]>()
   const published = new Map<string, number>()
   let waiting: { id: string, check: () => void } | undefined
@@ -515,7 +516,7 @@ function child (args: string[], semiSpaceMiB = 0): ChildProcess {
 }
 
 /** the young generation of the receivers, in MiB per semi-space: a daemon's (bin/bazaar.js) unless told */
-const SEMI_SPACE_MIB = arg('semi-space', 4)
+const SEMI_SPACE_MIB = arg('semi-space', DAEMON_SEMI_SPACE_MIB)
 
 async function flood (variant: 'market' | 'plain', file: string, count: number, window: number, workers: number): Promise<ReceiverResult> {
   const rx = child(['--role', 'receiver', '--variant', variant, '--expected', String(count), '--workers', String(workers), '--rest', String(arg('rest', 0))], SEMI_SPACE_MIB)
@@ -607,7 +608,7 @@ async function main (): Promise<void> {
     const file = await messagesFile(count)
     const m: ReceiverResult[] = []
     const p: ReceiverResult[] = []
-    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB}${SEMI_SPACE_MIB === 4 ? ' (as bazaar runs a daemon)' : ''}` : "Node's default"}`)
+    console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB}${SEMI_SPACE_MIB === DAEMON_SEMI_SPACE_MIB ? ' (as bazaar runs a daemon)' : ''}` : "Node's default"}`)
     for (let r = 0; r < runs; r++) {
       const pr = await flood('plain', file, count, window, workers)
       const mr = await flood('market', file, count, window, workers)

@@ -15,7 +15,7 @@
  *   validator, no book, no database.
  * The cost of one added node is the RSS difference between the two sizes over the difference in
  * nodes; the figure of interest is market over plain. Every process runs with the young
- * generation a daemon runs with (`--max-semi-space-size=4`, as `bazaar` starts one).
+ * generation a daemon runs with (`DAEMON_SEMI_SPACE_MIB`, as `bazaar` starts one).
  *
  * Options: --sizes 20,40 --offers 200 --workers N --pool-per-node
  */
@@ -40,6 +40,7 @@ import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { VerifyPool } from '../protocols/gossip/verify-pool.js'
 import { offerTemplate } from './offer-template.js'
+import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
 
 const { values: opts } = parseArgs({
   options: {
@@ -157,7 +158,7 @@ async function child (variant: 'market' | 'plain', n: number, offers: number): P
 
 async function run (variant: 'market' | 'plain', n: number, offers: number): Promise<ChildResult> {
   const args = ['--role', 'child', '--variant', variant, '--nodes', String(n), '--offers', String(offers), ...(opts.workers != null ? ['--workers', opts.workers] : [])]
-  const c = fork(fileURLToPath(import.meta.url), args, { execArgv: ['--expose-gc', '--max-semi-space-size=4'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const c = fork(fileURLToPath(import.meta.url), args, { execArgv: ['--expose-gc', `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return await new Promise<ChildResult>((resolve, reject) => {
     c.on('message', (m: ChildResult) => { resolve(m) })
     c.on('exit', (code) => { reject(new Error(`the ${variant} process of ${n} nodes exited with ${String(code)} before its result`)) })
@@ -169,7 +170,7 @@ async function main (): Promise<void> {
   const offers = Number(opts.offers)
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 2) || !(offers > 0)) throw new Error('--sizes needs two or more node counts of at least 2, --offers a positive count')
   const pool = opts.workers === '0' ? 'no signature worker pool' : opts['pool-per-node'] === true ? 'a signature worker pool per market node' : 'one signature worker pool per process'
-  console.log(`memory per node: ${sizes.join(' and ')} nodes in one process each (127.0.0.1, random graph of average degree 3, mesh D=3, no DHT), ${offers} offers held everywhere, after GC; young generation as a daemon's (4 MiB per semi-space); ${pool}`)
+  console.log(`memory per node: ${sizes.join(' and ')} nodes in one process each (127.0.0.1, random graph of average degree 3, mesh D=3, no DHT), ${offers} offers held everywhere, after GC; young generation as a daemon's (${DAEMON_SEMI_SPACE_MIB} MiB per semi-space); ${pool}`)
   const rss: Record<'market' | 'plain', number[]> = { market: [], plain: [] }
   for (const n of sizes) {
     for (const variant of ['plain', 'market'] as const) {

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
+import { DAEMON_SEMI_SPACE_MIB } from '../../src/node/daemon-heap.js'
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve) => {
@@ -35,6 +36,11 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
     const first = new CliProcess(args, { env })
     const [, id1] = await first.waitFor(/peer id (\S+)/)
     await first.waitFor(/control API/)
+    // the bin re-executed itself (same pid) with the daemon's young generation
+    const cmdline = `/proc/${first.child.pid}/cmdline`
+    if (existsSync(cmdline) && typeof process.execve === 'function' && !/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {
+      expect(readFileSync(cmdline, 'latin1').split('\0')).toContain(`--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`)
+    }
     expect(await first.stop('SIGTERM')).toBe(0)
     expect(first.stdout).toContain('stopping')
 
