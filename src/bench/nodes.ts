@@ -172,7 +172,7 @@ async function main (): Promise<void> {
   const offers = Number(opts.offers)
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 2) || !(offers > 0)) throw new Error('--sizes needs two or more node counts of at least 2, --offers a positive count')
   const pool = opts.workers === '0' ? 'no signature worker pool' : opts['pool-per-node'] === true ? 'a signature worker pool per market node' : 'one signature worker pool per process'
-  console.log(`memory per node: ${sizes.join(' and ')} nodes in one process each (127.0.0.1, random graph of average degree 3, mesh D=3, no DHT), ${offers} offers held everywhere, after GC; young generation as a daemon's (${DAEMON_SEMI_SPACE_MIB} MiB per semi-space); ${pool}`)
+  console.log(`memory per node: ${sizes.join(' and ')} nodes in one process each (127.0.0.1, random graph of average degree 3, mesh D=3, no DHT), ${offers} offers held everywhere, after a memory-reducing GC (as a resting daemon's MemoryReducer); young generation as a daemon's (${DAEMON_SEMI_SPACE_MIB} MiB per semi-space); ${pool}`)
   const rss: Record<'market' | 'plain', number[]> = { market: [], plain: [] }
   for (const n of sizes) {
     for (const variant of ['plain', 'market'] as const) {
