@@ -445,6 +445,26 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expectNoFailedExtrinsic(head0, (await api.rpc.chain.getHeader()).number.toNumber())
   })
 
+  it('lands two escrows opened at the same moment by two processes signing with one key', async () => {
+    // a second adapter, as a second daemon on the same hotkey: both read the same next nonce, and
+    // the one whose transaction loses it signs again with a fresh one (NONCE_USED, retried)
+    const other = await createSubtensorChain({ url: chain.url, netuid, hotkey })
+    try {
+      const head0 = (await api.rpc.chain.getHeader()).number.toNumber()
+      const terms = [newTerms(1n * TAO), newTerms(2n * TAO)]
+      const opened = await Promise.all([port.open(terms[0]!, keys.payer!), other.open(terms[1]!, keys.payer!)])
+      for (const [i, esc] of opened.entries()) {
+        expect(esc.status).toBe('open')
+        const amount = terms[i]!.amount
+        if (alpha) expect(await held(esc.account) >= amount).toBe(true)
+        else expect(await held(esc.account)).toBe(amount)
+      }
+      await expectNoFailedExtrinsic(head0, (await api.rpc.chain.getHeader()).number.toNumber())
+    } finally {
+      await other.close()
+    }
+  })
+
   it('refuses a settlement that pays a stranger or more than the escrow', async () => {
     const { terms } = await openChecked(1n * TAO)
     await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: keys.validator!.address, amount: 1n }] }, keys.payer!)).rejects.toMatchObject({ code: 'SETTLEMENT_INVALID' })

@@ -115,6 +115,8 @@ interface PendingMultisig extends Codec {
 
 /** Most escrows kept in the index; closed ones are dropped first past it. */
 const MAX_INDEXED = 50_000
+/** how many times one transaction is signed again after another process took its nonce */
+const MAX_NONCE_ATTEMPTS = 4
 
 interface Indexed {
   terms: EscrowTermsOnChain
@@ -585,36 +587,46 @@ export class SubtensorChain implements ChainPort {
    * block (two escrows a renter opened at the same moment: one waited out its 120 s and failed).
    * A signer's turn ends once the pool holds its transaction, so the waits for inclusion overlap.
    * After a send that failed once in the pool, the next nonce is the node's count again: a
-   * transaction the pool dropped must not leave a gap that holds back every later one.
+   * transaction the pool dropped must not leave a gap that holds back every later one. Where
+   * another process signs with the same key (two daemons on one hotkey), both can pick one nonce;
+   * the one that loses fails with NONCE_USED (refused by the pool, or seen used on chain while it
+   * waited), never ran, and is signed again with a fresh nonce.
    */
   private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
     const who = signer.address
     const deadline = this.clock.now() + (this.init.timeoutMs ?? 120_000)
-    const { included, nonce } = await this.signing.run(who, async () => {
-      // the nonce and the era's block come over RPC: retried across a reconnection too
-      const counted = await retrying(this.api, async () => (await this.api.rpc.system.accountNextIndex(who)).toNumber(), { clock: this.clock, deadline, signal })
-      const nonce = Math.max(counted, this.nextNonces.get(who) ?? 0)
-      const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce }), { clock: this.clock, deadline, signal })
-      let inPool!: () => void
-      const handed = new Promise<void>((resolve) => { inPool = resolve })
-      const included = submitAndWait(this.api, signed, {
-        finality: this.finality,
-        timeoutMs: this.init.timeoutMs,
-        signal,
-        clock: this.clock,
-        onSubmitted: () => { this.nextNonces.set(who, nonce + 1); inPool() }
+    let inc: Inclusion | undefined
+    for (let attempt = 1; inc == null; attempt++) {
+      const { included, nonce } = await this.signing.run(who, async () => {
+        // the nonce and the era's block come over RPC: retried across a reconnection too
+        const counted = await retrying(this.api, async () => (await this.api.rpc.system.accountNextIndex(who)).toNumber(), { clock: this.clock, deadline, signal })
+        const nonce = Math.max(counted, this.nextNonces.get(who) ?? 0)
+        const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce }), { clock: this.clock, deadline, signal })
+        let inPool!: () => void
+        const handed = new Promise<void>((resolve) => { inPool = resolve })
+        const included = submitAndWait(this.api, signed, {
+          finality: this.finality,
+          timeoutMs: this.init.timeoutMs,
+          signal,
+          clock: this.clock,
+          signedWith: { account: who, nonce },
+          onSubmitted: () => { this.nextNonces.set(who, nonce + 1); inPool() }
+        })
+        // the turn ends once the pool holds it, or once the send failed before that
+        await Promise.race([handed, included.then(() => {}, () => {})])
+        // in an object: a promise returned as such would hold the turn until inclusion
+        return { included, nonce }
       })
-      // the turn ends once the pool holds it, or once the send failed before that
-      await Promise.race([handed, included.then(() => {}, () => {})])
-      // in an object: a promise returned as such would hold the turn until inclusion
-      return { included, nonce }
-    })
-    let inc: Inclusion
-    try {
-      inc = await included
-    } catch (err) {
-      if (this.nextNonces.get(who) === nonce + 1) this.nextNonces.delete(who)
-      throw err
+      try {
+        inc = await included
+      } catch (err) {
+        if (this.nextNonces.get(who) === nonce + 1) this.nextNonces.delete(who)
+        // another process signing with this key took the nonce: the transaction never ran, so it
+        // is signed again with the chain's next one (a few times: each race costs the other side
+        // a nonce too)
+        if (err instanceof SubtensorError && err.code === 'NONCE_USED' && attempt < MAX_NONCE_ATTEMPTS) continue
+        throw err
+      }
     }
     fees?.push({ op, account: signer.address, fee: inc.fee })
     this.init.onInclusion?.(op, inc)

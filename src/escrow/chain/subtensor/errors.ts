@@ -9,6 +9,8 @@ export type SubtensorErrorCode =
   | 'EXTRINSIC_FAILED'
   /** the extrinsic did not appear in a block in time */
   | 'INCLUSION_TIMEOUT'
+  /** another transaction of the signer (another process with the same key) took the extrinsic's nonce */
+  | 'NONCE_USED'
   /** the second multisig approval was included but the settlement batch failed inside it */
   | 'SETTLEMENT_FAILED'
   /** no open record for this escrow id is known to the adapter */

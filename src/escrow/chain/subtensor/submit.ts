@@ -44,6 +44,13 @@ export interface WaitOptions {
   clock?: Clock
   /** called once the node's pool holds the transaction (or said it had it already), before the wait */
   onSubmitted?: () => void
+  /**
+   * the signer and the nonce the transaction was signed with: while it is not in a block, the
+   * wait reads the signer's nonce on chain, and once another transaction of the signer's has used
+   * this one (another process signing with the same key), it fails at once with NONCE_USED instead
+   * of waiting out its time
+   */
+  signedWith?: { account: string, nonce: number }
 }
 
 /** waits `ms` on `clock`; an abort ends it with SubtensorError ABORTED */
@@ -96,12 +103,18 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
   // Submit until the node has the bytes. A failure while connected is the pool's verdict, except
   // when it says it has the transaction already (a resubmission after a reconnect) or that its
   // nonce is used (it may have landed while the socket was down): then the scan decides.
+  let resubmission = false
   await call(async () => {
     try {
       await api.rpc.author.submitExtrinsic(tx)
     } catch (err) {
-      if (!api.isConnected) throw err
+      if (!api.isConnected) { resubmission = true; throw err }
       const msg = String((err as Error)?.message ?? err)
+      // the pool holds another transaction of this signer with this nonce, or the nonce is used
+      // and this is the first submission (so not ours): another process signs with the same key
+      if (/priority is too low|1014/i.test(msg) || (!resubmission && /stale|outdated|1010/i.test(msg) && opts.signedWith != null)) {
+        throw new SubtensorError('NONCE_USED', `the nonce of the extrinsic was used by another transaction of its signer: ${msg}`, { cause: err })
+      }
       if (/already imported|stale|outdated|1013/i.test(msg)) return
       throw new SubtensorError('EXTRINSIC_FAILED', `the transaction pool refused the extrinsic: ${msg}`, { cause: err })
     }
@@ -121,6 +134,13 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
         if (index >= 0) found = { blockHash: hash.toHex(), blockNumber: n, index }
       }
       if (found != null) break
+      // every block up to `next - 1` was scanned without it: where the signer's nonce at that block
+      // is past ours, another transaction used it, and this one can never be included
+      if (opts.signedWith != null && next - 1 > start) {
+        const at = await call(async () => await api.rpc.chain.getBlockHash(next - 1))
+        const used = await call(async () => ((await (await api.at(at)).query.system.account(opts.signedWith!.account)) as unknown as { nonce: INumber }).nonce.toNumber())
+        if (used > opts.signedWith.nonce) throw new SubtensorError('NONCE_USED', `extrinsic ${txHash}: nonce ${opts.signedWith.nonce} of its signer was used by another transaction by block ${next - 1}`)
+      }
       if (clock.now() > deadline) throw new SubtensorError('INCLUSION_TIMEOUT', `extrinsic ${txHash} not included after block ${start}`)
       await sleep(pollMs, signal, clock)
     }
