@@ -384,6 +384,41 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(BigInt(payer.data.reserved)).toBe(0n)
   })
 
+  it('sweeps an approval left on an escrow settled before the blocks it scanned, from the terms a node keeps', async () => {
+    const { terms, account } = await openChecked(2n * TAO)
+    // the payer approves a cooperative close nobody executes; payee and arbiter then close on a voucher
+    const coop: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: 2n * TAO }] }
+    expect((await port.approve(coop, keys.payer!)).executed).toBe(false)
+    const onVoucher: Settlement = {
+      escrowId: terms.escrowId, kind: 'voucher', voucher: { cumulative: 1n * TAO, sequence: 1n, signature: '0x' + '66'.repeat(64) },
+      payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 1n * TAO }]
+    }
+    expect((await port.approve(onVoucher, keys.payee!)).executed).toBe(false)
+    expect((await port.approve(onVoucher, keys.arbiter!)).executed).toBe(true)
+    // and an escrow still open, with the payer's approval pending on it
+    const open = await openChecked(1n * TAO)
+    const openCoop: Settlement = { escrowId: open.terms.escrowId, kind: 'cooperative', payouts: [{ to: open.terms.payer, amount: 1n * TAO }] }
+    expect((await port.approve(openCoop, keys.payer!)).executed).toBe(false)
+    // a process started after all that (a restarted daemon) has not scanned those blocks
+    const head = (await api.rpc.chain.getHeader()).number.toNumber()
+    const later = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: head + 1 })
+    try {
+      expect(await later.sweep(keys.payer!)).toEqual([])
+      expect((await api.query.multisig.multisigs.entries(account)).length).toBe(1)
+      // from the terms in the node's database: the settled escrow's approval goes, the open one's stays
+      const fees = await later.sweep(keys.payer!, { known: [terms, open.terms] })
+      expect(fees.map((f) => f.op)).toEqual(['cancel'])
+      await expectEmpty(account)
+      expect((await api.query.multisig.multisigs.entries(open.account)).length).toBe(1)
+      expect(await held(open.account) >= 1n * TAO).toBe(true)
+    } finally {
+      await later.close()
+    }
+    // the payee's approval closes the open escrow, so nothing stays behind for the tests after
+    expect((await port.approve(openCoop, keys.payee!)).executed).toBe(true)
+    await expectEmpty(open.account)
+  })
+
   it('refuses a second close, in the adapter and on chain', async () => {
     const { terms, account } = await openChecked(3n * TAO)
     const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 2n * TAO }] }

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
+import type { ChainPort, EscrowTermsOnChain } from '../../src/escrow/chain/port.js'
 import { EscrowError } from '../../src/escrow/errors.js'
 import { closeSettlement } from '../../src/escrow/rules/settlement.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
@@ -124,6 +125,15 @@ describe('escrow paths on the embedded ledger', () => {
     expect(await code(async () => await w.supplierSvc.refund(t.escrowId))).toBe('NOT_A_PARTY')
     expect(await code(async () => await w.renterSvc.close(t.escrowId, { mode: 'arbiter' }))).toBe('NOT_A_PARTY')
     expect(await code(async () => await w.supplierSvc.show('0x' + '99'.repeat(32)))).toBe('UNKNOWN_ESCROW')
+  })
+
+  it('a sweep hands the chain port the terms of the escrows in its database (their blocks may predate its scan)', async () => {
+    const w = await world()
+    let known: readonly EscrowTermsOnChain[] | undefined
+    const chain = { sweep: async (_owner: unknown, opts?: { known?: readonly EscrowTermsOnChain[] }) => { known = opts?.known; return [] } } as unknown as ChainPort
+    const svc = new EscrowService({ chain, escrows: w.renterDb.escrows, vouchers: w.renterDb.vouchers, account: p.payer })
+    expect(await svc.sweep()).toEqual([])
+    expect(known?.map((k) => [k.escrowId, k.amount])).toEqual([[t.escrowId, t.amount]])
   })
 
   it('lists escrows with decimal-string amounts', async () => {

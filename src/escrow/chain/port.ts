@@ -106,5 +106,5 @@ export interface ChainPort {
    * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the
    * arbiter's top-ups), where the chain has such keys; the fees it paid.
    */
-  sweep? (owner: KeyringPair, opts?: { signal?: AbortSignal }): Promise<ChainFee[]>
+  sweep? (owner: KeyringPair, opts?: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] }): Promise<ChainFee[]>
 }

@@ -380,7 +380,7 @@ export class SubtensorChain implements ChainPort {
    * Cancels what `signer` approved for a settled escrow and was never executed (its deposit comes
    * back): for example the payee's cooperative approval when the close went through the arbiter.
    */
-  private async cancelStale (esc: Indexed, signer: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
+  private async cancelStale (esc: Pick<Indexed, 'sigs'>, signer: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
     const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
@@ -413,22 +413,54 @@ export class SubtensorChain implements ChainPort {
    * approvals `owner` made that never executed are cancelled (their deposits come back), and where
    * `owner` is the arbiter, each per-escrow key sends what it holds back to `owner`. Keys with a
    * deposit still reserved are left for a later call; each escrow is done once per process.
+   *
+   * `known`: terms from the caller's own database. An escrow among them that the index lacks (it
+   * settled before the blocks this process scanned) is swept too once its account holds nothing
+   * on chain, in TAO or as alpha under any hotkey: with nothing to pay out, no approval on it can
+   * still settle anything, so cancelling one costs nobody a settlement.
    */
-  async sweep (owner: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
+  async sweep (owner: KeyringPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
     await this.sync(opts.signal)
     const fees: ChainFee[] = []
     const me = accountHex(owner.address)
-    for (const [id, esc] of this.index) {
-      if (esc.status === 'open' || this.swept.has(id)) continue
-      const isArbiter = accountHex(esc.terms.arbiter) === me
-      if (!isArbiter && accountHex(esc.terms.payer) !== me && accountHex(esc.terms.payee) !== me) continue
+    const sweepOne = async (id: string, terms: EscrowTermsOnChain, sigs: EscrowSignatories): Promise<void> => {
+      const isArbiter = accountHex(terms.arbiter) === me
       const signer = isArbiter ? owner.derive(arbiterPath(id)) : owner
-      await this.cancelStale(esc, signer, fees, opts.signal)
+      await this.cancelStale({ sigs }, signer, fees, opts.signal)
       if (!isArbiter || await this.sweepKey(signer, owner.address, fees, opts.signal)) {
         this.swept.add(id)
       }
     }
+    const isParty = (t: EscrowTermsOnChain): boolean => [t.arbiter, t.payer, t.payee].some((a) => accountHex(a) === me)
+    for (const [id, esc] of this.index) {
+      if (esc.status === 'open' || this.swept.has(id) || !isParty(esc.terms)) continue
+      await sweepOne(id, esc.terms, esc.sigs)
+    }
+    for (const terms of opts.known ?? []) {
+      const id = terms.escrowId
+      if (this.index.has(id) || this.swept.has(id) || !isParty(terms)) continue
+      let sigs: EscrowSignatories
+      try { sigs = escrowSignatories(terms) } catch { continue }
+      if (!await this.holdsNothing(sigs.account, terms.netuid, opts.signal)) continue
+      await sweepOne(id, terms, sigs)
+    }
     return fees
+  }
+
+  /** whether `account` holds no TAO (free or reserved) and no alpha of `netuid` under any hotkey */
+  private async holdsNothing (account: string, netuid: number, signal?: AbortSignal): Promise<boolean> {
+    const api = this.api
+    return await retrying(api, async () => {
+      const acc = await api.query.system.account(account) as unknown as { data: { free: INumber, reserved: INumber } }
+      if (acc.data.free.toBigInt() > 0n || acc.data.reserved.toBigInt() > 0n) return false
+      const staking = api.query.subtensorModule?.stakingHotkeys
+      const hotkeys = new Set<string>(staking != null ? ((await staking(account)) as unknown as Array<{ toString: () => string }>).map((h) => h.toString()) : [])
+      if ((await this.info()).asset.kind === 'alpha') hotkeys.add(await this.hotkeyFor(netuid))
+      for (const hk of hotkeys) {
+        if (await this.alphaBalance(account, hk, netuid) > 0n) return false
+      }
+      return true
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
   }
 
   private readonly swept = new BoundedSet<string>(MAX_INDEXED)
