@@ -10,6 +10,7 @@ import type { ChainFee, ChainPort, ChainRecord } from '../chain/port.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
 import { sameAccount } from '../rules/terms.js'
 import { checkVoucher } from '../rules/voucher.js'
+import type { LevelEscrowStore } from '../store/escrows.js'
 import type { VoucherStore } from '../store/vouchers.js'
 import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
 import { KeyedSerialQueue } from '../../util/serial.js'
@@ -30,6 +31,12 @@ export interface ArbiterComponents {
   clock?: Clock
   /** remembers the highest voucher seen per escrow, so a stale voucher is refused */
   vouchers?: VoucherStore
+  /**
+   * keeps the terms of each escrow this arbiter approves for (role `arbiter`): the node's sweep
+   * reads them, so what the arbiter left on an escrow is found after a restart too, whatever
+   * blocks its chain adapter scanned
+   */
+  escrows?: Pick<LevelEscrowStore, 'get' | 'put'>
 }
 
 export class Arbiter implements ArbiterClient {
@@ -37,6 +44,7 @@ export class Arbiter implements ArbiterClient {
   private readonly key: KeyringPair
   private readonly clock: Clock
   private readonly vouchers?: VoucherStore
+  private readonly escrows?: Pick<LevelEscrowStore, 'get' | 'put'>
   private readonly locks = new KeyedSerialQueue<string>()
 
   constructor (c: ArbiterComponents) {
@@ -44,6 +52,7 @@ export class Arbiter implements ArbiterClient {
     this.key = c.key
     this.clock = c.clock ?? systemClock
     if (c.vouchers != null) this.vouchers = c.vouchers
+    if (c.escrows != null) this.escrows = c.escrows
   }
 
   get address (): string { return this.key.address }
@@ -74,6 +83,9 @@ export class Arbiter implements ArbiterClient {
     if (req.voucher != null && escrow != null && this.vouchers != null &&
       checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {
       await this.vouchers.put(req.voucher, opts)
+    }
+    if (escrow != null && this.escrows != null && await this.escrows.get(escrow.terms.escrowId) == null) {
+      await this.escrows.put({ terms: escrow.terms, role: 'arbiter', createdAt: this.clock.now() })
     }
     // what this arbiter's per-escrow keys still hold for escrows settled since (top-ups, returned
     // deposits) goes back to it first; a failure here must not cost the party its approval

@@ -26,7 +26,7 @@ export class ArbiterService implements NodeService {
 
   async start (): Promise<void> {
     const { host, chain, escrowDb, clock, logger } = this.c
-    const arbiter = new Arbiter({ chain, key: this.key, clock, vouchers: escrowDb.vouchers })
+    const arbiter = new Arbiter({ chain, key: this.key, clock, vouchers: escrowDb.vouchers, escrows: escrowDb.escrows })
     this.handler = await registerArbiterHandler(host, {
       arbiter,
       clock,

@@ -5,6 +5,7 @@ import { decide, type ArbiterRequest } from '../../../src/escrow/arbiter/rules.j
 import { Arbiter } from '../../../src/escrow/arbiter/service.js'
 import { closeSettlement, refundSettlement } from '../../../src/escrow/rules/settlement.js'
 import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
+import type { LocalEscrow } from '../../../src/escrow/store/escrows.js'
 import type { SignedVoucher } from '../../../src/escrow/types.js'
 import { VoucherSigner } from '../../../src/escrow/voucher/keys.js'
 import { ManualClock } from '../../../src/util/clock.js'
@@ -91,6 +92,22 @@ describe('arbiter service on the embedded ledger', () => {
     expect(await ledger.balance(p.payer.address)).toBe(5_000_000_000n)
     // the escrow is refunded: nothing more is co-signed
     expect(await arbiter.request(voucherReq(v(1n, 1n)))).toEqual({ approved: false, reason: 'ESCROW_NOT_OPEN' })
+  })
+
+  it('keeps the terms of the escrows it approves for (role arbiter), so its sweeps find them later', async () => {
+    const { ledger, clock } = await setup()
+    const kept = new Map<string, LocalEscrow>()
+    const escrows = { get: async (id: string) => kept.get(id), put: async (e: LocalEscrow) => { kept.set(e.terms.escrowId, e) } }
+    const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore(), escrows })
+    // a refusal keeps nothing
+    expect((await arbiter.request({ terms: t, settlement: refundSettlement(t) })).approved).toBe(false)
+    expect(kept.size).toBe(0)
+    expect((await arbiter.request(voucherReq(v(400n, 7n)))).approved).toBe(true)
+    expect([...kept.values()]).toEqual([{ terms: (await ledger.get(t.escrowId))!.terms, role: 'arbiter', createdAt: T0 }])
+    // a second approval for the same escrow keeps the first record
+    clock.advance(1_000)
+    expect((await arbiter.request(voucherReq(v(500n, 8n)))).approved).toBe(true)
+    expect(kept.get(t.escrowId)?.createdAt).toBe(T0)
   })
 
   it('refuses escrows it is not the arbiter of', async () => {
