@@ -122,6 +122,8 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
   opts.onSubmitted?.()
 
   let next = start + 1
+  /** the last block whose state the signer's nonce was read at (once per block, not per poll) */
+  let nonceSeenAt = start
   let found: { blockHash: string, blockNumber: number, index: number } | undefined
   while (true) {
     while (found == null) {
@@ -136,7 +138,8 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
       if (found != null) break
       // every block up to `next - 1` was scanned without it: where the signer's nonce at that block
       // is past ours, another transaction used it, and this one can never be included
-      if (opts.signedWith != null && next - 1 > start) {
+      if (opts.signedWith != null && next - 1 > nonceSeenAt) {
+        nonceSeenAt = next - 1
         const at = await call(async () => await api.rpc.chain.getBlockHash(next - 1))
         const used = await call(async () => ((await (await api.at(at)).query.system.account(opts.signedWith!.account)) as unknown as { nonce: INumber }).nonce.toNumber())
         if (used > opts.signedWith.nonce) throw new SubtensorError('NONCE_USED', `extrinsic ${txHash}: nonce ${opts.signedWith.nonce} of its signer was used by another transaction by block ${next - 1}`)
