@@ -14,6 +14,9 @@ import type { EscrowRole, LevelEscrowStore, LocalEscrow } from './store/escrows.
 import type { VoucherStore } from './store/vouchers.js'
 import type { EscrowTerms, Settlement, SignedVoucher } from './types.js'
 
+/** escrows of the database handed to one chain sweep */
+const SWEEP_PAGE = 1000
+
 export interface EscrowServiceComponents {
   chain: ChainPort
   escrows: LevelEscrowStore
@@ -145,9 +148,16 @@ export class EscrowService {
    */
   async sweep (opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
     if (this.c.chain.sweep == null) return []
-    // the escrows of this node's own database too: the chain adapter may not have seen their blocks
-    const known = (await this.c.escrows.list()).map((e) => e.terms)
-    return await this.c.chain.sweep(this.c.account, { ...opts, known })
+    // the escrows of this node's own database too, a page at a time: the chain adapter may not
+    // have seen their blocks
+    const fees: ChainFee[] = []
+    let after: string | undefined
+    do {
+      const page = await this.c.escrows.list(SWEEP_PAGE, after)
+      fees.push(...await this.c.chain.sweep(this.c.account, { ...opts, known: page.map((e) => e.terms) }))
+      after = page.length === SWEEP_PAGE ? page[page.length - 1]!.terms.escrowId : undefined
+    } while (after != null)
+    return fees
   }
 
   /** Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. */

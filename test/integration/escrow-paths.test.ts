@@ -136,6 +136,26 @@ describe('escrow paths on the embedded ledger', () => {
     expect(known?.map((k) => [k.escrowId, k.amount])).toEqual([[t.escrowId, t.amount]])
   })
 
+  it('a sweep goes through the whole database, a page of 1000 escrows per chain sweep', async () => {
+    const w = await world()
+    for (let i = 1; i < 2_500; i++) {
+      await w.renterDb.escrows.put({ terms: { ...t, escrowId: '0xab' + i.toString(16).padStart(62, '0') }, role: 'payer', createdAt: T0 })
+    }
+    const pages: string[][] = []
+    const chain = {
+      sweep: async (_owner: unknown, opts?: { known?: readonly EscrowTermsOnChain[] }) => {
+        pages.push((opts?.known ?? []).map((k) => k.escrowId))
+        return [{ op: 'cancel', account: p.payer.address, fee: 1n }]
+      }
+    } as unknown as ChainPort
+    const svc = new EscrowService({ chain, escrows: w.renterDb.escrows, vouchers: w.renterDb.vouchers, account: p.payer })
+    const fees = await svc.sweep()
+    expect(pages.map((x) => x.length)).toEqual([1000, 1000, 500])
+    expect(new Set(pages.flat()).size).toBe(2_500)
+    expect(pages.flat()).toContain(t.escrowId)
+    expect(fees).toHaveLength(3)
+  })
+
   it('lists escrows with decimal-string amounts', async () => {
     const w = await world()
     await meter(w, 3)

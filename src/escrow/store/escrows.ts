@@ -26,9 +26,11 @@ export class LevelEscrowStore {
     return raw == null ? undefined : fromJson<LocalEscrow>(raw)
   }
 
-  async list (limit = 1000): Promise<LocalEscrow[]> {
+  /** up to `limit` escrows in the order of their ids, those after the id `after` where given */
+  async list (limit = 1000, after?: string): Promise<LocalEscrow[]> {
     const out: LocalEscrow[] = []
-    for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff', limit })) out.push(fromJson<LocalEscrow>(raw))
+    const from = after != null ? { gt: this.prefix + after } : { gte: this.prefix }
+    for await (const raw of this.db.values({ ...from, lt: this.prefix + '\xff', limit })) out.push(fromJson<LocalEscrow>(raw))
     return out
   }
 }
