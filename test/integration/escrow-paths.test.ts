@@ -154,6 +154,10 @@ describe('escrow paths on the embedded ledger', () => {
     expect(new Set(pages.flat()).size).toBe(2_500)
     expect(pages.flat()).toContain(t.escrowId)
     expect(fees).toHaveLength(3)
+    // what recovery and resume read: every escrow, past any page
+    const all: string[] = []
+    for await (const e of w.renterDb.escrows.all()) all.push(e.terms.escrowId)
+    expect(all).toEqual(pages.flat())
   })
 
   it('lists escrows with decimal-string amounts', async () => {

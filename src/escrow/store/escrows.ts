@@ -26,6 +26,11 @@ export class LevelEscrowStore {
     return raw == null ? undefined : fromJson<LocalEscrow>(raw)
   }
 
+  /** every escrow, in the order of their ids, read as it goes */
+  async * all (): AsyncGenerator<LocalEscrow> {
+    for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff' })) yield fromJson<LocalEscrow>(raw)
+  }
+
   /** up to `limit` escrows in the order of their ids, those after the id `after` where given */
   async list (limit = 1000, after?: string): Promise<LocalEscrow[]> {
     const out: LocalEscrow[] = []

@@ -133,7 +133,9 @@ export class RenterRole {
     // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
     // once its escrow settles), so a restart asks the chain about those, not the whole history
     const vault = this.i.voucherKeys
-    const candidates = vault != null ? await vault.list() : (await this.i.escrowDb.escrows.list()).map((l) => l.terms.escrowId)
+    const candidates: string[] = []
+    if (vault != null) candidates.push(...await vault.list())
+    else for await (const l of this.i.escrowDb.escrows.all()) candidates.push(l.terms.escrowId)
     for (const id of candidates) {
       if (opts.excluding?.has(id) === true) continue
       const local = await this.i.escrowDb.escrows.get(id)

@@ -1,4 +1,4 @@
-import type { ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
+import type { ChainPort, EscrowDb, EscrowService, LocalEscrow } from '../../../escrow/index.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 
@@ -34,7 +34,11 @@ export class SupplierRecovery {
 
   async run (signal: AbortSignal): Promise<void> {
     const { logger, metrics } = this.c
-    for (const local of await this.c.escrowDb.escrows.list()) {
+    // every escrow of the database (a supplier's history can hold more than any page of it), read
+    // before the closes so that no database iterator stays open while they wait on the chain
+    const locals: LocalEscrow[] = []
+    for await (const local of this.c.escrowDb.escrows.all()) if (local.role === 'payee') locals.push(local)
+    for (const local of locals) {
       if (local.role !== 'payee' || signal.aborted) continue
       const id = local.terms.escrowId
       if (this.c.live(id)) continue
