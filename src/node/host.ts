@@ -15,6 +15,7 @@ import { KAD_PROTOCOL, TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topi
 import { msgIdBytes, msgIdString } from '../protocols/gossip/validate.js'
 import { installYamuxWindowRule } from './yamux-window.js'
 import { installLengthPrefixGuard } from './length-prefix-guard.js'
+import { installEventInboundReader } from './gossip-inbound.js'
 
 /**
  * Bound on one gossipsub RPC frame (the length-prefixed protobuf RPC on a meshsub stream), kept apart
@@ -128,8 +129,9 @@ function scoreParams (): Record<string, unknown> {
  * Builds the libp2p host: TCP, noise, yamux, identify, ping, kad-dht (our own protocol id, LAN
  * addresses kept so a local devnet works), gossipsub (StrictNoSign: every market message carries its
  * own signature), bootstrap and mDNS. Yamux streams send window updates by the half-window rule
- * (`yamux-window.ts`), and noise's frame decoder throws no new error per read
- * (`length-prefix-guard.ts`).
+ * (`yamux-window.ts`), noise's frame decoder throws no new error per read
+ * (`length-prefix-guard.ts`), and gossipsub reads its inbound frames from stream events
+ * (`gossip-inbound.ts`).
  */
 export async function createHost (init: HostInit): Promise<Host> {
   installYamuxWindowRule()
@@ -138,7 +140,7 @@ export async function createHost (init: HostInit): Promise<Host> {
   if ((init.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [] }))
   if (init.mdns === true) peerDiscovery.push(mdns({ interval: 5000 }))
   const D = init.meshDegree ?? 6
-  return await createLibp2p<HostServices>({
+  const host = await createLibp2p<HostServices>({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
@@ -169,6 +171,8 @@ export async function createHost (init: HostInit): Promise<Host> {
       })
     }
   })
+  installEventInboundReader(host.services.pubsub)
+  return host
 }
 
 export interface EnclaveHostInit {
