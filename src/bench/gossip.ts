@@ -22,7 +22,7 @@
  *    to its worker pool and in how many batches, and RSS growth with the offers held (after a
  *    GC, once gossipsub's message cache has rolled over). `--flood` distinct offers (default
  *    100,000, from 400 signers with 250 offer ids each: the node's book limits) per run; `--runs`
- *    rounds (default 3); medians and spread.
+ *    rounds (default 3), plain and market going first in turn; medians and spread.
  * 3. The validator alone, on one thread: `--validator` distinct signed offers (default 20,000, from
  *    80 signers whose certificates are verified once, before the clock starts) through
  *    `MarketMessageValidator.validate`, every check including the ed25519 signature inline, no
@@ -610,8 +610,17 @@ async function main (): Promise<void> {
     const p: ReceiverResult[] = []
     console.log(`flood: ${fmt(count)} distinct signed offers (${arg('signers', Math.ceil(count / 250))} signers) from a publisher process into one receiver process, window ${window}${arg('rate', 0) > 0 ? `, paced at ${arg('rate', 0)} messages/s` : ''}, ${runs} rounds; receivers' young generation ${SEMI_SPACE_MIB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MIB}${SEMI_SPACE_MIB === DAEMON_SEMI_SPACE_MIB ? ' (as bazaar runs a daemon)' : ''}` : "Node's default"}`)
     for (let r = 0; r < runs; r++) {
-      const pr = await flood('plain', file, count, window, workers)
-      const mr = await flood('market', file, count, window, workers)
+      // the two variants take turns going first: the machine's speed drifts within a round, and
+      // a fixed order would hand that drift to one of them every time
+      let pr: ReceiverResult
+      let mr: ReceiverResult
+      if (r % 2 === 0) {
+        pr = await flood('plain', file, count, window, workers)
+        mr = await flood('market', file, count, window, workers)
+      } else {
+        mr = await flood('market', file, count, window, workers)
+        pr = await flood('plain', file, count, window, workers)
+      }
       p.push(pr); m.push(mr)
       const rate = (x: ReceiverResult): number => x.delivered / x.seconds
       console.log(`  round ${r + 1}: market ${fmt(rate(mr))}/s (${fmt(mr.delivered)} delivered, ${fmt(mr.book)} in the book, ${mr.cpuMsPerMsg.toFixed(3)} ms CPU each), plain ${fmt(rate(pr))}/s (${fmt(pr.delivered)} delivered, ${pr.cpuMsPerMsg.toFixed(3)} ms CPU each), ratio ${(rate(mr) / rate(pr)).toFixed(2)}; ` +
