@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevnet, defaultJob, type DevnetWorld } from '../../src/node/devnet.js'
@@ -27,6 +27,24 @@ const H100_BEST_PRICE = 1_500_000_000n // Bob's h100 offer, the cheapest compati
 /** price × GPUs × metered ms, rounded down, as the escrow rules compute it */
 const amountFor = (price: bigint, ms: number): bigint => price * BigInt(ms) / 3_600_000n
 
+/**
+ * A job that does real work and writes an output file once `flag` exists: the primes below 200,000
+ * (17,984 of them), counted by trial division.
+ */
+const PRIME_JOB = (flag: string): string => `
+const fs = require('node:fs')
+console.log('up')
+const t = setInterval(() => {
+  if (!fs.existsSync(${JSON.stringify(flag)})) return
+  clearInterval(t)
+  const N = 200000
+  let found = 0
+  for (let n = 2; n < N; n++) { let p = true; for (let d = 2; d * d <= n; d++) if (n % d === 0) { p = false; break } if (p) found++ }
+  fs.writeFileSync('result.txt', 'primes below ' + N + ': ' + found + '\\n')
+  console.log('done: ' + found + ' primes below ' + N)
+}, 20)
+`
+
 /** a rental of one h100 on the devnet `world`, running `script` (default: the devnet's prime job) */
 function request (world: DevnetWorld, over: Partial<RentRequest> & { script?: string } = {}): RentRequest {
   const job = over.script != null ? { command: process.execPath, args: ['-e', over.script] } : defaultJob(2)
@@ -42,103 +60,6 @@ function request (world: DevnetWorld, over: Partial<RentRequest> & { script?: st
     ...over
   }
 }
-
-describe('jobs end to end on a devnet', () => {
-  let world: DevnetWorld
-
-  beforeAll(async () => {
-    world = await startDevnet({ tickMs: TICK })
-  }, 120_000)
-
-  afterAll(async () => {
-    await world?.close()
-    if (world != null) rmSync(world.dir, { recursive: true, force: true })
-  })
-
-
-  async function noCapacityLeaked (): Promise<void> {
-    await waitFor(() => world.suppliers.every((s) => s.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
-  }
-
-  it('runs a real job: cheapest offer, attested session, outputs with their hashes, paid for metered time', async () => {
-    const events: RentEvent[] = []
-    const req = request(world)
-    const s = await world.renter.role.rent(req, { onEvent: (e) => events.push(e) })
-    expect(s.job.exitCode).toBe(0)
-    expect(s.job.reason).toBe('exited')
-    expect(s.attestation).toMatchObject({ ok: true, kind: 'simulated' })
-    // the matching rule picked the cheapest compatible offer: Bob's h100
-    const bob = world.suppliers.find((x) => x.name === 'Bob')!
-    expect(s.supplier).toBe(bob.keys.hotkey.address)
-    // the output arrived intact: its hash is recomputed here from the file
-    const out = s.job.outputs.find((o) => o.name === 'result.txt')!
-    const bytes = readFileSync(path.join(req.outputDir, 'result.txt'))
-    expect(out.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
-    expect(bytes.toString()).toMatch(/^primes below \d+: \d+\n$/)
-    expect(events.some((e) => e.type === 'stdout' && e.text.includes('done:'))).toBe(true)
-
-    // money: locked = price × duration; paid = price × metered time of the last acknowledged voucher
-    expect(BigInt(s.escrow.locked)).toBe(H100_BEST_PRICE * 600n / 3600n)
-    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
-    expect(s.vouchers).toBeGreaterThanOrEqual(2)
-    const supplierLatest = await bob.escrowDb.vouchers.latest(s.escrow.id)
-    expect(supplierLatest?.cumulative.toString()).toBe(s.escrow.paid)
-    // each usage report covers the wall time since the job started, the first one at the start:
-    // k acknowledged reports cover about k - 1 ticks
-    const paid = BigInt(s.escrow.paid)
-    expect(paid).toBeGreaterThanOrEqual(amountFor(H100_BEST_PRICE, (s.vouchers - 2) * TICK))
-    expect(paid).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, s.vouchers * TICK + 250))
-    expect(s.escrow.status).toBe('closed')
-    expect(s.escrow.records.map((r) => r.kind)).toEqual(['open', 'close'])
-    expect(s.escrow.records[1].blockNumber).toBeGreaterThan(s.escrow.records[0].blockNumber)
-    // and the ledger agrees: the supplier's account holds what the close record paid it
-    expect(await world.chain.balance(bob.keys.hotkey.address)).toBeGreaterThanOrEqual(paid)
-    await noCapacityLeaked()
-    // both nodes' Prometheus metrics saw it
-    const renterMetrics = world.renter.node.metrics.render()
-    expect(renterMetrics).toContain('bazaar_sessions_total{result="attested",role="renter"} 1')
-    expect(renterMetrics).toContain('bazaar_attestation_verdicts_total{kind="simulated",result="ok"} 1')
-    expect(renterMetrics).toMatch(new RegExp(`bazaar_vouchers_total\\{result="acknowledged",role="renter"\\} ${s.vouchers}\\n`))
-    expect(bob.node.metrics.render()).toContain('bazaar_sessions_total{result="served",role="supplier"} 1')
-    expect(bob.node.metrics.render()).toContain('bazaar_jobs_total{reason="exited",role="supplier"} 1')
-  })
-
-  it('a job that fails is settled for the time it ran', async () => {
-    const s = await world.renter.role.rent(request(world, { script: 'setTimeout(() => { console.error("boom"); process.exit(3) }, 1200)' }))
-    expect(s.job.exitCode).toBe(3)
-    expect(s.escrow.status).toBe('closed')
-    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
-    expect(BigInt(s.escrow.paid)).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, 1200 + TICK))
-    await noCapacityLeaked()
-  })
-
-  it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
-    const renter = world.renter.node
-    const { bid } = await renter.publishBid({
-      id: 'no-escrow', gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
-      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
-    })
-    const match = matchBid(renter.market.book, bid)!
-    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
-      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address))
-    })
-    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
-    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
-    const enclave = peerIdFromString(peerIdString(agreed.terms.enclavePeer))
-    const session = await openAttestedSession(renter.host, enclave, {
-      agreementHash: agreed.hash, policy: { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }, expectedPeer: enclave
-    })
-    // no escrow on chain for this agreement: the supplier ends the channel with its reason
-    const err = await runJobClient(session.channel, { command: process.execPath, args: ['-e', '1'], gpuCount: 1, limits: { maxDurationMs: 10_000 } }, {
-      outputDir: path.join(world.dir, 'out-no-escrow')
-    }).then(() => undefined, (e: unknown) => e as { code?: string, remoteCode?: string })
-    expect(err).toBeDefined()
-    expect([err?.code, err?.remoteCode]).toContain('ESCROW_MISSING')
-    expect(supplier.role.jobs.find((j) => j.agreementId === agreed.id)?.jobId).toBeUndefined()
-    await noCapacityLeaked()
-    await renter.cancelBid('no-escrow')
-  })
-})
 
 /** an agreement made straight through negotiation (no escrow, no session), with a short start window */
 async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWindowMs: number): Promise<{ id: string, supplier: DevnetWorld['suppliers'][number], store: AgreementStore }> {
@@ -170,7 +91,7 @@ const statusOf = async (a: { id: string, store: AgreementStore }): Promise<strin
 /** how long this devnet's renter waits for a close to land: far past the supplier's own wait */
 const RENTER_SETTLE_WAIT_MS = 600_000
 
-describe('jobs on a devnet under a manual clock: start windows, a budget, a cancel, a supplier killed mid-job', () => {
+describe('jobs on a devnet under a manual clock: a real job, a failed one, start windows, a budget, a cancel, a supplier killed mid-job', () => {
   let world: DevnetWorld
   const clock = new ManualClock(Date.now())
 
@@ -233,6 +154,17 @@ describe('jobs on a devnet under a manual clock: start windows, a budget, a canc
   }
 
   /**
+   * Waits until the supplier stored (and so acknowledged) the voucher for `ms` of metered time: the
+   * test then ends the job knowing which voucher is the last, instead of racing its round trip.
+   */
+  async function storedUpTo (r: ClockRental, ms: number): Promise<void> {
+    const escrow = r.events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')!.id
+    const matched = r.events.find((e): e is Extract<RentEvent, { type: 'matched' }> => e.type === 'matched')!.supplier
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.address === matched)!
+    await waitFor(async () => (await supplier.escrowDb.vouchers.latest(escrow))?.cumulative === amountFor(H100_BEST_PRICE, ms), 10_000, `the voucher for ${ms} ms stored`)
+  }
+
+  /**
    * Once the job is over: both sides approve the close at once. When they approve the same payouts
    * the second approval executes it; when they differ (the last voucher's ack still in flight as the
    * job stopped, or a supplier that died) the supplier closes with the arbiter after its settle
@@ -255,6 +187,103 @@ describe('jobs on a devnet under a manual clock: start windows, a budget, a canc
     if (r.failed != null) throw r.failed
     return r.summary!
   }
+
+  it('runs a real job: cheapest offer, attested session, outputs with their hashes, paid for its metered time', async () => {
+    // real work and a real output file; it starts its work when the test says so (a file appears),
+    // after three ticks of the clock, so the metered time is the clock's and not the machine's speed
+    const flag = path.join(world.dir, `go-${Math.random().toString(16).slice(2)}`)
+    const req = request(world, { script: PRIME_JOB(flag) })
+    const r = await startRent(req)
+    await driveTicks(r, () => r.ticks().length >= 3)
+    await storedUpTo(r, 2 * TICK)
+    writeFileSync(flag, '')
+    await waitFor(() => r.jobOver(), 30_000, 'the job to end')
+    const s = await settle(r)
+    expect(s.job.exitCode).toBe(0)
+    expect(s.job.reason).toBe('exited')
+    expect(s.attestation).toMatchObject({ ok: true, kind: 'simulated' })
+    // the matching rule picked the cheapest compatible offer: Bob's h100
+    const bob = world.suppliers.find((x) => x.name === 'Bob')!
+    expect(s.supplier).toBe(bob.keys.hotkey.address)
+    // the output arrived intact: its hash is recomputed here from the file
+    const out = s.job.outputs.find((o) => o.name === 'result.txt')!
+    const bytes = readFileSync(path.join(req.outputDir, 'result.txt'))
+    expect(out.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
+    expect(bytes.toString()).toBe('primes below 200000: 17984\n')
+    expect(r.events.some((e) => e.type === 'stdout' && e.text.includes('done: 17984'))).toBe(true)
+
+    // money: locked = price × duration; paid = price × the metered time, which on this clock is what
+    // the test moved it while the job ran: the meter starts at the first tick's report, so three
+    // ticks are two ticks of use, one report and one acknowledged voucher per tick
+    expect(BigInt(s.escrow.locked)).toBe(H100_BEST_PRICE * 600n / 3600n)
+    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
+    expect(r.ticks()).toEqual([TICK, 2 * TICK, 3 * TICK])
+    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK).toString())
+    expect(s.vouchers).toBe(3)
+    const supplierLatest = await bob.escrowDb.vouchers.latest(s.escrow.id)
+    expect(supplierLatest?.cumulative.toString()).toBe(s.escrow.paid)
+    expect(s.escrow.status).toBe('closed')
+    expect(s.escrow.records.map((rec) => rec.kind)).toEqual(['open', 'close'])
+    expect(s.escrow.records[1].blockNumber).toBeGreaterThan(s.escrow.records[0].blockNumber)
+    // and the ledger agrees: the supplier's account holds what the close record paid it
+    expect(await world.chain.balance(bob.keys.hotkey.address)).toBeGreaterThanOrEqual(BigInt(s.escrow.paid))
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    // both nodes' Prometheus metrics saw it (the first rental of this devnet)
+    const renterMetrics = world.renter.node.metrics.render()
+    expect(renterMetrics).toContain('bazaar_sessions_total{result="attested",role="renter"} 1')
+    expect(renterMetrics).toContain('bazaar_attestation_verdicts_total{kind="simulated",result="ok"} 1')
+    expect(renterMetrics).toMatch(new RegExp(`bazaar_vouchers_total\\{result="acknowledged",role="renter"\\} ${s.vouchers}\\n`))
+    expect(bob.node.metrics.render()).toContain('bazaar_sessions_total{result="served",role="supplier"} 1')
+    expect(bob.node.metrics.render()).toContain('bazaar_jobs_total{reason="exited",role="supplier"} 1')
+  }, 60_000)
+
+  it('a job that fails is settled for the time it ran', async () => {
+    // the job fails when the test says so (a file appears), after two ticks of the clock
+    const flag = path.join(world.dir, `fail-${Math.random().toString(16).slice(2)}`)
+    const r = await startRent(request(world, { script: `console.log("up"); setInterval(() => { if (require("node:fs").existsSync(${JSON.stringify(flag)})) { console.error("boom"); process.exit(3) } }, 20)` }))
+    await driveTicks(r, () => r.ticks().length >= 2)
+    await storedUpTo(r, TICK)
+    writeFileSync(flag, '')
+    await waitFor(() => r.jobOver(), 10_000, 'the job to fail')
+    const s = await settle(r)
+    expect(s.job.exitCode).toBe(3)
+    expect(s.job.reason).toBe('exited')
+    expect(s.escrow.status).toBe('closed')
+    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
+    // the two ticks it ran (one tick of use from the first report), no more: the clock stood still
+    // from then to its end
+    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, TICK).toString())
+    expect(s.vouchers).toBe(2)
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+  })
+
+  it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
+    const renter = world.renter.node
+    const { bid } = await renter.publishBid({
+      id: 'no-escrow', gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
+      maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
+    })
+    await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
+    const match = matchBid(renter.market.book, bid)!
+    const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), clock
+    })
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
+    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+    const enclave = peerIdFromString(peerIdString(agreed.terms.enclavePeer))
+    const session = await openAttestedSession(renter.host, enclave, {
+      agreementHash: agreed.hash, policy: { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }, expectedPeer: enclave
+    })
+    // no escrow on chain for this agreement: the supplier ends the channel with its reason
+    const err = await runJobClient(session.channel, { command: process.execPath, args: ['-e', '1'], gpuCount: 1, limits: { maxDurationMs: 10_000 } }, {
+      outputDir: path.join(world.dir, 'out-no-escrow')
+    }).then(() => undefined, (e: unknown) => e as { code?: string, remoteCode?: string })
+    expect(err).toBeDefined()
+    expect([err?.code, err?.remoteCode]).toContain('ESCROW_MISSING')
+    expect(supplier.role.jobs.find((j) => j.agreementId === agreed.id)?.jobId).toBeUndefined()
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await renter.cancelBid('no-escrow')
+  })
 
   it('a job that outlives its budget is stopped at it, and the whole budget is paid', async () => {
     // 10 s is the shortest rental the suppliers accept: the budget is price × 10 s, rounded up
