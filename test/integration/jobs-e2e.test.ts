@@ -195,7 +195,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const req = request(world, { script: PRIME_JOB(flag) })
     const r = await startRent(req)
     await driveTicks(r, () => r.ticks().length >= 3)
-    await storedUpTo(r, 2 * TICK)
+    await storedUpTo(r, 3 * TICK)
     writeFileSync(flag, '')
     await waitFor(() => r.jobOver(), 30_000, 'the job to end')
     const s = await settle(r)
@@ -213,12 +213,12 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(r.events.some((e) => e.type === 'stdout' && e.text.includes('done: 17984'))).toBe(true)
 
     // money: locked = price × duration; paid = price × the metered time, which on this clock is what
-    // the test moved it while the job ran: the meter starts at the first tick's report, so three
-    // ticks are two ticks of use, one report and one acknowledged voucher per tick
+    // the test moved it while the job ran: three ticks from its start, one report and one
+    // acknowledged voucher per tick
     expect(BigInt(s.escrow.locked)).toBe(H100_BEST_PRICE * 600n / 3600n)
     expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
     expect(r.ticks()).toEqual([TICK, 2 * TICK, 3 * TICK])
-    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK).toString())
+    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 3 * TICK).toString())
     expect(s.vouchers).toBe(3)
     const supplierLatest = await bob.escrowDb.vouchers.latest(s.escrow.id)
     expect(supplierLatest?.cumulative.toString()).toBe(s.escrow.paid)
@@ -242,7 +242,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const flag = path.join(world.dir, `fail-${Math.random().toString(16).slice(2)}`)
     const r = await startRent(request(world, { script: `console.log("up"); setInterval(() => { if (require("node:fs").existsSync(${JSON.stringify(flag)})) { console.error("boom"); process.exit(3) } }, 20)` }))
     await driveTicks(r, () => r.ticks().length >= 2)
-    await storedUpTo(r, TICK)
+    await storedUpTo(r, 2 * TICK)
     writeFileSync(flag, '')
     await waitFor(() => r.jobOver(), 10_000, 'the job to fail')
     const s = await settle(r)
@@ -250,9 +250,8 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(s.job.reason).toBe('exited')
     expect(s.escrow.status).toBe('closed')
     expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
-    // the two ticks it ran (one tick of use from the first report), no more: the clock stood still
-    // from then to its end
-    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, TICK).toString())
+    // the two ticks it ran, no more: the clock stood still from then to its end
+    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK).toString())
     expect(s.vouchers).toBe(2)
     await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
   })

@@ -212,6 +212,9 @@ export class SessionServer {
           unregister: () => { this.attachable.delete(agreementId) }
         },
         onStarted: (info) => {
+          // the job's time is billed from its start: started at the first tick instead (as the
+          // metering hooks do for a meter nobody started), the first tick of every job went unpaid
+          meter.start()
           record.jobId = info.jobId
           logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
           const now = clock.now()
