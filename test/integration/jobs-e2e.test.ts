@@ -165,6 +165,23 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
   }
 
   /**
+   * Drives a rental's job `n` ticks, and once the supplier stored the voucher for the last of them,
+   * writes `flag` (the job ends when it sees it) and settles the rental.
+   */
+  async function endAfterTicks (r: ClockRental, n: number, flag: string): Promise<RentSummary> {
+    await driveTicks(r, () => r.ticks().length >= n)
+    await storedUpTo(r, n * TICK)
+    writeFileSync(flag, '')
+    await waitFor(() => r.jobOver(), 30_000, 'the job to end')
+    return await settle(r)
+  }
+
+  /** every supplier released the GPUs of every agreement */
+  const capacityBack = async (): Promise<void> => {
+    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+  }
+
+  /**
    * Once the job is over: both sides approve the close at once. When they approve the same payouts
    * the second approval executes it; when they differ (the last voucher's ack still in flight as the
    * job stopped, or a supplier that died) the supplier closes with the arbiter after its settle
@@ -194,11 +211,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const flag = path.join(world.dir, `go-${Math.random().toString(16).slice(2)}`)
     const req = request(world, { script: PRIME_JOB(flag) })
     const r = await startRent(req)
-    await driveTicks(r, () => r.ticks().length >= 3)
-    await storedUpTo(r, 3 * TICK)
-    writeFileSync(flag, '')
-    await waitFor(() => r.jobOver(), 30_000, 'the job to end')
-    const s = await settle(r)
+    const s = await endAfterTicks(r, 3, flag)
     expect(s.job.exitCode).toBe(0)
     expect(s.job.reason).toBe('exited')
     expect(s.attestation).toMatchObject({ ok: true, kind: 'simulated' })
@@ -227,7 +240,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(s.escrow.records[1].blockNumber).toBeGreaterThan(s.escrow.records[0].blockNumber)
     // and the ledger agrees: the supplier's account holds what the close record paid it
     expect(await world.chain.balance(bob.keys.hotkey.address)).toBeGreaterThanOrEqual(BigInt(s.escrow.paid))
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
     // both nodes' Prometheus metrics saw it (the first rental of this devnet)
     const renterMetrics = world.renter.node.metrics.render()
     expect(renterMetrics).toContain('bazaar_sessions_total{result="attested",role="renter"} 1')
@@ -241,11 +254,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // the job fails when the test says so (a file appears), after two ticks of the clock
     const flag = path.join(world.dir, `fail-${Math.random().toString(16).slice(2)}`)
     const r = await startRent(request(world, { script: `console.log("up"); setInterval(() => { if (require("node:fs").existsSync(${JSON.stringify(flag)})) { console.error("boom"); process.exit(3) } }, 20)` }))
-    await driveTicks(r, () => r.ticks().length >= 2)
-    await storedUpTo(r, 2 * TICK)
-    writeFileSync(flag, '')
-    await waitFor(() => r.jobOver(), 10_000, 'the job to fail')
-    const s = await settle(r)
+    const s = await endAfterTicks(r, 2, flag)
     expect(s.job.exitCode).toBe(3)
     expect(s.job.reason).toBe('exited')
     expect(s.escrow.status).toBe('closed')
@@ -253,7 +262,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // the two ticks it ran, no more: the clock stood still from then to its end
     expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK).toString())
     expect(s.vouchers).toBe(2)
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
   })
 
   it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
@@ -280,7 +289,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(err).toBeDefined()
     expect([err?.code, err?.remoteCode]).toContain('ESCROW_MISSING')
     expect(supplier.role.jobs.find((j) => j.agreementId === agreed.id)?.jobId).toBeUndefined()
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
     await renter.cancelBid('no-escrow')
   })
 
@@ -297,7 +306,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const elapsed = r.ticks()
     expect(elapsed).toEqual(elapsed.map((_, i) => (i + 1) * TICK))
     expect(elapsed.at(-1)).toBeGreaterThanOrEqual(10_000)
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
   }, 60_000)
 
   it('a job cancelled by the renter stops, and the renter pays only the time used', async () => {
@@ -314,7 +323,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // three ticks of the clock were metered, no more: the cancel came before the fourth
     expect(BigInt(s.escrow.paid)).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, 3 * TICK))
     expect(BigInt(s.escrow.refunded)).toBeGreaterThan(0n)
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
   })
 
   it('a supplier restart keeps the GPUs of an agreement not yet started, until its startBy; one past it is lapsed', async () => {
@@ -359,6 +368,6 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(payouts.find((p) => p.to === bob.keys.hotkey.address)?.amount).toBe(stored!.cumulative.toString())
     expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(final.terms.amount)
     expect(restarted.role.ledger.active()).toHaveLength(0)
-    await waitFor(() => world.suppliers.every((x) => x.role.ledger.active().length === 0), 10_000, 'every supplier to release its capacity')
+    await capacityBack()
   }, 60_000)
 })
