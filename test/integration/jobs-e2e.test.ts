@@ -265,6 +265,25 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     await capacityBack()
   })
 
+  it("the end of a job's last tick is paid too: a job that exits 200 ms past a tick pays for them", async () => {
+    const flag = path.join(world.dir, `end-${Math.random().toString(16).slice(2)}`)
+    const r = await startRent(request(world, { script: `console.log("up"); setInterval(() => { if (require("node:fs").existsSync(${JSON.stringify(flag)})) process.exit(0) }, 20)` }))
+    await driveTicks(r, () => r.ticks().length >= 2)
+    await storedUpTo(r, 2 * TICK)
+    // the job runs 200 ms into its third tick, and exits there
+    await clock.advanceAsync(200)
+    writeFileSync(flag, '')
+    await waitFor(() => r.jobOver(), 30_000, 'the job to end')
+    const s = await settle(r)
+    expect(s.job.exitCode).toBe(0)
+    expect(r.ticks()).toEqual([TICK, 2 * TICK])
+    // the supplier's last report, sent before the exit, covered the 200 ms: a third voucher
+    expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK + 200).toString())
+    expect(s.vouchers).toBe(3)
+    expect(BigInt(s.escrow.paid) + BigInt(s.escrow.refunded)).toBe(BigInt(s.escrow.locked))
+    await capacityBack()
+  })
+
   it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
     const renter = world.renter.node
     const { bid } = await renter.publishBid({

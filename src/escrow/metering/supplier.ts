@@ -62,6 +62,8 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   private unpaidSince?: number
   private timer?: TimerHandle
   private readonly serial = new SerialQueue()
+  /** `paid` waits: each resolves once a voucher of its sequence or a later one is stored */
+  private readonly payWaits = new Set<{ seq: bigint, resolve: (paid: boolean) => void }>()
 
   private constructor (init: MeterSupplierInit, latest: SignedVoucher | undefined) {
     super()
@@ -105,8 +107,36 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
 
   /** Accrues usage, applies the lag windows and returns the next report (none once stopped). */
   tick (): UsageReport | undefined {
+    return this.report(this.clock.now())
+  }
+
+  /**
+   * The job ended at `at` (its exit, on this meter's clock): a last report for the time it ran since
+   * the last one, so that the end of its last tick is paid too; none when nothing accrued since (a
+   * paused or stopped meter, or a tick at or after `at`). `paid` then waits for its voucher.
+   */
+  finalTick (at: number = this.clock.now()): UsageReport | undefined {
+    if (this.status !== 'running' || this.lastAccrue == null || at <= this.lastAccrue) return undefined
+    return this.report(at)
+  }
+
+  /**
+   * Resolves true once the voucher answering report `seq` (or a later one) is stored, false after
+   * `ms` on the clock or when the meter stops first.
+   */
+  async paid (seq: bigint, ms: number): Promise<boolean> {
+    if ((this.latestVoucher?.sequence ?? 0n) >= seq) return true
+    if (this.status === 'stopped') return false
+    return await new Promise<boolean>((resolve) => {
+      const timer = this.clock.setTimeout(() => { done(false) }, ms)
+      const wait = { seq, resolve: (v: boolean) => { done(v) } }
+      const done = (v: boolean): void => { timer.clear(); this.payWaits.delete(wait); resolve(v) }
+      this.payWaits.add(wait)
+    })
+  }
+
+  private report (now: number): UsageReport | undefined {
     if (this.status === 'stopped' || this.lastAccrue == null) return undefined
-    const now = this.clock.now()
     if (this.status === 'running') {
       this.used += Math.max(0, now - this.lastAccrue)
       this.lastAccrue = now
@@ -175,6 +205,7 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       this.lastAccrue = now
       this.emit('resume')
     }
+    for (const w of [...this.payWaits]) if (w.seq <= v.sequence) w.resolve(true)
     if (v.cumulative === this.terms.amount && this.status !== 'stopped') this.stop('budget')
     return { escrowId: v.escrowId, sequence: v.sequence, cumulative: v.cumulative }
   }
@@ -200,8 +231,10 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
     this.timer?.clear()
     delete this.timer
     if (this.status === 'stopped') return
-    // time since the last report is never reported, so it is never paid
+    // time since the last report is not reported after this, so it is not paid: a job's end goes
+    // through `finalTick` first
     this.status = 'stopped'
+    for (const w of [...this.payWaits]) w.resolve(false)
     this.emit('stop', { reason })
   }
 }

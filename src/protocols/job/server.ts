@@ -54,6 +54,11 @@ export interface JobServerOptions {
   onUsageTick?: (tick: UsageTick, ctl: JobControl) => void | Promise<void>
   /** metering bytes from the renter (vouchers) */
   onMetering?: (bytes: Uint8Array, ctl: JobControl) => void | Promise<void>
+  /**
+   * the job exited at `exitedAt` (on `clock`) and its renter is attached: awaited before the exit
+   * frame is sent, so the metering layer can bill the time since the last tick (it bounds its own wait)
+   */
+  onJobEnd?: (exitedAt: number, ctl: JobControl) => Promise<void>
   /** the job process started (for logs and the job store); `ctl` as given to the metering hooks */
   onStarted?: (info: { jobId: string, pgid: number, dir: string, gpuIndices: number[] }, ctl: JobControl) => void
   tickIntervalMs?: number
@@ -493,8 +498,10 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   })
 
   let exit
+  let exitedAt = clock.now()
   try {
     exit = await running.exited
+    exitedAt = clock.now()
     exitedFlag = true
     // stragglers the job left in its group (background children) go with it
     await running.stop(stopReason != null ? killGraceMs : 0)
@@ -515,6 +522,10 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
+
+  // the time since the last tick is billed before the renter hears of the exit (a renter away is
+  // not asked: its usage stays at the last report it answered)
+  if (!renterGone && opts.onJobEnd != null) await opts.onJobEnd(exitedAt, ctl).catch(() => {})
 
   // the exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
   // back within `reattach.keepMs` of the exit and gets them all from the start

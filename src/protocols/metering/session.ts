@@ -36,6 +36,11 @@ export interface SupplierMeteringOptions {
 export interface SupplierMeteringHooks {
   onUsageTick: (tick: unknown, ctl: SupplierMeteringControl) => Promise<void>
   onMetering: (bytes: Uint8Array, ctl: SupplierMeteringControl) => Promise<void>
+  /**
+   * The job exited at `exitedAt` (the job layer's clock) with its renter attached: a last report
+   * for the time since the last tick, and a wait of at most one tick for its voucher
+   */
+  onJobEnd: (exitedAt: number, ctl: SupplierMeteringControl) => Promise<void>
 }
 
 export function supplierMeteringHooks (meter: MeterSupplier, opts: SupplierMeteringOptions = {}): SupplierMeteringHooks {
@@ -50,6 +55,12 @@ export function supplierMeteringHooks (meter: MeterSupplier, opts: SupplierMeter
       meter.start()
       const report = meter.tick()
       if (report != null) await ctl.sendMetering(encodeMetering({ kind: 'report', report }))
+    },
+    onJobEnd: async (exitedAt, ctl) => {
+      const report = meter.finalTick(exitedAt)
+      if (report == null) return
+      await ctl.sendMetering(encodeMetering({ kind: 'report', report }))
+      await meter.paid(report.seq, meter.tickMs)
     },
     onMetering: async (bytes, ctl) => {
       control = ctl

@@ -70,6 +70,45 @@ describe('metering, supplier and renter together', () => {
     expect(supplier.state).toBe('running')
   })
 
+  it("bills the end of the job's last tick: a final report up to the exit, none when nothing accrued since", async () => {
+    const { clock, supplier, renter } = await setup()
+    clock.advance(TICK)
+    await supplier.acceptVoucher(await renter.onReport(supplier.tick()!))
+    // the job exits 3.5 s into its next tick; the meter hears of it 200 ms later
+    const exitedAt = clock.now() + 3_500
+    clock.advance(3_700)
+    const last = supplier.finalTick(exitedAt)!
+    expect(last).toMatchObject({ seq: 2n, usedMs: TICK + 3_500, amount: amountFor(PRICE, GPUS, TICK + 3_500, t.amount) })
+    const paid = supplier.paid(last.seq, TICK)
+    await supplier.acceptVoucher(await renter.onReport(last))
+    expect(await paid).toBe(true)
+    // nothing accrued up to the exit since: no report
+    expect(supplier.finalTick(exitedAt)).toBeUndefined()
+    expect(supplier.finalTick(exitedAt - 1_000)).toBeUndefined()
+    expect(await supplier.paid(last.seq, TICK)).toBe(true)
+  })
+
+  it('waits for the final voucher at most its bound, and not past a stop', async () => {
+    const { clock, supplier } = await setup()
+    clock.advance(4_000)
+    const last = supplier.finalTick()!
+    expect(last.usedMs).toBe(4_000)
+    const unanswered = supplier.paid(last.seq, 5_000)
+    await clock.advanceAsync(4_999)
+    let settled = false
+    void unanswered.then(() => { settled = true })
+    await Promise.resolve()
+    expect(settled).toBe(false)
+    await clock.advanceAsync(1)
+    expect(await unanswered).toBe(false)
+    const stopped = supplier.paid(last.seq, 60_000)
+    supplier.stop()
+    expect(await stopped).toBe(false)
+    // a stopped meter reports nothing more
+    clock.advance(TICK)
+    expect(supplier.finalTick()).toBeUndefined()
+  })
+
   it('persists the voucher before it acknowledges', async () => {
     const inner = new MemoryVoucherStore()
     let release!: () => void

@@ -201,6 +201,7 @@ export class SessionServer {
         tickIntervalMs: this.init.tickMs,
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
+        onJobEnd: hooks.onJobEnd,
         // a renter whose session drops (a restart) may take the job up again: meanwhile the unpaid
         // job pauses after the grace window, and is stopped when nobody came back in time; an
         // ended job's result waits as long
