@@ -1,5 +1,6 @@
 /**
- * The supplier's side of metering. Every tick it reports the GPU time used so far; the renter
+ * The supplier's side of metering. Every tick it reports the GPU time used so far, and once more
+ * at the job's exit (`finalTick`, then `paid` waits for that voucher); the renter
  * answers each report with a cumulative voucher. A voucher is checked (escrow, signature, sequence,
  * monotone amount, locked amount, exactly the amount of the report it answers) and written to the
  * voucher store BEFORE the acknowledgement is returned: an acknowledged voucher survives a crash.
