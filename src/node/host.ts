@@ -16,6 +16,7 @@ import { msgIdBytes, msgIdString } from '../protocols/gossip/validate.js'
 import { installYamuxWindowRule } from './yamux-window.js'
 import { installLengthPrefixGuard } from './length-prefix-guard.js'
 import { installEventInboundReader } from './gossip-inbound.js'
+import { noiseCrypto } from './noise-crypto.js'
 
 /**
  * Bound on one gossipsub RPC frame (the length-prefixed protobuf RPC on a meshsub stream), kept apart
@@ -32,6 +33,9 @@ import { installEventInboundReader } from './gossip-inbound.js'
  * bounds what a connected peer can make us buffer per stream.
  */
 export const MAX_GOSSIP_RPC_BYTES = 4 * 1024 * 1024
+
+/** noise's AEAD through libsodium where its addon loads (`noise-crypto.ts`) */
+const NOISE_CRYPTO = noiseCrypto()
 
 /** every dial ends within this time, whatever the transport does (libp2p's dial queue enforces it) */
 export const DIAL_TIMEOUT_MS = 10_000
@@ -130,7 +134,7 @@ function scoreParams (): Record<string, unknown> {
  * addresses kept so a local devnet works), gossipsub (StrictNoSign: every market message carries its
  * own signature), bootstrap and mDNS. Yamux streams send window updates by the half-window rule
  * (`yamux-window.ts`), noise's frame decoder throws no new error per read
- * (`length-prefix-guard.ts`), and gossipsub reads its inbound frames from stream events
+ * (`length-prefix-guard.ts`), noise seals small frames with libsodium (`noise-crypto.ts`), and gossipsub reads its inbound frames from stream events
  * (`gossip-inbound.ts`).
  */
 export async function createHost (init: HostInit): Promise<Host> {
@@ -144,7 +148,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: NOISE_CRYPTO })],
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 100, dialTimeout: DIAL_TIMEOUT_MS, allow: init.allow },
@@ -198,7 +202,7 @@ export async function createEnclaveHost (init: EnclaveHostInit): Promise<Enclave
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: NOISE_CRYPTO })],
     streamMuxers: [yamux()],
     services: { identify: identify() }
   })

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
-import { createRequire } from 'node:module'
+import { SODIUM, SODIUM_PATH } from './sodium.js'
 
 /**
  * ed25519 through Node's native crypto: about 7,000 verifications/s on one core, against about 200/s
@@ -12,32 +12,12 @@ import { createRequire } from 'node:module'
  * node:crypto on the same core (`npm run bench:gossip`, "validator alone").
  */
 
-/** the part of sodium-native this module uses */
-interface Sodium {
-  crypto_sign_verify_detached: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
-}
-
-const requireHere = createRequire(import.meta.url)
-
-function loadSodium (): { sodium?: Sodium, path?: string } {
-  try {
-    const path = requireHere.resolve('sodium-native')
-    const sodium = requireHere(path) as Sodium
-    return typeof sodium.crypto_sign_verify_detached === 'function' ? { sodium, path } : {}
-  } catch {
-    // no prebuilt addon for this platform: node:crypto verifies instead
-    return {}
-  }
-}
-
-const loaded = loadSodium()
-
 /**
  * Which implementation `ed25519VerifyRaw` uses, and where sodium-native's module is (a worker
  * thread loads it from there).
  */
 export const ED25519_BACKEND: { readonly name: 'libsodium' | 'node:crypto', readonly sodiumPath?: string } =
-  loaded.sodium != null ? { name: 'libsodium', sodiumPath: loaded.path } : { name: 'node:crypto' }
+  SODIUM !== undefined ? { name: 'libsodium', sodiumPath: SODIUM_PATH } : { name: 'node:crypto' }
 
 // DER prefixes of the SPKI / PKCS#8 wrappings of a raw 32-byte ed25519 key (RFC 8410).
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -88,7 +68,7 @@ export function ed25519Sign (key: KeyObject, message: Uint8Array): Uint8Array<Ar
  */
 export function ed25519VerifyRaw (publicKey: Uint8Array, key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.byteLength !== 64 || publicKey.byteLength !== 32) return false
-  const sodium = loaded.sodium
+  const sodium = SODIUM
   if (sodium === undefined) return ed25519Verify(key, message, signature)
   try {
     return sodium.crypto_sign_verify_detached(signature, message, publicKey)
