@@ -12,7 +12,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { processRuntime } from '../../src/jobs/index.js'
 import { attachJobClient, JobProtocolError, runJobAttach, runJobClient, runJobServer } from '../../src/protocols/job/index.js'
-import type { JobAttachFn, JobServerResult } from '../../src/protocols/job/index.js'
+import type { JobAttachClientOptions, JobAttachFn, JobServerOptions, JobServerResult } from '../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
@@ -31,7 +31,7 @@ beforeEach(async () => {
 afterEach(async () => { await rm(root, { recursive: true, force: true }) })
 
 /** a job whose first renter session is dropped once it printed something; the attach function it registered */
-async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attach: () => JobAttachFn | undefined, go: () => void, first: Promise<unknown>, events: string[] }> {
+async function detachedJob (hooks: Pick<JobServerOptions, 'onJobEnd' | 'onMetering'> = {}): Promise<{ server: Promise<JobServerResult>, attach: () => JobAttachFn | undefined, go: () => void, first: Promise<unknown>, events: string[] }> {
   const go = path.join(root, 'go')
   let attach: JobAttachFn | undefined
   const events: string[] = []
@@ -41,6 +41,7 @@ async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attac
     workRoot: path.join(root, 'work'),
     gpuIndices: [0],
     clock,
+    ...hooks,
     reattach: { keepMs: KEEP_MS, register: (fn) => { attach = fn }, unregister: () => { attach = undefined }, onAway: () => { events.push('away') }, onBack: () => { events.push('back') } }
   })
   let printed = false
@@ -55,13 +56,13 @@ async function detachedJob (): Promise<{ server: Promise<JobServerResult>, attac
 }
 
 /** a new session of the renter, re-attaching */
-function reattach (fn: JobAttachFn | undefined | 'ATTACH_NOT_RENTER', onStdout?: () => void): { client: Promise<unknown>, served: Promise<unknown> } {
+function reattach (fn: JobAttachFn | undefined | 'ATTACH_NOT_RENTER', onStdout?: () => void, onMetering?: JobAttachClientOptions['onMetering']): { client: Promise<unknown>, served: Promise<unknown> } {
   const [supplierEnd, renterEnd] = memoryChannelPair()
   const served = runJobAttach(supplierEnd, {
     clock,
     resolve: (id) => Buffer.from(id).equals(Buffer.from(AGREEMENT)) ? (fn ?? 'ATTACH_JOB_ENDED') : 'ATTACH_UNKNOWN_JOB'
   }).catch((err: unknown) => err)
-  const client = attachJobClient(renterEnd, { agreementId: AGREEMENT, outputs: ['out.txt'], outputDir: path.join(root, 'out-2'), clock, ...(onStdout != null ? { onStdout } : {}) }).catch((err: unknown) => err)
+  const client = attachJobClient(renterEnd, { agreementId: AGREEMENT, outputs: ['out.txt'], outputDir: path.join(root, 'out-2'), clock, ...(onStdout != null ? { onStdout } : {}), ...(onMetering != null ? { onMetering } : {}) }).catch((err: unknown) => err)
   return { client, served }
 }
 
@@ -116,8 +117,44 @@ describe('re-attaching to a job', () => {
     expect((await job.server).outputs.map((o) => o.name)).toEqual(['out.txt'])
   }, 60_000)
 
+  it('a renter away at the exit is billed for the job\'s end when it comes back, before its exit frame', async () => {
+    // the metering layer's part, as supplierMeteringHooks plays it: a last report up to the exit,
+    // then a wait for the renter's answer to it
+    const billed: number[] = []
+    let answered: ((bytes: Uint8Array) => void) | undefined
+    const job = await detachedJob({
+      onJobEnd: async (exitedAt, ctl) => {
+        billed.push(exitedAt)
+        const answer = new Promise<Uint8Array>((resolve) => { answered = resolve })
+        await ctl.sendMetering(Uint8Array.from([1, 2, 3]))
+        expect(await answer).toEqual(Uint8Array.from([9]))
+      },
+      onMetering: (bytes) => { answered?.(bytes) }
+    })
+    await job.first
+    const exitAt = clock.now()
+    job.go()
+    await waitFor(() => clock.pending === 1, 20_000, 'the job ended, its result kept')
+    // nobody to ask at the exit
+    expect(billed).toEqual([])
+    await clock.advanceAsync(5_000)
+    const reports: number[][] = []
+    const { client } = reattach(job.attach(), undefined, async (bytes, ctl) => {
+      reports.push([...bytes])
+      await ctl.send(Uint8Array.from([9]))
+    })
+    const result = await client as Awaited<ReturnType<typeof attachJobClient>>
+    expect(result).toMatchObject({ reason: 'exited', exitCode: 0 })
+    // asked once, on the new session, for the time up to the exit (not up to the attach)
+    expect(billed).toEqual([exitAt])
+    expect(reports).toEqual([[1, 2, 3]])
+    expect(readFileSync(path.join(root, 'out-2', 'out.txt'), 'utf8')).toBe('done\n')
+    expect((await job.server).outputs.map((o) => o.name)).toEqual(['out.txt'])
+  }, 60_000)
+
   it('past the keep window the result is gone: the attach is refused with ATTACH_JOB_ENDED', async () => {
-    const job = await detachedJob()
+    let billed = 0
+    const job = await detachedJob({ onJobEnd: async () => { billed++ } })
     await job.first
     job.go()
     await waitFor(() => clock.pending === 1, 20_000, 'the job ended, its result kept')
@@ -134,6 +171,8 @@ describe('re-attaching to a job', () => {
     expect(err).toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_JOB_ENDED' })
     expect(await served).toMatchObject({ code: 'ATTACH_JOB_ENDED' })
     expect(existsSync(path.join(root, 'out-2', 'out.txt'))).toBe(false)
+    // nobody was there to bill the end to
+    expect(billed).toBe(0)
   }, 60_000)
 
   it('refusals are typed: another renter, an unknown job, and an attach on a session that starts a job', async () => {

@@ -10,7 +10,7 @@
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -33,6 +33,8 @@ const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
 /** prints "working" until the file $GO exists, then writes out.txt and exits */
 const JOB = 'const fs = require("fs"); const t = setInterval(() => { console.log("working"); if (fs.existsSync(process.env.GO)) { fs.writeFileSync("out.txt", "done\\n"); clearInterval(t) } }, 300)'
+/** JOB, and as its process exits it writes the file $EXITED */
+const JOB_TELLING_EXIT = `process.on("exit", () => require("fs").writeFileSync(process.env.EXITED, "")); ${JOB}`
 
 /** a TCP port nothing listens on now */
 async function freePort (): Promise<number> {
@@ -119,10 +121,11 @@ describe('renter restarted mid-job (embedded ledger)', () => {
    * `<dir>/out-<tag>`) and resolves once the supplier stored three vouchers; `seen` names the
    * escrow and the enclave, and counts the job's output lines.
    */
-  async function rentUntilPaying (renter: BazaarNode, supplier: BazaarNode, h: string, tag: string): Promise<{ rent: Promise<RentSummary>, seen: { escrowId: string, enclave: string, lines: number }, go: string, outputDir: string, stored: () => Promise<bigint> }> {
+  async function rentUntilPaying (renter: BazaarNode, supplier: BazaarNode, h: string, tag: string, script = JOB): Promise<{ rent: Promise<RentSummary>, seen: { escrowId: string, enclave: string, lines: number }, go: string, exited: string, outputDir: string, stored: () => Promise<bigint> }> {
     const go = path.join(dir, `go-${tag}`)
+    const exited = path.join(dir, `exited-${tag}`)
     const outputDir = path.join(dir, `out-${tag}`)
-    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
+    const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', script], env: { GO: go, EXITED: exited }, outputs: ['out.txt'], outputDir },
       { config: renter.config, home: home(h), now: Date.now() })
     const seen = { escrowId: '', enclave: '', lines: 0 }
     const rent = renter.rent(parsed, {
@@ -134,7 +137,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     })
     const stored = async (): Promise<bigint> => (await supplier.escrowDb!.vouchers.latest(seen.escrowId))?.sequence ?? 0n
     await waitFor(async () => seen.escrowId !== '' && await stored() >= 3n, 60_000, 'three stored vouchers')
-    return { rent, seen, go, outputDir, stored }
+    return { rent, seen, go, exited, outputDir, stored }
   }
 
   beforeAll(async () => {
@@ -274,6 +277,47 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     await waitFor(() => supplier.supplier!.jobs.find((j) => j.agreementId === escrowId.slice(2))?.settledBy != null, 30_000, 'the supplier settled')
     expect(supplier.supplier!.jobs.filter((j) => j.agreementId === escrowId.slice(2))).toMatchObject([{ reason: 'exited', exitCode: 0, settledBy: 'cooperative' }])
     expect(renter.metrics.render()).toMatch(/bazaar_jobs_total\{reason="exited",role="renter"\} 1/)
+  }, 180_000)
+
+  it('a renter away when its job exits pays for the job up to the exit once it re-attaches, and gets the exit and outputs', async () => {
+    // the homes of the test before, with daemons of their own; a grace window longer than the
+    // renter's absence, so that the unpaid job is not paused before it exits
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, {
+      supplier: { metering: { tickS: 1, graceS: 60 } },
+      renter: { metering: { tickS: 1, graceS: 60 } },
+      vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    })
+    const { rent, seen: { escrowId, enclave }, go, exited, outputDir, stored } = await rentUntilPaying(renter, supplier, 'charlie', 'exit-away', JOB_TELLING_EXIT)
+    // the renter's dials wait while its session is broken and the job exits
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const dial = renter.host.dial.bind(renter.host)
+    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
+    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
+    writeFileSync(go, '')
+    // the job's process is gone (it wrote $EXITED as it exited): only then may the renter come back
+    await waitFor(() => existsSync(exited), 30_000, 'the job exiting with its renter away')
+    // what the supplier holds now: no voucher can reach it while the renter is away, and no usage
+    // report is made after the exit but the last one
+    const beforeExit = (await supplier.escrowDb!.vouchers.latest(escrowId))!
+    open()
+    const summary = await rent
+
+    expect(summary.job).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(readFileSync(path.join(outputDir, 'out.txt'), 'utf8')).toBe('done\n')
+    expect(renter.metrics.render()).toMatch(/bazaar_sessions_total\{result="reattached",role="renter"\} 1/)
+    // the supplier's last voucher answers a report made after the break: the job's last report, up
+    // to its exit (before, a renter away at the exit paid up to the last report it had answered)
+    const last = (await supplier.escrowDb!.vouchers.latest(escrowId))!
+    expect(last.sequence).toBeGreaterThan(beforeExit.sequence)
+    expect(last.cumulative).toBeGreaterThan(beforeExit.cumulative)
+    expect(await stored()).toBe(last.sequence)
+    const { settlement, paid, refunded, amount } = await closed(escrowId)
+    expect(settlement).toBe('cooperative')
+    expect(paid).toBe(last.cumulative)
+    expect(paid + refunded).toBe(amount)
+    expect(summary.escrow.paid).toBe(paid.toString())
   }, 180_000)
 
   it('a renter that cannot reach the enclave again gives up once its metering.reattachS passed: the job counts as failed and the escrow settles on the last voucher', async () => {

@@ -55,8 +55,10 @@ export interface JobServerOptions {
   /** metering bytes from the renter (vouchers) */
   onMetering?: (bytes: Uint8Array, ctl: JobControl) => void | Promise<void>
   /**
-   * the job exited at `exitedAt` (on `clock`) and its renter is attached: awaited before the exit
-   * frame is sent, so the metering layer can bill the time since the last tick (it bounds its own wait)
+   * the job exited at `exitedAt` (on `clock`): awaited before the exit frame is sent, so the metering
+   * layer can bill the time since the last tick (it bounds its own wait). Called once, with a renter
+   * attached: at the exit, or when a renter away at the exit re-attaches; never for a renter that
+   * does not come back.
    */
   onJobEnd?: (exitedAt: number, ctl: JobControl) => Promise<void>
   /** the job process started (for logs and the job store); `ctl` as given to the metering hooks */
@@ -523,15 +525,22 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
 
-  // the time since the last tick is billed before the renter hears of the exit (a renter away is
-  // not asked: its usage stays at the last report it answered)
-  if (!renterGone && opts.onJobEnd != null) await opts.onJobEnd(exitedAt, ctl).catch(() => {})
+  // the time since the last tick is billed before the renter hears of the exit, once, on the first
+  // link that is up: a renter away at the exit is asked when it re-attaches, before its exit frame
+  let endBilled = false
+  const billEnd = async (): Promise<void> => {
+    if (endBilled || renterGone || opts.onJobEnd == null) return
+    endBilled = true
+    await opts.onJobEnd(exitedAt, ctl).catch(() => {})
+  }
+  await billEnd()
 
   // the exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
   // back within `reattach.keepMs` of the exit and gets them all from the start
   let delivered = false
   while (!delivered) {
     if (renterGone && (reattach == null || awayExpired || !(await awaitAttach(reattach.keepMs)))) break
+    await billEnd()
     const l = link
     try {
       await l.writer.send({ exit: { exitCode, signal: exit.signal ?? '', reason, durationMs: BigInt(durationMs), detail: stopDetail ?? '' } })
