@@ -134,8 +134,8 @@ function scoreParams (): Record<string, unknown> {
  * addresses kept so a local devnet works), gossipsub (StrictNoSign: every market message carries its
  * own signature), bootstrap and mDNS. Yamux streams send window updates by the half-window rule
  * (`yamux-window.ts`), noise's frame decoder throws no new error per read
- * (`length-prefix-guard.ts`), noise seals small frames with libsodium (`noise-crypto.ts`), and gossipsub reads its inbound frames from stream events
- * (`gossip-inbound.ts`).
+ * (`length-prefix-guard.ts`), noise seals small frames with libsodium (`noise-crypto.ts`), and
+ * gossipsub reads its inbound frames from stream events (`gossip-inbound.ts`).
  */
 export async function createHost (init: HostInit): Promise<Host> {
   installYamuxWindowRule()

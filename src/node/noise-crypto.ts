@@ -9,7 +9,7 @@ import { SODIUM, type Sodium } from '../util/sodium.js'
  * larger ones with node:crypto, whose cipher object costs more to set up than a small frame costs to
  * seal. Nearly every gossip frame is small: one market message is about 500 bytes. libsodium's
  * one-shot AEAD calls have no setup: on the development machine a 500-byte frame is sealed or opened
- * about 3.5x faster, and a 4 KiB one about 6x (`npm run bench:noise`, README "Figures"). At 64 KiB,
+ * 2.7 to 3.4x faster, and a 4 KiB one about 6x (`npm run bench:noise`, README "Figures"). At 64 KiB,
  * node:crypto's vectorised cipher is as fast or faster, so frames from 16 KiB still go there.
  *
  * The construction is the same RFC 8439 AEAD with a 12-byte nonce (4 zero bytes, then noise's
