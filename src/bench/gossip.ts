@@ -36,6 +36,9 @@
  *
  * Options: --nodes N --offers M --flood K --runs R --window W --workers X --validator V
  *          --latency MS (propagation: every link through a relay that delays each direction MS ms)
+ *          --processes (propagation: each node in an OS process of its own, as daemons run)
+ *          --prop-runs N (propagation: N rounds on the same graph, plain and market taking turns
+ *          going first, each printed, then the median ratios)
  *          --semi-space MiB --skip-propagation --prof DIR (the receivers write CPU profiles there)
  *          --rate R (the publisher sends R messages/s instead of as fast as the window allows: the
  *          receivers' CPU per message at a steady market rate, one message per frame)
@@ -87,7 +90,12 @@ function sarg (name: string): string | undefined {
 const tcpPort = (ma: ReturnType<typeof multiaddr>): number => Number(ma.getComponents().find((c) => c.name === 'tcp')?.value)
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] }
-const median = (xs: number[]): number => pct(xs, 50)
+/** the middle value; for an even count, the mean of the two middle ones */
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const mib = (b: number): string => `${fmt(b / 1048576, 0)} MiB`
 
@@ -163,7 +171,10 @@ async function dialWithRetries (host: Host, addr: ReturnType<typeof multiaddr>, 
   }
 }
 
-async function propagation (n: number, plan: PropagationPlan, plain: boolean, pool: VerifyPool): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
+/** one variant's propagation: p50 and p99 of the time an offer took to reach every node */
+interface PropagationResult { p50: number, p99: number, links: number, incomplete: number }
+
+async function propagation (n: number, plan: PropagationPlan, plain: boolean, pool: VerifyPool): Promise<PropagationResult> {
   const offers = plan.from.length
   const hosts: Host[] = []
   const gossips: MarketGossip[] = []
@@ -313,7 +324,7 @@ async function propagationNode (variant: 'market' | 'plain'): Promise<void> {
  * offer's time is its last delivery less its publication, both read from the machine's monotonic
  * clock in the processes where they happened.
  */
-async function propagationProcesses (n: number, plan: PropagationPlan, plain: boolean): Promise<{ p50: number, p99: number, links: number, incomplete: number }> {
+async function propagationProcesses (n: number, plan: PropagationPlan, plain: boolean): Promise<PropagationResult> {
   const procs = Array.from({ length: n }, () => child(['--role', 'propagation-node', '--variant', plain ? 'plain' : 'market'], SEMI_SPACE_MIB))
   const seenAt = new Map<string, number[]>()
   const published = new Map<string, number>()
@@ -592,16 +603,36 @@ async function main (): Promise<void> {
     const plan = propagationPlan(nodes, offers)
     const separate = process.argv.includes('--processes')
     if (separate && arg('latency', 0) > 0) throw new Error('--latency delays links inside one process; it does not combine with --processes')
-    const plain = separate ? await propagationProcesses(nodes, plan, true) : await propagation(nodes, plan, true, pool)
-    const market = separate ? await propagationProcesses(nodes, plan, false) : await propagation(nodes, plan, false, pool)
+    const propRuns = Math.max(1, arg('prop-runs', 1))
+    const once = async (plainVariant: boolean): Promise<PropagationResult> => separate ? await propagationProcesses(nodes, plan, plainVariant) : await propagation(nodes, plan, plainVariant, pool)
+    const rounds: Array<{ plain: PropagationResult, market: PropagationResult }> = []
+    for (let r = 0; r < propRuns; r++) {
+      // with several rounds the two variants take turns going first, as in the flood
+      if (r % 2 === 0) {
+        const plain = await once(true)
+        rounds.push({ plain, market: await once(false) })
+      } else {
+        const market = await once(false)
+        rounds.push({ plain: await once(true), market })
+      }
+    }
     // each offer is checked by every node but its publisher; the rest were verified on the event loop
     const pooled = pool.sent
     await pool.close()
-    console.log(`propagation to all of ${nodes} nodes (${separate ? 'one OS process each' : 'one process'}, mesh D=3, random graph of average degree ${(2 * market.links / nodes).toFixed(1)}, ${offers} offers, no DHT${arg('latency', 0) > 0 ? `, every link delayed ${arg('latency', 0)} ms each way` : ''}):`)
-    console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
-    console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
-    console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
-    if (!separate) console.log(`  market signatures verified in the worker pool: ${fmt(pooled.jobs)} of ${fmt(offers * (nodes - 1))} (batches of ${(pooled.batches > 0 ? pooled.jobs / pooled.batches : 0).toFixed(1)} at the mean), the rest on the event loop`)
+    const { market: first } = rounds[0]
+    console.log(`propagation to all of ${nodes} nodes (${separate ? 'one OS process each' : 'one process'}, mesh D=3, random graph of average degree ${(2 * first.links / nodes).toFixed(1)}, ${offers} offers, no DHT${arg('latency', 0) > 0 ? `, every link delayed ${arg('latency', 0)} ms each way` : ''}${propRuns > 1 ? `, ${propRuns} rounds, plain first in odd ones` : ''}):`)
+    for (const [r, { market, plain }] of rounds.entries()) {
+      if (propRuns > 1) console.log(`  round ${r + 1}:`)
+      console.log(`  market gossip (validated): p50 ${market.p50.toFixed(1)} ms, p99 ${market.p99.toFixed(1)} ms${market.incomplete > 0 ? ` (${market.incomplete} not everywhere within 5 s)` : ''}`)
+      console.log(`  plain gossipsub:           p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms${plain.incomplete > 0 ? ` (${plain.incomplete} not everywhere within 5 s)` : ''}`)
+      console.log(`  ratio market/plain:        p50 ${(market.p50 / plain.p50).toFixed(2)}x, p99 ${(market.p99 / plain.p99).toFixed(2)}x`)
+    }
+    if (propRuns > 1) {
+      const r50 = rounds.map((x) => x.market.p50 / x.plain.p50)
+      const r99 = rounds.map((x) => x.market.p99 / x.plain.p99)
+      console.log(`  ratio market/plain over ${propRuns} rounds: p50 median ${median(r50).toFixed(2)}x (${Math.min(...r50).toFixed(2)}x–${Math.max(...r50).toFixed(2)}x), p99 median ${median(r99).toFixed(2)}x (${Math.min(...r99).toFixed(2)}x–${Math.max(...r99).toFixed(2)}x)`)
+    }
+    if (!separate) console.log(`  market signatures verified in the worker pool: ${fmt(pooled.jobs)} of ${fmt(offers * (nodes - 1) * propRuns)} (batches of ${(pooled.batches > 0 ? pooled.jobs / pooled.batches : 0).toFixed(1)} at the mean), the rest on the event loop`)
   }
 
   if (count > 0 && runs > 0) {
