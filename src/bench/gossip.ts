@@ -191,8 +191,9 @@ async function propagation (n: number, plan: PropagationPlan, plain: boolean, po
     const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], allow: [LOOPBACK_NETWORK], meshDegree: MESH_D, dht: false })
     if (plain) {
       h.services.pubsub.subscribe(TOPIC_OFFERS)
-      // plain gossipsub does not deliver our own publication: count it at publish time instead
-      h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { seen(Buffer.from(evt.detail.data.subarray(-16)).toString('hex')) })
+      // plain gossipsub does not deliver our own publication: count it at publish time instead.
+      // A delivery is counted after gossipsub forwarded the message, as MarketGossip delivers
+      h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { queueMicrotask(() => { seen(Buffer.from(evt.detail.data.subarray(-16)).toString('hex')) }) })
     } else {
       const g = new MarketGossip({ pubsub: h.services.pubsub, clock: systemClock, verifyPool: pool }, {
         perPeerRate: 1e6,
@@ -292,7 +293,8 @@ async function propagationNode (variant: 'market' | 'plain'): Promise<void> {
   let gossip: MarketGossip | undefined
   if (variant === 'plain') {
     h.services.pubsub.subscribe(TOPIC_OFFERS)
-    h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { seen(evt.detail.data) })
+    // counted after gossipsub forwarded the message, as MarketGossip delivers
+    h.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => { queueMicrotask(() => { seen(evt.detail.data) }) })
   } else {
     gossip = new MarketGossip({ pubsub: h.services.pubsub, clock: systemClock }, { perPeerRate: 1e6, perPeerBurst: 1e6, onMessage: (m) => { seen(m.data) } })
     gossip.start()

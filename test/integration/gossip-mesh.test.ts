@@ -43,4 +43,25 @@ describe(`gossip of signed offers across ${N} nodes on 127.0.0.1`, () => {
       expect(r[0].key).toBe(`${signer.address}/gpu-0`)
     }
   })
+
+  it('a node forwards an accepted message before its own work on it (book, events) runs', async () => {
+    // node 1 sits between node 0 and node 2 on the line
+    const order: string[] = []
+    const pubsub = nodes[1].host.services.pubsub as unknown as { forwardMessage: (...a: unknown[]) => void }
+    const forward = pubsub.forwardMessage
+    pubsub.forwardMessage = function (this: unknown, ...a: unknown[]) { order.push('forward'); forward.apply(this, a) }
+    nodes[1].onMarketMessage(() => { order.push('deliver') })
+    try {
+      const signer = MessageSigner.create(await devPair('Bob'), { now: Date.now() })
+      await nodes[0].gossip.publish(TOPIC_OFFERS, sealOffer(await makeOffer(signer, Date.now()), signer))
+      await waitFor(() => received[2].length === 2 && received[1].length === 2, 15_000)
+      // gossipsub hands the message to its listeners, then forwards it, in one turn: the node's
+      // own work on it waits for the forward
+      expect(order.slice(0, 2)).toEqual(['forward', 'deliver'])
+      expect(received[1][1].signer).toBe(signer.address)
+      expect(nodes[1].market.book.offerCount).toBe(2)
+    } finally {
+      pubsub.forwardMessage = forward
+    }
+  })
 })

@@ -117,12 +117,25 @@ export class MarketGossip {
     return result
   }
 
+  /**
+   * Gossipsub dispatches an accepted message to its listeners before it forwards it to its mesh, in
+   * the same turn. The node's own work on it (the book, the market's events, API streams) waits for
+   * the forward, a microtask later and in arrival order, so that a hop costs the network the
+   * validation only (go-libp2p-pubsub and rust-libp2p hand messages to the application apart from
+   * forwarding as well).
+   */
   private deliver (msg: Message): void {
     if (msg.topic !== TOPIC_OFFERS && msg.topic !== TOPIC_BIDS) return
     const v = this.pending.get(msg)
     if (v == null) return
     this.pending.delete(msg)
-    this.init.onMessage(v)
+    queueMicrotask(() => {
+      try {
+        this.init.onMessage(v)
+      } catch (err) {
+        this.c.log?.('warn', 'accepted gossip message not applied', { topic: msg.topic, err })
+      }
+    })
   }
 
   /**
