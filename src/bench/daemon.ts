@@ -1,13 +1,20 @@
 /**
- * `npm run bench:daemon`: two daemons as an operator runs them (`bazaar node start`, separate OS
+ * `npm run bench:daemon`: daemons as an operator runs them (`bazaar node start`, separate OS
  * processes, the embedded defaults), measured from outside:
  *
- *   node dist/bench/daemon.js [--offers 1000] [--warmup 0] [--rest 20] [--runs 1] [--node-options='<flags>'] [--json]
+ *   node dist/bench/daemon.js [--offers 1000] [--warmup 0] [--rest 20] [--runs 1] [--node-options='<flags>']
+ *     [--daemons 2] [--publishers 1] [--rate 0] [--json]
+ *
+ * Two daemons by default, a publisher and a receiver. `--daemons N --publishers P` runs N, the
+ * first P publishing side by side, the others only receiving: the others bootstrap from the first
+ * and find each other through its DHT, so the gossip mesh, its duplicates and its IHAVE/IWANT
+ * traffic are a network's, not one link's. `--rate R` paces the publishers to R offers a second
+ * together (0: each as fast as its API answers).
  *
  * - RSS of each daemon at rest, `--rest` seconds after its control API answered;
- * - publishing `--offers` offers through the publisher's control API, one after another: p50/p99
- *   of the HTTP round trip (sign, persist, publish);
- * - the receiver's CPU (all threads, from /proc: the scheduler's run time where the kernel keeps
+ * - publishing `--offers` offers through the publishers' control APIs, each one request after
+ *   another: p50/p99 of the HTTP round trip (sign, persist, publish);
+ * - each receiver's CPU (all threads, from /proc: the scheduler's run time where the kernel keeps
  *   it, else user + system in 10 ms ticks) per offer it received, less its
  *   CPU at rest over the same time; and the same by thread name (its event loop, V8's helper
  *   threads, any other thread that used CPU), at rest included. With `--warmup N`, N offers go
@@ -22,9 +29,11 @@
  * packages and their wasm the largest part, leaves a 159 MiB heap with 29 MiB live) and keeps it
  * committed afterwards: most of a resting daemon's RSS when uncapped.
  *
- * The publisher cycles through 200 offer ids (a book keeps at most 256 per supplier), so more
- * offers are replacements; it publishes as fast as its API answers, which its own pacing (100/s,
- * see `OWN_PUBLISH_RATE_PER_S`) bounds. The receiver is done when its validator accepted them all.
+ * Each publisher cycles through 200 offer ids (a book keeps at most 256 per supplier), so more
+ * offers are replacements; unpaced, it publishes as fast as its API answers, which its own pacing
+ * (100/s, see `OWN_PUBLISH_RATE_PER_S`) bounds. A round is done when every receiver's validator
+ * accepted every offer; each daemon's gossip links lost for a transport reason are summed from
+ * its /metrics.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -34,11 +43,15 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
 
-const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' } } })
+const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' }, daemons: { type: 'string' }, publishers: { type: 'string' }, rate: { type: 'string' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
 const REST_S = Math.max(1, Number(values.rest ?? 20))
 const WARMUP = Math.max(0, Number(values.warmup ?? 0))
 const RUNS = Math.max(1, Number(values.runs ?? 1))
+const DAEMONS = Math.max(2, Number(values.daemons ?? 2))
+const PUBLISHERS = Math.min(DAEMONS - 1, Math.max(1, Number(values.publishers ?? 1)))
+/** offers a second from all publishers together; 0: each publishes as fast as its API answers */
+const RATE = Math.max(0, Number(values.rate ?? 0))
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
 const PASSPHRASE = 'bench passphrase'
 const TICKS = 100 // USER_HZ: /proc/<pid>/stat counts CPU in these
@@ -161,65 +174,126 @@ async function stop (d: Daemon): Promise<void> {
   await exited
 }
 
-interface Row { setting: string, restPublisherMiB: number, restReceiverMiB: number, publishP50Ms: number, publishP99Ms: number, receiverCpuPerOfferMs: number, receiverIdleCpuMsPerS: number, receiverCpuPerOfferByThreadMs: Record<string, number> }
+interface Row {
+  setting: string
+  daemons: number
+  publishers: number
+  restPublisherMiB: number[]
+  restReceiverMiB: number[]
+  publishP50Ms: number
+  publishP99Ms: number
+  /** offers a second the publishers reached together over the measured offers */
+  offersPerS: number
+  receiverCpuPerOfferMs: number[]
+  receiverIdleCpuMsPerS: number[]
+  /** the first receiver's, by thread */
+  receiverCpuPerOfferByThreadMs: Record<string, number>
+  /** gossip links lost for a transport reason over the whole run, every daemon's count summed */
+  linksLost: number
+  /** each daemon's connections at the end */
+  connections: number[]
+}
 
-async function measure (setting: string, nodeOptions: string, dir: string): Promise<Row> {
-  const a = await start(path.join(dir, 'a'), nodeOptions)
-  const b = await start(path.join(dir, 'b'), nodeOptions, `/ip4/127.0.0.1/tcp/${a.port}/p2p/${a.peerId}`)
+/** a daemon's /metrics text */
+async function metrics (d: Daemon): Promise<string> {
+  const res = await fetch(d.url + '/metrics', { headers: { authorization: `Bearer ${d.metricsToken}` }, signal: AbortSignal.timeout(30_000) })
+  return await res.text()
+}
+
+/** the sum of a counter's series in /metrics text */
+function counterSum (text: string, name: string): number {
+  let sum = 0
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) sum += Number(m[1])
+  return sum
+}
+
+async function measure (setting: string, nodeOptions: string, homes: string[]): Promise<Row> {
+  const ds: Daemon[] = []
   try {
-    await until('the receiver to subscribe', async () => (await call(a, 'GET', '/v1/status')).topicPeers.offers > 0)
-    // offers the receiver's gossip validator accepted (replacements included), from its /metrics
-    const held = async (): Promise<number> => {
-      const res = await fetch(b.url + '/metrics', { headers: { authorization: `Bearer ${b.metricsToken}` }, signal: AbortSignal.timeout(30_000) })
-      const m = /^bazaar_gossip_validation_total\{code="OK",result="accept",topic="\/bazaar\/offers\/1"\} (\d+)$/m.exec(await res.text())
+    ds.push(await start(homes[0], nodeOptions))
+    const boot = `/ip4/127.0.0.1/tcp/${ds[0].port}/p2p/${ds[0].peerId}`
+    // the others bootstrap from the first and meet each other through its DHT, as operators' daemons do
+    for (const d of await Promise.all(homes.slice(1).map(async (h) => await start(h, nodeOptions, boot)))) ds.push(d)
+    const pubs = ds.slice(0, PUBLISHERS)
+    const recvs = ds.slice(PUBLISHERS)
+    await until('every daemon to see a subscriber of the offers topic', async () => {
+      for (const d of ds) if ((await call(d, 'GET', '/v1/status')).topicPeers.offers === 0) return false
+      return true
+    }, 120_000)
+    // offers a receiver's gossip validator accepted (replacements included), from its /metrics
+    const held = async (d: Daemon): Promise<number> => {
+      const m = /^bazaar_gossip_validation_total\{code="OK",result="accept",topic="\/bazaar\/offers\/1"\} (\d+)$/m.exec(await metrics(d))
       return m == null ? 0 : Number(m[1])
     }
-    const before = await held()
+    const before = await Promise.all(recvs.map(held))
     // at rest: no traffic but the daemons' own timers
     await new Promise((resolve) => setTimeout(resolve, REST_S * 1000))
-    const restA = rssMiB(a.proc.pid as number)
-    const restB = rssMiB(b.proc.pid as number)
-    // the receiver's CPU at rest over 5 s, to subtract
-    const idle0 = cpuMs(b.proc.pid as number)
+    const restPub = pubs.map((d) => rssMiB(d.proc.pid as number))
+    const restRecv = recvs.map((d) => rssMiB(d.proc.pid as number))
+    // the receivers' CPU at rest over 5 s, to subtract
+    const idle0 = recvs.map((d) => cpuMs(d.proc.pid as number))
     const t0 = performance.now()
     await new Promise((resolve) => setTimeout(resolve, 5000))
-    const idleRate = (cpuMs(b.proc.pid as number) - idle0) / (performance.now() - t0)
+    const idleRate = recvs.map((d, i) => (cpuMs(d.proc.pid as number) - idle0[i]) / (performance.now() - t0))
     const run = Date.now().toString(36)
     let published = 0
-    /** n offers through the publisher's API, one after another; the round trip of each */
+    /**
+     * n offers through the publishers' APIs, each publisher one request after another (paced to
+     * `--rate` together, or as fast as its API answers); the round trip of each
+     */
     const publish = async (n: number): Promise<number[]> => {
       const lat: number[] = []
-      for (let k = 0; k < n; k++, published++) {
-        const i = published
-        const t = performance.now()
-        await call(a, 'POST', '/v1/offers', { id: `bench-${run}-${i % SLOTS}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
-        lat.push(performance.now() - t)
-      }
-      // polled by its count (a small answer): listing the book would cost the receiver more than the offers
-      await until('the receiver to hold every offer', async () => await held() >= before + published)
+      const first = published
+      const t = performance.now()
+      await Promise.all(pubs.map(async (d, j) => {
+        for (let k = j, at = 0; k < n; k += pubs.length, at++) {
+          if (RATE > 0) {
+            const due = t + (k * 1000) / RATE - performance.now()
+            if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
+          }
+          const i = first + k
+          const t1 = performance.now()
+          await call(d, 'POST', '/v1/offers', { id: `bench-${run}-${Math.floor(i / pubs.length) % SLOTS}`, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 + (i % 8) }], teeKinds: ['simulated'], pricePerGpuHour: String(1_000_000_000 + i) })
+          lat.push(performance.now() - t1)
+        }
+      }))
+      published += n
+      // polled by count (a small answer): listing the book would cost a receiver more than the offers
+      await until('every receiver to hold every offer', async () => {
+        for (const [i, d] of recvs.entries()) if (await held(d) < before[i] + published) return false
+        return true
+      }, 120_000)
       return lat
     }
     if (WARMUP > 0) await publish(WARMUP)
-    const cpu0 = cpuMs(b.proc.pid as number)
-    const threads0 = threadCpuMs(b.proc.pid as number)
+    const cpu0 = recvs.map((d) => cpuMs(d.proc.pid as number))
+    const threads0 = threadCpuMs(recvs[0].proc.pid as number)
     const t1 = performance.now()
     const lat = await publish(OFFERS)
-    const busy = cpuMs(b.proc.pid as number) - cpu0 - idleRate * (performance.now() - t1)
+    const elapsed = performance.now() - t1
+    const busy = recvs.map((d, i) => cpuMs(d.proc.pid as number) - cpu0[i] - idleRate[i] * elapsed)
     const byThread: Record<string, number> = {}
-    for (const [name, ms] of threadCpuMs(b.proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
+    for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
+    const texts = await Promise.all(ds.map(metrics))
     return {
       setting,
-      restPublisherMiB: Math.round(restA),
-      restReceiverMiB: Math.round(restB),
+      daemons: ds.length,
+      publishers: pubs.length,
+      restPublisherMiB: restPub.map((x) => Math.round(x)),
+      restReceiverMiB: restRecv.map((x) => Math.round(x)),
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
-      receiverCpuPerOfferMs: Number((busy / OFFERS).toFixed(3)),
-      receiverIdleCpuMsPerS: Number((idleRate * 1000).toFixed(1)),
-      receiverCpuPerOfferByThreadMs: byThread
+      offersPerS: Math.round(OFFERS / (elapsed / 1000)),
+      receiverCpuPerOfferMs: busy.map((b) => Number((b / OFFERS).toFixed(3))),
+      receiverIdleCpuMsPerS: idleRate.map((r) => Number((r * 1000).toFixed(1))),
+      receiverCpuPerOfferByThreadMs: byThread,
+      linksLost: texts.reduce((a, t) => a + counterSum(t, 'bazaar_gossip_peer_dropped_total'), 0),
+      connections: await Promise.all(ds.map(async (d) => (await call(d, 'GET', '/v1/status')).peers as number))
     }
   } finally {
-    await stop(b)
-    await stop(a)
+    // the others first: the first daemon is everyone's bootstrap peer
+    await Promise.all(ds.slice(1).map(stop))
+    if (ds.length > 0) await stop(ds[0])
   }
 }
 
@@ -227,22 +301,28 @@ async function measure (setting: string, nodeOptions: string, dir: string): Prom
 const own = values['node-options']
 const settings: Array<[string, string]> = own != null ? own.map((o) => [o === '' ? 'as bazaar starts it' : o, o]) : [[`as bazaar starts it (${DAEMON_SEMI_SPACE_MIB} MiB semi-space)`, ''], ["Node's default young generation", '--max-semi-space-size=0']]
 const rows: Row[] = []
+/** two daemons keep the dev names they always had; more are bench0, bench1, ... */
+const names = DAEMONS === 2 ? ['alice', 'bob'] : Array.from({ length: DAEMONS }, (_, i) => `bench${i}`)
 for (let r = 0; r < RUNS; r++) {
   for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {
     const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-bench-daemon-'))
     try {
-      init(path.join(dir, 'a'), 'alice')
-      init(path.join(dir, 'b'), 'bob')
-      rows.push(await measure(name, opts, dir))
+      const homes = names.map((n) => path.join(dir, n))
+      for (const [i, h] of homes.entries()) init(h, names[i])
+      rows.push(await measure(name, opts, homes))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }
 }
+const range = (xs: number[], unit: string): string => xs.length === 1 ? `${xs[0]} ${unit}` : `median ${median(xs)} ${unit} (${Math.min(...xs)}–${Math.max(...xs)})`
 if (values.json === true) console.log(JSON.stringify(rows))
 else {
-  console.log(`two daemons (bazaar node start, embedded defaults), ${OFFERS} offers published through the API${WARMUP > 0 ? ` after ${WARMUP} not measured` : ''}, RSS ${REST_S} s after start; CPU from ${SCHEDSTAT ? "the scheduler's run time (ns)" : '/proc ticks (10 ms)'}`)
+  const who = DAEMONS === 2 ? 'two daemons' : `${DAEMONS} daemons, ${PUBLISHERS} of them publishing,`
+  console.log(`${who} (bazaar node start, embedded defaults), ${OFFERS} offers published through the API${RATE > 0 ? ` at ${RATE}/s in all` : ''}${WARMUP > 0 ? ` after ${WARMUP} not measured` : ''}, RSS ${REST_S} s after start; CPU from ${SCHEDSTAT ? "the scheduler's run time (ns)" : '/proc ticks (10 ms)'}`)
   for (const x of rows) {
-    console.log(`${x.setting}: RSS at rest publisher ${x.restPublisherMiB} MiB, receiver ${x.restReceiverMiB} MiB; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms; receiver CPU per offer ${x.receiverCpuPerOfferMs} ms (at rest ${x.receiverIdleCpuMsPerS} ms/s); by thread, at rest included: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`)
+    const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
+    const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${x.linksLost}` : ''}`)
   }
 }
