@@ -76,6 +76,8 @@ interface Kind<I, M> {
  */
 export class OwnMessages {
   private republishing?: Promise<void>
+  /** the end of the last turn taken (`inTurn`) */
+  private turns: Promise<unknown> = Promise.resolve()
   /** the pacer's theoretical arrival time (GCRA): when the next publication is due at the steady rate */
   private paceTat = 0
   /** the ids of our standing messages, per kind (read from the database on first use) */
@@ -132,8 +134,11 @@ export class OwnMessages {
     await this.republishing
   }
 
-  /** the re-publication in flight, if any (close waits for it before the database goes) */
-  async idle (): Promise<void> { await this.republishing }
+  /** the re-publication in flight and the turns taken, if any (close waits for them before the database goes) */
+  async idle (): Promise<void> {
+    await this.republishing
+    await this.turns
+  }
 
   private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
     // [refuse] every book keeps at most `limit` messages per party and drops the rest (SUPPLIER_LIMIT):
@@ -146,17 +151,34 @@ export class OwnMessages {
     }
     standing.add(input.id)
     try {
-      const built = await kind.build(input, false)
-      const data = kind.seal(built)
-      await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
       await this.pace()
-      const { message } = await this.c.gossip.publish(kind.topic, data)
-      return { message, built }
+      return await this.inTurn(async () => {
+        const built = await kind.build(input, false)
+        const data = kind.seal(built)
+        await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
+        const { message } = await this.c.gossip.publish(kind.topic, data)
+        return { message, built }
+      })
     } catch (err) {
       // not stored: the id does not stand (a stored one stands even if gossip failed: it is re-published)
       if (isNew && await this.c.db.get(`${kind.prefix}:${input.id}`) == null) standing.delete(input.id)
       throw err
     }
+  }
+
+  /**
+   * Runs `fn` once every earlier call's `fn` has ended, in call order. Each of our messages is
+   * read from the database, given its sequence, signed, stored and published in one turn, so a
+   * later call always signs a higher sequence and publishes after an earlier one: two publications
+   * of one id never share a sequence (the second was refused as STALE_SEQUENCE), and a
+   * re-publication that reads an offer after its cancel finds it cancelled instead of signing the
+   * old offer again above the cancel's sequence, which brought a cancelled offer back to the
+   * network until it expired.
+   */
+  private async inTurn<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.turns.then(fn)
+    this.turns = run.catch(() => {})
+    return await run
   }
 
   /**
@@ -187,15 +209,24 @@ export class OwnMessages {
   }
 
   private async cancel<I, M> (kind: Kind<I, M>, id: string): Promise<void> {
-    const raw = await this.c.db.get(`${kind.prefix}:${id}`)
-    if (raw == null) throw new ApiError(404, 'NOT_FOUND', `no ${kind.noun} of ours with id ${id}`)
-    const rec = JSON.parse(raw) as OwnRecord
-    if (!rec.active) throw new ApiError(409, 'ALREADY_CANCELLED', `${id} is already cancelled`)
-    await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
-    this.standing.get(kind.prefix)?.delete(id)
-    const data = kind.seal(await kind.build(kind.parse(rec.input), true))
+    // what the caller did wrong is answered at once, before the pacer's wait; and again in the
+    // turn, where another cancel may have come first
+    const check = async (): Promise<OwnRecord> => {
+      const raw = await this.c.db.get(`${kind.prefix}:${id}`)
+      if (raw == null) throw new ApiError(404, 'NOT_FOUND', `no ${kind.noun} of ours with id ${id}`)
+      const rec = JSON.parse(raw) as OwnRecord
+      if (!rec.active) throw new ApiError(409, 'ALREADY_CANCELLED', `${id} is already cancelled`)
+      return rec
+    }
+    await check()
     await this.pace()
-    await this.c.gossip.publish(kind.topic, data)
+    await this.inTurn(async () => {
+      const rec = await check()
+      await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
+      this.standing.get(kind.prefix)?.delete(id)
+      const data = kind.seal(await kind.build(kind.parse(rec.input), true))
+      await this.c.gossip.publish(kind.topic, data)
+    })
   }
 
   private async republishOnce (): Promise<void> {
@@ -206,15 +237,21 @@ export class OwnMessages {
   }
 
   private async republishKind<I, M> (kind: Kind<I, M>): Promise<void> {
-    for await (const [, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
+    for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
       // a closing node stops here: its gossip and database are about to go
       if (!this.c.running()) return
-      const rec = JSON.parse(raw) as OwnRecord
-      if (!rec.active) continue
+      if (!(JSON.parse(raw) as OwnRecord).active) continue
       try {
-        const data = kind.seal(await kind.build(kind.parse(rec.input), false))
         await this.pace()
-        await this.c.gossip.publish(kind.topic, data)
+        await this.inTurn(async () => {
+          if (!this.c.running()) return
+          // the iterator reads the database as it was when the run began: the record as it stands
+          // now may have been replaced (its newer input is signed) or cancelled (nothing is sent)
+          const now = await this.c.db.get(key)
+          const rec = now == null ? undefined : JSON.parse(now) as OwnRecord
+          if (rec?.active !== true) return
+          await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
+        })
       } catch (err) {
         this.c.logger.warn('re-publication failed', { err })
       }

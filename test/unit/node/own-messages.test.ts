@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Level } from 'level'
+import { Keyring } from '@polkadot/keyring'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { OWN_PUBLISH_BURST, OwnMessages } from '../../../src/node/own-messages.js'
+import type { OfferInput } from '../../../src/node/market-input.js'
+import { createLogger } from '../../../src/node/logger.js'
+import { MessageSigner } from '../../../src/market/signing/index.js'
+import { MarketMessageValidator, type ValidatedMessage, type ValidatedOffer } from '../../../src/protocols/gossip/validate.js'
+import { ManualClock } from '../../../src/util/clock.js'
+import { waitFor } from '../../helpers/wait.js'
+
+const offer = (id: string, pricePerGpuHour = 2_000_000_000n): OfferInput => ({
+  id, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }], teeKinds: ['simulated'], region: 'eu-west',
+  pricePerGpuHour, netuid: 1, minDurationS: 60, maxDurationS: 3600, ttlS: 3000
+})
+
+/**
+ * A node's own offers go out one at a time: each is read, given its sequence, signed, stored and
+ * published in one turn. Published through the market validator, as MarketGossip publishes them
+ * (a node never sends what its peers would refuse), so a message the network would drop as stale
+ * is refused here too.
+ */
+describe('OwnMessages: our offers are signed and published in turn', () => {
+  let dir = ''
+  let db: Level<string, string>
+  let clock: ManualClock
+  let own: OwnMessages
+  /** every message the validator accepted, in publication order */
+  let accepted: ValidatedMessage[]
+  let warnings: string[]
+  /** the pacer's waits on the clock so far */
+  let sleeping: number
+
+  beforeEach(async () => {
+    await cryptoWaitReady()
+    dir = await mkdtemp(path.join(tmpdir(), 'bazaar-own-'))
+    db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    await db.open()
+    clock = new ManualClock(Date.now())
+    sleeping = 0
+    const sleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms, opts) => { sleeping++; await sleep(ms, opts) }
+    const validator = new MarketMessageValidator({ clock })
+    accepted = []
+    warnings = []
+    const hotkey = new Keyring({ type: 'sr25519' }).addFromUri('//OwnMessages')
+    own = new OwnMessages({
+      db,
+      gossip: {
+        publish: async (topic, data) => {
+          const message = validator.validate(topic, data)
+          accepted.push(message)
+          return { recipients: 0, message }
+        }
+      },
+      signer: MessageSigner.create(hotkey, { now: clock.now() }),
+      clock,
+      logger: createLogger({ level: 'warn', write: (line) => { warnings.push(line) } }),
+      listenAddrs: () => [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes],
+      enclavePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
+      supplies: () => true,
+      role: 'supplier',
+      provideClasses: async () => {},
+      running: () => true
+    })
+  })
+  afterEach(async () => {
+    await db.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const last = (id: string): ValidatedOffer | undefined =>
+    accepted.filter((m): m is ValidatedOffer => m.kind === 'offer' && m.offer.id === id).at(-1)
+
+  it('publishes every one of concurrent publications of one id, each above the one before', async () => {
+    const prices = [1n, 2n, 3n, 4n, 5n].map((k) => k * 1_000_000_000n)
+    const results = await Promise.allSettled(prices.map(async (p) => await own.publishOffer(offer('same', p))))
+    // before turns, two of them could read the same last sequence and sign the same one: the
+    // second was refused as STALE_SEQUENCE (an HTTP 400 to the operator's API call)
+    expect(results.map((r) => r.status)).toEqual(prices.map(() => 'fulfilled'))
+    const same = accepted.filter((m): m is ValidatedOffer => m.kind === 'offer' && m.offer.id === 'same')
+    expect(same.map((m) => m.offer.pricePerGpuHour).sort()).toEqual(prices)
+    for (let i = 1; i < same.length; i++) expect(same[i].offer.sequence).toBeGreaterThan(same[i - 1].offer.sequence)
+  }, 30_000)
+
+  it('never brings back an offer cancelled while a re-publication runs', async () => {
+    // the pacer's burst spent: from here every publication waits for its turn on the clock
+    for (let i = 0; i < OWN_PUBLISH_BURST; i++) await own.publishOffer(offer(`o-${i}`))
+    expect(sleeping).toBe(0)
+    const republished = own.republish()
+    await waitFor(() => sleeping === 1, 10_000, 'the re-publication waiting for its first turn')
+    const cancelled = own.cancelOffer('o-5')
+    await waitFor(() => sleeping === 2, 10_000, 'the cancel waiting for its turn')
+    await clock.advanceAsync(10_000)
+    await Promise.all([republished, cancelled])
+
+    // the cancel stands: the re-publication, which read o-5 before it was cancelled, did not sign
+    // the old offer again above the cancel's sequence (which every node would then have held
+    // until it expired)
+    expect(last('o-5')?.offer.cancelled).toBe(true)
+    // every other offer went out again, and nothing was refused
+    for (let i = 0; i < OWN_PUBLISH_BURST; i++) {
+      if (i !== 5) expect(accepted.filter((m) => m.kind === 'offer' && m.offer.id === `o-${i}`).length, `o-${i}`).toBe(2)
+    }
+    expect(warnings).toEqual([])
+  }, 60_000)
+
+  it('re-publishes an offer replaced during the run with its new terms', async () => {
+    for (let i = 0; i < OWN_PUBLISH_BURST; i++) await own.publishOffer(offer(`o-${i}`))
+    const republished = own.republish()
+    await waitFor(() => sleeping === 1, 10_000, 'the re-publication waiting for its first turn')
+    const replaced = own.publishOffer(offer('o-7', 9_000_000_000n))
+    await waitFor(() => sleeping === 2, 10_000, 'the replacement waiting for its turn')
+    await clock.advanceAsync(10_000)
+    await Promise.all([republished, replaced])
+    expect(last('o-7')?.offer.pricePerGpuHour).toBe(9_000_000_000n)
+    expect(warnings).toEqual([])
+  }, 60_000)
+})
