@@ -188,8 +188,10 @@ interface Row {
   receiverIdleCpuMsPerS: number[]
   /** the first receiver's, by thread */
   receiverCpuPerOfferByThreadMs: Record<string, number>
-  /** gossip links lost for a transport reason over the whole run, every daemon's count summed */
-  linksLost: number
+  /** gossip links lost for a transport reason over the whole run (start included), every daemon's count by reason */
+  linksLost: Record<string, number>
+  /** gossip links restored on a connection that stayed up, every daemon's count summed */
+  linksRepaired: number
   /** each daemon's connections at the end */
   connections: number[]
 }
@@ -200,11 +202,14 @@ async function metrics (d: Daemon): Promise<string> {
   return await res.text()
 }
 
-/** the sum of a counter's series in /metrics text */
-function counterSum (text: string, name: string): number {
-  let sum = 0
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) sum += Number(m[1])
-  return sum
+/** a counter's series in /metrics text, summed by the value of one of its labels (all of them under '' without one) */
+function counterBy (text: string, name: string, label?: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) {
+    const key = label == null ? '' : (new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '')
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]))
+  }
+  return out
 }
 
 async function measure (setting: string, nodeOptions: string, homes: string[]): Promise<Row> {
@@ -287,7 +292,11 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       receiverCpuPerOfferMs: busy.map((b) => Number((b / OFFERS).toFixed(3))),
       receiverIdleCpuMsPerS: idleRate.map((r) => Number((r * 1000).toFixed(1))),
       receiverCpuPerOfferByThreadMs: byThread,
-      linksLost: texts.reduce((a, t) => a + counterSum(t, 'bazaar_gossip_peer_dropped_total'), 0),
+      linksLost: texts.reduce<Record<string, number>>((a, t) => {
+        for (const [reason, n] of counterBy(t, 'bazaar_gossip_peer_dropped_total', 'reason')) if (n > 0) a[reason] = (a[reason] ?? 0) + n
+        return a
+      }, {}),
+      linksRepaired: texts.reduce((a, t) => a + (counterBy(t, 'bazaar_gossip_link_repairs_total').get('') ?? 0), 0),
       connections: await Promise.all(ds.map(async (d) => (await call(d, 'GET', '/v1/status')).peers as number))
     }
   } finally {
@@ -323,6 +332,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${x.linksLost}` : ''}`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}` : ''}`)
   }
 }
