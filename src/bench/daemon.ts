@@ -194,6 +194,9 @@ interface Row {
   linksRepaired: number
   /** each daemon's connections at the end */
   connections: number[]
+  /** at the end, over every daemon: connected peers with a gossip link both ways, and those without one either way or both */
+  linksBothWays: number
+  linksNotBothWays: number
 }
 
 /** a daemon's /metrics text */
@@ -280,6 +283,16 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
     const texts = await Promise.all(ds.map(metrics))
+    // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
+    let bothWays = 0
+    let notBothWays = 0
+    for (const d of ds) {
+      const views = await call(d, 'GET', '/v1/peers') as Array<{ peerId: string, gossip?: { inbound?: boolean, outbound?: boolean } }>
+      for (const peer of new Set(views.map((v) => v.peerId))) {
+        if (views.some((v) => v.peerId === peer && v.gossip?.inbound === true && v.gossip?.outbound === true)) bothWays++
+        else notBothWays++
+      }
+    }
     return {
       setting,
       daemons: ds.length,
@@ -297,7 +310,9 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
         return a
       }, {}),
       linksRepaired: texts.reduce((a, t) => a + (counterBy(t, 'bazaar_gossip_link_repairs_total').get('') ?? 0), 0),
-      connections: await Promise.all(ds.map(async (d) => (await call(d, 'GET', '/v1/status')).peers as number))
+      connections: await Promise.all(ds.map(async (d) => (await call(d, 'GET', '/v1/status')).peers as number)),
+      linksBothWays: bothWays,
+      linksNotBothWays: notBothWays
     }
   } finally {
     // the others first: the first daemon is everyone's bootstrap peer
@@ -332,6 +347,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}` : ''}`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways` : ''}`)
   }
 }
