@@ -221,7 +221,8 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     ds.push(await start(homes[0], nodeOptions))
     const boot = `/ip4/127.0.0.1/tcp/${ds[0].port}/p2p/${ds[0].peerId}`
     // the others bootstrap from the first and meet each other through its DHT, as operators' daemons do
-    for (const d of await Promise.all(homes.slice(1).map(async (h) => await start(h, nodeOptions, boot)))) ds.push(d)
+    // each joins `ds` as it starts, so that one failing to start leaves none of the others running
+    await Promise.all(homes.slice(1).map(async (h) => { ds.push(await start(h, nodeOptions, boot)) }))
     const pubs = ds.slice(0, PUBLISHERS)
     const recvs = ds.slice(PUBLISHERS)
     await until('every daemon to see a subscriber of the offers topic', async () => {
@@ -254,7 +255,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       const first = published
       const t = performance.now()
       await Promise.all(pubs.map(async (d, j) => {
-        for (let k = j, at = 0; k < n; k += pubs.length, at++) {
+        for (let k = j; k < n; k += pubs.length) {
           if (RATE > 0) {
             const due = t + (k * 1000) / RATE - performance.now()
             if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
@@ -339,7 +340,10 @@ for (let r = 0; r < RUNS; r++) {
     }
   }
 }
-const range = (xs: number[], unit: string): string => xs.length === 1 ? `${xs[0]} ${unit}` : `median ${median(xs)} ${unit} (${Math.min(...xs)}–${Math.max(...xs)})`
+const range = (xs: number[], unit: string): string => {
+  const u = unit === '' ? '' : ` ${unit}`
+  return xs.length === 1 ? `${xs[0]}${u}` : `median ${median(xs)}${u} (${Math.min(...xs)}–${Math.max(...xs)})`
+}
 if (values.json === true) console.log(JSON.stringify(rows))
 else {
   const who = DAEMONS === 2 ? 'two daemons' : `${DAEMONS} daemons, ${PUBLISHERS} of them publishing,`

@@ -45,8 +45,9 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     await db.open()
     clock = new ManualClock(Date.now())
     sleeping = 0
-    const sleep = clock.sleep.bind(clock)
-    clock.sleep = async (ms, opts) => { sleeping++; await sleep(ms, opts) }
+    // the clock's own sleep, counted (no real time passes: the test moves the clock)
+    const clockSleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms, opts) => { sleeping++; await clockSleep(ms, opts) }
     const validator = new MarketMessageValidator({ clock })
     accepted = []
     warnings = []
