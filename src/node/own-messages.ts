@@ -10,6 +10,7 @@ import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedOffer } from '../protocols/gossip/validate.js'
 import { ApiError } from './api/server.js'
+import { SerialQueue } from '../util/serial.js'
 import { inputToJson, type BidInput, type OfferInput } from './market-input.js'
 import type { Logger } from './logger.js'
 import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../market/constants.js'
@@ -76,8 +77,15 @@ interface Kind<I, M> {
  */
 export class OwnMessages {
   private republishing?: Promise<void>
-  /** the end of the last turn taken (`inTurn`) */
-  private turns: Promise<unknown> = Promise.resolve()
+  /**
+   * Our messages' turns: each is read from the database, given its sequence, signed, stored and
+   * published in one turn, so a later one always signs a higher sequence and publishes after an
+   * earlier one. Two publications of one id never share a sequence (the second was refused as
+   * STALE_SEQUENCE), and a re-publication that reads an offer after its cancel finds it cancelled
+   * instead of signing the old offer again above the cancel's sequence, which brought a cancelled
+   * offer back to the network until it expired.
+   */
+  private readonly turns = new SerialQueue()
   /** the pacer's theoretical arrival time (GCRA): when the next publication is due at the steady rate */
   private paceTat = 0
   /** the ids of our standing messages, per kind (read from the database on first use) */
@@ -137,7 +145,7 @@ export class OwnMessages {
   /** the re-publication in flight and the turns taken, if any (close waits for them before the database goes) */
   async idle (): Promise<void> {
     await this.republishing
-    await this.turns
+    await this.turns.idle()
   }
 
   private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
@@ -152,7 +160,7 @@ export class OwnMessages {
     standing.add(input.id)
     try {
       await this.pace()
-      return await this.inTurn(async () => {
+      return await this.turns.run(async () => {
         const built = await kind.build(input, false)
         const data = kind.seal(built)
         await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
@@ -164,21 +172,6 @@ export class OwnMessages {
       if (isNew && await this.c.db.get(`${kind.prefix}:${input.id}`) == null) standing.delete(input.id)
       throw err
     }
-  }
-
-  /**
-   * Runs `fn` once every earlier call's `fn` has ended, in call order. Each of our messages is
-   * read from the database, given its sequence, signed, stored and published in one turn, so a
-   * later call always signs a higher sequence and publishes after an earlier one: two publications
-   * of one id never share a sequence (the second was refused as STALE_SEQUENCE), and a
-   * re-publication that reads an offer after its cancel finds it cancelled instead of signing the
-   * old offer again above the cancel's sequence, which brought a cancelled offer back to the
-   * network until it expired.
-   */
-  private async inTurn<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.turns.then(fn)
-    this.turns = run.catch(() => {})
-    return await run
   }
 
   /**
@@ -220,7 +213,7 @@ export class OwnMessages {
     }
     await check()
     await this.pace()
-    await this.inTurn(async () => {
+    await this.turns.run(async () => {
       const rec = await check()
       await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
       this.standing.get(kind.prefix)?.delete(id)
@@ -243,7 +236,7 @@ export class OwnMessages {
       if (!(JSON.parse(raw) as OwnRecord).active) continue
       try {
         await this.pace()
-        await this.inTurn(async () => {
+        await this.turns.run(async () => {
           if (!this.c.running()) return
           // the iterator reads the database as it was when the run began: the record as it stands
           // now may have been replaced (its newer input is signed) or cancelled (nothing is sent)
