@@ -30,7 +30,7 @@ import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
 import { UserError } from '../util/errors.js'
 import { homePaths } from './home.js'
 import { holdApiAddress } from './api-address.js'
-import { OwnMessages } from './own-messages.js'
+import { OwnMessages, republishSchedule } from './own-messages.js'
 import { registerDaemonRoutes, type DaemonRouteContext } from './daemon-routes.js'
 import type { ParsedRent } from './rent-input.js'
 import type { SupplierRole } from './roles/supplier.js'
@@ -228,7 +228,8 @@ export class BazaarNode {
       supplies: () => this.supplies,
       role: config.role,
       provideClasses: async (models) => { await this.market.provideClasses(models) },
-      running: () => this.status === NodeStatus.Running
+      running: () => this.status === NodeStatus.Running,
+      republishDueMs: republishSchedule(config.market.republishS).dueMs
     })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
     this.kept = new KeptPeers(host, logger, this.controller.signal)
@@ -334,7 +335,7 @@ export class BazaarNode {
     this.every(30_000, () => { this.prune() })
     await this.kept.keepAddrs(this.config.bootstrap)
     this.every(60_000, () => { void this.kept.check() })
-    this.every(Math.max(5, this.config.market.republishS) * 1000, () => { void this.own.republish() })
+    this.every(republishSchedule(this.config.market.republishS).tickMs, () => { void this.own.republish() })
     // the API's address is held before the roles open anything: one in use fails the start now, with its one line
     const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
     if (held != null) this.opened.push({ name: 'control API address', close: async () => { await held.release() } })

@@ -33,6 +33,21 @@ export const OWN_DB = {
 export const OWN_PUBLISH_RATE_PER_S = 100
 export const OWN_PUBLISH_BURST = 100
 
+/**
+ * When our standing messages go out again, for a re-publication period (`market.republishS`, at
+ * least 5 s): the node looks every eighth of the period (at least every second), and a message is
+ * due once the period less one look has passed since it was last sent. Each is then sent again
+ * between 7/8 and all of the period after its last sending, never later, so it never outlives its
+ * expiry (the period is below every offer's lifetime). A message published or replaced through the
+ * API meanwhile waits its own period: a supplier that updates its offers is not made to sign and
+ * gossip them again in one burst, and no node validates a copy a few seconds newer than the last.
+ */
+export function republishSchedule (republishS: number): { tickMs: number, dueMs: number } {
+  const periodMs = Math.max(5, republishS) * 1000
+  const tickMs = Math.max(1000, Math.floor(periodMs / 8))
+  return { tickMs, dueMs: periodMs - tickMs }
+}
+
 /** one of our offers or bids as stored: the input it was built from, and whether it still stands */
 interface OwnRecord { input: string, active: boolean }
 
@@ -53,6 +68,8 @@ export interface OwnMessagesComponents {
   provideClasses: (models: string[]) => Promise<void>
   /** false once the node closes: a re-publication in flight stops */
   running: () => boolean
+  /** how long after its last sending a standing message is due to go out again (`republishSchedule`) */
+  republishDueMs: number
 }
 
 /**
@@ -88,6 +105,11 @@ export class OwnMessages {
   private readonly turns = new SerialQueue()
   /** the pacer's theoretical arrival time (GCRA): when the next publication is due at the steady rate */
   private paceTat = 0
+  /**
+   * when each of our standing messages was last sent, by its database key: this process's sendings
+   * only, so after a restart every one is due at once
+   */
+  private readonly sentAt = new Map<string, number>()
   /** the ids of our standing messages, per kind (read from the database on first use) */
   private readonly standing = new Map<string, Set<string>>()
   private readonly offers: Kind<OfferInput, Offer>
@@ -132,8 +154,9 @@ export class OwnMessages {
   async cancelBid (id: string): Promise<void> { await this.cancel(this.bids, id) }
 
   /**
-   * Re-publishes our standing offers and bids with a fresh expiry (before the previous one runs
-   * out). One run at a time: a call while one runs waits for that one.
+   * Re-publishes those of our standing offers and bids that are due (`republishDueMs` after they
+   * were last sent) with a fresh expiry, before the previous one runs out. One run at a time: a call
+   * while one runs waits for that one.
    */
   async republish (): Promise<void> {
     this.republishing ??= this.republishOnce().catch((err: unknown) => {
@@ -163,8 +186,10 @@ export class OwnMessages {
       return await this.turns.run(async () => {
         const built = await kind.build(input, false)
         const data = kind.seal(built)
-        await this.c.db.put(`${kind.prefix}:${input.id}`, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
+        const key = `${kind.prefix}:${input.id}`
+        await this.c.db.put(key, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
         const { message } = await this.c.gossip.publish(kind.topic, data)
+        this.sentAt.set(key, this.c.clock.now())
         return { message, built }
       })
     } catch (err) {
@@ -217,6 +242,7 @@ export class OwnMessages {
       const rec = await check()
       await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
       this.standing.get(kind.prefix)?.delete(id)
+      this.sentAt.delete(`${kind.prefix}:${id}`)
       const data = kind.seal(await kind.build(kind.parse(rec.input), true))
       await this.c.gossip.publish(kind.topic, data)
     })
@@ -233,22 +259,31 @@ export class OwnMessages {
     for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
       // a closing node stops here: its gossip and database are about to go
       if (!this.c.running()) return
-      if (!(JSON.parse(raw) as OwnRecord).active) continue
+      // one sent within its period waits, and takes no turn from the pacer
+      if (!(JSON.parse(raw) as OwnRecord).active || !this.due(key)) continue
       try {
         await this.pace()
         await this.turns.run(async () => {
           if (!this.c.running()) return
           // the iterator reads the database as it was when the run began: the record as it stands
-          // now may have been replaced (its newer input is signed) or cancelled (nothing is sent)
+          // now may have been replaced (its newer input is signed, or it was sent meanwhile and
+          // waits) or cancelled (nothing is sent)
           const now = await this.c.db.get(key)
           const rec = now == null ? undefined : JSON.parse(now) as OwnRecord
-          if (rec?.active !== true) return
+          if (rec?.active !== true || !this.due(key)) return
           await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
+          this.sentAt.set(key, this.c.clock.now())
         })
       } catch (err) {
         this.c.logger.warn('re-publication failed', { err })
       }
     }
+  }
+
+  /** whether the standing message under `key` is due to go out again */
+  private due (key: string): boolean {
+    const at = this.sentAt.get(key)
+    return at === undefined || this.c.clock.now() - at >= this.c.republishDueMs
   }
 
   /** the next per-signer sequence, durable before use; never below the clock so a lost db still moves forward */

@@ -44,7 +44,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'market.minDurationS', type: 'integer seconds 1..31536000', description: 'shortest rental a supplier accepts' },
   { path: 'market.maxDurationS', type: 'integer seconds 1..31536000', description: 'longest rental a supplier accepts' },
   { path: 'market.offerTtlS', type: 'integer seconds 10..86400', description: 'lifetime of a published offer' },
-  { path: 'market.republishS', type: 'integer seconds 1..86400, below market.offerTtlS', description: 'how often offers are published again' },
+  { path: 'market.republishS', type: 'integer seconds 1..86400, below market.offerTtlS', description: 'how often each standing offer and bid is published again: at most this long after it was last sent' },
   { path: 'market.bookSyncS', type: 'integer seconds 0..86400', description: 'how often the node pulls a peer\'s whole book (anti-entropy, /bazaar/book-sync/1.0.0) besides on every new connection; 0 turns the timer off' },
   { path: 'market.teeKinds', type: 'list of sev-snp, tdx, simulated', description: 'TEE kinds a renter accepts by default (a supplier offers only tee.provider)' },
   { path: 'gpus', type: 'list of objects (at most 64); absent: detect with nvidia-smi', description: 'GPU inventory override of a supplier' },

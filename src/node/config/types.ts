@@ -83,7 +83,7 @@ export interface MarketConfig {
   maxDurationS: number
   /** lifetime of a published offer */
   offerTtlS: number
-  /** re-publish period of offers; must be below offerTtlS */
+  /** re-publish period of our standing offers and bids (each at most this long after its last sending); must be below offerTtlS */
   republishS: number
   /** how often the node pulls the order book from one random peer (anti-entropy, beside the pull on every new connection); 0: only on connection */
   bookSyncS: number

@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { OWN_PUBLISH_BURST, OwnMessages } from '../../../src/node/own-messages.js'
+import { OWN_PUBLISH_BURST, OwnMessages, republishSchedule } from '../../../src/node/own-messages.js'
 import type { OfferInput } from '../../../src/node/market-input.js'
 import { createLogger } from '../../../src/node/logger.js'
 import { MessageSigner } from '../../../src/market/signing/index.js'
@@ -37,6 +37,8 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
   let warnings: string[]
   /** the pacer's waits on the clock so far */
   let sleeping: number
+  /** an OwnMessages over this test's database, validator and clock */
+  let make: (republishDueMs: number) => OwnMessages
 
   beforeEach(async () => {
     await cryptoWaitReady()
@@ -52,7 +54,9 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     accepted = []
     warnings = []
     const hotkey = new Keyring({ type: 'sr25519' }).addFromUri('//OwnMessages')
-    own = new OwnMessages({
+    const signer = MessageSigner.create(hotkey, { now: clock.now() })
+    const enclavePeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    make = (republishDueMs) => new OwnMessages({
       db,
       gossip: {
         publish: async (topic, data) => {
@@ -61,16 +65,19 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
           return { recipients: 0, message }
         }
       },
-      signer: MessageSigner.create(hotkey, { now: clock.now() }),
+      signer,
       clock,
       logger: createLogger({ level: 'warn', write: (line) => { warnings.push(line) } }),
       listenAddrs: () => [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes],
-      enclavePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
+      enclavePeer,
       supplies: () => true,
       role: 'supplier',
       provideClasses: async () => {},
-      running: () => true
+      running: () => true,
+      republishDueMs
     })
+    // every standing message due at once (a re-publication sends all of them), unless a test says otherwise
+    own = make(0)
   })
   afterEach(async () => {
     await db.close()
@@ -124,4 +131,38 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     expect(last('o-7')?.offer.pricePerGpuHour).toBe(9_000_000_000n)
     expect(warnings).toEqual([])
   }, 60_000)
+
+  it('re-publishes each standing offer once it is due, not one sent within its period', async () => {
+    // looks every eighth of the period; due after the period less one look, so never sent later than the period
+    expect(republishSchedule(120)).toEqual({ tickMs: 15_000, dueMs: 105_000 })
+    expect(republishSchedule(5)).toEqual({ tickMs: 1000, dueMs: 4000 })
+    expect(republishSchedule(1)).toEqual({ tickMs: 1000, dueMs: 4000 })
+    const { dueMs } = republishSchedule(120)
+    own = make(dueMs)
+    const sent = (): number[] => ['a', 'b', 'c'].map((id) => accepted.filter((m) => m.kind === 'offer' && m.offer.id === id).length)
+
+    await own.publishOffer(offer('a'))
+    await own.publishOffer(offer('b'))
+    await clock.advanceAsync(60_000)
+    // b replaced and c published through the API: both sent now
+    await own.publishOffer(offer('b', 3_000_000_000n))
+    await own.publishOffer(offer('c'))
+    await clock.advanceAsync(45_000)
+    // a was sent 105 s ago: due; b and c 45 s ago: not (before, all three were signed and sent again)
+    await own.republish()
+    expect(sent()).toEqual([2, 2, 1])
+    await clock.advanceAsync(60_000)
+    // now b and c are 105 s old, a (re-published) 60 s
+    await own.republish()
+    expect(sent()).toEqual([2, 3, 2])
+    expect(last('b')?.offer.pricePerGpuHour).toBe(3_000_000_000n)
+
+    // a cancelled offer is never due; after a restart every standing one is, at once
+    await own.cancelOffer('c')
+    own = make(dueMs)
+    await own.republish()
+    expect(sent()).toEqual([3, 4, 3])
+    expect(last('c')?.offer.cancelled).toBe(true)
+    expect(warnings).toEqual([])
+  })
 })
