@@ -33,7 +33,9 @@
  * offers are replacements; unpaced, it publishes as fast as its API answers, which its own pacing
  * (100/s, see `OWN_PUBLISH_RATE_PER_S`) bounds. A round is done when every receiver's validator
  * accepted every offer; each daemon's gossip links lost for a transport reason are summed from
- * its /metrics.
+ * its /metrics. At the end, with more than two daemons, it reads every daemon's `/v1/peers`: the
+ * peer links gossiping both ways, and each daemon's mesh peers in the offers topic (a daemon takes
+ * most offers once from each of them). Interrupted, it stops its daemons and removes their homes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -42,6 +44,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
+import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 
 const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' }, daemons: { type: 'string' }, publishers: { type: 'string' }, rate: { type: 'string' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
@@ -123,9 +126,32 @@ function init (home: string, dev: string): void {
   if (r.status !== 0) throw new Error(`bazaar init failed: ${r.stderr}`)
 }
 
+/** the daemons running now, and the folder of their homes */
+const live = new Set<ChildProcess>()
+let liveDir: string | undefined
+
+/**
+ * Interrupted (Ctrl-C, a `timeout`, a kill of the bench alone), the bench stops its daemons and
+ * removes their homes before it exits, instead of leaving a dozen daemons running.
+ */
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    const exits = [...live].map(async (p) => { await new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM') }) })
+    // a daemon that does not stop within 10 s is killed (real time: these are processes)
+    const deadline = setTimeout(() => { for (const p of live) p.kill('SIGKILL') }, 10_000)
+    void Promise.all(exits).finally(() => {
+      clearTimeout(deadline)
+      if (liveDir != null) rmSync(liveDir, { recursive: true, force: true })
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    })
+  })
+}
+
 async function start (home: string, nodeOptions: string, bootstrap?: string): Promise<Daemon> {
   const args = [BIN, 'node', 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', ...(bootstrap != null ? ['--bootstrap', bootstrap] : [])]
   const proc = spawn(process.execPath, args, { env: { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(proc)
+  proc.once('exit', () => { live.delete(proc) })
   let out = ''
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
   await new Promise<void>((resolve, reject) => {
@@ -197,6 +223,8 @@ interface Row {
   /** at the end, over every daemon: connected peers with a gossip link both ways, and those without one either way or both */
   linksBothWays: number
   linksNotBothWays: number
+  /** at the end, each daemon's mesh peers in the offers topic (each sends it a copy of most offers) */
+  offerMesh: number[]
 }
 
 /** a daemon's /metrics text */
@@ -287,8 +315,10 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
     let bothWays = 0
     let notBothWays = 0
+    const offerMesh: number[] = []
     for (const d of ds) {
-      const views = await call(d, 'GET', '/v1/peers') as Array<{ peerId: string, gossip?: { inbound?: boolean, outbound?: boolean } }>
+      const views = await call(d, 'GET', '/v1/peers') as Array<{ peerId: string, gossip?: { inbound?: boolean, outbound?: boolean, meshTopics?: string[] } }>
+      offerMesh.push(new Set(views.filter((v) => v.gossip?.meshTopics?.includes(TOPIC_OFFERS) === true).map((v) => v.peerId)).size)
       for (const peer of new Set(views.map((v) => v.peerId))) {
         if (views.some((v) => v.peerId === peer && v.gossip?.inbound === true && v.gossip?.outbound === true)) bothWays++
         else notBothWays++
@@ -313,7 +343,8 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       linksRepaired: texts.reduce((a, t) => a + (counterBy(t, 'bazaar_gossip_link_repairs_total').get('') ?? 0), 0),
       connections: await Promise.all(ds.map(async (d) => (await call(d, 'GET', '/v1/status')).peers as number)),
       linksBothWays: bothWays,
-      linksNotBothWays: notBothWays
+      linksNotBothWays: notBothWays,
+      offerMesh
     }
   } finally {
     // the others first: the first daemon is everyone's bootstrap peer
@@ -331,6 +362,7 @@ const names = DAEMONS === 2 ? ['alice', 'bob'] : Array.from({ length: DAEMONS },
 for (let r = 0; r < RUNS; r++) {
   for (const [name, opts] of r % 2 === 0 ? settings : [...settings].reverse()) {
     const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-bench-daemon-'))
+    liveDir = dir
     try {
       const homes = names.map((n) => path.join(dir, n))
       for (const [i, h] of homes.entries()) init(h, names[i])
@@ -351,6 +383,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways` : ''}`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}`)
   }
 }
