@@ -4,7 +4,7 @@ import { BID_SCHEMA, Canonical, ENVELOPE_SCHEMA, OFFER_SCHEMA, scan, type Schema
 import { Bid, Envelope, Offer } from '../../../src/wire/market.js'
 import { sealBid, sealOffer } from '../../../src/protocols/gossip/envelope.js'
 import { MarketMessageValidator } from '../../../src/protocols/gossip/validate.js'
-import { VerifyPool } from '../../../src/protocols/gossip/verify-pool.js'
+import { DEFAULT_VERIFY_WORKERS, VerifyPool } from '../../../src/protocols/gossip/verify-pool.js'
 import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../../../src/protocols/gossip/topics.js'
 import { MessageError, MessageErrorCode } from '../../../src/market/validation/errors.js'
@@ -149,6 +149,29 @@ describe('signatures verified off the event loop', () => {
       expect(got).toEqual(jobs.map((j) => j.want))
     } finally {
       await one.close()
+    }
+  })
+
+  it('starts its worker threads with its first job, not before, and at most two by default', async () => {
+    expect(DEFAULT_VERIFY_WORKERS).toBeGreaterThanOrEqual(1)
+    expect(DEFAULT_VERIFY_WORKERS).toBeLessThanOrEqual(2)
+    const p = new VerifyPool({ workers: 2 })
+    try {
+      // light traffic is checked on the event loop: a pool nobody handed a job holds no thread
+      expect(p.takeInline(1_000_000)).toBe(true)
+      expect(p.size).toBe(0)
+      // a malformed job is answered at once and starts nothing
+      expect(await p.verify(new Uint8Array(31), new Uint8Array(64), 0, new Uint8Array(1))).toBe('invalid')
+      expect(p.size).toBe(0)
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+      const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12))
+      const body = new Uint8Array([1, 2, 3])
+      const sig = new Uint8Array(cryptoSign(null, Buffer.concat([Buffer.from('bazaar-offer-v1'), Buffer.from([0]), body]), privateKey))
+      // the first job starts both workers and waits for them
+      expect(await p.verify(raw, sig, 0, body)).toBe('valid')
+      expect(p.size).toBe(2)
+    } finally {
+      await p.close()
     }
   })
 
