@@ -11,13 +11,16 @@ function fakeProcess (start: number): { rss: number, busy: number, slack: number
   return { rss: start, busy: 0, slack: 0, after: start, slackAfter: 0, collected: 0 }
 }
 
-function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry): MemoryReducer {
+/** the reducer on a fake process; without `atRest`, its rule for a resting loop is off */
+function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry, atRest?: { restGrowthBytes: number, restUtilization: number }): MemoryReducer {
   return new MemoryReducer({
     clock,
     metrics,
     intervalMs: 30_000,
     growthBytes: 64 * MiB,
     maxUtilization: 0.2,
+    restGrowthBytes: atRest?.restGrowthBytes ?? Infinity,
+    restUtilization: atRest?.restUtilization ?? 0,
     followUpMs: 150_000,
     settleMs: 0,
     rss: () => p.rss,
@@ -28,6 +31,45 @@ function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metri
 }
 
 describe('memory reducer', () => {
+  it('collects a smaller growth once the loop rests, never while traffic keeps it busy', () => {
+    const clock = new ManualClock()
+    const p = fakeProcess(113 * MiB)
+    const logs: string[] = []
+    const r = new MemoryReducer({
+      clock,
+      logger: createLogger({ level: 'info', write: (line) => { logs.push(line) } }),
+      settleMs: 0,
+      rss: () => p.rss,
+      utilization: () => p.busy,
+      heapSlack: () => p.slack,
+      collect: () => { p.collected++; p.rss = p.after; p.slack = p.slackAfter }
+    }).start()
+    try {
+      // traffic at 60 offers/s keeps the loop 6% busy: the young generation grows, nothing is collected
+      p.busy = 0.06
+      p.rss = 160 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(0)
+      // the traffic ends: the loop rests, and 47 MiB (under the burst's 64 MiB) is collected
+      p.busy = 0.004
+      p.after = 115 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(1)
+      expect(logs.some((l) => l.includes('memory reduced at rest'))).toBe(true)
+      // at rest with no new growth: nothing more until the follow-up, 150 s after the collection
+      clock.advance(120_000)
+      expect(p.collected).toBe(1)
+      clock.advance(30_000)
+      expect(p.collected).toBe(2)
+      // then a growth under 16 MiB at rest: nothing
+      p.rss = 125 * MiB
+      clock.advance(60_000)
+      expect(p.collected).toBe(2)
+    } finally {
+      r.stop()
+    }
+  })
+
   it('collects once RSS grew past the threshold and the loop went quiet, then from the new baseline', () => {
     const clock = new ManualClock()
     const p = fakeProcess(150 * MiB)
