@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryReducer, memoryReducingGc } from '../../../src/node/memory-reducer.js'
+import { DEFAULT_REDUCER_REST_GROWTH_BYTES, DEFAULT_REDUCER_REST_UTILIZATION, MemoryReducer, memoryReducingGc } from '../../../src/node/memory-reducer.js'
 import { Registry } from '../../../src/node/metrics.js'
 import { ManualClock } from '../../../src/util/clock.js'
-import { createLogger } from '../../../src/node/logger.js'
+import { createLogger, type Logger } from '../../../src/node/logger.js'
 
 const MiB = 1024 * 1024
 
@@ -12,10 +12,11 @@ function fakeProcess (start: number): { rss: number, busy: number, slack: number
 }
 
 /** the reducer on a fake process; without `atRest`, its rule for a resting loop is off */
-function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry, atRest?: { restGrowthBytes: number, restUtilization: number }): MemoryReducer {
+function reducerOn (p: ReturnType<typeof fakeProcess>, clock: ManualClock, metrics?: Registry, atRest?: { restGrowthBytes: number, restUtilization: number, logger: Logger }): MemoryReducer {
   return new MemoryReducer({
     clock,
     metrics,
+    logger: atRest?.logger,
     intervalMs: 30_000,
     growthBytes: 64 * MiB,
     maxUtilization: 0.2,
@@ -35,15 +36,9 @@ describe('memory reducer', () => {
     const clock = new ManualClock()
     const p = fakeProcess(113 * MiB)
     const logs: string[] = []
-    const r = new MemoryReducer({
-      clock,
-      logger: createLogger({ level: 'info', write: (line) => { logs.push(line) } }),
-      settleMs: 0,
-      rss: () => p.rss,
-      utilization: () => p.busy,
-      heapSlack: () => p.slack,
-      collect: () => { p.collected++; p.rss = p.after; p.slack = p.slackAfter }
-    }).start()
+    const logger = createLogger({ level: 'info', write: (line) => { logs.push(line) } })
+    // the rule as a daemon runs it
+    const r = reducerOn(p, clock, undefined, { restGrowthBytes: DEFAULT_REDUCER_REST_GROWTH_BYTES, restUtilization: DEFAULT_REDUCER_REST_UTILIZATION, logger }).start()
     try {
       // traffic at 60 offers/s keeps the loop 6% busy: the young generation grows, nothing is collected
       p.busy = 0.06
