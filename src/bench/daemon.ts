@@ -211,6 +211,11 @@ interface Row {
   restReceiverMiB: number[]
   /** every daemon's RSS `--rest-after` seconds after the measured offers (empty without it) */
   restAfterMiB: number[]
+  /** each daemon's signature worker threads at the end, and the checks it sent them */
+  verifyWorkers: number[]
+  poolJobs: number[]
+  /** messages the daemons published (their re-publications) while they rested after the offers */
+  republished: number
   publishP50Ms: number
   publishP99Ms: number
   /** offers a second the publishers reached together over the measured offers */
@@ -340,13 +345,19 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
         else notBothWays++
       }
     }
+    const restAfterMiB = await restAfter(ds)
+    // read again after the rest: what the daemons re-published meanwhile, and the workers it started
+    const textsAfter = REST_AFTER_S > 0 ? await Promise.all(ds.map(metrics)) : texts
     return {
       setting,
       daemons: ds.length,
       publishers: pubs.length,
       restPublisherMiB: restPub.map((x) => Math.round(x)),
       restReceiverMiB: restRecv.map((x) => Math.round(x)),
-      restAfterMiB: await restAfter(ds),
+      restAfterMiB,
+      verifyWorkers: textsAfter.map((t) => counterBy(t, 'bazaar_gossip_verify_workers').get('') ?? 0),
+      poolJobs: textsAfter.map((t) => counterBy(t, 'bazaar_gossip_verify_pool_jobs').get('') ?? 0),
+      republished: textsAfter.reduce((a, t, i) => a + (counterBy(t, 'bazaar_gossip_published_total').get('') ?? 0) - (counterBy(texts[i], 'bazaar_gossip_published_total').get('') ?? 0), 0),
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
       offersPerS: Math.round(OFFERS / (elapsed / 1000)),
@@ -400,6 +411,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS ${REST_AFTER_S} s after the offers ${range(x.restAfterMiB, 'MiB')}` : ''}`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS ${REST_AFTER_S} s after the offers ${range(x.restAfterMiB, 'MiB')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }

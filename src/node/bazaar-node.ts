@@ -232,6 +232,10 @@ export class BazaarNode {
       republishDueMs: republishSchedule(config.market.republishS).dueMs
     })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
+    // the signature pool's threads start with the first burst past the event loop's own budget and
+    // each holds memory (README "Messages and gossip"): an operator sees here whether they run
+    this.metrics.gauge('bazaar_gossip_verify_workers', 'signature worker threads running').collect(() => this.gossip.verifyWorkers)
+    this.metrics.gauge('bazaar_gossip_verify_pool_jobs', 'signature checks sent to the worker threads since start (the rest ran on the event loop)').collect(() => this.gossip.verifySent.jobs)
     this.kept = new KeptPeers(host, logger, this.controller.signal)
     this.links = new GossipLinkKeeper({
       pubsub: host.services.pubsub,

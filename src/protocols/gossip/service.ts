@@ -62,7 +62,13 @@ export class MarketGossip {
     // one used until it is ready (CertCache); a node's keystore has usually initialised it already
     void cryptoWaitReady().catch(() => {})
     if (this.c.verifyPool != null) this.pool = this.c.verifyPool
-    else if (this.init.verifyWorkers !== 0) this.pool = new VerifyPool({ workers: this.init.verifyWorkers })
+    else if (this.init.verifyWorkers !== 0) {
+      this.pool = new VerifyPool({
+        workers: this.init.verifyWorkers,
+        // the first burst past the event loop's budget: from now on this process holds the threads
+        onStart: (workers) => { this.c.log?.('info', 'signature worker threads started', { workers }) }
+      })
+    }
     for (const t of TOPICS) {
       this.c.pubsub.topicValidators.set(t, (peer, msg) => this.validateFrom(peer, msg))
       this.c.pubsub.subscribe(t)
@@ -87,6 +93,8 @@ export class MarketGossip {
   get verifyQueueDepth (): number { return this.pool?.depth ?? 0 }
   /** batches and jobs this node's pool sent to its workers (zero without a pool) */
   get verifySent (): { batches: number, jobs: number } { return this.pool?.sent ?? { batches: 0, jobs: 0 } }
+  /** signature worker threads running now (none until the inline budget first runs out) */
+  get verifyWorkers (): number { return this.pool?.size ?? 0 }
 
   private validateFrom (peer: PeerId, msg: Message): TopicValidatorResult | Promise<TopicValidatorResult> {
     const now = this.c.clock.now()

@@ -23,6 +23,8 @@ export interface VerifyPoolInit {
   maxBatch?: number
   /** most jobs queued or in flight; beyond it `verify` answers 'busy' at once */
   maxPending?: number
+  /** called once, as the workers start (the node logs it) */
+  onStart?: (workers: number) => void
 }
 
 /**
@@ -128,8 +130,10 @@ export class VerifyPool {
    */
   private readonly inlineBudget = new TokenBucketLimiter(INLINE_VERIFY_RATE, INLINE_VERIFY_BURST, 1)
   private sentJobs = 0
+  private readonly onStart?: (workers: number) => void
 
   constructor (init: VerifyPoolInit = {}) {
+    this.onStart = init.onStart
     this.count = Math.max(1, Math.min(4, init.workers ?? DEFAULT_VERIFY_WORKERS))
     this.maxBatch = init.maxBatch ?? 128
     this.maxPending = init.maxPending ?? 16_384
@@ -148,6 +152,7 @@ export class VerifyPool {
       worker.on('exit', () => { this.fail(st) })
       this.workers.push(st)
     }
+    this.onStart?.(this.count)
   }
 
   /** worker threads running now: none before the first job, and none left once all died */

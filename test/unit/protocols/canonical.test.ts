@@ -155,7 +155,8 @@ describe('signatures verified off the event loop', () => {
   it('starts its worker threads with its first job, not before, and at most two by default', async () => {
     expect(DEFAULT_VERIFY_WORKERS).toBeGreaterThanOrEqual(1)
     expect(DEFAULT_VERIFY_WORKERS).toBeLessThanOrEqual(2)
-    const p = new VerifyPool({ workers: 2 })
+    const started: number[] = []
+    const p = new VerifyPool({ workers: 2, onStart: (n) => { started.push(n) } })
     try {
       // light traffic is checked on the event loop: a pool nobody handed a job holds no thread
       expect(p.takeInline(1_000_000)).toBe(true)
@@ -170,6 +171,9 @@ describe('signatures verified off the event loop', () => {
       // the first job starts both workers and waits for them
       expect(await p.verify(raw, sig, 0, body)).toBe('valid')
       expect(p.size).toBe(2)
+      // told once (the node logs it), not again for later jobs
+      expect(await p.verify(raw, sig, 0, body)).toBe('valid')
+      expect(started).toEqual([2])
     } finally {
       await p.close()
     }
