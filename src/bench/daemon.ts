@@ -3,7 +3,7 @@
  * processes, the embedded defaults), measured from outside:
  *
  *   node dist/bench/daemon.js [--offers 1000] [--warmup 0] [--rest 20] [--runs 1] [--node-options='<flags>']
- *     [--daemons 2] [--publishers 1] [--rate 0] [--rest-after 0] [--json]
+ *     [--daemons 2] [--publishers 1] [--rate 0] [--rest-after S[,S...]] [--json]
  *
  * Two daemons by default, a publisher and a receiver. `--daemons N --publishers P` runs N, the
  * first P publishing side by side, the others only receiving: the others bootstrap from the first
@@ -12,7 +12,7 @@
  * together (0: each as fast as its API answers).
  *
  * - RSS of each daemon at rest, `--rest` seconds after its control API answered, and with
- *   `--rest-after S` again S seconds after the measured offers;
+ *   `--rest-after S,S2` again S (and S2...) seconds after the measured offers;
  * - publishing `--offers` offers through the publishers' control APIs, each one request after
  *   another: p50/p99 of the HTTP round trip (sign, persist, publish);
  * - each receiver's CPU (all threads, from /proc: the scheduler's run time where the kernel keeps
@@ -50,8 +50,8 @@ import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' }, daemons: { type: 'string' }, publishers: { type: 'string' }, rate: { type: 'string' }, 'rest-after': { type: 'string' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
 const REST_S = Math.max(1, Number(values.rest ?? 20))
-/** seconds left alone after the measured offers before every daemon's RSS is read again (0: not read) */
-const REST_AFTER_S = Math.max(0, Number(values['rest-after'] ?? 0))
+/** seconds after the measured offers at which every daemon's RSS is read again, in order (none: not read) */
+const REST_AFTER_S = String(values['rest-after'] ?? '').split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0).sort((a, b) => a - b)
 const WARMUP = Math.max(0, Number(values.warmup ?? 0))
 const RUNS = Math.max(1, Number(values.runs ?? 1))
 const DAEMONS = Math.max(2, Number(values.daemons ?? 2))
@@ -209,8 +209,8 @@ interface Row {
   publishers: number
   restPublisherMiB: number[]
   restReceiverMiB: number[]
-  /** every daemon's RSS `--rest-after` seconds after the measured offers (empty without it) */
-  restAfterMiB: number[]
+  /** every daemon's RSS at each `--rest-after` second after the measured offers (empty without it) */
+  restAfterMiB: Array<{ s: number, mib: number[] }>
   /** each daemon's signature worker threads at the end, and the checks it sent them */
   verifyWorkers: number[]
   poolJobs: number[]
@@ -242,10 +242,14 @@ interface Row {
  * daemon holds at rest after traffic (its signature workers, if the traffic started them; what its
  * memory reducer gave back).
  */
-async function restAfter (ds: Daemon[]): Promise<number[]> {
-  if (REST_AFTER_S === 0) return []
-  await new Promise((resolve) => setTimeout(resolve, REST_AFTER_S * 1000))
-  return ds.map((d) => Math.round(rssMiB(d.proc.pid as number)))
+async function restAfter (ds: Daemon[]): Promise<Array<{ s: number, mib: number[] }>> {
+  const t0 = performance.now()
+  const out: Array<{ s: number, mib: number[] }> = []
+  for (const s of REST_AFTER_S) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + s * 1000 - performance.now())))
+    out.push({ s, mib: ds.map((d) => Math.round(rssMiB(d.proc.pid as number))) })
+  }
+  return out
 }
 
 /** a daemon's /metrics text */
@@ -347,7 +351,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     }
     const restAfterMiB = await restAfter(ds)
     // read again after the rest: what the daemons re-published meanwhile, and the workers it started
-    const textsAfter = REST_AFTER_S > 0 ? await Promise.all(ds.map(metrics)) : texts
+    const textsAfter = REST_AFTER_S.length > 0 ? await Promise.all(ds.map(metrics)) : texts
     return {
       setting,
       daemons: ds.length,
@@ -411,6 +415,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS ${REST_AFTER_S} s after the offers ${range(x.restAfterMiB, 'MiB')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }

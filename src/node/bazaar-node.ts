@@ -229,7 +229,9 @@ export class BazaarNode {
       role: config.role,
       provideClasses: async (models) => { await this.market.provideClasses(models) },
       running: () => this.status === NodeStatus.Running,
-      republishDueMs: republishSchedule(config.market.republishS).dueMs
+      republishDueMs: republishSchedule(config.market.republishS).dueMs,
+      republishSpreadMs: republishSchedule(config.market.republishS).spreadMs,
+      signal: this.controller.signal
     })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
     // the signature pool's threads start with the first burst past the event loop's own budget and
@@ -339,7 +341,7 @@ export class BazaarNode {
     this.every(30_000, () => { this.prune() })
     await this.kept.keepAddrs(this.config.bootstrap)
     this.every(60_000, () => { void this.kept.check() })
-    this.every(republishSchedule(this.config.market.republishS).tickMs, () => { void this.own.republish() })
+    this.every(republishSchedule(this.config.market.republishS).tickMs, () => { void this.own.republish({ spread: true }) })
     // the API's address is held before the roles open anything: one in use fails the start now, with its one line
     const held = this.api != null ? await holdApiAddress(this.config.api.host, this.config.api.port) : undefined
     if (held != null) this.opened.push({ name: 'control API address', close: async () => { await held.release() } })

@@ -35,17 +35,26 @@ export const OWN_PUBLISH_BURST = 100
 
 /**
  * When our standing messages go out again, for a re-publication period (`market.republishS`, at
- * least 5 s): the node looks every eighth of the period (at least every second), and a message is
- * due once the period less one look has passed since it was last sent. Each is then sent again
- * between 7/8 and all of the period after its last sending, never later, so it never outlives its
+ * least 5 s): the node looks every eighth of the period (at least every second), and sends what is
+ * due spread evenly over half a look (`spreadMs`) rather than in one burst. A message is due once
+ * the period less a look and a half has passed since it was last sent, so each is sent again
+ * between 13/16 and all of the period after its last sending, never later, and never outlives its
  * expiry (the period is below every offer's lifetime). A message published or replaced through the
  * API meanwhile waits its own period: a supplier that updates its offers is not made to sign and
  * gossip them again in one burst, and no node validates a copy a few seconds newer than the last.
+ *
+ * Why the spread: a supplier's offers, published together, fall due together, and re-publications
+ * share the pacer with the API's publications. Sent at once, a supplier's 200 offers spend the
+ * pacer's burst and a second more of its rate, and an offer published through the API meanwhile
+ * waits behind them (up to a second, against the API's 50 ms goal); every neighbour takes the 200
+ * in one burst too. Spread over 7.5 s (the default period), they go out at 27 a second, the pacer
+ * keeps its room, and the network sees a trickle (`own-messages.test.ts`).
  */
-export function republishSchedule (republishS: number): { tickMs: number, dueMs: number } {
+export function republishSchedule (republishS: number): { tickMs: number, dueMs: number, spreadMs: number } {
   const periodMs = Math.max(5, republishS) * 1000
   const tickMs = Math.max(1000, Math.floor(periodMs / 8))
-  return { tickMs, dueMs: periodMs - tickMs }
+  const spreadMs = Math.floor(tickMs / 2)
+  return { tickMs, dueMs: periodMs - tickMs - spreadMs, spreadMs }
 }
 
 /** one of our offers or bids as stored: the input it was built from, and whether it still stands */
@@ -70,6 +79,10 @@ export interface OwnMessagesComponents {
   running: () => boolean
   /** how long after its last sending a standing message is due to go out again (`republishSchedule`) */
   republishDueMs: number
+  /** how long a spread re-publication takes to send what is due (`republishSchedule`); default 0, at once */
+  republishSpreadMs?: number
+  /** aborted when the node closes: a spread re-publication's wait ends with it */
+  signal?: AbortSignal
 }
 
 /**
@@ -155,11 +168,13 @@ export class OwnMessages {
 
   /**
    * Re-publishes those of our standing offers and bids that are due (`republishDueMs` after they
-   * were last sent) with a fresh expiry, before the previous one runs out. One run at a time: a call
-   * while one runs waits for that one.
+   * were last sent) with a fresh expiry, before the previous one runs out; with `spread`, evenly
+   * over `republishSpreadMs` (the timer's runs), else at the pacer's rate (the run at start, which
+   * announces a restarted node's messages at once). One run at a time: a call while one runs waits
+   * for that one.
    */
-  async republish (): Promise<void> {
-    this.republishing ??= this.republishOnce().catch((err: unknown) => {
+  async republish (opts: { spread?: boolean } = {}): Promise<void> {
+    this.republishing ??= this.republishOnce(opts.spread === true).catch((err: unknown) => {
       if (this.c.running()) this.c.logger.warn('re-publication failed', { err })
     }).finally(() => { this.republishing = undefined })
     await this.republishing
@@ -248,36 +263,48 @@ export class OwnMessages {
     })
   }
 
-  private async republishOnce (): Promise<void> {
+  private async republishOnce (spread: boolean): Promise<void> {
     if (!this.c.running()) return
-    // offers stored under an earlier role stay stored but are not advertised while this one does not supply
-    if (this.c.supplies()) await this.republishKind(this.offers)
-    await this.republishKind(this.bids)
-  }
-
-  private async republishKind<I, M> (kind: Kind<I, M>): Promise<void> {
-    for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
+    // what is due, read first: their number sets the spacing. Offers stored under an earlier role
+    // stay stored but are not advertised while this one does not supply.
+    const due: Array<() => Promise<void>> = []
+    if (this.c.supplies()) await this.collectDue(this.offers, due)
+    await this.collectDue(this.bids, due)
+    const spacing = spread && due.length > 1 ? (this.c.republishSpreadMs ?? 0) / due.length : 0
+    const start = this.c.clock.now()
+    for (let i = 0; i < due.length; i++) {
       // a closing node stops here: its gossip and database are about to go
       if (!this.c.running()) return
-      // one sent within its period waits, and takes no turn from the pacer
-      if (!(JSON.parse(raw) as OwnRecord).active || !this.due(key)) continue
+      const wait = start + i * spacing - this.c.clock.now()
+      if (wait > 0) await this.c.clock.sleep(wait, { signal: this.c.signal })
       try {
-        await this.pace()
-        await this.turns.run(async () => {
-          if (!this.c.running()) return
-          // the iterator reads the database as it was when the run began: the record as it stands
-          // now may have been replaced (its newer input is signed, or it was sent meanwhile and
-          // waits) or cancelled (nothing is sent)
-          const now = await this.c.db.get(key)
-          const rec = now == null ? undefined : JSON.parse(now) as OwnRecord
-          if (rec?.active !== true || !this.due(key)) return
-          await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
-          this.sentAt.set(key, this.c.clock.now())
-        })
+        await due[i]()
       } catch (err) {
         this.c.logger.warn('re-publication failed', { err })
       }
     }
+  }
+
+  /** adds a re-publication of each of our standing messages of `kind` that is due */
+  private async collectDue<I, M> (kind: Kind<I, M>, due: Array<() => Promise<void>>): Promise<void> {
+    for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
+      // one sent within its period waits, and takes no turn from the pacer
+      if ((JSON.parse(raw) as OwnRecord).active && this.due(key)) due.push(async () => { await this.republishOne(kind, key) })
+    }
+  }
+
+  private async republishOne<I, M> (kind: Kind<I, M>, key: string): Promise<void> {
+    await this.pace()
+    await this.turns.run(async () => {
+      if (!this.c.running()) return
+      // the list was read when the run began: the record as it stands now may have been replaced
+      // (its newer input is signed, or it was sent meanwhile and waits) or cancelled (nothing is sent)
+      const now = await this.c.db.get(key)
+      const rec = now == null ? undefined : JSON.parse(now) as OwnRecord
+      if (rec?.active !== true || !this.due(key)) return
+      await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
+      this.sentAt.set(key, this.c.clock.now())
+    })
   }
 
   /** whether the standing message under `key` is due to go out again */

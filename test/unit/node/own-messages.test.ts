@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { OWN_PUBLISH_BURST, OwnMessages, republishSchedule } from '../../../src/node/own-messages.js'
+import { OWN_PUBLISH_BURST, OwnMessages, republishSchedule, type OwnMessagesComponents } from '../../../src/node/own-messages.js'
 import type { OfferInput } from '../../../src/node/market-input.js'
 import { createLogger } from '../../../src/node/logger.js'
 import { MessageSigner } from '../../../src/market/signing/index.js'
@@ -37,8 +37,10 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
   let warnings: string[]
   /** the pacer's waits on the clock so far */
   let sleeping: number
-  /** an OwnMessages over this test's database, validator and clock */
-  let make: (republishDueMs: number) => OwnMessages
+  /** the clock's time at each accepted message */
+  let acceptedAt: number[]
+  /** an OwnMessages over this test's database, validator and clock (and what a test adds) */
+  let make: (republishDueMs: number, more?: Partial<Pick<OwnMessagesComponents, 'republishSpreadMs' | 'signal' | 'running'>>) => OwnMessages
 
   beforeEach(async () => {
     await cryptoWaitReady()
@@ -56,12 +58,14 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     const hotkey = new Keyring({ type: 'sr25519' }).addFromUri('//OwnMessages')
     const signer = MessageSigner.create(hotkey, { now: clock.now() })
     const enclavePeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    make = (republishDueMs) => new OwnMessages({
+    acceptedAt = []
+    make = (republishDueMs, more = {}) => new OwnMessages({
       db,
       gossip: {
         publish: async (topic, data) => {
           const message = validator.validate(topic, data)
           accepted.push(message)
+          acceptedAt.push(clock.now())
           return { recipients: 0, message }
         }
       },
@@ -74,7 +78,8 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
       role: 'supplier',
       provideClasses: async () => {},
       running: () => true,
-      republishDueMs
+      republishDueMs,
+      ...more
     })
     // every standing message due at once (a re-publication sends all of them), unless a test says otherwise
     own = make(0)
@@ -133,10 +138,11 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
   }, 60_000)
 
   it('re-publishes each standing offer once it is due, not one sent within its period', async () => {
-    // looks every eighth of the period; due after the period less one look, so never sent later than the period
-    expect(republishSchedule(120)).toEqual({ tickMs: 15_000, dueMs: 105_000 })
-    expect(republishSchedule(5)).toEqual({ tickMs: 1000, dueMs: 4000 })
-    expect(republishSchedule(1)).toEqual({ tickMs: 1000, dueMs: 4000 })
+    // looks every eighth of the period and spreads what is due over half a look; due after the
+    // period less a look and a half, so never sent later than the period
+    expect(republishSchedule(120)).toEqual({ tickMs: 15_000, dueMs: 97_500, spreadMs: 7500 })
+    expect(republishSchedule(5)).toEqual({ tickMs: 1000, dueMs: 3500, spreadMs: 500 })
+    expect(republishSchedule(1)).toEqual({ tickMs: 1000, dueMs: 3500, spreadMs: 500 })
     const { dueMs } = republishSchedule(120)
     own = make(dueMs)
     const sent = (): number[] => ['a', 'b', 'c'].map((id) => accepted.filter((m) => m.kind === 'offer' && m.offer.id === id).length)
@@ -165,4 +171,78 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     expect(last('c')?.offer.cancelled).toBe(true)
     expect(warnings).toEqual([])
   })
+
+  it('spreads a timer\'s re-publication evenly over its spread, and stops waiting when the node closes', async () => {
+    for (const id of ['a', 'b', 'c', 'd']) await own.publishOffer(offer(id))
+    const count = (): number => accepted.length - 4
+    own = make(0, { republishSpreadMs: 8000 })
+    const t0 = clock.now()
+    const run = own.republish({ spread: true })
+    // one goes at once, the next waits a quarter of the spread on the clock
+    await waitFor(() => sleeping === 1, 10_000, 'the second re-publication waiting for its time')
+    expect(count()).toBe(1)
+    for (let k = 2; k <= 3; k++) {
+      await clock.advanceAsync(2000)
+      await waitFor(() => sleeping === k, 10_000, `re-publication ${k + 1} waiting for its time`)
+      expect(count()).toBe(k)
+    }
+    await clock.advanceAsync(2000)
+    await run
+    expect(count()).toBe(4)
+    expect(acceptedAt.slice(4).map((t) => t - t0)).toEqual([0, 2000, 4000, 6000])
+    // the start's run (no spread) sends everything due at once, at the pacer's rate
+    await own.republish()
+    expect(count()).toBe(8)
+    expect(acceptedAt.slice(8).every((t) => t === acceptedAt[8])).toBe(true)
+
+    // closing: the wait ends with the node's signal, and nothing more is sent or warned about
+    const closing = new AbortController()
+    let running = true
+    own = make(0, { republishSpreadMs: 8000, signal: closing.signal, running: () => running })
+    const waits = sleeping
+    const stopped = own.republish({ spread: true })
+    await waitFor(() => sleeping === waits + 1, 10_000, 'the second re-publication waiting for its time')
+    running = false
+    closing.abort()
+    await stopped
+    expect(count()).toBe(9)
+    expect(warnings).toEqual([])
+  })
+
+  it('leaves the pacer room for the API while a spread re-publication runs, where one sent at once fills it', async () => {
+    for (let i = 0; i < OWN_PUBLISH_BURST; i++) await own.publishOffer(offer(`o-${i}`))
+    await clock.advanceAsync(10_000)
+    // spread: 100 re-publications over 8 s, one every 80 ms, while the pacer refills at 100/s
+    own = make(0, { republishSpreadMs: 8000 })
+    const t0 = clock.now()
+    const run = own.republish({ spread: true })
+    // the clock moves one re-publication at a time (each reads the database between its waits)
+    for (let i = 1; i < OWN_PUBLISH_BURST; i++) {
+      await waitFor(() => sleeping === i, 10_000, `re-publication ${i + 1} waiting for its time`)
+      if (i === OWN_PUBLISH_BURST / 2) {
+        // half way: the API publication goes out at once
+        await own.publishOffer(offer('api'))
+        expect(sleeping).toBe(i)
+      }
+      await clock.advanceAsync(80)
+    }
+    await run
+    // each re-publication at its time in the spread: none waited for the pacer
+    const times = accepted.flatMap((m, i) => i >= OWN_PUBLISH_BURST && m.kind === 'offer' && m.offer.id !== 'api' ? [acceptedAt[i] - t0] : [])
+    expect(times).toEqual(Array.from({ length: OWN_PUBLISH_BURST }, (_, i) => i * 80))
+
+    // at once (the start's run): the re-publication spends the pacer's burst, and the API waits behind it
+    own = make(0)
+    const before = sleeping
+    const atOnce = own.republish()
+    // 101 standing offers: the last one waits for the pacer
+    await waitFor(() => sleeping === before + 1, 10_000, 'the re-publication\'s last offer waiting for the pacer')
+    const queued = own.publishOffer(offer('api-2'))
+    await waitFor(() => sleeping === before + 2, 10_000, 'the API publication waiting behind the re-publication')
+    expect(last('api-2')).toBeUndefined()
+    await clock.advanceAsync(1000)
+    await Promise.all([atOnce, queued])
+    expect(last('api-2')).toBeDefined()
+    expect(warnings).toEqual([])
+  }, 60_000)
 })
