@@ -18,7 +18,9 @@ if (!(major >= MIN_NODE_MAJOR)) {
 // (DAEMON_SEMI_SPACE_MIB, dist/node/daemon-heap.js says why that size). V8 reads the flag only when
 // the process starts, so the process replaces itself with one that has it (process.execve: the same
 // pid, so signals, systemd and stdio are unchanged). A --max-semi-space-size of the operator's own
-// (NODE_OPTIONS or a node flag) wins. Without dist/ the import below says what to do.
+// (NODE_OPTIONS or a node flag) wins. The same re-execution sets glibc's malloc tunables
+// (daemonEnv: fewer arenas, free memory given back sooner), unless the operator set GLIBC_TUNABLES.
+// Without dist/ the import below says what to do.
 const args = process.argv.slice(2)
 const isDaemon = (args[0] === 'node' && args[1] === 'start') || args[0] === 'supply' || args[0] === 'arbiter'
 const wantsHelp = args.indexOf('--help') >= 0 || args.indexOf('-h') >= 0
@@ -27,7 +29,7 @@ if (isDaemon && !wantsHelp && !hasOwnSemiSpace && typeof process.execve === 'fun
   const heap = await import('../dist/node/daemon-heap.js').catch(() => null)
   if (heap != null) {
     const script = fileURLToPath(import.meta.url)
-    process.execve(process.execPath, [process.execPath, '--max-semi-space-size=' + heap.DAEMON_SEMI_SPACE_MIB].concat(process.execArgv, [script], args), process.env)
+    process.execve(process.execPath, [process.execPath, '--max-semi-space-size=' + heap.DAEMON_SEMI_SPACE_MIB].concat(process.execArgv, [script], args), heap.daemonEnv(process.env))
   }
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bazaar, CliProcess, ensureBuilt } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
-import { DAEMON_SEMI_SPACE_MIB } from '../../src/node/daemon-heap.js'
+import { DAEMON_MALLOC_TUNABLES, DAEMON_SEMI_SPACE_MIB } from '../../src/node/daemon-heap.js'
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve) => {
@@ -40,6 +40,13 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
     const cmdline = `/proc/${first.child.pid}/cmdline`
     if (existsSync(cmdline) && typeof process.execve === 'function' && !/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {
       expect(readFileSync(cmdline, 'latin1').split('\0')).toContain(`--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`)
+      // and glibc's malloc tunables, unless the environment had its own (glibc, parsing them as the
+      // process starts, cuts the string it read at the first ':', so only its start is compared)
+      if ((process.env.GLIBC_TUNABLES ?? '') === '') {
+        const seen = readFileSync(`/proc/${first.child.pid}/environ`, 'latin1').split('\0').find((v) => v.startsWith('GLIBC_TUNABLES=')) ?? ''
+        expect(seen.length).toBeGreaterThan('GLIBC_TUNABLES=glibc.'.length)
+        expect(`GLIBC_TUNABLES=${DAEMON_MALLOC_TUNABLES}`.startsWith(seen)).toBe(true)
+      }
     }
     expect(await first.stop('SIGTERM')).toBe(0)
     expect(first.stdout).toContain('stopping')
