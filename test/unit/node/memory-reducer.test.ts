@@ -56,10 +56,15 @@ describe('memory reducer', () => {
       expect(p.collected).toBe(1)
       clock.advance(30_000)
       expect(p.collected).toBe(2)
-      // then a growth under 16 MiB at rest: nothing
-      p.rss = 125 * MiB
+      // then a growth under 8 MiB at rest: nothing
+      p.rss = 121 * MiB
       clock.advance(60_000)
       expect(p.collected).toBe(2)
+      // a resting supplier's re-publication grows the young generation again by 14 MiB, under the
+      // burst's threshold and the 16 MiB the rule first had: collected
+      p.rss = 129 * MiB
+      clock.advance(30_000)
+      expect(p.collected).toBe(3)
     } finally {
       r.stop()
     }
