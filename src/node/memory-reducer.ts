@@ -76,7 +76,7 @@ export const DEFAULT_REDUCER_SETTLE_MS = 10_000
  * 8 MiB rather than the 16 the rule first had: a resting supplier re-publishes its standing offers
  * every period, and each run grew a publisher's young generation again, by 14 MiB of RSS (139 to
  * 153 MiB, heap 44 to 61 MiB), just under 16 and so kept. At 8, twelve daemons rested after traffic
- * with their largest at 136 to 143 MiB over four readings, against 140 to 148 MiB at 16
+ * with their largest at 135 to 143 MiB (two runs, four readings), against 140 to 148 MiB at 16
  * (`npm run bench:daemon -- --daemons 12 --publishers 4 --rate 60 --warmup 1000 --offers 3000
  * --rest 60 --rest-after 60,120,180,240 --node-options=''`). A resting daemon's RSS moves by 1 to
  * 2 MiB on its own, well under 8.
