@@ -217,6 +217,7 @@ export class BazaarNode {
       { onMessage: (m) => { this.onMessage(m) }, certCache: init.gossip?.certCache, verifyWorkers: init.gossip?.verifyWorkers }
     )
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
+    const republish = republishSchedule(config.market.republishS)
     this.own = new OwnMessages({
       db,
       gossip: this.gossip,
@@ -229,8 +230,8 @@ export class BazaarNode {
       role: config.role,
       provideClasses: async (models) => { await this.market.provideClasses(models) },
       running: () => this.status === NodeStatus.Running,
-      republishDueMs: republishSchedule(config.market.republishS).dueMs,
-      republishSpreadMs: republishSchedule(config.market.republishS).spreadMs,
+      republishDueMs: republish.dueMs,
+      republishSpreadMs: republish.spreadMs,
       signal: this.controller.signal
     })
     this.metrics.gauge('bazaar_peers', 'connected peers').collect(() => host.getPeers().length)
