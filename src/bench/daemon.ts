@@ -218,6 +218,12 @@ interface Row {
   republished: number
   publishP50Ms: number
   publishP99Ms: number
+  /** measured publications whose round trip took over 50 ms */
+  publishOver50Ms: number
+  /** of them, those over 50 ms inside the publishing daemon, by its own `bazaar_api_request_seconds` */
+  insideOver50Ms: number
+  /** the bucket bound under which 99% of the publications' time inside the daemon fell (ms) */
+  insideP99BoundMs: number
   /** offers a second the publishers reached together over the measured offers */
   offersPerS: number
   receiverCpuPerOfferMs: number[]
@@ -264,6 +270,20 @@ function counterBy (text: string, name: string, label?: string): Map<string, num
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) {
     const key = label == null ? '' : (new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '')
     out.set(key, (out.get(key) ?? 0) + Number(m[2]))
+  }
+  return out
+}
+
+/**
+ * The publishers' own timing of `POST /v1/offers` (`bazaar_api_request_seconds`, time inside the
+ * daemon), summed over daemons: count per bucket bound, '+Inf' included
+ */
+function publishBuckets (texts: string[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const t of texts) {
+    for (const m of t.matchAll(/^bazaar_api_request_seconds_bucket\{method="POST",route="\/v1\/offers",status="201",le="([^"]+)"\} (\d+)$/gm)) {
+      out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]))
+    }
   }
   return out
 }
@@ -328,11 +348,15 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       return lat
     }
     if (WARMUP > 0) await publish(WARMUP)
+    const inside0 = publishBuckets(await Promise.all(pubs.map(metrics)))
     const cpu0 = recvs.map((d) => cpuMs(d.proc.pid as number))
     const threads0 = threadCpuMs(recvs[0].proc.pid as number)
     const t1 = performance.now()
     const lat = await publish(OFFERS)
     const elapsed = performance.now() - t1
+    // the measured offers' share of the publishers' histograms
+    const inside = [...publishBuckets(await Promise.all(pubs.map(metrics)))].map(([le, n]) => [le, n - (inside0.get(le) ?? 0)] as const)
+    const insideAll = inside.find(([le]) => le === '+Inf')?.[1] ?? 0
     const busy = recvs.map((d, i) => cpuMs(d.proc.pid as number) - cpu0[i] - idleRate[i] * elapsed)
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
@@ -364,6 +388,9 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       republished: textsAfter.reduce((a, t, i) => a + (counterBy(t, 'bazaar_gossip_published_total').get('') ?? 0) - (counterBy(texts[i], 'bazaar_gossip_published_total').get('') ?? 0), 0),
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
+      publishOver50Ms: lat.filter((x) => x > 50).length,
+      insideOver50Ms: insideAll - (inside.find(([le]) => le === '0.05')?.[1] ?? 0),
+      insideP99BoundMs: insideAll === 0 ? Number.NaN : Number(inside.find(([, n]) => n >= 0.99 * insideAll)?.[0] ?? Number.NaN) * 1000,
       offersPerS: Math.round(OFFERS / (elapsed / 1000)),
       receiverCpuPerOfferMs: busy.map((b) => Number((b / OFFERS).toFixed(3))),
       receiverIdleCpuMsPerS: idleRate.map((r) => Number((r * 1000).toFixed(1))),
@@ -415,6 +442,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }

@@ -268,7 +268,7 @@ export class BazaarNode {
         ...init.bookSync
       }
     )
-    if (init.apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: init.apiToken, metricsToken: init.metricsToken, logger })
+    if (init.apiToken != null) this.api = new ControlApi({ host: config.api.host, port: config.api.port, token: init.apiToken, metricsToken: init.metricsToken, logger, metrics: this.metrics })
   }
 
   /**

@@ -87,11 +87,44 @@ export class SampledHistogram implements api.Histogram {
   }
 }
 
+/**
+ * A histogram of observations as they happen (request durations), per label set: cumulative `le`
+ * buckets, `_sum` and `_count`, as Prometheus clients render one.
+ */
+export class ObservedHistogram implements api.ObservedHistogram {
+  private readonly series = new Map<string, { counts: number[], sum: number, count: number }>()
+  constructor (readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  observe (v: number, labels: Labels = {}): void {
+    const k = labelKey(labels)
+    let s = this.series.get(k)
+    if (s === undefined) {
+      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }
+      this.series.set(k, s)
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]) s.counts[i]++
+    s.sum += v
+    s.count++
+  }
+
+  render (): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
+    for (const [k, s] of this.series) {
+      const sep = k === '' ? '' : ','
+      for (const [i, b] of this.buckets.entries()) lines.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`)
+      lines.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`)
+      const braces = k === '' ? '' : `{${k}}`
+      lines.push(`${this.name}_sum${braces} ${s.sum}`, `${this.name}_count${braces} ${s.count}`)
+    }
+    return lines.join('\n')
+  }
+}
+
 /** The node's one registry: implements the metric interfaces of `util/metrics` and renders them. */
 export class Registry implements api.MetricsRegistry {
-  private readonly metrics: Array<Metric | SampledHistogram> = []
+  private readonly metrics: Array<Metric | SampledHistogram | ObservedHistogram> = []
   counter (name: string, help: string): Counter { const m = new Counter(name, help); this.metrics.push(m); return m }
   gauge (name: string, help: string): Gauge { const m = new Gauge(name, help); this.metrics.push(m); return m }
   histogram (name: string, help: string, buckets: number[]): SampledHistogram { const m = new SampledHistogram(name, help, buckets); this.metrics.push(m); return m }
+  observedHistogram (name: string, help: string, buckets: number[]): ObservedHistogram { const m = new ObservedHistogram(name, help, buckets); this.metrics.push(m); return m }
   render (): string { return this.metrics.map((m) => m.render()).join('\n') + '\n' }
 }

@@ -28,9 +28,15 @@ export interface Histogram {
   collect: (fn: () => number[]) => Histogram
 }
 
+/** a histogram of events as they happen (durations): each observation lands in its bucket */
+export interface ObservedHistogram {
+  observe: (v: number, labels?: MetricLabels) => void
+}
+
 /** Creates metrics; each name is registered once by the component that owns it. */
 export interface MetricsRegistry {
   counter: (name: string, help: string) => Counter
   gauge: (name: string, help: string) => Gauge
   histogram: (name: string, help: string, buckets: number[]) => Histogram
+  observedHistogram: (name: string, help: string, buckets: number[]) => ObservedHistogram
 }
