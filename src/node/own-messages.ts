@@ -22,6 +22,9 @@ export const OWN_DB = {
   ownBids: 'v1-own-bids'
 } as const
 
+/** where the last sequence taken is kept */
+const SEQUENCE_KEY = `${OWN_DB.meta}:sequence`
+
 /**
  * The pace of our own publications, cancels and re-publications together: 100 messages/s with a
  * burst of 100. A receiving node ignores a forwarding peer past 200 messages/s (burst 400,
@@ -107,6 +110,8 @@ interface Kind<I, M> {
  */
 export class OwnMessages {
   private republishing?: Promise<void>
+  /** the last sequence taken (read from the database on first use) */
+  private sequence?: bigint
   /**
    * Our messages' turns: each is read from the database, given its sequence, signed, stored and
    * published in one turn, so a later one always signs a higher sequence and publishes after an
@@ -202,7 +207,8 @@ export class OwnMessages {
         const built = await kind.build(input, false)
         const data = kind.seal(built)
         const key = `${kind.prefix}:${input.id}`
-        await this.c.db.put(key, JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord))
+        // the record and the sequence it was signed with, in one write before anything is sent
+        await this.c.db.batch([this.sequenceOp(), { type: 'put', key, value: JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord) }])
         const { message } = await this.c.gossip.publish(kind.topic, data)
         this.sentAt.set(key, this.c.clock.now())
         return { message, built }
@@ -255,10 +261,10 @@ export class OwnMessages {
     await this.pace()
     await this.turns.run(async () => {
       const rec = await check()
-      await this.c.db.put(`${kind.prefix}:${id}`, JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord))
+      const data = kind.seal(await kind.build(kind.parse(rec.input), true))
+      await this.c.db.batch([this.sequenceOp(), { type: 'put', key: `${kind.prefix}:${id}`, value: JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord) }])
       this.standing.get(kind.prefix)?.delete(id)
       this.sentAt.delete(`${kind.prefix}:${id}`)
-      const data = kind.seal(await kind.build(kind.parse(rec.input), true))
       await this.c.gossip.publish(kind.topic, data)
     })
   }
@@ -302,7 +308,9 @@ export class OwnMessages {
       const now = await this.c.db.get(key)
       const rec = now == null ? undefined : JSON.parse(now) as OwnRecord
       if (rec?.active !== true || !this.due(key)) return
-      await this.c.gossip.publish(kind.topic, kind.seal(await kind.build(kind.parse(rec.input), false)))
+      const data = kind.seal(await kind.build(kind.parse(rec.input), false))
+      await this.c.db.batch([this.sequenceOp()])
+      await this.c.gossip.publish(kind.topic, data)
       this.sentAt.set(key, this.c.clock.now())
     })
   }
@@ -313,14 +321,24 @@ export class OwnMessages {
     return at === undefined || this.c.clock.now() - at >= this.c.republishDueMs
   }
 
-  /** the next per-signer sequence, durable before use; never below the clock so a lost db still moves forward */
+  /**
+   * The next per-signer sequence, never below the clock so that a lost database still moves
+   * forward. It is kept in memory once read (every build runs in a turn, one at a time), and made
+   * durable by `sequenceOp` in the same write as the record it signs, before the message is sent:
+   * a sequence that never reached the database was never seen by a peer, so a crash cannot make
+   * one reused. One write per publication instead of a read and two writes, each a round trip
+   * through libuv's thread pool and a turn of the event loop, which a busy daemon makes long.
+   */
   private async nextSequence (): Promise<bigint> {
-    const key = `${OWN_DB.meta}:sequence`
-    const last = BigInt(await this.c.db.get(key) ?? '0')
+    this.sequence ??= BigInt(await this.c.db.get(SEQUENCE_KEY) ?? '0')
     const now = BigInt(this.c.clock.now())
-    const next = last + 1n > now ? last + 1n : now
-    await this.c.db.put(key, next.toString())
-    return next
+    this.sequence = this.sequence + 1n > now ? this.sequence + 1n : now
+    return this.sequence
+  }
+
+  /** the write that makes the last sequence taken durable; part of the batch stored before a message is sent */
+  private sequenceOp (): { type: 'put', key: string, value: string } {
+    return { type: 'put', key: SEQUENCE_KEY, value: String(this.sequence ?? 0n) }
   }
 
   /** the fields every message of ours carries: its time window, its sequence, whether it cancels */

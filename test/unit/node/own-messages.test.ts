@@ -40,7 +40,7 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
   /** the clock's time at each accepted message */
   let acceptedAt: number[]
   /** an OwnMessages over this test's database, validator and clock (and what a test adds) */
-  let make: (republishDueMs: number, more?: Partial<Pick<OwnMessagesComponents, 'republishSpreadMs' | 'signal' | 'running'>>) => OwnMessages
+  let make: (republishDueMs: number, more?: Partial<Pick<OwnMessagesComponents, 'republishSpreadMs' | 'signal' | 'running' | 'gossip'>>) => OwnMessages
 
   beforeEach(async () => {
     await cryptoWaitReady()
@@ -91,6 +91,38 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
 
   const last = (id: string): ValidatedOffer | undefined =>
     accepted.filter((m): m is ValidatedOffer => m.kind === 'offer' && m.offer.id === id).at(-1)
+
+  it('has each sequence in the database before its message is sent, so a restart with the clock set back signs above all of them', async () => {
+    // the stored sequence at the moment each message left, beside the message's own
+    const storedAtSend: Array<[bigint, bigint]> = []
+    const sent: bigint[] = []
+    const validator = new MarketMessageValidator({ clock })
+    const withCheck = (): OwnMessages => make(0, {
+      gossip: {
+        publish: async (topic, data) => {
+          const message = validator.validate(topic, data)
+          const seq = message.kind === 'offer' ? message.offer.sequence : (message as { bid: { sequence: bigint } }).bid.sequence
+          storedAtSend.push([BigInt(await db.get('v1-meta:sequence') ?? '0'), seq])
+          sent.push(seq)
+          return { recipients: 0, message }
+        }
+      }
+    })
+    const first = withCheck()
+    await first.publishOffer(offer('a'))
+    await first.publishOffer(offer('b'))
+    // the clock stands still: the sequences run ahead of it, one apart
+    await first.publishOffer(offer('a', 3_000_000_000n))
+    await first.cancelOffer('b')
+    await first.republish()
+    expect(sent.length).toBe(5)
+    for (const [stored, seq] of storedAtSend) expect(stored).toBe(seq)
+    // a restart an hour back in time: the clock's floor is below every sequence sent
+    clock.set(clock.now() - 3_600_000)
+    const second = withCheck()
+    await second.publishOffer(offer('c'))
+    expect(sent.at(-1)).toBeGreaterThan(sent.slice(0, -1).reduce((a, b) => (a > b ? a : b)))
+  })
 
   it('publishes every one of concurrent publications of one id, each above the one before', async () => {
     const prices = [1n, 2n, 3n, 4n, 5n].map((k) => k * 1_000_000_000n)
