@@ -224,6 +224,9 @@ interface Row {
   insideOver50Ms: number
   /** the bucket bound under which 99% of the publications' time inside the daemon fell (ms) */
   insideP99BoundMs: number
+  /** each daemon's event loop delay over the measured offers, p99 and largest (ms; publishers first) */
+  loopLagP99Ms: number[]
+  loopLagMaxMs: number[]
   /** offers a second the publishers reached together over the measured offers */
   offersPerS: number
   receiverCpuPerOfferMs: number[]
@@ -267,7 +270,7 @@ async function metrics (d: Daemon): Promise<string> {
 /** a counter's series in /metrics text, summed by the value of one of its labels (all of them under '' without one) */
 function counterBy (text: string, name: string, label?: string): Map<string, number> {
   const out = new Map<string, number>()
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) {
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? ([-+0-9.eE]+)$`, 'gm'))) {
     const key = label == null ? '' : (new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '')
     out.set(key, (out.get(key) ?? 0) + Number(m[2]))
   }
@@ -348,19 +351,21 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       return lat
     }
     if (WARMUP > 0) await publish(WARMUP)
-    const inside0 = publishBuckets(await Promise.all(pubs.map(metrics)))
+    // every daemon scraped just before: the event loop figures of the scrape after cover the offers alone
+    const inside0 = publishBuckets((await Promise.all(ds.map(metrics))).slice(0, pubs.length))
     const cpu0 = recvs.map((d) => cpuMs(d.proc.pid as number))
     const threads0 = threadCpuMs(recvs[0].proc.pid as number)
     const t1 = performance.now()
     const lat = await publish(OFFERS)
     const elapsed = performance.now() - t1
+    const texts = await Promise.all(ds.map(metrics))
     // the measured offers' share of the publishers' histograms
-    const inside = [...publishBuckets(await Promise.all(pubs.map(metrics)))].map(([le, n]) => [le, n - (inside0.get(le) ?? 0)] as const)
+    const inside = [...publishBuckets(texts.slice(0, pubs.length))].map(([le, n]) => [le, n - (inside0.get(le) ?? 0)] as const)
     const insideAll = inside.find(([le]) => le === '+Inf')?.[1] ?? 0
+    const lagMs = (name: string): number[] => texts.map((t) => Number(((counterBy(t, name).get('') ?? 0) * 1000).toFixed(1)))
     const busy = recvs.map((d, i) => cpuMs(d.proc.pid as number) - cpu0[i] - idleRate[i] * elapsed)
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
-    const texts = await Promise.all(ds.map(metrics))
     // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
     let bothWays = 0
     let notBothWays = 0
@@ -389,6 +394,8 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
       publishOver50Ms: lat.filter((x) => x > 50).length,
+      loopLagP99Ms: lagMs('nodejs_eventloop_lag_p99_seconds'),
+      loopLagMaxMs: lagMs('nodejs_eventloop_lag_max_seconds'),
       insideOver50Ms: insideAll - (inside.find(([le]) => le === '0.05')?.[1] ?? 0),
       insideP99BoundMs: insideAll === 0 ? Number.NaN : Number(inside.find(([, n]) => n >= 0.99 * insideAll)?.[0] ?? Number.NaN) * 1000,
       offersPerS: Math.round(OFFERS / (elapsed / 1000)),
@@ -442,6 +449,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; event loops late p99 ${range(x.loopLagP99Ms.slice(0, x.publishers), 'ms')} in the ${pubName}, ${range(x.loopLagP99Ms.slice(x.publishers), 'ms')} in the ${recvName}, at most ${Math.max(...x.loopLagMaxMs)} ms; ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }

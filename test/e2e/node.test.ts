@@ -75,6 +75,13 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
       const pub = bazaar(['offer', 'publish', '--home', homeA, '--id', 'h100s', '--gpu', 'h100-80gb:81920:2', '--price', '1.5', '--tee', 'simulated', '--json'])
       expect(pub.code, pub.stderr).toBe(0)
       expect(JSON.parse(pub.stdout)).toMatchObject({ id: 'h100s', pricePerGpuHour: '1500000000' })
+      // /metrics, as a scraper reads it with the metrics token: the publication's time inside the
+      // daemon, and the process's own figures
+      const api = JSON.parse(readFileSync(path.join(homeA, 'api.json'), 'utf8')) as { url: string }
+      const scraped = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${readFileSync(path.join(homeA, 'metrics-token'), 'utf8').trim()}` } })).text()
+      expect(scraped).toMatch(/^bazaar_api_request_seconds_count\{method="POST",route="\/v1\/offers",status="201"\} 1$/m)
+      expect(scraped).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m)
+      expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(scraped)?.[1])).toBeGreaterThan(2 ** 20)
       await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1, 20_000)
       const listed = JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout)
       expect(listed[0]).toMatchObject({ id: 'h100s', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })

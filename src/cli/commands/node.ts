@@ -13,6 +13,7 @@ import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { routeConsole } from '../../node/console-route.js'
 import { MemoryReducer } from '../../node/memory-reducer.js'
+import { ProcessMetrics } from '../../node/process-metrics.js'
 import { systemClock } from '../../util/clock.js'
 
 /** The options of every command that runs a daemon (`node start`, `supply`, `arbiter`). */
@@ -118,6 +119,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   onStarted()
   // after a burst of gossip, give back what V8 keeps (see memory-reducer.ts); one per process
   const reducer = new MemoryReducer({ clock: systemClock, logger, metrics: node.metrics }).start()
+  const processMetrics = new ProcessMetrics(node.metrics).start()
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
   if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
@@ -134,6 +136,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   if (!ctx.signal.aborted) await new Promise<void>((resolve) => { ctx.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
   ctx.out('stopping')
   reducer.stop()
+  processMetrics.stop()
   await node.close()
   await rm(addrFile, { force: true })
   restoreConsole()
