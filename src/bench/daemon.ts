@@ -224,9 +224,9 @@ interface Row {
   insideOver50Ms: number
   /** the bucket bound under which 99% of the publications' time inside the daemon fell (ms) */
   insideP99BoundMs: number
-  /** each daemon's event loop delay over the measured offers, p99 and largest (ms; publishers first) */
-  loopLagP99Ms: number[]
-  loopLagMaxMs: number[]
+  /** each daemon's event loop over the measured offers (publishers first): the bucket bound under which 99% of its lateness samples fell (ms), and the samples over 50 ms */
+  loopP99UnderMs: number[]
+  loopOver50Ms: number[]
   /** offers a second the publishers reached together over the measured offers */
   offersPerS: number
   receiverCpuPerOfferMs: number[]
@@ -278,18 +278,33 @@ function counterBy (text: string, name: string, label?: string): Map<string, num
 }
 
 /**
- * The publishers' own timing of `POST /v1/offers` (`bazaar_api_request_seconds`, time inside the
- * daemon), summed over daemons: count per bucket bound, '+Inf' included
+ * A histogram's cumulative counts in /metrics texts, summed over daemons: count per bucket bound,
+ * '+Inf' included; `labels` are the series' own labels as rendered (sorted), before `le`
  */
-function publishBuckets (texts: string[]): Map<string, number> {
+function buckets (texts: string[], name: string, labels = ''): Map<string, number> {
   const out = new Map<string, number>()
+  const esc = (x: string): string => x.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+  const re = new RegExp(`^${esc(name)}_bucket\\{${esc(labels === '' ? '' : labels + ',')}le="([^"]+)"\\} (\\d+)$`, 'gm')
   for (const t of texts) {
-    for (const m of t.matchAll(/^bazaar_api_request_seconds_bucket\{method="POST",route="\/v1\/offers",status="201",le="([^"]+)"\} (\d+)$/gm)) {
-      out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]))
-    }
+    for (const m of t.matchAll(re)) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]))
   }
   return out
 }
+
+/** the counts between two readings of `buckets`: each bound's share of what happened in between */
+function bucketsSince (after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)]))
+}
+
+/** how many over `bound` (seconds, one of the bucket bounds), and the bound under which 99% fell (ms) */
+function tail (b: Map<string, number>, bound: string): { over: number, p99UnderMs: number } {
+  const all = b.get('+Inf') ?? 0
+  const p99 = [...b].find(([, n]) => n >= 0.99 * all)?.[0]
+  return { over: all - (b.get(bound) ?? 0), p99UnderMs: all === 0 || p99 == null ? Number.NaN : Number(p99) * 1000 }
+}
+
+/** the publishers' own timing of `POST /v1/offers` (`bazaar_api_request_seconds`, time inside the daemon) */
+const PUBLISH_SERIES = 'method="POST",route="/v1/offers",status="201"'
 
 async function measure (setting: string, nodeOptions: string, homes: string[]): Promise<Row> {
   const ds: Daemon[] = []
@@ -351,21 +366,19 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       return lat
     }
     if (WARMUP > 0) await publish(WARMUP)
-    // every daemon scraped just before: the event loop figures of the scrape after cover the offers alone
-    const inside0 = publishBuckets((await Promise.all(ds.map(metrics))).slice(0, pubs.length))
+    // every daemon scraped just before and after the measured offers: the histograms' differences are theirs
+    const texts0 = await Promise.all(ds.map(metrics))
     const cpu0 = recvs.map((d) => cpuMs(d.proc.pid as number))
     const threads0 = threadCpuMs(recvs[0].proc.pid as number)
     const t1 = performance.now()
     const lat = await publish(OFFERS)
     const elapsed = performance.now() - t1
-    const texts = await Promise.all(ds.map(metrics))
-    // the measured offers' share of the publishers' histograms
-    const inside = [...publishBuckets(texts.slice(0, pubs.length))].map(([le, n]) => [le, n - (inside0.get(le) ?? 0)] as const)
-    const insideAll = inside.find(([le]) => le === '+Inf')?.[1] ?? 0
-    const lagMs = (name: string): number[] => texts.map((t) => Number(((counterBy(t, name).get('') ?? 0) * 1000).toFixed(1)))
     const busy = recvs.map((d, i) => cpuMs(d.proc.pid as number) - cpu0[i] - idleRate[i] * elapsed)
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
+    const texts = await Promise.all(ds.map(metrics))
+    const inside = tail(bucketsSince(buckets(texts.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES), buckets(texts0.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES)), '0.05')
+    const loop = (i: number): { over: number, p99UnderMs: number } => tail(bucketsSince(buckets([texts[i]], 'bazaar_event_loop_delay_seconds'), buckets([texts0[i]], 'bazaar_event_loop_delay_seconds')), '0.05')
     // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
     let bothWays = 0
     let notBothWays = 0
@@ -394,10 +407,10 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       publishP50Ms: Number(median(lat).toFixed(1)),
       publishP99Ms: Number(quantile(lat, 0.99).toFixed(1)),
       publishOver50Ms: lat.filter((x) => x > 50).length,
-      loopLagP99Ms: lagMs('nodejs_eventloop_lag_p99_seconds'),
-      loopLagMaxMs: lagMs('nodejs_eventloop_lag_max_seconds'),
-      insideOver50Ms: insideAll - (inside.find(([le]) => le === '0.05')?.[1] ?? 0),
-      insideP99BoundMs: insideAll === 0 ? Number.NaN : Number(inside.find(([, n]) => n >= 0.99 * insideAll)?.[0] ?? Number.NaN) * 1000,
+      insideOver50Ms: inside.over,
+      insideP99BoundMs: inside.p99UnderMs,
+      loopP99UnderMs: ds.map((_, i) => loop(i).p99UnderMs),
+      loopOver50Ms: ds.map((_, i) => loop(i).over),
       offersPerS: Math.round(OFFERS / (elapsed / 1000)),
       receiverCpuPerOfferMs: busy.map((b) => Number((b / OFFERS).toFixed(3))),
       receiverIdleCpuMsPerS: idleRate.map((r) => Number((r * 1000).toFixed(1))),
@@ -449,6 +462,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; event loops late p99 ${range(x.loopLagP99Ms.slice(0, x.publishers), 'ms')} in the ${pubName}, ${range(x.loopLagP99Ms.slice(x.publishers), 'ms')} in the ${recvName}, at most ${Math.max(...x.loopLagMaxMs)} ms; ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; event loops late p99 under ${range(x.loopP99UnderMs.slice(0, x.publishers), 'ms')} in the ${pubName} (samples over 50 ms ${range(x.loopOver50Ms.slice(0, x.publishers), '')}), under ${range(x.loopP99UnderMs.slice(x.publishers), 'ms')} in the ${recvName} (over 50 ms ${range(x.loopOver50Ms.slice(x.publishers), '')}); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }

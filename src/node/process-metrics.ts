@@ -1,51 +1,45 @@
-import { createHistogram } from 'node:perf_hooks'
-import type { MetricsRegistry } from '../util/metrics.js'
-
-/** how often the event loop's delay is sampled (ms) */
-export const EVENT_LOOP_SAMPLE_MS = 20
+import type { MetricsRegistry, ObservedHistogram } from '../util/metrics.js'
 
 /**
- * The daemon process's own figures in `/metrics`, under the names Prometheus's Node client gives
- * them, so that existing dashboards read them: resident memory, and how late the event loop was
- * (p50, p99 and max since the last scrape, in seconds; each scrape starts a new window, so one
- * scraper should read them). A request, a gossip message and a timer all wait for the loop: when
- * the control API answers slowly, this says whether the loop itself was late.
+ * How often the event loop's lateness is sampled (ms). A sample says how late a timer due at that
+ * moment ran, so the rate sets only how many samples a window holds, not which stalls are seen: a
+ * stall delays the next sample by what is left of it. Ten a second keep a resting daemon's cost
+ * small (each wake of an idle process costs tens of microseconds) and give 600 samples a minute.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100
+
+/** upper bounds (seconds) of the lateness buckets: a healthy loop is late by a millisecond or less */
+export const EVENT_LOOP_DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/**
+ * The daemon process's own figures in `/metrics`: resident memory (`process_resident_memory_bytes`,
+ * as Prometheus's clients name it), and how late the event loop ran, as a histogram
+ * (`bazaar_event_loop_delay_seconds`). A request, a gossip message and a timer all wait for the
+ * loop: when the control API answers slowly, this says whether the loop itself was late. The
+ * histogram is cumulative, as Prometheus expects, so any number of scrapers can each take the
+ * difference between two of their scrapes (`histogram_quantile` over a `rate`); gauges reset on
+ * each scrape, as Prometheus's Node client keeps its event-loop figures, would give each scraper
+ * only what the others left.
  *
- * A timer every `EVENT_LOOP_SAMPLE_MS` records how much later than that it ran. Node's
- * `monitorEventLoopDelay` does the same natively, but its `reset()` also forgets the last sample's
- * time, so the stall that straddles a scrape is never recorded; here the time carries over.
- * One per process, as the memory reducer: nodes that share a process share its loop.
+ * A timer every `EVENT_LOOP_SAMPLE_MS` records how much later than that it ran. One per process,
+ * as the memory reducer: nodes that share a process share its loop.
  */
 export class ProcessMetrics {
-  private readonly delays = createHistogram()
+  private readonly delay: ObservedHistogram
   private timer?: NodeJS.Timeout
   private last = 0
-  /** the window read by the p50 gauge, which renders first; the others read the same window */
-  private window = { p50: 0, p99: 0, max: 0 }
 
   constructor (registry: MetricsRegistry) {
     registry.gauge('process_resident_memory_bytes', 'resident memory of the process').collect(() => process.memoryUsage.rss())
-    registry.gauge('nodejs_eventloop_lag_p50_seconds', 'how late the event loop was since the last scrape, median').collect(() => {
-      // in nanoseconds; an empty window (no sample yet) reads NaN and max 0
-      const s = (ns: number): number => (Number.isFinite(ns) && this.delays.count > 0 ? ns / 1e9 : 0)
-      this.window = { p50: s(this.delays.percentile(50)), p99: s(this.delays.percentile(99)), max: s(this.delays.max) }
-      this.delays.reset()
-      return this.window.p50
-    })
-    registry.gauge('nodejs_eventloop_lag_p99_seconds', 'how late the event loop was since the last scrape, 99th percentile').collect(() => this.window.p99)
-    registry.gauge('nodejs_eventloop_lag_max_seconds', 'how late the event loop was since the last scrape, largest').collect(() => this.window.max)
+    this.delay = registry.observedHistogram('bazaar_event_loop_delay_seconds', `how late the event loop ran a timer, sampled every ${EVENT_LOOP_SAMPLE_MS} ms`, EVENT_LOOP_DELAY_BUCKETS)
   }
-
-  /** samples in the current window */
-  get samples (): number { return this.delays.count }
 
   start (): this {
     if (this.timer != null) return this
     this.last = performance.now()
     this.timer = setInterval(() => {
       const now = performance.now()
-      // a histogram records positive integers: on time counts as 1 ns
-      this.delays.record(Math.max(1, Math.round((now - this.last - EVENT_LOOP_SAMPLE_MS) * 1e6)))
+      this.delay.observe(Math.max(0, now - this.last - EVENT_LOOP_SAMPLE_MS) / 1000)
       this.last = now
     }, EVENT_LOOP_SAMPLE_MS)
     // it measures the loop and must never be what keeps it running

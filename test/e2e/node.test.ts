@@ -80,7 +80,7 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
       const api = JSON.parse(readFileSync(path.join(homeA, 'api.json'), 'utf8')) as { url: string }
       const scraped = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${readFileSync(path.join(homeA, 'metrics-token'), 'utf8').trim()}` } })).text()
       expect(scraped).toMatch(/^bazaar_api_request_seconds_count\{method="POST",route="\/v1\/offers",status="201"\} 1$/m)
-      expect(scraped).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m)
+      expect(scraped).toMatch(/^bazaar_event_loop_delay_seconds_count \d+$/m)
       expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(scraped)?.[1])).toBeGreaterThan(2 ** 20)
       await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1, 20_000)
       const listed = JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout)
