@@ -152,7 +152,8 @@ export class ControlApi {
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const now = this.init.now ?? (() => performance.now())
     const t0 = now()
-    // the pattern, not the path: label values stay a closed set whatever a client asks for
+    // the pattern, not the path: label values stay a closed set whatever a client asks for (the
+    // method too: Node's HTTP parser refuses a method it does not know)
     let routeLabel = 'none'
     const observe = (status: number): void => {
       this.durations?.observe((now() - t0) / 1000, { route: routeLabel, method: req.method ?? 'GET', status: String(status) })
