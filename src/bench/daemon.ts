@@ -221,7 +221,7 @@ interface Row {
   publishP99Ms: number
   /** measured publications whose round trip took over 50 ms */
   publishOver50Ms: number
-  /** of them, those over 50 ms inside the publishing daemon, by its own `bazaar_api_request_seconds` */
+  /** measured publications over 50 ms inside the publishing daemons, by their own `bazaar_api_request_seconds` */
   insideOver50Ms: number
   /** the bucket bound under which 99% of the publications' time inside the daemon fell (ms) */
   insideP99BoundMs: number
@@ -386,7 +386,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
     const texts = await Promise.all(ds.map(metrics))
     const inside = tail(bucketsSince(buckets(texts.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES), buckets(texts0.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES)), '0.05')
-    const loop = (i: number): { over: number, p99UnderMs: number } => tail(bucketsSince(buckets([texts[i]], 'bazaar_event_loop_delay_seconds'), buckets([texts0[i]], 'bazaar_event_loop_delay_seconds')), '0.05')
+    const loops = ds.map((_, i) => tail(bucketsSince(buckets([texts[i]], 'bazaar_event_loop_delay_seconds'), buckets([texts0[i]], 'bazaar_event_loop_delay_seconds')), '0.05'))
     // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
     let bothWays = 0
     let notBothWays = 0
@@ -420,8 +420,8 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
       benchLoopLateMaxMs: Number(Math.max(0, own.max / 1e6 - 10).toFixed(1)),
       insideOver50Ms: inside.over,
       insideP99BoundMs: inside.p99UnderMs,
-      loopP99UnderMs: ds.map((_, i) => loop(i).p99UnderMs),
-      loopOver50Ms: ds.map((_, i) => loop(i).over),
+      loopP99UnderMs: loops.map((l) => l.p99UnderMs),
+      loopOver50Ms: loops.map((l) => l.over),
       offersPerS: Math.round(OFFERS / (elapsed / 1000)),
       receiverCpuPerOfferMs: busy.map((b) => Number((b / OFFERS).toFixed(3))),
       receiverIdleCpuMsPerS: idleRate.map((r) => Number((r * 1000).toFixed(1))),

@@ -74,6 +74,7 @@ export class ControlApi {
   private server?: Server
   private readonly controller = new AbortController()
   private readonly durations?: ObservedHistogram
+  private readonly now: () => number
 
   /**
    * `token` opens every route; `metricsToken`, when given, opens only `GET /metrics`, so a scraper
@@ -83,6 +84,7 @@ export class ControlApi {
    * client's own delays and the network. `now` (milliseconds) times them; tests pass their own.
    */
   constructor (private readonly init: { host: string, port: number, token: string, metricsToken?: string, logger: Logger, metrics?: MetricsRegistry, now?: () => number }) {
+    this.now = init.now ?? (() => performance.now())
     this.durations = init.metrics?.observedHistogram('bazaar_api_request_seconds', 'control API requests by route, method and status: time inside the daemon', API_DURATION_BUCKETS)
   }
 
@@ -150,13 +152,12 @@ export class ControlApi {
   }
 
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const now = this.init.now ?? (() => performance.now())
-    const t0 = now()
+    const t0 = this.now()
     // the pattern, not the path: label values stay a closed set whatever a client asks for (the
     // method too: Node's HTTP parser refuses a method it does not know)
     let routeLabel = 'none'
     const observe = (status: number): void => {
-      this.durations?.observe((now() - t0) / 1000, { route: routeLabel, method: req.method ?? 'GET', status: String(status) })
+      this.durations?.observe((this.now() - t0) / 1000, { route: routeLabel, method: req.method ?? 'GET', status: String(status) })
     }
     const send = (status: number, body: string, type = 'application/json'): void => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
