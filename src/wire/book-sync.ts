@@ -143,6 +143,7 @@ export interface BookSyncChunk {
   last: boolean
   offerCancels: Uint8Array<ArrayBuffer>[]
   bidCancels: Uint8Array<ArrayBuffer>[]
+  more: boolean
 }
 
 export namespace BookSyncChunk {
@@ -188,6 +189,11 @@ export namespace BookSyncChunk {
           }
         }
 
+        if ((obj.more != null && obj.more !== false)) {
+          w.uint32(48)
+          w.bool(obj.more)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -197,7 +203,8 @@ export namespace BookSyncChunk {
           bids: [],
           last: false,
           offerCancels: [],
-          bidCancels: []
+          bidCancels: [],
+          more: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -240,6 +247,10 @@ export namespace BookSyncChunk {
               }
 
               obj.bidCancels.push(reader.bytes())
+              break
+            }
+            case 6: {
+              obj.more = reader.bool()
               break
             }
             default: {
@@ -331,6 +342,13 @@ export namespace BookSyncChunk {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.more`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -372,6 +390,11 @@ export namespace BookSyncChunk {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BookSyncChunkMoreFieldEvent {
+    field: '$.more'
+    value: boolean
+  }
+
   export function encode (obj: Partial<BookSyncChunk>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BookSyncChunk.codec())
   }
@@ -380,7 +403,7 @@ export namespace BookSyncChunk {
     return decodeMessage(buf, BookSyncChunk.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent | BookSyncChunkOfferCancelsFieldEvent | BookSyncChunkBidCancelsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent | BookSyncChunkOfferCancelsFieldEvent | BookSyncChunkBidCancelsFieldEvent | BookSyncChunkMoreFieldEvent> {
     return streamMessage(buf, BookSyncChunk.codec(), opts)
   }
 }

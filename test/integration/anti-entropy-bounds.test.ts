@@ -181,6 +181,35 @@ describe('anti-entropy bounds', () => {
     const r = await requester.bookSync.pull(hostile.peerId)
     expect(r.received).toBe(1)
     expect(r.cancels).toBe(0)
+    // nor does it know of pages: one, and nothing more asked for
+    expect([r.pages, r.truncated]).toEqual([1, false])
+  })
+
+  it('a peer that says it holds more on every page is asked for 16 pages in all, each bounded as the first', async () => {
+    const asked: number[] = []
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      // every request, on the one stream, gets a page of one envelope claiming more
+      for (;;) {
+        asked.push((await pb.read(BookSyncRequest)).maxEntries)
+        await pb.write({ offers: [good], bids: [], offerCancels: [], bidCancels: [], last: true, more: true }, BookSyncChunk)
+      }
+    })
+    const r = await requester.bookSync.pull(hostile.peerId)
+    expect([r.pages, r.truncated, r.received]).toEqual([16, true, 16])
+    expect(asked).toEqual(Array(16).fill(3))
+    // a later page over its bound ends the exchange as the first would
+    let pages = 0
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      for (;;) {
+        await pb.read(BookSyncRequest)
+        pages++
+        await pb.write({ offers: pages < 3 ? [good] : [good, good, good, good], bids: [], offerCancels: [], bidCancels: [], last: true, more: true }, BookSyncChunk)
+      }
+    })
+    expect(await code(requester.bookSync.pull(hostile.peerId))).toBe('TOO_MANY')
+    expect(pages).toBe(3)
   })
 
   it('a responder sends cancels only to a requester that asks for them, and at most as many as asked', async () => {

@@ -8,18 +8,24 @@ export const MAX_REQUEST_BYTES = 64
 /** Largest chunk frame, and the most envelopes in one (each envelope is at most 8 KiB). */
 export const MAX_CHUNK_BYTES = 1024 * 1024
 export const MAX_CHUNK_ENTRIES = 256
-/** The most envelopes one response carries in all (about 9 MB of typical offers). */
+/** The most envelopes one page carries in all (about 9 MB of typical offers). */
 export const MAX_SYNC_ENTRIES = 20_000
 /**
- * The most signed cancels one response carries in all, beside the entries (a cancel is about 250
+ * The most signed cancels one page carries in all, beside the entries (a cancel is about 250
  * bytes). A requester that asks for none gets none (a version-1 requester from before cancels).
  */
 export const MAX_SYNC_CANCELS = 20_000
+/**
+ * The most pages of one exchange, on both sides. 16 pages of 20,000 hold a whole book at its
+ * default bounds (200,000 offers and 50,000 bids, `src/market/constants.ts`), and 16 of 20,000
+ * cancels the 200,000 tombstones of both kinds.
+ */
+export const MAX_SYNC_PAGES = 16
 
-/** Each frame must arrive within this time, and a whole exchange within the total. */
+/** Each frame must arrive within this time, and each page of an exchange (from its request to its last chunk) within the second. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 5_000
-export const DEFAULT_EXCHANGE_TIMEOUT_MS = 30_000
-/** Requests a peer may make per minute before it is refused. */
+export const DEFAULT_PAGE_TIMEOUT_MS = 30_000
+/** Exchanges a peer may start per minute before it is refused (the pages of one count once). */
 export const DEFAULT_REQUESTS_PER_MINUTE = 6
 /** Streams a peer may have open on the handler at once. */
 export const MAX_INBOUND_STREAMS = 2

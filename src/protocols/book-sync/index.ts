@@ -7,9 +7,9 @@ import { MAX_RATE_PEERS } from '../../market/constants.js'
 import type { Clock, TimerHandle } from '../../util/clock.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
-  BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_EXCHANGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
+  BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_PAGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, MAX_CHUNK_BYTES, MAX_CHUNK_ENTRIES, MAX_INBOUND_STREAMS,
-  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES
+  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
 import type { Counter } from '../../util/metrics.js'
@@ -65,14 +65,16 @@ export interface BookSyncInit {
   forwardPerSecond?: number
   /** pull from one random peer this often, beside the pull on every new connection; 0 = never */
   intervalMs?: number
-  /** the most envelopes to ask for and to serve in one exchange */
+  /** the most envelopes to ask for and to serve in one page */
   maxEntries?: number
-  /** the most cancels to ask for and to serve in one exchange (0: ask for none, as a version-1 peer) */
+  /** the most cancels to ask for and to serve in one page (0: ask for none, as a version-1 peer) */
   maxCancels?: number
+  /** the most pages to ask for in one exchange (at most `MAX_SYNC_PAGES`, which also bounds what is served) */
+  maxPages?: number
   maxConcurrent?: number
   requestsPerMinute?: number
   frameTimeoutMs?: number
-  exchangeTimeoutMs?: number
+  pageTimeoutMs?: number
 }
 
 /** What a node serves in an exchange (see `BookSyncInit.entries`). */
@@ -91,6 +93,10 @@ export interface SyncResult {
   ignored: number
   /** cancels received, of those above */
   cancels: number
+  /** pages the peer sent */
+  pages: number
+  /** the peer held more after the last page this node asked for (`maxPages` reached) */
+  truncated: boolean
 }
 
 type Topic = typeof TOPIC_OFFERS | typeof TOPIC_BIDS
@@ -115,8 +121,16 @@ export function isCancelEnvelope (topic: Topic, data: Uint8Array): boolean {
  * that speaks the protocol (learned through identify), and on a timer with one random peer, the
  * node asks for the peer's current signed offers and bids, and the signed cancels it holds, and runs
  * each through its own validator, exactly as gossip: a cancel made on the other side of a partition
- * then empties the slot here too, instead of the offer resting until it expires. Everything is bounded: entries per exchange, frame sizes, per-frame and
- * per-exchange timeouts, exchanges at once and peers queued for one, requests per peer per minute.
+ * then empties the slot here too, instead of the offer resting until it expires.
+ *
+ * A book larger than one page comes in pages over the same stream, each asked for once the last is
+ * validated, so the requester's work paces the responder. The pages cut the book as it stood at the
+ * exchange's first request, taken once: a page never repeats or skips what another carried, while
+ * what changed since arrives by gossip. (Before pages, one response of at most 20,000 envelopes
+ * served a large book's first offers on every pull and its bids never.)
+ *
+ * Everything is bounded: entries per page, pages per exchange, frame sizes, per-frame and per-page
+ * timeouts, exchanges at once and peers queued for one, requests per peer per minute.
  */
 export class BookSync {
   private readonly limiter: WindowLimiter
@@ -199,53 +213,37 @@ export class BookSync {
   }
 
   /**
-   * Pulls a peer's book once, its signed cancels included (unless `maxCancels` is 0). Throws
-   * BookSyncError: TIMEOUT, MALFORMED, TOO_MANY (more envelopes or cancels than asked for),
-   * INVALID_ENTRY (an envelope the validator rejects), NOT_A_CANCEL (a cancel list carried
-   * something else) or ABORTED.
+   * Pulls a peer's book once, its signed cancels included (unless `maxCancels` is 0), page after
+   * page while the peer says it holds more (at most `maxPages`). Throws BookSyncError: TIMEOUT,
+   * MALFORMED, TOO_MANY (more envelopes or cancels in a page than asked for), INVALID_ENTRY (an
+   * envelope the validator rejects), NOT_A_CANCEL (a cancel list carried something else) or ABORTED.
    */
   async pull (peer: PeerId, opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    const pageMs = this.init.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS
     // stream deadlines stay on wall time: they bound socket I/O with a remote peer, which a
     // stopped clock would leave open forever
-    const whole = AbortSignal.any([AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
-    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole])
+    const outer = opts.signal != null ? [opts.signal] : []
+    let page = AbortSignal.any([AbortSignal.timeout(pageMs), ...outer])
+    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), page])
     const maxEntries = Math.min(this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
     const maxCancels = Math.min(this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
-    const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0, cancels: 0 }
+    const maxPages = Math.max(1, Math.min(this.init.maxPages ?? MAX_SYNC_PAGES, MAX_SYNC_PAGES))
+    const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0, cancels: 0, pages: 0, truncated: false }
     let stream: Stream | undefined
     try {
       stream = await this.c.libp2p.dialProtocol(peer, BOOK_SYNC_PROTOCOL, { signal: step() })
       const pb = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
-      await pb.write({ version: BOOK_SYNC_VERSION, maxEntries, maxCancels }, BookSyncRequest, { signal: step() })
-      let entries = 0
       for (;;) {
-        const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
-        entries += chunk.offers.length + chunk.bids.length
-        const cancels = chunk.offerCancels.length + chunk.bidCancels.length
-        result.received += chunk.offers.length + chunk.bids.length + cancels
-        result.cancels += cancels
-        // [REJECT] more envelopes, or more cancels, than asked for
-        if (entries > maxEntries || result.cancels > maxCancels) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
-        const lists = [[TOPIC_OFFERS, chunk.offers, false], [TOPIC_BIDS, chunk.bids, false], [TOPIC_OFFERS, chunk.offerCancels, true], [TOPIC_BIDS, chunk.bidCancels, true]] as const
-        for (const [topic, list, cancel] of lists) {
-          for (const view of list) {
-            // [REJECT] a cancel list carries only cancels (checked before the validator remembers it)
-            if (cancel && !isCancelEnvelope(topic, view)) throw new BookSyncError('NOT_A_CANCEL', 'the peer sent a non-cancel in a cancel list')
-            // copy: the book keeps what it is given, and a view would pin the whole frame buffer
-            const data = view.slice()
-            const verdict = this.init.accept(topic, data)
-            this.c.metrics?.entries.inc({ verdict })
-            if (verdict === 'rejected') throw new BookSyncError('INVALID_ENTRY', 'the peer sent an invalid message')
-            if (verdict === 'applied') {
-              result.applied++
-              if (this.init.forward != null && this.forwardQueue.length < (this.init.maxEntries ?? MAX_SYNC_ENTRIES)) this.forwardQueue.push([topic, data])
-            }
-            else if (verdict === 'duplicate') result.duplicate++
-            else result.ignored++
-          }
+        await pb.write({ version: BOOK_SYNC_VERSION, maxEntries, maxCancels }, BookSyncRequest, { signal: step() })
+        const more = await this.readPage(pb, { maxEntries, maxCancels }, step, result)
+        result.pages++
+        if (!more) break
+        if (result.pages >= maxPages) {
+          result.truncated = true
+          break
         }
-        if (chunk.last) break
+        page = AbortSignal.any([AbortSignal.timeout(pageMs), ...outer])
       }
       await stream.close({ signal: step() }).catch(() => {})
       this.c.metrics?.exchanges.inc({ role: 'requester', result: 'ok' })
@@ -258,49 +256,112 @@ export class BookSync {
     }
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
-    const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
-    // wall time, as in pull(): a bound on socket I/O, not protocol time
-    const whole = AbortSignal.timeout(this.init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS)
-    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), whole, this.controller.signal])
-    try {
-      // [refuse] a peer over its request rate
-      if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
-      const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-      const req = await pb.read(BookSyncRequest, { signal: step() })
-      // [refuse] a request of a version this node does not speak
-      if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
-      const budgets = {
-        entries: Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES),
-        // a requester from before cancels asks for none (the field is absent: 0)
-        cancels: Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
-      }
-      const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
-      const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
-      const empty = (): BookSyncChunk => ({ offers: [], bids: [], offerCancels: [], bidCancels: [], last: false })
-      let chunk = empty()
-      let bytes = 0
-      const flush = async (last: boolean): Promise<void> => {
-        chunk.last = last
-        await out.write(chunk, BookSyncChunk, { signal: step() })
-        chunk = empty()
-        bytes = 0
-      }
-      const lists = [[offers, 'offers', 'entries'], [bids, 'bids', 'entries'], [offerCancels, 'offerCancels', 'cancels'], [bidCancels, 'bidCancels', 'cancels']] as const
-      for (const [list, kind, budget] of lists) {
-        for (const env of list) {
-          if (budgets[budget] <= 0) break
-          // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
-          // most MAX_CHUNK_ENTRIES in a chunk, all lists together
-          if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
-            bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush(false)
-          // the encoder only reads it
-          chunk[kind].push(env as Uint8Array<ArrayBuffer>)
-          bytes += env.byteLength + 4
-          budgets[budget]--
+  /**
+   * Reads one page's chunks up to the one marked `last`, validating and applying each envelope as
+   * it comes, and adds them to `result`. Returns whether the peer holds more.
+   */
+  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult): Promise<boolean> {
+    let entries = 0
+    let cancels = 0
+    for (;;) {
+      const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
+      entries += chunk.offers.length + chunk.bids.length
+      cancels += chunk.offerCancels.length + chunk.bidCancels.length
+      result.received += chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length
+      result.cancels += chunk.offerCancels.length + chunk.bidCancels.length
+      // [REJECT] more envelopes, or more cancels, in a page than asked for
+      if (entries > asked.maxEntries || cancels > asked.maxCancels) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
+      const lists = [[TOPIC_OFFERS, chunk.offers, false], [TOPIC_BIDS, chunk.bids, false], [TOPIC_OFFERS, chunk.offerCancels, true], [TOPIC_BIDS, chunk.bidCancels, true]] as const
+      for (const [topic, list, cancel] of lists) {
+        for (const view of list) {
+          // [REJECT] a cancel list carries only cancels (checked before the validator remembers it)
+          if (cancel && !isCancelEnvelope(topic, view)) throw new BookSyncError('NOT_A_CANCEL', 'the peer sent a non-cancel in a cancel list')
+          // copy: the book keeps what it is given, and a view would pin the whole frame buffer
+          const data = view.slice()
+          const verdict = this.init.accept(topic, data)
+          this.c.metrics?.entries.inc({ verdict })
+          if (verdict === 'rejected') throw new BookSyncError('INVALID_ENTRY', 'the peer sent an invalid message')
+          if (verdict === 'applied') {
+            result.applied++
+            if (this.init.forward != null && this.forwardQueue.length < (this.init.maxEntries ?? MAX_SYNC_ENTRIES)) this.forwardQueue.push([topic, data])
+          }
+          else if (verdict === 'duplicate') result.duplicate++
+          else result.ignored++
         }
       }
-      await flush(true)
+      if (chunk.last) return chunk.more
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
+    const pageMs = this.init.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS
+    // wall time, as in pull(): a bound on socket I/O, not protocol time
+    let page = AbortSignal.timeout(pageMs)
+    const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), page, this.controller.signal])
+    try {
+      // [refuse] a peer over its request rate (an exchange counts once, whatever its pages)
+      if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
+      const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+      let req = await pb.read(BookSyncRequest, { signal: step() })
+      // the book as it stands now: every page cuts this one
+      const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
+      const sources = [
+        { list: offers, kind: 'offers', budget: 'entries', before: 0 },
+        { list: bids, kind: 'bids', budget: 'entries', before: offers.length },
+        { list: offerCancels, kind: 'offerCancels', budget: 'cancels', before: 0 },
+        { list: bidCancels, kind: 'bidCancels', budget: 'cancels', before: offerCancels.length }
+      ] as const
+      const held = { entries: offers.length + bids.length, cancels: offerCancels.length + bidCancels.length }
+      /** how many of each budget's envelopes the pages so far carried */
+      const sent = { entries: 0, cancels: 0 }
+      const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      for (let pages = 1; ; pages++) {
+        // [refuse] a request of a version this node does not speak
+        if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
+        const budgets = {
+          entries: Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES),
+          // a requester from before cancels asks for none (the field is absent: 0)
+          cancels: Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
+        }
+        const asksCancels = budgets.cancels > 0
+        const empty = (): BookSyncChunk => ({ offers: [], bids: [], offerCancels: [], bidCancels: [], last: false, more: false })
+        let chunk = empty()
+        let bytes = 0
+        const flush = async (): Promise<void> => {
+          await out.write(chunk, BookSyncChunk, { signal: step() })
+          chunk = empty()
+          bytes = 0
+        }
+        for (const { list, kind, budget, before } of sources) {
+          for (let i = Math.max(0, sent[budget] - before); i < list.length && budgets[budget] > 0; i++) {
+            const env = list[i]
+            // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
+            // most MAX_CHUNK_ENTRIES in a chunk, all lists together
+            if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
+              bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush()
+            // the encoder only reads it
+            chunk[kind].push(env as Uint8Array<ArrayBuffer>)
+            bytes += env.byteLength + 4
+            budgets[budget]--
+            sent[budget]++
+          }
+        }
+        chunk.last = true
+        chunk.more = pages < MAX_SYNC_PAGES && (sent.entries < held.entries || (asksCancels && sent.cancels < held.cancels))
+        const more = chunk.more
+        await flush()
+        if (!more) break
+        // the requester asks for the next page on this stream, or closes it (as one from before
+        // pages does): either way this exchange is served
+        page = AbortSignal.timeout(pageMs)
+        const next = await pb.read(BookSyncRequest, { signal: step() }).catch((err: unknown) => {
+          if (stream.remoteWriteStatus !== 'writable') return undefined
+          throw err
+        })
+        if (next == null) break
+        req = next
+      }
       await stream.close({ signal: step() })
       this.c.metrics?.exchanges.inc({ role: 'responder', result: 'ok' })
     } catch (err) {

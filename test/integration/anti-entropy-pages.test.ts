@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pbStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import type { BazaarNode } from '../../src/node/bazaar-node.js'
+import { defaultConfig } from '../../src/node/config/index.js'
+import { BOOK_SYNC_PROTOCOL } from '../../src/protocols/book-sync/index.js'
+import { BookSyncChunk } from '../../src/wire/book-sync.js'
+import { sealBid, sealOffer } from '../../src/protocols/gossip/envelope.js'
+import { TOPIC_BIDS, TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
+import { MessageSigner } from '../../src/market/signing/index.js'
+import { devPair } from '../helpers/keys.js'
+import { makeBid, makeOffer } from '../helpers/market.js'
+import { TestNet, metricValue } from '../helpers/nodes.js'
+import { waitFor } from '../helpers/wait.js'
+
+/** writes bytes as they are (a frame of an older schema, built by hand) */
+const RAW = { encode: (b: Uint8Array): Uint8Array => b, decode: (b: Uint8Array | Uint8ArrayList): Uint8Array => b.subarray() }
+
+/** what a book holds, comparable across nodes: offers and bids with their sequences, and the signed cancels */
+function bookOf (n: BazaarNode): string[] {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  return [
+    ...n.market.book.offers().map((e) => `offer ${e.key} #${e.offer.sequence}`),
+    ...n.market.book.bids().map((e) => `bid ${e.key} #${e.bid.sequence}`),
+    ...n.market.book.offerCancels().map((c) => `offer cancel ${hex(c)}`),
+    ...n.market.book.bidCancels().map((c) => `bid cancel ${hex(c)}`)
+  ].sort()
+}
+
+/**
+ * A book larger than one page of anti-entropy: nine offers, three bids and three cancels, against
+ * requesters that take four envelopes and two cancels a page. The whole book arrives over one
+ * stream in pages (before pages, the first four offers came on every pull and the bids never), a
+ * requester stops at its page bound, and a requester from before pages still gets its one page.
+ */
+describe('anti-entropy in pages', () => {
+  const net = new TestNet()
+  let holder: BazaarNode, requester: BazaarNode
+  const served = (result: string): number => metricValue(holder.metrics, 'bazaar_book_sync_exchanges_total', { role: 'responder', result })
+
+  beforeAll(async () => {
+    const base = await defaultConfig()
+    const noTimer = { market: { ...base.market, bookSyncS: 0 } }
+    holder = await net.node('holder', noTimer, { init: { network: { dht: false } } })
+    requester = await net.node('requester', noTimer, { init: { network: { dht: false }, bookSync: { maxEntries: 4, maxCancels: 2 } } })
+    // the holder's book, published while it has no peers (only its own book takes them)
+    const now = Date.now()
+    const alice = MessageSigner.create(await devPair('Alice'), { now })
+    const bob = MessageSigner.create(await devPair('Bob'), { now })
+    for (let i = 0; i < 9; i++) await holder.gossip.publish(TOPIC_OFFERS, sealOffer(await makeOffer(alice, now, { id: `gpu-${i}` }), alice))
+    for (const id of ['gone-0', 'gone-1', 'gone-2']) await holder.gossip.publish(TOPIC_OFFERS, sealOffer(await makeOffer(alice, now, { id, sequence: 2n, cancelled: true }), alice))
+    for (let i = 0; i < 3; i++) await holder.gossip.publish(TOPIC_BIDS, sealBid(makeBid(bob, now, { id: `job-${i}` }), bob))
+    expect([holder.market.book.offerCount, holder.market.book.bids().length, holder.market.book.offerCancels().length]).toEqual([9, 3, 3])
+  })
+
+  afterAll(async () => { await net.close() }, 30_000)
+
+  it('the exchange on connection brings the whole book, and a pull takes it in three pages over one stream', async () => {
+    await requester.dial(holder.host.getMultiaddrs()[0].toString())
+    await waitFor(() => served('ok') === 1, 10_000, 'the exchange on connection served')
+    await waitFor(() => bookOf(requester).length === bookOf(holder).length, 10_000, 'the whole book applied')
+    expect(bookOf(requester)).toEqual(bookOf(holder))
+    // twelve offers and bids at four a page, three cancels at two a page: three pages
+    const r = await requester.bookSync.pull(holder.peerId)
+    expect(r).toMatchObject({ pages: 3, truncated: false, received: 15, cancels: 3, duplicate: 15 })
+    expect(served('ok')).toBe(2)
+  })
+
+  it('a requester stops at its page bound and says the peer held more', async () => {
+    const base = await defaultConfig()
+    const short = await net.node('short', { market: { ...base.market, bookSyncS: 0 } }, { init: { network: { dht: false }, bookSync: { maxEntries: 4, maxCancels: 2, maxPages: 2 } } })
+    await short.dial(holder.host.getMultiaddrs()[0].toString())
+    await waitFor(() => served('ok') === 3, 10_000, 'the exchange on connection served')
+    const r = await short.bookSync.pull(holder.peerId)
+    // page 1: four offers and two cancels; page 2: four offers and the third cancel
+    expect(r).toMatchObject({ pages: 2, truncated: true, received: 11, cancels: 3 })
+    // what the two pages carried, no more: the ninth offer and the bids only came in a third
+    expect(short.market.book.offerCount).toBe(8)
+    expect(short.market.book.bids()).toHaveLength(0)
+  })
+
+  it('a requester from before pages gets the first page with `more` set, closes, and the responder counts it served', async () => {
+    const before = served('ok')
+    const stream = await requester.host.dialProtocol(holder.peerId, BOOK_SYNC_PROTOCOL)
+    const pb = pbStream(stream)
+    // version 1, max_entries 4, no max_cancels, byte by byte
+    await pb.write(Uint8Array.from([0x08, 0x01, 0x10, 0x04]), RAW)
+    const chunk = await pb.read(BookSyncChunk)
+    expect([chunk.offers.length, chunk.bids.length, chunk.offerCancels.length, chunk.last, chunk.more]).toEqual([4, 0, 0, true, true])
+    await stream.close()
+    await waitFor(() => served('ok') === before + 1, 10_000, 'the exchange counted as served')
+    expect(served('MALFORMED') + served('TIMEOUT')).toBe(0)
+  })
+})
