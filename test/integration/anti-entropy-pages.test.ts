@@ -31,7 +31,8 @@ function bookOf (n: BazaarNode): string[] {
  * A book larger than one page of anti-entropy: nine offers, three bids and three cancels, against
  * requesters that take four envelopes and two cancels a page. The whole book arrives over one
  * stream in pages (before pages, the first four offers came on every pull and the bids never), a
- * requester stops at its page bound, and a requester from before pages still gets its one page.
+ * requester stops at its page bound, a requester from before pages still gets its one page, and an
+ * exchange held open between pages keeps its place among those a node serves at once.
  */
 describe('anti-entropy in pages', () => {
   const net = new TestNet()
@@ -41,7 +42,8 @@ describe('anti-entropy in pages', () => {
   beforeAll(async () => {
     const base = await defaultConfig()
     const noTimer = { market: { ...base.market, bookSyncS: 0 } }
-    holder = await net.node('holder', noTimer, { init: { network: { dht: false } } })
+    // serving one exchange at a time: the last test holds one open
+    holder = await net.node('holder', noTimer, { init: { network: { dht: false }, bookSync: { maxServing: 1 } } })
     requester = await net.node('requester', noTimer, { init: { network: { dht: false }, bookSync: { maxEntries: 4, maxCancels: 2 } } })
     // the holder's book, published while it has no peers (only its own book takes them)
     const now = Date.now()
@@ -90,5 +92,19 @@ describe('anti-entropy in pages', () => {
     await stream.close()
     await waitFor(() => served('ok') === before + 1, 10_000, 'the exchange counted as served')
     expect(served('MALFORMED') + served('TIMEOUT')).toBe(0)
+  })
+
+  it('a node serves at most maxServing exchanges at once: one more is refused with BUSY until one ends', async () => {
+    const before = served('ok')
+    // an exchange between its pages: the first page read, the next not asked for yet
+    const stream = await requester.host.dialProtocol(holder.peerId, BOOK_SYNC_PROTOCOL)
+    const pb = pbStream(stream)
+    await pb.write(Uint8Array.from([0x08, 0x01, 0x10, 0x04]), RAW)
+    expect((await pb.read(BookSyncChunk)).more).toBe(true)
+    await expect(requester.bookSync.pull(holder.peerId)).rejects.toThrow()
+    expect(served('BUSY')).toBe(1)
+    await stream.close()
+    await waitFor(() => served('ok') === before + 1, 10_000, 'the open exchange ended')
+    expect((await requester.bookSync.pull(holder.peerId)).pages).toBe(3)
   })
 })

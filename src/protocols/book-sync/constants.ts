@@ -29,6 +29,12 @@ export const DEFAULT_PAGE_TIMEOUT_MS = 30_000
 export const DEFAULT_REQUESTS_PER_MINUTE = 6
 /** Streams a peer may have open on the handler at once. */
 export const MAX_INBOUND_STREAMS = 2
+/**
+ * Exchanges this node serves at once, from all peers; one more is refused (BUSY). Each holds the
+ * book's lists as they stood at its first request (a reference per envelope, 2 MB for a full
+ * book) for up to 16 pages.
+ */
+export const MAX_SERVED_AT_ONCE = 8
 /** Exchanges this node runs at once as the requester, and peers waiting for one. */
 export const DEFAULT_MAX_CONCURRENT = 2
 export const MAX_QUEUED_PEERS = 64

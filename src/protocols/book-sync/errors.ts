@@ -1,7 +1,7 @@
 import { streamFailure } from '../stream-errors.js'
 
 /** Why an anti-entropy exchange ended early. */
-export type BookSyncErrorCode = 'RATE_LIMITED' | 'TIMEOUT' | 'MALFORMED' | 'TOO_MANY' | 'INVALID_ENTRY' | 'NOT_A_CANCEL' | 'ABORTED'
+export type BookSyncErrorCode = 'RATE_LIMITED' | 'BUSY' | 'TIMEOUT' | 'MALFORMED' | 'TOO_MANY' | 'INVALID_ENTRY' | 'NOT_A_CANCEL' | 'ABORTED'
 
 export class BookSyncError extends Error {
   override readonly name = 'BookSyncError'

@@ -9,7 +9,7 @@ import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
   BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_PAGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, MAX_CHUNK_BYTES, MAX_CHUNK_ENTRIES, MAX_INBOUND_STREAMS,
-  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
+  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SERVED_AT_ONCE, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
 import type { Counter } from '../../util/metrics.js'
@@ -72,6 +72,8 @@ export interface BookSyncInit {
   /** the most pages to ask for in one exchange (at most `MAX_SYNC_PAGES`, which also bounds what is served) */
   maxPages?: number
   maxConcurrent?: number
+  /** exchanges served at once, from all peers (default `MAX_SERVED_AT_ONCE`) */
+  maxServing?: number
   requestsPerMinute?: number
   frameTimeoutMs?: number
   pageTimeoutMs?: number
@@ -136,6 +138,7 @@ export class BookSync {
   private readonly limiter: WindowLimiter
   private readonly queue = new Map<string, PeerId>()
   private running = 0
+  private serving = 0
   private timer?: TimerHandle
   private readonly controller = new AbortController()
   private started = false
@@ -299,7 +302,12 @@ export class BookSync {
     // wall time, as in pull(): a bound on socket I/O, not protocol time
     let page = AbortSignal.timeout(pageMs)
     const step = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(frameMs), page, this.controller.signal])
+    let counted = false
     try {
+      // [refuse] one exchange more than this node serves at once
+      if (this.serving >= (this.init.maxServing ?? MAX_SERVED_AT_ONCE)) throw new BookSyncError('BUSY', 'serving as many book sync exchanges as allowed')
+      this.serving++
+      counted = true
       // [refuse] a peer over its request rate (an exchange counts once, whatever its pages)
       if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
       const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
@@ -368,6 +376,8 @@ export class BookSync {
       const e = toBookSyncError(err)
       this.c.metrics?.exchanges.inc({ role: 'responder', result: e.code })
       stream.abort(e)
+    } finally {
+      if (counted) this.serving--
     }
   }
 }
