@@ -11,6 +11,9 @@
  * cancels. The joiner validates every envelope as gossip, so
  * the figure includes the signature and certificate checks. `--latency MS`: the joiner's link goes
  * through a relay that delays it MS ms each way (`delay-relay.ts`), as a peer across a network.
+ * After the rounds, the last joiner pulls the whole book once more from its peer, as the periodic
+ * pull of a node already in step does: with bucket digests first (the default) nearly nothing
+ * travels; `--no-digests` runs every exchange as a node from before digests does.
  *
  * Without anti-entropy a joiner waits for each supplier's next re-publication (`market.republishS`,
  * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
@@ -99,6 +102,7 @@ async function main (): Promise<void> {
   const nCancelled = arg('cancelled', 500)
   const rounds = arg('rounds', 3)
   const latency = arg('latency', 0)
+  const noDigests = process.argv.includes('--no-digests')
   const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-sync-'))
   const base = await defaultConfig()
   // no timer pulls and no re-publication: only the pull on a new connection can fill the joiner's book
@@ -112,7 +116,8 @@ async function main (): Promise<void> {
       identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: kr.addFromUri(`//sync-node-${i}//hot`), coldkey: kr.addFromUri(`//sync-node-${i}`) },
       dbPath: join(dir, `node-${i}`),
       roles: 'none',
-      logger: silentLogger
+      logger: silentLogger,
+      bookSync: { digests: !noDigests }
     })
   }
   const nodes: BazaarNode[] = []
@@ -152,6 +157,14 @@ async function main (): Promise<void> {
       console.log(`  round ${r + 1}: full book (${fmt(joiner.market.book.offerCount)} offers, ${fmt(joiner.market.book.cancelCount)} cancels) after ${fmt(ms)} ms (${fmt(cpuMs[r])} ms of CPU in this process, every node's part included)`)
       nodes.push(joiner)
     }
+    // the steady state: the periodic pull (market.bookSyncS) of a book this node already holds
+    const last = nodes[nodes.length - 1]
+    const peer = nodes[((rounds - 1) * 3) % nNodes]
+    const cpu0 = process.cpuUsage()
+    const start = performance.now()
+    const again = await last.bookSync.pull(peer.peerId)
+    const cpu = process.cpuUsage(cpu0)
+    console.log(`  a repeat pull of the whole book, every envelope already held: ${fmt(performance.now() - start)} ms, ${fmt((cpu.user + cpu.system) / 1000)} ms of CPU (both sides), ${again.differing === undefined ? 'no digests' : `${fmt(again.differing)} buckets differing`}, ${fmt(again.received)} envelopes in ${again.pages} pages, ${fmt(again.duplicate)} duplicates`)
     for (const r of relays) r.close()
     console.log(`late joiner${latency > 0 ? ` over a link delayed ${latency} ms each way` : ''}, dial to full book: median ${fmt(median(full))} ms (${fmt(Math.min(...full))}–${fmt(Math.max(...full))}), ${rounds} rounds; CPU median ${fmt(median(cpuMs))} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
     console.log(`by re-publication alone it would wait up to market.republishS (${base.market.republishS} s by default) for each supplier's next offer`)

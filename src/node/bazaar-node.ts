@@ -116,7 +116,7 @@ export interface BazaarNodeInit {
    * anti-entropy bounds other than the config's pull period (`market.bookSyncS`): envelopes per
    * exchange, requests served per peer per minute, frame and exchange timeouts (tests of the bounds)
    */
-  bookSync?: Pick<BookSyncInit, 'maxEntries' | 'maxCancels' | 'maxPages' | 'maxConcurrent' | 'maxServing' | 'requestsPerMinute' | 'frameTimeoutMs' | 'pageTimeoutMs'>
+  bookSync?: Pick<BookSyncInit, 'maxEntries' | 'maxCancels' | 'maxPages' | 'digests' | 'maxConcurrent' | 'maxServing' | 'requestsPerMinute' | 'frameTimeoutMs' | 'pageTimeoutMs'>
   /** aborts the start (a chain that does not answer, an attestation probe); the node's own signal ends it afterwards */
   signal?: AbortSignal
 }

@@ -1,4 +1,5 @@
 import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { EMPTY_BYTES } from './empty-bytes.js'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -6,6 +7,8 @@ export interface BookSyncRequest {
   version: number
   maxEntries: number
   maxCancels: number
+  digestBits: number
+  buckets: Uint8Array<ArrayBuffer>
 }
 
 export namespace BookSyncRequest {
@@ -33,6 +36,16 @@ export namespace BookSyncRequest {
           w.uint32(obj.maxCancels)
         }
 
+        if ((obj.digestBits != null && obj.digestBits !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.digestBits)
+        }
+
+        if ((obj.buckets != null && obj.buckets.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.buckets)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -40,7 +53,9 @@ export namespace BookSyncRequest {
         const obj: any = {
           version: 0,
           maxEntries: 0,
-          maxCancels: 0
+          maxCancels: 0,
+          digestBits: 0,
+          buckets: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -59,6 +74,14 @@ export namespace BookSyncRequest {
             }
             case 3: {
               obj.maxCancels = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.digestBits = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.buckets = reader.bytes()
               break
             }
             default: {
@@ -97,6 +120,20 @@ export namespace BookSyncRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.digestBits`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.buckets`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -124,6 +161,16 @@ export namespace BookSyncRequest {
     value: number
   }
 
+  export interface BookSyncRequestDigestBitsFieldEvent {
+    field: '$.digestBits'
+    value: number
+  }
+
+  export interface BookSyncRequestBucketsFieldEvent {
+    field: '$.buckets'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<BookSyncRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BookSyncRequest.codec())
   }
@@ -132,7 +179,7 @@ export namespace BookSyncRequest {
     return decodeMessage(buf, BookSyncRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): Generator<BookSyncRequestVersionFieldEvent | BookSyncRequestMaxEntriesFieldEvent | BookSyncRequestMaxCancelsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncRequest>): Generator<BookSyncRequestVersionFieldEvent | BookSyncRequestMaxEntriesFieldEvent | BookSyncRequestMaxCancelsFieldEvent | BookSyncRequestDigestBitsFieldEvent | BookSyncRequestBucketsFieldEvent> {
     return streamMessage(buf, BookSyncRequest.codec(), opts)
   }
 }
@@ -144,6 +191,7 @@ export interface BookSyncChunk {
   offerCancels: Uint8Array<ArrayBuffer>[]
   bidCancels: Uint8Array<ArrayBuffer>[]
   more: boolean
+  digests: Uint8Array<ArrayBuffer>
 }
 
 export namespace BookSyncChunk {
@@ -194,6 +242,11 @@ export namespace BookSyncChunk {
           w.bool(obj.more)
         }
 
+        if ((obj.digests != null && obj.digests.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.digests)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -204,7 +257,8 @@ export namespace BookSyncChunk {
           last: false,
           offerCancels: [],
           bidCancels: [],
-          more: false
+          more: false,
+          digests: EMPTY_BYTES
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -251,6 +305,10 @@ export namespace BookSyncChunk {
             }
             case 6: {
               obj.more = reader.bool()
+              break
+            }
+            case 7: {
+              obj.digests = reader.bytes()
               break
             }
             default: {
@@ -349,6 +407,13 @@ export namespace BookSyncChunk {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.digests`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -395,6 +460,11 @@ export namespace BookSyncChunk {
     value: boolean
   }
 
+  export interface BookSyncChunkDigestsFieldEvent {
+    field: '$.digests'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<BookSyncChunk>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BookSyncChunk.codec())
   }
@@ -403,7 +473,7 @@ export namespace BookSyncChunk {
     return decodeMessage(buf, BookSyncChunk.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent | BookSyncChunkOfferCancelsFieldEvent | BookSyncChunkBidCancelsFieldEvent | BookSyncChunkMoreFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BookSyncChunk>): Generator<BookSyncChunkOffersFieldEvent | BookSyncChunkBidsFieldEvent | BookSyncChunkLastFieldEvent | BookSyncChunkOfferCancelsFieldEvent | BookSyncChunkBidCancelsFieldEvent | BookSyncChunkMoreFieldEvent | BookSyncChunkDigestsFieldEvent> {
     return streamMessage(buf, BookSyncChunk.codec(), opts)
   }
 }

@@ -6,7 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { createHost, type Host } from '../../src/node/host.js'
 import type { BazaarNode } from '../../src/node/bazaar-node.js'
 import { defaultConfig } from '../../src/node/config/index.js'
-import { BOOK_SYNC_PROTOCOL, BookSyncError } from '../../src/protocols/book-sync/index.js'
+import { BOOK_SYNC_PROTOCOL, BookSyncError, bucketDigests, differingBuckets } from '../../src/protocols/book-sync/index.js'
 import { BookSyncChunk, BookSyncRequest } from '../../src/wire/book-sync.js'
 import { sealOffer } from '../../src/protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
@@ -181,8 +181,50 @@ describe('anti-entropy bounds', () => {
     const r = await requester.bookSync.pull(hostile.peerId)
     expect(r.received).toBe(1)
     expect(r.cancels).toBe(0)
-    // nor does it know of pages: one, and nothing more asked for
-    expect([r.pages, r.truncated]).toEqual([1, false])
+    // nor does it know of pages or digests: one page, and nothing more asked for
+    expect([r.pages, r.truncated, r.differing]).toEqual([1, false, undefined])
+  })
+
+  it('ends with MALFORMED on digests of another size than asked for, or beside envelopes', async () => {
+    const asked: number[] = []
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      asked.push((await pb.read(BookSyncRequest)).digestBits)
+      // one bucket's digest too few
+      await pb.write({ offers: [], bids: [], offerCancels: [], bidCancels: [], digests: new Uint8Array(15 * 24), last: true, more: true }, BookSyncChunk)
+      await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+    })
+    expect(await code(requester.bookSync.pull(hostile.peerId))).toBe('MALFORMED')
+    // the requester's book is small: 16 buckets
+    expect(asked).toEqual([4])
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      await pb.read(BookSyncRequest)
+      await pb.write({ offers: [good], bids: [], offerCancels: [], bidCancels: [], digests: new Uint8Array(16 * 24), last: true, more: true }, BookSyncChunk)
+      await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+    })
+    expect(await code(requester.bookSync.pull(hostile.peerId))).toBe('MALFORMED')
+  })
+
+  it('after digests, asks for the buckets that differ and takes what comes for them', async () => {
+    const wanted: Uint8Array[] = []
+    await respond(async (stream) => {
+      const pb = pbStream(stream)
+      await pb.read(BookSyncRequest)
+      // an empty book's digests: every bucket the requester holds something in differs
+      await pb.write({ offers: [], bids: [], offerCancels: [], bidCancels: [], digests: new Uint8Array(16 * 24), last: true, more: true }, BookSyncChunk)
+      wanted.push((await pb.read(BookSyncRequest)).buckets)
+      await pb.write({ offers: [good], bids: [], offerCancels: [], bidCancels: [], last: true }, BookSyncChunk)
+      await stream.close()
+    })
+    const r = await requester.bookSync.pull(hostile.peerId)
+    const own = [...applied(), ...appliedCancels()]
+    const expected = differingBuckets(bucketDigests([applied(), [], appliedCancels()], 4).digests, new Uint8Array(16 * 24), 4)
+    expect(own.length).toBeGreaterThan(0)
+    expect(r.differing).toBe(expected?.count)
+    expect(wanted).toHaveLength(1)
+    expect(Buffer.compare(wanted[0], expected?.bitmap ?? new Uint8Array(0))).toBe(0)
+    expect([r.pages, r.received, r.duplicate]).toEqual([1, 1, 1])
   })
 
   it('a peer that says it holds more on every page is asked for 16 pages in all, each bounded as the first', async () => {

@@ -3,8 +3,11 @@ export const BOOK_SYNC_PROTOCOL = '/bazaar/book-sync/1.0.0'
 /** protocol message version */
 export const BOOK_SYNC_VERSION = 1
 
-/** Largest request frame (two small varints). */
-export const MAX_REQUEST_BYTES = 64
+/**
+ * Largest request frame. A first request is a few varints, within the 64 bytes a responder from
+ * before digests reads; a later one may carry a bitmap of up to 4,096 buckets (512 bytes).
+ */
+export const MAX_REQUEST_BYTES = 1024
 /** Largest chunk frame, and the most envelopes in one (each envelope is at most 8 KiB). */
 export const MAX_CHUNK_BYTES = 1024 * 1024
 export const MAX_CHUNK_ENTRIES = 256

@@ -12,6 +12,8 @@ import {
   MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SERVED_AT_ONCE, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
+import { MAX_DIGEST_BITS, MIN_DIGEST_BITS, bucketDigests, differingBuckets, digestBitsFor, inBitmap } from './digest.js'
+import { EMPTY_BYTES } from '../../wire/empty-bytes.js'
 import type { Counter } from '../../util/metrics.js'
 import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
@@ -19,6 +21,7 @@ import { GossipAction } from '../../util/errors.js'
 
 export * from './constants.js'
 export * from './errors.js'
+export * from './digest.js'
 
 /** What the receiver made of one envelope: its own validator's verdict, as for gossip. */
 export type SyncVerdict = 'applied' | 'duplicate' | 'ignored' | 'rejected'
@@ -71,6 +74,8 @@ export interface BookSyncInit {
   maxCancels?: number
   /** the most pages to ask for in one exchange (at most `MAX_SYNC_PAGES`, which also bounds what is served) */
   maxPages?: number
+  /** ask for the peer's bucket digests first, then only for the buckets that differ (default true) */
+  digests?: boolean
   maxConcurrent?: number
   /** exchanges served at once, from all peers (default `MAX_SERVED_AT_ONCE`) */
   maxServing?: number
@@ -99,6 +104,8 @@ export interface SyncResult {
   pages: number
   /** the peer held more after the last page this node asked for (`maxPages` reached) */
   truncated: boolean
+  /** buckets whose digests differed from this node's (undefined: no digests, a peer from before them) */
+  differing?: number
 }
 
 type Topic = typeof TOPIC_OFFERS | typeof TOPIC_BIDS
@@ -216,10 +223,13 @@ export class BookSync {
   }
 
   /**
-   * Pulls a peer's book once, its signed cancels included (unless `maxCancels` is 0), page after
-   * page while the peer says it holds more (at most `maxPages`). Throws BookSyncError: TIMEOUT,
-   * MALFORMED, TOO_MANY (more envelopes or cancels in a page than asked for), INVALID_ENTRY (an
-   * envelope the validator rejects), NOT_A_CANCEL (a cancel list carried something else) or ABORTED.
+   * Pulls a peer's book once, its signed cancels included (unless `maxCancels` is 0). With digests
+   * (unless `digests` is false) it first asks for the peer's bucket digests and then only for the
+   * buckets that differ from its own book, or for nothing when none does. The envelopes come page
+   * after page while the peer says it holds more (at most `maxPages`). Throws BookSyncError:
+   * TIMEOUT, MALFORMED, TOO_MANY (more envelopes or cancels in a page than asked for),
+   * INVALID_ENTRY (an envelope the validator rejects), NOT_A_CANCEL (a cancel list carried
+   * something else) or ABORTED.
    */
   async pull (peer: PeerId, opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     const frameMs = this.init.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS
@@ -232,19 +242,33 @@ export class BookSync {
     const maxEntries = Math.min(this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES)
     const maxCancels = Math.min(this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
     const maxPages = Math.max(1, Math.min(this.init.maxPages ?? MAX_SYNC_PAGES, MAX_SYNC_PAGES))
+    // what this node holds as the peer digests what it serves: offers and bids, and cancels when asked for
+    const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.digests === false ? EMPTY_SYNC : this.init.entries()
+    const own = maxCancels > 0 ? [offers, bids, offerCancels, bidCancels] : [offers, bids]
+    const digestBits = this.init.digests === false ? 0 : digestBitsFor(own.reduce((n, l) => n + l.length, 0))
     const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0, cancels: 0, pages: 0, truncated: false }
     let stream: Stream | undefined
     try {
       stream = await this.c.libp2p.dialProtocol(peer, BOOK_SYNC_PROTOCOL, { signal: step() })
       const pb = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      let request: BookSyncRequest = { version: BOOK_SYNC_VERSION, maxEntries, maxCancels, digestBits, buckets: EMPTY_BYTES }
       for (;;) {
-        await pb.write({ version: BOOK_SYNC_VERSION, maxEntries, maxCancels }, BookSyncRequest, { signal: step() })
-        const more = await this.readPage(pb, { maxEntries, maxCancels }, step, result)
-        result.pages++
-        if (!more) break
-        if (result.pages >= maxPages) {
-          result.truncated = true
-          break
+        await pb.write(request, BookSyncRequest, { signal: step() })
+        const { more, digests } = await this.readPage(pb, { maxEntries, maxCancels }, step, result)
+        if (digests !== undefined) {
+          // [REJECT] digests only as the answer to the first request, as many as it asked for
+          const diff = request.digestBits > 0 && result.differing === undefined ? differingBuckets(bucketDigests(own, digestBits).digests, digests, digestBits) : undefined
+          if (diff == null) throw new BookSyncError('MALFORMED', 'unexpected digests')
+          result.differing = diff.count
+          if (diff.count === 0 || !more) break
+          request = { version: BOOK_SYNC_VERSION, maxEntries, maxCancels, digestBits: 0, buckets: diff.bitmap }
+        } else {
+          result.pages++
+          if (!more) break
+          if (result.pages >= maxPages) {
+            result.truncated = true
+            break
+          }
         }
         page = AbortSignal.any([AbortSignal.timeout(pageMs), ...outer])
       }
@@ -261,16 +285,23 @@ export class BookSync {
 
   /**
    * Reads one page's chunks up to the one marked `last`, validating and applying each envelope as
-   * it comes, and adds them to `result`. Returns whether the peer holds more.
+   * it comes, and adds them to `result`. Returns whether the peer holds more, and the digests when
+   * the page was the peer's digests (one chunk that carries nothing else).
    */
-  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult): Promise<boolean> {
+  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult): Promise<{ more: boolean, digests?: Uint8Array }> {
     let entries = 0
     let cancels = 0
-    for (;;) {
+    for (let first = true; ; first = false) {
       const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
+      const n = chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length
+      if (chunk.digests.byteLength > 0) {
+        // [REJECT] digests come alone: one chunk, the page's first and last
+        if (!first || !chunk.last || n > 0) throw new BookSyncError('MALFORMED', 'digests beside envelopes')
+        return { more: chunk.more, digests: chunk.digests }
+      }
       entries += chunk.offers.length + chunk.bids.length
       cancels += chunk.offerCancels.length + chunk.bidCancels.length
-      result.received += chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length
+      result.received += n
       result.cancels += chunk.offerCancels.length + chunk.bidCancels.length
       // [REJECT] more envelopes, or more cancels, in a page than asked for
       if (entries > asked.maxEntries || cancels > asked.maxCancels) throw new BookSyncError('TOO_MANY', 'more envelopes than requested')
@@ -292,7 +323,7 @@ export class BookSync {
           else result.ignored++
         }
       }
-      if (chunk.last) return chunk.more
+      if (chunk.last) return { more: chunk.more }
     }
   }
 
@@ -311,67 +342,47 @@ export class BookSync {
       // [refuse] a peer over its request rate (an exchange counts once, whatever its pages)
       if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
       const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-      let req = await pb.read(BookSyncRequest, { signal: step() })
-      // the book as it stands now: every page cuts this one
-      const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
-      const sources = [
-        { list: offers, kind: 'offers', budget: 'entries', before: 0 },
-        { list: bids, kind: 'bids', budget: 'entries', before: offers.length },
-        { list: offerCancels, kind: 'offerCancels', budget: 'cancels', before: 0 },
-        { list: bidCancels, kind: 'bidCancels', budget: 'cancels', before: offerCancels.length }
-      ] as const
-      const held = { entries: offers.length + bids.length, cancels: offerCancels.length + bidCancels.length }
-      /** how many of each budget's envelopes the pages so far carried */
-      const sent = { entries: 0, cancels: 0 }
       const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
-      for (let pages = 1; ; pages++) {
-        // [refuse] a request of a version this node does not speak
-        if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
-        const budgets = {
-          entries: Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES),
-          // a requester from before cancels asks for none (the field is absent: 0)
-          cancels: Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
-        }
-        const asksCancels = budgets.cancels > 0
-        const empty = (): BookSyncChunk => ({ offers: [], bids: [], offerCancels: [], bidCancels: [], last: false, more: false })
-        let chunk = empty()
-        let bytes = 0
-        const flush = async (): Promise<void> => {
-          await out.write(chunk, BookSyncChunk, { signal: step() })
-          chunk = empty()
-          bytes = 0
-        }
-        for (const { list, kind, budget, before } of sources) {
-          for (let i = Math.max(0, sent[budget] - before); i < list.length && budgets[budget] > 0; i++) {
-            const env = list[i]
-            // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
-            // most MAX_CHUNK_ENTRIES in a chunk, all lists together
-            if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
-              bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush()
-            // the encoder only reads it
-            chunk[kind].push(env as Uint8Array<ArrayBuffer>)
-            bytes += env.byteLength + 4
-            budgets[budget]--
-            sent[budget]++
-          }
-        }
-        chunk.last = true
-        chunk.more = pages < MAX_SYNC_PAGES && (sent.entries < held.entries || (asksCancels && sent.cancels < held.cancels))
-        const more = chunk.more
-        await flush()
-        if (!more) break
-        // the requester asks for the next page on this stream, or closes it (as one from before
-        // pages does): either way this exchange is served
+      /** the requester's next request on this stream, or undefined when it closed its side instead */
+      const next = async (): Promise<BookSyncRequest | undefined> => {
         page = AbortSignal.timeout(pageMs)
-        const next = await pb.read(BookSyncRequest, { signal: step() }).catch((err: unknown) => {
+        return await pb.read(BookSyncRequest, { signal: step() }).catch((err: unknown) => {
           if (stream.remoteWriteStatus !== 'writable') return undefined
           throw err
         })
-        if (next == null) break
-        req = next
       }
-      await stream.close({ signal: step() })
-      this.c.metrics?.exchanges.inc({ role: 'responder', result: 'ok' })
+      let req = await pb.read(BookSyncRequest, { signal: step() })
+      // [refuse] a request of a version this node does not speak
+      if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
+      // the book as it stands now: the digests and every page cut this one
+      let { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
+      // whether cancels are digested and served is the first request's choice
+      const asksCancels = Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS) > 0
+      if (req.digestBits !== 0) {
+        // [refuse] digests bucketed by more or fewer bits than a requester may ask for
+        if (req.digestBits < MIN_DIGEST_BITS || req.digestBits > MAX_DIGEST_BITS) throw new BookSyncError('MALFORMED', 'digest bits out of range')
+        const digested = bucketDigests(asksCancels ? [offers, bids, offerCancels, bidCancels] : [offers, bids], req.digestBits)
+        await out.write({ ...emptyChunk(), digests: digested.digests, last: true, more: true }, BookSyncChunk, { signal: step() })
+        const wanted = await next()
+        // the requester holds what this node holds, or wants nothing more
+        if (wanted === undefined) return await this.served(stream, step)
+        req = wanted
+        if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
+        if (req.buckets.byteLength > 0) {
+          // [refuse] a bitmap of another size than the buckets digested
+          if (req.buckets.byteLength !== Math.ceil((1 << digested.bits) / 8)) throw new BookSyncError('MALFORMED', 'bucket bitmap of the wrong size')
+          let k = 0
+          const keep = (list: Uint8Array[]): Uint8Array[] => list.filter(() => inBitmap(req.buckets, digested.buckets[k++]))
+          offers = keep(offers)
+          bids = keep(bids)
+          if (asksCancels) {
+            offerCancels = keep(offerCancels)
+            bidCancels = keep(bidCancels)
+          }
+        }
+      }
+      await this.servePages(req, { offers, bids, offerCancels, bidCancels }, asksCancels, out, step, next)
+      return await this.served(stream, step)
     } catch (err) {
       const e = toBookSyncError(err)
       this.c.metrics?.exchanges.inc({ role: 'responder', result: e.code })
@@ -380,6 +391,74 @@ export class BookSync {
       if (counted) this.serving--
     }
   }
+
+  /** Closes a served exchange's stream and counts it. */
+  private async served (stream: Stream, step: () => AbortSignal): Promise<void> {
+    await stream.close({ signal: step() })
+    this.c.metrics?.exchanges.inc({ role: 'responder', result: 'ok' })
+  }
+
+  /**
+   * Serves `held` in pages, the first for `req`, each next one when `next` brings the request for
+   * it: offers, then bids, then (when `asksCancels`) the cancels.
+   */
+  private async servePages (req: BookSyncRequest, held: Required<SyncEntries>, asksCancels: boolean, out: ReturnType<typeof pbStream>, step: () => AbortSignal, next: () => Promise<BookSyncRequest | undefined>): Promise<void> {
+    const { offers, bids, offerCancels, bidCancels } = held
+    const sources = [
+      { list: offers, kind: 'offers', budget: 'entries', before: 0 },
+      { list: bids, kind: 'bids', budget: 'entries', before: offers.length },
+      { list: offerCancels, kind: 'offerCancels', budget: 'cancels', before: 0 },
+      { list: bidCancels, kind: 'bidCancels', budget: 'cancels', before: offerCancels.length }
+    ] as const
+    const total = { entries: offers.length + bids.length, cancels: asksCancels ? offerCancels.length + bidCancels.length : 0 }
+    /** how many of each budget's envelopes the pages so far carried */
+    const sent = { entries: 0, cancels: 0 }
+    for (let pages = 1; ; pages++) {
+      // [refuse] a request of a version this node does not speak
+      if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
+      const budgets = {
+        entries: Math.min(req.maxEntries, this.init.maxEntries ?? MAX_SYNC_ENTRIES, MAX_SYNC_ENTRIES),
+        cancels: asksCancels ? Math.min(req.maxCancels, this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS) : 0
+      }
+      let chunk = emptyChunk()
+      let bytes = 0
+      const flush = async (): Promise<void> => {
+        await out.write(chunk, BookSyncChunk, { signal: step() })
+        chunk = emptyChunk()
+        bytes = 0
+      }
+      for (const { list, kind, budget, before } of sources) {
+        for (let i = Math.max(0, sent[budget] - before); i < list.length && budgets[budget] > 0; i++) {
+          const env = list[i]
+          // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
+          // most MAX_CHUNK_ENTRIES in a chunk, all lists together
+          if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
+            bytes + env.byteLength + 4 > MAX_CHUNK_BYTES - 16) await flush()
+          // the encoder only reads it
+          chunk[kind].push(env as Uint8Array<ArrayBuffer>)
+          bytes += env.byteLength + 4
+          budgets[budget]--
+          sent[budget]++
+        }
+      }
+      chunk.last = true
+      chunk.more = pages < MAX_SYNC_PAGES && (sent.entries < total.entries || sent.cancels < total.cancels)
+      const more = chunk.more
+      await flush()
+      if (!more) return
+      // the requester asks for the next page on this stream, or closes it (as one from before
+      // pages does): either way this exchange is served
+      const following = await next()
+      if (following === undefined) return
+      req = following
+    }
+  }
+}
+
+const EMPTY_SYNC: SyncEntries = { offers: [], bids: [] }
+
+function emptyChunk (): BookSyncChunk {
+  return { offers: [], bids: [], offerCancels: [], bidCancels: [], last: false, more: false, digests: EMPTY_BYTES }
 }
 
 export function createBookSyncMetrics (r: { counter: (name: string, help: string) => Counter }): BookSyncMetrics {
