@@ -138,6 +138,11 @@ export function isCancelEnvelope (topic: Topic, data: Uint8Array): boolean {
  * what changed since arrives by gossip. (Before pages, one response of at most 20,000 envelopes
  * served a large book's first offers on every pull and its bids never.)
  *
+ * Each exchange starts with the responder's bucket digests of that snapshot (`digest.ts`), and the
+ * requester asks only for the buckets whose digests differ from its own book's, or for nothing:
+ * the periodic pull between two nodes whose gossip kept their books in step then costs a few
+ * kilobytes and one hash per envelope on each side, not the whole book sent and validated again.
+ *
  * Everything is bounded: entries per page, pages per exchange, frame sizes, per-frame and per-page
  * timeouts, exchanges at once and peers queued for one, requests per peer per minute.
  */
