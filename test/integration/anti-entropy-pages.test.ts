@@ -12,6 +12,7 @@ import { devPair } from '../helpers/keys.js'
 import { makeBid, makeOffer } from '../helpers/market.js'
 import { TestNet, metricValue } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
+import { ManualClock } from '../../src/util/clock.js'
 
 /** writes bytes as they are (a frame of an older schema, built by hand) */
 const RAW = { encode: (b: Uint8Array): Uint8Array => b, decode: (b: Uint8Array | Uint8ArrayList): Uint8Array => b.subarray() }
@@ -157,6 +158,19 @@ describe('anti-entropy with digests', () => {
     expect(r.received).toBeLessThan(20)
     expect(r.duplicate).toBe(r.received - 1)
     expect(bookOf(requester)).toEqual(bookOf(holder))
+  })
+
+  it('a node that starts with an empty book re-gossips nothing an exchange brings; with a book, what was new to it', async () => {
+    // on a clock of its own that never moves, its re-gossip queue is never drained: it shows what was queued
+    const base = await defaultConfig()
+    const fresh = await net.node('fresh', { market: { ...base.market, bookSyncS: 0 } }, { init: { clock: new ManualClock(Date.now()), network: { dht: false } } })
+    await fresh.dial(holder.host.getMultiaddrs()[0].toString())
+    await waitFor(() => bookOf(fresh).length === bookOf(holder).length, 10_000, 'the whole book applied')
+    expect(fresh.bookSync.forwardBacklog).toBe(0)
+    const env = sealOffer(await makeOffer(alice, Date.now(), { id: 'later' }), alice)
+    holder.market.apply(holder.gossip.validator.validate(TOPIC_OFFERS, env), 'gossip')
+    expect((await fresh.bookSync.pull(holder.peerId)).applied).toBe(1)
+    expect(fresh.bookSync.forwardBacklog).toBe(1)
   })
 
   it('a responder refuses digest bits out of range, and a bitmap of another size than its buckets', async () => {

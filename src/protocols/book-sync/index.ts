@@ -60,8 +60,9 @@ export interface BookSyncInit {
   accept: (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array) => SyncVerdict
   /**
    * Re-gossips an envelope that an exchange brought and the book did not hold, so that the rest of
-   * a healed partition hears it from this node at once. Paced at `forwardPerSecond` so that
-   * neighbours' per-peer rate limits never drop it; the queue holds at most `maxEntries`.
+   * a healed partition hears it from this node at once; not what an exchange brings to a book that
+   * was empty (a node that just started). Paced at `forwardPerSecond` so that neighbours' per-peer
+   * rate limits never drop it; the queue holds at most `maxEntries`.
    */
   forward?: (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array) => void
   /** default 100/s, half of a neighbour's default per-peer gossip rate */
@@ -248,9 +249,13 @@ export class BookSync {
     const maxCancels = Math.min(this.init.maxCancels ?? MAX_SYNC_CANCELS, MAX_SYNC_CANCELS)
     const maxPages = Math.max(1, Math.min(this.init.maxPages ?? MAX_SYNC_PAGES, MAX_SYNC_PAGES))
     // what this node holds as the peer digests what it serves: offers and bids, and cancels when asked for
-    const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.digests === false ? EMPTY_SYNC : this.init.entries()
+    const { offers, bids, offerCancels = [], bidCancels = [] } = this.init.entries()
     const own = maxCancels > 0 ? [offers, bids, offerCancels, bidCancels] : [offers, bids]
     const digestBits = this.init.digests === false ? 0 : digestBitsFor(own.reduce((n, l) => n + l.length, 0))
+    // A node whose book was empty as the exchange began has just started: what it brings is what
+    // its peer's side of the network holds already, so re-gossiping it would only have every
+    // neighbour check it again. A node that held a book may be the one link of a healed partition.
+    const forward = offers.length + bids.length > 0
     const result: SyncResult = { received: 0, applied: 0, duplicate: 0, ignored: 0, cancels: 0, pages: 0, truncated: false }
     let stream: Stream | undefined
     try {
@@ -259,7 +264,7 @@ export class BookSync {
       let request: BookSyncRequest = { version: BOOK_SYNC_VERSION, maxEntries, maxCancels, digestBits, buckets: EMPTY_BYTES }
       for (;;) {
         await pb.write(request, BookSyncRequest, { signal: step() })
-        const { more, digests } = await this.readPage(pb, { maxEntries, maxCancels }, step, result)
+        const { more, digests } = await this.readPage(pb, { maxEntries, maxCancels }, step, result, forward)
         if (digests !== undefined) {
           // [REJECT] digests only as the answer to the first request, as many as it asked for
           const diff = request.digestBits > 0 && result.differing === undefined ? differingBuckets(bucketDigests(own, digestBits).digests, digests, digestBits) : undefined
@@ -290,10 +295,11 @@ export class BookSync {
 
   /**
    * Reads one page's chunks up to the one marked `last`, validating and applying each envelope as
-   * it comes, and adds them to `result`. Returns whether the peer holds more, and the digests when
-   * the page was the peer's digests (one chunk that carries nothing else).
+   * it comes, queues what was new for re-gossip when `forward`, and adds them to `result`. Returns
+   * whether the peer holds more, and the digests when the page was the peer's digests (one chunk
+   * that carries nothing else).
    */
-  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult): Promise<{ more: boolean, digests?: Uint8Array }> {
+  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult, forward: boolean): Promise<{ more: boolean, digests?: Uint8Array }> {
     let entries = 0
     let cancels = 0
     for (let first = true; ; first = false) {
@@ -322,7 +328,7 @@ export class BookSync {
           if (verdict === 'rejected') throw new BookSyncError('INVALID_ENTRY', 'the peer sent an invalid message')
           if (verdict === 'applied') {
             result.applied++
-            if (this.init.forward != null && this.forwardQueue.length < (this.init.maxEntries ?? MAX_SYNC_ENTRIES)) this.forwardQueue.push([topic, data])
+            if (forward && this.init.forward != null && this.forwardQueue.length < (this.init.maxEntries ?? MAX_SYNC_ENTRIES)) this.forwardQueue.push([topic, data])
           }
           else if (verdict === 'duplicate') result.duplicate++
           else result.ignored++
@@ -459,8 +465,6 @@ export class BookSync {
     }
   }
 }
-
-const EMPTY_SYNC: SyncEntries = { offers: [], bids: [] }
 
 function emptyChunk (): BookSyncChunk {
   return { offers: [], bids: [], offerCancels: [], bidCancels: [], last: false, more: false, digests: EMPTY_BYTES }
