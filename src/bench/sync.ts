@@ -13,7 +13,9 @@
  * through a relay that delays it MS ms each way (`delay-relay.ts`), as a peer across a network.
  * After the rounds, the last joiner pulls the whole book once more from its peer, as the periodic
  * pull of a node already in step does: with bucket digests first (the default) nearly nothing
- * travels; `--no-digests` runs every exchange as a node from before digests does.
+ * travels; then once more after its peer took `--diverged` (default 100) offers of other
+ * suppliers that nobody else holds, as after a partition. `--no-digests` runs every exchange as a
+ * node from before digests does.
  *
  * Without anti-entropy a joiner waits for each supplier's next re-publication (`market.republishS`,
  * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
@@ -49,13 +51,21 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 
 const PER_SUPPLIER = 250
 
-/** the signed envelopes of the book: every offer (sequence 1), then the cancels (sequence 2) */
-async function bookEnvelopes (offers: number, cancelled: number): Promise<Uint8Array[]> {
+/**
+ * The signed envelopes of the book: every offer (sequence 1), then the cancels (sequence 2); and
+ * `extra` offers of other suppliers, which only one node will hold.
+ */
+async function bookEnvelopes (offers: number, cancelled: number, extra: number): Promise<{ book: Uint8Array[], extra: Uint8Array[] }> {
+  const book = await suppliersEnvelopes('sync-bench', offers, cancelled)
+  return { book, extra: extra > 0 ? await suppliersEnvelopes('sync-bench-extra', extra, 0) : [] }
+}
+
+async function suppliersEnvelopes (name: string, offers: number, cancelled: number): Promise<Uint8Array[]> {
   await cryptoWaitReady()
   const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
   const now = Date.now()
   const suppliers = Math.ceil(offers / PER_SUPPLIER)
-  const signers = Array.from({ length: suppliers }, (_, i) => MessageSigner.create(kr.addFromUri(`//sync-bench-${i}`), { now }))
+  const signers = Array.from({ length: suppliers }, (_, i) => MessageSigner.create(kr.addFromUri(`//${name}-${i}`), { now }))
   const enclaves = await Promise.all(signers.map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
   const out: Uint8Array[] = []
   const offer = (k: number): Offer => {
@@ -103,6 +113,7 @@ async function main (): Promise<void> {
   const rounds = arg('rounds', 3)
   const latency = arg('latency', 0)
   const noDigests = process.argv.includes('--no-digests')
+  const diverged = arg('diverged', 100)
   const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-sync-'))
   const base = await defaultConfig()
   // no timer pulls and no re-publication: only the pull on a new connection can fill the joiner's book
@@ -123,7 +134,7 @@ async function main (): Promise<void> {
   const nodes: BazaarNode[] = []
   try {
     const t0 = performance.now()
-    const envelopes = await bookEnvelopes(nOffers, nCancelled)
+    const { book: envelopes, extra } = await bookEnvelopes(nOffers, nCancelled, diverged)
     for (let i = 0; i < nNodes; i++) nodes.push(await node())
     for (let i = 1; i < nNodes; i++) await nodes[i].dial(nodes[i - 1].host.getMultiaddrs()[0].toString())
     for (const n of nodes) {
@@ -157,14 +168,23 @@ async function main (): Promise<void> {
       console.log(`  round ${r + 1}: full book (${fmt(joiner.market.book.offerCount)} offers, ${fmt(joiner.market.book.cancelCount)} cancels) after ${fmt(ms)} ms (${fmt(cpuMs[r])} ms of CPU in this process, every node's part included)`)
       nodes.push(joiner)
     }
-    // the steady state: the periodic pull (market.bookSyncS) of a book this node already holds
+    // the steady state: the periodic pull (market.bookSyncS) of a book this node already holds,
+    // then of one that gained offers this node never heard (a healed partition's)
     const last = nodes[nodes.length - 1]
     const peer = nodes[((rounds - 1) * 3) % nNodes]
-    const cpu0 = process.cpuUsage()
-    const start = performance.now()
-    const again = await last.bookSync.pull(peer.peerId)
-    const cpu = process.cpuUsage(cpu0)
-    console.log(`  a repeat pull of the whole book, every envelope already held: ${fmt(performance.now() - start)} ms, ${fmt((cpu.user + cpu.system) / 1000)} ms of CPU (both sides), ${again.differing === undefined ? 'no digests' : `${fmt(again.differing)} buckets differing`}, ${fmt(again.received)} envelopes in ${again.pages} pages, ${fmt(again.duplicate)} duplicates`)
+    const repeat = async (what: string): Promise<void> => {
+      const cpu0 = process.cpuUsage()
+      const start = performance.now()
+      const r = await last.bookSync.pull(peer.peerId)
+      const cpu = process.cpuUsage(cpu0)
+      console.log(`  ${what}: ${fmt(performance.now() - start)} ms, ${fmt((cpu.user + cpu.system) / 1000)} ms of CPU (both sides), ${r.differing === undefined ? 'no digests' : `${fmt(r.differing)} buckets differing`}, ${fmt(r.received)} envelopes in ${r.pages} pages, ${fmt(r.applied)} applied`)
+    }
+    await repeat('a repeat pull of the whole book, every envelope already held')
+    if (extra.length > 0) {
+      for (const env of extra) peer.market.apply(peer.gossip.validator.validate(TOPIC_OFFERS, env), 'gossip')
+      await repeat(`the same, the peer holding ${fmt(extra.length)} offers more (of other suppliers, never gossiped)`)
+      if (last.market.book.offerCount !== peer.market.book.offerCount) throw new Error(`the puller holds ${last.market.book.offerCount} offers, its peer ${peer.market.book.offerCount}`)
+    }
     for (const r of relays) r.close()
     console.log(`late joiner${latency > 0 ? ` over a link delayed ${latency} ms each way` : ''}, dial to full book: median ${fmt(median(full))} ms (${fmt(Math.min(...full))}–${fmt(Math.max(...full))}), ${rounds} rounds; CPU median ${fmt(median(cpuMs))} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
     console.log(`by re-publication alone it would wait up to market.republishS (${base.market.republishS} s by default) for each supplier's next offer`)
