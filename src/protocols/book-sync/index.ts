@@ -219,7 +219,9 @@ export class BookSync {
       this.queue.delete(id)
       this.running++
       this.pull(peer, { signal: this.controller.signal })
-        .then((r) => { this.c.log?.('debug', 'book sync done', { peer: id, ...r }) })
+        // an exchange that brought something (a node catching up, a healed partition) is worth an
+        // operator's eye; the periodic one between books in step is not
+        .then((r) => { this.c.log?.(r.applied > 0 ? 'info' : 'debug', 'book sync done', { peer: id, ...r }) })
         .catch((err: unknown) => {
           const e = toBookSyncError(err)
           this.c.log?.(e.code === 'INVALID_ENTRY' || e.code === 'NOT_A_CANCEL' ? 'info' : 'debug', 'book sync with peer failed', { peer: id, code: e.code })
