@@ -157,8 +157,22 @@ export class BookSync {
   private started = false
   private readonly forwardQueue: Array<[typeof TOPIC_OFFERS | typeof TOPIC_BIDS, Uint8Array]> = []
   private forwardTimer?: TimerHandle
+  /** connections whose peer this node pulled from when they opened */
+  private readonly pulledOn = new WeakSet<Connection>()
+  /**
+   * A connection's first identify that shows the protocol pulls the peer's book. Identify runs again
+   * on the same connection whenever the peer's addresses or protocols change (identify push: an
+   * observed address confirmed, a handler added), and a pull each time would have every neighbour
+   * of that peer take its book again at once, although nothing was lost in between.
+   */
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    if (evt.detail.protocols.includes(BOOK_SYNC_PROTOCOL)) this.schedule(evt.detail.peerId)
+    const { protocols, peerId, connection } = evt.detail
+    if (!protocols.includes(BOOK_SYNC_PROTOCOL)) return
+    if (connection != null) {
+      if (this.pulledOn.has(connection)) return
+      this.pulledOn.add(connection)
+    }
+    this.schedule(peerId)
   }
 
   constructor (private readonly c: BookSyncComponents, private readonly init: BookSyncInit) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
-import { BookSync, type BookSyncComponents } from '../../../src/protocols/book-sync/index.js'
+import { BOOK_SYNC_PROTOCOL, BookSync, type BookSyncComponents } from '../../../src/protocols/book-sync/index.js'
 import { ManualClock } from '../../../src/util/clock.js'
 
 /**
@@ -47,5 +47,33 @@ describe('book sync on the node clock', () => {
     expect(dials).toHaveLength(2)
     await sync.stop()
     expect(clock.pending).toBe(0)
+  })
+
+  it('pulls once per connection on its first identify with the protocol, not on every identify push', async () => {
+    const clock = new ManualClock()
+    const { libp2p, dials, remote } = await fakeLibp2p()
+    const sync = new BookSync({ libp2p, clock }, { entries: () => ({ offers: [], bids: [] }), accept: () => 'applied', intervalMs: 0 })
+    await sync.start()
+    const identify = (connection: object, protocols: string[]): void => {
+      libp2p.dispatchEvent(new CustomEvent('peer:identify', { detail: { peerId: remote, protocols, connection } }))
+    }
+    const first = {}
+    // a first identify without the protocol, then a push that adds it: the pull comes with the push
+    identify(first, ['/ipfs/id/1.0.0'])
+    await settle()
+    expect(dials).toHaveLength(0)
+    identify(first, [BOOK_SYNC_PROTOCOL])
+    await settle()
+    expect(dials).toHaveLength(1)
+    // pushes on the same connection (an address confirmed, a handler added) pull nothing more
+    identify(first, [BOOK_SYNC_PROTOCOL, '/ipfs/ping/1.0.0'])
+    identify(first, [BOOK_SYNC_PROTOCOL])
+    await settle()
+    expect(dials).toHaveLength(1)
+    // a new connection to the same peer (it went away and came back) pulls again
+    identify({}, [BOOK_SYNC_PROTOCOL])
+    await settle()
+    expect(dials).toHaveLength(2)
+    await sync.stop()
   })
 })
