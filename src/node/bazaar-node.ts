@@ -256,10 +256,11 @@ export class BazaarNode {
     this.bookSync = new BookSync(
       { libp2p: host, clock, metrics: createBookSyncMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) } },
       {
-        // the book's signed envelopes as they rest, and the signed cancels its tombstones hold
+        // the book's signed envelopes as they rest (offers as entries that read theirs when a page is
+        // cut: an exchange holds a reference per offer, not a copy), and the signed cancels its tombstones hold
         entries: () => {
           const book = this.market.book
-          return { offers: book.offerEnvelopes(), bids: book.bidEnvelopes(), offerCancels: book.offerCancels(), bidCancels: book.bidCancels() }
+          return { offers: book.offerEnvelopeSources(), bids: book.bidEnvelopes(), offerCancels: book.offerCancels(), bidCancels: book.bidCancels() }
         },
         accept: (topic, data) => this.acceptSynced(topic, data),
         // StrictNoSign with a content id: publishing a peer's message is forwarding it unchanged

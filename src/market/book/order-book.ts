@@ -277,11 +277,24 @@ export class OrderBook implements EntryStore {
    */
   offerEnvelopes (): Uint8Array[] {
     const out: Uint8Array[] = []
+    for (const e of this.offerEnvelopeSources()) {
+      const env = e.envelope
+      if (env !== undefined) out.push(env)
+    }
+    return out
+  }
+
+  /**
+   * The resting offers held with their envelopes, each read for its bytes only when asked
+   * (`envelope`): anti-entropy holds this list for a whole exchange and cuts pages from it, and a
+   * reference per offer costs far less than a copy of each envelope (most are copies: a resting
+   * offer's certificate is put back into a new array). An entry read after it left the book still
+   * gives the bytes it held.
+   */
+  offerEnvelopeSources (): Array<{ readonly envelope: Uint8Array | undefined }> {
+    const out: RestingOffer[] = []
     for (const slots of this.suppliersByHex.values()) {
-      for (const e of slots.offers.values()) {
-        const env = e.live ? e.envelope : undefined
-        if (env !== undefined) out.push(env)
-      }
+      for (const e of slots.offers.values()) if (e.live && e.slab !== undefined) out.push(e)
     }
     return out
   }

@@ -1,4 +1,5 @@
 import { messageDigest } from '../gossip/topic-validation.js'
+import { envelopeOf, type EnvelopeSource } from './source.js'
 
 /**
  * Bucket digests of a set of signed envelopes, so that two nodes whose books already agree find
@@ -34,19 +35,30 @@ export interface BucketDigests {
   bits: number
   /** `2^bits` digests of `BUCKET_DIGEST_BYTES` each, bucket 0 first */
   digests: Uint8Array<ArrayBuffer>
-  /** the bucket of each envelope, in the order the lists were given (all lists one after another) */
+  /**
+   * the bucket of each envelope, in the order the lists were given (all lists one after another);
+   * `NO_BUCKET` for a source that gave no bytes
+   */
   buckets: Uint16Array
 }
 
+/** the bucket of a source without bytes: in no bitmap */
+export const NO_BUCKET = 0xffff
+
 /** Digests `lists` (read as one list, in order) into `2^bits` buckets. */
-export function bucketDigests (lists: ReadonlyArray<readonly Uint8Array[]>, bits: number): BucketDigests {
+export function bucketDigests (lists: ReadonlyArray<readonly EnvelopeSource[]>, bits: number): BucketDigests {
   const n = lists.reduce((a, l) => a + l.length, 0)
   const digests = new Uint8Array((1 << bits) * BUCKET_DIGEST_BYTES)
   const counts = new DataView(digests.buffer)
   const buckets = new Uint16Array(n)
   let k = 0
   for (const list of lists) {
-    for (const env of list) {
+    for (const source of list) {
+      const env = envelopeOf(source)
+      if (env === undefined) {
+        buckets[k++] = NO_BUCKET
+        continue
+      }
       const id = messageDigest(env)
       const b = ((id[0] << 8) | id[1]) >>> (16 - bits)
       buckets[k++] = b
@@ -86,7 +98,7 @@ export function differingBuckets (mine: Uint8Array, theirs: Uint8Array, bits: nu
   return { bitmap, count }
 }
 
-/** whether bucket `b` is set in `bitmap` */
+/** whether bucket `b` is set in `bitmap` (never `NO_BUCKET`) */
 export function inBitmap (bitmap: Uint8Array, b: number): boolean {
-  return (bitmap[b >>> 3] & (1 << (b & 7))) !== 0
+  return b !== NO_BUCKET && (bitmap[b >>> 3] & (1 << (b & 7))) !== 0
 }

@@ -14,6 +14,7 @@ import {
 import { BookSyncError, toBookSyncError } from './errors.js'
 import { MAX_DIGEST_BITS, MIN_DIGEST_BITS, bucketDigests, differingBuckets, digestBitsFor, inBitmap } from './digest.js'
 import { EMPTY_BYTES } from '../../wire/empty-bytes.js'
+import { envelopeOf, type EnvelopeSource } from './source.js'
 import type { Counter } from '../../util/metrics.js'
 import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
@@ -22,6 +23,7 @@ import { GossipAction } from '../../util/errors.js'
 export * from './constants.js'
 export * from './errors.js'
 export * from './digest.js'
+export * from './source.js'
 
 /** What the receiver made of one envelope: its own validator's verdict, as for gossip. */
 export type SyncVerdict = 'applied' | 'duplicate' | 'ignored' | 'rejected'
@@ -87,10 +89,10 @@ export interface BookSyncInit {
 
 /** What a node serves in an exchange (see `BookSyncInit.entries`). */
 export interface SyncEntries {
-  offers: Uint8Array[]
-  bids: Uint8Array[]
-  offerCancels?: Uint8Array[]
-  bidCancels?: Uint8Array[]
+  offers: EnvelopeSource[]
+  bids: EnvelopeSource[]
+  offerCancels?: EnvelopeSource[]
+  bidCancels?: EnvelopeSource[]
 }
 
 /** Totals of one exchange as the requester (cancels counted in `received` and the verdicts too). */
@@ -399,7 +401,7 @@ export class BookSync {
           // [refuse] a bitmap of another size than the buckets digested
           if (req.buckets.byteLength !== Math.ceil((1 << digested.bits) / 8)) throw new BookSyncError('MALFORMED', 'bucket bitmap of the wrong size')
           let k = 0
-          const keep = (list: Uint8Array[]): Uint8Array[] => list.filter(() => inBitmap(req.buckets, digested.buckets[k++]))
+          const keep = (list: EnvelopeSource[]): EnvelopeSource[] => list.filter(() => inBitmap(req.buckets, digested.buckets[k++]))
           offers = keep(offers)
           bids = keep(bids)
           if (asksCancels) {
@@ -456,7 +458,11 @@ export class BookSync {
       }
       for (const { list, kind, budget, before } of sources) {
         for (let i = Math.max(0, sent[budget] - before); i < list.length && budgets[budget] > 0; i++) {
-          const env = list[i]
+          // read now: the snapshot holds what reads each envelope, not its bytes
+          const env = envelopeOf(list[i])
+          budgets[budget]--
+          sent[budget]++
+          if (env === undefined) continue
           // each envelope costs its bytes plus a tag and a length prefix of at most 3 bytes; at
           // most MAX_CHUNK_ENTRIES in a chunk, all lists together
           if (chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length >= MAX_CHUNK_ENTRIES ||
@@ -464,8 +470,6 @@ export class BookSync {
           // the encoder only reads it
           chunk[kind].push(env as Uint8Array<ArrayBuffer>)
           bytes += env.byteLength + 4
-          budgets[budget]--
-          sent[budget]++
         }
       }
       chunk.last = true

@@ -170,6 +170,24 @@ describe('OrderBook: one certificate per supplier', () => {
     expect(book.offerEnvelopes().map((e) => Buffer.from(e).toString('hex')).sort()).toEqual(sealed.map((e) => Buffer.from(e).toString('hex')).sort())
   })
 
+  it('gives its offers as sources read when asked, each giving the bytes it held after it left the book', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const sealed = Array.from({ length: 250 }, (_, i) => signed(mkOffer({ id: `o${i}` }), cert(1)))
+    for (const [i, env] of sealed.entries()) book.upsertOffer(mkOffer({ id: `o${i}` }), { envelope: viewOf(env) })
+    const sources = book.offerEnvelopeSources()
+    const hex = (e: Uint8Array | undefined): string => Buffer.from(e ?? new Uint8Array(0)).toString('hex')
+    const before = sources.map((s) => hex(s.envelope)).sort()
+    expect(before).toEqual(sealed.map(hex).sort())
+    // every offer replaced ten times over: about two slabs' worth of envelopes written
+    for (let seq = 2n; seq <= 11n; seq++) {
+      for (let i = 0; i < 250; i++) book.upsertOffer(mkOffer({ id: `o${i}`, sequence: seq }), { envelope: viewOf(signed(mkOffer({ id: `o${i}`, sequence: seq }), cert(1))) })
+    }
+    // the arena now holds one slab: the ones the first versions lay in are gone from it
+    expect(book.arena.stats().slabs).toBe(1)
+    expect(sources.map((s) => hex(s.envelope)).sort()).toEqual(before)
+    expect(book.offerEnvelopeSources().map((s) => hex(s.envelope)).sort()).not.toEqual(before)
+  })
+
   it(`shares at most ${SHARED_CERTS} certificates per supplier; past them an envelope is held whole`, () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const sealed = Array.from({ length: SHARED_CERTS + 2 }, (_, i) => signed(mkOffer({ id: `o${i}` }), cert(i + 1)))
