@@ -75,7 +75,7 @@ function heapUsed (): number {
 /** the supplier node's peer id as the book's entries carry it (one string per supplier node) */
 const PEER = '12D3KooWBenchSupplierPeer00000000000000000000000000'
 
-interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number }
+interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number, heldAsCopies: number, heldAsSources: number }
 
 /**
  * 100,000 offers into a fresh book, each built, sealed into its envelope, copied and decoded one at
@@ -98,7 +98,20 @@ function memory (keep = true): Memory {
   gc(); gc()
   const m1 = process.memoryUsage()
   const held = book.offerCount
-  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N }
+  // what an anti-entropy exchange holds for its whole run: the envelopes as copies (each resting
+  // offer's certificate put back into a new array), or the entries that read them per page
+  const heldAsCopies = holding(() => book.offerEnvelopes())
+  const heldAsSources = holding(() => book.offerEnvelopeSources())
+  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N, heldAsCopies, heldAsSources }
+}
+
+/** the bytes (heap and array buffers, after GC) that holding what `take` returns costs */
+function holding (take: () => unknown[]): number {
+  const base = heapUsed()
+  const list = take()
+  const held = heapUsed() - base
+  // read after the measurement, so the list is alive through it
+  return list.length >= 0 ? held : NaN
 }
 
 function percentile (sorted: Float64Array, p: number): number {
@@ -471,6 +484,7 @@ function main (): void {
     console.log(`     node ${flags.length === 0 ? '(default flags)' : flags.join(' ')}: RSS +${mb(m.rss)} (V8 heap reserved +${mb(m.heapTotal)}); the same work without the book: RSS +${mb(control.rss)}; ` +
       `the offers' cost (the difference) ${mb(cost)}, goal <= 150 MB: ${cost <= 150 * 1048576 ? 'met' : 'NOT met'}`)
   }
+  console.log(`   an anti-entropy exchange's hold on them, for as long as it runs: ${mb(mem.heldAsSources)} as entries that read each envelope when its page is cut (the node's), ${mb(mem.heldAsCopies)} as copies of the envelopes`)
   const v = runPart('validator-memory') as { messages: number, bytesEach: number }
   console.log(`   the gossip validator beside the book (seen-cache and sequence per slot, bounded): ${fmt(v.bytesEach)} bytes per accepted offer (${fmt(v.messages)} validated)`)
   console.log('')
