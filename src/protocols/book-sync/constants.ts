@@ -19,9 +19,9 @@ export const MAX_SYNC_ENTRIES = 20_000
  */
 export const MAX_SYNC_CANCELS = 20_000
 /**
- * The most pages of one exchange, on both sides. 16 pages of 20,000 hold a whole book at its
- * default bounds (200,000 offers and 50,000 bids, `src/market/constants.ts`), and 16 of 20,000
- * cancels the 200,000 tombstones of both kinds.
+ * The most pages of one exchange, on both sides. 16 pages of 20,000 hold a node's whole book (at
+ * most 100,000 offers and 100,000 bids, `MarketService`), and 16 of 20,000 cancels the 200,000
+ * tombstones of both kinds (`DEFAULT_MAX_TOMBSTONES` each).
  */
 export const MAX_SYNC_PAGES = 16
 
