@@ -11,6 +11,10 @@
  * cancels. The joiner validates every envelope as gossip, so
  * the figure includes the signature and certificate checks. `--latency MS`: the joiner's link goes
  * through a relay that delays it MS ms each way (`delay-relay.ts`), as a peer across a network.
+ * `--joiner-process`: the joiner is a daemon as an operator starts it (`bazaar node start`, a
+ * process of its own, its embedded defaults), bootstrapping from one of the nodes; its book is
+ * read from its /metrics.
+ *
  * After the rounds, the last joiner pulls the whole book once more from its peer, as the periodic
  * pull of a node already in step does: with bucket digests first (the default) nearly nothing
  * travels; then once more after its peer took `--diverged` (default 100) offers of other
@@ -21,9 +25,11 @@
  * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
  * interval, not a measurement.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -39,6 +45,9 @@ import { MessageSigner } from '../market/signing/index.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { Offer } from '../wire/market.js'
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
+const PASSPHRASE = 'bench passphrase'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -100,6 +109,55 @@ async function suppliersEnvelopes (name: string, offers: number, cancelled: numb
   return out
 }
 
+/** one sample of a Prometheus text exposition, summed over the series of `name` whose labels contain `labels` */
+function sample (text: string, name: string, labels = ''): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line)
+    if (m != null && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3])
+  }
+  return sum
+}
+
+/**
+ * A joiner as an operator runs one (`--joiner-process`): `bazaar init`, then `bazaar node start`
+ * with the embedded defaults in a process of its own, bootstrapping from `peerAddr`. Polls its
+ * /metrics until its book holds `offers` offers and its anti-entropy applied `offers + cancels`
+ * envelopes. Returns the time from the daemon's "control API" line (its bootstrap dial is under
+ * way by then) and from its start, and its CPU (user and system, from /proc).
+ */
+async function daemonJoiner (home: string, peerAddr: string, offers: number, cancels: number): Promise<{ ms: number, fromSpawnMs: number, cpuMs: number }> {
+  const env = { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE }
+  const init = spawnSync(process.execPath, [BIN, 'init', '--home', home], { env, encoding: 'utf8' })
+  if (init.status !== 0) throw new Error(`bazaar init: ${init.stderr}`)
+  const spawnedAt = performance.now()
+  const proc = spawn(process.execPath, [BIN, 'node', 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', '--bootstrap', peerAddr], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  try {
+    let out = ''
+    const up = await new Promise<number>((resolve, reject) => {
+      proc.stdout.on('data', (d: Buffer) => { out += d.toString(); if (/control API/.test(out)) resolve(performance.now()) })
+      proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
+      proc.once('exit', (code) => { reject(new Error(`the joiner exited ${String(code)}: ${out.slice(-2000)}`)) })
+    })
+    const url = (JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { url: string }).url
+    const token = readFileSync(join(home, 'metrics-token'), 'utf8').trim()
+    // polled: the bench waits for the book to be complete, it asserts nothing on time
+    for (;;) {
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+      if (sample(text, 'bazaar_book_offers') === offers && sample(text, 'bazaar_book_sync_entries_total', 'verdict="applied"') >= offers + cancels) break
+      if (performance.now() - up > 120_000) throw new Error(`the joiner holds ${sample(text, 'bazaar_book_offers')} offers after 120 s`)
+      await sleep(20)
+    }
+    const done = performance.now()
+    const stat = readFileSync(`/proc/${String(proc.pid)}/stat`, 'utf8').split(') ')[1].split(' ')
+    return { ms: done - up, fromSpawnMs: done - spawnedAt, cpuMs: (Number(stat[11]) + Number(stat[12])) * 10 }
+  } finally {
+    const exited = new Promise((resolve) => proc.once('exit', resolve))
+    proc.kill('SIGTERM')
+    await exited
+  }
+}
+
 /** what a book holds, comparably: each offer's key and sequence, and the number of signed cancels */
 function bookOf (n: BazaarNode): string {
   const keys = n.market.book.offers().map((e) => `${e.key}#${e.sequence}`).sort()
@@ -114,6 +172,8 @@ async function main (): Promise<void> {
   const latency = arg('latency', 0)
   const noDigests = process.argv.includes('--no-digests')
   const diverged = arg('diverged', 100)
+  const joinerProcess = process.argv.includes('--joiner-process')
+  if (joinerProcess && (latency > 0 || noDigests)) throw new Error('--joiner-process runs the joiner as bazaar starts it: not with --latency or --no-digests')
   const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-sync-'))
   const base = await defaultConfig()
   // no timer pulls and no re-publication: only the pull on a new connection can fill the joiner's book
@@ -147,7 +207,16 @@ async function main (): Promise<void> {
     const full: number[] = []
     const cpuMs: number[] = []
     const relays: Array<{ close: () => void }> = []
+    let lastPair: [BazaarNode, BazaarNode] | undefined
     for (let r = 0; r < rounds; r++) {
+      if (joinerProcess) {
+        const peer = nodes[(r * 3) % nNodes]
+        const j = await daemonJoiner(join(dir, `joiner-${r}`), peer.host.getMultiaddrs()[0].toString(), peer.market.book.offerCount, peer.market.book.cancelCount)
+        full.push(j.ms)
+        cpuMs.push(j.cpuMs)
+        console.log(`  round ${r + 1}: a joiner daemon of its own holds the full book (${fmt(peer.market.book.offerCount)} offers, ${fmt(peer.market.book.cancelCount)} cancels) ${fmt(j.ms)} ms after it came up (${fmt(j.fromSpawnMs)} ms after its process started); its CPU ${fmt(j.cpuMs)} ms, its start included`)
+        continue
+      }
       const joiner = await node()
       const peer = nodes[(r * 3) % nodes.length]
       const cpu0 = process.cpuUsage()
@@ -167,11 +236,13 @@ async function main (): Promise<void> {
       cpuMs.push((cpu.user + cpu.system) / 1000)
       console.log(`  round ${r + 1}: full book (${fmt(joiner.market.book.offerCount)} offers, ${fmt(joiner.market.book.cancelCount)} cancels) after ${fmt(ms)} ms (${fmt(cpuMs[r])} ms of CPU in this process, every node's part included)`)
       nodes.push(joiner)
+      lastPair = [joiner, peer]
     }
     // the steady state: the periodic pull (market.bookSyncS) of a book this node already holds,
     // then of one that gained offers this node never heard (a healed partition's)
-    const last = nodes[nodes.length - 1]
-    const peer = nodes[((rounds - 1) * 3) % nNodes]
+    // the last joiner and the peer it dialled; with the joiners in processes of their own, the
+    // last two nodes of the line
+    const [last, peer] = lastPair ?? [nodes[nNodes - 1], nodes[nNodes - 2]]
     const repeat = async (what: string): Promise<void> => {
       const cpu0 = process.cpuUsage()
       const start = performance.now()
