@@ -38,15 +38,15 @@
  * peer links gossiping both ways, and each daemon's mesh peers in the offers topic (a daemon takes
  * most offers once from each of them). Interrupted, it stops its daemons and removes their homes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { DAEMON_SEMI_SPACE_MIB } from '../node/daemon-heap.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
+import { counterBy, daemonMetrics, initHome, startDaemon, stopDaemon, type Daemon } from './daemon-process.js'
 
 const { values } = parseArgs({ options: { offers: { type: 'string' }, warmup: { type: 'string' }, rest: { type: 'string' }, runs: { type: 'string' }, 'node-options': { type: 'string', multiple: true }, json: { type: 'boolean' }, daemons: { type: 'string' }, publishers: { type: 'string' }, rate: { type: 'string' }, 'rest-after': { type: 'string' } } })
 const OFFERS = Math.max(10, Number(values.offers ?? 1000))
@@ -59,11 +59,7 @@ const DAEMONS = Math.max(2, Number(values.daemons ?? 2))
 const PUBLISHERS = Math.min(DAEMONS - 1, Math.max(1, Number(values.publishers ?? 1)))
 /** offers a second from all publishers together; 0: each publishes as fast as its API answers */
 const RATE = Math.max(0, Number(values.rate ?? 0))
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
-const PASSPHRASE = 'bench passphrase'
 const TICKS = 100 // USER_HZ: /proc/<pid>/stat counts CPU in these
-
-interface Daemon { proc: ChildProcess, home: string, url: string, token: string, metricsToken: string, peerId: string, port: number }
 
 /** distinct offer ids the publisher cycles through: a book keeps at most 256 per supplier, so more offers are replacements */
 const SLOTS = 200
@@ -125,10 +121,7 @@ function threadCpuMs (pid: number): Map<string, number> {
   return out
 }
 
-function init (home: string, dev: string): void {
-  const r = spawnSync(process.execPath, [BIN, 'init', '--home', home, '--dev', dev, '--json'], { env: { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`bazaar init failed: ${r.stderr}`)
-}
+function init (home: string, dev: string): void { initHome(home, ['--dev', dev, '--json']) }
 
 /** the daemons running now, and the folder of their homes */
 const live = new Set<ChildProcess>()
@@ -152,30 +145,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function start (home: string, nodeOptions: string, bootstrap?: string): Promise<Daemon> {
-  const args = [BIN, 'node', 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', ...(bootstrap != null ? ['--bootstrap', bootstrap] : [])]
-  const proc = spawn(process.execPath, args, { env: { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'pipe', 'pipe'] })
-  live.add(proc)
-  proc.once('exit', () => { live.delete(proc) })
-  let out = ''
-  proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (/control API/.test(out)) resolve()
-    })
-    proc.once('exit', (code) => { reject(new Error(`daemon exited ${code}: ${out.slice(-2000)}`)) })
-  })
-  const api = JSON.parse(readFileSync(path.join(home, 'api.json'), 'utf8')) as { url: string }
-  const listening = /listening (\S+)/.exec(out)?.[1] ?? ''
-  return {
-    proc,
-    home,
-    url: api.url,
-    token: readFileSync(path.join(home, 'api-token'), 'utf8').trim(),
-    metricsToken: readFileSync(path.join(home, 'metrics-token'), 'utf8').trim(),
-    peerId: /peer id (\S+)/.exec(out)?.[1] ?? '',
-    port: Number(/\/tcp\/(\d+)/.exec(listening)?.[1])
-  }
+  return await startDaemon(home, { nodeOptions, bootstrap, onSpawn: (proc) => { live.add(proc); proc.once('exit', () => { live.delete(proc) }) } })
 }
 
 async function call (d: Daemon, method: string, route: string, body?: unknown): Promise<any> {
@@ -197,12 +167,6 @@ async function until (what: string, ok: () => Promise<boolean>, ms = 60_000): Pr
   }
 }
 
-async function stop (d: Daemon): Promise<void> {
-  if (d.proc.exitCode != null) return
-  const exited = new Promise((resolve) => d.proc.once('exit', resolve))
-  d.proc.kill('SIGTERM')
-  await exited
-}
 
 interface Row {
   setting: string
@@ -265,21 +229,6 @@ async function restAfter (ds: Daemon[]): Promise<Array<{ s: number, mib: number[
   return out
 }
 
-/** a daemon's /metrics text */
-async function metrics (d: Daemon): Promise<string> {
-  const res = await fetch(d.url + '/metrics', { headers: { authorization: `Bearer ${d.metricsToken}` }, signal: AbortSignal.timeout(30_000) })
-  return await res.text()
-}
-
-/** a counter's series in /metrics text, summed by the value of one of its labels (all of them under '' without one) */
-function counterBy (text: string, name: string, label?: string): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? ([-+0-9.eE]+)$`, 'gm'))) {
-    const key = label == null ? '' : (new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '')
-    out.set(key, (out.get(key) ?? 0) + Number(m[2]))
-  }
-  return out
-}
 
 /**
  * A histogram's cumulative counts in /metrics texts, summed over daemons: count per bucket bound,
@@ -326,7 +275,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     }, 120_000)
     // offers a receiver's gossip validator accepted (replacements included), from its /metrics
     const held = async (d: Daemon): Promise<number> => {
-      const m = /^bazaar_gossip_validation_total\{code="OK",result="accept",topic="\/bazaar\/offers\/1"\} (\d+)$/m.exec(await metrics(d))
+      const m = /^bazaar_gossip_validation_total\{code="OK",result="accept",topic="\/bazaar\/offers\/1"\} (\d+)$/m.exec(await daemonMetrics(d))
       return m == null ? 0 : Number(m[1])
     }
     const before = await Promise.all(recvs.map(held))
@@ -371,7 +320,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     }
     if (WARMUP > 0) await publish(WARMUP)
     // every daemon scraped just before and after the measured offers: the histograms' differences are theirs
-    const texts0 = await Promise.all(ds.map(metrics))
+    const texts0 = await Promise.all(ds.map(daemonMetrics))
     const cpu0 = recvs.map((d) => cpuMs(d.proc.pid as number))
     const threads0 = threadCpuMs(recvs[0].proc.pid as number)
     const t1 = performance.now()
@@ -384,7 +333,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     const busy = recvs.map((d, i) => cpuMs(d.proc.pid as number) - cpu0[i] - idleRate[i] * elapsed)
     const byThread: Record<string, number> = {}
     for (const [name, ms] of threadCpuMs(recvs[0].proc.pid as number)) byThread[name] = Number(((ms - (threads0.get(name) ?? 0)) / OFFERS).toFixed(3))
-    const texts = await Promise.all(ds.map(metrics))
+    const texts = await Promise.all(ds.map(daemonMetrics))
     const inside = tail(bucketsSince(buckets(texts.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES), buckets(texts0.slice(0, pubs.length), 'bazaar_api_request_seconds', PUBLISH_SERIES)), '0.05')
     const loops = ds.map((_, i) => tail(bucketsSince(buckets([texts[i]], 'bazaar_event_loop_delay_seconds'), buckets([texts0[i]], 'bazaar_event_loop_delay_seconds')), '0.05'))
     // every connected peer of every daemon: a gossip stream each way, as the link keeper keeps them
@@ -401,7 +350,7 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     }
     const restAfterMiB = await restAfter(ds)
     // read again after the rest: what the daemons re-published meanwhile, and the workers it started
-    const textsAfter = REST_AFTER_S.length > 0 ? await Promise.all(ds.map(metrics)) : texts
+    const textsAfter = REST_AFTER_S.length > 0 ? await Promise.all(ds.map(daemonMetrics)) : texts
     return {
       setting,
       daemons: ds.length,
@@ -438,8 +387,8 @@ async function measure (setting: string, nodeOptions: string, homes: string[]): 
     }
   } finally {
     // the others first: the first daemon is everyone's bootstrap peer
-    await Promise.all(ds.slice(1).map(stop))
-    if (ds.length > 0) await stop(ds[0])
+    await Promise.all(ds.slice(1).map(stopDaemon))
+    if (ds.length > 0) await stopDaemon(ds[0])
   }
 }
 

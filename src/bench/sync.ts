@@ -25,11 +25,9 @@
  * 120 s by default, with offers living `market.offerTtlS`, 300 s): that figure is the configured
  * interval, not a measurement.
  */
-import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -41,13 +39,11 @@ import type { BazaarConfig } from '../node/config/types.js'
 import { silentLogger } from '../node/logger.js'
 import { installNetworkErrorGuard } from '../node/process-guard.js'
 import { delayRelay } from './delay-relay.js'
+import { counterBy, daemonMetrics, initHome, startDaemon, stopDaemon } from './daemon-process.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { Offer } from '../wire/market.js'
-
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/bazaar.js')
-const PASSPHRASE = 'bench passphrase'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -109,16 +105,6 @@ async function suppliersEnvelopes (name: string, offers: number, cancelled: numb
   return out
 }
 
-/** one sample of a Prometheus text exposition, summed over the series of `name` whose labels contain `labels` */
-function sample (text: string, name: string, labels = ''): number {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line)
-    if (m != null && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3])
-  }
-  return sum
-}
-
 /**
  * A joiner as an operator runs one (`--joiner-process`): `bazaar init`, then `bazaar node start`
  * with the embedded defaults in a process of its own, bootstrapping from `peerAddr`. Polls its
@@ -127,34 +113,25 @@ function sample (text: string, name: string, labels = ''): number {
  * way by then) and from its start, and its CPU (user and system, from /proc).
  */
 async function daemonJoiner (home: string, peerAddr: string, offers: number, cancels: number): Promise<{ ms: number, fromSpawnMs: number, cpuMs: number }> {
-  const env = { ...process.env, BAZAAR_PASSPHRASE: PASSPHRASE }
-  const init = spawnSync(process.execPath, [BIN, 'init', '--home', home], { env, encoding: 'utf8' })
-  if (init.status !== 0) throw new Error(`bazaar init: ${init.stderr}`)
+  initHome(home)
   const spawnedAt = performance.now()
-  const proc = spawn(process.execPath, [BIN, 'node', 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns', '--bootstrap', peerAddr], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const d = await startDaemon(home, { bootstrap: peerAddr })
   try {
-    let out = ''
-    const up = await new Promise<number>((resolve, reject) => {
-      proc.stdout.on('data', (d: Buffer) => { out += d.toString(); if (/control API/.test(out)) resolve(performance.now()) })
-      proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
-      proc.once('exit', (code) => { reject(new Error(`the joiner exited ${String(code)}: ${out.slice(-2000)}`)) })
-    })
-    const url = (JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { url: string }).url
-    const token = readFileSync(join(home, 'metrics-token'), 'utf8').trim()
+    const up = performance.now()
     // polled: the bench waits for the book to be complete, it asserts nothing on time
     for (;;) {
-      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
-      if (sample(text, 'bazaar_book_offers') === offers && sample(text, 'bazaar_book_sync_entries_total', 'verdict="applied"') >= offers + cancels) break
-      if (performance.now() - up > 120_000) throw new Error(`the joiner holds ${sample(text, 'bazaar_book_offers')} offers after 120 s`)
+      const text = await daemonMetrics(d)
+      const held = counterBy(text, 'bazaar_book_offers').get('') ?? 0
+      if (held === offers && (counterBy(text, 'bazaar_book_sync_entries_total', 'verdict').get('applied') ?? 0) >= offers + cancels) break
+      if (performance.now() - up > 120_000) throw new Error(`the joiner holds ${held} offers after 120 s`)
       await sleep(20)
     }
     const done = performance.now()
-    const stat = readFileSync(`/proc/${String(proc.pid)}/stat`, 'utf8').split(') ')[1].split(' ')
-    return { ms: done - up, fromSpawnMs: done - spawnedAt, cpuMs: (Number(stat[11]) + Number(stat[12])) * 10 }
+    const stat = readFileSync(`/proc/${String(d.proc.pid)}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { ms: done - up, fromSpawnMs: done - spawnedAt, cpuMs: (Number(f[11]) + Number(f[12])) * 10 }
   } finally {
-    const exited = new Promise((resolve) => proc.once('exit', resolve))
-    proc.kill('SIGTERM')
-    await exited
+    await stopDaemon(d)
   }
 }
 
