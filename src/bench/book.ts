@@ -36,6 +36,7 @@ import { CertCache, MessageSigner } from '../market/signing/index.js'
 import { sealOffer } from '../protocols/gossip/envelope.js'
 import { TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import { MarketMessageValidator } from '../protocols/gossip/validate.js'
+import { MAX_DIGEST_BITS, bucketDigests, type IdCache } from '../protocols/book-sync/digest.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -75,7 +76,7 @@ function heapUsed (): number {
 /** the supplier node's peer id as the book's entries carry it (one string per supplier node) */
 const PEER = '12D3KooWBenchSupplierPeer00000000000000000000000000'
 
-interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number, heldAsCopies: number, heldAsSources: number }
+interface Memory { offers: number, rss: number, heap: number, heapTotal: number, arrayBuffers: number, envelopeBytes: number, heldAsCopies: number, heldAsSources: number, idCache: number, digestMs: number, digestCachedMs: number }
 
 /**
  * 100,000 offers into a fresh book, each built, sealed into its envelope, copied and decoded one at
@@ -102,7 +103,16 @@ function memory (keep = true): Memory {
   // offer's certificate put back into a new array), or the entries that read them per page
   const heldAsCopies = holding(() => book.offerEnvelopes())
   const heldAsSources = holding(() => book.offerEnvelopeSources())
-  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N, heldAsCopies, heldAsSources }
+  // the ids anti-entropy keeps for its digests, and a digest of the whole book without and with them
+  const ids: IdCache = new WeakMap()
+  const idCache = holding(() => { bucketDigests([book.offerEnvelopeSources()], MAX_DIGEST_BITS, ids); return [ids] })
+  let t = performance.now()
+  bucketDigests([book.offerEnvelopeSources()], MAX_DIGEST_BITS)
+  const digestMs = performance.now() - t
+  t = performance.now()
+  bucketDigests([book.offerEnvelopeSources()], MAX_DIGEST_BITS, ids)
+  const digestCachedMs = performance.now() - t
+  return { offers: held, rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed, heapTotal: m1.heapTotal - m0.heapTotal, arrayBuffers: m1.arrayBuffers - m0.arrayBuffers, envelopeBytes: envelopeBytes / N, heldAsCopies, heldAsSources, idCache, digestMs, digestCachedMs }
 }
 
 /** the bytes (heap and array buffers, after GC) that holding what `take` returns costs */
@@ -485,6 +495,7 @@ function main (): void {
       `the offers' cost (the difference) ${mb(cost)}, goal <= 150 MB: ${cost <= 150 * 1048576 ? 'met' : 'NOT met'}`)
   }
   console.log(`   an anti-entropy exchange's hold on them, for as long as it runs: ${mb(mem.heldAsSources)} as entries that read each envelope when its page is cut (the node's), ${mb(mem.heldAsCopies)} as copies of the envelopes`)
+  console.log(`   anti-entropy's ids of them, kept for its digests: ${mb(mem.idCache)}; a digest of the whole book ${fmt(mem.digestCachedMs, 1)} ms with them, ${fmt(mem.digestMs, 1)} ms hashing every envelope`)
   const v = runPart('validator-memory') as { messages: number, bytesEach: number }
   console.log(`   the gossip validator beside the book (seen-cache and sequence per slot, bounded): ${fmt(v.bytesEach)} bytes per accepted offer (${fmt(v.messages)} validated)`)
   console.log('')

@@ -228,6 +228,7 @@ async function main (): Promise<void> {
       console.log(`  ${what}: ${fmt(performance.now() - start)} ms, ${fmt((cpu.user + cpu.system) / 1000)} ms of CPU (both sides), ${r.differing === undefined ? 'no digests' : `${fmt(r.differing)} buckets differing`}, ${fmt(r.received)} envelopes in ${r.pages} pages, ${fmt(r.applied)} applied`)
     }
     await repeat('a repeat pull of the whole book, every envelope already held')
+    await repeat('once more, each side holding its ids from the pull before')
     if (extra.length > 0) {
       for (const env of extra) peer.market.apply(peer.gossip.validator.validate(TOPIC_OFFERS, env), 'gossip')
       await repeat(`the same, the peer holding ${fmt(extra.length)} offers more (of other suppliers, never gossiped)`)

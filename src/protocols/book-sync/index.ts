@@ -12,7 +12,7 @@ import {
   MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SERVED_AT_ONCE, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
-import { MAX_DIGEST_BITS, MIN_DIGEST_BITS, bucketDigests, differingBuckets, digestBitsFor, inBitmap } from './digest.js'
+import { MAX_DIGEST_BITS, MIN_DIGEST_BITS, bucketDigests, differingBuckets, digestBitsFor, inBitmap, type IdCache } from './digest.js'
 import { EMPTY_BYTES } from '../../wire/empty-bytes.js'
 import { envelopeOf, type EnvelopeSource } from './source.js'
 import type { Counter } from '../../util/metrics.js'
@@ -154,6 +154,8 @@ export class BookSync {
   private readonly queue = new Map<string, PeerId>()
   private running = 0
   private serving = 0
+  /** the ids of this node's own entries, for its digests as requester and as responder */
+  private readonly ids: IdCache = new WeakMap()
   private timer?: TimerHandle
   private readonly controller = new AbortController()
   private started = false
@@ -285,7 +287,7 @@ export class BookSync {
         const { more, digests } = await this.readPage(pb, { maxEntries, maxCancels }, step, result, forward)
         if (digests !== undefined) {
           // [REJECT] digests only as the answer to the first request, as many as it asked for
-          const diff = request.digestBits > 0 && result.differing === undefined ? differingBuckets(bucketDigests(own, digestBits).digests, digests, digestBits) : undefined
+          const diff = request.digestBits > 0 && result.differing === undefined ? differingBuckets(bucketDigests(own, digestBits, this.ids).digests, digests, digestBits) : undefined
           if (diff == null) throw new BookSyncError('MALFORMED', 'unexpected digests')
           result.differing = diff.count
           if (diff.count === 0 || !more) break
@@ -390,7 +392,7 @@ export class BookSync {
       if (req.digestBits !== 0) {
         // [refuse] digests bucketed by more or fewer bits than a requester may ask for
         if (req.digestBits < MIN_DIGEST_BITS || req.digestBits > MAX_DIGEST_BITS) throw new BookSyncError('MALFORMED', 'digest bits out of range')
-        const digested = bucketDigests(asksCancels ? [offers, bids, offerCancels, bidCancels] : [offers, bids], req.digestBits)
+        const digested = bucketDigests(asksCancels ? [offers, bids, offerCancels, bidCancels] : [offers, bids], req.digestBits, this.ids)
         await out.write({ ...emptyChunk(), digests: digested.digests, last: true, more: true }, BookSyncChunk, { signal: step() })
         const wanted = await next()
         // the requester holds what this node holds, or wants nothing more

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { BUCKET_DIGEST_BYTES, bucketDigests, differingBuckets, digestBitsFor, inBitmap } from '../../../src/protocols/book-sync/digest.js'
+import { BUCKET_DIGEST_BYTES, bucketDigests, differingBuckets, digestBitsFor, inBitmap, type IdCache } from '../../../src/protocols/book-sync/digest.js'
 import { messageDigest } from '../../../src/protocols/gossip/topic-validation.js'
 
 /** the digests, computed apart: per bucket the count and the sum of the ids as BigInts, mod 2^160 */
@@ -53,5 +53,18 @@ describe('book sync digests', () => {
 
   it('buckets by about 16 envelopes each, from 16 to 4,096 buckets', () => {
     expect([0, 1, 16, 300, 4_500, 100_000, 10_000_000].map(digestBitsFor)).toEqual([4, 4, 4, 5, 9, 12, 12])
+  })
+
+  it('with an id cache, hashes each source once: a later digest reads no envelope and comes out the same', () => {
+    let reads = 0
+    const sources = envelopes.slice(0, 500).map((env) => ({ get envelope () { reads++; return env } }))
+    const ids: IdCache = new WeakMap()
+    const first = bucketDigests([sources, envelopes.slice(500, 600)], 8, ids)
+    expect(reads).toBe(500)
+    const again = bucketDigests([sources, envelopes.slice(500, 600)], 8, ids)
+    expect(reads).toBe(500)
+    expect(Buffer.compare(again.digests, first.digests)).toBe(0)
+    expect(Buffer.compare(first.digests, bucketDigests([envelopes.slice(0, 600)], 8).digests)).toBe(0)
+    expect([...again.buckets]).toEqual([...first.buckets])
   })
 })
