@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { Level } from 'level'
+import { LEVEL_OPTIONS } from '../util/level-options.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { EnclaveKey, Identity, VoucherKeyVault } from './keystore/index.js'
@@ -285,7 +286,7 @@ export class BazaarNode {
     if (roles === 'config' && init.home == null) throw new TypeError('BazaarNode.init: a node with roles needs its home')
     const dbPath = init.dbPath ?? (init.home != null ? homePaths(init.home).db : undefined)
     if (dbPath == null) throw new TypeError('BazaarNode.init: a home or a database path is required')
-    const db = new Level<string, string>(dbPath, { valueEncoding: 'utf8' })
+    const db = new Level<string, string>(dbPath, { ...LEVEL_OPTIONS, valueEncoding: 'utf8' })
     await db.open().catch((err: unknown) => { throw dbOpenError(err, dbPath) })
     let host: Host | undefined
     let node: BazaarNode | undefined

@@ -3,6 +3,7 @@
  * versioned ("escrows-v1", "vouchers-v1"); a format change takes a new prefix, never a reused one.
  */
 import { Level } from 'level'
+import { LEVEL_OPTIONS } from '../../util/level-options.js'
 import { LevelEscrowStore } from './escrows.js'
 import { LevelVoucherStore } from './vouchers.js'
 
@@ -19,7 +20,7 @@ export class EscrowDb {
 
   /** Opens (or creates) the database at `path`. One process opens a path at a time. */
   static async open (path: string): Promise<EscrowDb> {
-    const db = new Level<string, string>(path)
+    const db = new Level<string, string>(path, LEVEL_OPTIONS)
     await db.open()
     return new EscrowDb(db)
   }

@@ -17,6 +17,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import { u8aConcat, u8aToHex, hexToU8a, stringToU8a } from '@polkadot/util'
 import { blake2AsU8a, blake2AsHex, createKeyMulti, cryptoWaitReady, decodeAddress, encodeAddress, signatureVerify } from '@polkadot/util-crypto'
 import { Level } from 'level'
+import { LEVEL_OPTIONS } from '../../../util/level-options.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
 import { MAX_PENDING_SETTLEMENTS, SS58_PREFIX } from '../../constants.js'
 import { EscrowError, throwIfAborted } from '../../errors.js'
@@ -111,7 +112,7 @@ export class EmbeddedLedger implements ChainPort {
     await cryptoWaitReady()
     let db: Level<string, string> | undefined
     if (init.path != null) {
-      db = new Level<string, string>(init.path)
+      db = new Level<string, string>(init.path, LEVEL_OPTIONS)
       await db.open()
     }
     const ledger = new EmbeddedLedger(init, db)
