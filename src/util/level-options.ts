@@ -4,18 +4,20 @@
  *
  * LevelDB's defaults, an 8 MiB block cache and a 4 MiB write buffer per database, suit a database
  * of gigabytes. A node's databases hold kilobytes to a few megabytes: its publications and their
- * sequences, escrows and vouchers. Both buffers live in the C library's heap, where what a burst
- * of traffic grew stays after it: a daemon publishing 3,000 offers through its control API ended
- * with its main heap (`[heap]` in smaps) 12 MiB larger with the defaults and 8 MiB larger with these
- * (`npm run bench:daemon`, one run each; a receiver's, 0 to 2 MiB). What stays is free memory
- * glibc keeps inside its heap: `malloc_trim(0)`, called in the publisher through a debugger, took
- * that heap from 23 to 10 MiB.
+ * sequences, escrows and vouchers. A daemon opens up to three, so at the defaults a long-running one
+ * could hold 36 MiB of buffers for data that size. This bounds them at 6 MiB.
+ *
+ * It did not lower what `npm run bench:daemon` measures after traffic. A publisher's main C heap
+ * (`[heap]` in smaps) grew by 12, 8 and 2.4 MiB over 3,000 offers with LevelDB's defaults, 1 MiB
+ * and 64 KiB, but its RSS 60 to 120 s afterwards was 123 to 129 MiB in each. `malloc_trim(0)`,
+ * called in the publisher through a debugger, gave back 13 MiB at 1 MiB and 15 MiB at 64 KiB. So
+ * what a publisher keeps after traffic is free memory inside glibc's arenas, not LevelDB's.
  *
  * At 1 MiB each, the cache still holds every block such a database reads often, and the write
  * buffer still takes about a thousand publications before LevelDB writes a table; reads that miss
- * the cache come from the system's page cache. The
- * metering round that writes each voucher durably ran as fast (`npm run bench:escrow`, alternated:
- * 1,530 and 1,418 rounds/s against 1,649 and 1,356 with the defaults).
+ * the cache come from the system's page cache. The metering round that writes each voucher durably
+ * ran as fast (`npm run bench:escrow`, alternated: 1,530 and 1,418 rounds/s against 1,649 and 1,356
+ * with the defaults).
  */
 export const LEVEL_OPTIONS = {
   cacheSize: 1024 * 1024,
