@@ -4,8 +4,9 @@
  *
  * LevelDB's defaults, an 8 MiB block cache and a 4 MiB write buffer per database, suit a database
  * of gigabytes. A node's databases hold kilobytes to a few megabytes: its publications and their
- * sequences, escrows and vouchers. A daemon opens up to three, so at the defaults a long-running one
- * could hold 36 MiB of buffers for data that size. This bounds them at 6 MiB.
+ * sequences, escrows and vouchers. A daemon opens up to three: at the defaults their write buffers
+ * alone could hold 12 MiB of recent writes, and each cache as much of its data as was read, up to
+ * 8 MiB. This bounds both at 1 MiB per database.
  *
  * It did not lower what `npm run bench:daemon` measures after traffic. A publisher's main C heap
  * (`[heap]` in smaps) grew by 12, 8 and 2.4 MiB over 3,000 offers with LevelDB's defaults, 1 MiB
