@@ -76,6 +76,17 @@ function rssMiB (pid: number): number {
 }
 
 /**
+ * The resident part of glibc's main heap (`[heap]` in `/proc/<pid>/smaps`), in MiB: the C
+ * library's memory beside V8's. After traffic it holds mostly free memory that glibc keeps
+ * (`malloc_trim` returned 13 to 15 MiB of a publisher's, docs/measurements.md). NaN where there is
+ * no such mapping (another C library).
+ */
+function mainHeapMiB (pid: number): number {
+  const m = /\[heap\]\n(?:[^\n]*\n)*?Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps`, 'utf8'))
+  return m == null ? NaN : Number(m[1]) / 1024
+}
+
+/**
  * CPU of a process in ms, all its threads. From the scheduler's own count of each thread's run time
  * (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds) where the kernel keeps it; else user + system
  * from `/proc/<pid>/stat`, in ticks of 10 ms. At 100 offers a second a receiver spends a few ms of
@@ -174,8 +185,8 @@ interface Row {
   publishers: number
   restPublisherMiB: number[]
   restReceiverMiB: number[]
-  /** every daemon's RSS at each `--rest-after` second after the measured offers (empty without it) */
-  restAfterMiB: Array<{ s: number, mib: number[] }>
+  /** every daemon's RSS, and glibc's main heap in it, at each `--rest-after` second after the measured offers (empty without it) */
+  restAfterMiB: Array<{ s: number, mib: number[], heapMiB: number[] }>
   /** each daemon's signature worker threads at the end, and the checks it sent them */
   verifyWorkers: number[]
   poolJobs: number[]
@@ -219,12 +230,12 @@ interface Row {
  * daemon holds at rest after traffic (its signature workers, if the traffic started them; what its
  * memory reducer gave back).
  */
-async function restAfter (ds: Daemon[]): Promise<Array<{ s: number, mib: number[] }>> {
+async function restAfter (ds: Daemon[]): Promise<Array<{ s: number, mib: number[], heapMiB: number[] }>> {
   const t0 = performance.now()
-  const out: Array<{ s: number, mib: number[] }> = []
+  const out: Array<{ s: number, mib: number[], heapMiB: number[] }> = []
   for (const s of REST_AFTER_S) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + s * 1000 - performance.now())))
-    out.push({ s, mib: ds.map((d) => Math.round(rssMiB(d.proc.pid as number))) })
+    out.push({ s, mib: ds.map((d) => Math.round(rssMiB(d.proc.pid as number))), heapMiB: ds.map((d) => Math.round(mainHeapMiB(d.proc.pid as number))) })
   }
   return out
 }
@@ -422,6 +433,6 @@ else {
   for (const x of rows) {
     const pubName = x.publishers === 1 ? 'publisher' : 'publishers'
     const recvName = x.restReceiverMiB.length === 1 ? 'receiver' : 'receivers'
-    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; event loops late p99 under ${range(x.loopP99UnderMs.slice(0, x.publishers), 'ms')} in the ${pubName} (samples over 50 ms ${range(x.loopOver50Ms.slice(0, x.publishers), '')}), under ${range(x.loopP99UnderMs.slice(x.publishers), 'ms')} in the ${recvName} (over 50 ms ${range(x.loopOver50Ms.slice(x.publishers), '')}), the bench's own p99 ${x.benchLoopLateP99Ms} ms (at most ${x.benchLoopLateMaxMs} ms); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')}`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
+    console.log(`${x.setting}: RSS at rest ${pubName} ${range(x.restPublisherMiB, 'MiB')}, ${recvName} ${range(x.restReceiverMiB, 'MiB')}; publish p50 ${x.publishP50Ms} ms, p99 ${x.publishP99Ms} ms (${x.offersPerS} offers/s), ${x.publishOver50Ms} over 50 ms; inside the ${pubName} (their own timing) p99 under ${x.insideP99BoundMs} ms, ${x.insideOver50Ms} over 50 ms; event loops late p99 under ${range(x.loopP99UnderMs.slice(0, x.publishers), 'ms')} in the ${pubName} (samples over 50 ms ${range(x.loopOver50Ms.slice(0, x.publishers), '')}), under ${range(x.loopP99UnderMs.slice(x.publishers), 'ms')} in the ${recvName} (over 50 ms ${range(x.loopOver50Ms.slice(x.publishers), '')}), the bench's own p99 ${x.benchLoopLateP99Ms} ms (at most ${x.benchLoopLateMaxMs} ms); ${recvName} CPU per offer ${range(x.receiverCpuPerOfferMs, 'ms')} (at rest ${range(x.receiverIdleCpuMsPerS, 'ms/s')}); by thread, at rest included${x.restReceiverMiB.length === 1 ? '' : ' (the first receiver)'}: ${Object.entries(x.receiverCpuPerOfferByThreadMs).filter(([, ms]) => ms > 0).sort((p, q) => q[1] - p[1]).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}${x.daemons > 2 ? `; connections per daemon ${range(x.connections, '')}; gossip links lost ${Object.values(x.linksLost).reduce((a, n) => a + n, 0)}${Object.keys(x.linksLost).length > 0 ? ` (${Object.entries(x.linksLost).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}, restored ${x.linksRepaired}; at the end ${x.linksBothWays} of ${x.linksBothWays + x.linksNotBothWays} peer links gossip both ways; offers mesh per daemon ${range(x.offerMesh, '')}` : ''}${x.restAfterMiB.length > 0 ? `; RSS after the offers: ${x.restAfterMiB.map((r) => `${r.s} s ${range(r.mib, 'MiB')} (glibc's main heap ${range(r.heapMiB, 'MiB')})`).join(', ')}, ${x.republished} re-published meanwhile` : ''}; signature workers started in ${x.verifyWorkers.filter((n) => n > 0).length} of ${x.daemons} daemons (checks sent to them ${range(x.poolJobs, '')})`)
   }
 }
