@@ -2,7 +2,7 @@
  * What `bazaar escrow ls|show|close|refund` and the control API do, as functions over the chain
  * port and the node's escrow database. The CLI and the control API are thin wrappers around this.
  */
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../util/sr25519.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { amountToString } from './amount.js'
 import type { ArbiterClient } from './arbiter/service.js'
@@ -22,7 +22,7 @@ export interface EscrowServiceComponents {
   escrows: LevelEscrowStore
   vouchers: VoucherStore
   /** this node's account: the payer or the payee of the escrows it settles */
-  account: KeyringPair
+  account: AccountPair
   /** reaches an arbiter for closes and refunds without the other party */
   arbiter?: ArbiterClient
   clock?: Clock

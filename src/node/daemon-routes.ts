@@ -1,4 +1,4 @@
-import { encodeAddress } from '@polkadot/util-crypto'
+import { encodeSs58 } from '../util/ss58.js'
 import { ApiError, StreamResponse, toJson, type ControlApi } from './api/server.js'
 import type { BazaarConfig } from './config/types.js'
 import { parseRentBody, type ParsedRent } from './rent-input.js'
@@ -79,8 +79,8 @@ function agreementView (r: AgreementRecord): AgreementView {
     status: r.status,
     peer: r.peer,
     updatedAt: iso(r.updatedAt),
-    renter: encodeAddress(t.renter, 42),
-    supplier: encodeAddress(t.supplier, 42),
+    renter: encodeSs58(t.renter, 42),
+    supplier: encodeSs58(t.supplier, 42),
     enclavePeer: peerIdString(t.enclavePeer),
     offerId: t.offerId,
     bidId: t.bidId,

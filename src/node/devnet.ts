@@ -5,7 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { deriveAccounts } from './keystore/accounts.js'
 import { devPeerKey } from './keystore/peer-key.js'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../util/sr25519.js'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { BazaarNode, type BazaarNodeInit } from './bazaar-node.js'
 import { defaultConfig } from './config/index.js'
@@ -76,7 +76,7 @@ export const DEVNET_ACCOUNTS = { suppliers: SUPPLIERS.map((s) => s.name), renter
  * The keys of a devnet identity, exactly those of `bazaar init --dev <name>`: coldkey `//<Name>`,
  * hotkey `//<Name>//hot`, and the well-known peer key derived from the name.
  */
-export async function devKeys (name: string): Promise<{ coldkey: KeyringPair, hotkey: KeyringPair, peerKey: Ed25519PrivateKey }> {
+export async function devKeys (name: string): Promise<{ coldkey: AccountPair, hotkey: AccountPair, peerKey: Ed25519PrivateKey }> {
   const { coldkey, hotkey } = await deriveAccounts({ kind: 'dev', name })
   return { coldkey, hotkey, peerKey: await devPeerKey(name) }
 }
@@ -96,7 +96,7 @@ export interface DevnetSupplier {
 export interface DevnetWorld {
   dir: string
   chain: ChainPort
-  arbiter: { node: BazaarNode, address: string, hub: string, key: KeyringPair }
+  arbiter: { node: BazaarNode, address: string, hub: string, key: AccountPair }
   suppliers: DevnetSupplier[]
   renter: { node: BazaarNode, role: RenterRole, escrowDb: EscrowDb, address: string }
   logger: Logger

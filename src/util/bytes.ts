@@ -10,6 +10,17 @@ export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && timingSafeEqual(a, b)
 }
 
+/** `parts` one after the other, in a new array */
+export function concatBytes (parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
 /** true when every byte is zero (an empty array included) */
 export function isZero (b: Uint8Array): boolean {
   for (const x of b) if (x !== 0) return false

@@ -4,7 +4,7 @@
  * Requests for one escrow are handled one at a time, so two racing requests cannot both pass a
  * check made against the same state.
  */
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { ChainFee, ChainPort, ChainRecord } from '../chain/port.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
@@ -27,7 +27,7 @@ export interface ArbiterClient {
 export interface ArbiterComponents {
   chain: ChainPort
   /** the arbiter's account; must be the `arbiter` of the escrows it serves */
-  key: KeyringPair
+  key: AccountPair
   clock?: Clock
   /** remembers the highest voucher seen per escrow, so a stale voucher is refused */
   vouchers?: VoucherStore
@@ -41,7 +41,7 @@ export interface ArbiterComponents {
 
 export class Arbiter implements ArbiterClient {
   private readonly chain: ChainPort
-  private readonly key: KeyringPair
+  private readonly key: AccountPair
   private readonly clock: Clock
   private readonly vouchers?: VoucherStore
   private readonly escrows?: Pick<LevelEscrowStore, 'get' | 'put'>

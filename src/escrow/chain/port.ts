@@ -7,7 +7,7 @@
  * (prefix 42). An escrow account is controlled by a 2-of-3 multisig of payer, payee and arbiter;
  * a close or refund executes once two of the three have approved the same settlement.
  */
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 
 /** What the escrow locks: the alpha of `netuid`, or TAO where the runtime cannot move alpha. */
 export type EscrowAsset = { kind: 'alpha', netuid: number } | { kind: 'tao', netuid: number, reason: string }
@@ -95,9 +95,9 @@ export interface ChainPortInfo {
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
-  open (terms: EscrowTermsOnChain, payer: KeyringPair, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain>
+  open (terms: EscrowTermsOnChain, payer: AccountPair, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain>
   /** one party's approval of a settlement; the second matching approval executes it */
-  approve (settlement: Settlement, approver: KeyringPair, opts?: { signal?: AbortSignal }): Promise<ApproveResult>
+  approve (settlement: Settlement, approver: AccountPair, opts?: { signal?: AbortSignal }): Promise<ApproveResult>
   get (escrowId: string, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain | undefined>
   /** spendable balance of an account in the escrow asset */
   balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
@@ -106,5 +106,5 @@ export interface ChainPort {
    * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the
    * arbiter's top-ups), where the chain has such keys; the fees it paid.
    */
-  sweep? (owner: KeyringPair, opts?: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] }): Promise<ChainFee[]>
+  sweep? (owner: AccountPair, opts?: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] }): Promise<ChainFee[]>
 }

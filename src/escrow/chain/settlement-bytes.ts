@@ -7,7 +7,8 @@
  *   "bazaar-settlement-v1:" {"escrowId","kind","payouts":[{"to","amount"}...],"voucher":{"cumulative","sequence","signature"}?}
  *   "bazaar-open-v1:"       the open record of records.ts
  */
-import { blake2AsHex } from '@polkadot/util-crypto'
+import { blake2b256 } from '../../util/blake2.js'
+import { toHex0x } from '../../util/hex.js'
 import { OPEN_DOMAIN, SETTLEMENT_DOMAIN } from '../constants.js'
 import type { EscrowAsset, EscrowTermsOnChain, Settlement } from './port.js'
 import { openRecord } from './records.js'
@@ -28,7 +29,7 @@ export function settlementBytes (s: Settlement): Uint8Array {
 
 /** blake2-256 of the settlement bytes: the identity approvals are counted under. */
 export function settlementHash (s: Settlement): string {
-  return blake2AsHex(settlementBytes(s), 256)
+  return toHex0x(blake2b256(settlementBytes(s)))
 }
 
 export function openBytes (terms: EscrowTermsOnChain, asset: EscrowAsset): Uint8Array {

@@ -4,7 +4,7 @@
  * the agreed budget, in the agreed subnet, for us, with the agreed arbiter. Pure: the caller reads the
  * chain and passes what it found.
  */
-import { encodeAddress } from '@polkadot/util-crypto'
+import { encodeSs58 } from '../../util/ss58.js'
 import type { EscrowOnChain } from '../chain/port.js'
 import { SS58_PREFIX } from '../constants.js'
 
@@ -49,7 +49,7 @@ export function checkAgreementEscrow (escrow: EscrowOnChain | undefined, agreeme
   // [REFUSE] the escrow pays someone else
   if (escrow.terms.payee !== payee) return 'ESCROW_PAYEE_MISMATCH'
   // [REFUSE] the arbiter is not the one both parties signed for (an all-zero id when the terms name none)
-  const arbiter = encodeAddress(terms.escrow?.arbiter ?? new Uint8Array(32), SS58_PREFIX)
+  const arbiter = encodeSs58(terms.escrow?.arbiter ?? new Uint8Array(32), SS58_PREFIX)
   if (escrow.terms.arbiter !== arbiter) return 'ESCROW_ARBITER_MISMATCH'
   // [REFUSE] less than the budget locked, or the alpha of another subnet
   if (escrow.terms.amount < terms.budget || escrow.terms.netuid !== terms.netuid) return 'ESCROW_AMOUNT_MISMATCH'

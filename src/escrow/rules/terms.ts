@@ -1,4 +1,4 @@
-import { decodeAddress } from '@polkadot/util-crypto'
+import { decodeSs58 } from '../../util/ss58.js'
 import { MAX_AMOUNT } from '../constants.js'
 import type { EscrowErrorCode } from '../errors.js'
 import { isHex32 } from '../hex.js'
@@ -9,7 +9,7 @@ import type { EscrowTerms } from '../types.js'
 export function isAddress (s: unknown): s is string {
   if (typeof s !== 'string' || s.length > 64) return false
   try {
-    return decodeAddress(s).length === 32
+    return decodeSs58(s).accountId.length === 32
   } catch {
     return false
   }
@@ -24,7 +24,7 @@ export function checkTerms (t: EscrowTerms, now: number): EscrowErrorCode | unde
   if (!isHex32(t.escrowId) || !isHex32(t.agreementHash) || !isHex32(t.voucherKey)) return 'INVALID_TERMS'
   // [REJECT] the three signatories are valid and distinct accounts
   if (!isAddress(t.payer) || !isAddress(t.payee) || !isAddress(t.arbiter)) return 'INVALID_TERMS'
-  const keys = new Set([t.payer, t.payee, t.arbiter].map((a) => decodeAddress(a).join(',')))
+  const keys = new Set([t.payer, t.payee, t.arbiter].map((a) => decodeSs58(a).accountId.join(',')))
   if (keys.size !== 3) return 'INVALID_TERMS'
   // [REJECT] a positive amount the wire formats can carry
   if (typeof t.amount !== 'bigint' || t.amount <= 0n || t.amount > MAX_AMOUNT) return 'INVALID_TERMS'
@@ -44,7 +44,7 @@ export function termsEqual (a: EscrowTerms, b: EscrowTerms): boolean {
 /** true when two ss58 addresses name the same account (whatever their prefix). */
 export function sameAccount (a: string, b: string): boolean {
   if (!isAddress(a) || !isAddress(b)) return false
-  const x = decodeAddress(a)
-  const y = decodeAddress(b)
+  const x = decodeSs58(a).accountId
+  const y = decodeSs58(b).accountId
   return bytesEqual(x, y)
 }

@@ -1,4 +1,4 @@
-import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { decodeSs58, encodeSs58 } from '../../util/ss58.js'
 import { SS58_PREFIX } from '../signing/signer.js'
 import type { BookFilters, OfferEntry } from '../types.js'
 import { hex } from './keys.js'
@@ -33,7 +33,7 @@ export interface BookRow {
 export function normaliseSupplier (text: string): string {
   if (/^(0x)?[0-9a-fA-F]{64}$/.test(text)) return text.replace(/^0x/, '').toLowerCase()
   try {
-    return hex(decodeAddress(text))
+    return hex(decodeSs58(text).accountId)
   } catch {
     return text
   }
@@ -42,7 +42,7 @@ export function normaliseSupplier (text: string): string {
 /** Rows for `--json`, in the given order. */
 export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
   return entries.map((e) => {
-    const supplier = encodeAddress(e.offer.supplier, SS58_PREFIX)
+    const supplier = encodeSs58(e.offer.supplier, SS58_PREFIX)
     return {
       // the book's own key is hex (its tie-break order); outside the node every offer key is ss58/id
       key: `${supplier}/${e.offer.id}`,
@@ -102,7 +102,7 @@ export function formatBook (entries: readonly OfferEntry[], filters: BookFilters
       String(o.netuid),
       `${o.minDurationS}-${o.maxDurationS === 0 ? '∞' : o.maxDurationS}`,
       `${Math.max(0, Math.round((Number(o.expiresAt) - now) / 1000))}s`,
-      shortAddress(encodeAddress(o.supplier, SS58_PREFIX)),
+      shortAddress(encodeSs58(o.supplier, SS58_PREFIX)),
       o.id
     ])
   }

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
-import type { KeyringPair } from '@polkadot/keyring/types'
-import { encodeAddress } from '@polkadot/util-crypto'
+import type { AccountPair } from '../../util/sr25519.js'
+import { encodeSs58 } from '../../util/ss58.js'
 import type { SignerCert } from '../../wire/market.js'
 import { createSignerCert } from './cert.js'
 import { ed25519Generate, ed25519PrivateKeyObject, ed25519PublicFromSeed, ed25519Sign } from '../../util/ed25519.js'
@@ -30,7 +30,7 @@ export function signedBytes (domain: Domain, body: Uint8Array): Uint8Array {
 
 /** ss58 (prefix 42) of a 32-byte public key. */
 export function ss58 (publicKey: Uint8Array): string {
-  return encodeAddress(publicKey, SS58_PREFIX)
+  return encodeSs58(publicKey, SS58_PREFIX)
 }
 
 /**
@@ -51,7 +51,7 @@ export class MessageSigner {
    * Certifies a signing key with the hotkey. Without a seed a fresh key is generated (a node does
    * this at every start; the certificate lives `ttlMs`).
    */
-  static create (hotkey: KeyringPair, opts: { now: number, ttlMs?: number, seed?: Uint8Array }): MessageSigner {
+  static create (hotkey: AccountPair, opts: { now: number, ttlMs?: number, seed?: Uint8Array }): MessageSigner {
     const seed = opts.seed ?? ed25519Generate().seed
     const cert = createSignerCert(hotkey, ed25519PublicFromSeed(seed), opts.now + (opts.ttlMs ?? 30 * 24 * 3600_000))
     return new MessageSigner(seed, cert)

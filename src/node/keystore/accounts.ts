@@ -1,8 +1,6 @@
-import { DEV_PHRASE, Keyring } from '@polkadot/keyring'
-import type { KeyringPair } from '@polkadot/keyring/types'
-import { hexToU8a, isHex, u8aToHex } from '@polkadot/util'
-import { cryptoWaitReady, keyExtractSuri, keyFromPath, mnemonicGenerate, mnemonicToMiniSecret, mnemonicValidate, sr25519PairFromSeed } from '@polkadot/util-crypto'
-import { getPublicKey as sr25519PublicFromSecret } from '@scure/sr25519'
+import { fromHex, HexError, toHex0x } from '../../util/hex.js'
+import { DEV_PHRASE, generateMnemonic as newMnemonic, isValidMnemonic, mnemonicToMiniSecret } from '../../util/mnemonic.js'
+import { sr25519DerivePath, sr25519FromSecret, sr25519FromSeed, sr25519Pair, type AccountPair, type Sr25519Keys } from '../../util/sr25519.js'
 import { HOTKEY_DERIVATION, SS58_PREFIX } from './constants.js'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
 
@@ -45,14 +43,13 @@ export interface KeyMaterial {
 }
 
 export interface Accounts {
-  coldkey: KeyringPair
-  hotkey: KeyringPair
+  coldkey: AccountPair
+  hotkey: AccountPair
 }
 
 /** A fresh 12-word BIP-39 mnemonic. */
 export async function generateMnemonic (): Promise<string> {
-  await cryptoWaitReady()
-  return mnemonicGenerate(12)
+  return newMnemonic(12)
 }
 
 /**
@@ -60,10 +57,9 @@ export async function generateMnemonic (): Promise<string> {
  * The phrase is never echoed in the error.
  */
 export async function normalizeMnemonic (input: string): Promise<string> {
-  await cryptoWaitReady()
   const m = input.normalize('NFKD').trim().toLowerCase().split(/\s+/).join(' ')
   const words = m.split(' ').length
-  if (![12, 15, 18, 21, 24].includes(words) || !mnemonicValidate(m)) {
+  if (![12, 15, 18, 21, 24].includes(words) || !isValidMnemonic(m)) {
     throw new KeystoreError(KeystoreErrorCode.INVALID_MNEMONIC, 'the mnemonic is not a valid BIP-39 phrase (12 to 24 words with a valid checksum)')
   }
   return m
@@ -83,23 +79,24 @@ export function coldkeySuri (source: Exclude<AccountSource, { kind: 'keys' }>): 
   return source.kind === 'mnemonic' ? source.mnemonic : `//${source.name}`
 }
 
+/**
+ * The coldkey and hotkey of a source derived from a phrase: the coldkey is the phrase's key (a dev
+ * source: Substrate's DEV_PHRASE derived along `//<Name>`), the hotkey its `//hot` child. The same
+ * keys polkadot-js's Keyring gives for the SURIs `coldkeySuri(source)` and that SURI + `//hot`.
+ */
+function derivedKeys (source: Exclude<AccountSource, { kind: 'keys' }>): { seed: Uint8Array, coldkey: Sr25519Keys, hotkey: Sr25519Keys } {
+  const seed = mnemonicToMiniSecret(source.kind === 'mnemonic' ? source.mnemonic : DEV_PHRASE)
+  const root = sr25519FromSeed(seed)
+  const coldkey = source.kind === 'dev' ? sr25519DerivePath(root, coldkeySuri(source)) : root
+  return { seed, coldkey, hotkey: sr25519DerivePath(coldkey, HOTKEY_DERIVATION) }
+}
+
 /** Derives the sr25519 coldkey and hotkey (ss58 prefix 42). */
 export async function deriveAccounts (source: AccountSource): Promise<Accounts> {
-  await cryptoWaitReady()
-  const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58_PREFIX })
-  if (source.kind === 'keys') {
-    const cold = storedKeyMaterial(source.coldkey)
-    const hot = storedKeyMaterial(source.hotkey)
-    return {
-      coldkey: keyring.addFromPair({ publicKey: cold.publicKey, secretKey: cold.secretKey }, { name: 'coldkey' }),
-      hotkey: keyring.addFromPair({ publicKey: hot.publicKey, secretKey: hot.secretKey }, { name: 'hotkey' })
-    }
-  }
-  const suri = coldkeySuri(source)
-  return {
-    coldkey: keyring.addFromUri(suri, { name: 'coldkey' }),
-    hotkey: keyring.addFromUri(suri + HOTKEY_DERIVATION, { name: 'hotkey' })
-  }
+  const keys = source.kind === 'keys'
+    ? { coldkey: storedKeyMaterial(source.coldkey), hotkey: storedKeyMaterial(source.hotkey) }
+    : derivedKeys(source)
+  return { coldkey: sr25519Pair(keys.coldkey), hotkey: sr25519Pair(keys.hotkey) }
 }
 
 /**
@@ -107,45 +104,46 @@ export async function deriveAccounts (source: AccountSource): Promise<Accounts> 
  * are computed here from the secrets, never taken from anywhere else.
  */
 export async function accountSecrets (source: AccountSource): Promise<{ coldkey: KeyMaterial, hotkey: KeyMaterial }> {
-  await cryptoWaitReady()
   if (source.kind === 'keys') {
     return { coldkey: storedKeyMaterial(source.coldkey), hotkey: storedKeyMaterial(source.hotkey) }
   }
-  // a dev SURI (`//Alice`) stands for Substrate's DEV_PHRASE with that path, as Keyring reads it
-  const suri = source.kind === 'dev' ? `${DEV_PHRASE}${coldkeySuri(source)}` : coldkeySuri(source)
-  const { phrase, path } = keyExtractSuri(suri)
-  const seed = mnemonicToMiniSecret(phrase)
-  const root = sr25519PairFromSeed(seed)
-  const coldPair = path.length > 0 ? keyFromPath(root, path, 'sr25519') : root
-  const hotPair = keyFromPath(coldPair, keyExtractSuri(suri + HOTKEY_DERIVATION).path.slice(path.length), 'sr25519')
-  const coldkey: KeyMaterial = { publicKey: coldPair.publicKey, secretKey: coldPair.secretKey }
+  const { seed, coldkey, hotkey } = derivedKeys(source)
+  const cold: KeyMaterial = { publicKey: coldkey.publicKey, secretKey: coldkey.secretKey }
   if (source.kind === 'mnemonic') {
-    coldkey.seed = seed
-    coldkey.mnemonic = source.mnemonic
+    cold.seed = seed
+    cold.mnemonic = source.mnemonic
   }
-  return { coldkey, hotkey: { publicKey: hotPair.publicKey, secretKey: hotPair.secretKey } }
+  return { coldkey: cold, hotkey: { publicKey: hotkey.publicKey, secretKey: hotkey.secretKey } }
 }
 
 /** The full key material of a stored key; CORRUPT when it is not a well-formed secret. */
 export function storedKeyMaterial (key: StoredKey): KeyMaterial {
   if ('seed' in key) {
-    if (!isHex(key.seed, 256)) throw new KeystoreError(KeystoreErrorCode.CORRUPT, 'a stored seed is not 32 bytes of hex')
-    const seed = hexToU8a(key.seed)
-    const pair = sr25519PairFromSeed(seed)
-    return { publicKey: pair.publicKey, secretKey: pair.secretKey, seed }
+    const seed = storedBytes(key.seed, 32)
+    if (seed == null) throw new KeystoreError(KeystoreErrorCode.CORRUPT, 'a stored seed is not 32 bytes of hex')
+    return { ...sr25519FromSeed(seed), seed }
   }
-  if (!isHex(key.secretKey, 512)) throw new KeystoreError(KeystoreErrorCode.CORRUPT, 'a stored secret key is not 64 bytes of hex')
-  const secretKey = hexToU8a(key.secretKey)
-  let publicKey: Uint8Array
+  const secretKey = storedBytes(key.secretKey, 64)
+  if (secretKey == null) throw new KeystoreError(KeystoreErrorCode.CORRUPT, 'a stored secret key is not 64 bytes of hex')
   try {
-    publicKey = sr25519PublicFromSecret(secretKey)
+    return sr25519FromSecret(secretKey)
   } catch (err) {
     throw new KeystoreError(KeystoreErrorCode.CORRUPT, 'a stored secret key is not a valid sr25519 secret', { cause: err })
   }
-  return { publicKey, secretKey }
+}
+
+/** `text` as `length` bytes when it is 0x-hex of exactly that length, else undefined */
+function storedBytes (text: unknown, length: number): Uint8Array | undefined {
+  if (typeof text !== 'string' || !text.startsWith('0x') || text.length !== 2 + 2 * length) return undefined
+  try {
+    return fromHex(text.slice(2))
+  } catch (err) {
+    if (err instanceof HexError) return undefined
+    throw err
+  }
 }
 
 /** The stored form of key material: its seed when it has one, else its 64-byte secret. */
 export function toStoredKey (m: { seed?: Uint8Array, secretKey: Uint8Array }): StoredKey {
-  return m.seed != null ? { seed: u8aToHex(m.seed) } : { secretKey: u8aToHex(m.secretKey) }
+  return m.seed != null ? { seed: toHex0x(m.seed) } : { secretKey: toHex0x(m.secretKey) }
 }

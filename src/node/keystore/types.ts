@@ -1,5 +1,5 @@
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import type { KeyMaterial, StoredKey } from './accounts.js'
 import type { ScryptParams } from './constants.js'
 
@@ -9,9 +9,9 @@ export interface Identity {
   peerKey: Ed25519PrivateKey
   peerId: PeerId
   /** sr25519, ss58 prefix 42: holds funds, opens escrows */
-  coldkey: KeyringPair
+  coldkey: AccountPair
   /** sr25519, ss58 prefix 42: signs market messages (certifies fast signing keys) */
-  hotkey: KeyringPair
+  hotkey: AccountPair
   /**
    * `mnemonic` for a generated or restored phrase, `dev` for a well-known dev seed (insecure),
    * `keys` for an independent coldkey and hotkey (imported from a btcli wallet)

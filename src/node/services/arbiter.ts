@@ -1,4 +1,4 @@
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import type { Host } from '../host.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../../util/clock.js'
@@ -22,7 +22,7 @@ export class ArbiterService implements NodeService {
   readonly name = 'arbiter'
   private handler?: ArbiterHandler
 
-  constructor (private readonly c: ArbiterServiceComponents, private readonly key: KeyringPair) {}
+  constructor (private readonly c: ArbiterServiceComponents, private readonly key: AccountPair) {}
 
   async start (): Promise<void> {
     const { host, chain, escrowDb, clock, logger } = this.c

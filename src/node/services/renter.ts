@@ -1,4 +1,4 @@
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import type { BazaarConfig } from '../config/types.js'
 import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
@@ -25,7 +25,7 @@ export interface RenterServiceComponents extends RoleServiceComponents {
 export interface RenterServiceInit {
   config: BazaarConfig
   /** the renter hotkey: the payer of its escrows */
-  hotkey: KeyringPair
+  hotkey: AccountPair
   /**
    * the renter's sealed per-escrow voucher keys; without them keys live in memory only and a
    * restarted renter cannot sign for an escrow it opened before

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import type { BazaarConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
@@ -17,7 +17,7 @@ export interface SupplierServiceInit {
   /** the node home: the jobs' work directories go under `<home>/jobs` */
   home: string
   /** the supplier hotkey: the payee of its escrows */
-  hotkey: KeyringPair
+  hotkey: AccountPair
   enclaveKey?: EnclaveKey
   /** tests inject an absent nvidia-smi so the config's GPUs are used */
   runNvidiaSmi?: NvidiaSmiRunner

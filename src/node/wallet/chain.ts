@@ -7,7 +7,7 @@
  * alpha, rounded down, the way pallet_subtensor values it.
  */
 import type { ApiPromise } from '@polkadot/api'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../util/sr25519.js'
 import type { Codec } from '@polkadot/types/types'
 import { submitAndWait, type Inclusion } from '../../escrow/chain/subtensor/index.js'
 import { WalletError, WalletErrorCode } from './errors.js'
@@ -196,7 +196,7 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
  * Signs and submits `subtensorModule.addStake(hotkey, netuid, tao)` with the coldkey, waits for
  * inclusion (and finality), and reads the coldkey's alpha under the hotkey before and after.
  */
-export async function addStake (api: ApiPromise, coldkey: KeyringPair, quote: StakeQuote, opts: { finality?: boolean, signal?: AbortSignal } = {}): Promise<StakeResult> {
+export async function addStake (api: ApiPromise, coldkey: AccountPair, quote: StakeQuote, opts: { finality?: boolean, signal?: AbortSignal } = {}): Promise<StakeResult> {
   const alphaBefore = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
   const tx = await api.tx.subtensorModule.addStake(quote.hotkey, quote.netuid, quote.tao).signAsync(coldkey)
   const inclusion = await submitAndWait(api, tx, { finality: opts.finality ?? true, signal: opts.signal })

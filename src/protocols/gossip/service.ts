@@ -1,5 +1,4 @@
 import type { PeerId } from '@libp2p/interface'
-import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { Clock, TimerHandle } from '../../util/clock.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
@@ -58,9 +57,6 @@ export class MarketGossip {
   }
 
   start (): void {
-    // the wasm sr25519 verifier checks new signers' certificates about 8x faster than the pure-JS
-    // one used until it is ready (CertCache); a node's keystore has usually initialised it already
-    void cryptoWaitReady().catch(() => {})
     if (this.c.verifyPool != null) this.pool = this.c.verifyPool
     else if (this.init.verifyWorkers !== 0) {
       this.pool = new VerifyPool({

@@ -9,13 +9,17 @@
  * - Every state change makes a block (number + 1, hash chained to the parent); opens, closes and
  *   refunds leave records in the format of records.ts.
  * - Signatures are checked by the ledger: the payer signs the open bytes, each approver the
- *   settlement bytes (settlement-bytes.ts), verified against the signer's ss58 address.
+ *   settlement bytes (settlement-bytes.ts), verified as sr25519 (the node's accounts) against the
+ *   signer's ss58 address.
  * - With `path`, the state lives in a level directory; every change is written (fsync) before the
  *   call resolves, so a restarted process finds the same ledger. One process opens a path at a time.
  */
-import type { KeyringPair } from '@polkadot/keyring/types'
-import { u8aConcat, u8aToHex, hexToU8a, stringToU8a } from '@polkadot/util'
-import { blake2AsU8a, blake2AsHex, createKeyMulti, cryptoWaitReady, decodeAddress, encodeAddress, signatureVerify } from '@polkadot/util-crypto'
+import type { AccountPair } from '../../../util/sr25519.js'
+import { blake2b256, multisigAccountId } from '../../../util/blake2.js'
+import { concatBytes } from '../../../util/bytes.js'
+import { fromHex, toHex0x } from '../../../util/hex.js'
+import { sr25519Verify } from '../../../util/sr25519.js'
+import { decodeSs58, encodeSs58 } from '../../../util/ss58.js'
 import { Level } from 'level'
 import { LEVEL_OPTIONS } from '../../../util/level-options.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
@@ -64,11 +68,11 @@ export interface LedgerHead { number: number, hash: string }
 const KEY_HEAD = 'ledger-v1/head'
 const KEY_ACCOUNT = 'ledger-v1/account/'
 const KEY_ESCROW = 'ledger-v1/escrow/'
-const GENESIS_HASH = u8aToHex(new Uint8Array(32))
+const GENESIS_HASH = toHex0x(new Uint8Array(32))
 
 /** Normalises an ss58 address to prefix 42; throws for anything else. */
 function normalise (address: string): string {
-  return encodeAddress(decodeAddress(address), SS58_PREFIX)
+  return encodeSs58(decodeSs58(address).accountId, SS58_PREFIX)
 }
 
 /**
@@ -77,8 +81,13 @@ function normalise (address: string): string {
  * between the same parties never share funds.
  */
 export function escrowAccount (terms: EscrowTermsOnChain): string {
-  const multi = createKeyMulti([terms.payer, terms.payee, terms.arbiter], 2)
-  return encodeAddress(blake2AsU8a(u8aConcat(stringToU8a('bazaar/escrow'), multi, hexToU8a(terms.escrowId)), 256), SS58_PREFIX)
+  const multi = multisigAccountId([terms.payer, terms.payee, terms.arbiter].map((a) => decodeSs58(a).accountId), 2)
+  return encodeSs58(blake2b256(concatBytes([utf8('bazaar/escrow'), multi, fromHex(terms.escrowId)])), SS58_PREFIX)
+}
+
+const encoder = new TextEncoder()
+function utf8 (text: string): Uint8Array {
+  return encoder.encode(text)
 }
 
 /** Changes of one state transition, written in one batch. */
@@ -109,7 +118,6 @@ export class EmbeddedLedger implements ChainPort {
 
   /** Opens (or creates) a ledger; loads the persisted state when `path` holds one. */
   static async open (init: EmbeddedLedgerInit): Promise<EmbeddedLedger> {
-    await cryptoWaitReady()
     let db: Level<string, string> | undefined
     if (init.path != null) {
       db = new Level<string, string>(init.path, LEVEL_OPTIONS)
@@ -148,8 +156,8 @@ export class EmbeddedLedger implements ChainPort {
   /** Makes a block of one change: durable first (when persisted), then visible in memory. */
   private async commit (change: Change): Promise<ChainRecord | undefined> {
     const number = this.headState.number + 1
-    const txHash = blake2AsHex(u8aConcat(change.tx, stringToU8a(`#${number}`)), 256)
-    const hash = blake2AsHex(u8aConcat(hexToU8a(this.headState.hash), stringToU8a(`#${number}`), hexToU8a(txHash)), 256)
+    const txHash = toHex0x(blake2b256(concatBytes([change.tx, utf8(`#${number}`)])))
+    const hash = toHex0x(blake2b256(concatBytes([fromHex(this.headState.hash), utf8(`#${number}`), fromHex(txHash)])))
     const head = { number, hash }
     let record: ChainRecord | undefined
     if (change.record != null) {
@@ -189,11 +197,11 @@ export class EmbeddedLedger implements ChainPort {
     if (typeof amount !== 'bigint' || amount <= 0n) throw new EscrowError('INVALID_TERMS', 'amount must be positive')
     const a = normalise(address)
     await this.exclusive(async () => {
-      await this.commit({ accounts: new Map([[a, (this.accounts.get(a) ?? 0n) + amount]]), escrows: new Map(), tx: stringToU8a(`mint:${a}:${amount}`) })
+      await this.commit({ accounts: new Map([[a, (this.accounts.get(a) ?? 0n) + amount]]), escrows: new Map(), tx: utf8(`mint:${a}:${amount}`) })
     })
   }
 
-  async open (terms: EscrowTermsOnChain, payer: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
+  async open (terms: EscrowTermsOnChain, payer: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
     throwIfAborted(opts.signal)
     const bytes = openBytes(terms, { kind: 'alpha', netuid: this.netuid })
     return await this.submitOpen(terms, payer.address, payer.sign(bytes), opts)
@@ -211,7 +219,7 @@ export class EmbeddedLedger implements ChainPort {
       const payer = normalise(terms.payer)
       // [REJECT] only the payer funds its escrow
       if (!isAddress(signer) || normalise(signer) !== payer) throw new EscrowError('NOT_SIGNATORY', 'the payer must open')
-      if (!signatureVerify(openBytes(terms, asset), signature, payer).isValid) throw new EscrowError('BAD_SIGNATURE', 'open not signed by the payer')
+      if (!sr25519Verify(openBytes(terms, asset), signature, decodeSs58(payer).accountId)) throw new EscrowError('BAD_SIGNATURE', 'open not signed by the payer')
       const have = this.accounts.get(payer) ?? 0n
       if (have < terms.amount) throw new EscrowError('INSUFFICIENT_BALANCE', 'payer balance below the amount')
       const account = escrowAccount(terms)
@@ -221,13 +229,13 @@ export class EmbeddedLedger implements ChainPort {
         accounts: new Map([[payer, have - terms.amount]]),
         escrows: new Map([[terms.escrowId, escrow]]),
         record: { kind: 'open', escrowId: terms.escrowId, remark },
-        tx: stringToU8a(remark)
+        tx: utf8(remark)
       })
       return this.view(escrow)
     })
   }
 
-  async approve (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
     throwIfAborted(opts.signal)
     let bytes: Uint8Array
     try {
@@ -259,7 +267,7 @@ export class EmbeddedLedger implements ChainPort {
       // [REJECT] only payer, payee and arbiter approve
       if (!signatories.includes(who)) throw new EscrowError('NOT_SIGNATORY', 'not a signatory of this escrow')
       const bytes = settlementBytes(settlement)
-      if (!signatureVerify(bytes, signature, who).isValid) throw new EscrowError('BAD_SIGNATURE', 'approval not signed by the signer')
+      if (!sr25519Verify(bytes, signature, decodeSs58(who).accountId)) throw new EscrowError('BAD_SIGNATURE', 'approval not signed by the signer')
       const hash = settlementHash(settlement)
       const prior = current.pending.find((p) => p.hash === hash)
       if (prior?.approvals.includes(who) === true) throw new EscrowError('ALREADY_APPROVED', 'this signatory already approved')
@@ -267,7 +275,7 @@ export class EmbeddedLedger implements ChainPort {
       const approvals = [...(prior?.approvals ?? []), who]
       if (approvals.length < 2) {
         const pending = [...current.pending, { hash, settlement: cloneSettlement(settlement), approvals }]
-        await this.commit({ accounts: new Map(), escrows: new Map([[t.escrowId, { ...current, pending }]]), tx: u8aConcat(bytes, stringToU8a(who)) })
+        await this.commit({ accounts: new Map(), escrows: new Map([[t.escrowId, { ...current, pending }]]), tx: concatBytes([bytes, utf8(who)]) })
         return { executed: false }
       }
       // two distinct signatories: execute the payouts and write the close record
@@ -283,7 +291,7 @@ export class EmbeddedLedger implements ChainPort {
         accounts,
         escrows: new Map([[t.escrowId, next]]),
         record: { kind, escrowId: t.escrowId, remark },
-        tx: u8aConcat(bytes, stringToU8a(remark))
+        tx: concatBytes([bytes, utf8(remark)])
       })
       return record != null ? { executed: true, record } : { executed: true }
     })

@@ -39,7 +39,7 @@
  */
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../../util/sr25519.js'
 import type { Option, Result } from '@polkadot/types'
 import type { Call, DispatchError } from '@polkadot/types/interfaces'
 import type { Codec, INumber } from '@polkadot/types/types'
@@ -266,7 +266,7 @@ export class SubtensorChain implements ChainPort {
     return escrowSignatories(terms)
   }
 
-  async open (terms: EscrowTermsOnChain, payer: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
+  async open (terms: EscrowTermsOnChain, payer: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
     validateTerms(terms)
     if (accountHex(payer.address) !== accountHex(terms.payer)) throw new SubtensorError('NOT_A_PARTY', 'the signer is not the payer of these terms')
     const sigs = escrowSignatories(terms)
@@ -296,7 +296,7 @@ export class SubtensorChain implements ChainPort {
     return await this.view(got, opts.signal)
   }
 
-  async approve (settlement: Settlement, approver: KeyringPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
     const fees: ChainFee[] = []
     let r: ApproveResult
     try {
@@ -323,7 +323,7 @@ export class SubtensorChain implements ChainPort {
     return { ...r, fees }
   }
 
-  private async approveOnce (settlement: Settlement, approver: KeyringPair, fees: ChainFee[], opts: { signal?: AbortSignal }): Promise<ApproveResult> {
+  private async approveOnce (settlement: Settlement, approver: AccountPair, fees: ChainFee[], opts: { signal?: AbortSignal }): Promise<ApproveResult> {
     const api = this.api
     await this.sync(opts.signal)
     const esc = this.index.get(settlement.escrowId)
@@ -380,7 +380,7 @@ export class SubtensorChain implements ChainPort {
    * Cancels what `signer` approved for a settled escrow and was never executed (its deposit comes
    * back): for example the payee's cooperative approval when the close went through the arbiter.
    */
-  private async cancelStale (esc: Pick<Indexed, 'sigs'>, signer: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
+  private async cancelStale (esc: Pick<Indexed, 'sigs'>, signer: AccountPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
     const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
@@ -398,7 +398,7 @@ export class SubtensorChain implements ChainPort {
    * Sends everything a per-escrow key holds (free, nothing reserved) back to `to`. Returns false
    * where the key still has a deposit reserved (an approval not yet executed or cancelled).
    */
-  private async sweepKey (key: KeyringPair, to: string, fees: ChainFee[], signal?: AbortSignal): Promise<boolean> {
+  private async sweepKey (key: AccountPair, to: string, fees: ChainFee[], signal?: AbortSignal): Promise<boolean> {
     const api = this.api
     const acc = await retrying(api, async () => await api.query.system.account(key.address), { clock: this.clock, deadline: this.clock.now() + 60_000, signal }) as unknown as { data: { free: INumber, reserved: INumber } }
     if (acc.data.reserved.toBigInt() > 0n) return false
@@ -419,7 +419,7 @@ export class SubtensorChain implements ChainPort {
    * on chain, in TAO or as alpha under any hotkey: with nothing to pay out, no approval on it can
    * still settle anything, so cancelling one costs nobody a settlement.
    */
-  async sweep (owner: KeyringPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
+  async sweep (owner: AccountPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
     await this.sync(opts.signal)
     const fees: ChainFee[] = []
     const me = accountHex(owner.address)
@@ -507,7 +507,7 @@ export class SubtensorChain implements ChainPort {
 
   // --- internals ---
 
-  private signerFor (esc: Indexed, approver: KeyringPair): KeyringPair {
+  private signerFor (esc: Indexed, approver: AccountPair): AccountPair {
     const a = accountHex(approver.address)
     if (a === accountHex(esc.sigs.payer) || a === accountHex(esc.sigs.payee)) return approver
     if (a === accountHex(esc.terms.arbiter)) {
@@ -599,7 +599,7 @@ export class SubtensorChain implements ChainPort {
    * for the multisig deposit (DepositBase + 2 x DepositFactor, returned on execution) and fees.
    * What is left goes back to the arbiter once the escrow is settled (`sweep`).
    */
-  private async topUpArbiter (child: KeyringPair, base: KeyringPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
+  private async topUpArbiter (child: AccountPair, base: AccountPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
     const c = api.consts as unknown as { multisig: { depositBase: INumber, depositFactor: INumber }, balances: { existentialDeposit: INumber } }
     const deposit = c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt()
@@ -624,7 +624,7 @@ export class SubtensorChain implements ChainPort {
    * the one that loses fails with NONCE_USED (refused by the pool, or seen used on chain while it
    * waited), never ran, and is signed again with a fresh nonce.
    */
-  private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
+  private async send (op: SubtensorOperation, tx: SubmittableExtrinsic<'promise'>, signer: AccountPair, signal?: AbortSignal, fees?: ChainFee[]): Promise<Inclusion> {
     const who = signer.address
     const deadline = this.clock.now() + (this.init.timeoutMs ?? 120_000)
     let inc: Inclusion | undefined

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import { ApiPromise } from '@polkadot/api'
 import { Keyring } from '@polkadot/keyring'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../../util/sr25519.js'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto'
 import type { EscrowTermsOnChain, Settlement } from '../port.js'
@@ -58,7 +58,7 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
   try {
     await cryptoWaitReady()
     const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 })
-    const k = (name: string): KeyringPair => keyring.addFromUri(mnemonicGenerate(12), { name })
+    const k = (name: string): AccountPair => keyring.addFromUri(mnemonicGenerate(12), { name })
     const payer = k('payer'); const payee = k('payee'); const arbiter = k('arbiter'); const validator = k('validator'); const hotkey = k('hotkey')
     const info = await port.info()
     try {
@@ -120,7 +120,7 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
         // as the parties run them: the payer approves a cooperative close and the payee executes it;
         // on the arbiter paths the arbiter approves first (EscrowService.withArbiter), the party
         // executes, and the arbiter's next sweep returns its per-escrow key's TAO
-        const [first, second]: Array<[string, KeyringPair]> = path === 'cooperative' ? [['payer', payer], ['payee', payee]] : path === 'voucher' ? [['arbiter', arbiter], ['payee', payee]] : [['arbiter', arbiter], ['payer', payer]]
+        const [first, second]: Array<[string, AccountPair]> = path === 'cooperative' ? [['payer', payer], ['payee', payee]] : path === 'voucher' ? [['arbiter', arbiter], ['payee', payee]] : [['arbiter', arbiter], ['payer', payer]]
         // job ended -> settled (second approval executed, included and final) and swept
         const from = ops.length
         const h1 = await head(); const t1 = performance.now()

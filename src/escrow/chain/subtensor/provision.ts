@@ -8,7 +8,7 @@
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../../util/sr25519.js'
 import { encodeAddress } from '@polkadot/util-crypto'
 import { SubtensorError } from './errors.js'
 import { SS58_PREFIX } from './keys.js'
@@ -114,7 +114,7 @@ export async function provisionSubnet (api: ApiPromise, s: ProvisionSubnet): Pro
 }
 
 /** Signs, submits and waits for inclusion; a dispatch error is EXTRINSIC_FAILED with its name. */
-export async function sendInBlock (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<void> {
+export async function sendInBlock (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer: AccountPair): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     tx.signAndSend(signer, ({ status, dispatchError }) => {
       if (dispatchError != null) reject(new SubtensorError('EXTRINSIC_FAILED', describeDispatchError(api, dispatchError)))
@@ -124,6 +124,6 @@ export async function sendInBlock (api: ApiPromise, tx: SubmittableExtrinsic<'pr
 }
 
 /** Stakes `tao` rao of `signer`'s TAO on `netuid` under `hotkey` (a real addStake through the pool). */
-export async function stakeAlpha (api: ApiPromise, signer: KeyringPair, hotkey: string, netuid: number, tao: bigint): Promise<void> {
+export async function stakeAlpha (api: ApiPromise, signer: AccountPair, hotkey: string, netuid: number, tao: bigint): Promise<void> {
   await sendInBlock(api, api.tx.subtensorModule.addStake(hotkey, netuid, tao), signer)
 }

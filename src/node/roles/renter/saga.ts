@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { decodeSs58, encodeSs58 } from '../../../util/ss58.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
 import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
@@ -107,7 +107,7 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
  */
 export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{ match: Match, agreed: NegotiatedAgreement }> {
   const { node } = ctx.init
-  const arbiter = new Uint8Array(decodeAddress(ctx.init.arbiterAddress))
+  const arbiter = new Uint8Array(decodeSs58(ctx.init.arbiterAddress).accountId)
   // never our own offers: a node that also supplies would negotiate with itself
   const own = node.market.book.offers({ supplier: ownSupplier(ctx) }).map((e) => e.key)
   let out: { match: Match, result: NegotiatedAgreement }
@@ -117,7 +117,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
       exclude: own,
       requireGpuCc: requiresGpuCc(ctx),
       attempt: async (m: Match) => {
-        const supplier = encodeAddress(m.entry.offer.supplier, SS58_PREFIX)
+        const supplier = encodeSs58(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
         ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
         try {
@@ -164,8 +164,8 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
     escrowId,
     agreementHash: escrowId,
     payer: ctx.init.account.address,
-    payee: encodeAddress(t.supplier, SS58_PREFIX),
-    arbiter: encodeAddress(t.escrow!.arbiter, SS58_PREFIX),
+    payee: encodeSs58(t.supplier, SS58_PREFIX),
+    arbiter: encodeSs58(t.escrow!.arbiter, SS58_PREFIX),
     amount: t.budget,
     netuid: t.netuid,
     voucherKey: voucherSigner.publicKeyHex,

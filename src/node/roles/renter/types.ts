@@ -1,4 +1,4 @@
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../../util/sr25519.js'
 import type { Logger } from '../../logger.js'
 import type { AgreementStore } from '../../../market/index.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
@@ -71,7 +71,7 @@ export interface RenterRoleInit {
   escrowDb: EscrowDb
   agreements: AgreementStore
   /** the account that funds escrows (the renter hotkey: the agreement commits it) */
-  account: KeyringPair
+  account: AccountPair
   /** ss58 of the arbiter named in agreements */
   arbiterAddress: string
   arbiter?: ArbiterClient

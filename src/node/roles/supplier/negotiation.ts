@@ -1,4 +1,4 @@
-import { encodeAddress } from '@polkadot/util-crypto'
+import { encodeSs58 } from '../../../util/ss58.js'
 import { guardFromLedger, type AgreementStore } from '../../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
 import type { CapacityLedger } from '../../../jobs/index.js'
@@ -35,7 +35,7 @@ export class SupplierNegotiation {
       clock: node.clock,
       certs: node.gossip.validator.certCache,
       // [REFUSE] an arbiter this supplier does not accept (an empty list accepts any)
-      acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeAddress(a, SS58_PREFIX))),
+      acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeSs58(a, SS58_PREFIX))),
       onOutcome: (o) => {
         if (o.agreement != null && o.code == null) {
           this.c.lifecycle.committed(o.agreement).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })

@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import type { KeyringPair } from '@polkadot/keyring/types'
+import type { AccountPair } from '../../../util/sr25519.js'
 import type { Logger } from '../../logger.js'
 import type { AgreementStore } from '../../../market/index.js'
 import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
@@ -34,7 +34,7 @@ export interface SupplierRoleInit {
   escrowDb: EscrowDb
   agreements: AgreementStore
   /** the account paid by escrows (the supplier hotkey: the agreement commits it) */
-  account: KeyringPair
+  account: AccountPair
   arbiter?: ArbiterClient
   /** arbiters this supplier accepts (ss58); empty accepts any */
   acceptArbiters?: string[]
