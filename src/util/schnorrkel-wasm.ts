@@ -12,6 +12,10 @@ import { inflateSync } from 'node:zlib'
  * signer certificate. Why not the pure-JS verifier (`@scure/sr25519`, which signs and derives for
  * the node): it is about 7x slower, and certificate checks are what a peer can make a node pay for.
  *
+ * The package is pinned to one exact version in package.json: the exports called here
+ * (`__wbindgen_malloc`, `ext_sr_verify`) are that build's wasm-bindgen ABI, and
+ * `test/unit/util/sr25519.test.ts` checks its verdicts against the pure-JS verifier's.
+ *
  * Only `ext_sr_verify` is called. It needs no randomness and no host objects; the host functions
  * the module imports (wasm-bindgen's, for random bytes in signing and key generation) are supplied
  * as functions that throw, so a call that would need one fails loudly instead of silently.
