@@ -1,4 +1,4 @@
-import { decodeAddress } from '@polkadot/util-crypto'
+import { isSs58 } from '../../util/ss58.js'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
@@ -249,10 +249,3 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
   }
 }
 
-function isSs58 (s: string): boolean {
-  try {
-    return decodeAddress(s).length === 32
-  } catch {
-    return false
-  }
-}

@@ -1,6 +1,9 @@
-import { hexToU8a, isHex, u8aEq, u8aToHex } from '@polkadot/util'
-import { cryptoWaitReady, decodeAddress, encodeAddress, mnemonicToMiniSecret, mnemonicValidate, sr25519PairFromSeed } from '@polkadot/util-crypto'
 import { getPublicKey as sr25519PublicFromSecret } from '@scure/sr25519'
+import { bytesEqual } from '../../util/bytes.js'
+import { fromHex, toHex0x } from '../../util/hex.js'
+import { isValidMnemonic, mnemonicToMiniSecret } from '../../util/mnemonic.js'
+import { sr25519FromSeed } from '../../util/sr25519.js'
+import { decodeSs58, encodeSs58 } from '../../util/ss58.js'
 import { SS58_PREFIX, type KeyMaterial } from '../keystore/index.js'
 import { CRYPTO_SR25519 } from './constants.js'
 import { WalletError, WalletErrorCode } from './errors.js'
@@ -55,7 +58,6 @@ export function polkadotToSchnorrkelSecret (secretKey: Uint8Array): Uint8Array {
  * otherwise. A file without any secret is public only (`coldkeypub.txt`).
  */
 export async function parseKeypairJson (bytes: Uint8Array, where: string): Promise<BtcliKey> {
-  await cryptoWaitReady()
   const corrupt = (why: string): WalletError => new WalletError(WalletErrorCode.CORRUPT, `${where}: ${why}`)
   let text: string
   try {
@@ -83,9 +85,9 @@ export async function parseKeypairJson (bytes: Uint8Array, where: string): Promi
   const hex = (name: string, bytes: number): Uint8Array | undefined => {
     const x = field(name)
     if (x == null) return undefined
-    const h = x.startsWith('0x') ? x : `0x${x}`
-    if (!isHex(h, bytes * 8)) throw corrupt(`${name} is not ${bytes} bytes of hex`)
-    return hexToU8a(h)
+    const h = x.startsWith('0x') ? x.slice(2) : x
+    if (h.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(h)) throw corrupt(`${name} is not ${bytes} bytes of hex`)
+    return fromHex(h)
   }
   const phrase = field('secretPhrase')
   const seedField = hex('secretSeed', 32)
@@ -97,12 +99,12 @@ export async function parseKeypairJson (bytes: Uint8Array, where: string): Promi
   let secret: KeyMaterial | undefined
   if (phrase != null) {
     const m = phrase.normalize('NFKD').trim().split(/\s+/).join(' ')
-    if (!mnemonicValidate(m)) throw corrupt('secretPhrase is not a valid BIP-39 phrase')
+    if (!isValidMnemonic(m)) throw corrupt('secretPhrase is not a valid BIP-39 phrase')
     const seed = mnemonicToMiniSecret(m)
-    if (seedField != null && !u8aEq(seed, seedField)) throw mismatch(where, 'secretSeed does not belong to secretPhrase')
-    secret = { ...sr25519PairFromSeed(seed), seed, mnemonic: m }
+    if (seedField != null && !bytesEqual(seed, seedField)) throw mismatch(where, 'secretSeed does not belong to secretPhrase')
+    secret = { ...sr25519FromSeed(seed), seed, mnemonic: m }
   } else if (seedField != null) {
-    secret = { ...sr25519PairFromSeed(seedField), seed: seedField }
+    secret = { ...sr25519FromSeed(seedField), seed: seedField }
   } else if (rawPrivate != null) {
     let secretKey: Uint8Array
     try {
@@ -113,18 +115,18 @@ export async function parseKeypairJson (bytes: Uint8Array, where: string): Promi
     secret = { publicKey: sr25519PublicFromSecret(secretKey), secretKey }
   }
   // a privateKey beside a phrase or seed must be that key's own (btwallet writes both)
-  if (secret != null && rawPrivate != null && !u8aEq(polkadotToSchnorrkelSecret(secret.secretKey), rawPrivate)) {
+  if (secret != null && rawPrivate != null && !bytesEqual(polkadotToSchnorrkelSecret(secret.secretKey), rawPrivate)) {
     throw mismatch(where, 'privateKey does not belong to the secret phrase or seed')
   }
 
   let publicKey = secret?.publicKey ?? publicField ?? accountId
-  if (publicKey == null && ss58Field != null) publicKey = decodeSs58(ss58Field, where)
+  if (publicKey == null && ss58Field != null) publicKey = ss58AccountId(ss58Field, where)
   if (publicKey == null) throw corrupt('holds neither a key nor an address')
   for (const [name, value] of [['publicKey', publicField], ['accountId', accountId]] as const) {
-    if (value != null && !u8aEq(value, publicKey)) throw mismatch(where, `${name} is not the key's public key`)
+    if (value != null && !bytesEqual(value, publicKey)) throw mismatch(where, `${name} is not the key's public key`)
   }
-  const ss58Address = encodeAddress(publicKey, SS58_PREFIX)
-  if (ss58Field != null && !u8aEq(decodeSs58(ss58Field, where), publicKey)) {
+  const ss58Address = encodeSs58(publicKey, SS58_PREFIX)
+  if (ss58Field != null && !bytesEqual(ss58AccountId(ss58Field, where), publicKey)) {
     throw mismatch(where, `ss58Address ${ss58Field} is not the key's address ${ss58Address}`)
   }
   return { publicKey, ss58Address, ...(secret != null ? { secret } : {}) }
@@ -136,22 +138,20 @@ export async function parseKeypairJson (bytes: Uint8Array, where: string): Promi
  * number, while 4.1 takes a missing `cryptoType` as sr25519.
  */
 export function formatKeypairJson (key: { publicKey: Uint8Array, secret?: KeyMaterial }): string {
-  const pub = u8aToHex(key.publicKey)
+  const pub = toHex0x(key.publicKey)
   const o: Record<string, string> = { accountId: pub, publicKey: pub }
   if (key.secret != null) {
-    o.privateKey = u8aToHex(polkadotToSchnorrkelSecret(key.secret.secretKey))
+    o.privateKey = toHex0x(polkadotToSchnorrkelSecret(key.secret.secretKey))
     if (key.secret.mnemonic != null) o.secretPhrase = key.secret.mnemonic
-    if (key.secret.seed != null) o.secretSeed = u8aToHex(key.secret.seed)
+    if (key.secret.seed != null) o.secretSeed = toHex0x(key.secret.seed)
   }
-  o.ss58Address = encodeAddress(key.publicKey, SS58_PREFIX)
+  o.ss58Address = encodeSs58(key.publicKey, SS58_PREFIX)
   return JSON.stringify(o)
 }
 
-function decodeSs58 (s: string, where: string): Uint8Array {
+function ss58AccountId (s: string, where: string): Uint8Array {
   try {
-    const pk = decodeAddress(s)
-    if (pk.length !== 32) throw new Error('length')
-    return pk
+    return decodeSs58(s).accountId
   } catch {
     throw new WalletError(WalletErrorCode.CORRUPT, `${where}: ss58Address ${JSON.stringify(s.slice(0, 60))} is not an ss58 address`)
   }
