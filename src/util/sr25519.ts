@@ -28,7 +28,7 @@ export interface AccountPair {
   readonly publicKey: Uint8Array
   /** the account id (the public key), as `@polkadot/api` reads it for an extrinsic's signer */
   readonly addressRaw: Uint8Array
-  /** ss58, prefix 42 */
+  /** ss58 */
   readonly address: string
   /** signs `message`; with `withType` the signature is preceded by the key type's byte (1 for sr25519), as an extrinsic carries it */
   sign: (message: Uint8Array, options?: { withType?: boolean }) => Uint8Array
@@ -132,18 +132,18 @@ export function sr25519Verify (message: Uint8Array, signature: Uint8Array, publi
   }
 }
 
-/** the account pair of sr25519 keys, addressed with ss58 prefix 42 */
-export function sr25519Pair (keys: Sr25519Keys): AccountPair {
+/** the account pair of sr25519 keys, addressed with an ss58 prefix (42, the generic Substrate one, by default) */
+export function sr25519Pair (keys: Sr25519Keys, ss58Prefix = 42): AccountPair {
   const { publicKey } = keys
   return {
     type: 'sr25519',
     publicKey,
     addressRaw: publicKey,
-    address: encodeSs58(publicKey, 42),
+    address: encodeSs58(publicKey, ss58Prefix),
     sign: (message, options) => {
       const signature = sr25519Sign(keys, message)
       return options?.withType === true ? concatBytes([Uint8Array.of(SR25519_TYPE_BYTE), signature]) : signature
     },
-    derive: (path) => sr25519Pair(sr25519DerivePath(keys, path))
+    derive: (path) => sr25519Pair(sr25519DerivePath(keys, path), ss58Prefix)
   }
 }

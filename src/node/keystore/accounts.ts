@@ -96,7 +96,7 @@ export async function deriveAccounts (source: AccountSource): Promise<Accounts> 
   const keys = source.kind === 'keys'
     ? { coldkey: storedKeyMaterial(source.coldkey), hotkey: storedKeyMaterial(source.hotkey) }
     : derivedKeys(source)
-  return { coldkey: sr25519Pair(keys.coldkey), hotkey: sr25519Pair(keys.hotkey) }
+  return { coldkey: sr25519Pair(keys.coldkey, SS58_PREFIX), hotkey: sr25519Pair(keys.hotkey, SS58_PREFIX) }
 }
 
 /**
