@@ -3,6 +3,7 @@ import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/goss
 import type { Clock, TimerHandle } from '../../util/clock.js'
 import { MessageErrorCode, ignore } from '../../market/validation/errors.js'
 import { TokenBucketLimiter } from '../../util/rate-limit.js'
+import { schnorrkelWasmAvailable } from '../../util/schnorrkel-wasm.js'
 import { TOPIC_BIDS, TOPIC_OFFERS, TOPICS } from './topics.js'
 import { MarketMessageValidator, type ValidatedMessage } from './validate.js'
 import { refusalOf } from './verdict.js'
@@ -57,6 +58,9 @@ export class MarketGossip {
   }
 
   start (): void {
+    // schnorrkel's wasm checks new signers' certificates (CertCache); loading it takes about 20 ms,
+    // spent here at start rather than on the loop at the first new signer's message
+    schnorrkelWasmAvailable()
     if (this.c.verifyPool != null) this.pool = this.c.verifyPool
     else if (this.init.verifyWorkers !== 0) {
       this.pool = new VerifyPool({

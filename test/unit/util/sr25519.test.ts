@@ -10,7 +10,7 @@ import { blake2b256, compactLength, multisigAccountId } from '../../../src/util/
 import { DEV_PHRASE, generateMnemonic, isValidMnemonic, mnemonicToMiniSecret } from '../../../src/util/mnemonic.js'
 import { schnorrkelWasmAvailable, sr25519VerifyWasm } from '../../../src/util/schnorrkel-wasm.js'
 import {
-  derivationJunctions, junctionChainCode, sr25519FromSecret, sr25519FromSeed, sr25519Pair, sr25519Sign, sr25519Verify
+  derivationJunctions, junctionChainCode, sr25519FromSecret, sr25519FromSeed, sr25519Pair, sr25519Sign, sr25519Verify, WASM_VERIFY_MAX_MESSAGE
 } from '../../../src/util/sr25519.js'
 import { arbiterEscrowKey, arbiterPath } from '../../../src/escrow/chain/subtensor/keys.js'
 import { deriveAccounts } from '../../../src/node/keystore/accounts.js'
@@ -124,6 +124,17 @@ describe('sr25519 signatures', () => {
     const unmarked = Uint8Array.from(sig)
     unmarked[63] &= 0x7f
     expect(sr25519Verify(Uint8Array.of(9), unmarked, keys.publicKey)).toBe(false)
+  })
+
+  it('verifies a message longer than the wasm verifier takes, in JS, with the same verdicts', () => {
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 })
+    const theirs = keyring.addFromSeed(new Uint8Array(32).fill(5))
+    const message = new Uint8Array(WASM_VERIFY_MAX_MESSAGE * 8).fill(0x33)
+    const sig = theirs.sign(message)
+    expect(sr25519Verify(message, sig, theirs.publicKey)).toBe(true)
+    const changed = Uint8Array.from(message)
+    changed[WASM_VERIFY_MAX_MESSAGE * 4] ^= 1
+    expect(sr25519Verify(changed, sig, theirs.publicKey)).toBe(false)
   })
 
   it('verifies on schnorrkel\'s wasm, with the same verdicts as the pure-JS verifier', () => {
