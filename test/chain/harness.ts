@@ -82,6 +82,8 @@ export async function fund (api: ApiPromise, addrs: string[], free: bigint): Pro
       api.tx.balances.transferKeepAlive(addr, free).signAndSend(a, ({ status, dispatchError }) => {
         if (dispatchError != null) reject(new Error(dispatchError.toString()))
         else if (status.isInBlock) resolve()
+        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
+        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
       }).catch(reject)
     })
   }

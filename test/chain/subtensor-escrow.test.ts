@@ -106,6 +106,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
         api.tx.subtensorModule.addStake(hotkey, netuid, 1_000n * TAO).signAndSend(keys.payer!, ({ status, dispatchError }) => {
           if (dispatchError != null) reject(new Error(dispatchError.toString()))
           else if (status.isInBlock) resolve()
+          // a pool that drops it never puts it in a block: fail now, not at the test's timeout
+          else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
+        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
+        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
         }).catch(reject)
       })
     }
@@ -440,6 +444,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       tx.signAndSend(who, ({ status, events, dispatchError }: any) => {
         if (dispatchError != null) reject(new Error(dispatchError.toString()))
         else if (status.isInBlock) resolve(events)
+        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
+        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
       }).catch(reject)
     })
     await sendIn(api.tx.multisig.approveAsMulti(2, others(sigs.payee), null, call.method.hash, weight), keys.payee!)
