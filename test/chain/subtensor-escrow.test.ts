@@ -108,8 +108,6 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
           else if (status.isInBlock) resolve()
           // a pool that drops it never puts it in a block: fail now, not at the test's timeout
           else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
-        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
-        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
         }).catch(reject)
       })
     }
