@@ -4,7 +4,7 @@
  * `../shared/chain/` (runtime 218, raw; runtime 293, plain). Without any, chain tests skip with a
  * note.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,10 +45,43 @@ export interface TestChain {
 }
 
 /** Starts (or names) the chain of `target`; `port` must be distinct per test file and target. */
-export async function startTestChain (target: ChainTarget, port: number): Promise<TestChain> {
+export async function startTestChain (target: ChainTarget, port: number, signal?: AbortSignal): Promise<TestChain> {
   if (target.ws != null) return { url: target.ws, stop: async () => {} }
-  const devchain = await startDevchain({ spec: target.spec!, port })
+  const devchain = await startDevchain({ spec: target.spec!, port, signal })
   return { url: devchain.url, devchain, stop: async () => { await devchain.stop() } }
+}
+
+/**
+ * Runs one setup step with its own deadline, so that a chain that stops answering fails the step by
+ * name, with the end of chopsticks' log, rather than running out the hook's timeout anonymously.
+ * `work` gets a signal that aborts at the deadline.
+ */
+export async function step<T> (name: string, ms: number, chain: TestChain | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      ac.abort()
+      reject(new Error(`${name}: no answer within ${ms / 1000} s${logTail(chain)}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([work(ac.signal), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The last lines of the chopsticks log behind `chain`, for a failure message. */
+function logTail (chain: TestChain | undefined): string {
+  const file = chain?.devchain?.logFile
+  if (file == null) return ''
+  try {
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    return `\n--- ${file}, last lines:\n${lines.slice(-40).join('\n')}`
+  } catch {
+    return ` (chopsticks log ${file} unreadable)`
+  }
 }
 
 export async function connectApi (url: string): Promise<ApiPromise> {

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
-import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, skipNote, startTestChain, type ChainTarget, type TestChain } from './harness.js'
+import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
 
 skipNote('subtensor escrow chain tests')
 // every test waits for several blocks on a busy two-core machine
@@ -57,18 +57,6 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     return sum
   }
 
-  /** Alpha credited per coldkey in a block: `StakeAdded(coldkey, hotkey, tao, alpha, netuid, ...)`. */
-  const stakeAddedTo = async (blockHash: string): Promise<Map<string, bigint>> => {
-    const out = new Map<string, bigint>()
-    const events = await (await api.at(blockHash)).query.system.events() as unknown as EventRecord[]
-    for (const e of events) {
-      if (e.event.section !== 'subtensorModule' || e.event.method !== 'StakeAdded') continue
-      const who = [keys.payer!.address, keys.payee!.address].find((a) => sameAccount(a, e.event.data[0]!.toString()))
-      if (who != null) out.set(who, (out.get(who) ?? 0n) + BigInt(e.event.data[3]!.toString()))
-    }
-    return out
-  }
-
   const newTerms = (amount: bigint, expiresAt = Date.now() + 3_600_000): EscrowTermsOnChain => ({
     escrowId: u8aToHex(randomBytes(32)),
     agreementHash: u8aToHex(randomBytes(32)),
@@ -82,10 +70,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   })
 
   beforeAll(async () => {
-    chain = await startTestChain(target, PORT_HERE)
-    api = await connectApi(chain.url)
+    chain = await step('start chopsticks', 200_000, undefined, async (signal) => await startTestChain(target, PORT_HERE, signal))
+    api = await step('connect @polkadot/api', 30_000, chain, async () => await connectApi(chain.url))
     keys = await freshKeys(['payer', 'payee', 'arbiter', 'validator', 'hotkey'])
-    await fund(api, [keys.payer!.address, keys.payee!.address, keys.arbiter!.address, keys.validator!.address], 100_000n * TAO)
+    await step('fund the parties', 30_000, chain, async () => { await fund(api, [keys.payer!.address, keys.payee!.address, keys.arbiter!.address, keys.validator!.address], 100_000n * TAO) })
     alpha = api.tx.subtensorModule?.transferStake != null
     if (alpha) {
       // A validator hotkey on subnet 1 and the subnet's token enabled, set as chain state (the
@@ -94,24 +82,24 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       hotkey = keys.hotkey!.address
       // The pool gets mainnet-like depth (10^8 TAO against 10^8 alpha) so that 1,000 TAO buys
       // about 1,000 alpha instead of draining a 10-alpha pool.
-      await api.rpc('dev_setStorage' as never, {
+      await step('set the subnet', 30_000, chain, async () => await api.rpc('dev_setStorage' as never, {
         SubtensorModule: {
           Owner: [[[hotkey], keys.validator!.address]],
           SubtokenEnabled: [[[netuid], true]],
           SubnetAlphaIn: [[[netuid], (100_000_000n * TAO).toString()]],
           SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
         }
-      } as never)
-      await new Promise<void>((resolve, reject) => {
+      } as never))
+      await step('addStake', 60_000, chain, async () => { await new Promise<void>((resolve, reject) => {
         api.tx.subtensorModule.addStake(hotkey, netuid, 1_000n * TAO).signAndSend(keys.payer!, ({ status, dispatchError }) => {
           if (dispatchError != null) reject(new Error(dispatchError.toString()))
           else if (status.isInBlock) resolve()
           // a pool that drops it never puts it in a block: fail now, not at the test's timeout
           else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
         }).catch(reject)
-      })
+      }) })
     }
-    port = await createSubtensorChain({ url: chain.url, netuid, hotkey, onInclusion: (_op, inc) => { inclusions.push(inc) } })
+    port = await step('connect the adapter', 30_000, chain, async () => await createSubtensorChain({ url: chain.url, netuid, hotkey, onInclusion: (_op, inc) => { inclusions.push(inc) } }))
   }, 300_000)
 
   afterAll(async () => {

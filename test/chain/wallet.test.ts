@@ -12,7 +12,7 @@ import { mnemonicGenerate } from '@polkadot/util-crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { initHome } from '../../src/node/keystore/index.js'
-import { CHAIN_TARGETS, HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, type ChainTarget, type TestChain } from './harness.js'
+import { CHAIN_TARGETS, HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
 
 const PORT = 19_971
 const TAO = 1_000_000_000n
@@ -38,8 +38,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   const env = { BAZAAR_PASSPHRASE: 'chain test' }
 
   beforeAll(async () => {
-    chain = await startTestChain(target, PORT + 10 * target.i)
-    api = await connectApi(chain.url)
+    chain = await step('start chopsticks', 200_000, undefined, async (signal) => await startTestChain(target, PORT + 10 * target.i, signal))
+    api = await step('connect @polkadot/api', 30_000, chain, async () => await connectApi(chain.url))
     tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-wallet-chain-'))
     home = path.join(tmp, 'home')
     // fresh keys per run; the node is configured for the chain through its config file
@@ -49,20 +49,22 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     })
     coldkey = r.coldkey
     hotkey = r.hotkey
-    await fund(api, [coldkey], 5_000n * TAO)
-    await fund(api, [hotkey], 3n * TAO)
+    await step('fund the keys', 30_000, chain, async () => {
+      await fund(api, [coldkey], 5_000n * TAO)
+      await fund(api, [hotkey], 3n * TAO)
+    })
     alphaRuntime = api.query.subtensorModule?.alpha != null && api.tx.subtensorModule?.addStake != null
     if (alphaRuntime) {
       // the node's hotkey known to the chain and subnet 1's token enabled with a deep pool, set as
       // chain state (the spec's subnet 1 has no hotkeys and its token is not started)
-      await api.rpc('dev_setStorage' as never, {
+      await step('set the subnet', 30_000, chain, async () => await api.rpc('dev_setStorage' as never, {
         SubtensorModule: {
           Owner: [[[hotkey], coldkey]],
           ...(api.query.subtensorModule.subtokenEnabled != null ? { SubtokenEnabled: [[[netuid], true]] } : {}),
           SubnetAlphaIn: [[[netuid], (100_000_000n * TAO).toString()]],
           SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
         }
-      } as never)
+      } as never))
     }
   }, 300_000)
 

@@ -9,7 +9,7 @@ import {
   btcliPasswordVariable, decodeBtcliPasswordVariable, encodeBtcliPasswordVariable, parseKeypairJson, readBtcliWallet,
   schnorrkelToPolkadotSecret, polkadotToSchnorrkelSecret, WalletError, WalletErrorCode, type PasswordSource
 } from '../../../src/node/wallet/index.js'
-import { FAST, MNEMONICS, btPwValue, btPwVariable, keyFromMnemonic, keypairJson, snapshot, writeWallet, type TestKey } from '../../helpers/btcli-wallet.js'
+import { FAST, MNEMONICS, btPwValue, btPwVariable, keyFromMnemonic, snapshot, writeWallet, type TestKey } from '../../helpers/btcli-wallet.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 

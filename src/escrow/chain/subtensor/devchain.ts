@@ -28,7 +28,7 @@ import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { compactAddLength, stringToU8a, u8aToHex, hexToU8a } from '@polkadot/util'
 import { BazaarError } from '../../../util/errors.js'
-import { makeDirs } from '../../../util/fs.js'
+import { makeDirs, writeFileAtomic } from '../../../util/fs.js'
 
 export type DevchainErrorCode = 'CHOPSTICKS_MISSING' | 'SPEC_INVALID' | 'GENESIS_BUILD_FAILED' | 'START_FAILED' | 'FORK_FAILED' | 'PORT_IN_USE'
 
@@ -189,7 +189,9 @@ export async function ensureRawSpec (specPath: string, opts: { workDir?: string 
     for (const [k, v] of built.storageDiff) if (v != null) top[k] = v
     top[u8aToHex(stringToU8a(':code'))] = rg.code
     const raw = { ...spec, genesis: { raw: { top, childrenDefault: {} } } }
-    await writeFile(out, JSON.stringify(raw))
+    // renamed into place: another process starting a chain on the same spec may find the file
+    // while this one writes it, and must see it whole or not at all
+    await writeFileAtomic(out, JSON.stringify(raw))
     return out
   } finally {
     await exec.destroyWorker()
@@ -265,13 +267,25 @@ async function waitForPort (port: number, child: ChildProcess, timeoutMs: number
   }
 }
 
-/** One JSON-RPC call over HTTP (chopsticks serves HTTP and ws on the same port). */
-async function rpc (port: number, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${port}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
-  })
+/**
+ * One JSON-RPC call over HTTP (chopsticks serves HTTP and ws on the same port), given up at
+ * `deadline` (wall time) or on `signal`: a chopsticks that takes the request and never answers
+ * would otherwise hold it for undici's 300 s header timeout.
+ */
+async function rpc (port: number, method: string, params: unknown[], deadline: number, signal?: AbortSignal): Promise<unknown> {
+  const late = AbortSignal.timeout(Math.max(1, deadline - Date.now()))
+  let res: Response
+  try {
+    res = await fetch(`http://127.0.0.1:${port}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal: signal != null ? AbortSignal.any([signal, late]) : late
+    })
+  } catch (err) {
+    if (late.aborted) throw new DevchainError('START_FAILED', `${method}: no answer from chopsticks by the deadline`, { cause: err })
+    throw err
+  }
   const body = await res.json() as { result?: unknown, error?: { message: string } }
   if (body.error != null) throw new DevchainError('START_FAILED', `${method}: ${body.error.message}`)
   return body.result
@@ -287,7 +301,7 @@ async function rpcOnceUp (port: number, child: ChildProcess, method: string, par
   while (true) {
     signal?.throwIfAborted()
     try {
-      return await rpc(port, method, params)
+      return await rpc(port, method, params, deadline, signal)
     } catch (err) {
       // fetch rejects with a TypeError ("fetch failed") for anything below HTTP; its cause says what
       if (!(err instanceof TypeError) || child.exitCode != null || Date.now() > deadline) {
