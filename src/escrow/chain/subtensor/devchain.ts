@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -356,7 +356,8 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
   const port = opts.port ?? 9944
   await checkPortFree(port)
   const launcher = join(workDir, 'chopsticks-launch.cjs')
-  await writeFile(launcher, LAUNCHER)
+  // shared by every chain started from this work dir: renamed into place, never seen half written
+  await writeFileAtomic(launcher, LAUNCHER)
   const configPath = join(workDir, `chopsticks-${port}.yml`)
   const common = {
     host: '127.0.0.1',
@@ -387,7 +388,7 @@ export async function startDevchain (opts: DevchainOptions): Promise<Devchain> {
     }
   }
   // YAML is a superset of JSON: write the config as JSON.
-  await writeFile(configPath, JSON.stringify(config, null, 2))
+  await writeFileAtomic(configPath, JSON.stringify(config, null, 2))
   const logFile = opts.logFile ?? join(workDir, `chopsticks-${port}.log`)
   const { openSync, closeSync } = await import('node:fs')
   const fd = openSync(logFile, 'w')
