@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { EventRecord } from '@polkadot/types/interfaces'
 import { mnemonicGenerate, cryptoWaitReady, blake2AsHex, encodeAddress, decodeAddress } from '@polkadot/util-crypto'
 import { startDevchain, type Devchain } from '../../src/escrow/chain/subtensor/devchain.js'
@@ -110,16 +111,24 @@ export async function fund (api: ApiPromise, addrs: string[], free: bigint): Pro
     // not chopsticks: fall back to transfers from //Alice
   }
   const a = alice()
-  for (const addr of addrs) {
-    await new Promise<void>((resolve, reject) => {
-      api.tx.balances.transferKeepAlive(addr, free).signAndSend(a, ({ status, dispatchError }) => {
-        if (dispatchError != null) reject(new Error(dispatchError.toString()))
-        else if (status.isInBlock) resolve()
-        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
-        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
-      }).catch(reject)
-    })
-  }
+  for (const addr of addrs) await signAndWait(api.tx.balances.transferKeepAlive(addr, free), a)
+}
+
+/**
+ * Signs and submits `tx`, and resolves with its events once it is in a block. polkadot-js reads a
+ * block's events before it reports InBlock, and drops that report when the next status comes
+ * first (its `switchMap`); chopsticks sends Finalized 100 ms after InBlock, so on a loaded machine
+ * Finalized may be the only one that arrives, and it counts the same. A dispatch error, or a pool
+ * that drops the extrinsic, rejects at once.
+ */
+export async function signAndWait (tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<EventRecord[]> {
+  return await new Promise<EventRecord[]>((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError != null) reject(new Error(dispatchError.toString()))
+      else if (status.isInBlock || status.isFinalized) resolve(events)
+      else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
+    }).catch(reject)
+  })
 }
 
 export async function freeOf (api: ApiPromise, addr: string): Promise<bigint> {
@@ -190,7 +199,8 @@ export function sameAccount (a: string, b: string): boolean {
 
 /**
  * A TCP relay in front of the chain whose connections the test can cut, to drop the adapter's
- * websocket on demand.
+ * websocket on demand. With `delayMs`, everything the chain sends reaches the client that much
+ * later, as over a link with that latency.
  */
 export class CuttableRelay {
   private server: Server | undefined
@@ -199,7 +209,7 @@ export class CuttableRelay {
   private down = false
   private refusedCount = 0
   private readonly refusalWaiters: Array<{ n: number, resolve: () => void }> = []
-  constructor (readonly listenPort: number, readonly targetPort: number) {}
+  constructor (readonly listenPort: number, readonly targetPort: number, readonly delayMs = 0) {}
   get url (): string { return `ws://127.0.0.1:${this.listenPort}` }
   async start (): Promise<void> {
     this.down = false
@@ -218,7 +228,9 @@ export class CuttableRelay {
       this.sockets.add(client); this.sockets.add(upstream)
       const drop = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
       client.on('error', drop); upstream.on('error', drop); client.on('close', drop); upstream.on('close', drop)
-      client.pipe(upstream); upstream.pipe(client)
+      client.pipe(upstream)
+      if (this.delayMs > 0) upstream.on('data', (d: Buffer) => { setTimeout(() => { if (!client.destroyed) client.write(d) }, this.delayMs) })
+      else upstream.pipe(client)
     })
     await new Promise<void>((resolve) => this.server!.listen(this.listenPort, '127.0.0.1', resolve))
   }

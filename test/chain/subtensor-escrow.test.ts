@@ -17,8 +17,9 @@ import { u8aToHex } from '@polkadot/util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
+import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
-import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
+import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, signAndWait, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
 
 skipNote('subtensor escrow chain tests')
 // every test waits for several blocks on a busy two-core machine
@@ -90,14 +91,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
           SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
         }
       } as never))
-      await step('addStake', 60_000, chain, async () => { await new Promise<void>((resolve, reject) => {
-        api.tx.subtensorModule.addStake(hotkey, netuid, 1_000n * TAO).signAndSend(keys.payer!, ({ status, dispatchError }) => {
-          if (dispatchError != null) reject(new Error(dispatchError.toString()))
-          else if (status.isInBlock) resolve()
-          // a pool that drops it never puts it in a block: fail now, not at the test's timeout
-          else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
-        }).catch(reject)
-      }) })
+      await step('addStake', 60_000, chain, async () => await signAndWait(api.tx.subtensorModule.addStake(hotkey, netuid, 1_000n * TAO), keys.payer!))
     }
     port = await step('connect the adapter', 30_000, chain, async () => await createSubtensorChain({ url: chain.url, netuid, hotkey, onInclusion: (_op, inc) => { inclusions.push(inc) } }))
   }, 300_000)
@@ -426,17 +420,9 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     const weight = (await call.paymentInfo(sigs.account)).weight
     const others = (me: string): string[] => [sigs.payer, sigs.payee, sigs.arbiter].filter((a) => a !== me)
       .sort((a, b) => Buffer.compare(Buffer.from(api.createType('AccountId32', a).toU8a()), Buffer.from(api.createType('AccountId32', b).toU8a())))
-    const sendIn = async (tx: any, who: KeyringPair): Promise<EventRecord[]> => await new Promise((resolve, reject) => {
-      tx.signAndSend(who, ({ status, events, dispatchError }: any) => {
-        if (dispatchError != null) reject(new Error(dispatchError.toString()))
-        else if (status.isInBlock) resolve(events)
-        // a pool that drops it never puts it in a block: fail now, not at the test's timeout
-        else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
-      }).catch(reject)
-    })
-    await sendIn(api.tx.multisig.approveAsMulti(2, others(sigs.payee), null, call.method.hash, weight), keys.payee!)
+    await signAndWait(api.tx.multisig.approveAsMulti(2, others(sigs.payee), null, call.method.hash, weight), keys.payee!)
     const pending = (await api.query.multisig.multisigs(sigs.account, call.method.hash)) as any
-    const events = await sendIn(api.tx.multisig.asMulti(2, others(sigs.payer), pending.unwrap().when, call, weight), keys.payer!)
+    const events = await signAndWait(api.tx.multisig.asMulti(2, others(sigs.payer), pending.unwrap().when, call, weight), keys.payer!)
     const executed = events.find((e) => e.event.section === 'multisig' && e.event.method === 'MultisigExecuted')
     expect(executed).toBeDefined()
     expect((executed!.event.data as any).result.isErr).toBe(true)
@@ -499,6 +485,34 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expect(port.approve({ escrowId: terms.escrowId, kind: 'cooperative', payouts: [] }, keys.validator!)).rejects.toMatchObject({ code: 'NOT_A_PARTY' })
     await expect(port.open(terms, keys.payer!)).rejects.toMatchObject({ code: 'ESCROW_EXISTS' })
     expect(SubtensorError).toBeDefined()
+  })
+
+  it('waits out an extrinsic over a link slower than the gap chopsticks leaves between InBlock and Finalized', async () => {
+    // Chopsticks reports Finalized 100 ms after InBlock, and polkadot-js drops its InBlock report
+    // when the next status arrives before it has read the block's events: over this link only
+    // Finalized reaches the caller, as on a loaded machine. Both waits must still end.
+    const targetPort = Number(new URL(chain.url).port)
+    const relay = new CuttableRelay(RELAY_HERE + 1, targetPort, 150)
+    await relay.start()
+    const slow = await connectApi(relay.url)
+    try {
+      const statuses: string[] = []
+      await new Promise<void>((resolve, reject) => {
+        slow.tx.system.remark('0x01').signAndSend(keys.validator!, ({ status }) => {
+          statuses.push(status.type)
+          if (status.isFinalized) resolve()
+        }).catch(reject)
+      })
+      // the condition this test stands on: InBlock never came through
+      expect(statuses).not.toContain('InBlock')
+      const events = await signAndWait(slow.tx.system.remark('0x02'), keys.validator!)
+      expect(events.some((e) => e.event.section === 'system' && e.event.method === 'ExtrinsicSuccess')).toBe(true)
+      // the product's own wait (`bazaar wallet stake` and the chain provisioning)
+      await sendInBlock(slow, slow.tx.system.remark('0x03'), keys.validator!)
+    } finally {
+      await slow.disconnect()
+      await relay.stop()
+    }
   })
 
   it('survives a dropped websocket: an open started while the socket is down lands once', async () => {

@@ -21,6 +21,7 @@ import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto'
 import type { EscrowTermsOnChain, Settlement } from '../port.js'
 import { createSubtensorChain, type SubtensorOperation } from './adapter.js'
 import { startDevchain, type Devchain } from './devchain.js'
+import { stakeAlpha } from './provision.js'
 import { SubtensorError } from './errors.js'
 import type { Inclusion } from './submit.js'
 
@@ -77,12 +78,7 @@ export async function benchChain (endpoint: string, opts: BenchChainOptions = {}
           SubnetTAO: [[[netuid], (100_000_000n * TAO).toString()]]
         }
       } as never)
-      await new Promise<void>((resolve, reject) => {
-        api.tx.subtensorModule.addStake(hk, netuid, 10_000n * TAO).signAndSend(payer, ({ status, dispatchError }) => {
-          if (dispatchError != null) reject(new SubtensorError('EXTRINSIC_FAILED', dispatchError.toString()))
-          else if (status.isInBlock) resolve()
-        }).catch(reject)
-      })
+      await stakeAlpha(api, payer, hk, netuid, 10_000n * TAO)
     }
     const chain = hk != null ? await createSubtensorChain({ api, netuid, hotkey: hk, onInclusion: (op, inc) => { ops.push({ op, inc, signer: currentSigner }) } }) : port
 

@@ -113,12 +113,18 @@ export async function provisionSubnet (api: ApiPromise, s: ProvisionSubnet): Pro
   return { subnetHotkey: hotkey, changed }
 }
 
-/** Signs, submits and waits for inclusion; a dispatch error is EXTRINSIC_FAILED with its name. */
+/**
+ * Signs, submits and waits for inclusion; a dispatch error is EXTRINSIC_FAILED with its name, and
+ * so is a pool that drops the extrinsic. Finalized counts as included: polkadot-js drops its InBlock
+ * report when the next status arrives before it has read the block's events (chopsticks sends
+ * Finalized 100 ms after InBlock).
+ */
 export async function sendInBlock (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer: AccountPair): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     tx.signAndSend(signer, ({ status, dispatchError }) => {
       if (dispatchError != null) reject(new SubtensorError('EXTRINSIC_FAILED', describeDispatchError(api, dispatchError)))
       else if (status.isInBlock || status.isFinalized) resolve()
+      else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new SubtensorError('EXTRINSIC_FAILED', `the pool dropped the extrinsic (${status.type})`))
     }).then(() => {}, reject)
   })
 }
