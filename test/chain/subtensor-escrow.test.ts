@@ -490,9 +490,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   it('waits out an extrinsic over a link slower than the gap chopsticks leaves between InBlock and Finalized', async () => {
     // Chopsticks reports Finalized 100 ms after InBlock, and polkadot-js drops its InBlock report
     // when the next status arrives before it has read the block's events: over this link only
-    // Finalized reaches the caller, as on a loaded machine. Both waits must still end.
+    // Finalized reaches the caller, as on a loaded machine. Both waits must still end. The events
+    // take at least one 400 ms round trip, which leaves chopsticks' timer 300 ms to be late.
     const targetPort = Number(new URL(chain.url).port)
-    const relay = new CuttableRelay(RELAY_HERE + 1, targetPort, 150)
+    const relay = new CuttableRelay(RELAY_HERE + 1, targetPort, 400)
     await relay.start()
     const slow = await connectApi(relay.url)
     try {
