@@ -502,6 +502,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
         slow.tx.system.remark('0x01').signAndSend(keys.validator!, ({ status }) => {
           statuses.push(status.type)
           if (status.isFinalized) resolve()
+          else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`extrinsic ${String(status.type)}`))
         }).catch(reject)
       })
       // the condition this test stands on: InBlock never came through
