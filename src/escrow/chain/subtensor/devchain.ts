@@ -296,13 +296,15 @@ async function rpc (port: number, method: string, params: unknown[], deadline: n
  * that fails below HTTP: refused, reset, or closed while chopsticks still builds its first block
  * on a loaded machine), until `timeoutMs`. An answer with a JSON-RPC error is final.
  */
-async function rpcOnceUp (port: number, child: ChildProcess, method: string, params: unknown[], timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+export async function rpcOnceUp (port: number, child: Pick<ChildProcess, 'exitCode'>, method: string, params: unknown[], timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
   const deadline = Date.now() + timeoutMs
   while (true) {
     signal?.throwIfAborted()
     try {
       return await rpc(port, method, params, deadline, signal)
     } catch (err) {
+      // an answer with an error, or no answer by the deadline: final, and already said
+      if (err instanceof DevchainError) throw err
       // fetch rejects with a TypeError ("fetch failed") for anything below HTTP; its cause says what
       if (!(err instanceof TypeError) || child.exitCode != null || Date.now() > deadline) {
         const cause = (err as { cause?: { code?: string, message?: string } }).cause
