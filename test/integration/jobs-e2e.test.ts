@@ -284,7 +284,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     await capacityBack()
   })
 
-  it('a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
+  it('a stranger with the agreement\'s hash is refused at its hello; a renter that never opens the escrow is refused before any job runs, and the GPUs come back', async () => {
     const renter = world.renter.node
     const { bid } = await renter.publishBid({
       id: 'no-escrow', gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
@@ -298,9 +298,13 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
     expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
     const enclave = peerIdFromString(peerIdString(agreed.terms.enclavePeer))
-    const session = await openAttestedSession(renter.host, enclave, {
-      agreementHash: agreed.hash, policy: { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }, expectedPeer: enclave
-    })
+    const policy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }
+    // another peer that knows the agreement's hash (the escrow's open record makes it public) is
+    // refused at its hello, before any evidence, and the GPUs stay held for the renter
+    const stranger = world.suppliers.find((x) => x !== supplier)!.node.host
+    await expect(openAttestedSession(stranger, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })).rejects.toMatchObject({ code: 'UNKNOWN_AGREEMENT' })
+    expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+    const session = await openAttestedSession(renter.host, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })
     // no escrow on chain for this agreement: the supplier ends the channel with its reason
     const err = await runJobClient(session.channel, { command: process.execPath, args: ['-e', '1'], gpuCount: 1, limits: { maxDurationMs: 10_000 } }, {
       outputDir: path.join(world.dir, 'out-no-escrow')

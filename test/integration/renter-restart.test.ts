@@ -4,7 +4,7 @@
  * the restarted daemon takes the job up again (a new attested session, `attach` on the job
  * protocol), pays on with that key, receives the job's exit and outputs and settles the escrow
  * cooperatively on the last voucher. Once the job's stream is over, a later attach is refused with
- * ATTACH_JOB_ENDED, and one from another peer with ATTACH_NOT_RENTER. Supplier, arbiter and renter are daemon nodes (BazaarNode with its
+ * ATTACH_JOB_ENDED, and one from another peer at its session's hello (UNKNOWN_AGREEMENT). Supplier, arbiter and renter are daemon nodes (BazaarNode with its
  * roles, as `bazaar node start` builds it) of this process sharing one
  * embedded ledger; the renter's death is its network and chain dropping at once (the host stops,
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
@@ -233,7 +233,9 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const terms = { ...escrowTerms, voucherKey: signer.publicKeyHex }
     const metrics = roleMetrics(again.metrics)
     await expect(reattachRental({ init, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_JOB_ENDED' })
-    await expect(reattachRental({ init: { ...init, node: arbiter as never }, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'ATTACH_NOT_RENTER' })
+    // another peer is refused at its session's hello, before the enclave shows any evidence: the
+    // agreement's hash is public, in the escrow's open record
+    await expect(reattachRental({ init: { ...init, node: arbiter as never }, metrics, logger: silentLogger }, rental, terms, signer)).rejects.toMatchObject({ code: 'SESSION_FAILED', cause: { code: 'UNKNOWN_AGREEMENT' } })
   }, 180_000)
 
   it('a renter whose session breaks mid-job takes the job up again without a restart: it pays on, the job completes, its outputs arrive, it settles; locked = paid + refunded', async () => {

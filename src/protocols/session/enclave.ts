@@ -44,8 +44,11 @@ export interface SessionHandlerInit {
   gpuIndices?: (agreementHash: Uint8Array) => readonly number[] | undefined
   /** called once the renter accepted the evidence; owns the channel from then on */
   onSession: (channel: FramedChannel, info: SessionInfo) => void | Promise<void>
-  /** refuses hellos for agreements this enclave does not serve (UNKNOWN_AGREEMENT) */
-  acceptAgreement?: (agreementHash: Uint8Array, remotePeer: PeerId) => boolean
+  /**
+   * refuses hellos for agreements this enclave does not serve to this peer (UNKNOWN_AGREEMENT):
+   * checked before any evidence is produced
+   */
+  acceptAgreement?: (agreementHash: Uint8Array, remotePeer: PeerId) => boolean | Promise<boolean>
   /** called when a handshake fails, with its typed error (logging and metrics) */
   onRefused?: (err: SessionError, remotePeer: PeerId) => void
   maxInboundStreams?: number
@@ -103,7 +106,7 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
       hello = validateHello(await wire.expect(MAX_HELLO_SIZE, deadline(), 'hello'))
       // [REJECT] a nonce seen before: someone is replaying a renter's hello
       if (!nonces.add(hello.nonce)) throw new SessionError(SessionErrorCode.NONCE_REPLAYED, 'nonce seen before')
-      if (init.acceptAgreement != null && !init.acceptAgreement(hello.agreementHash, remotePeer)) {
+      if (init.acceptAgreement != null && !await init.acceptAgreement(hello.agreementHash, remotePeer)) {
         throw new SessionError(SessionErrorCode.UNKNOWN_AGREEMENT, 'agreement not served here')
       }
       const reportData = sessionReportData(ownKey, hello.nonce, hello.agreementHash)

@@ -76,8 +76,7 @@ export class SessionServer {
       gpuProvider: this.init.gpuProvider,
       // a multi-GPU agreement's GPUs attest each at the index the ledger assigned it
       gpuIndices: (hash) => this.c.ledger.get(hex(hash))?.gpuIndices,
-      // an agreement with capacity held (a new job), or one whose session ran here (a re-attach)
-      acceptAgreement: (hash) => this.c.ledger.get(hex(hash)) != null || this.c.jobs.has(hex(hash)),
+      acceptAgreement: async (hash, remotePeer) => await this.accepts(hex(hash), remotePeer),
       onSession: async (channel, info) => {
         const id = hex(info.agreementHash)
         // a session ran for this agreement already: the renter comes back to its job
@@ -91,6 +90,18 @@ export class SessionServer {
         this.c.logger.warn('attested session refused', { peer: peer.toString(), code: err.code })
       }
     })
+  }
+
+  /**
+   * Whether a session hello for `agreementId` from `remotePeer` is served: an agreement with
+   * capacity held (a new job) or one whose session ran here (a re-attach), asked for by its renter.
+   */
+  private async accepts (agreementId: string, remotePeer: PeerId): Promise<boolean> {
+    if (this.c.ledger.get(agreementId) == null && !this.c.jobs.has(agreementId)) return false
+    // [REJECT] the agreement's hash is public (the escrow's open record carries it): only the peer
+    // that negotiated it may run a job on it, or it would run unpaid and take the renter's place
+    const rec = await this.c.agreements.get(agreementId)
+    return rec != null && rec.peer === remotePeer.toString()
   }
 
   /** stops answering, then waits for the sessions in flight to end and settle (abort their signal first) */
