@@ -30,6 +30,13 @@ export const MAX_DORMANT_AGREEMENTS = 10_000
 export const AGREEMENT_PRUNE_INTERVAL_MS = 60 * 60_000
 /** Slack added to the duration for the escrow's expiry (the renter reclaims after it). */
 export const DEFAULT_ESCROW_SLACK_MS = 60 * 60_000
+/**
+ * The least time a supplier accepts between the latest end of a job (started at its `startBy`, run
+ * for its whole duration) and the escrow's expiry, to settle on its last voucher: after the expiry
+ * the arbiter co-signs the renter's refund. Within DEFAULT_ESCROW_SLACK_MS less
+ * DEFAULT_START_WINDOW_MS, so default terms pass.
+ */
+export const MIN_SETTLE_WINDOW_MS = 10 * 60_000
 /** Bytes of AgreementTerms.nonce. */
 export const NONCE_BYTES = 16
 /** Upper bound on an encoded AgreementTerms; anything bigger is malformed. */

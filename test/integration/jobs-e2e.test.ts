@@ -15,6 +15,7 @@ import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
 import { ManualClock, type Clock } from '../../src/util/clock.js'
+import type { AttestationPolicy } from '../../src/tee/index.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -298,7 +299,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
     expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
     const enclave = peerIdFromString(peerIdString(agreed.terms.enclavePeer))
-    const policy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }
+    const policy: AttestationPolicy = { kinds: ['simulated'], allowSimulated: true, maxEvidenceAgeMs: 60_000 }
     // another peer that knows the agreement's hash (the escrow's open record makes it public) is
     // refused at its hello, before any evidence, and the GPUs stay held for the renter
     const stranger = world.suppliers.find((x) => x !== supplier)!.node.host

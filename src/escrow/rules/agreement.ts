@@ -1,7 +1,8 @@
 /**
  * Does an escrow on chain back an agreement? The supplier asks before any job runs: the renter names
  * the agreement in its attested session, and the escrow whose id is the agreement's hash must lock
- * the agreed budget, in the agreed subnet, for us, with the agreed arbiter. Pure: the caller reads the
+ * the agreed budget, in the agreed subnet, for us, with the agreed arbiter, until the agreed expiry
+ * at least, and its account must hold what it locks. Pure: the caller reads the
  * chain and passes what it found.
  */
 import { encodeSs58 } from '../../util/ss58.js'
@@ -16,13 +17,18 @@ export type AgreementEscrowCode =
   | 'ESCROW_PAYEE_MISMATCH'
   | 'ESCROW_ARBITER_MISMATCH'
   | 'ESCROW_AMOUNT_MISMATCH'
+  | 'ESCROW_UNFUNDED'
+  | 'ESCROW_EXPIRY_MISMATCH'
 
 /** The agreement terms the escrow must match (a structural subset of the signed AgreementTerms). */
 export interface AgreedEscrowTerms {
   budget: bigint
   netuid: number
-  /** the arbiter's 32-byte account id; absent terms name no arbiter, which no escrow matches */
-  escrow?: { arbiter: Uint8Array }
+  /**
+   * the arbiter's 32-byte account id, and the time (ms) before which the renter may not refund;
+   * absent terms name no arbiter, which no escrow matches
+   */
+  escrow?: { arbiter: Uint8Array, expiresAt: bigint }
 }
 
 /**
@@ -53,5 +59,10 @@ export function checkAgreementEscrow (escrow: EscrowOnChain | undefined, agreeme
   if (escrow.terms.arbiter !== arbiter) return 'ESCROW_ARBITER_MISMATCH'
   // [REFUSE] less than the budget locked, or the alpha of another subnet
   if (escrow.terms.amount < terms.budget || escrow.terms.netuid !== terms.netuid) return 'ESCROW_AMOUNT_MISMATCH'
+  // [REFUSE] the account holds less than the terms lock (an open record whose funding failed)
+  if (escrow.balance < escrow.terms.amount) return 'ESCROW_UNFUNDED'
+  // [REFUSE] the renter could refund before the agreed time: every voucher the job earns would be
+  // refunded from under the supplier, since the arbiter co-signs a refund once the escrow expired
+  if (BigInt(escrow.terms.expiresAt) < (terms.escrow?.expiresAt ?? 0n)) return 'ESCROW_EXPIRY_MISMATCH'
   return undefined
 }

@@ -6,7 +6,7 @@ import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'
 import { agreementBudget, agreementHash, decodeTerms } from '../agreement/terms.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { hex } from '../book/keys.js'
-import { DEFAULT_HOLD_MS, MAX_START_WINDOW_MS } from '../constants.js'
+import { DEFAULT_HOLD_MS, MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../constants.js'
 import { NegotiationError } from '../errors.js'
 import { CertCache } from '../signing/cert.js'
 import type { MessageSigner } from '../signing/signer.js'
@@ -161,5 +161,6 @@ export function checkTermsAgainstOffer (terms: AgreementTerms, offer: Offer, now
   if (Number(terms.startBy) <= now || Number(terms.startBy) > now + MAX_START_WINDOW_MS) fail('startBy')
   const escrow = terms.escrow
   if (escrow == null || !acceptArbiter(escrow.arbiter)) fail('arbiter')
-  if (escrow != null && Number(escrow.expiresAt) < created + terms.durationS * 1000) fail('escrow expiry')
+  // [REJECT] the renter could refund before a job started at its startBy has run its duration and been settled
+  if (escrow != null && Number(escrow.expiresAt) < Number(terms.startBy) + terms.durationS * 1000 + MIN_SETTLE_WINDOW_MS) fail('escrow expiry')
 }

@@ -7,7 +7,7 @@ import { AgreementStore } from '../../../src/market/agreement/store.js'
 import { signAgreementHash, verifyAgreement } from '../../../src/market/agreement/sign.js'
 import { agreementBudget, agreementHash, buildTerms, decodeTerms, encodeTerms } from '../../../src/market/agreement/terms.js'
 import { NegotiationError } from '../../../src/market/errors.js'
-import { MAX_START_WINDOW_MS } from '../../../src/market/constants.js'
+import { MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../../../src/market/constants.js'
 import { MemoryCapacity, guardFromLedger } from '../../../src/market/negotiation/capacity.js'
 import { CapacityLedger } from '../../../src/jobs/capacity.js'
 import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
@@ -153,6 +153,7 @@ describe('negotiation state machines', () => {
     { name: 'garbage terms', code: 'MALFORMED', mutate: (p) => ({ ...p, terms: new Uint8Array([1, 2, 3]) }) },
     { name: 'stale createdAt', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, createdAt: BigInt(T0 - 3_600_000) }) }) },
     { name: 'a start window longer than suppliers allow (GPUs held without starting)', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, startBy: BigInt(T0 + MAX_START_WINDOW_MS + 1) }) }) },
+    { name: 'an escrow the renter may refund before a job started at its startBy has run and settled', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, escrow: { ...t.escrow!, expiresAt: t.startBy + BigInt(t.durationS * 1000 + MIN_SETTLE_WINDOW_MS) - 1n } }) }) },
     { name: 'offer replaced with a new price', code: 'PRICE_CHANGED', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, pricePerGpuHour: 2_000_000_000n }); return p } },
     { name: 'offer re-published with fewer GPUs than asked', code: 'NO_CAPACITY', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 0 }] }); return p } },
     { name: 'terms citing a future offer sequence', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, offerSequence: 7n }) }) },

@@ -25,7 +25,11 @@ export interface SubtensorOpenRecord extends OpenRecord {
 export interface OriginCall {
   origin: string
   call: Call
-  /** the calls of the batch this call belongs to (itself alone when not in a batch) */
+  /**
+   * the calls that executed together with this one, all or none: those of the `utility.batchAll`
+   * it belongs to, else itself alone (a `batch` or `forceBatch` goes on past a failed call, so its
+   * other calls prove nothing about this one)
+   */
   siblings: Call[]
 }
 
@@ -41,7 +45,7 @@ export function flattenCalls (api: ApiPromise, ex: Extrinsic): OriginCall[] {
     const { section, method } = call
     if (section === 'utility' && (method === 'batch' || method === 'batchAll' || method === 'forceBatch')) {
       const calls = call.args[0] as unknown as Call[]
-      for (const c of calls) walk(c, origin, calls, depth + 1)
+      for (const c of calls) walk(c, origin, method === 'batchAll' ? calls : [c], depth + 1)
       return
     }
     if (section === 'multisig' && method === 'asMulti') {
@@ -64,7 +68,7 @@ export interface FoundRecord {
   doc: SubtensorOpenRecord | CloseRecord
   remark: string
   sender: string
-  /** the batch the remark was part of */
+  /** the calls that executed with the remark, all or none (see OriginCall) */
   siblings: Call[]
   blockHash: string
   blockNumber: number
