@@ -4,6 +4,8 @@
 export const VOUCHER_DOMAIN = 'bazaar-voucher-v1'
 /** Domain tag of the settlement bytes an approver signs on the embedded ledger. */
 export const SETTLEMENT_DOMAIN = 'bazaar-settlement-v1'
+/** Domain tag of the bytes a party signs to ask the arbiter for a settlement (arbiter/request-signature.ts). */
+export const ARBITER_REQUEST_DOMAIN = 'bazaar-arbiter-request-v1'
 /** Domain tag of the bytes a payer signs to open an escrow on the embedded ledger. */
 export const OPEN_DOMAIN = 'bazaar-open-v1'
 

@@ -41,6 +41,7 @@ export type EscrowErrorCode =
   | 'COOPERATIVE_NOT_ARBITRATED'
   | 'RATE_LIMITED'
   | 'MALFORMED_REQUEST'
+  | 'UNSIGNED_REQUEST'
   | 'ARBITER_UNAVAILABLE'
   // service
   | 'NOT_A_PARTY'

@@ -6,6 +6,7 @@ import type { AccountPair } from '../util/sr25519.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { amountToString } from './amount.js'
 import type { ArbiterClient } from './arbiter/service.js'
+import { signArbiterRequest } from './arbiter/request-signature.js'
 import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
@@ -175,7 +176,7 @@ export class EscrowService {
    */
   private async withArbiter (terms: EscrowTerms, settlement: Settlement, voucher: SignedVoucher | undefined, opts: { signal?: AbortSignal }): Promise<SettleResult> {
     if (this.c.arbiter == null) throw new EscrowError('ARBITER_REFUSED', 'no arbiter configured', { reason: 'NO_ARBITER' })
-    const req = voucher != null ? { terms, settlement, voucher } : { terms, settlement }
+    const req = signArbiterRequest(voucher != null ? { terms, settlement, voucher } : { terms, settlement }, this.c.account)
     const r = await this.c.arbiter.request(req, opts)
     if (!r.approved && r.reason !== 'ALREADY_APPROVED') throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason })
     if (r.approved && r.executed) return r.record != null ? { settlement, executed: true, record: r.record } : { settlement, executed: true }

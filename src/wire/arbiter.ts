@@ -726,6 +726,7 @@ export interface ArbiterRequest {
   terms?: ArbiterTerms
   settlement?: ArbiterSettlement
   voucher?: ArbiterVoucher
+  signature: Uint8Array<ArrayBuffer>
 }
 
 export namespace ArbiterRequest {
@@ -753,11 +754,18 @@ export namespace ArbiterRequest {
           ArbiterVoucher.codec().encode(obj.voucher, w)
         }
 
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.signature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
-        const obj: any = {}
+        const obj: any = {
+          signature: EMPTY_BYTES
+        }
 
         const end = length == null ? reader.len : reader.pos + length
 
@@ -781,6 +789,10 @@ export namespace ArbiterRequest {
               obj.voucher = ArbiterVoucher.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.voucher
               })
+              break
+            }
+            case 4: {
+              obj.signature = reader.bytes()
               break
             }
             default: {
@@ -817,6 +829,13 @@ export namespace ArbiterRequest {
                 limits: opts.limits?.voucher
               })
 
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -928,6 +947,11 @@ export namespace ArbiterRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ArbiterRequestSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ArbiterRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ArbiterRequest.codec())
   }
@@ -936,7 +960,7 @@ export namespace ArbiterRequest {
     return decodeMessage(buf, ArbiterRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArbiterRequest>): Generator<ArbiterRequestTermsEscrowIdFieldEvent | ArbiterRequestTermsAgreementHashFieldEvent | ArbiterRequestTermsPayerFieldEvent | ArbiterRequestTermsPayeeFieldEvent | ArbiterRequestTermsArbiterFieldEvent | ArbiterRequestTermsAmountFieldEvent | ArbiterRequestTermsNetuidFieldEvent | ArbiterRequestTermsVoucherKeyFieldEvent | ArbiterRequestTermsExpiresAtFieldEvent | ArbiterRequestSettlementEscrowIdFieldEvent | ArbiterRequestSettlementKindFieldEvent | ArbiterRequestSettlementPayoutsToFieldEvent | ArbiterRequestSettlementPayoutsAmountFieldEvent | ArbiterRequestSettlementVoucherCumulativeFieldEvent | ArbiterRequestSettlementVoucherSequenceFieldEvent | ArbiterRequestSettlementVoucherSignatureFieldEvent | ArbiterRequestVoucherCumulativeFieldEvent | ArbiterRequestVoucherSequenceFieldEvent | ArbiterRequestVoucherSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArbiterRequest>): Generator<ArbiterRequestTermsEscrowIdFieldEvent | ArbiterRequestTermsAgreementHashFieldEvent | ArbiterRequestTermsPayerFieldEvent | ArbiterRequestTermsPayeeFieldEvent | ArbiterRequestTermsArbiterFieldEvent | ArbiterRequestTermsAmountFieldEvent | ArbiterRequestTermsNetuidFieldEvent | ArbiterRequestTermsVoucherKeyFieldEvent | ArbiterRequestTermsExpiresAtFieldEvent | ArbiterRequestSettlementEscrowIdFieldEvent | ArbiterRequestSettlementKindFieldEvent | ArbiterRequestSettlementPayoutsToFieldEvent | ArbiterRequestSettlementPayoutsAmountFieldEvent | ArbiterRequestSettlementVoucherCumulativeFieldEvent | ArbiterRequestSettlementVoucherSequenceFieldEvent | ArbiterRequestSettlementVoucherSignatureFieldEvent | ArbiterRequestVoucherCumulativeFieldEvent | ArbiterRequestVoucherSequenceFieldEvent | ArbiterRequestVoucherSignatureFieldEvent | ArbiterRequestSignatureFieldEvent> {
     return streamMessage(buf, ArbiterRequest.codec(), opts)
   }
 }

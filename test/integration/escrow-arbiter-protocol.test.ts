@@ -1,5 +1,5 @@
 /**
- * /bazaar/arbiter/1.0.0 between two real libp2p nodes (tcp + noise + yamux on 127.0.0.1): the payee's
+ * /bazaar/arbiter/2.0.0 between two real libp2p nodes (tcp + noise + yamux on 127.0.0.1): the payee's
  * EscrowService closes through a RemoteArbiter; refusals, malformed requests and the per-peer budget
  * come back as typed reasons.
  */
@@ -13,6 +13,7 @@ import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
 import { EscrowError } from '../../src/escrow/errors.js'
 import { closeSettlement, refundSettlement } from '../../src/escrow/rules/settlement.js'
+import { signArbiterRequest } from '../../src/escrow/arbiter/request-signature.js'
 import { EscrowService } from '../../src/escrow/service.js'
 import { EscrowDb } from '../../src/escrow/store/db.js'
 import { RemoteArbiter } from '../../src/protocols/arbiter/client.js'
@@ -71,7 +72,9 @@ describe('arbiter protocol over TCP', () => {
     clock.set(t.expiresAt)
     // the payer approves first; the arbiter's approval then executes and the record comes back
     await ledger.approve(refundSettlement(t), p.payer)
-    const r = await remote.request({ terms: t, settlement: refundSettlement(t) })
+    // a request its party did not sign is refused (the signature travels as the request's field 4)
+    expect(await remote.request({ terms: t, settlement: refundSettlement(t) })).toEqual({ approved: false, reason: 'UNSIGNED_REQUEST' })
+    const r = await remote.request(signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer))
     expect(r).toMatchObject({ approved: true, executed: true, record: { kind: 'refund', escrowId: t.escrowId } })
     expect(await remote.request({ terms: t, settlement: closeSettlement(t, undefined, 'cooperative') })).toEqual({ approved: false, reason: 'ESCROW_NOT_OPEN' })
   })
@@ -108,7 +111,7 @@ describe('arbiter protocol over TCP', () => {
 
   it('answers a peer over its budget with RATE_LIMITED', async () => {
     const { remote } = await setup(2)
-    const req = { terms: t, settlement: refundSettlement(t) }
+    const req = signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer)
     const reasons = []
     for (let i = 0; i < 3; i++) reasons.push((await remote.request(req)) as { reason?: string })
     expect(reasons.map((r) => r.reason)).toEqual(['NOT_EXPIRED', 'NOT_EXPIRED', 'RATE_LIMITED'])

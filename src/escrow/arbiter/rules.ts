@@ -8,7 +8,8 @@
  *   where the voucher is valid for the escrow and not below any voucher the arbiter has seen;
  * - a refund of the whole amount to the payer at or after expiry.
  * Everything else is refused with a typed reason. A cooperative close needs payer and payee, never
- * the arbiter. The payee should close before expiry: after it, whichever valid request reaches the
+ * the arbiter. Who asks is checked first, by the service (`checkRequestSignature`): only the payee
+ * asks for a close on a voucher, only the payer for a refund. The payee should close before expiry: after it, whichever valid request reaches the
  * arbiter first is co-signed.
  */
 import type { EscrowOnChain } from '../chain/port.js'
@@ -25,6 +26,11 @@ export interface ArbiterRequest {
   settlement: Settlement
   /** the voucher the close relies on (kind 'voucher'); must equal `settlement.voucher` */
   voucher?: SignedVoucher
+  /**
+   * 0x-hex sr25519 signature of the requesting party: the payee for a close on a voucher, the payer
+   * for a refund (request-signature.ts); the service checks it before it reads the chain
+   */
+  signature?: string
 }
 
 /** What the arbiter knows when it decides. */

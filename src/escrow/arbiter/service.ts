@@ -13,13 +13,14 @@ import { checkVoucher } from '../rules/voucher.js'
 import type { LevelEscrowStore } from '../store/escrows.js'
 import type { VoucherStore } from '../store/vouchers.js'
 import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
+import { checkRequestSignature } from './request-signature.js'
 import { KeyedSerialQueue } from '../../util/serial.js'
 
 export type ArbiterResponse =
   | { approved: true, executed: boolean, record?: ChainRecord }
   | { approved: false, reason: ArbiterRefusal }
 
-/** What a party calls to reach an arbiter: in process, or over `/bazaar/arbiter/1.0.0` later. */
+/** What a party calls to reach an arbiter: in process, or over `/bazaar/arbiter/2.0.0` later. */
 export interface ArbiterClient {
   request (req: ArbiterRequest, opts?: { signal?: AbortSignal }): Promise<ArbiterResponse>
 }
@@ -73,6 +74,10 @@ export class Arbiter implements ArbiterClient {
 
   private async handle (req: ArbiterRequest, opts: { signal?: AbortSignal }): Promise<ArbiterResponse> {
     throwIfAborted(opts.signal)
+    // [REJECT] a request not signed by the party whose remedy it is, before any chain access
+    // (the rules then check the signed terms' parties against the chain's)
+    const unsigned = checkRequestSignature(req)
+    if (unsigned != null) return { approved: false, reason: unsigned }
     const escrow = await this.chain.get(req.settlement.escrowId, opts)
     // [REJECT] an escrow this arbiter does not serve
     if (escrow != null && !sameAccount(escrow.terms.arbiter, this.key.address)) return { approved: false, reason: 'NOT_SIGNATORY' }

@@ -36,7 +36,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'chain.endpoint', type: 'ws:// or wss:// URL', env: 'BAZAAR_CHAIN_ENDPOINT', description: 'the subtensor node; required with chain.adapter subtensor' },
   { path: 'chain.netuid', type: 'integer 0..65535', env: 'BAZAAR_NETUID', flag: '--netuid', description: 'the subnet whose alpha denominates escrows' },
   { path: 'chain.arbiter', type: 'ss58 address', env: 'BAZAAR_ARBITER', description: 'the arbiter named in agreements, co-signing closes without the other party; renting needs it' },
-  { path: 'chain.arbiterPeer', type: 'TCP multiaddr ending in /p2p/<peer id>', env: 'BAZAAR_ARBITER_PEER', description: "where the arbiter's node listens (/bazaar/arbiter/1.0.0)" },
+  { path: 'chain.arbiterPeer', type: 'TCP multiaddr ending in /p2p/<peer id>', env: 'BAZAAR_ARBITER_PEER', description: "where the arbiter's node listens (/bazaar/arbiter/2.0.0)" },
   { path: 'chain.sweepS', type: 'integer seconds 0..86400', description: 'how often a daemon sweeps its settled escrows on a subtensor chain: approvals of its own that never executed are cancelled (their deposits come back), and an arbiter takes back what its per-escrow keys hold; 0 turns the timer off' },
   { path: 'market', type: 'object', description: 'what a supplier offers and a renter accepts' },
   { path: 'market.region', type: 'label of letters, digits, . _ - (at most 64)', env: 'BAZAAR_REGION', description: 'region advertised in offers and matched by bids' },

@@ -64,7 +64,7 @@ export interface ChainConfig {
   arbiter?: string
   /**
    * where that arbiter's node listens (a multiaddr ending in /p2p/<peer id>); closes and refunds
-   * without the other party go there over /bazaar/arbiter/1.0.0
+   * without the other party go there over /bazaar/arbiter/2.0.0
    */
   arbiterPeer?: string
   /**

@@ -15,7 +15,7 @@ export interface ArbiterServiceComponents {
 }
 
 /**
- * The arbiter role as a node service: answers /bazaar/arbiter/1.0.0 and co-signs, with `key`,
+ * The arbiter role as a node service: answers /bazaar/arbiter/2.0.0 and co-signs, with `key`,
  * only a close that pays the highest valid voucher, or a refund after expiry (escrow/arbiter).
  */
 export class ArbiterService implements NodeService {

@@ -1,5 +1,5 @@
 /**
- * A party's side of /bazaar/arbiter/1.0.0: an ArbiterClient that reaches a remote arbiter, so the
+ * A party's side of /bazaar/arbiter/2.0.0: an ArbiterClient that reaches a remote arbiter, so the
  * EscrowService works the same with an arbiter in process or across the network.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'

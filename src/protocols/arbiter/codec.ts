@@ -59,7 +59,8 @@ export function requestToWire (r: ArbiterRequest): WireRequest {
       escrowId: bytes(t.escrowId), agreementHash: bytes(t.agreementHash), payer: t.payer, payee: t.payee, arbiter: t.arbiter,
       amount: t.amount, netuid: t.netuid, voucherKey: bytes(t.voucherKey), expiresAt: BigInt(t.expiresAt)
     },
-    settlement
+    settlement,
+    signature: r.signature != null ? bytes(r.signature) : new Uint8Array(0)
   }
   if (r.voucher != null) w.voucher = wireVoucher(r.voucher)
   return w
@@ -97,6 +98,11 @@ export function requestFromWire (w: WireRequest): ArbiterRequest {
     settlement
   }
   if (w.voucher != null) req.voucher = domainVoucher(settlement.escrowId, w.voucher)
+  // absent (empty) stays absent: the arbiter refuses it as UNSIGNED_REQUEST, a wrong length as malformed
+  if (w.signature.length > 0) {
+    if (w.signature.length !== 64) malformed('signature')
+    req.signature = toHex0x(w.signature)
+  }
   return req
 }
 

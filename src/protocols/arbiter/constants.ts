@@ -1,5 +1,5 @@
 /** Direct protocol of the arbiter role (DESIGN.md: version bumps are breaking). */
-export const ARBITER_PROTOCOL = '/bazaar/arbiter/1.0.0'
+export const ARBITER_PROTOCOL = '/bazaar/arbiter/2.0.0'
 /** Largest request or response (a request is about 600 bytes). */
 export const MAX_ARBITER_MESSAGE_BYTES = 4 * 1024
 /** Each message must arrive within this time. */

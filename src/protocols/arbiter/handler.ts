@@ -1,5 +1,5 @@
 /**
- * The arbiter's side of /bazaar/arbiter/1.0.0: reads one ArbiterRequest (size-capped, with a
+ * The arbiter's side of /bazaar/arbiter/2.0.0: reads one ArbiterRequest (size-capped, with a
  * deadline), applies the per-peer budget, hands it to the Arbiter (rules + chain approval) and writes
  * one ArbiterResponse. A refusal is a response with a reason code; nothing throws out of the handler.
  */

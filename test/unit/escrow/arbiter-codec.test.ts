@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { closeSettlement, refundSettlement } from '../../../src/escrow/rules/settlement.js'
+import { signArbiterRequest } from '../../../src/escrow/arbiter/request-signature.js'
 import { requestFromWire, requestToWire, responseFromWire, responseToWire } from '../../../src/protocols/arbiter/codec.js'
 import { ArbiterProtocolError } from '../../../src/protocols/arbiter/errors.js'
 import { ArbiterRequest, ArbiterResponse } from '../../../src/wire/arbiter.js'
@@ -8,7 +9,7 @@ import { parties, signer, terms as mkTerms } from './fixtures.js'
 const p = await parties()
 const t = mkTerms(p)
 const v = signer().sign({ escrowId: t.escrowId, cumulative: 5n, sequence: 2n })
-const req = { terms: t, settlement: closeSettlement(t, v, 'voucher'), voucher: v }
+const req = signArbiterRequest({ terms: t, settlement: closeSettlement(t, v, 'voucher'), voucher: v }, p.payee)
 
 function code (fn: () => unknown): string | undefined {
   try { fn() } catch (e) { if (e instanceof ArbiterProtocolError) return e.code; throw e }
@@ -19,6 +20,7 @@ describe('arbiter wire codec', () => {
   it('round-trips requests through protobuf bytes', () => {
     expect(requestFromWire(ArbiterRequest.decode(ArbiterRequest.encode(requestToWire(req))))).toEqual(req)
     const refund = { terms: t, settlement: refundSettlement(t) }
+    // unsigned stays unsigned: the arbiter refuses it by its code, not the codec
     expect(requestFromWire(ArbiterRequest.decode(ArbiterRequest.encode(requestToWire(refund))))).toEqual(refund)
   })
 
@@ -40,6 +42,7 @@ describe('arbiter wire codec', () => {
     ['no payouts', (w) => { w.settlement!.payouts = [] }],
     ['an over-long address', (w) => { w.settlement!.payouts[0].to = 'x'.repeat(65) }],
     ['a short voucher signature', (w) => { w.voucher!.signature = new Uint8Array(10) }],
+    ['a short request signature', (w) => { w.signature = new Uint8Array(63) }],
     ['an expiry beyond 2^53', (w) => { w.terms!.expiresAt = 1n << 60n }],
     ['a negative amount', (w) => { w.terms!.amount = -1n }],
     ['a negative payout', (w) => { w.settlement!.payouts[0].amount = -1n }],

@@ -3,6 +3,7 @@ import type { EscrowOnChain } from '../../../src/escrow/chain/port.js'
 import { EmbeddedLedger } from '../../../src/escrow/chain/embedded/ledger.js'
 import { decide, type ArbiterRequest } from '../../../src/escrow/arbiter/rules.js'
 import { Arbiter } from '../../../src/escrow/arbiter/service.js'
+import { signArbiterRequest } from '../../../src/escrow/arbiter/request-signature.js'
 import { closeSettlement, refundSettlement } from '../../../src/escrow/rules/settlement.js'
 import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
 import type { LocalEscrow } from '../../../src/escrow/store/escrows.js'
@@ -17,7 +18,10 @@ const v = (cumulative: bigint, sequence: bigint): SignedVoucher => signer().sign
 const chainView = (over: Partial<EscrowOnChain> = {}): EscrowOnChain => ({
   terms: t, asset: { kind: 'alpha', netuid: NETUID }, account: 'x', status: 'open', balance: t.amount, records: [], ...over
 })
-const voucherReq = (x: SignedVoucher): ArbiterRequest => ({ terms: t, settlement: closeSettlement(t, x, 'voucher'), voucher: x })
+/** a close on voucher `x`, asked for by the payee (its remedy) */
+const voucherReq = (x: SignedVoucher): ArbiterRequest => signArbiterRequest({ terms: t, settlement: closeSettlement(t, x, 'voucher'), voucher: x }, p.payee)
+/** a refund, asked for by the payer (its remedy) */
+const refundReq = (): ArbiterRequest => signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer)
 
 describe('arbiter rules', () => {
   const before = t.expiresAt - 1
@@ -84,7 +88,7 @@ describe('arbiter service on the embedded ledger', () => {
 
   it('refunds with the payer only after expiry', async () => {
     const { ledger, clock, arbiter } = await setup()
-    const req = { terms: t, settlement: refundSettlement(t) }
+    const req = refundReq()
     expect(await arbiter.request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
     clock.set(t.expiresAt)
     expect(await arbiter.request(req)).toEqual({ approved: true, executed: false })
@@ -100,7 +104,7 @@ describe('arbiter service on the embedded ledger', () => {
     const escrows = { get: async (id: string) => kept.get(id), put: async (e: LocalEscrow) => { kept.set(e.terms.escrowId, e) } }
     const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore(), escrows })
     // a refusal keeps nothing
-    expect((await arbiter.request({ terms: t, settlement: refundSettlement(t) })).approved).toBe(false)
+    expect((await arbiter.request(refundReq())).approved).toBe(false)
     expect(kept.size).toBe(0)
     expect((await arbiter.request(voucherReq(v(400n, 7n)))).approved).toBe(true)
     expect([...kept.values()]).toEqual([{ terms: (await ledger.get(t.escrowId))!.terms, role: 'arbiter', createdAt: T0 }])
@@ -108,6 +112,41 @@ describe('arbiter service on the embedded ledger', () => {
     clock.advance(1_000)
     expect((await arbiter.request(voucherReq(v(500n, 8n)))).approved).toBe(true)
     expect(kept.get(t.escrowId)?.createdAt).toBe(T0)
+  })
+
+  it('co-signs a close on a voucher only for the payee: a payer with a voucher of its own making is refused, and the payee\'s close goes through', async () => {
+    const { ledger, arbiter } = await setup()
+    // the payer holds the voucher key: it can sign a voucher for one rao at any sequence
+    const own = v(1n, 1000n)
+    const settlement = closeSettlement(t, own, 'voucher')
+    expect(await arbiter.request(signArbiterRequest({ terms: t, settlement, voucher: own }, p.payer))).toEqual({ approved: false, reason: 'UNSIGNED_REQUEST' })
+    // nothing was approved: the payer's approval of that close executes nothing
+    expect((await ledger.approve(settlement, p.payer)).executed).toBe(false)
+    expect((await ledger.get(t.escrowId))?.status).toBe('open')
+    // the payee closes on the voucher the job earned
+    const earned = v(900_000_000n, 50n)
+    expect(await arbiter.request(voucherReq(earned))).toEqual({ approved: true, executed: false })
+    expect((await ledger.approve(closeSettlement(t, earned, 'voucher'), p.payee)).executed).toBe(true)
+    expect(await ledger.balance(p.payee.address)).toBe(900_000_000n)
+  })
+
+  it.each<[string, () => ArbiterRequest]>([
+    ['an unsigned close on a voucher', () => { const { signature: _s, ...rest } = voucherReq(v(400n, 7n)); return rest }],
+    ['an unsigned refund', () => { const { signature: _s, ...rest } = refundReq(); return rest }],
+    ['a refund asked for by the payee', () => signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payee)],
+    ['a close signed by a stranger', () => signArbiterRequest({ terms: t, settlement: closeSettlement(t, v(400n, 7n), 'voucher'), voucher: v(400n, 7n) }, p.other)],
+    ['a signature over another settlement', () => ({ ...voucherReq(v(400n, 7n)), signature: voucherReq(v(500n, 8n)).signature })],
+    ['a signature that is not hex', () => ({ ...voucherReq(v(400n, 7n)), signature: 'zz' })]
+  ])('refuses %s (UNSIGNED_REQUEST), after expiry too, before reading the chain', async (_n, req) => {
+    const { ledger, clock, arbiter } = await setup()
+    clock.set(t.expiresAt)
+    let reads = 0
+    const chain = Object.create(ledger) as EmbeddedLedger
+    chain.get = async (...a) => { reads++; return await ledger.get(...a) }
+    const counting = new Arbiter({ chain, key: p.arbiter, clock })
+    expect(await counting.request(req())).toEqual({ approved: false, reason: 'UNSIGNED_REQUEST' })
+    expect(reads).toBe(0)
+    expect(await arbiter.request(req())).toEqual({ approved: false, reason: 'UNSIGNED_REQUEST' })
   })
 
   it('refuses escrows it is not the arbiter of', async () => {
