@@ -3,6 +3,8 @@
  * (negotiate, offers-fetch, arbiter, book-sync). By error name (libp2p and @libp2p/utils error
  * classes), never by message.
  */
+import type { DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** what went wrong on a stream, before each protocol wraps it in its own typed error */
 export type StreamFailure = 'TIMEOUT' | 'MALFORMED' | 'ABORTED'
@@ -10,6 +12,31 @@ export type StreamFailure = 'TIMEOUT' | 'MALFORMED' | 'ABORTED'
 /** errors of the length-prefixed and protobuf stream readers: the peer sent bytes we cannot decode */
 const MALFORMED_NAMES = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'MaxLengthError', 'RangeError', 'InvalidMessageError'])
 const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError'])
+
+/** the peer's bytes did not decode as the protobuf message expected */
+export class InvalidMessageError extends Error {
+  override name = 'InvalidMessageError'
+}
+
+interface Decoder<T> { decode: (data: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<T>) => T }
+
+/**
+ * `codec` for `pbStream(...).read`, whose decode failures are InvalidMessageError (MALFORMED).
+ * protons-runtime throws plain `Error`s for a bad wire type or varint, which no name tells from a
+ * stream that ended; without this the peer's garbage would count as ABORTED and be answered with a
+ * reset instead of its typed refusal.
+ */
+export function decodeOrMalformed<T> (codec: Decoder<T>): Decoder<T> {
+  return {
+    decode: (data, opts) => {
+      try {
+        return codec.decode(data, opts)
+      } catch (err) {
+        throw new InvalidMessageError('undecodable message', { cause: err })
+      }
+    }
+  }
+}
 
 export interface StreamFailureOptions {
   /**

@@ -87,6 +87,10 @@ describe('arbiter protocol over TCP', () => {
     await lp.write(Uint8Array.from([0x0a, 0x02, 0x0a, 0x01]))
     const res = ArbiterResponse.decode(await lp.read())
     expect(res).toMatchObject({ approved: false, reason: 'MALFORMED_REQUEST' })
+    // an invalid wire type (protons throws a plain Error for it) is answered the same way, not reset
+    const again = lpStream(await client.dialProtocol(server.getMultiaddrs(), ARBITER_PROTOCOL))
+    await again.write(Uint8Array.of(0x7f))
+    expect(ArbiterResponse.decode(await again.read())).toMatchObject({ approved: false, reason: 'MALFORMED_REQUEST' })
   })
 
   it('answers ARBITER_UNAVAILABLE when the arbiter itself fails', async () => {

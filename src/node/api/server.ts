@@ -28,6 +28,15 @@ export class ApiError extends BazaarError<string> {
   }
 }
 
+/** a path parameter's text; a malformed %-escape is the client's mistake (400), not the daemon's */
+function decodePathPart (part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new ApiError(400, 'BAD_PATH', `malformed %-escape in the path: ${part.slice(0, 64)}`)
+  }
+}
+
 export interface ApiRequest {
   method: string
   path: string
@@ -133,7 +142,7 @@ export class ControlApi {
       const params: Record<string, string> = {}
       let ok = true
       for (let i = 0; i < parts.length; i++) {
-        if (r.parts[i].startsWith(':')) params[r.parts[i].slice(1)] = decodeURIComponent(parts[i])
+        if (r.parts[i].startsWith(':')) params[r.parts[i].slice(1)] = decodePathPart(parts[i])
         else if (r.parts[i] !== parts[i]) { ok = false; break }
       }
       if (!ok) continue

@@ -11,6 +11,7 @@ import { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse } from '
 import { requestToWire, responseFromWire } from './codec.js'
 import { ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, MAX_ARBITER_MESSAGE_BYTES } from './constants.js'
 import { ArbiterProtocolError, stepSignal, toArbiterProtocolError } from './errors.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 export class RemoteArbiter implements ArbiterClient {
   constructor (
@@ -30,7 +31,7 @@ export class RemoteArbiter implements ArbiterClient {
     const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
     try {
       await pb.write(requestToWire(req), WireRequest, { signal: stepSignal(this.timeoutMs, opts.signal) })
-      const wire = await pb.read(WireResponse, { signal: stepSignal(this.timeoutMs, opts.signal) })
+      const wire = await pb.read(decodeOrMalformed(WireResponse), { signal: stepSignal(this.timeoutMs, opts.signal) })
       await stream.close({ signal: stepSignal(this.timeoutMs, opts.signal) }).catch((err: Error) => { stream.abort(err) })
       return responseFromWire(wire, req.settlement.escrowId)
     } catch (err) {

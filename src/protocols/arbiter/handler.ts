@@ -16,6 +16,7 @@ import {
 } from './constants.js'
 import { stepSignal, toArbiterProtocolError } from './errors.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 export interface ArbiterHandlerInit {
   /** the arbiter service (src/escrow/arbiter/service.ts) */
@@ -50,7 +51,7 @@ export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'u
       if (!limiter.take(peer, clock.now())) {
         answer = { approved: false, reason: 'RATE_LIMITED' }
       } else {
-        const wire = await pb.read(ArbiterRequest, { signal: stepSignal(timeoutMs), limits: { settlement: { payouts: MAX_PAYOUTS } } })
+        const wire = await pb.read(decodeOrMalformed(ArbiterRequest), { signal: stepSignal(timeoutMs), limits: { settlement: { payouts: MAX_PAYOUTS } } })
         req = requestFromWire(wire)
       }
     } catch (err) {

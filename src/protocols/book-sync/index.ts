@@ -19,6 +19,7 @@ import type { Counter } from '../../util/metrics.js'
 import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
 import { GossipAction } from '../../util/errors.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 export * from './constants.js'
 export * from './errors.js'
@@ -323,7 +324,7 @@ export class BookSync {
     let entries = 0
     let cancels = 0
     for (let first = true; ; first = false) {
-      const chunk = await pb.read(BookSyncChunk, { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
+      const chunk = await pb.read(decodeOrMalformed(BookSyncChunk), { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
       const n = chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length
       if (chunk.digests.byteLength > 0) {
         // [REJECT] digests come alone: one chunk, the page's first and last
@@ -377,12 +378,12 @@ export class BookSync {
       /** the requester's next request on this stream, or undefined when it closed its side instead */
       const next = async (): Promise<BookSyncRequest | undefined> => {
         page = AbortSignal.timeout(pageMs)
-        return await pb.read(BookSyncRequest, { signal: step() }).catch((err: unknown) => {
+        return await pb.read(decodeOrMalformed(BookSyncRequest), { signal: step() }).catch((err: unknown) => {
           if (stream.remoteWriteStatus !== 'writable') return undefined
           throw err
         })
       }
-      let req = await pb.read(BookSyncRequest, { signal: step() })
+      let req = await pb.read(decodeOrMalformed(BookSyncRequest), { signal: step() })
       // [refuse] a request of a version this node does not speak
       if (req.version !== BOOK_SYNC_VERSION) throw new BookSyncError('MALFORMED', 'unknown version')
       // the book as it stands now: the digests and every page cut this one

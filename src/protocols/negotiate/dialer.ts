@@ -12,6 +12,7 @@ import type { MessageSigner } from '../../market/signing/signer.js'
 import type { Clock } from '../../util/clock.js'
 import { DEFAULT_MESSAGE_TIMEOUT_MS, MAX_NEGOTIATE_MESSAGE_BYTES, NEGOTIATE_PROTOCOL } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 export interface NegotiateOptions extends ProposalOptions {
   bid: Bid
@@ -55,13 +56,13 @@ export async function negotiate (libp2p: Pick<Libp2p, 'dialProtocol'>, supplier:
   let stored: SignedAgreement | undefined
   try {
     await pb.write(proposal.propose, Propose, { signal: stepSignal(timeoutMs, opts.signal) })
-    const first = await pb.read(SupplierReply, { signal: stepSignal(timeoutMs, opts.signal) })
+    const first = await pb.read(decodeOrMalformed(SupplierReply), { signal: stepSignal(timeoutMs, opts.signal) })
     refused(first)
     if (first.accept == null) throw new NegotiationError('MALFORMED', 'expected an accept')
     const { agreement, confirm } = await renter.accepted(proposal, first.accept, peerText(supplier))
     stored = agreement
     await pb.write({ confirm }, RenterReply, { signal: stepSignal(timeoutMs, opts.signal) })
-    const second = await pb.read(SupplierReply, { signal: stepSignal(timeoutMs, opts.signal) })
+    const second = await pb.read(decodeOrMalformed(SupplierReply), { signal: stepSignal(timeoutMs, opts.signal) })
     refused(second)
     if (second.committed == null) throw new NegotiationError('MALFORMED', 'expected committed')
     await renter.committed(proposal, second.committed)

@@ -11,6 +11,7 @@ import {
   NEGOTIATE_PROTOCOL
 } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 /** The negotiator's own init (signer, capacity, offers, store, clock, certs, holdMs, acceptArbiter) and the stream's limits. */
 export interface NegotiationHandlerInit extends SupplierNegotiatorInit {
@@ -53,10 +54,10 @@ export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' 
     try {
       // [IGNORE] a peer over its proposal budget gets RATE_LIMITED before any decoding or crypto
       if (!limiter.take(peer, clock.now())) throw new NegotiationError('RATE_LIMITED', 'too many proposals')
-      const propose = await pb.read(Propose, { signal: stepSignal(timeoutMs) })
+      const propose = await pb.read(decodeOrMalformed(Propose), { signal: stepSignal(timeoutMs) })
       held = await negotiator.propose(propose, peer)
       await pb.write({ accept: held.accept }, SupplierReply, { signal: stepSignal(timeoutMs) })
-      const reply = await pb.read(RenterReply, { signal: stepSignal(negotiator.holdMs) })
+      const reply = await pb.read(decodeOrMalformed(RenterReply), { signal: stepSignal(negotiator.holdMs) })
       if (reply.refusal != null) {
         throw new NegotiationError(toNegotiationCode(reply.refusal.code), 'renter refused', { remote: true })
       }

@@ -11,6 +11,7 @@ import {
   OFFERS_FETCH_PROTOCOL
 } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
+import { decodeOrMalformed } from '../stream-errors.js'
 
 const MAX_REQUEST_BYTES = 256
 
@@ -41,7 +42,7 @@ export async function registerOffersFetchHandler (libp2p: Pick<Libp2p, 'handle' 
         return
       }
       const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-      const req = await pb.read(OffersRequest, { signal: stepSignal(timeoutMs) })
+      const req = await pb.read(decodeOrMalformed(OffersRequest), { signal: stepSignal(timeoutMs) })
       const offers = init.offers(req.gpu).slice(0, MAX_OFFERS_PER_RESPONSE)
       await pb.write({ offers }, OffersResponse, { signal: stepSignal(timeoutMs) })
       await stream.close({ signal: stepSignal(timeoutMs) })
@@ -65,7 +66,7 @@ export async function fetchOffers (libp2p: Pick<Libp2p, 'dialProtocol'>, supplie
   try {
     const pb = pbStream(stream, { maxDataLength: MAX_OFFERS_RESPONSE_BYTES })
     await pb.write({ gpu: opts.gpu ?? '' }, OffersRequest, { signal: stepSignal(timeoutMs, opts.signal) })
-    const res = await pb.read(OffersResponse, { signal: stepSignal(timeoutMs, opts.signal), limits: { offers: MAX_OFFERS_PER_RESPONSE } })
+    const res = await pb.read(decodeOrMalformed(OffersResponse), { signal: stepSignal(timeoutMs, opts.signal), limits: { offers: MAX_OFFERS_PER_RESPONSE } })
     await stream.close({ signal: stepSignal(timeoutMs, opts.signal) }).catch(() => {})
     return res.offers
   } catch (err) {

@@ -37,6 +37,27 @@ describe('the metrics token opens GET /metrics and nothing else', () => {
   })
 })
 
+describe('a path parameter with a malformed %-escape', () => {
+  const errors: unknown[] = []
+  const api = new ControlApi({ host: '127.0.0.1', port: 0, token: TOKEN, logger: { ...silentLogger, error: (_m: string, f?: unknown) => { errors.push(f) } } })
+  let base = ''
+  beforeAll(async () => {
+    api.route('GET', '/v1/jobs/:id', async (r) => ({ id: r.params.id }))
+    const a = await api.start()
+    base = `http://${a.host}:${a.port}`
+  })
+  afterAll(async () => { await api.stop() })
+
+  it('is the client\'s mistake: 400 BAD_PATH, nothing logged as a daemon failure; a good escape decodes', async () => {
+    const bad = await fetch(`${base}/v1/jobs/%E0%A4%A`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_PATH')
+    expect(errors).toEqual([])
+    const good = await fetch(`${base}/v1/jobs/a%20b`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(await good.json()).toEqual({ id: 'a b' })
+  })
+})
+
 describe('readOrCreateMetricsToken', () => {
   let home = ''
   beforeAll(async () => { home = await mkdtemp(path.join(tmpdir(), 'bazaar-metrics-token-')) })

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { streamFailure } from '../../../src/protocols/stream-errors.js'
+import { decodeOrMalformed, streamFailure } from '../../../src/protocols/stream-errors.js'
+import { ArbiterRequest } from '../../../src/wire/arbiter.js'
+import { Propose } from '../../../src/wire/agreement.js'
 import { toNegotiationError } from '../../../src/protocols/negotiate/errors.js'
 import { toArbiterProtocolError } from '../../../src/protocols/arbiter/errors.js'
 import { toBookSyncError } from '../../../src/protocols/book-sync/errors.js'
@@ -32,6 +34,23 @@ describe('streamFailure', () => {
     expect(streamFailure(new Error('timeout'))).toBe('ABORTED')
     expect(streamFailure('a string')).toBe('ABORTED')
     expect(streamFailure(named('UnexpectedEOFError'), { eofIsMalformed: true })).toBe('MALFORMED')
+  })
+
+  it.each<[string, Uint8Array]>([
+    ['an invalid wire type', Uint8Array.of(0x7f)],
+    ['an unterminated varint', Uint8Array.of(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)],
+    ['a field longer than the message', Uint8Array.of(0x0a, 0x05, 0x01)]
+  ])('a protobuf message with %s is MALFORMED, through decodeOrMalformed (protons throws plain Errors)', (_n, bytes) => {
+    for (const codec of [ArbiterRequest, Propose] as Array<Parameters<typeof decodeOrMalformed<unknown>>[0]>) {
+      const thrown = (decode: () => unknown): unknown => { try { decode(); return undefined } catch (e) { return e } }
+      expect(thrown(() => codec.decode(bytes))).toBeInstanceOf(Error)
+      expect(streamFailure(thrown(() => decodeOrMalformed(codec).decode(bytes)))).toBe('MALFORMED')
+    }
+  })
+
+  it('without decodeOrMalformed, protons\' error for an invalid wire type reads as the stream ending', () => {
+    const raw = (() => { try { ArbiterRequest.decode(Uint8Array.of(0x7f)) } catch (e) { return e } })()
+    expect(streamFailure(raw)).toBe('ABORTED')
   })
 
   it('each protocol wraps it in its own typed error, book-sync counting a truncated frame as malformed', () => {
