@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -59,4 +60,40 @@ export async function writeFileAtomic (file: string, data: Uint8Array | string, 
   }
   const dh = await open(path.dirname(file), 'r')
   try { await dh.sync() } finally { await dh.close() }
+}
+
+/** why `readBoundedFile` refused a file it could open */
+export class BoundedReadError extends Error {
+  override name = 'BoundedReadError'
+  constructor (readonly code: 'NOT_A_FILE' | 'TOO_LARGE', message: string) {
+    super(message)
+  }
+}
+
+/**
+ * The bytes of a regular file of at most `maxBytes`: for files an operator or a peer can put in
+ * place (keys, wallets, evidence). The open does not block, since a FIFO in the file's place would
+ * wait for a writer forever; anything but a regular file is refused (a directory, a FIFO, a device
+ * such as /dev/zero, whose size reads 0); and at most `maxBytes + 1` bytes are read, whatever the
+ * size said, so a file that grows meanwhile cannot make it read on.
+ * @throws the open's own error (ENOENT, EACCES, ...), or BoundedReadError
+ */
+export async function readBoundedFile (file: string, maxBytes: number): Promise<Buffer> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new BoundedReadError('NOT_A_FILE', 'not a regular file')
+    if (st.size > maxBytes) throw new BoundedReadError('TOO_LARGE', `larger than ${maxBytes} bytes`)
+    const buf = Buffer.alloc(maxBytes + 1)
+    let got = 0
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    if (got > maxBytes) throw new BoundedReadError('TOO_LARGE', `larger than ${maxBytes} bytes`)
+    return buf.subarray(0, got)
+  } finally {
+    await fh.close()
+  }
 }

@@ -54,6 +54,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
       expect(r.code, r.stderr).toBe(0)
     }
     mkdirSync(home('badjson'))
+    mkdirSync(path.join(home('dirkeys'), 'keystore.json'), { recursive: true })
     writeFileSync(path.join(dir, 'bad.json'), '{"listen": [')
     writeFileSync(path.join(dir, 'unknown-field.json'), JSON.stringify({ lisen: [] }))
     writeFileSync(path.join(dir, 'tdx-supplier.json'), JSON.stringify({ tee: { provider: 'tdx' }, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] }))
@@ -95,6 +96,8 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'bad environment value', args: ['node', 'start', '--home', home('b')], env: { ...env, BAZAAR_ROLE: 'chef' }, code: 1, line: /role must be one of .* \(from environment\)/ },
     { what: 'daemon not running', args: ['status', '--home', home('b')], code: 1, line: /no running node found for home/ },
     { what: 'evidence file missing', args: ['attest', 'verify', path.join(dir, 'absent.bin'), '--kind', 'tdx'], code: 1, line: /cannot read evidence/ },
+    { what: 'evidence that is a device (read whole, it never ends)', args: ['attest', 'verify', '/dev/zero', '--kind', 'sev-snp'], code: 1, line: /cannot read evidence \/dev\/zero: not a regular file/ },
+    { what: 'a keystore that is a directory', args: ['keys', 'show', '--home', home('dirkeys')], env, code: 1, line: /keystore\.json: not a regular file/ },
     // a daemon is running on home a
     { what: 'same home started twice', args: ['node', 'start', '--home', home('a'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: /is in use by another process: is a node already running with this home/ },
     { what: 'control API port in use', args: ['node', 'start', '--home', home('b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${held.port}`, '--no-mdns'], env, code: 1, line: new RegExp(`control API address 127\\.0\\.0\\.1:${held.port} is in use.*--api`) },

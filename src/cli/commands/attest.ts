@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { flag, str, strs, type Command, type CommandContext, type ParsedArgs } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
+import { BoundedReadError, readBoundedFile } from '../../util/fs.js'
 import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
 import { toHex } from '../../util/hex.js'
 import { verifyEvidence } from '../../tee/verify.js'
@@ -94,11 +94,10 @@ const MAX_FILE = 256 * 1024
 
 async function readInput (file: string, what: string): Promise<Uint8Array> {
   try {
-    const b = await readFile(file)
-    if (b.byteLength > MAX_FILE) throw new UserError(`${what} ${file} is over ${MAX_FILE} bytes`)
-    return new Uint8Array(b)
+    return new Uint8Array(await readBoundedFile(file, MAX_FILE))
   } catch (err) {
-    if (err instanceof UserError) throw err
+    if (err instanceof BoundedReadError && err.code === 'TOO_LARGE') throw new UserError(`${what} ${file} is over ${MAX_FILE} bytes`)
+    if (err instanceof BoundedReadError) throw new UserError(`cannot read ${what} ${file}: not a regular file`, { code: 'UNREADABLE' })
     throw new UserError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { code: 'UNREADABLE' })
   }
 }

@@ -15,7 +15,7 @@ export async function createApiToken (home: string, opts: { overwrite: boolean }
 /** The control API's bearer token of a home; INVALID_API_TOKEN when it is missing or malformed. */
 export async function readApiToken (home: string): Promise<string> {
   const file = homePaths(home).apiToken
-  const text = await readSmallFile(file, 1024, () => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} is too large`))
+  const text = await readSmallFile(file, 1024, (why) => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file}: ${why}`))
   if (text == null) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `no API token at ${file} (run bazaar init)`)
   const token = text.trim()
   if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token`)
@@ -31,7 +31,7 @@ export async function readOrCreateMetricsToken (home: string): Promise<string> {
   const file = homePaths(home).metricsToken
   // exclusive: two starts racing on one home keep whichever token was written first
   await writeSecretFile(file, randomBytes(API_TOKEN_BYTES).toString('hex') + '\n', { exclusive: true })
-  const text = await readSmallFile(file, 1024, () => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} is too large`))
+  const text = await readSmallFile(file, 1024, (why) => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file}: ${why}`))
   const token = (text ?? '').trim()
   if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token (delete it to make a new one)`)
   return token

@@ -38,7 +38,7 @@ export async function loadOrCreateEnclaveKey (home: string, passphrase: string, 
 export async function loadEnclaveKey (home: string, passphrase: string): Promise<EnclaveKey | undefined> {
   const where = homePaths(home).enclaveKey
   const text = await readSmallFile(where, MAX_KEY_FILE_BYTES,
-    () => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: larger than ${MAX_KEY_FILE_BYTES} bytes`))
+    (why) => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: ${why}`))
   if (text == null) return undefined
   const file = parseSealedFile(text, ENCLAVE_KEY_KIND, where)
   const bytes = await unseal(file, passphrase, where)

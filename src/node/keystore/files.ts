@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { SECRET_FILE_MODE } from '../home.js'
+import { BoundedReadError, readBoundedFile } from '../../util/fs.js'
 
 /**
  * Writes a secret file atomically with mode 0600: the bytes go to a temporary file in the same
@@ -40,23 +41,17 @@ export async function writeSecretFile (file: string, data: string | Uint8Array, 
 }
 
 /**
- * Reads a file of at most `maxBytes`; undefined when it does not exist. Larger files are refused
- * by `tooLarge` before they are read whole.
+ * Reads a regular file of at most `maxBytes` as UTF-8; undefined when it does not exist. Anything
+ * else that is not such a file (larger, a directory, a FIFO, a device) is refused by `refuse`, with
+ * the reason, before it is read whole (`readBoundedFile`).
  */
-export async function readSmallFile (file: string, maxBytes: number, tooLarge: () => Error): Promise<string | undefined> {
-  let fh
+export async function readSmallFile (file: string, maxBytes: number, refuse: (why: string) => Error): Promise<string | undefined> {
   try {
-    fh = await open(file, 'r')
+    return (await readBoundedFile(file, maxBytes)).toString('utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (err instanceof BoundedReadError) throw refuse(err.message)
     throw err
-  }
-  try {
-    const st = await fh.stat()
-    if (st.size > maxBytes) throw tooLarge()
-    return await fh.readFile({ encoding: 'utf8' })
-  } finally {
-    await fh.close()
   }
 }
 

@@ -197,7 +197,7 @@ export async function isInitialized (home: string): Promise<boolean> {
 async function readKeystoreFile (home: string): Promise<SealedFile> {
   const where = homePaths(home).keystore
   const text = await readSmallFile(where, MAX_KEY_FILE_BYTES,
-    () => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: larger than ${MAX_KEY_FILE_BYTES} bytes`))
+    (why) => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: ${why}`))
   if (text == null) throw new KeystoreError(KeystoreErrorCode.NOT_INITIALIZED, `no keystore in ${homePaths(home).root} (run bazaar init)`)
   return parseSealedFile(text, KEYSTORE_KIND, where)
 }

@@ -68,7 +68,7 @@ export class VoucherKeyVault {
   async load (escrowId: string): Promise<VoucherSigner | undefined> {
     const where = this.file(escrowId)
     const text = await readSmallFile(where, MAX_KEY_FILE_BYTES,
-      () => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: larger than ${MAX_KEY_FILE_BYTES} bytes`))
+      (why) => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: ${why}`))
     if (text == null) return undefined
     const sealed = parseSealedFile(text, VOUCHER_KEY_KIND, where)
     // [refuse] a file renamed from another escrow: its id is authenticated with the ciphertext

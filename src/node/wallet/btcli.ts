@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { writeSecretFile, type KeyMaterial } from '../keystore/index.js'
@@ -8,7 +8,7 @@ import { WalletError, WalletErrorCode } from './errors.js'
 import { formatKeypairJson, parseKeypairJson, type BtcliKey } from './keypair-json.js'
 import { BTCLI_ARGON2_LIMITS, isNaclKeyfile, naclDecrypt, naclEncrypt, startsWith, type Argon2Limits } from './nacl.js'
 import { btcliPasswordVariable } from './password.js'
-import { makeDirs } from '../../util/fs.js'
+import { BoundedReadError, makeDirs, readBoundedFile } from '../../util/fs.js'
 
 /** Where a btcli wallet lives: `<path>/<wallet>/coldkey`, `coldkeypub.txt`, `hotkeys/<hotkey>`. */
 export interface BtcliWalletLocation {
@@ -183,27 +183,19 @@ async function openKeyfile (data: Uint8Array, file: string, opts: ReadBtcliWalle
 }
 
 async function readKeyfile (file: string, what: string): Promise<Uint8Array> {
-  let fh
+  let bytes: Buffer
   try {
-    fh = await open(file, 'r')
+    bytes = await readBoundedFile(file, MAX_KEYFILE_BYTES)
   } catch (err) {
+    // [CORRUPT] a keyfile is well under 1 KiB: a larger one is refused before it is read whole
+    if (err instanceof BoundedReadError && err.code === 'TOO_LARGE') throw new WalletError(WalletErrorCode.CORRUPT, `${file}: larger than ${MAX_KEYFILE_BYTES} bytes, not a keyfile`)
+    if (err instanceof BoundedReadError) throw new WalletError(WalletErrorCode.NOT_FOUND, `${file} is not a file`)
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new WalletError(WalletErrorCode.NOT_FOUND, `no ${what} at ${file}`)
     throw new WalletError(WalletErrorCode.NOT_FOUND, `cannot read ${what} ${file}: ${code ?? 'error'}`, { cause: err })
   }
-  try {
-    const st = await fh.stat()
-    if (!st.isFile()) throw new WalletError(WalletErrorCode.NOT_FOUND, `${file} is not a file`)
-    // [CORRUPT] a keyfile is well under 1 KiB: refuse a large one before reading it whole
-    if (st.size > MAX_KEYFILE_BYTES) throw new WalletError(WalletErrorCode.CORRUPT, `${file}: larger than ${MAX_KEYFILE_BYTES} bytes, not a keyfile`)
-    const buf = Buffer.alloc(MAX_KEYFILE_BYTES + 1)
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
-    if (bytesRead > MAX_KEYFILE_BYTES) throw new WalletError(WalletErrorCode.CORRUPT, `${file}: larger than ${MAX_KEYFILE_BYTES} bytes, not a keyfile`)
-    if (bytesRead === 0) throw new WalletError(WalletErrorCode.CORRUPT, `${file}: empty`)
-    return new Uint8Array(buf.subarray(0, bytesRead))
-  } finally {
-    await fh.close()
-  }
+  if (bytes.length === 0) throw new WalletError(WalletErrorCode.CORRUPT, `${file}: empty`)
+  return new Uint8Array(bytes)
 }
 
 function checkName (name: string, what: string): string {

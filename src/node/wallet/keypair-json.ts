@@ -106,13 +106,13 @@ export async function parseKeypairJson (bytes: Uint8Array, where: string): Promi
   } else if (seedField != null) {
     secret = { ...sr25519FromSeed(seedField), seed: seedField }
   } else if (rawPrivate != null) {
-    let secretKey: Uint8Array
+    // [CORRUPT] a scalar the curve refuses (zero, say) is not a key, whichever step finds it
     try {
-      secretKey = schnorrkelToPolkadotSecret(rawPrivate)
+      const secretKey = schnorrkelToPolkadotSecret(rawPrivate)
+      secret = { publicKey: sr25519PublicFromSecret(secretKey), secretKey }
     } catch {
       throw corrupt('privateKey is not a valid sr25519 secret')
     }
-    secret = { publicKey: sr25519PublicFromSecret(secretKey), secretKey }
   }
   // a privateKey beside a phrase or seed must be that key's own (btwallet writes both)
   if (secret != null && rawPrivate != null && !bytesEqual(polkadotToSchnorrkelSecret(secret.secretKey), rawPrivate)) {

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { makeDirs, writeFileAtomic } from '../../../src/util/fs.js'
+import { BoundedReadError, makeDirs, readBoundedFile, writeFileAtomic } from '../../../src/util/fs.js'
 
 describe('makeDirs', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-fs-'))
@@ -58,5 +59,29 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(blocked, 'x')).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) })
     expect(readFileSync(file, 'utf8')).toBe('kept')
     expect(readdirSync(dir).sort()).toEqual(['f', 'g', 'sub'])
+  })
+})
+
+describe('readBoundedFile', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-bounded-'))
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+  const codeOf = async (file: string, max = 16): Promise<string | undefined> =>
+    await readBoundedFile(file, max).then(() => undefined, (e: unknown) => e instanceof BoundedReadError ? e.code : (e as NodeJS.ErrnoException).code)
+
+  it('reads a regular file up to its bound, and refuses one past it', async () => {
+    writeFileSync(path.join(dir, 'ok'), 'x'.repeat(16))
+    expect((await readBoundedFile(path.join(dir, 'ok'), 16)).toString()).toBe('x'.repeat(16))
+    writeFileSync(path.join(dir, 'big'), 'x'.repeat(17))
+    expect(await codeOf(path.join(dir, 'big'))).toBe('TOO_LARGE')
+    expect(await codeOf(path.join(dir, 'none'))).toBe('ENOENT')
+  })
+
+  it('refuses a directory, a device whose size reads 0 (/dev/zero, through a link) and a FIFO without a writer, at once', async () => {
+    expect(await codeOf(dir)).toBe('NOT_A_FILE')
+    symlinkSync('/dev/zero', path.join(dir, 'zero'))
+    expect(await codeOf(path.join(dir, 'zero'))).toBe('NOT_A_FILE')
+    // a blocking open of a FIFO would wait for a writer forever; this one ends
+    execFileSync('mkfifo', [path.join(dir, 'fifo')])
+    expect(await codeOf(path.join(dir, 'fifo'))).toBe('NOT_A_FILE')
   })
 })

@@ -64,6 +64,7 @@ describe('btcli keypair JSON', () => {
     ['no key and no address', '{"cryptoType": 1}', WalletErrorCode.CORRUPT],
     ['a short seed', '{"secretSeed": "0x1234"}', WalletErrorCode.CORRUPT],
     ['a number for a string', '{"privateKey": 12}', WalletErrorCode.CORRUPT],
+    ['an all-zero privateKey (a scalar the curve refuses)', `{"privateKey": "0x${'00'.repeat(64)}"}`, WalletErrorCode.CORRUPT],
     ['an invalid phrase', '{"secretPhrase": "old leopard transfer"}', WalletErrorCode.CORRUPT],
     ['ed25519', `{"secretSeed": "${VECTOR.seed}", "cryptoType": 0}`, WalletErrorCode.UNSUPPORTED_FORMAT],
     ['another address', `{"secretSeed": "${VECTOR.seed}", "ss58Address": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}`, WalletErrorCode.ADDRESS_MISMATCH],
