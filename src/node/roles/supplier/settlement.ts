@@ -20,8 +20,9 @@ export interface SupplierSettlementComponents {
 /**
  * Settles one session's escrow on the supplier's latest stored voucher: cooperative close first
  * (our approval; it executes once the renter approves the same settlement); when the renter has not
- * approved it within the wait, close with the arbiter on that voucher. A failure is logged: the
- * escrow stays open on chain, and recovery after a restart closes it with the arbiter.
+ * approved it within the wait, or the cooperative close failed, close with the arbiter on that
+ * voucher. A failure of that is logged: the escrow stays open on chain, and recovery after a
+ * restart closes it with the arbiter.
  */
 export class SupplierSettlement {
   constructor (private readonly c: SupplierSettlementComponents, private readonly init: { settleWaitMs?: number } = {}) {}
@@ -32,15 +33,25 @@ export class SupplierSettlement {
     record.paid = (latest?.cumulative ?? 0n).toString()
     record.vouchers = Number(latest?.sequence ?? 0n)
     metrics.vouchers.inc({ role: 'supplier', result: 'stored' }, record.vouchers)
+    let closed = false
     try {
       const r = await this.c.escrow.close(escrowId, { mode: 'cooperative', signal: opts.signal })
-      if (r.executed || await this.closedWithin(escrowId, opts.signal)) {
-        record.settledBy = 'cooperative'
-        metrics.escrows.inc({ role: 'payee', event: 'close' })
-        return
-      }
-      // nothing was ever acknowledged: there is nothing to claim, the renter refunds after expiry
-      if (latest == null) { record.settledBy = 'none'; return }
+      closed = r.executed || await this.closedWithin(escrowId, opts.signal)
+    } catch (err) {
+      // the role is stopping: recovery closes the escrow after the restart
+      if (opts.signal?.aborted === true) { logger.warn('settlement failed', { escrow: escrowId, err }); return }
+      // a cooperative close that could not be made (the chain refused or timed out) is no reason
+      // to leave the voucher unclaimed until a restart: the arbiter is the remedy for it too
+      logger.warn('cooperative close failed: closing with the arbiter', { escrow: escrowId, err })
+    }
+    if (closed) {
+      record.settledBy = 'cooperative'
+      metrics.escrows.inc({ role: 'payee', event: 'close' })
+      return
+    }
+    // nothing was ever acknowledged: there is nothing to claim, the renter refunds after expiry
+    if (latest == null) { record.settledBy = 'none'; return }
+    try {
       await this.c.escrow.close(escrowId, { mode: 'arbiter', signal: opts.signal })
       record.settledBy = 'arbiter'
       metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })

@@ -8,6 +8,7 @@ import { silentLogger } from '../../../../src/node/logger.js'
 import { ManualClock } from '../../../../src/util/clock.js'
 import type { EscrowChainStatus, EscrowOnChain } from '../../../../src/escrow/chain/port.js'
 import type { CloseMode } from '../../../../src/escrow/service.js'
+import { EscrowError } from '../../../../src/escrow/errors.js'
 import type { SignedVoucher } from '../../../../src/escrow/types.js'
 import { closeRecord, encodeRecord } from '../../../../src/escrow/chain/records.js'
 import { parties, signer, T0, terms as mkTerms } from '../../escrow/fixtures.js'
@@ -32,12 +33,18 @@ function chain (): { get: (id: string) => Promise<EscrowOnChain | undefined>, st
   return c
 }
 
-function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first' } = {}): { clock: ManualClock, c: ReturnType<typeof chain>, closes: CloseMode[], settlement: SupplierSettlement, record: SupplierJobRecord } {
+function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first', cooperativeFails?: boolean } = {}): { clock: ManualClock, c: ReturnType<typeof chain>, closes: CloseMode[], settlement: SupplierSettlement, record: SupplierJobRecord } {
   const clock = new ManualClock(T0)
   const c = chain()
   const closes: CloseMode[] = []
   const settlement = new SupplierSettlement({
-    escrow: { close: async (_id, o = {}) => { closes.push(o.mode ?? 'cooperative'); return { executed: opts.executesAt === 'first' } as never } },
+    escrow: {
+      close: async (_id, o = {}) => {
+        closes.push(o.mode ?? 'cooperative')
+        if (opts.cooperativeFails === true && o.mode === 'cooperative') throw new EscrowError('INSUFFICIENT_BALANCE', 'the chain refused the approval')
+        return { executed: opts.executesAt === 'first' || o.mode === 'arbiter' } as never
+      }
+    },
     chain: c,
     vouchers: { latest: async () => opts.latest },
     clock,
@@ -81,6 +88,14 @@ describe('supplier settlement on a ManualClock', () => {
     expect(s.record.settledBy).toBe('arbiter')
     // polled every 250 ms over the 15 s wait, not more
     expect(s.c.reads).toBeLessThanOrEqual(15_000 / 250 + 1)
+    expect(s.clock.pending).toBe(0)
+  })
+
+  it('a cooperative close that fails goes to the arbiter on the latest voucher at once, not at the next restart', async () => {
+    const s = supplier({ latest: voucher(), cooperativeFails: true })
+    await s.settlement.settle(ID, s.record)
+    expect(s.closes).toEqual(['cooperative', 'arbiter'])
+    expect(s.record).toMatchObject({ settledBy: 'arbiter', paid: '5000' })
     expect(s.clock.pending).toBe(0)
   })
 
