@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runJobClient } from '../../src/protocols/job/index.js'
-import { memoryChannelPair } from '../../src/protocols/framed.js'
+import { JobLink, runJobClient } from '../../src/protocols/job/index.js'
+import { memoryChannelPair, type FramedChannel } from '../../src/protocols/framed.js'
 import { JobFrame } from '../../src/wire/job.js'
 import type { JobSpec } from '../../src/jobs/index.js'
 import { ManualClock } from '../../src/util/clock.js'
@@ -78,6 +78,40 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     await running
     await silent
     expect(outcome).toMatchObject({ code: 'CANCEL_TIMEOUT' })
+  })
+
+  it.each([
+    ['answers no start', false],
+    ['goes silent once started, past the job\'s maximum duration', true]
+  ])('gives up on a supplier that %s (SUPPLIER_SILENT), and resets the channel', async (_what, starts) => {
+    const [renter, supplier] = memoryChannelPair()
+    const peer = (async () => {
+      const it = supplier.frames()[Symbol.asyncIterator]()
+      await it.next() // JobStart
+      if (starts) await supplier.send(JobFrame.encode({ started: { gpuIndices: [], startedAt: 0n } }))
+      // then nothing, not even a tick: the channel stays open until the renter resets it
+      try { while (!(await it.next()).done) {} } catch (e) { return e }
+    })()
+    const short = { ...spec, limits: { maxDurationMs: 300 } }
+    const err = await runJobClient(renter, short, { outputDir: path.join(root, 'out'), supplierSilenceMs: 200 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
+    expect(await peer).toMatchObject({ code: 'SUPPLIER_SILENT' })
+  })
+
+  it('a peer that takes no bytes holds no send past the stall timeout (FLOW_STALLED), and the channel is reset', async () => {
+    // the transport's window is smaller than the job's credit window: a peer that stops reading
+    // blocks the write itself, which ends only when its deadline aborts it
+    let aborted: Error | undefined
+    const stuck: FramedChannel = {
+      send: async (_f, opts) => await new Promise<void>((_resolve, reject) => { opts?.signal?.addEventListener('abort', () => { reject(opts.signal!.reason) }, { once: true }) }),
+      frames: async function * () {},
+      close: async () => {},
+      abort: (e) => { aborted = e }
+    }
+    const link = new JobLink(stuck, { clock: new ManualClock(), stallTimeoutMs: 200 })
+    await expect(link.send({ stdout: bytes('x') })).rejects.toMatchObject({ code: 'FLOW_STALLED' })
+    expect(aborted).toMatchObject({ code: 'FLOW_STALLED' })
+    expect(link.broken).toBe(true)
   })
 
   it('writes nothing and sends nothing for an invalid spec', async () => {

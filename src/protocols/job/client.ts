@@ -35,6 +35,13 @@ export interface JobClientOptions {
   clock?: Clock
   /** a supplier that gives no flow-control credit for this long is gone; 60 s by default */
   stallTimeoutMs?: number
+  /**
+   * how long to wait for the supplier's next frame before the start and after the exit, and past
+   * the job's maximum duration while it runs (default DEFAULT_SUPPLIER_SILENCE_MS)
+   */
+  supplierSilenceMs?: number
+  /** the job's maximum duration (`runJobClient` takes it from the spec); without it a running job's frames are waited for without bound */
+  maxDurationMs?: number
   maxOutputFileBytes?: number
   maxOutputsTotalBytes?: number
 }
@@ -67,7 +74,7 @@ export async function runJobClient (channel: FramedChannel, spec: JobSpec, opts:
   validateJobId(jobId)
   const wanted = spec.outputs ?? []
   const inputs = spec.inputs ?? []
-  return await followJob(channel, jobId, wanted, opts, async (writer) => {
+  return await followJob(channel, jobId, wanted, { maxDurationMs: spec.limits.maxDurationMs, ...opts }, async (writer) => {
     await writer.send({
       start: {
         version: JOB_PROTOCOL_VERSION,
@@ -118,6 +125,34 @@ export async function attachJobClient (channel: FramedChannel, opts: JobAttachCl
   })
 }
 
+/**
+ * How long the renter waits for the supplier's next frame before the job starts and after it
+ * exited: the supplier answers a start at once and sends its outputs steadily, so this long
+ * without anything is a supplier gone silent, and the rental must not wait on it forever. While
+ * the job runs the supplier's frames are its metering ticks, whose period is its own to set (up to
+ * an hour), so the bound there is the job's own: its maximum duration and this much more.
+ */
+export const DEFAULT_SUPPLIER_SILENCE_MS = 120_000
+
+/**
+ * The next frame, or SUPPLIER_SILENT after `ms` without one (none: no bound). Wall time: it bounds
+ * a read from the peer, which a stopped test clock would never end.
+ */
+async function nextWithin (link: JobLink, ms: number | undefined): ReturnType<JobLink['next']> {
+  if (ms == null) return await link.next()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      link.next(),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new JobProtocolError('SUPPLIER_SILENT', `nothing from the supplier in ${ms} ms`)) }, Math.max(0, ms))
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** sends the session's opening frames with `open`, then follows the job to its Done */
 async function followJob (channel: FramedChannel, jobId: string, wanted: string[], opts: Omit<JobClientOptions, 'jobId'>, open: (writer: JobLink) => Promise<void>): Promise<JobResult> {
   const clock = opts.clock ?? systemClock
@@ -142,6 +177,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
     if (opts.signal?.aborted === true) onAbort()
 
     let exit: Exit | undefined
+    let started = false
     let nextFile = 0
     const outputs: JobOutput[] = []
     const missing: string[] = []
@@ -158,9 +194,20 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
       outputs.push({ name: c.name, sha256: digest, bytes: c.size, path: c.final })
     }
 
+    const silenceMs = opts.supplierSilenceMs ?? DEFAULT_SUPPLIER_SILENCE_MS
+    // while the job runs: until its maximum duration (counted from the `started` we saw) and the silence more
+    let runEnds: number | undefined
+    const bound = (): number | undefined => {
+      if (!started || exit != null) return silenceMs
+      return runEnds != null ? runEnds - Date.now() : undefined
+    }
     while (true) {
-      const f = await writer.next()
+      const f = await nextWithin(writer, bound())
       if (f == null) break
+      if (f.kind === 'started') {
+        started = true
+        if (opts.maxDurationMs != null) runEnds = Date.now() + opts.maxDurationMs + silenceMs
+      }
       switch (f.kind) {
         case 'started': opts.onStarted?.({ gpuIndices: f.value.gpuIndices }); break
         case 'stdout': if (exit == null) opts.onStdout?.(f.value); break

@@ -180,7 +180,7 @@ export class JobLink {
       try {
         await this.waitForRoom(bytes.byteLength)
         this.inFlight += bytes.byteLength
-        await this.channel.send(bytes)
+        await this.transmit(bytes)
       } catch (err) {
         this.sendFailure = err as Error
         throw err
@@ -190,6 +190,24 @@ export class JobLink {
 
   /** whether a send failed (the channel is gone) */
   get broken (): boolean { return this.sendFailure != null }
+
+  /**
+   * Hands `bytes` to the channel within the stall timeout. The credit window is larger than the
+   * transport's own (yamux's 256 KiB), so a peer that stops reading blocks the write itself before
+   * `waitForRoom` could notice; its frames must not hold the job (and its GPUs) forever. Wall time:
+   * it bounds I/O with the peer, which a stopped test clock would never end.
+   */
+  private async transmit (bytes: Uint8Array): Promise<void> {
+    const deadline = AbortSignal.timeout(this.stallTimeoutMs)
+    try {
+      await this.channel.send(bytes, { signal: deadline })
+    } catch (err) {
+      if (!deadline.aborted) throw err
+      const stalled = new JobProtocolError('FLOW_STALLED', `the peer took no bytes for ${this.stallTimeoutMs} ms`)
+      this.channel.abort(stalled)
+      throw stalled
+    }
+  }
 
   private async waitForRoom (size: number): Promise<void> {
     const deadline = this.clock.now() + this.stallTimeoutMs
