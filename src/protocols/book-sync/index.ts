@@ -1,4 +1,5 @@
 import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
+import { setImmediate } from 'node:timers/promises'
 import { pbStream } from '@libp2p/utils'
 import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
 import { Bid, Envelope, Offer } from '../../wire/market.js'
@@ -9,7 +10,8 @@ import { TOPIC_BIDS, TOPIC_OFFERS } from '../gossip/topics.js'
 import {
   BOOK_SYNC_PROTOCOL, BOOK_SYNC_VERSION, DEFAULT_PAGE_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, MAX_CHUNK_BYTES, MAX_CHUNK_ENTRIES, MAX_INBOUND_STREAMS,
-  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SERVED_AT_ONCE, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES
+  MAX_QUEUED_PEERS, MAX_REQUEST_BYTES, MAX_SERVED_AT_ONCE, MAX_SYNC_CANCELS, MAX_SYNC_ENTRIES, MAX_SYNC_PAGES,
+  VALIDATE_YIELD_EVERY
 } from './constants.js'
 import { BookSyncError, toBookSyncError } from './errors.js'
 import { MAX_DIGEST_BITS, MIN_DIGEST_BITS, bucketDigests, differingBuckets, digestBitsFor, inBitmap, type IdCache } from './digest.js'
@@ -323,6 +325,7 @@ export class BookSync {
   private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult, forward: boolean): Promise<{ more: boolean, digests?: Uint8Array }> {
     let entries = 0
     let cancels = 0
+    let validated = 0
     for (let first = true; ; first = false) {
       const chunk = await pb.read(decodeOrMalformed(BookSyncChunk), { signal: step(), limits: { offers: MAX_CHUNK_ENTRIES, bids: MAX_CHUNK_ENTRIES, offerCancels: MAX_CHUNK_ENTRIES, bidCancels: MAX_CHUNK_ENTRIES } })
       const n = chunk.offers.length + chunk.bids.length + chunk.offerCancels.length + chunk.bidCancels.length
@@ -340,6 +343,10 @@ export class BookSync {
       const lists = [[TOPIC_OFFERS, chunk.offers, false], [TOPIC_BIDS, chunk.bids, false], [TOPIC_OFFERS, chunk.offerCancels, true], [TOPIC_BIDS, chunk.bidCancels, true]] as const
       for (const [topic, list, cancel] of lists) {
         for (const view of list) {
+          // the validator checks an unknown signer's certificate inline here (about 1.3 ms), where
+          // gossip paces them one per event-loop turn: a page of fresh signers must not hold the
+          // loop (keep-alives, gossip, the control API) for seconds, so it is given back every few
+          if (++validated % VALIDATE_YIELD_EVERY === 0) await setImmediate()
           // [REJECT] a cancel list carries only cancels (checked before the validator remembers it)
           if (cancel && !isCancelEnvelope(topic, view)) throw new BookSyncError('NOT_A_CANCEL', 'the peer sent a non-cancel in a cancel list')
           // copy: the book keeps what it is given, and a view would pin the whole frame buffer

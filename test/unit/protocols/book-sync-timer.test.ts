@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
+import { pbStream, streamPair } from '@libp2p/utils'
 import { BOOK_SYNC_PROTOCOL, BookSync, type BookSyncComponents } from '../../../src/protocols/book-sync/index.js'
+import { VALIDATE_YIELD_EVERY } from '../../../src/protocols/book-sync/constants.js'
+import { BookSyncChunk, BookSyncRequest } from '../../../src/wire/book-sync.js'
 import { ManualClock } from '../../../src/util/clock.js'
 
 /**
@@ -75,5 +78,38 @@ describe('book sync on the node clock', () => {
     await settle()
     expect(dials).toHaveLength(2)
     await sync.stop()
+  })
+})
+
+describe('book sync validating a page', () => {
+  it('gives the event loop back every few envelopes: a chunk of fresh signers does not hold it', async () => {
+    const [near, far] = await streamPair()
+    const { libp2p } = await fakeLibp2p()
+    ;(libp2p as { dialProtocol: unknown }).dialProtocol = async () => near
+    const log: string[] = []
+    const sync = new BookSync({ libp2p, clock: new ManualClock() }, {
+      entries: () => ({ offers: [], bids: [] }),
+      // what validation costs is beside the point here: each call is logged where it falls
+      accept: () => { log.push('accept'); return 'duplicate' },
+      intervalMs: 0
+    })
+    // the responder: one page of one chunk of 64 envelopes (their bytes are never decoded here)
+    const served = (async () => {
+      const pb = pbStream(far)
+      await pb.read(BookSyncRequest)
+      await pb.write({ offers: Array.from({ length: 64 }, (_, i) => Uint8Array.of(i)), bids: [], offerCancels: [], bidCancels: [], last: true, more: false, digests: new Uint8Array(0) }, BookSyncChunk)
+    })()
+    // a probe that runs whenever the event loop comes round
+    let probing = true
+    const probe = (): void => { log.push('loop'); if (probing) setImmediate(probe) }
+    setImmediate(probe)
+    const result = await sync.pull(libp2p.getConnections()[0].remotePeer)
+    probing = false
+    await served
+    expect(result).toMatchObject({ received: 64, duplicate: 64 })
+    const between = log.slice(log.indexOf('accept'), log.lastIndexOf('accept'))
+    expect(between.filter((e) => e === 'accept')).toHaveLength(63)
+    // 64 envelopes at VALIDATE_YIELD_EVERY (16) a turn: the loop came round between the batches
+    expect(between.filter((e) => e === 'loop').length).toBeGreaterThanOrEqual(64 / VALIDATE_YIELD_EVERY - 1)
   })
 })
