@@ -117,6 +117,14 @@ export interface TeeConfig {
   /** evidence older than this is refused */
   maxEvidenceAgeS: number
   /**
+   * Renter: the lowest TCB accepted. SEV-SNP: each component of the report's REPORTED_TCB at
+   * least the one given (firmware revoked by AMD's TCB updates stays refused); TDX: each byte of
+   * TEE_TCB_SVN at least that of this 16-byte lowercase hex. Absent or empty: any TCB.
+   */
+  minTcb: { 'sev-snp'?: Partial<Record<'bootloader' | 'tee' | 'snp' | 'microcode' | 'fmc', number>>, tdx?: string }
+  /** Renter: the highest SEV-SNP VMPL accepted (0 the most privileged); absent: any */
+  snpMaxVmpl?: number
+  /**
    * CRL files (DER or PEM) the renter checks supplier evidence against: AMD's CRL of each product
    * (KDS `/vcek/v1/<product>/crl`) and Intel's root CA and PCK CRLs (PCS). With any, every session's
    * certificate chain must be covered by a current CRL, so list them for every kind accepted and

@@ -6,7 +6,7 @@ import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
   CHAIN_ADAPTERS, LOG_FORMATS, LOG_LEVELS, ROLES, TEE_KINDS,
-  type BazaarConfig, type GpuAcceptConfig, type GpuConfig, type TeeKind
+  type BazaarConfig, type GpuAcceptConfig, type GpuConfig, type TeeConfig, type TeeKind
 } from './types.js'
 import { NVIDIA_OCSP_URL } from '../../tee/x509/ocsp.js'
 import { CRL_SOURCES } from '../../tee/crl-sources.js'
@@ -45,6 +45,26 @@ function gpuAccept (v: unknown): GpuAcceptConfig {
     ...(g.requireRimMatch != null ? { requireRimMatch: bool(g.requireRimMatch, 'tee.gpuAccept.requireRimMatch') } : {}),
     ...(g.requireRevocation != null ? { requireRevocation: bool(g.requireRevocation, 'tee.gpuAccept.requireRevocation') } : {})
   }
+}
+
+/**
+ * `tee.minTcb`: the lowest TCB a renter accepts, per kind. SEV-SNP: each component of the report's
+ * REPORTED_TCB (SEV-SNP ABI, TCB_VERSION: one byte each); TDX: each byte of TEE_TCB_SVN (16 bytes).
+ */
+function minTcb (v: unknown): TeeConfig['minTcb'] {
+  const m = obj(v ?? {}, 'tee.minTcb')
+  known(m, 'tee.minTcb', ['sev-snp', 'tdx'])
+  const out: NonNullable<TeeConfig['minTcb']> = {}
+  if (m['sev-snp'] != null) {
+    const c = obj(m['sev-snp'], 'tee.minTcb.sev-snp')
+    const parts = ['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const
+    known(c, 'tee.minTcb.sev-snp', [...parts])
+    const snp: Partial<Record<typeof parts[number], number>> = {}
+    for (const k of parts) if (c[k] != null) snp[k] = int(c[k], `tee.minTcb.sev-snp.${k}`, 0, 255)
+    out['sev-snp'] = snp
+  }
+  if (m.tdx != null) out.tdx = hex(m.tdx, 'tee.minTcb.tdx', 16)
+  return out
 }
 
 const CRL_SOURCE_NAMES = CRL_SOURCES.map((s) => s.name)
@@ -163,6 +183,9 @@ export function validateConfig (input: unknown): BazaarConfig {
     allowSimulated: bool(t.allowSimulated, 'tee.allowSimulated'),
     allowedMeasurements,
     maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
+    minTcb: minTcb(t.minTcb),
+    // SEV-SNP VMPL 0 to 3 (a paravisor runs the guest at 1 or more, and sees its memory)
+    ...(t.snpMaxVmpl != null ? { snpMaxVmpl: int(t.snpMaxVmpl, 'tee.snpMaxVmpl', 0, 3) } : {}),
     crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
     ...(t.crlDir != null ? { crlDir: text(t.crlDir, 'tee.crlDir', PATH_RE, `a directory path of at most ${CONFIG_LIMITS.maxPathLength} characters`) } : {}),
     crlSources: uniqueList(t.crlSources ?? CRL_SOURCE_NAMES, 'tee.crlSources', CRL_SOURCE_NAMES.length, (v, q) => oneOf(v, q, CRL_SOURCE_NAMES)),

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkPolicy } from '../../../src/tee/policy.js'
+import type { VerifiedEvidence } from '../../../src/tee/types.js'
 import {
   attestationPolicyFromConfig, ConfigError, ConfigErrorCode, CONFIG_ENV_VARS, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
   PACKAGE_CONFIG_DIR, readConfigFile, readConfigTemplate, validateConfig, type BazaarConfig
@@ -176,6 +178,11 @@ describe('invalid configs name their bad field', () => {
     { name: 'simulated measurement short', cfg: { tee: { allowedMeasurements: { simulated: ['00'.repeat(47)] } } }, field: 'tee.allowedMeasurements.simulated[0]' },
     { name: 'measurement repeated', cfg: { tee: { allowedMeasurements: { tdx: ['ab'.repeat(48), 'ab'.repeat(48)] } } }, field: 'tee.allowedMeasurements.tdx[1]' },
     { name: 'measurements of an unknown kind', cfg: { tee: { allowedMeasurements: { sgx: [] } } }, field: 'tee.allowedMeasurements.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'an SNP TCB component over a byte', cfg: { tee: { minTcb: { 'sev-snp': { snp: 256 } } } }, field: 'tee.minTcb.sev-snp.snp' },
+    { name: 'an SNP TCB component that does not exist', cfg: { tee: { minTcb: { 'sev-snp': { ucode: 1 } } } }, field: 'tee.minTcb.sev-snp.ucode', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'a TDX TEE_TCB_SVN of 15 bytes', cfg: { tee: { minTcb: { tdx: '00'.repeat(15) } } }, field: 'tee.minTcb.tdx' },
+    { name: 'a minimum TCB of an unknown kind', cfg: { tee: { minTcb: { sgx: {} } } }, field: 'tee.minTcb.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'a VMPL past 3', cfg: { tee: { snpMaxVmpl: 4 } }, field: 'tee.snpMaxVmpl' },
     { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
     { name: 'crl files not a list', cfg: { tee: { crlFiles: '/etc/amd.crl' } }, field: 'tee.crlFiles' },
     { name: 'crl file empty', cfg: { tee: { crlFiles: ['/a.crl', ''] } }, field: 'tee.crlFiles[1]' },
@@ -217,6 +224,27 @@ describe('invalid configs name their bad field', () => {
       allowDebug: false
     })
     expect(attestationPolicyFromConfig(defaults)).toMatchObject({ kinds: ['sev-snp', 'tdx'], measurements: {}, allowSimulated: false, maxEvidenceAgeMs: 60_000 })
+    expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('minTcb')
+    expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('snpMaxVmpl')
+  })
+
+  it('carries the lowest TCB and the highest SEV-SNP VMPL into the policy, which then refuses evidence under them', async () => {
+    await writeHomeConfig({ tee: { minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0 } })
+    const policy = attestationPolicyFromConfig(await loadConfig({ home }))
+    expect(policy).toMatchObject({ minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0 })
+    const snp = (tcb: { snp: number, microcode: number }, vmpl: number): VerifiedEvidence => ({
+      kind: 'sev-snp', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, snpTcb: { bootloader: 10, tee: 0, ...tcb }, fields: { vmpl }, chain: []
+    })
+    const tdx = (svn0: number): VerifiedEvidence => ({
+      kind: 'tdx', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, tdxTcbSvn: Uint8Array.of(svn0, ...new Uint8Array(15)), fields: {}, chain: []
+    })
+    const verdict = (v: VerifiedEvidence): string | undefined => { try { checkPolicy(v, policy, { now: 0 }); return undefined } catch (e) { return (e as { code?: string }).code } }
+    expect(verdict(snp({ snp: 22, microcode: 213 }, 0))).toBeUndefined()
+    expect(verdict(snp({ snp: 21, microcode: 213 }, 0))).toBe('TCB_TOO_LOW')
+    expect(verdict(snp({ snp: 22, microcode: 212 }, 0))).toBe('TCB_TOO_LOW')
+    expect(verdict(snp({ snp: 22, microcode: 213 }, 1))).toBe('MEASUREMENT_REFUSED')
+    expect(verdict(tdx(5))).toBeUndefined()
+    expect(verdict(tdx(4))).toBe('TCB_TOO_LOW')
   })
 
   it('allows a remote API host only with allowRemote', async () => {
