@@ -92,6 +92,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'init over existing keys', args: ['init', '--home', home('b'), '--dev', 'bob'], env, code: 1, line: /already holds keys/ },
     { what: 'config file not JSON', args: ['node', 'start', '--home', home('b'), '--config', path.join(dir, 'bad.json')], env, code: 1, line: /is not valid JSON/ },
     { what: 'config file missing', args: ['node', 'start', '--home', home('b'), '--config', path.join(dir, 'absent.json')], env, code: 1, line: /cannot read config file .*ENOENT/ },
+    { what: 'config file that is a device', args: ['node', 'start', '--home', home('b'), '--config', '/dev/zero'], env, code: 1, line: /cannot read config file \/dev\/zero: not a regular file/ },
     { what: 'config field misspelt', args: ['node', 'start', '--home', home('b'), '--config', path.join(dir, 'unknown-field.json')], env, code: 1, line: /unknown field lisen/ },
     { what: 'bad environment value', args: ['node', 'start', '--home', home('b')], env: { ...env, BAZAAR_ROLE: 'chef' }, code: 1, line: /role must be one of .* \(from environment\)/ },
     { what: 'daemon not running', args: ['status', '--home', home('b')], code: 1, line: /no running node found for home/ },

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { BoundedReadError, readBoundedFile } from '../../util/fs.js'
 import { fileURLToPath } from 'node:url'
 import { homePaths } from '../home.js'
 import { ConfigError, ConfigErrorCode, type ConfigSource } from './errors.js'
@@ -91,12 +91,14 @@ async function loadDefaultsLayer (): Promise<Record<string, unknown>> {
 export async function readConfigFile (file: string, required: boolean): Promise<Record<string, unknown> | undefined> {
   let buf: Buffer
   try {
-    buf = await readFile(file)
+    // bounded, and never blocking on a FIFO or reading a device such as /dev/zero without end
+    buf = await readBoundedFile(file, MAX_CONFIG_BYTES)
   } catch (err) {
+    if (err instanceof BoundedReadError && err.code === 'TOO_LARGE') throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { source: 'file' })
+    if (err instanceof BoundedReadError) throw new ConfigError(ConfigErrorCode.UNREADABLE, '', `cannot read config file ${file}: not a regular file`, { source: 'file' })
     if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new ConfigError(ConfigErrorCode.UNREADABLE, '', `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { source: 'file', cause: err })
   }
-  if (buf.length > MAX_CONFIG_BYTES) throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { source: 'file' })
   let v: unknown
   try {
     v = JSON.parse(buf.toString('utf8'))
