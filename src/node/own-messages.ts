@@ -7,6 +7,7 @@ import type { MessageSigner } from '../market/signing/index.js'
 import type { Bid, Offer } from '../wire/market.js'
 import type { MarketGossip } from '../protocols/gossip/service.js'
 import { sealBid, sealOffer } from '../protocols/gossip/envelope.js'
+import { validateBidSchema, validateOfferSchema } from '../market/validation/index.js'
 import { TOPIC_BIDS, TOPIC_OFFERS } from '../protocols/gossip/topics.js'
 import type { ValidatedBid, ValidatedOffer } from '../protocols/gossip/validate.js'
 import { ApiError } from './api/server.js'
@@ -99,6 +100,8 @@ interface Kind<I, M> {
   limit: number
   topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS
   build: (i: I, cancelled: boolean) => Promise<M>
+  /** the schema every node checks (throws MessageError): run before the message is stored */
+  check: (m: M) => void
   seal: (m: M) => Uint8Array
   parse: (json: string) => I
 }
@@ -140,6 +143,7 @@ export class OwnMessages {
       limit: DEFAULT_MAX_OFFERS_PER_SUPPLIER,
       topic: TOPIC_OFFERS,
       build: async (i, cancelled) => await this.buildOffer(i, cancelled),
+      check: validateOfferSchema,
       seal: (m) => sealOffer(m, c.signer),
       parse: parseStoredOffer
     }
@@ -149,6 +153,7 @@ export class OwnMessages {
       limit: DEFAULT_MAX_BIDS_PER_RENTER,
       topic: TOPIC_BIDS,
       build: async (i, cancelled) => await this.buildBid(i, cancelled),
+      check: validateBidSchema,
       seal: (m) => sealBid(m, c.signer),
       parse: parseStoredBid
     }
@@ -205,6 +210,10 @@ export class OwnMessages {
       await this.pace()
       return await this.turns.run(async () => {
         const built = await kind.build(input, false)
+        // [refuse] what no node would accept is refused before it is stored: stored, it would
+        // replace the standing message of this id, fail at each re-publication, and let the good
+        // one expire
+        kind.check(built)
         const data = kind.seal(built)
         const key = `${kind.prefix}:${input.id}`
         // the record and the sequence it was signed with, in one write before anything is sent

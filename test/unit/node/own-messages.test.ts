@@ -157,6 +157,19 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     expect(warnings).toEqual([])
   }, 60_000)
 
+  it('refuses a replacement no node would accept before storing it: the standing offer stays, and is re-published as it was', async () => {
+    await own.publishOffer(offer('o-1'))
+    // a minimum duration over the maximum: BAD_FIELD, as every validator says
+    await expect(own.publishOffer({ ...offer('o-1', 9_000_000_000n), minDurationS: 7200, maxDurationS: 3600 })).rejects.toMatchObject({ code: 'BAD_FIELD' })
+    // a new id refused the same way stands nowhere
+    await expect(own.publishOffer({ ...offer('o-2'), minDurationS: 7200, maxDurationS: 3600 })).rejects.toMatchObject({ code: 'BAD_FIELD' })
+    expect(accepted).toHaveLength(1)
+    await own.republish()
+    expect(accepted.map((m) => (m as ValidatedOffer).offer.id)).toEqual(['o-1', 'o-1'])
+    expect(last('o-1')?.offer.pricePerGpuHour).toBe(2_000_000_000n)
+    expect(warnings).toEqual([])
+  })
+
   it('re-publishes an offer replaced during the run with its new terms', async () => {
     for (let i = 0; i < OWN_PUBLISH_BURST; i++) await own.publishOffer(offer(`o-${i}`))
     const republished = own.republish()
