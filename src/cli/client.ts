@@ -48,7 +48,13 @@ export class ApiClient {
       throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
     }
     const text = await res.text()
-    const data = text === '' ? undefined : JSON.parse(text)
+    let data: unknown
+    try {
+      data = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      // another server on the port (a stale api.json after a crash, a wrong --api)
+      throw new UserError(`the server at ${this.url} is not a bazaar node's control API (it answered HTTP ${res.status} with something other than JSON)`, { code: 'NOT_A_NODE' })
+    }
     if (!res.ok) {
       const e = (data as { error?: { code?: string, message?: string } })?.error
       throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })

@@ -2,7 +2,7 @@ import { chmod } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { makeDirs } from '../util/fs.js'
-import { UserError } from '../util/errors.js'
+import { UsageError, UserError } from '../util/errors.js'
 
 /** The default node home when neither `--home` nor `BAZAAR_HOME` is given. */
 export const DEFAULT_HOME_DIRNAME = '.bazaar'
@@ -58,6 +58,9 @@ export function homePaths (home: string): HomePaths {
  * because a flag given as `--home=~/x` reaches us unexpanded by the shell.
  */
 export function resolveHome (opts: { flag?: string, env?: NodeJS.ProcessEnv } = {}): string {
+  // [usage] `--home ""` is an unset variable in a script, not a wish for the default home: taken
+  // as one, `init --force` would replace the keys in ~/.bazaar
+  if (opts.flag != null && opts.flag.trim() === '') throw new UsageError('--home is empty: name the node home (or leave the flag out for BAZAAR_HOME, else ~/.bazaar)')
   const raw = nonEmpty(opts.flag) ?? nonEmpty(opts.env?.BAZAAR_HOME) ?? path.join(homedir(), DEFAULT_HOME_DIRNAME)
   const expanded = raw === '~' ? homedir() : raw.startsWith('~/') ? path.join(homedir(), raw.slice(2)) : raw
   return path.resolve(expanded)

@@ -32,17 +32,20 @@ export function dbOpenError (err: unknown, dbPath: string): Error {
   return err as Error
 }
 
-/** libp2p could not listen on some of `listen`. */
-export function listenError (err: unknown, listen: readonly string[]): Error {
+/**
+ * libp2p could not listen on some of `listen`; `setting` names where the operator sets those
+ * addresses (the node's own by default, or the enclave endpoint's).
+ */
+export function listenError (err: unknown, listen: readonly string[], setting = '--listen, BAZAAR_LISTEN or listen in the config'): Error {
   if ((err as Error)?.name !== 'UnsupportedListenAddressesError') return err as Error
   // libp2p lists the failed addresses only inside its message (`  <addr>: Error: listen EADDRINUSE ...`);
   // the message is read here only to name them to the operator, never to decide anything
   const message = (err as Error).message
   const failed = listen.filter((a) => message.includes(`${a}:`))
-  const addrs = failed.length > 0 ? failed : listen
+  const addrs = failed.length > 0 ? failed : listen.length > 0 ? listen : ['its addresses']
   const inUse = /EADDRINUSE/.test(message)
   const why = inUse ? 'the port is in use by another process (another node?)' : 'the address cannot be bound on this machine'
-  return new UserError(`cannot listen on ${addrs.join(', ')}: ${why}; choose another with --listen, BAZAAR_LISTEN or listen in the config (tcp/0 picks a free port)`, { code: StartupErrorCode.LISTEN_FAILED, cause: err })
+  return new UserError(`cannot listen on ${addrs.join(', ')}: ${why}; choose another with ${setting} (tcp/0 picks a free port)`, { code: StartupErrorCode.LISTEN_FAILED, cause: err })
 }
 
 /** The control API could not listen on `host:port`. */

@@ -75,6 +75,8 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'unknown command', args: ['serve'], code: 2, line: /^bazaar: unknown command 'serve'/ },
     { what: 'unknown flag, prefix once', args: ['rent', '--bogus'], code: 2, line: /^bazaar rent: Unknown option '--bogus'/, not: /rent: rent:/ },
     { what: 'node without start', args: ['node', 'begin', '--home', home('b')], code: 2, line: /bazaar node start/ },
+    { what: 'an empty --home (an unset variable), never the default home', args: ['init', '--home', '', '--dev', 'alice'], env, code: 2, line: /--home is empty/ },
+    { what: 'a --home that is a file', args: ['status', '--home', path.join(dir, 'bad.json')], code: 1, line: /no API token|no running node/ },
     { what: 'bad flag value: chain adapter', args: ['node', 'start', '--home', home('b'), '--chain', 'finney'], env, code: 2, line: /chain\.adapter must be one of embedded, subtensor/ },
     { what: 'bad flag value: API port', args: ['node', 'start', '--home', home('b'), '--api', '127.0.0.1:99999'], env, code: 2, line: /api\.port must be an integer/ },
     { what: 'bad multiaddr', args: ['node', 'start', '--home', home('b'), '--listen', '/ip4/1.2.3/tcp/1'], env, code: 2, line: /listen\[0\] is not a valid multiaddr/ },

@@ -42,16 +42,18 @@ export async function writeSecretFile (file: string, data: string | Uint8Array, 
 
 /**
  * Reads a regular file of at most `maxBytes` as UTF-8; undefined when it does not exist. Anything
- * else that is not such a file (larger, a directory, a FIFO, a device) is refused by `refuse`, with
- * the reason, before it is read whole (`readBoundedFile`).
+ * else that is not such a file (larger, a directory, a FIFO, a device), or cannot be read, is
+ * refused by `refuse`, with the reason, before it is read whole (`readBoundedFile`).
  */
 export async function readSmallFile (file: string, maxBytes: number, refuse: (why: string) => Error): Promise<string | undefined> {
   try {
     return (await readBoundedFile(file, maxBytes)).toString('utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    const code = (err as NodeJS.ErrnoException).code
+    // a file on the path in place of a directory (`--home /etc/passwd`): there is no such file either
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
     if (err instanceof BoundedReadError) throw refuse(err.message)
-    throw err
+    throw refuse(`cannot read: ${code ?? (err as Error).message}`)
   }
 }
 

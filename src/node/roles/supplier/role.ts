@@ -1,6 +1,7 @@
 import { CapacityLedger, type Inventory } from '../../../jobs/index.js'
 import { EscrowService } from '../../../escrow/index.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
+import { listenError } from '../../startup-errors.js'
 import { roleMetrics } from '../metrics.js'
 import { AgreementLifecycle } from './agreements.js'
 import { SupplierJobs } from './jobs.js'
@@ -115,7 +116,10 @@ export class SupplierRole {
     const signal = this.controller.signal
     this.started = true
     await makeDirs(this.i.workRoot)
-    this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(this.i.enclaveListen != null ? { listen: this.i.enclaveListen } : {}) })
+    const listen = this.i.enclaveListen
+    this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(listen != null ? { listen } : {}) }).catch((err: unknown) => {
+      throw listenError(err, listen ?? [], '--enclave-listen, BAZAAR_ENCLAVE_LISTEN or tee.enclaveListen in the config')
+    })
     await this.sessions.start(this.enclave, signal)
     await this.negotiation.start()
     this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))

@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient } from '../../../src/cli/client.js'
+import { createApiToken } from '../../../src/node/keystore/api-token.js'
+
+/**
+ * A client pointed at a server that is not a bazaar node (a stale api.json after a crash, a wrong
+ * --api): one line naming the server, not a JSON parser's stack.
+ */
+describe('the control API client against another server', () => {
+  let home = ''
+  let server: Server
+  let port = 0
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'bazaar-client-'))
+    await createApiToken(home, { overwrite: false })
+    server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not a node</html>') })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    port = (server.address() as { port: number }).port
+  })
+  afterAll(async () => {
+    await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('is a user error naming the server (NOT_A_NODE)', async () => {
+    const client = await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
+    const err = await client.call('GET', '/v1/status').catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'NOT_A_NODE' })
+    expect((err as Error).message).toContain(`127.0.0.1:${port}`)
+  })
+})
