@@ -3,5 +3,5 @@
  * is a BazaarNode built with its roles (src/node/bazaar-node.ts); its role services live in
  * src/node/services.
  */
-export { checkSupplierGpus, checkTeeProvider } from './services/supplier-setup.js'
+export { checkGpuProvider, checkSupplierGpus, checkTeeProvider } from './services/supplier-setup.js'
 export { EMBEDDED_GENESIS_RAO } from './services/chain.js'

@@ -57,6 +57,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     mkdirSync(path.join(home('dirkeys'), 'keystore.json'), { recursive: true })
     writeFileSync(path.join(dir, 'bad.json'), '{"listen": [')
     writeFileSync(path.join(dir, 'unknown-field.json'), JSON.stringify({ lisen: [] }))
+    writeFileSync(path.join(dir, 'gpu-cc-supplier.json'), JSON.stringify({ tee: { provider: 'simulated', gpuProvider: 'nvidia-gpu' }, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] }))
     writeFileSync(path.join(dir, 'tdx-supplier.json'), JSON.stringify({ tee: { provider: 'tdx' }, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 1 }] }))
     held = await holdPort()
     // a renter daemon on home a (embedded chain), for the mistakes that need one running
@@ -112,6 +113,10 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     ...(existsSync(CONFIGFS_TSM_REPORT)
       ? []
       : [{ what: 'a TDX supplier without configfs-tsm', args: ['supply', '--home', home('b'), '--config', path.join(dir, 'tdx-supplier.json'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1 as const, line: /tee\.provider is tdx but this machine cannot attest as tdx \(configfs-tsm is not available/ }]),
+    // nor confidential-computing GPUs it cannot attest (only where this machine has no NVIDIA GPU)
+    ...(existsSync('/dev/nvidiactl')
+      ? []
+      : [{ what: 'an nvidia-gpu supplier without an NVIDIA GPU', args: ['supply', '--home', home('b'), '--config', path.join(dir, 'gpu-cc-supplier.json'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1 as const, line: /tee\.gpuProvider is nvidia-gpu but this machine's GPU cannot attest/ }]),
     // a home the system refuses: a file on its path, and (Linux) procfs, where Node's own recursive
     // mkdir never returned
     { what: 'home under a file', args: ['init', '--home', path.join(dir, 'bad.json', 'home')], env, code: 1, line: /cannot create the node home .*bad\.json\/home: ENOTDIR/ },

@@ -7,7 +7,7 @@ import { resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode, nodeLogger } from '../../node/bazaar-node.js'
-import { checkSupplierGpus, checkTeeProvider } from '../../node/daemon.js'
+import { checkGpuProvider, checkSupplierGpus, checkTeeProvider } from '../../node/daemon.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
@@ -90,6 +90,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   // a supplier without GPUs, or that cannot attest, refuses before the node opens anything
   await checkSupplierGpus(config, { signal: ctx.signal })
   await checkTeeProvider(config, { signal: ctx.signal })
+  await checkGpuProvider(config, { signal: ctx.signal })
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const identity = await openKeystore(home, passphrase, { signal: ctx.signal })
   const supplies = config.role === 'supplier' || config.role === 'both'

@@ -3,7 +3,7 @@ import type { BazaarConfig } from '../config/types.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../../util/clock.js'
 import { loadInventory, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
-import { CONFIGFS_TSM_REPORT, configfsProvider, REPORT_DATA_LENGTH, nvidiaGpuProvider, simulatedGpuProvider, simulatedProvider, type AttestationProvider, type GpuAttestationProvider } from '../../tee/index.js'
+import { CONFIGFS_TSM_REPORT, configfsProvider, GPU_NONCE_LENGTH, REPORT_DATA_LENGTH, nvidiaGpuProvider, simulatedGpuProvider, simulatedProvider, type AttestationProvider, type GpuAttestationProvider } from '../../tee/index.js'
 import { removeConfigfsEntry } from '../../tee/providers/configfs.js'
 import { OcspStapler, withOcspStapling } from '../gpu-ocsp.js'
 import { UserError } from '../../util/errors.js'
@@ -74,6 +74,31 @@ function attestationProvider (config: BazaarConfig, clock: Clock, logger: Logger
     return simulatedProvider({ clock })
   }
   return configfsProvider({ kind })
+}
+
+/**
+ * The GPU attestation provider of `tee.gpuProvider`, after one report for a random nonce has
+ * worked (and the RIM files were read): a supplier whose GPU cannot attest would advertise
+ * confidential-computing GPUs (`gpuCc`) that no renter can verify, so it refuses to start instead.
+ * The probe asks the GPU alone, without the OCSP stapler, so it needs no network.
+ */
+export async function readyGpuProvider (config: BazaarConfig, clock: Clock, logger: Logger, signal?: AbortSignal): Promise<GpuAttestationProvider | undefined> {
+  await checkGpuProvider(config, { signal })
+  return gpuAttestationProvider(config, clock, logger)
+}
+
+/**
+ * Checks that a supplier whose `tee.gpuProvider` is nvidia-gpu gets a report from its GPU (`bazaar
+ * supply` calls it before the node opens, as `checkTeeProvider`).
+ */
+export async function checkGpuProvider (config: BazaarConfig, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  if (config.tee.gpuProvider !== 'nvidia-gpu' || (config.role !== 'supplier' && config.role !== 'both')) return
+  try {
+    await nvidiaGpuProvider({ rimFiles: config.tee.gpuRimFiles }).attest(randomBytes(GPU_NONCE_LENGTH), { signal: opts.signal })
+  } catch (err) {
+    if (opts.signal?.aborted === true) throw err
+    throw new UserError(`tee.gpuProvider is nvidia-gpu but this machine's GPU cannot attest (${(err as Error).message}): run the supplier in a confidential VM with a CC-mode NVIDIA GPU and nvidia-ml-py (see docs/supplier.md), or set tee.gpuProvider to none`, { code: 'GPU_TEE_UNAVAILABLE', cause: err })
+  }
 }
 
 /** How this node's GPU attests as a supplier (`tee.gpuProvider`, `tee.gpuRimFiles`, `tee.gpuOcsp`). */

@@ -6,7 +6,7 @@ import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
 import { processRuntime, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
-import { gpuAttestationProvider, readyProvider, supplierInventory } from './supplier-setup.js'
+import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
 
 /** What the supplier service uses of its node. */
@@ -59,7 +59,7 @@ export class SupplierService implements NodeService {
       // reachable where the node is (tee.enclaveListen, else the IPs of listen): renters on other machines dial it
       enclaveListen: enclaveListenAddrs(config),
       provider: await readyProvider(config, node.clock, logger, signal),
-      gpuProvider: gpuAttestationProvider(config, node.clock, logger),
+      gpuProvider: await readyGpuProvider(config, node.clock, logger, signal),
       runtime: processRuntime(),
       workRoot: path.join(this.i.home, 'jobs'),
       chain: this.c.chain,
