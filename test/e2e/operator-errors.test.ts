@@ -76,6 +76,8 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'unknown command', args: ['serve'], code: 2, line: /^bazaar: unknown command 'serve'/ },
     { what: 'unknown flag, prefix once', args: ['rent', '--bogus'], code: 2, line: /^bazaar rent: Unknown option '--bogus'/, not: /rent: rent:/ },
     { what: 'node without start', args: ['node', 'begin', '--home', home('b')], code: 2, line: /bazaar node start/ },
+    { what: 'a dry run past the daemon\'s GPU count bound', args: ['rent', '--gpu', 'h100', '--count', '100000', '--max-price', '2', '--duration', '1h', '--dry-run'], code: 2, line: /--count expects at most 64 GPUs/ },
+    { what: 'a dry run past the longest duration', args: ['rent', '--gpu', 'h100', '--max-price', '2', '--duration', '9999h', '--dry-run'], code: 2, line: /--duration expects 1s to 720h/ },
     { what: 'an empty --home (an unset variable), never the default home', args: ['init', '--home', '', '--dev', 'alice'], env, code: 2, line: /--home is empty/ },
     { what: 'a --home that is a file', args: ['status', '--home', path.join(dir, 'bad.json')], code: 1, line: /no API token|no running node/ },
     { what: 'bad flag value: chain adapter', args: ['node', 'start', '--home', home('b'), '--chain', 'finney'], env, code: 2, line: /chain\.adapter must be one of embedded, subtensor/ },

@@ -14,6 +14,7 @@ import type { EscrowDetail } from '../../escrow/index.js'
 import type { ChainView, EscrowJson } from '../../node/daemon-routes.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import { AMOUNT_UNIT } from '../../util/units.js'
+import { RENT_LIMITS } from '../../node/rent-input.js'
 
 const usage = `usage: bazaar rent --gpu <model|class> --max-price <alpha/h> --duration <d> [options] -- <command...>
 
@@ -97,6 +98,9 @@ export const rentCommand: Command = {
     const tee = strs(args, 'tee')
     for (const t of tee) if (t !== 'any' && !TEE.has(t)) throw new UsageError(`--tee expects tdx, sev-snp, simulated or any, got ${t}`)
     const gpus = count(str(args, 'count'), 'count', 1)
+    // the daemon's bounds (rent-input.ts), checked here too, so a dry run never quotes a rental it refuses
+    if (gpus > RENT_LIMITS.maxCount) throw new UsageError(`--count expects at most ${RENT_LIMITS.maxCount} GPUs, got ${gpus}`)
+    if (durationS < 1 || durationS > RENT_LIMITS.maxDurationS) throw new UsageError(`--duration expects 1s to ${RENT_LIMITS.maxDurationS / 3600}h, got ${str(args, 'duration') ?? ''}`)
     if (flag(args, 'dry-run')) return await dryRun(args, ctx, { maxRao, gpus, durationS, raw })
     if (args.rest.length === 0) throw new UsageError('the command to run goes after --, e.g. bazaar rent ... -- python train.py')
     const [command, ...cmdArgs] = args.rest

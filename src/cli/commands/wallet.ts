@@ -48,6 +48,7 @@ options:
   --hotkey <name>        the hotkey's name (default: default)
   --home <dir>           node home (default: $BAZAAR_HOME or ~/.bazaar)
   --passphrase <pw>      node keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
+  --passphrase-file <f>  read it from a file (default: $BAZAAR_PASSPHRASE_FILE)
   --force                import: replace accounts the home already has
   --netuid <n>           balance: only this subnet; stake: the subnet (required)
   --amount <x>           stake: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
@@ -86,6 +87,7 @@ export const walletCommand: Command = {
     hotkey: { type: 'string' },
     home: { type: 'string' },
     passphrase: { type: 'string' },
+    'passphrase-file': { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
     netuid: { type: 'string' },
@@ -115,7 +117,7 @@ async function walletImport (args: ParsedArgs, ctx: CommandContext, home: string
   if (!await isInitialized(home)) {
     throw new KeystoreError(KeystoreErrorCode.NOT_INITIALIZED, `no keystore in ${home}: create one from the wallet with bazaar init --from-btcli`)
   }
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
   const current = await openKeystore(home, passphrase, { signal: ctx.signal })
   const w = await readBtcliWalletForCli(args, ctx)
   const same = current.coldkey.address === w.coldkey.ss58Address && current.hotkey.address === w.hotkey.ss58Address
@@ -142,7 +144,7 @@ async function walletExport (args: ParsedArgs, ctx: CommandContext, home: string
   const loc = btcliLocation(args)
   // refuse an existing wallet before any password is asked
   const paths = await checkExportTarget(loc)
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { revealSecrets: true, signal: ctx.signal })
   const password = await newBtcliPassword(ctx.env, paths.coldkey, btcliPasswordVariable(paths.coldkey), { signal: ctx.signal })
   ctx.err(`writing btcli wallet ${paths.dir}; encrypting the coldkey takes a few seconds (argon2i, 512 MiB)`)
@@ -214,7 +216,7 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
   const validator = str(args, 'validator')
   if (validator != null && !isSs58(validator)) throw new UsageError('--validator expects an ss58 address')
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), env: ctx.env, tty: true, signal: ctx.signal })
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { signal: ctx.signal })
   const { addStake, quoteStake } = await import('../../node/wallet/chain.js')
   const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
