@@ -57,6 +57,9 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<BazaarC
   const env = opts.env != null ? envLayer(opts.env) : {}
   const flags = opts.flags ?? {}
   const layers: Array<[ConfigSource, unknown]> = [['defaults', defaults], ['file', file], ['env', env], ['flags', flags]]
+  // a section that is not an object would replace the defaults under it whole, and a flag beside
+  // it would bring back only its own field: the error would then blame a field of the defaults
+  for (const [source, layer] of layers.slice(1)) checkSections(defaults, layer, '', source, opts)
   try {
     return deepFreeze(validateConfig(mergeLayers(defaults, file, env, flags)))
   } catch (err) {
@@ -120,6 +123,20 @@ function findSource (layers: Array<[ConfigSource, unknown]>, field: string): Con
     }
   }
   return undefined
+}
+
+/** every key of `layer` whose default is an object must be an object too, at any depth */
+function checkSections (defaults: unknown, layer: unknown, prefix: string, source: ConfigSource, opts: LoadConfigOptions): void {
+  if (!isPlainObject(defaults) || !isPlainObject(layer)) return
+  for (const [k, v] of Object.entries(layer)) {
+    const d = Object.hasOwn(defaults, k) ? defaults[k] : undefined
+    if (!isPlainObject(d) || v === undefined) continue
+    const field = prefix + k
+    if (!isPlainObject(v)) {
+      throw new ConfigError(ConfigErrorCode.INVALID_FIELD, field, `${field} must be an object, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v} (from ${describeSource(source, opts)})`, { source })
+    }
+    checkSections(d, v, field + '.', source, opts)
+  }
 }
 
 function describeSource (source: ConfigSource, opts: LoadConfigOptions): string {

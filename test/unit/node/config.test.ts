@@ -281,6 +281,19 @@ describe('bad values from the environment and flags name their field and source'
     expect(err.source).toBe(r.source)
   })
 
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
+    ['api a number, with --api', { api: 5 }, { api: '127.0.0.1:28001' }, 'api'],
+    ['log a string, with --log-level', { log: 'x' }, { 'log-level': 'info' }, 'log'],
+    ['chain null, with --netuid', { chain: null }, { netuid: '3' }, 'chain'],
+    ['tee.gpuAccept a list, with --role', { tee: { gpuAccept: [] } }, { role: 'renter' }, 'tee.gpuAccept']
+  ])('a config section of the wrong type is named as itself, from the file, whatever a flag sets beside it (%s)', async (_n, file, flags, field) => {
+    await writeHomeConfig(file)
+    const err = await rejection(loadConfig({ home, flags: configFlagsFromArgs(flags) }))
+    expect(err.field).toBe(field)
+    expect(err.source).toBe('file')
+    expect(err.message).toMatch(new RegExp(`^${field.replace('.', '\\.')} must be an object, got .*\\(from .*config\\.json\\)$`))
+  })
+
   it('--no-mdns and repeated --bootstrap map onto the config', async () => {
     await writeHomeConfig({})
     const c = await loadConfig({ home, flags: configFlagsFromArgs({ 'no-mdns': true, bootstrap: [`/ip4/1.1.1.1/tcp/1/p2p/${PEER}`, `/ip4/1.1.1.2/tcp/1/p2p/${PEER}`] }) })
