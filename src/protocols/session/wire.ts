@@ -8,6 +8,9 @@ import type { FramedChannel } from '../framed.js'
  * Length-delimited messages on a libp2p stream: a 4-byte big-endian length, then the bytes. The
  * length is checked against the caller's cap before a byte of the body is buffered.
  */
+/** how long a graceful close of the job channel may wait on the peer before the stream is reset */
+const CLOSE_TIMEOUT_MS = 10_000
+
 /** a code another party may give for ending a channel: upper-case, digits and underscores, bounded */
 const REMOTE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/
 
@@ -111,7 +114,11 @@ export class StreamChannel implements FramedChannel {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.wire.stream.close().catch(() => {})
+    // a peer that never reads or closes its side must not hold our close (and what waits on it)
+    // forever: past the deadline the stream is reset. Wall time: it bounds I/O with the peer
+    await this.wire.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch((err: unknown) => {
+      this.wire.stream.abort(err instanceof Error ? err : new Error(String(err)))
+    })
   }
 
   abort (err: Error): void {
