@@ -38,18 +38,27 @@ describe('ss58 addresses on node:crypto', () => {
     expect(Buffer.from(accountId).toString('hex')).toBe('d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d')
   })
 
-  it('refuses a changed character, a wrong length and bad characters, as polkadot does', () => {
+  it('refuses a changed character (unless it spells another valid address, as it does for polkadot), a wrong length and bad characters', () => {
     fc.assert(fc.property(account, fc.nat(), (id, pos) => {
       const good = encodeSs58(id, 42)
       const i = pos % good.length
       const swapped = good[i] === '2' ? '3' : '2'
       const bad = good.slice(0, i) + swapped + good.slice(i + 1)
-      let polkadotAccepts = true
-      try { decodeAddress(bad) } catch { polkadotAccepts = false }
-      // polkadot also takes ids of other lengths; a changed 32-byte address fails in both
-      expect(isSs58(bad)).toBe(false)
-      if (polkadotAccepts) expect(decodeAddress(bad).length).not.toBe(32)
+      let polkadot: Uint8Array | undefined
+      try { polkadot = decodeAddress(bad) } catch {}
+      // a changed character breaks the 2-byte checksum, except about once in 65,536 changes, where
+      // it spells another valid address (fast-check found 5Cy5g9VJTWPQyWdaCvx8iFWkxFTy7Ta3XeJ2AWqJ
+      // jW8Fgp5e one character from 5Cy5...XeJVAW..., valid for both): the two agree either way.
+      // polkadot also takes ids of other lengths, which are not accounts
+      if (polkadot?.length === 32) {
+        expect(isSs58(bad)).toBe(true)
+        expect(decodeSs58(bad).accountId).toEqual(polkadot)
+      } else {
+        expect(isSs58(bad)).toBe(false)
+      }
     }), { numRuns: 300 })
+    // that collision, kept
+    expect(isSs58('5Cy5g9VJTWPQyWdaCvx8iFWkxFTy7Ta3XeJ2AWqJjW8Fgp5e')).toBe(true)
     for (const bad of ['', '0OIl', 'x'.repeat(65), encodeSs58(new Uint8Array(32)).slice(0, -1), '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ']) {
       expect(isSs58(bad), bad).toBe(false)
     }
