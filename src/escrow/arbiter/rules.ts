@@ -9,8 +9,8 @@
  * - a refund of the whole amount to the payer at or after expiry.
  * Everything else is refused with a typed reason. A cooperative close needs payer and payee, never
  * the arbiter. Who asks is checked first, by the service (`checkRequestSignature`): only the payee
- * asks for a close on a voucher, only the payer for a refund. The payee should close before expiry: after it, whichever valid request reaches the
- * arbiter first is co-signed.
+ * asks for a close on a voucher, only the payer for a refund. The payee should close before
+ * expiry: after it, whichever valid request reaches the arbiter first is co-signed.
  */
 import type { EscrowOnChain } from '../chain/port.js'
 import type { EscrowErrorCode } from '../errors.js'

@@ -2,8 +2,8 @@
  * Does an escrow on chain back an agreement? The supplier asks before any job runs: the renter names
  * the agreement in its attested session, and the escrow whose id is the agreement's hash must lock
  * the agreed budget, in the agreed subnet, for us, with the agreed arbiter, until the agreed expiry
- * at least, and its account must hold what it locks. Pure: the caller reads the
- * chain and passes what it found.
+ * at least, and its account must hold what it locks. Pure: the caller reads the chain and passes
+ * what it found.
  */
 import { encodeSs58 } from '../../util/ss58.js'
 import type { EscrowOnChain } from '../chain/port.js'

@@ -203,7 +203,7 @@ export class JobLink {
       await this.channel.send(bytes, { signal: deadline })
     } catch (err) {
       if (!deadline.aborted) throw err
-      const stalled = new JobProtocolError('FLOW_STALLED', `the peer took no bytes for ${this.stallTimeoutMs} ms`)
+      const stalled = new JobProtocolError('FLOW_STALLED', `the peer did not take a frame within ${this.stallTimeoutMs} ms`)
       this.channel.abort(stalled)
       throw stalled
     }

@@ -29,7 +29,7 @@ export type JobProtocolErrorCode =
   | 'CHANNEL_CLOSED'
   /** the peer sent past its flow-control window, or credited bytes never sent */
   | 'FLOW_VIOLATION'
-  /** the peer gave no credit, or took no bytes, for too long (it stopped reading) */
+  /** the peer gave no credit, or did not take a frame, for too long (it stopped reading) */
   | 'FLOW_STALLED'
   /** the supplier sent nothing for too long while the job was followed (see DEFAULT_SUPPLIER_SILENCE_MS) */
   | 'SUPPLIER_SILENT'
