@@ -27,8 +27,11 @@ export interface JobRecord {
   reason?: JobEndReason
   detail?: string
   outputs?: JobOutput[]
-  /** renter: what a restarted renter needs to take its job up again (the enclave, where outputs go) */
-  attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[] }
+  /**
+   * renter: what a restarted renter needs to take its job up again (the enclave, where outputs go,
+   * and the job's maximum duration, which bounds how long it follows the job)
+   */
+  attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[], maxDurationMs?: number }
 }
 
 const STATES = new Set<JobState>(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timeout'])

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { JobLink, runJobClient } from '../../src/protocols/job/index.js'
+import { attachJobClient, JobLink, runJobClient } from '../../src/protocols/job/index.js'
 import { memoryChannelPair, type FramedChannel } from '../../src/protocols/framed.js'
 import { JobFrame } from '../../src/wire/job.js'
 import type { JobSpec } from '../../src/jobs/index.js'
@@ -94,6 +94,19 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     })()
     const short = { ...spec, limits: { maxDurationMs: 300 } }
     const err = await runJobClient(renter, short, { outputDir: path.join(root, 'out'), supplierSilenceMs: 200 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
+    expect(await peer).toMatchObject({ code: 'SUPPLIER_SILENT' })
+  })
+
+  it('a renter taking a job up again after a restart stops at the job\'s maximum duration it kept (SUPPLIER_SILENT)', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    const peer = (async () => {
+      const it = supplier.frames()[Symbol.asyncIterator]()
+      await it.next() // JobAttach
+      await supplier.send(JobFrame.encode({ started: { gpuIndices: [], startedAt: 0n } }))
+      try { while (!(await it.next()).done) {} } catch (e) { return e }
+    })()
+    const err = await attachJobClient(renter, { agreementId: new Uint8Array(32).fill(7), outputs: [], outputDir: path.join(root, 'out'), maxDurationMs: 300, supplierSilenceMs: 200 }).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
     expect(await peer).toMatchObject({ code: 'SUPPLIER_SILENT' })
   })

@@ -143,7 +143,7 @@ export class RenterService implements NodeService {
       } else if (jobId != null && e.type === 'attested') {
         const id = jobId
         // with what a restart needs to take the job up again (RenterRole.resume)
-        const attach = { enclave: e.enclave, addrs: e.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [] }
+        const attach = { enclave: e.enclave, addrs: e.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
         void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave, attach }) })
       }
     }

@@ -79,6 +79,7 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
       agreementId: new Uint8Array(fromHex(rental.agreementId)),
       outputs: rental.outputs,
       outputDir: rental.outputDir,
+      ...(rental.maxDurationMs != null ? { maxDurationMs: rental.maxDurationMs } : {}),
       clock: node.clock,
       ...(ctx.signal != null ? { signal: ctx.signal } : {}),
       ...(live?.onStdout != null ? { onStdout: live.onStdout } : {}),

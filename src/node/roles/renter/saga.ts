@@ -263,7 +263,7 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
     })
   } catch (err) {
     await session.channel.close().catch(() => {})
-    const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [] }
+    const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
     const again = started && !ctx.signal.aborted && brokeUnder(err) ? await takeJobUpAgain(ctx, rental, escrow, live, err) : undefined
     if (again == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
     result = again ?? { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }

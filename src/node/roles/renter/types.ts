@@ -132,4 +132,6 @@ export interface RentalToResume {
   addrs: string[]
   outputDir: string
   outputs: string[]
+  /** the job's maximum duration, when known: it bounds how long the job is followed (jobs recorded before it was kept have none) */
+  maxDurationMs?: number
 }
