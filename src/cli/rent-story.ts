@@ -44,7 +44,7 @@ export function rentEventLine (e: RentStoryEvent): string[] {
       `job ended: ${e.reason}, exit code ${e.exitCode}`,
       ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`)
     ]
-    case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α`]
+    case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α${e.carried != null ? ` (of the payment, ${alpha(e.carried)} α was too small to move as stake and came back with the refund)` : ''}`]
     default: return []
   }
 }

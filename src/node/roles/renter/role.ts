@@ -105,6 +105,7 @@ export class RenterRole {
           locked: agreed.terms.budget.toString(),
           paid: settled.paid.toString(),
           refunded: settled.refunded.toString(),
+          ...(settled.carried > 0n ? { carried: settled.carried.toString() } : {}),
           status: final?.status ?? 'unknown',
           records: (final?.records ?? escrow.opened.records).map((r) => ({ kind: r.kind, blockNumber: r.blockNumber, blockHash: r.blockHash, txHash: r.txHash }))
         }

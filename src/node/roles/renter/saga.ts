@@ -368,7 +368,7 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
  * never reached the supplier (the channel broke under it, or the supplier refused it) still leaves
  * the supplier to close with the arbiter on the voucher before it.
  */
-export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, executed: boolean }> {
+export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, carried: bigint, executed: boolean }> {
   const { escrowId, terms } = escrow
   let executed = false
   try {
@@ -379,7 +379,7 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   const final = await awaitSettled(ctx.init.chain, escrowId, {
     clock: ctx.init.node.clock, waitMs: ctx.init.settleWaitMs ?? SETTLE_WAIT_MS, whileMissing: true, ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {})
   })
-  const { paid, refunded } = settledAmounts(final, terms.payee, terms.payer)
+  const { paid, refunded, carried } = settledAmounts(final, terms.payee, terms.payer)
   const settled = final != null && final.status !== 'open'
   const ours = executed
   executed = executed || settled
@@ -389,8 +389,8 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   // stale, and would keep a multisig entry (and our deposit) on the escrow account
   if (settled && !ours) await cancelStaleApprovals(ctx.escrow, ctx.logger, escrowId, ctx.settleSignal)
   if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
-  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed })
-  return { ...(final != null ? { final } : {}), paid, refunded, executed }
+  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed, ...(carried > 0n ? { carried: carried.toString() } : {}) })
+  return { ...(final != null ? { final } : {}), paid, refunded, carried, executed }
 }
 
 /** the supplier node's addresses from its offer (those of the peer the offer came from first) */

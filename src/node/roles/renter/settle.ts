@@ -13,10 +13,13 @@ export { awaitSettled, SETTLE_POLL_MS, type AwaitSettledOptions } from '../settl
 export const SETTLE_WAIT_MS = 120_000
 
 /** What the close (or refund) record of a settled escrow paid to `payee` and back to `payer`. */
-export function settledAmounts (e: EscrowOnChain | undefined, payee: string, payer: string): { paid: bigint, refunded: bigint } {
+export function settledAmounts (e: EscrowOnChain | undefined, payee: string, payer: string): { paid: bigint, refunded: bigint, carried: bigint } {
   const rec = e?.records.find((r) => r.kind === 'close' || r.kind === 'refund')
   const doc = rec != null ? decodeRecord(rec.remark) : undefined
   const payouts = doc != null && doc.kind !== 'open' ? doc.payouts : []
   const sum = (to: string): bigint => payouts.filter((p) => p.to === to).reduce((a, p) => a + BigInt(p.amount), 0n)
-  return { paid: sum(payee), refunded: sum(payer) }
+  // of what was paid, a share too small to move as stake (alpha escrows) went back to the payer
+  // with the refund: the close record says how much (`carried`)
+  const carried = doc != null && doc.kind !== 'open' && doc.carried != null ? BigInt(doc.carried) : 0n
+  return { paid: sum(payee), refunded: sum(payer), carried }
 }

@@ -32,7 +32,8 @@ export type RentEvent =
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
   | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
-  | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean }
+  /** `carried`: of `paid`, what could not move as stake and went back to the payer with the refund (alpha escrows) */
+  | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean, carried?: string }
 
 /** What the GPU evidence of an attested session said (when the policy asked for it and it came). */
 export interface RentGpuAttestation {
@@ -60,6 +61,8 @@ export interface RentSummary {
     locked: string
     paid: string
     refunded: string
+    /** of `paid`, what was too small to move as stake and went back to the payer with the refund (alpha escrows; absent when none) */
+    carried?: string
     status: string
     records: Array<{ kind: string, blockNumber: number, blockHash: string, txHash: string }>
   }

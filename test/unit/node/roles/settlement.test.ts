@@ -138,6 +138,13 @@ describe('renter settlement wait on a ManualClock', () => {
     expect(amounts.paid + amounts.refunded).toBe(t.amount)
   })
 
+  it('says which part of the payment the chain carried into the refund (a payee share too small to move as stake)', async () => {
+    const c = chain()
+    c.status = 'closed'
+    c.remark = encodeRecord({ ...closeRecord({ escrowId: ID, kind: 'cooperative', payouts: [{ to: t.payee, amount: 300n }, { to: t.payer, amount: t.amount - 300n }] }), carried: '300' })
+    expect(settledAmounts(await c.get(ID), t.payee, t.payer)).toEqual({ paid: 300n, refunded: t.amount - 300n, carried: 300n })
+  })
+
   it('gives up at the bound and reports the escrow still open', async () => {
     const clock = new ManualClock(T0)
     const c = chain()
