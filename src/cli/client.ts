@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveHome } from '../node/home.js'
 import { readApiToken } from '../node/keystore/api-token.js'
-import { UserError } from '../util/errors.js'
+import { UsageError, UserError } from '../util/errors.js'
 
 /** Where a running node's control API listens; written by `bazaar node start` into its home. */
 export const API_ADDRESS_FILE = 'api.json'
@@ -11,6 +11,15 @@ export const API_ADDRESS_FILE = 'api.json'
 export const CLIENT_OPTIONS = { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } } as const
 
 export interface ApiAddress { url: string, pid: number }
+
+/**
+ * The flag of a request field (`gpus[1].count` and `requirements.gpu` are looked up whole, then
+ * without their index, then by their first part).
+ */
+function flagOf (field: string, flags: Readonly<Record<string, string>>): string | undefined {
+  const plain = field.replace(/\[\d+\]/g, '')
+  return flags[field] ?? flags[plain] ?? flags[plain.split('.').at(-1) ?? ''] ?? flags[plain.split('.')[0] ?? '']
+}
 
 /**
  * A client of a running node's control API, found through the node home: the token from
@@ -34,7 +43,12 @@ export class ApiClient {
     return new ApiClient(url, token)
   }
 
-  async call<T = unknown> (method: string, route: string, body?: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  /**
+   * One request. With `flags` (the request's fields → the flags that set them), a 400 about one of
+   * those fields is the flag's mistake: a usage error (exit 2) named by the flag, as a bad value the
+   * CLI checks itself is.
+   */
+  async call<T = unknown> (method: string, route: string, body?: unknown, opts: { signal?: AbortSignal, flags?: Readonly<Record<string, string>> } = {}): Promise<T> {
     let res: Response
     try {
       res = await fetch(this.url + route, {
@@ -56,7 +70,9 @@ export class ApiClient {
       throw new UserError(`the server at ${this.url} is not a bazaar node's control API (it answered HTTP ${res.status} with something other than JSON)`, { code: 'NOT_A_NODE' })
     }
     if (!res.ok) {
-      const e = (data as { error?: { code?: string, message?: string } })?.error
+      const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
+      const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
+      if (flag != null) throw new UsageError(`${flag}: ${e?.code === 'BAD_FIELD' ? `value not accepted (${e.field})` : e?.message ?? 'not accepted'}`)
       throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
     }
     return data as T

@@ -87,6 +87,8 @@ export const bidCommand: Command = {
       teeKinds: strs(args, 'tee'),
       regions: strs(args, 'region'),
       ttlS
+    }, {
+      flags: { id: '--id', gpu: '--gpu', minMemoryMib: '--min-memory', count: '--count', maxPricePerGpuHour: '--max-price', durationS: '--duration', teeKinds: '--tee', regions: '--region', ttlS: '--ttl' }
     })
     if (flag(args, 'json')) ctx.out(JSON.stringify(bid))
     else ctx.out(`published bid ${bid.id} (sequence ${bid.sequence}, expires ${bid.expiresAt})`)

@@ -96,7 +96,9 @@ export const offerCommand: Command = {
       maxDurationS: durationFlag(str(args, 'max-duration'), 'max-duration'),
       ttlS: durationFlag(str(args, 'ttl'), 'ttl')
     }
-    const offer = await api.call<OfferView>('POST', '/v1/offers', body)
+    const offer = await api.call<OfferView>('POST', '/v1/offers', body, {
+      flags: { id: '--id', gpus: '--gpu', model: '--gpu', memoryMib: '--gpu', count: '--gpu', pricePerGpuHour: '--price', teeKinds: '--tee', region: '--region', minDurationS: '--min-duration', maxDurationS: '--max-duration', ttlS: '--ttl' }
+    })
     if (flag(args, 'json')) ctx.out(JSON.stringify(offer))
     else ctx.out(`published offer ${offer.id} (sequence ${offer.sequence}, expires ${offer.expiresAt})`)
     return 0
