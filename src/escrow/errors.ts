@@ -42,6 +42,7 @@ export type EscrowErrorCode =
   | 'RATE_LIMITED'
   | 'MALFORMED_REQUEST'
   | 'UNSIGNED_REQUEST'
+  | 'VOUCHER_CLOSE_PENDING'
   | 'ARBITER_UNAVAILABLE'
   // service
   | 'NOT_A_PARTY'

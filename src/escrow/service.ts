@@ -11,6 +11,7 @@ import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } f
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { sameAccount } from './rules/terms.js'
+import { checkVoucher } from './rules/voucher.js'
 import type { EscrowRole, LevelEscrowStore, LocalEscrow } from './store/escrows.js'
 import type { VoucherStore } from './store/vouchers.js'
 import type { EscrowTerms, Settlement, SignedVoucher } from './types.js'
@@ -161,25 +162,50 @@ export class EscrowService {
     return fees
   }
 
-  /** Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. */
+  /**
+   * Refunds everything to the payer with the arbiter; the arbiter only agrees after expiry. Where
+   * the arbiter already co-signed the payee's close on a voucher of this escrow (VOUCHER_CLOSE_PENDING,
+   * with that voucher), this approves that close instead, once the voucher checks out against the
+   * escrow's voucher key: it executes, pays the payee the voucher and returns the rest, and the
+   * result's settlement is that close.
+   */
   async refund (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<SettleResult> {
     const terms = await this.liveTerms(escrowId, opts)
     if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer refunds')
     const settlement = refundSettlement(terms)
-    return await this.withArbiter(terms, settlement, undefined, opts)
+    try {
+      return await this.withArbiter(terms, settlement, undefined, opts)
+    } catch (err) {
+      const pending = err instanceof EscrowError && err.detail?.reason === 'VOUCHER_CLOSE_PENDING' ? err.detail.voucher as SignedVoucher | undefined : undefined
+      if (pending == null) throw err
+      // [REJECT] a voucher this escrow's key did not sign (only the payer's own vouchers are paid)
+      const bad = checkVoucher({ terms, status: 'open' }, pending)
+      if (bad != null) throw new EscrowError('ARBITER_REFUSED', `the arbiter named a close on a voucher that does not check out (${bad})`, { reason: 'VOUCHER_CLOSE_PENDING' })
+      return await this.approve(closeSettlement(terms, pending, 'voucher'), opts)
+    }
   }
 
   /**
    * The arbiter approves first, then this party: a refusal leaves nothing pending. Retries after a
    * crash converge: an arbiter that approved before answers ALREADY_APPROVED and this party's
    * approval executes; an arbiter whose approval executes (this party approved before) ends it.
+   * An arbiter's word that its approval executed is checked on chain: where the escrow is still
+   * open, this party approves as if it had not.
    */
   private async withArbiter (terms: EscrowTerms, settlement: Settlement, voucher: SignedVoucher | undefined, opts: { signal?: AbortSignal }): Promise<SettleResult> {
     if (this.c.arbiter == null) throw new EscrowError('ARBITER_REFUSED', 'no arbiter configured', { reason: 'NO_ARBITER' })
     const req = signArbiterRequest(voucher != null ? { terms, settlement, voucher } : { terms, settlement }, this.c.account)
     const r = await this.c.arbiter.request(req, opts)
-    if (!r.approved && r.reason !== 'ALREADY_APPROVED') throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason })
-    if (r.approved && r.executed) return r.record != null ? { settlement, executed: true, record: r.record } : { settlement, executed: true }
+    if (!r.approved && r.reason !== 'ALREADY_APPROVED') {
+      throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason, ...(r.voucher != null ? { voucher: r.voucher } : {}) })
+    }
+    if (r.approved && r.executed) {
+      const now = await this.c.chain.get(terms.escrowId, opts)
+      if (now != null && now.status !== 'open') {
+        const record = [...now.records].reverse().find((x) => x.kind !== 'open') ?? r.record
+        return record != null ? { settlement, executed: true, record } : { settlement, executed: true }
+      }
+    }
     return await this.approve(settlement, opts)
   }
 

@@ -1151,6 +1151,7 @@ export interface ArbiterResponse {
   executed: boolean
   reason: string
   record?: ArbiterRecord
+  voucher?: ArbiterVoucher
 }
 
 export namespace ArbiterResponse {
@@ -1181,6 +1182,11 @@ export namespace ArbiterResponse {
         if (obj.record != null) {
           w.uint32(34)
           ArbiterRecord.codec().encode(obj.record, w)
+        }
+
+        if (obj.voucher != null) {
+          w.uint32(42)
+          ArbiterVoucher.codec().encode(obj.voucher, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1214,6 +1220,12 @@ export namespace ArbiterResponse {
             case 4: {
               obj.record = ArbiterRecord.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.record
+              })
+              break
+            }
+            case 5: {
+              obj.voucher = ArbiterVoucher.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.voucher
               })
               break
             }
@@ -1256,6 +1268,13 @@ export namespace ArbiterResponse {
             case 4: {
               yield * ArbiterRecord.codec().stream(reader, reader.uint32(), `${prefix}.record`, {
                 limits: opts.limits?.record
+              })
+
+              break
+            }
+            case 5: {
+              yield * ArbiterVoucher.codec().stream(reader, reader.uint32(), `${prefix}.voucher`, {
+                limits: opts.limits?.voucher
               })
 
               break
@@ -1312,6 +1331,21 @@ export namespace ArbiterResponse {
     value: string
   }
 
+  export interface ArbiterResponseVoucherCumulativeFieldEvent {
+    field: '$.voucher.cumulative'
+    value: bigint
+  }
+
+  export interface ArbiterResponseVoucherSequenceFieldEvent {
+    field: '$.voucher.sequence'
+    value: bigint
+  }
+
+  export interface ArbiterResponseVoucherSignatureFieldEvent {
+    field: '$.voucher.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ArbiterResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ArbiterResponse.codec())
   }
@@ -1320,7 +1354,7 @@ export namespace ArbiterResponse {
     return decodeMessage(buf, ArbiterResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArbiterResponse>): Generator<ArbiterResponseApprovedFieldEvent | ArbiterResponseExecutedFieldEvent | ArbiterResponseReasonFieldEvent | ArbiterResponseRecordKindFieldEvent | ArbiterResponseRecordBlockNumberFieldEvent | ArbiterResponseRecordBlockHashFieldEvent | ArbiterResponseRecordTxHashFieldEvent | ArbiterResponseRecordRemarkFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArbiterResponse>): Generator<ArbiterResponseApprovedFieldEvent | ArbiterResponseExecutedFieldEvent | ArbiterResponseReasonFieldEvent | ArbiterResponseRecordKindFieldEvent | ArbiterResponseRecordBlockNumberFieldEvent | ArbiterResponseRecordBlockHashFieldEvent | ArbiterResponseRecordTxHashFieldEvent | ArbiterResponseRecordRemarkFieldEvent | ArbiterResponseVoucherCumulativeFieldEvent | ArbiterResponseVoucherSequenceFieldEvent | ArbiterResponseVoucherSignatureFieldEvent> {
     return streamMessage(buf, ArbiterResponse.codec(), opts)
   }
 }

@@ -322,6 +322,19 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expectArbiterSwept(terms, arbiterBefore, from)
   })
 
+  it('the payer executes a close on a voucher the arbiter co-signed (the payee gone before its own approval); the arbiter key is swept back', async () => {
+    // the arbiter refuses a refund beside such a close and names the voucher (escrow-paths test):
+    // the payer's approval of the same close is the second and executes it
+    const { terms, account } = await openChecked(3n * TAO, Date.now() - 1_000)
+    const arbiterBefore = await freeOf(api, keys.arbiter!.address)
+    const from = inclusions.length
+    await settleChecked(terms, account, {
+      escrowId: terms.escrowId, kind: 'voucher', voucher: { cumulative: 2n * TAO, sequence: 9n, signature: '0x' + '55'.repeat(64) },
+      payouts: [{ to: terms.payee, amount: 2n * TAO }, { to: terms.payer, amount: 1n * TAO }]
+    }, keys.arbiter!, keys.payer!)
+    await expectArbiterSwept(terms, arbiterBefore, from)
+  })
+
   it('the arbiter executing second sweeps its key at once', async () => {
     const { terms, account } = await openChecked(2n * TAO)
     const arbiterBefore = await freeOf(api, keys.arbiter!.address)

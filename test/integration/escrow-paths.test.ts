@@ -5,11 +5,14 @@
  * refusals on the way (early refund, second close).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Arbiter } from '../../src/escrow/arbiter/service.js'
+import { Arbiter, type ArbiterClient } from '../../src/escrow/arbiter/service.js'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
 import type { ChainPort, EscrowTermsOnChain } from '../../src/escrow/chain/port.js'
 import { EscrowError } from '../../src/escrow/errors.js'
-import { closeSettlement } from '../../src/escrow/rules/settlement.js'
+import { closeSettlement, refundSettlement } from '../../src/escrow/rules/settlement.js'
+import { signArbiterRequest } from '../../src/escrow/arbiter/request-signature.js'
+import { MemoryVoucherStore } from '../../src/escrow/store/memory.js'
+import { VoucherSigner } from '../../src/escrow/voucher/keys.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
 import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
 import { EscrowService } from '../../src/escrow/service.js'
@@ -24,7 +27,8 @@ const PRICE = 3_600_000_000n
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-async function world (): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, supplierSvc: EscrowService, renterSvc: EscrowService, supplierDb: EscrowDb, renterDb: EscrowDb }> {
+/** `arbiter`: the renter's arbiter client in place of the real one (which remembers vouchers it co-signs) */
+async function world (opts: { renterArbiter?: ArbiterClient } = {}): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, arbiter: Arbiter, supplierSvc: EscrowService, renterSvc: EscrowService, supplierDb: EscrowDb, renterDb: EscrowDb }> {
   const clock = new ManualClock(T0)
   const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
   cleanups.push(...dirs.map((d) => d.cleanup))
@@ -32,12 +36,12 @@ async function world (): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, s
   const supplierDb = await EscrowDb.open(dirs[1].path)
   const renterDb = await EscrowDb.open(dirs[2].path)
   cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
-  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock })
+  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
   const supplierSvc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, arbiter, clock })
-  const renterSvc = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter, clock })
+  const renterSvc = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter: opts.renterArbiter ?? arbiter, clock })
   await renterSvc.open(t)
   await supplierSvc.track(t)
-  return { clock, ledger, supplierSvc, renterSvc, supplierDb, renterDb }
+  return { clock, ledger, arbiter, supplierSvc, renterSvc, supplierDb, renterDb }
 }
 
 /** n ticks of metering; the renter keeps what it signed, the supplier what it acknowledged. */
@@ -110,13 +114,50 @@ describe('escrow paths on the embedded ledger', () => {
       const latest = (await w.supplierDb.vouchers.latest(t.escrowId))!
       const settlement = closeSettlement(t, latest, 'voucher')
       // the previous attempt got one approval in before the process died
-      if (first === 'arbiter') await new Arbiter({ chain: w.ledger, key: p.arbiter, clock: w.clock }).request({ terms: t, settlement, voucher: latest })
-      else await w.ledger.approve(settlement, p.payee)
+      if (first === 'arbiter') expect(await w.arbiter.request(signArbiterRequest({ terms: t, settlement, voucher: latest }, p.payee))).toEqual({ approved: true, executed: false })
+      else expect((await w.ledger.approve(settlement, p.payee)).executed).toBe(false)
       const r = await w.supplierSvc.close(t.escrowId, { mode: 'arbiter' })
       expect(r.executed).toBe(true)
       expect(await w.ledger.balance(p.payee.address)).toBe(paid)
       for (const c of cleanups.splice(0).reverse()) await c()
     }
+  })
+
+  it('payee gone after the arbiter co-signed its close: the payer\'s refund after expiry approves that close instead, and the payee is paid', async () => {
+    const w = await world()
+    const paid = await meter(w, 3)
+    const latest = (await w.supplierDb.vouchers.latest(t.escrowId))!
+    // the payee's close with the arbiter got the arbiter's approval, then the payee's process died
+    expect(await w.arbiter.request(signArbiterRequest({ terms: t, settlement: closeSettlement(t, latest, 'voucher'), voucher: latest }, p.payee))).toEqual({ approved: true, executed: false })
+    w.clock.set(t.expiresAt)
+    // the arbiter co-signs no refund beside that close: it names the voucher instead
+    const refused = await w.arbiter.request(signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer))
+    expect(refused).toEqual({ approved: false, reason: 'VOUCHER_CLOSE_PENDING', voucher: latest })
+    const r = await w.renterSvc.refund(t.escrowId)
+    expect(r).toMatchObject({ executed: true, settlement: { kind: 'voucher', voucher: { cumulative: paid } }, record: { kind: 'close' } })
+    expect(await w.ledger.balance(p.payee.address)).toBe(paid)
+    expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS - paid)
+    expect((await w.ledger.get(t.escrowId))?.balance).toBe(0n)
+  })
+
+  it('an arbiter\'s word is checked: a pending close on a voucher the escrow\'s key did not sign is not approved, and an "executed" that did not happen is approved as a first approval', async () => {
+    const forged = VoucherSigner.generate().sign({ escrowId: t.escrowId, cumulative: t.amount, sequence: 1n })
+    const lying: ArbiterClient = { request: async () => ({ approved: false, reason: 'VOUCHER_CLOSE_PENDING', voucher: forged }) }
+    const w = await world({ renterArbiter: lying })
+    w.clock.set(t.expiresAt)
+    const err = await w.renterSvc.refund(t.escrowId).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ARBITER_REFUSED', detail: { reason: 'VOUCHER_CLOSE_PENDING' } })
+    expect(await w.ledger.pending(t.escrowId)).toEqual([])
+    expect((await w.ledger.get(t.escrowId))?.status).toBe('open')
+
+    const boasting: ArbiterClient = { request: async () => ({ approved: true, executed: true }) }
+    const w2 = await world({ renterArbiter: boasting })
+    w2.clock.set(t.expiresAt)
+    const r = await w2.renterSvc.refund(t.escrowId)
+    // the escrow was still open on chain: the payer approved the refund itself, which waits for a second approval
+    expect(r.executed).toBe(false)
+    expect((await w2.ledger.get(t.escrowId))?.status).toBe('open')
+    expect((await w2.ledger.pending(t.escrowId)).map((x) => x.settlement.kind)).toEqual(['refund'])
   })
 
   it('refuses roles that do not match: the payee cannot refund, the payer cannot close with the arbiter', async () => {

@@ -14,7 +14,10 @@ The escrows the running node takes part in (as payer, payee or arbiter), read fr
   close <id>      approve the cooperative close on the latest voucher (it executes once the other
                   party approves the same settlement); --arbiter: as the payee, close with the
                   arbiter on the latest voucher when the renter is gone
-  refund <id>     as the payer, refund everything with the arbiter (only after the escrow expired)
+  refund <id>     as the payer, refund everything with the arbiter (only after the escrow expired);
+                  where the arbiter co-signed the supplier's close on a voucher, that close is
+                  approved instead (the supplier is paid the voucher, the rest comes back). A
+                  renter node does this by itself 10 min after expiry
 Amounts are shown in alpha; --json prints them as decimal strings of base units (rao).
 
 options:
@@ -65,8 +68,11 @@ export const escrowCommand: Command = {
     const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }> }>('POST', route, body, { signal: AbortSignal.timeout(180_000) })
     if (json) { ctx.out(JSON.stringify(r)); return 0 }
     const payouts = r.settlement.payouts.map((p) => `${alpha(p.amount)} α to ${p.to}`).join(', ')
+    // a refund the arbiter refused because it co-signed the payee's close on a voucher: the daemon
+    // approved that close instead (it pays the supplier what the voucher says, the rest comes back)
+    if (sub === 'refund' && r.settlement.kind === 'voucher') ctx.out('the arbiter had co-signed the supplier\'s close on a voucher, so that close was approved instead of a refund')
     ctx.out(r.executed
-      ? `${sub === 'close' ? 'closed' : 'refunded'} ${id!}: ${payouts}${r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''}`
+      ? `${r.settlement.kind === 'refund' ? 'refunded' : 'closed'} ${id!}: ${payouts}${r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''}`
       : `approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
     // every transaction fee this node paid for it, as the chain charged it (rao of TAO)
     for (const f of r.fees ?? []) ctx.out(`  fee ${f.op.padEnd(13)} ${f.fee} rao (TAO) paid by ${f.account}`)

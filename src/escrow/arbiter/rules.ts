@@ -6,7 +6,11 @@
  * Approved:
  * - a close (kind 'voucher') paying the payee the voucher's cumulative amount and the payer the rest,
  *   where the voucher is valid for the escrow and not below any voucher the arbiter has seen;
- * - a refund of the whole amount to the payer at or after expiry.
+ * - a refund of the whole amount to the payer at or after expiry, unless this arbiter has co-signed
+ *   the payee's close on a voucher of the escrow (it knows one: `highest`). That close may not have
+ *   executed yet (the payee crashed before its own approval), and a refund co-signed beside it
+ *   would let the payer take back what the voucher pays: `VOUCHER_CLOSE_PENDING`. The payer's
+ *   remedy is to approve that close itself, which pays the payee the voucher and returns the rest.
  * Everything else is refused with a typed reason. A cooperative close needs payer and payee, never
  * the arbiter. Who asks is checked first, by the service (`checkRequestSignature`): only the payee
  * asks for a close on a voucher, only the payer for a refund. The payee should close before
@@ -37,7 +41,10 @@ export interface ArbiterRequest {
 export interface ArbiterView {
   escrow: EscrowOnChain | undefined
   now: number
-  /** the highest valid voucher this arbiter has seen for the escrow */
+  /**
+   * the highest valid voucher this arbiter has seen for the escrow: it is stored only when a close
+   * on it is about to be co-signed
+   */
   highest?: SignedVoucher
 }
 
@@ -79,6 +86,9 @@ export function decide (req: ArbiterRequest, view: ArbiterView): ArbiterDecision
       const r = step(state, { type: 'refund', now: view.now })
       if (!r.ok) return refuse(r.code)
       if (r.settlement == null || !settlementsEqual(r.settlement, s)) return refuse('SETTLEMENT_MISMATCH')
+      // [REJECT] a refund beside a close on a voucher this arbiter co-signed (it may not have
+      // executed yet): two co-signed settlements would let whoever approves first decide
+      if (view.highest != null) return refuse('VOUCHER_CLOSE_PENDING')
       return { approve: true }
     }
     default:

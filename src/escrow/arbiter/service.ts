@@ -15,10 +15,15 @@ import type { VoucherStore } from '../store/vouchers.js'
 import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
 import { checkRequestSignature } from './request-signature.js'
 import { KeyedSerialQueue } from '../../util/serial.js'
+import type { SignedVoucher } from '../types.js'
 
 export type ArbiterResponse =
   | { approved: true, executed: boolean, record?: ChainRecord }
-  | { approved: false, reason: ArbiterRefusal }
+  /**
+   * `voucher` comes with VOUCHER_CLOSE_PENDING: the voucher of the close this arbiter co-signed, so
+   * the payer can approve that close (it pays the payee the voucher and returns the rest)
+   */
+  | { approved: false, reason: ArbiterRefusal, voucher?: SignedVoucher }
 
 /** What a party calls to reach an arbiter: in process, or over `/bazaar/arbiter/2.0.0` later. */
 export interface ArbiterClient {
@@ -83,7 +88,10 @@ export class Arbiter implements ArbiterClient {
     if (escrow != null && !sameAccount(escrow.terms.arbiter, this.key.address)) return { approved: false, reason: 'NOT_SIGNATORY' }
     const highest = await this.vouchers?.latest(req.settlement.escrowId, opts)
     const decision = decide(req, { escrow, now: this.clock.now(), highest })
-    if (!decision.approve) return { approved: false, reason: decision.reason }
+    if (!decision.approve) {
+      if (decision.reason === 'VOUCHER_CLOSE_PENDING' && highest != null) return { approved: false, reason: decision.reason, voucher: highest }
+      return { approved: false, reason: decision.reason }
+    }
     // remember the voucher before co-signing, so no lower voucher is approved after a crash
     if (req.voucher != null && escrow != null && this.vouchers != null &&
       checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {

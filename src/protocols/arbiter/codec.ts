@@ -107,7 +107,11 @@ export function requestFromWire (w: WireRequest): ArbiterRequest {
 }
 
 export function responseToWire (r: ArbiterResponse): WireResponse {
-  if (!r.approved) return { approved: false, executed: false, reason: r.reason }
+  if (!r.approved) {
+    const w: WireResponse = { approved: false, executed: false, reason: r.reason }
+    if (r.voucher != null) w.voucher = wireVoucher(r.voucher)
+    return w
+  }
   const w: WireResponse = { approved: true, executed: r.executed, reason: '' }
   if (r.record != null) {
     w.record = { kind: r.record.kind, blockNumber: BigInt(r.record.blockNumber), blockHash: r.record.blockHash, txHash: r.record.txHash, remark: r.record.remark }
@@ -119,7 +123,10 @@ export function responseToWire (r: ArbiterResponse): WireResponse {
 export function responseFromWire (w: WireResponse, escrowId: string): ArbiterResponse {
   if (!w.approved) {
     if (w.reason.length === 0 || w.reason.length > 64 || !/^[A-Z_]+$/.test(w.reason)) malformed('reason')
-    return { approved: false, reason: w.reason as EscrowErrorCode }
+    const reason = w.reason as EscrowErrorCode
+    // the voucher of a pending close comes only with its refusal; the payer checks its signature
+    if (w.voucher != null && reason === 'VOUCHER_CLOSE_PENDING') return { approved: false, reason, voucher: domainVoucher(escrowId, w.voucher) }
+    return { approved: false, reason }
   }
   if (w.record == null) return { approved: true, executed: w.executed }
   const r = w.record

@@ -29,6 +29,16 @@ describe('arbiter wire codec', () => {
     expect(responseFromWire(ArbiterResponse.decode(ArbiterResponse.encode(responseToWire(approved))), t.escrowId)).toEqual(approved)
     const refused = { approved: false as const, reason: 'NOT_EXPIRED' as const }
     expect(responseFromWire(ArbiterResponse.decode(ArbiterResponse.encode(responseToWire(refused))), t.escrowId)).toEqual(refused)
+    // a refused refund names the voucher of the close the arbiter co-signed
+    const pending = { approved: false as const, reason: 'VOUCHER_CLOSE_PENDING' as const, voucher: v }
+    expect(responseFromWire(ArbiterResponse.decode(ArbiterResponse.encode(responseToWire(pending))), t.escrowId)).toEqual(pending)
+  })
+
+  it('reads a voucher in a refusal only with VOUCHER_CLOSE_PENDING, and refuses a malformed one', () => {
+    const wire = { approved: false, executed: false, reason: 'NOT_EXPIRED', voucher: { cumulative: 5n, sequence: 2n, signature: new Uint8Array(64) } }
+    expect(responseFromWire(wire, t.escrowId)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
+    expect(code(() => responseFromWire({ ...wire, reason: 'VOUCHER_CLOSE_PENDING', voucher: { ...wire.voucher, signature: new Uint8Array(3) } }, t.escrowId))).toBe('MALFORMED')
+    expect(code(() => responseFromWire({ ...wire, reason: 'VOUCHER_CLOSE_PENDING', voucher: { ...wire.voucher, cumulative: -1n } }, t.escrowId))).toBe('MALFORMED')
   })
 
   const good = (): ReturnType<typeof requestToWire> => requestToWire(req)

@@ -52,6 +52,7 @@ describe('arbiter rules', () => {
     ['payouts that swap payer and payee', { ...voucherReq(x), settlement: { ...closeSettlement(t, x, 'voucher'), payouts: [{ to: t.payer, amount: 300n }, { to: t.payee, amount: t.amount - 300n }] } }, {}, 'SETTLEMENT_MISMATCH'],
     ['a refund paid to the payee', { terms: t, settlement: { ...refundSettlement(t), payouts: [{ to: t.payee, amount: t.amount }] } }, { now: after }, 'SETTLEMENT_MISMATCH'],
     ['payouts not summing to the amount', { terms: t, settlement: { ...refundSettlement(t), payouts: [{ to: t.payer, amount: 1n }] } }, { now: after }, 'PAYOUTS_MISMATCH'],
+    ['a refund after expiry beside a close on a voucher it co-signed', refundReq(), { now: after, highest: x }, 'VOUCHER_CLOSE_PENDING'],
     ['a settlement of another escrow', { ...voucherReq(x), settlement: { ...closeSettlement(t, x, 'voucher'), escrowId: escrowId(5) } }, {}, 'WRONG_ESCROW']
   ])('refuses %s', (_n, req, view, reason) => {
     expect(decide(req, { escrow: chainView(), now: before, ...view })).toEqual({ approve: false, reason })

@@ -1,0 +1,74 @@
+/**
+ * What `bazaar escrow close|refund` prints for each answer of the daemon's control API: the API is
+ * a local HTTP server here that answers as the daemon does (its JSON shapes), so the test is about
+ * the command's words, not the settlement (test/integration/escrow-paths.test.ts).
+ */
+import { createServer, type Server } from 'node:http'
+import { mkdtemp, rm } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../../src/cli/main.js'
+import { createApiToken } from '../../../src/node/keystore/api-token.js'
+
+const ID = '0x' + 'ab'.repeat(32)
+const PAYER = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'
+const PAYEE = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'
+
+describe('bazaar escrow close|refund', () => {
+  let home = ''
+  let server: Server
+  let api = ''
+  let answer: unknown = {}
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'bazaar-escrow-cli-'))
+    await createApiToken(home, { overwrite: true })
+    server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(answer))
+      })
+    })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    api = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    await rm(home, { recursive: true, force: true })
+  })
+
+  async function run (sub: string): Promise<{ code: number, out: string[] }> {
+    const out: string[] = []
+    const code = await main(['escrow', sub, ID, '--home', home, '--api', api], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} })
+    return { code, out }
+  }
+
+  it('a refund says refunded, with the payout', async () => {
+    answer = { executed: true, settlement: { kind: 'refund', payouts: [{ to: PAYER, amount: '1000000000' }] }, record: { blockNumber: 12, blockHash: '0x01' } }
+    expect(await run('refund')).toEqual({ code: 0, out: [`refunded ${ID}: 1 α to ${PAYER} (block #12 0x01)`] })
+  })
+
+  it('a refund that became the close on the supplier\'s voucher the arbiter co-signed says so, and says closed', async () => {
+    answer = {
+      executed: true,
+      settlement: { kind: 'voucher', payouts: [{ to: PAYEE, amount: '300000000' }, { to: PAYER, amount: '700000000' }] },
+      record: { blockNumber: 13, blockHash: '0x02' }
+    }
+    const r = await run('refund')
+    expect(r.code).toBe(0)
+    expect(r.out).toEqual([
+      'the arbiter had co-signed the supplier\'s close on a voucher, so that close was approved instead of a refund',
+      `closed ${ID}: 0.3 α to ${PAYEE}, 0.7 α to ${PAYER} (block #13 0x02)`
+    ])
+  })
+
+  it('an approval that waits for the other party says what it waits for', async () => {
+    answer = { executed: false, settlement: { kind: 'cooperative', payouts: [{ to: PAYEE, amount: '1' }, { to: PAYER, amount: '999999999' }] } }
+    const r = await run('close')
+    expect(r.code).toBe(0)
+    expect(r.out).toHaveLength(1)
+    expect(r.out[0]).toMatch(/^approved the cooperative settlement of 0xab.* it executes once the other party approves it$/)
+  })
+})
