@@ -10,6 +10,7 @@
  * every connection is aborted and every chain call fails), then the daemon is closed and a new one opens the same home. The same
  * with a real SIGKILL and a real chain is test/e2e/network.test.ts.
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
@@ -376,4 +377,31 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const { paid, refunded, amount } = await closed(escrowId)
     expect(paid + refunded).toBe(amount)
   }, 180_000)
+
+  it('a renter daemon takes back an escrow its supplier left open past its expiry, once, and forgets its voucher key', async () => {
+    // the daemons of the test before: charlie rents from dave with eve as arbiter, keys in charlie's vault
+    const [arbiter, supplier, renter] = daemons
+    const vault = new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    const escrowId = '0x' + randomBytes(32).toString('hex')
+    const key = await vault.create(escrowId)
+    const terms = {
+      escrowId, agreementHash: '0x' + randomBytes(32).toString('hex'), payer: renter!.identity.hotkey.address, payee: supplier!.identity.hotkey.address,
+      arbiter: arbiter!.identity.hotkey.address, amount: 250_000_000n, netuid: 1, voucherKey: key.publicKeyHex,
+      expiresAt: Date.now() + 1_000
+    }
+    const before = await ledger.balance(terms.payer)
+    await renter!.renter!.escrow.open(terms)
+    expect(await ledger.balance(terms.payer)).toBe(before - terms.amount)
+    // before expiry, and within the grace after it, the escrow is the supplier's to close
+    expect(await renter!.services.renter!.refundExpired({ graceMs: 0 })).toEqual([])
+    await waitFor(() => Date.now() > terms.expiresAt, 10_000, 'the escrow\'s expiry')
+    expect(await renter!.services.renter!.refundExpired()).toEqual([])
+    // the supplier never closed it: with the grace over (0 here), the money comes back
+    const done = await renter!.services.renter!.refundExpired({ graceMs: 0 })
+    expect(done).toEqual([{ escrowId, kind: 'refund', paid: '0', refunded: '250000000', executed: true }])
+    expect(await ledger.get(escrowId)).toMatchObject({ status: 'refunded', balance: 0n })
+    expect(await ledger.balance(terms.payer)).toBe(before)
+    expect(await vault.list()).not.toContain(escrowId)
+    expect(await renter!.services.renter!.refundExpired()).toEqual([])
+  })
 })

@@ -4,7 +4,8 @@ import { attestationPolicyFromConfig } from '../config/policy.js'
 import type { VoucherKeyVault } from '../keystore/index.js'
 import { withCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
-import { RenterRole, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import { RenterRole, type RefundedEscrow, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
+import type { TimerHandle } from '../../util/clock.js'
 import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
@@ -15,6 +16,9 @@ import type { NodeService, RoleServiceComponents } from './types.js'
  * close on a subtensor chain takes a few blocks, and a stop must end even when the chain is gone.
  */
 export const RENTER_STOP_WAIT_MS = 45_000
+
+/** how often a renter daemon looks for escrows the supplier left open past their expiry (RenterRole.refundExpired) */
+export const REFUND_CHECK_MS = 60_000
 
 /** What the renter service uses of its node. */
 export interface RenterServiceComponents extends RoleServiceComponents {
@@ -42,6 +46,8 @@ export interface RenterServiceInit {
  * the node, with the config's attestation policy; `rent` runs one rental on it with the request's
  * own policy (its `--tee` kinds and the CRLs) and records it as a renter job. `start` takes up, in
  * the background, the jobs an earlier run left and settles the escrows it left open (`resumed`);
+ * Every REFUND_CHECK_MS it takes back, with the arbiter, what escrows the supplier left open past
+ * their expiry still hold (`refundExpired`; on a shared chain with an arbiter configured).
  * `stop` cancels the rentals in flight and waits, bounded, for their settlement.
  */
 export class RenterService implements NodeService {
@@ -52,6 +58,8 @@ export class RenterService implements NodeService {
   private readonly controller = new AbortController()
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly onAbort = (): void => { this.controller.abort() }
+  private refundTimer?: TimerHandle
+  private refunding?: Promise<RefundedEscrow[]>
 
   constructor (private readonly c: RenterServiceComponents, private readonly i: RenterServiceInit) {
     const { node, logger } = c
@@ -76,9 +84,36 @@ export class RenterService implements NodeService {
     this.c.signal.addEventListener('abort', this.onAbort, { once: true })
     await this.role.start()
     this.resumed = this.track(this.resume())
+    // expired escrows are refunded on a timer, never while the restart's own settlement runs
+    if (this.c.sharedChain && this.c.arbiter != null) this.refundTimer = this.c.node.clock.setInterval(() => { void this.refundExpired() }, REFUND_CHECK_MS)
+  }
+
+  /**
+   * One look for escrows left open past their expiry (RenterRole.refundExpired), after the restart's
+   * own settlement; a look that finds the last one still running returns its end. Never throws.
+   * `graceMs`: how long past its expiry an escrow is left to the supplier (REFUND_GRACE_MS).
+   */
+  async refundExpired (opts: { graceMs?: number } = {}): Promise<RefundedEscrow[]> {
+    if (this.refunding != null) return await this.refunding
+    const run = (async () => {
+      try {
+        await this.resumed
+        if (this.controller.signal.aborted) return []
+        return await this.role.refundExpired({ signal: this.controller.signal, ...(opts.graceMs != null ? { graceMs: opts.graceMs } : {}) })
+      } catch (err) {
+        this.c.logger.warn('looking for expired escrows failed; the next look tries again', { err })
+        return []
+      } finally {
+        this.refunding = undefined
+      }
+    })()
+    this.refunding = this.track(run)
+    return await run
   }
 
   async stop (): Promise<void> {
+    this.refundTimer?.clear()
+    this.refundTimer = undefined
     this.controller.abort()
     this.c.signal.removeEventListener('abort', this.onAbort)
     const settled = Promise.allSettled([...this.inFlight])

@@ -5,10 +5,17 @@ import { errorCode } from '../errors.js'
 import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
-import type { RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
+import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
 import type { VoucherSigner } from '../../../escrow/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
+
+/**
+ * How long past its expiry an escrow this renter paid into may stay open before refundExpired
+ * takes the money back: a supplier that restarted late still closes on its voucher first. The
+ * escrow's expiry already lies MIN_SETTLE_WINDOW_MS past the job's latest end.
+ */
+export const REFUND_GRACE_MS = 10 * 60_000
 
 /** how long `stop` waits for rentals in flight to settle by default */
 export const DEFAULT_RENTER_STOP_WAIT_MS = 45_000
@@ -28,6 +35,10 @@ export class RenterRole {
   private readonly settling = new AbortController()
   private readonly rentals = new Set<Promise<unknown>>()
   private stopping?: Promise<void>
+  /** escrows of rentals running in this process: refundExpired leaves them alone */
+  private readonly active = new Set<string>()
+  /** escrows refundExpired found settled (without a key vault it would ask the chain again) */
+  private readonly settledIds = new Set<string>()
 
   constructor (private readonly i: RenterRoleInit) {
     this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
@@ -83,10 +94,13 @@ export class RenterRole {
       settleSignal: this.settling.signal
     }
     const { bidId, bid } = await publishRentBid(ctx, req)
+    let rented: string | undefined
     try {
       await findMatch(ctx, req, bid)
       const { match, agreed } = await negotiateAgreement(ctx, bid)
       const escrow = await openRentEscrow(ctx, agreed)
+      this.active.add(escrow.escrowId)
+      rented = escrow.escrowId
       const opened = await openRentSession(ctx, match, agreed, escrow.escrowId)
       const { session, measurement, gpu } = opened
       const { result, acked } = await runRentJob(ctx, req, agreed, escrow, opened)
@@ -111,6 +125,7 @@ export class RenterRole {
         }
       }
     } finally {
+      if (rented != null) this.active.delete(rented)
       await this.i.node.cancelBid(bidId).catch(() => {})
     }
   }
@@ -202,6 +217,57 @@ export class RenterRole {
         out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) })
       } catch (err) {
         logger.warn('resuming an escrow failed', { escrow: id, err })
+      }
+    }
+    return out
+  }
+
+  /**
+   * Takes back, with the arbiter, what this renter locked in escrows the supplier never closed: each
+   * escrow it paid into that is still open `graceMs` (default REFUND_GRACE_MS) past its expiry. The
+   * rules give the payer everything back after expiry; the grace leaves a supplier that restarted
+   * late time to close on its voucher first. Where the arbiter already co-signed the supplier's
+   * close on a voucher, that close is approved instead (EscrowService.refund): the supplier is paid
+   * what the voucher says and the rest comes back. A refund that fails or is refused is tried again
+   * on the next call. Escrows of rentals running in this process are left alone.
+   */
+  async refundExpired (opts: { signal?: AbortSignal, graceMs?: number } = {}): Promise<RefundedEscrow[]> {
+    const { logger, node } = this.i
+    const out: RefundedEscrow[] = []
+    const due = node.clock.now() - (opts.graceMs ?? REFUND_GRACE_MS)
+    // as in resume: with a vault, only escrows still holding a key may be open
+    const vault = this.i.voucherKeys
+    const candidates: string[] = []
+    if (vault != null) candidates.push(...await vault.list())
+    else for await (const l of this.i.escrowDb.escrows.all()) candidates.push(l.terms.escrowId)
+    const stopped = (): boolean => opts.signal?.aborted === true
+    for (const id of candidates) {
+      if (stopped()) break
+      if (this.active.has(id) || this.settledIds.has(id)) continue
+      const local = await this.i.escrowDb.escrows.get(id)
+      if (local == null || local.role !== 'payer' || local.terms.expiresAt > due) continue
+      try {
+        const e = await this.i.chain.get(id, { signal: opts.signal })
+        if (e == null) continue
+        if (e.status !== 'open') { this.settledIds.add(id); await this.forgetKey(id); continue }
+        const r = await this.escrow.refund(id, { signal: opts.signal })
+        const paid = r.settlement.payouts.filter((x) => x.to === e.terms.payee).reduce((a, x) => a + x.amount, 0n)
+        const refunded = r.settlement.payouts.filter((x) => x.to === e.terms.payer).reduce((a, x) => a + x.amount, 0n)
+        const kind = r.settlement.kind === 'refund' ? 'refund' : 'voucher-close'
+        if (r.executed) {
+          this.settledIds.add(id)
+          await this.forgetKey(id)
+          this.metrics.escrows.inc({ role: 'payer', event: kind === 'refund' ? 'refund' : 'close' })
+        }
+        logger.info(kind === 'refund'
+          ? 'refunded an escrow the supplier left open past its expiry'
+          : 'closed an escrow left open past its expiry on the supplier\'s voucher the arbiter co-signed', { escrow: id, paid: paid.toString(), refunded: refunded.toString(), executed: r.executed })
+        out.push({ escrowId: id, kind, paid: paid.toString(), refunded: refunded.toString(), executed: r.executed })
+      } catch (err) {
+        if (stopped()) break
+        const reason = (err as { detail?: { reason?: string } }).detail?.reason
+        logger.warn('refunding an expired escrow failed; the next check tries again', { escrow: id, code: errorCode(err), ...(reason != null ? { reason } : {}) })
+        out.push({ escrowId: id, error: reason ?? errorCode(err) ?? 'FAILED' })
       }
     }
     return out

@@ -111,6 +111,20 @@ export interface RentOptions {
   matchTimeoutMs?: number
 }
 
+/** What RenterRole.refundExpired did with one escrow left open past its expiry. */
+export type RefundedEscrow =
+  | {
+    escrowId: string
+    /** a refund of everything, or the close on a voucher the arbiter had co-signed */
+    kind: 'refund' | 'voucher-close'
+    /** rao to the supplier and back to this renter */
+    paid: string
+    refunded: string
+    /** false where this renter's approval was the first on chain and waits for a second one */
+    executed: boolean
+  }
+  | { escrowId: string, /** the typed reason the refund failed; tried again next time */ error: string }
+
 /** What `RenterRole.resume` did with one escrow left open by an earlier run of this renter. */
 export interface ResumedEscrow {
   escrowId: string
