@@ -103,6 +103,27 @@ describe('arbiter protocol over TCP', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it('waits for a decision longer than a message may take (a chain approval takes blocks), and no longer than its decision deadline', async () => {
+    const server = await node()
+    const client = await node()
+    // a chain that answers after 300 ms, three times the 100 ms each message may take on the wire
+    let release!: () => void
+    const slowChain = new Promise<void>((resolve) => { release = resolve })
+    const timer = setTimeout(() => { release() }, 300)
+    cleanups.push(async () => { clearTimeout(timer) })
+    const errors: unknown[] = []
+    await registerArbiterHandler(server, { arbiter: { request: async () => { await slowChain; return { approved: false, reason: 'NOT_EXPIRED' } } }, timeoutMs: 100, decisionMs: 5_000, onError: (e) => errors.push(e) })
+    const req = signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer)
+    expect(await new RemoteArbiter(client, server.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
+    expect(errors).toEqual([])
+
+    // an arbiter that never decides (and ignores its signal) is given up at the decision deadline
+    const stuck = await node()
+    await registerArbiterHandler(stuck, { arbiter: { request: async () => await new Promise<never>(() => {}) }, timeoutMs: 100, decisionMs: 200, onError: (e) => errors.push(e) })
+    expect(await new RemoteArbiter(client, stuck.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'ARBITER_UNAVAILABLE' })
+    expect(errors).toHaveLength(1)
+  })
+
   it('ends a stream whose request does not arrive in time', async () => {
     const server = await node()
     const client = await node()

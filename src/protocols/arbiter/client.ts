@@ -9,7 +9,7 @@ import type { ArbiterRequest } from '../../escrow/arbiter/rules.js'
 import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
 import { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse } from '../../wire/arbiter.js'
 import { requestToWire, responseFromWire } from './codec.js'
-import { ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, MAX_ARBITER_MESSAGE_BYTES } from './constants.js'
+import { ARBITER_PROTOCOL, DEFAULT_ARBITER_DECISION_MS, DEFAULT_ARBITER_TIMEOUT_MS, MAX_ARBITER_MESSAGE_BYTES } from './constants.js'
 import { ArbiterProtocolError, stepSignal, toArbiterProtocolError } from './errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
 
@@ -17,7 +17,9 @@ export class RemoteArbiter implements ArbiterClient {
   constructor (
     private readonly libp2p: Pick<Libp2p, 'dialProtocol'>,
     private readonly arbiter: PeerId | Multiaddr | Multiaddr[],
-    private readonly timeoutMs = DEFAULT_ARBITER_TIMEOUT_MS
+    private readonly timeoutMs = DEFAULT_ARBITER_TIMEOUT_MS,
+    /** how long the answer may take once the request is out: the arbiter's decision and chain approval */
+    private readonly decisionMs = DEFAULT_ARBITER_DECISION_MS
   ) {}
 
   /** Sends one request; throws ArbiterProtocolError (TIMEOUT, UNREACHABLE, MALFORMED, ABORTED) on transport failure. */
@@ -31,7 +33,8 @@ export class RemoteArbiter implements ArbiterClient {
     const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
     try {
       await pb.write(requestToWire(req), WireRequest, { signal: stepSignal(this.timeoutMs, opts.signal) })
-      const wire = await pb.read(decodeOrMalformed(WireResponse), { signal: stepSignal(this.timeoutMs, opts.signal) })
+      // the arbiter answers after its approval is on chain: the decision's time plus the message's
+      const wire = await pb.read(decodeOrMalformed(WireResponse), { signal: stepSignal(this.decisionMs + this.timeoutMs, opts.signal) })
       await stream.close({ signal: stepSignal(this.timeoutMs, opts.signal) }).catch((err: Error) => { stream.abort(err) })
       return responseFromWire(wire, req.settlement.escrowId)
     } catch (err) {

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../util/clock.js'
 import { ArbiterRequest, ArbiterResponse as WireResponse } from '../../wire/arbiter.js'
 import { requestFromWire, responseToWire } from './codec.js'
 import {
-  ARBITER_MAX_INBOUND_STREAMS, ARBITER_MAX_OUTBOUND_STREAMS, ARBITER_PROTOCOL, DEFAULT_ARBITER_TIMEOUT_MS, DEFAULT_RATE_WINDOW_MS,
+  ARBITER_MAX_INBOUND_STREAMS, ARBITER_MAX_OUTBOUND_STREAMS, ARBITER_PROTOCOL, DEFAULT_ARBITER_DECISION_MS, DEFAULT_ARBITER_TIMEOUT_MS, DEFAULT_RATE_WINDOW_MS,
   DEFAULT_REQUESTS_PER_WINDOW, MAX_ARBITER_MESSAGE_BYTES, MAX_TRACKED_PEERS
 } from './constants.js'
 import { stepSignal, toArbiterProtocolError } from './errors.js'
@@ -22,7 +22,10 @@ export interface ArbiterHandlerInit {
   /** the arbiter service (src/escrow/arbiter/service.ts) */
   arbiter: ArbiterClient
   clock?: Clock
+  /** how long each message may take on the wire (DEFAULT_ARBITER_TIMEOUT_MS) */
   timeoutMs?: number
+  /** how long the arbiter may take to decide and approve on chain (DEFAULT_ARBITER_DECISION_MS) */
+  decisionMs?: number
   requestsPerWindow?: number
   rateWindowMs?: number
   maxInboundStreams?: number
@@ -36,9 +39,28 @@ export interface ArbiterHandler {
   stop: () => Promise<void>
 }
 
+/**
+ * The arbiter's answer within `ms`: its signal aborts the chain work at the deadline, and an
+ * arbiter that does not stop on it is no longer waited for (the peer hears ARBITER_UNAVAILABLE).
+ */
+async function decideWithin (arbiter: ArbiterClient, req: Parameters<ArbiterClient['request']>[0], ms: number): Promise<ArbiterResponse> {
+  const signal = stepSignal(ms)
+  let onAbort = (): void => {}
+  const deadline = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([arbiter.request(req, { signal }), deadline])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
 export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: ArbiterHandlerInit): Promise<ArbiterHandler> {
   const clock = init.clock ?? systemClock
   const timeoutMs = init.timeoutMs ?? DEFAULT_ARBITER_TIMEOUT_MS
+  const decisionMs = init.decisionMs ?? DEFAULT_ARBITER_DECISION_MS
   const limiter = new WindowLimiter(init.requestsPerWindow ?? DEFAULT_REQUESTS_PER_WINDOW, init.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, MAX_TRACKED_PEERS)
 
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
@@ -65,7 +87,8 @@ export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'u
     }
     if (answer == null && req != null) {
       try {
-        answer = await init.arbiter.request(req, { signal: stepSignal(timeoutMs) })
+        // its own deadline, not the message's: a chain approval takes blocks (DEFAULT_ARBITER_DECISION_MS)
+        answer = await decideWithin(init.arbiter, req, decisionMs)
       } catch (err) {
         // the arbiter's own fault (chain unreachable, a bug): the peer learns only that it failed
         init.onError?.(err)
