@@ -49,7 +49,6 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
       const ocsp = (ev.ocsp ?? []).map(parseOcspResponse)
       const v = verifyGpuReport(ev.report, { certs, at: opts.at, nonce: opts.nonce, rims: ev.rims, crls: opts.crls, ocsp, requireRevocation: opts.requireRevocation, rimCache: opts.rimCache, deviceRoots: opts.deviceRoots })
       const o = v.opaque
-      const leaf = certs[0]
       return {
         kind: 'nvidia-gpu',
         nonce: v.report.requestNonce,
@@ -58,7 +57,9 @@ export function verifyGpuEvidence (ev: GpuEvidence, opts: VerifyGpuEvidenceOptio
         vbiosVersion: o.vbiosVersion ?? null,
         ccMode: v.ccMode,
         measurementsMatched: v.measurementsMatched,
-        deviceId: leaf == null ? '' : leaf.fingerprint256.replace(/:/g, '').toLowerCase(),
+        // the device certificate, not the per-boot alias leaf: one GPU reset between two reports
+        // must not count as two GPUs
+        deviceId: v.deviceCert.fingerprint256.replace(/:/g, '').toLowerCase(),
         chain: v.chain,
         fields: {
           spdmVersion: `${v.report.spdmVersion >> 4}.${v.report.spdmVersion & 0xf}`,

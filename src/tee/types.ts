@@ -85,7 +85,10 @@ export interface VerifiedGpuEvidence {
   ccMode: string
   /** every golden value of a driver and a VBIOS RIM matched */
   measurementsMatched: boolean
-  /** a stable id of the GPU: the leaf certificate's SHA-256 fingerprint, or the simulated device id */
+  /**
+   * a stable id of the GPU: the SHA-256 fingerprint of its device certificate (the issuer of the
+   * per-boot attestation key), or the simulated device id
+   */
   deviceId: string
   /** simulated only: when it was produced (ms since epoch) */
   producedAt?: number

@@ -21,6 +21,11 @@ export interface TestGpuPki {
   leafKey: KeyObject
   /** a CRL from the intermediate (or the root) listing the given serials (hex), current at `at` (default PKI_AT), DER */
   crl: (serials: string[], opts?: { by?: 'ca' | 'root', at?: Date }) => Promise<Uint8Array>
+  /**
+   * a new attestation key and leaf from the same intermediate (the device certificate), as the GPU's
+   * firmware makes one at boot: the same GPU after a reset
+   */
+  reissueLeaf: () => Promise<{ chainPem: Uint8Array, leaf: X509Certificate, leafKey: KeyObject }>
 }
 
 const keys = async (): Promise<webcrypto.CryptoKeyPair> => await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
@@ -35,7 +40,14 @@ export async function makeGpuPki (name = 'Test GPU'): Promise<TestGpuPki> {
   const mid = await px.X509CertificateGenerator.create({ serialNumber: '02', subject: `CN=${name} CA`, issuer: root.subject, notBefore, notAfter, publicKey: caKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: alg, extensions: ca() })
   const leaf = await px.X509CertificateGenerator.create({ serialNumber: '0badf00d', subject: 'CN=GB100 A01 GSP FMC LF', issuer: mid.subject, notBefore, notAfter, publicKey: leafKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: alg })
   const day = 24 * 3600_000
+  let reissued = 0
+  const reissueLeaf = async (): Promise<{ chainPem: Uint8Array, leaf: X509Certificate, leafKey: KeyObject }> => {
+    const k = await keys()
+    const again = await px.X509CertificateGenerator.create({ serialNumber: (0x0badf00e + reissued++).toString(16), subject: 'CN=GB100 A01 GSP FMC LF', issuer: mid.subject, notBefore, notAfter, publicKey: k.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: alg })
+    return { chainPem: new TextEncoder().encode(pem(again) + '\n' + pem(mid) + '\n'), leaf: new X509Certificate(Buffer.from(again.rawData)), leafKey: KeyObject.from(k.privateKey) }
+  }
   return {
+    reissueLeaf,
     root: new X509Certificate(Buffer.from(root.rawData)),
     chainPem: new TextEncoder().encode(pem(leaf) + '\n' + pem(mid) + '\n'),
     leaf: new X509Certificate(Buffer.from(leaf.rawData)),

@@ -71,6 +71,14 @@ export interface GpuVerification {
   ccMode: GpuCcMode
   /** device chain common names, leaf first */
   chain: string[]
+  /**
+   * the GPU's stable identity: the certificate that issued the attestation key, i.e. the device
+   * certificate NVIDIA provisioned for this chip ("GH100 A01 GSP BROM", its serial number the
+   * chip's). The leaf is an alias key the GSP firmware makes and certifies at boot, so one GPU can
+   * show two leaves across a reset; its issuer stays. The leaf itself where the chain has no other
+   * certificate below the root.
+   */
+  deviceCert: X509Certificate
   /** the report's FWID was found in the leaf certificate (false: the report carries none to compare) */
   fwidChecked: boolean
   driverRim?: Rim
@@ -156,6 +164,7 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
     model,
     ccMode: opaque.featureFlag ?? 'unreported',
     chain: path.map(commonName),
+    deviceCert: path.length >= 3 ? path[1]! : leaf,
     fwidChecked,
     driverRim,
     vbiosRim,

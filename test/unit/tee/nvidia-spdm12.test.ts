@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.js'
 import { verifyGpuReport } from '../../../src/tee/nvidia/verify-report.js'
+import { verifyGpuEvidence } from '../../../src/tee/gpu-verify.js'
 import { parseGpuReport } from '../../../src/tee/nvidia/parse-report.js'
 import { spdmMeasurementsSigningPrefix, spdmMeasurementsSignatureValid } from '../../../src/tee/nvidia/spdm-signing.js'
 import { loadCertificates } from '../../../src/tee/x509/load.js'
@@ -92,10 +93,26 @@ describe('SPDM 1.2+ measurement signing (self-made reports)', () => {
     expect(codeOf(() => verifyGpuReport(bytes, { certs: loadCertificates(pki.chainPem), deviceRoots: [pki.root], at: PKI_AT, nonce: new Uint8Array(32) }))).toBe(AttestationErrorCode.REPORT_DATA_MISMATCH)
   })
 
-  it.skipIf(!haveTeeFixtures)('the real H100 (SPDM 1.1) sample still verifies', () => {
+  it('a GPU is known by its device certificate, not its per-boot attestation key: a reset GPU is the same GPU, another GPU is another', async () => {
+    const id = (chainPem: Uint8Array, key: typeof pki.leafKey, root = pki.root): string =>
+      verifyGpuEvidence({ kind: 'nvidia-gpu', report: buildSpdmReport({ version: 0x12, nonce, key }), certs: [chainPem], rims: [] }, { deviceRoots: [root], at: PKI_AT, nonce }).deviceId
+    const before = id(pki.chainPem, pki.leafKey)
+    const reset = await pki.reissueLeaf()
+    expect(reset.leaf.fingerprint256).not.toBe(pki.leaf.fingerprint256)
+    expect(id(reset.chainPem, reset.leafKey)).toBe(before)
+    expect(before).not.toBe(pki.leaf.fingerprint256.replace(/:/g, '').toLowerCase())
+    const other = await makeGpuPki('Other GPU')
+    expect(id(other.chainPem, other.leafKey, other.root)).not.toBe(before)
+  })
+
+  it.skipIf(!haveTeeFixtures)('the real H100 (SPDM 1.1) sample still verifies; its identity is its BROM certificate', () => {
     const bytes = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
-    const v = verifyGpuReport(bytes, { certs: loadCertificates(fixture('nvtrust/hopperCertChain.txt')), at: new Date('2024-07-01T00:00:00Z') })
+    const certs = loadCertificates(fixture('nvtrust/hopperCertChain.txt'))
+    const v = verifyGpuReport(bytes, { certs, at: new Date('2024-07-01T00:00:00Z') })
     expect(v.report.spdmVersion).toBe(0x11)
     expect(v.model).toBe('GH100')
+    // the chip's own certificate, below the alias leaf: "GH100 A01 GSP BROM", its serial the chip's
+    expect(v.deviceCert.subject).toMatch(/CN=GH100 A01 GSP BROM/)
+    expect(v.deviceCert.fingerprint256).toBe(certs[1]!.fingerprint256)
   })
 })
