@@ -416,6 +416,30 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expectEmpty(open.account)
   })
 
+  it('a restarted daemon finds an escrow opened before the blocks it reads only from chain.scanFromBlock, and settles it from there', async () => {
+    const { terms, account } = await openChecked(1n * TAO)
+    const opened = (await port.get(terms.escrowId))!.records[0]!.blockNumber
+    // what a restart with its window past the open block sees: no escrow
+    const late = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: opened + 1 })
+    try {
+      expect(await late.get(terms.escrowId)).toBeUndefined()
+    } finally {
+      await late.close()
+    }
+    // chain.scanFromBlock at the open block: found open and funded, and its close goes through
+    const from = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: opened })
+    try {
+      expect(await from.get(terms.escrowId)).toMatchObject({ status: 'open', account })
+      const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: 1n * TAO }] }
+      expect((await from.approve(s, keys.payer!)).executed).toBe(false)
+      expect((await port.approve(s, keys.payee!)).executed).toBe(true)
+      expect((await from.get(terms.escrowId))?.status).toBe('closed')
+    } finally {
+      await from.close()
+    }
+    await expectEmpty(account)
+  })
+
   it('refuses a second close, in the adapter and on chain', async () => {
     const { terms, account } = await openChecked(3n * TAO)
     const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 2n * TAO }] }

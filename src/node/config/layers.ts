@@ -20,6 +20,7 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_NETUID: 'chain.netuid',
   BAZAAR_ARBITER: 'chain.arbiter',
   BAZAAR_ARBITER_PEER: 'chain.arbiterPeer',
+  BAZAAR_CHAIN_SCAN_FROM: 'chain.scanFromBlock',
   BAZAAR_REGION: 'market.region',
   BAZAAR_PRICE: 'market.pricePerGpuHour',
   BAZAAR_TEE_PROVIDER: 'tee.provider',
@@ -60,6 +61,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_NETUID')) != null) set('chain.netuid', parseNumber(v))
   if ((v = get('BAZAAR_ARBITER')) != null) set('chain.arbiter', v)
   if ((v = get('BAZAAR_ARBITER_PEER')) != null) set('chain.arbiterPeer', v)
+  if ((v = get('BAZAAR_CHAIN_SCAN_FROM')) != null) set('chain.scanFromBlock', parseNumber(v))
   if ((v = get('BAZAAR_REGION')) != null) set('market.region', v)
   if ((v = get('BAZAAR_PRICE')) != null) set('market.pricePerGpuHour', v)
   if ((v = get('BAZAAR_TEE_PROVIDER')) != null) set('tee.provider', v)

@@ -38,6 +38,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'chain.arbiter', type: 'ss58 address', env: 'BAZAAR_ARBITER', description: 'the arbiter named in agreements, co-signing closes without the other party; renting needs it' },
   { path: 'chain.arbiterPeer', type: 'TCP multiaddr ending in /p2p/<peer id>', env: 'BAZAAR_ARBITER_PEER', description: "where the arbiter's node listens (/bazaar/arbiter/2.0.0)" },
   { path: 'chain.sweepS', type: 'integer seconds 0..86400', description: 'how often a daemon sweeps its settled escrows on a subtensor chain: approvals of its own that never executed are cancelled (their deposits come back), and an arbiter takes back what its per-escrow keys hold; 0 turns the timer off' },
+  { path: 'chain.scanFromBlock', type: 'block number 1..4294967295', env: 'BAZAAR_CHAIN_SCAN_FROM', description: 'the first block a subtensor daemon reads escrow records from; by default the last 1200 blocks (about 4 hours). Set it to the open block of an escrow older than that, which a restarted daemon otherwise does not find (its log says so); every block from there is read at start' },
   { path: 'market', type: 'object', description: 'what a supplier offers and a renter accepts' },
   { path: 'market.region', type: 'label of letters, digits, . _ - (at most 64)', env: 'BAZAAR_REGION', description: 'region advertised in offers and matched by bids' },
   { path: 'market.pricePerGpuHour', type: 'decimal integer string, rao (10^-9 alpha)', env: 'BAZAAR_PRICE', description: 'default price per GPU-hour of offers' },

@@ -72,6 +72,11 @@ export interface ChainConfig {
    * approvals cancelled, an arbiter's per-escrow keys emptied); 0 never
    */
   sweepS: number
+  /**
+   * the first block the subtensor adapter reads escrow records from (default: the last 1200 blocks
+   * before the head): an escrow opened earlier is found only from here
+   */
+  scanFromBlock?: number
 }
 
 export interface MarketConfig {

@@ -133,6 +133,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   }
   if (c.arbiter != null) chain.arbiter = ss58(c.arbiter, 'chain.arbiter')
   if (c.arbiterPeer != null) chain.arbiterPeer = addr(c.arbiterPeer, 'chain.arbiterPeer', 'bootstrap')
+  if (c.scanFromBlock != null) chain.scanFromBlock = int(c.scanFromBlock, 'chain.scanFromBlock', 1, 0xffff_ffff)
   if (chain.adapter === 'subtensor' && chain.endpoint == null) fail('chain.endpoint', 'chain.endpoint is required when chain.adapter is subtensor')
 
   const m = obj(o.market, 'market')

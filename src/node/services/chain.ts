@@ -26,11 +26,17 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
   const { createSubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
   try {
     const signal = AbortSignal.any([AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
-    const chain = await createSubtensorChain({ url: endpoint, netuid: config.chain.netuid }, { signal })
+    const chain = await createSubtensorChain(subtensorInitOf(config, endpoint), { signal })
     const info = await chain.info()
     logger.info('chain: subtensor', { endpoint, asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
     return chain
   } catch (err) {
     throw new UserError(`cannot use the subtensor chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
   }
+}
+
+/** What the subtensor adapter is opened with from a node's config (`chain.scanFromBlock`: its `fromBlock`). */
+export function subtensorInitOf (config: BazaarConfig, endpoint: string): { url: string, netuid: number, fromBlock?: number } {
+  const from = config.chain.scanFromBlock
+  return { url: endpoint, netuid: config.chain.netuid, ...(from != null ? { fromBlock: from } : {}) }
 }

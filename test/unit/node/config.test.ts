@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkPolicy } from '../../../src/tee/policy.js'
 import type { VerifiedEvidence } from '../../../src/tee/types.js'
+import { subtensorInitOf } from '../../../src/node/services/chain.js'
 import {
   attestationPolicyFromConfig, ConfigError, ConfigErrorCode, CONFIG_ENV_VARS, CONFIG_TEMPLATES, configFlagsFromArgs, defaultConfig, loadConfig, mergeLayers,
   PACKAGE_CONFIG_DIR, readConfigFile, readConfigTemplate, validateConfig, type BazaarConfig
@@ -103,7 +104,8 @@ describe('precedence: defaults < file < env < flags', () => {
         BAZAAR_REGION: 'us-east',
         BAZAAR_PRICE: '123',
         BAZAAR_TEE_PROVIDER: 'tdx',
-        BAZAAR_ALLOW_SIMULATED: 'yes'
+        BAZAAR_ALLOW_SIMULATED: 'yes',
+        BAZAAR_CHAIN_SCAN_FROM: '123456'
       }
     })
     expect(c.listen).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
@@ -112,11 +114,14 @@ describe('precedence: defaults < file < env < flags', () => {
     expect(c.api).toEqual({ host: '127.0.0.1', port: 9000, allowRemote: false })
     expect(c.log).toEqual({ level: 'debug', format: 'json' })
     expect(c.role).toBe('arbiter')
-    expect(c.chain).toEqual({ adapter: 'subtensor', endpoint: 'wss://example.org:443', netuid: 7, arbiter: ALICE, sweepS: 600 })
+    expect(c.chain).toEqual({ adapter: 'subtensor', endpoint: 'wss://example.org:443', netuid: 7, arbiter: ALICE, sweepS: 600, scanFromBlock: 123456 })
     expect(c.market.region).toBe('us-east')
     expect(c.market.pricePerGpuHour).toBe('123')
     expect(c.tee.provider).toBe('tdx')
     expect(c.tee.allowSimulated).toBe(true)
+    // the subtensor adapter reads escrow records from chain.scanFromBlock on
+    expect(subtensorInitOf(c, 'wss://example.org:443')).toEqual({ url: 'wss://example.org:443', netuid: 7, fromBlock: 123456 })
+    expect(subtensorInitOf(defaults, 'ws://x')).toEqual({ url: 'ws://x', netuid: defaults.chain.netuid })
   })
 
   it('an explicit config file replaces the home one and must exist', async () => {
@@ -192,6 +197,8 @@ describe('invalid configs name their bad field', () => {
     { name: 're-attach wait negative', cfg: { metering: { reattachS: -1 } }, field: 'metering.reattachS' },
     { name: 're-attach wait past a day', cfg: { metering: { reattachS: 86401 } }, field: 'metering.reattachS' },
     { name: 'sweep period not a number', cfg: { chain: { sweepS: 'hourly' } }, field: 'chain.sweepS' },
+    { name: 'scan from block 0', cfg: { chain: { scanFromBlock: 0 } }, field: 'chain.scanFromBlock' },
+    { name: 'scan from a block that is not a number', cfg: { chain: { scanFromBlock: '1e6' } }, field: 'chain.scanFromBlock' },
     { name: 'unknown top-level field', cfg: { listenAddrs: [] }, field: 'listenAddrs', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'typo in a nested field', cfg: { market: { pricePerGpuHr: '1' } }, field: 'market.pricePerGpuHr', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: '__proto__ key', cfg: '{"__proto__": {"mdns": false}}', field: '__proto__', code: ConfigErrorCode.UNKNOWN_FIELD },

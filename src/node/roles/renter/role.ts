@@ -165,7 +165,7 @@ export class RenterRole {
         if (e == null) {
           // its key stands, so it never settled: an open that never landed, or one opened before
           // the blocks the chain adapter scans (the subtensor adapter's lookback)
-          if (vault != null) logger.warn('an escrow this node holds a voucher key for is not on chain in the blocks scanned: an open that never landed, or one older than the scan; it is not resumed', { escrow: id })
+          if (vault != null) logger.warn('an escrow this node holds a voucher key for is not on chain in the blocks scanned: an open that never landed, or one older than the scan (restart with chain.scanFromBlock at or before its open block); it is not resumed', { escrow: id })
           continue
         }
         if (e.status !== 'open') { await this.forgetKey(id); continue }

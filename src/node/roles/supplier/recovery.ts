@@ -10,6 +10,8 @@ export interface SupplierRecoveryComponents {
   logger: Logger
   /** true for an escrow whose session runs in this process (it settles on its own) */
   live: (escrowId: string) => boolean
+  /** the node's clock (ms): an unexpired escrow not found on chain is worth a warning */
+  now: () => number
 }
 
 /**
@@ -44,9 +46,16 @@ export class SupplierRecovery {
       if (this.c.live(id)) continue
       try {
         const e = await this.c.chain.get(id, { signal })
-        if (e == null || e.status !== 'open') continue
+        if (e != null && e.status !== 'open') continue
         const latest = await this.c.escrowDb.vouchers.latest(id)
         if (latest == null) continue
+        if (e == null) {
+          // an escrow that cannot have been refunded yet, with a voucher to claim, is not in the
+          // blocks the chain adapter read: opened before its window (chain.scanFromBlock reaches
+          // it), or closed before it. An expired one the renter may refund: not worth a word each start.
+          if (local.terms.expiresAt > this.c.now()) logger.warn('an unexpired escrow this supplier holds a voucher for is not on chain in the blocks scanned: opened before them (restart with chain.scanFromBlock at or before its open block to claim the voucher) or closed before them', { escrow: id, paid: latest.cumulative.toString(), expiresAt: local.terms.expiresAt })
+          continue
+        }
         await this.c.escrow.close(id, { mode: 'arbiter', signal })
         this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
         metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })

@@ -107,7 +107,8 @@ export class SupplierRole {
       escrowDb: i.escrowDb,
       metrics,
       logger,
-      live: (escrowId) => escrowId.startsWith('0x') && this.jobList.has(escrowId.slice(2))
+      live: (escrowId) => escrowId.startsWith('0x') && this.jobList.has(escrowId.slice(2)),
+      now: () => i.node.clock.now()
     })
   }
 
