@@ -440,6 +440,40 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expectEmpty(account)
   })
 
+  it('an escrow someone else opened first under the same (public) id hides nothing: each is found by its payer and settles on its own', async () => {
+    const copier = keys.validator!
+    if (alpha) await signAndWait(api.tx.subtensorModule.addStake(hotkey, netuid, 50n * TAO), copier)
+    const terms = newTerms(1n * TAO)
+    // the id is public once the renter's open is submitted: a copy with another payer lands first
+    const copy: EscrowTermsOnChain = { ...terms, payer: copier.address }
+    await port.open(copy, copier)
+    const opened = await port.open(terms, keys.payer!)
+    const account = escrowSignatories(terms).account
+    expect(opened.account).toBe(account)
+    expect(await held(account) >= terms.amount).toBe(true)
+    // a restarted daemon, scanning both opens, tells them apart by payer
+    const head = (await api.rpc.chain.getHeader()).number.toNumber()
+    const later = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: head - 5 })
+    try {
+      expect((await later.get(terms.escrowId, { payer: terms.payer }))?.account).toBe(account)
+      expect((await later.get(terms.escrowId, { payer: copy.payer }))?.account).toBe(escrowSignatories(copy).account)
+    } finally {
+      await later.close()
+    }
+    // the renter's escrow settles: the payee's approval, naming no payer, finds it by its payouts
+    const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: terms.amount }] }
+    expect((await port.approve(s, keys.payer!, { payer: terms.payer })).executed).toBe(false)
+    expect((await port.approve(s, keys.payee!)).executed).toBe(true)
+    expect((await port.get(terms.escrowId, { payer: terms.payer }))?.status).toBe('closed')
+    expect((await port.get(terms.escrowId, { payer: copy.payer }))?.status).toBe('open')
+    await expectEmpty(account)
+    // and the copy settles on its own, so nothing stays behind
+    const back: Settlement = { escrowId: copy.escrowId, kind: 'cooperative', payouts: [{ to: copy.payer, amount: copy.amount }] }
+    expect((await port.approve(back, copier, { payer: copy.payer })).executed).toBe(false)
+    expect((await port.approve(back, keys.payee!, { payer: copy.payer })).executed).toBe(true)
+    await expectEmpty(escrowSignatories(copy).account)
+  })
+
   it('refuses a second close, in the adapter and on chain', async () => {
     const { terms, account } = await openChecked(3n * TAO)
     const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 2n * TAO }] }

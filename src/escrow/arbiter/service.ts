@@ -83,7 +83,8 @@ export class Arbiter implements ArbiterClient {
     // (the rules then check the signed terms' parties against the chain's)
     const unsigned = checkRequestSignature(req)
     if (unsigned != null) return { approved: false, reason: unsigned }
-    const escrow = await this.chain.get(req.settlement.escrowId, opts)
+    // the escrow of the request's payer: anyone may open one under the same (public) id
+    const escrow = await this.chain.get(req.settlement.escrowId, { ...opts, payer: req.terms.payer })
     // [REJECT] an escrow this arbiter does not serve
     if (escrow != null && !sameAccount(escrow.terms.arbiter, this.key.address)) return { approved: false, reason: 'NOT_SIGNATORY' }
     const highest = await this.vouchers?.latest(req.settlement.escrowId, opts)
@@ -104,7 +105,7 @@ export class Arbiter implements ArbiterClient {
     // deposits) goes back to it first; a failure here must not cost the party its approval
     await this.sweep(opts).catch(() => {})
     try {
-      const r = await this.chain.approve(req.settlement, this.key, opts)
+      const r = await this.chain.approve(req.settlement, this.key, { ...opts, payer: escrow!.terms.payer })
       return r.record != null ? { approved: true, executed: r.executed, record: r.record } : { approved: true, executed: r.executed }
     } catch (err) {
       if (err instanceof EscrowError) return { approved: false, reason: err.code }

@@ -96,9 +96,17 @@ export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
   open (terms: EscrowTermsOnChain, payer: AccountPair, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain>
-  /** one party's approval of a settlement; the second matching approval executes it */
-  approve (settlement: Settlement, approver: AccountPair, opts?: { signal?: AbortSignal }): Promise<ApproveResult>
-  get (escrowId: string, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain | undefined>
+  /**
+   * one party's approval of a settlement; the second matching approval executes it. `payer`: the
+   * payer of the escrow meant (see `get`)
+   */
+  approve (settlement: Settlement, approver: AccountPair, opts?: { signal?: AbortSignal, payer?: string }): Promise<ApproveResult>
+  /**
+   * The escrow of this id as the chain holds it. An escrow id is public once its open is submitted,
+   * and on a public chain anyone can open an escrow of their own under the same id: `payer` names
+   * the one meant (the agreement's renter); without it, the first opened.
+   */
+  get (escrowId: string, opts?: { signal?: AbortSignal, payer?: string }): Promise<EscrowOnChain | undefined>
   /** spendable balance of an account in the escrow asset */
   balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
   close (): Promise<void>

@@ -11,6 +11,8 @@ export interface AwaitSettledOptions {
   signal?: AbortSignal
   /** also wait while the chain does not know the escrow yet (a rental that just opened it) */
   whileMissing?: boolean
+  /** the escrow's payer: the one meant among escrows opened under the same id (ChainPort.get) */
+  payer?: string
 }
 
 /**
@@ -20,11 +22,12 @@ export interface AwaitSettledOptions {
  */
 export async function awaitSettled (chain: Pick<ChainPort, 'get'>, escrowId: string, opts: AwaitSettledOptions): Promise<EscrowOnChain | undefined> {
   const deadline = opts.clock.now() + opts.waitMs
-  let e = await chain.get(escrowId, { signal: opts.signal })
+  const get = { signal: opts.signal, ...(opts.payer != null ? { payer: opts.payer } : {}) }
+  let e = await chain.get(escrowId, get)
   const waiting = (): boolean => e == null ? opts.whileMissing === true : e.status === 'open'
   while (waiting() && opts.clock.now() < deadline) {
     await opts.clock.sleep(Math.min(SETTLE_POLL_MS, deadline - opts.clock.now()), { signal: opts.signal })
-    e = await chain.get(escrowId, { signal: opts.signal })
+    e = await chain.get(escrowId, get)
   }
   return e
 }

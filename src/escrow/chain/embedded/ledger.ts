@@ -26,7 +26,7 @@ import { systemClock, type Clock } from '../../../util/clock.js'
 import { MAX_PENDING_SETTLEMENTS, SS58_PREFIX } from '../../constants.js'
 import { EscrowError, throwIfAborted } from '../../errors.js'
 import { checkSettlementShape } from '../../rules/settlement.js'
-import { checkTerms, isAddress } from '../../rules/terms.js'
+import { checkTerms, isAddress, sameAccount } from '../../rules/terms.js'
 import type {
   ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowOnChain, EscrowTermsOnChain, RecordKind, Settlement
 } from '../port.js'
@@ -302,10 +302,12 @@ export class EmbeddedLedger implements ChainPort {
     return (this.escrows.get(escrowId)?.pending ?? []).map((p) => ({ hash: p.hash, settlement: cloneSettlement(p.settlement), approvals: [...p.approvals] }))
   }
 
-  async get (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain | undefined> {
+  /** `payer`: the escrow of this id only where that account is its payer (ids are unique here) */
+  async get (escrowId: string, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<EscrowOnChain | undefined> {
     throwIfAborted(opts.signal)
     const e = this.escrows.get(escrowId)
-    return e == null ? undefined : this.view(e)
+    if (e == null || (opts.payer != null && !sameAccount(e.terms.payer, opts.payer))) return undefined
+    return this.view(e)
   }
 
   /** Every escrow on the ledger (devnet inspection). */

@@ -56,6 +56,7 @@ import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS5
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
 import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
 import { BoundedMap, BoundedSet } from '../../../util/bounded-map.js'
+import { EscrowIndex } from './escrow-index.js'
 import { KeyedSerialQueue } from '../../../util/serial.js'
 
 export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup' | 'arbiter-sweep' | 'cancel'
@@ -166,7 +167,7 @@ export class SubtensorChain implements ChainPort {
   readonly api: ApiPromise
   private readonly init: SubtensorChainInit
   private readonly ownsApi: boolean
-  private readonly index = new Map<string, Indexed>()
+  private readonly index = new EscrowIndex<Indexed>(MAX_INDEXED)
   private nextBlock: number | undefined
   private syncing: Promise<void> | undefined
   private cachedInfo: ChainPortInfo | undefined
@@ -271,7 +272,7 @@ export class SubtensorChain implements ChainPort {
     if (accountHex(payer.address) !== accountHex(terms.payer)) throw new SubtensorError('NOT_A_PARTY', 'the signer is not the payer of these terms')
     const sigs = escrowSignatories(terms)
     await this.sync(opts.signal)
-    if (this.index.has(terms.escrowId)) throw new SubtensorError('ESCROW_EXISTS', `escrow ${terms.escrowId} is already open on chain`)
+    if (this.index.find(terms.escrowId, terms.payer) != null) throw new SubtensorError('ESCROW_EXISTS', `escrow ${terms.escrowId} is already open on chain`)
     const asset = await this.assetFor(terms.netuid)
     const api = this.api
     let fund: SubmittableExtrinsic<'promise'>
@@ -291,29 +292,32 @@ export class SubtensorChain implements ChainPort {
     const tx = api.tx.utility.batchAll([fund, api.tx.system.remarkWithEvent(encodeRecord(doc))])
     const inc = await this.send('open', tx, payer, opts.signal)
     await this.indexBlock(inc.blockHash)
-    const got = this.index.get(terms.escrowId)
+    const got = this.index.find(terms.escrowId, terms.payer)
     if (got == null) throw new SubtensorError('EXTRINSIC_FAILED', `open of ${terms.escrowId} was included but its record is not in block ${inc.blockNumber}`)
     return await this.view(got, opts.signal)
   }
 
-  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
     const fees: ChainFee[] = []
+    await this.sync(opts.signal)
+    // the escrow meant, by its payer: given, or the one the approver and the payouts fit
+    const payer = opts.payer ?? this.locate(settlement, approver)?.terms.payer
     let r: ApproveResult
     try {
-      r = await this.approveOnce(settlement, approver, fees, opts)
+      r = await this.approveOnce(settlement, approver, fees, { ...opts, payer })
     } catch (err) {
       // Two approvals of an arbiter path sent at once (never a cooperative close, whose order is
       // fixed): both can read "no pending multisig" and send a first approval; the later one then
       // fails with NoTimepoint because the multisig exists. Read again and approve as the second.
       if (err instanceof SubtensorError && err.code === 'EXTRINSIC_FAILED' && err.details?.reason === 'multisig.NoTimepoint') {
-        r = await this.approveOnce(settlement, approver, fees, opts)
+        r = await this.approveOnce(settlement, approver, fees, { ...opts, payer })
       } else {
         throw err
       }
     }
     if (r.executed) {
       // what this signer still has pending or parked for this escrow goes back to it
-      const esc = this.index.get(settlement.escrowId)
+      const esc = this.index.find(settlement.escrowId, payer)
       if (esc != null) {
         const signer = this.signerFor(esc, approver)
         await this.cancelStale(esc, signer, fees, opts.signal)
@@ -323,10 +327,27 @@ export class SubtensorChain implements ChainPort {
     return { ...r, fees }
   }
 
-  private async approveOnce (settlement: Settlement, approver: AccountPair, fees: ChainFee[], opts: { signal?: AbortSignal }): Promise<ApproveResult> {
+  /**
+   * Which of the escrows opened under a settlement's id the approver means, where none is named: the
+   * only one, else the first the approver is a party of whose payer and payee the payouts go to.
+   */
+  private locate (settlement: Settlement, approver: AccountPair): Indexed | undefined {
+    const all = this.index.withId(settlement.escrowId)
+    if (all.length <= 1) return all[0]
+    const me = accountHex(approver.address)
+    const fits = (e: Indexed): boolean => {
+      const t = e.terms
+      const party = [t.payer, t.payee, t.arbiter].some((a) => accountHex(a) === me)
+      const to = new Set([accountHex(t.payer), accountHex(t.payee)])
+      return party && settlement.payouts.every((p) => { try { return to.has(accountHex(p.to)) } catch { return false } })
+    }
+    return all.find(fits) ?? all[0]
+  }
+
+  private async approveOnce (settlement: Settlement, approver: AccountPair, fees: ChainFee[], opts: { signal?: AbortSignal, payer?: string }): Promise<ApproveResult> {
     const api = this.api
     await this.sync(opts.signal)
-    const esc = this.index.get(settlement.escrowId)
+    const esc = this.index.find(settlement.escrowId, opts.payer)
     if (esc == null) throw new SubtensorError('ESCROW_UNKNOWN', `no open record for escrow ${settlement.escrowId}`)
     if (esc.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} is ${esc.status}`)
     const signer = this.signerFor(esc, approver)
@@ -343,7 +364,7 @@ export class SubtensorChain implements ChainPort {
       while (pending.isNone && this.clock.now() < until) {
         await sleepFor(500, opts.signal, this.clock)
         await this.sync(opts.signal)
-        if (this.index.get(settlement.escrowId)?.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} settled meanwhile`)
+        if (esc.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} settled meanwhile`)
         pending = await readPending()
       }
       if (pending.isNone) return { executed: false }
@@ -371,7 +392,7 @@ export class SubtensorChain implements ChainPort {
       throw new SubtensorError('SETTLEMENT_FAILED', `the settlement batch failed on chain: ${reason}`, { details: { reason, blockHash: inc.blockHash } })
     }
     await this.indexBlock(inc.blockHash)
-    const rec = this.index.get(settlement.escrowId)?.records.find((r) => r.txHash === inc.txHash)
+    const rec = esc.records.find((r) => r.txHash === inc.txHash)
     if (rec == null) throw new SubtensorError('SETTLEMENT_FAILED', `settlement executed but no close record in block ${inc.blockNumber}`)
     return { executed: true, record: rec }
   }
@@ -428,19 +449,20 @@ export class SubtensorChain implements ChainPort {
       const signer = isArbiter ? owner.derive(arbiterPath(id)) : owner
       await this.cancelStale({ sigs }, signer, fees, opts.signal)
       if (!isArbiter || await this.sweepKey(signer, owner.address, fees, opts.signal)) {
-        this.swept.add(id)
+        this.swept.add(sigs.account)
       }
     }
     const isParty = (t: EscrowTermsOnChain): boolean => [t.arbiter, t.payer, t.payee].some((a) => accountHex(a) === me)
-    for (const [id, esc] of this.index) {
-      if (esc.status === 'open' || this.swept.has(id) || !isParty(esc.terms)) continue
-      await sweepOne(id, esc.terms, esc.sigs)
+    for (const esc of [...this.index.entries()]) {
+      if (esc.status === 'open' || this.swept.has(esc.sigs.account) || !isParty(esc.terms)) continue
+      await sweepOne(esc.terms.escrowId, esc.terms, esc.sigs)
     }
     for (const terms of opts.known ?? []) {
       const id = terms.escrowId
-      if (this.index.has(id) || this.swept.has(id) || !isParty(terms)) continue
+      if (this.index.find(id, terms.payer) != null || !isParty(terms)) continue
       let sigs: EscrowSignatories
       try { sigs = escrowSignatories(terms) } catch { continue }
+      if (this.swept.has(sigs.account)) continue
       if (!await this.holdsNothing(sigs.account, terms.netuid, opts.signal)) continue
       await sweepOne(id, terms, sigs)
     }
@@ -463,12 +485,13 @@ export class SubtensorChain implements ChainPort {
     }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
   }
 
+  /** escrow accounts swept by this process */
   private readonly swept = new BoundedSet<string>(MAX_INDEXED)
 
 
-  async get (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain | undefined> {
+  async get (escrowId: string, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<EscrowOnChain | undefined> {
     await this.sync(opts.signal)
-    const esc = this.index.get(escrowId)
+    const esc = this.index.find(escrowId, opts.payer)
     return esc == null ? undefined : await this.view(esc, opts.signal)
   }
 
@@ -714,7 +737,6 @@ export class SubtensorChain implements ChainPort {
   private apply (f: FoundRecord): void {
     const rec: ChainRecord = { kind: f.doc.kind, escrowId: f.doc.escrowId, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, remark: f.remark }
     if (f.doc.kind === 'open') {
-      if (this.index.has(f.doc.escrowId)) return // [IGNORE] only the first open of an id counts
       const parsed = parseOpen(f.doc)
       if (parsed == null) return
       let sigs: EscrowSignatories
@@ -723,14 +745,13 @@ export class SubtensorChain implements ChainPort {
       if (accountHex(f.sender) !== accountHex(parsed.terms.payer)) return
       // [IGNORE] an open record whose batch did not fund the escrow account with its amount
       if (!this.fundsEscrow(f.siblings, parsed, sigs.account)) return
-      this.evict()
-      this.index.set(f.doc.escrowId, { ...parsed, sigs, records: [rec], status: 'open' })
+      // [IGNORE] a second open of an id by the same payer (each payer's first open of an id counts)
+      this.index.add({ ...parsed, sigs, records: [rec], status: 'open' })
       return
     }
-    const esc = this.index.get(f.doc.escrowId)
+    // [IGNORE] a close record not executed by an escrow account of its id
+    const esc = this.index.byAccount(f.doc.escrowId, f.sender)
     if (esc == null || esc.status !== 'open') return
-    // [IGNORE] a close record not executed by the escrow account itself
-    if (accountHex(f.sender) !== accountHex(esc.sigs.account)) return
     esc.records.push(rec)
     esc.status = (f.doc as CloseRecord).kind === 'refund' ? 'refunded' : 'closed'
   }
@@ -752,15 +773,6 @@ export class SubtensorChain implements ChainPort {
         return false
       }
     })
-  }
-
-  private evict (): void {
-    if (this.index.size < MAX_INDEXED) return
-    for (const [id, e] of this.index) {
-      if (e.status !== 'open') { this.index.delete(id); return }
-    }
-    const first = this.index.keys().next().value
-    if (first != null) this.index.delete(first)
   }
 }
 

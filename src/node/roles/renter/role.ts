@@ -161,7 +161,7 @@ export class RenterRole {
       if (local.role !== 'payer') continue
       if (opts.signal?.aborted === true) break
       try {
-        const e = await this.i.chain.get(id, { signal: opts.signal })
+        const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
         if (e == null) {
           // its key stands, so it never settled: an open that never landed, or one opened before
           // the blocks the chain adapter scans (the subtensor adapter's lookback)
@@ -205,7 +205,7 @@ export class RenterRole {
         } catch (err) {
           logger.warn('cooperative approval after a restart failed', { escrow: id, err })
         }
-        const final = await awaitSettled(this.i.chain, id, { clock: node.clock, waitMs: executed ? 0 : this.i.settleWaitMs ?? SETTLE_WAIT_MS, signal: opts.signal })
+        const final = await awaitSettled(this.i.chain, id, { payer: local.terms.payer, clock: node.clock, waitMs: executed ? 0 : this.i.settleWaitMs ?? SETTLE_WAIT_MS, signal: opts.signal })
         const status = final?.status ?? 'unknown'
         if (status !== 'open') {
           this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
@@ -247,7 +247,7 @@ export class RenterRole {
       const local = await this.i.escrowDb.escrows.get(id)
       if (local == null || local.role !== 'payer' || local.terms.expiresAt > due) continue
       try {
-        const e = await this.i.chain.get(id, { signal: opts.signal })
+        const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
         if (e == null) continue
         if (e.status !== 'open') { this.settledIds.add(id); await this.forgetKey(id); continue }
         const r = await this.escrow.refund(id, { signal: opts.signal })

@@ -45,7 +45,7 @@ export class SupplierRecovery {
       const id = local.terms.escrowId
       if (this.c.live(id)) continue
       try {
-        const e = await this.c.chain.get(id, { signal })
+        const e = await this.c.chain.get(id, { signal, payer: local.terms.payer })
         if (e != null && e.status !== 'open') continue
         const latest = await this.c.escrowDb.vouchers.latest(id)
         if (latest == null) continue
