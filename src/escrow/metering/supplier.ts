@@ -61,6 +61,13 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   /** bounded: the oldest report can no longer be answered; later reports carry its usage anyway */
   private readonly outstanding = new BoundedMap<bigint, Outstanding>(MAX_OUTSTANDING_REPORTS)
   private unpaidSince?: number
+  /**
+   * the stop deadline a return from away (`back`) granted, and the unpaid stretch (its oldest
+   * report's time) it was granted for: once per stretch, so re-attaching again and again without
+   * paying extends nothing
+   */
+  private payBy?: number
+  private extendedFor?: number
   private timer?: TimerHandle
   private readonly serial = new SerialQueue()
   /** `paid` waits: each resolves once a voucher of its sequence or a later one is stored */
@@ -147,8 +154,9 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
       this.status = 'paused'
       this.emit('pause', { lagMs: lag })
     }
-    // [bound] a renter that is away is waited for by the caller, with its own bound: the job stays paused
-    if (this.status === 'paused' && !this.renterAway && lag > this.graceMs + this.stopAfterMs) {
+    // [bound] a renter that is away is waited for by the caller, with its own bound: the job stays
+    // paused; one back from away has until `payBy` to answer
+    if (this.status === 'paused' && !this.renterAway && lag > this.graceMs + this.stopAfterMs && (this.payBy == null || now > this.payBy)) {
       this.stop('unpaid')
       return undefined
     }
@@ -200,6 +208,8 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
     const oldest = this.outstanding.values().next().value as Outstanding | undefined
     if (oldest == null) delete this.unpaidSince
     else this.unpaidSince = oldest.at
+    // a paid stretch takes its extension with it
+    if (this.unpaidSince !== this.extendedFor) delete this.payBy
     const now = this.clock.now()
     if (this.status === 'paused' && (this.unpaidSince == null || now - this.unpaidSince <= this.graceMs)) {
       this.status = 'running'
@@ -219,12 +229,19 @@ export class MeterSupplier extends EventEmitter<MeterSupplierEvents> {
   away (): void { this.renterAway = true }
 
   /**
-   * The renter is back on a new session: reports not yet answered get a fresh grace window (they
-   * could not be answered while it was away), counted from now.
+   * The renter is back on a new session after `away`. The reports it could not answer while away
+   * keep their age: a job paused for them stays paused, and accrues nothing, until a voucher catches
+   * up (the next report carries all usage, so one voucher does). Only the stop is moved: the renter
+   * has the grace and stop windows from now to pay, once per unpaid stretch. A renter re-attaching
+   * again and again without paying so gets neither unpaid running time nor an endless hold on the
+   * GPUs, and a `back` without an `away` changes nothing.
    */
   back (): void {
+    const wasAway = this.renterAway
     this.renterAway = false
-    if (this.unpaidSince != null) this.unpaidSince = this.clock.now()
+    if (!wasAway || this.unpaidSince == null || this.extendedFor === this.unpaidSince) return
+    this.extendedFor = this.unpaidSince
+    this.payBy = this.clock.now() + this.graceMs + this.stopAfterMs
   }
 
   /** Ends the session: no more usage accrues and no more reports are made (vouchers for sent reports are still accepted). */

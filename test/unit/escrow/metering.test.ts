@@ -230,6 +230,49 @@ describe('metering, supplier and renter together', () => {
     expect(supplier.state).toBe('stopped')
   })
 
+  it('a renter re-attaching again and again without paying gets no unpaid running time and no endless hold: the first return\'s window stops it', async () => {
+    const { clock, supplier } = await setup()
+    const seen: string[] = []
+    supplier.on('pause', () => seen.push('pause'))
+    supplier.on('resume', () => seen.push('resume'))
+    supplier.on('stop', ({ reason }) => seen.push(`stop:${reason}`))
+    // unanswered from 10 s on: the job pauses past the grace window (40 s used, then nothing accrues)
+    for (let i = 0; i < 5; i++) { clock.advance(TICK); supplier.tick() }
+    expect(supplier.state).toBe('paused')
+    const used = supplier.usedMs
+    // a session drops and comes back every 20 s, never paying; the first return grants grace + stop from then
+    let firstBack: number | undefined
+    for (let round = 0; round < 10 && supplier.state !== 'stopped'; round++) {
+      supplier.away()
+      clock.advance(TICK)
+      supplier.tick()
+      supplier.back()
+      firstBack ??= clock.now()
+      clock.advance(TICK)
+      supplier.tick()
+    }
+    expect(supplier.state).toBe('stopped')
+    expect(seen).toEqual(['pause', 'stop:unpaid'])
+    expect(supplier.usedMs).toBe(used)
+    // stopped at the first tick after the return's one window: grace (30 s) + stop (60 s), at a
+    // tick of the renter's present half (every 20 s here)
+    expect(clock.now() - firstBack!).toBeGreaterThan(30_000 + 60_000)
+    expect(clock.now() - firstBack!).toBeLessThanOrEqual(30_000 + 60_000 + 2 * TICK)
+  })
+
+  it('a back without an away changes nothing: an unpaid job pauses and stops by its windows', async () => {
+    const { clock, supplier } = await setup()
+    for (let i = 0; i < 12 && supplier.state !== 'stopped'; i++) {
+      clock.advance(TICK)
+      supplier.tick()
+      supplier.back()
+    }
+    // first report at 10 s: paused past 40 s, stopped past 100 s
+    expect(supplier.state).toBe('stopped')
+    expect(clock.now()).toBe(T0 + 110_000)
+    expect(supplier.usedMs).toBe(50_000)
+  })
+
   it('resumes when a voucher catches up during the pause', async () => {
     const { clock, supplier, renter } = await setup()
     const reports: UsageReport[] = []
