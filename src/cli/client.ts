@@ -12,6 +12,17 @@ export const CLIENT_OPTIONS = { home: { type: 'string' }, api: { type: 'string' 
 
 export interface ApiAddress { url: string, pid: number }
 
+/** whether a process of this pid exists (one of another user counts: signalling it is refused, not unknown) */
+function processAlive (pid: unknown): boolean {
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /**
  * The flag of a request field (`gpus[1].count` and `requirements.gpu` are looked up whole, then
  * without their index, then by their first part).
@@ -33,12 +44,17 @@ export class ApiClient {
     const token = await readApiToken(home)
     let url = opts.api != null ? `http://${opts.api}` : undefined
     if (url == null) {
+      let a: ApiAddress
       try {
-        const a = JSON.parse(await readFile(path.join(home, API_ADDRESS_FILE), 'utf8')) as ApiAddress
-        url = a.url
+        a = JSON.parse(await readFile(path.join(home, API_ADDRESS_FILE), 'utf8')) as ApiAddress
       } catch {
         throw new UserError(`no running node found for home ${home} (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
       }
+      // [refuse] the address a node that died left behind (a crash leaves api.json in place): the
+      // token goes to no one else who took the port since
+      if (!processAlive(a.pid)) throw new UserError(`no running node found for home ${home}: its api.json is from process ${String(a.pid)}, which has ended (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
+      if (typeof a.url !== 'string') throw new UserError(`${path.join(home, API_ADDRESS_FILE)} holds no API address (start the node again)`, { code: 'NODE_NOT_RUNNING' })
+      url = a.url
     }
     return new ApiClient(url, token)
   }

@@ -217,7 +217,10 @@ export class OwnMessages {
         const data = kind.seal(built)
         const key = `${kind.prefix}:${input.id}`
         // the record and the sequence it was signed with, in one write before anything is sent
-        await this.c.db.batch([this.sequenceOp(), { type: 'put', key, value: JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord) }])
+        // synced: the API answers once this is written, and an acknowledged publication must survive
+        // a power loss as well as a crash (a cancel below likewise, or a restart would publish again
+        // what the operator withdrew)
+        await this.c.db.batch([this.sequenceOp(), { type: 'put', key, value: JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord) }], { sync: true })
         const { message } = await this.c.gossip.publish(kind.topic, data)
         this.sentAt.set(key, this.c.clock.now())
         return { message, built }
@@ -271,7 +274,7 @@ export class OwnMessages {
     await this.turns.run(async () => {
       const rec = await check()
       const data = kind.seal(await kind.build(kind.parse(rec.input), true))
-      await this.c.db.batch([this.sequenceOp(), { type: 'put', key: `${kind.prefix}:${id}`, value: JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord) }])
+      await this.c.db.batch([this.sequenceOp(), { type: 'put', key: `${kind.prefix}:${id}`, value: JSON.stringify({ input: rec.input, active: false } satisfies OwnRecord) }], { sync: true })
       this.standing.get(kind.prefix)?.delete(id)
       this.sentAt.delete(`${kind.prefix}:${id}`)
       await this.c.gossip.publish(kind.topic, data)

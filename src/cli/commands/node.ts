@@ -66,7 +66,14 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
   // the start, and one that arrives right after the last line is printed is never lost (the default
   // action would kill the process with no clean close)
   const stopAsked = new AbortController()
-  const onSignal = (): void => { stopAsked.abort() }
+  // a second signal while the node closes (the renter waits up to 45 s for rentals to settle) is the
+  // operator insisting: exit now. Money state is written durably as it changes, so nothing
+  // acknowledged is lost; what was in flight is taken up again at the next start.
+  const onSignal = (): void => {
+    if (!stopAsked.signal.aborted) { stopAsked.abort(); return }
+    ctx.err('bazaar: second stop signal: exiting without waiting for the close (in-flight work resumes at the next start)')
+    process.exit(130)
+  }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let started = false

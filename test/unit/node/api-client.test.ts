@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -24,6 +26,24 @@ describe('the control API client against another server', () => {
   afterAll(async () => {
     await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
     await rm(home, { recursive: true, force: true })
+  })
+
+  it('does not send the token to the address of a node whose process has ended (a crash left api.json behind)', async () => {
+    let requests = 0
+    server.once('request', () => { requests++ })
+    // a pid that has ended: a child that exited
+    const child = spawn(process.execPath, ['-e', ''])
+    const pid = child.pid!
+    await once(child, 'exit')
+    await writeFile(path.join(home, 'api.json'), JSON.stringify({ url: `http://127.0.0.1:${port}`, pid }) + '\n')
+    const err = await ApiClient.fromHome({ home, env: {} }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'NODE_NOT_RUNNING' })
+    expect((err as Error).message).toContain(`process ${pid}, which has ended`)
+    expect(requests).toBe(0)
+    // the address of a live process is used
+    await writeFile(path.join(home, 'api.json'), JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid }) + '\n')
+    const client = await ApiClient.fromHome({ home, env: {} })
+    expect(await client.call('GET', '/v1/status').catch((e: unknown) => e)).toMatchObject({ code: 'NOT_A_NODE' })
   })
 
   it('is a user error naming the server (NOT_A_NODE)', async () => {
