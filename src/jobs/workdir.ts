@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { mkdir, open, realpath, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, open, readdir, realpath, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { RuntimeError } from './errors.js'
 import { MAX_CHUNK_BYTES } from './constants.js'
@@ -24,8 +24,42 @@ export async function createJobDir (workRoot: string, jobId: string): Promise<st
   }
 }
 
+/**
+ * Removes a job directory and everything the job left in it. A job may have taken the permissions
+ * off one of its directories (`chmod 000 sub`), which stops the removal of what is inside with
+ * EACCES; then every directory of the tree is given back to its owner and the removal is tried once
+ * more.
+ * @throws RuntimeError WORKDIR_FAILED when the directory cannot be removed
+ */
 export async function removeJobDir (dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true, maxRetries: 2 })
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 })
+    return
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw new RuntimeError('WORKDIR_FAILED', `cannot remove the job directory: ${code ?? ''}`, { cause: err })
+  }
+  try {
+    await grantOwnerDirs(dir)
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 })
+  } catch (err) {
+    throw new RuntimeError('WORKDIR_FAILED', `cannot remove the job directory: ${(err as NodeJS.ErrnoException).code ?? ''}`, { cause: err })
+  }
+}
+
+/**
+ * Adds owner rwx to `dir` and to every directory below it, so that their entries can be listed and
+ * unlinked. Symlinks are not followed (lstat, and the entry types readdir reports): a job could
+ * point one anywhere on the supplier.
+ * @throws the first error of lstat, chmod or readdir
+ */
+export async function grantOwnerDirs (dir: string): Promise<void> {
+  const st = await lstat(dir)
+  if (!st.isDirectory()) return
+  if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700)
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) await grantOwnerDirs(path.join(dir, e.name))
+  }
 }
 
 /**
@@ -68,7 +102,9 @@ export async function openOutput (dir: string, name: string, maxBytes: number): 
   let fh: FileHandle
   try {
     await assertInside(dir, path.dirname(full))
-    fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW)
+    // O_NONBLOCK: a FIFO left in the output's place would otherwise hold the open (and a libuv
+    // thread) until a writer came, which never happens; it is refused below as not a regular file
+    fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK)
   } catch {
     return undefined
   }

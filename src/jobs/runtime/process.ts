@@ -7,6 +7,8 @@ import { spawnGroupLeader } from './process-group.js'
 import type { CommandProbe } from './detect.js'
 import type { Runtime, RunningJob, RuntimeJob } from './types.js'
 
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
+
 /** `ulimit`-style limits applied through prlimit(1) when it is installed. */
 export interface ResourceLimits {
   /** RLIMIT_NOFILE */
@@ -37,21 +39,28 @@ export interface ProcessRuntimeInit {
  * CUDA_VISIBLE_DEVICES with the assigned GPU indices (empty for a CPU-only job, which hides every
  * GPU). CUDA_VISIBLE_DEVICES only steers well-behaved CUDA programs; isolation between tenants needs
  * the container runtime or a TEE per job.
+ *
+ * The job's environment is also prlimit's, which reads it before it has set a limit: a job that sets
+ * PATH or a variable of the dynamic loader (`isLoaderEnv`) is refused (SPAWN_FAILED), and prlimit
+ * itself is looked up once in the supplier's own PATH and spawned by its absolute path.
  */
 export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
   const probe = init.probe ?? systemProbe
-  let prlimit: Promise<boolean> | undefined
+  let prlimit: Promise<string | undefined> | undefined
   return {
     kind: 'process',
     start: async (job: RuntimeJob): Promise<RunningJob> => {
-      const env = jobEnv(job, init.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+      const env = jobEnv(job, init.path ?? process.env.PATH ?? DEFAULT_PATH)
       // resolved here so that a missing command is SPAWN_FAILED with or without the prlimit wrapper
       const command = await resolveCommand(job.command, env.PATH, job.dir)
       const limitArgs = prlimitArgs(init.limits ?? {})
-      prlimit ??= probe('prlimit', ['--version'], 5000)
-      if (await prlimit) {
+      // by its absolute path: given a bare name, spawn looks it up in the PATH of `env`, where the
+      // job's own `prlimit` (an input) could come first and run without the limits
+      prlimit ??= findTool('prlimit', probe)
+      const prlimitFile = await prlimit
+      if (prlimitFile != null) {
         // prlimit sets the limits on itself and execs the command: same pid, same process group
-        return await spawnGroupLeader('prlimit', [...limitArgs, '--', command, ...job.args], { cwd: job.dir, env })
+        return await spawnGroupLeader(prlimitFile, [...limitArgs, '--', command, ...job.args], { cwd: job.dir, env })
       }
       return await spawnGroupLeader(command, job.args, { cwd: job.dir, env })
     }
@@ -76,8 +85,40 @@ export async function resolveCommand (command: string, pathVar: string, cwd: str
   throw new RuntimeError('SPAWN_FAILED', `no executable ${command}`)
 }
 
-/** the environment of a job process */
+/**
+ * The absolute path of a tool in the supplier's own PATH (its absolute entries: a relative one
+ * would depend on the working directory), when it answers `--version`; undefined otherwise.
+ */
+async function findTool (name: string, probe: CommandProbe): Promise<string | undefined> {
+  const dirs = (process.env.PATH ?? DEFAULT_PATH).split(':').filter((d) => path.isAbsolute(d))
+  let file: string
+  try {
+    file = await resolveCommand(name, dirs.join(':'), '/')
+  } catch {
+    return undefined
+  }
+  return await probe(file, ['--version'], 5000) ? file : undefined
+}
+
+/**
+ * Names a job may not set under this runtime. The job's environment is prlimit's too, read before
+ * prlimit has set a limit: PATH (the supplier gives its own), the dynamic loader's LD_* and
+ * GLIBC_TUNABLES, and libc's GCONV_PATH and LOCPATH can each make prlimit load or parse files of the
+ * job's. They are those of the variables glibc itself drops for setuid programs
+ * (sysdeps/generic/unsecvars.h) that load code or feed the loader.
+ */
+export function isLoaderEnv (name: string): boolean {
+  return name === 'PATH' || name.startsWith('LD_') || name === 'GLIBC_TUNABLES' || name === 'GCONV_PATH' || name === 'LOCPATH'
+}
+
+/**
+ * The environment of a job process.
+ * @throws RuntimeError SPAWN_FAILED when the job sets a name `isLoaderEnv` reserves
+ */
 export function jobEnv (job: RuntimeJob, path: string): Record<string, string> {
+  const reserved = Object.keys(job.env).find(isLoaderEnv)
+  // [REJECT] PATH and the loader's variables are the supplier's to set (they reach prlimit)
+  if (reserved != null) throw new RuntimeError('SPAWN_FAILED', `${reserved} is set by the supplier`)
   return {
     PATH: path,
     LANG: 'C.UTF-8',
