@@ -32,6 +32,12 @@ export interface JobRecord {
    * and the job's maximum duration, which bounds how long it follows the job)
    */
   attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[], maxDurationMs?: number }
+  /**
+   * what was left out so that the record fits MAX_RECORD_BYTES (see `put`): how many entries were
+   * cut off the end of `outputs` and of `args`, and whether `detail` was shortened and `attach`
+   * dropped
+   */
+  cut?: { outputs?: number, args?: number, detail?: boolean, attach?: boolean }
 }
 
 const STATES = new Set<JobState>(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timeout'])
@@ -47,7 +53,12 @@ const NEXT: Record<JobState, Set<JobState>> = {
 
 /** the sublevel name; a new record layout gets a new name, a retired one is never reused */
 export const JOB_STORE_PREFIX = 'jobs-v1'
+/** the largest record `parse` reads back, in UTF-16 code units of its JSON as `level` stores it */
 const MAX_RECORD_BYTES = 256 * 1024
+/** `detail` is a code or a short message; a longer one is cut to this when the record is too large */
+const MAX_CUT_DETAIL = 1024
+/** what is kept of `args`, as JSON, in a record that is too large */
+const MAX_CUT_ARGS = 16 * 1024
 
 /** The state a finished job is recorded in. */
 export function stateForResult (reason: JobEndReason, exitCode: number): JobState {
@@ -73,10 +84,16 @@ export class JobStore {
     this.db = db.sublevel<string, string>(JOB_STORE_PREFIX, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
   }
 
-  /** writes a record (replacing one of the same role and id) */
+  /**
+   * Writes a record (replacing one of the same role and id). A record over MAX_RECORD_BYTES would
+   * never read back, so it is cut to fit (`cut` says what went) instead: its lists are the renter's
+   * to size (up to 256 outputs of 1 KiB names, 128 KiB of arguments), and the job must still have
+   * its record.
+   * @throws JobStoreError INVALID_RECORD for a malformed record, or one that does not fit even cut
+   */
   async put (record: JobRecord): Promise<void> {
     checkRecord(record)
-    await this.db.put(key(record.role, record.id), JSON.stringify(record))
+    await this.db.put(key(record.role, record.id), fit(record))
   }
 
   async get (role: JobRole, id: string): Promise<JobRecord | undefined> {
@@ -84,18 +101,46 @@ export class JobStore {
     return v == null ? undefined : parse(v)
   }
 
-  /** records in key order (role, then id), optionally of one role and state */
-  async list (filter: { role?: JobRole, state?: JobState, limit?: number } = {}): Promise<JobRecord[]> {
+  /**
+   * Records in key order (role, then id), optionally of one role and state. A record that does not
+   * read back (damaged, or written by a version that wrote it too large) is skipped and handed to
+   * `onDamaged` with its key and error, so that one bad record does not stop the roles that list
+   * their jobs at start.
+   */
+  async list (filter: { role?: JobRole, state?: JobState, limit?: number, onDamaged?: (key: string, err: JobStoreError) => void } = {}): Promise<JobRecord[]> {
     const range = filter.role != null ? { gte: `${filter.role}/`, lt: `${filter.role}0` } : {}
     const out: JobRecord[] = []
-    const limit = filter.limit ?? 1000
-    for await (const v of this.db.values(range)) {
-      const r = parse(v)
+    // no bound unless asked: the roles' recovery at start must see every record (a cap left
+    // interrupted jobs past it unrecovered); the control API asks for a page
+    const limit = filter.limit ?? Infinity
+    for await (const [k, v] of this.db.iterator(range)) {
+      let r: JobRecord
+      try {
+        r = parse(v)
+      } catch (err) {
+        filter.onDamaged?.(k, err as JobStoreError)
+        continue
+      }
       if (filter.state != null && r.state !== filter.state) continue
       out.push(r)
       if (out.length >= limit) break
     }
     return out
+  }
+
+  /**
+   * Ends as failed, with `detail`, every record of `role` still queued or running. At a role's start
+   * no job of it runs yet, so such a record belongs to a run that ended with its process (a crash,
+   * a kill): left as it was, `bazaar jobs` would show it running for good. Returns how many.
+   */
+  async closeInterrupted (role: JobRole, detail: string, now: number, onDamaged?: (key: string, err: JobStoreError) => void): Promise<number> {
+    let closed = 0
+    for (const j of await this.list({ role, ...(onDamaged != null ? { onDamaged } : {}) })) {
+      if (j.state !== 'queued' && j.state !== 'running') continue
+      await this.transition(role, j.id, 'failed', now, { detail })
+      closed++
+    }
+    return closed
   }
 
   /**
@@ -107,11 +152,72 @@ export class JobStore {
     if (cur == null) throw new JobStoreError('NOT_FOUND', `no ${role} job ${id}`)
     if (!NEXT[cur.state].has(state)) throw new JobStoreError('INVALID_TRANSITION', `${cur.state} → ${state}`)
     const next: JobRecord = { ...cur, ...patch, id, role, state, updatedAt: now }
+    // what an earlier write cut from a field is no longer true once the patch replaces the field
+    if (cur.cut != null && patch.cut == null) {
+      const cut = Object.fromEntries(Object.entries(cur.cut).filter(([f]) => !(f in patch)))
+      if (Object.keys(cut).length > 0) next.cut = cut; else delete next.cut
+    }
     if (state === 'running' && next.startedAt == null) next.startedAt = now
     if (TERMINAL.has(state) && next.endedAt == null) next.endedAt = now
     await this.put(next)
     return next
   }
+}
+
+/**
+ * The record's JSON, cut to MAX_RECORD_BYTES when it is over. Each step only while it is still
+ * over: a `detail` past 1 KiB shortened (a code or a short message otherwise), the end of `args` cut
+ * to 16 KiB (shown to 200 characters), the end of `outputs` cut to what fits (the renter has the
+ * files), `attach` dropped (a restarted renter cannot take the job up again, and ends it as
+ * RENTER_RESTARTED).
+ * @throws JobStoreError INVALID_RECORD when it does not fit even so (a command or peer over the bounds)
+ */
+function fit (record: JobRecord): string {
+  const json = JSON.stringify(record)
+  if (json.length <= MAX_RECORD_BYTES) return json
+  const r: JobRecord = { ...record }
+  const cut = { ...record.cut }
+  const encode = (): string => JSON.stringify({ ...r, cut })
+  const fits = (): boolean => encode().length <= MAX_RECORD_BYTES
+  const dropped = (f: 'args' | 'outputs', n: number): void => {
+    const total = (record.cut?.[f] ?? 0) + n
+    if (total > 0) cut[f] = total; else delete cut[f]
+  }
+  if (r.detail != null && r.detail.length > MAX_CUT_DETAIL) {
+    r.detail = r.detail.slice(0, MAX_CUT_DETAIL)
+    cut.detail = true
+    if (fits()) return encode()
+  }
+  const args = r.args
+  if (JSON.stringify(args).length > MAX_CUT_ARGS) {
+    longestFitting(args.length, (n) => { r.args = args.slice(0, n); dropped('args', args.length - n); return JSON.stringify(r.args).length <= MAX_CUT_ARGS })
+    if (fits()) return encode()
+  }
+  const outputs = r.outputs
+  const fitOutputs = (): boolean => outputs == null ? fits() : longestFitting(outputs.length, (n) => { r.outputs = outputs.slice(0, n); dropped('outputs', outputs.length - n); return fits() }) >= 0
+  if (fitOutputs()) return encode()
+  if (r.attach != null) {
+    delete r.attach
+    cut.attach = true
+    if (fitOutputs()) return encode()
+  }
+  throw new JobStoreError('INVALID_RECORD', 'record too large')
+}
+
+/**
+ * The largest n in [0, max] for which `tryN(n)` holds, left applied; -1 (with 0 applied) when none
+ * does. `tryN` is monotone: fewer entries never make a record larger.
+ */
+function longestFitting (max: number, tryN: (n: number) => boolean): number {
+  if (!tryN(0)) return -1
+  let lo = 0
+  let hi = max
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (tryN(mid)) lo = mid; else hi = mid - 1
+  }
+  tryN(lo)
+  return lo
 }
 
 function key (role: JobRole, id: string): string {

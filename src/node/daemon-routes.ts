@@ -64,6 +64,9 @@ export interface JobView {
 /** Every time in the control API's JSON (and so in `--json` output) is ISO 8601 UTC. */
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+/** job records `GET /v1/jobs` returns per role, first by id */
+const JOBS_PAGE = 1000
+
 /** An escrow view as the control API sends it: the expiry as ISO 8601, like every other time. */
 export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string, unit: AmountUnit }
 
@@ -178,9 +181,9 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
   api.route('GET', '/v1/jobs', async () => {
     // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
     const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.jobId, j]))
-    const supplier = (await daemon.jobs.list({ role: 'supplier' })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(live.get(j.id)) }))
+    const supplier = (await daemon.jobs.list({ role: 'supplier', limit: JOBS_PAGE })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(live.get(j.id)) }))
     const pending = (daemon.supplier()?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
-    const renter = (await daemon.jobs.list({ role: 'renter' })).map(renterJobView)
+    const renter = (await daemon.jobs.list({ role: 'renter', limit: JOBS_PAGE })).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
   api.route('GET', '/v1/escrows', async (req) => (await escrowCall(async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))

@@ -215,7 +215,7 @@ export class RenterService implements NodeService {
     const { node, logger, jobs } = this.c
     if (!this.c.sharedChain) return []
     try {
-      const interrupted = (await jobs.list({ role: 'renter' })).filter((j) => j.state === 'queued' || j.state === 'running')
+      const interrupted = (await jobs.list({ role: 'renter', onDamaged: (key, err) => { logger.warn('a job record does not read back: skipped', { key, code: err.code }) } })).filter((j) => j.state === 'queued' || j.state === 'running')
       const rentals = new Map<string, RentalToResume>()
       for (const j of interrupted) {
         if (j.state !== 'running' || j.agreementId == null || j.attach == null || j.startedAt == null) continue

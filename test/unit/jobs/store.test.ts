@@ -56,6 +56,31 @@ describe('JobStore', () => {
     expect((missing as JobStoreError).code).toBe('NOT_FOUND')
   })
 
+  it('closes the records an earlier run left queued or running as failed, and only those of the role asked', async () => {
+    const store = new JobStore(db)
+    await store.put(rec('queued'))
+    await store.put(rec('running'))
+    await store.transition('supplier', 'running', 'running', 2000)
+    await store.put(rec('done'))
+    await store.transition('supplier', 'done', 'running', 2000)
+    await store.transition('supplier', 'done', 'succeeded', 3000, { exitCode: 0, reason: 'exited' })
+    await store.put(rec('theirs', 'renter'))
+    expect(await store.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', 5000)).toBe(2)
+    expect((await store.list({ role: 'supplier' })).map((r) => [r.id, r.state, r.detail ?? ''])).toEqual([
+      ['done', 'succeeded', ''], ['queued', 'failed', 'SUPPLIER_RESTARTED'], ['running', 'failed', 'SUPPLIER_RESTARTED']
+    ])
+    expect((await store.get('supplier', 'running'))?.endedAt).toBe(5000)
+    expect((await store.get('renter', 'theirs'))?.state).toBe('queued')
+    expect(await store.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', 6000)).toBe(0)
+  })
+
+  it('lists every record unless a limit is asked: recovery at start sees past the first thousand', async () => {
+    const store = new JobStore(db)
+    for (let i = 0; i < 1200; i++) await store.put(rec(`j${String(i).padStart(4, '0')}`))
+    expect(await store.list({ role: 'supplier' })).toHaveLength(1200)
+    expect(await store.list({ role: 'supplier', limit: 1000 })).toHaveLength(1000)
+  })
+
   it.each([
     ['exited', 0, 'succeeded'], ['exited', 3, 'failed'], ['cancelled', -1, 'cancelled'],
     ['timeout', -1, 'timeout'], ['budget', -1, 'failed'], ['failed', -1, 'failed']
@@ -72,5 +97,64 @@ describe('JobStore', () => {
     await db.sublevel('jobs-v1').put('supplier/x', '{not json')
     const err = await store.get('supplier', 'x').catch((e: unknown) => e)
     expect((err as JobStoreError).code).toBe('INVALID_RECORD')
+  })
+})
+
+describe('JobStore records over the size it reads back', () => {
+  // what the supplier records at a job's end: the renter chose the names (up to 256 of 1 KiB)
+  const longName = (i: number): string => `${['a', 'b', 'c', 'd'].map((c) => c.repeat(250)).join('/')}/f${i}`
+  const outputs = Array.from({ length: 256 }, (_, i) => ({ name: longName(i), sha256: 'ab'.repeat(32), bytes: i }))
+
+  it('cuts the outputs of a supplier record to what fits, so that the role still lists its jobs', async () => {
+    const store = new JobStore(db)
+    await store.put(rec('a'))
+    await store.put({ ...rec('b'), state: 'running' })
+    const done = await store.transition('supplier', 'b', 'succeeded', 3000, { exitCode: 0, reason: 'exited', outputs })
+    const listed = await store.list({ role: 'supplier' })
+    expect(listed.map((r) => r.id)).toEqual(['a', 'b'])
+    const b = listed[1]
+    expect(b).toMatchObject({ state: 'succeeded', exitCode: 0, endedAt: 3000 })
+    // a prefix of the outputs, and the count of those left out
+    expect(b.outputs!.length).toBeGreaterThan(0)
+    expect(b.outputs!.length).toBeLessThan(256)
+    expect(b.outputs).toEqual(outputs.slice(0, b.outputs!.length))
+    expect(b.cut).toEqual({ outputs: 256 - b.outputs!.length })
+    expect(await store.get('supplier', 'b')).toEqual(b)
+    // the record handed back is what was asked; a record that fits is stored as it is
+    expect(done.outputs).toHaveLength(256)
+    expect(listed[0]).not.toHaveProperty('cut')
+  })
+
+  it('cuts a renter record with long arguments and outputs, keeping what a restart needs while it fits', async () => {
+    const store = new JobStore(db)
+    const attach = { enclave: 'e', addrs: [], outputDir: '/out', outputs: outputs.slice(0, 50).map((o) => o.name) }
+    // 128 KiB of control characters: each is six characters of JSON
+    await store.put({ ...rec('r', 'renter'), args: Array.from({ length: 64 }, () => '\u0001'.repeat(2048)), attach })
+    const r = (await store.list({ role: 'renter' }))[0]
+    expect(r.attach).toEqual(attach)
+    expect(r.args.length).toBeGreaterThan(0)
+    expect(r.args.length).toBeLessThan(64)
+    expect(r.cut).toEqual({ args: 64 - r.args.length })
+    // a later transition keeps the count of the arguments it did not touch, and cuts the outputs
+    await store.transition('renter', 'r', 'succeeded', 3000, { outputs })
+    const done = (await store.list({ role: 'renter' }))[0]
+    expect(done).toMatchObject({ state: 'succeeded', attach, args: r.args })
+    expect(done.outputs!.length).toBeGreaterThan(0)
+    expect(done.cut).toEqual({ args: 64 - r.args.length, outputs: 256 - done.outputs!.length })
+  })
+
+  it('lists past records it cannot read back and hands each to onDamaged', async () => {
+    const store = new JobStore(db)
+    await store.put(rec('a'))
+    await store.put(rec('c'))
+    const raw = db.sublevel('jobs-v1')
+    await raw.put('supplier/b', '{not json')
+    await raw.put('supplier/bb', JSON.stringify({ ...rec('bb'), outputs, pad: 'x'.repeat(300 * 1024) }))
+    const damaged: Array<[string, string]> = []
+    const listed = await store.list({ role: 'supplier', onDamaged: (key, err) => { damaged.push([key, err.code]) } })
+    expect(listed.map((r) => r.id)).toEqual(['a', 'c'])
+    expect(damaged).toEqual([['supplier/b', 'INVALID_RECORD'], ['supplier/bb', 'INVALID_RECORD']])
+    // without a callback too
+    expect((await store.list()).map((r) => r.id)).toEqual(['a', 'c'])
   })
 })

@@ -123,6 +123,11 @@ export class SupplierRole {
     })
     await this.sessions.start(this.enclave, signal)
     await this.negotiation.start()
+    const damaged = (key: string, err: { code: string }): void => { logger.warn('a job record does not read back: skipped', { key, code: err.code }) }
+    // the jobs an earlier run left queued or running went with its process (no session runs yet);
+    // their escrows are settled by the recovery below
+    const interrupted = await this.i.jobStore?.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', this.i.node.clock.now(), damaged) ?? 0
+    if (interrupted > 0) logger.info('job records of an earlier run closed as failed', { jobs: interrupted, detail: 'SUPPLIER_RESTARTED' })
     this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))
     await this.lifecycle.restore()
     await this.offers.publish()
