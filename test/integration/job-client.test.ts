@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -33,6 +33,7 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     ['output bytes that do not match the hash', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('xz') } }, { done: { outputs: 1 } }], 'OUTPUT_HASH_MISMATCH'],
     ['done before every output', [exit, { done: { outputs: 0 } }], 'UNEXPECTED_FRAME'],
     ['two exits', [exit, exit], 'UNEXPECTED_FRAME'],
+    ['a second start (it would move the run\'s bound on)', [{ started: { gpuIndices: [], startedAt: 0n } }, { started: { gpuIndices: [], startedAt: 0n } }], 'UNEXPECTED_FRAME'],
     ['an unknown exit reason', [{ exit: { ...exit.exit, reason: 'vanished' } }], 'UNEXPECTED_FRAME'],
     ['a frame only a renter sends', [{ cancel: { reason: '' } }], 'UNEXPECTED_FRAME'],
     ['garbage', [], 'FRAME_MALFORMED'],
@@ -98,6 +99,37 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     expect(await peer).toMatchObject({ code: 'SUPPLIER_SILENT' })
   })
 
+  it.each([
+    ['before the start', false],
+    ['after the exit', true]
+  ])('ticks %s do not hold the renter: the silence counts from the last frame that moved the job on (SUPPLIER_SILENT)', async (_what, exited) => {
+    const [renter, supplier] = memoryChannelPair()
+    let ticks = 0
+    const peer = (async () => {
+      const it = supplier.frames()[Symbol.asyncIterator]()
+      await it.next() // JobStart
+      if (exited) {
+        await supplier.send(JobFrame.encode({ started: { gpuIndices: [], startedAt: 0n } }))
+        await supplier.send(JobFrame.encode(exit))
+      }
+      // a tick each 50 ms, each within the 200 ms silence, for as long as the renter listens
+      try {
+        while (true) {
+          await supplier.send(JobFrame.encode({ tick: { elapsedMs: 0n, stdoutBytes: 0n, stderrBytes: 0n, gpuCount: 0, paused: false } }))
+          ticks++
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      } catch (e) { return e }
+    })()
+    const onTick: string[] = []
+    const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out'), supplierSilenceMs: 200, onTick: () => onTick.push('tick') }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
+    await peer
+    expect(ticks).toBeGreaterThan(1)
+    // a tick of a job that no longer runs is not shown
+    if (exited) expect(onTick).toEqual([])
+  })
+
   it('a renter taking a job up again after a restart stops at the job\'s maximum duration it kept (SUPPLIER_SILENT)', async () => {
     const [renter, supplier] = memoryChannelPair()
     const peer = (async () => {
@@ -136,5 +168,49 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     const got: Uint8Array[] = []
     for await (const f of supplier.frames()) got.push(f)
     expect(got).toEqual([])
+  })
+})
+
+describe('the renter writes outputs over no file but its own', () => {
+  /** a supplier that sends the exit, then each output whole (or with other bytes than declared), then done */
+  async function serve (supplier: FramedChannel, outs: Array<{ name: string, data: string, declared?: string }>): Promise<void> {
+    const it = supplier.frames()[Symbol.asyncIterator]()
+    await it.next() // JobStart
+    await supplier.send(JobFrame.encode(exit))
+    for (const [file, o] of outs.entries()) {
+      await supplier.send(JobFrame.encode({ output: { file, name: o.name, size: BigInt(o.data.length), sha256: hash(o.declared ?? o.data), missing: false } }))
+      await supplier.send(JobFrame.encode({ outputChunk: { file, offset: 0n, data: bytes(o.data) } }))
+    }
+    await supplier.send(JobFrame.encode({ done: { outputs: outs.length } }))
+    await supplier.close()
+  }
+
+  it('keeps an output named as another output\'s ".partial", and the user\'s own "<name>.partial"', async () => {
+    const out = path.join(root, 'out')
+    await mkdir(out)
+    await writeFile(path.join(out, 'a.txt.partial'), 'mine')
+    const [renter, supplier] = memoryChannelPair()
+    const peer = serve(supplier, [{ name: 'x.partial', data: 'A' }, { name: 'x', data: 'B' }, { name: 'a.txt', data: 'C' }])
+    const result = await runJobClient(renter, { ...spec, outputs: ['x.partial', 'x', 'a.txt'] }, { outputDir: out })
+    await peer
+    expect(result.outputs.map((o) => o.name)).toEqual(['x.partial', 'x', 'a.txt'])
+    expect(readdirSync(out).sort()).toEqual(['a.txt', 'a.txt.partial', 'x', 'x.partial'])
+    expect(await readFile(path.join(out, 'x.partial'), 'utf8')).toBe('A')
+    expect(await readFile(path.join(out, 'x'), 'utf8')).toBe('B')
+    expect(await readFile(path.join(out, 'a.txt'), 'utf8')).toBe('C')
+    expect(await readFile(path.join(out, 'a.txt.partial'), 'utf8')).toBe('mine')
+  })
+
+  it('removes only the file it received into when an output does not verify', async () => {
+    const out = path.join(root, 'out')
+    await mkdir(out)
+    await writeFile(path.join(out, 'a.txt.partial'), 'mine')
+    const [renter, supplier] = memoryChannelPair()
+    const peer = serve(supplier, [{ name: 'a.txt', data: 'C', declared: 'D' }])
+    const err = await runJobClient(renter, spec, { outputDir: out }).catch((e: unknown) => e)
+    await peer.catch(() => {})
+    expect(err).toMatchObject({ code: 'OUTPUT_HASH_MISMATCH' })
+    expect(readdirSync(out)).toEqual(['a.txt.partial'])
+    expect(await readFile(path.join(out, 'a.txt.partial'), 'utf8')).toBe('mine')
   })
 })

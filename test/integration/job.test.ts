@@ -229,6 +229,26 @@ describe('jobs over a framed channel', () => {
     expect(gone(pgid, true)).toBe(true)
   })
 
+  it.each<[string, Partial<JobServerOptions>]>([
+    ['the agreed duration', { maxDurationMs: 500 }],
+    ['the time the escrow\'s settlement needs before its expiry', { runUntil: 0 }]
+  ])('stops a job at the supplier\'s own bound on its run, %s, whatever the spec asks for', async (_n, bound) => {
+    let pgid = 0
+    const server = { ...bound, ...(bound.runUntil != null ? { runUntil: clock.now() + 500 } : {}) }
+    const r = await run({ command: 'sh', args: ['-c', 'echo $$; exec sleep 30'], gpuCount: 0, limits: { maxDurationMs: 3_600_000 } }, {
+      server,
+      client: {
+        onStdout: (c) => {
+          if (pgid > 0) return
+          pgid = Number(Buffer.from(c).toString().trim())
+          void clock.advanceAsync(499).then(() => { expect(gone(pgid, true)).toBe(false) }).then(async () => { await clock.advanceAsync(1) })
+        }
+      }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'timeout', exitCode: -1, signal: 'SIGTERM', durationMs: 500 })
+    expect(gone(pgid, true)).toBe(true)
+  })
+
   it('multiplexes metering on the job channel and stops the job when the hook says the budget is spent', async () => {
     const vouchers: string[] = []
     const reports: string[] = []
@@ -321,6 +341,26 @@ describe('jobs over a framed channel', () => {
     })
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
     expect(r.stdout).toBe('64\n0\n')
+  })
+
+  it('runs prlimit found in the supplier\'s own PATH, not a job\'s file of that name first in the job\'s', async (ctx) => {
+    if (!existsSync('/usr/bin/prlimit') && !existsSync('/bin/prlimit')) ctx.skip()
+    // a `prlimit` that sets no limit and runs the command, where the PATH the job gets looks first
+    const fake = new TextEncoder().encode('#!/bin/sh\nwhile [ "$1" != "--" ]; do shift; done; shift\nexec "$@"\n')
+    const r = await run({ command: '/bin/sh', args: ['-c', 'ulimit -f'], inputs: [{ name: 'prlimit', data: fake, executable: true }], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, {
+      server: { runtime: processRuntime({ path: '.:/usr/bin:/bin', limits: { fileSizeBytes: 4096 } }) }
+    })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+    // 4096 bytes in the shell's 512-byte blocks
+    expect(r.stdout).toBe('8\n')
+  })
+
+  it.each([
+    ['PATH', '.:/usr/bin:/bin'], ['LD_PRELOAD', '/nonexistent/evil.so'], ['LD_LIBRARY_PATH', '.'], ['GLIBC_TUNABLES', 'glibc.malloc.check=3'], ['GCONV_PATH', '.']
+  ])('refuses a job that sets %s, which prlimit would read before its limits (SPAWN_FAILED)', async (name, value) => {
+    const r = await run({ command: 'sh', args: ['-c', 'echo ran'], env: { [name]: value }, gpuCount: 0, limits: { maxDurationMs: 10_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'SPAWN_FAILED' })
+    expect(r.stdout).toBe('')
   })
 
   it('reports a runtime that is not available here as failed with its code', async (ctx) => {

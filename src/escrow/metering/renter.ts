@@ -36,6 +36,8 @@ export class MeterRenter {
   private readonly toleranceMs: number
   private readonly store?: VoucherStore
   private startedAt?: number
+  /** when the job ended here (`end`): no usage past it is paid */
+  private endedAt?: number
   private lastSeq = 0n
   private lastUsedMs = 0
   private last?: SignedVoucher
@@ -61,6 +63,15 @@ export class MeterRenter {
     this.startedAt ??= at ?? this.clock.now()
   }
 
+  /**
+   * The job ended (its `exit` arrived, on this clock): usage reported from now on is checked against
+   * the time that had passed until then, so a supplier that keeps reporting after the exit is paid
+   * nothing more (its last report, for the time up to the exit, still passes).
+   */
+  end (at?: number): void {
+    this.endedAt ??= at ?? this.clock.now()
+  }
+
   /** the latest voucher signed */
   latest (): SignedVoucher | undefined { return this.last }
 
@@ -71,6 +82,7 @@ export class MeterRenter {
 
   private async answer (r: UsageReport, opts: { signal?: AbortSignal }): Promise<SignedVoucher> {
     throwIfAborted(opts.signal)
+    // [REJECT] usage before the job started here: setup (inputs, image) is not billed
     if (this.startedAt == null) throw new EscrowError('REPORT_INVALID', 'session not started')
     // [REJECT] a report for another escrow
     if (r.escrowId !== this.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'report for another escrow')
@@ -81,7 +93,7 @@ export class MeterRenter {
     if (r.seq <= this.lastSeq) throw new EscrowError('SEQUENCE_NOT_INCREASING', 'report sequence not increasing')
     if (!Number.isSafeInteger(r.usedMs) || r.usedMs < this.lastUsedMs) throw new EscrowError('REPORT_INVALID', 'used time must be a non-decreasing integer')
     // [REJECT] more time than has passed here
-    const elapsed = this.clock.now() - this.startedAt
+    const elapsed = Math.min(this.clock.now(), this.endedAt ?? Infinity) - this.startedAt
     if (r.usedMs > elapsed + this.toleranceMs) throw new EscrowError('REPORT_AHEAD_OF_CLOCK', 'reported usage exceeds elapsed time', { elapsed })
     // [REJECT] exactly price × gpus × reported time, capped at the locked amount
     const amount = amountFor(this.price, this.gpus, r.usedMs, this.terms.amount)

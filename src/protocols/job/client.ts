@@ -22,6 +22,8 @@ export interface JobClientOptions {
   /** renter-chosen id; random when omitted */
   jobId?: string
   onStarted?: (info: { gpuIndices: number[] }) => void
+  /** the job's exit arrived (its outputs follow): the renter's metering pays nothing past it */
+  onExit?: () => void
   onStdout?: (chunk: Uint8Array) => void
   onStderr?: (chunk: Uint8Array) => void
   onTick?: (tick: Tick) => void
@@ -54,14 +56,16 @@ interface Receiving {
   got: number
   hash: ReturnType<typeof createHash>
   fh: FileHandle
-  partial: string
+  /** the file the bytes go to until they are verified: one this run created, beside `final` */
+  tmp: string
   final: string
 }
 
 /**
  * Runs a job on the supplier at the other end of `channel`: sends JobStart and the inputs, forwards
  * live stdout/stderr/ticks, and writes each requested output into `outputDir` once its size and
- * SHA-256 match what the supplier declared (written as `<name>.partial`, renamed when verified).
+ * SHA-256 match what the supplier declared (written to a new hidden file beside it, renamed into
+ * place when verified).
  *
  * @throws JobSpecError for a spec that breaks a rule (nothing is sent)
  * @throws JobProtocolError REMOTE_REJECTED (with `remoteCode`) when the supplier refuses the job,
@@ -185,26 +189,38 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
       if (current == null) return
       const c = current
       current = undefined
-      await c.fh.close()
-      if (c.got !== c.size) { await rm(c.partial, { force: true }); throw new JobProtocolError('OUTPUT_SIZE_MISMATCH', `output ${c.name}: ${c.got} of ${c.size} bytes`) }
       const digest = c.hash.digest('hex')
-      // [REJECT] the bytes are those the supplier declared
-      if (digest !== c.sha256) { await rm(c.partial, { force: true }); throw new JobProtocolError('OUTPUT_HASH_MISMATCH', `output ${c.name} does not match its sha256`) }
-      await rename(c.partial, c.final)
+      try {
+        await c.fh.close()
+        if (c.got !== c.size) throw new JobProtocolError('OUTPUT_SIZE_MISMATCH', `output ${c.name}: ${c.got} of ${c.size} bytes`)
+        // [REJECT] the bytes are those the supplier declared
+        if (digest !== c.sha256) throw new JobProtocolError('OUTPUT_HASH_MISMATCH', `output ${c.name} does not match its sha256`)
+        await rename(c.tmp, c.final)
+      } catch (err) {
+        await rm(c.tmp, { force: true })
+        throw err
+      }
       outputs.push({ name: c.name, sha256: digest, bytes: c.size, path: c.final })
     }
 
     const silenceMs = opts.supplierSilenceMs ?? DEFAULT_SUPPLIER_SILENCE_MS
     // while the job runs: until its maximum duration (counted from the `started` we saw) and the silence more
     let runEnds: number | undefined
+    // before the start and after the exit, the silence counts from the last frame that moved the job
+    // on (the session's opening, `started`, `exit`, an output): ticks or metering a supplier keeps
+    // sending meanwhile do not hold the renter
+    let movedAt = Date.now()
     const bound = (): number | undefined => {
-      if (!started || exit != null) return silenceMs
+      if (!started || exit != null) return movedAt + silenceMs - Date.now()
       return runEnds != null ? runEnds - Date.now() : undefined
     }
     while (true) {
       const f = await nextWithin(writer, bound())
       if (f == null) break
+      if (f.kind === 'started' || f.kind === 'exit' || f.kind === 'output' || f.kind === 'outputChunk') movedAt = Date.now()
       if (f.kind === 'started') {
+        // [REJECT] one start per session: a repeated one would move the run's bound on without end
+        if (started) throw new JobProtocolError('UNEXPECTED_FRAME', 'second started')
         started = true
         if (opts.maxDurationMs != null) runEnds = Date.now() + opts.maxDurationMs + silenceMs
       }
@@ -212,13 +228,15 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
         case 'started': opts.onStarted?.({ gpuIndices: f.value.gpuIndices }); break
         case 'stdout': if (exit == null) opts.onStdout?.(f.value); break
         case 'stderr': if (exit == null) opts.onStderr?.(f.value); break
-        case 'tick': opts.onTick?.(f.value); break
+        // a tick after the exit is a leftover: the job no longer runs
+        case 'tick': if (exit == null) opts.onTick?.(f.value); break
         case 'metering': await opts.onMetering?.(f.value, { send: async (b) => { await writer.send({ metering: new Uint8Array(b) }) } }); break
         case 'error': throw new JobProtocolError('REMOTE_REJECTED', `supplier refused the job: ${f.value.code}`, { remoteCode: f.value.code })
         case 'exit':
           // [REJECT] one exit with a known reason
           if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
           exit = f.value
+          opts.onExit?.()
           // the cancel is confirmed; outputs may take longer than the cancel timeout to arrive
           cancelTimer?.clear()
           break
@@ -270,7 +288,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
   } catch (err) {
     if (current != null) {
       await current.fh.close().catch(() => {})
-      await rm(current.partial, { force: true })
+      await rm(current.tmp, { force: true })
     }
     // a peer that broke the protocol gets the channel reset; errors of the channel itself pass through
     if (err instanceof JobProtocolError && err.code !== 'REMOTE_REJECTED' && err.code !== 'CHANNEL_CLOSED') channel.abort(err)
@@ -288,8 +306,15 @@ async function openReceiving (outDir: string, file: number, name: string, size: 
   await makeDirs(path.dirname(final))
   const realParent = await realpath(path.dirname(final))
   if (realParent !== outDir && !realParent.startsWith(outDir + path.sep)) throw new JobProtocolError('OUTPUT_INVALID', 'output leaves the output directory')
-  const partial = `${final}.partial`
-  await rm(partial, { force: true })
-  const fh = await open(partial, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
-  return { file, name, size, sha256, got: 0, hash: createHash('sha256'), fh, partial, final }
+  // A name of its own, never `<name>.partial`: that may be another output, or a file of the user's.
+  // O_EXCL: it is a new file, so removing it on a failure removes nothing but what came in.
+  for (let attempt = 0; ; attempt++) {
+    const tmp = path.join(path.dirname(final), `.bazaar-${randomBytes(12).toString('hex')}.partial`)
+    try {
+      const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+      return { file, name, size, sha256, got: 0, hash: createHash('sha256'), fh, tmp, final }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err
+    }
+  }
 }

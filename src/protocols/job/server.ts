@@ -72,10 +72,19 @@ export interface JobServerOptions {
   maxOutputsTotalBytes?: number
   /** keep the job directory after the job (removed by default) */
   keepWorkDir?: boolean
+  /** the job directory could not be removed (the job left what even its owner cannot delete): for the logs */
+  onWorkDirLeft?: (dir: string, err: unknown) => void
   /** a renter that gives no flow-control credit (stopped reading) for this long is gone; 60 s by default */
   stallTimeoutMs?: number
   /** lets the job outlive its renter's session, for a renter that comes back (absent: a renter gone cancels the job) */
   reattach?: JobReattach
+  /**
+   * the supplier's own bounds on the job's run, over the spec's `maxDurationMs` (the renter's):
+   * `maxDurationMs` from the start (the agreed duration), and `runUntil`, a time on the clock (the
+   * escrow's expiry less the time the settlement needs). Past either the job is stopped ("timeout").
+   */
+  maxDurationMs?: number
+  runUntil?: number
 }
 
 /** Hands an accepted job a new session's channel (and its link, whose first frame was `attach`); false once the job's stream is over. */
@@ -165,7 +174,7 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
     throw err
   } finally {
     if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
-    if (dir != null && opts.keepWorkDir !== true) await removeJobDir(dir).catch(() => {})
+    if (dir != null && opts.keepWorkDir !== true) await removeJobDir(dir).catch((err: unknown) => { opts.onWorkDirLeft?.(dir!, err) })
   }
 }
 
@@ -470,7 +479,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
 
   // the limit counts from `startedAt`, the time the renter is told in `started` and `exit`, not from
   // here (the `started` frame may have waited for flow-control credit)
-  const durationTimer = clock.setTimeout(() => { requestStop('timeout') }, startedAt + Number(spec.maxDurationMs) - clock.now())
+  const endBy = Math.min(startedAt + Math.min(Number(spec.maxDurationMs), opts.maxDurationMs ?? Infinity), opts.runUntil ?? Infinity)
+  const durationTimer = clock.setTimeout(() => { requestStop('timeout') }, Math.max(0, endBy - clock.now()))
   const tickTimer = clock.setInterval(() => {
     const tick: UsageTick = { jobId, elapsedMs: clock.now() - startedAt, gpuCount: gpuIndices.length, stdoutBytes: counts.stdout, stderrBytes: counts.stderr, paused }
     void sendOrGone({ tick: { elapsedMs: BigInt(Math.max(0, tick.elapsedMs)), stdoutBytes: BigInt(tick.stdoutBytes), stderrBytes: BigInt(tick.stderrBytes), gpuCount: tick.gpuCount, paused } })

@@ -4,6 +4,9 @@ import { renterMeteringHook } from '../../../protocols/metering/index.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 
+/** signed vouchers kept waiting for their acknowledgement */
+const MAX_UNACKED = 64
+
 export interface RenterMeteringComponents {
   /** signs the vouchers; with a store, it keeps each one before it is sent (the cooperative close approves the last) */
   meter: MeterRenter
@@ -41,12 +44,28 @@ export class RenterMetering {
   /** the meter that signs this session's vouchers */
   readonly meter: MeterRenter
 
+  /**
+   * The job client's `started` hook: usage is paid from the job's start on this clock, never for the
+   * setup before it (inputs, an image pull); a report before it gets no voucher. `at`: a start
+   * known from before (a job taken up again).
+   */
+  readonly onStarted = (at?: number): void => { this.meter.start(at) }
+
+  /**
+   * The job client's `exit` hook: usage is paid up to the time the exit arrived; a supplier that
+   * keeps reporting after it gets nothing more.
+   */
+  readonly onExit = (): void => { this.meter.end() }
+
   constructor (c: RenterMeteringComponents) {
     this.meter = c.meter
     const escrow = c.meter.terms.escrowId
     this.onMetering = renterMeteringHook(c.meter, {
       onVoucher: (v) => {
         this.signed.set(v.sequence, v)
+        // [bound] a supplier that never acknowledges: only the newest wait for their ack (an ack
+        // settles every older one anyway)
+        if (this.signed.size > MAX_UNACKED) this.signed.delete(this.signed.keys().next().value as bigint)
         c.metrics.vouchers.inc({ role: 'renter', result: 'signed' })
       },
       onAck: (ack) => {

@@ -73,7 +73,7 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   }
   ctx.metrics.sessions.inc({ role: 'renter', result: 'reattached' })
   const metering = live?.metering ?? RenterMetering.forRental({ terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
-  metering.meter.start(rental.startedAt)
+  metering.onStarted(rental.startedAt)
   try {
     const result = await attachJobClient(session.channel, {
       agreementId: new Uint8Array(fromHex(rental.agreementId)),
@@ -85,7 +85,8 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
       ...(live?.onStdout != null ? { onStdout: live.onStdout } : {}),
       ...(live?.onStderr != null ? { onStderr: live.onStderr } : {}),
       ...(live?.onTick != null ? { onTick: live.onTick } : {}),
-      onMetering: metering.onMetering
+      onMetering: metering.onMetering,
+      onExit: metering.onExit
     })
     // a rental that takes its own job up again counts the job once, at its end
     if (live == null) ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })

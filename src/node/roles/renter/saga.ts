@@ -239,8 +239,9 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
   const t = agreed.terms
   // every voucher is durable before it is sent: the cooperative close approves the last one signed
   const metering = RenterMetering.forRental({ terms: escrow.terms, pricePerGpuHour: t.pricePerGpuHour, gpus: t.gpuCount, signer: escrow.voucherSigner, clock: node.clock, vouchers: ctx.init.escrowDb.vouchers, metrics: ctx.metrics, logger: ctx.logger })
-  metering.meter.start()
-  const startedAt = node.clock.now()
+  // usage is paid from the job's start on this clock (the `started` frame), never for the setup
+  // before it: a report before then is refused
+  let startedAt = node.clock.now()
   let started = false
   const decoder = new TextDecoder()
   const live: ReattachLive = {
@@ -255,11 +256,16 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
       outputDir: req.outputDir,
       signal: ctx.signal,
       clock: ctx.init.node.clock,
-      onStarted: () => { started = true },
+      onStarted: () => {
+        started = true
+        startedAt = node.clock.now()
+        metering.onStarted(startedAt)
+      },
       onStdout: live.onStdout,
       onStderr: live.onStderr,
       onTick: live.onTick,
-      onMetering: metering.onMetering
+      onMetering: metering.onMetering,
+      onExit: metering.onExit
     })
   } catch (err) {
     await session.channel.close().catch(() => {})
@@ -377,6 +383,7 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
     ctx.logger.warn('cooperative approval failed', { escrow: escrowId, err })
   }
   const final = await awaitSettled(ctx.init.chain, escrowId, {
+    payer: terms.payer,
     clock: ctx.init.node.clock, waitMs: ctx.init.settleWaitMs ?? SETTLE_WAIT_MS, whileMissing: true, ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {})
   })
   const { paid, refunded, carried } = settledAmounts(final, terms.payee, terms.payer)

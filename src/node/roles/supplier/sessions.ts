@@ -15,9 +15,11 @@ import type { RoleMetrics } from '../metrics.js'
 import type { AgreementLifecycle } from './agreements.js'
 import type { SupplierJobs } from './jobs.js'
 import type { OfferPublisher } from './offers.js'
-import type { SupplierSettlement } from './settlement.js'
+import { SETTLE_MARGIN_MS, type SupplierSettlement } from './settlement.js'
 import { SessionRefused, type SupplierJobRecord } from './types.js'
 import { errorCode } from '../errors.js'
+import { encodeSs58 } from '../../../util/ss58.js'
+import { SS58_PREFIX } from '../../../escrow/constants.js'
 
 export interface SessionServerComponents {
   clock: Clock
@@ -152,7 +154,7 @@ export class SessionServer {
       const escrowId = await this.checkEscrow(channel, agreementId, terms, record, signal)
       if (escrowId == null) return
       await this.runJob(channel, agreementId, terms, rec.peer, escrowId, record, signal)
-      await this.c.settlement.settle(escrowId, record, { signal })
+      await this.c.settlement.settle(escrowId, record, { signal, payer: encodeSs58(terms.renter, SS58_PREFIX) })
     } finally {
       this.c.jobs.finish(record)
     }
@@ -166,7 +168,8 @@ export class SessionServer {
   private async checkEscrow (channel: FramedChannel, agreementId: string, terms: AgreementTerms, record: SupplierJobRecord, signal: AbortSignal): Promise<string | undefined> {
     const escrowId = escrowIdOfAgreement(agreementId)
     try {
-      const e = await this.c.chain.get(escrowId, { signal })
+      // the escrow the agreement's renter opened: anyone may open one under the same (public) id
+      const e = await this.c.chain.get(escrowId, { signal, payer: encodeSs58(terms.renter, SS58_PREFIX) })
       const refused = checkAgreementEscrow(e, agreementId, terms, this.init.payee)
       if (refused != null) throw new SessionRefused(refused)
       await this.c.escrow.track(e!.terms)
@@ -210,6 +213,13 @@ export class SessionServer {
         clock,
         signal,
         tickIntervalMs: this.init.tickMs,
+        // no longer than agreed (with the metering's pause and stop windows on top: time paused
+        // for a lagging voucher is not billed, and the budget's rounding ends a full-length job a
+        // tick past the agreed time), and ended early enough before the escrow's expiry that its
+        // outputs go out and the close on the last voucher lands before the renter may refund
+        maxDurationMs: terms.durationS * 1000 + 3 * this.init.graceMs,
+        runUntil: local!.terms.expiresAt - SETTLE_MARGIN_MS,
+        onWorkDirLeft: (dir, err) => { logger.warn('a job directory could not be removed', { agreement: agreementId, dir, code: errorCode(err) ?? 'ERROR' }) },
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
         onJobEnd: hooks.onJobEnd,

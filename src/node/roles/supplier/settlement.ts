@@ -5,6 +5,14 @@ import type { RoleMetrics } from '../metrics.js'
 import type { SupplierJobRecord } from './types.js'
 import { awaitSettled } from '../settle-wait.js'
 
+/**
+ * How long before its escrow's expiry the supplier ends a job: the outputs go out, the cooperative
+ * close waits its turn and the close with the arbiter lands, all before the renter could have the
+ * escrow refunded. Below the MIN_SETTLE_WINDOW_MS the agreement leaves after the job's latest end,
+ * so a job run as agreed is never cut by it.
+ */
+export const SETTLE_MARGIN_MS = 5 * 60_000
+
 /** how long the supplier waits for the renter's cooperative approval by default */
 export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
 
@@ -27,7 +35,8 @@ export interface SupplierSettlementComponents {
 export class SupplierSettlement {
   constructor (private readonly c: SupplierSettlementComponents, private readonly init: { settleWaitMs?: number } = {}) {}
 
-  async settle (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  /** `payer`: the agreement's renter, whose escrow of this id is meant (ChainPort.get) */
+  async settle (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<void> {
     const { logger, metrics } = this.c
     const latest = await this.c.vouchers.latest(escrowId)
     record.paid = (latest?.cumulative ?? 0n).toString()
@@ -36,7 +45,7 @@ export class SupplierSettlement {
     let closed = false
     try {
       const r = await this.c.escrow.close(escrowId, { mode: 'cooperative', signal: opts.signal })
-      closed = r.executed || await this.closedWithin(escrowId, opts.signal)
+      closed = r.executed || await this.closedWithin(escrowId, opts.signal, opts.payer)
     } catch (err) {
       // the role is stopping: recovery closes the escrow after the restart
       if (opts.signal?.aborted === true) { logger.warn('settlement failed', { escrow: escrowId, err }); return }
@@ -62,8 +71,8 @@ export class SupplierSettlement {
   }
 
   /** whether the escrow leaves the open state within the settle wait */
-  private async closedWithin (escrowId: string, signal?: AbortSignal): Promise<boolean> {
-    const e = await awaitSettled(this.c.chain, escrowId, { clock: this.c.clock, waitMs: this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, whileMissing: true, ...(signal != null ? { signal } : {}) })
+  private async closedWithin (escrowId: string, signal?: AbortSignal, payer?: string): Promise<boolean> {
+    const e = await awaitSettled(this.c.chain, escrowId, { clock: this.c.clock, waitMs: this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, whileMissing: true, ...(signal != null ? { signal } : {}), ...(payer != null ? { payer } : {}) })
     return e != null && e.status !== 'open'
   }
 }

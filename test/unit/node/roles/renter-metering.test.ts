@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { JobLink, runJobClient } from '../../../../src/protocols/job/index.js'
+import { memoryChannelPair } from '../../../../src/protocols/framed.js'
 import { MeterRenter } from '../../../../src/escrow/metering/renter.js'
 import { MemoryVoucherStore } from '../../../../src/escrow/store/memory.js'
 import { decodeMetering, encodeMetering } from '../../../../src/protocols/metering/codec.js'
@@ -91,5 +96,63 @@ describe('renter metering (the hook rent() uses)', () => {
     await r.metering.onMetering(report(1n, 3_600_000), { send: r.send })
     expect(r.sent).toEqual([])
     expect(await r.store.latest(t.escrowId)).toBeUndefined()
+  })
+})
+
+describe('renter metering on the job channel (the hooks rent() gives the job client)', () => {
+  it('pays from the job\'s start to its exit: a report before the start, or one claiming time past the exit, gets no voucher', async () => {
+    const clock = new ManualClock(T0)
+    const store = new MemoryVoucherStore()
+    // not started: rent() starts it when the job's `started` arrives
+    const meter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: 1, signer: signer(), clock, store, toleranceMs: 2_000 })
+    const metering = new RenterMetering({ meter, metrics: roleMetrics(new Registry()), logger: silentLogger })
+    const out = await mkdtemp(path.join(tmpdir(), 'bazaar-renter-metering-'))
+    const [renterSide, supplierSide] = memoryChannelPair()
+    // the clock moves only once the renter has taken each frame that starts or ends its meter
+    const signal = (): { promise: Promise<void>, resolve: () => void } => {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => { resolve = r })
+      return { promise, resolve }
+    }
+    const seen = { started: signal(), exit: signal() }
+    const client = runJobClient(renterSide, { command: 'true', outputs: [], gpuCount: 1, limits: { maxDurationMs: 3_600_000 } }, {
+      outputDir: out,
+      clock,
+      onStarted: () => { metering.onStarted(); seen.started.resolve() },
+      onExit: () => { metering.onExit(); seen.exit.resolve() },
+      onMetering: metering.onMetering
+    })
+    const supplier = new JobLink(supplierSide)
+    const voucherSeq = async (): Promise<bigint> => {
+      const f = await supplier.next()
+      const m = f?.kind === 'metering' ? decodeMetering(f.value) : undefined
+      return m?.kind === 'voucher' ? m.voucher.sequence : -1n
+    }
+    try {
+      expect((await supplier.next())?.kind).toBe('start')
+      // setup time (inputs, an image pull) before the start is not billed
+      clock.advance(10_000)
+      await supplier.send({ metering: new Uint8Array(report(1n, 10_000)) })
+      await supplier.send({ started: { gpuIndices: [0], startedAt: 0n } })
+      await seen.started.promise
+      clock.advance(10_000)
+      await supplier.send({ metering: new Uint8Array(report(2n, 10_000)) })
+      // the first voucher answers report 2: report 1 got none
+      expect(await voucherSeq()).toBe(2n)
+      clock.advance(5_000)
+      await supplier.send({ exit: { exitCode: 0, signal: '', reason: 'exited', durationMs: 15_000n, detail: '' } })
+      await seen.exit.promise
+      // long after the exit, a report of a minute's use: more than ran (15 s) by far
+      clock.advance(60_000)
+      await supplier.send({ metering: new Uint8Array(report(3n, 60_000)) })
+      // the time up to the exit is still paid
+      await supplier.send({ metering: new Uint8Array(report(4n, 15_000)) })
+      expect(await voucherSeq()).toBe(4n)
+      await supplier.send({ done: { outputs: 0 } })
+      expect((await client).reason).toBe('exited')
+      expect((await store.latest(t.escrowId))?.cumulative).toBe(PRICE * 15_000n / 3_600_000n)
+    } finally {
+      await rm(out, { recursive: true, force: true })
+    }
   })
 })
