@@ -28,6 +28,15 @@ export const DEFAULT_STOP_AFTER_MS = 60_000
 /** How far a supplier's reported usage may run ahead of the renter's own clock. */
 export const DEFAULT_USAGE_TOLERANCE_MS = 2_000
 
+/**
+ * Reports a renter answers in a burst, and how fast the allowance comes back: a supplier reports once
+ * a tick (one second at the shortest) plus its final report at the exit, so an honest one never
+ * runs dry; each answer costs the renter a signature and a synced write, which a flood of reports
+ * would otherwise buy without limit.
+ */
+export const REPORT_BURST = 4
+export const REPORT_REFILL_MS = 500
+
 /** Reports a supplier keeps waiting for a voucher; older ones are dropped (their time stays unpaid). */
 export const MAX_OUTSTANDING_REPORTS = 64
 /** Pending (not yet executed) settlements per escrow on the embedded ledger. */

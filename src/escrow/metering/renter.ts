@@ -5,7 +5,7 @@
  * tolerance), or beyond the escrow's locked amount.
  */
 import { systemClock, type Clock } from '../../util/clock.js'
-import { DEFAULT_USAGE_TOLERANCE_MS, MAX_SEQUENCE } from '../constants.js'
+import { DEFAULT_USAGE_TOLERANCE_MS, MAX_SEQUENCE, REPORT_BURST, REPORT_REFILL_MS } from '../constants.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
 import type { VoucherStore } from '../store/vouchers.js'
 import type { EscrowTerms, SignedVoucher } from '../types.js'
@@ -42,6 +42,9 @@ export class MeterRenter {
   private lastUsedMs = 0
   private last?: SignedVoucher
   private readonly serial = new SerialQueue()
+  /** reports that may be answered now (REPORT_BURST), refilled one per REPORT_REFILL_MS */
+  private allowance = REPORT_BURST
+  private refilledAt?: number
 
   constructor (init: MeterRenterInit) {
     if (init.signer.publicKeyHex !== init.terms.voucherKey) throw new EscrowError('INVALID_TERMS', 'signer is not the voucher key of the terms')
@@ -72,6 +75,19 @@ export class MeterRenter {
     this.endedAt ??= at ?? this.clock.now()
   }
 
+  private takeAllowance (): boolean {
+    const now = this.clock.now()
+    if (this.refilledAt == null) this.refilledAt = now
+    const refill = Math.floor((now - this.refilledAt) / REPORT_REFILL_MS)
+    if (refill > 0) {
+      this.allowance = Math.min(REPORT_BURST, this.allowance + refill)
+      this.refilledAt += refill * REPORT_REFILL_MS
+    }
+    if (this.allowance === 0) return false
+    this.allowance--
+    return true
+  }
+
   /** the latest voucher signed */
   latest (): SignedVoucher | undefined { return this.last }
 
@@ -86,6 +102,8 @@ export class MeterRenter {
     if (this.startedAt == null) throw new EscrowError('REPORT_INVALID', 'session not started')
     // [REJECT] a report for another escrow
     if (r.escrowId !== this.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'report for another escrow')
+    // [REJECT] reports faster than any tick: each answer is a signature and a synced write
+    if (!this.takeAllowance()) throw new EscrowError('RATE_LIMITED', 'usage reports faster than the metering period')
     // [REJECT] the agreed number of GPUs only
     if (r.gpus !== this.gpus) throw new EscrowError('REPORT_INVALID', 'gpus differ from the agreement')
     if (typeof r.seq !== 'bigint' || r.seq > MAX_SEQUENCE) throw new EscrowError('REPORT_INVALID', 'bad sequence')

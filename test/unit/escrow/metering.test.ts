@@ -109,6 +109,24 @@ describe('metering, supplier and renter together', () => {
     expect(supplier.finalTick()).toBeUndefined()
   })
 
+  it('answers reports no faster than a tick could come: a flood of reports gets RATE_LIMITED, an honest pace never does', async () => {
+    const { clock, renter } = await setup()
+    clock.advance(10_000)
+    const report = (seq: bigint): UsageReport => ({ escrowId: t.escrowId, seq, usedMs: 10_000, gpus: GPUS, amount: amountFor(PRICE, GPUS, 10_000, t.amount) })
+    const codes: Array<string | undefined> = []
+    for (let seq = 1n; seq <= 6n; seq++) codes.push(await code(async () => await renter.onReport(report(seq))))
+    // a burst of four (a tick and the exit's final report fit in it), then nothing until it refills
+    expect(codes).toEqual([undefined, undefined, undefined, undefined, 'RATE_LIMITED', 'RATE_LIMITED'])
+    clock.advance(500)
+    expect(await code(async () => await renter.onReport(report(7n)))).toBeUndefined()
+    expect(await code(async () => await renter.onReport(report(8n)))).toBe('RATE_LIMITED')
+    // one report a second, the shortest metering period, for a minute: every one answered
+    for (let seq = 9n; seq < 69n; seq++) {
+      clock.advance(1_000)
+      expect(await code(async () => await renter.onReport({ ...report(seq), usedMs: 10_000 }))).toBeUndefined()
+    }
+  })
+
   it('persists the voucher before it acknowledges', async () => {
     const inner = new MemoryVoucherStore()
     let release!: () => void
