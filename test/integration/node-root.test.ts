@@ -21,6 +21,7 @@ import { EmbeddedLedger } from '../../src/escrow/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { StartupErrorCode } from '../../src/node/startup-errors.js'
 import { devPair } from '../helpers/keys.js'
+import { recordingLogger } from '../helpers/nodes.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { UserError } from '../../src/util/errors.js'
 
@@ -99,6 +100,20 @@ describe('BazaarNode.init: one root for a whole node', () => {
       await node.close()
     }
     expect(clock.pending).toBe(0)
+  }, 60_000)
+
+  it('a renter says at start which TEE kinds it accepts with any launch measurement', async () => {
+    const clock = new ManualClock()
+    const base = await config('renter')
+    const cfg: BazaarConfig = { ...base, market: { ...base.market, teeKinds: ['tdx', 'sev-snp', 'simulated'] }, tee: { ...base.tee, allowedMeasurements: { tdx: ['ab'.repeat(48)] } } }
+    const { logger, records } = recordingLogger((r) => r.level === 'warn' && r.msg.includes('launch measurement'))
+    const node = await BazaarNode.init({ config: cfg, identity: await identity('Charlie'), home: path.join(dir, 'measurements'), chain: ledger, clock, logger })
+    try {
+      // tdx is pinned; simulated attests nothing anyway (and is refused outside devnets)
+      expect(records.map((r) => r.fields.kinds)).toEqual([['sev-snp']])
+    } finally {
+      await node.close()
+    }
   }, 60_000)
 
   it('sweeps settled escrows every chain.sweepS with the node\'s hotkey, on a chain that has sweeps', async () => {

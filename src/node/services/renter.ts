@@ -82,6 +82,11 @@ export class RenterService implements NodeService {
 
   async start (): Promise<void> {
     this.c.signal.addEventListener('abort', this.onAbort, { once: true })
+    // evidence of a kind with no pinned measurement proves a genuine enclave, not which code runs in
+    // it: the supplier's own software would see the job's data. Said once, where an operator looks.
+    const { teeKinds } = this.i.config.market
+    const open = teeKinds.filter((k) => k !== 'simulated' && this.i.config.tee.allowedMeasurements[k] == null)
+    if (open.length > 0) this.c.logger.warn('renting accepts any launch measurement of these TEE kinds: attestation then proves a genuine enclave, not which code runs in it; pin the images you trust in tee.allowedMeasurements', { kinds: open })
     await this.role.start()
     this.resumed = this.track(this.resume())
     // expired escrows are refunded on a timer, never while the restart's own settlement runs
