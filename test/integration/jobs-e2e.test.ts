@@ -305,6 +305,11 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const stranger = world.suppliers.find((x) => x !== supplier)!.node.host
     await expect(openAttestedSession(stranger, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })).rejects.toMatchObject({ code: 'UNKNOWN_AGREEMENT' })
     expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
+    // an agreement not (yet) confirmed on the supplier's side runs no job, even for its renter: a
+    // renter that refused it afterwards would release the GPUs under the running job
+    await supplier.node.agreements.setStatus(agreed.id, 'pending', Date.now())
+    await expect(openAttestedSession(renter.host, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })).rejects.toMatchObject({ code: 'UNKNOWN_AGREEMENT' })
+    await supplier.node.agreements.setStatus(agreed.id, 'active', Date.now())
     const session = await openAttestedSession(renter.host, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })
     // no escrow on chain for this agreement: the supplier ends the channel with its reason
     const err = await runJobClient(session.channel, { command: process.execPath, args: ['-e', '1'], gpuCount: 1, limits: { maxDurationMs: 10_000 } }, {

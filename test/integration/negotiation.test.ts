@@ -309,4 +309,35 @@ describe('a renter facing hostile suppliers', () => {
     // nothing from the hostile suppliers was kept as an agreement
     expect((await store.list()).map((r) => r.status)).toEqual(['active'])
   }, 30_000)
+  it('a renter that resets its stream right after its Confirm still leaves the supplier\'s agreement committed and scheduled (its startBy timer gets the GPUs back)', async () => {
+    const supplierNode = await (async (): Promise<Libp2p> => { const n = await node(); nodes.push(n); return n })()
+    const supplierSigner = MessageSigner.create(await devPair('Grace'), { now })
+    const offer = offerOf(supplierSigner, supplierNode, 'grace', 1_000_000_000n)
+    const renterNode = await node()
+    nodes.push(renterNode)
+    // the renter's stream, reset as the supplier commits the GPUs (before it can answer Committed)
+    let renterStream: { abort: (err: Error) => void } | undefined
+    const dial = renterNode.dialProtocol.bind(renterNode)
+    renterNode.dialProtocol = (async (...a: Parameters<typeof dial>) => { const st = await dial(...a); renterStream = st; return st }) as typeof dial
+    const inner = new MemoryCapacity({ 'h100-80gb': 4 })
+    const capacity = Object.assign(Object.create(inner) as MemoryCapacity, {
+      commit: (id: string): boolean => { renterStream?.abort(new Error('renter gone')); return inner.commit(id) }
+    })
+    const outcomes: Array<{ agreement?: string, code?: string }> = []
+    await registerNegotiationHandler(supplierNode, {
+      signer: supplierSigner, capacity, offers: new Map([['grace', offer]]), store: new AgreementStore(db.sublevel('grace')), certs,
+      onOutcome: (o) => { outcomes.push(o.agreement != null ? { agreement: o.agreement } : { code: o.code }) }
+    })
+    const renterSigner = MessageSigner.create(await devPair('Eve'), { now })
+    const bid: Bid = {
+      version: 1, id: 'reset', renter: renterSigner.hotkey, requirements: { gpu: 'h100', minMemoryMib: 0, count: 4, teeKinds: [], regions: [] },
+      maxPricePerGpuHour: 5_000_000_000n, netuid: 3, durationS: 600, createdAt: BigInt(now), expiresAt: BigInt(now + 60_000), sequence: 1n, cancelled: false, addrs: []
+    }
+    const err = await negotiate(renterNode, offer.addrs.map((b) => multiaddr(b)), { bid, offer, signer: renterSigner, store: new AgreementStore(db.sublevel('eve')), certs, arbiter: ARBITER })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Error)
+    // the GPUs are committed: the agreement was handed on as committed, whatever became of the write
+    expect(inner.available('h100-80gb')).toBe(0)
+    expect(outcomes[0]?.agreement).toMatch(/^[0-9a-f]{64}$/)
+  }, 30_000)
 })

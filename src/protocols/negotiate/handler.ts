@@ -65,8 +65,12 @@ export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' 
       const h = held.hash
       held = undefined
       const committed = await negotiator.confirm(h, reply.confirm)
-      await pb.write({ committed }, SupplierReply, { signal: stepSignal(timeoutMs) })
+      // the GPUs are committed from here on, whether or not `Committed` reaches the renter: the
+      // outcome goes out before the write, so that the agreement's lifecycle (its startBy timer)
+      // gets them back if the renter never starts. Reported after the write, a renter that reset the
+      // stream right after its Confirm left them committed with no timer, for good.
       init.onOutcome?.({ peer, agreement: h })
+      await pb.write({ committed }, SupplierReply, { signal: stepSignal(timeoutMs) })
       await stream.close({ signal: stepSignal(timeoutMs) }).catch((err: Error) => { stream.abort(err) })
     } catch (err) {
       const ne = toNegotiationError(err)

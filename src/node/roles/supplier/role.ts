@@ -121,15 +121,18 @@ export class SupplierRole {
     this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(listen != null ? { listen } : {}) }).catch((err: unknown) => {
       throw listenError(err, listen ?? [], '--enclave-listen, BAZAAR_ENCLAVE_LISTEN or tee.enclaveListen in the config')
     })
-    await this.sessions.start(this.enclave, signal)
-    await this.negotiation.start()
     const damaged = (key: string, err: { code: string }): void => { logger.warn('a job record does not read back: skipped', { key, code: err.code }) }
     // the jobs an earlier run left queued or running went with its process (no session runs yet);
     // their escrows are settled by the recovery below
     const interrupted = await this.i.jobStore?.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', this.i.node.clock.now(), damaged) ?? 0
     if (interrupted > 0) logger.info('job records of an earlier run closed as failed', { jobs: interrupted, detail: 'SUPPLIER_RESTARTED' })
     this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))
+    // the earlier run's agreements take their GPUs back before any session or negotiation is
+    // answered: a proposal answered first could hold them (offers signed before the restart come
+    // back through book sync early), and the restored agreement would then lapse for want of GPUs
     await this.lifecycle.restore()
+    await this.sessions.start(this.enclave, signal)
+    await this.negotiation.start()
     await this.offers.publish()
     this.recovery.start(signal)
     logger.info('supplier ready', {

@@ -99,11 +99,16 @@ export class SessionServer {
    * capacity held (a new job) or one whose session ran here (a re-attach), asked for by its renter.
    */
   private async accepts (agreementId: string, remotePeer: PeerId): Promise<boolean> {
-    if (this.c.ledger.get(agreementId) == null && !this.c.jobs.has(agreementId)) return false
+    const reattach = this.c.jobs.has(agreementId)
+    // [REJECT] a new job only on GPUs committed to a confirmed agreement: on a negotiation's hold the
+    // renter never confirmed, its refusal would release the GPUs under the running job and the
+    // next agreement would get them too
+    if (!reattach && this.c.ledger.get(agreementId)?.committed !== true) return false
     // [REJECT] the agreement's hash is public (the escrow's open record carries it): only the peer
     // that negotiated it may run a job on it, or it would run unpaid and take the renter's place
     const rec = await this.c.agreements.get(agreementId)
-    return rec != null && rec.peer === remotePeer.toString()
+    if (rec == null || rec.peer !== remotePeer.toString()) return false
+    return reattach || rec.status === 'active'
   }
 
   /** stops answering, then waits for the sessions in flight to end and settle (abort their signal first) */
