@@ -102,7 +102,7 @@ export class EscrowService {
     const out: EscrowSummary[] = []
     for (const local of await this.c.escrows.list()) {
       throwIfAborted(opts.signal)
-      const chain = await this.c.chain.get(local.terms.escrowId, opts)
+      const chain = await this.c.chain.get(local.terms.escrowId, { ...opts, payer: local.terms.payer })
       out.push(await this.summary(local, chain, opts))
     }
     return out
@@ -110,7 +110,7 @@ export class EscrowService {
 
   async show (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<EscrowDetail> {
     const local = await this.local(escrowId)
-    const chain = await this.c.chain.get(escrowId, opts)
+    const chain = await this.c.chain.get(escrowId, { ...opts, payer: local.terms.payer })
     const detail: EscrowDetail = {
       ...(await this.summary(local, chain, opts)),
       agreementHash: local.terms.agreementHash,
@@ -136,7 +136,7 @@ export class EscrowService {
     const latest = await this.c.vouchers.latest(escrowId, opts)
     if ((opts.mode ?? 'cooperative') === 'cooperative') {
       const settlement = closeSettlement(terms, latest, 'cooperative')
-      return await this.approve(settlement, opts)
+      return await this.approve(terms, settlement, opts)
     }
     if (role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only the payee closes with the arbiter')
     if (latest == null) throw new EscrowError('NO_VOUCHER', 'no voucher to close with')
@@ -181,7 +181,7 @@ export class EscrowService {
       // [REJECT] a voucher this escrow's key did not sign (only the payer's own vouchers are paid)
       const bad = checkVoucher({ terms, status: 'open' }, pending)
       if (bad != null) throw new EscrowError('ARBITER_REFUSED', `the arbiter named a close on a voucher that does not check out (${bad})`, { reason: 'VOUCHER_CLOSE_PENDING' })
-      return await this.approve(closeSettlement(terms, pending, 'voucher'), opts)
+      return await this.approve(terms, closeSettlement(terms, pending, 'voucher'), opts)
     }
   }
 
@@ -200,17 +200,18 @@ export class EscrowService {
       throw new EscrowError('ARBITER_REFUSED', 'the arbiter refused', { reason: r.reason, ...(r.voucher != null ? { voucher: r.voucher } : {}) })
     }
     if (r.approved && r.executed) {
-      const now = await this.c.chain.get(terms.escrowId, opts)
+      const now = await this.c.chain.get(terms.escrowId, { ...opts, payer: terms.payer })
       if (now != null && now.status !== 'open') {
         const record = [...now.records].reverse().find((x) => x.kind !== 'open') ?? r.record
         return record != null ? { settlement, executed: true, record } : { settlement, executed: true }
       }
     }
-    return await this.approve(settlement, opts)
+    return await this.approve(terms, settlement, opts)
   }
 
-  private async approve (settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
-    const r: ApproveResult = await this.c.chain.approve(settlement, this.c.account, opts)
+  /** this party's approval of a settlement of the escrow of `terms` (its payer names it on chain) */
+  private async approve (terms: EscrowTerms, settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
+    const r: ApproveResult = await this.c.chain.approve(settlement, this.c.account, { ...opts, payer: terms.payer })
     const out: SettleResult = r.record != null ? { settlement, executed: r.executed, record: r.record } : { settlement, executed: r.executed }
     if (r.fees != null) out.fees = r.fees
     return out
@@ -222,9 +223,13 @@ export class EscrowService {
     return local
   }
 
-  /** The terms as recorded on chain (the truth), for an escrow still open. */
+  /**
+   * The terms as recorded on chain (the truth), for an escrow still open: the escrow of this id
+   * whose payer the node's own record names (anyone may open another under the same public id)
+   */
   private async liveTerms (escrowId: string, opts: { signal?: AbortSignal }): Promise<EscrowTerms> {
-    const chain = await this.c.chain.get(escrowId, opts)
+    const local = await this.c.escrows.get(escrowId)
+    const chain = await this.c.chain.get(escrowId, { ...opts, ...(local != null ? { payer: local.terms.payer } : {}) })
     if (chain == null) throw new EscrowError('UNKNOWN_ESCROW', 'escrow not on chain')
     if (chain.status !== 'open') throw new EscrowError('ESCROW_NOT_OPEN', `escrow is ${chain.status}`)
     return chain.terms

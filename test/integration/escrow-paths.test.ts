@@ -160,6 +160,29 @@ describe('escrow paths on the embedded ledger', () => {
     expect((await w2.ledger.pending(t.escrowId)).map((x) => x.settlement.kind)).toEqual(['refund'])
   })
 
+  it('every operation names the payer it means: a copy of the escrow id under another payer, found first, misleads none of them', async () => {
+    const w = await world()
+    const paid = await meter(w, 2)
+    // the chain as a subtensor node sees it after a copy landed first: asked without a payer, it
+    // answers with the copy; an approval that names no payer would go to the copy's account
+    const real = w.ledger
+    const copy = { ...(await real.get(t.escrowId))!, terms: { ...t, payer: p.other.address }, account: 'the copy' }
+    const chain = Object.create(real) as EmbeddedLedger
+    chain.get = async (id, opts) => opts?.payer == null ? copy : await real.get(id, opts)
+    chain.approve = async (s, a, opts) => {
+      if (opts?.payer == null) throw new Error('an approval that names no payer')
+      return await real.approve(s, a, opts)
+    }
+    const svc = (db: EscrowDb, account: typeof p.payer): EscrowService => new EscrowService({ chain, escrows: db.escrows, vouchers: db.vouchers, account, arbiter: w.arbiter, clock: w.clock })
+    const renter = svc(w.renterDb, p.payer)
+    const supplier = svc(w.supplierDb, p.payee)
+    expect((await renter.show(t.escrowId)).payer).toBe(p.payer.address)
+    expect((await renter.close(t.escrowId)).executed).toBe(false)
+    expect((await supplier.close(t.escrowId)).executed).toBe(true)
+    expect(await real.balance(p.payee.address)).toBe(paid)
+    expect((await renter.list()).map((e) => e.status)).toEqual(['closed'])
+  })
+
   it('refuses roles that do not match: the payee cannot refund, the payer cannot close with the arbiter', async () => {
     const w = await world()
     await meter(w, 1)

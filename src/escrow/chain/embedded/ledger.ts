@@ -235,8 +235,11 @@ export class EmbeddedLedger implements ChainPort {
     })
   }
 
-  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+  /** `payer`: the escrow's payer as the approver knows it; another is UNKNOWN_ESCROW (ids are unique here) */
+  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
     throwIfAborted(opts.signal)
+    const e = this.escrows.get(settlement.escrowId)
+    if (e != null && opts.payer != null && !sameAccount(e.terms.payer, opts.payer)) throw new EscrowError('UNKNOWN_ESCROW', 'no escrow of this id with that payer')
     let bytes: Uint8Array
     try {
       bytes = settlementBytes(settlement)
