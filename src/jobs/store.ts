@@ -129,6 +129,18 @@ export class JobStore {
   }
 
   /**
+   * Stores the record of an agreement's job under its job id, unless another agreement's record has
+   * that id: the id is the renter's choice, and no renter may replace another's record. Then it is
+   * stored under the id with the agreement's first 16 hex digits appended. Returns the id used.
+   */
+  async putForAgreement (r: JobRecord & { agreementId: string }): Promise<string> {
+    const prior = await this.get(r.role, r.id).catch(() => undefined)
+    const id = prior == null || prior.agreementId === r.agreementId ? r.id : `${r.id.slice(0, 47)}.${r.agreementId.slice(0, 16)}`
+    await this.put({ ...r, id })
+    return id
+  }
+
+  /**
    * Ends as failed, with `detail`, every record of `role` still queued or running. At a role's start
    * no job of it runs yet, so such a record belongs to a run that ended with its process (a crash,
    * a kill): left as it was, `bazaar jobs` would show it running for good. Returns how many.

@@ -180,8 +180,9 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
   api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
   api.route('GET', '/v1/jobs', async () => {
     // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
-    const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.jobId, j]))
-    const supplier = (await daemon.jobs.list({ role: 'supplier', limit: JOBS_PAGE })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(live.get(j.id)) }))
+    // by agreement: a job id is the renter's choice, and two agreements' jobs may share one
+    const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.agreementId, j]))
+    const supplier = (await daemon.jobs.list({ role: 'supplier', limit: JOBS_PAGE })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(j.agreementId != null ? live.get(j.agreementId) : undefined) }))
     const pending = (daemon.supplier()?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
     const renter = (await daemon.jobs.list({ role: 'renter', limit: JOBS_PAGE })).map(renterJobView)
     return [...supplier, ...pending, ...renter]

@@ -74,6 +74,21 @@ describe('JobStore', () => {
     expect(await store.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', 6000)).toBe(0)
   })
 
+  it('keeps two agreements\' jobs that share a renter-chosen id apart; the same agreement writes over its own', async () => {
+    const store = new JobStore(db)
+    const a = 'a'.repeat(64)
+    const b = 'b'.repeat(64)
+    expect(await store.putForAgreement({ ...rec('job-1'), agreementId: a })).toBe('job-1')
+    expect(await store.putForAgreement({ ...rec('job-1'), agreementId: a, gpuCount: 2 })).toBe('job-1')
+    expect(await store.putForAgreement({ ...rec('job-1'), agreementId: b })).toBe(`job-1.${'b'.repeat(16)}`)
+    expect((await store.get('supplier', 'job-1'))).toMatchObject({ agreementId: a, gpuCount: 2 })
+    expect((await store.get('supplier', `job-1.${'b'.repeat(16)}`))?.agreementId).toBe(b)
+    // the longest id a renter may choose still makes a valid id
+    const long = 'x'.repeat(64)
+    await store.putForAgreement({ ...rec(long), agreementId: a })
+    expect(await store.putForAgreement({ ...rec(long), agreementId: b })).toHaveLength(64)
+  })
+
   it('lists every record unless a limit is asked: recovery at start sees past the first thousand', async () => {
     const store = new JobStore(db)
     for (let i = 0; i < 1200; i++) await store.put(rec(`j${String(i).padStart(4, '0')}`))

@@ -2,7 +2,7 @@ import { decodeTerms, hex, type AgreementStore } from '../../../market/index.js'
 import { registerSessionHandler, type SessionHandler } from '../../../protocols/session/index.js'
 import type { FramedChannel } from '../../../protocols/framed.js'
 import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
-import { stateForResult, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
+import { stateForResult, type CapacityLedger, type JobRecord, type JobStore, type Runtime } from '../../../jobs/index.js'
 import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
 import type { PeerId } from '@libp2p/interface'
 import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
@@ -192,6 +192,11 @@ export class SessionServer {
   }
 
   /** The job behind the channel, metered; its GPUs go back when it ends, however it ends. */
+  /** Writes the record of a job that started; the id it was stored under (JobStore.putForAgreement) */
+  private async recordJob (jobId: string, agreementId: string, r: Omit<JobRecord, 'id' | 'agreementId'>): Promise<string | undefined> {
+    return await this.c.jobStore?.putForAgreement({ ...r, id: jobId, agreementId })
+  }
+
   private async runJob (channel: FramedChannel, agreementId: string, terms: AgreementTerms, peer: string, escrowId: string, record: SupplierJobRecord, signal: AbortSignal): Promise<void> {
     const { logger, clock, metrics } = this.c
     metrics.sessions.inc({ role: 'supplier', result: 'served' })
@@ -206,6 +211,7 @@ export class SessionServer {
       graceMs: this.init.graceMs,
       stopAfterMs: this.init.graceMs * 2
     })
+    let recorded: Promise<string | undefined> = Promise.resolve(undefined)
     const hooks = supplierMeteringHooks(meter, {
       onPause: (lagMs) => { logger.warn('vouchers lag: job paused', { agreement: agreementId, lagMs }) },
       onError: (err) => { metrics.vouchers.inc({ role: 'supplier', result: 'refused' }); logger.warn('voucher refused', { agreement: agreementId, code: err.code }) }
@@ -245,18 +251,23 @@ export class SessionServer {
           record.jobId = info.jobId
           logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
           const now = clock.now()
-          void this.c.jobStore?.put({
-            id: info.jobId, role: 'supplier', state: 'running', agreementId, peer, command: '', args: [],
+          recorded = this.recordJob(info.jobId, agreementId, {
+            role: 'supplier', state: 'running', peer, command: '', args: [],
             gpuCount: terms.gpuCount, gpuIndices: info.gpuIndices, createdAt: now, updatedAt: now, startedAt: now
-          }).catch((err) => { logger.warn('job record failed', { err }) })
+          }).catch((err: unknown) => { logger.warn('job record failed', { err }); return undefined })
         }
       })
       record.reason = result.reason
       record.exitCode = result.exitCode
       metrics.jobs.inc({ role: 'supplier', reason: result.reason })
-      await this.c.jobStore?.transition('supplier', result.jobId, stateForResult(result.reason, result.exitCode), clock.now(), {
-        exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
-      }).catch((err) => { logger.warn('job record failed', { err }) })
+      // the record written at the start, under the id it got (a job that ends at once must not
+      // overtake its own first write)
+      const recordId = await recorded
+      if (recordId != null) {
+        await this.c.jobStore?.transition('supplier', recordId, stateForResult(result.reason, result.exitCode), clock.now(), {
+          exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
+        }).catch((err) => { logger.warn('job record failed', { err }) })
+      }
       logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
     } catch (err) {
       record.reason = 'failed'
