@@ -18,7 +18,20 @@ export interface AgreementLifecycleComponents {
   startedBefore: (agreementId: string) => Promise<boolean>
   /** the capacity free for offers changed (an agreement committed, lapsed or was restored) */
   onCapacityChange: () => void
+  /**
+   * whether the chain holds the escrow that backs the agreement (open, funded, as agreed); throws
+   * when the chain cannot be read. Absent: no escrow check before `startBy`.
+   */
+  escrowBacks?: (agreementId: string, terms: AgreementTerms) => Promise<boolean>
 }
+
+/**
+ * How long after an agreement's creation its escrow must be on chain, where its `startBy` is later:
+ * committing GPUs costs a renter nothing until it pays in, so without this one renter could keep a
+ * supplier's GPUs for the whole start window (an hour) per agreement without paying. A renter opens
+ * the escrow right after the agreement; ten minutes leave a slow chain room.
+ */
+export const ESCROW_OPEN_WINDOW_MS = 10 * 60_000
 
 /**
  * A committed agreement's life before its session: committed → a timer at its `startBy` → lapsed
@@ -28,8 +41,11 @@ export interface AgreementLifecycleComponents {
  */
 export class AgreementLifecycle {
   private readonly startTimers = new Map<string, TimerHandle>()
+  private readonly escrowTimers = new Map<string, TimerHandle>()
   /** lapse writes in flight (stop waits for them: a record is not left half way) */
   private readonly writes = new Set<Promise<void>>()
+  /** escrow checks in flight (`idle` waits for them) */
+  private readonly checks = new Set<Promise<void>>()
   private stopped = false
 
   constructor (private readonly c: AgreementLifecycleComponents) {}
@@ -49,6 +65,8 @@ export class AgreementLifecycle {
   started (agreementId: string): void {
     this.startTimers.get(agreementId)?.clear()
     this.startTimers.delete(agreementId)
+    this.escrowTimers.get(agreementId)?.clear()
+    this.escrowTimers.delete(agreementId)
   }
 
   /**
@@ -66,6 +84,7 @@ export class AgreementLifecycle {
 
   /** At `startBy`, an agreement no session has started gives its GPUs back and is marked lapsed. */
   private scheduleStart (agreementId: string, terms: AgreementTerms): void {
+    this.scheduleEscrowCheck(agreementId, terms)
     this.startTimers.get(agreementId)?.clear()
     const wait = Math.max(0, Number(terms.startBy) - this.c.clock.now())
     this.startTimers.set(agreementId, this.c.clock.setTimeout(() => {
@@ -76,6 +95,34 @@ export class AgreementLifecycle {
       void this.lapse(agreementId)
       this.c.onCapacityChange()
     }, wait))
+  }
+
+  /**
+   * ESCROW_OPEN_WINDOW_MS after its creation (when its `startBy` is later), an agreement no session
+   * has started and whose escrow is not on chain gives its GPUs back and is marked lapsed. A chain
+   * that cannot be read lapses nothing: the `startBy` timer still bounds the wait.
+   */
+  private scheduleEscrowCheck (agreementId: string, terms: AgreementTerms): void {
+    const check = this.c.escrowBacks
+    const at = Number(terms.createdAt) + ESCROW_OPEN_WINDOW_MS
+    if (check == null || at >= Number(terms.startBy)) return
+    this.escrowTimers.get(agreementId)?.clear()
+    this.escrowTimers.set(agreementId, this.c.clock.setTimeout(() => {
+      this.escrowTimers.delete(agreementId)
+      if (this.stopped || this.c.ledger.get(agreementId)?.committed !== true || this.c.sessionStarted(agreementId)) return
+      const run = check(agreementId, terms).then(async (backed) => {
+        if (backed || this.stopped || this.c.sessionStarted(agreementId) || this.c.ledger.get(agreementId)?.committed !== true) return
+        this.startTimers.get(agreementId)?.clear()
+        this.startTimers.delete(agreementId)
+        this.c.ledger.release(agreementId)
+        this.c.logger.info('agreement without an escrow on chain in time: capacity released', { agreement: agreementId, windowMs: ESCROW_OPEN_WINDOW_MS })
+        await this.lapse(agreementId)
+        this.c.onCapacityChange()
+      }, (err: unknown) => { this.c.logger.warn('the escrow of an agreement could not be checked: its GPUs wait for its startBy', { agreement: agreementId, err }) })
+      // not among the writes stop waits for: a chain that does not answer must not hold a stop
+      this.checks.add(run)
+      void run.finally(() => { this.checks.delete(run) })
+    }, Math.max(0, at - this.c.clock.now())))
   }
 
   /**
@@ -112,13 +159,15 @@ export class AgreementLifecycle {
   /** Stops every start timer and waits for lapse writes in flight. */
   async stop (): Promise<void> {
     this.stopped = true
-    for (const t of this.startTimers.values()) t.clear()
+    for (const t of [...this.startTimers.values(), ...this.escrowTimers.values()]) t.clear()
     this.startTimers.clear()
+    this.escrowTimers.clear()
     await Promise.allSettled([...this.writes])
   }
 
-  /** resolves when the lapse writes started so far are done (tests wait on it) */
+  /** resolves when the escrow checks and lapse writes started so far are done (tests wait on it) */
   async idle (): Promise<void> {
+    await Promise.allSettled([...this.checks])
     await Promise.allSettled([...this.writes])
   }
 }

@@ -1,5 +1,6 @@
 import { CapacityLedger, type Inventory } from '../../../jobs/index.js'
-import { EscrowService } from '../../../escrow/index.js'
+import { checkAgreementEscrow, escrowIdOfAgreement, EscrowService, SS58_PREFIX } from '../../../escrow/index.js'
+import { encodeSs58 } from '../../../util/ss58.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
 import { listenError } from '../../startup-errors.js'
 import { roleMetrics } from '../metrics.js'
@@ -73,7 +74,12 @@ export class SupplierRole {
       logger,
       sessionStarted: (id) => this.jobList.has(id),
       startedBefore: async (id) => this.ran?.has(id) === true || await i.escrowDb.escrows.get('0x' + id) != null,
-      onCapacityChange: () => { this.offers.refresh() }
+      onCapacityChange: () => { this.offers.refresh() },
+      // the escrow the agreement's renter opened, as a session would check it
+      escrowBacks: async (id, terms) => {
+        const e = await i.chain.get(escrowIdOfAgreement(id), { payer: encodeSs58(terms.renter, SS58_PREFIX) })
+        return checkAgreementEscrow(e, id, terms, i.account.address) == null
+      }
     })
     this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger }, { acceptArbiters: i.acceptArbiters })
     const settlement = new SupplierSettlement({ escrow: this.escrow, chain: i.chain, vouchers: i.escrowDb.vouchers, clock, metrics, logger }, { settleWaitMs: i.settleWaitMs })

@@ -7,7 +7,7 @@ import { AgreementStore } from '../../../../src/market/agreement/store.js'
 import { agreementHash, buildTerms, encodeTerms } from '../../../../src/market/agreement/terms.js'
 import { hex } from '../../../../src/market/book/keys.js'
 import { CapacityLedger } from '../../../../src/jobs/capacity.js'
-import { AgreementLifecycle } from '../../../../src/node/roles/supplier/agreements.js'
+import { AgreementLifecycle, ESCROW_OPEN_WINDOW_MS } from '../../../../src/node/roles/supplier/agreements.js'
 import { silentLogger } from '../../../../src/node/logger.js'
 import { ManualClock } from '../../../../src/util/clock.js'
 import { T0, mkBid, mkOffer } from '../../market/book-fixtures.js'
@@ -39,7 +39,7 @@ interface World {
   capacityChanges: number[]
 }
 
-function world (gpus = 2): World {
+function world (gpus = 2, escrowBacks?: (id: string) => Promise<boolean>): World {
   const clock = new ManualClock(T0)
   const ledger = new CapacityLedger(Array.from({ length: gpus }, (_, i) => ({ index: i, model: 'h100-80gb' })), { clock })
   const store = new AgreementStore(db.sublevel(`s${Math.random()}`))
@@ -53,7 +53,8 @@ function world (gpus = 2): World {
     logger: silentLogger,
     sessionStarted: (id) => sessions.has(id),
     startedBefore: async (id) => earlier.has(id),
-    onCapacityChange: () => { capacityChanges.push(clock.now()) }
+    onCapacityChange: () => { capacityChanges.push(clock.now()) },
+    ...(escrowBacks != null ? { escrowBacks: async (id: string) => await escrowBacks(id) } : {})
   })
   return { clock, ledger, store, lifecycle, sessions, earlier, capacityChanges }
 }
@@ -166,6 +167,53 @@ describe('agreement lifecycle', () => {
     expect(await statusOf(before, big)).toBe('lapsed')
     expect(w.ledger.available('h100-80gb')).toBe(2)
     expect(lifecycle.waiting).toEqual([])
+  })
+
+  it('an agreement whose escrow is not on chain ESCROW_OPEN_WINDOW_MS after its creation gives its GPUs back then, not at its startBy', async () => {
+    const checked: string[] = []
+    const chain = { backed: new Set<string>(), unreadable: new Set<string>() }
+    const w = world(4, async (id) => {
+      checked.push(id)
+      if (chain.unreadable.has(id)) throw new Error('chain unreachable')
+      return chain.backed.has(id)
+    })
+    const unpaid = await agreement(w, 'unpaid', 3_600_000)
+    const paid = await agreement(w, 'paid', 3_600_000)
+    const unread = await agreement(w, 'unread', 3_600_000)
+    // its startBy inside the window: the startBy timer alone bounds it
+    const soon = await agreement(w, 'soon', ESCROW_OPEN_WINDOW_MS - 1)
+    for (const id of [unpaid, paid, unread, soon]) await w.lifecycle.committed(id)
+    chain.backed.add(paid)
+    // a chain that cannot be read lapses nothing: that agreement waits for its startBy
+    chain.unreadable.add(unread)
+    await w.clock.advanceAsync(ESCROW_OPEN_WINDOW_MS - 1)
+    await w.lifecycle.idle()
+    expect(checked).toEqual([])
+    expect(await statusOf(w, soon)).toBe('lapsed')
+    await w.clock.advanceAsync(1)
+    await w.lifecycle.idle()
+    expect([...checked].sort()).toEqual([paid, unpaid, unread].sort())
+    expect(w.ledger.get(unpaid)).toBeUndefined()
+    expect(await statusOf(w, unpaid)).toBe('lapsed')
+    for (const id of [paid, unread]) {
+      expect(w.ledger.get(id)?.committed).toBe(true)
+      expect(await statusOf(w, id)).toBe('active')
+    }
+    await w.lifecycle.stop()
+  })
+
+  it('a session that started before the escrow window ends is not checked', async () => {
+    const checked: string[] = []
+    const w = world(1, async (id) => { checked.push(id); return false })
+    const id = await agreement(w, 'running', 3_600_000)
+    await w.lifecycle.committed(id)
+    w.sessions.add(id)
+    w.lifecycle.started(id)
+    await w.clock.advanceAsync(ESCROW_OPEN_WINDOW_MS)
+    await w.lifecycle.idle()
+    expect(checked).toEqual([])
+    expect(w.ledger.get(id)?.committed).toBe(true)
+    await w.lifecycle.stop()
   })
 
   it('stop clears every start timer: nothing fires after it', async () => {
