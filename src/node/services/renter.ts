@@ -185,6 +185,10 @@ export class RenterService implements NodeService {
         // with what a restart needs to take the job up again (RenterRole.resume)
         const attach = { enclave: e.enclave, addrs: e.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
         void record(async () => { await jobs.transition('renter', id, 'running', now, { peer: e.enclave, attach }) })
+      } else if (jobId != null && e.type === 'started') {
+        const id = jobId
+        // the job's own start, which a restart's metering counts from (attestation and setup are not paid)
+        void record(async () => { const cur = await jobs.get('renter', id); if (cur?.state === 'running') await jobs.put({ ...cur, startedAt: now, updatedAt: now }) })
       }
     }
     try {

@@ -260,6 +260,7 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
         started = true
         startedAt = node.clock.now()
         metering.onStarted(startedAt)
+        ctx.emit({ type: 'started' })
       },
       onStdout: live.onStdout,
       onStderr: live.onStderr,
@@ -382,9 +383,14 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   } catch (err) {
     ctx.logger.warn('cooperative approval failed', { escrow: escrowId, err })
   }
+  // a chain that cannot be read now loses the rental nothing: the job's result stands, and the
+  // escrow (its key kept) is settled by the next resume or refund
   const final = await awaitSettled(ctx.init.chain, escrowId, {
     payer: terms.payer,
     clock: ctx.init.node.clock, waitMs: ctx.init.settleWaitMs ?? SETTLE_WAIT_MS, whileMissing: true, ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {})
+  }).catch((err: unknown) => {
+    ctx.logger.warn('the escrow\'s state after the close could not be read: it is settled at the next resume or refund', { escrow: escrowId, err })
+    return undefined
   })
   const { paid, refunded, carried } = settledAmounts(final, terms.payee, terms.payer)
   const settled = final != null && final.status !== 'open'

@@ -28,6 +28,8 @@ export type RentEvent =
   | { type: 'agreement', id: string, budget: string, unit: AmountUnit }
   | { type: 'escrow', id: string, locked: string, asset: string, unit: AmountUnit, blockNumber: number }
   | { type: 'attested', kind: string, enclave: string, measurement: string, gpu?: RentGpuAttestation, /** the enclave's addresses this rental dialled */ addrs: string[] }
+  /** the supplier started the job: its time is paid from here */
+  | { type: 'started' }
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
 import { awaitSettled, settledAmounts } from '../../../../src/node/roles/renter/settle.js'
+import { settleRent, type OpenedEscrow, type RentContext } from '../../../../src/node/roles/renter/saga.js'
 import type { SupplierJobRecord } from '../../../../src/node/roles/supplier/types.js'
 import { roleMetrics } from '../../../../src/node/roles/metrics.js'
 import { Registry } from '../../../../src/node/metrics.js'
@@ -164,5 +165,25 @@ describe('renter settlement wait on a ManualClock', () => {
     await clock.advanceAsync(1_000)
     expect(await waiting).toBeUndefined()
     expect(c.reads).toBeGreaterThan(2)
+  })
+})
+
+describe('renter settlement after the job (settleRent)', () => {
+  it('a chain that cannot be read after the close loses the rental nothing: it resolves, says it is not yet settled, and keeps the key', async () => {
+    const t = mkTerms(await parties())
+    const events: Array<{ type: string, executed?: boolean }> = []
+    const forgotten: string[] = []
+    const ctx = {
+      init: { chain: { get: async () => { throw new Error('chain RPC disconnected') } }, node: { clock: new ManualClock(T0) }, settleWaitMs: 1_000 },
+      escrow: { close: async () => ({ executed: false }) },
+      metrics: roleMetrics(new Registry()),
+      logger: silentLogger,
+      emit: (e: { type: string, executed?: boolean }) => { events.push(e) }
+    } as unknown as RentContext
+    const r = await settleRent(ctx, { escrowId: t.escrowId, terms: t } as unknown as OpenedEscrow, async (id) => { forgotten.push(id) })
+    expect(r).toMatchObject({ executed: false, paid: 0n, refunded: 0n })
+    expect(r.final).toBeUndefined()
+    expect(events).toEqual([expect.objectContaining({ type: 'settled', executed: false })])
+    expect(forgotten).toEqual([])
   })
 })
