@@ -16,6 +16,7 @@ import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
 import { ManualClock, type Clock } from '../../src/util/clock.js'
 import type { AttestationPolicy } from '../../src/tee/index.js'
+import { decodeRecord } from '../../src/escrow/chain/records.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -397,6 +398,33 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(payouts.find((p) => p.to === bob.keys.hotkey.address)?.amount).toBe(stored!.cumulative.toString())
     expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(final.terms.amount)
     expect(restarted.role.ledger.active()).toHaveLength(0)
+    await capacityBack()
+  }, 60_000)
+
+  it('a rental cancelled after its escrow opened and before its job gets everything back at the agreement\'s startBy, not at the escrow\'s expiry', async () => {
+    const controller = new AbortController()
+    const events: RentEvent[] = []
+    const before = await world.chain.balance(world.renter.address)
+    const outcome = await world.renter.role.rent(request(world), {
+      signal: controller.signal,
+      onEvent: (e) => { events.push(e); if (e.type === 'escrow') controller.abort() }
+    }).then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
+    // the cancel lands in the session's opening: its dial or handshake ends (SESSION_FAILED), or the step before it (ABORTED)
+    expect(['ABORTED', 'SESSION_FAILED']).toContain(outcome)
+    const opened = events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')!
+    expect(events.some((e) => e.type === 'attested')).toBe(false)
+    const escrow = await world.chain.get(opened.id)
+    expect(escrow?.status).toBe('open')
+    expect(await world.chain.balance(world.renter.address)).toBe(before - escrow!.terms.amount)
+    // the agreement's startBy (ten minutes after it was made) passes with no session: the supplier
+    // lapses it and approves the close the renter approved when it gave up
+    await clock.advanceAsync(10 * 60_000)
+    await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(opened.id))?.status === 'closed' }, 20_000, 'the escrow closed')
+    const closed = (await world.chain.get(opened.id))!
+    expect(closed.balance).toBe(0n)
+    const doc = decodeRecord(closed.records.find((r) => r.kind === 'close')!.remark)!
+    expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: escrow!.terms.amount.toString() }])
+    expect(await world.chain.balance(world.renter.address)).toBe(before)
     await capacityBack()
   }, 60_000)
 })

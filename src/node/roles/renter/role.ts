@@ -101,7 +101,10 @@ export class RenterRole {
       const escrow = await openRentEscrow(ctx, agreed)
       this.active.add(escrow.escrowId)
       rented = escrow.escrowId
-      const opened = await openRentSession(ctx, match, agreed, escrow.escrowId)
+      const opened = await openRentSession(ctx, match, agreed, escrow.escrowId).catch(async (err: unknown) => {
+        await this.refundUnstarted(escrow.escrowId)
+        throw err
+      })
       const { session, measurement, gpu } = opened
       const { result, acked } = await runRentJob(ctx, req, agreed, escrow, opened)
       const settled = await settleRent(ctx, escrow, async (id) => { await this.forgetKey(id) })
@@ -271,6 +274,22 @@ export class RenterRole {
       }
     }
     return out
+  }
+
+  /**
+   * The rental ended after its escrow opened and before any job (a cancel, a failed attestation):
+   * nothing was used, so this renter approves the cooperative close that refunds everything. It
+   * executes when the supplier approves the same close, which it does once the agreement lapses at
+   * its `startBy`: the money is back then, not only after the escrow's expiry.
+   */
+  private async refundUnstarted (escrowId: string): Promise<void> {
+    const { logger } = this.i
+    try {
+      const r = await this.escrow.close(escrowId, { mode: 'cooperative', signal: this.settling.signal })
+      logger.info('rental ended before its job: approved the close refunding everything (it executes with the supplier\'s approval at the agreement\'s startBy)', { escrow: escrowId, executed: r.executed })
+    } catch (err) {
+      logger.warn('rental ended before its job: the refunding close could not be approved (the escrow is refunded after its expiry)', { escrow: escrowId, err })
+    }
   }
 
   private async forgetKey (escrowId: string): Promise<void> {

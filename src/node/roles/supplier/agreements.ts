@@ -23,6 +23,11 @@ export interface AgreementLifecycleComponents {
    * when the chain cannot be read. Absent: no escrow check before `startBy`.
    */
   escrowBacks?: (agreementId: string, terms: AgreementTerms) => Promise<boolean>
+  /**
+   * an agreement lapsed at its `startBy` with no session: where its renter opened the escrow
+   * anyway (and then cancelled before the job), the supplier's part of giving that money back
+   */
+  onUnstarted?: (agreementId: string, terms: AgreementTerms) => Promise<void>
 }
 
 /**
@@ -94,6 +99,11 @@ export class AgreementLifecycle {
       this.c.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
       void this.lapse(agreementId)
       this.c.onCapacityChange()
+      const unstarted = this.c.onUnstarted?.(agreementId, terms).catch((err: unknown) => { this.c.logger.warn('the escrow of an agreement that never started could not be closed', { agreement: agreementId, err }) })
+      if (unstarted != null) {
+        this.checks.add(unstarted)
+        void unstarted.finally(() => { this.checks.delete(unstarted) })
+      }
     }, wait))
   }
 

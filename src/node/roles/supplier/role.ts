@@ -79,6 +79,17 @@ export class SupplierRole {
       escrowBacks: async (id, terms) => {
         const e = await i.chain.get(escrowIdOfAgreement(id), { payer: encodeSs58(terms.renter, SS58_PREFIX) })
         return checkAgreementEscrow(e, id, terms, i.account.address) == null
+      },
+      // a renter that opened the escrow and then gave up before the job (a cancel, a failed
+      // attestation) approved a close that refunds everything: this approval executes it. With a
+      // voucher stored, a job ran: the recovery's close on it is the one to make.
+      onUnstarted: async (id, terms) => {
+        const e = await i.chain.get(escrowIdOfAgreement(id), { payer: encodeSs58(terms.renter, SS58_PREFIX) })
+        if (e == null || e.status !== 'open' || e.terms.payee !== i.account.address) return
+        if (await i.escrowDb.vouchers.latest(e.terms.escrowId) != null) return
+        await this.escrow.track(e.terms)
+        const r = await this.escrow.close(e.terms.escrowId, { mode: 'cooperative' })
+        logger.info('escrow of an agreement that never started: approved its close refunding the renter', { escrow: e.terms.escrowId, executed: r.executed })
       }
     })
     this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger }, { acceptArbiters: i.acceptArbiters })
