@@ -156,7 +156,8 @@ export class RenterRole {
     if (vault != null) candidates.push(...await vault.list())
     else for await (const l of this.i.escrowDb.escrows.all()) candidates.push(l.terms.escrowId)
     for (const id of candidates) {
-      if (opts.excluding?.has(id) === true) continue
+      // a rental running in this process settles its own escrow
+      if (opts.excluding?.has(id) === true || this.active.has(id)) continue
       const local = await this.i.escrowDb.escrows.get(id)
       // a key without a local escrow: the process stopped between writing the key and recording
       // the escrow, which comes before anything is submitted, so no escrow names it
