@@ -149,12 +149,8 @@ export class RenterRole {
   async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume> } = {}): Promise<ResumedEscrow[]> {
     const { logger, node } = this.i
     const out: ResumedEscrow[] = []
-    // with a vault, the escrows still holding a key are the only ones that may be open (a key goes
-    // once its escrow settles), so a restart asks the chain about those, not the whole history
     const vault = this.i.voucherKeys
-    const candidates: string[] = []
-    if (vault != null) candidates.push(...await vault.list())
-    else for await (const l of this.i.escrowDb.escrows.all()) candidates.push(l.terms.escrowId)
+    const candidates = await this.mayBeOpen()
     for (const id of candidates) {
       // a rental running in this process settles its own escrow
       if (opts.excluding?.has(id) === true || this.active.has(id)) continue
@@ -239,11 +235,7 @@ export class RenterRole {
     const { logger, node } = this.i
     const out: RefundedEscrow[] = []
     const due = node.clock.now() - (opts.graceMs ?? REFUND_GRACE_MS)
-    // as in resume: with a vault, only escrows still holding a key may be open
-    const vault = this.i.voucherKeys
-    const candidates: string[] = []
-    if (vault != null) candidates.push(...await vault.list())
-    else for await (const l of this.i.escrowDb.escrows.all()) candidates.push(l.terms.escrowId)
+    const candidates = await this.mayBeOpen()
     const stopped = (): boolean => opts.signal?.aborted === true
     for (const id of candidates) {
       if (stopped()) break
@@ -291,6 +283,17 @@ export class RenterRole {
     } catch (err) {
       logger.warn('rental ended before its job: the refunding close could not be approved (the escrow is refunded after its expiry)', { escrow: escrowId, err })
     }
+  }
+
+  /**
+   * The escrows of this node that may still be open. With a vault, those still holding a key (a key
+   * goes once its escrow settles), so the chain is asked about those, not the whole history.
+   */
+  private async mayBeOpen (): Promise<string[]> {
+    if (this.i.voucherKeys != null) return await this.i.voucherKeys.list()
+    const ids: string[] = []
+    for await (const l of this.i.escrowDb.escrows.all()) ids.push(l.terms.escrowId)
+    return ids
   }
 
   private async forgetKey (escrowId: string): Promise<void> {
