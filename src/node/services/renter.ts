@@ -89,20 +89,22 @@ export class RenterService implements NodeService {
     if (open.length > 0) this.c.logger.warn('renting accepts any launch measurement of these TEE kinds: attestation then proves a genuine enclave, not which code runs in it; pin the images you trust in tee.allowedMeasurements', { kinds: open })
     await this.role.start()
     this.resumed = this.track(this.resume())
-    // expired escrows are refunded on a timer, never while the restart's own settlement runs
+    // expired escrows are refunded on a timer (resume marks the escrows it is settling)
     if (this.c.sharedChain && this.c.arbiter != null) this.refundTimer = this.c.node.clock.setInterval(() => { void this.refundExpired() }, REFUND_CHECK_MS)
   }
 
   /**
-   * One look for escrows left open past their expiry (RenterRole.refundExpired), after the restart's
-   * own settlement; a look that finds the last one still running returns its end. Never throws.
+   * One look for escrows left open past their expiry (RenterRole.refundExpired), beside the
+   * restart's own settlement; a look that finds the last one still running returns its end. Never
+   * throws.
    * `graceMs`: how long past its expiry an escrow is left to the supplier (REFUND_GRACE_MS).
    */
   async refundExpired (opts: { graceMs?: number } = {}): Promise<RefundedEscrow[]> {
     if (this.refunding != null) return await this.refunding
     const run = (async () => {
       try {
-        await this.resumed
+        // beside the restart's own settlement, not after it: a job it takes up again may run for
+        // hours, and escrows long expired would wait for it (resume marks what it is handling)
         if (this.controller.signal.aborted) return []
         return await this.role.refundExpired({ signal: this.controller.signal, ...(opts.graceMs != null ? { graceMs: opts.graceMs } : {}) })
       } catch (err) {

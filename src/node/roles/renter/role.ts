@@ -160,6 +160,8 @@ export class RenterRole {
       if (local == null) { await this.forgetKey(id); continue }
       if (local.role !== 'payer') continue
       if (opts.signal?.aborted === true) break
+      // while it is taken up and settled here, refundExpired leaves it alone
+      this.active.add(id)
       try {
         const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
         if (e == null) {
@@ -217,6 +219,8 @@ export class RenterRole {
         out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) })
       } catch (err) {
         logger.warn('resuming an escrow failed', { escrow: id, err })
+      } finally {
+        this.active.delete(id)
       }
     }
     return out
