@@ -151,6 +151,9 @@ export interface OpenedEscrow {
   opened: EscrowOnChain
 }
 
+/** failures of an open after which it may still land (its inclusion was not seen) */
+const OPEN_OUTCOME_UNKNOWN = new Set(['ABORTED', 'INCLUSION_TIMEOUT', 'CHAIN_UNAVAILABLE'])
+
 /**
  * Step 4: the escrow for the agreed budget, on chain. The voucher key is durable before the
  * escrow that names it exists: a renter that restarts mid-job still signs for its escrow (see
@@ -175,7 +178,20 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
   try {
     opened = await ctx.escrow.open(terms, { signal: ctx.signal })
   } catch (err) {
-    throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    const code = (err as { code?: string }).code ?? ''
+    // an open whose inclusion was not seen (a cancel while it was in the pool, a timeout, the chain
+    // gone for a while) may have landed all the same: then it is this rental's escrow, and the
+    // rental goes on with it (a cancel then ends it before the job, which refunds it at startBy)
+    const landed = OPEN_OUTCOME_UNKNOWN.has(code)
+      ? await ctx.init.chain.get(escrowId, { payer: terms.payer, ...(ctx.settleSignal != null ? { signal: ctx.settleSignal } : {}) }).catch(() => undefined)
+      : undefined
+    if (landed?.status !== 'open') {
+      // refused for good (the pool or the runtime said no, the funds are short): no escrow will
+      // name the key, so it goes; one whose outcome is unknown keeps it, for resume and refunds
+      if (!OPEN_OUTCOME_UNKNOWN.has(code)) await ctx.init.voucherKeys?.remove(escrowId).catch(() => {})
+      throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    opened = landed
   }
   ctx.metrics.escrows.inc({ role: 'payer', event: 'open' })
   const openRec = opened.records.find((r) => r.kind === 'open')
@@ -194,8 +210,8 @@ export interface OpenedSession {
 
 /**
  * Step 5: the attested session with the enclave the agreement names: its evidence must satisfy the
- * policy and bind the agreement and the noise key. RentError SESSION_FAILED (the escrow stays open:
- * the renter refunds it after expiry with the arbiter).
+ * policy and bind the agreement and the noise key. RentError SESSION_FAILED (the role then approves
+ * the close refunding the escrow, which the supplier's approval executes at the agreement's startBy).
  */
 export async function openRentSession (ctx: RentContext, match: Match, agreed: NegotiatedAgreement, escrowId: string): Promise<OpenedSession> {
   const { node } = ctx.init
