@@ -36,6 +36,17 @@ function cacheKey (signature: Uint8Array): string {
   return Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')
 }
 
+/**
+ * the key of a certificate whose signature did not verify: every field, so that a good certificate
+ * sharing its signature bytes is not refused by it
+ */
+function badKey (cert: SignerCert): string {
+  return `${cacheKey(cert.signature)}/${cacheKey(cert.hotkey)}/${cacheKey(cert.signingKey)}/${cert.notAfter}`
+}
+
+/** forged certificates remembered (sr25519 is not run on them again) */
+const MAX_BAD_CERTS = 4096
+
 export type CertVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired'
 
 interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
@@ -48,6 +59,11 @@ interface CacheEntry { cert: SignerCert, key: KeyObject, address: string }
  */
 export class CertCache {
   private readonly entries: BoundedMap<string, CacheEntry>
+  /**
+   * certificates that failed their sr25519 check: many messages carrying one forged certificate
+   * (a burst of 400 in one RPC) would each run the 0.3 ms check again, all in one macrotask
+   */
+  private readonly bad = new BoundedMap<string, true>(MAX_BAD_CERTS)
   constructor (maxEntries = 10_000) {
     this.entries = new BoundedMap(maxEntries)
   }
@@ -78,8 +94,13 @@ export class CertCache {
     const quick = this.lookup(cert, now)
     if (quick !== undefined) return quick
     const id = cacheKey(cert.signature)
+    const forged = badKey(cert)
+    if (this.bad.has(forged)) return { verdict: 'bad-signature' }
     // sr25519 on schnorrkel's wasm (util/sr25519.ts), about 0.3 ms: once per certificate
-    if (!sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)) return { verdict: 'bad-signature' }
+    if (!sr25519Verify(certPayload(cert.hotkey, cert.signingKey, cert.notAfter), cert.signature, cert.hotkey)) {
+      this.bad.set(forged, true)
+      return { verdict: 'bad-signature' }
+    }
     let key: KeyObject
     try {
       key = ed25519PublicKeyObject(cert.signingKey)
