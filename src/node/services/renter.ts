@@ -6,6 +6,7 @@ import { withCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
 import { RenterRole, type RefundedEscrow, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
 import type { TimerHandle } from '../../util/clock.js'
+import type { AttestationPolicy } from '../../tee/index.js'
 import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
@@ -232,7 +233,14 @@ export class RenterService implements NodeService {
         if (j.state !== 'running' || j.agreementId == null || j.attach == null || j.startedAt == null) continue
         rentals.set(escrowIdOfAgreement(j.agreementId), { agreementId: j.agreementId, startedAt: j.startedAt, ...j.attach })
       }
-      const done = await this.role.resume({ signal: this.controller.signal, rentals })
+      // the enclave is attested again as a rental of this node would be: the config's policy with
+      // its CRLs (the role's default policy has none, so a revoked chain would pass)
+      let policy: AttestationPolicy | undefined
+      if (rentals.size > 0) {
+        await this.i.crlsReady
+        policy = await withCrlFiles(attestationPolicyFromConfig(this.i.config), this.i.config.tee)
+      }
+      const done = await this.role.resume({ signal: this.controller.signal, rentals, ...(policy != null ? { policy } : {}) })
       for (const j of interrupted) {
         const job = j.agreementId != null ? done.find((d) => d.escrowId === escrowIdOfAgreement(j.agreementId!))?.job : undefined
         if (job == null) {

@@ -9,6 +9,7 @@ import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSumm
 import type { VoucherSigner } from '../../../escrow/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
+import type { AttestationPolicy } from '../../../tee/index.js'
 
 /**
  * How long past its expiry an escrow this renter paid into may stay open before refundExpired
@@ -146,7 +147,7 @@ export class RenterRole {
    * supplier that already closed with the arbiter leaves nothing to do. Keys of escrows no longer open are removed.
    * `excluding` names escrows of rentals running in this process.
    */
-  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume> } = {}): Promise<ResumedEscrow[]> {
+  async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume>, policy?: AttestationPolicy } = {}): Promise<ResumedEscrow[]> {
     const { logger, node } = this.i
     const out: ResumedEscrow[] = []
     const vault = this.i.voucherKeys
@@ -192,7 +193,7 @@ export class RenterRole {
         if (rental != null && key && signer != null) {
           try {
             logger.info('taking up the job of an interrupted rental', { escrow: id, enclave: rental.enclave })
-            job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}) }, rental, local.terms, signer)).result
+            job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}), ...(opts.policy != null ? { policy: opts.policy } : {}) }, rental, local.terms, signer)).result
             logger.info('job of an interrupted rental ended', { escrow: id, reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length })
           } catch (err) {
             attachError = (err as { remoteCode?: string }).remoteCode ?? errorCode(err) ?? 'FAILED'

@@ -220,16 +220,19 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
   // every address the offer gives for the enclave: one bound to 0.0.0.0 advertises each interface,
   // and only some of them are reachable from here (libp2p dials them and keeps the first that works)
   const enclaveAddrs = match.entry.offer.addrs.map((a) => multiaddr(a)).filter((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  // [REJECT] evidence of another kind than the agreement's: the enclave agreed (and priced) is
+  // the one to attest, not any the policy would also take
+  const policy = { ...ctx.policy, kinds: ctx.policy.kinds.filter((k) => k === t.teeKind) }
   let session: AttestedSession
   try {
     session = await openAttestedSession(node.host, enclaveAddrs.length > 0 ? enclaveAddrs : peerIdFromString(enclavePeer), {
-      agreementHash: agreed.hash, policy: ctx.policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
+      agreementHash: agreed.hash, policy, clock: node.clock, signal: ctx.signal, expectedPeer: peerIdFromString(enclavePeer), gpuCount: t.gpuCount
     })
   } catch (err) {
     const code = errorCode(err)
     ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
     ctx.metrics.attestation.inc({ kind: t.teeKind, result: code ?? 'ERROR' })
-    ctx.logger.warn('attested session failed; refunding after expiry is possible with the arbiter', { escrow: escrowId, code })
+    ctx.logger.warn('attested session failed: the escrow is refunded by its close at the agreement\'s startBy', { escrow: escrowId, code })
     throw new RentError('SESSION_FAILED', `the enclave's attestation was refused: ${errorReason(err)}`, { cause: err })
   }
   ctx.metrics.sessions.inc({ role: 'renter', result: 'attested' })
