@@ -169,10 +169,20 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', JOB], env: { GO: go }, outputs: ['out.txt'], outputDir },
       { config: renter.config, home: home('bob'), now: Date.now() })
     let escrowId = ''
-    const rent = renter.rent(parsed, { onEvent: (e) => { if (e.type === 'escrow') escrowId = e.id } }).then((s) => s.escrow.status, () => 'rejected')
+    let startedSeen = 0
+    const rent = renter.rent(parsed, {
+      onEvent: (e) => {
+        if (e.type === 'escrow') escrowId = e.id
+        if (e.type === 'started') startedSeen = Date.now()
+      }
+    }).then((s) => s.escrow.status, () => 'rejected')
     // a few vouchers paid: the renter stored each before sending it, the supplier before its ack
     await waitFor(async () => escrowId !== '' && ((await supplier.escrowDb!.vouchers.latest(escrowId))?.sequence ?? 0n) >= 3n, 60_000, 'three stored vouchers')
     expect(await vault.list()).toEqual([escrowId])
+    // the record keeps the job's own start (not the attestation's): a restart's metering counts from it
+    const running = (await renter.jobs.list({ role: 'renter' })).find((j) => j.state === 'running')
+    expect(startedSeen).toBeGreaterThan(0)
+    expect(running?.startedAt).toBeGreaterThanOrEqual(startedSeen)
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone
     dying.crash()
