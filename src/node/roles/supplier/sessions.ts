@@ -2,7 +2,7 @@ import { decodeTerms, hex, type AgreementStore } from '../../../market/index.js'
 import { registerSessionHandler, type SessionHandler } from '../../../protocols/session/index.js'
 import type { FramedChannel } from '../../../protocols/framed.js'
 import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
-import { stateForResult, type CapacityLedger, type JobRecord, type JobStore, type Runtime } from '../../../jobs/index.js'
+import { stateForResult, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
 import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
 import type { PeerId } from '@libp2p/interface'
 import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
@@ -192,11 +192,6 @@ export class SessionServer {
   }
 
   /** The job behind the channel, metered; its GPUs go back when it ends, however it ends. */
-  /** Writes the record of a job that started; the id it was stored under (JobStore.putForAgreement) */
-  private async recordJob (jobId: string, agreementId: string, r: Omit<JobRecord, 'id' | 'agreementId'>): Promise<string | undefined> {
-    return await this.c.jobStore?.putForAgreement({ ...r, id: jobId, agreementId })
-  }
-
   private async runJob (channel: FramedChannel, agreementId: string, terms: AgreementTerms, peer: string, escrowId: string, record: SupplierJobRecord, signal: AbortSignal): Promise<void> {
     const { logger, clock, metrics } = this.c
     metrics.sessions.inc({ role: 'supplier', result: 'served' })
@@ -251,10 +246,11 @@ export class SessionServer {
           record.jobId = info.jobId
           logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
           const now = clock.now()
-          recorded = this.recordJob(info.jobId, agreementId, {
-            role: 'supplier', state: 'running', peer, command: '', args: [],
+          // under the renter's job id, unless another agreement's job has it (JobStore.putForAgreement)
+          recorded = (this.c.jobStore?.putForAgreement({
+            id: info.jobId, role: 'supplier', state: 'running', agreementId, peer, command: '', args: [],
             gpuCount: terms.gpuCount, gpuIndices: info.gpuIndices, createdAt: now, updatedAt: now, startedAt: now
-          }).catch((err: unknown) => { logger.warn('job record failed', { err }); return undefined })
+          }) ?? Promise.resolve(undefined)).catch((err: unknown) => { logger.warn('job record failed', { err }); return undefined })
         }
       })
       record.reason = result.reason
