@@ -77,9 +77,25 @@ export interface BidEntry {
   readonly meta: EntryMeta
   readonly expiresN: number
   readonly receivedAt: number
+  /** the renter's standing when the bid entered the book */
+  readonly standing: Standing
 }
 
 export type UpsertStatus = 'added' | 'replaced' | 'cancelled'
+
+/**
+ * A party's standing in a book that is full, lowest first: entries of a lower standing are
+ * evicted before any of a higher one, and a newcomer never evicts an entry of a higher standing
+ * than its own. Anyone can make a hotkey for free, so the entries of parties of no standing can
+ * crowd out only each other; a hotkey registered on the market's subnet (holding a UID, which costs
+ * a registration burn) stands above them, and the node's own offers and bids above all.
+ */
+export type Standing = 0 | 1 | 2
+export const STANDING = { none: 0, registered: 1, own: 2 } as const
+export const STANDINGS: readonly Standing[] = [0, 1, 2]
+
+/** The standing of a party, by its hotkey's 32 bytes and their lowercase hex. */
+export type StandingOf = (hotkey: Uint8Array, hex: string) => Standing
 
 export interface OrderBookInit {
   clock?: Clock
@@ -87,7 +103,10 @@ export interface OrderBookInit {
   maxBids?: number
   maxOffersPerSupplier?: number
   maxBidsPerRenter?: number
+  /** tombstones kept per standing (see book/tombstones.ts); a party keeps at most its own per-party limit */
   maxTombstones?: number
+  /** each party's standing, asked at each of its inserts and cancels; default: all parties alike */
+  standing?: StandingOf
 }
 
 /** Filters of `book.offers()` / `formatBook` (the `bazaar book` flags). */

@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_TOMBSTONES
 } from '../constants.js'
 import { MarketError } from '../errors.js'
-import type { BidEntry, BookFilters, EntryMeta, OfferEntry, OrderBookInit, UpsertStatus } from '../types.js'
+import { STANDINGS, type BidEntry, type BookFilters, type EntryMeta, type OfferEntry, type OrderBookInit, type Standing, type StandingOf, type UpsertStatus } from '../types.js'
 import { compareBids, compareOffers } from './compare.js'
 import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
@@ -14,24 +14,11 @@ import { PartyIndex } from './party-index.js'
 import { compareOfferExpiry, owned, PURGE_SLACK, RestingOffer, SupplierSlots, type EntryStore } from './slots.js'
 import { EnvelopeArena } from './arena.js'
 import { SortedList } from './sorted-list.js'
-import { BoundedMap } from '../../util/bounded-map.js'
+import { Tombstones, type Tombstone } from './tombstones.js'
 
 const MAX_GPUS_PER_OFFER = 16
 /** decoded offers the book keeps beside its compact entries (see `RestingOffer.offer`) */
 const DECODED_CACHE = 256
-
-/**
- * What a cancel leaves in its slot: the sequence that an older copy must beat, and the signed
- * cancel itself until it expires, so that anti-entropy can serve it to a peer that still holds the
- * entry (a cancel made on the other side of a partition).
- */
-interface Tombstone {
-  readonly key: string
-  readonly sequence: bigint
-  /** the cancel's own expiry: after it no peer would accept the envelope */
-  readonly expiresN: number
-  envelope: Uint8Array | undefined
-}
 
 /**
  * A node's local order book: the offers and bids it has heard (gossip, DHT fetches, its own), with
@@ -45,18 +32,22 @@ interface Tombstone {
  *   in any order: a cancel wins, otherwise the bytewise smaller canonical encoding;
  * - an entry whose `expiresAt` is not after now is refused, and `expire()` drops those that pass it;
  * - bounded: at most `maxOffers` offers and `maxOffersPerSupplier` per supplier (likewise bids).
- *   Eviction rule when full: expired entries go first; then the resting entry that expires soonest
- *   is evicted if it expires before the newcomer, otherwise the newcomer is refused (BOOK_FULL).
- *   A party over its own limit is refused (SUPPLIER_LIMIT) without touching anyone else's entries.
+ *   Eviction rule when full: expired entries go first; then the soonest-expiring entry of a lower
+ *   standing than the newcomer's (`Standing`: none, registered on the subnet, the node's own);
+ *   then the soonest-expiring entry of its own standing, if it expires before the newcomer;
+ *   otherwise the newcomer is refused (BOOK_FULL). A party over its own limit is refused
+ *   (SUPPLIER_LIMIT) without touching anyone else's entries. So free hotkeys with long-lived
+ *   offers cannot push out a registered supplier's offers, however many they are.
  *
  * Memory: an offer rests as a compact entry (`RestingOffer`: numbers, shared strings, and the
  * signed envelope it arrived in, copied into the book's slabs, see arena.ts); the full `Offer` is
  * decoded from the envelope on demand and the last `DECODED_CACHE` decoded are kept. Tombstones keep the signed cancel until it expires
- * (`offerCancels`, `bidCancels`), bounded by `maxTombstones`.
+ * (`offerCancels`, `bidCancels`), bounded by `maxTombstones` per standing and by the party's
+ * own entry limit per party (see tombstones.ts).
  *
  * Indexes: by GPU class (one price-time sorted list per model, see `compareOffers`), TEE kinds and
  * region as integer attributes of each entry (a bit mask and an id: the matching scan tests them
- * without touching strings), and a lazy expiry heap (expiry and the eviction rule). Offers are
+ * without touching strings), and a lazy expiry heap per standing (expiry and the eviction rule). Offers are
  * held per supplier record (found by the hotkey's bytes, see `PartyIndex`) and then by id, so the
  * insert path builds no key string and hashes no hex text; that is most of its cost otherwise.
  */
@@ -66,15 +57,17 @@ export class OrderBook implements EntryStore {
   private readonly maxBids: number
   private readonly maxPerSupplier: number
   private readonly maxPerRenter: number
-  private readonly maxTombstones: number
+  private readonly standing: StandingOf | undefined
 
   private readonly suppliers = new PartyIndex<SupplierSlots>()
   private readonly suppliersByHex = new Map<string, SupplierSlots>()
   private offerTotal = 0
   private readonly byClass = new Map<string, SortedList<OfferEntry>>()
-  private readonly offerExpiry = new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry, (e) => e.slots.prefix)
+  /** the resting offers of each standing by expiry, and how many of each are live */
+  private readonly offerExpiry = STANDINGS.map(() => new ExpiryHeap<RestingOffer>((e) => e.live, compareOfferExpiry, (e) => e.slots.prefix))
+  private readonly offersOf = STANDINGS.map(() => 0)
   /** `<supplier hex>/<id>` → the cancel; counted per supplier in `SupplierSlots.tombstones` */
-  private readonly offerTombstones: BoundedMap<string, Tombstone>
+  private readonly offerTombstones: Tombstones
   /** tombstones holding a cancel envelope, by the cancel's expiry (the envelope goes when it passes) */
   private readonly offerCancelExpiry = new ExpiryHeap<Tombstone>((t) => t.envelope !== undefined && this.offerTombstones.get(t.key) === t)
   /** entries whose `decoded` offer is set, oldest first: a ring whose next slot is `decodedAt` */
@@ -85,9 +78,10 @@ export class OrderBook implements EntryStore {
 
   private readonly bidMap = new Map<string, BidEntry>()
   private readonly bidOrder = new SortedList<BidEntry>(compareBids, 64, (e) => Number(e.bid.createdAt))
-  private readonly bidExpiry = new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e)
+  private readonly bidExpiry = STANDINGS.map(() => new ExpiryHeap<BidEntry>((e) => this.bidMap.get(e.key) === e))
+  private readonly bidsOf = STANDINGS.map(() => 0)
   private readonly perRenter = new Map<string, number>()
-  private readonly bidTombstones: BoundedMap<string, Tombstone>
+  private readonly bidTombstones: Tombstones
   private readonly bidCancelExpiry = new ExpiryHeap<Tombstone>((t) => t.envelope !== undefined && this.bidTombstones.get(t.key) === t)
 
   constructor (init: OrderBookInit = {}) {
@@ -96,9 +90,16 @@ export class OrderBook implements EntryStore {
     this.maxBids = init.maxBids ?? DEFAULT_MAX_BIDS
     this.maxPerSupplier = init.maxOffersPerSupplier ?? DEFAULT_MAX_OFFERS_PER_SUPPLIER
     this.maxPerRenter = init.maxBidsPerRenter ?? DEFAULT_MAX_BIDS_PER_RENTER
-    this.maxTombstones = init.maxTombstones ?? DEFAULT_MAX_TOMBSTONES
-    this.offerTombstones = new BoundedMap(this.maxTombstones)
-    this.bidTombstones = new BoundedMap(this.maxTombstones)
+    this.standing = init.standing
+    const maxTombstones = init.maxTombstones ?? DEFAULT_MAX_TOMBSTONES
+    this.offerTombstones = new Tombstones(maxTombstones, this.maxPerSupplier, (key) => {
+      const owner = this.suppliersByHex.get(key.slice(0, 64))
+      if (owner !== undefined) {
+        owner.tombstones--
+        this.releaseIfEmpty(owner)
+      }
+    })
+    this.bidTombstones = new Tombstones(maxTombstones, this.maxPerRenter, () => {})
   }
 
   /** the book's clock reading (matching uses it for expiry) */
@@ -164,12 +165,13 @@ export class OrderBook implements EntryStore {
     const now = this.clock.now()
     const expiresN = Number(offer.expiresAt)
     if (expiresN <= now) throw new MarketError('EXPIRED', 'offer expired')
+    const standing = this.standingOf(offer.supplier, slots?.hex)
     if (current == null) {
       if (slots !== undefined && slots.live >= this.maxPerSupplier) {
         throw new MarketError('SUPPLIER_LIMIT', 'supplier holds too many offers')
       }
       if (this.offerTotal >= this.maxOffers) {
-        this.makeRoom(() => this.offerTotal, this.maxOffers, this.offerExpiry, expiresN, now, (e) => { this.dropOffer(e) })
+        this.makeRoom(() => this.offerTotal, this.maxOffers, this.offerExpiry, standing, expiresN, now, (e) => { this.dropOffer(e) })
         slots = undefined // an eviction may have released the record
       }
     } else {
@@ -178,6 +180,7 @@ export class OrderBook implements EntryStore {
     slots ??= this.slotsFor(offer.supplier)
     const entry = new RestingOffer(offer, slots, meta, priceN, createdN, expiresN,
       meta.receivedAt ?? now, teeMaskOf(offer.teeKinds), regionId(offer.region))
+    entry.standing = standing
     this.addOffer(entry)
     return current == null ? 'added' : 'replaced'
   }
@@ -192,10 +195,12 @@ export class OrderBook implements EntryStore {
       !(bid.sequence === floor && current != null && winsTie(bid.cancelled, Bid.encode(bid), Bid.encode(current.bid)))) {
       throw new MarketError('STALE', 'bid sequence not higher than the slot')
     }
+    const renter = key.slice(0, 64)
+    const standing = this.standingOf(bid.renter, renter)
     if (bid.cancelled) {
       if (current != null) this.dropBid(current)
       const t: Tombstone = { key, sequence: bid.sequence, expiresN: Number(bid.expiresAt), envelope: cancelEnvelope(meta.envelope, Number(bid.expiresAt), this.clock.now()) }
-      this.bidTombstones.set(key, t)
+      this.bidTombstones.set(t, standing)
       if (t.envelope !== undefined) this.bidCancelExpiry.push(t)
       this.bidCancelExpiry.compact(this.bidTombstones.size)
       return 'cancelled'
@@ -203,20 +208,20 @@ export class OrderBook implements EntryStore {
     const now = this.clock.now()
     const expiresN = Number(bid.expiresAt)
     if (expiresN <= now) throw new MarketError('EXPIRED', 'bid expired')
-    const renter = key.slice(0, 64)
     if (current == null) {
       if ((this.perRenter.get(renter) ?? 0) >= this.maxPerRenter) throw new MarketError('SUPPLIER_LIMIT', 'renter holds too many bids')
-      if (this.bidMap.size >= this.maxBids) this.makeRoom(() => this.bidMap.size, this.maxBids, this.bidExpiry, expiresN, now, (e) => { this.dropBid(e) })
+      if (this.bidMap.size >= this.maxBids) this.makeRoom(() => this.bidMap.size, this.maxBids, this.bidExpiry, standing, expiresN, now, (e) => { this.dropBid(e) })
     } else {
       this.dropBid(current)
     }
     // the envelope it keeps, it owns (never a view into a larger buffer)
     const own = meta.envelope !== undefined ? owned(meta.envelope) : undefined
     const held = own !== meta.envelope ? { ...meta, envelope: own } : meta
-    const entry: BidEntry = { key, bid, renter, meta: held, expiresN, receivedAt: meta.receivedAt ?? now }
+    const entry: BidEntry = { key, bid, renter, meta: held, expiresN, receivedAt: meta.receivedAt ?? now, standing }
     this.bidMap.set(key, entry)
     this.bidOrder.insert(entry)
-    this.bidExpiry.push(entry)
+    this.bidExpiry[standing].push(entry)
+    this.bidsOf[standing]++
     this.perRenter.set(renter, (this.perRenter.get(renter) ?? 0) + 1)
     return current == null ? 'added' : 'replaced'
   }
@@ -256,13 +261,17 @@ export class OrderBook implements EntryStore {
   /** Drops every offer and bid whose expiry is not after `now`; returns how many went. */
   expire (now: number = this.clock.now()): number {
     let n = 0
-    for (let e = this.offerExpiry.peek(); e != null && e.expiresN <= now; e = this.offerExpiry.peek()) {
-      this.dropOffer(e)
-      n++
+    for (const heap of this.offerExpiry) {
+      for (let e = heap.peek(); e != null && e.expiresN <= now; e = heap.peek()) {
+        this.dropOffer(e)
+        n++
+      }
     }
-    for (let e = this.bidExpiry.peek(); e != null && e.expiresN <= now; e = this.bidExpiry.peek()) {
-      this.dropBid(e)
-      n++
+    for (const heap of this.bidExpiry) {
+      for (let e = heap.peek(); e != null && e.expiresN <= now; e = heap.peek()) {
+        this.dropBid(e)
+        n++
+      }
     }
     // a cancel past its expiry is refused everywhere: keep its sequence, not its envelope
     for (const heap of [this.offerCancelExpiry, this.bidCancelExpiry]) {
@@ -371,6 +380,11 @@ export class OrderBook implements EntryStore {
     return e instanceof RestingOffer && e.live && e.slots.owner === this ? e : undefined
   }
 
+  /** the party's standing (see `Standing`); all alike without a `standing` function */
+  private standingOf (party: Uint8Array, partyHex: string | undefined): Standing {
+    return this.standing === undefined ? 0 : this.standing(party, partyHex ?? hex(party))
+  }
+
   /** the supplier's record, created if it has none */
   private slotsFor (supplier: Uint8Array): SupplierSlots {
     let slots = this.suppliers.get(supplier)
@@ -406,7 +420,8 @@ export class OrderBook implements EntryStore {
       }
       list.insert(entry)
     }
-    this.offerExpiry.push(entry)
+    this.offerExpiry[entry.standing].push(entry)
+    this.offersOf[entry.standing]++
   }
 
   /** takes an entry out of the book; `release` false keeps the supplier record (a replacement or cancel follows) */
@@ -429,28 +444,21 @@ export class OrderBook implements EntryStore {
     }
     if (release) this.releaseIfEmpty(slots)
     if (slots.dead > slots.live + PURGE_SLACK) sweep(slots)
-    this.offerExpiry.compact(this.offerTotal)
+    this.offerExpiry[entry.standing].compact(--this.offersOf[entry.standing])
   }
 
   /**
    * Records a cancel for the slot: its sequence, so an older copy heard later cannot revive it, and
-   * its signed envelope until it expires. The map is bounded: past `maxTombstones` the oldest
-   * tombstone goes (its supplier's count with it).
+   * its signed envelope until it expires. Bounded (see tombstones.ts): a tombstone pushed out
+   * takes its supplier's count with it.
    */
   private tombstoneOffer (slots: SupplierSlots, id: string, sequence: bigint, expiresN: number, envelope: Uint8Array | undefined): void {
-    const key = `${slots.hex}/${id}`
-    if (!this.offerTombstones.delete(key)) slots.tombstones++
-    const t: Tombstone = { key, sequence, expiresN, envelope: cancelEnvelope(envelope, expiresN, this.clock.now()) }
+    const t: Tombstone = { key: `${slots.hex}/${id}`, sequence, expiresN, envelope: cancelEnvelope(envelope, expiresN, this.clock.now()) }
     if (t.envelope !== undefined) this.offerCancelExpiry.push(t)
     this.offerCancelExpiry.compact(this.offerTombstones.size)
-    const evicted = this.offerTombstones.set(key, t)
-    if (evicted !== undefined) {
-      const owner = this.suppliersByHex.get(evicted[0].slice(0, 64))
-      if (owner !== undefined) {
-        owner.tombstones--
-        this.releaseIfEmpty(owner)
-      }
-    }
+    // counted first: pushing out the supplier's own oldest must not release its record
+    slots.tombstones++
+    if (!this.offerTombstones.set(t, this.standingOf(slots.bytes, slots.hex))) slots.tombstones--
   }
 
   private dropBid (entry: BidEntry): void {
@@ -458,16 +466,21 @@ export class OrderBook implements EntryStore {
     this.bidMap.delete(entry.key)
     this.bidOrder.delete(entry)
     decrement(this.perRenter, entry.renter)
-    this.bidExpiry.compact(this.bidMap.size)
+    this.bidExpiry[entry.standing].compact(--this.bidsOf[entry.standing])
   }
 
-  /** applies the eviction rule before an insert of a new slot */
-  private makeRoom<E extends { expiresN: number, key: string }> (size: () => number, max: number, expiry: ExpiryHeap<E>, expiresN: number, now: number, drop: (e: E) => void): void {
+  /** applies the eviction rule before an insert of a new slot by a party of `standing` */
+  private makeRoom<E extends { expiresN: number, key: string }> (size: () => number, max: number, expiry: ReadonlyArray<ExpiryHeap<E>>, standing: Standing, expiresN: number, now: number, drop: (e: E) => void): void {
     if (size() < max) return
     this.expire(now)
     if (size() < max) return
-    const victim = expiry.peek()
-    // [IGNORE] full: the newcomer only displaces an entry that would expire before it
+    // the soonest-expiring entry of the lowest standing below the newcomer's, whatever its expiry
+    for (let s = 0; s < standing; s++) {
+      const victim = expiry[s].peek()
+      if (victim != null) { drop(victim); return }
+    }
+    const victim = expiry[standing].peek()
+    // [IGNORE] full: among its equals the newcomer only displaces an entry that would expire before it
     if (victim == null || victim.expiresN >= expiresN) throw new MarketError('BOOK_FULL', 'book full')
     drop(victim)
   }
@@ -525,7 +538,7 @@ function cancelEnvelope (envelope: Uint8Array | undefined, expiresN: number, now
   return envelope !== undefined && envelope.byteLength > 0 && expiresN > now ? owned(envelope) : undefined
 }
 
-function liveCancels (map: BoundedMap<string, Tombstone>, now: number): Uint8Array[] {
+function liveCancels (map: Tombstones, now: number): Uint8Array[] {
   const out: Uint8Array[] = []
   for (const t of map.values()) if (t.envelope !== undefined && t.expiresN > now) out.push(t.envelope)
   return out

@@ -1,5 +1,5 @@
 import { Envelope, Offer, type Gpu } from '../../wire/market.js'
-import type { EntryMeta, OfferEntry } from '../types.js'
+import type { EntryMeta, OfferEntry, Standing } from '../types.js'
 import { internGpus, internTeeKinds, regionName } from './attributes.js'
 import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
@@ -89,6 +89,8 @@ export interface EntryStore {
 export class RestingOffer implements OfferEntry, Held {
   /** false once the entry left the book (filled, cancelled, replaced, expired, evicted) */
   live = true
+  /** the supplier's standing when the entry came (the book's eviction order, see `Standing`) */
+  standing: Standing = 0
   private keyText: string | undefined = undefined
   /** free GPUs per entry of `gpus`, created by the first `consume` (see `OfferEntry.free`) */
   free: number[] | undefined = undefined

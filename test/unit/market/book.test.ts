@@ -84,15 +84,30 @@ describe('OrderBook upsert rules', () => {
   })
 
   it('tombstones are bounded across suppliers, and each supplier keeps its own count', () => {
-    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 2, maxOffersPerSupplier: 1 })
+    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 2, maxOffersPerSupplier: 2 })
     book.upsertOffer(mkOffer({ id: 'a', sequence: 5n, cancelled: true }))
     book.upsertOffer(mkOffer({ id: 'b', sequence: 5n, cancelled: true, supplierN: 2 }))
     book.upsertOffer(mkOffer({ id: 'c', sequence: 5n, cancelled: true, supplierN: 2 }))
     // supplier 1's only tombstone went (the oldest): its old copy comes back, and its limit still holds
     expect(book.upsertOffer(mkOffer({ id: 'a', sequence: 1n }))).toBe('added')
-    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'x' })))).toBe('SUPPLIER_LIMIT')
+    expect(book.upsertOffer(mkOffer({ id: 'x' }))).toBe('added')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'y' })))).toBe('SUPPLIER_LIMIT')
     expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'b', sequence: 1n, supplierN: 2 })))).toBe('STALE')
     expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'c', sequence: 1n, supplierN: 2 })))).toBe('STALE')
+  })
+
+  it('a supplier keeps at most its offer limit of tombstones: past it, its own oldest goes and no one else\'s', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0), maxOffersPerSupplier: 2 })
+    book.upsertOffer(mkOffer({ id: 'w', sequence: 5n, cancelled: true, supplierN: 2 }))
+    for (const id of ['a', 'b', 'c']) book.upsertOffer(mkOffer({ id, sequence: 5n, cancelled: true }))
+    // supplier 1's 'a' went when 'c' came; 'b' and 'c' hold, and supplier 2's is untouched
+    expect(book.upsertOffer(mkOffer({ id: 'a', sequence: 1n }))).toBe('added')
+    for (const id of ['b', 'c']) expect(codeOf(() => book.upsertOffer(mkOffer({ id, sequence: 1n })))).toBe('STALE')
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'w', sequence: 1n, supplierN: 2 })))).toBe('STALE')
+    // a cancel of a slot that has a tombstone replaces it (no count, nothing pushed out)
+    book.upsertOffer(mkOffer({ id: 'c', sequence: 6n, cancelled: true }))
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'b', sequence: 1n })))).toBe('STALE')
+    expect(book.offerCancels()).toHaveLength(0) // the fixtures' cancels came without envelopes
   })
 
   it('a supplier whose only offer is replaced, cancelled, removed or evicted keeps exact slots', () => {
