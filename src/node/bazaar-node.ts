@@ -37,6 +37,7 @@ import type { ParsedRent } from './rent-input.js'
 import type { SupplierRole } from './roles/supplier.js'
 import type { RenterRole, RentEvent, RentSummary, ResumedEscrow } from './roles/renter.js'
 import { openChain } from './services/chain.js'
+import { SubnetRegistry } from './services/subnet-registry.js'
 import { AgreementPruner } from './services/agreement-pruner.js'
 import { SupplierService } from './services/supplier.js'
 import { RenterService } from './services/renter.js'
@@ -135,6 +136,8 @@ export type NodeGossipInit = Pick<MarketGossipInit, 'certCache' | 'verifyWorkers
 
 /** The role services of a node, in start order (stopped in reverse). */
 export interface NodeServices {
+  /** reads the hotkeys registered on the market's subnet (a chain that has subnets: subtensor) */
+  registry?: SubnetRegistry
   pruner?: AgreementPruner
   supplier?: SupplierService
   /** keeps `tee.crlDir`'s CRLs current (a renter with `tee.crlDir`) */
@@ -170,6 +173,8 @@ export class BazaarNode {
   readonly logger: Logger
   readonly api?: ControlApi
   readonly market: MarketService
+  /** each party's standing in the book: own, registered on the subnet, or none */
+  readonly registry: SubnetRegistry
   readonly links: GossipLinkKeeper
   readonly bookSync: BookSync
   /** agreements this node signed (a view of the node's database) */
@@ -217,7 +222,9 @@ export class BazaarNode {
       { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) }, verifyPool: init.gossip?.verifyPool },
       { onMessage: (m) => { this.onMessage(m) }, certCache: init.gossip?.certCache, verifyWorkers: init.gossip?.verifyWorkers }
     )
-    this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics })
+    this.registry = new SubnetRegistry({ ownHotkey: Buffer.from(identity.hotkey.publicKey).toString('hex'), clock, logger, netuid: config.chain.netuid })
+    this.metrics.gauge('bazaar_subnet_registered_hotkeys', 'hotkeys registered on the market\'s subnet at the last read (they rank above others in a full book)').collect(() => this.registry.size)
+    this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics, standing: this.registry.standingOf })
     const republish = republishSchedule(config.market.republishS)
     this.own = new OwnMessages({
       db,
@@ -403,7 +410,9 @@ export class BazaarNode {
       // one sweep covers every role: the adapter cancels this key's stale approvals as a party and
       // empties the per-escrow keys of escrows it arbitrates
       if (chain.sweep != null && config.chain.sweepS > 0) s.sweeper = new EscrowSweeper({ escrow, clock, logger, intervalMs: config.chain.sweepS * 1000 })
-      for (const service of [s.pruner, s.supplier, s.crls, s.renter, s.arbiter, s.sweeper]) {
+      this.registry.watch(chain)
+      s.registry = this.registry
+      for (const service of [s.registry, s.pruner, s.supplier, s.crls, s.renter, s.arbiter, s.sweeper]) {
         if (service == null) continue
         // stop is safe after a partial start: whatever the service opened is closed with the node
         this.opened.push({ name: service.name, close: async () => { await service.stop() } })
@@ -497,22 +506,27 @@ export class BazaarNode {
 
   /**
    * An envelope a peer served through anti-entropy: the gossip validator decides, exactly as for a
-   * gossip message; an accepted one goes where a gossip message goes.
+   * gossip message; an accepted one goes where a gossip message goes. What the book then refuses
+   * is not 'applied' (the exchange re-gossips what was applied): an older version than the book
+   * holds, or one under its tombstone, counts as a duplicate, and one it has no room for as ignored.
    */
   private acceptSynced (topic: typeof TOPIC_OFFERS | typeof TOPIC_BIDS, data: Uint8Array): SyncVerdict {
+    let m: ValidatedMessage
     try {
-      this.onMessage(this.gossip.validator.validate(topic, data), 'fetch')
-      return 'applied'
+      m = this.gossip.validator.validate(topic, data)
     } catch (err) {
       return syncVerdictOf(err)
     }
+    const result = this.onMessage(m, 'fetch')
+    return result === 'applied' ? 'applied' : result === 'STALE' ? 'duplicate' : 'ignored'
   }
 
-  private onMessage (m: ValidatedMessage, source: 'gossip' | 'fetch' = 'gossip'): void {
-    this.market.apply(m, source, m.signer === this.signer.address)
+  private onMessage (m: ValidatedMessage, source: 'gossip' | 'fetch' = 'gossip'): ReturnType<MarketService['apply']> {
+    const result = this.market.apply(m, source, m.signer === this.signer.address)
     for (const l of this.listeners) {
       try { l(m) } catch (err) { this.logger.error('market listener failed', { err }) }
     }
+    return result
   }
 
   private prune (): void {

@@ -1,7 +1,7 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
-import { OrderBook, MarketError, offerKey, type OfferEntry } from '../market/index.js'
+import { OrderBook, MarketError, offerKey, type MarketErrorCode, type OfferEntry, type StandingOf } from '../market/index.js'
 import type { Offer } from '../wire/market.js'
 import { Envelope } from '../wire/market.js'
 import { fetchOffers, registerOffersFetchHandler } from '../protocols/negotiate/index.js'
@@ -39,6 +39,8 @@ export interface MarketServiceComponents {
   logger: Logger
   validator: MarketMessageValidator
   metrics: Registry
+  /** each party's standing when the book is full (see `Standing`); default: all alike */
+  standing?: StandingOf
 }
 
 /**
@@ -62,7 +64,7 @@ export class MarketService {
   private readonly offerListeners = new Set<(entry: OfferEntry) => void>()
 
   constructor (private readonly c: MarketServiceComponents) {
-    this.book = new OrderBook({ clock: c.clock, maxOffers: 100_000, maxBids: 100_000 })
+    this.book = new OrderBook({ clock: c.clock, maxOffers: 100_000, maxBids: 100_000, standing: c.standing })
     this.bookEvents = c.metrics.counter('bazaar_book_updates_total', 'order book updates by kind and result')
     c.metrics.gauge('bazaar_book_offers', 'offers resting in the order book').collect(() => this.book.offerCount)
     c.metrics.gauge('bazaar_book_bids', 'bids resting in the order book').collect(() => this.book.bidCount)
@@ -85,8 +87,12 @@ export class MarketService {
     await this.stopFetch?.()
   }
 
-  /** applies a validated message to the book (ours or a peer's) */
-  apply (m: ValidatedMessage, source: 'gossip' | 'fetch' | 'local' = 'gossip', own = false): void {
+  /**
+   * Applies a validated message to the book (ours or a peer's). Returns 'applied', or the code of
+   * the book's refusal (STALE: it holds a newer version or a tombstone; BOOK_FULL, SUPPLIER_LIMIT:
+   * no room), or 'ERROR' for a failure of the book itself (logged).
+   */
+  apply (m: ValidatedMessage, source: 'gossip' | 'fetch' | 'local' = 'gossip', own = false): 'applied' | MarketErrorCode | 'ERROR' {
     try {
       if (m.kind === 'offer') {
         const peer = this.peerOf(m.offer.addrs)
@@ -101,9 +107,12 @@ export class MarketService {
         this.book.upsertBid(m.bid, { source, envelope: m.data })
       }
       this.bookEvents.inc({ kind: m.kind, result: 'applied' })
+      return 'applied'
     } catch (err) {
-      this.bookEvents.inc({ kind: m.kind, result: err instanceof MarketError ? err.code : 'ERROR' })
+      const result = err instanceof MarketError ? err.code : 'ERROR'
+      this.bookEvents.inc({ kind: m.kind, result })
       if (!(err instanceof MarketError)) this.c.logger.warn('order book update failed', { err })
+      return result
     }
   }
 

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Option, u16 } from '@polkadot/types'
 import type { EventRecord } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -586,6 +587,22 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       await slow.disconnect()
       await relay.stop()
     }
+  })
+
+  it('lists the hotkeys holding a UID on the subnet: one burnedRegister just registered, not a fresh key', async () => {
+    const { registered, stranger } = await freshKeys(['registered', 'stranger'])
+    // a real registration, paid by a funded coldkey: both specs' subnet 1 allows it as they are
+    const events = await signAndWait(api.tx.subtensorModule.burnedRegister(netuid, registered!.address), keys.validator!)
+    expect(events.some((e) => e.event.section === 'subtensorModule' && e.event.method === 'NeuronRegistered')).toBe(true)
+    // the chain's own state: the hotkey holds a UID, and that UID's key is the hotkey
+    const uid = await api.query.subtensorModule.uids(netuid, registered!.address) as Option<u16>
+    expect(uid.isSome).toBe(true)
+    expect(sameAccount((await api.query.subtensorModule.keys(netuid, uid.unwrap())).toString(), registered!.address)).toBe(true)
+    const entries = await api.query.subtensorModule.keys.entries(netuid)
+    const listed = await port.registeredHotkeys(netuid)
+    expect(listed.has(u8aToHex(registered!.publicKey, undefined, false))).toBe(true)
+    expect(listed.has(u8aToHex(stranger!.publicKey, undefined, false))).toBe(false)
+    expect(listed.size).toBe(entries.length)
   })
 
   it('survives a dropped websocket: an open started while the socket is down lands once', async () => {

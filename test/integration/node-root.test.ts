@@ -68,6 +68,26 @@ describe('BazaarNode.init: one root for a whole node', () => {
     await expect(fetch(`http://127.0.0.1:${port}/v1/status`)).rejects.toThrow()
   }, 60_000)
 
+  it('reads the subnet\'s registered hotkeys from its chain for the book\'s standings, and stops reading at close', async () => {
+    const clock = new ManualClock()
+    const registered = (await devPair('Alice//hot')).publicKey
+    const reads: number[] = []
+    // the embedded ledger has no subnets: this one answers as a subtensor chain would
+    const chain = Object.assign(Object.create(ledger) as EmbeddedLedger, {
+      registeredHotkeys: async (netuid: number) => { reads.push(netuid); return new Set([Buffer.from(registered).toString('hex')]) }
+    })
+    const id = await identity('Grace')
+    const node = await BazaarNode.init({ config: await config('renter'), identity: id, home: path.join(dir, 'registry'), chain, clock, logger: silentLogger })
+    // the start's own read (in the background), then this one
+    await node.registry.refresh()
+    expect(reads).toEqual([1, 1])
+    expect(node.services.registry).toBe(node.registry)
+    const of = (key: Uint8Array): number => node.registry.standingOf(key, Buffer.from(key).toString('hex'))
+    expect([of(id.hotkey.publicKey), of(registered), of((await devPair('Bob//hot')).publicKey)]).toEqual([2, 1, 0])
+    await node.close()
+    expect(clock.pending).toBe(0)
+  }, 60_000)
+
   it('close waits for a re-publication in flight before the database closes under it', async () => {
     const clock = new ManualClock()
     const cfg = await config('renter')

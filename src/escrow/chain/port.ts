@@ -115,4 +115,11 @@ export interface ChainPort {
    * arbiter's top-ups), where the chain has such keys; the fees it paid.
    */
   sweep? (owner: AccountPair, opts?: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] }): Promise<ChainFee[]>
+  /**
+   * The hotkeys registered on subnet `netuid` (holding a UID there), as lowercase hex of their
+   * 32 public-key bytes without `0x`: what the order book ranks parties by, since a registration
+   * costs a burn and a fresh key costs nothing. On a chain that has no subnets (the embedded
+   * ledger) the method is absent.
+   */
+  registeredHotkeys? (netuid: number, opts?: { signal?: AbortSignal }): Promise<ReadonlySet<string>>
 }

@@ -43,7 +43,7 @@ import type { AccountPair } from '../../../util/sr25519.js'
 import type { Option, Result } from '@polkadot/types'
 import type { Call, DispatchError } from '@polkadot/types/interfaces'
 import type { Codec, INumber } from '@polkadot/types/types'
-import { isHex } from '@polkadot/util'
+import { isHex, u8aToHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
   ApproveResult, ChainFee, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
@@ -116,6 +116,13 @@ interface PendingMultisig extends Codec {
 
 /** Most escrows kept in the index; closed ones are dropped first past it. */
 const MAX_INDEXED = 50_000
+/**
+ * Most `Keys` entries `registeredHotkeys` reads for one subnet: far above a subnet's UID limit
+ * (`MaxAllowedUids`, a few thousand at most), far below what would strain memory.
+ */
+const MAX_SUBNET_UIDS = 65_536
+/** keys per `state_getKeysPaged` call: the node's own limit */
+const KEYS_PAGE = 1000
 /** how many times one transaction is signed again after another process took its nonce */
 const MAX_NONCE_ATTEMPTS = 4
 
@@ -221,6 +228,45 @@ export class SubtensorChain implements ChainPort {
     const addr = encodeAddress((hk as unknown as { toU8a: () => Uint8Array }).toU8a(), SS58_PREFIX)
     if (addr === encodeAddress(new Uint8Array(32), SS58_PREFIX)) throw new SubtensorError('TERMS_INVALID', `subnet ${netuid} has no owner hotkey; give the adapter a hotkey`)
     return addr
+  }
+
+  /**
+   * The hotkeys holding a UID on subnet `netuid`, from `SubtensorModule.Keys` (netuid → uid →
+   * hotkey), as lowercase hex of their public keys without `0x`. Read in pages at one block (the
+   * finalized head, or the best without finality), so a registration landing meanwhile cannot
+   * show one page a subnet the next page no longer has. `.entries()` would follow the endpoint's
+   * pages for as long as it sends full ones; here a subnet of more than `MAX_SUBNET_UIDS` entries
+   * (a few thousand is the most a runtime allows) fails rather than filling memory.
+   */
+  async registeredHotkeys (netuid: number, opts: { signal?: AbortSignal } = {}): Promise<ReadonlySet<string>> {
+    if (!Number.isInteger(netuid) || netuid < 0 || netuid > 65535) throw new SubtensorError('TERMS_INVALID', 'netuid must be a u16')
+    const api = this.api
+    if (api.query.subtensorModule?.keys == null) {
+      throw new SubtensorError('RUNTIME_UNSUPPORTED', `runtime ${api.runtimeVersion.specVersion.toNumber()} has no subtensorModule.keys storage`)
+    }
+    const retry = { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal }
+    const at = await retrying(api, async () => {
+      const hash = this.finality ? await api.rpc.chain.getFinalizedHead() : await api.rpc.chain.getBlockHash()
+      return await api.at(hash)
+    }, retry)
+    const prefix = at.query.subtensorModule.keys.keyPrefix(netuid)
+    const hotkeys = new Set<string>()
+    let read = 0
+    let startKey: string | undefined
+    while (true) {
+      const page = await retrying(api, async () => await at.query.subtensorModule.keys.entriesPaged({ args: [netuid], pageSize: KEYS_PAGE, startKey }), retry)
+      read += page.length
+      // [bound] a hostile endpoint may send pages without end
+      if (read > MAX_SUBNET_UIDS) throw new SubtensorError('CHAIN_UNAVAILABLE', `subnet ${netuid} lists more than ${MAX_SUBNET_UIDS} UIDs; refusing the endpoint's answer`)
+      for (const [key, value] of page) {
+        // [IGNORE] a key outside this subnet's map, or a value that is not a 32-byte account
+        if (!key.toHex().startsWith(prefix)) continue
+        const bytes = value.toU8a()
+        if (bytes.length === 32) hotkeys.add(u8aToHex(bytes, undefined, false))
+      }
+      if (page.length < KEYS_PAGE) return hotkeys
+      startKey = page[page.length - 1]![0].toHex()
+    }
   }
 
   /**
