@@ -46,6 +46,7 @@ export type { NvidiaSmiResult, NvidiaSmiRunner, SmiGpu } from './inventory/nvidi
 export { gpuFamily, marketedSizeGb, normaliseGpuModel } from './inventory/normalise.js'
 export { isSafeRelativePath, validateJobId, validateJobSpec } from './spec.js'
 export { processRuntime } from './runtime/process.js'
+export { JobCgroup, JobCgroups, ownCgroupDir } from './runtime/cgroup.js'
 export type { ProcessRuntimeInit, ResourceLimits } from './runtime/process.js'
 export { buildContainerArgv, containerRuntime, detectContainerEngine } from './runtime/container.js'
 export type { ContainerEngine, ContainerOptions, ContainerRuntimeInit } from './runtime/container.js'

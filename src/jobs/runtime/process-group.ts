@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RuntimeError } from '../errors.js'
 import type { ProcessExit, RunningJob } from './types.js'
+import type { JobCgroup, JobCgroups } from './cgroup.js'
 
 /** whether any process of group `pgid` is left (zombies not yet reaped count) */
 export function groupAlive (pgid: number): boolean {
@@ -54,7 +56,9 @@ export async function killGroup (pgid: number, graceMs: number): Promise<void> {
 
 /**
  * Spawns `file args` as the leader of a new session and process group, stdin closed, stdout and
- * stderr piped. Resolves once the process runs.
+ * stderr piped. Resolves once the process runs. With `cgroups`, the job is born in a cgroup of its
+ * own (see cgroup.ts): stop, pause and resume then reach every process it started, one that left
+ * the group with setsid included.
  * @throws RuntimeError SPAWN_FAILED (no such command, not executable, ...)
  */
 export async function spawnGroupLeader (
@@ -66,18 +70,33 @@ export async function spawnGroupLeader (
     onStop?: () => Promise<void>
     /** replaces SIGSTOP/SIGCONT to the group (containers are paused through the engine) */
     onPause?: (paused: boolean) => Promise<void>
+    /** the supplier's job cgroups, where it may make them; `jobId` names the job's */
+    cgroups?: JobCgroups
+    jobId?: string
   }
 ): Promise<RunningJob> {
-  const child = spawn(file, args, {
+  const start = (): ChildProcessByStdio<null, Readable, Readable> => spawn(file, args, {
     cwd: opts.cwd,
     env: opts.env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     windowsHide: true
   })
+  let child: ChildProcessByStdio<null, Readable, Readable>
+  let cgroup: JobCgroup | undefined
+  if (opts.cgroups != null) {
+    try {
+      ({ child, cgroup } = await opts.cgroups.spawn(opts.jobId ?? 'job', start))
+    } catch (err) {
+      throw new RuntimeError('SPAWN_FAILED', `cannot start ${file} in a cgroup: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    }
+  } else {
+    child = start()
+  }
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => { resolve() })
     child.once('error', (err) => {
+      void cgroup?.end(0)
       reject(new RuntimeError('SPAWN_FAILED', `cannot start ${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }))
     })
   })
@@ -95,16 +114,20 @@ export async function spawnGroupLeader (
     stop: async (graceMs) => {
       stopping ??= (async () => {
         await opts.onStop?.().catch(() => {})
-        await killGroup(pgid, graceMs)
+        // the cgroup, where there is one: the group is within it, and so is whatever left the group
+        if (cgroup != null) await cgroup.end(graceMs)
+        else await killGroup(pgid, graceMs)
       })()
       await stopping
     },
     pause: async () => {
       if (opts.onPause != null) await opts.onPause(true)
+      else if (cgroup != null) await cgroup.freeze(true)
       else signalGroup(pgid, 'SIGSTOP')
     },
     resume: async () => {
       if (opts.onPause != null) await opts.onPause(false)
+      else if (cgroup != null) await cgroup.freeze(false)
       else signalGroup(pgid, 'SIGCONT')
     }
   }

@@ -6,6 +6,7 @@ import { systemProbe } from './detect.js'
 import { spawnGroupLeader } from './process-group.js'
 import type { CommandProbe } from './detect.js'
 import type { Runtime, RunningJob, RuntimeJob } from './types.js'
+import type { JobCgroups } from './cgroup.js'
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
 
@@ -29,10 +30,13 @@ export interface ProcessRuntimeInit {
   limits?: ResourceLimits
   /** detects prlimit; injectable for tests */
   probe?: CommandProbe
+  /** cgroups to run each job in (see cgroup.ts); without them a job is held by its process group only */
+  cgroups?: JobCgroups
 }
 
 /**
- * Runs a job as a child process in its own directory and its own process group.
+ * Runs a job as a child process in its own directory and its own process group, and in a cgroup of
+ * its own where `cgroups` is given.
  *
  * The child sees a minimal environment (the supplier's environment may hold secrets): PATH, HOME
  * and TMPDIR set to the job directory, LANG, the spec's variables, BAZAAR_JOB_ID/BAZAAR_JOB_DIR and
@@ -60,9 +64,9 @@ export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
       const prlimitFile = await prlimit
       if (prlimitFile != null) {
         // prlimit sets the limits on itself and execs the command: same pid, same process group
-        return await spawnGroupLeader(prlimitFile, [...limitArgs, '--', command, ...job.args], { cwd: job.dir, env })
+        return await spawnGroupLeader(prlimitFile, [...limitArgs, '--', command, ...job.args], { cwd: job.dir, env, cgroups: init.cgroups, jobId: job.jobId })
       }
-      return await spawnGroupLeader(command, job.args, { cwd: job.dir, env })
+      return await spawnGroupLeader(command, job.args, { cwd: job.dir, env, cgroups: init.cgroups, jobId: job.jobId })
     }
   }
 }

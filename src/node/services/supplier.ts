@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { AccountPair } from '../../util/sr25519.js'
 import type { BazaarConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
-import { processRuntime, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
+import { JobCgroups, processRuntime, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -34,6 +35,7 @@ export class SupplierService implements NodeService {
   readonly name = 'supplier'
   private current?: SupplierRole
   private inventory?: Inventory
+  private cgroups?: JobCgroups
 
   constructor (private readonly c: SupplierServiceComponents, private readonly i: SupplierServiceInit) {}
 
@@ -52,6 +54,7 @@ export class SupplierService implements NodeService {
     })
     if (this.inventory == null) return
     if (this.i.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
+    this.cgroups ??= await this.openCgroups()
     const role = new SupplierRole({
       node,
       inventory: this.inventory,
@@ -60,7 +63,7 @@ export class SupplierService implements NodeService {
       enclaveListen: enclaveListenAddrs(config),
       provider: await readyProvider(config, node.clock, logger, signal),
       gpuProvider: await readyGpuProvider(config, node.clock, logger, signal),
-      runtime: processRuntime(),
+      runtime: processRuntime({ cgroups: this.cgroups }),
       workRoot: path.join(this.i.home, 'jobs'),
       chain: this.c.chain,
       escrowDb: this.c.escrowDb,
@@ -90,6 +93,28 @@ export class SupplierService implements NodeService {
 
   async stop (): Promise<void> {
     await this.current?.stop()
+    // a restart opens them again, and ends what this run may have left
+    await this.cgroups?.close()
+    this.cgroups = undefined
+  }
+
+  /**
+   * The jobs' cgroups (see jobs/runtime/cgroup.ts), named after the node home, so that a restart
+   * finds what the run before it left: those jobs are ended now, as their records are closed
+   * (SUPPLIER_RESTARTED). Without a usable cgroup v2, jobs are held by their process group only.
+   */
+  private async openCgroups (): Promise<JobCgroups | undefined> {
+    const { logger } = this.c
+    const name = `bazaar-${createHash('sha256').update(path.resolve(this.i.home)).digest('hex').slice(0, 12)}`
+    const cgroups = await JobCgroups.open(name)
+    if (!(cgroups instanceof JobCgroups)) {
+      logger.warn('jobs run without a cgroup of their own: a job process that calls setsid outlives its stop, and jobs outlive a crash of this supplier', { reason: cgroups.unavailable })
+      return undefined
+    }
+    const left = await cgroups.sweep()
+    if (left > 0) logger.warn('ended the jobs a previous run of this supplier left running', { jobs: left })
+    logger.info('jobs run in cgroups of their own', { dir: cgroups.base })
+    return cgroups
   }
 
   /** Stops the role and starts a new one on the same stores (its agreements and escrows are restored). */
