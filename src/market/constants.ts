@@ -13,6 +13,12 @@ export const DEFAULT_MAX_TOMBSTONES = 100_000
 export const AGREEMENT_VERSION = 1
 /** How long a supplier holds capacity between its Accept and the renter's Confirm. */
 export const DEFAULT_HOLD_MS = 10_000
+/**
+ * Agreements one renter may hold with one supplier before any of them starts (see
+ * `SupplierNegotiatorInit.maxWaitingPerRenter`): a renter starts each right after it is made, so a
+ * few cover rentals made side by side.
+ */
+export const DEFAULT_MAX_WAITING_PER_RENTER = 4
 /** How long a renter has to open the escrow after the agreement (AgreementTerms.startBy). */
 export const DEFAULT_START_WINDOW_MS = 10 * 60_000
 /**

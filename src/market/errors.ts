@@ -30,6 +30,10 @@ export const NegotiationCode = {
   ABORTED: 'ABORTED',
   /** no compatible offer left in the book for this bid */
   NO_MATCH: 'NO_MATCH',
+  /** the renter already holds as many agreements with this supplier that have not started as it may */
+  RENTER_LIMIT: 'RENTER_LIMIT',
+  /** the renter's account does not hold the budget in the escrow asset */
+  NO_FUNDS: 'NO_FUNDS',
   /** a refusal code this version does not know (sent by a newer or hostile peer) */
   UNKNOWN: 'UNKNOWN'
 } as const
@@ -45,6 +49,7 @@ export function toNegotiationCode (code: string): NegotiationErrorCode {
 /** Refusals after which the renter re-matches to the next compatible offer at once. */
 export const RETRYABLE_ELSEWHERE: ReadonlySet<NegotiationErrorCode> = new Set([
   NegotiationCode.NO_CAPACITY,
+  NegotiationCode.RENTER_LIMIT,
   NegotiationCode.PRICE_CHANGED,
   NegotiationCode.OFFER_GONE,
   NegotiationCode.RATE_LIMITED,

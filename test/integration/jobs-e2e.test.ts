@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDevnet, defaultJob, type DevnetWorld } from '../../src/node/devnet.js'
+import { startDevnet, defaultJob, devKeys, DEVNET_ACCOUNTS, type DevnetWorld } from '../../src/node/devnet.js'
 import type { RentEvent, RentRequest, RentSummary } from '../../src/node/roles/renter.js'
 import { SETTLE_POLL_MS } from '../../src/node/roles/settle-wait.js'
 import { waitFor } from '../helpers/wait.js'
@@ -426,5 +426,32 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: escrow!.terms.amount.toString() }])
     expect(await world.chain.balance(world.renter.address)).toBe(before)
     await capacityBack()
+  }, 60_000)
+
+  // last: it leaves most of the renter's funds locked in an escrow until that expires
+  it('a renter whose account cannot cover the budget is refused at negotiation (NO_FUNDS): no GPU held, no other supplier asked', async () => {
+    const renterKeys = await devKeys(DEVNET_ACCOUNTS.renter)
+    const funds = await world.chain.balance(world.renter.address)
+    // all but 1 rao locked in an escrow of the renter's own, with its own chain's rules
+    await world.chain.open({
+      escrowId: '0x' + createHash('sha256').update('lock').digest('hex'),
+      agreementHash: '0x' + createHash('sha256').update('lock-agreement').digest('hex'),
+      payer: world.renter.address,
+      payee: world.suppliers[0].keys.hotkey.address,
+      arbiter: world.arbiter.address,
+      amount: funds - 1n,
+      netuid: 1,
+      voucherKey: '0x' + '11'.repeat(32),
+      expiresAt: clock.now() + 3_600_000
+    }, renterKeys.hotkey)
+    expect(await world.chain.balance(world.renter.address)).toBe(1n)
+    const events: RentEvent[] = []
+    const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
+      .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
+    expect(outcome).toBe('NO_FUNDS')
+    // the cheapest supplier refused, and the renter did not go on to the others
+    expect(events.filter((e) => e.type === 'refused').map((e) => (e as { code: string }).code)).toEqual(['NO_FUNDS'])
+    expect(events.some((e) => e.type === 'agreement' || e.type === 'escrow')).toBe(false)
+    expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
   }, 60_000)
 })

@@ -6,7 +6,7 @@ import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'
 import { agreementBudget, agreementHash, decodeTerms } from '../agreement/terms.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { hex } from '../book/keys.js'
-import { DEFAULT_HOLD_MS, MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../constants.js'
+import { DEFAULT_HOLD_MS, DEFAULT_MAX_WAITING_PER_RENTER, MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../constants.js'
 import { NegotiationError } from '../errors.js'
 import { CertCache } from '../signing/cert.js'
 import type { MessageSigner } from '../signing/signer.js'
@@ -26,6 +26,20 @@ export interface SupplierNegotiatorInit {
   holdMs?: number
   /** arbiters this supplier accepts in escrow terms; default any 32-byte key */
   acceptArbiter?: (arbiter: Uint8Array) => boolean
+  /**
+   * Committing GPUs costs a renter nothing until its escrow is on chain, so one renter may hold at
+   * most this many agreements with the supplier that have not started: those held for its Confirm
+   * and those `waiting` counts (committed, no session yet). Past it, RENTER_LIMIT. Default
+   * DEFAULT_MAX_WAITING_PER_RENTER.
+   */
+  maxWaitingPerRenter?: number
+  /** committed agreements of a renter (hotkey hex) that no session has started; default none */
+  waiting?: (renter: string) => number
+  /**
+   * a last check of a proposal whose renter is authenticated, before any GPU is held (the node's:
+   * the renter's funds on chain); throws a NegotiationError to refuse
+   */
+  admit?: (terms: AgreementTerms) => Promise<void>
 }
 
 /** A proposal the supplier accepted and holds capacity for. */
@@ -52,6 +66,7 @@ export class SupplierNegotiator {
   readonly holdMs: number
   private readonly acceptArbiter: (a: Uint8Array) => boolean
   private readonly held = new Map<string, Held>()
+  private readonly init: SupplierNegotiatorInit
 
   constructor (init: SupplierNegotiatorInit) {
     this.signer = init.signer
@@ -62,6 +77,7 @@ export class SupplierNegotiator {
     this.certs = init.certs ?? new CertCache()
     this.holdMs = init.holdMs ?? DEFAULT_HOLD_MS
     this.acceptArbiter = init.acceptArbiter ?? ((a) => a.byteLength === 32)
+    this.init = init
   }
 
   /** Checks a proposal, holds capacity, stores the agreement as pending and countersigns. */
@@ -85,6 +101,7 @@ export class SupplierNegotiator {
     // [REJECT] a replayed proposal: these exact terms were already negotiated
     if (this.held.has(id) || (await this.store.get(id)) != null) throw new NegotiationError('TERMS_MISMATCH', 'agreement already exists')
     verifyPartySignature(this.certs, p.renterCert, terms.renter, hash, p.renterSignature, now)
+    await this.admitRenter(terms)
     // the synchronous hold is what serialises racing renters: exactly one gets the last GPU
     if (!this.capacity.hold(id, terms.gpuModel, terms.gpuCount, this.holdMs)) {
       throw new NegotiationError('NO_CAPACITY', 'not enough free GPUs')
@@ -97,19 +114,39 @@ export class SupplierNegotiator {
         supplierCert: this.signer.cert,
         supplierSignature: signAgreementHash(this.signer, hash)
       }
-      await this.store.put(agreement, 'supplier', 'pending', now, peer)
       const accept: Accept = {
         supplierCert: this.signer.cert,
         supplierSignature: agreement.supplierSignature,
         holdUntil: BigInt(now + this.holdMs)
       }
       const h: Held = { hash: id, accept, agreement, terms }
+      // held from the moment its GPUs are: the renter's limit counts it while the record is written
       this.held.set(id, h)
+      await this.store.put(agreement, 'supplier', 'pending', now, peer)
       return h
     } catch (err) {
+      this.held.delete(id)
       this.capacity.release(id)
       throw new NegotiationError('STORE_FAILED', 'could not store the agreement', { cause: err })
     }
+  }
+
+  /**
+   * [IGNORE] RENTER_LIMIT: the renter holds as many unstarted agreements as it may; then the node's
+   * own check (`admit`). The limit is counted again after `admit`, which may wait on the chain while
+   * the same renter's other proposals get holds.
+   */
+  private async admitRenter (terms: AgreementTerms): Promise<void> {
+    const renter = hex(terms.renter)
+    const max = this.init.maxWaitingPerRenter ?? DEFAULT_MAX_WAITING_PER_RENTER
+    const over = (): boolean => {
+      let n = this.init.waiting?.(renter) ?? 0
+      for (const h of this.held.values()) if (bytesEqual(h.terms.renter, terms.renter)) n++
+      return n >= max
+    }
+    if (over()) throw new NegotiationError('RENTER_LIMIT', `the renter holds ${max} agreements that have not started`)
+    await this.init.admit?.(terms)
+    if (over()) throw new NegotiationError('RENTER_LIMIT', `the renter holds ${max} agreements that have not started`)
   }
 
   /** The renter stored the agreement: commit the held capacity and mark it active. */

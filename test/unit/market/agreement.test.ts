@@ -175,6 +175,55 @@ describe('negotiation state machines', () => {
     })
   }
 
+  it('a renter holds at most its limit of agreements that have not started; others and a started one free a place', async () => {
+    const clock = new ManualClock(T0)
+    const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 8 }] })
+    const capacity = new MemoryCapacity({ 'h100-80gb': 8 }, clock)
+    const waiting = new Map<string, number>()
+    const supplier = new SupplierNegotiator({
+      signer: supplierSigner, capacity, offers: new Map([[offer.id, offer]]), store: new AgreementStore(db.sublevel(`lim${Math.random()}`)), clock, certs, holdMs: 1000,
+      maxWaitingPerRenter: 3, waiting: (renter) => waiting.get(renter) ?? 0
+    })
+    const renter = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel(`limr${Math.random()}`)), clock, certs })
+    const other = new RenterNegotiator({ signer: otherSigner, store: new AgreementStore(db.sublevel(`limo${Math.random()}`)), clock, certs })
+    const renterHex = Buffer.from(renterSigner.hotkey).toString('hex')
+    // one committed and waiting for its session, two held for their Confirm: the fourth is refused
+    waiting.set(renterHex, 1)
+    const held = [await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r'), await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r')]
+    expect(await codeOf(supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r'))).toBe('RENTER_LIMIT')
+    expect(capacity.available('h100-80gb')).toBe(6)
+    // another renter is not counted against it
+    expect((await supplier.propose(other.prepare(mkBid({ renter: otherSigner.hotkey }), offer, { arbiter: ARBITER }).propose, 'o')).hash).toHaveLength(64)
+    // a hold given up, and the waiting one started: places again
+    await supplier.abandon(held[0].hash)
+    waiting.set(renterHex, 0)
+    await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r')
+    await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r')
+    expect(await codeOf(supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r'))).toBe('RENTER_LIMIT')
+  })
+
+  it('the node\'s own admission check runs on an authenticated renter, before any GPU is held', async () => {
+    const clock = new ManualClock(T0)
+    const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }] })
+    const capacity = new MemoryCapacity({ 'h100-80gb': 2 }, clock)
+    const asked: string[] = []
+    const supplier = new SupplierNegotiator({
+      signer: supplierSigner, capacity, offers: new Map([[offer.id, offer]]), store: new AgreementStore(db.sublevel(`adm${Math.random()}`)), clock, certs,
+      admit: async (t) => {
+        asked.push(Buffer.from(t.renter).toString('hex'))
+        if (t.budget > 500_000_000n) throw new NegotiationError('NO_FUNDS', 'short')
+      }
+    })
+    const renter = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel(`admr${Math.random()}`)), clock, certs })
+    const p = renter.prepare(bid(), offer, { arbiter: ARBITER })
+    // a forged signature never reaches the check
+    expect(await codeOf(supplier.propose({ ...p.propose, renterSignature: signAgreementHash(renterSigner, new Uint8Array(32)) }, 'r'))).toBe('BAD_SIGNATURE')
+    expect(asked).toEqual([])
+    expect(await codeOf(supplier.propose(p.propose, 'r'))).toBe('NO_FUNDS')
+    expect(asked).toEqual([Buffer.from(renterSigner.hotkey).toString('hex')])
+    expect(capacity.available('h100-80gb')).toBe(2)
+  })
+
   it('a plain re-publication (higher sequence, same terms) does not void a proposal', async () => {
     const env = setup()
     const p = env.renter.prepare(bid(), env.offer, { arbiter: ARBITER })

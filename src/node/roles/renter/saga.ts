@@ -103,7 +103,8 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
 /**
  * Step 3: negotiation with the best match; a supplier that refuses is excluded and the bid
  * re-matched at once (market `rent`). The GPUs agreed leave our view of the book. RentError
- * NO_MATCH when every compatible supplier refused, ABORTED on the signal.
+ * NO_MATCH when every compatible supplier refused, NO_FUNDS when one found the renter's account
+ * short of the budget, ABORTED on the signal.
  */
 export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{ match: Match, agreed: NegotiatedAgreement }> {
   const { node } = ctx.init
@@ -132,7 +133,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
       }
     })
   } catch (err) {
-    if (err instanceof NegotiationError) throw new RentError(err.code === 'ABORTED' ? 'ABORTED' : 'NO_MATCH', err.message, { cause: err })
+    if (err instanceof NegotiationError) throw new RentError(err.code === 'ABORTED' || err.code === 'NO_FUNDS' ? err.code : 'NO_MATCH', err.message, { cause: err })
     throw err
   }
   const { match, result: agreed } = out

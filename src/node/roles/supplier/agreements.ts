@@ -46,6 +46,8 @@ export const ESCROW_OPEN_WINDOW_MS = 10 * 60_000
  */
 export class AgreementLifecycle {
   private readonly startTimers = new Map<string, TimerHandle>()
+  /** the renter (hotkey hex) of each agreement with a start timer */
+  private readonly renterOf = new Map<string, string>()
   private readonly escrowTimers = new Map<string, TimerHandle>()
   /** lapse writes in flight (stop waits for them: a record is not left half way) */
   private readonly writes = new Set<Promise<void>>()
@@ -57,6 +59,13 @@ export class AgreementLifecycle {
 
   /** the agreements waiting for their session (their start timer is set) */
   get waiting (): string[] { return [...this.startTimers.keys()] }
+
+  /** how many of them are the renter's (hotkey hex): negotiation's limit per renter */
+  waitingFor (renter: string): number {
+    let n = 0
+    for (const id of this.startTimers.keys()) if (this.renterOf.get(id) === renter) n++
+    return n
+  }
 
   /** Negotiation committed an agreement: it must start before its `startBy`, or its capacity goes back. */
   async committed (agreementId: string): Promise<void> {
@@ -70,6 +79,7 @@ export class AgreementLifecycle {
   started (agreementId: string): void {
     this.startTimers.get(agreementId)?.clear()
     this.startTimers.delete(agreementId)
+    this.renterOf.delete(agreementId)
     this.escrowTimers.get(agreementId)?.clear()
     this.escrowTimers.delete(agreementId)
   }
@@ -91,9 +101,11 @@ export class AgreementLifecycle {
   private scheduleStart (agreementId: string, terms: AgreementTerms): void {
     this.scheduleEscrowCheck(agreementId, terms)
     this.startTimers.get(agreementId)?.clear()
+    this.renterOf.set(agreementId, Buffer.from(terms.renter).toString('hex'))
     const wait = Math.max(0, Number(terms.startBy) - this.c.clock.now())
     this.startTimers.set(agreementId, this.c.clock.setTimeout(() => {
       this.startTimers.delete(agreementId)
+      this.renterOf.delete(agreementId)
       if (this.c.ledger.get(agreementId)?.committed !== true || this.c.sessionStarted(agreementId)) return
       this.c.ledger.release(agreementId)
       this.c.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
@@ -124,6 +136,7 @@ export class AgreementLifecycle {
         if (backed || this.stopped || this.c.sessionStarted(agreementId) || this.c.ledger.get(agreementId)?.committed !== true) return
         this.startTimers.get(agreementId)?.clear()
         this.startTimers.delete(agreementId)
+        this.renterOf.delete(agreementId)
         this.c.ledger.release(agreementId)
         this.c.logger.info('agreement without an escrow on chain in time: capacity released', { agreement: agreementId, windowMs: ESCROW_OPEN_WINDOW_MS })
         await this.lapse(agreementId)
@@ -171,6 +184,7 @@ export class AgreementLifecycle {
     this.stopped = true
     for (const t of [...this.startTimers.values(), ...this.escrowTimers.values()]) t.clear()
     this.startTimers.clear()
+    this.renterOf.clear()
     this.escrowTimers.clear()
     await Promise.allSettled([...this.writes])
   }

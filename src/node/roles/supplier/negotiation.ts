@@ -1,8 +1,8 @@
 import { encodeSs58 } from '../../../util/ss58.js'
-import { guardFromLedger, type AgreementStore } from '../../../market/index.js'
+import { guardFromLedger, NegotiationError, type AgreementStore } from '../../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
 import type { CapacityLedger } from '../../../jobs/index.js'
-import { SS58_PREFIX } from '../../../escrow/index.js'
+import { SS58_PREFIX, type ChainPort } from '../../../escrow/index.js'
 import type { Logger } from '../../logger.js'
 import type { SupplierNode } from '../node.js'
 import type { AgreementLifecycle } from './agreements.js'
@@ -13,11 +13,22 @@ export interface SupplierNegotiationComponents {
   agreements: AgreementStore
   lifecycle: AgreementLifecycle
   logger: Logger
+  /** where the renter's funds are read (absent: no funds check) */
+  chain?: Pick<ChainPort, 'balance'>
 }
+
+/** how long the renter's balance may take to read before the proposal goes on without it */
+const FUNDS_CHECK_MS = 5_000
 
 /**
  * Answers negotiation on the node's host with this supplier's capacity and current offers; an
  * agreement both sides committed goes to the agreement lifecycle (its start timer).
+ *
+ * A renter commits GPUs before it pays, so a proposal is refused when its renter already holds
+ * DEFAULT_MAX_WAITING_PER_RENTER agreements here that have not started (RENTER_LIMIT), or when its
+ * account does not hold the budget on chain (NO_FUNDS): GPUs are then held only for renters that
+ * could pay, a few agreements at a time. A chain that cannot be read in FUNDS_CHECK_MS refuses no
+ * one (the escrow window still bounds an unpaid agreement).
  */
 export class SupplierNegotiation {
   private service?: NegotiationService
@@ -36,6 +47,22 @@ export class SupplierNegotiation {
       certs: node.gossip.validator.certCache,
       // [REFUSE] an arbiter this supplier does not accept (an empty list accepts any)
       acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeSs58(a, SS58_PREFIX))),
+      waiting: (renter) => this.c.lifecycle.waitingFor(renter),
+      admit: async (terms) => {
+        const chain = this.c.chain
+        if (chain == null) return
+        const payer = encodeSs58(terms.renter, SS58_PREFIX)
+        let funds: bigint
+        try {
+          // wall time: a bound on the chain's answer
+          funds = await chain.balance(payer, { signal: AbortSignal.timeout(FUNDS_CHECK_MS) })
+        } catch (err) {
+          logger.debug('the renter\'s funds could not be read: the proposal goes on', { renter: payer, err })
+          return
+        }
+        // [IGNORE] the renter could not open the escrow: its GPUs are not held for it
+        if (funds < terms.budget) throw new NegotiationError('NO_FUNDS', `the renter holds ${funds} of the budget ${terms.budget}`)
+      },
       onOutcome: (o) => {
         if (o.agreement != null && o.code == null) {
           this.c.lifecycle.committed(o.agreement).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })

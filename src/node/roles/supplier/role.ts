@@ -92,7 +92,7 @@ export class SupplierRole {
         logger.info('escrow of an agreement that never started: approved its close refunding the renter', { escrow: e.terms.escrowId, executed: r.executed })
       }
     })
-    this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger }, { acceptArbiters: i.acceptArbiters })
+    this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger, chain: i.chain }, { acceptArbiters: i.acceptArbiters })
     const settlement = new SupplierSettlement({ escrow: this.escrow, chain: i.chain, vouchers: i.escrowDb.vouchers, clock, metrics, logger }, { settleWaitMs: i.settleWaitMs })
     this.sessions = new SessionServer({
       clock,
