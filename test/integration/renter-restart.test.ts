@@ -201,8 +201,9 @@ describe('renter restarted mid-job (embedded ledger)', () => {
 
     // a key whose escrow was never recorded (a stop between the two writes) goes at the restart
     await vault.create('0x' + 'ee'.repeat(32))
-    // the same home again, on the real chain: it takes the job up again
-    const again = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot }, ledger, new VoucherKeyVault(home('bob'), PW, { scrypt: FAST }))
+    // the same home again, on the real chain, its config now accepting another TEE kind than the
+    // rental's: it takes the job up again, attesting the agreement's kind
+    const again = await startDaemon('bob', 'renter', { chain: chainCfg, bootstrap: boot, market: { teeKinds: ['tdx'], minDurationS: 10, republishS: 5 } }, ledger, new VoucherKeyVault(home('bob'), PW, { scrypt: FAST }))
     await waitFor(() => /bazaar_sessions_total\{result="reattached",role="supplier"\} 1/.test(supplier.metrics.render()), 60_000, 'the renter re-attached')
     // it pays on from its last voucher: the supplier stores new ones
     await waitFor(async () => (await supplier.escrowDb!.vouchers.latest(escrowId))!.sequence > paidBefore.sequence, 60_000, 'a voucher after the restart')

@@ -19,7 +19,7 @@ import { RentError } from './errors.js'
 import { errorReason } from '../errors.js'
 import { RenterMetering } from './metering.js'
 import type { RentalToResume, RenterRoleInit } from './types.js'
-import type { AttestationPolicy } from '../../../tee/index.js'
+import { TEE_KINDS, type AttestationPolicy } from '../../../tee/index.js'
 
 export interface ReattachContext {
   init: RenterRoleInit
@@ -56,11 +56,16 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   // the enclave the agreement names, whatever the job record says
   const enclavePeer = peerIdString(t.enclavePeer)
   const addrs = rental.addrs.map((a) => multiaddr(a)).filter((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  // [REJECT] evidence of another kind than the agreement's, as in the rental's first session. The
+  // kind is the agreement's, not the config's list: the rental accepted it (its own --tee kinds may
+  // differ from market.teeKinds); the rest of the policy (measurements, TCB, CRLs) is the node's now
+  const base = ctx.policy ?? ctx.init.policy
+  const policy = { ...base, kinds: TEE_KINDS.filter((k) => k === t.teeKind) }
   let session
   try {
     session = await openAttestedSession(node.host, addrs.length > 0 ? addrs : peerIdFromString(enclavePeer), {
       agreementHash: new Uint8Array(fromHex(rental.agreementId)),
-      policy: ctx.policy ?? ctx.init.policy,
+      policy,
       clock: node.clock,
       ...(ctx.signal != null ? { signal: ctx.signal } : {}),
       expectedPeer: peerIdFromString(enclavePeer),
