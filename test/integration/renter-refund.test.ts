@@ -15,6 +15,7 @@ import { REFUND_GRACE_MS, RenterRole } from '../../src/node/roles/renter/role.js
 import { silentLogger } from '../../src/node/logger.js'
 import { Registry } from '../../src/node/metrics.js'
 import { ManualClock } from '../../src/util/clock.js'
+import { waitFor } from '../helpers/wait.js'
 import { escrowId, NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
 
 const p = await parties()
@@ -22,7 +23,7 @@ const FUNDS = 5_000_000_000n
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-async function world (opts: { arbiter?: (real: Arbiter) => ArbiterClient } = {}): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, arbiter: Arbiter, role: RenterRole, db: EscrowDb, reads: () => number }> {
+async function world (opts: { arbiter?: (real: Arbiter) => ArbiterClient, gates?: Map<string, Promise<void>>, settleWaitMs?: number } = {}): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, arbiter: Arbiter, role: RenterRole, db: EscrowDb, reads: () => number, readIds: string[] }> {
   const clock = new ManualClock(T0)
   const dirs = await Promise.all([tempDir(), tempDir()])
   cleanups.push(...dirs.map((d) => d.cleanup))
@@ -31,8 +32,10 @@ async function world (opts: { arbiter?: (real: Arbiter) => ArbiterClient } = {})
   cleanups.push(async () => { await ledger.close(); await db.close() })
   const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
   let reads = 0
+  const readIds: string[] = []
   const chain = Object.create(ledger) as EmbeddedLedger
-  chain.get = async (...a) => { reads++; return await ledger.get(...a) }
+  // a read of an escrow named in `gates` waits for its gate (a chain slow on that escrow)
+  chain.get = async (...a) => { reads++; readIds.push(a[0]); await opts.gates?.get(a[0]); return await ledger.get(...a) }
   const node = { clock, metrics: new Registry(), signer: { hotkey: p.payer }, config: { chain: { netuid: NETUID } } }
   const role = new RenterRole({
     node: node as never,
@@ -43,9 +46,10 @@ async function world (opts: { arbiter?: (real: Arbiter) => ArbiterClient } = {})
     arbiterAddress: p.arbiter.address,
     arbiter: opts.arbiter?.(arbiter) ?? arbiter,
     policy: {} as never,
-    logger: silentLogger
+    logger: silentLogger,
+    ...(opts.settleWaitMs != null ? { settleWaitMs: opts.settleWaitMs } : {})
   })
-  return { clock, ledger, arbiter, role, db, reads: () => reads }
+  return { clock, ledger, arbiter, role, db, reads: () => reads, readIds }
 }
 
 describe('a renter refunds escrows the supplier left open past their expiry', () => {
@@ -98,5 +102,27 @@ describe('a renter refunds escrows the supplier left open past their expiry', ()
     down = false
     expect(await w.role.refundExpired()).toMatchObject([{ escrowId: t.escrowId, kind: 'refund', executed: true }])
     expect(await w.ledger.balance(p.payer.address)).toBe(FUNDS)
+  })
+})
+
+describe('a restarted renter resumes the escrows it left open side by side', () => {
+  it('one escrow held up (a job taken up again, a slow chain) does not hold up the settlement of the others', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const a = mkTerms(p)
+    const b = mkTerms(p, { escrowId: escrowId(3) })
+    const w = await world({ gates: new Map([[a.escrowId, gate]]), settleWaitMs: 0 })
+    await w.role.escrow.open(a)
+    await w.role.escrow.open(b)
+    const resumed = w.role.resume()
+    // b is read and approved while a's read still waits
+    await waitFor(async () => (await w.ledger.pending(b.escrowId)).length === 1, 10_000, 'the renter\'s approval of b\'s close')
+    expect(w.readIds.filter((id) => id === a.escrowId)).toHaveLength(1)
+    release()
+    const out = await resumed
+    expect(out.map((r) => r.escrowId).sort()).toEqual([a.escrowId, b.escrowId].sort())
+    // no supplier approved: both stay open, each with the renter's approval of its close on no voucher
+    expect(out.map((r) => r.status)).toEqual(['open', 'open'])
+    expect((await w.ledger.pending(a.escrowId)).map((x) => x.approvals)).toEqual([[p.payer.address]])
   })
 })

@@ -145,86 +145,91 @@ export class RenterRole {
    * on the last voucher it signed (each is stored before it is sent, so the crash lost none the
    * supplier could hold), which executes with the supplier's approval of the same settlement; a
    * supplier that already closed with the arbiter leaves nothing to do. Keys of escrows no longer open are removed.
-   * `excluding` names escrows of rentals running in this process.
+   * Each escrow goes its own way, side by side with the others. `excluding` names escrows of
+   * rentals running in this process.
    */
   async resume (opts: { signal?: AbortSignal, excluding?: ReadonlySet<string>, rentals?: ReadonlyMap<string, RentalToResume>, policy?: AttestationPolicy } = {}): Promise<ResumedEscrow[]> {
+    // each escrow on its own: a job taken up again may run for hours, and the others' settlements
+    // must not wait for it (they were running side by side before the restart too)
+    const candidates = (await this.mayBeOpen()).filter((id) => opts.excluding?.has(id) !== true && !this.active.has(id))
+    const done = await Promise.all(candidates.map(async (id) => await this.resumeOne(id, opts)))
+    return done.filter((r): r is ResumedEscrow => r != null)
+  }
+
+  /** `resume` for one escrow; undefined when there was nothing to settle (or it failed, logged) */
+  private async resumeOne (id: string, opts: { signal?: AbortSignal, rentals?: ReadonlyMap<string, RentalToResume>, policy?: AttestationPolicy }): Promise<ResumedEscrow | undefined> {
     const { logger, node } = this.i
-    const out: ResumedEscrow[] = []
     const vault = this.i.voucherKeys
-    const candidates = await this.mayBeOpen()
-    for (const id of candidates) {
-      // a rental running in this process settles its own escrow
-      if (opts.excluding?.has(id) === true || this.active.has(id)) continue
+    // a rental running in this process settles its own escrow
+    if (this.active.has(id)) return undefined
+    // while it is taken up and settled here, refundExpired leaves it alone
+    this.active.add(id)
+    try {
       const local = await this.i.escrowDb.escrows.get(id)
       // a key without a local escrow: the process stopped between writing the key and recording
       // the escrow, which comes before anything is submitted, so no escrow names it
-      if (local == null) { await this.forgetKey(id); continue }
-      if (local.role !== 'payer') continue
-      if (opts.signal?.aborted === true) break
-      // while it is taken up and settled here, refundExpired leaves it alone
-      this.active.add(id)
-      try {
-        const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
-        if (e == null) {
-          // its key stands, so it never settled: an open that never landed, or one opened before
-          // the blocks the chain adapter scans (the subtensor adapter's lookback)
-          if (vault != null) logger.warn('an escrow this node holds a voucher key for is not on chain in the blocks scanned: an open that never landed, or one older than the scan (restart with chain.scanFromBlock at or before its open block); it is not resumed', { escrow: id })
-          continue
-        }
-        if (e.status !== 'open') { await this.forgetKey(id); continue }
-        let key = false
-        let signer: VoucherSigner | undefined
-        if (vault != null) {
-          // a key that does not open (another passphrase, a damaged file) does not stop the close:
-          // settling on the last voucher signed needs no new signature
-          signer = await vault.load(id).catch((err: unknown) => {
-            logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
-            return undefined
-          })
-          // [refuse] a key the escrow does not name would sign vouchers nobody accepts
-          key = signer != null && signer.publicKeyHex === e.terms.voucherKey
-          if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
-        }
-        // the job may still run at the supplier (it waits for its renter a while): take it up again,
-        // pay for it and fetch its outputs, then settle as the rental would have
-        const rental = opts.rentals?.get(id)
-        let job: JobResult | undefined
-        let attachError: string | undefined
-        if (rental != null && key && signer != null) {
-          try {
-            logger.info('taking up the job of an interrupted rental', { escrow: id, enclave: rental.enclave })
-            job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}), ...(opts.policy != null ? { policy: opts.policy } : {}) }, rental, local.terms, signer)).result
-            logger.info('job of an interrupted rental ended', { escrow: id, reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length })
-          } catch (err) {
-            attachError = (err as { remoteCode?: string }).remoteCode ?? errorCode(err) ?? 'FAILED'
-            logger.warn('taking up the job of an interrupted rental failed: settling on the last voucher', { escrow: id, code: attachError })
-          }
-        }
-        const latest = await this.i.escrowDb.vouchers.latest(id)
-        logger.info('resuming an escrow left open by a restart: approving its close on the last voucher signed', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
-        let executed = false
-        try {
-          executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed
-        } catch (err) {
-          logger.warn('cooperative approval after a restart failed', { escrow: id, err })
-        }
-        const final = await awaitSettled(this.i.chain, id, { payer: local.terms.payer, clock: node.clock, waitMs: executed ? 0 : this.i.settleWaitMs ?? SETTLE_WAIT_MS, signal: opts.signal })
-        const status = final?.status ?? 'unknown'
-        if (status !== 'open') {
-          this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
-          await this.forgetKey(id)
-          // closed by the supplier with the arbiter while our approval was on its way: ours is stale
-          if (!executed) await cancelStaleApprovals(this.escrow, logger, id, opts.signal)
-        }
-        logger.info('escrow of an interrupted rental', { escrow: id, status })
-        out.push({ escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) })
-      } catch (err) {
-        logger.warn('resuming an escrow failed', { escrow: id, err })
-      } finally {
-        this.active.delete(id)
+      if (local == null) { await this.forgetKey(id); return undefined }
+      if (local.role !== 'payer' || opts.signal?.aborted === true) return undefined
+      const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
+      if (e == null) {
+        // its key stands, so it never settled: an open that never landed, or one opened before
+        // the blocks the chain adapter scans (the subtensor adapter's lookback)
+        if (vault != null) logger.warn('an escrow this node holds a voucher key for is not on chain in the blocks scanned: an open that never landed, or one older than the scan (restart with chain.scanFromBlock at or before its open block); it is not resumed', { escrow: id })
+        return undefined
       }
+      if (e.status !== 'open') { await this.forgetKey(id); return undefined }
+      let key = false
+      let signer: VoucherSigner | undefined
+      if (vault != null) {
+        // a key that does not open (another passphrase, a damaged file) does not stop the close:
+        // settling on the last voucher signed needs no new signature
+        signer = await vault.load(id).catch((err: unknown) => {
+          logger.warn('the stored voucher key of an open escrow does not open', { escrow: id, code: errorCode(err) })
+          return undefined
+        })
+        // [refuse] a key the escrow does not name would sign vouchers nobody accepts
+        key = signer != null && signer.publicKeyHex === e.terms.voucherKey
+        if (signer != null && !key) logger.warn('stored voucher key does not match the escrow', { escrow: id })
+      }
+      // the job may still run at the supplier (it waits for its renter a while): take it up again,
+      // pay for it and fetch its outputs, then settle as the rental would have
+      const rental = opts.rentals?.get(id)
+      let job: JobResult | undefined
+      let attachError: string | undefined
+      if (rental != null && key && signer != null) {
+        try {
+          logger.info('taking up the job of an interrupted rental', { escrow: id, enclave: rental.enclave })
+          job = (await reattachRental({ init: this.i, metrics: this.metrics, logger, ...(opts.signal != null ? { signal: opts.signal } : {}), ...(opts.policy != null ? { policy: opts.policy } : {}) }, rental, local.terms, signer)).result
+          logger.info('job of an interrupted rental ended', { escrow: id, reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length })
+        } catch (err) {
+          attachError = (err as { remoteCode?: string }).remoteCode ?? errorCode(err) ?? 'FAILED'
+          logger.warn('taking up the job of an interrupted rental failed: settling on the last voucher', { escrow: id, code: attachError })
+        }
+      }
+      const latest = await this.i.escrowDb.vouchers.latest(id)
+      logger.info('resuming an escrow left open by a restart: approving its close on the last voucher signed', { escrow: id, paid: (latest?.cumulative ?? 0n).toString(), voucherKey: key })
+      let executed = false
+      try {
+        executed = (await this.escrow.close(id, { mode: 'cooperative', signal: opts.signal })).executed
+      } catch (err) {
+        logger.warn('cooperative approval after a restart failed', { escrow: id, err })
+      }
+      const final = await awaitSettled(this.i.chain, id, { payer: local.terms.payer, clock: node.clock, waitMs: executed ? 0 : this.i.settleWaitMs ?? SETTLE_WAIT_MS, signal: opts.signal })
+      const status = final?.status ?? 'unknown'
+      if (status !== 'open') {
+        this.metrics.escrows.inc({ role: 'payer', event: status === 'refunded' ? 'refund' : 'close' })
+        await this.forgetKey(id)
+        // closed by the supplier with the arbiter while our approval was on its way: ours is stale
+        if (!executed) await cancelStaleApprovals(this.escrow, logger, id, opts.signal)
+      }
+      logger.info('escrow of an interrupted rental', { escrow: id, status })
+      return { escrowId: id, paid: (latest?.cumulative ?? 0n).toString(), status, key, ...(job != null ? { job } : {}), ...(attachError != null ? { attachError } : {}) }
+    } catch (err) {
+      logger.warn('resuming an escrow failed', { escrow: id, err })
+      return undefined
+    } finally {
+      this.active.delete(id)
     }
-    return out
   }
 
   /**
