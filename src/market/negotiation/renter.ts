@@ -115,7 +115,8 @@ export interface RentResult<T> {
  * Matches the bid and negotiates; when a supplier refuses (lost race for the last GPU, changed
  * price, offer gone, or any fault), the offer is excluded and the bid re-matched at once to the next
  * compatible offer. Throws NegotiationError NO_MATCH when none is left, ABORTED on the signal, and
- * a supplier's NO_FUNDS at once (the renter's account is short wherever it asks).
+ * NO_FUNDS at once when `attempt` finds the renter's own account short (a supplier's NO_FUNDS
+ * moves on to the next offer like any refusal).
  */
 export async function rent<T> (book: OrderBook, bid: Bid, opts: RentOptions<T>): Promise<RentResult<T>> {
   const exclude = new Set(opts.exclude ?? [])
@@ -128,8 +129,9 @@ export async function rent<T> (book: OrderBook, bid: Bid, opts: RentOptions<T>):
     try {
       return { match, result: await opts.attempt(match), refusals }
     } catch (err) {
-      // a refusal about the renter's own account holds at every supplier: the next would refuse too
-      if (err instanceof NegotiationError && err.code === 'NO_FUNDS') throw err
+      // the renter's own finding that its account is short (not a supplier's word, which a lying
+      // supplier could give every renter): the next offer, no cheaper, would be short too
+      if (err instanceof NegotiationError && err.code === 'NO_FUNDS' && !err.remote) throw err
       refusals.push({ offerKey: match.entry.key, error: err })
       exclude.add(match.entry.key)
     }

@@ -102,6 +102,9 @@ export class SupplierNegotiator {
     if (this.held.has(id) || (await this.store.get(id)) != null) throw new NegotiationError('TERMS_MISMATCH', 'agreement already exists')
     verifyPartySignature(this.certs, p.renterCert, terms.renter, hash, p.renterSignature, now)
     await this.admitRenter(terms)
+    // [IGNORE] counted again with no await before the hold: proposals of one renter whose `admit`
+    // ended together each passed the first count before any of them was held
+    this.checkRenterLimit(terms)
     // the synchronous hold is what serialises racing renters: exactly one gets the last GPU
     if (!this.capacity.hold(id, terms.gpuModel, terms.gpuCount, this.holdMs)) {
       throw new NegotiationError('NO_CAPACITY', 'not enough free GPUs')
@@ -131,42 +134,46 @@ export class SupplierNegotiator {
     }
   }
 
-  /**
-   * [IGNORE] RENTER_LIMIT: the renter holds as many unstarted agreements as it may; then the node's
-   * own check (`admit`). The limit is counted again after `admit`, which may wait on the chain while
-   * the same renter's other proposals get holds.
-   */
+  /** [IGNORE] RENTER_LIMIT first (no chain read for a renter over it), then the node's own check (`admit`) */
   private async admitRenter (terms: AgreementTerms): Promise<void> {
-    const renter = hex(terms.renter)
-    const max = this.init.maxWaitingPerRenter ?? DEFAULT_MAX_WAITING_PER_RENTER
-    const over = (): boolean => {
-      let n = this.init.waiting?.(renter) ?? 0
-      for (const h of this.held.values()) if (bytesEqual(h.terms.renter, terms.renter)) n++
-      return n >= max
-    }
-    if (over()) throw new NegotiationError('RENTER_LIMIT', `the renter holds ${max} agreements that have not started`)
+    this.checkRenterLimit(terms)
     await this.init.admit?.(terms)
-    if (over()) throw new NegotiationError('RENTER_LIMIT', `the renter holds ${max} agreements that have not started`)
+  }
+
+  /** RENTER_LIMIT when the renter holds as many unstarted agreements as it may */
+  private checkRenterLimit (terms: AgreementTerms): void {
+    const max = this.init.maxWaitingPerRenter ?? DEFAULT_MAX_WAITING_PER_RENTER
+    let n = this.init.waiting?.(hex(terms.renter)) ?? 0
+    for (const h of this.held.values()) if (bytesEqual(h.terms.renter, terms.renter)) n++
+    if (n >= max) throw new NegotiationError('RENTER_LIMIT', `the renter holds ${max} agreements that have not started`)
   }
 
   /** The renter stored the agreement: commit the held capacity and mark it active. */
   async confirm (hash: string, c: Confirm): Promise<Committed> {
     const h = this.held.get(hash)
     if (h == null) throw new NegotiationError('TIMEOUT', 'no hold for this agreement')
-    if (hex(c.hash) !== hash) throw new NegotiationError('TERMS_MISMATCH', 'confirm names another agreement')
-    this.held.delete(hash)
-    // [IGNORE] the hold lapsed before the confirm arrived
-    if (!this.capacity.commit(hash)) {
-      await this.store.setStatus(hash, 'lapsed', this.clock.now())
-      throw new NegotiationError('TIMEOUT', 'hold lapsed')
-    }
+    // held (and counted against its renter's limit) until it is active: from there the caller's
+    // `waiting` counts it (see SupplierNegotiatorInit)
     try {
-      await this.store.setStatus(hash, 'active', this.clock.now())
-    } catch (err) {
-      this.capacity.release(hash)
-      throw new NegotiationError('STORE_FAILED', 'could not store the commitment', { cause: err })
+      if (hex(c.hash) !== hash) {
+        this.capacity.release(hash)
+        throw new NegotiationError('TERMS_MISMATCH', 'confirm names another agreement')
+      }
+      // [IGNORE] the hold lapsed before the confirm arrived
+      if (!this.capacity.commit(hash)) {
+        await this.store.setStatus(hash, 'lapsed', this.clock.now())
+        throw new NegotiationError('TIMEOUT', 'hold lapsed')
+      }
+      try {
+        await this.store.setStatus(hash, 'active', this.clock.now())
+      } catch (err) {
+        this.capacity.release(hash)
+        throw new NegotiationError('STORE_FAILED', 'could not store the commitment', { cause: err })
+      }
+      return { hash: c.hash }
+    } finally {
+      this.held.delete(hash)
     }
-    return { hash: c.hash }
   }
 
   /** The renter went away or refused: release the hold and mark the agreement lapsed. */

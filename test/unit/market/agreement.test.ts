@@ -10,7 +10,8 @@ import { NegotiationError } from '../../../src/market/errors.js'
 import { MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../../../src/market/constants.js'
 import { MemoryCapacity, guardFromLedger } from '../../../src/market/negotiation/capacity.js'
 import { CapacityLedger } from '../../../src/jobs/capacity.js'
-import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
+import { RenterNegotiator, rent } from '../../../src/market/negotiation/renter.js'
+import { OrderBook } from '../../../src/market/book/order-book.js'
 import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
 import { CertCache } from '../../../src/market/signing/cert.js'
 import { MessageSigner } from '../../../src/market/signing/signer.js'
@@ -202,6 +203,25 @@ describe('negotiation state machines', () => {
     expect(await codeOf(supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r'))).toBe('RENTER_LIMIT')
   })
 
+  it('proposals of one renter whose admission checks end together still get no more than its limit', async () => {
+    const clock = new ManualClock(T0)
+    const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 16 }] })
+    const capacity = new MemoryCapacity({ 'h100-80gb': 16 }, clock)
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const supplier = new SupplierNegotiator({
+      signer: supplierSigner, capacity, offers: new Map([[offer.id, offer]]), store: new AgreementStore(db.sublevel(`race${Math.random()}`)), clock, certs, holdMs: 1000,
+      maxWaitingPerRenter: 4, admit: async () => { await gate }
+    })
+    const renter = new RenterNegotiator({ signer: renterSigner, store: new AgreementStore(db.sublevel(`racer${Math.random()}`)), clock, certs })
+    const all = Array.from({ length: 12 }, async () => await supplier.propose(renter.prepare(bid(), offer, { arbiter: ARBITER }).propose, 'r'))
+    open()
+    const results = await Promise.allSettled(all)
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4)
+    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as NegotiationError).code)).toEqual(Array(8).fill('RENTER_LIMIT'))
+    expect(capacity.available('h100-80gb')).toBe(12)
+  })
+
   it('the node\'s own admission check runs on an authenticated renter, before any GPU is held', async () => {
     const clock = new ManualClock(T0)
     const offer = mkOffer({ supplier: supplierSigner.hotkey, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }] })
@@ -222,6 +242,25 @@ describe('negotiation state machines', () => {
     expect(await codeOf(supplier.propose(p.propose, 'r'))).toBe('NO_FUNDS')
     expect(asked).toEqual([Buffer.from(renterSigner.hotkey).toString('hex')])
     expect(capacity.available('h100-80gb')).toBe(2)
+  })
+
+  it('rent(): a supplier\'s NO_FUNDS moves on to the next offer (a lying supplier cannot end every rental); the renter\'s own stops at once', async () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    book.upsertOffer(mkOffer({ id: 'cheap', supplierN: 1, pricePerGpuHour: 1_000_000n }))
+    book.upsertOffer(mkOffer({ id: 'honest', supplierN: 2, pricePerGpuHour: 2_000_000n }))
+    const tried: string[] = []
+    const res = await rent(book, bid(), {
+      now: T0,
+      attempt: async (m) => {
+        tried.push(m.entry.offer.id)
+        if (m.entry.offer.id === 'cheap') throw new NegotiationError('NO_FUNDS', 'says the supplier', { remote: true })
+        return 'agreed'
+      }
+    })
+    expect([tried, res.result]).toEqual([['cheap', 'honest'], 'agreed'])
+    const local: string[] = []
+    expect(await codeOf(rent(book, bid(), { now: T0, attempt: async (m) => { local.push(m.entry.offer.id); throw new NegotiationError('NO_FUNDS', 'the renter\'s own account') } }))).toBe('NO_FUNDS')
+    expect(local).toEqual(['cheap'])
   })
 
   it('a plain re-publication (higher sequence, same terms) does not void a proposal', async () => {

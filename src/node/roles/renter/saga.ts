@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { decodeSs58, encodeSs58 } from '../../../util/ss58.js'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
+import { agreementBudget, NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
 import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
 import { openAttestedSession, SessionError, SessionErrorCode, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
@@ -34,6 +34,8 @@ import { AMOUNT_UNIT } from '../../../util/units.js'
 export const DEFAULT_MATCH_TIMEOUT_MS = 30_000
 /** how long the DHT lookup for suppliers that published before we joined may run */
 const DISCOVER_TIMEOUT_MS = 15_000
+/** how long the renter's own balance may take to read before negotiating without it (wall time: chain I/O) */
+const FUNDS_READ_MS = 10_000
 
 /** What every step of one rental sees. */
 export interface RentContext {
@@ -103,14 +105,16 @@ export async function findMatch (ctx: RentContext, req: RentRequest, bid: Bid): 
 /**
  * Step 3: negotiation with the best match; a supplier that refuses is excluded and the bid
  * re-matched at once (market `rent`). The GPUs agreed leave our view of the book. RentError
- * NO_MATCH when every compatible supplier refused, NO_FUNDS when one found the renter's account
- * short of the budget, ABORTED on the signal.
+ * NO_MATCH when every compatible supplier refused, NO_FUNDS when the renter's own account (read
+ * once, here) is short of the best match's budget, ABORTED on the signal.
  */
 export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{ match: Match, agreed: NegotiatedAgreement }> {
   const { node } = ctx.init
   const arbiter = new Uint8Array(decodeSs58(ctx.init.arbiterAddress).accountId)
   // never our own offers: a node that also supplies would negotiate with itself
   const own = node.market.book.offers({ supplier: ownSupplier(ctx) }).map((e) => e.key)
+  // the renter's own funds, read once (undefined: not readable now, the chain decides at the open)
+  const funds = await ctx.init.chain.balance(ctx.init.account.address, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(FUNDS_READ_MS)]) }).catch(() => undefined)
   let out: { match: Match, result: NegotiatedAgreement }
   try {
     out = await negotiateBest<NegotiatedAgreement>(node.market.book, bid, {
@@ -118,6 +122,9 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
       exclude: own,
       requireGpuCc: requiresGpuCc(ctx),
       attempt: async (m: Match) => {
+        const budget = agreementBudget(m.entry.offer.pricePerGpuHour, Math.max(1, bid.requirements?.count ?? 0), bid.durationS)
+        // [stop] the account cannot fund this offer's escrow, nor a later one (matches come cheapest first)
+        if (funds !== undefined && funds < budget) throw new NegotiationError('NO_FUNDS', `the renter's account holds ${funds} of the budget ${budget} (rao)`)
         const supplier = encodeSs58(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
         ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })

@@ -48,6 +48,8 @@ export class AgreementLifecycle {
   private readonly startTimers = new Map<string, TimerHandle>()
   /** the renter (hotkey hex) of each agreement with a start timer */
   private readonly renterOf = new Map<string, string>()
+  /** the renter of each agreement `committed` is reading back, before its start timer is set */
+  private readonly committing = new Map<string, string>()
   private readonly escrowTimers = new Map<string, TimerHandle>()
   /** lapse writes in flight (stop waits for them: a record is not left half way) */
   private readonly writes = new Set<Promise<void>>()
@@ -60,18 +62,27 @@ export class AgreementLifecycle {
   /** the agreements waiting for their session (their start timer is set) */
   get waiting (): string[] { return [...this.startTimers.keys()] }
 
-  /** how many of them are the renter's (hotkey hex): negotiation's limit per renter */
+  /** how many of them are the renter's (hotkey hex), those being committed included: negotiation's limit per renter */
   waitingFor (renter: string): number {
     let n = 0
     for (const id of this.startTimers.keys()) if (this.renterOf.get(id) === renter) n++
+    for (const r of this.committing.values()) if (r === renter) n++
     return n
   }
 
-  /** Negotiation committed an agreement: it must start before its `startBy`, or its capacity goes back. */
-  async committed (agreementId: string): Promise<void> {
-    const rec = await this.c.agreements.get(agreementId)
-    if (rec == null || this.stopped) return
-    this.scheduleStart(agreementId, decodeTerms(rec.agreement.terms))
+  /**
+   * Negotiation committed an agreement: it must start before its `startBy`, or its capacity goes
+   * back. `renter` (its hotkey) counts it in `waitingFor` from the call on, before the record is read.
+   */
+  async committed (agreementId: string, renter?: Uint8Array): Promise<void> {
+    if (renter != null) this.committing.set(agreementId, Buffer.from(renter).toString('hex'))
+    try {
+      const rec = await this.c.agreements.get(agreementId)
+      if (rec == null || this.stopped) return
+      this.scheduleStart(agreementId, decodeTerms(rec.agreement.terms))
+    } finally {
+      this.committing.delete(agreementId)
+    }
     this.c.onCapacityChange()
   }
 

@@ -17,8 +17,12 @@ export interface SupplierNegotiationComponents {
   chain?: Pick<ChainPort, 'balance'>
 }
 
-/** how long the renter's balance may take to read before the proposal goes on without it */
-const FUNDS_CHECK_MS = 5_000
+/**
+ * how long the renter's balance may take to read before the proposal goes on without it: well
+ * within the renter's own wait for the Accept (DEFAULT_MESSAGE_TIMEOUT_MS, 5 s), or a slow chain
+ * would hold GPUs for renters that already gave up
+ */
+const FUNDS_CHECK_MS = 1_500
 
 /**
  * Answers negotiation on the node's host with this supplier's capacity and current offers; an
@@ -28,7 +32,8 @@ const FUNDS_CHECK_MS = 5_000
  * DEFAULT_MAX_WAITING_PER_RENTER agreements here that have not started (RENTER_LIMIT), or when its
  * account does not hold the budget on chain (NO_FUNDS): GPUs are then held only for renters that
  * could pay, a few agreements at a time. A chain that cannot be read in FUNDS_CHECK_MS refuses no
- * one (the escrow window still bounds an unpaid agreement).
+ * one (the escrow window still bounds an unpaid agreement). A weak filter all the same: the same
+ * funds back a renter's proposals at every supplier, and fresh hotkeys reset the count.
  */
 export class SupplierNegotiation {
   private service?: NegotiationService
@@ -65,7 +70,8 @@ export class SupplierNegotiation {
       },
       onOutcome: (o) => {
         if (o.agreement != null && o.code == null) {
-          this.c.lifecycle.committed(o.agreement).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })
+          // counted against its renter from here, synchronously (see AgreementLifecycle.committed)
+          this.c.lifecycle.committed(o.agreement, o.renter).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })
         } else if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
       }
     })
