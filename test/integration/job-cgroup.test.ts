@@ -128,6 +128,7 @@ describe('job cgroups', () => {
       killGraceMs: 300,
       onStarted: (_info, ctl) => {
         void (async () => {
+          try {
           await waitFor(() => /escaped=\d+/.test(out), 5_000)
           const pid = Number(/escaped=(\d+)/.exec(out)![1])
           escaped.push(pid)
@@ -141,7 +142,10 @@ describe('job cgroups', () => {
           await waitFor(() => events(pid).includes('frozen 0'), 5_000)
           frozen.push(events(pid).includes('frozen 0') ? 'running' : 'frozen')
           await ctl.pause()
-          ctl.stop('budget')
+          } finally {
+            // a failed check above ends the job too (and shows in `frozen`), not the test's timeout
+            ctl.stop('budget')
+          }
         })()
       }
     })
@@ -154,6 +158,27 @@ describe('job cgroups', () => {
     const pid = Number(/escaped=(\d+)/.exec(out)![1])
     await waitFor(() => !alive(pid), 5_000)
     expect(alive(pid)).toBe(false)
+  })
+
+  it('a job that makes cgroups of its own inside its cgroup is ended whole, and the whole tree removed', async (ctx) => {
+    if (cgroups == null) ctx.skip()
+    const mount = ownCgroupDir('0::/\n', readFileSync('/proc/self/mountinfo', 'utf8'))
+    // the job finds its cgroup, makes one inside it and moves there, then starts a setsid child
+    const script = `cg=${JSON.stringify(mount)}$(sed -n 's/^0:://p' /proc/self/cgroup); mkdir "$cg/inner" && echo $$ > "$cg/inner/cgroup.procs" && echo inner=$$ && setsid sh -c 'echo escaped=$$; exec sleep 1000' & wait`
+    let inner = 0
+    let child = 0
+    const out = await runScript(script, processRuntime({ cgroups }), async (o, ac, pid) => {
+      if (pid('inner') === 0 || pid('escaped') === 0 || ac.signal.aborted) return
+      inner = pid('inner')
+      child = pid('escaped')
+      escaped.push(inner, child)
+      ac.abort()
+    })
+    expect(out).toMatch(/inner=\d+/)
+    await waitFor(() => !alive(inner) && !alive(child), 5_000)
+    expect([alive(inner), alive(child)]).toEqual([false, false])
+    await waitFor(() => readdirSync(cgroups!.base, { withFileTypes: true }).filter((d) => d.isDirectory()).length === 0, 5_000)
+    expect(readdirSync(cgroups!.base, { withFileTypes: true }).filter((d) => d.isDirectory())).toEqual([])
   })
 
   it('the next start of a supplier that died ends the jobs it left, setsid children included', async (ctx) => {

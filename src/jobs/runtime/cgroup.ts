@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
-import { watch } from 'node:fs'
-import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises'
-import { writeFileSync } from 'node:fs'
+import { constants as fsc, watch, writeFileSync } from 'node:fs'
+import { access, mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -32,8 +31,11 @@ export class JobCgroups {
   ) {}
 
   /**
-   * The job cgroups under this process's own cgroup v2, or why there are none (no cgroup v2
-   * mounted, the cgroup not writable, this process not allowed to move itself).
+   * The job cgroups under this process's own cgroup v2, or why there are none: no cgroup v2
+   * mounted, the cgroup not writable, this process not allowed to move itself, or a kernel without
+   * `cgroup.freeze` (5.2) or `cgroup.kill` (5.14), which pause and stop rely on. Everything a job
+   * start does is tried once here, on a probe cgroup, so that a supplier that says its jobs run in
+   * cgroups can start them there.
    */
   static async open (name: string): Promise<JobCgroups | { unavailable: string }> {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new RangeError('a job cgroup name is 1 to 64 of [A-Za-z0-9._-]')
@@ -43,13 +45,22 @@ export class JobCgroups {
     } catch (err) {
       return { unavailable: `no cgroup v2 (${(err as Error).message})` }
     }
+    const base = path.join(own, name)
+    const probe = path.join(base, `probe-${process.pid}`)
     try {
-      // a move of this process into its own cgroup changes nothing and proves the later moves back
-      await writeFile(path.join(own, 'cgroup.procs'), String(process.pid))
-      const base = path.join(own, name)
-      await mkdir(base, { recursive: true })
+      await mkdir(probe, { recursive: true })
+      for (const f of ['cgroup.freeze', 'cgroup.kill']) {
+        await access(path.join(probe, f), fsc.W_OK).catch(() => { throw new Error(`no ${f} (a kernel before 5.14)`) })
+      }
+      moveSelf(probe)
+      moveSelf(own)
+      await rmdir(probe)
       return new JobCgroups(own, base)
     } catch (err) {
+      // back where it was, whatever failed
+      try { moveSelf(own) } catch {}
+      await rmdir(probe).catch(() => {})
+      await rmdir(base).catch(() => {})
       return { unavailable: `cgroup ${own} not usable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }
     }
   }
@@ -67,7 +78,7 @@ export class JobCgroups {
     }
     let held = 0
     for (const n of names) {
-      const cg = new JobCgroup(path.join(this.base, n))
+      const cg = new JobCgroup(path.join(this.base, n), this.own)
       if (await cg.populated()) held++
       await cg.end(0)
     }
@@ -82,19 +93,19 @@ export class JobCgroups {
     const dir = path.join(this.base, `job-${safeName(jobId)}-${process.hrtime.bigint().toString(36)}`)
     // recursive: the jobs' directory itself is made again if it went (`close` while jobs were ending)
     await mkdir(dir, { recursive: true })
-    const cgroup = new JobCgroup(dir)
-    const ownProcs = path.join(this.own, 'cgroup.procs')
-    let child: C
+    const cgroup = new JobCgroup(dir, this.own)
+    let child: C | undefined
     try {
-      // synchronous writes on purpose: no other callback may run while this process is in the job's cgroup
-      writeFileSync(path.join(dir, 'cgroup.procs'), String(process.pid))
+      // synchronous on purpose: no other callback may run while this process is in the job's cgroup
+      moveSelf(dir)
       try {
         child = start()
       } finally {
-        writeFileSync(ownProcs, String(process.pid))
+        moveSelfBack(this.own)
       }
     } catch (err) {
-      await rmdir(dir).catch(() => {})
+      // a child started before a failed move back is ended with its cgroup
+      await cgroup.end(0)
       throw err
     }
     return { child, cgroup }
@@ -106,14 +117,39 @@ export class JobCgroups {
   }
 }
 
-/** One job's cgroup. */
+/**
+ * One job's cgroup, with whatever cgroups the job made inside it (a job may use cgroups itself).
+ *
+ * This holds a job that leaves its process group by accident or by design (setsid, a daemonising
+ * tool). It is not a wall against a hostile job running as the supplier's own user, which can write
+ * the cgroup files too (move itself out, or move the supplier in): that needs the job under another
+ * user, or a container.
+ */
 export class JobCgroup {
-  constructor (readonly dir: string) {}
+  /** `own`: the supplier's own cgroup, where it puts itself back should a job have moved it in */
+  constructor (readonly dir: string, private readonly own: string) {}
 
-  /** the pids in it; never this process (were it there, a kill of the cgroup would end the supplier) */
+  /** this cgroup and every cgroup below it, parents before children */
+  private async tree (): Promise<string[]> {
+    const out = [this.dir]
+    for (let i = 0; i < out.length && out.length < MAX_TREE; i++) {
+      const entries = await readdir(out[i], { withFileTypes: true }).catch(() => [])
+      for (const e of entries) if (e.isDirectory()) out.push(path.join(out[i], e.name))
+    }
+    return out
+  }
+
+  /** the pids in it and below it; never this process (were it there, a kill would end the supplier) */
   async pids (): Promise<number[]> {
-    const text = await readFile(path.join(this.dir, 'cgroup.procs'), 'utf8').catch(() => '')
-    return text.split('\n').filter((l) => l !== '').map(Number).filter((p) => Number.isSafeInteger(p) && p > 0 && p !== process.pid)
+    const out: number[] = []
+    for (const dir of await this.tree()) {
+      const text = await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')
+      for (const l of text.split('\n')) {
+        const p = Number(l)
+        if (l !== '' && Number.isSafeInteger(p) && p > 0 && p !== process.pid) out.push(p)
+      }
+    }
+    return out
   }
 
   /** whether any process is left in it (its `cgroup.events`) */
@@ -161,8 +197,8 @@ export class JobCgroup {
   }
 
   /**
-   * Ends every process in it: SIGTERM (thawed first), then after `graceMs` `cgroup.kill`; removes
-   * the cgroup once empty.
+   * Ends every process in it and below it: SIGTERM (thawed first), then after `graceMs`
+   * `cgroup.kill`; removes the cgroups once empty, children first.
    */
   async end (graceMs: number): Promise<void> {
     await this.freeze(false).catch(() => {})
@@ -170,16 +206,50 @@ export class JobCgroup {
       await this.signal('SIGTERM')
       if (await this.waitEmpty(graceMs)) return await this.remove()
     }
-    // a cgroup that somehow held this process is ended pid by pid, never as a whole
-    const self = (await readFile(path.join(this.dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').includes(String(process.pid))
-    if (self) await this.signal('SIGKILL')
+    // the supplier out first, should the job have moved it in (it can write these files): a kill of
+    // the cgroup would end it too. Where it cannot get out, its jobs are ended pid by pid.
+    let inside = await this.holdsSelf()
+    if (inside) {
+      try { moveSelfBack(this.own) } catch {}
+      inside = await this.holdsSelf()
+    }
+    if (inside) await this.signal('SIGKILL')
     else await writeFile(path.join(this.dir, 'cgroup.kill'), '1').catch(async () => { await this.signal('SIGKILL') })
     await this.waitEmpty(5000)
     await this.remove()
   }
 
+  private async holdsSelf (): Promise<boolean> {
+    for (const dir of await this.tree()) {
+      const text = await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')
+      if (text.split('\n').includes(String(process.pid))) return true
+    }
+    return false
+  }
+
+  /** removes the cgroups, deepest first (a cgroup with children cannot go) */
   private async remove (): Promise<void> {
-    await rmdir(this.dir).catch(() => {})
+    for (const dir of (await this.tree()).reverse()) await rmdir(dir).catch(() => {})
+  }
+}
+
+/** the most cgroups of one job's tree looked at (a job could make many) */
+const MAX_TREE = 1024
+
+/** moves this whole process (every thread) into the cgroup `dir`; synchronous */
+function moveSelf (dir: string): void {
+  writeFileSync(path.join(dir, 'cgroup.procs'), String(process.pid))
+}
+
+/** `moveSelf(own)`, tried three times: this process must not stay in a job's cgroup */
+function moveSelfBack (own: string): void {
+  for (let i = 0; ; i++) {
+    try {
+      moveSelf(own)
+      return
+    } catch (err) {
+      if (i >= 2) throw err
+    }
   }
 }
 

@@ -101,7 +101,10 @@ export async function spawnGroupLeader (
     })
   })
   const pgid = child.pid
-  if (pgid == null) throw new RuntimeError('SPAWN_FAILED', `cannot start ${file}`)
+  if (pgid == null) {
+    await cgroup?.end(0)
+    throw new RuntimeError('SPAWN_FAILED', `cannot start ${file}`)
+  }
   const exited = new Promise<ProcessExit>((resolve) => {
     child.once('exit', (exitCode, signal) => { resolve({ exitCode, signal }) })
   })
