@@ -77,8 +77,8 @@ export interface BidEntry {
   readonly meta: EntryMeta
   readonly expiresN: number
   readonly receivedAt: number
-  /** the renter's standing when the bid entered the book */
-  readonly standing: Standing
+  /** the renter's standing when the bid entered the book (or when `OrderBook.restand` last asked) */
+  standing: Standing
 }
 
 export type UpsertStatus = 'added' | 'replaced' | 'cancelled'

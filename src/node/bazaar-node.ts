@@ -222,7 +222,13 @@ export class BazaarNode {
       { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) }, verifyPool: init.gossip?.verifyPool },
       { onMessage: (m) => { this.onMessage(m) }, certCache: init.gossip?.certCache, verifyWorkers: init.gossip?.verifyWorkers }
     )
-    this.registry = new SubnetRegistry({ ownHotkey: Buffer.from(identity.hotkey.publicKey).toString('hex'), clock, logger, netuid: config.chain.netuid })
+    this.registry = new SubnetRegistry({
+      ownHotkey: Buffer.from(identity.hotkey.publicKey).toString('hex'),
+      clock,
+      logger,
+      netuid: config.chain.netuid,
+      onChange: () => { logger.debug('order book standings asked again', { moved: this.market.book.restand() }) }
+    })
     this.metrics.gauge('bazaar_subnet_registered_hotkeys', 'hotkeys registered on the market\'s subnet at the last read (they rank above others in a full book)').collect(() => this.registry.size)
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics, standing: this.registry.standingOf })
     const republish = republishSchedule(config.market.republishS)

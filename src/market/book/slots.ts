@@ -89,7 +89,7 @@ export interface EntryStore {
 export class RestingOffer implements OfferEntry, Held {
   /** false once the entry left the book (filled, cancelled, replaced, expired, evicted) */
   live = true
-  /** the supplier's standing when the entry came (the book's eviction order, see `Standing`) */
+  /** the supplier's standing when the entry came, or at `OrderBook.restand` (the book's eviction order, see `Standing`) */
   standing: Standing = 0
   private keyText: string | undefined = undefined
   /** free GPUs per entry of `gpus`, created by the first `consume` (see `OfferEntry.free`) */

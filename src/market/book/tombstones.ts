@@ -61,16 +61,17 @@ export class Tombstones {
 
   /**
    * Records `t` for its slot under the party's standing now (replacing the slot's tombstone, in
-   * whatever standing it was made); returns whether the slot had none.
+   * whatever standing it was made); returns whether the slot had none. A party at its limit loses
+   * a tombstone whose cancel has expired by `now` first (no peer accepts it any more), else its oldest.
    */
-  set (t: Tombstone, standing: Standing): boolean {
+  set (t: Tombstone, standing: Standing, now: number): boolean {
     const party = t.key.slice(0, 64)
     let fresh = true
     for (const m of this.byStanding) if (m.delete(t.key)) fresh = false
     let keys = this.byParty.get(party)
     if (keys !== undefined && !fresh) keys.delete(t.key)
     if (fresh && keys !== undefined && keys.size >= this.perParty) {
-      this.evict(keys.values().next().value as string)
+      this.evict(this.spentOf(keys, now) ?? keys.values().next().value as string)
     }
     const m = this.byStanding[standing]
     if (m.size >= this.max) this.evict(m.keys().next().value as string)
@@ -83,6 +84,41 @@ export class Tombstones {
     }
     keys.add(t.key)
     return fresh
+  }
+
+  /**
+   * Moves each tombstone whose party's standing changed (`standingOf`, by party hex) to that
+   * standing's map, pushing out that map's oldest where it is full; returns how many moved.
+   */
+  restand (standingOf: (party: string) => Standing): number {
+    const moves: Array<[Tombstone, Standing]> = []
+    const asked = new Map<string, Standing>()
+    this.byStanding.forEach((m, s) => {
+      for (const t of m.values()) {
+        const party = t.key.slice(0, 64)
+        let now = asked.get(party)
+        if (now === undefined) asked.set(party, now = standingOf(party))
+        if (now !== s) moves.push([t, now])
+      }
+    })
+    for (const [t, s] of moves) {
+      // a move made room in its own map: the tombstone may have been pushed out by an earlier move
+      if (this.get(t.key) !== t) continue
+      for (const m of this.byStanding) m.delete(t.key)
+      const m = this.byStanding[s]
+      if (m.size >= this.max) this.evict(m.keys().next().value as string)
+      m.set(t.key, t)
+    }
+    return moves.length
+  }
+
+  /** a tombstone of `keys` whose cancel expired by `now`, if any (looked for among at most perParty) */
+  private spentOf (keys: Set<string>, now: number): string | undefined {
+    for (const k of keys) {
+      const t = this.get(k)
+      if (t !== undefined && t.expiresN <= now) return k
+    }
+    return undefined
   }
 
   private evict (key: string): void {

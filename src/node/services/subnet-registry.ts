@@ -18,9 +18,10 @@ export const REGISTRY_REFRESH_MS = 10 * 60_000
  * standing only decides who is evicted from a full book.
  *
  * The set is read from the chain (`ChainPort.registeredHotkeys`) at start and every
- * `intervalMs`; a read that fails keeps the last set and is logged. An entry keeps the standing it
- * had when it entered the book, so a change shows at the party's next publication. On a chain
- * without subnets (the embedded ledger) only the node's own hotkey stands out.
+ * `intervalMs`; a read that fails keeps the last set and is logged. A set that changed (the first
+ * read among them: the book fills from gossip before it) has the book rank its entries and
+ * tombstones again (`onChange`). On a chain without subnets (the embedded ledger) only the node's
+ * own hotkey stands out.
  */
 export class SubnetRegistry implements NodeService {
   readonly name = 'subnet-registry'
@@ -38,6 +39,8 @@ export class SubnetRegistry implements NodeService {
     logger: Logger
     netuid: number
     intervalMs?: number
+    /** the set read differs from the one before: the book asks its parties' standing again */
+    onChange?: () => void
   }) {}
 
   /** the chain to read, once the node's roles opened it (before `start`) */
@@ -73,8 +76,12 @@ export class SubnetRegistry implements NodeService {
     this.running = (async () => {
       try {
         const found = await read(this.c.netuid, { signal })
-        if (found.size !== this.registered.size) this.c.logger.info('hotkeys registered on the subnet', { netuid: this.c.netuid, count: found.size })
+        const changed = found.size !== this.registered.size || [...found].some((h) => !this.registered.has(h))
         this.registered = found
+        if (changed) {
+          this.c.logger.info('hotkeys registered on the subnet', { netuid: this.c.netuid, count: found.size })
+          this.c.onChange?.()
+        }
       } catch (err) {
         if (!signal.aborted) this.c.logger.warn('reading the subnet\'s registered hotkeys failed; the last set stands until the next read', { netuid: this.c.netuid, err })
       } finally {

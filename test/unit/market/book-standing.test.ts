@@ -96,6 +96,45 @@ describe('OrderBook standing', () => {
     expect(attack(new OrderBook({ clock: new ManualClock(T0), maxTombstones: 8, standing }))).toBe('STALE')
   })
 
+  it('standings asked again (the registry read after entries came): entries and tombstones move, and the protection holds', () => {
+    let registered = new Set<number>()
+    const of = (hotkey: Uint8Array): Standing => registered.has(hotkey[0]) ? STANDING.registered : STANDING.none
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock, maxOffers: 3, maxTombstones: 8, standing: of })
+    const withdrawn = mkOffer({ id: 'w', supplierN: 1, sequence: 1n })
+    book.upsertOffer(withdrawn)
+    book.upsertOffer(mkOffer({ id: 'w', supplierN: 1, sequence: 2n, cancelled: true }))
+    book.upsertOffer(mkOffer({ id: 'r', supplierN: 1 }))
+    book.upsertBid(mkBid({ id: 'b', renterN: 1 }))
+    // the registry's first read: supplier 1 is registered
+    registered = new Set([1])
+    expect(book.restand()).toBe(3) // the offer, the bid and the tombstone
+    expect(book.restand()).toBe(0)
+    // free hotkeys fill the book; the registered offer stays, and their cancels leave its tombstone
+    for (let n = 40; n < 45; n++) book.upsertOffer(mkOffer({ id: 's', supplierN: n, expiresAt: BigInt(T0 + DAY + n) }))
+    expect(book.getOffer(offerKey(mkOffer({ id: 'r', supplierN: 1 })))).toBeDefined()
+    for (let n = 60; n < 80; n++) book.upsertOffer(mkOffer({ id: 'never', supplierN: n, cancelled: true }))
+    expect(codeOf(() => book.upsertOffer(withdrawn))).toBe('STALE')
+    // a deregistration moves them back down: a free hotkey's longer-lived offer then evicts it
+    registered = new Set()
+    expect(book.restand()).toBeGreaterThanOrEqual(2)
+    book.upsertOffer(mkOffer({ id: 's2', supplierN: 50, expiresAt: BigInt(T0 + 2 * DAY) }))
+    book.upsertOffer(mkOffer({ id: 's2', supplierN: 51, expiresAt: BigInt(T0 + 2 * DAY) }))
+    expect(book.getOffer(offerKey(mkOffer({ id: 'r', supplierN: 1 })))).toBeUndefined()
+  })
+
+  it('a supplier at its tombstone limit loses one whose cancel expired before its oldest', () => {
+    const clock = new ManualClock(T0)
+    const book = new OrderBook({ clock, maxOffersPerSupplier: 2 })
+    book.upsertOffer(mkOffer({ id: 'old', sequence: 5n, cancelled: true, expiresAt: BigInt(T0 + DAY) }))
+    book.upsertOffer(mkOffer({ id: 'short', sequence: 5n, cancelled: true, expiresAt: BigInt(T0 + 1000) }))
+    clock.advance(2000) // the short cancel expired
+    book.upsertOffer(mkOffer({ id: 'new', sequence: 5n, cancelled: true, expiresAt: BigInt(T0 + DAY) }))
+    // 'short' went, not the older 'old'
+    expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'old', sequence: 1n, expiresAt: BigInt(T0 + DAY) })))).toBe('STALE')
+    expect(book.upsertOffer(mkOffer({ id: 'short', sequence: 1n, expiresAt: BigInt(T0 + DAY) }))).toBe('added')
+  })
+
   it('bids: a renter of no standing evicts neither registered nor own bids', () => {
     const book = new OrderBook({ clock: new ManualClock(T0), maxBids: 3, standing })
     book.upsertBid(mkBid({ id: 'reg', renterN: 101 }))

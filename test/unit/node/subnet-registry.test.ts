@@ -28,7 +28,8 @@ describe('subnet registry', () => {
     const clock = new ManualClock(T0)
     const chain = fakeChain()
     const lines: string[] = []
-    const registry = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger: createLogger({ level: 'info', write: (l) => { lines.push(l) } }), netuid: 7, intervalMs: 60_000 })
+    let changes = 0
+    const registry = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger: createLogger({ level: 'info', write: (l) => { lines.push(l) } }), netuid: 7, intervalMs: 60_000, onChange: () => { changes++ } })
     const of = (n: number): number => registry.standingOf(party(n), hexOf(n))
     // before any read: only the node's own hotkey stands out
     expect([of(1), of(3)]).toEqual([STANDING.none, STANDING.own])
@@ -39,6 +40,7 @@ describe('subnet registry', () => {
     await settle()
     expect([of(1), of(2), of(3)]).toEqual([STANDING.registered, STANDING.none, STANDING.own])
     expect(registry.size).toBe(2)
+    expect(changes).toBe(1)
     expect(lines.some((l) => l.includes('hotkeys registered on the subnet'))).toBe(true)
 
     // the next read fails: the set stands, and the failure is logged
@@ -48,19 +50,26 @@ describe('subnet registry', () => {
     await settle()
     expect(of(1)).toBe(STANDING.registered)
     expect(lines.some((l) => l.includes('last set stands') && l.includes('endpoint gone'))).toBe(true)
+    expect(changes).toBe(1)
 
     // a deregistration shows at the read after it
     clock.advance(60_000)
     chain.reads[2].end(new Set([hexOf(2)]))
     await settle()
     expect([of(1), of(2)]).toEqual([STANDING.none, STANDING.registered])
+    // a changed set is a change; the same set read again is not
+    expect(changes).toBe(2)
+    clock.advance(60_000)
+    chain.reads[3].end(new Set([hexOf(2)]))
+    await settle()
+    expect(changes).toBe(2)
 
     // a read still running at stop is abandoned, and no timer is left
     clock.advance(60_000)
-    expect(chain.reads).toHaveLength(4)
+    expect(chain.reads).toHaveLength(5)
     await registry.stop()
     clock.advance(600_000)
-    expect(chain.reads).toHaveLength(4)
+    expect(chain.reads).toHaveLength(5)
   })
 
   it('without a chain that has subnets it reads nothing; as the book\'s standing, a free hotkey cannot evict a registered offer', async () => {
