@@ -17,6 +17,7 @@ import { peerOfAddrs } from '../../src/node/market-service.js'
 import { ManualClock, type Clock } from '../../src/util/clock.js'
 import type { AttestationPolicy } from '../../src/tee/index.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
+import { JobCgroups } from '../../src/jobs/index.js'
 
 /**
  * The whole marketplace in one process (three suppliers with simulated enclaves, a renter, an
@@ -264,6 +265,26 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // the two ticks it ran, no more: the clock stood still from then to its end
     expect(s.escrow.paid).toBe(amountFor(H100_BEST_PRICE, 2 * TICK).toString())
     expect(s.vouchers).toBe(2)
+    await capacityBack()
+  })
+
+  it('the supplier runs the job in a cgroup of its own under the one named after its home (where it may make cgroups)', async (ctx) => {
+    const probe = await JobCgroups.open(`bazaar-e2e-probe-${process.pid}`)
+    if (!(probe instanceof JobCgroups)) {
+      console.log(`[skip] job cgroups: ${probe.unavailable}`)
+      ctx.skip()
+      return
+    }
+    await probe.close()
+    const flag = path.join(world.dir, `cg-${Math.random().toString(16).slice(2)}`)
+    const r = await startRent(request(world, { script: `console.log("up"); console.log(require("node:fs").readFileSync("/proc/self/cgroup", "utf8")); setInterval(() => { if (require("node:fs").existsSync(${JSON.stringify(flag)})) process.exit(0) }, 20)` }))
+    const s = await endAfterTicks(r, 1, flag)
+    expect(s.job.exitCode).toBe(0)
+    const matched = r.events.find((e): e is Extract<RentEvent, { type: 'matched' }> => e.type === 'matched')!
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.address === matched.supplier)!
+    const base = `bazaar-${createHash('sha256').update(path.resolve(supplier.node.home!)).digest('hex').slice(0, 12)}`
+    const stdout = r.events.flatMap((e) => e.type === 'stdout' ? [e.text] : []).join('')
+    expect(stdout).toMatch(new RegExp(`^0::.*/${base}/job-[^/\\n]+$`, 'm'))
     await capacityBack()
   })
 
