@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CapacityLedger, JobCgroups, ownCgroupDir, processRuntime } from '../../src/jobs/index.js'
-import { runJobClient, runJobServer } from '../../src/protocols/job/index.js'
+import { runJobClient, runJobServer, type JobControl } from '../../src/protocols/job/index.js'
+import type { JobResult } from '../../src/jobs/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
@@ -47,8 +48,17 @@ describe('job cgroups', () => {
     await rm(root, { recursive: true, force: true })
   })
 
-  /** runs `script` as a job; `onOutput` sees its stdout so far and may cancel through `ac` */
-  const runScript = async (script: string, runtime: ReturnType<typeof processRuntime>, during: (out: string, ac: AbortController, pid: (name: string) => number) => Promise<void> | void): Promise<string> => {
+  /**
+   * Runs `script` as a job: `during` sees its stdout so far and may cancel through `ac`;
+   * `onStarted` gets the supplier's control of the job and the stdout so far. Returns the stdout
+   * and how the renter's side ended.
+   */
+  const runScript = async (
+    script: string,
+    runtime: ReturnType<typeof processRuntime>,
+    during: (out: string, ac: AbortController, pid: (name: string) => number) => Promise<void> | void,
+    onStarted?: (ctl: JobControl, out: () => string) => void
+  ): Promise<{ out: string, client: PromiseSettledResult<JobResult> }> => {
     const clock = new ManualClock()
     const ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }])
     ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
@@ -57,7 +67,10 @@ describe('job cgroups', () => {
     let out = ''
     let busy: Promise<void> | undefined
     const pid = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(out)?.[1] ?? 0)
-    const server = runJobServer(supplier, { runtime, workRoot: path.join(root, 'work'), lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 100, killGraceMs: 300 })
+    const server = runJobServer(supplier, {
+      runtime, workRoot: path.join(root, 'work'), lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 100, killGraceMs: 300,
+      ...(onStarted != null ? { onStarted: (_info: unknown, ctl: JobControl) => { onStarted(ctl, () => out) } } : {})
+    })
     const client = runJobClient(renter, { command: 'sh', args: ['-c', script], gpuCount: 0, limits: { maxDurationMs: 60_000 } }, {
       outputDir: path.join(root, 'out'),
       clock,
@@ -68,9 +81,9 @@ describe('job cgroups', () => {
         busy ??= Promise.resolve(during(out, ac, pid)).finally(() => { busy = undefined })
       }
     })
-    await Promise.allSettled([server, client])
+    const [, c] = await Promise.allSettled([server, client])
     await busy
-    return out
+    return { out, client: c }
   }
 
   // the job starts a `sleep` in a session of its own (setsid), out of the job's process group
@@ -108,29 +121,16 @@ describe('job cgroups', () => {
 
   it('a pause freezes the setsid child too, a resume thaws it, and the supervisor never stays in a job cgroup', async (ctx) => {
     if (cgroups == null) ctx.skip()
-    const clock = new ManualClock()
-    const ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }])
-    ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
-    const [renter, supplier] = memoryChannelPair()
-    const ac = new AbortController()
-    let out = ''
     const frozen: string[] = []
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')
     const cgroupOf = (pid: number | 'self'): string => ownCgroupDir(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), mountinfo)
     // the escaped process's cgroup, as the kernel names it
     const events = (pid: number): string => readFileSync(path.join(cgroupOf(pid), 'cgroup.events'), 'utf8')
-    const server = runJobServer(supplier, {
-      runtime: processRuntime({ cgroups }),
-      workRoot: path.join(root, 'work2'),
-      lease: { ledger, agreementId: 'agr-1' },
-      clock,
-      tickIntervalMs: 100,
-      killGraceMs: 300,
-      onStarted: (_info, ctl) => {
-        void (async () => {
-          try {
-          await waitFor(() => /escaped=\d+/.test(out), 5_000)
-          const pid = Number(/escaped=(\d+)/.exec(out)![1])
+    const { out, client: c } = await runScript(ESCAPE, processRuntime({ cgroups }), () => {}, (ctl, stdout) => {
+      void (async () => {
+        try {
+          await waitFor(() => /escaped=\d+/.test(stdout()), 5_000)
+          const pid = Number(/escaped=(\d+)/.exec(stdout())![1])
           escaped.push(pid)
           // the escaped process is in the job's cgroup, and this process is back in its own
           expect(path.dirname(cgroupOf(pid))).toBe(cgroups!.base)
@@ -142,17 +142,12 @@ describe('job cgroups', () => {
           await waitFor(() => events(pid).includes('frozen 0'), 5_000)
           frozen.push(events(pid).includes('frozen 0') ? 'running' : 'frozen')
           await ctl.pause()
-          } finally {
-            // a failed check above ends the job too (and shows in `frozen`), not the test's timeout
-            ctl.stop('budget')
-          }
-        })()
-      }
+        } finally {
+          // a failed check above ends the job too (and shows in `frozen`), not the test's timeout
+          ctl.stop('budget')
+        }
+      })()
     })
-    const client = runJobClient(renter, { command: 'sh', args: ['-c', ESCAPE], gpuCount: 0, limits: { maxDurationMs: 60_000 } }, {
-      outputDir: path.join(root, 'out2'), clock, jobId: 'job-2', signal: ac.signal, onStdout: (c) => { out += Buffer.from(c).toString() }
-    })
-    const [, c] = await Promise.allSettled([server, client])
     expect(c).toMatchObject({ status: 'fulfilled', value: { reason: 'budget' } })
     expect(frozen).toEqual(['frozen', 'running'])
     const pid = Number(/escaped=(\d+)/.exec(out)![1])
@@ -167,7 +162,7 @@ describe('job cgroups', () => {
     const script = `cg=${JSON.stringify(mount)}$(sed -n 's/^0:://p' /proc/self/cgroup); mkdir "$cg/inner" && echo $$ > "$cg/inner/cgroup.procs" && echo inner=$$ && setsid sh -c 'echo escaped=$$; exec sleep 1000' & wait`
     let inner = 0
     let child = 0
-    const out = await runScript(script, processRuntime({ cgroups }), async (o, ac, pid) => {
+    const { out } = await runScript(script, processRuntime({ cgroups }), async (o, ac, pid) => {
       if (pid('inner') === 0 || pid('escaped') === 0 || ac.signal.aborted) return
       inner = pid('inner')
       child = pid('escaped')

@@ -393,22 +393,14 @@ export class OrderBook implements EntryStore {
       const s = this.standingOf(slots.bytes, slots.hex)
       for (const e of slots.offers.values()) {
         if (!e.live || e.standing === s) continue
-        const was = e.standing
-        e.standing = s
-        this.offerExpiry[was].compact(--this.offersOf[was])
-        this.offersOf[s]++
-        this.offerExpiry[s].push(e)
+        restandEntry(e, s, this.offerExpiry, this.offersOf)
         moved++
       }
     }
     for (const e of this.bidMap.values()) {
       const s = this.standingOf(e.bid.renter, e.renter)
       if (e.standing === s) continue
-      const was = e.standing
-      e.standing = s
-      this.bidExpiry[was].compact(--this.bidsOf[was])
-      this.bidsOf[s]++
-      this.bidExpiry[s].push(e)
+      restandEntry(e, s, this.bidExpiry, this.bidsOf)
       moved++
     }
     const ofParty = (party: string): Standing => this.standingOf(Buffer.from(party, 'hex'), party)
@@ -522,6 +514,18 @@ export class OrderBook implements EntryStore {
 }
 
 const NO_META: EntryMeta = Object.freeze({})
+
+/**
+ * Moves a live entry to standing `s`: into that standing's heap (the old heap drops it lazily: its
+ * liveness test asks the standing) and count.
+ */
+function restandEntry<E extends { standing: Standing, expiresN: number, key: string }> (e: E, s: Standing, heaps: ReadonlyArray<ExpiryHeap<E>>, counts: number[]): void {
+  const was = e.standing
+  e.standing = s
+  heaps[was].compact(--counts[was])
+  counts[s]++
+  heaps[s].push(e)
+}
 
 function counts (gpus: readonly Gpu[]): number[] {
   const out = new Array<number>(gpus.length)
