@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
-import { constants as fsc, watch, writeFileSync } from 'node:fs'
-import { access, mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises'
+import { watch, writeFileSync } from 'node:fs'
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -49,16 +49,19 @@ export class JobCgroups {
     const probe = path.join(base, `probe-${process.pid}`)
     try {
       await mkdir(probe, { recursive: true })
-      for (const f of ['cgroup.freeze', 'cgroup.kill']) {
-        await access(path.join(probe, f), fsc.W_OK).catch(() => { throw new Error(`no ${f} (a kernel before 5.14)`) })
+      // written, not only looked at: thawing and killing an empty cgroup changes nothing
+      for (const [f, v] of [['cgroup.freeze', '0'], ['cgroup.kill', '1']]) {
+        await writeFile(path.join(probe, f), v).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(err.code === 'ENOENT' ? `no ${f} (a kernel before 5.14)` : `${f}: ${err.code ?? err.message}`)
+        })
       }
       moveSelf(probe)
-      moveSelf(own)
+      moveSelfBack(own)
       await rmdir(probe)
       return new JobCgroups(own, base)
     } catch (err) {
       // back where it was, whatever failed
-      try { moveSelf(own) } catch {}
+      try { moveSelfBack(own) } catch {}
       await rmdir(probe).catch(() => {})
       await rmdir(base).catch(() => {})
       return { unavailable: `cgroup ${own} not usable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }

@@ -91,10 +91,14 @@ export class ExpiryHeap<T extends Item> {
     at2[i] = y2
   }
 
-  /** rebuilds from the live entries when the heap is over twice `live` (and not tiny) */
+  /**
+   * rebuilds from the live entries when the heap is over twice `live` (and not tiny), each once:
+   * an entry pushed again while its earlier copy was still here (the book moves entries between
+   * standings and back) is live twice
+   */
   compact (live: number): void {
     if (this.heap.length <= 1024 || this.heap.length <= 2 * live) return
-    const keep = this.heap.filter((e) => this.isLive(e))
+    const keep = new Set(this.heap.filter((e) => this.isLive(e)))
     this.heap = []
     this.at = []
     this.at2 = []

@@ -101,10 +101,10 @@ export class Tombstones {
         if (now !== s) moves.push([t, now])
       }
     })
+    // every mover out first, then in: a full map pushes out its oldest only when the movers
+    // leaving it have not made the room
+    for (const [t] of moves) for (const m of this.byStanding) m.delete(t.key)
     for (const [t, s] of moves) {
-      // a move made room in its own map: the tombstone may have been pushed out by an earlier move
-      if (this.get(t.key) !== t) continue
-      for (const m of this.byStanding) m.delete(t.key)
       const m = this.byStanding[s]
       if (m.size >= this.max) this.evict(m.keys().next().value as string)
       m.set(t.key, t)

@@ -40,6 +40,11 @@ export interface SupplierNegotiatorInit {
    * the renter's funds on chain); throws a NegotiationError to refuse
    */
   admit?: (terms: AgreementTerms) => Promise<void>
+  /**
+   * an agreement is active: called before it stops counting as held, so that `waiting` counts it
+   * from here with no gap (the node hands it to the agreement lifecycle)
+   */
+  onCommitted?: (agreementId: string, terms: AgreementTerms) => void
 }
 
 /** A proposal the supplier accepted and holds capacity for. */
@@ -170,6 +175,7 @@ export class SupplierNegotiator {
         this.capacity.release(hash)
         throw new NegotiationError('STORE_FAILED', 'could not store the commitment', { cause: err })
       }
+      this.init.onCommitted?.(hash, h.terms)
       return { hash: c.hash }
     } finally {
       this.held.delete(hash)

@@ -22,8 +22,7 @@ export interface NegotiationHandlerInit extends SupplierNegotiatorInit {
   rateWindowMs?: number
   maxInboundStreams?: number
   /** called with every outcome (metrics, logs) */
-  /** `renter`: the agreement's renter hotkey, with an agreement committed */
-  onOutcome?: (outcome: { peer: string, agreement?: string, renter?: Uint8Array, code?: string }) => void
+  onOutcome?: (outcome: { peer: string, agreement?: string, code?: string }) => void
 }
 
 export interface NegotiationService {
@@ -64,14 +63,13 @@ export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' 
       }
       if (reply.confirm == null) throw new NegotiationError('MALFORMED', 'expected a confirm')
       const h = held.hash
-      const renter = held.terms.renter
       held = undefined
       const committed = await negotiator.confirm(h, reply.confirm)
       // the GPUs are committed from here on, whether or not `Committed` reaches the renter: the
       // outcome goes out before the write, so that the agreement's lifecycle (its startBy timer)
       // gets them back if the renter never starts. Reported after the write, a renter that reset the
       // stream right after its Confirm left them committed with no timer, for good.
-      init.onOutcome?.({ peer, agreement: h, renter })
+      init.onOutcome?.({ peer, agreement: h })
       await pb.write({ committed }, SupplierReply, { signal: stepSignal(timeoutMs) })
       await stream.close({ signal: stepSignal(timeoutMs) }).catch((err: Error) => { stream.abort(err) })
     } catch (err) {

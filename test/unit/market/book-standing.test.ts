@@ -123,6 +123,17 @@ describe('OrderBook standing', () => {
     expect(book.getOffer(offerKey(mkOffer({ id: 'r', supplierN: 1 })))).toBeUndefined()
   })
 
+  it('standings that swap between two full tombstone maps keep every tombstone', () => {
+    let registered = new Set([1, 2, 3])
+    const of = (hotkey: Uint8Array): Standing => registered.has(hotkey[0]) ? STANDING.registered : STANDING.none
+    const book = new OrderBook({ clock: new ManualClock(T0), maxTombstones: 3, standing: of })
+    const parties = [1, 2, 3, 4, 5, 6]
+    for (const n of parties) book.upsertOffer(mkOffer({ id: 'w', supplierN: n, sequence: 2n, cancelled: true }))
+    registered = new Set([4, 5, 6])
+    expect(book.restand()).toBe(6)
+    for (const n of parties) expect(codeOf(() => book.upsertOffer(mkOffer({ id: 'w', supplierN: n, sequence: 1n })))).toBe('STALE')
+  })
+
   it('a supplier at its tombstone limit loses one whose cancel expired before its oldest', () => {
     const clock = new ManualClock(T0)
     const book = new OrderBook({ clock, maxOffersPerSupplier: 2 })

@@ -29,6 +29,7 @@ import { reattachRental, type ReattachLive } from './reattach.js'
 import type { RentalToResume, RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
 import { AttestationErrorCode, type AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
+import { abortable } from '../../../util/abortable.js'
 
 /** how long a renter waits for a compatible offer by default */
 export const DEFAULT_MATCH_TIMEOUT_MS = 30_000
@@ -114,7 +115,8 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
   // never our own offers: a node that also supplies would negotiate with itself
   const own = node.market.book.offers({ supplier: ownSupplier(ctx) }).map((e) => e.key)
   // the renter's own funds, read once (undefined: not readable now, the chain decides at the open)
-  const funds = await ctx.init.chain.balance(ctx.init.account.address, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(FUNDS_READ_MS)]) }).catch(() => undefined)
+  const fundsSignal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FUNDS_READ_MS)])
+  const funds = await abortable(ctx.init.chain.balance(ctx.init.account.address, { signal: fundsSignal }), fundsSignal).catch(() => undefined)
   let out: { match: Match, result: NegotiatedAgreement }
   try {
     out = await negotiateBest<NegotiatedAgreement>(node.market.book, bid, {

@@ -1,4 +1,5 @@
 import { encodeSs58 } from '../../../util/ss58.js'
+import { abortable } from '../../../util/abortable.js'
 import { guardFromLedger, NegotiationError, type AgreementStore } from '../../../market/index.js'
 import { registerNegotiationHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
 import type { CapacityLedger } from '../../../jobs/index.js'
@@ -59,8 +60,9 @@ export class SupplierNegotiation {
         const payer = encodeSs58(terms.renter, SS58_PREFIX)
         let funds: bigint
         try {
-          // wall time: a bound on the chain's answer
-          funds = await chain.balance(payer, { signal: AbortSignal.timeout(FUNDS_CHECK_MS) })
+          // wall time: a bound on the chain's answer (raced: an adapter may look at its signal only between tries)
+          const signal = AbortSignal.timeout(FUNDS_CHECK_MS)
+          funds = await abortable(chain.balance(payer, { signal }), signal)
         } catch (err) {
           logger.debug('the renter\'s funds could not be read: the proposal goes on', { renter: payer, err })
           return
@@ -68,11 +70,14 @@ export class SupplierNegotiation {
         // [IGNORE] the renter could not open the escrow: its GPUs are not held for it
         if (funds < terms.budget) throw new NegotiationError('NO_FUNDS', `the renter holds ${funds} of the budget ${terms.budget}`)
       },
+      // the agreement goes to its lifecycle the moment it is active, before its Committed is sent:
+      // the lifecycle counts it against its renter from this call on (AgreementLifecycle.committed),
+      // and its startBy timer gets the GPUs back should the renter never start
+      onCommitted: (id, terms) => {
+        this.c.lifecycle.committed(id, terms.renter).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: id, err }) })
+      },
       onOutcome: (o) => {
-        if (o.agreement != null && o.code == null) {
-          // counted against its renter from here, synchronously (see AgreementLifecycle.committed)
-          this.c.lifecycle.committed(o.agreement, o.renter).catch((err: unknown) => { logger.warn('a committed agreement could not be scheduled', { agreement: o.agreement, err }) })
-        } else if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
+        if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
       }
     })
   }
