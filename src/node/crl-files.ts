@@ -2,6 +2,7 @@ import { access, open } from 'node:fs/promises'
 import path from 'node:path'
 import type { AttestationPolicy } from '../tee/policy.js'
 import { loadCrls, type Crl } from '../tee/x509/crl.js'
+import { loadTcbInfoCollateral, type SignedTcbInfo } from '../tee/tdx/collateral.js'
 import { UserError } from '../util/errors.js'
 
 /**
@@ -64,17 +65,36 @@ async function exists (file: string): Promise<boolean> {
 }
 
 /**
- * A rental's policy with the CRLs of the config: `tee.crlFiles` and those of `tee.crlDir` for the
- * CPU evidence and `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), all read
- * now.
+ * Intel's TCB info collateral of `tee.tdxCollateralFiles`, one per file (a QuoteCollateralV3 JSON
+ * per platform), read afresh for each rental. A file that is missing, too large or not collateral
+ * is a UserError naming the field and the file.
  */
-export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[], crlDir?: string, crlSources?: readonly string[] }): Promise<AttestationPolicy> {
+export async function readTdxCollateral (files: readonly string[]): Promise<SignedTcbInfo[]> {
+  const out: SignedTcbInfo[] = []
+  for (const f of files) {
+    try {
+      out.push(loadTcbInfoCollateral([await readBounded(f)]))
+    } catch (err) {
+      throw new UserError(`tee.tdxCollateralFiles: ${f}: ${(err as Error).message}`, { code: 'COLLATERAL_UNREADABLE', cause: err })
+    }
+  }
+  return out
+}
+
+/**
+ * A rental's policy with the revocation and TCB files of the config: `tee.crlFiles` and those of
+ * `tee.crlDir` for the CPU evidence, `tee.tdxCollateralFiles` for TDX quotes, and
+ * `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), all read now.
+ */
+export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[], crlDir?: string, crlSources?: readonly string[], tdxCollateralFiles?: readonly string[] }): Promise<AttestationPolicy> {
   const crls = await readCrlFiles(tee.crlFiles)
   if (tee.crlDir != null) crls.push(...await readCrlDir(tee.crlDir, tee.crlSources ?? []))
   const gpuCrls = await readCrlFiles(tee.gpuCrlFiles, 'tee.gpuCrlFiles')
+  const tdxCollateral = await readTdxCollateral(tee.tdxCollateralFiles ?? [])
   return {
     ...policy,
     crls,
+    ...(tdxCollateral.length > 0 ? { tdxCollateral } : {}),
     ...(policy.gpu != null && gpuCrls.length > 0 ? { gpu: { ...policy.gpu, crls: gpuCrls } } : {})
   }
 }

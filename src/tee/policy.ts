@@ -3,6 +3,7 @@ import { toHex } from '../util/hex.js'
 import { snpTcbAtLeast, type SnpTcb } from './snp/tcb.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from './types.js'
 import type { Crl } from './x509/crl.js'
+import type { SignedTcbInfo } from './tdx/collateral.js'
 
 /** What a renter accepts from an enclave. */
 export interface AttestationPolicy {
@@ -17,9 +18,14 @@ export interface AttestationPolicy {
   minTcb?: { 'sev-snp'?: Partial<SnpTcb>, tdx?: string }
   /**
    * TDX: accepted TCB statuses from Intel's TCB info (e.g. ['UpToDate']). When set, evidence without
-   * an evaluated status (no collateral) is refused too.
+   * an evaluated status (no collateral for its platform) is refused too.
    */
   tdxTcbStatuses?: readonly string[]
+  /**
+   * TDX: Intel's TCB info, one per platform (FMSPC), that a session's quote is evaluated against
+   * (its TCB status, and its CRLs for the PCK chain). Applied while verifying.
+   */
+  tdxCollateral?: readonly SignedTcbInfo[]
   /** SEV-SNP: highest VMPL accepted (0 is the most privileged level; a paravisor runs the guest at 1+) */
   snpMaxVmpl?: number
   /** accept guests with debugging enabled (never in production). Default false */

@@ -1,5 +1,6 @@
 import type { SnpTcb } from './snp/tcb.js'
 import type { Crl } from './x509/crl.js'
+import type { SignedTcbInfo } from './tdx/collateral.js'
 
 /** The TEE kinds the node knows. `simulated` is for development and refused unless a policy allows it. */
 export type TeeKind = 'sev-snp' | 'tdx' | 'simulated'
@@ -46,7 +47,7 @@ export interface AttestationProvider {
 
 /** Checks evidence cryptographically (signatures, chains at a time); policy is separate. */
 export interface EvidenceVerifier {
-  verify (evidence: Evidence, opts?: { at?: Date, crls?: readonly Crl[] }): VerifiedEvidence
+  verify (evidence: Evidence, opts?: { at?: Date, crls?: readonly Crl[], tdxCollateral?: readonly SignedTcbInfo[] }): VerifiedEvidence
 }
 
 /**

@@ -20,8 +20,11 @@ export interface VerifyEvidenceOptions {
   at?: Date
   /** raw ed25519 keys trusted to sign simulated evidence; any key when absent */
   simulatedKeys?: readonly Uint8Array[]
-  /** TDX: TCB info collateral (see loadTcbInfoCollateral); the TCB status is evaluated when given */
-  tdxCollateral?: SignedTcbInfo
+  /**
+   * TDX: TCB info collateral (see loadTcbInfoCollateral), or one per platform (FMSPC); the TCB
+   * status is evaluated where one is for the quote's platform
+   */
+  tdxCollateral?: SignedTcbInfo | readonly SignedTcbInfo[]
   /** CRLs (see x509/crl.ts): AMD's ARK CRL for SEV-SNP, Intel's for TDX; with any, revocation is checked */
   crls?: readonly Crl[]
 }
@@ -167,5 +170,5 @@ export function verifyEvidence (ev: Evidence, opts: VerifyEvidenceOptions = {}):
 
 /** The default verifier: all three kinds, with the given options. */
 export function evidenceVerifier (opts: Omit<VerifyEvidenceOptions, 'at'> = {}): EvidenceVerifier {
-  return { verify: (ev, o) => verifyEvidence(ev, { ...opts, at: o?.at, crls: o?.crls ?? opts.crls }) }
+  return { verify: (ev, o) => verifyEvidence(ev, { ...opts, at: o?.at, crls: o?.crls ?? opts.crls, tdxCollateral: o?.tdxCollateral ?? opts.tdxCollateral }) }
 }

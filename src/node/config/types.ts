@@ -130,6 +130,17 @@ export interface TeeConfig {
   /** Renter: the highest SEV-SNP VMPL accepted (0 the most privileged); absent: any */
   snpMaxVmpl?: number
   /**
+   * Renter: Intel's TCB info for TDX platforms, one QuoteCollateralV3 JSON file per platform
+   * (FMSPC), as a PCCS or Intel's PCS gives it: a session's quote is evaluated against the one for
+   * its platform (its TCB status, and its CRLs for the PCK chain). Read at each rental.
+   */
+  tdxCollateralFiles: string[]
+  /**
+   * Renter: the TDX TCB statuses accepted (Intel's names: UpToDate, SWHardeningNeeded, ...); a quote
+   * whose platform has no collateral in `tdxCollateralFiles` is refused too. Absent: any status.
+   */
+  tdxTcbStatuses?: string[]
+  /**
    * CRL files (DER or PEM) the renter checks supplier evidence against: AMD's CRL of each product
    * (KDS `/vcek/v1/<product>/crl`) and Intel's root CA and PCK CRLs (PCS). With any, every session's
    * certificate chain must be covered by a current CRL, so list them for every kind accepted and

@@ -11,6 +11,9 @@ import {
 import { NVIDIA_OCSP_URL } from '../../tee/x509/ocsp.js'
 import { CRL_SOURCES } from '../../tee/crl-sources.js'
 
+/** Intel's TDX TCB status names (`tee.tdxTcbStatuses`), as src/tee/tdx/tcb-status.ts reports them */
+const TDX_TCB_STATUSES = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded', 'Revoked'] as const
+
 /** Bounds on what a config may hold (it may come from a copied file or an environment). */
 export const CONFIG_LIMITS = Object.freeze({
   maxAddrs: 64,
@@ -187,6 +190,8 @@ export function validateConfig (input: unknown): BazaarConfig {
     minTcb: minTcb(t.minTcb),
     // SEV-SNP VMPL 0 to 3 (a paravisor runs the guest at 1 or more, and sees its memory)
     ...(t.snpMaxVmpl != null ? { snpMaxVmpl: int(t.snpMaxVmpl, 'tee.snpMaxVmpl', 0, 3) } : {}),
+    tdxCollateralFiles: uniqueList(t.tdxCollateralFiles ?? [], 'tee.tdxCollateralFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
+    ...(t.tdxTcbStatuses != null ? { tdxTcbStatuses: uniqueList(t.tdxTcbStatuses, 'tee.tdxTcbStatuses', TDX_TCB_STATUSES.length, (v, q) => oneOf(v, q, TDX_TCB_STATUSES)) } : {}),
     crlFiles: uniqueList(t.crlFiles ?? [], 'tee.crlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
     ...(t.crlDir != null ? { crlDir: text(t.crlDir, 'tee.crlDir', PATH_RE, `a directory path of at most ${CONFIG_LIMITS.maxPathLength} characters`) } : {}),
     crlSources: uniqueList(t.crlSources ?? CRL_SOURCE_NAMES, 'tee.crlSources', CRL_SOURCE_NAMES.length, (v, q) => oneOf(v, q, CRL_SOURCE_NAMES)),

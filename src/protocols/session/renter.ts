@@ -117,7 +117,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     // [REJECT] the evidence is bound to the peer noise authenticated (a relay forwards someone else's)
     if (!bytesEqual(m.enclaveKey, remoteKey)) throw new SessionError(SessionErrorCode.PEER_MISMATCH, 'evidence is bound to another peer than the noise session')
     // [REJECT] the evidence verifies (signatures, chain to the pinned roots at now)
-    const evidence = verifier.verify({ kind: m.kind as TeeKind, evidence: m.evidence, certs: m.certs }, { at: new Date(clock.now()), crls: opts.policy.crls })
+    const evidence = verifier.verify({ kind: m.kind as TeeKind, evidence: m.evidence, certs: m.certs }, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: opts.policy.tdxCollateral })
     // [REJECT] the signed report data is the binding of this key, nonce and agreement
     checkReportData(evidence.reportData, remoteKey, nonce, opts.agreementHash)
     // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age

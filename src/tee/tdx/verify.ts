@@ -14,8 +14,12 @@ import { evaluateTdxTcb, type TdxTcbEvaluation } from './tcb-status.js'
 export interface TdxVerifyOptions {
   /** verification time; every certificate of the PCK chain must be valid then. Default: now */
   at?: Date
-  /** TCB info collateral: when given, the TCB status is evaluated (collateral valid at `at`) */
-  collateral?: SignedTcbInfo
+  /**
+   * TCB info collateral: when given, the TCB status is evaluated (collateral valid at `at`). A list
+   * holds one per platform (FMSPC); the one for the quote's platform is used, and with none for
+   * it the status is left unevaluated.
+   */
+  collateral?: SignedTcbInfo | readonly SignedTcbInfo[]
   /** Intel CRLs besides those in the collateral; with any, the PCK chain is checked for revocation */
   crls?: readonly Crl[]
 }
@@ -90,13 +94,42 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)
+  // the collateral of this platform, where a list holds one per FMSPC (a leaf that is no PCK
+  // certificate is refused below, in its turn)
+  const collateral = collateralFor(opts.collateral, leaf)
   // [REJECT] with CRLs in the collateral: a revoked PCK certificate or intermediate CA
-  const crls = [...(opts.crls ?? []), ...(opts.collateral?.crls ?? [])]
+  const crls = [...(opts.crls ?? []), ...(collateral?.crls ?? [])]
   if (crls.length > 0) checkRevocation(path, crls, at)
   // [REJECT] the QE is Intel's TD Quoting Enclave (judged once its report is known to be genuine)
   checkTdQeIdentity(quote.qeReport)
   // [REJECT] the leaf is a PCK certificate (Intel issues others under the same root)
   const platform = readPckPlatform(leaf)
-  const tcb = opts.collateral != null ? evaluateTdxTcb(quote, platform, verifyTcbInfo(opts.collateral, at)) : undefined
+  const tcb = collateral != null ? evaluateTdxTcb(quote, platform, verifyTcbInfo(collateral, at)) : undefined
   return { quote, chain: path.map(commonName), platform, tcb, revocationChecked: crls.length > 0 }
+}
+
+/**
+ * The collateral for the platform of the PCK certificate `leaf`: a single one as given
+ * (evaluateTdxTcb refuses it for another FMSPC), or the one of a list whose TCB info names the
+ * platform's FMSPC (undefined: none does, or the leaf names no platform)
+ */
+function collateralFor (c: SignedTcbInfo | readonly SignedTcbInfo[] | undefined, leaf: X509Certificate): SignedTcbInfo | undefined {
+  if (c == null || !Array.isArray(c)) return c as SignedTcbInfo | undefined
+  let fmspc: string
+  try {
+    fmspc = Buffer.from(readPckPlatform(leaf).fmspc).toString('hex')
+  } catch {
+    return undefined
+  }
+  return c.find((x) => tcbInfoFmspc(x)?.toLowerCase() === fmspc)
+}
+
+/** the FMSPC a signed TCB info names (read before its signature is checked, to choose among several) */
+function tcbInfoFmspc (c: SignedTcbInfo): string | undefined {
+  try {
+    const fmspc = (JSON.parse(c.text) as { fmspc?: unknown }).fmspc
+    return typeof fmspc === 'string' ? fmspc : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -188,6 +188,8 @@ describe('invalid configs name their bad field', () => {
     { name: 'a TDX TEE_TCB_SVN of 15 bytes', cfg: { tee: { minTcb: { tdx: '00'.repeat(15) } } }, field: 'tee.minTcb.tdx' },
     { name: 'a minimum TCB of an unknown kind', cfg: { tee: { minTcb: { sgx: {} } } }, field: 'tee.minTcb.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'a VMPL past 3', cfg: { tee: { snpMaxVmpl: 4 } }, field: 'tee.snpMaxVmpl' },
+    { name: 'a TDX TCB status Intel does not name', cfg: { tee: { tdxTcbStatuses: ['UpToDate', 'Fine'] } }, field: 'tee.tdxTcbStatuses[1]' },
+    { name: 'TDX collateral files not a list', cfg: { tee: { tdxCollateralFiles: '/etc/tcb.json' } }, field: 'tee.tdxCollateralFiles' },
     { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
     { name: 'crl files not a list', cfg: { tee: { crlFiles: '/etc/amd.crl' } }, field: 'tee.crlFiles' },
     { name: 'crl file empty', cfg: { tee: { crlFiles: ['/a.crl', ''] } }, field: 'tee.crlFiles[1]' },
@@ -233,12 +235,13 @@ describe('invalid configs name their bad field', () => {
     expect(attestationPolicyFromConfig(defaults)).toMatchObject({ kinds: ['sev-snp', 'tdx'], measurements: {}, allowSimulated: false, maxEvidenceAgeMs: 60_000 })
     expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('minTcb')
     expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('snpMaxVmpl')
+    expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('tdxTcbStatuses')
   })
 
   it('carries the lowest TCB and the highest SEV-SNP VMPL into the policy, which then refuses evidence under them', async () => {
-    await writeHomeConfig({ tee: { minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0 } })
+    await writeHomeConfig({ tee: { minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0, tdxTcbStatuses: ['UpToDate', 'SWHardeningNeeded'] } })
     const policy = attestationPolicyFromConfig(await loadConfig({ home }))
-    expect(policy).toMatchObject({ minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0 })
+    expect(policy).toMatchObject({ minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0, tdxTcbStatuses: ['UpToDate', 'SWHardeningNeeded'] })
     const snp = (tcb: { snp: number, microcode: number }, vmpl: number): VerifiedEvidence => ({
       kind: 'sev-snp', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, snpTcb: { bootloader: 10, tee: 0, ...tcb }, fields: { vmpl }, chain: []
     })
@@ -250,8 +253,10 @@ describe('invalid configs name their bad field', () => {
     expect(verdict(snp({ snp: 21, microcode: 213 }, 0))).toBe('TCB_TOO_LOW')
     expect(verdict(snp({ snp: 22, microcode: 212 }, 0))).toBe('TCB_TOO_LOW')
     expect(verdict(snp({ snp: 22, microcode: 213 }, 1))).toBe('MEASUREMENT_REFUSED')
-    expect(verdict(tdx(5))).toBeUndefined()
-    expect(verdict(tdx(4))).toBe('TCB_TOO_LOW')
+    expect(verdict(tdx(5))).toBe('TCB_TOO_LOW') // no TCB status evaluated (no collateral for it)
+    expect(verdict({ ...tdx(5), tdxTcbStatus: 'SWHardeningNeeded' })).toBeUndefined()
+    expect(verdict({ ...tdx(5), tdxTcbStatus: 'OutOfDate' })).toBe('TCB_TOO_LOW')
+    expect(verdict({ ...tdx(4), tdxTcbStatus: 'UpToDate' })).toBe('TCB_TOO_LOW')
   })
 
   it('allows a remote API host only with allowRemote', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_CRL_FILE_SIZE, readCrlFiles, withCrlFiles } from '../../../src/node/crl-files.js'
+import { MAX_CRL_FILE_SIZE, readCrlFiles, readTdxCollateral, withCrlFiles } from '../../../src/node/crl-files.js'
 import { makeGpuPki } from '../../helpers/spdm-gpu.js'
 import { UserError } from '../../../src/util/errors.js'
 import { haveTeeFixtures, TEE_FIXTURES } from '../../helpers/tee-fixtures.js'
@@ -48,6 +48,20 @@ describe('tee.crlFiles are read for each rental', () => {
     expect([...p.gpu!.crls![0].revoked]).toEqual(['badf00d'])
     expect((await withCrlFiles(base, { crlFiles: [], gpuCrlFiles: [f] })).gpu).toBeUndefined()
     expect(await codeOf(withCrlFiles({ ...base, gpu: { mode: 'required' } }, { crlFiles: [], gpuCrlFiles: [path.join(dir, 'missing.crl')] }))).toBe('CRL_UNREADABLE')
+  })
+
+  it.skipIf(!haveTeeFixtures)('a rental policy gets tee.tdxCollateralFiles as its TDX collateral, one per file; a file that is not collateral is a UserError naming it', async () => {
+    const f = path.join(TEE_FIXTURES, 'dcap-qvl/tdx_quote_collateral.json')
+    const base = { kinds: ['tdx' as const], maxEvidenceAgeMs: 30_000 }
+    const p = await withCrlFiles(base, { crlFiles: [], gpuCrlFiles: [], tdxCollateralFiles: [f] })
+    expect(p.tdxCollateral).toHaveLength(1)
+    expect(JSON.parse(p.tdxCollateral![0].text).fmspc).toMatch(/^[0-9a-fA-F]{12}$/)
+    expect((await withCrlFiles(base, { crlFiles: [], gpuCrlFiles: [] })).tdxCollateral).toBeUndefined()
+    const notCollateral = path.join(dir, 'collateral.txt')
+    await writeFile(notCollateral, 'not json')
+    expect(await codeOf(readTdxCollateral([notCollateral]))).toBe('COLLATERAL_UNREADABLE')
+    await expect(readTdxCollateral([notCollateral])).rejects.toThrow(`tee.tdxCollateralFiles: ${notCollateral}`)
+    expect(await codeOf(readTdxCollateral([path.join(dir, 'missing.json')]))).toBe('COLLATERAL_UNREADABLE')
   })
 
   it.skipIf(!haveTeeFixtures)('DER files and a PEM file of Intel\'s CRLs', async () => {

@@ -3,7 +3,7 @@ import { AttestationErrorCode } from '../../../src/tee/errors.js'
 import { loadTcbInfoCollateral, verifyTcbInfo } from '../../../src/tee/tdx/collateral.js'
 import { verifyTdxQuote } from '../../../src/tee/tdx/verify.js'
 import { checkPolicy } from '../../../src/tee/policy.js'
-import { verifyEvidence } from '../../../src/tee/verify.js'
+import { evidenceVerifier, verifyEvidence } from '../../../src/tee/verify.js'
 import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
 
 const codeOf = (fn: () => unknown): string | undefined => { try { fn() } catch (err) { return (err as { code?: string }).code } return undefined }
@@ -26,6 +26,17 @@ describe.skipIf(!haveTeeFixtures)('TDX TCB status from Intel TCB info', () => {
     // the manifest's evaluator calls this NoMatch; Intel's QVL returns TCB_NOT_SUPPORTED
     expect(v.tcb?.status).toBe('NotSupported')
     expect(v.tcb?.moduleStatus).toBe('UpToDate')
+  })
+
+  it('a list of collateral, one per platform (a renter\'s tee.tdxCollateralFiles): each quote is judged by its own platform\'s', () => {
+    const both = [sprCollateral(), dcapCollateral()]
+    const verifier = evidenceVerifier()
+    expect(verifier.verify({ kind: 'tdx', evidence: fixture('dcap-qvl/tdx_quote'), certs: [] }, { at: DCAP_AT, tdxCollateral: both }).fields.tcbStatus).toBe('UpToDate')
+    expect(verifyTdxQuote(fixture('go-tdx-guest/tdx_prod_quote_SPR_E4.dat'), { at: SPR_AT, collateral: both }).tcb?.status).toBe('NotSupported')
+    // none for its platform: the status is left unevaluated, which a policy demanding one refuses
+    const other = verifier.verify({ kind: 'tdx', evidence: fixture('dcap-qvl/tdx_quote'), certs: [] }, { at: DCAP_AT, tdxCollateral: [sprCollateral()] })
+    expect(other.fields.tcbStatus ?? null).toBeNull()
+    expect(codeOf(() => checkPolicy(other, { kinds: ['tdx'], tdxTcbStatuses: ['UpToDate'] }, { now: DCAP_AT.getTime() }))).toBe(AttestationErrorCode.TCB_TOO_LOW)
   })
 
   it('refuses collateral for another platform family (FMSPC)', () => {
