@@ -227,7 +227,9 @@ export class BazaarNode {
       clock,
       logger,
       netuid: config.chain.netuid,
-      onChange: () => { logger.debug('order book standings asked again', { moved: this.market.book.restand() }) }
+      onChange: () => { logger.debug('order book standings asked again', { moved: this.market.book.restand() }) },
+      // the last set read stands in at the next start, until that start's first read answers
+      store: { get: async (key) => await db.get(key), put: async (key, value) => { await db.put(key, value) } }
     })
     this.metrics.gauge('bazaar_subnet_registered_hotkeys', 'hotkeys registered on the market\'s subnet at the last read (they rank above others in a full book)').collect(() => this.registry.size)
     this.market = new MarketService({ host, clock, logger, validator: this.gossip.validator, metrics: this.metrics, standing: this.registry.standingOf })

@@ -106,6 +106,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   it('reads the asset from the runtime metadata', async () => {
     const info = await port.info()
     expect(info.specVersion).toBe(api.runtimeVersion.specVersion.toNumber())
+    // the chain's identity (what a node keeps its subnet's registered hotkeys under): block 0's hash
+    expect(info.genesis).toBe((await api.rpc.chain.getBlockHash(0)).toHex())
     expect(info.asset.kind).toBe(alpha ? 'alpha' : 'tao')
     if (info.asset.kind === 'tao') expect(info.asset.reason.length).toBeGreaterThan(0)
     console.log(`[chain] ${info.chain} runtime ${info.specVersion}: ${info.notes.join('; ')}`)

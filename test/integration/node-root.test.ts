@@ -74,6 +74,7 @@ describe('BazaarNode.init: one root for a whole node', () => {
     const reads: number[] = []
     // the embedded ledger has no subnets: this one answers as a subtensor chain would
     const chain = Object.assign(Object.create(ledger) as EmbeddedLedger, {
+      info: async () => ({ ...await ledger.info(), genesis: '0x0102' }),
       registeredHotkeys: async (netuid: number) => { reads.push(netuid); return new Set([Buffer.from(registered).toString('hex')]) }
     })
     const id = await identity('Grace')
@@ -86,6 +87,18 @@ describe('BazaarNode.init: one root for a whole node', () => {
     expect([of(id.hotkey.publicKey), of(registered), of((await devPair('Bob//hot')).publicKey)]).toEqual([2, 1, 0])
     await node.close()
     expect(clock.pending).toBe(0)
+
+    // restarted on the same home and chain, whose read does not answer: the set the last run kept
+    // ranks the book meanwhile
+    const silent = Object.assign(Object.create(ledger) as EmbeddedLedger, {
+      info: chain.info,
+      registeredHotkeys: async (_netuid: number, opts: { signal?: AbortSignal } = {}) => await new Promise<ReadonlySet<string>>((_resolve, reject) => {
+        opts.signal?.addEventListener('abort', () => { reject(opts.signal?.reason) }, { once: true })
+      })
+    })
+    const again = await BazaarNode.init({ config: await config('renter'), identity: id, home: path.join(dir, 'registry'), chain: silent, clock, logger: silentLogger })
+    expect(again.registry.standingOf(registered, Buffer.from(registered).toString('hex'))).toBe(1)
+    await again.close()
   }, 60_000)
 
   it('close waits for a re-publication in flight before the database closes under it', async () => {

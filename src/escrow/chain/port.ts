@@ -90,6 +90,8 @@ export interface ChainPortInfo {
   notes: string[]
   chain?: string
   specVersion?: number
+  /** the chain's genesis block hash (0x hex): which chain this is, whatever its endpoint or name */
+  genesis?: string
 }
 
 export interface ChainPort {

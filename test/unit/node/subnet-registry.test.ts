@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SubnetRegistry } from '../../../src/node/services/subnet-registry.js'
+import { REGISTRY_DB_PREFIX, REGISTRY_RETRY_MS, REGISTRY_STORED_MAX_AGE_MS, SubnetRegistry, type RegistryStore } from '../../../src/node/services/subnet-registry.js'
 import { createLogger } from '../../../src/node/logger.js'
 import { OrderBook } from '../../../src/market/book/order-book.js'
 import { offerKey } from '../../../src/market/book/keys.js'
@@ -10,6 +10,12 @@ import { T0, mkOffer, party } from '../market/book-fixtures.js'
 const hexOf = (n: number): string => Buffer.from(party(n)).toString('hex')
 
 /** a chain whose reads of the registered hotkeys the test answers by hand */
+/** a database's get/put over a Map */
+function memoryStore (): RegistryStore & { map: Map<string, string> } {
+  const map = new Map<string, string>()
+  return { map, get: async (k) => map.get(k), put: async (k, v) => { map.set(k, v) } }
+}
+
 function fakeChain (): { registeredHotkeys: (netuid: number, opts?: { signal?: AbortSignal }) => Promise<ReadonlySet<string>>, reads: Array<{ netuid: number, end: (r: ReadonlySet<string> | Error) => void }> } {
   const reads: Array<{ netuid: number, end: (r: ReadonlySet<string> | Error) => void }> = []
   return {
@@ -90,5 +96,107 @@ describe('subnet registry', () => {
     expect(() => book.upsertOffer(mkOffer({ id: 's', supplierN: 9, expiresAt: BigInt(T0 + 86_400_000) }))).toThrow(/book full/)
     expect(book.getOffer(offerKey(mkOffer({ id: 'r', supplierN: 1 })))).toBeDefined()
     await registry.stop()
+  })
+
+  it('after a failed read, reads again sooner: the retry wait doubles up to the interval, and a success goes back to the interval', async () => {
+    const clock = new ManualClock(T0)
+    const chain = fakeChain()
+    const registry = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger: createLogger({ level: 'error', write: () => {} }), netuid: 7, intervalMs: 600_000 })
+    registry.watch(chain)
+    await registry.start()
+    chain.reads[0].end(new Error('endpoint gone'))
+    await settle()
+    // the first retry after REGISTRY_RETRY_MS, not after the interval
+    clock.advance(REGISTRY_RETRY_MS - 1)
+    expect(chain.reads).toHaveLength(1)
+    clock.advance(1)
+    expect(chain.reads).toHaveLength(2)
+    chain.reads[1].end(new Error('endpoint gone'))
+    await settle()
+    // then twice that
+    clock.advance(2 * REGISTRY_RETRY_MS - 1)
+    expect(chain.reads).toHaveLength(2)
+    clock.advance(1)
+    expect(chain.reads).toHaveLength(3)
+    chain.reads[2].end(new Set([hexOf(1)]))
+    await settle()
+    expect(registry.standingOf(party(1), hexOf(1))).toBe(STANDING.registered)
+    // a success: the interval again
+    clock.advance(4 * REGISTRY_RETRY_MS)
+    expect(chain.reads).toHaveLength(3)
+    clock.advance(600_000 - 4 * REGISTRY_RETRY_MS)
+    expect(chain.reads).toHaveLength(4)
+    await registry.stop()
+  })
+
+  it('keeps each set read with the chain\'s genesis; a start on the same chain and subnet uses it until its own first read answers', async () => {
+    const clock = new ManualClock(T0)
+    const store = memoryStore()
+    const lines: string[] = []
+    const logger = createLogger({ level: 'info', write: (l) => { lines.push(l) } })
+    const onChain = (genesis: string): ReturnType<typeof fakeChain> & { info: () => Promise<{ genesis: string }> } => Object.assign(fakeChain(), { info: async () => ({ genesis }) })
+    const of = (r: SubnetRegistry, n: number): number => r.standingOf(party(n), hexOf(n))
+
+    // a first run reads {1, 2} and keeps it
+    const first = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid: 7, store })
+    const chain1 = onChain('0xaa')
+    first.watch(chain1)
+    await first.start()
+    chain1.reads[0].end(new Set([hexOf(1), hexOf(2)]))
+    await settle()
+    await first.stop()
+    const kept = JSON.parse(store.map.get(`${REGISTRY_DB_PREFIX}:7`) ?? '{}')
+    expect(kept).toMatchObject({ v: 1, genesis: '0xaa', netuid: 7, readAt: T0 })
+    expect(kept.hotkeys.sort()).toEqual([hexOf(1), hexOf(2)].sort())
+
+    // the next start, its read not answered yet: the kept set stands in, and the book is told
+    clock.advance(3_600_000)
+    let changes = 0
+    const second = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid: 7, store, onChange: () => { changes++ } })
+    const chain2 = onChain('0xaa')
+    second.watch(chain2)
+    await second.start()
+    expect([of(second, 1), of(second, 2), of(second, 4)]).toEqual([STANDING.registered, STANDING.registered, STANDING.none])
+    expect(changes).toBe(1)
+    expect(lines.some((l) => l.includes('as last read, until the chain answers'))).toBe(true)
+    // its own read answers: that set, kept in turn
+    chain2.reads[0].end(new Set([hexOf(4)]))
+    await settle()
+    expect([of(second, 1), of(second, 4)]).toEqual([STANDING.none, STANDING.registered])
+    expect(changes).toBe(2)
+    expect(JSON.parse(store.map.get(`${REGISTRY_DB_PREFIX}:7`) ?? '{}').hotkeys).toEqual([hexOf(4)])
+    await second.stop()
+
+    // not used: another chain, another subnet, a set older than the bound, a damaged record
+    const unused = async (genesis: string, netuid: number): Promise<number> => {
+      const r = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid, store })
+      r.watch(onChain(genesis))
+      await r.start()
+      const standing = of(r, 4)
+      await r.stop()
+      return standing
+    }
+    expect(await unused('0xbb', 7)).toBe(STANDING.none)
+    store.map.set(`${REGISTRY_DB_PREFIX}:8`, store.map.get(`${REGISTRY_DB_PREFIX}:7`) ?? '')
+    expect(await unused('0xaa', 8)).toBe(STANDING.none)
+    expect(await unused('0xaa', 7)).toBe(STANDING.registered)
+    clock.advance(REGISTRY_STORED_MAX_AGE_MS + 1)
+    expect(await unused('0xaa', 7)).toBe(STANDING.none)
+    clock.advance(-REGISTRY_STORED_MAX_AGE_MS - 1)
+    for (const damaged of ['{', '[]', JSON.stringify({ ...kept, hotkeys: ['not hex'] }), JSON.stringify({ ...kept, hotkeys: 5 })]) {
+      store.map.set(`${REGISTRY_DB_PREFIX}:7`, damaged)
+      expect(await unused('0xaa', 7)).toBe(STANDING.none)
+    }
+
+    // a chain that does not say its genesis: nothing is kept or used
+    const store2 = memoryStore()
+    const plain = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid: 7, store: store2 })
+    const chain3 = fakeChain()
+    plain.watch(chain3)
+    await plain.start()
+    chain3.reads[0].end(new Set([hexOf(1)]))
+    await settle()
+    await plain.stop()
+    expect(store2.map.size).toBe(0)
   })
 })

@@ -211,7 +211,7 @@ export class SubtensorChain implements ChainPort {
       notes.push(`${reason}: escrows are funded in TAO, not alpha`)
     }
     notes.push(this.finality ? 'state changes are reported once final' : 'state changes are reported once included (finality not awaited)')
-    this.cachedInfo = { adapter: 'subtensor', asset, notes, chain, specVersion }
+    this.cachedInfo = { adapter: 'subtensor', asset, notes, chain, specVersion, genesis: api.genesisHash.toHex() }
     return this.cachedInfo
   }
 
