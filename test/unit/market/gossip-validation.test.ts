@@ -103,6 +103,16 @@ describe('market message validation', () => {
     },
     { name: 'bid on the offers topic', data: () => sealBid(makeBid(alice, NOW), alice), code: MessageErrorCode.MALFORMED, action: GossipAction.REJECT },
     { name: 'unknown topic', topic: '/bazaar/other/1', data: () => sealOffer(good, alice), code: MessageErrorCode.UNKNOWN_TOPIC, action: GossipAction.REJECT },
+    { name: 'negative sequence', data: () => sealOffer({ ...good, sequence: -1n }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'sequence' },
+    { name: 'sequence of 2^63 (decodes negative)', data: () => sealOffer({ ...good, sequence: 1n << 63n }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'sequence' },
+    { name: 'bid with a negative sequence', topic: TOPIC_BIDS, data: () => sealBid(makeBid(bob, NOW, { sequence: -5n }), bob), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'sequence' },
+    { name: 'cancel with a negative sequence', data: () => sealOffer({ ...good, sequence: -1n, cancelled: true }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'sequence' },
+    // a cancel's fields may be empty, but what it carries is checked (its envelope is kept and served)
+    { name: 'cancel carrying an enclave peer that is not one', data: () => sealOffer({ ...good, cancelled: true, enclavePeer: new Uint8Array(300).fill(7) }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'enclavePeer' },
+    { name: 'cancel carrying a junk address', data: () => sealOffer({ ...good, cancelled: true, addrs: [new Uint8Array(65).fill(0x41)] }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'addrs' },
+    { name: 'cancel with max duration below min', data: () => sealOffer({ ...good, cancelled: true, minDurationS: 100, maxDurationS: 50 }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'maxDurationS' },
+    { name: 'cancel carrying a GPU of no count', data: () => sealOffer({ ...good, cancelled: true, gpus: [{ model: 'h100-80gb', memoryMib: 1, count: 0 }] }, alice), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'gpus[0].count' },
+    { name: 'bid cancel with an over-long duration', topic: TOPIC_BIDS, data: () => sealBid(makeBid(bob, NOW, { cancelled: true, durationS: 10 ** 9 }), bob), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'durationS' },
     { name: 'bid with zero count', topic: TOPIC_BIDS, data: () => sealBid(makeBid(bob, NOW, { requirements: { gpu: 'h100', minMemoryMib: 0, count: 0, teeKinds: [], regions: [] } }), bob), code: MessageErrorCode.BAD_FIELD, action: GossipAction.REJECT, field: 'requirements.count' }
   ]
 
@@ -111,6 +121,14 @@ describe('market message validation', () => {
     expect(r.code).toBe(code)
     expect(r.action).toBe(action)
     if (field != null) expect(r.field).toBe(field)
+  })
+
+  it('accepts a cancel whose other fields are empty, and one that carries its offer\'s or bid\'s fields', () => {
+    const empty = { ...good, enclavePeer: new Uint8Array(0), gpus: [], teeKinds: [], region: '', pricePerGpuHour: 0n, minDurationS: 0, maxDurationS: 0, addrs: [], cancelled: true }
+    expect(fresh().validate(TOPIC_OFFERS, sealOffer(empty, alice)).kind).toBe('offer')
+    expect(fresh().validate(TOPIC_OFFERS, sealOffer({ ...good, cancelled: true }, alice)).kind).toBe('offer')
+    expect(fresh().validate(TOPIC_BIDS, sealBid(makeBid(bob, NOW, { cancelled: true }), bob)).kind).toBe('bid')
+    expect(fresh().validate(TOPIC_BIDS, sealBid(makeBid(bob, NOW, { cancelled: true, requirements: undefined, maxPricePerGpuHour: 0n, durationS: 0, addrs: [] }), bob)).kind).toBe('bid')
   })
 
   it('ignores a replay and a stale sequence, accepts a replacement', () => {
