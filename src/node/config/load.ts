@@ -109,7 +109,24 @@ export async function readConfigFile (file: string, required: boolean): Promise<
     throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`, { source: 'file', cause: err })
   }
   if (!isPlainObject(v)) throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} must hold a JSON object`, { source: 'file' })
+  // [REJECT] nesting deeper than any field: merging and validating walk the value recursively
+  if (nestedDeeperThan(v, MAX_CONFIG_DEPTH)) throw new ConfigError(ConfigErrorCode.INVALID_FILE, '', `config file ${file} nests arrays or objects deeper than ${MAX_CONFIG_DEPTH} levels`, { source: 'file' })
   return v
+}
+
+/** the deepest nesting a config file may have (its deepest field is 4 levels down) */
+export const MAX_CONFIG_DEPTH = 16
+
+/** whether `v` nests arrays or objects more than `max` levels deep; iterative, so any depth is safe */
+export function nestedDeeperThan (v: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 1]]
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!
+    if (typeof x !== 'object' || x === null) continue
+    if (depth > max) return true
+    for (const c of Array.isArray(x) ? x : Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, depth + 1])
+  }
+  return false
 }
 
 function findSource (layers: Array<[ConfigSource, unknown]>, field: string): ConfigSource | undefined {

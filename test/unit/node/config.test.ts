@@ -267,7 +267,11 @@ describe('invalid configs name their bad field', () => {
   it.each([
     { name: 'file not JSON', text: '{ listen: [] }' },
     { name: 'file is an array', text: '[]' },
-    { name: 'file too large', text: JSON.stringify({ $comment: 'x'.repeat(300 * 1024) }) }
+    { name: 'file too large', text: JSON.stringify({ $comment: 'x'.repeat(300 * 1024) }) },
+    // 10 KB of brackets: merging and validating would recurse past the stack
+    { name: 'lists nested 5,000 deep', text: `{"listen":${'['.repeat(5000)}1${']'.repeat(5000)}}` },
+    { name: 'objects nested 5,000 deep', text: `{"api":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}` },
+    { name: 'nested past the bound', text: `{"api":${'{"a":'.repeat(16)}1${'}'.repeat(16)}}` }
   ])('$name → INVALID_FILE', async ({ text }) => {
     await writeHomeConfig(text)
     expect((await rejection(loadConfig({ home }))).code).toBe(ConfigErrorCode.INVALID_FILE)
