@@ -105,6 +105,10 @@ let rimRoot: X509Certificate | undefined
 const pinnedRimRoot = (): X509Certificate => (rimRoot ??= new X509Certificate(NVIDIA_RIM_ROOT))
 
 function parseXml (text: string, what: string): Element {
+  // [REJECT] a character XML 1.0 does not allow (C0 controls other than tab, newline and carriage
+  // return): xmldom reads past them, so the same signed content would have many encodings
+  const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.exec(text)
+  if (bad != null) fail(AttestationErrorCode.MALFORMED, `${what}: XML holds the character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${bad.index}, which XML does not allow`)
   // a RIM NVIDIA signed is well-formed: anything xmldom would even warn about is refused
   const fatal = (msg: string): never => { throw new AttestationError(AttestationErrorCode.MALFORMED, `${what}: XML does not parse: ${String(msg).slice(0, 80)}`) }
   const { DOMParser } = xmlLibraries()

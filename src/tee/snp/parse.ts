@@ -95,6 +95,9 @@ export function parseSnpReport (bytes: Uint8Array): SnpReport {
   const cpuidFamId = v3 ? r.u8(0x188) : undefined
   const turin = cpuidFamId === 0x1a
   const reportedTcb = r.u64(0x180)
+  // [REJECT] the signature structure's reserved tail (0x330..0x4A0, after R and S) is zero in the
+  // ABI: unchecked, one signed report would have many byte encodings
+  if (!isZero(r.slice(0x2a0 + 144, SNP_REPORT_SIZE - 0x2a0 - 144))) fail(AttestationErrorCode.MALFORMED, 'snp report: reserved bytes after the signature are not zero')
   return {
     version,
     guestSvn: r.u32(0x04),

@@ -74,6 +74,15 @@ describe.skipIf(!haveTeeFixtures)('SEV-SNP fixtures', () => {
       }
     })
 
+    it('refuses a report whose reserved bytes after the signature are not zero (one report, one encoding)', () => {
+      for (const p of [0x330, 0x400, 0x49f]) {
+        const t = fixture(e.file).slice()
+        expect(t[p]).toBe(0)
+        t[p] = 1
+        expect(codeOf(() => verifySnpReport(t, { certs: certsOf(e), at: new Date(e.pinAt) })), `byte 0x${p.toString(16)}`).toBe(AttestationErrorCode.MALFORMED)
+      }
+    })
+
     it('refuses a truncated report', () => {
       const bytes = fixture(e.file)
       for (const n of [0, 3, 0x2a0, 0x4a0 - 1]) {
