@@ -4,7 +4,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { resolveHome } from '../../node/home.js'
-import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
+import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readOrCreateApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode, nodeLogger } from '../../node/bazaar-node.js'
 import { checkGpuProvider, checkSupplierGpus, checkTeeProvider } from '../../node/daemon.js'
@@ -112,7 +112,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
       config,
       identity,
       home,
-      apiToken: await readApiToken(home),
+      apiToken: await readOrCreateApiToken(home),
       metricsToken: await readOrCreateMetricsToken(home),
       enclaveKey: enclave,
       voucherKeys: config.role === 'renter' || config.role === 'both' ? new VoucherKeyVault(home, passphrase) : undefined,

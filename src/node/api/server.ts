@@ -74,6 +74,13 @@ interface Route { method: string, parts: string[], pattern: string, handler: Han
  */
 export const API_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/**
+ * How long a stopping API waits for the requests it is answering (wall time): a publication
+ * finishes its write while the database is still open, and a rental cancelled by the stop
+ * settles and streams its last lines to its client. Under systemd's default 90 s stop timeout.
+ */
+export const API_DRAIN_MS = 30_000
+
 /** JSON replacer: bigints as decimal strings, byte arrays as hex. */
 export function toJson (v: unknown): string {
   return JSON.stringify(v, (_k, x) => {
@@ -92,6 +99,8 @@ export class ControlApi {
   private readonly routes: Route[] = []
   private server?: Server
   private readonly controller = new AbortController()
+  /** the requests being answered, which `stop` waits for */
+  private readonly inFlight = new Set<Promise<void>>()
   private readonly durations?: ObservedHistogram
   private readonly now: () => number
 
@@ -112,7 +121,11 @@ export class ControlApi {
   }
 
   async start (): Promise<{ host: string, port: number }> {
-    this.server = createServer((req, res) => { void this.handle(req, res) })
+    this.server = createServer((req, res) => {
+      const handled = this.handle(req, res)
+      this.inFlight.add(handled)
+      void handled.finally(() => { this.inFlight.delete(handled) })
+    })
     // socket deadlines of Node's HTTP server: wall time, like every bound on I/O
     this.server.requestTimeout = 30_000
     this.server.headersTimeout = 10_000
@@ -125,13 +138,27 @@ export class ControlApi {
     return { host: a.address, port: a.port }
   }
 
-  async stop (): Promise<void> {
+  /**
+   * Stops listening, then drains: every request being answered (one read meanwhile included) sees
+   * its signal aborted and gets up to `drainMs` to finish, a stream its last lines. Then every
+   * connection is closed. The node closes its
+   * subsystems only after this, so no handler meets a closed database.
+   */
+  async stop (drainMs = API_DRAIN_MS): Promise<void> {
     this.controller.abort()
     const s = this.server
     if (s == null) return
     this.server = undefined
+    const closed = new Promise<void>((resolve) => { s.close(() => { resolve() }) })
+    s.closeIdleConnections()
+    let timer: NodeJS.Timeout | undefined
+    let late = false
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(() => { late = true; resolve() }, drainMs) })
+    // until none is left: a request read during the drain joins the set
+    while (this.inFlight.size > 0 && !late) await Promise.race([Promise.allSettled([...this.inFlight]), bound])
+    clearTimeout(timer)
     s.closeAllConnections()
-    await new Promise<void>((resolve) => { s.close(() => { resolve() }) })
+    await closed
   }
 
   private match (method: string, path: string): { route?: Route, params: Record<string, string>, allowed: boolean } {

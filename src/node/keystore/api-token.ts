@@ -16,9 +16,29 @@ export async function createApiToken (home: string, opts: { overwrite: boolean }
 export async function readApiToken (home: string): Promise<string> {
   const file = homePaths(home).apiToken
   const text = await readSmallFile(file, 1024, (why) => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file}: ${why}`))
-  if (text == null) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `no API token at ${file} (run bazaar init)`)
+  if (text == null) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `no API token at ${file} (bazaar node start writes a new one; a node running now keeps its own until it restarts)`)
+  return tokenOf(text, file)
+}
+
+/**
+ * The control token for a starting daemon: `<home>/api-token`, written anew (32 random bytes, hex,
+ * mode 0600) when it is missing. Only clients on this machine that can read the home use it, so a
+ * lost token is replaced at the next start instead of needing new keys.
+ */
+export async function readOrCreateApiToken (home: string): Promise<string> {
+  return await readOrCreateToken(homePaths(home).apiToken)
+}
+
+async function readOrCreateToken (file: string): Promise<string> {
+  // exclusive: two starts racing on one home keep whichever token was written first
+  await writeSecretFile(file, randomBytes(API_TOKEN_BYTES).toString('hex') + '\n', { exclusive: true })
+  const text = await readSmallFile(file, 1024, (why) => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file}: ${why}`))
+  return tokenOf(text ?? '', file)
+}
+
+function tokenOf (text: string, file: string): string {
   const token = text.trim()
-  if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token`)
+  if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token (delete it, and the next start writes a new one)`)
   return token
 }
 
@@ -28,13 +48,7 @@ export async function readApiToken (home: string): Promise<string> {
  * holding the control token, which moves money.
  */
 export async function readOrCreateMetricsToken (home: string): Promise<string> {
-  const file = homePaths(home).metricsToken
-  // exclusive: two starts racing on one home keep whichever token was written first
-  await writeSecretFile(file, randomBytes(API_TOKEN_BYTES).toString('hex') + '\n', { exclusive: true })
-  const text = await readSmallFile(file, 1024, (why) => new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file}: ${why}`))
-  const token = (text ?? '').trim()
-  if (!TOKEN_RE.test(token)) throw new KeystoreError(KeystoreErrorCode.INVALID_API_TOKEN, `${file} does not hold a ${API_TOKEN_BYTES}-byte hex token (delete it to make a new one)`)
-  return token
+  return await readOrCreateToken(homePaths(home).metricsToken)
 }
 
 /**

@@ -6,7 +6,7 @@ export { initHome, openKeystore, readKeystorePublic, isInitialized, replaceAccou
 export { resolvePassphrase, readPassphraseFile, promptHidden, type ResolvePassphraseOptions, type PassphraseTty } from './passphrase.js'
 export { loadOrCreateEnclaveKey, loadEnclaveKey, type EnclaveKey, type EnclaveKeyOptions } from './enclave.js'
 export { VoucherKeyVault, MAX_VOUCHER_KEYS, type VoucherKeyVaultOptions } from './voucher-keys.js'
-export { readApiToken, readOrCreateMetricsToken, bearerMatches } from './api-token.js'
+export { readApiToken, readOrCreateApiToken, readOrCreateMetricsToken, bearerMatches } from './api-token.js'
 export { writeSecretFile, readSmallFile } from './files.js'
 export { KeystoreError, KeystoreErrorCode } from './errors.js'
 export { DEFAULT_SCRYPT, HOTKEY_DERIVATION, SS58_PREFIX, type ScryptParams } from './constants.js'

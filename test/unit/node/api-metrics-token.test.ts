@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ControlApi, RawResponse } from '../../../src/node/api/server.js'
-import { readOrCreateMetricsToken } from '../../../src/node/keystore/index.js'
+import { readApiToken, readOrCreateApiToken, readOrCreateMetricsToken } from '../../../src/node/keystore/index.js'
 import { KeystoreErrorCode } from '../../../src/node/keystore/errors.js'
 import { silentLogger } from '../../../src/node/logger.js'
 
@@ -75,5 +75,23 @@ describe('readOrCreateMetricsToken', () => {
     await writeFile(path.join(home, 'metrics-token'), 'not a token\n')
     const err = await readOrCreateMetricsToken(home).catch((e: unknown) => e) as { code?: string }
     expect(err.code).toBe(KeystoreErrorCode.INVALID_API_TOKEN)
+  })
+})
+
+describe('the control token of a home whose token file was lost', () => {
+  let home = ''
+  beforeAll(async () => { home = await mkdtemp(path.join(tmpdir(), 'bazaar-api-token-')) })
+  afterAll(async () => { await rm(home, { recursive: true, force: true }) })
+
+  it('a client says how to get one; a starting node writes a new one (0600) and then reads that one', async () => {
+    const err = await readApiToken(home).catch((e: unknown) => e) as { code?: string, message?: string }
+    expect(err.code).toBe(KeystoreErrorCode.INVALID_API_TOKEN)
+    expect(err.message).toMatch(/bazaar node start writes a new one/)
+    const made = await readOrCreateApiToken(home)
+    expect(made).toMatch(/^[0-9a-f]{64}$/)
+    expect((await stat(path.join(home, 'api-token'))).mode & 0o777).toBe(0o600)
+    expect(await readApiToken(home)).toBe(made)
+    // an existing token is kept, never replaced
+    expect(await readOrCreateApiToken(home)).toBe(made)
   })
 })
