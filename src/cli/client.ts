@@ -44,16 +44,19 @@ export class ApiClient {
     const token = await readApiToken(home)
     let url = opts.api != null ? `http://${opts.api}` : undefined
     if (url == null) {
-      let a: ApiAddress
+      const file = path.join(home, API_ADDRESS_FILE)
+      let raw: unknown
       try {
-        a = JSON.parse(await readFile(path.join(home, API_ADDRESS_FILE), 'utf8')) as ApiAddress
+        raw = JSON.parse(await readFile(file, 'utf8'))
       } catch {
         throw new UserError(`no running node found for home ${home} (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
       }
+      // [refuse] a file that is not what a node writes (damaged, or written by hand)
+      const a = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<ApiAddress>
+      if (typeof a.url !== 'string' || typeof a.pid !== 'number') throw new UserError(`${file} holds no API address (start the node again)`, { code: 'NODE_NOT_RUNNING' })
       // [refuse] the address a node that died left behind (a crash leaves api.json in place): the
       // token goes to no one else who took the port since
       if (!processAlive(a.pid)) throw new UserError(`no running node found for home ${home}: its api.json is from process ${String(a.pid)}, which has ended (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
-      if (typeof a.url !== 'string') throw new UserError(`${path.join(home, API_ADDRESS_FILE)} holds no API address (start the node again)`, { code: 'NODE_NOT_RUNNING' })
       url = a.url
     }
     return new ApiClient(url, token)

@@ -13,7 +13,7 @@ import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { AgreementStore, bookRows } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
-import { parseBidInput, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
+import { parseBidInput, parseBookQuery, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { MarketGossip, type MarketGossipComponents, type MarketGossipInit } from '../protocols/gossip/service.js'
@@ -605,21 +605,12 @@ export class BazaarNode {
     api.route('POST', '/v1/bids', async (req) => bidView((await this.publishBid(parseBidInput(req.body, { netuid: this.config.chain.netuid, ttlS: this.config.market.offerTtlS }))).bid))
     api.route('DELETE', '/v1/bids/:id', async (req) => { await this.cancelBid(req.params.id); return { ok: true } })
     api.route('GET', '/v1/book', async (req) => {
-      const q = req.query
-      const maxPrice = q.get('maxPrice')
-      const entries = this.market.book.offers({
-        gpu: q.get('gpu') ?? undefined,
-        teeKind: q.get('tee') ?? undefined,
-        gpuCc: q.get('gpuCc') === '1' || q.get('gpuCc') === 'true' ? true : undefined,
-        region: q.get('region') ?? undefined,
-        maxPrice: maxPrice != null && /^[0-9]{1,19}$/.test(maxPrice) ? BigInt(maxPrice) : undefined,
-        limit: Math.min(Number(q.get('limit') ?? 1000) || 1000, 10_000)
-      })
+      const entries = this.market.book.offers(parseBookQuery(req.query))
       return { offers: bookRows(entries), bids: this.market.book.bids().length }
     })
     api.route('POST', '/v1/discover', async (req) => {
       const gpu = (req.body as { gpu?: unknown })?.gpu
-      if (typeof gpu !== 'string' || !/^[a-z0-9][a-z0-9.-]{0,47}$/.test(gpu)) throw new ApiError(400, 'BAD_INPUT', 'gpu: expected a GPU model or class')
+      if (typeof gpu !== 'string' || !/^[a-z0-9][a-z0-9.-]{0,47}$/.test(gpu)) throw new ApiError(400, 'BAD_INPUT', 'gpu: expected a GPU model or class', 'gpu')
       return { added: await this.market.discover(gpu, { signal: AbortSignal.any([req.signal, AbortSignal.timeout(20_000)]) }) }
     })
     api.route('GET', '/metrics', async () => new RawResponse('text/plain; version=0.0.4', this.metrics.render()))

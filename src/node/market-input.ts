@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { BazaarError } from '../util/errors.js'
 import type { MarketConfig } from './config/types.js'
 
@@ -87,9 +88,21 @@ export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: numb
     minDurationS: int(o, 'minDurationS', d.minDurationS, 1, 30 * 86400),
     maxDurationS: int(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
     ttlS: int(o, 'ttlS', d.offerTtlS, 10, 86400),
-    enclavePeer: o.enclavePeer == null ? undefined : text(o, 'enclavePeer'),
+    enclavePeer: o.enclavePeer == null ? undefined : enclavePeerOf(text(o, 'enclavePeer')),
     ...(o.gpuCc != null ? { gpuCc: flagOf(o.gpuCc, 'gpuCc') } : {})
   }
+}
+
+/** an enclave's peer id as an offer carries it: an ed25519 one (a market message refuses others) */
+function enclavePeerOf (v: string): string {
+  let type: string
+  try {
+    type = peerIdFromString(v).type
+  } catch {
+    throw new InputError('enclavePeer', 'expected a libp2p peer id (12D3KooW...)')
+  }
+  if (type !== 'Ed25519') throw new InputError('enclavePeer', `expected the peer id of an ed25519 key, not ${type}`)
+  return v
 }
 
 function flagOf (v: unknown, field: string): boolean {
@@ -117,3 +130,25 @@ export function parseBidInput (body: unknown, d: { netuid: number, ttlS: number 
 export function inputToJson (i: OfferInput | BidInput): string {
   return JSON.stringify(i, (_k, v) => typeof v === 'bigint' ? v.toString() : v)
 }
+
+/** The filters of `GET /v1/book` from its query; a value that is not one is BAD_INPUT naming it. */
+export function parseBookQuery (q: URLSearchParams): { gpu?: string, teeKind?: string, gpuCc?: true, region?: string, maxPrice?: bigint, limit: number } {
+  const maxPrice = q.get('maxPrice')
+  const limit = q.get('limit')
+  const gpuCc = q.get('gpuCc')
+  if (maxPrice != null && !/^[0-9]{1,19}$/.test(maxPrice)) throw new InputError('maxPrice', 'expected base units as a decimal integer')
+  if (limit != null && (!/^[0-9]{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > BOOK_LIMIT_MAX)) throw new InputError('limit', `expected a whole number from 1 to ${BOOK_LIMIT_MAX}`)
+  if (gpuCc != null && !['1', 'true', '0', 'false'].includes(gpuCc)) throw new InputError('gpuCc', 'expected true or false')
+  return {
+    gpu: q.get('gpu') ?? undefined,
+    teeKind: q.get('tee') ?? undefined,
+    gpuCc: gpuCc === '1' || gpuCc === 'true' ? true : undefined,
+    region: q.get('region') ?? undefined,
+    maxPrice: maxPrice != null ? BigInt(maxPrice) : undefined,
+    limit: limit != null ? Number(limit) : 1000
+  }
+}
+
+/** the most rows `GET /v1/book` answers */
+export const BOOK_LIMIT_MAX = 10_000
+

@@ -46,6 +46,14 @@ describe('the control API client against another server', () => {
     expect(await client.call('GET', '/v1/status').catch((e: unknown) => e)).toMatchObject({ code: 'NOT_A_NODE' })
   })
 
+  it('a damaged api.json is one user error (NODE_NOT_RUNNING), whatever it holds', async () => {
+    for (const text of ['null', '[]', '"x"', '5', JSON.stringify({ url: 'http://127.0.0.1:1' }), JSON.stringify({ pid: process.pid }), '{']) {
+      await writeFile(path.join(home, 'api.json'), text)
+      const err = await ApiClient.fromHome({ home, env: {} }).catch((e: unknown) => e)
+      expect(err, text).toMatchObject({ code: 'NODE_NOT_RUNNING' })
+    }
+  })
+
   it('is a user error naming the server (NOT_A_NODE)', async () => {
     const client = await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
     const err = await client.call('GET', '/v1/status').catch((e: unknown) => e)

@@ -1,0 +1,49 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { describe, expect, it } from 'vitest'
+import { InputError, parseBookQuery, parseOfferInput } from '../../../src/node/market-input.js'
+
+const MARKET = { teeKinds: ['simulated'], region: 'eu', pricePerGpuHour: '1000', minDurationS: 60, maxDurationS: 3600, offerTtlS: 600, netuid: 1 } as never
+
+/** the field an input error names, or 'accepted' */
+function fieldOf (fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof InputError) return err.field
+    throw err
+  }
+  return 'accepted'
+}
+
+describe('offer input: the enclave peer', () => {
+  const offer = (enclavePeer: unknown): unknown => parseOfferInput({ id: 'e', gpus: [{ model: 'h100', memoryMib: 81920, count: 1 }], enclavePeer }, MARKET)
+
+  it('refuses text that is no peer id, and a peer id of another key type, as BAD_INPUT naming the field', async () => {
+    for (const bad of ['garbage', '1abc', '', '12D3KooW']) expect(fieldOf(() => offer(bad)), bad).toBe('enclavePeer')
+    const secp = peerIdFromPrivateKey(await generateKeyPair('secp256k1')).toString()
+    expect(fieldOf(() => offer(secp))).toBe('enclavePeer')
+  })
+
+  it('takes an ed25519 peer id', async () => {
+    const ed = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    expect((offer(ed) as { enclavePeer?: string }).enclavePeer).toBe(ed)
+  })
+})
+
+describe('book query', () => {
+  const q = (s: string): ReturnType<typeof parseBookQuery> => parseBookQuery(new URLSearchParams(s))
+
+  it('reads the filters, with 1,000 rows by default', () => {
+    expect(q('gpu=h100&tee=tdx&gpuCc=true&region=eu&maxPrice=5000&limit=7')).toEqual({ gpu: 'h100', teeKind: 'tdx', gpuCc: true, region: 'eu', maxPrice: 5000n, limit: 7 })
+    expect(q('').limit).toBe(1000)
+    expect(q('gpuCc=0').gpuCc).toBeUndefined()
+  })
+
+  it.each([
+    ['limit=-5', 'limit'], ['limit=0', 'limit'], ['limit=abc', 'limit'], ['limit=10001', 'limit'], ['limit=1.5', 'limit'],
+    ['maxPrice=abc', 'maxPrice'], ['maxPrice=-1', 'maxPrice'], ['maxPrice=', 'maxPrice'], ['gpuCc=maybe', 'gpuCc']
+  ])('%s → BAD_INPUT %s', (query, field) => {
+    expect(fieldOf(() => q(query))).toBe(field)
+  })
+})
