@@ -78,6 +78,8 @@ export class ApiClient {
         signal: opts.signal ?? AbortSignal.timeout(30_000)
       })
     } catch (err) {
+      // it took the request and gave no answer in time: running, but busy or waiting on something
+      if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not answer ${method} ${route} within 30 s (see its log)`, { code: 'NODE_TIMEOUT' })
       throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
     }
     const text = await res.text()

@@ -399,6 +399,14 @@ export class BazaarNode {
       const chain = init.chain ?? await openChain(config, home, hotkey.address, logger, { signal })
       if (init.chain == null) this.opened.push({ name: 'chain', close: async () => { await chain.close() } })
       this.chainPort = chain
+      // one line per change of the chain connection (polkadot's own lines, one per retry, are debug)
+      const unwatch = chain.onConnection?.((e) => {
+        const endpoint = config.chain.endpoint
+        if (e.kind === 'lost') logger.warn('chain connection lost; reconnecting (escrow operations wait for it, rentals are refused meanwhile)', { endpoint })
+        else if (e.kind === 'restored') logger.info('chain connection restored', { endpoint })
+        else logger.error('the chain endpoint now serves another chain (a local chain started again?): escrow operations fail until this daemon is restarted', { endpoint, genesis: e.genesis, opened: e.was })
+      })
+      if (unwatch != null) this.opened.push({ name: 'chain connection watch', close: async () => { unwatch() } })
       const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))
       this.opened.push({ name: 'escrow store', close: async () => { await escrowDb.close() } })
       this.escrowStore = escrowDb

@@ -5,7 +5,8 @@ import type { Logger } from './logger.js'
  * @polkadot/api and its provider log through `console` in a format of their own
  * (`2026-01-01 10:00:00        API-WS: disconnected from ws://...`), which would land between the
  * daemon's JSON lines. While a daemon runs, `console` is routed through its logger instead: one
- * format, one level filter. polkadot's prefix (date, then `ORIGIN:`) becomes the `origin` field.
+ * format, one level filter. polkadot's prefix (date, then `ORIGIN:`) becomes the `origin` field,
+ * and its lines are logged at debug.
  *
  * Returns the function that puts the original console methods back.
  */
@@ -13,7 +14,9 @@ export function routeConsole (logger: Logger): () => void {
   const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug }
   const route = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]): void => {
     const { origin, rest } = polkadotPrefix(args)
-    logger[level](format(...rest).slice(0, MAX_LINE_CHARS), { source: 'console', ...(origin != null ? { origin } : {}) })
+    // polkadot's own lines (a failed call, a dropped socket, each retry of it) are debug: the
+    // daemon logs the chain connection's changes itself, one line each (bazaar-node.ts)
+    logger[origin != null ? 'debug' : level](oneLine(format(...rest)).slice(0, MAX_LINE_CHARS), { source: 'console', ...(origin != null ? { origin } : {}) })
   }
   console.log = route('info')
   console.info = route('info')
@@ -21,6 +24,11 @@ export function routeConsole (logger: Logger): () => void {
   console.error = route('error')
   console.debug = route('debug')
   return () => { Object.assign(console, saved) }
+}
+
+/** one log entry, one line: a library's multi-line message joined */
+function oneLine (text: string): string {
+  return text.includes('\n') ? text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' | ') : text
 }
 
 /** A library's console line longer than this is cut (a dumped object must not flood the log). */

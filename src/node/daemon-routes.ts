@@ -49,11 +49,15 @@ export interface JobView {
   exitCode?: number
   reason?: string
   detail?: string
-  /** supplier side: the latest voucher's cumulative amount (rao) */
+  /** what the escrow paid the supplier: the latest voucher's cumulative amount (base units) */
   paid?: string
-  /** the unit of `paid`, present with it (see util/units) */
+  /** renter side: what came back to the renter (base units) */
+  refunded?: string
+  /** of `paid`, what was too small to move and went back to the renter (alpha escrows) */
+  carried?: string
+  /** the unit of the amounts, present with them (see util/units) */
   unit?: AmountUnit
-  settledBy?: SupplierJobRecord['settledBy']
+  settledBy?: SupplierJobRecord['settledBy'] | 'refund'
   outputs?: Array<{ name: string, sha256: string, bytes: number }>
   /** ISO 8601 */
   createdAt?: string
@@ -129,8 +133,21 @@ export function renterJobView (j: JobRecord): JobView {
     ...(j.reason != null ? { reason: j.reason } : {}),
     ...(j.detail != null ? { detail: j.detail } : {}),
     ...(j.outputs != null ? { outputs: j.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) } : {}),
+    ...settlementView(j.settlement),
     createdAt: iso(j.createdAt),
     ...(j.endedAt != null ? { endedAt: iso(j.endedAt) } : {})
+  }
+}
+
+/** how a job's escrow settled, as its record keeps it */
+function settlementView (st: JobRecord['settlement']): Partial<JobView> {
+  if (st == null || typeof st.paid !== 'string') return {}
+  return {
+    paid: st.paid,
+    ...(st.refunded != null ? { refunded: st.refunded } : {}),
+    ...(st.carried != null ? { carried: st.carried } : {}),
+    unit: AMOUNT_UNIT,
+    settledBy: st.settledBy
   }
 }
 
@@ -141,7 +158,10 @@ function escrowId (id: string): string {
 }
 
 /** EscrowError → an HTTP status that says whose fault it is. */
-async function escrowCall<T> (fn: () => Promise<T>): Promise<T> {
+async function escrowCall<T> (chain: Pick<ChainPort, 'connected'>, fn: () => Promise<T>): Promise<T> {
+  // [REFUSE] at once while the chain is away: its reads would wait out their retry budget, past
+  // the client's own timeout
+  if (chain.connected?.() === false) throw new ApiError(503, 'CHAIN_UNAVAILABLE', 'the chain is not connected now (the node reconnects by itself; a chain that came back as another chain needs a restart)')
   try {
     return await fn()
   } catch (err) {
@@ -187,17 +207,17 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
     const renter = (await daemon.jobs.list({ role: 'renter', limit: JOBS_PAGE })).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
-  api.route('GET', '/v1/escrows', async (req) => (await escrowCall(async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))
-  api.route('GET', '/v1/escrows/:id', async (req) => escrowJson(await escrowCall(async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal }))))
+  api.route('GET', '/v1/escrows', async (req) => (await escrowCall(daemon.chain, async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))
+  api.route('GET', '/v1/escrows/:id', async (req) => escrowJson(await escrowCall(daemon.chain, async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal }))))
   api.route('POST', '/v1/escrows/:id/close', async (req) => {
     const mode = (req.body as { mode?: unknown } | undefined)?.mode ?? 'cooperative'
     if (mode !== 'cooperative' && mode !== 'arbiter') throw new ApiError(400, 'BAD_INPUT', 'mode: expected cooperative or arbiter', 'mode')
     const id = escrowId(req.params.id)
-    return { ...await escrowCall(async () => await daemon.escrow.close(id, { mode, signal: req.signal })), unit: AMOUNT_UNIT }
+    return { ...await escrowCall(daemon.chain, async () => await daemon.escrow.close(id, { mode, signal: req.signal })), unit: AMOUNT_UNIT }
   })
   api.route('POST', '/v1/escrows/:id/refund', async (req) => {
     const id = escrowId(req.params.id)
-    return { ...await escrowCall(async () => await daemon.escrow.refund(id, { signal: req.signal })), unit: AMOUNT_UNIT }
+    return { ...await escrowCall(daemon.chain, async () => await daemon.escrow.refund(id, { signal: req.signal })), unit: AMOUNT_UNIT }
   })
   api.route('POST', '/v1/rent', async (req) => {
     const parsed = parseRentBody(req.body, { config: daemon.config, home: daemon.home, now: daemon.clock.now() })
@@ -223,6 +243,8 @@ export interface ChainView {
   /** what escrows hold: `alpha` of `netuid`, or `tao` where the runtime cannot move alpha */
   asset: 'alpha' | 'tao'
   netuid: number
+  /** whether the connection is up, to the chain the daemon opened (absent on the embedded ledger) */
+  connected?: boolean
 }
 
 async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
@@ -235,6 +257,8 @@ async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
     netuid: info.asset.netuid
   }
   if (info.adapter === 'subtensor' && c.endpoint != null) view.endpoint = c.endpoint
+  const connected = daemon.chain.connected?.()
+  if (connected != null) view.connected = connected
   if (info.specVersion != null) view.runtime = info.specVersion
   if (info.chain != null) view.chain = info.chain
   return view

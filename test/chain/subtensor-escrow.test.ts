@@ -612,13 +612,22 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     const relay = new CuttableRelay(RELAY_HERE, targetPort)
     await relay.start()
     const viaRelay = await createSubtensorChain({ url: relay.url, netuid, hotkey })
+    const events: string[] = []
+    viaRelay.onConnection((e) => { events.push(e.kind) })
+    const restored = new Promise<void>((resolve) => { viaRelay.onConnection((e) => { if (e.kind === 'restored') resolve() }) })
     try {
+      expect(viaRelay.connected()).toBe(true)
       const terms = newTerms(1n * TAO)
       await relay.cut()
       const opening = viaRelay.open(terms, keys.payer!)
       // the open is pending while the adapter's reconnect is refused at least once
       await relay.refused(relay.refusals + 1)
+      expect(viaRelay.connected()).toBe(false)
       await relay.start()
+      // the same chain answers at the endpoint again (its block 0 read after the reconnect)
+      await restored
+      expect(events).toEqual(['lost', 'restored'])
+      expect(viaRelay.connected()).toBe(true)
       const esc = await opening
       expect(esc.status).toBe('open')
       expect(await held(esc.account) >= 1n * TAO).toBe(true)

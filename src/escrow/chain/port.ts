@@ -94,6 +94,19 @@ export interface ChainPortInfo {
   genesis?: string
 }
 
+/** What a node hears about its chain connection (`ChainPort.onConnection`). */
+export type ChainConnectionEvent =
+  /** the websocket dropped; the provider reconnects by itself */
+  | { kind: 'lost' }
+  /** it is back, on the same chain */
+  | { kind: 'restored' }
+  /**
+   * it is back on another chain: the endpoint now serves a chain of another genesis (a local dev
+   * chain started again). Nothing this port signed would be valid there, so every operation
+   * fails with CHAIN_CHANGED until the daemon is restarted.
+   */
+  | { kind: 'changed', genesis: string, was: string }
+
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
@@ -124,4 +137,11 @@ export interface ChainPort {
    * ledger) the method is absent.
    */
   registeredHotkeys? (netuid: number, opts?: { signal?: AbortSignal }): Promise<ReadonlySet<string>>
+  /**
+   * Whether the connection is up, to the chain the port was opened on; absent where there is no
+   * connection to lose (the embedded ledger)
+   */
+  connected? (): boolean
+  /** the connection's changes as they happen; returns the function that stops listening */
+  onConnection? (fn: (e: ChainConnectionEvent) => void): () => void
 }

@@ -7,17 +7,41 @@ import { ManualClock } from '../../../src/util/clock.js'
 const disconnected = { isConnected: false } as unknown as ApiPromise
 
 describe('waiting on a chain through the injected clock', () => {
-  it('retries a call every 250 ms of the clock while the socket is down', async () => {
+  it('makes no call while the socket is down (each would fail and be logged), and calls once it is back', async () => {
     const clock = new ManualClock(0)
+    const api = { isConnected: false }
     let calls = 0
-    const done = retrying(disconnected, async () => { if (++calls < 3) throw new Error('socket closed'); return 'head' }, { clock, deadline: 10_000 })
+    const done = retrying(api as unknown as ApiPromise, async () => { calls++; return 'head' }, { clock, deadline: 10_000 })
+    await clock.advanceAsync(1_000)
+    expect(calls).toBe(0)
+    api.isConnected = true
     await clock.advanceAsync(249)
-    expect(calls).toBe(1)
+    expect(calls).toBe(0)
     await clock.advanceAsync(1)
-    expect(calls).toBe(2)
+    expect(await done).toBe('head')
+    expect(calls).toBe(1)
+  })
+
+  it('a call that fails as the socket drops is made again once it is back, 250 ms of the clock later at the soonest', async () => {
+    const clock = new ManualClock(0)
+    const api = { isConnected: true }
+    let calls = 0
+    const done = retrying(api as unknown as ApiPromise, async () => {
+      if (++calls === 1) { api.isConnected = false; throw new Error('socket closed') }
+      return 'head'
+    }, { clock, deadline: 10_000 })
+    await clock.advanceAsync(500)
+    expect(calls).toBe(1)
+    api.isConnected = true
     await clock.advanceAsync(250)
     expect(await done).toBe('head')
-    expect(calls).toBe(3)
+    expect(calls).toBe(2)
+  })
+
+  it('a call that fails while the socket is up fails at once (the chain\'s answer, not the connection)', async () => {
+    const clock = new ManualClock(0)
+    const api = { isConnected: true }
+    await expect(retrying(api as unknown as ApiPromise, async () => { throw new Error('module error') }, { clock, deadline: 10_000 })).rejects.toThrow('module error')
   })
 
   it('gives up with CHAIN_UNAVAILABLE once the clock passes the deadline', async () => {

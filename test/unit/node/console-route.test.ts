@@ -6,18 +6,20 @@ describe('routeConsole: library console lines go through the node logger', () =>
   let restore: (() => void) | undefined
   afterEach(() => { restore?.(); restore = undefined })
 
-  it('re-emits @polkadot/util logger lines as JSON log records with their origin', () => {
+  it('re-emits @polkadot/util logger lines as JSON log records with their origin, at debug, each on one line', () => {
     const lines: string[] = []
     const original = console.error
-    restore = routeConsole(createLogger({ format: 'json', write: (l) => { lines.push(l) }, now: () => 0 }))
+    restore = routeConsole(createLogger({ level: 'debug', format: 'json', write: (l) => { lines.push(l) }, now: () => 0 }))
     // what @polkadot/util's logger('api-ws').error(...) calls
     console.error('2026-01-01 10:00:00', '         API-WS:', 'disconnected from ws://127.0.0.1:9944: 1006:: Abnormal Closure')
+    console.error('2026-01-01 10:00:00', '       RPC-CORE:', 'getFinalizedHead(): WebSocket is not connected\nFailed WS Request: {}')
     console.log('plain', 42)
     restore()
     restore = undefined
     expect(console.error).toBe(original)
     expect(lines.map((l) => JSON.parse(l))).toEqual([
-      { t: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'disconnected from ws://127.0.0.1:9944: 1006:: Abnormal Closure', source: 'console', origin: 'API-WS' },
+      { t: '1970-01-01T00:00:00.000Z', level: 'debug', msg: 'disconnected from ws://127.0.0.1:9944: 1006:: Abnormal Closure', source: 'console', origin: 'API-WS' },
+      { t: '1970-01-01T00:00:00.000Z', level: 'debug', msg: 'getFinalizedHead(): WebSocket is not connected | Failed WS Request: {}', source: 'console', origin: 'RPC-CORE' },
       { t: '1970-01-01T00:00:00.000Z', level: 'info', msg: 'plain 42', source: 'console' }
     ])
   })
@@ -26,6 +28,7 @@ describe('routeConsole: library console lines go through the node logger', () =>
     const lines: string[] = []
     restore = routeConsole(createLogger({ level: 'warn', format: 'json', write: (l) => { lines.push(l) } }))
     console.log('dropped at level warn')
+    console.error('2026-01-01 10:00:00', '         API-WS:', 'polkadot\'s lines are debug: dropped too')
     console.warn('x'.repeat(MAX_LINE_CHARS * 2))
     expect(lines).toHaveLength(1)
     expect((JSON.parse(lines[0]) as { msg: string }).msg).toHaveLength(MAX_LINE_CHARS)

@@ -46,12 +46,13 @@ import type { Codec, INumber } from '@polkadot/types/types'
 import { isHex, u8aToHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
-  ApproveResult, ChainFee, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
+  ApproveResult, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
   EscrowTermsOnChain, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
+import { ChainConnection, type WatchedApi } from './connection.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
 import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
@@ -179,11 +180,19 @@ export class SubtensorChain implements ChainPort {
   private syncing: Promise<void> | undefined
   private cachedInfo: ChainPortInfo | undefined
 
+  /** the connection's state, and whether the endpoint still serves the chain opened (connection.ts) */
+  readonly connection: ChainConnection
+
   constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean) {
     this.api = api
     this.init = init
     this.ownsApi = ownsApi
+    this.connection = new ChainConnection(api as unknown as WatchedApi)
   }
+
+  connected (): boolean { return this.connection.usable }
+
+  onConnection (fn: (e: ChainConnectionEvent) => void): () => void { return this.connection.onEvent(fn) }
 
   private get finality (): boolean { return this.init.finality ?? true }
   private get clock (): Clock { return this.init.clock ?? systemClock }
@@ -239,6 +248,7 @@ export class SubtensorChain implements ChainPort {
    * (a few thousand is the most a runtime allows) fails rather than filling memory.
    */
   async registeredHotkeys (netuid: number, opts: { signal?: AbortSignal } = {}): Promise<ReadonlySet<string>> {
+    this.connection.assertSameChain()
     if (!Number.isInteger(netuid) || netuid < 0 || netuid > 65535) throw new SubtensorError('TERMS_INVALID', 'netuid must be a u16')
     const api = this.api
     if (api.query.subtensorModule?.keys == null) {
@@ -314,6 +324,7 @@ export class SubtensorChain implements ChainPort {
   }
 
   async open (terms: EscrowTermsOnChain, payer: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
+    this.connection.assertSameChain()
     validateTerms(terms)
     if (accountHex(payer.address) !== accountHex(terms.payer)) throw new SubtensorError('NOT_A_PARTY', 'the signer is not the payer of these terms')
     const sigs = escrowSignatories(terms)
@@ -344,6 +355,7 @@ export class SubtensorChain implements ChainPort {
   }
 
   async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
+    this.connection.assertSameChain()
     const fees: ChainFee[] = []
     await this.sync(opts.signal)
     // the escrow meant, by its payer: given, or the one the approver and the payouts fit
@@ -487,6 +499,7 @@ export class SubtensorChain implements ChainPort {
    * still settle anything, so cancelling one costs nobody a settlement.
    */
   async sweep (owner: AccountPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
+    this.connection.assertSameChain()
     await this.sync(opts.signal)
     const fees: ChainFee[] = []
     const me = accountHex(owner.address)
@@ -536,6 +549,7 @@ export class SubtensorChain implements ChainPort {
 
 
   async get (escrowId: string, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<EscrowOnChain | undefined> {
+    this.connection.assertSameChain()
     await this.sync(opts.signal)
     const esc = this.index.find(escrowId, opts.payer)
     return esc == null ? undefined : await this.view(esc, opts.signal)
@@ -547,6 +561,7 @@ export class SubtensorChain implements ChainPort {
    * `hotkeyFor(netuid)`.
    */
   async balance (address: string, opts: { signal?: AbortSignal, netuid?: number } = {}): Promise<bigint> {
+    this.connection.assertSameChain()
     const info = await this.info()
     return await retrying(this.api, async () => {
       if (info.asset.kind === 'tao') return await this.taoBalance(address)

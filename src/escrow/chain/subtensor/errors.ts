@@ -3,6 +3,8 @@ import { BazaarError } from '../../../util/errors.js'
 export type SubtensorErrorCode =
   /** the endpoint could not be reached or the connection dropped past the retry budget */
   | 'CHAIN_UNAVAILABLE'
+  /** the endpoint now serves another chain than the one the port was opened on (another genesis) */
+  | 'CHAIN_CHANGED'
   /** the runtime lacks a pallet or call the escrow needs (multisig, utility, remarkWithEvent) */
   | 'RUNTIME_UNSUPPORTED'
   /** the extrinsic was included but failed (module error in `details`) */

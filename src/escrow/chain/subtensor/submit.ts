@@ -71,13 +71,18 @@ export async function retrying<T> (api: ApiPromise, fn: () => Promise<T>, opts: 
   const clock = opts.clock ?? systemClock
   while (true) {
     if (opts.signal?.aborted === true) throw new SubtensorError('ABORTED', 'aborted')
-    try {
-      return await fn()
-    } catch (err) {
-      if (api.isConnected) throw err
-      if (clock.now() > opts.deadline) throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost', { cause: err })
-      await sleep(250, opts.signal, clock)
+    // no call while the socket is down: it could only fail, and @polkadot/api logs each failure
+    if (api.isConnected) {
+      try {
+        return await fn()
+      } catch (err) {
+        if (api.isConnected) throw err
+        if (clock.now() > opts.deadline) throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost', { cause: err })
+      }
+    } else if (clock.now() > opts.deadline) {
+      throw new SubtensorError('CHAIN_UNAVAILABLE', 'chain connection lost')
     }
+    await sleep(250, opts.signal, clock)
   }
 }
 

@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { ChainConnection, type WatchedApi } from '../../../src/escrow/chain/subtensor/connection.js'
+import type { ChainConnectionEvent } from '../../../src/escrow/chain/port.js'
+import { chainReady } from '../../../src/node/roles/renter/role.js'
+
+const GENESIS = '0x' + 'aa'.repeat(32)
+const OTHER = '0x' + 'bb'.repeat(32)
+const hex = (h: string): { toHex: () => string } => ({ toHex: () => h })
+
+/** an ApiPromise's events, connection flag, genesis and block-0 read, driven by the test */
+function fakeApi (): WatchedApi & EventEmitter & { isConnected: boolean, served: string, fail: boolean } {
+  const e = new EventEmitter() as EventEmitter & WatchedApi & { isConnected: boolean, served: string, fail: boolean }
+  return Object.assign(e, {
+    isConnected: true,
+    served: GENESIS,
+    fail: false,
+    genesisHash: hex(GENESIS),
+    rpc: { chain: { getBlockHash: async (n: number) => { if (e.fail || n !== 0) throw new Error('socket closed'); return hex(e.served) } } }
+  })
+}
+
+const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
+
+describe('the chain connection watch', () => {
+  it('says lost once per drop and restored once the same chain answers again', async () => {
+    const api = fakeApi()
+    const c = new ChainConnection(api)
+    const seen: ChainConnectionEvent[] = []
+    c.onEvent((e) => { seen.push(e) })
+    api.isConnected = false
+    api.emit('disconnected')
+    api.emit('disconnected')
+    expect(c.usable).toBe(false)
+    // a reconnect that drops before block 0 answers says nothing yet
+    api.fail = true
+    api.emit('connected')
+    await settle()
+    api.fail = false
+    api.isConnected = true
+    api.emit('connected')
+    await settle()
+    expect(seen).toEqual([{ kind: 'lost' }, { kind: 'restored' }])
+    expect(c.usable).toBe(true)
+    expect(() => { c.assertSameChain() }).not.toThrow()
+  })
+
+  it('a reconnect to an endpoint that serves another genesis: changed, unusable, and every operation CHAIN_CHANGED from then on', async () => {
+    const api = fakeApi()
+    const c = new ChainConnection(api)
+    const seen: ChainConnectionEvent[] = []
+    c.onEvent((e) => { seen.push(e) })
+    api.isConnected = false
+    api.emit('disconnected')
+    api.served = OTHER
+    api.isConnected = true
+    api.emit('connected')
+    await settle()
+    expect(seen).toEqual([{ kind: 'lost' }, { kind: 'changed', genesis: OTHER, was: GENESIS }])
+    expect(c.usable).toBe(false)
+    expect(() => { c.assertSameChain() }).toThrow(expect.objectContaining({ code: 'CHAIN_CHANGED' }))
+    // the old chain back at the endpoint does not undo it: this port's state (nonces, index) is suspect
+    api.served = GENESIS
+    api.emit('connected')
+    await settle()
+    expect(c.usable).toBe(false)
+  })
+})
+
+describe('a rental waits for a chain connection that is down when it begins', () => {
+  it('goes on at once where the connection is up, or the port has none', async () => {
+    await chainReady({ connected: () => true }, new AbortController().signal)
+    await chainReady({}, new AbortController().signal)
+  })
+
+  it('goes on when the connection comes back within the wait', async () => {
+    const api = fakeApi()
+    const c = new ChainConnection(api)
+    const port = { connected: () => c.usable, onConnection: (fn: (e: ChainConnectionEvent) => void) => c.onEvent(fn) }
+    api.isConnected = false
+    api.emit('disconnected')
+    const ready = chainReady(port, new AbortController().signal, 60_000)
+    api.isConnected = true
+    api.emit('connected')
+    await ready
+    expect(c.usable).toBe(true)
+  })
+
+  it('is CHAIN_UNAVAILABLE when it stays down past the wait (nothing agreed or locked), ABORTED when cancelled', async () => {
+    const down = { connected: () => false, onConnection: () => () => {} }
+    await expect(chainReady(down, new AbortController().signal, 20)).rejects.toMatchObject({ code: 'CHAIN_UNAVAILABLE' })
+    const ac = new AbortController()
+    const waiting = chainReady(down, ac.signal, 60_000)
+    ac.abort()
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' })
+  })
+})
