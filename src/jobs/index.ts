@@ -53,7 +53,7 @@ export type { ContainerEngine, ContainerOptions, ContainerRuntimeInit } from './
 export type { CommandProbe } from './runtime/detect.js'
 export type { Runtime, RuntimeJob, RunningJob, ProcessExit } from './runtime/types.js'
 export { JobStore, JOB_STORE_PREFIX, stateForResult } from './store.js'
-export type { JobRecord, JobRole, JobState } from './store.js'
+export type { JobRecord, JobRole, JobSettlement, JobState } from './store.js'
 export { CapacityError, InventoryError, JobSpecError, JobStoreError, RuntimeError } from './errors.js'
 export type { CapacityErrorCode, InventoryErrorCode, JobSpecErrorCode, JobStoreErrorCode, RuntimeErrorCode } from './errors.js'
 export type { JobEndReason, JobInput, JobOutput, JobResult, JobSpec, UsageTick } from './types.js'

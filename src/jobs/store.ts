@@ -7,6 +7,13 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelle
 export type JobRole = 'supplier' | 'renter'
 
 /** A job as the node remembers it. Amounts are not stored here (they live with the escrow). */
+export interface JobSettlement {
+  paid: string
+  refunded?: string
+  carried?: string
+  settledBy: 'cooperative' | 'arbiter' | 'refund' | 'none'
+}
+
 export interface JobRecord {
   id: string
   role: JobRole
@@ -32,6 +39,12 @@ export interface JobRecord {
    * and the job's maximum duration, which bounds how long it follows the job)
    */
   attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[], maxDurationMs?: number }
+  /**
+   * how the job's escrow settled, once it did (base units as decimal strings): what the voucher
+   * paid, what went back to the renter, of the payment what was too small to move and went back
+   * too (alpha escrows), and how it closed
+   */
+  settlement?: JobSettlement
   /**
    * what was left out so that the record fits MAX_RECORD_BYTES (see `put`): how many entries were
    * cut off the end of `outputs` and of `args`, and whether `detail` was shortened and `attach`
@@ -159,6 +172,13 @@ export class JobStore {
    * Moves a job to `state` and merges `patch`; refuses to leave a terminal state.
    * @throws JobStoreError NOT_FOUND, INVALID_TRANSITION
    */
+  /** records how the job's escrow settled, whatever the job's state (it is terminal by then) */
+  async settled (role: JobRole, id: string, settlement: JobSettlement, now: number): Promise<void> {
+    const cur = await this.get(role, id)
+    if (cur == null) throw new JobStoreError('NOT_FOUND', `no ${role} job ${id}`)
+    await this.put({ ...cur, settlement, updatedAt: now })
+  }
+
   async transition (role: JobRole, id: string, state: JobState, now: number, patch: Partial<Omit<JobRecord, 'id' | 'role' | 'state'>> = {}): Promise<JobRecord> {
     const cur = await this.get(role, id)
     if (cur == null) throw new JobStoreError('NOT_FOUND', `no ${role} job ${id}`)

@@ -204,10 +204,15 @@ describe('daemon roles', () => {
       }
       const renterJobs = json(await cli(['jobs', '--home', home('b-bob'), '--api', bobApi, '--json'])) as JobView[]
       expect(renterJobs).toHaveLength(1)
-      expect(renterJobs[0]).toMatchObject({ role: 'renter', state: 'succeeded', exitCode: 0, reason: 'exited', outputs: [{ name: 'out.txt' }] })
+      expect(renterJobs[0]).toMatchObject({ role: 'renter', state: 'succeeded', exitCode: 0, reason: 'exited', outputs: [{ name: 'out.txt' }], settledBy: 'cooperative' })
+      // the renter's record keeps what the escrow paid and returned: all of the budget
+      expect(BigInt(renterJobs[0].paid!) + BigInt(renterJobs[0].refunded!)).toBe(BigInt(BUDGET))
       const supplierJobs = json(await cli(['jobs', '--home', home('b-alice'), '--api', aliceApi, '--json'])) as JobView[]
       expect(supplierJobs).toHaveLength(1)
-      expect(supplierJobs[0]).toMatchObject({ role: 'supplier', state: 'succeeded', agreementId: renterJobs[0].agreementId, settledBy: 'cooperative' })
+      expect(supplierJobs[0]).toMatchObject({ role: 'supplier', state: 'succeeded', agreementId: renterJobs[0].agreementId, settledBy: 'cooperative', paid: renterJobs[0].paid })
+      // and so does the supplier's, which a restart reads back (the view of this run is in memory)
+      const aliceNode = daemons.find((d) => d.apiAddress?.port === Number(aliceApi.split(':')[1]))!
+      expect((await aliceNode.jobs.list({ role: 'supplier' }))[0].settlement).toEqual({ paid: renterJobs[0].paid, settledBy: 'cooperative' })
 
       const escrows = json(await cli(['escrow', 'ls', '--home', home('b-bob'), '--api', bobApi, '--json'])) as EscrowSummary[]
       expect(escrows).toHaveLength(1)

@@ -199,8 +199,11 @@ export class RenterService implements NodeService {
       if (jobId != null) {
         const id = jobId
         await record(async () => {
+          const e = summary.escrow
+          // with how its escrow settled, where it did (an escrow still open settles at the next resume)
+          const settlement = e.settledBy != null ? { settlement: { paid: e.paid, refunded: e.refunded, ...(e.carried != null ? { carried: e.carried } : {}), settledBy: e.settledBy } } : {}
           await jobs.transition('renter', id, stateForResult(summary.job.reason as never, summary.job.exitCode), node.clock.now(), {
-            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier
+            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier, ...settlement
           })
         })
       }

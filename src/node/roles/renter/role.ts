@@ -6,7 +6,7 @@ import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgr
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
 import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
-import type { VoucherSigner } from '../../../escrow/index.js'
+import type { ChainPort, VoucherSigner } from '../../../escrow/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
@@ -94,6 +94,7 @@ export class RenterRole {
       signal: opts.signal != null ? AbortSignal.any([this.controller.signal, opts.signal]) : this.controller.signal,
       settleSignal: this.settling.signal
     }
+    await chainReady(this.i.chain, ctx.signal)
     const { bidId, bid } = await publishRentBid(ctx, req)
     let rented: string | undefined
     try {
@@ -125,6 +126,7 @@ export class RenterRole {
           refunded: settled.refunded.toString(),
           ...(settled.carried > 0n ? { carried: settled.carried.toString() } : {}),
           status: final?.status ?? 'unknown',
+          ...(settled.settledBy != null ? { settledBy: settled.settledBy } : {}),
           records: (final?.records ?? escrow.opened.records).map((r) => ({ kind: r.kind, blockNumber: r.blockNumber, blockHash: r.blockHash, txHash: r.txHash }))
         }
       }
@@ -310,3 +312,29 @@ export class RenterRole {
     await this.i.voucherKeys?.remove(escrowId).catch((err: unknown) => { this.i.logger.warn('removing a voucher key failed', { escrow: escrowId, err }) })
   }
 }
+
+/** how long a rental waits for a chain connection that is down when it begins (wall time) */
+export const CHAIN_WAIT_MS = 10_000
+
+/**
+ * Waits up to CHAIN_WAIT_MS for the chain connection, where the port has one and it is down:
+ * without a chain no escrow opens, and a rental that went on would sign an agreement, and hold a
+ * supplier's GPUs, for an escrow that cannot come. RentError CHAIN_UNAVAILABLE (nothing agreed or
+ * locked), ABORTED on the signal.
+ */
+export async function chainReady (chain: Pick<ChainPort, 'connected' | 'onConnection'>, signal: AbortSignal, waitMs = CHAIN_WAIT_MS): Promise<void> {
+  if (chain.connected?.() !== false) return
+  await new Promise<void>((resolve) => {
+    const bound = AbortSignal.any([signal, AbortSignal.timeout(waitMs)])
+    const done = (): void => {
+      off?.()
+      bound.removeEventListener('abort', done)
+      resolve()
+    }
+    const off = chain.onConnection?.((e) => { if (e.kind === 'restored') done() })
+    bound.addEventListener('abort', done, { once: true })
+  })
+  if (signal.aborted) throw new RentError('ABORTED', 'cancelled while waiting for the chain connection')
+  if (chain.connected?.() === false) throw new RentError('CHAIN_UNAVAILABLE', 'the chain is not connected, so no escrow can open: nothing was agreed or locked (the node reconnects by itself; a chain started again as another chain needs the daemon restarted)')
+}
+

@@ -404,7 +404,7 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
  * never reached the supplier (the channel broke under it, or the supplier refused it) still leaves
  * the supplier to close with the arbiter on the voucher before it.
  */
-export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, carried: bigint, executed: boolean }> {
+export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, carried: bigint, executed: boolean, settledBy?: 'cooperative' | 'arbiter' | 'refund' }> {
   const { escrowId, terms } = escrow
   let executed = false
   try {
@@ -421,7 +421,7 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
     ctx.logger.warn('the escrow\'s state after the close could not be read: it is settled at the next resume or refund', { escrow: escrowId, err })
     return undefined
   })
-  const { paid, refunded, carried } = settledAmounts(final, terms.payee, terms.payer)
+  const { paid, refunded, carried, settledBy } = settledAmounts(final, terms.payee, terms.payer)
   const settled = final != null && final.status !== 'open'
   const ours = executed
   executed = executed || settled
@@ -432,7 +432,7 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   if (settled && !ours) await cancelStaleApprovals(ctx.escrow, ctx.logger, escrowId, ctx.settleSignal)
   if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
   ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed, ...(carried > 0n ? { carried: carried.toString() } : {}) })
-  return { ...(final != null ? { final } : {}), paid, refunded, carried, executed }
+  return { ...(final != null ? { final } : {}), paid, refunded, carried, executed, ...(settled && settledBy != null ? { settledBy } : {}) }
 }
 
 /** the supplier node's addresses from its offer (those of the peer the offer came from first) */

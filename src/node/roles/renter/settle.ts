@@ -13,7 +13,7 @@ export { awaitSettled, SETTLE_POLL_MS, type AwaitSettledOptions } from '../settl
 export const SETTLE_WAIT_MS = 120_000
 
 /** What the close (or refund) record of a settled escrow paid to `payee` and back to `payer`. */
-export function settledAmounts (e: EscrowOnChain | undefined, payee: string, payer: string): { paid: bigint, refunded: bigint, carried: bigint } {
+export function settledAmounts (e: EscrowOnChain | undefined, payee: string, payer: string): { paid: bigint, refunded: bigint, carried: bigint, settledBy?: 'cooperative' | 'arbiter' | 'refund' } {
   const rec = e?.records.find((r) => r.kind === 'close' || r.kind === 'refund')
   const doc = rec != null ? decodeRecord(rec.remark) : undefined
   const payouts = doc != null && doc.kind !== 'open' ? doc.payouts : []
@@ -21,5 +21,8 @@ export function settledAmounts (e: EscrowOnChain | undefined, payee: string, pay
   // of what was paid, a share too small to move as stake (alpha escrows) went back to the payer
   // with the refund: the close record says how much (`carried`)
   const carried = doc != null && doc.kind !== 'open' && doc.carried != null ? BigInt(doc.carried) : 0n
-  return { paid: sum(payee), refunded: sum(payer), carried }
+  // how: the two parties' close, a close on a voucher (with the arbiter), or a refund
+  const kind = doc != null && doc.kind !== 'open' ? doc.settlement : undefined
+  const settledBy = kind === 'cooperative' ? 'cooperative' : kind === 'voucher' ? 'arbiter' : kind === 'refund' ? 'refund' : undefined
+  return { paid: sum(payee), refunded: sum(payer), carried, ...(settledBy != null ? { settledBy } : {}) }
 }

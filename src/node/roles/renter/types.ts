@@ -66,6 +66,8 @@ export interface RentSummary {
     /** of `paid`, what was too small to move as stake and went back to the payer with the refund (alpha escrows; absent when none) */
     carried?: string
     status: string
+    /** how it settled, once it did: the cooperative close, a close with the arbiter, or a refund */
+    settledBy?: 'cooperative' | 'arbiter' | 'refund'
     records: Array<{ kind: string, blockNumber: number, blockHash: string, txHash: string }>
   }
 }

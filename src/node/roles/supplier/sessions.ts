@@ -158,8 +158,13 @@ export class SessionServer {
       const terms = decodeTerms(rec.agreement.terms)
       const escrowId = await this.checkEscrow(channel, agreementId, terms, record, signal)
       if (escrowId == null) return
-      await this.runJob(channel, agreementId, terms, rec.peer, escrowId, record, signal)
+      const recordId = await this.runJob(channel, agreementId, terms, rec.peer, escrowId, record, signal)
       await this.c.settlement.settle(escrowId, record, { signal, payer: encodeSs58(terms.renter, SS58_PREFIX) })
+      // kept with the job's record: `bazaar jobs` shows it after a restart too
+      if (recordId != null && record.settledBy != null) {
+        await this.c.jobStore?.settled('supplier', recordId, { paid: record.paid ?? '0', settledBy: record.settledBy }, this.c.clock.now())
+          .catch((err: unknown) => { this.c.logger.warn('job record failed', { err }) })
+      }
     } finally {
       this.c.jobs.finish(record)
     }
@@ -191,8 +196,11 @@ export class SessionServer {
     }
   }
 
-  /** The job behind the channel, metered; its GPUs go back when it ends, however it ends. */
-  private async runJob (channel: FramedChannel, agreementId: string, terms: AgreementTerms, peer: string, escrowId: string, record: SupplierJobRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * The job behind the channel, metered; its GPUs go back when it ends, however it ends. Returns the
+   * id of its job record, where one was written.
+   */
+  private async runJob (channel: FramedChannel, agreementId: string, terms: AgreementTerms, peer: string, escrowId: string, record: SupplierJobRecord, signal: AbortSignal): Promise<string | undefined> {
     const { logger, clock, metrics } = this.c
     metrics.sessions.inc({ role: 'supplier', result: 'served' })
     const local = await this.c.escrowDb.escrows.get(escrowId)
@@ -274,5 +282,6 @@ export class SessionServer {
       this.c.ledger.release(agreementId)
       this.c.offers.refresh()
     }
+    return await recorded
   }
 }
