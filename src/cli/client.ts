@@ -104,7 +104,7 @@ export class ApiClient {
    * aborting `signal` closes the request, which the node takes as a cancel. A line longer than
    * `maxLineBytes` fails the call (the node is trusted, but its output is still bounded).
    */
-  async stream (method: string, route: string, body: unknown, onLine: (line: Record<string, unknown>) => void, opts: { signal?: AbortSignal, maxLineBytes?: number } = {}): Promise<void> {
+  async stream (method: string, route: string, body: unknown, onLine: (line: Record<string, unknown>) => void, opts: { signal?: AbortSignal, maxLineBytes?: number, flags?: Readonly<Record<string, string>> } = {}): Promise<void> {
     let res: Response
     try {
       res = await fetch(this.url + route, {
@@ -119,8 +119,11 @@ export class ApiClient {
     }
     if (!res.ok || res.body == null) {
       const text = await res.text()
-      let e: { code?: string, message?: string } | undefined
-      try { e = (JSON.parse(text) as { error?: { code?: string, message?: string } }).error } catch {}
+      let e: { code?: string, message?: string, field?: string } | undefined
+      try { e = (JSON.parse(text) as { error?: { code?: string, message?: string, field?: string } }).error } catch {}
+      // as `call`: a 400 about a field a flag set is that flag's mistake, a usage error (exit 2)
+      const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
+      if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
       throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
     }
     const max = opts.maxLineBytes ?? 4 * 1024 * 1024

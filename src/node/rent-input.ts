@@ -24,6 +24,9 @@ export interface ParsedRent {
 const GPU_RE = /^[a-z0-9][a-z0-9.-]{0,47}$/
 const REGION_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
+/** the request field a job spec refusal is about, where its code names one */
+const SPEC_FIELDS: Partial<Record<string, string>> = { ENV_NAME_INVALID: 'env', OUTPUT_PATH_INVALID: 'outputs' }
+
 function bad (field: string, message: string): never {
   throw new ApiError(400, 'BAD_INPUT', `${field}: ${message}`, field)
 }
@@ -85,7 +88,7 @@ export function parseRentBody (body: unknown, ctx: { config: BazaarConfig, home:
   try {
     validateJobSpec({ ...spec, gpuCount: count })
   } catch (err) {
-    if (err instanceof JobSpecError) throw new ApiError(400, err.code, err.message, (err as { field?: string }).field)
+    if (err instanceof JobSpecError) throw new ApiError(400, err.code, err.message, (err as { field?: string }).field ?? SPEC_FIELDS[err.code])
     throw err
   }
   let outputDir: string

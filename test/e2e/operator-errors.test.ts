@@ -127,6 +127,9 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     ...(existsSync('/proc/self')
       ? [{ what: 'home in procfs', args: ['init', '--home', '/proc/bazaar-home'], env, code: 1 as const, line: /cannot create the node home \/proc\/bazaar-home: ENOENT/ }]
       : []),
+    // a rent value the daemon refuses is the flag's mistake too (its request is checked before the chain)
+    { what: 'a rent GPU the daemon refuses', args: ['rent', '--home', home('a'), '--gpu', 'H100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 2, line: /^bazaar rent: --gpu: gpu: expected a GPU model/ },
+    { what: 'a rent output outside the job directory', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--output', '../x', '--', 'true'], code: 2, line: /^bazaar rent: --output: output paths must be relative/ },
     // the chain is why renting cannot work; the hint names the daemon's flag, not one rent lacks
     { what: 'rent on an embedded chain', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 1, line: /embedded chain.*bazaar node start --chain ws:\/\//, not: /chain\.arbiter/ }
   ]

@@ -144,7 +144,7 @@ export const rentCommand: Command = {
         if (type === 'error') { failure = (line as { error: { code: string, message: string } }).error; return }
         if (type === 'agreement') agreementId = String(line.id)
         if (!json) for (const l of rentEventLine(line as unknown as RentStoryEvent)) ctx.out(l)
-      }, { signal: controller.signal })
+      }, { signal: controller.signal, flags: RENT_FLAGS })
     } catch (err) {
       if (!(controller.signal.aborted && err instanceof UserError && err.code === 'ABORTED')) throw err
     } finally {
@@ -284,3 +284,9 @@ function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: n
   for (const n of q.notes) lines.push(`  note         ${n}`)
   return lines
 }
+
+/** the request's fields → the flags that set them: a refusal of one is that flag's usage error */
+const RENT_FLAGS = {
+  gpu: '--gpu', count: '--count', minMemoryMib: '--min-memory', maxPricePerGpuHour: '--max-price', durationS: '--duration', teeKinds: '--tee',
+  regions: '--region', outputs: '--output', outputDir: '--output-dir', matchTimeoutS: '--match-timeout'
+} as const

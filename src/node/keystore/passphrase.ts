@@ -46,7 +46,7 @@ export async function resolvePassphrase (opts: ResolvePassphraseOptions): Promis
     ? (process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined)
     : opts.tty === false ? undefined : opts.tty
   if (tty == null) {
-    throw new KeystoreError(KeystoreErrorCode.NO_PASSPHRASE, 'a passphrase is required: pass --passphrase, set BAZAAR_PASSPHRASE, or run on a terminal')
+    throw new KeystoreError(KeystoreErrorCode.NO_PASSPHRASE, 'a passphrase is required: pass --passphrase or --passphrase-file, set BAZAAR_PASSPHRASE or BAZAAR_PASSPHRASE_FILE, or run on a terminal')
   }
   const first = await promptHidden(tty, opts.prompt ?? 'Passphrase: ', opts.signal)
   if (first === '') throw new KeystoreError(KeystoreErrorCode.PASSPHRASE_MISMATCH, 'the passphrase must not be empty')
