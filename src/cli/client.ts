@@ -93,7 +93,7 @@ export class ApiClient {
     if (!res.ok) {
       const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
-      if (flag != null) throw new UsageError(`${flag}: ${e?.code === 'BAD_FIELD' ? `value not accepted (${e.field})` : e?.message ?? 'not accepted'}`)
+      if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
       throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
     }
     return data as T

@@ -47,9 +47,44 @@ export class MessageError<C extends MessageErrorCode = MessageErrorCode> extends
   /** which field was wrong, for BAD_FIELD */
   readonly field?: string
   constructor (action: GossipAction, code: C, detail?: { field?: string, message?: string }) {
-    super(action, code, detail?.message ?? (detail?.field != null ? `${code}: ${detail.field}` : code))
+    super(action, code, detail?.message ?? (detail?.field != null ? fieldMessage(code, detail.field) : code))
     this.field = detail?.field
   }
+}
+
+/**
+ * What each field must be (docs/protocol.md §2.4), for the message of a refusal: an operator whose
+ * own publication is refused reads why, not only which field. Indices are left out of the lookup.
+ */
+const FIELD_RULES: Readonly<Record<string, string>> = {
+  id: '1 to 64 characters of a-z, 0-9, ".", "_" and "-"',
+  supplier: 'a 32-byte public key',
+  renter: 'a 32-byte public key',
+  sequence: 'a whole number from 0 to 2^63 - 1',
+  enclavePeer: 'the peer id of an ed25519 key',
+  gpus: '1 to 16 GPU entries',
+  'gpus.model': 'a GPU model: a-z, 0-9, "." and "-", at most 48 characters',
+  'gpus.memoryMib': '1 to 4,194,304 MiB',
+  'gpus.count': '1 to 1,024 GPUs',
+  teeKinds: '1 to 4 distinct of tdx, sev-snp and simulated',
+  region: 'a region: a-z, 0-9 and "-", at most 32 characters',
+  pricePerGpuHour: 'a price of 1 to 2^63 - 1 base units per GPU-hour',
+  maxPricePerGpuHour: 'a price of 1 to 2^63 - 1 base units per GPU-hour',
+  minDurationS: '1 s to 30 days',
+  maxDurationS: 'at least the minimum duration and at most 30 days',
+  durationS: '1 s to 30 days',
+  addrs: 'at most 8 well-formed multiaddrs of known protocols',
+  requirements: 'the GPUs the bid asks for',
+  'requirements.gpu': 'a GPU model or class: a-z, 0-9, "." and "-"',
+  'requirements.minMemoryMib': 'at most 4,194,304 MiB',
+  'requirements.count': '1 to 1,024 GPUs',
+  'requirements.teeKinds': 'up to 4 distinct of tdx, sev-snp and simulated',
+  'requirements.regions': 'up to 16 regions: a-z, 0-9 and "-", at most 32 characters each'
+}
+
+function fieldMessage (code: string, field: string): string {
+  const rule = code === MessageErrorCode.BAD_FIELD ? FIELD_RULES[field.replace(/\[\d+\]/g, '')] : undefined
+  return rule != null ? `${field}: expected ${rule}` : `${code}: ${field}`
 }
 
 /** An offer (topic /bazaar/offers/1) failed a check. */

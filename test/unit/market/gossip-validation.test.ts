@@ -123,6 +123,13 @@ describe('market message validation', () => {
     if (field != null) expect(r.field).toBe(field)
   })
 
+  it('a refused field says what it must be', () => {
+    const messageOf = (data: Uint8Array, topic = TOPIC_OFFERS): string => { try { fresh().validate(topic, data) } catch (err) { return (err as Error).message } return 'accepted' }
+    expect(messageOf(sealOffer({ ...good, pricePerGpuHour: 0n }, alice))).toBe('pricePerGpuHour: expected a price of 1 to 2^63 - 1 base units per GPU-hour')
+    expect(messageOf(sealOffer({ ...good, cancelled: true, gpus: [{ model: 'h100-80gb', memoryMib: 1, count: 0 }] }, alice))).toBe('gpus[0].count: expected 1 to 1,024 GPUs')
+    expect(messageOf(sealBid(makeBid(bob, NOW, { durationS: 0 }), bob), TOPIC_BIDS)).toBe('durationS: expected 1 s to 30 days')
+  })
+
   it('accepts a cancel whose other fields are empty, and one that carries its offer\'s or bid\'s fields', () => {
     const empty = { ...good, enclavePeer: new Uint8Array(0), gpus: [], teeKinds: [], region: '', pricePerGpuHour: 0n, minDurationS: 0, maxDurationS: 0, addrs: [], cancelled: true }
     expect(fresh().validate(TOPIC_OFFERS, sealOffer(empty, alice)).kind).toBe('offer')
