@@ -45,8 +45,11 @@ export function parseCommandArgs (cmd: Command, argv: string[]): ParsedArgs {
     })
     return { values: values as ParsedArgs['values'], positionals, rest }
   } catch (err) {
-    // main prefixes every error with `bazaar <command>:`; node's parseArgs message is the rest
-    throw new UsageError((err as Error).message.split('\n')[0])
+    // main prefixes every error with `bazaar <command>:`; node's parseArgs message is the rest, on
+    // one line (its hint for a value that starts with a dash is on a line of its own)
+    const lines = (err as Error).message.split('\n')
+    const ambiguous = /^Option '(--[a-z0-9-]+)[^']*' argument is ambiguous/.exec(lines[0])
+    throw new UsageError(ambiguous != null ? `${ambiguous[1]} needs a value; one that starts with a dash goes as ${ambiguous[1]}=-…` : lines[0])
   }
 }
 

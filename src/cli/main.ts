@@ -30,10 +30,17 @@ export async function main (argv: string[], ctx?: Partial<CommandContext>): Prom
     env: ctx?.env ?? process.env,
     signal: ctx?.signal ?? controller.signal
   }
-  const [name, ...rest] = argv
-  if (name == null || name === '--help' || name === '-h' || name === 'help') {
+  let [name, ...rest] = argv
+  // `bazaar help rent` is `bazaar rent --help`
+  if (name === 'help' && rest.length > 0 && commands.some((x) => x.name === rest[0])) [name, rest] = [rest[0], ['--help']]
+  if (name == null) {
+    // no command is a usage error: the help goes where errors go
+    c.err(topHelp())
+    return 2
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     c.out(topHelp())
-    return name == null ? 2 : 0
+    return 0
   }
   const entry = commands.find((x) => x.name === name)
   if (entry == null) {

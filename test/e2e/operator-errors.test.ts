@@ -75,6 +75,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     // usage (exit 2)
     { what: 'unknown command', args: ['serve'], code: 2, line: /^bazaar: unknown command 'serve'/ },
     { what: 'unknown flag, prefix once', args: ['rent', '--bogus'], code: 2, line: /^bazaar rent: Unknown option '--bogus'/, not: /rent: rent:/ },
+    { what: 'a flag value that starts with a dash', args: ['book', '--limit', '-3'], code: 2, line: /^bazaar book: --limit needs a value; one that starts with a dash goes as --limit=-/ },
     { what: 'node without start', args: ['node', 'begin', '--home', home('b')], code: 2, line: /bazaar node start/ },
     { what: 'a dry run past the daemon\'s GPU count bound', args: ['rent', '--gpu', 'h100', '--count', '100000', '--max-price', '2', '--duration', '1h', '--dry-run'], code: 2, line: /--count expects at most 64 GPUs/ },
     { what: 'a dry run past the longest duration', args: ['rent', '--gpu', 'h100', '--max-price', '2', '--duration', '9999h', '--dry-run'], code: 2, line: /--duration expects 1s to 720h/ },
@@ -168,6 +169,16 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
       expect(r.status, args.join(' ')).toBe(0)
     }
   }, 120_000)
+
+  it('no command is a usage error with the help on stderr; `help <command>` is that command\'s help', () => {
+    const bare = spawnSync(process.execPath, [path.join(REPO, 'bin/bazaar.js')], { cwd: REPO, encoding: 'utf8', timeout: 60_000 })
+    expect(bare.status).toBe(2)
+    expect(bare.stdout).toBe('')
+    expect(bare.stderr).toMatch(/usage: bazaar <command>/)
+    const help = spawnSync(process.execPath, [path.join(REPO, 'bin/bazaar.js'), 'help', 'status'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/^usage: bazaar status/)
+  })
 
   it('an old Node says which Node is needed and how to get it, before anything loads libp2p', (ctx) => {
     // the version check runs on whatever old Node the machine has; without one there is nothing to run

@@ -161,9 +161,10 @@ export class ControlApi {
     await closed
   }
 
-  private match (method: string, path: string): { route?: Route, params: Record<string, string>, allowed: boolean } {
+  /** the route for the method and path, or the methods the path has (none: no such path) */
+  private match (method: string, path: string): { route?: Route, params: Record<string, string>, allowed: string[] } {
     const parts = path.split('/').filter(Boolean)
-    let allowed = false
+    const allowed: string[] = []
     for (const r of this.routes) {
       if (r.parts.length !== parts.length) continue
       const params: Record<string, string> = {}
@@ -173,8 +174,8 @@ export class ControlApi {
         else if (r.parts[i] !== parts[i]) { ok = false; break }
       }
       if (!ok) continue
-      allowed = true
       if (r.method === method) return { route: r, params, allowed }
+      allowed.push(r.method)
     }
     return { params: {}, allowed }
   }
@@ -212,11 +213,18 @@ export class ControlApi {
     }
     const fail = (e: ApiError): void => { send(e.status, toJson({ error: { code: e.code, message: e.message, field: e.field } })) }
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
+      // an origin-form target ("/v1/status") is a path whatever it holds: `//v1/...` is not a host
+      const target = req.url ?? '/'
+      const url = target.startsWith('/') ? new URL('http://localhost' + target) : new URL(target, 'http://localhost')
       const scrape = req.method === 'GET' && url.pathname === METRICS_PATH && this.init.metricsToken != null && bearerMatches(this.init.metricsToken, req.headers.authorization)
       if (!scrape && !bearerMatches(this.init.token, req.headers.authorization)) throw new ApiError(401, 'UNAUTHORIZED', 'missing or wrong bearer token')
       const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname)
-      if (route == null) throw allowed ? new ApiError(405, 'METHOD_NOT_ALLOWED', 'method not allowed') : new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
+      if (route == null && allowed.length > 0) {
+        // RFC 9110 §15.5.6: a 405 names the methods the resource has
+        res.setHeader('allow', [...new Set(allowed)].join(', '))
+        throw new ApiError(405, 'METHOD_NOT_ALLOWED', `method not allowed (allowed: ${[...new Set(allowed)].join(', ')})`)
+      }
+      if (route == null) throw new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
       routeLabel = route.pattern
       const body = await readBody(req)
       const out = await route.handler({ method: req.method ?? 'GET', path: url.pathname, params, query: url.searchParams, body, signal: this.controller.signal })

@@ -95,3 +95,35 @@ describe('the control token of a home whose token file was lost', () => {
     expect(await readOrCreateApiToken(home)).toBe(made)
   })
 })
+
+describe('routing details', () => {
+  const api = new ControlApi({ host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger })
+  let base = ''
+  beforeAll(async () => {
+    api.route('GET', '/v1/status', async () => ({ status: 'running' }))
+    api.route('GET', '/v1/offers', async () => [])
+    api.route('POST', '/v1/offers', async () => ({ ok: true }))
+    const a = await api.start()
+    base = `http://${a.host}:${a.port}`
+  })
+  afterAll(async () => { await api.stop() })
+  const auth = { authorization: `Bearer ${TOKEN}` }
+
+  it('a 405 names the methods the path has (Allow)', async () => {
+    const res = await fetch(`${base}/v1/offers`, { method: 'PUT', headers: auth })
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('GET, POST')
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED')
+  })
+
+  it('a path with doubled slashes is still a path (its first segment is no host)', async () => {
+    const { request } = await import('node:http')
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(base)
+      const req = request({ host: u.hostname, port: u.port, path: '//v1//status/', headers: auth }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(200)
+  })
+})
