@@ -184,7 +184,7 @@ describe('daemon roles', () => {
       const outDir = path.join(dir, 'out')
       mkdirSync(outDir)
       const r = await cli(['rent', '--home', home('b-bob'), '--api', bobApi, '--gpu', 'h100', '--max-price', '2', '--duration', '2m', '--tee', 'simulated',
-        '--output', 'out.txt', '--output-dir', outDir, '--', process.execPath, '-e', JOB])
+        '--output', 'out.txt', '--output', 'never.txt', '--output-dir', outDir, '--', process.execPath, '-e', JOB])
       expect(r.code, r.stdout + r.stderr).toBe(0)
       expect(r.stdout).toMatch(/matched supplier \S+ \(offer h100-80gb\) at 1 α\/GPU-hour, tee simulated/)
       expect(r.stdout).toMatch(/escrow 0x[0-9a-f]{64} opened: 0\.033333334 α locked \(alpha\)/)
@@ -195,6 +195,8 @@ describe('daemon roles', () => {
       const file = readFileSync(path.join(outDir, 'out.txt'))
       expect(file.toString()).toBe('done after 3 ticks\n')
       expect(r.stdout).toContain(`output out.txt (${file.byteLength} bytes) sha256 ${createHash('sha256').update(file).digest('hex')}`)
+      // an output asked for and never written is named as such
+      expect(r.stdout).toMatch(/output never\.txt(: not written by the job| → \(not written\))/)
       const settled = /settled: paid ([0-9.]+) α to the supplier, refunded ([0-9.]+) α/.exec(r.stdout)
       expect(settled).not.toBeNull()
 

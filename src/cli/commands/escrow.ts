@@ -32,10 +32,12 @@ export const escrowCommand: Command = {
   allowPositionals: true,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' }, arbiter: { type: 'boolean' } },
   async run (args, ctx) {
-    const [sub, id, ...extra] = args.positionals
+    const [sub, given, ...extra] = args.positionals
+    // an agreement id as `bazaar jobs` prints it (64 hex digits, no 0x) names its escrow too
+    const id = given != null && /^[0-9a-fA-F]{64}$/.test(given) ? `0x${given.toLowerCase()}` : given?.toLowerCase()
     if (extra.length > 0 || !['ls', 'show', 'close', 'refund'].includes(sub ?? '')) throw new UsageError('expected bazaar escrow ls|show <id>|close <id>|refund <id> (see bazaar escrow --help)')
     if (sub === 'ls' ? id != null : id == null) throw new UsageError(sub === 'ls' ? 'escrow ls takes no id' : `escrow ${sub} needs an escrow id`)
-    if (id != null && !ID_RE.test(id)) throw new UsageError('an escrow id is 0x and 64 lowercase hex digits')
+    if (id != null && !ID_RE.test(id)) throw new UsageError('an escrow id is 64 hex digits, with or without 0x')
     if (flag(args, 'arbiter') && sub !== 'close') throw new UsageError('--arbiter goes with escrow close')
     const json = flag(args, 'json')
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })

@@ -125,7 +125,11 @@ export const rentCommand: Command = {
 
     const controller = new AbortController()
     const onSigint = (): void => {
-      if (controller.signal.aborted) process.exit(130)
+      if (controller.signal.aborted) {
+        // the node goes on settling whatever this rental locked: say which escrow to look at
+        ctx.err(agreementId != null ? `stopped waiting; the node goes on settling escrow 0x${agreementId} (bazaar escrow show 0x${agreementId})` : 'stopped waiting; nothing was locked yet')
+        process.exit(130)
+      }
       ctx.err('cancelling: the node cancels the job and settles the escrow (Ctrl-C again to stop waiting)')
       controller.abort()
     }
@@ -162,6 +166,8 @@ export const rentCommand: Command = {
     } else {
       ctx.out('')
       for (const o of summary.job.outputs) ctx.out(`output ${o.name} → ${o.path ?? '(not written)'}`)
+      // the outputs asked for that did not come back: the job never wrote them
+      for (const name of strs(args, 'output').filter((n) => !summary!.job.outputs.some((o) => o.name === n))) ctx.out(`output ${name}: not written by the job`)
       ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
@@ -178,6 +184,9 @@ export const rentCommand: Command = {
  * that cannot be had is said in one line; the rent goes on (the daemon checks funds itself).
  */
 async function showQuote (api: ApiClient, args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigint, gpus: number, durationS: number, raw: boolean }): Promise<void> {
+  // no quote for a node that cannot rent: the rental's own refusal says why, in one line
+  const role = await api.call<{ role?: string }>('GET', '/v1/status').then((s) => s.role, () => undefined)
+  if (role != null && role !== 'renter' && role !== 'both') return
   let chain: ChainView
   try { chain = await api.call<ChainView>('GET', '/v1/chain') } catch { return }
   if (chain.adapter !== 'subtensor' || chain.endpoint == null) return

@@ -39,11 +39,17 @@ describe('bazaar escrow close|refund', () => {
     await rm(home, { recursive: true, force: true })
   })
 
-  async function run (sub: string): Promise<{ code: number, out: string[] }> {
+  async function run (sub: string, id = ID): Promise<{ code: number, out: string[] }> {
     const out: string[] = []
-    const code = await main(['escrow', sub, ID, '--home', home, '--api', api], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} })
+    const code = await main(['escrow', sub, id, '--home', home, '--api', api], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} })
     return { code, out }
   }
+
+  it('takes an agreement id as bazaar jobs prints it (no 0x, any case) for its escrow', async () => {
+    answer = { executed: true, settlement: { kind: 'refund', payouts: [{ to: PAYER, amount: '1000000000' }] }, record: { blockNumber: 12, blockHash: '0x01' } }
+    expect(await run('refund', ID.slice(2).toUpperCase())).toEqual({ code: 0, out: [`refunded ${ID}: 1 α to ${PAYER} (block #12 0x01)`] })
+    expect((await run('refund', 'ab'.repeat(31))).code).toBe(2)
+  })
 
   it('a refund says refunded, with the payout', async () => {
     answer = { executed: true, settlement: { kind: 'refund', payouts: [{ to: PAYER, amount: '1000000000' }] }, record: { blockNumber: 12, blockHash: '0x01' } }
