@@ -2235,6 +2235,246 @@ export namespace OffersResponse {
   }
 }
 
+export interface Withdraw {
+  agreement: Uint8Array<ArrayBuffer>
+  renterCert?: SignerCert
+  renterSignature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Withdraw {
+  let _codec: Codec<Withdraw>
+
+  export const codec = (): Codec<Withdraw> => {
+    if (_codec == null) {
+      _codec = message<Withdraw>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.agreement != null && obj.agreement.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.agreement)
+        }
+
+        if (obj.renterCert != null) {
+          w.uint32(18)
+          SignerCert.codec().encode(obj.renterCert, w)
+        }
+
+        if ((obj.renterSignature != null && obj.renterSignature.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.renterSignature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          agreement: EMPTY_BYTES,
+          renterSignature: EMPTY_BYTES
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.agreement = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.renterCert = SignerCert.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.renterCert
+              })
+              break
+            }
+            case 3: {
+              obj.renterSignature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.agreement`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield * SignerCert.codec().stream(reader, reader.uint32(), `${prefix}.renterCert`, {
+                limits: opts.limits?.renterCert
+              })
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.renterSignature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface WithdrawAgreementFieldEvent {
+    field: '$.agreement'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WithdrawRenterCertHotkeyFieldEvent {
+    field: '$.renterCert.hotkey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WithdrawRenterCertSigningKeyFieldEvent {
+    field: '$.renterCert.signingKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WithdrawRenterCertNotAfterFieldEvent {
+    field: '$.renterCert.notAfter'
+    value: bigint
+  }
+
+  export interface WithdrawRenterCertSignatureFieldEvent {
+    field: '$.renterCert.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WithdrawRenterSignatureFieldEvent {
+    field: '$.renterSignature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Withdraw>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Withdraw.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Withdraw>): Withdraw {
+    return decodeMessage(buf, Withdraw.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Withdraw>): Generator<WithdrawAgreementFieldEvent | WithdrawRenterCertHotkeyFieldEvent | WithdrawRenterCertSigningKeyFieldEvent | WithdrawRenterCertNotAfterFieldEvent | WithdrawRenterCertSignatureFieldEvent | WithdrawRenterSignatureFieldEvent> {
+    return streamMessage(buf, Withdraw.codec(), opts)
+  }
+}
+
+export interface WithdrawReply {
+  code: string
+}
+
+export namespace WithdrawReply {
+  let _codec: Codec<WithdrawReply>
+
+  export const codec = (): Codec<WithdrawReply> => {
+    if (_codec == null) {
+      _codec = message<WithdrawReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(10)
+          w.string(obj.code)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface WithdrawReplyCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  export function encode (obj: Partial<WithdrawReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, WithdrawReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawReply>): WithdrawReply {
+    return decodeMessage(buf, WithdrawReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawReply>): Generator<WithdrawReplyCodeFieldEvent> {
+    return streamMessage(buf, WithdrawReply.codec(), opts)
+  }
+}
+
 export interface StoredAgreement {
   agreement?: SignedAgreement
   role: string

@@ -9,7 +9,9 @@ import { waitFor } from '../helpers/wait.js'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { matchBid, AgreementStore, type NegotiationError } from '../../src/market/index.js'
-import { negotiate } from '../../src/protocols/negotiate/index.js'
+import { negotiate, signWithdraw, withdrawAgreement } from '../../src/protocols/negotiate/index.js'
+import { MessageSigner } from '../../src/market/signing/index.js'
+import { devPair } from '../helpers/keys.js'
 import { openAttestedSession } from '../../src/protocols/session/index.js'
 import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
@@ -422,7 +424,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     await capacityBack()
   }, 60_000)
 
-  it('a rental cancelled after its escrow opened and before its job gets everything back at the agreement\'s startBy, not at the escrow\'s expiry', async () => {
+  it('a rental cancelled after its escrow opened and before its job gets everything back at once: it withdraws the agreement and the supplier approves the refund (not at the startBy, nor at the escrow\'s expiry)', async () => {
     const controller = new AbortController()
     const events: RentEvent[] = []
     const before = await world.chain.balance(world.renter.address)
@@ -435,11 +437,9 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const opened = events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')!
     expect(events.some((e) => e.type === 'attested')).toBe(false)
     const escrow = await world.chain.get(opened.id)
-    expect(escrow?.status).toBe('open')
-    expect(await world.chain.balance(world.renter.address)).toBe(before - escrow!.terms.amount)
-    // the agreement's startBy (ten minutes after it was made) passes with no session: the supplier
-    // lapses it and approves the close the renter approved when it gave up
-    await clock.advanceAsync(10 * 60_000)
+    expect(escrow).toBeDefined()
+    // no time passes: the withdrawal frees the GPUs, and the supplier approves the close the renter
+    // approved when it gave up
     await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(opened.id))?.status === 'closed' }, 20_000, 'the escrow closed')
     const closed = (await world.chain.get(opened.id))!
     expect(closed.balance).toBe(0n)
@@ -447,6 +447,40 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: escrow!.terms.amount.toString() }])
     expect(await world.chain.balance(world.renter.address)).toBe(before)
     await capacityBack()
+  }, 60_000)
+
+  it('a renter gives back an agreement no session took up (/bazaar/withdraw): its GPUs are free at once; only its renter may, and once', async () => {
+    const a = await agreeOnly(world, clock, 'withdrawn', 600_000)
+    const renter = world.renter.node
+    const at = a.supplier.node.host.getMultiaddrs()
+    const hash = Buffer.from(a.id, 'hex')
+    // another hotkey's withdrawal, and the renter's certificate with a signature that is not its own
+    const stranger = MessageSigner.create(await devPair('Mallory'), { now: clock.now() })
+    expect(await withdrawAgreement(renter.host, at, signWithdraw(stranger, hash))).toBe('NOT_THE_RENTER')
+    expect(await withdrawAgreement(renter.host, at, { ...signWithdraw(renter.signer, hash), renterSignature: new Uint8Array(64) })).toBe('BAD_SIGNATURE')
+    expect(await withdrawAgreement(renter.host, at, signWithdraw(renter.signer, new Uint8Array(32)))).toBe('UNKNOWN_AGREEMENT')
+    expect(a.supplier.role.ledger.get(a.id)?.committed).toBe(true)
+    // the renter's own: the GPUs go back and the agreement lapses before the answer
+    expect(await withdrawAgreement(renter.host, at, signWithdraw(renter.signer, hash))).toBe('')
+    expect(a.supplier.role.ledger.get(a.id)).toBeUndefined()
+    expect(await statusOf(a)).toBe('lapsed')
+    expect(await withdrawAgreement(renter.host, at, signWithdraw(renter.signer, hash))).toBe('NOT_ACTIVE')
+  }, 60_000)
+
+  it('a rental whose escrow does not open gives its agreement back: no supplier holds GPUs for it', async () => {
+    const open = world.chain.open.bind(world.chain)
+    // the chain refuses the open for good (as a pool or a runtime would)
+    world.chain.open = async () => { throw Object.assign(new Error('refused by the runtime'), { code: 'EXTRINSIC_FAILED' }) }
+    try {
+      const events: RentEvent[] = []
+      const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
+        .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
+      expect(outcome).toBe('ESCROW_FAILED')
+      expect(events.some((e) => e.type === 'agreement')).toBe(true)
+      expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
+    } finally {
+      world.chain.open = open
+    }
   }, 60_000)
 
   // last: it leaves most of the renter's funds locked in an escrow until that expires

@@ -11,7 +11,9 @@ export const SS58_PREFIX = 42
 export const DOMAIN = {
   offer: 'bazaar-offer-v1',
   bid: 'bazaar-bid-v1',
-  agreement: 'bazaar-agreement-v1'
+  agreement: 'bazaar-agreement-v1',
+  /** a renter giving back an agreement no session started (/bazaar/withdraw/1.0.0) */
+  withdraw: 'bazaar-withdraw-v1'
 } as const
 export type Domain = typeof DOMAIN[keyof typeof DOMAIN] | string
 

@@ -2,6 +2,9 @@
 export const NEGOTIATE_PROTOCOL = '/bazaar/negotiate/1.0.0'
 /** A renter asks a supplier found through the DHT for its current signed offers. */
 export const OFFERS_FETCH_PROTOCOL = '/bazaar/offers-fetch/1.0.0'
+/** A renter gives back an agreement no session has started. */
+export const WITHDRAW_PROTOCOL = '/bazaar/withdraw/1.0.0'
+export const WITHDRAW_MAX_INBOUND_STREAMS = 8
 
 /** Largest negotiation message (a Propose is about 1 KiB: terms, a certificate, a bid envelope). */
 export const MAX_NEGOTIATE_MESSAGE_BYTES = 16 * 1024

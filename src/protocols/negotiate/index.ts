@@ -3,3 +3,4 @@ export { registerNegotiationHandler, type NegotiationHandlerInit, type Negotiati
 export { negotiate, type NegotiateOptions, type NegotiatedAgreement } from './dialer.js'
 export { registerOffersFetchHandler, fetchOffers, type OffersFetchInit } from './offers-fetch.js'
 export { toNegotiationError } from './errors.js'
+export { registerWithdrawHandler, signWithdraw, withdrawAgreement, type WithdrawHandlerInit } from './withdraw.js'

@@ -2,7 +2,7 @@ import { EscrowService } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, withdrawRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
 import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
@@ -100,10 +100,15 @@ export class RenterRole {
     try {
       await findMatch(ctx, req, bid)
       const { match, agreed } = await negotiateAgreement(ctx, bid)
-      const escrow = await openRentEscrow(ctx, agreed)
+      // a rental that fails before its session gives the agreement back: the supplier's GPUs are free at once
+      const escrow = await openRentEscrow(ctx, agreed).catch(async (err: unknown) => {
+        await withdrawRent(ctx, match, agreed)
+        throw err
+      })
       this.active.add(escrow.escrowId)
       rented = escrow.escrowId
       const opened = await openRentSession(ctx, match, agreed, escrow.escrowId).catch(async (err: unknown) => {
+        await withdrawRent(ctx, match, agreed)
         await this.refundUnstarted(escrow.escrowId)
         throw err
       })

@@ -9,7 +9,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { decodeSs58, encodeSs58 } from '../../../util/ss58.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { agreementBudget, NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
-import { negotiate, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
+import { negotiate, signWithdraw, withdrawAgreement, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
 import { openAttestedSession, SessionError, SessionErrorCode, type AttestedSession } from '../../../protocols/session/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { JobProtocolError, runJobClient } from '../../../protocols/job/index.js'
@@ -436,6 +436,26 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
 }
 
 /** the supplier node's addresses from its offer (those of the peer the offer came from first) */
+/**
+ * Gives an agreement back to its supplier after the rental failed before a session took it up
+ * (the escrow did not open, the enclave was refused, the rental was cancelled): its GPUs go back
+ * now instead of at the supplier's escrow check or the agreement's `startBy`. Best effort, within
+ * 5 s of wall time, never throwing: a supplier that does not answer still frees them then.
+ */
+export async function withdrawRent (ctx: RentContext, match: Match, agreed: NegotiatedAgreement): Promise<void> {
+  const { node } = ctx.init
+  try {
+    const code = await withdrawAgreement(node.host, supplierAddrs(match), signWithdraw(node.signer, agreed.hash), { signal: AbortSignal.timeout(WITHDRAW_WAIT_MS) })
+    if (code === '') ctx.logger.info('agreement withdrawn: the supplier gave its GPUs back', { agreement: agreed.id })
+    else ctx.logger.debug('the supplier kept the agreement', { agreement: agreed.id, code })
+  } catch (err) {
+    ctx.logger.debug('the agreement could not be withdrawn: the supplier frees its GPUs at its escrow check or startBy', { agreement: agreed.id, err })
+  }
+}
+
+/** how long a withdrawal may take (wall time: a bound on a peer's answer) */
+const WITHDRAW_WAIT_MS = 5_000
+
 function supplierAddrs (m: Match): Multiaddr[] {
   const { addrs } = peerOfAddrs(m.entry.offer.addrs)
   const peer = m.entry.meta.peer

@@ -96,6 +96,32 @@ export class AgreementLifecycle {
   }
 
   /**
+   * The renter gave the agreement back (/bazaar/withdraw/1.0.0, its signature checked by the
+   * caller): unless a session took it up, its GPUs go back now and it lapses, and an escrow that
+   * landed all the same gets its refund approved (`onUnstarted`), as at its `startBy`. Returns ""
+   * when the GPUs went back, STARTED or NOT_ACTIVE otherwise.
+   */
+  async withdraw (agreementId: string, terms: AgreementTerms): Promise<'' | 'STARTED' | 'NOT_ACTIVE'> {
+    if (this.c.sessionStarted(agreementId)) return 'STARTED'
+    if (this.stopped || this.c.ledger.get(agreementId)?.committed !== true) return 'NOT_ACTIVE'
+    this.startTimers.get(agreementId)?.clear()
+    this.startTimers.delete(agreementId)
+    this.escrowTimers.get(agreementId)?.clear()
+    this.escrowTimers.delete(agreementId)
+    this.renterOf.delete(agreementId)
+    this.c.ledger.release(agreementId)
+    this.c.logger.info('agreement withdrawn by its renter: capacity released', { agreement: agreementId })
+    this.c.onCapacityChange()
+    await this.lapse(agreementId)
+    const unstarted = this.c.onUnstarted?.(agreementId, terms).catch((err: unknown) => { this.c.logger.warn('the escrow of a withdrawn agreement could not be closed', { agreement: agreementId, err }) })
+    if (unstarted != null) {
+      this.checks.add(unstarted)
+      void unstarted.finally(() => { this.checks.delete(unstarted) })
+    }
+    return ''
+  }
+
+  /**
    * An agreement that cannot be served (its session was refused) or was not started in time: its
    * record is marked lapsed. A failed write is logged; the prune of dormant agreements never
    * touches an active record, so the worst case is a record left active.

@@ -1,7 +1,11 @@
 import { encodeSs58 } from '../../../util/ss58.js'
 import { abortable } from '../../../util/abortable.js'
 import { guardFromLedger, NegotiationError, type AgreementStore } from '../../../market/index.js'
-import { registerNegotiationHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
+import { registerNegotiationHandler, registerWithdrawHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
+import { decodeTerms } from '../../../market/agreement/index.js'
+import { DOMAIN, ed25519Verify, signedBytes } from '../../../market/signing/index.js'
+import type { Withdraw } from '../../../wire/agreement.js'
+import { bytesEqual } from '../../../util/bytes.js'
 import type { CapacityLedger } from '../../../jobs/index.js'
 import { SS58_PREFIX, type ChainPort } from '../../../escrow/index.js'
 import type { Logger } from '../../logger.js'
@@ -38,6 +42,7 @@ const FUNDS_CHECK_MS = 1_500
  */
 export class SupplierNegotiation {
   private service?: NegotiationService
+  private withdrawals?: { stop: () => Promise<void> }
 
   constructor (private readonly c: SupplierNegotiationComponents, private readonly init: { acceptArbiters?: string[] } = {}) {}
 
@@ -80,10 +85,41 @@ export class SupplierNegotiation {
         if (o.code != null) logger.debug('negotiation refused', { peer: o.peer, code: o.code })
       }
     })
+    this.withdrawals = await registerWithdrawHandler(node.host, {
+      clock: node.clock,
+      withdraw: async (w, peer) => {
+        const code = await this.withdraw(w)
+        if (code !== '') logger.debug('withdrawal refused', { peer, code })
+        return code
+      }
+    })
   }
 
   async stop (): Promise<void> {
+    await this.withdrawals?.stop()
+    this.withdrawals = undefined
     await this.service?.stop()
     this.service = undefined
+  }
+
+  /**
+   * A renter's Withdraw: the agreement must be one of this supplier's, the certificate its renter's
+   * and current, and the signature over the agreement's hash under the withdraw domain; then the
+   * lifecycle gives the GPUs back unless a session took the agreement up.
+   */
+  async withdraw (w: Withdraw): Promise<string> {
+    if (w.agreement.byteLength !== 32) return 'UNKNOWN_AGREEMENT'
+    const id = Buffer.from(w.agreement).toString('hex')
+    const rec = await this.c.agreements.get(id)
+    if (rec == null || rec.role !== 'supplier') return 'UNKNOWN_AGREEMENT'
+    if (rec.status !== 'active') return 'NOT_ACTIVE'
+    const terms = decodeTerms(rec.agreement.terms)
+    const cert = w.renterCert
+    // [REJECT] only the agreement's renter may give it back
+    if (cert == null || !bytesEqual(cert.hotkey, terms.renter)) return 'NOT_THE_RENTER'
+    const { verdict, key } = this.c.node.gossip.validator.certCache.check(cert, this.c.node.clock.now())
+    if (verdict !== 'ok' || key == null) return 'BAD_CERT'
+    if (!ed25519Verify(key, signedBytes(DOMAIN.withdraw, w.agreement), w.renterSignature)) return 'BAD_SIGNATURE'
+    return await this.c.lifecycle.withdraw(id, terms)
   }
 }
