@@ -136,7 +136,7 @@ describe('a cooperative close after a lost ack', () => {
     const final = (await ledger.get(t.escrowId))!
     expect(final.status).toBe('closed')
     expect(final.records.map((r) => r.kind)).toEqual(['open', 'close'])
-    expect(settledAmounts(final, t.payee, t.payer)).toEqual({ paid: stored.cumulative, refunded: t.amount - stored.cumulative, carried: 0n })
+    expect(settledAmounts(final, t.payee, t.payer)).toEqual({ paid: stored.cumulative, refunded: t.amount - stored.cumulative, carried: 0n, settledBy: 'cooperative' })
     expect(JSON.parse(final.records[1].remark.slice(final.records[1].remark.indexOf('{'))).settlement).toBe('cooperative')
     // nothing left pending on the escrow: no stale approval to cancel
     expect(await ledger.pending(t.escrowId)).toEqual([])

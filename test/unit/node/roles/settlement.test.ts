@@ -139,11 +139,20 @@ describe('renter settlement wait on a ManualClock', () => {
     expect(amounts.paid + amounts.refunded).toBe(t.amount)
   })
 
+  it('says how the escrow settled: the parties\' close, a close on a voucher (the arbiter), a refund', async () => {
+    for (const [kind, by] of [['cooperative', 'cooperative'], ['voucher', 'arbiter'], ['refund', 'refund']] as const) {
+      const c = chain()
+      c.status = kind === 'refund' ? 'refunded' : 'closed'
+      c.remark = encodeRecord(closeRecord({ escrowId: ID, kind, payouts: [{ to: t.payer, amount: t.amount }] }))
+      expect(settledAmounts(await c.get(ID), t.payee, t.payer).settledBy, kind).toBe(by)
+    }
+  })
+
   it('says which part of the payment the chain carried into the refund (a payee share too small to move as stake)', async () => {
     const c = chain()
     c.status = 'closed'
     c.remark = encodeRecord({ ...closeRecord({ escrowId: ID, kind: 'cooperative', payouts: [{ to: t.payee, amount: 300n }, { to: t.payer, amount: t.amount - 300n }] }), carried: '300' })
-    expect(settledAmounts(await c.get(ID), t.payee, t.payer)).toEqual({ paid: 300n, refunded: t.amount - 300n, carried: 300n })
+    expect(settledAmounts(await c.get(ID), t.payee, t.payer)).toEqual({ paid: 300n, refunded: t.amount - 300n, carried: 300n, settledBy: 'cooperative' })
   })
 
   it('gives up at the bound and reports the escrow still open', async () => {
