@@ -168,16 +168,17 @@ export class JobStore {
     return closed
   }
 
-  /**
-   * Moves a job to `state` and merges `patch`; refuses to leave a terminal state.
-   * @throws JobStoreError NOT_FOUND, INVALID_TRANSITION
-   */
   /** records how the job's escrow settled, whatever the job's state (it is terminal by then) */
   async settled (role: JobRole, id: string, settlement: JobSettlement, now: number): Promise<void> {
     const cur = await this.get(role, id)
     if (cur == null) throw new JobStoreError('NOT_FOUND', `no ${role} job ${id}`)
     await this.put({ ...cur, settlement, updatedAt: now })
   }
+
+  /**
+   * Moves a job to `state` and merges `patch`; refuses to leave a terminal state.
+   * @throws JobStoreError NOT_FOUND, INVALID_TRANSITION
+   */
 
   async transition (role: JobRole, id: string, state: JobState, now: number, patch: Partial<Omit<JobRecord, 'id' | 'role' | 'state'>> = {}): Promise<JobRecord> {
     const cur = await this.get(role, id)

@@ -57,7 +57,7 @@ export interface JobView {
   carried?: string
   /** the unit of the amounts, present with them (see util/units) */
   unit?: AmountUnit
-  settledBy?: SupplierJobRecord['settledBy'] | 'refund'
+  settledBy?: SupplierJobRecord['settledBy']
   outputs?: Array<{ name: string, sha256: string, bytes: number }>
   /** ISO 8601 */
   createdAt?: string
@@ -113,12 +113,13 @@ function supplierJobView (j: SupplierJobRecord): JobView {
     ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
     ...(j.reason != null ? { reason: j.reason } : {}),
     ...(j.paid != null ? { paid: j.paid, unit: AMOUNT_UNIT } : {}),
+    ...(j.carried != null ? { carried: j.carried } : {}),
     ...(j.settledBy != null ? { settledBy: j.settledBy } : {})
   }
 }
 
 function settlementOf (j: SupplierJobRecord | undefined): Partial<JobView> {
-  return j == null ? {} : { ...(j.paid != null ? { paid: j.paid, unit: AMOUNT_UNIT } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
+  return j == null ? {} : { ...(j.paid != null ? { paid: j.paid, unit: AMOUNT_UNIT } : {}), ...(j.carried != null ? { carried: j.carried } : {}), ...(j.settledBy != null ? { settledBy: j.settledBy } : {}) }
 }
 
 export function renterJobView (j: JobRecord): JobView {

@@ -77,9 +77,10 @@ export const API_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 /**
  * How long a stopping API waits for the requests it is answering (wall time): a publication
  * finishes its write while the database is still open, and a rental cancelled by the stop
- * settles and streams its last lines to its client. Under systemd's default 90 s stop timeout.
+ * settles and streams its last lines to its client. With the roles' own stop waits after it, the
+ * whole stop stays under the systemd units' 90 s stop timeout.
  */
-export const API_DRAIN_MS = 30_000
+export const API_DRAIN_MS = 20_000
 
 /** JSON replacer: bigints as decimal strings, byte arrays as hex. */
 export function toJson (v: unknown): string {

@@ -190,7 +190,10 @@ export class SubnetRegistry implements NodeService {
   /** keeps a set read, when it changed or the kept one is an hour old; a failure is logged only */
   private async keep (found: ReadonlySet<string>, changed: boolean): Promise<void> {
     const store = this.c.store
-    if (store == null || this.genesis == null) return
+    if (store == null) return
+    // not known at start (the chain slow or away then): asked again here, or nothing is ever kept
+    this.genesis ??= await this.chainGenesis().catch(() => undefined)
+    if (this.genesis == null) return
     const now = this.c.clock.now()
     if (!changed && now - this.storedAt < KEEP_EVERY_MS) return
     const kept: StoredSet = { v: 1, genesis: this.genesis, netuid: this.c.netuid, readAt: now, hotkeys: [...found] }

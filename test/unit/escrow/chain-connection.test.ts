@@ -67,6 +67,27 @@ describe('the chain connection watch', () => {
   })
 })
 
+describe('the chain connection watch while a reconnect is being checked', () => {
+  it('is not usable, and what signs waits, until block 0 answers', async () => {
+    const api = fakeApi()
+    let answer!: (h: { toHex: () => string }) => void
+    api.rpc.chain.getBlockHash = async () => await new Promise((resolve) => { answer = resolve })
+    const c = new ChainConnection(api)
+    api.isConnected = false
+    api.emit('disconnected')
+    api.isConnected = true
+    api.emit('connected')
+    expect(c.usable).toBe(false)
+    let signed = false
+    const signing = c.checked().then(() => { signed = true })
+    await settle()
+    expect(signed).toBe(false)
+    answer(hex(GENESIS))
+    await signing
+    expect(c.usable).toBe(true)
+  })
+})
+
 describe('a rental waits for a chain connection that is down when it begins', () => {
   it('goes on at once where the connection is up, or the port has none', async () => {
     await chainReady({ connected: () => true }, new AbortController().signal)
@@ -93,5 +114,7 @@ describe('a rental waits for a chain connection that is down when it begins', ()
     const waiting = chainReady(down, ac.signal, 60_000)
     ac.abort()
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' })
+    // a signal aborted before the wait began ends it too (its abort event will not come again)
+    await expect(chainReady(down, ac.signal, 60_000)).rejects.toMatchObject({ code: 'ABORTED' })
   })
 })

@@ -188,6 +188,18 @@ describe('subnet registry', () => {
       expect(await unused('0xaa', 7)).toBe(STANDING.none)
     }
 
+    // a genesis that could not be read at start is asked again when a set is read, and the set kept
+    const store3 = memoryStore()
+    let infoCalls = 0
+    const flaky = Object.assign(fakeChain(), { info: async () => { if (++infoCalls === 1) throw new Error('slow chain'); return { genesis: '0xcc' } } })
+    const late = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid: 7, store: store3 })
+    late.watch(flaky)
+    await late.start()
+    flaky.reads[0].end(new Set([hexOf(5)]))
+    await settle()
+    await late.stop()
+    expect(JSON.parse(store3.map.get(`${REGISTRY_DB_PREFIX}:7`) ?? '{}')).toMatchObject({ genesis: '0xcc', hotkeys: [hexOf(5)] })
+
     // a chain that does not say its genesis: nothing is kept or used
     const store2 = memoryStore()
     const plain = new SubnetRegistry({ ownHotkey: hexOf(3), clock, logger, netuid: 7, store: store2 })

@@ -324,7 +324,7 @@ export class SubtensorChain implements ChainPort {
   }
 
   async open (terms: EscrowTermsOnChain, payer: AccountPair, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
-    this.connection.assertSameChain()
+    await this.connection.checked()
     validateTerms(terms)
     if (accountHex(payer.address) !== accountHex(terms.payer)) throw new SubtensorError('NOT_A_PARTY', 'the signer is not the payer of these terms')
     const sigs = escrowSignatories(terms)
@@ -355,7 +355,7 @@ export class SubtensorChain implements ChainPort {
   }
 
   async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
-    this.connection.assertSameChain()
+    await this.connection.checked()
     const fees: ChainFee[] = []
     await this.sync(opts.signal)
     // the escrow meant, by its payer: given, or the one the approver and the payouts fit
@@ -499,7 +499,7 @@ export class SubtensorChain implements ChainPort {
    * still settle anything, so cancelling one costs nobody a settlement.
    */
   async sweep (owner: AccountPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
-    this.connection.assertSameChain()
+    await this.connection.checked()
     await this.sync(opts.signal)
     const fees: ChainFee[] = []
     const me = accountHex(owner.address)

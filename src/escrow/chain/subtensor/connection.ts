@@ -1,6 +1,9 @@
 import type { ChainConnectionEvent } from '../port.js'
 import { SubtensorError } from './errors.js'
 
+/** the wait before a failed genesis read is tried again on a socket that stayed up (wall time: I/O) */
+const CHECK_RETRY_MS = 1_000
+
 /** The part of @polkadot/api the watch uses. */
 export interface WatchedApi {
   readonly isConnected: boolean
@@ -21,17 +24,38 @@ export class ChainConnection {
   private changedTo?: { genesis: string, was: string }
   private wasLost = false
 
+  /** the check of a reconnect, while it runs */
+  private checking?: Promise<void>
+
   constructor (private readonly api: WatchedApi) {
     api.on('disconnected', () => {
       if (this.wasLost) return
       this.wasLost = true
       this.emit({ kind: 'lost' })
     })
-    api.on('connected', () => { void this.check() })
+    api.on('connected', () => { this.recheck() })
   }
 
-  /** the socket is up and the chain is the one the port was opened on */
-  get usable (): boolean { return this.api.isConnected && this.changedTo == null }
+  private recheck (): void {
+    const run = this.check()
+    this.checking = run
+    void run.finally(() => { if (this.checking === run) this.checking = undefined })
+  }
+
+  /**
+   * The socket is up and the chain is the one the port was opened on: after a drop, only once the
+   * reconnect's check found the same genesis
+   */
+  get usable (): boolean { return this.api.isConnected && !this.wasLost && this.changedTo == null }
+
+  /**
+   * For what signs: waits for a reconnect's check to end (an extrinsic signed for the old genesis
+   * would be dropped by another chain without an answer), then `assertSameChain`.
+   */
+  async checked (): Promise<void> {
+    await this.checking
+    this.assertSameChain()
+  }
 
   /** @throws SubtensorError CHAIN_CHANGED once the endpoint served another chain */
   assertSameChain (): void {
@@ -51,7 +75,9 @@ export class ChainConnection {
     try {
       genesis = (await this.api.rpc.chain.getBlockHash(0)).toHex()
     } catch {
-      // dropped again before it answered: the next connect checks
+      // dropped again before it answered: the next connect checks. Still connected (the read
+      // failed for another reason): again in a second, or the port would stay unusable
+      if (this.api.isConnected) setTimeout(() => { if (this.api.isConnected && this.checking == null) this.recheck() }, CHECK_RETRY_MS).unref()
       return
     }
     const was = this.api.genesisHash.toHex()

@@ -329,6 +329,8 @@ export const CHAIN_WAIT_MS = 10_000
  */
 export async function chainReady (chain: Pick<ChainPort, 'connected' | 'onConnection'>, signal: AbortSignal, waitMs = CHAIN_WAIT_MS): Promise<void> {
   if (chain.connected?.() !== false) return
+  // an aborted signal would never fire its abort event again: the wait would have no end
+  if (signal.aborted) throw new RentError('ABORTED', 'cancelled while waiting for the chain connection')
   await new Promise<void>((resolve) => {
     const bound = AbortSignal.any([signal, AbortSignal.timeout(waitMs)])
     const done = (): void => {

@@ -51,6 +51,8 @@ export class AgreementLifecycle {
   /** the renter of each agreement `committed` is reading back, before its start timer is set */
   private readonly committing = new Map<string, string>()
   private readonly escrowTimers = new Map<string, TimerHandle>()
+  /** withdrawn agreements: one more look for a late escrow at their startBy */
+  private readonly lateChecks = new Map<string, TimerHandle>()
   /** lapse writes in flight (stop waits for them: a record is not left half way) */
   private readonly writes = new Set<Promise<void>>()
   /** escrow checks in flight (`idle` waits for them) */
@@ -78,7 +80,8 @@ export class AgreementLifecycle {
     if (renter != null) this.committing.set(agreementId, Buffer.from(renter).toString('hex'))
     try {
       const rec = await this.c.agreements.get(agreementId)
-      if (rec == null || this.stopped) return
+      // not when it was withdrawn (or lapsed) while its record was read: its GPUs are back already
+      if (rec == null || this.stopped || this.c.ledger.get(agreementId)?.committed !== true) return
       this.scheduleStart(agreementId, decodeTerms(rec.agreement.terms))
     } finally {
       this.committing.delete(agreementId)
@@ -113,12 +116,23 @@ export class AgreementLifecycle {
     this.c.logger.info('agreement withdrawn by its renter: capacity released', { agreement: agreementId })
     this.c.onCapacityChange()
     await this.lapse(agreementId)
-    const unstarted = this.c.onUnstarted?.(agreementId, terms).catch((err: unknown) => { this.c.logger.warn('the escrow of a withdrawn agreement could not be closed', { agreement: agreementId, err }) })
-    if (unstarted != null) {
-      this.checks.add(unstarted)
-      void unstarted.finally(() => { this.checks.delete(unstarted) })
-    }
+    this.closeUnstarted(agreementId, terms)
+    // an escrow whose open was still in the pool may land after this: one more look at the startBy
+    const wait = Math.max(0, Number(terms.startBy) - this.c.clock.now())
+    this.lateChecks.set(agreementId, this.c.clock.setTimeout(() => {
+      this.lateChecks.delete(agreementId)
+      this.closeUnstarted(agreementId, terms)
+    }, wait))
     return ''
+  }
+
+  /** `onUnstarted` in the background (stop waits for it): an escrow that opened gets its refund approved */
+  private closeUnstarted (agreementId: string, terms: AgreementTerms): void {
+    const run = this.c.onUnstarted?.(agreementId, terms).catch((err: unknown) => { this.c.logger.warn('the escrow of an agreement that never started could not be closed', { agreement: agreementId, err }) })
+    if (run != null) {
+      this.checks.add(run)
+      void run.finally(() => { this.checks.delete(run) })
+    }
   }
 
   /**
@@ -219,10 +233,11 @@ export class AgreementLifecycle {
   /** Stops every start timer and waits for lapse writes in flight. */
   async stop (): Promise<void> {
     this.stopped = true
-    for (const t of [...this.startTimers.values(), ...this.escrowTimers.values()]) t.clear()
+    for (const t of [...this.startTimers.values(), ...this.escrowTimers.values(), ...this.lateChecks.values()]) t.clear()
     this.startTimers.clear()
     this.renterOf.clear()
     this.escrowTimers.clear()
+    this.lateChecks.clear()
     await Promise.allSettled([...this.writes])
   }
 

@@ -155,6 +155,8 @@ export class SessionServer {
     try {
       const rec = await this.c.agreements.get(agreementId)
       if (rec == null) { channel.abort(new SessionRefused('UNKNOWN_AGREEMENT')); return }
+      // [REJECT] withdrawn by its renter while the handshake ran (its GPUs went back, it lapsed)
+      if (this.c.ledger.get(agreementId)?.committed !== true || rec.status !== 'active') { channel.abort(new SessionRefused('AGREEMENT_WITHDRAWN')); return }
       const terms = decodeTerms(rec.agreement.terms)
       const escrowId = await this.checkEscrow(channel, agreementId, terms, record, signal)
       if (escrowId == null) return
@@ -162,7 +164,7 @@ export class SessionServer {
       await this.c.settlement.settle(escrowId, record, { signal, payer: encodeSs58(terms.renter, SS58_PREFIX) })
       // kept with the job's record: `bazaar jobs` shows it after a restart too
       if (recordId != null && record.settledBy != null) {
-        await this.c.jobStore?.settled('supplier', recordId, { paid: record.paid ?? '0', settledBy: record.settledBy }, this.c.clock.now())
+        await this.c.jobStore?.settled('supplier', recordId, { paid: record.paid ?? '0', ...(record.carried != null ? { carried: record.carried } : {}), settledBy: record.settledBy }, this.c.clock.now())
           .catch((err: unknown) => { this.c.logger.warn('job record failed', { err }) })
       }
     } finally {

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 import type { SupplierJobRecord } from './types.js'
 import { awaitSettled } from '../settle-wait.js'
+import { settledAmounts } from '../renter/settle.js'
 
 /**
  * How long before its escrow's expiry the supplier ends a job: the outputs go out, the cooperative
@@ -54,7 +55,14 @@ export class SupplierSettlement {
       logger.warn('cooperative close failed: closing with the arbiter', { escrow: escrowId, err })
     }
     if (closed) {
-      record.settledBy = 'cooperative'
+      // as the chain settled it, where its close record says (a refund, a payee share carried back)
+      const final = await this.c.chain.get(escrowId, { ...(opts.signal != null ? { signal: opts.signal } : {}), ...(opts.payer != null ? { payer: opts.payer } : {}) }).catch(() => undefined)
+      const settled = final != null && final.status !== 'open' ? settledAmounts(final, final.terms.payee, final.terms.payer) : undefined
+      record.settledBy = settled?.settledBy ?? 'cooperative'
+      if (settled?.settledBy != null) {
+        record.paid = settled.paid.toString()
+        if (settled.carried > 0n) record.carried = settled.carried.toString()
+      }
       metrics.escrows.inc({ role: 'payee', event: 'close' })
       return
     }

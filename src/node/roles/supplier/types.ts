@@ -9,7 +9,7 @@ import { BazaarError } from '../../../util/errors.js'
 import type { SupplierNode } from '../node.js'
 
 /** Why a supplier ends an attested session before the job: its agreement or escrow is not in order. */
-export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | AgreementEscrowCode
+export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | 'AGREEMENT_WITHDRAWN' | AgreementEscrowCode
 
 export class SessionRefused extends BazaarError<SessionRefusedCode> {
   constructor (code: SessionRefusedCode) { super(code, code) }
@@ -69,5 +69,7 @@ export interface SupplierJobRecord {
   paid?: string
   /** vouchers stored for the session (the sequence of the last one) */
   vouchers?: number
-  settledBy?: 'cooperative' | 'arbiter' | 'none'
+  settledBy?: 'cooperative' | 'arbiter' | 'refund' | 'none'
+  /** of `paid`, what was too small to move as stake and went back to the renter (alpha escrows) */
+  carried?: string
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AgreementStore } from '../../../../src/market/agreement/store.js'
-import { agreementHash, buildTerms, encodeTerms } from '../../../../src/market/agreement/terms.js'
+import { agreementHash, buildTerms, decodeTerms, encodeTerms } from '../../../../src/market/agreement/terms.js'
 import { hex } from '../../../../src/market/book/keys.js'
 import { CapacityLedger } from '../../../../src/jobs/capacity.js'
 import { AgreementLifecycle, ESCROW_OPEN_WINDOW_MS } from '../../../../src/node/roles/supplier/agreements.js'
@@ -39,7 +39,7 @@ interface World {
   capacityChanges: number[]
 }
 
-function world (gpus = 2, escrowBacks?: (id: string) => Promise<boolean>): World {
+function world (gpus = 2, escrowBacks?: (id: string) => Promise<boolean>, onUnstarted?: (id: string) => Promise<void>): World {
   const clock = new ManualClock(T0)
   const ledger = new CapacityLedger(Array.from({ length: gpus }, (_, i) => ({ index: i, model: 'h100-80gb' })), { clock })
   const store = new AgreementStore(db.sublevel(`s${Math.random()}`))
@@ -54,7 +54,8 @@ function world (gpus = 2, escrowBacks?: (id: string) => Promise<boolean>): World
     sessionStarted: (id) => sessions.has(id),
     startedBefore: async (id) => earlier.has(id),
     onCapacityChange: () => { capacityChanges.push(clock.now()) },
-    ...(escrowBacks != null ? { escrowBacks: async (id: string) => await escrowBacks(id) } : {})
+    ...(escrowBacks != null ? { escrowBacks: async (id: string) => await escrowBacks(id) } : {}),
+    ...(onUnstarted != null ? { onUnstarted: async (id: string) => { await onUnstarted(id) } } : {})
   })
   return { clock, ledger, store, lifecycle, sessions, earlier, capacityChanges }
 }
@@ -76,6 +77,41 @@ async function agreement (w: World, id: string, startWindowMs: number, opts: { c
 const statusOf = async (w: World, id: string): Promise<string | undefined> => (await w.store.get(id))?.status
 
 describe('agreement lifecycle', () => {
+  it('a withdrawal frees the GPUs at once and lapses the agreement; its escrow is looked for then and once more at the startBy (an open that landed late); never for a started one', async () => {
+    const looked: Array<[string, number]> = []
+    const w = world(2, undefined, async (id) => { looked.push([id, w.clock.now()]) })
+    const id = await agreement(w, 'withdrawn', 600_000)
+    await w.lifecycle.committed(id)
+    const terms = (await w.store.get(id))!
+    const startBy = T0 + 600_000
+    expect(await w.lifecycle.withdraw(id, decodeTerms(terms.agreement.terms))).toBe('')
+    expect(w.ledger.get(id)).toBeUndefined()
+    expect(await statusOf(w, id)).toBe('lapsed')
+    expect(w.lifecycle.waitingFor(Buffer.from(decodeTerms(terms.agreement.terms).renter).toString('hex'))).toBe(0)
+    await Promise.resolve()
+    expect(looked).toEqual([[id, T0]])
+    await w.clock.advanceAsync(600_000)
+    expect(looked).toEqual([[id, T0], [id, startBy]])
+    // again, or for an agreement a session took up: refused, nothing freed
+    expect(await w.lifecycle.withdraw(id, decodeTerms(terms.agreement.terms))).toBe('NOT_ACTIVE')
+    const running = await agreement(w, 'running', 600_000)
+    w.sessions.add(running)
+    expect(await w.lifecycle.withdraw(running, decodeTerms((await w.store.get(running))!.agreement.terms))).toBe('STARTED')
+    expect(w.ledger.get(running)?.committed).toBe(true)
+    await w.lifecycle.stop()
+  })
+
+  it('an agreement withdrawn while its record was read back gets no start timer', async () => {
+    const w = world()
+    const id = await agreement(w, 'raced', 600_000)
+    // the withdrawal's release lands before committed() has read the record back
+    const committing = w.lifecycle.committed(id)
+    w.ledger.release(id)
+    await committing
+    expect(w.lifecycle.waiting).toEqual([])
+    await w.lifecycle.stop()
+  })
+
   it('an agreement no session starts by its startBy gives its GPUs back and is marked lapsed', async () => {
     const w = world()
     const id = await agreement(w, 'late', 5_000)
