@@ -114,12 +114,16 @@ describe('arbiter protocol over TCP', () => {
     const errors: unknown[] = []
     await registerArbiterHandler(server, { arbiter: { request: async () => { await slowChain; return { approved: false, reason: 'NOT_EXPIRED' } } }, timeoutMs: 100, decisionMs: 5_000, onError: (e) => errors.push(e) })
     const req = signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer)
+    // connected first: the 100 ms per message is about the exchange, not a TCP and noise handshake
+    // on a loaded machine (the client's dial shares that bound)
+    await client.dial(server.getMultiaddrs())
     expect(await new RemoteArbiter(client, server.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
     expect(errors).toEqual([])
 
     // an arbiter that never decides (and ignores its signal) is given up at the decision deadline
     const stuck = await node()
     await registerArbiterHandler(stuck, { arbiter: { request: async () => await new Promise<never>(() => {}) }, timeoutMs: 100, decisionMs: 200, onError: (e) => errors.push(e) })
+    await client.dial(stuck.getMultiaddrs())
     expect(await new RemoteArbiter(client, stuck.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'ARBITER_UNAVAILABLE' })
     expect(errors).toHaveLength(1)
   })
