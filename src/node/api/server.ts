@@ -122,7 +122,9 @@ export class ControlApi {
   }
 
   async start (): Promise<{ host: string, port: number }> {
-    this.server = createServer((req, res) => {
+    // Node checks the header and request deadlines on this interval (30 s by default, which let a
+    // slow client hold a connection about 30 s past the 10 s header deadline)
+    this.server = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
       const handled = this.handle(req, res)
       this.inFlight.add(handled)
       void handled.finally(() => { this.inFlight.delete(handled) })
