@@ -37,6 +37,7 @@ import type { ParsedRent } from './rent-input.js'
 import type { SupplierRole } from './roles/supplier.js'
 import type { RenterRole, RentEvent, RentSummary, ResumedEscrow } from './roles/renter.js'
 import { openChain } from './services/chain.js'
+import { describeChange } from '../escrow/chain/subtensor/connection.js'
 import { SubnetRegistry } from './services/subnet-registry.js'
 import { AgreementPruner } from './services/agreement-pruner.js'
 import { SupplierService } from './services/supplier.js'
@@ -404,7 +405,7 @@ export class BazaarNode {
         const endpoint = config.chain.endpoint
         if (e.kind === 'lost') logger.warn('chain connection lost; reconnecting (escrow operations wait for it, rentals are refused meanwhile)', { endpoint })
         else if (e.kind === 'restored') logger.info('chain connection restored', { endpoint })
-        else logger.error('the chain endpoint now serves another chain (a local chain started again?): escrow operations fail until this daemon is restarted', { endpoint, genesis: e.genesis, opened: e.was })
+        else logger.error(`the chain endpoint now serves another chain (${describeChange(e)}): escrow operations fail until this daemon is restarted`, { endpoint })
       })
       if (unwatch != null) this.opened.push({ name: 'chain connection watch', close: async () => { unwatch() } })
       const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))

@@ -101,11 +101,20 @@ export type ChainConnectionEvent =
   /** it is back, on the same chain */
   | { kind: 'restored' }
   /**
-   * it is back on another chain: the endpoint now serves a chain of another genesis (a local dev
-   * chain started again). Nothing this port signed would be valid there, so every operation
-   * fails with CHAIN_CHANGED until the daemon is restarted.
+   * it is back on another chain: the endpoint now serves a chain of another genesis, or of the same
+   * genesis and another history (a local dev chain started again from its spec). Nothing this port
+   * signed would be valid there, so every operation fails with CHAIN_CHANGED until the daemon is
+   * restarted.
    */
-  | { kind: 'changed', genesis: string, was: string }
+  | {
+    kind: 'changed'
+    genesis: string
+    was: string
+    /** with the same genesis: a block the port saw finalized, and the hash the endpoint has for it now ('' where it has none) */
+    block?: number
+    blockHash?: string
+    blockWas?: string
+  }
 
 export interface ChainPort {
   info (): Promise<ChainPortInfo>

@@ -8,15 +8,27 @@ const GENESIS = '0x' + 'aa'.repeat(32)
 const OTHER = '0x' + 'bb'.repeat(32)
 const hex = (h: string): { toHex: () => string } => ({ toHex: () => h })
 
-/** an ApiPromise's events, connection flag, genesis and block-0 read, driven by the test */
-function fakeApi (): WatchedApi & EventEmitter & { isConnected: boolean, served: string, fail: boolean } {
-  const e = new EventEmitter() as EventEmitter & WatchedApi & { isConnected: boolean, served: string, fail: boolean }
+const BLOCK5 = '0x' + '55'.repeat(32)
+
+/**
+ * an ApiPromise's events, connection flag, genesis and block reads, driven by the test: the chain
+ * it serves has `served` as its genesis and `blocks` after it (block 5 finalized)
+ */
+function fakeApi (): WatchedApi & EventEmitter & { isConnected: boolean, served: string, blocks: Map<number, string>, fail: boolean } {
+  const e = new EventEmitter() as EventEmitter & WatchedApi & { isConnected: boolean, served: string, blocks: Map<number, string>, fail: boolean }
   return Object.assign(e, {
     isConnected: true,
     served: GENESIS,
+    blocks: new Map([[5, BLOCK5]]),
     fail: false,
     genesisHash: hex(GENESIS),
-    rpc: { chain: { getBlockHash: async (n: number) => { if (e.fail || n !== 0) throw new Error('socket closed'); return hex(e.served) } } }
+    rpc: {
+      chain: {
+        getBlockHash: async (n: number) => { if (e.fail) throw new Error('socket closed'); return hex(n === 0 ? e.served : e.blocks.get(n) ?? '0x' + '00'.repeat(32)) },
+        getFinalizedHead: async () => hex(BLOCK5),
+        getHeader: async () => ({ number: { toNumber: () => 5 } })
+      }
+    }
   })
 }
 
@@ -67,12 +79,33 @@ describe('the chain connection watch', () => {
   })
 })
 
+describe('a chain started again from the same spec', () => {
+  it('has the same genesis and another history: a block this port saw finalized differs, and that is another chain', async () => {
+    const api = fakeApi()
+    const c = new ChainConnection(api)
+    await settle()
+    const seen: ChainConnectionEvent[] = []
+    c.onEvent((e) => { seen.push(e) })
+    api.isConnected = false
+    api.emit('disconnected')
+    // the new chain is at block 3: it has no block 5 yet
+    api.blocks = new Map([[3, '0x' + '33'.repeat(32)]])
+    api.isConnected = true
+    api.emit('connected')
+    await settle()
+    expect(seen).toEqual([{ kind: 'lost' }, { kind: 'changed', genesis: GENESIS, was: GENESIS, block: 5, blockHash: '0x' + '00'.repeat(32), blockWas: BLOCK5 }])
+    expect(c.usable).toBe(false)
+    await expect(c.checked()).rejects.toMatchObject({ code: 'CHAIN_CHANGED', message: expect.stringMatching(/same genesis, but block #5/) })
+  })
+})
+
 describe('the chain connection watch while a reconnect is being checked', () => {
-  it('is not usable, and what signs waits, until block 0 answers', async () => {
+  it('is not usable, and what signs waits, until block 0 and the known block answer', async () => {
     const api = fakeApi()
     let answer!: (h: { toHex: () => string }) => void
     api.rpc.chain.getBlockHash = async () => await new Promise((resolve) => { answer = resolve })
     const c = new ChainConnection(api)
+    await settle()
     api.isConnected = false
     api.emit('disconnected')
     api.isConnected = true
@@ -83,6 +116,9 @@ describe('the chain connection watch while a reconnect is being checked', () => 
     await settle()
     expect(signed).toBe(false)
     answer(hex(GENESIS))
+    await settle()
+    expect(signed).toBe(false)
+    answer(hex(BLOCK5))
     await signing
     expect(c.usable).toBe(true)
   })

@@ -1,29 +1,44 @@
 import type { ChainConnectionEvent } from '../port.js'
 import { SubtensorError } from './errors.js'
 
-/** the wait before a failed genesis read is tried again on a socket that stayed up (wall time: I/O) */
+/** the wait before a failed check is tried again on a socket that stayed up (wall time: I/O) */
 const CHECK_RETRY_MS = 1_000
+
+interface Hex { toHex: () => string }
 
 /** The part of @polkadot/api the watch uses. */
 export interface WatchedApi {
   readonly isConnected: boolean
-  readonly genesisHash: { toHex: () => string }
+  readonly genesisHash: Hex
   on: (event: 'connected' | 'disconnected', fn: () => void) => unknown
-  rpc: { chain: { getBlockHash: (n: number) => Promise<{ toHex: () => string }> } }
+  rpc: {
+    chain: {
+      /** the hash of block `n`; a chain shorter than `n` answers an empty hash */
+      getBlockHash: (n: number) => Promise<Hex>
+      getFinalizedHead: () => Promise<Hex>
+      getHeader: (hash?: string) => Promise<{ number: { toNumber: () => number } }>
+    }
+  }
 }
 
 /**
- * Watches the connection of an ApiPromise: @polkadot/api reconnects by itself and, on reconnect,
- * assumes the same chain (it keeps the genesis hash and metadata it loaded first). A chain started
- * again at the same endpoint has another genesis, and every extrinsic signed for the old one is
- * dropped by the new one's pool without an answer. So each reconnect reads block 0's hash again
- * and compares it with the genesis the port was opened on.
+ * Watches the connection of an ApiPromise. @polkadot/api reconnects by itself and, on reconnect,
+ * assumes the same chain: it keeps the genesis, the metadata and (in this adapter) the signer's
+ * next nonce from before. A chain started again at the same endpoint is another chain whatever its
+ * genesis: a dev chain from the same spec has the same genesis and a history of its own, where the
+ * nonces and the blocks a mortal extrinsic names do not exist. Its pool keeps or drops what this
+ * port signs without an answer.
+ *
+ * So the watch keeps one finalized block it saw (number and hash; a finalized block never changes
+ * on a chain), and each reconnect reads block 0's hash and that block's hash again. Either one
+ * differing is another chain (`changed`), for good: the port's state is the old chain's.
  */
 export class ChainConnection {
   private readonly listeners = new Set<(e: ChainConnectionEvent) => void>()
-  private changedTo?: { genesis: string, was: string }
+  private changedTo?: Extract<ChainConnectionEvent, { kind: 'changed' }>
   private wasLost = false
-
+  /** a finalized block of this chain, read while connected */
+  private known?: { number: number, hash: string }
   /** the check of a reconnect, while it runs */
   private checking?: Promise<void>
 
@@ -34,23 +49,18 @@ export class ChainConnection {
       this.emit({ kind: 'lost' })
     })
     api.on('connected', () => { this.recheck() })
-  }
-
-  private recheck (): void {
-    const run = this.check()
-    this.checking = run
-    void run.finally(() => { if (this.checking === run) this.checking = undefined })
+    void this.remember()
   }
 
   /**
    * The socket is up and the chain is the one the port was opened on: after a drop, only once the
-   * reconnect's check found the same genesis
+   * reconnect's check found the same chain
    */
   get usable (): boolean { return this.api.isConnected && !this.wasLost && this.changedTo == null }
 
   /**
-   * For what signs: waits for a reconnect's check to end (an extrinsic signed for the old genesis
-   * would be dropped by another chain without an answer), then `assertSameChain`.
+   * For what signs: waits for a reconnect's check to end (an extrinsic signed for the old chain
+   * would be kept or dropped by another one without an answer), then `assertSameChain`.
    */
   async checked (): Promise<void> {
     await this.checking
@@ -60,7 +70,7 @@ export class ChainConnection {
   /** @throws SubtensorError CHAIN_CHANGED once the endpoint served another chain */
   assertSameChain (): void {
     const c = this.changedTo
-    if (c != null) throw new SubtensorError('CHAIN_CHANGED', `the endpoint now serves another chain (genesis ${c.genesis}, this node opened ${c.was}); restart the daemon to use it`)
+    if (c != null) throw new SubtensorError('CHAIN_CHANGED', `the endpoint now serves another chain (${describeChange(c)}); restart the daemon to use it`)
   }
 
   onEvent (fn: (e: ChainConnectionEvent) => void): () => void {
@@ -71,25 +81,45 @@ export class ChainConnection {
   /** after a (re)connect: the same chain, or another one */
   async check (): Promise<void> {
     if (this.changedTo != null) return
+    const was = this.api.genesisHash.toHex()
     let genesis: string
+    let atKnown: string | undefined
     try {
       genesis = (await this.api.rpc.chain.getBlockHash(0)).toHex()
+      const known = this.known
+      atKnown = known != null ? (await this.api.rpc.chain.getBlockHash(known.number)).toHex() : undefined
     } catch {
-      // dropped again before it answered: the next connect checks. Still connected (the read
-      // failed for another reason): again in a second, or the port would stay unusable
+      // dropped again before it answered: the next connect checks. Still connected (a read failed
+      // for another reason): again in a second, or the port would stay unusable
       if (this.api.isConnected) setTimeout(() => { if (this.api.isConnected && this.checking == null) this.recheck() }, CHECK_RETRY_MS).unref()
       return
     }
-    const was = this.api.genesisHash.toHex()
-    if (genesis !== was) {
-      this.changedTo = { genesis, was }
-      this.emit({ kind: 'changed', genesis, was })
+    const known = this.known
+    if (genesis !== was || (known != null && atKnown !== known.hash)) {
+      this.changedTo = { kind: 'changed', genesis, was, ...(known != null && genesis === was ? { block: known.number, blockHash: atKnown ?? '', blockWas: known.hash } : {}) }
+      this.emit(this.changedTo)
       return
     }
     if (this.wasLost) {
       this.wasLost = false
       this.emit({ kind: 'restored' })
     }
+    await this.remember()
+  }
+
+  private recheck (): void {
+    const run = this.check()
+    this.checking = run
+    void run.finally(() => { if (this.checking === run) this.checking = undefined })
+  }
+
+  /** keeps the finalized head as the block a reconnect checks (best effort: a failed read keeps the one before) */
+  private async remember (): Promise<void> {
+    try {
+      const hash = (await this.api.rpc.chain.getFinalizedHead()).toHex()
+      const number = (await this.api.rpc.chain.getHeader(hash)).number.toNumber()
+      if (this.changedTo == null) this.known = { number, hash }
+    } catch {}
   }
 
   private emit (e: ChainConnectionEvent): void {
@@ -97,4 +127,12 @@ export class ChainConnection {
       try { fn(e) } catch {}
     }
   }
+}
+
+/** what differs, for a log line or an error */
+export function describeChange (c: Extract<ChainConnectionEvent, { kind: 'changed' }>): string {
+  if (c.genesis !== c.was) return `genesis ${c.genesis}, this node opened ${c.was}`
+  // a block past the chain's head reads as the empty (all-zero) hash
+  const missing = c.blockHash == null || /^(0x)?0*$/.test(c.blockHash)
+  return `the same genesis, but block #${c.block ?? '?'} is ${missing ? 'not there' : c.blockHash} where this node saw ${c.blockWas ?? '?'}: a chain started again from the same spec`
 }
