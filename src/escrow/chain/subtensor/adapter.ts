@@ -782,6 +782,8 @@ export class SubtensorChain implements ChainPort {
       const n = this.nextBlock
       const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal })
       await this.indexBlock(hash.toHex(), signal)
+      // the block a reconnect checks is still there (connection.ts): a chain started again is another one
+      this.connection.saw(n, hash.toHex())
     }
   }
 

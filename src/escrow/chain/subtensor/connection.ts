@@ -15,8 +15,6 @@ export interface WatchedApi {
     chain: {
       /** the hash of block `n`; a chain shorter than `n` answers an empty hash */
       getBlockHash: (n: number) => Promise<Hex>
-      getFinalizedHead: () => Promise<Hex>
-      getHeader: (hash?: string) => Promise<{ number: { toNumber: () => number } }>
     }
   }
 }
@@ -29,15 +27,16 @@ export interface WatchedApi {
  * nonces and the blocks a mortal extrinsic names do not exist. Its pool keeps or drops what this
  * port signs without an answer.
  *
- * So the watch keeps one finalized block it saw (number and hash; a finalized block never changes
- * on a chain), and each reconnect reads block 0's hash and that block's hash again. Either one
+ * So the watch keeps the last block the adapter's scan read (number and hash; the scan reads
+ * finalized blocks, which never change on a chain), and each reconnect reads block 0's hash and
+ * that block's hash again. Either one
  * differing is another chain (`changed`), for good: the port's state is the old chain's.
  */
 export class ChainConnection {
   private readonly listeners = new Set<(e: ChainConnectionEvent) => void>()
   private changedTo?: Extract<ChainConnectionEvent, { kind: 'changed' }>
   private wasLost = false
-  /** a finalized block of this chain, read while connected */
+  /** the last block of this chain the adapter's scan read */
   private known?: { number: number, hash: string }
   /** the check of a reconnect, while it runs */
   private checking?: Promise<void>
@@ -49,7 +48,15 @@ export class ChainConnection {
       this.emit({ kind: 'lost' })
     })
     api.on('connected', () => { this.recheck() })
-    void this.remember()
+  }
+
+  /**
+   * A block the adapter read while connected (its scan's), as the block a reconnect checks. Not
+   * read here: @polkadot/api shares a call between concurrent callers and replays a rejection to
+   * them, so a read of its own beside the adapter's could hand the adapter a stale failure.
+   */
+  saw (number: number, hash: string): void {
+    if (this.changedTo == null && !this.wasLost && (this.known == null || number >= this.known.number)) this.known = { number, hash }
   }
 
   /**
@@ -104,22 +111,12 @@ export class ChainConnection {
       this.wasLost = false
       this.emit({ kind: 'restored' })
     }
-    await this.remember()
   }
 
   private recheck (): void {
     const run = this.check()
     this.checking = run
     void run.finally(() => { if (this.checking === run) this.checking = undefined })
-  }
-
-  /** keeps the finalized head as the block a reconnect checks (best effort: a failed read keeps the one before) */
-  private async remember (): Promise<void> {
-    try {
-      const hash = (await this.api.rpc.chain.getFinalizedHead()).toHex()
-      const number = (await this.api.rpc.chain.getHeader(hash)).number.toNumber()
-      if (this.changedTo == null) this.known = { number, hash }
-    } catch {}
   }
 
   private emit (e: ChainConnectionEvent): void {
