@@ -1,17 +1,10 @@
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { pbStream } from '@libp2p/utils'
 import { OffersRequest, OffersResponse } from '../../wire/agreement.js'
 import type { Envelope } from '../../wire/market.js'
-import { WindowLimiter } from '../../util/rate-limit.js'
-import { MAX_RATE_PEERS } from '../../market/constants.js'
-import { systemClock, type Clock } from '../../util/clock.js'
-import {
-  DEFAULT_MESSAGE_TIMEOUT_MS, MAX_OFFERS_PER_RESPONSE, MAX_OFFERS_RESPONSE_BYTES, OFFERS_FETCH_MAX_INBOUND_STREAMS,
-  OFFERS_FETCH_PROTOCOL
-} from './constants.js'
-import { stepSignal, toNegotiationError } from './errors.js'
-import { decodeOrMalformed } from '../stream-errors.js'
+import type { Clock } from '../../util/clock.js'
+import { MAX_OFFERS_PER_RESPONSE, MAX_OFFERS_RESPONSE_BYTES, OFFERS_FETCH_MAX_INBOUND_STREAMS, OFFERS_FETCH_PROTOCOL } from './constants.js'
+import { askOneShot, handleOneShot } from './one-shot.js'
 
 const MAX_REQUEST_BYTES = 256
 
@@ -32,26 +25,16 @@ export interface OffersFetchInit {
  * each envelope as if it came from gossip before it enters the book.
  */
 export async function registerOffersFetchHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: OffersFetchInit): Promise<{ stop: () => Promise<void> }> {
-  const clock = init.clock ?? systemClock
-  const limiter = new WindowLimiter(init.requestsPerMinute ?? 30, 60_000, MAX_RATE_PEERS)
-  const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
-  const handler = async (stream: Stream, connection: Connection): Promise<void> => {
-    try {
-      if (!limiter.take(connection.remotePeer.toString(), clock.now())) {
-        stream.abort(new Error('rate limited'))
-        return
-      }
-      const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-      const req = await pb.read(decodeOrMalformed(OffersRequest), { signal: stepSignal(timeoutMs) })
-      const offers = init.offers(req.gpu).slice(0, MAX_OFFERS_PER_RESPONSE)
-      await pb.write({ offers }, OffersResponse, { signal: stepSignal(timeoutMs) })
-      await stream.close({ signal: stepSignal(timeoutMs) })
-    } catch (err) {
-      stream.abort(toNegotiationError(err))
-    }
-  }
-  await libp2p.handle(OFFERS_FETCH_PROTOCOL, handler, { maxInboundStreams: init.maxInboundStreams ?? OFFERS_FETCH_MAX_INBOUND_STREAMS })
-  return { stop: async () => { await libp2p.unhandle(OFFERS_FETCH_PROTOCOL) } }
+  return await handleOneShot(libp2p, OFFERS_FETCH_PROTOCOL, {
+    request: OffersRequest,
+    response: OffersResponse,
+    maxRequestBytes: MAX_REQUEST_BYTES,
+    answer: (req) => ({ offers: init.offers(req.gpu).slice(0, MAX_OFFERS_PER_RESPONSE) }),
+    ...(init.clock != null ? { clock: init.clock } : {}),
+    ...(init.messageTimeoutMs != null ? { messageTimeoutMs: init.messageTimeoutMs } : {}),
+    ...(init.requestsPerMinute != null ? { requestsPerMinute: init.requestsPerMinute } : {}),
+    maxInboundStreams: init.maxInboundStreams ?? OFFERS_FETCH_MAX_INBOUND_STREAMS
+  })
 }
 
 /**
@@ -60,18 +43,13 @@ export async function registerOffersFetchHandler (libp2p: Pick<Libp2p, 'handle' 
  * ABORTED.
  */
 export async function fetchOffers (libp2p: Pick<Libp2p, 'dialProtocol'>, supplier: PeerId | Multiaddr | Multiaddr[], opts: { gpu?: string, signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Envelope[]> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
-  const stream = await libp2p.dialProtocol(supplier, OFFERS_FETCH_PROTOCOL, { signal: stepSignal(timeoutMs, opts.signal) })
-    .catch((err: unknown) => { throw toNegotiationError(err) })
-  try {
-    const pb = pbStream(stream, { maxDataLength: MAX_OFFERS_RESPONSE_BYTES })
-    await pb.write({ gpu: opts.gpu ?? '' }, OffersRequest, { signal: stepSignal(timeoutMs, opts.signal) })
-    const res = await pb.read(decodeOrMalformed(OffersResponse), { signal: stepSignal(timeoutMs, opts.signal), limits: { offers: MAX_OFFERS_PER_RESPONSE } })
-    await stream.close({ signal: stepSignal(timeoutMs, opts.signal) }).catch(() => {})
-    return res.offers
-  } catch (err) {
-    const ne = toNegotiationError(err)
-    stream.abort(ne)
-    throw ne
-  }
+  const res = await askOneShot(libp2p, supplier, OFFERS_FETCH_PROTOCOL, { gpu: opts.gpu ?? '' }, {
+    request: OffersRequest,
+    response: OffersResponse,
+    maxResponseBytes: MAX_OFFERS_RESPONSE_BYTES,
+    limits: { offers: MAX_OFFERS_PER_RESPONSE },
+    ...(opts.signal != null ? { signal: opts.signal } : {}),
+    ...(opts.timeoutMs != null ? { timeoutMs: opts.timeoutMs } : {})
+  })
+  return res.offers
 }

@@ -1,14 +1,10 @@
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { pbStream } from '@libp2p/utils'
 import { Withdraw, WithdrawReply } from '../../wire/agreement.js'
-import { WindowLimiter } from '../../util/rate-limit.js'
-import { MAX_RATE_PEERS } from '../../market/constants.js'
 import { DOMAIN, type MessageSigner } from '../../market/signing/index.js'
-import { systemClock, type Clock } from '../../util/clock.js'
-import { DEFAULT_MESSAGE_TIMEOUT_MS, WITHDRAW_MAX_INBOUND_STREAMS, WITHDRAW_PROTOCOL } from './constants.js'
-import { stepSignal, toNegotiationError } from './errors.js'
-import { decodeOrMalformed } from '../stream-errors.js'
+import type { Clock } from '../../util/clock.js'
+import { WITHDRAW_MAX_INBOUND_STREAMS, WITHDRAW_PROTOCOL } from './constants.js'
+import { askOneShot, handleOneShot } from './one-shot.js'
 
 /** a Withdraw is a hash, a certificate and a signature: well under 1 KiB */
 const MAX_WITHDRAW_BYTES = 1024
@@ -31,27 +27,16 @@ export interface WithdrawHandlerInit {
  * (10 minutes) or its `startBy`, and the renter has no way to say it gave up.
  */
 export async function registerWithdrawHandler (libp2p: Pick<Libp2p, 'handle' | 'unhandle'>, init: WithdrawHandlerInit): Promise<{ stop: () => Promise<void> }> {
-  const clock = init.clock ?? systemClock
-  const limiter = new WindowLimiter(init.requestsPerMinute ?? 30, 60_000, MAX_RATE_PEERS)
-  const timeoutMs = init.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
-  const handler = async (stream: Stream, connection: Connection): Promise<void> => {
-    try {
-      const peer = connection.remotePeer.toString()
-      if (!limiter.take(peer, clock.now())) {
-        stream.abort(new Error('rate limited'))
-        return
-      }
-      const pb = pbStream(stream, { maxDataLength: MAX_WITHDRAW_BYTES })
-      const w = await pb.read(decodeOrMalformed(Withdraw), { signal: stepSignal(timeoutMs) })
-      const code = await init.withdraw(w, peer)
-      await pb.write({ code }, WithdrawReply, { signal: stepSignal(timeoutMs) })
-      await stream.close({ signal: stepSignal(timeoutMs) })
-    } catch (err) {
-      stream.abort(toNegotiationError(err))
-    }
-  }
-  await libp2p.handle(WITHDRAW_PROTOCOL, handler, { maxInboundStreams: WITHDRAW_MAX_INBOUND_STREAMS })
-  return { stop: async () => { await libp2p.unhandle(WITHDRAW_PROTOCOL) } }
+  return await handleOneShot(libp2p, WITHDRAW_PROTOCOL, {
+    request: Withdraw,
+    response: WithdrawReply,
+    maxRequestBytes: MAX_WITHDRAW_BYTES,
+    answer: async (w, peer) => ({ code: await init.withdraw(w, peer) }),
+    ...(init.clock != null ? { clock: init.clock } : {}),
+    ...(init.messageTimeoutMs != null ? { messageTimeoutMs: init.messageTimeoutMs } : {}),
+    ...(init.requestsPerMinute != null ? { requestsPerMinute: init.requestsPerMinute } : {}),
+    maxInboundStreams: WITHDRAW_MAX_INBOUND_STREAMS
+  })
 }
 
 /** The Withdraw of an agreement, signed by the renter's certified key. */
@@ -64,18 +49,12 @@ export function signWithdraw (signer: MessageSigner, agreementHash: Uint8Array):
  * went back). Throws NegotiationError TIMEOUT, MALFORMED or ABORTED.
  */
 export async function withdrawAgreement (libp2p: Pick<Libp2p, 'dialProtocol'>, supplier: PeerId | Multiaddr | Multiaddr[], w: Withdraw, opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<string> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
-  const stream = await libp2p.dialProtocol(supplier, WITHDRAW_PROTOCOL, { signal: stepSignal(timeoutMs, opts.signal) })
-    .catch((err: unknown) => { throw toNegotiationError(err) })
-  try {
-    const pb = pbStream(stream, { maxDataLength: MAX_WITHDRAW_BYTES })
-    await pb.write(w, Withdraw, { signal: stepSignal(timeoutMs, opts.signal) })
-    const reply = await pb.read(decodeOrMalformed(WithdrawReply), { signal: stepSignal(timeoutMs, opts.signal) })
-    await stream.close({ signal: stepSignal(timeoutMs, opts.signal) }).catch(() => {})
-    return reply.code
-  } catch (err) {
-    const ne = toNegotiationError(err)
-    stream.abort(ne)
-    throw ne
-  }
+  const reply = await askOneShot(libp2p, supplier, WITHDRAW_PROTOCOL, w, {
+    request: Withdraw,
+    response: WithdrawReply,
+    maxResponseBytes: MAX_WITHDRAW_BYTES,
+    ...(opts.signal != null ? { signal: opts.signal } : {}),
+    ...(opts.timeoutMs != null ? { timeoutMs: opts.timeoutMs } : {})
+  })
+  return reply.code
 }
