@@ -1,11 +1,10 @@
 import path from 'node:path'
 import { CRL_SOURCES, PCK_CRL_ISSUER_CHAIN_HEADER, verifySourceCrl, type CrlSource } from '../tee/crl-sources.js'
 import { MAX_CRL_SIZE, type Crl } from '../tee/x509/crl.js'
-import { MAX_BUNDLE_SIZE } from '../tee/x509/load.js'
 import { bytesEqual } from '../util/bytes.js'
-import { BazaarError, UserError } from '../util/errors.js'
+import { UserError } from '../util/errors.js'
 import { makeDirs, writeFileAtomic } from '../util/fs.js'
-import { DEFAULT_DOWNLOAD_TIMEOUT_MS, download, downloadSignal, errorLine } from './download.js'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, download, downloadSignal, errorLine, issuerChainHeader } from './download.js'
 import { readCrlFiles } from './crl-files.js'
 
 /**
@@ -16,19 +15,6 @@ import { readCrlFiles } from './crl-files.js'
  * What fails to download or verify leaves the file as it was. Meant to run from a timer (AMD and
  * Intel reissue their CRLs within days), or by a daemon with `tee.crlDir` (CrlRefresher).
  */
-
-/**
- * Why a source's answer was refused before its CRL was read, besides the download's own codes
- * (DownloadErrorCode) and the verifier's (AttestationErrorCode).
- */
-export enum CrlFetchErrorCode {
-  /** an issuer chain header over its bound */
-  TOO_LARGE = 'TOO_LARGE',
-  /** an issuer chain header that is not URL-encoded text */
-  BAD_HEADER = 'BAD_HEADER'
-}
-
-export class CrlFetchError extends BazaarError<CrlFetchErrorCode> {}
 
 export interface FetchCrlsOptions {
   dir: string
@@ -51,7 +37,7 @@ export interface FetchedCrl {
   thisUpdate?: string
   nextUpdate?: string
   revoked?: number
-  /** why it failed: a DownloadErrorCode, CrlFetchErrorCode or the verifier's AttestationErrorCode, and a line */
+  /** why it failed: a DownloadErrorCode or the verifier's AttestationErrorCode, and a line */
   code?: string
   error?: string
 }
@@ -85,15 +71,7 @@ export async function fetchCrls (opts: FetchCrlsOptions): Promise<FetchedCrl[]> 
 
 async function fetchSource (source: CrlSource, url: string, now: Date, signal: AbortSignal): Promise<{ der: Uint8Array, crl: Crl }> {
   const { body: der, headers } = await download(url, { max: MAX_CRL_SIZE, signal })
-  const chainHeader = headers.get(PCK_CRL_ISSUER_CHAIN_HEADER)
-  let chain: Uint8Array | undefined
-  if (chainHeader != null) {
-    // [REJECT] a header past what a PEM bundle may hold, URL-encoded
-    if (chainHeader.length > 3 * MAX_BUNDLE_SIZE) throw new CrlFetchError(CrlFetchErrorCode.TOO_LARGE, 'issuer chain header too large')
-    let text: string
-    try { text = decodeURIComponent(chainHeader) } catch (err) { throw new CrlFetchError(CrlFetchErrorCode.BAD_HEADER, 'issuer chain header is not URL-encoded', { cause: err }) }
-    chain = new TextEncoder().encode(text)
-  }
+  const chain = issuerChainHeader(headers, [PCK_CRL_ISSUER_CHAIN_HEADER])
   return { der, crl: verifySourceCrl(source, der, now, chain) }
 }
 

@@ -1,3 +1,4 @@
+import { MAX_BUNDLE_SIZE } from '../tee/x509/load.js'
 import { BazaarError } from '../util/errors.js'
 
 /**
@@ -12,8 +13,12 @@ export enum DownloadErrorCode {
   UNREACHABLE = 'UNREACHABLE',
   /** an HTTP status other than 2xx */
   HTTP_STATUS = 'HTTP_STATUS',
-  /** a body over its bound */
-  TOO_LARGE = 'TOO_LARGE'
+  /** a body, or an issuer chain header, over its bound */
+  TOO_LARGE = 'TOO_LARGE',
+  /** a redirect where the caller follows none (Intel PCS and a PCCS answer in place) */
+  REDIRECTED = 'REDIRECTED',
+  /** an issuer chain header that is not URL-encoded text, or one the answer must carry and lacks */
+  BAD_HEADER = 'BAD_HEADER'
 }
 
 export class DownloadError extends BazaarError<DownloadErrorCode> {}
@@ -28,6 +33,12 @@ export interface DownloadOptions {
   /** GET by default; POST sends `body` */
   method?: 'GET' | 'POST'
   body?: Uint8Array
+  /**
+   * follow (the default: AMD KDS and NVIDIA's services may move) or refuse a redirect
+   * (REDIRECTED). What comes back is verified either way; refusing keeps a service from sending the
+   * daemon to an address its operator never named.
+   */
+  redirect?: 'follow' | 'refuse'
 }
 
 export async function download (url: string, opts: DownloadOptions): Promise<{ body: Uint8Array, headers: Headers }> {
@@ -37,7 +48,12 @@ export async function download (url: string, opts: DownloadOptions): Promise<{ b
     const why = err.name === 'TimeoutError' ? 'no answer in time' : cause?.code ?? cause?.message ?? err.message
     throw new DownloadError(DownloadErrorCode.UNREACHABLE, `cannot fetch ${url}: ${why}`, { cause: err })
   }
-  const res = await fetch(url, { method: opts.method ?? 'GET', body: opts.body != null ? Buffer.from(opts.body) : undefined, signal: opts.signal, redirect: 'follow', headers: opts.headers }).catch(unreachable)
+  const redirect = opts.redirect === 'refuse' ? 'manual' : 'follow'
+  const res = await fetch(url, { method: opts.method ?? 'GET', body: opts.body != null ? Buffer.from(opts.body) : undefined, signal: opts.signal, redirect, headers: opts.headers }).catch(unreachable)
+  if (redirect === 'manual' && res.status >= 300 && res.status < 400) {
+    await res.body?.cancel()
+    throw new DownloadError(DownloadErrorCode.REDIRECTED, `HTTP ${res.status} from ${url}: a redirect, and none is followed here (name the final URL)`)
+  }
   if (!res.ok) {
     await res.body?.cancel()
     throw new DownloadError(DownloadErrorCode.HTTP_STATUS, `HTTP ${res.status} from ${url}`)
@@ -67,6 +83,22 @@ async function readBounded (res: Response, max: number): Promise<Uint8Array> {
     parts.push(value)
   }
   return new Uint8Array(Buffer.concat(parts))
+}
+
+/**
+ * The PEM certificate chain a vendor sends in a header beside what it signed (Intel PCS and a PCCS:
+ * `SGX-PCK-CRL-Issuer-Chain`, `TCB-Info-Issuer-Chain`), URL-encoded; the first of `names` present.
+ * Undefined when none is. Nothing is trusted here: the caller verifies the chain to a pinned root.
+ * [REJECT] a header past what a PEM bundle may hold URL-encoded (TOO_LARGE), or one that does not
+ * URL-decode (BAD_HEADER).
+ */
+export function issuerChainHeader (headers: Headers, names: readonly string[]): Uint8Array | undefined {
+  const value = names.map((n) => headers.get(n)).find((v) => v != null)
+  if (value == null) return undefined
+  if (value.length > 3 * MAX_BUNDLE_SIZE) throw new DownloadError(DownloadErrorCode.TOO_LARGE, `issuer chain header over ${3 * MAX_BUNDLE_SIZE} characters`)
+  let text: string
+  try { text = decodeURIComponent(value) } catch (err) { throw new DownloadError(DownloadErrorCode.BAD_HEADER, 'issuer chain header is not URL-encoded', { cause: err }) }
+  return new TextEncoder().encode(text)
 }
 
 /** The timeout of one download joined with the caller's signal. */

@@ -1,14 +1,15 @@
 import type { Logger } from '../logger.js'
-import type { Clock, TimerHandle } from '../../util/clock.js'
+import type { Clock } from '../../util/clock.js'
 import { fetchCrls, type FetchCrlsOptions, type FetchedCrl } from '../crl-fetch.js'
+import { REFRESH_MAX_MS, REFRESH_MIN_MS, RETRY_FIRST_MS, RefreshLoop } from './refresh-loop.js'
 import type { NodeService } from './types.js'
 
 /** the longest a held CRL goes without a look for a newer one */
-export const CRL_REFRESH_MAX_MS = 24 * 3600_000
+export const CRL_REFRESH_MAX_MS = REFRESH_MAX_MS
 /** the soonest a held CRL is looked at again, however close its next update */
-export const CRL_REFRESH_MIN_MS = 3600_000
+export const CRL_REFRESH_MIN_MS = REFRESH_MIN_MS
 /** the first retry of a source whose fetch failed; it doubles up to CRL_REFRESH_MIN_MS */
-export const CRL_RETRY_FIRST_MS = 5 * 60_000
+export const CRL_RETRY_FIRST_MS = RETRY_FIRST_MS
 
 /**
  * Keeps the AMD and Intel CRLs of `tee.crlDir` current while the daemon runs, so that a renter
@@ -30,12 +31,7 @@ export const CRL_RETRY_FIRST_MS = 5 * 60_000
  */
 export class CrlRefresher implements NodeService {
   readonly name = 'crl-refresher'
-  private timer?: TimerHandle
-  private running?: Promise<void>
-  private controller = new AbortController()
-  /** per source: when it is next due, and the delay of its next retry after a failure */
-  private readonly due = new Map<string, { at: number, retryMs: number }>()
-  private readonly first: { promise: Promise<void>, resolve: () => void }
+  private readonly loop: RefreshLoop<FetchedCrl>
 
   constructor (private readonly c: {
     dir: string
@@ -47,81 +43,35 @@ export class CrlRefresher implements NodeService {
     /** `fetchCrls`, or a stand-in in tests */
     fetch?: (opts: FetchCrlsOptions) => Promise<FetchedCrl[]>
   }) {
-    let resolve = (): void => {}
-    const promise = new Promise<void>((resolve_) => { resolve = resolve_ })
-    this.first = { promise, resolve }
+    this.loop = new RefreshLoop<FetchedCrl>({
+      clock: c.clock,
+      round: async (sources, now, signal) => await (c.fetch ?? fetchCrls)({ dir: c.dir, sources, ...(c.urls != null ? { urls: c.urls } : {}), now: new Date(now), signal }),
+      keyOf: (r) => r.source,
+      report: (r, waitMs) => { this.report(r, waitMs) },
+      roundFailed: (err) => { c.logger.warn('CRL refresh failed', { dir: c.dir, err }) }
+    })
   }
 
   /** resolves once the first round ended (or the refresher stopped before it did) */
-  get ready (): Promise<void> { return this.first.promise }
+  get ready (): Promise<void> { return this.loop.ready }
 
   async start (): Promise<void> {
-    this.controller = new AbortController()
-    const now = this.c.clock.now()
-    for (const s of this.c.sources) this.due.set(s, { at: now, retryMs: CRL_RETRY_FIRST_MS })
     // not awaited: a daemon starts whether the vendors answer or not
-    this.arm(0)
+    this.loop.start(this.c.sources)
   }
 
-  async stop (): Promise<void> {
-    this.timer?.clear()
-    this.timer = undefined
-    this.controller.abort()
-    await this.running
-    this.first.resolve()
-  }
+  async stop (): Promise<void> { await this.loop.stop() }
 
   /** the sources due now, fetched in one round; then the timer for the next one due */
-  async refresh (): Promise<void> {
-    if (this.running != null) return await this.running
-    const signal = this.controller.signal
-    if (signal.aborted) return
-    this.running = (async () => {
-      const now = this.c.clock.now()
-      const sources = [...this.due].filter(([, d]) => d.at <= now).map(([s]) => s)
-      try {
-        if (sources.length > 0) {
-          const results = await (this.c.fetch ?? fetchCrls)({ dir: this.c.dir, sources, ...(this.c.urls != null ? { urls: this.c.urls } : {}), now: new Date(now), signal })
-          for (const r of results) this.record(r, this.c.clock.now())
-        }
-      } catch (err) {
-        // the directory cannot be made (a UserError), or the round was aborted: every source retries
-        if (!signal.aborted) {
-          this.c.logger.warn('CRL refresh failed', { dir: this.c.dir, err })
-          for (const s of sources) this.failed(s, this.c.clock.now())
-        }
-      } finally {
-        this.running = undefined
-        this.first.resolve()
-      }
-      if (!signal.aborted) this.arm(Math.max(0, Math.min(...[...this.due.values()].map((d) => d.at)) - this.c.clock.now()))
-    })()
-    await this.running
-  }
+  async refresh (): Promise<void> { await this.loop.refresh() }
 
-  private record (r: FetchedCrl, now: number): void {
+  private report (r: FetchedCrl, waitMs: number): void {
     if (r.result === 'failed') {
-      const retryMs = this.failed(r.source, now)
-      this.c.logger.warn('CRL fetch failed; the file keeps what it held', { source: r.source, code: r.code, error: r.error, retryInS: retryMs / 1000 })
+      this.c.logger.warn('CRL fetch failed; the file keeps what it held', { source: r.source, code: r.code, error: r.error, retryInS: waitMs / 1000 })
       return
     }
-    const next = r.nextUpdate != null ? Date.parse(r.nextUpdate) : Number.NaN
-    const wait = Number.isNaN(next) ? CRL_REFRESH_MAX_MS : Math.min(CRL_REFRESH_MAX_MS, Math.max(CRL_REFRESH_MIN_MS, (next - now) / 2))
-    this.due.set(r.source, { at: now + wait, retryMs: CRL_RETRY_FIRST_MS })
-    const fields = { source: r.source, file: r.file, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, revoked: r.revoked, nextLookInS: Math.round(wait / 1000) }
+    const fields = { source: r.source, file: r.file, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, revoked: r.revoked, nextLookInS: Math.round(waitMs / 1000) }
     if (r.result === 'updated') this.c.logger.info('CRL updated', fields)
     else this.c.logger.debug('CRL unchanged', fields)
-  }
-
-  /** schedules a source's retry; returns its delay */
-  private failed (source: string, now: number): number {
-    const d = this.due.get(source) ?? { at: now, retryMs: CRL_RETRY_FIRST_MS }
-    this.due.set(source, { at: now + d.retryMs, retryMs: Math.min(CRL_REFRESH_MIN_MS, d.retryMs * 2) })
-    return d.retryMs
-  }
-
-  private arm (ms: number): void {
-    this.timer?.clear()
-    this.timer = this.c.clock.setTimeout(() => { void this.refresh() }, ms)
   }
 }
