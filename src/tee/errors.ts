@@ -56,7 +56,9 @@ export enum AttestationErrorCode {
   /** GPU: the evidence says confidential computing is off (or in a developer mode) */
   GPU_CC_OFF = 'GPU_CC_OFF',
   /** GPU: evidence of fewer distinct GPUs than the agreement covers (one missing, or one GPU twice) */
-  GPU_COUNT_SHORT = 'GPU_COUNT_SHORT'
+  GPU_COUNT_SHORT = 'GPU_COUNT_SHORT',
+  /** TDX: the renter holds no TCB info for the quote's platform (FMSPC) and could not fetch it from Intel PCS or its PCCS */
+  COLLATERAL_NOT_FETCHED = 'COLLATERAL_NOT_FETCHED'
 }
 
 /** A typed refusal of attestation evidence. */

@@ -9,6 +9,7 @@ import { loadTcbInfoCollateral } from '../../tee/tdx/collateral.js'
 import { loadCrls } from '../../tee/x509/crl.js'
 import { verifyGpuEvidence } from '../../tee/gpu-verify.js'
 import { crlSourceNames, fetchCrls } from '../../node/crl-fetch.js'
+import { INTEL_PCS_URL, checkFmspcs, fetchTdxCollateral } from '../../node/tdx-collateral-fetch.js'
 import { NVIDIA_RIM_SERVICE, checkRimIds, fetchRims } from '../../node/rim-fetch.js'
 import { GPU_NONCE_LENGTH } from '../../tee/binding.js'
 import { parseGpuReport } from '../../tee/nvidia/parse-report.js'
@@ -68,6 +69,25 @@ suppliers to their GPU evidence (tee.gpuOcsp).
   --json               print one JSON object per source
 
 exit status: 0 every source updated or kept, 1 any failed (one line each), 2 usage error
+
+usage: bazaar attest fetch-tdx-collateral --dir <dir> --fmspc <hex>... [--pcs-url <url>] [--at <ISO time>] [--json]
+
+Downloads Intel's TDX TCB info of a platform family from Intel PCS API v4, or a PCCS
+(<url>/tdx/certification/v4/tcb?fmspc=<hex>), checks it (its signing chain, sent in the
+TCB-Info-Issuer-Chain header, leads to the Intel SGX root pinned in this program; the signature
+covers it; it is TDX TCB info for that FMSPC; it is current at --at) and writes it as
+<dir>/<fmspc>.json, for tee.tdxCollateralFiles to list. A file is replaced only by a newer TCB
+info (a later TCB evaluation, or a later issue of the same one), atomically; a failed FMSPC leaves
+its file as it was. A renter daemon with tee.tdxCollateralDir keeps such a directory itself.
+The FMSPC of a TDX quote is in bazaar attest verify --kind tdx's output (fmspc).
+
+  --dir <dir>          where the files go (made if missing)
+  --fmspc <hex>        the platform family: 12 hex digits, e.g. b0c06f000000; repeatable
+  --pcs-url <url>      Intel PCS or a PCCS (default ${INTEL_PCS_URL})
+  --at <ISO time>      the time the TCB info must be current at (default now)
+  --json               print one JSON object per FMSPC
+
+exit status: 0 every FMSPC updated or kept, 1 any failed (one line each), 2 usage error
 
 usage: bazaar attest fetch-rims --dir <dir> (--report <file> | --gpu <index> | --id <RIM id>...) [--url <base URL>] [--python <path>] [--at <ISO time>] [--json]
 
@@ -194,6 +214,27 @@ async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise
   return results.some((r) => r.result === 'failed') ? 1 : 0
 }
 
+/** `bazaar attest fetch-tdx-collateral`: Intel's TDX TCB info into files tee.tdxCollateralFiles lists */
+async function fetchTdxCollateralCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
+  const dir = str(args, 'dir')
+  if (dir == null) throw new UsageError('--dir is required')
+  const fmspcs = strs(args, 'fmspc')
+  if (fmspcs.length === 0) throw new UsageError('--fmspc is required (12 hex digits, e.g. b0c06f000000)')
+  try { checkFmspcs(fmspcs) } catch (err) { throw new UsageError(`--fmspc: ${(err as Error).message}`) }
+  const pcsUrl = str(args, 'pcs-url')
+  if (pcsUrl != null && !/^https?:\/\/[\x21-\x7e]{1,500}$/.test(pcsUrl)) throw new UsageError(`--pcs-url expects an http(s) base URL, e.g. https://pccs.example:8081: ${pcsUrl.slice(0, 80)}`)
+  const results = await fetchTdxCollateral({ dir, fmspcs, ...(pcsUrl != null ? { pcsUrl } : {}), now: atOf(args), signal: ctx.signal })
+  for (const r of results) {
+    if (flag(args, 'json')) ctx.out(JSON.stringify(r))
+    else if (r.result === 'failed') ctx.err(`bazaar attest: ${r.fmspc}: failed (${r.code ?? 'error'}): ${r.error ?? 'error'}`)
+    else ctx.out(`${r.fmspc}: ${r.result} ${r.file} (TCB evaluation ${r.tcbEvaluationDataNumber ?? '?'}, issued ${r.issueDate ?? '?'}, current to ${r.nextUpdate ?? '?'})`)
+  }
+  const held = results.filter((r) => r.result !== 'failed').map((r) => r.file)
+  if (!flag(args, 'json') && held.length > 0) ctx.out(`tee.tdxCollateralFiles: ${JSON.stringify(held)}`)
+  return results.some((r) => r.result === 'failed') ? 1 : 0
+}
+
 /** The RIM ids a GPU report names (its signed opaque data). */
 function rimIdsOfReport (report: Uint8Array, where: string): string[] {
   try {
@@ -270,6 +311,8 @@ export const attestCommand: Command = {
     gpu: { type: 'string' },
     id: { type: 'string', multiple: true },
     python: { type: 'string' },
+    fmspc: { type: 'string', multiple: true },
+    'pcs-url': { type: 'string' },
     'allow-debug': { type: 'boolean' },
     json: { type: 'boolean' }
   },
@@ -277,7 +320,8 @@ export const attestCommand: Command = {
     const [sub, file, ...extra] = args.positionals
     if (sub === 'fetch-crls') return await fetchCrlsCommand(args, ctx)
     if (sub === 'fetch-rims') return await fetchRimsCommand(args, ctx)
-    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify, fetch-crls, fetch-rims)' : `unknown subcommand '${sub}'`)
+    if (sub === 'fetch-tdx-collateral') return await fetchTdxCollateralCommand(args, ctx)
+    if (sub !== 'verify') throw new UsageError(sub == null ? 'missing subcommand (verify, fetch-crls, fetch-tdx-collateral, fetch-rims)' : `unknown subcommand '${sub}'`)
     if (file == null) throw new UsageError('missing evidence file')
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
     const kind = str(args, 'kind')

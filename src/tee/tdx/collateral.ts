@@ -17,6 +17,8 @@ export interface TcbInfo {
   nextUpdate: string
   fmspc: string
   pceId: string
+  /** Intel's TCB recovery counter: a higher number is a later evaluation of the same platform */
+  tcbEvaluationDataNumber?: number
   tdxModule?: { mrsigner: string, attributes: string, attributesMask: string }
   tdxModuleIdentities?: Array<{ id: string, mrsigner: string, attributes: string, attributesMask: string, tcbLevels: Array<{ tcb: { isvsvn: number }, tcbStatus: string }> }>
   tcbLevels: Array<{
