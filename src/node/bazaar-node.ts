@@ -45,6 +45,7 @@ import { RenterService } from './services/renter.js'
 import { ArbiterService } from './services/arbiter.js'
 import { EscrowSweeper } from './services/escrow-sweeper.js'
 import { CrlRefresher } from './services/crl-refresher.js'
+import { TdxCollateralKeeper } from './services/tdx-collateral-keeper.js'
 
 /** one connected peer as `/v1/peers` and `bazaar peers` show it */
 export interface PeerView {
@@ -143,6 +144,8 @@ export interface NodeServices {
   supplier?: SupplierService
   /** keeps `tee.crlDir`'s CRLs current (a renter with `tee.crlDir`) */
   crls?: CrlRefresher
+  /** keeps `tee.tdxCollateralDir`'s TDX TCB info current, and fetches a new platform's for a rental */
+  tdxCollateral?: TdxCollateralKeeper
   renter?: RenterService
   arbiter?: ArbiterService
   /** sweeps settled escrows every `chain.sweepS` (a chain that has sweeps: subtensor) */
@@ -388,7 +391,7 @@ export class BazaarNode {
    * The roles of `config.role` on the market layer: the chain port (the injected one, or the
    * config's), the escrow store `<home>/escrow`, one EscrowService, the arbiter client
    * (`chain.arbiterPeer`), then the services in order: agreement pruning, supplier (role supplier
-   * or both), the CRL refresher and the renter (renter or both; the refresher with `tee.crlDir`), arbiter, then the escrow sweeper (every `chain.sweepS`, on a
+   * or both), the CRL refresher, the TDX collateral keeper and the renter (renter or both; the refresher with `tee.crlDir`, the keeper with `tee.tdxCollateralDir`), arbiter, then the escrow sweeper (every `chain.sweepS`, on a
    * chain that has sweeps). A failure that is not already a UserError becomes one that names the
    * role.
    */
@@ -419,9 +422,10 @@ export class BazaarNode {
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
       if (config.role === 'renter' || config.role === 'both') {
-        const { crlDir, crlSources, crlUrls } = config.tee
+        const { crlDir, crlSources, crlUrls, tdxCollateralDir, tdxPcsUrl } = config.tee
         if (crlDir != null) s.crls = new CrlRefresher({ dir: crlDir, sources: crlSources, urls: crlUrls, clock, logger: logger.child({ service: 'crl-refresher' }) })
-        s.renter = new RenterService({ ...components, sharedChain: this.sharedChain }, { config, hotkey, voucherKeys: init.voucherKeys, settleWaitMs: init.settleWaitMs, crlsReady: s.crls?.ready })
+        if (tdxCollateralDir != null) s.tdxCollateral = new TdxCollateralKeeper({ dir: tdxCollateralDir, ...(tdxPcsUrl != null ? { pcsUrl: tdxPcsUrl } : {}), clock, logger: logger.child({ service: 'tdx-collateral' }) })
+        s.renter = new RenterService({ ...components, sharedChain: this.sharedChain }, { config, hotkey, voucherKeys: init.voucherKeys, settleWaitMs: init.settleWaitMs, crlsReady: s.crls?.ready, tdxCollateral: s.tdxCollateral })
       }
       if (config.role === 'arbiter') s.arbiter = new ArbiterService({ host: this.host, chain, escrowDb, clock, logger }, hotkey)
       // one sweep covers every role: the adapter cancels this key's stale approvals as a party and
@@ -429,7 +433,7 @@ export class BazaarNode {
       if (chain.sweep != null && config.chain.sweepS > 0) s.sweeper = new EscrowSweeper({ escrow, clock, logger, intervalMs: config.chain.sweepS * 1000 })
       this.registry.watch(chain)
       s.registry = this.registry
-      for (const service of [s.registry, s.pruner, s.supplier, s.crls, s.renter, s.arbiter, s.sweeper]) {
+      for (const service of [s.registry, s.pruner, s.supplier, s.crls, s.tdxCollateral, s.renter, s.arbiter, s.sweeper]) {
         if (service == null) continue
         // stop is safe after a partial start: whatever the service opened is closed with the node
         this.opened.push({ name: service.name, close: async () => { await service.stop() } })

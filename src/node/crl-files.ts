@@ -1,9 +1,10 @@
 import { access, open } from 'node:fs/promises'
 import path from 'node:path'
-import type { AttestationPolicy } from '../tee/policy.js'
+import type { AttestationPolicy, TdxCollateralSource } from '../tee/policy.js'
 import { loadCrls, type Crl } from '../tee/x509/crl.js'
 import { loadTcbInfoCollateral, type SignedTcbInfo } from '../tee/tdx/collateral.js'
 import { UserError } from '../util/errors.js'
+import { readTdxCollateralDir } from './tdx-collateral-fetch.js'
 
 /**
  * Largest CRL file read. AMD's, Intel's and NVIDIA's CRLs are a few KiB to a few hundred KiB; a
@@ -83,18 +84,24 @@ export async function readTdxCollateral (files: readonly string[]): Promise<Sign
 
 /**
  * A rental's policy with the revocation and TCB files of the config: `tee.crlFiles` and those of
- * `tee.crlDir` for the CPU evidence, `tee.tdxCollateralFiles` for TDX quotes, and
- * `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), all read now.
+ * `tee.crlDir` for the CPU evidence, `tee.tdxCollateralFiles` and those of `tee.tdxCollateralDir`
+ * for TDX quotes, and `tee.gpuCrlFiles` for the GPU evidence (when the policy asks for it), all
+ * read now; and `tdxCollateralSource`, the daemon's keeper of `tee.tdxCollateralDir`, for a
+ * platform none of those covers.
  */
-export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[], crlDir?: string, crlSources?: readonly string[], tdxCollateralFiles?: readonly string[] }): Promise<AttestationPolicy> {
+export async function withCrlFiles (policy: AttestationPolicy, tee: { crlFiles: readonly string[], gpuCrlFiles: readonly string[], crlDir?: string, crlSources?: readonly string[], tdxCollateralFiles?: readonly string[], tdxCollateralDir?: string }, more: { tdxCollateralSource?: TdxCollateralSource } = {}): Promise<AttestationPolicy> {
   const crls = await readCrlFiles(tee.crlFiles)
   if (tee.crlDir != null) crls.push(...await readCrlDir(tee.crlDir, tee.crlSources ?? []))
   const gpuCrls = await readCrlFiles(tee.gpuCrlFiles, 'tee.gpuCrlFiles')
-  const tdxCollateral = await readTdxCollateral(tee.tdxCollateralFiles ?? [])
+  // the directory the daemon keeps current first: verifyTdxQuote takes the first one of the
+  // quote's platform, and an operator's file may have lapsed
+  const kept = tee.tdxCollateralDir != null ? (await readTdxCollateralDir(tee.tdxCollateralDir)).map((c) => c.collateral) : []
+  const tdxCollateral = [...kept, ...await readTdxCollateral(tee.tdxCollateralFiles ?? [])]
   return {
     ...policy,
     crls,
     ...(tdxCollateral.length > 0 ? { tdxCollateral } : {}),
+    ...(more.tdxCollateralSource != null ? { tdxCollateralSource: more.tdxCollateralSource } : {}),
     ...(policy.gpu != null && gpuCrls.length > 0 ? { gpu: { ...policy.gpu, crls: gpuCrls } } : {})
   }
 }

@@ -9,7 +9,7 @@ export type { GpuEvidenceKind, GpuEvidence, VerifiedGpuEvidence, GpuAttestationP
 export { TEE_KINDS, GPU_EVIDENCE_KINDS } from './types.js'
 export { verifyEvidence, evidenceVerifier, type VerifyEvidenceOptions } from './verify.js'
 export { verifyGpuEvidence, gpuEvidenceVerifier, type VerifyGpuEvidenceOptions } from './gpu-verify.js'
-export { checkPolicy, checkGpuPolicy, compareVersions, DEFAULT_POLICY, GPU_EVIDENCE_MODES, type AttestationPolicy, type GpuPolicy, type GpuEvidenceMode, type PolicyContext } from './policy.js'
+export { checkPolicy, checkGpuPolicy, compareVersions, DEFAULT_POLICY, GPU_EVIDENCE_MODES, type AttestationPolicy, type GpuPolicy, type GpuEvidenceMode, type PolicyContext, type TdxCollateralSource } from './policy.js'
 export { sessionReportData, checkReportData, sessionGpuNonce, BINDING_TAG, GPU_BINDING_TAG, GPU_INDEX_BINDING_TAG, MAX_SESSION_GPUS, NONCE_LENGTH, GPU_NONCE_LENGTH, ENCLAVE_KEY_LENGTH, REPORT_DATA_LENGTH } from './binding.js'
 export * from './nvidia/index.js'
 export { parseSnpReport, type SnpReport, SnpSigningKey } from './snp/parse.js'

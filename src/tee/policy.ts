@@ -26,6 +26,13 @@ export interface AttestationPolicy {
    * (its TCB status, and its CRLs for the PCK chain). Applied while verifying.
    */
   tdxCollateral?: readonly SignedTcbInfo[]
+  /**
+   * TDX: where the TCB info of a platform with none in `tdxCollateral` comes from (a renter
+   * daemon's `tee.tdxCollateralDir`, fetched from Intel PCS). Asked only once a quote verified,
+   * its PCK chain to Intel's root included, and is bound to the session, so that a supplier cannot
+   * make the renter ask about platforms that do not exist.
+   */
+  tdxCollateralSource?: TdxCollateralSource
   /** SEV-SNP: highest VMPL accepted (0 is the most privileged level; a paravisor runs the guest at 1+) */
   snpMaxVmpl?: number
   /** accept guests with debugging enabled (never in production). Default false */
@@ -41,6 +48,15 @@ export interface AttestationPolicy {
   crls?: readonly Crl[]
   /** GPU evidence beside the CPU evidence; absent: `off` */
   gpu?: GpuPolicy
+}
+
+/** Intel's TCB info of TDX platforms, fetched when a rental meets a platform not seen before. */
+export interface TdxCollateralSource {
+  /**
+   * The verified TCB info of platform `fmspc` (12 lowercase hex digits). Throws AttestationError
+   * COLLATERAL_NOT_FETCHED, one line naming the platform and why.
+   */
+  collateralFor: (fmspc: string, opts?: { signal?: AbortSignal }) => Promise<SignedTcbInfo>
 }
 
 /** How a renter treats GPU confidential-computing evidence. */

@@ -27,7 +27,8 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_ALLOW_SIMULATED: 'tee.allowSimulated',
   BAZAAR_ENCLAVE_LISTEN: 'tee.enclaveListen',
   BAZAAR_GPU_CRL_FILES: 'tee.gpuCrlFiles',
-  BAZAAR_CRL_DIR: 'tee.crlDir'
+  BAZAAR_CRL_DIR: 'tee.crlDir',
+  BAZAAR_TDX_COLLATERAL_DIR: 'tee.tdxCollateralDir'
 })
 
 /**
@@ -69,6 +70,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_ENCLAVE_LISTEN')) != null) set('tee.enclaveListen', splitList(v))
   if ((v = get('BAZAAR_GPU_CRL_FILES')) != null) set('tee.gpuCrlFiles', splitList(v))
   if ((v = get('BAZAAR_CRL_DIR')) != null) set('tee.crlDir', v)
+  if ((v = get('BAZAAR_TDX_COLLATERAL_DIR')) != null) set('tee.tdxCollateralDir', v)
   return out as PartialConfig
 }
 

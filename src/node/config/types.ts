@@ -160,6 +160,16 @@ export interface TeeConfig {
   /** Renter, with `crlDir`: a URL per source in place of the vendor's (a PCCS or caching proxy) */
   crlUrls: Record<string, string>
   /**
+   * Renter: a directory the daemon keeps Intel's TDX TCB info current in (`<dir>/<fmspc>.json`,
+   * see TdxCollateralKeeper): every platform held there is refreshed on its own schedule, and a
+   * session whose verified quote names a platform without one fetches it then (refused with
+   * COLLATERAL_NOT_FETCHED when it cannot). Read at each rental beside `tdxCollateralFiles`.
+   * Absent: the daemon fetches none.
+   */
+  tdxCollateralDir?: string
+  /** Renter, with `tdxCollateralDir`: Intel PCS or a PCCS (`<url>/tdx/certification/v4/tcb`); default Intel's */
+  tdxPcsUrl?: string
+  /**
    * Renter: NVIDIA's CRL files (DER or PEM) for GPU evidence: those of the device identity chain
    * (root, GH100/GB100 identity and provisioner CAs) and of the RIM signing chain. With any, both
    * chains of every GPU report need a current CRL, and a listed certificate is refused

@@ -196,6 +196,8 @@ export function validateConfig (input: unknown): BazaarConfig {
     ...(t.crlDir != null ? { crlDir: text(t.crlDir, 'tee.crlDir', PATH_RE, `a directory path of at most ${CONFIG_LIMITS.maxPathLength} characters`) } : {}),
     crlSources: uniqueList(t.crlSources ?? CRL_SOURCE_NAMES, 'tee.crlSources', CRL_SOURCE_NAMES.length, (v, q) => oneOf(v, q, CRL_SOURCE_NAMES)),
     crlUrls: crlUrls(t.crlUrls),
+    ...(t.tdxCollateralDir != null ? { tdxCollateralDir: text(t.tdxCollateralDir, 'tee.tdxCollateralDir', PATH_RE, `a directory path of at most ${CONFIG_LIMITS.maxPathLength} characters`) } : {}),
+    ...(t.tdxPcsUrl != null ? { tdxPcsUrl: text(t.tdxPcsUrl, 'tee.tdxPcsUrl', /^https?:\/\/[\x21-\x7e]{1,500}$/, 'an http(s) URL') } : {}),
     gpuCrlFiles: uniqueList(t.gpuCrlFiles ?? [], 'tee.gpuCrlFiles', CONFIG_LIMITS.maxCrlFiles, (v, q) => text(v, q, PATH_RE, `a file path of at most ${CONFIG_LIMITS.maxPathLength} characters`)),
     gpu: oneOf(t.gpu ?? 'off', 'tee.gpu', ['required', 'optional', 'off'] as const),
     gpuAccept: gpuAccept(t.gpuAccept),

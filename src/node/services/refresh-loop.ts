@@ -90,27 +90,31 @@ export class RefreshLoop<R extends RefreshResult> {
     if (this.running != null) return await this.running
     const signal = this.controller.signal
     if (signal.aborted) return
-    this.running = (async () => {
-      const now = this.c.clock.now()
-      const keys = [...this.due].filter(([, d]) => d.at <= now).map(([k]) => k)
-      try {
-        if (keys.length > 0) {
-          const results = await this.c.round(keys, now, signal)
-          for (const r of results) this.record(r, this.c.clock.now())
-        }
-      } catch (err) {
-        // the round as a whole failed (its directory cannot be made), or it was aborted: every key retries
-        if (!signal.aborted) {
-          this.c.roundFailed(err, keys)
-          for (const k of keys) this.failed(k, this.c.clock.now())
-        }
-      } finally {
-        this.running = undefined
-        this.first.resolve()
+    const run = this.round(signal)
+    this.running = run
+    try {
+      await run
+    } finally {
+      this.running = undefined
+      this.first.resolve()
+    }
+    if (!signal.aborted) this.arm(this.untilNext())
+  }
+
+  private async round (signal: AbortSignal): Promise<void> {
+    const now = this.c.clock.now()
+    const keys = [...this.due].filter(([, d]) => d.at <= now).map(([k]) => k)
+    if (keys.length === 0) return
+    try {
+      const results = await this.c.round(keys, now, signal)
+      for (const r of results) this.record(r, this.c.clock.now())
+    } catch (err) {
+      // the round as a whole failed (its directory cannot be made), or it was aborted: every key retries
+      if (!signal.aborted) {
+        this.c.roundFailed(err, keys)
+        for (const k of keys) this.failed(k, this.c.clock.now())
       }
-      if (!signal.aborted) this.arm(this.untilNext())
-    })()
-    await this.running
+    }
   }
 
   private record (r: R, now: number): void {

@@ -6,7 +6,7 @@ import { withCrlFiles } from '../crl-files.js'
 import type { ParsedRent } from '../rent-input.js'
 import { RenterRole, type RefundedEscrow, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
 import type { TimerHandle } from '../../util/clock.js'
-import type { AttestationPolicy } from '../../tee/index.js'
+import type { AttestationPolicy, TdxCollateralSource } from '../../tee/index.js'
 import { escrowIdOfAgreement } from '../../escrow/index.js'
 import { stateForResult } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
@@ -40,6 +40,8 @@ export interface RenterServiceInit {
   settleWaitMs?: number
   /** resolves once the daemon's first fetch of `tee.crlDir` ended (CrlRefresher.ready): rentals read the directory after it */
   crlsReady?: Promise<void>
+  /** the keeper of `tee.tdxCollateralDir`: TCB info of a TDX platform a rental meets for the first time */
+  tdxCollateral?: TdxCollateralSource
 }
 
 /**
@@ -164,7 +166,7 @@ export class RenterService implements NodeService {
     // the rental's own policy: its TEE kinds and the CRLs (CPU and GPU) as they are now; a rental
     // asked for just after start waits for the first fetch of tee.crlDir rather than refuse
     await this.i.crlsReady
-    const policy = await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee)
+    const policy = await withCrlFiles({ ...attestationPolicyFromConfig(config), kinds: parsed.teeKinds }, config.tee, { tdxCollateralSource: this.i.tdxCollateral })
     const signal = AbortSignal.any([this.controller.signal, ...(opts.signal != null ? [opts.signal] : [])])
     const req = parsed.request
     let jobId: string | undefined
@@ -241,7 +243,7 @@ export class RenterService implements NodeService {
       let policy: AttestationPolicy | undefined
       if (rentals.size > 0) {
         await this.i.crlsReady
-        policy = await withCrlFiles(attestationPolicyFromConfig(this.i.config), this.i.config.tee)
+        policy = await withCrlFiles(attestationPolicyFromConfig(this.i.config), this.i.config.tee, { tdxCollateralSource: this.i.tdxCollateral })
       }
       const done = await this.role.resume({ signal: this.controller.signal, rentals, ...(policy != null ? { policy } : {}) })
       for (const j of interrupted) {

@@ -66,6 +66,12 @@ export interface AttestedSession {
   channel: FramedChannel
 }
 
+/**
+ * the longest a handshake waits for the TCB info of a TDX platform met for the first time: within
+ * the enclave's wait for our verdict (DEFAULT_MESSAGE_TIMEOUT_MS)
+ */
+export const TDX_COLLATERAL_WAIT_MS = 8_000
+
 /** the verifier used when the caller gives none: one per process, so that its RIM cache is shared */
 let defaultGpuVerifier: GpuEvidenceVerifier | undefined
 
@@ -117,9 +123,20 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     // [REJECT] the evidence is bound to the peer noise authenticated (a relay forwards someone else's)
     if (!bytesEqual(m.enclaveKey, remoteKey)) throw new SessionError(SessionErrorCode.PEER_MISMATCH, 'evidence is bound to another peer than the noise session')
     // [REJECT] the evidence verifies (signatures, chain to the pinned roots at now)
-    const evidence = verifier.verify({ kind: m.kind as TeeKind, evidence: m.evidence, certs: m.certs }, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: opts.policy.tdxCollateral })
+    const ev = { kind: m.kind as TeeKind, evidence: m.evidence, certs: m.certs }
+    let evidence = verifier.verify(ev, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: opts.policy.tdxCollateral })
     // [REJECT] the signed report data is the binding of this key, nonce and agreement
     checkReportData(evidence.reportData, remoteKey, nonce, opts.agreementHash)
+    const source = opts.policy.tdxCollateralSource
+    if (evidence.kind === 'tdx' && evidence.tdxTcbStatus == null && source != null && typeof evidence.fields.fmspc === 'string') {
+      // no TCB info for this platform yet: fetched now (COLLATERAL_NOT_FETCHED when it cannot be),
+      // and only now, the quote's PCK chain having verified to Intel's root and the quote being
+      // bound to this session, so the FMSPC asked about is one Intel certified. The enclave waits
+      // for our verdict (its message timeout), which bounds the fetch too.
+      const fetched = await source.collateralFor(evidence.fields.fmspc, { signal: timeoutSignal(opts.signal, TDX_COLLATERAL_WAIT_MS) })
+      // [REJECT] the quote judged again, against its platform's TCB info
+      evidence = verifier.verify(ev, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: [fetched] })
+    }
     // [REJECT] the policy accepts the kind, measurement, TCB, debug state and age
     checkPolicy(evidence, opts.policy, { now: clock.now(), requestedAt })
     let gpu: VerifiedGpuEvidence | undefined
