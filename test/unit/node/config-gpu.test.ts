@@ -75,6 +75,17 @@ describe('tee.crlDir config: CRLs the daemon keeps current', () => {
     expect((await loadConfig({ home, env: { BAZAAR_CRL_DIR: '/srv/crl' } })).tee.crlDir).toBe('/srv/crl')
   })
 
+  it('tee.tdxCollateralDir and tee.tdxPcsUrl: absent by default; from the file or the environment; a bad one names its field', async () => {
+    const d = await defaultConfig()
+    expect(d.tee.tdxCollateralDir).toBeUndefined()
+    expect(d.tee.tdxPcsUrl).toBeUndefined()
+    const c = await load({ tdxCollateralDir: '/var/lib/bazaar/tdx', tdxPcsUrl: 'https://pccs.internal:8081' })
+    expect(c.tee).toMatchObject({ tdxCollateralDir: '/var/lib/bazaar/tdx', tdxPcsUrl: 'https://pccs.internal:8081' })
+    expect((await loadConfig({ home, env: { BAZAAR_TDX_COLLATERAL_DIR: '/srv/tdx' } })).tee.tdxCollateralDir).toBe('/srv/tdx')
+    await expect(load({ tdxPcsUrl: 'ftp://pccs' })).rejects.toMatchObject({ message: expect.stringContaining('tee.tdxPcsUrl') })
+    await expect(load({ tdxCollateralDir: '' })).rejects.toMatchObject({ message: expect.stringContaining('tee.tdxCollateralDir') })
+  })
+
   it.each([
     ['directory', { crlDir: '' }, 'tee.crlDir'],
     ['source', { crlSources: ['amd-naples'] }, 'tee.crlSources[0]'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compareTcbInfo, fetchTdxCollateral, readTdxCollateralDir, tdxCollateralFile } from '../../../src/node/tdx-collateral-fetch.js'
-import { readTdxCollateral } from '../../../src/node/crl-files.js'
+import { readTdxCollateral, withCrlFiles } from '../../../src/node/crl-files.js'
 import { verifyTcbInfo } from '../../../src/tee/tdx/collateral.js'
 import { main } from '../../../src/cli/main.js'
 import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
@@ -83,6 +83,11 @@ describe.skipIf(!haveTeeFixtures)('fetching Intel\'s TDX TCB info (PCS API v4)',
     const [held] = await readTdxCollateral([r.file])
     expect(verifyTcbInfo(held!, SPR_AT).fmspc).toBe(SPR)
     expect((await readTdxCollateralDir(into)).map((c) => c.fmspc)).toEqual([SPR])
+    // a rental's policy reads the directory (tee.tdxCollateralDir) and carries the daemon's source
+    const source = { collateralFor: async () => { throw new Error('not asked') } }
+    const policy = await withCrlFiles({ kinds: ['tdx'] }, { crlFiles: [], gpuCrlFiles: [], tdxCollateralDir: into }, { tdxCollateralSource: source })
+    expect(policy.tdxCollateral?.map((c) => verifyTcbInfo(c, SPR_AT).fmspc)).toEqual([SPR])
+    expect(policy.tdxCollateralSource).toBe(source)
     const before = readFileSync(r.file)
     expect((await run('/spr', SPR, SPR_AT, into)).result).toBe('kept')
     expect(readFileSync(r.file)).toEqual(before)
