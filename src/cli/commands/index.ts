@@ -28,7 +28,7 @@ export const commands: CommandEntry[] = [
   { name: 'escrow', summary: 'list, show, close or refund escrows (through a running node)', load: async () => (await import('./escrow.js')).escrowCommand },
   { name: 'arbiter', summary: 'run an arbiter daemon (node start --role arbiter)', load: async () => (await import('./arbiter.js')).arbiterCommand },
   { name: 'chain', summary: 'run a local Bittensor chain (chain start)', load: async () => (await import('./chain.js')).chainCommand },
-  { name: 'attest', summary: 'verify SEV-SNP reports, TDX quotes and NVIDIA GPU reports (attest verify <file> --kind ...); fetch AMD and Intel CRLs (attest fetch-crls --dir <dir>)', load: async () => (await import('./attest.js')).attestCommand },
+  { name: 'attest', summary: 'verify SEV-SNP reports, TDX quotes and NVIDIA GPU reports (attest verify <file> --kind ...); fetch AMD and Intel CRLs (attest fetch-crls --dir <dir>) and Intel TDX TCB info (attest fetch-tdx-collateral --fmspc <hex> --dir <dir>)', load: async () => (await import('./attest.js')).attestCommand },
   { name: 'config', summary: 'describe every config field, its environment variable and default', load: async () => (await import('./config.js')).configCommand },
   { name: 'devnet', summary: 'run a local network and one job end to end in this process', load: async () => (await import('./devnet.js')).devnetCommand }
 ]
