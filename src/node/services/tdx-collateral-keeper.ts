@@ -83,7 +83,7 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
     await Promise.allSettled([...this.inFlight.values()])
   }
 
-  /** the sources due now, fetched in one round (what the timer does) */
+  /** the platforms due now, fetched in one round (what the timer does) */
   async refresh (): Promise<void> { await this.loop.refresh() }
 
   async collateralFor (fmspc: string, opts: { signal?: AbortSignal } = {}): Promise<SignedTcbInfo> {
