@@ -32,6 +32,23 @@ export const MAX_CHUNK_BYTES = 256 * 1024
 /** default cap on one output file and on all outputs of a job */
 export const DEFAULT_MAX_OUTPUT_FILE_BYTES = 256 * 1024 * 1024
 export const DEFAULT_MAX_OUTPUTS_TOTAL_BYTES = 1024 * 1024 * 1024
+/**
+ * The outputs go out within a window fixed when the job exits: this much, plus the time their
+ * bytes take at MIN_OUTPUT_RATE (both sides hold the other to it). A renter that takes them slower,
+ * or keeps going away and re-attaching, cannot hold the supplier's settlement (and its GPUs) past
+ * it, and a supplier that sends them slower cannot hold the renter. 512 KiB/s is a slow home
+ * uplink: 1 GiB of outputs gets 34 minutes.
+ */
+export const OUTPUT_DELIVERY_SLACK_MS = 60_000
+export const MIN_OUTPUT_RATE_BYTES_PER_S = 512 * 1024
+/** how long `bytes` take at MIN_OUTPUT_RATE_BYTES_PER_S */
+export function outputTransferMs (bytes: number): number {
+  return Math.ceil(bytes / MIN_OUTPUT_RATE_BYTES_PER_S * 1000)
+}
+/** the window for `bytes` of outputs (see OUTPUT_DELIVERY_SLACK_MS) */
+export function outputDeliveryMs (bytes: number): number {
+  return OUTPUT_DELIVERY_SLACK_MS + outputTransferMs(bytes)
+}
 /** default cap on stdout + stderr streamed to the renter; over it the job is stopped */
 export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
 /** SIGTERM → SIGKILL grace */

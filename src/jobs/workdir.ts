@@ -48,6 +48,42 @@ export async function removeJobDir (dir: string): Promise<void> {
 }
 
 /**
+ * Removes every job directory under `workRoot`: at a supplier's start no job runs, so what is there
+ * was left by one that crashed (a job's inputs and scratch, and its id, which a new job of the same
+ * id could not take). Returns the names it could not remove.
+ */
+export async function clearWorkRoot (workRoot: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(workRoot)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const left: string[] = []
+  for (const name of names) await removeJobDir(path.join(workRoot, name)).catch(() => { left.push(name) })
+  return left
+}
+
+/**
+ * What the outputs `names` of a finished job in `dir` will send, in bytes, as `openOutput` and the
+ * supplier's caps will find them (regular files only, not followed; one over its cap is sent as
+ * missing). It sizes the window the outputs get (`outputDeliveryMs`).
+ */
+export async function outputsSize (dir: string, names: readonly string[], maxFileBytes: number, maxTotalBytes: number): Promise<number> {
+  let budget = maxTotalBytes
+  let total = 0
+  for (const name of names) {
+    if (!isSafeRelativePath(name)) continue
+    const st = await lstat(path.join(dir, name)).catch(() => undefined)
+    if (st == null || !st.isFile() || st.size > Math.min(maxFileBytes, budget)) continue
+    budget -= st.size
+    total += st.size
+  }
+  return total
+}
+
+/**
  * Adds owner rwx to `dir` and to every directory below it, so that their entries can be listed and
  * unlinked. Symlinks are not followed (lstat, and the entry types readdir reports): a job could
  * point one anywhere on the supplier.

@@ -13,7 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { processRuntime } from '../../src/jobs/index.js'
 import { attachJobClient, JobProtocolError, runJobAttach, runJobClient, runJobServer } from '../../src/protocols/job/index.js'
 import type { JobAttachClientOptions, JobAttachFn, JobServerOptions, JobServerResult } from '../../src/protocols/job/index.js'
-import { memoryChannelPair } from '../../src/protocols/framed.js'
+import { memoryChannelPair, type FramedChannel } from '../../src/protocols/framed.js'
+import { JobFrame } from '../../src/wire/job.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -107,8 +108,9 @@ describe('re-attaching to a job', () => {
     const job = await detachedJob()
     await job.first
     job.go()
-    // the job exits with nobody attached; its result waits on the keep window (the one timer left)
-    await waitFor(() => clock.pending === 1, 20_000, 'the job ended, its result kept')
+    // the job exits with nobody attached; its result waits on the keep window and the outputs'
+    // window (the two timers left)
+    await waitFor(() => clock.pending === 2, 20_000, 'the job ended, its result kept')
     await clock.advanceAsync(KEEP_MS - 1)
     const { client } = reattach(job.attach())
     const result = await client as Awaited<ReturnType<typeof attachJobClient>>
@@ -134,7 +136,7 @@ describe('re-attaching to a job', () => {
     await job.first
     const exitAt = clock.now()
     job.go()
-    await waitFor(() => clock.pending === 1, 20_000, 'the job ended, its result kept')
+    await waitFor(() => clock.pending === 2, 20_000, 'the job ended, its result kept')
     // nobody to ask at the exit
     expect(billed).toEqual([])
     await clock.advanceAsync(5_000)
@@ -157,7 +159,7 @@ describe('re-attaching to a job', () => {
     const job = await detachedJob({ onJobEnd: async () => { billed++ } })
     await job.first
     job.go()
-    await waitFor(() => clock.pending === 1, 20_000, 'the job ended, its result kept')
+    await waitFor(() => clock.pending === 2, 20_000, 'the job ended, its result kept')
     const attachFn = job.attach()!
     await clock.advanceAsync(KEEP_MS)
     const s = await job.server
@@ -173,6 +175,44 @@ describe('re-attaching to a job', () => {
     expect(existsSync(path.join(root, 'out-2', 'out.txt'))).toBe(false)
     // nobody was there to bill the end to
     expect(billed).toBe(0)
+  }, 60_000)
+
+  it('a renter that comes back after the exit and goes again, time after time, holds the result no longer than the outputs\' window', async () => {
+    const job = await detachedJob()
+    await job.first
+    const exitAt = clock.now()
+    job.go()
+    await waitFor(() => clock.pending === 2, 20_000, 'the job ended, its result kept')
+    // each time the renter's new session breaks as the exit goes out to it
+    const comeAndGo = async (): Promise<void> => {
+      const [supplierEnd, renterEnd] = memoryChannelPair()
+      const breaking: FramedChannel = {
+        send: async (f, o) => {
+          if (JobFrame.decode(f).exit != null) { supplierEnd.abort(new Error('renter gone again')); throw new Error('renter gone again') }
+          await supplierEnd.send(f, o)
+        },
+        close: async () => { await supplierEnd.close() },
+        abort: (e) => { supplierEnd.abort(e) },
+        frames: () => supplierEnd.frames()
+      }
+      const away = job.events.length
+      const served = runJobAttach(breaking, { clock, resolve: () => job.attach() ?? 'ATTACH_JOB_ENDED' }).catch((err: unknown) => err)
+      const client = attachJobClient(renterEnd, { agreementId: AGREEMENT, outputs: ['out.txt'], outputDir: path.join(root, 'out-2'), clock }).catch((err: unknown) => err)
+      await served
+      await client
+      await waitFor(() => job.events.length === away + 2, 20_000, 'the renter back, then away again')
+    }
+    // within each keep window, the second time just before the outputs' window ends (a minute more
+    // than the keep window, and the 5 bytes' millisecond)
+    await clock.advanceAsync(KEEP_MS - 1)
+    await comeAndGo()
+    await clock.advanceAsync(exitAt + 2 * KEEP_MS - 1_000 - clock.now())
+    await comeAndGo()
+    expect(job.attach()).toBeDefined()
+    await clock.advanceAsync(exitAt + KEEP_MS + 60_001 - clock.now())
+    expect(await job.server).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [], deliveryTimedOut: true })
+    expect(job.attach()).toBeUndefined()
+    expect(job.events).toEqual(['away', 'back', 'away', 'back', 'away'])
   }, 60_000)
 
   it('refusals are typed: another renter, an unknown job, and an attach on a session that starts a job', async () => {

@@ -422,6 +422,46 @@ describe('jobs over a framed channel', () => {
   })
 })
 
+describe('the outputs\' window', () => {
+  it('frees the GPUs at the exit and resets a renter that does not take the outputs within their window (DELIVERY_TIMEOUT), however long its stall timeout', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    let exited = false
+    let result: JobServerResult | undefined
+    // a stall timeout far past the window: what ends the delivery here is the window
+    const server = runJobServer(supplier, {
+      runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, killGraceMs: 300, stallTimeoutMs: 3_600_000, onExited: () => { exited = true }
+    }).then((r) => { result = r; return r })
+    const script = "require('node:fs').writeFileSync('big', Buffer.alloc(6 * 1024 * 1024, 1))"
+    await renter.send(JobFrame.encode({ start: { version: 1, jobId: 'job-1', spec: { command: NODE, args: ['-e', script], env: [], inputs: [], outputs: ['big'], gpuCount: 1, maxDurationMs: 60_000n, maxBudget: 0n, image: '' } } }))
+    // a renter that reads what comes and never gives credit: the supplier's window fills
+    let sawExit!: () => void
+    const exitSeen = new Promise<void>((resolve) => { sawExit = resolve })
+    const kinds: string[] = []
+    const reading = (async () => {
+      try {
+        for await (const raw of renter.frames()) {
+          const f = JobFrame.decode(raw)
+          const kind = Object.keys(f).find((k) => (f as Record<string, unknown>)[k] != null) ?? ''
+          kinds.push(kind)
+          if (kind === 'exit') sawExit()
+        }
+      } catch (err) { return err }
+    })()
+    await exitSeen
+    // the job's processes are gone: its GPUs are free while the outputs wait for credit
+    await waitFor(() => exited && kinds.includes('outputChunk'))
+    expect(ledger.get('agr-1')).toBeUndefined()
+    // 6 MiB at 512 KiB/s is 12 s, and a minute more: 72 s from the exit
+    await clock.advanceAsync(71_000)
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => { setImmediate(resolve) })
+    expect(result).toBeUndefined()
+    await clock.advanceAsync(1_000)
+    expect(await server).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [], deliveryTimedOut: true })
+    expect(await reading).toMatchObject({ code: 'DELIVERY_TIMEOUT' })
+    expect(kinds).not.toContain('done')
+  })
+})
+
 describe('the job server refuses a renter that breaks the protocol', () => {
   const enc = (f: Partial<JobFrame>): Uint8Array => JobFrame.encode(f)
   const spec = { command: 'true', args: [], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 10_000n, maxBudget: 0n, image: '' }

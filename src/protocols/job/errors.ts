@@ -33,6 +33,8 @@ export type JobProtocolErrorCode =
   | 'FLOW_STALLED'
   /** the supplier sent nothing for too long while the job was followed (see DEFAULT_SUPPLIER_SILENCE_MS) */
   | 'SUPPLIER_SILENT'
+  /** the exit and outputs were not taken, or not sent, within their window (`outputDeliveryMs`) */
+  | 'DELIVERY_TIMEOUT'
   /** the supplier did not confirm a cancel in time */
   | 'CANCEL_TIMEOUT'
   /** the supplier refused the job; `remoteCode` says why */

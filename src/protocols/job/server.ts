@@ -3,11 +3,11 @@ import { systemClock } from '../../util/clock.js'
 import { BazaarError } from '../../util/errors.js'
 import {
   DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES,
-  DEFAULT_MAX_STREAM_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, MAX_CHUNK_BYTES
+  DEFAULT_MAX_STREAM_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, MAX_CHUNK_BYTES, outputDeliveryMs
 } from '../../jobs/constants.js'
 import { validateJobId, validateSpecShape } from '../../jobs/spec.js'
 import { JobSpecError } from '../../jobs/errors.js'
-import { createFileIn, createJobDir, openOutput, removeJobDir } from '../../jobs/workdir.js'
+import { createFileIn, createJobDir, openOutput, outputsSize, removeJobDir } from '../../jobs/workdir.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
 import { bytesEqual } from '../../util/bytes.js'
@@ -85,6 +85,13 @@ export interface JobServerOptions {
    */
   maxDurationMs?: number
   runUntil?: number
+  /**
+   * the latest time on the clock the exit and outputs may still be going out (the escrow's expiry
+   * less the time the close needs); the window from the exit (`outputDeliveryMs`) ends sooner
+   */
+  deliverUntil?: number
+  /** the job's processes are gone and its GPUs released (its outputs may still be going out) */
+  onExited?: () => void
 }
 
 /** Hands an accepted job a new session's channel (and its link, whose first frame was `attach`); false once the job's stream is over. */
@@ -126,7 +133,10 @@ export interface JobServerResult {
   signal?: string
   detail?: string
   durationMs: number
+  /** the outputs delivered (none where the renter did not take them) */
   outputs: JobOutput[]
+  /** the renter did not take the exit and outputs within their window: it was reset (DELIVERY_TIMEOUT) */
+  deliveryTimedOut?: true
 }
 
 /**
@@ -522,6 +532,9 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     await within(pumps, 2000)
     running.stdout.destroy()
     running.stderr.destroy()
+    // the GPUs are free once the job's processes are: not held while the outputs go out
+    if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
+    opts.onExited?.()
   } finally {
     durationTimer.clear()
     tickTimer.clear()
@@ -545,10 +558,22 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   }
   await billEnd()
 
-  // the exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
-  // back within `reattach.keepMs` of the exit and gets them all from the start
+  // The exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
+  // back within `reattach.keepMs` and gets them all from the start. All of it within one window
+  // fixed now, on the clock: a renter that takes the outputs slower than MIN_OUTPUT_RATE, or keeps
+  // re-attaching, would otherwise hold the supplier's settlement until the escrow could be refunded.
+  // Past it the link is reset (DELIVERY_TIMEOUT) and the job settles as it stands.
+  const outputBytes = await outputsSize(a.dir, spec.outputs, opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES)
+  const deliverBy = Math.min(exitedAt + (reattach?.keepMs ?? 0) + outputDeliveryMs(outputBytes), opts.deliverUntil ?? Infinity)
+  let deliveryExpired = false
+  const deliveryTimer = clock.setTimeout(() => {
+    deliveryExpired = true
+    over = true
+    if (!renterGone) link.channel.abort(new JobProtocolError('DELIVERY_TIMEOUT', 'the outputs were not taken in time'))
+    wakeAttached?.()
+  }, Math.max(0, deliverBy - clock.now()))
   let delivered = false
-  while (!delivered) {
+  while (!delivered && !deliveryExpired) {
     if (renterGone && (reattach == null || awayExpired || !(await awaitAttach(reattach.keepMs)))) break
     await billEnd()
     const l = link
@@ -564,8 +589,9 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     }
   }
   over = true
+  deliveryTimer.clear()
   reattach?.unregister()
-  if (!delivered) { await metering; return { ...result, outputs: [] } }
+  if (!delivered) { await metering; return { ...result, outputs: [], ...(deliveryExpired ? { deliveryTimedOut: true } : {}) } }
   // the renter closes after Done; a renter that lingers does not hold the job open (wall time: a
   // bound on socket I/O after the protocol is done, like a stream close timeout)
   await within(reader, 1000)
@@ -583,7 +609,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     })
     timer?.clear()
     wakeAttached = undefined
-    return !renterGone && !stopping()
+    return !renterGone && !stopping() && !deliveryExpired
   }
 }
 

@@ -235,6 +235,10 @@ export class SessionServer {
         // outputs go out and the close on the last voucher lands before the renter may refund
         maxDurationMs: terms.durationS * 1000 + 3 * this.init.graceMs,
         runUntil: local!.terms.expiresAt - SETTLE_MARGIN_MS,
+        // the outputs go out by half the margin: the close then still has the other half
+        deliverUntil: local!.terms.expiresAt - SETTLE_MARGIN_MS / 2,
+        // the GPUs are offered again as soon as the job's processes are gone
+        onExited: () => { this.c.offers.refresh() },
         onWorkDirLeft: (dir, err) => { logger.warn('a job directory could not be removed', { agreement: agreementId, dir, code: errorCode(err) ?? 'ERROR' }) },
         onUsageTick: hooks.onUsageTick,
         onMetering: hooks.onMetering,
@@ -274,6 +278,7 @@ export class SessionServer {
           exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
         }).catch((err) => { logger.warn('job record failed', { err }) })
       }
+      if (result.deliveryTimedOut === true) logger.warn('the renter did not take the job\'s outputs in time: settling without them', { agreement: agreementId })
       logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
     } catch (err) {
       record.reason = 'failed'
