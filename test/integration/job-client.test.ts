@@ -30,6 +30,7 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     ['a chunk past the declared size', [exit, { output: { file: 0, name: 'a.txt', size: 1n, sha256: hash('x'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('xy') } }], 'CHUNK_INVALID'],
     ['a chunk at the wrong offset', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 1n, data: bytes('x') } }], 'CHUNK_INVALID'],
     ['an output cut short', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('x') } }, { done: { outputs: 1 } }], 'OUTPUT_SIZE_MISMATCH'],
+    ['an empty output chunk (it moves nothing on, so it could hold the renter for ever)', [exit, { output: { file: 0, name: 'a.txt', size: 1n, sha256: hash('x'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: new Uint8Array(0) } }], 'CHUNK_INVALID'],
     ['output bytes that do not match the hash', [exit, { output: { file: 0, name: 'a.txt', size: 2n, sha256: hash('xy'), missing: false } }, { outputChunk: { file: 0, offset: 0n, data: bytes('xz') } }, { done: { outputs: 1 } }], 'OUTPUT_HASH_MISMATCH'],
     ['done before every output', [exit, { done: { outputs: 0 } }], 'UNEXPECTED_FRAME'],
     ['two exits', [exit, exit], 'UNEXPECTED_FRAME'],
@@ -128,6 +129,57 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     expect(ticks).toBeGreaterThan(1)
     // a tick of a job that no longer runs is not shown
     if (exited) expect(onTick).toEqual([])
+  })
+
+  it('an output trickled in just inside the silence ends at the outputs\' window: the silence and their bytes at the minimum rate (SUPPLIER_SILENT)', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    let sent = 0
+    const peer = (async () => {
+      const it = supplier.frames()[Symbol.asyncIterator]()
+      await it.next() // JobStart
+      await supplier.send(JobFrame.encode({ started: { gpuIndices: [], startedAt: 0n } }))
+      await supplier.send(JobFrame.encode(exit))
+      // 3 bytes (a millisecond at the minimum rate), a byte every 150 ms: each well inside the
+      // 200 ms silence, the third after the 200 ms window
+      await supplier.send(JobFrame.encode({ output: { file: 0, name: 'a.txt', size: 3n, sha256: hash('xyz'), missing: false } }))
+      try {
+        for (const [i, b] of ['x', 'y', 'z'].entries()) {
+          await new Promise((resolve) => { setTimeout(resolve, 150) })
+          await supplier.send(JobFrame.encode({ outputChunk: { file: 0, offset: BigInt(i), data: bytes(b) } }))
+          sent++
+        }
+        await supplier.send(JobFrame.encode({ done: { outputs: 1 } }))
+      } catch (e) { return e }
+    })()
+    const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out'), supplierSilenceMs: 200 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
+    await peer
+    expect(sent).toBeLessThan(3)
+    expect(readdirSync(path.join(root, 'out'))).toEqual([])
+  })
+
+  it('keeps the supplier\'s words to a code: an error code, an exit signal and detail that are not one are not passed on', async () => {
+    const junk = '\u001b[2J\u001b[1;31mPAY 0x\n'
+    const refuse = async (frames: Array<Partial<JobFrame>>): Promise<unknown> => {
+      const [renter, supplier] = memoryChannelPair()
+      const peer = (async () => {
+        const it = supplier.frames()[Symbol.asyncIterator]()
+        await it.next() // JobStart
+        for (const f of frames) await supplier.send(JobFrame.encode(f))
+        await supplier.close()
+      })()
+      const out = await runJobClient(renter, { ...spec, outputs: [] }, { outputDir: path.join(root, 'out') }).catch((e: unknown) => e)
+      await peer
+      return out
+    }
+    const err = await refuse([{ error: { code: junk, message: junk } }])
+    expect(err).toMatchObject({ code: 'REMOTE_REJECTED', remoteCode: 'UNKNOWN' })
+    expect((err as Error).message).toBe('supplier refused the job: UNKNOWN')
+    expect(await refuse([{ error: { code: 'NO_CAPACITY', message: '' } }])).toMatchObject({ remoteCode: 'NO_CAPACITY' })
+    const result = await refuse([{ exit: { ...exit.exit, signal: junk, detail: junk } }, { done: { outputs: 0 } }])
+    expect(result).toMatchObject({ reason: 'exited', detail: 'UNKNOWN' })
+    expect(result).not.toHaveProperty('signal')
+    expect(await refuse([{ exit: { ...exit.exit, signal: 'SIGKILL', detail: 'OUTPUT_LIMIT' } }, { done: { outputs: 0 } }])).toMatchObject({ signal: 'SIGKILL', detail: 'OUTPUT_LIMIT' })
   })
 
   it('a renter taking a job up again after a restart stops at the job\'s maximum duration it kept (SUPPLIER_SILENT)', async () => {

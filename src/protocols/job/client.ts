@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import { open, realpath, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHUNK_BYTES } from '../../jobs/constants.js'
+import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHUNK_BYTES, outputTransferMs } from '../../jobs/constants.js'
 import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
@@ -15,6 +15,15 @@ import type { Exit, Tick } from '../../wire/job.js'
 import { makeDirs } from '../../util/fs.js'
 
 const REASONS = new Set<string>(['exited', 'cancelled', 'timeout', 'budget', 'failed'])
+/** an error code as the session's abort frames carry them; the supplier's text goes no further otherwise */
+const CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/
+/** a signal name (SIGKILL, SIGRTMIN+3) */
+const SIGNAL_RE = /^SIG[A-Z0-9+]{1,12}$/
+
+/** the supplier's code, or UNKNOWN where it is not one (control characters, text meant for a terminal) */
+function remoteCode (code: string): string {
+  return CODE_RE.test(code) ? code : 'UNKNOWN'
+}
 
 export interface JobClientOptions {
   /** outputs are written here under their relative names (created when missing) */
@@ -210,8 +219,13 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
     // on (the session's opening, `started`, `exit`, an output): ticks or metering a supplier keeps
     // sending meanwhile do not hold the renter
     let movedAt = Date.now()
+    // after the exit, the outputs as a whole: the silence, and the time the declared bytes take at
+    // MIN_OUTPUT_RATE_BYTES_PER_S, so that a supplier trickling them in just inside the silence
+    // cannot hold the rental
+    let deliverBy = Infinity
     const bound = (): number | undefined => {
-      if (!started || exit != null) return movedAt + silenceMs - Date.now()
+      if (exit != null) return Math.min(movedAt + silenceMs, deliverBy) - Date.now()
+      if (!started) return movedAt + silenceMs - Date.now()
       return runEnds != null ? runEnds - Date.now() : undefined
     }
     while (true) {
@@ -231,11 +245,15 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
         // a tick after the exit is a leftover: the job no longer runs
         case 'tick': if (exit == null) opts.onTick?.(f.value); break
         case 'metering': await opts.onMetering?.(f.value, { send: async (b) => { await writer.send({ metering: new Uint8Array(b) }) } }); break
-        case 'error': throw new JobProtocolError('REMOTE_REJECTED', `supplier refused the job: ${f.value.code}`, { remoteCode: f.value.code })
+        case 'error': {
+          const code = remoteCode(f.value.code)
+          throw new JobProtocolError('REMOTE_REJECTED', `supplier refused the job: ${code}`, { remoteCode: code })
+        }
         case 'exit':
           // [REJECT] one exit with a known reason
           if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
           exit = f.value
+          deliverBy = Date.now() + silenceMs
           opts.onExit?.()
           // the cancel is confirmed; outputs may take longer than the cancel timeout to arrive
           cancelTimer?.clear()
@@ -251,13 +269,15 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
           // [REJECT] within the renter's bounds
           if (h.size > BigInt(Math.min(maxFile, budget))) throw new JobProtocolError('OUTPUT_INVALID', `output ${h.name} of ${h.size} bytes over the bound`)
           budget -= size
+          deliverBy += outputTransferMs(size)
           current = await openReceiving(outDir, h.file, h.name, size, Buffer.from(h.sha256).toString('hex'))
           break
         }
         case 'outputChunk': {
           const c = f.value
-          if (current == null || c.file !== current.file || c.offset !== BigInt(current.got) || current.got + c.data.byteLength > current.size) {
-            throw new JobProtocolError('CHUNK_INVALID', 'output chunk out of order or past the declared size')
+          // [REJECT] in order, not empty (an empty chunk moves nothing on), not past the declared size
+          if (current == null || c.file !== current.file || c.offset !== BigInt(current.got) || c.data.byteLength === 0 || current.got + c.data.byteLength > current.size) {
+            throw new JobProtocolError('CHUNK_INVALID', 'output chunk out of order, empty or past the declared size')
           }
           await current.fh.write(c.data)
           current.hash.update(c.data)
@@ -276,8 +296,9 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
             missingOutputs: missing,
             durationMs: Number(exit.durationMs)
           }
-          if (exit.signal.length > 0) result.signal = exit.signal
-          if (exit.detail.length > 0) result.detail = exit.detail
+          // the supplier's words reach logs and terminals: a signal name and a code, or nothing
+          if (SIGNAL_RE.test(exit.signal)) result.signal = exit.signal
+          if (exit.detail.length > 0) result.detail = remoteCode(exit.detail)
           return result
         }
         default:
