@@ -45,6 +45,7 @@ export { NVIDIA_SMI_ARGS, parseNvidiaSmi, systemNvidiaSmi } from './inventory/nv
 export type { NvidiaSmiResult, NvidiaSmiRunner, SmiGpu } from './inventory/nvidia-smi.js'
 export { gpuFamily, marketedSizeGb, normaliseGpuModel } from './inventory/normalise.js'
 export { isSafeRelativePath, validateJobId, validateJobSpec } from './spec.js'
+export { clearWorkRoot } from './workdir.js'
 export { processRuntime } from './runtime/process.js'
 export { JobCgroup, JobCgroups, ownCgroupDir } from './runtime/cgroup.js'
 export type { ProcessRuntimeInit, ResourceLimits } from './runtime/process.js'

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:net'
 import { createServer as createHttpServer } from 'node:http'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -17,6 +17,7 @@ import { BazaarNode, NodeStatus, type BazaarNodeInit } from '../../src/node/baza
 import { defaultConfig } from '../../src/node/config/index.js'
 import type { BazaarConfig, Role } from '../../src/node/config/types.js'
 import { silentLogger } from '../../src/node/logger.js'
+import { loadOrCreateEnclaveKey } from '../../src/node/keystore/index.js'
 import { EmbeddedLedger } from '../../src/escrow/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { StartupErrorCode } from '../../src/node/startup-errors.js'
@@ -133,6 +134,25 @@ describe('BazaarNode.init: one root for a whole node', () => {
       await node.close()
     }
     expect(clock.pending).toBe(0)
+  }, 60_000)
+
+  it('a supplier removes at start the job directories a crashed run left, so that no job id stays taken', async () => {
+    const home = path.join(dir, 'supplier-left')
+    await mkdir(path.join(home, 'jobs', 'job-1', 'sub'), { recursive: true })
+    await writeFile(path.join(home, 'jobs', 'job-1', 'sub', 'scratch'), 'x'.repeat(4096))
+    await writeFile(path.join(home, 'jobs', 'stray'), '')
+    const clock = new ManualClock()
+    const node = await BazaarNode.init({
+      config: { ...await config('supplier'), gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }] },
+      identity: await identity('Eve'), home, chain: ledger, clock, logger: silentLogger,
+      enclaveKey: await loadOrCreateEnclaveKey(home, 'pw', { scrypt: { N: 2 ** 10, r: 8, p: 1 } })
+    })
+    try {
+      expect(node.supplier).toBeDefined()
+      expect(await readdir(path.join(home, 'jobs'))).toEqual([])
+    } finally {
+      await node.close()
+    }
   }, 60_000)
 
   it('a renter says at start which TEE kinds it accepts with any launch measurement', async () => {

@@ -1,4 +1,4 @@
-import { CapacityLedger, type Inventory } from '../../../jobs/index.js'
+import { CapacityLedger, clearWorkRoot, type Inventory } from '../../../jobs/index.js'
 import { checkAgreementEscrow, escrowIdOfAgreement, EscrowService, SS58_PREFIX } from '../../../escrow/index.js'
 import { encodeSs58 } from '../../../util/ss58.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
@@ -134,6 +134,10 @@ export class SupplierRole {
     const signal = this.controller.signal
     this.started = true
     await makeDirs(this.i.workRoot)
+    // what an earlier run's jobs left (it crashed): no job runs yet, and a job of the same id could
+    // not start while its directory is there
+    const left = await clearWorkRoot(this.i.workRoot)
+    if (left.length > 0) logger.warn('job directories an earlier run left could not be removed', { dir: this.i.workRoot, left: left.slice(0, 10).join(',') })
     const listen = this.i.enclaveListen
     this.enclave = await createEnclaveHost({ privateKey: this.i.enclaveKey, ...(listen != null ? { listen } : {}) }).catch((err: unknown) => {
       throw listenError(err, listen ?? [], '--enclave-listen, BAZAAR_ENCLAVE_LISTEN or tee.enclaveListen in the config')
