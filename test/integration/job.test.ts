@@ -12,6 +12,8 @@ import type { JobResult, JobSpec } from '../../src/jobs/index.js'
 import type { JobClientOptions, JobServerOptions, JobServerResult } from '../../src/protocols/job/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait.js'
+import { jobLimits } from '../../src/node/services/supplier.js'
+import { defaultConfig } from '../../src/node/config/index.js'
 import type { FramedChannel } from '../../src/protocols/framed.js'
 
 const NODE = process.execPath
@@ -341,6 +343,21 @@ describe('jobs over a framed channel', () => {
     })
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
     expect(r.stdout).toBe('64\n0\n')
+  })
+
+  it('applies a supplier\'s jobs config: the process and open-file limits, and a file past jobs.fileMib ends the job with SIGXFSZ', async (ctx) => {
+    if (!existsSync('/usr/bin/prlimit') && !existsSync('/bin/prlimit')) ctx.skip()
+    const runtime = processRuntime({ limits: jobLimits({ ...(await defaultConfig()).jobs, fileMib: 1 }) })
+    const limits = (text: string): string[] => text.split('\n').filter((l) => /^Max (processes|open files|file size) /.test(l)).map((l) => l.split(/\s{2,}/).slice(0, 3).join('|'))
+    const r = await run({ command: 'sh', args: ['-c', 'cat /proc/self/limits; head -c 2097152 /dev/zero > big'], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime } })
+    // 65536 open files, or the supplier's own hard limit where that is lower (a process cannot raise it)
+    const files = Math.min(65536, Number(limits(readFileSync('/proc/self/limits', 'utf8')).find((l) => l.startsWith('Max open files'))!.split('|')[2]))
+    expect(limits(r.stdout)).toEqual(['Max file size|1048576|1048576', 'Max processes|4096|4096', `Max open files|${files}|${files}`])
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 128 + 25 })
+    // without a file limit (0) none is set
+    ledger.hold('agr-1', 'h100-80gb', 2, 60_000)
+    const open = await run({ command: 'cat', args: ['/proc/self/limits'], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime: processRuntime({ limits: jobLimits({ processes: 0, openFiles: 64, fileMib: 0 }) }) } })
+    expect(limits(open.stdout)[0]).toBe('Max file size|unlimited|unlimited')
   })
 
   it('runs prlimit found in the supplier\'s own PATH, not a job\'s file of that name first in the job\'s', async (ctx) => {

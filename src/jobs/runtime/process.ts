@@ -1,5 +1,5 @@
 import { constants as fsc } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
+import { access, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { RuntimeError } from '../errors.js'
 import { systemProbe } from './detect.js'
@@ -51,13 +51,15 @@ export interface ProcessRuntimeInit {
 export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
   const probe = init.probe ?? systemProbe
   let prlimit: Promise<string | undefined> | undefined
+  let hard: Promise<HardLimits> | undefined
   return {
     kind: 'process',
     start: async (job: RuntimeJob): Promise<RunningJob> => {
       const env = jobEnv(job, init.path ?? process.env.PATH ?? DEFAULT_PATH)
       // resolved here so that a missing command is SPAWN_FAILED with or without the prlimit wrapper
       const command = await resolveCommand(job.command, env.PATH, job.dir)
-      const limitArgs = prlimitArgs(init.limits ?? {})
+      hard ??= readHardLimits()
+      const limitArgs = prlimitArgs(withinHardLimits(init.limits ?? {}, await hard))
       // by its absolute path: given a bare name, spawn looks it up in the PATH of `env`, where the
       // job's own `prlimit` (an input) could come first and run without the limits
       prlimit ??= findTool('prlimit', probe)
@@ -133,6 +135,48 @@ export function jobEnv (job: RuntimeJob, path: string): Record<string, string> {
     BAZAAR_JOB_DIR: job.dir,
     CUDA_VISIBLE_DEVICES: job.gpuIndices.join(',')
   }
+}
+
+/** The supplier's own hard limits a job's are bounded by (undefined: unlimited, or not known). */
+export interface HardLimits {
+  openFiles?: number
+  processes?: number
+  addressSpaceBytes?: number
+  fileSizeBytes?: number
+}
+
+const PROC_LIMIT_NAMES: ReadonlyArray<[string, keyof HardLimits]> = [
+  ['Max open files', 'openFiles'], ['Max processes', 'processes'], ['Max address space', 'addressSpaceBytes'], ['Max file size', 'fileSizeBytes']
+]
+
+/** The hard limits of /proc/self/limits (Linux); none where it cannot be read. */
+export async function readHardLimits (file = '/proc/self/limits'): Promise<HardLimits> {
+  const text = await readFile(file, 'utf8').catch(() => '')
+  const out: HardLimits = {}
+  for (const line of text.split('\n')) {
+    // "Max open files            20000                20000                files"
+    const cols = line.trim().split(/\s{2,}/)
+    const key = PROC_LIMIT_NAMES.find(([name]) => name === cols[0])?.[1]
+    const value = Number(cols[2])
+    if (key != null && Number.isSafeInteger(value) && value >= 0) out[key] = value
+  }
+  return out
+}
+
+/**
+ * The limits, none above the supplier's own hard limit: a process may lower its hard limit but not
+ * raise it, so prlimit would refuse (and the job would not start) where the supplier's is lower
+ * than the config asks (a container's open files, for instance). The config is a bound, and this
+ * is the nearest bound that can be set.
+ */
+export function withinHardLimits (limits: ResourceLimits, hard: HardLimits): ResourceLimits {
+  const out: ResourceLimits = { ...limits }
+  for (const [, key] of PROC_LIMIT_NAMES) {
+    const want = limits[key]
+    const max = hard[key]
+    if (want !== undefined && max !== undefined && want > max) out[key] = max
+  }
+  return out
 }
 
 /** prlimit(1) options for the limits; soft and hard limits are set equal */

@@ -18,6 +18,7 @@ export interface BazaarConfig {
   gpus?: GpuConfig[]
   tee: TeeConfig
   metering: MeteringConfig
+  jobs: JobsConfig
 }
 
 export type Role = 'supplier' | 'renter' | 'both' | 'arbiter'
@@ -226,6 +227,19 @@ export interface MeteringConfig {
   graceS: number
   /** supplier: how long a job whose renter went away waits for it to re-attach; 0 stops it at once */
   reattachS: number
+}
+
+/**
+ * Supplier: per-job process limits, set through prlimit(1) on the job's first process and
+ * inherited by everything it starts (soft and hard limit alike, so the job cannot raise them).
+ */
+export interface JobsConfig {
+  /** RLIMIT_NPROC: processes and threads of the supplier's user beyond which the job cannot fork; 0: no limit */
+  processes: number
+  /** RLIMIT_NOFILE: open file descriptors per process */
+  openFiles: number
+  /** RLIMIT_FSIZE in MiB: the largest file the job may write; 0: no limit */
+  fileMib: number
 }
 
 /** Any subset of the config, as a file, the environment or flags give it. */

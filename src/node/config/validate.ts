@@ -214,7 +214,11 @@ export function validateConfig (input: unknown): BazaarConfig {
   const metering = { tickS: int(me.tickS, 'metering.tickS', 1, 3600), graceS: int(me.graceS, 'metering.graceS', 1, 86400), reattachS: int(me.reattachS, 'metering.reattachS', 0, 86400) }
   if (metering.graceS < metering.tickS) fail('metering.graceS', 'metering.graceS must be at least one tick (metering.tickS)')
 
-  return { listen, bootstrap, mdns, api, log, role, chain, market, ...(gpus != null ? { gpus } : {}), tee, metering }
+  const jo = obj(o.jobs, 'jobs')
+  known(jo, 'jobs', configKeys('jobs'))
+  const jobs = { processes: int(jo.processes, 'jobs.processes', 0, 4_194_304), openFiles: int(jo.openFiles, 'jobs.openFiles', 64, 1_048_576), fileMib: int(jo.fileMib, 'jobs.fileMib', 0, 16_777_216) }
+
+  return { listen, bootstrap, mdns, api, log, role, chain, market, ...(gpus != null ? { gpus } : {}), tee, metering, jobs }
 }
 
 /** Whether `host` is a loopback name or address (127.0.0.0/8, ::1, localhost). */

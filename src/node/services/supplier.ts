@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { AccountPair } from '../../util/sr25519.js'
-import type { BazaarConfig } from '../config/types.js'
+import type { BazaarConfig, JobsConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
-import { JobCgroups, processRuntime, type Inventory, type NvidiaSmiRunner } from '../../jobs/index.js'
+import { JobCgroups, processRuntime, type Inventory, type NvidiaSmiRunner, type ResourceLimits } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -63,7 +63,7 @@ export class SupplierService implements NodeService {
       enclaveListen: enclaveListenAddrs(config),
       provider: await readyProvider(config, node.clock, logger, signal),
       gpuProvider: await readyGpuProvider(config, node.clock, logger, signal),
-      runtime: processRuntime({ cgroups: this.cgroups }),
+      runtime: processRuntime({ cgroups: this.cgroups, limits: jobLimits(config.jobs) }),
       workRoot: path.join(this.i.home, 'jobs'),
       chain: this.c.chain,
       escrowDb: this.c.escrowDb,
@@ -123,5 +123,14 @@ export class SupplierService implements NodeService {
     this.current = undefined
     await this.start()
     return this.current
+  }
+}
+
+/** The prlimit(1) limits of `jobs` (0 is no limit where a limit may be left off). */
+export function jobLimits (jobs: JobsConfig): ResourceLimits {
+  return {
+    openFiles: jobs.openFiles,
+    ...(jobs.processes > 0 ? { processes: jobs.processes } : {}),
+    ...(jobs.fileMib > 0 ? { fileSizeBytes: jobs.fileMib * 1024 * 1024 } : {})
   }
 }

@@ -39,6 +39,8 @@ describe('defaults', () => {
     expect(defaults.mdns).toBe(true)
     expect(defaults.api).toEqual({ host: '127.0.0.1', port: 7545, allowRemote: false })
     expect(defaults.metering.tickS).toBe(10)
+    // a fork bomb stops at 4096 processes of the supplier's user; files are not bounded by default
+    expect(defaults.jobs).toEqual({ processes: 4096, openFiles: 65536, fileMib: 0 })
     expect(defaults.chain.adapter).toBe('embedded')
     expect(defaults.gpus).toBeUndefined()
     expect(defaults.tee.crlFiles).toEqual([])
@@ -198,6 +200,10 @@ describe('invalid configs name their bad field', () => {
     { name: 'grace below tick', cfg: { metering: { tickS: 10, graceS: 5 } }, field: 'metering.graceS' },
     { name: 're-attach wait negative', cfg: { metering: { reattachS: -1 } }, field: 'metering.reattachS' },
     { name: 're-attach wait past a day', cfg: { metering: { reattachS: 86401 } }, field: 'metering.reattachS' },
+    { name: 'job open files under 64', cfg: { jobs: { openFiles: 10 } }, field: 'jobs.openFiles' },
+    { name: 'job processes negative', cfg: { jobs: { processes: -1 } }, field: 'jobs.processes' },
+    { name: 'job file size not an integer', cfg: { jobs: { fileMib: 1.5 } }, field: 'jobs.fileMib' },
+    { name: 'a job memory limit (not built)', cfg: { jobs: { memoryMib: 1024 } }, field: 'jobs.memoryMib', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'sweep period not a number', cfg: { chain: { sweepS: 'hourly' } }, field: 'chain.sweepS' },
     { name: 'scan from block 0', cfg: { chain: { scanFromBlock: 0 } }, field: 'chain.scanFromBlock' },
     { name: 'scan from a block that is not a number', cfg: { chain: { scanFromBlock: '1e6' } }, field: 'chain.scanFromBlock' },
