@@ -352,7 +352,7 @@ describe('jobs over a framed channel', () => {
     const r = await run({ command: 'sh', args: ['-c', 'cat /proc/self/limits; head -c 2097152 /dev/zero > big'], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime } })
     // 65536 open files, or the supplier's own hard limit where that is lower (a process cannot raise it)
     const files = Math.min(65536, Number(limits(readFileSync('/proc/self/limits', 'utf8')).find((l) => l.startsWith('Max open files'))!.split('|')[2]))
-    expect(limits(r.stdout)).toEqual(['Max file size|1048576|1048576', 'Max processes|4096|4096', `Max open files|${files}|${files}`])
+    expect(limits(r.stdout)).toEqual(['Max file size|1048576|1048576', 'Max processes|16384|16384', `Max open files|${files}|${files}`])
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 128 + 25 })
     // without a file limit (0) none is set
     ledger.hold('agr-1', 'h100-80gb', 2, 60_000)

@@ -39,8 +39,8 @@ describe('defaults', () => {
     expect(defaults.mdns).toBe(true)
     expect(defaults.api).toEqual({ host: '127.0.0.1', port: 7545, allowRemote: false })
     expect(defaults.metering.tickS).toBe(10)
-    // a fork bomb stops at 4096 processes of the supplier's user; files are not bounded by default
-    expect(defaults.jobs).toEqual({ processes: 4096, openFiles: 65536, fileMib: 0 })
+    // a fork bomb stops at 16384 processes of the supplier's user; files are not bounded by default
+    expect(defaults.jobs).toEqual({ processes: 16384, openFiles: 65536, fileMib: 0 })
     expect(defaults.chain.adapter).toBe('embedded')
     expect(defaults.gpus).toBeUndefined()
     expect(defaults.tee.crlFiles).toEqual([])
