@@ -44,7 +44,8 @@ export function containerName (jobId: string): string {
  */
 export function buildContainerArgv (engine: ContainerEngine, job: RuntimeJob, opts: ContainerOptions = {}): string[] {
   if (job.image == null || job.image.length === 0) throw new RuntimeError('RUNTIME_UNAVAILABLE', 'the container runtime needs an image')
-  const argv = ['run', '--rm', '--init', '--name', containerName(job.jobId), '--network', opts.network ?? 'none']
+  // no capabilities and no setuid gains: a job needs neither, and both widen what escapes reach
+  const argv = ['run', '--rm', '--init', '--name', containerName(job.jobId), '--network', opts.network ?? 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges']
   const user = opts.user ?? defaultUser()
   if (user != null) argv.push('--user', user)
   if (opts.pidsLimit !== undefined) argv.push('--pids-limit', String(opts.pidsLimit))
@@ -59,7 +60,10 @@ export function buildContainerArgv (engine: ContainerEngine, job: RuntimeJob, op
     HOME: '/job',
     TMPDIR: '/job',
     BAZAAR_JOB_ID: job.jobId,
-    BAZAAR_JOB_DIR: '/job'
+    BAZAAR_JOB_DIR: '/job',
+    // what NVIDIA's runtime hook reads where it is the engine's default runtime: the image's own
+    // value (CUDA images say "all") would otherwise hand a job every GPU of the host; "void" is none
+    NVIDIA_VISIBLE_DEVICES: job.gpuIndices.length > 0 ? job.gpuIndices.join(',') : 'void'
   }
   for (const [k, v] of Object.entries(env)) argv.push('-e', `${k}=${v}`)
   argv.push(job.image, job.command, ...job.args)

@@ -16,10 +16,10 @@ const job: RuntimeJob = {
 describe('buildContainerArgv', () => {
   it('builds the docker run argv with quoted GPU devices, the job dir mounted and the command after the image', () => {
     expect(buildContainerArgv('docker', job, { user: '1000:1000', pidsLimit: 512 })).toEqual([
-      'run', '--rm', '--init', '--name', 'bazaar-job-j1', '--network', 'none', '--user', '1000:1000', '--pids-limit', '512',
+      'run', '--rm', '--init', '--name', 'bazaar-job-j1', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '1000:1000', '--pids-limit', '512',
       '--gpus', '"device=0,2"',
       '-v', '/var/lib/bazaar/jobs/j1:/job', '-w', '/job',
-      '-e', 'SEED=1', '-e', 'HOME=/job', '-e', 'TMPDIR=/job', '-e', 'BAZAAR_JOB_ID=j1', '-e', 'BAZAAR_JOB_DIR=/job',
+      '-e', 'SEED=1', '-e', 'HOME=/job', '-e', 'TMPDIR=/job', '-e', 'BAZAAR_JOB_ID=j1', '-e', 'BAZAAR_JOB_DIR=/job', '-e', 'NVIDIA_VISIBLE_DEVICES=0,2',
       'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime', 'python3', 'train.py', '--lr', '3e-4'
     ])
   })
@@ -31,6 +31,8 @@ describe('buildContainerArgv', () => {
     expect(podman).not.toContain('--gpus')
     const cpu = buildContainerArgv('docker', { ...job, gpuIndices: [] }, { user: '1:1' })
     expect(cpu).not.toContain('--gpus')
+    // an image's own NVIDIA_VISIBLE_DEVICES=all is overridden: no GPU for a CPU job
+    expect(cpu).toContain('NVIDIA_VISIBLE_DEVICES=void')
   })
 
   it('refuses a job without an image', () => {
