@@ -17,6 +17,7 @@ import { runJobClient } from '../../src/protocols/job/index.js'
 import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
 import { ManualClock, type Clock } from '../../src/util/clock.js'
+import { DEFAULT_START_WINDOW_MS } from '../../src/market/constants.js'
 import type { AttestationPolicy } from '../../src/tee/index.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { JobCgroups } from '../../src/jobs/index.js'
@@ -481,6 +482,39 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     } finally {
       world.chain.open = open
     }
+  }, 60_000)
+
+  it('an escrow whose open timed out and that landed after its rental ended is refunded at the agreement\'s startBy, not after its expiry', async () => {
+    const open = world.chain.open.bind(world.chain)
+    let late: Parameters<typeof open> | undefined
+    // the open's inclusion is not seen in time, and it lands after the renter's one look for it
+    world.chain.open = async (...args) => { late = args; throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' }) }
+    const before = await world.chain.balance(world.renter.address)
+    const events: RentEvent[] = []
+    try {
+      const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
+        .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
+      expect(outcome).toBe('ESCROW_FAILED')
+    } finally {
+      world.chain.open = open
+    }
+    const agreement = events.find((e): e is Extract<RentEvent, { type: 'agreement' }> => e.type === 'agreement')!
+    const escrowId = '0x' + agreement.id
+    // the rental withdrew its agreement: no supplier holds its GPUs
+    expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
+    await open(...late!)
+    const landed = (await world.chain.get(escrowId))!
+    expect(landed.status).toBe('open')
+    // the renter's next look approves the close refunding everything; the supplier's look at the
+    // agreement's startBy approves it too, and it executes
+    await world.renter.role.refundExpired()
+    await clock.advanceAsync(DEFAULT_START_WINDOW_MS)
+    await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(escrowId))?.status === 'closed' }, 20_000, 'the late escrow refunded')
+    expect(Number(landed.terms.expiresAt)).toBeGreaterThan(clock.now())
+    const closed = (await world.chain.get(escrowId))!
+    const doc = decodeRecord(closed.records.find((r) => r.kind === 'close')!.remark)!
+    expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: landed.terms.amount.toString() }])
+    expect(await world.chain.balance(world.renter.address)).toBe(before)
   }, 60_000)
 
   // last: it leaves most of the renter's funds locked in an escrow until that expires

@@ -1,8 +1,8 @@
-import { EscrowService } from '../../../escrow/index.js'
+import { EscrowService, escrowIdOfAgreement } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, withdrawRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openMayLand, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, withdrawRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
 import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
@@ -40,6 +40,12 @@ export class RenterRole {
   private readonly active = new Set<string>()
   /** escrows refundExpired found settled (without a key vault it would ask the chain again) */
   private readonly settledIds = new Set<string>()
+  /**
+   * escrows whose open failed with its outcome unknown (an inclusion timeout, the chain gone), of
+   * rentals that ended there: `refundExpired` looks for each until its expiry, and approves the
+   * refund of one that landed all the same (`approveLateOpens`)
+   */
+  private readonly lateOpens = new Map<string, { payer: string, expiresAt: number }>()
 
   constructor (private readonly i: RenterRoleInit) {
     this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
@@ -102,6 +108,7 @@ export class RenterRole {
       const { match, agreed } = await negotiateAgreement(ctx, bid)
       // a rental that fails before its session gives the agreement back: the supplier's GPUs are free at once
       const escrow = await openRentEscrow(ctx, agreed).catch(async (err: unknown) => {
+        if (openMayLand(err)) this.lateOpens.set(escrowIdOfAgreement(agreed.id), { payer: this.i.account.address, expiresAt: Number(agreed.terms.escrow!.expiresAt) })
         await withdrawRent(ctx, match, agreed)
         throw err
       })
@@ -250,6 +257,7 @@ export class RenterRole {
    */
   async refundExpired (opts: { signal?: AbortSignal, graceMs?: number } = {}): Promise<RefundedEscrow[]> {
     const { logger, node } = this.i
+    await this.approveLateOpens(opts)
     const out: RefundedEscrow[] = []
     const due = node.clock.now() - (opts.graceMs ?? REFUND_GRACE_MS)
     const candidates = await this.mayBeOpen()
@@ -284,6 +292,28 @@ export class RenterRole {
       }
     }
     return out
+  }
+
+  /**
+   * The escrows whose open failed with its outcome unknown: one that landed after its rental ended
+   * (which withdrew the agreement) gets this renter's approval of the close refunding everything at
+   * once, which the supplier's executes (it looks for the escrow again at the agreement's
+   * `startBy`). Without it the money came back only after the escrow's expiry, with the arbiter.
+   * One not on chain by its expiry is left to `refundExpired` (after a restart, `resume` approves the
+   * same close for every open escrow it holds a key for).
+   */
+  private async approveLateOpens (opts: { signal?: AbortSignal }): Promise<void> {
+    for (const [id, o] of this.lateOpens) {
+      if (opts.signal?.aborted === true) return
+      if (this.i.node.clock.now() > o.expiresAt) { this.lateOpens.delete(id); continue }
+      const e = await this.i.chain.get(id, { payer: o.payer, ...(opts.signal != null ? { signal: opts.signal } : {}) }).catch(() => undefined)
+      if (e == null) continue
+      this.lateOpens.delete(id)
+      if (e.status === 'open') {
+        this.i.logger.info('an escrow whose open timed out landed after its rental ended', { escrow: id })
+        await this.refundUnstarted(id)
+      }
+    }
   }
 
   /**

@@ -164,6 +164,11 @@ export interface OpenedEscrow {
 /** failures of an open after which it may still land (its inclusion was not seen) */
 const OPEN_OUTCOME_UNKNOWN = new Set(['ABORTED', 'INCLUSION_TIMEOUT', 'CHAIN_UNAVAILABLE'])
 
+/** a failed `openRentEscrow` whose open may still land (its key was kept for it) */
+export function openMayLand (err: unknown): boolean {
+  return err instanceof RentError && err.code === 'ESCROW_FAILED' && OPEN_OUTCOME_UNKNOWN.has((err.cause as { code?: string } | undefined)?.code ?? '')
+}
+
 /**
  * Step 4: the escrow for the agreed budget, on chain. The voucher key is durable before the
  * escrow that names it exists: a renter that restarts mid-job still signs for its escrow (see
