@@ -75,7 +75,10 @@ export async function outputsSize (dir: string, names: readonly string[], maxFil
   let total = 0
   for (const name of names) {
     if (!isSafeRelativePath(name)) continue
-    const st = await lstat(path.join(dir, name)).catch(() => undefined)
+    const full = path.join(dir, name)
+    // a parent that leads out of the job directory is missing to openOutput too
+    if (!(await assertInside(dir, path.dirname(full)).then(() => true, () => false))) continue
+    const st = await lstat(full).catch(() => undefined)
     if (st == null || !st.isFile() || st.size > Math.min(maxFileBytes, budget)) continue
     budget -= st.size
     total += st.size

@@ -131,7 +131,7 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     if (exited) expect(onTick).toEqual([])
   })
 
-  it('an output trickled in just inside the silence ends at the outputs\' window: the silence and their bytes at the minimum rate (SUPPLIER_SILENT)', async () => {
+  it('an output trickled in just inside the silence ends at the outputs\' window: the silence and their bytes at the minimum rate (DELIVERY_TIMEOUT)', async () => {
     const [renter, supplier] = memoryChannelPair()
     let sent = 0
     const peer = (async () => {
@@ -152,7 +152,7 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
       } catch (e) { return e }
     })()
     const err = await runJobClient(renter, spec, { outputDir: path.join(root, 'out'), supplierSilenceMs: 200 }).catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 'SUPPLIER_SILENT' })
+    expect(err).toMatchObject({ code: 'DELIVERY_TIMEOUT' })
     await peer
     expect(sent).toBeLessThan(3)
     expect(readdirSync(path.join(root, 'out'))).toEqual([])

@@ -350,9 +350,11 @@ describe('jobs over a framed channel', () => {
     const runtime = processRuntime({ limits: jobLimits({ ...(await defaultConfig()).jobs, fileMib: 1 }) })
     const limits = (text: string): string[] => text.split('\n').filter((l) => /^Max (processes|open files|file size) /.test(l)).map((l) => l.split(/\s{2,}/).slice(0, 3).join('|'))
     const r = await run({ command: 'sh', args: ['-c', 'cat /proc/self/limits; head -c 2097152 /dev/zero > big'], gpuCount: 0, limits: { maxDurationMs: 10_000 } }, { server: { runtime } })
-    // 65536 open files, or the supplier's own hard limit where that is lower (a process cannot raise it)
-    const files = Math.min(65536, Number(limits(readFileSync('/proc/self/limits', 'utf8')).find((l) => l.startsWith('Max open files'))!.split('|')[2]))
-    expect(limits(r.stdout)).toEqual(['Max file size|1048576|1048576', 'Max processes|16384|16384', `Max open files|${files}|${files}`])
+    // 16384 processes and 65536 open files, or the supplier's own hard limit where that is lower
+    const hard = (name: string): number => Number(limits(readFileSync('/proc/self/limits', 'utf8')).find((l) => l.startsWith(name))!.split('|')[2])
+    const procs = Math.min(16384, hard('Max processes'))
+    const files = Math.min(65536, hard('Max open files'))
+    expect(limits(r.stdout)).toEqual(['Max file size|1048576|1048576', `Max processes|${procs}|${procs}`, `Max open files|${files}|${files}`])
     expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 128 + 25 })
     // without a file limit (0) none is set
     ledger.hold('agr-1', 'h100-80gb', 2, 60_000)

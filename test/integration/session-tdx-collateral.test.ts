@@ -120,4 +120,12 @@ describe.skipIf(!haveTeeFixtures)('a session fetches the TCB info of a TDX platf
     expect(existsSync(tdxCollateralFile(dir, FMSPC))).toBe(false)
     await k.stop()
   })
+
+  it('a source that does not answer in time (or fails untyped) refuses the session with COLLATERAL_NOT_FETCHED, not as a session timeout', async () => {
+    const clock = new ManualClock(AT)
+    // what the handshake's 8 s wait ends with: the signal's TimeoutError
+    const silent = { collateralFor: async () => { throw new DOMException('The operation was aborted due to timeout', 'TimeoutError') } }
+    const err = await openAttestedSession(renter, enclave.getMultiaddrs()[0]!, { agreementHash, policy: { kinds: ['tdx'], tdxTcbStatuses: ['UpToDate'], tdxCollateralSource: silent }, verifier, clock }).catch((e: unknown) => e as SessionError)
+    expect(err).toMatchObject({ code: AttestationErrorCode.COLLATERAL_NOT_FETCHED, message: `no TCB info for TDX platform ${FMSPC}: Intel PCS or the PCCS did not answer within 8 s` })
+  })
 })

@@ -89,11 +89,11 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'metering', type: 'object', description: 'usage vouchers' },
   { path: 'metering.tickS', type: 'integer seconds 1..3600', description: 'period of usage reports and vouchers' },
   { path: 'metering.graceS', type: 'integer seconds, at least metering.tickS', description: 'how long vouchers may lag before the supplier pauses the job' },
+  { path: 'metering.reattachS', type: 'integer seconds 0..86400', description: "supplier: how long a job whose renter's session dropped waits for the renter to re-attach (paused once its vouchers lag past metering.graceS), and how long an ended job's exit and outputs wait for it; 0 stops the job at once" },
   { path: 'jobs', type: 'object', description: 'supplier: limits on each job\'s processes, through prlimit(1) (memory is not bounded yet)' },
   { path: 'jobs.processes', type: 'integer 0..4194304', description: 'supplier: RLIMIT_NPROC, the processes and threads of the supplier\'s user past which a job cannot fork (a fork bomb stops there; not enforced for root); 0: no limit' },
   { path: 'jobs.openFiles', type: 'integer 64..1048576', description: 'supplier: RLIMIT_NOFILE, the open files of each job process (lowered to the daemon\'s own hard limit where that is lower)' },
   { path: 'jobs.fileMib', type: 'integer MiB 0..16777216', description: 'supplier: RLIMIT_FSIZE, the largest file a job may write (it gets SIGXFSZ past it); 0: no limit' },
-  { path: 'metering.reattachS', type: 'integer seconds 0..86400', description: "supplier: how long a job whose renter's session dropped waits for the renter to re-attach (paused once its vouchers lag past metering.graceS), and how long an ended job's exit and outputs wait for it; 0 stops the job at once" }
 ] satisfies ConfigField[])
 
 /**

@@ -45,6 +45,8 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
   /** the last failed fetch of a platform on demand: refused again at once until RETRY_FIRST_MS passed */
   private readonly failures = new Map<string, { at: number, line: string }>()
   private readonly limiter = new WindowLimiter(ON_DEMAND_MAX, ON_DEMAND_WINDOW_MS, 1)
+  /** what a fetch on demand brought, until its next update */
+  private readonly fetched = new Map<string, { signed: SignedTcbInfo, until: number }>()
 
   constructor (private readonly c: {
     dir: string
@@ -90,6 +92,10 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
     // [REJECT] not an FMSPC (the session reads it from a verified PCK certificate: a bug, not a peer)
     if (!FMSPC_RE.test(fmspc)) fail(AttestationErrorCode.MALFORMED, `'${fmspc.slice(0, 32)}' is not an FMSPC`)
     const key = fmspc.toLowerCase()
+    // fetched for an earlier rental and current: a session whose policy was read before that (a
+    // re-attach, a rental started meanwhile) costs no request and no slot
+    const got = this.fetched.get(key)
+    if (got != null && this.c.clock.now() < got.until) return got.signed
     let p = this.inFlight.get(key)
     if (p == null) {
       const now = this.c.clock.now()
@@ -132,7 +138,10 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
     this.c.logger.info('TDX collateral fetched for a new platform', { fmspc, file: r.file, issueDate: r.issueDate, nextUpdate: r.nextUpdate })
     this.loop.add(fmspc, r.nextUpdate)
     try {
-      return loadTcbInfoCollateral([new Uint8Array(await readBoundedFile(r.file, MAX_COLLATERAL_SIZE))])
+      const signed = loadTcbInfoCollateral([new Uint8Array(await readBoundedFile(r.file, MAX_COLLATERAL_SIZE))])
+      this.fetched.set(fmspc, { signed, until: Date.parse(r.nextUpdate ?? '') || 0 })
+      if (this.fetched.size > MAX_TDX_COLLATERAL_FILES) this.fetched.delete(this.fetched.keys().next().value!)
+      return signed
     } catch (err) {
       fail(AttestationErrorCode.COLLATERAL_NOT_FETCHED, `no TCB info for TDX platform ${fmspc}: ${r.file} does not read back: ${(err as Error).message}`)
     }

@@ -151,14 +151,19 @@ export const DEFAULT_SUPPLIER_SILENCE_MS = 120_000
  * The next frame, or SUPPLIER_SILENT after `ms` without one (none: no bound). Wall time: it bounds
  * a read from the peer, which a stopped test clock would never end.
  */
-async function nextWithin (link: JobLink, ms: number | undefined): ReturnType<JobLink['next']> {
-  if (ms == null) return await link.next()
+async function nextWithin (link: JobLink, bound: { ms: number, window: boolean } | undefined): ReturnType<JobLink['next']> {
+  if (bound == null) return await link.next()
+  const { ms, window } = bound
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     return await Promise.race([
       link.next(),
       new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new JobProtocolError('SUPPLIER_SILENT', `nothing from the supplier in ${ms} ms`)) }, Math.max(0, ms))
+        timer = setTimeout(() => {
+          reject(window
+            ? new JobProtocolError('DELIVERY_TIMEOUT', 'the outputs did not arrive within their window')
+            : new JobProtocolError('SUPPLIER_SILENT', `nothing from the supplier in ${ms} ms`))
+        }, Math.max(0, ms))
       })
     ])
   } finally {
@@ -223,10 +228,11 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
     // MIN_OUTPUT_RATE_BYTES_PER_S, so that a supplier trickling them in just inside the silence
     // cannot hold the rental
     let deliverBy = Infinity
-    const bound = (): number | undefined => {
-      if (exit != null) return Math.min(movedAt + silenceMs, deliverBy) - Date.now()
-      if (!started) return movedAt + silenceMs - Date.now()
-      return runEnds != null ? runEnds - Date.now() : undefined
+    const bound = (): { ms: number, window: boolean } | undefined => {
+      const now = Date.now()
+      if (exit != null) return deliverBy < movedAt + silenceMs ? { ms: deliverBy - now, window: true } : { ms: movedAt + silenceMs - now, window: false }
+      if (!started) return { ms: movedAt + silenceMs - now, window: false }
+      return runEnds != null ? { ms: runEnds - now, window: false } : undefined
     }
     while (true) {
       const f = await nextWithin(writer, bound())

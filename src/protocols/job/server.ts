@@ -371,6 +371,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   let renterGone = false
   /** the job's stream is over (done sent, or no renter came back in time): no attach after it */
   let over = false
+  /** the outputs' window after the exit ran out (see `deliverBy`): the renter was reset, nothing waits for it */
+  let deliveryExpired = false
   let wakeAttached: (() => void) | undefined
   /** stops a running job whose renter stayed away past `reattach.keepMs` */
   let awayTimer: TimerHandle | undefined
@@ -381,6 +383,8 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     if (l !== link || renterGone) return
     renterGone = true
     if (reattach == null) { requestStop('cancelled', 'CHANNEL_CLOSED'); return }
+    // reset at the end of the outputs' window: nothing waits for the renter any more
+    if (deliveryExpired) return
     reattach.onAway?.()
     if (!exitedFlag) {
       awayTimer?.clear()
@@ -565,7 +569,6 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   // Past it the link is reset (DELIVERY_TIMEOUT) and the job settles as it stands.
   const outputBytes = await outputsSize(a.dir, spec.outputs, opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES)
   const deliverBy = Math.min(exitedAt + (reattach?.keepMs ?? 0) + outputDeliveryMs(outputBytes), opts.deliverUntil ?? Infinity)
-  let deliveryExpired = false
   const deliveryTimer = clock.setTimeout(() => {
     deliveryExpired = true
     over = true

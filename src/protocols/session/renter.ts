@@ -113,7 +113,9 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     const m: SessionEvidence = validateEvidence(await wire.expect(MAX_EVIDENCE_MESSAGE_SIZE, timeoutSignal(opts.signal, opts.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS), 'evidence'))
     if (m.error !== '') {
       const code = isFailureCode(m.error) ? m.error : SessionErrorCode.PROVIDER_FAILED
-      throw new SessionError(code, `enclave refused: ${m.error.slice(0, 64)}`, { remoteCode: m.error.slice(0, 64) })
+      // the enclave's words go no further than a code (they reach logs and terminals)
+      const remote = /^[A-Z][A-Z0-9_]{0,63}$/.test(m.error) ? m.error : 'UNKNOWN'
+      throw new SessionError(code, `enclave refused: ${remote}`, { remoteCode: remote })
     }
     // cheap checks on the echoed fields first; the report data below is what is trusted
     // [REJECT] the evidence answers our nonce (a replay of older evidence does not)
@@ -133,7 +135,13 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
       // and only now, the quote's PCK chain having verified to Intel's root and the quote being
       // bound to this session, so the FMSPC asked about is one Intel certified. The enclave waits
       // for our verdict (its message timeout), which bounds the fetch too.
-      const fetched = await source.collateralFor(evidence.fields.fmspc, { signal: timeoutSignal(opts.signal, TDX_COLLATERAL_WAIT_MS) })
+      const fmspc = evidence.fields.fmspc
+      const fetched = await source.collateralFor(fmspc, { signal: timeoutSignal(opts.signal, TDX_COLLATERAL_WAIT_MS) }).catch((err: unknown) => {
+        // a fetch that outlasted its wait is the platform's TCB info missing, not a session timeout
+        // (the rental's own cancel stays what it is)
+        if (err instanceof AttestationError || opts.signal?.aborted === true) throw err
+        throw new AttestationError(AttestationErrorCode.COLLATERAL_NOT_FETCHED, `no TCB info for TDX platform ${fmspc}: Intel PCS or the PCCS did not answer within ${TDX_COLLATERAL_WAIT_MS / 1000} s`)
+      })
       // [REJECT] the quote judged again, against its platform's TCB info
       evidence = verifier.verify(ev, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: [fetched] })
     }

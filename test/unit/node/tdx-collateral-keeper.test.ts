@@ -124,6 +124,30 @@ describe.skipIf(!haveTeeFixtures)('the daemon\'s TDX collateral keeper (tee.tdxC
     await k.stop()
   })
 
+  it('a platform fetched for one session is answered from memory until its next update: no request and no slot of the hour, however often a session asks (a re-attach reads the policy of its rental\'s start)', async () => {
+    const { clock, f, k, dir } = await started([])
+    clock.advance(0)
+    const first = k.collateralFor(A)
+    f.calls[0]!.answer([ok(dir, A, clock.now() + 20 * DAY)])
+    await first
+    for (let i = 0; i <= ON_DEMAND_MAX; i++) expect(JSON.parse((await k.collateralFor(A)).text).fmspc).toBe('B0C06F000000')
+    expect(f.calls).toHaveLength(1)
+    // the hour's other slots are there for a platform met for the first time
+    const other = k.collateralFor(B)
+    expect(f.calls).toHaveLength(2)
+    f.calls[1]!.answer([failed(dir, B)])
+    await expect(other).rejects.toMatchObject({ code: AttestationErrorCode.COLLATERAL_NOT_FETCHED })
+    // past its next update it is asked for again
+    clock.advance(20 * DAY)
+    await settle()
+    const calls = f.calls.length
+    const again = k.collateralFor(A)
+    expect(f.calls).toHaveLength(calls + 1)
+    f.calls.at(-1)!.answer([failed(dir, A)])
+    await expect(again).rejects.toMatchObject({ code: AttestationErrorCode.COLLATERAL_NOT_FETCHED })
+    await k.stop()
+  })
+
   it(`at most ${ON_DEMAND_MAX} platforms fetched on demand an hour`, async () => {
     const { clock, f, k, dir } = await started([])
     clock.advance(0)

@@ -338,7 +338,8 @@ function brokeUnder (err: unknown): boolean {
  */
 const FINAL_ATTACH_REFUSALS = new Set(['ATTACH_NOT_RENTER', 'ATTACH_UNKNOWN_JOB', 'ATTACH_JOB_ENDED'])
 
-const ATTESTATION_CODES = new Set<string>(Object.values(AttestationErrorCode))
+/** refusals of the evidence itself; TCB info that could not be fetched (Intel or the PCCS down) may come on a later try */
+const ATTESTATION_CODES = new Set<string>(Object.values(AttestationErrorCode).filter((c) => c !== AttestationErrorCode.COLLATERAL_NOT_FETCHED))
 
 /**
  * Whether an attempt to take a job up again failed for good: the job layer refused it
