@@ -288,6 +288,9 @@ describe('a renter facing hostile suppliers', () => {
       store: new AgreementStore(db.sublevel('honest')), certs
     })
     const renterNode = await mk()
+    // connected first: the 400 ms per message is about the exchange, not three TCP and noise
+    // handshakes on a loaded machine (the renter's dial shares that bound)
+    for (const n of [stall, forge, honest]) await renterNode.dial(n.getMultiaddrs())
     const renterSigner = MessageSigner.create(await devPair('Bob'), { now })
     const book = new OrderBook()
     book.upsertOffer(offerOf(stallSigner, stall, 'stall', 1_000_000_000n))
