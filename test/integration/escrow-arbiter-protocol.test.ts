@@ -106,25 +106,26 @@ describe('arbiter protocol over TCP', () => {
   it('waits for a decision longer than a message may take (a chain approval takes blocks), and no longer than its decision deadline', async () => {
     const server = await node()
     const client = await node()
-    // a chain that answers after 300 ms, three times the 100 ms each message may take on the wire
-    let release!: () => void
-    const slowChain = new Promise<void>((resolve) => { release = resolve })
-    const timer = setTimeout(() => { release() }, 300)
-    cleanups.push(async () => { clearTimeout(timer) })
+    // a chain that answers 1.5 s after the request reaches it, three times the 500 ms each message
+    // may take on the wire (a bound on an exchange on a loaded two-core machine: at 100 ms, the
+    // exchange itself missed it and the stream was reset, once in 32 runs)
+    const timers: NodeJS.Timeout[] = []
+    cleanups.push(async () => { for (const x of timers) clearTimeout(x) })
+    const slowChain = async (): Promise<void> => { await new Promise<void>((resolve) => { timers.push(setTimeout(resolve, 1_500)) }) }
     const errors: unknown[] = []
-    await registerArbiterHandler(server, { arbiter: { request: async () => { await slowChain; return { approved: false, reason: 'NOT_EXPIRED' } } }, timeoutMs: 100, decisionMs: 5_000, onError: (e) => errors.push(e) })
+    await registerArbiterHandler(server, { arbiter: { request: async () => { await slowChain(); return { approved: false, reason: 'NOT_EXPIRED' } } }, timeoutMs: 500, decisionMs: 5_000, onError: (e) => errors.push(e) })
     const req = signArbiterRequest({ terms: t, settlement: refundSettlement(t) }, p.payer)
-    // connected first: the 100 ms per message is about the exchange, not a TCP and noise handshake
+    // connected first: the 500 ms per message is about the exchange, not a TCP and noise handshake
     // on a loaded machine (the client's dial shares that bound)
     await client.dial(server.getMultiaddrs())
-    expect(await new RemoteArbiter(client, server.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
+    expect(await new RemoteArbiter(client, server.getMultiaddrs(), 500, 5_000).request(req)).toEqual({ approved: false, reason: 'NOT_EXPIRED' })
     expect(errors).toEqual([])
 
     // an arbiter that never decides (and ignores its signal) is given up at the decision deadline
     const stuck = await node()
-    await registerArbiterHandler(stuck, { arbiter: { request: async () => await new Promise<never>(() => {}) }, timeoutMs: 100, decisionMs: 200, onError: (e) => errors.push(e) })
+    await registerArbiterHandler(stuck, { arbiter: { request: async () => await new Promise<never>(() => {}) }, timeoutMs: 500, decisionMs: 1_000, onError: (e) => errors.push(e) })
     await client.dial(stuck.getMultiaddrs())
-    expect(await new RemoteArbiter(client, stuck.getMultiaddrs(), 100, 5_000).request(req)).toEqual({ approved: false, reason: 'ARBITER_UNAVAILABLE' })
+    expect(await new RemoteArbiter(client, stuck.getMultiaddrs(), 500, 5_000).request(req)).toEqual({ approved: false, reason: 'ARBITER_UNAVAILABLE' })
     expect(errors).toHaveLength(1)
   })
 
