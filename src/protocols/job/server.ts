@@ -564,7 +564,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
 
   // The exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
   // back within `reattach.keepMs` and gets them all from the start. All of it within one window
-  // fixed now, on the clock: a renter that takes the outputs slower than MIN_OUTPUT_RATE, or keeps
+  // fixed now, on the clock: a renter that takes the outputs slower than MIN_OUTPUT_RATE_BYTES_PER_S, or keeps
   // re-attaching, would otherwise hold the supplier's settlement until the escrow could be refunded.
   // Past it the link is reset (DELIVERY_TIMEOUT) and the job settles as it stands.
   const outputBytes = await outputsSize(a.dir, spec.outputs, opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES)
