@@ -191,6 +191,8 @@ export class BazaarNode {
   readonly home?: string
   apiAddress?: { host: string, port: number }
   private chainPort?: ChainPort
+  /** resolves with a one-line reason once the chain endpoint serves another chain (see `chainChanged`) */
+  private readonly changed: { promise: Promise<string>, resolve: (line: string) => void }
   private escrowStore?: EscrowDb
   private escrowService?: EscrowService
   private readonly sharedChainPort: boolean
@@ -217,6 +219,8 @@ export class BazaarNode {
     this.host = host
     this.logger = logger
     this.home = init.home
+    let resolveChanged = (_line: string): void => {}
+    this.changed = { promise: new Promise<string>((resolve) => { resolveChanged = resolve }), resolve: (line) => { resolveChanged(line) } }
     this.sharedChainPort = init.chain != null
     this.startedAt = clock.now()
     this.agreements = new AgreementStore(db)
@@ -408,7 +412,11 @@ export class BazaarNode {
         const endpoint = config.chain.endpoint
         if (e.kind === 'lost') logger.warn('chain connection lost; reconnecting (escrow operations wait for it, rentals are refused meanwhile)', { endpoint })
         else if (e.kind === 'restored') logger.info('chain connection restored', { endpoint })
-        else logger.error(`the chain endpoint now serves another chain (${describeChange(e)}): escrow operations fail until this daemon is restarted`, { endpoint })
+        else {
+          const what = `the chain endpoint now serves another chain (${describeChange(e)})`
+          logger.error(`${what}: escrow operations fail until this node starts again`, { endpoint })
+          this.changed.resolve(what)
+        }
       })
       if (unwatch != null) this.opened.push({ name: 'chain connection watch', close: async () => { unwatch() } })
       const escrowDb = await EscrowDb.open(path.join(home, 'escrow'))
@@ -457,6 +465,14 @@ export class BazaarNode {
 
   /** the chain port of the roles (absent with roles `none`) */
   get chain (): ChainPort | undefined { return this.chainPort }
+
+  /**
+   * Resolves, with a one-line reason, once the chain endpoint serves another chain than the one
+   * this node opened (CHAIN_CHANGED): nothing it signed or holds fits there until it starts again.
+   * A daemon stops on it (`bazaar node start` exits 75, and the systemd units restart it); an
+   * embedding process decides for itself.
+   */
+  get chainChanged (): Promise<string> { return this.changed.promise }
   /** the escrow store `<home>/escrow` (absent with roles `none`) */
   get escrowDb (): EscrowDb | undefined { return this.escrowStore }
   /** the one EscrowService every role of this node uses (absent with roles `none`) */

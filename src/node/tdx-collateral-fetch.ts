@@ -60,6 +60,8 @@ export interface FetchedTdxCollateral {
   issueDate?: string
   nextUpdate?: string
   tcbEvaluationDataNumber?: number
+  /** the TCB info now in the file, verified (updated or kept) */
+  collateral?: SignedTcbInfo
   /** a DownloadErrorCode or the verifier's AttestationErrorCode, and a line */
   code?: string
   error?: string
@@ -97,8 +99,8 @@ export async function fetchTdxCollateral (opts: FetchTdxCollateralOptions): Prom
       if (chain == null) throw new DownloadError(DownloadErrorCode.BAD_HEADER, `the answer of ${url} has no TCB-Info-Issuer-Chain header`)
       const signed = tcbInfoOfPcsAnswer(body, chain)
       const info = verifyFetchedTcbInfo(signed, fmspc, now)
-      const { result, held } = await store(file, signed, info, now)
-      return { fmspc, file, result, issueDate: held.issueDate, nextUpdate: held.nextUpdate, ...(held.tcbEvaluationDataNumber != null ? { tcbEvaluationDataNumber: held.tcbEvaluationDataNumber } : {}) }
+      const { result, held, heldSigned } = await store(file, signed, info, now)
+      return { fmspc, file, result, issueDate: held.issueDate, nextUpdate: held.nextUpdate, collateral: heldSigned, ...(held.tcbEvaluationDataNumber != null ? { tcbEvaluationDataNumber: held.tcbEvaluationDataNumber } : {}) }
     } catch (err) {
       if (opts.signal?.aborted === true) throw err
       return { fmspc, file, result: 'failed', code: (err as { code?: string }).code, error: errorLine(err) }
@@ -172,11 +174,11 @@ async function heldTcbInfo (file: string, fmspc: string, now: Date): Promise<{ s
  * Writes the verified TCB info to `file` unless the file holds one as new (the same text, or a
  * later or equal evaluation that still verifies): never an older over a newer. Atomic.
  */
-async function store (file: string, signed: SignedTcbInfo, info: TcbInfo, now: Date): Promise<{ result: 'updated' | 'kept', held: TcbInfo }> {
+async function store (file: string, signed: SignedTcbInfo, info: TcbInfo, now: Date): Promise<{ result: 'updated' | 'kept', held: TcbInfo, heldSigned: SignedTcbInfo }> {
   const old = await heldTcbInfo(file, info.fmspc.toLowerCase(), now)
-  if (old != null && (old.signed.text === signed.text || compareTcbInfo(old.info, info) >= 0)) return { result: 'kept', held: old.info }
+  if (old != null && (old.signed.text === signed.text || compareTcbInfo(old.info, info) >= 0)) return { result: 'kept', held: old.info, heldSigned: old.signed }
   await writeFileAtomic(file, fileOf(signed))
-  return { result: 'updated', held: info }
+  return { result: 'updated', held: info, heldSigned: signed }
 }
 
 /**

@@ -18,6 +18,7 @@ import { peerIdString } from '../../src/node/market-json.js'
 import { peerOfAddrs } from '../../src/node/market-service.js'
 import { ManualClock, type Clock } from '../../src/util/clock.js'
 import { DEFAULT_START_WINDOW_MS } from '../../src/market/constants.js'
+import { LATE_OPEN_LOOK_MS } from '../../src/node/roles/renter/role.js'
 import type { AttestationPolicy } from '../../src/tee/index.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { JobCgroups } from '../../src/jobs/index.js'
@@ -505,9 +506,24 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     await open(...late!)
     const landed = (await world.chain.get(escrowId))!
     expect(landed.status).toBe('open')
-    // the renter's next look approves the close refunding everything; the supplier's look at the
-    // agreement's startBy approves it too, and it executes
-    await world.renter.role.refundExpired()
+    // the renter's next look approves the close refunding everything (a look whose approval fails
+    // is followed by another); the supplier's look at the agreement's startBy approves it too, and
+    // it executes
+    const escrow = world.renter.role.escrow
+    const close = escrow.close.bind(escrow)
+    const approvals: string[] = []
+    escrow.close = async (id, o) => {
+      approvals.push(id)
+      if (approvals.length === 1) throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' })
+      return await close(id, o)
+    }
+    try {
+      await world.renter.role.refundExpired()
+      await world.renter.role.refundExpired()
+    } finally {
+      escrow.close = close
+    }
+    expect(approvals).toEqual([escrowId, escrowId])
     await clock.advanceAsync(DEFAULT_START_WINDOW_MS)
     await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(escrowId))?.status === 'closed' }, 20_000, 'the late escrow refunded')
     expect(Number(landed.terms.expiresAt)).toBeGreaterThan(clock.now())
@@ -515,6 +531,35 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const doc = decodeRecord(closed.records.find((r) => r.kind === 'close')!.remark)!
     expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: landed.terms.amount.toString() }])
     expect(await world.chain.balance(world.renter.address)).toBe(before)
+  }, 60_000)
+
+  it('an escrow whose open timed out and that landed only past the agreement\'s startBy gets no approval from the renter (the supplier no longer looks for it: it goes to the arbiter after its expiry)', async () => {
+    const open = world.chain.open.bind(world.chain)
+    let late: Parameters<typeof open> | undefined
+    world.chain.open = async (...args) => { late = args; throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' }) }
+    const events: RentEvent[] = []
+    try {
+      const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
+        .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
+      expect(outcome).toBe('ESCROW_FAILED')
+    } finally {
+      world.chain.open = open
+    }
+    const escrowId = '0x' + events.find((e): e is Extract<RentEvent, { type: 'agreement' }> => e.type === 'agreement')!.id
+    const escrow = world.renter.role.escrow
+    const close = escrow.close.bind(escrow)
+    const approvals: string[] = []
+    escrow.close = async (id, o) => { approvals.push(id); return await close(id, o) }
+    try {
+      await clock.advanceAsync(DEFAULT_START_WINDOW_MS + LATE_OPEN_LOOK_MS + 1)
+      await open(...late!)
+      expect((await world.chain.get(escrowId))?.status).toBe('open')
+      await world.renter.role.refundExpired()
+    } finally {
+      escrow.close = close
+    }
+    expect(approvals).toEqual([])
+    expect((await world.chain.get(escrowId))?.status).toBe('open')
   }, 60_000)
 
   // last: it leaves most of the renter's funds locked in an escrow until that expires

@@ -19,6 +19,7 @@ import type { BazaarConfig, Role } from '../../src/node/config/types.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { loadOrCreateEnclaveKey } from '../../src/node/keystore/index.js'
 import { EmbeddedLedger } from '../../src/escrow/index.js'
+import type { ChainConnectionEvent } from '../../src/escrow/chain/port.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { StartupErrorCode } from '../../src/node/startup-errors.js'
 import { devPair } from '../helpers/keys.js'
@@ -100,6 +101,29 @@ describe('BazaarNode.init: one root for a whole node', () => {
     const again = await BazaarNode.init({ config: await config('renter'), identity: id, home: path.join(dir, 'registry'), chain: silent, clock, logger: silentLogger })
     expect(again.registry.standingOf(registered, Buffer.from(registered).toString('hex'))).toBe(1)
     await again.close()
+  }, 60_000)
+
+  it('says once, with its reason, that the chain endpoint serves another chain (a daemon stops on it), and logs it', async () => {
+    const clock = new ManualClock()
+    let emit: (e: ChainConnectionEvent) => void = () => {}
+    const chain = Object.assign(Object.create(ledger) as EmbeddedLedger, {
+      onConnection: (fn: (e: ChainConnectionEvent) => void) => { emit = fn; return () => { emit = () => {} } }
+    })
+    const { logger, records } = recordingLogger((r) => r.level === 'error')
+    const node = await BazaarNode.init({ config: await config('renter'), identity: await identity('Heidi'), home: path.join(dir, 'changed'), chain, clock, logger })
+    try {
+      let said: string | undefined
+      void node.chainChanged.then((line) => { said = line })
+      emit({ kind: 'lost' })
+      emit({ kind: 'restored' })
+      await Promise.resolve()
+      expect(said).toBeUndefined()
+      emit({ kind: 'changed', genesis: '0x0102', was: '0x0102', block: 9, blockHash: '', blockWas: '0x0909' })
+      expect(await node.chainChanged).toMatch(/^the chain endpoint now serves another chain \(.*block #9.*\)$/)
+      expect(records.filter((r) => r.msg.startsWith('the chain endpoint now serves another chain'))).toHaveLength(1)
+    } finally {
+      await node.close()
+    }
   }, 60_000)
 
   it('close waits for a re-publication in flight before the database closes under it', async () => {

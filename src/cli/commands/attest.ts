@@ -225,7 +225,7 @@ async function fetchTdxCollateralCommand (args: ParsedArgs, ctx: CommandContext)
   const pcsUrl = str(args, 'pcs-url')
   if (pcsUrl != null && !/^https?:\/\/[\x21-\x7e]{1,500}$/.test(pcsUrl)) throw new UsageError(`--pcs-url expects an http(s) base URL, e.g. https://pccs.example:8081: ${pcsUrl.slice(0, 80)}`)
   const results = await fetchTdxCollateral({ dir, fmspcs, ...(pcsUrl != null ? { pcsUrl } : {}), now: atOf(args), signal: ctx.signal })
-  for (const r of results) {
+  for (const { collateral: _, ...r } of results) {
     if (flag(args, 'json')) ctx.out(JSON.stringify(r))
     else if (r.result === 'failed') ctx.err(`bazaar attest: ${r.fmspc}: failed (${r.code ?? 'error'}): ${r.error ?? 'error'}`)
     else ctx.out(`${r.fmspc}: ${r.result} ${r.file} (TCB evaluation ${r.tcbEvaluationDataNumber ?? '?'}, issued ${r.issueDate ?? '?'}, current to ${r.nextUpdate ?? '?'})`)

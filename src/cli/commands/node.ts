@@ -141,7 +141,17 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   }
   if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
 
-  if (!ctx.signal.aborted) await new Promise<void>((resolve) => { ctx.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+  // until a stop signal, or until the chain endpoint serves another chain: nothing signed for the
+  // old one fits there, and a start opens the new one (exit 75, EX_TEMPFAIL: the systemd units'
+  // Restart=on-failure starts the daemon again, within their start limit)
+  let changed: string | undefined
+  if (!ctx.signal.aborted) {
+    changed = await Promise.race([
+      new Promise<undefined>((resolve) => { ctx.signal.addEventListener('abort', () => { resolve(undefined) }, { once: true }) }),
+      node.chainChanged
+    ])
+  }
+  if (changed != null) ctx.err(`bazaar: ${changed}: stopping, so that a start opens it (exit 75; the systemd units start the daemon again)`)
   ctx.out('stopping')
   reducer.stop()
   processMetrics.stop()
@@ -149,5 +159,8 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   await rm(addrFile, { force: true })
   restoreConsole()
   removeGuard()
-  return 0
+  return changed != null ? EXIT_CHAIN_CHANGED : 0
 }
+
+/** a daemon's exit code when its chain endpoint came to serve another chain: EX_TEMPFAIL, start it again */
+export const EXIT_CHAIN_CHANGED = 75

@@ -138,13 +138,22 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
     this.c.logger.info('TDX collateral fetched for a new platform', { fmspc, file: r.file, issueDate: r.issueDate, nextUpdate: r.nextUpdate })
     this.loop.add(fmspc, r.nextUpdate)
     try {
-      const signed = loadTcbInfoCollateral([new Uint8Array(await readBoundedFile(r.file, MAX_COLLATERAL_SIZE))])
-      this.fetched.set(fmspc, { signed, until: Date.parse(r.nextUpdate ?? '') || 0 })
-      if (this.fetched.size > MAX_TDX_COLLATERAL_FILES) this.fetched.delete(this.fetched.keys().next().value!)
-      return signed
+      return await this.keep(r)
     } catch (err) {
       fail(AttestationErrorCode.COLLATERAL_NOT_FETCHED, `no TCB info for TDX platform ${fmspc}: ${r.file} does not read back: ${(err as Error).message}`)
     }
+  }
+
+  /** the document a fetch left in the file (read back where the result does not carry it), kept in memory until its next update */
+  private async keep (r: FetchedTdxCollateral): Promise<SignedTcbInfo> {
+    const signed = r.collateral ?? loadTcbInfoCollateral([new Uint8Array(await readBoundedFile(r.file, MAX_COLLATERAL_SIZE))])
+    this.remember(r.fmspc, signed, r.nextUpdate)
+    return signed
+  }
+
+  private remember (fmspc: string, signed: SignedTcbInfo, nextUpdate: string | undefined): void {
+    this.fetched.set(fmspc, { signed, until: Date.parse(nextUpdate ?? '') || 0 })
+    if (this.fetched.size > MAX_TDX_COLLATERAL_FILES) this.fetched.delete(this.fetched.keys().next().value!)
   }
 
   private async fetch (o: { fmspcs: string[], now: Date, signal: AbortSignal }): Promise<FetchedTdxCollateral[]> {
@@ -157,6 +166,11 @@ export class TdxCollateralKeeper implements NodeService, TdxCollateralSource {
       return
     }
     const fields = { fmspc: r.fmspc, file: r.file, issueDate: r.issueDate, nextUpdate: r.nextUpdate, tcbEvaluationDataNumber: r.tcbEvaluationDataNumber, nextLookInS: Math.round(waitMs / 1000) }
+    // a newer document in the file: the copy a fetch on demand kept is replaced by it
+    if (r.result === 'updated' && this.fetched.has(r.fmspc)) {
+      if (r.collateral != null) this.remember(r.fmspc, r.collateral, r.nextUpdate)
+      else this.fetched.delete(r.fmspc)
+    }
     if (r.result === 'updated') this.c.logger.info('TDX collateral updated', fields)
     else this.c.logger.debug('TDX collateral unchanged', fields)
   }

@@ -140,7 +140,8 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
         // a fetch that outlasted its wait is the platform's TCB info missing, not a session timeout
         // (the rental's own cancel stays what it is)
         if (err instanceof AttestationError || opts.signal?.aborted === true) throw err
-        throw new AttestationError(AttestationErrorCode.COLLATERAL_NOT_FETCHED, `no TCB info for TDX platform ${fmspc}: Intel PCS or the PCCS did not answer within ${TDX_COLLATERAL_WAIT_MS / 1000} s`)
+        const why = (err as { name?: string }).name === 'TimeoutError' ? `Intel PCS or the PCCS did not answer within ${TDX_COLLATERAL_WAIT_MS / 1000} s` : `the fetch failed (${(err as Error).message ?? String(err)})`
+        throw new AttestationError(AttestationErrorCode.COLLATERAL_NOT_FETCHED, `no TCB info for TDX platform ${fmspc}: ${why}`)
       })
       // [REJECT] the quote judged again, against its platform's TCB info
       evidence = verifier.verify(ev, { at: new Date(clock.now()), crls: opts.policy.crls, tdxCollateral: [fetched] })

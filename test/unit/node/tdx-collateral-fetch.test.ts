@@ -79,7 +79,7 @@ describe.skipIf(!haveTeeFixtures)('fetching Intel\'s TDX TCB info (PCS API v4)',
     const into = path.join(dir, 'a')
     const r = await run('/spr', SPR.toUpperCase(), SPR_AT, into)
     expect(requests).toContain(`/spr/tdx/certification/v4/tcb?fmspc=${SPR}`)
-    expect(r).toEqual({ fmspc: SPR, file: path.join(into, `${SPR}.json`), result: 'updated', issueDate: '2023-06-18T08:42:58Z', nextUpdate: '2023-07-18T08:42:58Z', tcbEvaluationDataNumber: 15 })
+    expect(r).toEqual({ fmspc: SPR, file: path.join(into, `${SPR}.json`), result: 'updated', issueDate: '2023-06-18T08:42:58Z', nextUpdate: '2023-07-18T08:42:58Z', tcbEvaluationDataNumber: 15, collateral: expect.objectContaining({ text: expect.stringContaining('"fmspc":"50806f000000"') }) })
     const [held] = await readTdxCollateral([r.file])
     expect(verifyTcbInfo(held!, SPR_AT).fmspc).toBe(SPR)
     expect((await readTdxCollateralDir(into)).map((c) => c.fmspc)).toEqual([SPR])

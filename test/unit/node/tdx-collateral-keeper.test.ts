@@ -9,6 +9,7 @@ import { createLogger } from '../../../src/node/logger.js'
 import { AttestationErrorCode } from '../../../src/tee/errors.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { fixture, haveTeeFixtures } from '../../helpers/tee-fixtures.js'
+import { loadTcbInfoCollateral } from '../../../src/tee/tdx/collateral.js'
 
 const HOUR = 3600_000
 const DAY = 24 * HOUR
@@ -137,6 +138,16 @@ describe.skipIf(!haveTeeFixtures)('the daemon\'s TDX collateral keeper (tee.tdxC
     expect(f.calls).toHaveLength(2)
     f.calls[1]!.answer([failed(dir, B)])
     await expect(other).rejects.toMatchObject({ code: AttestationErrorCode.COLLATERAL_NOT_FETCHED })
+    // a refresh that brings a newer document replaces the copy in memory: it lasts to the new next update
+    clock.advance(DAY)
+    expect(f.calls.at(-1)!.opts.fmspcs).toEqual([A])
+    f.calls.at(-1)!.answer([{ ...ok(dir, A, clock.now() + 40 * DAY), collateral: loadTcbInfoCollateral([new Uint8Array(fixture('dcap-qvl/tdx_quote_collateral.json'))]) }])
+    await settle()
+    clock.advance(20 * DAY)
+    await settle()
+    const held = f.calls.length
+    await k.collateralFor(A)
+    expect(f.calls).toHaveLength(held)
     // past its next update it is asked for again
     clock.advance(20 * DAY)
     await settle()

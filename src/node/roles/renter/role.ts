@@ -18,6 +18,14 @@ import type { AttestationPolicy } from '../../../tee/index.js'
  */
 export const REFUND_GRACE_MS = 10 * 60_000
 
+/**
+ * Escrows whose open's outcome was unknown that one renter watches at most (`approveLateOpens`), and
+ * how long past the agreement's startBy it still approves the refund of one that landed: its next
+ * look (a minute) after the supplier's own at the startBy.
+ */
+export const MAX_LATE_OPENS = 256
+export const LATE_OPEN_LOOK_MS = 2 * 60_000
+
 /** how long `stop` waits for rentals in flight to settle by default */
 export const DEFAULT_RENTER_STOP_WAIT_MS = 45_000
 
@@ -45,7 +53,7 @@ export class RenterRole {
    * rentals that ended there: `refundExpired` looks for each until its expiry, and approves the
    * refund of one that landed all the same (`approveLateOpens`)
    */
-  private readonly lateOpens = new Map<string, { payer: string, expiresAt: number }>()
+  private readonly lateOpens = new Map<string, { payer: string, startBy: number, expiresAt: number }>()
 
   constructor (private readonly i: RenterRoleInit) {
     this.escrow = i.escrow ?? new EscrowService({ chain: i.chain, escrows: i.escrowDb.escrows, vouchers: i.escrowDb.vouchers, account: i.account, arbiter: i.arbiter, clock: i.node.clock })
@@ -108,7 +116,9 @@ export class RenterRole {
       const { match, agreed } = await negotiateAgreement(ctx, bid)
       // a rental that fails before its session gives the agreement back: the supplier's GPUs are free at once
       const escrow = await openRentEscrow(ctx, agreed).catch(async (err: unknown) => {
-        if (openMayLand(err)) this.lateOpens.set(escrowIdOfAgreement(agreed.id), { payer: this.i.account.address, expiresAt: Number(agreed.terms.escrow!.expiresAt) })
+        if (openMayLand(err) && this.lateOpens.size < MAX_LATE_OPENS) {
+          this.lateOpens.set(escrowIdOfAgreement(agreed.id), { payer: this.i.account.address, startBy: Number(agreed.terms.startBy), expiresAt: Number(agreed.terms.escrow!.expiresAt) })
+        }
         await withdrawRent(ctx, match, agreed)
         throw err
       })
@@ -305,14 +315,16 @@ export class RenterRole {
   private async approveLateOpens (opts: { signal?: AbortSignal }): Promise<void> {
     for (const [id, o] of this.lateOpens) {
       if (opts.signal?.aborted === true) return
-      if (this.i.node.clock.now() > o.expiresAt) { this.lateOpens.delete(id); continue }
+      // the supplier approves the refund only of an escrow it finds by the agreement's startBy (at
+      // the withdrawal, or its look then): one found later is left to the arbiter after its expiry,
+      // and an approval of ours would only hold a deposit until then
+      if (this.i.node.clock.now() > o.startBy + LATE_OPEN_LOOK_MS) { this.lateOpens.delete(id); continue }
       const e = await this.i.chain.get(id, { payer: o.payer, ...(opts.signal != null ? { signal: opts.signal } : {}) }).catch(() => undefined)
       if (e == null) continue
-      this.lateOpens.delete(id)
-      if (e.status === 'open') {
-        this.i.logger.info('an escrow whose open timed out landed after its rental ended', { escrow: id })
-        await this.refundUnstarted(id)
-      }
+      if (e.status !== 'open') { this.lateOpens.delete(id); continue }
+      this.i.logger.info('an escrow whose open timed out landed after its rental ended', { escrow: id })
+      // looked for again at the next look when the approval failed
+      if (await this.refundUnstarted(id)) this.lateOpens.delete(id)
     }
   }
 
@@ -322,13 +334,15 @@ export class RenterRole {
    * executes when the supplier approves the same close, which it does once the agreement lapses at
    * its `startBy`: the money is back then, not only after the escrow's expiry.
    */
-  private async refundUnstarted (escrowId: string): Promise<void> {
+  private async refundUnstarted (escrowId: string): Promise<boolean> {
     const { logger } = this.i
     try {
       const r = await this.escrow.close(escrowId, { mode: 'cooperative', signal: this.settling.signal })
       logger.info('rental ended before its job: approved the close refunding everything (it executes with the supplier\'s approval at the agreement\'s startBy)', { escrow: escrowId, executed: r.executed })
+      return true
     } catch (err) {
       logger.warn('rental ended before its job: the refunding close could not be approved (the escrow is refunded after its expiry)', { escrow: escrowId, err })
+      return false
     }
   }
 
