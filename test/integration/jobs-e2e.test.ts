@@ -9,7 +9,7 @@ import { waitFor } from '../helpers/wait.js'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { matchBid, AgreementStore, type NegotiationError } from '../../src/market/index.js'
-import { negotiate, signWithdraw, withdrawAgreement } from '../../src/protocols/negotiate/index.js'
+import { negotiate, signWithdraw, withdrawAgreement, type NegotiatedAgreement } from '../../src/protocols/negotiate/index.js'
 import { MessageSigner } from '../../src/market/signing/index.js'
 import { devPair } from '../helpers/keys.js'
 import { openAttestedSession } from '../../src/protocols/session/index.js'
@@ -75,15 +75,25 @@ async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWin
     id, gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: ['simulated'], regions: [],
     maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
   })
-  await waitFor(() => matchBid(renter.market.book, bid) !== undefined, 10_000, 'a compatible offer in the renter\'s book')
-  const match = matchBid(renter.market.book, bid)!
-  const agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
-    bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
-  })
+  // the renter's book may still show a GPU an agreement just before took (its supplier's cancel is
+  // on its way through gossip): that supplier answers NO_CAPACITY, and the next match is tried
+  let agreed: NegotiatedAgreement | undefined
+  await waitFor(async () => {
+    const match = matchBid(renter.market.book, bid)
+    if (match == null) return false
+    agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
+      bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
+    }).catch((err: unknown) => {
+      if ((err as NegotiationError).code === 'NO_CAPACITY') return undefined
+      throw err
+    })
+    return agreed != null
+  }, 10_000, 'an agreement with a supplier whose GPU is free')
   await renter.cancelBid(id)
-  const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === agreed.terms.supplier[i]))!
-  expect(supplier.role.ledger.get(agreed.id)?.committed).toBe(true)
-  return { id: agreed.id, supplier, store: new AgreementStore(supplier.node.db) }
+  const made = agreed!
+  const supplier = world.suppliers.find((x) => x.keys.hotkey.publicKey.every((b, i) => b === made.terms.supplier[i]))!
+  expect(supplier.role.ledger.get(made.id)?.committed).toBe(true)
+  return { id: made.id, supplier, store: new AgreementStore(supplier.node.db) }
 }
 const statusOf = async (a: { id: string, store: AgreementStore }): Promise<string | undefined> => (await a.store.get(a.id))?.status
 
