@@ -495,12 +495,15 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     }
   }, 60_000)
 
-  it('an escrow whose open timed out and that landed after its rental ended is refunded at the agreement\'s startBy, not after its expiry', async () => {
+  /**
+   * A rental whose escrow open is not seen included in time (INCLUSION_TIMEOUT) and is held back,
+   * so that it lands only when the test calls `land`, after the renter's one look for it: the
+   * rental ends ESCROW_FAILED. Also counts, and can fail once, the renter's approvals of a close.
+   */
+  async function rentWithLateOpen (opts: { failFirstApproval?: boolean } = {}): Promise<{ escrowId: string, land: () => Promise<void>, approvals: string[], restore: () => void }> {
     const open = world.chain.open.bind(world.chain)
     let late: Parameters<typeof open> | undefined
-    // the open's inclusion is not seen in time, and it lands after the renter's one look for it
     world.chain.open = async (...args) => { late = args; throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' }) }
-    const before = await world.chain.balance(world.renter.address)
     const events: RentEvent[] = []
     try {
       const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
@@ -509,67 +512,61 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     } finally {
       world.chain.open = open
     }
-    const agreement = events.find((e): e is Extract<RentEvent, { type: 'agreement' }> => e.type === 'agreement')!
-    const escrowId = '0x' + agreement.id
-    // the rental withdrew its agreement: no supplier holds its GPUs
-    expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
-    await open(...late!)
-    const landed = (await world.chain.get(escrowId))!
-    expect(landed.status).toBe('open')
-    // the renter's next look approves the close refunding everything (a look whose approval fails
-    // is followed by another); the supplier's look at the agreement's startBy approves it too, and
-    // it executes
     const escrow = world.renter.role.escrow
     const close = escrow.close.bind(escrow)
     const approvals: string[] = []
     escrow.close = async (id, o) => {
       approvals.push(id)
-      if (approvals.length === 1) throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' })
+      if (opts.failFirstApproval === true && approvals.length === 1) throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' })
       return await close(id, o)
     }
+    return {
+      escrowId: '0x' + events.find((e): e is Extract<RentEvent, { type: 'agreement' }> => e.type === 'agreement')!.id,
+      land: async () => { await open(...late!) },
+      approvals,
+      restore: () => { escrow.close = close }
+    }
+  }
+
+  it('an escrow whose open timed out and that landed after its rental ended is refunded at the agreement\'s startBy, not after its expiry', async () => {
+    const before = await world.chain.balance(world.renter.address)
+    const r = await rentWithLateOpen({ failFirstApproval: true })
     try {
+      // the rental withdrew its agreement: no supplier holds its GPUs
+      expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
+      await r.land()
+      expect((await world.chain.get(r.escrowId))?.status).toBe('open')
+      // the renter's next look approves the close refunding everything (a look whose approval
+      // fails is followed by another); the supplier's look at the agreement's startBy approves it
+      // too, and it executes
       await world.renter.role.refundExpired()
       await world.renter.role.refundExpired()
     } finally {
-      escrow.close = close
+      r.restore()
     }
-    expect(approvals).toEqual([escrowId, escrowId])
+    expect(r.approvals).toEqual([r.escrowId, r.escrowId])
+    const landed = (await world.chain.get(r.escrowId))!
     await clock.advanceAsync(DEFAULT_START_WINDOW_MS)
-    await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(escrowId))?.status === 'closed' }, 20_000, 'the late escrow refunded')
+    await waitFor(async () => { await clock.advanceAsync(0); return (await world.chain.get(r.escrowId))?.status === 'closed' }, 20_000, 'the late escrow refunded')
     expect(Number(landed.terms.expiresAt)).toBeGreaterThan(clock.now())
-    const closed = (await world.chain.get(escrowId))!
-    const doc = decodeRecord(closed.records.find((r) => r.kind === 'close')!.remark)!
+    const closed = (await world.chain.get(r.escrowId))!
+    const doc = decodeRecord(closed.records.find((x) => x.kind === 'close')!.remark)!
     expect(doc.kind === 'close' ? doc.payouts : []).toEqual([{ to: world.renter.address, amount: landed.terms.amount.toString() }])
     expect(await world.chain.balance(world.renter.address)).toBe(before)
   }, 60_000)
 
   it('an escrow whose open timed out and that landed only past the agreement\'s startBy gets no approval from the renter (the supplier no longer looks for it: it goes to the arbiter after its expiry)', async () => {
-    const open = world.chain.open.bind(world.chain)
-    let late: Parameters<typeof open> | undefined
-    world.chain.open = async (...args) => { late = args; throw Object.assign(new Error('not included in time'), { code: 'INCLUSION_TIMEOUT' }) }
-    const events: RentEvent[] = []
-    try {
-      const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
-        .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
-      expect(outcome).toBe('ESCROW_FAILED')
-    } finally {
-      world.chain.open = open
-    }
-    const escrowId = '0x' + events.find((e): e is Extract<RentEvent, { type: 'agreement' }> => e.type === 'agreement')!.id
-    const escrow = world.renter.role.escrow
-    const close = escrow.close.bind(escrow)
-    const approvals: string[] = []
-    escrow.close = async (id, o) => { approvals.push(id); return await close(id, o) }
+    const r = await rentWithLateOpen()
     try {
       await clock.advanceAsync(DEFAULT_START_WINDOW_MS + LATE_OPEN_LOOK_MS + 1)
-      await open(...late!)
-      expect((await world.chain.get(escrowId))?.status).toBe('open')
+      await r.land()
+      expect((await world.chain.get(r.escrowId))?.status).toBe('open')
       await world.renter.role.refundExpired()
     } finally {
-      escrow.close = close
+      r.restore()
     }
-    expect(approvals).toEqual([])
-    expect((await world.chain.get(escrowId))?.status).toBe('open')
+    expect(r.approvals).toEqual([])
+    expect((await world.chain.get(r.escrowId))?.status).toBe('open')
   }, 60_000)
 
   // last: it leaves most of the renter's funds locked in an escrow until that expires
