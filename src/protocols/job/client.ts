@@ -6,6 +6,7 @@ import { DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES, MAX_CHU
 import { isSafeRelativePath, validateJobId, validateJobSpec } from '../../jobs/spec.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
+import { remoteCode } from '../remote-code.js'
 import { systemClock } from '../../util/clock.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { Clock, TimerHandle } from '../../util/clock.js'
@@ -15,15 +16,8 @@ import type { Exit, Tick } from '../../wire/job.js'
 import { makeDirs } from '../../util/fs.js'
 
 const REASONS = new Set<string>(['exited', 'cancelled', 'timeout', 'budget', 'failed'])
-/** an error code as the session's abort frames carry them; the supplier's text goes no further otherwise */
-const CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/
 /** a signal name (SIGKILL, SIGRTMIN+3) */
 const SIGNAL_RE = /^SIG[A-Z0-9+]{1,12}$/
-
-/** the supplier's code, or UNKNOWN where it is not one (control characters, text meant for a terminal) */
-function remoteCode (code: string): string {
-  return CODE_RE.test(code) ? code : 'UNKNOWN'
-}
 
 export interface JobClientOptions {
   /** outputs are written here under their relative names (created when missing) */

@@ -5,6 +5,7 @@ import { SessionEvidence, SessionHello, SessionVerdict } from '../../wire/sessio
 import { bytesEqual } from '../../util/bytes.js'
 import { checkReportData, MAX_SESSION_GPUS, NONCE_LENGTH, sessionGpuNonce } from '../../tee/binding.js'
 import { AttestationError, AttestationErrorCode } from '../../tee/errors.js'
+import { remoteCode } from '../remote-code.js'
 import { checkGpuPolicy, checkPolicy, type AttestationPolicy } from '../../tee/policy.js'
 import { evidenceVerifier } from '../../tee/verify.js'
 import { gpuEvidenceVerifier } from '../../tee/gpu-verify.js'
@@ -114,7 +115,7 @@ export async function runRenterHandshake (connection: Connection, stream: Stream
     if (m.error !== '') {
       const code = isFailureCode(m.error) ? m.error : SessionErrorCode.PROVIDER_FAILED
       // the enclave's words go no further than a code (they reach logs and terminals)
-      const remote = /^[A-Z][A-Z0-9_]{0,63}$/.test(m.error) ? m.error : 'UNKNOWN'
+      const remote = remoteCode(m.error)
       throw new SessionError(code, `enclave refused: ${remote}`, { remoteCode: remote })
     }
     // cheap checks on the echoed fields first; the report data below is what is trusted

@@ -2,6 +2,7 @@ import { byteStream, type ByteStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { SessionError, SessionErrorCode, isFailureCode, toSessionError } from './errors.js'
 import { FRAME_ABORT, FRAME_DATA } from './constants.js'
+import { REMOTE_CODE_RE } from '../remote-code.js'
 import type { FramedChannel } from '../framed.js'
 
 /**
@@ -12,7 +13,6 @@ import type { FramedChannel } from '../framed.js'
 const CLOSE_TIMEOUT_MS = 10_000
 
 /** a code another party may give for ending a channel: upper-case, digits and underscores, bounded */
-const REMOTE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/
 
 export class Wire {
   private readonly bytes: ByteStream<Stream>
@@ -102,7 +102,7 @@ export class StreamChannel implements FramedChannel {
         const code = new TextDecoder().decode(m.subarray(1, 65))
         // the remote's reason is informational: any well-formed code is passed on (the layer above,
         // e.g. the supplier's ESCROW_MISSING, has codes of its own), anything else is dropped
-        const err = new SessionError(SessionErrorCode.CHANNEL_ABORTED, `remote aborted the channel (${isFailureCode(code) ? code : 'unknown'})`, { remoteCode: REMOTE_CODE.test(code) ? code : undefined })
+        const err = new SessionError(SessionErrorCode.CHANNEL_ABORTED, `remote aborted the channel (${isFailureCode(code) ? code : 'unknown'})`, { remoteCode: REMOTE_CODE_RE.test(code) ? code : undefined })
         this.error = err
         this.wire.stream.abort(err)
         throw err
