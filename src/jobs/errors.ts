@@ -59,6 +59,12 @@ export type RuntimeErrorCode =
   | 'SPAWN_FAILED'
   /** the job directory already exists or cannot be created */
   | 'WORKDIR_FAILED'
+  /** the job names an image, and this supplier runs jobs as processes */
+  | 'IMAGE_NOT_SUPPORTED'
+  /** this supplier runs jobs in containers, and the job names no image */
+  | 'IMAGE_REQUIRED'
+  /** the job's image is not one the supplier's `jobs.images` allows */
+  | 'IMAGE_NOT_ALLOWED'
 
 export class RuntimeError extends BazaarError<RuntimeErrorCode> {}
 

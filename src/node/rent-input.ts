@@ -25,7 +25,7 @@ const GPU_RE = /^[a-z0-9][a-z0-9.-]{0,47}$/
 const REGION_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
 /** the request field a job spec refusal is about, where its code names one */
-const SPEC_FIELDS: Partial<Record<string, string>> = { ENV_NAME_INVALID: 'env', OUTPUT_PATH_INVALID: 'outputs' }
+const SPEC_FIELDS: Partial<Record<string, string>> = { ENV_NAME_INVALID: 'env', OUTPUT_PATH_INVALID: 'outputs', IMAGE_INVALID: 'image' }
 
 function bad (field: string, message: string): never {
   throw new ApiError(400, 'BAD_INPUT', `${field}: ${message}`, field)
@@ -49,7 +49,8 @@ function strList (v: unknown, field: string, max: number, check: (s: string) => 
 /**
  * Validates the body of `POST /v1/rent`:
  * `{ gpu, count, minMemoryMib?, maxPricePerGpuHour (rao, decimal string), durationS, teeKinds?,
- *    regions?, command, args?, env?, outputs?, outputDir?, matchTimeoutS? }`.
+ *    regions?, command, args?, env?, image?, outputs?, outputDir?, matchTimeoutS? }`.
+ * `image` runs the job in that container image, at a supplier whose jobs run in containers.
  * `teeKinds` empty means the kinds of `market.teeKinds`; `simulated` is refused unless
  * `tee.allowSimulated`. Outputs go to `outputDir` (absolute) or `<home>/outputs/<time>`.
  * @throws ApiError 400 BAD_INPUT (with `field`), 409 SIMULATED_NOT_ALLOWED
@@ -84,7 +85,9 @@ export function parseRentBody (body: unknown, ctx: { config: BazaarConfig, home:
       env[k] = v
     }
   }
-  const spec = { command: b.command, args, outputs, ...(env != null ? { env } : {}), limits: { maxDurationMs: durationS * 1000 } }
+  if (b.image != null && (typeof b.image !== 'string' || b.image === '')) bad('image', 'expected a container image reference')
+  const image = b.image as string | undefined
+  const spec = { command: b.command, args, outputs, ...(env != null ? { env } : {}), ...(image != null ? { image } : {}), limits: { maxDurationMs: durationS * 1000 } }
   try {
     validateJobSpec({ ...spec, gpuCount: count })
   } catch (err) {

@@ -178,6 +178,12 @@ describe('jobs over a framed channel', () => {
     }
   })
 
+  it('refuses a job naming a container image, before its inputs: the process runtime would run its command on the host', async () => {
+    const r = await run({ command: 'sh', args: ['-c', 'touch ran'], image: 'docker.io/library/alpine:3', gpuCount: 1, inputs: [{ name: 'a.bin', data: new Uint8Array(10) }], limits: { maxDurationMs: 60_000 } })
+    expect(r.server.status === 'rejected' && (r.server.reason as { code?: string }).code).toBe('IMAGE_NOT_SUPPORTED')
+    expect(r.client.status === 'rejected' && (r.client.reason as { remoteCode?: string }).remoteCode).toBe('IMAGE_NOT_SUPPORTED')
+  })
+
   it('reports a failing job with its exit code and stderr', async () => {
     const r = await run({ command: 'sh', args: ['-c', 'echo broken >&2; exit 3'], gpuCount: 1, limits: { maxDurationMs: 10_000 }, outputs: ['never.txt'] })
     expect(ok(r.client)).toMatchObject({ exitCode: 3, reason: 'exited', outputs: [], missingOutputs: ['never.txt'] })

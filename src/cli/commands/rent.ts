@@ -32,6 +32,8 @@ options:
   --duration <d>         longest run, e.g. 90s, 30m, 2h (required); the budget is price x GPUs x duration
   --tee <kind>           tdx, sev-snp, simulated or any (repeatable; default any = config market.teeKinds)
   --region <r>           accepted region (repeatable; default any)
+  --image <ref>          run <command> in this container image (a supplier with jobs.runtime
+                         container); without it the command runs as a process at the supplier
   --output <path>        a file the job writes, to fetch when it ends (repeatable)
   --output-dir <dir>     where outputs land (default <home>/outputs/<time>)
   --match-timeout <d>    how long to wait for a compatible offer (default 30s)
@@ -78,6 +80,7 @@ export const rentCommand: Command = {
     tee: { type: 'string', multiple: true },
     region: { type: 'string', multiple: true },
     output: { type: 'string', multiple: true },
+    image: { type: 'string' },
     'output-dir': { type: 'string' },
     'match-timeout': { type: 'string' },
     'dry-run': { type: 'boolean' },
@@ -116,6 +119,7 @@ export const rentCommand: Command = {
       regions: strs(args, 'region'),
       command,
       args: cmdArgs,
+      ...(str(args, 'image') != null ? { image: str(args, 'image') } : {}),
       outputs: strs(args, 'output'),
       ...(outputDir != null ? { outputDir: path.resolve(outputDir) } : {}),
       ...(matchTimeoutS != null ? { matchTimeoutS } : {})
@@ -297,5 +301,5 @@ function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: n
 /** the request's fields → the flags that set them: a refusal of one is that flag's usage error */
 const RENT_FLAGS = {
   gpu: '--gpu', count: '--count', minMemoryMib: '--min-memory', maxPricePerGpuHour: '--max-price', durationS: '--duration', teeKinds: '--tee',
-  regions: '--region', outputs: '--output', outputDir: '--output-dir', matchTimeoutS: '--match-timeout'
+  regions: '--region', outputs: '--output', image: '--image', outputDir: '--output-dir', matchTimeoutS: '--match-timeout'
 } as const

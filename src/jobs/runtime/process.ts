@@ -54,6 +54,10 @@ export function processRuntime (init: ProcessRuntimeInit = {}): Runtime {
   let hard: Promise<HardLimits> | undefined
   return {
     kind: 'process',
+    check: (image) => {
+      // [REJECT] a job that names an image expects it to run there, not as a process on the host
+      if (image != null && image.length > 0) throw new RuntimeError('IMAGE_NOT_SUPPORTED', 'this supplier runs jobs as processes, not in containers: the job must name no image')
+    },
     start: async (job: RuntimeJob): Promise<RunningJob> => {
       const env = jobEnv(job, init.path ?? process.env.PATH ?? DEFAULT_PATH)
       // resolved here so that a missing command is SPAWN_FAILED with or without the prlimit wrapper

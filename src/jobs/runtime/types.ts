@@ -49,4 +49,10 @@ export interface Runtime {
    * process could not be started
    */
   start: (job: RuntimeJob, opts?: { signal?: AbortSignal }) => Promise<RunningJob>
+  /**
+   * Whether this runtime runs a job naming `image` (empty: none), checked before the job's inputs
+   * are taken. The process runtime runs no image; the container runtime needs one it allows.
+   * @throws RuntimeError IMAGE_NOT_SUPPORTED, IMAGE_REQUIRED, IMAGE_NOT_ALLOWED
+   */
+  check?: (image: string | undefined) => void
 }

@@ -230,10 +230,22 @@ export interface MeteringConfig {
 }
 
 /**
- * Supplier: per-job process limits, set through prlimit(1) on the job's first process and
- * inherited by everything it starts (soft and hard limit alike, so the job cannot raise them).
+ * Supplier: how jobs run. As processes (`runtime` process), with per-job limits set through
+ * prlimit(1) on the job's first process and inherited by everything it starts (soft and hard limit
+ * alike, so the job cannot raise them); or in containers (`runtime` container), with the same
+ * limits as ulimits and the memory bound by the container's cgroup.
  */
 export interface JobsConfig {
+  /** process: the job's command on the host; container: the job's image in docker or podman */
+  runtime: 'process' | 'container'
+  /** container: which engine (auto: docker where `docker info` works, else podman) */
+  engine: 'auto' | 'docker' | 'podman'
+  /** container: the images jobs may name, exact or a prefix ending in `*`; empty: any */
+  images: string[]
+  /** container: pull a missing image (missing) or run only images already here (never) */
+  pull: 'missing' | 'never'
+  /** container: the memory of each job in MiB (--memory, no swap on top); 0: no limit */
+  memoryMib: number
   /** RLIMIT_NPROC: processes and threads of the supplier's user beyond which the job cannot fork; 0: no limit */
   processes: number
   /** RLIMIT_NOFILE: open file descriptors per process */

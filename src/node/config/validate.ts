@@ -32,6 +32,8 @@ export const CONFIG_LIMITS = Object.freeze({
 const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 
 /** NVIDIA driver versions ("550.90.07") and VBIOS versions in RIM notation ("96.00.9F.00.01"). */
+/** an image reference as the job spec accepts it (jobs/spec.ts), or a prefix of one ending in `*` */
+const IMAGE_PATTERN_RE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,510}\*?$/
 const DRIVER_VERSION_RE = /^\d{1,4}(\.\d{1,4}){0,3}$/
 const VBIOS_VERSION_RE = /^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$/
 
@@ -216,7 +218,19 @@ export function validateConfig (input: unknown): BazaarConfig {
 
   const jo = obj(o.jobs, 'jobs')
   known(jo, 'jobs', configKeys('jobs'))
-  const jobs = { processes: int(jo.processes, 'jobs.processes', 0, 4_194_304), openFiles: int(jo.openFiles, 'jobs.openFiles', 64, 1_048_576), fileMib: int(jo.fileMib, 'jobs.fileMib', 0, 16_777_216) }
+  const jobs = {
+    runtime: oneOf(jo.runtime ?? 'process', 'jobs.runtime', ['process', 'container'] as const),
+    engine: oneOf(jo.engine ?? 'auto', 'jobs.engine', ['auto', 'docker', 'podman'] as const),
+    images: uniqueList(jo.images ?? [], 'jobs.images', 64, (v, q) => text(v, q, IMAGE_PATTERN_RE, 'an image reference, or a prefix of one ending in *')),
+    pull: oneOf(jo.pull ?? 'missing', 'jobs.pull', ['missing', 'never'] as const),
+    memoryMib: int(jo.memoryMib ?? 0, 'jobs.memoryMib', 0, 16_777_216),
+    processes: int(jo.processes, 'jobs.processes', 0, 4_194_304),
+    openFiles: int(jo.openFiles, 'jobs.openFiles', 64, 1_048_576),
+    fileMib: int(jo.fileMib, 'jobs.fileMib', 0, 16_777_216)
+  }
+  // [refuse] a limit the runtime cannot set would be a bound on paper only
+  if (jobs.runtime === 'process' && jobs.memoryMib > 0) fail('jobs.memoryMib', 'jobs.memoryMib needs jobs.runtime container: a process job\'s memory cannot be bounded here (a container\'s cgroup bounds it)')
+  if (jobs.runtime === 'process' && jobs.images.length > 0) fail('jobs.images', 'jobs.images needs jobs.runtime container: the process runtime runs no image')
 
   return { listen, bootstrap, mdns, api, log, role, chain, market, ...(gpus != null ? { gpus } : {}), tee, metering, jobs }
 }

@@ -5,7 +5,8 @@ import type { BazaarConfig, JobsConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
-import { JobCgroups, processRuntime, type Inventory, type NvidiaSmiRunner, type ResourceLimits } from '../../jobs/index.js'
+import { containerRuntime, detectContainerEngine, JobCgroups, processRuntime, type ContainerEngine, type Inventory, type NvidiaSmiRunner, type ResourceLimits, type Runtime } from '../../jobs/index.js'
+import { systemProbe, type CommandProbe } from '../../jobs/runtime/detect.js'
 import { UserError } from '../../util/errors.js'
 import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -22,6 +23,8 @@ export interface SupplierServiceInit {
   enclaveKey?: EnclaveKey
   /** tests inject an absent nvidia-smi so the config's GPUs are used */
   runNvidiaSmi?: NvidiaSmiRunner
+  /** how a container engine is found to work (`<engine> info`); tests inject one */
+  probe?: CommandProbe
 }
 
 /**
@@ -36,6 +39,7 @@ export class SupplierService implements NodeService {
   private current?: SupplierRole
   private inventory?: Inventory
   private cgroups?: JobCgroups
+  private runtime?: Runtime
 
   constructor (private readonly c: SupplierServiceComponents, private readonly i: SupplierServiceInit) {}
 
@@ -54,7 +58,7 @@ export class SupplierService implements NodeService {
     })
     if (this.inventory == null) return
     if (this.i.enclaveKey == null) throw new UserError('a supplier needs its enclave key', { code: 'NO_ENCLAVE_KEY' })
-    this.cgroups ??= await this.openCgroups()
+    this.runtime ??= config.jobs.runtime === 'container' ? await this.openContainers() : processRuntime({ cgroups: this.cgroups ??= await this.openCgroups(), limits: jobLimits(config.jobs) })
     const role = new SupplierRole({
       node,
       inventory: this.inventory,
@@ -63,7 +67,7 @@ export class SupplierService implements NodeService {
       enclaveListen: enclaveListenAddrs(config),
       provider: await readyProvider(config, node.clock, logger, signal),
       gpuProvider: await readyGpuProvider(config, node.clock, logger, signal),
-      runtime: processRuntime({ cgroups: this.cgroups, limits: jobLimits(config.jobs) }),
+      runtime: this.runtime,
       workRoot: path.join(this.i.home, 'jobs'),
       chain: this.c.chain,
       escrowDb: this.c.escrowDb,
@@ -96,6 +100,45 @@ export class SupplierService implements NodeService {
     // a restart opens them again, and ends what this run may have left
     await this.cgroups?.close()
     this.cgroups = undefined
+    this.runtime = undefined
+  }
+
+  /** what names this home's jobs (cgroups, containers): a restart finds what the run before it left */
+  private homeTag (): string {
+    return `bazaar-${createHash('sha256').update(path.resolve(this.i.home)).digest('hex').slice(0, 12)}`
+  }
+
+  /**
+   * The container runtime of `jobs`: its engine must work now (the daemon does not start otherwise),
+   * and the containers a previous run of this supplier left are removed, as their records are
+   * closed (SUPPLIER_RESTARTED).
+   * @throws UserError CONTAINER_ENGINE_UNAVAILABLE
+   */
+  private async openContainers (): Promise<Runtime> {
+    const { config } = this.i
+    const { logger } = this.c
+    const jobs = config.jobs
+    const probe = this.i.probe ?? systemProbe
+    let engine: ContainerEngine | undefined
+    if (jobs.engine === 'auto') engine = await detectContainerEngine(probe)
+    else if (await probe(jobs.engine, ['info'], 10_000)) engine = jobs.engine
+    if (engine == null) {
+      const tried = jobs.engine === 'auto' ? '`docker info` and `podman info` both fail' : `\`${jobs.engine} info\` fails`
+      throw new UserError(`jobs.runtime is container, but no container engine works here (${tried}): start the engine, or set jobs.runtime to process`, { code: 'CONTAINER_ENGINE_UNAVAILABLE' })
+    }
+    const runtime = containerRuntime({
+      engine,
+      images: jobs.images,
+      pull: jobs.pull,
+      limits: jobLimits(jobs),
+      ...(jobs.processes > 0 ? { pidsLimit: jobs.processes } : {}),
+      ...(jobs.memoryMib > 0 ? { memoryBytes: jobs.memoryMib * 1024 * 1024 } : {}),
+      namePrefix: `${this.homeTag()}-job-`
+    })
+    const left = await runtime.sweep()
+    if (left > 0) logger.warn('removed the job containers a previous run of this supplier left', { containers: left })
+    logger.info('jobs run in containers', { engine, images: jobs.images.length > 0 ? jobs.images.join(' ') : 'any', memoryMib: jobs.memoryMib })
+    return runtime
   }
 
   /**
@@ -105,8 +148,7 @@ export class SupplierService implements NodeService {
    */
   private async openCgroups (): Promise<JobCgroups | undefined> {
     const { logger } = this.c
-    const name = `bazaar-${createHash('sha256').update(path.resolve(this.i.home)).digest('hex').slice(0, 12)}`
-    const cgroups = await JobCgroups.open(name)
+    const cgroups = await JobCgroups.open(this.homeTag())
     if (!(cgroups instanceof JobCgroups)) {
       logger.warn('jobs run without a cgroup of their own: a job process that calls setsid outlives its stop, and jobs outlive a crash of this supplier', { reason: cgroups.unavailable })
       return undefined
@@ -127,7 +169,7 @@ export class SupplierService implements NodeService {
 }
 
 /** The prlimit(1) limits of `jobs` (0 is no limit where a limit may be left off). */
-export function jobLimits (jobs: JobsConfig): ResourceLimits {
+export function jobLimits (jobs: Pick<JobsConfig, 'processes' | 'openFiles' | 'fileMib'>): ResourceLimits {
   return {
     openFiles: jobs.openFiles,
     ...(jobs.processes > 0 ? { processes: jobs.processes } : {}),

@@ -158,6 +158,8 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
     const start = await receiveStart(frames, opts, clock)
     const jobId = start.jobId
     const spec = start.spec!
+    // [REJECT] an image this runtime does not run (or none where it needs one), before any input is taken
+    opts.runtime.check?.(spec.image.length > 0 ? spec.image : undefined)
     let gpuIndices = opts.gpuIndices ?? []
     if (opts.lease != null) {
       const hold = opts.lease.ledger.get(opts.lease.agreementId)

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { buildContainerArgv, containerRuntime, detectContainerEngine, RuntimeError } from '../../../src/jobs/index.js'
+import { buildContainerArgv, containerRuntime, detectContainerEngine, engineEnv, imageAllowed, processRuntime, RuntimeError } from '../../../src/jobs/index.js'
 import type { CommandProbe, RuntimeJob } from '../../../src/jobs/index.js'
 
 const job: RuntimeJob = {
@@ -36,7 +36,47 @@ describe('buildContainerArgv', () => {
   })
 
   it('refuses a job without an image', () => {
-    expect(() => buildContainerArgv('docker', { ...job, image: undefined })).toThrow(expect.objectContaining({ code: 'RUNTIME_UNAVAILABLE' }))
+    expect(() => buildContainerArgv('docker', { ...job, image: undefined })).toThrow(expect.objectContaining({ code: 'IMAGE_REQUIRED' }))
+  })
+
+  it('sets the limits as ulimits, soft and hard alike, memory without swap, and the pull policy', () => {
+    const argv = buildContainerArgv('podman', { ...job, gpuIndices: [] }, { user: '1:1', memoryBytes: 1 << 30, pull: 'never', limits: { openFiles: 1024, processes: 512, fileSizeBytes: 4096 }, namePrefix: 'bazaar-abc-job-' })
+    const pairs = (flag: string): string[] => argv.flatMap((a, i) => a === flag ? [argv[i + 1]] : [])
+    expect(pairs('--ulimit')).toEqual(['core=0:0', 'nofile=1024:1024', 'nproc=512:512', 'fsize=4096:4096'])
+    expect(pairs('--memory')).toEqual([String(1 << 30)])
+    expect(pairs('--memory-swap')).toEqual([String(1 << 30)])
+    expect(pairs('--name')).toEqual(['bazaar-abc-job-j1'])
+    expect(argv).toContain('--pull=never')
+    // every option comes before the image: nothing of the job's reads as an engine flag
+    expect(argv.indexOf(job.image!)).toBe(argv.length - 1 - 1 - job.args.length)
+  })
+})
+
+describe('what a container supplier runs', () => {
+  it.each<[string, string[], boolean]>([
+    ['any image where the list is empty', [], true],
+    ['an exact reference', ['pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime'], true],
+    ['a prefix ending in *', ['pytorch/pytorch:*'], true],
+    ['another tag than the exact one', ['pytorch/pytorch:2.3.0'], false],
+    ['a prefix without a separator (pytorch/pytorch-other matches it too)', ['pytorch/pytorch*'], true],
+    ['another registry', ['ghcr.io/*'], false]
+  ])('%s', (_what, allowed, ok) => {
+    expect(imageAllowed(job.image!, allowed)).toBe(ok)
+  })
+
+  it('refuses a job naming no image or one not allowed, and the process runtime refuses any image', () => {
+    const rt = containerRuntime({ engine: 'docker', images: ['pytorch/pytorch:*'] })
+    expect(() => rt.check!(undefined)).toThrow(expect.objectContaining({ code: 'IMAGE_REQUIRED' }))
+    expect(() => rt.check!('alpine:3')).toThrow(expect.objectContaining({ code: 'IMAGE_NOT_ALLOWED' }))
+    expect(() => rt.check!(job.image)).not.toThrow()
+    const proc = processRuntime()
+    expect(() => proc.check!(job.image)).toThrow(expect.objectContaining({ code: 'IMAGE_NOT_SUPPORTED' }))
+    expect(() => proc.check!(undefined)).not.toThrow()
+  })
+
+  it('gives the engine client only what reaches the engine, none of the supplier\'s secrets', () => {
+    const env = engineEnv({ PATH: '/bin', HOME: '/home/s', DOCKER_HOST: 'unix:///run/user/1000/docker.sock', BAZAAR_PASSPHRASE: 'secret', AWS_SECRET_ACCESS_KEY: 'x' })
+    expect(env).toEqual({ PATH: '/bin', HOME: '/home/s', DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })
   })
 })
 

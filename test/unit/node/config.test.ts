@@ -40,7 +40,7 @@ describe('defaults', () => {
     expect(defaults.api).toEqual({ host: '127.0.0.1', port: 7545, allowRemote: false })
     expect(defaults.metering.tickS).toBe(10)
     // a fork bomb stops at 16384 processes of the supplier's user; files are not bounded by default
-    expect(defaults.jobs).toEqual({ processes: 16384, openFiles: 65536, fileMib: 0 })
+    expect(defaults.jobs).toEqual({ runtime: 'process', engine: 'auto', images: [], pull: 'missing', memoryMib: 0, processes: 16384, openFiles: 65536, fileMib: 0 })
     expect(defaults.chain.adapter).toBe('embedded')
     expect(defaults.gpus).toBeUndefined()
     expect(defaults.tee.crlFiles).toEqual([])
@@ -203,7 +203,15 @@ describe('invalid configs name their bad field', () => {
     { name: 'job open files under 64', cfg: { jobs: { openFiles: 10 } }, field: 'jobs.openFiles' },
     { name: 'job processes negative', cfg: { jobs: { processes: -1 } }, field: 'jobs.processes' },
     { name: 'job file size not an integer', cfg: { jobs: { fileMib: 1.5 } }, field: 'jobs.fileMib' },
-    { name: 'a job memory limit (not built)', cfg: { jobs: { memoryMib: 1024 } }, field: 'jobs.memoryMib', code: ConfigErrorCode.UNKNOWN_FIELD },
+    { name: 'a job memory limit the process runtime cannot set', cfg: { jobs: { memoryMib: 1024 } }, field: 'jobs.memoryMib' },
+    { name: 'images for the process runtime, which runs none', cfg: { jobs: { images: ['docker.io/pytorch/pytorch:*'] } }, field: 'jobs.images' },
+    { name: 'an unknown job runtime', cfg: { jobs: { runtime: 'vm' } }, field: 'jobs.runtime' },
+    { name: 'an unknown container engine', cfg: { jobs: { runtime: 'container', engine: 'lxc' } }, field: 'jobs.engine' },
+    { name: 'an image pattern with a space', cfg: { jobs: { runtime: 'container', images: ['pytorch pytorch'] } }, field: 'jobs.images[0]' },
+    { name: 'an image pattern starting with a dash', cfg: { jobs: { runtime: 'container', images: ['--privileged'] } }, field: 'jobs.images[0]' },
+    { name: 'a star inside an image pattern', cfg: { jobs: { runtime: 'container', images: ['docker.io/*/x'] } }, field: 'jobs.images[0]' },
+    { name: 'a pull policy of always', cfg: { jobs: { runtime: 'container', pull: 'always' } }, field: 'jobs.pull' },
+    { name: 'a job memory limit past the bound', cfg: { jobs: { runtime: 'container', memoryMib: 16777217 } }, field: 'jobs.memoryMib' },
     { name: 'sweep period not a number', cfg: { chain: { sweepS: 'hourly' } }, field: 'chain.sweepS' },
     { name: 'scan from block 0', cfg: { chain: { scanFromBlock: 0 } }, field: 'chain.scanFromBlock' },
     { name: 'scan from a block that is not a number', cfg: { chain: { scanFromBlock: '1e6' } }, field: 'chain.scanFromBlock' },

@@ -1,0 +1,187 @@
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CapacityLedger, containerName, containerRuntime, type ContainerRuntimeInit, type JobResult, type JobSpec } from '../../src/jobs/index.js'
+import { runJobClient, runJobServer, type JobServerResult } from '../../src/protocols/job/index.js'
+import { memoryChannelPair } from '../../src/protocols/framed.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { podmanForTests, TEST_IMAGE } from '../helpers/container-engine.js'
+
+/**
+ * Jobs in a real container engine (podman, with an image imported from the host's static busybox),
+ * through the job protocol as a supplier runs them. Skipped, with the reason, where podman cannot
+ * run containers here.
+ */
+const engine = podmanForTests()
+const why = 'unavailable' in engine ? engine.unavailable : undefined
+if (why != null) console.warn(`job-container: skipped: ${why}`)
+// the runtime's engine commands take the test's containers.conf from the supplier's environment
+if (!('unavailable' in engine)) process.env.CONTAINERS_CONF = engine.env.CONTAINERS_CONF
+
+const PREFIX = `bazaar-test${process.pid}-job-`
+/** the config's defaults, within what podman allows here (it caps processes at the kernel's pid_max) */
+const LIMITS = { openFiles: 1024, processes: 16_384 }
+const sha256 = (b: string): string => createHash('sha256').update(b).digest('hex')
+
+let root: string
+let workRoot: string
+let outputDir: string
+let ledger: CapacityLedger
+let clock: ManualClock
+
+beforeEach(async () => {
+  clock = new ManualClock()
+  root = await mkdtemp(path.join(tmpdir(), 'bazaar-cjob-'))
+  workRoot = path.join(root, 'work')
+  outputDir = path.join(root, 'out')
+  ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }])
+  ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
+})
+
+afterEach(async () => {
+  expect(ledger.active()).toEqual([])
+  expect(existsSync(workRoot) ? readdirSync(workRoot) : []).toEqual([])
+  await rm(root, { recursive: true, force: true })
+})
+
+afterAll(() => {
+  if (why == null) expect(containersOfTest()).toEqual([])
+})
+
+/** the containers of this test run, running or not */
+function containersOfTest (): string[] {
+  const r = spawnSync('podman', ['ps', '-a', '--filter', `name=^${PREFIX}`, '--format', '{{.Names}}'], { encoding: 'utf8', timeout: 30_000 })
+  return r.stdout.split('\n').filter((s) => s.startsWith(PREFIX))
+}
+
+async function run (spec: JobSpec, init: ContainerRuntimeInit = {}, signal?: AbortSignal): Promise<{ server: PromiseSettledResult<JobServerResult>, client: PromiseSettledResult<JobResult>, stdout: string }> {
+  // each run holds the GPU of its own agreement, as a rental would
+  if (ledger.get('agr-1') == null) ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
+  const [renter, supplier] = memoryChannelPair()
+  let stdout = ''
+  const server = runJobServer(supplier, {
+    runtime: containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS, ...init }),
+    workRoot,
+    lease: { ledger, agreementId: 'agr-1' },
+    clock,
+    tickIntervalMs: 100,
+    killGraceMs: 1000
+  })
+  const client = runJobClient(renter, spec, {
+    outputDir,
+    clock,
+    jobId: 'cjob-1',
+    onStdout: (c) => { stdout += Buffer.from(c).toString() },
+    ...(signal != null ? { signal } : {})
+  })
+  const [s, c] = await Promise.allSettled([server, client])
+  return { server: s, client: c, stdout }
+}
+
+function ok<T> (r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason
+  return r.value
+}
+
+describe.skipIf(why != null)('jobs in containers (podman)', () => {
+  it('runs the job\'s image with no network, no capabilities, the limits as ulimits, and fetches its output', async () => {
+    const script = [
+      'echo home=$HOME dir=$(pwd) gpus=$NVIDIA_VISIBLE_DEVICES',
+      'echo nets=$(ls /sys/class/net)',
+      'grep CapEff /proc/self/status',
+      'grep -E "Max (open files|processes|file size|core)" /proc/self/limits',
+      'echo uid=$(id -u)',
+      'echo result > out.txt'
+    ].join('; ')
+    const r = await run({ command: 'sh', args: ['-c', script], image: TEST_IMAGE, gpuCount: 0, outputs: ['out.txt'], limits: { maxDurationMs: 60_000 } }, {
+      limits: { openFiles: 512, processes: 200, fileSizeBytes: 1024 * 1024 },
+      hardLimits: { openFiles: 20_000, processes: 1_000_000 }
+    })
+    const res = ok(r.client)
+    expect(res).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(ok(r.server)).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(r.stdout).toContain('home=/job dir=/job gpus=void')
+    // --network none: the loopback device alone
+    expect(r.stdout).toMatch(/nets=lo\n/)
+    expect(r.stdout).toMatch(/CapEff:\s+0{16}/)
+    expect(r.stdout).toMatch(/Max open files\s+512\s+512/)
+    expect(r.stdout).toMatch(/Max processes\s+200\s+200/)
+    expect(r.stdout).toMatch(/Max file size\s+1048576\s+1048576/)
+    expect(r.stdout).toMatch(/Max core file size\s+0\s+0/)
+    expect(r.stdout).toContain(`uid=${process.getuid!()}`)
+    expect(res.outputs).toEqual([expect.objectContaining({ name: 'out.txt', sha256: sha256('result\n') })])
+    expect(containersOfTest()).toEqual([])
+  })
+
+  it('kills a job past its memory limit (exit 137), where the process runtime bounds no memory', async () => {
+    const r = await run({ command: 'dd', args: ['if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'], image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { memoryBytes: 32 * 1024 * 1024 })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 137 })
+    // the same job under a limit it fits in
+    const fits = await run({ command: 'dd', args: ['if=/dev/zero', 'of=/dev/null', 'bs=8M', 'count=1'], image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { memoryBytes: 32 * 1024 * 1024 })
+    expect(ok(fits.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+  })
+
+  it('a cancel from the renter removes the container, not only the engine\'s client', async () => {
+    const ac = new AbortController()
+    let seen = ''
+    const [renter, supplier] = memoryChannelPair()
+    const server = runJobServer(supplier, { runtime: containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS }), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 100, killGraceMs: 1000 })
+    const client = runJobClient(renter, { command: 'sh', args: ['-c', 'echo up; exec sleep 600'], image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 600_000 } }, {
+      outputDir,
+      clock,
+      jobId: 'cjob-2',
+      signal: ac.signal,
+      onStdout: (c) => {
+        seen += Buffer.from(c).toString()
+        if (seen.includes('up') && !ac.signal.aborted) {
+          expect(containersOfTest()).toEqual([containerName('cjob-2', PREFIX)])
+          ac.abort()
+        }
+      }
+    })
+    const [s, c] = await Promise.allSettled([server, client])
+    expect(ok(c)).toMatchObject({ reason: 'cancelled' })
+    expect(ok(s)).toMatchObject({ reason: 'cancelled' })
+    expect(containersOfTest()).toEqual([])
+  })
+
+  it('refuses a job with no image or an image not allowed, before its inputs, with the code', async () => {
+    const none = await run({ command: 'true', gpuCount: 0, limits: { maxDurationMs: 60_000 } })
+    expect(none.server.status === 'rejected' && (none.server.reason as { code?: string }).code).toBe('IMAGE_REQUIRED')
+    expect(none.client.status === 'rejected' && (none.client.reason as { remoteCode?: string }).remoteCode).toBe('IMAGE_REQUIRED')
+    const other = await run({ command: 'true', image: 'docker.io/library/alpine:3', gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { images: ['localhost/bazaar-test-busybox:*'] })
+    expect(other.server.status === 'rejected' && (other.server.reason as { code?: string }).code).toBe('IMAGE_NOT_ALLOWED')
+    const allowed = await run({ command: 'true', image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { images: ['localhost/bazaar-test-busybox:*'] })
+    expect(ok(allowed.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+  })
+
+  it('with pull never, an image not here fails the job without reaching a registry', async () => {
+    const r = await run({ command: 'true', image: 'localhost/bazaar-test-absent:1', gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { pull: 'never' })
+    const res = ok(r.client)
+    expect(res.reason).toBe('exited')
+    expect(res.exitCode).not.toBe(0)
+  })
+
+  it('sweep removes the containers of its prefix a crashed supplier left, and no other', async () => {
+    // no job here: the GPU held for one goes back
+    ledger.release('agr-1')
+    const left = `${PREFIX}left-1`
+    const other = `bazaar-other${process.pid}-job-x`
+    for (const name of [left, other]) {
+      const r = spawnSync('podman', ['run', '-d', '--name', name, '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', TEST_IMAGE, 'sleep', '600'], { encoding: 'utf8', timeout: 60_000 })
+      expect(r.status, r.stderr).toBe(0)
+    }
+    try {
+      expect(await containerRuntime({ engine: 'podman', namePrefix: PREFIX }).sweep()).toBe(1)
+      expect(containersOfTest()).toEqual([])
+      const still = spawnSync('podman', ['ps', '-a', '--filter', `name=^${other}$`, '--format', '{{.Names}}'], { encoding: 'utf8', timeout: 30_000 })
+      expect(still.stdout.trim()).toBe(other)
+    } finally {
+      spawnSync('podman', ['rm', '-f', '-t', '0', other], { timeout: 60_000 })
+    }
+  })
+})
