@@ -6,12 +6,12 @@
  */
 import type { AccountPair } from '../../util/sr25519.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import type { ChainFee, ChainPort, ChainRecord } from '../chain/port.js'
+import type { ChainFee, ChainPort, ChainRecord, EscrowOnChain } from '../chain/port.js'
 import { EscrowError, throwIfAborted } from '../errors.js'
 import { sameAccount } from '../rules/terms.js'
 import { checkVoucher } from '../rules/voucher.js'
 import type { LevelEscrowStore } from '../store/escrows.js'
-import type { VoucherStore } from '../store/vouchers.js'
+import { payerScope, type VoucherStore } from '../store/vouchers.js'
 import { decide, type ArbiterRefusal, type ArbiterRequest } from './rules.js'
 import { checkRequestSignature } from './request-signature.js'
 import { KeyedSerialQueue } from '../../util/serial.js'
@@ -35,7 +35,7 @@ export interface ArbiterComponents {
   /** the arbiter's account; must be the `arbiter` of the escrows it serves */
   key: AccountPair
   clock?: Clock
-  /** remembers the highest voucher seen per escrow, so a stale voucher is refused */
+  /** remembers the highest voucher seen per escrow (and payer), so a stale voucher is refused */
   vouchers?: VoucherStore
   /**
    * keeps the terms of each escrow this arbiter approves for (role `arbiter`): the node's sweep
@@ -71,6 +71,21 @@ export class Arbiter implements ArbiterClient {
     return await this.chain.sweep?.(this.key, opts) ?? []
   }
 
+  /**
+   * The highest voucher this arbiter co-signed a close on for this escrow: kept per payer, since
+   * another payer's escrow under the same id must neither stale this one's vouchers nor hold up its
+   * refund. What an arbiter stored before vouchers were kept per payer, under the id alone, counts
+   * only where it is a valid voucher of this escrow (signed by its voucher key, within its amount).
+   */
+  private async highestVoucher (escrow: EscrowOnChain, opts: { signal?: AbortSignal }): Promise<SignedVoucher | undefined> {
+    if (this.vouchers == null) return undefined
+    const id = escrow.terms.escrowId
+    const scoped = await this.vouchers.latest(id, { ...opts, scope: payerScope(escrow.terms.payer) })
+    if (scoped != null) return scoped
+    const unscoped = await this.vouchers.latest(id, opts)
+    return unscoped != null && checkVoucher({ terms: escrow.terms, status: 'open' }, unscoped) == null ? unscoped : undefined
+  }
+
   async request (req: ArbiterRequest, opts: { signal?: AbortSignal } = {}): Promise<ArbiterResponse> {
     const id = req.settlement?.escrowId
     if (typeof id !== 'string') return { approved: false, reason: 'MALFORMED_SETTLEMENT' }
@@ -87,7 +102,7 @@ export class Arbiter implements ArbiterClient {
     const escrow = await this.chain.get(req.settlement.escrowId, { ...opts, payer: req.terms.payer })
     // [REJECT] an escrow this arbiter does not serve
     if (escrow != null && !sameAccount(escrow.terms.arbiter, this.key.address)) return { approved: false, reason: 'NOT_SIGNATORY' }
-    const highest = await this.vouchers?.latest(req.settlement.escrowId, opts)
+    const highest = escrow != null ? await this.highestVoucher(escrow, opts) : undefined
     const decision = decide(req, { escrow, now: this.clock.now(), highest })
     if (!decision.approve) {
       if (decision.reason === 'VOUCHER_CLOSE_PENDING' && highest != null) return { approved: false, reason: decision.reason, voucher: highest }
@@ -96,7 +111,7 @@ export class Arbiter implements ArbiterClient {
     // remember the voucher before co-signing, so no lower voucher is approved after a crash
     if (req.voucher != null && escrow != null && this.vouchers != null &&
       checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {
-      await this.vouchers.put(req.voucher, opts)
+      await this.vouchers.put(req.voucher, { ...opts, scope: payerScope(escrow.terms.payer) })
     }
     if (escrow != null && this.escrows != null && await this.escrows.get(escrow.terms.escrowId) == null) {
       await this.escrows.put({ terms: escrow.terms, role: 'arbiter', createdAt: this.clock.now() })

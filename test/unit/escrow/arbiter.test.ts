@@ -163,3 +163,49 @@ describe('arbiter service on the embedded ledger', () => {
     expect(await arbiter.request(voucherReq(x))).toEqual({ approved: false, reason: 'ALREADY_APPROVED' })
   })
 })
+
+describe('escrows sharing an id at one arbiter', () => {
+  // an escrow's id is public once it opens, and on subtensor anyone may open an escrow of their own
+  // under it: the chain tells them apart by payer (as the subtensor adapter's `get` does here)
+  const copyKey = VoucherSigner.fromSeed('0x' + '22'.repeat(32))
+  const copy = { ...t, payer: p.other.address, payee: p.other.address, amount: 10n, voucherKey: copyKey.publicKeyHex }
+  const onChain = (x: typeof t): EscrowOnChain => ({ terms: x, asset: { kind: 'alpha', netuid: NETUID }, account: 'acct', status: 'open', balance: x.amount, records: [] })
+  function setup (vouchers = new MemoryVoucherStore()): { arbiter: Arbiter, clock: ManualClock } {
+    const clock = new ManualClock(T0)
+    const chain = {
+      get: async (_id: string, o: { payer?: string } = {}) => [t, copy].map(onChain).find((e) => e.terms.payer === o.payer),
+      approve: async () => ({ executed: false })
+    } as unknown as EmbeddedLedger
+    return { arbiter: new Arbiter({ chain, key: p.arbiter, clock, vouchers }), clock }
+  }
+  const copyClose = (): ArbiterRequest => {
+    const huge = copyKey.sign({ escrowId: copy.escrowId, cumulative: 0n, sequence: 1n << 62n })
+    return signArbiterRequest({ terms: copy, settlement: closeSettlement(copy, huge, 'voucher'), voucher: huge }, p.other)
+  }
+
+  it('a close co-signed on another payer\'s escrow of the same id neither stales this one\'s vouchers nor holds up its refund', async () => {
+    const { arbiter, clock } = await setup()
+    expect(await arbiter.request(copyClose())).toEqual({ approved: true, executed: false })
+    // the real payee's close on its valid voucher
+    expect(await arbiter.request(voucherReq(v(500n, 42n)))).toEqual({ approved: true, executed: false })
+    // and, on an escrow of this payer with no close co-signed, the refund after expiry
+    const { arbiter: fresh, clock: c2 } = await setup()
+    expect(await fresh.request(copyClose())).toMatchObject({ approved: true })
+    c2.advance(t.expiresAt - T0)
+    expect(await fresh.request(refundReq())).toEqual({ approved: true, executed: false })
+    // while the escrow whose close was co-signed still refuses the refund beside it
+    clock.advance(t.expiresAt - T0)
+    expect(await arbiter.request(refundReq())).toMatchObject({ approved: false, reason: 'VOUCHER_CLOSE_PENDING', voucher: { sequence: 42n } })
+  })
+
+  it('a voucher stored under the id alone, as before vouchers were kept per payer, counts only where it is this escrow\'s', async () => {
+    const vouchers = new MemoryVoucherStore()
+    // the copy's voucher, stored unscoped: not signed by this escrow's key, so it stales nothing here
+    await vouchers.put(copyKey.sign({ escrowId: copy.escrowId, cumulative: 0n, sequence: 1n << 62n }))
+    expect(await setup(vouchers).arbiter.request(voucherReq(v(500n, 42n)))).toMatchObject({ approved: true })
+    // this escrow's own voucher, stored unscoped: a lower one is still stale
+    const legacy = new MemoryVoucherStore()
+    await legacy.put(v(600n, 50n))
+    expect(await setup(legacy).arbiter.request(voucherReq(v(500n, 42n)))).toEqual({ approved: false, reason: 'STALE_VOUCHER' })
+  })
+})

@@ -6,7 +6,7 @@ import { amountFor } from '../../../src/escrow/metering/price.js'
 import type { UsageReport } from '../../../src/escrow/metering/types.js'
 import { EscrowDb } from '../../../src/escrow/store/db.js'
 import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
-import type { VoucherStore } from '../../../src/escrow/store/vouchers.js'
+import { payerScope, type VoucherStore } from '../../../src/escrow/store/vouchers.js'
 import type { SignedVoucher } from '../../../src/escrow/types.js'
 import { VoucherSigner } from '../../../src/escrow/voucher/keys.js'
 import { ManualClock } from '../../../src/util/clock.js'
@@ -369,5 +369,28 @@ describe('renter checks of usage reports', () => {
 
   it('refuses a signer that is not the voucher key of the terms', () => {
     expect(() => new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, signer: VoucherSigner.generate() })).toThrow(EscrowError)
+  })
+})
+
+describe('the voucher store\'s scopes', () => {
+  it('keeps a scope\'s vouchers apart from the id\'s own and from another scope\'s, durably, and refuses a malformed scope', async () => {
+    const dir = await tempDir()
+    let db = await EscrowDb.open(dir.path)
+    cleanups.push(async () => { await db.close(); await dir.cleanup() })
+    const alice = payerScope(p.payer.address)
+    const dave = payerScope(p.other.address)
+    await db.vouchers.put(signer().sign({ escrowId: t.escrowId, cumulative: 10n, sequence: 9n }), { scope: dave })
+    await db.vouchers.put(signer().sign({ escrowId: t.escrowId, cumulative: 5n, sequence: 3n }), { scope: alice })
+    await db.vouchers.put(signer().sign({ escrowId: t.escrowId, cumulative: 1n, sequence: 1n }))
+    await db.close()
+    db = await EscrowDb.open(dir.path)
+    expect((await db.vouchers.latest(t.escrowId, { scope: alice }))?.sequence).toBe(3n)
+    expect((await db.vouchers.latest(t.escrowId, { scope: dave }))?.sequence).toBe(9n)
+    expect((await db.vouchers.latest(t.escrowId))?.sequence).toBe(1n)
+    // the unscoped listing is the parties' own vouchers only
+    const all: bigint[] = []
+    for await (const x of db.vouchers.all()) all.push(x.sequence)
+    expect(all).toEqual([1n])
+    expect(await code(async () => { await db.vouchers.latest(t.escrowId, { scope: '../x' }) })).toBe('MALFORMED_VOUCHER')
   })
 })
