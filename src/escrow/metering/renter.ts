@@ -41,6 +41,8 @@ export class MeterRenter {
   private lastSeq = 0n
   private lastUsedMs = 0
   private last?: SignedVoucher
+  /** what the store held of this escrow when the first report came (a renter taking a job up again) */
+  private stored?: Promise<SignedVoucher | undefined>
   private readonly serial = new SerialQueue()
   /** reports that may be answered now (REPORT_BURST), refilled one per REPORT_REFILL_MS */
   private allowance = REPORT_BURST
@@ -107,8 +109,12 @@ export class MeterRenter {
     // [REJECT] the agreed number of GPUs only
     if (r.gpus !== this.gpus) throw new EscrowError('REPORT_INVALID', 'gpus differ from the agreement')
     if (typeof r.seq !== 'bigint' || r.seq > MAX_SEQUENCE) throw new EscrowError('REPORT_INVALID', 'bad sequence')
+    // a renter that restarted goes on from the vouchers it signed before: one not above them would
+    // not be stored (the store keeps the highest), and every voucher is stored before it is sent
+    this.stored ??= this.store?.latest(this.terms.escrowId, opts) ?? Promise.resolve(undefined)
+    const before = await this.stored.catch((err: unknown) => { this.stored = undefined; throw err })
     // [REJECT] replayed or reordered reports
-    if (r.seq <= this.lastSeq) throw new EscrowError('SEQUENCE_NOT_INCREASING', 'report sequence not increasing')
+    if (r.seq <= this.lastSeq || (before != null && r.seq <= before.sequence)) throw new EscrowError('SEQUENCE_NOT_INCREASING', 'report sequence not increasing')
     if (!Number.isSafeInteger(r.usedMs) || r.usedMs < this.lastUsedMs) throw new EscrowError('REPORT_INVALID', 'used time must be a non-decreasing integer')
     // [REJECT] more time than has passed here
     const elapsed = Math.min(this.clock.now(), this.endedAt ?? Infinity) - this.startedAt
@@ -116,6 +122,8 @@ export class MeterRenter {
     // [REJECT] exactly price × gpus × reported time, capped at the locked amount
     const amount = amountFor(this.price, this.gpus, r.usedMs, this.terms.amount)
     if (r.amount !== amount) throw new EscrowError('AMOUNT_MISMATCH', 'claimed amount differs from price × time', { expected: amount.toString() })
+    // [REJECT] below what a voucher signed before the restart already pays
+    if (before != null && amount < before.cumulative) throw new EscrowError('CUMULATIVE_DECREASED', 'usage below what was already paid')
     const v = this.signer.sign({ escrowId: this.terms.escrowId, cumulative: amount, sequence: r.seq })
     if (this.store != null) await this.store.put(v, opts)
     this.lastSeq = r.seq

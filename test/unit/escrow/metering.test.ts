@@ -367,6 +367,20 @@ describe('renter checks of usage reports', () => {
     expect(renter.latest()?.cumulative).toBe(24_000_000n)
   })
 
+  it('a renter that restarted goes on from the vouchers it stored: a lower sequence or a smaller amount is refused, so every voucher sent is stored', async () => {
+    const store = new MemoryVoucherStore()
+    await store.put(signer().sign({ escrowId: t.escrowId, cumulative: 20_000_000n, sequence: 40n }))
+    const clock = new ManualClock(T0)
+    const renter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, signer: signer(), clock, toleranceMs: 2_000, store })
+    // the job started a tick before the restart, on this clock
+    renter.start(T0 - TICK)
+    clock.advance(TICK)
+    expect(await code(async () => await renter.onReport(base({ seq: 5n, usedMs: 20_000, amount: 40_000_000n })))).toBe('SEQUENCE_NOT_INCREASING')
+    expect(await code(async () => await renter.onReport(base({ seq: 41n, usedMs: 5_000, amount: 10_000_000n })))).toBe('CUMULATIVE_DECREASED')
+    const v = await renter.onReport(base({ seq: 41n, usedMs: 20_000, amount: 40_000_000n }))
+    expect(await store.latest(t.escrowId)).toEqual(v)
+  })
+
   it('refuses a signer that is not the voucher key of the terms', () => {
     expect(() => new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: GPUS, signer: VoucherSigner.generate() })).toThrow(EscrowError)
   })
