@@ -15,14 +15,18 @@ export interface ScryptParams {
 export const DEFAULT_SCRYPT: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 })
 
 /**
- * Bounds a key file may declare. A file is read from disk, not trusted: a huge N would be a memory
- * bomb. The lower bound admits the fast parameters tests use.
+ * Bounds a key file may declare. A file is read from disk, not trusted, and the derivation runs
+ * before anything authenticates it: a huge N would be a memory bomb, a large p minutes of work. The
+ * memory scrypt needs (128·N·r bytes) and its work (N·r·p) are each held to twice the default's
+ * (256 MiB, 2^21), whatever the single parameters. The lower bound admits the fast parameters tests use.
  */
 export const SCRYPT_BOUNDS = Object.freeze({
   minLog2N: 10,
   maxLog2N: 20,
   maxR: 16,
-  maxP: 4
+  maxP: 4,
+  maxMemory: 2 * 128 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r,
+  maxCost: 2 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p
 })
 
 /** Format version of every sealed key file (`keystore.json`, `enclave-key`, `voucher-keys/*.key`). */

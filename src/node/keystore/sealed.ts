@@ -171,6 +171,10 @@ function checkScrypt (p: { N: unknown, r: unknown, p: unknown }, code: KeystoreE
   if (!okN || !okR || !okP) {
     throw new KeystoreError(code, `${where}: scrypt parameters out of bounds (N a power of two in 2^${b.minLog2N}..2^${b.maxLog2N}, r 1..${b.maxR}, p 1..${b.maxP})`)
   }
+  const { N, r, p: par } = p as ScryptParams
+  if (128 * N * r > b.maxMemory || N * r * par > b.maxCost) {
+    throw new KeystoreError(code, `${where}: scrypt parameters too costly (128·N·r at most ${b.maxMemory / 2 ** 20} MiB, N·r·p at most ${b.maxCost})`)
+  }
 }
 
 function b64Field (v: Record<string, unknown>, name: string, where: string, okLen: (n: number) => boolean): string {

@@ -168,6 +168,8 @@ describe('initHome / openKeystore', () => {
     expect(Buffer.from(file.salt, 'base64')).toHaveLength(32)
     expect(Buffer.from(file.iv, 'base64')).toHaveLength(12)
     expect(Buffer.from(file.tag, 'base64')).toHaveLength(16)
+    // the bounds a file is read with admit what the project writes
+    expect((await openKeystore(home, PW)).source).toBe('mnemonic')
   })
 })
 
@@ -227,6 +229,9 @@ describe('damaged keystore files', () => {
     { name: 'kdf N lowered (authenticated)', edit: (f) => { f.kdf.N = 2 ** 11 }, code: KeystoreErrorCode.WRONG_PASSPHRASE },
     { name: 'kdf N memory bomb', edit: (f) => { f.kdf.N = 2 ** 30 }, code: KeystoreErrorCode.CORRUPT },
     { name: 'kdf r huge', edit: (f) => { f.kdf.r = 1e6 }, code: KeystoreErrorCode.CORRUPT },
+    // each parameter within its own bound, the product past twice the default's cost
+    { name: 'kdf memory 512 MiB (N 2^19, r 8)', edit: (f) => { f.kdf.N = 2 ** 19 }, code: KeystoreErrorCode.CORRUPT },
+    { name: 'kdf memory 256 MiB times p 4', edit: (f) => { f.kdf.N = 2 ** 18; f.kdf.p = 4 }, code: KeystoreErrorCode.CORRUPT },
     { name: 'iv wrong length', edit: (f) => { f.iv = Buffer.alloc(8).toString('base64') }, code: KeystoreErrorCode.CORRUPT },
     { name: 'tag not base64', edit: (f) => { f.tag = '!!!!' }, code: KeystoreErrorCode.CORRUPT },
     { name: 'kind of another file', edit: (f) => { f.kind = 'bazaar-enclave-key' }, code: KeystoreErrorCode.CORRUPT },
