@@ -28,7 +28,8 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    key against the address in its file, and stores both in the node's encrypted
                    keystore (peer key, API token and config are kept). The btcli files are only
                    read, never changed. The coldkey password comes from btcli's own variable
-                   BT_PW_<coldkey path> or a prompt. Replacing other accounts needs --force.
+                   BT_PW_<coldkey path> or a prompt. Replacing other accounts needs --force; a
+                   wallet with the home's own accounts changes nothing.
   export --btcli   write this node's coldkey and hotkey as a btcli wallet (NaCl-encrypted coldkey,
                    coldkeypub.txt, plain hotkey JSON; files 0600), so btcli can use them. The new
                    coldkey's password comes from BT_PW_<coldkey path> or a prompt. Existing files
@@ -125,7 +126,9 @@ async function walletImport (args: ParsedArgs, ctx: CommandContext, home: string
     throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED,
       `${home} has other accounts (coldkey ${current.coldkey.address}); --force replaces them (keep their mnemonic: they are not kept)`)
   }
-  if (!same || current.source !== 'keys') {
+  // the same accounts leave the keystore as it is: rewriting it as two bare keys would drop a
+  // mnemonic or dev name it holds
+  if (!same) {
     await replaceAccounts(home, passphrase, { coldkey: toStoredKey(w.coldkey.secret), hotkey: toStoredKey(w.hotkey.secret) }, { signal: ctx.signal })
   }
   const pub = await readKeystorePublic(home)

@@ -1,11 +1,12 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signatureVerify } from '@polkadot/util-crypto'
 import { main } from '../../../src/cli/main.js'
-import { openKeystore } from '../../../src/node/keystore/index.js'
-import { MNEMONICS, SENSITIVE, btPwValue, btPwVariable, keyFromMnemonic, naclOpen, snapshot, writeWallet, type TestKey } from '../../helpers/btcli-wallet.js'
+import { initHome, openKeystore } from '../../../src/node/keystore/index.js'
+import { writeBtcliWallet } from '../../../src/node/wallet/index.js'
+import { FAST, MNEMONICS, SENSITIVE, btPwValue, btPwVariable, keyFromMnemonic, naclOpen, snapshot, writeWallet, type TestKey } from '../../helpers/btcli-wallet.js'
 
 async function run (argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number, out: string[], err: string[] }> {
   const out: string[] = []
@@ -116,6 +117,24 @@ describe('bazaar wallet import (plain coldkey, no key derivation)', () => {
     const after = await openKeystore(home, 'pp')
     expect(after.peerId.toString()).toBe(first.peerId.toString())
     expect([after.coldkey.address, after.hotkey.address, after.source]).toEqual([cold.ss58, hot.ss58, 'keys'])
+  })
+
+  it('changes nothing when the wallet holds the home\'s own accounts, keeping its mnemonic', async () => {
+    const home = path.join(tmp, 'home-same')
+    await initHome({ home, passphrase: 'pp', scrypt: { N: 1024, r: 8, p: 1 }, mnemonic: MNEMONICS[1] })
+    const id = await openKeystore(home, 'pp', { revealSecrets: true })
+    // the home's own keys as a btcli wallet, the coldkey then stored plain (opened by the test's own reader)
+    const wallets = path.join(tmp, 'wallets-same')
+    const files = await writeBtcliWallet({ path: wallets, wallet: 'w', hotkey: 'h' }, id.secrets!, { password: 'pw', argon2: FAST })
+    await writeFile(files.coldkey, await naclOpen(await readFile(files.coldkey), 'pw', FAST))
+    const before = await snapshot(home)
+
+    const r = await run(['wallet', 'import', '--btcli', '--home', home, '--path', wallets, '--wallet', 'w', '--hotkey', 'h', '--json'], { BAZAAR_PASSPHRASE: 'pp' })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out[0])).toMatchObject({ coldkey: id.coldkey.address, hotkey: id.hotkey.address, changed: false })
+    expect(await snapshot(home)).toEqual(before)
+    const after = await openKeystore(home, 'pp', { revealMnemonic: true })
+    expect([after.source, after.mnemonic]).toEqual(['mnemonic', MNEMONICS[1]])
   })
 
   it('is a usage error without --btcli, and one line for a missing wallet', async () => {
