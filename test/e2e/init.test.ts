@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,11 +15,17 @@ const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'
 
 interface Run { code: number, stdout: string, stderr: string }
 
-/** Runs the CLI as a user would, with no inherited BAZAAR_* variables and stdin not a terminal. */
-async function bazaar (args: string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs the CLI as a user would, with no inherited BAZAAR_* variables and stdin not a terminal;
+ * with `sh`, after that shell command (a `ulimit`) in the same process.
+ */
+async function bazaar (args: string[], env: Record<string, string> = {}, sh?: string): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BAZAAR_')))
+  const [file, argv] = sh == null
+    ? [process.execPath, [bin, ...args]]
+    : ['/bin/sh', ['-c', `${sh}; exec "$@"`, 'sh', process.execPath, bin, ...args]]
   return await new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env: { ...clean, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, argv, { env: { ...clean, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : -1), stdout, stderr })
     })
     child.stdin?.end()
@@ -115,6 +121,16 @@ describe('bazaar init / keys show', () => {
     expect(out.enclavePeerId).toMatch(/^12D3KooW/)
     expect(r.stderr).toMatch(/insecure/)
     expect(JSON.parse(await readFile(path.join(dir, 'alice', 'config.json'), 'utf8')).tee.allowSimulated).toBe(true)
+  })
+
+  it('a write the system refuses is one line naming the file, and leaves no temporary file', async () => {
+    const h = path.join(dir, 'no-room')
+    // no file may grow (`ulimit -f 0`, with SIGXFSZ ignored so that the write returns EFBIG): every
+    // write fails once its file is open, as on a full disk (ENOSPC)
+    const r = await bazaar(['init', '--home', h, '--passphrase', 'x'], {}, "trap '' XFSZ; ulimit -f 0")
+    expect(r.code).toBe(1)
+    expect(lines(r.stderr)).toEqual([`bazaar init: cannot write ${path.join(h, 'keystore.json')}: EFBIG`])
+    expect(await readdir(h)).toEqual([])
   })
 
   it.each([

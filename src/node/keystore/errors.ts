@@ -26,7 +26,9 @@ export enum KeystoreErrorCode {
   /** contradictory options, e.g. both a mnemonic and a dev name */
   INVALID_OPTIONS = 'INVALID_OPTIONS',
   /** the API token file is missing or malformed */
-  INVALID_API_TOKEN = 'INVALID_API_TOKEN'
+  INVALID_API_TOKEN = 'INVALID_API_TOKEN',
+  /** a secret file could not be written (disk full, read-only or unwritable folder) */
+  WRITE_FAILED = 'WRITE_FAILED'
 }
 
 /**

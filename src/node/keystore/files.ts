@@ -3,26 +3,35 @@ import { link, open, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { SECRET_FILE_MODE } from '../home.js'
 import { BoundedReadError, readBoundedFile } from '../../util/fs.js'
+import { KeystoreError, KeystoreErrorCode } from './errors.js'
 
 /**
  * Writes a secret file atomically with mode 0600: the bytes go to a temporary file in the same
  * directory which is synced, then moved into place. With `exclusive`, the move fails if `file`
  * already exists (a hard link refuses to replace, unlike rename) and the function returns false:
  * two processes initialising the same home cannot both win.
+ *
+ * Any failure of the file system (a full disk, a read-only or unwritable folder) is WRITE_FAILED,
+ * naming the file and the error code, and leaves no temporary file: it may hold part of a secret.
  */
 export async function writeSecretFile (file: string, data: string | Uint8Array, opts: { exclusive: boolean }): Promise<boolean> {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  const fh = await open(tmp, 'wx', SECRET_FILE_MODE)
+  let fh
   try {
-    await fh.writeFile(data)
-    // the mode given to open() is masked by the umask; set it explicitly
-    await fh.chmod(SECRET_FILE_MODE)
-    await fh.sync()
-  } finally {
-    await fh.close()
+    fh = await open(tmp, 'wx', SECRET_FILE_MODE)
+  } catch (err) {
+    throw writeFailed(file, err)
   }
   try {
+    try {
+      await fh.writeFile(data)
+      // the mode given to open() is masked by the umask; set it explicitly
+      await fh.chmod(SECRET_FILE_MODE)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
     if (opts.exclusive) {
       try {
         await link(tmp, file)
@@ -33,11 +42,19 @@ export async function writeSecretFile (file: string, data: string | Uint8Array, 
     } else {
       await rename(tmp, file)
     }
+  } catch (err) {
+    throw writeFailed(file, err)
   } finally {
     await unlink(tmp).catch(() => {})
   }
   await syncDir(dir)
   return true
+}
+
+/** A file system error on writing `file`, as one line: `cannot write <file>: ENOSPC`. */
+function writeFailed (file: string, err: unknown): KeystoreError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+  return new KeystoreError(KeystoreErrorCode.WRITE_FAILED, `cannot write ${file}: ${code}`, { cause: err })
 }
 
 /**

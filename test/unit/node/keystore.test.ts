@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { signatureVerify } from '@polkadot/util-crypto'
 import {
   DEFAULT_SCRYPT, KeystoreError, KeystoreErrorCode, bearerMatches, initHome, loadOrCreateEnclaveKey, openKeystore,
-  readApiToken, readKeystorePublic, resolvePassphrase, type InitOptions
+  readApiToken, readKeystorePublic, resolvePassphrase, writeSecretFile, type InitOptions
 } from '../../../src/node/keystore/index.js'
 import { MAX_PASSPHRASE_CHARS } from '../../../src/node/keystore/passphrase.js'
 import { ensureHome, homePaths, resolveHome } from '../../../src/node/home.js'
@@ -252,6 +252,21 @@ describe('damaged keystore files', () => {
 
   it('no keystore → NOT_INITIALIZED', async () => {
     expect(await codeOf(openKeystore(await tmpHome(), PW))).toBe(KeystoreErrorCode.NOT_INITIALIZED)
+  })
+})
+
+describe('writeSecretFile', () => {
+  it.each([
+    { name: 'the folder is missing (the open fails)', exclusive: true, prepare: async (dir: string) => path.join(dir, 'none', 'secret') },
+    { name: 'a folder holds the name (the move fails)', exclusive: false, prepare: async (dir: string) => { await mkdir(path.join(dir, 'secret', 'x'), { recursive: true }); return path.join(dir, 'secret') } }
+  ])('$name → WRITE_FAILED naming the file, no temporary file left', async ({ exclusive, prepare }) => {
+    const dir = await tmpHome()
+    await mkdir(dir)
+    const file = await prepare(dir)
+    const err = await writeSecretFile(file, 'secret bytes', { exclusive }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: KeystoreErrorCode.WRITE_FAILED })
+    expect((err as Error).message).toContain(file)
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
 })
 
