@@ -33,7 +33,7 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
   export --btcli   write this node's coldkey and hotkey as a btcli wallet (NaCl-encrypted coldkey,
                    coldkeypub.txt, plain hotkey JSON; files 0600), so btcli can use them. The new
                    coldkey's password comes from BT_PW_<coldkey path> or a prompt. Existing files
-                   are never overwritten.
+                   are never overwritten; an export that fails part way removes what it wrote.
 
   balance          free TAO of the coldkey and the hotkey, and the coldkey's alpha stake per subnet
                    (and hotkey) with its TAO value at the pool's current price, read from the
@@ -145,7 +145,7 @@ async function walletImport (args: ParsedArgs, ctx: CommandContext, home: string
 
 async function walletExport (args: ParsedArgs, ctx: CommandContext, home: string): Promise<number> {
   const loc = btcliLocation(args)
-  // refuse an existing wallet before any password is asked
+  // refuse an existing wallet, or a folder that cannot be written in, before any password is asked
   const paths = await checkExportTarget(loc)
   const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, prompt: 'Node keystore passphrase: ', signal: ctx.signal })
   const id = await openKeystore(home, passphrase, { revealSecrets: true, signal: ctx.signal })

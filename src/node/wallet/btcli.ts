@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, lstat, stat, unlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { writeSecretFile, type KeyMaterial } from '../keystore/index.js'
@@ -120,7 +121,9 @@ export interface WriteBtcliWalletOptions {
 /**
  * Writes a wallet in btcli's layout: `coldkey` (NaCl-encrypted keypair JSON), `coldkeypub.txt`
  * (public keypair JSON) and `hotkeys/<hotkey>` (plain keypair JSON), each 0600 in 0700 folders.
- * Refuses with EXISTS when any of the three files is already there; nothing is overwritten.
+ * Refuses with EXISTS when any of the three files is already there; nothing is overwritten. The
+ * target is checked (`checkExportTarget`) before the coldkey's key is derived, and a write that
+ * fails removes the files this call placed.
  */
 export async function writeBtcliWallet (
   loc: BtcliWalletLocation,
@@ -137,32 +140,71 @@ export async function writeBtcliWallet (
     coldJson.fill(0)
   }
   opts.signal?.throwIfAborted()
-  await makeDirs(paths.hotkeysDir, WALLET_DIR_MODE)
-  const written: string[] = []
+  try {
+    await makeDirs(paths.hotkeysDir, WALLET_DIR_MODE)
+  } catch (err) {
+    throw writeFailed(paths.hotkeysDir, err)
+  }
+  const placed: string[] = []
   const put = async (file: string, data: string | Uint8Array): Promise<void> => {
     if (!await writeSecretFile(file, data, { exclusive: true })) {
-      throw new WalletError(WalletErrorCode.EXISTS, `${file} already exists (written before it: ${written.join(', ') || 'nothing'})`)
+      throw new WalletError(WalletErrorCode.EXISTS, `${file} already exists (nothing was written)`)
     }
-    written.push(file)
+    placed.push(file)
   }
-  // the public file first and the coldkey last: a wallet cut short never has a coldkey that
-  // coldkeypub.txt does not describe
-  await put(paths.coldkeypub, formatKeypairJson({ publicKey: keys.coldkey.publicKey }))
-  await put(paths.hotkey, formatKeypairJson({ publicKey: keys.hotkey.publicKey, secret: keys.hotkey }))
-  await put(paths.coldkey, sealed)
+  try {
+    // the public file first and the coldkey last: a wallet cut short by a crash never has a coldkey
+    // that coldkeypub.txt does not describe
+    await put(paths.coldkeypub, formatKeypairJson({ publicKey: keys.coldkey.publicKey }))
+    await put(paths.hotkey, formatKeypairJson({ publicKey: keys.hotkey.publicKey, secret: keys.hotkey }))
+    await put(paths.coldkey, sealed)
+  } catch (err) {
+    // a failure removes the files this export placed, and only those: half a wallet (a plain
+    // hotkey without its coldkey) would stay behind and make the next export refuse
+    await Promise.all(placed.map(async (f) => { await unlink(f).catch(() => {}) }))
+    throw err
+  }
   return paths
 }
 
 /**
- * The paths of a wallet to be written; EXISTS when any of its three files is already there (checked
- * again, atomically, as each file is linked into place).
+ * The paths of a wallet to be written, checked without writing anything (before any password is
+ * asked or key derived): EXISTS when any of its three files is already there, a dangling link
+ * included (checked again, atomically, as each file is linked into place); WRITE_FAILED when its
+ * folder cannot be made or written in (a file in the place of one, no permission, read-only).
  */
 export async function checkExportTarget (loc: BtcliWalletLocation): Promise<BtcliWalletPaths> {
   const paths = btcliWalletPaths(loc)
   for (const f of [paths.coldkey, paths.coldkeypub, paths.hotkey]) {
     if (await exists(f)) throw new WalletError(WalletErrorCode.EXISTS, `${f} already exists (nothing was written)`)
   }
+  await checkWritable(paths.hotkeysDir)
   return paths
+}
+
+/** WRITE_FAILED unless `dir`, or the nearest folder above it that exists, is a folder this process may write in. */
+async function checkWritable (dir: string): Promise<void> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    let st
+    try {
+      st = await stat(at)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && path.dirname(at) !== at) continue
+      throw writeFailed(dir, err)
+    }
+    if (!st.isDirectory()) throw writeFailed(dir, Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' }))
+    try {
+      await access(at, constants.W_OK | constants.X_OK)
+    } catch (err) {
+      throw writeFailed(dir, err)
+    }
+    return
+  }
+}
+
+function writeFailed (dir: string, err: unknown): WalletError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+  return new WalletError(WalletErrorCode.WRITE_FAILED, `cannot write ${dir}: ${code}`, { cause: err })
 }
 
 /** Detects the format of keyfile bytes and decrypts them when needed. */
@@ -213,11 +255,15 @@ export function expandHome (p: string): string {
   return path.resolve(p)
 }
 
+/** Whether anything is at `file`, a link to nothing included (lstat: a link is not followed). */
 async function exists (file: string): Promise<boolean> {
   try {
-    await stat(file)
+    await lstat(file)
     return true
-  } catch {
-    return false
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    // a file in the place of a folder above it: no such file (the folder check names it)
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false
+    throw writeFailed(file, err)
   }
 }

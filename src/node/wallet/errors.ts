@@ -19,6 +19,8 @@ export enum WalletErrorCode {
   INVALID_NAME = 'INVALID_NAME',
   /** an export target that already holds a wallet (nothing is overwritten) */
   EXISTS = 'EXISTS',
+  /** an export target whose folder cannot be made or written in (a file in its place, no permission, read-only) */
+  WRITE_FAILED = 'WRITE_FAILED',
   /** the node's chain is not a subtensor endpoint (balance and stake need one) */
   NO_CHAIN = 'NO_CHAIN',
   /** the chain would refuse the stake (no alpha in the runtime, subnet or hotkey unknown, token not enabled) */

@@ -91,7 +91,7 @@ describe('bazaar init --from-btcli, wallet export, wallet import (real btcli arg
   })
 })
 
-describe('bazaar wallet import (plain coldkey, no key derivation)', () => {
+describe('bazaar wallet import and export (plain coldkeys, no key derivation)', () => {
   let tmp: string
   beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-btcli-imp-')) })
   afterAll(async () => { await rm(tmp, { recursive: true, force: true }) })
@@ -135,6 +135,17 @@ describe('bazaar wallet import (plain coldkey, no key derivation)', () => {
     expect(await snapshot(home)).toEqual(before)
     const after = await openKeystore(home, 'pp', { revealMnemonic: true })
     expect([after.source, after.mnemonic]).toEqual(['mnemonic', MNEMONICS[1]])
+  })
+
+  it('export refuses a wallets folder it cannot write in with one line, before any passphrase is asked', async () => {
+    const home = path.join(tmp, 'home-export')
+    await initHome({ home, passphrase: 'pp', scrypt: { N: 1024, r: 8, p: 1 }, dev: 'alice' })
+    const file = path.join(tmp, 'a-file')
+    await writeFile(file, 'not a folder')
+    // no passphrase anywhere: a refusal that came after asking for it would be NO_PASSPHRASE
+    const r = await run(['wallet', 'export', '--btcli', '--home', home, '--path', path.join(file, 'wallets'), '--wallet', 'w'], {})
+    expect(r.code).toBe(1)
+    expect(r.err).toEqual([`bazaar wallet: cannot write ${path.join(file, 'wallets', 'w', 'hotkeys')}: ENOTDIR`])
   })
 
   it('is a usage error without --btcli, and one line for a missing wallet', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -48,6 +48,28 @@ describe('exporting homes made by bazaar (argon2i at low cost)', () => {
     await expect(writeBtcliWallet({ path: wallets, wallet: 'w', hotkey: 'h' }, id.secrets!, { password: 'pw', argon2: FAST }))
       .rejects.toMatchObject({ code: WalletErrorCode.EXISTS })
     expect(await snapshot(paths.dir)).toEqual(before)
+  })
+
+  it.each([
+    {
+      name: 'a dangling link in the coldkey\'s place',
+      code: WalletErrorCode.EXISTS,
+      prepare: async (wallets: string) => { await mkdir(path.join(wallets, 'w'), { recursive: true }); await symlink('nowhere', path.join(wallets, 'w', 'coldkey')) }
+    },
+    { name: 'a file in the wallet folder\'s place', code: WalletErrorCode.WRITE_FAILED, prepare: async (wallets: string) => { await mkdir(wallets); await writeFile(path.join(wallets, 'w'), 'a file') } },
+    { name: 'a file in the wallets folder\'s place', code: WalletErrorCode.WRITE_FAILED, prepare: async (wallets: string) => { await writeFile(wallets, 'a file') } }
+  ])('refuses $name with $code before the key derivation, and writes nothing', async ({ name, code, prepare }) => {
+    const root = path.join(tmp, name.replace(/[^a-z]+/gi, '-'))
+    const home = path.join(root, 'home')
+    await initHome({ home, passphrase: 'pp', scrypt: SCRYPT, dev: 'alice' })
+    const { secrets } = await openKeystore(home, 'pp', { revealSecrets: true })
+    const wallets = path.join(root, 'wallets')
+    await prepare(wallets)
+    const before = await snapshot(root)
+    // limits argon2 refuses: a refusal that came after the key derivation would be argon2's instead
+    await expect(writeBtcliWallet({ path: wallets, wallet: 'w', hotkey: 'h' }, secrets!, { password: 'pw', argon2: { opslimit: 0, memlimit: 0 } }))
+      .rejects.toMatchObject({ code })
+    expect(await snapshot(root)).toEqual(before)
   })
 
   it('reads an encrypted hotkey with the password of its own btcli variable', async () => {
