@@ -17,6 +17,20 @@ export const MAX_RIM_RESOURCES = 512
 export const MAX_RIM_ALTERNATIVES = 16
 /** Most certificates in a RIM's KeyInfo (NVIDIA's carry four). */
 export const MAX_RIM_CERTS = 8
+/**
+ * Deepest element nesting accepted. What xml-crypto does before the signature decides anything
+ * (reference lookup, canonicalisation) grows with the square of the element count, and faster when
+ * they nest: 16,000 levels (130 KiB) cost it about 40 s, 6,000 about 9 s. NVIDIA's RIMs (the five of ../shared/fixtures/tee/
+ * nvtrust, driver and VBIOS, 2023 and 2024) nest 6 deep, along SoftwareIdentity > Signature >
+ * SignedInfo > Reference > Transforms > Transform.
+ */
+export const MAX_RIM_DEPTH = 32
+/**
+ * Most elements accepted in one RIM: MAX_RIM_RESOURCES resources and the signature's few dozen
+ * elements fit. NVIDIA's RIMs hold 85 (64 resources). A flat document of 40,000 empty elements,
+ * which fits MAX_RIM_SIZE, costs xml-crypto tens of seconds.
+ */
+export const MAX_RIM_ELEMENTS = 1024
 
 const NS_SWID = 'http://standards.iso.org/iso/19770/-2/2015/schema.xsd'
 const NS_DSIG = 'http://www.w3.org/2000/09/xmldsig#'
@@ -115,7 +129,27 @@ function parseXml (text: string, what: string): Element {
   const doc = new DOMParser({ errorHandler: { warning: fatal, error: fatal, fatalError: fatal } }).parseFromString(text, 'text/xml')
   const root = doc?.documentElement
   if (root == null) fail(AttestationErrorCode.MALFORMED, `${what}: no document element`)
+  checkXmlShape(root, what)
   return root
+}
+
+/**
+ * [REJECT] a document nested deeper than MAX_RIM_DEPTH or holding more than MAX_RIM_ELEMENTS
+ * elements, before any XPath or canonicalisation runs over it. Walks without recursion, so the
+ * depth it refuses cannot overflow the stack first, and stops at the first bound crossed.
+ */
+function checkXmlShape (root: Element, what: string): void {
+  let elements = 1
+  const stack: Array<[Element, number]> = [[root, 1]]
+  for (let top = stack.pop(); top != null; top = stack.pop()) {
+    const [node, depth] = top
+    for (let n = node.firstChild; n != null; n = n.nextSibling) {
+      if (n.nodeType !== 1) continue
+      if (depth + 1 > MAX_RIM_DEPTH) fail(AttestationErrorCode.MALFORMED, `${what}: XML nested over ${MAX_RIM_DEPTH} elements deep`)
+      if (++elements > MAX_RIM_ELEMENTS) fail(AttestationErrorCode.MALFORMED, `${what}: XML holds over ${MAX_RIM_ELEMENTS} elements`)
+      stack.push([n, depth + 1])
+    }
+  }
 }
 
 function childElements (parent: Element, ns: string, name: string): Element[] {

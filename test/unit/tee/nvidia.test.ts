@@ -4,7 +4,7 @@ import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.
 import { verifyGpuReport } from '../../../src/tee/nvidia/verify-report.js'
 import { parseGpuReport } from '../../../src/tee/nvidia/parse-report.js'
 import { parseGpuOpaqueData } from '../../../src/tee/nvidia/parse-opaque.js'
-import { verifyRim } from '../../../src/tee/nvidia/verify-rim.js'
+import { MAX_RIM_DEPTH, MAX_RIM_ELEMENTS, verifyRim } from '../../../src/tee/nvidia/verify-rim.js'
 import { compareGpuMeasurements } from '../../../src/tee/nvidia/compare-measurements.js'
 import { RimCache } from '../../../src/tee/nvidia/rim-cache.js'
 import { loadCertificates } from '../../../src/tee/x509/load.js'
@@ -169,6 +169,29 @@ describe.skipIf(!haveTeeFixtures)('NVIDIA GPU attestation report (real H100 samp
     expect(codeOf(() => verifyRim(new Uint8Array(Buffer.from(text.slice(0, at) + '\u0000' + text.slice(at + 1))), { at: s.at }))).toBe(AttestationErrorCode.MALFORMED)
     expect(verifyRim(fixture(s.rims[0]), { at: s.at })).toBeDefined()
   })
+
+  it('refuses a RIM nested too deep or holding too many elements before its signature is checked', () => {
+    const s = SAMPLES[1]
+    const text = Buffer.from(fixture(s.rims[0])).toString('utf8')
+    // the RIM nests 6 deep and holds 85 elements; a Resource sits at depth 3, under Payload
+    const before = '<ns0:Resource '
+    expect(text.includes(before)).toBe(true)
+    const nest = (d: number): string => '<x>'.repeat(d) + '</x>'.repeat(d)
+    const withExtra = (xml: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(before, xml + before)))
+    const cases: Array<[string, string, AttestationErrorCode]> = [
+      // unsigned elements inside the bounds reach the signature check, which refuses them
+      ['nested to the depth bound', nest(MAX_RIM_DEPTH - 2), AttestationErrorCode.SIGNATURE_INVALID],
+      ['at the element bound', '<x/>'.repeat(MAX_RIM_ELEMENTS - 85), AttestationErrorCode.SIGNATURE_INVALID],
+      // past them the shape alone refuses: 6,000 levels cost xml-crypto about 9 s, 40,000 flat
+      // elements (177 KiB, under MAX_RIM_SIZE) about 27 s, before the signature decided anything
+      ['nested one past the depth bound', nest(MAX_RIM_DEPTH - 1), AttestationErrorCode.MALFORMED],
+      ['6,000 levels deep', nest(6000), AttestationErrorCode.MALFORMED],
+      ['one element past the bound', '<x/>'.repeat(MAX_RIM_ELEMENTS - 84), AttestationErrorCode.MALFORMED],
+      ['40,000 elements', '<x/>'.repeat(40_000), AttestationErrorCode.MALFORMED]
+    ]
+    for (const [name, xml, code] of cases) expect(codeOf(() => verifyRim(withExtra(xml), { at: s.at })), name).toBe(code)
+    expect(verifyRim(fixture(s.rims[0]), { at: s.at }).golden.length).toBeGreaterThan(0)
+  }, 120_000) // without the bounds the two large cases take over 30 s
 
   it('the production VBIOS RIM verifies and is refused for a report of another VBIOS', () => {
     const rim = verifyRim(fixture('nvtrust/1010_0200_882_96005E0001_PROD.swidtag'), { at: new Date('2024-06-01T00:00:00Z') })
