@@ -31,6 +31,8 @@ export enum AttestationErrorCode {
   QE_IDENTITY_INVALID = 'QE_IDENTITY_INVALID',
   /** the guest runs with debugging enabled, and the policy refuses that */
   DEBUG_REFUSED = 'DEBUG_REFUSED',
+  /** the guest may be migrated to another host (SEV-SNP MIGRATE_MA, TDX MIGRATABLE), and the policy refuses that */
+  MIGRATION_REFUSED = 'MIGRATION_REFUSED',
   /** the launch measurement is not one the policy allows */
   MEASUREMENT_REFUSED = 'MEASUREMENT_REFUSED',
   /** the TCB is below the policy's minimum */

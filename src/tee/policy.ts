@@ -37,6 +37,12 @@ export interface AttestationPolicy {
   snpMaxVmpl?: number
   /** accept guests with debugging enabled (never in production). Default false */
   allowDebug?: boolean
+  /**
+   * accept guests that may be migrated (SEV-SNP MIGRATE_MA, TDX MIGRATABLE). Default false: the
+   * evidence speaks for the platform it was made on, while a migration agent (SNP) or migration TD
+   * (TDX) it does not name can later move the guest's memory to a platform nobody attested
+   */
+  allowMigratable?: boolean
   /** evidence older than this (ms) is refused; measured from the nonce for sessions */
   maxEvidenceAgeMs?: number
   /** accept simulated evidence. Default false; the devnet sets it, loudly */
@@ -97,10 +103,11 @@ export interface GpuPolicy {
   requireRevocation?: boolean
 }
 
-/** Production default: real TEEs only, no debug, evidence at most one minute old. */
+/** Production default: real TEEs only, no debug, no migratable guests, evidence at most one minute old. */
 export const DEFAULT_POLICY: AttestationPolicy = {
   kinds: ['sev-snp', 'tdx'],
   allowDebug: false,
+  allowMigratable: false,
   allowSimulated: false,
   maxEvidenceAgeMs: 60_000
 }
@@ -120,7 +127,8 @@ function tdxTcbAtLeast (have: Uint8Array, minHex: string): boolean {
 
 /**
  * Judges verified evidence against a policy, cheapest refusal first. Throws AttestationError:
- * SIMULATED_REFUSED, KIND_REFUSED, DEBUG_REFUSED, MEASUREMENT_REFUSED, TCB_TOO_LOW or STALE.
+ * SIMULATED_REFUSED, KIND_REFUSED, DEBUG_REFUSED, MIGRATION_REFUSED, MEASUREMENT_REFUSED,
+ * TCB_TOO_LOW or STALE.
  */
 export function checkPolicy (v: VerifiedEvidence, policy: AttestationPolicy, ctx: PolicyContext): void {
   // [REJECT] simulated evidence proves nothing about hardware
@@ -128,6 +136,10 @@ export function checkPolicy (v: VerifiedEvidence, policy: AttestationPolicy, ctx
   if (!policy.kinds.includes(v.kind)) fail(AttestationErrorCode.KIND_REFUSED, `${v.kind} not accepted by policy`)
   // [REJECT] a debuggable guest's memory is readable by the host
   if (v.debug && policy.allowDebug !== true) fail(AttestationErrorCode.DEBUG_REFUSED, `${v.kind} guest has debugging enabled`)
+  // [REJECT] a migratable guest can be moved, with its memory, to a platform this evidence does not attest
+  if (v.migratable && policy.allowMigratable !== true) {
+    fail(AttestationErrorCode.MIGRATION_REFUSED, `${v.kind} guest may be migrated (${v.kind === 'tdx' ? 'TD_ATTRIBUTES MIGRATABLE' : 'POLICY MIGRATE_MA'})`)
+  }
   const allowed = policy.measurements?.[v.kind]
   if (allowed != null && !allowed.map((m) => m.toLowerCase()).includes(toHex(v.measurement))) {
     fail(AttestationErrorCode.MEASUREMENT_REFUSED, `measurement ${toHex(v.measurement).slice(0, 16)}… not allowed`)

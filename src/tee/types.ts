@@ -25,6 +25,11 @@ export interface VerifiedEvidence {
   /** TDX RTMR0..3 */
   rtmrs?: Uint8Array[]
   debug: boolean
+  /**
+   * the guest may be moved to another host: SEV-SNP POLICY bit 18 (MIGRATE_MA), TDX TD_ATTRIBUTES
+   * bit 29 (MIGRATABLE); false for simulated evidence
+   */
+  migratable: boolean
   /** SNP reported TCB, decoded */
   snpTcb?: SnpTcb
   /** TDX TEE_TCB_SVN */

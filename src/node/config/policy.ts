@@ -6,7 +6,7 @@ import type { BazaarConfig } from './types.js'
  * are `market.teeKinds`, measurements `tee.allowedMeasurements` (same meaning: an absent kind
  * accepts any, a listed kind only its list), the lowest TCB `tee.minTcb`, the highest SEV-SNP VMPL
  * `tee.snpMaxVmpl`, the TDX TCB statuses `tee.tdxTcbStatuses` (the collateral is read per rental,
- * see crl-files.ts), `tee.maxEvidenceAgeS` and `tee.allowSimulated`.
+ * see crl-files.ts), `tee.maxEvidenceAgeS`, `tee.allowSimulated` and `tee.allowMigratable`.
  * Debug guests are never accepted from a config.
  */
 export function attestationPolicyFromConfig (config: Pick<BazaarConfig, 'market' | 'tee'>): AttestationPolicy {
@@ -19,6 +19,7 @@ export function attestationPolicyFromConfig (config: Pick<BazaarConfig, 'market'
     ...(config.tee.tdxTcbStatuses != null ? { tdxTcbStatuses: [...config.tee.tdxTcbStatuses] } : {}),
     allowSimulated: config.tee.allowSimulated,
     allowDebug: false,
+    allowMigratable: config.tee.allowMigratable,
     // absent means off: GPU evidence is not asked for
     ...(config.tee.gpu !== 'off' ? { gpu: { mode: config.tee.gpu, ...config.tee.gpuAccept } } : {})
   }

@@ -56,6 +56,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'tee', type: 'object', description: 'attestation' },
   { path: 'tee.provider', type: 'sev-snp, tdx or simulated', env: 'BAZAAR_TEE_PROVIDER', description: 'how this node attests as a supplier: sev-snp and tdx need configfs-tsm (/sys/kernel/config/tsm/report) inside a confidential VM; simulated is for devnets' },
   { path: 'tee.allowSimulated', type: 'boolean', env: 'BAZAAR_ALLOW_SIMULATED', description: 'accept simulated evidence from suppliers (devnets only)' },
+  { path: 'tee.allowMigratable', type: 'boolean', description: 'renter: accept guests that may be migrated to another host (SEV-SNP policy MIGRATE_MA, TDX TD_ATTRIBUTES MIGRATABLE); false (the default) refuses them (MIGRATION_REFUSED)' },
   { path: 'tee.allowedMeasurements', type: 'object: kind → list of 48-byte lowercase hex', description: 'launch measurements accepted per kind; a kind left out accepts any, an empty list accepts none' },
   { path: 'tee.allowedMeasurements.<kind>', type: 'list of 48-byte lowercase hex (at most 256)', description: 'SEV-SNP MEASUREMENT, TDX MRTD or simulated measurement values accepted' },
   { path: 'tee.maxEvidenceAgeS', type: 'integer seconds 1..604800', description: 'evidence older than this is refused' },

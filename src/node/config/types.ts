@@ -114,6 +114,11 @@ export interface TeeConfig {
   /** accept `simulated` evidence from suppliers (devnets only) */
   allowSimulated: boolean
   /**
+   * Renter: accept guests that may be migrated to another host (SEV-SNP POLICY MIGRATE_MA, TDX
+   * TD_ATTRIBUTES MIGRATABLE); false refuses them (MIGRATION_REFUSED)
+   */
+  allowMigratable: boolean
+  /**
    * Launch measurements accepted per TEE kind, lowercase hex of 48 bytes (SEV-SNP MEASUREMENT,
    * TDX MRTD, simulated measurement). Same meaning as the attestation policy's `measurements`
    * (src/tee/policy.ts): a kind absent here accepts any measurement; a kind with an empty list

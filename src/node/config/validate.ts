@@ -187,6 +187,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   const tee = {
     provider: oneOf(t.provider, 'tee.provider', TEE_KINDS),
     allowSimulated: bool(t.allowSimulated, 'tee.allowSimulated'),
+    allowMigratable: bool(t.allowMigratable, 'tee.allowMigratable'),
     allowedMeasurements,
     maxEvidenceAgeS: int(t.maxEvidenceAgeS, 'tee.maxEvidenceAgeS', 1, 7 * 86400),
     minTcb: minTcb(t.minTcb),

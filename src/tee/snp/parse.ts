@@ -14,6 +14,12 @@ export const SNP_SIG_ALGO_ECDSA_P384_SHA384 = 1
 
 /** GUEST_POLICY bit 19: debugging of the guest is allowed (the hypervisor can read its memory). */
 export const SNP_POLICY_DEBUG = 1n << 19n
+/**
+ * GUEST_POLICY bit 18: MIGRATE_MA, the guest may be associated with a migration agent (SEV-SNP ABI
+ * spec, "Guest Policy", table "Structure of the Guest Policy"), which can export its memory to
+ * another platform. Fixed at launch, and signed in the report's POLICY.
+ */
+export const SNP_POLICY_MIGRATE_MA = 1n << 18n
 
 /** Which key signed the report (the SIGNING_KEY field, bits 4:2 at 0x48). */
 export enum SnpSigningKey { VCEK = 0, VLEK = 1, NONE = 7 }
@@ -25,6 +31,8 @@ export interface SnpReport {
   policy: bigint
   /** POLICY bit 19 */
   debug: boolean
+  /** POLICY bit 18 (MIGRATE_MA) */
+  migratable: boolean
   familyId: Uint8Array
   imageId: Uint8Array
   vmpl: number
@@ -103,6 +111,7 @@ export function parseSnpReport (bytes: Uint8Array): SnpReport {
     guestSvn: r.u32(0x04),
     policy,
     debug: (policy & SNP_POLICY_DEBUG) !== 0n,
+    migratable: (policy & SNP_POLICY_MIGRATE_MA) !== 0n,
     familyId: r.slice(0x10, 16),
     imageId: r.slice(0x20, 16),
     vmpl: r.u32(0x30),

@@ -22,6 +22,14 @@ export const CERT_DATA_QE_REPORT = 6
 export const MAX_QUOTE_SIZE = 64 * 1024
 /** TD_ATTRIBUTES bit 0: DEBUG (the TD is debuggable; the host can read its state). */
 export const TD_ATTRIBUTES_DEBUG = 1n
+/**
+ * TD_ATTRIBUTES bit 29: MIGRATABLE (Intel TDX Module ABI spec, table "TD_ATTRIBUTES Definition"):
+ * the TD may be exported to another platform by a migration TD. Other attribute bits are read as
+ * they are and not refused: the set the TDX module defines grows with its versions (Linux's
+ * asm/shared/tdx.h now also names ICSSD at 16, LASS at 27 and TPA at 62), so a bit reserved in one
+ * version of the ABI is a feature of a later one, and a quote does not say which list applies.
+ */
+export const TD_ATTRIBUTES_MIGRATABLE = 1n << 29n
 
 export interface TdxHeader {
   version: number
@@ -42,6 +50,8 @@ export interface TdReportBody {
   tdAttributes: Uint8Array
   /** TD_ATTRIBUTES bit 0 */
   debug: boolean
+  /** TD_ATTRIBUTES bit 29 (MIGRATABLE) */
+  migratable: boolean
   xfam: Uint8Array
   mrTd: Uint8Array
   mrConfigId: Uint8Array
@@ -93,13 +103,15 @@ export interface TdxQuote {
 
 function parseBody (r: Reader, o: number, size: number): TdReportBody {
   const tdAttributes = r.slice(o + 120, 8)
+  const attributes = new DataView(tdAttributes.buffer).getBigUint64(0, true)
   const body: TdReportBody = {
     teeTcbSvn: r.slice(o, 16),
     mrSeam: r.slice(o + 16, 48),
     mrSignerSeam: r.slice(o + 64, 48),
     seamAttributes: r.slice(o + 112, 8),
     tdAttributes,
-    debug: (new DataView(tdAttributes.buffer).getBigUint64(0, true) & TD_ATTRIBUTES_DEBUG) !== 0n,
+    debug: (attributes & TD_ATTRIBUTES_DEBUG) !== 0n,
+    migratable: (attributes & TD_ATTRIBUTES_MIGRATABLE) !== 0n,
     xfam: r.slice(o + 128, 8),
     mrTd: r.slice(o + 136, 48),
     mrConfigId: r.slice(o + 184, 48),

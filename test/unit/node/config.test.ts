@@ -190,6 +190,7 @@ describe('invalid configs name their bad field', () => {
     { name: 'a TDX TEE_TCB_SVN of 15 bytes', cfg: { tee: { minTcb: { tdx: '00'.repeat(15) } } }, field: 'tee.minTcb.tdx' },
     { name: 'a minimum TCB of an unknown kind', cfg: { tee: { minTcb: { sgx: {} } } }, field: 'tee.minTcb.sgx', code: ConfigErrorCode.UNKNOWN_FIELD },
     { name: 'a VMPL past 3', cfg: { tee: { snpMaxVmpl: 4 } }, field: 'tee.snpMaxVmpl' },
+    { name: 'allowMigratable not a boolean', cfg: { tee: { allowMigratable: 'yes' } }, field: 'tee.allowMigratable' },
     { name: 'a TDX TCB status Intel does not name', cfg: { tee: { tdxTcbStatuses: ['UpToDate', 'Fine'] } }, field: 'tee.tdxTcbStatuses[1]' },
     { name: 'TDX collateral files not a list', cfg: { tee: { tdxCollateralFiles: '/etc/tcb.json' } }, field: 'tee.tdxCollateralFiles' },
     { name: 'evidence age zero', cfg: { tee: { maxEvidenceAgeS: 0 } }, field: 'tee.maxEvidenceAgeS' },
@@ -244,9 +245,10 @@ describe('invalid configs name their bad field', () => {
       measurements: { tdx: ['cd'.repeat(48)] },
       maxEvidenceAgeMs: 90_000,
       allowSimulated: true,
-      allowDebug: false
+      allowDebug: false,
+      allowMigratable: false
     })
-    expect(attestationPolicyFromConfig(defaults)).toMatchObject({ kinds: ['sev-snp', 'tdx'], measurements: {}, allowSimulated: false, maxEvidenceAgeMs: 60_000 })
+    expect(attestationPolicyFromConfig(defaults)).toMatchObject({ kinds: ['sev-snp', 'tdx'], measurements: {}, allowSimulated: false, allowMigratable: false, maxEvidenceAgeMs: 60_000 })
     expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('minTcb')
     expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('snpMaxVmpl')
     expect(attestationPolicyFromConfig(defaults)).not.toHaveProperty('tdxTcbStatuses')
@@ -257,10 +259,10 @@ describe('invalid configs name their bad field', () => {
     const policy = attestationPolicyFromConfig(await loadConfig({ home }))
     expect(policy).toMatchObject({ minTcb: { 'sev-snp': { snp: 22, microcode: 213 }, tdx: '05' + '00'.repeat(15) }, snpMaxVmpl: 0, tdxTcbStatuses: ['UpToDate', 'SWHardeningNeeded'] })
     const snp = (tcb: { snp: number, microcode: number }, vmpl: number): VerifiedEvidence => ({
-      kind: 'sev-snp', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, snpTcb: { bootloader: 10, tee: 0, ...tcb }, fields: { vmpl }, chain: []
+      kind: 'sev-snp', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, migratable: false, snpTcb: { bootloader: 10, tee: 0, ...tcb }, fields: { vmpl }, chain: []
     })
     const tdx = (svn0: number): VerifiedEvidence => ({
-      kind: 'tdx', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, tdxTcbSvn: Uint8Array.of(svn0, ...new Uint8Array(15)), fields: {}, chain: []
+      kind: 'tdx', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, migratable: false, tdxTcbSvn: Uint8Array.of(svn0, ...new Uint8Array(15)), fields: {}, chain: []
     })
     const verdict = (v: VerifiedEvidence): string | undefined => { try { checkPolicy(v, policy, { now: 0 }); return undefined } catch (e) { return (e as { code?: string }).code } }
     expect(verdict(snp({ snp: 22, microcode: 213 }, 0))).toBeUndefined()
@@ -271,6 +273,15 @@ describe('invalid configs name their bad field', () => {
     expect(verdict({ ...tdx(5), tdxTcbStatus: 'SWHardeningNeeded' })).toBeUndefined()
     expect(verdict({ ...tdx(5), tdxTcbStatus: 'OutOfDate' })).toBe('TCB_TOO_LOW')
     expect(verdict({ ...tdx(4), tdxTcbStatus: 'UpToDate' })).toBe('TCB_TOO_LOW')
+  })
+
+  it('accepts migratable guests only with tee.allowMigratable', async () => {
+    await writeHomeConfig({ tee: { allowMigratable: true } })
+    const policy = attestationPolicyFromConfig(await loadConfig({ home }))
+    expect(policy.allowMigratable).toBe(true)
+    const tdx: VerifiedEvidence = { kind: 'tdx', reportData: new Uint8Array(64), measurement: new Uint8Array(48), debug: false, migratable: true, fields: {}, chain: [] }
+    expect(() => checkPolicy(tdx, policy, { now: 0 })).not.toThrow()
+    expect(() => checkPolicy(tdx, attestationPolicyFromConfig(defaults), { now: 0 })).toThrow(expect.objectContaining({ code: 'MIGRATION_REFUSED' }))
   })
 
   it('allows a remote API host only with allowRemote', async () => {

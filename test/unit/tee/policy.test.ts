@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { AttestationErrorCode } from '../../../src/tee/errors.js'
-import { checkPolicy, type AttestationPolicy } from '../../../src/tee/policy.js'
+import { checkPolicy, DEFAULT_POLICY, type AttestationPolicy } from '../../../src/tee/policy.js'
 import { checkReportData, sessionReportData } from '../../../src/tee/binding.js'
 import type { VerifiedEvidence } from '../../../src/tee/types.js'
+import { verifyEvidence } from '../../../src/tee/verify.js'
+import { fixture, haveTeeFixtures, manifest } from '../../helpers/tee-fixtures.js'
 
 const m = (b: number) => new Uint8Array(48).fill(b)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const base = (over: Partial<VerifiedEvidence> = {}): VerifiedEvidence => ({
-  kind: 'sev-snp', reportData: new Uint8Array(64), measurement: m(1), debug: false,
+  kind: 'sev-snp', reportData: new Uint8Array(64), measurement: m(1), debug: false, migratable: false,
   snpTcb: { bootloader: 4, tee: 0, snp: 24, microcode: 217 }, fields: {}, chain: [], ...over
 })
 const tdx = (over: Partial<VerifiedEvidence> = {}): VerifiedEvidence => base({ kind: 'tdx', snpTcb: undefined, tdxTcbSvn: Uint8Array.from([3, 0, 4, 0, ...new Array(12).fill(0)]), ...over })
@@ -26,6 +28,9 @@ describe('checkPolicy', () => {
     ['kind not accepted', tdx(), { ...P, kinds: ['sev-snp'] }, AttestationErrorCode.KIND_REFUSED],
     ['debug refused by default', base({ debug: true }), P, AttestationErrorCode.DEBUG_REFUSED],
     ['debug allowed explicitly', base({ debug: true }), { ...P, allowDebug: true }, undefined],
+    ['snp migratable (MIGRATE_MA) refused by default', base({ migratable: true }), P, AttestationErrorCode.MIGRATION_REFUSED],
+    ['tdx migratable (MIGRATABLE) refused by default', tdx({ migratable: true }), P, AttestationErrorCode.MIGRATION_REFUSED],
+    ['migratable allowed explicitly', tdx({ migratable: true }), { ...P, allowMigratable: true }, undefined],
     ['measurement allowed', base(), { ...P, measurements: { 'sev-snp': [hex(m(1)).toUpperCase()] } }, undefined],
     ['measurement refused', base(), { ...P, measurements: { 'sev-snp': [hex(m(2))] } }, AttestationErrorCode.MEASUREMENT_REFUSED],
     ['empty list refuses all', base(), { ...P, measurements: { 'sev-snp': [] } }, AttestationErrorCode.MEASUREMENT_REFUSED],
@@ -44,6 +49,26 @@ describe('checkPolicy', () => {
     const now = 20_000
     const requestedAt = now - (requestedAgo ?? 0)
     expect(codeOf(() => checkPolicy(v, policy, { now, requestedAt }))).toBe(code)
+  })
+})
+
+describe.skipIf(!haveTeeFixtures)('the default policy and the real SNP and TDX evidence', () => {
+  const fixtures = haveTeeFixtures ? manifest() : { snp: [], tdx: [] }
+  const real = [
+    ...fixtures.snp.map((e) => [e.file, () => verifyEvidence({ kind: 'sev-snp', evidence: fixture(e.file), certs: [fixture(e.vek), fixture(e.chain)] }, { at: new Date(e.pinAt) })] as const),
+    ...fixtures.tdx.filter((e) => e.role === 'DEV').map((e) => [e.file, () => verifyEvidence({ kind: 'tdx', evidence: fixture(e.file), certs: [] }, { at: new Date(e.pinAt!) })] as const)
+  ]
+  it.each(real)('%s is not migratable and passes; made migratable it is refused unless allowed', (_file, verify) => {
+    const v = verify()
+    const now = Date.now()
+    // go-sev-guest's sample was launched with debugging allowed (POLICY 0xb0000): that alone is
+    // judged by allowDebug
+    const policy: AttestationPolicy = { ...DEFAULT_POLICY, allowDebug: v.debug }
+    expect(v.migratable).toBe(false)
+    expect(v.fields.migratable).toBe(false)
+    expect(codeOf(() => checkPolicy(v, policy, { now, requestedAt: now }))).toBeUndefined()
+    expect(codeOf(() => checkPolicy({ ...v, migratable: true }, policy, { now, requestedAt: now }))).toBe('MIGRATION_REFUSED')
+    expect(codeOf(() => checkPolicy({ ...v, migratable: true }, { ...policy, allowMigratable: true }, { now, requestedAt: now }))).toBeUndefined()
   })
 })
 

@@ -74,6 +74,17 @@ describe.skipIf(!haveTeeFixtures)('SEV-SNP fixtures', () => {
       }
     })
 
+    it('reads POLICY bit 18 (MIGRATE_MA) as migratable, under the signature', () => {
+      const bytes = fixture(e.file)
+      expect(parseSnpReport(bytes).migratable).toBe(false)
+      const t = bytes.slice()
+      t[0x08 + 2] |= 0x04 // POLICY is a little-endian u64 at 0x08: bit 18 is bit 2 of its third byte
+      const r = parseSnpReport(t)
+      expect(r.migratable).toBe(true)
+      expect(r.policy).toBe(parseSnpReport(bytes).policy | (1n << 18n))
+      expect(codeOf(() => verifySnpReport(t, { certs: certsOf(e), at: new Date(e.pinAt) }))).toBe(AttestationErrorCode.SIGNATURE_INVALID)
+    })
+
     it('refuses a report whose reserved bytes after the signature are not zero (one report, one encoding)', () => {
       for (const p of [0x330, 0x400, 0x49f]) {
         const t = fixture(e.file).slice()

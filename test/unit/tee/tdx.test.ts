@@ -59,6 +59,7 @@ describe.skipIf(!haveTeeFixtures)('TDX fixtures', () => {
       }
       for (const [k, v] of Object.entries(b)) if (k in got) expect(got[k], k).toBe(v)
       expect(q.body.debug).toBe(false)
+      expect(q.body.migratable).toBe(false)
       const qe = e.qe_report as Record<string, unknown>
       expect(toHex(q.qeReport.mrEnclave)).toBe(qe.mrenclave)
       expect(toHex(q.qeReport.mrSigner)).toBe(qe.mrsigner)
@@ -108,6 +109,18 @@ describe.skipIf(!haveTeeFixtures)('TDX fixtures', () => {
         t[p] ^= 0x80
         expect(codes, `byte ${p}`).toContain(codeOf(() => verifyTdxQuote(t, { at: new Date(e.pinAt!) })))
       }
+    })
+
+    it('reads TD_ATTRIBUTES bit 29 (MIGRATABLE) as migratable, under the signature', () => {
+      const bytes = fixture(e.file)
+      const q = parseTdxQuote(bytes)
+      expect(q.body.migratable).toBe(false)
+      // TD_ATTRIBUTES is a little-endian u64 at offset 120 of the body (after the 48-byte header,
+      // and v5's 6-byte body descriptor): bit 29 is bit 5 of its fourth byte
+      const t = bytes.slice()
+      t[(q.header.version === 5 ? 54 : 48) + 120 + 3] |= 0x20
+      expect(parseTdxQuote(t).body.migratable).toBe(true)
+      expect(codeOf(() => verifyTdxQuote(t, { at: new Date(e.pinAt!) }))).toBe(AttestationErrorCode.SIGNATURE_INVALID)
     })
 
     it('refuses a truncated quote', () => {
