@@ -7,7 +7,7 @@ import { verifyChain } from '../x509/chain.js'
 import type { Crl } from '../x509/crl.js'
 import type { OcspResponse } from '../x509/ocsp.js'
 import { checkPathRevocation } from '../x509/revocation.js'
-import { commonName } from '../x509/load.js'
+import { commonName, publicKeyOf } from '../x509/load.js'
 import { compareGpuMeasurements } from './compare-measurements.js'
 import { leafFwids } from './leaf-fwid.js'
 import { parseGpuOpaqueData, type GpuOpaqueData } from './parse-opaque.js'
@@ -123,7 +123,8 @@ export function verifyGpuReport (bytes: Uint8Array, opts: GpuVerifyOptions): Gpu
   const leaf = opts.certs[0]
   if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'gpu report: supply the device certificate chain (--certs)')
   // [REJECT] the GPU's attestation key signed this exchange, by the signing rules of the report's SPDM version
-  if (!spdmMeasurementsSignatureValid(report, leaf.publicKey, opts.vca)) fail(AttestationErrorCode.SIGNATURE_INVALID, 'gpu report signature does not verify under the leaf certificate')
+  // (a leaf can parse while its key does not: MALFORMED, before any signature is tried)
+  if (!spdmMeasurementsSignatureValid(report, publicKeyOf(leaf, 'gpu leaf certificate'), opts.vca)) fail(AttestationErrorCode.SIGNATURE_INVALID, 'gpu report signature does not verify under the leaf certificate')
   // [REJECT] that key is certified by NVIDIA's device identity root
   const path = verifyChain(leaf, opts.certs.slice(1), opts.deviceRoots ?? [pinnedDeviceRoot()], at)
   const crls = opts.crls ?? []

@@ -5,7 +5,7 @@ import { verifyChain } from '../x509/chain.js'
 import type { Crl } from '../x509/crl.js'
 import type { OcspResponse } from '../x509/ocsp.js'
 import { checkPathRevocation } from '../x509/revocation.js'
-import { commonName } from '../x509/load.js'
+import { commonName, publicKeyOf } from '../x509/load.js'
 import { xmlLibraries, type XmlNode as Element } from './xml.js'
 import { fromHex } from '../../util/hex.js'
 
@@ -257,7 +257,7 @@ export function verifyRim (bytes: Uint8Array, opts: VerifyRimOptions = {}): Rim 
 
   // [REJECT] the signature verifies under that signer
   const { SignedXml, C14nCanonicalization } = xmlLibraries()
-  const sx = new SignedXml({ publicCert: leaf.publicKey.export({ type: 'spki', format: 'pem' }) as string })
+  const sx = new SignedXml({ publicCert: publicKeyOf(leaf, 'rim signing certificate').export({ type: 'spki', format: 'pem' }) as string })
   sx.CanonicalizationAlgorithms[C14N11] = C14nCanonicalization
   sx.HashAlgorithms[SHA384] = Sha384Digest
   sx.SignatureAlgorithms[ECDSA_SHA384] = EcdsaSha384

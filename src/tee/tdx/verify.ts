@@ -4,7 +4,7 @@ import { bytesEqual, isZero } from '../../util/bytes.js'
 import { INTEL_SGX_ROOT_CA } from '../roots/intel.js'
 import { verifyChain } from '../x509/chain.js'
 import { checkRevocation, type Crl } from '../x509/crl.js'
-import { commonName, loadCertificates } from '../x509/load.js'
+import { commonName, loadCertificates, publicKeyOf } from '../x509/load.js'
 import { parseTdxQuote, type TdxQuote } from './parse.js'
 import { readPckPlatform, type PckPlatform } from './pck.js'
 import { checkTdQeIdentity } from './qe-identity.js'
@@ -84,13 +84,7 @@ export function verifyTdxQuote (bytes: Uint8Array, opts: TdxVerifyOptions = {}):
   if (leaf == null) fail(AttestationErrorCode.CERT_MISSING, 'tdx quote carries no PCK leaf certificate')
   intelRoot ??= new X509Certificate(INTEL_SGX_ROOT_CA)
   // [REJECT] the PCK leaf signs the QE report (a certificate can parse while its key does not)
-  let pckKey: KeyObject
-  try {
-    pckKey = leaf.publicKey
-  } catch {
-    fail(AttestationErrorCode.MALFORMED, 'the PCK certificate public key does not decode')
-  }
-  if (!ecdsaP256Valid(quote.qeReport.raw, quote.qeReportSignature, pckKey)) {
+  if (!ecdsaP256Valid(quote.qeReport.raw, quote.qeReportSignature, publicKeyOf(leaf, 'the PCK certificate'))) {
     fail(AttestationErrorCode.SIGNATURE_INVALID, 'QE report signature does not verify under the PCK certificate')
   }
   const path = verifyChain(leaf, certs.filter((c) => c !== leaf), [intelRoot], at)

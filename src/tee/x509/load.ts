@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, type KeyObject } from 'node:crypto'
 import { AttestationErrorCode, fail } from '../errors.js'
 import { readTlv } from './der.js'
 
@@ -49,4 +49,17 @@ function splitDer (bytes: Uint8Array): Uint8Array[] {
 export function commonName (cert: X509Certificate): string {
   const m = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)
   return m?.[1] ?? ''
+}
+
+/**
+ * The certificate's public key. A certificate of a peer can parse while its key does not (an EC
+ * point with an unknown prefix byte, a point off the curve): node:crypto then throws an OpenSSL
+ * error on reading `publicKey`, which this turns into MALFORMED naming `what`.
+ */
+export function publicKeyOf (cert: X509Certificate, what: string): KeyObject {
+  try {
+    return cert.publicKey
+  } catch (err) {
+    fail(AttestationErrorCode.MALFORMED, `${what} public key does not decode`, err)
+  }
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.js'
@@ -130,6 +131,20 @@ describe.skipIf(!haveTeeFixtures)('NVIDIA GPU attestation report (real H100 samp
       })
     })
   }
+
+  it('refuses, as MALFORMED, a leaf certificate that parses but whose public key does not decode', () => {
+    const s = SAMPLES[1]
+    const certs = loadCertificates(fixture(s.chain))
+    const der = Buffer.from(certs[0].raw)
+    // the P-384 curve OID and the BIT STRING that follows it; its first content byte is the point's
+    // 0x04 (uncompressed) prefix, which made 0x05 names no point encoding SEC 1 §2.3.3 knows
+    const at = der.indexOf(Buffer.from('2b8104002203620004', 'hex'))
+    expect(at).toBeGreaterThan(0)
+    der[at + 8] = 0x05
+    const leaf = new X509Certificate(der)
+    expect(() => leaf.publicKey).toThrow()
+    expect(codeOf(() => verifyGpuReport(hexFile(s.report), { certs: [leaf, ...certs.slice(1)], at: s.at }))).toBe(AttestationErrorCode.MALFORMED)
+  })
 
   it('refuses a RIM with a changed golden value (its signature no longer covers it)', () => {
     const s = SAMPLES[1]
