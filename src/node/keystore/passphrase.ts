@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises'
+import { StringDecoder } from 'node:string_decoder'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
 
 /** The terminal a passphrase prompt reads from (no echo) and writes its prompt to. */
@@ -116,8 +117,10 @@ export async function promptHidden (tty: PassphraseTty, prompt: string, signal?:
   let reject!: (e: Error) => void
   const promise = new Promise<string>((res, rej) => { resolve = res; reject = rej })
   const cancel = (): void => { reject(new KeystoreError(KeystoreErrorCode.CANCELLED, 'passphrase prompt cancelled')) }
+  // a read may end inside a multi-byte UTF-8 character: the decoder keeps its first bytes for the next
+  const decoder = new StringDecoder('utf8')
   const onData = (chunk: Buffer | string): void => {
-    for (const ch of chunk.toString()) {
+    for (const ch of typeof chunk === 'string' ? chunk : decoder.write(chunk)) {
       if (ch === '\r' || ch === '\n') { resolve(chars.join('')); return }
       if (ch === '\u0003') { cancel(); return }
       if (ch === '\u0004') { if (chars.length === 0) cancel(); else resolve(chars.join('')); return }

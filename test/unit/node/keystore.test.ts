@@ -432,6 +432,18 @@ describe('resolvePassphrase', () => {
     expect(tty.written()).not.toContain('sec')
   })
 
+  it('prompt: a UTF-8 character split across two reads is kept whole', async () => {
+    const tty = fakeTty()
+    const p = resolvePassphrase({ env: {}, tty })
+    const bytes = Buffer.from('pé€\r')
+    // 'é' is 2 bytes, '€' 3: each is cut between two reads, as a terminal may deliver them
+    for (const part of [bytes.subarray(0, 2), bytes.subarray(2, 4), bytes.subarray(4)]) {
+      tty.input.write(part)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(await p).toBe('pé€')
+  })
+
   it.each([
     { name: 'confirmation differs', keys: ['one\r', 'two\r'], code: KeystoreErrorCode.PASSPHRASE_MISMATCH },
     { name: 'Ctrl-C', keys: ['ab\u0003'], code: KeystoreErrorCode.CANCELLED },
