@@ -37,6 +37,19 @@ function decodePathPart (part: string): string {
   }
 }
 
+/**
+ * The request target as a URL, or undefined where it does not parse (an absolute-form target such
+ * as `http://[` is the client's, RFC 9112 §3.2.2). An origin-form target ("/v1/status") is a path
+ * whatever it holds: `//v1/...` is not a host.
+ */
+function parseTarget (target: string): URL | undefined {
+  try {
+    return target.startsWith('/') ? new URL('http://localhost' + target) : new URL(target, 'http://localhost')
+  } catch {
+    return undefined
+  }
+}
+
 export interface ApiRequest {
   method: string
   path: string
@@ -216,11 +229,12 @@ export class ControlApi {
     }
     const fail = (e: ApiError): void => { send(e.status, toJson({ error: { code: e.code, message: e.message, field: e.field } })) }
     try {
-      // an origin-form target ("/v1/status") is a path whatever it holds: `//v1/...` is not a host
-      const target = req.url ?? '/'
-      const url = target.startsWith('/') ? new URL('http://localhost' + target) : new URL(target, 'http://localhost')
-      const scrape = req.method === 'GET' && url.pathname === METRICS_PATH && this.init.metricsToken != null && bearerMatches(this.init.metricsToken, req.headers.authorization)
+      // a target that does not parse opens nothing: without the control token it is a 401 like any
+      // other request, with it the client's mistake (400)
+      const url = parseTarget(req.url ?? '/')
+      const scrape = req.method === 'GET' && url?.pathname === METRICS_PATH && this.init.metricsToken != null && bearerMatches(this.init.metricsToken, req.headers.authorization)
       if (!scrape && !bearerMatches(this.init.token, req.headers.authorization)) throw new ApiError(401, 'UNAUTHORIZED', 'missing or wrong bearer token')
+      if (url == null) throw new ApiError(400, 'BAD_TARGET', 'the request target is not a valid URL')
       const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname)
       if (route == null && allowed.length > 0) {
         // RFC 9110 §15.5.6: a 405 names the methods the resource has

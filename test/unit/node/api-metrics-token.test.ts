@@ -127,3 +127,43 @@ describe('routing details', () => {
     expect(status).toBe(200)
   })
 })
+
+describe('an absolute-form request target that is no URL', () => {
+  const errors: unknown[] = []
+  const api = new ControlApi({ host: '127.0.0.1', port: 0, token: TOKEN, metricsToken: SCRAPE, logger: { ...silentLogger, error: (_m: string, f?: unknown) => { errors.push(f) } } })
+  let port = 0
+  beforeAll(async () => {
+    api.route('GET', '/v1/status', async () => ({ status: 'running' }))
+    port = (await api.start()).port
+  })
+  afterAll(async () => { await api.stop() })
+
+  /** status and body of a request whose target is sent as written (fetch would resolve it) */
+  const raw = async (target: string, token?: string): Promise<{ status: number, body: string }> => {
+    const { request } = await import('node:http')
+    return await new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: target, headers: token != null ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => { body += d.toString() })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  it.each([
+    { who: 'no token', token: undefined, status: 401, code: 'UNAUTHORIZED' },
+    { who: 'the metrics token', token: SCRAPE, status: 401, code: 'UNAUTHORIZED' },
+    { who: 'the control token', token: TOKEN, status: 400, code: 'BAD_TARGET' }
+  ])('$who: $status $code, nothing logged as a daemon failure', async ({ token, status, code }) => {
+    const res = await raw('http://[', token)
+    expect(res.status).toBe(status)
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe(code)
+    expect(errors).toEqual([])
+  })
+
+  it('a valid absolute-form target still routes by its path', async () => {
+    expect((await raw('http://localhost/v1/status', TOKEN)).status).toBe(200)
+  })
+})
