@@ -9,6 +9,7 @@ import { createHost, type Host, type HostInit } from './host.js'
 import { createLogger, type Logger } from './logger.js'
 import { Registry } from './metrics.js'
 import { ControlApi, RawResponse, ApiError } from './api/server.js'
+import { apiUrl } from './api/url.js'
 import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { AgreementStore, bookRows } from '../market/index.js'
@@ -387,7 +388,7 @@ export class BazaarNode {
       peerId: this.peerId.toString(),
       addrs: this.host.getMultiaddrs().map((a) => a.toString()),
       hotkey: this.identity.hotkey.address,
-      api: this.apiAddress == null ? undefined : `http://${this.apiAddress.host}:${this.apiAddress.port}`
+      api: this.apiAddress == null ? undefined : apiUrl(this.apiAddress.host, this.apiAddress.port)
     })
   }
 

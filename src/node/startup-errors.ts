@@ -1,4 +1,5 @@
 import { UserError } from '../util/errors.js'
+import { hostPort } from './api/url.js'
 
 /**
  * Start-up failures that are the operator's to fix, not bugs: a port another process holds, a home
@@ -52,10 +53,10 @@ export function listenError (err: unknown, listen: readonly string[], setting = 
 export function apiListenError (err: unknown, host: string, port: number): Error {
   const code = (err as NodeJS.ErrnoException)?.code
   if (code === 'EADDRINUSE') {
-    return new UserError(`the control API address ${host}:${port} is in use (another node on this machine?): choose another with --api ${host}:<port>, BAZAAR_API or api.port in the config (0 picks a free port; bazaar commands find it through the home)`, { code: StartupErrorCode.API_PORT_IN_USE, cause: err })
+    return new UserError(`the control API address ${hostPort(host, port)} is in use (another node on this machine?): choose another with --api ${hostPort(host, '<port>')}, BAZAAR_API or api.port in the config (0 picks a free port; bazaar commands find it through the home)`, { code: StartupErrorCode.API_PORT_IN_USE, cause: err })
   }
   if (code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'ENOTFOUND') {
-    return new UserError(`the control API cannot listen on ${host}:${port} (${code}): set another address with --api, BAZAAR_API or api.host/api.port in the config`, { code: StartupErrorCode.API_LISTEN_FAILED, cause: err })
+    return new UserError(`the control API cannot listen on ${hostPort(host, port)} (${code}): set another address with --api, BAZAAR_API or api.host/api.port in the config`, { code: StartupErrorCode.API_LISTEN_FAILED, cause: err })
   }
   return err as Error
 }

@@ -98,6 +98,20 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
   // two daemon starts and a dozen CLI runs: over a minute on a busy 2-core machine
   }, 240_000)
 
+  it('on an IPv6 loopback API address, api.json holds a URL the commands reach', async () => {
+    const a = new CliProcess(['node', 'start', '--home', homeA, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '[::1]:0', '--no-mdns'], { env })
+    try {
+      const [, url] = await a.waitFor(/control API (\S+)/)
+      expect(url).toMatch(/^http:\/\/\[::1\]:\d+$/)
+      expect((JSON.parse(readFileSync(path.join(homeA, 'api.json'), 'utf8')) as { url: string }).url).toBe(url)
+      const status = bazaar(['status', '--home', homeA, '--json'])
+      expect(status.code, status.stderr).toBe(0)
+      expect(JSON.parse(status.stdout)).toMatchObject({ status: 'running' })
+    } finally {
+      await a.stop()
+    }
+  }, 120_000)
+
   it('refuses a wrong passphrase with one line and a non-zero exit', () => {
     const r = bazaar(['node', 'start', '--home', homeA, '--no-mdns'], { env: { ...env, BAZAAR_PASSPHRASE: 'wrong' } })
     expect(r.code).toBe(1)

@@ -10,6 +10,7 @@ import { BazaarNode, nodeLogger } from '../../node/bazaar-node.js'
 import { checkGpuProvider, checkSupplierGpus, checkTeeProvider } from '../../node/daemon.js'
 import type { Role } from '../../node/config/types.js'
 import { API_ADDRESS_FILE } from '../client.js'
+import { apiUrl } from '../../node/api/url.js'
 import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { routeConsole } from '../../node/console-route.js'
 import { MemoryReducer } from '../../node/memory-reducer.js'
@@ -130,7 +131,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   const processMetrics = new ProcessMetrics(node.metrics).start()
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
-  if (api != null) await writeFile(addrFile, JSON.stringify({ url: `http://${api.host}:${api.port}`, pid: process.pid }) + '\n', { mode: 0o600 })
+  if (api != null) await writeFile(addrFile, JSON.stringify({ url: apiUrl(api.host, api.port), pid: process.pid }) + '\n', { mode: 0o600 })
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
@@ -139,7 +140,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
     const inv = supplier.inventory
     ctx.out(`supplying from enclave ${supplier.enclave.peerId.toString()} (${config.tee.provider}${config.tee.provider === 'simulated' ? ': attests nothing, devnets only' : ''}): ${inv.classes.map((c) => `${c.count}x ${c.model}`).join(', ')} from ${inv.source === 'config' ? 'config gpus' : 'nvidia-smi'}`)
   }
-  if (api != null) ctx.out(`control API http://${api.host}:${api.port}`)
+  if (api != null) ctx.out(`control API ${apiUrl(api.host, api.port)}`)
 
   // until a stop signal, or until the chain endpoint serves another chain: nothing signed for the
   // old one fits there, and a start opens the new one (exit 75, EX_TEMPFAIL: the systemd units'
