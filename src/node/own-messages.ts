@@ -131,7 +131,10 @@ export class OwnMessages {
    * only, so after a restart every one is due at once
    */
   private readonly sentAt = new Map<string, number>()
-  /** the ids of our standing messages, per kind (read from the database on first use) */
+  /**
+   * the ids of our standing messages (an active record stored), per kind: read from the database on
+   * first use in a turn, and changed only in turns, after the write that changes what stands
+   */
   private readonly standing = new Map<string, Set<string>>()
   private readonly offers: Kind<OfferInput, Offer>
   private readonly bids: Kind<BidInput, Bid>
@@ -197,39 +200,45 @@ export class OwnMessages {
   }
 
   private async publish<I extends { id: string }, M> (kind: Kind<I, M>, input: I): Promise<{ message: unknown, built: M }> {
-    // [refuse] every book keeps at most `limit` messages per party and drops the rest (SUPPLIER_LIMIT):
-    // one past it would be signed and gossiped, yet held nowhere. A new id is reserved as soon as
-    // the count is known, before any other await, so concurrent publications cannot pass the limit together.
-    const standing = await this.standingIds(kind)
-    const isNew = !standing.has(input.id)
-    if (isNew && standing.size >= kind.limit) {
-      throw new ApiError(409, kind.noun === 'offer' ? 'OFFER_LIMIT' : 'BID_LIMIT', `this node already has ${standing.size} standing ${kind.noun}s, the most a node's book keeps per ${kind.noun === 'offer' ? 'supplier' : 'renter'}: cancel one, or replace one by publishing its id again`)
-    }
-    standing.add(input.id)
-    try {
-      await this.pace()
-      return await this.turns.run(async () => {
-        const built = await kind.build(input, false)
-        // [refuse] what no node would accept is refused before it is stored: stored, it would
-        // replace the standing message of this id, fail at each re-publication, and let the good
-        // one expire
-        kind.check(built)
-        const data = kind.seal(built)
-        const key = `${kind.prefix}:${input.id}`
-        // the record and the sequence it was signed with, in one write before anything is sent
-        // synced: the API answers once this is written, and an acknowledged publication must survive
-        // a power loss as well as a crash (a cancel below likewise, or a restart would publish again
-        // what the operator withdrew)
-        await this.c.db.batch([this.sequenceOp(), { type: 'put', key, value: JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord) }], { sync: true })
-        const { message } = await this.c.gossip.publish(kind.topic, data)
-        this.sentAt.set(key, this.c.clock.now())
-        return { message, built }
-      })
-    } catch (err) {
-      // not stored: the id does not stand (a stored one stands even if gossip failed: it is re-published)
-      if (isNew && await this.c.db.get(`${kind.prefix}:${input.id}`) == null) standing.delete(input.id)
-      throw err
-    }
+    // what the caller did wrong is answered at once, before the pacer's wait (once the standing ids
+    // are known); and again in the turn, where other publications may have come first
+    const known = this.standing.get(kind.prefix)
+    if (known != null) this.checkLimit(kind, known, input.id)
+    await this.pace()
+    return await this.turns.run(async () => {
+      // in the turn, as every change to what stands is: the count cannot move until this one is
+      // stored or refused, so concurrent publications cannot pass the limit together, and a refused
+      // one leaves no id counted (a cancelled id published again with bad terms included)
+      const standing = await this.standingIds(kind)
+      this.checkLimit(kind, standing, input.id)
+      const built = await kind.build(input, false)
+      // [refuse] what no node would accept is refused before it is stored: stored, it would
+      // replace the standing message of this id, fail at each re-publication, and let the good
+      // one expire
+      kind.check(built)
+      const data = kind.seal(built)
+      const key = `${kind.prefix}:${input.id}`
+      // the record and the sequence it was signed with, in one write before anything is sent
+      // synced: the API answers once this is written, and an acknowledged publication must survive
+      // a power loss as well as a crash (a cancel below likewise, or a restart would publish again
+      // what the operator withdrew)
+      await this.c.db.batch([this.sequenceOp(), { type: 'put', key, value: JSON.stringify({ input: inputToJson(input as never), active: true } satisfies OwnRecord) }], { sync: true })
+      // stored, it stands even if gossip fails: it is re-published
+      standing.add(input.id)
+      const { message } = await this.c.gossip.publish(kind.topic, data)
+      this.sentAt.set(key, this.c.clock.now())
+      return { message, built }
+    })
+  }
+
+  /**
+   * [refuse] every book keeps at most `limit` messages per party and drops the rest
+   * (SUPPLIER_LIMIT): one past it would be signed and gossiped, yet held nowhere. A standing id
+   * published again replaces its message and adds nothing.
+   */
+  private checkLimit<I, M> (kind: Kind<I, M>, standing: Set<string>, id: string): void {
+    if (standing.has(id) || standing.size < kind.limit) return
+    throw new ApiError(409, kind.noun === 'offer' ? 'OFFER_LIMIT' : 'BID_LIMIT', `this node already has ${standing.size} standing ${kind.noun}s, the most a node's book keeps per ${kind.noun === 'offer' ? 'supplier' : 'renter'}: cancel one, or replace one by publishing its id again`)
   }
 
   /**
@@ -246,15 +255,14 @@ export class OwnMessages {
     if (wait > 0) await this.c.clock.sleep(wait)
   }
 
+  /** the ids of our standing messages of `kind`; called in a turn, so no write is under way while they are read */
   private async standingIds<I, M> (kind: Kind<I, M>): Promise<Set<string>> {
     let ids = this.standing.get(kind.prefix)
     if (ids != null) return ids
-    const found = new Set<string>()
+    ids = new Set<string>()
     for await (const [key, raw] of this.c.db.iterator({ gt: `${kind.prefix}:`, lt: `${kind.prefix};` })) {
-      if ((JSON.parse(raw) as OwnRecord).active) found.add(key.slice(kind.prefix.length + 1))
+      if ((JSON.parse(raw) as OwnRecord).active) ids.add(key.slice(kind.prefix.length + 1))
     }
-    // another call may have read them meanwhile: the first set read is the one kept
-    ids = this.standing.get(kind.prefix) ?? found
     this.standing.set(kind.prefix, ids)
     return ids
   }

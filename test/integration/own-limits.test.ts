@@ -64,6 +64,29 @@ describe('a node publishes no more of its own messages than a book keeps per par
     await again.publishBid(bid('one-more'))
   }, 120_000)
 
+  it('counts no cancelled id that a refused publication named again: bids and offers alike', async () => {
+    const node = await net.node('Dave', {}, { dbName: 'dave' })
+    // each id stands, is cancelled, then published again with terms no node accepts (a zero price)
+    for (let i = 0; i < DEFAULT_MAX_BIDS_PER_RENTER; i++) {
+      await node.publishBid(bid(`c-${i}`))
+      await node.cancelBid(`c-${i}`)
+      expect((await refusal(node.publishBid({ ...bid(`c-${i}`), maxPricePerGpuHour: 0n }))).code).toBe('BAD_FIELD')
+    }
+    // none stands, so the next bid goes out, and the cancelled ones still count for nothing
+    await node.publishBid(bid('fresh'))
+    expect(node.market.book.bids().some((e) => e.bid.id === 'fresh')).toBe(true)
+    // one short of the limit, two new ids at once: one goes out, the other is refused
+    for (let i = 1; i < DEFAULT_MAX_BIDS_PER_RENTER - 1; i++) await node.publishBid(bid(`n-${i}`))
+    const both = await Promise.allSettled([node.publishBid(bid('x')), node.publishBid(bid('y'))])
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'BID_LIMIT' })
+    await node.publishOffer(offer('co'))
+    await node.cancelOffer('co')
+    expect((await refusal(node.publishOffer({ ...offer('co'), pricePerGpuHour: 0n }))).code).toBe('BAD_FIELD')
+    for (let i = 0; i < DEFAULT_MAX_OFFERS_PER_SUPPLIER; i++) await node.publishOffer(offer(`o-${i}`))
+    expect((await refusal(node.publishOffer(offer('one-more')))).code).toBe('OFFER_LIMIT')
+  }, 120_000)
+
   it('paces its own publications under what a neighbour accepts from one link: a burst at once, then on the clock', async () => {
     const clock = new ManualClock(Date.now())
     // the pacer's waits are sleeps on the node's clock: counted, so that the clock moves only once
