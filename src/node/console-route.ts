@@ -6,7 +6,8 @@ import type { Logger } from './logger.js'
  * (`2026-01-01 10:00:00        API-WS: disconnected from ws://...`), which would land between the
  * daemon's JSON lines. While a daemon runs, `console` is routed through its logger instead: one
  * format, one level filter. polkadot's prefix (date, then `ORIGIN:`) becomes the `origin` field,
- * and its lines are logged at debug.
+ * and its lines are logged at debug. A line may carry an RPC endpoint's text: the readable format
+ * writes its control characters as `\uXXXX` (logger.ts), the JSON format escapes them itself.
  *
  * Returns the function that puts the original console methods back.
  */

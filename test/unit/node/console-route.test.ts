@@ -40,3 +40,30 @@ describe('routeConsole: library console lines go through the node logger', () =>
     expect(polkadotPrefix(['2026-01-01 10:00:00', 'not an origin', 'x']).origin).toBeUndefined()
   })
 })
+
+describe('a readable (pretty) log line shows what a terminal would act on', () => {
+  let restore: (() => void) | undefined
+  afterEach(() => { restore?.(); restore = undefined })
+
+  it('writes controls from a library\'s console line as \\uXXXX, on one line', () => {
+    const lines: string[] = []
+    restore = routeConsole(createLogger({ level: 'debug', format: 'pretty', write: (l) => { lines.push(l) }, now: () => 0 }))
+    // an RPC endpoint's error text, relayed by polkadot: a carriage return and an ESC sequence that
+    // would clear the line and print a forged one in its place
+    console.error('2026-01-01 10:00:00', '       RPC-CORE:', 'getStorage failed: \r\x1b[2K2026-01-01T00:00:00.000Z INFO  escrow settled')
+    console.warn('a\u2028b\u2029c\x7f\x9b\u202e\x00')
+    expect(lines).toEqual([
+      '1970-01-01T00:00:00.000Z DEBUG getStorage failed: \\u000d\\u001b[2K2026-01-01T00:00:00.000Z INFO  escrow settled source="console" origin="RPC-CORE"',
+      '1970-01-01T00:00:00.000Z WARN  a\\u2028b\\u2029c\\u007f\\u009b\\u202e\\u0000 source="console"'
+    ])
+  })
+
+  it('leaves an ordinary line as it was, and escapes a field\'s controls that JSON leaves raw', () => {
+    const lines: string[] = []
+    const logger = createLogger({ level: 'info', format: 'pretty', write: (l) => { lines.push(l) }, now: () => 0 })
+    logger.info('escrow settled: paid 1.5 TAO to 5Grw… (ünïcode, 中文, emoji 🚀)', { n: 3, peer: 'ab\u2028cd', why: 'line\nbreak' })
+    expect(lines).toEqual([
+      '1970-01-01T00:00:00.000Z INFO  escrow settled: paid 1.5 TAO to 5Grw… (ünïcode, 中文, emoji 🚀) n=3 peer="ab\\u2028cd" why="line\\nbreak"'
+    ])
+  })
+})
