@@ -12,6 +12,9 @@ export const CLIENT_OPTIONS = { home: { type: 'string' }, api: { type: 'string' 
 
 export interface ApiAddress { url: string, pid: number }
 
+/** How long `ApiClient.call` waits for the node's answer unless told otherwise (wall time). */
+export const CALL_TIMEOUT_MS = 30_000
+
 /** whether a process of this pid exists (one of another user counts: signalling it is refused, not unknown) */
 function processAlive (pid: unknown): boolean {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false
@@ -63,11 +66,13 @@ export class ApiClient {
   }
 
   /**
-   * One request. With `flags` (the request's fields → the flags that set them), a 400 about one of
-   * those fields is the flag's mistake: a usage error (exit 2) named by the flag, as a bad value the
-   * CLI checks itself is.
+   * One request, answered within `timeoutMs` (wall time, default `CALL_TIMEOUT_MS`) unless `signal`
+   * aborts it first. With `flags` (the request's fields → the flags that set them), a 400 about one
+   * of those fields is the flag's mistake: a usage error (exit 2) named by the flag, as a bad value
+   * the CLI checks itself is.
    */
-  async call<T = unknown> (method: string, route: string, body?: unknown, opts: { signal?: AbortSignal, flags?: Readonly<Record<string, string>> } = {}): Promise<T> {
+  async call<T = unknown> (method: string, route: string, body?: unknown, opts: { signal?: AbortSignal, timeoutMs?: number, flags?: Readonly<Record<string, string>> } = {}): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? CALL_TIMEOUT_MS
     let res: Response
     try {
       res = await fetch(this.url + route, {
@@ -75,11 +80,12 @@ export class ApiClient {
         headers: { authorization: `Bearer ${this.token}`, ...(body != null ? { 'content-type': 'application/json' } : {}) },
         body: body == null ? undefined : JSON.stringify(body),
         // wall time: a bound on an HTTP request to the daemon
-        signal: opts.signal ?? AbortSignal.timeout(30_000)
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(opts.signal != null ? [opts.signal] : [])])
       })
     } catch (err) {
+      if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
       // it took the request and gave no answer in time: running, but busy or waiting on something
-      if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not answer ${method} ${route} within 30 s (see its log)`, { code: 'NODE_TIMEOUT' })
+      if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not answer ${method} ${route} within ${timeoutMs / 1000} s (see its log)`, { code: 'NODE_TIMEOUT' })
       throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
     }
     const text = await res.text()

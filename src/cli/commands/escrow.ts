@@ -68,7 +68,7 @@ export const escrowCommand: Command = {
     const body = sub === 'close' ? { mode: flag(args, 'arbiter') ? 'arbiter' : 'cooperative' } : {}
     // wall time: a bound on the HTTP request (the daemon waits on the chain meanwhile: the arbiter's
     // approval may take DEFAULT_ARBITER_DECISION_MS, then this node's own approval its blocks)
-    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }> }>('POST', route, body, { signal: AbortSignal.timeout(360_000) })
+    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }> }>('POST', route, body, { timeoutMs: 360_000 })
     if (json) { ctx.out(JSON.stringify(r)); return 0 }
     const payouts = r.settlement.payouts.map((p) => `${alpha(p.amount)} α to ${p.to}`).join(', ')
     // a refund the arbiter refused because it co-signed the payee's close on a voucher: the daemon

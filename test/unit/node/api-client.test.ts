@@ -61,3 +61,35 @@ describe('the control API client against another server', () => {
     expect((err as Error).message).toContain(`127.0.0.1:${port}`)
   })
 })
+
+describe('the control API client against a node that does not answer', () => {
+  let home = ''
+  let server: Server
+  let port = 0
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'bazaar-client-slow-'))
+    await createApiToken(home, { overwrite: false })
+    // takes each request and never answers it
+    server = createServer(() => {})
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    port = (server.address() as { port: number }).port
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('says how long it waited: the timeout it was given', async () => {
+    const client = await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
+    const err = await client.call('POST', '/v1/escrows/e/close', {}, { timeoutMs: 250 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'NODE_TIMEOUT' })
+    expect((err as Error).message).toContain('did not answer POST /v1/escrows/e/close within 0.25 s')
+  })
+
+  it('a caller\'s abort is a cancel (exit 130), not a timeout', async () => {
+    const client = await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
+    const err = await client.call('GET', '/v1/status', undefined, { signal: AbortSignal.timeout(100), timeoutMs: 10_000 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ABORTED', exitCode: 130 })
+  })
+})
