@@ -23,6 +23,9 @@ options:
   --json                 print {offers: [...], bids: n}
   -h, --help`
 
+/** the query's fields → the flags that set them */
+const BOOK_FLAGS = { gpu: '--gpu', tee: '--tee', gpuCc: '--gpu-cc', region: '--region', maxPrice: '--max-price', limit: '--limit' } as const
+
 /** `bazaar book`: the order book of a running node. */
 export const bookCommand: Command = {
   name: 'book',
@@ -53,8 +56,9 @@ export const bookCommand: Command = {
     // flags are checked before the node is reached: a usage mistake is exit 2 whether or not it runs
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     const discover = str(args, 'discover')
-    if (discover != null) await api.call('POST', '/v1/discover', { gpu: discover })
-    const res = await api.call<{ offers: BookRow[], bids: number }>('GET', `/v1/book?${q.toString()}`)
+    // a value the node refuses is the flag's mistake, as one the CLI checks itself: exit 2, named by the flag
+    if (discover != null) await api.call('POST', '/v1/discover', { gpu: discover }, { flags: { gpu: '--discover' } })
+    const res = await api.call<{ offers: BookRow[], bids: number }>('GET', `/v1/book?${q.toString()}`, undefined, { flags: BOOK_FLAGS })
     if (flag(args, 'json')) { ctx.out(JSON.stringify(res)); return 0 }
     if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
     ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
