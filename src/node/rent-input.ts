@@ -4,11 +4,12 @@ import type { RentRequest } from './roles/renter.js'
 import { TEE_KINDS, type BazaarConfig, type TeeKind } from './config/types.js'
 import { validateJobSpec, JobSpecError } from '../jobs/index.js'
 import { MAX_DURATION_MS } from '../jobs/constants.js'
+import { limits as bidLimits } from '../market/validation/index.js'
 
 /** Bounds on a rent request of the control API (it comes from the node owner, still bounded). */
 export const RENT_LIMITS = Object.freeze({
   maxCount: 64,
-  maxRegions: 16,
+  maxRegions: bidLimits.MAX_REGIONS,
   maxPriceDigits: 19,
   maxMatchTimeoutS: 600,
   maxDurationS: MAX_DURATION_MS / 1000
@@ -21,8 +22,13 @@ export interface ParsedRent {
   teeKinds: TeeKind[]
 }
 
-const GPU_RE = /^[a-z0-9][a-z0-9.-]{0,47}$/
-const REGION_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+/**
+ * A rental's terms go out as a bid: each is checked here as every node checks a bid's
+ * (market/validation/bid.ts), so one the network would refuse is a 400 before the rental starts,
+ * not an error inside its stream.
+ */
+const GPU_RE = bidLimits.MODEL_PATTERN
+const REGION_RE = bidLimits.REGION_PATTERN
 
 /** the request field a job spec refusal is about, where its code names one */
 const SPEC_FIELDS: Partial<Record<string, string>> = { ENV_NAME_INVALID: 'env', OUTPUT_PATH_INVALID: 'outputs', IMAGE_INVALID: 'image' }
@@ -61,13 +67,15 @@ export function parseRentBody (body: unknown, ctx: { config: BazaarConfig, home:
   const gpu = b.gpu ?? ''
   if (typeof gpu !== 'string' || (gpu !== '' && !GPU_RE.test(gpu))) bad('gpu', 'expected a GPU model (h100-80gb) or class (h100)')
   const count = int(b.count, 'count', 1, RENT_LIMITS.maxCount, 1)
-  const minMemoryMib = int(b.minMemoryMib, 'minMemoryMib', 0, 16 * 1024 * 1024, 0)
+  const minMemoryMib = int(b.minMemoryMib, 'minMemoryMib', 0, bidLimits.MAX_MEMORY_MIB, 0)
   const price = b.maxPricePerGpuHour
   if (typeof price !== 'string' || !/^[1-9][0-9]{0,18}$/.test(price) || BigInt(price) > 2n ** 63n - 1n) bad('maxPricePerGpuHour', 'expected a positive decimal string of rao below 2^63')
   const durationS = int(b.durationS, 'durationS', 1, RENT_LIMITS.maxDurationS)
   const matchTimeoutS = int(b.matchTimeoutS, 'matchTimeoutS', 1, RENT_LIMITS.maxMatchTimeoutS, 30)
   const regions = strList(b.regions, 'regions', RENT_LIMITS.maxRegions, (s) => REGION_RE.test(s))
   let teeKinds = strList(b.teeKinds, 'teeKinds', TEE_KINDS.length, (s) => (TEE_KINDS as readonly string[]).includes(s)) as TeeKind[]
+  // [refuse] a bid names each TEE kind once
+  if (new Set(teeKinds).size !== teeKinds.length) bad('teeKinds', 'expected each TEE kind once')
   if (teeKinds.length === 0) teeKinds = [...ctx.config.market.teeKinds]
   // [refuse] simulated evidence proves nothing: only a node configured for a devnet accepts it
   if (teeKinds.includes('simulated') && !ctx.config.tee.allowSimulated) {

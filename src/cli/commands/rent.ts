@@ -31,7 +31,7 @@ options:
   --max-price <alpha/h>  highest price per GPU-hour, in alpha (required)
   --duration <d>         longest run, e.g. 90s, 30m, 2h (required); the budget is price x GPUs x duration
   --tee <kind>           tdx, sev-snp, simulated or any (repeatable; default any = config market.teeKinds)
-  --region <r>           accepted region (repeatable; default any)
+  --region <r>           accepted region, lowercase a-z 0-9 - (repeatable; default any)
   --image <ref>          run <command> in this container image (a supplier with jobs.runtime
                          container); without it the command runs as a process at the supplier
   --output <path>        a file the job writes, to fetch when it ends (repeatable)

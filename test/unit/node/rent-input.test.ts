@@ -35,6 +35,11 @@ describe('parseRentBody', () => {
     expect(p.request.outputDir).toBe('/h/outputs/1970-01-01T00-00-00-000Z')
   })
 
+  it('accepts what a bid carries at its bounds', () => {
+    const p = parseRentBody({ ...base, regions: ['eu-west-1', 'r'.repeat(32)], minMemoryMib: 4 * 1024 * 1024, teeKinds: ['tdx', 'sev-snp'] }, { config: strict, home: '/h', now: 0 })
+    expect(p.request).toMatchObject({ regions: ['eu-west-1', 'r'.repeat(32)], minMemoryMib: 4 * 1024 * 1024, teeKinds: ['tdx', 'sev-snp'] })
+  })
+
   it('accepts simulated only where the config allows it', async () => {
     const body = { ...base, teeKinds: ['simulated'] }
     expect(refusal(() => parseRentBody(body, { config: strict, home: '/h', now: 0 }))).toEqual({ status: 409, code: 'SIMULATED_NOT_ALLOWED', field: 'teeKinds' })
@@ -59,6 +64,13 @@ describe('parseRentBody', () => {
     ['unknown tee kind', { ...base, teeKinds: ['sgx'] }, 'BAD_INPUT', 'teeKinds[0]'],
     ['too many regions', { ...base, regions: Array.from({ length: 17 }, (_, i) => `r${i}`) }, 'BAD_INPUT', 'regions'],
     ['bad region', { ...base, regions: ['eu west'] }, 'BAD_INPUT', 'regions[0]'],
+    // what no bid carries (market/validation/bid.ts) is refused before the rental starts
+    ['region in capitals', { ...base, regions: ['EU'] }, 'BAD_INPUT', 'regions[0]'],
+    ['region with an underscore', { ...base, regions: ['eu-west', 'eu_west'] }, 'BAD_INPUT', 'regions[1]'],
+    ['region with a dot', { ...base, regions: ['eu.west'] }, 'BAD_INPUT', 'regions[0]'],
+    ['region over 32 characters', { ...base, regions: ['r'.repeat(33)] }, 'BAD_INPUT', 'regions[0]'],
+    ['minimum memory above a bid\'s bound', { ...base, minMemoryMib: 4 * 1024 * 1024 + 1 }, 'BAD_INPUT', 'minMemoryMib'],
+    ['a tee kind twice', { ...base, teeKinds: ['tdx', 'tdx'] }, 'BAD_INPUT', 'teeKinds'],
     ['no command', { ...base, command: '' }, 'BAD_INPUT', 'command'],
     ['args not strings', { ...base, args: [1] }, 'BAD_INPUT', 'args[0]'],
     ['env value not a string', { ...base, env: { A: 1 } }, 'BAD_INPUT', 'env.A'],
