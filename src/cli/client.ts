@@ -15,6 +15,16 @@ export interface ApiAddress { url: string, pid: number }
 /** How long `ApiClient.call` waits for the node's answer unless told otherwise (wall time). */
 export const CALL_TIMEOUT_MS = 30_000
 
+/**
+ * The most of an answer `ApiClient.call` reads. The largest a node sends is a book of
+ * `BOOK_LIMIT_MAX` (10,000) rows, a few MiB; a server that sends more is not a node's control API,
+ * and must not make the CLI hold all of it.
+ */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+/** The most of an error answer `ApiClient.stream` reads: a node's is one short JSON object. */
+const MAX_ERROR_ANSWER_BYTES = 64 * 1024
+
 /** whether a process of this pid exists (one of another user counts: signalling it is refused, not unknown) */
 function processAlive (pid: unknown): boolean {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false
@@ -88,7 +98,16 @@ export class ApiClient {
       if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not answer ${method} ${route} within ${timeoutMs / 1000} s (see its log)`, { code: 'NODE_TIMEOUT' })
       throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
     }
-    const text = await res.text()
+    let text: string
+    try {
+      text = await this.answerText(res, MAX_ANSWER_BYTES)
+    } catch (err) {
+      if (err instanceof UserError) throw err
+      if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
+      // the body is read under the same bound as the headers
+      if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not finish its answer to ${method} ${route} within ${timeoutMs / 1000} s (see its log)`, { code: 'NODE_TIMEOUT' })
+      throw new UserError(`the answer of ${this.url} broke off (${(err as Error).message})`, { code: 'STREAM_BROKEN' })
+    }
     let data: unknown
     try {
       data = text === '' ? undefined : JSON.parse(text)
@@ -124,7 +143,14 @@ export class ApiClient {
       throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
     }
     if (!res.ok || res.body == null) {
-      const text = await res.text()
+      let text = ''
+      try {
+        text = await this.answerText(res, MAX_ERROR_ANSWER_BYTES)
+      } catch (err) {
+        if (err instanceof UserError) throw err
+        if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
+        // the status alone then: the error below says HTTP <status>
+      }
       let e: { code?: string, message?: string, field?: string } | undefined
       try { e = (JSON.parse(text) as { error?: { code?: string, message?: string, field?: string } }).error } catch {}
       // as `call`: a 400 about a field a flag set is that flag's mistake, a usage error (exit 2)
@@ -151,6 +177,35 @@ export class ApiClient {
       if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
       throw new UserError(`the node's answer broke off (${(err as Error).message})`, { code: 'STREAM_BROKEN' })
     }
-    if (buf.trim() !== '') onLine(JSON.parse(buf) as Record<string, unknown>)
+    if (buf.trim() === '') return
+    let last: Record<string, unknown>
+    try {
+      last = JSON.parse(buf) as Record<string, unknown>
+    } catch (err) {
+      throw new UserError(`the node's answer broke off (${(err as Error).message})`, { code: 'STREAM_BROKEN' })
+    }
+    onLine(last)
+  }
+
+  /**
+   * The body of `res` as text, at most `max` bytes: one longer (announced, or as it arrives) is
+   * refused as no node's answer (ANSWER_TOO_LARGE), and its reading stopped. A broken read throws
+   * what the body threw.
+   */
+  private async answerText (res: Response, max: number): Promise<string> {
+    const tooLarge = (): UserError => {
+      void res.body?.cancel().catch(() => {})
+      return new UserError(`the server at ${this.url} answered HTTP ${res.status} with more than ${max} bytes: not a bazaar node's control API`, { code: 'ANSWER_TOO_LARGE' })
+    }
+    if (Number(res.headers.get('content-length') ?? 0) > max) throw tooLarge()
+    if (res.body == null) return ''
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      size += (chunk as Uint8Array).byteLength
+      if (size > max) throw tooLarge()
+      chunks.push(chunk as Uint8Array)
+    }
+    return Buffer.concat(chunks).toString('utf8')
   }
 }

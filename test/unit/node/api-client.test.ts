@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiClient } from '../../../src/cli/client.js'
+import { ApiClient, MAX_ANSWER_BYTES } from '../../../src/cli/client.js'
+import { UserError } from '../../../src/util/errors.js'
 import { createApiToken } from '../../../src/node/keystore/api-token.js'
 
 /**
@@ -91,5 +92,68 @@ describe('the control API client against a node that does not answer', () => {
     const client = await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
     const err = await client.call('GET', '/v1/status', undefined, { signal: AbortSignal.timeout(100), timeoutMs: 10_000 }).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'ABORTED', exitCode: 130 })
+  })
+})
+
+describe('the control API client reads a bounded answer', () => {
+  let home = ''
+  let server: Server
+  let port = 0
+  /** how the server answers the next request */
+  let answer: (res: import('node:http').ServerResponse) => void = () => {}
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'bazaar-client-bounded-'))
+    await createApiToken(home, { overwrite: false })
+    server = createServer((req, res) => { req.resume(); answer(res) })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    port = (server.address() as { port: number }).port
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    await rm(home, { recursive: true, force: true })
+  })
+  const client = async (): Promise<ApiClient> => await ApiClient.fromHome({ home, env: {}, api: `127.0.0.1:${port}` })
+
+  it('stops reading an answer that never ends past MAX_ANSWER_BYTES (ANSWER_TOO_LARGE)', async () => {
+    let sent = 0
+    answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const chunk = Buffer.alloc(1024 * 1024, 0x20)
+      // as fast as the client takes it, until it goes away
+      const more = (): void => { while (!res.destroyed && res.write(chunk)) sent += chunk.byteLength }
+      res.on('drain', more)
+      more()
+    }
+    const err = await (await client()).call('GET', '/v1/book').catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ANSWER_TOO_LARGE' })
+    expect(sent).toBeLessThan(MAX_ANSWER_BYTES * 2)
+  })
+
+  it('refuses an announced length past the bound without reading it', async () => {
+    answer = (res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(MAX_ANSWER_BYTES + 1) }); res.write('{') }
+    expect(await (await client()).call('GET', '/v1/book').catch((e: unknown) => e)).toMatchObject({ code: 'ANSWER_TOO_LARGE' })
+  })
+
+  it('an answer cut off midway is one user error (STREAM_BROKEN), not a stack', async () => {
+    answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      res.write('{"offers":', () => { res.destroy() })
+    }
+    const err = await (await client()).call('GET', '/v1/book').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect(err).toMatchObject({ code: 'STREAM_BROKEN' })
+  })
+
+  it('a streamed call\'s error answer is read within its bound too', async () => {
+    answer = (res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' })
+      const chunk = Buffer.alloc(64 * 1024, 0x20)
+      const more = (): void => { while (!res.destroyed && res.write(chunk)) {} }
+      res.on('drain', more)
+      more()
+    }
+    const err = await (await client()).stream('POST', '/v1/rent', {}, () => {}).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ANSWER_TOO_LARGE' })
   })
 })
