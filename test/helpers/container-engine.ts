@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync, copyFileSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -47,4 +47,45 @@ export function podmanForTests (): TestEngine {
     }
   }
   return { engine: 'podman', env }
+}
+
+/** the test's own CDI spec: two "GPUs" that hand a container an environment variable each */
+export const TEST_CDI_FILE = '/var/run/cdi/bazaar-test-gpus.json'
+
+/** another spec of kind nvidia.com/gpu than the test's (a real GPU host's), or undefined */
+export function foreignNvidiaSpec (): string | undefined {
+  for (const dir of ['/etc/cdi', '/var/run/cdi']) {
+    let names: string[] = []
+    try { names = readdirSync(dir) } catch { continue }
+    for (const n of names) {
+      const file = path.join(dir, n)
+      if (file === TEST_CDI_FILE || !/\.(json|ya?ml)$/.test(n)) continue
+      try { if (readFileSync(file, 'utf8').includes('nvidia.com/gpu')) return file } catch {}
+    }
+  }
+  return undefined
+}
+
+/**
+ * Writes the test's CDI spec (kind nvidia.com/gpu, devices "0" and "1", each setting
+ * BAZAAR_CDI_GPU to its name), so that podman's `--device nvidia.com/gpu=N` path runs without a
+ * GPU. Refused where another nvidia.com/gpu spec exists (two of one kind conflict) or the folder
+ * cannot be written. Only one test file writes it, so no other run sees it come and go.
+ */
+export function writeTestCdiSpec (): string | undefined {
+  const foreign = foreignNvidiaSpec()
+  if (foreign != null) return `a CDI spec for real GPUs is here (${foreign})`
+  const spec = {
+    cdiVersion: '0.5.0',
+    kind: 'nvidia.com/gpu',
+    devices: ['0', '1'].map((name) => ({ name, containerEdits: { env: [`BAZAAR_CDI_GPU=${name}`] } })),
+    containerEdits: { env: ['BAZAAR_CDI=1'] }
+  }
+  try {
+    mkdirSync(path.dirname(TEST_CDI_FILE), { recursive: true })
+    writeFileSync(TEST_CDI_FILE, JSON.stringify(spec))
+    return undefined
+  } catch (err) {
+    return `cannot write ${TEST_CDI_FILE}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
+  }
 }

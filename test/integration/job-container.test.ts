@@ -1,15 +1,26 @@
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CapacityLedger, containerName, containerRuntime, type ContainerRuntimeInit, type JobResult, type JobSpec } from '../../src/jobs/index.js'
 import { runJobClient, runJobServer, type JobServerResult } from '../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
-import { podmanForTests, TEST_IMAGE } from '../helpers/container-engine.js'
+import { foreignNvidiaSpec, podmanForTests, TEST_CDI_FILE, TEST_IMAGE, writeTestCdiSpec } from '../helpers/container-engine.js'
+import { createHash } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { BazaarNode, type BazaarNodeInit } from '../../src/node/bazaar-node.js'
+import { defaultConfig } from '../../src/node/config/index.js'
+import type { BazaarConfig } from '../../src/node/config/types.js'
+import { silentLogger } from '../../src/node/logger.js'
+import { loadOrCreateEnclaveKey } from '../../src/node/keystore/index.js'
+import { EmbeddedLedger } from '../../src/escrow/index.js'
+import { UserError } from '../../src/util/errors.js'
+import { devPair } from '../helpers/keys.js'
+import { recordingLogger } from '../helpers/nodes.js'
 
 /**
  * Jobs in a real container engine (podman, with an image imported from the host's static busybox),
@@ -184,4 +195,89 @@ describe.skipIf(why != null)('jobs in containers (podman)', () => {
       spawnSync('podman', ['rm', '-f', '-t', '0', other], { timeout: 60_000 })
     }
   })
+})
+
+/** a supplier daemon's home, config and keys, on the embedded ledger */
+async function supplierInit (home: string, jobs: Partial<BazaarConfig['jobs']>, logger = silentLogger): Promise<BazaarNodeInit> {
+  const base = await defaultConfig()
+  const config: BazaarConfig = {
+    ...base, role: 'supplier', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 },
+    gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }],
+    jobs: { ...base.jobs, runtime: 'container', engine: 'podman', ...jobs }
+  }
+  return {
+    config, home, chain, clock: new ManualClock(), logger,
+    identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: await devPair('Eve//hot'), coldkey: await devPair('Eve') },
+    enclaveKey: await loadOrCreateEnclaveKey(home, 'pw', { scrypt: { N: 2 ** 10, r: 8, p: 1 } }),
+    runNvidiaSmi: async () => ({ absent: true })
+  }
+}
+
+let chain: EmbeddedLedger
+
+describe('a supplier daemon whose jobs run in containers', () => {
+  beforeAll(async () => { chain = await EmbeddedLedger.open({ netuid: 1 }) })
+  afterAll(async () => {
+    await chain.close()
+    rmSync(TEST_CDI_FILE, { force: true })
+  })
+  // these tests run no job: the GPU each test holds goes back
+  beforeEach(() => { ledger.release('agr-1') })
+
+  it('does not start where its engine does not work, and says so in one line', async () => {
+    if (spawnSync('docker', ['info'], { timeout: 15_000 }).status === 0) {
+      console.warn('job-container: a docker engine works here, so a supplier with jobs.engine docker starts: its refusal is not tested')
+      return
+    }
+    const err = await BazaarNode.init(await supplierInit(path.join(root, 'no-engine'), { engine: 'docker' })).then(async (n) => { await n.close(); return undefined }, (e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect(err).toMatchObject({ code: 'CONTAINER_ENGINE_UNAVAILABLE' })
+    expect((err as Error).message).toMatch(/^jobs\.runtime is container, but no container engine works here \(`docker info` fails\): start the engine, or set jobs\.runtime to process$/)
+  }, 60_000)
+
+  it.skipIf(why != null || foreignNvidiaSpec() != null)('does not start with GPUs podman cannot hand a container (no CDI spec for nvidia.com/gpu)', async () => {
+    rmSync(TEST_CDI_FILE, { force: true })
+    const err = await BazaarNode.init(await supplierInit(path.join(root, 'no-cdi'), {})).then(async (n) => { await n.close(); return undefined }, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'CONTAINER_GPUS_UNAVAILABLE' })
+    expect((err as Error).message).toMatch(/^jobs\.runtime is container, but podman finds no CDI spec for nvidia\.com\/gpu in \/etc\/cdi or \/var\/run\/cdi \(nvidia-ctk cdi generate --output=\/etc\/cdi\/nvidia\.yaml\)/)
+  }, 60_000)
+
+  it.skipIf(why != null)('hands a GPU job its GPU as a CDI device, and only that one', async (ctx) => {
+    const cannot = writeTestCdiSpec()
+    if (cannot != null) { console.warn(`job-container: the GPU test is skipped: ${cannot}`); ctx.skip() }
+    ledger.release('agr-1')
+    ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
+    const r = await run({ command: 'sh', args: ['-c', 'echo gpu=$BAZAAR_CDI_GPU visible=$NVIDIA_VISIBLE_DEVICES'], image: TEST_IMAGE, gpuCount: 1, limits: { maxDurationMs: 60_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(r.stdout).toContain('gpu=0 visible=0')
+  }, 60_000)
+
+  it.skipIf(why != null)('removes at start the job containers a crashed run of the same home left, and no other', async (ctx) => {
+    const cannot = writeTestCdiSpec()
+    if (cannot != null) { console.warn(`job-container: the daemon's start is not tested: ${cannot}`); ctx.skip() }
+    const home = path.join(root, 'left')
+    // the names a supplier of this home gives its jobs' containers, and one of another home
+    const tag = `bazaar-${createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12)}-job-`
+    const left = `${tag}job-1`
+    const other = `bazaar-000000000000-job-${process.pid}`
+    const names = (prefix: string): string[] => spawnSync('podman', ['ps', '-a', '--filter', `name=^${prefix}`, '--format', '{{.Names}}'], { encoding: 'utf8', timeout: 30_000 }).stdout.split('\n').filter((n) => n.length > 0)
+    try {
+      for (const name of [left, other]) {
+        const r = spawnSync('podman', ['run', '-d', '--name', name, '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', TEST_IMAGE, 'sleep', '600'], { encoding: 'utf8', timeout: 60_000 })
+        expect(r.status, r.stderr).toBe(0)
+      }
+      const { logger, records } = recordingLogger((r) => r.msg.includes('container'))
+      const node = await BazaarNode.init(await supplierInit(home, { memoryMib: 512 }, logger))
+      try {
+        expect(names(tag)).toEqual([])
+        expect(names(other)).toEqual([other])
+        expect(records.map((r) => r.msg)).toEqual(['removed the job containers a previous run of this supplier left', 'jobs run in containers'])
+        expect(records[1].fields).toMatchObject({ engine: 'podman', images: 'any', memoryMib: 512 })
+      } finally {
+        await node.close()
+      }
+    } finally {
+      spawnSync('podman', ['rm', '-f', '-t', '0', left, other], { timeout: 60_000 })
+    }
+  }, 120_000)
 })

@@ -26,13 +26,6 @@ import { devPair } from '../helpers/keys.js'
 import { recordingLogger } from '../helpers/nodes.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { UserError } from '../../src/util/errors.js'
-import { podmanForTests, TEST_IMAGE } from '../helpers/container-engine.js'
-import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-
-/** podman for the container supplier's test, or why it is skipped */
-const podman = podmanForTests()
-if ('unavailable' in podman) console.warn(`node-root: the container supplier's test is skipped: ${podman.unavailable}`)
 
 const TOKEN = 'c'.repeat(64)
 
@@ -88,9 +81,12 @@ describe('BazaarNode.init: one root for a whole node', () => {
     })
     const id = await identity('Grace')
     const node = await BazaarNode.init({ config: await config('renter'), identity: id, home: path.join(dir, 'registry'), chain, clock, logger: silentLogger })
-    // the start's own read (in the background), then this one
+    // the start's own read runs in the background: a refresh joins it where it still runs, and the
+    // one after it reads again
     await node.registry.refresh()
-    expect(reads).toEqual([1, 1])
+    await node.registry.refresh()
+    expect(reads.length).toBeGreaterThanOrEqual(2)
+    expect(reads.every((n) => n === 1)).toBe(true)
     expect(node.services.registry).toBe(node.registry)
     const of = (key: Uint8Array): number => node.registry.standingOf(key, Buffer.from(key).toString('hex'))
     expect([of(id.hotkey.publicKey), of(registered), of((await devPair('Bob//hot')).publicKey)]).toEqual([2, 1, 0])
@@ -185,61 +181,6 @@ describe('BazaarNode.init: one root for a whole node', () => {
       await node.close()
     }
   }, 60_000)
-
-  it('a supplier whose jobs run in containers does not start where its engine does not work, and says so in one line', async () => {
-    if (spawnSync('docker', ['info'], { timeout: 15_000 }).status === 0) {
-      console.warn('node-root: a docker engine works here, so a supplier with jobs.engine docker starts: the refusal is not tested')
-      return
-    }
-    const home = path.join(dir, 'no-engine')
-    const base = await config('supplier')
-    const err = await BazaarNode.init({
-      config: { ...base, gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }], jobs: { ...base.jobs, runtime: 'container', engine: 'docker' } },
-      identity: await identity('Eve'), home, chain: ledger, clock: new ManualClock(), logger: silentLogger,
-      enclaveKey: await loadOrCreateEnclaveKey(home, 'pw', { scrypt: { N: 2 ** 10, r: 8, p: 1 } })
-    }).then(async (n) => { await n.close(); return undefined }, (e: unknown) => e)
-    expect(err).toBeInstanceOf(UserError)
-    expect(err).toMatchObject({ code: 'CONTAINER_ENGINE_UNAVAILABLE' })
-    expect((err as Error).message).toMatch(/^jobs\.runtime is container, but no container engine works here \(`docker info` fails\)/)
-    expect((err as Error).message).not.toContain('\n')
-  }, 60_000)
-
-  it.skipIf('unavailable' in podman)('a supplier whose jobs run in containers removes at start the job containers a crashed run of the same home left', async () => {
-    const conf = 'env' in podman ? podman.env.CONTAINERS_CONF : ''
-    const before = process.env.CONTAINERS_CONF
-    process.env.CONTAINERS_CONF = conf
-    const home = path.join(dir, 'containers-left')
-    // the names a supplier of this home gives its jobs' containers, and one of another home
-    const tag = `bazaar-${createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12)}-job-`
-    const left = `${tag}job-1`
-    const other = `bazaar-000000000000-job-${process.pid}`
-    try {
-      for (const name of [left, other]) {
-        const r = spawnSync('podman', ['run', '-d', '--name', name, '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', TEST_IMAGE, 'sleep', '600'], { encoding: 'utf8', timeout: 60_000 })
-        expect(r.status, r.stderr).toBe(0)
-      }
-      const base = await config('supplier')
-      const { logger, records } = recordingLogger((r) => r.msg.includes('container'))
-      const node = await BazaarNode.init({
-        config: { ...base, gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }], jobs: { ...base.jobs, runtime: 'container', engine: 'podman', memoryMib: 512 } },
-        identity: await identity('Eve'), home, chain: ledger, clock: new ManualClock(), logger,
-        enclaveKey: await loadOrCreateEnclaveKey(home, 'pw', { scrypt: { N: 2 ** 10, r: 8, p: 1 } })
-      })
-      try {
-        const names = (prefix: string): string[] => spawnSync('podman', ['ps', '-a', '--filter', `name=^${prefix}`, '--format', '{{.Names}}'], { encoding: 'utf8', timeout: 30_000 }).stdout.split('\n').filter((n) => n.length > 0)
-        expect(names(tag)).toEqual([])
-        expect(names(other)).toEqual([other])
-        expect(records.map((r) => r.msg)).toEqual(['removed the job containers a previous run of this supplier left', 'jobs run in containers'])
-        expect(records[1].fields).toMatchObject({ engine: 'podman', images: 'any', memoryMib: 512 })
-      } finally {
-        await node.close()
-      }
-    } finally {
-      spawnSync('podman', ['rm', '-f', '-t', '0', left, other], { timeout: 60_000 })
-      if (before == null) delete process.env.CONTAINERS_CONF
-      else process.env.CONTAINERS_CONF = before
-    }
-  }, 120_000)
 
   it('a renter says at start which TEE kinds it accepts with any launch measurement', async () => {
     const clock = new ManualClock()

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process'
+import { constants as fsc } from 'node:fs'
+import { access, open, readdir } from 'node:fs/promises'
+import path from 'node:path'
 import { RuntimeError } from '../errors.js'
 import { systemProbe } from './detect.js'
 import { spawnGroupLeader } from './process-group.js'
@@ -131,6 +134,45 @@ async function engineCommand (engine: ContainerEngine, args: string[]): Promise<
 
 function defaultUser (): string | undefined {
   return typeof process.getuid === 'function' && typeof process.getgid === 'function' ? `${process.getuid()}:${process.getgid()}` : undefined
+}
+
+/** where CDI specs live (the CDI specification's defaults, which podman reads) */
+export const CDI_SPEC_DIRS = ['/etc/cdi', '/var/run/cdi']
+/** NVIDIA's container hooks, one of which docker's `--gpus` runs (nvidia-container-toolkit) */
+const NVIDIA_DOCKER_TOOLS = ['nvidia-container-runtime-hook', 'nvidia-container-cli']
+
+/**
+ * Whether the engine can hand a container NVIDIA GPUs, as the runtime asks for them: podman through
+ * a CDI spec of kind `nvidia.com/gpu` (`nvidia-ctk cdi generate`), docker's `--gpus` through
+ * NVIDIA's container toolkit. Undefined where it can, else what is missing, as one line.
+ */
+export async function gpuAccessMissing (engine: ContainerEngine, opts: { cdiDirs?: readonly string[], path?: string } = {}): Promise<string | undefined> {
+  if (engine === 'podman') {
+    for (const dir of opts.cdiDirs ?? CDI_SPEC_DIRS) {
+      const names = await readdir(dir).catch(() => [] as string[])
+      for (const name of names.filter((n) => /\.(json|ya?ml)$/.test(n)).slice(0, 64)) {
+        const text = await readBounded(path.join(dir, name), 1024 * 1024).catch(() => '')
+        if (/["']?kind["']?\s*:\s*["']?nvidia\.com\/gpu["']?/.test(text)) return undefined
+      }
+    }
+    return `podman finds no CDI spec for nvidia.com/gpu in ${(opts.cdiDirs ?? CDI_SPEC_DIRS).join(' or ')} (nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml)`
+  }
+  const dirs = (opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((d) => d.length > 0)
+  for (const tool of NVIDIA_DOCKER_TOOLS) {
+    for (const d of dirs) if (await access(path.join(d, tool), fsc.X_OK).then(() => true, () => false)) return undefined
+  }
+  return 'docker cannot give a container GPUs here: NVIDIA\'s container toolkit (nvidia-container-runtime-hook) is not installed'
+}
+
+async function readBounded (file: string, max: number): Promise<string> {
+  const fh = await open(file, 'r')
+  try {
+    const buf = Buffer.alloc(max)
+    const { bytesRead } = await fh.read(buf, 0, max, 0)
+    return buf.subarray(0, bytesRead).toString('utf8')
+  } finally {
+    await fh.close()
+  }
 }
 
 export interface ContainerRuntimeInit extends ContainerOptions {

@@ -5,7 +5,7 @@ import type { BazaarConfig, JobsConfig } from '../config/types.js'
 import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
-import { containerRuntime, detectContainerEngine, JobCgroups, processRuntime, type ContainerEngine, type Inventory, type NvidiaSmiRunner, type ResourceLimits, type Runtime } from '../../jobs/index.js'
+import { containerRuntime, detectContainerEngine, gpuAccessMissing, JobCgroups, processRuntime, type ContainerEngine, type Inventory, type NvidiaSmiRunner, type ResourceLimits, type Runtime } from '../../jobs/index.js'
 import { systemProbe, type CommandProbe } from '../../jobs/runtime/detect.js'
 import { UserError } from '../../util/errors.js'
 import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
@@ -126,6 +126,11 @@ export class SupplierService implements NodeService {
       const tried = jobs.engine === 'auto' ? '`docker info` and `podman info` both fail' : `\`${jobs.engine} info\` fails`
       throw new UserError(`jobs.runtime is container, but no container engine works here (${tried}): start the engine, or set jobs.runtime to process`, { code: 'CONTAINER_ENGINE_UNAVAILABLE' })
     }
+    // a job's GPUs go to its container as devices: an engine that cannot pass them would start
+    // every GPU job only to fail it
+    const gpus = this.inventory?.devices.length ?? 0
+    const missing = gpus > 0 ? await gpuAccessMissing(engine) : undefined
+    if (missing != null) throw new UserError(`jobs.runtime is container, but ${missing}: set it up, or set jobs.runtime to process`, { code: 'CONTAINER_GPUS_UNAVAILABLE' })
     const runtime = containerRuntime({
       engine,
       images: jobs.images,

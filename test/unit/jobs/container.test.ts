@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { buildContainerArgv, containerRuntime, detectContainerEngine, engineEnv, imageAllowed, processRuntime, RuntimeError } from '../../../src/jobs/index.js'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { buildContainerArgv, containerRuntime, detectContainerEngine, engineEnv, gpuAccessMissing, imageAllowed, processRuntime, RuntimeError } from '../../../src/jobs/index.js'
 import type { CommandProbe, RuntimeJob } from '../../../src/jobs/index.js'
 
 const job: RuntimeJob = {
@@ -105,5 +108,32 @@ describe('detectContainerEngine', () => {
     const err = await containerRuntime().start(job).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(RuntimeError)
     expect((err as RuntimeError).code).toBe('RUNTIME_UNAVAILABLE')
+  })
+})
+
+describe('whether the engine can hand a container GPUs', () => {
+  it('podman: a CDI spec of kind nvidia.com/gpu, JSON or YAML, in one of its folders; docker: NVIDIA\'s container hook on PATH', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-cdi-'))
+    try {
+      const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')]
+      mkdirSync(a)
+      mkdirSync(b)
+      expect(await gpuAccessMissing('podman', { cdiDirs: [a, b] })).toMatch(/^podman finds no CDI spec for nvidia\.com\/gpu in .*\/a or .*\/b \(nvidia-ctk cdi generate/)
+      writeFileSync(path.join(a, 'other.json'), JSON.stringify({ cdiVersion: '0.5.0', kind: 'vendor.example/fpga', devices: [] }))
+      writeFileSync(path.join(b, 'nvidia.txt'), 'kind: nvidia.com/gpu')
+      expect(await gpuAccessMissing('podman', { cdiDirs: [a, b] })).toBeDefined()
+      writeFileSync(path.join(b, 'nvidia.yaml'), 'cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n- name: "0"\n')
+      expect(await gpuAccessMissing('podman', { cdiDirs: [a, b] })).toBeUndefined()
+      rmSync(path.join(b, 'nvidia.yaml'))
+      writeFileSync(path.join(a, 'nvidia.json'), JSON.stringify({ cdiVersion: '0.5.0', kind: 'nvidia.com/gpu', devices: [] }))
+      expect(await gpuAccessMissing('podman', { cdiDirs: [a, b] })).toBeUndefined()
+
+      expect(await gpuAccessMissing('docker', { path: a })).toMatch(/^docker cannot give a container GPUs here/)
+      const hook = path.join(b, 'nvidia-container-runtime-hook')
+      writeFileSync(hook, '#!/bin/sh\n', { mode: 0o755 })
+      expect(await gpuAccessMissing('docker', { path: `${a}:${b}` })).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
