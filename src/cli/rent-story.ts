@@ -41,7 +41,7 @@ export function rentEventLine (e: RentStoryEvent): string[] {
     case 'stderr': return outputLines(e.text, '  ! ')
     case 'tick': return [`  [${elapsed(e.elapsedMs)}] spent ${alpha(e.spent)} α`]
     case 'job': return [
-      `job ended: ${e.reason}, exit code ${e.exitCode}`,
+      `job ended: ${e.reason}, exit code ${e.exitCode}${e.detail != null ? ` (${e.detail})` : ''}`,
       ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`)
     ]
     case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α${e.carried != null ? ` (of the payment, ${alpha(e.carried)} α was too small to move as stake and came back with the refund)` : ''}`]

@@ -176,7 +176,7 @@ export const rentCommand: Command = {
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
-      throw new UserError(`the job ended with ${summary.job.reason}, exit code ${summary.job.exitCode}`, { code: 'JOB_FAILED' })
+      throw new UserError(`the job ended with ${summary.job.reason}, exit code ${summary.job.exitCode}${summary.job.detail != null ? ` (${summary.job.detail})` : ''}`, { code: 'JOB_FAILED' })
     }
     return 0
   }

@@ -9,3 +9,10 @@ describe('the settled line of a rental', () => {
     expect(line).toMatch(/^settled: paid 3 α to the supplier, refunded 7 α \(of the payment, 3 α was too small to move as stake and came back with the refund\)$/)
   })
 })
+
+describe('the job line of a rental', () => {
+  it('names why a job failed where the supplier said (a refused image, a command that did not start)', () => {
+    expect(rentEventLine({ type: 'job', exitCode: 0, reason: 'exited', outputs: [] })).toEqual(['job ended: exited, exit code 0'])
+    expect(rentEventLine({ type: 'job', exitCode: -1, reason: 'failed', detail: 'IMAGE_REQUIRED', outputs: [] })).toEqual(['job ended: failed, exit code -1 (IMAGE_REQUIRED)'])
+  })
+})

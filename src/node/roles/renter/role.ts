@@ -137,7 +137,7 @@ export class RenterRole {
         agreementId: agreed.id,
         supplier: escrow.terms.payee,
         attestation: { ok: true, kind: session.kind, measurement, ...(gpu != null ? { gpu } : {}) },
-        job: { exitCode: result.exitCode, reason: result.reason, outputs: result.outputs, durationMs: result.durationMs },
+        job: { exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs, durationMs: result.durationMs },
         vouchers: acked,
         escrow: {
           id: escrow.escrowId,

@@ -307,12 +307,12 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
     const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
     const again = started && !ctx.signal.aborted && brokeUnder(err) ? await takeJobUpAgain(ctx, rental, escrow, live, err) : undefined
     if (again == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
-    result = again ?? { jobId: '', exitCode: -1, reason: 'failed', detail: errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
+    result = again ?? { jobId: '', exitCode: -1, reason: 'failed', detail: (err as { remoteCode?: string }).remoteCode ?? errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
   } finally {
     await session.channel.close().catch(() => {})
   }
   ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
-  ctx.emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
+  ctx.emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
   return { result, acked: metering.acked }
 }
 

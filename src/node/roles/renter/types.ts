@@ -33,7 +33,7 @@ export type RentEvent =
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
-  | { type: 'job', exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
+  | { type: 'job', exitCode: number, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
   /** `carried`: of `paid`, what could not move as stake and went back to the payer with the refund (alpha escrows) */
   | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean, carried?: string }
 
@@ -53,7 +53,7 @@ export interface RentSummary {
   agreementId: string
   supplier: string
   attestation: { ok: boolean, kind: string, measurement: string, gpu?: RentGpuAttestation }
-  job: { exitCode: number, reason: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
+  job: { exitCode: number, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
   vouchers: number
   escrow: {
     id: string
