@@ -277,7 +277,8 @@ describe('a supplier daemon whose jobs run in containers', () => {
         await node.close()
       }
     } finally {
-      spawnSync('podman', ['rm', '-f', '-t', '0', left, other], { timeout: 60_000 })
+      // one at a time: podman's rm stops at a name already gone (the sweep removed `left`)
+      for (const name of [left, other]) spawnSync('podman', ['rm', '-f', '-t', '0', '--ignore', name], { timeout: 60_000 })
     }
   }, 120_000)
 })
