@@ -184,6 +184,32 @@ describe('jobs over a framed channel', () => {
     expect(r.client.status === 'rejected' && (r.client.reason as { remoteCode?: string }).remoteCode).toBe('IMAGE_NOT_SUPPORTED')
   })
 
+  it('bills no usage past the exit while a child that escaped the job holds its output open', async () => {
+    const ticks: number[] = []
+    let leader = 0
+    let child = 0
+    let out = ''
+    let exitedSeen = false
+    // the leader prints its pid and its escaped child's, and exits at once; the child keeps stdout
+    const script = 'setsid sleep 5 & echo child=$! leader=$$'
+    const running = run({ command: 'sh', args: ['-c', script], gpuCount: 1, limits: { maxDurationMs: 60_000 } }, {
+      server: { onUsageTick: (tick) => { ticks.push(tick.elapsedMs); if (exitedSeen) ticks.push(-1) } },
+      client: { onStdout: (c) => { out += Buffer.from(c).toString(); leader = Number(/leader=(\d+)/.exec(out)?.[1] ?? 0); child = Number(/child=(\d+)/.exec(out)?.[1] ?? 0) } }
+    })
+    try {
+      await waitFor(() => leader > 0 && gone(leader), 10_000, 'the job to exit')
+      exitedSeen = true
+      // the supplier waits (up to 2 s of wall time) for the child to let go of the pipes: a tick of
+      // the clock meanwhile would bill time past the exit
+      for (let i = 0; i < 5; i++) await clock.advanceAsync(100)
+      expect(ticks).not.toContain(-1)
+    } finally {
+      if (child > 0) try { process.kill(child, 'SIGKILL') } catch {}
+    }
+    const r = await running
+    expect(ok(r.server)).toMatchObject({ reason: 'exited', exitCode: 0 })
+  })
+
   it('reports a failing job with its exit code and stderr', async () => {
     const r = await run({ command: 'sh', args: ['-c', 'echo broken >&2; exit 3'], gpuCount: 1, limits: { maxDurationMs: 10_000 }, outputs: ['never.txt'] })
     expect(ok(r.client)).toMatchObject({ exitCode: 3, reason: 'exited', outputs: [], missingOutputs: ['never.txt'] })

@@ -531,6 +531,10 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     exit = await running.exited
     exitedAt = clock.now()
     exitedFlag = true
+    // usage ends at the exit: no tick while stragglers are stopped and the pipes drain (the time
+    // since the last tick is billed once, up to `exitedAt`)
+    tickTimer.clear()
+    durationTimer.clear()
     // stragglers the job left in its group (background children) go with it
     await running.stop(stopReason != null ? killGraceMs : 0)
     // a process that escaped the group may hold the pipes open: bound the wait. Wall time, not the
