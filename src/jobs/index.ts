@@ -44,7 +44,7 @@ export type { GpuClass, GpuConfigEntry, GpuDevice, Inventory, InventoryConfig, L
 export { NVIDIA_SMI_ARGS, parseNvidiaSmi, systemNvidiaSmi } from './inventory/nvidia-smi.js'
 export type { NvidiaSmiResult, NvidiaSmiRunner, SmiGpu } from './inventory/nvidia-smi.js'
 export { gpuFamily, marketedSizeGb, normaliseGpuModel } from './inventory/normalise.js'
-export { isSafeRelativePath, validateJobId, validateJobSpec } from './spec.js'
+export { isImageReference, isSafeRelativePath, validateJobId, validateJobSpec } from './spec.js'
 export { clearWorkRoot } from './workdir.js'
 export { processRuntime } from './runtime/process.js'
 export { JobCgroup, JobCgroups, ownCgroupDir } from './runtime/cgroup.js'

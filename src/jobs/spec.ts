@@ -107,10 +107,45 @@ export function validateSpecShape (s: SpecShape): void {
   // [limits] a positive bounded duration, a non-negative budget
   if (!Number.isSafeInteger(s.maxDurationMs) || s.maxDurationMs <= 0 || s.maxDurationMs > MAX_DURATION_MS) throw new JobSpecError('DURATION_INVALID', 'max duration must be 1 ms..30 days')
   if (typeof s.maxBudget !== 'bigint' || s.maxBudget < 0n || s.maxBudget >= 1n << 64n) throw new JobSpecError('BUDGET_INVALID', 'budget must be a u64')
-  // [image] a docker reference: bounded, no whitespace, no leading dash (would read as a flag)
-  if (typeof s.image !== 'string' || byteLength(s.image) > MAX_IMAGE_BYTES || (s.image.length > 0 && !/^[A-Za-z0-9][A-Za-z0-9._\-/:@+]*$/.test(s.image))) {
-    throw new JobSpecError('IMAGE_INVALID', 'image must be a docker image reference')
+  // [image] a registry reference, bounded: nothing an engine reads as a flag or as another transport
+  if (typeof s.image !== 'string' || byteLength(s.image) > MAX_IMAGE_BYTES || (s.image.length > 0 && !isImageReference(s.image))) {
+    throw new JobSpecError('IMAGE_INVALID', 'image must be a registry image reference such as ghcr.io/org/name:tag')
   }
+}
+
+/**
+ * podman's (containers/image) transports: `oci:dir`, `docker-archive:/file.tar` and the like load
+ * an image from the engine's host, whatever its pull policy, so a job's image never starts with one
+ */
+const TRANSPORT_RE = /^(?:docker|docker-archive|docker-daemon|oci|oci-archive|dir|containers-storage|ostree|sif|tarball):/
+const DOMAIN_RE = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/
+const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}$/
+
+/**
+ * Whether `ref` is an image reference in the registry grammar docker and podman share:
+ * `[domain[:port]/]path[:tag][@digest]`, lowercase path components. Nothing else: no transport
+ * (`oci:…`, `docker-archive:/…`), no URL scheme, nothing starting with a dash.
+ */
+export function isImageReference (ref: string): boolean {
+  if (TRANSPORT_RE.test(ref) || ref.includes('://')) return false
+  let rest = ref
+  const at = rest.indexOf('@')
+  if (at >= 0) {
+    if (!DIGEST_RE.test(rest.slice(at + 1))) return false
+    rest = rest.slice(0, at)
+  }
+  const colon = rest.lastIndexOf(':')
+  if (colon > rest.lastIndexOf('/')) {
+    if (!TAG_RE.test(rest.slice(colon + 1))) return false
+    rest = rest.slice(0, colon)
+  }
+  const parts = rest.split('/')
+  // a first component with a dot, a port or `localhost` is the registry, as docker reads it
+  const domain = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? parts.shift()! : undefined
+  if (domain != null && !DOMAIN_RE.test(domain)) return false
+  return parts.length > 0 && parts.every((p) => PATH_COMPONENT_RE.test(p))
 }
 
 /** The renter's spec as a SpecShape; throws JobSpecError on a malformed field. */

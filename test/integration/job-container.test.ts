@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -169,6 +169,24 @@ describe.skipIf(why != null)('jobs in containers (podman)', () => {
     const allowed = await run({ command: 'true', image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { images: ['localhost/bazaar-test-busybox:*'] })
     expect(ok(allowed.client)).toMatchObject({ reason: 'exited', exitCode: 0 })
   })
+
+  it('a stop while the engine creates or starts the container leaves no container behind', async () => {
+    const rt = containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS })
+    const dir = path.join(root, 'stop-early')
+    await mkdir(dir, { recursive: true })
+    for (let i = 0; i < 10; i++) {
+      const job = await rt.start({ jobId: `stop-${i}`, dir, command: 'sleep', args: ['600'], env: {}, gpuIndices: [], image: TEST_IMAGE })
+      job.stdout.resume()
+      job.stderr.resume()
+      // a few moments into the engine's create and start, a different one each round
+      await new Promise((resolve) => setTimeout(resolve, i * 20))
+      await job.stop(1000)
+      await job.exited
+      expect(containersOfTest()).toEqual([])
+    }
+    // no job ran: the GPU held for one goes back
+    ledger.release('agr-1')
+  }, 120_000)
 
   it('with pull never, an image not here fails the job without reaching a registry', async () => {
     const r = await run({ command: 'true', image: 'localhost/bazaar-test-absent:1', gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { pull: 'never' })

@@ -525,6 +525,8 @@ describe('the job server refuses a renter that breaks the protocol', () => {
     ['a spec with an input path leaving the job dir', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: '../x', size: 1n, sha256: new Uint8Array(32), executable: false }] } } }], 'INPUT_PATH_INVALID'],
     ['an input hash of the wrong length', [{ start: { version: 1, jobId: 'j', spec: { ...spec, inputs: [{ name: 'x', size: 1n, sha256: new Uint8Array(4), executable: false }] } } }], 'INPUT_HASH_INVALID'],
     ['a reserved env name', [{ start: { version: 1, jobId: 'j', spec: { ...spec, env: [{ name: 'CUDA_VISIBLE_DEVICES', value: '0' }] } } }], 'ENV_RESERVED'],
+    // podman would load it from the supplier's own disk (one of the job's inputs), whatever its pull policy
+    ['an image from a docker archive on the supplier\'s disk', [{ start: { version: 1, jobId: 'j', spec: { ...spec, image: 'docker-archive:/var/lib/bazaar/jobs/j/img.tar' } } }], 'IMAGE_INVALID'],
     ['input bytes that do not match their hash', [{ start: { version: 1, jobId: 'j', spec: oneInput } }, { input: { file: 0, offset: 0n, data: new TextEncoder().encode('abd') } }], 'INPUT_HASH_MISMATCH'],
     ['an input chunk at the wrong offset', [{ start: { version: 1, jobId: 'j', spec: oneInput } }, { input: { file: 0, offset: 1n, data: new TextEncoder().encode('abc') } }], 'CHUNK_INVALID'],
     ['an input chunk past the declared size', [{ start: { version: 1, jobId: 'j', spec: oneInput } }, { input: { file: 0, offset: 0n, data: new TextEncoder().encode('abcd') } }], 'CHUNK_INVALID'],

@@ -244,12 +244,20 @@ export function containerRuntime (init: ContainerRuntimeInit = {}): ContainerRun
       const limits = withinHardLimits(init.limits ?? {}, h)
       const argv = buildContainerArgv(e, job, { ...init, limits, namePrefix: prefix })
       const name = containerName(job.jobId, prefix)
-      return await spawnGroupLeader(e, argv, {
+      const running = await spawnGroupLeader(e, argv, {
         cwd: job.dir,
         env: engineEnv(),
         onStop: async () => { await engineCommand(e, ['kill', name]) },
         onPause: async (paused) => { await engineCommand(e, [paused ? 'pause' : 'unpause', name]) }
       })
+      // `--rm` is the client's to do: a client stopped while the engine created or started the
+      // container leaves it behind (created, or running with its GPUs already given back), so
+      // whatever ended the client, the container goes by name before the exit counts
+      const exited = running.exited.then(async (x) => {
+        await engineCommand(e, e === 'podman' ? ['rm', '-f', '-t', '0', '--ignore', name] : ['rm', '-f', name])
+        return x
+      })
+      return { ...running, exited }
     }
   }
 }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeSs58 } from '../../util/ss58.js'
+import { isImageReference } from '../../jobs/spec.js'
 import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
@@ -32,8 +33,17 @@ export const CONFIG_LIMITS = Object.freeze({
 const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 
 /** NVIDIA driver versions ("550.90.07") and VBIOS versions in RIM notation ("96.00.9F.00.01"). */
-/** an image reference as the job spec accepts it (jobs/spec.ts), or a prefix of one ending in `*` */
-const IMAGE_PATTERN_RE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,510}\*?$/
+/** the characters of an image reference's prefix (jobs/spec.ts has the whole grammar) */
+const IMAGE_PREFIX_RE = /^[a-z0-9][A-Za-z0-9._\-/:@+]{0,510}$/
+
+/** an image reference as a job spec must give it (`isImageReference`), or a prefix of one ending in `*` */
+function imagePattern (v: unknown, path: string): string {
+  const what = 'an image reference (ghcr.io/org/name:tag), or a prefix of one ending in *'
+  if (typeof v !== 'string') fail(path, `${path} must be ${what}, got ${describe(v)}`)
+  const ok = v.endsWith('*') ? IMAGE_PREFIX_RE.test(v.slice(0, -1)) && !v.slice(0, -1).includes('*') && isImageReference(v.slice(0, -1).replace(/[:/@]$/, '') || 'x') : isImageReference(v)
+  if (!ok) fail(path, `${path} must be ${what}, got ${describe(v)}`)
+  return v
+}
 const DRIVER_VERSION_RE = /^\d{1,4}(\.\d{1,4}){0,3}$/
 const VBIOS_VERSION_RE = /^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$/
 
@@ -222,7 +232,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   const jobs = {
     runtime: oneOf(jo.runtime ?? 'process', 'jobs.runtime', ['process', 'container'] as const),
     engine: oneOf(jo.engine ?? 'auto', 'jobs.engine', ['auto', 'docker', 'podman'] as const),
-    images: uniqueList(jo.images ?? [], 'jobs.images', 64, (v, q) => text(v, q, IMAGE_PATTERN_RE, 'an image reference, or a prefix of one ending in *')),
+    images: uniqueList(jo.images ?? [], 'jobs.images', 64, (v, q) => imagePattern(v, q)),
     pull: oneOf(jo.pull ?? 'missing', 'jobs.pull', ['missing', 'never'] as const),
     memoryMib: int(jo.memoryMib ?? 0, 'jobs.memoryMib', 0, 16_777_216),
     processes: int(jo.processes, 'jobs.processes', 0, 4_194_304),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { JobSpecError, isSafeRelativePath, validateJobId, validateJobSpec } from '../../../src/jobs/index.js'
+import { isImageReference, JobSpecError, isSafeRelativePath, validateJobId, validateJobSpec } from '../../../src/jobs/index.js'
 import type { JobSpec } from '../../../src/jobs/index.js'
 
 const base: JobSpec = {
@@ -10,13 +10,21 @@ const base: JobSpec = {
   outputs: ['model.bin', 'logs/metrics.json'],
   gpuCount: 2,
   limits: { maxDurationMs: 3_600_000, maxBudget: 10n ** 12n },
-  image: 'ghcr.io/acme/train:1.2@sha256:abc'
+  image: 'ghcr.io/acme/train:1.2@sha256:' + 'ab'.repeat(32)
 }
 
 const with_ = (patch: Partial<JobSpec>): JobSpec => ({ ...base, ...patch })
 const big = (n: number): Uint8Array => new Uint8Array(n)
 
 describe('validateJobSpec', () => {
+  it.each([
+    'alpine', 'alpine:3', 'library/alpine:3.20', 'docker.io/pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime', 'ghcr.io/acme/train@sha256:' + 'ab'.repeat(32),
+    'localhost/bazaar-test-busybox:1', 'localhost:5000/a/b', 'registry:5000/team/model:v1', 'nvcr.io/nvidia/pytorch:24.05-py3', 'a__b/c-d.e_f:1'
+  ])('accepts the image reference %s', (image) => {
+    expect(isImageReference(image)).toBe(true)
+    expect(() => validateJobSpec(with_({ image }))).not.toThrow()
+  })
+
   it('accepts a complete spec and a minimal one', () => {
     expect(() => { validateJobSpec(base) }).not.toThrow()
     expect(() => { validateJobSpec({ command: 'true', gpuCount: 0, limits: { maxDurationMs: 1 } }) }).not.toThrow()
@@ -67,7 +75,17 @@ describe('validateJobSpec', () => {
     ['a negative budget', () => with_({ limits: { maxDurationMs: 1, maxBudget: -1n } }), 'BUDGET_INVALID'],
     ['a budget over u64', () => with_({ limits: { maxDurationMs: 1, maxBudget: 1n << 64n } }), 'BUDGET_INVALID'],
     ['an image that reads as a flag', () => with_({ image: '--privileged' }), 'IMAGE_INVALID'],
-    ['an image with a space', () => with_({ image: 'ubuntu latest' }), 'IMAGE_INVALID']
+    ['an image with a space', () => with_({ image: 'ubuntu latest' }), 'IMAGE_INVALID'],
+    // podman's transports load an image from the supplier's own disk, whatever its pull policy
+    ['an image from a docker archive on the host', () => with_({ image: 'docker-archive:/var/lib/bazaar/jobs/j1/img.tar' }), 'IMAGE_INVALID'],
+    ['an image from an OCI layout on the host', () => with_({ image: 'oci:img' }), 'IMAGE_INVALID'],
+    ['an image from a folder on the host', () => with_({ image: 'dir:img' }), 'IMAGE_INVALID'],
+    ['an image from the engine\'s own storage by transport', () => with_({ image: 'containers-storage:alpine' }), 'IMAGE_INVALID'],
+    ['an image as a URL', () => with_({ image: 'docker://ghcr.io/acme/train:1' }), 'IMAGE_INVALID'],
+    ['an image with an uppercase repository', () => with_({ image: 'ghcr.io/Acme/train' }), 'IMAGE_INVALID'],
+    ['an image with a short digest', () => with_({ image: 'alpine@sha256:abc' }), 'IMAGE_INVALID'],
+    ['an image with an empty tag', () => with_({ image: 'alpine:' }), 'IMAGE_INVALID'],
+    ['an image with a port and no path', () => with_({ image: 'registry:5000/' }), 'IMAGE_INVALID']
   ])('rejects %s with %s', (_what, spec, code) => {
     let err: unknown
     try { validateJobSpec(spec()) } catch (e) { err = e }
