@@ -100,7 +100,7 @@ export class MeterRenter {
 
   private async answer (r: UsageReport, opts: { signal?: AbortSignal }): Promise<SignedVoucher> {
     throwIfAborted(opts.signal)
-    // [REJECT] usage before the job started here: setup (inputs, image) is not billed
+    // [REJECT] usage before the job started here: setup (attestation, inputs) is not billed; a container's image pull, which its engine does as the job starts, is
     if (this.startedAt == null) throw new EscrowError('REPORT_INVALID', 'session not started')
     // [REJECT] a report for another escrow
     if (r.escrowId !== this.terms.escrowId) throw new EscrowError('WRONG_ESCROW', 'report for another escrow')

@@ -46,7 +46,7 @@ export class RenterMetering {
 
   /**
    * The job client's `started` hook: usage is paid from the job's start on this clock, never for the
-   * setup before it (inputs, an image pull); a report before it gets no voucher. `at`: a start
+   * setup before it (attestation, inputs; a container's image pull comes after it); a report before it gets no voucher. `at`: a start
    * known from before (a job taken up again).
    */
   readonly onStarted = (at?: number): void => { this.meter.start(at) }
