@@ -261,7 +261,13 @@ describe.skipIf(SPECS.length === 0).each(SPECS.length > 0 ? SPECS : ['no chain s
     // each daemon spends most of its start loading the runtime's metadata, so they start together
     // once the arbiter (the others' bootstrap peer) listens
     const arbiter = spawnDaemon(['arbiter', '--home', home('arbiter')])
-    await waitFor(() => /node started/.test(arbiter.stderr), 60_000, 'the arbiter listening')
+    // an arbiter that exits (a port taken meanwhile) or starts slowly says why: its stderr goes with the failure
+    let arbiterExit: number | null | undefined
+    void arbiter.exited.then((code) => { arbiterExit = code })
+    await waitFor(() => {
+      if (arbiterExit !== undefined) throw new Error(`the arbiter exited (${String(arbiterExit)}): ${arbiter.stderr.slice(-2000)}`)
+      return /node started/.test(arbiter.stderr)
+    }, 120_000, 'the arbiter listening').catch((err: Error) => { throw new Error(`${err.message}; its stderr: ${arbiter.stderr.slice(-2000)}`) })
     const supplier = spawnDaemon(['supply', '--home', home('supplier')])
     renter = spawnDaemon(['node', 'start', '--role', 'renter', '--home', home('renter')])
     await Promise.all([arbiter, supplier, renter].map(whenReady))
