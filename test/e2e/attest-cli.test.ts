@@ -39,6 +39,10 @@ describe.skipIf(!haveTeeFixtures)('bazaar attest verify', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     const ok = bazaar(...base, '--allow-debug')
     expect(ok.code).toBe(0)
+    // no real report is migratable (a changed policy bit breaks its signature): the flag is taken,
+    // and a guest that is not migratable passes with or without it
+    expect(ok.stdout).toContain('migratable: false')
+    expect(bazaar(...base, '--allow-debug', '--allow-migratable').code).toBe(0)
     expect(ok.stdout).toContain('verdict: valid')
     expect(ok.stdout).toContain(`measurement: ${e.fields.measurement}`)
   })

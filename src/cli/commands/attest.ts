@@ -18,7 +18,7 @@ import { gpuRimIds } from '../../tee/nvidia/rim-ids.js'
 import { nvidiaGpuProvider } from '../../tee/providers/nvidia-gpu.js'
 import type { TeeKind, VerifiedEvidence, VerifiedGpuEvidence } from '../../tee/types.js'
 
-const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--ocsp <file>]... [--require-revocation] [--at <ISO time>] [--allow-debug] [--json]
+const USAGE = `usage: bazaar attest verify <file> --kind sev-snp|tdx|nvidia-gpu [--certs <file>]... [--collateral <file>]... [--rim <file>]... [--nonce <hex>] [--crl <file>]... [--ocsp <file>]... [--require-revocation] [--at <ISO time>] [--allow-debug] [--allow-migratable] [--json]
 
 Verifies an SEV-SNP attestation report, a TDX quote or an NVIDIA GPU attestation report against
 the AMD, Intel and NVIDIA roots pinned in this program, at a given time (certificates expire;
@@ -49,6 +49,8 @@ default now), and prints the parsed fields and the verdict.
   --require-revocation nvidia-gpu: every link but the alias leaf needs a status (--crl, --ocsp)
   --at <ISO time>      verification time, e.g. 2026-03-25T12:55:28Z
   --allow-debug        accept a guest with debugging enabled (refused by default)
+  --allow-migratable   accept a guest its host may migrate (SEV-SNP MIGRATE_MA, TDX MIGRATABLE;
+                       refused by default, as a renter's policy refuses it without tee.allowMigratable)
   --json               print one JSON object
 
 exit status: 0 valid, 1 invalid (one-line reason), 2 usage error
@@ -314,6 +316,7 @@ export const attestCommand: Command = {
     fmspc: { type: 'string', multiple: true },
     'pcs-url': { type: 'string' },
     'allow-debug': { type: 'boolean' },
+    'allow-migratable': { type: 'boolean' },
     json: { type: 'boolean' }
   },
   async run (args, ctx) {
@@ -329,6 +332,7 @@ export const attestCommand: Command = {
     const at = atOf(args)
     const json = flag(args, 'json')
     const allowDebug = flag(args, 'allow-debug')
+    const allowMigratable = flag(args, 'allow-migratable')
 
     if (strs(args, 'collateral').length > 0 && kind !== 'tdx') throw new UsageError('--collateral applies to --kind tdx')
     if ((strs(args, 'rim').length > 0 || str(args, 'nonce') != null || strs(args, 'ocsp').length > 0 || flag(args, 'require-revocation')) && kind !== 'nvidia-gpu') throw new UsageError('--rim, --nonce, --ocsp and --require-revocation apply to --kind nvidia-gpu')
@@ -346,6 +350,7 @@ export const attestCommand: Command = {
       const tdxCollateral = collateralFiles.length > 0 ? loadTcbInfoCollateral(collateralFiles) : undefined
       verified = verifyEvidence({ kind: kind as TeeKind, evidence, certs }, { at, tdxCollateral, crls: crlFiles.flatMap(loadCrls) })
       if (verified.debug && !allowDebug) error = new AttestationError(AttestationErrorCode.DEBUG_REFUSED, 'guest has debugging enabled (--allow-debug to accept)')
+      else if (verified.migratable && !allowMigratable) error = new AttestationError(AttestationErrorCode.MIGRATION_REFUSED, 'guest may be migrated by its host (--allow-migratable to accept)')
     } catch (err) {
       if (!(err instanceof AttestationError)) throw err
       error = err
