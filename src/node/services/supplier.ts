@@ -6,7 +6,7 @@ import { enclaveListenAddrs } from '../config/enclave-listen.js'
 import type { EnclaveKey } from '../keystore/index.js'
 import { SupplierRole } from '../roles/supplier.js'
 import { containerRuntime, detectContainerEngine, gpuAccessMissing, JobCgroups, processRuntime, type ContainerEngine, type Inventory, type NvidiaSmiRunner, type ResourceLimits, type Runtime } from '../../jobs/index.js'
-import { systemProbe, type CommandProbe } from '../../jobs/runtime/detect.js'
+import { systemProbe } from '../../jobs/runtime/detect.js'
 import { UserError } from '../../util/errors.js'
 import { readyGpuProvider, readyProvider, supplierInventory } from './supplier-setup.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -23,8 +23,6 @@ export interface SupplierServiceInit {
   enclaveKey?: EnclaveKey
   /** tests inject an absent nvidia-smi so the config's GPUs are used */
   runNvidiaSmi?: NvidiaSmiRunner
-  /** how a container engine is found to work (`<engine> info`); tests inject one */
-  probe?: CommandProbe
 }
 
 /**
@@ -112,16 +110,15 @@ export class SupplierService implements NodeService {
    * The container runtime of `jobs`: its engine must work now (the daemon does not start otherwise),
    * and the containers a previous run of this supplier left are removed, as their records are
    * closed (SUPPLIER_RESTARTED).
-   * @throws UserError CONTAINER_ENGINE_UNAVAILABLE
+   * @throws UserError CONTAINER_ENGINE_UNAVAILABLE, CONTAINER_GPUS_UNAVAILABLE
    */
   private async openContainers (): Promise<Runtime> {
     const { config } = this.i
     const { logger } = this.c
     const jobs = config.jobs
-    const probe = this.i.probe ?? systemProbe
     let engine: ContainerEngine | undefined
-    if (jobs.engine === 'auto') engine = await detectContainerEngine(probe)
-    else if (await probe(jobs.engine, ['info'], 10_000)) engine = jobs.engine
+    if (jobs.engine === 'auto') engine = await detectContainerEngine()
+    else if (await systemProbe(jobs.engine, ['info'], 10_000)) engine = jobs.engine
     if (engine == null) {
       const tried = jobs.engine === 'auto' ? '`docker info` and `podman info` both fail' : `\`${jobs.engine} info\` fails`
       throw new UserError(`jobs.runtime is container, but no container engine works here (${tried}): start the engine, or set jobs.runtime to process`, { code: 'CONTAINER_ENGINE_UNAVAILABLE' })
