@@ -355,6 +355,9 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect([err?.code, err?.remoteCode]).toContain('ESCROW_MISSING')
     expect(supplier.role.jobs.find((j) => j.agreementId === agreed.id)?.jobId).toBeUndefined()
     await capacityBack()
+    // the refused session leaves a record, but no job ran: the renter's next hello is no re-attach,
+    // and is refused before any evidence (each would cost an attestation, of GPUs it no longer holds)
+    await expect(openAttestedSession(renter.host, enclave, { agreementHash: agreed.hash, policy, expectedPeer: enclave })).rejects.toMatchObject({ code: 'UNKNOWN_AGREEMENT' })
     await renter.cancelBid('no-escrow')
   })
 

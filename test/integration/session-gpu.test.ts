@@ -236,6 +236,14 @@ describe('attested session with GPU evidence over 127.0.0.1', () => {
       expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 3 }))).toBe(AttestationErrorCode.GPU_COUNT_SHORT)
     })
 
+    it('an agreement the supplier names no GPUs for gets no GPU evidence, not GPUs 0, 1, … of other jobs', async () => {
+      const gpu = simulatedGpuProvider()
+      const asked: Array<number | undefined> = []
+      handler = await registerSessionHandler(enclave, { provider: cpu, gpuProvider: { kind: gpu.kind, attest: async (n, o) => { asked.push(o?.index); return await gpu.attest(n, o) } }, gpuIndices: () => undefined, onSession: close, messageTimeoutMs: 5_000 })
+      expect(await codeOf(open(REQUIRE_GPU, { gpuCount: 4 }))).toBeDefined()
+      expect(asked).toEqual([])
+    })
+
     it('one GPU missing is refused with GPU_COUNT_SHORT, which both sides see', async () => {
       const inner = simulatedGpuProvider()
       await serve({ kind: inner.kind, attest: async (nonce, o) => { if ((o?.index ?? 0) === 1) throw new Error('GPU 1 fell off the bus'); return await inner.attest(nonce, o) } })

@@ -38,8 +38,9 @@ export interface SessionHandlerInit {
   gpuProvider?: GpuAttestationProvider
   /**
    * the node's GPU indices (CUDA/NVML) an agreement holds, in the agreement's order: GPU i of a
-   * hello's gpuCount attests at indices[i], and a position past the list gets no evidence. Absent:
-   * GPU i attests at index i (GPU 0 at the provider's own)
+   * hello's gpuCount attests at indices[i], and a position past the list gets no evidence; an
+   * agreement it names no GPUs for gets none. Absent (a node with no GPU ledger): GPU i attests at
+   * index i (GPU 0 at the provider's own)
    */
   gpuIndices?: (agreementHash: Uint8Array) => readonly number[] | undefined
   /** called once the renter accepted the evidence; owns the channel from then on */
@@ -116,8 +117,11 @@ export async function registerSessionHandler (node: SessionEnclaveNode, init: Se
       const gpuCount = hello.wantGpu && gpuProvider != null ? Math.max(1, hello.gpuCount) : 0
       const indices = gpuCount > 0 ? init.gpuIndices?.(hello.agreementHash) : undefined
       const attestGpu = async (i: number): Promise<GpuEvidence | undefined> => {
-        const index = indices != null ? indices[i] : (i === 0 ? undefined : i)
-        if (gpuProvider == null || (indices != null && index === undefined)) return undefined
+        // [REJECT] where the supplier assigns GPUs, one it does not name for this agreement: another
+        // renter's job may run on it
+        const assigned = init.gpuIndices != null
+        const index = assigned ? indices?.[i] : (i === 0 ? undefined : i)
+        if (gpuProvider == null || (assigned && index === undefined)) return undefined
         return await gpuProvider.attest(sessionGpuNonce(ownKey, hello.nonce, hello.agreementHash, i), { signal, index }).catch((err: unknown): undefined => {
           log?.error('session from %p: evidence of GPU %d unavailable: %s', remotePeer, i, (err as Error)?.message)
           return undefined

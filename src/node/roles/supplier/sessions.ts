@@ -20,6 +20,7 @@ import { SessionRefused, type SupplierJobRecord } from './types.js'
 import { errorCode } from '../errors.js'
 import { encodeSs58 } from '../../../util/ss58.js'
 import { SS58_PREFIX } from '../../../escrow/constants.js'
+import { WindowLimiter } from '../../../util/rate-limit.js'
 
 export interface SessionServerComponents {
   clock: Clock
@@ -56,6 +57,8 @@ export interface SessionServerInit {
  * busy machine), and a paused job costs the supplier only the GPUs it holds meanwhile.
  */
 export const DEFAULT_REATTACH_MS = 120_000
+/** re-attach hellos one agreement gets a minute: a renter's back-off (1, 2, 4, 8, 10 s…) needs at most 8 */
+export const REATTACH_HELLOS = 12
 
 /**
  * The enclave's session endpoint: an attested session for an agreement we hold capacity for →
@@ -68,6 +71,7 @@ export class SessionServer {
   private readonly running = new Set<Promise<void>>()
   /** jobs a new session of their renter may take up, by agreement (one job per agreement) */
   private readonly attachable = new Map<string, JobAttachFn>()
+  private readonly reattachHellos = new WindowLimiter(REATTACH_HELLOS, 60_000)
 
   constructor (private readonly c: SessionServerComponents, private readonly init: SessionServerInit) {}
 
@@ -76,8 +80,9 @@ export class SessionServer {
     this.handler = await registerSessionHandler(enclave, {
       provider: this.init.provider,
       gpuProvider: this.init.gpuProvider,
-      // a multi-GPU agreement's GPUs attest each at the index the ledger assigned it
-      gpuIndices: (hash) => this.c.ledger.get(hex(hash))?.gpuIndices,
+      // a multi-GPU agreement's GPUs attest each at the index the ledger assigned it; a re-attach
+      // after the exit (the GPUs went back then), at the indices its job ran on
+      gpuIndices: (hash) => this.c.ledger.get(hex(hash))?.gpuIndices ?? this.c.jobs.get(hex(hash))?.gpuIndices,
       acceptAgreement: async (hash, remotePeer) => await this.accepts(hex(hash), remotePeer),
       onSession: async (channel, info) => {
         const id = hex(info.agreementHash)
@@ -99,7 +104,9 @@ export class SessionServer {
    * capacity held (a new job) or one whose session ran here (a re-attach), asked for by its renter.
    */
   private async accepts (agreementId: string, remotePeer: PeerId): Promise<boolean> {
-    const reattach = this.c.jobs.has(agreementId)
+    // a re-attach only to a job that started here: a session refused before its job (no escrow)
+    // leaves a record too, and its agreement lapsed; each hello costs an attestation
+    const reattach = this.c.jobs.get(agreementId)?.jobId != null
     // [REJECT] a new job only on GPUs committed to a confirmed agreement: on a negotiation's hold the
     // renter never confirmed, its refusal would release the GPUs under the running job and the
     // next agreement would get them too
@@ -108,7 +115,10 @@ export class SessionServer {
     // that negotiated it may run a job on it, or it would run unpaid and take the renter's place
     const rec = await this.c.agreements.get(agreementId)
     if (rec == null || rec.peer !== remotePeer.toString()) return false
-    return reattach || rec.status === 'active'
+    if (!reattach) return rec.status === 'active'
+    // [REJECT] re-attach hellos past REATTACH_HELLOS a minute for one agreement: a renter taking its
+    // job up again tries a few times (its back-off doubles from 1 s), not a stream of attestations
+    return this.reattachHellos.take(agreementId, this.c.clock.now())
   }
 
   /** stops answering, then waits for the sessions in flight to end and settle (abort their signal first) */
@@ -258,6 +268,7 @@ export class SessionServer {
           // metering hooks do for a meter nobody started), the first tick of every job went unpaid
           meter.start()
           record.jobId = info.jobId
+          record.gpuIndices = [...info.gpuIndices]
           logger.info('job started', { agreement: agreementId, job: info.jobId, gpus: info.gpuIndices })
           const now = clock.now()
           // under the renter's job id, unless another agreement's job has it (JobStore.putForAgreement)

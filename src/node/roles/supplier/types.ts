@@ -64,6 +64,8 @@ export interface SupplierRoleInit {
 export interface SupplierJobRecord {
   agreementId: string
   jobId?: string
+  /** the GPUs the job ran on: a renter that re-attaches after the exit attests those again */
+  gpuIndices?: number[]
   reason?: string
   exitCode?: number
   paid?: string
