@@ -182,6 +182,9 @@ export class OrderBook implements EntryStore {
       meta.receivedAt ?? now, teeMaskOf(offer.teeKinds), regionId(offer.region))
     entry.standing = standing
     this.addOffer(entry)
+    // a cancel the slot's new offer supersedes is no longer served: a node holding only the newer
+    // offer refuses it as stale, and their digests would differ until it expired
+    if (current == null && slots.tombstones > 0) supersede(this.offerTombstones.get(`${slots.hex}/${offer.id}`))
     return current == null ? 'added' : 'replaced'
   }
 
@@ -220,6 +223,7 @@ export class OrderBook implements EntryStore {
     const entry: BidEntry = { key, bid, renter, meta: held, expiresN, receivedAt: meta.receivedAt ?? now, standing }
     this.bidMap.set(key, entry)
     this.bidOrder.insert(entry)
+    if (current == null) supersede(this.bidTombstones.get(key))
     this.bidExpiry[standing].push(entry)
     this.bidsOf[standing]++
     this.perRenter.set(renter, (this.perRenter.get(renter) ?? 0) + 1)
@@ -575,6 +579,11 @@ function winsTie (cancel: boolean, incoming: Uint8Array, resting: Uint8Array): b
 /** the envelope a tombstone keeps: an owned copy, while the cancel has not expired */
 function cancelEnvelope (envelope: Uint8Array | undefined, expiresN: number, now: number): Uint8Array | undefined {
   return envelope !== undefined && envelope.byteLength > 0 && expiresN > now ? owned(envelope) : undefined
+}
+
+/** a tombstone under a live entry of a higher sequence keeps its floor, not its cancel */
+function supersede (t: Tombstone | undefined): void {
+  if (t !== undefined) t.envelope = undefined
 }
 
 function liveCancels (map: Tombstones, now: number): Uint8Array[] {

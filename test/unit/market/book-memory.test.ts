@@ -236,6 +236,26 @@ describe('OrderBook: signed cancels in tombstones', () => {
     expect(codeOf(() => book.upsertOffer(mkOffer({ expiresAt: BigInt(T0 + 3_600_000) })))).toBe('STALE')
   })
 
+  it('no longer serves a cancel once the slot holds a newer offer or bid (the cancel\'s floor stays)', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    const cancel = mkOffer({ sequence: 6n, cancelled: true, gpus: [], expiresAt: BigInt(T0 + 3_600_000) })
+    book.upsertOffer(mkOffer({ sequence: 5n }))
+    book.upsertOffer(cancel, { envelope: sealOffer(cancel) })
+    expect(book.offerCancels()).toHaveLength(1)
+    // published again above the cancel: a node holding only this offer refuses the cancel as stale,
+    // so a cancel still served here would keep their digests apart until it expired
+    expect(book.upsertOffer(mkOffer({ sequence: 7n }))).toBe('added')
+    expect(book.offerCancels()).toEqual([])
+    const bidCancel = mkBid({ sequence: 6n, cancelled: true })
+    book.upsertBid(mkBid({ sequence: 5n }))
+    book.upsertBid(bidCancel, { envelope: sealBid(bidCancel) })
+    expect(book.bidCancels()).toHaveLength(1)
+    expect(book.upsertBid(mkBid({ sequence: 7n }))).toBe('added')
+    expect(book.bidCancels()).toEqual([])
+    // the offer replaced again keeps the old cancel's floor as its own
+    expect(codeOf(() => book.upsertOffer(mkOffer({ sequence: 6n })))).toBe('STALE')
+  })
+
   it('keeps no envelope of a cancel that has already expired, or of one given without', () => {
     const book = new OrderBook({ clock: new ManualClock(T0) })
     const late = mkOffer({ id: 'a', sequence: 2n, cancelled: true, gpus: [], expiresAt: BigInt(T0) })
