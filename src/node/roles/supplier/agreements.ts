@@ -37,6 +37,8 @@ export interface AgreementLifecycleComponents {
  * the escrow right after the agreement; ten minutes leave a slow chain room.
  */
 export const ESCROW_OPEN_WINDOW_MS = 10 * 60_000
+/** withdrawn agreements watched for a late escrow at once (`withdraw`) */
+export const MAX_LATE_CHECKS = 1024
 
 /**
  * A committed agreement's life before its session: committed → a timer at its `startBy` → lapsed
@@ -117,7 +119,10 @@ export class AgreementLifecycle {
     this.c.onCapacityChange()
     await this.lapse(agreementId)
     this.closeUnstarted(agreementId, terms)
-    // an escrow whose open was still in the pool may land after this: one more look at the startBy
+    // an escrow whose open was still in the pool may land after this: one more look at the startBy,
+    // for at most MAX_LATE_CHECKS withdrawals at a time (a renter that agrees and withdraws over and
+    // over would hold a timer each; past the bound, a late escrow is refunded after its expiry)
+    if (this.lateChecks.size >= MAX_LATE_CHECKS) return ''
     const wait = Math.max(0, Number(terms.startBy) - this.c.clock.now())
     this.lateChecks.set(agreementId, this.c.clock.setTimeout(() => {
       this.lateChecks.delete(agreementId)

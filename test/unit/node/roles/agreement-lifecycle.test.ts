@@ -7,7 +7,7 @@ import { AgreementStore } from '../../../../src/market/agreement/store.js'
 import { agreementHash, buildTerms, decodeTerms, encodeTerms } from '../../../../src/market/agreement/terms.js'
 import { hex } from '../../../../src/market/book/keys.js'
 import { CapacityLedger } from '../../../../src/jobs/capacity.js'
-import { AgreementLifecycle, ESCROW_OPEN_WINDOW_MS } from '../../../../src/node/roles/supplier/agreements.js'
+import { AgreementLifecycle, ESCROW_OPEN_WINDOW_MS, MAX_LATE_CHECKS } from '../../../../src/node/roles/supplier/agreements.js'
 import { silentLogger } from '../../../../src/node/logger.js'
 import { ManualClock } from '../../../../src/util/clock.js'
 import { T0, mkBid, mkOffer } from '../../market/book-fixtures.js'
@@ -100,6 +100,23 @@ describe('agreement lifecycle', () => {
     expect(w.ledger.get(running)?.committed).toBe(true)
     await w.lifecycle.stop()
   })
+
+  it('watches at most MAX_LATE_CHECKS withdrawn agreements for a late escrow: a renter agreeing and withdrawing over and over holds no timer each', async () => {
+    const looked: string[] = []
+    const w = world(1, undefined, async (id) => { looked.push(id) })
+    const ids: string[] = []
+    for (let i = 0; i < MAX_LATE_CHECKS + 3; i++) {
+      const id = await agreement(w, `w${i}`, 600_000)
+      expect(await w.lifecycle.withdraw(id, decodeTerms((await w.store.get(id))!.agreement.terms))).toBe('')
+      ids.push(id)
+    }
+    // each was looked for at its withdrawal; the timers for the look at the startBy stop at the bound
+    expect(looked).toHaveLength(MAX_LATE_CHECKS + 3)
+    expect(w.clock.pending).toBe(MAX_LATE_CHECKS)
+    await w.clock.advanceAsync(600_000)
+    expect(looked.slice(MAX_LATE_CHECKS + 3)).toEqual(ids.slice(0, MAX_LATE_CHECKS))
+    await w.lifecycle.stop()
+  }, 60_000)
 
   it('an agreement withdrawn while its record was read back gets no start timer', async () => {
     const w = world()
