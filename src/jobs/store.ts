@@ -38,7 +38,15 @@ export interface JobRecord {
    * renter: what a restarted renter needs to take its job up again (the enclave, where outputs go,
    * and the job's maximum duration, which bounds how long it follows the job)
    */
-  attach?: { enclave: string, addrs: string[], outputDir: string, outputs: string[], maxDurationMs?: number }
+  attach?: {
+    enclave: string
+    addrs: string[]
+    outputDir: string
+    outputs: string[]
+    maxDurationMs?: number
+    /** the job's own start on the renter's clock (its `started`): a restart's metering counts from it */
+    startedAt?: number
+  }
   /**
    * how the job's escrow settled, once it did (base units as decimal strings): what the voucher
    * paid, what went back to the renter, of the payment what was too small to move and went back

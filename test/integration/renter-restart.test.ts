@@ -183,6 +183,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     const running = (await renter.jobs.list({ role: 'renter' })).find((j) => j.state === 'running')
     expect(startedSeen).toBeGreaterThan(0)
     expect(running?.startedAt).toBeGreaterThanOrEqual(startedSeen)
+    expect(running?.attach?.startedAt).toBe(running?.startedAt)
 
     // the renter dies: chain and network gone at once, nothing it does from here reaches anyone
     dying.crash()

@@ -8,7 +8,7 @@ import { RenterRole, type RefundedEscrow, type RentalToResume, type RentEvent, t
 import type { TimerHandle } from '../../util/clock.js'
 import type { AttestationPolicy, TdxCollateralSource } from '../../tee/index.js'
 import { escrowIdOfAgreement } from '../../escrow/index.js'
-import { stateForResult } from '../../jobs/index.js'
+import { stateForResult, type JobRecord } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
 
@@ -193,7 +193,10 @@ export class RenterService implements NodeService {
       } else if (jobId != null && e.type === 'started') {
         const id = jobId
         // the job's own start, which a restart's metering counts from (attestation and setup are not paid)
-        void record(async () => { const cur = await jobs.get('renter', id); if (cur?.state === 'running') await jobs.put({ ...cur, startedAt: now, updatedAt: now }) })
+        void record(async () => {
+          const cur = await jobs.get('renter', id)
+          if (cur?.state === 'running') await jobs.put({ ...cur, startedAt: now, ...(cur.attach != null ? { attach: { ...cur.attach, startedAt: now } } : {}), updatedAt: now })
+        })
       }
     }
     try {
@@ -233,11 +236,7 @@ export class RenterService implements NodeService {
     if (!this.c.sharedChain) return []
     try {
       const interrupted = (await jobs.list({ role: 'renter', onDamaged: (key, err) => { logger.warn('a job record does not read back: skipped', { key, code: err.code }) } })).filter((j) => j.state === 'queued' || j.state === 'running')
-      const rentals = new Map<string, RentalToResume>()
-      for (const j of interrupted) {
-        if (j.state !== 'running' || j.agreementId == null || j.attach == null || j.startedAt == null) continue
-        rentals.set(escrowIdOfAgreement(j.agreementId), { agreementId: j.agreementId, startedAt: j.startedAt, ...j.attach })
-      }
+      const rentals = rentalsToResume(interrupted)
       // the enclave is attested again as a rental of this node would be: the config's policy with
       // its CRLs (the role's default policy has none, so a revoked chain would pass)
       let policy: AttestationPolicy | undefined
@@ -270,4 +269,21 @@ export class RenterService implements NodeService {
     void p.then(() => { this.inFlight.delete(p) }, () => { this.inFlight.delete(p) })
     return p
   }
+}
+
+/**
+ * The rentals a restarted renter takes up again, by escrow: running jobs whose record keeps where
+ * to reach the job and when it started. The start is the job's own (its `started`, in `attach`),
+ * never the attestation's that the record's `startedAt` holds until then: counted from there, a
+ * supplier could claim the setup before the start as used time. A record without it (a renter
+ * stopped between the two writes) is not taken up; its escrow settles on the last voucher.
+ */
+export function rentalsToResume (records: readonly JobRecord[]): Map<string, RentalToResume> {
+  const rentals = new Map<string, RentalToResume>()
+  for (const j of records) {
+    const started = j.attach?.startedAt
+    if (j.state !== 'running' || j.agreementId == null || j.attach == null || started == null) continue
+    rentals.set(escrowIdOfAgreement(j.agreementId), { ...j.attach, agreementId: j.agreementId, startedAt: started })
+  }
+  return rentals
 }
