@@ -13,10 +13,10 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! timeout 300 apt-get install -y -q podman runc catatonit busybox-static >/tmp/ci-container-engine.log 2>&1; then
+if ! timeout 180 apt-get install -y -q podman runc catatonit busybox-static >/tmp/ci-container-engine.log 2>&1; then
   # stale or missing package lists: read them once, then try again
-  timeout 300 apt-get update -q >>/tmp/ci-container-engine.log 2>&1
-  timeout 300 apt-get install -y -q podman runc catatonit busybox-static >>/tmp/ci-container-engine.log 2>&1 ||
+  timeout 90 apt-get update -q >>/tmp/ci-container-engine.log 2>&1
+  timeout 180 apt-get install -y -q podman runc catatonit busybox-static >>/tmp/ci-container-engine.log 2>&1 ||
     echo "ci-container-engine: the install failed (tail of /tmp/ci-container-engine.log below): the container tests will skip"
 fi
 tail -n 2 /tmp/ci-container-engine.log 2>/dev/null
