@@ -1,4 +1,5 @@
 import { JobSpecError } from './errors.js'
+import { isImageReference } from '../util/image-ref.js'
 import {
   ENV_NAME_RE, JOB_ID_RE, MAX_ARG_BYTES, MAX_ARGS, MAX_ARGS_TOTAL_BYTES, MAX_COMMAND_BYTES,
   MAX_DURATION_MS, MAX_ENV, MAX_ENV_TOTAL_BYTES, MAX_GPU_COUNT, MAX_IMAGE_BYTES, MAX_INPUTS,
@@ -113,40 +114,7 @@ export function validateSpecShape (s: SpecShape): void {
   }
 }
 
-/**
- * podman's (containers/image) transports: `oci:dir`, `docker-archive:/file.tar` and the like load
- * an image from the engine's host, whatever its pull policy, so a job's image never starts with one
- */
-const TRANSPORT_RE = /^(?:docker|docker-archive|docker-daemon|oci|oci-archive|dir|containers-storage|ostree|sif|tarball):/
-const DOMAIN_RE = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
-const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}$/
-
-/**
- * Whether `ref` is an image reference in the registry grammar docker and podman share:
- * `[domain[:port]/]path[:tag][@digest]`, lowercase path components. Nothing else: no transport
- * (`oci:…`, `docker-archive:/…`), no URL scheme, nothing starting with a dash.
- */
-export function isImageReference (ref: string): boolean {
-  if (TRANSPORT_RE.test(ref) || ref.includes('://')) return false
-  let rest = ref
-  const at = rest.indexOf('@')
-  if (at >= 0) {
-    if (!DIGEST_RE.test(rest.slice(at + 1))) return false
-    rest = rest.slice(0, at)
-  }
-  const colon = rest.lastIndexOf(':')
-  if (colon > rest.lastIndexOf('/')) {
-    if (!TAG_RE.test(rest.slice(colon + 1))) return false
-    rest = rest.slice(0, colon)
-  }
-  const parts = rest.split('/')
-  // a first component with a dot, a port or `localhost` is the registry, as docker reads it
-  const domain = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? parts.shift()! : undefined
-  if (domain != null && !DOMAIN_RE.test(domain)) return false
-  return parts.length > 0 && parts.every((p) => PATH_COMPONENT_RE.test(p))
-}
+export { isImageReference }
 
 /** The renter's spec as a SpecShape; throws JobSpecError on a malformed field. */
 export function specShape (spec: JobSpec): SpecShape {

@@ -3,6 +3,7 @@ import { constants as fsc } from 'node:fs'
 import { access, open, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { RuntimeError } from '../errors.js'
+import { imageAllowed } from '../../util/image-ref.js'
 import { systemProbe } from './detect.js'
 import { spawnGroupLeader } from './process-group.js'
 import { readHardLimits, withinHardLimits, type HardLimits, type ResourceLimits } from './process.js'
@@ -99,17 +100,8 @@ export function ulimitArgs (limits: ResourceLimits): string[] {
   return out
 }
 
-/**
- * Whether `image` is one a supplier's list allows: an entry is an exact reference
- * (`ghcr.io/org/train@sha256:…`) or a prefix ending in `*` (`docker.io/pytorch/pytorch:*`). Entries
- * are matched against the reference as the renter wrote it: the engine's own short forms
- * (`pytorch/pytorch` for `docker.io/pytorch/pytorch`) are different strings. An empty list allows
- * every image.
- */
-export function imageAllowed (image: string, allowed: readonly string[]): boolean {
-  if (allowed.length === 0) return true
-  return allowed.some((a) => a.endsWith('*') ? image.startsWith(a.slice(0, -1)) : image === a)
-}
+/** Whether `image` is one a supplier's `jobs.images` allows (util/image-ref.ts, which an offer's images share). */
+export { imageAllowed }
 
 /** what the engine client needs of the supplier's environment to reach its engine, and nothing else */
 const ENGINE_ENV = ['PATH', 'HOME', 'USER', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'CONTAINER_HOST', 'CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF']
