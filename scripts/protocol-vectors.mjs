@@ -3,10 +3,11 @@
 //   npm run build && node scripts/protocol-vectors.mjs
 //
 // Everything in the file is deterministic except the certificate's sr25519 signature (sr25519 signs
-// with a random nonce), so re-running it changes that signature and every envelope that carries it;
+// with a random nonce); a re-run keeps the signatures of the file already there (when they sign the
+// same certificate), so the vectors it held come out byte for byte and only new ones are added.
 // test/unit/protocols/vectors.test.ts checks whatever the file holds against the code. Run it only
 // when the wire format changes on purpose.
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { Keyring } from '@polkadot/keyring'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
@@ -18,6 +19,8 @@ import { Offer, Bid, Envelope, SignerCert } from '../dist/wire/market.js'
 
 const hex = (b) => Buffer.from(b).toString('hex')
 const T0 = Date.UTC(2026, 0, 1)
+const FILE = 'docs/vectors/market-v1.json'
+const previous = existsSync(FILE) ? JSON.parse(readFileSync(FILE, 'utf8')) : undefined
 
 await cryptoWaitReady()
 const kr = new Keyring({ type: 'sr25519', ss58Format: 42 })
@@ -34,6 +37,14 @@ const renterHot = kr.addFromUri('//BazaarVectorRenter')
 const notAfter = Date.UTC(2027, 0, 1)
 const supplier = MessageSigner.create(supplierHot, { now: T0, seed: supplierSeed, ttlMs: notAfter - T0 })
 const renter = MessageSigner.create(renterHot, { now: T0, seed: renterSeed, ttlMs: notAfter - T0 })
+
+/** the signer's certificate, with the file's signature where the file certifies the same key */
+function certOf (s) {
+  const c = s.cert
+  const p = previous?.[s === supplier ? 'supplierCert' : 'renterCert']
+  if (p?.payload === hex(certPayload(c.hotkey, c.signingKey, c.notAfter))) return { ...c, signature: new Uint8Array(Buffer.from(p.signature, 'hex')) }
+  return c
+}
 
 const peerOf = (s) => peerIdFromPublicKey(publicKeyFromRaw(ed25519PublicFromSeed(s)))
 const enclave = peerOf(enclaveSeed)
@@ -73,8 +84,22 @@ const bid = {
   addrs: []
 }
 
+// an offer of a supplier whose jobs run in containers of these images, and a bid whose job names
+// an image one of them allows (fields 18 and 19 of Offer, 6 of Requirements)
+const containerOffer = {
+  ...offer,
+  id: 'h100-containers-1',
+  runtime: 'container',
+  images: ['docker.io/pytorch/pytorch:*', 'ghcr.io/example/train:1.0']
+}
+const imageBid = {
+  ...bid,
+  id: 'train-run-8',
+  requirements: { ...bid.requirements, image: 'docker.io/pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime' }
+}
+
 function certVector (s) {
-  const c = s.cert
+  const c = certOf(s)
   return {
     hotkeyUri: s === supplier ? '//BazaarVectorSupplier' : '//BazaarVectorRenter',
     hotkey: hex(c.hotkey),
@@ -92,7 +117,7 @@ function messageVector (kind, fields, body, s) {
   const domain = kind === 'offer' ? DOMAIN.offer : DOMAIN.bid
   const signed = signedBytes(domain, body)
   const signature = s.sign(domain, body)
-  const envelope = Envelope.encode({ body, signer: s.cert, signature })
+  const envelope = Envelope.encode({ body, signer: certOf(s), signature })
   const id = createHash('sha256').update(envelope).digest().subarray(0, 20)
   return {
     fields: JSON.parse(JSON.stringify(fields, (_, v) => typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? hex(v) : v)),
@@ -119,9 +144,11 @@ const out = {
   supplierCert: certVector(supplier),
   renterCert: certVector(renter),
   offer: messageVector('offer', offer, Offer.encode(offer).slice(), supplier),
-  bid: messageVector('bid', bid, Bid.encode(bid).slice(), renter)
+  bid: messageVector('bid', bid, Bid.encode(bid).slice(), renter),
+  containerOffer: messageVector('offer', containerOffer, Offer.encode(containerOffer).slice(), supplier),
+  imageBid: messageVector('bid', imageBid, Bid.encode(imageBid).slice(), renter)
 }
 // Offer.fields.addrs is the binary multiaddr; keep its text form beside it
 mkdirSync('docs/vectors', { recursive: true })
-writeFileSync('docs/vectors/market-v1.json', JSON.stringify(out, null, 2) + '\n')
-console.log('wrote docs/vectors/market-v1.json')
+writeFileSync(FILE, JSON.stringify(out, null, 2) + '\n')
+console.log(`wrote ${FILE}`)

@@ -178,7 +178,8 @@ function genOffer (rnd: () => number, i: number, suppliers: number): Offer {
       expiresAt: BigInt(T0 + 3_600_000 + i),
       sequence: 1n,
       cancelled: false,
-      addrs: ADDRS
+      addrs: ADDRS,
+      images: []
     }
   }
 }
@@ -363,7 +364,8 @@ function oursPriceOnly (): PriceOnly {
     expiresAt: BigInt(T0 + 3_600_000),
     sequence: 1n,
     cancelled: false,
-    addrs: []
+    addrs: [],
+    images: []
   }))
   const book = new OrderBook({ clock: clockAt(() => T0), maxOffers: N + 1, maxOffersPerSupplier: N })
   gc()

@@ -28,6 +28,7 @@ export async function offerTemplate (s: MessageSigner, id: string, now: number):
     sequence: 1n,
     cancelled: false,
     // a supplier names where it can be dialled, as a node's offers do
-    addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${node.toString()}`).bytes]
+    addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${node.toString()}`).bytes],
+    images: []
   }
 }

@@ -91,7 +91,8 @@ async function suppliersEnvelopes (name: string, offers: number, cancelled: numb
       expiresAt: BigInt(now + 3_600_000),
       sequence: 1n,
       cancelled: false,
-      addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${enclaves[k % suppliers].toString()}`).bytes]
+      addrs: [multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${enclaves[k % suppliers].toString()}`).bytes],
+      images: []
     }
   }
   for (let k = 0; k < offers; k++) out.push(sealOffer(offer(k), signers[k % suppliers]))

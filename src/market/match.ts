@@ -3,6 +3,8 @@ import type { OrderBook } from './book/order-book.js'
 import { compareOffers } from './book/compare.js'
 import { modelMatches } from './book/keys.js'
 import { REGION_OVERFLOW, TEE_OVERFLOW, regionId, teeMaskOf } from './book/attributes.js'
+import { imageAllowed } from '../util/image-ref.js'
+import { CONTAINER_RUNTIME } from './validation/constants.js'
 import type { Match, OfferEntry } from './types.js'
 
 /**
@@ -23,7 +25,11 @@ import type { Match, OfferEntry } from './types.js'
  *    (`"h100"` covers `"h100-80gb"`; empty covers all), `memoryMib >= minMemoryMib` and
  *    `count >= requirements.count` (count 0 is read as 1). When several entries qualify the one with
  *    the least memory is used, then the smaller model name;
- * 7. the offer is neither expired (`expiresAt > now`) nor excluded by the caller (offers that
+ * 7. runtime: a bid with an image (`requirements.image`) only offers of `runtime` "container" whose
+ *    `images` allow it (none listed allows every image; an exact pattern equal to it, or a prefix
+ *    pattern `p*` where the image starts with `p`, compared as written); a bid without an image only
+ *    offers without a runtime (jobs run as processes);
+ * 8. the offer is neither expired (`expiresAt > now`) nor excluded by the caller (offers that
  *    refused this renter in negotiation, and, for a renter whose policy requires GPU
  *    confidential-computing evidence, offers that do not state `gpuCc`: the requirement is the
  *    renter's local policy, not a field of the bid, so it narrows only that renter's own match).
@@ -76,7 +82,21 @@ export function selectTee (offer: { readonly teeKinds: readonly string[] }, bid:
   return undefined
 }
 
-/** Rules 1 to 5 and 7's expiry: everything but the GPU entry. */
+/**
+ * Rule 7: whether an offer of these image patterns runs the bid's `image` (undefined patterns: the
+ * offer runs processes; undefined image: the job is a process).
+ */
+export function runtimeServes (images: readonly string[] | undefined, image: string | undefined): boolean {
+  if (image === undefined) return images === undefined
+  return images !== undefined && imageAllowed(image, images)
+}
+
+/** An offer's rule-7 view: its image patterns with runtime "container", else undefined (processes). */
+export function offerImages (offer: Offer): readonly string[] | undefined {
+  return offer.runtime === CONTAINER_RUNTIME ? offer.images : undefined
+}
+
+/** Rules 1 to 5, 7 and 8's expiry: everything but the GPU entry. */
 export function termsCompatible (offer: Offer, bid: Bid, now: number): boolean {
   if (offer.netuid !== bid.netuid) return false
   if (offer.pricePerGpuHour > bid.maxPricePerGpuHour) return false
@@ -85,6 +105,7 @@ export function termsCompatible (offer: Offer, bid: Bid, now: number): boolean {
   const regions = bid.requirements?.regions ?? []
   if (regions.length > 0 && !regions.includes(offer.region)) return false
   if (selectTee(offer, bid) === undefined) return false
+  if (!runtimeServes(offerImages(offer), bid.requirements?.image)) return false
   return Number(offer.expiresAt) > now
 }
 
@@ -107,6 +128,8 @@ interface BidView {
   /** undefined = any region */
   regionIds: number[] | undefined
   regionOverflow: boolean
+  /** the bid's image; undefined: a process job */
+  image: string | undefined
   exclude: ReadonlySet<string> | undefined
   remaining: ((e: OfferEntry) => readonly number[]) | undefined
   requireGpuCc: boolean
@@ -126,6 +149,7 @@ const scratch: BidView = {
   teeMask: 0,
   regionIds: undefined,
   regionOverflow: false,
+  image: undefined,
   exclude: undefined,
   remaining: undefined,
   requireGpuCc: false
@@ -152,6 +176,7 @@ function view (book: OrderBook, bid: Bid, opts: MatchOptions): BidView {
     v.regionIds = undefined
     v.regionOverflow = false
   }
+  v.image = req?.image
   v.exclude = opts.exclude
   v.remaining = opts.remaining
   v.requireGpuCc = opts.requireGpuCc === true
@@ -177,6 +202,8 @@ function entryGpu (e: OfferEntry, v: BidView): Gpu | undefined {
       if (selectTee(e, v.bid) === undefined) return undefined
     } else if ((v.teeMask & e.teeMask) === 0) return undefined
   } else if (e.teeMask === 0) return undefined // no TEE kind at all (every kind sets a bit)
+  // rule 7: a process job only on a process offer (one comparison); an image on a container offer that allows it
+  if (v.image === undefined ? e.images !== undefined : !runtimeServes(e.images, v.image)) return undefined
   if (v.exclude?.has(e.key) === true) return undefined
   if (v.requireGpuCc && !e.gpuCc) return undefined
   return selectGpu(e, v.bid, v.remaining !== undefined ? v.remaining(e) : e.free)
@@ -208,6 +235,7 @@ export function matchBid (book: OrderBook, bid: Bid, opts: MatchOptions = NO_OPT
   best.entry = undefined
   best.gpu = undefined
   v.bid = undefined as unknown as Bid
+  v.image = undefined
   v.exclude = undefined
   v.remaining = undefined
   if (entry === undefined || gpu === undefined) return undefined

@@ -40,6 +40,11 @@ export interface OfferEntry {
   readonly teeKinds: readonly string[]
   readonly region: string
   readonly gpuCc: boolean
+  /**
+   * the offer's runtime: undefined where jobs run as processes (no `runtime`), else (`runtime`
+   * "container") its image patterns, empty when it allows any image
+   */
+  readonly images: readonly string[] | undefined
   readonly pricePerGpuHour: bigint
   readonly createdAt: bigint
   /** Number(offer.pricePerGpuHour) and Number(offer.createdAt): fast comparisons; the bigints decide ties */

@@ -19,6 +19,11 @@ export interface OfferInput {
   extraAddrs?: string[]
   /** the GPUs provide confidential-computing evidence (the supplier has a GPU provider) */
   gpuCc?: boolean
+  /**
+   * jobs run in containers of these images (`jobs.images`: exact references or prefixes ending in
+   * `*`; empty: any image); absent: jobs run as processes
+   */
+  images?: string[]
 }
 
 export interface BidInput {
@@ -32,6 +37,8 @@ export interface BidInput {
   netuid: number
   durationS: number
   ttlS: number
+  /** the image the job runs in (`rent --image`); absent: a process job */
+  image?: string
 }
 
 export class InputError extends BazaarError<'BAD_INPUT'> {
@@ -89,7 +96,8 @@ export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: numb
     maxDurationS: int(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
     ttlS: int(o, 'ttlS', d.offerTtlS, 10, 86400),
     enclavePeer: o.enclavePeer == null ? undefined : enclavePeerOf(text(o, 'enclavePeer')),
-    ...(o.gpuCc != null ? { gpuCc: flagOf(o.gpuCc, 'gpuCc') } : {})
+    ...(o.gpuCc != null ? { gpuCc: flagOf(o.gpuCc, 'gpuCc') } : {}),
+    ...(o.images != null ? { images: texts(o, 'images', []) } : {})
   }
 }
 
@@ -122,7 +130,8 @@ export function parseBidInput (body: unknown, d: { netuid: number, ttlS: number 
     maxPricePerGpuHour: amount(o.maxPricePerGpuHour, 'maxPricePerGpuHour'),
     netuid: int(o, 'netuid', d.netuid, 0, 65535),
     durationS: int(o, 'durationS', 3600, 1, 30 * 86400),
-    ttlS: int(o, 'ttlS', d.ttlS, 10, 86400)
+    ttlS: int(o, 'ttlS', d.ttlS, 10, 86400),
+    ...(o.image != null && o.image !== '' ? { image: text(o, 'image') } : {})
   }
 }
 

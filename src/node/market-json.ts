@@ -3,7 +3,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import type { Bid, Offer } from '../wire/market.js'
 import { ss58 } from '../market/signing/index.js'
-import type { BookRow } from '../market/index.js'
+import { runtimeFields, type BookRow } from '../market/index.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** JSON views of market messages for the control API and `--json` output (amounts as strings). */
@@ -17,7 +17,8 @@ export interface BidView {
   key: string
   renter: string
   id: string
-  requirements: { gpu: string, minMemoryMib: number, count: number, teeKinds: string[], regions: string[] }
+  /** `image`: the container image the job runs in; absent: a process job */
+  requirements: { gpu: string, minMemoryMib: number, count: number, teeKinds: string[], regions: string[], image?: string }
   maxPricePerGpuHour: string
   /** the unit of the amount above (see util/units) */
   unit: AmountUnit
@@ -49,6 +50,7 @@ export function offerView (o: Offer): OfferView {
     gpus: o.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
     teeKinds: o.teeKinds,
     gpuCc: o.gpuCc === true,
+    ...runtimeFields(o.runtime, o.images),
     region: o.region,
     pricePerGpuHour: o.pricePerGpuHour.toString(),
     unit: AMOUNT_UNIT,
@@ -69,7 +71,7 @@ export function bidView (b: Bid): BidView {
     key: `${renter}/${b.id}`,
     renter,
     id: b.id,
-    requirements: { gpu: r.gpu, minMemoryMib: r.minMemoryMib, count: r.count, teeKinds: r.teeKinds, regions: r.regions },
+    requirements: { gpu: r.gpu, minMemoryMib: r.minMemoryMib, count: r.count, teeKinds: r.teeKinds, regions: r.regions, ...(r.image !== undefined ? { image: r.image } : {}) },
     maxPricePerGpuHour: b.maxPricePerGpuHour.toString(),
     unit: AMOUNT_UNIT,
     netuid: b.netuid,

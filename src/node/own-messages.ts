@@ -15,6 +15,7 @@ import { SerialQueue } from '../util/serial.js'
 import { inputToJson, type BidInput, type OfferInput } from './market-input.js'
 import type { Logger } from './logger.js'
 import { DEFAULT_MAX_BIDS_PER_RENTER, DEFAULT_MAX_OFFERS_PER_SUPPLIER } from '../market/constants.js'
+import { CONTAINER_RUNTIME } from '../market/validation/constants.js'
 
 /** Key prefixes in the node's database (stable; a retired prefix is never reused). */
 export const OWN_DB = {
@@ -379,6 +380,9 @@ export class OwnMessages {
       teeKinds: cancelled ? [] : i.teeKinds,
       // only `true` is encoded: an offer without CC GPUs keeps the bytes it had before the field existed
       ...(!cancelled && i.gpuCc === true ? { gpuCc: true } : {}),
+      // likewise only the container runtime is encoded: a process supplier's offer keeps its old bytes
+      ...(!cancelled && i.images !== undefined ? { runtime: CONTAINER_RUNTIME } : {}),
+      images: cancelled || i.images === undefined ? [] : i.images,
       region: cancelled ? '' : i.region,
       pricePerGpuHour: cancelled ? 0n : i.pricePerGpuHour,
       netuid: cancelled ? 0 : i.netuid,
@@ -394,7 +398,7 @@ export class OwnMessages {
       version: 1,
       id: i.id,
       renter: this.c.signer.hotkey,
-      requirements: cancelled ? undefined : { gpu: i.gpu, minMemoryMib: i.minMemoryMib, count: i.count, teeKinds: i.teeKinds, regions: i.regions },
+      requirements: cancelled ? undefined : { gpu: i.gpu, minMemoryMib: i.minMemoryMib, count: i.count, teeKinds: i.teeKinds, regions: i.regions, ...(i.image !== undefined ? { image: i.image } : {}) },
       maxPricePerGpuHour: cancelled ? 0n : i.maxPricePerGpuHour,
       netuid: cancelled ? 0 : i.netuid,
       durationS: cancelled ? 0 : i.durationS,

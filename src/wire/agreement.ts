@@ -269,6 +269,7 @@ export interface AgreementTerms {
   createdAt: bigint
   startBy: bigint
   nonce: Uint8Array<ArrayBuffer>
+  image?: string
 }
 
 export namespace AgreementTerms {
@@ -389,6 +390,11 @@ export namespace AgreementTerms {
         if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
           w.uint32(178)
           w.bytes(obj.nonce)
+        }
+
+        if (obj.image != null) {
+          w.uint32(186)
+          w.string(obj.image)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -514,6 +520,10 @@ export namespace AgreementTerms {
             }
             case 22: {
               obj.nonce = reader.bytes()
+              break
+            }
+            case 23: {
+              obj.image = reader.string()
               break
             }
             default: {
@@ -685,6 +695,13 @@ export namespace AgreementTerms {
               }
               break
             }
+            case 23: {
+              yield {
+                field: `${prefix}.image`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -818,6 +835,11 @@ export namespace AgreementTerms {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface AgreementTermsImageFieldEvent {
+    field: '$.image'
+    value: string
+  }
+
   export function encode (obj: Partial<AgreementTerms>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AgreementTerms.codec())
   }
@@ -826,7 +848,7 @@ export namespace AgreementTerms {
     return decodeMessage(buf, AgreementTerms.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgreementTerms>): Generator<AgreementTermsVersionFieldEvent | AgreementTermsRenterFieldEvent | AgreementTermsSupplierFieldEvent | AgreementTermsEnclavePeerFieldEvent | AgreementTermsOfferIdFieldEvent | AgreementTermsOfferSequenceFieldEvent | AgreementTermsBidIdFieldEvent | AgreementTermsBidSequenceFieldEvent | AgreementTermsGpuModelFieldEvent | AgreementTermsMemoryMibFieldEvent | AgreementTermsGpuCountFieldEvent | AgreementTermsPricePerGpuHourFieldEvent | AgreementTermsNetuidFieldEvent | AgreementTermsDurationSFieldEvent | AgreementTermsBudgetFieldEvent | AgreementTermsTeeKindFieldEvent | AgreementTermsMeasurementMeasurementsFieldEvent | AgreementTermsMeasurementAllowDebugFieldEvent | AgreementTermsEscrowArbiterFieldEvent | AgreementTermsEscrowExpiresAtFieldEvent | AgreementTermsRegionFieldEvent | AgreementTermsCreatedAtFieldEvent | AgreementTermsStartByFieldEvent | AgreementTermsNonceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AgreementTerms>): Generator<AgreementTermsVersionFieldEvent | AgreementTermsRenterFieldEvent | AgreementTermsSupplierFieldEvent | AgreementTermsEnclavePeerFieldEvent | AgreementTermsOfferIdFieldEvent | AgreementTermsOfferSequenceFieldEvent | AgreementTermsBidIdFieldEvent | AgreementTermsBidSequenceFieldEvent | AgreementTermsGpuModelFieldEvent | AgreementTermsMemoryMibFieldEvent | AgreementTermsGpuCountFieldEvent | AgreementTermsPricePerGpuHourFieldEvent | AgreementTermsNetuidFieldEvent | AgreementTermsDurationSFieldEvent | AgreementTermsBudgetFieldEvent | AgreementTermsTeeKindFieldEvent | AgreementTermsMeasurementMeasurementsFieldEvent | AgreementTermsMeasurementAllowDebugFieldEvent | AgreementTermsEscrowArbiterFieldEvent | AgreementTermsEscrowExpiresAtFieldEvent | AgreementTermsRegionFieldEvent | AgreementTermsCreatedAtFieldEvent | AgreementTermsStartByFieldEvent | AgreementTermsNonceFieldEvent | AgreementTermsImageFieldEvent> {
     return streamMessage(buf, AgreementTerms.codec(), opts)
   }
 }
@@ -3018,6 +3040,8 @@ export interface Offer {
   cancelled: boolean
   addrs: Uint8Array<ArrayBuffer>[]
   gpuCc?: boolean
+  runtime?: string
+  images: string[]
 }
 
 export namespace Offer {
@@ -3121,6 +3145,18 @@ export namespace Offer {
           w.bool(obj.gpuCc)
         }
 
+        if (obj.runtime != null) {
+          w.uint32(146)
+          w.string(obj.runtime)
+        }
+
+        if (obj.images != null && obj.images.length > 0) {
+          for (const value of obj.images) {
+            w.uint32(154)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -3141,7 +3177,8 @@ export namespace Offer {
           expiresAt: 0n,
           sequence: 0n,
           cancelled: false,
-          addrs: []
+          addrs: [],
+          images: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3232,6 +3269,18 @@ export namespace Offer {
               obj.gpuCc = reader.bool()
               break
             }
+            case 18: {
+              obj.runtime = reader.string()
+              break
+            }
+            case 19: {
+              if (opts.limits?.images != null && obj.images.length === opts.limits.images) {
+                throw new MaxLengthError('Decode error - repeated field "images" had too many elements')
+              }
+
+              obj.images.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3244,7 +3293,8 @@ export namespace Offer {
         const obj = {
           gpus: 0,
           teeKinds: 0,
-          addrs: 0
+          addrs: 0,
+          images: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3399,6 +3449,28 @@ export namespace Offer {
               }
               break
             }
+            case 18: {
+              yield {
+                field: `${prefix}.runtime`,
+                value: reader.string()
+              }
+              break
+            }
+            case 19: {
+              if (opts.limits?.images != null && obj.images === opts.limits.images) {
+                throw new MaxLengthError('Streaming decode error - repeated field "images" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.images[]`,
+                index: obj.images,
+                value: reader.string()
+              }
+
+              obj.images++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3511,6 +3583,17 @@ export namespace Offer {
     value: boolean
   }
 
+  export interface OfferRuntimeFieldEvent {
+    field: '$.runtime'
+    value: string
+  }
+
+  export interface OfferImagesFieldEvent {
+    field: '$.images[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Offer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Offer.codec())
   }
@@ -3519,7 +3602,7 @@ export namespace Offer {
     return decodeMessage(buf, Offer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent | OfferGpuCcFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent | OfferGpuCcFieldEvent | OfferRuntimeFieldEvent | OfferImagesFieldEvent> {
     return streamMessage(buf, Offer.codec(), opts)
   }
 }
@@ -3530,6 +3613,7 @@ export interface Requirements {
   count: number
   teeKinds: string[]
   regions: string[]
+  image?: string
 }
 
 export namespace Requirements {
@@ -3569,6 +3653,11 @@ export namespace Requirements {
             w.uint32(42)
             w.string(value)
           }
+        }
+
+        if (obj.image != null) {
+          w.uint32(50)
+          w.string(obj.image)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -3615,6 +3704,10 @@ export namespace Requirements {
               }
 
               obj.regions.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.image = reader.string()
               break
             }
             default: {
@@ -3688,6 +3781,13 @@ export namespace Requirements {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.image`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3727,6 +3827,11 @@ export namespace Requirements {
     value: string
   }
 
+  export interface RequirementsImageFieldEvent {
+    field: '$.image'
+    value: string
+  }
+
   export function encode (obj: Partial<Requirements>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Requirements.codec())
   }
@@ -3735,7 +3840,7 @@ export namespace Requirements {
     return decodeMessage(buf, Requirements.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Requirements>): Generator<RequirementsGpuFieldEvent | RequirementsMinMemoryMibFieldEvent | RequirementsCountFieldEvent | RequirementsTeeKindsFieldEvent | RequirementsRegionsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Requirements>): Generator<RequirementsGpuFieldEvent | RequirementsMinMemoryMibFieldEvent | RequirementsCountFieldEvent | RequirementsTeeKindsFieldEvent | RequirementsRegionsFieldEvent | RequirementsImageFieldEvent> {
     return streamMessage(buf, Requirements.codec(), opts)
   }
 }
@@ -4070,6 +4175,11 @@ export namespace Bid {
     value: string
   }
 
+  export interface BidRequirementsImageFieldEvent {
+    field: '$.requirements.image'
+    value: string
+  }
+
   export interface BidMaxPricePerGpuHourFieldEvent {
     field: '$.maxPricePerGpuHour'
     value: bigint
@@ -4119,7 +4229,7 @@ export namespace Bid {
     return decodeMessage(buf, Bid.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidVersionFieldEvent | BidIdFieldEvent | BidRenterFieldEvent | BidRequirementsGpuFieldEvent | BidRequirementsMinMemoryMibFieldEvent | BidRequirementsCountFieldEvent | BidRequirementsTeeKindsFieldEvent | BidRequirementsRegionsFieldEvent | BidMaxPricePerGpuHourFieldEvent | BidNetuidFieldEvent | BidDurationSFieldEvent | BidCreatedAtFieldEvent | BidExpiresAtFieldEvent | BidSequenceFieldEvent | BidCancelledFieldEvent | BidAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidVersionFieldEvent | BidIdFieldEvent | BidRenterFieldEvent | BidRequirementsGpuFieldEvent | BidRequirementsMinMemoryMibFieldEvent | BidRequirementsCountFieldEvent | BidRequirementsTeeKindsFieldEvent | BidRequirementsRegionsFieldEvent | BidRequirementsImageFieldEvent | BidMaxPricePerGpuHourFieldEvent | BidNetuidFieldEvent | BidDurationSFieldEvent | BidCreatedAtFieldEvent | BidExpiresAtFieldEvent | BidSequenceFieldEvent | BidCancelledFieldEvent | BidAddrsFieldEvent> {
     return streamMessage(buf, Bid.codec(), opts)
   }
 }

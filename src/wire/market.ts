@@ -314,6 +314,8 @@ export interface Offer {
   cancelled: boolean
   addrs: Uint8Array<ArrayBuffer>[]
   gpuCc?: boolean
+  runtime?: string
+  images: string[]
 }
 
 export namespace Offer {
@@ -417,6 +419,18 @@ export namespace Offer {
           w.bool(obj.gpuCc)
         }
 
+        if (obj.runtime != null) {
+          w.uint32(146)
+          w.string(obj.runtime)
+        }
+
+        if (obj.images != null && obj.images.length > 0) {
+          for (const value of obj.images) {
+            w.uint32(154)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -437,7 +451,8 @@ export namespace Offer {
           expiresAt: 0n,
           sequence: 0n,
           cancelled: false,
-          addrs: []
+          addrs: [],
+          images: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -528,6 +543,18 @@ export namespace Offer {
               obj.gpuCc = reader.bool()
               break
             }
+            case 18: {
+              obj.runtime = reader.string()
+              break
+            }
+            case 19: {
+              if (opts.limits?.images != null && obj.images.length === opts.limits.images) {
+                throw new MaxLengthError('Decode error - repeated field "images" had too many elements')
+              }
+
+              obj.images.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -540,7 +567,8 @@ export namespace Offer {
         const obj = {
           gpus: 0,
           teeKinds: 0,
-          addrs: 0
+          addrs: 0,
+          images: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -695,6 +723,28 @@ export namespace Offer {
               }
               break
             }
+            case 18: {
+              yield {
+                field: `${prefix}.runtime`,
+                value: reader.string()
+              }
+              break
+            }
+            case 19: {
+              if (opts.limits?.images != null && obj.images === opts.limits.images) {
+                throw new MaxLengthError('Streaming decode error - repeated field "images" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.images[]`,
+                index: obj.images,
+                value: reader.string()
+              }
+
+              obj.images++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -807,6 +857,17 @@ export namespace Offer {
     value: boolean
   }
 
+  export interface OfferRuntimeFieldEvent {
+    field: '$.runtime'
+    value: string
+  }
+
+  export interface OfferImagesFieldEvent {
+    field: '$.images[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Offer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Offer.codec())
   }
@@ -815,7 +876,7 @@ export namespace Offer {
     return decodeMessage(buf, Offer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent | OfferGpuCcFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferVersionFieldEvent | OfferIdFieldEvent | OfferSupplierFieldEvent | OfferEnclavePeerFieldEvent | OfferGpusModelFieldEvent | OfferGpusMemoryMibFieldEvent | OfferGpusCountFieldEvent | OfferTeeKindsFieldEvent | OfferRegionFieldEvent | OfferPricePerGpuHourFieldEvent | OfferNetuidFieldEvent | OfferMinDurationSFieldEvent | OfferMaxDurationSFieldEvent | OfferCreatedAtFieldEvent | OfferExpiresAtFieldEvent | OfferSequenceFieldEvent | OfferCancelledFieldEvent | OfferAddrsFieldEvent | OfferGpuCcFieldEvent | OfferRuntimeFieldEvent | OfferImagesFieldEvent> {
     return streamMessage(buf, Offer.codec(), opts)
   }
 }
@@ -826,6 +887,7 @@ export interface Requirements {
   count: number
   teeKinds: string[]
   regions: string[]
+  image?: string
 }
 
 export namespace Requirements {
@@ -865,6 +927,11 @@ export namespace Requirements {
             w.uint32(42)
             w.string(value)
           }
+        }
+
+        if (obj.image != null) {
+          w.uint32(50)
+          w.string(obj.image)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -911,6 +978,10 @@ export namespace Requirements {
               }
 
               obj.regions.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.image = reader.string()
               break
             }
             default: {
@@ -984,6 +1055,13 @@ export namespace Requirements {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.image`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1023,6 +1101,11 @@ export namespace Requirements {
     value: string
   }
 
+  export interface RequirementsImageFieldEvent {
+    field: '$.image'
+    value: string
+  }
+
   export function encode (obj: Partial<Requirements>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Requirements.codec())
   }
@@ -1031,7 +1114,7 @@ export namespace Requirements {
     return decodeMessage(buf, Requirements.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Requirements>): Generator<RequirementsGpuFieldEvent | RequirementsMinMemoryMibFieldEvent | RequirementsCountFieldEvent | RequirementsTeeKindsFieldEvent | RequirementsRegionsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Requirements>): Generator<RequirementsGpuFieldEvent | RequirementsMinMemoryMibFieldEvent | RequirementsCountFieldEvent | RequirementsTeeKindsFieldEvent | RequirementsRegionsFieldEvent | RequirementsImageFieldEvent> {
     return streamMessage(buf, Requirements.codec(), opts)
   }
 }
@@ -1366,6 +1449,11 @@ export namespace Bid {
     value: string
   }
 
+  export interface BidRequirementsImageFieldEvent {
+    field: '$.requirements.image'
+    value: string
+  }
+
   export interface BidMaxPricePerGpuHourFieldEvent {
     field: '$.maxPricePerGpuHour'
     value: bigint
@@ -1415,7 +1503,7 @@ export namespace Bid {
     return decodeMessage(buf, Bid.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidVersionFieldEvent | BidIdFieldEvent | BidRenterFieldEvent | BidRequirementsGpuFieldEvent | BidRequirementsMinMemoryMibFieldEvent | BidRequirementsCountFieldEvent | BidRequirementsTeeKindsFieldEvent | BidRequirementsRegionsFieldEvent | BidMaxPricePerGpuHourFieldEvent | BidNetuidFieldEvent | BidDurationSFieldEvent | BidCreatedAtFieldEvent | BidExpiresAtFieldEvent | BidSequenceFieldEvent | BidCancelledFieldEvent | BidAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidVersionFieldEvent | BidIdFieldEvent | BidRenterFieldEvent | BidRequirementsGpuFieldEvent | BidRequirementsMinMemoryMibFieldEvent | BidRequirementsCountFieldEvent | BidRequirementsTeeKindsFieldEvent | BidRequirementsRegionsFieldEvent | BidRequirementsImageFieldEvent | BidMaxPricePerGpuHourFieldEvent | BidNetuidFieldEvent | BidDurationSFieldEvent | BidCreatedAtFieldEvent | BidExpiresAtFieldEvent | BidSequenceFieldEvent | BidCancelledFieldEvent | BidAddrsFieldEvent> {
     return streamMessage(buf, Bid.codec(), opts)
   }
 }

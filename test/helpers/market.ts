@@ -23,6 +23,7 @@ export async function makeOffer (signer: MessageSigner, now: number, over: Parti
     sequence: 1n,
     cancelled: false,
     addrs: [],
+    images: [],
     ...over
   }
 }

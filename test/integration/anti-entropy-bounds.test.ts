@@ -68,7 +68,7 @@ describe('anti-entropy bounds', () => {
     good = new Uint8Array(sealOffer(await makeOffer(alice, Date.now(), { id: 'good' }), alice))
     const cancelOf = (id: string): Uint8Array<ArrayBuffer> => new Uint8Array(sealOffer({
       version: 1, id, supplier: alice.hotkey, enclavePeer: new Uint8Array(0), gpus: [], teeKinds: [], region: '', pricePerGpuHour: 0n, netuid: 0,
-      minDurationS: 0, maxDurationS: 0, createdAt: BigInt(Date.now()), expiresAt: BigInt(Date.now() + 600_000), sequence: 2n, cancelled: true, addrs: []
+      minDurationS: 0, maxDurationS: 0, createdAt: BigInt(Date.now()), expiresAt: BigInt(Date.now() + 600_000), sequence: 2n, cancelled: true, addrs: [], images: []
     }, alice))
     cancels = ['c1', 'c2', 'c3'].map(cancelOf)
     // The hostile peer does not speak the protocol when the connection opens, and its identify (done

@@ -77,7 +77,8 @@ describe('negotiation between three suppliers and two renters over TCP', () => {
       expiresAt: BigInt(now + 3_600_000),
       sequence: 1n,
       cancelled: false,
-      addrs: n.getMultiaddrs().map((a) => a.bytes)
+      addrs: n.getMultiaddrs().map((a) => a.bytes),
+      images: []
     }
     const capacity = new MemoryCapacity({ [model]: count })
     const store = new AgreementStore(db.sublevel(`supplier-${name}`))
@@ -261,7 +262,7 @@ describe('a renter facing hostile suppliers', () => {
       version: 1, id, supplier: signer.hotkey, enclavePeer: n.peerId.toMultihash().bytes,
       gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 4 }], teeKinds: ['tdx'], region: 'eu',
       pricePerGpuHour: price, netuid: 3, minDurationS: 60, maxDurationS: 0, createdAt: BigInt(now),
-      expiresAt: BigInt(now + 3_600_000), sequence: 1n, cancelled: false, addrs: n.getMultiaddrs().map((a) => a.bytes)
+      expiresAt: BigInt(now + 3_600_000), sequence: 1n, cancelled: false, addrs: n.getMultiaddrs().map((a) => a.bytes), images: []
     }
   }
 

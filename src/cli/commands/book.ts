@@ -3,7 +3,7 @@ import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, table } from '../format.js'
-import type { BookRow } from '../../market/index.js'
+import { runtimeText, type BookRow } from '../../market/book/format.js'
 
 const usage = `usage: bazaar book [options]
 
@@ -61,9 +61,9 @@ export const bookCommand: Command = {
     const res = await api.call<{ offers: BookRow[], bids: number }>('GET', `/v1/book?${q.toString()}`, undefined, { flags: BOOK_FLAGS })
     if (flag(args, 'json')) { ctx.out(JSON.stringify(res)); return 0 }
     if (res.offers.length === 0) { ctx.out(`no offers in the book (${res.bids} bids)`); return 0 }
-    ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
+    ctx.out(table(['#', 'supplier', 'offer', 'gpus', 'tee', 'runtime', 'region', 'alpha/gpu-h', 'duration', 'expires'], res.offers.map((o, i) => [
       String(i + 1), o.supplier.slice(0, 12) + '…', o.id, o.gpus.map((g) => `${g.count}x${g.model}`).join(','),
-      o.teeKinds.join(',') + (o.gpuCc ? '+gpu-cc' : ''), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
+      o.teeKinds.join(',') + (o.gpuCc ? '+gpu-cc' : ''), runtimeText(o), o.region, alpha(o.pricePerGpuHour), `${o.minDurationS}-${o.maxDurationS}s`, o.expiresAt
     ])))
     ctx.out(`${res.offers.length} offers, ${res.bids} bids`)
     return 0

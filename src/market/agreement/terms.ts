@@ -6,6 +6,8 @@ import { AGREEMENT_VERSION, DEFAULT_ESCROW_SLACK_MS, DEFAULT_START_WINDOW_MS, MA
 import { NegotiationError } from '../errors.js'
 import { compatible, selectTee } from '../match.js'
 import { bytesEqual } from '../../util/bytes.js'
+import { isImageReference } from '../../util/image-ref.js'
+import { MAX_IMAGE_LENGTH } from '../validation/constants.js'
 
 /**
  * The budget the escrow must hold: ceil(price per GPU hour × GPUs × seconds / 3600), in base units.
@@ -49,6 +51,9 @@ export function decodeTerms (bytes: Uint8Array): AgreementTerms {
     throw new NegotiationError('MALFORMED', 'terms lack parties or nonce')
   }
   if ((terms.measurement?.measurements.length ?? 0) > MAX_MEASUREMENTS) throw new NegotiationError('MALFORMED', 'too many measurements')
+  // an image is written only when there is one ("" would be a second encoding, and a second hash, of none)
+  const image = terms.image
+  if (image !== undefined && (image === '' || image.length > MAX_IMAGE_LENGTH || !isImageReference(image))) throw new NegotiationError('MALFORMED', 'the image is not an image reference')
   // fixed64 decodes as signed: anything above 2^63 - 1 comes back negative
   const wide = [terms.offerSequence, terms.bidSequence, terms.pricePerGpuHour, terms.budget, terms.createdAt, terms.startBy, terms.escrow?.expiresAt ?? 0n]
   if (wide.some((v) => v < 0n)) throw new NegotiationError('MALFORMED', '64-bit term out of range')
@@ -101,6 +106,8 @@ export function buildTerms (bid: Bid, offer: Offer, opts: BuildTermsOptions): Ag
     region: offer.region,
     createdAt: BigInt(opts.now),
     startBy: BigInt(opts.now + (opts.startWindowMs ?? DEFAULT_START_WINDOW_MS)),
-    nonce: new Uint8Array(opts.nonce ?? randomBytes(NONCE_BYTES))
+    nonce: new Uint8Array(opts.nonce ?? randomBytes(NONCE_BYTES)),
+    // the job's image is a term: the supplier refuses it before any escrow if its offer does not run it
+    ...(bid.requirements?.image !== undefined ? { image: bid.requirements.image } : {})
   }
 }

@@ -71,6 +71,24 @@ export function internTeeKinds (kinds: readonly string[]): readonly string[] {
   return own
 }
 
+const imageLists = new Map<string, readonly string[]>()
+
+/**
+ * What a resting offer keeps of its runtime: undefined for processes (no runtime), else a shared,
+ * frozen list equal to its image patterns (empty: any image). A supplier re-publishes the same list
+ * in every offer, so its offers share one.
+ */
+export function internImages (runtime: string | undefined, images: readonly string[]): readonly string[] | undefined {
+  if (runtime !== 'container') return undefined
+  if (images.length === 0) return NO_KINDS
+  const key = images.join('\u0000')
+  const l = imageLists.get(key)
+  if (l !== undefined) return l
+  const own = Object.freeze([...images])
+  if (imageLists.size < MAX_INTERNED) imageLists.set(key, own)
+  return own
+}
+
 const gpuLists = new Map<string, readonly Gpu[]>()
 /** one-entry lists (nearly every offer) by model, then memory, then count: no key string to build */
 const oneGpu = new Map<string, Map<number, Map<number, readonly Gpu[]>>>()

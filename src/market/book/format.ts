@@ -3,6 +3,7 @@ import { SS58_PREFIX } from '../signing/signer.js'
 import type { BookFilters, OfferEntry } from '../types.js'
 import { hex } from './keys.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../../util/units.js'
+import { CONTAINER_RUNTIME } from '../validation/constants.js'
 
 /** One offer as `bazaar book --json` prints it (bigints as decimal strings). */
 export interface BookRow {
@@ -14,6 +15,10 @@ export interface BookRow {
   teeKinds: string[]
   /** the GPUs provide confidential-computing evidence */
   gpuCc: boolean
+  /** how the supplier runs jobs: as processes (a job names no image) or in containers */
+  runtime: 'process' | 'container'
+  /** with runtime container: the images a job may name (exact, or a prefix ending in *); empty: any */
+  images: string[]
   region: string
   pricePerGpuHour: string
   /** the unit of the amounts above (see util/units) */
@@ -51,6 +56,7 @@ export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
       gpus: e.offer.gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib, count: g.count })),
       teeKinds: [...e.offer.teeKinds],
       gpuCc: e.offer.gpuCc === true,
+      ...runtimeFields(e.offer.runtime, e.offer.images),
       region: e.offer.region,
       pricePerGpuHour: e.offer.pricePerGpuHour.toString(),
       unit: AMOUNT_UNIT,
@@ -63,6 +69,21 @@ export function bookRows (entries: readonly OfferEntry[]): BookRow[] {
       ...(e.meta.peer !== undefined ? { peer: e.meta.peer } : {})
     }
   })
+}
+
+/** an offer's runtime and images as a book row shows them */
+export function runtimeFields (runtime: string | undefined, images: readonly string[]): { runtime: 'process' | 'container', images: string[] } {
+  return runtime === CONTAINER_RUNTIME ? { runtime: 'container', images: [...images] } : { runtime: 'process', images: [] }
+}
+
+/**
+ * A row's runtime in a table cell: `process`, `container` (any image), or `container:` and its
+ * first image pattern, with how many more there are
+ */
+export function runtimeText (r: Pick<BookRow, 'runtime' | 'images'>): string {
+  if (r.runtime !== 'container') return 'process'
+  if (r.images.length === 0) return 'container'
+  return `container:${r.images[0]}${r.images.length > 1 ? ` +${r.images.length - 1}` : ''}`
 }
 
 /** 1234567890 rao → "1.234567890" (9 decimals: rao is 10^-9 of an alpha) */
@@ -91,13 +112,14 @@ export function formatBook (entries: readonly OfferEntry[], filters: BookFilters
   if (filters.json === true) return JSON.stringify(bookRows(rows), null, 2)
   if (rows.length === 0) return 'no offers'
   const now = filters.now ?? Date.now()
-  const table = [['PRICE/GPU·h', 'GPUS', 'TEE', 'REGION', 'NETUID', 'DURATION (s)', 'EXPIRES IN', 'SUPPLIER', 'OFFER']]
+  const table = [['PRICE/GPU·h', 'GPUS', 'TEE', 'RUNTIME', 'REGION', 'NETUID', 'DURATION (s)', 'EXPIRES IN', 'SUPPLIER', 'OFFER']]
   for (const e of rows) {
     const o = e.offer
     table.push([
       formatAlpha(o.pricePerGpuHour),
       o.gpus.map((g) => `${g.count}x ${g.model} (${Math.round(g.memoryMib / 1024)} GiB)`).join(', '),
       o.teeKinds.join(','),
+      runtimeText(runtimeFields(o.runtime, o.images)),
       o.region,
       String(o.netuid),
       `${o.minDurationS}-${o.maxDurationS === 0 ? '∞' : o.maxDurationS}`,

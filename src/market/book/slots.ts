@@ -1,6 +1,6 @@
 import { Envelope, Offer, type Gpu } from '../../wire/market.js'
 import type { EntryMeta, OfferEntry, Standing } from '../types.js'
-import { internGpus, internTeeKinds, regionName } from './attributes.js'
+import { internGpus, internImages, internTeeKinds, regionName } from './attributes.js'
 import type { EnvelopeArena, Held, Slab } from './arena.js'
 import type { Keyed } from './party-index.js'
 import { bytesEqual, readShortVarint } from '../../util/bytes.js'
@@ -101,6 +101,7 @@ export class RestingOffer implements OfferEntry, Held {
   readonly gpus: readonly Gpu[]
   readonly teeKinds: readonly string[]
   readonly gpuCc: boolean
+  readonly images: readonly string[] | undefined
   readonly netuid: number
   readonly minDurationS: number
   readonly maxDurationS: number
@@ -135,6 +136,7 @@ export class RestingOffer implements OfferEntry, Held {
     this.gpus = internGpus(offer.gpus)
     this.teeKinds = internTeeKinds(offer.teeKinds)
     this.gpuCc = offer.gpuCc === true
+    this.images = internImages(offer.runtime, offer.images)
     this.netuid = offer.netuid
     this.minDurationS = offer.minDurationS
     this.maxDurationS = offer.maxDurationS

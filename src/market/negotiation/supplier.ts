@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../../util/clock.js'
 import { AgreementStore } from '../agreement/store.js'
 import { signAgreementHash, verifyPartySignature } from '../agreement/sign.js'
 import { agreementBudget, agreementHash, decodeTerms } from '../agreement/terms.js'
+import { offerImages, runtimeServes } from '../match.js'
 import { bytesEqual } from '../../util/bytes.js'
 import { hex } from '../book/keys.js'
 import { DEFAULT_HOLD_MS, DEFAULT_MAX_WAITING_PER_RENTER, MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../constants.js'
@@ -201,6 +202,9 @@ export function checkTermsAgainstOffer (terms: AgreementTerms, offer: Offer, now
   if (terms.netuid !== offer.netuid) fail('netuid')
   if (terms.region !== offer.region) fail('region')
   if (!offer.teeKinds.includes(terms.teeKind)) fail('tee kind')
+  // [REJECT] a job this supplier will not run (an image on a process supplier, or one outside its
+  // images; no image on a container supplier): refused now, before the renter opens an escrow
+  if (!runtimeServes(offerImages(offer), terms.image)) fail(terms.image === undefined ? 'runtime: this supplier runs jobs in containers, the job names no image' : 'image: this supplier does not run the job\'s image')
   const gpu = offer.gpus.find((g) => g.model === terms.gpuModel && g.memoryMib === terms.memoryMib)
   if (gpu == null) fail('gpu model')
   if (terms.gpuCount <= 0 || (gpu != null && terms.gpuCount > gpu.count)) throw new NegotiationError('NO_CAPACITY', 'more GPUs than offered')

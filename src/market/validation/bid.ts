@@ -1,7 +1,7 @@
 import type { Bid } from '../../wire/market.js'
 import { MessageErrorCode, bidErrors } from './errors.js'
 import { checkLifetime, checkParty } from './message.js'
-import { checkAddrs, checkId, checkKey32, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
+import { checkAddrs, checkId, checkImage, checkKey32, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
 import { MAX_DURATION_S, MAX_GPU_COUNT, MAX_MEMORY_MIB, MAX_REGIONS, MESSAGE_VERSION, MODEL_PATTERN } from './constants.js'
 
 /** The domain checks of a Bid, each throwing a BidError (see offer.ts). */
@@ -46,6 +46,7 @@ function bidSchema (b: Bid): void {
     checkTeeKinds(r.teeKinds, 'requirements.teeKinds', true)
     if (r.regions.length > MAX_REGIONS) throw reject(MessageErrorCode.BAD_FIELD, 'requirements.regions')
     r.regions.forEach((x, i) => { checkRegion(x, `requirements.regions[${i}]`) })
+    checkImage(r.image, 'requirements.image')
   }
   checkU64(b.maxPricePerGpuHour, 'maxPricePerGpuHour', cancel ? 0n : 1n)
   if ((!cancel && b.durationS === 0) || b.durationS > MAX_DURATION_S) throw reject(MessageErrorCode.BAD_FIELD, 'durationS')

@@ -15,6 +15,16 @@ export const MAX_REGION_LENGTH = 32
 export const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
 export const MAX_REGIONS = 16
 export const MAX_ADDRS = 8
+/** the one runtime an offer states (absent: jobs run as processes) */
+export const CONTAINER_RUNTIME = 'container'
+/**
+ * an offer's image patterns: as many as fit in an envelope beside the rest of the offer (16 of
+ * 256 bytes are 4.2 KiB of the 8 KiB); a supplier's `jobs.images` has the same bounds
+ */
+export const MAX_IMAGE_PATTERNS = 16
+export const MAX_IMAGE_PATTERN_LENGTH = 256
+/** a bid's image: as long as a job spec's (jobs MAX_IMAGE_BYTES) */
+export const MAX_IMAGE_LENGTH = 512
 export const MAX_ADDR_BYTES = 128
 /** a message may be dated at most this far in the future (clock skew tolerance) */
 export const MAX_CLOCK_SKEW_MS = 30_000

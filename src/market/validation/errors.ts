@@ -74,12 +74,15 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   maxDurationS: 'at least the minimum duration and at most 30 days',
   durationS: '1 s to 30 days',
   addrs: 'at most 8 well-formed multiaddrs of known protocols',
+  runtime: 'absent (processes) or "container"',
+  images: 'with runtime "container" only, up to 16 distinct image references (ghcr.io/org/name:tag) or prefixes of one ending in *, at most 256 characters each',
   requirements: 'the GPUs the bid asks for',
   'requirements.gpu': 'a GPU model or class: a-z, 0-9, "." and "-"',
   'requirements.minMemoryMib': 'at most 4,194,304 MiB',
   'requirements.count': '1 to 1,024 GPUs',
   'requirements.teeKinds': 'up to 4 distinct of tdx, sev-snp and simulated',
-  'requirements.regions': 'up to 16 regions: a-z, 0-9 and "-", at most 32 characters each'
+  'requirements.regions': 'up to 16 regions: a-z, 0-9 and "-", at most 32 characters each',
+  'requirements.image': 'an image reference (ghcr.io/org/name:tag) of at most 512 characters'
 }
 
 function fieldMessage (code: string, field: string): string {

@@ -1,7 +1,7 @@
 import type { Offer } from '../../wire/market.js'
 import { MessageErrorCode, offerErrors } from './errors.js'
 import { checkLifetime, checkParty } from './message.js'
-import { checkAddrs, checkId, checkKey32, checkPeerId, checkRegion, checkTeeKinds, checkU64 } from './fields.js'
+import { checkAddrs, checkId, checkKey32, checkPeerId, checkRegion, checkRuntime, checkTeeKinds, checkU64 } from './fields.js'
 import {
   MAX_DURATION_S, MAX_GPU_COUNT, MAX_GPU_ENTRIES, MAX_MEMORY_MIB, MESSAGE_VERSION, MODEL_PATTERN
 } from './constants.js'
@@ -65,4 +65,5 @@ function offerSchema (o: Offer): void {
     if (o.maxDurationS < o.minDurationS || o.maxDurationS > MAX_DURATION_S) throw reject(MessageErrorCode.BAD_FIELD, 'maxDurationS')
   }
   checkAddrs(o.addrs, 'addrs')
+  checkRuntime(o.runtime, o.images)
 }

@@ -123,7 +123,7 @@ type Topic = typeof TOPIC_OFFERS | typeof TOPIC_BIDS
 export function isCancelEnvelope (topic: Topic, data: Uint8Array): boolean {
   try {
     const body = Envelope.decode(data).body
-    return topic === TOPIC_OFFERS ? Offer.decode(body, { limits: { gpus: 16, teeKinds: 4, addrs: 8 } }).cancelled : Bid.decode(body, { limits: { addrs: 8, requirements: { teeKinds: 4, regions: 16 } } }).cancelled
+    return topic === TOPIC_OFFERS ? Offer.decode(body, { limits: { gpus: 16, teeKinds: 4, addrs: 8, images: 16 } }).cancelled : Bid.decode(body, { limits: { addrs: 8, requirements: { teeKinds: 4, regions: 16 } } }).cancelled
   } catch {
     return false
   }

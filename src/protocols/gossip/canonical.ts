@@ -46,9 +46,13 @@ export const OFFER_SCHEMA = schema({
   15: ['bool'],
   16: ['bytes', true],
   // optional, written only when true: an explicit false is not canonical
-  17: ['bool']
+  17: ['bool'],
+  // optional runtime, written only as "container" (an empty one is refused here, "process" by the validator)
+  18: ['str'],
+  19: ['str', true]
 })
-const REQUIREMENTS_SCHEMA = schema({ 1: ['str'], 2: ['u32'], 3: ['u32'], 4: ['str', true], 5: ['str', true] })
+// 6: the optional image, written only when not empty
+const REQUIREMENTS_SCHEMA = schema({ 1: ['str'], 2: ['u32'], 3: ['u32'], 4: ['str', true], 5: ['str', true], 6: ['str'] })
 export const BID_SCHEMA = schema({
   1: ['u32'],
   2: ['str'],

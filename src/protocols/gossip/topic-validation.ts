@@ -301,7 +301,7 @@ function certify<B extends MarketBody> (m: Candidate<B>, t: TopicRules<B>, cache
 }
 
 /** decode limits: repeated fields are capped during decoding, before any allocation they control */
-const OFFER_LIMITS = { limits: { gpus: 16, teeKinds: 4, addrs: 8 } }
+const OFFER_LIMITS = { limits: { gpus: 16, teeKinds: 4, addrs: 8, images: 16 } }
 const BID_LIMITS = { limits: { addrs: 8, requirements: { teeKinds: 4, regions: 16 } } }
 
 // ---------------------------------------------------------------- the table

@@ -51,7 +51,7 @@ describe('agreement terms', () => {
       { gpuCount: 9 }, { pricePerGpuHour: 9n }, { netuid: 9 }, { durationS: 9 }, { budget: 9n }, { teeKind: 'sev-snp' },
       { measurement: { measurements: [new Uint8Array(48)], allowDebug: false } }, { measurement: { measurements: [], allowDebug: true } },
       { escrow: { arbiter: new Uint8Array(32), expiresAt: t.escrow?.expiresAt ?? 0n } }, { escrow: { arbiter: ARBITER, expiresAt: 1n } },
-      { region: 'us' }, { createdAt: 1n }, { startBy: 1n }, { nonce: new Uint8Array(16).fill(1) }
+      { region: 'us' }, { createdAt: 1n }, { startBy: 1n }, { nonce: new Uint8Array(16).fill(1) }, { image: 'ghcr.io/org/x:1' }
     ]
     const hashes = new Set(changes.map((c) => Buffer.from(agreementHash(encodeTerms({ ...t, ...c }))).toString('hex')))
     expect(hashes.size).toBe(changes.length)
@@ -69,7 +69,9 @@ describe('agreement terms', () => {
       ['wrong version', encodeTerms({ ...decodeTerms(good), version: 2 })],
       ['price above 2^63 - 1 (decodes negative)', encodeTerms({ ...decodeTerms(good), pricePerGpuHour: -1n })],
       ['short nonce', encodeTerms({ ...decodeTerms(good), nonce: new Uint8Array(4) })],
-      ['too many measurements', encodeTerms({ ...decodeTerms(good), measurement: { measurements: Array.from({ length: 17 }, () => new Uint8Array(1)), allowDebug: false } })]
+      ['too many measurements', encodeTerms({ ...decodeTerms(good), measurement: { measurements: Array.from({ length: 17 }, () => new Uint8Array(1)), allowDebug: false } })],
+      ['an empty image written out (a second encoding of none)', encodeTerms({ ...decodeTerms(good), image: '' })],
+      ['an image that is not an image reference', encodeTerms({ ...decodeTerms(good), image: 'oci:/var/x' })]
     ]
     for (const [name, bytes] of cases) {
       expect(await codeOf(() => decodeTerms(bytes)), name).toBe('MALFORMED')
@@ -86,6 +88,19 @@ describe('agreement terms', () => {
 
   it('buildTerms refuses an offer that does not satisfy the bid', async () => {
     expect(await codeOf(() => buildTerms(mkBid(), mkOffer({ netuid: 9 }), { now: T0, arbiter: ARBITER }))).toBe('TERMS_MISMATCH')
+  })
+
+  it('the job\'s image is a term; terms of a process job keep the bytes they had before the field', async () => {
+    const image = 'docker.io/pytorch/pytorch:2.4'
+    const imageBid = mkBid({ requirements: { gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], image } })
+    const t = buildTerms(imageBid, mkOffer({ runtime: 'container' }), { now: T0, arbiter: ARBITER, nonce: new Uint8Array(16) })
+    expect(decodeTerms(encodeTerms(t)).image).toBe(image)
+    const plain = buildTerms(mkBid(), mkOffer(), { now: T0, arbiter: ARBITER, nonce: new Uint8Array(16) })
+    expect(plain.image).toBeUndefined()
+    expect(Buffer.from(encodeTerms(plain)).equals(Buffer.from(encodeTerms({ ...t, image: undefined })))).toBe(true)
+    // an image job and a process offer (or the reverse) are no agreement
+    expect(await codeOf(() => buildTerms(imageBid, mkOffer(), { now: T0, arbiter: ARBITER }))).toBe('TERMS_MISMATCH')
+    expect(await codeOf(() => buildTerms(mkBid(), mkOffer({ runtime: 'container' }), { now: T0, arbiter: ARBITER }))).toBe('TERMS_MISMATCH')
   })
 })
 
@@ -161,7 +176,9 @@ describe('negotiation state machines', () => {
     { name: 'offer cancelled', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, cancelled: true }); return p } },
     { name: 'offer expired', code: 'OFFER_GONE', mutate: (p, _t, env) => { env.clock.advance(3_600_000); return p } },
     { name: 'capacity taken locally', code: 'NO_CAPACITY', mutate: (p, _t, env) => { env.capacity.hold('local-job', 'h100-80gb', 2, 60_000); return p } },
-    { name: 'replay of an accepted proposal', code: 'TERMS_MISMATCH', mutate: async (p, _t, env) => { await env.supplier.propose(p, 'peer-r'); return p } }
+    { name: 'replay of an accepted proposal', code: 'TERMS_MISMATCH', mutate: async (p, _t, env) => { await env.supplier.propose(p, 'peer-r'); return p } },
+    { name: 'a job image at a supplier that runs processes', code: 'TERMS_MISMATCH', mutate: (p, t) => ({ ...p, terms: encodeTerms({ ...t, image: 'docker.io/pytorch/pytorch:2.4' }) }) },
+    { name: 'a process job, from a stale book, at a supplier that now runs containers', code: 'TERMS_MISMATCH', mutate: (p, _t, env) => { env.offers.set('o1', { ...env.offer, sequence: 2n, runtime: 'container' }); return p } }
   ]
   for (const c of hostile) {
     it(`refuses: ${c.name} (${c.code})`, async () => {
@@ -175,6 +192,20 @@ describe('negotiation state machines', () => {
       expect(env.capacity.available('h100-80gb')).toBe(Math.min(before, after))
     })
   }
+
+  it('a container supplier agrees to a job whose image its offer allows, and refuses one its current offer does not, before holding any GPU', async () => {
+    const env = setup(2, { runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] })
+    const imageBid = (image: string): ReturnType<typeof mkBid> => mkBid({ renter: renterSigner.hotkey, requirements: { gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], image } })
+    const ok = env.renter.prepare(imageBid('docker.io/pytorch/pytorch:2.4'), env.offer, { arbiter: ARBITER })
+    const held = await env.supplier.propose(ok.propose, 'peer-r')
+    expect(held.terms.image).toBe('docker.io/pytorch/pytorch:2.4')
+    expect(env.capacity.available('h100-80gb')).toBe(1)
+    // the renter's book still has the offer that allowed pytorch; the supplier now allows only its own image
+    const stale = env.renter.prepare(imageBid('docker.io/pytorch/pytorch:2.5'), env.offer, { arbiter: ARBITER })
+    env.offers.set('o1', { ...env.offer, sequence: 2n, images: ['ghcr.io/org/train:*'] })
+    expect(await codeOf(env.supplier.propose(stale.propose, 'peer-r'))).toBe('TERMS_MISMATCH')
+    expect(env.capacity.available('h100-80gb')).toBe(1)
+  })
 
   it('a renter holds at most its limit of agreements that have not started; others and a started one free a place', async () => {
     const clock = new ManualClock(T0)

@@ -26,6 +26,7 @@ export function mkOffer (o: Partial<Offer> & { supplierN?: number } = {}): Offer
     sequence: 1n,
     cancelled: false,
     addrs: [],
+    images: [],
     ...rest
   }
 }

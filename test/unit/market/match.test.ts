@@ -19,6 +19,9 @@ function bookOf (offers: Offer[], bids: Bid[] = []): OrderBook {
   return book
 }
 
+const PYTORCH = 'docker.io/pytorch/pytorch:2.4'
+const withImage = (image: string): NonNullable<Bid['requirements']> => ({ gpu: '', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], image })
+
 describe('matching rule, one constraint at a time', () => {
   const base = mkOffer()
   const cases: Array<{ name: string, offer: Partial<Offer>, bid: Partial<Bid>, match: boolean }> = [
@@ -36,7 +39,14 @@ describe('matching rule, one constraint at a time', () => {
     { name: 'exact model', offer: {}, bid: { requirements: { gpu: 'h100-80gb', minMemoryMib: 0, count: 1, teeKinds: [], regions: [] } }, match: true },
     { name: 'too little memory', offer: {}, bid: { requirements: { gpu: '', minMemoryMib: 90_000, count: 1, teeKinds: [], regions: [] } }, match: false },
     { name: 'too few GPUs', offer: {}, bid: { requirements: { gpu: '', minMemoryMib: 0, count: 9, teeKinds: [], regions: [] } }, match: false },
-    { name: 'expired offer', offer: { expiresAt: BigInt(T0) }, bid: {}, match: false }
+    { name: 'expired offer', offer: { expiresAt: BigInt(T0) }, bid: {}, match: false },
+    { name: 'an image job on a process offer', offer: {}, bid: { requirements: withImage(PYTORCH) }, match: false },
+    { name: 'a process job on a container offer', offer: { runtime: 'container' }, bid: {}, match: false },
+    { name: 'an image job on a container offer of any image', offer: { runtime: 'container' }, bid: { requirements: withImage(PYTORCH) }, match: true },
+    { name: 'an image its prefix pattern allows', offer: { runtime: 'container', images: ['ghcr.io/org/x:1', 'docker.io/pytorch/pytorch:*'] }, bid: { requirements: withImage(PYTORCH) }, match: true },
+    { name: 'an image its exact pattern allows', offer: { runtime: 'container', images: [PYTORCH] }, bid: { requirements: withImage(PYTORCH) }, match: true },
+    { name: 'an image no pattern allows', offer: { runtime: 'container', images: ['ghcr.io/org/x:1', 'docker.io/pytorch/pytorch:2.3*'] }, bid: { requirements: withImage(PYTORCH) }, match: false },
+    { name: 'patterns compare the image as written (no short forms)', offer: { runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] }, bid: { requirements: withImage('pytorch/pytorch:2.4') }, match: false }
   ]
   for (const c of cases) {
     it(c.name, () => {
@@ -56,6 +66,26 @@ describe('matching rule, one constraint at a time', () => {
     expect(matchBid(noCc, mkBid(), { requireGpuCc: true })).toBeUndefined()
     // the requirement does not stick to the next match (the scratch view is reused)
     expect(matchBid(noCc, mkBid())?.entry.offer.id).toBe('plain')
+  })
+
+  it('a job with an image skips cheaper process offers for a container offer that runs it; a process job never meets a container offer', () => {
+    const book = bookOf([
+      mkOffer({ id: 'process', pricePerGpuHour: 5n }),
+      mkOffer({ id: 'other-images', supplierN: 2, pricePerGpuHour: 6n, runtime: 'container', images: ['ghcr.io/org/*'] }),
+      mkOffer({ id: 'pytorch', supplierN: 3, pricePerGpuHour: 7n, runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] }),
+      mkOffer({ id: 'any-image', supplierN: 4, pricePerGpuHour: 8n, runtime: 'container' })
+    ])
+    const image = mkBid({ requirements: { ...withImage(PYTORCH), gpu: 'h100' } })
+    expect(matchBid(book, image)?.entry.offer.id).toBe('pytorch')
+    expect(matchBid(book, mkBid({ requirements: { ...withImage('ghcr.io/org/train:1'), gpu: 'h100' } }))?.entry.offer.id).toBe('other-images')
+    expect(matchBid(book, mkBid({ requirements: { ...withImage('quay.io/x/y:1'), gpu: 'h100' } }))?.entry.offer.id).toBe('any-image')
+    // the view is reused: the image does not stick to the next (process) match
+    expect(matchBid(book, mkBid())?.entry.offer.id).toBe('process')
+    const processOnly = bookOf([mkOffer({ id: 'process', pricePerGpuHour: 5n })])
+    expect(matchBid(processOnly, image)).toBeUndefined()
+    const containersOnly = bookOf([mkOffer({ id: 'any-image', pricePerGpuHour: 5n, runtime: 'container' })])
+    expect(matchBid(containersOnly, mkBid())).toBeUndefined()
+    expect(book.offers().map((e) => e.images)).toEqual([undefined, ['ghcr.io/org/*'], ['docker.io/pytorch/pytorch:*'], []])
   })
 
   it('price, then createdAt, then supplier decide', () => {
@@ -94,6 +124,8 @@ describe('matching rule, one constraint at a time', () => {
   })
 })
 
+const IMAGE_PATTERNS = ['docker.io/pytorch/pytorch:*', 'ghcr.io/org/train:1', 'ghcr.io/*']
+const IMAGES = ['docker.io/pytorch/pytorch:2.4', 'ghcr.io/org/train:1', 'ghcr.io/org/train:2', 'quay.io/x/y:1']
 const MODELS = [['h100-80gb', 81920], ['h100-94gb', 96256], ['a100-40gb', 40960], ['l4-24gb', 24576]] as const
 const TEES = ['tdx', 'sev-snp', 'simulated']
 
@@ -109,8 +141,11 @@ const offerArb = fc.record({
   maxDurationS: fc.constantFrom(0, 3600, 7200),
   created: fc.integer({ min: 0, max: 3 }),
   sequence: fc.integer({ min: 1, max: 4 }),
-  cancelled: fc.boolean()
+  cancelled: fc.boolean(),
+  // undefined: processes; else the container runtime with these patterns (none: any image)
+  images: fc.option(fc.subarray(IMAGE_PATTERNS, { maxLength: 2 }), { nil: undefined })
 }).map((r): Offer => mkOffer({
+  ...(r.images !== undefined ? { runtime: 'container', images: r.images } : {}),
   supplierN: r.supplierN,
   id: r.id,
   gpus: r.gpus.map((g) => ({ model: MODELS[g.m][0], memoryMib: MODELS[g.m][1], count: g.count })),
@@ -136,11 +171,12 @@ const bidArb = fc.record({
   maxPrice: fc.integer({ min: 1, max: 6 }),
   netuid: fc.integer({ min: 1, max: 2 }),
   durationS: fc.constantFrom(1800, 3600, 7200, 10000),
-  created: fc.integer({ min: 0, max: 3 })
+  created: fc.integer({ min: 0, max: 3 }),
+  image: fc.option(fc.constantFrom(...IMAGES), { nil: undefined })
 }).map((r): Bid => mkBid({
   renterN: r.renterN,
   id: r.id,
-  requirements: { gpu: r.gpu, minMemoryMib: r.minMem, count: r.count, teeKinds: r.teeKinds, regions: r.regions },
+  requirements: { gpu: r.gpu, minMemoryMib: r.minMem, count: r.count, teeKinds: r.teeKinds, regions: r.regions, ...(r.image !== undefined ? { image: r.image } : {}) },
   maxPricePerGpuHour: BigInt(r.maxPrice),
   netuid: r.netuid,
   durationS: r.durationS,

@@ -7,6 +7,7 @@ import { bidView, offerView } from '../../../src/node/market-json.js'
 import { escrowJson, renterJobView } from '../../../src/node/daemon-routes.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { T0, mkBid, mkOffer } from '../market/book-fixtures.js'
+import type { Offer } from '../../../src/wire/market.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const SS58_KEY = /^5[1-9A-HJ-NP-Za-km-z]{47}\/[^/]+$/
@@ -32,6 +33,24 @@ describe('JSON shapes: one time format, one offer key, amounts as decimal string
     expect(view.pricePerGpuHour).toMatch(RAO)
     expect(row.unit).toBe('rao')
     expect(view.unit).toBe('rao')
+  })
+
+  it('a book row and an offer view state the runtime and images alike; a bid view the image', async () => {
+    const enclavePeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes
+    const cases: Array<[Partial<Offer>, { runtime: string, images: string[] }]> = [
+      [{}, { runtime: 'process', images: [] }],
+      [{ runtime: 'container', images: ['ghcr.io/org/*'] }, { runtime: 'container', images: ['ghcr.io/org/*'] }]
+    ]
+    for (const [o, want] of cases) {
+      const book = new OrderBook({ clock: new ManualClock(T0) })
+      const offer = mkOffer({ enclavePeer, addrs: [], ...o })
+      book.upsertOffer(offer)
+      expect(bookRows(book.offers())[0]).toMatchObject(want)
+      expect(offerView(offer)).toMatchObject(want)
+    }
+    const image = 'docker.io/pytorch/pytorch:2.4'
+    expect(bidView(mkBid({ requirements: { gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], image } })).requirements.image).toBe(image)
+    expect(bidView(mkBid()).requirements).not.toHaveProperty('image')
   })
 
   it('jobs and escrows carry ISO 8601 times', () => {

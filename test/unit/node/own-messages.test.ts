@@ -124,6 +124,21 @@ describe('OwnMessages: our offers are signed and published in turn', () => {
     expect(sent.at(-1)).toBeGreaterThan(sent.slice(0, -1).reduce((a, b) => (a > b ? a : b)))
   })
 
+  it('signs the container runtime and its images into an offer that has them, the image into a bid, and neither into a process offer or a cancel', async () => {
+    await own.publishOffer({ ...offer('containers'), images: ['docker.io/pytorch/pytorch:*'] })
+    expect(last('containers')?.offer).toMatchObject({ runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] })
+    await own.publishOffer({ ...offer('any-image'), images: [] })
+    expect(last('any-image')?.offer).toMatchObject({ runtime: 'container', images: [] })
+    await own.publishOffer(offer('processes'))
+    expect(last('processes')?.offer.runtime).toBeUndefined()
+    await own.cancelOffer('containers')
+    expect(last('containers')?.offer).toMatchObject({ cancelled: true, images: [] })
+    expect(last('containers')?.offer.runtime).toBeUndefined()
+    const bid = { id: 'job', gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600 }
+    expect((await own.publishBid({ ...bid, image: 'docker.io/pytorch/pytorch:2.4' })).bid.requirements?.image).toBe('docker.io/pytorch/pytorch:2.4')
+    expect((await own.publishBid({ ...bid, id: 'plain' })).bid.requirements?.image).toBeUndefined()
+  })
+
   it('publishes every one of concurrent publications of one id, each above the one before', async () => {
     const prices = [1n, 2n, 3n, 4n, 5n].map((k) => k * 1_000_000_000n)
     const results = await Promise.allSettled(prices.map(async (p) => await own.publishOffer(offer('same', p))))

@@ -55,12 +55,16 @@ describe('one-pass canonical check', () => {
       sealOffer(await makeOffer(alice, NOW, { gpus: [{ model: 'a100', memoryMib: 1, count: 1 }, { model: 'h100-80gb', memoryMib: 81920, count: 8 }], teeKinds: ['tdx', 'sev-snp'], addrs: [new Uint8Array([4, 127, 0, 0, 1, 6, 15, 161])], cancelled: true }), alice),
       sealOffer(await makeOffer(alice, NOW, { teeKinds: ['', 'tdx'], region: 'ü', addrs: [new Uint8Array(0)] }), alice),
       // field 17, written only when true
-      sealOffer(await makeOffer(alice, NOW, { gpuCc: true }), alice)
+      sealOffer(await makeOffer(alice, NOW, { gpuCc: true }), alice),
+      // fields 18 and 19: the runtime (written only as "container") and the image patterns
+      sealOffer(await makeOffer(alice, NOW, { runtime: 'container', images: ['docker.io/pytorch/pytorch:*', 'ghcr.io/x:1'] }), alice)
     ]
     bids = [
       sealBid(makeBid(alice, NOW), alice),
       sealBid(makeBid(alice, NOW, { requirements: { gpu: '', minMemoryMib: 0, count: 0, teeKinds: [], regions: [] } }), alice),
-      sealBid(makeBid(alice, NOW, { requirements: undefined, cancelled: true }), alice)
+      sealBid(makeBid(alice, NOW, { requirements: undefined, cancelled: true }), alice),
+      // Requirements field 6: the image, written only when there is one
+      sealBid(makeBid(alice, NOW, { requirements: { gpu: 'h100', minMemoryMib: 0, count: 1, teeKinds: [], regions: [], image: 'docker.io/pytorch/pytorch:2.4' } }), alice)
     ]
   })
 
@@ -80,15 +84,25 @@ describe('one-pass canonical check', () => {
     expect(falseCc.subarray(-3)).toEqual(Uint8Array.from([0x88, 0x01, 0x01]))
     falseCc[falseCc.length - 1] = 0
     expect(scan(falseCc, OFFER_SCHEMA)).toBe(Canonical.NO)
+    expect(scan(Envelope.decode(offers[4]).body, OFFER_SCHEMA)).toBe(Canonical.YES)
+    // an empty runtime or image written out: not canonical, though protons writes it back as it came
+    expect(scan(Offer.encode({ ...Offer.decode(Envelope.decode(offers[0]).body), runtime: '' }), OFFER_SCHEMA)).toBe(Canonical.NO)
+    const bid = Bid.decode(Envelope.decode(bids[0]).body)
+    expect(scan(Bid.encode({ ...bid, requirements: { ...bid.requirements!, image: '' } }), BID_SCHEMA)).toBe(Canonical.NO)
     for (const b of bids) expect(scan(Envelope.decode(b).body, BID_SCHEMA)).toBe(Canonical.YES)
   })
 
   it('agrees with decode + re-encode on mutated envelopes and bodies', () => {
     const env = (b: Uint8Array): Uint8Array => Envelope.encode(Envelope.decode(b))
     // field 17 (gpuCc, `optional bool`) is canonical only when true (docs/protocol.md §2.3): protons
-    // re-encodes an explicit false as it came, so the oracle drops it as a canonical writer does
-    const offer = (b: Uint8Array): Uint8Array => { const o = Offer.decode(b); return Offer.encode({ ...o, gpuCc: o.gpuCc === true ? true : undefined }) }
-    const bid = (b: Uint8Array): Uint8Array => Bid.encode(Bid.decode(b))
+    // re-encodes an explicit false as it came, so the oracle drops it as a canonical writer does;
+    // likewise an empty optional string (the offer's runtime, the requirements' image)
+    const offer = (b: Uint8Array): Uint8Array => { const o = Offer.decode(b); return Offer.encode({ ...o, gpuCc: o.gpuCc === true ? true : undefined, runtime: o.runtime === '' ? undefined : o.runtime }) }
+    const bid = (b: Uint8Array): Uint8Array => {
+      const d = Bid.decode(b)
+      const r = d.requirements
+      return Bid.encode(r?.image === '' ? { ...d, requirements: { ...r, image: undefined } } : d)
+    }
     for (const o of offers) {
       fc.assert(fc.property(mutation(o.byteLength), (m) => { agrees(m(o), ENVELOPE_SCHEMA, env) }), { numRuns: RUNS })
       const body = Envelope.decode(o).body.slice()

@@ -107,6 +107,7 @@ interface OfferFields {
   version: number, id: string, supplier: string, enclavePeer: string, gpus: Array<{ model: string, memoryMib: number, count: number }>
   teeKinds: string[], region: string, pricePerGpuHour: string, netuid: number, minDurationS: number, maxDurationS: number
   createdAt: string, expiresAt: string, sequence: string, cancelled: boolean, addrs: string[]
+  runtime?: string, images?: string[]
 }
 function encodeOffer (o: OfferFields): Uint8Array {
   const w = new PbWriter().uint(1, o.version).string(2, o.id).bytes(3, hex(o.supplier)).bytes(4, hex(o.enclavePeer))
@@ -115,12 +116,15 @@ function encodeOffer (o: OfferFields): Uint8Array {
   w.string(7, o.region).fixed64(8, BigInt(o.pricePerGpuHour)).uint(9, o.netuid).uint(10, o.minDurationS).uint(11, o.maxDurationS)
     .fixed64(12, BigInt(o.createdAt)).fixed64(13, BigInt(o.expiresAt)).fixed64(14, BigInt(o.sequence)).uint(15, o.cancelled)
   for (const a of o.addrs) w.bytes(16, hex(a), true)
+  // 17 (gpuCc) absent; 18 runtime only when "container"; 19 one record per image pattern
+  if (o.runtime !== undefined) w.string(18, o.runtime)
+  for (const p of o.images ?? []) w.bytes(19, new TextEncoder().encode(p), true)
   return w.finish()
 }
 
 interface BidFields {
   version: number, id: string, renter: string
-  requirements: { gpu: string, minMemoryMib: number, count: number, teeKinds: string[], regions: string[] }
+  requirements: { gpu: string, minMemoryMib: number, count: number, teeKinds: string[], regions: string[], image?: string }
   maxPricePerGpuHour: string, netuid: number, durationS: number, createdAt: string, expiresAt: string, sequence: string, cancelled: boolean, addrs: string[]
 }
 function encodeBid (b: BidFields): Uint8Array {
@@ -128,6 +132,7 @@ function encodeBid (b: BidFields): Uint8Array {
   const rw = new PbWriter().string(1, r.gpu).uint(2, r.minMemoryMib).uint(3, r.count)
   for (const t of r.teeKinds) rw.bytes(4, new TextEncoder().encode(t), true)
   for (const x of r.regions) rw.bytes(5, new TextEncoder().encode(x), true)
+  if (r.image !== undefined) rw.string(6, r.image)
   const w = new PbWriter().uint(1, b.version).string(2, b.id).bytes(3, hex(b.renter)).bytes(4, rw.finish(), true)
     .fixed64(5, BigInt(b.maxPricePerGpuHour)).uint(6, b.netuid).uint(7, b.durationS).fixed64(8, BigInt(b.createdAt))
     .fixed64(9, BigInt(b.expiresAt)).fixed64(10, BigInt(b.sequence)).uint(11, b.cancelled)
@@ -188,8 +193,9 @@ describe('protocol vectors: the node', () => {
     expect(toHex(signer.cert.signingKey)).toBe(c.signingKey)
   })
 
-  it.each([['offer', TOPIC_OFFERS], ['bid', TOPIC_BIDS]] as const)('%s: body, signed bytes, signature, envelope and id; the validator accepts it', (kind, topic) => {
-    const m = V[kind]
+  it.each([['offer', TOPIC_OFFERS], ['bid', TOPIC_BIDS], ['containerOffer', TOPIC_OFFERS], ['imageBid', TOPIC_BIDS]] as const)('%s: body, signed bytes, signature, envelope and id; the validator accepts it', (name, topic) => {
+    const m = V[name]
+    const kind = topic === TOPIC_OFFERS ? 'offer' : 'bid'
     const env = Envelope.decode(hex(m.envelope))
     expect(toHex(env.body)).toBe(m.body)
     const body = kind === 'offer' ? Offer.encode(Offer.decode(env.body)) : Bid.encode(Bid.decode(env.body))
@@ -204,6 +210,16 @@ describe('protocol vectors: the node', () => {
     expect(v.signer).toBe(cert.ss58)
     expect(v.kind).toBe(kind)
   })
+
+  it('the container offer and the image bid carry the runtime, images and image; the older vectors none of them', () => {
+    const offer = Offer.decode(hex(V.containerOffer.body))
+    expect(offer.runtime).toBe('container')
+    expect(offer.images).toEqual(V.containerOffer.fields.images)
+    expect(Bid.decode(hex(V.imageBid.body)).requirements?.image).toBe(V.imageBid.fields.requirements.image)
+    expect(Offer.decode(hex(V.offer.body)).runtime).toBeUndefined()
+    expect(Offer.decode(hex(V.offer.body)).images).toEqual([])
+    expect(Bid.decode(hex(V.bid.body)).requirements?.image).toBeUndefined()
+  })
 })
 
 describe('protocol vectors: an implementation from docs/protocol.md alone', () => {
@@ -214,7 +230,11 @@ describe('protocol vectors: an implementation from docs/protocol.md alone', () =
     expect(toHex(offerBody)).toBe(V.offer.body)
     const bidBody = encodeBid(V.bid.fields)
     expect(toHex(bidBody)).toBe(V.bid.body)
-    for (const [m, body, cert] of [[V.offer, offerBody, V.supplierCert], [V.bid, bidBody, V.renterCert]] as const) {
+    const containerBody = encodeOffer(V.containerOffer.fields)
+    expect(toHex(containerBody)).toBe(V.containerOffer.body)
+    const imageBidBody = encodeBid(V.imageBid.fields)
+    expect(toHex(imageBidBody)).toBe(V.imageBid.body)
+    for (const [m, body, cert] of [[V.offer, offerBody, V.supplierCert], [V.bid, bidBody, V.renterCert], [V.containerOffer, containerBody, V.supplierCert], [V.imageBid, imageBidBody, V.renterCert]] as const) {
       expect(toHex(encodeCert(cert))).toBe(cert.encoded)
       expect(toHex(docCertPayload(cert))).toBe(cert.payload)
       expect(sr25519Verify(docCertPayload(cert), hex(cert.signature), hex(cert.hotkey))).toBe(true)
@@ -227,7 +247,7 @@ describe('protocol vectors: an implementation from docs/protocol.md alone', () =
   })
 
   it('reads the vector envelopes and verifies them', () => {
-    for (const [m, cert] of [[V.offer, V.supplierCert], [V.bid, V.renterCert]] as const) {
+    for (const [m, cert] of [[V.offer, V.supplierCert], [V.bid, V.renterCert], [V.containerOffer, V.supplierCert], [V.imageBid, V.renterCert]] as const) {
       const env = pbRead(hex(m.envelope))
       expect(env.map((f) => f.n)).toEqual([1, 2, 3])
       const certFields = pbRead(field(env, 2))
@@ -280,5 +300,13 @@ describe('protocol vectors: an implementation from docs/protocol.md alone', () =
     // an unknown field
     const unknown = Uint8Array.from([...body, 0xa8, 0x01, 0x01])
     expect(codeOf(() => validatorAt(V.validateAt).validate(TOPIC_OFFERS, docEnvelope(unknown, cert, docSign(cert.signingKeySeed, 'bazaar-offer-v1', unknown))))).toBe('NON_CANONICAL')
+    // the default runtime written out ("process" is the absence of field 18), and an unknown one
+    for (const [runtime, code] of [['process', 'NON_CANONICAL'], ['gvisor', 'BAD_FIELD']]) {
+      const b = encodeOffer({ ...V.offer.fields, sequence: '3', runtime })
+      expect(codeOf(() => validatorAt(V.validateAt).validate(TOPIC_OFFERS, docEnvelope(b, cert, docSign(cert.signingKeySeed, 'bazaar-offer-v1', b))))).toBe(code)
+    }
+    // image patterns without the container runtime
+    const images = encodeOffer({ ...V.offer.fields, sequence: '3', images: ['docker.io/pytorch/pytorch:*'] })
+    expect(codeOf(() => validatorAt(V.validateAt).validate(TOPIC_OFFERS, docEnvelope(images, cert, docSign(cert.signingKeySeed, 'bazaar-offer-v1', images))))).toBe('BAD_FIELD')
   })
 })
