@@ -2,7 +2,8 @@ import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeSs58 } from '../../util/ss58.js'
-import { isImageReference } from '../../jobs/spec.js'
+import { isImagePattern } from '../../util/image-ref.js'
+import { MAX_IMAGE_PATTERN_LENGTH, MAX_IMAGE_PATTERNS } from '../../market/validation/constants.js'
 import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
@@ -33,15 +34,14 @@ export const CONFIG_LIMITS = Object.freeze({
 const PATH_RE = new RegExp(`^[^\\0]{1,${CONFIG_LIMITS.maxPathLength}}$`)
 
 /** NVIDIA driver versions ("550.90.07") and VBIOS versions in RIM notation ("96.00.9F.00.01"). */
-/** the characters of an image reference's prefix (jobs/spec.ts has the whole grammar) */
-const IMAGE_PREFIX_RE = /^[a-z0-9][A-Za-z0-9._\-/:@+]{0,510}$/
-
-/** an image reference as a job spec must give it (`isImageReference`), or a prefix of one ending in `*` */
+/**
+ * an image reference as a job spec must give it (`isImageReference`), or a prefix of one ending in
+ * `*`, no longer than an offer carries one (the supplier publishes the list in its offers)
+ */
 function imagePattern (v: unknown, path: string): string {
-  const what = 'an image reference (ghcr.io/org/name:tag), or a prefix of one ending in *'
+  const what = `an image reference (ghcr.io/org/name:tag), or a prefix of one ending in *, at most ${MAX_IMAGE_PATTERN_LENGTH} characters`
   if (typeof v !== 'string') fail(path, `${path} must be ${what}, got ${describe(v)}`)
-  const ok = v.endsWith('*') ? IMAGE_PREFIX_RE.test(v.slice(0, -1)) && !v.slice(0, -1).includes('*') && isImageReference(v.slice(0, -1).replace(/[:/@]$/, '') || 'x') : isImageReference(v)
-  if (!ok) fail(path, `${path} must be ${what}, got ${describe(v)}`)
+  if (v.length > MAX_IMAGE_PATTERN_LENGTH || !isImagePattern(v)) fail(path, `${path} must be ${what}, got ${describe(v)}`)
   return v
 }
 const DRIVER_VERSION_RE = /^\d{1,4}(\.\d{1,4}){0,3}$/
@@ -232,7 +232,7 @@ export function validateConfig (input: unknown): BazaarConfig {
   const jobs = {
     runtime: oneOf(jo.runtime ?? 'process', 'jobs.runtime', ['process', 'container'] as const),
     engine: oneOf(jo.engine ?? 'auto', 'jobs.engine', ['auto', 'docker', 'podman'] as const),
-    images: uniqueList(jo.images ?? [], 'jobs.images', 64, (v, q) => imagePattern(v, q)),
+    images: uniqueList(jo.images ?? [], 'jobs.images', MAX_IMAGE_PATTERNS, (v, q) => imagePattern(v, q)),
     pull: oneOf(jo.pull ?? 'missing', 'jobs.pull', ['missing', 'never'] as const),
     memoryMib: int(jo.memoryMib ?? 0, 'jobs.memoryMib', 0, 16_777_216),
     processes: int(jo.processes, 'jobs.processes', 0, 4_194_304),

@@ -66,6 +66,7 @@ export class SupplierService implements NodeService {
       provider: await readyProvider(config, node.clock, logger, signal),
       gpuProvider: await readyGpuProvider(config, node.clock, logger, signal),
       runtime: this.runtime,
+      images: config.jobs.images,
       workRoot: path.join(this.i.home, 'jobs'),
       chain: this.c.chain,
       escrowDb: this.c.escrowDb,

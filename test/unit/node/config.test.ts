@@ -211,6 +211,8 @@ describe('invalid configs name their bad field', () => {
     { name: 'an image pattern with a space', cfg: { jobs: { runtime: 'container', images: ['pytorch pytorch'] } }, field: 'jobs.images[0]' },
     { name: 'an image pattern starting with a dash', cfg: { jobs: { runtime: 'container', images: ['--privileged'] } }, field: 'jobs.images[0]' },
     { name: 'a star inside an image pattern', cfg: { jobs: { runtime: 'container', images: ['docker.io/*/x'] } }, field: 'jobs.images[0]' },
+    { name: 'more image patterns than an offer carries (16)', cfg: { jobs: { runtime: 'container', images: Array.from({ length: 17 }, (_, i) => `ghcr.io/org/x${i}:*`) } }, field: 'jobs.images' },
+    { name: 'an image pattern longer than an offer carries (256)', cfg: { jobs: { runtime: 'container', images: [`ghcr.io/${'a'.repeat(249)}`] } }, field: 'jobs.images[0]' },
     { name: 'a pull policy of always', cfg: { jobs: { runtime: 'container', pull: 'always' } }, field: 'jobs.pull' },
     { name: 'a job memory limit past the bound', cfg: { jobs: { runtime: 'container', memoryMib: 16777217 } }, field: 'jobs.memoryMib' },
     { name: 'sweep period not a number', cfg: { chain: { sweepS: 'hourly' } }, field: 'chain.sweepS' },

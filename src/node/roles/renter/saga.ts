@@ -69,7 +69,9 @@ export async function publishRentBid (ctx: RentContext, req: RentRequest): Promi
     maxPricePerGpuHour: req.maxPricePerGpuHour,
     netuid: node.config.chain.netuid,
     durationS: req.durationS,
-    ttlS: Math.max(60, Math.min(3600, req.durationS))
+    ttlS: Math.max(60, Math.min(3600, req.durationS)),
+    // the job's image goes into the bid: it matches only suppliers whose offers run that image
+    ...(req.spec.image != null && req.spec.image !== '' ? { image: req.spec.image } : {})
   })
   ctx.emit({ type: 'bid', id: bidId })
   return { bidId, bid: published.bid }

@@ -18,6 +18,11 @@ export interface OfferPublisherInit {
   teeKinds: string[]
   /** the node sends GPU evidence (confidential-computing GPUs) */
   gpuCc: boolean
+  /**
+   * jobs run in containers of these images (`jobs.images`; empty: any), which the offers state so
+   * that only renters whose image they allow match; undefined: jobs run as processes
+   */
+  images?: readonly string[]
   minDurationS: number
   maxDurationS: number
   offerTtlS: number
@@ -64,6 +69,7 @@ export class OfferPublisher {
         gpus: [{ model: c.model, memoryMib: c.memoryMib, count: ledger.available(c.model) }],
         teeKinds: this.init.teeKinds,
         gpuCc: this.init.gpuCc,
+        ...(this.init.images !== undefined ? { images: [...this.init.images] } : {}),
         region: this.init.region,
         pricePerGpuHour: c.pricePerGpuHour ?? this.init.defaultPrice,
         netuid: this.init.netuid,

@@ -63,6 +63,7 @@ export class SupplierRole {
       region: i.region,
       teeKinds: i.teeKinds,
       gpuCc: i.gpuProvider != null,
+      ...(i.runtime.kind === 'container' ? { images: i.images ?? [] } : {}),
       minDurationS: i.minDurationS,
       maxDurationS: i.maxDurationS,
       offerTtlS: i.offerTtlS

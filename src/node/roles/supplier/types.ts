@@ -29,6 +29,8 @@ export interface SupplierRoleInit {
   /** GPU evidence for renters that ask for it (`tee.gpuProvider`); absent: none is sent */
   gpuProvider?: GpuAttestationProvider
   runtime: Runtime
+  /** with a container runtime: the images jobs may name (`jobs.images`; empty: any), stated in the offers */
+  images?: readonly string[]
   workRoot: string
   chain: ChainPort
   escrowDb: EscrowDb

@@ -1,27 +1,28 @@
 import { describe, expect, it } from 'vitest'
 import { CapacityLedger } from '../../../../src/jobs/capacity.js'
 import { loadInventory } from '../../../../src/jobs/index.js'
-import { OfferPublisher } from '../../../../src/node/roles/supplier/offers.js'
+import { OfferPublisher, type OfferPublisherInit } from '../../../../src/node/roles/supplier/offers.js'
 import type { OfferInput } from '../../../../src/node/market-input.js'
 import { silentLogger } from '../../../../src/node/logger.js'
 import { ManualClock } from '../../../../src/util/clock.js'
 
-async function publisher (): Promise<{ ledger: CapacityLedger, offers: OfferPublisher, log: string[] }> {
+async function publisher (init: Partial<OfferPublisherInit> = {}): Promise<{ ledger: CapacityLedger, offers: OfferPublisher, log: string[], inputs: OfferInput[] }> {
   const inventory = await loadInventory({
     config: { gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2, pricePerGpuHour: 7n }, { model: 'a100-40gb', memoryMib: 40960, count: 1 }] },
     runNvidiaSmi: async () => ({ absent: true })
   })
   const ledger = new CapacityLedger(inventory.devices.map((d) => ({ index: d.index, model: d.model })), { clock: new ManualClock() })
   const log: string[] = []
+  const inputs: OfferInput[] = []
   const node = {
-    publishOffer: async (o: OfferInput) => { log.push(`publish ${o.id} x${o.gpus[0].count} at ${o.pricePerGpuHour} via ${o.enclavePeer} ${o.extraAddrs?.join(',') ?? ''}`); return undefined as never },
+    publishOffer: async (o: OfferInput) => { inputs.push(o); log.push(`publish ${o.id} x${o.gpus[0].count} at ${o.pricePerGpuHour} via ${o.enclavePeer} ${o.extraAddrs?.join(',') ?? ''}`); return undefined as never },
     cancelOffer: async (id: string) => { log.push(`cancel ${id}`) }
   }
   const enclave = { peerId: { toString: () => 'enclave' }, getMultiaddrs: () => [{ toString: () => '/ip4/127.0.0.1/tcp/1' }] }
   const offers = new OfferPublisher({ node, ledger, inventory, enclave: () => enclave, logger: silentLogger }, {
-    defaultPrice: 5n, netuid: 1, region: 'eu', teeKinds: ['simulated'], gpuCc: false, minDurationS: 10, maxDurationS: 3600, offerTtlS: 300
+    defaultPrice: 5n, netuid: 1, region: 'eu', teeKinds: ['simulated'], gpuCc: false, minDurationS: 10, maxDurationS: 3600, offerTtlS: 300, ...init
   })
-  return { ledger, offers, log }
+  return { ledger, offers, log, inputs }
 }
 
 describe('offer publisher', () => {
@@ -32,6 +33,18 @@ describe('offer publisher', () => {
       'publish a100-40gb x1 at 5 via enclave /ip4/127.0.0.1/tcp/1',
       'publish h100-80gb x2 at 7 via enclave /ip4/127.0.0.1/tcp/1'
     ])
+  })
+
+  it('a supplier whose jobs run in containers states it and its images in every offer; one that runs processes states no runtime', async () => {
+    const containers = await publisher({ images: ['docker.io/pytorch/pytorch:*'] })
+    await containers.offers.publish()
+    expect(containers.inputs.map((i) => i.images)).toEqual([['docker.io/pytorch/pytorch:*'], ['docker.io/pytorch/pytorch:*']])
+    const any = await publisher({ images: [] })
+    await any.offers.publish()
+    expect(any.inputs.map((i) => i.images)).toEqual([[], []])
+    const processes = await publisher()
+    await processes.offers.publish()
+    expect(processes.inputs.map((i) => 'images' in i)).toEqual([false, false])
   })
 
   it('follows the free capacity: fewer GPUs, then withdrawn once (not again), then back', async () => {

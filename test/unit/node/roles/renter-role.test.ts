@@ -9,10 +9,11 @@ import { ManualClock } from '../../../../src/util/clock.js'
 import { T0, mkBid, party } from '../../market/book-fixtures.js'
 
 /** a renter whose node has an empty book: a rental waits for a match until the clock's deadline */
-function renter (): { clock: ManualClock, role: RenterRole, cancelled: string[], listeners: Set<(e: OfferEntry) => void> } {
+function renter (): { clock: ManualClock, role: RenterRole, cancelled: string[], bids: Array<{ id: string, image?: string }>, listeners: Set<(e: OfferEntry) => void> } {
   const clock = new ManualClock(T0)
   const listeners = new Set<(e: OfferEntry) => void>()
   const cancelled: string[] = []
+  const bids: Array<{ id: string, image?: string }> = []
   const node = {
     clock,
     metrics: new Registry(),
@@ -23,7 +24,7 @@ function renter (): { clock: ManualClock, role: RenterRole, cancelled: string[],
       onOffer: (fn: (e: OfferEntry) => void) => { listeners.add(fn); return () => { listeners.delete(fn) } },
       discover: async () => 0
     },
-    publishBid: async (input: { id: string }) => ({ bid: mkBid({ id: input.id }) }),
+    publishBid: async (input: { id: string, image?: string }) => { bids.push(input); return { bid: mkBid({ id: input.id }) } },
     cancelBid: async (id: string) => { cancelled.push(id) }
   }
   const role = new RenterRole({
@@ -37,7 +38,7 @@ function renter (): { clock: ManualClock, role: RenterRole, cancelled: string[],
     logger: silentLogger,
     matchTimeoutMs: 30_000
   })
-  return { clock, role, cancelled, listeners }
+  return { clock, role, cancelled, bids, listeners }
 }
 
 const request: RentRequest = { gpu: '', count: 1, maxPricePerGpuHour: 1n, durationS: 60, teeKinds: [], regions: [], spec: { command: 'true', limits: { maxDurationMs: 1_000 } }, outputDir: '/nonexistent' }
@@ -53,6 +54,17 @@ describe('the renter role as a service', () => {
     expect(await rent).toBe('NO_MATCH')
     expect(r.cancelled).toHaveLength(1)
     expect(r.listeners.size).toBe(0)
+  })
+
+  it('the job\'s image goes into the bid, so that it matches only suppliers that run it; a job without one bids without', async () => {
+    const r = renter()
+    const image = 'docker.io/pytorch/pytorch:2.4'
+    const withImage = codeOf(r.role.rent({ ...request, spec: { ...request.spec, image } }))
+    const without = codeOf(r.role.rent(request))
+    await r.clock.advanceAsync(30_000)
+    expect(await withImage).toBe('NO_MATCH')
+    expect(await without).toBe('NO_MATCH')
+    expect(r.bids.map((b) => b.image)).toEqual([image, undefined])
   })
 
   it('stop cancels a rental in flight (ABORTED, bid withdrawn), waits for it, and refuses new ones', async () => {
