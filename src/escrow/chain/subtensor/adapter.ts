@@ -55,7 +55,7 @@ import { SubtensorError } from './errors.js'
 import { ChainConnection, type WatchedApi } from './connection.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
-import { describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
+import { answered, describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
 import { BoundedMap, BoundedSet } from '../../../util/bounded-map.js'
 import { EscrowIndex } from './escrow-index.js'
 import { KeyedSerialQueue } from '../../../util/serial.js'
@@ -207,7 +207,7 @@ export class SubtensorChain implements ChainPort {
     if (api.tx.utility?.batchAll == null) missing.push('utility.batchAll')
     if (api.tx.system?.remarkWithEvent == null) missing.push('system.remarkWithEvent')
     if (missing.length > 0) throw new SubtensorError('RUNTIME_UNSUPPORTED', `runtime ${specVersion} lacks ${missing.join(', ')}`)
-    const chain = (await api.rpc.system.chain()).toString()
+    const chain = (await answered(api.rpc.system.chain(), 'system_chain', { clock: this.clock })).toString()
     const hasTransferStake = api.tx.subtensorModule?.transferStake != null
     const notes: string[] = []
     let asset: EscrowAsset
@@ -258,13 +258,13 @@ export class SubtensorChain implements ChainPort {
     const at = await retrying(api, async () => {
       const hash = this.finality ? await api.rpc.chain.getFinalizedHead() : await api.rpc.chain.getBlockHash()
       return await api.at(hash)
-    }, retry)
+    }, { ...retry, method: 'chain_getFinalizedHead' })
     const prefix = at.query.subtensorModule.keys.keyPrefix(netuid)
     const hotkeys = new Set<string>()
     let read = 0
     let startKey: string | undefined
     while (true) {
-      const page = await retrying(api, async () => await at.query.subtensorModule.keys.entriesPaged({ args: [netuid], pageSize: KEYS_PAGE, startKey }), retry)
+      const page = await retrying(api, async () => await at.query.subtensorModule.keys.entriesPaged({ args: [netuid], pageSize: KEYS_PAGE, startKey }), { ...retry, method: 'subtensorModule.keys' })
       read += page.length
       // [bound] a hostile endpoint may send pages without end
       if (read > MAX_SUBNET_UIDS) throw new SubtensorError('CHAIN_UNAVAILABLE', `subnet ${netuid} lists more than ${MAX_SUBNET_UIDS} UIDs; refusing the endpoint's answer`)
@@ -332,14 +332,15 @@ export class SubtensorChain implements ChainPort {
     if (this.index.find(terms.escrowId, terms.payer) != null) throw new SubtensorError('ESCROW_EXISTS', `escrow ${terms.escrowId} is already open on chain`)
     const asset = await this.assetFor(terms.netuid)
     const api = this.api
+    const read = { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal }
     let fund: SubmittableExtrinsic<'promise'>
     const doc: SubtensorOpenRecord = openRecord(terms, asset)
     if (asset.kind === 'alpha') {
-      const hotkey = await this.hotkeyFor(terms.netuid)
+      const hotkey = await retrying(api, async () => await this.hotkeyFor(terms.netuid), { ...read, method: 'subtensorModule.subnetOwnerHotkey' })
       doc.hotkey = hotkey
       // two minimum stakes over the amount, so the payer's part of any settlement can be moved
-      const extra = 2n * await this.minStakeAlpha(terms.netuid)
-      const funded = terms.amount + extra + await this.feeAllowance(terms.amount + extra, terms.netuid)
+      const extra = 2n * await retrying(api, async () => await this.minStakeAlpha(terms.netuid), { ...read, method: 'subtensorModule.subnetTAO' })
+      const funded = terms.amount + extra + await retrying(api, async () => await this.feeAllowance(terms.amount + extra, terms.netuid), { ...read, method: 'swap.feeRate' })
       doc.funded = funded.toString()
       fund = api.tx.subtensorModule.transferStake(sigs.account, hotkey, terms.netuid, terms.netuid, funded)
     } else {
@@ -413,7 +414,7 @@ export class SubtensorChain implements ChainPort {
     const callHash = call.method.hash
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
     const deadline = this.clock.now() + 60_000
-    const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { clock: this.clock, deadline, signal: opts.signal }) as unknown as Option<PendingMultisig>
+    const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { clock: this.clock, deadline, signal: opts.signal, method: 'multisig.multisigs' }) as unknown as Option<PendingMultisig>
     let pending = await readPending()
     if (settlement.kind === 'cooperative' && accountHex(signer.address) === accountHex(esc.sigs.payee) && pending.isNone) {
       // [order] a cooperative close is approved by the payer and executed by the payee: the payee
@@ -427,7 +428,7 @@ export class SubtensorChain implements ChainPort {
       }
       if (pending.isNone) return { executed: false }
     }
-    const weight = (await call.paymentInfo(esc.sigs.account)).weight
+    const weight = (await retrying(api, async () => await call.paymentInfo(esc.sigs.account), { clock: this.clock, deadline, signal: opts.signal, method: 'payment_queryInfo' })).weight
     if (signer !== approver) await this.topUpArbiter(signer, approver, fees, opts.signal)
     if (pending.isNone) {
       // first approval: only the hash goes on chain; the deposit is reserved from the signer
@@ -461,7 +462,7 @@ export class SubtensorChain implements ChainPort {
    */
   private async cancelStale (esc: Pick<Indexed, 'sigs'>, signer: AccountPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
-    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
+    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'multisig.multisigs' })
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
     for (const [key, value] of entries) {
       const ms = (value as unknown as Option<PendingMultisig & { depositor: { toU8a: () => Uint8Array } }>)
@@ -479,7 +480,7 @@ export class SubtensorChain implements ChainPort {
    */
   private async sweepKey (key: AccountPair, to: string, fees: ChainFee[], signal?: AbortSignal): Promise<boolean> {
     const api = this.api
-    const acc = await retrying(api, async () => await api.query.system.account(key.address), { clock: this.clock, deadline: this.clock.now() + 60_000, signal }) as unknown as { data: { free: INumber, reserved: INumber } }
+    const acc = await retrying(api, async () => await api.query.system.account(key.address), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'system.account' }) as unknown as { data: { free: INumber, reserved: INumber } }
     if (acc.data.reserved.toBigInt() > 0n) return false
     if (acc.data.free.toBigInt() === 0n) return true
     // transferAll with keep_alive false: the fee comes off first, the rest moves and the key is reaped
@@ -541,7 +542,7 @@ export class SubtensorChain implements ChainPort {
         if (await this.alphaBalance(account, hk, netuid) > 0n) return false
       }
       return true
-    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'system.account and stake' })
   }
 
   /** escrow accounts swept by this process */
@@ -567,7 +568,7 @@ export class SubtensorChain implements ChainPort {
       if (info.asset.kind === 'tao') return await this.taoBalance(address)
       const netuid = opts.netuid ?? info.asset.netuid
       return await this.alphaBalance(address, await this.hotkeyFor(netuid), netuid)
-    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal })
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal, method: info.asset.kind === 'tao' ? 'system.account' : 'stakeInfoRuntimeApi' })
   }
 
   /** Free TAO minus what is frozen. */
@@ -610,13 +611,13 @@ export class SubtensorChain implements ChainPort {
   private async openState (esc: Indexed): Promise<{ held: bigint, minAlpha: bigint }> {
     if (esc.atOpen != null) return esc.atOpen
     const blockHash = esc.records[0]!.blockHash
-    const at = await retrying(this.api, async () => await this.api.at(blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000 })
+    const at = await retrying(this.api, async () => await this.api.at(blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'state_getRuntimeVersion' })
     const held = await retrying(this.api, async () => {
       const info = await at.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(esc.hotkey!, esc.sigs.account, esc.asset.netuid)
       const opt = info as unknown as { isSome: boolean, unwrap: () => { stake: { toBigInt: () => bigint } } }
       return opt.isSome ? opt.unwrap().stake.toBigInt() : 0n
-    }, { clock: this.clock, deadline: this.clock.now() + 60_000 })
-    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000 })
+    }, { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'stakeInfoRuntimeApi' })
+    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'subtensorModule.subnetTAO' })
     esc.atOpen = { held, minAlpha }
     return esc.atOpen
   }
@@ -689,7 +690,7 @@ export class SubtensorChain implements ChainPort {
     const deposit = c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt()
     const ed = c.balances.existentialDeposit.toBigInt()
     const want = this.init.arbiterFloat ?? (deposit + ed + 100_000_000n) // + 0.1 TAO of fees
-    const have = await this.taoBalance(child.address)
+    const have = await retrying(api, async () => await this.taoBalance(child.address), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'system.account' })
     if (have >= want) return
     await this.send('arbiter-topup', api.tx.balances.transferKeepAlive(child.address, want - have), base, signal, fees)
   }
@@ -715,9 +716,9 @@ export class SubtensorChain implements ChainPort {
     for (let attempt = 1; inc == null; attempt++) {
       const { included, nonce } = await this.signing.run(who, async () => {
         // the nonce and the era's block come over RPC: retried across a reconnection too
-        const counted = await retrying(this.api, async () => (await this.api.rpc.system.accountNextIndex(who)).toNumber(), { clock: this.clock, deadline, signal })
+        const counted = await retrying(this.api, async () => (await this.api.rpc.system.accountNextIndex(who)).toNumber(), { clock: this.clock, deadline, signal, method: 'system_accountNextIndex' })
         const nonce = Math.max(counted, this.nextNonces.get(who) ?? 0)
-        const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce }), { clock: this.clock, deadline, signal })
+        const signed = await retrying(this.api, async () => await tx.signAsync(signer, { nonce }), { clock: this.clock, deadline, signal, method: 'chain_getHeader (signing)' })
         let inPool!: () => void
         const handed = new Promise<void>((resolve) => { inPool = resolve })
         const included = submitAndWait(this.api, signed, {
@@ -758,13 +759,14 @@ export class SubtensorChain implements ChainPort {
     const api = this.api
     const balance = await retrying(api, async () => esc.asset.kind === 'alpha'
       ? await this.alphaBalance(esc.sigs.account, esc.hotkey!, esc.asset.netuid)
-      : await this.taoBalance(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal })
+      : await this.taoBalance(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: esc.asset.kind === 'alpha' ? 'stakeInfoRuntimeApi' : 'system.account' })
     return { terms: esc.terms, asset: esc.asset, account: esc.sigs.account, status: esc.status, balance, records: [...esc.records] }
   }
 
   /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
   private async sync (signal?: AbortSignal): Promise<void> {
-    while (this.syncing != null) await this.syncing
+    // another caller's scan, ended for this one by its own abort (each read of it is bounded)
+    while (this.syncing != null) await raceAbort(this.syncing, signal)
     this.syncing = this.syncOnce(signal)
     try { await this.syncing } finally { this.syncing = undefined }
   }
@@ -775,12 +777,12 @@ export class SubtensorChain implements ChainPort {
     const head = await retrying(api, async () => {
       const h = this.finality ? await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead()) : await api.rpc.chain.getHeader()
       return h.number.toNumber()
-    }, { clock: this.clock, deadline, signal })
+    }, { clock: this.clock, deadline, signal, method: this.finality ? 'chain_getFinalizedHead' : 'chain_getHeader' })
     if (this.nextBlock == null) this.nextBlock = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
     for (; this.nextBlock <= head; this.nextBlock++) {
       signal?.throwIfAborted()
       const n = this.nextBlock
-      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal })
+      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })
       await this.indexBlock(hash.toHex(), signal)
       // the block a reconnect checks is still there (connection.ts): a chain started again is another one
       this.connection.saw(n, hash.toHex())
@@ -791,7 +793,7 @@ export class SubtensorChain implements ChainPort {
 
   private async indexBlock (blockHash: string, signal?: AbortSignal): Promise<void> {
     if (this.indexedBlocks.has(blockHash)) return
-    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal })
+    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
     for (const f of found) this.apply(f)
     this.indexedBlocks.add(blockHash)
   }

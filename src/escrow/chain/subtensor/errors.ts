@@ -3,6 +3,11 @@ import { BazaarError } from '../../../util/errors.js'
 export type SubtensorErrorCode =
   /** the endpoint could not be reached or the connection dropped past the retry budget */
   | 'CHAIN_UNAVAILABLE'
+  /**
+   * the node did not answer a read in time (READ_TIMEOUT_MS) while the socket stayed up; `details.method`
+   * names the call. Nothing was changed by it: the caller tries again on its own schedule
+   */
+  | 'CHAIN_TIMEOUT'
   /** the endpoint now serves another chain than the one the port was opened on (another genesis) */
   | 'CHAIN_CHANGED'
   /** the runtime lacks a pallet or call the escrow needs (multisig, utility, remarkWithEvent) */

@@ -163,8 +163,11 @@ export interface OpenedEscrow {
   opened: EscrowOnChain
 }
 
-/** failures of an open after which it may still land (its inclusion was not seen) */
-const OPEN_OUTCOME_UNKNOWN = new Set(['ABORTED', 'INCLUSION_TIMEOUT', 'CHAIN_UNAVAILABLE'])
+/**
+ * failures of an open after which it may still land (its inclusion was not seen), or may have
+ * landed (CHAIN_TIMEOUT: a read the node did not answer, before the send or after the inclusion)
+ */
+const OPEN_OUTCOME_UNKNOWN = new Set(['ABORTED', 'INCLUSION_TIMEOUT', 'CHAIN_UNAVAILABLE', 'CHAIN_TIMEOUT'])
 
 /** a failed `openRentEscrow` whose open may still land (its key was kept for it) */
 export function openMayLand (err: unknown): boolean {
