@@ -10,6 +10,7 @@ import { signArbiterRequest } from './arbiter/request-signature.js'
 import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
+import { SettleQueue } from './settle-queue.js'
 import { sameAccount } from './rules/terms.js'
 import { checkVoucher } from './rules/voucher.js'
 import type { EscrowRole, LevelEscrowStore, LocalEscrow } from './store/escrows.js'
@@ -67,6 +68,8 @@ export type CloseMode = 'cooperative' | 'arbiter'
 export class EscrowService {
   private readonly c: EscrowServiceComponents
   private readonly clock: Clock
+  /** closes and refunds, one at a time per escrow; a repeated request joins the one in flight */
+  private readonly settling = new SettleQueue<SettleResult>()
   constructor (components: EscrowServiceComponents) {
     this.c = components
     this.clock = components.clock ?? systemClock
@@ -128,13 +131,21 @@ export class EscrowService {
    * Closes with the latest stored voucher. 'cooperative' approves the cooperative settlement (it
    * executes once the other party approves the same one); 'arbiter' (payee only) asks the arbiter
    * to co-sign a close with the latest voucher, then approves it, which executes it.
+   *
+   * One settling operation per escrow at a time (SettleQueue): a close of the same mode already in
+   * flight for this escrow is joined and its outcome returned; any other waits for it to end.
    */
   async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal } = {}): Promise<SettleResult> {
+    const mode = opts.mode ?? 'cooperative'
+    return await this.settling.run(escrowId, `close:${mode}`, async (signal) => await this.closeNow(escrowId, mode, { signal }), opts)
+  }
+
+  private async closeNow (escrowId: string, mode: CloseMode, opts: { signal: AbortSignal }): Promise<SettleResult> {
     const terms = await this.liveTerms(escrowId, opts)
     const role = this.roleOf(terms)
     if (role !== 'payer' && role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only payer or payee close')
     const latest = await this.c.vouchers.latest(escrowId, opts)
-    if ((opts.mode ?? 'cooperative') === 'cooperative') {
+    if (mode === 'cooperative') {
       const settlement = closeSettlement(terms, latest, 'cooperative')
       return await this.approve(terms, settlement, opts)
     }
@@ -167,9 +178,13 @@ export class EscrowService {
    * the arbiter already co-signed the payee's close on a voucher of this escrow (VOUCHER_CLOSE_PENDING,
    * with that voucher), this approves that close instead, once the voucher checks out against the
    * escrow's voucher key: it executes, pays the payee the voucher and returns the rest, and the
-   * result's settlement is that close.
+   * result's settlement is that close. Serialized with the escrow's closes like `close`.
    */
   async refund (escrowId: string, opts: { signal?: AbortSignal } = {}): Promise<SettleResult> {
+    return await this.settling.run(escrowId, 'refund', async (signal) => await this.refundNow(escrowId, { signal }), opts)
+  }
+
+  private async refundNow (escrowId: string, opts: { signal: AbortSignal }): Promise<SettleResult> {
     const terms = await this.liveTerms(escrowId, opts)
     if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer refunds')
     const settlement = refundSettlement(terms)
