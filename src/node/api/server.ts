@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { bearerMatches } from '../keystore/index.js'
 import { BazaarError } from '../../util/errors.js'
-import type { MetricsRegistry, ObservedHistogram } from '../../util/metrics.js'
+import type { Counter, MetricsRegistry, ObservedHistogram } from '../../util/metrics.js'
 import type { Logger } from '../logger.js'
 import { apiListenError } from '../startup-errors.js'
 
@@ -82,6 +82,48 @@ export class StreamResponse {
 interface Route { method: string, parts: string[], pattern: string, handler: Handler }
 
 /**
+ * What one local client, buggy or hostile, can hold of the daemon through its control API. Node's
+ * HTTP server has no cap on connections, and HTTP/1.1 pipelining lets one connection start any
+ * number of requests (Node runs a handler for each as it parses them and only stops reading once
+ * answers queue up), so both are bounded here; the deadlines close a connection that never
+ * finishes its request (slow-loris). The answer is never bounded in time: a rental streams its
+ * events for as long as its job runs, and an escrow close waits for blocks.
+ */
+export interface ApiLimits {
+  /** connections open at once; one more is closed as it arrives (Node's `server.maxConnections`) */
+  maxConnections: number
+  /** requests being answered at once over all connections; one more is answered 503 `BUSY` */
+  maxInFlight: number
+  /** a request's headers must be in within this of its connection opening (or of its first byte, kept-alive): else 408 and closed */
+  headersTimeoutMs: number
+  /** the whole request, body included, within this; the answer may take as long as it takes */
+  requestTimeoutMs: number
+  /** a kept-alive connection idle this long after an answer is closed */
+  keepAliveTimeoutMs: number
+  /** how often Node looks for connections past the two request deadlines */
+  checkIntervalMs: number
+}
+
+/**
+ * 256 connections: `bazaar` commands, a scraper and scripts use a handful, and 256 sockets are a
+ * quarter of the common 1024 descriptors a process gets, beside libp2p's 100 connections and the
+ * databases. 256 requests in flight: the same order, so that pipelining cannot multiply it. The
+ * deadlines are wall time, like every bound on I/O; Node's own check interval (30 s) would let a
+ * slow client stay about 30 s past the header deadline.
+ */
+export const API_LIMITS: Readonly<ApiLimits> = {
+  maxConnections: 256,
+  maxInFlight: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 2_000
+}
+
+/** the refusals of the limits above are logged at most once per this (wall time) */
+const REFUSAL_LOG_MS = 60_000
+
+/**
  * Upper bounds (seconds) of the request-duration buckets: Prometheus clients' defaults, with 1 ms
  * and 2.5 ms added, since most requests answer within a few milliseconds and the publish goal is 50 ms.
  */
@@ -116,7 +158,11 @@ export class ControlApi {
   /** the requests being answered, which `stop` waits for */
   private readonly inFlight = new Set<Promise<void>>()
   private readonly durations?: ObservedHistogram
+  private readonly refused?: Counter
   private readonly now: () => number
+  private readonly limits: ApiLimits
+  /** refusals since the last one logged, and when that was */
+  private refusals = { count: 0, loggedAt: -Infinity }
 
   /**
    * `token` opens every route; `metricsToken`, when given, opens only `GET /metrics`, so a scraper
@@ -124,10 +170,13 @@ export class ControlApi {
    * the daemon (from its headers read to its answer written; a stream's until it starts) is
    * observed by route pattern, method and status: the round trip a client measures adds the
    * client's own delays and the network. `now` (milliseconds) times them; tests pass their own.
+   * `limits` replaces some of API_LIMITS (tests make them small).
    */
-  constructor (private readonly init: { host: string, port: number, token: string, metricsToken?: string, logger: Logger, metrics?: MetricsRegistry, now?: () => number }) {
+  constructor (private readonly init: { host: string, port: number, token: string, metricsToken?: string, logger: Logger, metrics?: MetricsRegistry, now?: () => number, limits?: Partial<ApiLimits> }) {
     this.now = init.now ?? (() => performance.now())
+    this.limits = { ...API_LIMITS, ...init.limits }
     this.durations = init.metrics?.observedHistogram('bazaar_api_request_seconds', 'control API requests by route, method and status: time inside the daemon', API_DURATION_BUCKETS)
+    this.refused = init.metrics?.counter('bazaar_api_refused_total', 'control API connections and requests refused by its limits, by reason (connections, busy)')
   }
 
   route (method: string, pattern: string, handler: Handler): void {
@@ -135,16 +184,22 @@ export class ControlApi {
   }
 
   async start (): Promise<{ host: string, port: number }> {
-    // Node checks the header and request deadlines on this interval (30 s by default, which let a
-    // slow client hold a connection about 30 s past the 10 s header deadline)
-    this.server = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
+    const l = this.limits
+    this.server = createServer({
+      connectionsCheckingInterval: l.checkIntervalMs,
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs
+    }, (req, res) => {
+      // [REFUSE] past the requests in flight: one connection may pipeline any number
+      if (this.inFlight.size >= l.maxInFlight) { this.busy(req, res); return }
       const handled = this.handle(req, res)
       this.inFlight.add(handled)
       void handled.finally(() => { this.inFlight.delete(handled) })
     })
-    // socket deadlines of Node's HTTP server: wall time, like every bound on I/O
-    this.server.requestTimeout = 30_000
-    this.server.headersTimeout = 10_000
+    // [REFUSE] past the connections open: Node closes the new one at once and says so here
+    this.server.maxConnections = l.maxConnections
+    this.server.keepAliveTimeout = l.keepAliveTimeoutMs
+    this.server.on('drop', () => { this.refuse('connections') })
     this.server.maxHeadersCount = 50
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (err) => { reject(apiListenError(err, this.init.host, this.init.port)) })
@@ -175,6 +230,31 @@ export class ControlApi {
     clearTimeout(timer)
     s.closeAllConnections()
     await closed
+  }
+
+  /** the number of connections open now */
+  async connections (): Promise<number> {
+    const s = this.server
+    if (s == null) return 0
+    return await new Promise((resolve, reject) => { s.getConnections((err, n) => { if (err != null) reject(err); else resolve(n) }) })
+  }
+
+  /** a request over the in-flight cap: 503 at once, and the connection closes after it */
+  private busy (req: IncomingMessage, res: ServerResponse): void {
+    this.refuse('busy')
+    req.resume()
+    res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': '1', connection: 'close' })
+    res.end(toJson({ error: { code: 'BUSY', message: `over ${this.limits.maxInFlight} requests in flight; try again` } }))
+  }
+
+  /** counts a refusal; logs at most one line per REFUSAL_LOG_MS, with how many since the last */
+  private refuse (reason: 'connections' | 'busy'): void {
+    this.refused?.inc({ reason })
+    this.refusals.count++
+    const now = this.now()
+    if (now - this.refusals.loggedAt < REFUSAL_LOG_MS) return
+    this.init.logger.warn('control API over its limits: refusing connections or requests', { refused: this.refusals.count, maxConnections: this.limits.maxConnections, maxInFlight: this.limits.maxInFlight })
+    this.refusals = { count: 0, loggedAt: now }
   }
 
   /** the route for the method and path, or the methods the path has (none: no such path) */
@@ -276,11 +356,17 @@ async function readBody (req: IncomingMessage): Promise<unknown> {
   }
   const chunks: Buffer[] = []
   let size = 0
-  for await (const c of req) {
-    size += (c as Buffer).byteLength
-    // [REJECT] request bodies are bounded
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`)
-    chunks.push(c as Buffer)
+  try {
+    for await (const c of req) {
+      size += (c as Buffer).byteLength
+      // [REJECT] request bodies are bounded
+      if (size > MAX_BODY_BYTES) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`)
+      chunks.push(c as Buffer)
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err
+    // the client went away or missed the request deadline mid-body: its doing, not the daemon's
+    throw new ApiError(400, 'BODY_INCOMPLETE', 'the request body ended before its length')
   }
   if (size === 0) return undefined
   try {
