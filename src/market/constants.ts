@@ -19,6 +19,24 @@ export const DEFAULT_HOLD_MS = 10_000
  * few cover rentals made side by side.
  */
 export const DEFAULT_MAX_WAITING_PER_RENTER = 4
+/**
+ * The cooldown of a renter whose holds ended without a job (RenterCooldown). Each such end weighs
+ * on the renter's score: a committed agreement that lapsed unstarted (no escrow in its window, no
+ * session by its startBy) 1; one the renter withdrew, or a hold it never confirmed, 1/4. The score
+ * halves every COOLDOWN_HALF_LIFE_MS. From COOLDOWN_FROM on (two lapses within 6 hours, six or
+ * more withdrawals close together), the renter's proposals are refused
+ * (RENTER_COOLDOWN) for COOLDOWN_BASE_MS × 2^(score − COOLDOWN_FROM) after its last such end, at
+ * most MAX_COOLDOWN_MS. At most MAX_COOLDOWN_RENTERS renters are remembered, the least recent
+ * forgotten first.
+ */
+export const LAPSE_WEIGHT = 1
+export const WITHDRAW_WEIGHT = 0.25
+export const UNCONFIRMED_WEIGHT = 0.25
+export const COOLDOWN_FROM = 1.5
+export const COOLDOWN_BASE_MS = 30 * 60_000
+export const MAX_COOLDOWN_MS = 24 * 60 * 60_000
+export const COOLDOWN_HALF_LIFE_MS = 6 * 60 * 60_000
+export const MAX_COOLDOWN_RENTERS = 10_000
 /** How long a renter has to open the escrow after the agreement (AgreementTerms.startBy). */
 export const DEFAULT_START_WINDOW_MS = 10 * 60_000
 /**

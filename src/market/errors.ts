@@ -34,6 +34,8 @@ export const NegotiationCode = {
   RENTER_LIMIT: 'RENTER_LIMIT',
   /** the renter's account does not hold the budget in the escrow asset */
   NO_FUNDS: 'NO_FUNDS',
+  /** the renter's recent holds with this supplier ended without a job (lapsed unpaid, withdrawn or unconfirmed in numbers): it waits before it may propose again; try another */
+  RENTER_COOLDOWN: 'RENTER_COOLDOWN',
   /** a refusal code this version does not know (sent by a newer or hostile peer) */
   UNKNOWN: 'UNKNOWN'
 } as const
@@ -50,6 +52,7 @@ export function toNegotiationCode (code: string): NegotiationErrorCode {
 export const RETRYABLE_ELSEWHERE: ReadonlySet<NegotiationErrorCode> = new Set([
   NegotiationCode.NO_CAPACITY,
   NegotiationCode.RENTER_LIMIT,
+  NegotiationCode.RENTER_COOLDOWN,
   NegotiationCode.PRICE_CHANGED,
   NegotiationCode.OFFER_GONE,
   NegotiationCode.RATE_LIMITED,

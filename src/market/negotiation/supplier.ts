@@ -10,6 +10,7 @@ import { hex } from '../book/keys.js'
 import { DEFAULT_HOLD_MS, DEFAULT_MAX_WAITING_PER_RENTER, MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../constants.js'
 import { NegotiationError } from '../errors.js'
 import { CertCache } from '../signing/cert.js'
+import type { RenterCooldown } from './cooldown.js'
 import type { MessageSigner } from '../signing/signer.js'
 import type { CapacityGuard, OfferSource } from '../types.js'
 
@@ -36,6 +37,12 @@ export interface SupplierNegotiatorInit {
   maxWaitingPerRenter?: number
   /** committed agreements of a renter (hotkey hex) that no session has started; default none */
   waiting?: (renter: string) => number
+  /**
+   * renters whose holds ended without a job: one in its cooldown is refused RENTER_COOLDOWN, and a
+   * hold it never confirms counts against it (`unconfirmed`). The node records the lapses and
+   * withdrawals of committed agreements in the same one. Absent: no cooldown.
+   */
+  cooldown?: Pick<RenterCooldown, 'remaining' | 'record'>
   /**
    * a last check of a proposal whose renter is authenticated, before any GPU is held (the node's:
    * the renter's funds on chain); throws a NegotiationError to refuse
@@ -140,8 +147,13 @@ export class SupplierNegotiator {
     }
   }
 
-  /** [IGNORE] RENTER_LIMIT first (no chain read for a renter over it), then the node's own check (`admit`) */
+  /**
+   * [IGNORE] RENTER_COOLDOWN and RENTER_LIMIT first (no chain read for a renter refused by them),
+   * then the node's own check (`admit`)
+   */
   private async admitRenter (terms: AgreementTerms): Promise<void> {
+    const wait = this.init.cooldown?.remaining(hex(terms.renter)) ?? 0
+    if (wait > 0) throw new NegotiationError('RENTER_COOLDOWN', `the renter's recent holds here ended without a job: ${Math.ceil(wait / 1000)} s before it may propose again`)
     this.checkRenterLimit(terms)
     await this.init.admit?.(terms)
   }
@@ -167,6 +179,7 @@ export class SupplierNegotiator {
       }
       // [IGNORE] the hold lapsed before the confirm arrived
       if (!this.capacity.commit(hash)) {
+        this.init.cooldown?.record(hex(h.terms.renter), 'unconfirmed')
         await this.store.setStatus(hash, 'lapsed', this.clock.now())
         throw new NegotiationError('TIMEOUT', 'hold lapsed')
       }
@@ -183,9 +196,14 @@ export class SupplierNegotiator {
     }
   }
 
-  /** The renter went away or refused: release the hold and mark the agreement lapsed. */
+  /**
+   * The renter went away or refused: release the hold and mark the agreement lapsed. It counts
+   * against the renter's cooldown (`unconfirmed`).
+   */
   async abandon (hash: string): Promise<void> {
-    if (!this.held.delete(hash)) return
+    const h = this.held.get(hash)
+    if (h == null || !this.held.delete(hash)) return
+    this.init.cooldown?.record(hex(h.terms.renter), 'unconfirmed')
     this.capacity.release(hash)
     await this.store.setStatus(hash, 'lapsed', this.clock.now()).catch(() => {})
   }

@@ -28,6 +28,12 @@ export interface AgreementLifecycleComponents {
    * anyway (and then cancelled before the job), the supplier's part of giving that money back
    */
   onUnstarted?: (agreementId: string, terms: AgreementTerms) => Promise<void>
+  /**
+   * the renter's hold ended without a job: it lapsed unstarted (no escrow in its window, no session
+   * by its `startBy`) or the renter withdrew it. Not called for a lapse that is not the renter's
+   * doing (a session this supplier refused, a restart past `startBy`). The node's renter cooldown.
+   */
+  onHoldEnded?: (renter: Uint8Array, end: 'lapsed' | 'withdrawn') => void
 }
 
 /**
@@ -116,6 +122,7 @@ export class AgreementLifecycle {
     this.renterOf.delete(agreementId)
     this.c.ledger.release(agreementId)
     this.c.logger.info('agreement withdrawn by its renter: capacity released', { agreement: agreementId })
+    this.c.onHoldEnded?.(terms.renter, 'withdrawn')
     this.c.onCapacityChange()
     await this.lapse(agreementId)
     this.closeUnstarted(agreementId, terms)
@@ -165,6 +172,7 @@ export class AgreementLifecycle {
       if (this.c.ledger.get(agreementId)?.committed !== true || this.c.sessionStarted(agreementId)) return
       this.c.ledger.release(agreementId)
       this.c.logger.info('agreement not started in time: capacity released', { agreement: agreementId })
+      this.c.onHoldEnded?.(terms.renter, 'lapsed')
       void this.lapse(agreementId)
       this.c.onCapacityChange()
       const unstarted = this.c.onUnstarted?.(agreementId, terms).catch((err: unknown) => { this.c.logger.warn('the escrow of an agreement that never started could not be closed', { agreement: agreementId, err }) })
@@ -195,6 +203,7 @@ export class AgreementLifecycle {
         this.renterOf.delete(agreementId)
         this.c.ledger.release(agreementId)
         this.c.logger.info('agreement without an escrow on chain in time: capacity released', { agreement: agreementId, windowMs: ESCROW_OPEN_WINDOW_MS })
+        this.c.onHoldEnded?.(terms.renter, 'lapsed')
         await this.lapse(agreementId)
         this.c.onCapacityChange()
       }, (err: unknown) => { this.c.logger.warn('the escrow of an agreement could not be checked: its GPUs wait for its startBy', { agreement: agreementId, err }) })

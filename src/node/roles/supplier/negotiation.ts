@@ -1,6 +1,6 @@
 import { encodeSs58 } from '../../../util/ss58.js'
 import { abortable } from '../../../util/abortable.js'
-import { guardFromLedger, NegotiationError, type AgreementStore } from '../../../market/index.js'
+import { guardFromLedger, NegotiationError, type AgreementStore, type RenterCooldown } from '../../../market/index.js'
 import { registerNegotiationHandler, registerWithdrawHandler, type NegotiationService } from '../../../protocols/negotiate/index.js'
 import { decodeTerms } from '../../../market/agreement/index.js'
 import { DOMAIN, ed25519Verify, signedBytes } from '../../../market/signing/index.js'
@@ -17,6 +17,8 @@ export interface SupplierNegotiationComponents {
   ledger: CapacityLedger
   agreements: AgreementStore
   lifecycle: AgreementLifecycle
+  /** renters whose holds ended without a job (the lifecycle records lapses and withdrawals in it) */
+  cooldown?: RenterCooldown
   logger: Logger
   /** where the renter's funds are read (absent: no funds check) */
   chain?: Pick<ChainPort, 'balance'>
@@ -37,7 +39,9 @@ const FUNDS_CHECK_MS = 1_500
  * DEFAULT_MAX_WAITING_PER_RENTER agreements here that have not started (RENTER_LIMIT), or when its
  * account does not hold the budget on chain (NO_FUNDS): GPUs are then held only for renters that
  * could pay, a few agreements at a time. A chain that cannot be read in FUNDS_CHECK_MS refuses no
- * one (the escrow window still bounds an unpaid agreement). A weak filter all the same: the same
+ * one (the escrow window still bounds an unpaid agreement). A renter whose holds keep ending
+ * without a job (lapsed unpaid, or withdrawn and unconfirmed in numbers) waits a growing while
+ * before it may propose again (RENTER_COOLDOWN, RenterCooldown). A weak filter all the same: the same
  * funds back a renter's proposals at every supplier, and fresh hotkeys reset the count.
  */
 export class SupplierNegotiation {
@@ -59,6 +63,7 @@ export class SupplierNegotiation {
       // [REFUSE] an arbiter this supplier does not accept (an empty list accepts any)
       acceptArbiter: (a) => a.byteLength === 32 && (accept.size === 0 || accept.has(encodeSs58(a, SS58_PREFIX))),
       waiting: (renter) => this.c.lifecycle.waitingFor(renter),
+      ...(this.c.cooldown != null ? { cooldown: this.c.cooldown } : {}),
       admit: async (terms) => {
         const chain = this.c.chain
         if (chain == null) return

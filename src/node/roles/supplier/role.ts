@@ -1,6 +1,7 @@
 import { CapacityLedger, clearWorkRoot, type Inventory } from '../../../jobs/index.js'
 import { checkAgreementEscrow, escrowIdOfAgreement, EscrowService, SS58_PREFIX } from '../../../escrow/index.js'
 import { encodeSs58 } from '../../../util/ss58.js'
+import { RenterCooldown } from '../../../market/index.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
 import { listenError } from '../../startup-errors.js'
 import { roleMetrics } from '../metrics.js'
@@ -68,6 +69,8 @@ export class SupplierRole {
       maxDurationS: i.maxDurationS,
       offerTtlS: i.offerTtlS
     })
+    // renters whose holds end without a job wait before they may propose again (RENTER_COOLDOWN)
+    const cooldown = new RenterCooldown({ clock })
     this.lifecycle = new AgreementLifecycle({
       clock,
       ledger: this.ledger,
@@ -76,6 +79,7 @@ export class SupplierRole {
       sessionStarted: (id) => this.jobList.has(id),
       startedBefore: async (id) => this.ran?.has(id) === true || await i.escrowDb.escrows.get('0x' + id) != null,
       onCapacityChange: () => { this.offers.refresh() },
+      onHoldEnded: (renter, end) => { cooldown.record(Buffer.from(renter).toString('hex'), end) },
       // the escrow the agreement's renter opened, as a session would check it
       escrowBacks: async (id, terms) => {
         const e = await i.chain.get(escrowIdOfAgreement(id), { payer: encodeSs58(terms.renter, SS58_PREFIX) })
@@ -93,7 +97,7 @@ export class SupplierRole {
         logger.info('escrow of an agreement that never started: approved its close refunding the renter', { escrow: e.terms.escrowId, executed: r.executed })
       }
     })
-    this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, logger, chain: i.chain }, { acceptArbiters: i.acceptArbiters })
+    this.negotiation = new SupplierNegotiation({ node, ledger: this.ledger, agreements: i.agreements, lifecycle: this.lifecycle, cooldown, logger, chain: i.chain }, { acceptArbiters: i.acceptArbiters })
     const settlement = new SupplierSettlement({ escrow: this.escrow, chain: i.chain, vouchers: i.escrowDb.vouchers, clock, metrics, logger }, { settleWaitMs: i.settleWaitMs })
     this.sessions = new SessionServer({
       clock,
