@@ -1,4 +1,4 @@
-import type { RentEvent } from '../node/roles/renter.js'
+import type { RentEvent, RentJob } from '../node/roles/renter.js'
 import { alpha } from './format.js'
 
 /** What `bazaar devnet` and `bazaar rent` print: the renter's events and the devnet's own notes. */
@@ -11,9 +11,33 @@ export function elapsed (ms: number): string {
 }
 
 /** Text a job wrote, as lines with a prefix (a chunk may end mid-line; it is printed as it came). */
-function outputLines (text: string, prefix: string): string[] {
+function jobLines (text: string, prefix: string): string[] {
   const lines = text.replace(/\n$/, '').split('\n')
   return lines.map((l) => prefix + l)
+}
+
+/**
+ * How a job ended, in the story's words: `exited, exit code 0`; `killed by SIGKILL` for a process a
+ * signal ended (it has no exit code of its own); `timeout, killed by SIGTERM`; a failure's code in
+ * brackets, `failed, exit code -1 (IMAGE_REQUIRED)`.
+ */
+export function jobEnd (j: Pick<RentJob, 'reason' | 'exitCode' | 'signal' | 'detail'>): string {
+  const how = j.signal != null ? `killed by ${j.signal}` : `exit code ${j.exitCode}`
+  return `${j.reason === 'exited' && j.signal != null ? how : `${j.reason}, ${how}`}${j.detail != null ? ` (${j.detail})` : ''}`
+}
+
+/**
+ * Where each output asked for (`asked`) ended up, after the rental: its path; `not written by the
+ * job` only when the supplier said so; `not delivered (<code>)` when it did not arrive, the session
+ * having failed first (those received before the failure are in place all the same).
+ */
+export function outputLines (job: Pick<RentJob, 'reason' | 'detail' | 'outputs' | 'missingOutputs'>, asked: string[]): string[] {
+  const lines = job.outputs.map((o) => `output ${o.name} → ${o.path ?? '(not written)'}`)
+  for (const name of asked) {
+    if (job.outputs.some((o) => o.name === name)) continue
+    lines.push(job.missingOutputs.includes(name) ? `output ${name}: not written by the job` : `output ${name}: not delivered (${job.detail ?? job.reason})`)
+  }
+  return lines
 }
 
 /**
@@ -37,12 +61,13 @@ export function rentEventLine (e: RentStoryEvent): string[] {
       }
       return lines
     }
-    case 'stdout': return outputLines(e.text, '  | ')
-    case 'stderr': return outputLines(e.text, '  ! ')
+    case 'stdout': return jobLines(e.text, '  | ')
+    case 'stderr': return jobLines(e.text, '  ! ')
     case 'tick': return [`  [${elapsed(e.elapsedMs)}] spent ${alpha(e.spent)} α`]
     case 'job': return [
-      `job ended: ${e.reason}, exit code ${e.exitCode}${e.detail != null ? ` (${e.detail})` : ''}`,
-      ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`)
+      `job ended: ${jobEnd(e)}`,
+      ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`),
+      ...(e.undelivered ?? []).map((name) => `  output ${name} not delivered (${e.detail ?? e.reason})`)
     ]
     case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α${e.carried != null ? ` (of the payment, ${alpha(e.carried)} α was too small to move as stake and came back with the refund)` : ''}`]
     default: return []

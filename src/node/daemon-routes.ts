@@ -47,6 +47,8 @@ export interface JobView {
   peer?: string
   command?: string
   exitCode?: number
+  /** the signal that ended the job's process (its exit code is then -1) */
+  signal?: string
   reason?: string
   detail?: string
   /** what the escrow paid the supplier: the latest voucher's cumulative amount (base units) */
@@ -131,6 +133,7 @@ export function renterJobView (j: JobRecord): JobView {
     ...(j.peer != null ? { peer: j.peer } : {}),
     ...(j.command !== '' ? { command: [j.command, ...j.args].join(' ').slice(0, 200) } : {}),
     ...(j.exitCode != null ? { exitCode: j.exitCode } : {}),
+    ...(j.signal != null ? { signal: j.signal } : {}),
     ...(j.reason != null ? { reason: j.reason } : {}),
     ...(j.detail != null ? { detail: j.detail } : {}),
     ...(j.outputs != null ? { outputs: j.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) } : {}),

@@ -5,7 +5,7 @@ import { flag, str } from '../command.js'
 import { UsageError, UserError } from '../../util/errors.js'
 import { DEVNET_ACCOUNTS, devKeys, runDevnet, type DevnetResult } from '../../node/devnet.js'
 import { createLogger } from '../../node/logger.js'
-import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
+import { jobEnd, rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import { alpha } from '../format.js'
 import type { ChainPort } from '../../escrow/index.js'
 
@@ -41,7 +41,7 @@ export interface DevnetJson {
   agreementId: string
   supplier: string
   attestation: DevnetResult['attestation']
-  job: { exitCode: number, reason: string, durationMs: number, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }> }
+  job: { exitCode: number, signal?: string, reason: string, durationMs: number, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }> }
   vouchers: number
   escrow: DevnetResult['escrow']
   suppliers: DevnetResult['suppliers']
@@ -111,7 +111,7 @@ export const devnetCommand: Command = {
         agreementId: result.agreementId,
         supplier: result.supplier,
         attestation: result.attestation,
-        job: { exitCode: result.job.exitCode, reason: result.job.reason, durationMs: result.job.durationMs, outputs: result.job.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes, ...(o.path != null ? { path: o.path } : {}) })) },
+        job: { exitCode: result.job.exitCode, ...(result.job.signal != null ? { signal: result.job.signal } : {}), reason: result.job.reason, durationMs: result.job.durationMs, outputs: result.job.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes, ...(o.path != null ? { path: o.path } : {}) })) },
         vouchers: result.vouchers,
         escrow: result.escrow,
         suppliers: result.suppliers
@@ -125,7 +125,7 @@ export const devnetCommand: Command = {
     }
     if (controller.signal.aborted) return 130
     if (result.escrow.status === 'open') throw new UserError(`the escrow ${result.escrow.id} was not settled (still open on chain)`, { code: 'NOT_SETTLED' })
-    if (result.job.exitCode !== 0 || result.job.reason !== 'exited') throw new UserError(`the job ended with ${result.job.reason}, exit code ${result.job.exitCode}`, { code: 'JOB_FAILED' })
+    if (result.job.exitCode !== 0 || result.job.reason !== 'exited') throw new UserError(`the job ended: ${jobEnd(result.job)}`, { code: 'JOB_FAILED' })
     return 0
   }
 }

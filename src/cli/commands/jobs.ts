@@ -18,7 +18,7 @@ latest voucher pays and how the escrow was settled) and the jobs it rented (stor
     if (flag(args, 'json')) { ctx.out(JSON.stringify(jobs)); return 0 }
     if (jobs.length === 0) { ctx.out('no jobs'); return 0 }
     ctx.out(table(['role', 'id', 'state', 'exit', 'reason', 'agreement', 'paid α', 'settled'], jobs.map((j) => [
-      j.role, j.id, j.state, j.exitCode != null ? String(j.exitCode) : '', j.reason ?? j.detail ?? '',
+      j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), j.reason ?? j.detail ?? '',
       j.agreementId != null ? j.agreementId.slice(0, 12) + '…' : '', j.paid != null ? alpha(j.paid) : '', j.settledBy ?? ''
     ])))
     return 0

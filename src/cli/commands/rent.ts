@@ -8,7 +8,7 @@ import { formatAmount, formatPrice, parseAmountArg } from '../amount.js'
 import { resolveHome } from '../../node/home.js'
 import { loadConfig } from '../../node/config/index.js'
 import { agreementBudget } from '../../market/agreement/terms.js'
-import { rentEventLine, type RentStoryEvent } from '../rent-story.js'
+import { jobEnd, outputLines, rentEventLine, type RentStoryEvent } from '../rent-story.js'
 import type { RentSummary } from '../../node/roles/renter.js'
 import type { EscrowDetail } from '../../escrow/index.js'
 import type { ChainView, EscrowJson } from '../../node/daemon-routes.js'
@@ -169,14 +169,12 @@ export const rentCommand: Command = {
       ctx.out(JSON.stringify(summary))
     } else {
       ctx.out('')
-      for (const o of summary.job.outputs) ctx.out(`output ${o.name} → ${o.path ?? '(not written)'}`)
-      // the outputs asked for that did not come back: the job never wrote them
-      for (const name of strs(args, 'output').filter((n) => !summary!.job.outputs.some((o) => o.name === n))) ctx.out(`output ${name}: not written by the job`)
+      for (const l of outputLines(summary.job, strs(args, 'output'))) ctx.out(l)
       ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
-      throw new UserError(`the job ended with ${summary.job.reason}, exit code ${summary.job.exitCode}${summary.job.detail != null ? ` (${summary.job.detail})` : ''}`, { code: 'JOB_FAILED' })
+      throw new UserError(`the job ended: ${jobEnd(summary.job)}`, { code: 'JOB_FAILED' })
     }
     return 0
   }

@@ -6,7 +6,7 @@
  */
 export { RenterRole, DEFAULT_RENTER_STOP_WAIT_MS, REFUND_GRACE_MS } from './renter/role.js'
 export { RentError, type RentErrorCode } from './renter/errors.js'
-export type { RentRequest, RentEvent, RentGpuAttestation, RentSummary, RenterRoleInit, ResumedEscrow, RefundedEscrow, RentalToResume, RentOptions } from './renter/types.js'
+export type { RentRequest, RentEvent, RentGpuAttestation, RentJob, RentSummary, RenterRoleInit, ResumedEscrow, RefundedEscrow, RentalToResume, RentOptions } from './renter/types.js'
 export { reattachRental, type ReattachContext } from './renter/reattach.js'
 export { awaitMatch, matchOthers, type OfferEvents, type AwaitMatchOptions } from './renter/match.js'
 export { RenterMetering, type RenterMeteringComponents } from './renter/metering.js'

@@ -208,7 +208,8 @@ export class RenterService implements NodeService {
           // with how its escrow settled, where it did (an escrow still open settles at the next resume)
           const settlement = e.settledBy != null ? { settlement: { paid: e.paid, refunded: e.refunded, ...(e.carried != null ? { carried: e.carried } : {}), settledBy: e.settledBy } } : {}
           await jobs.transition('renter', id, stateForResult(summary.job.reason as never, summary.job.exitCode), node.clock.now(), {
-            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier, ...settlement
+            agreementId: summary.agreementId, exitCode: summary.job.exitCode, reason: summary.job.reason as never, outputs: summary.job.outputs, peer: summary.supplier,
+            ...(summary.job.signal != null ? { signal: summary.job.signal } : {}), ...(summary.job.detail != null ? { detail: summary.job.detail } : {}), ...settlement
           })
         })
       }
@@ -252,7 +253,7 @@ export class RenterService implements NodeService {
           continue
         }
         await jobs.transition('renter', j.id, stateForResult(job.reason, job.exitCode), node.clock.now(), {
-          exitCode: job.exitCode, reason: job.reason, outputs: job.outputs, ...(job.detail != null ? { detail: job.detail } : {})
+          exitCode: job.exitCode, reason: job.reason, outputs: job.outputs, ...(job.signal != null ? { signal: job.signal } : {}), ...(job.detail != null ? { detail: job.detail } : {})
         })
       }
       if (done.length > 0) logger.info('escrows of interrupted rentals', { escrows: done.map(({ job, ...e }) => ({ ...e, ...(job != null ? { job: { reason: job.reason, exitCode: job.exitCode, outputs: job.outputs.length } } : {}) })) })

@@ -25,8 +25,17 @@ export interface JobClientOptions {
   /** renter-chosen id; random when omitted */
   jobId?: string
   onStarted?: (info: { gpuIndices: number[] }) => void
-  /** the job's exit arrived (its outputs follow): the renter's metering pays nothing past it */
-  onExit?: () => void
+  /**
+   * the job's exit arrived (its outputs follow): the renter's metering pays nothing past it. `exit`
+   * is how the job ended, as the result will say it; it stands even when the delivery of the
+   * outputs fails afterwards
+   */
+  onExit?: (exit: JobExit) => void
+  /**
+   * one output asked for is settled: `output` verified and renamed into place, or undefined when
+   * the supplier said the job did not write it. Those settled before a failure stay on disk.
+   */
+  onOutput?: (name: string, output: JobOutput | undefined) => void
   onStdout?: (chunk: Uint8Array) => void
   onStderr?: (chunk: Uint8Array) => void
   onTick?: (tick: Tick) => void
@@ -49,6 +58,17 @@ export interface JobClientOptions {
   maxDurationMs?: number
   maxOutputFileBytes?: number
   maxOutputsTotalBytes?: number
+}
+
+/** How a job ended, as its `exit` frame says it (the part of JobResult known before the outputs). */
+export type JobExit = Pick<JobResult, 'exitCode' | 'signal' | 'reason' | 'detail' | 'durationMs'>
+
+/** the exit frame as the result says it: the supplier's words reach logs and terminals, so a signal name and a code, or nothing */
+function exitOf (exit: Exit): JobExit {
+  const out: JobExit = { exitCode: exit.exitCode, reason: exit.reason as JobEndReason, durationMs: Number(exit.durationMs) }
+  if (SIGNAL_RE.test(exit.signal)) out.signal = exit.signal
+  if (exit.detail.length > 0) out.detail = remoteCode(exit.detail)
+  return out
 }
 
 interface Receiving {
@@ -208,7 +228,9 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
         await rm(c.tmp, { force: true })
         throw err
       }
-      outputs.push({ name: c.name, sha256: digest, bytes: c.size, path: c.final })
+      const output = { name: c.name, sha256: digest, bytes: c.size, path: c.final }
+      outputs.push(output)
+      opts.onOutput?.(c.name, output)
     }
 
     const silenceMs = opts.supplierSilenceMs ?? DEFAULT_SUPPLIER_SILENCE_MS
@@ -254,7 +276,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
           if (exit != null || !REASONS.has(f.value.reason)) throw new JobProtocolError('UNEXPECTED_FRAME', 'second or malformed exit')
           exit = f.value
           deliverBy = Date.now() + silenceMs
-          opts.onExit?.()
+          opts.onExit?.(exitOf(exit))
           // the cancel is confirmed; outputs may take longer than the cancel timeout to arrive
           cancelTimer?.clear()
           break
@@ -264,7 +286,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
           // [REJECT] outputs after the exit, in the order asked, under the names asked
           if (exit == null || h.file !== nextFile || h.file >= wanted.length || h.name !== wanted[h.file]) throw new JobProtocolError('OUTPUT_INVALID', 'output not asked for or out of order')
           nextFile++
-          if (h.missing) { missing.push(h.name); break }
+          if (h.missing) { missing.push(h.name); opts.onOutput?.(h.name, undefined); break }
           const size = Number(h.size)
           // [REJECT] within the renter's bounds
           if (h.size > BigInt(Math.min(maxFile, budget))) throw new JobProtocolError('OUTPUT_INVALID', `output ${h.name} of ${h.size} bytes over the bound`)
@@ -288,18 +310,7 @@ async function followJob (channel: FramedChannel, jobId: string, wanted: string[
           await finish()
           if (exit == null || nextFile !== wanted.length) throw new JobProtocolError('UNEXPECTED_FRAME', 'done before the exit and every output')
           await channel.close()
-          const result: JobResult = {
-            jobId,
-            exitCode: exit.exitCode,
-            reason: exit.reason as JobEndReason,
-            outputs,
-            missingOutputs: missing,
-            durationMs: Number(exit.durationMs)
-          }
-          // the supplier's words reach logs and terminals: a signal name and a code, or nothing
-          if (SIGNAL_RE.test(exit.signal)) result.signal = exit.signal
-          if (exit.detail.length > 0) result.detail = remoteCode(exit.detail)
-          return result
+          return { jobId, ...exitOf(exit), outputs, missingOutputs: missing }
         }
         default:
           throw new JobProtocolError('UNEXPECTED_FRAME', `unexpected ${f.kind} from the supplier`)

@@ -1,7 +1,7 @@
 export { runJobServer, runJobAttach } from './server.js'
 export type { JobServerOptions, JobServerResult, JobControl, JobReattach, JobAttachFn, JobAttachOptions } from './server.js'
 export { runJobClient, attachJobClient } from './client.js'
-export type { JobClientOptions, JobAttachClientOptions } from './client.js'
+export type { JobClientOptions, JobAttachClientOptions, JobExit } from './client.js'
 export { decodeJobFrame, encodeJobFrame, JobLink, FLOW_WINDOW, JOB_PROTOCOL_VERSION } from './codec.js'
 export type { DecodedJobFrame, JobFrameKind, JobLinkOptions } from './codec.js'
 export { JobProtocolError } from './errors.js'

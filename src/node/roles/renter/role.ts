@@ -2,7 +2,7 @@ import { EscrowService, escrowIdOfAgreement } from '../../../escrow/index.js'
 import { roleMetrics, type RoleMetrics } from '../metrics.js'
 import { RentError } from './errors.js'
 import { errorCode } from '../errors.js'
-import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openMayLand, openRentEscrow, openRentSession, publishRentBid, runRentJob, settleRent, withdrawRent, type RentContext } from './saga.js'
+import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgreement, openMayLand, openRentEscrow, openRentSession, publishRentBid, rentJob, runRentJob, settleRent, withdrawRent, type RentContext } from './saga.js'
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
 import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
@@ -137,7 +137,7 @@ export class RenterRole {
         agreementId: agreed.id,
         supplier: escrow.terms.payee,
         attestation: { ok: true, kind: session.kind, measurement, ...(gpu != null ? { gpu } : {}) },
-        job: { exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs, durationMs: result.durationMs },
+        job: rentJob(result, req.spec.outputs ?? []),
         vouchers: acked,
         escrow: {
           id: escrow.escrowId,

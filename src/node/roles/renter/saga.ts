@@ -11,8 +11,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { agreementBudget, NegotiationError, rent as negotiateBest, type Match } from '../../../market/index.js'
 import { negotiate, signWithdraw, withdrawAgreement, type NegotiatedAgreement } from '../../../protocols/negotiate/index.js'
 import { openAttestedSession, SessionError, SessionErrorCode, type AttestedSession } from '../../../protocols/session/index.js'
-import type { JobResult } from '../../../jobs/index.js'
-import { JobProtocolError, runJobClient } from '../../../protocols/job/index.js'
+import type { JobOutput, JobResult } from '../../../jobs/index.js'
+import { JobProtocolError, runJobClient, type JobExit } from '../../../protocols/job/index.js'
 import { escrowIdOfAgreement, SS58_PREFIX, VoucherSigner, type EscrowOnChain, type EscrowService, type EscrowTerms } from '../../../escrow/index.js'
 import { gpuFamily } from '../../../protocols/discovery/gpu-records.js'
 import type { Bid } from '../../../wire/market.js'
@@ -26,7 +26,7 @@ import { awaitMatch } from './match.js'
 import { RenterMetering } from './metering.js'
 import { awaitSettled, settledAmounts, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental, type ReattachLive } from './reattach.js'
-import type { RentalToResume, RentEvent, RentGpuAttestation, RentRequest, RenterRoleInit } from './types.js'
+import type { RentalToResume, RentEvent, RentGpuAttestation, RentJob, RentRequest, RenterRoleInit } from './types.js'
 import { AttestationErrorCode, type AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 import { abortable } from '../../../util/abortable.js'
@@ -269,8 +269,9 @@ export async function openRentSession (ctx: RentContext, match: Match, agreed: N
  * valid usage report, stored before it is sent). A session that breaks under a started job (the
  * network, or the supplier's node) is taken up again while the supplier keeps the job for its
  * renter (`takeJobUpAgain`); one that cannot be, one that breaks before the job started, and a
- * supplier that breaks the protocol end as a failed job: the rental still settles for what was
- * signed. Returns the job's result and the acknowledged vouchers.
+ * supplier that breaks the protocol end as a failed job, which keeps what did arrive (the exit, the
+ * outputs verified before the failure): the rental still settles for what was signed, however the
+ * job is reported. Returns the job's result and the acknowledged vouchers.
  */
 export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: NegotiatedAgreement, escrow: OpenedEscrow, opened: OpenedSession): Promise<{ result: JobResult, acked: number }> {
   const { node } = ctx.init
@@ -289,6 +290,11 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
     onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
     onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString(), unit: AMOUNT_UNIT }) }
   }
+  // what of the job's end arrived before anything failed: its exit, and the outputs settled (those
+  // received are verified and in place on disk, whatever happens to the rest)
+  let exit: JobExit | undefined
+  const received: JobOutput[] = []
+  const notWritten: string[] = []
   let result: JobResult
   try {
     result = await runJobClient(session.channel, { ...req.spec, gpuCount: t.gpuCount }, {
@@ -305,20 +311,61 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
       onStderr: live.onStderr,
       onTick: live.onTick,
       onMetering: metering.onMetering,
-      onExit: metering.onExit
+      onExit: (e) => { exit = e; metering.onExit() },
+      onOutput: (name, o) => { if (o != null) received.push(o); else notWritten.push(name) }
     })
   } catch (err) {
     await session.channel.close().catch(() => {})
     const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
     const again = started && !ctx.signal.aborted && brokeUnder(err) ? await takeJobUpAgain(ctx, rental, escrow, live, err) : undefined
     if (again == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
-    result = again ?? { jobId: '', exitCode: -1, reason: 'failed', detail: (err as { remoteCode?: string }).remoteCode ?? errorReason(err), outputs: [], missingOutputs: req.spec.outputs ?? [], durationMs: 0 }
+    // a failed job, with the exit and the outputs that did arrive (a delivery that failed part way
+    // leaves those before it on disk): only the rest of the outputs is undelivered
+    result = again ?? {
+      jobId: '',
+      exitCode: exit?.exitCode ?? -1,
+      ...(exit?.signal != null ? { signal: exit.signal } : {}),
+      reason: 'failed',
+      detail: (err as { remoteCode?: string }).remoteCode ?? errorReason(err),
+      outputs: received,
+      missingOutputs: notWritten,
+      durationMs: exit?.durationMs ?? 0
+    }
   } finally {
     await session.channel.close().catch(() => {})
   }
   ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
-  ctx.emit({ type: 'job', exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })) })
+  const job = rentJob(result, req.spec.outputs ?? [])
+  ctx.emit({
+    type: 'job',
+    exitCode: job.exitCode,
+    ...(job.signal != null ? { signal: job.signal } : {}),
+    reason: job.reason,
+    ...(job.detail != null ? { detail: job.detail } : {}),
+    outputs: job.outputs.map((o) => ({ name: o.name, sha256: o.sha256, bytes: o.bytes })),
+    ...(job.undelivered != null ? { undelivered: job.undelivered } : {})
+  })
   return { result, acked: metering.acked }
+}
+
+/**
+ * A job's result as the rental reports it (its summary, and its `job` event): the signal that
+ * ended it, and which of the outputs asked for (`asked`) were not received although the supplier
+ * never said the job did not write them (`undelivered`: the session failed first).
+ */
+export function rentJob (result: JobResult, asked: string[]): RentJob {
+  const settled = new Set([...result.outputs.map((o) => o.name), ...result.missingOutputs])
+  const undelivered = asked.filter((name) => !settled.has(name))
+  return {
+    exitCode: result.exitCode,
+    ...(result.signal != null ? { signal: result.signal } : {}),
+    reason: result.reason,
+    ...(result.detail != null ? { detail: result.detail } : {}),
+    outputs: result.outputs,
+    missingOutputs: result.missingOutputs,
+    ...(undelivered.length > 0 ? { undelivered } : {}),
+    durationMs: result.durationMs
+  }
 }
 
 /**

@@ -33,7 +33,7 @@ export type RentEvent =
   | { type: 'stdout', text: string }
   | { type: 'stderr', text: string }
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
-  | { type: 'job', exitCode: number, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number }> }
+  | { type: 'job', exitCode: number, signal?: string, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number }>, /** see RentJob */ undelivered?: string[] }
   /** `carried`: of `paid`, what could not move as stake and went back to the payer with the refund (alpha escrows) */
   | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean, carried?: string }
 
@@ -49,11 +49,33 @@ export interface RentGpuAttestation {
   count: number
 }
 
+/** How a rental's job ended, as its summary (and, without the paths, its `job` event) says it. */
+export interface RentJob {
+  /** the process's exit code; -1 when a signal ended it (`signal`) or it never ran */
+  exitCode: number
+  /** the signal that ended the process (SIGKILL: out of memory, or killed at a limit) */
+  signal?: string
+  /**
+   * how the job ended (JobEndReason): `failed` as well when the rental did not receive the whole
+   * of its end, with the exit it did receive (`exitCode`, `signal`) and the failure's code in `detail`
+   */
+  reason: string
+  /** a stable code: why the job failed (the supplier's), or what failed the session (the renter's) */
+  detail?: string
+  /** the outputs received, verified against their sha256 and in place */
+  outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>
+  /** outputs asked for that the supplier said the job did not write */
+  missingOutputs: string[]
+  /** outputs asked for that were not received: the session failed first (`detail` says how); absent when none */
+  undelivered?: string[]
+  durationMs: number
+}
+
 export interface RentSummary {
   agreementId: string
   supplier: string
   attestation: { ok: boolean, kind: string, measurement: string, gpu?: RentGpuAttestation }
-  job: { exitCode: number, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number, path?: string }>, durationMs: number }
+  job: RentJob
   vouchers: number
   escrow: {
     id: string
