@@ -283,11 +283,16 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
   // before it: a report before then is refused
   let startedAt = node.clock.now()
   let started = false
-  const decoder = new TextDecoder()
+  // one streaming decoder per stream: a chunk may end inside a multi-byte character, whose rest
+  // begins the stream's next chunk (never the other stream's); what is left over goes out at the end
+  const stdout = new TextDecoder()
+  const stderr = new TextDecoder()
+  // a chunk of nothing but the start of a character says nothing yet
+  const emitText = (type: 'stdout' | 'stderr', text: string): void => { if (text !== '') ctx.emit({ type, text }) }
   const live: ReattachLive = {
     metering,
-    onStdout: (c) => { ctx.emit({ type: 'stdout', text: decoder.decode(c) }) },
-    onStderr: (c) => { ctx.emit({ type: 'stderr', text: decoder.decode(c) }) },
+    onStdout: (c) => { emitText('stdout', stdout.decode(c, { stream: true })) },
+    onStderr: (c) => { emitText('stderr', stderr.decode(c, { stream: true })) },
     onTick: (tick) => { ctx.emit({ type: 'tick', elapsedMs: Number(tick.elapsedMs), spent: metering.spent.toString(), unit: AMOUNT_UNIT }) }
   }
   // what of the job's end arrived before anything failed: its exit, and the outputs settled (those
@@ -334,6 +339,9 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
   } finally {
     await session.channel.close().catch(() => {})
   }
+  // a character the job's output broke off in the middle of ends it as U+FFFD
+  emitText('stdout', stdout.decode())
+  emitText('stderr', stderr.decode())
   ctx.metrics.jobs.inc({ role: 'renter', reason: result.reason })
   const job = rentJob(result, req.spec.outputs ?? [])
   ctx.emit({

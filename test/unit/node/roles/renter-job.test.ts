@@ -141,3 +141,42 @@ describe('what the renter reports of how its job ended', () => {
     ])
   })
 })
+
+describe('the live output of a rental\'s job', () => {
+  const text = (events: RentEvent[], type: 'stdout' | 'stderr'): string => events.flatMap((e) => e.type === type ? [e.text] : []).join('')
+
+  it('a character split between chunks comes out whole, on each stream apart, and one cut off at the end as U+FFFD', async () => {
+    const r = await rentalJob([])
+    const euro = [0xe2, 0x82, 0xac]
+    const chunk = (...b: number[]): Uint8Array<ArrayBuffer> => Uint8Array.from(b)
+    await supply(r.supplier, [
+      started,
+      { stdout: chunk(0x61, euro[0], euro[1]) },
+      // the other stream, between the two halves of stdout's character, with a split one of its own
+      { stderr: chunk(euro[0]) },
+      { stdout: chunk(euro[2], euro[0]) },
+      { stderr: chunk(euro[1], euro[2], 0x21) },
+      { stdout: chunk(euro[1], euro[2], 0x62, euro[0], euro[1]) },
+      exited(0),
+      { done: { outputs: 0 } }
+    ])
+    await r.job
+    expect(text(r.events, 'stdout')).toBe('a€€b\ufffd')
+    expect(text(r.events, 'stderr')).toBe('€!')
+    // nothing is emitted for a chunk that holds only the start of a character
+    expect(r.events.filter((e) => (e.type === 'stdout' || e.type === 'stderr') && e.text === '')).toEqual([])
+  })
+
+  it('200,000 euro signs from a real process arrive as written (the pipe cuts them anywhere)', async () => {
+    const r = await rentalJob([], { command: process.execPath, args: ['-e', "process.stdout.write('\\u20ac'.repeat(200000))"] })
+    const root = await mkdtemp(path.join(tmpdir(), 'bazaar-renter-job-srv-'))
+    dirs.push(root)
+    const server = runJobServer(r.supplier, { runtime: processRuntime(), workRoot: root, gpuIndices: [0] })
+    const { result } = await r.job
+    await server
+    expect(result.reason).toBe('exited')
+    const out = text(r.events, 'stdout')
+    expect([...out].filter((c) => c === '\ufffd')).toHaveLength(0)
+    expect(out).toBe('€'.repeat(200_000))
+  })
+})
