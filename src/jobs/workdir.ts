@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { chmod, lstat, mkdir, open, readdir, realpath, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { RuntimeError } from './errors.js'
 import { MAX_CHUNK_BYTES } from './constants.js'
@@ -48,9 +48,65 @@ export async function removeJobDir (dir: string): Promise<void> {
 }
 
 /**
- * Removes every job directory under `workRoot`: at a supplier's start no job runs, so what is there
- * was left by one that crashed (a job's inputs and scratch, and its id, which a new job of the same
- * id could not take). Returns the names it could not remove.
+ * Names a finished job's directory is renamed to while it is removed (`WorkDirTrash`): no job id
+ * starts with a dot (JOB_ID_RE), so no job takes one.
+ */
+export const DISCARDED_DIR_PREFIX = '.removing-'
+
+export interface WorkDirTrashInit {
+  /** removes a directory moved aside; `removeJobDir` by default */
+  remove?: (dir: string) => Promise<void>
+}
+
+/**
+ * Where finished jobs' directories go. A job may leave millions of files, and removing them takes
+ * as long as it takes (300,000 files: about 16 s); the supplier settles once its job server
+ * returns, and the escrow's expiry does not wait. `discard` renames the directory aside at once
+ * (within its own parent: the same filesystem, atomic, and no write permission on the directory
+ * itself needed) and removes it in the background. A removal a crash cut short leaves a
+ * `.removing-*` directory under the work root, which `clearWorkRoot` removes at the next start.
+ */
+export class WorkDirTrash {
+  private readonly remove: (dir: string) => Promise<void>
+  private readonly pending = new Set<Promise<void>>()
+
+  constructor (init: WorkDirTrashInit = {}) {
+    this.remove = init.remove ?? removeJobDir
+  }
+
+  /**
+   * Moves `dir` aside and starts its removal; resolves once it is moved (or, where the rename
+   * failed, once the removal in place started). `onLeft` hears of a removal that failed.
+   */
+  async discard (dir: string, onLeft?: (err: unknown) => void): Promise<void> {
+    let target = path.join(path.dirname(dir), `${DISCARDED_DIR_PREFIX}${path.basename(dir)}-${randomBytes(6).toString('hex')}`)
+    try {
+      await rename(dir, target)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      // removed where it is: a new job of the same id is refused until it is gone
+      target = dir
+    }
+    const removal: Promise<void> = this.remove(target)
+      .catch((err: unknown) => { onLeft?.(err) })
+      .finally(() => { this.pending.delete(removal) })
+    this.pending.add(removal)
+  }
+
+  /** how many removals are in flight */
+  get size (): number { return this.pending.size }
+
+  /** resolves once every removal started so far (and any started meanwhile) has ended */
+  async drain (): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending])
+  }
+}
+
+/**
+ * Removes every job directory under `workRoot`, and what `WorkDirTrash` was still removing: at a
+ * supplier's start no job runs, so what is there was left by one that crashed (a job's inputs and
+ * scratch, and its id, which a new job of the same id could not take). Returns the names it could
+ * not remove.
  */
 export async function clearWorkRoot (workRoot: string): Promise<string[]> {
   let names: string[]

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CapacityLedger, containerName, containerRuntime, type ContainerRuntimeInit, type JobResult, type JobSpec } from '../../src/jobs/index.js'
+import { CapacityLedger, containerName, containerRuntime, WorkDirTrash, type ContainerRuntimeInit, type JobResult, type JobSpec } from '../../src/jobs/index.js'
 import { runJobClient, runJobServer, type JobServerResult } from '../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { ManualClock } from '../../src/util/clock.js'
@@ -43,6 +43,8 @@ let workRoot: string
 let outputDir: string
 let ledger: CapacityLedger
 let clock: ManualClock
+/** where the jobs' directories go: drained before the work root is checked */
+let trash: WorkDirTrash
 
 beforeEach(async () => {
   clock = new ManualClock()
@@ -51,10 +53,12 @@ beforeEach(async () => {
   outputDir = path.join(root, 'out')
   ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }])
   ledger.hold('agr-1', 'h100-80gb', 1, 60_000)
+  trash = new WorkDirTrash()
 })
 
 afterEach(async () => {
   expect(ledger.active()).toEqual([])
+  await trash.drain()
   expect(existsSync(workRoot) ? readdirSync(workRoot) : []).toEqual([])
   await rm(root, { recursive: true, force: true })
 })
@@ -77,6 +81,7 @@ async function run (spec: JobSpec, init: ContainerRuntimeInit = {}, signal?: Abo
   const server = runJobServer(supplier, {
     runtime: containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS, ...init }),
     workRoot,
+    trash,
     lease: { ledger, agreementId: 'agr-1' },
     clock,
     tickIntervalMs: 100,
@@ -140,7 +145,7 @@ describe.skipIf(why != null)('jobs in containers (podman)', () => {
     const ac = new AbortController()
     let seen = ''
     const [renter, supplier] = memoryChannelPair()
-    const server = runJobServer(supplier, { runtime: containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS }), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 100, killGraceMs: 1000 })
+    const server = runJobServer(supplier, { runtime: containerRuntime({ engine: 'podman', namePrefix: PREFIX, limits: LIMITS }), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 100, killGraceMs: 1000 })
     const client = runJobClient(renter, { command: 'sh', args: ['-c', 'echo up; exec sleep 600'], image: TEST_IMAGE, gpuCount: 0, limits: { maxDurationMs: 600_000 } }, {
       outputDir,
       clock,

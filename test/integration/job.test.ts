@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CapacityLedger, processRuntime } from '../../src/jobs/index.js'
+import { CapacityLedger, processRuntime, WorkDirTrash } from '../../src/jobs/index.js'
+import { removeJobDir } from '../../src/jobs/workdir.js'
 import { JobProtocolError, runJobClient, runJobServer } from '../../src/protocols/job/index.js'
 import { memoryChannelPair } from '../../src/protocols/framed.js'
 import { JobFrame } from '../../src/wire/job.js'
@@ -23,6 +24,8 @@ let root: string
 let workRoot: string
 let outputDir: string
 let ledger: CapacityLedger
+/** where the jobs' directories go: drained before the work root is checked */
+let trash: WorkDirTrash
 let renterCtl: { send: (b: Uint8Array) => Promise<void> } | undefined
 /**
  * Protocol time of both sides (ticks, the start window, the maximum duration): it moves only when a
@@ -42,6 +45,7 @@ beforeEach(async () => {
   outputDir = path.join(root, 'out')
   ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }, { index: 1, model: 'h100-80gb' }, { index: 2, model: 'h100-80gb' }])
   ledger.hold('agr-1', 'h100-80gb', 2, 60_000)
+  trash = new WorkDirTrash()
 })
 
 afterEach(async () => {
@@ -49,6 +53,7 @@ afterEach(async () => {
   expect(ledger.active()).toEqual([])
   expect(ledger.available('h100-80gb')).toBe(3)
   // the supplier's job directory is gone
+  await trash.drain()
   expect(existsSync(workRoot) ? readdirSync(workRoot) : []).toEqual([])
   await rm(root, { recursive: true, force: true })
 })
@@ -67,6 +72,7 @@ async function run (spec: JobSpec, opts: { server?: Partial<JobServerOptions>, c
   const server = runJobServer(supplier, {
     runtime: processRuntime(),
     workRoot,
+    trash,
     lease: { ledger, agreementId: 'agr-1' },
     clock,
     tickIntervalMs: 100,
@@ -315,7 +321,7 @@ describe('jobs over a framed channel', () => {
     const [renter, supplier] = memoryChannelPair()
     renterCtl = { send: async (b) => { await renter.send(JobFrame.encode({ metering: new Uint8Array(b) })) } }
     // one tick of the clock once the job runs (the usage hook's turn)
-    const s = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 50, onStarted: () => { void clock.advanceAsync(50) }, ...server })
+    const s = runJobServer(supplier, { runtime: processRuntime(), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, tickIntervalMs: 50, onStarted: () => { void clock.advanceAsync(50) }, ...server })
     const c = runJobClient(renter, { command: 'sleep', args: ['30'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { outputDir, clock, ...client })
     expect(await c).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
     expect(await s).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
@@ -460,6 +466,7 @@ describe('jobs over a framed channel', () => {
     const server = runJobServer(supplier, {
       runtime: processRuntime(),
       workRoot,
+      trash,
       lease: { ledger, agreementId: 'agr-1' },
       clock,
       killGraceMs: 300,
@@ -473,6 +480,29 @@ describe('jobs over a framed channel', () => {
   })
 })
 
+describe('the job directory after the job', () => {
+  it('is moved aside at once and removed in the background: the result does not wait on its removal', async () => {
+    // a removal held until the test lets it go, as one of millions of files would take its time
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const removing: string[] = []
+    const slow = new WorkDirTrash({ remove: async (dir) => { removing.push(dir); await held; await removeJobDir(dir) } })
+    const script = "const fs = require('node:fs'); fs.mkdirSync('many'); for (let i = 0; i < 100; i++) fs.writeFileSync('many/f' + i, 'x'); fs.writeFileSync('out.txt', 'ok')"
+    const r = await run({ command: NODE, args: ['-e', script], outputs: ['out.txt'], gpuCount: 0, limits: { maxDurationMs: 60_000 } }, { server: { trash: slow } })
+    // both sides are done (the supplier would settle now) while the removal is still held
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [{ name: 'out.txt', bytes: 2 }] })
+    expect(ok(r.server)).toMatchObject({ reason: 'exited', outputs: [{ name: 'out.txt' }] })
+    expect(slow.size).toBe(1)
+    // the job's id is free already: its directory waits for removal under another name, beside it
+    expect(removing).toHaveLength(1)
+    expect(readdirSync(workRoot)).toEqual([path.basename(removing[0])])
+    expect(readdirSync(path.join(removing[0], 'many'))).toHaveLength(100)
+    release()
+    await slow.drain()
+    expect(readdirSync(workRoot)).toEqual([])
+  })
+})
+
 describe('the outputs\' window', () => {
   it('frees the GPUs at the exit and resets a renter that does not take the outputs within their window (DELIVERY_TIMEOUT), however long its stall timeout', async () => {
     const [renter, supplier] = memoryChannelPair()
@@ -480,7 +510,7 @@ describe('the outputs\' window', () => {
     let result: JobServerResult | undefined
     // a stall timeout far past the window: what ends the delivery here is the window
     const server = runJobServer(supplier, {
-      runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, killGraceMs: 300, stallTimeoutMs: 3_600_000, onExited: () => { exited = true }
+      runtime: processRuntime(), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, killGraceMs: 300, stallTimeoutMs: 3_600_000, onExited: () => { exited = true }
     }).then((r) => { result = r; return r })
     const script = "require('node:fs').writeFileSync('big', Buffer.alloc(6 * 1024 * 1024, 1))"
     await renter.send(JobFrame.encode({ start: { version: 1, jobId: 'job-1', spec: { command: NODE, args: ['-e', script], env: [], inputs: [], outputs: ['big'], gpuCount: 1, maxDurationMs: 60_000n, maxBudget: 0n, image: '' } } }))
@@ -534,7 +564,7 @@ describe('the job server refuses a renter that breaks the protocol', () => {
     ['no start at all', [], 'START_TIMEOUT']
   ])('%s → %s', async (_what, frames, code) => {
     const [renter, supplier] = memoryChannelPair()
-    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, lease: { ledger, agreementId: 'agr-1' }, clock, startTimeoutMs: 200 })
+    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, startTimeoutMs: 200 })
     for (const f of frames) await renter.send(enc(f))
     let settled = false
     const outcome = server.catch((e: unknown) => e).finally(() => { settled = true })

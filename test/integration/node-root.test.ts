@@ -163,11 +163,14 @@ describe('BazaarNode.init: one root for a whole node', () => {
     expect(clock.pending).toBe(0)
   }, 60_000)
 
-  it('a supplier removes at start the job directories a crashed run left, so that no job id stays taken', async () => {
+  it('a supplier removes at start the job directories a crashed run left, and those it was removing, so that no job id stays taken', async () => {
     const home = path.join(dir, 'supplier-left')
     await mkdir(path.join(home, 'jobs', 'job-1', 'sub'), { recursive: true })
     await writeFile(path.join(home, 'jobs', 'job-1', 'sub', 'scratch'), 'x'.repeat(4096))
     await writeFile(path.join(home, 'jobs', 'stray'), '')
+    // a finished job's directory whose removal in the background the crash cut short
+    await mkdir(path.join(home, 'jobs', '.removing-job-0-0123456789ab', 'many'), { recursive: true })
+    await writeFile(path.join(home, 'jobs', '.removing-job-0-0123456789ab', 'many', 'f'), 'x')
     const clock = new ManualClock()
     const node = await BazaarNode.init({
       config: { ...await config('supplier'), gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }] },

@@ -7,7 +7,7 @@ import {
 } from '../../jobs/constants.js'
 import { validateJobId, validateSpecShape } from '../../jobs/spec.js'
 import { JobSpecError } from '../../jobs/errors.js'
-import { createFileIn, createJobDir, openOutput, outputsSize, removeJobDir } from '../../jobs/workdir.js'
+import { createFileIn, createJobDir, openOutput, outputsSize, WorkDirTrash } from '../../jobs/workdir.js'
 import { JobLink, JOB_PROTOCOL_VERSION } from './codec.js'
 import { JobProtocolError } from './errors.js'
 import { bytesEqual } from '../../util/bytes.js'
@@ -72,7 +72,14 @@ export interface JobServerOptions {
   maxOutputsTotalBytes?: number
   /** keep the job directory after the job (removed by default) */
   keepWorkDir?: boolean
-  /** the job directory could not be removed (the job left what even its owner cannot delete): for the logs */
+  /**
+   * where the job directory goes after the job: moved aside at once and removed in the background,
+   * so that the result (and the supplier's settlement on it) does not wait on the removal of what
+   * the job left. One of its own by default, which nobody waits for; a supplier passes its own and
+   * drains it when it stops.
+   */
+  trash?: WorkDirTrash
+  /** the job directory could not be removed (the job left what even its owner cannot delete): for the logs; may come after the result */
   onWorkDirLeft?: (dir: string, err: unknown) => void
   /** a renter that gives no flow-control credit (stopped reading) for this long is gone; 60 s by default */
   stallTimeoutMs?: number
@@ -186,7 +193,10 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
     throw err
   } finally {
     if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
-    if (dir != null && opts.keepWorkDir !== true) await removeJobDir(dir).catch((err: unknown) => { opts.onWorkDirLeft?.(dir!, err) })
+    if (dir != null && opts.keepWorkDir !== true) {
+      const left = dir
+      await (opts.trash ?? new WorkDirTrash()).discard(left, (err) => { opts.onWorkDirLeft?.(left, err) })
+    }
   }
 }
 

@@ -1,12 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { constants as fsc } from 'node:fs'
-import { chmod, chown, lstat, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, chown, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createJobDir, grantOwnerDirs, openOutput } from '../../../src/jobs/workdir.js'
+import { clearWorkRoot, createJobDir, DISCARDED_DIR_PREFIX, grantOwnerDirs, openOutput, WorkDirTrash } from '../../../src/jobs/workdir.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const HOOKS = path.join(here, '../../integration/escrow-ts-hooks.mjs')
@@ -83,5 +83,47 @@ describe('removing a job directory', () => {
       cwd: root
     })
     expect(JSON.parse(stdout)).toEqual({ error: null, left: false })
+  })
+})
+
+describe('WorkDirTrash', () => {
+  it('moves a job directory aside within its parent at once, and removes it in the background', async () => {
+    const dir = await createJobDir(root, 'job-1')
+    await mkdir(path.join(dir, 'sub'))
+    await writeFile(path.join(dir, 'sub', 'f'), 'x')
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const removing: string[] = []
+    const trash = new WorkDirTrash({ remove: async (d) => { removing.push(d); await held; await rm(d, { recursive: true, force: true }) } })
+    await trash.discard(dir)
+    // the job's id is free at once; what it left waits for its removal beside it
+    expect(removing).toHaveLength(1)
+    expect(path.dirname(removing[0])).toBe(path.dirname(dir))
+    expect(path.basename(removing[0]).startsWith(`${DISCARDED_DIR_PREFIX}job-1-`)).toBe(true)
+    expect(await readdir(root)).toEqual([path.basename(removing[0])])
+    expect(await readdir(path.join(removing[0], 'sub'))).toEqual(['f'])
+    expect(trash.size).toBe(1)
+    release()
+    await trash.drain()
+    expect(await readdir(root)).toEqual([])
+  })
+
+  it('reports a removal that failed, and drains all the same', async () => {
+    const dir = await createJobDir(root, 'job-1')
+    const trash = new WorkDirTrash({ remove: async () => { throw new Error('EPERM') } })
+    const left: unknown[] = []
+    await trash.discard(dir, (err) => { left.push(err) })
+    await trash.drain()
+    expect(left).toHaveLength(1)
+    expect(trash.size).toBe(0)
+  })
+
+  it('at the start, clearWorkRoot removes what a crash left being removed, with the job directories', async () => {
+    const aside = path.join(root, `${DISCARDED_DIR_PREFIX}job-1-0123456789ab`)
+    await mkdir(path.join(aside, 'many'), { recursive: true })
+    await writeFile(path.join(aside, 'many', 'f'), 'x')
+    await createJobDir(root, 'job-2')
+    expect(await clearWorkRoot(root)).toEqual([])
+    expect(await readdir(root)).toEqual([])
   })
 })

@@ -2,7 +2,7 @@ import { decodeTerms, hex, type AgreementStore } from '../../../market/index.js'
 import { registerSessionHandler, type SessionHandler } from '../../../protocols/session/index.js'
 import type { FramedChannel } from '../../../protocols/framed.js'
 import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
-import { stateForResult, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
+import { stateForResult, WorkDirTrash, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
 import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
 import type { PeerId } from '@libp2p/interface'
 import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
@@ -72,6 +72,8 @@ export class SessionServer {
   /** jobs a new session of their renter may take up, by agreement (one job per agreement) */
   private readonly attachable = new Map<string, JobAttachFn>()
   private readonly reattachHellos = new WindowLimiter(REATTACH_HELLOS, 60_000)
+  /** finished jobs' directories, removed in the background: a settlement never waits on a removal */
+  private readonly trash = new WorkDirTrash()
 
   constructor (private readonly c: SessionServerComponents, private readonly init: SessionServerInit) {}
 
@@ -121,11 +123,15 @@ export class SessionServer {
     return this.reattachHellos.take(agreementId, this.c.clock.now())
   }
 
-  /** stops answering, then waits for the sessions in flight to end and settle (abort their signal first) */
+  /**
+   * stops answering, then waits for the sessions in flight to end and settle (abort their signal
+   * first), and for the removal of their job directories
+   */
   async stop (): Promise<void> {
     await this.handler?.unregister()
     this.handler = undefined
     await Promise.allSettled([...this.running])
+    await this.trash.drain()
   }
 
   /**
@@ -235,6 +241,7 @@ export class SessionServer {
       const result = await runJobServer(channel, {
         runtime: this.init.runtime,
         workRoot: this.init.workRoot,
+        trash: this.trash,
         lease: { ledger: this.c.ledger, agreementId },
         clock,
         signal,
