@@ -49,7 +49,10 @@ export function outputTransferMs (bytes: number): number {
 export function outputDeliveryMs (bytes: number): number {
   return OUTPUT_DELIVERY_SLACK_MS + outputTransferMs(bytes)
 }
-/** default cap on stdout + stderr streamed to the renter; over it the job is stopped */
+/**
+ * default cap on stdout + stderr streamed live to the renter, in all; past it the job runs on and
+ * the rest of its output is counted, not streamed (the renter is told in a `stderr` line)
+ */
 export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
 /** SIGTERM → SIGKILL grace */
 export const DEFAULT_KILL_GRACE_MS = 3000

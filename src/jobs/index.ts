@@ -22,7 +22,7 @@
  * bad inputs. Once accepted it resolves with `{ reason, exitCode, signal?, detail?, durationMs,
  * outputs }` whatever happens: reason "exited" | "cancelled" (renter cancel, or renter gone:
  * detail CHANNEL_CLOSED) | "timeout" | "budget" (ctl.stop) | "failed" (detail SPAWN_FAILED,
- * RUNTIME_UNAVAILABLE, OUTPUT_LIMIT, METERING_FAILED, SUPPLIER_SHUTDOWN). A stop ends the job's whole
+ * RUNTIME_UNAVAILABLE, METERING_FAILED, SUPPLIER_SHUTDOWN). A stop ends the job's whole
  * process group: SIGTERM, SIGKILL after `killGraceMs`.
  *
  * Renter:

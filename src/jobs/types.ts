@@ -48,7 +48,7 @@ export interface JobResult {
   exitCode: number
   signal?: string
   reason: JobEndReason
-  /** stable code explaining a "failed" reason (e.g. "OUTPUT_LIMIT", "SPAWN_FAILED") */
+  /** stable code explaining a "failed" reason (e.g. "SPAWN_FAILED", "METERING_FAILED") */
   detail?: string
   outputs: JobOutput[]
   /** outputs the job did not produce */

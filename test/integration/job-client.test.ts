@@ -179,7 +179,7 @@ describe('the renter refuses a supplier that breaks the protocol', () => {
     const result = await refuse([{ exit: { ...exit.exit, signal: junk, detail: junk } }, { done: { outputs: 0 } }])
     expect(result).toMatchObject({ reason: 'exited', detail: 'UNKNOWN' })
     expect(result).not.toHaveProperty('signal')
-    expect(await refuse([{ exit: { ...exit.exit, signal: 'SIGKILL', detail: 'OUTPUT_LIMIT' } }, { done: { outputs: 0 } }])).toMatchObject({ signal: 'SIGKILL', detail: 'OUTPUT_LIMIT' })
+    expect(await refuse([{ exit: { ...exit.exit, signal: 'SIGKILL', detail: 'METERING_FAILED' } }, { done: { outputs: 0 } }])).toMatchObject({ signal: 'SIGKILL', detail: 'METERING_FAILED' })
   })
 
   it('a renter taking a job up again after a restart stops at the job\'s maximum duration it kept (SUPPLIER_SILENT)', async () => {

@@ -327,10 +327,23 @@ describe('jobs over a framed channel', () => {
     expect(await s).toMatchObject({ reason: 'failed', detail: 'METERING_FAILED' })
   })
 
-  it('stops a job that streams more than its output bound', async () => {
-    const r = await run({ command: 'yes', args: [], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { server: { maxStreamBytes: 100_000 } })
-    expect(ok(r.client)).toMatchObject({ reason: 'failed', detail: 'OUTPUT_LIMIT' })
+  it('stops streaming past the output bound and says so, but runs the job on and delivers its outputs', async () => {
+    // 300,000 bytes of logs in 30 writes, then an output written after them
+    const total = 300_000
+    const script = "const b = Buffer.alloc(10000, 97); let i = 0; (function w () { if (i++ < 30) process.stdout.write(b, w); else require('node:fs').writeFileSync('done.txt', 'ok') })()"
+    const r = await run({ command: NODE, args: ['-e', script], outputs: ['done.txt'], gpuCount: 0, limits: { maxDurationMs: 30_000 } }, { server: { maxStreamBytes: 100_000 } })
+    expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [{ name: 'done.txt', bytes: 2 }], missingOutputs: [] })
+    expect(await readFile(path.join(outputDir, 'done.txt'), 'utf8')).toBe('ok')
+    const server = ok(r.server)
+    expect(server).toMatchObject({ reason: 'exited', exitCode: 0 })
+    expect(server).not.toHaveProperty('detail')
+    // what was streamed is the start of what the job printed, within the bound; the rest was counted
     expect(r.stdout.length).toBeLessThanOrEqual(100_000)
+    expect(r.stdout).toBe('a'.repeat(r.stdout.length))
+    expect(r.stdout.length + server.droppedOutputBytes!).toBe(total)
+    // the renter heard of it at the bound, and how much it missed before the exit
+    expect(r.stderr).toContain('streaming cap of 100000 bytes')
+    expect(r.stderr).toContain(`[bazaar] ${total - r.stdout.length} bytes of output past the streaming cap were not streamed`)
   })
 
   it('does not hand out a symlink or a directory as an output', async () => {

@@ -66,7 +66,11 @@ export interface JobServerOptions {
   tickIntervalMs?: number
   killGraceMs?: number
   startTimeoutMs?: number
-  /** stdout + stderr streamed; over it the job is stopped ("failed", OUTPUT_LIMIT) */
+  /**
+   * stdout + stderr streamed live, in all (DEFAULT_MAX_STREAM_BYTES by default). Past it the job runs
+   * on: what it prints is read, counted and dropped, the renter is told so in one `stderr` line at
+   * the cap and the count in another before the exit, and the outputs come back as usual.
+   */
   maxStreamBytes?: number
   maxOutputFileBytes?: number
   maxOutputsTotalBytes?: number
@@ -144,6 +148,8 @@ export interface JobServerResult {
   outputs: JobOutput[]
   /** the renter did not take the exit and outputs within their window: it was reset (DELIVERY_TIMEOUT) */
   deliveryTimedOut?: true
+  /** bytes of stdout and stderr the job printed past `maxStreamBytes`, not streamed */
+  droppedOutputBytes?: number
 }
 
 /**
@@ -447,14 +453,21 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   opts.onStarted?.({ jobId, pgid: running.pgid, dir, gpuIndices }, ctl)
   await sendOrGone({ started: { gpuIndices, startedAt: BigInt(startedAt) } })
 
-  // output streams, bounded in total
+  // output streams, live up to `maxStream` bytes in all. A long job's logs (a progress bar over
+  // hours) pass any such bound, and the job is worth its outputs: past it the job runs on, its pipes
+  // are still read (it would block on a full pipe otherwise) and what comes is counted and dropped,
+  // so the renter's buffers and the supplier's memory stay bounded
   const maxStream = opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES
   const counts = { stdout: 0, stderr: 0 }
+  let capped = false
+  let dropped = 0
   const pump = async (which: 'stdout' | 'stderr'): Promise<void> => {
     for await (const buf of running[which] as AsyncIterable<Buffer>) {
-      if (stopReason === 'failed' && stopDetail === 'OUTPUT_LIMIT') continue
-      if (counts.stdout + counts.stderr + buf.byteLength > maxStream) {
-        requestStop('failed', 'OUTPUT_LIMIT')
+      if (capped || counts.stdout + counts.stderr + buf.byteLength > maxStream) {
+        dropped += buf.byteLength
+        if (capped) continue
+        capped = true
+        await sendOrGone({ stderr: new TextEncoder().encode(`\n[bazaar] the job's output passed the supplier's streaming cap of ${maxStream} bytes: the rest is not streamed (the job runs on; its outputs come back)\n`) })
         continue
       }
       counts[which] += buf.byteLength
@@ -552,6 +565,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     await within(pumps, 2000)
     running.stdout.destroy()
     running.stderr.destroy()
+    if (dropped > 0) await sendOrGone({ stderr: new TextEncoder().encode(`[bazaar] ${dropped} bytes of output past the streaming cap were not streamed\n`) })
     // the GPUs are free once the job's processes are: not held while the outputs go out
     if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
     opts.onExited?.()
@@ -567,6 +581,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
+  if (dropped > 0) result.droppedOutputBytes = dropped
 
   // the time since the last tick is billed before the renter hears of the exit, once, on the first
   // link that is up: a renter away at the exit is asked when it re-attaches, before its exit frame

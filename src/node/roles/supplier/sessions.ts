@@ -297,7 +297,7 @@ export class SessionServer {
         }).catch((err) => { logger.warn('job record failed', { err }) })
       }
       if (result.deliveryTimedOut === true) logger.warn('the renter did not take the job\'s outputs in time: settling without them', { agreement: agreementId })
-      logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode })
+      logger.info('job ended', { agreement: agreementId, reason: result.reason, exitCode: result.exitCode, ...(result.droppedOutputBytes != null ? { droppedOutputBytes: result.droppedOutputBytes } : {}) })
     } catch (err) {
       record.reason = 'failed'
       logger.warn('job session failed', { agreement: agreementId, err })
