@@ -54,6 +54,17 @@ export function outputDeliveryMs (bytes: number): number {
  * the rest of its output is counted, not streamed (the renter is told in a `stderr` line)
  */
 export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
+/**
+ * After a job's processes are gone, what they wrote is still read from its pipes and streamed
+ * before the exit: a pipe a process that escaped the job holds open is given up after this much
+ * wall time spent waiting on the pipe itself (time waiting for the renter's credit does not count)…
+ */
+export const EXIT_PIPE_WAIT_MS = 2000
+/**
+ * …or once this much more came through it: more than a pipe holds (1 MiB at most for an
+ * unprivileged process, fs.pipe-max-size) with its stream's buffer
+ */
+export const EXIT_DRAIN_MAX_BYTES = 4 * 1024 * 1024
 /** SIGTERM → SIGKILL grace */
 export const DEFAULT_KILL_GRACE_MS = 3000
 export const DEFAULT_TICK_INTERVAL_MS = 1000

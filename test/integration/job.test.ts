@@ -493,6 +493,88 @@ describe('jobs over a framed channel', () => {
   })
 })
 
+describe('the job\'s output at the exit', () => {
+  it('sends everything the job printed before the exit frame, to a renter that gave no credit across the exit', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    // the renter takes no output until the supplier reports the job's processes gone (its pipes
+    // then hold what did not fit the window), and gives credit for every frame from then on
+    let owed = 0
+    let crediting = false
+    const credit = (): void => {
+      if (!crediting || owed === 0) return
+      const c = owed
+      owed = 0
+      void renter.send(JobFrame.encode({ credit: c })).catch(() => {})
+    }
+    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, onExited: () => { crediting = true; credit() } })
+    // past the 768 KiB window, less than the window and what the pipe and its stream hold: the job
+    // can write it all and exit while the renter gives no credit
+    const total = 800 * 1024
+    const script = `process.stdout.write(Buffer.alloc(${total}, 97)); process.stdout.write('THE-END\\n')`
+    await renter.send(JobFrame.encode({ start: { version: 1, jobId: 'tail', spec: { command: NODE, args: ['-e', script], env: [], inputs: [], outputs: [], gpuCount: 0, maxDurationMs: 60_000n, maxBudget: 0n, image: '' } } }))
+    let stdout = ''
+    let atExit: string | undefined
+    const kinds: string[] = []
+    for await (const raw of renter.frames()) {
+      owed += raw.byteLength
+      const f = JobFrame.decode(raw)
+      if (f.stdout != null) stdout += Buffer.from(f.stdout).toString()
+      if (f.exit != null) { atExit = stdout; kinds.push('exit') }
+      if (f.done != null) { kinds.push('done'); await renter.close(); break }
+      credit()
+    }
+    expect(kinds).toEqual(['exit', 'done'])
+    expect(atExit).toBe('a'.repeat(total) + 'THE-END\n')
+    expect(stdout).toBe(atExit)
+    expect(await server).toMatchObject({ reason: 'exited', exitCode: 0 })
+  })
+
+  it('holds the output of a renter that never gives credit at the exit no longer than the outputs\' window (DELIVERY_TIMEOUT)', async () => {
+    const [renter, supplier] = memoryChannelPair()
+    let exited!: () => void
+    const exitedP = new Promise<void>((resolve) => { exited = resolve })
+    // a stall timeout far past the window: what ends the wait here is the window
+    const server = runJobServer(supplier, { runtime: processRuntime(), workRoot, trash, lease: { ledger, agreementId: 'agr-1' }, clock, stallTimeoutMs: 3_600_000, onExited: () => { exited() } })
+    const script = `process.stdout.write(Buffer.alloc(${800 * 1024}, 97))`
+    await renter.send(JobFrame.encode({ start: { version: 1, jobId: 'job-1', spec: { command: NODE, args: ['-e', script], env: [], inputs: [], outputs: [], gpuCount: 1, maxDurationMs: 60_000n, maxBudget: 0n, image: '' } } }))
+    const kinds: string[] = []
+    const reading = (async () => {
+      try {
+        for await (const raw of renter.frames()) {
+          const f = JobFrame.decode(raw)
+          kinds.push(Object.keys(f).find((k) => (f as Record<string, unknown>)[k] != null) ?? '')
+        }
+      } catch (err) { return err }
+    })()
+    await exitedP
+    // the job's GPUs are free while its last output waits for credit; a minute from the exit
+    // (no outputs) the window ends
+    expect(ledger.get('agr-1')).toBeUndefined()
+    await clock.advanceAsync(60_000)
+    expect(await server).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [], deliveryTimedOut: true })
+    expect(await reading).toMatchObject({ code: 'DELIVERY_TIMEOUT' })
+    expect(kinds).not.toContain('exit')
+  })
+
+  it('gives up the pipe of a process that escaped the job and floods it: the exit and outputs still go out', async () => {
+    let child = 0
+    let out = ''
+    // the leader leaves a child in a session of its own (out of reach of the group's kill) that
+    // writes without end, and exits once the child is there
+    const script = "setsid sh -c 'echo $$ > child.pid; exec yes' & while [ ! -s child.pid ]; do sleep 0.01; done; echo child=$(cat child.pid); echo ok > done.txt"
+    try {
+      const r = await run({ command: 'sh', args: ['-c', script], outputs: ['done.txt'], gpuCount: 0, limits: { maxDurationMs: 60_000 } }, {
+        client: { onStdout: (c) => { if (child === 0) { out += Buffer.from(c).toString(); child = Number(/child=(\d+)/.exec(out)?.[1] ?? 0) } } }
+      })
+      expect(ok(r.client)).toMatchObject({ reason: 'exited', exitCode: 0, outputs: [{ name: 'done.txt', bytes: 3 }] })
+      expect(ok(r.server)).toMatchObject({ reason: 'exited', exitCode: 0 })
+      expect(child).toBeGreaterThan(0)
+    } finally {
+      if (child > 0) try { process.kill(child, 'SIGKILL') } catch {}
+    }
+  })
+})
+
 describe('the job directory after the job', () => {
   it('is moved aside at once and removed in the background: the result does not wait on its removal', async () => {
     // a removal held until the test lets it go, as one of millions of files would take its time

@@ -3,7 +3,8 @@ import { systemClock } from '../../util/clock.js'
 import { BazaarError } from '../../util/errors.js'
 import {
   DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_FILE_BYTES, DEFAULT_MAX_OUTPUTS_TOTAL_BYTES,
-  DEFAULT_MAX_STREAM_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, MAX_CHUNK_BYTES, outputDeliveryMs
+  DEFAULT_MAX_STREAM_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, EXIT_DRAIN_MAX_BYTES, EXIT_PIPE_WAIT_MS,
+  MAX_CHUNK_BYTES, outputDeliveryMs
 } from '../../jobs/constants.js'
 import { validateJobId, validateSpecShape } from '../../jobs/spec.js'
 import { JobSpecError } from '../../jobs/errors.js'
@@ -461,22 +462,68 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const counts = { stdout: 0, stderr: 0 }
   let capped = false
   let dropped = 0
+  // Once the job's processes are gone (`drain`), what they wrote is still read and sent, before the
+  // exit frame, however long the renter takes to give credit for it (its stall timeout and the
+  // outputs' window bound that). What bounds a pipe is a process that escaped the job holding it
+  // open: a pump gives its pipe up after EXIT_PIPE_WAIT_MS of waiting on the pipe itself, in all, or
+  // once EXIT_DRAIN_MAX_BYTES more came through it (more than a pipe and its stream hold). Wall
+  // time, not the clock: it bounds I/O from a real process, which a stopped clock would never release.
+  const drains: Array<() => void> = []
   const pump = async (which: 'stdout' | 'stderr'): Promise<void> => {
-    for await (const buf of running[which] as AsyncIterable<Buffer>) {
-      if (capped || counts.stdout + counts.stderr + buf.byteLength > maxStream) {
-        dropped += buf.byteLength
-        if (capped) continue
-        capped = true
-        await sendOrGone({ stderr: new TextEncoder().encode(`\n[bazaar] the job's output passed the supplier's streaming cap of ${maxStream} bytes: the rest is not streamed (the job runs on; its outputs come back)\n`) })
-        continue
+    const stream = running[which]
+    let draining = false
+    let onPipe = false
+    let pipeWaitLeft = EXIT_PIPE_WAIT_MS
+    let drainBytesLeft = EXIT_DRAIN_MAX_BYTES
+    let waitingSince = 0
+    let timer: NodeJS.Timeout | undefined
+    const arm = (): void => {
+      waitingSince = Date.now()
+      timer = setTimeout(() => { stream.destroy() }, Math.max(0, pipeWaitLeft))
+    }
+    const disarm = (): void => {
+      if (timer == null) return
+      clearTimeout(timer)
+      timer = undefined
+      pipeWaitLeft -= Date.now() - waitingSince
+    }
+    drains.push(() => {
+      draining = true
+      if (onPipe) arm()
+    })
+    const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+    try {
+      while (true) {
+        onPipe = true
+        if (draining) arm()
+        const next = await chunks.next()
+        onPipe = false
+        disarm()
+        if (next.done === true) break
+        const buf = next.value
+        if (draining) {
+          drainBytesLeft -= buf.byteLength
+          if (drainBytesLeft < 0) { stream.destroy(); break }
+        }
+        if (capped || counts.stdout + counts.stderr + buf.byteLength > maxStream) {
+          dropped += buf.byteLength
+          if (capped) continue
+          capped = true
+          await sendOrGone({ stderr: new TextEncoder().encode(`\n[bazaar] the job's output passed the supplier's streaming cap of ${maxStream} bytes: the rest is not streamed (the job runs on; its outputs come back)\n`) })
+          continue
+        }
+        counts[which] += buf.byteLength
+        for (let off = 0; off < buf.byteLength; off += MAX_CHUNK_BYTES) {
+          if (!renterGone) await sendOrGone({ [which]: new Uint8Array(buf.subarray(off, off + MAX_CHUNK_BYTES)) })
+        }
       }
-      counts[which] += buf.byteLength
-      for (let off = 0; off < buf.byteLength; off += MAX_CHUNK_BYTES) {
-        if (!renterGone) await sendOrGone({ [which]: new Uint8Array(buf.subarray(off, off + MAX_CHUNK_BYTES)) })
-      }
+    } catch {
+      // the pipe was given up (destroyed) or failed: nothing more comes through it
+    } finally {
+      disarm()
     }
   }
-  const pumps = Promise.all([pump('stdout'), pump('stderr')]).catch(() => {})
+  const pumps = Promise.all([pump('stdout'), pump('stderr')])
 
   // the metering frame being handled: a voucher that came just before the renter closed is stored
   // (and the caller settles on it) before the result is returned, even past the reader's bound
@@ -560,13 +607,7 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
     durationTimer.clear()
     // stragglers the job left in its group (background children) go with it
     await running.stop(stopReason != null ? killGraceMs : 0)
-    // a process that escaped the group may hold the pipes open: bound the wait. Wall time, not the
-    // clock: it bounds I/O from a real process, which a stopped clock would never release
-    await within(pumps, 2000)
-    running.stdout.destroy()
-    running.stderr.destroy()
-    if (dropped > 0) await sendOrGone({ stderr: new TextEncoder().encode(`[bazaar] ${dropped} bytes of output past the streaming cap were not streamed\n`) })
-    // the GPUs are free once the job's processes are: not held while the outputs go out
+    // the GPUs are free once the job's processes are: not held while their output and the outputs go out
     if (opts.lease != null) opts.lease.ledger.release(opts.lease.agreementId)
     opts.onExited?.()
   } finally {
@@ -581,7 +622,31 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   const result: JobServerResult = { jobId, reason, exitCode, durationMs, outputs: [] }
   if (exit.signal != null) result.signal = exit.signal
   if (stopDetail != null) result.detail = stopDetail
-  if (dropped > 0) result.droppedOutputBytes = dropped
+
+  // The rest of the job's output, the exit and the outputs go to the renter's link; a renter away (or
+  // lost on the way) may come back within `reattach.keepMs` and gets the exit and outputs from the
+  // start. All of it within one window fixed now, on the clock: a renter that takes them slower than
+  // MIN_OUTPUT_RATE_BYTES_PER_S, or keeps re-attaching, would otherwise hold the supplier's
+  // settlement until the escrow could be refunded. Past it the link is reset (DELIVERY_TIMEOUT) and
+  // the job settles as it stands.
+  const outputBytes = await outputsSize(a.dir, spec.outputs, opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES)
+  const deliverBy = Math.min(exitedAt + (reattach?.keepMs ?? 0) + outputDeliveryMs(outputBytes), opts.deliverUntil ?? Infinity)
+  const deliveryTimer = clock.setTimeout(() => {
+    deliveryExpired = true
+    over = true
+    if (!renterGone) link.channel.abort(new JobProtocolError('DELIVERY_TIMEOUT', 'the outputs were not taken in time'))
+    wakeAttached?.()
+  }, Math.max(0, deliverBy - clock.now()))
+
+  // everything the job wrote goes out before the exit frame (the renter takes no output after it)
+  for (const drain of drains) drain()
+  await pumps
+  running.stdout.destroy()
+  running.stderr.destroy()
+  if (dropped > 0) {
+    result.droppedOutputBytes = dropped
+    await sendOrGone({ stderr: new TextEncoder().encode(`[bazaar] ${dropped} bytes of output past the streaming cap were not streamed\n`) })
+  }
 
   // the time since the last tick is billed before the renter hears of the exit, once, on the first
   // link that is up: a renter away at the exit is asked when it re-attaches, before its exit frame
@@ -593,19 +658,6 @@ async function runAccepted (a: Accepted): Promise<JobServerResult> {
   }
   await billEnd()
 
-  // The exit and the outputs go to the renter's link; a renter away (or lost on the way) may come
-  // back within `reattach.keepMs` and gets them all from the start. All of it within one window
-  // fixed now, on the clock: a renter that takes the outputs slower than MIN_OUTPUT_RATE_BYTES_PER_S, or keeps
-  // re-attaching, would otherwise hold the supplier's settlement until the escrow could be refunded.
-  // Past it the link is reset (DELIVERY_TIMEOUT) and the job settles as it stands.
-  const outputBytes = await outputsSize(a.dir, spec.outputs, opts.maxOutputFileBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, opts.maxOutputsTotalBytes ?? DEFAULT_MAX_OUTPUTS_TOTAL_BYTES)
-  const deliverBy = Math.min(exitedAt + (reattach?.keepMs ?? 0) + outputDeliveryMs(outputBytes), opts.deliverUntil ?? Infinity)
-  const deliveryTimer = clock.setTimeout(() => {
-    deliveryExpired = true
-    over = true
-    if (!renterGone) link.channel.abort(new JobProtocolError('DELIVERY_TIMEOUT', 'the outputs were not taken in time'))
-    wakeAttached?.()
-  }, Math.max(0, deliverBy - clock.now()))
   let delivered = false
   while (!delivered && !deliveryExpired) {
     if (renterGone && (reattach == null || awayExpired || !(await awaitAttach(reattach.keepMs)))) break
