@@ -190,6 +190,21 @@ describe('jobs over a framed channel', () => {
     expect(r.client.status === 'rejected' && (r.client.reason as { remoteCode?: string }).remoteCode).toBe('IMAGE_NOT_SUPPORTED')
   })
 
+  it('refuses a job whose image is not its agreement\'s, before its inputs and before the runtime\'s own check', async () => {
+    const spec = (image?: string): JobSpec => ({ command: 'sh', args: ['-c', 'touch ran'], ...(image !== undefined ? { image } : {}), gpuCount: 1, inputs: [{ name: 'a.bin', data: new Uint8Array(10) }], limits: { maxDurationMs: 60_000 } })
+    const codes = async (image: string | undefined, agreedImage: string | null): Promise<[unknown, unknown]> => {
+      const r = await run(spec(image), { server: { agreedImage } })
+      return [r.server.status === 'rejected' && (r.server.reason as { code?: string }).code, r.client.status === 'rejected' && (r.client.reason as { remoteCode?: string }).remoteCode]
+    }
+    // an image where the agreement names none, another image than the agreed one, none where one was agreed
+    expect(await codes('docker.io/library/alpine:3', null)).toEqual(['IMAGE_NOT_AGREED', 'IMAGE_NOT_AGREED'])
+    expect(await codes('docker.io/library/alpine:3', 'docker.io/library/alpine:3.20')).toEqual(['IMAGE_NOT_AGREED', 'IMAGE_NOT_AGREED'])
+    expect(await codes(undefined, 'docker.io/library/alpine:3')).toEqual(['IMAGE_NOT_AGREED', 'IMAGE_NOT_AGREED'])
+    // the agreed image passes this check and meets the runtime's (processes run no image)
+    expect(await codes('docker.io/library/alpine:3', 'docker.io/library/alpine:3')).toEqual(['IMAGE_NOT_SUPPORTED', 'IMAGE_NOT_SUPPORTED'])
+    expect(existsSync(path.join(workRoot, 'job-1'))).toBe(false)
+  })
+
   it('bills no usage past the exit while a child that escaped the job holds its output open', async () => {
     const ticks: number[] = []
     let leader = 0

@@ -21,6 +21,8 @@ export type JobProtocolErrorCode =
   | 'OUTPUT_HASH_MISMATCH'
   /** the job needs more GPUs than the agreement assigned */
   | 'GPU_COUNT_EXCEEDS'
+  /** the job's image (or none) is not the one its agreement names */
+  | 'IMAGE_NOT_AGREED'
   /** the lease's capacity is not held (lapsed or released) */
   | 'NO_CAPACITY'
   /** the job directory could not be prepared */

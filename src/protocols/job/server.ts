@@ -46,6 +46,13 @@ export interface JobServerOptions {
    */
   lease?: { ledger: CapacityLedger, agreementId: string }
   /**
+   * the image the agreement names, null for none (a process job): a job naming another, or none
+   * where one was agreed, is refused (IMAGE_NOT_AGREED) before any input. The agreement's image is
+   * what the supplier checked against its offer in negotiation; the job's own is what it runs.
+   * Undefined: not checked (a job without an agreement)
+   */
+  agreedImage?: string | null
+  /**
    * protocol time: the start window, ticks, the maximum duration and the stall timeout run on its
    * timers (a ManualClock in tests); the job's own processes and pipes keep wall time
    */
@@ -172,6 +179,10 @@ export async function runJobServer (channel: FramedChannel, opts: JobServerOptio
     const start = await receiveStart(frames, opts, clock)
     const jobId = start.jobId
     const spec = start.spec!
+    // [REJECT] an image other than the agreement's (or none where it named one), before any input is taken
+    if (opts.agreedImage !== undefined && (spec.image.length > 0 ? spec.image : null) !== opts.agreedImage) {
+      throw new JobProtocolError('IMAGE_NOT_AGREED', opts.agreedImage == null ? 'the agreement names no image' : 'the job\'s image is not the agreement\'s')
+    }
     // [REJECT] an image this runtime does not run (or none where it needs one), before any input is taken
     opts.runtime.check?.(spec.image.length > 0 ? spec.image : undefined)
     let gpuIndices = opts.gpuIndices ?? []

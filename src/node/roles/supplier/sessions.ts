@@ -243,6 +243,7 @@ export class SessionServer {
         workRoot: this.init.workRoot,
         trash: this.trash,
         lease: { ledger: this.c.ledger, agreementId },
+        agreedImage: terms.image ?? null,
         clock,
         signal,
         tickIntervalMs: this.init.tickMs,
