@@ -59,8 +59,24 @@ export async function awaitMatch (market: OfferEvents, bid: Bid, opts: AwaitMatc
       const m = matchOthers(market.book, bid, opts.ownSupplier, undefined, opts.requireGpuCc === true)
       if (m != null) finish(() => { resolve(m) })
     })
-    const timer = opts.clock.setTimeout(() => { finish(() => { reject(new RentError('NO_MATCH', 'no compatible offer in the book')) }) }, opts.timeoutMs)
+    const timer = opts.clock.setTimeout(() => { finish(() => { reject(new RentError('NO_MATCH', noMatchMessage(market.book, bid, opts))) }) }, opts.timeoutMs)
     const onAbort = (): void => { finish(() => { reject(new RentError('ABORTED', 'cancelled before a match')) }) }
     opts.signal?.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/**
+ * Why a rental found no offer, where the book tells: a job with an image meets only suppliers
+ * whose containers allow it, which a renter cannot see from its GPU, price and TEE flags; where
+ * offers would match the same job without its image, they run jobs as processes, and it says so.
+ */
+function noMatchMessage (book: OrderBook, bid: Bid, opts: AwaitMatchOptions): string {
+  const req = bid.requirements
+  if (req?.image !== undefined) {
+    const withoutImage = { ...bid, requirements: { ...req, image: undefined } }
+    if (matchOthers(book, withoutImage, opts.ownSupplier, undefined, opts.requireGpuCc === true) != null) {
+      return `no compatible offer in the book: the offers for these GPUs run jobs as processes, none in a container of ${req.image}`
+    }
+  }
+  return 'no compatible offer in the book'
 }

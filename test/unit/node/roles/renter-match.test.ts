@@ -51,6 +51,20 @@ describe('waiting for a match', () => {
     expect(m.listeners()).toBe(0)
   })
 
+  it('an image job that finds only process offers is told so at the deadline; one that finds nothing at all is not', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    const image = 'docker.io/pytorch/pytorch:2.4'
+    const imageBid = mkBid({ requirements: { ...mkBid().requirements!, image } })
+    const nothing = awaitMatch(m, imageBid, { clock, ownSupplier: OWN, timeoutMs: 30_000 }).catch((e: unknown) => e as RentError)
+    await clock.advanceAsync(30_000)
+    expect(await nothing).toMatchObject({ code: 'NO_MATCH', message: 'no compatible offer in the book' })
+    m.add(mkOffer({ id: 'processes' }))
+    const processes = awaitMatch(m, imageBid, { clock, ownSupplier: OWN, timeoutMs: 30_000 }).catch((e: unknown) => e as RentError)
+    await clock.advanceAsync(30_000)
+    expect(await processes).toMatchObject({ code: 'NO_MATCH', message: `no compatible offer in the book: the offers for these GPUs run jobs as processes, none in a container of ${image}` })
+  })
+
   it('a renter that requires GPU CC evidence waits past offers without gpuCc for one that states it', async () => {
     const clock = new ManualClock(T0)
     const m = market(clock)
