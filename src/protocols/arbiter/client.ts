@@ -4,7 +4,6 @@
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { pbStream } from '@libp2p/utils'
 import type { ArbiterRequest } from '../../escrow/arbiter/rules.js'
 import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
 import { ArbiterRequest as WireRequest, ArbiterResponse as WireResponse } from '../../wire/arbiter.js'
@@ -12,6 +11,7 @@ import { requestToWire, responseFromWire } from './codec.js'
 import { ARBITER_PROTOCOL, DEFAULT_ARBITER_DECISION_MS, DEFAULT_ARBITER_TIMEOUT_MS, MAX_ARBITER_MESSAGE_BYTES } from './constants.js'
 import { ArbiterProtocolError, stepSignal, toArbiterProtocolError } from './errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 export class RemoteArbiter implements ArbiterClient {
   constructor (
@@ -30,7 +30,7 @@ export class RemoteArbiter implements ArbiterClient {
     } catch (err) {
       throw new ArbiterProtocolError('UNREACHABLE', 'could not reach the arbiter', { cause: err })
     }
-    const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
+    const pb = boundedPbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
     try {
       await pb.write(requestToWire(req), WireRequest, { signal: stepSignal(this.timeoutMs, opts.signal) })
       // the arbiter answers after its approval is on chain: the decision's time plus the message's

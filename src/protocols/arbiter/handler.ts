@@ -4,7 +4,6 @@
  * one ArbiterResponse. A refusal is a response with a reason code; nothing throws out of the handler.
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
-import { pbStream } from '@libp2p/utils'
 import type { ArbiterClient, ArbiterResponse } from '../../escrow/arbiter/service.js'
 import { MAX_PAYOUTS } from '../../escrow/constants.js'
 import { systemClock, type Clock } from '../../util/clock.js'
@@ -17,6 +16,7 @@ import {
 import { stepSignal, toArbiterProtocolError } from './errors.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 export interface ArbiterHandlerInit {
   /** the arbiter service (src/escrow/arbiter/service.ts) */
@@ -65,7 +65,7 @@ export async function registerArbiterHandler (libp2p: Pick<Libp2p, 'handle' | 'u
 
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer.toString()
-    const pb = pbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
+    const pb = boundedPbStream(stream, { maxDataLength: MAX_ARBITER_MESSAGE_BYTES })
     let answer: ArbiterResponse | undefined
     let req: ReturnType<typeof requestFromWire> | undefined
     try {

@@ -1,6 +1,5 @@
 import type { Connection, IdentifyResult, Libp2p, Libp2pEvents, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import { setImmediate } from 'node:timers/promises'
-import { pbStream } from '@libp2p/utils'
 import { BookSyncChunk, BookSyncRequest } from '../../wire/book-sync.js'
 import { Bid, Envelope, Offer } from '../../wire/market.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
@@ -22,6 +21,7 @@ import { errorCodeOf, gossipActionOf } from '../gossip/validate.js'
 import { MessageErrorCode } from '../../market/validation/errors.js'
 import { GossipAction } from '../../util/errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 export * from './constants.js'
 export * from './errors.js'
@@ -283,7 +283,7 @@ export class BookSync {
     let stream: Stream | undefined
     try {
       stream = await this.c.libp2p.dialProtocol(peer, BOOK_SYNC_PROTOCOL, { signal: step() })
-      const pb = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      const pb = boundedPbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
       let request: BookSyncRequest = { version: BOOK_SYNC_VERSION, maxEntries, maxCancels, digestBits, buckets: EMPTY_BYTES }
       for (;;) {
         await pb.write(request, BookSyncRequest, { signal: step() })
@@ -322,7 +322,7 @@ export class BookSync {
    * whether the peer holds more, and the digests when the page was the peer's digests (one chunk
    * that carries nothing else).
    */
-  private async readPage (pb: ReturnType<typeof pbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult, forward: boolean): Promise<{ more: boolean, digests?: Uint8Array }> {
+  private async readPage (pb: ReturnType<typeof boundedPbStream>, asked: { maxEntries: number, maxCancels: number }, step: () => AbortSignal, result: SyncResult, forward: boolean): Promise<{ more: boolean, digests?: Uint8Array }> {
     let entries = 0
     let cancels = 0
     let validated = 0
@@ -380,8 +380,8 @@ export class BookSync {
       counted = true
       // [refuse] a peer over its request rate (an exchange counts once, whatever its pages)
       if (!this.limiter.take(connection.remotePeer.toString(), this.c.clock.now())) throw new BookSyncError('RATE_LIMITED', 'too many book sync requests')
-      const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-      const out = pbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
+      const pb = boundedPbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+      const out = boundedPbStream(stream, { maxDataLength: MAX_CHUNK_BYTES })
       /** the requester's next request on this stream, or undefined when it closed its side instead */
       const next = async (): Promise<BookSyncRequest | undefined> => {
         page = AbortSignal.timeout(pageMs)
@@ -441,7 +441,7 @@ export class BookSync {
    * Serves `held` in pages, the first for `req`, each next one when `next` brings the request for
    * it: offers, then bids, then (when `asksCancels`) the cancels.
    */
-  private async servePages (req: BookSyncRequest, held: Required<SyncEntries>, asksCancels: boolean, out: ReturnType<typeof pbStream>, step: () => AbortSignal, next: () => Promise<BookSyncRequest | undefined>): Promise<void> {
+  private async servePages (req: BookSyncRequest, held: Required<SyncEntries>, asksCancels: boolean, out: ReturnType<typeof boundedPbStream>, step: () => AbortSignal, next: () => Promise<BookSyncRequest | undefined>): Promise<void> {
     const { offers, bids, offerCancels, bidCancels } = held
     const sources = [
       { list: offers, kind: 'offers', budget: 'entries', before: 0 },

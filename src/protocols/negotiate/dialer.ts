@@ -1,6 +1,5 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { pbStream } from '@libp2p/utils'
 import type { AgreementTerms, SignedAgreement } from '../../wire/agreement.js'
 import { Propose, RenterReply, SupplierReply } from '../../wire/agreement.js'
 import type { Bid, Offer } from '../../wire/market.js'
@@ -13,6 +12,7 @@ import type { Clock } from '../../util/clock.js'
 import { DEFAULT_MESSAGE_TIMEOUT_MS, MAX_NEGOTIATE_MESSAGE_BYTES, NEGOTIATE_PROTOCOL } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 export interface NegotiateOptions extends ProposalOptions {
   bid: Bid
@@ -52,7 +52,7 @@ export async function negotiate (libp2p: Pick<Libp2p, 'dialProtocol'>, supplier:
   } catch (err) {
     throw new NegotiationError(opts.signal?.aborted === true ? 'ABORTED' : 'TIMEOUT', 'could not reach the supplier', { cause: err })
   }
-  const pb = pbStream(stream, { maxDataLength: MAX_NEGOTIATE_MESSAGE_BYTES })
+  const pb = boundedPbStream(stream, { maxDataLength: MAX_NEGOTIATE_MESSAGE_BYTES })
   let stored: SignedAgreement | undefined
   try {
     await pb.write(proposal.propose, Propose, { signal: stepSignal(timeoutMs, opts.signal) })

@@ -1,5 +1,4 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
-import { pbStream } from '@libp2p/utils'
 import { DEFAULT_PROPOSALS_PER_WINDOW, DEFAULT_RATE_WINDOW_MS, MAX_RATE_PEERS } from '../../market/constants.js'
 import { NegotiationError, toNegotiationCode } from '../../market/errors.js'
 import { WindowLimiter } from '../../util/rate-limit.js'
@@ -12,6 +11,7 @@ import {
 } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 /** The negotiator's own init (signer, capacity, offers, store, clock, certs, holdMs, acceptArbiter) and the stream's limits. */
 export interface NegotiationHandlerInit extends SupplierNegotiatorInit {
@@ -49,7 +49,7 @@ export async function registerNegotiationHandler (libp2p: Pick<Libp2p, 'handle' 
 
   const handler = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer.toString()
-    const pb = pbStream(stream, { maxDataLength: MAX_NEGOTIATE_MESSAGE_BYTES })
+    const pb = boundedPbStream(stream, { maxDataLength: MAX_NEGOTIATE_MESSAGE_BYTES })
     let held: Held | undefined
     try {
       // [IGNORE] a peer over its proposal budget gets RATE_LIMITED before any decoding or crypto

@@ -1,6 +1,5 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { pbStream } from '@libp2p/utils'
 import type { DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { WindowLimiter } from '../../util/rate-limit.js'
@@ -9,6 +8,7 @@ import { systemClock, type Clock } from '../../util/clock.js'
 import { DEFAULT_MESSAGE_TIMEOUT_MS } from './constants.js'
 import { stepSignal, toNegotiationError } from './errors.js'
 import { decodeOrMalformed } from '../stream-errors.js'
+import { boundedPbStream } from '../pb-stream.js'
 
 /** A protobuf message type as protons generates it. */
 interface MessageType<T> {
@@ -41,7 +41,7 @@ export async function handleOneShot<Q, R> (libp2p: Pick<Libp2p, 'handle' | 'unha
         stream.abort(new Error('rate limited'))
         return
       }
-      const pb = pbStream(stream, { maxDataLength: spec.maxRequestBytes })
+      const pb = boundedPbStream(stream, { maxDataLength: spec.maxRequestBytes })
       const req = await pb.read(decodeOrMalformed(spec.request), { signal: stepSignal(timeoutMs) })
       await pb.write(await spec.answer(req, peer), spec.response, { signal: stepSignal(timeoutMs) })
       await stream.close({ signal: stepSignal(timeoutMs) })
@@ -70,7 +70,7 @@ export async function askOneShot<Q, R> (libp2p: Pick<Libp2p, 'dialProtocol'>, pe
   const stream = await libp2p.dialProtocol(peer, protocol, { signal: stepSignal(timeoutMs, spec.signal) })
     .catch((err: unknown) => { throw toNegotiationError(err) })
   try {
-    const pb = pbStream(stream, { maxDataLength: spec.maxResponseBytes })
+    const pb = boundedPbStream(stream, { maxDataLength: spec.maxResponseBytes })
     await pb.write(request, spec.request, { signal: stepSignal(timeoutMs, spec.signal) })
     const res = await pb.read(decodeOrMalformed(spec.response), { signal: stepSignal(timeoutMs, spec.signal), ...(spec.limits != null ? { limits: spec.limits } : {}) })
     await stream.close({ signal: stepSignal(timeoutMs, spec.signal) }).catch(() => {})

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { streamPair } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { boundedPbStream } from '../../../src/protocols/pb-stream.js'
 import { decodeOrMalformed, streamFailure } from '../../../src/protocols/stream-errors.js'
 import { ArbiterRequest } from '../../../src/wire/arbiter.js'
 import { Propose } from '../../../src/wire/agreement.js'
@@ -59,5 +62,43 @@ describe('streamFailure', () => {
     expect(toArbiterProtocolError(named('MaxLengthError')).code).toBe('MALFORMED')
     expect(toBookSyncError(named('UnexpectedEOFError')).code).toBe('MALFORMED')
     expect(toBookSyncError(named('StreamResetError')).code).toBe('ABORTED')
+  })
+})
+
+describe('boundedPbStream: the length prefix a peer sends', () => {
+  const raw = { decode: (b: Uint8Array | Uint8ArrayList) => b.subarray() }
+  const failureOf = async (p: Promise<unknown>): Promise<unknown> => await p.then(() => undefined, (e: unknown) => e)
+
+  it('a prefix that never ends (0x80 0x80 ...) is MALFORMED at the byte after the longest varint of the cap, not read on to the end of the stream', async () => {
+    const [a, b] = await streamPair()
+    const pb = boundedPbStream(b, { maxDataLength: 64 * 1024 }) // a cap of 3 varint bytes
+    const read = failureOf(pb.read(raw))
+    a.send(new Uint8Array(4).fill(0x80))
+    const err = await read
+    expect((err as Error)?.name).toBe('InvalidDataLengthLengthError')
+    expect(streamFailure(err)).toBe('MALFORMED')
+    await a.close()
+  })
+
+  it('the same prefix followed by the end of the stream is MALFORMED too (plain pbStream reads it to EOF, ABORTED)', async () => {
+    const [a, b] = await streamPair()
+    const pb = boundedPbStream(b, { maxDataLength: 64 * 1024 })
+    const read = failureOf(pb.read(raw))
+    a.send(new Uint8Array(64).fill(0x80))
+    await a.close()
+    expect(streamFailure(await read)).toBe('MALFORMED')
+  })
+
+  it('reads a message whose prefix has every byte the cap allows, and refuses a length over the cap', async () => {
+    const [a, b] = await streamPair()
+    const max = 64 * 1024
+    const pb = boundedPbStream(b, { maxDataLength: max })
+    const body = new Uint8Array(max).fill(7)
+    a.send(Uint8Array.of(0x80, 0x80, 0x04)) // 65536, in three bytes
+    a.send(body)
+    expect((await pb.read(raw)).byteLength).toBe(max)
+    a.send(Uint8Array.of(0x81, 0x80, 0x04)) // 65537
+    expect((await failureOf(pb.read(raw)) as Error)?.name).toBe('InvalidDataLengthError')
+    await a.close()
   })
 })
