@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { AttestationError } from '../../../src/tee/errors.js'
 import { verifyEvidence } from '../../../src/tee/verify.js'
@@ -7,6 +8,11 @@ import { loadCertificates } from '../../../src/tee/x509/load.js'
 import { validateEvidence, validateHello, validateVerdict } from '../../../src/protocols/session/validate.js'
 import { SessionError } from '../../../src/protocols/session/errors.js'
 import type { TeeKind } from '../../../src/tee/types.js'
+import { parseGpuReport } from '../../../src/tee/nvidia/parse-report.js'
+import { parseGpuOpaqueData } from '../../../src/tee/nvidia/parse-opaque.js'
+import { verifyGpuEvidence } from '../../../src/tee/gpu-verify.js'
+import { loadCrls } from '../../../src/tee/x509/crl.js'
+import { parseOcspResponse } from '../../../src/tee/x509/ocsp.js'
 import { fixture, haveTeeFixtures, manifest } from '../../helpers/tee-fixtures.js'
 
 /** Runs fn; anything thrown must be of the expected typed class (never a TypeError, RangeError ...). */
@@ -55,6 +61,29 @@ describe('untrusted input gets a typed rejection, never a crash', () => {
     let code: string | undefined
     try { verifyEvidence({ kind: 'tdx', evidence: tdx, certs: [] }) } catch (err) { code = err instanceof AttestationError ? err.code : `untyped ${String(err)}` }
     expect(code).toBe('MALFORMED')
+  })
+
+  it.skipIf(!haveTeeFixtures)('mutated real GPU reports, their opaque data and device chain, and Intel CRLs', () => {
+    const report = new Uint8Array(Buffer.from(Buffer.from(fixture('nvtrust/hopperAttestationReport.txt')).toString('latin1').trim(), 'hex'))
+    const certs = fixture('nvtrust/hopperCertChain.txt')
+    const rims = [fixture('nvtrust/NV_GPU_DRIVER_GH100_550.90.07.xml'), fixture('nvtrust/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml')]
+    const opaque = parseGpuReport(report).opaque
+    fc.assert(fc.property(mutation(report.byteLength), (m) => { onlyTyped(() => parseGpuReport(mutate(report, m)), AttestationError) }), { numRuns: runs(500) })
+    fc.assert(fc.property(mutation(opaque.byteLength), (m) => { onlyTyped(() => parseGpuOpaqueData(mutate(opaque, m)), AttestationError) }), { numRuns: runs(500) })
+    fc.assert(fc.property(mutation(report.byteLength), mutation(certs.byteLength), (mr, mc) => {
+      onlyTyped(() => verifyGpuEvidence({ kind: 'nvidia-gpu', report: mutate(report, mr), certs: [mutate(certs, mc)], rims }), AttestationError)
+    }), { numRuns: runs(30) })
+    for (const file of ['go-tdx-guest/pckcrl', 'go-tdx-guest/rootcrl.der']) {
+      const crl = fixture(file)
+      fc.assert(fc.property(mutation(crl.byteLength), (m) => { onlyTyped(() => loadCrls(mutate(crl, m)), AttestationError) }), { numRuns: runs(300) })
+    }
+  })
+
+  it('mutated OCSP answers (good, revoked, unknown, by a delegated responder)', () => {
+    for (const name of ['brom-good', 'brom-revoked', 'brom-unknown', 'ica-good', 'prov-good']) {
+      const der = new Uint8Array(readFileSync(new URL(`../../fixtures/ocsp/${name}.der`, import.meta.url)))
+      fc.assert(fc.property(mutation(der.byteLength), (m) => { onlyTyped(() => parseOcspResponse(mutate(der, m)), AttestationError) }), { numRuns: runs(200) })
+    }
   })
 
   it('random certificate blobs and tables', () => {
