@@ -1,6 +1,7 @@
 import { mkdtemp, rm, truncate, writeFile, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Keyring } from '@polkadot/keyring'
 import { u8aToHex } from '@polkadot/util'
@@ -74,6 +75,22 @@ describe('btcli keypair JSON', () => {
   ]
   it.each(bad)('refuses %s', async (_name, json, expected) => {
     expect(await code(parseKeypairJson(enc(json), 'f'))).toBe(expected)
+  })
+
+  it('a damaged keyfile (cut anywhere, bytes flipped, not UTF-8) is refused with a WalletError, never another error', async () => {
+    const sample = enc(JSON.stringify({
+      accountId: VECTOR.publicKey, publicKey: VECTOR.publicKey, privateKey: VECTOR.privateKey,
+      secretPhrase: VECTOR.mnemonic, secretSeed: VECTOR.seed, ss58Address: VECTOR.ss58, cryptoType: 1
+    }))
+    const damage = fc.record({
+      cut: fc.nat({ max: sample.byteLength }),
+      flips: fc.array(fc.record({ at: fc.nat({ max: sample.byteLength - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 })
+    })
+    await fc.assert(fc.asyncProperty(damage, async ({ cut, flips }) => {
+      const b = sample.slice(0, cut)
+      for (const f of flips) if (f.at < b.byteLength) b[f.at] ^= f.xor
+      await parseKeypairJson(b, 'f').catch((err: unknown) => { if (!(err instanceof WalletError)) throw err })
+    }), { numRuns: Number(process.env.BAZAAR_FUZZ_RUNS ?? 300) })
   })
 })
 
