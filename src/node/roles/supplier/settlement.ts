@@ -1,4 +1,4 @@
-import type { ChainPort, EscrowService, VoucherStore } from '../../../escrow/index.js'
+import type { ChainPort, EscrowOnChain, EscrowService, VoucherStore } from '../../../escrow/index.js'
 import type { Clock } from '../../../util/clock.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
@@ -17,6 +17,19 @@ export const SETTLE_MARGIN_MS = 5 * 60_000
 /** how long the supplier waits for the renter's cooperative approval by default */
 export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
 
+/**
+ * A close with the arbiter that failed (the arbiter unreachable, the chain timing out) is made again
+ * after SETTLE_RETRY_FIRST_MS, doubling up to SETTLE_RETRY_MAX_MS, for as long as the escrow is open
+ * and the role runs. The job ends SETTLE_MARGIN_MS before the escrow's expiry and the renter's node
+ * refunds it REFUND_GRACE_MS (10 min) after: about 15 minutes in which the voucher must be claimed.
+ * Attempts at 0, 0.5, 1.5, 3.5, 7.5 and 12.5 min fall inside it, so an arbiter or node that is back
+ * within a few minutes costs a few minutes at most, and one away longer is still asked every 5
+ * minutes (three times in the window), not hammered: each attempt may wait on the arbiter's decision
+ * and the chain's blocks.
+ */
+export const SETTLE_RETRY_FIRST_MS = 30_000
+export const SETTLE_RETRY_MAX_MS = 5 * 60_000
+
 export interface SupplierSettlementComponents {
   escrow: Pick<EscrowService, 'close'>
   chain: Pick<ChainPort, 'get'>
@@ -30,8 +43,11 @@ export interface SupplierSettlementComponents {
  * Settles one session's escrow on the supplier's latest stored voucher: cooperative close first
  * (our approval; it executes once the renter approves the same settlement); when the renter has not
  * approved it within the wait, or the cooperative close failed, close with the arbiter on that
- * voucher. A failure of that is logged: the escrow stays open on chain, and recovery after a
- * restart closes it with the arbiter.
+ * voucher. A close with the arbiter that fails is made again with a back-off (SETTLE_RETRY_FIRST_MS
+ * doubling to SETTLE_RETRY_MAX_MS) until it succeeds or the chain shows the escrow settled by
+ * someone else (the renter's cooperative approval landed late, or its refund: the record says how).
+ * The role's stop ends the wait at once; the escrow, tracked as ours with its voucher stored before
+ * it was acknowledged, is then what the recovery after a restart closes, as after a crash.
  */
 export class SupplierSettlement {
   constructor (private readonly c: SupplierSettlementComponents, private readonly init: { settleWaitMs?: number } = {}) {}
@@ -57,25 +73,63 @@ export class SupplierSettlement {
     if (closed) {
       // as the chain settled it, where its close record says (a refund, a payee share carried back)
       const final = await this.c.chain.get(escrowId, { ...(opts.signal != null ? { signal: opts.signal } : {}), ...(opts.payer != null ? { payer: opts.payer } : {}) }).catch(() => undefined)
-      const settled = final != null && final.status !== 'open' ? settledAmounts(final, final.terms.payee, final.terms.payer) : undefined
-      record.settledBy = settled?.settledBy ?? 'cooperative'
-      if (settled?.settledBy != null) {
-        record.paid = settled.paid.toString()
-        if (settled.carried > 0n) record.carried = settled.carried.toString()
-      }
-      metrics.escrows.inc({ role: 'payee', event: 'close' })
+      this.settledAs(record, final, 'cooperative')
       return
     }
     // nothing was ever acknowledged: there is nothing to claim, the renter refunds after expiry
     if (latest == null) { record.settledBy = 'none'; return }
-    try {
-      await this.c.escrow.close(escrowId, { mode: 'arbiter', signal: opts.signal })
-      record.settledBy = 'arbiter'
-      metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
-      logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid })
-    } catch (err) {
-      logger.warn('settlement failed', { escrow: escrowId, err })
+    await this.closeWithArbiter(escrowId, record, opts)
+  }
+
+  /**
+   * The close with the arbiter on the latest voucher, made again after each failure with a back-off
+   * on the role's clock, one warning per failed attempt; before each retry the chain is read, and an
+   * escrow no longer open ends it (settled by someone else, recorded as its close record says).
+   * Returns when the escrow is settled or the signal aborts (the role stops: recovery takes over
+   * after the restart, the record's `settledBy` left unset as a settlement still pending).
+   */
+  private async closeWithArbiter (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string }): Promise<void> {
+    const { logger, metrics, clock } = this.c
+    const signal = opts.signal
+    const read = { ...(signal != null ? { signal } : {}), ...(opts.payer != null ? { payer: opts.payer } : {}) }
+    for (let attempt = 1, delay = SETTLE_RETRY_FIRST_MS; ; attempt++, delay = Math.min(delay * 2, SETTLE_RETRY_MAX_MS)) {
+      try {
+        await this.c.escrow.close(escrowId, { mode: 'arbiter', signal })
+        record.settledBy = 'arbiter'
+        metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
+        logger.info('escrow closed with the arbiter', { escrow: escrowId, paid: record.paid, ...(attempt > 1 ? { attempt } : {}) })
+        return
+      } catch (err) {
+        metrics.escrows.inc({ role: 'payee', event: 'arbiter-close-failed' })
+        if (signal?.aborted === true) { logger.warn('settlement failed: the role is stopping, recovery closes the escrow after the restart', { escrow: escrowId, attempt, err }); return }
+        logger.warn('settlement failed: closing with the arbiter again later', { escrow: escrowId, attempt, retryInS: delay / 1000, err })
+      }
+      try {
+        await clock.sleep(delay, signal != null ? { signal } : {})
+      } catch {
+        // the role stops mid-wait: the escrow is still ours to claim, by the recovery after the restart
+        return
+      }
+      metrics.escrows.inc({ role: 'payee', event: 'arbiter-close-retry' })
+      // settled meanwhile by someone else: the renter's approval landed late, or its refund
+      const now = await this.c.chain.get(escrowId, read).catch(() => undefined)
+      if (now != null && now.status !== 'open') {
+        this.settledAs(record, now, 'arbiter')
+        logger.info('escrow settled meanwhile by another party', { escrow: escrowId, status: now.status, settledBy: record.settledBy, paid: record.paid })
+        return
+      }
     }
+  }
+
+  /** records on the job how the chain settled its escrow: by the close record where it is readable */
+  private settledAs (record: SupplierJobRecord, final: EscrowOnChain | undefined, fallback: 'cooperative' | 'arbiter'): void {
+    const settled = final != null && final.status !== 'open' ? settledAmounts(final, final.terms.payee, final.terms.payer) : undefined
+    record.settledBy = settled?.settledBy ?? fallback
+    if (settled?.settledBy != null) {
+      record.paid = settled.paid.toString()
+      if (settled.carried > 0n) record.carried = settled.carried.toString()
+    }
+    this.c.metrics.escrows.inc({ role: 'payee', event: record.settledBy === 'refund' ? 'refund' : 'close' })
   }
 
   /** whether the escrow leaves the open state within the settle wait */

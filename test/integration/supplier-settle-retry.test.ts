@@ -1,0 +1,174 @@
+/**
+ * A supplier whose close with the arbiter fails (the arbiter unreachable, the chain timing out)
+ * while its daemon runs: SupplierSettlement makes it again with a back-off on the role's clock until
+ * it lands, until the chain shows the escrow settled by someone else, or until the role stops (the
+ * recovery after the restart then closes it). The real EscrowService over the embedded ledger with
+ * a real arbiter; money is checked on the ledger.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { Arbiter, type ArbiterClient } from '../../src/escrow/arbiter/service.js'
+import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
+import { EscrowError } from '../../src/escrow/errors.js'
+import { MemoryVoucherStore } from '../../src/escrow/store/memory.js'
+import { MeterRenter } from '../../src/escrow/metering/renter.js'
+import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
+import { EscrowService } from '../../src/escrow/service.js'
+import { EscrowDb } from '../../src/escrow/store/db.js'
+import { Registry } from '../../src/node/metrics.js'
+import { roleMetrics } from '../../src/node/roles/metrics.js'
+import { SupplierRecovery } from '../../src/node/roles/supplier/recovery.js'
+import { SETTLE_RETRY_FIRST_MS, SETTLE_RETRY_MAX_MS, SupplierSettlement } from '../../src/node/roles/supplier/settlement.js'
+import type { SupplierJobRecord } from '../../src/node/roles/supplier/types.js'
+import { ManualClock } from '../../src/util/clock.js'
+import { silentLogger } from '../../src/node/logger.js'
+import { recordingLogger } from '../helpers/nodes.js'
+import { waitFor } from '../helpers/wait.js'
+import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
+
+const p = await parties()
+const t = mkTerms(p)
+const FUNDS = 5_000_000_000n
+const PRICE = 3_600_000_000n
+const SETTLE_WAIT_MS = 1_000
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+/**
+ * A renter and a supplier on a persisted ledger with three vouchers exchanged. The supplier's
+ * arbiter fails its first `failures` requests as an unreachable arbiter does, then answers.
+ */
+async function world (failures: number) {
+  const clock = new ManualClock(T0)
+  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
+  cleanups.push(...dirs.map((d) => d.cleanup))
+  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: FUNDS }] })
+  const supplierDb = await EscrowDb.open(dirs[1].path)
+  const renterDb = await EscrowDb.open(dirs[2].path)
+  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
+  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
+  const asked = { requests: 0, failures }
+  const flaky: ArbiterClient = {
+    request: async (req, o) => {
+      asked.requests++
+      if (asked.requests <= asked.failures) throw new EscrowError('ARBITER_UNAVAILABLE', 'no arbiter answered')
+      return await arbiter.request(req, o)
+    }
+  }
+  const supplierSvc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, arbiter: flaky, clock })
+  const renterSvc = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter, clock })
+  await renterSvc.open(t)
+  await supplierSvc.track(t)
+  const supplier = await MeterSupplier.open({ terms: t, pricePerGpuHour: PRICE, gpus: 1, store: supplierDb.vouchers, clock })
+  const renter = new MeterRenter({ terms: t, pricePerGpuHour: PRICE, gpus: 1, signer: signer(), clock, store: renterDb.vouchers })
+  supplier.start()
+  renter.start()
+  let paid = 0n
+  for (let i = 0; i < 3; i++) {
+    clock.advance(10_000)
+    paid = (await supplier.acceptVoucher(await renter.onReport(supplier.tick()!))).cumulative
+  }
+  supplier.stop()
+  const metrics = roleMetrics(new Registry())
+  const { logger, records } = recordingLogger((r) => r.level === 'warn')
+  const settlement = new SupplierSettlement({ escrow: supplierSvc, chain: ledger, vouchers: supplierDb.vouchers, clock, metrics, logger }, { settleWaitMs: SETTLE_WAIT_MS })
+  const record: SupplierJobRecord = { agreementId: t.escrowId.slice(2) }
+  return { clock, ledger, supplierDb, supplierSvc, renterSvc, arbiter, asked, paid, metrics, warnings: records, settlement, record }
+}
+
+type World = Awaited<ReturnType<typeof world>>
+
+/** fires the clock's timers one at a time, each once the settlement waits on it, until `until` holds */
+async function driveUntil (w: World, until: () => boolean): Promise<void> {
+  for (;;) {
+    await waitFor(() => until() || w.clock.pending > 0, 10_000, 'a timer of the settlement or its end')
+    if (until()) return
+    await w.clock.runNext()
+  }
+}
+
+/** drives the clock while `settle` runs, until it returns */
+async function drive (w: World, settling: Promise<void>): Promise<void> {
+  let done = false
+  void settling.finally(() => { done = true })
+  await driveUntil(w, () => done)
+  await settling
+}
+
+/** the escrow settled once: the payee got `paid`, the payer the rest, nothing left in its account */
+async function expectSettled (w: World, kind: 'close' | 'refund'): Promise<void> {
+  const e = (await w.ledger.get(t.escrowId))!
+  expect(e.status).toBe(kind === 'close' ? 'closed' : 'refunded')
+  expect(e.records.map((r) => r.kind)).toEqual(['open', kind])
+  expect(e.balance).toBe(0n)
+  expect(await w.ledger.balance(e.account)).toBe(0n)
+  const payee = await w.ledger.balance(p.payee.address)
+  const refunded = await w.ledger.balance(p.payer.address) - (FUNDS - t.amount)
+  expect(payee).toBe(kind === 'close' ? w.paid : 0n)
+  expect(payee + refunded).toBe(t.amount)
+  expect(await w.ledger.pending(t.escrowId)).toEqual([])
+}
+
+const event = (w: World, e: string): number => w.metrics.escrows.get({ role: 'payee', event: e })
+
+describe('a supplier\'s failed settlement while the daemon runs', () => {
+  it('an arbiter that fails three times and then answers: the escrow closes on the voucher while the role runs, after a doubling back-off', async () => {
+    const w = await world(3)
+    const settling = w.settlement.settle(t.escrowId, w.record, { signal: new AbortController().signal, payer: t.payer })
+    await drive(w, settling)
+    expect(w.asked.requests).toBe(4)
+    expect(w.record).toMatchObject({ settledBy: 'arbiter', paid: w.paid.toString(), vouchers: 3 })
+    await expectSettled(w, 'close')
+    // the renter's approval never came: its wait, then the arbiter at once, then 30 s, 60 s, 120 s
+    expect(w.clock.now() - T0 - 30_000).toBe(SETTLE_WAIT_MS + SETTLE_RETRY_FIRST_MS * (1 + 2 + 4))
+    expect(event(w, 'arbiter-close-failed')).toBe(3)
+    expect(event(w, 'arbiter-close-retry')).toBe(3)
+    expect(event(w, 'arbiter-close')).toBe(1)
+    // one warning per failed attempt, each naming it
+    expect(w.warnings.filter((r) => r.msg.startsWith('settlement failed')).map((r) => r.fields.attempt)).toEqual([1, 2, 3])
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('the back-off doubles up to its cap', async () => {
+    const w = await world(7)
+    await drive(w, w.settlement.settle(t.escrowId, w.record, { payer: t.payer }))
+    expect(w.record.settledBy).toBe('arbiter')
+    // 30, 60, 120, 240 s, then 300 s (the cap) for the rest
+    expect(w.clock.now() - T0 - 30_000).toBe(SETTLE_WAIT_MS + 30_000 + 60_000 + 120_000 + 240_000 + 3 * SETTLE_RETRY_MAX_MS)
+    await expectSettled(w, 'close')
+  })
+
+  it('an escrow the renter settled meanwhile ends the retries: the record says how it closed, the arbiter is not asked again', async () => {
+    const w = await world(Infinity)
+    const settling = w.settlement.settle(t.escrowId, w.record, { payer: t.payer })
+    // the first close with the arbiter failed: the settlement waits out its back-off
+    await driveUntil(w, () => w.asked.requests === 1 && w.clock.pending > 0)
+    // the renter's cooperative approval lands late (the supplier's own is pending): it executes
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(true)
+    await drive(w, settling)
+    expect(w.asked.requests).toBe(1)
+    expect(w.record).toMatchObject({ settledBy: 'cooperative', paid: w.paid.toString() })
+    await expectSettled(w, 'close')
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('a stop mid-back-off returns at once with no timer left, and the recovery after the restart closes the escrow on the voucher', async () => {
+    const w = await world(Infinity)
+    const controller = new AbortController()
+    const settling = w.settlement.settle(t.escrowId, w.record, { signal: controller.signal, payer: t.payer })
+    await driveUntil(w, () => w.asked.requests === 2 && w.clock.pending > 0)
+    const waitingAt = w.clock.now()
+    controller.abort()
+    await settling
+    expect(w.clock.now()).toBe(waitingAt)
+    expect(w.clock.pending).toBe(0)
+    expect(w.record.settledBy).toBeUndefined()
+    expect((await w.ledger.get(t.escrowId))?.status).toBe('open')
+    // the restarted daemon: what recovery keys on (the escrow tracked as payee, its voucher) is in
+    // the supplier's database, and the arbiter answers now
+    w.asked.failures = 0
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now() })
+    await recovery.run(new AbortController().signal)
+    expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.paid.toString() }])
+    await expectSettled(w, 'close')
+  })
+})
