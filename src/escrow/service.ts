@@ -8,6 +8,8 @@ import { amountToString } from './amount.js'
 import type { ArbiterClient } from './arbiter/service.js'
 import { signArbiterRequest } from './arbiter/request-signature.js'
 import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
+import { BazaarError } from '../util/errors.js'
+import { decodeRecord } from './chain/records.js'
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { SettleQueue } from './settle-queue.js'
@@ -61,6 +63,13 @@ export interface SettleResult {
   record?: ChainRecord
   /** transaction fees this party's approval paid (rao of TAO), where the chain reports them */
   fees?: ChainFee[]
+  /**
+   * what this call found done before it, rather than did: `approved`, this party's approval of
+   * `settlement` was given by an earlier call and waits for the other party's (as after a first
+   * close whose approval was left pending); `settled`, the escrow had settled before this
+   * cooperative close, and `settlement` and `record` say how (its close or refund record)
+   */
+  already?: 'approved' | 'settled'
 }
 
 export type CloseMode = 'cooperative' | 'arbiter'
@@ -134,6 +143,12 @@ export class EscrowService {
    *
    * One settling operation per escrow at a time (SettleQueue): a close of the same mode already in
    * flight for this escrow is joined and its outcome returned; any other waits for it to end.
+   *
+   * Asked again after an earlier close left this party's approval pending, it answers with that
+   * approval (`already: 'approved'`, not executed) rather than the chain's ALREADY_APPROVED; a
+   * cooperative close of an escrow that settled meanwhile answers how it settled
+   * (`already: 'settled'`) rather than ESCROW_NOT_OPEN. A close with the arbiter of a settled escrow
+   * is still refused (ESCROW_NOT_OPEN): there is nothing left to ask the arbiter for.
    */
   async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal } = {}): Promise<SettleResult> {
     const mode = opts.mode ?? 'cooperative'
@@ -141,18 +156,42 @@ export class EscrowService {
   }
 
   private async closeNow (escrowId: string, mode: CloseMode, opts: { signal: AbortSignal }): Promise<SettleResult> {
-    const terms = await this.liveTerms(escrowId, opts)
+    const onChain = await this.onChain(escrowId, opts)
+    if (onChain.status !== 'open') return this.settledAnswer(onChain, mode)
+    const terms = onChain.terms
     const role = this.roleOf(terms)
     if (role !== 'payer' && role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only payer or payee close')
     const latest = await this.c.vouchers.latest(escrowId, opts)
     if (mode === 'cooperative') {
       const settlement = closeSettlement(terms, latest, 'cooperative')
-      return await this.approve(terms, settlement, opts)
+      try {
+        return await this.approve(terms, settlement, opts)
+      } catch (err) {
+        // the other party's approval executed it (or the escrow settled otherwise) between the read
+        // above and this approval: how it settled is the answer
+        if (!(err instanceof BazaarError && err.code === 'ESCROW_NOT_OPEN')) throw err
+        const now = await this.c.chain.get(escrowId, { ...opts, payer: terms.payer })
+        if (now == null || now.status === 'open') throw err
+        return this.settledAnswer(now, mode)
+      }
     }
     if (role !== 'payee') throw new EscrowError('NOT_A_PARTY', 'only the payee closes with the arbiter')
     if (latest == null) throw new EscrowError('NO_VOUCHER', 'no voucher to close with')
     const settlement = closeSettlement(terms, latest, 'voucher')
     return await this.withArbiter(terms, settlement, latest, opts)
+  }
+
+  /**
+   * The answer to a close of an escrow that is no longer open: to a party's cooperative close, how
+   * it settled (its close or refund record); to anything else, ESCROW_NOT_OPEN. A close record that
+   * does not read back (remarks are public) is ESCROW_NOT_OPEN too.
+   */
+  private settledAnswer (e: EscrowOnChain, mode: CloseMode): SettleResult {
+    const role = this.roleOf(e.terms)
+    const record = mode === 'cooperative' && (role === 'payer' || role === 'payee') ? [...e.records].reverse().find((x) => x.kind !== 'open') : undefined
+    const settlement = record != null ? settlementOfRecord(record) : undefined
+    if (record == null || settlement == null) throw new EscrowError('ESCROW_NOT_OPEN', `escrow is ${e.status}`)
+    return { settlement, executed: false, record, already: 'settled' }
   }
 
   /**
@@ -224,11 +263,23 @@ export class EscrowService {
     return await this.approve(terms, settlement, opts)
   }
 
-  /** this party's approval of a settlement of the escrow of `terms` (its payer names it on chain) */
+  /**
+   * this party's approval of a settlement of the escrow of `terms` (its payer names it on chain). An
+   * approval this party gave before (an earlier close whose approval is still pending) is that
+   * approval, not an error: the chain's ALREADY_APPROVED (embedded ledger) or its idempotent answer
+   * (subtensor) comes back as `already: 'approved'`, not executed.
+   */
   private async approve (terms: EscrowTerms, settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
-    const r: ApproveResult = await this.c.chain.approve(settlement, this.c.account, { ...opts, payer: terms.payer })
+    let r: ApproveResult
+    try {
+      r = await this.c.chain.approve(settlement, this.c.account, { ...opts, payer: terms.payer })
+    } catch (err) {
+      if (err instanceof EscrowError && err.code === 'ALREADY_APPROVED') return { settlement, executed: false, already: 'approved' }
+      throw err
+    }
     const out: SettleResult = r.record != null ? { settlement, executed: r.executed, record: r.record } : { settlement, executed: r.executed }
     if (r.fees != null) out.fees = r.fees
+    if (r.alreadyApproved === true && !r.executed) out.already = 'approved'
     return out
   }
 
@@ -243,11 +294,17 @@ export class EscrowService {
    * whose payer the node's own record names (anyone may open another under the same public id)
    */
   private async liveTerms (escrowId: string, opts: { signal?: AbortSignal }): Promise<EscrowTerms> {
+    const chain = await this.onChain(escrowId, opts)
+    if (chain.status !== 'open') throw new EscrowError('ESCROW_NOT_OPEN', `escrow is ${chain.status}`)
+    return chain.terms
+  }
+
+  /** the escrow of this id as the chain holds it, whose payer the node's own record names */
+  private async onChain (escrowId: string, opts: { signal?: AbortSignal }): Promise<EscrowOnChain> {
     const local = await this.c.escrows.get(escrowId)
     const chain = await this.c.chain.get(escrowId, { ...opts, ...(local != null ? { payer: local.terms.payer } : {}) })
     if (chain == null) throw new EscrowError('UNKNOWN_ESCROW', 'escrow not on chain')
-    if (chain.status !== 'open') throw new EscrowError('ESCROW_NOT_OPEN', `escrow is ${chain.status}`)
-    return chain.terms
+    return chain
   }
 
   private async summary (local: LocalEscrow, chain: EscrowOnChain | undefined, opts: { signal?: AbortSignal }): Promise<EscrowSummary> {
@@ -267,5 +324,16 @@ export class EscrowService {
     const v = await this.c.vouchers.latest(t.escrowId, opts)
     if (v != null) s.latestVoucher = { cumulative: amountToString(v.cumulative), sequence: v.sequence.toString() }
     return s
+  }
+}
+
+/** the settlement a close or refund record states (without the voucher's signature, which it does not keep) */
+function settlementOfRecord (record: ChainRecord): Settlement | undefined {
+  const doc = decodeRecord(record.remark)
+  if (doc == null || doc.kind === 'open') return undefined
+  try {
+    return { escrowId: doc.escrowId, kind: doc.settlement, payouts: doc.payouts.map((p) => ({ to: p.to, amount: BigInt(p.amount) })) }
+  } catch {
+    return undefined
   }
 }

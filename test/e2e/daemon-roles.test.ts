@@ -224,10 +224,14 @@ describe('daemon roles', () => {
       const detail = json(await cli(['escrow', 'show', escrows[0].escrowId, '--home', home('b-alice'), '--api', aliceApi, '--json'])) as EscrowDetail
       expect(detail.role).toBe('payee')
       expect(detail.records.map((x) => x.kind)).toEqual(['open', 'close'])
-      // closing a closed escrow is refused with one line
+      // closing it again says how it closed, in one line: no error
       const again = await cli(['escrow', 'close', escrows[0].escrowId, '--home', home('b-bob'), '--api', bobApi])
-      expect(again.code).toBe(1)
-      expect(again.stderr.trim().split('\n')).toHaveLength(1)
+      expect(again.code, again.stderr).toBe(0)
+      expect(again.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${escrows[0].escrowId} was already closed \\(cooperative\\): .* \\(block #\\d+ 0x[0-9a-f]+\\)$`))])
+      // a close with the arbiter of it is refused, in one line
+      const arbiter = await cli(['escrow', 'close', escrows[0].escrowId, '--arbiter', '--home', home('b-alice'), '--api', aliceApi])
+      expect(arbiter.code).toBe(1)
+      expect(arbiter.stderr.trim().split('\n')).toHaveLength(1)
 
       const token = await readApiToken(home('b-bob'))
       const agreements = await (await fetch(`http://${bobApi}/v1/agreements`, { headers: { authorization: `Bearer ${token}` } })).json() as AgreementView[]

@@ -23,8 +23,11 @@ const PRICE = 3_600_000_000n
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-/** what reached the arbiter and the chain's approve, and how many of them were in flight at once */
-interface Probe { arbiterRequests: number, approvals: number, inFlight: number, maxInFlight: number }
+/**
+ * what reached the arbiter and the chain's approve, and how many of them were in flight at once;
+ * `beforeApprove` runs once before the next approval reaches the chain
+ */
+interface Probe { arbiterRequests: number, approvals: number, inFlight: number, maxInFlight: number, beforeApprove?: () => Promise<void> }
 
 /**
  * A renter and a supplier on a persisted ledger, with `ticks` vouchers exchanged. The supplier's
@@ -52,7 +55,12 @@ async function world (opts: { ticks?: number, gate?: Promise<void> } = {}) {
     })
   }
   const chain = Object.create(ledger) as EmbeddedLedger
-  chain.approve = async (s, a, o) => await tracked(async () => { probe.approvals++; return await ledger.approve(s, a, o) })
+  chain.approve = async (s, a, o) => {
+    const before = probe.beforeApprove
+    probe.beforeApprove = undefined
+    await before?.()
+    return await tracked(async () => { probe.approvals++; return await ledger.approve(s, a, o) })
+  }
   const supplierSvc = new EscrowService({ chain, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, arbiter: probedArbiter, clock })
   const renterSvc = new EscrowService({ chain, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter, clock })
   await renterSvc.open(t)
@@ -67,7 +75,7 @@ async function world (opts: { ticks?: number, gate?: Promise<void> } = {}) {
     paid = (await supplier.acceptVoucher(await renter.onReport(supplier.tick()!))).cumulative
   }
   supplier.stop()
-  return { ledger, supplierSvc, renterSvc, probe, paid }
+  return { clock, ledger, supplierSvc, renterSvc, probe, paid }
 }
 
 /** the escrow settled once: the payee got `paid`, the payer the rest, nothing left in its account */
@@ -137,5 +145,52 @@ describe('concurrent closes of one escrow', () => {
     expect((await second).executed).toBe(true)
     expect(w.probe.arbiterRequests).toBe(1)
     await expectSettledOnce(w)
+  })
+})
+
+describe('a close asked for again after the first left this party\'s approval pending', () => {
+  it('answers with the pending approval, not ALREADY_APPROVED; once the other party approved, how the escrow closed', async () => {
+    const w = await world()
+    const first = await w.supplierSvc.close(t.escrowId)
+    expect(first.executed).toBe(false)
+    expect(first.already).toBeUndefined()
+    // the same answer as the first, saying the approval was given before: nothing new on chain
+    const again = await w.supplierSvc.close(t.escrowId)
+    expect(again).toEqual({ ...first, already: 'approved' })
+    expect((await w.ledger.pending(t.escrowId)).map((x) => x.approvals.length)).toEqual([1])
+    // the renter approves the same close: it executes
+    const renters = await w.renterSvc.close(t.escrowId)
+    expect(renters.executed).toBe(true)
+    await expectSettledOnce(w)
+    // asked once more: how it closed, as its record says
+    const after = await w.supplierSvc.close(t.escrowId)
+    expect(after).toMatchObject({ executed: false, already: 'settled', record: { kind: 'close', blockNumber: renters.record!.blockNumber, txHash: renters.record!.txHash } })
+    expect(after.settlement).toEqual({ escrowId: t.escrowId, kind: 'cooperative', payouts: first.settlement.payouts })
+    // the renter's side asks too: the same answer
+    expect(await w.renterSvc.close(t.escrowId)).toMatchObject({ executed: false, already: 'settled', settlement: after.settlement })
+    // a close with the arbiter of a settled escrow is still refused: there is nothing to ask it for
+    await expect(w.supplierSvc.close(t.escrowId, { mode: 'arbiter' })).rejects.toMatchObject({ code: 'ESCROW_NOT_OPEN' })
+    await expectSettledOnce(w)
+  })
+
+  it('an escrow the other party\'s approval executes between the read and this approval: how it closed', async () => {
+    const w = await world()
+    expect((await w.supplierSvc.close(t.escrowId)).executed).toBe(false)
+    // the renter's approval lands after this close read the escrow open, before its approval
+    w.probe.beforeApprove = async () => { expect((await w.ledger.approve((await w.ledger.pending(t.escrowId))[0]!.settlement, p.payer, { payer: t.payer })).executed).toBe(true) }
+    const r = await w.supplierSvc.close(t.escrowId)
+    expect(r).toMatchObject({ executed: false, already: 'settled', settlement: { kind: 'cooperative' }, record: { kind: 'close' } })
+    await expectSettledOnce(w)
+  })
+
+  it('a refunded escrow: a cooperative close says it was refunded', async () => {
+    const w = await world()
+    expect((await w.supplierSvc.close(t.escrowId)).executed).toBe(false)
+    // past the expiry the arbiter co-signs the renter's refund
+    w.clock.set(t.expiresAt + 1)
+    expect((await w.renterSvc.refund(t.escrowId)).executed).toBe(true)
+    const r = await w.supplierSvc.close(t.escrowId)
+    expect(r).toMatchObject({ executed: false, already: 'settled', settlement: { kind: 'refund' }, record: { kind: 'refund' } })
+    expect(r.settlement.payouts.map((x) => x.to)).toEqual([t.payer])
   })
 })

@@ -68,15 +68,22 @@ export const escrowCommand: Command = {
     const body = sub === 'close' ? { mode: flag(args, 'arbiter') ? 'arbiter' : 'cooperative' } : {}
     // wall time: a bound on the HTTP request (the daemon waits on the chain meanwhile: the arbiter's
     // approval may take DEFAULT_ARBITER_DECISION_MS, then this node's own approval its blocks)
-    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }> }>('POST', route, body, { timeoutMs: 360_000 })
+    const r = await api.call<{ executed: boolean, settlement: { kind: string, payouts: Array<{ to: string, amount: string }> }, record?: { blockNumber: number, blockHash: string }, fees?: Array<{ op: string, account: string, fee: string }>, already?: 'approved' | 'settled' }>('POST', route, body, { timeoutMs: 360_000 })
     if (json) { ctx.out(JSON.stringify(r)); return 0 }
     const payouts = r.settlement.payouts.map((p) => `${alpha(p.amount)} α to ${p.to}`).join(', ')
     // a refund the arbiter refused because it co-signed the payee's close on a voucher: the daemon
     // approved that close instead (it pays the supplier what the voucher says, the rest comes back)
     if (sub === 'refund' && r.settlement.kind === 'voucher') ctx.out('the arbiter had co-signed the supplier\'s close on a voucher, so that close was approved instead of a refund')
-    ctx.out(r.executed
-      ? `${r.settlement.kind === 'refund' ? 'refunded' : 'closed'} ${id!}: ${payouts}${r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''}`
-      : `approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
+    const block = r.record != null ? ` (block #${r.record.blockNumber} ${r.record.blockHash})` : ''
+    // a close asked for again: this node's approval was given before and still waits for the other
+    // party's, or the escrow settled meanwhile (how, as its record says)
+    if (r.already === 'settled') ctx.out(`${id!} was already ${r.settlement.kind === 'refund' ? 'refunded' : `closed (${r.settlement.kind === 'voucher' ? 'on a voucher, with the arbiter' : r.settlement.kind})`}: ${payouts}${block}`)
+    else if (r.already === 'approved') ctx.out(`already approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
+    else {
+      ctx.out(r.executed
+        ? `${r.settlement.kind === 'refund' ? 'refunded' : 'closed'} ${id!}: ${payouts}${block}`
+        : `approved the ${r.settlement.kind} settlement of ${id!} (${payouts}); it executes once the other party approves it`)
+    }
     // every transaction fee this node paid for it, as the chain charged it (rao of TAO)
     for (const f of r.fees ?? []) ctx.out(`  fee ${f.op.padEnd(13)} ${f.fee} rao (TAO) paid by ${f.account}`)
     return 0

@@ -72,6 +72,8 @@ export interface ApproveResult {
   record?: ChainRecord
   /** every transaction fee this call paid, in rao of TAO (chains that charge fees) */
   fees?: ChainFee[]
+  /** this approver had approved this settlement before: nothing was submitted (chains that answer so) */
+  alreadyApproved?: boolean
 }
 
 /** One transaction fee paid: what it was for, who paid it, how much (rao of TAO). */

@@ -77,4 +77,21 @@ describe('bazaar escrow close|refund', () => {
     expect(r.out).toHaveLength(1)
     expect(r.out[0]).toMatch(/^approved the cooperative settlement of 0xab.* it executes once the other party approves it$/)
   })
+
+  it('a close asked for again while this node\'s approval is pending says so, as the first did: not an error', async () => {
+    answer = { executed: false, settlement: { kind: 'cooperative', payouts: [{ to: PAYEE, amount: '1' }, { to: PAYER, amount: '999999999' }] }, already: 'approved' }
+    const r = await run('close')
+    expect(r.code).toBe(0)
+    expect(r.out).toHaveLength(1)
+    expect(r.out[0]).toMatch(/^already approved the cooperative settlement of 0xab.* it executes once the other party approves it$/)
+  })
+
+  it('a close of an escrow that settled meanwhile says how it settled, with its block', async () => {
+    answer = { executed: false, settlement: { kind: 'cooperative', payouts: [{ to: PAYEE, amount: '300000000' }, { to: PAYER, amount: '700000000' }] }, record: { blockNumber: 14, blockHash: '0x03' }, already: 'settled' }
+    expect(await run('close')).toEqual({ code: 0, out: [`${ID} was already closed (cooperative): 0.3 α to ${PAYEE}, 0.7 α to ${PAYER} (block #14 0x03)`] })
+    answer = { executed: false, settlement: { kind: 'voucher', payouts: [{ to: PAYEE, amount: '300000000' }, { to: PAYER, amount: '700000000' }] }, record: { blockNumber: 15, blockHash: '0x04' }, already: 'settled' }
+    expect((await run('close')).out).toEqual([`${ID} was already closed (on a voucher, with the arbiter): 0.3 α to ${PAYEE}, 0.7 α to ${PAYER} (block #15 0x04)`])
+    answer = { executed: false, settlement: { kind: 'refund', payouts: [{ to: PAYER, amount: '1000000000' }] }, record: { blockNumber: 16, blockHash: '0x05' }, already: 'settled' }
+    expect((await run('close')).out).toEqual([`${ID} was already refunded: 1 α to ${PAYER} (block #16 0x05)`])
+  })
 })

@@ -438,7 +438,7 @@ export class SubtensorChain implements ChainPort {
     const ms = pending.unwrap()
     if (ms.approvals.some((a: { toU8a: () => Uint8Array }) => accountHex(encodeAddress(a.toU8a(), SS58_PREFIX)) === accountHex(signer.address))) {
       // this signer approved this settlement already: idempotent
-      return { executed: false }
+      return { executed: false, alreadyApproved: true }
     }
     const inc = await this.send('execute', api.tx.multisig.asMulti(ESCROW_THRESHOLD, others, ms.when, call, weight), signer, opts.signal, fees)
     const executed = inc.events.find((e) => api.events.multisig.MultisigExecuted.is(e.event))
