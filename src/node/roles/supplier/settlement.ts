@@ -1,4 +1,4 @@
-import type { ChainPort, EscrowOnChain, EscrowService, VoucherStore } from '../../../escrow/index.js'
+import { EscrowError, type ChainPort, type EscrowOnChain, type EscrowService, type VoucherStore } from '../../../escrow/index.js'
 import type { Clock } from '../../../util/clock.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
@@ -102,6 +102,8 @@ export class SupplierSettlement {
       } catch (err) {
         metrics.escrows.inc({ role: 'payee', event: 'arbiter-close-failed' })
         if (signal?.aborted === true) { logger.warn('settlement failed: the role is stopping, recovery closes the escrow after the restart', { escrow: escrowId, attempt, err }); return }
+        // no arbiter to reach until the node is configured with one: recovery closes it after that restart
+        if (err instanceof EscrowError && err.detail?.reason === 'NO_ARBITER') { logger.warn('settlement failed: no arbiter configured (set chain.arbiterPeer and restart: recovery then closes the escrow)', { escrow: escrowId, err }); return }
         logger.warn('settlement failed: closing with the arbiter again later', { escrow: escrowId, attempt, retryInS: delay / 1000, err })
       }
       try {

@@ -34,7 +34,7 @@ function chain (): { get: (id: string) => Promise<EscrowOnChain | undefined>, st
   return c
 }
 
-function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first', cooperativeFails?: boolean } = {}): { clock: ManualClock, c: ReturnType<typeof chain>, closes: CloseMode[], settlement: SupplierSettlement, record: SupplierJobRecord } {
+function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first', cooperativeFails?: boolean, arbiterFails?: EscrowError } = {}): { clock: ManualClock, c: ReturnType<typeof chain>, closes: CloseMode[], settlement: SupplierSettlement, record: SupplierJobRecord } {
   const clock = new ManualClock(T0)
   const c = chain()
   const closes: CloseMode[] = []
@@ -43,6 +43,7 @@ function supplier (opts: { latest?: SignedVoucher, executesAt?: 'first', coopera
       close: async (_id, o = {}) => {
         closes.push(o.mode ?? 'cooperative')
         if (opts.cooperativeFails === true && o.mode === 'cooperative') throw new EscrowError('INSUFFICIENT_BALANCE', 'the chain refused the approval')
+        if (opts.arbiterFails != null && o.mode === 'arbiter') throw opts.arbiterFails
         return { executed: opts.executesAt === 'first' || o.mode === 'arbiter' } as never
       }
     },
@@ -97,6 +98,14 @@ describe('supplier settlement on a ManualClock', () => {
     await s.settlement.settle(ID, s.record)
     expect(s.closes).toEqual(['cooperative', 'arbiter'])
     expect(s.record).toMatchObject({ settledBy: 'arbiter', paid: '5000' })
+    expect(s.clock.pending).toBe(0)
+  })
+
+  it('a node without an arbiter configured does not try again: nothing answers until it restarts with one', async () => {
+    const s = supplier({ latest: voucher(), cooperativeFails: true, arbiterFails: new EscrowError('ARBITER_REFUSED', 'no arbiter configured', { reason: 'NO_ARBITER' }) })
+    await s.settlement.settle(ID, s.record)
+    expect(s.closes).toEqual(['cooperative', 'arbiter'])
+    expect(s.record.settledBy).toBeUndefined()
     expect(s.clock.pending).toBe(0)
   })
 
