@@ -5,7 +5,7 @@ import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
 import { stateForResult, WorkDirTrash, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
 import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
 import type { PeerId } from '@libp2p/interface'
-import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowService } from '../../../escrow/index.js'
+import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowOnChain, type EscrowService } from '../../../escrow/index.js'
 import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
 import type { AgreementTerms } from '../../../wire/agreement.js'
 import type { Clock } from '../../../util/clock.js'
@@ -59,6 +59,23 @@ export interface SessionServerInit {
 export const DEFAULT_REATTACH_MS = 120_000
 /** re-attach hellos one agreement gets a minute: a renter's back-off (1, 2, 4, 8, 10 s…) needs at most 8 */
 export const REATTACH_HELLOS = 12
+
+/**
+ * How long a session's escrow check keeps reading a chain that fails for a transient reason (a read
+ * not answered, a connection down), counted from the session's start and never past the
+ * agreement's `startBy`, by which its job had to start. The renter meanwhile waits for the job's
+ * first answer: its job start and inputs go unread, and over the flow-control window (768 KiB) its
+ * send gives up after 60 s without credit (FLOW_STALLED, DEFAULT_STALL_TIMEOUT_MS); 50 s leaves the
+ * refusal time to reach it. It holds a read the node never answers (30 s, READ_TIMEOUT_MS) and a
+ * try after it, and more than the subtensor adapter needs to find a silent socket and reconnect
+ * (its health watch, about 25 s), after which its own retries carry the read over the reconnect.
+ */
+export const ESCROW_CHECK_WINDOW_MS = 50_000
+/** the first wait before an escrow check's read is made again; it doubles up to ESCROW_CHECK_RETRY_MAX_MS */
+export const ESCROW_CHECK_RETRY_MS = 1_000
+const ESCROW_CHECK_RETRY_MAX_MS = 8_000
+/** chain failures that say nothing of the escrow: the read is made again within the window */
+const TRANSIENT_CHAIN_CODES = new Set(['CHAIN_TIMEOUT', 'CHAIN_UNAVAILABLE'])
 
 /**
  * The enclave's session endpoint: an attested session for an agreement we hold capacity for →
@@ -196,8 +213,7 @@ export class SessionServer {
   private async checkEscrow (channel: FramedChannel, agreementId: string, terms: AgreementTerms, record: SupplierJobRecord, signal: AbortSignal): Promise<string | undefined> {
     const escrowId = escrowIdOfAgreement(agreementId)
     try {
-      // the escrow the agreement's renter opened: anyone may open one under the same (public) id
-      const e = await this.c.chain.get(escrowId, { signal, payer: encodeSs58(terms.renter, SS58_PREFIX) })
+      const e = await this.readEscrow(escrowId, agreementId, terms, signal)
       const refused = checkAgreementEscrow(e, agreementId, terms, this.init.payee)
       if (refused != null) throw new SessionRefused(refused)
       await this.c.escrow.track(e!.terms)
@@ -211,6 +227,50 @@ export class SessionServer {
       record.settledBy = 'none'
       this.c.metrics.sessions.inc({ role: 'supplier', result: 'escrow-refused' })
       return undefined
+    }
+  }
+
+  /**
+   * The escrow the agreement's renter opened (anyone may open one under the same public id), as the
+   * chain holds it now. A read that failed for a transient reason (TRANSIENT_CHAIN_CODES) is made
+   * again after a back-off on the clock, until ESCROW_CHECK_WINDOW_MS after the session's start or
+   * the agreement's `startBy`, whichever comes first; the window's end also ends a read in flight,
+   * and the check then fails with the last transient failure (CHAIN_TIMEOUT where none ended
+   * before). The chain's answer (an escrow, or none) is the check's to judge and is not asked again.
+   * A stop (`signal`) ends it at once with ABORTED.
+   */
+  private async readEscrow (escrowId: string, agreementId: string, terms: AgreementTerms, signal: AbortSignal): Promise<EscrowOnChain | undefined> {
+    const { clock, logger } = this.c
+    const payer = encodeSs58(terms.renter, SS58_PREFIX)
+    const until = Math.min(clock.now() + ESCROW_CHECK_WINDOW_MS, Number(terms.startBy))
+    const window = new AbortController()
+    const timer = clock.setTimeout(() => { window.abort() }, Math.max(0, until - clock.now()))
+    const either = AbortSignal.any([signal, window.signal])
+    let last: unknown
+    let wait = ESCROW_CHECK_RETRY_MS
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (signal.aborted) throw new SessionRefused('ABORTED')
+          if (window.signal.aborted) throw last ?? new SessionRefused('CHAIN_TIMEOUT')
+          return await this.c.chain.get(escrowId, { signal: either, payer })
+        } catch (err) {
+          if (signal.aborted) throw err instanceof SessionRefused ? err : new SessionRefused('ABORTED')
+          const code = errorCode(err)
+          // the window's end ended the read in flight: the chain's silence is the reason
+          if (window.signal.aborted && (code === 'ABORTED' || err instanceof SessionRefused || (err as Error | null)?.name === 'AbortError')) {
+            throw last ?? (err instanceof SessionRefused ? err : new SessionRefused('CHAIN_TIMEOUT'))
+          }
+          if (code == null || !TRANSIENT_CHAIN_CODES.has(code)) throw err
+          last = err
+          if (window.signal.aborted || clock.now() + wait >= until) throw err
+          logger.info('escrow check: the chain read failed; trying again', { agreement: agreementId, code, attempt, waitMs: wait })
+          await clock.sleep(wait, { signal: either }).catch(() => {})
+          wait = Math.min(wait * 2, ESCROW_CHECK_RETRY_MAX_MS)
+        }
+      }
+    } finally {
+      timer.clear()
     }
   }
 

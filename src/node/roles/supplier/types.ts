@@ -8,8 +8,12 @@ import type { AgreementEscrowCode, ArbiterClient, ChainPort, EscrowDb, EscrowSer
 import { BazaarError } from '../../../util/errors.js'
 import type { SupplierNode } from '../node.js'
 
-/** Why a supplier ends an attested session before the job: its agreement or escrow is not in order. */
-export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | 'AGREEMENT_WITHDRAWN' | AgreementEscrowCode
+/**
+ * Why a supplier ends an attested session before the job: its agreement or escrow is not in order,
+ * the chain did not answer the escrow check within its window (CHAIN_TIMEOUT), or the supplier is
+ * stopping (ABORTED).
+ */
+export type SessionRefusedCode = 'UNKNOWN_AGREEMENT' | 'AGREEMENT_WITHDRAWN' | 'CHAIN_TIMEOUT' | 'ABORTED' | AgreementEscrowCode
 
 export class SessionRefused extends BazaarError<SessionRefusedCode> {
   constructor (code: SessionRefusedCode) { super(code, code) }
