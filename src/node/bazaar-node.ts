@@ -409,9 +409,13 @@ export class BazaarNode {
       if (init.chain == null) this.opened.push({ name: 'chain', close: async () => { await chain.close() } })
       this.chainPort = chain
       // one line per change of the chain connection (polkadot's own lines, one per retry, are debug)
+      const unresponsive = this.metrics.counter('bazaar_chain_unresponsive_total', 'chain sockets dropped and opened again because the node stopped answering on them (the subtensor adapter\'s health watch)')
       const unwatch = chain.onConnection?.((e) => {
         const endpoint = config.chain.endpoint
-        if (e.kind === 'lost') logger.warn('chain connection lost; reconnecting (escrow operations wait for it, rentals are refused meanwhile)', { endpoint })
+        if (e.kind === 'lost' && e.unresponsive === true) {
+          unresponsive.inc()
+          logger.warn('chain node stopped answering on an open socket (no answer to its health checks): socket dropped; reconnecting', { endpoint })
+        } else if (e.kind === 'lost') logger.warn('chain connection lost; reconnecting (escrow operations wait for it, rentals are refused meanwhile)', { endpoint })
         else if (e.kind === 'restored') logger.info('chain connection restored', { endpoint })
         else {
           const what = `the chain endpoint now serves another chain (${describeChange(e)})`

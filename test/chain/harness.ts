@@ -208,6 +208,9 @@ export class CuttableRelay {
   /** while cut, the listener stays up and drops every connection: the adapter's reconnects are counted */
   private down = false
   private refusedCount = 0
+  private acceptedCount = 0
+  /** the relayed connections, to silence them (`silence`) */
+  private readonly pairs = new Set<{ client: Socket, upstream: Socket }>()
   private readonly refusalWaiters: Array<{ n: number, resolve: () => void }> = []
   constructor (readonly listenPort: number, readonly targetPort: number, readonly delayMs = 0) {}
   get url (): string { return `ws://127.0.0.1:${this.listenPort}` }
@@ -225,8 +228,11 @@ export class CuttableRelay {
         return
       }
       const upstream = connect({ host: '127.0.0.1', port: this.targetPort })
+      this.acceptedCount++
       this.sockets.add(client); this.sockets.add(upstream)
-      const drop = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
+      const pair = { client, upstream }
+      this.pairs.add(pair)
+      const drop = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); this.pairs.delete(pair) }
       client.on('error', drop); upstream.on('error', drop); client.on('close', drop); upstream.on('close', drop)
       client.pipe(upstream)
       if (this.delayMs > 0) upstream.on('data', (d: Buffer) => { setTimeout(() => { if (!client.destroyed) client.write(d) }, this.delayMs) })
@@ -240,6 +246,20 @@ export class CuttableRelay {
     for (const s of this.sockets) s.destroy()
     this.sockets.clear()
   }
+  /**
+   * The connections open now stop carrying anything either way and stay open (a node that stopped
+   * answering on its socket, a half-open connection behind a proxy); new ones are relayed as before.
+   * Relays without a delay only.
+   */
+  silence (): void {
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream)
+      upstream.unpipe(client)
+    }
+    this.pairs.clear()
+  }
+  /** connections relayed since this relay was made */
+  get accepted (): number { return this.acceptedCount }
   /** Resolves once `n` connections were refused since this relay was made (the adapter tried to reconnect). */
   async refused (n: number): Promise<void> {
     if (this.refusedCount >= n) return

@@ -16,7 +16,7 @@ import type { Option, u16 } from '@polkadot/types'
 import type { EventRecord } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
+import type { ChainConnectionEvent, EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
@@ -605,6 +605,28 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(listed.has(u8aToHex(registered!.publicKey, undefined, false))).toBe(true)
     expect(listed.has(u8aToHex(stranger!.publicKey, undefined, false))).toBe(false)
     expect(listed.size).toBe(entries.length)
+  })
+
+  it('drops a websocket whose node stopped answering (its health watch) and carries a read in flight over to a fresh one', async () => {
+    const targetPort = Number(new URL(chain.url).port)
+    const relay = new CuttableRelay(RELAY_HERE + 2, targetPort)
+    await relay.start()
+    const viaRelay = await createSubtensorChain({ url: relay.url, netuid, hotkey })
+    const events: ChainConnectionEvent[] = []
+    viaRelay.onConnection((e) => { events.push(e) })
+    try {
+      const expected = await port.balance(keys.payer!.address)
+      const accepted = relay.accepted
+      relay.silence()
+      // without the watch this read would fail with CHAIN_TIMEOUT (READ_TIMEOUT_MS, 30 s): the
+      // watch drops the socket within 25 s, and the read is made again on the new one
+      expect(await viaRelay.balance(keys.payer!.address)).toBe(expected)
+      expect(events[0]).toEqual({ kind: 'lost', unresponsive: true })
+      expect(relay.accepted).toBe(accepted + 1)
+    } finally {
+      await viaRelay.close()
+      await relay.stop()
+    }
   })
 
   it('survives a dropped websocket: an open started while the socket is down lands once', async () => {

@@ -129,6 +129,26 @@ describe('BazaarNode.init: one root for a whole node', () => {
     }
   }, 60_000)
 
+  it('a socket the adapter dropped because its node stopped answering: one warning naming the endpoint, counted in bazaar_chain_unresponsive_total', async () => {
+    const clock = new ManualClock()
+    let emit: (e: ChainConnectionEvent) => void = () => {}
+    const chain = Object.assign(Object.create(ledger) as EmbeddedLedger, {
+      onConnection: (fn: (e: ChainConnectionEvent) => void) => { emit = fn; return () => { emit = () => {} } }
+    })
+    const { logger, records } = recordingLogger((r) => r.level === 'warn' && r.msg.startsWith('chain '))
+    const base = await config('renter')
+    const cfg = { ...base, chain: { ...base.chain, endpoint: 'ws://127.0.0.1:41999' } }
+    const node = await BazaarNode.init({ config: cfg, identity: await identity('Ivan'), home: path.join(dir, 'unresponsive'), chain, clock, logger })
+    try {
+      emit({ kind: 'lost', unresponsive: true })
+      emit({ kind: 'restored' })
+      expect(records.map((r) => [r.msg, r.fields?.endpoint])).toEqual([['chain node stopped answering on an open socket (no answer to its health checks): socket dropped; reconnecting', 'ws://127.0.0.1:41999']])
+      expect(node.metrics.render()).toMatch(/^bazaar_chain_unresponsive_total 1$/m)
+    } finally {
+      await node.close()
+    }
+  }, 60_000)
+
   it('close waits for a re-publication in flight before the database closes under it', async () => {
     const clock = new ManualClock()
     const cfg = await config('renter')

@@ -98,8 +98,11 @@ export interface ChainPortInfo {
 
 /** What a node hears about its chain connection (`ChainPort.onConnection`). */
 export type ChainConnectionEvent =
-  /** the websocket dropped; the provider reconnects by itself */
-  | { kind: 'lost' }
+  /**
+   * the websocket dropped; the provider reconnects by itself. `unresponsive`: the adapter dropped it
+   * itself, because the node stopped answering on the open socket (subtensor's health watch)
+   */
+  | { kind: 'lost', unresponsive?: true }
   /** it is back, on the same chain */
   | { kind: 'restored' }
   /**

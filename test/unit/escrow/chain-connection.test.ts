@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { ChainConnection, type WatchedApi } from '../../../src/escrow/chain/subtensor/connection.js'
 import type { ChainConnectionEvent } from '../../../src/escrow/chain/port.js'
 import { chainReady } from '../../../src/node/roles/renter/role.js'
+import { READ_TIMEOUT_MS } from '../../../src/escrow/chain/subtensor/submit.js'
+import { ManualClock } from '../../../src/util/clock.js'
 
 const GENESIS = '0x' + 'aa'.repeat(32)
 const OTHER = '0x' + 'bb'.repeat(32)
@@ -120,6 +122,46 @@ describe('the chain connection watch while a reconnect is being checked', () => 
     answer(hex(BLOCK5))
     await signing
     expect(c.usable).toBe(true)
+  })
+})
+
+describe('the chain connection watch on a node that answers nothing after a reconnect', () => {
+  it('ends the check at the read deadline and checks again a second later; stop clears that retry', async () => {
+    const api = fakeApi()
+    const clock = new ManualClock(0)
+    let silent = true
+    const answer = api.rpc.chain.getBlockHash
+    api.rpc.chain.getBlockHash = async (n) => silent ? await new Promise(() => {}) : await answer(n)
+    const c = new ChainConnection(api, clock)
+    const seen: ChainConnectionEvent[] = []
+    c.onEvent((e) => { seen.push(e) })
+    api.isConnected = false
+    api.emit('disconnected')
+    api.isConnected = true
+    api.emit('connected')
+    let waited = false
+    const signing = c.checked().then(() => { waited = true })
+    await clock.advanceAsync(READ_TIMEOUT_MS - 1)
+    expect(waited).toBe(false)
+    await clock.advanceAsync(1)
+    await signing
+    expect(c.usable).toBe(false)
+    // the retry waits on the clock; the node answers by then
+    expect(clock.pending).toBe(1)
+    silent = false
+    await clock.advanceAsync(1_000)
+    expect(seen).toEqual([{ kind: 'lost' }, { kind: 'restored' }])
+    expect(c.usable).toBe(true)
+    // a check that fails again leaves a retry, which stop clears
+    api.isConnected = false
+    api.emit('disconnected')
+    silent = true
+    api.isConnected = true
+    api.emit('connected')
+    await clock.advanceAsync(READ_TIMEOUT_MS)
+    expect(clock.pending).toBe(1)
+    c.stop()
+    expect(clock.pending).toBe(0)
   })
 })
 

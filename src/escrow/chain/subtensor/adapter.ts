@@ -37,7 +37,7 @@
  *   cancelled by their signer after the escrow settles, which returns the multisig deposit; the
  *   arbiter's per-escrow key sends what it holds back to the arbiter (`sweep`).
  */
-import { ApiPromise, WsProvider } from '@polkadot/api'
+import { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { AccountPair } from '../../../util/sr25519.js'
 import type { Option, Result } from '@polkadot/types'
@@ -53,6 +53,8 @@ import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../reco
 import { systemClock, type Clock } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
 import { ChainConnection, type WatchedApi } from './connection.js'
+import { HEALTH_MISSES, HealthWatch } from './health.js'
+import { ResettableProvider } from './provider.js'
 import { ESCROW_THRESHOLD, arbiterPath, escrowSignatories, otherSignatories, SS58_PREFIX, type EscrowSignatories } from './keys.js'
 import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord } from './scan.js'
 import { answered, describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
@@ -144,20 +146,28 @@ interface Indexed {
 export async function createSubtensorChain (init: SubtensorChainInit, opts: { signal?: AbortSignal } = {}): Promise<SubtensorChain> {
   let api = init.api
   const owned = api == null
+  let watched: ResettableProvider | undefined
   if (api == null) {
     if (init.url == null) throw new SubtensorError('CHAIN_UNAVAILABLE', 'no endpoint given')
-    // WsProvider reconnects on its own every 1 s after a drop; callers retry across it (submit.ts)
-    const provider = new WsProvider(init.url, 1_000, {}, 60_000)
+    // a WsProvider, which reconnects on its own every 1 s after a drop (callers retry across it,
+    // submit.ts), behind one the health watch can drop a silent socket of (provider.ts)
+    const provider = new ResettableProvider(init.url)
     try {
       api = await raceAbort(ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }), opts.signal)
+      watched = provider
     } catch (err) {
       await provider.disconnect().catch(() => {})
       if (err instanceof SubtensorError) throw err
       throw new SubtensorError('CHAIN_UNAVAILABLE', `cannot connect to ${init.url}`, { cause: err })
     }
   }
-  const chain = new SubtensorChain(api, init, owned)
-  await chain.info()
+  const chain = new SubtensorChain(api, init, owned, watched)
+  try {
+    await chain.info()
+  } catch (err) {
+    await chain.close().catch(() => {})
+    throw err
+  }
   return chain
 }
 
@@ -182,12 +192,28 @@ export class SubtensorChain implements ChainPort {
 
   /** the connection's state, and whether the endpoint still serves the chain opened (connection.ts) */
   readonly connection: ChainConnection
+  /** the watch on a node that stops answering on its open socket, where the adapter owns the provider */
+  private readonly health?: HealthWatch
 
-  constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean) {
+  /**
+   * `provider`: the API's provider, where the adapter opened it: the adapter then watches the
+   * node's answers and drops a silent socket (health.ts); `close()` ends the watch
+   */
+  constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean, provider?: ResettableProvider) {
     this.api = api
     this.init = init
     this.ownsApi = ownsApi
-    this.connection = new ChainConnection(api as unknown as WatchedApi)
+    this.connection = new ChainConnection(api as unknown as WatchedApi, this.clock)
+    if (provider != null) {
+      this.health = new HealthWatch({
+        clock: this.clock,
+        probe: async () => await provider.send('system_health', []),
+        connected: () => provider.isConnected,
+        // the reads in flight fail at once and are made again on the new socket (`retrying`)
+        onUnresponsive: () => { this.connection.dropUnresponsive(() => provider.reset(`no answer to ${HEALTH_MISSES} health checks in a row`)) }
+      })
+      this.health.start()
+    }
   }
 
   connected (): boolean { return this.connection.usable }
@@ -587,6 +613,8 @@ export class SubtensorChain implements ChainPort {
   }
 
   async close (): Promise<void> {
+    this.health?.stop()
+    this.connection.stop()
     if (this.ownsApi) await this.api.disconnect()
   }
 

@@ -1,7 +1,9 @@
 import type { ChainConnectionEvent } from '../port.js'
+import { systemClock, type Clock, type TimerHandle } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
+import { answered } from './submit.js'
 
-/** the wait before a failed check is tried again on a socket that stayed up (wall time: I/O) */
+/** the wait before a failed check is tried again on a socket that stayed up */
 const CHECK_RETRY_MS = 1_000
 
 interface Hex { toHex: () => string }
@@ -40,14 +42,40 @@ export class ChainConnection {
   private known?: { number: number, hash: string }
   /** the check of a reconnect, while it runs */
   private checking?: Promise<void>
+  private retry?: TimerHandle
+  /** the next drop is the adapter's own, of a socket whose node stopped answering */
+  private dropping = false
+  private stopped = false
 
-  constructor (private readonly api: WatchedApi) {
+  /** `clock`: the check's read deadlines and its retry run on it */
+  constructor (private readonly api: WatchedApi, private readonly clock: Clock = systemClock) {
     api.on('disconnected', () => {
+      const unresponsive = this.dropping
+      this.dropping = false
       if (this.wasLost) return
       this.wasLost = true
-      this.emit({ kind: 'lost' })
+      this.emit(unresponsive ? { kind: 'lost', unresponsive } : { kind: 'lost' })
     })
-    api.on('connected', () => { this.recheck() })
+    api.on('connected', () => { if (!this.stopped) this.recheck() })
+  }
+
+  /**
+   * The adapter drops the socket because its node stopped answering (health.ts): `drop` does it,
+   * and the drop it causes says so (`lost` with `unresponsive`). Returns what `drop` returned
+   * (false: nothing dropped).
+   */
+  dropUnresponsive (drop: () => boolean): boolean {
+    this.dropping = true
+    const dropped = drop()
+    if (!dropped) this.dropping = false
+    return dropped
+  }
+
+  /** no more checks: a retry waiting is cleared (the adapter's close) */
+  stop (): void {
+    this.stopped = true
+    this.retry?.clear()
+    this.retry = undefined
   }
 
   /**
@@ -92,13 +120,20 @@ export class ChainConnection {
     let genesis: string
     let atKnown: string | undefined
     try {
-      genesis = (await this.api.rpc.chain.getBlockHash(0)).toHex()
+      // bounded: on a node that answers nothing the check would never end, and what signs waits for it
+      genesis = (await answered(this.api.rpc.chain.getBlockHash(0), 'chain_getBlockHash', { clock: this.clock })).toHex()
       const known = this.known
-      atKnown = known != null ? (await this.api.rpc.chain.getBlockHash(known.number)).toHex() : undefined
+      atKnown = known != null ? (await answered(this.api.rpc.chain.getBlockHash(known.number), 'chain_getBlockHash', { clock: this.clock })).toHex() : undefined
     } catch {
       // dropped again before it answered: the next connect checks. Still connected (a read failed
-      // for another reason): again in a second, or the port would stay unusable
-      if (this.api.isConnected) setTimeout(() => { if (this.api.isConnected && this.checking == null) this.recheck() }, CHECK_RETRY_MS).unref()
+      // for another reason, or was not answered): again in a second, or the port would stay unusable
+      if (this.api.isConnected && !this.stopped) {
+        this.retry?.clear()
+        this.retry = this.clock.setTimeout(() => {
+          this.retry = undefined
+          if (this.api.isConnected && this.checking == null && !this.stopped) this.recheck()
+        }, CHECK_RETRY_MS)
+      }
       return
     }
     const known = this.known
