@@ -5,7 +5,7 @@ import { modelMatches } from './book/keys.js'
 import { REGION_OVERFLOW, TEE_OVERFLOW, regionId, teeMaskOf } from './book/attributes.js'
 import { imageAllowed } from '../util/image-ref.js'
 import { CONTAINER_RUNTIME } from './validation/constants.js'
-import type { Match, OfferEntry } from './types.js'
+import type { BookRuntime, Match, OfferEntry } from './types.js'
 
 /**
  * # Matching rule (bazaar market, version 1)
@@ -89,6 +89,18 @@ export function selectTee (offer: { readonly teeKinds: readonly string[] }, bid:
 export function runtimeServes (images: readonly string[] | undefined, image: string | undefined): boolean {
   if (image === undefined) return images === undefined
   return images !== undefined && imageAllowed(image, images)
+}
+
+/**
+ * The book's runtime filters (`bazaar book --runtime --image`), by rule 7: `runtime` keeps the
+ * offers whose jobs run as processes (undefined patterns) or those that run containers, and
+ * `image` keeps the offers a bid with that image could match (`runtimeServes`, so a listing never
+ * shows an offer that matching would refuse the image, nor hides one it would take).
+ */
+export function runtimeListed (images: readonly string[] | undefined, filters: { runtime?: BookRuntime, image?: string }): boolean {
+  if (filters.runtime === 'process' && images !== undefined) return false
+  if (filters.runtime === 'container' && images === undefined) return false
+  return filters.image === undefined || runtimeServes(images, filters.image)
 }
 
 /** An offer's rule-7 view: its image patterns with runtime "container", else undefined (processes). */

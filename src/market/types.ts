@@ -114,6 +114,9 @@ export interface OrderBookInit {
   standing?: StandingOf
 }
 
+/** How an offer's supplier runs jobs, as the book lists it and filters on it. */
+export type BookRuntime = 'process' | 'container'
+
 /** Filters of `book.offers()` / `formatBook` (the `bazaar book` flags). */
 export interface BookFilters {
   /** GPU model or class prefix ("h100" matches "h100-80gb") */
@@ -125,6 +128,10 @@ export interface BookFilters {
   netuid?: number
   /** only offers at or below this price per GPU hour */
   maxPrice?: bigint
+  /** only offers whose jobs run as processes (no `runtime`) or in containers (matching rule 7) */
+  runtime?: BookRuntime
+  /** only offers a bid with this image could match (rule 7: container offers whose patterns allow it) */
+  image?: string
   /** supplier hotkey, hex (formatBook also takes ss58) */
   supplier?: string
   /** at most this many rows */

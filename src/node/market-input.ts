@@ -1,6 +1,9 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { BazaarError } from '../util/errors.js'
 import type { MarketConfig } from './config/types.js'
+import type { BookRuntime } from '../market/types.js'
+import { MAX_IMAGE_LENGTH } from '../market/validation/constants.js'
+import { isImageReference } from '../util/image-ref.js'
 
 /** What a user asks to publish, before the node fills in keys, times and sequence. */
 export interface OfferInput {
@@ -140,20 +143,32 @@ export function inputToJson (i: OfferInput | BidInput): string {
   return JSON.stringify(i, (_k, v) => typeof v === 'bigint' ? v.toString() : v)
 }
 
-/** The filters of `GET /v1/book` from its query; a value that is not one is BAD_INPUT naming it. */
-export function parseBookQuery (q: URLSearchParams): { gpu?: string, teeKind?: string, gpuCc?: true, region?: string, maxPrice?: bigint, limit: number } {
+/**
+ * The filters of `GET /v1/book` from its query; a value that is not one is BAD_INPUT naming it.
+ * `runtime` is `process` or `container`; `image` is an image reference as a bid carries it
+ * (`requirements.image`), and keeps the offers rule 7 would match it with, so it cannot go with
+ * `runtime=process`.
+ */
+export function parseBookQuery (q: URLSearchParams): { gpu?: string, teeKind?: string, gpuCc?: true, region?: string, maxPrice?: bigint, runtime?: BookRuntime, image?: string, limit: number } {
   const maxPrice = q.get('maxPrice')
   const limit = q.get('limit')
   const gpuCc = q.get('gpuCc')
+  const runtime = q.get('runtime')
+  const image = q.get('image')
   if (maxPrice != null && !/^[0-9]{1,19}$/.test(maxPrice)) throw new InputError('maxPrice', 'expected base units as a decimal integer')
   if (limit != null && (!/^[0-9]{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > BOOK_LIMIT_MAX)) throw new InputError('limit', `expected a whole number from 1 to ${BOOK_LIMIT_MAX}`)
   if (gpuCc != null && !['1', 'true', '0', 'false'].includes(gpuCc)) throw new InputError('gpuCc', 'expected true or false')
+  if (runtime != null && runtime !== 'process' && runtime !== 'container') throw new InputError('runtime', 'expected process or container')
+  if (image != null && (image.length > MAX_IMAGE_LENGTH || !isImageReference(image))) throw new InputError('image', `expected an image reference (ghcr.io/org/name:tag) of at most ${MAX_IMAGE_LENGTH} characters`)
+  if (image != null && runtime === 'process') throw new InputError('image', 'only offers of runtime container run an image: it does not go with runtime process')
   return {
     gpu: q.get('gpu') ?? undefined,
     teeKind: q.get('tee') ?? undefined,
     gpuCc: gpuCc === '1' || gpuCc === 'true' ? true : undefined,
     region: q.get('region') ?? undefined,
     maxPrice: maxPrice != null ? BigInt(maxPrice) : undefined,
+    ...(runtime != null ? { runtime } : {}),
+    ...(image != null ? { image } : {}),
     limit: limit != null ? Number(limit) : 1000
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A value a running node refuses is, for the CLI, the mistake of the flag that set it: a usage
  * error (exit 2) named by the flag, as a value the CLI checks itself is. Here `bazaar book`
- * against a real node (BazaarNode.init, its control API on 127.0.0.1).
+ * against a real node (BazaarNode.init, its control API on 127.0.0.1), and its runtime filters.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/node/logger.js'
 import { EmbeddedLedger } from '../../src/escrow/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { devPair } from '../helpers/keys.js'
+import { mkOffer } from '../unit/market/book-fixtures.js'
 
 describe('bazaar book: a refused value names its flag', () => {
   let home = ''
@@ -58,5 +59,44 @@ describe('bazaar book: a refused value names its flag', () => {
 
   it('a value the node takes still lists the book', async () => {
     expect(await book('--limit', '5')).toMatchObject({ code: 0, out: ['no offers in the book (0 bids)'] })
+  })
+
+  it.each([
+    { args: ['--runtime', 'vm'], line: /^bazaar book: --runtime expects process or container, got vm$/ },
+    { args: ['--image', 'docker-archive:/tmp/x.tar'], line: /^bazaar book: --image expects a container image reference/ },
+    { args: ['--image', 'ghcr.io/org/*'], line: /^bazaar book: --image expects a container image reference/ },
+    { args: ['--image', 'ghcr.io/x:1', '--runtime', 'process'], line: /^bazaar book: --image lists offers of runtime container/ }
+  ])('$args: exit 2, one line, no stack', async ({ args, line }) => {
+    const r = await book(...args)
+    expect(r.code).toBe(2)
+    expect(r.err, r.err.join('\n')).toHaveLength(1)
+    expect(r.err[0]).toMatch(line)
+  })
+
+  it.each([
+    { query: 'runtime=vm', field: 'runtime' },
+    { query: 'image=oci:/tmp/x', field: 'image' },
+    { query: `image=ghcr.io/${'a'.repeat(600)}`, field: 'image' },
+    { query: 'image=ghcr.io/x:1&runtime=process', field: 'image' }
+  ])('GET /v1/book?$query: 400 BAD_INPUT naming $field', async ({ query, field }) => {
+    const res = await fetch(`http://${api}/v1/book?${query}`, { headers: { authorization: `Bearer ${await readApiToken(home)}` } })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'BAD_INPUT', field })
+  })
+
+  it('--runtime and --image list the offers matching would take for them', async () => {
+    node.market.book.upsertOffer(mkOffer({ id: 'plain', pricePerGpuHour: 1n }))
+    node.market.book.upsertOffer(mkOffer({ id: 'any', pricePerGpuHour: 2n, runtime: 'container' }))
+    node.market.book.upsertOffer(mkOffer({ id: 'pytorch', pricePerGpuHour: 3n, runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] }))
+    const ids = async (...args: string[]): Promise<string[]> => {
+      const r = await book('--json', ...args)
+      expect(r.code, r.err.join('\n')).toBe(0)
+      return (JSON.parse(r.out[0]!) as { offers: Array<{ id: string }> }).offers.map((o) => o.id)
+    }
+    expect(await ids()).toEqual(['plain', 'any', 'pytorch'])
+    expect(await ids('--runtime', 'process')).toEqual(['plain'])
+    expect(await ids('--runtime', 'container')).toEqual(['any', 'pytorch'])
+    expect(await ids('--image', 'docker.io/pytorch/pytorch:2.4.0')).toEqual(['any', 'pytorch'])
+    expect(await ids('--image', 'ghcr.io/org/train:1', '--runtime', 'container')).toEqual(['any'])
   })
 })

@@ -4,6 +4,8 @@ import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, table } from '../format.js'
 import { runtimeText, type BookRow } from '../../market/book/format.js'
+import { MAX_IMAGE_LENGTH } from '../../market/validation/constants.js'
+import { isImageReference } from '../../util/image-ref.js'
 
 const usage = `usage: bazaar book [options]
 
@@ -17,6 +19,9 @@ options:
                          the attested session then verifies it
   --region <region>      only offers in this region
   --max-price <alpha/h>  only offers at or below this price per GPU-hour
+  --runtime <kind>       only offers whose jobs run this way: process or container
+  --image <ref>          only offers that would run a job in this container image (rent --image):
+                         container offers whose image patterns allow it
   --limit <n>            at most n rows (default 50)
   --discover <class>     first look up suppliers of this GPU class in the DHT and fetch their offers
   --home <dir>  --api <host:port>
@@ -24,7 +29,7 @@ options:
   -h, --help`
 
 /** the query's fields → the flags that set them */
-const BOOK_FLAGS = { gpu: '--gpu', tee: '--tee', gpuCc: '--gpu-cc', region: '--region', maxPrice: '--max-price', limit: '--limit' } as const
+const BOOK_FLAGS = { gpu: '--gpu', tee: '--tee', gpuCc: '--gpu-cc', region: '--region', maxPrice: '--max-price', runtime: '--runtime', image: '--image', limit: '--limit' } as const
 
 /** `bazaar book`: the order book of a running node. */
 export const bookCommand: Command = {
@@ -37,6 +42,8 @@ export const bookCommand: Command = {
     'gpu-cc': { type: 'boolean' },
     region: { type: 'string' },
     'max-price': { type: 'string' },
+    runtime: { type: 'string' },
+    image: { type: 'string' },
     limit: { type: 'string' },
     discover: { type: 'string' }
   },
@@ -49,6 +56,17 @@ export const bookCommand: Command = {
     const mp = str(args, 'max-price')
     if (mp != null) {
       try { q.set('maxPrice', parseAlpha(mp).toString()) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${mp}`) }
+    }
+    const runtime = str(args, 'runtime')
+    if (runtime != null) {
+      if (runtime !== 'process' && runtime !== 'container') throw new UsageError(`--runtime expects process or container, got ${runtime.slice(0, 64)}`)
+      q.set('runtime', runtime)
+    }
+    const image = str(args, 'image')
+    if (image != null) {
+      if (image.length > MAX_IMAGE_LENGTH || !isImageReference(image)) throw new UsageError(`--image expects a container image reference like ghcr.io/org/name:tag, got ${image.slice(0, 64)}`)
+      if (runtime === 'process') throw new UsageError('--image lists offers of runtime container: it does not go with --runtime process')
+      q.set('image', image)
     }
     const limit = str(args, 'limit') ?? '50'
     if (!/^[0-9]{1,5}$/.test(limit)) throw new UsageError('--limit expects a whole number')

@@ -4,6 +4,7 @@ import type { BookFilters, OfferEntry } from '../types.js'
 import { hex } from './keys.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../../util/units.js'
 import { CONTAINER_RUNTIME } from '../validation/constants.js'
+import { runtimeListed } from '../match.js'
 
 /** One offer as `bazaar book --json` prints it (bigints as decimal strings). */
 export interface BookRow {
@@ -107,6 +108,7 @@ export function formatBook (entries: readonly OfferEntry[], filters: BookFilters
     (filters.region === undefined || e.region === filters.region) &&
     (filters.netuid === undefined || e.netuid === filters.netuid) &&
     (filters.maxPrice === undefined || e.pricePerGpuHour <= filters.maxPrice) &&
+    runtimeListed(e.images, filters) &&
     (supplier === undefined || e.supplier === supplier))
   if (filters.limit !== undefined) rows = rows.slice(0, filters.limit)
   if (filters.json === true) return JSON.stringify(bookRows(rows), null, 2)

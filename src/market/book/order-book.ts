@@ -10,6 +10,7 @@ import { compareBids, compareOffers } from './compare.js'
 import { ExpiryHeap } from './expiry-heap.js'
 import { teeMaskOf, regionId } from './attributes.js'
 import { bidKey, hex, modelMatches } from './keys.js'
+import { runtimeListed } from '../match.js'
 import { PartyIndex } from './party-index.js'
 import { compareOfferExpiry, owned, PURGE_SLACK, RestingOffer, SupplierSlots, type EntryStore } from './slots.js'
 import { EnvelopeArena } from './arena.js'
@@ -360,6 +361,7 @@ export class OrderBook implements EntryStore {
         if (region !== undefined && e.region !== region) continue
         if (filters.netuid !== undefined && e.netuid !== filters.netuid) continue
         if (filters.maxPrice !== undefined && e.pricePerGpuHour > filters.maxPrice) continue
+        if (!runtimeListed(e.images, filters)) continue
         if (supplier !== undefined && e.supplier !== supplier) continue
         seen.add(e)
         out.push(e)

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { OrderBook } from '../../../src/market/book/order-book.js'
+import { termsCompatible } from '../../../src/market/match.js'
 import { bookRows, formatBook } from '../../../src/market/book/format.js'
 import { validateOfferSchema } from '../../../src/market/validation/offer.js'
 import { validateBidSchema } from '../../../src/market/validation/bid.js'
@@ -123,5 +124,31 @@ describe('Offer.runtime and Offer.images (how the supplier runs jobs)', () => {
     expect(table[1]).toMatch(/ process /)
     expect(table[2]).toMatch(/ container /)
     expect(table[3]).toMatch(/ container:docker\.io\/pytorch\/pytorch:\* \+1 /)
+  })
+
+  it('the book filters on the runtime and on an image as matching would take it (--runtime, --image)', () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    book.upsertOffer(mkOffer({ id: 'plain', pricePerGpuHour: 1n }))
+    book.upsertOffer(mkOffer({ id: 'any', pricePerGpuHour: 2n, runtime: 'container' }))
+    book.upsertOffer(mkOffer({ id: 'pytorch', pricePerGpuHour: 3n, runtime: 'container', images: ['docker.io/pytorch/pytorch:*'] }))
+    book.upsertOffer(mkOffer({ id: 'exact', pricePerGpuHour: 4n, runtime: 'container', images: ['ghcr.io/org/train:1'] }))
+    const ids = (f: Parameters<OrderBook['offers']>[0]): string[] => book.offers(f).map((e) => e.offer.id)
+    expect(ids({})).toEqual(['plain', 'any', 'pytorch', 'exact'])
+    expect(ids({ runtime: 'process' })).toEqual(['plain'])
+    expect(ids({ runtime: 'container' })).toEqual(['any', 'pytorch', 'exact'])
+    // an image: the container offers that allow it (none listed allows every image), never a process offer
+    expect(ids({ image: PYTORCH })).toEqual(['any', 'pytorch'])
+    expect(ids({ image: 'ghcr.io/org/train:1' })).toEqual(['any', 'exact'])
+    expect(ids({ image: 'ghcr.io/org/train:2', runtime: 'container' })).toEqual(['any'])
+    // compared as written, as matching compares them: docker.io/ is not implied
+    expect(ids({ image: 'pytorch/pytorch:2.4.0' })).toEqual(['any'])
+    // the listing is what matching takes: every offer listed for an image matches a bid with it, and no other
+    for (const image of [PYTORCH, 'ghcr.io/org/train:1', 'pytorch/pytorch:2.4.0']) {
+      const bid = mkBid({ requirements: requirements(image), maxPricePerGpuHour: 10n })
+      expect(book.offers().filter((e) => termsCompatible(e.offer, bid, T0)).map((e) => e.offer.id), image).toEqual(ids({ image }))
+    }
+    const rows = JSON.parse(formatBook(book.offers(), { image: PYTORCH, json: true })) as Array<{ id: string }>
+    expect(rows.map((r) => r.id)).toEqual(['any', 'pytorch'])
+    expect(JSON.parse(formatBook(book.offers(), { runtime: 'process', json: true })).map((r: { id: string }) => r.id)).toEqual(['plain'])
   })
 })

@@ -40,9 +40,19 @@ describe('book query', () => {
     expect(q('gpuCc=0').gpuCc).toBeUndefined()
   })
 
+  it('reads the runtime and an image as a bid carries it', () => {
+    expect(q('runtime=process')).toEqual({ runtime: 'process', limit: 1000 })
+    expect(q('runtime=container&image=docker.io/pytorch/pytorch:2.4.0')).toMatchObject({ runtime: 'container', image: 'docker.io/pytorch/pytorch:2.4.0' })
+    expect(q(`image=${encodeURIComponent('ghcr.io/org/train@sha256:' + 'a'.repeat(64))}`).image).toBe('ghcr.io/org/train@sha256:' + 'a'.repeat(64))
+    expect(q(`image=ghcr.io/${'a'.repeat(504)}`).image).toHaveLength(512)
+  })
+
   it.each([
     ['limit=-5', 'limit'], ['limit=0', 'limit'], ['limit=abc', 'limit'], ['limit=10001', 'limit'], ['limit=1.5', 'limit'],
-    ['maxPrice=abc', 'maxPrice'], ['maxPrice=-1', 'maxPrice'], ['maxPrice=', 'maxPrice'], ['gpuCc=maybe', 'gpuCc']
+    ['maxPrice=abc', 'maxPrice'], ['maxPrice=-1', 'maxPrice'], ['maxPrice=', 'maxPrice'], ['gpuCc=maybe', 'gpuCc'],
+    ['runtime=vm', 'runtime'], ['runtime=', 'runtime'], ['runtime=Container', 'runtime'],
+    ['image=', 'image'], ['image=docker.io/pytorch/pytorch:*', 'image'], ['image=oci:/tmp/x', 'image'], ['image=--privileged', 'image'],
+    [`image=ghcr.io/${'a'.repeat(505)}`, 'image'], ['image=ghcr.io/x:1&runtime=process', 'image']
   ])('%s → BAD_INPUT %s', (query, field) => {
     expect(fieldOf(() => q(query))).toBe(field)
   })
