@@ -12,7 +12,7 @@ import { ControlApi, RawResponse, ApiError } from './api/server.js'
 import { apiUrl } from './api/url.js'
 import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
-import { AgreementStore, bookRows } from '../market/index.js'
+import { AgreementStore, bookRows, RenterCooldownStore } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
 import { parseBidInput, parseBookQuery, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
@@ -186,6 +186,8 @@ export class BazaarNode {
   readonly agreements: AgreementStore
   /** jobs this node ran or rented (a view of the node's database) */
   readonly jobs: JobStore
+  /** a supplier's renter cooldown scores (a view of the node's database) */
+  readonly cooldowns: RenterCooldownStore
   /** the role services started (empty with roles `none`) */
   readonly services: NodeServices = {}
   /** the node home (absent for a market-only node built on a bare database path) */
@@ -226,6 +228,7 @@ export class BazaarNode {
     this.startedAt = clock.now()
     this.agreements = new AgreementStore(db)
     this.jobs = new JobStore(db)
+    this.cooldowns = new RenterCooldownStore(db)
     this.signer = MessageSigner.create(identity.hotkey, { now: clock.now() })
     this.gossip = new MarketGossip(
       { pubsub: host.services.pubsub, clock, metrics: createGossipMetrics(this.metrics), log: (level, msg, fields) => { logger[level](msg, fields) }, verifyPool: init.gossip?.verifyPool },
@@ -430,7 +433,7 @@ export class BazaarNode {
       const arbiter = config.chain.arbiterPeer != null ? new RemoteArbiter(this.host, multiaddr(config.chain.arbiterPeer)) : undefined
       const escrow = new EscrowService({ chain, escrows: escrowDb.escrows, vouchers: escrowDb.vouchers, account: hotkey, arbiter, clock })
       this.escrowService = escrow
-      const components = { node: this, chain, escrowDb, escrow, agreements: this.agreements, jobs: this.jobs, arbiter, logger, signal: this.signal }
+      const components = { node: this, chain, escrowDb, escrow, agreements: this.agreements, jobs: this.jobs, cooldowns: this.cooldowns, arbiter, logger, signal: this.signal }
       const s = this.services
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })

@@ -72,6 +72,7 @@ export class SupplierService implements NodeService {
       escrowDb: this.c.escrowDb,
       escrow: this.c.escrow,
       agreements: this.c.agreements,
+      cooldowns: this.c.cooldowns,
       account: this.i.hotkey,
       arbiter: this.c.arbiter,
       acceptArbiters: config.chain.arbiter != null ? [config.chain.arbiter] : [],

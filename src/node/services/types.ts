@@ -1,6 +1,6 @@
 import type { BazaarNode } from '../bazaar-node.js'
 import type { Logger } from '../logger.js'
-import type { AgreementStore } from '../../market/index.js'
+import type { AgreementStore, RenterCooldownStore } from '../../market/index.js'
 import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../escrow/index.js'
 import type { JobStore } from '../../jobs/index.js'
 
@@ -25,6 +25,8 @@ export interface RoleServiceComponents {
   escrow: EscrowService
   agreements: AgreementStore
   jobs: JobStore
+  /** a supplier's renter cooldown scores, kept across restarts */
+  cooldowns?: RenterCooldownStore
   arbiter?: ArbiterClient
   logger: Logger
   signal: AbortSignal

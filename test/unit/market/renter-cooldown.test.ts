@@ -8,6 +8,7 @@ import { COOLDOWN_BASE_MS, COOLDOWN_HALF_LIFE_MS, MAX_COOLDOWN_MS } from '../../
 import { NegotiationError, RETRYABLE_ELSEWHERE } from '../../../src/market/errors.js'
 import { MemoryCapacity } from '../../../src/market/negotiation/capacity.js'
 import { RenterCooldown, type HoldEnd } from '../../../src/market/negotiation/cooldown.js'
+import { RenterCooldownStore } from '../../../src/market/negotiation/cooldown-store.js'
 import { RenterNegotiator } from '../../../src/market/negotiation/renter.js'
 import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
 import { CertCache } from '../../../src/market/signing/cert.js'
@@ -137,5 +138,55 @@ describe('the supplier negotiator with a renter cooldown', () => {
     // an honest renter gets the GPUs
     const otherBid = mkBid({ renter: otherSigner.hotkey, requirements: { gpu: 'h100', minMemoryMib: 0, count: 2, teeKinds: [], regions: [] }, expiresAt: BigInt(T0 + 7 * 24 * 3_600_000) })
     expect((await supplier.propose(other.prepare(otherBid, offer, { arbiter }).propose, 'o')).hash).toHaveLength(64)
+  })
+})
+
+describe('RenterCooldown kept in a store', () => {
+  let dir: string
+  let db: Level<string, string>
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bazaar-cooldown-store-'))
+    db = new Level(join(dir, 'db'))
+    await db.open()
+  })
+  afterAll(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const keys = ['01', '02', '03', '04', '05'].map((b) => b.repeat(32))
+
+  it('reads back at most maxRenters entries, those of the latest hold ends, and removes the rest from the store', async () => {
+    const store = new RenterCooldownStore(db.sublevel(`k${Math.random()}`))
+    // written by a run with a larger bound: keys[i]'s last lapse i minutes after T0
+    for (const [i, k] of keys.entries()) await store.put(k, 2, T0 + i * MIN)
+    const clock = new ManualClock(T0 + 10 * MIN)
+    const c = new RenterCooldown({ clock, maxRenters: 3, store })
+    expect(await c.load()).toEqual({ loaded: 3, skipped: 0, skippedKeys: [] })
+    expect(c.size).toBe(3)
+    expect(keys.map((k) => c.remaining(k) > 0)).toEqual([false, false, true, true, true])
+    const stored = async (): Promise<string[]> => { const out: string[] = []; for await (const [k] of store.entries()) out.push(k); return out }
+    expect(await stored()).toEqual(keys.slice(2))
+    // the least recent is the first the bound forgets, in the store as in memory
+    c.record(keys[0], 'lapsed')
+    await c.flush()
+    expect(await stored()).toEqual([keys[0], keys[3], keys[4]])
+  })
+
+  it('writes each change, and a write that fails is reported, not thrown', async () => {
+    const store = new RenterCooldownStore(db.sublevel(`k${Math.random()}`))
+    const clock = new ManualClock(T0)
+    const failures: unknown[] = []
+    const c = new RenterCooldown({ clock, store, onStoreError: (err) => { failures.push(err) } })
+    c.record(keys[0], 'lapsed')
+    clock.advance(MIN)
+    c.record(keys[0], 'withdrawn')
+    await c.flush()
+    const again = new RenterCooldown({ clock, store })
+    await again.load()
+    expect(again.remaining(keys[0])).toBe(c.remaining(keys[0]))
+    const broken = new RenterCooldown({ clock, store: { put: async () => { throw new Error('disk full') }, del: async () => {} } as unknown as RenterCooldownStore, onStoreError: (err) => { failures.push(err) } })
+    broken.record(keys[1], 'lapsed')
+    await broken.flush()
+    expect(failures).toHaveLength(1)
   })
 })

@@ -1,11 +1,11 @@
 import { CapacityLedger, clearWorkRoot, type Inventory } from '../../../jobs/index.js'
 import { checkAgreementEscrow, escrowIdOfAgreement, EscrowService, SS58_PREFIX } from '../../../escrow/index.js'
 import { encodeSs58 } from '../../../util/ss58.js'
-import { RenterCooldown } from '../../../market/index.js'
 import { createEnclaveHost, type EnclaveHost } from '../../host.js'
 import { listenError } from '../../startup-errors.js'
 import { roleMetrics } from '../metrics.js'
 import { AgreementLifecycle } from './agreements.js'
+import { restoreCooldown, supplierCooldown } from './cooldown.js'
 import { SupplierJobs } from './jobs.js'
 import { SupplierNegotiation } from './negotiation.js'
 import { OfferPublisher } from './offers.js'
@@ -13,6 +13,7 @@ import { SupplierRecovery } from './recovery.js'
 import { SessionServer } from './sessions.js'
 import { SupplierSettlement } from './settlement.js'
 import type { SupplierJobRecord, SupplierRoleInit } from './types.js'
+import type { RenterCooldown } from '../../../market/index.js'
 import { makeDirs } from '../../../util/fs.js'
 
 /**
@@ -37,6 +38,7 @@ export class SupplierRole {
   private readonly negotiation: SupplierNegotiation
   private readonly sessions: SessionServer
   private readonly recovery: SupplierRecovery
+  private readonly cooldown: RenterCooldown
   /** agreements a job record names (loaded once at start: restore skips them) */
   private ran?: Set<string>
   private started = false
@@ -69,8 +71,10 @@ export class SupplierRole {
       maxDurationS: i.maxDurationS,
       offerTtlS: i.offerTtlS
     })
-    // renters whose holds end without a job wait before they may propose again (RENTER_COOLDOWN)
-    const cooldown = new RenterCooldown({ clock })
+    // renters whose holds end without a job wait before they may propose again (RENTER_COOLDOWN),
+    // across restarts: the scores are kept in the node's database
+    const cooldown = supplierCooldown({ clock, store: i.cooldowns, logger })
+    this.cooldown = cooldown
     this.lifecycle = new AgreementLifecycle({
       clock,
       ledger: this.ledger,
@@ -153,6 +157,8 @@ export class SupplierRole {
     const interrupted = await this.i.jobStore?.closeInterrupted('supplier', 'SUPPLIER_RESTARTED', this.i.node.clock.now(), damaged) ?? 0
     if (interrupted > 0) logger.info('job records of an earlier run closed as failed', { jobs: interrupted, detail: 'SUPPLIER_RESTARTED' })
     this.ran = new Set((await this.i.jobStore?.list({ role: 'supplier' }) ?? []).map((j) => j.agreementId).filter((id): id is string => id != null))
+    // the cooldowns of the run before stand before any proposal is answered
+    await restoreCooldown(this.cooldown, logger)
     // the earlier run's agreements take their GPUs back before any session or negotiation is
     // answered: a proposal answered first could hold them (offers signed before the restart come
     // back through book sync early), and the restored agreement would then lapse for want of GPUs
@@ -192,6 +198,8 @@ export class SupplierRole {
     await this.lifecycle.stop()
     await this.negotiation.stop()
     await this.sessions.stop()
+    // the scores written so far land before the node closes its database
+    await this.cooldown.flush()
     if (this.started) await this.enclave?.stop()
   }
 }

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { AccountPair } from '../../../util/sr25519.js'
 import type { Logger } from '../../logger.js'
-import type { AgreementStore } from '../../../market/index.js'
+import type { AgreementStore, RenterCooldownStore } from '../../../market/index.js'
 import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
 import type { Inventory, JobStore, Runtime } from '../../../jobs/index.js'
 import type { AgreementEscrowCode, ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
@@ -39,6 +39,8 @@ export interface SupplierRoleInit {
   chain: ChainPort
   escrowDb: EscrowDb
   agreements: AgreementStore
+  /** where renters' cooldown scores are kept across restarts (the node's database); absent: in memory only */
+  cooldowns?: RenterCooldownStore
   /** the account paid by escrows (the supplier hotkey: the agreement commits it) */
   account: AccountPair
   arbiter?: ArbiterClient
