@@ -26,6 +26,7 @@ import { devPair } from '../helpers/keys.js'
 import { recordingLogger } from '../helpers/nodes.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { UserError } from '../../src/util/errors.js'
+import { COOLDOWN_SUBLEVEL } from '../../src/market/negotiation/cooldown-store.js'
 
 const TOKEN = 'c'.repeat(64)
 
@@ -202,6 +203,25 @@ describe('BazaarNode.init: one root for a whole node', () => {
       expect(await readdir(path.join(home, 'jobs'))).toEqual([])
     } finally {
       await node.close()
+    }
+  }, 60_000)
+
+  it('a supplier reads back at start the renter cooldowns its database kept, and skips a damaged one with one warn line', async () => {
+    const home = path.join(dir, 'supplier-cooldown')
+    const cfg = { ...await config('supplier'), gpus: [{ model: 'H100 80GB HBM3', memoryMib: 81559, count: 1 }] }
+    const enclaveKey = await loadOrCreateEnclaveKey(home, 'pw', { scrypt: { N: 2 ** 10, r: 8, p: 1 } })
+    const clock = new ManualClock()
+    const first = await BazaarNode.init({ config: cfg, identity: await identity('Eve'), home, chain: ledger, clock, logger: silentLogger, enclaveKey })
+    // what a run leaves: one renter's two lapses, and an entry damaged on disk
+    await first.cooldowns.put('ab'.repeat(32), 2, clock.now())
+    await first.db.sublevel<string, string>(COOLDOWN_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' }).put('cd'.repeat(32), '{"score":')
+    await first.close()
+    const { logger, records } = recordingLogger((r) => r.msg.includes('renter cooldown'))
+    const again = await BazaarNode.init({ config: cfg, identity: await identity('Eve'), home, chain: ledger, clock, logger, enclaveKey })
+    try {
+      expect(records.map((r) => [r.level, r.fields.renters ?? r.fields.skipped])).toEqual([['warn', 1], ['info', 1]])
+    } finally {
+      await again.close()
     }
   }, 60_000)
 
