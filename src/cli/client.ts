@@ -25,6 +25,31 @@ export const MAX_ANSWER_BYTES = 32 * 1024 * 1024
 /** The most of an error answer `ApiClient.stream` reads: a node's is one short JSON object. */
 const MAX_ERROR_ANSWER_BYTES = 64 * 1024
 
+/**
+ * The control API's URL from `--api`: `host:port` (an IPv6 host in brackets), or the `http://host:port`
+ * a node writes in api.json and logs. Anything else is a usage error, not a request to a URL made of
+ * it (`http://http://…`, a port past 65535).
+ */
+export function apiUrlOfFlag (v: string): string {
+  const m = /^(?:http:\/\/)?(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9_.-]{1,253}):([0-9]{1,5})\/?$/.exec(v)
+  if (m == null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new UsageError(`--api expects host:port, e.g. 127.0.0.1:7545, got ${JSON.stringify(v.slice(0, 80))}`)
+  }
+  return `http://${m[1]}:${Number(m[2])}`
+}
+
+/**
+ * Why a request reached no one, in a few words: node's fetch says only "fetch failed" and keeps the
+ * reason (ECONNREFUSED, ENOTFOUND, …) in its cause.
+ */
+function unreachable (err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } })?.cause
+  const code = typeof cause?.code === 'string' ? cause.code : undefined
+  if (code === 'ECONNREFUSED') return 'connection refused: no node listens there; is it running?'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${code}: no such host`
+  return code ?? (err as Error).message
+}
+
 /** whether a process of this pid exists (one of another user counts: signalling it is refused, not unknown) */
 function processAlive (pid: unknown): boolean {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false
@@ -54,8 +79,8 @@ export class ApiClient {
 
   static async fromHome (opts: { home?: string, env: NodeJS.ProcessEnv, api?: string }): Promise<ApiClient> {
     const home = resolveHome({ flag: opts.home, env: opts.env })
+    let url = opts.api != null ? apiUrlOfFlag(opts.api) : undefined
     const token = await readApiToken(home)
-    let url = opts.api != null ? `http://${opts.api}` : undefined
     if (url == null) {
       const file = path.join(home, API_ADDRESS_FILE)
       let raw: unknown
@@ -66,7 +91,7 @@ export class ApiClient {
       }
       // [refuse] a file that is not what a node writes (damaged, or written by hand)
       const a = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<ApiAddress>
-      if (typeof a.url !== 'string' || typeof a.pid !== 'number') throw new UserError(`${file} holds no API address (start the node again)`, { code: 'NODE_NOT_RUNNING' })
+      if (typeof a.url !== 'string' || typeof a.pid !== 'number' || !/^http:\/\/[^\s/?#]{1,300}\/?$/.test(a.url)) throw new UserError(`${file} holds no API address (start the node again)`, { code: 'NODE_NOT_RUNNING' })
       // [refuse] the address a node that died left behind (a crash leaves api.json in place): the
       // token goes to no one else who took the port since
       if (!processAlive(a.pid)) throw new UserError(`no running node found for home ${home}: its api.json is from process ${String(a.pid)}, which has ended (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
@@ -96,7 +121,7 @@ export class ApiClient {
       if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
       // it took the request and gave no answer in time: running, but busy or waiting on something
       if ((err as Error).name === 'TimeoutError') throw new UserError(`the node at ${this.url} did not answer ${method} ${route} within ${timeoutMs / 1000} s (see its log)`, { code: 'NODE_TIMEOUT' })
-      throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
+      throw new UserError(`cannot reach the node's control API at ${this.url} (${unreachable(err)})`, { code: 'NODE_NOT_RUNNING' })
     }
     let text: string
     try {
@@ -140,7 +165,7 @@ export class ApiClient {
       })
     } catch (err) {
       if (opts.signal?.aborted === true) throw new UserError('cancelled', { code: 'ABORTED', exitCode: 130 })
-      throw new UserError(`cannot reach the node's control API at ${this.url} (${(err as Error).message})`, { code: 'NODE_NOT_RUNNING' })
+      throw new UserError(`cannot reach the node's control API at ${this.url} (${unreachable(err)})`, { code: 'NODE_NOT_RUNNING' })
     }
     if (!res.ok || res.body == null) {
       let text = ''

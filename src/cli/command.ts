@@ -49,7 +49,11 @@ export function parseCommandArgs (cmd: Command, argv: string[]): ParsedArgs {
     // one line (its hint for a value that starts with a dash is on a line of its own)
     const lines = (err as Error).message.split('\n')
     const ambiguous = /^Option '(--[a-z0-9-]+)[^']*' argument is ambiguous/.exec(lines[0])
-    throw new UsageError(ambiguous != null ? `${ambiguous[1]} needs a value; one that starts with a dash goes as ${ambiguous[1]}=-…` : lines[0])
+    if (ambiguous != null) throw new UsageError(`${ambiguous[1]} needs a value; one that starts with a dash goes as ${ambiguous[1]}=-…`)
+    // a misspelt flag, not a positional argument that starts with a dash: node's hint about `--`
+    // (with its quote left open) is not for it
+    const unknown = /^(Unknown option '[^']*')\. To specify a positional argument/.exec(lines[0])
+    throw new UsageError(unknown != null ? `${unknown[1]} (see bazaar ${cmd.name} --help)` : lines[0])
   }
 }
 

@@ -33,6 +33,8 @@ export async function main (argv: string[], ctx?: Partial<CommandContext>): Prom
   let [name, ...rest] = argv
   // `bazaar help rent` is `bazaar rent --help`
   if (name === 'help' && rest.length > 0 && commands.some((x) => x.name === rest[0])) [name, rest] = [rest[0], ['--help']]
+  // `bazaar help srve` asks about a command there is not: say so, not the help of all of them
+  else if (name === 'help' && rest.length > 0 && rest[0] !== 'help') name = rest[0]
   if (name == null) {
     // no command is a usage error: the help goes where errors go
     c.err(topHelp())

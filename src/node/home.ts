@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises'
+import { chmod, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { makeDirs } from '../util/fs.js'
@@ -81,6 +81,24 @@ export async function ensureHome (home: string): Promise<HomePaths> {
   // the umask may have cleared bits of the mode given to mkdir; a new home is exactly 0700
   if (created != null) await chmod(p.root, DIR_MODE)
   return p
+}
+
+/**
+ * HOME_UNUSABLE when `home` is there but is no directory (a file, or a path through a file): every
+ * file of the home would otherwise read as missing (no keystore, ENOTDIR on config.json), which names
+ * the wrong cause. A home that is not there passes (the caller says what is missing), and so does
+ * one the system will not stat (the read that follows says why).
+ */
+export async function checkHomeIsDirectory (home: string): Promise<void> {
+  const root = path.resolve(home)
+  let isDir: boolean
+  try {
+    isDir = (await stat(root)).isDirectory()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return
+    throw new UserError(`the node home ${root} is not a directory: a file is on its path`, { code: 'HOME_UNUSABLE' })
+  }
+  if (!isDir) throw new UserError(`the node home ${root} is not a directory`, { code: 'HOME_UNUSABLE' })
 }
 
 function nonEmpty (s: string | undefined): string | undefined {

@@ -269,7 +269,7 @@ async function fetchRimsCommand (args: ParsedArgs, ctx: CommandContext): Promise
   } else if (reportFile != null) {
     ids = rimIdsOfReport(gpuReportBytes(await readInput(reportFile, 'GPU report')), reportFile)
   } else {
-    if (!/^[0-9]{1,2}$/.test(gpu ?? '')) throw new UsageError(`--gpu expects a GPU index (0..63): ${gpu}`)
+    if (!/^[0-9]{1,2}$/.test(gpu ?? '') || Number(gpu) > 63) throw new UsageError(`--gpu expects a GPU index (0..63): ${gpu}`)
     const provider = nvidiaGpuProvider({ gpuIndex: Number(gpu), python: str(args, 'python') })
     let report: Uint8Array
     try {

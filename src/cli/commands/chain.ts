@@ -80,7 +80,8 @@ async function start (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   let spec: string | undefined
   if (specArg != null) {
     spec = resolve(specArg)
-    if (!existsSync(spec) || !statSync(spec).isFile()) throw new UsageError(`no chain spec at ${specArg} (specs come from the opentensor/subtensor repository)`)
+    if (!existsSync(spec)) throw new UsageError(`no chain spec at ${specArg} (specs come from the opentensor/subtensor repository)`)
+    if (!statSync(spec).isFile()) throw new UsageError(`the chain spec ${specArg} is not a file (specs come from the opentensor/subtensor repository)`)
   }
   const port = parsePort(str(args, 'port'))
   const netuid = parseNetuid(str(args, 'netuid'))

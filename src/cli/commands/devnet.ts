@@ -68,6 +68,8 @@ export const devnetCommand: Command = {
       jobSeconds = Number(secondsFlag)
     }
     const dirFlag = str(args, 'dir')
+    // `--dir ""` (an unset variable) would resolve to the working directory and fill it with node homes
+    if (dirFlag != null && dirFlag.trim() === '') throw new UsageError('--dir is empty: name the devnet directory (or leave the flag out for a temporary one)')
     const json = flag(args, 'json')
     const controller = new AbortController()
     let interrupts = 0

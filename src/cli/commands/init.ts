@@ -93,10 +93,11 @@ export const initCommand: Command = {
       prompt: 'New keystore passphrase: ',
       signal: ctx.signal
     })
-    if (dev != null) ctx.err('warning: dev keys are well known and insecure; use them on devnets only')
 
     const keys = btcli != null ? { coldkey: toStoredKey(btcli.coldkey.secret), hotkey: toStoredKey(btcli.hotkey.secret) } : undefined
     const r = await initHome({ home, passphrase, force, mnemonic: fromBtcli ? undefined : mnemonic, dev, keys, supplier: flag(args, 'supplier') || template === 'local-supplier', config, signal: ctx.signal })
+    // once the home is made: a home that cannot be made is its one line alone
+    if (dev != null) ctx.err('warning: dev keys are well known and insecure; use them on devnets only')
     // the local templates name a fixed arbiter: an arbiter home with other keys needs them told
     if (template === 'arbiter' && r.hotkey !== LOCAL_ARBITER_HOTKEY) {
       ctx.err(`note: the local-supplier and local-renter templates name the arbiter ${LOCAL_ARBITER_HOTKEY} (bazaar init --dev ferdie); for this one set chain.arbiter to ${r.hotkey} and chain.arbiterPeer to /ip4/127.0.0.1/tcp/4103/p2p/${r.peerId} in their config.json`)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
-import { resolveHome } from '../../node/home.js'
+import { checkHomeIsDirectory, resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readOrCreateApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
 import { BazaarNode, nodeLogger } from '../../node/bazaar-node.js'
@@ -92,6 +92,8 @@ export async function runDaemon (args: ParsedArgs, ctx: CommandContext, opts: { 
 
 async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opts: { role?: Role }, onStarted: () => void): Promise<number> {
   const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  // before its config.json is read: ENOTDIR there would blame the config file
+  await checkHomeIsDirectory(home)
   const flags = configFlagsFromArgs(args.values)
   if (opts.role != null) flags.role = opts.role
   const config = await loadConfig({ home, env: ctx.env, flags, configFile: str(args, 'config') })

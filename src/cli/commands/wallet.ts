@@ -7,7 +7,7 @@ import {
   KeystoreError, KeystoreErrorCode, isInitialized, openKeystore, readKeystorePublic, replaceAccounts, resolvePassphrase, toStoredKey
 } from '../../node/keystore/index.js'
 import {
-  WalletError, WalletErrorCode, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, readBtcliWallet, writeBtcliWallet, type BtcliWallet
+  WalletError, WalletErrorCode, btcliPasswordVariable, btcliWalletPaths, checkExportTarget, readBtcliWallet, writeBtcliWallet, type BtcliWallet, type PasswordSource
 } from '../../node/wallet/index.js'
 import { connectChain } from '../chain.js'
 import { btcliPasswordSource, newBtcliPassword } from '../btcli.js'
@@ -65,15 +65,25 @@ To start a new node home from a btcli wallet: bazaar init --from-btcli --wallet 
 /** The btcli wallet named by --path, --wallet and --hotkey. */
 export function btcliLocation (args: ParsedArgs): { path?: string, wallet: string, hotkey: string } {
   const p = str(args, 'path')
+  // `--path ""` (an unset variable) is not the working directory
+  if (p != null && p.trim() === '') throw new UsageError('--path is empty: name the wallets folder (or leave the flag out for ~/.bittensor/wallets)')
   return { ...(p != null ? { path: p } : {}), wallet: str(args, 'wallet') ?? 'default', hotkey: str(args, 'hotkey') ?? 'default' }
 }
 
-/** Reads a btcli wallet with btcli's password variable or a prompt; notes what it reads on stderr. */
+/**
+ * Reads a btcli wallet with btcli's password variable or a prompt. The slow step, opening an
+ * encrypted keyfile, is noted on stderr once its password is in hand: a wallet that is missing or
+ * damaged, or a password that cannot be had, is its one line alone.
+ */
 export async function readBtcliWalletForCli (args: ParsedArgs, ctx: CommandContext): Promise<BtcliWallet> {
   const loc = btcliLocation(args)
-  const paths = btcliWalletPaths(loc)
-  ctx.err(`reading btcli wallet ${paths.dir} (hotkey ${loc.hotkey}); an encrypted coldkey takes a few seconds to open (argon2i, 512 MiB)`)
-  return await readBtcliWallet(loc, { password: btcliPasswordSource(ctx.env, { signal: ctx.signal }), signal: ctx.signal })
+  const source = btcliPasswordSource(ctx.env, { signal: ctx.signal })
+  const password: PasswordSource = async (req) => {
+    const pw = await source(req)
+    ctx.err(`opening ${req.file}: an encrypted keyfile takes a few seconds (argon2i, 512 MiB)`)
+    return pw
+  }
+  return await readBtcliWallet(loc, { password, signal: ctx.signal })
 }
 
 /** `bazaar wallet`: import and export btcli wallets. */

@@ -49,6 +49,8 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<BazaarC
   opts.signal?.throwIfAborted()
   let file: Record<string, unknown> = {}
   if (opts.configFile != null) {
+    // `--config ""` is an unset variable in a script: one line that says so, not `cannot read config file : ENOENT`
+    if (opts.configFile.trim() === '') throw new ConfigError(ConfigErrorCode.UNREADABLE, '', '--config is empty: name the config file (or leave the flag out for <home>/config.json)', { source: 'flags' })
     file = await readConfigFile(opts.configFile, true) ?? {}
   } else if (opts.home != null) {
     file = await readConfigFile(homePaths(opts.home).config, false) ?? {}

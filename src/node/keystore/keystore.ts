@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
-import { DIR_MODE, ensureHome, homePaths } from '../home.js'
+import { checkHomeIsDirectory, DIR_MODE, ensureHome, homePaths } from '../home.js'
 import { accountSecrets, deriveAccounts, generateMnemonic, normalizeDevName, normalizeMnemonic, storedKeyMaterial, type AccountSource, type StoredKey } from './accounts.js'
 import { createApiToken } from './api-token.js'
 import { KEYSTORE_KIND, MAX_KEY_FILE_BYTES } from './constants.js'
@@ -198,7 +198,11 @@ async function readKeystoreFile (home: string): Promise<SealedFile> {
   const where = homePaths(home).keystore
   const text = await readSmallFile(where, MAX_KEY_FILE_BYTES,
     (why) => new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: ${why}`))
-  if (text == null) throw new KeystoreError(KeystoreErrorCode.NOT_INITIALIZED, `no keystore in ${homePaths(home).root} (run bazaar init)`)
+  if (text == null) {
+    // a home that is a file is not one bazaar init can fix
+    await checkHomeIsDirectory(home)
+    throw new KeystoreError(KeystoreErrorCode.NOT_INITIALIZED, `no keystore in ${homePaths(home).root} (run bazaar init)`)
+  }
   return parseSealedFile(text, KEYSTORE_KIND, where)
 }
 

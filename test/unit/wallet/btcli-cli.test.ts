@@ -41,7 +41,7 @@ describe('bazaar init --from-btcli, wallet export, wallet import (real btcli arg
     // 1. a new home from the btcli wallet
     const home1 = path.join(tmp, 'home1')
     const r1 = await run(['init', '--home', home1, '--from-btcli', '--path', wallets, '--wallet', 'default', '--hotkey', 'miner1', '--json'], env)
-    expect(r1.err.filter((l) => !l.startsWith('reading btcli wallet'))).toEqual([])
+    expect(r1.err.filter((l) => !l.startsWith('opening '))).toEqual([])
     expect(r1.code).toBe(0)
     const init1 = JSON.parse(r1.out[0])
     expect(init1).toMatchObject({ coldkey: cold.ss58, hotkey: hot.ss58, source: 'keys' })

@@ -1,0 +1,127 @@
+/**
+ * Operator mistakes that need no running node, through the CLI's entry point in this process: each is
+ * one line on stderr (no stack, no progress note before it), the right exit code, and a message that
+ * names the mistake rather than a consequence of it. test/e2e/operator-errors.test.ts walks the
+ * mistakes that need the built CLI or a daemon.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../../src/cli/main.js'
+import { createApiToken } from '../../../src/node/keystore/api-token.js'
+import { FAST, MNEMONICS, keyFromMnemonic, writeWallet } from '../../helpers/btcli-wallet.js'
+
+interface Run { code: number, out: string[], err: string[] }
+
+async function run (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(...l.split('\n')), env })
+  return { code, out, err }
+}
+
+/** exactly one line on stderr, matching `line`, and the exit code */
+function expectOneLine (r: Run, code: number, line: RegExp): void {
+  expect(r.err, r.err.join('\n')).toHaveLength(1)
+  expect(r.err[0]).toMatch(line)
+  expect(r.err[0]).not.toMatch(/internal error/)
+  expect(r.code).toBe(code)
+}
+
+/** a port nothing listens on: one the system gave, then closed */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+  return port
+}
+
+describe('operator mistakes without a node: one line, the right exit code', () => {
+  let dir = ''
+  let home = ''
+  let file = ''
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'bazaar-mistakes-unit-'))
+    home = path.join(dir, 'home')
+    await mkdir(home)
+    await createApiToken(home, { overwrite: true })
+    file = path.join(dir, 'a-file')
+    await writeFile(file, 'not a home\n')
+  })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('a GPU index past 63 is a usage error, not a stack', async () => {
+    for (const gpu of ['64', '99']) {
+      expectOneLine(await run(['attest', 'fetch-rims', '--dir', path.join(dir, 'rims'), '--gpu', gpu]), 2, /^bazaar attest: --gpu expects a GPU index \(0\.\.63\): /)
+    }
+  })
+
+  it('an --api that is not host:port is a usage error; the URL a node writes is taken', async () => {
+    for (const api of ['junk', '', '127.0.0.1:99999', '127.0.0.1:0', 'http://http://127.0.0.1:7545', 'ws://127.0.0.1:7545']) {
+      expectOneLine(await run(['status', '--home', home, '--api', api]), 2, /^bazaar status: --api expects host:port, e\.g\. 127\.0\.0\.1:7545, got "/)
+    }
+    const port = await closedPort()
+    // the form of api.json and of the node's start line, and an IPv6 host
+    for (const api of [`http://127.0.0.1:${port}`, `127.0.0.1:${port}/`]) {
+      expectOneLine(await run(['status', '--home', home, '--api', api]), 1, new RegExp(`^bazaar status: cannot reach the node's control API at http://127\\.0\\.0\\.1:${port} \\(connection refused: no node listens there; is it running\\?\\)$`))
+    }
+    expectOneLine(await run(['peers', '--home', home, '--api', `[::1]:${port}`]), 1, new RegExp(`control API at http://\\[::1\\]:${port} \\(`))
+  })
+
+  it('an api.json whose url is no http address says so, instead of fetching it', async () => {
+    const h = path.join(dir, 'ftp-home')
+    await mkdir(h)
+    await createApiToken(h, { overwrite: true })
+    await writeFile(path.join(h, 'api.json'), JSON.stringify({ url: 'ftp://x', pid: process.pid }))
+    expectOneLine(await run(['status', '--home', h]), 1, /api\.json holds no API address/)
+  })
+
+  it('`help <no such command>` is an unknown command, not the help of all', async () => {
+    const r = await run(['help', 'stauts'])
+    expectOneLine(r, 2, /^bazaar: unknown command 'stauts' \(see bazaar --help\)$/)
+    expect(r.out).toEqual([])
+    expect((await run(['help', 'help'])).code).toBe(0)
+  })
+
+  it('a misspelt flag is named without node\'s hint about positional arguments', async () => {
+    expectOneLine(await run(['escrow', 'ls', '--hme', home]), 2, /^bazaar escrow: Unknown option '--hme' \(see bazaar escrow --help\)$/)
+  })
+
+  it('a home that is a file, or under one, is said to be no directory (not a config file or keystore missing)', async () => {
+    const env = { BAZAAR_PASSPHRASE: 'pw' }
+    expectOneLine(await run(['node', 'start', '--home', file], env), 1, new RegExp(`^bazaar node: the node home ${file} is not a directory$`))
+    expectOneLine(await run(['keys', 'show', '--home', file], env), 1, new RegExp(`^bazaar keys: the node home ${file} is not a directory$`))
+    expectOneLine(await run(['keys', 'show', '--home', path.join(file, 'x')], env), 1, /^bazaar keys: the node home .*a-file\/x is not a directory: a file is on its path$/)
+    // a home that is not there still says how to make one
+    expectOneLine(await run(['keys', 'show', '--home', path.join(dir, 'nowhere')], env), 1, /no keystore in .*nowhere \(run bazaar init\)/)
+  })
+
+  it('init --dev whose home cannot be made prints the failure alone, without the dev-key warning', async () => {
+    expectOneLine(await run(['init', '--home', file, '--dev', 'alice'], { BAZAAR_PASSPHRASE: 'pw' }), 1, /^bazaar init: cannot create the node home .*a-file: ENOTDIR/)
+  })
+
+  it('empty --config, --dir and --path (unset variables) are usage errors, never the working directory', async () => {
+    expectOneLine(await run(['node', 'start', '--home', path.join(dir, 'cfg-home'), '--config', ''], { BAZAAR_PASSPHRASE: 'pw' }), 2, /^bazaar node: --config is empty/)
+    expectOneLine(await run(['devnet', '--dir', '']), 2, /^bazaar devnet: --dir is empty/)
+    expectOneLine(await run(['init', '--home', path.join(dir, 'w-home'), '--from-btcli', '--path', '']), 2, /^bazaar init: --path is empty/)
+    expectOneLine(await run(['wallet', 'import', '--btcli', '--home', home, '--path', ' ']), 2, /^bazaar wallet: --path is empty/)
+  })
+
+  it('a btcli wallet that is missing, or whose password cannot be had, is its one line (no note of a slow open first)', async () => {
+    const wallets = path.join(dir, 'wallets')
+    await writeWallet(wallets, 'w', 'default', { coldkey: await keyFromMnemonic(MNEMONICS[0]), hotkey: await keyFromMnemonic(MNEMONICS[2]), coldFormat: 'nacl', password: 'x', limits: FAST })
+    const h = path.join(dir, 'btcli-home')
+    expectOneLine(await run(['init', '--home', h, '--from-btcli', '--path', wallets, '--wallet', 'nope']), 1, /^bazaar init: no coldkeypub\.txt at .*nope\/coldkeypub\.txt$/)
+    expectOneLine(await run(['init', '--home', h, '--from-btcli', '--path', wallets, '--wallet', 'w']), 1, /^bazaar init: .*w\/coldkey is encrypted: run on a terminal to type its password, or set BT_PW_/)
+  })
+
+  it('a chain spec that is a directory is not called missing', async () => {
+    const specDir = path.join(dir, 'spec-dir')
+    await mkdir(specDir)
+    expectOneLine(await run(['chain', 'start', '--spec', specDir]), 2, /^bazaar chain: the chain spec .*spec-dir is not a file/)
+    expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'absent.json')]), 2, /^bazaar chain: no chain spec at /)
+  })
+})
