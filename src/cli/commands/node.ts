@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
 import { str } from '../command.js'
-import { UsageError } from '../../util/errors.js'
+import { UsageError, UserError } from '../../util/errors.js'
 import { checkHomeIsDirectory, resolveHome } from '../../node/home.js'
 import { loadEnclaveKey, loadOrCreateEnclaveKey, openKeystore, readOrCreateApiToken, readOrCreateMetricsToken, resolvePassphrase, VoucherKeyVault } from '../../node/keystore/index.js'
 import { CONFIG_FLAG_OPTIONS, CONFIG_FLAGS_USAGE, configFlagsFromArgs, loadConfig } from '../../node/config/index.js'
@@ -133,7 +133,20 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   const processMetrics = new ProcessMetrics(node.metrics).start()
   const addrFile = path.join(home, API_ADDRESS_FILE)
   const api = node.apiAddress
-  if (api != null) await writeFile(addrFile, JSON.stringify({ url: apiUrl(api.host, api.port), pid: process.pid }) + '\n', { mode: 0o600 })
+  if (api != null) {
+    try {
+      await writeFile(addrFile, JSON.stringify({ url: apiUrl(api.host, api.port), pid: process.pid }) + '\n', { mode: 0o600 })
+    } catch (err) {
+      // [refuse] a node no command can find (api.json a directory, a full disk) is not left running:
+      // it closes, and the start fails with one line
+      reducer.stop()
+      processMetrics.stop()
+      await node.close()
+      restoreConsole()
+      removeGuard()
+      throw new UserError(`cannot write ${addrFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'} (the client commands find the node through it; the node stopped)`, { code: 'HOME_UNUSABLE', cause: err })
+    }
+  }
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
   ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
