@@ -458,7 +458,10 @@ export class BazaarNode {
     } catch (err) {
       if (err instanceof UserError || signal.aborted) throw err
       const code = (err as { code?: string }).code
-      throw new UserError(`the ${config.role} role did not start: ${(err as Error).message}`, { code: code ?? 'DAEMON_START_FAILED', cause: err })
+      // a store that did not open says only "Database failed to open"; its cause names the path and why
+      const cause = code === 'LEVEL_DATABASE_NOT_OPEN' ? (err as { cause?: { message?: unknown } }).cause?.message : undefined
+      const why = typeof cause === 'string' ? `: ${cause.split('\n')[0]}` : ''
+      throw new UserError(`the ${config.role} role did not start: ${(err as Error).message}${why}`, { code: code ?? 'DAEMON_START_FAILED', cause: err })
     }
   }
 

@@ -49,13 +49,15 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
 
   beforeAll(async () => {
     ensureBuilt()
-    for (const [h, dev] of [['a', 'alice'], ['b', 'bob'], ['apidir', 'charlie']]) {
+    for (const [h, dev] of [['a', 'alice'], ['b', 'bob'], ['apidir', 'charlie'], ['storefile', 'dave']]) {
       const r = bazaar(['init', '--home', home(h), '--dev', dev, '--json'], { env })
       expect(r.code, r.stderr).toBe(0)
     }
     mkdirSync(home('badjson'))
     // where a started node writes its API address, a directory
     mkdirSync(path.join(home('apidir'), 'api.json'))
+    // where a node keeps its escrow records, a file
+    writeFileSync(path.join(home('storefile'), 'escrow'), 'x')
     mkdirSync(path.join(home('dirkeys'), 'keystore.json'), { recursive: true })
     writeFileSync(path.join(dir, 'bad.json'), '{"listen": [')
     writeFileSync(path.join(dir, 'unknown-field.json'), JSON.stringify({ lisen: [] }))
@@ -108,6 +110,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'evidence that is a device (read whole, it never ends)', args: ['attest', 'verify', '/dev/zero', '--kind', 'sev-snp'], code: 1, line: /cannot read evidence \/dev\/zero: not a regular file/ },
     // the node starts, cannot write api.json, and stops (it was left running, with a stack)
     { what: 'an api.json that cannot be written', args: ['node', 'start', '--home', home('apidir'), '--role', 'renter', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env: { ...env, BAZAAR_LOG_LEVEL: 'silent' }, code: 1, line: /cannot write .*apidir\/api\.json: EISDIR \(the client commands find the node through it; the node stopped\)/ },
+    { what: 'a store that does not open names its path', args: ['node', 'start', '--home', home('storefile'), '--role', 'renter', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env: { ...env, BAZAAR_LOG_LEVEL: 'silent' }, code: 1, line: /the renter role did not start: Database failed to open: .*storefile\/escrow/ },
     { what: 'a keystore that is a directory', args: ['keys', 'show', '--home', home('dirkeys')], env, code: 1, line: /keystore\.json: not a regular file/ },
     // a daemon is running on home a
     { what: 'same home started twice', args: ['node', 'start', '--home', home('a'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: /is in use by another process: is a node already running with this home/ },
