@@ -14,7 +14,7 @@ import { dbOpenError, listenError } from './startup-errors.js'
 import { MarketService } from './market-service.js'
 import { AgreementStore, bookRows, RenterCooldownStore } from '../market/index.js'
 import { bidView, offerView } from './market-json.js'
-import { parseBidInput, parseBookQuery, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
+import { parseBidInput, parseBookQuery, parseOfferFilters, parseOfferInput, type BidInput, type OfferInput } from './market-input.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { MessageSigner } from '../market/signing/index.js'
 import { MarketGossip, type MarketGossipComponents, type MarketGossipInit } from '../protocols/gossip/service.js'
@@ -636,9 +636,7 @@ export class BazaarNode {
     api.route('GET', '/v1/status', async () => this.statusView())
     api.route('GET', '/v1/peers', async () => this.peers())
     // the valid offers and bids the node holds are the ones resting in its order book
-    api.route('GET', '/v1/offers', async (req) => this.market.book.offers({
-      gpu: req.query.get('gpu') ?? undefined, region: req.query.get('region') ?? undefined, teeKind: req.query.get('tee') ?? undefined
-    }).map((e) => offerView(e.offer)))
+    api.route('GET', '/v1/offers', async (req) => this.market.book.offers(parseOfferFilters(req.query)).map((e) => offerView(e.offer)))
     api.route('POST', '/v1/offers', async (req) => offerView((await this.publishOffer(parseOfferInput(req.body, market))).offer))
     api.route('DELETE', '/v1/offers/:id', async (req) => { await this.cancelOffer(req.params.id); return { ok: true } })
     api.route('GET', '/v1/bids', async () => this.market.book.bids().map((e) => bidView(e.bid)))

@@ -2,7 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { BazaarError } from '../util/errors.js'
 import type { MarketConfig } from './config/types.js'
 import type { BookRuntime } from '../market/types.js'
-import { MAX_IMAGE_LENGTH } from '../market/validation/constants.js'
+import { MAX_IMAGE_LENGTH, REGION_PATTERN, TEE_KINDS } from '../market/validation/constants.js'
 import { isImageReference } from '../util/image-ref.js'
 
 /** What a user asks to publish, before the node fills in keys, times and sequence. */
@@ -144,12 +144,28 @@ export function inputToJson (i: OfferInput | BidInput): string {
 }
 
 /**
+ * The filters `GET /v1/offers` and `GET /v1/book` share; a value no offer can carry (`--tee sgx`, an
+ * upper-case GPU, a region past 32 characters) is BAD_INPUT naming it, not an empty answer that
+ * reads as an empty market.
+ */
+export function parseOfferFilters (q: URLSearchParams): { gpu?: string, teeKind?: string, region?: string } {
+  const gpu = q.get('gpu')
+  const tee = q.get('tee')
+  const region = q.get('region')
+  if (gpu != null && !/^[a-z0-9][a-z0-9.-]{0,47}$/.test(gpu)) throw new InputError('gpu', 'expected a GPU model or class: a-z, 0-9, "." and "-"')
+  if (tee != null && !(TEE_KINDS as readonly string[]).includes(tee)) throw new InputError('tee', `expected one of ${TEE_KINDS.join(', ')}`)
+  if (region != null && !REGION_PATTERN.test(region)) throw new InputError('region', 'expected a region: a-z, 0-9 and "-", at most 32 characters')
+  return { gpu: gpu ?? undefined, teeKind: tee ?? undefined, region: region ?? undefined }
+}
+
+/**
  * The filters of `GET /v1/book` from its query; a value that is not one is BAD_INPUT naming it.
  * `runtime` is `process` or `container`; `image` is an image reference as a bid carries it
  * (`requirements.image`), and keeps the offers rule 7 would match it with, so it cannot go with
  * `runtime=process`.
  */
 export function parseBookQuery (q: URLSearchParams): { gpu?: string, teeKind?: string, gpuCc?: true, region?: string, maxPrice?: bigint, runtime?: BookRuntime, image?: string, limit: number } {
+  const filters = parseOfferFilters(q)
   const maxPrice = q.get('maxPrice')
   const limit = q.get('limit')
   const gpuCc = q.get('gpuCc')
@@ -162,10 +178,8 @@ export function parseBookQuery (q: URLSearchParams): { gpu?: string, teeKind?: s
   if (image != null && (image.length > MAX_IMAGE_LENGTH || !isImageReference(image))) throw new InputError('image', `expected an image reference (ghcr.io/org/name:tag) of at most ${MAX_IMAGE_LENGTH} characters`)
   if (image != null && runtime === 'process') throw new InputError('image', 'only offers of runtime container run an image: it does not go with runtime process')
   return {
-    gpu: q.get('gpu') ?? undefined,
-    teeKind: q.get('tee') ?? undefined,
+    ...filters,
     gpuCc: gpuCc === '1' || gpuCc === 'true' ? true : undefined,
-    region: q.get('region') ?? undefined,
     maxPrice: maxPrice != null ? BigInt(maxPrice) : undefined,
     ...(runtime != null ? { runtime } : {}),
     ...(image != null ? { image } : {}),

@@ -67,7 +67,7 @@ export const offerCommand: Command = {
     if (sub === 'ls') {
       const q = new URLSearchParams()
       for (const k of ['gpu', 'region', 'tee'] as const) { const v = k === 'region' ? str(args, k) : strs(args, k)[0]; if (v != null) q.set(k, v) }
-      const offers = await api.call<OfferView[]>('GET', `/v1/offers${q.size > 0 ? '?' + q.toString() : ''}`)
+      const offers = await api.call<OfferView[]>('GET', `/v1/offers${q.size > 0 ? '?' + q.toString() : ''}`, undefined, { flags: { gpu: '--gpu', region: '--region', tee: '--tee' } })
       if (flag(args, 'json')) ctx.out(JSON.stringify(offers))
       else printOffers(offers, ctx.out)
       return 0

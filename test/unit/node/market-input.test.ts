@@ -1,7 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
-import { InputError, parseBookQuery, parseOfferInput } from '../../../src/node/market-input.js'
+import { InputError, parseBookQuery, parseOfferFilters, parseOfferInput } from '../../../src/node/market-input.js'
 
 const MARKET = { teeKinds: ['simulated'], region: 'eu', pricePerGpuHour: '1000', minDurationS: 60, maxDurationS: 3600, offerTtlS: 600, netuid: 1 } as never
 
@@ -52,8 +52,15 @@ describe('book query', () => {
     ['maxPrice=abc', 'maxPrice'], ['maxPrice=-1', 'maxPrice'], ['maxPrice=', 'maxPrice'], ['gpuCc=maybe', 'gpuCc'],
     ['runtime=vm', 'runtime'], ['runtime=', 'runtime'], ['runtime=Container', 'runtime'],
     ['image=', 'image'], ['image=docker.io/pytorch/pytorch:*', 'image'], ['image=oci:/tmp/x', 'image'], ['image=--privileged', 'image'],
-    [`image=ghcr.io/${'a'.repeat(505)}`, 'image'], ['image=ghcr.io/x:1&runtime=process', 'image']
+    [`image=ghcr.io/${'a'.repeat(505)}`, 'image'], ['image=ghcr.io/x:1&runtime=process', 'image'],
+    // a filter no offer can match reads as an empty market: refused instead
+    ['tee=sgx', 'tee'], ['tee=', 'tee'], ['gpu=H100', 'gpu'], ['gpu=%FF', 'gpu'], ['gpu=', 'gpu'], ['region=' + 'a'.repeat(33), 'region'], ['region=EU', 'region']
   ])('%s → BAD_INPUT %s', (query, field) => {
     expect(fieldOf(() => q(query))).toBe(field)
+  })
+
+  it('GET /v1/offers refuses the same filters', () => {
+    expect(parseOfferFilters(new URLSearchParams('gpu=h100-80gb&tee=sev-snp&region=us-east'))).toEqual({ gpu: 'h100-80gb', teeKind: 'sev-snp', region: 'us-east' })
+    expect(fieldOf(() => parseOfferFilters(new URLSearchParams('tee=sgx')))).toBe('tee')
   })
 })
