@@ -140,6 +140,9 @@ export class ApiClient {
       // another server on the port (a stale api.json after a crash, a wrong --api)
       throw new UserError(`the server at ${this.url} is not a bazaar node's control API (it answered HTTP ${res.status} with something other than JSON)`, { code: 'NOT_A_NODE' })
     }
+    // the node's HTTP server refuses a request line or headers past its bounds before any route
+    // sees them: from the CLI, only a flag value that long (in the path or the query) gets there
+    if (res.status === 414 || res.status === 431) throw new UsageError(`a flag value is too long for the node (it answered HTTP ${res.status}, request too large)`)
     if (!res.ok) {
       const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined

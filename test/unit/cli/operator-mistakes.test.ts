@@ -5,6 +5,7 @@
  * mistakes that need the built CLI or a daemon.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -116,6 +117,19 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     const h = path.join(dir, 'btcli-home')
     expectOneLine(await run(['init', '--home', h, '--from-btcli', '--path', wallets, '--wallet', 'nope']), 1, /^bazaar init: no coldkeypub\.txt at .*nope\/coldkeypub\.txt$/)
     expectOneLine(await run(['init', '--home', h, '--from-btcli', '--path', wallets, '--wallet', 'w']), 1, /^bazaar init: .*w\/coldkey is encrypted: run on a terminal to type its password, or set BT_PW_/)
+  })
+
+  it('a flag value too long for the node\'s HTTP bounds is named as such, not "HTTP 431"', async () => {
+    // node's own HTTP server refuses headers past 16 KiB before any route, as the control API's does
+    const server = createHttpServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('[]') })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    try {
+      const api = `127.0.0.1:${(server.address() as AddressInfo).port}`
+      expect((await run(['offer', 'ls', '--home', home, '--api', api, '--gpu', 'h100'])).code).toBe(0)
+      expectOneLine(await run(['offer', 'ls', '--home', home, '--api', api, '--gpu', 'a'.repeat(20_000)]), 2, /^bazaar offer: a flag value is too long for the node \(it answered HTTP 431, request too large\)$/)
+    } finally {
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    }
   })
 
   it('a chain spec that is a directory is not called missing', async () => {
