@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { resolveHome } from '../node/home.js'
+import { homePaths, resolveHome } from '../node/home.js'
 import { readApiToken } from '../node/keystore/api-token.js'
 import { UsageError, UserError } from '../util/errors.js'
 
@@ -75,7 +75,7 @@ function flagOf (field: string, flags: Readonly<Record<string, string>>): string
  * `<home>/api-token` and the address from `<home>/api.json`.
  */
 export class ApiClient {
-  private constructor (readonly url: string, private readonly token: string) {}
+  private constructor (readonly url: string, private readonly token: string, private readonly tokenFile?: string) {}
 
   static async fromHome (opts: { home?: string, env: NodeJS.ProcessEnv, api?: string }): Promise<ApiClient> {
     const home = resolveHome({ flag: opts.home, env: opts.env })
@@ -97,7 +97,7 @@ export class ApiClient {
       if (!processAlive(a.pid)) throw new UserError(`no running node found for home ${home}: its api.json is from process ${String(a.pid)}, which has ended (start one with bazaar node start)`, { code: 'NODE_NOT_RUNNING' })
       url = a.url
     }
-    return new ApiClient(url, token)
+    return new ApiClient(url, token, homePaths(home).apiToken)
   }
 
   /**
@@ -147,7 +147,7 @@ export class ApiClient {
       const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
       if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
-      throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
+      throw this.answerError(res.status, e)
     }
     return data as T
   }
@@ -184,7 +184,7 @@ export class ApiClient {
       // as `call`: a 400 about a field a flag set is that flag's mistake, a usage error (exit 2)
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
       if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
-      throw new UserError(e?.message ?? `HTTP ${res.status}`, { code: e?.code ?? `HTTP_${res.status}` })
+      throw this.answerError(res.status, e)
     }
     const max = opts.maxLineBytes ?? 4 * 1024 * 1024
     const decoder = new TextDecoder()
@@ -213,6 +213,14 @@ export class ApiClient {
       throw new UserError(`the node's answer broke off (${(err as Error).message})`, { code: 'STREAM_BROKEN' })
     }
     onLine(last)
+  }
+
+  /** The node's error answer as one line; a refused token names the file it came from. */
+  private answerError (status: number, e: { code?: string, message?: string } | undefined): UserError {
+    if (status === 401 && e?.code === 'UNAUTHORIZED' && this.tokenFile != null) {
+      return new UserError(`the node at ${this.url} refused the token of ${this.tokenFile}: is --api the node of another home? (a node running now keeps the token it started with)`, { code: 'UNAUTHORIZED' })
+    }
+    return new UserError(e?.message ?? `HTTP ${status}`, { code: e?.code ?? `HTTP_${status}` })
   }
 
   /**

@@ -132,6 +132,17 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     }
   })
 
+  it('a token the node refuses names the file it came from', async () => {
+    const server = createHttpServer((_req, res) => { res.writeHead(401, { 'content-type': 'application/json' }); res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token' } })) })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    try {
+      const api = `127.0.0.1:${(server.address() as AddressInfo).port}`
+      expectOneLine(await run(['jobs', '--home', home, '--api', api]), 1, new RegExp(`^bazaar jobs: the node at http://${api} refused the token of ${path.join(home, 'api-token')}: is --api the node of another home\\?`))
+    } finally {
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    }
+  })
+
   it('a chain spec that is a directory is not called missing', async () => {
     const specDir = path.join(dir, 'spec-dir')
     await mkdir(specDir)
