@@ -88,7 +88,15 @@ async function start (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const names = await parseFund(str(args, 'fund'))
   const json = flag(args, 'json')
 
-  const { startDevchain } = await import('../../escrow/chain/subtensor/devchain.js')
+  const { readChainSpec, startDevchain } = await import('../../escrow/chain/subtensor/devchain.js')
+  // a spec that is no chain spec is its one line, before the line that says a chain starts
+  if (spec != null) {
+    try {
+      await readChainSpec(spec)
+    } catch (err) {
+      throw new UserError((err as Error).message, { code: (err as { code?: string }).code ?? 'SPEC_INVALID', cause: err })
+    }
+  }
   const started = new AbortController()
   const onSignal = (): void => { started.abort() }
   process.once('SIGINT', onSignal)

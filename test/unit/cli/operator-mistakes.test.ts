@@ -148,5 +148,10 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     await mkdir(specDir)
     expectOneLine(await run(['chain', 'start', '--spec', specDir]), 2, /^bazaar chain: the chain spec .*spec-dir is not a file/)
     expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'absent.json')]), 2, /^bazaar chain: no chain spec at /)
+    // a file that is no chain spec is its one line, without "starting chopsticks" before it
+    await writeFile(path.join(dir, 'not-a-spec.json'), '{"name": "x"}')
+    expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'not-a-spec.json')]), 1, /^bazaar chain: chain spec .*not-a-spec\.json has neither genesis\.raw nor genesis\.runtimeGenesis/)
+    await writeFile(path.join(dir, 'yaml-spec.json'), 'name: x\n')
+    expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'yaml-spec.json')]), 1, /^bazaar chain: chain spec .*yaml-spec\.json is not JSON$/)
   })
 })

@@ -143,10 +143,11 @@ const emptyStorage = {
 }
 
 /**
- * Returns the path of a raw spec for `specPath`: the file itself when it is raw, otherwise a raw
- * spec built from its runtime and written under `workDir` (cached by content hash).
+ * Reads a chain spec and checks its shape (raw, or plain with a runtime and a genesis patch or
+ * config): SPEC_INVALID names what is wrong. Cheap, so a command can check a spec before it says
+ * that it starts a chain.
  */
-export async function ensureRawSpec (specPath: string, opts: { workDir?: string } = {}): Promise<string> {
+export async function readChainSpec (specPath: string): Promise<{ text: string, spec: any }> {
   const text = await readFile(specPath, 'utf8').catch((err: unknown) => {
     throw new DevchainError('SPEC_INVALID', `cannot read chain spec ${specPath}`, { cause: err })
   })
@@ -157,11 +158,22 @@ export async function ensureRawSpec (specPath: string, opts: { workDir?: string 
   } catch (err) {
     throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} is not JSON`, { cause: err })
   }
-  if (spec?.genesis?.raw?.top != null) return specPath
+  if (spec?.genesis?.raw?.top != null) return { text, spec }
   const rg = spec?.genesis?.runtimeGenesis
   if (typeof rg?.code !== 'string' || (rg.patch == null && rg.config == null)) {
     throw new DevchainError('SPEC_INVALID', `chain spec ${specPath} has neither genesis.raw nor genesis.runtimeGenesis{code,patch|config}`)
   }
+  return { text, spec }
+}
+
+/**
+ * Returns the path of a raw spec for `specPath`: the file itself when it is raw, otherwise a raw
+ * spec built from its runtime and written under `workDir` (cached by content hash).
+ */
+export async function ensureRawSpec (specPath: string, opts: { workDir?: string } = {}): Promise<string> {
+  const { text, spec } = await readChainSpec(specPath)
+  if (spec?.genesis?.raw?.top != null) return specPath
+  const rg = spec.genesis.runtimeGenesis
   const workDir = opts.workDir ?? join(tmpdir(), 'bazaar-chopsticks')
   await makeDirs(workDir)
   const out = join(workDir, `raw-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`)
