@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
+import { UsageError } from '../../util/errors.js'
 
 /** The terminal a passphrase prompt reads from (no echo) and writes its prompt to. */
 export interface PassphraseTty {
@@ -38,6 +39,8 @@ export interface ResolvePassphraseOptions {
  */
 export async function resolvePassphrase (opts: ResolvePassphraseOptions): Promise<string> {
   if (opts.flag != null) return nonEmpty(opts.flag, '--passphrase')
+  // [usage] `--passphrase-file ""` is an unset variable, not a file named ""
+  if (opts.file != null && opts.file.trim() === '') throw new UsageError('--passphrase-file is empty: name the file that holds the passphrase')
   if (opts.file != null) return await readPassphraseFile(opts.file, '--passphrase-file', opts.signal)
   const fromEnv = opts.env?.BAZAAR_PASSPHRASE
   if (fromEnv != null) return nonEmpty(fromEnv, 'BAZAAR_PASSPHRASE')

@@ -100,6 +100,10 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     expectOneLine(await run(['keys', 'show', '--home', path.join(dir, 'nowhere')], env), 1, /no keystore in .*nowhere \(run bazaar init\)/)
   })
 
+  it('an empty --passphrase-file (an unset variable) is a usage error', async () => {
+    expectOneLine(await run(['keys', 'show', '--home', home, '--passphrase-file', '']), 2, /^bazaar keys: --passphrase-file is empty/)
+  })
+
   it('init --dev whose home cannot be made prints the failure alone, without the dev-key warning', async () => {
     expectOneLine(await run(['init', '--home', file, '--dev', 'alice'], { BAZAAR_PASSPHRASE: 'pw' }), 1, /^bazaar init: cannot create the node home .*a-file: ENOTDIR/)
   })
