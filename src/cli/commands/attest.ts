@@ -192,11 +192,18 @@ function atOf (args: ParsedArgs): Date {
   return at
 }
 
+/** --dir of the fetch commands: required, and never "" (an unset variable), which would be the working directory */
+function dirArg (args: ParsedArgs): string {
+  const dir = str(args, 'dir')
+  if (dir == null) throw new UsageError('--dir is required')
+  if (dir.trim() === '') throw new UsageError('--dir is empty: name the directory to write to')
+  return dir
+}
+
 /** `bazaar attest fetch-crls`: the vendors' CRLs into files tee.crlFiles lists */
 async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
-  const dir = str(args, 'dir')
-  if (dir == null) throw new UsageError('--dir is required')
+  const dir = dirArg(args)
   const known = crlSourceNames()
   const sources = strs(args, 'source')
   for (const n of sources) if (!known.includes(n)) throw new UsageError(`--source: unknown source '${n}' (known: ${known.join(', ')})`)
@@ -219,8 +226,7 @@ async function fetchCrlsCommand (args: ParsedArgs, ctx: CommandContext): Promise
 /** `bazaar attest fetch-tdx-collateral`: Intel's TDX TCB info into files tee.tdxCollateralFiles lists */
 async function fetchTdxCollateralCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
-  const dir = str(args, 'dir')
-  if (dir == null) throw new UsageError('--dir is required')
+  const dir = dirArg(args)
   const fmspcs = strs(args, 'fmspc')
   if (fmspcs.length === 0) throw new UsageError('--fmspc is required (12 hex digits, e.g. b0c06f000000)')
   try { checkFmspcs(fmspcs) } catch (err) { throw new UsageError(`--fmspc: ${(err as Error).message}`) }
@@ -251,8 +257,7 @@ function rimIdsOfReport (report: Uint8Array, where: string): string[] {
 /** `bazaar attest fetch-rims`: a GPU's driver and VBIOS RIMs into files tee.gpuRimFiles lists */
 async function fetchRimsCommand (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}'`)
-  const dir = str(args, 'dir')
-  if (dir == null) throw new UsageError('--dir is required')
+  const dir = dirArg(args)
   const reportFile = str(args, 'report')
   const gpu = str(args, 'gpu')
   const given = strs(args, 'id')

@@ -79,6 +79,7 @@ async function start (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (fork != null && !/^wss?:\/\/[^\s]{1,2000}$/i.test(fork)) throw new UsageError('--fork expects a ws:// or wss:// endpoint')
   let spec: string | undefined
   if (specArg != null) {
+    if (specArg.trim() === '') throw new UsageError('--spec is empty: name the chain spec file')
     spec = resolve(specArg)
     if (!existsSync(spec)) throw new UsageError(`no chain spec at ${specArg} (specs come from the opentensor/subtensor repository)`)
     if (!statSync(spec).isFile()) throw new UsageError(`the chain spec ${specArg} is not a file (specs come from the opentensor/subtensor repository)`)

@@ -113,6 +113,11 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     expectOneLine(await run(['devnet', '--dir', '']), 2, /^bazaar devnet: --dir is empty/)
     expectOneLine(await run(['init', '--home', path.join(dir, 'w-home'), '--from-btcli', '--path', '']), 2, /^bazaar init: --path is empty/)
     expectOneLine(await run(['wallet', 'import', '--btcli', '--home', home, '--path', ' ']), 2, /^bazaar wallet: --path is empty/)
+    // the fetch commands would write into the working directory
+    expectOneLine(await run(['attest', 'fetch-crls', '--dir', '']), 2, /^bazaar attest: --dir is empty/)
+    expectOneLine(await run(['attest', 'fetch-tdx-collateral', '--fmspc', 'b0c06f000000', '--dir', '']), 2, /^bazaar attest: --dir is empty/)
+    expectOneLine(await run(['attest', 'fetch-rims', '--dir', '', '--id', 'NV_GPU_DRIVER_GH100_550.90.07']), 2, /^bazaar attest: --dir is empty/)
+    expectOneLine(await run(['chain', 'start', '--spec', '']), 2, /^bazaar chain: --spec is empty/)
   })
 
   it('a btcli wallet that is missing, or whose password cannot be had, is its one line (no note of a slow open first)', async () => {
