@@ -2,13 +2,14 @@ import { commands } from './commands/index.js'
 import { parseCommandArgs, type CommandContext } from './command.js'
 import { UserError } from '../util/errors.js'
 import { guardStdio, writeLine } from './stdio.js'
+import { packageVersion } from '../util/version.js'
 
 function topHelp (): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4)
   return [
     'bazaar — a peer-to-peer GPU compute marketplace node',
     '',
-    'usage: bazaar <command> [options]',
+    'usage: bazaar <command> [options]       bazaar --version',
     '',
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -39,6 +40,10 @@ export async function main (argv: string[], ctx?: Partial<CommandContext>): Prom
     // no command is a usage error: the help goes where errors go
     c.err(topHelp())
     return 2
+  }
+  if (name === '--version' || name === '-V') {
+    c.out(`bazaar ${packageVersion()} (node ${process.versions.node})`)
+    return 0
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     c.out(topHelp())

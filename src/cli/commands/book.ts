@@ -6,6 +6,7 @@ import { alpha, parseAlpha, table } from '../format.js'
 import { runtimeText, type BookRow } from '../../market/book/format.js'
 import { MAX_IMAGE_LENGTH } from '../../market/validation/constants.js'
 import { isImageReference } from '../../util/image-ref.js'
+import { BOOK_LIMIT_MAX } from '../../node/market-input.js'
 
 const usage = `usage: bazaar book [options]
 
@@ -22,7 +23,7 @@ options:
   --runtime <kind>       only offers whose jobs run this way: process or container
   --image <ref>          only offers that would run a job in this container image (rent --image):
                          container offers whose image patterns allow it
-  --limit <n>            at most n rows (default 50)
+  --limit <n>            at most n rows, 1 to 10000 (default 50)
   --discover <class>     first look up suppliers of this GPU class in the DHT and fetch their offers
   --home <dir>  --api <host:port>
   --json                 print {offers: [...], bids: n}
@@ -69,7 +70,7 @@ export const bookCommand: Command = {
       q.set('image', image)
     }
     const limit = str(args, 'limit') ?? '50'
-    if (!/^[0-9]{1,5}$/.test(limit)) throw new UsageError('--limit expects a whole number')
+    if (!/^[0-9]{1,5}$/.test(limit) || Number(limit) < 1 || Number(limit) > BOOK_LIMIT_MAX) throw new UsageError(`--limit expects a whole number from 1 to ${BOOK_LIMIT_MAX}, got ${limit.slice(0, 24)}`)
     q.set('limit', limit)
     // flags are checked before the node is reached: a usage mistake is exit 2 whether or not it runs
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })

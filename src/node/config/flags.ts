@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util'
 import { parseChain, parseHostPort, parseNetwork, parseNumber, splitList } from './layers.js'
 import type { PartialConfig } from './types.js'
+import { ConfigError, ConfigErrorCode } from './errors.js'
 
 /**
  * Command-line flags that override the config, for commands that start a node (`node start`,
@@ -52,9 +53,13 @@ export function configFlagsFromArgs (values: Record<string, unknown>): PartialCo
     if (v == null) return undefined
     return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').flatMap(splitList)
   }
+  // an empty --listen (an unset variable) would start a node that listens nowhere, silently: a node
+  // meant to dial out only says so in its config file, not through a flag that lost its value
   const listen = many('listen')
+  if (listen != null && listen.length === 0) throw new ConfigError(ConfigErrorCode.INVALID_FIELD, 'listen', '--listen names no address (give a multiaddr such as /ip4/0.0.0.0/tcp/4001)', { source: 'flags' })
   if (listen != null) out.listen = listen
   const enclaveListen = many('enclave-listen')
+  if (enclaveListen != null && enclaveListen.length === 0) throw new ConfigError(ConfigErrorCode.INVALID_FIELD, 'tee.enclaveListen', '--enclave-listen names no address (give a multiaddr such as /ip4/0.0.0.0/tcp/4002)', { source: 'flags' })
   if (enclaveListen != null) out.tee = { ...out.tee, enclaveListen }
   const gpuCrlFiles = many('gpu-crl')
   if (gpuCrlFiles != null) out.tee = { ...out.tee, gpuCrlFiles }

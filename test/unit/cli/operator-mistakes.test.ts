@@ -4,7 +4,7 @@
  * names the mistake rather than a consequence of it. test/e2e/operator-errors.test.ts walks the
  * mistakes that need the built CLI or a daemon.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -162,5 +162,24 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'not-a-spec.json')]), 1, /^bazaar chain: chain spec .*not-a-spec\.json has neither genesis\.raw nor genesis\.runtimeGenesis/)
     await writeFile(path.join(dir, 'yaml-spec.json'), 'name: x\n')
     expectOneLine(await run(['chain', 'start', '--spec', path.join(dir, 'yaml-spec.json')]), 1, /^bazaar chain: chain spec .*yaml-spec\.json is not JSON$/)
+  })
+
+  it('an empty --listen or --enclave-listen (an unset variable) is a usage error, not a node listening nowhere', async () => {
+    expectOneLine(await run(['node', 'start', '--home', home, '--listen', '']), 2, /^bazaar node: --listen names no address \(give a multiaddr/)
+    expectOneLine(await run(['supply', '--home', home, '--listen', ' , ']), 2, /^bazaar supply: --listen names no address/)
+    expectOneLine(await run(['node', 'start', '--home', home, '--enclave-listen', '']), 2, /^bazaar node: --enclave-listen names no address/)
+  })
+
+  it('book --limit out of its range says the range, before any node is asked', async () => {
+    for (const limit of ['99999999999', '0', '10001', '-3']) {
+      expectOneLine(await run(['book', '--home', home, '--api', `127.0.0.1:${await closedPort()}`, `--limit=${limit}`]), 2, /^bazaar book: --limit expects a whole number from 1 to 10000, got /)
+    }
+  })
+
+  it('--version prints the package version and Node\'s', async () => {
+    const r = await run(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.err).toEqual([])
+    expect(r.out).toEqual([`bazaar ${JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')).version as string} (node ${process.versions.node})`])
   })
 })
