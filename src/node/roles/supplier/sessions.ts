@@ -3,7 +3,7 @@ import { registerSessionHandler, type SessionHandler } from '../../../protocols/
 import type { FramedChannel } from '../../../protocols/framed.js'
 import { supplierMeteringHooks } from '../../../protocols/metering/index.js'
 import { stateForResult, WorkDirTrash, type CapacityLedger, type JobStore, type Runtime } from '../../../jobs/index.js'
-import { runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
+import { DEFAULT_STALL_TIMEOUT_MS, runJobAttach, runJobServer, type JobAttachFn } from '../../../protocols/job/index.js'
 import type { PeerId } from '@libp2p/interface'
 import { checkAgreementEscrow, escrowIdOfAgreement, MeterSupplier, type ChainPort, type EscrowDb, type EscrowOnChain, type EscrowService } from '../../../escrow/index.js'
 import type { AttestationProvider, GpuAttestationProvider } from '../../../tee/index.js'
@@ -69,8 +69,9 @@ export const REATTACH_HELLOS = 12
  * refusal time to reach it. It holds a read the node never answers (30 s, READ_TIMEOUT_MS) and a
  * try after it, and more than the subtensor adapter needs to find a silent socket and reconnect
  * (its health watch, about 25 s), after which its own retries carry the read over the reconnect.
+ * It is written against the renter's bound, so a change to that bound moves it.
  */
-export const ESCROW_CHECK_WINDOW_MS = 50_000
+export const ESCROW_CHECK_WINDOW_MS = DEFAULT_STALL_TIMEOUT_MS - 10_000
 /** the first wait before an escrow check's read is made again; it doubles up to ESCROW_CHECK_RETRY_MAX_MS */
 export const ESCROW_CHECK_RETRY_MS = 1_000
 const ESCROW_CHECK_RETRY_MAX_MS = 8_000
