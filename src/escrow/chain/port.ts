@@ -142,6 +142,13 @@ export interface ChainPort {
    * the one meant (the agreement's renter); without it, the first opened.
    */
   get (escrowId: string, opts?: { signal?: AbortSignal, payer?: string }): Promise<EscrowOnChain | undefined>
+  /**
+   * How long an escrow another node of this chain reported as opened (its `open` resolved there)
+   * may still be absent from this port's `get`: this port reads up to its own node's finalized
+   * head, which may lag the renter's node by a block or two. Absent or 0: what `open` wrote, `get`
+   * reads at once (one ledger for every node).
+   */
+  readonly seenLagMs?: number
   /** spendable balance of an account in the escrow asset */
   balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
   close (): Promise<void>

@@ -181,7 +181,16 @@ async function raceAbort<T> (p: Promise<T>, signal?: AbortSignal): Promise<T> {
   })
 }
 
+/** see SubtensorChain.seenLagMs */
+export const SEEN_LAG_MS = 24_000
+
 export class SubtensorChain implements ChainPort {
+  /**
+   * Two of subtensor's 12 s blocks: the renter's `open` resolves once final on its node, and this
+   * node's finalized head (what `get` reads up to) may trail it by a block, or by the time this
+   * node takes to import one
+   */
+  readonly seenLagMs = SEEN_LAG_MS
   readonly api: ApiPromise
   private readonly init: SubtensorChainInit
   private readonly ownsApi: boolean

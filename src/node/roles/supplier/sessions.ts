@@ -26,7 +26,7 @@ export interface SessionServerComponents {
   clock: Clock
   ledger: CapacityLedger
   agreements: AgreementStore
-  chain: Pick<ChainPort, 'get'>
+  chain: Pick<ChainPort, 'get' | 'seenLagMs'>
   escrow: Pick<EscrowService, 'track'>
   escrowDb: EscrowDb
   jobs: SupplierJobs
@@ -237,13 +237,17 @@ export class SessionServer {
    * again after a back-off on the clock, until ESCROW_CHECK_WINDOW_MS after the session's start or
    * the agreement's `startBy`, whichever comes first; the window's end also ends a read in flight,
    * and the check then fails with the last transient failure (CHAIN_TIMEOUT where none ended
-   * before). The chain's answer (an escrow, or none) is the check's to judge and is not asked again.
-   * A stop (`signal`) ends it at once with ABORTED.
+   * before). An escrow the chain does not hold yet is read again the same way for the port's
+   * `seenLagMs` (within the window): the renter opens the session once its own node holds the
+   * escrow final, and this node's finalized head may trail it. Refusing then would lapse the
+   * agreement of a renter whose money is locked. An escrow the chain holds is the check's to judge
+   * and is not asked again. A stop (`signal`) ends it at once with ABORTED.
    */
   private async readEscrow (escrowId: string, agreementId: string, terms: AgreementTerms, signal: AbortSignal): Promise<EscrowOnChain | undefined> {
     const { clock, logger } = this.c
     const payer = encodeSs58(terms.renter, SS58_PREFIX)
     const until = Math.min(clock.now() + ESCROW_CHECK_WINDOW_MS, Number(terms.startBy))
+    const absentUntil = Math.min(until, clock.now() + (this.c.chain.seenLagMs ?? 0))
     const window = new AbortController()
     const timer = clock.setTimeout(() => { window.abort() }, Math.max(0, until - clock.now()))
     const either = AbortSignal.any([signal, window.signal])
@@ -254,7 +258,12 @@ export class SessionServer {
         try {
           if (signal.aborted) throw new SessionRefused('ABORTED')
           if (window.signal.aborted) throw last ?? new SessionRefused('CHAIN_TIMEOUT')
-          return await this.c.chain.get(escrowId, { signal: either, payer })
+          const escrow = await this.c.chain.get(escrowId, { signal: either, payer })
+          if (escrow != null || clock.now() + wait >= absentUntil) return escrow
+          logger.info('escrow check: no escrow on this node yet; reading again', { agreement: agreementId, attempt, waitMs: wait })
+          await clock.sleep(wait, { signal: either }).catch(() => {})
+          wait = Math.min(wait * 2, ESCROW_CHECK_RETRY_MAX_MS)
+          continue
         } catch (err) {
           if (signal.aborted) throw err instanceof SessionRefused ? err : new SessionRefused('ABORTED')
           const code = errorCode(err)

@@ -15,7 +15,7 @@ import { EscrowSweeper } from '../../../../src/node/services/escrow-sweeper.js'
 import { roleMetrics } from '../../../../src/node/roles/metrics.js'
 import { Registry } from '../../../../src/node/metrics.js'
 import { silentLogger } from '../../../../src/node/logger.js'
-import { SubtensorChain } from '../../../../src/escrow/chain/subtensor/adapter.js'
+import { SEEN_LAG_MS, SubtensorChain } from '../../../../src/escrow/chain/subtensor/adapter.js'
 import { SubtensorError } from '../../../../src/escrow/chain/subtensor/errors.js'
 import { escrowIdOfAgreement, type ChainPort, type EscrowOnChain, type EscrowTermsOnChain } from '../../../../src/escrow/index.js'
 import { encodeSs58 } from '../../../../src/util/ss58.js'
@@ -68,7 +68,7 @@ function silentChain (clock: ManualClock): SubtensorChain & { asking: () => bool
  * check, the escrow store stops the session (PAST_THE_CHECK), where a job would start. `reads()`:
  * the escrow check's chain reads so far.
  */
-async function sessionWorld (opts: { get?: (silent: SubtensorChain, e: EscrowOnChain) => ChainPort['get'], startWindowMs?: number } = {}): Promise<{ clock: ManualClock, ledger: CapacityLedger, server: SessionServer, chain: ReturnType<typeof silentChain>, id: string, channel: FramedChannel, aborted: Array<{ code?: string }>, refusals: () => number, served: () => number, tracked: EscrowTermsOnChain[], reads: () => number }> {
+async function sessionWorld (opts: { get?: (silent: SubtensorChain, e: EscrowOnChain) => ChainPort['get'], startWindowMs?: number, seenLagMs?: number } = {}): Promise<{ clock: ManualClock, ledger: CapacityLedger, server: SessionServer, chain: ReturnType<typeof silentChain>, id: string, channel: FramedChannel, aborted: Array<{ code?: string }>, refusals: () => number, served: () => number, tracked: EscrowTermsOnChain[], reads: () => number }> {
   const clock = new ManualClock(T0)
   const ledger = new CapacityLedger([{ index: 0, model: 'h100-80gb' }], { clock })
   const agreements = new AgreementStore(db.sublevel(`s${Math.random()}`))
@@ -101,7 +101,7 @@ async function sessionWorld (opts: { get?: (silent: SubtensorChain, e: EscrowOnC
     clock,
     ledger,
     agreements,
-    chain: { get: async (escrowId, o) => { reads++; return await get(escrowId, o) } },
+    chain: { get: async (escrowId, o) => { reads++; return await get(escrowId, o) }, seenLagMs: opts.seenLagMs },
     escrow: { track: async (t) => { tracked.push(t); return {} as never } },
     escrowDb: { escrows: { get: async () => { throw Object.assign(new Error('past the escrow check'), { code: 'PAST_THE_CHECK' }) } } } as never,
     jobs: new SupplierJobs(),
@@ -235,6 +235,57 @@ describe('the session\'s escrow check on a chain that stopped answering', () => 
     expect(w.ledger.get(w.id)).toBeUndefined()
     expect(w.chain.asked()).toBe(1)
     expect(w.clock.pending).toBe(0)
+  })
+})
+
+describe('the session\'s escrow check on a node that does not hold the escrow yet', () => {
+  /** the chain holds no escrow for the first `absent` reads, then the renter's */
+  const lateEscrow = (absent: number) => (_silent: SubtensorChain, e: EscrowOnChain): ChainPort['get'] => {
+    let calls = 0
+    return async () => ++calls <= absent ? undefined : e
+  }
+
+  it('an escrow this node finalizes a few seconds after the renter\'s node is found: the session goes on', async () => {
+    const w = await sessionWorld({ get: lateEscrow(2), seenLagMs: SEEN_LAG_MS })
+    const r = await serveToEnd(w)
+    expect(r).toMatchObject({ err: { code: 'PAST_THE_CHECK' } })
+    expect(w.aborted).toEqual([])
+    expect(w.tracked).toHaveLength(1)
+    expect(w.refusals()).toBe(0)
+    // two back-offs: 1 s, then 2 s
+    expect(w.reads()).toBe(3)
+    expect(w.clock.now()).toBe(T0 + 3_000)
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('an escrow still absent after the lag is ESCROW_MISSING: the GPUs go back', async () => {
+    const w = await sessionWorld({ get: lateEscrow(Infinity), seenLagMs: SEEN_LAG_MS })
+    const r = await serveToEnd(w)
+    expect(r).toEqual({ ok: undefined })
+    expect(w.aborted.map((e) => e.code)).toEqual(['ESCROW_MISSING'])
+    // reads at 0, 1, 3, 7, 15 and 23 s: the next back-off (8 s) would pass the 24 s lag
+    expect(w.reads()).toBe(6)
+    expect(w.clock.now()).toBe(T0 + 23_000)
+    expect(w.ledger.get(w.id)).toBeUndefined()
+    expect(w.refusals()).toBe(1)
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('the agreement\'s startBy bounds the lag too', async () => {
+    const w = await sessionWorld({ get: lateEscrow(Infinity), seenLagMs: SEEN_LAG_MS, startWindowMs: 5_000 })
+    const r = await serveToEnd(w)
+    expect(r).toEqual({ ok: undefined })
+    expect(w.aborted.map((e) => e.code)).toEqual(['ESCROW_MISSING'])
+    expect(w.clock.now()).toBe(T0 + 3_000)
+  })
+
+  it('a chain whose every node reads what was written (no lag) refuses an absent escrow at once', async () => {
+    const w = await sessionWorld({ get: lateEscrow(1) })
+    const r = await serveToEnd(w)
+    expect(r).toEqual({ ok: undefined })
+    expect(w.aborted.map((e) => e.code)).toEqual(['ESCROW_MISSING'])
+    expect(w.reads()).toBe(1)
+    expect(w.clock.now()).toBe(T0)
   })
 })
 
