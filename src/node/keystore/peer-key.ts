@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
 import { KeystoreError, KeystoreErrorCode } from './errors.js'
@@ -31,5 +31,20 @@ export function decodePeerKey (bytes: Uint8Array, where: string): Ed25519Private
     throw new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: the peer key does not decode`, { cause: err })
   }
   if (key.type !== 'Ed25519') throw new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: the peer key is ${key.type}, expected Ed25519`)
+  // [REJECT] libp2p keeps the seed and the public key side by side and trusts the second: a public
+  // half that is not the seed's would give a peer id whose signatures never verify
+  const raw = key.raw
+  if (raw.length !== 64 || !Buffer.from(raw.subarray(32)).equals(publicOfSeed(raw.subarray(0, 32)))) {
+    throw new KeystoreError(KeystoreErrorCode.CORRUPT, `${where}: the peer key's public half is not its seed's`)
+  }
   return key
+}
+
+/** PKCS#8's fixed prefix of an Ed25519 private key (RFC 8410), before its 32-byte seed */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+/** the Ed25519 public key of a 32-byte seed */
+function publicOfSeed (seed: Uint8Array): Buffer {
+  const priv = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+  return createPublicKey(priv).export({ format: 'der', type: 'spki' }).subarray(-32)
 }

@@ -10,6 +10,7 @@ import {
   readApiToken, readKeystorePublic, resolvePassphrase, writeSecretFile, type InitOptions
 } from '../../../src/node/keystore/index.js'
 import { MAX_PASSPHRASE_CHARS } from '../../../src/node/keystore/passphrase.js'
+import { decodePeerKey, devPeerKey, encodePeerKey, generatePeerKey } from '../../../src/node/keystore/peer-key.js'
 import { ensureHome, homePaths, resolveHome } from '../../../src/node/home.js'
 import { homedir } from 'node:os'
 import { chmod, mkdir } from 'node:fs/promises'
@@ -248,6 +249,23 @@ describe('damaged keystore files', () => {
     const replaced = edit(f)
     await writeFile(file, typeof replaced === 'string' ? replaced : JSON.stringify(f))
     expect(await codeOf(openKeystore(home, PW))).toBe(code)
+  })
+
+  it('a stored peer key whose public half is not its seed\'s is CORRUPT, not a peer id that cannot sign', async () => {
+    const key = await generatePeerKey()
+    const bytes = encodePeerKey(key)
+    expect(decodePeerKey(bytes, 'keystore').publicKey.equals(key.publicKey)).toBe(true)
+    expect(decodePeerKey(encodePeerKey(await devPeerKey('Alice')), 'keystore').type).toBe('Ed25519')
+    // the protobuf ends with the 64 raw bytes: seed, then public key
+    for (const at of [bytes.length - 1, bytes.length - 32]) {
+      const bad = Uint8Array.from(bytes)
+      bad[at] ^= 1
+      expect(() => decodePeerKey(bad, 'keystore')).toThrow(/^keystore: the peer key's public half is not its seed's$/)
+    }
+    // a changed seed leaves the stored public half another key's
+    const seedChanged = Uint8Array.from(bytes)
+    seedChanged[bytes.length - 64] ^= 1
+    expect(() => decodePeerKey(seedChanged, 'keystore')).toThrow(KeystoreError)
   })
 
   it('no keystore → NOT_INITIALIZED', async () => {
