@@ -5,7 +5,7 @@ import { AttestationError, AttestationErrorCode } from '../../../src/tee/errors.
 import { verifyGpuReport } from '../../../src/tee/nvidia/verify-report.js'
 import { parseGpuReport } from '../../../src/tee/nvidia/parse-report.js'
 import { parseGpuOpaqueData } from '../../../src/tee/nvidia/parse-opaque.js'
-import { MAX_RIM_DEPTH, MAX_RIM_ELEMENTS, verifyRim } from '../../../src/tee/nvidia/verify-rim.js'
+import { MAX_RIM_DEPTH, MAX_RIM_ELEMENTS, MAX_RIM_NAMESPACES, verifyRim } from '../../../src/tee/nvidia/verify-rim.js'
 import { compareGpuMeasurements } from '../../../src/tee/nvidia/compare-measurements.js'
 import { RimCache } from '../../../src/tee/nvidia/rim-cache.js'
 import { loadCertificates } from '../../../src/tee/x509/load.js'
@@ -202,7 +202,11 @@ describe.skipIf(!haveTeeFixtures)('NVIDIA GPU attestation report (real H100 samp
       ['nested one past the depth bound', nest(MAX_RIM_DEPTH - 1), AttestationErrorCode.MALFORMED],
       ['6,000 levels deep', nest(6000), AttestationErrorCode.MALFORMED],
       ['one element past the bound', '<x/>'.repeat(MAX_RIM_ELEMENTS - 84), AttestationErrorCode.MALFORMED],
-      ['40,000 elements', '<x/>'.repeat(40_000), AttestationErrorCode.MALFORMED]
+      ['40,000 elements', '<x/>'.repeat(40_000), AttestationErrorCode.MALFORMED],
+      // the RIM declares 6 namespaces: up to the bound the signature check refuses, past it the count
+      ['namespaces to the bound', `<x ${Array.from({ length: MAX_RIM_NAMESPACES - 6 }, (_, i) => `xmlns:n${i}="urn:n${i}"`).join(' ')}/>`, AttestationErrorCode.SIGNATURE_INVALID],
+      ['one namespace past the bound', `<x ${Array.from({ length: MAX_RIM_NAMESPACES - 5 }, (_, i) => `xmlns:n${i}="urn:n${i}"`).join(' ')}/>`, AttestationErrorCode.MALFORMED],
+      ['9,000 namespaces on one element', `<x ${Array.from({ length: 9000 }, (_, i) => `xmlns:n${i}="urn:n${i}"`).join(' ')}/>`, AttestationErrorCode.MALFORMED]
     ]
     for (const [name, xml, code] of cases) expect(codeOf(() => verifyRim(withExtra(xml), { at: s.at })), name).toBe(code)
     expect(verifyRim(fixture(s.rims[0]), { at: s.at }).golden.length).toBeGreaterThan(0)
