@@ -337,7 +337,13 @@ async function remoteSlotDuration (endpoint: string, signal?: AbortSignal): Prom
   const { WsProvider } = await import('@polkadot/api')
   const provider = new WsProvider(endpoint, false)
   try {
-    const connected = provider.connect().then(async () => await provider.isReady)
+    // a refused or failed connect is said at once (the provider does not retry: autoConnect off),
+    // not after the 30 s bound; the websocket's error event carries no reason to add
+    const failed = new Promise<never>((_resolve, reject) => {
+      provider.on('error', () => { reject(new DevchainError('FORK_FAILED', `cannot reach ${endpoint}: the websocket connection failed`)) })
+    })
+    failed.catch(() => {})
+    const connected = provider.connect().then(async () => await Promise.race([provider.isReady, failed]))
     // wall time: a bound on a websocket connect
     await Promise.race([connected, new Promise((_resolve, reject) => {
       const t = setTimeout(() => { reject(new DevchainError('FORK_FAILED', `cannot reach ${endpoint} within 30 s`)) }, 30_000)
