@@ -76,15 +76,19 @@ async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWin
     maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
   })
   // the renter's book may still show a GPU an agreement just before took (its supplier's cancel is
-  // on its way through gossip): that supplier answers NO_CAPACITY, and the next match is tried
+  // on its way through gossip): that supplier answers NO_CAPACITY, and the next match is tried. A
+  // supplier where the renter's lapses (the restart case) keep it cooling down is passed over, as
+  // the renter's own negotiation passes over a supplier that refused
   let agreed: NegotiatedAgreement | undefined
+  const cooling = new Set<string>()
   await waitFor(async () => {
-    const match = matchBid(renter.market.book, bid)
+    const match = matchBid(renter.market.book, bid, { exclude: cooling })
     if (match == null) return false
     agreed = await negotiate(renter.host, peerOfAddrs(match.entry.offer.addrs).addrs.filter((a) => a.toString().includes(match.entry.meta.peer!)), {
       bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
     }).catch((err: unknown) => {
       if ((err as NegotiationError).code === 'NO_CAPACITY') return undefined
+      if ((err as NegotiationError).code === 'RENTER_COOLDOWN') { cooling.add(match.entry.key); return undefined }
       throw err
     })
     return agreed != null
@@ -415,9 +419,12 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
   }, 60_000)
 
   it('a supplier killed mid-job closes with the arbiter on its last stored voucher after it restarts', async () => {
-    const bob = world.suppliers.find((x) => x.name === 'Bob')!
     const r = await startRent(request(world, { script: 'console.log("up"); setInterval(() => console.log("working"), 200)' }))
     const escrowId = r.events.find((e): e is Extract<RentEvent, { type: 'escrow' }> => e.type === 'escrow')!.id
+    // the supplier the rental agreed with: the cheapest (Bob) unless the renter's lapses in the
+    // restart case above cooled it down there, which its database keeps across that restart
+    const matched = r.events.find((e): e is Extract<RentEvent, { type: 'matched' }> => e.type === 'matched' && !r.events.some((x) => x.type === 'refused' && x.supplier === e.supplier))!
+    const bob = world.suppliers.find((x) => x.keys.hotkey.address === matched.supplier)!
     // the supplier dies after a few acknowledged vouchers
     await driveTicks(r, () => (r.ticks().at(-1) ?? 0) >= 4 * TICK)
     expect(r.jobOver()).toBe(false)
@@ -426,7 +433,7 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const stored = await bob.escrowDb.vouchers.latest(escrowId)
     expect(stored).toBeDefined()
     // the supplier comes back on the same stores and finds the open escrow
-    const restarted = await world.restartSupplier('Bob')
+    const restarted = await world.restartSupplier(bob.name)
     const s = await settle(r)
     expect(s.job.reason).not.toBe('exited')
     const final = (await world.chain.get(escrowId))!
