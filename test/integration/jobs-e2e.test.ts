@@ -443,6 +443,12 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(payouts.find((p) => p.to === bob.keys.hotkey.address)?.amount).toBe(stored!.cumulative.toString())
     expect(payouts.reduce((a, p) => a + BigInt(p.amount), 0n)).toBe(final.terms.amount)
     expect(restarted.role.ledger.active()).toHaveLength(0)
+    // the job's record, closed as SUPPLIER_RESTARTED, says how its escrow settled once the
+    // recovery closed it (the session that would have written it went with the stop)
+    const agreementId = escrowId.slice(2)
+    await waitFor(async () => (await restarted.node.jobs.list({ role: 'supplier' })).some((j) => j.agreementId === agreementId && j.settlement != null), 10_000, 'the job record\'s settlement')
+    const job = (await restarted.node.jobs.list({ role: 'supplier' })).find((j) => j.agreementId === agreementId)!
+    expect(job.settlement).toMatchObject({ paid: stored!.cumulative.toString(), settledBy: 'arbiter' })
     await capacityBack()
   }, 60_000)
 

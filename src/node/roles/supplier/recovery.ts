@@ -1,6 +1,8 @@
-import type { ChainPort, EscrowDb, EscrowService, LocalEscrow } from '../../../escrow/index.js'
+import type { ChainPort, EscrowDb, EscrowOnChain, EscrowService, LocalEscrow } from '../../../escrow/index.js'
+import type { JobSettlement, JobStore } from '../../../jobs/index.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
+import { settledAmounts } from '../renter/settle.js'
 
 export interface SupplierRecoveryComponents {
   escrow: Pick<EscrowService, 'close'>
@@ -12,12 +14,17 @@ export interface SupplierRecoveryComponents {
   live: (escrowId: string) => boolean
   /** the node's clock (ms): an unexpired escrow not found on chain is worth a warning */
   now: () => number
+  /** the job records: one whose escrow this run finds settled, or closes, gets how it settled */
+  jobStore?: Pick<JobStore, 'list' | 'settled'>
 }
 
 /**
  * After a crash or restart: every escrow where we are the payee that is still open on chain and for
  * which we hold a voucher (written before we acknowledged it) is closed with the arbiter on that
- * voucher. The session it belonged to is gone, so there is nothing to wait for.
+ * voucher. The session it belonged to is gone, so there is nothing to wait for. A job record that
+ * does not yet say how its escrow settled (the process ended before its session's settlement did)
+ * gets it from the chain: after this run's close, or as the escrow settled meanwhile (the renter's
+ * approval landed, or its refund), so `bazaar jobs` shows what was paid.
  */
 export class SupplierRecovery {
   /** escrows of interrupted sessions closed by `run` */
@@ -40,13 +47,18 @@ export class SupplierRecovery {
     // before the closes so that no database iterator stays open while they wait on the chain
     const locals: LocalEscrow[] = []
     for await (const local of this.c.escrowDb.escrows.all()) if (local.role === 'payee') locals.push(local)
+    // job records without a settlement, by the escrow of their agreement
+    const unsettled = new Map<string, string>()
+    for (const j of await this.c.jobStore?.list({ role: 'supplier' }).catch(() => []) ?? []) {
+      if (j.settlement == null && j.agreementId != null) unsettled.set('0x' + j.agreementId, j.id)
+    }
     for (const local of locals) {
       if (local.role !== 'payee' || signal.aborted) continue
       const id = local.terms.escrowId
       if (this.c.live(id)) continue
       try {
         const e = await this.c.chain.get(id, { signal, payer: local.terms.payer })
-        if (e != null && e.status !== 'open') continue
+        if (e != null && e.status !== 'open') { await this.recordSettled(unsettled.get(id), e); continue }
         const latest = await this.c.escrowDb.vouchers.latest(id)
         if (latest == null) continue
         if (e == null) {
@@ -60,9 +72,29 @@ export class SupplierRecovery {
         this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
         metrics.escrows.inc({ role: 'payee', event: 'arbiter-close' })
         logger.info('escrow of an interrupted session closed with the arbiter', { escrow: id, paid: latest.cumulative.toString() })
+        const job = unsettled.get(id)
+        if (job != null) {
+          const final = await this.c.chain.get(id, { signal, payer: local.terms.payer }).catch(() => undefined)
+          await this.recordSettled(job, final != null && final.status !== 'open' ? final : undefined, { paid: latest.cumulative.toString(), settledBy: 'arbiter' })
+        }
       } catch (err) {
         logger.warn('closing an interrupted escrow failed', { escrow: id, err })
       }
     }
+  }
+
+  /**
+   * Writes on job `jobId` how its escrow settled: by the close record of `e` where it is readable,
+   * else `fallback`. A failed write is logged; the escrow is settled either way.
+   */
+  private async recordSettled (jobId: string | undefined, e: EscrowOnChain | undefined, fallback?: JobSettlement): Promise<void> {
+    if (jobId == null || this.c.jobStore == null) return
+    const a = e != null ? settledAmounts(e, e.terms.payee, e.terms.payer) : undefined
+    const settlement: JobSettlement | undefined = a?.settledBy != null
+      ? { paid: a.paid.toString(), settledBy: a.settledBy, ...(a.refunded > 0n ? { refunded: a.refunded.toString() } : {}), ...(a.carried > 0n ? { carried: a.carried.toString() } : {}) }
+      : fallback
+    if (settlement == null) return
+    await this.c.jobStore.settled('supplier', jobId, settlement, this.c.now())
+      .catch((err: unknown) => { this.c.logger.warn('job record failed', { job: jobId, err }) })
   }
 }

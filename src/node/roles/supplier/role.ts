@@ -134,7 +134,8 @@ export class SupplierRole {
       metrics,
       logger,
       live: (escrowId) => escrowId.startsWith('0x') && this.jobList.has(escrowId.slice(2)),
-      now: () => i.node.clock.now()
+      now: () => i.node.clock.now(),
+      ...(i.jobStore != null ? { jobStore: i.jobStore } : {})
     })
   }
 

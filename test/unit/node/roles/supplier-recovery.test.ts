@@ -12,6 +12,10 @@ import { roleMetrics } from '../../../../src/node/roles/metrics.js'
 import { SupplierRecovery } from '../../../../src/node/roles/supplier/recovery.js'
 import { escrowId, NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../../escrow/fixtures.js'
 import { recordingLogger } from '../../../helpers/nodes.js'
+import path from 'node:path'
+import { Level } from 'level'
+import { JobStore, type JobRecord } from '../../../../src/jobs/index.js'
+import { closeRecord, encodeRecord } from '../../../../src/escrow/chain/records.js'
 
 const p = await parties()
 const cleanups: Array<() => Promise<void>> = []
@@ -63,5 +67,56 @@ describe('supplier recovery after a restart', () => {
     expect(warned).toHaveLength(1)
     expect(warned[0]!.msg).toMatch(/not on chain in the blocks scanned.*chain\.scanFromBlock/)
     expect(warned[0]!.fields).toMatchObject({ escrow: escrows.missingUnexpired.escrowId, paid: '1000' })
+  })
+
+  it('writes on each job record how its escrow settled: after its own close with the arbiter, or as the renter settled it meanwhile; a record that says it already is left', async () => {
+    const dir = await tempDir()
+    const db = await EscrowDb.open(dir.path)
+    const level = new Level<string, string>(path.join(dir.path, 'jobs'))
+    await level.open()
+    cleanups.push(async () => { await level.close(); await db.close(); await dir.cleanup() })
+    const jobs = new JobStore(level)
+    const now = T0 + 60_000
+    const t = (n: number): EscrowTerms => mkTerms(p, { escrowId: escrowId(n) })
+    const escrows = { open: t(11), refunded: t(12), cooperative: t(13), recorded: t(14) }
+    const job = (id: string, terms: EscrowTerms, settlement?: JobRecord['settlement']): JobRecord => ({
+      id, role: 'supplier', state: 'failed', agreementId: terms.escrowId.slice(2), command: '', args: [], gpuCount: 1, createdAt: T0, updatedAt: T0, ...(settlement != null ? { settlement } : {})
+    })
+    await jobs.put(job('j-open', escrows.open))
+    await jobs.put(job('j-refunded', escrows.refunded))
+    await jobs.put(job('j-cooperative', escrows.cooperative))
+    await jobs.put(job('j-recorded', escrows.recorded, { paid: '7', settledBy: 'cooperative' }))
+    for (const terms of Object.values(escrows)) {
+      await db.escrows.put({ terms, role: 'payee', createdAt: T0 })
+      await db.vouchers.put(signer().sign({ escrowId: terms.escrowId, cumulative: 1_000n, sequence: 1n }))
+    }
+    const settled = (terms: EscrowTerms, kind: 'voucher' | 'refund' | 'cooperative', paid: bigint): EscrowOnChain => ({
+      terms, asset: { kind: 'alpha', netuid: NETUID }, account: 'x', status: kind === 'refund' ? 'refunded' : 'closed', balance: 0n,
+      records: [{ kind: kind === 'refund' ? 'refund' : 'close', escrowId: terms.escrowId, blockNumber: 9, blockHash: '0x', txHash: '0x', remark: encodeRecord(closeRecord({ escrowId: terms.escrowId, kind, payouts: [...(paid > 0n ? [{ to: terms.payee, amount: paid }] : []), { to: terms.payer, amount: terms.amount - paid }] })) }]
+    })
+    const chain = new Map<string, EscrowOnChain>([
+      [escrows.open.escrowId, { terms: escrows.open, asset: { kind: 'alpha', netuid: NETUID }, account: 'x', status: 'open', balance: escrows.open.amount, records: [] }],
+      [escrows.refunded.escrowId, settled(escrows.refunded, 'refund', 0n)],
+      [escrows.cooperative.escrowId, settled(escrows.cooperative, 'cooperative', 900n)],
+      [escrows.recorded.escrowId, settled(escrows.recorded, 'cooperative', 800n)]
+    ])
+    const recovery = new SupplierRecovery({
+      // the close lands: the chain then holds its record, paying the voucher
+      escrow: { close: async (id) => { chain.set(id, settled(escrows.open, 'voucher', 1_000n)); return { settlement: { escrowId: id, kind: 'voucher', payouts: [] }, executed: true } } },
+      chain: { get: async (id) => chain.get(id) },
+      escrowDb: db,
+      metrics: roleMetrics(new Registry()),
+      logger: recordingLogger(() => false).logger,
+      live: () => false,
+      now: () => now,
+      jobStore: jobs
+    })
+    await recovery.run(new AbortController().signal)
+    const settlementOf = async (id: string): Promise<JobRecord['settlement']> => (await jobs.get('supplier', id))?.settlement
+    expect(await settlementOf('j-open')).toEqual({ paid: '1000', refunded: (escrows.open.amount - 1_000n).toString(), settledBy: 'arbiter' })
+    expect(await settlementOf('j-refunded')).toEqual({ paid: '0', refunded: escrows.refunded.amount.toString(), settledBy: 'refund' })
+    expect(await settlementOf('j-cooperative')).toEqual({ paid: '900', refunded: (escrows.cooperative.amount - 900n).toString(), settledBy: 'cooperative' })
+    expect(await settlementOf('j-recorded')).toEqual({ paid: '7', settledBy: 'cooperative' })
+    expect((await jobs.get('supplier', 'j-open'))?.updatedAt).toBe(now)
   })
 })
