@@ -33,6 +33,11 @@ if (isDaemon && !wantsHelp && !hasOwnSemiSpace && typeof process.execve === 'fun
   }
 }
 
+// libp2p's own length-prefixed readers get a bound on their prefix before anything loads them
+// (dist/node/lp-guard.js says why); without dist/ the import below says what to do
+const guard = await import('../dist/node/lp-guard.js').catch(() => null)
+if (guard != null) guard.installLengthPrefixGuard()
+
 let cli
 try {
   cli = await import('../dist/cli/main.js')

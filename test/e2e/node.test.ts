@@ -36,6 +36,9 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
     const first = new CliProcess(args, { env })
     const [, id1] = await first.waitFor(/peer id (\S+)/)
     await first.waitFor(/control API/)
+    // bin/bazaar.js bounded libp2p's own length prefixes before the daemon loaded libp2p (the
+    // daemon warns at start where it did not: test/unit/node/lp-guard.test.ts tests the bound)
+    expect(first.stderr).not.toMatch(/length-prefixed readers are not bounded/)
     // the bin re-executed itself (same pid) with the daemon's young generation
     const cmdline = `/proc/${first.child.pid}/cmdline`
     if (existsSync(cmdline) && typeof process.execve === 'function' && !/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {

@@ -15,6 +15,7 @@ import { installNetworkErrorGuard } from '../../node/process-guard.js'
 import { routeConsole } from '../../node/console-route.js'
 import { MemoryReducer } from '../../node/memory-reducer.js'
 import { ProcessMetrics } from '../../node/process-metrics.js'
+import { lengthPrefixGuardStatus } from '../../node/lp-guard.js'
 import { systemClock } from '../../util/clock.js'
 
 /** The options of every command that runs a daemon (`node start`, `supply`, `arbiter`). */
@@ -106,6 +107,10 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   const supplies = config.role === 'supplier' || config.role === 'both'
   const enclave = supplies ? await loadOrCreateEnclaveKey(home, passphrase, { signal: ctx.signal }) : await loadEnclaveKey(home, passphrase)
   const logger = nodeLogger(config)
+  // bin/bazaar.js bounds libp2p's own length prefixes; a process started otherwise, or a library
+  // upgrade that changed the text the bound replaces, runs without it (lp-guard.ts)
+  const lpGuard = lengthPrefixGuardStatus()
+  if (lpGuard !== 'patched') logger.warn('libp2p\'s own length-prefixed readers are not bounded in this process: a peer can keep one reading a length prefix until the connection\'s timeout', { guard: lpGuard })
   const removeGuard = installNetworkErrorGuard(logger)
   const restoreConsole = routeConsole(logger)
   let node: BazaarNode
