@@ -70,7 +70,7 @@ export const bookCommand: Command = {
       q.set('image', image)
     }
     const limit = str(args, 'limit') ?? '50'
-    if (!/^[0-9]{1,5}$/.test(limit) || Number(limit) < 1 || Number(limit) > BOOK_LIMIT_MAX) throw new UsageError(`--limit expects a whole number from 1 to ${BOOK_LIMIT_MAX}, got ${limit.slice(0, 24)}`)
+    if (!/^[0-9]{1,5}$/.test(limit) || Number(limit) < 1 || Number(limit) > BOOK_LIMIT_MAX) throw new UsageError(`--limit: expected a whole number from 1 to ${BOOK_LIMIT_MAX}, got ${limit.slice(0, 24)}`)
     q.set('limit', limit)
     // flags are checked before the node is reached: a usage mistake is exit 2 whether or not it runs
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })

@@ -172,7 +172,7 @@ describe('operator mistakes without a node: one line, the right exit code', () =
 
   it('book --limit out of its range says the range, before any node is asked', async () => {
     for (const limit of ['99999999999', '0', '10001', '-3']) {
-      expectOneLine(await run(['book', '--home', home, '--api', `127.0.0.1:${await closedPort()}`, `--limit=${limit}`]), 2, /^bazaar book: --limit expects a whole number from 1 to 10000, got /)
+      expectOneLine(await run(['book', '--home', home, '--api', `127.0.0.1:${await closedPort()}`, `--limit=${limit}`]), 2, /^bazaar book: --limit: expected a whole number from 1 to 10000, got /)
     }
   })
 
