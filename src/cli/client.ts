@@ -71,6 +71,15 @@ function flagOf (field: string, flags: Readonly<Record<string, string>>): string
 }
 
 /**
+ * the node's message without the field name it starts with, which the flag now stands for; a field
+ * with an index (`gpus[1].model`) is kept, as it says which of a repeated flag's values it was
+ */
+function withoutField (message: string | undefined, field: string | undefined): string {
+  if (message == null) return 'not accepted'
+  return field != null && !field.includes('[') && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message
+}
+
+/**
  * A client of a running node's control API, found through the node home: the token from
  * `<home>/api-token` and the address from `<home>/api.json`.
  */
@@ -146,7 +155,7 @@ export class ApiClient {
     if (!res.ok) {
       const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
-      if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
+      if (flag != null) throw new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
       throw this.answerError(res.status, e)
     }
     return data as T
@@ -183,7 +192,7 @@ export class ApiClient {
       try { e = (JSON.parse(text) as { error?: { code?: string, message?: string, field?: string } }).error } catch {}
       // as `call`: a 400 about a field a flag set is that flag's mistake, a usage error (exit 2)
       const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
-      if (flag != null) throw new UsageError(`${flag}: ${e?.message ?? 'not accepted'}`)
+      if (flag != null) throw new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
       throw this.answerError(res.status, e)
     }
     const max = opts.maxLineBytes ?? 4 * 1024 * 1024

@@ -117,9 +117,9 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
     { what: 'control API port in use', args: ['node', 'start', '--home', home('b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${held.port}`, '--no-mdns'], env, code: 1, line: new RegExp(`control API address 127\\.0\\.0\\.1:${held.port} is in use.*--api`) },
     { what: 'libp2p listen port in use', args: ['node', 'start', '--home', home('b'), '--listen', `/ip4/127.0.0.1/tcp/${held.port}`, '--api', '127.0.0.1:0', '--no-mdns'], env, code: 1, line: new RegExp(`cannot listen on /ip4/127\\.0\\.0\\.1/tcp/${held.port}: the port is in use`) },
     { what: 'passphrase file missing', args: ['keys', 'show', '--home', home('b'), '--passphrase-file', path.join(dir, 'absent-passphrase')], code: 1, line: /cannot read --passphrase-file .*absent-passphrase: ENOENT/ },
-    { what: 'a bid value the daemon refuses is the flag\'s mistake', args: ['bid', 'publish', '--home', home('a'), '--gpu', 'ü', '--max-price', '1'], code: 2, line: /^bazaar bid: --gpu: requirements.gpu: expected a GPU model or class/ },
-    { what: 'an offer filter no offer can match is the flag\'s mistake, not an empty market', args: ['offer', 'ls', '--home', home('a'), '--tee', 'sgx'], code: 2, line: /^bazaar offer: --tee: tee: expected one of tdx, sev-snp, simulated$/ },
-    { what: 'a book filter no offer can match', args: ['book', '--home', home('a'), '--region', 'EU'], code: 2, line: /^bazaar book: --region: region: expected a region/ },
+    { what: 'a bid value the daemon refuses is the flag\'s mistake', args: ['bid', 'publish', '--home', home('a'), '--gpu', 'ü', '--max-price', '1'], code: 2, line: /^bazaar bid: --gpu: expected a GPU model or class/ },
+    { what: 'an offer filter no offer can match is the flag\'s mistake, not an empty market', args: ['offer', 'ls', '--home', home('a'), '--tee', 'sgx'], code: 2, line: /^bazaar offer: --tee: expected one of tdx, sev-snp, simulated$/ },
+    { what: 'a book filter no offer can match', args: ['book', '--home', home('a'), '--region', 'EU'], code: 2, line: /^bazaar book: --region: expected a region/ },
     { what: 'a bid duration the daemon refuses', args: ['bid', 'publish', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '0s'], code: 2, line: /^bazaar bid: --duration: / },
     { what: 'a renter publishes an offer', args: ['offer', 'publish', '--home', home('a'), '--gpu', 'h100-80gb:81920:1', '--price', '1', '--tee', 'simulated'], code: 1, line: /role is renter: offers need role supplier or both/ },
     { what: 'a supplier without GPUs', args: ['supply', '--home', home('b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-mdns'], env: { ...env, PATH: '/nonexistent' }, code: 1, line: /no GPUs to supply/ },
@@ -138,7 +138,7 @@ describe('operator mistakes: one line, the right exit code, no stack', () => {
       ? [{ what: 'home in procfs', args: ['init', '--home', '/proc/bazaar-home'], env, code: 1 as const, line: /cannot create the node home \/proc\/bazaar-home: ENOENT/ }]
       : []),
     // a rent value the daemon refuses is the flag's mistake too (its request is checked before the chain)
-    { what: 'a rent GPU the daemon refuses', args: ['rent', '--home', home('a'), '--gpu', 'H100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 2, line: /^bazaar rent: --gpu: gpu: expected a GPU model/ },
+    { what: 'a rent GPU the daemon refuses', args: ['rent', '--home', home('a'), '--gpu', 'H100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 2, line: /^bazaar rent: --gpu: expected a GPU model/ },
     { what: 'a rent output outside the job directory', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--output', '../x', '--', 'true'], code: 2, line: /^bazaar rent: --output: output paths must be relative/ },
     // the chain is why renting cannot work; the hint names the daemon's flag, not one rent lacks
     { what: 'rent on an embedded chain', args: ['rent', '--home', home('a'), '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--', 'true'], code: 1, line: /embedded chain.*bazaar node start --chain ws:\/\//, not: /chain\.arbiter/ }

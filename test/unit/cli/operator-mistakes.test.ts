@@ -178,7 +178,8 @@ describe('operator mistakes without a node: one line, the right exit code', () =
 
   it('chain start --fork of an endpoint that refuses the connection says so at once, not after its 30 s bound', async () => {
     const fork = `ws://127.0.0.1:${await closedPort()}`
-    const r = await run(['chain', 'start', '--fork', fork])
+    // a port of its own: another local chain may hold the default 9944
+    const r = await run(['chain', 'start', '--fork', fork, '--port', String(await closedPort())])
     expect(r.code).toBe(1)
     expect(r.err).toEqual([`starting a local fork of ${fork} ...`, `bazaar chain: cannot reach ${fork}: the websocket connection failed`])
   }, 20_000)
