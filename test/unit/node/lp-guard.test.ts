@@ -91,7 +91,7 @@ describe('libp2p length prefixes under the guard', () => {
       const endless = new Fake()
       const read = outcome(new Array(1000).fill(0x80), {}, endless)
       // every byte is read one at a time; the read ends only when the stream does
-      await new Promise((resolve) => setTimeout(resolve, 0))
+      await new Promise((resolve) => setImmediate(resolve))
       endless.end()
       console.log(JSON.stringify({ endless: await read }))
     `)
