@@ -6,15 +6,12 @@
  * record, the escrow account empty.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Arbiter, type ArbiterClient } from '../../src/escrow/arbiter/service.js'
+import type { ArbiterClient } from '../../src/escrow/arbiter/service.js'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
-import { MemoryVoucherStore } from '../../src/escrow/store/memory.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
 import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
 import { EscrowService } from '../../src/escrow/service.js'
-import { EscrowDb } from '../../src/escrow/store/db.js'
-import { ManualClock } from '../../src/util/clock.js'
-import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
+import { ledgerWorld, parties, signer, terms as mkTerms } from '../unit/escrow/fixtures.js'
 
 const p = await parties()
 const t = mkTerms(p)
@@ -34,14 +31,7 @@ interface Probe { arbiterRequests: number, approvals: number, inFlight: number, 
  * arbiter client and chain are probed; `gate` holds its arbiter requests until it resolves.
  */
 async function world (opts: { ticks?: number, gate?: Promise<void> } = {}) {
-  const clock = new ManualClock(T0)
-  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
-  cleanups.push(...dirs.map((d) => d.cleanup))
-  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: FUNDS }] })
-  const supplierDb = await EscrowDb.open(dirs[1].path)
-  const renterDb = await EscrowDb.open(dirs[2].path)
-  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
-  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
+  const { clock, ledger, supplierDb, renterDb, arbiter } = await ledgerWorld(p, FUNDS, cleanups)
   const probe: Probe = { arbiterRequests: 0, approvals: 0, inFlight: 0, maxInFlight: 0 }
   const tracked = async <T>(fn: () => Promise<T>): Promise<T> => {
     probe.maxInFlight = Math.max(probe.maxInFlight, ++probe.inFlight)

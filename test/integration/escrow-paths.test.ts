@@ -11,14 +11,13 @@ import type { ChainPort, EscrowTermsOnChain } from '../../src/escrow/chain/port.
 import { EscrowError } from '../../src/escrow/errors.js'
 import { closeSettlement, refundSettlement } from '../../src/escrow/rules/settlement.js'
 import { signArbiterRequest } from '../../src/escrow/arbiter/request-signature.js'
-import { MemoryVoucherStore } from '../../src/escrow/store/memory.js'
 import { VoucherSigner } from '../../src/escrow/voucher/keys.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
 import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
 import { EscrowService } from '../../src/escrow/service.js'
 import { EscrowDb } from '../../src/escrow/store/db.js'
 import { ManualClock } from '../../src/util/clock.js'
-import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
+import { ledgerWorld, parties, signer, T0, terms as mkTerms } from '../unit/escrow/fixtures.js'
 
 const p = await parties()
 const t = mkTerms(p)
@@ -29,14 +28,7 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 /** `arbiter`: the renter's arbiter client in place of the real one (which remembers vouchers it co-signs) */
 async function world (opts: { renterArbiter?: ArbiterClient } = {}): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, arbiter: Arbiter, supplierSvc: EscrowService, renterSvc: EscrowService, supplierDb: EscrowDb, renterDb: EscrowDb }> {
-  const clock = new ManualClock(T0)
-  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
-  cleanups.push(...dirs.map((d) => d.cleanup))
-  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: FUNDS }] })
-  const supplierDb = await EscrowDb.open(dirs[1].path)
-  const renterDb = await EscrowDb.open(dirs[2].path)
-  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
-  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
+  const { clock, ledger, supplierDb, renterDb, arbiter } = await ledgerWorld(p, FUNDS, cleanups)
   const supplierSvc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, arbiter, clock })
   const renterSvc = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, arbiter: opts.renterArbiter ?? arbiter, clock })
   await renterSvc.open(t)

@@ -6,24 +6,20 @@
  * a real arbiter; money is checked on the ledger.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Arbiter, type ArbiterClient } from '../../src/escrow/arbiter/service.js'
-import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
+import type { ArbiterClient } from '../../src/escrow/arbiter/service.js'
 import { EscrowError } from '../../src/escrow/errors.js'
-import { MemoryVoucherStore } from '../../src/escrow/store/memory.js'
 import { MeterRenter } from '../../src/escrow/metering/renter.js'
 import { MeterSupplier } from '../../src/escrow/metering/supplier.js'
 import { EscrowService } from '../../src/escrow/service.js'
-import { EscrowDb } from '../../src/escrow/store/db.js'
 import { Registry } from '../../src/node/metrics.js'
 import { roleMetrics } from '../../src/node/roles/metrics.js'
 import { SupplierRecovery } from '../../src/node/roles/supplier/recovery.js'
 import { SETTLE_RETRY_FIRST_MS, SETTLE_RETRY_MAX_MS, SupplierSettlement } from '../../src/node/roles/supplier/settlement.js'
 import type { SupplierJobRecord } from '../../src/node/roles/supplier/types.js'
-import { ManualClock } from '../../src/util/clock.js'
 import { silentLogger } from '../../src/node/logger.js'
 import { recordingLogger } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
-import { NETUID, parties, signer, T0, tempDir, terms as mkTerms } from '../unit/escrow/fixtures.js'
+import { ledgerWorld, parties, signer, T0, terms as mkTerms } from '../unit/escrow/fixtures.js'
 
 const p = await parties()
 const t = mkTerms(p)
@@ -38,14 +34,7 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
  * arbiter fails its first `failures` requests as an unreachable arbiter does, then answers.
  */
 async function world (failures: number) {
-  const clock = new ManualClock(T0)
-  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
-  cleanups.push(...dirs.map((d) => d.cleanup))
-  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: FUNDS }] })
-  const supplierDb = await EscrowDb.open(dirs[1].path)
-  const renterDb = await EscrowDb.open(dirs[2].path)
-  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
-  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
+  const { clock, ledger, supplierDb, renterDb, arbiter } = await ledgerWorld(p, FUNDS, cleanups)
   const asked = { requests: 0, failures }
   const flaky: ArbiterClient = {
     request: async (req, o) => {

@@ -6,6 +6,11 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { VoucherSigner } from '../../../src/escrow/voucher/keys.js'
 import type { EscrowTerms } from '../../../src/escrow/types.js'
+import { Arbiter } from '../../../src/escrow/arbiter/service.js'
+import { EmbeddedLedger } from '../../../src/escrow/chain/embedded/ledger.js'
+import { EscrowDb } from '../../../src/escrow/store/db.js'
+import { MemoryVoucherStore } from '../../../src/escrow/store/memory.js'
+import { ManualClock } from '../../../src/util/clock.js'
 
 export const T0 = Date.UTC(2026, 0, 1)
 export const HOUR = 3_600_000
@@ -45,4 +50,21 @@ export function terms (p: Parties, over: Partial<EscrowTerms> = {}): EscrowTerms
 export async function tempDir (): Promise<{ path: string, cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'bazaar-escrow-'))
   return { path, cleanup: async () => { await rm(path, { recursive: true, force: true }) } }
+}
+
+/**
+ * A persisted embedded ledger that funds the payer with `funds`, the supplier's and the renter's
+ * escrow stores, and a real arbiter on that ledger, all on one ManualClock at T0. Their closes and
+ * directories go onto `cleanups` (run in reverse).
+ */
+export async function ledgerWorld (p: Parties, funds: bigint, cleanups: Array<() => Promise<void>>): Promise<{ clock: ManualClock, ledger: EmbeddedLedger, supplierDb: EscrowDb, renterDb: EscrowDb, arbiter: Arbiter }> {
+  const clock = new ManualClock(T0)
+  const dirs = await Promise.all([tempDir(), tempDir(), tempDir()])
+  cleanups.push(...dirs.map((d) => d.cleanup))
+  const ledger = await EmbeddedLedger.open({ netuid: NETUID, path: dirs[0].path, clock, genesis: [{ address: p.payer.address, amount: funds }] })
+  const supplierDb = await EscrowDb.open(dirs[1].path)
+  const renterDb = await EscrowDb.open(dirs[2].path)
+  cleanups.push(async () => { await ledger.close(); await supplierDb.close(); await renterDb.close() })
+  const arbiter = new Arbiter({ chain: ledger, key: p.arbiter, clock, vouchers: new MemoryVoucherStore() })
+  return { clock, ledger, supplierDb, renterDb, arbiter }
 }
