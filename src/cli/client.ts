@@ -154,9 +154,7 @@ export class ApiClient {
     if (res.status === 414 || res.status === 431) throw new UsageError(`a flag value is too long for the node (it answered HTTP ${res.status}, request too large)`)
     if (!res.ok) {
       const e = (data as { error?: { code?: string, message?: string, field?: string } })?.error
-      const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
-      if (flag != null) throw new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
-      throw this.answerError(res.status, e)
+      throw this.answerError(res.status, e, opts.flags)
     }
     return data as T
   }
@@ -190,10 +188,7 @@ export class ApiClient {
       }
       let e: { code?: string, message?: string, field?: string } | undefined
       try { e = (JSON.parse(text) as { error?: { code?: string, message?: string, field?: string } }).error } catch {}
-      // as `call`: a 400 about a field a flag set is that flag's mistake, a usage error (exit 2)
-      const flag = res.status === 400 && e?.field != null && opts.flags != null ? flagOf(e.field, opts.flags) : undefined
-      if (flag != null) throw new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
-      throw this.answerError(res.status, e)
+      throw this.answerError(res.status, e, opts.flags)
     }
     const max = opts.maxLineBytes ?? 4 * 1024 * 1024
     const decoder = new TextDecoder()
@@ -224,8 +219,13 @@ export class ApiClient {
     onLine(last)
   }
 
-  /** The node's error answer as one line; a refused token names the file it came from. */
-  private answerError (status: number, e: { code?: string, message?: string } | undefined): UserError {
+  /**
+   * The node's error answer as one line: a 400 about a field a flag set is that flag's mistake, a
+   * usage error (exit 2); a refused token names the file it came from.
+   */
+  private answerError (status: number, e: { code?: string, message?: string, field?: string } | undefined, flags?: Readonly<Record<string, string>>): UserError {
+    const flag = status === 400 && e?.field != null && flags != null ? flagOf(e.field, flags) : undefined
+    if (flag != null) return new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
     if (status === 401 && e?.code === 'UNAUTHORIZED' && this.tokenFile != null) {
       return new UserError(`the node at ${this.url} refused the token of ${this.tokenFile}: is --api the node of another home? (a node running now keeps the token it started with)`, { code: 'UNAUTHORIZED' })
     }
