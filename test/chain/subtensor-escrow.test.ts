@@ -111,6 +111,12 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(info.asset.kind).toBe(alpha ? 'alpha' : 'tao')
     if (info.asset.kind === 'tao') expect(info.asset.reason.length).toBeGreaterThan(0)
     console.log(`[chain] ${info.chain} runtime ${info.specVersion}: ${info.notes.join('; ')}`)
+    // the wait for an escrow this node has not seen yet is two of the runtime's blocks, as its Aura
+    // runtime API states the slot (the adapter reads the constants; this asks the runtime)
+    const slotMs = Number((await api.call.auraApi.slotDuration()).toString())
+    expect(slotMs).toBeGreaterThan(0)
+    expect(port.seenLagMs).toBe(Math.min(60_000, Math.max(6_000, 2 * slotMs)))
+    expect(info.notes.some((n) => n.startsWith(`blocks of ${slotMs / 1000} s`))).toBe(true)
   })
 
   /** Opens and checks the open on chain; returns the terms and the escrow account. */
@@ -371,6 +377,11 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     // the payer approves a cooperative close nobody executes, then refunds after expiry
     const coop: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: 2n * TAO }] }
     expect((await port.approve(coop, keys.payer!)).executed).toBe(false)
+    expect((await api.query.multisig.multisigs.entries(account)).length).toBe(1)
+    // asked again (a second `bazaar escrow close`), the payer's approval is found pending: nothing sent
+    const again = await port.approve(coop, keys.payer!)
+    expect(again).toMatchObject({ executed: false, alreadyApproved: true })
+    expect(again.fees ?? []).toEqual([])
     expect((await api.query.multisig.multisigs.entries(account)).length).toBe(1)
     const refund: Settlement = { escrowId: terms.escrowId, kind: 'refund', payouts: [{ to: terms.payer, amount: 2n * TAO }] }
     expect((await port.approve(refund, keys.arbiter!)).executed).toBe(false)

@@ -181,16 +181,42 @@ async function raceAbort<T> (p: Promise<T>, signal?: AbortSignal): Promise<T> {
   })
 }
 
-/** see SubtensorChain.seenLagMs */
+/** see SubtensorChain.seenLagMs: two of a finney block of 12 s, until the runtime says its own */
 export const SEEN_LAG_MS = 24_000
+/**
+ * The least and most `seenLagMs` taken from a runtime's block time: a node's time to hear of and
+ * import a block does not shrink with a fast dev chain's 1 s blocks, and a runtime claiming hour-long
+ * blocks must not keep a supplier's GPUs waiting for an escrow that far
+ */
+export const SEEN_LAG_BOUNDS_MS = { min: 6_000, max: 60_000 } as const
+
+/**
+ * The runtime's block time in ms, from its constants (no call to the node): Aura's `SlotDuration`,
+ * BABE's `ExpectedBlockTime`, else twice the timestamp pallet's `MinimumPeriod` (subtensor sets it
+ * to half a slot). undefined where none reads as a positive whole number.
+ */
+export function runtimeBlockTimeMs (consts: Record<string, Record<string, unknown> | undefined>): number | undefined {
+  const read = (v: unknown): number | undefined => {
+    const n = Number((v as { toString?: () => string } | undefined)?.toString?.())
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined
+  }
+  return read(consts.aura?.slotDuration) ?? read(consts.babe?.expectedBlockTime) ?? ((p) => p == null ? undefined : 2 * p)(read(consts.timestamp?.minimumPeriod))
+}
+
+/** `seenLagMs` for a runtime of the given block time: two blocks, within SEEN_LAG_BOUNDS_MS */
+export function seenLagFor (blockTimeMs: number | undefined): number {
+  if (blockTimeMs == null) return SEEN_LAG_MS
+  return Math.min(SEEN_LAG_BOUNDS_MS.max, Math.max(SEEN_LAG_BOUNDS_MS.min, 2 * blockTimeMs))
+}
 
 export class SubtensorChain implements ChainPort {
   /**
-   * Two of subtensor's 12 s blocks: the renter's `open` resolves once final on its node, and this
-   * node's finalized head (what `get` reads up to) may trail it by a block, or by the time this
-   * node takes to import one
+   * Two of the runtime's blocks (read by `info()`, which connecting calls; 24 s before it): the
+   * renter's `open` resolves once final on its node, and this node's finalized head (what `get`
+   * reads up to) may trail it by a block, or by the time this node takes to import one
    */
-  readonly seenLagMs = SEEN_LAG_MS
+  get seenLagMs (): number { return this.blockLag ?? SEEN_LAG_MS }
+  private blockLag: number | undefined
   readonly api: ApiPromise
   private readonly init: SubtensorChainInit
   private readonly ownsApi: boolean
@@ -255,6 +281,11 @@ export class SubtensorChain implements ChainPort {
       notes.push(`${reason}: escrows are funded in TAO, not alpha`)
     }
     notes.push(this.finality ? 'state changes are reported once final' : 'state changes are reported once included (finality not awaited)')
+    const blockMs = runtimeBlockTimeMs(api.consts as unknown as Record<string, Record<string, unknown> | undefined>)
+    this.blockLag = seenLagFor(blockMs)
+    notes.push(blockMs == null
+      ? `the runtime states no block time: an escrow not yet seen is read again for ${this.blockLag / 1000} s`
+      : `blocks of ${blockMs / 1000} s: an escrow not yet seen is read again for ${this.blockLag / 1000} s`)
     this.cachedInfo = { adapter: 'subtensor', asset, notes, chain, specVersion, genesis: api.genesisHash.toHex() }
     return this.cachedInfo
   }
