@@ -73,3 +73,16 @@ export function strs (args: ParsedArgs, name: string): string[] {
 export function flag (args: ParsedArgs, name: string): boolean {
   return args.values[name] === true
 }
+
+/**
+ * A command's sub-command (`offer publish`) and what follows it: no sub-command, or one not in
+ * `subs`, is `expected` (the command's usage line); an argument past those the sub-command takes
+ * (`takes`, default none) is named on its own line, not folded into the usage line.
+ */
+export function subcommand<S extends string> (cmd: string, args: ParsedArgs, subs: readonly S[], expected: string, takes: Partial<Record<S, number>> = {}): { sub: S, operands: string[] } {
+  const [sub, ...operands] = args.positionals
+  if (sub == null || !(subs as readonly string[]).includes(sub)) throw new UsageError(`expected ${expected} (see bazaar ${cmd} --help)`)
+  const most = takes[sub as S] ?? 0
+  if (operands.length > most) throw new UsageError(`unexpected argument '${operands[most]!}' after ${cmd} ${sub} (see bazaar ${cmd} --help)`)
+  return { sub: sub as S, operands }
+}

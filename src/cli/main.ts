@@ -19,6 +19,30 @@ function topHelp (): string {
 }
 
 /**
+ * `bazaar --home ~/n status` as `bazaar status --home ~/n`: options written before the command, as
+ * git, docker and kubectl take their global ones, go to the command, whose own parser then judges
+ * them. The command is the first command name not right after a `--flag` (which may be that flag's
+ * value: `--role arbiter node start`), else the first command name at all (`--json book`).
+ */
+export function commandFirst (argv: readonly string[]): string[] {
+  const first = argv[0]
+  if (first == null || !first.startsWith('-') || first === '--version' || first === '-V' || first === '--help' || first === '-h') return [...argv]
+  const isCommand = (i: number): boolean => commands.some((c) => c.name === argv[i])
+  const valueSlot = (i: number): boolean => /^--?[^=]+$/.test(argv[i - 1] ?? '')
+  let at = -1
+  for (let i = 1; i < argv.length && argv[i] !== '--'; i++) {
+    if (isCommand(i) && !valueSlot(i)) { at = i; break }
+  }
+  if (at < 0) {
+    for (let i = 1; i < argv.length && argv[i] !== '--'; i++) {
+      if (isCommand(i)) { at = i; break }
+    }
+  }
+  if (at < 0) return [...argv]
+  return [argv[at]!, ...argv.slice(0, at), ...argv.slice(at + 1)]
+}
+
+/**
  * Entry point of the CLI. Returns the exit code: 0 success, 1 failure (one-line reason),
  * 2 usage error. A UserError prints one line; anything else is a bug and prints its stack.
  */
@@ -31,7 +55,7 @@ export async function main (argv: string[], ctx?: Partial<CommandContext>): Prom
     env: ctx?.env ?? process.env,
     signal: ctx?.signal ?? controller.signal
   }
-  let [name, ...rest] = argv
+  let [name, ...rest] = commandFirst(argv)
   // `bazaar help rent` is `bazaar rent --help`
   if (name === 'help' && rest.length > 0 && commands.some((x) => x.name === rest[0])) [name, rest] = [rest[0], ['--help']]
   // `bazaar help srve` asks about a command there is not: say so, not the help of all of them

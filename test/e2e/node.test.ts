@@ -88,7 +88,10 @@ describe('bazaar node start (the daemon, as a user runs it)', () => {
       await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 1, 20_000)
       const listed = JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout)
       expect(listed[0]).toMatchObject({ id: 'h100s', gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 2 }], teeKinds: ['simulated'] })
-      expect(bazaar(['offer', 'cancel', '--home', homeA, '--id', 'h100s']).code).toBe(0)
+      // the id as the cancel's argument, and the home written before the command
+      const cancel = bazaar(['--home', homeA, 'offer', 'cancel', 'h100s'])
+      expect(cancel.code, cancel.stderr).toBe(0)
+      expect(cancel.stdout.trim()).toBe('cancelled offer h100s')
       await waitFor(() => JSON.parse(bazaar(['offer', 'ls', '--home', homeB, '--json']).stdout).length === 0, 20_000)
       // a bad flag is a usage error (exit 2, one line)
       const bad = bazaar(['offer', 'publish', '--home', homeA, '--gpu', 'nonsense'])

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js'
-import { flag, str, strs } from '../command.js'
+import { flag, str, strs, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, parseDuration, table } from '../format.js'
@@ -20,7 +20,7 @@ publish options:
   --tee <kind>           accepted TEE kind (repeatable; default any)
   --region <r>           accepted region (repeatable; default any)
   --ttl <d>              life of the publication
-cancel:  bazaar bid cancel --id <id>
+cancel:  bazaar bid cancel <id>  (or --id <id>)
 common:
   --home <dir>  --api <host:port>  --json  -h, --help`
 
@@ -48,8 +48,8 @@ export const bidCommand: Command = {
     ttl: { type: 'string' }
   },
   async run (args, ctx) {
-    const [sub, ...extra] = args.positionals
-    if (extra.length > 0 || !['publish', 'cancel', 'ls'].includes(sub ?? '')) throw new UsageError('expected bazaar bid publish|cancel|ls (see bazaar bid --help)')
+    // `bid cancel <id>` is `bid cancel --id <id>`
+    const { sub, operands } = subcommand('bid', args, ['publish', 'cancel', 'ls'] as const, 'bazaar bid publish|cancel|ls', { cancel: 1 })
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     if (sub === 'ls') {
       const bids = await api.call<BidView[]>('GET', '/v1/bids')
@@ -61,7 +61,8 @@ export const bidCommand: Command = {
       return 0
     }
     if (sub === 'cancel') {
-      const id = str(args, 'id')
+      if (operands.length > 0 && str(args, 'id') != null) throw new UsageError(`give the id once: --id ${str(args, 'id')!} or ${operands[0]!}`)
+      const id = operands[0] ?? str(args, 'id')
       if (id == null) throw new UsageError('--id is required')
       await api.call('DELETE', `/v1/bids/${encodeURIComponent(id)}`)
       ctx.out(flag(args, 'json') ? JSON.stringify({ ok: true, id }) : `cancelled bid ${id}`)

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js'
-import { flag, str } from '../command.js'
+import { flag, str, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient } from '../client.js'
 import { alpha, table } from '../format.js'
@@ -32,11 +32,10 @@ export const escrowCommand: Command = {
   allowPositionals: true,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' }, arbiter: { type: 'boolean' } },
   async run (args, ctx) {
-    const [sub, given, ...extra] = args.positionals
+    const { sub, operands: [given] } = subcommand('escrow', args, ['ls', 'show', 'close', 'refund'] as const, 'bazaar escrow ls|show <id>|close <id>|refund <id>', { show: 1, close: 1, refund: 1 })
     // an agreement id as `bazaar jobs` prints it (64 hex digits, no 0x) names its escrow too
     const id = given != null && /^[0-9a-fA-F]{64}$/.test(given) ? `0x${given.toLowerCase()}` : given?.toLowerCase()
-    if (extra.length > 0 || !['ls', 'show', 'close', 'refund'].includes(sub ?? '')) throw new UsageError('expected bazaar escrow ls|show <id>|close <id>|refund <id> (see bazaar escrow --help)')
-    if (sub === 'ls' ? id != null : id == null) throw new UsageError(sub === 'ls' ? 'escrow ls takes no id' : `escrow ${sub} needs an escrow id`)
+    if (sub !== 'ls' && id == null) throw new UsageError(`escrow ${sub} needs an escrow id`)
     if (id != null && !ID_RE.test(id)) throw new UsageError('an escrow id is 64 hex digits, with or without 0x')
     if (flag(args, 'arbiter') && sub !== 'close') throw new UsageError('--arbiter goes with escrow close')
     const json = flag(args, 'json')

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js'
-import { flag, str, strs } from '../command.js'
+import { flag, str, strs, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
 import { alpha, parseAlpha, parseDuration, table } from '../format.js'
@@ -20,7 +20,7 @@ publish options:
   --min-duration <d>     shortest rental, e.g. 60s, 15m (default: config)
   --max-duration <d>     longest rental (default: config)
   --ttl <d>              life of each publication (default: config market.offerTtlS)
-cancel:  bazaar offer cancel --id <id>
+cancel:  bazaar offer cancel <id>  (or --id <id>)
 ls options:
   --gpu <class>  --region <r>  --tee <kind>   filters
 common:
@@ -61,8 +61,8 @@ export const offerCommand: Command = {
     ttl: { type: 'string' }
   },
   async run (args, ctx) {
-    const [sub, ...extra] = args.positionals
-    if (extra.length > 0 || !['publish', 'cancel', 'ls'].includes(sub ?? '')) throw new UsageError('expected bazaar offer publish|cancel|ls (see bazaar offer --help)')
+    // `offer cancel <id>` is `offer cancel --id <id>`
+    const { sub, operands } = subcommand('offer', args, ['publish', 'cancel', 'ls'] as const, 'bazaar offer publish|cancel|ls', { cancel: 1 })
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     if (sub === 'ls') {
       const q = new URLSearchParams()
@@ -73,7 +73,8 @@ export const offerCommand: Command = {
       return 0
     }
     if (sub === 'cancel') {
-      const id = str(args, 'id')
+      if (operands.length > 0 && str(args, 'id') != null) throw new UsageError(`give the id once: --id ${str(args, 'id')!} or ${operands[0]!}`)
+      const id = operands[0] ?? str(args, 'id')
       if (id == null) throw new UsageError('--id is required')
       await api.call('DELETE', `/v1/offers/${encodeURIComponent(id)}`)
       ctx.out(flag(args, 'json') ? JSON.stringify({ ok: true, id }) : `cancelled offer ${id}`)

@@ -1,6 +1,6 @@
 import { isSs58 } from '../../util/ss58.js'
 import type { Command, CommandContext, ParsedArgs } from '../command.js'
-import { flag, str } from '../command.js'
+import { flag, str, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { resolveHome } from '../../node/home.js'
 import {
@@ -110,10 +110,7 @@ export const walletCommand: Command = {
     config: { type: 'string' }
   },
   async run (args, ctx) {
-    const [sub, ...extra] = args.positionals
-    if (extra.length > 0 || !['import', 'export', 'balance', 'stake'].includes(sub ?? '')) {
-      throw new UsageError('expected bazaar wallet import|export --btcli, wallet balance or wallet stake (see bazaar wallet --help)')
-    }
+    const { sub } = subcommand('wallet', args, ['import', 'export', 'balance', 'stake'] as const, 'bazaar wallet import|export --btcli, wallet balance or wallet stake')
     if (sub === 'balance') return await walletBalance(args, ctx)
     if (sub === 'stake') return await walletStake(args, ctx)
     if (!flag(args, 'btcli')) throw new UsageError(`wallet ${sub} needs --btcli (the only wallet layout supported)`)

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../../src/cli/main.js'
+import { commandFirst, main } from '../../../src/cli/main.js'
 import { createApiToken } from '../../../src/node/keystore/api-token.js'
 import { FAST, MNEMONICS, keyFromMnemonic, writeWallet } from '../../helpers/btcli-wallet.js'
 
@@ -85,6 +85,36 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     expectOneLine(r, 2, /^bazaar: unknown command 'stauts' \(see bazaar --help\)$/)
     expect(r.out).toEqual([])
     expect((await run(['help', 'help'])).code).toBe(0)
+  })
+
+  it('options written before the command go to it, as git and docker take them', async () => {
+    expect(commandFirst(['--home', '/n', 'status'])).toEqual(['status', '--home', '/n'])
+    expect(commandFirst(['--json', 'book', '--gpu', 'h100'])).toEqual(['book', '--json', '--gpu', 'h100'])
+    // a flag's value that is also a command's name stays the flag's value
+    expect(commandFirst(['--role', 'arbiter', 'node', 'start'])).toEqual(['node', '--role', 'arbiter', 'start'])
+    expect(commandFirst(['--home=/n', 'jobs'])).toEqual(['jobs', '--home=/n'])
+    // nothing past `--` is read as a command
+    expect(commandFirst(['--gpu', 'h100', '--', 'status'])).toEqual(['--gpu', 'h100', '--', 'status'])
+    expect(commandFirst(['status', '--home', '/n'])).toEqual(['status', '--home', '/n'])
+    // through the entry point: the command's own parser judges the options it was given
+    const h = await mkdtemp(path.join(tmpdir(), 'bazaar-first-'))
+    try {
+      expectOneLine(await run(['--home', h, 'status']), 1, /^bazaar status: no API token at .*bazaar-first-/)
+      expectOneLine(await run(['--frob', 'status']), 2, /^bazaar status: .*--frob/)
+      expectOneLine(await run(['--home', h]), 2, /^bazaar: unknown command '--home' \(see bazaar --help\)$/)
+    } finally {
+      await rm(h, { recursive: true, force: true })
+    }
+  })
+
+  it('an argument a sub-command does not take is named, not answered with the command\'s usage line', async () => {
+    expectOneLine(await run(['wallet', 'import', '/w', '--btcli']), 2, /^bazaar wallet: unexpected argument '\/w' after wallet import \(see bazaar wallet --help\)$/)
+    expectOneLine(await run(['offer', 'cancel', 'a', 'b']), 2, /^bazaar offer: unexpected argument 'b' after offer cancel/)
+    expectOneLine(await run(['bid', 'ls', 'x']), 2, /^bazaar bid: unexpected argument 'x' after bid ls/)
+    expectOneLine(await run(['escrow', 'show', 'a', 'b']), 2, /^bazaar escrow: unexpected argument 'b' after escrow show/)
+    expectOneLine(await run(['escrow', 'ls', 'a']), 2, /^bazaar escrow: unexpected argument 'a' after escrow ls/)
+    expectOneLine(await run(['offer', 'frob']), 2, /^bazaar offer: expected bazaar offer publish\|cancel\|ls \(see bazaar offer --help\)$/)
+    expectOneLine(await run(['escrow', 'close']), 2, /^bazaar escrow: escrow close needs an escrow id$/)
   })
 
   it('a misspelt flag is named without node\'s hint about positional arguments', async () => {
