@@ -71,12 +71,17 @@ function flagOf (field: string, flags: Readonly<Record<string, string>>): string
 }
 
 /**
- * the node's message without the field name it starts with, which the flag now stands for; a field
- * with an index (`gpus[1].model`) is kept, as it says which of a repeated flag's values it was
+ * `flag: message` without the field name the node's message starts with, which the flag now stands
+ * for; a field with an index says which of a repeated flag's values it was, counted from 1, and
+ * what of it (`gpus[1].model` after `--gpu`: `--gpu (value 2, model): …`)
  */
-function withoutField (message: string | undefined, field: string | undefined): string {
-  if (message == null) return 'not accepted'
-  return field != null && !field.includes('[') && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message
+function flagLine (flag: string, message: string | undefined, field: string | undefined): string {
+  if (message == null) return `${flag}: not accepted`
+  if (field == null || !message.startsWith(`${field}: `)) return `${flag}: ${message}`
+  const rest = message.slice(field.length + 2)
+  const indexed = /\[(\d+)\](?:\.([A-Za-z0-9_.]+))?$/.exec(field)
+  if (indexed == null) return `${flag}: ${rest}`
+  return `${flag} (value ${Number(indexed[1]) + 1}${indexed[2] != null ? `, ${indexed[2]}` : ''}): ${rest}`
 }
 
 /**
@@ -225,7 +230,7 @@ export class ApiClient {
    */
   private answerError (status: number, e: { code?: string, message?: string, field?: string } | undefined, flags?: Readonly<Record<string, string>>): UserError {
     const flag = status === 400 && e?.field != null && flags != null ? flagOf(e.field, flags) : undefined
-    if (flag != null) return new UsageError(`${flag}: ${withoutField(e?.message, e?.field)}`)
+    if (flag != null) return new UsageError(flagLine(flag, e?.message, e?.field))
     if (status === 401 && e?.code === 'UNAUTHORIZED' && this.tokenFile != null) {
       return new UserError(`the node at ${this.url} refused the token of ${this.tokenFile}: is --api the node of another home? (a node running now keeps the token it started with)`, { code: 'UNAUTHORIZED' })
     }

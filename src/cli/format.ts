@@ -12,13 +12,6 @@ export function alpha (rao: string | bigint): string {
   return formatUnits(BigInt(rao))
 }
 
-/** a decimal alpha amount ("1.5") as base units; throws RangeError on a malformed amount */
-export function parseAlpha (s: string): bigint {
-  const m = /^([0-9]{1,12})(?:\.([0-9]{1,9}))?$/.exec(s.trim())
-  if (m == null) throw new RangeError(`not an alpha amount: ${s}`)
-  return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
-}
-
 /** "90s", "15m", "2h", "1d" or plain seconds, as seconds */
 export function parseDuration (s: string): number {
   const m = /^([0-9]{1,7})([smhd]?)$/.exec(s.trim())

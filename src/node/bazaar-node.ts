@@ -637,7 +637,7 @@ export class BazaarNode {
     api.route('GET', '/v1/peers', async () => this.peers())
     // the valid offers and bids the node holds are the ones resting in its order book
     api.route('GET', '/v1/offers', async (req) => this.market.book.offers(parseOfferFilters(req.query)).map((e) => offerView(e.offer)))
-    api.route('POST', '/v1/offers', async (req) => offerView((await this.publishOffer(parseOfferInput(req.body, market))).offer))
+    api.route('POST', '/v1/offers', async (req) => offerView((await this.publishOffer(parseOfferInput(req.body, { ...market, teeProvider: this.config.tee.provider }))).offer))
     api.route('DELETE', '/v1/offers/:id', async (req) => { await this.cancelOffer(req.params.id); return { ok: true } })
     api.route('GET', '/v1/bids', async () => this.market.book.bids().map((e) => bidView(e.bid)))
     api.route('POST', '/v1/bids', async (req) => bidView((await this.publishBid(parseBidInput(req.body, { netuid: this.config.chain.netuid, ttlS: this.config.market.offerTtlS }))).bid))

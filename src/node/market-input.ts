@@ -45,7 +45,7 @@ export interface BidInput {
 }
 
 export class InputError extends BazaarError<'BAD_INPUT'> {
-  constructor (readonly field: string, message: string) { super('BAD_INPUT', `${field}: ${message}`) }
+  constructor (readonly field: string, readonly reason: string) { super('BAD_INPUT', `${field}: ${reason}`) }
 }
 
 type Obj = Record<string, unknown>
@@ -61,6 +61,19 @@ function int (o: Obj, k: string, def: number | undefined, min: number, max: numb
   return v
 }
 
+/** `1d`, `24h`, `90s`: a whole number of seconds in the largest unit that divides it */
+function secondsText (s: number): string {
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (s % n === 0) return `${s / n}${unit}`
+  return `${s}s`
+}
+
+/** a whole number of seconds (`ttlS`, `durationS`): its range said in seconds and as a duration */
+function seconds (o: Obj, k: string, def: number | undefined, min: number, max: number): number {
+  const v = o[k] ?? def
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InputError(k, `expected ${min} to ${max} seconds (${secondsText(min)} to ${secondsText(max)})`)
+  return v
+}
+
 function text (o: Obj, k: string, def?: string): string {
   const v = o[k] ?? def
   if (typeof v !== 'string') throw new InputError(k, 'expected a string')
@@ -73,31 +86,48 @@ function texts (o: Obj, k: string, def: string[]): string[] {
   return v as string[]
 }
 
+const MAX_AMOUNT_DIGITS = 19
+
 /** base units as a decimal integer string (or a safe integer number) */
 export function amount (v: unknown, field: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
   if (typeof v === 'string' && /^[0-9]{1,19}$/.test(v)) return BigInt(v)
+  if (typeof v === 'string' && /^[0-9]+$/.test(v)) throw new InputError(field, `expected at most ${MAX_AMOUNT_DIGITS} digits of base units, got ${v.length}`)
   throw new InputError(field, 'expected base units as a decimal integer string')
 }
 
-export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: number }): OfferInput {
+/**
+ * `d.teeProvider`: how this node attests as a supplier (`tee.provider`): its offers state that kind
+ * by default and no other (`market.teeKinds` is what it accepts as a renter), as a renter who
+ * matched an offer of another kind would refuse the session's evidence.
+ */
+export function parseOfferInput (body: unknown, d: MarketConfig & { netuid: number, teeProvider?: string }): OfferInput {
   const o = obj(body, 'body')
+  const teeKinds = texts(o, 'teeKinds', d.teeProvider != null ? [d.teeProvider] : d.teeKinds)
+  const other = d.teeProvider != null ? teeKinds.find((k) => k !== d.teeProvider) : undefined
+  if (other != null) throw new InputError('teeKinds', `this node attests as ${d.teeProvider!} (tee.provider): its offers cannot state ${other}`)
   const gpusRaw = o.gpus
   if (!Array.isArray(gpusRaw) || gpusRaw.length === 0 || gpusRaw.length > 16) throw new InputError('gpus', 'expected 1..16 GPU entries')
   const gpus = gpusRaw.map((g, i) => {
     const x = obj(g, `gpus[${i}]`)
-    return { model: text(x, 'model'), memoryMib: int(x, 'memoryMib', undefined, 1, 4 * 1024 * 1024), count: int(x, 'count', undefined, 1, 1024) }
+    try {
+      return { model: text(x, 'model'), memoryMib: int(x, 'memoryMib', undefined, 1, 4 * 1024 * 1024), count: int(x, 'count', undefined, 1, 1024) }
+    } catch (err) {
+      // which entry: `gpus[1].count`, not a `count` of no entry in particular
+      if (err instanceof InputError) throw new InputError(`gpus[${i}].${err.field}`, err.reason)
+      throw err
+    }
   })
   return {
     id: text(o, 'id', 'default'),
     gpus,
-    teeKinds: texts(o, 'teeKinds', d.teeKinds),
+    teeKinds,
     region: text(o, 'region', d.region),
     pricePerGpuHour: amount(o.pricePerGpuHour ?? d.pricePerGpuHour, 'pricePerGpuHour'),
     netuid: int(o, 'netuid', d.netuid, 0, 65535),
-    minDurationS: int(o, 'minDurationS', d.minDurationS, 1, 30 * 86400),
-    maxDurationS: int(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
-    ttlS: int(o, 'ttlS', d.offerTtlS, 10, 86400),
+    minDurationS: seconds(o, 'minDurationS', d.minDurationS, 1, 30 * 86400),
+    maxDurationS: seconds(o, 'maxDurationS', d.maxDurationS, 1, 30 * 86400),
+    ttlS: seconds(o, 'ttlS', d.offerTtlS, 10, 86400),
     enclavePeer: o.enclavePeer == null ? undefined : enclavePeerOf(text(o, 'enclavePeer')),
     ...(o.gpuCc != null ? { gpuCc: flagOf(o.gpuCc, 'gpuCc') } : {}),
     ...(o.images != null ? { images: texts(o, 'images', []) } : {})
@@ -132,8 +162,8 @@ export function parseBidInput (body: unknown, d: { netuid: number, ttlS: number 
     regions: texts(o, 'regions', []),
     maxPricePerGpuHour: amount(o.maxPricePerGpuHour, 'maxPricePerGpuHour'),
     netuid: int(o, 'netuid', d.netuid, 0, 65535),
-    durationS: int(o, 'durationS', 3600, 1, 30 * 86400),
-    ttlS: int(o, 'ttlS', d.ttlS, 10, 86400),
+    durationS: seconds(o, 'durationS', 3600, 1, 30 * 86400),
+    ttlS: seconds(o, 'ttlS', d.ttlS, 10, 86400),
     ...(o.image != null && o.image !== '' ? { image: text(o, 'image') } : {})
   }
 }

@@ -57,6 +57,39 @@ describe('bazaar book: a refused value names its flag', () => {
     expect(r.err[0]).toMatch(new RegExp(`^bazaar book: ${flag}: `))
   })
 
+  async function cli (...args: string[]): Promise<{ code: number, out: string[], err: string[] }> {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await main([...args, '--home', home, '--api', api], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} })
+    return { code, out, err }
+  }
+
+  it.each([
+    // which of a repeated flag's values, and what of it, counted from 1 (the node's field is gpus[1].count)
+    { args: ['offer', 'publish', '--gpu', 'h100-80gb:81920:1', '--gpu', 'h100-80gb:81920:0'], line: /^bazaar offer: --gpu \(value 2, count\): expected an integer in \[1, 1024\]$/ },
+    { args: ['bid', 'publish', '--max-price', '1', '--gpu', 'h100', '--region', 'eu', '--region', ''], line: /^bazaar bid: --region \(value 2\): expected / },
+    // durations said as durations
+    { args: ['bid', 'publish', '--max-price', '1', '--gpu', 'h100', '--ttl', '400d'], line: /^bazaar bid: --ttl: expected 10 to 86400 seconds \(10s to 1d\)$/ },
+    { args: ['offer', 'publish', '--gpu', 'h100-80gb:81920:1', '--max-duration', '31d'], line: /^bazaar offer: --max-duration: expected 1 to 2592000 seconds \(1s to 30d\)$/ },
+    // an alpha amount past what an amount can be, or finer than a rao, in alpha's terms
+    { args: ['bid', 'publish', '--max-price', '99999999999', '--gpu', 'h100'], line: /^bazaar bid: --max-price is over 21 million/ },
+    { args: ['offer', 'publish', '--gpu', 'h100-80gb:81920:1', '--price', '0.0000000001'], line: /^bazaar offer: --price has more than 9 decimals/ },
+    // a supplier states the kind it attests as, not one its renter side accepts
+    { args: ['offer', 'publish', '--gpu', 'h100-80gb:81920:1', '--tee', 'tdx'], line: /^bazaar offer: --tee: this node attests as simulated \(tee\.provider\): its offers cannot state tdx$/ }
+  ])('$args.0 $args.1 $args.2 …: one line in the flag\'s terms', async ({ args, line }) => {
+    const r = await cli(...args)
+    expect(r.err, r.err.join('\n')).toHaveLength(1)
+    expect(r.err[0]).toMatch(line)
+    expect(r.code).toBe(2)
+  })
+
+  it('an alpha amount may carry its symbol, as rent takes it', async () => {
+    const r = await cli('bid', 'publish', '--id', 'sym', '--max-price', '0.25α', '--gpu', 'h100', '--json')
+    expect(r.code, r.err.join('\n')).toBe(0)
+    expect(JSON.parse(r.out[0]!)).toMatchObject({ id: 'sym', maxPricePerGpuHour: '250000000' })
+    expect((await cli('bid', 'cancel', 'sym')).code).toBe(0)
+  })
+
   it('a value the node takes still lists the book', async () => {
     expect(await book('--limit', '5')).toMatchObject({ code: 0, out: ['no offers in the book (0 bids)'] })
   })

@@ -2,7 +2,8 @@ import type { Command } from '../command.js'
 import { flag, str, strs, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
-import { alpha, parseAlpha, parseDuration, table } from '../format.js'
+import { alpha, parseDuration, table } from '../format.js'
+import { parseAmountArg } from '../amount.js'
 import type { BidView } from '../../node/market-json.js'
 
 const usage = `usage: bazaar bid <publish|cancel|ls> [options]
@@ -71,7 +72,7 @@ export const bidCommand: Command = {
     const maxPrice = str(args, 'max-price')
     if (maxPrice == null) throw new UsageError('--max-price is required')
     let maxRao: string
-    try { maxRao = parseAlpha(maxPrice).toString() } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${maxPrice}`) }
+    maxRao = parseAmountArg(maxPrice, { flag: 'max-price', dflt: 'alpha', allow: ['alpha'] }).rao.toString()
     let durationS: number | undefined
     let ttlS: number | undefined
     try {

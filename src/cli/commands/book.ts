@@ -2,7 +2,8 @@ import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
-import { alpha, parseAlpha, table } from '../format.js'
+import { alpha, table } from '../format.js'
+import { parseAmountArg } from '../amount.js'
 import { runtimeText, type BookRow } from '../../market/book/format.js'
 import { MAX_IMAGE_LENGTH } from '../../market/validation/constants.js'
 import { isImageReference } from '../../util/image-ref.js'
@@ -56,7 +57,7 @@ export const bookCommand: Command = {
     if (flag(args, 'gpu-cc')) q.set('gpuCc', '1')
     const mp = str(args, 'max-price')
     if (mp != null) {
-      try { q.set('maxPrice', parseAlpha(mp).toString()) } catch { throw new UsageError(`--max-price expects an alpha amount like 0.5, got ${mp}`) }
+      q.set('maxPrice', parseAmountArg(mp, { flag: 'max-price', dflt: 'alpha', allow: ['alpha'] }).rao.toString())
     }
     const runtime = str(args, 'runtime')
     if (runtime != null) {

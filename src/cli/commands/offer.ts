@@ -2,7 +2,8 @@ import type { Command } from '../command.js'
 import { flag, str, strs, subcommand } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { ApiClient, CLIENT_OPTIONS } from '../client.js'
-import { alpha, parseAlpha, parseDuration, table } from '../format.js'
+import { alpha, parseDuration, table } from '../format.js'
+import { parseAmountArg } from '../amount.js'
 import type { OfferView } from '../../node/market-json.js'
 
 const usage = `usage: bazaar offer <publish|cancel|ls> [options]
@@ -15,7 +16,7 @@ publish options:
   --id <id>              offer slot id (default: "default"); [a-z0-9._-], up to 64 chars
   --gpu <model:memMiB:count>  GPUs offered, e.g. h100-80gb:81920:4 (repeatable)
   --price <alpha/h>      price per GPU-hour in alpha, e.g. 0.5 (default: config market.pricePerGpuHour)
-  --tee <kind>           TEE kind offered: tdx, sev-snp, simulated (repeatable; default: config)
+  --tee <kind>           TEE kind offered (default: the node's tee.provider, the only kind it attests as)
   --region <region>      region label (default: config market.region)
   --min-duration <d>     shortest rental, e.g. 60s, 15m (default: config)
   --max-duration <d>     longest rental (default: config)
@@ -85,7 +86,7 @@ export const offerCommand: Command = {
     const price = str(args, 'price')
     let priceRao: string | undefined
     if (price != null) {
-      try { priceRao = parseAlpha(price).toString() } catch { throw new UsageError(`--price expects an alpha amount like 0.5, got ${price}`) }
+      priceRao = parseAmountArg(price, { flag: 'price', dflt: 'alpha', allow: ['alpha'] }).rao.toString()
     }
     const body = {
       id: str(args, 'id'),

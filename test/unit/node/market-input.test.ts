@@ -31,6 +31,27 @@ describe('offer input: the enclave peer', () => {
   })
 })
 
+describe('offer input: the TEE kinds a supplier states', () => {
+  const gpus = [{ model: 'h100', memoryMib: 81920, count: 1 }]
+  const market = { ...(MARKET as object), teeKinds: ['sev-snp', 'tdx'] } as never
+
+  it('are its tee.provider by default, not the kinds it accepts as a renter', () => {
+    expect(parseOfferInput({ gpus }, { ...(market as object), teeProvider: 'simulated' } as never).teeKinds).toEqual(['simulated'])
+    expect(parseOfferInput({ gpus }, { ...(market as object), teeProvider: 'tdx' } as never).teeKinds).toEqual(['tdx'])
+  })
+
+  it('refuse a kind it does not attest as, naming it', () => {
+    const d = { ...(market as object), teeProvider: 'simulated' } as never
+    expect(fieldOf(() => parseOfferInput({ gpus, teeKinds: ['simulated', 'tdx'] }, d))).toBe('teeKinds')
+    expect(() => parseOfferInput({ gpus, teeKinds: ['tdx'] }, d)).toThrow('teeKinds: this node attests as simulated (tee.provider): its offers cannot state tdx')
+    expect(parseOfferInput({ gpus, teeKinds: ['simulated'] }, d).teeKinds).toEqual(['simulated'])
+  })
+
+  it('indexed by entry where a GPU entry is refused', () => {
+    expect(fieldOf(() => parseOfferInput({ gpus: [...gpus, { model: 'h100', memoryMib: 81920, count: 0 }] }, MARKET))).toBe('gpus[1].count')
+  })
+})
+
 describe('book query', () => {
   const q = (s: string): ReturnType<typeof parseBookQuery> => parseBookQuery(new URLSearchParams(s))
 
