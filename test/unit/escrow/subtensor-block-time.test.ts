@@ -17,6 +17,8 @@ describe('the runtime block time and the wait for an escrow not yet seen', () =>
     expect(runtimeBlockTimeMs({ aura: { slotDuration: c('x') } })).toBeUndefined()
     expect(runtimeBlockTimeMs({ aura: {} })).toBeUndefined()
     expect(runtimeBlockTimeMs({})).toBeUndefined()
+    // an API whose metadata has not given its constants
+    expect(runtimeBlockTimeMs(undefined)).toBeUndefined()
   })
 
   it('waits two blocks, within its bounds, and 24 s where the runtime states none', () => {

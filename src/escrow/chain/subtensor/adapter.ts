@@ -195,7 +195,8 @@ export const SEEN_LAG_BOUNDS_MS = { min: 6_000, max: 60_000 } as const
  * BABE's `ExpectedBlockTime`, else twice the timestamp pallet's `MinimumPeriod` (subtensor sets it
  * to half a slot). undefined where none reads as a positive whole number.
  */
-export function runtimeBlockTimeMs (consts: Record<string, Record<string, unknown> | undefined>): number | undefined {
+export function runtimeBlockTimeMs (consts: Record<string, Record<string, unknown> | undefined> | undefined): number | undefined {
+  if (consts == null) return undefined
   const read = (v: unknown): number | undefined => {
     const n = Number((v as { toString?: () => string } | undefined)?.toString?.())
     return Number.isSafeInteger(n) && n > 0 ? n : undefined
@@ -281,7 +282,7 @@ export class SubtensorChain implements ChainPort {
       notes.push(`${reason}: escrows are funded in TAO, not alpha`)
     }
     notes.push(this.finality ? 'state changes are reported once final' : 'state changes are reported once included (finality not awaited)')
-    const blockMs = runtimeBlockTimeMs(api.consts as unknown as Record<string, Record<string, unknown> | undefined>)
+    const blockMs = runtimeBlockTimeMs(api.consts as unknown as Record<string, Record<string, unknown> | undefined> | undefined)
     this.blockLag = seenLagFor(blockMs)
     notes.push(blockMs == null
       ? `the runtime states no block time: an escrow not yet seen is read again for ${this.blockLag / 1000} s`
