@@ -134,8 +134,9 @@ describe('bazaar init / keys show', () => {
   })
 
   it.each([
-    { name: 'invalid mnemonic', args: ['--mnemonic', 'not a mnemonic', '--passphrase', 'x'], code: 1 },
-    { name: 'unknown template', args: ['--template', 'nope', '--passphrase', 'x'], code: 1 },
+    // a bad flag value is a usage error (exit 2), as the README's rule says
+    { name: 'invalid mnemonic', args: ['--mnemonic', 'not a mnemonic', '--passphrase', 'x'], code: 2 },
+    { name: 'unknown template', args: ['--template', 'nope', '--passphrase', 'x'], code: 2 },
     { name: 'unknown flag', args: ['--frobnicate'], code: 2 }
   ])('init with $name exits $code with one line and writes no keys', async ({ args, code }) => {
     const h = path.join(dir, `bad-${code}-${args[0].slice(2)}`)

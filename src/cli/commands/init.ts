@@ -2,8 +2,8 @@ import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { UsageError } from '../../util/errors.js'
 import { resolveHome } from '../../node/home.js'
-import { ConfigError, ConfigErrorCode, PACKAGE_CONFIG_DIR, ROLES, mergeLayers, readConfigFile, readConfigTemplate, validateConfig } from '../../node/config/index.js'
-import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, resolvePassphrase, toStoredKey } from '../../node/keystore/index.js'
+import { CONFIG_TEMPLATES, ConfigError, ConfigErrorCode, PACKAGE_CONFIG_DIR, ROLES, mergeLayers, readConfigFile, readConfigTemplate, validateConfig } from '../../node/config/index.js'
+import { KeystoreError, KeystoreErrorCode, initHome, isInitialized, normalizeMnemonic, resolvePassphrase, toStoredKey } from '../../node/keystore/index.js'
 import { btcliWalletPaths, type BtcliWallet } from '../../node/wallet/index.js'
 import { btcliLocation, readBtcliWalletForCli } from './wallet.js'
 
@@ -70,7 +70,21 @@ export const initCommand: Command = {
     const mnemonic = str(args, 'mnemonic') ?? nonEmpty(ctx.env.BAZAAR_MNEMONIC)
     const fromBtcli = flag(args, 'from-btcli')
     if ([dev != null, str(args, 'mnemonic') != null, fromBtcli].filter(Boolean).length > 1 || (dev != null && mnemonic != null)) {
-      throw new KeystoreError(KeystoreErrorCode.INVALID_OPTIONS, '--dev, a mnemonic (--mnemonic or BAZAAR_MNEMONIC) and --from-btcli exclude each other')
+      throw new UsageError('--dev, a mnemonic (--mnemonic or BAZAAR_MNEMONIC) and --from-btcli exclude each other')
+    }
+    // the flags' own mistakes before the home's state, and before any passphrase is asked for
+    const template = str(args, 'template')
+    if (template != null && !Object.hasOwn(CONFIG_TEMPLATES, template)) {
+      throw new UsageError(`--template: unknown config template ${JSON.stringify(template.slice(0, 40))} (one of ${Object.keys(CONFIG_TEMPLATES).join(', ')})`)
+    }
+    if (mnemonic != null && !fromBtcli) {
+      try {
+        await normalizeMnemonic(mnemonic)
+      } catch (err) {
+        // a flag's value is a usage error; the environment's exits 1, as a bad config value does
+        if (str(args, 'mnemonic') != null && err instanceof KeystoreError) throw new UsageError(`--mnemonic: ${err.message}`)
+        throw err
+      }
     }
     if (!fromBtcli && ['path', 'wallet', 'hotkey'].some((k) => str(args, k) != null)) {
       throw new UsageError('--path, --wallet and --hotkey go with --from-btcli')
@@ -80,7 +94,6 @@ export const initCommand: Command = {
     if (!force && await isInitialized(home)) {
       throw new KeystoreError(KeystoreErrorCode.ALREADY_INITIALIZED, `${home} already holds keys (use --force to replace them)`)
     }
-    const template = str(args, 'template')
     const config = await newConfig(template, str(args, 'role'))
     // the btcli wallet is read and checked before anything is asked for the new keystore
     const btcli: BtcliWallet | undefined = fromBtcli ? await readBtcliWalletForCli(args, ctx) : undefined

@@ -10,6 +10,6 @@ export { readApiToken, readOrCreateApiToken, readOrCreateMetricsToken, bearerMat
 export { writeSecretFile, readSmallFile } from './files.js'
 export { KeystoreError, KeystoreErrorCode } from './errors.js'
 export { DEFAULT_SCRYPT, HOTKEY_DERIVATION, SS58_PREFIX, type ScryptParams } from './constants.js'
-export { toStoredKey } from './accounts.js'
+export { normalizeMnemonic, toStoredKey } from './accounts.js'
 export type { AccountSource, KeyMaterial, StoredKey } from './accounts.js'
 export type { Identity, InitOptions, InitResult, OpenOptions } from './types.js'

@@ -4,7 +4,7 @@
  * names the mistake rather than a consequence of it. test/e2e/operator-errors.test.ts walks the
  * mistakes that need the built CLI or a daemon.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -115,6 +115,23 @@ describe('operator mistakes without a node: one line, the right exit code', () =
     expectOneLine(await run(['escrow', 'ls', 'a']), 2, /^bazaar escrow: unexpected argument 'a' after escrow ls/)
     expectOneLine(await run(['offer', 'frob']), 2, /^bazaar offer: expected bazaar offer publish\|cancel\|ls \(see bazaar offer --help\)$/)
     expectOneLine(await run(['escrow', 'close']), 2, /^bazaar escrow: escrow close needs an escrow id$/)
+  })
+
+  it('init: a flag\'s mistake is a usage error, said before the home\'s state and before any passphrase', async () => {
+    const h = await mkdtemp(path.join(tmpdir(), 'bazaar-init-flags-'))
+    try {
+      // no passphrase anywhere: a prompt would come first were the flags not judged before it
+      expectOneLine(await run(['init', '--home', h, '--template', 'nope']), 2, /^bazaar init: --template: unknown config template "nope" \(one of .*local-supplier/)
+      expectOneLine(await run(['init', '--home', h, '--mnemonic', 'one two three']), 2, /^bazaar init: --mnemonic: the mnemonic is not a valid BIP-39 phrase/)
+      expectOneLine(await run(['init', '--home', h, '--dev', 'alice', '--mnemonic', 'x']), 2, /exclude each other$/)
+      // from the environment, as a bad config value: exit 1, and nothing of the phrase echoed
+      const r = await run(['init', '--home', h], { BAZAAR_MNEMONIC: 'secret words here' })
+      expectOneLine(r, 1, /^bazaar init: the mnemonic is not a valid BIP-39 phrase/)
+      expect(r.err[0]).not.toMatch(/secret/)
+      expect(await readdir(h)).toEqual([])
+    } finally {
+      await rm(h, { recursive: true, force: true })
+    }
   })
 
   it('a misspelt flag is named without node\'s hint about positional arguments', async () => {
