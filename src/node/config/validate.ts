@@ -3,7 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeSs58 } from '../../util/ss58.js'
 import { isImagePattern } from '../../util/image-ref.js'
-import { MAX_IMAGE_PATTERN_LENGTH, MAX_IMAGE_PATTERNS } from '../../market/validation/constants.js'
+import { MAX_DURATION_S, MAX_IMAGE_PATTERN_LENGTH, MAX_IMAGE_PATTERNS, MAX_REGION_LENGTH, MAX_U64, REGION_PATTERN } from '../../market/validation/constants.js'
 import { ConfigError, ConfigErrorCode } from './errors.js'
 import { configKeys } from './schema.js'
 import {
@@ -26,8 +26,8 @@ export const CONFIG_LIMITS = Object.freeze({
   maxMeasurements: 256,
   maxCrlFiles: 16,
   maxPathLength: 4096,
-  /** u128 holds 39 decimal digits */
-  maxPriceDigits: 39
+  /** 2^63 - 1, the largest price an offer carries, has 19 decimal digits */
+  maxPriceDigits: 19
 })
 
 /** A file path: not empty, no NUL, bounded. */
@@ -154,10 +154,11 @@ export function validateConfig (input: unknown): BazaarConfig {
   const m = obj(o.market, 'market')
   known(m, 'market', configKeys('market'))
   const market = {
-    region: text(m.region, 'market.region', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a label of letters, digits, . _ - (at most 64)'),
+    // the bounds an offer's own validation applies (a region it refuses would stop the supplier at start)
+    region: text(m.region, 'market.region', REGION_PATTERN, `a region of a-z, 0-9 and - (at most ${MAX_REGION_LENGTH} characters)`),
     pricePerGpuHour: price(m.pricePerGpuHour, 'market.pricePerGpuHour'),
-    minDurationS: int(m.minDurationS, 'market.minDurationS', 1, 365 * 86400),
-    maxDurationS: int(m.maxDurationS, 'market.maxDurationS', 1, 365 * 86400),
+    minDurationS: int(m.minDurationS, 'market.minDurationS', 1, MAX_DURATION_S),
+    maxDurationS: int(m.maxDurationS, 'market.maxDurationS', 1, MAX_DURATION_S),
     offerTtlS: int(m.offerTtlS, 'market.offerTtlS', 10, 86400),
     republishS: int(m.republishS, 'market.republishS', 1, 86400),
     bookSyncS: int(m.bookSyncS, 'market.bookSyncS', 0, 86400),
@@ -392,9 +393,11 @@ function ss58 (v: unknown, path: string): string {
 }
 
 /** Amounts are integers in base units (rao); as strings, because they may exceed 2^53. */
+/** an offer's price: what the market's own validation takes (1 to 2^63 - 1 rao), or the supplier stops at start */
 function price (v: unknown, path: string): string {
-  const re = new RegExp(`^(0|[1-9][0-9]{0,${CONFIG_LIMITS.maxPriceDigits - 1}})$`)
+  const re = new RegExp(`^[1-9][0-9]{0,${CONFIG_LIMITS.maxPriceDigits - 1}}$`)
   if (typeof v !== 'string' || !re.test(v)) fail(path, `${path} must be a decimal integer string of base units (rao), got ${describe(v)}`)
+  if (BigInt(v) > MAX_U64) fail(path, `${path} must be at most ${MAX_U64} rao (2^63 - 1), got ${v}`)
   return v
 }
 

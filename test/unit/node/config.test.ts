@@ -175,6 +175,13 @@ describe('invalid configs name their bad field', () => {
     { name: 'tee kind unknown in market', cfg: { market: { teeKinds: ['sev-snp', 'sgx'] } }, field: 'market.teeKinds[1]' },
     { name: 'tee kind repeated', cfg: { market: { teeKinds: ['tdx', 'tdx'] } }, field: 'market.teeKinds[1]' },
     { name: 'region with spaces', cfg: { market: { region: 'eu west' } }, field: 'market.region' },
+    // what an offer's own validation refuses is refused here, not at the supplier's start
+    { name: 'region an offer cannot carry', cfg: { market: { region: 'EU_West.1' } }, field: 'market.region' },
+    { name: 'region longer than an offer carries', cfg: { market: { region: 'a'.repeat(33) } }, field: 'market.region' },
+    { name: 'max duration past an offer\'s 30 days', cfg: { market: { maxDurationS: 30 * 86400 + 1 } }, field: 'market.maxDurationS' },
+    { name: 'price zero', cfg: { market: { pricePerGpuHour: '0' } }, field: 'market.pricePerGpuHour' },
+    { name: 'price past 2^63 - 1', cfg: { market: { pricePerGpuHour: '9223372036854775808' } }, field: 'market.pricePerGpuHour' },
+    { name: 'gpu price past 2^63 - 1', cfg: { gpus: [{ model: 'H100', memoryMib: 1, count: 1, pricePerGpuHour: '99999999999999999999' }] }, field: 'gpus[0].pricePerGpuHour' },
     { name: 'gpus not a list', cfg: { gpus: {} }, field: 'gpus' },
     { name: 'gpu memory zero', cfg: { gpus: [{ model: 'H100', memoryMib: 0, count: 1 }] }, field: 'gpus[0].memoryMib' },
     { name: 'gpu count missing', cfg: { gpus: [{ model: 'H100', memoryMib: 80000, count: 1 }, { model: 'A100', memoryMib: 40000 }] }, field: 'gpus[1].count' },
