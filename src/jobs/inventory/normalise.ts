@@ -18,8 +18,30 @@
  */
 export function normaliseGpuModel (name: string, memoryMib: number): string {
   const trimmed = name.trim().toLowerCase()
-  if (CLASS_RE.test(trimmed)) return trimmed
-  return `${gpuFamily(trimmed)}-${marketedSizeGb(memoryMib)}gb`
+  if (CLASS_RE.test(trimmed)) return fitted(trimmed)
+  return fitted(`${gpuFamily(trimmed)}-${marketedSizeGb(memoryMib)}gb`)
+}
+
+/**
+ * The most characters of a class: what an offer's `Gpu.model` carries (the market's
+ * MAX_MODEL_LENGTH; a longer one is refused, and the supplier would not start)
+ */
+export const MAX_CLASS_LENGTH = 48
+
+/** a class cut to MAX_CLASS_LENGTH: its family's last tokens dropped (or cut), the size kept */
+function fitted (cls: string): string {
+  if (cls.length <= MAX_CLASS_LENGTH) return cls
+  const at = cls.lastIndexOf('-')
+  const size = cls.slice(at)
+  const room = MAX_CLASS_LENGTH - size.length
+  const tokens = cls.slice(0, at).split('-')
+  const kept: string[] = []
+  for (const t of tokens) {
+    if ([...kept, t].join('-').length > room) break
+    kept.push(t)
+  }
+  const family = kept.length > 0 ? kept.join('-') : tokens[0]!.slice(0, room)
+  return `${family}${size}`
 }
 
 /** a GPU class as used on the wire: family tokens then the size */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { InventoryError, loadInventory, normaliseGpuModel, parseNvidiaSmi } from '../../../src/jobs/index.js'
 import type { NvidiaSmiRunner } from '../../../src/jobs/index.js'
+import { MAX_CLASS_LENGTH } from '../../../src/jobs/inventory/normalise.js'
+import { MAX_MODEL_LENGTH, MODEL_PATTERN } from '../../../src/market/validation/constants.js'
 
 describe('normaliseGpuModel', () => {
   // names as nvidia-smi prints them, with the memory.total (MiB) those boards report
@@ -30,6 +32,17 @@ describe('normaliseGpuModel', () => {
     ['RTX-4090-24GB', 24564, 'rtx-4090-24gb']
   ])('%s (%i MiB) → %s', (name, mib, expected) => {
     expect(normaliseGpuModel(name, mib)).toBe(expected)
+  })
+
+  it('fits a class to what an offer carries (48 characters), keeping its size and whole tokens where it can', () => {
+    expect(MAX_CLASS_LENGTH).toBe(MAX_MODEL_LENGTH)
+    const long = normaliseGpuModel(`NVIDIA ${'Alpha Beta Gamma Delta '.repeat(4)}X`, 81559)
+    expect(long).toBe('alpha-beta-gamma-delta-alpha-beta-gamma-80gb')
+    // one token longer than the room: cut
+    const one = normaliseGpuModel('A'.repeat(120), 81559)
+    expect(one).toBe(`${'a'.repeat(43)}-80gb`)
+    expect(normaliseGpuModel(`${'b'.repeat(60)}-80gb`, 1)).toBe(`${'b'.repeat(43)}-80gb`)
+    for (const m of [long, one]) expect(m).toMatch(MODEL_PATTERN)
   })
 })
 
