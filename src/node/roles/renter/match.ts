@@ -2,6 +2,7 @@ import { matchBid, type Match, type OfferEntry, type OrderBook } from '../../../
 import type { Bid } from '../../../wire/market.js'
 import type { Clock } from '../../../util/clock.js'
 import { RentError } from './errors.js'
+import { formatUnits } from '../../../escrow/amount.js'
 
 /** The book and its offer events (MarketService). */
 export interface OfferEvents {
@@ -66,17 +67,44 @@ export async function awaitMatch (market: OfferEvents, bid: Bid, opts: AwaitMatc
 }
 
 /**
- * Why a rental found no offer, where the book tells: a job with an image meets only suppliers
- * whose containers allow it, which a renter cannot see from its GPU, price and TEE flags; where
- * offers would match the same job without its image, they run jobs as processes, and it says so.
+ * Why a rental found no offer, where the book tells: the one requirement whose relaxation alone
+ * would have matched (the image, the TEE kinds, the price, the regions, the GPU count, the GPU
+ * confidential-computing policy, the GPU model), said in the renter's terms, with what the offers
+ * state instead. A renter cannot see most of this from its flags: a job with an image meets only
+ * suppliers whose containers allow it, and the TEE kinds default to `market.teeKinds`.
  */
 function noMatchMessage (book: OrderBook, bid: Bid, opts: AwaitMatchOptions): string {
+  const head = 'no compatible offer in the book'
   const req = bid.requirements
-  if (req?.image !== undefined) {
-    const withoutImage = { ...bid, requirements: { ...req, image: undefined } }
-    if (matchOthers(book, withoutImage, opts.ownSupplier, undefined, opts.requireGpuCc === true) != null) {
-      return `no compatible offer in the book: the offers for these GPUs run jobs as processes, none in a container of ${req.image}`
-    }
+  const cc = opts.requireGpuCc === true
+  const matchWith = (b: Bid, requireGpuCc = cc): Match | undefined => matchOthers(book, b, opts.ownSupplier, undefined, requireGpuCc)
+  const relaxed = (r: Partial<NonNullable<Bid['requirements']>>, rest: Partial<Bid> = {}): Bid => ({ ...bid, ...rest, requirements: { ...req!, ...r } })
+  if (book.offerCount === 0) return `${head}: it holds no offers (bazaar peers shows whether this node reaches other nodes)`
+  if (req == null) return head
+  if (req.image !== undefined && matchWith(relaxed({ image: undefined })) != null) {
+    return `${head}: the offers for these GPUs run jobs as processes, none in a container of ${req.image}`
   }
-  return 'no compatible offer in the book'
+  if (req.teeKinds.length > 0) {
+    const m = matchWith(relaxed({ teeKinds: [] }))
+    if (m != null) return `${head}: the offers for these GPUs attest as ${m.entry.offer.teeKinds.join(', ')}, not ${req.teeKinds.join(' or ')} (--tee, or the renter's market.teeKinds)`
+  }
+  const priced = matchWith(relaxed({}, { maxPricePerGpuHour: MAX_PRICE }))
+  if (priced != null && priced.entry.offer.pricePerGpuHour > bid.maxPricePerGpuHour) {
+    return `${head}: the cheapest offer for these GPUs asks ${formatUnits(priced.entry.offer.pricePerGpuHour)} α per GPU-hour, over the ${formatUnits(bid.maxPricePerGpuHour)} α of --max-price`
+  }
+  if (req.regions.length > 0) {
+    const m = matchWith(relaxed({ regions: [] }))
+    if (m != null) return `${head}: the offers for these GPUs are in region ${m.entry.offer.region}, not ${req.regions.join(' or ')}`
+  }
+  if (req.count > 1 && matchWith(relaxed({ count: 1 })) != null) return `${head}: no offer for these GPUs has ${req.count} of them free`
+  if (cc && matchWith(bid, false) != null) {
+    return `${head}: the offers for these GPUs state no GPU confidential-computing evidence, which this node's tee.gpu policy requires`
+  }
+  if ((req.gpu !== '' || req.minMemoryMib > 0) && matchWith(relaxed({ gpu: '', minMemoryMib: 0 })) != null) {
+    return `${head}: it holds no offer of ${req.gpu === '' ? 'GPUs' : `${req.gpu} GPUs`}${req.minMemoryMib > 0 ? ` with ${req.minMemoryMib} MiB` : ''}, only of others (bazaar book lists them)`
+  }
+  return `${head}: no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)`
 }
+
+/** a price no offer is over: 2^63 - 1 rao, the most a price field carries */
+const MAX_PRICE = (1n << 63n) - 1n

@@ -58,11 +58,39 @@ describe('waiting for a match', () => {
     const imageBid = mkBid({ requirements: { ...mkBid().requirements!, image } })
     const nothing = awaitMatch(m, imageBid, { clock, ownSupplier: OWN, timeoutMs: 30_000 }).catch((e: unknown) => e as RentError)
     await clock.advanceAsync(30_000)
-    expect(await nothing).toMatchObject({ code: 'NO_MATCH', message: 'no compatible offer in the book' })
+    expect(await nothing).toMatchObject({ code: 'NO_MATCH', message: 'no compatible offer in the book: it holds no offers (bazaar peers shows whether this node reaches other nodes)' })
     m.add(mkOffer({ id: 'processes' }))
     const processes = awaitMatch(m, imageBid, { clock, ownSupplier: OWN, timeoutMs: 30_000 }).catch((e: unknown) => e as RentError)
     await clock.advanceAsync(30_000)
     expect(await processes).toMatchObject({ code: 'NO_MATCH', message: `no compatible offer in the book: the offers for these GPUs run jobs as processes, none in a container of ${image}` })
+  })
+
+  it.each([
+    { what: 'its TEE kinds', bid: { teeKinds: ['sev-snp'] }, reason: 'the offers for these GPUs attest as tdx, not sev-snp (--tee, or the renter\'s market.teeKinds)' },
+    { what: 'its price', bid: {}, price: 1_000_000_000n, reason: 'the cheapest offer for these GPUs asks 3 α per GPU-hour, over the 1 α of --max-price' },
+    { what: 'its regions', bid: { regions: ['us'] }, reason: 'the offers for these GPUs are in region eu, not us' },
+    { what: 'its GPU count', bid: { count: 9 }, reason: 'no offer for these GPUs has 9 of them free' },
+    { what: 'its GPU model', bid: { gpu: 'b200' }, reason: 'it holds no offer of b200 GPUs, only of others (bazaar book lists them)' },
+    { what: 'its GPU memory', bid: { minMemoryMib: 200_000 }, reason: 'it holds no offer of h100 GPUs with 200000 MiB, only of others (bazaar book lists them)' },
+    { what: 'its duration', bid: {}, durationS: 40 * 86400, reason: 'no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)' },
+    { what: 'two requirements at once', bid: { teeKinds: ['sev-snp'], regions: ['us'] }, reason: 'no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)' }
+  ])('a rental refused only by $what is told which, with what the offers state', async ({ bid, price, durationS, reason }) => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer({ id: 'h100', teeKinds: ['tdx'], region: 'eu', pricePerGpuHour: 3_000_000_000n, gpus: [{ model: 'h100-80gb', memoryMib: 81920, count: 8 }] }))
+    const b = mkBid({ requirements: { ...mkBid().requirements!, ...bid }, ...(price != null ? { maxPricePerGpuHour: price } : {}), ...(durationS != null ? { durationS } : {}) })
+    const refused = awaitMatch(m, b, { clock, ownSupplier: OWN, timeoutMs: 5_000 }).catch((e: unknown) => e as RentError)
+    await clock.advanceAsync(5_000)
+    expect(await refused).toMatchObject({ code: 'NO_MATCH', message: `no compatible offer in the book: ${reason}` })
+  })
+
+  it('a renter whose policy requires GPU CC evidence is told the offers state none', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer({ id: 'plain' }))
+    const refused = awaitMatch(m, mkBid(), { clock, ownSupplier: OWN, timeoutMs: 5_000, requireGpuCc: true }).catch((e: unknown) => e as RentError)
+    await clock.advanceAsync(5_000)
+    expect(await refused).toMatchObject({ code: 'NO_MATCH', message: 'no compatible offer in the book: the offers for these GPUs state no GPU confidential-computing evidence, which this node\'s tee.gpu policy requires' })
   })
 
   it('a renter that requires GPU CC evidence waits past offers without gpuCc for one that states it', async () => {
