@@ -45,7 +45,10 @@ options:
   --json                 print one JSON object (the rental summary) instead of the story
   -h, --help             this help
 
-Amounts: --max-price is alpha per GPU-hour, as 0.5 or 0.5α (with --raw: rao).`
+Amounts: --max-price is alpha per GPU-hour, as 0.5 or 0.5α (with --raw: rao).
+
+exit status: 0 the job exited 0; the job's own exit code where it exited non-zero; 1 a rental or
+job that failed any other way; 2 usage error; 130 cancelled with Ctrl-C`
 
 const TEE = new Set(['tdx', 'sev-snp', 'simulated'])
 
@@ -174,7 +177,11 @@ export const rentCommand: Command = {
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
-      throw new UserError(`the job ended: ${jobEnd(summary.job)}`, { code: 'JOB_FAILED' })
+      // a job that ran and exited non-zero: its own exit code, as `docker run` and `ssh` give it, so a
+      // script can tell its job's failures apart; anything else that ended it is a failure (1)
+      const code = summary.job.exitCode
+      const own = summary.job.reason === 'exited' && code != null && Number.isInteger(code) && code > 0 && code < 256 ? code : 1
+      throw new UserError(`the job ended: ${jobEnd(summary.job)}`, { code: 'JOB_FAILED', exitCode: own })
     }
     return 0
   }
