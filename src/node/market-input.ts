@@ -62,7 +62,7 @@ function int (o: Obj, k: string, def: number | undefined, min: number, max: numb
 }
 
 /** `1d`, `24h`, `90s`: a whole number of seconds in the largest unit that divides it */
-function secondsText (s: number): string {
+export function secondsText (s: number): string {
   for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (s % n === 0) return `${s / n}${unit}`
   return `${s}s`
 }

@@ -3,6 +3,7 @@ import type { Bid } from '../../../wire/market.js'
 import type { Clock } from '../../../util/clock.js'
 import { RentError } from './errors.js'
 import { formatUnits } from '../../../escrow/amount.js'
+import { secondsText } from '../../market-input.js'
 
 /** The book and its offer events (MarketService). */
 export interface OfferEvents {
@@ -97,6 +98,8 @@ function noMatchMessage (book: OrderBook, bid: Bid, opts: AwaitMatchOptions): st
     if (m != null) return `${head}: the offers for these GPUs are in region ${m.entry.offer.region}, not ${req.regions.join(' or ')}`
   }
   if (req.count > 1 && matchWith(relaxed({ count: 1 })) != null) return `${head}: no offer for these GPUs has ${req.count} of them free`
+  const durations = offeredDurations(book, req.gpu, bid.durationS)
+  if (durations != null) return `${head}: the offers for these GPUs take rentals of ${durations}, not ${secondsText(bid.durationS)} (--duration)`
   if (cc && matchWith(bid, false) != null) {
     return `${head}: the offers for these GPUs state no GPU confidential-computing evidence, which this node's tee.gpu policy requires`
   }
@@ -105,6 +108,27 @@ function noMatchMessage (book: OrderBook, bid: Bid, opts: AwaitMatchOptions): st
   }
   return `${head}: no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)`
 }
+
+/**
+ * The span of rental durations the book's offers of `gpu` take (`10s to 1h`), where `durationS`
+ * lies outside all of it; undefined where it lies inside, or no offer of `gpu` is held. Reads at
+ * most MAX_DURATION_SCAN offers: this runs once, on a rental that already failed.
+ */
+function offeredDurations (book: OrderBook, gpu: string, durationS: number): string | undefined {
+  let least = Infinity
+  let most = 0
+  let unbounded = false
+  for (const e of book.offers(gpu === '' ? {} : { gpu }).slice(0, MAX_DURATION_SCAN)) {
+    least = Math.min(least, e.offer.minDurationS)
+    if (e.offer.maxDurationS === 0) unbounded = true
+    else most = Math.max(most, e.offer.maxDurationS)
+  }
+  if (least === Infinity) return undefined
+  if (durationS >= least && (unbounded || durationS <= most)) return undefined
+  return unbounded ? `${secondsText(least)} or more` : `${secondsText(least)} to ${secondsText(most)}`
+}
+
+const MAX_DURATION_SCAN = 10_000
 
 /** a price no offer is over: 2^63 - 1 rao, the most a price field carries */
 const MAX_PRICE = (1n << 63n) - 1n

@@ -72,7 +72,7 @@ describe('waiting for a match', () => {
     { what: 'its GPU count', bid: { count: 9 }, reason: 'no offer for these GPUs has 9 of them free' },
     { what: 'its GPU model', bid: { gpu: 'b200' }, reason: 'it holds no offer of b200 GPUs, only of others (bazaar book lists them)' },
     { what: 'its GPU memory', bid: { minMemoryMib: 200_000 }, reason: 'it holds no offer of h100 GPUs with 200000 MiB, only of others (bazaar book lists them)' },
-    { what: 'its duration', bid: {}, durationS: 40 * 86400, reason: 'no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)' },
+    { what: 'its duration', bid: {}, durationS: 2 * 86400, reason: 'the offers for these GPUs take rentals of 1m to 1d, not 2d (--duration)' },
     { what: 'two requirements at once', bid: { teeKinds: ['sev-snp'], regions: ['us'] }, reason: 'no one requirement alone stands in the way (the duration, the subnet, or several at once; bazaar book lists what is offered)' }
   ])('a rental refused only by $what is told which, with what the offers state', async ({ bid, price, durationS, reason }) => {
     const clock = new ManualClock(T0)
@@ -82,6 +82,15 @@ describe('waiting for a match', () => {
     const refused = awaitMatch(m, b, { clock, ownSupplier: OWN, timeoutMs: 5_000 }).catch((e: unknown) => e as RentError)
     await clock.advanceAsync(5_000)
     expect(await refused).toMatchObject({ code: 'NO_MATCH', message: `no compatible offer in the book: ${reason}` })
+  })
+
+  it('a rental shorter than any offer of no upper bound takes is told the least', async () => {
+    const clock = new ManualClock(T0)
+    const m = market(clock)
+    m.add(mkOffer({ id: 'open-ended', maxDurationS: 0 }))
+    const refused = awaitMatch(m, mkBid({ durationS: 10 }), { clock, ownSupplier: OWN, timeoutMs: 5_000 }).catch((e: unknown) => e as RentError)
+    await clock.advanceAsync(5_000)
+    expect(await refused).toMatchObject({ code: 'NO_MATCH', message: 'no compatible offer in the book: the offers for these GPUs take rentals of 1m or more, not 10s (--duration)' })
   })
 
   it('a renter whose policy requires GPU CC evidence is told the offers state none', async () => {
