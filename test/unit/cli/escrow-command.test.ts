@@ -3,41 +3,25 @@
  * a local HTTP server here that answers as the daemon does (its JSON shapes), so the test is about
  * the command's words, not the settlement (test/integration/escrow-paths.test.ts).
  */
-import { createServer, type Server } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/main.js'
-import { createApiToken } from '../../../src/node/keystore/api-token.js'
+import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 
 const ID = '0x' + 'ab'.repeat(32)
 const PAYER = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'
 const PAYEE = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'
 
 describe('bazaar escrow close|refund', () => {
+  let stand: StandInApi
   let home = ''
-  let server: Server
   let api = ''
   let answer: unknown = {}
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'bazaar-escrow-cli-'))
-    await createApiToken(home, { overwrite: true })
-    server = createServer((req, res) => {
-      req.resume()
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(answer))
-      })
-    })
-    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-    api = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    stand = await standInApi(() => ({ contentType: 'application/json', body: JSON.stringify(answer) }))
+    home = stand.home
+    api = stand.api
   })
-  afterAll(async () => {
-    await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-    await rm(home, { recursive: true, force: true })
-  })
+  afterAll(async () => { await stand?.close() })
 
   async function run (sub: string, id = ID): Promise<{ code: number, out: string[] }> {
     const out: string[] = []

@@ -3,42 +3,27 @@
  * own exit code for one that exited non-zero (as `docker run` and `ssh` give it), 1 for a job ended
  * any other way. The node is a stand-in control API answering the rent stream with its summary.
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/main.js'
-import { createApiToken } from '../../../src/node/keystore/api-token.js'
+import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 
 let job: Record<string, unknown> = {}
-let server: Server
-let home: string
+let stand: StandInApi
 
 beforeAll(async () => {
-  home = await mkdtemp(path.join(tmpdir(), 'bazaar-rent-exit-'))
-  await createApiToken(home, { overwrite: true })
-  server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-      const escrow = { id: '0x' + '11'.repeat(32), asset: 'alpha', unit: 'rao', locked: '10', paid: '4', refunded: '6', status: 'closed', records: [] }
-      res.end(JSON.stringify({ type: 'summary', agreementId: '22'.repeat(32), supplier: 'x', attestation: { ok: true, kind: 'simulated', measurement: '' }, job, vouchers: 1, escrow }) + '\n')
-    })
-  })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  await writeFile(path.join(home, 'api.json'), JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pid: process.pid }))
+  const escrow = { id: '0x' + '11'.repeat(32), asset: 'alpha', unit: 'rao', locked: '10', paid: '4', refunded: '6', status: 'closed', records: [] }
+  // the rent stream: the summary line alone
+  stand = await standInApi(() => ({
+    contentType: 'application/x-ndjson',
+    body: JSON.stringify({ type: 'summary', agreementId: '22'.repeat(32), supplier: 'x', attestation: { ok: true, kind: 'simulated', measurement: '' }, job, vouchers: 1, escrow }) + '\n'
+  }))
 })
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-  await rm(home, { recursive: true, force: true })
-})
+afterAll(async () => { await stand?.close() })
 
 async function rent (): Promise<{ code: number, err: string[] }> {
   const err: string[] = []
-  const code = await main(['rent', '--home', home, '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--json', '--', 'sh', '-c', 'exit 7'], { out: () => {}, err: (l) => err.push(l), env: {} })
+  const code = await main(['rent', '--home', stand.home, '--api', stand.api, '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--json', '--', 'sh', '-c', 'exit 7'], { out: () => {}, err: (l) => err.push(l), env: {} })
   return { code, err }
 }
 
