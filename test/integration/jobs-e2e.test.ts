@@ -395,6 +395,12 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // three ticks of the clock were metered, no more: the cancel came before the fourth
     expect(BigInt(s.escrow.paid)).toBeLessThanOrEqual(amountFor(H100_BEST_PRICE, 3 * TICK))
     expect(BigInt(s.escrow.refunded)).toBeGreaterThan(0n)
+    // the supplier's job record says how the job ended as the renter was told: by its signal
+    expect(s.job.signal).toBe('SIGTERM')
+    const supplier = world.suppliers.find((x) => x.keys.hotkey.address === s.supplier)!
+    await waitFor(async () => (await supplier.node.jobs.list({ role: 'supplier' })).some((j) => j.agreementId === s.agreementId && j.state === 'cancelled'), 10_000, 'the supplier\'s job record')
+    const record = (await supplier.node.jobs.list({ role: 'supplier' })).find((j) => j.agreementId === s.agreementId)!
+    expect(record).toMatchObject({ exitCode: -1, signal: 'SIGTERM', reason: 'cancelled' })
     await capacityBack()
   })
 

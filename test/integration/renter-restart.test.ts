@@ -29,6 +29,7 @@ import { roleMetrics } from '../../src/node/roles/metrics.js'
 import { attestationPolicyFromConfig } from '../../src/node/config/policy.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { waitFor } from '../helpers/wait.js'
+import { multiaddr } from '@multiformats/multiaddr'
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
@@ -122,17 +123,17 @@ describe('renter restarted mid-job (embedded ledger)', () => {
    * `<dir>/out-<tag>`) and resolves once the supplier stored three vouchers; `seen` names the
    * escrow and the enclave, and counts the job's output lines.
    */
-  async function rentUntilPaying (renter: BazaarNode, supplier: BazaarNode, h: string, tag: string, script = JOB): Promise<{ rent: Promise<RentSummary>, seen: { escrowId: string, enclave: string, lines: number }, go: string, exited: string, outputDir: string, stored: () => Promise<bigint> }> {
+  async function rentUntilPaying (renter: BazaarNode, supplier: BazaarNode, h: string, tag: string, script = JOB): Promise<{ rent: Promise<RentSummary>, seen: { escrowId: string, enclave: string, enclaveAddrs: string[], lines: number }, go: string, exited: string, outputDir: string, stored: () => Promise<bigint> }> {
     const go = path.join(dir, `go-${tag}`)
     const exited = path.join(dir, `exited-${tag}`)
     const outputDir = path.join(dir, `out-${tag}`)
     const parsed = parseRentBody({ gpu: 'h100', count: 1, maxPricePerGpuHour: '1000000000', durationS: 120, teeKinds: ['simulated'], command: process.execPath, args: ['-e', script], env: { GO: go, EXITED: exited }, outputs: ['out.txt'], outputDir },
       { config: renter.config, home: home(h), now: Date.now() })
-    const seen = { escrowId: '', enclave: '', lines: 0 }
+    const seen = { escrowId: '', enclave: '', enclaveAddrs: [] as string[], lines: 0 }
     const rent = renter.rent(parsed, {
       onEvent: (e) => {
         if (e.type === 'escrow') seen.escrowId = e.id
-        if (e.type === 'attested') seen.enclave = e.enclave
+        if (e.type === 'attested') { seen.enclave = e.enclave; seen.enclaveAddrs = e.addrs }
         if (e.type === 'stdout') seen.lines++
       }
     })
@@ -351,6 +352,8 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
     const summary = await rent
     expect(summary.job.reason).toBe('failed')
+    // how the session broke, then the last attempt's failure and the window it was tried in
+    expect(summary.job.detail).toMatch(/^[A-Z_]+, not taken up again: the enclave's session was refused: .+, tried for 3 s \(metering\.reattachS\)$/)
     expect(summary.job.outputs).toEqual([])
     // it tried: each new session was refused (no route), none re-attached
     const refused = Number(/bazaar_sessions_total\{result="refused",role="renter"\} (\d+)/.exec(renter.metrics.render())?.[1] ?? 0)
@@ -386,6 +389,41 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     // one new session, refused by the restarted enclave (UNKNOWN_AGREEMENT: its recovery closed the
     // agreement), and no second try although the renter's window (120 s) was far from over
     expect(renter.metrics.render()).toMatch(/bazaar_sessions_total\{result="refused",role="renter"\} 1\n/)
+    expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
+    const { paid, refunded, amount } = await closed(escrowId)
+    expect(paid + refunded).toBe(amount)
+  }, 180_000)
+
+  it('a renter whose supplier restarted with its enclave on a new port dials the port its re-published offer gives: refused by the enclave, the job counts as failed and says why', async () => {
+    // the homes of the tests before, with daemons of their own; the enclave on a free port (the default), the renter's window the default 120 s
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    const { supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, {
+      vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    })
+    const { rent, seen: { escrowId, enclave, enclaveAddrs: before } } = await rentUntilPaying(renter, supplier, 'charlie', 'moved')
+    expect(before.length).toBeGreaterThan(0)
+    // the rental took the offer's only GPU: the renter's book holds it again once it is re-published
+    const enclaveAddrsInBook = (): string[] => renter.market.book.offers().flatMap((e) => e.offer.addrs.map((a) => multiaddr(a).toString())).filter((a) => a.endsWith(`/p2p/${enclave}`))
+    // the renter's dials wait while the session breaks and the supplier's role restarts: its enclave comes back elsewhere
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const dial = renter.host.dial.bind(renter.host)
+    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
+    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
+    await supplier.services.supplier!.restart()
+    // the re-published offer reaches the renter's book with the enclave's new address
+    await waitFor(() => enclaveAddrsInBook().some((a) => !before.includes(a)), 30_000, 'the offer with the enclave\'s new address')
+    open()
+    const summary = await rent
+    expect(summary.job.reason).toBe('failed')
+    // how the session broke, then why the rental gave up
+    expect(summary.job.detail).toMatch(/^[A-Z_]+, not taken up again: the enclave answered UNKNOWN_AGREEMENT: its supplier restarted or ended the agreement$/)
+    // an attempt made while the dials waited may have gone to the old address (refused by the
+    // system); the next goes to the new one and ends it. The code before dialled the old address
+    // until the renter's 120 s had passed (15 attempts)
+    const refused = Number(/bazaar_sessions_total\{result="refused",role="renter"\} (\d+)/.exec(renter.metrics.render())?.[1] ?? 0)
+    expect(refused).toBeGreaterThanOrEqual(1)
+    expect(refused).toBeLessThanOrEqual(2)
     expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
     const { paid, refunded, amount } = await closed(escrowId)
     expect(paid + refunded).toBe(amount)

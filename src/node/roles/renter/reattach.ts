@@ -4,14 +4,15 @@
  * (the voucher key sealed on disk, usage checked against the job's start on this renter's clock),
  * then the rest of the job's output, its exit and its outputs, as a rental's job step receives them.
  */
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeTerms } from '../../../market/index.js'
+import type { AgreementTerms } from '../../../wire/agreement.js'
 import { openAttestedSession } from '../../../protocols/session/index.js'
 import { attachJobClient, type JobAttachClientOptions } from '../../../protocols/job/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import type { EscrowTerms, VoucherSigner } from '../../../escrow/index.js'
-import { fromHex } from '../../../util/hex.js'
+import { fromHex, toHex } from '../../../util/hex.js'
 import { peerIdString } from '../../market-json.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
@@ -19,6 +20,7 @@ import { RentError } from './errors.js'
 import { errorReason } from '../errors.js'
 import { RenterMetering } from './metering.js'
 import type { RentalToResume, RenterRoleInit } from './types.js'
+import type { RenterNode } from '../node.js'
 import { TEE_KINDS, type AttestationPolicy } from '../../../tee/index.js'
 
 export interface ReattachContext {
@@ -28,6 +30,29 @@ export interface ReattachContext {
   signal?: AbortSignal
   /** what the new session's evidence must meet: the rental's own (its `--tee` kinds and CRLs) in the process that rented, the role's after a restart */
   policy?: AttestationPolicy
+}
+
+/**
+ * Where to dial the enclave: the addresses its supplier's offer gives now, then those the rental
+ * kept. A supplier started again listens for its enclave where `tee.enclaveListen` says, by default
+ * on a free port, so the addresses of the rental's offer may be gone; the supplier re-publishes its
+ * offer with the new ones at start, and a renter that dials them hears the enclave's own answer
+ * (UNKNOWN_AGREEMENT once its restart closed the agreement) instead of a refused connection until
+ * its window passes. Only addresses of the enclave the agreement names count.
+ */
+export function enclaveAddrs (node: Pick<RenterNode, 'market'>, t: Pick<AgreementTerms, 'supplier' | 'offerId'>, enclavePeer: string, kept: readonly string[]): Multiaddr[] {
+  const current = node.market.book.getOffer(`${toHex(t.supplier)}/${t.offerId}`)?.offer.addrs ?? []
+  const seen = new Set<string>()
+  const out: Multiaddr[] = []
+  for (const given of [...current, ...kept]) {
+    let addr: Multiaddr
+    try { addr = multiaddr(given) } catch { continue }
+    const text = addr.toString()
+    if (seen.has(text) || !addr.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer)) continue
+    seen.add(text)
+    out.push(addr)
+  }
+  return out
 }
 
 /** What a rental still running in this process brings to a re-attach of its own job. */
@@ -55,7 +80,7 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   const t = decodeTerms(rec.agreement.terms)
   // the enclave the agreement names, whatever the job record says
   const enclavePeer = peerIdString(t.enclavePeer)
-  const addrs = rental.addrs.map((a) => multiaddr(a)).filter((a) => a.getComponents().some((c) => c.name === 'p2p' && c.value === enclavePeer))
+  const addrs = enclaveAddrs(node, t, enclavePeer, rental.addrs)
   // [REJECT] evidence of another kind than the agreement's, as in the rental's first session. The
   // kind is the agreement's, not the config's list: the rental accepted it (its own --tee kinds may
   // differ from market.teeKinds); the rest of the policy (measurements, TCB, CRLs) is the node's now

@@ -323,15 +323,17 @@ export async function runRentJob (ctx: RentContext, req: RentRequest, agreed: Ne
     await session.channel.close().catch(() => {})
     const rental: RentalToResume = { agreementId: agreed.id, startedAt, enclave: session.remotePeer.toString(), addrs: opened.addrs, outputDir: req.outputDir, outputs: req.spec.outputs ?? [], maxDurationMs: req.spec.limits.maxDurationMs }
     const again = started && !ctx.signal.aborted && brokeUnder(err) ? await takeJobUpAgain(ctx, rental, escrow, live, err) : undefined
-    if (again == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
+    if (again?.result == null) ctx.logger.warn('job session broke', { agreement: agreed.id, err })
     // a failed job, with the exit and the outputs that did arrive (a delivery that failed part way
     // leaves those before it on disk): only the rest of the outputs is undelivered
-    result = again ?? {
+    const broke = (err as { remoteCode?: string }).remoteCode ?? errorReason(err)
+    result = again?.result ?? {
       jobId: '',
       exitCode: exit?.exitCode ?? -1,
       ...(exit?.signal != null ? { signal: exit.signal } : {}),
       reason: 'failed',
-      detail: (err as { remoteCode?: string }).remoteCode ?? errorReason(err),
+      // why it was not taken up again, where it was tried: the reason the rental gave up
+      detail: again?.failed != null ? `${broke}, not taken up again: ${again.failed}` : broke,
       outputs: received,
       missingOutputs: notWritten,
       durationMs: exit?.durationMs ?? 0
@@ -421,9 +423,10 @@ function finalRefusal (err: unknown): boolean {
  * (the voucher sequence and the usage go on) and its live output. It tries until the job answers,
  * the attempt is refused for good (`finalRefusal`), or `reattachMs` has passed, waiting 1 s, then
  * twice as long up to 10 s, between tries: a network that broke may take a while to come back. A
- * session that breaks again is taken up again the same way. undefined when the job could not be.
+ * session that breaks again is taken up again the same way. When the job could not be, `failed` says
+ * why the last attempt failed (nothing when none was made).
  */
-async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow: OpenedEscrow, live: ReattachLive, cause: unknown): Promise<JobResult | undefined> {
+async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow: OpenedEscrow, live: ReattachLive, cause: unknown): Promise<{ result?: JobResult, failed?: string }> {
   const clock = ctx.init.node.clock
   const windowMs = ctx.init.reattachMs ?? DEFAULT_REATTACH_WINDOW_MS
   const deadline = clock.now() + windowMs
@@ -434,7 +437,7 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
     try {
       const { result } = await reattachRental({ init: ctx.init, metrics: ctx.metrics, logger: ctx.logger, signal: ctx.signal, policy: ctx.policy }, rental, escrow.terms, escrow.voucherSigner, live)
       ctx.logger.info('job taken up again after its session broke', { agreement: rental.agreementId, reason: result.reason })
-      return result
+      return { result }
     } catch (err) {
       last = err
       const code = (err as { remoteCode?: string }).remoteCode
@@ -446,8 +449,19 @@ async function takeJobUpAgain (ctx: RentContext, rental: RentalToResume, escrow:
     await clock.sleep(Math.min(waitMs, left), { signal: ctx.signal }).catch(() => {})
     waitMs = Math.min(waitMs * 2, 10_000)
   }
-  if (windowMs > 0) ctx.logger.warn('the job could not be taken up again: it counts as failed', { agreement: rental.agreementId, code: (last as { remoteCode?: string }).remoteCode ?? errorCode(last), reason: (last as Error).message })
-  return undefined
+  if (windowMs <= 0 || last === cause) return {}
+  ctx.logger.warn('the job could not be taken up again: it counts as failed', { agreement: rental.agreementId, code: (last as { remoteCode?: string }).remoteCode ?? errorCode(last), reason: (last as Error).message })
+  return { failed: ctx.signal.aborted ? 'the rental was cancelled while it was being taken up again' : whyNotTakenUp(last, windowMs) }
+}
+
+/** the last attempt's failure, as `bazaar rent` says it after the job's end */
+function whyNotTakenUp (last: unknown, windowMs: number): string {
+  const remote = (last as { remoteCode?: string }).remoteCode
+  if (remote != null) return `the supplier refused the attach: ${remote}`
+  const session = (last as { cause?: unknown }).cause
+  if (session instanceof SessionError && session.code === SessionErrorCode.UNKNOWN_AGREEMENT) return 'the enclave answered UNKNOWN_AGREEMENT: its supplier restarted or ended the agreement'
+  const message = last instanceof Error ? last.message : errorReason(last)
+  return finalRefusal(last) ? message : `${message}, tried for ${Math.round(windowMs / 1000)} s (metering.reattachS)`
 }
 
 /**

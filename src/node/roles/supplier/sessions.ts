@@ -364,7 +364,7 @@ export class SessionServer {
       const recordId = await recorded
       if (recordId != null) {
         await this.c.jobStore?.transition('supplier', recordId, stateForResult(result.reason, result.exitCode), clock.now(), {
-          exitCode: result.exitCode, reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
+          exitCode: result.exitCode, ...(result.signal != null ? { signal: result.signal } : {}), reason: result.reason, ...(result.detail != null ? { detail: result.detail } : {}), outputs: result.outputs
         }).catch((err) => { logger.warn('job record failed', { err }) })
       }
       if (result.deliveryTimedOut === true) logger.warn('the renter did not take the job\'s outputs in time: settling without them', { agreement: agreementId })
