@@ -18,9 +18,19 @@ latest voucher pays and how the escrow was settled) and the jobs it rented (stor
     if (flag(args, 'json')) { ctx.out(JSON.stringify(jobs)); return 0 }
     if (jobs.length === 0) { ctx.out('no jobs'); return 0 }
     ctx.out(table(['role', 'id', 'state', 'exit', 'reason', 'agreement', 'paid α', 'settled'], jobs.map((j) => [
-      j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), j.reason ?? j.detail ?? '',
+      j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), reasonText(j),
       j.agreementId != null ? j.agreementId.slice(0, 12) + '…' : '', j.paid != null ? alpha(j.paid) : '', j.settledBy ?? ''
     ])))
     return 0
   }
+}
+
+/**
+ * The table's reason: a failed job's code says more than "failed", which its state already says.
+ * A detail begins with its code (`CHANNEL_CLOSED, not taken up again: ...`); `--json` has it whole.
+ */
+export function reasonText (j: Pick<JobView, 'reason' | 'detail'>): string {
+  const code = /^[A-Z][A-Z0-9_]*\b/.exec(j.detail ?? '')?.[0]
+  if (j.reason === 'failed' && code != null) return code
+  return j.reason ?? j.detail ?? ''
 }

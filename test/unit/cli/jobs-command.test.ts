@@ -1,0 +1,48 @@
+/**
+ * What `bazaar jobs` prints for the daemon's answer: the control API is a local stand-in here that
+ * answers with job views as the daemon writes them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../../src/cli/main.js'
+import { reasonText } from '../../../src/cli/commands/jobs.js'
+import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
+
+describe('bazaar jobs', () => {
+  let stand: StandInApi
+  let answer: unknown = []
+  beforeAll(async () => { stand = await standInApi(() => ({ contentType: 'application/json', body: JSON.stringify(answer) })) })
+  afterAll(async () => { await stand?.close() })
+
+  async function run (...extra: string[]): Promise<{ code: number, out: string[] }> {
+    const out: string[] = []
+    const code = await main(['jobs', '--home', stand.home, '--api', stand.api, ...extra], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} })
+    return { code, out }
+  }
+
+  it('a failed job shows its code as the reason, a cancelled one its signal as the exit, a supplier\'s restart its detail', async () => {
+    const detail = 'CHANNEL_CLOSED, not taken up again: the enclave answered UNKNOWN_AGREEMENT: its supplier restarted or ended the agreement'
+    answer = [
+      { role: 'renter', id: 'job-1', state: 'failed', exitCode: -1, reason: 'failed', detail, agreementId: 'ab'.repeat(32), paid: '19511111', unit: 'rao', settledBy: 'arbiter' },
+      { role: 'renter', id: 'job-2', state: 'cancelled', exitCode: -1, signal: 'SIGTERM', reason: 'cancelled', agreementId: 'cd'.repeat(32), paid: '6111111', unit: 'rao', settledBy: 'cooperative' },
+      { role: 'supplier', id: 'job-3', state: 'failed', detail: 'SUPPLIER_RESTARTED', agreementId: 'ab'.repeat(32) }
+    ]
+    const { code, out } = await run()
+    expect(code).toBe(0)
+    const rows = out.join('\n').split('\n')
+    expect(rows[0]).toMatch(/^role\s+id\s+state\s+exit\s+reason\s+agreement\s+paid α\s+settled$/)
+    expect(rows[1]).toMatch(/^renter\s+job-1\s+failed\s+-1\s+CHANNEL_CLOSED\s+abababababab…\s+0\.019511111\s+arbiter$/)
+    expect(rows[2]).toMatch(/^renter\s+job-2\s+cancelled\s+SIGTERM\s+cancelled\s+cdcdcdcdcdcd…\s+0\.006111111\s+cooperative$/)
+    expect(rows[3]).toMatch(/^supplier\s+job-3\s+failed\s+SUPPLIER_RESTARTED\s+abababababab…\s*$/)
+    // --json keeps the whole detail
+    expect(JSON.parse((await run('--json')).out[0])[0].detail).toBe(detail)
+  })
+
+  it('the reason column: a code only where the detail begins with one', () => {
+    expect(reasonText({ reason: 'failed', detail: 'OUTPUT_HASH_MISMATCH' })).toBe('OUTPUT_HASH_MISMATCH')
+    expect(reasonText({ reason: 'failed', detail: 'the channel ended' })).toBe('failed')
+    expect(reasonText({ reason: 'failed' })).toBe('failed')
+    expect(reasonText({ reason: 'exited', detail: 'SPAWN_FAILED' })).toBe('exited')
+    expect(reasonText({ detail: 'NO_MATCH' })).toBe('NO_MATCH')
+    expect(reasonText({})).toBe('')
+  })
+})
