@@ -2,7 +2,7 @@
  * A supplier whose close with the arbiter fails (the arbiter unreachable, the chain timing out)
  * while its daemon runs: SupplierSettlement makes it again with a back-off on the role's clock until
  * it lands, until the chain shows the escrow settled by someone else, or until the role stops (the
- * recovery after the restart then closes it). The real EscrowService over the embedded ledger with
+ * recovery after the restart then closes it, and makes its own failed close again the same way). The real EscrowService over the embedded ledger with
  * a real arbiter; money is checked on the ledger.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -159,5 +159,37 @@ describe('a supplier\'s failed settlement while the daemon runs', () => {
     await recovery.run(new AbortController().signal)
     expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.paid.toString() }])
     await expectSettled(w, 'close')
+  })
+
+  it('the recovery after a restart makes a failed close with the arbiter again while the role runs: it lands after the back-off, and the job record says how', async () => {
+    const w = await world(2)
+    const settled: Array<{ id: string, settlement: unknown }> = []
+    const jobStore = {
+      list: async () => [{ id: 'job-1', role: 'supplier' as const, state: 'failed' as const, agreementId: t.escrowId.slice(2), command: '', args: [], gpuCount: 1, createdAt: T0, updatedAt: T0 }],
+      settled: async (_role: string, id: string, settlement: unknown) => { settled.push({ id, settlement }) }
+    }
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), settlement: w.settlement, jobStore: jobStore as never })
+    await drive(w, recovery.run(new AbortController().signal))
+    expect(w.asked.requests).toBe(3)
+    expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.paid.toString() }])
+    await expectSettled(w, 'close')
+    expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.paid.toString(), refunded: (t.amount - w.paid).toString(), settledBy: 'arbiter' } }])
+    // the first attempt at the recovery, then 30 s and 60 s later
+    expect(w.clock.now() - T0 - 30_000).toBe(SETTLE_RETRY_FIRST_MS * (1 + 2))
+    expect(event(w, 'arbiter-close-retry')).toBe(2)
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('a recovery whose role stops while it waits to close again returns at once and leaves the escrow to the next start', async () => {
+    const w = await world(Infinity)
+    const controller = new AbortController()
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), settlement: w.settlement })
+    const running = recovery.run(controller.signal)
+    await driveUntil(w, () => w.asked.requests === 2 && w.clock.pending > 0)
+    controller.abort()
+    await running
+    expect(w.clock.pending).toBe(0)
+    expect(recovery.recovered).toEqual([])
+    expect((await w.ledger.get(t.escrowId))?.status).toBe('open')
   })
 })

@@ -2,7 +2,9 @@ import type { ChainPort, EscrowDb, EscrowOnChain, EscrowService, LocalEscrow } f
 import type { JobSettlement, JobStore } from '../../../jobs/index.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
+import type { SupplierJobRecord } from './types.js'
 import { settledAmounts } from '../renter/settle.js'
+import type { SupplierSettlement } from './settlement.js'
 
 export interface SupplierRecoveryComponents {
   escrow: Pick<EscrowService, 'close'>
@@ -16,12 +18,21 @@ export interface SupplierRecoveryComponents {
   now: () => number
   /** the job records: one whose escrow this run finds settled, or closes, gets how it settled */
   jobStore?: Pick<JobStore, 'list' | 'settled'>
+  /**
+   * makes a failed close with the arbiter again, on the back-off of a session's settlement, while
+   * the role runs; absent: a failed close waits for the next restart
+   */
+  settlement?: Pick<SupplierSettlement, 'retryWithArbiter'>
 }
 
 /**
  * After a crash or restart: every escrow where we are the payee that is still open on chain and for
  * which we hold a voucher (written before we acknowledged it) is closed with the arbiter on that
- * voucher. The session it belonged to is gone, so there is nothing to wait for. A job record that
+ * voucher. The session it belonged to is gone, so there is nothing to wait for. A close that fails
+ * (the arbiter unreachable, the chain timing out) is made again while the role runs, on the
+ * back-off of a session's settlement (`SupplierSettlement.retryWithArbiter`), until it lands, the
+ * chain shows the escrow settled by another party (the renter's refund, or its cooperative
+ * approval executed meanwhile), or the role stops. A job record that
  * does not yet say how its escrow settled (the process ended before its session's settlement did)
  * gets it from the chain: after this run's close, or as the escrow settled meanwhile (the renter's
  * approval landed, or its refund), so `bazaar jobs` shows what was paid.
@@ -52,6 +63,7 @@ export class SupplierRecovery {
     for (const j of await this.c.jobStore?.list({ role: 'supplier' }).catch(() => []) ?? []) {
       if (j.settlement == null && j.agreementId != null) unsettled.set('0x' + j.agreementId, j.id)
     }
+    const retries: Array<Promise<void>> = []
     for (const local of locals) {
       if (local.role !== 'payee' || signal.aborted) continue
       const id = local.terms.escrowId
@@ -78,8 +90,28 @@ export class SupplierRecovery {
           await this.recordSettled(job, final != null && final.status !== 'open' ? final : undefined, { paid: latest.cumulative.toString(), settledBy: 'arbiter' })
         }
       } catch (err) {
-        logger.warn('closing an interrupted escrow failed', { escrow: id, err })
+        const settlement = this.c.settlement
+        if (signal.aborted || settlement == null) { logger.warn('closing an interrupted escrow failed', { escrow: id, err }); continue }
+        logger.warn('closing an interrupted escrow failed: closing it with the arbiter again later', { escrow: id, err })
+        retries.push(this.retry(settlement, local, unsettled.get(id), signal))
       }
+    }
+    await Promise.all(retries)
+  }
+
+  /** the close of `local` with the arbiter made again until it settles or the role stops; then as `run` records it */
+  private async retry (settlement: Pick<SupplierSettlement, 'retryWithArbiter'>, local: LocalEscrow, job: string | undefined, signal: AbortSignal): Promise<void> {
+    const id = local.terms.escrowId
+    try {
+      const latest = await this.c.escrowDb.vouchers.latest(id)
+      const record: SupplierJobRecord = { agreementId: id.slice(2), paid: (latest?.cumulative ?? 0n).toString() }
+      await settlement.retryWithArbiter(id, record, { signal, payer: local.terms.payer })
+      if (record.settledBy == null) return
+      if (record.settledBy === 'arbiter') this.recovered.push({ escrowId: id, paid: record.paid ?? '0' })
+      const final = await this.c.chain.get(id, { signal, payer: local.terms.payer }).catch(() => undefined)
+      await this.recordSettled(job, final != null && final.status !== 'open' ? final : undefined, { paid: record.paid ?? '0', settledBy: record.settledBy })
+    } catch (err) {
+      this.c.logger.warn('closing an interrupted escrow failed', { escrow: id, err })
     }
   }
 

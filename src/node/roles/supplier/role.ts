@@ -135,6 +135,7 @@ export class SupplierRole {
       logger,
       live: (escrowId) => escrowId.startsWith('0x') && this.jobList.has(escrowId.slice(2)),
       now: () => i.node.clock.now(),
+      settlement,
       ...(i.jobStore != null ? { jobStore: i.jobStore } : {})
     })
   }

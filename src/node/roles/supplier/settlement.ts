@@ -30,6 +30,11 @@ export const DEFAULT_SUPPLIER_SETTLE_WAIT_MS = 15_000
 export const SETTLE_RETRY_FIRST_MS = 30_000
 export const SETTLE_RETRY_MAX_MS = 5 * 60_000
 
+/** the wait before attempt `attempt` (2 or later) of a close with the arbiter */
+function retryDelayMs (attempt: number): number {
+  return Math.min(SETTLE_RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 2), SETTLE_RETRY_MAX_MS)
+}
+
 export interface SupplierSettlementComponents {
   escrow: Pick<EscrowService, 'close'>
   chain: Pick<ChainPort, 'get'>
@@ -82,17 +87,43 @@ export class SupplierSettlement {
   }
 
   /**
+   * The close with the arbiter of an escrow whose first close with the arbiter failed elsewhere (the
+   * recovery after a restart): made again on the same back-off as a session's, from its first wait.
+   * Returns when the escrow is settled (`record.settledBy` says how) or the signal aborts.
+   */
+  async retryWithArbiter (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string }): Promise<void> {
+    await this.closeWithArbiter(escrowId, record, opts, 2)
+  }
+
+  /**
    * The close with the arbiter on the latest voucher, made again after each failure with a back-off
    * on the role's clock, one warning per failed attempt; before each retry the chain is read, and an
    * escrow no longer open ends it (settled by someone else, recorded as its close record says).
    * Returns when the escrow is settled or the signal aborts (the role stops: recovery takes over
    * after the restart, the record's `settledBy` left unset as a settlement still pending).
+   * `from`: the attempt to begin with (2 and later begin with that attempt's wait).
    */
-  private async closeWithArbiter (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string }): Promise<void> {
+  private async closeWithArbiter (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string }, from = 1): Promise<void> {
     const { logger, metrics, clock } = this.c
     const signal = opts.signal
     const read = { ...(signal != null ? { signal } : {}), ...(opts.payer != null ? { payer: opts.payer } : {}) }
-    for (let attempt = 1, delay = SETTLE_RETRY_FIRST_MS; ; attempt++, delay = Math.min(delay * 2, SETTLE_RETRY_MAX_MS)) {
+    for (let attempt = from; ; attempt++) {
+      if (attempt > 1) {
+        try {
+          await clock.sleep(retryDelayMs(attempt), signal != null ? { signal } : {})
+        } catch {
+          // the role stops mid-wait: the escrow is still ours to claim, by the recovery after the restart
+          return
+        }
+        metrics.escrows.inc({ role: 'payee', event: 'arbiter-close-retry' })
+        // settled meanwhile by someone else: the renter's approval landed late, or its refund
+        const now = await this.c.chain.get(escrowId, read).catch(() => undefined)
+        if (now != null && now.status !== 'open') {
+          this.settledAs(record, now, 'arbiter')
+          logger.info('escrow settled meanwhile by another party', { escrow: escrowId, status: now.status, settledBy: record.settledBy, paid: record.paid })
+          return
+        }
+      }
       try {
         await this.c.escrow.close(escrowId, { mode: 'arbiter', signal })
         record.settledBy = 'arbiter'
@@ -104,21 +135,7 @@ export class SupplierSettlement {
         if (signal?.aborted === true) { logger.warn('settlement failed: the role is stopping, recovery closes the escrow after the restart', { escrow: escrowId, attempt, err }); return }
         // no arbiter to reach until the node is configured with one: recovery closes it after that restart
         if (err instanceof EscrowError && err.detail?.reason === 'NO_ARBITER') { logger.warn('settlement failed: no arbiter configured (set chain.arbiterPeer and restart: recovery then closes the escrow)', { escrow: escrowId, err }); return }
-        logger.warn('settlement failed: closing with the arbiter again later', { escrow: escrowId, attempt, retryInS: delay / 1000, err })
-      }
-      try {
-        await clock.sleep(delay, signal != null ? { signal } : {})
-      } catch {
-        // the role stops mid-wait: the escrow is still ours to claim, by the recovery after the restart
-        return
-      }
-      metrics.escrows.inc({ role: 'payee', event: 'arbiter-close-retry' })
-      // settled meanwhile by someone else: the renter's approval landed late, or its refund
-      const now = await this.c.chain.get(escrowId, read).catch(() => undefined)
-      if (now != null && now.status !== 'open') {
-        this.settledAs(record, now, 'arbiter')
-        logger.info('escrow settled meanwhile by another party', { escrow: escrowId, status: now.status, settledBy: record.settledBy, paid: record.paid })
-        return
+        logger.warn('settlement failed: closing with the arbiter again later', { escrow: escrowId, attempt, retryInS: retryDelayMs(attempt + 1) / 1000, err })
       }
     }
   }
