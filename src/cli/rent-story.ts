@@ -69,7 +69,10 @@ export function rentEventLine (e: RentStoryEvent): string[] {
       ...e.outputs.map((o) => `  output ${o.name} (${o.bytes} bytes) sha256 ${o.sha256}`),
       ...(e.undelivered ?? []).map((name) => `  output ${name} not delivered (${e.detail ?? e.reason})`)
     ]
-    case 'settled': return [`settled${e.executed ? '' : ' (not yet executed on chain)'}: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α${e.carried != null ? ` (of the payment, ${alpha(e.carried)} α was too small to move as stake and came back with the refund)` : ''}`]
+    case 'settled':
+      // an approval still waiting for the supplier's: what it will pay, not the zeros of an open escrow
+      if (!e.executed) return [`close approved, not yet executed on chain: it pays the supplier ${alpha(e.approved ?? '0')} α (the last voucher) and refunds the rest once the supplier approves it too, or the supplier closes with the arbiter`]
+      return [`settled: paid ${alpha(e.paid)} α to the supplier, refunded ${alpha(e.refunded)} α${e.carried != null ? ` (of the payment, ${alpha(e.carried)} α was too small to move as stake and came back with the refund)` : ''}`]
     default: return []
   }
 }

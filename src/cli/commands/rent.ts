@@ -173,7 +173,7 @@ export const rentCommand: Command = {
     } else {
       ctx.out('')
       for (const l of outputLines(summary.job, strs(args, 'output'))) ctx.out(l)
-      ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, paid ${alpha(summary.escrow.paid)} α, refunded ${alpha(summary.escrow.refunded)} α of ${alpha(summary.escrow.locked)} α locked (escrow ${summary.escrow.status})`)
+      ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, ${escrowEnd(summary.escrow)}`)
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {
@@ -308,3 +308,14 @@ const RENT_FLAGS = {
   gpu: '--gpu', count: '--count', minMemoryMib: '--min-memory', maxPricePerGpuHour: '--max-price', durationS: '--duration', teeKinds: '--tee',
   regions: '--region', outputs: '--output', image: '--image', outputDir: '--output-dir', matchTimeoutS: '--match-timeout'
 } as const
+
+/**
+ * How the rental's escrow ended, for the last line of `bazaar rent`: what it paid and refunded once
+ * settled; while still open, what it holds and what the close approved will pay, and where to follow it.
+ */
+export function escrowEnd (e: RentSummary['escrow']): string {
+  const follow = `bazaar escrow show ${e.id}`
+  if (e.status === 'open') return `the escrow still holds ${alpha(e.locked)} α: the close approved pays the supplier ${alpha(e.approved ?? '0')} α once executed (${follow})`
+  if (e.status === 'unknown') return `the escrow's state could not be read: it settles at the node's next look (${follow})`
+  return `paid ${alpha(e.paid)} α, refunded ${alpha(e.refunded)} α of ${alpha(e.locked)} α locked (escrow ${e.status})`
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jobEnd, outputLines, rentEventLine } from '../../../src/cli/rent-story.js'
+import { escrowEnd } from '../../../src/cli/commands/rent.js'
 
 describe('the settled line of a rental', () => {
   it('says what was paid and refunded, and which part of the payment came back unmoved', () => {
@@ -7,6 +8,24 @@ describe('the settled line of a rental', () => {
     expect(rentEventLine(base)).toEqual(['settled: paid 3 α to the supplier, refunded 7 α'])
     const [line] = rentEventLine({ ...base, carried: '3000000000' })
     expect(line).toMatch(/^settled: paid 3 α to the supplier, refunded 7 α \(of the payment, 3 α was too small to move as stake and came back with the refund\)$/)
+  })
+
+  it('a close approved but not executed says what it will pay, not the zeros of an escrow still open', () => {
+    // before: "settled (not yet executed on chain): paid 0 α to the supplier, refunded 0 α"
+    expect(rentEventLine({ type: 'settled', paid: '0', refunded: '0', unit: 'rao', executed: false, approved: '13947222' })).toEqual([
+      'close approved, not yet executed on chain: it pays the supplier 0.013947222 α (the last voucher) and refunds the rest once the supplier approves it too, or the supplier closes with the arbiter'
+    ])
+  })
+})
+
+describe('the last line of a rental: how its escrow ended', () => {
+  const escrow = { id: '0x' + 'ab'.repeat(32), asset: 'alpha', unit: 'rao' as const, locked: '833333334', paid: '0', refunded: '0', records: [] }
+  it('settled: what it paid and refunded of what was locked', () => {
+    expect(escrowEnd({ ...escrow, paid: '19511111', refunded: '813822223', status: 'closed' })).toBe('paid 0.019511111 α, refunded 0.813822223 α of 0.833333334 α locked (escrow closed)')
+  })
+  it('still open: what it holds, what the approved close pays, and where to follow it', () => {
+    expect(escrowEnd({ ...escrow, status: 'open', approved: '13947222' })).toBe(`the escrow still holds 0.833333334 α: the close approved pays the supplier 0.013947222 α once executed (bazaar escrow show ${escrow.id})`)
+    expect(escrowEnd({ ...escrow, status: 'unknown' })).toBe(`the escrow's state could not be read: it settles at the node's next look (bazaar escrow show ${escrow.id})`)
   })
 })
 

@@ -149,6 +149,7 @@ export class RenterRole {
           ...(settled.carried > 0n ? { carried: settled.carried.toString() } : {}),
           status: final?.status ?? 'unknown',
           ...(settled.settledBy != null ? { settledBy: settled.settledBy } : {}),
+          ...(settled.approved != null ? { approved: settled.approved.toString() } : {}),
           records: (final?.records ?? escrow.opened.records).map((r) => ({ kind: r.kind, blockNumber: r.blockNumber, blockHash: r.blockHash, txHash: r.txHash }))
         }
       }

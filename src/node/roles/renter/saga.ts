@@ -484,7 +484,7 @@ function whyNotTakenUp (last: unknown, windowMs: number): string {
  * never reached the supplier (the channel broke under it, or the supplier refused it) still leaves
  * the supplier to close with the arbiter on the voucher before it.
  */
-export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, carried: bigint, executed: boolean, settledBy?: 'cooperative' | 'arbiter' | 'refund' }> {
+export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forgetKey: (escrowId: string) => Promise<void>): Promise<{ final?: EscrowOnChain, paid: bigint, refunded: bigint, carried: bigint, executed: boolean, settledBy?: 'cooperative' | 'arbiter' | 'refund', approved?: bigint }> {
   const { escrowId, terms } = escrow
   let executed = false
   try {
@@ -511,8 +511,10 @@ export async function settleRent (ctx: RentContext, escrow: OpenedEscrow, forget
   // stale, and would keep a multisig entry (and our deposit) on the escrow account
   if (settled && !ours) await cancelStaleApprovals(ctx.escrow, ctx.logger, escrowId, ctx.settleSignal)
   if (executed) ctx.metrics.escrows.inc({ role: 'payer', event: final?.status === 'refunded' ? 'refund' : 'close' })
-  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed, ...(carried > 0n ? { carried: carried.toString() } : {}) })
-  return { ...(final != null ? { final } : {}), paid, refunded, carried, executed, ...(settled && settledBy != null ? { settledBy } : {}) }
+  // not executed yet: what the close this renter approved pays the supplier, its last voucher signed
+  const approved = executed ? undefined : (await ctx.init.escrowDb.vouchers.latest(escrowId).catch(() => undefined))?.cumulative ?? 0n
+  ctx.emit({ type: 'settled', paid: paid.toString(), refunded: refunded.toString(), unit: AMOUNT_UNIT, executed, ...(carried > 0n ? { carried: carried.toString() } : {}), ...(approved != null ? { approved: approved.toString() } : {}) })
+  return { ...(final != null ? { final } : {}), paid, refunded, carried, executed, ...(settled && settledBy != null ? { settledBy } : {}), ...(approved != null ? { approved } : {}) }
 }
 
 /** the supplier node's addresses from its offer (those of the peer the offer came from first) */

@@ -35,7 +35,7 @@ export type RentEvent =
   | { type: 'tick', elapsedMs: number, spent: string, unit: AmountUnit }
   | { type: 'job', exitCode: number, signal?: string, reason: string, detail?: string, outputs: Array<{ name: string, sha256: string, bytes: number }>, /** see RentJob */ undelivered?: string[] }
   /** `carried`: of `paid`, what could not move as stake and went back to the payer with the refund (alpha escrows) */
-  | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean, carried?: string }
+  | { type: 'settled', paid: string, refunded: string, unit: AmountUnit, executed: boolean, carried?: string, /** not executed yet: what the close this renter approved pays the supplier (its last voucher signed) */ approved?: string }
 
 /** What the GPU evidence of an attested session said (when the policy asked for it and it came). */
 export interface RentGpuAttestation {
@@ -90,6 +90,12 @@ export interface RentSummary {
     status: string
     /** how it settled, once it did: the cooperative close, a close with the arbiter, or a refund */
     settledBy?: 'cooperative' | 'arbiter' | 'refund'
+    /**
+     * while it is still open: what the cooperative close this renter approved pays the supplier
+     * (its last voucher signed); it executes with the supplier's approval, or the supplier closes
+     * with the arbiter
+     */
+    approved?: string
     records: Array<{ kind: string, blockNumber: number, blockHash: string, txHash: string }>
   }
 }

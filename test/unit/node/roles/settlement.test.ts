@@ -192,16 +192,17 @@ describe('renter settlement after the job (settleRent)', () => {
     const events: Array<{ type: string, executed?: boolean }> = []
     const forgotten: string[] = []
     const ctx = {
-      init: { chain: { get: async () => { throw new Error('chain RPC disconnected') } }, node: { clock: new ManualClock(T0) }, settleWaitMs: 1_000 },
+      init: { chain: { get: async () => { throw new Error('chain RPC disconnected') } }, node: { clock: new ManualClock(T0) }, settleWaitMs: 1_000, escrowDb: { vouchers: { latest: async () => ({ cumulative: 5n }) } } },
       escrow: { close: async () => ({ executed: false }) },
       metrics: roleMetrics(new Registry()),
       logger: silentLogger,
       emit: (e: { type: string, executed?: boolean }) => { events.push(e) }
     } as unknown as RentContext
     const r = await settleRent(ctx, { escrowId: t.escrowId, terms: t } as unknown as OpenedEscrow, async (id) => { forgotten.push(id) })
-    expect(r).toMatchObject({ executed: false, paid: 0n, refunded: 0n })
+    // what the close approved will pay once executed: the last voucher signed
+    expect(r).toMatchObject({ executed: false, paid: 0n, refunded: 0n, approved: 5n })
     expect(r.final).toBeUndefined()
-    expect(events).toEqual([expect.objectContaining({ type: 'settled', executed: false })])
+    expect(events).toEqual([expect.objectContaining({ type: 'settled', executed: false, approved: '5' })])
     expect(forgotten).toEqual([])
   })
 })
