@@ -455,4 +455,33 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(await vault.list()).not.toContain(escrowId)
     expect(await renter!.services.renter!.refundExpired()).toEqual([])
   })
+
+  it('an escrow whose rental ended with it still open is followed: once the supplier settles it, its key goes and the job record says how, before any expiry', async () => {
+    // the daemons of the test before
+    const [, supplier, renter] = daemons
+    const vault = new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    const escrowId = '0x' + randomBytes(32).toString('hex')
+    const key = await vault.create(escrowId)
+    const terms = {
+      escrowId, agreementHash: '0x' + randomBytes(32).toString('hex'), payer: renter!.identity.hotkey.address, payee: supplier!.identity.hotkey.address,
+      arbiter: daemons[0]!.identity.hotkey.address, amount: 250_000_000n, netuid: 1, voucherKey: key.publicKeyHex,
+      expiresAt: Date.now() + 3_600_000
+    }
+    await renter!.renter!.escrow.open(terms)
+    const now = Date.now()
+    await renter!.jobs.put({ id: 'job-later', role: 'renter', state: 'failed', agreementId: escrowId.slice(2), command: 'true', args: [], gpuCount: 1, createdAt: now, updatedAt: now, exitCode: -1, reason: 'failed' })
+    // the rental ended with its close approved (nothing used: all of it back), waiting for the supplier
+    expect((await renter!.renter!.escrow.close(escrowId, { mode: 'cooperative' })).executed).toBe(false)
+    expect(await renter!.services.renter!.refundExpired()).toEqual([])
+    expect(await vault.list()).toContain(escrowId)
+    expect((await renter!.jobs.get('renter', 'job-later'))?.settlement).toBeUndefined()
+    // the supplier approves it an hour before the escrow's expiry: it executes
+    await supplier!.supplier!.escrow.track(terms)
+    expect((await supplier!.supplier!.escrow.close(escrowId, { mode: 'cooperative' })).executed).toBe(true)
+    // the next look finds it settled; before, its key and the job record waited for the expiry
+    expect(await renter!.services.renter!.refundExpired()).toEqual([])
+    expect(await vault.list()).not.toContain(escrowId)
+    expect((await renter!.jobs.get('renter', 'job-later'))?.settlement).toEqual({ paid: '0', refunded: '250000000', settledBy: 'cooperative' })
+    expect(await ledger.get(escrowId)).toMatchObject({ status: 'closed', balance: 0n })
+  })
 })

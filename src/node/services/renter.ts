@@ -7,7 +7,8 @@ import type { ParsedRent } from '../rent-input.js'
 import { RenterRole, type RefundedEscrow, type RentalToResume, type RentEvent, type RentSummary, type ResumedEscrow } from '../roles/renter.js'
 import type { TimerHandle } from '../../util/clock.js'
 import type { AttestationPolicy, TdxCollateralSource } from '../../tee/index.js'
-import { escrowIdOfAgreement } from '../../escrow/index.js'
+import { escrowIdOfAgreement, type EscrowOnChain } from '../../escrow/index.js'
+import { settledAmounts } from '../roles/renter/settle.js'
 import { stateForResult, type JobRecord } from '../../jobs/index.js'
 import { UserError } from '../../util/errors.js'
 import type { NodeService, RoleServiceComponents } from './types.js'
@@ -79,7 +80,8 @@ export class RenterService implements NodeService {
       logger: logger.child({ role: 'renter' }),
       ...(i.settleWaitMs != null ? { settleWaitMs: i.settleWaitMs } : {}),
       reattachMs: i.config.metering.reattachS * 1000,
-      ...(i.voucherKeys != null ? { voucherKeys: i.voucherKeys } : {})
+      ...(i.voucherKeys != null ? { voucherKeys: i.voucherKeys } : {}),
+      onSettledLater: async (escrowId, e) => { await this.settledLater(escrowId, e) }
     })
   }
 
@@ -262,6 +264,16 @@ export class RenterService implements NodeService {
       logger.warn('resuming interrupted rentals failed', { err })
       return []
     }
+  }
+
+  /** the job record of a rental whose escrow settled after it ended learns how (`bazaar jobs`) */
+  private async settledLater (escrowId: string, e: EscrowOnChain): Promise<void> {
+    const { jobs, node } = this.c
+    const job = (await jobs.list({ role: 'renter' })).find((j) => j.agreementId != null && escrowIdOfAgreement(j.agreementId) === escrowId)
+    if (job == null || job.settlement != null) return
+    const a = settledAmounts(e, e.terms.payee, e.terms.payer)
+    if (a.settledBy == null) return
+    await jobs.settled('renter', job.id, { paid: a.paid.toString(), refunded: a.refunded.toString(), ...(a.carried > 0n ? { carried: a.carried.toString() } : {}), settledBy: a.settledBy }, node.clock.now())
   }
 
   /** keeps `p` among the work `stop` waits for until it settles */

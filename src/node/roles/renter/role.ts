@@ -6,7 +6,7 @@ import { cancelStaleApprovals, DEFAULT_MATCH_TIMEOUT_MS, findMatch, negotiateAgr
 import { awaitSettled, SETTLE_WAIT_MS } from './settle.js'
 import { reattachRental } from './reattach.js'
 import type { RefundedEscrow, RentalToResume, RentOptions, RentRequest, RentSummary, RenterRoleInit, ResumedEscrow } from './types.js'
-import type { ChainPort, VoucherSigner } from '../../../escrow/index.js'
+import type { ChainPort, LocalEscrow, VoucherSigner } from '../../../escrow/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
@@ -277,7 +277,8 @@ export class RenterRole {
       if (stopped()) break
       if (this.active.has(id) || this.settledIds.has(id)) continue
       const local = await this.i.escrowDb.escrows.get(id)
-      if (local == null || local.role !== 'payer' || local.terms.expiresAt > due) continue
+      if (local == null || local.role !== 'payer') continue
+      if (local.terms.expiresAt > due) { await this.settledLater(id, local, opts.signal); continue }
       try {
         const e = await this.i.chain.get(id, { signal: opts.signal, payer: local.terms.payer })
         if (e == null) continue
@@ -351,6 +352,23 @@ export class RenterRole {
    * The escrows of this node that may still be open. With a vault, those still holding a key (a key
    * goes once its escrow settles), so the chain is asked about those, not the whole history.
    */
+  /**
+   * An escrow not yet due for a refund whose rental ended with it open (its close approved, not
+   * executed: the supplier restarted, or turned to the arbiter): once the chain shows it settled, its
+   * key goes, this renter's approval left pending is cancelled (its deposit comes back), and
+   * `onSettledLater` tells the job's record how it settled. Before, all of that waited for the
+   * escrow's expiry, or the next restart. A read that fails is made again at the next look.
+   */
+  private async settledLater (id: string, local: LocalEscrow, signal?: AbortSignal): Promise<void> {
+    const e = await this.i.chain.get(id, { ...(signal != null ? { signal } : {}), payer: local.terms.payer }).catch(() => undefined)
+    if (e == null || e.status === 'open' || this.active.has(id)) return
+    this.settledIds.add(id)
+    await this.forgetKey(id)
+    await cancelStaleApprovals(this.escrow, this.i.logger, id, signal)
+    this.i.logger.info('escrow of an ended rental settled', { escrow: id, status: e.status })
+    await this.i.onSettledLater?.(id, e).catch((err: unknown) => { this.i.logger.warn('recording how an escrow settled failed', { escrow: id, err }) })
+  }
+
   private async mayBeOpen (): Promise<string[]> {
     if (this.i.voucherKeys != null) return await this.i.voucherKeys.list()
     const ids: string[] = []

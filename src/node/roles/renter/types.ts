@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js'
 import type { AgreementStore } from '../../../market/index.js'
 import type { AttestationPolicy } from '../../../tee/index.js'
 import type { JobResult, JobSpec } from '../../../jobs/index.js'
-import type { ArbiterClient, ChainPort, EscrowDb, EscrowService } from '../../../escrow/index.js'
+import type { ArbiterClient, ChainPort, EscrowDb, EscrowOnChain, EscrowService } from '../../../escrow/index.js'
 import type { VoucherKeyVault } from '../../keystore/index.js'
 import type { RenterNode } from '../node.js'
 import type { AmountUnit } from '../../../util/units.js'
@@ -131,6 +131,11 @@ export interface RenterRoleInit {
   escrow?: EscrowService
   /** how long `stop` waits for rentals in flight to settle before it ends their settlement waits */
   stopWaitMs?: number
+  /**
+   * called once for each escrow `refundExpired` finds settled after its rental ended with it still
+   * open (its close approved, waiting for the supplier or the arbiter): the job's record learns how
+   */
+  onSettledLater?: (escrowId: string, e: EscrowOnChain) => Promise<void>
 }
 
 /** How one rental runs: its cancel, its events, and what of it differs from the role's init. */
