@@ -142,6 +142,20 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     return { rent, seen, go, exited, outputDir, stored }
   }
 
+  /**
+   * The renter's session to `enclave` breaks while its dials wait, and the supplier's role restarts
+   * (its running jobs go with it); returns what lets the renter's dials through again.
+   */
+  async function breakAndRestart (renter: BazaarNode, supplier: BazaarNode, enclave: string): Promise<() => void> {
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const dial = renter.host.dial.bind(renter.host)
+    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
+    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
+    await supplier.services.supplier!.restart()
+    return open
+  }
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bazaar-renter-restart-'))
     for (const [h, dev] of [['alice', 'alice'], ['bob', 'bob'], ['ferdie', 'ferdie']]) {
@@ -377,12 +391,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     })
     const { rent, seen: { escrowId, enclave } } = await rentUntilPaying(renter, supplier, 'charlie', 'refused')
     // the renter's dials wait while the session breaks and the supplier's role restarts (its running jobs go with it)
-    let open!: () => void
-    const gate = new Promise<void>((resolve) => { open = resolve })
-    const dial = renter.host.dial.bind(renter.host)
-    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
-    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
-    await supplier.services.supplier!.restart()
+    const open = await breakAndRestart(renter, supplier, enclave)
     open()
     const summary = await rent
     expect(summary.job.reason).toBe('failed')
@@ -405,12 +414,7 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     // the rental took the offer's only GPU: the renter's book holds it again once it is re-published
     const enclaveAddrsInBook = (): string[] => renter.market.book.offers().flatMap((e) => e.offer.addrs.map((a) => multiaddr(a).toString())).filter((a) => a.endsWith(`/p2p/${enclave}`))
     // the renter's dials wait while the session breaks and the supplier's role restarts: its enclave comes back elsewhere
-    let open!: () => void
-    const gate = new Promise<void>((resolve) => { open = resolve })
-    const dial = renter.host.dial.bind(renter.host)
-    Object.assign(renter.host, { dial: async (...a: Parameters<typeof dial>) => { await gate; return await dial(...a) } })
-    for (const c of renter.host.getConnections().filter((c) => c.remotePeer.toString() === enclave)) c.abort(new Error('network gone'))
-    await supplier.services.supplier!.restart()
+    const open = await breakAndRestart(renter, supplier, enclave)
     // the re-published offer reaches the renter's book with the enclave's new address
     await waitFor(() => enclaveAddrsInBook().some((a) => !before.includes(a)), 30_000, 'the offer with the enclave\'s new address')
     open()
