@@ -136,7 +136,27 @@ export async function rent<T> (book: OrderBook, bid: Bid, opts: RentOptions<T>):
       exclude.add(match.entry.key)
     }
   }
-  const err = new NegotiationError('NO_MATCH', 'no compatible offer accepted the bid')
+  const err = new NegotiationError('NO_MATCH', refusedText(refusals))
   Object.assign(err, { refusals })
   throw err
+}
+
+/**
+ * Why no offer took the bid, by the suppliers' refusals: their codes, with a hint where every one
+ * was the same passing state (GPUs taken since the offer was signed, a cooldown).
+ */
+export function refusedText (refusals: ReadonlyArray<{ error: unknown }>): string {
+  if (refusals.length === 0) return 'no compatible offer accepted the bid'
+  const codes = new Map<string, number>()
+  for (const r of refusals) {
+    const code = (r.error as { code?: unknown }).code
+    const key = typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'ERROR'
+    codes.set(key, (codes.get(key) ?? 0) + 1)
+  }
+  const list = [...codes].map(([c, n]) => n > 1 ? `${c} ×${n}` : c).join(', ')
+  const only = codes.size === 1 ? [...codes.keys()][0] : undefined
+  const hint = only === 'NO_CAPACITY'
+    ? ': their GPUs were taken since they were offered; try again once a rental ends'
+    : only === 'RENTER_COOLDOWN' ? ': they hold off this renter for a while after its earlier agreements failed' : ''
+  return `${refusals.length === 1 ? 'the one compatible offer' : `all ${refusals.length} compatible offers`} refused the bid (${list})${hint}`
 }

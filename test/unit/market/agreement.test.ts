@@ -10,7 +10,7 @@ import { NegotiationError } from '../../../src/market/errors.js'
 import { MAX_START_WINDOW_MS, MIN_SETTLE_WINDOW_MS } from '../../../src/market/constants.js'
 import { MemoryCapacity, guardFromLedger } from '../../../src/market/negotiation/capacity.js'
 import { CapacityLedger } from '../../../src/jobs/capacity.js'
-import { RenterNegotiator, rent } from '../../../src/market/negotiation/renter.js'
+import { RenterNegotiator, refusedText, rent } from '../../../src/market/negotiation/renter.js'
 import { OrderBook } from '../../../src/market/book/order-book.js'
 import { SupplierNegotiator } from '../../../src/market/negotiation/supplier.js'
 import { CertCache } from '../../../src/market/signing/cert.js'
@@ -292,6 +292,22 @@ describe('negotiation state machines', () => {
     const local: string[] = []
     expect(await codeOf(rent(book, bid(), { now: T0, attempt: async (m) => { local.push(m.entry.offer.id); throw new NegotiationError('NO_FUNDS', 'the renter\'s own account') } }))).toBe('NO_FUNDS')
     expect(local).toEqual(['cheap'])
+  })
+
+  it('rent(): when every compatible offer refused, NO_MATCH says how many and their codes, with a hint where all were the same passing state', async () => {
+    const book = new OrderBook({ clock: new ManualClock(T0) })
+    book.upsertOffer(mkOffer({ id: 'a', supplierN: 1, pricePerGpuHour: 1_000_000n }))
+    const refuse = (code: string) => async (): Promise<never> => { throw new NegotiationError(code as never, 'says the supplier', { remote: true }) }
+    const one = await rent(book, bid(), { now: T0, attempt: refuse('NO_CAPACITY') }).catch((e: unknown) => e as NegotiationError)
+    expect(one).toMatchObject({ code: 'NO_MATCH', message: 'the one compatible offer refused the bid (NO_CAPACITY): their GPUs were taken since they were offered; try again once a rental ends' })
+    book.upsertOffer(mkOffer({ id: 'b', supplierN: 2, pricePerGpuHour: 2_000_000n }))
+    book.upsertOffer(mkOffer({ id: 'c', supplierN: 3, pricePerGpuHour: 3_000_000n }))
+    let n = 0
+    const mixed = await rent(book, bid(), { now: T0, attempt: async () => { n++; return await refuse(n === 2 ? 'PRICE_CHANGED' : 'NO_CAPACITY')() } }).catch((e: unknown) => e) as NegotiationError
+    expect(mixed.message).toBe('all 3 compatible offers refused the bid (NO_CAPACITY ×2, PRICE_CHANGED)')
+    // before any refusal: nothing compatible at all
+    expect(refusedText([])).toBe('no compatible offer accepted the bid')
+    expect(refusedText([{ error: new Error('socket hang up') }])).toBe('the one compatible offer refused the bid (ERROR)')
   })
 
   it('a plain re-publication (higher sequence, same terms) does not void a proposal', async () => {
