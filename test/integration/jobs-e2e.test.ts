@@ -611,8 +611,10 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     // the renter reads its own account first: it asks no supplier
     const events: RentEvent[] = []
     const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
-      .then(() => 'resolved', (err: unknown) => (err as { code?: string }).code)
-    expect(outcome).toBe('NO_FUNDS')
+      .then(() => ({ code: 'resolved', message: '' }), (err: unknown) => err as { code?: string, message: string })
+    expect(outcome.code).toBe('NO_FUNDS')
+    // the paying account, what it holds and the budget, in the escrow's asset (before: rao, no account)
+    expect(outcome.message).toMatch(new RegExp(`^the renter's hotkey account ${world.renter.address} holds 0\\.000000001 [ατ].*, short of the budget of [0-9.]+ [ατ]`))
     expect(events.some((e) => e.type === 'matched' || e.type === 'agreement' || e.type === 'escrow')).toBe(false)
     // a renter that proposes all the same (as an older or hostile one would) is refused by the
     // supplier, which reads the renter's account on chain before it holds a GPU

@@ -29,6 +29,7 @@ import { reattachRental, type ReattachLive } from './reattach.js'
 import type { RentalToResume, RentEvent, RentGpuAttestation, RentJob, RentRequest, RenterRoleInit } from './types.js'
 import { AttestationErrorCode, type AttestationPolicy } from '../../../tee/index.js'
 import { AMOUNT_UNIT } from '../../../util/units.js'
+import { formatUnits } from '../../../escrow/amount.js'
 import { abortable } from '../../../util/abortable.js'
 
 /** how long a renter waits for a compatible offer by default */
@@ -128,7 +129,7 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
       attempt: async (m: Match) => {
         const budget = agreementBudget(m.entry.offer.pricePerGpuHour, Math.max(1, bid.requirements?.count ?? 0), bid.durationS)
         // [stop] the account cannot fund this offer's escrow, nor a later one (matches come cheapest first)
-        if (funds !== undefined && funds < budget) throw new NegotiationError('NO_FUNDS', `the renter's account holds ${funds} of the budget ${budget} (rao)`)
+        if (funds !== undefined && funds < budget) throw new NegotiationError('NO_FUNDS', await shortOfFunds(ctx, funds, budget))
         const supplier = encodeSs58(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
         ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
@@ -217,6 +218,19 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
   const openRec = opened.records.find((r) => r.kind === 'open')
   ctx.emit({ type: 'escrow', id: escrowId, locked: t.budget.toString(), asset: opened.asset.kind, unit: AMOUNT_UNIT, blockNumber: openRec?.blockNumber ?? 0 })
   return { escrowId, terms, voucherSigner, opened }
+}
+
+/**
+ * Why the renter's account cannot fund the escrow, in the escrow's asset: which account pays (the
+ * node's hotkey), what it holds and what the budget is. An alpha escrow is funded from stake that
+ * account owns on the subnet (`transferStake` moves it), not from free TAO.
+ */
+async function shortOfFunds (ctx: RentContext, funds: bigint, budget: bigint): Promise<string> {
+  const asset = await ctx.init.chain.info().then((i) => i.asset, () => undefined)
+  const account = ctx.init.account.address
+  if (asset?.kind === 'alpha') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} α of subnet ${asset.netuid} as stake, short of the budget of ${formatUnits(budget)} α: an escrow is funded from that account's own stake on the subnet`
+  if (asset?.kind === 'tao') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} τ free, short of the budget of ${formatUnits(budget)} τ`
+  return `the renter's hotkey account ${account} holds ${formatUnits(funds)}, short of the budget of ${formatUnits(budget)}`
 }
 
 /** What the session step leaves for the job and the summary. */
