@@ -150,7 +150,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(r.err).toEqual([])
     expect(r.code).toBe(0)
     const q = JSON.parse(r.out[0])
-    expect(q).toMatchObject({ dryRun: true, chain: 'subtensor', netuid, budget: TAO.toString() })
+    // the account the daemon opens escrows from: the node's hotkey, not the coldkey
+    expect(q).toMatchObject({ dryRun: true, chain: 'subtensor', netuid, budget: TAO.toString(), payer: hotkey })
     expect(q.specVersion).toBe(api.runtimeVersion.specVersion.toNumber())
     // the price the test reads itself: the runtime's current price or the pool reserves
     const [taoIn, alphaIn] = await Promise.all([api.query.subtensorModule.subnetTAO(netuid), api.query.subtensorModule.subnetAlphaIn(netuid)])

@@ -259,7 +259,7 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
   const q = await quoteRent(home, args, ctx, budget)
   if (flag(args, 'json')) {
     ctx.out(JSON.stringify({
-      dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, unit: AMOUNT_UNIT, budget: budget.toString(), price: q.price.toString(),
+      dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, payer: q.payer, unit: AMOUNT_UNIT, budget: budget.toString(), price: q.price.toString(),
       taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
       closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
     }))
@@ -281,7 +281,8 @@ async function quoteRent (home: string, args: ParsedArgs, ctx: CommandContext, b
   const { quoteRentOnChain } = await import('../../node/wallet/rent-quote.js')
   const api = await connectChain({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal, ...(at != null ? { endpoint: at.endpoint } : {}) })
   try {
-    return { ...await quoteRentOnChain(api, { payer: pub.coldkey, budget, netuid }), payer: pub.coldkey }
+    // the daemon opens escrows from the node's hotkey account (its config's `account`), not the coldkey
+    return { ...await quoteRentOnChain(api, { payer: pub.hotkey, budget, netuid }), payer: pub.hotkey }
   } finally {
     await api.disconnect()
   }
@@ -298,7 +299,7 @@ function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: n
   }
   lines.push(`  open fee     ${formatAmount(q.openFee, 'tao', raw)} (payer)`)
   lines.push(`  close fees   ${formatAmount(q.closeApproveFee, 'tao', raw)} first approval + ${formatAmount(q.closeExecuteFee, 'tao', raw)} executing approval`)
-  lines.push(`  chain        ${o.endpoint ?? ''} runtime ${q.specVersion}, payer ${q.payer}`)
+  lines.push(`  chain        ${o.endpoint ?? ''} runtime ${q.specVersion}, payer ${q.payer} (the node's hotkey account)`)
   for (const n of q.notes) lines.push(`  note         ${n}`)
   return lines
 }
