@@ -155,8 +155,9 @@ export function refusedText (refusals: ReadonlyArray<{ error: unknown }>): strin
   }
   const list = [...codes].map(([c, n]) => n > 1 ? `${c} ×${n}` : c).join(', ')
   const only = codes.size === 1 ? [...codes.keys()][0] : undefined
+  const one = refusals.length === 1
   const hint = only === 'NO_CAPACITY'
-    ? ': their GPUs were taken since they were offered; try again once a rental ends'
-    : only === 'RENTER_COOLDOWN' ? ': they hold off this renter for a while after its earlier agreements failed' : ''
-  return `${refusals.length === 1 ? 'the one compatible offer' : `all ${refusals.length} compatible offers`} refused the bid (${list})${hint}`
+    ? one ? ': its GPUs were taken since it was offered; try again once a rental ends' : ': their GPUs were taken since they were offered; try again once a rental ends'
+    : only === 'RENTER_COOLDOWN' ? `: ${one ? 'its supplier holds' : 'their suppliers hold'} off this renter for a while after its earlier agreements failed` : ''
+  return `${one ? 'the one compatible offer' : `all ${refusals.length} compatible offers`} refused the bid (${list})${hint}`
 }

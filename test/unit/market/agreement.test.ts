@@ -299,12 +299,14 @@ describe('negotiation state machines', () => {
     book.upsertOffer(mkOffer({ id: 'a', supplierN: 1, pricePerGpuHour: 1_000_000n }))
     const refuse = (code: string) => async (): Promise<never> => { throw new NegotiationError(code as never, 'says the supplier', { remote: true }) }
     const one = await rent(book, bid(), { now: T0, attempt: refuse('NO_CAPACITY') }).catch((e: unknown) => e as NegotiationError)
-    expect(one).toMatchObject({ code: 'NO_MATCH', message: 'the one compatible offer refused the bid (NO_CAPACITY): their GPUs were taken since they were offered; try again once a rental ends' })
+    expect(one).toMatchObject({ code: 'NO_MATCH', message: 'the one compatible offer refused the bid (NO_CAPACITY): its GPUs were taken since it was offered; try again once a rental ends' })
     book.upsertOffer(mkOffer({ id: 'b', supplierN: 2, pricePerGpuHour: 2_000_000n }))
     book.upsertOffer(mkOffer({ id: 'c', supplierN: 3, pricePerGpuHour: 3_000_000n }))
     let n = 0
     const mixed = await rent(book, bid(), { now: T0, attempt: async () => { n++; return await refuse(n === 2 ? 'PRICE_CHANGED' : 'NO_CAPACITY')() } }).catch((e: unknown) => e) as NegotiationError
     expect(mixed.message).toBe('all 3 compatible offers refused the bid (NO_CAPACITY ×2, PRICE_CHANGED)')
+    const busy = await rent(book, bid(), { now: T0, attempt: refuse('NO_CAPACITY') }).catch((e: unknown) => e) as NegotiationError
+    expect(busy.message).toBe('all 3 compatible offers refused the bid (NO_CAPACITY ×3): their GPUs were taken since they were offered; try again once a rental ends')
     // before any refusal: nothing compatible at all
     expect(refusedText([])).toBe('no compatible offer accepted the bid')
     expect(refusedText([{ error: new Error('socket hang up') }])).toBe('the one compatible offer refused the bid (ERROR)')
