@@ -5,7 +5,7 @@ import type { Bid, Offer } from '../../wire/market.js'
 export const hex = toHex
 
 /** `<supplier hex>/<offer id>`: one slot per supplier and offer id */
-export function offerKey (offer: Offer): string {
+export function offerKey (offer: Pick<Offer, 'supplier' | 'id'>): string {
   return `${hex(offer.supplier)}/${offer.id}`
 }
 

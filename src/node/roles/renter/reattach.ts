@@ -6,13 +6,13 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeTerms } from '../../../market/index.js'
+import { decodeTerms, offerKey } from '../../../market/index.js'
 import type { AgreementTerms } from '../../../wire/agreement.js'
 import { openAttestedSession } from '../../../protocols/session/index.js'
 import { attachJobClient, type JobAttachClientOptions } from '../../../protocols/job/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import type { EscrowTerms, VoucherSigner } from '../../../escrow/index.js'
-import { fromHex, toHex } from '../../../util/hex.js'
+import { fromHex } from '../../../util/hex.js'
 import { peerIdString } from '../../market-json.js'
 import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
@@ -41,7 +41,7 @@ export interface ReattachContext {
  * its window passes. Only addresses of the enclave the agreement names count.
  */
 export function enclaveAddrs (node: Pick<RenterNode, 'market'>, t: Pick<AgreementTerms, 'supplier' | 'offerId'>, enclavePeer: string, kept: readonly string[]): Multiaddr[] {
-  const current = node.market.book.getOffer(`${toHex(t.supplier)}/${t.offerId}`)?.offer.addrs ?? []
+  const current = node.market.book.getOffer(offerKey({ supplier: t.supplier, id: t.offerId }))?.offer.addrs ?? []
   const seen = new Set<string>()
   const out: Multiaddr[] = []
   for (const given of [...current, ...kept]) {

@@ -349,10 +349,6 @@ export class RenterRole {
   }
 
   /**
-   * The escrows of this node that may still be open. With a vault, those still holding a key (a key
-   * goes once its escrow settles), so the chain is asked about those, not the whole history.
-   */
-  /**
    * An escrow not yet due for a refund whose rental ended with it open (its close approved, not
    * executed: the supplier restarted, or turned to the arbiter): once the chain shows it settled, its
    * key goes, this renter's approval left pending is cancelled (its deposit comes back), and
@@ -369,6 +365,10 @@ export class RenterRole {
     await this.i.onSettledLater?.(id, e).catch((err: unknown) => { this.i.logger.warn('recording how an escrow settled failed', { escrow: id, err }) })
   }
 
+  /**
+   * The escrows of this node that may still be open. With a vault, those still holding a key (a key
+   * goes once its escrow settles), so the chain is asked about those, not the whole history.
+   */
   private async mayBeOpen (): Promise<string[]> {
     if (this.i.voucherKeys != null) return await this.i.voucherKeys.list()
     const ids: string[] = []
