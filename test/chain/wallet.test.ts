@@ -4,21 +4,29 @@
  * the test's own storage queries (System.Account; Alpha, TotalHotkeyAlpha and TotalHotkeyShares;
  * SubnetTAO and SubnetAlphaIn).
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
+import { u8aToHex } from '@polkadot/util'
 import { mnemonicGenerate } from '@polkadot/util-crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { initHome } from '../../src/node/keystore/index.js'
+import { deriveAccounts, type Accounts } from '../../src/node/keystore/accounts.js'
 import { CHAIN_TARGETS, HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
 
 const PORT = 19_971
 const TAO = 1_000_000_000n
 const netuid = 1
 
-skipNote('wallet balance and stake on chain')
+skipNote('wallet balance, stake and fund on chain')
+
+/** Fresh accounts from a new mnemonic. */
+async function initAccounts (): Promise<Accounts> {
+  return await deriveAccounts({ kind: 'mnemonic', mnemonic: mnemonicGenerate(12) })
+}
 
 async function run (argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number, out: string[], err: string[] }> {
   const out: string[] = []
@@ -35,6 +43,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   let coldkey: string
   let hotkey: string
   let alphaRuntime = false
+  /** the subnet owner's hotkey the fund tests give subnet 1: escrows' alpha is staked under it */
+  let escrowHotkey = ''
+  /** escrows hold alpha (the runtime has transferStake), not TAO */
+  const alphaTransfers = (): boolean => api.tx.subtensorModule?.transferStake != null
   const env = { BAZAAR_PASSPHRASE: 'chain test' }
 
   beforeAll(async () => {
@@ -49,6 +61,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     })
     coldkey = r.coldkey
     hotkey = r.hotkey
+    escrowHotkey = (await initAccounts()).hotkey.address
     await step('fund the keys', 30_000, chain, async () => {
       await fund(api, [coldkey], 5_000n * TAO)
       await fund(api, [hotkey], 3n * TAO)
@@ -176,6 +189,152 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(r.code).toBe(1)
     const bad = await run(['wallet', 'stake', '--home', home, '--netuid', String(netuid), '--amount', '1α', '--yes'], env)
     expect(bad.code).toBe(2)
+  })
+
+  it('fund: the plan first, nothing signed without --yes; refused in one line where the subnet has no owner hotkey', async () => {
+    const [coldBefore, hotBefore] = await Promise.all([freeOf(api, coldkey), freeOf(api, hotkey)])
+    const r = await run(['wallet', 'fund', '--home', home, '--amount', '1'], env)
+    expect(r.code).toBe(1)
+    if (alphaTransfers()) {
+      // the spec's subnet 1 has no owner hotkey: escrows have nowhere to hold its alpha
+      expect(r.err).toHaveLength(1)
+      expect(r.err[0]).toMatch(/subnet 1 has no owner hotkey/)
+      await step('give subnet 1 an owner hotkey', 30_000, chain, async () => await api.rpc('dev_setStorage' as never, {
+        SubtensorModule: { SubnetOwnerHotkey: [[[netuid], escrowHotkey]], Owner: [[[escrowHotkey], coldkey]] }
+      } as never))
+      const again = await run(['wallet', 'fund', '--home', home, '--amount', '1'], env)
+      expect(again.code).toBe(1)
+      expect(again.err.some((l) => l.includes(`under ${escrowHotkey}`))).toBe(true)
+      expect(again.err.at(-1)).toMatch(/nothing was signed/)
+    } else {
+      expect(r.err.some((l) => l.includes('escrows on this runtime hold TAO'))).toBe(true)
+      expect(r.err.at(-1)).toMatch(/nothing was signed/)
+    }
+    expect(await freeOf(api, coldkey)).toBe(coldBefore)
+    expect(await freeOf(api, hotkey)).toBe(hotBefore)
+  })
+
+  it('fund: spends the hotkey account\'s own TAO first, then the coldkey sends what it lacks; an escrow opens from it', async () => {
+    const hotBefore = await freeOf(api, hotkey)
+    const coldBefore = await freeOf(api, coldkey)
+    // the account holds 3 τ: 1 τ and a reserve of 0.5 τ need nothing from the coldkey on an alpha
+    // runtime; on a TAO runtime the amount is always sent
+    const first = await run(['wallet', 'fund', '--home', home, '--amount', '1', '--fees', '0.5', '--yes', '--json'], env)
+    expect(first.code).toBe(0)
+    const f = JSON.parse(first.out[0])
+    if (alphaTransfers()) {
+      expect(f).toMatchObject({ asset: 'alpha', sent: '0', escrowHotkey, staked: TAO.toString(), escrowFundsBefore: '0' })
+      expect(f.sendFee).toBeUndefined()
+      const held = await alphaOf(api, escrowHotkey, hotkey, netuid)
+      expect(held).toBeGreaterThan(0n)
+      expect(f.escrowFunds).toBe(held.toString())
+      expect(await freeOf(api, coldkey)).toBe(coldBefore)
+      expect(await freeOf(api, hotkey)).toBe(hotBefore - TAO - BigInt(f.stakeFee))
+    } else {
+      expect(f).toMatchObject({ asset: 'tao', sent: TAO.toString() })
+      expect(await freeOf(api, coldkey)).toBe(coldBefore - TAO - BigInt(f.sendFee))
+      expect(await freeOf(api, hotkey)).toBe(hotBefore + TAO)
+      expect(f.escrowFunds).toBe((hotBefore + TAO).toString())
+    }
+
+    // 5 τ with the default reserve: the coldkey sends the rest
+    const hot1 = await freeOf(api, hotkey)
+    const cold1 = await freeOf(api, coldkey)
+    const heldBefore = alphaTransfers() ? await alphaOf(api, escrowHotkey, hotkey, netuid) : 0n
+    const second = await run(['wallet', 'fund', '--home', home, '--amount', '5', '--yes', '--json'], env)
+    expect(second.code).toBe(0)
+    const g = JSON.parse(second.out[0])
+    const reserve = BigInt(g.feeReserve)
+    const c = api.consts as unknown as { balances: { existentialDeposit: { toBigInt: () => bigint } } }
+    expect(reserve).toBeGreaterThan(c.balances.existentialDeposit.toBigInt())
+    const sent = BigInt(g.sent)
+    expect(await freeOf(api, coldkey)).toBe(cold1 - sent - BigInt(g.sendFee ?? '0'))
+    if (alphaTransfers()) {
+      expect(sent).toBe(5n * TAO + reserve - hot1)
+      // the account keeps the reserve less the stake's own fee
+      expect(await freeOf(api, hotkey)).toBe(reserve - BigInt(g.stakeFee))
+      const held = await alphaOf(api, escrowHotkey, hotkey, netuid)
+      expect(held - heldBefore).toBeGreaterThan(4n * TAO)
+      expect(g.escrowFunds).toBe(held.toString())
+      // balance lists it as the hotkey account's own stake
+      const b = JSON.parse((await run(['wallet', 'balance', '--home', home, '--netuid', String(netuid), '--json'], env)).out[0])
+      expect(b.stakes).toContainEqual(expect.objectContaining({ owner: 'hotkey', hotkey: escrowHotkey, alpha: held.toString() }))
+    } else {
+      expect(sent).toBe(5n * TAO + (reserve > hot1 ? reserve - hot1 : 0n))
+      expect(await freeOf(api, hotkey)).toBe(hot1 + sent)
+    }
+
+    // the daemon's adapter opens an escrow from that account, as a rental does
+    const { createSubtensorChain, escrowSignatories } = await import('../../src/escrow/chain/subtensor/index.js')
+    const { openKeystore } = await import('../../src/node/keystore/index.js')
+    const id = await openKeystore(home, env.BAZAAR_PASSPHRASE)
+    const others = await Promise.all([0, 1].map(async () => (await initAccounts()).hotkey.address))
+    const port = await createSubtensorChain({ api, netuid })
+    try {
+      const terms = {
+        escrowId: u8aToHex(randomBytes(32)), agreementHash: u8aToHex(randomBytes(32)), payer: hotkey, payee: others[0]!, arbiter: others[1]!,
+        amount: 2n * TAO, netuid, voucherKey: u8aToHex(randomBytes(32)), expiresAt: Date.now() + 3_600_000
+      }
+      await port.open(terms, id.hotkey)
+      const account = escrowSignatories(terms).account
+      if (alphaTransfers()) expect(await alphaOf(api, escrowHotkey, account, netuid)).toBeGreaterThanOrEqual(2n * TAO)
+      else expect(await freeOf(api, account)).toBe(2n * TAO)
+    } finally {
+      await port.close()
+    }
+  })
+
+  it('fund: a stake that fails after its transfer landed is one line, and the same command then stakes without sending again', async (ctx) => {
+    if (!alphaTransfers() || api.query.subtensorModule.subtokenEnabled == null) { ctx.skip(); return }
+    const { planFund, fund: fundAccount } = await import('../../src/node/wallet/fund.js')
+    const { openKeystore } = await import('../../src/node/keystore/index.js')
+    const id = await openKeystore(home, env.BAZAAR_PASSPHRASE)
+    const hot0 = await freeOf(api, hotkey)
+    const reserve = TAO / 2n
+    // an amount the account's free TAO does not cover, so the plan has a transfer
+    const amount = hot0 + TAO
+    const plan = await planFund(api, { coldkey, account: hotkey, netuid, amount, feeReserve: reserve })
+    expect(plan.transfer).toBe(amount + reserve - hot0)
+    const held0 = await alphaOf(api, escrowHotkey, hotkey, netuid)
+    // the subnet's token turned off between the plan and the stake: the chain refuses the stake
+    const token = async (on: boolean): Promise<void> => { await api.rpc('dev_setStorage' as never, { SubtensorModule: { SubtokenEnabled: [[[netuid], on]] } } as never) }
+    await token(false)
+    let failed: Error | undefined
+    try {
+      await fundAccount(api, { coldkey: id.coldkey, account: id.hotkey }, plan)
+    } catch (err) {
+      failed = err as Error
+    } finally {
+      await token(true)
+    }
+    expect(failed).toMatchObject({ code: 'SUBMIT_FAILED' })
+    expect(failed!.message).toMatch(/the hotkey account's stake failed: .*; the transfer of \d+ rao landed and stays in the hotkey account; the same command stakes it/)
+    expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBe(held0)
+    const hot1 = await freeOf(api, hotkey)
+    expect(hot1).toBeGreaterThanOrEqual(amount + reserve - TAO / 100n)
+
+    // the same command: nothing more is sent, the stake is made from what the account holds
+    const cold1 = await freeOf(api, coldkey)
+    const r = await run(['wallet', 'fund', '--home', home, '--amount', `${amount}`, '--fees', `${reserve}`, '--raw', '--yes', '--json'], env)
+    expect(r.code).toBe(0)
+    const j = JSON.parse(r.out[0])
+    // the failed extrinsic paid its fee from the account, so it may lack those few rao now
+    expect(BigInt(j.sent)).toBe(amount + reserve > hot1 ? amount + reserve - hot1 : 0n)
+    expect(await freeOf(api, coldkey)).toBe(cold1 - BigInt(j.sent) - BigInt(j.sendFee ?? '0'))
+    expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBeGreaterThan(held0 + amount * 99n / 100n)
+  })
+
+  it('fund: a coldkey short of the transfer is refused before signing, and bad amounts as usage', async () => {
+    const before = await freeOf(api, coldkey)
+    const r = await run(['wallet', 'fund', '--home', home, '--amount', '100000', '--yes'], env)
+    expect(r.code).toBe(1)
+    expect(r.err.at(-1)).toMatch(/the coldkey .* has .* rao of TAO free; sending/)
+    expect(await freeOf(api, coldkey)).toBe(before)
+    for (const argv of [['--amount', '1α'], ['--amount', '0'], ['--amount', '1', '--fees', 'x'], []]) {
+      const bad = await run(['wallet', 'fund', '--home', home, ...argv, '--yes'], env)
+      expect(bad.code).toBe(2)
+      expect(bad.err).toHaveLength(1)
+    }
   })
 })
 

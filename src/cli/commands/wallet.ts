@@ -19,6 +19,7 @@ import { AMOUNT_UNIT } from '../../util/units.js'
 const usage = `usage: bazaar wallet <import|export> --btcli [options]
        bazaar wallet balance [--netuid N] [options]
        bazaar wallet stake --netuid N --amount X [--yes] [options]
+       bazaar wallet fund --amount X [--netuid N] [--fees Y] [--yes] [options]
 
 Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<hotkey>.
 
@@ -35,12 +36,21 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    coldkey's password comes from BT_PW_<coldkey path> or a prompt. Existing files
                    are never overwritten; an export that fails part way removes what it wrote.
 
-  balance          free TAO of the coldkey and the hotkey, and the coldkey's alpha stake per subnet
-                   (and hotkey) with its TAO value at the pool's current price, read from the
-                   chain the node is configured for (chain.adapter subtensor, chain.endpoint).
+  balance          free TAO of the coldkey and the hotkey, and the alpha stake each owns per subnet
+                   (and hotkey staked to) with its TAO value at the pool's current price, read from
+                   the chain the node is configured for (chain.adapter subtensor, chain.endpoint).
+                   The hotkey account's own stake is what a renter's escrows spend.
   stake            buy alpha of subnet N with X TAO (subtensorModule.addStake from the coldkey to
                    the node's hotkey, or --validator): shows the pool price, the swap fee, the
-                   alpha expected and the transaction fee, and asks before it signs.
+                   alpha expected and the transaction fee, and asks before it signs. That alpha
+                   is the coldkey's: escrows do not spend it (see fund).
+  fund             fund the account a renter's escrows are paid from: the node's hotkey account.
+                   On a runtime with alpha escrows the coldkey sends the hotkey account what it
+                   lacks of X plus the fee reserve, and the hotkey account stakes X TAO on the
+                   subnet under the subnet owner's hotkey, where escrows hold alpha; on a runtime
+                   with TAO escrows the coldkey sends X (and tops up the reserve). Shows the plan
+                   and asks before it signs; after a failed stake the same command stakes what
+                   the account already holds, sending nothing more.
 
 options:
   --btcli                the btcli wallet layout (required; the only one)
@@ -51,10 +61,13 @@ options:
   --passphrase <pw>      node keystore passphrase (default: $BAZAAR_PASSPHRASE, else a prompt)
   --passphrase-file <f>  read it from a file (default: $BAZAAR_PASSPHRASE_FILE)
   --force                import: replace accounts the home already has
-  --netuid <n>           balance: only this subnet; stake: the subnet (required)
-  --amount <x>           stake: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
+  --netuid <n>           balance: only this subnet; stake: the subnet (required); fund: the
+                         subnet (default: config chain.netuid)
+  --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
+  --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
+                         the fees of 10 rentals, one approval's deposit and the existential deposit)
   --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
-  --yes                  stake: sign without asking (scripts)
+  --yes                  stake, fund: sign without asking (scripts)
   --endpoint <ws-url>    the chain (default: config chain.endpoint)
   --raw                  amounts in base units (rao) instead of τ/α
   --json                 print the result as JSON
@@ -103,6 +116,7 @@ export const walletCommand: Command = {
     json: { type: 'boolean' },
     netuid: { type: 'string' },
     amount: { type: 'string' },
+    fees: { type: 'string' },
     validator: { type: 'string' },
     yes: { type: 'boolean' },
     endpoint: { type: 'string' },
@@ -110,9 +124,10 @@ export const walletCommand: Command = {
     config: { type: 'string' }
   },
   async run (args, ctx) {
-    const { sub } = subcommand('wallet', args, ['import', 'export', 'balance', 'stake'] as const, 'bazaar wallet import|export --btcli, wallet balance or wallet stake')
+    const { sub } = subcommand('wallet', args, ['import', 'export', 'balance', 'stake', 'fund'] as const, 'bazaar wallet import|export --btcli, wallet balance, wallet stake or wallet fund')
     if (sub === 'balance') return await walletBalance(args, ctx)
     if (sub === 'stake') return await walletStake(args, ctx)
+    if (sub === 'fund') return await walletFund(args, ctx)
     if (!flag(args, 'btcli')) throw new UsageError(`wallet ${sub} needs --btcli (the only wallet layout supported)`)
     const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
     return sub === 'import' ? await walletImport(args, ctx, home) : await walletExport(args, ctx, home)
@@ -195,7 +210,7 @@ async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<nu
         unit: AMOUNT_UNIT,
         coldkey: { address: b.coldkey.address, free: b.coldkey.free.toString() },
         hotkey: { address: b.hotkey.address, free: b.hotkey.free.toString() },
-        stakes: b.stakes.map((s) => ({ netuid: s.netuid, hotkey: s.hotkey, alpha: s.alpha.toString(), price: s.price.toString(), taoValue: s.taoValue.toString() })),
+        stakes: b.stakes.map((s) => ({ owner: s.owner, netuid: s.netuid, hotkey: s.hotkey, alpha: s.alpha.toString(), price: s.price.toString(), taoValue: s.taoValue.toString() })),
         notes: b.notes
       }))
       return 0
@@ -205,8 +220,8 @@ async function walletBalance (args: ParsedArgs, ctx: CommandContext): Promise<nu
     if (b.stakes.length === 0) {
       ctx.out(netuid != null ? `no alpha stake on subnet ${netuid}` : 'no alpha stake')
     } else {
-      ctx.out(table(['netuid', 'hotkey', 'stake', 'price', 'value'], b.stakes.map((s) => [
-        String(s.netuid), s.hotkey, formatAmount(s.alpha, 'alpha', { raw }), formatPrice(s.price, { raw }), formatAmount(s.taoValue, 'tao', { raw })
+      ctx.out(table(['owner', 'netuid', 'hotkey', 'stake', 'price', 'value'], b.stakes.map((s) => [
+        s.owner === 'coldkey' ? 'coldkey' : 'hotkey (escrows)', String(s.netuid), s.hotkey, formatAmount(s.alpha, 'alpha', { raw }), formatPrice(s.price, { raw }), formatAmount(s.taoValue, 'tao', { raw })
       ])))
     }
     for (const n of b.notes) ctx.out(`note: ${n}`)
@@ -261,3 +276,71 @@ async function walletStake (args: ParsedArgs, ctx: CommandContext): Promise<numb
   }
 }
 
+
+/** The TAO amount of `--<name>` (a bare number is TAO), above 0. */
+function taoArg (args: ParsedArgs, name: string, raw: boolean, what: string): bigint | undefined {
+  const v = str(args, name)
+  if (v == null) return undefined
+  const { rao } = parseAmountArg(v, { flag: name, dflt: 'tao', raw, allow: ['tao'] })
+  if (rao <= 0n) throw new UsageError(`--${name} must be above 0 (${what})`)
+  return rao
+}
+
+async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const raw = flag(args, 'raw')
+  const amount = taoArg(args, 'amount', raw, 'TAO to spend')
+  if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ)')
+  const feeReserve = taoArg(args, 'fees', raw, 'TAO the hotkey account keeps free')
+  let netuid = netuidArg(args, false)
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  if (netuid == null) {
+    const { loadConfig } = await import('../../node/config/index.js')
+    netuid = (await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })).chain.netuid
+  }
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
+  const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const { planFund, fund } = await import('../../node/wallet/fund.js')
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
+  try {
+    const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(feeReserve != null ? { feeReserve } : {}) })
+    const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
+    const lines = [`fund the escrow account of this renter (the node's hotkey account ${plan.account}) on subnet ${netuid}`]
+    lines.push(plan.transfer > 0n
+      ? `  send             ${tao(plan.transfer)} from the coldkey ${plan.coldkey}, fee ${tao(plan.transferFee)}`
+      : `  send             nothing: the hotkey account's ${tao(plan.accountFree)} free covers it`)
+    if (plan.stake != null) {
+      lines.push(
+        `  stake            ${tao(plan.amount)} from the hotkey account under ${plan.stake.hotkey} (the subnet owner's hotkey: escrows hold alpha staked under it)`,
+        `    pool price     ${formatPrice(plan.stake.price, { raw })}`,
+        `    swap fee       ${tao(plan.stake.swapFee)}`,
+        `    you get about  ${formatAmount(plan.stake.alpha, 'alpha', { raw })}${plan.stake.source === 'pool-reserves' ? ' (from the pool reserves; the runtime has no swap simulation)' : ''}`,
+        `    fee            ${tao(plan.stake.txFee)}`
+      )
+    } else {
+      lines.push(`  escrows on this runtime hold TAO: the hotkey account's free TAO pays them`)
+    }
+    lines.push(`  kept for fees    ${tao(plan.feeReserve)} free in the hotkey account${plan.feeReserveFrom === 'default' ? ' (10 rentals\' fees, one approval\'s deposit; --fees sets it)' : ''}`)
+    for (const l of lines) ctx.err(l)
+    if (!flag(args, 'yes') && !await confirm('sign and submit?', { signal: ctx.signal })) {
+      throw new WalletError(WalletErrorCode.DECLINED, 'nothing was signed')
+    }
+    const r = await fund(api, { coldkey: id.coldkey, account: id.hotkey }, plan, { signal: ctx.signal })
+    const asset = plan.asset === 'alpha' ? 'alpha' : 'tao'
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        netuid, asset: plan.asset, coldkey: plan.coldkey, account: plan.account, unit: AMOUNT_UNIT, amount: plan.amount.toString(), feeReserve: plan.feeReserve.toString(),
+        sent: plan.transfer.toString(), ...(r.transfer != null ? { sendFee: r.transfer.fee.toString(), sendBlock: r.transfer.blockNumber } : {}),
+        ...(plan.stake != null && r.stake != null ? { escrowHotkey: plan.stake.hotkey, staked: plan.amount.toString(), stakeFee: r.stake.fee.toString(), stakeBlock: r.stake.blockNumber, expectedAlpha: plan.stake.alpha.toString() } : {}),
+        escrowFundsBefore: plan.escrowFunds.toString(), escrowFunds: r.escrowFunds.toString(), accountFree: r.accountFree.toString()
+      }))
+      return 0
+    }
+    const gained = r.escrowFunds - plan.escrowFunds
+    ctx.out(`funded ${plan.account}: escrows on subnet ${netuid} can spend ${formatAmount(r.escrowFunds, asset, { raw })} (${gained >= 0n ? '+' : ''}${formatAmount(gained, asset, { raw })}), ${tao(r.accountFree)} free for fees`)
+    if (r.transfer != null) ctx.out(`  sent    ${tao(plan.transfer)}, fee ${tao(r.transfer.fee)}, block #${r.transfer.blockNumber} ${r.transfer.blockHash}`)
+    if (r.stake != null) ctx.out(`  staked  ${tao(plan.amount)}, fee ${tao(r.stake.fee)}, block #${r.stake.blockNumber} ${r.stake.blockHash}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}

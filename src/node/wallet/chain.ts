@@ -8,6 +8,7 @@
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { AccountPair } from '../../util/sr25519.js'
+import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { Codec } from '@polkadot/types/types'
 import { submitAndWait, type Inclusion } from '../../escrow/chain/subtensor/index.js'
 import { WalletError, WalletErrorCode } from './errors.js'
@@ -18,6 +19,11 @@ const UNIT = 1_000_000_000n
 const FEE_RATE_DENOMINATOR = 65_535n
 
 export interface AlphaStake {
+  /**
+   * whose stake: the coldkey's, or the hotkey account's own (owned by the hotkey as a coldkey: what
+   * a renter's escrows spend, `wallet fund`)
+   */
+  owner: 'coldkey' | 'hotkey'
   netuid: number
   hotkey: string
   /** alpha in rao */
@@ -31,7 +37,7 @@ export interface AlphaStake {
 export interface WalletBalances {
   coldkey: { address: string, free: bigint }
   hotkey: { address: string, free: bigint }
-  /** alpha of the coldkey, per (hotkey, subnet); empty on a runtime without alpha */
+  /** alpha of the coldkey and of the hotkey account, per (hotkey, subnet); empty on a runtime without alpha */
   stakes: AlphaStake[]
   /** what the runtime offers, said once in the output */
   notes: string[]
@@ -68,7 +74,7 @@ function hasAlpha (api: ApiPromise): boolean {
   return api.query.subtensorModule?.alpha != null && api.tx.subtensorModule?.addStake != null
 }
 
-/** Free TAO of both accounts, and the coldkey's alpha per hotkey and subnet (one subnet with `netuid`). */
+/** Free TAO of both accounts, and their alpha per hotkey and subnet (one subnet with `netuid`). */
 export async function readBalances (api: ApiPromise, who: { coldkey: string, hotkey: string }, opts: { netuid?: number } = {}): Promise<WalletBalances> {
   const [cold, hot] = await Promise.all([freeOf(api, who.coldkey), freeOf(api, who.hotkey)])
   const out: WalletBalances = { coldkey: { address: who.coldkey, free: cold }, hotkey: { address: who.hotkey, free: hot }, stakes: [], notes: [] }
@@ -77,24 +83,27 @@ export async function readBalances (api: ApiPromise, who: { coldkey: string, hot
     return out
   }
   const q = api.query.subtensorModule
-  const hotkeys = new Set<string>([who.hotkey])
-  if (q.stakingHotkeys != null) {
-    for (const h of (await q.stakingHotkeys(who.coldkey)) as unknown as Codec[]) hotkeys.add(h.toString())
-  }
   const prices = new Map<number, bigint>()
-  for (const hotkey of hotkeys) {
-    const entries = await q.alpha.entries(hotkey, who.coldkey)
-    for (const [key] of entries) {
-      const netuid = Number((key.args[2] as Codec).toString())
-      if (opts.netuid != null && netuid !== opts.netuid) continue
-      const alpha = await alphaOf(api, hotkey, who.coldkey, netuid)
-      if (alpha === 0n) continue
-      let price = prices.get(netuid)
-      if (price == null) { price = await alphaPrice(api, netuid); prices.set(netuid, price) }
-      out.stakes.push({ netuid, hotkey, alpha, price, taoValue: alpha * price / UNIT })
+  // the coldkey's stake, and the hotkey account's own: the stake a renter's escrows are paid from
+  for (const [owner, ownerAddress] of [['coldkey', who.coldkey], ['hotkey', who.hotkey]] as const) {
+    const hotkeys = new Set<string>(owner === 'coldkey' ? [who.hotkey] : [])
+    if (q.stakingHotkeys != null) {
+      for (const h of (await q.stakingHotkeys(ownerAddress)) as unknown as Codec[]) hotkeys.add(h.toString())
+    }
+    for (const hotkey of hotkeys) {
+      const entries = await q.alpha.entries(hotkey, ownerAddress)
+      for (const [key] of entries) {
+        const netuid = Number((key.args[2] as Codec).toString())
+        if (opts.netuid != null && netuid !== opts.netuid) continue
+        const alpha = await alphaOf(api, hotkey, ownerAddress, netuid)
+        if (alpha === 0n) continue
+        let price = prices.get(netuid)
+        if (price == null) { price = await alphaPrice(api, netuid); prices.set(netuid, price) }
+        out.stakes.push({ owner, netuid, hotkey, alpha, price, taoValue: alpha * price / UNIT })
+      }
     }
   }
-  out.stakes.sort((a, b) => a.netuid - b.netuid || a.hotkey.localeCompare(b.hotkey))
+  out.stakes.sort((a, b) => a.owner.localeCompare(b.owner) || a.netuid - b.netuid || a.hotkey.localeCompare(b.hotkey))
   return out
 }
 
@@ -141,9 +150,9 @@ export async function alphaPrice (api: ApiPromise, netuid: number): Promise<bigi
  * What buying alpha with `tao` rao costs and gives, before anything is signed: the pool's price,
  * the swap fee, the alpha expected and the extrinsic's fee. Refuses with a typed error what the
  * chain would refuse anyway: a runtime without alpha, a subnet whose token is not enabled, a
- * hotkey the chain does not know, too little free TAO.
+ * hotkey the chain does not know, too little free TAO (`opts.free`, else the coldkey's free TAO now).
  */
-export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotkey: string, netuid: number, tao: bigint }): Promise<StakeQuote> {
+export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotkey: string, netuid: number, tao: bigint }, opts: { free?: bigint } = {}): Promise<StakeQuote> {
   if (!hasAlpha(api)) {
     throw new WalletError(WalletErrorCode.STAKE_REFUSED, `runtime ${api.runtimeVersion.specVersion.toNumber()} has no subnet alpha to buy`)
   }
@@ -185,7 +194,8 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
   }
   const info = await api.tx.subtensorModule.addStake(req.hotkey, req.netuid, req.tao).paymentInfo(req.coldkey)
   const txFee = info.partialFee.toBigInt()
-  const free = await freeOf(api, req.coldkey)
+  // `opts.free`: what the staker will hold when it signs, where a transfer to it comes first
+  const free = opts.free ?? await freeOf(api, req.coldkey)
   if (free < req.tao + txFee) {
     throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${free} rao of TAO free; buying needs ${req.tao + txFee} (amount and transaction fee)`)
   }
@@ -199,9 +209,25 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
 export async function addStake (api: ApiPromise, coldkey: AccountPair, quote: StakeQuote, opts: { finality?: boolean, signal?: AbortSignal } = {}): Promise<StakeResult> {
   const alphaBefore = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
   const tx = await api.tx.subtensorModule.addStake(quote.hotkey, quote.netuid, quote.tao).signAsync(coldkey)
-  const inclusion = await submitAndWait(api, tx, { finality: opts.finality ?? true, signal: opts.signal })
+  const inclusion = await submitted(api, tx, 'the stake', { finality: opts.finality ?? true, signal: opts.signal })
   const alphaAfter = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
   return { quote, inclusion, alphaBefore, alphaAfter }
+}
+
+/**
+ * `submitAndWait` for a wallet command: a transaction the chain refused, or one whose fate was not
+ * seen (the connection dropped, the command was stopped), is one line naming `what`
+ * (WalletError SUBMIT_FAILED), never a stack.
+ */
+export async function submitted (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, what: string, opts: { finality: boolean, signal?: AbortSignal }): Promise<Inclusion> {
+  try {
+    return await submitAndWait(api, tx, opts)
+  } catch (err) {
+    if (opts.signal?.aborted === true) {
+      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `stopped while waiting for ${what} (transaction ${tx.hash.toHex()}): it may still be included; bazaar wallet balance shows whether it was`, { cause: err })
+    }
+    throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${what} failed: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** The raw bits of a U64F64 value as @polkadot/api decodes it (`{ bits }` or a bare integer). */

@@ -27,6 +27,8 @@ export enum WalletErrorCode {
   STAKE_REFUSED = 'STAKE_REFUSED',
   /** the coldkey's free TAO does not cover the amount and the fee */
   INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
+  /** a transaction the chain refused, or whose inclusion was not seen (a dropped connection, a stop) */
+  SUBMIT_FAILED = 'SUBMIT_FAILED',
   /** the user answered no to the confirmation */
   DECLINED = 'DECLINED'
 }

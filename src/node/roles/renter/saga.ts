@@ -226,10 +226,13 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
  * account owns on the subnet (`transferStake` moves it), not from free TAO.
  */
 async function shortOfFunds (ctx: RentContext, funds: bigint, budget: bigint): Promise<string> {
-  const asset = await ctx.init.chain.info().then((i) => i.asset, () => undefined)
+  const info = await ctx.init.chain.info().catch(() => undefined)
+  const asset = info?.asset
   const account = ctx.init.account.address
-  if (asset?.kind === 'alpha') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} α of subnet ${asset.netuid} as stake, short of the budget of ${formatUnits(budget)} α: an escrow is funded from that account's own stake on the subnet`
-  if (asset?.kind === 'tao') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} τ free, short of the budget of ${formatUnits(budget)} τ`
+  // on a subtensor chain the operator adds to the account with one command
+  const fund = info?.adapter === 'subtensor' ? '; bazaar wallet fund --amount <τ> adds to it from the coldkey' : ''
+  if (asset?.kind === 'alpha') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} α of subnet ${asset.netuid} as stake, short of the budget of ${formatUnits(budget)} α: an escrow is funded from that account's own stake on the subnet${fund}`
+  if (asset?.kind === 'tao') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} τ free, short of the budget of ${formatUnits(budget)} τ${fund}`
   return `the renter's hotkey account ${account} holds ${formatUnits(funds)}, short of the budget of ${formatUnits(budget)}`
 }
 
