@@ -149,13 +149,22 @@ export class EscrowService {
    * cooperative close of an escrow that settled meanwhile answers how it settled
    * (`already: 'settled'`) rather than ESCROW_NOT_OPEN. A close with the arbiter of a settled escrow
    * is still refused (ESCROW_NOT_OPEN): there is nothing left to ask the arbiter for.
+   *
+   * `ifApproved` (cooperative only): the close executes the other party's pending approval of the
+   * same cooperative settlement where there is one, and sends nothing otherwise (`executed: false`,
+   * at once): a payee whose session is gone executes a payer's approval already on chain without
+   * waiting for one that may never come.
    */
-  async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal } = {}): Promise<SettleResult> {
+  async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal, ifApproved?: boolean } = {}): Promise<SettleResult> {
     const mode = opts.mode ?? 'cooperative'
-    return await this.settling.run(escrowId, `close:${mode}`, async (signal) => await this.closeNow(escrowId, mode, { signal }), opts)
+    const ifApproved = mode === 'cooperative' && opts.ifApproved === true
+    // a close only as the second approval is an operation of its own: joining a cooperative close
+    // in flight (which may send a first approval) would not be that
+    const op = ifApproved ? 'close:cooperative-if-approved' : `close:${mode}`
+    return await this.settling.run(escrowId, op, async (signal) => await this.closeNow(escrowId, mode, { signal, ifApproved }), opts)
   }
 
-  private async closeNow (escrowId: string, mode: CloseMode, opts: { signal: AbortSignal }): Promise<SettleResult> {
+  private async closeNow (escrowId: string, mode: CloseMode, opts: { signal: AbortSignal, ifApproved?: boolean }): Promise<SettleResult> {
     const onChain = await this.onChain(escrowId, opts)
     if (onChain.status !== 'open') return this.settledAnswer(onChain, mode)
     const terms = onChain.terms
@@ -269,7 +278,7 @@ export class EscrowService {
    * approval, not an error: the chain's ALREADY_APPROVED (embedded ledger) or its idempotent answer
    * (subtensor) comes back as `already: 'approved'`, not executed.
    */
-  private async approve (terms: EscrowTerms, settlement: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult> {
+  private async approve (terms: EscrowTerms, settlement: Settlement, opts: { signal?: AbortSignal, ifApproved?: boolean }): Promise<SettleResult> {
     let r: ApproveResult
     try {
       r = await this.c.chain.approve(settlement, this.c.account, { ...opts, payer: terms.payer })

@@ -309,6 +309,35 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     await expectNoFailedExtrinsic(head0, (await api.rpc.chain.getHeader()).number.toNumber())
   })
 
+  it('a payee approving only as the second sends nothing while no approval is pending, and executes the payer\'s once it is', async () => {
+    // an adapter whose payee would wait an hour for the payer's approval: `ifApproved` must not wait
+    const patient = await createSubtensorChain({ api, netuid, hotkey, cooperativeWaitMs: 3_600_000 })
+    try {
+      const { terms, account } = await openChecked(4n * TAO)
+      const s: Settlement = {
+        escrowId: terms.escrowId, kind: 'cooperative', voucher: { cumulative: 1n * TAO, sequence: 2n, signature: '0x' + '44'.repeat(64) },
+        payouts: [{ to: terms.payee, amount: 1n * TAO }, { to: terms.payer, amount: 3n * TAO }]
+      }
+      const nonce = async (who: string): Promise<number> => ((await api.query.system.account(who)) as unknown as { nonce: { toNumber: () => number } }).nonce.toNumber()
+      const payeeNonce = await nonce(terms.payee)
+      const alone = await patient.approve(s, keys.payee!, { ifApproved: true })
+      expect(alone.executed).toBe(false)
+      expect(alone.fees ?? []).toEqual([])
+      expect(await nonce(terms.payee)).toBe(payeeNonce)
+      expect((await api.query.multisig.multisigs.entries(account)).length).toBe(0)
+      expect((await patient.get(terms.escrowId))?.status).toBe('open')
+      // the payer's approval, then the payee's as the second executes it
+      expect((await patient.approve(s, keys.payer!)).executed).toBe(false)
+      const second = await patient.approve(s, keys.payee!, { ifApproved: true })
+      expect(second.executed).toBe(true)
+      expect(second.fees!.map((f) => f.op)).toEqual(['execute'])
+      expect((await patient.get(terms.escrowId))?.status).toBe('closed')
+      await expectEmpty(account)
+    } finally {
+      await patient.close()
+    }
+  })
+
   it('closes with the latest voucher by payee + arbiter; the arbiter key is swept back', async () => {
     const { terms, account } = await openChecked(5n * TAO)
     const arbiterBefore = await freeOf(api, keys.arbiter!.address)

@@ -180,6 +180,49 @@ describe('a supplier\'s failed settlement while the daemon runs', () => {
     expect(w.clock.pending).toBe(0)
   })
 
+  it('the recovery executes the renter\'s cooperative approval already on chain: the escrow closes with the arbiter down, and the job record says so', async () => {
+    const w = await world(Infinity)
+    // the renter's job ended and it approved the close on the last voucher; the supplier restarted
+    // before its own close
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    const settled: Array<{ id: string, settlement: unknown }> = []
+    const jobStore = {
+      list: async () => [{ id: 'job-1', role: 'supplier' as const, state: 'failed' as const, agreementId: t.escrowId.slice(2), command: '', args: [], gpuCount: 1, createdAt: T0, updatedAt: T0 }],
+      settled: async (_role: string, id: string, settlement: unknown) => { settled.push({ id, settlement }) }
+    }
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), jobStore: jobStore as never })
+    await recovery.run(new AbortController().signal)
+    expect(w.asked.requests).toBe(0)
+    await expectSettled(w, 'close')
+    expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.paid.toString() }])
+    expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.paid.toString(), refunded: (t.amount - w.paid).toString(), settledBy: 'cooperative' } }])
+    expect(event(w, 'close')).toBe(1)
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('a renter\'s approval that lands while the recovery waits to ask the arbiter again is executed at the next attempt, without the arbiter', async () => {
+    const w = await world(Infinity)
+    const controller = new AbortController()
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), settlement: w.settlement })
+    let done = false
+    const running = recovery.run(controller.signal).finally(() => { done = true })
+    try {
+      await driveUntil(w, () => w.asked.requests === 1 && w.clock.pending > 0)
+      // no approval of the supplier's is pending (the recovery never approved cooperatively): the
+      // renter's is the first
+      expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+      await driveUntil(w, () => done || w.asked.requests > 1)
+      expect(w.asked.requests).toBe(1)
+      await running
+      await expectSettled(w, 'close')
+      expect(event(w, 'arbiter-close-retry')).toBe(1)
+      expect(w.clock.pending).toBe(0)
+    } finally {
+      controller.abort()
+      await running
+    }
+  })
+
   it('a recovery whose role stops while it waits to close again returns at once and leaves the escrow to the next start', async () => {
     const w = await world(Infinity)
     const controller = new AbortController()

@@ -127,15 +127,24 @@ export type ChainConnectionEvent =
  * state change whose inclusion was not seen fails with a code that says its outcome is unknown
  * (ABORTED, INCLUSION_TIMEOUT). A caller needs no deadline of its own to be sure a call ends.
  */
+/** How `ChainPort.approve` approves. */
+export interface ApproveOptions {
+  signal?: AbortSignal
+  payer?: string
+  ifApproved?: boolean
+}
+
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
   open (terms: EscrowTermsOnChain, payer: AccountPair, opts?: { signal?: AbortSignal }): Promise<EscrowOnChain>
   /**
    * one party's approval of a settlement; the second matching approval executes it. `payer`: the
-   * payer of the escrow meant (see `get`)
+   * payer of the escrow meant (see `get`). `ifApproved`: only the second approval, where another
+   * signatory's approval of this very settlement is pending now; otherwise nothing is sent and
+   * nothing waited for (`executed: false`)
    */
-  approve (settlement: Settlement, approver: AccountPair, opts?: { signal?: AbortSignal, payer?: string }): Promise<ApproveResult>
+  approve (settlement: Settlement, approver: AccountPair, opts?: ApproveOptions): Promise<ApproveResult>
   /**
    * The escrow of this id as the chain holds it. An escrow id is public once its open is submitted,
    * and on a public chain anyone can open an escrow of their own under the same id: `payer` names

@@ -28,7 +28,7 @@ import { EscrowError, throwIfAborted } from '../../errors.js'
 import { checkSettlementShape } from '../../rules/settlement.js'
 import { checkTerms, isAddress, sameAccount } from '../../rules/terms.js'
 import type {
-  ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowOnChain, EscrowTermsOnChain, RecordKind, Settlement
+  ApproveOptions, ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowOnChain, EscrowTermsOnChain, RecordKind, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord } from '../records.js'
 import { openBytes, settlementBytes, settlementHash } from '../settlement-bytes.js'
@@ -236,7 +236,7 @@ export class EmbeddedLedger implements ChainPort {
   }
 
   /** `payer`: the escrow's payer as the approver knows it; another is UNKNOWN_ESCROW (ids are unique here) */
-  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
+  async approve (settlement: Settlement, approver: AccountPair, opts: ApproveOptions = {}): Promise<ApproveResult> {
     throwIfAborted(opts.signal)
     const e = this.escrows.get(settlement.escrowId)
     if (e != null && opts.payer != null && !sameAccount(e.terms.payer, opts.payer)) throw new EscrowError('UNKNOWN_ESCROW', 'no escrow of this id with that payer')
@@ -253,7 +253,7 @@ export class EmbeddedLedger implements ChainPort {
    * One signatory's approval: `signature` over `settlementBytes(settlement)` by `signer`. The second
    * approval of the same settlement by another signatory executes it.
    */
-  async submitApproval (settlement: Settlement, signer: string, signature: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<ApproveResult> {
+  async submitApproval (settlement: Settlement, signer: string, signature: Uint8Array, opts: { signal?: AbortSignal, ifApproved?: boolean } = {}): Promise<ApproveResult> {
     throwIfAborted(opts.signal)
     return await this.exclusive(async () => {
       const current = this.escrows.get(settlement.escrowId)
@@ -274,6 +274,8 @@ export class EmbeddedLedger implements ChainPort {
       const hash = settlementHash(settlement)
       const prior = current.pending.find((p) => p.hash === hash)
       if (prior?.approvals.includes(who) === true) throw new EscrowError('ALREADY_APPROVED', 'this signatory already approved')
+      // only as the second approval: nothing of this settlement is pending, so nothing is written
+      if (opts.ifApproved === true && prior == null) return { executed: false }
       if (prior == null && current.pending.length >= MAX_PENDING_SETTLEMENTS) throw new EscrowError('TOO_MANY_PENDING', 'too many pending settlements')
       const approvals = [...(prior?.approvals ?? []), who]
       if (approvals.length < 2) {

@@ -46,7 +46,7 @@ import type { Codec, INumber } from '@polkadot/types/types'
 import { isHex, u8aToHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
-  ApproveResult, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
+  ApproveOptions, ApproveResult, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
   EscrowTermsOnChain, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
@@ -422,7 +422,7 @@ export class SubtensorChain implements ChainPort {
     return await this.view(got, opts.signal)
   }
 
-  async approve (settlement: Settlement, approver: AccountPair, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<ApproveResult> {
+  async approve (settlement: Settlement, approver: AccountPair, opts: ApproveOptions = {}): Promise<ApproveResult> {
     await this.connection.checked()
     const fees: ChainFee[] = []
     await this.sync(opts.signal)
@@ -470,7 +470,7 @@ export class SubtensorChain implements ChainPort {
     return all.find(fits) ?? all[0]
   }
 
-  private async approveOnce (settlement: Settlement, approver: AccountPair, fees: ChainFee[], opts: { signal?: AbortSignal, payer?: string }): Promise<ApproveResult> {
+  private async approveOnce (settlement: Settlement, approver: AccountPair, fees: ChainFee[], opts: ApproveOptions): Promise<ApproveResult> {
     const api = this.api
     await this.sync(opts.signal)
     const esc = this.index.find(settlement.escrowId, opts.payer)
@@ -483,6 +483,8 @@ export class SubtensorChain implements ChainPort {
     const deadline = this.clock.now() + 60_000
     const readPending = async (): Promise<Option<PendingMultisig>> => await retrying(api, async () => await api.query.multisig.multisigs(esc.sigs.account, callHash), { clock: this.clock, deadline, signal: opts.signal, method: 'multisig.multisigs' }) as unknown as Option<PendingMultisig>
     let pending = await readPending()
+    // only as the second approval: none of this call is pending, so nothing is sent
+    if (opts.ifApproved === true && pending.isNone) return { executed: false }
     if (settlement.kind === 'cooperative' && accountHex(signer.address) === accountHex(esc.sigs.payee) && pending.isNone) {
       // [order] a cooperative close is approved by the payer and executed by the payee: the payee
       // waits for the payer's approval rather than racing it with a first approval of its own

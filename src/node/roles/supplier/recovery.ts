@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js'
 import type { RoleMetrics } from '../metrics.js'
 import type { SupplierJobRecord } from './types.js'
 import { settledAmounts } from '../renter/settle.js'
-import type { SupplierSettlement } from './settlement.js'
+import { closeOnRenterApproval, type SupplierSettlement } from './settlement.js'
 
 export interface SupplierRecoveryComponents {
   escrow: Pick<EscrowService, 'close'>
@@ -27,8 +27,9 @@ export interface SupplierRecoveryComponents {
 
 /**
  * After a crash or restart: every escrow where we are the payee that is still open on chain and for
- * which we hold a voucher (written before we acknowledged it) is closed with the arbiter on that
- * voucher. The session it belonged to is gone, so there is nothing to wait for. A close that fails
+ * which we hold a voucher (written before we acknowledged it) is closed on that voucher: by
+ * executing the renter's approval of that cooperative close where it is on chain already, else with
+ * the arbiter. The session it belonged to is gone, so there is nothing to wait for. A close that fails
  * (the arbiter unreachable, the chain timing out) is made again while the role runs, on the
  * back-off of a session's settlement (`SupplierSettlement.retryWithArbiter`), until it lands, the
  * chain shows the escrow settled by another party (the renter's refund, or its cooperative
@@ -38,7 +39,7 @@ export interface SupplierRecoveryComponents {
  * approval landed, or its refund), so `bazaar jobs` shows what was paid.
  */
 export class SupplierRecovery {
-  /** escrows of interrupted sessions closed by `run` */
+  /** escrows of interrupted sessions closed by `run` (on the renter's approval or with the arbiter) */
   readonly recovered: Array<{ escrowId: string, paid: string }> = []
   private running?: Promise<void>
 
@@ -78,6 +79,16 @@ export class SupplierRecovery {
           // blocks the chain adapter read: opened before its window (chain.scanFromBlock reaches
           // it), or closed before it. An expired one the renter may refund: not worth a word each start.
           if (local.terms.expiresAt > this.c.now()) logger.warn('an unexpired escrow this supplier holds a voucher for is not on chain in the blocks scanned: opened before them (restart with chain.scanFromBlock at or before its open block to claim the voucher) or closed before them', { escrow: id, paid: latest.cumulative.toString(), expiresAt: local.terms.expiresAt })
+          continue
+        }
+        // the renter approved the cooperative close on our voucher (its job ended before ours
+        // did): executing that approval needs no arbiter
+        if (await closeOnRenterApproval(this.c.escrow, id, signal)) {
+          this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
+          metrics.escrows.inc({ role: 'payee', event: 'close' })
+          logger.info('escrow of an interrupted session closed on the renter\'s pending approval', { escrow: id, paid: latest.cumulative.toString() })
+          const final = await this.c.chain.get(id, { signal, payer: local.terms.payer }).catch(() => undefined)
+          await this.recordSettled(unsettled.get(id), final != null && final.status !== 'open' ? final : undefined, { paid: latest.cumulative.toString(), settledBy: 'cooperative' })
           continue
         }
         await this.c.escrow.close(id, { mode: 'arbiter', signal })

@@ -35,6 +35,22 @@ function retryDelayMs (attempt: number): number {
   return Math.min(SETTLE_RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 2), SETTLE_RETRY_MAX_MS)
 }
 
+/**
+ * Executes the renter's approval of the cooperative close on the supplier's latest voucher where
+ * that approval is on chain now, and sends nothing otherwise: a session that ended without the
+ * supplier's own close (a restart, a failed close) still closes on the renter's approval, with no
+ * arbiter needed. True when the escrow is settled (by this call, or before it). A failure to read or
+ * execute is false: the caller's close with the arbiter follows, as without an approval.
+ */
+export async function closeOnRenterApproval (escrow: Pick<EscrowService, 'close'>, escrowId: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const r = await escrow.close(escrowId, { mode: 'cooperative', ifApproved: true, ...(signal != null ? { signal } : {}) })
+    return r.executed || r.already === 'settled'
+  } catch {
+    return false
+  }
+}
+
 export interface SupplierSettlementComponents {
   escrow: Pick<EscrowService, 'close'>
   chain: Pick<ChainPort, 'get'>
@@ -50,7 +66,9 @@ export interface SupplierSettlementComponents {
  * approved it within the wait, or the cooperative close failed, close with the arbiter on that
  * voucher. A close with the arbiter that fails is made again with a back-off (SETTLE_RETRY_FIRST_MS
  * doubling to SETTLE_RETRY_MAX_MS) until it succeeds or the chain shows the escrow settled by
- * someone else (the renter's cooperative approval landed late, or its refund: the record says how).
+ * someone else (the renter's cooperative approval landed late, or its refund: the record says how);
+ * before each attempt, a renter's approval of the cooperative close that is pending on chain is
+ * executed instead (`closeOnRenterApproval`).
  * The role's stop ends the wait at once; the escrow, tracked as ours with its voucher stored before
  * it was acknowledged, is then what the recovery after a restart closes, as after a crash.
  */
@@ -121,6 +139,13 @@ export class SupplierSettlement {
         if (now != null && now.status !== 'open') {
           this.settledAs(record, now, 'arbiter')
           logger.info('escrow settled meanwhile by another party', { escrow: escrowId, status: now.status, settledBy: record.settledBy, paid: record.paid })
+          return
+        }
+        // the renter approved the cooperative close on our voucher meanwhile: ours executes it
+        if (await closeOnRenterApproval(this.c.escrow, escrowId, signal)) {
+          const final = await this.c.chain.get(escrowId, read).catch(() => undefined)
+          this.settledAs(record, final, 'cooperative')
+          logger.info('escrow closed on the renter\'s pending approval', { escrow: escrowId, settledBy: record.settledBy, paid: record.paid, attempt })
           return
         }
       }

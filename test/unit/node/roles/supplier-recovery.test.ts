@@ -52,7 +52,15 @@ describe('supplier recovery after a restart', () => {
     const closes: string[] = []
     const { logger, records } = recordingLogger((r) => r.level === 'warn' || r.level === 'info')
     const recovery = new SupplierRecovery({
-      escrow: { close: async (id, opts) => { expect(opts?.mode).toBe('arbiter'); closes.push(id); return { settlement: { escrowId: id, kind: 'voucher', payouts: [] }, executed: true } } },
+      escrow: {
+        close: async (id, opts) => {
+          // the renter's approval is looked for first: there is none
+          if (opts?.ifApproved === true) return { settlement: { escrowId: id, kind: 'cooperative', payouts: [] }, executed: false }
+          expect(opts?.mode).toBe('arbiter')
+          closes.push(id)
+          return { settlement: { escrowId: id, kind: 'voucher', payouts: [] }, executed: true }
+        }
+      },
       chain: { get: async (id) => chain.get(id) },
       escrowDb: db,
       metrics: roleMetrics(new Registry()),
@@ -102,7 +110,13 @@ describe('supplier recovery after a restart', () => {
     ])
     const recovery = new SupplierRecovery({
       // the close lands: the chain then holds its record, paying the voucher
-      escrow: { close: async (id) => { chain.set(id, settled(escrows.open, 'voucher', 1_000n)); return { settlement: { escrowId: id, kind: 'voucher', payouts: [] }, executed: true } } },
+      escrow: {
+        close: async (id, opts) => {
+          if (opts?.ifApproved === true) return { settlement: { escrowId: id, kind: 'cooperative', payouts: [] }, executed: false }
+          chain.set(id, settled(escrows.open, 'voucher', 1_000n))
+          return { settlement: { escrowId: id, kind: 'voucher', payouts: [] }, executed: true }
+        }
+      },
       chain: { get: async (id) => chain.get(id) },
       escrowDb: db,
       metrics: roleMetrics(new Registry()),
