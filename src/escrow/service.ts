@@ -84,6 +84,9 @@ export class EscrowService {
     this.clock = components.clock ?? systemClock
   }
 
+  /** the account this node pays escrows from and is paid to (its hotkey's) */
+  get address (): string { return this.c.account.address }
+
   private roleOf (terms: EscrowTerms): EscrowRole | undefined {
     const me = this.c.account.address
     if (sameAccount(terms.payer, me)) return 'payer'

@@ -11,6 +11,7 @@ import type { RentEvent, RentSummary } from './roles/renter.js'
 import type { Clock } from '../util/clock.js'
 import { peerIdString } from './market-json.js'
 import { UserError } from '../util/errors.js'
+import { abortable } from '../util/abortable.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** One agreement as `GET /v1/agreements` shows it (amounts as decimal strings of rao). */
@@ -249,7 +250,17 @@ export interface ChainView {
   netuid: number
   /** whether the connection is up, to the chain the daemon opened (absent on the embedded ledger) */
   connected?: boolean
+  /** the account escrows are paid from: the node's hotkey's */
+  account: string
+  /**
+   * what that account can spend on escrows now, in rao of `asset` (alpha it owns under the escrow
+   * hotkey, or free TAO); absent where the chain did not answer within FUNDS_READ_MS
+   */
+  funds?: string
 }
+
+/** how long `/v1/chain` waits for the account's funds: a chain that went away leaves them out */
+const FUNDS_READ_MS = 3_000
 
 async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
   const c = daemon.config.chain
@@ -258,12 +269,19 @@ async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
     adapter: info.adapter,
     network: info.adapter === 'embedded' ? 'embedded' : (c.network ?? c.endpoint ?? 'subtensor'),
     asset: info.asset.kind,
-    netuid: info.asset.netuid
+    netuid: info.asset.netuid,
+    account: daemon.escrow.address
   }
   if (info.adapter === 'subtensor' && c.endpoint != null) view.endpoint = c.endpoint
   const connected = daemon.chain.connected?.()
   if (connected != null) view.connected = connected
   if (info.specVersion != null) view.runtime = info.specVersion
   if (info.chain != null) view.chain = info.chain
+  if (connected !== false) {
+    // wall time: a bound on a read from a remote node, which a stopped clock would never end
+    const signal = AbortSignal.timeout(FUNDS_READ_MS)
+    const funds = await abortable(daemon.chain.balance(view.account, { signal }), signal).catch(() => undefined)
+    if (funds != null) view.funds = funds.toString()
+  }
   return view
 }

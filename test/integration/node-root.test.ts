@@ -59,7 +59,12 @@ describe('BazaarNode.init: one root for a whole node', () => {
     expect(node.services.supplier).toBeUndefined()
     expect(node.services.renter).toBeUndefined()
     expect((await get(node, '/v1/status')).status).toBe(200)
-    expect(await (await get(node, '/v1/chain')).json()).toMatchObject({ adapter: 'embedded', netuid: 1 })
+    // what the node's hotkey account can spend on escrows, as the ledger holds it
+    await ledger.mint(node.identity.hotkey.address, 1_234_567n)
+    const chainView = await (await get(node, '/v1/chain')).json() as { funds?: string }
+    expect(chainView).toMatchObject({ adapter: 'embedded', netuid: 1, account: node.identity.hotkey.address })
+    expect(chainView.funds).toBe((await ledger.balance(node.identity.hotkey.address)).toString())
+    expect(BigInt(chainView.funds!)).toBeGreaterThanOrEqual(1_234_567n)
     expect(await (await get(node, '/v1/escrows')).json()).toEqual([])
     expect(node.rentRefusal()?.code).toBe('WRONG_ROLE')
     // pruning, republication, link keeping: the node's timers run on its clock

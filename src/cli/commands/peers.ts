@@ -2,6 +2,7 @@ import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { ApiClient } from '../client.js'
 import { table } from '../format.js'
+import { formatAmount } from '../amount.js'
 import type { PeerView } from '../../node/bazaar-node.js'
 
 /** a score figure: two decimals at most, no negative zero */
@@ -62,7 +63,16 @@ export const statusCommand: Command = {
     const show = (v: unknown): string => Array.isArray(v)
       ? v.join(' ')
       : v != null && typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a}=${String(b)}`).join(' ') : String(v)
+    // the escrow account's funds get a line of their own, in their asset
+    const { account, funds, ...chainLine } = (chain ?? {}) as { account?: string, funds?: string }
+    if (chain != null) s.chain = chainLine
     for (const [k, v] of Object.entries(s)) ctx.out(`${k.padEnd(12)} ${show(v)}`)
+    if (account != null) {
+      const asset = chain?.asset === 'tao' ? 'tao' : 'alpha'
+      const held = funds != null && /^[0-9]{1,40}$/.test(funds) ? formatAmount(BigInt(funds), asset) : 'not read (the chain did not answer)'
+      const hint = chain?.adapter === 'subtensor' ? ' (bazaar wallet fund adds to it)' : ''
+      ctx.out(`${'funds'.padEnd(12)} ${held} for escrows, in the hotkey account ${account}${hint}`)
+    }
     return 0
   }
 }
