@@ -336,6 +336,53 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(bad.err).toHaveLength(1)
     }
   })
+
+  it('withdraw: escrow funds go back to the coldkey as TAO, the fee reserve stays; all of them with no --amount', async () => {
+    // the amount is in the escrow's asset: the other one is a usage error
+    const wrong = await run(['wallet', 'withdraw', '--home', home, '--amount', alphaTransfers() ? '1τ' : '1α', '--yes'], env)
+    expect(wrong.code).toBe(2)
+    expect(wrong.err.at(-1)).toMatch(/escrows on this runtime hold/)
+    const tooMuch = await run(['wallet', 'withdraw', '--home', home, '--amount', '100000', '--yes'], env)
+    expect(tooMuch.code).toBe(1)
+    expect(tooMuch.err.at(-1)).toMatch(/can give back at most/)
+
+    const cold0 = await freeOf(api, coldkey)
+    const hot0 = await freeOf(api, hotkey)
+    const held0 = alphaTransfers() ? await alphaOf(api, escrowHotkey, hotkey, netuid) : 0n
+    const one = await run(['wallet', 'withdraw', '--home', home, '--amount', '1', '--yes', '--json'], env)
+    expect(one.code).toBe(0)
+    const w = JSON.parse(one.out[0])
+    const fees = BigInt(w.unstakeFee ?? '0') + BigInt(w.sendFee ?? '0')
+    expect(await freeOf(api, coldkey)).toBe(cold0 + BigInt(w.sent))
+    if (alphaTransfers()) {
+      // 1 α sold into the pool: about 1 τ at a price near 1, all of it sent on
+      expect(BigInt(w.sent)).toBeGreaterThan(TAO * 99n / 100n)
+      expect(BigInt(w.sent)).toBeLessThan(TAO + TAO / 100n)
+      expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBe(held0 - TAO)
+      // what the account held free stays, less the two fees
+      expect(await freeOf(api, hotkey)).toBe(hot0 - fees)
+    } else {
+      expect(w.sent).toBe(TAO.toString())
+      expect(await freeOf(api, hotkey)).toBe(hot0 - TAO - fees)
+    }
+
+    const all = await run(['wallet', 'withdraw', '--home', home, '--yes', '--json'], env)
+    expect(all.code).toBe(0)
+    const a = JSON.parse(all.out[0])
+    if (alphaTransfers()) {
+      expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBe(0n)
+      expect(a.escrowFunds).toBe('0')
+    } else {
+      // everything above the fee reserve fund keeps
+      const plan = BigInt(a.amount)
+      expect(await freeOf(api, hotkey)).toBe(BigInt(w.accountFree) - plan - BigInt(a.sendFee))
+      expect(BigInt(a.accountFree)).toBeGreaterThan(0n)
+    }
+    // nothing left above the reserve: one line, nothing signed
+    const none = await run(['wallet', 'withdraw', '--home', home, '--yes'], env)
+    expect(none.code).toBe(1)
+    expect(none.err.at(-1)).toMatch(/holds no escrow funds/)
+  })
 })
 
 describe('wallet balance without a subtensor chain', () => {

@@ -15,7 +15,7 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: 'init', summary: 'create a node home: peer key, coldkey and hotkey (encrypted), API token, config', load: async () => (await import('./init.js')).initCommand },
   { name: 'keys', summary: 'show the peer id and account addresses of a node home (needs the passphrase)', load: async () => (await import('./keys.js')).keysCommand },
-  { name: 'wallet', summary: 'btcli wallets (import, export), TAO and alpha balances, buy alpha (stake), fund the escrows of a renter (fund)', load: async () => (await import('./wallet.js')).walletCommand },
+  { name: 'wallet', summary: 'btcli wallets (import, export), TAO and alpha balances, buy alpha (stake), the escrow funds of a renter (fund, withdraw)', load: async () => (await import('./wallet.js')).walletCommand },
   { name: 'node', summary: 'run a headless node (bazaar node start)', load: async () => (await import('./node.js')).nodeCommand },
   { name: 'status', summary: 'show the status of a running node', load: async () => (await import('./peers.js')).statusCommand },
   { name: 'peers', summary: 'show the connected peers of a running node', load: async () => (await import('./peers.js')).peersCommand },

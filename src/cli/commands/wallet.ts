@@ -20,6 +20,7 @@ const usage = `usage: bazaar wallet <import|export> --btcli [options]
        bazaar wallet balance [--netuid N] [options]
        bazaar wallet stake --netuid N --amount X [--yes] [options]
        bazaar wallet fund --amount X [--netuid N] [--fees Y] [--yes] [options]
+       bazaar wallet withdraw [--amount X] [--netuid N] [--yes] [options]
 
 Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<hotkey>.
 
@@ -51,6 +52,11 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    with TAO escrows the coldkey sends X (and tops up the reserve). Shows the plan
                    and asks before it signs; after a failed stake the same command stakes what
                    the account already holds, sending nothing more.
+  withdraw         take escrow funds back to the coldkey: on a runtime with alpha escrows the
+                   hotkey account unstakes X alpha (default: all of it) and sends the coldkey the
+                   TAO that brings; on a runtime with TAO escrows it sends X TAO (default: all
+                   above fund's fee reserve). The TAO kept for fees stays. Escrows already open
+                   are not touched: their funds are in their own accounts.
 
 options:
   --btcli                the btcli wallet layout (required; the only one)
@@ -63,11 +69,12 @@ options:
   --force                import: replace accounts the home already has
   --netuid <n>           balance: only this subnet; stake: the subnet (required); fund: the
                          subnet (default: config chain.netuid)
-  --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO)
+  --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO);
+                         withdraw: escrow funds to take back, in the escrow's asset (α or τ)
   --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
                          the fees of 10 rentals, one approval's deposit and the existential deposit)
   --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
-  --yes                  stake, fund: sign without asking (scripts)
+  --yes                  stake, fund, withdraw: sign without asking (scripts)
   --endpoint <ws-url>    the chain (default: config chain.endpoint)
   --raw                  amounts in base units (rao) instead of τ/α
   --json                 print the result as JSON
@@ -124,10 +131,11 @@ export const walletCommand: Command = {
     config: { type: 'string' }
   },
   async run (args, ctx) {
-    const { sub } = subcommand('wallet', args, ['import', 'export', 'balance', 'stake', 'fund'] as const, 'bazaar wallet import|export --btcli, wallet balance, wallet stake or wallet fund')
+    const { sub } = subcommand('wallet', args, ['import', 'export', 'balance', 'stake', 'fund', 'withdraw'] as const, 'bazaar wallet import|export --btcli, wallet balance, stake, fund or withdraw')
     if (sub === 'balance') return await walletBalance(args, ctx)
     if (sub === 'stake') return await walletStake(args, ctx)
     if (sub === 'fund') return await walletFund(args, ctx)
+    if (sub === 'withdraw') return await walletWithdraw(args, ctx)
     if (!flag(args, 'btcli')) throw new UsageError(`wallet ${sub} needs --btcli (the only wallet layout supported)`)
     const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
     return sub === 'import' ? await walletImport(args, ctx, home) : await walletExport(args, ctx, home)
@@ -291,16 +299,8 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
   const amount = taoArg(args, 'amount', raw, 'TAO to spend')
   if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ)')
   const feeReserve = taoArg(args, 'fees', raw, 'TAO the hotkey account keeps free')
-  let netuid = netuidArg(args, false)
-  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
-  if (netuid == null) {
-    const { loadConfig } = await import('../../node/config/index.js')
-    netuid = (await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })).chain.netuid
-  }
-  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
-  const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const { netuid, id, api } = await escrowAccountChain(args, ctx)
   const { planFund, fund } = await import('../../node/wallet/fund.js')
-  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
   try {
     const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(feeReserve != null ? { feeReserve } : {}) })
     const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
@@ -339,6 +339,74 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
     ctx.out(`funded ${plan.account}: escrows on subnet ${netuid} can spend ${formatAmount(r.escrowFunds, asset, { raw })} (${gained >= 0n ? '+' : ''}${formatAmount(gained, asset, { raw })}), ${tao(r.accountFree)} free for fees`)
     if (r.transfer != null) ctx.out(`  sent    ${tao(plan.transfer)}, fee ${tao(r.transfer.fee)}, block #${r.transfer.blockNumber} ${r.transfer.blockHash}`)
     if (r.stake != null) ctx.out(`  staked  ${tao(plan.amount)}, fee ${tao(r.stake.fee)}, block #${r.stake.blockNumber} ${r.stake.blockHash}`)
+    return 0
+  } finally {
+    await api.disconnect()
+  }
+}
+
+/**
+ * What `fund` and `withdraw` share: the subnet (--netuid, else config chain.netuid), the node's
+ * keys (the hotkey signs for the escrow account), and the chain, connected.
+ */
+async function escrowAccountChain (args: ParsedArgs, ctx: CommandContext): Promise<{ netuid: number, id: Awaited<ReturnType<typeof openKeystore>>, api: Awaited<ReturnType<typeof connectChain>> }> {
+  let netuid = netuidArg(args, false)
+  const home = resolveHome({ flag: str(args, 'home'), env: ctx.env })
+  if (netuid == null) {
+    const { loadConfig } = await import('../../node/config/index.js')
+    netuid = (await loadConfig({ home, env: ctx.env, configFile: str(args, 'config'), signal: ctx.signal })).chain.netuid
+  }
+  const passphrase = await resolvePassphrase({ flag: str(args, 'passphrase'), file: str(args, 'passphrase-file'), env: ctx.env, tty: true, signal: ctx.signal })
+  const id = await openKeystore(home, passphrase, { signal: ctx.signal })
+  const api = await connectChain({ endpoint: str(args, 'endpoint'), configFile: str(args, 'config'), home, env: ctx.env, signal: ctx.signal })
+  return { netuid, id, api }
+}
+
+async function walletWithdraw (args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const raw = flag(args, 'raw')
+  const amountArg = str(args, 'amount')
+  // the form is checked before anything is opened; the asset a bare number is in, once the chain says
+  if (amountArg != null && parseAmountArg(amountArg, { flag: 'amount', dflt: 'alpha', raw }).rao <= 0n) throw new UsageError('--amount must be above 0')
+  const { netuid, id, api } = await escrowAccountChain(args, ctx)
+  const { planWithdraw, withdraw } = await import('../../node/wallet/fund.js')
+  try {
+    const { SubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
+    const asset = (await new SubtensorChain(api, { api, netuid }, false).assetFor(netuid)).kind
+    let amount: bigint | undefined
+    if (amountArg != null) {
+      const parsed = parseAmountArg(amountArg, { flag: 'amount', dflt: asset, raw })
+      if (parsed.asset !== asset) throw new UsageError(`--amount: escrows on this runtime hold ${asset === 'alpha' ? 'alpha (α)' : 'TAO (τ)'}, so the amount taken back is in it`)
+      amount = parsed.rao
+    }
+    const plan = await planWithdraw(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, ...(amount != null ? { amount } : {}) })
+    const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
+    const lines = [`take escrow funds back from the node's hotkey account ${plan.account} on subnet ${netuid} to the coldkey ${plan.coldkey}`]
+    if (plan.escrowHotkey != null) {
+      lines.push(
+        `  unstake          ${formatAmount(plan.amount, 'alpha', { raw })} of ${formatAmount(plan.escrowFunds, 'alpha', { raw })} from under ${plan.escrowHotkey}`,
+        `  you get about    ${tao(plan.expectedTao ?? 0n)} (from the pool reserves, after its fee), sent on to the coldkey`
+      )
+    } else {
+      lines.push(`  send             ${tao(plan.amount)} of ${tao(plan.escrowFunds)} free`)
+    }
+    lines.push(`  kept for fees    ${tao(plan.feeReserve ?? plan.accountFree)} free in the hotkey account`)
+    for (const l of lines) ctx.err(l)
+    if (!flag(args, 'yes') && !await confirm('sign and submit?', { signal: ctx.signal })) {
+      throw new WalletError(WalletErrorCode.DECLINED, 'nothing was signed')
+    }
+    const r = await withdraw(api, { account: id.hotkey }, plan, { signal: ctx.signal })
+    if (flag(args, 'json')) {
+      ctx.out(JSON.stringify({
+        netuid, asset: plan.asset, coldkey: plan.coldkey, account: plan.account, unit: AMOUNT_UNIT, amount: plan.amount.toString(), sent: r.sent.toString(),
+        ...(r.unstake != null ? { escrowHotkey: plan.escrowHotkey, unstakeFee: r.unstake.fee.toString(), unstakeBlock: r.unstake.blockNumber } : {}),
+        ...(r.transfer != null ? { sendFee: r.transfer.fee.toString(), sendBlock: r.transfer.blockNumber } : {}),
+        escrowFundsBefore: plan.escrowFunds.toString(), escrowFunds: r.escrowFunds.toString(), accountFree: r.accountFree.toString()
+      }))
+      return 0
+    }
+    ctx.out(`sent ${tao(r.sent)} to the coldkey ${plan.coldkey}; escrows on subnet ${netuid} can spend ${formatAmount(r.escrowFunds, plan.asset, { raw })}, ${tao(r.accountFree)} free for fees`)
+    if (r.unstake != null) ctx.out(`  unstaked  ${formatAmount(plan.amount, 'alpha', { raw })}, fee ${tao(r.unstake.fee)}, block #${r.unstake.blockNumber} ${r.unstake.blockHash}`)
+    if (r.transfer != null) ctx.out(`  sent      ${tao(r.sent)}, fee ${tao(r.transfer.fee)}, block #${r.transfer.blockNumber} ${r.transfer.blockHash}`)
     return 0
   } finally {
     await api.disconnect()

@@ -162,3 +162,123 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
   const escrowFunds = plan.escrowHotkey != null ? await alphaOf(api, plan.escrowHotkey, plan.account, plan.netuid) : accountFree
   return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), escrowFunds, accountFree }
 }
+
+/** rao of TAO or alpha in one whole unit */
+const UNIT = 1_000_000_000n
+/** `swap.feeRate` is parts of u16::MAX */
+const FEE_RATE_DENOMINATOR = 65_535n
+
+export interface WithdrawRequest {
+  coldkey: string
+  account: string
+  netuid: number
+  /** escrow funds to take back (alpha on an alpha runtime, TAO on a TAO runtime); absent: all of them */
+  amount?: bigint
+}
+
+export interface WithdrawPlan {
+  asset: 'alpha' | 'tao'
+  netuid: number
+  coldkey: string
+  account: string
+  /** what escrows can spend now, and what this takes of it */
+  escrowFunds: bigint
+  amount: bigint
+  /** alpha runtime: the hotkey the escrow stake is under, and the TAO the unstake is expected to bring */
+  escrowHotkey?: string
+  expectedTao?: bigint
+  /** TAO runtime: what stays free in the account for fees (the default reserve of `fund`) */
+  feeReserve?: bigint
+  /** free TAO of the account now */
+  accountFree: bigint
+}
+
+export interface WithdrawResult {
+  plan: WithdrawPlan
+  unstake?: Inclusion
+  transfer?: Inclusion
+  /** TAO sent to the coldkey */
+  sent: bigint
+  escrowFunds: bigint
+  accountFree: bigint
+}
+
+/**
+ * What taking escrow funds back to the coldkey would do, with nothing signed: on an alpha runtime
+ * the account unstakes `amount` alpha (all of it by default) from under the escrow hotkey, and the
+ * TAO that brings goes to the coldkey, the account's own free TAO (its fee reserve) staying; on a TAO
+ * runtime the account sends `amount` TAO (by default all above `fund`'s fee reserve). WalletError
+ * for an amount above the funds, or nothing to take.
+ */
+export async function planWithdraw (api: ApiPromise, req: WithdrawRequest): Promise<WithdrawPlan> {
+  const chain = new SubtensorChain(api, { api, netuid: req.netuid }, false)
+  const asset = (await chain.assetFor(req.netuid)).kind
+  const accountFree = await freeOf(api, req.account)
+  const base = { asset, netuid: req.netuid, coldkey: req.coldkey, account: req.account, accountFree }
+  if (asset === 'alpha') {
+    let escrowHotkey: string
+    try {
+      escrowHotkey = await chain.hotkeyFor(req.netuid)
+    } catch {
+      throw new WalletError(WalletErrorCode.STAKE_REFUSED, `subnet ${req.netuid} has no owner hotkey: there are no escrow funds on it`)
+    }
+    const escrowFunds = await alphaOf(api, escrowHotkey, req.account, req.netuid)
+    const amount = checkedAmount(req.amount, escrowFunds, 'α')
+    const expectedTao = await taoForAlpha(api, req.netuid, amount)
+    return { ...base, escrowFunds, amount, escrowHotkey, expectedTao }
+  }
+  const feeReserve = await defaultFeeReserve(api, { account: req.account, netuid: req.netuid, budget: UNIT })
+  const spendable = accountFree > feeReserve ? accountFree - feeReserve : 0n
+  const amount = checkedAmount(req.amount, spendable, 'τ')
+  return { ...base, escrowFunds: accountFree, amount, feeReserve }
+}
+
+function checkedAmount (asked: bigint | undefined, available: bigint, symbol: string): bigint {
+  const amount = asked ?? available
+  if (amount <= 0n) throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, 'the hotkey account holds no escrow funds to take back')
+  if (amount > available) throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the hotkey account can give back at most ${available} rao ${symbol}; asked for ${amount}`)
+  return amount
+}
+
+/** TAO (rao) that selling `alpha` into the subnet's pool is expected to bring: the pool's fee, then the constant-product swap */
+async function taoForAlpha (api: ApiPromise, netuid: number, alpha: bigint): Promise<bigint> {
+  const q = api.query.subtensorModule
+  const rate = api.query.swap?.feeRate != null ? BigInt((await api.query.swap.feeRate(netuid)).toString()) : 0n
+  const net = alpha - alpha * rate / FEE_RATE_DENOMINATOR
+  const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(netuid), q.subnetAlphaIn(netuid)])
+  const t = BigInt(taoIn.toString())
+  const a = BigInt(alphaIn.toString())
+  return t > 0n && a > 0n ? t * net / (a + net) : 0n
+}
+
+/**
+ * Carries a withdrawal out: the account's `removeStake` (alpha runtime), then its transfer to the
+ * coldkey of what the unstake brought (read from its free balance before and after), or of the
+ * amount (TAO runtime). An unstake whose transfer fails leaves the TAO in the account, and the error
+ * says so.
+ */
+export async function withdraw (api: ApiPromise, keys: { account: AccountPair }, plan: WithdrawPlan, opts: { signal?: AbortSignal, finality?: boolean } = {}): Promise<WithdrawResult> {
+  const wait = { finality: opts.finality ?? true, signal: opts.signal }
+  let unstake: Inclusion | undefined
+  let sent = plan.amount
+  if (plan.escrowHotkey != null) {
+    const before = await freeOf(api, plan.account)
+    const tx = await api.tx.subtensorModule.removeStake(plan.escrowHotkey, plan.netuid, plan.amount).signAsync(keys.account)
+    unstake = await submitted(api, tx, 'the unstake from the escrow stake', wait)
+    const after = await freeOf(api, plan.account)
+    sent = after > before ? after - before : 0n
+  }
+  let transfer: Inclusion | undefined
+  if (sent > 0n) {
+    try {
+      const tx = await api.tx.balances.transferKeepAlive(plan.coldkey, sent).signAsync(keys.account)
+      transfer = await submitted(api, tx, 'the transfer to the coldkey', wait)
+    } catch (err) {
+      const kept = unstake != null ? `; the unstaked ${sent} rao of TAO stay free in the hotkey account` : ''
+      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}${kept}`, { cause: err })
+    }
+  }
+  const accountFree = await freeOf(api, plan.account)
+  const escrowFunds = plan.escrowHotkey != null ? await alphaOf(api, plan.escrowHotkey, plan.account, plan.netuid) : accountFree
+  return { plan, ...(unstake != null ? { unstake } : {}), ...(transfer != null ? { transfer } : {}), sent, escrowFunds, accountFree }
+}
