@@ -47,6 +47,17 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   let escrowHotkey = ''
   /** escrows hold alpha (the runtime has transferStake), not TAO */
   const alphaTransfers = (): boolean => api.tx.subtensorModule?.transferStake != null
+  /** the keys as the chain holds them: free TAO of both, and the hotkey account's escrow alpha */
+  const holdings = async (): Promise<{ cold: bigint, hot: bigint, held: bigint }> => ({
+    cold: await freeOf(api, coldkey), hot: await freeOf(api, hotkey), held: alphaTransfers() ? await alphaOf(api, escrowHotkey, hotkey, netuid) : 0n
+  })
+  /** a wallet command signed without the question, which must succeed; its JSON */
+  const signed = async (argv: string[]): Promise<Record<string, string>> => {
+    const r = await run(['wallet', ...argv, '--home', home, '--yes', '--json'], env)
+    expect(r.err.filter((l) => l.startsWith('bazaar'))).toEqual([])
+    expect(r.code).toBe(0)
+    return JSON.parse(r.out[0])
+  }
   const env = { BAZAAR_PASSPHRASE: 'chain test' }
 
   beforeAll(async () => {
@@ -215,13 +226,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   })
 
   it('fund: spends the hotkey account\'s own TAO first, then the coldkey sends what it lacks; an escrow opens from it', async () => {
-    const hotBefore = await freeOf(api, hotkey)
-    const coldBefore = await freeOf(api, coldkey)
+    const { hot: hotBefore, cold: coldBefore } = await holdings()
     // the account holds 3 τ: 1 τ and a reserve of 0.5 τ need nothing from the coldkey on an alpha
     // runtime; on a TAO runtime the amount is always sent
-    const first = await run(['wallet', 'fund', '--home', home, '--amount', '1', '--fees', '0.5', '--yes', '--json'], env)
-    expect(first.code).toBe(0)
-    const f = JSON.parse(first.out[0])
+    const f = await signed(['fund', '--amount', '1', '--fees', '0.5'])
     if (alphaTransfers()) {
       expect(f).toMatchObject({ asset: 'alpha', sent: '0', escrowHotkey, staked: TAO.toString(), escrowFundsBefore: '0' })
       expect(f.sendFee).toBeUndefined()
@@ -238,12 +246,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     }
 
     // 5 τ with the default reserve: the coldkey sends the rest
-    const hot1 = await freeOf(api, hotkey)
-    const cold1 = await freeOf(api, coldkey)
-    const heldBefore = alphaTransfers() ? await alphaOf(api, escrowHotkey, hotkey, netuid) : 0n
-    const second = await run(['wallet', 'fund', '--home', home, '--amount', '5', '--yes', '--json'], env)
-    expect(second.code).toBe(0)
-    const g = JSON.parse(second.out[0])
+    const { hot: hot1, cold: cold1, held: heldBefore } = await holdings()
+    const g = await signed(['fund', '--amount', '5'])
     const reserve = BigInt(g.feeReserve)
     const c = api.consts as unknown as { balances: { existentialDeposit: { toBigInt: () => bigint } } }
     expect(reserve).toBeGreaterThan(c.balances.existentialDeposit.toBigInt())
@@ -315,9 +319,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
 
     // the same command: nothing more is sent, the stake is made from what the account holds
     const cold1 = await freeOf(api, coldkey)
-    const r = await run(['wallet', 'fund', '--home', home, '--amount', `${amount}`, '--fees', `${reserve}`, '--raw', '--yes', '--json'], env)
-    expect(r.code).toBe(0)
-    const j = JSON.parse(r.out[0])
+    const j = await signed(['fund', '--amount', `${amount}`, '--fees', `${reserve}`, '--raw'])
     // the failed extrinsic paid its fee from the account, so it may lack those few rao now
     expect(BigInt(j.sent)).toBe(amount + reserve > hot1 ? amount + reserve - hot1 : 0n)
     expect(await freeOf(api, coldkey)).toBe(cold1 - BigInt(j.sent) - BigInt(j.sendFee ?? '0'))
@@ -346,12 +348,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(tooMuch.code).toBe(1)
     expect(tooMuch.err.at(-1)).toMatch(/can give back at most/)
 
-    const cold0 = await freeOf(api, coldkey)
-    const hot0 = await freeOf(api, hotkey)
-    const held0 = alphaTransfers() ? await alphaOf(api, escrowHotkey, hotkey, netuid) : 0n
-    const one = await run(['wallet', 'withdraw', '--home', home, '--amount', '1', '--yes', '--json'], env)
-    expect(one.code).toBe(0)
-    const w = JSON.parse(one.out[0])
+    const { cold: cold0, hot: hot0, held: held0 } = await holdings()
+    const w = await signed(['withdraw', '--amount', '1'])
     const fees = BigInt(w.unstakeFee ?? '0') + BigInt(w.sendFee ?? '0')
     expect(await freeOf(api, coldkey)).toBe(cold0 + BigInt(w.sent))
     if (alphaTransfers()) {
@@ -366,9 +364,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(await freeOf(api, hotkey)).toBe(hot0 - TAO - fees)
     }
 
-    const all = await run(['wallet', 'withdraw', '--home', home, '--yes', '--json'], env)
-    expect(all.code).toBe(0)
-    const a = JSON.parse(all.out[0])
+    const a = await signed(['withdraw'])
     if (alphaTransfers()) {
       expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBe(0n)
       expect(a.escrowFunds).toBe('0')
