@@ -70,8 +70,8 @@ export const statusCommand: Command = {
     if (account != null) {
       const asset = chain?.asset === 'tao' ? 'tao' : 'alpha'
       const held = funds != null && /^[0-9]{1,40}$/.test(funds) ? formatAmount(BigInt(funds), asset) : 'not read (the chain did not answer)'
-      const hint = chain?.adapter === 'subtensor' ? ' (bazaar wallet fund adds to it)' : ''
-      ctx.out(`${'funds'.padEnd(12)} ${held} for escrows, in the hotkey account ${account}${hint}`)
+      const hint = chain?.adapter === 'subtensor' ? '; bazaar wallet fund and withdraw move them' : ''
+      ctx.out(`${'funds'.padEnd(12)} ${held} in the hotkey account ${account} (escrows are paid from it, earnings into it${hint})`)
     }
     return 0
   }

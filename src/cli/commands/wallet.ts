@@ -56,7 +56,8 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    hotkey account unstakes X alpha (default: all of it) and sends the coldkey the
                    TAO that brings; on a runtime with TAO escrows it sends X TAO (default: all
                    above fund's fee reserve). The TAO kept for fees stays. Escrows already open
-                   are not touched: their funds are in their own accounts.
+                   are not touched: their funds are in their own accounts. A supplier's earnings
+                   are paid to the same account, so this is how a supplier collects them too.
 
 options:
   --btcli                the btcli wallet layout (required; the only one)

@@ -56,13 +56,13 @@ describe('bazaar status', () => {
     expect(chainLine).toContain('asset=alpha')
     // the funds are not repeated raw on the chain's line
     expect(chainLine).not.toContain('funds=')
-    expect(r.out.at(-1)).toBe(`funds        1.993779879 α for escrows, in the hotkey account ${ACCOUNT} (bazaar wallet fund adds to it)`)
+    expect(r.out.at(-1)).toBe(`funds        1.993779879 α in the hotkey account ${ACCOUNT} (escrows are paid from it, earnings into it; bazaar wallet fund and withdraw move them)`)
   })
 
   it('says the funds were not read where the chain did not answer, and gives no command where there is none (the embedded ledger)', async () => {
     chain = { adapter: 'subtensor', network: 'local', asset: 'tao', netuid: 1, connected: false, account: ACCOUNT }
-    expect((await status()).out.at(-1)).toBe(`funds        not read (the chain did not answer) for escrows, in the hotkey account ${ACCOUNT} (bazaar wallet fund adds to it)`)
+    expect((await status()).out.at(-1)).toBe(`funds        not read (the chain did not answer) in the hotkey account ${ACCOUNT} (escrows are paid from it, earnings into it; bazaar wallet fund and withdraw move them)`)
     chain = { adapter: 'embedded', network: 'embedded', asset: 'alpha', netuid: 1, account: ACCOUNT, funds: '5' }
-    expect((await status()).out.at(-1)).toBe(`funds        0.000000005 α for escrows, in the hotkey account ${ACCOUNT}`)
+    expect((await status()).out.at(-1)).toBe(`funds        0.000000005 α in the hotkey account ${ACCOUNT} (escrows are paid from it, earnings into it)`)
   })
 })
