@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ApiPromise } from '@polkadot/api'
-import { retrying, sleep } from '../../../src/escrow/chain/subtensor/submit.js'
+import { retrying, sleep, submitAndWait } from '../../../src/escrow/chain/subtensor/submit.js'
 import { ManualClock } from '../../../src/util/clock.js'
 
 /** an API whose socket is down: `retrying` waits for the reconnection instead of failing at once */
@@ -60,5 +60,33 @@ describe('waiting on a chain through the injected clock', () => {
     ac.abort()
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' })
     expect(clock.pending).toBe(0)
+  })
+})
+
+describe('the pool\'s verdict on a submission', () => {
+  /** an API connected to a node at block 7 whose pool refuses every submission with `message` */
+  const refusing = (message: string): ApiPromise => ({
+    isConnected: true,
+    rpc: {
+      chain: { getHeader: async () => ({ number: { toNumber: () => 7 } }) },
+      author: { submitExtrinsic: async () => { throw new Error(message) } }
+    }
+  }) as unknown as ApiPromise
+  const tx = { hash: { toHex: () => '0x' + 'ab'.repeat(32) } } as never
+  const signedWith = { account: '5FHFn818gqXxtCkSstPpH4KeYQm184XCZtdVKtP1hwW1DD92', nonce: 3 }
+
+  it('a signer that cannot pay the fee is CANNOT_PAY_FEES naming the account, not a nonce race signed again', async () => {
+    // chopsticks' words, then a node's
+    for (const message of ['1010: {"invalid":{"payment":null}}', '1010: Invalid Transaction: Inability to pay some fees (e.g. account balance too low)']) {
+      const err = await submitAndWait(refusing(message), tx, { finality: false, clock: new ManualClock(0), signedWith }).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: 'CANNOT_PAY_FEES' })
+      expect((err as Error).message).toMatch(new RegExp(`^the account ${signedWith.account} cannot pay the transaction fee: it holds too little free TAO`))
+    }
+  })
+
+  it('a stale nonce from another signer of the key is still NONCE_USED, and a priority clash too', async () => {
+    for (const message of ['1010: Invalid Transaction: Transaction is outdated', '1014: Priority is too low: (123 vs 123)']) {
+      await expect(submitAndWait(refusing(message), tx, { finality: false, clock: new ManualClock(0), signedWith })).rejects.toMatchObject({ code: 'NONCE_USED' })
+    }
   })
 })

@@ -18,6 +18,11 @@ export type SubtensorErrorCode =
   | 'INCLUSION_TIMEOUT'
   /** another transaction of the signer (another process with the same key) took the extrinsic's nonce */
   | 'NONCE_USED'
+  /**
+   * the pool refused the extrinsic because its signer cannot pay the fee (`1010` Invalid Transaction
+   * `Payment`: its free TAO is too low). Nothing ran; it succeeds once the account holds TAO
+   */
+  | 'CANNOT_PAY_FEES'
   /** the second multisig approval was included but the settlement batch failed inside it */
   | 'SETTLEMENT_FAILED'
   /** no open record for this escrow id is known to the adapter */

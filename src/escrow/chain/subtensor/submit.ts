@@ -186,6 +186,12 @@ export async function submitAndWait (api: ApiPromise, tx: SubmittableExtrinsic<'
     } catch (err) {
       if (!api.isConnected) { resubmission = true; throw err }
       const msg = String((err as Error)?.message ?? err)
+      // the signer cannot pay the fee: a real node says "Inability to pay some fees", chopsticks
+      // `{"invalid":{"payment":null}}`. Not a nonce race: signing again cannot help
+      if (/1010/.test(msg) && /payment|pay some fees|balance too low/i.test(msg)) {
+        const who = opts.signedWith != null ? `the account ${opts.signedWith.account}` : 'the signer'
+        throw new SubtensorError('CANNOT_PAY_FEES', `${who} cannot pay the transaction fee: it holds too little free TAO (${msg})`, { cause: err })
+      }
       // the pool holds another transaction of this signer with this nonce, or the nonce is used
       // and this is the first submission (so not ours): another process signs with the same key
       if (/priority is too low|1014/i.test(msg) || (!resubmission && /stale|outdated|1010/i.test(msg) && opts.signedWith != null)) {
