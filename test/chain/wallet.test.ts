@@ -379,6 +379,34 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(none.code).toBe(1)
     expect(none.err.at(-1)).toMatch(/holds no escrow funds/)
   })
+
+  it('fund --fees alone tops the hotkey account up to the TAO for fees, staking nothing; the adapter reads what settling needs', async () => {
+    const before = await holdings()
+    // a reserve 1 τ above what the account holds
+    const want = before.hot + TAO
+    const f = await signed(['fund', '--fees', `${want}`, '--raw'])
+    expect(BigInt(f.sent)).toBe(TAO)
+    expect(f.staked).toBeUndefined()
+    const after = await holdings()
+    expect(after.hot).toBe(before.hot + TAO)
+    expect(after.cold).toBe(before.cold - TAO - BigInt(f.sendFee))
+    expect(after.held).toBe(before.held)
+    const again = await run(['wallet', 'fund', '--home', home, '--fees', `${want}`, '--raw', '--yes'], env)
+    expect(again.code).toBe(0)
+    expect(again.out.at(-1)).toMatch(/^nothing to send: the hotkey account .* holds /)
+    expect(await freeOf(api, hotkey)).toBe(after.hot)
+    // what a settling party needs: above one approval's deposit, as the runtime's constants give it
+    const { createSubtensorChain } = await import('../../src/escrow/chain/subtensor/index.js')
+    const port = await createSubtensorChain({ api, netuid })
+    try {
+      const ff = await port.feeFunds(hotkey)
+      expect(ff.free).toBe(after.hot)
+      const c = api.consts as unknown as { multisig: { depositBase: { toBigInt: () => bigint }, depositFactor: { toBigInt: () => bigint } } }
+      expect(ff.needed).toBeGreaterThan(c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt())
+    } finally {
+      await port.close()
+    }
+  })
 })
 
 describe('wallet balance without a subtensor chain', () => {

@@ -73,7 +73,8 @@ options:
   --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO);
                          withdraw: escrow funds to take back, in the escrow's asset (α or τ)
   --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
-                         the fees of 10 rentals, one approval's deposit and the existential deposit)
+                         the fees of 10 rentals, one approval's deposit and the existential deposit);
+                         alone, without --amount: only that TAO, nothing staked (a supplier's fees)
   --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
   --yes                  stake, fund, withdraw: sign without asking (scripts)
   --endpoint <ws-url>    the chain (default: config chain.endpoint)
@@ -297,19 +298,26 @@ function taoArg (args: ParsedArgs, name: string, raw: boolean, what: string): bi
 
 async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const raw = flag(args, 'raw')
-  const amount = taoArg(args, 'amount', raw, 'TAO to spend')
-  if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ)')
   const feeReserve = taoArg(args, 'fees', raw, 'TAO the hotkey account keeps free')
+  // --fees alone tops up the TAO for fees (what a supplier needs), staking nothing
+  const amount = taoArg(args, 'amount', raw, 'TAO to spend') ?? (feeReserve != null ? 0n : undefined)
+  if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ), or --fees alone for the TAO for fees')
   const { netuid, id, api } = await escrowAccountChain(args, ctx)
   const { planFund, fund } = await import('../../node/wallet/fund.js')
   try {
     const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(feeReserve != null ? { feeReserve } : {}) })
     const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
+    if (plan.transfer === 0n && plan.stake == null && amount === 0n) {
+      ctx.out(`nothing to send: the hotkey account ${plan.account} holds ${tao(plan.accountFree)} free, at least ${tao(plan.feeReserve)}`)
+      return 0
+    }
     const lines = [`fund the escrow account of this renter (the node's hotkey account ${plan.account}) on subnet ${netuid}`]
     lines.push(plan.transfer > 0n
       ? `  send             ${tao(plan.transfer)} from the coldkey ${plan.coldkey}, fee ${tao(plan.transferFee)}`
       : `  send             nothing: the hotkey account's ${tao(plan.accountFree)} free covers it`)
-    if (plan.stake != null) {
+    if (amount === 0n) {
+      lines.push('  stake            nothing (--fees alone: the TAO for fees)')
+    } else if (plan.stake != null) {
       lines.push(
         `  stake            ${tao(plan.amount)} from the hotkey account under ${plan.stake.hotkey} (the subnet owner's hotkey: escrows hold alpha staked under it)`,
         `    pool price     ${formatPrice(plan.stake.price, { raw })}`,

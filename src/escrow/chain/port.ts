@@ -160,6 +160,13 @@ export interface ChainPort {
   readonly seenLagMs?: number
   /** spendable balance of an account in the escrow asset */
   balance (address: string, opts?: { signal?: AbortSignal }): Promise<bigint>
+  /**
+   * What `address` holds and needs to take part in settlements: its free TAO, and the least a
+   * settling party should hold (one approval's multisig deposit, returned on execution, the
+   * existential deposit and a margin of fees). Absent where settling costs nothing (the embedded
+   * ledger).
+   */
+  feeFunds? (address: string, opts?: { signal?: AbortSignal }): Promise<{ free: bigint, needed: bigint }>
   close (): Promise<void>
   /**
    * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the

@@ -31,7 +31,10 @@ export interface FundRequest {
   /** the node's hotkey account: escrows are opened from it */
   account: string
   netuid: number
-  /** TAO (rao) to add: staked as alpha on an alpha runtime, sent as TAO on a TAO runtime */
+  /**
+   * TAO (rao) to add: staked as alpha on an alpha runtime, sent as TAO on a TAO runtime. 0 with a
+   * `feeReserve`: only the TAO for fees (a supplier, which pays fees and no escrows)
+   */
   amount: bigint
   /** TAO (rao) the account is to keep free for fees and deposits; default `defaultFeeReserve` */
   feeReserve?: bigint
@@ -91,7 +94,7 @@ function existentialDeposit (api: ApiPromise): bigint {
  * runtime, a coldkey short of the transfer, a reserve below the existential deposit.
  */
 export async function planFund (api: ApiPromise, req: FundRequest): Promise<FundPlan> {
-  if (req.amount <= 0n) throw new WalletError(WalletErrorCode.STAKE_REFUSED, 'the amount must be above 0')
+  if (req.amount < 0n || (req.amount === 0n && req.feeReserve == null)) throw new WalletError(WalletErrorCode.STAKE_REFUSED, 'the amount must be above 0')
   const chain = new SubtensorChain(api, { api, netuid: req.netuid }, false)
   const asset = (await chain.assetFor(req.netuid)).kind
   const ed = existentialDeposit(api)
@@ -103,7 +106,7 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   let transfer: bigint
   let escrowHotkey: string | undefined
   let escrowFunds: bigint
-  if (asset === 'alpha') {
+  if (asset === 'alpha' && req.amount > 0n) {
     try {
       escrowHotkey = await chain.hotkeyFor(req.netuid)
     } catch {
@@ -112,6 +115,10 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
     const want = req.amount + feeReserve
     transfer = want > accountFree ? want - accountFree : 0n
     escrowFunds = await alphaOf(api, escrowHotkey, req.account, req.netuid)
+  } else if (asset === 'alpha') {
+    // the fee reserve alone: topped up to it, nothing staked
+    transfer = feeReserve > accountFree ? feeReserve - accountFree : 0n
+    escrowFunds = await chain.balance(req.account, { netuid: req.netuid }).catch(() => 0n)
   } else {
     // a TAO escrow spends free TAO, so the amount is always sent; the reserve tops up what is there
     transfer = req.amount + (feeReserve > accountFree ? feeReserve - accountFree : 0n)
@@ -123,7 +130,7 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
       `the coldkey ${req.coldkey} has ${coldkeyFree} rao of TAO free; sending ${transfer} to the hotkey account needs ${transfer + transferFee + ed} (with the fee and the existential deposit it keeps)`)
   }
   let stake: StakeQuote | undefined
-  if (escrowHotkey != null) {
+  if (escrowHotkey != null && req.amount > 0n) {
     stake = await quoteStake(api, { coldkey: req.account, hotkey: escrowHotkey, netuid: req.netuid, tao: req.amount }, { free: accountFree + transfer })
     if (feeReserve < stake.txFee + ed) {
       throw new WalletError(WalletErrorCode.STAKE_REFUSED, `the fee reserve must cover the stake's own fee and the existential deposit: at least ${stake.txFee + ed} rao of TAO`)

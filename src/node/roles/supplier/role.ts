@@ -11,7 +11,7 @@ import { SupplierNegotiation } from './negotiation.js'
 import { OfferPublisher } from './offers.js'
 import { SupplierRecovery } from './recovery.js'
 import { SessionServer } from './sessions.js'
-import { SupplierSettlement } from './settlement.js'
+import { cannotSettle, SupplierSettlement } from './settlement.js'
 import type { SupplierJobRecord, SupplierRoleInit } from './types.js'
 import type { RenterCooldown } from '../../../market/index.js'
 import { makeDirs } from '../../../util/fs.js'
@@ -169,6 +169,8 @@ export class SupplierRole {
     await this.negotiation.start()
     await this.offers.publish()
     this.recovery.start(signal)
+    // in the background: a slow chain does not hold up the start
+    void cannotSettle(this.i.chain, this.i.account.address, signal).then((why) => { if (why != null) logger.warn(why) })
     logger.info('supplier ready', {
       enclave: this.enclave.peerId.toString(),
       gpus: this.i.inventory.classes.map((c) => `${c.count}x${c.model}`).join(','),

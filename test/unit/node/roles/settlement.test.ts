@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
+import { cannotSettle, SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
 import { awaitSettled, settledAmounts } from '../../../../src/node/roles/renter/settle.js'
 import { settleRent, type OpenedEscrow, type RentContext } from '../../../../src/node/roles/renter/saga.js'
 import type { SupplierJobRecord } from '../../../../src/node/roles/supplier/types.js'
@@ -206,5 +206,19 @@ describe('renter settlement after the job (settleRent)', () => {
     expect(r.final).toBeUndefined()
     expect(events).toEqual([expect.objectContaining({ type: 'settled', executed: false, approved: '5' })])
     expect(forgotten).toEqual([])
+  })
+})
+
+describe('a supplier whose account cannot pay for settling', () => {
+  const account = '5HbBb4oxtp9phFTwQ9tuKGsgVtPVj9fW6Dae5yC4neGW8cTe'
+  it('is told what it holds, what a close needs and the command that sends it TAO', async () => {
+    const why = await cannotSettle({ feeFunds: async (a) => { expect(a).toBe(account); return { free: 0n, needed: 211_000_000n } } }, account)
+    expect(why).toBe(`the supplier's hotkey account ${account} holds 0 τ free, and closing an escrow needs about 0.211 τ (a multisig deposit, returned after, and fees): the jobs it runs earn nothing it can collect until it holds that (bazaar wallet fund --fees 0.211 sends it TAO from the coldkey)`)
+  })
+
+  it('is told nothing where it holds enough, where the chain charges nothing, or where the chain did not answer', async () => {
+    expect(await cannotSettle({ feeFunds: async () => ({ free: 211_000_000n, needed: 211_000_000n }) }, account)).toBeUndefined()
+    expect(await cannotSettle({}, account)).toBeUndefined()
+    expect(await cannotSettle({ feeFunds: async () => { throw new Error('the chain did not answer') } }, account)).toBeUndefined()
   })
 })
