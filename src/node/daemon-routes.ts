@@ -257,6 +257,11 @@ export interface ChainView {
    * hotkey, or free TAO); absent where the chain did not answer within FUNDS_READ_MS
    */
   funds?: string
+  /**
+   * the account's free TAO for fees and what settling an escrow needs (rao of TAO), where the chain
+   * charges for it; read as `funds` is
+   */
+  fees?: { free: string, needed: string }
 }
 
 /** how long `/v1/chain` waits for the account's funds: a chain that went away leaves them out */
@@ -280,8 +285,12 @@ async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
   if (connected !== false) {
     // wall time: a bound on a read from a remote node, which a stopped clock would never end
     const signal = AbortSignal.timeout(FUNDS_READ_MS)
-    const funds = await abortable(daemon.chain.balance(view.account, { signal }), signal).catch(() => undefined)
+    const [funds, fees] = await Promise.all([
+      abortable(daemon.chain.balance(view.account, { signal }), signal).catch(() => undefined),
+      daemon.chain.feeFunds != null ? abortable(daemon.chain.feeFunds(view.account, { signal }), signal).catch(() => undefined) : undefined
+    ])
     if (funds != null) view.funds = funds.toString()
+    if (fees != null) view.fees = { free: fees.free.toString(), needed: fees.needed.toString() }
   }
   return view
 }

@@ -64,7 +64,7 @@ export const statusCommand: Command = {
       ? v.join(' ')
       : v != null && typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a}=${String(b)}`).join(' ') : String(v)
     // the escrow account's funds get a line of their own, in their asset
-    const { account, funds, ...chainLine } = (chain ?? {}) as { account?: string, funds?: string }
+    const { account, funds, fees, ...chainLine } = (chain ?? {}) as { account?: string, funds?: string, fees?: { free?: unknown, needed?: unknown } }
     if (chain != null) s.chain = chainLine
     for (const [k, v] of Object.entries(s)) ctx.out(`${k.padEnd(12)} ${show(v)}`)
     if (account != null) {
@@ -72,6 +72,13 @@ export const statusCommand: Command = {
       const held = funds != null && /^[0-9]{1,40}$/.test(funds) ? formatAmount(BigInt(funds), asset) : 'not read (the chain did not answer)'
       const hint = chain?.adapter === 'subtensor' ? '; bazaar wallet fund and withdraw move them' : ''
       ctx.out(`${'funds'.padEnd(12)} ${held} in the hotkey account ${account} (escrows are paid from it, earnings into it${hint})`)
+    }
+    const rao = (v: unknown): bigint | undefined => typeof v === 'string' && /^[0-9]{1,40}$/.test(v) ? BigInt(v) : undefined
+    const free = rao(fees?.free)
+    const needed = rao(fees?.needed)
+    if (free != null && needed != null) {
+      const short = free < needed ? `: short of the ${formatAmount(needed, 'tao')} closing an escrow needs (bazaar wallet fund --fees ${formatAmount(needed, 'tao').split(' ')[0]})` : ''
+      ctx.out(`${'fees'.padEnd(12)} ${formatAmount(free, 'tao')} free in that account for fees and deposits${short}`)
     }
     return 0
   }

@@ -57,6 +57,11 @@ describe('bazaar status', () => {
     // the funds are not repeated raw on the chain's line
     expect(chainLine).not.toContain('funds=')
     expect(r.out.at(-1)).toBe(`funds        1.993779879 α in the hotkey account ${ACCOUNT} (escrows are paid from it, earnings into it; bazaar wallet fund and withdraw move them)`)
+    // the TAO for fees, and what a close needs where it is short
+    chain = { ...chain, fees: { free: '201147633', needed: '200000000' } }
+    expect((await status()).out.at(-1)).toBe('fees         0.201147633 τ free in that account for fees and deposits')
+    chain = { ...chain, fees: { free: '0', needed: '211000000' } }
+    expect((await status()).out.at(-1)).toBe('fees         0 τ free in that account for fees and deposits: short of the 0.211 τ closing an escrow needs (bazaar wallet fund --fees 0.211)')
   })
 
   it('says the funds were not read where the chain did not answer, and gives no command where there is none (the embedded ledger)', async () => {
