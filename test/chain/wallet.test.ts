@@ -391,6 +391,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(after.hot).toBe(before.hot + TAO)
     expect(after.cold).toBe(before.cold - TAO - BigInt(f.sendFee))
     expect(after.held).toBe(before.held)
+    // what escrows can spend, in their asset: unchanged alpha, or the free TAO itself
+    expect(f.escrowFunds).toBe((alphaTransfers() ? after.held : after.hot).toString())
     const again = await run(['wallet', 'fund', '--home', home, '--fees', `${want}`, '--raw', '--yes'], env)
     expect(again.code).toBe(0)
     expect(again.out.at(-1)).toMatch(/^nothing to send: the hotkey account .* holds /)

@@ -116,9 +116,11 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
     transfer = want > accountFree ? want - accountFree : 0n
     escrowFunds = await alphaOf(api, escrowHotkey, req.account, req.netuid)
   } else if (asset === 'alpha') {
-    // the fee reserve alone: topped up to it, nothing staked
+    // the fee reserve alone: topped up to it, nothing staked (a subnet without an owner hotkey has
+    // no escrow alpha to show)
     transfer = feeReserve > accountFree ? feeReserve - accountFree : 0n
-    escrowFunds = await chain.balance(req.account, { netuid: req.netuid }).catch(() => 0n)
+    escrowHotkey = await chain.hotkeyFor(req.netuid).catch(() => undefined)
+    escrowFunds = escrowHotkey != null ? await alphaOf(api, escrowHotkey, req.account, req.netuid) : 0n
   } else {
     // a TAO escrow spends free TAO, so the amount is always sent; the reserve tops up what is there
     transfer = req.amount + (feeReserve > accountFree ? feeReserve - accountFree : 0n)
@@ -166,8 +168,13 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
     }
   }
   const accountFree = await freeOf(api, plan.account)
-  const escrowFunds = plan.escrowHotkey != null ? await alphaOf(api, plan.escrowHotkey, plan.account, plan.netuid) : accountFree
-  return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), escrowFunds, accountFree }
+  return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree }
+}
+
+/** What escrows can spend after a fund or withdraw: the account's alpha under the escrow hotkey, or its free TAO. */
+async function escrowFundsOf (api: ApiPromise, plan: { asset: 'alpha' | 'tao', escrowHotkey?: string, account: string, netuid: number }, accountFree: bigint): Promise<bigint> {
+  if (plan.asset === 'tao') return accountFree
+  return plan.escrowHotkey != null ? await alphaOf(api, plan.escrowHotkey, plan.account, plan.netuid) : 0n
 }
 
 /** rao of TAO or alpha in one whole unit */
@@ -286,6 +293,5 @@ export async function withdraw (api: ApiPromise, keys: { account: AccountPair },
     }
   }
   const accountFree = await freeOf(api, plan.account)
-  const escrowFunds = plan.escrowHotkey != null ? await alphaOf(api, plan.escrowHotkey, plan.account, plan.netuid) : accountFree
-  return { plan, ...(unstake != null ? { unstake } : {}), ...(transfer != null ? { transfer } : {}), sent, escrowFunds, accountFree }
+  return { plan, ...(unstake != null ? { unstake } : {}), ...(transfer != null ? { transfer } : {}), sent, escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree }
 }
