@@ -5,6 +5,7 @@ import type { Clock } from '../../util/clock.js'
 import { Arbiter, type ChainPort, type EscrowDb } from '../../escrow/index.js'
 import { registerArbiterHandler, type ArbiterHandler } from '../../protocols/arbiter/index.js'
 import type { NodeService } from './types.js'
+import { cannotSettle } from '../fee-funds.js'
 
 export interface ArbiterServiceComponents {
   host: Host
@@ -21,6 +22,7 @@ export interface ArbiterServiceComponents {
 export class ArbiterService implements NodeService {
   readonly name = 'arbiter'
   private handler?: ArbiterHandler
+  private readonly controller = new AbortController()
 
   constructor (private readonly c: ArbiterServiceComponents, private readonly key: AccountPair) {}
 
@@ -34,9 +36,12 @@ export class ArbiterService implements NodeService {
       onError: (err) => { logger.warn('arbiter failed', { err }) }
     })
     logger.info('arbiter ready', { arbiter: this.key.address, peer: host.peerId.toString() })
+    // in the background: a slow chain does not hold up the start
+    void cannotSettle(chain, this.key.address, 'arbiter', this.controller.signal).then((why) => { if (why != null) logger.warn(why) })
   }
 
   async stop (): Promise<void> {
+    this.controller.abort()
     const h = this.handler
     this.handler = undefined
     await h?.stop()

@@ -11,7 +11,8 @@ import { SupplierNegotiation } from './negotiation.js'
 import { OfferPublisher } from './offers.js'
 import { SupplierRecovery } from './recovery.js'
 import { SessionServer } from './sessions.js'
-import { cannotSettle, SupplierSettlement } from './settlement.js'
+import { SupplierSettlement } from './settlement.js'
+import { cannotSettle } from '../../fee-funds.js'
 import type { SupplierJobRecord, SupplierRoleInit } from './types.js'
 import type { RenterCooldown } from '../../../market/index.js'
 import { makeDirs } from '../../../util/fs.js'
@@ -170,7 +171,7 @@ export class SupplierRole {
     await this.offers.publish()
     this.recovery.start(signal)
     // in the background: a slow chain does not hold up the start
-    void cannotSettle(this.i.chain, this.i.account.address, signal).then((why) => { if (why != null) logger.warn(why) })
+    void cannotSettle(this.i.chain, this.i.account.address, 'supplier', signal).then((why) => { if (why != null) logger.warn(why) })
     logger.info('supplier ready', {
       enclave: this.enclave.peerId.toString(),
       gpus: this.i.inventory.classes.map((c) => `${c.count}x${c.model}`).join(','),

@@ -5,7 +5,6 @@ import type { RoleMetrics } from '../metrics.js'
 import type { SupplierJobRecord } from './types.js'
 import { awaitSettled } from '../settle-wait.js'
 import { settledAmounts } from '../renter/settle.js'
-import { formatUnits } from '../../../escrow/amount.js'
 
 /**
  * How long before its escrow's expiry the supplier ends a job: the outputs go out, the cooperative
@@ -50,19 +49,6 @@ export async function closeOnRenterApproval (escrow: Pick<EscrowService, 'close'
   } catch {
     return false
   }
-}
-
-/**
- * Why the supplier's account cannot settle, where it cannot: a payee's approval of a close costs a
- * fee, and as the first approval (the close with the arbiter) a multisig deposit, both paid in TAO
- * from the account the escrows pay into. One that holds less earns nothing it can collect until it
- * is funded. Undefined where it holds enough, or the chain charges nothing, or did not answer.
- */
-export async function cannotSettle (chain: Pick<ChainPort, 'feeFunds'>, account: string, signal?: AbortSignal): Promise<string | undefined> {
-  if (chain.feeFunds == null) return undefined
-  const f = await chain.feeFunds(account, signal != null ? { signal } : {}).catch(() => undefined)
-  if (f == null || f.free >= f.needed) return undefined
-  return `the supplier's hotkey account ${account} holds ${formatUnits(f.free)} τ free, and closing an escrow needs about ${formatUnits(f.needed)} τ (a multisig deposit, returned after, and fees): the jobs it runs earn nothing it can collect until it holds that (bazaar wallet fund --fees ${formatUnits(f.needed)} sends it TAO from the coldkey)`
 }
 
 export interface SupplierSettlementComponents {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { cannotSettle, SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
+import { SupplierSettlement } from '../../../../src/node/roles/supplier/settlement.js'
+import { cannotSettle } from '../../../../src/node/fee-funds.js'
 import { awaitSettled, settledAmounts } from '../../../../src/node/roles/renter/settle.js'
 import { settleRent, type OpenedEscrow, type RentContext } from '../../../../src/node/roles/renter/saga.js'
 import type { SupplierJobRecord } from '../../../../src/node/roles/supplier/types.js'
@@ -212,13 +213,17 @@ describe('renter settlement after the job (settleRent)', () => {
 describe('a supplier whose account cannot pay for settling', () => {
   const account = '5HbBb4oxtp9phFTwQ9tuKGsgVtPVj9fW6Dae5yC4neGW8cTe'
   it('is told what it holds, what a close needs and the command that sends it TAO', async () => {
-    const why = await cannotSettle({ feeFunds: async (a) => { expect(a).toBe(account); return { free: 0n, needed: 211_000_000n } } }, account)
+    const why = await cannotSettle({ feeFunds: async (a) => { expect(a).toBe(account); return { free: 0n, needed: 211_000_000n } } }, account, 'supplier')
     expect(why).toBe(`the supplier's hotkey account ${account} holds 0 τ free, and closing an escrow needs about 0.211 τ (a multisig deposit, returned after, and fees): the jobs it runs earn nothing it can collect until it holds that (bazaar wallet fund --fees 0.211 sends it TAO from the coldkey)`)
   })
 
   it('is told nothing where it holds enough, where the chain charges nothing, or where the chain did not answer', async () => {
-    expect(await cannotSettle({ feeFunds: async () => ({ free: 211_000_000n, needed: 211_000_000n }) }, account)).toBeUndefined()
-    expect(await cannotSettle({}, account)).toBeUndefined()
-    expect(await cannotSettle({ feeFunds: async () => { throw new Error('the chain did not answer') } }, account)).toBeUndefined()
+    expect(await cannotSettle({ feeFunds: async () => ({ free: 211_000_000n, needed: 211_000_000n }) }, account, 'supplier')).toBeUndefined()
+    expect(await cannotSettle({}, account, 'supplier')).toBeUndefined()
+    expect(await cannotSettle({ feeFunds: async () => { throw new Error('the chain did not answer') } }, account, 'supplier')).toBeUndefined()
+  })
+
+  it('an arbiter is told that what it co-signs fails until then', async () => {
+    expect(await cannotSettle({ feeFunds: async () => ({ free: 1n, needed: 2n }) }, account, 'arbiter')).toMatch(/^the arbiter's hotkey account .* holds 0\.000000001 τ free, .*: every close or refund it co-signs fails until it holds that \(bazaar wallet fund --fees/)
   })
 })
