@@ -275,6 +275,9 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     const others = await Promise.all([0, 1].map(async () => (await initAccounts()).hotkey.address))
     const port = await createSubtensorChain({ api, netuid })
     try {
+      // the default reserve passes the check a rental and a supplier's start make, with ten
+      // rentals' fees to spare
+      expect(reserve).toBeGreaterThan((await port.feeFunds(hotkey)).needed)
       const terms = {
         escrowId: u8aToHex(randomBytes(32)), agreementHash: u8aToHex(randomBytes(32)), payer: hotkey, payee: others[0]!, arbiter: others[1]!,
         amount: 2n * TAO, netuid, voucherKey: u8aToHex(randomBytes(32)), expiresAt: Date.now() + 3_600_000

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { EmbeddedLedger } from '../../src/escrow/index.js'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -626,5 +627,25 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     const refused = await agreeOnly(world, clock, 'short', 60_000).then(() => 'agreed', (err: unknown) => err as NegotiationError)
     expect(refused).toMatchObject({ code: 'NO_FUNDS', remote: true })
     expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
+  }, 60_000)
+
+  it('a renter whose account holds too little TAO for the fees is refused at negotiation too (NO_FUNDS), naming the command that adds it', async () => {
+    // the embedded ledger charges no fees: this chain says the account is 1 rao short of them, as
+    // a subtensor chain's feeFunds would
+    const ledger = world.chain as EmbeddedLedger & { feeFunds?: (a: string) => Promise<{ free: bigint, needed: bigint }> }
+    ledger.feeFunds = async (a) => ({ free: a === world.renter.address ? 205_000_000n : 10n ** 12n, needed: 205_000_001n })
+    try {
+      // funds enough for any budget again (the test before locked all but 1 rao)
+      await ledger.mint(world.renter.address, 10n ** 12n)
+      const events: RentEvent[] = []
+      const outcome = await world.renter.role.rent(request(world), { onEvent: (e) => { events.push(e) } })
+        .then(() => ({ code: 'resolved', message: '' }), (err: unknown) => err as { code?: string, message: string })
+      expect(outcome.code).toBe('NO_FUNDS')
+      expect(outcome.message).toBe(`the renter's hotkey account ${world.renter.address} holds 0.205 τ free for fees, and opening and closing an escrow needs about 0.205000001 τ (the fees and the close's multisig deposit, returned after): bazaar wallet fund --fees 0.205000001 adds it from the coldkey`)
+      expect(events.some((e) => e.type === 'matched' || e.type === 'agreement' || e.type === 'escrow')).toBe(false)
+      expect(world.suppliers.every((s) => s.role.ledger.active().length === 0)).toBe(true)
+    } finally {
+      delete ledger.feeFunds
+    }
   }, 60_000)
 })

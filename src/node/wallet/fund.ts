@@ -72,16 +72,17 @@ export interface FundResult {
 }
 
 /**
- * TAO an escrow account should keep free: the fees of `FEE_RESERVE_RENTALS` rentals (the open, the
- * close's approval and its execution, as the runtime prices them for an escrow of `budget`), one
- * pending approval's multisig deposit (DepositBase + 2 x DepositFactor, held until the close
- * executes) and the existential deposit.
+ * TAO an escrow account should keep free: what a node needs to settle at all (the adapter's
+ * `feeFunds`: one pending approval's multisig deposit, held until the close executes, the
+ * existential deposit and a margin of fees), which a renter's rental and a supplier's start check,
+ * plus the fees of `FEE_RESERVE_RENTALS` rentals (the open, the close's approval and its
+ * execution, as the runtime prices them for an escrow of `budget`), so that ten rentals later the
+ * account still passes that check.
  */
 export async function defaultFeeReserve (api: ApiPromise, req: { account: string, netuid: number, budget: bigint }): Promise<bigint> {
   const q = await quoteRentOnChain(api, { payer: req.account, budget: req.budget, netuid: req.netuid })
-  const c = api.consts as unknown as { multisig: { depositBase: INumber, depositFactor: INumber } }
-  const deposit = c.multisig.depositBase.toBigInt() + 2n * c.multisig.depositFactor.toBigInt()
-  return FEE_RESERVE_RENTALS * (q.openFee + q.closeApproveFee + q.closeExecuteFee) + deposit + existentialDeposit(api)
+  const { needed } = await new SubtensorChain(api, { api, netuid: req.netuid }, false).feeFunds(req.account)
+  return needed + FEE_RESERVE_RENTALS * (q.openFee + q.closeApproveFee + q.closeExecuteFee)
 }
 
 function existentialDeposit (api: ApiPromise): bigint {

@@ -120,6 +120,9 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
   // the renter's own funds, read once (undefined: not readable now, the chain decides at the open)
   const fundsSignal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FUNDS_READ_MS)])
   const funds = await abortable(ctx.init.chain.balance(ctx.init.account.address, { signal: fundsSignal }), fundsSignal).catch(() => undefined)
+  // and its TAO for the fees and the close's deposit, where the chain charges them
+  const feeFunds = ctx.init.chain.feeFunds
+  const fees = feeFunds != null ? await abortable(feeFunds.call(ctx.init.chain, ctx.init.account.address, { signal: fundsSignal }), fundsSignal).catch(() => undefined) : undefined
   let out: { match: Match, result: NegotiatedAgreement }
   try {
     out = await negotiateBest<NegotiatedAgreement>(node.market.book, bid, {
@@ -130,6 +133,8 @@ export async function negotiateAgreement (ctx: RentContext, bid: Bid): Promise<{
         const budget = agreementBudget(m.entry.offer.pricePerGpuHour, Math.max(1, bid.requirements?.count ?? 0), bid.durationS)
         // [stop] the account cannot fund this offer's escrow, nor a later one (matches come cheapest first)
         if (funds !== undefined && funds < budget) throw new NegotiationError('NO_FUNDS', await shortOfFunds(ctx, funds, budget))
+        // [stop] nor pay the fees of opening and closing any escrow
+        if (fees !== undefined && fees.free < fees.needed) throw new NegotiationError('NO_FUNDS', shortOfFees(ctx, fees))
         const supplier = encodeSs58(m.entry.offer.supplier, SS58_PREFIX)
         ctx.metrics.matches.inc({ result: 'matched' })
         ctx.emit({ type: 'matched', supplier, offer: m.entry.offer.id, pricePerGpuHour: m.entry.offer.pricePerGpuHour.toString(), teeKind: m.teeKind })
@@ -234,6 +239,11 @@ async function shortOfFunds (ctx: RentContext, funds: bigint, budget: bigint): P
   if (asset?.kind === 'alpha') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} α of subnet ${asset.netuid} as stake, short of the budget of ${formatUnits(budget)} α: an escrow is funded from that account's own stake on the subnet${fund}`
   if (asset?.kind === 'tao') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} τ free, short of the budget of ${formatUnits(budget)} τ${fund}`
   return `the renter's hotkey account ${account} holds ${formatUnits(funds)}, short of the budget of ${formatUnits(budget)}`
+}
+
+/** Why the renter's account cannot pay for an escrow's open and close, in TAO, whatever the escrow holds. */
+function shortOfFees (ctx: RentContext, fees: { free: bigint, needed: bigint }): string {
+  return `the renter's hotkey account ${ctx.init.account.address} holds ${formatUnits(fees.free)} τ free for fees, and opening and closing an escrow needs about ${formatUnits(fees.needed)} τ (the fees and the close's multisig deposit, returned after): bazaar wallet fund --fees ${formatUnits(fees.needed)} adds it from the coldkey`
 }
 
 /** What the session step leaves for the job and the summary. */
