@@ -188,10 +188,21 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(q.taoValue).toBe(TAO.toString())
     }
     for (const f of ['openFee', 'closeApproveFee', 'closeExecuteFee']) expect(BigInt(q[f])).toBeGreaterThan(0n)
+    // what the payer holds: its 3 τ free for fees; as escrow funds, the same TAO on a TAO runtime,
+    // and no alpha on an alpha one (subnet 1 has no owner hotkey yet, so no escrow alpha at all)
+    const hotFree = await freeOf(api, hotkey)
+    expect(q.feeFree).toBe(hotFree.toString())
+    expect(BigInt(q.feeNeeded)).toBeGreaterThan(0n)
+    expect(q.funds).toBe(alphaTransfers() ? '0' : hotFree.toString())
     // nothing was signed
     expect(await freeOf(api, coldkey)).toBe(before)
     const text = await run(['rent', '--home', home, '--gpu', 'h100', '--max-price', '2', '--duration', '30m', '--dry-run'], env)
     expect(text.out.join('\n')).toMatch(/budget {7}at most 1 [ατ]/)
+    const fundsLine = text.out.find((l) => l.startsWith('  funds'))!
+    expect(fundsLine).toContain('3 τ free for fees')
+    // short of the budget only where escrows hold alpha here; never of the fees, with 3 τ
+    expect(fundsLine.includes('short of the budget: bazaar wallet fund --amount')).toBe(alphaTransfers())
+    expect(fundsLine).not.toContain('--fees')
     console.log(`[chain] runtime ${q.specVersion} rent --dry-run:\n${text.out.join('\n')}`)
   })
 

@@ -261,7 +261,8 @@ async function dryRun (args: ParsedArgs, ctx: CommandContext, r: { maxRao: bigin
     ctx.out(JSON.stringify({
       dryRun: true, chain: 'subtensor', specVersion: q.specVersion, netuid, asset: q.asset, payer: q.payer, unit: AMOUNT_UNIT, budget: budget.toString(), price: q.price.toString(),
       taoValue: q.taoValue.toString(), openFee: q.openFee.toString(), swapAllowance: q.swapAllowance.toString(),
-      closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(), notes: q.notes
+      closeApproveFee: q.closeApproveFee.toString(), closeExecuteFee: q.closeExecuteFee.toString(),
+      funds: q.funds.toString(), feeFree: q.feeFree.toString(), feeNeeded: q.feeNeeded.toString(), notes: q.notes
     }))
     return 0
   }
@@ -300,6 +301,11 @@ function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: n
   lines.push(`  open fee     ${formatAmount(q.openFee, 'tao', raw)} (payer)`)
   lines.push(`  close fees   ${formatAmount(q.closeApproveFee, 'tao', raw)} first approval + ${formatAmount(q.closeExecuteFee, 'tao', raw)} executing approval`)
   lines.push(`  chain        ${o.endpoint ?? ''} runtime ${q.specVersion}, payer ${q.payer} (the node's hotkey account)`)
+  // what that account holds against the budget and the fees: a rental short of either is refused
+  const short: string[] = []
+  if (q.funds < o.budget) short.push(`short of the budget: bazaar wallet fund --amount <τ> adds to it`)
+  if (q.feeFree < q.feeNeeded) short.push(`short of the ${formatAmount(q.feeNeeded, 'tao', raw)} an escrow's fees and deposit need: bazaar wallet fund --fees ${formatAmount(q.feeNeeded, 'tao').split(' ')[0]}`)
+  lines.push(`  funds        ${formatAmount(q.funds, asset, raw)} in the payer account, ${formatAmount(q.feeFree, 'tao', raw)} free for fees${short.length > 0 ? `; ${short.join('; ')}` : ''}`)
   for (const n of q.notes) lines.push(`  note         ${n}`)
   return lines
 }

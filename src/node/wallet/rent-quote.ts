@@ -41,6 +41,11 @@ export interface RentChainQuote {
   /** TAO fees of the close: the first approval and the executing approval */
   closeApproveFee: bigint
   closeExecuteFee: bigint
+  /** what the payer holds now in the escrow's asset (what an escrow can take), and in free TAO for fees */
+  funds: bigint
+  feeFree: bigint
+  /** the least free TAO an escrow's open and close need (deposit, existential deposit, fees) */
+  feeNeeded: bigint
   notes: string[]
 }
 
@@ -113,6 +118,9 @@ export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, b
     execute.paymentInfo(req.payer).then((i) => i.partialFee.toBigInt())
   ])
   const price = asset.kind === 'alpha' ? await alphaPrice(api, req.netuid) : UNIT
+  // a subnet without an owner hotkey holds no escrow alpha for anyone (the note above says so)
+  const funds = await chain.balance(req.payer, { netuid: req.netuid }).catch(() => 0n)
+  const fees = await chain.feeFunds(req.payer)
   return {
     asset: asset.kind,
     netuid: req.netuid,
@@ -123,6 +131,9 @@ export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, b
     swapAllowance,
     closeApproveFee,
     closeExecuteFee,
+    funds,
+    feeFree: fees.free,
+    feeNeeded: fees.needed,
     notes
   }
 }
