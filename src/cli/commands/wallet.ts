@@ -19,7 +19,8 @@ import { AMOUNT_UNIT } from '../../util/units.js'
 const usage = `usage: bazaar wallet <import|export> --btcli [options]
        bazaar wallet balance [--netuid N] [options]
        bazaar wallet stake --netuid N --amount X [--yes] [options]
-       bazaar wallet fund --amount X [--netuid N] [--fees Y] [--yes] [options]
+       bazaar wallet fund --amount X [--fees Y] [--netuid N] [--yes] [options]
+       bazaar wallet fund --fees Y [--yes] [options]
        bazaar wallet withdraw [--amount X] [--netuid N] [--yes] [options]
 
 Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<hotkey>.
@@ -51,7 +52,9 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    subnet under the subnet owner's hotkey, where escrows hold alpha; on a runtime
                    with TAO escrows the coldkey sends X (and tops up the reserve). Shows the plan
                    and asks before it signs; after a failed stake the same command stakes what
-                   the account already holds, sending nothing more.
+                   the account already holds, sending nothing more. --fees alone tops the account
+                   up to Y TAO free and stakes nothing: what a supplier or arbiter needs, which
+                   pays the fees and deposits of closing escrows and funds none.
   withdraw         take escrow funds back to the coldkey: on a runtime with alpha escrows the
                    hotkey account unstakes X alpha (default: all of it) and sends the coldkey the
                    TAO that brings; on a runtime with TAO escrows it sends X TAO (default: all
