@@ -425,17 +425,25 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   })
 })
 
-describe('wallet balance without a subtensor chain', () => {
-  it('says in one line that the node has no chain to read', async () => {
+describe('wallet commands without a subtensor chain', () => {
+  it('say in one line that the node has no chain to read or sign on; a bad amount is usage before that', async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'bazaar-wallet-nochain-'))
     try {
       const home = path.join(tmp, 'home')
       await initHome({ home, passphrase: 'x', scrypt: { N: 1024, r: 8, p: 1 } })
       await writeFile(path.join(home, 'config.json'), '{}')
-      const r = await run(['wallet', 'balance', '--home', home], {})
-      expect(r.code).toBe(1)
-      expect(r.err).toHaveLength(1)
-      expect(r.err[0]).toMatch(/chain\.endpoint/)
+      for (const argv of [['balance'], ['fund', '--amount', '1', '--yes'], ['fund', '--fees', '0.2', '--yes'], ['withdraw', '--yes']]) {
+        const r = await run(['wallet', ...argv, '--home', home], { BAZAAR_PASSPHRASE: 'x' })
+        expect(r.code).toBe(1)
+        expect(r.err).toHaveLength(1)
+        expect(r.err[0]).toMatch(/chain\.endpoint/)
+      }
+      for (const argv of [['fund', '--fees', '0'], ['fund', '--amount', 'x'], ['withdraw', '--amount', '0'], ['withdraw', '--amount', '-1α']]) {
+        const r = await run(['wallet', ...argv, '--home', home, '--yes'], { BAZAAR_PASSPHRASE: 'x' })
+        expect(r.code).toBe(2)
+        expect(r.err).toHaveLength(1)
+        expect(r.err[0]).toMatch(/^bazaar wallet: --(fees|amount)/)
+      }
     } finally {
       await rm(tmp, { recursive: true, force: true })
     }
