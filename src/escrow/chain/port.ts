@@ -121,19 +121,21 @@ export type ChainConnectionEvent =
     blockWas?: string
   }
 
+/** How `ChainPort.approve` approves (see there). */
+export interface ApproveOptions {
+  signal?: AbortSignal
+  /** the payer of the escrow meant */
+  payer?: string
+  /** only as the second approval: nothing is sent where no other approval is pending */
+  ifApproved?: boolean
+}
+
 /**
  * Every call ends, whatever the chain does: a read the chain does not answer fails (subtensor:
  * CHAIN_TIMEOUT, after 30 s with its socket up), an abort of `signal` ends a call at once, and a
  * state change whose inclusion was not seen fails with a code that says its outcome is unknown
  * (ABORTED, INCLUSION_TIMEOUT). A caller needs no deadline of its own to be sure a call ends.
  */
-/** How `ChainPort.approve` approves. */
-export interface ApproveOptions {
-  signal?: AbortSignal
-  payer?: string
-  ifApproved?: boolean
-}
-
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
