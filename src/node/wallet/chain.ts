@@ -183,13 +183,10 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
   } else {
     // the pool's fee rate, then the constant-product swap of what is left over the reserves (a
     // single full-range position prices the same way): an estimate, labelled as one
-    const rate = api.query.swap?.feeRate != null ? BigInt((await api.query.swap.feeRate(req.netuid)).toString()) : 0n
-    swapFee = req.tao * rate / FEE_RATE_DENOMINATOR
-    const net = req.tao - swapFee
-    const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(req.netuid), q.subnetAlphaIn(req.netuid)])
-    const t = BigInt(taoIn.toString())
-    const a = BigInt(alphaIn.toString())
-    alpha = t > 0n && a > 0n ? a * net / (t + net) : (price === 0n ? 0n : net * UNIT / price)
+    const pool = await poolOf(api, req.netuid)
+    const out = swapOut(req.tao, pool.feeRate, pool.tao, pool.alpha)
+    swapFee = out.fee
+    alpha = pool.tao > 0n && pool.alpha > 0n ? out.amount : (price === 0n ? 0n : (req.tao - swapFee) * UNIT / price)
     source = 'pool-reserves'
   }
   const info = await api.tx.subtensorModule.addStake(req.hotkey, req.netuid, req.tao).paymentInfo(req.coldkey)
@@ -200,6 +197,27 @@ export async function quoteStake (api: ApiPromise, req: { coldkey: string, hotke
     throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${free} rao of TAO free; buying needs ${req.tao + txFee} (amount and transaction fee)`)
   }
   return { netuid: req.netuid, hotkey: req.hotkey, tao: req.tao, price, swapFee, alpha, txFee, source, free }
+}
+
+/** A subnet's pool: its swap fee rate (parts of u16::MAX; 0 where the runtime has none) and its reserves, in rao. */
+export async function poolOf (api: ApiPromise, netuid: number): Promise<{ feeRate: bigint, tao: bigint, alpha: bigint }> {
+  const q = api.query.subtensorModule
+  const [rate, tao, alpha] = await Promise.all([
+    api.query.swap?.feeRate != null ? api.query.swap.feeRate(netuid) : undefined,
+    q.subnetTAO(netuid), q.subnetAlphaIn(netuid)
+  ])
+  return { feeRate: rate != null ? BigInt(rate.toString()) : 0n, tao: BigInt(tao.toString()), alpha: BigInt(alpha.toString()) }
+}
+
+/**
+ * What `amount` brings out of a constant-product pool after the pool's fee (taken from what goes
+ * in): `reserveOut * net / (reserveIn + net)`. A single full-range position prices the same way,
+ * so this is an estimate where the runtime has no swap simulation, labelled as one by its callers.
+ */
+export function swapOut (amount: bigint, feeRate: bigint, reserveIn: bigint, reserveOut: bigint): { amount: bigint, fee: bigint } {
+  const fee = amount * feeRate / FEE_RATE_DENOMINATOR
+  const net = amount - fee
+  return { amount: reserveIn > 0n && reserveOut > 0n ? reserveOut * net / (reserveIn + net) : 0n, fee }
 }
 
 /**

@@ -19,7 +19,7 @@ import type { ApiPromise } from '@polkadot/api'
 import type { INumber } from '@polkadot/types/types'
 import type { AccountPair } from '../../util/sr25519.js'
 import { SubtensorChain, type Inclusion } from '../../escrow/chain/subtensor/index.js'
-import { alphaOf, freeOf, quoteStake, submitted, type StakeQuote } from './chain.js'
+import { alphaOf, freeOf, poolOf, quoteStake, submitted, swapOut, type StakeQuote } from './chain.js'
 import { quoteRentOnChain } from './rent-quote.js'
 import { WalletError, WalletErrorCode } from './errors.js'
 
@@ -180,8 +180,6 @@ async function escrowFundsOf (api: ApiPromise, plan: { asset: 'alpha' | 'tao', e
 
 /** rao of TAO or alpha in one whole unit */
 const UNIT = 1_000_000_000n
-/** `swap.feeRate` is parts of u16::MAX */
-const FEE_RATE_DENOMINATOR = 65_535n
 
 export interface WithdrawRequest {
   coldkey: string
@@ -257,13 +255,8 @@ function checkedAmount (asked: bigint | undefined, available: bigint, symbol: st
 
 /** TAO (rao) that selling `alpha` into the subnet's pool is expected to bring: the pool's fee, then the constant-product swap */
 async function taoForAlpha (api: ApiPromise, netuid: number, alpha: bigint): Promise<bigint> {
-  const q = api.query.subtensorModule
-  const rate = api.query.swap?.feeRate != null ? BigInt((await api.query.swap.feeRate(netuid)).toString()) : 0n
-  const net = alpha - alpha * rate / FEE_RATE_DENOMINATOR
-  const [taoIn, alphaIn] = await Promise.all([q.subnetTAO(netuid), q.subnetAlphaIn(netuid)])
-  const t = BigInt(taoIn.toString())
-  const a = BigInt(alphaIn.toString())
-  return t > 0n && a > 0n ? t * net / (a + net) : 0n
+  const pool = await poolOf(api, netuid)
+  return swapOut(alpha, pool.feeRate, pool.alpha, pool.tao).amount
 }
 
 /**
