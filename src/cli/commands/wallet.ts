@@ -76,7 +76,8 @@ options:
   --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO);
                          withdraw: escrow funds to take back, in the escrow's asset (α or τ)
   --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
-                         the fees of 10 rentals, one approval's deposit and the existential deposit);
+                         one approval's deposit, the existential deposit and 0.01 TAO, which a
+                         rental checks for, plus the fees of 10 rentals);
                          alone, without --amount: only that TAO, nothing staked (a supplier's fees)
   --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
   --yes                  stake, fund, withdraw: sign without asking (scripts)
@@ -331,7 +332,7 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
     } else {
       lines.push(`  escrows on this runtime hold TAO: the hotkey account's free TAO pays them`)
     }
-    lines.push(`  kept for fees    ${tao(plan.feeReserve)} free in the hotkey account${plan.feeReserveFrom === 'default' ? ' (10 rentals\' fees, one approval\'s deposit; --fees sets it)' : ''}`)
+    lines.push(`  kept for fees    ${tao(plan.feeReserve)} free in the hotkey account${plan.feeReserveFrom === 'default' ? ' (what a rental checks for and 10 rentals\' fees; --fees sets it)' : ''}`)
     for (const l of lines) ctx.err(l)
     if (!flag(args, 'yes') && !await confirm('sign and submit?', { signal: ctx.signal })) {
       throw new WalletError(WalletErrorCode.DECLINED, 'nothing was signed')
