@@ -9,7 +9,7 @@ import type { ArbiterClient } from './arbiter/service.js'
 import { signArbiterRequest } from './arbiter/request-signature.js'
 import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } from './chain/port.js'
 import { BazaarError } from '../util/errors.js'
-import { decodeRecord } from './chain/records.js'
+import { decodeRecord, settlementOfClose } from './chain/records.js'
 import { EscrowError, throwIfAborted } from './errors.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { SettleQueue } from './settle-queue.js'
@@ -153,10 +153,13 @@ export class EscrowService {
    * (`already: 'settled'`) rather than ESCROW_NOT_OPEN. A close with the arbiter of a settled escrow
    * is still refused (ESCROW_NOT_OPEN): there is nothing left to ask the arbiter for.
    *
+   * A payee's cooperative close executes the payer's pending approval of a close on a later voucher
+   * than its own latest where there is one (`payersBetterClose`).
+   *
    * `ifApproved` (cooperative only): the close executes the other party's pending approval of the
-   * same cooperative settlement where there is one, and sends nothing otherwise (`executed: false`,
-   * at once): a payee whose session is gone executes a payer's approval already on chain without
-   * waiting for one that may never come.
+   * same cooperative settlement (or, for the payee, of a better one) where there is one, and sends
+   * nothing otherwise (`executed: false`, at once): a payee whose session is gone executes a payer's
+   * approval already on chain without waiting for one that may never come.
    */
   async close (escrowId: string, opts: { mode?: CloseMode, signal?: AbortSignal, ifApproved?: boolean } = {}): Promise<SettleResult> {
     const mode = opts.mode ?? 'cooperative'
@@ -177,7 +180,13 @@ export class EscrowService {
     if (mode === 'cooperative') {
       const settlement = closeSettlement(terms, latest, 'cooperative')
       try {
-        return await this.approve(terms, settlement, opts)
+        if (role !== 'payee') return await this.approve(terms, settlement, opts)
+        // the payer's approval of a close on a later voucher than this node's latest (see
+        // `payersBetterClose`) before this node's own, and once more after waiting for its own
+        const better = await this.payersBetterClose(terms, settlement, opts)
+        if (better != null) return better
+        const r = await this.approve(terms, settlement, opts)
+        return r.executed || r.already != null || opts.ifApproved === true ? r : (await this.payersBetterClose(terms, settlement, opts)) ?? r
       } catch (err) {
         // the other party's approval executed it (or the escrow settled otherwise) between the read
         // above and this approval: how it settled is the answer
@@ -191,6 +200,25 @@ export class EscrowService {
     if (latest == null) throw new EscrowError('NO_VOUCHER', 'no voucher to close with')
     const settlement = closeSettlement(terms, latest, 'voucher')
     return await this.withArbiter(terms, settlement, latest, opts)
+  }
+
+  /**
+   * The payee executes the payer's pending approval of a cooperative close that pays the payee at
+   * least what `own` (the close on its own latest voucher) pays, the most paying one where there
+   * are several; undefined where there is none. It closes on a voucher the payer signed and stored
+   * that never reached the payee (lost on the way, refused, or sent as the payee's node was killed),
+   * which the payee could otherwise claim only with the arbiter, on its own older voucher. The
+   * payer's approval on chain is its consent; the voucher's signature is not needed for it.
+   */
+  private async payersBetterClose (terms: EscrowTerms, own: Settlement, opts: { signal?: AbortSignal }): Promise<SettleResult | undefined> {
+    if (this.c.chain.pending == null) return undefined
+    const share = (s: Settlement): bigint => s.payouts.reduce((sum, p) => sameAccount(p.to, terms.payee) ? sum + p.amount : sum, 0n)
+    let best: Settlement | undefined
+    for (const p of await this.c.chain.pending(terms.escrowId, { ...opts, payer: terms.payer })) {
+      if (p.settlement.kind !== 'cooperative' || !p.approvals.some((a) => sameAccount(a, terms.payer))) continue
+      if (share(p.settlement) >= share(best ?? own)) best = p.settlement
+    }
+    return best != null ? await this.approve(terms, best, { ...opts, ifApproved: true }) : undefined
   }
 
   /**
@@ -339,13 +367,8 @@ export class EscrowService {
   }
 }
 
-/** the settlement a close or refund record states (without the voucher's signature, which it does not keep) */
+/** the settlement a close or refund record states (its voucher's signature '': a record does not keep it) */
 function settlementOfRecord (record: ChainRecord): Settlement | undefined {
   const doc = decodeRecord(record.remark)
-  if (doc == null || doc.kind === 'open') return undefined
-  try {
-    return { escrowId: doc.escrowId, kind: doc.settlement, payouts: doc.payouts.map((p) => ({ to: p.to, amount: BigInt(p.amount) })) }
-  } catch {
-    return undefined
-  }
+  return doc == null || doc.kind === 'open' ? undefined : settlementOfClose(doc)
 }

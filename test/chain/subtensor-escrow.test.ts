@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto'
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import type { Option, u16 } from '@polkadot/types'
-import type { EventRecord } from '@polkadot/types/interfaces'
+import type { Option, u16, u32 } from '@polkadot/types'
+import type { Call, EventRecord } from '@polkadot/types/interfaces'
+import type { Codec } from '@polkadot/types/types'
 import { u8aToHex } from '@polkadot/util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ChainConnectionEvent, EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
@@ -195,14 +196,18 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
    * the swap fee the chain's StakeAdded event states (alpha), or exactly its payout less its own
    * transaction fees (TAO); the record was Remarked by the escrow account.
    */
-  const settleChecked = async (terms: EscrowTermsOnChain, account: string, s: Settlement, first: KeyringPair, second: KeyringPair): Promise<{ moved: Map<string, bigint>, carried: bigint }> => {
+  /**
+   * `first` approves `s` and `second` executes it, with the money checked. `secondSees`: what the
+   * second approves, from what the first left on chain (by default `s` itself).
+   */
+  const settleChecked = async (terms: EscrowTermsOnChain, account: string, s: Settlement, first: KeyringPair, second: KeyringPair, secondSees: () => Promise<Settlement> = async () => s): Promise<{ moved: Map<string, bigint>, carried: bigint }> => {
     const payerBefore = await held(terms.payer)
     const payeeBefore = await held(terms.payee)
     const escrowBefore = await held(account)
     const from = inclusions.length
     const r1 = await port.approve(s, first)
     expect(r1.executed).toBe(false)
-    const r2 = await port.approve(s, second)
+    const r2 = await port.approve(await secondSees(), second)
     expect(r2.executed).toBe(true)
     const toPayee = s.payouts.filter((p) => p.to === terms.payee).reduce((a, p) => a + p.amount, 0n)
     const payerFees = alpha ? 0n : await feesSince(terms.payer, from)
@@ -338,15 +343,47 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     }
   })
 
+  it('a payer\'s cooperative approval carries its call: a payee that never received the voucher reads the close back and executes it', async () => {
+    const { terms, account } = await openChecked(4n * TAO)
+    const s: Settlement = {
+      escrowId: terms.escrowId, kind: 'cooperative', voucher: { cumulative: 3n * TAO, sequence: 7n, signature: '0x' + '66'.repeat(64) },
+      payouts: [{ to: terms.payee, amount: 3n * TAO }, { to: terms.payer, amount: 1n * TAO }]
+    }
+    await settleChecked(terms, account, s, keys.payer!, keys.payee!, async () => {
+      // the test's own reads: the pending approval's timepoint names an asMulti carrying the call
+      const entries = await api.query.multisig.multisigs.entries(account)
+      expect(entries).toHaveLength(1)
+      const [key, value] = entries[0]!
+      const when = (value as unknown as Option<Codec & { when: { height: u32, index: u32 } }>).unwrap().when
+      const block = await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(when.height.toNumber()))
+      const ex = block.block.extrinsics[when.index.toNumber()]!
+      expect(`${ex.method.section}.${ex.method.method}`).toBe('multisig.asMulti')
+      expect((ex.method.args[3] as unknown as Call).hash.toHex()).toBe((key.args[1] as unknown as Codec).toHex())
+      // the adapter lists it as the settlement it closes, less the voucher's signature (not on chain)
+      const listed = await port.pending(terms.escrowId, { payer: terms.payer })
+      expect(listed).toHaveLength(1)
+      expect(listed[0]!.settlement).toEqual({ ...s, voucher: { ...s.voucher!, signature: '' } })
+      expect(listed[0]!.approvals).toHaveLength(1)
+      expect(sameAccount(listed[0]!.approvals[0]!, terms.payer)).toBe(true)
+      return listed[0]!.settlement
+    })
+  })
+
   it('closes with the latest voucher by payee + arbiter; the arbiter key is swept back', async () => {
     const { terms, account } = await openChecked(5n * TAO)
     const arbiterBefore = await freeOf(api, keys.arbiter!.address)
     const from = inclusions.length
     const voucher = { cumulative: 4n * TAO, sequence: 12n, signature: '0x' + '22'.repeat(64) }
-    await settleChecked(terms, account, {
+    const s: Settlement = {
       escrowId: terms.escrowId, kind: 'voucher', voucher,
       payouts: [{ to: terms.payee, amount: 4n * TAO }, { to: terms.payer, amount: 1n * TAO }]
-    }, keys.arbiter!, keys.payee!)
+    }
+    await settleChecked(terms, account, s, keys.arbiter!, keys.payee!, async () => {
+      // the arbiter's approval went on chain by hash alone: nothing to read back
+      expect((await api.query.multisig.multisigs.entries(account)).length).toBe(1)
+      expect(await port.pending(terms.escrowId, { payer: terms.payer })).toEqual([])
+      return s
+    })
     await expectArbiterSwept(terms, arbiterBefore, from)
   })
 

@@ -155,7 +155,8 @@ describe('a close asked for again after the first left this party\'s approval pe
     // asked once more: how it closed, as its record says
     const after = await w.supplierSvc.close(t.escrowId)
     expect(after).toMatchObject({ executed: false, already: 'settled', record: { kind: 'close', blockNumber: renters.record!.blockNumber, txHash: renters.record!.txHash } })
-    expect(after.settlement).toEqual({ escrowId: t.escrowId, kind: 'cooperative', payouts: first.settlement.payouts })
+    // as its record states it: the voucher's amount and sequence, not its signature
+    expect(after.settlement).toEqual({ ...first.settlement, voucher: { ...first.settlement.voucher!, signature: '' } })
     // the renter's side asks too: the same answer
     expect(await w.renterSvc.close(t.escrowId)).toMatchObject({ executed: false, already: 'settled', settlement: after.settlement })
     // a close with the arbiter of a settled escrow is still refused: there is nothing to ask it for

@@ -32,8 +32,9 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 /**
  * A renter and a supplier on a persisted ledger with three vouchers exchanged. The supplier's
  * arbiter fails its first `failures` requests as an unreachable arbiter does, then answers.
+ * `lost`: the renter signs and stores a fourth voucher that never reaches the supplier (`lostPaid`).
  */
-async function world (failures: number) {
+async function world (failures: number, opts: { lost?: boolean } = {}) {
   const { clock, ledger, supplierDb, renterDb, arbiter } = await ledgerWorld(p, FUNDS, cleanups)
   const asked = { requests: 0, failures }
   const flaky: ArbiterClient = {
@@ -56,12 +57,17 @@ async function world (failures: number) {
     clock.advance(10_000)
     paid = (await supplier.acceptVoucher(await renter.onReport(supplier.tick()!))).cumulative
   }
+  let lostPaid: bigint | undefined
+  if (opts.lost === true) {
+    clock.advance(10_000)
+    lostPaid = (await renter.onReport(supplier.tick()!)).cumulative
+  }
   supplier.stop()
   const metrics = roleMetrics(new Registry())
   const { logger, records } = recordingLogger((r) => r.level === 'warn')
   const settlement = new SupplierSettlement({ escrow: supplierSvc, chain: ledger, vouchers: supplierDb.vouchers, clock, metrics, logger }, { settleWaitMs: SETTLE_WAIT_MS })
   const record: SupplierJobRecord = { agreementId: t.escrowId.slice(2) }
-  return { clock, ledger, supplierDb, supplierSvc, renterSvc, arbiter, asked, paid, metrics, warnings: records, settlement, record }
+  return { clock, ledger, supplierDb, renterDb, supplierSvc, renterSvc, arbiter, asked, paid, lostPaid, metrics, warnings: records, settlement, record }
 }
 
 type World = Awaited<ReturnType<typeof world>>
@@ -84,7 +90,7 @@ async function drive (w: World, settling: Promise<void>): Promise<void> {
 }
 
 /** the escrow settled once: the payee got `paid`, the payer the rest, nothing left in its account */
-async function expectSettled (w: World, kind: 'close' | 'refund'): Promise<void> {
+async function expectSettled (w: World, kind: 'close' | 'refund', paid = w.paid): Promise<void> {
   const e = (await w.ledger.get(t.escrowId))!
   expect(e.status).toBe(kind === 'close' ? 'closed' : 'refunded')
   expect(e.records.map((r) => r.kind)).toEqual(['open', kind])
@@ -92,7 +98,7 @@ async function expectSettled (w: World, kind: 'close' | 'refund'): Promise<void>
   expect(await w.ledger.balance(e.account)).toBe(0n)
   const payee = await w.ledger.balance(p.payee.address)
   const refunded = await w.ledger.balance(p.payer.address) - (FUNDS - t.amount)
-  expect(payee).toBe(kind === 'close' ? w.paid : 0n)
+  expect(payee).toBe(kind === 'close' ? paid : 0n)
   expect(payee + refunded).toBe(t.amount)
   expect(await w.ledger.pending(t.escrowId)).toEqual([])
 }
@@ -234,5 +240,64 @@ describe('a supplier\'s failed settlement while the daemon runs', () => {
     expect(w.clock.pending).toBe(0)
     expect(recovery.recovered).toEqual([])
     expect((await w.ledger.get(t.escrowId))?.status).toBe('open')
+  })
+})
+
+describe('a voucher the renter signed and stored that never reached the supplier', () => {
+  const job = (): { jobStore: never, settled: Array<{ id: string, settlement: unknown }> } => {
+    const settled: Array<{ id: string, settlement: unknown }> = []
+    const jobStore = {
+      list: async () => [{ id: 'job-1', role: 'supplier' as const, state: 'failed' as const, agreementId: t.escrowId.slice(2), command: '', args: [], gpuCount: 1, createdAt: T0, updatedAt: T0 }],
+      settled: async (_role: string, id: string, settlement: unknown) => { settled.push({ id, settlement }) }
+    }
+    return { jobStore: jobStore as never, settled }
+  }
+
+  it('the supplier\'s close executes the renter\'s approval of a close on it, without the arbiter: the supplier is paid that voucher', async () => {
+    const w = await world(Infinity, { lost: true })
+    expect(w.lostPaid!).toBeGreaterThan(w.paid)
+    // the renter's job ended: it approved the close on its own latest voucher
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    await drive(w, w.settlement.settle(t.escrowId, w.record, { payer: t.payer }))
+    expect(w.asked.requests).toBe(0)
+    expect(w.record).toMatchObject({ settledBy: 'cooperative', paid: w.lostPaid!.toString() })
+    await expectSettled(w, 'close', w.lostPaid)
+    expect(w.clock.pending).toBe(0)
+  })
+
+  it('the renter\'s approval landing after the supplier\'s own, while the supplier waits to ask the arbiter again, is executed at the next attempt', async () => {
+    const w = await world(Infinity, { lost: true })
+    const settling = w.settlement.settle(t.escrowId, w.record, { payer: t.payer })
+    await driveUntil(w, () => w.asked.requests === 1 && w.clock.pending > 0)
+    // the supplier's approval of the close on its voucher is pending; the renter approves its own
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    expect((await w.ledger.pending(t.escrowId)).length).toBe(2)
+    await drive(w, settling)
+    expect(w.asked.requests).toBe(1)
+    expect(w.record).toMatchObject({ settledBy: 'cooperative', paid: w.lostPaid!.toString() })
+    await expectSettled(w, 'close', w.lostPaid)
+  })
+
+  it('the recovery after a restart executes it, and the job record says what was paid', async () => {
+    const w = await world(Infinity, { lost: true })
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    const { jobStore, settled } = job()
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), jobStore })
+    await recovery.run(new AbortController().signal)
+    expect(w.asked.requests).toBe(0)
+    await expectSettled(w, 'close', w.lostPaid)
+    expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.lostPaid!.toString(), refunded: (t.amount - w.lostPaid!).toString(), settledBy: 'cooperative' } }])
+  })
+
+  it('a renter\'s approval of a close paying the supplier less than its own voucher is not executed: the supplier closes with the arbiter on its voucher', async () => {
+    const w = await world(0)
+    const less = { escrowId: t.escrowId, kind: 'cooperative' as const, payouts: [{ to: t.payee, amount: w.paid - 1n }, { to: t.payer, amount: t.amount - w.paid + 1n }] }
+    expect((await w.ledger.approve(less, p.payer, { payer: t.payer })).executed).toBe(false)
+    expect((await w.supplierSvc.close(t.escrowId, { ifApproved: true })).executed).toBe(false)
+    expect((await w.ledger.get(t.escrowId))?.status).toBe('open')
+    await drive(w, w.settlement.settle(t.escrowId, w.record, { payer: t.payer }))
+    expect(w.asked.requests).toBe(1)
+    expect(w.record).toMatchObject({ settledBy: 'arbiter', paid: w.paid.toString() })
+    await expectSettled(w, 'close')
   })
 })

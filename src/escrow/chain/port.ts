@@ -55,6 +55,19 @@ export interface Settlement {
 
 export type EscrowChainStatus = 'open' | 'closed' | 'refunded'
 
+/** A settlement one signatory approved that waits for a second (`ChainPort.pending`). */
+export interface PendingSettlement {
+  /** the chain's hash of it (subtensor: the multisig call hash) */
+  hash: string
+  /**
+   * as approved. Its voucher's signature is '' where the chain does not carry it (subtensor: a
+   * settlement's call holds the voucher's cumulative amount and sequence, not its signature)
+   */
+  settlement: Settlement
+  /** who approved it, as the escrow's terms name them (payer, payee or arbiter) */
+  approvals: string[]
+}
+
 export interface EscrowOnChain {
   terms: EscrowTermsOnChain
   asset: EscrowAsset
@@ -169,6 +182,15 @@ export interface ChainPort {
    * ledger).
    */
   feeFunds? (address: string, opts?: { signal?: AbortSignal }): Promise<{ free: bigint, needed: bigint }>
+  /**
+   * The settlements of an escrow still open (the one `payer` names, see `get`) that one signatory
+   * approved and that wait for a second. A payee whose latest voucher never reached it (lost on the
+   * way, or signed as its node was killed) finds here the payer's approval of a close on that
+   * voucher, and executes it with `approve`. Subtensor lists only approvals whose call went on chain
+   * with them, as a payer's first approval of a cooperative close does: an approval by hash alone
+   * cannot be read back. Absent where the chain cannot list them.
+   */
+  pending? (escrowId: string, opts?: { signal?: AbortSignal, payer?: string }): Promise<PendingSettlement[]>
   close (): Promise<void>
   /**
    * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the

@@ -78,6 +78,24 @@ export function encodeRecord (doc: EscrowRecordDoc): string {
   return RECORD_PREFIX + JSON.stringify(doc)
 }
 
+/**
+ * The settlement a close or refund record was written for, as far as the record holds it: a record
+ * keeps a voucher's cumulative amount and sequence, not its signature ('' here). Undefined for a
+ * record whose fields do not read as a settlement (records are public).
+ */
+export function settlementOfClose (doc: CloseRecord): Settlement | undefined {
+  if (!Array.isArray(doc.payouts) || typeof doc.settlement !== 'string') return undefined
+  try {
+    const s: Settlement = { escrowId: doc.escrowId, kind: doc.settlement, payouts: doc.payouts.map((p) => ({ to: String(p.to), amount: BigInt(p.amount) })) }
+    if (doc.voucherCumulative != null && doc.voucherSequence != null) {
+      s.voucher = { cumulative: BigInt(doc.voucherCumulative), sequence: BigInt(doc.voucherSequence), signature: '' }
+    }
+    return s
+  } catch {
+    return undefined
+  }
+}
+
 /** Parses a remark written by `encodeRecord`; undefined for anything else (remarks are public). */
 export function decodeRecord (remark: string): EscrowRecordDoc | undefined {
   if (!remark.startsWith(RECORD_PREFIX) || remark.length > 4096) return undefined

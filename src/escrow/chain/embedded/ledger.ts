@@ -28,7 +28,7 @@ import { EscrowError, throwIfAborted } from '../../errors.js'
 import { checkSettlementShape } from '../../rules/settlement.js'
 import { checkTerms, isAddress, sameAccount } from '../../rules/terms.js'
 import type {
-  ApproveOptions, ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowOnChain, EscrowTermsOnChain, RecordKind, Settlement
+  ApproveOptions, ApproveResult, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowOnChain, EscrowTermsOnChain, PendingSettlement, RecordKind, Settlement
 } from '../port.js'
 import { closeRecord, encodeRecord, openRecord } from '../records.js'
 import { openBytes, settlementBytes, settlementHash } from '../settlement-bytes.js'
@@ -45,12 +45,6 @@ export interface EmbeddedLedgerInit {
   clock?: Clock
 }
 
-/** A settlement waiting for its second approval. */
-export interface PendingSettlement {
-  hash: string
-  settlement: Settlement
-  approvals: string[]
-}
 
 interface LedgerEscrow {
   terms: EscrowTermsOnChain
@@ -302,9 +296,12 @@ export class EmbeddedLedger implements ChainPort {
     })
   }
 
-  /** Settlements of an escrow that have one approval and wait for a second. */
-  async pending (escrowId: string): Promise<PendingSettlement[]> {
-    return (this.escrows.get(escrowId)?.pending ?? []).map((p) => ({ hash: p.hash, settlement: cloneSettlement(p.settlement), approvals: [...p.approvals] }))
+  /** Settlements of an escrow that have one approval and wait for a second (`payer`: see `get`). */
+  async pending (escrowId: string, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<PendingSettlement[]> {
+    throwIfAborted(opts.signal)
+    const e = this.escrows.get(escrowId)
+    if (e == null || e.status !== 'open' || (opts.payer != null && !sameAccount(e.terms.payer, opts.payer))) return []
+    return e.pending.map((p) => ({ hash: p.hash, settlement: cloneSettlement(p.settlement), approvals: [...p.approvals] }))
   }
 
   /** `payer`: the escrow of this id only where that account is its payer (ids are unique here) */

@@ -13,7 +13,8 @@
  *   open record and `info()` say so.
  * - Close and refund: the settlement's call is `utility.batchAll([payouts..., remarkWithEvent(close
  *   record)])` dispatched from the escrow account. The first approver submits
- *   `multisig.approveAsMulti` with the call's hash (pallet_multisig reserves
+ *   `multisig.approveAsMulti` with the call's hash, or `multisig.asMulti` with the call where it
+ *   is the payer approving a cooperative close (pallet_multisig reserves
  *   `DepositBase + 2 * DepositFactor` from it until execution); the second submits
  *   `multisig.asMulti` with the full call and the timepoint of the first, which executes it.
  *   pallet_multisig removes the operation before dispatching, so a batch that fails inside
@@ -31,7 +32,8 @@
  *   into the refund (`carried` in the close record): a stake move of it would fail the whole batch,
  *   and clearing it would destroy it, while carried it stays with the payer who paid it.
  * - A cooperative close has one first approver and one executor, fixed by the terms: the payer
- *   approves (`approveAsMulti`), the payee waits until that approval is on chain and executes
+ *   approves (`asMulti`, the call in the extrinsic, so that a payee that never received the voucher
+ *   it pays can read it back: `pending`), the payee waits until that approval is on chain and executes
  *   (`asMulti`). Neither sends an extrinsic that can lose the race.
  * - Approvals that did not execute (a cooperative approval overtaken by an arbiter close) are
  *   cancelled by their signer after the escrow settles, which returns the multisig deposit; the
@@ -43,13 +45,13 @@ import type { AccountPair } from '../../../util/sr25519.js'
 import type { Option, Result } from '@polkadot/types'
 import type { Call, DispatchError } from '@polkadot/types/interfaces'
 import type { Codec, INumber } from '@polkadot/types/types'
-import { isHex, u8aToHex } from '@polkadot/util'
+import { isHex, u8aToHex, u8aToString } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
   ApproveOptions, ApproveResult, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
-  EscrowTermsOnChain, Settlement
+  EscrowTermsOnChain, PendingSettlement, Settlement
 } from '../port.js'
-import { closeRecord, encodeRecord, openRecord, type CloseRecord } from '../records.js'
+import { closeRecord, decodeRecord, encodeRecord, openRecord, settlementOfClose, type CloseRecord } from '../records.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
 import { SubtensorError } from './errors.js'
 import { ChainConnection, type WatchedApi } from './connection.js'
@@ -117,6 +119,8 @@ interface PendingMultisig extends Codec {
   approvals: Array<{ toU8a: () => Uint8Array }>
 }
 
+/** Most pending approvals `pending` reads for one escrow (three signatories make a handful) */
+const MAX_PENDING_READ = 16
 /** Most escrows kept in the index; closed ones are dropped first past it. */
 const MAX_INDEXED = 50_000
 /**
@@ -505,8 +509,16 @@ export class SubtensorChain implements ChainPort {
     const weight = (await retrying(api, async () => await call.paymentInfo(esc.sigs.account), { clock: this.clock, deadline, signal: opts.signal, method: 'payment_queryInfo' })).weight
     if (signer !== approver) await this.topUpArbiter(signer, approver, fees, opts.signal)
     if (pending.isNone) {
-      // first approval: only the hash goes on chain; the deposit is reserved from the signer
-      await this.send('approve', api.tx.multisig.approveAsMulti(ESCROW_THRESHOLD, others, null, callHash, weight), signer, opts.signal, fees)
+      // First approval; the deposit is reserved from the signer and storage keeps the hash alone.
+      // The payer's approval of a cooperative close sends its call in the extrinsic (`asMulti`), so
+      // that a payee that never received the voucher it pays can read the call back (`pending`) and
+      // execute it. It pays the fee of the call's declared weight, refunded in part after. Every
+      // other first approval sends the hash alone: its executor builds the same call itself.
+      const withCall = settlement.kind === 'cooperative' && accountHex(signer.address) === accountHex(esc.sigs.payer)
+      const tx = withCall
+        ? api.tx.multisig.asMulti(ESCROW_THRESHOLD, others, null, call, weight)
+        : api.tx.multisig.approveAsMulti(ESCROW_THRESHOLD, others, null, callHash, weight)
+      await this.send('approve', tx, signer, opts.signal, fees)
       return { executed: false }
     }
     const ms = pending.unwrap()
@@ -528,6 +540,59 @@ export class SubtensorChain implements ChainPort {
     const rec = esc.records.find((r) => r.txHash === inc.txHash)
     if (rec == null) throw new SubtensorError('SETTLEMENT_FAILED', `settlement executed but no close record in block ${inc.blockNumber}`)
     return { executed: true, record: rec }
+  }
+
+  /**
+   * The approvals pending on the escrow's multisig account whose call went on chain with them (a
+   * first approval made with `asMulti`): each call is read from the extrinsic at the approval's
+   * timepoint, and listed only where it is the very call this adapter builds for the settlement
+   * its close record states, so that a payee executing it gets what the record says. Approvals by
+   * hash alone, and calls whose block cannot be read, are left out.
+   */
+  async pending (escrowId: string, opts: { signal?: AbortSignal, payer?: string } = {}): Promise<PendingSettlement[]> {
+    await this.connection.checked()
+    await this.sync(opts.signal)
+    const esc = this.index.find(escrowId, opts.payer)
+    if (esc == null || esc.status !== 'open') return []
+    const api = this.api
+    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal, method: 'multisig.multisigs' })
+    const parties: Array<[string, string]> = [[esc.sigs.payer, esc.terms.payer], [esc.sigs.payee, esc.terms.payee], [esc.sigs.arbiter, esc.terms.arbiter]]
+    const out: PendingSettlement[] = []
+    // three signatories share the account: a handful of entries at most, bounded anyway
+    for (const [key, value] of entries.slice(0, MAX_PENDING_READ)) {
+      const ms = value as unknown as Option<PendingMultisig>
+      if (ms.isNone) continue
+      const m = ms.unwrap()
+      const hash = (key.args[1] as unknown as Codec).toHex()
+      const settlement = await this.pendingCall(esc, m.when as unknown as { height: INumber, index: INumber }, hash, opts.signal).catch(() => undefined)
+      if (settlement == null) continue
+      const approvals = m.approvals.map((a) => parties.find(([sig]) => accountHex(sig) === u8aToHex(a.toU8a()))?.[1]).filter((a): a is string => a != null)
+      out.push({ hash, settlement, approvals })
+    }
+    return out
+  }
+
+  /** the settlement whose call the extrinsic at `when` carried, where it hashes to `hash` and is the call this adapter builds for it */
+  private async pendingCall (esc: Indexed, when: { height: INumber, index: INumber }, hash: string, signal?: AbortSignal): Promise<Settlement | undefined> {
+    const api = this.api
+    const deadline = this.clock.now() + 60_000
+    const blockHash = await retrying(api, async () => await api.rpc.chain.getBlockHash(when.height.toNumber()), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })
+    const block = await retrying(api, async () => await api.rpc.chain.getBlock(blockHash), { clock: this.clock, deadline, signal, method: 'chain_getBlock' })
+    const ex = block.block.extrinsics[when.index.toNumber()]
+    const top = ex?.method as unknown as Call | undefined
+    // [IGNORE] an approval by hash alone: its call is nowhere on chain
+    if (top == null || top.section !== 'multisig' || top.method !== 'asMulti') return undefined
+    const call = top.args[3] as unknown as Call
+    if (call.hash.toHex() !== hash || call.section !== 'utility' || call.method !== 'batchAll') return undefined
+    const calls = call.args[0] as unknown as Call[]
+    const remark = calls[calls.length - 1]
+    if (remark == null || remark.section !== 'system' || remark.method !== 'remarkWithEvent') return undefined
+    const doc = decodeRecord(u8aToString((remark.args[0] as unknown as { toU8a: (bare: boolean) => Uint8Array }).toU8a(true)))
+    if (doc == null || doc.kind === 'open' || doc.escrowId !== esc.terms.escrowId) return undefined
+    const settlement = settlementOfClose(doc)
+    // [IGNORE] a call other than the one this adapter builds for what its record states
+    if (settlement == null || (await this.settlementCall(esc, settlement)).method.hash.toHex() !== hash) return undefined
+    return settlement
   }
 
   /**

@@ -36,8 +36,9 @@ function retryDelayMs (attempt: number): number {
 }
 
 /**
- * Executes the renter's approval of the cooperative close on the supplier's latest voucher where
- * that approval is on chain now, and sends nothing otherwise: a session that ended without the
+ * Executes the renter's approval of the cooperative close on the supplier's latest voucher, or on
+ * a later one the supplier never received, where that approval is on chain now, and sends nothing
+ * otherwise: a session that ended without the
  * supplier's own close (a restart, a failed close) still closes on the renter's approval, with no
  * arbiter needed. True when the escrow is settled (by this call, or before it). A failure to read or
  * execute is false: the caller's close with the arbiter follows, as without an approval.
@@ -62,12 +63,13 @@ export interface SupplierSettlementComponents {
 
 /**
  * Settles one session's escrow on the supplier's latest stored voucher: cooperative close first
- * (our approval; it executes once the renter approves the same settlement); when the renter has not
- * approved it within the wait, or the cooperative close failed, close with the arbiter on that
+ * (our approval; it executes once the renter approves the same settlement, and a renter's approval
+ * of a close on a later voucher, one that never reached us, is executed instead); when the renter
+ * has not approved within the wait, or the cooperative close failed, close with the arbiter on that
  * voucher. A close with the arbiter that fails is made again with a back-off (SETTLE_RETRY_FIRST_MS
  * doubling to SETTLE_RETRY_MAX_MS) until it succeeds or the chain shows the escrow settled by
  * someone else (the renter's cooperative approval landed late, or its refund: the record says how);
- * before each attempt, a renter's approval of the cooperative close that is pending on chain is
+ * before each attempt, a renter's approval of a cooperative close that is pending on chain is
  * executed instead (`closeOnRenterApproval`).
  * The role's stop ends the wait at once; the escrow, tracked as ours with its voucher stored before
  * it was acknowledged, is then what the recovery after a restart closes, as after a crash.
@@ -116,7 +118,8 @@ export class SupplierSettlement {
   /**
    * The close with the arbiter on the latest voucher, made again after each failure with a back-off
    * on the role's clock, one warning per failed attempt; before each retry the chain is read, and an
-   * escrow no longer open ends it (settled by someone else, recorded as its close record says).
+   * escrow no longer open ends it (settled by someone else, recorded as its close record says);
+   * before each attempt, a renter's pending approval is executed instead where there is one.
    * Returns when the escrow is settled or the signal aborts (the role stops: recovery takes over
    * after the restart, the record's `settledBy` left unset as a settlement still pending).
    * `from`: the attempt to begin with (2 and later begin with that attempt's wait).
@@ -141,13 +144,14 @@ export class SupplierSettlement {
           logger.info('escrow settled meanwhile by another party', { escrow: escrowId, status: now.status, settledBy: record.settledBy, paid: record.paid })
           return
         }
-        // the renter approved the cooperative close on our voucher meanwhile: ours executes it
-        if (await closeOnRenterApproval(this.c.escrow, escrowId, signal)) {
-          const final = await this.c.chain.get(escrowId, read).catch(() => undefined)
-          this.settledAs(record, final, 'cooperative')
-          logger.info('escrow closed on the renter\'s pending approval', { escrow: escrowId, settledBy: record.settledBy, paid: record.paid, attempt })
-          return
-        }
+      }
+      // the renter approved a cooperative close on our voucher or a later one (after the wait for it
+      // ended, or meanwhile): ours executes it, with no arbiter needed
+      if (await closeOnRenterApproval(this.c.escrow, escrowId, signal)) {
+        const final = await this.c.chain.get(escrowId, read).catch(() => undefined)
+        this.settledAs(record, final, 'cooperative')
+        logger.info('escrow closed on the renter\'s pending approval', { escrow: escrowId, settledBy: record.settledBy, paid: record.paid, attempt })
+        return
       }
       try {
         await this.c.escrow.close(escrowId, { mode: 'arbiter', signal })

@@ -21,7 +21,6 @@ import { escrowIdOfAgreement, type ChainPort, type EscrowOnChain, type EscrowTer
 import { encodeSs58 } from '../../../../src/util/ss58.js'
 import { SS58_PREFIX } from '../../../../src/escrow/constants.js'
 import { READ_TIMEOUT_MS } from '../../../../src/escrow/chain/subtensor/submit.js'
-import type { CloseMode } from '../../../../src/escrow/service.js'
 import type { AccountPair } from '../../../../src/util/sr25519.js'
 import type { FramedChannel } from '../../../../src/protocols/framed.js'
 import { ManualClock } from '../../../../src/util/clock.js'
@@ -292,10 +291,10 @@ describe('the session\'s escrow check on a node that does not hold the escrow ye
 describe('the supplier\'s settlement on a chain that stopped answering', () => {
   it('the wait for the renter\'s cooperative approval fails with CHAIN_TIMEOUT, and the voucher is claimed with the arbiter', async () => {
     const clock = new ManualClock(T0)
-    const closes: CloseMode[] = []
+    const closes: string[] = []
     const id = '0x' + '55'.repeat(32)
     const settlement = new SupplierSettlement({
-      escrow: { close: async (_id, o = {}) => { closes.push(o.mode ?? 'cooperative'); return { executed: o.mode === 'arbiter' } as never } },
+      escrow: { close: async (_id, o = {}) => { closes.push(`${o.mode ?? 'cooperative'}${o.ifApproved === true ? ' if approved' : ''}`); return { executed: o.mode === 'arbiter' } as never } },
       chain: silentChain(clock),
       vouchers: { latest: async () => signer().sign({ escrowId: id, cumulative: 5_000n, sequence: 3n }) },
       clock,
@@ -305,7 +304,8 @@ describe('the supplier\'s settlement on a chain that stopped answering', () => {
     const record: SupplierJobRecord = { agreementId: id.slice(2) }
     const r = await drive(clock, settlement.settle(id, record))
     expect(r).toEqual({ ok: undefined })
-    expect(closes).toEqual(['cooperative', 'arbiter'])
+    // no renter's approval pending to execute instead
+    expect(closes).toEqual(['cooperative', 'cooperative if approved', 'arbiter'])
     expect(record.settledBy).toBe('arbiter')
     // one read deadline, not the settle wait's poll: the wait's first read never answered
     expect(clock.now()).toBe(T0 + READ_TIMEOUT_MS)
