@@ -5,8 +5,8 @@
  *
  * The fees are the runtime's own (`TransactionPaymentApi` through `paymentInfo`) for the same calls
  * the subtensor adapter submits (adapter.ts): `utility.batchAll([fund, remarkWithEvent(open)])`
- * from the payer, then `multisig.approveAsMulti` and `multisig.asMulti(batchAll([payouts...,
- * remarkWithEvent(close)]))` from the two approvers. The counterparties are not known before
+ * from the payer, then the payer's `multisig.asMulti(batchAll([payouts..., remarkWithEvent(close)]))`
+ * as the first approval and the payee's as the second, which executes it. The counterparties are not known before
  * matching, so placeholder accounts stand in; a fee depends on the call's length and weight, not on
  * which accounts it names.
  */
@@ -111,7 +111,8 @@ export async function quoteRentOnChain (api: ApiPromise, req: { payer: string, b
   const call = api.tx.utility.batchAll([...payouts, api.tx.system.remarkWithEvent(encodeRecord(closeRecord(settlement)))])
   const weight = (await call.paymentInfo(sigs.account)).weight
   const others = otherSignatories([sigs.payer, sigs.payee, sigs.arbiter], req.payer)
-  const approve = api.tx.multisig.approveAsMulti(THRESHOLD, others, null, call.method.hash, weight)
+  // the payer's first approval carries the call, as the adapter sends it (a payee can read it back)
+  const approve = api.tx.multisig.asMulti(THRESHOLD, others, null, call.method, weight)
   const execute = api.tx.multisig.asMulti(THRESHOLD, others, { height: 1, index: 1 }, call.method, weight)
   const [closeApproveFee, closeExecuteFee] = await Promise.all([
     approve.paymentInfo(req.payer).then((i) => i.partialFee.toBigInt()),
