@@ -180,8 +180,8 @@ describe('a supplier\'s failed settlement while the daemon runs', () => {
     expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.paid.toString() }])
     await expectSettled(w, 'close')
     expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.paid.toString(), refunded: (t.amount - w.paid).toString(), settledBy: 'arbiter' } }])
-    // the first attempt at the recovery, then 30 s and 60 s later
-    expect(w.clock.now() - T0 - 30_000).toBe(SETTLE_RETRY_FIRST_MS * (1 + 2))
+    // the first attempt after the settle wait for the renter's approval, then 30 s and 60 s later
+    expect(w.clock.now() - T0 - 30_000).toBe(SETTLE_WAIT_MS + SETTLE_RETRY_FIRST_MS * (1 + 2))
     expect(event(w, 'arbiter-close-retry')).toBe(2)
     expect(w.clock.pending).toBe(0)
   })
@@ -286,7 +286,29 @@ describe('a voucher the renter signed and stored that never reached the supplier
     await recovery.run(new AbortController().signal)
     expect(w.asked.requests).toBe(0)
     await expectSettled(w, 'close', w.lostPaid)
+    expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.lostPaid!.toString() }])
     expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.lostPaid!.toString(), refunded: (t.amount - w.lostPaid!).toString(), settledBy: 'cooperative' } }])
+  })
+
+  it('the recovery gives the renter\'s approval the settle wait before it asks the arbiter: one that lands during it is executed, and the arbiter is never asked', async () => {
+    const w = await world(0, { lost: true })
+    const { jobStore, settled } = job()
+    const recovery = new SupplierRecovery({ escrow: w.supplierSvc, chain: w.ledger, escrowDb: w.supplierDb, metrics: w.metrics, logger: silentLogger, live: () => false, now: () => w.clock.now(), settlement: w.settlement, jobStore })
+    const from = w.clock.now()
+    let done = false
+    const running = recovery.run(new AbortController().signal).finally(() => { done = true })
+    // nothing approved yet: the recovery waits
+    await waitFor(() => w.clock.pending > 0, 10_000, 'the settle wait')
+    expect(done).toBe(false)
+    // the renter's session was refused: it approves the close on its latest voucher
+    expect((await w.renterSvc.close(t.escrowId)).executed).toBe(false)
+    await driveUntil(w, () => done)
+    await running
+    expect(w.asked.requests).toBe(0)
+    await expectSettled(w, 'close', w.lostPaid)
+    expect(recovery.recovered).toEqual([{ escrowId: t.escrowId, paid: w.lostPaid!.toString() }])
+    expect(settled).toEqual([{ id: 'job-1', settlement: { paid: w.lostPaid!.toString(), refunded: (t.amount - w.lostPaid!).toString(), settledBy: 'cooperative' } }])
+    expect(w.clock.now() - from).toBe(SETTLE_WAIT_MS)
   })
 
   it('a renter\'s approval of a close paying the supplier less than its own voucher is not executed: the supplier closes with the arbiter on its voucher', async () => {

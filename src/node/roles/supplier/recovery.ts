@@ -22,16 +22,18 @@ export interface SupplierRecoveryComponents {
    * makes a failed close with the arbiter again, on the back-off of a session's settlement, while
    * the role runs; absent: a failed close waits for the next restart
    */
-  settlement?: Pick<SupplierSettlement, 'retryWithArbiter'>
+  settlement?: Pick<SupplierSettlement, 'retryWithArbiter' | 'closeInterrupted'>
 }
 
 /**
  * After a crash or restart: every escrow where we are the payee that is still open on chain and for
- * which we hold a voucher (written before we acknowledged it) is closed on that voucher: by
- * executing the renter's approval of that cooperative close where it is on chain already, else with
- * the arbiter. The session it belonged to is gone, so there is nothing to wait for. A close that fails
- * (the arbiter unreachable, the chain timing out) is made again while the role runs, on the
- * back-off of a session's settlement (`SupplierSettlement.retryWithArbiter`), until it lands, the
+ * which we hold a voucher (written before we acknowledged it) is closed: by executing the renter's
+ * approval of a cooperative close on that voucher or a later one (signed by the renter, never
+ * stored here) where it is on chain already. Else, with `settlement`, the renter's approval is given
+ * a session's settle wait to land (its node approves once its session is refused) before the close
+ * with the arbiter on our voucher (`SupplierSettlement.closeInterrupted`); without it, the arbiter
+ * at once. A close that fails (the arbiter unreachable, the chain timing out) is made again while
+ * the role runs, on the back-off of a session's settlement, until it lands, the
  * chain shows the escrow settled by another party (the renter's refund, or its cooperative
  * approval executed meanwhile), or the role stops. A job record that
  * does not yet say how its escrow settled (the process ended before its session's settlement did)
@@ -81,14 +83,20 @@ export class SupplierRecovery {
           if (local.terms.expiresAt > this.c.now()) logger.warn('an unexpired escrow this supplier holds a voucher for is not on chain in the blocks scanned: opened before them (restart with chain.scanFromBlock at or before its open block to claim the voucher) or closed before them', { escrow: id, paid: latest.cumulative.toString(), expiresAt: local.terms.expiresAt })
           continue
         }
-        // the renter approved the cooperative close on our voucher (its job ended before ours
-        // did): executing that approval needs no arbiter
+        // the renter approved the cooperative close on our voucher or a later one (its job ended
+        // before ours did): executing that approval needs no arbiter
         if (await closeOnRenterApproval(this.c.escrow, id, signal)) {
-          this.recovered.push({ escrowId: id, paid: latest.cumulative.toString() })
-          metrics.escrows.inc({ role: 'payee', event: 'close' })
-          logger.info('escrow of an interrupted session closed on the renter\'s pending approval', { escrow: id, paid: latest.cumulative.toString() })
           const final = await this.c.chain.get(id, { signal, payer: local.terms.payer }).catch(() => undefined)
-          await this.recordSettled(unsettled.get(id), final != null && final.status !== 'open' ? final : undefined, { paid: latest.cumulative.toString(), settledBy: 'cooperative' })
+          const settled = final != null && final.status !== 'open' ? final : undefined
+          const paid = (settled != null ? settledAmounts(settled, settled.terms.payee, settled.terms.payer).paid : latest.cumulative).toString()
+          this.recovered.push({ escrowId: id, paid })
+          metrics.escrows.inc({ role: 'payee', event: 'close' })
+          logger.info('escrow of an interrupted session closed on the renter\'s pending approval', { escrow: id, paid })
+          await this.recordSettled(unsettled.get(id), settled, { paid, settledBy: 'cooperative' })
+          continue
+        }
+        if (this.c.settlement != null) {
+          retries.push(this.retry(this.c.settlement, local, unsettled.get(id), signal, 'after-wait'))
           continue
         }
         await this.c.escrow.close(id, { mode: 'arbiter', signal })
@@ -104,21 +112,26 @@ export class SupplierRecovery {
         const settlement = this.c.settlement
         if (signal.aborted || settlement == null) { logger.warn('closing an interrupted escrow failed', { escrow: id, err }); continue }
         logger.warn('closing an interrupted escrow failed: closing it with the arbiter again later', { escrow: id, err })
-        retries.push(this.retry(settlement, local, unsettled.get(id), signal))
+        retries.push(this.retry(settlement, local, unsettled.get(id), signal, 'again'))
       }
     }
     await Promise.all(retries)
   }
 
-  /** the close of `local` with the arbiter made again until it settles or the role stops; then as `run` records it */
-  private async retry (settlement: Pick<SupplierSettlement, 'retryWithArbiter'>, local: LocalEscrow, job: string | undefined, signal: AbortSignal): Promise<void> {
+  /**
+   * The close of `local` by `settlement` until it settles or the role stops, then recorded as `run`
+   * records it: `after-wait` after the settle wait for the renter's approval, `again` after a close
+   * with the arbiter that failed, on the back-off.
+   */
+  private async retry (settlement: Pick<SupplierSettlement, 'retryWithArbiter' | 'closeInterrupted'>, local: LocalEscrow, job: string | undefined, signal: AbortSignal, how: 'after-wait' | 'again'): Promise<void> {
     const id = local.terms.escrowId
     try {
       const latest = await this.c.escrowDb.vouchers.latest(id)
       const record: SupplierJobRecord = { agreementId: id.slice(2), paid: (latest?.cumulative ?? 0n).toString() }
-      await settlement.retryWithArbiter(id, record, { signal, payer: local.terms.payer })
+      const opts = { signal, payer: local.terms.payer }
+      await (how === 'after-wait' ? settlement.closeInterrupted(id, record, opts) : settlement.retryWithArbiter(id, record, opts))
       if (record.settledBy == null) return
-      if (record.settledBy === 'arbiter') this.recovered.push({ escrowId: id, paid: record.paid ?? '0' })
+      if (record.settledBy === 'arbiter' || record.settledBy === 'cooperative') this.recovered.push({ escrowId: id, paid: record.paid ?? '0' })
       const final = await this.c.chain.get(id, { signal, payer: local.terms.payer }).catch(() => undefined)
       await this.recordSettled(job, final != null && final.status !== 'open' ? final : undefined, { paid: record.paid ?? '0', settledBy: record.settledBy })
     } catch (err) {

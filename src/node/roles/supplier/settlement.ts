@@ -107,6 +107,23 @@ export class SupplierSettlement {
   }
 
   /**
+   * The close of an escrow whose session is gone (the recovery after a restart) and which the
+   * renter has not approved yet. The renter's node learns that the job is gone when its session is
+   * refused, then approves the close on the last voucher it signed, possibly one this supplier never
+   * stored. So its approval is given the settle wait, as in a session's settlement, before the close
+   * with the arbiter, which is made again on the same back-off. Returns as `retryWithArbiter`.
+   */
+  async closeInterrupted (escrowId: string, record: SupplierJobRecord, opts: { signal?: AbortSignal, payer?: string }): Promise<void> {
+    try {
+      await this.c.clock.sleep(this.init.settleWaitMs ?? DEFAULT_SUPPLIER_SETTLE_WAIT_MS, opts.signal != null ? { signal: opts.signal } : {})
+    } catch {
+      // the role stops mid-wait: the escrow is still ours to claim, by the recovery after the restart
+      return
+    }
+    await this.closeWithArbiter(escrowId, record, opts)
+  }
+
+  /**
    * The close with the arbiter of an escrow whose first close with the arbiter failed elsewhere (the
    * recovery after a restart): made again on the same back-off as a session's, from its first wait.
    * Returns when the escrow is settled (`record.settledBy` says how) or the signal aborts.
