@@ -346,11 +346,52 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(r.code).toBe(1)
     expect(r.err.at(-1)).toMatch(/the coldkey .* has .* rao of TAO free; sending/)
     expect(await freeOf(api, coldkey)).toBe(before)
-    for (const argv of [['--amount', '1α'], ['--amount', '0'], ['--amount', '1', '--fees', 'x'], []]) {
+    for (const argv of [['--amount', '0'], ['--amount', '0α'], ['--amount', '1', '--fees', 'x'], []]) {
       const bad = await run(['wallet', 'fund', '--home', home, ...argv, '--yes'], env)
       expect(bad.code).toBe(2)
       expect(bad.err).toHaveLength(1)
     }
+  })
+
+  it('fund --amount in α: alpha the coldkey holds under the subnet owner\'s hotkey is moved to the hotkey account; none there is refused before signing', async () => {
+    if (!alphaTransfers()) {
+      // escrows hold TAO here: an amount in alpha is a usage error
+      const r = await run(['wallet', 'fund', '--home', home, '--amount', '1α', '--yes'], env)
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual([expect.stringMatching(/escrows on this runtime hold TAO/)])
+      return
+    }
+    const before = await holdings()
+    const coldAlpha = async (): Promise<bigint> => await alphaOf(api, escrowHotkey, coldkey, netuid)
+    expect(await coldAlpha()).toBe(0n)
+    // the coldkey holds none there yet: refused in one line, nothing signed
+    const none = await run(['wallet', 'fund', '--home', home, '--amount', '1α', '--yes'], env)
+    expect(none.code).toBe(1)
+    expect(none.err.at(-1)).toMatch(new RegExp(`holds 0 rao of subnet ${netuid}'s alpha under ${escrowHotkey}`))
+    expect(await holdings()).toEqual(before)
+    // as a btcli user stakes to a hotkey: the coldkey buys alpha under the subnet owner's hotkey
+    await signed(['stake', '--netuid', String(netuid), '--amount', '20τ', '--validator', escrowHotkey])
+    const owned = await coldAlpha()
+    expect(owned).toBeGreaterThan(2n * TAO)
+    const { hot: hotBefore, cold: coldBefore, held: heldBefore } = await holdings()
+    const f = await signed(['fund', '--amount', '2α', '--fees', '0.1'])
+    expect(f).toMatchObject({ asset: 'alpha', escrowHotkey, moved: (2n * TAO).toString(), sent: '0' })
+    // the test's own reads: exactly 2 α left the coldkey's stake; the account's grew by that less
+    // the pool's fee on the move, which the chain's StakeAdded event states
+    expect(await coldAlpha()).toBe(owned - 2n * TAO)
+    const held = await alphaOf(api, escrowHotkey, hotkey, netuid)
+    const gained = held - heldBefore
+    expect(gained).toBeLessThanOrEqual(2n * TAO)
+    expect((2n * TAO - gained) * 10_000n).toBeLessThanOrEqual(2n * TAO * 35n)
+    expect(f.escrowFunds).toBe(held.toString())
+    // the coldkey paid the move's fee in TAO, the account nothing
+    expect(await freeOf(api, coldkey)).toBe(coldBefore - BigInt(f.moveFee))
+    expect(await freeOf(api, hotkey)).toBe(hotBefore)
+    // more than the coldkey holds there: refused before signing
+    const over = await run(['wallet', 'fund', '--home', home, '--amount', `${owned}α`, '--raw', '--yes'], env)
+    expect(over.code).toBe(1)
+    expect(over.err.at(-1)).toMatch(/moving .* needs that much there/)
+    expect(await coldAlpha()).toBe(owned - 2n * TAO)
   })
 
   it('withdraw: escrow funds go back to the coldkey as TAO, the fee reserve stays; all of them with no --amount', async () => {

@@ -54,7 +54,9 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    and asks before it signs; after a failed stake the same command stakes what
                    the account already holds, sending nothing more. --fees alone tops the account
                    up to Y TAO free and stakes nothing: what a supplier or arbiter needs, which
-                   pays the fees and deposits of closing escrows and funds none.
+                   pays the fees and deposits of closing escrows and funds none. With X in α
+                   (2α): alpha the coldkey already holds under the subnet owner's hotkey is moved
+                   to the hotkey account (transferStake) instead of bought.
   withdraw         take escrow funds back to the coldkey: on a runtime with alpha escrows the
                    hotkey account unstakes X alpha (default: all of it) and sends the coldkey the
                    TAO that brings; on a runtime with TAO escrows it sends X TAO (default: all
@@ -74,6 +76,8 @@ options:
   --netuid <n>           balance: only this subnet; stake: the subnet (required); fund: the
                          subnet (default: config chain.netuid)
   --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO);
+                         fund: or alpha the coldkey holds under the subnet owner's hotkey,
+                         moved to the hotkey account, e.g. 2α;
                          withdraw: escrow funds to take back, in the escrow's asset (α or τ)
   --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
                          one approval's deposit, the existential deposit and 0.01 TAO, which a
@@ -303,15 +307,24 @@ function taoArg (args: ParsedArgs, name: string, raw: boolean, what: string): bi
 async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const raw = flag(args, 'raw')
   const feeReserve = taoArg(args, 'fees', raw, 'TAO the hotkey account keeps free')
-  // --fees alone tops up the TAO for fees (what a supplier needs), staking nothing
-  const amount = taoArg(args, 'amount', raw, 'TAO to spend') ?? (feeReserve != null ? 0n : undefined)
-  if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ), or --fees alone for the TAO for fees')
+  // TAO to spend, or alpha the coldkey owns to move (α); --fees alone tops up the TAO for fees
+  // (what a supplier needs), staking nothing
+  const amountArg = str(args, 'amount')
+  const given = amountArg != null ? parseAmountArg(amountArg, { flag: 'amount', dflt: 'tao', raw }) : undefined
+  if (given != null && given.rao <= 0n) throw new UsageError('--amount must be above 0 (TAO to spend, or alpha the coldkey holds to move)')
+  const moveAlpha = given?.asset === 'alpha' ? given.rao : 0n
+  const amount = given != null ? (given.asset === 'tao' ? given.rao : 0n) : (feeReserve != null ? 0n : undefined)
+  if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ, or alpha the coldkey holds to move, e.g. 2α), or --fees alone for the TAO for fees')
   const { netuid, id, api } = await escrowAccountChain(args, ctx)
   const { planFund, fund } = await import('../../node/wallet/fund.js')
   try {
-    const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(feeReserve != null ? { feeReserve } : {}) })
+    if (moveAlpha > 0n) {
+      const { SubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
+      if ((await new SubtensorChain(api, { api, netuid }, false).assetFor(netuid)).kind !== 'alpha') throw new UsageError('--amount: escrows on this runtime hold TAO (τ), so they are funded in it')
+    }
+    const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(moveAlpha > 0n ? { moveAlpha } : {}), ...(feeReserve != null ? { feeReserve } : {}) })
     const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
-    if (plan.transfer === 0n && plan.stake == null && amount === 0n) {
+    if (plan.transfer === 0n && plan.stake == null && plan.move == null) {
       ctx.out(`nothing to send: the hotkey account ${plan.account} holds ${tao(plan.accountFree)} free, at least ${tao(plan.feeReserve)}`)
       return 0
     }
@@ -319,7 +332,13 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
     lines.push(plan.transfer > 0n
       ? `  send             ${tao(plan.transfer)} from the coldkey ${plan.coldkey}, fee ${tao(plan.transferFee)}`
       : `  send             nothing: the hotkey account's ${tao(plan.accountFree)} free covers it`)
-    if (amount === 0n) {
+    if (plan.move != null) {
+      lines.push(
+        `  move             ${formatAmount(plan.move.alpha, 'alpha', { raw })} of the coldkey's ${formatAmount(plan.move.coldkeyAlpha, 'alpha', { raw })} under ${plan.escrowHotkey!} (the subnet owner's hotkey: escrows hold alpha staked under it) to the hotkey account`,
+        `    the pool's fee on the move comes off it (about 0.3%)`,
+        `    fee            ${tao(plan.move.txFee)}, from the coldkey`
+      )
+    } else if (amount === 0n) {
       lines.push('  stake            nothing (--fees alone: the TAO for fees)')
     } else if (plan.stake != null) {
       lines.push(
@@ -344,6 +363,7 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
         netuid, asset: plan.asset, coldkey: plan.coldkey, account: plan.account, unit: AMOUNT_UNIT, amount: plan.amount.toString(), feeReserve: plan.feeReserve.toString(),
         sent: plan.transfer.toString(), ...(r.transfer != null ? { sendFee: r.transfer.fee.toString(), sendBlock: r.transfer.blockNumber } : {}),
         ...(plan.stake != null && r.stake != null ? { escrowHotkey: plan.stake.hotkey, staked: plan.amount.toString(), stakeFee: r.stake.fee.toString(), stakeBlock: r.stake.blockNumber, expectedAlpha: plan.stake.alpha.toString() } : {}),
+        ...(plan.move != null && r.move != null ? { escrowHotkey: plan.escrowHotkey, moved: plan.move.alpha.toString(), moveFee: r.move.fee.toString(), moveBlock: r.move.blockNumber } : {}),
         escrowFundsBefore: plan.escrowFunds.toString(), escrowFunds: r.escrowFunds.toString(), accountFree: r.accountFree.toString()
       }))
       return 0
@@ -352,6 +372,7 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
     ctx.out(`funded ${plan.account}: escrows on subnet ${netuid} can spend ${formatAmount(r.escrowFunds, asset, { raw })} (${gained >= 0n ? '+' : ''}${formatAmount(gained, asset, { raw })}), ${tao(r.accountFree)} free for fees`)
     if (r.transfer != null) ctx.out(`  sent    ${tao(plan.transfer)}, fee ${tao(r.transfer.fee)}, block #${r.transfer.blockNumber} ${r.transfer.blockHash}`)
     if (r.stake != null) ctx.out(`  staked  ${tao(plan.amount)}, fee ${tao(r.stake.fee)}, block #${r.stake.blockNumber} ${r.stake.blockHash}`)
+    if (r.move != null) ctx.out(`  moved   ${formatAmount(plan.move!.alpha, 'alpha', { raw })} from the coldkey, fee ${tao(r.move.fee)}, block #${r.move.blockNumber} ${r.move.blockHash}`)
     return 0
   } finally {
     await api.disconnect()

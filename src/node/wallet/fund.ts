@@ -10,6 +10,10 @@
  *   account under that hotkey;
  * - elsewhere (runtime 218) free TAO of the hotkey account, so funding is the transfer alone.
  *
+ * Alpha the coldkey already owns under that same hotkey (staked with btcli or `wallet stake
+ * --validator`) can be moved instead of bought: `transferStake` to the hotkey account, signed by the
+ * coldkey (`moveAlpha`). Alpha under another hotkey is not moved (`btcli stake move` brings it).
+ *
  * The hotkey account's own free TAO is spent first: the transfer sends only what the account lacks
  * for the stake and the fee reserve. A run whose stake failed after its transfer landed is
  * therefore taken up by running the same command again, which then sends nothing more.
@@ -36,6 +40,11 @@ export interface FundRequest {
    * `feeReserve`: only the TAO for fees (a supplier, which pays fees and no escrows)
    */
   amount: bigint
+  /**
+   * alpha runtime: alpha (rao) the coldkey owns under the escrow hotkey, moved to the account
+   * (`transferStake`) instead of buying alpha with TAO; `amount` is then 0
+   */
+  moveAlpha?: bigint
   /** TAO (rao) the account is to keep free for fees and deposits; default `defaultFeeReserve` */
   feeReserve?: bigint
 }
@@ -58,6 +67,8 @@ export interface FundPlan {
   /** alpha runtime: the hotkey the escrows' alpha is staked under, and the account's addStake */
   escrowHotkey?: string
   stake?: StakeQuote
+  /** the coldkey's `transferStake` of its alpha under `escrowHotkey` to the account, with what it holds there and the fee */
+  move?: { alpha: bigint, coldkeyAlpha: bigint, txFee: bigint }
   /** what escrows can spend now: the account's alpha under `escrowHotkey`, or its free TAO */
   escrowFunds: bigint
 }
@@ -66,6 +77,7 @@ export interface FundResult {
   plan: FundPlan
   transfer?: Inclusion
   stake?: Inclusion
+  move?: Inclusion
   /** read back from storage after the last extrinsic */
   escrowFunds: bigint
   accountFree: bigint
@@ -95,11 +107,15 @@ function existentialDeposit (api: ApiPromise): bigint {
  * runtime, a coldkey short of the transfer, a reserve below the existential deposit.
  */
 export async function planFund (api: ApiPromise, req: FundRequest): Promise<FundPlan> {
-  if (req.amount < 0n || (req.amount === 0n && req.feeReserve == null)) throw new WalletError(WalletErrorCode.STAKE_REFUSED, 'the amount must be above 0')
+  const moving = req.moveAlpha ?? 0n
+  if (req.amount < 0n || moving < 0n || (moving > 0n && req.amount > 0n) || (req.amount === 0n && moving === 0n && req.feeReserve == null)) {
+    throw new WalletError(WalletErrorCode.STAKE_REFUSED, 'the amount must be above 0, in TAO to spend or in alpha to move')
+  }
   const chain = new SubtensorChain(api, { api, netuid: req.netuid }, false)
   const asset = (await chain.assetFor(req.netuid)).kind
+  if (moving > 0n && asset !== 'alpha') throw new WalletError(WalletErrorCode.STAKE_REFUSED, 'escrows on this runtime hold TAO, not alpha: fund them with an amount in TAO')
   const ed = existentialDeposit(api)
-  const feeReserve = req.feeReserve ?? await defaultFeeReserve(api, { account: req.account, netuid: req.netuid, budget: req.amount })
+  const feeReserve = req.feeReserve ?? await defaultFeeReserve(api, { account: req.account, netuid: req.netuid, budget: req.amount + moving })
   if (feeReserve < ed) {
     throw new WalletError(WalletErrorCode.STAKE_REFUSED, `the fee reserve must be at least the chain's existential deposit, ${ed} rao of TAO: below it the account could be reaped`)
   }
@@ -107,7 +123,7 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   let transfer: bigint
   let escrowHotkey: string | undefined
   let escrowFunds: bigint
-  if (asset === 'alpha' && req.amount > 0n) {
+  if (asset === 'alpha' && req.amount + moving > 0n) {
     try {
       escrowHotkey = await chain.hotkeyFor(req.netuid)
     } catch {
@@ -132,6 +148,19 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
     throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS,
       `the coldkey ${req.coldkey} has ${coldkeyFree} rao of TAO free; sending ${transfer} to the hotkey account needs ${transfer + transferFee + ed} (with the fee and the existential deposit it keeps)`)
   }
+  let move: FundPlan['move']
+  if (moving > 0n) {
+    const coldkeyAlpha = await alphaOf(api, escrowHotkey!, req.coldkey, req.netuid)
+    if (coldkeyAlpha < moving) {
+      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS,
+        `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under); moving ${moving} needs that much there (alpha under another hotkey: btcli stake move brings it)`)
+    }
+    const txFee = (await api.tx.subtensorModule.transferStake(req.account, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
+    if (coldkeyFree < transfer + transferFee + txFee + ed) {
+      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${coldkeyFree} rao of TAO free; the move's fee${transfer > 0n ? ' and the transfer' : ''} need ${transfer + transferFee + txFee + ed} (with the existential deposit it keeps)`)
+    }
+    move = { alpha: moving, coldkeyAlpha, txFee }
+  }
   let stake: StakeQuote | undefined
   if (escrowHotkey != null && req.amount > 0n) {
     stake = await quoteStake(api, { coldkey: req.account, hotkey: escrowHotkey, netuid: req.netuid, tao: req.amount }, { free: accountFree + transfer })
@@ -142,14 +171,15 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   return {
     asset, netuid: req.netuid, coldkey: req.coldkey, account: req.account, amount: req.amount, feeReserve,
     feeReserveFrom: req.feeReserve != null ? 'given' : 'default', accountFree, coldkeyFree, transfer, transferFee,
-    ...(escrowHotkey != null ? { escrowHotkey } : {}), ...(stake != null ? { stake } : {}), escrowFunds
+    ...(escrowHotkey != null ? { escrowHotkey } : {}), ...(stake != null ? { stake } : {}), ...(move != null ? { move } : {}), escrowFunds
   }
 }
 
 /**
  * Carries a plan out: the coldkey's transfer (where the plan has one), then the account's
- * `addStake` (alpha runtime), each waited for until final. A stake that fails leaves the transfer
- * in the account, and the error says that running the command again stakes it.
+ * `addStake` or the coldkey's `transferStake` (alpha runtime), each waited for until final. A stake
+ * or move that fails leaves the transfer in the account, and the error says that running the
+ * command again does the rest.
  */
 export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, account: AccountPair }, plan: FundPlan, opts: { signal?: AbortSignal, finality?: boolean } = {}): Promise<FundResult> {
   const wait = { finality: opts.finality ?? true, signal: opts.signal }
@@ -168,8 +198,18 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
       throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}the same command stakes it (it sends only what the account lacks)`, { cause: err })
     }
   }
+  let move: Inclusion | undefined
+  if (plan.move != null) {
+    try {
+      const tx = await api.tx.subtensorModule.transferStake(plan.account, plan.escrowHotkey!, plan.netuid, plan.netuid, plan.move.alpha).signAsync(keys.coldkey)
+      move = await submitted(api, tx, 'the coldkey\'s move of its alpha', wait)
+    } catch (err) {
+      const sent = transfer != null ? `the transfer of ${plan.transfer} rao landed and stays in the hotkey account; ` : ''
+      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}the same command moves it (it sends only what the account lacks)`, { cause: err })
+    }
+  }
   const accountFree = await freeOf(api, plan.account)
-  return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree }
+  return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), ...(move != null ? { move } : {}), escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree }
 }
 
 /** What escrows can spend after a fund or withdraw: the account's alpha under the escrow hotkey, or its free TAO. */
