@@ -18,7 +18,8 @@ import type { Codec } from '@polkadot/types/types'
 import { u8aToHex } from '@polkadot/util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ChainConnectionEvent, EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
-import { decodeRecord } from '../../src/escrow/chain/records.js'
+import { closeRecord, decodeRecord, encodeRecord } from '../../src/escrow/chain/records.js'
+import { otherSignatories } from '../../src/escrow/chain/subtensor/keys.js'
 import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
 import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, signAndWait, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
@@ -367,6 +368,31 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(sameAccount(listed[0]!.approvals[0]!, terms.payer)).toBe(true)
       return listed[0]!.settlement
     })
+  })
+
+  it('a payer\'s approval of a call whose close record claims more for the payee than its payouts pay is not listed; its honest one is, and executes', async () => {
+    const { terms, account } = await openChecked(4n * TAO)
+    const sigs = escrowSignatories(terms)
+    // around the adapter, the payer approves a batch that pays the payee 0.1 TAO under a record
+    // that claims 3 TAO: a payee trusting the record would execute it
+    const claimed: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', voucher: { cumulative: 3n * TAO, sequence: 9n, signature: '' }, payouts: [{ to: terms.payee, amount: 3n * TAO }, { to: terms.payer, amount: 1n * TAO }] }
+    const pay = (to: string, amount: bigint): ReturnType<typeof api.tx.balances.transferAllowDeath> => alpha
+      ? api.tx.subtensorModule.transferStake(to, hotkey!, netuid, netuid, amount)
+      : api.tx.balances.transferAllowDeath(to, amount)
+    const forged = api.tx.utility.batchAll([pay(terms.payee, TAO / 10n), pay(terms.payer, 3n * TAO), api.tx.system.remarkWithEvent(encodeRecord(closeRecord(claimed)))])
+    const weight = (await forged.paymentInfo(sigs.account)).weight
+    await signAndWait(api.tx.multisig.asMulti(2, otherSignatories([sigs.payer, sigs.payee, sigs.arbiter], sigs.payer), null, forged.method, weight), keys.payer!)
+    expect(await api.query.multisig.multisigs.entries(account)).toHaveLength(1)
+    expect(await port.pending(terms.escrowId, { payer: terms.payer })).toEqual([])
+    // the payer's approval through the adapter is listed alone, and the payee executes it
+    const honest: Settlement = { ...claimed, voucher: { ...claimed.voucher!, signature: '0x' + '77'.repeat(64) } }
+    expect((await port.approve(honest, keys.payer!)).executed).toBe(false)
+    const listed = await port.pending(terms.escrowId, { payer: terms.payer })
+    expect(listed.map((p) => p.settlement)).toEqual([claimed])
+    expect((await port.approve(listed[0]!.settlement, keys.payee!, { ifApproved: true })).executed).toBe(true)
+    // the forged approval is the payer's to cancel, which its sweep does once the escrow settled
+    await port.sweep(keys.payer!)
+    await expectEmpty(account)
   })
 
   it('closes with the latest voucher by payee + arbiter; the arbiter key is swept back', async () => {
