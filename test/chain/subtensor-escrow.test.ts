@@ -370,6 +370,31 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     })
   })
 
+  it('a payee waiting for the payer\'s approval of its own close stops at once where the payer approved another: it sends nothing, then executes that one as read back', async () => {
+    // an adapter whose payee would wait an hour for the payer's approval of its own close
+    const patient = await createSubtensorChain({ api, netuid, hotkey, cooperativeWaitMs: 3_600_000 })
+    try {
+      const { terms, account } = await openChecked(4n * TAO)
+      const close = (cumulative: bigint, sequence: bigint): Settlement => ({
+        escrowId: terms.escrowId, kind: 'cooperative', voucher: { cumulative, sequence, signature: '0x' + '88'.repeat(64) },
+        payouts: [{ to: terms.payee, amount: cumulative }, { to: terms.payer, amount: 4n * TAO - cumulative }]
+      })
+      // the payer approved the close on its voucher 9; the payee holds voucher 7
+      expect((await patient.approve(close(3n * TAO, 9n), keys.payer!)).executed).toBe(false)
+      const nonce = async (): Promise<number> => ((await api.query.system.account(terms.payee)) as unknown as { nonce: { toNumber: () => number } }).nonce.toNumber()
+      const before = await nonce()
+      const own = await patient.approve(close(2n * TAO, 7n), keys.payee!)
+      expect(own).toMatchObject({ executed: false, fees: [] })
+      expect(await nonce()).toBe(before)
+      const listed = await patient.pending(terms.escrowId, { payer: terms.payer })
+      expect(listed.map((p) => p.settlement.voucher?.sequence)).toEqual([9n])
+      expect((await patient.approve(listed[0]!.settlement, keys.payee!, { ifApproved: true })).executed).toBe(true)
+      await expectEmpty(account)
+    } finally {
+      await patient.close()
+    }
+  })
+
   it('a payer\'s approval of a call whose close record claims more for the payee than its payouts pay is not listed; its honest one is, and executes', async () => {
     const { terms, account } = await openChecked(4n * TAO)
     const sigs = escrowSignatories(terms)

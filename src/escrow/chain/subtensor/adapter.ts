@@ -499,6 +499,10 @@ export class SubtensorChain implements ChainPort {
       // waits for the payer's approval rather than racing it with a first approval of its own
       const until = this.clock.now() + (this.init.cooperativeWaitMs ?? 60_000)
       while (pending.isNone && this.clock.now() < until) {
+        // the payer approves one cooperative close: its approval of another settlement (on a
+        // voucher this payee never received) means this one is not coming; the caller may execute
+        // that one (`pending`)
+        if (await this.payerApprovedAnother(esc, callHash.toHex(), opts.signal)) return { executed: false }
         await sleepFor(500, opts.signal, this.clock)
         await this.sync(opts.signal)
         if (esc.status !== 'open') throw new SubtensorError('ESCROW_NOT_OPEN', `escrow ${settlement.escrowId} settled meanwhile`)
@@ -570,6 +574,17 @@ export class SubtensorChain implements ChainPort {
       out.push({ hash, settlement, approvals })
     }
     return out
+  }
+
+  /** whether the payer of `esc` has an approval pending of a call other than `callHash` */
+  private async payerApprovedAnother (esc: Indexed, callHash: string, signal?: AbortSignal): Promise<boolean> {
+    const api = this.api
+    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'multisig.multisigs' })
+    const payer = accountHex(esc.sigs.payer)
+    return entries.some(([key, value]) => {
+      const ms = value as unknown as Option<PendingMultisig>
+      return (key.args[1] as unknown as Codec).toHex() !== callHash && ms.isSome && ms.unwrap().approvals.some((a) => u8aToHex(a.toU8a()) === payer)
+    })
   }
 
   /** the settlement whose call the extrinsic at `when` carried, where it hashes to `hash` and is the call this adapter builds for it */
