@@ -19,8 +19,9 @@ export interface SupplierRecoveryComponents {
   /** the job records: one whose escrow this run finds settled, or closes, gets how it settled */
   jobStore?: Pick<JobStore, 'list' | 'settled'>
   /**
-   * makes a failed close with the arbiter again, on the back-off of a session's settlement, while
-   * the role runs; absent: a failed close waits for the next restart
+   * gives the renter's approval a session's settle wait before the close with the arbiter, and makes
+   * a failed close with the arbiter again on the back-off of a session's settlement, while the role
+   * runs; absent: the arbiter at once, and a failed close waits for the next restart
    */
   settlement?: Pick<SupplierSettlement, 'retryWithArbiter' | 'closeInterrupted'>
 }
