@@ -121,7 +121,7 @@ export const devnetCommand: Command = {
       ctx.out(JSON.stringify(out))
     } else {
       ctx.out('')
-      ctx.out(`done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${result.vouchers} vouchers, paid ${alpha(result.escrow.paid)} α, refunded ${alpha(result.escrow.refunded)} α of ${alpha(result.escrow.locked)} α locked (${result.escrow.status})`)
+      ctx.out(`done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${result.vouchers} vouchers acknowledged, paid ${alpha(result.escrow.paid)} α, refunded ${alpha(result.escrow.refunded)} α of ${alpha(result.escrow.locked)} α locked (${result.escrow.status})`)
       for (const r of result.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
       ctx.out(`  outputs in ${result.outputsDir}; state in ${result.dir}`)
     }

@@ -173,7 +173,8 @@ export const rentCommand: Command = {
     } else {
       ctx.out('')
       for (const l of outputLines(summary.job, strs(args, 'output'))) ctx.out(l)
-      ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} vouchers, ${escrowEnd(summary.escrow)}`)
+      // acknowledged by the supplier: what the escrow paid may be for a later voucher it never got
+      ctx.out(`done in ${((clock.now() - started) / 1000).toFixed(1)}s: ${summary.vouchers} voucher${summary.vouchers === 1 ? '' : 's'} acknowledged, ${escrowEnd(summary.escrow)}`)
       for (const r of summary.escrow.records) ctx.out(`  chain record ${r.kind.padEnd(6)} block #${r.blockNumber} ${r.blockHash}`)
     }
     if (summary.job.reason !== 'exited' || summary.job.exitCode !== 0) {

@@ -41,3 +41,14 @@ describe('bazaar rent: the exit status after the summary', () => {
     else expect(r.err).toEqual([expect.stringMatching(line)])
   })
 })
+
+describe('bazaar rent: the summary as a person reads it', () => {
+  it('counts the vouchers the supplier acknowledged, beside what the escrow paid', async () => {
+    job = { state: 'succeeded', reason: 'exited', exitCode: 0, outputs: [], missingOutputs: [] }
+    const out: string[] = []
+    const err: string[] = []
+    const code = await main(['rent', '--home', stand.home, '--api', stand.api, '--gpu', 'h100', '--max-price', '1', '--duration', '1m', '--', 'true'], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} })
+    expect(code, err.join('\n')).toBe(0)
+    expect(out.filter((l) => l.startsWith('done in'))).toEqual([expect.stringMatching(/^done in [0-9.]+s: 1 voucher acknowledged, /)])
+  })
+})
