@@ -558,8 +558,7 @@ export class SubtensorChain implements ChainPort {
     await this.sync(opts.signal)
     const esc = this.index.find(escrowId, opts.payer)
     if (esc == null || esc.status !== 'open') return []
-    const api = this.api
-    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal: opts.signal, method: 'multisig.multisigs' })
+    const entries = await this.multisigEntries(esc, opts.signal)
     const parties: Array<[string, string]> = [[esc.sigs.payer, esc.terms.payer], [esc.sigs.payee, esc.terms.payee], [esc.sigs.arbiter, esc.terms.arbiter]]
     const out: PendingSettlement[] = []
     // three signatories share the account: a handful of entries at most, bounded anyway
@@ -576,10 +575,15 @@ export class SubtensorChain implements ChainPort {
     return out
   }
 
+  /** every approval pending on the escrow's multisig account, by call hash */
+  private async multisigEntries (esc: Pick<Indexed, 'sigs'>, signal?: AbortSignal): Promise<Array<[{ args: unknown[] }, unknown]>> {
+    const api = this.api
+    return await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'multisig.multisigs' }) as unknown as Array<[{ args: unknown[] }, unknown]>
+  }
+
   /** whether the payer of `esc` has an approval pending of a call other than `callHash` */
   private async payerApprovedAnother (esc: Indexed, callHash: string, signal?: AbortSignal): Promise<boolean> {
-    const api = this.api
-    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'multisig.multisigs' })
+    const entries = await this.multisigEntries(esc, signal)
     const payer = accountHex(esc.sigs.payer)
     return entries.some(([key, value]) => {
       const ms = value as unknown as Option<PendingMultisig>
@@ -616,7 +620,7 @@ export class SubtensorChain implements ChainPort {
    */
   private async cancelStale (esc: Pick<Indexed, 'sigs'>, signer: AccountPair, fees: ChainFee[], signal?: AbortSignal): Promise<void> {
     const api = this.api
-    const entries = await retrying(api, async () => await api.query.multisig.multisigs.entries(esc.sigs.account), { clock: this.clock, deadline: this.clock.now() + 60_000, signal, method: 'multisig.multisigs' })
+    const entries = await this.multisigEntries(esc, signal)
     const others = otherSignatories([esc.sigs.payer, esc.sigs.payee, esc.sigs.arbiter], signer.address)
     for (const [key, value] of entries) {
       const ms = (value as unknown as Option<PendingMultisig & { depositor: { toU8a: () => Uint8Array } }>)
