@@ -353,7 +353,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     }
   })
 
-  it('fund --amount in α: alpha the coldkey holds under the subnet owner\'s hotkey is moved to the hotkey account; none there is refused before signing', async () => {
+  it('fund --amount in α: alpha the coldkey holds is moved to the hotkey account, from under another hotkey through the owner\'s; more than one hotkey holds is refused before signing', async () => {
     if (!alphaTransfers()) {
       // escrows hold TAO here: an amount in alpha is a usage error
       const r = await run(['wallet', 'fund', '--home', home, '--amount', '1α', '--yes'], env)
@@ -361,24 +361,54 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(r.err).toEqual([expect.stringMatching(/escrows on this runtime hold TAO/)])
       return
     }
-    const before = await holdings()
-    const coldAlpha = async (): Promise<bigint> => await alphaOf(api, escrowHotkey, coldkey, netuid)
+    const coldAlpha = async (under = escrowHotkey): Promise<bigint> => await alphaOf(api, under, coldkey, netuid)
     expect(await coldAlpha()).toBe(0n)
-    // the coldkey holds none there yet: refused in one line, nothing signed
-    const none = await run(['wallet', 'fund', '--home', home, '--amount', '1α', '--yes'], env)
-    expect(none.code).toBe(1)
-    expect(none.err.at(-1)).toMatch(new RegExp(`holds 0 rao of subnet ${netuid}'s alpha under ${escrowHotkey}`))
+    // the alpha the first test bought is the coldkey's under the node's own hotkey, not the owner's
+    const underNode = await coldAlpha(hotkey)
+    expect(underNode).toBeGreaterThan(2n * TAO)
+    const before = await holdings()
+    // more than any one hotkey holds: refused in one line naming what each holds, nothing signed
+    const tooMuch = await run(['wallet', 'fund', '--home', home, '--amount', `${underNode + 1n}α`, '--raw', '--yes'], env)
+    expect(tooMuch.code).toBe(1)
+    expect(tooMuch.err.at(-1)).toMatch(new RegExp(`holds 0 rao of subnet ${netuid}'s alpha under ${escrowHotkey} .*and at most ${underNode} under another hotkey \\(${hotkey}\\)`))
     expect(await holdings()).toEqual(before)
-    // as a btcli user stakes to a hotkey: the coldkey buys alpha under the subnet owner's hotkey
+    expect(await coldAlpha(hotkey)).toBe(underNode)
+
+    // from under the node's hotkey: moveStake to the owner's hotkey, then transferStake of what
+    // arrived there
+    const m = await signed(['fund', '--amount', '2α', '--fees', '0.1'])
+    expect(m).toMatchObject({ asset: 'alpha', escrowHotkey, movedFrom: hotkey, movedFromAlpha: (2n * TAO).toString(), sent: '0' })
+    // the test's own reads: exactly 2 α left the coldkey's stake under the node's hotkey, and what
+    // the first move brought under the owner's went on (shares round down by a rao at most)
+    expect(await coldAlpha(hotkey)).toBe(underNode - 2n * TAO)
+    expect(await coldAlpha()).toBeLessThanOrEqual(1n)
+    const moved = BigInt(m.moved)
+    // each move paid the pool's fee in alpha (under 0.35% each)
+    expect(moved).toBeLessThan(2n * TAO)
+    expect((2n * TAO - moved) * 10_000n).toBeLessThanOrEqual(2n * TAO * 35n)
+    const heldAfterMove = await alphaOf(api, escrowHotkey, hotkey, netuid)
+    const arrived = heldAfterMove - before.held
+    expect(arrived).toBeLessThanOrEqual(moved)
+    expect((moved - arrived) * 10_000n).toBeLessThanOrEqual(moved * 35n)
+    expect(m.escrowFunds).toBe(heldAfterMove.toString())
+    console.log(`[chain] runtime ${api.runtimeVersion.specVersion.toNumber()}: 2 α from under another hotkey reached the hotkey account as ${arrived} rao (${moved} after the first move); fees ${m.moveFromFee} + ${m.moveFee} rao of TAO`)
+    // the coldkey paid both moves' fees in TAO, the account nothing
+    expect(await freeOf(api, coldkey)).toBe(before.cold - BigInt(m.moveFromFee) - BigInt(m.moveFee))
+    expect(await freeOf(api, hotkey)).toBe(before.hot)
+
+    // as a btcli user stakes to a hotkey: the coldkey buys alpha under the subnet owner's hotkey,
+    // which then moves in one step
     await signed(['stake', '--netuid', String(netuid), '--amount', '20τ', '--validator', escrowHotkey])
     const owned = await coldAlpha()
     expect(owned).toBeGreaterThan(2n * TAO)
     const { hot: hotBefore, cold: coldBefore, held: heldBefore } = await holdings()
     const f = await signed(['fund', '--amount', '2α', '--fees', '0.1'])
     expect(f).toMatchObject({ asset: 'alpha', escrowHotkey, moved: (2n * TAO).toString(), sent: '0' })
+    expect(f.movedFrom).toBeUndefined()
     // the test's own reads: exactly 2 α left the coldkey's stake; the account's grew by that less
     // the pool's fee on the move, which the chain's StakeAdded event states
     expect(await coldAlpha()).toBe(owned - 2n * TAO)
+    expect(await coldAlpha(hotkey)).toBe(underNode - 2n * TAO)
     const held = await alphaOf(api, escrowHotkey, hotkey, netuid)
     const gained = held - heldBefore
     expect(gained).toBeLessThanOrEqual(2n * TAO)
@@ -387,11 +417,6 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     // the coldkey paid the move's fee in TAO, the account nothing
     expect(await freeOf(api, coldkey)).toBe(coldBefore - BigInt(f.moveFee))
     expect(await freeOf(api, hotkey)).toBe(hotBefore)
-    // more than the coldkey holds there: refused before signing
-    const over = await run(['wallet', 'fund', '--home', home, '--amount', `${owned}α`, '--raw', '--yes'], env)
-    expect(over.code).toBe(1)
-    expect(over.err.at(-1)).toMatch(/moving .* needs that much there/)
-    expect(await coldAlpha()).toBe(owned - 2n * TAO)
   })
 
   it('withdraw: escrow funds go back to the coldkey as TAO, the fee reserve stays; all of them with no --amount', async () => {

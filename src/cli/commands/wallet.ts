@@ -55,8 +55,10 @@ Bittensor (btcli) wallets: <path>/<wallet>/coldkey, coldkeypub.txt and hotkeys/<
                    the account already holds, sending nothing more. --fees alone tops the account
                    up to Y TAO free and stakes nothing: what a supplier or arbiter needs, which
                    pays the fees and deposits of closing escrows and funds none. With X in α
-                   (2α): alpha the coldkey already holds under the subnet owner's hotkey is moved
-                   to the hotkey account (transferStake) instead of bought.
+                   (2α): alpha the coldkey already holds on the subnet is moved to the hotkey
+                   account (transferStake) instead of bought; held under another hotkey than the
+                   subnet owner's (a validator), it is first moved under the owner's (moveStake),
+                   and the pool's fee comes off each move.
   withdraw         take escrow funds back to the coldkey: on a runtime with alpha escrows the
                    hotkey account unstakes X alpha (default: all of it) and sends the coldkey the
                    TAO that brings; on a runtime with TAO escrows it sends X TAO (default: all
@@ -76,8 +78,8 @@ options:
   --netuid <n>           balance: only this subnet; stake: the subnet (required); fund: the
                          subnet (default: config chain.netuid)
   --amount <x>           stake, fund: TAO to spend, e.g. 10 or 10τ (a bare number is TAO);
-                         fund: or alpha the coldkey holds under the subnet owner's hotkey,
-                         moved to the hotkey account, e.g. 2α;
+                         fund: or alpha the coldkey holds on the subnet (under one
+                         hotkey), moved to the hotkey account, e.g. 2α;
                          withdraw: escrow funds to take back, in the escrow's asset (α or τ)
   --fees <x>             fund: TAO the hotkey account keeps free for fees and deposits (default:
                          one approval's deposit, the existential deposit and 0.01 TAO, which a
@@ -333,11 +335,23 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
       ? `  send             ${tao(plan.transfer)} from the coldkey ${plan.coldkey}, fee ${tao(plan.transferFee)}`
       : `  send             nothing: the hotkey account's ${tao(plan.accountFree)} free covers it`)
     if (plan.move != null) {
-      lines.push(
-        `  move             ${formatAmount(plan.move.alpha, 'alpha', { raw })} of the coldkey's ${formatAmount(plan.move.coldkeyAlpha, 'alpha', { raw })} under ${plan.escrowHotkey!} (the subnet owner's hotkey: escrows hold alpha staked under it) to the hotkey account`,
-        `    the pool's fee on the move comes off it (about 0.3%)`,
-        `    fee            ${tao(plan.move.txFee)}, from the coldkey`
-      )
+      const alpha = (x: bigint): string => formatAmount(x, 'alpha', { raw })
+      const rate = `${(Number(plan.move.feeRate) * 100 / 65_535).toFixed(2)}%`
+      if (plan.move.from != null) {
+        lines.push(
+          `  move             ${alpha(plan.move.alpha)} of the coldkey's ${alpha(plan.move.from.held)} under ${plan.move.from.hotkey} to ${plan.escrowHotkey!} (the subnet owner's hotkey: escrows hold alpha staked under it)`,
+          `    fee            ${tao(plan.move.from.txFee)}, from the coldkey`,
+          `  then             what arrives there to the hotkey account`,
+          `    the pool's fee (${rate}) comes off each of the two moves`,
+          `    fee            ${tao(plan.move.txFee)}, from the coldkey`
+        )
+      } else {
+        lines.push(
+          `  move             ${alpha(plan.move.alpha)} of the coldkey's ${alpha(plan.move.coldkeyAlpha)} under ${plan.escrowHotkey!} (the subnet owner's hotkey: escrows hold alpha staked under it) to the hotkey account`,
+          `    the pool's fee (${rate}) on the move comes off it`,
+          `    fee            ${tao(plan.move.txFee)}, from the coldkey`
+        )
+      }
     } else if (amount === 0n) {
       lines.push('  stake            nothing (--fees alone: the TAO for fees)')
     } else if (plan.stake != null) {
@@ -363,7 +377,8 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
         netuid, asset: plan.asset, coldkey: plan.coldkey, account: plan.account, unit: AMOUNT_UNIT, amount: plan.amount.toString(), feeReserve: plan.feeReserve.toString(),
         sent: plan.transfer.toString(), ...(r.transfer != null ? { sendFee: r.transfer.fee.toString(), sendBlock: r.transfer.blockNumber } : {}),
         ...(plan.stake != null && r.stake != null ? { escrowHotkey: plan.stake.hotkey, staked: plan.amount.toString(), stakeFee: r.stake.fee.toString(), stakeBlock: r.stake.blockNumber, expectedAlpha: plan.stake.alpha.toString() } : {}),
-        ...(plan.move != null && r.move != null ? { escrowHotkey: plan.escrowHotkey, moved: plan.move.alpha.toString(), moveFee: r.move.fee.toString(), moveBlock: r.move.blockNumber } : {}),
+        ...(plan.move != null && r.move != null ? { escrowHotkey: plan.escrowHotkey, moved: r.moved!.toString(), moveFee: r.move.fee.toString(), moveBlock: r.move.blockNumber } : {}),
+        ...(plan.move?.from != null && r.moveToEscrowHotkey != null ? { movedFrom: plan.move.from.hotkey, movedFromAlpha: plan.move.alpha.toString(), moveFromFee: r.moveToEscrowHotkey.fee.toString(), moveFromBlock: r.moveToEscrowHotkey.blockNumber } : {}),
         escrowFundsBefore: plan.escrowFunds.toString(), escrowFunds: r.escrowFunds.toString(), accountFree: r.accountFree.toString()
       }))
       return 0
@@ -372,7 +387,8 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
     ctx.out(`funded ${plan.account}: escrows on subnet ${netuid} can spend ${formatAmount(r.escrowFunds, asset, { raw })} (${gained >= 0n ? '+' : ''}${formatAmount(gained, asset, { raw })}), ${tao(r.accountFree)} free for fees`)
     if (r.transfer != null) ctx.out(`  sent    ${tao(plan.transfer)}, fee ${tao(r.transfer.fee)}, block #${r.transfer.blockNumber} ${r.transfer.blockHash}`)
     if (r.stake != null) ctx.out(`  staked  ${tao(plan.amount)}, fee ${tao(r.stake.fee)}, block #${r.stake.blockNumber} ${r.stake.blockHash}`)
-    if (r.move != null) ctx.out(`  moved   ${formatAmount(plan.move!.alpha, 'alpha', { raw })} from the coldkey, fee ${tao(r.move.fee)}, block #${r.move.blockNumber} ${r.move.blockHash}`)
+    if (r.moveToEscrowHotkey != null) ctx.out(`  moved   ${formatAmount(plan.move!.alpha, 'alpha', { raw })} from under ${plan.move!.from!.hotkey} to the subnet owner's hotkey, fee ${tao(r.moveToEscrowHotkey.fee)}, block #${r.moveToEscrowHotkey.blockNumber} ${r.moveToEscrowHotkey.blockHash}`)
+    if (r.move != null) ctx.out(`  moved   ${formatAmount(r.moved!, 'alpha', { raw })} from the coldkey to the hotkey account, fee ${tao(r.move.fee)}, block #${r.move.blockNumber} ${r.move.blockHash}`)
     return 0
   } finally {
     await api.disconnect()

@@ -126,6 +126,24 @@ export async function alphaOf (api: ApiPromise, hotkey: string, coldkey: string,
 }
 
 /**
+ * The coldkey's alpha of `netuid` under each hotkey it staked to (`StakingHotkeys`, plus `also`),
+ * most first; hotkeys holding none are left out.
+ */
+export async function alphaByHotkey (api: ApiPromise, coldkey: string, netuid: number, also: readonly string[] = []): Promise<Array<{ hotkey: string, alpha: bigint }>> {
+  const hotkeys = new Set<string>(also)
+  const q = api.query.subtensorModule
+  if (q.stakingHotkeys != null) {
+    for (const h of (await q.stakingHotkeys(coldkey)) as unknown as Codec[]) hotkeys.add(h.toString())
+  }
+  const out: Array<{ hotkey: string, alpha: bigint }> = []
+  for (const hotkey of hotkeys) {
+    const alpha = await alphaOf(api, hotkey, coldkey, netuid)
+    if (alpha > 0n) out.push({ hotkey, alpha })
+  }
+  return out.sort((a, b) => (a.alpha === b.alpha ? a.hotkey.localeCompare(b.hotkey) : a.alpha > b.alpha ? -1 : 1))
+}
+
+/**
  * The pool's price of one alpha in rao of TAO: the runtime's `SwapRuntimeApi.current_alpha_price`
  * where it has it, else the reserves `SubnetTAO / SubnetAlphaIn`. The root subnet (0) is TAO itself.
  */

@@ -10,9 +10,13 @@
  *   account under that hotkey;
  * - elsewhere (runtime 218) free TAO of the hotkey account, so funding is the transfer alone.
  *
- * Alpha the coldkey already owns under that same hotkey (staked with btcli or `wallet stake
- * --validator`) can be moved instead of bought: `transferStake` to the hotkey account, signed by the
- * coldkey (`moveAlpha`). Alpha under another hotkey is not moved (`btcli stake move` brings it).
+ * Alpha the coldkey already owns on the subnet can be moved instead of bought (`moveAlpha`), signed
+ * by the coldkey: under that same hotkey, `transferStake` to the hotkey account; under another
+ * hotkey (a validator it staked to with btcli, or the node's own hotkey), first `moveStake` to the
+ * subnet owner's hotkey, then `transferStake` of what arrived. Two extrinsics, not one batch: each
+ * move swaps through the subnet's pool and pays its fee in alpha, so what the second moves is known
+ * only once the first has landed. A second step that fails leaves the alpha with the coldkey under
+ * the owner's hotkey, where `fund --amount` with the amount the error states moves it on.
  *
  * The hotkey account's own free TAO is spent first: the transfer sends only what the account lacks
  * for the stake and the fee reserve. A run whose stake failed after its transfer landed is
@@ -23,7 +27,7 @@ import type { ApiPromise } from '@polkadot/api'
 import type { INumber } from '@polkadot/types/types'
 import type { AccountPair } from '../../util/sr25519.js'
 import { SubtensorChain, type Inclusion } from '../../escrow/chain/subtensor/index.js'
-import { alphaOf, freeOf, poolOf, quoteStake, submitted, swapOut, type StakeQuote } from './chain.js'
+import { alphaByHotkey, alphaOf, freeOf, poolOf, quoteStake, submitted, swapOut, type StakeQuote } from './chain.js'
 import { quoteRentOnChain } from './rent-quote.js'
 import { WalletError, WalletErrorCode } from './errors.js'
 
@@ -41,8 +45,9 @@ export interface FundRequest {
    */
   amount: bigint
   /**
-   * alpha runtime: alpha (rao) the coldkey owns under the escrow hotkey, moved to the account
-   * (`transferStake`) instead of buying alpha with TAO; `amount` is then 0
+   * alpha runtime: alpha (rao) the coldkey owns on the subnet, moved to the account instead of
+   * buying alpha with TAO: from under the escrow hotkey where it holds that much there, else from
+   * under the hotkey holding the most; `amount` is then 0
    */
   moveAlpha?: bigint
   /** TAO (rao) the account is to keep free for fees and deposits; default `defaultFeeReserve` */
@@ -67,8 +72,12 @@ export interface FundPlan {
   /** alpha runtime: the hotkey the escrows' alpha is staked under, and the account's addStake */
   escrowHotkey?: string
   stake?: StakeQuote
-  /** the coldkey's `transferStake` of its alpha under `escrowHotkey` to the account, with what it holds there and the fee */
-  move?: { alpha: bigint, coldkeyAlpha: bigint, txFee: bigint }
+  /**
+   * the coldkey's `transferStake` of its alpha under `escrowHotkey` to the account, with what it
+   * holds there, the fee and the pool's fee rate (parts of 65,535); `from`: first its `moveStake`
+   * of `alpha` from under another hotkey, where it holds `held`, to `escrowHotkey`, and that fee
+   */
+  move?: { alpha: bigint, coldkeyAlpha: bigint, txFee: bigint, feeRate: bigint, from?: { hotkey: string, held: bigint, txFee: bigint } }
   /** what escrows can spend now: the account's alpha under `escrowHotkey`, or its free TAO */
   escrowFunds: bigint
 }
@@ -77,7 +86,11 @@ export interface FundResult {
   plan: FundPlan
   transfer?: Inclusion
   stake?: Inclusion
+  /** the coldkey's `moveStake` to the escrow hotkey (`plan.move.from`), then its `transferStake` */
+  moveToEscrowHotkey?: Inclusion
   move?: Inclusion
+  /** alpha (rao) the `transferStake` moved: `plan.move.alpha`, or what the `moveStake` brought */
+  moved?: bigint
   /** read back from storage after the last extrinsic */
   escrowFunds: bigint
   accountFree: bigint
@@ -151,15 +164,25 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   let move: FundPlan['move']
   if (moving > 0n) {
     const coldkeyAlpha = await alphaOf(api, escrowHotkey!, req.coldkey, req.netuid)
+    let from: { hotkey: string, held: bigint, txFee: bigint } | undefined
     if (coldkeyAlpha < moving) {
-      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS,
-        `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under); moving ${moving} needs that much there (alpha under another hotkey: btcli stake move brings it)`)
+      // [refuse] no one hotkey holds the amount: gathering it from several is left to the operator
+      const elsewhere = (await alphaByHotkey(api, req.coldkey, req.netuid, [req.account])).filter((h) => h.hotkey !== escrowHotkey)
+      const most = elsewhere[0]
+      if (most == null || most.alpha < moving) {
+        const other = most == null ? 'and none under another hotkey' : `and at most ${most.alpha} under another hotkey (${most.hotkey})`
+        throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS,
+          `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under) ${other}; moving ${moving} needs that much under one hotkey`)
+      }
+      const moveFee = (await api.tx.subtensorModule.moveStake(most.hotkey, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
+      from = { hotkey: most.hotkey, held: most.alpha, txFee: moveFee }
     }
     const txFee = (await api.tx.subtensorModule.transferStake(req.account, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
-    if (coldkeyFree < transfer + transferFee + txFee + ed) {
-      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${coldkeyFree} rao of TAO free; the move's fee${transfer > 0n ? ' and the transfer' : ''} need ${transfer + transferFee + txFee + ed} (with the existential deposit it keeps)`)
+    const fees = txFee + (from?.txFee ?? 0n)
+    if (coldkeyFree < transfer + transferFee + fees + ed) {
+      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} has ${coldkeyFree} rao of TAO free; the move's fee${from != null ? 's' : ''}${transfer > 0n ? ' and the transfer' : ''} need ${transfer + transferFee + fees + ed} (with the existential deposit it keeps)`)
     }
-    move = { alpha: moving, coldkeyAlpha, txFee }
+    move = { alpha: moving, coldkeyAlpha, txFee, feeRate: (await poolOf(api, req.netuid)).feeRate, ...(from != null ? { from } : {}) }
   }
   let stake: StakeQuote | undefined
   if (escrowHotkey != null && req.amount > 0n) {
@@ -198,18 +221,42 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
       throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}the same command stakes it (it sends only what the account lacks)`, { cause: err })
     }
   }
+  let moveToEscrowHotkey: Inclusion | undefined
   let move: Inclusion | undefined
+  let moved: bigint | undefined
   if (plan.move != null) {
+    const sent = transfer != null ? `the transfer of ${plan.transfer} rao landed and stays in the hotkey account; ` : ''
+    moved = plan.move.alpha
+    if (plan.move.from != null) {
+      const before = await alphaOf(api, plan.escrowHotkey!, plan.coldkey, plan.netuid)
+      const tx = await api.tx.subtensorModule.moveStake(plan.move.from.hotkey, plan.escrowHotkey!, plan.netuid, plan.netuid, plan.move.alpha).signAsync(keys.coldkey)
+      try {
+        moveToEscrowHotkey = await submitted(api, tx, `the coldkey's move of its alpha from under ${plan.move.from.hotkey} to the subnet owner's hotkey`, wait)
+      } catch (err) {
+        throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}nothing was moved to the hotkey account`, { cause: err })
+      }
+      // what the move brought, after the pool's fee: the coldkey's alpha there grew by it (and by
+      // nothing else: dividends of its stake there would be its own alpha all the same); never more
+      // than was moved
+      const grew = await alphaOf(api, plan.escrowHotkey!, plan.coldkey, plan.netuid) - before
+      moved = grew < plan.move.alpha ? grew : plan.move.alpha
+    }
     try {
-      const tx = await api.tx.subtensorModule.transferStake(plan.account, plan.escrowHotkey!, plan.netuid, plan.netuid, plan.move.alpha).signAsync(keys.coldkey)
-      move = await submitted(api, tx, 'the coldkey\'s move of its alpha', wait)
+      if (moved <= 0n) throw new Error('the move to the subnet owner\'s hotkey brought no alpha')
+      const tx = await api.tx.subtensorModule.transferStake(plan.account, plan.escrowHotkey!, plan.netuid, plan.netuid, moved).signAsync(keys.coldkey)
+      move = await submitted(api, tx, 'the coldkey\'s move of its alpha to the hotkey account', wait)
     } catch (err) {
-      const sent = transfer != null ? `the transfer of ${plan.transfer} rao landed and stays in the hotkey account; ` : ''
-      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}the same command moves it (it sends only what the account lacks)`, { cause: err })
+      const again = plan.move.from != null
+        ? `the move to the subnet owner's hotkey landed: the coldkey holds ${moved} rao of it there, and fund --amount ${moved}α --raw moves it on`
+        : 'the same command moves it (it sends only what the account lacks)'
+      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}${again}`, { cause: err })
     }
   }
   const accountFree = await freeOf(api, plan.account)
-  return { plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), ...(move != null ? { move } : {}), escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree }
+  return {
+    plan, ...(transfer != null ? { transfer } : {}), ...(stake != null ? { stake } : {}), ...(moveToEscrowHotkey != null ? { moveToEscrowHotkey } : {}),
+    ...(move != null ? { move, moved } : {}), escrowFunds: await escrowFundsOf(api, plan, accountFree), accountFree
+  }
 }
 
 /** What escrows can spend after a fund or withdraw: the account's alpha under the escrow hotkey, or its free TAO. */
