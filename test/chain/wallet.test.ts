@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { initHome } from '../../src/node/keystore/index.js'
 import { deriveAccounts, type Accounts } from '../../src/node/keystore/accounts.js'
+import { planWithdraw, withdraw } from '../../src/node/wallet/fund.js'
+import { submitAndWait } from '../../src/escrow/chain/subtensor/index.js'
 import { CHAIN_TARGETS, HAVE_CHAIN, alphaOf, connectApi, freeOf, fund, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
 
 const PORT = 19_971
@@ -42,6 +44,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
   let home: string
   let coldkey: string
   let hotkey: string
+  /** the home's mnemonic: the test signs with its hotkey as a daemon of the home would */
+  let mnemonic = ''
   let alphaRuntime = false
   /** the subnet owner's hotkey the fund tests give subnet 1: escrows' alpha is staked under it */
   let escrowHotkey = ''
@@ -67,7 +71,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     home = path.join(tmp, 'home')
     // fresh keys per run; the node is configured for the chain through its config file
     const r = await initHome({
-      home, passphrase: env.BAZAAR_PASSPHRASE, mnemonic: mnemonicGenerate(12), scrypt: { N: 1024, r: 8, p: 1 },
+      home, passphrase: env.BAZAAR_PASSPHRASE, mnemonic: (mnemonic = mnemonicGenerate(12)), scrypt: { N: 1024, r: 8, p: 1 },
       config: { chain: { adapter: 'subtensor', endpoint: chain.url, netuid } }
     })
     coldkey = r.coldkey
@@ -417,6 +421,50 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     // the coldkey paid the move's fee in TAO, the account nothing
     expect(await freeOf(api, coldkey)).toBe(coldBefore - BigInt(f.moveFee))
     expect(await freeOf(api, hotkey)).toBe(hotBefore)
+  })
+
+  it('withdraw signs again with a fresh nonce where a daemon signing with the same hotkey took its nonce meanwhile', async () => {
+    const pair = (await deriveAccounts({ kind: 'mnemonic', mnemonic })).hotkey
+    expect(pair.address).toBe(hotkey)
+    const plan = await planWithdraw(api, { coldkey, account: hotkey, netuid, amount: TAO / 10n })
+    const nonceOnChain = async (): Promise<number> => ((await api.query.system.account(hotkey)) as unknown as { nonce: { toNumber: () => number } }).nonce.toNumber()
+    const nonce0 = await nonceOnChain()
+    const { cold: cold0, held: held0 } = await holdings()
+    // between the command's read of the next nonce and its signing, a transaction of the same
+    // hotkey (a renter daemon's escrow open) lands with that nonce
+    // (the API's RPC sections are read-only: the command gets a view of it with that one call wrapped)
+    const real = api.rpc.system.accountNextIndex
+    const reads: number[] = []
+    const system = Object.create(api.rpc.system) as object
+    Object.defineProperty(system, 'accountNextIndex', {
+      value: async (who: string) => {
+        const next = await real(who)
+        reads.push(next.toNumber())
+        if (reads.length === 1) await submitAndWait(api, await api.tx.system.remark('0x01').signAsync(pair, { nonce: next.toNumber() }), { finality: false })
+        return next
+      }
+    })
+    const rpc = Object.create(api.rpc) as object
+    Object.defineProperty(rpc, 'system', { value: system })
+    // the API's methods run on the API itself (they read its private fields); `tx` is a callable
+    // section whose properties are the pallets
+    const racing = new Proxy(api, {
+      get: (t, p) => {
+        if (p === 'rpc') return rpc
+        const v: unknown = Reflect.get(t, p)
+        return typeof v === 'function' && p !== 'tx' ? v.bind(t) : v
+      }
+    })
+    const r = await withdraw(racing, { account: pair }, plan, { finality: false })
+    // the first nonce went to the other transaction; the command signed again with the next one
+    expect(reads.slice(0, 2)).toEqual([nonce0, nonce0 + 1])
+    const sent = (r.unstake != null ? 1 : 0) + (r.transfer != null ? 1 : 0)
+    expect(sent).toBeGreaterThan(0)
+    expect(await nonceOnChain()).toBe(nonce0 + 1 + sent)
+    // and it did what it planned, read from storage by the test
+    expect(await freeOf(api, coldkey)).toBe(cold0 + r.sent)
+    if (alphaTransfers()) expect(await alphaOf(api, escrowHotkey, hotkey, netuid)).toBe(held0 - TAO / 10n)
+    else expect(r.sent).toBe(TAO / 10n)
   })
 
   it('withdraw: escrow funds go back to the coldkey as TAO, the fee reserve stays; all of them with no --amount', async () => {

@@ -10,7 +10,7 @@ import type { ApiPromise } from '@polkadot/api'
 import type { AccountPair } from '../../util/sr25519.js'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { Codec } from '@polkadot/types/types'
-import { submitAndWait, type Inclusion } from '../../escrow/chain/subtensor/index.js'
+import { SubtensorError, submitAndWait, type Inclusion } from '../../escrow/chain/subtensor/index.js'
 import { WalletError, WalletErrorCode } from './errors.js'
 
 /** rao in one whole TAO or alpha */
@@ -244,25 +244,39 @@ export function swapOut (amount: bigint, feeRate: bigint, reserveIn: bigint, res
  */
 export async function addStake (api: ApiPromise, coldkey: AccountPair, quote: StakeQuote, opts: { finality?: boolean, signal?: AbortSignal } = {}): Promise<StakeResult> {
   const alphaBefore = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
-  const tx = await api.tx.subtensorModule.addStake(quote.hotkey, quote.netuid, quote.tao).signAsync(coldkey)
-  const inclusion = await submitted(api, tx, 'the stake', { finality: opts.finality ?? true, signal: opts.signal })
+  const inclusion = await submitted(api, api.tx.subtensorModule.addStake(quote.hotkey, quote.netuid, quote.tao), coldkey, 'the stake', { finality: opts.finality ?? true, signal: opts.signal })
   const alphaAfter = await alphaOf(api, quote.hotkey, coldkey.address, quote.netuid)
   return { quote, inclusion, alphaBefore, alphaAfter }
 }
 
+/** how many times a wallet command signs one transaction again after another signer of its key took the nonce */
+const NONCE_ATTEMPTS = 3
+
 /**
- * `submitAndWait` for a wallet command: a transaction the chain refused, or one whose fate was not
- * seen (the connection dropped, the command was stopped), is one line naming `what`
- * (WalletError SUBMIT_FAILED), never a stack.
+ * Signs `tx` with `signer` at the chain's next nonce for it and waits for it (`submitAndWait`). A
+ * renter daemon signs its escrows with the same hotkey a wallet command may sign with (`fund`'s
+ * stake, `withdraw`), so both can take one nonce: the loser never ran (refused by the pool, or seen
+ * used on chain while it waited: NONCE_USED), and is signed again with a fresh nonce, a few times.
+ * A transaction the chain refused, or one whose fate was not seen (the connection dropped, the
+ * command was stopped), is one line naming `what` (WalletError SUBMIT_FAILED), never a stack.
  */
-export async function submitted (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, what: string, opts: { finality: boolean, signal?: AbortSignal }): Promise<Inclusion> {
-  try {
-    return await submitAndWait(api, tx, opts)
-  } catch (err) {
-    if (opts.signal?.aborted === true) {
-      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `stopped while waiting for ${what} (transaction ${tx.hash.toHex()}): it may still be included; bazaar wallet balance shows whether it was`, { cause: err })
+export async function submitted (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer: AccountPair, what: string, opts: { finality: boolean, signal?: AbortSignal }): Promise<Inclusion> {
+  for (let attempt = 1; ; attempt++) {
+    let signedWith: { account: string, nonce: number } | undefined
+    try {
+      const nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber()
+      signedWith = { account: signer.address, nonce }
+      await tx.signAsync(signer, { nonce })
+      return await submitAndWait(api, tx, { ...opts, signedWith })
+    } catch (err) {
+      if (opts.signal?.aborted === true) {
+        throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `stopped while waiting for ${what}${signedWith != null ? ` (transaction ${tx.hash.toHex()})` : ''}: it may still be included; bazaar wallet balance shows whether it was`, { cause: err })
+      }
+      const taken = err instanceof SubtensorError && err.code === 'NONCE_USED'
+      if (taken && attempt < NONCE_ATTEMPTS) continue
+      const why = taken ? `; another signer of ${signer.address} (a daemon of this home) took its nonce ${NONCE_ATTEMPTS} times: nothing of it ran, and the same command tries again` : ''
+      throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${what} failed: ${(err as Error).message}${why}`, { cause: err })
     }
-    throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${what} failed: ${(err as Error).message}`, { cause: err })
   }
 }
 

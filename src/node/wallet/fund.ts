@@ -208,14 +208,12 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
   const wait = { finality: opts.finality ?? true, signal: opts.signal }
   let transfer: Inclusion | undefined
   if (plan.transfer > 0n) {
-    const tx = await api.tx.balances.transferKeepAlive(plan.account, plan.transfer).signAsync(keys.coldkey)
-    transfer = await submitted(api, tx, 'the transfer to the hotkey account', wait)
+    transfer = await submitted(api, api.tx.balances.transferKeepAlive(plan.account, plan.transfer), keys.coldkey, 'the transfer to the hotkey account', wait)
   }
   let stake: Inclusion | undefined
   if (plan.stake != null) {
     try {
-      const tx = await api.tx.subtensorModule.addStake(plan.stake.hotkey, plan.netuid, plan.amount).signAsync(keys.account)
-      stake = await submitted(api, tx, 'the hotkey account\'s stake', wait)
+      stake = await submitted(api, api.tx.subtensorModule.addStake(plan.stake.hotkey, plan.netuid, plan.amount), keys.account, 'the hotkey account\'s stake', wait)
     } catch (err) {
       const sent = transfer != null ? `the transfer of ${plan.transfer} rao landed and stays in the hotkey account; ` : ''
       throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}the same command stakes it (it sends only what the account lacks)`, { cause: err })
@@ -229,9 +227,8 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
     moved = plan.move.alpha
     if (plan.move.from != null) {
       const before = await alphaOf(api, plan.escrowHotkey!, plan.coldkey, plan.netuid)
-      const tx = await api.tx.subtensorModule.moveStake(plan.move.from.hotkey, plan.escrowHotkey!, plan.netuid, plan.netuid, plan.move.alpha).signAsync(keys.coldkey)
       try {
-        moveToEscrowHotkey = await submitted(api, tx, `the coldkey's move of its alpha from under ${plan.move.from.hotkey} to the subnet owner's hotkey`, wait)
+        moveToEscrowHotkey = await submitted(api, api.tx.subtensorModule.moveStake(plan.move.from.hotkey, plan.escrowHotkey!, plan.netuid, plan.netuid, plan.move.alpha), keys.coldkey, `the coldkey's move of its alpha from under ${plan.move.from.hotkey} to the subnet owner's hotkey`, wait)
       } catch (err) {
         throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}; ${sent}nothing was moved to the hotkey account`, { cause: err })
       }
@@ -243,8 +240,7 @@ export async function fund (api: ApiPromise, keys: { coldkey: AccountPair, accou
     }
     try {
       if (moved <= 0n) throw new Error('the move to the subnet owner\'s hotkey brought no alpha')
-      const tx = await api.tx.subtensorModule.transferStake(plan.account, plan.escrowHotkey!, plan.netuid, plan.netuid, moved).signAsync(keys.coldkey)
-      move = await submitted(api, tx, 'the coldkey\'s move of its alpha to the hotkey account', wait)
+      move = await submitted(api, api.tx.subtensorModule.transferStake(plan.account, plan.escrowHotkey!, plan.netuid, plan.netuid, moved), keys.coldkey, 'the coldkey\'s move of its alpha to the hotkey account', wait)
     } catch (err) {
       const again = plan.move.from != null
         ? `the move to the subnet owner's hotkey landed: the coldkey holds ${moved} rao of it there, and fund --amount ${moved}α --raw moves it on`
@@ -358,16 +354,14 @@ export async function withdraw (api: ApiPromise, keys: { account: AccountPair },
   let sent = plan.amount
   if (plan.escrowHotkey != null) {
     const before = await freeOf(api, plan.account)
-    const tx = await api.tx.subtensorModule.removeStake(plan.escrowHotkey, plan.netuid, plan.amount).signAsync(keys.account)
-    unstake = await submitted(api, tx, 'the unstake from the escrow stake', wait)
+    unstake = await submitted(api, api.tx.subtensorModule.removeStake(plan.escrowHotkey, plan.netuid, plan.amount), keys.account, 'the unstake from the escrow stake', wait)
     const after = await freeOf(api, plan.account)
     sent = after > before ? after - before : 0n
   }
   let transfer: Inclusion | undefined
   if (sent > 0n) {
     try {
-      const tx = await api.tx.balances.transferKeepAlive(plan.coldkey, sent).signAsync(keys.account)
-      transfer = await submitted(api, tx, 'the transfer to the coldkey', wait)
+      transfer = await submitted(api, api.tx.balances.transferKeepAlive(plan.coldkey, sent), keys.account, 'the transfer to the coldkey', wait)
     } catch (err) {
       const kept = unstake != null ? `; the unstaked ${sent} rao of TAO stay free in the hotkey account` : ''
       throw new WalletError(WalletErrorCode.SUBMIT_FAILED, `${(err as Error).message}${kept}`, { cause: err })
