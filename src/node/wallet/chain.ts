@@ -86,11 +86,7 @@ export async function readBalances (api: ApiPromise, who: { coldkey: string, hot
   const prices = new Map<number, bigint>()
   // the coldkey's stake, and the hotkey account's own: the stake a renter's escrows are paid from
   for (const [owner, ownerAddress] of [['coldkey', who.coldkey], ['hotkey', who.hotkey]] as const) {
-    const hotkeys = new Set<string>(owner === 'coldkey' ? [who.hotkey] : [])
-    if (q.stakingHotkeys != null) {
-      for (const h of (await q.stakingHotkeys(ownerAddress)) as unknown as Codec[]) hotkeys.add(h.toString())
-    }
-    for (const hotkey of hotkeys) {
+    for (const hotkey of await stakingHotkeys(api, ownerAddress, owner === 'coldkey' ? [who.hotkey] : [])) {
       const entries = await q.alpha.entries(hotkey, ownerAddress)
       for (const [key] of entries) {
         const netuid = Number((key.args[2] as Codec).toString())
@@ -125,18 +121,23 @@ export async function alphaOf (api: ApiPromise, hotkey: string, coldkey: string,
   return s * BigInt(total.toString()) / ts
 }
 
-/**
- * The coldkey's alpha of `netuid` under each hotkey it staked to (`StakingHotkeys`, plus `also`),
- * most first; hotkeys holding none are left out.
- */
-export async function alphaByHotkey (api: ApiPromise, coldkey: string, netuid: number, also: readonly string[] = []): Promise<Array<{ hotkey: string, alpha: bigint }>> {
+/** The hotkeys `coldkey` staked to (`StakingHotkeys`, where the runtime keeps it), with `also`. */
+async function stakingHotkeys (api: ApiPromise, coldkey: string, also: readonly string[]): Promise<Set<string>> {
   const hotkeys = new Set<string>(also)
   const q = api.query.subtensorModule
   if (q.stakingHotkeys != null) {
     for (const h of (await q.stakingHotkeys(coldkey)) as unknown as Codec[]) hotkeys.add(h.toString())
   }
+  return hotkeys
+}
+
+/**
+ * The coldkey's alpha of `netuid` under each hotkey it staked to (`StakingHotkeys`, plus `also`),
+ * most first; hotkeys holding none are left out.
+ */
+export async function alphaByHotkey (api: ApiPromise, coldkey: string, netuid: number, also: readonly string[] = []): Promise<Array<{ hotkey: string, alpha: bigint }>> {
   const out: Array<{ hotkey: string, alpha: bigint }> = []
-  for (const hotkey of hotkeys) {
+  for (const hotkey of await stakingHotkeys(api, coldkey, also)) {
     const alpha = await alphaOf(api, hotkey, coldkey, netuid)
     if (alpha > 0n) out.push({ hotkey, alpha })
   }
