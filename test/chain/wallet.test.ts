@@ -403,8 +403,23 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     // as a btcli user stakes to a hotkey: the coldkey buys alpha under the subnet owner's hotkey,
     // which then moves in one step
     await signed(['stake', '--netuid', String(netuid), '--amount', '20τ', '--validator', escrowHotkey])
+    const ownedFirst = await coldAlpha()
+    expect(ownedFirst).toBeGreaterThan(2n * TAO)
+    // --validator names the hotkey to move from, though the owner's holds enough
+    const v = await signed(['fund', '--amount', '1α', '--validator', hotkey])
+    expect(v).toMatchObject({ escrowHotkey, movedFrom: hotkey, movedFromAlpha: TAO.toString() })
+    expect(await coldAlpha(hotkey)).toBe(underNode - 3n * TAO)
     const owned = await coldAlpha()
-    expect(owned).toBeGreaterThan(2n * TAO)
+    expect(owned - ownedFirst).toBeGreaterThanOrEqual(0n)
+    expect(owned - ownedFirst).toBeLessThanOrEqual(1n)
+    // a hotkey holding none of it there, and --validator with a TAO amount: one line each, nothing signed
+    const empty = await run(['wallet', 'fund', '--home', home, '--amount', '1α', '--validator', coldkey, '--yes'], env)
+    expect(empty.code).toBe(1)
+    expect(empty.err.at(-1)).toMatch(new RegExp(`holds 0 rao of subnet ${netuid}'s alpha under ${coldkey}; moving`))
+    const tao = await run(['wallet', 'fund', '--home', home, '--amount', '1τ', '--validator', hotkey, '--yes'], env)
+    expect(tao.code).toBe(2)
+    expect(tao.err.at(-1)).toMatch(/--validator: fund moves alpha from a hotkey only with an amount in α/)
+    expect(await coldAlpha(hotkey)).toBe(underNode - 3n * TAO)
     const { hot: hotBefore, cold: coldBefore, held: heldBefore } = await holdings()
     const f = await signed(['fund', '--amount', '2α', '--fees', '0.1'])
     expect(f).toMatchObject({ asset: 'alpha', escrowHotkey, moved: (2n * TAO).toString(), sent: '0' })
@@ -412,7 +427,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     // the test's own reads: exactly 2 α left the coldkey's stake; the account's grew by that less
     // the pool's fee on the move, which the chain's StakeAdded event states
     expect(await coldAlpha()).toBe(owned - 2n * TAO)
-    expect(await coldAlpha(hotkey)).toBe(underNode - 2n * TAO)
+    expect(await coldAlpha(hotkey)).toBe(underNode - 3n * TAO)
     const held = await alphaOf(api, escrowHotkey, hotkey, netuid)
     const gained = held - heldBefore
     expect(gained).toBeLessThanOrEqual(2n * TAO)

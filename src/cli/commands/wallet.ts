@@ -85,7 +85,10 @@ options:
                          one approval's deposit, the existential deposit and 0.01 TAO, which a
                          rental checks for, plus the fees of 10 rentals);
                          alone, without --amount: only that TAO, nothing staked (a supplier's fees)
-  --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey)
+  --validator <ss58>     stake: the hotkey to stake to (default: the node's hotkey);
+                         fund with X in α: the hotkey to move the coldkey's alpha from
+                         (default: the subnet owner's where it holds X there, else the
+                         hotkey where it holds the most)
   --yes                  stake, fund, withdraw: sign without asking (scripts)
   --endpoint <ws-url>    the chain (default: config chain.endpoint)
   --raw                  amounts in base units (rao) instead of τ/α
@@ -317,6 +320,9 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
   const moveAlpha = given?.asset === 'alpha' ? given.rao : 0n
   const amount = given != null ? (given.asset === 'tao' ? given.rao : 0n) : (feeReserve != null ? 0n : undefined)
   if (amount == null) throw new UsageError('--amount is required (TAO to spend on the escrow account, e.g. 10τ, or alpha the coldkey holds to move, e.g. 2α), or --fees alone for the TAO for fees')
+  const moveFrom = str(args, 'validator')
+  if (moveFrom != null && !isSs58(moveFrom)) throw new UsageError('--validator expects an ss58 address')
+  if (moveFrom != null && moveAlpha === 0n) throw new UsageError('--validator: fund moves alpha from a hotkey only with an amount in α (e.g. --amount 2α)')
   const { netuid, id, api } = await escrowAccountChain(args, ctx)
   const { planFund, fund } = await import('../../node/wallet/fund.js')
   try {
@@ -324,7 +330,7 @@ async function walletFund (args: ParsedArgs, ctx: CommandContext): Promise<numbe
       const { SubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
       if ((await new SubtensorChain(api, { api, netuid }, false).assetFor(netuid)).kind !== 'alpha') throw new UsageError('--amount: escrows on this runtime hold TAO (τ), so they are funded in it')
     }
-    const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(moveAlpha > 0n ? { moveAlpha } : {}), ...(feeReserve != null ? { feeReserve } : {}) })
+    const plan = await planFund(api, { coldkey: id.coldkey.address, account: id.hotkey.address, netuid, amount, ...(moveAlpha > 0n ? { moveAlpha } : {}), ...(moveFrom != null ? { moveFrom } : {}), ...(feeReserve != null ? { feeReserve } : {}) })
     const tao = (x: bigint): string => formatAmount(x, 'tao', { raw })
     if (plan.transfer === 0n && plan.stake == null && plan.move == null) {
       ctx.out(`nothing to send: the hotkey account ${plan.account} holds ${tao(plan.accountFree)} free, at least ${tao(plan.feeReserve)}`)

@@ -50,6 +50,8 @@ export interface FundRequest {
    * under the hotkey holding the most; `amount` is then 0
    */
   moveAlpha?: bigint
+  /** with `moveAlpha`: the hotkey to move it from (default: the escrow hotkey where the coldkey holds that much there, else the hotkey holding the most) */
+  moveFrom?: string
   /** TAO (rao) the account is to keep free for fees and deposits; default `defaultFeeReserve` */
   feeReserve?: bigint
 }
@@ -165,7 +167,14 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   if (moving > 0n) {
     const coldkeyAlpha = await alphaOf(api, escrowHotkey!, req.coldkey, req.netuid)
     let from: { hotkey: string, held: bigint, txFee: bigint } | undefined
-    if (coldkeyAlpha < moving) {
+    if (req.moveFrom != null && req.moveFrom !== escrowHotkey) {
+      const held = await alphaOf(api, req.moveFrom, req.coldkey, req.netuid)
+      if (held < moving) {
+        throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} holds ${held} rao of subnet ${req.netuid}'s alpha under ${req.moveFrom}; moving ${moving} needs that much there`)
+      }
+      const moveFee = (await api.tx.subtensorModule.moveStake(req.moveFrom, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
+      from = { hotkey: req.moveFrom, held, txFee: moveFee }
+    } else if (coldkeyAlpha < moving && req.moveFrom == null) {
       // [refuse] no one hotkey holds the amount: gathering it from several is left to the operator
       const elsewhere = (await alphaByHotkey(api, req.coldkey, req.netuid, [req.account])).filter((h) => h.hotkey !== escrowHotkey)
       const most = elsewhere[0]
@@ -176,6 +185,8 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
       }
       const moveFee = (await api.tx.subtensorModule.moveStake(most.hotkey, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
       from = { hotkey: most.hotkey, held: most.alpha, txFee: moveFee }
+    } else if (coldkeyAlpha < moving) {
+      throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under); moving ${moving} needs that much there`)
     }
     const txFee = (await api.tx.subtensorModule.transferStake(req.account, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
     const fees = txFee + (from?.txFee ?? 0n)
