@@ -212,22 +212,33 @@ export class MarketService {
         if (prov.id.equals(this.c.host.peerId)) continue
         if (++seen > (opts.maxProviders ?? 20)) break
         try {
-          const envs = await fetchOffers(this.c.host, prov.multiaddrs.length > 0 ? prov.multiaddrs : prov.id, { gpu: cls, signal })
-          for (const env of envs) {
-            try {
-              const v = this.c.validator.validate(TOPIC_OFFERS, Envelope.encode(env))
-              this.apply(v, 'fetch')
-              added++
-            } catch {
-              // already held (DUPLICATE / STALE_SEQUENCE) or invalid: the validator decided
-            }
-          }
+          added += await this.pullOffers(prov.multiaddrs.length > 0 ? prov.multiaddrs : prov.id, { gpu: cls, signal })
         } catch (err) {
           this.c.logger.debug('offers fetch failed', { peer: prov.id.toString(), err })
         }
       }
     } catch (err) {
       this.c.logger.debug('DHT provider lookup ended', { class: cls, err })
+    }
+    return added
+  }
+
+  /**
+   * Pulls one supplier node's current offers (offers-fetch) into the book, each validated exactly
+   * like gossip: what it re-published while this node missed the gossip. Returns how many entered
+   * the book (one already held, or refused, enters nothing).
+   * @throws the fetch's stream or dial error
+   */
+  async pullOffers (peer: Parameters<typeof fetchOffers>[1], opts: { gpu?: string, signal?: AbortSignal } = {}): Promise<number> {
+    let added = 0
+    for (const env of await fetchOffers(this.c.host, peer, opts)) {
+      try {
+        const v = this.c.validator.validate(TOPIC_OFFERS, Envelope.encode(env))
+        this.apply(v, 'fetch')
+        added++
+      } catch {
+        // already held (DUPLICATE / STALE_SEQUENCE) or invalid: the validator decided
+      }
     }
     return added
   }

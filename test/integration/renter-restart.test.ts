@@ -30,6 +30,7 @@ import { attestationPolicyFromConfig } from '../../src/node/config/policy.js'
 import { decodeRecord } from '../../src/escrow/chain/records.js'
 import { waitFor } from '../helpers/wait.js'
 import { multiaddr } from '@multiformats/multiaddr'
+import { TOPIC_OFFERS } from '../../src/protocols/gossip/topics.js'
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
 const PW = 'correct horse'
@@ -429,6 +430,41 @@ describe('renter restarted mid-job (embedded ledger)', () => {
     expect(refused).toBeGreaterThanOrEqual(1)
     expect(refused).toBeLessThanOrEqual(2)
     expect(renter.metrics.render()).not.toMatch(/result="reattached",role="renter"/)
+    const { paid, refunded, amount } = await closed(escrowId)
+    expect(paid + refunded).toBe(amount)
+  }, 180_000)
+
+  it('a renter that missed its supplier\'s re-published offer asks the supplier\'s node for it once the enclave\'s old port refuses: refused by the enclave, the job counts as failed and says why', async () => {
+    for (const d of daemons.splice(0).reverse()) await d.close()
+    // the enclave on a free port (the default); the supplier re-publishes only as it restarts
+    const { arbiter, supplier, renter } = await network({ arbiter: 'eve', supplier: 'dave', renter: 'charlie' }, {
+      supplier: { market: { teeKinds: ['simulated'], minDurationS: 10, republishS: 600, offerTtlS: 3600 } },
+      vault: new VoucherKeyVault(home('charlie'), PW, { scrypt: FAST })
+    })
+    const { rent, seen: { escrowId, enclave, enclaveAddrs: before } } = await rentUntilPaying(renter, supplier, 'charlie', 'missed')
+    const movedIn = (n: BazaarNode): boolean => n.market.book.offers().some((e) => e.offer.addrs.map((a) => multiaddr(a).toString()).some((a) => a.endsWith(`/p2p/${enclave}`) && !before.includes(a)))
+    // the renter hears no offers while its supplier restarts: the re-publication passes it by, and
+    // it listens again once no peer holds that message for gossip any more
+    const pubsub = renter.host.services.pubsub
+    pubsub.unsubscribe(TOPIC_OFFERS)
+    const open = await breakAndRestart(renter, supplier, enclave)
+    await waitFor(() => movedIn(arbiter), 30_000, 'the re-published offer at the arbiter')
+    // (bids go on being published: only offers count)
+    const gossiped = (n: BazaarNode): number => [...(n.host.services.pubsub as unknown as { mcache: { msgs: Map<string, { message: { topic: string } }> } }).mcache.msgs.values()].filter((r) => r.message.topic === TOPIC_OFFERS).length
+    await waitFor(() => gossiped(arbiter) === 0 && gossiped(supplier) === 0, 30_000, 'the re-publication out of the gossip caches')
+    pubsub.subscribe(TOPIC_OFFERS)
+    expect(movedIn(renter)).toBe(false)
+    open()
+    const summary = await rent
+    expect(summary.job.reason).toBe('failed')
+    // the old port refused, the supplier's node gave its offer, and the enclave at the new port
+    // answered. The code before dialled the old address until a later publication of the offer
+    // reached the renter by gossip (9 refused attempts)
+    expect(summary.job.detail).toMatch(/^[A-Z_]+, not taken up again: the enclave answered UNKNOWN_AGREEMENT: its supplier restarted or ended the agreement$/)
+    expect(movedIn(renter)).toBe(true)
+    const refused = Number(/bazaar_sessions_total\{result="refused",role="renter"\} (\d+)/.exec(renter.metrics.render())?.[1] ?? 0)
+    expect(refused).toBeGreaterThanOrEqual(1)
+    expect(refused).toBeLessThanOrEqual(2)
     const { paid, refunded, amount } = await closed(escrowId)
     expect(paid + refunded).toBe(amount)
   }, 180_000)

@@ -8,7 +8,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeTerms, offerKey } from '../../../market/index.js'
 import type { AgreementTerms } from '../../../wire/agreement.js'
-import { openAttestedSession } from '../../../protocols/session/index.js'
+import { openAttestedSession, SessionError } from '../../../protocols/session/index.js'
 import { attachJobClient, type JobAttachClientOptions } from '../../../protocols/job/index.js'
 import type { JobResult } from '../../../jobs/index.js'
 import type { EscrowTerms, VoucherSigner } from '../../../escrow/index.js'
@@ -55,6 +55,30 @@ export function enclaveAddrs (node: Pick<RenterNode, 'market'>, t: Pick<Agreemen
   return out
 }
 
+/** how long a renter asks a supplier's node for its current offers when its enclave cannot be reached */
+const OFFERS_PULL_TIMEOUT_MS = 10_000
+
+/**
+ * The enclave could not be reached at the addresses tried. A supplier started again listens for
+ * its enclave on a new port by default and re-publishes its offer with it, which this node may
+ * have missed (gossip is not replayed, and a renter started again has a fresh book): the
+ * supplier's node (the peer the agreement was negotiated with) serves its current offers, which
+ * enter the book validated exactly like gossip. Returns the enclave's addresses not tried yet,
+ * none where the pull failed or brought nothing new.
+ */
+async function movedEnclaveAddrs (ctx: ReattachContext, supplierPeer: string, t: Pick<AgreementTerms, 'supplier' | 'offerId'>, enclavePeer: string, tried: readonly Multiaddr[]): Promise<Multiaddr[]> {
+  const { node } = ctx.init
+  const signal = ctx.signal != null ? AbortSignal.any([ctx.signal, AbortSignal.timeout(OFFERS_PULL_TIMEOUT_MS)]) : AbortSignal.timeout(OFFERS_PULL_TIMEOUT_MS)
+  try {
+    await node.market.pullOffers(peerIdFromString(supplierPeer), { signal })
+  } catch (err) {
+    ctx.logger.debug('the supplier\'s node did not give its offers', { peer: supplierPeer, err })
+    return []
+  }
+  const seen = new Set(tried.map((a) => a.toString()))
+  return enclaveAddrs(node, t, enclavePeer, []).filter((a) => !seen.has(a.toString()))
+}
+
 /** What a rental still running in this process brings to a re-attach of its own job. */
 export interface ReattachLive {
   /** the rental's metering: its voucher sequence and usage go on where the broken session left them */
@@ -86,17 +110,27 @@ export async function reattachRental (ctx: ReattachContext, rental: RentalToResu
   // differ from market.teeKinds); the rest of the policy (measurements, TCB, CRLs) is the node's now
   const base = ctx.policy ?? ctx.init.policy
   const policy = { ...base, kinds: TEE_KINDS.filter((k) => k === t.teeKind) }
+  const open = async (at: Multiaddr[]): ReturnType<typeof openAttestedSession> => await openAttestedSession(node.host, at.length > 0 ? at : peerIdFromString(enclavePeer), {
+    agreementHash: new Uint8Array(fromHex(rental.agreementId)),
+    policy,
+    clock: node.clock,
+    ...(ctx.signal != null ? { signal: ctx.signal } : {}),
+    expectedPeer: peerIdFromString(enclavePeer),
+    // every GPU of the agreement attests again, as in the rental's first session
+    gpuCount: t.gpuCount
+  })
   let session
   try {
-    session = await openAttestedSession(node.host, addrs.length > 0 ? addrs : peerIdFromString(enclavePeer), {
-      agreementHash: new Uint8Array(fromHex(rental.agreementId)),
-      policy,
-      clock: node.clock,
-      ...(ctx.signal != null ? { signal: ctx.signal } : {}),
-      expectedPeer: peerIdFromString(enclavePeer),
-      // every GPU of the agreement attests again, as in the rental's first session
-      gpuCount: t.gpuCount
-    })
+    try {
+      session = await open(addrs)
+    } catch (err) {
+      // the enclave answered (a SessionError), or the rental stops: nothing to look for
+      if (err instanceof SessionError || ctx.signal?.aborted === true || rec.peer === '') throw err
+      const moved = await movedEnclaveAddrs(ctx, rec.peer, t, enclavePeer, addrs)
+      if (moved.length === 0) throw err
+      ctx.logger.info('the enclave moved: dialling the addresses its supplier\'s offer gives now', { agreement: rental.agreementId, addrs: moved.map((a) => a.toString()) })
+      session = await open(moved)
+    }
   } catch (err) {
     ctx.metrics.sessions.inc({ role: 'renter', result: 'refused' })
     throw new RentError('SESSION_FAILED', `the enclave's session was refused: ${errorReason(err)}`, { cause: err })
