@@ -206,6 +206,8 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     expect(fundsLine).toContain('3 τ free for fees')
     // short of the budget only where escrows hold alpha here; never of the fees, with 3 τ
     expect(fundsLine.includes('short of the budget: bazaar wallet fund --amount')).toBe(alphaTransfers())
+    // where escrows hold alpha, alpha the coldkey holds is a way too
+    expect(fundsLine.includes('or --amount <α> from alpha the coldkey holds on the subnet')).toBe(alphaTransfers())
     expect(fundsLine).not.toContain('--fees')
     console.log(`[chain] runtime ${q.specVersion} rent --dry-run:\n${text.out.join('\n')}`)
   })

@@ -304,7 +304,7 @@ function quoteLines (q: RentQuote, o: { budget: bigint, basis: string, netuid: n
   lines.push(`  chain        ${o.endpoint ?? ''} runtime ${q.specVersion}, payer ${q.payer} (the node's hotkey account)`)
   // what that account holds against the budget and the fees: a rental short of either is refused
   const short: string[] = []
-  if (q.funds < o.budget) short.push(`short of the budget: bazaar wallet fund --amount <τ> adds to it`)
+  if (q.funds < o.budget) short.push(`short of the budget: bazaar wallet fund --amount <τ> adds to it${q.asset === 'alpha' ? ', or --amount <α> from alpha the coldkey holds on the subnet' : ''}`)
   if (q.feeFree < q.feeNeeded) short.push(`short of the ${formatAmount(q.feeNeeded, 'tao', raw)} an escrow's fees and deposit need: bazaar wallet fund --fees ${formatAmount(q.feeNeeded, 'tao').split(' ')[0]}`)
   lines.push(`  funds        ${formatAmount(q.funds, asset, raw)} in the payer account, ${formatAmount(q.feeFree, 'tao', raw)} free for fees${short.length > 0 ? `; ${short.join('; ')}` : ''}`)
   for (const n of q.notes) lines.push(`  note         ${n}`)

@@ -235,7 +235,9 @@ async function shortOfFunds (ctx: RentContext, funds: bigint, budget: bigint): P
   const asset = info?.asset
   const account = ctx.init.account.address
   // on a subtensor chain the operator adds to the account with one command
-  const fund = info?.adapter === 'subtensor' ? '; bazaar wallet fund --amount <τ> adds to it from the coldkey' : ''
+  const fund = info?.adapter === 'subtensor'
+    ? `; bazaar wallet fund --amount <τ> adds to it from the coldkey${asset?.kind === 'alpha' ? ', or --amount <α> from alpha the coldkey holds on the subnet' : ''}`
+    : ''
   if (asset?.kind === 'alpha') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} α of subnet ${asset.netuid} as stake, short of the budget of ${formatUnits(budget)} α: an escrow is funded from that account's own stake on the subnet${fund}`
   if (asset?.kind === 'tao') return `the renter's hotkey account ${account} holds ${formatUnits(funds)} τ free, short of the budget of ${formatUnits(budget)} τ${fund}`
   return `the renter's hotkey account ${account} holds ${formatUnits(funds)}, short of the budget of ${formatUnits(budget)}`
