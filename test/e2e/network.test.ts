@@ -37,15 +37,29 @@ const SHORT_JOB = 'for i in 1 2 3; do echo tick $i; sleep 1; done; echo done > o
 /** a job of 20 s that writes an output at its end: the renter is killed during it, and comes back for it */
 const LONG_JOB = 'for i in $(seq 1 20); do echo tick $i; sleep 1; done; echo done > out.txt'
 
+/** the ports this file handed out: none twice */
+const handedOut = new Set<number>()
+
+/**
+ * A port free now, below Linux's ephemeral range (32768 and up), which the daemons bind tens of
+ * seconds later: a port taken from that range (`listen(0)`) may meanwhile become the local port of
+ * another test's outgoing connection or port-0 listener (seen: the supplier's control API port
+ * "in use" in one CI run). Below it, only a bind to that very number can take it, and no test binds
+ * one in 21000..31999.
+ */
 async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
+  for (;;) {
+    const port = 21_000 + Math.floor(Math.random() * 11_000)
+    if (handedOut.has(port)) continue
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => { resolve(false) })
+      s.listen(port, '127.0.0.1', () => { s.close(() => { resolve(true) }) })
     })
-  })
+    if (!free) continue
+    handedOut.add(port)
+    return port
+  }
 }
 
 /** What the chain's own events say about one account over a range of blocks. */
