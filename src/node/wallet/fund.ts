@@ -166,28 +166,28 @@ export async function planFund (api: ApiPromise, req: FundRequest): Promise<Fund
   let move: FundPlan['move']
   if (moving > 0n) {
     const coldkeyAlpha = await alphaOf(api, escrowHotkey!, req.coldkey, req.netuid)
-    let from: { hotkey: string, held: bigint, txFee: bigint } | undefined
+    // where the alpha comes from when not from under the escrow hotkey itself
+    let source: { hotkey: string, held: bigint } | undefined
     if (req.moveFrom != null && req.moveFrom !== escrowHotkey) {
-      const held = await alphaOf(api, req.moveFrom, req.coldkey, req.netuid)
-      if (held < moving) {
-        throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} holds ${held} rao of subnet ${req.netuid}'s alpha under ${req.moveFrom}; moving ${moving} needs that much there`)
+      source = { hotkey: req.moveFrom, held: await alphaOf(api, req.moveFrom, req.coldkey, req.netuid) }
+      if (source.held < moving) {
+        throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} holds ${source.held} rao of subnet ${req.netuid}'s alpha under ${req.moveFrom}; moving ${moving} needs that much there`)
       }
-      const moveFee = (await api.tx.subtensorModule.moveStake(req.moveFrom, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
-      from = { hotkey: req.moveFrom, held, txFee: moveFee }
     } else if (coldkeyAlpha < moving && req.moveFrom == null) {
       // [refuse] no one hotkey holds the amount: gathering it from several is left to the operator
-      const elsewhere = (await alphaByHotkey(api, req.coldkey, req.netuid, [req.account])).filter((h) => h.hotkey !== escrowHotkey)
-      const most = elsewhere[0]
+      const most = (await alphaByHotkey(api, req.coldkey, req.netuid, [req.account])).find((h) => h.hotkey !== escrowHotkey)
       if (most == null || most.alpha < moving) {
         const other = most == null ? 'and none under another hotkey' : `and at most ${most.alpha} under another hotkey (${most.hotkey})`
         throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS,
           `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under) ${other}; moving ${moving} needs that much under one hotkey`)
       }
-      const moveFee = (await api.tx.subtensorModule.moveStake(most.hotkey, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
-      from = { hotkey: most.hotkey, held: most.alpha, txFee: moveFee }
+      source = { hotkey: most.hotkey, held: most.alpha }
     } else if (coldkeyAlpha < moving) {
       throw new WalletError(WalletErrorCode.INSUFFICIENT_FUNDS, `the coldkey ${req.coldkey} holds ${coldkeyAlpha} rao of subnet ${req.netuid}'s alpha under ${escrowHotkey!} (the subnet owner's hotkey, which escrows stake under); moving ${moving} needs that much there`)
     }
+    const from = source != null
+      ? { ...source, txFee: (await api.tx.subtensorModule.moveStake(source.hotkey, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt() }
+      : undefined
     const txFee = (await api.tx.subtensorModule.transferStake(req.account, escrowHotkey!, req.netuid, req.netuid, moving).paymentInfo(req.coldkey)).partialFee.toBigInt()
     const fees = txFee + (from?.txFee ?? 0n)
     if (coldkeyFree < transfer + transferFee + fees + ed) {
