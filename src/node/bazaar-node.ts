@@ -414,7 +414,8 @@ export class BazaarNode {
       // one line per change of the chain connection (polkadot's own lines, one per retry, are debug)
       const unresponsive = this.metrics.counter('bazaar_chain_unresponsive_total', 'chain sockets dropped and opened again because the node stopped answering on them (the subtensor adapter\'s health watch)')
       const unwatch = chain.onConnection?.((e) => {
-        const endpoint = config.chain.endpoint
+        // the node left, reached or found serving another chain, where there are several
+        const endpoint = e.endpoint ?? config.chain.endpoint
         if (e.kind === 'lost' && e.unresponsive === true) {
           unresponsive.inc()
           logger.warn('chain node stopped answering on an open socket (no answer to its health checks): socket dropped; reconnecting', { endpoint })

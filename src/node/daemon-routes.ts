@@ -241,7 +241,10 @@ export interface ChainView {
   adapter: 'embedded' | 'subtensor'
   /** `local`, `test`, `finney` or the URL, as configured; `embedded` for the in-process ledger */
   network: string
+  /** the node the daemon's chain connection is to now */
   endpoint?: string
+  /** every node it may use, in order, where `chain.fallbackEndpoints` adds to `chain.endpoint` */
+  endpoints?: string[]
   /** the runtime's spec version (subtensor) */
   runtime?: number
   chain?: string
@@ -277,7 +280,10 @@ async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
     netuid: info.asset.netuid,
     account: daemon.escrow.address
   }
-  if (info.adapter === 'subtensor' && c.endpoint != null) view.endpoint = c.endpoint
+  if (info.adapter === 'subtensor' && c.endpoint != null) {
+    view.endpoint = daemon.chain.endpoint ?? c.endpoint
+    if (c.fallbackEndpoints != null) view.endpoints = [c.endpoint, ...c.fallbackEndpoints]
+  }
   const connected = daemon.chain.connected?.()
   if (connected != null) view.connected = connected
   if (info.specVersion != null) view.runtime = info.specVersion

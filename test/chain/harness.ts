@@ -258,6 +258,14 @@ export class CuttableRelay {
     }
     this.pairs.clear()
   }
+  /**
+   * A node that hung: the connections open now stop carrying anything and stay open (`silence`),
+   * and new ones are refused until `start()`.
+   */
+  hang (): void {
+    this.silence()
+    this.down = true
+  }
   /** connections relayed since this relay was made */
   get accepted (): number { return this.acceptedCount }
   /** Resolves once `n` connections were refused since this relay was made (the adapter tried to reconnect). */

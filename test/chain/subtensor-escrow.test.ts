@@ -10,6 +10,9 @@
  * own events state, and every other balance changed only by the transaction fees the chain states.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Option, u16, u32 } from '@polkadot/types'
@@ -20,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ChainConnectionEvent, EscrowTermsOnChain, Settlement } from '../../src/escrow/chain/port.js'
 import { closeRecord, decodeRecord, encodeRecord } from '../../src/escrow/chain/records.js'
 import { otherSignatories } from '../../src/escrow/chain/subtensor/keys.js'
+import { connectChain } from '../../src/cli/chain.js'
 import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
 import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, signAndWait, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
@@ -754,6 +758,70 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     } finally {
       await viaRelay.close()
       await relay.stop()
+    }
+  })
+
+  it('goes round its fallback endpoints: past one refusing at connect, from a node that hung to the next, and from one that went away on to the one after', async () => {
+    const targetPort = Number(new URL(chain.url).port)
+    const dead = new CuttableRelay(RELAY_HERE + 3, targetPort)
+    const a = new CuttableRelay(RELAY_HERE + 4, targetPort)
+    const b = new CuttableRelay(RELAY_HERE + 5, targetPort)
+    for (const r of [dead, a, b]) await r.start()
+    await dead.cut()
+    const viaRelays = await createSubtensorChain({ url: dead.url, fallbacks: [a.url, b.url], netuid, hotkey })
+    const events: ChainConnectionEvent[] = []
+    const restoredAt = (url: string): Promise<void> => new Promise((resolve) => { viaRelays.onConnection((e) => { if (e.kind === 'restored' && e.endpoint === url) resolve() }) })
+    viaRelays.onConnection((e) => { events.push(e) })
+    try {
+      expect(dead.refusals).toBeGreaterThanOrEqual(1)
+      expect(viaRelays.endpoint).toBe(a.url)
+      const expected = await port.balance(keys.payer!.address)
+      expect(await viaRelays.balance(keys.payer!.address)).toBe(expected)
+      // a hangs: its socket carries nothing and new ones are refused. The health watch drops it
+      // within 25 s, the read in flight is made again on a socket to b, and b serves the same chain
+      const acceptedB = b.accepted
+      const onB = restoredAt(b.url)
+      a.hang()
+      expect(await viaRelays.balance(keys.payer!.address)).toBe(expected)
+      await onB
+      expect(events.slice(0, 2)).toEqual([{ kind: 'lost', unresponsive: true, endpoint: a.url }, { kind: 'restored', endpoint: b.url }])
+      expect(b.accepted).toBe(acceptedB + 1)
+      expect(viaRelays.endpoint).toBe(b.url)
+      expect(viaRelays.connected()).toBe(true)
+      // b goes away (its socket closed, new ones refused) while a answers again: the provider's own
+      // reconnects go on from b, to dead (refused), then to a
+      await a.start()
+      const onA = restoredAt(a.url)
+      const refusedDead = dead.refusals
+      await b.cut()
+      await onA
+      expect(dead.refusals).toBeGreaterThan(refusedDead)
+      expect(events.slice(2)).toEqual([{ kind: 'lost', endpoint: b.url }, { kind: 'restored', endpoint: a.url }])
+      expect(await viaRelays.balance(keys.payer!.address)).toBe(expected)
+    } finally {
+      await viaRelays.close()
+      for (const r of [dead, a, b]) await r.stop()
+    }
+  })
+
+  it('bazaar\'s chain commands go on to chain.fallbackEndpoints where chain.endpoint does not answer, and name every one they tried when none does', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'bazaar-fallback-'))
+    const dead = new CuttableRelay(RELAY_HERE + 6, Number(new URL(chain.url).port))
+    await dead.start()
+    await dead.cut()
+    try {
+      const api = await connectChain({ home, env: { BAZAAR_CHAIN_ENDPOINT: dead.url, BAZAAR_CHAIN_FALLBACK: chain.url } })
+      try {
+        expect(api.genesisHash.toHex()).toBe(port.api.genesisHash.toHex())
+      } finally {
+        await api.disconnect()
+      }
+      expect(dead.refusals).toBeGreaterThanOrEqual(1)
+      await expect(connectChain({ home, env: { BAZAAR_CHAIN_ENDPOINT: dead.url, BAZAAR_CHAIN_FALLBACK: `ws://127.0.0.1:${RELAY_HERE + 7}` } }))
+        .rejects.toMatchObject({ code: 'NO_CHAIN', message: `cannot reach the chain at any of ${dead.url}, ws://127.0.0.1:${RELAY_HERE + 7}` })
+    } finally {
+      await dead.stop()
+      await rm(home, { recursive: true, force: true })
     }
   })
 

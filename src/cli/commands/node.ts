@@ -154,7 +154,7 @@ async function runDaemonUntilStopped (args: ParsedArgs, ctx: CommandContext, opt
   }
   ctx.out(`peer id ${node.peerId.toString()}`)
   for (const a of node.host.getMultiaddrs()) ctx.out(`listening ${a.toString()}`)
-  ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}`}`)
+  ctx.out(`role ${config.role}, hotkey ${identity.hotkey.address}, chain ${config.chain.adapter}${config.chain.adapter === 'embedded' ? ' (in this process only: no trade with other processes)' : ` at ${config.chain.endpoint ?? ''}${config.chain.fallbackEndpoints != null ? ` (then ${config.chain.fallbackEndpoints.join(', ')})` : ''}`}`)
   const supplier = node.supplier
   if (supplier != null) {
     const inv = supplier.inventory

@@ -113,11 +113,12 @@ export interface ChainPortInfo {
 export type ChainConnectionEvent =
   /**
    * the websocket dropped; the provider reconnects by itself. `unresponsive`: the adapter dropped it
-   * itself, because the node stopped answering on the open socket (subtensor's health watch)
+   * itself, because the node stopped answering on the open socket (subtensor's health watch).
+   * `endpoint`: the node left, where the port knows
    */
-  | { kind: 'lost', unresponsive?: true }
-  /** it is back, on the same chain */
-  | { kind: 'restored' }
+  | { kind: 'lost', unresponsive?: true, endpoint?: string }
+  /** it is back, on the same chain; `endpoint`: the node it reached, where the port knows (it may have several) */
+  | { kind: 'restored', endpoint?: string }
   /**
    * it is back on another chain: the endpoint now serves a chain of another genesis, or of the same
    * genesis and another history (a local dev chain started again from its spec). Nothing this port
@@ -132,6 +133,8 @@ export type ChainConnectionEvent =
     block?: number
     blockHash?: string
     blockWas?: string
+    /** the node that serves it, where the port knows */
+    endpoint?: string
   }
 
 /** How `ChainPort.approve` approves (see there). */
@@ -209,6 +212,8 @@ export interface ChainPort {
    * connection to lose (the embedded ledger)
    */
   connected? (): boolean
+  /** the node the connection is to now (or is trying), where the port has one: one of several it may go round */
+  readonly endpoint?: string
   /** the connection's changes as they happen; returns the function that stops listening */
   onConnection? (fn: (e: ChainConnectionEvent) => void): () => void
 }

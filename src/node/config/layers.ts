@@ -16,6 +16,7 @@ export const CONFIG_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   BAZAAR_ROLE: 'role',
   BAZAAR_CHAIN: 'chain.adapter (embedded, subtensor) or a ws(s):// URL = subtensor at that endpoint',
   BAZAAR_CHAIN_ENDPOINT: 'chain.endpoint',
+  BAZAAR_CHAIN_FALLBACK: 'chain.fallbackEndpoints',
   BAZAAR_NETWORK: 'chain.network (local, test, finney or a ws(s):// URL; implies the subtensor adapter)',
   BAZAAR_NETUID: 'chain.netuid',
   BAZAAR_ARBITER: 'chain.arbiter',
@@ -58,6 +59,7 @@ export function envLayer (env: NodeJS.ProcessEnv): PartialConfig {
   if ((v = get('BAZAAR_ROLE')) != null) set('role', v)
   if ((v = get('BAZAAR_CHAIN')) != null) Object.assign(out.chain ??= {}, parseChain(v))
   if ((v = get('BAZAAR_CHAIN_ENDPOINT')) != null) set('chain.endpoint', v)
+  if ((v = get('BAZAAR_CHAIN_FALLBACK')) != null) set('chain.fallbackEndpoints', splitList(v))
   if ((v = get('BAZAAR_NETWORK')) != null) Object.assign(out.chain ??= {}, parseNetwork(v))
   if ((v = get('BAZAAR_NETUID')) != null) set('chain.netuid', parseNumber(v))
   if ((v = get('BAZAAR_ARBITER')) != null) set('chain.arbiter', v)

@@ -34,6 +34,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze([
   { path: 'chain.networks', type: 'object: name → ws(s):// URL', description: 'the endpoints of the named networks, written once in config/default.json (local: ws://127.0.0.1:9944, as bazaar chain start serves it)' },
   { path: 'chain.networks.<name>', type: 'ws:// or wss:// URL', description: 'the endpoint of one named network' },
   { path: 'chain.endpoint', type: 'ws:// or wss:// URL', env: 'BAZAAR_CHAIN_ENDPOINT', description: 'the subtensor node; required with chain.adapter subtensor' },
+  { path: 'chain.fallbackEndpoints', type: 'list of ws:// or wss:// URLs (at most 8)', env: 'BAZAAR_CHAIN_FALLBACK', description: 'more nodes of the same chain, tried in this order after chain.endpoint (or the network\'s): when it does not answer at start, goes away, or stops answering. Each is checked to serve the chain first opened (BAZAAR_CHAIN_FALLBACK: comma-separated)' },
   { path: 'chain.netuid', type: 'integer 0..65535', env: 'BAZAAR_NETUID', flag: '--netuid', description: 'the subnet whose alpha denominates escrows' },
   { path: 'chain.arbiter', type: 'ss58 address', env: 'BAZAAR_ARBITER', description: 'the arbiter named in agreements, co-signing closes without the other party; renting needs it' },
   { path: 'chain.arbiterPeer', type: 'TCP multiaddr ending in /p2p/<peer id>', env: 'BAZAAR_ARBITER_PEER', description: "where the arbiter's node listens (/bazaar/arbiter/2.0.0)" },

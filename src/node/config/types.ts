@@ -55,6 +55,12 @@ export interface ChainConfig {
    */
   endpoint?: string
   /**
+   * more nodes of the same chain, tried in this order after `endpoint`: when it does not answer at
+   * start, goes away, or stops answering on its socket (never another network: each is checked as
+   * the chain first opened)
+   */
+  fallbackEndpoints?: string[]
+  /**
    * the subtensor network as the config named it: `local`, `test`, `finney` (or another key of
    * `chain.networks`, whose endpoints are written once in config/default.json), or a ws(s):// URL
    */

@@ -146,6 +146,14 @@ export function validateConfig (input: unknown): BazaarConfig {
     chain.network = c.network
     chain.endpoint = url
   }
+  if (c.fallbackEndpoints != null) {
+    const fallbacks = list(c.fallbackEndpoints, 'chain.fallbackEndpoints', MAX_FALLBACK_ENDPOINTS, wsUrl)
+    if (chain.adapter !== 'subtensor') fail('chain.fallbackEndpoints', `chain.fallbackEndpoints are subtensor nodes but chain.adapter is ${chain.adapter}`)
+    const all = [chain.endpoint, ...fallbacks]
+    const twice = all.find((e, i) => e != null && all.indexOf(e) !== i)
+    if (twice != null) fail('chain.fallbackEndpoints', `chain.fallbackEndpoints lists ${twice} twice (chain.endpoint included)`)
+    if (fallbacks.length > 0) chain.fallbackEndpoints = fallbacks
+  }
   if (c.arbiter != null) chain.arbiter = ss58(c.arbiter, 'chain.arbiter')
   if (c.arbiterPeer != null) chain.arbiterPeer = addr(c.arbiterPeer, 'chain.arbiterPeer', 'bootstrap')
   if (c.scanFromBlock != null) chain.scanFromBlock = int(c.scanFromBlock, 'chain.scanFromBlock', 1, 0xffff_ffff)
@@ -351,6 +359,8 @@ function host (v: unknown, path: string): string {
 
 /** Most named networks `chain.networks` may hold. */
 const MAX_NETWORKS = 16
+/** `chain.fallbackEndpoints`: more than a few nodes of one chain adds nothing but slower failures */
+const MAX_FALLBACK_ENDPOINTS = 8
 
 /** `chain.networks`: names (`local`, `test`, `finney`, ...) to ws(s):// endpoints. */
 function networkTable (v: unknown): Record<string, string> {

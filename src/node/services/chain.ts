@@ -28,15 +28,21 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
     const signal = AbortSignal.any([AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
     const chain = await createSubtensorChain(subtensorInitOf(config, endpoint), { signal })
     const info = await chain.info()
-    logger.info('chain: subtensor', { endpoint, asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
+    const fallbacks = config.chain.fallbackEndpoints
+    logger.info('chain: subtensor', { endpoint: chain.endpoint ?? endpoint, ...(fallbacks != null ? { endpoints: [endpoint, ...fallbacks] } : {}), asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
     return chain
   } catch (err) {
-    throw new UserError(`cannot use the subtensor chain at ${endpoint}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
+    // the adapter's message names every endpoint it tried where there were several
+    const at = config.chain.fallbackEndpoints != null ? '' : ` at ${endpoint}`
+    throw new UserError(`cannot use the subtensor chain${at}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
   }
 }
 
-/** What the subtensor adapter is opened with from a node's config (`chain.scanFromBlock`: its `fromBlock`). */
-export function subtensorInitOf (config: BazaarConfig, endpoint: string): { url: string, netuid: number, fromBlock?: number } {
-  const from = config.chain.scanFromBlock
-  return { url: endpoint, netuid: config.chain.netuid, ...(from != null ? { fromBlock: from } : {}) }
+/**
+ * What the subtensor adapter is opened with from a node's config (`chain.fallbackEndpoints`: its
+ * `fallbacks`; `chain.scanFromBlock`: its `fromBlock`).
+ */
+export function subtensorInitOf (config: BazaarConfig, endpoint: string): { url: string, fallbacks?: string[], netuid: number, fromBlock?: number } {
+  const { fallbackEndpoints: fallbacks, scanFromBlock: from } = config.chain
+  return { url: endpoint, ...(fallbacks != null ? { fallbacks } : {}), netuid: config.chain.netuid, ...(from != null ? { fromBlock: from } : {}) }
 }

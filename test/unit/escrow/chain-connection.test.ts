@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { ChainConnection, type WatchedApi } from '../../../src/escrow/chain/subtensor/connection.js'
+import { ChainConnection, LAG_RETRY_MS, LAG_WAIT_MS, type WatchedApi } from '../../../src/escrow/chain/subtensor/connection.js'
 import type { ChainConnectionEvent } from '../../../src/escrow/chain/port.js'
 import { chainReady } from '../../../src/node/roles/renter/role.js'
 import { READ_TIMEOUT_MS } from '../../../src/escrow/chain/subtensor/submit.js'
@@ -32,7 +32,7 @@ function fakeApi (): WatchedApi & EventEmitter & { isConnected: boolean, served:
   })
 }
 
-const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
+const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await Promise.resolve() }
 
 describe('the chain connection watch', () => {
   it('says lost once per drop and restored once the same chain answers again', async () => {
@@ -97,6 +97,91 @@ describe('a chain started again from the same spec', () => {
     expect(seen).toEqual([{ kind: 'lost' }, { kind: 'changed', genesis: GENESIS, was: GENESIS, block: 5, blockHash: '0x' + '00'.repeat(32), blockWas: BLOCK5 }])
     expect(c.usable).toBe(false)
     await expect(c.checked()).rejects.toMatchObject({ code: 'CHAIN_CHANGED', message: expect.stringMatching(/same genesis, but block #5/) })
+  })
+})
+
+describe('the chain connection watch over several endpoints (nodes of one chain)', () => {
+  /** the watch on `api`, its socket at `at.endpoint`; block 5 seen at ws://a */
+  function watched (): { api: ReturnType<typeof fakeApi>, c: ChainConnection, at: { endpoint: string }, clock: ManualClock, seen: ChainConnectionEvent[] } {
+    const api = fakeApi()
+    const clock = new ManualClock(0)
+    const at = { endpoint: 'ws://a' }
+    const c = new ChainConnection(api, clock, () => at.endpoint)
+    c.saw(5, BLOCK5)
+    const seen: ChainConnectionEvent[] = []
+    c.onEvent((e) => { seen.push(e) })
+    return { api, c, at, clock, seen }
+  }
+  const reconnect = (api: ReturnType<typeof fakeApi>, at: { endpoint: string }, to: string): void => {
+    api.isConnected = false
+    api.emit('disconnected')
+    at.endpoint = to
+    api.isConnected = true
+    api.emit('connected')
+  }
+
+  it('another node still behind the block this port saw: unusable and what signs waits, asked again every LAG_RETRY_MS until it has the block, then restored there', async () => {
+    const { api, c, at, clock, seen } = watched()
+    api.blocks = new Map([[4, '0x' + '44'.repeat(32)]])
+    reconnect(api, at, 'ws://b')
+    await settle()
+    expect(seen).toEqual([{ kind: 'lost', endpoint: 'ws://a' }])
+    let signed = false
+    const signing = c.checked().then(() => { signed = true })
+    await clock.advanceAsync(LAG_RETRY_MS * 3)
+    expect(c.usable).toBe(false)
+    expect(signed).toBe(false)
+    // it finalizes the block the other node had
+    api.blocks.set(5, BLOCK5)
+    await clock.advanceAsync(LAG_RETRY_MS)
+    await signing
+    expect(seen).toEqual([{ kind: 'lost', endpoint: 'ws://a' }, { kind: 'restored', endpoint: 'ws://b' }])
+    expect(c.usable).toBe(true)
+    // a block the scan reads there is known as read there
+    c.saw(6, '0x' + '66'.repeat(32))
+    api.blocks.set(6, '0x' + '66'.repeat(32))
+    reconnect(api, at, 'ws://a')
+    await settle()
+    expect(seen.slice(2)).toEqual([{ kind: 'lost', endpoint: 'ws://b' }, { kind: 'restored', endpoint: 'ws://a' }])
+  })
+
+  it(`another node without the block for LAG_WAIT_MS (${LAG_WAIT_MS / 1000} s) serves another chain; one with another hash for it does at once; so does the same node without it`, async () => {
+    {
+      const { api, c, at, clock, seen } = watched()
+      api.blocks = new Map()
+      reconnect(api, at, 'ws://b')
+      await clock.advanceAsync(LAG_WAIT_MS - LAG_RETRY_MS)
+      expect(seen).toEqual([{ kind: 'lost', endpoint: 'ws://a' }])
+      await clock.advanceAsync(LAG_RETRY_MS)
+      expect(seen[1]).toEqual({ kind: 'changed', genesis: GENESIS, was: GENESIS, block: 5, blockHash: '0x' + '00'.repeat(32), blockWas: BLOCK5, endpoint: 'ws://b' })
+      await expect(c.checked()).rejects.toMatchObject({ code: 'CHAIN_CHANGED' })
+      expect(clock.pending).toBe(0)
+    }
+    {
+      const { api, at, seen } = watched()
+      api.blocks = new Map([[5, '0x' + '99'.repeat(32)]])
+      reconnect(api, at, 'ws://b')
+      await settle()
+      expect(seen[1]).toMatchObject({ kind: 'changed', block: 5, blockHash: '0x' + '99'.repeat(32), endpoint: 'ws://b' })
+    }
+    {
+      const { api, at, seen } = watched()
+      api.blocks = new Map()
+      reconnect(api, at, 'ws://a')
+      await settle()
+      expect(seen[1]).toMatchObject({ kind: 'changed', block: 5, endpoint: 'ws://a' })
+    }
+  })
+
+  it('stop ends the wait for a node behind: no timer left', async () => {
+    const { api, c, at, clock } = watched()
+    api.blocks = new Map()
+    reconnect(api, at, 'ws://b')
+    await settle()
+    expect(clock.pending).toBe(1)
+    c.stop()
+    await settle()
+    expect(clock.pending).toBe(0)
   })
 })
 

@@ -185,6 +185,35 @@ describe('the provider the adapter can drop a socket of', () => {
     expect(provider.reset('silent')).toBe(true)
   })
 
+  it('with several endpoints: each socket is given all of them from its own on, a reset goes on to the next after the one in use, and its failure names the one left', async () => {
+    const lists: string[][] = []
+    const opened: Array<FakeWs & { endpoint?: string }> = []
+    const provider = new ResettableProvider(['ws://a.test', 'ws://b.test', 'ws://c.test'], (list) => {
+      lists.push(list)
+      const p = Object.assign(fakeWs(), { endpoint: list[0] })
+      opened.push(p)
+      return p
+    })
+    expect(lists).toEqual([['ws://a.test', 'ws://b.test', 'ws://c.test']])
+    expect(provider.endpoint).toBe('ws://a.test')
+    opened[0]!.open()
+    opened[0]!.hang = true
+    const read = provider.send('chain_getHeader', [])
+    expect(provider.reset('silent')).toBe(true)
+    await expect(read).rejects.toThrow(/^disconnected from ws:\/\/a\.test: silent/)
+    expect(lists[1]).toEqual(['ws://b.test', 'ws://c.test', 'ws://a.test'])
+    expect(provider.endpoint).toBe('ws://b.test')
+    // the socket's own reconnect moved it on to c (WsProvider's rotation): a reset goes on from there
+    opened[1]!.endpoint = 'ws://c.test'
+    expect(provider.endpoint).toBe('ws://c.test')
+    expect(provider.reset('silent')).toBe(true)
+    expect(lists[2]).toEqual(['ws://a.test', 'ws://b.test', 'ws://c.test'])
+    expect(provider.endpoint).toBe('ws://a.test')
+    // started at another endpoint (the adapter's connect, where the first did not answer)
+    const later = new ResettableProvider(['ws://a.test', 'ws://b.test'], (list) => Object.assign(fakeWs(), { endpoint: list[0] }), 1)
+    expect(later.endpoint).toBe('ws://b.test')
+  })
+
   it('disconnect ends the current socket and those still closing, and fails what is in flight', async () => {
     const { provider, opened } = resettable()
     opened[0]!.open()

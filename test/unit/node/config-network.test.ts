@@ -80,3 +80,31 @@ describe('chain.network', () => {
     expect(c.chain.endpoint).toBe('ws://127.0.0.1:9944')
   })
 })
+
+describe('chain.fallbackEndpoints', () => {
+  it('lists more nodes of the chain after the endpoint or the network, from the file or BAZAAR_CHAIN_FALLBACK (comma-separated)', async () => {
+    await withFile({ chain: { network: 'finney', fallbackEndpoints: ['wss://lite.example.org', 'ws://10.0.0.5:9944'] } })
+    expect((await loadConfig({ home })).chain).toMatchObject({ adapter: 'subtensor', endpoint: 'wss://entrypoint-finney.opentensor.ai:443', fallbackEndpoints: ['wss://lite.example.org', 'ws://10.0.0.5:9944'] })
+    await withFile({})
+    const c = await loadConfig({ home, env: { BAZAAR_CHAIN_ENDPOINT: 'ws://127.0.0.1:9944', BAZAAR_CHAIN_FALLBACK: ' ws://127.0.0.1:9945 ,ws://127.0.0.1:9946' } })
+    expect(c.chain.fallbackEndpoints).toEqual(['ws://127.0.0.1:9945', 'ws://127.0.0.1:9946'])
+    // an empty list is none
+    await withFile({ chain: { endpoint: 'ws://127.0.0.1:9944', fallbackEndpoints: [] } })
+    expect((await loadConfig({ home })).chain.fallbackEndpoints).toBeUndefined()
+  })
+
+  it.each([
+    { name: 'a URL that is not ws', file: { chain: { endpoint: 'ws://a:1', fallbackEndpoints: ['ws://b:1', 'http://c:1'] } }, env: {}, field: 'chain.fallbackEndpoints[1]', says: /chain\.fallbackEndpoints\[1\] must be a ws:\/\/ or wss:\/\/ URL/ },
+    { name: 'not a list', file: { chain: { endpoint: 'ws://a:1', fallbackEndpoints: 'ws://b:1' } }, env: {}, field: 'chain.fallbackEndpoints', says: /must be an array/ },
+    { name: 'the endpoint again', file: { chain: { endpoint: 'ws://a:1', fallbackEndpoints: ['ws://b:1', 'ws://a:1'] } }, env: {}, field: 'chain.fallbackEndpoints', says: /lists ws:\/\/a:1 twice/ },
+    { name: 'one twice', file: { chain: { endpoint: 'ws://a:1' } }, env: { BAZAAR_CHAIN_FALLBACK: 'ws://b:1,ws://b:1' }, field: 'chain.fallbackEndpoints', says: /lists ws:\/\/b:1 twice/ },
+    { name: 'more than 8', file: { chain: { endpoint: 'ws://a:1', fallbackEndpoints: Array.from({ length: 9 }, (_, i) => `ws://f${i}:1`) } }, env: {}, field: 'chain.fallbackEndpoints', says: /9 entries, at most 8/ },
+    { name: 'the embedded ledger', file: { chain: { fallbackEndpoints: ['ws://b:1'] } }, env: {}, field: 'chain.fallbackEndpoints', says: /chain\.adapter is embedded/ }
+  ])('refuses $name in one line naming the field', async (r) => {
+    await withFile(r.file)
+    const err = await rejection(loadConfig({ home, env: r.env }))
+    expect(err.field).toBe(r.field)
+    expect(err.message).toMatch(r.says)
+    expect(err.message).not.toContain('\n')
+  })
+})

@@ -69,6 +69,11 @@ export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup
 export interface SubtensorChainInit {
   /** ws endpoint (`ws://127.0.0.1:9944`, `wss://entrypoint-finney.opentensor.ai`) */
   url?: string
+  /**
+   * More nodes of the same chain, tried in this order after `url`: at connect where one before does
+   * not answer, and later whenever the node in use goes away or stops answering (provider.ts)
+   */
+  fallbacks?: readonly string[]
   /** an API the caller owns instead of `url`; `close()` leaves it connected */
   api?: ApiPromise
   /**
@@ -158,17 +163,24 @@ export async function createSubtensorChain (init: SubtensorChainInit, opts: { si
   let watched: ResettableProvider | undefined
   if (api == null) {
     if (init.url == null) throw new SubtensorError('CHAIN_UNAVAILABLE', 'no endpoint given')
-    // a WsProvider, which reconnects on its own every 1 s after a drop (callers retry across it,
-    // submit.ts), behind one the health watch can drop a silent socket of (provider.ts)
-    const provider = new ResettableProvider(init.url)
-    try {
-      api = await raceAbort(ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }), opts.signal)
-      watched = provider
-    } catch (err) {
-      await provider.disconnect().catch(() => {})
-      if (err instanceof SubtensorError) throw err
-      throw new SubtensorError('CHAIN_UNAVAILABLE', `cannot connect to ${init.url}`, { cause: err })
+    const endpoints = [init.url, ...(init.fallbacks ?? []).filter((e) => e !== init.url)]
+    const failed: string[] = []
+    // each endpoint in turn until one answers: a WsProvider, which reconnects on its own every 1 s
+    // after a drop (callers retry across it, submit.ts), behind one the health watch can drop a
+    // silent socket of (provider.ts); both go on round the endpoints from the one that answered
+    for (let i = 0; i < endpoints.length && api == null; i++) {
+      const provider = new ResettableProvider(endpoints, undefined, i)
+      try {
+        api = await raceAbort(ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }), opts.signal)
+        watched = provider
+      } catch (err) {
+        await provider.disconnect().catch(() => {})
+        if (err instanceof SubtensorError) throw err
+        if (endpoints.length === 1) throw new SubtensorError('CHAIN_UNAVAILABLE', `cannot connect to ${init.url}`, { cause: err })
+        failed.push(`${endpoints[i]!} (${oneLine(err)})`)
+      }
     }
+    if (api == null) throw new SubtensorError('CHAIN_UNAVAILABLE', `cannot connect to any of ${failed.join(', ')}`)
   }
   const chain = new SubtensorChain(api, init, owned, watched)
   try {
@@ -178,6 +190,13 @@ export async function createSubtensorChain (init: SubtensorChainInit, opts: { si
     throw err
   }
   return chain
+}
+
+/** an error's first line, at most 160 characters, for a message naming several */
+function oneLine (err: unknown): string {
+  const message = (err as { message?: unknown } | undefined)?.message
+  const line = (typeof message === 'string' && message !== '' ? message : String(err)).split('\n')[0]!
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line
 }
 
 async function raceAbort<T> (p: Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -244,11 +263,12 @@ export class SubtensorChain implements ChainPort {
    * `provider`: the API's provider, where the adapter opened it: the adapter then watches the
    * node's answers and drops a silent socket (health.ts); `close()` ends the watch
    */
-  constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean, provider?: ResettableProvider) {
+  constructor (api: ApiPromise, init: SubtensorChainInit, ownsApi: boolean, private readonly provider?: ResettableProvider) {
     this.api = api
     this.init = init
     this.ownsApi = ownsApi
-    this.connection = new ChainConnection(api as unknown as WatchedApi, this.clock)
+    // which node the socket is on matters only where there are several (events name it; a node behind waits)
+    this.connection = new ChainConnection(api as unknown as WatchedApi, this.clock, provider != null && provider.endpoints.length > 1 ? () => provider.endpoint : undefined)
     if (provider != null) {
       this.health = new HealthWatch({
         clock: this.clock,
@@ -262,6 +282,9 @@ export class SubtensorChain implements ChainPort {
   }
 
   connected (): boolean { return this.connection.usable }
+
+  /** the node the socket is on now (connected or trying), where the adapter opened it */
+  get endpoint (): string | undefined { return this.provider?.endpoint }
 
   onConnection (fn: (e: ChainConnectionEvent) => void): () => void { return this.connection.onEvent(fn) }
 

@@ -31,11 +31,22 @@ export const MAX_DROPPED = 4
  *
  * Subscriptions live on the socket they were made on: a reset ends them, and only ApiPromise's own
  * (runtime updates) is made again on the new socket. The adapter makes none: it polls (submit.ts).
+ *
+ * Given several endpoints (nodes of one chain: the operator's own first, then public ones), each
+ * `WsProvider` gets all of them, starting with the one after the socket it replaces: its own
+ * reconnects after a socket closed go round them in turn (WsProvider's rotation), and so does every
+ * reset, so a node that went away or stopped answering is left for the next one. Nothing goes back
+ * to the first while the one in use answers: every endpoint is a node of the same chain, checked as
+ * such at each reconnect (connection.ts).
  */
 export class ResettableProvider implements ProviderInterface {
   readonly hasSubscriptions = true
   readonly isClonable = false
   private current: ProviderInterface
+  /** the endpoints, the operator's order */
+  readonly endpoints: readonly string[]
+  /** the index in `endpoints` the current provider started at */
+  private startedAt: number
   private readonly events = new EventEmitter()
   /** how each request sent through the current provider fails at a reset */
   private readonly inFlight = new Set<(err: Error) => void>()
@@ -46,12 +57,27 @@ export class ResettableProvider implements ProviderInterface {
   private closed = false
 
   /**
-   * @param endpoint the node's ws:// or wss:// address
-   * @param open a provider to it, connecting on its own (tests give a fake)
+   * @param endpoints the node's ws:// or wss:// address, or several nodes of one chain in the order
+   *   they are tried
+   * @param open a provider to the first of `endpoints`, connecting on its own and, on a reconnect,
+   *   going on to the next (tests give a fake)
+   * @param start the index in `endpoints` of the first socket's node
    */
-  constructor (readonly endpoint: string, private readonly open: (endpoint: string) => ProviderInterface = (e) => new WsProvider(e, RECONNECT_MS, {}, WS_REQUEST_TIMEOUT_MS)) {
+  constructor (endpoints: string | readonly string[], private readonly open: (endpoints: string[]) => ProviderInterface = (e) => new WsProvider(e, RECONNECT_MS, {}, WS_REQUEST_TIMEOUT_MS), start = 0) {
+    this.endpoints = typeof endpoints === 'string' ? [endpoints] : [...endpoints]
+    if (this.endpoints.length === 0) throw new RangeError('ResettableProvider: no endpoint given')
     this.events.setMaxListeners(0)
-    this.current = this.attach(open(endpoint))
+    this.startedAt = start % this.endpoints.length
+    this.current = this.attach(open(this.rotated(this.startedAt)))
+  }
+
+  /**
+   * The endpoint of the current socket: the one it is connected to, or trying. A provider that does
+   * not say (a fake) is taken to be at the endpoint it started with.
+   */
+  get endpoint (): string {
+    const at = (this.current as { endpoint?: unknown }).endpoint
+    return typeof at === 'string' && this.endpoints.includes(at) ? at : this.endpoints[this.startedAt]!
   }
 
   get isConnected (): boolean { return !this.closed && this.current.isConnected }
@@ -63,7 +89,7 @@ export class ResettableProvider implements ProviderInterface {
   /** dropped sockets still closing (at most MAX_DROPPED) */
   get closing (): number { return this.dropped.size }
 
-  clone (): ProviderInterface { return new ResettableProvider(this.endpoint, this.open) }
+  clone (): ProviderInterface { return new ResettableProvider(this.endpoints, this.open) }
 
   async connect (): Promise<void> { await this.current.connect() }
 
@@ -109,24 +135,31 @@ export class ResettableProvider implements ProviderInterface {
   }
 
   /**
-   * Drops the socket and opens a fresh one to the same endpoint: the requests in flight fail at
-   * once (`disconnected from <endpoint>: <reason>`), `disconnected` is said, then `connected` once
-   * the new socket is open. Returns false, doing nothing, once closed or while MAX_DROPPED dropped
-   * sockets are still closing.
+   * Drops the socket and opens a fresh one, to the next endpoint where there are several (else to
+   * the same one): the requests in flight fail at once (`disconnected from <endpoint>: <reason>`,
+   * naming the endpoint left), `disconnected` is said, then `connected` once the new socket is open.
+   * Returns false, doing nothing, once closed or while MAX_DROPPED dropped sockets are still closing.
    */
   reset (reason: string): boolean {
     if (this.closed || this.dropped.size >= MAX_DROPPED) return false
     const old = this.current
+    const left = this.endpoint
     this.dropped.add(old)
     for (const [key, via] of this.subscribedOn) if (via === old) this.subscribedOn.delete(key)
-    this.current = this.attach(this.open(this.endpoint))
+    this.startedAt = (this.endpoints.indexOf(left) + 1) % this.endpoints.length
+    this.current = this.attach(this.open(this.rotated(this.startedAt)))
     // ApiPromise hears the drop before the failures, so a read that fails sees the socket down and
     // waits for the new one (`retrying`) instead of taking the failure as the node's answer
     this.events.emit('disconnected')
-    this.failInFlight(new Error(`disconnected from ${this.endpoint}: ${reason}`))
+    this.failInFlight(new Error(`disconnected from ${left}: ${reason}`))
     // turns its reconnection off; its close completes when the node answers again or TCP gives up
     old.disconnect().catch(() => {})
     return true
+  }
+
+  /** the endpoints from `start` on, then those before it: WsProvider's reconnects take them in turn */
+  private rotated (start: number): string[] {
+    return [...this.endpoints.slice(start), ...this.endpoints.slice(0, start)]
   }
 
   private failInFlight (err: Error): void {
