@@ -768,6 +768,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     const b = new CuttableRelay(RELAY_HERE + 5, targetPort)
     for (const r of [dead, a, b]) await r.start()
     await dead.cut()
+    // none answering: one error naming each
+    const none = `ws://127.0.0.1:${RELAY_HERE + 7}`
+    await expect(createSubtensorChain({ url: dead.url, fallbacks: [none], netuid, hotkey }))
+      .rejects.toMatchObject({ code: 'CHAIN_UNAVAILABLE', message: `cannot connect to any of ${dead.url} (no connection), ${none} (no connection)` })
     const viaRelays = await createSubtensorChain({ url: dead.url, fallbacks: [a.url, b.url], netuid, hotkey })
     const events: ChainConnectionEvent[] = []
     const restoredAt = (url: string): Promise<void> => new Promise((resolve) => { viaRelays.onConnection((e) => { if (e.kind === 'restored' && e.endpoint === url) resolve() }) })

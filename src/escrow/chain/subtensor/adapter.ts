@@ -192,10 +192,17 @@ export async function createSubtensorChain (init: SubtensorChainInit, opts: { si
   return chain
 }
 
-/** an error's first line, at most 160 characters, for a message naming several */
+/**
+ * An error's first line, at most 160 characters, for a message naming several. A websocket that
+ * could not connect fails with an ErrorEvent that says nothing (no message, no error in Node's
+ * WebSocket): that is "no connection".
+ */
 function oneLine (err: unknown): string {
-  const message = (err as { message?: unknown } | undefined)?.message
-  const line = (typeof message === 'string' && message !== '' ? message : String(err)).split('\n')[0]!
+  const said = (e: unknown): string | undefined => {
+    const m = (e as { message?: unknown } | undefined)?.message
+    return typeof m === 'string' && m !== '' ? m : undefined
+  }
+  const line = (said(err) ?? said((err as { error?: unknown } | undefined)?.error) ?? (err instanceof Error ? String(err) : 'no connection')).split('\n')[0]!
   return line.length > 160 ? `${line.slice(0, 157)}...` : line
 }
 
