@@ -24,6 +24,11 @@ import type { ChainConnectionEvent, EscrowTermsOnChain, Settlement } from '../..
 import { closeRecord, decodeRecord, encodeRecord } from '../../src/escrow/chain/records.js'
 import { otherSignatories } from '../../src/escrow/chain/subtensor/keys.js'
 import { connectChain } from '../../src/cli/chain.js'
+import { loadConfig, type BazaarConfig } from '../../src/node/config/index.js'
+import { silentLogger } from '../../src/node/logger.js'
+import { openChain } from '../../src/node/services/chain.js'
+import { recordingLogger } from '../helpers/nodes.js'
+import { rpcServer } from '../helpers/rpc-ws.js'
 import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
 import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, signAndWait, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
@@ -35,10 +40,13 @@ vi.setConfig({ testTimeout: 240_000 })
 const TAO = 1_000_000_000n
 const PORT = 19_944
 const RELAY_PORT = 19_945
+const SPARE_PORT = 19_980
 
 describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no chain' }]).map((t, i) => ({ ...t, i })))('subtensor escrow on $name', (target: ChainTarget & { i: number }) => {
   const PORT_HERE = PORT + 10 * target.i
   const RELAY_HERE = RELAY_PORT + 10 * target.i
+  /** relays and ports nothing listens on, for the fallback endpoints' cases (19980..19999: no other test binds them) */
+  const SPARE_HERE = SPARE_PORT + 10 * target.i
   let chain: TestChain
   let api: ApiPromise
   let port: SubtensorChain
@@ -763,13 +771,13 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
 
   it('goes round its fallback endpoints: past one refusing at connect, from a node that hung to the next, and from one that went away on to the one after', async () => {
     const targetPort = Number(new URL(chain.url).port)
-    const dead = new CuttableRelay(RELAY_HERE + 3, targetPort)
-    const a = new CuttableRelay(RELAY_HERE + 4, targetPort)
-    const b = new CuttableRelay(RELAY_HERE + 5, targetPort)
+    const dead = new CuttableRelay(SPARE_HERE + 0, targetPort)
+    const a = new CuttableRelay(SPARE_HERE + 1, targetPort)
+    const b = new CuttableRelay(SPARE_HERE + 2, targetPort)
     for (const r of [dead, a, b]) await r.start()
     await dead.cut()
     // none answering: one error naming each
-    const none = `ws://127.0.0.1:${RELAY_HERE + 7}`
+    const none = `ws://127.0.0.1:${SPARE_HERE + 4}`
     await expect(createSubtensorChain({ url: dead.url, fallbacks: [none], netuid, hotkey }))
       .rejects.toMatchObject({ code: 'CHAIN_UNAVAILABLE', message: `cannot connect to any of ${dead.url} (no connection), ${none} (no connection)` })
     const viaRelays = await createSubtensorChain({ url: dead.url, fallbacks: [a.url, b.url], netuid, hotkey })
@@ -810,7 +818,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
 
   it('bazaar\'s chain commands go on to chain.fallbackEndpoints where chain.endpoint does not answer, and name every one they tried when none does', async () => {
     const home = await mkdtemp(path.join(tmpdir(), 'bazaar-fallback-'))
-    const dead = new CuttableRelay(RELAY_HERE + 6, Number(new URL(chain.url).port))
+    const dead = new CuttableRelay(SPARE_HERE + 3, Number(new URL(chain.url).port))
     await dead.start()
     await dead.cut()
     try {
@@ -821,10 +829,40 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
         await api.disconnect()
       }
       expect(dead.refusals).toBeGreaterThanOrEqual(1)
-      await expect(connectChain({ home, env: { BAZAAR_CHAIN_ENDPOINT: dead.url, BAZAAR_CHAIN_FALLBACK: `ws://127.0.0.1:${RELAY_HERE + 7}` } }))
-        .rejects.toMatchObject({ code: 'NO_CHAIN', message: `cannot reach the chain at any of ${dead.url}, ws://127.0.0.1:${RELAY_HERE + 7}` })
+      await expect(connectChain({ home, env: { BAZAAR_CHAIN_ENDPOINT: dead.url, BAZAAR_CHAIN_FALLBACK: `ws://127.0.0.1:${SPARE_HERE + 4}` } }))
+        .rejects.toMatchObject({ code: 'NO_CHAIN', message: `cannot reach the chain at any of ${dead.url}, ws://127.0.0.1:${SPARE_HERE + 4}` })
     } finally {
       await dead.stop()
+      await rm(home, { recursive: true, force: true })
+    }
+  })
+
+  it('a daemon checks its fallback endpoints at start: one serving another chain is refused in one line, one not answering is a warning', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'bazaar-fallback-'))
+    const relay = new CuttableRelay(SPARE_HERE + 5, Number(new URL(chain.url).port))
+    await relay.start()
+    const otherChain = await rpcServer((m) => m === 'chain_getBlockHash' ? '0x' + '77'.repeat(32) : undefined)
+    const none = `ws://127.0.0.1:${SPARE_HERE + 6}`
+    const configWith = async (fallbacks: string[]): Promise<BazaarConfig> => await loadConfig({ home, env: { BAZAAR_CHAIN_ENDPOINT: chain.url, BAZAAR_CHAIN_FALLBACK: fallbacks.join(','), BAZAAR_NETUID: String(netuid) } })
+    try {
+      const genesis = port.api.genesisHash.toHex()
+      await expect(openChain(await configWith([relay.url, otherChain.url]), home, keys.payer!.address, silentLogger))
+        .rejects.toMatchObject({ code: 'CHAIN_MISMATCH', message: `chain.fallbackEndpoints: ${otherChain.url} (genesis 0x${'77'.repeat(32)}) serves another chain than ${chain.url} (genesis ${genesis}); list nodes of one chain` })
+      expect(otherChain.asked).toEqual(['chain_getBlockHash'])
+      const { logger, records } = recordingLogger((r) => r.level === 'warn')
+      const accepted = relay.accepted
+      const opened = await openChain(await configWith([relay.url, none]), home, keys.payer!.address, logger)
+      try {
+        expect(opened.endpoint).toBe(chain.url)
+        // the relay was asked once, on a socket of its own
+        expect(relay.accepted).toBe(accepted + 1)
+        expect(records.filter((r) => r.msg.startsWith('chain: an endpoint did not answer at start')).map((r) => r.fields.endpoint)).toEqual([none])
+      } finally {
+        await opened.close()
+      }
+    } finally {
+      await otherChain.close()
+      await relay.stop()
       await rm(home, { recursive: true, force: true })
     }
   })

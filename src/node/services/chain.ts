@@ -23,15 +23,29 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
   }
   const endpoint = config.chain.endpoint
   if (endpoint == null) throw new UserError('chain.endpoint is required for the subtensor adapter', { code: 'NO_ENDPOINT' })
-  const { createSubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
+  const { checkEndpoints, createSubtensorChain } = await import('../../escrow/chain/subtensor/index.js')
+  let chain: Awaited<ReturnType<typeof createSubtensorChain>> | undefined
   try {
     const signal = AbortSignal.any([AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
-    const chain = await createSubtensorChain(subtensorInitOf(config, endpoint), { signal })
+    chain = await createSubtensorChain(subtensorInitOf(config, endpoint), { signal })
     const info = await chain.info()
     const fallbacks = config.chain.fallbackEndpoints
     logger.info('chain: subtensor', { endpoint: chain.endpoint ?? endpoint, ...(fallbacks != null ? { endpoints: [endpoint, ...fallbacks] } : {}), asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })
+    if (fallbacks != null) {
+      // the nodes it may go on to later serve this chain: another network's URL is refused now,
+      // not found at the failover (where the daemon would stop with CHAIN_CHANGED)
+      const genesis = chain.api.genesisHash.toHex()
+      const { other, unreachable } = await checkEndpoints(genesis, [endpoint, ...fallbacks].filter((e) => e !== chain?.endpoint))
+      if (other.length > 0) {
+        const list = other.map((o) => `${o.endpoint} (genesis ${o.genesis})`).join(', ')
+        throw new UserError(`chain.fallbackEndpoints: ${list} ${other.length === 1 ? 'serves' : 'serve'} another chain than ${chain.endpoint ?? endpoint} (genesis ${genesis}); list nodes of one chain`, { code: 'CHAIN_MISMATCH' })
+      }
+      for (const u of unreachable) logger.warn('chain: an endpoint did not answer at start; it is tried again when the one in use fails', { endpoint: u.endpoint, reason: u.reason })
+    }
     return chain
   } catch (err) {
+    await chain?.close().catch(() => {})
+    if (err instanceof UserError) throw err
     // the adapter's message names every endpoint it tried where there were several
     const at = config.chain.fallbackEndpoints != null ? '' : ` at ${endpoint}`
     throw new UserError(`cannot use the subtensor chain${at}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
