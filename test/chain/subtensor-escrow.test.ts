@@ -848,7 +848,16 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       const genesis = port.api.genesisHash.toHex()
       await expect(openChain(await configWith([relay.url, otherChain.url]), home, keys.payer!.address, silentLogger))
         .rejects.toMatchObject({ code: 'CHAIN_MISMATCH', message: `chain.fallbackEndpoints: ${otherChain.url} (genesis 0x${'77'.repeat(32)}) serves another chain than ${chain.url} (genesis ${genesis}); list nodes of one chain` })
-      expect(otherChain.asked).toEqual(['chain_getBlockHash'])
+      expect(otherChain.asked).toEqual(['chain_getBlockHash', 'chain_getBlockHash'])
+      // a chain from the same spec: chopsticks serves it under the same block 0, and its block 1 differs
+      const ours = (await api.rpc.chain.getBlockHash(1)).toHex()
+      const sameSpec = await rpcServer((m, p) => m === 'chain_getBlockHash' ? (p[0] === 0 ? genesis : '0x' + '12'.repeat(32)) : undefined)
+      try {
+        await expect(openChain(await configWith([sameSpec.url]), home, keys.payer!.address, silentLogger))
+          .rejects.toMatchObject({ code: 'CHAIN_MISMATCH', message: `chain.fallbackEndpoints: ${sameSpec.url} (block #1 0x${'12'.repeat(32)}) serves another chain than ${chain.url} (block #1 ${ours}); list nodes of one chain` })
+      } finally {
+        await sameSpec.close()
+      }
       const { logger, records } = recordingLogger((r) => r.level === 'warn')
       const accepted = relay.accepted
       const opened = await openChain(await configWith([relay.url, none]), home, keys.payer!.address, logger)

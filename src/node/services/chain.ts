@@ -3,6 +3,8 @@ import type { BazaarConfig } from '../config/types.js'
 import type { Logger } from '../logger.js'
 import { EmbeddedLedger, type ChainPort } from '../../escrow/index.js'
 import { UserError } from '../../util/errors.js'
+import type { ApiPromise } from '@polkadot/api'
+import type { ChainMark } from '../../escrow/chain/subtensor/index.js'
 
 /** Balance the embedded ledger credits the node's hotkey when it is first created (100 alpha). */
 export const EMBEDDED_GENESIS_RAO = 100_000_000_000n
@@ -34,13 +36,15 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
     if (fallbacks != null) {
       // the nodes it may go on to later serve this chain: another network's URL is refused now,
       // not found at the failover (where the daemon would stop with CHAIN_CHANGED)
-      const genesis = chain.api.genesisHash.toHex()
-      const { other, unreachable } = await checkEndpoints(genesis, [endpoint, ...fallbacks].filter((e) => e !== chain?.endpoint))
+      const mark = await chainMark(chain.api)
+      const { other, unreachable, unchecked } = await checkEndpoints(mark, [endpoint, ...fallbacks].filter((e) => e !== chain?.endpoint))
       if (other.length > 0) {
-        const list = other.map((o) => `${o.endpoint} (genesis ${o.genesis})`).join(', ')
-        throw new UserError(`chain.fallbackEndpoints: ${list} ${other.length === 1 ? 'serves' : 'serve'} another chain than ${chain.endpoint ?? endpoint} (genesis ${genesis}); list nodes of one chain`, { code: 'CHAIN_MISMATCH' })
+        const list = other.map((o) => o.block != null ? `${o.endpoint} (block #${o.block.number} ${o.block.hash})` : `${o.endpoint} (genesis ${o.genesis})`).join(', ')
+        const ours = other[0]!.block != null ? `block #${mark.block!.number} ${mark.block!.hash}` : `genesis ${mark.genesis}`
+        throw new UserError(`chain.fallbackEndpoints: ${list} ${other.length === 1 ? 'serves' : 'serve'} another chain than ${chain.endpoint ?? endpoint} (${ours}); list nodes of one chain`, { code: 'CHAIN_MISMATCH' })
       }
       for (const u of unreachable) logger.warn('chain: an endpoint did not answer at start; it is tried again when the one in use fails', { endpoint: u.endpoint, reason: u.reason })
+      for (const u of unchecked) logger.warn('chain: an endpoint has the same genesis, and no later block to compare; it is checked again if the daemon goes on to it', { endpoint: u.endpoint, reason: u.reason })
     }
     return chain
   } catch (err) {
@@ -50,6 +54,14 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
     const at = config.chain.fallbackEndpoints != null ? '' : ` at ${endpoint}`
     throw new UserError(`cannot use the subtensor chain${at}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'CHAIN_UNAVAILABLE', cause: err })
   }
+}
+
+/** the chain's block 0 and block 1 (where it has one), as the node in use serves them; block 0 alone where it does not answer in 10 s */
+async function chainMark (api: ApiPromise): Promise<ChainMark> {
+  const { answered } = await import('../../escrow/chain/subtensor/index.js')
+  const genesis = api.genesisHash.toHex()
+  const one = await answered(api.rpc.chain.getBlockHash(1), 'chain_getBlockHash', { timeoutMs: 10_000 }).then((h) => h.toHex(), () => undefined)
+  return one != null && !/^0x0*$/.test(one) ? { genesis, block: { number: 1, hash: one } } : { genesis }
 }
 
 /**

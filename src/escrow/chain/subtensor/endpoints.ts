@@ -15,37 +15,65 @@ export interface GenesisProvider {
   disconnect: () => Promise<void>
 }
 
-export interface EndpointsCheck {
-  /** endpoints whose block 0 is another chain's */
-  other: Array<{ endpoint: string, genesis: string }>
-  /** endpoints that did not answer within GENESIS_CHECK_MS, with why */
-  unreachable: Array<{ endpoint: string, reason: string }>
+/** What the chain first opened is known by: its block 0, and a block after it where it has one. */
+export interface ChainMark {
+  genesis: string
+  /**
+   * A block after genesis (the check uses block 1): dev chains started from one spec share their
+   * block 0 (chopsticks serves every spec-made chain under one placeholder genesis) and differ from
+   * block 1 on
+   */
+  block?: { number: number, hash: string }
 }
 
+export interface EndpointsCheck {
+  /** endpoints that serve another chain: another block 0, or another hash for `block` */
+  other: Array<{ endpoint: string, genesis: string, block?: { number: number, hash: string } }>
+  /** endpoints that did not answer within GENESIS_CHECK_MS, or not with a block hash, with why */
+  unreachable: Array<{ endpoint: string, reason: string }>
+  /** endpoints with the same block 0 that lack `block` (behind, or keeping no old headers): not compared further */
+  unchecked: Array<{ endpoint: string, reason: string }>
+}
+
+const HASH = /^0x[0-9a-f]{64}$/i
+/** a block past the chain's head answers null (or, read through polkadot-js, the all-zero hash) */
+const absent = (h: unknown): boolean => h == null || (typeof h === 'string' && /^(0x)?0*$/.test(h))
+
 /**
- * Asks each endpoint, side by side, for its block 0 (`chain_getBlockHash(0)`), on a socket of its
- * own closed at once: the fallbacks a daemon goes on to later must be nodes of the chain it opened,
- * and a misconfigured one (another network's URL) is better refused at start than found at the
- * failover, when the daemon would stop with CHAIN_CHANGED. Never throws: what fails is listed.
- * `clock`: the deadline runs on it (the system clock by default).
+ * Asks each endpoint, side by side, for its block 0 and `mark.block` (`chain_getBlockHash`), on a
+ * socket of its own closed at once: the fallbacks a daemon goes on to later must be nodes of the
+ * chain it opened, and a misconfigured one (another network's URL) is better refused at start than
+ * found at the failover, when the daemon would stop with CHAIN_CHANGED. Never throws: what fails
+ * is listed. `clock`: the deadline runs on it (the system clock by default).
  */
-export async function checkEndpoints (genesis: string, endpoints: readonly string[], opts: { timeoutMs?: number, clock?: Clock, open?: (endpoint: string) => GenesisProvider } = {}): Promise<EndpointsCheck> {
+export async function checkEndpoints (mark: ChainMark, endpoints: readonly string[], opts: { timeoutMs?: number, clock?: Clock, open?: (endpoint: string) => GenesisProvider } = {}): Promise<EndpointsCheck> {
   const open = opts.open ?? ((e: string) => new WsProvider(e, false) as unknown as GenesisProvider)
   const timeoutMs = opts.timeoutMs ?? GENESIS_CHECK_MS
-  const out: EndpointsCheck = { other: [], unreachable: [] }
+  const out: EndpointsCheck = { other: [], unreachable: [], unchecked: [] }
+  const genesis = mark.genesis.toLowerCase()
   await Promise.all(endpoints.map(async (endpoint) => {
     const provider = open(endpoint)
     try {
-      const said = await answered((async () => {
+      const [zero, then] = await answered((async () => {
         await Promise.race([
           (async () => { await provider.connect(); await provider.isReady })(),
           // without reconnection a refused connection only says 'error'
           new Promise<never>((_resolve, reject) => { provider.on('error', () => { reject(new SubtensorError('CHAIN_UNAVAILABLE', 'no connection')) }) })
         ])
-        return await provider.send<unknown>('chain_getBlockHash', [0])
+        return await Promise.all([
+          provider.send<unknown>('chain_getBlockHash', [0]),
+          mark.block != null ? provider.send<unknown>('chain_getBlockHash', [mark.block.number]) : undefined
+        ])
       })(), 'chain_getBlockHash', { timeoutMs, ...(opts.clock != null ? { clock: opts.clock } : {}) })
-      if (typeof said !== 'string' || !/^0x[0-9a-f]{64}$/i.test(said)) out.unreachable.push({ endpoint, reason: 'its answer for block 0 is not a block hash' })
-      else if (said.toLowerCase() !== genesis.toLowerCase()) out.other.push({ endpoint, genesis: said.toLowerCase() })
+      if (typeof zero !== 'string' || !HASH.test(zero) || (mark.block != null && !absent(then) && (typeof then !== 'string' || !HASH.test(then)))) {
+        out.unreachable.push({ endpoint, reason: 'its answer is not a block hash' })
+      } else if (zero.toLowerCase() !== genesis) {
+        out.other.push({ endpoint, genesis: zero.toLowerCase() })
+      } else if (mark.block != null && absent(then)) {
+        out.unchecked.push({ endpoint, reason: `it has no block #${mark.block.number} to compare` })
+      } else if (mark.block != null && (then as string).toLowerCase() !== mark.block.hash.toLowerCase()) {
+        out.other.push({ endpoint, genesis, block: { number: mark.block.number, hash: (then as string).toLowerCase() } })
+      }
     } catch (err) {
       out.unreachable.push({ endpoint, reason: err instanceof SubtensorError ? err.message : 'no connection' })
     } finally {
@@ -54,7 +82,6 @@ export async function checkEndpoints (genesis: string, endpoints: readonly strin
   }))
   // the operator's order, whichever answered first
   const rank = (e: string): number => endpoints.indexOf(e)
-  out.other.sort((a, b) => rank(a.endpoint) - rank(b.endpoint))
-  out.unreachable.sort((a, b) => rank(a.endpoint) - rank(b.endpoint))
+  for (const list of [out.other, out.unreachable, out.unchecked]) list.sort((a, b) => rank(a.endpoint) - rank(b.endpoint))
   return out
 }
