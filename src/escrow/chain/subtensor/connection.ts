@@ -213,9 +213,9 @@ export class ChainConnection {
   }
 }
 
-/** a block past the chain's head reads as the empty (all-zero) hash */
-function isEmptyHash (h: string | undefined): boolean {
-  return h == null || /^(0x)?0*$/.test(h)
+/** a block past the chain's head: null from the node, the empty (all-zero) hash read through polkadot-js */
+export function isEmptyHash (h: unknown): boolean {
+  return h == null || (typeof h === 'string' && /^(0x)?0*$/.test(h))
 }
 
 /** what differs, for a log line or an error */

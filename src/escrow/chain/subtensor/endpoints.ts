@@ -1,5 +1,6 @@
 import { WsProvider } from '@polkadot/api'
 import type { Clock } from '../../../util/clock.js'
+import { isEmptyHash } from './connection.js'
 import { SubtensorError } from './errors.js'
 import { answered } from './submit.js'
 
@@ -36,8 +37,6 @@ export interface EndpointsCheck {
 }
 
 const HASH = /^0x[0-9a-f]{64}$/i
-/** a block past the chain's head answers null (or, read through polkadot-js, the all-zero hash) */
-const absent = (h: unknown): boolean => h == null || (typeof h === 'string' && /^(0x)?0*$/.test(h))
 
 /**
  * Asks each endpoint, side by side, for its block 0 and `mark.block` (`chain_getBlockHash`), on a
@@ -65,11 +64,11 @@ export async function checkEndpoints (mark: ChainMark, endpoints: readonly strin
           mark.block != null ? provider.send<unknown>('chain_getBlockHash', [mark.block.number]) : undefined
         ])
       })(), 'chain_getBlockHash', { timeoutMs, ...(opts.clock != null ? { clock: opts.clock } : {}) })
-      if (typeof zero !== 'string' || !HASH.test(zero) || (mark.block != null && !absent(then) && (typeof then !== 'string' || !HASH.test(then)))) {
+      if (typeof zero !== 'string' || !HASH.test(zero) || (mark.block != null && !isEmptyHash(then) && (typeof then !== 'string' || !HASH.test(then)))) {
         out.unreachable.push({ endpoint, reason: 'its answer is not a block hash' })
       } else if (zero.toLowerCase() !== genesis) {
         out.other.push({ endpoint, genesis: zero.toLowerCase() })
-      } else if (mark.block != null && absent(then)) {
+      } else if (mark.block != null && isEmptyHash(then)) {
         out.unchecked.push({ endpoint, reason: `it has no block #${mark.block.number} to compare` })
       } else if (mark.block != null && (then as string).toLowerCase() !== mark.block.hash.toLowerCase()) {
         out.other.push({ endpoint, genesis, block: { number: mark.block.number, hash: (then as string).toLowerCase() } })
