@@ -21,6 +21,12 @@ import type { EscrowTerms, Settlement, SignedVoucher } from './types.js'
 
 /** escrows of the database handed to one chain sweep */
 const SWEEP_PAGE = 1000
+/**
+ * How long after its expiry an escrow still counts for `scanStart`: a renter refunds an expired
+ * escrow 10 minutes after its expiry, so an hour covers a daemon restarted around then. One stopped
+ * for longer reads from `chain.scanFromBlock` for older ones.
+ */
+export const SCAN_AFTER_EXPIRY_MS = 3_600_000
 
 export interface EscrowServiceComponents {
   chain: ChainPort
@@ -95,22 +101,49 @@ export class EscrowService {
     return undefined
   }
 
-  /** Remembers an escrow this node takes part in (after an agreement, before or after open). */
-  async track (terms: EscrowTerms): Promise<LocalEscrow> {
+  /**
+   * Remembers an escrow this node takes part in (after an agreement, before or after open). With
+   * `onChain`, the escrow as read from the chain, it also keeps the block of its open record.
+   */
+  async track (terms: EscrowTerms, opts: { onChain?: Pick<EscrowOnChain, 'records'> } = {}): Promise<LocalEscrow> {
     const role = this.roleOf(terms)
     if (role == null) throw new EscrowError('NOT_A_PARTY', 'this account is not a party of the escrow')
+    const openBlock = opts.onChain?.records.find((r) => r.kind === 'open')?.blockNumber
     const prior = await this.c.escrows.get(terms.escrowId)
-    if (prior != null) return prior
-    const local: LocalEscrow = { terms, role, createdAt: this.clock.now() }
+    if (prior != null) {
+      if (openBlock == null || prior.openBlock != null) return prior
+      const seen: LocalEscrow = { ...prior, openBlock }
+      await this.c.escrows.put(seen)
+      return seen
+    }
+    const local: LocalEscrow = { terms, role, createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}) }
     await this.c.escrows.put(local)
     return local
   }
 
-  /** Opens the escrow on chain as its payer and tracks it. */
+  /** Opens the escrow on chain as its payer and tracks it, with the block it opened in. */
   async open (terms: EscrowTerms, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
     if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer opens an escrow')
     await this.track(terms)
-    return await this.c.chain.open(terms, this.c.account, opts)
+    const opened = await this.c.chain.open(terms, this.c.account, opts)
+    await this.track(terms, { onChain: opened })
+    return opened
+  }
+
+  /**
+   * The block a restarted daemon reads escrow records from at least: the oldest open block of the
+   * escrows this node pays or is paid from that may still be in play (unexpired, or expired less than
+   * `SCAN_AFTER_EXPIRY_MS` ago, within which a renter refunds an expired one). Without it a daemon
+   * stopped for longer than the chain adapter's window (1200 blocks) would not find them on its own.
+   * undefined where no such escrow's open block is known (those tracked before it was kept).
+   */
+  async scanStart (now: number = this.clock.now()): Promise<number | undefined> {
+    let oldest: number | undefined
+    for await (const e of this.c.escrows.all()) {
+      if (e.role === 'arbiter' || e.openBlock == null || e.terms.expiresAt + SCAN_AFTER_EXPIRY_MS <= now) continue
+      if (oldest == null || e.openBlock < oldest) oldest = e.openBlock
+    }
+    return oldest
   }
 
   async list (opts: { signal?: AbortSignal } = {}): Promise<EscrowSummary[]> {

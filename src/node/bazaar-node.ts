@@ -434,6 +434,13 @@ export class BazaarNode {
       const arbiter = config.chain.arbiterPeer != null ? new RemoteArbiter(this.host, multiaddr(config.chain.arbiterPeer)) : undefined
       const escrow = new EscrowService({ chain, escrows: escrowDb.escrows, vouchers: escrowDb.vouchers, account: hotkey, arbiter, clock })
       this.escrowService = escrow
+      // the escrows this node holds that may still be in play are found however long it was
+      // stopped: the chain's scan reaches back to the oldest one's open block
+      const scanStart = chain.scanFrom != null ? await escrow.scanStart() : undefined
+      if (scanStart != null) {
+        chain.scanFrom!(scanStart)
+        logger.info('chain: escrow records are read from the open block of the oldest escrow this node holds that may still be in play, or earlier', { block: scanStart })
+      }
       const components = { node: this, chain, escrowDb, escrow, agreements: this.agreements, jobs: this.jobs, cooldowns: this.cooldowns, arbiter, logger, signal: this.signal }
       const s = this.services
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })

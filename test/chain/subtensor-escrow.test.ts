@@ -876,6 +876,33 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     }
   })
 
+  it('finds an escrow opened before its window once told to read from its open block (scanFrom), before its first scan or after it', async () => {
+    const { terms, account } = await openChecked(1n * TAO)
+    const openBlock = (await port.get(terms.escrowId))!.records[0]!.blockNumber
+    // a restart whose window starts after the open block, told to read from it before its first scan
+    const before = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1 })
+    const after = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1 })
+    try {
+      expect(await after.get(terms.escrowId)).toBeUndefined()
+      before.scanFrom(openBlock)
+      const found = await before.get(terms.escrowId)
+      expect(found).toMatchObject({ status: 'open', account })
+      expect(found?.records[0]?.blockNumber).toBe(openBlock)
+      // after a first scan: the blocks from there are read again
+      after.scanFrom(openBlock)
+      expect((await after.get(terms.escrowId))?.status).toBe('open')
+      // and it settles from there
+      const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: 1n * TAO }] }
+      expect((await before.approve(s, keys.payer!)).executed).toBe(false)
+      expect((await port.approve(s, keys.payee!)).executed).toBe(true)
+      expect((await after.get(terms.escrowId))?.status).toBe('closed')
+    } finally {
+      await before.close()
+      await after.close()
+    }
+    await expectEmpty(account)
+  })
+
   it('survives a dropped websocket: an open started while the socket is down lands once', async () => {
     const targetPort = Number(new URL(chain.url).port)
     const relay = new CuttableRelay(RELAY_HERE, targetPort)

@@ -212,6 +212,12 @@ export interface ChainPort {
    * connection to lose (the embedded ledger)
    */
   connected? (): boolean
+  /**
+   * Escrow records are read from block `block` on at least, where the port reads blocks (subtensor):
+   * a restarted daemon asks it for the open block of the oldest escrow it holds that may still be in
+   * play. Blocks already read are read again from there.
+   */
+  scanFrom? (block: number): void
   /** the node the connection is to now (or is trying), where the port has one: one of several it may go round */
   readonly endpoint?: string
   /** the connection's changes as they happen; returns the function that stops listening */

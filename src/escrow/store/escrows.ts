@@ -11,6 +11,11 @@ export interface LocalEscrow {
   role: EscrowRole
   /** ms since epoch when the node first stored it */
   createdAt: number
+  /**
+   * the block of its open record, where this node saw it on chain: a restarted daemon reads escrow
+   * records from the oldest one still in play (`EscrowService.scanStart`), however far back
+   */
+  openBlock?: number
 }
 
 /** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */

@@ -961,6 +961,25 @@ export class SubtensorChain implements ChainPort {
     return { terms: esc.terms, asset: esc.asset, account: esc.sigs.account, status: esc.status, balance, records: [...esc.records] }
   }
 
+  /**
+   * Records are read from `block` on at least: before the first scan, its start is the earlier of
+   * this and the usual one (`fromBlock`, or `lookbackBlocks` before the head); after it, the blocks
+   * from there are read again (applying a record twice changes nothing, and a close is only applied
+   * after its open, so a range cannot be read alone).
+   */
+  scanFrom (block: number): void {
+    if (!Number.isSafeInteger(block) || block < 1) return
+    if (this.nextBlock == null) {
+      this.scanFloor = Math.min(this.scanFloor ?? block, block)
+    } else if (block < this.nextBlock) {
+      this.nextBlock = block
+      this.indexedBlocks.clear()
+    }
+  }
+
+  /** the earliest block `scanFrom` asked for before the first scan */
+  private scanFloor: number | undefined
+
   /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
   private async sync (signal?: AbortSignal): Promise<void> {
     // another caller's scan, ended for this one by its own abort (each read of it is bounded)
@@ -976,7 +995,10 @@ export class SubtensorChain implements ChainPort {
       const h = this.finality ? await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead()) : await api.rpc.chain.getHeader()
       return h.number.toNumber()
     }, { clock: this.clock, deadline, signal, method: this.finality ? 'chain_getFinalizedHead' : 'chain_getHeader' })
-    if (this.nextBlock == null) this.nextBlock = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
+    if (this.nextBlock == null) {
+      const usual = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
+      this.nextBlock = this.scanFloor != null ? Math.min(usual, this.scanFloor) : usual
+    }
     for (; this.nextBlock <= head; this.nextBlock++) {
       signal?.throwIfAborted()
       const n = this.nextBlock

@@ -218,6 +218,7 @@ export async function openRentEscrow (ctx: RentContext, agreed: NegotiatedAgreem
       throw new RentError('ESCROW_FAILED', `opening the escrow failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
     opened = landed
+    await ctx.escrow.track(terms, { onChain: landed }).catch(() => {})
   }
   ctx.metrics.escrows.inc({ role: 'payer', event: 'open' })
   const openRec = opened.records.find((r) => r.kind === 'open')

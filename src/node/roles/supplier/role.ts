@@ -97,7 +97,7 @@ export class SupplierRole {
         const e = await i.chain.get(escrowIdOfAgreement(id), { payer: encodeSs58(terms.renter, SS58_PREFIX) })
         if (e == null || e.status !== 'open' || e.terms.payee !== i.account.address) return
         if (await i.escrowDb.vouchers.latest(e.terms.escrowId) != null) return
-        await this.escrow.track(e.terms)
+        await this.escrow.track(e.terms, { onChain: e })
         const r = await this.escrow.close(e.terms.escrowId, { mode: 'cooperative' })
         logger.info('escrow of an agreement that never started: approved its close refunding the renter', { escrow: e.terms.escrowId, executed: r.executed })
       }

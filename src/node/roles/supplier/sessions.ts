@@ -217,7 +217,7 @@ export class SessionServer {
       const e = await this.readEscrow(escrowId, agreementId, terms, signal)
       const refused = checkAgreementEscrow(e, agreementId, terms, this.init.payee)
       if (refused != null) throw new SessionRefused(refused)
-      await this.c.escrow.track(e!.terms)
+      await this.c.escrow.track(e!.terms, { onChain: e! })
       return escrowId
     } catch (err) {
       this.c.logger.warn('session refused: escrow not in order', { agreement: agreementId, code: errorCode(err) ?? 'ERROR' })
