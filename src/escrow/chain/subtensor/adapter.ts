@@ -124,6 +124,22 @@ interface PendingMultisig extends Codec {
   approvals: Array<{ toU8a: () => Uint8Array }>
 }
 
+/**
+ * How far before its usual start `scanFrom` may take the scan: a day of finney's 12 s blocks. The
+ * scan reads every block from its start before any escrow is found (a supplier's escrow check
+ * waits for it), so an escrow a restarted daemon holds from further back, one of a rental of days,
+ * is left to `chain.scanFromBlock` (the daemon's log names it) rather than holding up every new
+ * rental for the hour that reading a month of blocks would take.
+ */
+export const SCAN_FROM_MAX_BLOCKS = 7_200
+/**
+ * Where a scan starts that would start at `usual`, asked by `scanFrom` to reach back to `floor`:
+ * the earlier of the two, but never more than SCAN_FROM_MAX_BLOCKS before `usual`.
+ */
+export function scanStartOf (usual: number, floor?: number): number {
+  return floor == null ? usual : Math.min(usual, Math.max(floor, usual - SCAN_FROM_MAX_BLOCKS))
+}
+
 /** Most pending approvals `pending` reads for one escrow (three signatories make a handful) */
 const MAX_PENDING_READ = 16
 /** Most escrows kept in the index; closed ones are dropped first past it. */
@@ -962,17 +978,18 @@ export class SubtensorChain implements ChainPort {
   }
 
   /**
-   * Records are read from `block` on at least: before the first scan, its start is the earlier of
-   * this and the usual one (`fromBlock`, or `lookbackBlocks` before the head); after it, the blocks
-   * from there are read again (applying a record twice changes nothing, and a close is only applied
-   * after its open, so a range cannot be read alone).
+   * Records are read from `block` on at least, SCAN_FROM_MAX_BLOCKS before the usual start at
+   * most: before the first scan, its start is the earlier of this and the usual one (`fromBlock`,
+   * or `lookbackBlocks` before the head); after it, the blocks from there are read again (applying
+   * a record twice changes nothing, and a close is only applied after its open, so a range cannot
+   * be read alone).
    */
   scanFrom (block: number): void {
     if (!Number.isSafeInteger(block) || block < 1) return
     if (this.nextBlock == null) {
       this.scanFloor = Math.min(this.scanFloor ?? block, block)
     } else if (block < this.nextBlock) {
-      this.nextBlock = block
+      this.nextBlock = scanStartOf(this.nextBlock, block)
       this.indexedBlocks.clear()
     }
   }
@@ -997,7 +1014,7 @@ export class SubtensorChain implements ChainPort {
     }, { clock: this.clock, deadline, signal, method: this.finality ? 'chain_getFinalizedHead' : 'chain_getHeader' })
     if (this.nextBlock == null) {
       const usual = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
-      this.nextBlock = this.scanFloor != null ? Math.min(usual, this.scanFloor) : usual
+      this.nextBlock = scanStartOf(usual, this.scanFloor)
     }
     for (; this.nextBlock <= head; this.nextBlock++) {
       signal?.throwIfAborted()
