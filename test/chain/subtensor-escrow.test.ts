@@ -40,12 +40,12 @@ vi.setConfig({ testTimeout: 240_000 })
 const TAO = 1_000_000_000n
 const PORT = 19_944
 const RELAY_PORT = 19_945
-const SPARE_PORT = 19_980
+const SPARE_PORT = 20_100
 
 describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no chain' }]).map((t, i) => ({ ...t, i })))('subtensor escrow on $name', (target: ChainTarget & { i: number }) => {
   const PORT_HERE = PORT + 10 * target.i
   const RELAY_HERE = RELAY_PORT + 10 * target.i
-  /** relays and ports nothing listens on, for the fallback endpoints' cases (19980..19999: no other test binds them) */
+  /** relays and ports nothing listens on, for the fallback endpoints' cases (20100..20119: no other test binds them; wallet.test.ts's chopsticks take 19971 and 19981) */
   const SPARE_HERE = SPARE_PORT + 10 * target.i
   let chain: TestChain
   let api: ApiPromise

@@ -260,6 +260,9 @@ describe('jobs on a devnet under a manual clock: a real job, a failed one, start
     expect(s.escrow.status).toBe('closed')
     expect(s.escrow.records.map((rec) => rec.kind)).toEqual(['open', 'close'])
     expect(s.escrow.records[1].blockNumber).toBeGreaterThan(s.escrow.records[0].blockNumber)
+    // both keep its open block, where a restarted daemon's scan starts (EscrowService.scanStart)
+    expect((await bob.escrowDb.escrows.get(s.escrow.id))?.openBlock).toBe(s.escrow.records[0].blockNumber)
+    expect((await world.renter.node.escrowDb!.escrows.get(s.escrow.id))?.openBlock).toBe(s.escrow.records[0].blockNumber)
     // and the ledger agrees: the supplier's account holds what the close record paid it
     expect(await world.chain.balance(bob.keys.hotkey.address)).toBeGreaterThanOrEqual(BigInt(s.escrow.paid))
     await capacityBack()
