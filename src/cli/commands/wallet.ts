@@ -90,7 +90,7 @@ options:
                          (default: the subnet owner's where it holds X there, else the
                          hotkey where it holds the most)
   --yes                  stake, fund, withdraw: sign without asking (scripts)
-  --endpoint <ws-url>    the chain (default: config chain.endpoint)
+  --endpoint <ws-url>    the chain (default: config chain.endpoint, then chain.fallbackEndpoints)
   --raw                  amounts in base units (rao) instead of τ/α
   --json                 print the result as JSON
   -h, --help             this help
