@@ -89,6 +89,8 @@ export interface SubtensorChainInit {
   fromBlock?: number
   /** default 1200 (4 hours of 12 s blocks) */
   lookbackBlocks?: number
+  /** blocks the scan reads ahead of the one it applies (default SCAN_WINDOW; 1 reads one at a time) */
+  scanWindow?: number
   /**
    * A flat allowance (basis points of the amount) the payer moves in at open on top of the amount,
    * instead of one sized from the subnet's swap fee rate (see `feeAllowance`). Runtime 293's
@@ -123,6 +125,16 @@ interface PendingMultisig extends Codec {
   when: Codec
   approvals: Array<{ toU8a: () => Uint8Array }>
 }
+
+/**
+ * Blocks the scan reads at once, ahead of the one it applies. Each block costs round trips to the
+ * node (its hash, then its body and its events side by side), so one block at a time reads a
+ * public endpoint's 1200 blocks in minutes, past a supplier's escrow check that waits for the scan:
+ * at a 50 ms round trip, 4 blocks/s one at a time, 24 blocks/s eight at a time and 36 blocks/s
+ * sixteen at a time (`npm run bench:scan`). Records are still applied in block order. Sixteen
+ * blocks are about fifty requests in flight on the one socket, little for a node.
+ */
+export const SCAN_WINDOW = 16
 
 /**
  * How far before its usual start `scanFrom` may take the scan: a day of finney's 12 s blocks. The
@@ -1016,13 +1028,34 @@ export class SubtensorChain implements ChainPort {
       const usual = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
       this.nextBlock = scanStartOf(usual, this.scanFloor)
     }
+    // blocks are read SCAN_WINDOW at a time and applied in order (a close only after its open)
+    const window = Math.max(1, this.init.scanWindow ?? SCAN_WINDOW)
+    const read = async (n: number): Promise<{ hash: string, found?: FoundRecord[] }> => {
+      const hash = (await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })).toHex()
+      if (this.indexedBlocks.has(hash)) return { hash }
+      const found = await retrying(api, async () => await recordsInBlock(api, hash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
+      return { hash, found }
+    }
+    // by number: `scanFrom` may move the scan back meanwhile
+    const ahead = new Map<number, Promise<{ hash: string, found?: FoundRecord[] }>>()
     for (; this.nextBlock <= head; this.nextBlock++) {
       signal?.throwIfAborted()
       const n = this.nextBlock
-      const hash = await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })
-      await this.indexBlock(hash.toHex(), signal)
+      for (let k = n; k <= head && k < n + window; k++) {
+        if (ahead.has(k)) continue
+        const reading = read(k)
+        // one read ahead that fails before its turn fails the scan at its turn, not as unhandled
+        reading.catch(() => {})
+        ahead.set(k, reading)
+      }
+      const { hash, found } = await ahead.get(n)!
+      ahead.delete(n)
+      if (found != null) {
+        for (const f of found) this.apply(f)
+        this.indexedBlocks.add(hash)
+      }
       // the block a reconnect checks is still there (connection.ts): a chain started again is another one
-      this.connection.saw(n, hash.toHex())
+      this.connection.saw(n, hash)
     }
   }
 
