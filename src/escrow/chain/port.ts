@@ -152,6 +152,13 @@ export interface ApproveOptions {
  * state change whose inclusion was not seen fails with a code that says its outcome is unknown
  * (ABORTED, INCLUSION_TIMEOUT). A caller needs no deadline of its own to be sure a call ends.
  */
+/** What one `catchUp` read: blocks `from` to `head`, `blocks` of them (none: already there) */
+export interface ChainCatchUp {
+  from: number
+  head: number
+  blocks: number
+}
+
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
@@ -218,6 +225,12 @@ export interface ChainPort {
    * play. Blocks already read are read again from there.
    */
   scanFrom? (block: number): void
+  /**
+   * Reads the escrow records of the blocks not read yet, up to the head the port reads to, where
+   * the port reads blocks (subtensor): what every escrow operation does first. A daemon calls it at
+   * start and then now and again, so that no rental waits for a long read.
+   */
+  catchUp? (opts?: { signal?: AbortSignal }): Promise<ChainCatchUp>
   /** the node the connection is to now (or is trying), where the port has one: one of several it may go round */
   readonly endpoint?: string
   /** the connection's changes as they happen; returns the function that stops listening */

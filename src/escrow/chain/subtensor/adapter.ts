@@ -48,7 +48,7 @@ import type { Codec, INumber } from '@polkadot/types/types'
 import { isHex, u8aToHex, u8aToString } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
-  ApproveOptions, ApproveResult, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
+  ApproveOptions, ApproveResult, ChainCatchUp, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
   EscrowTermsOnChain, PendingSettlement, Settlement
 } from '../port.js'
 import { closeRecord, decodeRecord, encodeRecord, openRecord, settlementOfClose, type CloseRecord } from '../records.js'
@@ -62,6 +62,7 @@ import { accountHex, recordsInBlock, type FoundRecord, type SubtensorOpenRecord 
 import { answered, describeDispatchError, retrying, sleep as sleepFor, submitAndWait, type Inclusion } from './submit.js'
 import { BoundedMap, BoundedSet } from '../../../util/bounded-map.js'
 import { EscrowIndex } from './escrow-index.js'
+import { ScanCursor, scanInOrder } from './block-window.js'
 import { KeyedSerialQueue } from '../../../util/serial.js'
 
 export type SubtensorOperation = 'open' | 'approve' | 'execute' | 'arbiter-topup' | 'arbiter-sweep' | 'cancel'
@@ -285,8 +286,9 @@ export class SubtensorChain implements ChainPort {
   private readonly init: SubtensorChainInit
   private readonly ownsApi: boolean
   private readonly index = new EscrowIndex<Indexed>(MAX_INDEXED)
-  private nextBlock: number | undefined
-  private syncing: Promise<void> | undefined
+  /** the next block the scan applies, once it has started */
+  private cursor: ScanCursor | undefined
+  private syncing: Promise<ChainCatchUp> | undefined
   private cachedInfo: ChainPortInfo | undefined
 
   /** the connection's state, and whether the endpoint still serves the chain opened (connection.ts) */
@@ -998,10 +1000,10 @@ export class SubtensorChain implements ChainPort {
    */
   scanFrom (block: number): void {
     if (!Number.isSafeInteger(block) || block < 1) return
-    if (this.nextBlock == null) {
+    if (this.cursor == null) {
       this.scanFloor = Math.min(this.scanFloor ?? block, block)
-    } else if (block < this.nextBlock) {
-      this.nextBlock = scanStartOf(this.nextBlock, block)
+    } else if (block < this.cursor.next) {
+      this.cursor.rewind(scanStartOf(this.cursor.next, block))
       this.indexedBlocks.clear()
     }
   }
@@ -1009,54 +1011,52 @@ export class SubtensorChain implements ChainPort {
   /** the earliest block `scanFrom` asked for before the first scan */
   private scanFloor: number | undefined
 
+  /**
+   * Reads the blocks not yet read, up to the finalized head (the best head without finality), as
+   * every escrow operation does before it looks at the index: a daemon that calls it at start and
+   * then now and again spares its first rental, and any rental after a quiet spell, the scan.
+   */
+  async catchUp (opts: { signal?: AbortSignal } = {}): Promise<ChainCatchUp> {
+    await this.connection.checked()
+    return await this.sync(opts.signal)
+  }
+
   /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
-  private async sync (signal?: AbortSignal): Promise<void> {
+  private async sync (signal?: AbortSignal): Promise<ChainCatchUp> {
     // another caller's scan, ended for this one by its own abort (each read of it is bounded)
     while (this.syncing != null) await raceAbort(this.syncing, signal)
     this.syncing = this.syncOnce(signal)
-    try { await this.syncing } finally { this.syncing = undefined }
+    try { return await this.syncing } finally { this.syncing = undefined }
   }
 
-  private async syncOnce (signal?: AbortSignal): Promise<void> {
+  private async syncOnce (signal?: AbortSignal): Promise<ChainCatchUp> {
     const api = this.api
     const deadline = this.clock.now() + 120_000
     const head = await retrying(api, async () => {
       const h = this.finality ? await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead()) : await api.rpc.chain.getHeader()
       return h.number.toNumber()
     }, { clock: this.clock, deadline, signal, method: this.finality ? 'chain_getFinalizedHead' : 'chain_getHeader' })
-    if (this.nextBlock == null) {
+    if (this.cursor == null) {
       const usual = this.init.fromBlock ?? Math.max(1, head - (this.init.lookbackBlocks ?? 1200))
-      this.nextBlock = scanStartOf(usual, this.scanFloor)
+      this.cursor = new ScanCursor(scanStartOf(usual, this.scanFloor))
     }
-    // blocks are read SCAN_WINDOW at a time and applied in order (a close only after its open)
-    const window = Math.max(1, this.init.scanWindow ?? SCAN_WINDOW)
+    const from = this.cursor.next
     const read = async (n: number): Promise<{ hash: string, found?: FoundRecord[] }> => {
       const hash = (await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })).toHex()
       if (this.indexedBlocks.has(hash)) return { hash }
       const found = await retrying(api, async () => await recordsInBlock(api, hash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
       return { hash, found }
     }
-    // by number: `scanFrom` may move the scan back meanwhile
-    const ahead = new Map<number, Promise<{ hash: string, found?: FoundRecord[] }>>()
-    for (; this.nextBlock <= head; this.nextBlock++) {
-      signal?.throwIfAborted()
-      const n = this.nextBlock
-      for (let k = n; k <= head && k < n + window; k++) {
-        if (ahead.has(k)) continue
-        const reading = read(k)
-        // one read ahead that fails before its turn fails the scan at its turn, not as unhandled
-        reading.catch(() => {})
-        ahead.set(k, reading)
-      }
-      const { hash, found } = await ahead.get(n)!
-      ahead.delete(n)
+    // blocks are read SCAN_WINDOW at a time and applied in order (a close only after its open)
+    const blocks = await scanInOrder(this.cursor, head, this.init.scanWindow ?? SCAN_WINDOW, read, (n, { hash, found }) => {
       if (found != null) {
         for (const f of found) this.apply(f)
         this.indexedBlocks.add(hash)
       }
       // the block a reconnect checks is still there (connection.ts): a chain started again is another one
       this.connection.saw(n, hash)
-    }
+    }, signal)
+    return { from, head, blocks }
   }
 
   private readonly indexedBlocks = new BoundedSet<string>(4096)
