@@ -45,6 +45,7 @@ import { SupplierService } from './services/supplier.js'
 import { RenterService } from './services/renter.js'
 import { ArbiterService } from './services/arbiter.js'
 import { EscrowSweeper } from './services/escrow-sweeper.js'
+import { ChainFollower } from './services/chain-follower.js'
 import { CrlRefresher } from './services/crl-refresher.js'
 import { TdxCollateralKeeper } from './services/tdx-collateral-keeper.js'
 
@@ -139,6 +140,8 @@ export type NodeGossipInit = Pick<MarketGossipInit, 'certCache' | 'verifyWorkers
 
 /** The role services of a node, in start order (stopped in reverse). */
 export interface NodeServices {
+  /** reads the chain's new blocks at start and every 12 s (a chain read from its blocks: subtensor) */
+  chainFollower?: ChainFollower
   /** reads the hotkeys registered on the market's subnet (a chain that has subnets: subtensor) */
   registry?: SubnetRegistry
   pruner?: AgreementPruner
@@ -398,7 +401,8 @@ export class BazaarNode {
   /**
    * The roles of `config.role` on the market layer: the chain port (the injected one, or the
    * config's), the escrow store `<home>/escrow`, one EscrowService, the arbiter client
-   * (`chain.arbiterPeer`), then the services in order: agreement pruning, supplier (role supplier
+   * (`chain.arbiterPeer`), then the services in order: the chain follower (a chain read from its
+   * blocks), the subnet registry, agreement pruning, supplier (role supplier
    * or both), the CRL refresher, the TDX collateral keeper and the renter (renter or both; the refresher with `tee.crlDir`, the keeper with `tee.tdxCollateralDir`), arbiter, then the escrow sweeper (every `chain.sweepS`, on a
    * chain that has sweeps). A failure that is not already a UserError becomes one that names the
    * role.
@@ -443,6 +447,10 @@ export class BazaarNode {
       }
       const components = { node: this, chain, escrowDb, escrow, agreements: this.agreements, jobs: this.jobs, cooldowns: this.cooldowns, arbiter, logger, signal: this.signal }
       const s = this.services
+      if (chain.catchUp != null) {
+        const readBlock = this.metrics.gauge('bazaar_chain_read_block', 'the last block whose escrow records this node read, as of the chain follower\'s last look (every 12 s)')
+        s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock })
+      }
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
       if (config.role === 'renter' || config.role === 'both') {
@@ -457,7 +465,7 @@ export class BazaarNode {
       if (chain.sweep != null && config.chain.sweepS > 0) s.sweeper = new EscrowSweeper({ escrow, clock, logger, intervalMs: config.chain.sweepS * 1000 })
       this.registry.watch(chain)
       s.registry = this.registry
-      for (const service of [s.registry, s.pruner, s.supplier, s.crls, s.tdxCollateral, s.renter, s.arbiter, s.sweeper]) {
+      for (const service of [s.chainFollower, s.registry, s.pruner, s.supplier, s.crls, s.tdxCollateral, s.renter, s.arbiter, s.sweeper]) {
         if (service == null) continue
         // stop is safe after a partial start: whatever the service opened is closed with the node
         this.opened.push({ name: service.name, close: async () => { await service.stop() } })

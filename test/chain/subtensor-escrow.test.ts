@@ -876,7 +876,7 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     }
   })
 
-  it('finds an escrow opened before its window once told to read from its open block (scanFrom), before its first scan or after it', async () => {
+  it('finds an escrow opened before its window once told to read from its open block (scanFrom), before its first scan (catchUp reads from there) or after it', async () => {
     const { terms, account } = await openChecked(1n * TAO)
     const openBlock = (await port.get(terms.escrowId))!.records[0]!.blockNumber
     // a restart whose window starts after the open block, told to read from it before its first scan
@@ -885,6 +885,15 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     try {
       expect(await after.get(terms.escrowId)).toBeUndefined()
       before.scanFrom(openBlock)
+      // the first read, as a daemon's chain follower makes it at start: from the open block to the head
+      const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber()
+      const caught = await before.catchUp()
+      expect(caught.from).toBe(openBlock)
+      expect(caught.head).toBeGreaterThanOrEqual(head)
+      expect(caught.blocks).toBe(caught.head - openBlock + 1)
+      // nothing new: nothing read
+      const again = await before.catchUp()
+      expect(again.blocks).toBe(again.head - caught.head)
       const found = await before.get(terms.escrowId)
       expect(found).toMatchObject({ status: 'open', account })
       expect(found?.records[0]?.blockNumber).toBe(openBlock)

@@ -61,7 +61,7 @@ describe('the open block of each escrow, kept', () => {
 })
 
 describe('a daemon started with escrows in its store', () => {
-  it('tells the chain to read from the oldest one\'s open block, and says so', async () => {
+  it('tells the chain to read from the oldest one\'s open block, says so, then reads the chain at start', async () => {
     const home = await mkdtemp(path.join(tmpdir(), 'bazaar-scan-start-'))
     cleanups.push(async () => { await rm(home, { recursive: true, force: true }) })
     const hotkey = await devPair('Bob//hot')
@@ -72,17 +72,18 @@ describe('a daemon started with escrows in its store', () => {
     await db.close()
     const ledger = await EmbeddedLedger.open({ netuid: 1 })
     cleanups.push(async () => { await ledger.close() })
-    const asked: number[] = []
+    const asked: string[] = []
     // the embedded ledger reads no blocks: a port that does, in its place
     const chain = new Proxy(ledger, {
       get: (target, key) => {
-        if (key === 'scanFrom') return (block: number) => { asked.push(block) }
+        if (key === 'scanFrom') return (block: number) => { asked.push(`scanFrom ${block}`) }
+        if (key === 'catchUp') return async () => { asked.push('catchUp'); return { from: 7_321, head: 9_000, blocks: 1_680 } }
         const v = Reflect.get(target, key) as unknown
         return typeof v === 'function' ? v.bind(target) : v
       }
     }) as ChainPort
     const base = await defaultConfig()
-    const { logger, records } = recordingLogger((r) => r.msg.startsWith('chain: escrow records are read from'))
+    const { logger, records } = recordingLogger((r) => r.msg.startsWith('chain: escrow records'))
     const node = await BazaarNode.init({
       config: { ...base, role: 'renter', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 } },
       identity: { peerKey: await generateKeyPair('Ed25519'), hotkey, coldkey: await devPair('Bob') },
@@ -93,8 +94,11 @@ describe('a daemon started with escrows in its store', () => {
       logger
     })
     try {
-      expect(asked).toEqual([7_321])
-      expect(records.map((r) => r.fields.block)).toEqual([7_321])
+      // the first read, begun at start (the chain follower), reaches back to that block
+      expect(asked).toEqual(['scanFrom 7321', 'catchUp'])
+      expect(records.map((r) => r.msg)).toEqual(['chain: escrow records are read from the open block of the oldest escrow this node holds that may still be in play, or earlier', 'chain: escrow records read up to the head'])
+      expect(records[0]!.fields.block).toBe(7_321)
+      expect(records[1]!.fields).toMatchObject({ from: 7_321, head: 9_000, blocks: 1_680 })
     } finally {
       await node.close()
     }
