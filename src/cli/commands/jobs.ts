@@ -10,7 +10,9 @@ export const jobsCommand: Command = {
   usage: `usage: bazaar jobs [--home <dir>] [--api <host:port>] [--json]
 
 Lists the jobs of the running node: the jobs its supplier role ran since it started (with what the
-latest voucher pays and how the escrow was settled) and the jobs it rented (stored in its database).`,
+latest voucher pays and how the escrow was settled) and the jobs it rented (stored in its database).
+Below the table, each role's totals: what the supplier's jobs were paid, and what the renter's paid
+and got back.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
@@ -21,6 +23,7 @@ latest voucher pays and how the escrow was settled) and the jobs it rented (stor
       j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), reasonText(j),
       j.agreementId != null ? j.agreementId.slice(0, 12) + '…' : '', j.paid != null ? alpha(j.paid) : '', j.settledBy ?? ''
     ])))
+    for (const line of totals(jobs)) ctx.out(line)
     return 0
   }
 }
@@ -33,4 +36,28 @@ export function reasonText (j: Pick<JobView, 'reason' | 'detail'>): string {
   const code = /^[A-Z][A-Z0-9_]*\b/.exec(j.detail ?? '')?.[0]
   if (j.reason === 'failed' && code != null) return code
   return j.reason ?? j.detail ?? ''
+}
+
+/**
+ * Each role's totals, one line each where it has jobs: a supplier's are paid by their latest
+ * vouchers (a running job's so far), less what was too small to move and went back to the renter;
+ * a renter's paid and refunded are those of the escrows that settled.
+ */
+export function totals (jobs: ReadonlyArray<Pick<JobView, 'role' | 'paid' | 'refunded' | 'carried'>>): string[] {
+  const lines: string[] = []
+  for (const role of ['supplier', 'renter'] as const) {
+    const mine = jobs.filter((j) => j.role === role)
+    if (mine.length === 0) continue
+    const sum = (k: 'paid' | 'refunded' | 'carried'): bigint => mine.reduce((t, j) => t + (j[k] != null ? BigInt(j[k]) : 0n), 0n)
+    const n = `${mine.length} job${mine.length === 1 ? '' : 's'}`
+    const carried = sum('carried')
+    if (role === 'supplier') {
+      const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back to the renters)` : ''
+      lines.push(`supplier: ${n}, paid ${alpha(sum('paid'))} α by their latest vouchers${back}`)
+    } else {
+      const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back here)` : ''
+      lines.push(`renter: ${n}, paid ${alpha(sum('paid'))} α${back}, refunded ${alpha(sum('refunded'))} α`)
+    }
+  }
+  return lines
 }

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/main.js'
-import { reasonText } from '../../../src/cli/commands/jobs.js'
+import { reasonText, totals } from '../../../src/cli/commands/jobs.js'
 import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 
 describe('bazaar jobs', () => {
@@ -33,8 +33,25 @@ describe('bazaar jobs', () => {
     expect(rows[1]).toMatch(/^renter\s+job-1\s+failed\s+-1\s+CHANNEL_CLOSED\s+abababababab…\s+0\.019511111\s+arbiter$/)
     expect(rows[2]).toMatch(/^renter\s+job-2\s+cancelled\s+SIGTERM\s+cancelled\s+cdcdcdcdcdcd…\s+0\.006111111\s+cooperative$/)
     expect(rows[3]).toMatch(/^supplier\s+job-3\s+failed\s+SUPPLIER_RESTARTED\s+abababababab…\s*$/)
+    // each role's totals below the table
+    expect(rows.slice(4)).toEqual(['supplier: 1 job, paid 0 α by their latest vouchers', 'renter: 2 jobs, paid 0.025622222 α, refunded 0 α'])
     // --json keeps the whole detail
     expect(JSON.parse((await run('--json')).out[0])[0].detail).toBe(detail)
+  })
+
+  it('totals: the supplier\'s by their vouchers less what was carried back, the renter\'s paid and refunded', () => {
+    expect(totals([
+      { role: 'supplier', paid: '1000000000' },
+      { role: 'supplier', paid: '250000000', carried: '2780555' },
+      { role: 'supplier' },
+      { role: 'renter', paid: '13950000', refunded: '319383334' },
+      { role: 'renter', paid: '2780555', refunded: '830552779', carried: '2780555' }
+    ])).toEqual([
+      'supplier: 3 jobs, paid 1.25 α by their latest vouchers (0.002780555 α of it too small to move, back to the renters)',
+      'renter: 2 jobs, paid 0.016730555 α (0.002780555 α of it too small to move, back here), refunded 1.149936113 α'
+    ])
+    expect(totals([{ role: 'renter' }])).toEqual(['renter: 1 job, paid 0 α, refunded 0 α'])
+    expect(totals([])).toEqual([])
   })
 
   it('the reason column: a code only where the detail begins with one', () => {
