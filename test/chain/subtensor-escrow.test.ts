@@ -29,6 +29,7 @@ import { silentLogger } from '../../src/node/logger.js'
 import { openChain } from '../../src/node/services/chain.js'
 import { recordingLogger } from '../helpers/nodes.js'
 import { rpcServer } from '../helpers/rpc-ws.js'
+import { pruningApi } from './pruning-node.js'
 import { sendInBlock } from '../../src/escrow/chain/subtensor/provision.js'
 import { arbiterPath, createSubtensorChain, escrowSignatories, SubtensorError, type SubtensorChain, type Inclusion } from '../../src/escrow/chain/subtensor/index.js'
 import { alphaOf, CHAIN_TARGETS, connectApi, CuttableRelay, freeOf, freshKeys, fund, HAVE_CHAIN, remarksInBlock, sameAccount, signAndWait, skipNote, startTestChain, step, type ChainTarget, type TestChain } from './harness.js'
@@ -910,6 +911,60 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       await after.close()
     }
     await expectEmpty(account)
+  })
+
+  it('on a node that prunes state: an escrow read while its block was recent settles once that block is pruned, and a first read passes over the blocks pruned and says which', async () => {
+    const e1 = await openChecked(1n * TAO)
+    const o = (await port.get(e1.terms.escrowId))!.records[0]!.blockNumber
+    const lite = await pruningApi(chain.url)
+    const liteChain = await createSubtensorChain({ api: lite.api, netuid, hotkey })
+    let fresh: Awaited<ReturnType<typeof pruningApi>> | undefined
+    let freshChain: SubtensorChain | undefined
+    try {
+      // the daemon's chain follower reads the blocks as they come: the open's among them
+      const caught = await liteChain.catchUp()
+      expect(caught.skipped).toBeUndefined()
+      expect(caught.head).toBeGreaterThanOrEqual(o)
+      const e2 = await openChecked(1n * TAO)
+      const e3 = await openChecked(1n * TAO)
+      const o3 = (await port.get(e3.terms.escrowId))!.records[0]!.blockNumber
+      expect(o3).toBeGreaterThanOrEqual(o + 2)
+      // the node then prunes the state of every block up to the first open's (as a lite node does
+      // 256 blocks on)
+      const pruned: string[] = []
+      for (let n = 1; n <= o; n++) pruned.push((await api.rpc.chain.getBlockHash(n)).toHex())
+      for (const hash of pruned) lite.provider.pruned.add(hash)
+      // the escrow still settles: its open state was read with its block
+      const s: Settlement = { escrowId: e1.terms.escrowId, kind: 'cooperative', payouts: [{ to: e1.terms.payer, amount: 1n * TAO }] }
+      expect((await liteChain.approve(s, keys.payer!)).executed).toBe(false)
+      expect((await port.approve(s, keys.payee!)).executed).toBe(true)
+      await expectEmpty(e1.account)
+      // a daemon started on that node: the blocks it cannot read are passed over, and said. A
+      // block's reads need its parent's state too (its runtime), so block o + 1 goes with them
+      fresh = await pruningApi(chain.url, pruned)
+      freshChain = await createSubtensorChain({ api: fresh.api, netuid, hotkey })
+      const first = await freshChain.catchUp()
+      expect(first.from).toBe(1)
+      expect(first.skipped).toEqual([{ from: 1, to: o + 1 }])
+      expect(first.blocks).toBe(first.head - (o + 1))
+      // told once: the next read has nothing to tell
+      expect((await freshChain.catchUp()).skipped).toBeUndefined()
+      expect(await freshChain.get(e1.terms.escrowId)).toBeUndefined()
+      expect(await freshChain.get(e2.terms.escrowId)).toBeUndefined()
+      expect((await freshChain.get(e3.terms.escrowId))?.status).toBe('open')
+      // the escrows left open are refunded
+      for (const e of [e2, e3]) {
+        const refund: Settlement = { escrowId: e.terms.escrowId, kind: 'cooperative', payouts: [{ to: e.terms.payer, amount: 1n * TAO }] }
+        expect((await port.approve(refund, keys.payer!)).executed).toBe(false)
+        expect((await port.approve(refund, keys.payee!)).executed).toBe(true)
+        await expectEmpty(e.account)
+      }
+    } finally {
+      await liteChain.close()
+      await freshChain?.close()
+      await lite.api.disconnect()
+      await fresh?.api.disconnect()
+    }
   })
 
   it('survives a dropped websocket: an open started while the socket is down lands once', async () => {

@@ -157,6 +157,12 @@ export interface ChainCatchUp {
   from: number
   head: number
   blocks: number
+  /**
+   * ranges of blocks passed over since the last `catchUp` (by it or by an escrow operation's own
+   * read) because the node no longer keeps their state (a lite node): escrows opened there are
+   * not found through this node
+   */
+  skipped?: Array<{ from: number, to: number }>
 }
 
 export interface ChainPort {

@@ -82,6 +82,9 @@ export class ChainFollower implements NodeService {
     const first = this.looks++ === 0
     if (r.head >= 1) this.c.readBlock?.set(r.head)
     const fields = { from: r.from, head: r.head, blocks: r.blocks, ms }
+    for (const gap of r.skipped ?? []) {
+      this.c.logger.warn('chain: the node no longer keeps the state of these blocks (it prunes state, as a lite node does), so their escrow records were passed over and an escrow opened there is not found; an archive node (--pruning archive) as chain.endpoint has them', { from: gap.from, to: gap.to })
+    }
     if (first) this.c.logger.info('chain: escrow records read up to the head', fields)
     else if (this.failing) this.c.logger.info('chain: new blocks read again', fields)
     else this.c.logger.debug('chain: new blocks read', fields)

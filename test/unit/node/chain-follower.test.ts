@@ -60,9 +60,15 @@ describe('chain follower', () => {
     await settle()
     // later looks are quiet at info
     expect(lines).toHaveLength(before)
-    expect(metrics.render()).toMatch(/^bazaar_chain_read_block 2203$/m)
+    // blocks passed over on a node that prunes state: a warning each
     clock.advance(CHAIN_FOLLOW_MS)
-    expect(chain.calls).toHaveLength(3)
+    chain.calls[2]!.end({ from: 2204, head: 2204, blocks: 1, skipped: [{ from: 1001, to: 1940 }] })
+    await settle()
+    expect(lines.slice(before)).toMatchObject([{ level: 'warn', from: 1001, to: 1940 }])
+    expect(String(lines.at(-1)!.msg)).toContain('no longer keeps the state of these blocks')
+    expect(metrics.render()).toMatch(/^bazaar_chain_read_block 2204$/m)
+    clock.advance(CHAIN_FOLLOW_MS)
+    expect(chain.calls).toHaveLength(4)
     await follower.stop()
   })
 

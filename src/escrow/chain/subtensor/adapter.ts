@@ -53,7 +53,7 @@ import type {
 } from '../port.js'
 import { closeRecord, decodeRecord, encodeRecord, openRecord, settlementOfClose, type CloseRecord } from '../records.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
-import { SubtensorError } from './errors.js'
+import { isStatePruned, SubtensorError } from './errors.js'
 import { ChainConnection, type WatchedApi } from './connection.js'
 import { HEALTH_MISSES, HealthWatch } from './health.js'
 import { ResettableProvider } from './provider.js'
@@ -172,6 +172,12 @@ const SETTLE_FEE_MARGIN = 10_000_000n
 /** how many times one transaction is signed again after another process took its nonce */
 const MAX_NONCE_ATTEMPTS = 4
 
+/** what an alpha escrow's account held at its open block, and the least alpha a transfer could move then */
+interface OpenState { held: bigint, minAlpha: bigint }
+
+/** a record found in a block, with its escrow's open state where read with it (an alpha open) */
+type Found = FoundRecord & { atOpen?: OpenState }
+
 interface Indexed {
   terms: EscrowTermsOnChain
   asset: EscrowAsset
@@ -179,7 +185,7 @@ interface Indexed {
   /** alpha moved in at open (amount + fee allowance) */
   funded?: bigint
   /** what the escrow account held at its open block, and the least alpha a transfer may move then */
-  atOpen?: { held: bigint, minAlpha: bigint }
+  atOpen?: OpenState
   sigs: EscrowSignatories
   records: ChainRecord[]
   status: EscrowChainStatus
@@ -836,18 +842,55 @@ export class SubtensorChain implements ChainPort {
    * then. Both come from that block's state, which no later block changes, so payer, payee and
    * arbiter all build the same settlement call from them.
    */
-  private async openState (esc: Indexed): Promise<{ held: bigint, minAlpha: bigint }> {
-    if (esc.atOpen != null) return esc.atOpen
-    const blockHash = esc.records[0]!.blockHash
-    const at = await retrying(this.api, async () => await this.api.at(blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'state_getRuntimeVersion' })
+  private async openState (esc: Indexed): Promise<OpenState> {
+    const open = esc.records[0]!
+    try {
+      esc.atOpen ??= await this.stateAtOpen(open.blockHash, esc.hotkey!, esc.sigs.account, esc.asset.netuid)
+    } catch (err) {
+      if (!isStatePruned(err)) throw err
+      throw new SubtensorError('STATE_PRUNED', `the node no longer keeps the state of block #${open.blockNumber}, the open block of escrow ${esc.terms.escrowId}, which its settlement needs (it prunes state): settle it through an archive node`, { cause: err })
+    }
+    return esc.atOpen
+  }
+
+  private async stateAtOpen (blockHash: string, hotkey: string, account: string, netuid: number): Promise<OpenState> {
+    const read = { clock: this.clock, deadline: this.clock.now() + 60_000 }
+    const at = await retrying(this.api, async () => await this.api.at(blockHash), { ...read, method: 'state_getRuntimeVersion' })
     const held = await retrying(this.api, async () => {
-      const info = await at.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(esc.hotkey!, esc.sigs.account, esc.asset.netuid)
+      const info = await at.call.stakeInfoRuntimeApi.getStakeInfoForHotkeyColdkeyNetuid(hotkey, account, netuid)
       const opt = info as unknown as { isSome: boolean, unwrap: () => { stake: { toBigInt: () => bigint } } }
       return opt.isSome ? opt.unwrap().stake.toBigInt() : 0n
-    }, { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'stakeInfoRuntimeApi' })
-    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(esc.asset.netuid, blockHash), { clock: this.clock, deadline: this.clock.now() + 60_000, method: 'subtensorModule.subnetTAO' })
-    esc.atOpen = { held, minAlpha }
-    return esc.atOpen
+    }, { ...read, method: 'stakeInfoRuntimeApi' })
+    const minAlpha = await retrying(this.api, async () => await this.minStakeAlpha(netuid, blockHash), { ...read, method: 'subtensorModule.subnetTAO' })
+    return { held, minAlpha }
+  }
+
+  /**
+   * A block's escrow records, each alpha open with its open state read at once: a settlement needs
+   * that block's state, which a node that prunes state (a lite node: the last 256 blocks by
+   * default) no longer has by the time a rental of more than about an hour settles. The blocks are
+   * read as they come (the daemon's chain follower), so the state is still there. A failed read of
+   * it is left to the settlement, as before.
+   */
+  private async recordsAt (blockHash: string): Promise<Found[]> {
+    const found: Found[] = await recordsInBlock(this.api, blockHash)
+    await Promise.all(found.map(async (f) => {
+      const open = this.fundedAlphaOpen(f)
+      if (open != null) f.atOpen = await this.stateAtOpen(f.blockHash, open.hotkey, open.account, open.netuid).catch(() => undefined)
+    }))
+    return found
+  }
+
+  /** an alpha open record that the index takes (see `apply`): its hotkey, escrow account and subnet */
+  private fundedAlphaOpen (f: FoundRecord): { hotkey: string, account: string, netuid: number } | undefined {
+    if (f.doc.kind !== 'open') return undefined
+    const parsed = parseOpen(f.doc)
+    if (parsed?.hotkey == null || parsed.asset.kind !== 'alpha') return undefined
+    if (accountHex(f.sender) !== accountHex(parsed.terms.payer)) return undefined
+    let sigs: EscrowSignatories
+    try { sigs = escrowSignatories(parsed.terms) } catch { return undefined }
+    if (!this.fundsEscrow(f.siblings, parsed, sigs.account)) return undefined
+    return { hotkey: parsed.hotkey, account: sigs.account, netuid: parsed.asset.netuid }
   }
 
   /**
@@ -1044,32 +1087,83 @@ export class SubtensorChain implements ChainPort {
     const read = async (n: number): Promise<{ hash: string, found?: FoundRecord[] }> => {
       const hash = (await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })).toHex()
       if (this.indexedBlocks.has(hash)) return { hash }
-      const found = await retrying(api, async () => await recordsInBlock(api, hash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
+      const found = await retrying(api, async () => await this.recordsAt(hash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
       return { hash, found }
     }
-    // blocks are read SCAN_WINDOW at a time and applied in order (a close only after its open)
-    const blocks = await scanInOrder(this.cursor, head, this.init.scanWindow ?? SCAN_WINDOW, read, (n, { hash, found }) => {
-      if (found != null) {
-        for (const f of found) this.apply(f)
-        this.indexedBlocks.add(hash)
+    let blocks = 0
+    while (true) {
+      try {
+        // blocks are read SCAN_WINDOW at a time and applied in order (a close only after its open)
+        blocks += await scanInOrder(this.cursor, head, this.init.scanWindow ?? SCAN_WINDOW, read, (n, { hash, found }) => {
+          if (found != null) {
+            for (const f of found) this.apply(f)
+            this.indexedBlocks.add(hash)
+          }
+          // the block a reconnect checks is still there (connection.ts): a chain started again is another one
+          this.connection.saw(n, hash)
+        }, signal)
+        return { from, head, blocks, ...this.drainGaps() }
+      } catch (err) {
+        if (!isStatePruned(err)) throw err
+        // the node prunes state: the blocks it no longer has the state of are passed over, and said
+        const gapFrom = this.cursor.next
+        const kept = await this.firstKept(gapFrom, head, signal)
+        this.cursor.skip(kept)
+        this.gaps.push({ from: gapFrom, to: kept - 1 })
       }
-      // the block a reconnect checks is still there (connection.ts): a chain started again is another one
-      this.connection.saw(n, hash)
-    }, signal)
-    return { from, head, blocks }
+    }
+  }
+
+  /** blocks passed over because the node had pruned their state, not yet told by `catchUp` */
+  private gaps: Array<{ from: number, to: number }> = []
+
+  private drainGaps (): { skipped?: Array<{ from: number, to: number }> } {
+    if (this.gaps.length === 0) return {}
+    const skipped = this.gaps.slice(0, 16)
+    this.gaps = []
+    return { skipped }
+  }
+
+  /**
+   * The first block from `pruned` (whose state the node no longer has) to `head` whose state it
+   * still has: nodes prune from the oldest block on, so a binary search finds it in about eleven
+   * reads over a 1,200-block window.
+   */
+  private async firstKept (pruned: number, head: number, signal?: AbortSignal): Promise<number> {
+    const api = this.api
+    const deadline = this.clock.now() + 120_000
+    const kept = async (n: number): Promise<boolean> => {
+      const hash = (await retrying(api, async () => await api.rpc.chain.getBlockHash(n), { clock: this.clock, deadline, signal, method: 'chain_getBlockHash' })).toHex()
+      try {
+        await retrying(api, async () => await recordsInBlock(api, hash), { clock: this.clock, deadline, signal, method: 'chain_getBlock' })
+        return true
+      } catch (err) {
+        if (isStatePruned(err)) return false
+        throw err
+      }
+    }
+    if (!await kept(head)) throw new SubtensorError('STATE_PRUNED', `the node has no state even for block #${head}, the head this daemon reads to`)
+    let bad = pruned
+    let good = head
+    while (good - bad > 1) {
+      const mid = Math.floor((bad + good) / 2)
+      if (await kept(mid)) good = mid
+      else bad = mid
+    }
+    return good
   }
 
   private readonly indexedBlocks = new BoundedSet<string>(4096)
 
   private async indexBlock (blockHash: string, signal?: AbortSignal): Promise<void> {
     if (this.indexedBlocks.has(blockHash)) return
-    const found = await retrying(this.api, async () => await recordsInBlock(this.api, blockHash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
+    const found = await retrying(this.api, async () => await this.recordsAt(blockHash), { clock: this.clock, deadline: this.clock.now() + 120_000, signal, method: 'chain_getBlock' })
     for (const f of found) this.apply(f)
     this.indexedBlocks.add(blockHash)
   }
 
   /** Applies one executed record to the index; records that do not prove themselves are ignored. */
-  private apply (f: FoundRecord): void {
+  private apply (f: Found): void {
     const rec: ChainRecord = { kind: f.doc.kind, escrowId: f.doc.escrowId, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, remark: f.remark }
     if (f.doc.kind === 'open') {
       const parsed = parseOpen(f.doc)
@@ -1081,7 +1175,7 @@ export class SubtensorChain implements ChainPort {
       // [IGNORE] an open record whose batch did not fund the escrow account with its amount
       if (!this.fundsEscrow(f.siblings, parsed, sigs.account)) return
       // [IGNORE] a second open of an id by the same payer (each payer's first open of an id counts)
-      this.index.add({ ...parsed, sigs, records: [rec], status: 'open' })
+      this.index.add({ ...parsed, sigs, records: [rec], status: 'open', ...(f.atOpen != null ? { atOpen: f.atOpen } : {}) })
       return
     }
     // [IGNORE] a close record not executed by an escrow account of its id

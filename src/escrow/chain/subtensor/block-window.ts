@@ -25,6 +25,11 @@ export class ScanCursor {
     this.moves++
   }
 
+  /** the blocks before `block` are passed over (they cannot be read): the next is `block` */
+  skip (block: number): void {
+    if (block > this.nextBlock) this.nextBlock = block
+  }
+
   /** block `n` was applied: the next is the one after */
   applied (n: number): void { this.nextBlock = n + 1 }
 }

@@ -37,6 +37,11 @@ export type SubtensorErrorCode =
   | 'SETTLEMENT_INVALID'
   /** the terms are malformed (ids, addresses, amounts) */
   | 'TERMS_INVALID'
+  /**
+   * the node no longer keeps the state of a block the read needs: it prunes state (a lite node
+   * keeps the last 256 blocks' by default), where an archive node keeps every block's
+   */
+  | 'STATE_PRUNED'
   | 'ABORTED'
 
 /** A typed failure of the subtensor adapter; `details` carries decoded chain errors. */
@@ -46,4 +51,16 @@ export class SubtensorError extends BazaarError<SubtensorErrorCode> {
     super(code, message, { cause: options.cause })
     if (options.details != null) this.details = options.details
   }
+}
+
+/**
+ * Whether a node's error says it no longer keeps the state of the block asked about. Substrate
+ * answers `UnknownBlock: State already discarded for 0x…` (wrapped in a client error, with code
+ * 4003 or -32603 by version); older nodes said `Api called for an unknown Block: State already
+ * discarded`.
+ */
+export function isStatePruned (err: unknown): boolean {
+  if (err instanceof SubtensorError) return err.code === 'STATE_PRUNED'
+  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : ''
+  return /state already discarded/i.test(message)
 }
