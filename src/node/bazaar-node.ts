@@ -553,6 +553,7 @@ export class BazaarNode {
       escrow: this.escrowService as EscrowService,
       chain: this.chainPort as ChainPort,
       supplier: () => this.supplier,
+      chainRead: () => this.services.chainFollower?.last,
       rentRefusal: () => this.rentRefusal(),
       rent: async (parsed, opts) => await this.rent(parsed, opts)
     }

@@ -190,6 +190,8 @@ export interface DaemonRouteContext {
   chain: ChainPort
   /** the running supplier role, if any (it changes when the supplier restarts) */
   supplier: () => SupplierRole | undefined
+  /** the block the chain follower last read up to, and when (a chain read from its blocks) */
+  chainRead?: () => { block: number, at: number } | undefined
   rentRefusal: () => UserError | undefined
   rent: (parsed: ParsedRent, opts: { signal?: AbortSignal, onEvent?: (e: RentEvent) => void }) => Promise<RentSummary>
 }
@@ -253,6 +255,14 @@ export interface ChainView {
   netuid: number
   /** whether the connection is up, to the chain the daemon opened (absent on the embedded ledger) */
   connected?: boolean
+  /**
+   * the head up to which the daemon has read escrow records, and when it last read (the chain
+   * follower's last look that worked, every 12 s); absent on the embedded ledger and before the
+   * first read ends
+   */
+  readBlock?: number
+  /** ISO 8601 */
+  readAt?: string
   /** the account escrows are paid from: the node's hotkey's */
   account: string
   /**
@@ -286,6 +296,11 @@ async function chainView (daemon: DaemonRouteContext): Promise<ChainView> {
   }
   const connected = daemon.chain.connected?.()
   if (connected != null) view.connected = connected
+  const read = daemon.chainRead?.()
+  if (read != null) {
+    view.readBlock = read.block
+    view.readAt = iso(read.at)
+  }
   if (info.specVersion != null) view.runtime = info.specVersion
   if (info.chain != null) view.chain = info.chain
   if (connected !== false) {

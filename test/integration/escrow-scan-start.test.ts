@@ -99,6 +99,9 @@ describe('a daemon started with escrows in its store', () => {
       expect(records.map((r) => r.msg)).toEqual(['chain: escrow records are read from the open block of the oldest escrow this node holds that may still be in play, or earlier', 'chain: escrow records read up to the head'])
       expect(records[0]!.fields.block).toBe(7_321)
       expect(records[1]!.fields).toMatchObject({ from: 7_321, head: 9_000, blocks: 1_680 })
+      // and /v1/chain (bazaar status) says how far it read, and when
+      const res = await fetch(`http://127.0.0.1:${node.apiAddress!.port}/v1/chain`, { headers: { authorization: `Bearer ${'c'.repeat(64)}` } })
+      expect(await res.json()).toMatchObject({ readBlock: 9_000, readAt: new Date(now).toISOString() })
     } finally {
       await node.close()
     }

@@ -34,6 +34,7 @@ export class ChainFollower implements NodeService {
   private controller = new AbortController()
   private looks = 0
   private failing = false
+  private lastRead?: { block: number, at: number }
 
   constructor (private readonly c: {
     chain: Pick<ChainPort, 'connected'> & Required<Pick<ChainPort, 'catchUp'>>
@@ -56,6 +57,9 @@ export class ChainFollower implements NodeService {
     this.controller.abort()
     await this.running
   }
+
+  /** the head the last look that worked read up to, and when (the node's clock) */
+  get last (): { block: number, at: number } | undefined { return this.lastRead }
 
   /** one look, unless one is running (then that one's end); failures are logged, never thrown */
   async look (): Promise<void> {
@@ -80,7 +84,10 @@ export class ChainFollower implements NodeService {
 
   private report (r: ChainCatchUp, ms: number): void {
     const first = this.looks++ === 0
-    if (r.head >= 1) this.c.readBlock?.set(r.head)
+    if (r.head >= 1) {
+      this.c.readBlock?.set(r.head)
+      this.lastRead = { block: r.head, at: this.c.clock.now() }
+    }
     const fields = { from: r.from, head: r.head, blocks: r.blocks, ms }
     for (const gap of r.skipped ?? []) {
       this.c.logger.warn('chain: the node no longer keeps the state of these blocks (it prunes state, as a lite node does), so their escrow records were passed over and an escrow opened there is not found; an archive node (--pruning archive) as chain.endpoint has them', { from: gap.from, to: gap.to })

@@ -48,6 +48,7 @@ describe('chain follower', () => {
     await settle()
     expect(lines.find((l) => l.msg === 'chain: escrow records read up to the head')).toMatchObject({ level: 'info', from: 1001, head: 2200, blocks: 1200, ms: 5_000 })
     expect(metrics.render()).toMatch(/^bazaar_chain_read_block 2200$/m)
+    expect(follower.last).toEqual({ block: 2200, at: clock.now() })
     clock.advance(CHAIN_FOLLOW_MS - 5_000 - 1)
     expect(chain.calls).toHaveLength(1)
     clock.advance(1)
@@ -76,6 +77,7 @@ describe('chain follower', () => {
     const { clock, chain, lines, follower } = await started()
     chain.calls[0]!.end(new Error('chain_getBlockHash: no answer'))
     await settle()
+    expect(follower.last).toBeUndefined()
     for (let i = 1; i <= 2; i++) {
       clock.advance(CHAIN_FOLLOW_MS)
       chain.calls[i]!.end(new Error('still no answer'))
