@@ -77,7 +77,8 @@ async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWin
     maxPricePerGpuHour: 3_000_000_000n, netuid: 1, durationS: 600, ttlS: 600
   })
   // the renter's book may still show a GPU an agreement just before took (its supplier's cancel is
-  // on its way through gossip): that supplier answers NO_CAPACITY, and the next match is tried. A
+  // on its way through gossip): that supplier answers NO_CAPACITY, or OFFER_GONE where that
+  // agreement took the offer's last GPU and the offer is cancelled, and the next match is tried. A
   // supplier where the renter's lapses (the restart case) keep it cooling down is passed over, as
   // the renter's own negotiation passes over a supplier that refused
   let agreed: NegotiatedAgreement | undefined
@@ -89,6 +90,7 @@ async function agreeOnly (world: DevnetWorld, clock: Clock, id: string, startWin
       bid, offer: match.entry.offer, signer: renter.signer, store: new AgreementStore(renter.db), arbiter: new Uint8Array(decodeAddress(world.arbiter.address)), startWindowMs, clock
     }).catch((err: unknown) => {
       if ((err as NegotiationError).code === 'NO_CAPACITY') return undefined
+      if ((err as NegotiationError).code === 'OFFER_GONE') { cooling.add(match.entry.key); return undefined }
       if ((err as NegotiationError).code === 'RENTER_COOLDOWN') { cooling.add(match.entry.key); return undefined }
       throw err
     })
