@@ -943,13 +943,12 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       // block's reads need its parent's state too (its runtime), so block o + 1 goes with them
       fresh = await pruningApi(chain.url, pruned)
       freshChain = await createSubtensorChain({ api: fresh.api, netuid, hotkey })
+      // (here an escrow read makes the first read; the next catch-up tells what it passed over)
+      expect(await freshChain.get(e1.terms.escrowId)).toBeUndefined()
       const first = await freshChain.catchUp()
-      expect(first.from).toBe(1)
       expect(first.skipped).toEqual([{ from: 1, to: o + 1 }])
-      expect(first.blocks).toBe(first.head - (o + 1))
       // told once: the next read has nothing to tell
       expect((await freshChain.catchUp()).skipped).toBeUndefined()
-      expect(await freshChain.get(e1.terms.escrowId)).toBeUndefined()
       expect(await freshChain.get(e2.terms.escrowId)).toBeUndefined()
       expect((await freshChain.get(e3.terms.escrowId))?.status).toBe('open')
       // the escrows left open are refunded

@@ -1061,7 +1061,8 @@ export class SubtensorChain implements ChainPort {
    */
   async catchUp (opts: { signal?: AbortSignal } = {}): Promise<ChainCatchUp> {
     await this.connection.checked()
-    return await this.sync(opts.signal)
+    // blocks passed over by any read since the last catch-up, an escrow operation's too
+    return { ...await this.sync(opts.signal), ...this.drainGaps() }
   }
 
   /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
@@ -1102,7 +1103,7 @@ export class SubtensorChain implements ChainPort {
           // the block a reconnect checks is still there (connection.ts): a chain started again is another one
           this.connection.saw(n, hash)
         }, signal)
-        return { from, head, blocks, ...this.drainGaps() }
+        return { from, head, blocks }
       } catch (err) {
         if (!isStatePruned(err)) throw err
         // the node prunes state: the blocks it no longer has the state of are passed over, and said
