@@ -146,12 +146,6 @@ export interface ApproveOptions {
   ifApproved?: boolean
 }
 
-/**
- * Every call ends, whatever the chain does: a read the chain does not answer fails (subtensor:
- * CHAIN_TIMEOUT, after 30 s with its socket up), an abort of `signal` ends a call at once, and a
- * state change whose inclusion was not seen fails with a code that says its outcome is unknown
- * (ABORTED, INCLUSION_TIMEOUT). A caller needs no deadline of its own to be sure a call ends.
- */
 /** What one `catchUp` read: blocks `from` to `head`, `blocks` of them (none: already there) */
 export interface ChainCatchUp {
   from: number
@@ -165,6 +159,12 @@ export interface ChainCatchUp {
   skipped?: Array<{ from: number, to: number }>
 }
 
+/**
+ * Every call ends, whatever the chain does: a read the chain does not answer fails (subtensor:
+ * CHAIN_TIMEOUT, after 30 s with its socket up), an abort of `signal` ends a call at once, and a
+ * state change whose inclusion was not seen fails with a code that says its outcome is unknown
+ * (ABORTED, INCLUSION_TIMEOUT). A caller needs no deadline of its own to be sure a call ends.
+ */
 export interface ChainPort {
   info (): Promise<ChainPortInfo>
   /** opens the escrow atomically (fund + open record); resolves once included (and final where the chain has finality) */
