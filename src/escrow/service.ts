@@ -121,6 +121,31 @@ export class EscrowService {
     return local
   }
 
+  /**
+   * Keeps the escrows the chain showed opened (`ChainCatchUp.opened`) that this node arbitrates,
+   * with their open blocks, and returns how many it had not kept before. An arbiter hears of an
+   * escrow from the chain alone until a party asks it, which for a close with the arbiter or a
+   * refund comes at the rental's end: kept, a restarted arbiter reads the chain back to the oldest
+   * one still in play (`scanStart`) and finds a long rental's escrow opened before the scan's usual
+   * window. Escrows this node pays or is paid from are kept by their roles' own paths.
+   */
+  async keepArbitrated (opened: ReadonlyArray<{ terms: EscrowTerms, records: ChainRecord[] }>): Promise<number> {
+    let kept = 0
+    for (const o of opened) {
+      if (this.roleOf(o.terms) !== 'arbiter') continue
+      const openBlock = o.records.find((r) => r.kind === 'open')?.blockNumber
+      const prior = await this.c.escrows.get(o.terms.escrowId)
+      // another payer's copy under the same id is not this one: the first kept stays
+      if (prior != null) {
+        if (sameAccount(prior.terms.payer, o.terms.payer) && prior.openBlock == null && openBlock != null) await this.c.escrows.put({ ...prior, openBlock })
+        continue
+      }
+      await this.c.escrows.put({ terms: o.terms, role: 'arbiter', createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}), unasked: true })
+      kept++
+    }
+    return kept
+  }
+
   /** Opens the escrow on chain as its payer and tracks it, with the block it opened in. */
   async open (terms: EscrowTerms, opts: { signal?: AbortSignal } = {}): Promise<EscrowOnChain> {
     if (this.roleOf(terms) !== 'payer') throw new EscrowError('NOT_A_PARTY', 'only the payer opens an escrow')
@@ -132,15 +157,16 @@ export class EscrowService {
 
   /**
    * The block a restarted daemon reads escrow records from at least: the oldest open block of the
-   * escrows this node pays or is paid from that may still be in play (unexpired, or expired less than
-   * `SCAN_AFTER_EXPIRY_MS` ago, within which a renter refunds an expired one). Without it a daemon
-   * stopped for longer than the chain adapter's window (1200 blocks) would not find them on its own.
+   * escrows this node pays, is paid from or arbitrates that may still be in play (unexpired, or
+   * expired less than `SCAN_AFTER_EXPIRY_MS` ago, within which a renter refunds an expired one).
+   * Without it a daemon stopped for longer than the chain adapter's window (1200 blocks), or an
+   * arbiter restarted during a rental longer than it, would not find them on its own.
    * undefined where no such escrow's open block is known (those tracked before it was kept).
    */
   async scanStart (now: number = this.clock.now()): Promise<number | undefined> {
     let oldest: number | undefined
     for await (const e of this.c.escrows.all()) {
-      if (e.role === 'arbiter' || e.openBlock == null || e.terms.expiresAt + SCAN_AFTER_EXPIRY_MS <= now) continue
+      if (e.openBlock == null || e.terms.expiresAt + SCAN_AFTER_EXPIRY_MS <= now) continue
       if (oldest == null || e.openBlock < oldest) oldest = e.openBlock
     }
     return oldest
@@ -279,7 +305,9 @@ export class EscrowService {
     let after: string | undefined
     do {
       const page = await this.c.escrows.list(SWEEP_PAGE, after)
-      fees.push(...await this.c.chain.sweep(this.c.account, { ...opts, known: page.map((e) => e.terms) }))
+      // an escrow this arbiter was never asked about left nothing on its per-escrow key
+      const known = page.filter((e) => e.unasked !== true).map((e) => e.terms)
+      fees.push(...await this.c.chain.sweep(this.c.account, { ...opts, known }))
       after = page.length === SWEEP_PAGE ? page[page.length - 1]!.terms.escrowId : undefined
     } while (after != null)
     return fees

@@ -27,7 +27,7 @@ import { guardedNetworkOperation } from './process-guard.js'
 import { KeptPeers, dialAddr } from './kept-peers.js'
 import { BookSync, createBookSyncMetrics, syncVerdictOf, type BookSyncInit, type SyncVerdict } from '../protocols/book-sync/index.js'
 import { RemoteArbiter } from '../protocols/arbiter/index.js'
-import { EscrowDb, EscrowService, type ChainPort } from '../escrow/index.js'
+import { EscrowDb, EscrowService, type ChainCatchUp, type ChainPort } from '../escrow/index.js'
 import { JobStore, type NvidiaSmiRunner } from '../jobs/index.js'
 import { UserError } from '../util/errors.js'
 import { homePaths } from './home.js'
@@ -449,7 +449,9 @@ export class BazaarNode {
       const s = this.services
       if (chain.catchUp != null) {
         const readBlock = this.metrics.gauge('bazaar_chain_read_block', 'the last block whose escrow records this node read, as of the chain follower\'s last look (every 12 s)')
-        s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock })
+        // an arbiter keeps each escrow naming it, with its open block, as the chain shows it opened
+        const onOpened = config.role === 'arbiter' ? async (opened: NonNullable<ChainCatchUp['opened']>) => { await escrow.keepArbitrated(opened) } : undefined
+        s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, ...(onOpened != null ? { onOpened } : {}) })
       }
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })

@@ -881,8 +881,9 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
     const { terms, account } = await openChecked(1n * TAO)
     const openBlock = (await port.get(terms.escrowId))!.records[0]!.blockNumber
     // a restart whose window starts after the open block, told to read from it before its first scan
-    const before = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1 })
-    const after = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1 })
+    // `before` is the escrow's arbiter's (its catch-up reports the escrow); `after` a node it does not name
+    const before = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1, party: keys.arbiter!.address })
+    const after = await createSubtensorChain({ url: chain.url, netuid, hotkey, fromBlock: openBlock + 1, party: keys.validator!.address })
     try {
       expect(await after.get(terms.escrowId)).toBeUndefined()
       before.scanFrom(openBlock)
@@ -892,15 +893,20 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(caught.from).toBe(openBlock)
       expect(caught.head).toBeGreaterThanOrEqual(head)
       expect(caught.blocks).toBe(caught.head - openBlock + 1)
+      // the escrow naming its party, with its open record, once
+      expect(caught.opened?.map((o) => [o.terms.escrowId, o.terms.payer, o.records.map((r) => `${r.kind} ${r.blockNumber}`)])).toEqual([[terms.escrowId, terms.payer, [`open ${openBlock}`]]])
       // nothing new: nothing read
       const again = await before.catchUp()
       expect(again.blocks).toBe(again.head - caught.head)
+      expect(again.opened).toBeUndefined()
       const found = await before.get(terms.escrowId)
       expect(found).toMatchObject({ status: 'open', account })
       expect(found?.records[0]?.blockNumber).toBe(openBlock)
       // after a first scan: the blocks from there are read again
       after.scanFrom(openBlock)
       expect((await after.get(terms.escrowId))?.status).toBe('open')
+      // read, and not reported to a node it does not name
+      expect((await after.catchUp()).opened).toBeUndefined()
       // and it settles from there
       const s: Settlement = { escrowId: terms.escrowId, kind: 'cooperative', payouts: [{ to: terms.payer, amount: 1n * TAO }] }
       expect((await before.approve(s, keys.payer!)).executed).toBe(false)

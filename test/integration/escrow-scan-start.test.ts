@@ -9,7 +9,8 @@ import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedLedger } from '../../src/escrow/chain/embedded/ledger.js'
-import type { ChainPort } from '../../src/escrow/chain/port.js'
+import type { ChainCatchUp, ChainPort, ChainRecord } from '../../src/escrow/chain/port.js'
+import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EscrowService, SCAN_AFTER_EXPIRY_MS } from '../../src/escrow/service.js'
 import { EscrowDb } from '../../src/escrow/store/db.js'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
@@ -40,7 +41,7 @@ describe('the open block of each escrow, kept', () => {
     expect((await supplierDb.escrows.get(t.escrowId))?.openBlock).toBe(block)
   })
 
-  it(`scanStart: the oldest open block of the escrows paid or paid from that are unexpired or expired under SCAN_AFTER_EXPIRY_MS (${SCAN_AFTER_EXPIRY_MS / 60_000} min) ago; arbitrated ones and those without a block do not count`, async () => {
+  it(`scanStart: the oldest open block of the escrows paid, paid from or arbitrated that are unexpired or expired under SCAN_AFTER_EXPIRY_MS (${SCAN_AFTER_EXPIRY_MS / 60_000} min) ago; those without a block do not count`, async () => {
     const { supplierDb, ledger, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
     const svc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, clock })
     expect(await svc.scanStart()).toBeUndefined()
@@ -48,15 +49,63 @@ describe('the open block of each escrow, kept', () => {
       await supplierDb.escrows.put({ terms: mkTerms(p, { escrowId: escrowId(n), expiresAt }), role, createdAt: T0, ...(openBlock != null ? { openBlock } : {}) })
     await put(1, 'payee', T0 + 2 * HOUR, 500)
     await put(2, 'payer', T0 + HOUR, 420)
-    await put(3, 'arbiter', T0 + 2 * HOUR, 100)
+    await put(3, 'arbiter', T0 + HOUR / 2, 100)
     await put(4, 'payee', T0 + 2 * HOUR)
     await put(5, 'payee', T0 - SCAN_AFTER_EXPIRY_MS, 90)
     await put(6, 'payer', T0 - SCAN_AFTER_EXPIRY_MS + 1, 300)
-    expect(await svc.scanStart(T0)).toBe(300)
-    // an hour on, escrow 6 is past it
-    expect(await svc.scanStart(T0 + 1)).toBe(420)
+    await put(7, 'arbiter', T0 + 2 * HOUR)
+    expect(await svc.scanStart(T0)).toBe(100)
+    // an hour on, escrow 6 is past it; an hour and a half on, escrow 3
+    expect(await svc.scanStart(T0 + 1)).toBe(100)
+    expect(await svc.scanStart(T0 + HOUR / 2 + SCAN_AFTER_EXPIRY_MS - 1)).toBe(100)
+    expect(await svc.scanStart(T0 + HOUR / 2 + SCAN_AFTER_EXPIRY_MS)).toBe(420)
     expect(await svc.scanStart(T0 + 3 * HOUR - 1)).toBe(500)
     expect(await svc.scanStart(T0 + 3 * HOUR)).toBeUndefined()
+  })
+
+  it('an arbiter keeps the escrows naming it as the chain shows them opened, unasked, then as asked once a party asks it; the sweep passes over the unasked', async () => {
+    const { ledger, renterDb, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
+    const arbiterDb = await EscrowDb.open(await mkdtemp(path.join(tmpdir(), 'bazaar-arbiter-db-')))
+    cleanups.push(async () => { await arbiterDb.close() })
+    const known: string[][] = []
+    // the embedded ledger has no sweep: one that says what it was handed
+    const chain = new Proxy(ledger, {
+      get: (target, key) => {
+        if (key === 'sweep') return async (_owner: unknown, opts: { known?: Array<{ escrowId: string }> }) => { known.push((opts.known ?? []).map((t) => t.escrowId)); return [] }
+        const v = Reflect.get(target, key) as unknown
+        return typeof v === 'function' ? v.bind(target) : v
+      }
+    }) as ChainPort
+    const arbiter = new Arbiter({ chain, key: p.arbiter, clock, vouchers: arbiterDb.vouchers, escrows: arbiterDb.escrows })
+    const renter = new EscrowService({ chain, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, clock, arbiter })
+    const arbiterSvc = new EscrowService({ chain, escrows: arbiterDb.escrows, vouchers: arbiterDb.vouchers, account: p.arbiter, clock })
+    const kept = mkTerms(p, { escrowId: escrowId(1) })
+    const asked = mkTerms(p, { escrowId: escrowId(2) })
+    const other = mkTerms(p, { escrowId: escrowId(3), arbiter: p.other.address })
+    const opened = [await renter.open(kept), await renter.open(asked), await renter.open(other)]
+    const blocks = opened.map((o) => o.records.find((r) => r.kind === 'open')!.blockNumber)
+    // the chain follower's report: escrows naming this node in any role; only those it arbitrates are kept
+    const report = opened.map((o) => ({ terms: o.terms, records: o.records }))
+    expect(await arbiterSvc.keepArbitrated(report.slice(0, 1))).toBe(1)
+    // the one kept, again, and one another arbiter serves (`asked` is never in a report here)
+    expect(await arbiterSvc.keepArbitrated([report[0]!, report[2]!])).toBe(0)
+    expect(await arbiterDb.escrows.get(kept.escrowId)).toEqual({ terms: kept, role: 'arbiter', createdAt: T0, openBlock: blocks[0], unasked: true })
+    expect(await arbiterDb.escrows.get(other.escrowId)).toBeUndefined()
+    // another payer's open under the same id changes nothing kept
+    await arbiterSvc.keepArbitrated([{ terms: { ...kept, payer: p.other.address }, records: [{ ...report[0]!.records[0]!, blockNumber: 1 }] }])
+    expect((await arbiterDb.escrows.get(kept.escrowId))?.terms.payer).toBe(p.payer.address)
+    expect(await arbiterSvc.scanStart()).toBe(blocks[0])
+    // the sweep is handed only what the arbiter was asked about
+    await arbiterSvc.sweep()
+    expect(known).toEqual([[]])
+    // after their expiry the renter refunds both with the arbiter: each is kept as asked, with its open block
+    clock.advance(2 * HOUR)
+    await renter.refund(kept.escrowId)
+    await renter.refund(asked.escrowId)
+    expect(await arbiterDb.escrows.get(kept.escrowId)).toEqual({ terms: kept, role: 'arbiter', createdAt: T0, openBlock: blocks[0] })
+    expect(await arbiterDb.escrows.get(asked.escrowId)).toEqual({ terms: asked, role: 'arbiter', createdAt: clock.now(), openBlock: blocks[1] })
+    await arbiterSvc.sweep()
+    expect(known.at(-1)).toEqual([kept.escrowId, asked.escrowId])
   })
 })
 
@@ -102,6 +151,55 @@ describe('a daemon started with escrows in its store', () => {
       // and /v1/chain (bazaar status) says how far it read, and when
       const res = await fetch(`http://127.0.0.1:${node.apiAddress!.port}/v1/chain`, { headers: { authorization: `Bearer ${'c'.repeat(64)}` } })
       expect(await res.json()).toMatchObject({ readBlock: 9_000, readAt: new Date(now).toISOString() })
+    } finally {
+      await node.close()
+    }
+  })
+
+  it('an arbiter keeps the escrows naming it that its chain reads show opened, and a restart reads back to the oldest', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'bazaar-scan-arbiter-'))
+    cleanups.push(async () => { await rm(home, { recursive: true, force: true }) })
+    const hotkey = await devPair('Charlie//hot')
+    const now = Date.now()
+    const ledger = await EmbeddedLedger.open({ netuid: 1 })
+    cleanups.push(async () => { await ledger.close() })
+    const ours = mkTerms(p, { escrowId: escrowId(1), arbiter: hotkey.address, expiresAt: now + HOUR })
+    const other = mkTerms(p, { escrowId: escrowId(2), expiresAt: now + HOUR })
+    const openRecord = (id: string, blockNumber: number): ChainRecord => ({ kind: 'open', escrowId: id, blockNumber, blockHash: '0x01', txHash: '0x02', remark: '{}' })
+    const asked: string[] = []
+    let report: ChainCatchUp | undefined = { from: 100, head: 9_000, blocks: 8_901, opened: [{ terms: ours, records: [openRecord(ours.escrowId, 6_543)] }, { terms: other, records: [openRecord(other.escrowId, 6_000)] }] }
+    const chain = new Proxy(ledger, {
+      get: (target, key) => {
+        if (key === 'scanFrom') return (block: number) => { asked.push(`scanFrom ${block}`) }
+        if (key === 'catchUp') return async () => { asked.push('catchUp'); const r = report ?? { from: 9_001, head: 9_001, blocks: 1 }; report = undefined; return r }
+        const v = Reflect.get(target, key) as unknown
+        return typeof v === 'function' ? v.bind(target) : v
+      }
+    }) as ChainPort
+    const base = await defaultConfig()
+    const start = async (): Promise<BazaarNode> => await BazaarNode.init({
+      config: { ...base, role: 'arbiter', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 } },
+      identity: { peerKey: await generateKeyPair('Ed25519'), hotkey, coldkey: await devPair('Charlie') },
+      home,
+      apiToken: 'c'.repeat(64),
+      chain,
+      clock: new ManualClock(now),
+      logger: recordingLogger(() => false).logger
+    })
+    // the first start holds nothing: no scanFrom; its first read finds both, and it keeps its own
+    // (closing the node waits for the read and what it keeps)
+    await (await start()).close()
+    expect(asked).toEqual(['catchUp'])
+    const db = await EscrowDb.open(path.join(home, 'escrow'))
+    try {
+      expect(await db.escrows.get(ours.escrowId)).toMatchObject({ role: 'arbiter', openBlock: 6_543, unasked: true })
+      expect(await db.escrows.get(other.escrowId)).toBeUndefined()
+    } finally {
+      await db.close()
+    }
+    const node = await start()
+    try {
+      expect(asked).toEqual(['catchUp', 'scanFrom 6543', 'catchUp'])
     } finally {
       await node.close()
     }

@@ -38,9 +38,9 @@ export interface ArbiterComponents {
   /** remembers the highest voucher seen per escrow (and payer), so a stale voucher is refused */
   vouchers?: VoucherStore
   /**
-   * keeps the terms of each escrow this arbiter approves for (role `arbiter`): the node's sweep
-   * reads them, so what the arbiter left on an escrow is found after a restart too, whatever
-   * blocks its chain adapter scanned
+   * keeps the terms of each escrow this arbiter approves for (role `arbiter`), with its open
+   * block: the node's sweep reads them, so what the arbiter left on an escrow is found after a
+   * restart too, whatever blocks its chain adapter scanned
    */
   escrows?: Pick<LevelEscrowStore, 'get' | 'put'>
 }
@@ -113,8 +113,15 @@ export class Arbiter implements ArbiterClient {
       checkVoucher({ terms: escrow.terms, status: 'open', best: highest }, req.voucher) == null) {
       await this.vouchers.put(req.voucher, { ...opts, scope: payerScope(escrow.terms.payer) })
     }
-    if (escrow != null && this.escrows != null && await this.escrows.get(escrow.terms.escrowId) == null) {
-      await this.escrows.put({ terms: escrow.terms, role: 'arbiter', createdAt: this.clock.now() })
+    if (escrow != null && this.escrows != null) {
+      // kept with its open block (a restart reads back to it), and as asked (the sweep then
+      // empties its per-escrow key): the first kept of its id stays, another payer's copy aside
+      const prior = await this.escrows.get(escrow.terms.escrowId)
+      const openBlock = prior?.openBlock ?? escrow.records.find((r) => r.kind === 'open')?.blockNumber
+      const samePayer = prior != null && sameAccount(prior.terms.payer, escrow.terms.payer)
+      if (prior == null || (samePayer && (prior.unasked === true || prior.openBlock !== openBlock))) {
+        await this.escrows.put({ terms: escrow.terms, role: 'arbiter', createdAt: prior?.createdAt ?? this.clock.now(), ...(openBlock != null ? { openBlock } : {}) })
+      }
     }
     // what this arbiter's per-escrow keys still hold for escrows settled since (top-ups, returned
     // deposits) goes back to it first; a failure here must not cost the party its approval

@@ -157,6 +157,12 @@ export interface ChainCatchUp {
    * not found through this node
    */
   skipped?: Array<{ from: number, to: number }>
+  /**
+   * escrows naming the port's own party (subtensor: `party`) that reads since the last `catchUp`
+   * found opened, each with its open record: where a node keeps their open blocks, a restart reads
+   * back to them (`EscrowService.scanStart`)
+   */
+  opened?: Array<{ terms: EscrowTermsOnChain, records: ChainRecord[] }>
 }
 
 /**

@@ -16,6 +16,12 @@ export interface LocalEscrow {
    * records from the oldest one still in play (`EscrowService.scanStart`), however far back
    */
   openBlock?: number
+  /**
+   * role `arbiter` only: kept as the chain showed it opened, before any party asked this arbiter
+   * about it (`EscrowService.keepArbitrated`). Such an escrow's per-escrow key never held
+   * anything, so the sweep passes it over; a party's request clears it (`Arbiter`).
+   */
+  unasked?: true
 }
 
 /** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */

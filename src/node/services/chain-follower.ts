@@ -42,6 +42,11 @@ export class ChainFollower implements NodeService {
     logger: Logger
     /** the last block whose escrow records were read */
     readBlock?: Gauge
+    /**
+     * the escrows naming this node that a look found opened (`ChainCatchUp.opened`); where it
+     * fails they are handed again at the next look, with what that one found
+     */
+    onOpened?: (opened: NonNullable<ChainCatchUp['opened']>) => Promise<void>
     intervalMs?: number
   }) {}
 
@@ -69,7 +74,9 @@ export class ChainFollower implements NodeService {
     this.running = (async () => {
       const started = this.c.clock.now()
       try {
-        this.report(await this.c.chain.catchUp({ signal }), this.c.clock.now() - started)
+        const r = await this.c.chain.catchUp({ signal })
+        this.report(r, this.c.clock.now() - started)
+        await this.handOpened(r.opened ?? [])
       } catch (err) {
         if (signal.aborted) return
         // once per run of failures: a chain that stays away would otherwise log every look
@@ -80,6 +87,22 @@ export class ChainFollower implements NodeService {
       }
     })()
     await this.running
+  }
+
+  /** escrows found opened whose hand-over to `onOpened` failed, kept for the next look */
+  private unhanded: NonNullable<ChainCatchUp['opened']> = []
+
+  private async handOpened (found: NonNullable<ChainCatchUp['opened']>): Promise<void> {
+    if (this.c.onOpened == null) return
+    const opened = [...this.unhanded, ...found]
+    this.unhanded = []
+    if (opened.length === 0) return
+    try {
+      await this.c.onOpened(opened)
+    } catch (err) {
+      this.unhanded = opened
+      this.c.logger.warn('chain: keeping the escrows found opened failed; the next look tries again', { escrows: opened.length, err })
+    }
   }
 
   private report (r: ChainCatchUp, ms: number): void {

@@ -29,7 +29,7 @@ export async function openChain (config: BazaarConfig, home: string, hotkey: str
   let chain: Awaited<ReturnType<typeof createSubtensorChain>> | undefined
   try {
     const signal = AbortSignal.any([AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(opts.signal != null ? [opts.signal] : [])])
-    chain = await createSubtensorChain(subtensorInitOf(config, endpoint), { signal })
+    chain = await createSubtensorChain({ ...subtensorInitOf(config, endpoint), party: hotkey }, { signal })
     const info = await chain.info()
     const fallbacks = config.chain.fallbackEndpoints
     logger.info('chain: subtensor', { endpoint: chain.endpoint ?? endpoint, ...(fallbacks != null ? { endpoints: [endpoint, ...fallbacks] } : {}), asset: info.asset.kind, chain: info.chain, specVersion: info.specVersion, notes: info.notes })

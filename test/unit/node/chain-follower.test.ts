@@ -23,7 +23,7 @@ function fakeChain (): { catchUp: (opts?: { signal?: AbortSignal }) => Promise<C
 
 const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
 
-async function started (): Promise<{ clock: ManualClock, chain: ReturnType<typeof fakeChain>, lines: Array<Record<string, unknown>>, metrics: Registry, follower: ChainFollower }> {
+async function started (onOpened?: (opened: NonNullable<ChainCatchUp['opened']>) => Promise<void>): Promise<{ clock: ManualClock, chain: ReturnType<typeof fakeChain>, lines: Array<Record<string, unknown>>, metrics: Registry, follower: ChainFollower }> {
   const clock = new ManualClock()
   const chain = fakeChain()
   const lines: Array<Record<string, unknown>> = []
@@ -32,7 +32,8 @@ async function started (): Promise<{ clock: ManualClock, chain: ReturnType<typeo
     chain,
     clock,
     logger: createLogger({ level: 'info', write: (l) => { lines.push(JSON.parse(l) as Record<string, unknown>) } }),
-    readBlock: metrics.gauge('bazaar_chain_read_block', 'test')
+    readBlock: metrics.gauge('bazaar_chain_read_block', 'test'),
+    ...(onOpened != null ? { onOpened } : {})
   })
   await follower.start()
   return { clock, chain, lines, metrics, follower }
@@ -104,6 +105,38 @@ describe('chain follower', () => {
     await settle()
     expect(lines.filter((l) => l.level === 'warn')).toHaveLength(2)
     expect(lines.at(-1)).toMatchObject({ level: 'info', msg: 'chain: new blocks read again', head: 64 })
+    await follower.stop()
+  })
+
+  it('hands over the escrows a look found opened; a failed hand-over keeps them for the next look, with one warning', async () => {
+    const handed: string[][] = []
+    let fail = true
+    const opened = (id: string): NonNullable<ChainCatchUp['opened']>[number] => ({
+      terms: { escrowId: id, agreementHash: id, payer: 'p', payee: 'q', arbiter: 'a', amount: 1n, netuid: 1, voucherKey: '0x', expiresAt: 0 },
+      records: [{ kind: 'open', escrowId: id, blockNumber: 7, blockHash: '0x07', txHash: '0x', remark: '{}' }]
+    })
+    const { clock, chain, lines, follower } = await started(async (list) => {
+      handed.push(list.map((o) => o.terms.escrowId))
+      if (fail) throw new Error('database closed')
+    })
+    chain.calls[0]!.end({ from: 1, head: 9, blocks: 9, opened: [opened('0x01'), opened('0x02')] })
+    await settle()
+    expect(handed).toEqual([['0x01', '0x02']])
+    expect(lines.filter((l) => l.level === 'warn')).toMatchObject([{ escrows: 2 }])
+    expect(String(lines.find((l) => l.level === 'warn')!.msg)).toContain('keeping the escrows found opened failed')
+    // the read itself worked: its head is kept
+    expect(follower.last?.block).toBe(9)
+    fail = false
+    clock.advance(CHAIN_FOLLOW_MS)
+    chain.calls[1]!.end({ from: 10, head: 12, blocks: 3, opened: [opened('0x03')] })
+    await settle()
+    expect(handed).toEqual([['0x01', '0x02'], ['0x01', '0x02', '0x03']])
+    // nothing found, nothing handed
+    clock.advance(CHAIN_FOLLOW_MS)
+    chain.calls[2]!.end({ from: 13, head: 13, blocks: 1 })
+    await settle()
+    expect(handed).toHaveLength(2)
+    expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1)
     await follower.stop()
   })
 

@@ -117,6 +117,12 @@ export interface SubtensorChainInit {
    * 293, measured on 293 (2,000,001 alpha rao refused, 2,100,000 moved at a price of about 1).
    */
   minStakeRao?: bigint
+  /**
+   * this node's account: `catchUp` reports the escrows naming it (payer, payee or arbiter) that the
+   * reads since the last catch-up found opened (`ChainCatchUp.opened`), so the node can keep their
+   * open blocks (an arbiter hears of an escrow only from the chain, until a party asks it)
+   */
+  party?: string
   /** called with every extrinsic the adapter got included, for fees and timings (bench) */
   onInclusion?: (op: SubtensorOperation, inclusion: Inclusion) => void
 }
@@ -157,6 +163,12 @@ export function scanStartOf (usual: number, floor?: number): number {
 const MAX_PENDING_READ = 16
 /** Most escrows kept in the index; closed ones are dropped first past it. */
 const MAX_INDEXED = 50_000
+/**
+ * Most escrows naming `init.party` held for the next `catchUp` (the chain follower drains them every
+ * 12 s; a first scan of 1,200 blocks of a busy market is what could come near it). Past it the
+ * index still finds them; only their report is lost.
+ */
+const OPENED_MAX = 10_000
 /**
  * Most `Keys` entries `registeredHotkeys` reads for one subnet: far above a subnet's UID limit
  * (`MaxAllowedUids`, a few thousand at most), far below what would strain memory.
@@ -296,6 +308,8 @@ export class SubtensorChain implements ChainPort {
   private cursor: ScanCursor | undefined
   private syncing: Promise<ChainCatchUp> | undefined
   private cachedInfo: ChainPortInfo | undefined
+  /** `init.party` as account hex, where given and valid */
+  private readonly party: string | undefined
 
   /** the connection's state, and whether the endpoint still serves the chain opened (connection.ts) */
   readonly connection: ChainConnection
@@ -310,6 +324,7 @@ export class SubtensorChain implements ChainPort {
     this.api = api
     this.init = init
     this.ownsApi = ownsApi
+    try { this.party = init.party != null ? accountHex(init.party) : undefined } catch { this.party = undefined }
     // which node the socket is on matters only where there are several (events name it; a node behind waits)
     this.connection = new ChainConnection(api as unknown as WatchedApi, this.clock, provider != null && provider.endpoints.length > 1 ? () => provider.endpoint : undefined)
     if (provider != null) {
@@ -1061,8 +1076,8 @@ export class SubtensorChain implements ChainPort {
    */
   async catchUp (opts: { signal?: AbortSignal } = {}): Promise<ChainCatchUp> {
     await this.connection.checked()
-    // blocks passed over by any read since the last catch-up, an escrow operation's too
-    return { ...await this.sync(opts.signal), ...this.drainGaps() }
+    // blocks passed over, and escrows naming this node found, by any read since the last catch-up
+    return { ...await this.sync(opts.signal), ...this.drainGaps(), ...this.drainOpened() }
   }
 
   /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
@@ -1117,6 +1132,16 @@ export class SubtensorChain implements ChainPort {
 
   /** blocks passed over because the node had pruned their state, not yet told by `catchUp` */
   private gaps: Array<{ from: number, to: number }> = []
+
+  /** escrows naming `init.party` found opened, not yet told by `catchUp` (at most OPENED_MAX) */
+  private opened: Array<{ terms: EscrowTermsOnChain, records: ChainRecord[] }> = []
+
+  private drainOpened (): { opened?: Array<{ terms: EscrowTermsOnChain, records: ChainRecord[] }> } {
+    if (this.opened.length === 0) return {}
+    const opened = this.opened
+    this.opened = []
+    return { opened }
+  }
 
   private drainGaps (): { skipped?: Array<{ from: number, to: number }> } {
     if (this.gaps.length === 0) return {}
@@ -1176,7 +1201,11 @@ export class SubtensorChain implements ChainPort {
       // [IGNORE] an open record whose batch did not fund the escrow account with its amount
       if (!this.fundsEscrow(f.siblings, parsed, sigs.account)) return
       // [IGNORE] a second open of an id by the same payer (each payer's first open of an id counts)
-      this.index.add({ ...parsed, sigs, records: [rec], status: 'open', ...(f.atOpen != null ? { atOpen: f.atOpen } : {}) })
+      const added = this.index.add({ ...parsed, sigs, records: [rec], status: 'open', ...(f.atOpen != null ? { atOpen: f.atOpen } : {}) })
+      if (added && this.party != null && this.opened.length < OPENED_MAX &&
+        [parsed.terms.payer, parsed.terms.payee, parsed.terms.arbiter].some((a) => accountHex(a) === this.party)) {
+        this.opened.push({ terms: parsed.terms, records: [rec] })
+      }
       return
     }
     // [IGNORE] a close record not executed by an escrow account of its id
