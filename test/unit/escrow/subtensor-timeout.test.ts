@@ -70,6 +70,29 @@ describe('the subtensor adapter on a node that stopped answering', () => {
     await expect((await drive(clock, first) as { err: unknown }).err).toMatchObject({ code: 'CHAIN_TIMEOUT' })
   })
 
+  it('get: the callers that come while a scan runs share the one scan after it, rather than each making its own', async () => {
+    const clock = new ManualClock(0)
+    const hang = new Set(['chain_getFinalizedHead'])
+    const api = silentApi(hang)
+    const chain = new SubtensorChain(api, { clock, fromBlock: 1 }, false)
+    const id = '0x' + '33'.repeat(32)
+    const heads = (): number => api.asked.filter((m) => m === 'chain_getFinalizedHead').length
+    const first = chain.get(id)
+    void first.catch(() => {})
+    for (let i = 0; i < 10 && heads() === 0; i++) await Promise.resolve()
+    expect(heads()).toBe(1)
+    // the node answers again, for the reads from now on; the first scan's read stays unanswered
+    hang.clear()
+    const waiting = Array.from({ length: 6 }, async () => await chain.get(id))
+    const r = await drive(clock, Promise.allSettled([first, ...waiting]))
+    expect(r).toMatchObject({ ok: [{ status: 'rejected', reason: { code: 'CHAIN_TIMEOUT' } }, ...waiting.map(() => ({ status: 'fulfilled', value: undefined }))] })
+    // the first scan and one shared by the six (before: six more, one after another)
+    expect(heads()).toBe(2)
+    // a caller after that scans again
+    expect(await drive(clock, chain.get(id))).toEqual({ ok: undefined })
+    expect(heads()).toBe(3)
+  })
+
   it('balance: CHAIN_TIMEOUT naming system.account; info: CHAIN_TIMEOUT naming system_chain', async () => {
     const clock = new ManualClock(0)
     const hang = new Set(['system.account', 'system_chain'])

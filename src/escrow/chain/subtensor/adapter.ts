@@ -1080,10 +1080,33 @@ export class SubtensorChain implements ChainPort {
     return { ...await this.sync(opts.signal), ...this.drainGaps(), ...this.drainOpened() }
   }
 
-  /** Scans blocks not yet seen up to the finalized head (or the best head without finality). */
+  /**
+   * Scans blocks not yet seen up to the finalized head (or the best head without finality).
+   *
+   * One scan at a time. A scan already running read its head before this call, so this call takes
+   * the next one, which starts when it ends; every caller that comes meanwhile shares that next
+   * scan. Before, each waiting caller made a scan of its own after the running one, one after
+   * another: eight escrows read side by side (`bazaar escrow ls`) made eight scans of two round
+   * trips each even with no new block. A caller's abort ends its wait, not a shared scan (each
+   * read of one is bounded).
+   */
   private async sync (signal?: AbortSignal): Promise<ChainCatchUp> {
-    // another caller's scan, ended for this one by its own abort (each read of it is bounded)
-    while (this.syncing != null) await raceAbort(this.syncing, signal)
+    if (this.syncing == null) return await this.syncNow(signal)
+    this.nextSync ??= (async () => {
+      try {
+        while (this.syncing != null) await this.syncing.catch(() => {})
+      } finally {
+        this.nextSync = undefined
+      }
+      return await this.syncNow()
+    })()
+    return await raceAbort(this.nextSync, signal)
+  }
+
+  /** the scan after the running one, shared by the callers that came while it ran */
+  private nextSync: Promise<ChainCatchUp> | undefined
+
+  private async syncNow (signal?: AbortSignal): Promise<ChainCatchUp> {
     this.syncing = this.syncOnce(signal)
     try { return await this.syncing } finally { this.syncing = undefined }
   }
