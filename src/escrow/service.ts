@@ -24,6 +24,8 @@ import type { EscrowTerms, Settlement, SignedVoucher } from './types.js'
 const SWEEP_PAGE = 1000
 /** escrows `list` reads from the chain side by side */
 export const LIST_READS = 8
+/** the most escrows `list` shows: those stored last */
+export const LIST_MAX = 1000
 /**
  * How long after its expiry an escrow still counts for `scanStart`: a renter refunds an expired
  * escrow 10 minutes after its expiry, so an hour covers a daemon restarted around then. One stopped
@@ -176,13 +178,15 @@ export class EscrowService {
   }
 
   /**
-   * Every escrow of the database (a thousand at most) as the chain shows it, in the order of their
-   * ids. LIST_READS are read side by side: each read is a round trip or more to the chain's node,
-   * one after another a thousand of them took minutes at a public endpoint's round trip, past the
-   * CLI's 30 s wait; the subtensor adapter's reads in flight share one block scan.
+   * The escrows of the database as the chain shows them: the LIST_MAX this node stored last, the
+   * latest first (an arbiter keeps every escrow naming it, so the database grows with the market;
+   * the ones still in play are the recent ones). LIST_READS are read side by side: each read is a
+   * round trip or more to the chain's node, and one after another a thousand of them took minutes
+   * at a public endpoint's round trip, past the CLI's 30 s wait; the subtensor adapter's reads in
+   * flight share one block scan.
    */
   async list (opts: { signal?: AbortSignal } = {}): Promise<EscrowSummary[]> {
-    const locals = await this.c.escrows.list()
+    const locals = await this.c.escrows.recent(LIST_MAX)
     return await mapBounded(locals, LIST_READS, async (local, signal) => {
       throwIfAborted(signal)
       const chain = await this.c.chain.get(local.terms.escrowId, { signal, payer: local.terms.payer })

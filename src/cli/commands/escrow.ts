@@ -9,7 +9,8 @@ import type { EscrowJson } from '../../node/daemon-routes.js'
 const usage = `usage: bazaar escrow <ls|show <id>|close <id> [--arbiter]|refund <id>> [options]
 
 The escrows the running node takes part in (as payer, payee or arbiter), read from the chain.
-  ls              every escrow with its status, amount, balance and latest voucher
+  ls              the escrows with their status, amount, balance and latest voucher, the latest
+                  first (the thousand this node stored last)
   show <id>       one escrow with its on-chain records (block numbers and hashes)
   close <id>      approve the cooperative close on the latest voucher (it executes once the other
                   party approves the same settlement); --arbiter: as the payee, close with the

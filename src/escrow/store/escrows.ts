@@ -42,6 +42,21 @@ export class LevelEscrowStore {
     for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff' })) yield fromJson<LocalEscrow>(raw)
   }
 
+  /**
+   * The `limit` escrows stored last (by `createdAt`), the latest first, ties in the order of their
+   * ids: reads every escrow, keeping `limit` at a time.
+   */
+  async recent (limit: number): Promise<LocalEscrow[]> {
+    const later = (a: LocalEscrow, b: LocalEscrow): number => b.createdAt - a.createdAt || (a.terms.escrowId < b.terms.escrowId ? -1 : a.terms.escrowId > b.terms.escrowId ? 1 : 0)
+    let kept: LocalEscrow[] = []
+    for await (const e of this.all()) {
+      kept.push(e)
+      // trimmed in batches: a sort per escrow read would cost a database of many escrows dearly
+      if (kept.length >= 2 * limit) kept = kept.sort(later).slice(0, limit)
+    }
+    return kept.sort(later).slice(0, limit)
+  }
+
   /** up to `limit` escrows in the order of their ids, those after the id `after` where given */
   async list (limit = 1000, after?: string): Promise<LocalEscrow[]> {
     const out: LocalEscrow[] = []

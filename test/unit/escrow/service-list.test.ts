@@ -1,10 +1,10 @@
 /**
  * `EscrowService.list` (`bazaar escrow ls`, `GET /v1/escrows`) reads its escrows from the chain
- * side by side, LIST_READS at a time, and answers in the order of their ids.
+ * side by side, LIST_READS at a time: the LIST_MAX it stored last, the latest first.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChainPort, EscrowOnChain } from '../../../src/escrow/chain/port.js'
-import { EscrowService, LIST_READS } from '../../../src/escrow/service.js'
+import { EscrowService, LIST_MAX, LIST_READS } from '../../../src/escrow/service.js'
 import { escrowId, ledgerWorld, parties, terms as mkTerms, T0 } from './fixtures.js'
 
 const p = await parties()
@@ -63,5 +63,22 @@ describe('escrow list', () => {
     for (const r of reads) r.end(undefined)
     await expect(failing).rejects.toMatchObject({ code: 'CHAIN_TIMEOUT' })
     expect(reads).toHaveLength(LIST_READS)
+  })
+
+  it(`lists the ${LIST_MAX} escrows stored last, the latest first, ties in the order of their ids`, async () => {
+    const { supplierDb, ledger, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
+    const n = LIST_MAX + 25
+    // stored in an order unlike their ids' and their times'
+    for (let k = 0; k < n; k++) {
+      const i = (k * 7919) % n
+      await supplierDb.escrows.put({ terms: mkTerms(p, { escrowId: escrowId(i + 1) }), role: 'payee', createdAt: T0 + Math.floor(i / 2) * 1000 })
+    }
+    const svc = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, clock })
+    const listed = (await svc.list()).map((e) => e.escrowId)
+    expect(listed).toHaveLength(LIST_MAX)
+    // escrows 2j+1 and 2j+2 share a time: the pair comes latest first, in id order within it
+    const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.floor(b / 2) - Math.floor(a / 2) || a - b).slice(0, LIST_MAX).map((i) => escrowId(i + 1))
+    expect(listed).toEqual(expected)
+    expect(listed[0]).toBe(escrowId(n))
   })
 })
