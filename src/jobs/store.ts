@@ -123,30 +123,54 @@ export class JobStore {
   }
 
   /**
+   * The `limit` records of `role` created last, the latest first (ties in key order): what the
+   * control API lists. In key order a store past the page listed whichever records the renters'
+   * ids put first. Reads every record of the role, keeping `limit` at a time; one that does not
+   * read back is passed over as in `list`.
+   */
+  async recent (role: JobRole, limit: number, onDamaged?: (key: string, err: JobStoreError) => void): Promise<JobRecord[]> {
+    // `list` gives key order, which a stable sort keeps among equal times
+    const later = (a: JobRecord, b: JobRecord): number => b.createdAt - a.createdAt
+    let kept: JobRecord[] = []
+    for await (const r of this.records(role, onDamaged)) {
+      kept.push(r)
+      if (kept.length >= 2 * limit) kept = kept.sort(later).slice(0, limit)
+    }
+    return kept.sort(later).slice(0, limit)
+  }
+
+  /**
    * Records in key order (role, then id), optionally of one role and state. A record that does not
    * read back (damaged, or written by a version that wrote it too large) is skipped and handed to
    * `onDamaged` with its key and error, so that one bad record does not stop the roles that list
    * their jobs at start.
    */
   async list (filter: { role?: JobRole, state?: JobState, limit?: number, onDamaged?: (key: string, err: JobStoreError) => void } = {}): Promise<JobRecord[]> {
-    const range = filter.role != null ? { gte: `${filter.role}/`, lt: `${filter.role}0` } : {}
     const out: JobRecord[] = []
     // no bound unless asked: the roles' recovery at start must see every record (a cap left
-    // interrupted jobs past it unrecovered); the control API asks for a page
+    // interrupted jobs past it unrecovered)
     const limit = filter.limit ?? Infinity
-    for await (const [k, v] of this.db.iterator(range)) {
-      let r: JobRecord
-      try {
-        r = parse(v)
-      } catch (err) {
-        filter.onDamaged?.(k, err as JobStoreError)
-        continue
-      }
+    for await (const r of this.records(filter.role, filter.onDamaged)) {
       if (filter.state != null && r.state !== filter.state) continue
       out.push(r)
       if (out.length >= limit) break
     }
     return out
+  }
+
+  /** the records (of `role`) in key order, read as it goes; one that does not read back goes to `onDamaged` */
+  private async * records (role?: JobRole, onDamaged?: (key: string, err: JobStoreError) => void): AsyncGenerator<JobRecord> {
+    const range = role != null ? { gte: `${role}/`, lt: `${role}0` } : {}
+    for await (const [k, v] of this.db.iterator(range)) {
+      let r: JobRecord
+      try {
+        r = parse(v)
+      } catch (err) {
+        onDamaged?.(k, err as JobStoreError)
+        continue
+      }
+      yield r
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js'
 import { peerIdString } from './market-json.js'
 import { UserError } from '../util/errors.js'
 import { abortable } from '../util/abortable.js'
+import { JOBS_PAGE } from '../jobs/page.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** One agreement as `GET /v1/agreements` shows it (amounts as decimal strings of rao). */
@@ -71,8 +72,6 @@ export interface JobView {
 /** Every time in the control API's JSON (and so in `--json` output) is ISO 8601 UTC. */
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-/** job records `GET /v1/jobs` returns per role, first by id */
-const JOBS_PAGE = 1000
 
 /** An escrow view as the control API sends it: the expiry as ISO 8601, like every other time. */
 export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string, unit: AmountUnit }
@@ -209,9 +208,9 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
     // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
     // by agreement: a job id is the renter's choice, and two agreements' jobs may share one
     const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.agreementId, j]))
-    const supplier = (await daemon.jobs.list({ role: 'supplier', limit: JOBS_PAGE })).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(j.agreementId != null ? live.get(j.agreementId) : undefined) }))
+    const supplier = (await daemon.jobs.recent('supplier', JOBS_PAGE)).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(j.agreementId != null ? live.get(j.agreementId) : undefined) }))
     const pending = (daemon.supplier()?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
-    const renter = (await daemon.jobs.list({ role: 'renter', limit: JOBS_PAGE })).map(renterJobView)
+    const renter = (await daemon.jobs.recent('renter', JOBS_PAGE)).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
   api.route('GET', '/v1/escrows', async (req) => (await escrowCall(daemon.chain, async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))

@@ -3,16 +3,17 @@ import { flag, str } from '../command.js'
 import { ApiClient } from '../client.js'
 import { alpha, table } from '../format.js'
 import type { JobView } from '../../node/daemon-routes.js'
+import { JOBS_PAGE } from '../../jobs/page.js'
 
 /** `bazaar jobs`: the jobs of a running node, as supplier and as renter. */
 export const jobsCommand: Command = {
   name: 'jobs',
   usage: `usage: bazaar jobs [--home <dir>] [--api <host:port>] [--json]
 
-Lists the jobs of the running node: the jobs its supplier role ran since it started (with what the
-latest voucher pays and how the escrow was settled) and the jobs it rented (stored in its database).
-Below the table, each role's totals: what the supplier's jobs were paid, and what the renter's paid
-and got back.`,
+Lists the jobs of the running node, from its database: the jobs its supplier role ran (with what the
+latest voucher pays and how the escrow was settled) and the jobs it rented, the latest first, the
+${JOBS_PAGE} latest of each. Below the table, each role's totals: what the supplier's jobs were paid,
+and what the renter's paid and got back.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
@@ -49,7 +50,8 @@ export function totals (jobs: ReadonlyArray<Pick<JobView, 'role' | 'paid' | 'ref
     const mine = jobs.filter((j) => j.role === role)
     if (mine.length === 0) continue
     const sum = (k: 'paid' | 'refunded' | 'carried'): bigint => mine.reduce((t, j) => t + (j[k] != null ? BigInt(j[k]) : 0n), 0n)
-    const n = `${mine.length} job${mine.length === 1 ? '' : 's'}`
+    // past the page, the totals are the listed jobs': say so
+    const n = mine.length >= JOBS_PAGE ? `the ${mine.length} latest jobs` : `${mine.length} job${mine.length === 1 ? '' : 's'}`
     const carried = sum('carried')
     if (role === 'supplier') {
       const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back to the renters)` : ''

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/main.js'
 import { reasonText, totals } from '../../../src/cli/commands/jobs.js'
+import { JOBS_PAGE } from '../../../src/jobs/page.js'
 import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 
 describe('bazaar jobs', () => {
@@ -51,6 +52,8 @@ describe('bazaar jobs', () => {
       'renter: 2 jobs, paid 0.016730555 α (0.002780555 α of it too small to move, back here), refunded 1.149936113 α'
     ])
     expect(totals([{ role: 'renter' }])).toEqual(['renter: 1 job, paid 0 α, refunded 0 α'])
+    // a full page: the totals are those of the latest jobs listed, and say so
+    expect(totals(Array.from({ length: JOBS_PAGE }, () => ({ role: 'supplier' as const, paid: '1000000000' })))).toEqual([`supplier: the ${JOBS_PAGE} latest jobs, paid ${JOBS_PAGE} α by their latest vouchers`])
     expect(totals([])).toEqual([])
   })
 

@@ -96,6 +96,26 @@ describe('JobStore', () => {
     expect(await store.list({ role: 'supplier', limit: 1000 })).toHaveLength(1000)
   })
 
+  it('recent: the records of a role created last, the latest first, ties in id order, past damaged ones', async () => {
+    const store = new JobStore(db)
+    const n = 1030
+    // stored in an order unlike their ids' and their times'; j(2k) and j(2k+1) share a time
+    for (let k = 0; k < n; k++) {
+      const i = (k * 409) % n
+      await store.put({ ...rec(`j${String(i).padStart(4, '0')}`), createdAt: 1000 + Math.floor(i / 2) })
+    }
+    await store.put({ ...rec('r', 'renter'), createdAt: 10_000 })
+    await db.sublevel('jobs-v1').put('supplier/x', '{not json')
+    const damaged: string[] = []
+    const latest = await store.recent('supplier', 1000, (key) => { damaged.push(key) })
+    const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.floor(b / 2) - Math.floor(a / 2) || a - b).slice(0, 1000).map((i) => `j${String(i).padStart(4, '0')}`)
+    expect(latest.map((r) => r.id)).toEqual(expected)
+    expect(latest[0]!.id).toBe('j1028')
+    expect(damaged).toEqual(['supplier/x'])
+    expect((await store.recent('renter', 1000)).map((r) => r.id)).toEqual(['r'])
+    expect(await store.recent('supplier', 0)).toEqual([])
+  })
+
   it.each([
     ['exited', 0, 'succeeded'], ['exited', 3, 'failed'], ['cancelled', -1, 'cancelled'],
     ['timeout', -1, 'timeout'], ['budget', -1, 'failed'], ['failed', -1, 'failed']
