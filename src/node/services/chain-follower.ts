@@ -9,6 +9,8 @@ import type { NodeService } from './types.js'
  * finds about one block left to read. Between looks a look costs two requests when no block came.
  */
 export const CHAIN_FOLLOW_MS = 12_000
+/** escrows found opened held for the next look while their hand-over fails */
+const UNHANDED_MAX = 10_000
 
 /**
  * Keeps the chain port's escrow index up to the chain's head (`ChainPort.catchUp`), where the port
@@ -100,7 +102,8 @@ export class ChainFollower implements NodeService {
     try {
       await this.c.onOpened(opened)
     } catch (err) {
-      this.unhanded = opened
+      // bounded: the latest kept where the hand-over keeps failing
+      this.unhanded = opened.slice(-UNHANDED_MAX)
       this.c.logger.warn('chain: keeping the escrows found opened failed; the next look tries again', { escrows: opened.length, err })
     }
   }
