@@ -127,25 +127,32 @@ export class EscrowService {
   }
 
   /**
-   * Keeps the escrows the chain showed opened (`ChainCatchUp.opened`) that this node arbitrates,
-   * with their open blocks, and returns how many it had not kept before. An arbiter hears of an
-   * escrow from the chain alone until a party asks it, which for a close with the arbiter or a
-   * refund comes at the rental's end: kept, a restarted arbiter reads the chain back to the oldest
-   * one still in play (`scanStart`) and finds a long rental's escrow opened before the scan's usual
-   * window. Escrows this node pays or is paid from are kept by their roles' own paths.
+   * What the chain showed opened (`ChainCatchUp.opened`), kept with the open blocks, and how many
+   * escrows it kept or gave a block to. An arbiter hears of an escrow from the chain alone until a
+   * party asks it, which for a close with the arbiter or a refund comes at the rental's end: it
+   * keeps each escrow naming it, so a restarted arbiter reads the chain back to the oldest one
+   * still in play (`scanStart`) and finds a long rental's escrow opened before the scan's usual
+   * window. Escrows this node pays or is paid from are kept by their roles' own paths, and here
+   * only given the open block they lack (one a renter's open that it did not see land, or a
+   * supplier's before its escrow check, was kept without it): a node does not take up an escrow
+   * naming it that it never agreed to. Another payer's open under the same id changes nothing.
    */
-  async keepArbitrated (opened: ReadonlyArray<{ terms: EscrowTerms, records: ChainRecord[] }>): Promise<number> {
+  async keepOpened (opened: ReadonlyArray<{ terms: EscrowTerms, records: ChainRecord[] }>): Promise<number> {
     let kept = 0
     for (const o of opened) {
-      if (this.roleOf(o.terms) !== 'arbiter') continue
+      const role = this.roleOf(o.terms)
+      if (role == null) continue
       const openBlock = o.records.find((r) => r.kind === 'open')?.blockNumber
       const prior = await this.c.escrows.get(o.terms.escrowId)
-      // another payer's copy under the same id is not this one: the first kept stays
       if (prior != null) {
-        if (sameAccount(prior.terms.payer, o.terms.payer) && prior.openBlock == null && openBlock != null) await this.c.escrows.put({ ...prior, openBlock })
+        if (sameAccount(prior.terms.payer, o.terms.payer) && prior.openBlock == null && openBlock != null) {
+          await this.c.escrows.put({ ...prior, openBlock })
+          kept++
+        }
         continue
       }
-      await this.c.escrows.put({ terms: o.terms, role: 'arbiter', createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}), unasked: true })
+      if (role !== 'arbiter') continue
+      await this.c.escrows.put({ terms: o.terms, role, createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}), unasked: true })
       kept++
     }
     return kept

@@ -449,9 +449,10 @@ export class BazaarNode {
       const s = this.services
       if (chain.catchUp != null) {
         const readBlock = this.metrics.gauge('bazaar_chain_read_block', 'the last block whose escrow records this node read, as of the chain follower\'s last look (every 12 s)')
-        // an arbiter keeps each escrow naming it, with its open block, as the chain shows it opened
-        const onOpened = config.role === 'arbiter' ? async (opened: NonNullable<ChainCatchUp['opened']>) => { await escrow.keepArbitrated(opened) } : undefined
-        s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, ...(onOpened != null ? { onOpened } : {}) })
+        // the escrows naming this node, as the chain shows them opened, keep their open blocks (an
+        // arbiter keeps each one naming it; the others only gain the block they lack)
+        const onOpened = async (opened: NonNullable<ChainCatchUp['opened']>): Promise<void> => { await escrow.keepOpened(opened) }
+        s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, onOpened })
       }
       s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })

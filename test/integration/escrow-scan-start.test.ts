@@ -86,13 +86,13 @@ describe('the open block of each escrow, kept', () => {
     const blocks = opened.map((o) => o.records.find((r) => r.kind === 'open')!.blockNumber)
     // the chain follower's report: escrows naming this node in any role; only those it arbitrates are kept
     const report = opened.map((o) => ({ terms: o.terms, records: o.records }))
-    expect(await arbiterSvc.keepArbitrated(report.slice(0, 1))).toBe(1)
+    expect(await arbiterSvc.keepOpened(report.slice(0, 1))).toBe(1)
     // the one kept, again, and one another arbiter serves (`asked` is never in a report here)
-    expect(await arbiterSvc.keepArbitrated([report[0]!, report[2]!])).toBe(0)
+    expect(await arbiterSvc.keepOpened([report[0]!, report[2]!])).toBe(0)
     expect(await arbiterDb.escrows.get(kept.escrowId)).toEqual({ terms: kept, role: 'arbiter', createdAt: T0, openBlock: blocks[0], unasked: true })
     expect(await arbiterDb.escrows.get(other.escrowId)).toBeUndefined()
     // another payer's open under the same id changes nothing kept
-    await arbiterSvc.keepArbitrated([{ terms: { ...kept, payer: p.other.address }, records: [{ ...report[0]!.records[0]!, blockNumber: 1 }] }])
+    await arbiterSvc.keepOpened([{ terms: { ...kept, payer: p.other.address }, records: [{ ...report[0]!.records[0]!, blockNumber: 1 }] }])
     expect((await arbiterDb.escrows.get(kept.escrowId))?.terms.payer).toBe(p.payer.address)
     expect(await arbiterSvc.scanStart()).toBe(blocks[0])
     // the sweep is handed only what the arbiter was asked about
@@ -106,6 +106,29 @@ describe('the open block of each escrow, kept', () => {
     expect(await arbiterDb.escrows.get(asked.escrowId)).toEqual({ terms: asked, role: 'arbiter', createdAt: clock.now(), openBlock: blocks[1] })
     await arbiterSvc.sweep()
     expect(known.at(-1)).toEqual([kept.escrowId, asked.escrowId])
+  })
+
+  it('a payer or payee only gives the escrows it holds the open block they lack, from their own payer\'s open', async () => {
+    const { ledger, supplierDb, renterDb, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
+    const renter = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, clock })
+    const supplier = new EscrowService({ chain: ledger, escrows: supplierDb.escrows, vouchers: supplierDb.vouchers, account: p.payee, clock })
+    const held = mkTerms(p, { escrowId: escrowId(1) })
+    const never = mkTerms(p, { escrowId: escrowId(2) })
+    // the supplier agreed to `held` (kept without a block: its escrow check has not read it)
+    await supplier.track(held)
+    const report = [await renter.open(held), await renter.open(never)].map((o) => ({ terms: o.terms, records: o.records }))
+    const block = report[0]!.records[0]!.blockNumber
+    // another payer's open under the same id first: it gives nothing
+    expect(await supplier.keepOpened([{ terms: { ...held, payer: p.other.address }, records: [{ ...report[0]!.records[0]!, blockNumber: 1 }] }])).toBe(0)
+    expect((await supplierDb.escrows.get(held.escrowId))?.openBlock).toBeUndefined()
+    // its own payer's: the block; an escrow naming it that it never agreed to is not taken up
+    expect(await supplier.keepOpened(report)).toBe(1)
+    expect(await supplierDb.escrows.get(held.escrowId)).toEqual({ terms: held, role: 'payee', createdAt: T0, openBlock: block })
+    expect(await supplierDb.escrows.get(never.escrowId)).toBeUndefined()
+    expect(await supplier.scanStart()).toBe(block)
+    // a block kept stays
+    expect(await supplier.keepOpened([{ terms: held, records: [{ ...report[0]!.records[0]!, blockNumber: block + 5 }] }])).toBe(0)
+    expect((await supplierDb.escrows.get(held.escrowId))?.openBlock).toBe(block)
   })
 })
 

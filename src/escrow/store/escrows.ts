@@ -18,7 +18,7 @@ export interface LocalEscrow {
   openBlock?: number
   /**
    * role `arbiter` only: kept as the chain showed it opened, before any party asked this arbiter
-   * about it (`EscrowService.keepArbitrated`). Such an escrow's per-escrow key never held
+   * about it (`EscrowService.keepOpened`). Such an escrow's per-escrow key never held
    * anything, so the sweep passes it over; a party's request clears it (`Arbiter`).
    */
   unasked?: true
