@@ -19,8 +19,34 @@ import { devPair } from '../helpers/keys.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { escrowId, HOUR, ledgerWorld, parties, T0, terms as mkTerms } from '../unit/escrow/fixtures.js'
 import { recordingLogger } from '../helpers/nodes.js'
+import type { Logger } from '../../src/node/logger.js'
 
 const p = await parties()
+
+/** a daemon's node of `role` in `home` on `chain`, on a manual clock at `now`, listening on loopback */
+async function startNode (o: { role: 'renter' | 'arbiter', home: string, hotkey: Awaited<ReturnType<typeof devPair>>, coldkey: Awaited<ReturnType<typeof devPair>>, chain: ChainPort, now: number, logger: Logger }): Promise<BazaarNode> {
+  const base = await defaultConfig()
+  return await BazaarNode.init({
+    config: { ...base, role: o.role, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 } },
+    identity: { peerKey: await generateKeyPair('Ed25519'), hotkey: o.hotkey, coldkey: o.coldkey },
+    home: o.home,
+    apiToken: 'c'.repeat(64),
+    chain: o.chain,
+    clock: new ManualClock(o.now),
+    logger: o.logger
+  })
+}
+
+/** the embedded ledger as a chain port, with the methods given in place of its own or added (it reads no blocks) */
+function withMethods (ledger: EmbeddedLedger, methods: Record<string, (...args: never[]) => unknown>): ChainPort {
+  return new Proxy(ledger, {
+    get: (target, key) => {
+      if (typeof key === 'string' && Object.hasOwn(methods, key)) return methods[key]
+      const v = Reflect.get(target, key) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  }) as ChainPort
+}
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
@@ -69,13 +95,9 @@ describe('the open block of each escrow, kept', () => {
     cleanups.push(async () => { await arbiterDb.close() })
     const known: string[][] = []
     // the embedded ledger has no sweep: one that says what it was handed
-    const chain = new Proxy(ledger, {
-      get: (target, key) => {
-        if (key === 'sweep') return async (_owner: unknown, opts: { known?: Array<{ escrowId: string }> }) => { known.push((opts.known ?? []).map((t) => t.escrowId)); return [] }
-        const v = Reflect.get(target, key) as unknown
-        return typeof v === 'function' ? v.bind(target) : v
-      }
-    }) as ChainPort
+    const chain = withMethods(ledger, {
+      sweep: async (_owner: unknown, opts: { known?: Array<{ escrowId: string }> }) => { known.push((opts.known ?? []).map((t) => t.escrowId)); return [] }
+    })
     const arbiter = new Arbiter({ chain, key: p.arbiter, clock, vouchers: arbiterDb.vouchers, escrows: arbiterDb.escrows })
     const renter = new EscrowService({ chain, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, clock, arbiter })
     const arbiterSvc = new EscrowService({ chain, escrows: arbiterDb.escrows, vouchers: arbiterDb.vouchers, account: p.arbiter, clock })
@@ -146,25 +168,12 @@ describe('a daemon started with escrows in its store', () => {
     cleanups.push(async () => { await ledger.close() })
     const asked: string[] = []
     // the embedded ledger reads no blocks: a port that does, in its place
-    const chain = new Proxy(ledger, {
-      get: (target, key) => {
-        if (key === 'scanFrom') return (block: number) => { asked.push(`scanFrom ${block}`) }
-        if (key === 'catchUp') return async () => { asked.push('catchUp'); return { from: 7_321, head: 9_000, blocks: 1_680 } }
-        const v = Reflect.get(target, key) as unknown
-        return typeof v === 'function' ? v.bind(target) : v
-      }
-    }) as ChainPort
-    const base = await defaultConfig()
-    const { logger, records } = recordingLogger((r) => r.msg.startsWith('chain: escrow records'))
-    const node = await BazaarNode.init({
-      config: { ...base, role: 'renter', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 } },
-      identity: { peerKey: await generateKeyPair('Ed25519'), hotkey, coldkey: await devPair('Bob') },
-      home,
-      apiToken: 'c'.repeat(64),
-      chain,
-      clock: new ManualClock(now),
-      logger
+    const chain = withMethods(ledger, {
+      scanFrom: (block: number) => { asked.push(`scanFrom ${block}`) },
+      catchUp: async () => { asked.push('catchUp'); return { from: 7_321, head: 9_000, blocks: 1_680 } }
     })
+    const { logger, records } = recordingLogger((r) => r.msg.startsWith('chain: escrow records'))
+    const node = await startNode({ role: 'renter', home, hotkey, coldkey: await devPair('Bob'), chain, now, logger })
     try {
       // the first read, begun at start (the chain follower), reaches back to that block
       expect(asked).toEqual(['scanFrom 7321', 'catchUp'])
@@ -191,24 +200,12 @@ describe('a daemon started with escrows in its store', () => {
     const openRecord = (id: string, blockNumber: number): ChainRecord => ({ kind: 'open', escrowId: id, blockNumber, blockHash: '0x01', txHash: '0x02', remark: '{}' })
     const asked: string[] = []
     let report: ChainCatchUp | undefined = { from: 100, head: 9_000, blocks: 8_901, opened: [{ terms: ours, records: [openRecord(ours.escrowId, 6_543)] }, { terms: other, records: [openRecord(other.escrowId, 6_000)] }] }
-    const chain = new Proxy(ledger, {
-      get: (target, key) => {
-        if (key === 'scanFrom') return (block: number) => { asked.push(`scanFrom ${block}`) }
-        if (key === 'catchUp') return async () => { asked.push('catchUp'); const r = report ?? { from: 9_001, head: 9_001, blocks: 1 }; report = undefined; return r }
-        const v = Reflect.get(target, key) as unknown
-        return typeof v === 'function' ? v.bind(target) : v
-      }
-    }) as ChainPort
-    const base = await defaultConfig()
-    const start = async (): Promise<BazaarNode> => await BazaarNode.init({
-      config: { ...base, role: 'arbiter', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], api: { ...base.api, host: '127.0.0.1', port: 0 } },
-      identity: { peerKey: await generateKeyPair('Ed25519'), hotkey, coldkey: await devPair('Charlie') },
-      home,
-      apiToken: 'c'.repeat(64),
-      chain,
-      clock: new ManualClock(now),
-      logger: recordingLogger(() => false).logger
+    const chain = withMethods(ledger, {
+      scanFrom: (block: number) => { asked.push(`scanFrom ${block}`) },
+      catchUp: async () => { asked.push('catchUp'); const r = report ?? { from: 9_001, head: 9_001, blocks: 1 }; report = undefined; return r }
     })
+    const coldkey = await devPair('Charlie')
+    const start = async (): Promise<BazaarNode> => await startNode({ role: 'arbiter', home, hotkey, coldkey, chain, now, logger: recordingLogger(() => false).logger })
     // the first start holds nothing: no scanFrom; its first read finds both, and it keeps its own
     // (closing the node waits for the read and what it keeps)
     await (await start()).close()
