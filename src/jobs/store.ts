@@ -1,5 +1,6 @@
 import { JobStoreError } from './errors.js'
 import { JOB_ID_RE } from './constants.js'
+import { firstInOrder } from '../util/first-in-order.js'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { JobEndReason, JobOutput } from './types.js'
 
@@ -125,18 +126,11 @@ export class JobStore {
   /**
    * The `limit` records of `role` created last, the latest first (ties in key order): what the
    * control API lists. In key order a store past the page listed whichever records the renters'
-   * ids put first. Reads every record of the role, keeping `limit` at a time; one that does not
-   * read back is passed over as in `list`.
+   * ids put first. Reads every record of the role; one that does not read back is passed over as
+   * in `list`.
    */
   async recent (role: JobRole, limit: number, onDamaged?: (key: string, err: JobStoreError) => void): Promise<JobRecord[]> {
-    // `list` gives key order, which a stable sort keeps among equal times
-    const later = (a: JobRecord, b: JobRecord): number => b.createdAt - a.createdAt
-    let kept: JobRecord[] = []
-    for await (const r of this.records(role, onDamaged)) {
-      kept.push(r)
-      if (kept.length >= 2 * limit) kept = kept.sort(later).slice(0, limit)
-    }
-    return kept.sort(later).slice(0, limit)
+    return await firstInOrder(this.records(role, onDamaged), limit, (a, b) => b.createdAt - a.createdAt)
   }
 
   /**

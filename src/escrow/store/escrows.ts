@@ -1,6 +1,7 @@
 import type { Level } from 'level'
 import { fromJson, toJson } from '../chain/embedded/codec.js'
 import type { EscrowTerms } from '../types.js'
+import { firstInOrder } from '../../util/first-in-order.js'
 
 /** This node's part in an escrow. */
 export type EscrowRole = 'payer' | 'payee' | 'arbiter'
@@ -42,19 +43,9 @@ export class LevelEscrowStore {
     for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff' })) yield fromJson<LocalEscrow>(raw)
   }
 
-  /**
-   * The `limit` escrows stored last (by `createdAt`), the latest first, ties in the order of their
-   * ids: reads every escrow, keeping `limit` at a time.
-   */
+  /** the `limit` escrows stored last (by `createdAt`), the latest first, ties in the order of their ids */
   async recent (limit: number): Promise<LocalEscrow[]> {
-    const later = (a: LocalEscrow, b: LocalEscrow): number => b.createdAt - a.createdAt || (a.terms.escrowId < b.terms.escrowId ? -1 : a.terms.escrowId > b.terms.escrowId ? 1 : 0)
-    let kept: LocalEscrow[] = []
-    for await (const e of this.all()) {
-      kept.push(e)
-      // trimmed in batches: a sort per escrow read would cost a database of many escrows dearly
-      if (kept.length >= 2 * limit) kept = kept.sort(later).slice(0, limit)
-    }
-    return kept.sort(later).slice(0, limit)
+    return await firstInOrder(this.all(), limit, (a, b) => b.createdAt - a.createdAt)
   }
 
   /** up to `limit` escrows in the order of their ids, those after the id `after` where given */
