@@ -152,8 +152,8 @@ export class JobStore {
     return out
   }
 
-  /** the records (of `role`) in key order, read as it goes; one that does not read back goes to `onDamaged` */
-  private async * records (role?: JobRole, onDamaged?: (key: string, err: JobStoreError) => void): AsyncGenerator<JobRecord> {
+  /** every record (of `role`) in key order, read as it goes; one that does not read back goes to `onDamaged` */
+  async * records (role?: JobRole, onDamaged?: (key: string, err: JobStoreError) => void): AsyncGenerator<JobRecord> {
     const range = role != null ? { gte: `${role}/`, lt: `${role}0` } : {}
     for await (const [k, v] of this.db.iterator(range)) {
       let r: JobRecord

@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js'
 import { peerIdString } from './market-json.js'
 import { UserError } from '../util/errors.js'
 import { abortable } from '../util/abortable.js'
-import { JOBS_PAGE } from '../jobs/page.js'
+import { JOBS_PAGE, JobSum } from '../jobs/page.js'
 import { AMOUNT_UNIT, type AmountUnit } from '../util/units.js'
 
 /** One agreement as `GET /v1/agreements` shows it (amounts as decimal strings of rao). */
@@ -204,14 +204,31 @@ export interface DaemonRouteContext {
 export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContext): void {
   api.route('GET', '/v1/chain', async () => await chainView(daemon))
   api.route('GET', '/v1/agreements', async () => (await daemon.agreements.list()).map(agreementView))
+  // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
+  // by agreement: a job id is the renter's choice, and two agreements' jobs may share one
+  const supplierJobs = (): { view: (j: JobRecord) => JobView, pending: JobView[] } => {
+    const jobs = daemon.supplier()?.jobs ?? []
+    const live = new Map(jobs.filter((j) => j.jobId != null).map((j) => [j.agreementId, j]))
+    return {
+      view: (j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(j.agreementId != null ? live.get(j.agreementId) : undefined) }),
+      pending: jobs.filter((j) => j.jobId == null).map(supplierJobView)
+    }
+  }
   api.route('GET', '/v1/jobs', async () => {
-    // supplier jobs come from the job store (they outlive a restart), with this run's settlement facts
-    // by agreement: a job id is the renter's choice, and two agreements' jobs may share one
-    const live = new Map((daemon.supplier()?.jobs ?? []).filter((j) => j.jobId != null).map((j) => [j.agreementId, j]))
-    const supplier = (await daemon.jobs.recent('supplier', JOBS_PAGE)).map((j) => ({ ...renterJobView(j), role: 'supplier' as const, ...settlementOf(j.agreementId != null ? live.get(j.agreementId) : undefined) }))
-    const pending = (daemon.supplier()?.jobs ?? []).filter((j) => j.jobId == null).map(supplierJobView)
+    const { view, pending } = supplierJobs()
+    const supplier = (await daemon.jobs.recent('supplier', JOBS_PAGE)).map(view)
     const renter = (await daemon.jobs.recent('renter', JOBS_PAGE)).map(renterJobView)
     return [...supplier, ...pending, ...renter]
+  })
+  // what `GET /v1/jobs` lists summed over every job of the store, not its page alone
+  api.route('GET', '/v1/jobs/totals', async () => {
+    const { view, pending } = supplierJobs()
+    const supplier = new JobSum()
+    for await (const j of daemon.jobs.records('supplier')) supplier.add(view(j))
+    for (const j of pending) supplier.add(j)
+    const renter = new JobSum()
+    for await (const j of daemon.jobs.records('renter')) renter.add(renterJobView(j))
+    return { ...(supplier.jobs > 0 ? { supplier: supplier.totals } : {}), ...(renter.jobs > 0 ? { renter: renter.totals } : {}), unit: AMOUNT_UNIT }
   })
   api.route('GET', '/v1/escrows', async (req) => (await escrowCall(daemon.chain, async () => await daemon.escrow.list({ signal: req.signal }))).map(escrowJson))
   api.route('GET', '/v1/escrows/:id', async (req) => escrowJson(await escrowCall(daemon.chain, async () => await daemon.escrow.show(escrowId(req.params.id), { signal: req.signal }))))

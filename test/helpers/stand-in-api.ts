@@ -1,7 +1,8 @@
 /**
  * A stand-in for a daemon's control API, for tests of what a command prints and returns for the
  * daemon's answers: a node home with an API token, and a local HTTP server that answers every
- * request with `answer()` (its body read first). `api` is its host:port for `--api`.
+ * request with `answer(path)` (its body read first; status 200 unless it says). `api` is its
+ * host:port for `--api`.
  */
 import { createServer } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -16,14 +17,14 @@ export interface StandInApi {
   close: () => Promise<void>
 }
 
-export async function standInApi (answer: () => { contentType: string, body: string }): Promise<StandInApi> {
+export async function standInApi (answer: (path: string) => { contentType: string, body: string, status?: number }): Promise<StandInApi> {
   const home = await mkdtemp(path.join(tmpdir(), 'bazaar-stand-in-api-'))
   await createApiToken(home, { overwrite: true })
   const server = createServer((req, res) => {
     req.resume()
     req.on('end', () => {
-      const a = answer()
-      res.writeHead(200, { 'content-type': a.contentType })
+      const a = answer(new URL(req.url ?? '/', 'http://x').pathname)
+      res.writeHead(a.status ?? 200, { 'content-type': a.contentType })
       res.end(a.body)
     })
   })

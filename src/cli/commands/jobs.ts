@@ -3,7 +3,7 @@ import { flag, str } from '../command.js'
 import { ApiClient } from '../client.js'
 import { alpha, table } from '../format.js'
 import type { JobView } from '../../node/daemon-routes.js'
-import { JOBS_PAGE } from '../../jobs/page.js'
+import { JOBS_PAGE, JobSum, type JobTotals } from '../../jobs/page.js'
 
 /** `bazaar jobs`: the jobs of a running node, as supplier and as renter. */
 export const jobsCommand: Command = {
@@ -13,7 +13,7 @@ export const jobsCommand: Command = {
 Lists the jobs of the running node, from its database: the jobs its supplier role ran (with what the
 latest voucher pays and how the escrow was settled) and the jobs it rented, the latest first, the
 ${JOBS_PAGE} latest of each. Below the table, each role's totals: what the supplier's jobs were paid,
-and what the renter's paid and got back.`,
+and what the renter's paid and got back, over every job the node keeps.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
@@ -24,7 +24,12 @@ and what the renter's paid and got back.`,
       j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), reasonText(j),
       j.agreementId != null ? j.agreementId.slice(0, 12) + '…' : '', j.paid != null ? alpha(j.paid) : '', j.settledBy ?? ''
     ])))
-    for (const line of totals(jobs)) ctx.out(line)
+    // summed over every job by the node; a node from before that route has only its page to sum
+    const all = await api.call<{ supplier?: JobTotals, renter?: JobTotals }>('GET', '/v1/jobs/totals').catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
+      throw err
+    })
+    for (const line of all != null ? totalLines(all) : totals(jobs)) ctx.out(line)
     return 0
   }
 }
@@ -44,22 +49,33 @@ export function reasonText (j: Pick<JobView, 'reason' | 'detail'>): string {
  * vouchers (a running job's so far), less what was too small to move and went back to the renter;
  * a renter's paid and refunded are those of the escrows that settled.
  */
-export function totals (jobs: ReadonlyArray<Pick<JobView, 'role' | 'paid' | 'refunded' | 'carried'>>): string[] {
+export function totalLines (t: { supplier?: JobTotals, renter?: JobTotals }, label: (n: number) => string = jobCount): string[] {
   const lines: string[] = []
-  for (const role of ['supplier', 'renter'] as const) {
-    const mine = jobs.filter((j) => j.role === role)
-    if (mine.length === 0) continue
-    const sum = (k: 'paid' | 'refunded' | 'carried'): bigint => mine.reduce((t, j) => t + (j[k] != null ? BigInt(j[k]) : 0n), 0n)
-    // past the page, the totals are the listed jobs': say so
-    const n = mine.length >= JOBS_PAGE ? `the ${mine.length} latest jobs` : `${mine.length} job${mine.length === 1 ? '' : 's'}`
-    const carried = sum('carried')
-    if (role === 'supplier') {
-      const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back to the renters)` : ''
-      lines.push(`supplier: ${n}, paid ${alpha(sum('paid'))} α by their latest vouchers${back}`)
-    } else {
-      const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back here)` : ''
-      lines.push(`renter: ${n}, paid ${alpha(sum('paid'))} α${back}, refunded ${alpha(sum('refunded'))} α`)
-    }
+  if (t.supplier != null) {
+    const carried = BigInt(t.supplier.carried)
+    const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back to the renters)` : ''
+    lines.push(`supplier: ${label(t.supplier.jobs)}, paid ${alpha(BigInt(t.supplier.paid))} α by their latest vouchers${back}`)
+  }
+  if (t.renter != null) {
+    const carried = BigInt(t.renter.carried)
+    const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back here)` : ''
+    lines.push(`renter: ${label(t.renter.jobs)}, paid ${alpha(BigInt(t.renter.paid))} α${back}, refunded ${alpha(BigInt(t.renter.refunded))} α`)
   }
   return lines
+}
+
+const jobCount = (n: number): string => `${n} job${n === 1 ? '' : 's'}`
+
+/**
+ * The totals of the jobs listed (a node without `/v1/jobs/totals`): past a full page they are
+ * those of the latest jobs, and say so.
+ */
+export function totals (jobs: ReadonlyArray<Pick<JobView, 'role' | 'paid' | 'refunded' | 'carried'>>): string[] {
+  const t: { supplier?: JobTotals, renter?: JobTotals } = {}
+  for (const role of ['supplier', 'renter'] as const) {
+    const sum = new JobSum()
+    for (const j of jobs) if (j.role === role) sum.add(j)
+    if (sum.jobs > 0) t[role] = sum.totals
+  }
+  return totalLines(t, (n) => n >= JOBS_PAGE ? `the ${n} latest jobs` : jobCount(n))
 }

@@ -11,7 +11,16 @@ import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 describe('bazaar jobs', () => {
   let stand: StandInApi
   let answer: unknown = []
-  beforeAll(async () => { stand = await standInApi(() => ({ contentType: 'application/json', body: JSON.stringify(answer) })) })
+  // the node's sums over every job; undefined: a node from before that route (404)
+  let sums: unknown
+  beforeAll(async () => {
+    stand = await standInApi((path) => {
+      if (path !== '/v1/jobs/totals') return { contentType: 'application/json', body: JSON.stringify(answer) }
+      return sums != null
+        ? { contentType: 'application/json', body: JSON.stringify(sums) }
+        : { contentType: 'application/json', status: 404, body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such endpoint: /v1/jobs/totals' } }) }
+    })
+  })
   afterAll(async () => { await stand?.close() })
 
   async function run (...extra: string[]): Promise<{ code: number, out: string[] }> {
@@ -34,8 +43,12 @@ describe('bazaar jobs', () => {
     expect(rows[1]).toMatch(/^renter\s+job-1\s+failed\s+-1\s+CHANNEL_CLOSED\s+abababababab…\s+0\.019511111\s+arbiter$/)
     expect(rows[2]).toMatch(/^renter\s+job-2\s+cancelled\s+SIGTERM\s+cancelled\s+cdcdcdcdcdcd…\s+0\.006111111\s+cooperative$/)
     expect(rows[3]).toMatch(/^supplier\s+job-3\s+failed\s+SUPPLIER_RESTARTED\s+abababababab…\s*$/)
-    // each role's totals below the table
+    // each role's totals below the table: a node without the totals route, those of the jobs listed
     expect(rows.slice(4)).toEqual(['supplier: 1 job, paid 0 α by their latest vouchers', 'renter: 2 jobs, paid 0.025622222 α, refunded 0 α'])
+    // a node's own sums over every job it keeps
+    sums = { supplier: { jobs: 1500, paid: '2500000000', refunded: '0', carried: '1000' }, renter: { jobs: 2, paid: '25622222', refunded: '7000000000', carried: '0' }, unit: 'rao' }
+    expect((await run()).out.slice(-2)).toEqual(['supplier: 1500 jobs, paid 2.5 α by their latest vouchers (0.000001 α of it too small to move, back to the renters)', 'renter: 2 jobs, paid 0.025622222 α, refunded 7 α'])
+    sums = undefined
     // --json keeps the whole detail
     expect(JSON.parse((await run('--json')).out[0])[0].detail).toBe(detail)
   })
