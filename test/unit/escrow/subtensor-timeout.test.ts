@@ -93,6 +93,27 @@ describe('the subtensor adapter on a node that stopped answering', () => {
     expect(heads()).toBe(3)
   })
 
+  it('close ends a shared scan that no caller\'s signal ends, and leaves no timer', async () => {
+    const clock = new ManualClock(0)
+    const api = silentApi(new Set(['chain_getFinalizedHead']))
+    const chain = new SubtensorChain(api, { clock, fromBlock: 1 }, false)
+    const id = '0x' + '33'.repeat(32)
+    const first = chain.get(id)
+    void first.catch(() => {})
+    for (let i = 0; i < 10 && api.asked.length === 0; i++) await Promise.resolve()
+    // a caller without a signal, waiting for the scan after the first
+    const second = chain.get(id)
+    void second.catch(() => {})
+    await clock.advanceAsync(READ_TIMEOUT_MS)
+    await expect(first).rejects.toMatchObject({ code: 'CHAIN_TIMEOUT' })
+    // the shared scan's read is in flight, unanswered
+    for (let i = 0; i < 10 && api.asked.length < 2; i++) await Promise.resolve()
+    expect(api.asked.filter((m) => m === 'chain_getFinalizedHead')).toHaveLength(2)
+    await chain.close()
+    await expect(second).rejects.toMatchObject({ code: 'ABORTED' })
+    expect(clock.pending).toBe(0)
+  })
+
   it('balance: CHAIN_TIMEOUT naming system.account; info: CHAIN_TIMEOUT naming system_chain', async () => {
     const clock = new ManualClock(0)
     const hang = new Set(['system.account', 'system_chain'])

@@ -834,6 +834,8 @@ export class SubtensorChain implements ChainPort {
   }
 
   async close (): Promise<void> {
+    // a block read no caller's signal ends (one shared by several) ends here
+    this.closing.abort()
     this.health?.stop()
     this.connection.stop()
     if (this.ownsApi) await this.api.disconnect()
@@ -1088,7 +1090,7 @@ export class SubtensorChain implements ChainPort {
    * scan. Before, each waiting caller made a scan of its own after the running one, one after
    * another: eight escrows read side by side (`bazaar escrow ls`) made eight scans of two round
    * trips each even with no new block. A caller's abort ends its wait, not a shared scan (each
-   * read of one is bounded).
+   * read of one is bounded, and `close()` ends it).
    */
   private async sync (signal?: AbortSignal): Promise<ChainCatchUp> {
     if (this.syncing == null) return await this.syncNow(signal)
@@ -1098,13 +1100,15 @@ export class SubtensorChain implements ChainPort {
       } finally {
         this.nextSync = undefined
       }
-      return await this.syncNow()
+      return await this.syncNow(this.closing.signal)
     })()
     return await raceAbort(this.nextSync, signal)
   }
 
   /** the scan after the running one, shared by the callers that came while it ran */
   private nextSync: Promise<ChainCatchUp> | undefined
+  /** aborts at `close()`: what no caller's own signal ends (a shared scan's reads and their waits) */
+  private readonly closing = new AbortController()
 
   private async syncNow (signal?: AbortSignal): Promise<ChainCatchUp> {
     this.syncing = this.syncOnce(signal)
