@@ -72,7 +72,6 @@ export interface JobView {
 /** Every time in the control API's JSON (and so in `--json` output) is ISO 8601 UTC. */
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-
 /** An escrow view as the control API sends it: the expiry as ISO 8601, like every other time. */
 export type EscrowJson<T extends { expiresAt: number }> = Omit<T, 'expiresAt'> & { expiresAt: string, unit: AmountUnit }
 
