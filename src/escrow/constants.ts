@@ -45,3 +45,10 @@ export const MAX_PENDING_SETTLEMENTS = 8
 export const MAX_PAYOUTS = 2
 /** ss58 prefix of the generic Substrate format used by subtensor. */
 export const SS58_PREFIX = 42
+
+/**
+ * How long past its expiry an arbiter keeps an escrow naming it that no party asked it about
+ * (`LevelEscrowStore.pruneUnasked`): a renter refunds 10 minutes after the expiry, so a week
+ * covers a party stopped for days, and the operator's `escrow ls` shows the week's market.
+ */
+export const ARBITER_UNASKED_RETENTION_MS = 7 * 24 * 60 * 60_000

@@ -3,6 +3,7 @@ import { JOB_ID_RE } from './constants.js'
 import { firstInOrder } from '../util/first-in-order.js'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { JobEndReason, JobOutput } from './types.js'
+import type { JobTotals } from './page.js'
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timeout'
 export type JobRole = 'supplier' | 'renter'
@@ -75,6 +76,13 @@ const NEXT: Record<JobState, Set<JobState>> = {
 
 /** the sublevel name; a new record layout gets a new name, a retired one is never reused */
 export const JOB_STORE_PREFIX = 'jobs-v1'
+/**
+ * the sublevel of what pruned records added up to, by role (`JobTotals` as JSON): the totals of
+ * `bazaar jobs` count them after their records go
+ */
+export const JOB_PRUNED_PREFIX = 'jobs-pruned-v1'
+/** records deleted in one batch, with the sums they add */
+const PRUNE_BATCH = 500
 /** the largest record `parse` reads back, in UTF-16 code units of its JSON as `level` stores it */
 const MAX_RECORD_BYTES = 256 * 1024
 /** `detail` is a code or a short message; a longer one is cut to this when the record is too large */
@@ -101,9 +109,58 @@ type Db = AbstractLevel<any, any, any>
  */
 export class JobStore {
   private readonly db: AbstractSublevel<any, any, string, string>
+  private readonly pruned: AbstractSublevel<any, any, string, string>
 
-  constructor (db: Db) {
-    this.db = db.sublevel<string, string>(JOB_STORE_PREFIX, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  constructor (private readonly root: Db) {
+    this.db = root.sublevel<string, string>(JOB_STORE_PREFIX, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    this.pruned = root.sublevel<string, string>(JOB_PRUNED_PREFIX, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  }
+
+  /**
+   * Deletes the records of jobs that ended before `before` and are done with: in a terminal state,
+   * and with their escrow's settlement recorded, or with no agreement (no escrow to settle). A job
+   * whose escrow never showed settled keeps its record, as the sign of money not yet accounted
+   * for. What the deleted records paid, refunded and carried is added to their role's pruned sums
+   * (`prunedTotals`) in the same synced batch as the deletions, so the totals of every job the node
+   * ran survive their records, and a crash mid-prune neither loses nor counts twice a job's amounts.
+   * Damaged records are left as they are. Returns how many records went.
+   */
+  async prune (before: number): Promise<number> {
+    const sums = { supplier: await this.prunedTotals('supplier'), renter: await this.prunedTotals('renter') }
+    let keys: Array<{ role: JobRole, key: string }> = []
+    let count = 0
+    const flush = async (): Promise<void> => {
+      if (keys.length === 0) return
+      const roles = new Set(keys.map((k) => k.role))
+      await this.root.batch([
+        ...keys.map((k) => ({ type: 'del' as const, key: k.key, sublevel: this.db })),
+        ...[...roles].map((role) => ({ type: 'put' as const, key: role, value: JSON.stringify(sums[role]), sublevel: this.pruned }))
+      ], { sync: true } as never)
+      count += keys.length
+      keys = []
+    }
+    for await (const r of this.records()) {
+      if (!TERMINAL.has(r.state) || (r.endedAt ?? r.updatedAt) >= before) continue
+      if (r.agreementId != null && r.settlement == null) continue
+      sums[r.role] = addTotals(sums[r.role], r.settlement)
+      keys.push({ role: r.role, key: key(r.role, r.id) })
+      if (keys.length >= PRUNE_BATCH) await flush()
+    }
+    await flush()
+    return count
+  }
+
+  /** what the pruned records of `role` added up to; zero where none went */
+  async prunedTotals (role: JobRole): Promise<JobTotals> {
+    const v = await this.pruned.get(role)
+    const zero: JobTotals = { jobs: 0, paid: '0', refunded: '0', carried: '0' }
+    if (v == null) return zero
+    try {
+      const t = JSON.parse(v) as JobTotals
+      const ok = Number.isSafeInteger(t.jobs) && t.jobs >= 0 && [t.paid, t.refunded, t.carried].every((a) => typeof a === 'string' && AMOUNT_RE.test(a))
+      if (ok) return { jobs: t.jobs, paid: t.paid, refunded: t.refunded, carried: t.carried }
+    } catch {}
+    throw new JobStoreError('INVALID_RECORD', `the pruned jobs' sums of role ${role} are damaged`)
   }
 
   /**
@@ -277,6 +334,14 @@ function longestFitting (max: number, tryN: (n: number) => boolean): number {
   }
   tryN(lo)
   return lo
+}
+
+const AMOUNT_RE = /^[0-9]{1,40}$/
+
+/** `t` with one more job, and its settlement's amounts (absent ones count 0) */
+function addTotals (t: JobTotals, st: JobSettlement | undefined): JobTotals {
+  const plus = (a: string, b: string | undefined): string => b != null && AMOUNT_RE.test(b) ? (BigInt(a) + BigInt(b)).toString() : a
+  return { jobs: t.jobs + 1, paid: plus(t.paid, st?.paid), refunded: plus(t.refunded, st?.refunded), carried: plus(t.carried, st?.carried) }
 }
 
 function key (role: JobRole, id: string): string {

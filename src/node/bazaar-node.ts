@@ -40,7 +40,7 @@ import type { RenterRole, RentEvent, RentSummary, ResumedEscrow } from './roles/
 import { openChain } from './services/chain.js'
 import { describeChange } from '../escrow/chain/subtensor/connection.js'
 import { SubnetRegistry } from './services/subnet-registry.js'
-import { AgreementPruner } from './services/agreement-pruner.js'
+import { RecordPruner, type PruneCounts } from './services/record-pruner.js'
 import { SupplierService } from './services/supplier.js'
 import { RenterService } from './services/renter.js'
 import { ArbiterService } from './services/arbiter.js'
@@ -144,7 +144,7 @@ export interface NodeServices {
   chainFollower?: ChainFollower
   /** reads the hotkeys registered on the market's subnet (a chain that has subnets: subtensor) */
   registry?: SubnetRegistry
-  pruner?: AgreementPruner
+  pruner?: RecordPruner
   supplier?: SupplierService
   /** keeps `tee.crlDir`'s CRLs current (a renter with `tee.crlDir`) */
   crls?: CrlRefresher
@@ -454,7 +454,7 @@ export class BazaarNode {
         const onOpened = async (opened: NonNullable<ChainCatchUp['opened']>): Promise<void> => { await escrow.keepOpened(opened) }
         s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, onOpened })
       }
-      s.pruner = new AgreementPruner({ agreements: this.agreements, clock, logger })
+      s.pruner = new RecordPruner({ agreements: this.agreements, jobs: this.jobs, escrows: escrowDb.escrows, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
       if (config.role === 'renter' || config.role === 'both') {
         const { crlDir, crlSources, crlUrls, tdxCollateralDir, tdxPcsUrl } = config.tee
@@ -540,9 +540,14 @@ export class BazaarNode {
     return await renter.rent(parsed, opts)
   }
 
-  /** Prunes dormant agreements now (see AgreementPruner); returns how many went. */
+  /** Prunes dormant agreements now (see RecordPruner); returns how many went. */
   async pruneAgreements (): Promise<number> {
-    return await (this.services.pruner?.prune() ?? Promise.resolve(0))
+    return (await this.pruneRecords()).agreements
+  }
+
+  /** Prunes the records past their retention now (see RecordPruner); returns how many of each went. */
+  async pruneRecords (): Promise<PruneCounts> {
+    return await (this.services.pruner?.prune() ?? Promise.resolve({ agreements: 0, jobs: 0, escrows: 0 }))
   }
 
   /** what the daemon's routes read: the role services and stores of this node */

@@ -219,13 +219,16 @@ export function registerDaemonRoutes (api: ControlApi, daemon: DaemonRouteContex
     const renter = (await daemon.jobs.recent('renter', JOBS_PAGE)).map(renterJobView)
     return [...supplier, ...pending, ...renter]
   })
-  // what `GET /v1/jobs` lists summed over every job of the store, not its page alone
+  // what `GET /v1/jobs` lists summed over every job of the store, not its page alone, and over
+  // the jobs whose records were pruned
   api.route('GET', '/v1/jobs/totals', async () => {
     const { view, pending } = supplierJobs()
     const supplier = new JobSum()
+    supplier.addPruned(await daemon.jobs.prunedTotals('supplier'))
     for await (const j of daemon.jobs.records('supplier')) supplier.add(view(j))
     for (const j of pending) supplier.add(j)
     const renter = new JobSum()
+    renter.addPruned(await daemon.jobs.prunedTotals('renter'))
     for await (const j of daemon.jobs.records('renter')) renter.add(renterJobView(j))
     return { ...(supplier.jobs > 0 ? { supplier: supplier.totals } : {}), ...(renter.jobs > 0 ? { renter: renter.totals } : {}), unit: AMOUNT_UNIT }
   })

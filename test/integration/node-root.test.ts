@@ -27,7 +27,7 @@ import { recordingLogger } from '../helpers/nodes.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { UserError } from '../../src/util/errors.js'
 import { COOLDOWN_SUBLEVEL } from '../../src/market/negotiation/cooldown-store.js'
-import { JOBS_PAGE } from '../../src/jobs/page.js'
+import { JOB_RETENTION_MS, JOBS_PAGE } from '../../src/jobs/page.js'
 
 const TOKEN = 'c'.repeat(64)
 
@@ -52,19 +52,29 @@ describe('BazaarNode.init: one root for a whole node', () => {
   const get = async (node: BazaarNode, route: string): Promise<Response> =>
     await fetch(`http://127.0.0.1:${node.apiAddress!.port}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } })
 
-  it('lists the latest jobs of each role first, a page of them, and sums every job it keeps', async () => {
-    const node = await BazaarNode.init({ config: await config('renter'), identity: await identity('Dave'), home: path.join(dir, 'jobs-page'), apiToken: TOKEN, chain: ledger, clock: new ManualClock(), logger: silentLogger })
+  it('lists the latest jobs of each role first, a page of them, and sums every job it ran, those whose records were pruned too', async () => {
+    const clock = new ManualClock()
+    const node = await BazaarNode.init({ config: await config('renter'), identity: await identity('Dave'), home: path.join(dir, 'jobs-page'), apiToken: TOKEN, chain: ledger, clock, logger: silentLogger })
     try {
       const n = JOBS_PAGE + 5
+      const t0 = clock.now()
       for (let i = 0; i < n; i++) {
         // ids in the reverse of their times: a page by id would be the oldest jobs
-        await node.jobs.put({ id: `job-${String(n - i).padStart(5, '0')}`, role: 'renter', state: 'succeeded', command: 'true', args: [], gpuCount: 1, createdAt: 1_000 + i, updatedAt: 1_000 + i, settlement: { paid: '1000', refunded: '9000', settledBy: 'cooperative' } })
+        await node.jobs.put({ id: `job-${String(n - i).padStart(5, '0')}`, role: 'renter', state: 'succeeded', command: 'true', args: [], gpuCount: 1, createdAt: t0 + i, updatedAt: t0 + i, endedAt: t0 + i, agreementId: 'ab'.repeat(32), settlement: { paid: '1000', refunded: '9000', settledBy: 'cooperative' } })
       }
       const listed = await (await get(node, '/v1/jobs')).json() as Array<{ id: string }>
       expect(listed).toHaveLength(JOBS_PAGE)
       expect(listed.slice(0, 2).map((j) => j.id)).toEqual(['job-00001', 'job-00002'])
       expect(listed.at(-1)!.id).toBe(`job-${String(JOBS_PAGE).padStart(5, '0')}`)
       expect(await (await get(node, '/v1/jobs/totals')).json()).toEqual({ renter: { jobs: n, paid: String(1000 * n), refunded: String(9000 * n), carried: '0' }, unit: 'rao' })
+
+      // past the retention of the oldest ten: their records go, their amounts stay in the totals
+      clock.set(t0 + JOB_RETENTION_MS + 10)
+      expect(await node.pruneRecords()).toEqual({ agreements: 0, jobs: 10, escrows: 0 })
+      const left = await (await get(node, '/v1/jobs')).json() as Array<{ id: string }>
+      expect(left).toHaveLength(n - 10)
+      expect(left.at(-1)!.id).toBe(`job-${String(n - 10).padStart(5, '0')}`)
+      expect(await (await get(node, '/v1/jobs/totals')).json()).toEqual({ renter: { jobs: n, paid: String(1000 * n), refunded: String(9000 * n), carried: '0', pruned: 10 }, unit: 'rao' })
     } finally {
       await node.close()
     }

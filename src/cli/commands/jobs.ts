@@ -3,7 +3,7 @@ import { flag, str } from '../command.js'
 import { ApiClient } from '../client.js'
 import { alpha, table } from '../format.js'
 import type { JobView } from '../../node/daemon-routes.js'
-import { JOBS_PAGE, JobSum, type JobTotals } from '../../jobs/page.js'
+import { JOB_RETENTION_MS, JOBS_PAGE, JobSum, type JobTotals } from '../../jobs/page.js'
 
 /** `bazaar jobs`: the jobs of a running node, as supplier and as renter. */
 export const jobsCommand: Command = {
@@ -13,7 +13,8 @@ export const jobsCommand: Command = {
 Lists the jobs of the running node, from its database: the jobs its supplier role ran (with what the
 latest voucher pays and how the escrow was settled) and the jobs it rented, the latest first, the
 ${JOBS_PAGE} latest of each. Below the table, each role's totals: what the supplier's jobs were paid,
-and what the renter's paid and got back, over every job the node keeps.`,
+and what the renter's paid and got back, over every job the node ran: a job's record is pruned
+${JOB_RETENTION_MS / 86_400_000} days after its end once its escrow settled, and its amounts stay in the totals.`,
   options: { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } },
   async run (args, ctx) {
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
@@ -49,17 +50,18 @@ export function reasonText (j: Pick<JobView, 'reason' | 'detail'>): string {
  * vouchers (a running job's so far), less what was too small to move and went back to the renter;
  * a renter's paid and refunded are those of the escrows that settled.
  */
-export function totalLines (t: { supplier?: JobTotals, renter?: JobTotals }, label: (n: number) => string = jobCount): string[] {
+export function totalLines (t: { supplier?: JobTotals, renter?: JobTotals }, count: (n: number) => string = jobCount): string[] {
   const lines: string[] = []
+  const label = (r: JobTotals): string => count(r.jobs) + (r.pruned != null && r.pruned > 0 ? ` (${r.pruned} of them pruned, ended over ${JOB_RETENTION_MS / 86_400_000} days ago)` : '')
   if (t.supplier != null) {
     const carried = BigInt(t.supplier.carried)
     const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back to the renters)` : ''
-    lines.push(`supplier: ${label(t.supplier.jobs)}, paid ${alpha(BigInt(t.supplier.paid))} α by their latest vouchers${back}`)
+    lines.push(`supplier: ${label(t.supplier)}, paid ${alpha(BigInt(t.supplier.paid))} α by their latest vouchers${back}`)
   }
   if (t.renter != null) {
     const carried = BigInt(t.renter.carried)
     const back = carried > 0n ? ` (${alpha(carried)} α of it too small to move, back here)` : ''
-    lines.push(`renter: ${label(t.renter.jobs)}, paid ${alpha(BigInt(t.renter.paid))} α${back}, refunded ${alpha(BigInt(t.renter.refunded))} α`)
+    lines.push(`renter: ${label(t.renter)}, paid ${alpha(BigInt(t.renter.paid))} α${back}, refunded ${alpha(BigInt(t.renter.refunded))} α`)
   }
   return lines
 }

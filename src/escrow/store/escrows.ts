@@ -25,6 +25,9 @@ export interface LocalEscrow {
   unasked?: true
 }
 
+/** escrows deleted in one batch by `pruneUnasked` */
+const PRUNE_BATCH = 500
+
 /** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */
 export class LevelEscrowStore {
   constructor (private readonly db: Level<string, string>, private readonly prefix: string) {}
@@ -46,6 +49,32 @@ export class LevelEscrowStore {
   /** the `limit` escrows stored last (by `createdAt`), the latest first, ties in the order of their ids */
   async recent (limit: number): Promise<LocalEscrow[]> {
     return await firstInOrder(this.all(), limit, (a, b) => b.createdAt - a.createdAt)
+  }
+
+  /**
+   * Deletes the escrows this node arbitrates that no party ever asked it about (`unasked`) and
+   * that expired before `expiredBefore`: their per-escrow keys never held anything, the chain has
+   * settled them or the payer's refund is long due, and an arbiter keeps one for every escrow
+   * naming it, so without this its database grows with the market. One that a party asks about
+   * later is stored again from the chain's record (`Arbiter`). Escrows this node paid or was paid
+   * from, and those it was asked about, are kept. Returns how many went.
+   */
+  async pruneUnasked (expiredBefore: number): Promise<number> {
+    let keys: string[] = []
+    let count = 0
+    const flush = async (): Promise<void> => {
+      if (keys.length === 0) return
+      await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })), { sync: true })
+      count += keys.length
+      keys = []
+    }
+    for await (const e of this.all()) {
+      if (e.role !== 'arbiter' || e.unasked !== true || e.terms.expiresAt >= expiredBefore) continue
+      keys.push(this.prefix + e.terms.escrowId)
+      if (keys.length >= PRUNE_BATCH) await flush()
+    }
+    await flush()
+    return count
   }
 
   /** up to `limit` escrows in the order of their ids, those after the id `after` where given */

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/main.js'
 import { reasonText, totals } from '../../../src/cli/commands/jobs.js'
-import { JOBS_PAGE } from '../../../src/jobs/page.js'
+import { JOB_RETENTION_MS, JOBS_PAGE } from '../../../src/jobs/page.js'
 import { standInApi, type StandInApi } from '../../helpers/stand-in-api.js'
 
 describe('bazaar jobs', () => {
@@ -48,6 +48,9 @@ describe('bazaar jobs', () => {
     // a node's own sums over every job it keeps
     sums = { supplier: { jobs: 1500, paid: '2500000000', refunded: '0', carried: '1000' }, renter: { jobs: 2, paid: '25622222', refunded: '7000000000', carried: '0' }, unit: 'rao' }
     expect((await run()).out.slice(-2)).toEqual(['supplier: 1500 jobs, paid 2.5 α by their latest vouchers (0.000001 α of it too small to move, back to the renters)', 'renter: 2 jobs, paid 0.025622222 α, refunded 7 α'])
+    // jobs whose records were pruned count in the totals, and the line says how many
+    sums = { supplier: { jobs: 1500, paid: '2500000000', refunded: '0', carried: '0', pruned: 1200 }, unit: 'rao' }
+    expect((await run()).out.slice(-1)).toEqual([`supplier: 1500 jobs (1200 of them pruned, ended over ${JOB_RETENTION_MS / 86_400_000} days ago), paid 2.5 α by their latest vouchers`])
     sums = undefined
     // --json keeps the whole detail
     expect(JSON.parse((await run('--json')).out[0])[0].detail).toBe(detail)

@@ -135,6 +135,68 @@ describe('JobStore', () => {
   })
 })
 
+describe('JobStore.prune: records of jobs done with go, their amounts stay in the totals', () => {
+  /** a job of `role` that ended at `endedAt`, with an agreement and a settlement where given */
+  const ended = (id: string, role: 'supplier' | 'renter', endedAt: number, opts: { agreement?: boolean, settlement?: JobRecord['settlement'], state?: JobRecord['state'] } = {}): JobRecord => ({
+    ...rec(id, role),
+    state: opts.state ?? 'succeeded',
+    endedAt,
+    updatedAt: endedAt,
+    ...(opts.agreement !== false ? { agreementId: 'ab'.repeat(32) } : {}),
+    ...(opts.settlement != null ? { settlement: opts.settlement } : {})
+  })
+
+  it('deletes ended jobs whose escrow settled or that had none, keeps the rest, and adds their amounts to the role\'s sums', async () => {
+    const store = new JobStore(db)
+    await store.put(ended('settled', 'supplier', 1000, { settlement: { paid: '100', carried: '5', settledBy: 'cooperative' } }))
+    await store.put(ended('unsettled', 'supplier', 1000))
+    await store.put(ended('no-escrow', 'supplier', 1000, { agreement: false, state: 'failed' }))
+    await store.put(ended('recent', 'supplier', 2000, { settlement: { paid: '9', settledBy: 'arbiter' } }))
+    await store.put({ ...rec('running'), state: 'running', updatedAt: 500 })
+    await store.put(ended('refunded', 'renter', 1500, { settlement: { paid: '7', refunded: '93', settledBy: 'refund' } }))
+    await db.sublevel('jobs-v1').put('supplier/damaged', '{not json')
+
+    expect(await store.prunedTotals('supplier')).toEqual({ jobs: 0, paid: '0', refunded: '0', carried: '0' })
+    expect(await store.prune(2000)).toBe(3)
+    expect((await store.list({ role: 'supplier' })).map((r) => r.id)).toEqual(['recent', 'running', 'unsettled'])
+    expect(await store.list({ role: 'renter' })).toEqual([])
+    // a damaged record is left for the operator to see, not pruned
+    expect(await db.sublevel('jobs-v1').get('supplier/damaged')).toBe('{not json')
+    expect(await store.prunedTotals('supplier')).toEqual({ jobs: 2, paid: '100', refunded: '0', carried: '5' })
+    expect(await store.prunedTotals('renter')).toEqual({ jobs: 1, paid: '7', refunded: '93', carried: '0' })
+
+    // a later run adds to the sums, which outlive a reopen
+    expect(await store.prune(2001)).toBe(1)
+    await db.close()
+    db = new Level(path.join(dir, 'db'))
+    await db.open()
+    const again = new JobStore(db)
+    expect(await again.prunedTotals('supplier')).toEqual({ jobs: 3, paid: '109', refunded: '0', carried: '5' })
+    expect(await again.prune(10_000)).toBe(0)
+  })
+
+  it('prunes past one batch, and sums each job once', async () => {
+    const store = new JobStore(db)
+    for (let i = 0; i < 1203; i++) await store.put(ended(`j${i}`, i % 3 === 0 ? 'renter' : 'supplier', 1000 + i, { settlement: { paid: String(i), refunded: '1', settledBy: 'cooperative' } }))
+    expect(await store.prune(1000 + 1203)).toBe(1203)
+    expect(await store.list()).toEqual([])
+    const sum = (pick: (i: number) => boolean): string => String(Array.from({ length: 1203 }, (_, i) => i).filter(pick).reduce((a, b) => a + b, 0))
+    expect(await store.prunedTotals('renter')).toEqual({ jobs: 401, paid: sum((i) => i % 3 === 0), refunded: '401', carried: '0' })
+    expect(await store.prunedTotals('supplier')).toEqual({ jobs: 802, paid: sum((i) => i % 3 !== 0), refunded: '802', carried: '0' })
+  })
+
+  it('refuses damaged sums with INVALID_RECORD', async () => {
+    const store = new JobStore(db)
+    await db.sublevel('jobs-pruned-v1').put('supplier', '{"jobs":-1,"paid":"0","refunded":"0","carried":"0"}')
+    const err = await store.prunedTotals('supplier').catch((e: unknown) => e)
+    expect((err as JobStoreError).code).toBe('INVALID_RECORD')
+    // and a prune of that role stops before deleting anything
+    await store.put(ended('a', 'supplier', 1, { agreement: false }))
+    expect(((await store.prune(2).catch((e: unknown) => e)) as JobStoreError).code).toBe('INVALID_RECORD')
+    expect(await store.get('supplier', 'a')).toBeDefined()
+  })
+})
+
 describe('JobStore records over the size it reads back', () => {
   // what the supplier records at a job's end: the renter chose the names (up to 256 of 1 KiB)
   const longName = (i: number): string => `${['a', 'b', 'c', 'd'].map((c) => c.repeat(250)).join('/')}/f${i}`
