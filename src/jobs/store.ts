@@ -110,6 +110,7 @@ type Db = AbstractLevel<any, any, any>
 export class JobStore {
   private readonly db: AbstractSublevel<any, any, string, string>
   private readonly pruned: AbstractSublevel<any, any, string, string>
+  private pruning: Promise<number> = Promise.resolve(0)
 
   constructor (private readonly root: Db) {
     this.db = root.sublevel<string, string>(JOB_STORE_PREFIX, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
@@ -126,6 +127,13 @@ export class JobStore {
    * Damaged records are left as they are. Returns how many records went.
    */
   async prune (before: number): Promise<number> {
+    // runs one at a time: each adds to the sums it read at its start
+    const run = this.pruning.then(async () => await this.pruneNow(before))
+    this.pruning = run.catch(() => 0)
+    return await run
+  }
+
+  private async pruneNow (before: number): Promise<number> {
     const sums = { supplier: await this.prunedTotals('supplier'), renter: await this.prunedTotals('renter') }
     let keys: Array<{ role: JobRole, key: string }> = []
     let count = 0
