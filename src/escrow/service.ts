@@ -11,6 +11,7 @@ import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } f
 import { BazaarError } from '../util/errors.js'
 import { decodeRecord, settlementOfClose } from './chain/records.js'
 import { EscrowError, throwIfAborted } from './errors.js'
+import { ARBITER_UNASKED_RETENTION_MS } from './constants.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { SettleQueue } from './settle-queue.js'
 import { mapBounded } from '../util/abortable.js'
@@ -135,7 +136,9 @@ export class EscrowService {
    * window. Escrows this node pays or is paid from are kept by their roles' own paths, and here
    * only given the open block they lack (one a renter's open that it did not see land, or a
    * supplier's before its escrow check, was kept without it): a node does not take up an escrow
-   * naming it that it never agreed to. Another payer's open under the same id changes nothing.
+   * naming it that it never agreed to. Another payer's open under the same id changes nothing. An
+   * arbiter does not take up an escrow expired longer ago than its unasked escrows are kept
+   * (ARBITER_UNASKED_RETENTION_MS, `LevelEscrowStore.pruneUnasked`).
    */
   async keepOpened (opened: ReadonlyArray<{ terms: EscrowTerms, records: ChainRecord[] }>): Promise<number> {
     let kept = 0
@@ -151,7 +154,8 @@ export class EscrowService {
         }
         continue
       }
-      if (role !== 'arbiter') continue
+      // one the pruning would drop at once (a scan from far back) is not taken up
+      if (role !== 'arbiter' || o.terms.expiresAt < this.clock.now() - ARBITER_UNASKED_RETENTION_MS) continue
       await this.c.escrows.put({ terms: o.terms, role, createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}), unasked: true })
       kept++
     }

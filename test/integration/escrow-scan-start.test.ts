@@ -13,6 +13,7 @@ import type { ChainCatchUp, ChainPort, ChainRecord } from '../../src/escrow/chai
 import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EscrowService, SCAN_AFTER_EXPIRY_MS } from '../../src/escrow/service.js'
 import { EscrowDb } from '../../src/escrow/store/db.js'
+import { ARBITER_UNASKED_RETENTION_MS } from '../../src/escrow/constants.js'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
 import { defaultConfig } from '../../src/node/config/index.js'
 import { devPair } from '../helpers/keys.js'
@@ -128,6 +129,23 @@ describe('the open block of each escrow, kept', () => {
     expect(await arbiterDb.escrows.get(asked.escrowId)).toEqual({ terms: asked, role: 'arbiter', createdAt: clock.now(), openBlock: blocks[1] })
     await arbiterSvc.sweep()
     expect(known.at(-1)).toEqual([kept.escrowId, asked.escrowId])
+  })
+
+  it(`an arbiter does not take up an escrow the chain shows opened that expired over ARBITER_UNASKED_RETENTION_MS (${ARBITER_UNASKED_RETENTION_MS / 86_400_000} days) ago: its pruning would drop it`, async () => {
+    const { ledger, renterDb, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
+    const arbiterDb = await EscrowDb.open(await mkdtemp(path.join(tmpdir(), 'bazaar-arbiter-db-')))
+    cleanups.push(async () => { await arbiterDb.close() })
+    const renter = new EscrowService({ chain: ledger, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, clock })
+    const arbiterSvc = new EscrowService({ chain: ledger, escrows: arbiterDb.escrows, vouchers: arbiterDb.vouchers, account: p.arbiter, clock })
+    const t = mkTerms(p, { escrowId: escrowId(1) })
+    const opened = await renter.open(t)
+    const report = [{ terms: opened.terms, records: opened.records }]
+    clock.set(t.expiresAt + ARBITER_UNASKED_RETENTION_MS + 1)
+    expect(await arbiterSvc.keepOpened(report)).toBe(0)
+    expect(await arbiterDb.escrows.get(t.escrowId)).toBeUndefined()
+    clock.set(t.expiresAt + ARBITER_UNASKED_RETENTION_MS)
+    expect(await arbiterSvc.keepOpened(report)).toBe(1)
+    expect(await arbiterDb.escrows.pruneUnasked(clock.now() - ARBITER_UNASKED_RETENTION_MS)).toBe(0)
   })
 
   it('a payer or payee only gives the escrows it holds the open block they lack, from their own payer\'s open', async () => {

@@ -20,8 +20,7 @@ ${JOB_RETENTION_MS / 86_400_000} days after its end once its escrow settled, and
     const api = await ApiClient.fromHome({ home: str(args, 'home'), env: ctx.env, api: str(args, 'api') })
     const jobs = await api.call<JobView[]>('GET', '/v1/jobs')
     if (flag(args, 'json')) { ctx.out(JSON.stringify(jobs)); return 0 }
-    if (jobs.length === 0) { ctx.out('no jobs'); return 0 }
-    ctx.out(table(['role', 'id', 'state', 'exit', 'reason', 'agreement', 'paid α', 'settled'], jobs.map((j) => [
+    if (jobs.length > 0) ctx.out(table(['role', 'id', 'state', 'exit', 'reason', 'agreement', 'paid α', 'settled'], jobs.map((j) => [
       j.role, j.id, j.state, j.signal ?? (j.exitCode != null ? String(j.exitCode) : ''), reasonText(j),
       j.agreementId != null ? j.agreementId.slice(0, 12) + '…' : '', j.paid != null ? alpha(j.paid) : '', j.settledBy ?? ''
     ])))
@@ -30,7 +29,10 @@ ${JOB_RETENTION_MS / 86_400_000} days after its end once its escrow settled, and
       if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
       throw err
     })
-    for (const line of all != null ? totalLines(all) : totals(jobs)) ctx.out(line)
+    const lines = all != null ? totalLines(all) : totals(jobs)
+    // a node whose every job was pruned still has their totals
+    if (jobs.length === 0) ctx.out(lines.length > 0 ? `no job records (a job's record is pruned ${JOB_RETENTION_MS / 86_400_000} days after its end)` : 'no jobs')
+    for (const line of lines) ctx.out(line)
     return 0
   }
 }

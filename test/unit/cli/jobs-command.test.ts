@@ -56,6 +56,19 @@ describe('bazaar jobs', () => {
     expect(JSON.parse((await run('--json')).out[0])[0].detail).toBe(detail)
   })
 
+  it('no jobs: says so, and where every record was pruned, gives the totals still', async () => {
+    answer = []
+    sums = { unit: 'rao' }
+    expect(await run()).toEqual({ code: 0, out: ['no jobs'] })
+    // a node from before the totals route
+    sums = undefined
+    expect(await run()).toEqual({ code: 0, out: ['no jobs'] })
+    sums = { supplier: { jobs: 2, paid: '16700000', refunded: '0', carried: '0', pruned: 2 }, unit: 'rao' }
+    const days = JOB_RETENTION_MS / 86_400_000
+    expect(await run()).toEqual({ code: 0, out: [`no job records (a job's record is pruned ${days} days after its end)`, `supplier: 2 jobs (2 of them pruned, ended over ${days} days ago), paid 0.0167 α by their latest vouchers`] })
+    sums = undefined
+  })
+
   it('totals: the supplier\'s by their vouchers less what was carried back, the renter\'s paid and refunded', () => {
     expect(totals([
       { role: 'supplier', paid: '1000000000' },
