@@ -327,10 +327,12 @@ describe('a renter facing hostile suppliers', () => {
     const capacity = Object.assign(Object.create(inner) as MemoryCapacity, {
       commit: (id: string): boolean => { renterStream?.abort(new Error('renter gone')); return inner.commit(id) }
     })
-    const outcomes: Array<{ agreement?: string, code?: string }> = []
+    // the supplier's outcome comes on its own side of the stream, maybe after the renter's error
+    let outcome: (o: { agreement?: string, code?: string }) => void = () => {}
+    const first = new Promise<{ agreement?: string, code?: string }>((resolve) => { outcome = resolve })
     await registerNegotiationHandler(supplierNode, {
       signer: supplierSigner, capacity, offers: new Map([['grace', offer]]), store: new AgreementStore(db.sublevel('grace')), certs,
-      onOutcome: (o) => { outcomes.push(o.agreement != null ? { agreement: o.agreement } : { code: o.code }) }
+      onOutcome: (o) => { outcome(o.agreement != null ? { agreement: o.agreement } : { code: o.code }) }
     })
     const renterSigner = MessageSigner.create(await devPair('Eve'), { now })
     const bid: Bid = {
@@ -342,6 +344,6 @@ describe('a renter facing hostile suppliers', () => {
     expect(err).toBeInstanceOf(Error)
     // the GPUs are committed: the agreement was handed on as committed, whatever became of the write
     expect(inner.available('h100-80gb')).toBe(0)
-    expect(outcomes[0]?.agreement).toMatch(/^[0-9a-f]{64}$/)
+    expect((await first).agreement).toMatch(/^[0-9a-f]{64}$/)
   }, 30_000)
 })
