@@ -118,22 +118,30 @@ export class JobStore {
   }
 
   /**
-   * Deletes the records of jobs that ended before `before` and are done with: in a terminal state,
-   * and with their escrow's settlement recorded, or with no agreement (no escrow to settle). A job
-   * whose escrow never showed settled keeps its record, as the sign of money not yet accounted
-   * for. What the deleted records paid, refunded and carried is added to their role's pruned sums
-   * (`prunedTotals`) in the same synced batch as the deletions, so the totals of every job the node
-   * ran survive their records, and a crash mid-prune neither loses nor counts twice a job's amounts.
-   * Damaged records are left as they are. Returns how many records went.
+   * Deletes the records of jobs that ended before `before` and are done with (`prunable`), but
+   * those `keep` holds this time. What the deleted records paid, refunded and
+   * carried is added to their role's pruned sums (`prunedTotals`) in the same synced batch as the
+   * deletions, so the totals of every job the node ran survive their records, and a crash
+   * mid-prune neither loses nor counts twice a job's amounts. Damaged records are left as they
+   * are. One prune runs at a time. Returns how many records went.
    */
-  async prune (before: number): Promise<number> {
+  async prune (before: number, keep: (r: JobRecord) => boolean = () => false): Promise<number> {
     // runs one at a time: each adds to the sums it read at its start
-    const run = this.pruning.then(async () => await this.pruneNow(before))
+    const run = this.pruning.then(async () => await this.pruneNow(before, keep))
     this.pruning = run.catch(() => 0)
     return await run
   }
 
-  private async pruneNow (before: number): Promise<number> {
+  /**
+   * The records `prune(before)` deletes: jobs in a terminal state that ended before `before`, with
+   * their escrow's settlement recorded or with no agreement (no escrow to settle). A job whose
+   * escrow never showed settled keeps its record, as the sign of money not yet accounted for.
+   */
+  async * prunable (before: number): AsyncGenerator<JobRecord> {
+    for await (const r of this.records()) if (isPrunable(r, before)) yield r
+  }
+
+  private async pruneNow (before: number, keep: (r: JobRecord) => boolean): Promise<number> {
     const sums = { supplier: await this.prunedTotals('supplier'), renter: await this.prunedTotals('renter') }
     let keys: Array<{ role: JobRole, key: string }> = []
     let count = 0
@@ -147,9 +155,8 @@ export class JobStore {
       count += keys.length
       keys = []
     }
-    for await (const r of this.records()) {
-      if (!TERMINAL.has(r.state) || (r.endedAt ?? r.updatedAt) >= before) continue
-      if (r.agreementId != null && r.settlement == null) continue
+    for await (const r of this.prunable(before)) {
+      if (keep(r)) continue
       sums[r.role] = addTotals(sums[r.role], r.settlement)
       keys.push({ role: r.role, key: key(r.role, r.id) })
       if (keys.length >= PRUNE_BATCH) await flush()
@@ -345,6 +352,10 @@ function longestFitting (max: number, tryN: (n: number) => boolean): number {
 }
 
 const AMOUNT_RE = /^[0-9]{1,40}$/
+
+function isPrunable (r: JobRecord, before: number): boolean {
+  return TERMINAL.has(r.state) && (r.endedAt ?? r.updatedAt) < before && (r.agreementId == null || r.settlement != null)
+}
 
 /** `t` with one more job, and its settlement's amounts (absent ones count 0) */
 function addTotals (t: JobTotals, st: JobSettlement | undefined): JobTotals {

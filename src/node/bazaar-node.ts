@@ -454,7 +454,7 @@ export class BazaarNode {
         const onOpened = async (opened: NonNullable<ChainCatchUp['opened']>): Promise<void> => { await escrow.keepOpened(opened) }
         s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, onOpened })
       }
-      s.pruner = new RecordPruner({ agreements: this.agreements, jobs: this.jobs, escrows: escrowDb.escrows, clock, logger })
+      s.pruner = new RecordPruner({ agreements: this.agreements, jobs: this.jobs, escrowDb, clock, logger })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
       if (config.role === 'renter' || config.role === 'both') {
         const { crlDir, crlSources, crlUrls, tdxCollateralDir, tdxPcsUrl } = config.tee

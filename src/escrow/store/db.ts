@@ -9,6 +9,8 @@ import { LevelVoucherStore } from './vouchers.js'
 
 export const ESCROWS_PREFIX = 'escrows-v1'
 export const VOUCHERS_PREFIX = 'vouchers-v1'
+/** escrows deleted in one batch by `drop` */
+const DROP_BATCH = 250
 
 export class EscrowDb {
   readonly escrows: LevelEscrowStore
@@ -23,6 +25,21 @@ export class EscrowDb {
     const db = new Level<string, string>(path, LEVEL_OPTIONS)
     await db.open()
     return new EscrowDb(db)
+  }
+
+  /**
+   * Deletes the escrows of these ids and the latest vouchers kept for them (a payee's), in one
+   * synced batch: for escrows settled long ago (`RecordPruner`). Returns how many escrows there
+   * were to delete.
+   */
+  async drop (escrowIds: readonly string[]): Promise<number> {
+    let n = 0
+    for (let i = 0; i < escrowIds.length; i += DROP_BATCH) {
+      const ids = escrowIds.slice(i, i + DROP_BATCH)
+      await this.db.batch(ids.flatMap((id) => [{ type: 'del' as const, key: ESCROWS_PREFIX + '/' + id }, { type: 'del' as const, key: VOUCHERS_PREFIX + '/' + id }]), { sync: true })
+      n += ids.length
+    }
+    return n
   }
 
   async close (): Promise<void> {

@@ -4,7 +4,9 @@ import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, MAX_DORMANT_AGREEM
 import { JOB_RETENTION_MS } from '../../jobs/page.js'
 import type { JobStore } from '../../jobs/store.js'
 import { ARBITER_UNASKED_RETENTION_MS } from '../../escrow/constants.js'
-import type { LevelEscrowStore } from '../../escrow/store/escrows.js'
+import { escrowIdOfAgreement } from '../../escrow/rules/agreement.js'
+import { SCAN_AFTER_EXPIRY_MS } from '../../escrow/service.js'
+import type { EscrowDb } from '../../escrow/store/db.js'
 import type { NodeService } from './types.js'
 
 /** how many records one pruning run deleted, by kind */
@@ -16,7 +18,11 @@ export interface PruneCounts { agreements: number, jobs: number, escrows: number
  * - agreements that never became active once past their retention, and the oldest beyond
  *   MAX_DORMANT_AGREEMENTS (`AgreementStore.prune`);
  * - job records JOB_RETENTION_MS after their end once their escrow settled, their amounts kept in
- *   the totals (`JobStore.prune`);
+ *   the totals (`JobStore.prune`), and with each the escrow it paid or was paid from, with its
+ *   latest voucher, once that escrow expired over SCAN_AFTER_EXPIRY_MS ago (so no restart reads
+ *   the chain from its open block); a job whose escrow has not expired so is kept with it until it
+ *   has. The escrows go first: a crash between leaves job records that the next run prunes, never
+ *   an escrow whose settled job no longer names it;
  * - an arbiter's escrows that no party asked it about, ARBITER_UNASKED_RETENTION_MS past their
  *   expiry (`LevelEscrowStore.pruneUnasked`).
  * One run at a time; a kind whose pruning fails is logged, the others still run, and the next run
@@ -28,7 +34,7 @@ export class RecordPruner implements NodeService {
   private pruning: Promise<PruneCounts> = Promise.resolve({ agreements: 0, jobs: 0, escrows: 0 })
   private stopped = false
 
-  constructor (private readonly c: { agreements: AgreementStore, jobs?: JobStore, escrows?: LevelEscrowStore, clock: Clock, logger: Logger }) {}
+  constructor (private readonly c: { agreements: AgreementStore, jobs?: JobStore, escrowDb?: EscrowDb, clock: Clock, logger: Logger }) {}
 
   async start (): Promise<void> {
     this.stopped = false
@@ -47,15 +53,44 @@ export class RecordPruner implements NodeService {
   async prune (): Promise<PruneCounts> {
     const run = this.pruning.then(async () => {
       const now = this.c.clock.now()
-      const { agreements, jobs, escrows } = this.c
-      return {
-        agreements: await this.kind('dormant agreements', async () => await agreements.prune({ now, retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS })),
-        jobs: await this.kind('job records', async () => await (jobs?.prune(now - JOB_RETENTION_MS) ?? 0)),
-        escrows: await this.kind('escrows no party asked this arbiter about', async () => await (escrows?.pruneUnasked(now - ARBITER_UNASKED_RETENTION_MS) ?? 0))
-      }
+      const { agreements, escrowDb } = this.c
+      const pruned: PruneCounts = { agreements: 0, jobs: 0, escrows: 0 }
+      pruned.agreements = await this.kind('dormant agreements', async () => await agreements.prune({ now, retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS }))
+      pruned.jobs = await this.kind('job records', async () => await this.jobs(now, (n) => { pruned.escrows += n }))
+      pruned.escrows += await this.kind('escrows no party asked this arbiter about', async () => await (escrowDb?.escrows.pruneUnasked(now - ARBITER_UNASKED_RETENTION_MS) ?? 0))
+      return pruned
     })
     this.pruning = run
     return await run
+  }
+
+  /**
+   * the job records done with, after the escrows of those this node paid or was paid from (how
+   * many of those went is handed to `escrowsDropped` first)
+   */
+  private async jobs (now: number, escrowsDropped: (n: number) => void): Promise<number> {
+    const { jobs, escrowDb } = this.c
+    if (jobs == null) return 0
+    const before = now - JOB_RETENTION_MS
+    if (escrowDb == null) return await jobs.prune(before)
+    // the records cleared here, and only those: one that became prunable since (its settlement
+    // recorded meanwhile) waits for the next run, which looks at its escrow first
+    const cleared = new Set<string>()
+    const drop = new Set<string>()
+    for await (const r of jobs.prunable(before)) {
+      const local = r.agreementId != null ? await escrowDb.escrows.get(escrowIdOfAgreement(r.agreementId)) : undefined
+      if (local != null && (local.role === 'payer' || local.role === 'payee')) {
+        if (local.terms.expiresAt + SCAN_AFTER_EXPIRY_MS >= now) continue
+        drop.add(local.terms.escrowId)
+      }
+      cleared.add(`${r.role}/${r.id}`)
+    }
+    if (drop.size > 0) {
+      const n = await escrowDb.drop([...drop])
+      this.c.logger.info('pruned settled escrows with their job records', { count: n })
+      escrowsDropped(n)
+    }
+    return await jobs.prune(before, (r) => !cleared.has(`${r.role}/${r.id}`))
   }
 
   private async kind (what: string, prune: () => Promise<number>): Promise<number> {

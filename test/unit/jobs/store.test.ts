@@ -185,6 +185,20 @@ describe('JobStore.prune: records of jobs done with go, their amounts stay in th
     expect(await store.prunedTotals('supplier')).toEqual({ jobs: 802, paid: sum((i) => i % 3 !== 0), refunded: '802', carried: '0' })
   })
 
+  it('keeps this time the records its caller holds back, and lists what it would prune', async () => {
+    const store = new JobStore(db)
+    await store.put(ended('a', 'supplier', 1000, { agreement: false }))
+    await store.put(ended('b', 'renter', 1000, { settlement: { paid: '3', settledBy: 'refund' } }))
+    await store.put(ended('c', 'renter', 1000))
+    const prunable: string[] = []
+    for await (const r of store.prunable(2000)) prunable.push(r.id)
+    expect(prunable).toEqual(['b', 'a'])
+    expect(await store.prune(2000, (r) => r.id === 'b')).toBe(1)
+    expect((await store.list()).map((r) => r.id)).toEqual(['b', 'c'])
+    expect(await store.prune(2000)).toBe(1)
+    expect(await store.prunedTotals('renter')).toEqual({ jobs: 1, paid: '3', refunded: '0', carried: '0' })
+  })
+
   it('refuses damaged sums with INVALID_RECORD', async () => {
     const store = new JobStore(db)
     await db.sublevel('jobs-pruned-v1').put('supplier', '{"jobs":-1,"paid":"0","refunded":"0","carried":"0"}')

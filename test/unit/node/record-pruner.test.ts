@@ -8,7 +8,9 @@ import { silentLogger } from '../../../src/node/logger.js'
 import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, AgreementStore } from '../../../src/market/index.js'
 import { JobStore, type JobRecord } from '../../../src/jobs/store.js'
 import { JOB_RETENTION_MS } from '../../../src/jobs/page.js'
-import { LevelEscrowStore, type LocalEscrow } from '../../../src/escrow/store/escrows.js'
+import type { LevelEscrowStore, LocalEscrow } from '../../../src/escrow/store/escrows.js'
+import { EscrowDb } from '../../../src/escrow/store/db.js'
+import { SCAN_AFTER_EXPIRY_MS } from '../../../src/escrow/service.js'
 import { ARBITER_UNASKED_RETENTION_MS } from '../../../src/escrow/constants.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { escrowId, parties, terms } from '../escrow/fixtures.js'
@@ -25,19 +27,22 @@ describe('RecordPruner: records past their retention go on the node clock', () =
   let db: Level<string, string>
   let agreements: AgreementStore
   let jobs: JobStore
+  let escrowDb: EscrowDb
   let escrows: LevelEscrowStore
   const clock = new ManualClock()
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bazaar-pruner-'))
-    db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    db = new Level<string, string>(path.join(dir, 'db'), { valueEncoding: 'utf8' })
     await db.open()
     agreements = new AgreementStore(db)
     jobs = new JobStore(db)
-    escrows = new LevelEscrowStore(db, 'escrows-v1/')
+    escrowDb = await EscrowDb.open(path.join(dir, 'escrow'))
+    escrows = escrowDb.escrows
   })
   afterEach(async () => {
     await db.close()
+    await escrowDb.close()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -80,7 +85,7 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     await escrows.put(escrow(4, 'payee', expired, false))
     await escrows.put(escrow(5, 'arbiter', now - ARBITER_UNASKED_RETENTION_MS + 1, true))
     const { logger, records } = recordingLogger(() => true)
-    const pruner = new RecordPruner({ agreements, jobs, escrows, clock, logger })
+    const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
     expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 1, escrows: 1 })
     expect((await jobs.list()).map((j) => j.id)).toEqual(['kept'])
     expect(await jobs.prunedTotals('supplier')).toEqual({ jobs: 1, paid: '10', refunded: '0', carried: '0' })
@@ -93,12 +98,52 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([2, 3, 4].map(escrowId))
   })
 
+  it('prunes the escrows this node paid or was paid from with their settled jobs\' records, with their vouchers; a job whose escrow expired too recently waits for it', async () => {
+    const now = clock.now()
+    const old = now - JOB_RETENTION_MS - 1
+    const agreement = (n: number): string => n.toString(16).padStart(64, '0')
+    const job = (id: string, role: 'supplier' | 'renter', n: number, settled: boolean): JobRecord => ({ id, role, state: 'succeeded', command: 'x', args: [], gpuCount: 1, createdAt: old, updatedAt: old, endedAt: old, agreementId: agreement(n), ...(settled ? { settlement: { paid: '10', refunded: '90', settledBy: 'cooperative' as const } } : {}) })
+    const escrow = (n: number, role: LocalEscrow['role'], expiresAt: number): LocalEscrow => ({ terms: terms(p, { escrowId: escrowId(n), expiresAt }), role, createdAt: old })
+    const expired = now - SCAN_AFTER_EXPIRY_MS - 1
+    // settled, escrow long expired: both go, and the payee's latest voucher with the escrow
+    await jobs.put(job('paid', 'supplier', 1, true))
+    await escrows.put(escrow(1, 'payee', expired))
+    await escrowDb.vouchers.put({ escrowId: escrowId(1), cumulative: 10n, sequence: 3n, signature: '0x' + '11'.repeat(64) })
+    await jobs.put(job('rented', 'renter', 2, true))
+    await escrows.put(escrow(2, 'payer', expired))
+    // settled, but its escrow expired under SCAN_AFTER_EXPIRY_MS ago: both wait
+    await jobs.put(job('late', 'supplier', 3, true))
+    await escrows.put(escrow(3, 'payee', now - SCAN_AFTER_EXPIRY_MS + 1))
+    // not settled: both stay
+    await jobs.put(job('unsettled', 'supplier', 4, false))
+    await escrows.put(escrow(4, 'payee', expired))
+    // a settled job whose escrow the node does not hold: the record goes
+    await jobs.put(job('no-escrow', 'renter', 5, true))
+    // an escrow no job names stays
+    await escrows.put(escrow(6, 'payer', expired))
+
+    const { logger, records } = recordingLogger(() => true)
+    const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
+    expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 3, escrows: 2 })
+    expect((await jobs.list()).map((j) => `${j.role}/${j.id}`)).toEqual(['supplier/late', 'supplier/unsettled'])
+    expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([3, 4, 6].map(escrowId))
+    expect(await escrowDb.vouchers.latest(escrowId(1))).toBeUndefined()
+    expect(await jobs.prunedTotals('renter')).toEqual({ jobs: 2, paid: '20', refunded: '180', carried: '0' })
+    expect(records.filter((l) => l.msg.startsWith('pruned')).map((l) => [l.msg, l.fields.count])).toEqual([['pruned settled escrows with their job records', 2], ['pruned job records', 3]])
+
+    // once its escrow expired long enough, the held job goes with it
+    await clock.advanceAsync(2)
+    expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 1, escrows: 1 })
+    expect((await jobs.list()).map((j) => j.id)).toEqual(['unsettled'])
+    expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([4, 6].map(escrowId))
+  })
+
   it('a kind whose pruning fails is logged and the others still go', async () => {
     await db.sublevel('jobs-pruned-v1').put('renter', 'damaged')
     const expired = clock.now() - ARBITER_UNASKED_RETENTION_MS - 1
     await escrows.put({ terms: terms(p, { escrowId: escrowId(1), expiresAt: expired }), role: 'arbiter', createdAt: 0, unasked: true })
     const { logger, records } = recordingLogger(() => true)
-    const pruner = new RecordPruner({ agreements, jobs, escrows, clock, logger })
+    const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
     expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 0, escrows: 1 })
     expect(records.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(['pruning job records failed'])
   })
