@@ -58,6 +58,22 @@ export class AgreementStore {
   }
 
   /**
+   * Deletes the agreements of these hashes, whatever their status, in synced batches: those of
+   * rentals done with long ago (`RecordPruner`). Replays stay refused as after `prune`. Returns how
+   * many there were.
+   */
+  async delete (hashes: readonly string[]): Promise<number> {
+    let n = 0
+    for (let i = 0; i < hashes.length; i += 500) {
+      const keys: string[] = []
+      for (const h of hashes.slice(i, i + 500)) if (await this.db.get(AGREEMENT_KEY_PREFIX + h) != null) keys.push(AGREEMENT_KEY_PREFIX + h)
+      if (keys.length > 0) await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })), { sync: true } as never)
+      n += keys.length
+    }
+    return n
+  }
+
+  /**
    * Deletes dormant agreements: `pending` ones (the hold lives in memory, so one this old outlived
    * it, or the node restarted under it) and `lapsed` ones, once older than the retention, then the
    * oldest beyond `maxDormant`. Active agreements are never touched: they stand for jobs and

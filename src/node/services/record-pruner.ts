@@ -18,11 +18,11 @@ export interface PruneCounts { agreements: number, jobs: number, escrows: number
  * - agreements that never became active once past their retention, and the oldest beyond
  *   MAX_DORMANT_AGREEMENTS (`AgreementStore.prune`);
  * - job records JOB_RETENTION_MS after their end once their escrow settled, their amounts kept in
- *   the totals (`JobStore.prune`), and with each the escrow it paid or was paid from, with its
- *   latest voucher, once that escrow expired over SCAN_AFTER_EXPIRY_MS ago (so no restart reads
- *   the chain from its open block); a job whose escrow has not expired so is kept with it until it
- *   has. The escrows go first: a crash between leaves job records that the next run prunes, never
- *   an escrow whose settled job no longer names it;
+ *   the totals (`JobStore.prune`), and with each its agreement and the escrow it paid or was paid
+ *   from, with its latest voucher, once that escrow expired over SCAN_AFTER_EXPIRY_MS ago (so no
+ *   restart reads the chain from its open block); a job whose escrow has not expired so is kept
+ *   with them until it has. The agreements and escrows go first: a crash between leaves job
+ *   records that the next run prunes, never an escrow or agreement no record names;
  * - an arbiter's escrows that no party asked it about, ARBITER_UNASKED_RETENTION_MS past their
  *   expiry (`LevelEscrowStore.pruneUnasked`).
  * One run at a time; a kind whose pruning fails is logged, the others still run, and the next run
@@ -56,7 +56,7 @@ export class RecordPruner implements NodeService {
       const { agreements, escrowDb } = this.c
       const pruned: PruneCounts = { agreements: 0, jobs: 0, escrows: 0 }
       pruned.agreements = await this.kind('dormant agreements', async () => await agreements.prune({ now, retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS }))
-      pruned.jobs = await this.kind('job records', async () => await this.jobs(now, (n) => { pruned.escrows += n }))
+      pruned.jobs = await this.kind('job records', async () => await this.jobs(now, pruned))
       pruned.escrows += await this.kind('escrows no party asked this arbiter about', async () => await (escrowDb?.escrows.pruneUnasked(now - ARBITER_UNASKED_RETENTION_MS) ?? 0))
       return pruned
     })
@@ -65,30 +65,40 @@ export class RecordPruner implements NodeService {
   }
 
   /**
-   * the job records done with, after the escrows of those this node paid or was paid from (how
-   * many of those went is handed to `escrowsDropped` first)
+   * the job records done with, after their agreements and the escrows of those this node paid or
+   * was paid from (added to `counts` as they go); returns how many job records went
    */
-  private async jobs (now: number, escrowsDropped: (n: number) => void): Promise<number> {
+  private async jobs (now: number, counts: PruneCounts): Promise<number> {
     const { jobs, escrowDb } = this.c
     if (jobs == null) return 0
     const before = now - JOB_RETENTION_MS
-    if (escrowDb == null) return await jobs.prune(before)
     // the records cleared here, and only those: one that became prunable since (its settlement
     // recorded meanwhile) waits for the next run, which looks at its escrow first
     const cleared = new Set<string>()
-    const drop = new Set<string>()
+    const escrows = new Set<string>()
+    const agreements = new Set<string>()
     for await (const r of jobs.prunable(before)) {
-      const local = r.agreementId != null ? await escrowDb.escrows.get(escrowIdOfAgreement(r.agreementId)) : undefined
+      const local = r.agreementId != null && escrowDb != null ? await escrowDb.escrows.get(escrowIdOfAgreement(r.agreementId)) : undefined
       if (local != null && (local.role === 'payer' || local.role === 'payee')) {
         if (local.terms.expiresAt + SCAN_AFTER_EXPIRY_MS >= now) continue
-        drop.add(local.terms.escrowId)
+        escrows.add(local.terms.escrowId)
       }
+      if (r.agreementId != null) agreements.add(r.agreementId)
       cleared.add(`${r.role}/${r.id}`)
     }
-    if (drop.size > 0) {
-      const n = await escrowDb.drop([...drop])
+    // the agreement first: a supplier's restart takes an active agreement whose escrow it does not
+    // hold for one not yet started, and would mark it lapsed. An escrow goes over an hour past its
+    // expiry, after the agreement's startBy, so a crash before the escrows go leaves nothing
+    // restored; one before the job records go leaves records the next run finds prunable.
+    if (agreements.size > 0) {
+      const n = await this.c.agreements.delete([...agreements])
+      if (n > 0) this.c.logger.info('pruned the agreements of job records done with', { count: n })
+      counts.agreements += n
+    }
+    if (escrows.size > 0 && escrowDb != null) {
+      const n = await escrowDb.drop([...escrows])
       this.c.logger.info('pruned settled escrows with their job records', { count: n })
-      escrowsDropped(n)
+      counts.escrows += n
     }
     return await jobs.prune(before, (r) => !cleared.has(`${r.role}/${r.id}`))
   }

@@ -98,44 +98,53 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([2, 3, 4].map(escrowId))
   })
 
-  it('prunes the escrows this node paid or was paid from with their settled jobs\' records, with their vouchers; a job whose escrow expired too recently waits for it', async () => {
+  it('prunes with each settled job\'s record its agreement and the escrow this node paid or was paid from, with its voucher; a job whose escrow expired too recently waits for it', async () => {
     const now = clock.now()
     const old = now - JOB_RETENTION_MS - 1
-    const agreement = (n: number): string => n.toString(16).padStart(64, '0')
-    const job = (id: string, role: 'supplier' | 'renter', n: number, settled: boolean): JobRecord => ({ id, role, state: 'succeeded', command: 'x', args: [], gpuCount: 1, createdAt: old, updatedAt: old, endedAt: old, agreementId: agreement(n), ...(settled ? { settlement: { paid: '10', refunded: '90', settledBy: 'cooperative' as const } } : {}) })
-    const escrow = (n: number, role: LocalEscrow['role'], expiresAt: number): LocalEscrow => ({ terms: terms(p, { escrowId: escrowId(n), expiresAt }), role, createdAt: old })
+    // agreement n, as the node stored it: its hash is the job's agreement id, and its escrow's id
+    const agreement = async (n: number, role: 'supplier' | 'renter'): Promise<string> => await agreements.put(signed(n), role, 'active', old)
+    const job = (id: string, role: 'supplier' | 'renter', agreementId: string, settled: boolean): JobRecord => ({ id, role, state: 'succeeded', command: 'x', args: [], gpuCount: 1, createdAt: old, updatedAt: old, endedAt: old, agreementId, ...(settled ? { settlement: { paid: '10', refunded: '90', settledBy: 'cooperative' as const } } : {}) })
+    const escrow = (agreementId: string, role: LocalEscrow['role'], expiresAt: number): LocalEscrow => ({ terms: terms(p, { escrowId: '0x' + agreementId, expiresAt }), role, createdAt: old })
     const expired = now - SCAN_AFTER_EXPIRY_MS - 1
-    // settled, escrow long expired: both go, and the payee's latest voucher with the escrow
-    await jobs.put(job('paid', 'supplier', 1, true))
-    await escrows.put(escrow(1, 'payee', expired))
-    await escrowDb.vouchers.put({ escrowId: escrowId(1), cumulative: 10n, sequence: 3n, signature: '0x' + '11'.repeat(64) })
-    await jobs.put(job('rented', 'renter', 2, true))
-    await escrows.put(escrow(2, 'payer', expired))
-    // settled, but its escrow expired under SCAN_AFTER_EXPIRY_MS ago: both wait
-    await jobs.put(job('late', 'supplier', 3, true))
-    await escrows.put(escrow(3, 'payee', now - SCAN_AFTER_EXPIRY_MS + 1))
-    // not settled: both stay
-    await jobs.put(job('unsettled', 'supplier', 4, false))
-    await escrows.put(escrow(4, 'payee', expired))
-    // a settled job whose escrow the node does not hold: the record goes
-    await jobs.put(job('no-escrow', 'renter', 5, true))
+    // settled, escrow long expired: all three go, and the payee's latest voucher with the escrow
+    const paid = await agreement(11, 'supplier')
+    await jobs.put(job('paid', 'supplier', paid, true))
+    await escrows.put(escrow(paid, 'payee', expired))
+    await escrowDb.vouchers.put({ escrowId: '0x' + paid, cumulative: 10n, sequence: 3n, signature: '0x' + '11'.repeat(64) })
+    const rented = await agreement(12, 'renter')
+    await jobs.put(job('rented', 'renter', rented, true))
+    await escrows.put(escrow(rented, 'payer', expired))
+    // settled, but its escrow expired under SCAN_AFTER_EXPIRY_MS ago: all wait
+    const late = await agreement(13, 'supplier')
+    await jobs.put(job('late', 'supplier', late, true))
+    await escrows.put(escrow(late, 'payee', now - SCAN_AFTER_EXPIRY_MS + 1))
+    // not settled: all stay
+    const unsettled = await agreement(14, 'supplier')
+    await jobs.put(job('unsettled', 'supplier', unsettled, false))
+    await escrows.put(escrow(unsettled, 'payee', expired))
+    // a settled job whose escrow the node does not hold: the record and its agreement go
+    const noEscrow = await agreement(15, 'renter')
+    await jobs.put(job('no-escrow', 'renter', noEscrow, true))
     // an escrow no job names stays
-    await escrows.put(escrow(6, 'payer', expired))
+    await escrows.put(escrow('ff'.repeat(32), 'payer', expired))
 
     const { logger, records } = recordingLogger(() => true)
     const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
-    expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 3, escrows: 2 })
+    expect(await pruner.prune()).toEqual({ agreements: 3, jobs: 3, escrows: 2 })
     expect((await jobs.list()).map((j) => `${j.role}/${j.id}`)).toEqual(['supplier/late', 'supplier/unsettled'])
-    expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([3, 4, 6].map(escrowId))
-    expect(await escrowDb.vouchers.latest(escrowId(1))).toBeUndefined()
+    expect((await escrows.list()).map((e) => e.terms.escrowId).sort()).toEqual([late, unsettled, 'ff'.repeat(32)].map((h) => '0x' + h).sort())
+    expect((await agreements.list()).map((a) => a.hash).sort()).toEqual([late, unsettled].sort())
+    expect(await escrowDb.vouchers.latest('0x' + paid)).toBeUndefined()
     expect(await jobs.prunedTotals('renter')).toEqual({ jobs: 2, paid: '20', refunded: '180', carried: '0' })
-    expect(records.filter((l) => l.msg.startsWith('pruned')).map((l) => [l.msg, l.fields.count])).toEqual([['pruned settled escrows with their job records', 2], ['pruned job records', 3]])
+    expect(records.filter((l) => l.msg.startsWith('pruned')).map((l) => [l.msg, l.fields.count])).toEqual([
+      ['pruned the agreements of job records done with', 3], ['pruned settled escrows with their job records', 2], ['pruned job records', 3]
+    ])
 
     // once its escrow expired long enough, the held job goes with it
     await clock.advanceAsync(2)
-    expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 1, escrows: 1 })
+    expect(await pruner.prune()).toEqual({ agreements: 1, jobs: 1, escrows: 1 })
     expect((await jobs.list()).map((j) => j.id)).toEqual(['unsettled'])
-    expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([4, 6].map(escrowId))
+    expect((await agreements.list()).map((a) => a.hash)).toEqual([unsettled])
   })
 
   it('a kind whose pruning fails is logged and the others still go', async () => {
