@@ -119,11 +119,11 @@ export class JobStore {
 
   /**
    * Deletes the records of jobs that ended before `before` and are done with (`prunable`), but
-   * those `keep` holds this time. What the deleted records paid, refunded and
-   * carried is added to their role's pruned sums (`prunedTotals`) in the same synced batch as the
-   * deletions, so the totals of every job the node ran survive their records, and a crash
-   * mid-prune neither loses nor counts twice a job's amounts. Damaged records are left as they
-   * are. One prune runs at a time. Returns how many records went.
+   * those `keep` holds back this time. What the deleted records paid, refunded and carried is
+   * added to their role's pruned sums (`prunedTotals`) in the same synced batch as the deletions,
+   * so the totals of every job the node ran survive their records, and a crash mid-prune neither
+   * loses nor counts twice a job's amounts. Damaged records are left as they are. One prune runs
+   * at a time. Returns how many records went.
    */
   async prune (before: number, keep: (r: JobRecord) => boolean = () => false): Promise<number> {
     // runs one at a time: each adds to the sums it read at its start

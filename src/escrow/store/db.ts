@@ -28,9 +28,9 @@ export class EscrowDb {
   }
 
   /**
-   * Deletes the escrows of these ids and the latest vouchers kept for them (a payee's), in one
-   * synced batch: for escrows settled long ago (`RecordPruner`). Returns how many escrows there
-   * were to delete.
+   * Deletes the escrows of these ids and the latest vouchers kept for them (a payee's), each with
+   * its voucher in one synced batch: for escrows settled long ago (`RecordPruner`). Returns how
+   * many ids it was given.
    */
   async drop (escrowIds: readonly string[]): Promise<number> {
     let n = 0
