@@ -454,7 +454,8 @@ export class BazaarNode {
         const onOpened = async (opened: NonNullable<ChainCatchUp['opened']>): Promise<void> => { await escrow.keepOpened(opened) }
         s.chainFollower = new ChainFollower({ chain: { connected: chain.connected?.bind(chain), catchUp: chain.catchUp.bind(chain) }, clock, logger, readBlock, onOpened })
       }
-      s.pruner = new RecordPruner({ agreements: this.agreements, jobs: this.jobs, escrowDb, clock, logger })
+      const pruned = this.metrics.counter('bazaar_records_pruned_total', 'records deleted past their retention, by kind: agreements (dormant ones, and those of pruned jobs), jobs (30 days after their end, once settled) and escrows (settled ones with their jobs, an arbiter\'s unasked ones)')
+      s.pruner = new RecordPruner({ agreements: this.agreements, jobs: this.jobs, escrowDb, clock, logger, pruned })
       if (this.supplies) s.supplier = new SupplierService(components, { config, home, hotkey, enclaveKey: init.enclaveKey, runNvidiaSmi: init.runNvidiaSmi })
       if (config.role === 'renter' || config.role === 'both') {
         const { crlDir, crlSources, crlUrls, tdxCollateralDir, tdxPcsUrl } = config.tee

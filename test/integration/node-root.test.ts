@@ -23,7 +23,7 @@ import type { ChainConnectionEvent } from '../../src/escrow/chain/port.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { StartupErrorCode } from '../../src/node/startup-errors.js'
 import { devPair } from '../helpers/keys.js'
-import { recordingLogger } from '../helpers/nodes.js'
+import { metricValue, recordingLogger } from '../helpers/nodes.js'
 import { parseRentBody } from '../../src/node/rent-input.js'
 import { UserError } from '../../src/util/errors.js'
 import { COOLDOWN_SUBLEVEL } from '../../src/market/negotiation/cooldown-store.js'
@@ -71,6 +71,7 @@ describe('BazaarNode.init: one root for a whole node', () => {
       // past the retention of the oldest ten: their records go, their amounts stay in the totals
       clock.set(t0 + JOB_RETENTION_MS + 10)
       expect(await node.pruneRecords()).toEqual({ agreements: 0, jobs: 10, escrows: 0 })
+      expect(metricValue(node.metrics, 'bazaar_records_pruned_total', { kind: 'jobs' })).toBe(10)
       const left = await (await get(node, '/v1/jobs')).json() as Array<{ id: string }>
       expect(left).toHaveLength(n - 10)
       expect(left.at(-1)!.id).toBe(`job-${String(n - 10).padStart(5, '0')}`)

@@ -8,6 +8,7 @@ import { escrowIdOfAgreement } from '../../escrow/rules/agreement.js'
 import { SCAN_AFTER_EXPIRY_MS } from '../../escrow/service.js'
 import type { EscrowDb } from '../../escrow/store/db.js'
 import type { NodeService } from './types.js'
+import type { Counter } from '../metrics.js'
 
 /** how many records one pruning run deleted, by kind */
 export interface PruneCounts { agreements: number, jobs: number, escrows: number }
@@ -34,7 +35,8 @@ export class RecordPruner implements NodeService {
   private pruning: Promise<PruneCounts> = Promise.resolve({ agreements: 0, jobs: 0, escrows: 0 })
   private stopped = false
 
-  constructor (private readonly c: { agreements: AgreementStore, jobs?: JobStore, escrowDb?: EscrowDb, clock: Clock, logger: Logger }) {}
+  /** `pruned`: counts the records each run deleted, by kind (`bazaar_records_pruned_total`) */
+  constructor (private readonly c: { agreements: AgreementStore, jobs?: JobStore, escrowDb?: EscrowDb, clock: Clock, logger: Logger, pruned?: Counter }) {}
 
   async start (): Promise<void> {
     this.stopped = false
@@ -58,6 +60,7 @@ export class RecordPruner implements NodeService {
       pruned.agreements = await this.kind('dormant agreements', async () => await agreements.prune({ now, retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS }))
       pruned.jobs = await this.kind('job records', async () => await this.jobs(now, pruned))
       pruned.escrows += await this.kind('escrows no party asked this arbiter about', async () => await (escrowDb?.escrows.pruneUnasked(now - ARBITER_UNASKED_RETENTION_MS) ?? 0))
+      for (const [kind, n] of Object.entries(pruned)) if (n > 0) this.c.pruned?.inc({ kind }, n)
       return pruned
     })
     this.pruning = run

@@ -13,6 +13,7 @@ import { EscrowDb } from '../../../src/escrow/store/db.js'
 import { SCAN_AFTER_EXPIRY_MS } from '../../../src/escrow/service.js'
 import { ARBITER_UNASKED_RETENTION_MS } from '../../../src/escrow/constants.js'
 import { ManualClock } from '../../../src/util/clock.js'
+import { Registry } from '../../../src/node/metrics.js'
 import { escrowId, parties, terms } from '../escrow/fixtures.js'
 import { recordingLogger } from '../../helpers/nodes.js'
 
@@ -129,8 +130,10 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     await escrows.put(escrow('ff'.repeat(32), 'payer', expired))
 
     const { logger, records } = recordingLogger(() => true)
-    const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
+    const counter = new Registry().counter('bazaar_records_pruned_total', 'records pruned')
+    const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger, pruned: counter })
     expect(await pruner.prune()).toEqual({ agreements: 3, jobs: 3, escrows: 2 })
+    expect([counter.get({ kind: 'agreements' }), counter.get({ kind: 'jobs' }), counter.get({ kind: 'escrows' })]).toEqual([3, 3, 2])
     expect((await jobs.list()).map((j) => `${j.role}/${j.id}`)).toEqual(['supplier/late', 'supplier/unsettled'])
     expect((await escrows.list()).map((e) => e.terms.escrowId).sort()).toEqual([late, unsettled, 'ff'.repeat(32)].map((h) => '0x' + h).sort())
     expect((await agreements.list()).map((a) => a.hash).sort()).toEqual([late, unsettled].sort())
@@ -143,6 +146,7 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     // once its escrow expired long enough, the held job goes with it
     await clock.advanceAsync(2)
     expect(await pruner.prune()).toEqual({ agreements: 1, jobs: 1, escrows: 1 })
+    expect([counter.get({ kind: 'agreements' }), counter.get({ kind: 'jobs' }), counter.get({ kind: 'escrows' })]).toEqual([4, 4, 3])
     expect((await jobs.list()).map((j) => j.id)).toEqual(['unsettled'])
     expect((await agreements.list()).map((a) => a.hash)).toEqual([unsettled])
   })
