@@ -4,13 +4,12 @@
  */
 import { Level } from 'level'
 import { LEVEL_OPTIONS } from '../../util/level-options.js'
+import { deleteKeys } from '../../util/level-delete.js'
 import { LevelEscrowStore } from './escrows.js'
 import { LevelVoucherStore } from './vouchers.js'
 
 export const ESCROWS_PREFIX = 'escrows-v1'
 export const VOUCHERS_PREFIX = 'vouchers-v1'
-/** escrows deleted in one batch by `drop` */
-const DROP_BATCH = 250
 
 export class EscrowDb {
   readonly escrows: LevelEscrowStore
@@ -28,18 +27,12 @@ export class EscrowDb {
   }
 
   /**
-   * Deletes the escrows of these ids and the latest vouchers kept for them (a payee's), each with
-   * its voucher in one synced batch: for escrows settled long ago (`RecordPruner`). Returns how
-   * many ids it was given.
+   * Deletes the escrows of these ids and the latest vouchers kept for them (a payee's), in synced
+   * batches: for escrows settled long ago (`RecordPruner`). Returns how many ids it was given.
    */
   async drop (escrowIds: readonly string[]): Promise<number> {
-    let n = 0
-    for (let i = 0; i < escrowIds.length; i += DROP_BATCH) {
-      const ids = escrowIds.slice(i, i + DROP_BATCH)
-      await this.db.batch(ids.flatMap((id) => [{ type: 'del' as const, key: ESCROWS_PREFIX + '/' + id }, { type: 'del' as const, key: VOUCHERS_PREFIX + '/' + id }]), { sync: true })
-      n += ids.length
-    }
-    return n
+    await deleteKeys(this.db, escrowIds.flatMap((id) => [ESCROWS_PREFIX + '/' + id, VOUCHERS_PREFIX + '/' + id]))
+    return escrowIds.length
   }
 
   async close (): Promise<void> {

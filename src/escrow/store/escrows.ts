@@ -2,6 +2,7 @@ import type { Level } from 'level'
 import { fromJson, toJson } from '../chain/embedded/codec.js'
 import type { EscrowTerms } from '../types.js'
 import { firstInOrder } from '../../util/first-in-order.js'
+import { deleteKeys } from '../../util/level-delete.js'
 
 /** This node's part in an escrow. */
 export type EscrowRole = 'payer' | 'payee' | 'arbiter'
@@ -24,9 +25,6 @@ export interface LocalEscrow {
    */
   unasked?: true
 }
-
-/** escrows deleted in one batch by `pruneUnasked` */
-const PRUNE_BATCH = 500
 
 /** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */
 export class LevelEscrowStore {
@@ -60,21 +58,12 @@ export class LevelEscrowStore {
    * from, and those it was asked about, are kept. Returns how many went.
    */
   async pruneUnasked (expiredBefore: number): Promise<number> {
-    let keys: string[] = []
-    let count = 0
-    const flush = async (): Promise<void> => {
-      if (keys.length === 0) return
-      await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })), { sync: true })
-      count += keys.length
-      keys = []
-    }
+    const keys: string[] = []
     for await (const e of this.all()) {
-      if (e.role !== 'arbiter' || e.unasked !== true || e.terms.expiresAt >= expiredBefore) continue
-      keys.push(this.prefix + e.terms.escrowId)
-      if (keys.length >= PRUNE_BATCH) await flush()
+      if (e.role === 'arbiter' && e.unasked === true && e.terms.expiresAt < expiredBefore) keys.push(this.prefix + e.terms.escrowId)
     }
-    await flush()
-    return count
+    await deleteKeys(this.db, keys)
+    return keys.length
   }
 
   /** up to `limit` escrows in the order of their ids, those after the id `after` where given */

@@ -2,6 +2,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { SignedAgreement, StoredAgreement } from '../../wire/agreement.js'
 import { hex } from '../book/keys.js'
 import { agreementHash } from './terms.js'
+import { deleteKeys } from '../../util/level-delete.js'
 
 /** Sublevel name and the key prefix of the current record version (never reuse a retired one). */
 export const AGREEMENTS_SUBLEVEL = 'agreements'
@@ -63,14 +64,10 @@ export class AgreementStore {
    * many there were.
    */
   async delete (hashes: readonly string[]): Promise<number> {
-    let n = 0
-    for (let i = 0; i < hashes.length; i += 500) {
-      const keys: string[] = []
-      for (const h of hashes.slice(i, i + 500)) if (await this.db.get(AGREEMENT_KEY_PREFIX + h) != null) keys.push(AGREEMENT_KEY_PREFIX + h)
-      if (keys.length > 0) await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })), { sync: true } as never)
-      n += keys.length
-    }
-    return n
+    const keys: string[] = []
+    for (const h of hashes) if (await this.db.get(AGREEMENT_KEY_PREFIX + h) != null) keys.push(AGREEMENT_KEY_PREFIX + h)
+    await deleteKeys(this.db, keys)
+    return keys.length
   }
 
   /**
@@ -100,9 +97,7 @@ export class AgreementStore {
     // recent records inside the grace window are not in `dormant` and do not count against the cap
     keepFrom = Math.max(keepFrom, dormant.length - opts.maxDormant)
     const doomed = dormant.slice(0, keepFrom)
-    for (let i = 0; i < doomed.length; i += 500) {
-      await this.db.batch(doomed.slice(i, i + 500).map((d) => ({ type: 'del' as const, key: d.key })), { sync: true } as never)
-    }
+    await deleteKeys(this.db, doomed.map((d) => d.key))
     return doomed.length
   }
 
