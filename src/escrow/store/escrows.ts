@@ -39,6 +39,12 @@ export class LevelEscrowStore {
     return raw == null ? undefined : fromJson<LocalEscrow>(raw)
   }
 
+  /** the escrows of these ids, in their order (undefined where none is stored), in one read */
+  async getMany (escrowIds: readonly string[]): Promise<Array<LocalEscrow | undefined>> {
+    const raws = await this.db.getMany(escrowIds.map((id) => this.prefix + id))
+    return raws.map((raw) => raw == null ? undefined : fromJson<LocalEscrow>(raw))
+  }
+
   /** every escrow, in the order of their ids, read as it goes */
   async * all (): AsyncGenerator<LocalEscrow> {
     for await (const raw of this.db.values({ gte: this.prefix, lt: this.prefix + '\xff' })) yield fromJson<LocalEscrow>(raw)

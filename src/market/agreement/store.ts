@@ -2,7 +2,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { SignedAgreement, StoredAgreement } from '../../wire/agreement.js'
 import { hex } from '../book/keys.js'
 import { agreementHash } from './terms.js'
-import { deleteKeys } from '../../util/level-delete.js'
+import { DELETE_BATCH, deleteKeys } from '../../util/level-delete.js'
 
 /** Sublevel name and the key prefix of the current record version (never reuse a retired one). */
 export const AGREEMENTS_SUBLEVEL = 'agreements'
@@ -65,7 +65,11 @@ export class AgreementStore {
    */
   async delete (hashes: readonly string[]): Promise<number> {
     const keys: string[] = []
-    for (const h of hashes) if (await this.db.get(AGREEMENT_KEY_PREFIX + h) != null) keys.push(AGREEMENT_KEY_PREFIX + h)
+    for (let i = 0; i < hashes.length; i += DELETE_BATCH) {
+      const some = hashes.slice(i, i + DELETE_BATCH).map((h) => AGREEMENT_KEY_PREFIX + h)
+      const found = await this.db.getMany(some)
+      keys.push(...some.filter((_, k) => found[k] != null))
+    }
     await deleteKeys(this.db, keys)
     return keys.length
   }

@@ -2,13 +2,16 @@ import type { Logger } from '../logger.js'
 import type { Clock, TimerHandle } from '../../util/clock.js'
 import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, MAX_DORMANT_AGREEMENTS, type AgreementStore } from '../../market/index.js'
 import { JOB_RETENTION_MS } from '../../jobs/page.js'
-import type { JobStore } from '../../jobs/store.js'
+import type { JobRecord, JobStore } from '../../jobs/store.js'
 import { ARBITER_UNASKED_RETENTION_MS } from '../../escrow/constants.js'
 import { escrowIdOfAgreement } from '../../escrow/rules/agreement.js'
 import { SCAN_AFTER_EXPIRY_MS } from '../../escrow/service.js'
 import type { EscrowDb } from '../../escrow/store/db.js'
 import type { NodeService } from './types.js'
 import type { Counter } from '../metrics.js'
+
+/** job records whose escrows one read looks up */
+const LOOKUP_PAGE = 500
 
 /** how many records one pruning run deleted, by kind */
 export interface PruneCounts { agreements: number, jobs: number, escrows: number }
@@ -80,15 +83,26 @@ export class RecordPruner implements NodeService {
     const cleared = new Set<string>()
     const escrows = new Set<string>()
     const agreements = new Set<string>()
-    for await (const r of jobs.prunable(before)) {
-      const local = r.agreementId != null && escrowDb != null ? await escrowDb.escrows.get(escrowIdOfAgreement(r.agreementId)) : undefined
-      if (local != null && (local.role === 'payer' || local.role === 'payee')) {
-        if (local.terms.expiresAt + SCAN_AFTER_EXPIRY_MS >= now) continue
-        escrows.add(local.terms.escrowId)
-      }
-      if (r.agreementId != null) agreements.add(r.agreementId)
-      cleared.add(`${r.role}/${r.id}`)
+    // the escrows of the records read a page at a time, in one read each
+    const look = async (page: JobRecord[]): Promise<void> => {
+      const ids = page.map((r) => r.agreementId != null ? escrowIdOfAgreement(r.agreementId) : '')
+      const locals = escrowDb != null ? await escrowDb.escrows.getMany(ids) : []
+      page.forEach((r, i) => {
+        const local = locals[i]
+        if (local != null && (local.role === 'payer' || local.role === 'payee')) {
+          if (local.terms.expiresAt + SCAN_AFTER_EXPIRY_MS >= now) return
+          escrows.add(local.terms.escrowId)
+        }
+        if (r.agreementId != null) agreements.add(r.agreementId)
+        cleared.add(`${r.role}/${r.id}`)
+      })
     }
+    let page: JobRecord[] = []
+    for await (const r of jobs.prunable(before)) {
+      page.push(r)
+      if (page.length >= LOOKUP_PAGE) { await look(page); page = [] }
+    }
+    await look(page)
     // the agreement first: a supplier's restart takes an active agreement whose escrow it does not
     // hold for one not yet started, and would mark it lapsed. An escrow goes over an hour past its
     // expiry, after the agreement's startBy, so a crash before the escrows go leaves nothing
