@@ -47,8 +47,9 @@ export const MAX_PAYOUTS = 2
 export const SS58_PREFIX = 42
 
 /**
- * How long past its expiry an arbiter keeps an escrow naming it that no party asked it about
- * (`LevelEscrowStore.pruneUnasked`): a renter refunds 10 minutes after the expiry, so a week
- * covers a party stopped for days, and the operator's `escrow ls` shows the week's market.
+ * How long past its expiry an arbiter keeps an escrow naming it that it is done with: one no party
+ * asked it about, or one a sweep found nothing left on (`LevelEscrowStore.pruneArbitrated`). A
+ * renter refunds 10 minutes after the expiry, so a week covers a party stopped for days, and the
+ * operator's `escrow ls` shows the week's market.
  */
-export const ARBITER_UNASKED_RETENTION_MS = 7 * 24 * 60 * 60_000
+export const ARBITER_ESCROW_RETENTION_MS = 7 * 24 * 60 * 60_000

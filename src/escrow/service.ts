@@ -11,7 +11,7 @@ import type { ApproveResult, ChainFee, ChainPort, ChainRecord, EscrowOnChain } f
 import { BazaarError } from '../util/errors.js'
 import { decodeRecord, settlementOfClose } from './chain/records.js'
 import { EscrowError, throwIfAborted } from './errors.js'
-import { ARBITER_UNASKED_RETENTION_MS } from './constants.js'
+import { ARBITER_ESCROW_RETENTION_MS } from './constants.js'
 import { closeSettlement, refundSettlement } from './rules/settlement.js'
 import { SettleQueue } from './settle-queue.js'
 import { mapBounded } from '../util/abortable.js'
@@ -138,7 +138,7 @@ export class EscrowService {
    * supplier's before its escrow check, was kept without it): a node does not take up an escrow
    * naming it that it never agreed to. Another payer's open under the same id changes nothing. An
    * arbiter does not take up an escrow expired longer ago than its unasked escrows are kept
-   * (ARBITER_UNASKED_RETENTION_MS, `LevelEscrowStore.pruneUnasked`).
+   * (ARBITER_ESCROW_RETENTION_MS, `LevelEscrowStore.pruneArbitrated`).
    */
   async keepOpened (opened: ReadonlyArray<{ terms: EscrowTerms, records: ChainRecord[] }>): Promise<number> {
     let kept = 0
@@ -155,7 +155,7 @@ export class EscrowService {
         continue
       }
       // one the pruning would drop at once (a scan from far back) is not taken up
-      if (role !== 'arbiter' || o.terms.expiresAt < this.clock.now() - ARBITER_UNASKED_RETENTION_MS) continue
+      if (role !== 'arbiter' || o.terms.expiresAt < this.clock.now() - ARBITER_ESCROW_RETENTION_MS) continue
       await this.c.escrows.put({ terms: o.terms, role, createdAt: this.clock.now(), ...(openBlock != null ? { openBlock } : {}), unasked: true })
       kept++
     }
@@ -318,7 +318,9 @@ export class EscrowService {
 
   /**
    * Cancels this party's approvals of settled escrows that never executed (their deposits come
-   * back), where the chain keeps such state; the fees paid.
+   * back), where the chain keeps such state; the fees paid. An arbiter marks each escrow it keeps
+   * that the sweep found nothing left on (`swept`): later sweeps pass over it, and the pruning
+   * drops it a week past its expiry.
    */
   async sweep (opts: { signal?: AbortSignal } = {}): Promise<ChainFee[]> {
     if (this.c.chain.sweep == null) return []
@@ -328,12 +330,27 @@ export class EscrowService {
     let after: string | undefined
     do {
       const page = await this.c.escrows.list(SWEEP_PAGE, after)
-      // an escrow this arbiter was never asked about left nothing on its per-escrow key
-      const known = page.filter((e) => e.unasked !== true).map((e) => e.terms)
-      fees.push(...await this.c.chain.sweep(this.c.account, { ...opts, known }))
+      // an escrow this arbiter was never asked about left nothing on its per-escrow key, and one
+      // a sweep found nothing left on has nothing more
+      const known = page.filter((e) => e.unasked !== true && e.swept !== true).map((e) => e.terms)
+      const swept: Array<{ escrowId: string, payer: string }> = []
+      try {
+        fees.push(...await this.c.chain.sweep(this.c.account, { ...opts, known, onSwept: (escrowId, payer) => { swept.push({ escrowId, payer }) } }))
+      } finally {
+        await this.markSwept(swept)
+      }
       after = page.length === SWEEP_PAGE ? page[page.length - 1]!.terms.escrowId : undefined
     } while (after != null)
     return fees
+  }
+
+  /** marks `swept` the escrows this node arbitrates among those a sweep found nothing left on */
+  private async markSwept (swept: ReadonlyArray<{ escrowId: string, payer: string }>): Promise<void> {
+    for (const { escrowId, payer } of swept) {
+      const local = await this.c.escrows.get(escrowId)
+      if (local?.role !== 'arbiter' || local.swept === true || !sameAccount(local.terms.payer, payer)) continue
+      await this.c.escrows.put({ ...local, swept: true })
+    }
   }
 
   /**

@@ -286,7 +286,10 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
 
   /** The arbiter's per-escrow key is reaped after `sweep`; the arbiter lost only the fees stated. */
   const expectArbiterSwept = async (terms: EscrowTermsOnChain, arbiterBefore: bigint, fromInclusion: number): Promise<void> => {
-    const swept = await port.sweep(keys.arbiter!)
+    const reported: string[] = []
+    const swept = await port.sweep(keys.arbiter!, { onSwept: (id, payer) => { if (payer === terms.payer) reported.push(id) } })
+    // the escrow is reported swept once its key is empty, and only once
+    expect(reported.filter((id) => id === terms.escrowId)).toEqual([terms.escrowId])
     const child = keys.arbiter!.derive(arbiterPath(terms.escrowId))
     const acc = (await api.query.system.account(child.address)).toJSON() as { data: { free: number | string, reserved: number | string } }
     expect(BigInt(acc.data.free)).toBe(0n)
@@ -547,8 +550,11 @@ describe.skipIf(!HAVE_CHAIN).each((HAVE_CHAIN ? CHAIN_TARGETS : [{ name: 'no cha
       expect(await later.sweep(keys.payer!)).toEqual([])
       expect((await api.query.multisig.multisigs.entries(account)).length).toBe(1)
       // from the terms in the node's database: the settled escrow's approval goes, the open one's stays
-      const fees = await later.sweep(keys.payer!, { known: [terms, open.terms] })
+      const reported: string[] = []
+      const fees = await later.sweep(keys.payer!, { known: [terms, open.terms], onSwept: (id) => { reported.push(id) } })
       expect(fees.map((f) => f.op)).toEqual(['cancel'])
+      // the settled one is reported as left with nothing behind, the open one is not
+      expect(reported).toEqual([terms.escrowId])
       await expectEmpty(account)
       expect((await api.query.multisig.multisigs.entries(open.account)).length).toBe(1)
       expect(await held(open.account) >= 1n * TAO).toBe(true)

@@ -13,7 +13,7 @@ import type { ChainCatchUp, ChainPort, ChainRecord } from '../../src/escrow/chai
 import { Arbiter } from '../../src/escrow/arbiter/service.js'
 import { EscrowService, SCAN_AFTER_EXPIRY_MS } from '../../src/escrow/service.js'
 import { EscrowDb } from '../../src/escrow/store/db.js'
-import { ARBITER_UNASKED_RETENTION_MS } from '../../src/escrow/constants.js'
+import { ARBITER_ESCROW_RETENTION_MS } from '../../src/escrow/constants.js'
 import { BazaarNode } from '../../src/node/bazaar-node.js'
 import { defaultConfig } from '../../src/node/config/index.js'
 import { devPair } from '../helpers/keys.js'
@@ -131,7 +131,48 @@ describe('the open block of each escrow, kept', () => {
     expect(known.at(-1)).toEqual([kept.escrowId, asked.escrowId])
   })
 
-  it(`an arbiter does not take up an escrow the chain shows opened that expired over ARBITER_UNASKED_RETENTION_MS (${ARBITER_UNASKED_RETENTION_MS / 86_400_000} days) ago: its pruning would drop it`, async () => {
+  it('an arbiter marks the escrows a sweep found nothing left on, passes over them in later sweeps, and prunes them a week past their expiry', async () => {
+    const { ledger, renterDb, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
+    const arbiterDb = await EscrowDb.open(await mkdtemp(path.join(tmpdir(), 'bazaar-arbiter-db-')))
+    cleanups.push(async () => { await arbiterDb.close() })
+    const known: string[][] = []
+    // a sweep that empties every escrow it is handed but those of `stuck` (a deposit still reserved)
+    // and says so, as the subtensor adapter does; one of another payer under a kept id too
+    const stuck = new Set<string>()
+    const chain = withMethods(ledger, {
+      sweep: async (_owner: unknown, opts: { known?: Array<{ escrowId: string, payer: string }>, onSwept?: (id: string, payer: string) => void }) => {
+        known.push((opts.known ?? []).map((t) => t.escrowId))
+        for (const t of opts.known ?? []) if (!stuck.has(t.escrowId)) opts.onSwept?.(t.escrowId, t.payer)
+        opts.onSwept?.(escrowId(1), p.other.address)
+        return []
+      }
+    })
+    const arbiter = new Arbiter({ chain, key: p.arbiter, clock, vouchers: arbiterDb.vouchers, escrows: arbiterDb.escrows })
+    const renter = new EscrowService({ chain, escrows: renterDb.escrows, vouchers: renterDb.vouchers, account: p.payer, clock, arbiter })
+    const arbiterSvc = new EscrowService({ chain, escrows: arbiterDb.escrows, vouchers: arbiterDb.vouchers, account: p.arbiter, clock })
+    const done = mkTerms(p, { escrowId: escrowId(1) })
+    const held = mkTerms(p, { escrowId: escrowId(2) })
+    stuck.add(held.escrowId)
+    await renter.open(done)
+    await renter.open(held)
+    clock.advance(2 * HOUR)
+    await renter.refund(done.escrowId)
+    await renter.refund(held.escrowId)
+    // another payer's escrow under a kept id marks nothing (the arbiter's own sweeps at its
+    // approvals hand the chain no terms)
+    await arbiterSvc.sweep()
+    expect(known.at(-1)).toEqual([done.escrowId, held.escrowId])
+    expect((await arbiterDb.escrows.get(done.escrowId))?.swept).toBe(true)
+    expect((await arbiterDb.escrows.get(held.escrowId))?.swept).toBeUndefined()
+    await arbiterSvc.sweep()
+    expect(known.at(-1)).toEqual([held.escrowId])
+    // a week past their expiry the swept one goes, the one a sweep could not empty stays
+    clock.set(done.expiresAt + ARBITER_ESCROW_RETENTION_MS + 1)
+    expect(await arbiterDb.escrows.pruneArbitrated(clock.now() - ARBITER_ESCROW_RETENTION_MS)).toBe(1)
+    expect((await arbiterDb.escrows.list()).map((e) => e.terms.escrowId)).toEqual([held.escrowId])
+  })
+
+  it(`an arbiter does not take up an escrow the chain shows opened that expired over ARBITER_ESCROW_RETENTION_MS (${ARBITER_ESCROW_RETENTION_MS / 86_400_000} days) ago: its pruning would drop it`, async () => {
     const { ledger, renterDb, clock } = await ledgerWorld(p, 5_000_000_000n, cleanups)
     const arbiterDb = await EscrowDb.open(await mkdtemp(path.join(tmpdir(), 'bazaar-arbiter-db-')))
     cleanups.push(async () => { await arbiterDb.close() })
@@ -140,12 +181,12 @@ describe('the open block of each escrow, kept', () => {
     const t = mkTerms(p, { escrowId: escrowId(1) })
     const opened = await renter.open(t)
     const report = [{ terms: opened.terms, records: opened.records }]
-    clock.set(t.expiresAt + ARBITER_UNASKED_RETENTION_MS + 1)
+    clock.set(t.expiresAt + ARBITER_ESCROW_RETENTION_MS + 1)
     expect(await arbiterSvc.keepOpened(report)).toBe(0)
     expect(await arbiterDb.escrows.get(t.escrowId)).toBeUndefined()
-    clock.set(t.expiresAt + ARBITER_UNASKED_RETENTION_MS)
+    clock.set(t.expiresAt + ARBITER_ESCROW_RETENTION_MS)
     expect(await arbiterSvc.keepOpened(report)).toBe(1)
-    expect(await arbiterDb.escrows.pruneUnasked(clock.now() - ARBITER_UNASKED_RETENTION_MS)).toBe(0)
+    expect(await arbiterDb.escrows.pruneArbitrated(clock.now() - ARBITER_ESCROW_RETENTION_MS)).toBe(0)
   })
 
   it('a payer or payee only gives the escrows it holds the open block they lack, from their own payer\'s open', async () => {

@@ -89,6 +89,19 @@ export interface ApproveResult {
   alreadyApproved?: boolean
 }
 
+/** What `ChainPort.sweep` is given besides the owner. */
+export interface SweepOptions {
+  signal?: AbortSignal
+  /** terms from the caller's own database, for escrows settled before the blocks the adapter read */
+  known?: readonly EscrowTermsOnChain[]
+  /**
+   * called for each settled escrow this sweep left nothing behind on for `owner`: no approval of
+   * its left pending, and, where it is the arbiter, the per-escrow key empty and reaped (by this
+   * sweep or before it). An arbiter's record of such an escrow holds nothing more to do.
+   */
+  onSwept?: (escrowId: string, payer: string) => void
+}
+
 /** One transaction fee paid: what it was for, who paid it, how much (rao of TAO). */
 export interface ChainFee {
   /** `open`, `approve`, `execute`, `arbiter-topup`, `arbiter-sweep`, `cancel` */
@@ -218,7 +231,7 @@ export interface ChainPort {
    * Returns to `owner` what its per-escrow keys still hold for escrows that are settled (the
    * arbiter's top-ups), where the chain has such keys; the fees it paid.
    */
-  sweep? (owner: AccountPair, opts?: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] }): Promise<ChainFee[]>
+  sweep? (owner: AccountPair, opts?: SweepOptions): Promise<ChainFee[]>
   /**
    * The hotkeys registered on subnet `netuid` (holding a UID there), as lowercase hex of their
    * 32 public-key bytes without `0x`: what the order book ranks parties by, since a registration

@@ -24,6 +24,12 @@ export interface LocalEscrow {
    * anything, so the sweep passes it over; a party's request clears it (`Arbiter`).
    */
   unasked?: true
+  /**
+   * role `arbiter` only: a sweep found nothing left behind on it for this arbiter (its
+   * per-escrow key emptied, no approval of it pending; `ChainPort.sweep`'s `onSwept`), so the
+   * pruning may drop it like an unasked one
+   */
+  swept?: true
 }
 
 /** The `escrows-v1` sublevel: key escrow id, value the local escrow (bigints tagged, see codec). */
@@ -56,17 +62,18 @@ export class LevelEscrowStore {
   }
 
   /**
-   * Deletes the escrows this node arbitrates that no party ever asked it about (`unasked`) and
-   * that expired before `expiredBefore`: their per-escrow keys never held anything, the chain has
-   * settled them or the payer's refund is long due, and an arbiter keeps one for every escrow
-   * naming it, so without this its database grows with the market. One that a party asks about
-   * later is stored again from the chain's record (`Arbiter`). Escrows this node paid or was paid
-   * from, and those it was asked about, are kept. Returns how many went.
+   * Deletes the escrows this node arbitrates that it is done with and that expired before
+   * `expiredBefore`: those no party ever asked it about (`unasked`: their per-escrow keys never
+   * held anything) and those a sweep found nothing left on (`swept`). The chain has settled them
+   * or the payer's refund is long due, and an arbiter keeps one for every escrow naming it, so
+   * without this its database grows with the market. One that a party asks about later is stored
+   * again from the chain's record (`Arbiter`). Escrows this node paid or was paid from, and asked
+   * ones no sweep has emptied, are kept. Returns how many went.
    */
-  async pruneUnasked (expiredBefore: number): Promise<number> {
+  async pruneArbitrated (expiredBefore: number): Promise<number> {
     const keys: string[] = []
     for await (const e of this.all()) {
-      if (e.role === 'arbiter' && e.unasked === true && e.terms.expiresAt < expiredBefore) keys.push(this.prefix + e.terms.escrowId)
+      if (e.role === 'arbiter' && (e.unasked === true || e.swept === true) && e.terms.expiresAt < expiredBefore) keys.push(this.prefix + e.terms.escrowId)
     }
     await deleteKeys(this.db, keys)
     return keys.length

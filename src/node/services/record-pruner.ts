@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js'
 import { AGREEMENT_PRUNE_INTERVAL_MS, AGREEMENT_RETENTION_MS, MAX_DORMANT_AGREEMENTS, type AgreementStore } from '../../market/index.js'
 import { JOB_RETENTION_MS } from '../../jobs/page.js'
 import type { JobRecord, JobStore } from '../../jobs/store.js'
-import { ARBITER_UNASKED_RETENTION_MS } from '../../escrow/constants.js'
+import { ARBITER_ESCROW_RETENTION_MS } from '../../escrow/constants.js'
 import { escrowIdOfAgreement } from '../../escrow/rules/agreement.js'
 import { SCAN_AFTER_EXPIRY_MS } from '../../escrow/service.js'
 import type { EscrowDb } from '../../escrow/store/db.js'
@@ -27,8 +27,8 @@ export interface PruneCounts { agreements: number, jobs: number, escrows: number
  *   restart reads the chain from its open block); a job whose escrow has not expired so is kept
  *   with them until it has. The agreements and escrows go first: a crash between leaves job
  *   records that the next run prunes, never an escrow or agreement no record names;
- * - an arbiter's escrows that no party asked it about, ARBITER_UNASKED_RETENTION_MS past their
- *   expiry (`LevelEscrowStore.pruneUnasked`).
+ * - an arbiter's escrows that no party asked it about or that a sweep found nothing left on,
+ *   ARBITER_ESCROW_RETENTION_MS past their expiry (`LevelEscrowStore.pruneArbitrated`).
  * One run at a time; a kind whose pruning fails is logged, the others still run, and the next run
  * tries again.
  */
@@ -62,7 +62,7 @@ export class RecordPruner implements NodeService {
       const pruned: PruneCounts = { agreements: 0, jobs: 0, escrows: 0 }
       pruned.agreements = await this.kind('dormant agreements', async () => await agreements.prune({ now, retentionMs: AGREEMENT_RETENTION_MS, maxDormant: MAX_DORMANT_AGREEMENTS }))
       pruned.jobs = await this.kind('job records', async () => await this.jobs(now, pruned))
-      pruned.escrows += await this.kind('escrows no party asked this arbiter about', async () => await (escrowDb?.escrows.pruneUnasked(now - ARBITER_UNASKED_RETENTION_MS) ?? 0))
+      pruned.escrows += await this.kind('escrows this arbiter is done with', async () => await (escrowDb?.escrows.pruneArbitrated(now - ARBITER_ESCROW_RETENTION_MS) ?? 0))
       for (const [kind, n] of Object.entries(pruned)) if (n > 0) this.c.pruned?.inc({ kind }, n)
       return pruned
     })

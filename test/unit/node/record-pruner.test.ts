@@ -11,7 +11,7 @@ import { JOB_RETENTION_MS } from '../../../src/jobs/page.js'
 import type { LevelEscrowStore, LocalEscrow } from '../../../src/escrow/store/escrows.js'
 import { EscrowDb } from '../../../src/escrow/store/db.js'
 import { SCAN_AFTER_EXPIRY_MS } from '../../../src/escrow/service.js'
-import { ARBITER_UNASKED_RETENTION_MS } from '../../../src/escrow/constants.js'
+import { ARBITER_ESCROW_RETENTION_MS } from '../../../src/escrow/constants.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { Registry } from '../../../src/node/metrics.js'
 import { escrowId, parties, terms } from '../escrow/fixtures.js'
@@ -72,19 +72,19 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     expect((await pruner.prune()).agreements).toBe(0)
   })
 
-  it(`prunes job records ${JOB_RETENTION_MS / 86_400_000} days after their end once settled, and an arbiter's unasked escrows ${ARBITER_UNASKED_RETENTION_MS / 86_400_000} days past their expiry`, async () => {
+  it(`prunes job records ${JOB_RETENTION_MS / 86_400_000} days after their end once settled, and an arbiter's unasked escrows ${ARBITER_ESCROW_RETENTION_MS / 86_400_000} days past their expiry`, async () => {
     const now = clock.now()
     const job = (id: string, endedAt: number): JobRecord => ({ id, role: 'supplier', state: 'succeeded', command: 'x', args: [], gpuCount: 1, createdAt: endedAt - 1, updatedAt: endedAt, endedAt, agreementId: 'ab'.repeat(32), settlement: { paid: '10', settledBy: 'cooperative' } })
     await jobs.put(job('old', now - JOB_RETENTION_MS - 1))
     await jobs.put(job('kept', now - JOB_RETENTION_MS + 1))
     const escrow = (n: number, role: LocalEscrow['role'], expiresAt: number, unasked: boolean): LocalEscrow =>
       ({ terms: terms(p, { escrowId: escrowId(n), expiresAt }), role, createdAt: now, ...(unasked ? { unasked: true as const } : {}) })
-    const expired = now - ARBITER_UNASKED_RETENTION_MS - 1
+    const expired = now - ARBITER_ESCROW_RETENTION_MS - 1
     await escrows.put(escrow(1, 'arbiter', expired, true))
     await escrows.put(escrow(2, 'arbiter', expired, false))
     await escrows.put(escrow(3, 'payer', expired, false))
     await escrows.put(escrow(4, 'payee', expired, false))
-    await escrows.put(escrow(5, 'arbiter', now - ARBITER_UNASKED_RETENTION_MS + 1, true))
+    await escrows.put(escrow(5, 'arbiter', now - ARBITER_ESCROW_RETENTION_MS + 1, true))
     const { logger, records } = recordingLogger(() => true)
     const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })
     expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 1, escrows: 1 })
@@ -153,7 +153,7 @@ describe('RecordPruner: records past their retention go on the node clock', () =
 
   it('a kind whose pruning fails is logged and the others still go', async () => {
     await db.sublevel('jobs-pruned-v1').put('renter', 'damaged')
-    const expired = clock.now() - ARBITER_UNASKED_RETENTION_MS - 1
+    const expired = clock.now() - ARBITER_ESCROW_RETENTION_MS - 1
     await escrows.put({ terms: terms(p, { escrowId: escrowId(1), expiresAt: expired }), role: 'arbiter', createdAt: 0, unasked: true })
     const { logger, records } = recordingLogger(() => true)
     const pruner = new RecordPruner({ agreements, jobs, escrowDb, clock, logger })

@@ -49,7 +49,7 @@ import { isHex, u8aToHex, u8aToString } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import type {
   ApproveOptions, ApproveResult, ChainCatchUp, ChainFee, ChainConnectionEvent, ChainPort, ChainPortInfo, ChainRecord, EscrowAsset, EscrowChainStatus, EscrowOnChain,
-  EscrowTermsOnChain, PendingSettlement, Settlement
+  EscrowTermsOnChain, PendingSettlement, Settlement, SweepOptions
 } from '../port.js'
 import { closeRecord, decodeRecord, encodeRecord, openRecord, settlementOfClose, type CloseRecord } from '../records.js'
 import { systemClock, type Clock } from '../../../util/clock.js'
@@ -738,7 +738,7 @@ export class SubtensorChain implements ChainPort {
    * on chain, in TAO or as alpha under any hotkey: with nothing to pay out, no approval on it can
    * still settle anything, so cancelling one costs nobody a settlement.
    */
-  async sweep (owner: AccountPair, opts: { signal?: AbortSignal, known?: readonly EscrowTermsOnChain[] } = {}): Promise<ChainFee[]> {
+  async sweep (owner: AccountPair, opts: SweepOptions = {}): Promise<ChainFee[]> {
     await this.connection.checked()
     await this.sync(opts.signal)
     const fees: ChainFee[] = []
@@ -749,6 +749,7 @@ export class SubtensorChain implements ChainPort {
       await this.cancelStale({ sigs }, signer, fees, opts.signal)
       if (!isArbiter || await this.sweepKey(signer, owner.address, fees, opts.signal)) {
         this.swept.add(sigs.account)
+        opts.onSwept?.(id, terms.payer)
       }
     }
     const isParty = (t: EscrowTermsOnChain): boolean => [t.arbiter, t.payer, t.payee].some((a) => accountHex(a) === me)
