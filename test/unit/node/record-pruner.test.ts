@@ -91,7 +91,7 @@ describe('RecordPruner: records past their retention go on the node clock', () =
     expect((await jobs.list()).map((j) => j.id)).toEqual(['kept'])
     expect(await jobs.prunedTotals('supplier')).toEqual({ jobs: 1, paid: '10', refunded: '0', carried: '0' })
     expect((await escrows.list()).map((e) => e.terms.escrowId)).toEqual([2, 3, 4, 5].map(escrowId))
-    expect(records.filter((l) => l.msg.startsWith('pruned')).map((l) => [l.msg, l.fields.count])).toEqual([['pruned job records', 1], ['pruned escrows no party asked this arbiter about', 1]])
+    expect(records.filter((l) => l.msg.startsWith('pruned')).map((l) => [l.msg, l.fields.count])).toEqual([['pruned job records', 1], ['pruned escrows this arbiter is done with', 1]])
 
     await clock.advanceAsync(2)
     expect(await pruner.prune()).toEqual({ agreements: 0, jobs: 1, escrows: 1 })
