@@ -3,7 +3,7 @@ import { JOB_ID_RE } from './constants.js'
 import { firstInOrder } from '../util/first-in-order.js'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { JobEndReason, JobOutput } from './types.js'
-import type { JobTotals } from './page.js'
+import { JobSum, type JobTotals } from './page.js'
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timeout'
 export type JobRole = 'supplier' | 'renter'
@@ -142,7 +142,10 @@ export class JobStore {
   }
 
   private async pruneNow (before: number, keep: (r: JobRecord) => boolean): Promise<number> {
-    const sums = { supplier: await this.prunedTotals('supplier'), renter: await this.prunedTotals('renter') }
+    // each role's sums so far, to which the records deleted here are added
+    const sums = { supplier: new JobSum(), renter: new JobSum() }
+    sums.supplier.addPruned(await this.prunedTotals('supplier'))
+    sums.renter.addPruned(await this.prunedTotals('renter'))
     let keys: Array<{ role: JobRole, key: string }> = []
     let count = 0
     const flush = async (): Promise<void> => {
@@ -150,14 +153,14 @@ export class JobStore {
       const roles = new Set(keys.map((k) => k.role))
       await this.root.batch([
         ...keys.map((k) => ({ type: 'del' as const, key: k.key, sublevel: this.db })),
-        ...[...roles].map((role) => ({ type: 'put' as const, key: role, value: JSON.stringify(sums[role]), sublevel: this.pruned }))
+        ...[...roles].map((role) => ({ type: 'put' as const, key: role, value: JSON.stringify(stored(sums[role].totals)), sublevel: this.pruned }))
       ], { sync: true } as never)
       count += keys.length
       keys = []
     }
     for await (const r of this.prunable(before)) {
       if (keep(r)) continue
-      sums[r.role] = addTotals(sums[r.role], r.settlement)
+      sums[r.role].add(r.settlement ?? {})
       keys.push({ role: r.role, key: key(r.role, r.id) })
       if (keys.length >= PRUNE_BATCH) await flush()
     }
@@ -357,10 +360,9 @@ function isPrunable (r: JobRecord, before: number): boolean {
   return TERMINAL.has(r.state) && (r.endedAt ?? r.updatedAt) < before && (r.agreementId == null || r.settlement != null)
 }
 
-/** `t` with one more job, and its settlement's amounts (absent ones count 0) */
-function addTotals (t: JobTotals, st: JobSettlement | undefined): JobTotals {
-  const plus = (a: string, b: string | undefined): string => b != null && AMOUNT_RE.test(b) ? (BigInt(a) + BigInt(b)).toString() : a
-  return { jobs: t.jobs + 1, paid: plus(t.paid, st?.paid), refunded: plus(t.refunded, st?.refunded), carried: plus(t.carried, st?.carried) }
+/** the sums as the pruned sublevel keeps them: every job counted there is a pruned one */
+function stored (t: JobTotals): JobTotals {
+  return { jobs: t.jobs, paid: t.paid, refunded: t.refunded, carried: t.carried }
 }
 
 function key (role: JobRole, id: string): string {
